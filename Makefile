@@ -1,0 +1,94 @@
+# crmpolicy: `make demo` and `make test` are all a new user needs.
+# Builds go to build/release and build/asan (ASan + UBSan), from engine/*.c.
+
+CC       ?= cc
+PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
+# Debian packages: libraries and their headers, pkg-config, and the sqlite3
+# command that the tests use to write small facts databases.
+DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iengine
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRCS     := $(wildcard engine/*.c)
+HDRS     := $(wildcard engine/*.h)
+REL_OBJS := $(SRCS:engine/%.c=build/release/%.o) build/release/state_sql.o
+SAN_OBJS := $(SRCS:engine/%.c=build/asan/%.o) build/asan/state_sql.o
+LIB_OBJS_REL := $(filter-out build/release/main.o,$(REL_OBJS))
+LIB_OBJS_SAN := $(filter-out build/asan/main.o,$(SAN_OBJS))
+
+DEMO_DB    := build/demo/facts.db
+DEMO_STATE := build/demo/state.db
+DEMO_ASOF  := 2026-11-15
+
+.PHONY: all deps test demo clean unit-test cli-test
+
+all: build/release/crmpolicy
+
+# Installs missing system packages when root; otherwise says what to run.
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build/gen/state_sql.c: schema/state.sql
+	@mkdir -p $(@D)
+	@{ echo '/* Generated from schema/state.sql by the Makefile. */'; \
+	   echo 'const char cp_state_sql[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $<; \
+	   echo ';'; } > $@
+
+build/release/%.o: engine/%.c $(HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -O2 -c $< -o $@
+
+build/asan/%.o: engine/%.c $(HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -c $< -o $@
+
+build/release/state_sql.o: build/gen/state_sql.c
+	$(CC) -c $< -o $@
+build/asan/state_sql.o: build/gen/state_sql.c
+	@mkdir -p $(@D)
+	$(CC) -c $< -o $@
+
+build/release/crmpolicy: $(REL_OBJS)
+	$(CC) $^ $(LIBS) -o $@
+
+build/asan/crmpolicy: $(SAN_OBJS)
+	$(CC) $(SAN) $^ $(LIBS) -o $@
+
+build/release/unit: tests/unit/*.c $(LIB_OBJS_REL)
+	$(CC) $(CFLAGS_COMMON) -O1 -Itests/unit tests/unit/*.c $(LIB_OBJS_REL) $(LIBS) -o $@
+
+build/asan/unit: tests/unit/*.c $(LIB_OBJS_SAN)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -Itests/unit tests/unit/*.c $(LIB_OBJS_SAN) $(LIBS) -o $@
+
+build/gen/demo-gen: examples/demo/gen.c | deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 $< $(shell pkg-config --cflags --libs sqlite3) -o $@
+
+# Every test, release and sanitizer builds, with one closing count.
+test: deps build/release/crmpolicy build/asan/crmpolicy build/release/unit build/asan/unit
+	@tests/run-all.sh
+
+demo: deps build/release/crmpolicy build/gen/demo-gen
+	@mkdir -p build/demo
+	@build/gen/demo-gen -s schema/facts.sql -o $(DEMO_DB) --as-of $(DEMO_ASOF)
+	@rm -f $(DEMO_STATE) $(DEMO_STATE)-wal $(DEMO_STATE)-shm
+	@build/release/crmpolicy run --config examples/demo/crmpolicy.yaml \
+	  --facts $(DEMO_DB) --state $(DEMO_STATE) --as-of $(DEMO_ASOF); \
+	  rc=$$?; echo "state database: $(DEMO_STATE) (exit code $$rc)"; \
+	  echo "try: build/release/crmpolicy alerts --state $(DEMO_STATE) | head"; exit $$rc
+
+clean:
+	rm -rf build

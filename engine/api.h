@@ -1,0 +1,79 @@
+/* api.h: internal state of the rule API shared by rules.c, client.c, emit.c,
+ * dtlib.c and eval.c. Not for the rest of the engine: it uses rules.h. */
+#ifndef CP_API_H
+#define CP_API_H
+
+#include <lua.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "facts.h"
+#include "outcome.h"
+#include "sandbox.h"
+#include "sbuf.h"
+
+/* A check declared with rule{...}, in declaration order. */
+typedef struct cp_rule {
+  char *id;                 /* rule id ("visit.account") */
+  char *doc;                /* what it checks, for people */
+  char *where;              /* "rules/visits.lua:12", where it is declared */
+  const char **ids;         /* id and the extra ids it emits, NULL-ended */
+  int fn_ref;               /* registry ref of its function */
+} cp_rule;
+
+/* The rule API's context: one per sandbox (one per worker). */
+typedef struct cp_api {
+  cp_sandbox *sb;           /* the Lua host */
+  lua_State *L;             /* its state */
+  const cp_config *cfg;     /* the config (not owned) */
+  cp_facts *facts;          /* the facts reader (not owned) */
+  int64_t as_of;            /* as-of day */
+  int64_t now;              /* as-of day 23:59:59 in seconds */
+  cp_rule *rules;           /* checks, in order */
+  size_t n_rules, cap_rules;
+  const cp_client *client;  /* client under evaluation, or NULL */
+  uint32_t gen;             /* generation of client: stale rows are refused */
+  cp_outcome *out;          /* where the current rule's results go */
+  const cp_rule *current;   /* the rule being evaluated, or NULL */
+  int rules_locked;         /* rule files are loaded: no more declarations */
+  int names_ref;            /* registry: client field name -> code */
+  int derive_ref;           /* registry: derived id -> {fn=, doc=} */
+  int globals_ref;          /* registry: list of {id=, fn=, doc=} */
+  int aggregates_ref;       /* registry: list of {id=, table=, init=, step=} */
+  int run_ref;              /* registry: run values by id */
+  int known_ref;            /* registry: set of run value ids computed so far */
+  int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
+  int client_mt_ref;        /* registry: metatable of client objects */
+  sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
+} cp_api;
+
+/* Codes of client field names: kind in the high bits, index in the low. */
+enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 4 };
+#define CP_NAME_CODE(kind, i) (((lua_Integer)(kind) << 24) | (lua_Integer)(i))
+
+/* Returns the API context of a state. */
+cp_api *cp_api_of(lua_State *L);
+
+/* Registers client, row and rowset objects and the `lookup` table (client.c). */
+void cp_client_register(cp_api *api);
+
+/* Builds the name table once rules are loaded; fails on a derived id that
+ * shadows a column or table (client.c). */
+cp_err cp_client_names(cp_api *api);
+
+/* Pushes a new client object for api->client (client.c). */
+void cp_client_push(cp_api *api);
+
+/* Pushes one fact value (client.c). */
+void cp_value_push(lua_State *L, const cp_value *v);
+
+/* Registers alert, assign and fulfilled (emit.c). */
+void cp_emit_register(cp_api *api);
+
+/* Registers the dt date helpers (dtlib.c). */
+void cp_dt_register(cp_api *api);
+
+/* Pushes the params tree as nested read-only tables (params.c). */
+void cp_params_push(lua_State *L, const yt_node *params);
+
+#endif

@@ -1,0 +1,42 @@
+/* cli.h: exit codes and the options shared by the commands. */
+#ifndef CP_CLI_H
+#define CP_CLI_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "diag.h"
+
+/* Exit codes of crmpolicy, documented in the README. */
+typedef enum cp_exit {
+  CP_EXIT_OK = 0,          /* success */
+  CP_EXIT_INCOMPLETE = 1,  /* run committed, but some rule evaluations failed */
+  CP_EXIT_INVALID = 2,     /* usage, config, rule file or facts contract error; nothing written */
+  CP_EXIT_FAILED = 3,      /* runtime failure; nothing written */
+  CP_EXIT_BUSY = 4         /* another run holds the state database; nothing written */
+} cp_exit;
+
+/* Options after the command name. */
+typedef struct cp_opts {
+  const char *config;      /* --config (default crmpolicy.yaml) */
+  const char *facts;       /* --facts: overrides the config */
+  const char *state;       /* --state: overrides the config */
+  int64_t as_of;           /* --as-of, epoch day (default: today) */
+  int wait_seconds;        /* --wait: how long to wait for another run */
+  int quiet;               /* --quiet */
+  int format;              /* --format (a cp_format) */
+  int64_t since;           /* --since */
+  int64_t limit;           /* --limit */
+} cp_opts;
+
+/* Maps an error code to the exit code of a command that wrote nothing. */
+cp_exit cp_exit_for(cp_err e);
+
+/* Loads the config named by the options and applies --facts and --state. */
+cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);
+
+/* Commands: each returns an exit code. */
+cp_exit cp_cmd_run(const cp_opts *o);
+cp_exit cp_cmd_check(const cp_opts *o);
+
+#endif

@@ -1,0 +1,344 @@
+/* config.c: loads the YAML config strictly with libcyaml, params with ytree. */
+#include "config.h"
+
+#include <cyaml/cyaml.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MEMORY_MB 64
+#define DEFAULT_INSTRUCTIONS 1000000
+
+static const cyaml_strval_t coltype_names[] = {
+  {"text", CP_COL_TEXT},   {"integer", CP_COL_INTEGER},     {"real", CP_COL_REAL},
+  {"money", CP_COL_MONEY}, {"date", CP_COL_DATE},           {"timestamp", CP_COL_TIMESTAMP},
+  {"boolean", CP_COL_BOOLEAN},
+};
+
+static const cyaml_strval_t future_names[] = {
+  {"keep", CP_FUTURE_KEEP},
+  {"empty", CP_FUTURE_EMPTY},
+};
+
+static const cyaml_schema_field_t column_fields[] = {
+  CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, cp_column_cfg, name, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_ENUM("type", CYAML_FLAG_STRICT, cp_column_cfg, type, coltype_names,
+                   CYAML_ARRAY_LEN(coltype_names)),
+  CYAML_FIELD_BOOL("required", CYAML_FLAG_OPTIONAL, cp_column_cfg, required),
+  CYAML_FIELD_ENUM("future", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_column_cfg, future,
+                   future_names, CYAML_ARRAY_LEN(future_names)),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t column_schema = {
+  CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, cp_column_cfg, column_fields),
+};
+
+#define OPT_STRING(key, member)                                                              \
+  CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_table_cfg, member, \
+                         1, CYAML_UNLIMITED)
+
+static const cyaml_schema_field_t table_fields[] = {
+  CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, cp_table_cfg, name, 1, CYAML_UNLIMITED),
+  OPT_STRING("table", table),
+  OPT_STRING("key", key),
+  OPT_STRING("id", id),
+  OPT_STRING("order", order),
+  OPT_STRING("exists_from", exists_from),
+  CYAML_FIELD_SEQUENCE("columns", CYAML_FLAG_POINTER, cp_table_cfg, columns, &column_schema, 0,
+                       CYAML_UNLIMITED),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t table_schema = {
+  CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, cp_table_cfg, table_fields),
+};
+
+static const cyaml_schema_field_t limits_fields[] = {
+  CYAML_FIELD_UINT("memory_mb", CYAML_FLAG_OPTIONAL, cp_limits, memory_mb),
+  CYAML_FIELD_UINT("instructions", CYAML_FLAG_OPTIONAL, cp_limits, instructions),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t rule_file_schema = {
+  CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CYAML_UNLIMITED),
+};
+
+static const cyaml_schema_field_t top_fields[] = {
+  CYAML_FIELD_STRING_PTR("facts", CYAML_FLAG_POINTER, cp_config_file, facts, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_STRING_PTR("state", CYAML_FLAG_POINTER, cp_config_file, state, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_POINTER, cp_config_file, rules, &rule_file_schema, 1,
+                       CYAML_UNLIMITED),
+  CYAML_FIELD_MAPPING("limits", CYAML_FLAG_OPTIONAL, cp_config_file, limits, limits_fields),
+  CYAML_FIELD_MAPPING_PTR("clients", CYAML_FLAG_POINTER, cp_config_file, clients, table_fields),
+  CYAML_FIELD_SEQUENCE("tables", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_config_file,
+                       tables, &table_schema, 0, CYAML_UNLIMITED),
+  CYAML_FIELD_SEQUENCE("lookups", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_config_file,
+                       lookups, &table_schema, 0, CYAML_UNLIMITED),
+  CYAML_FIELD_IGNORE("params", CYAML_FLAG_OPTIONAL),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t top_schema = {
+  CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, cp_config_file, top_fields),
+};
+
+/* Collects libcyaml's log lines so that one message with a line can be made. */
+typedef struct cylog {
+  char text[2048];   /* concatenated log output */
+  size_t len;        /* bytes used */
+} cylog;
+
+/* libcyaml log callback: appends to the cylog buffer. */
+static void cylog_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+  cylog *log = ctx;
+  (void)level;
+  if (log->len < sizeof log->text) {
+    int n = vsnprintf(log->text + log->len, sizeof log->text - log->len, fmt, args);
+    if (n > 0)
+      log->len += (size_t)n;
+    if (log->len > sizeof log->text - 1)
+      log->len = sizeof log->text - 1;
+  }
+}
+
+const char *cp_coltype_name(cp_coltype t)
+{
+  for (size_t i = 0; i < CYAML_ARRAY_LEN(coltype_names); i++)
+    if (coltype_names[i].val == (int64_t)t)
+      return coltype_names[i].str;
+  return "?";
+}
+
+/* Follows libcyaml's backtrace (innermost line first) from the document root
+ * to the mapping it names, writing the dotted path into path. Returns that
+ * mapping node, or NULL when it cannot be followed. */
+static const yt_node *follow_backtrace(const yt_node *root, const char *bt, char *path,
+                                       size_t pathlen)
+{
+  const char *fields[16];
+  size_t lens[16], n = 0;
+  for (const char *p = bt; (p = strstr(p, "in mapping field '")) && n < 16; p++) {
+    fields[n] = p + strlen("in mapping field '");
+    lens[n] = strcspn(fields[n], "'");
+    n++;
+  }
+  const yt_node *node = root;
+  path[0] = '\0';
+  while (n-- > 0 && node) {
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)lens[n], fields[n]);
+    node = yt_get(node, key);
+    size_t used = strlen(path);
+    snprintf(path + used, pathlen - used, "%s%s", used ? "." : "", key);
+    if (node && node->kind == YT_SEQ)   /* entries of a sequence: the entry itself */
+      break;
+  }
+  return node;
+}
+
+/* Turns libcyaml's log into "FILE:LINE: MESSAGE" and prints it. */
+static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *log,
+                           cyaml_err_t err)
+{
+  char msg[256] = "", path[256];
+  unsigned line = 0;
+  const char *first = strstr(log->text, "Load: ");
+  if (first) {
+    first += strlen("Load: ");
+    snprintf(msg, sizeof msg, "%.*s", (int)strcspn(first, "\n"), first);
+  } else {
+    snprintf(msg, sizeof msg, "%s", cyaml_strerror(err));
+  }
+  const char *bt = strstr(log->text, "Backtrace:");
+  const char *l = bt ? strstr(bt, "(line: ") : NULL;
+  if (l)
+    line = (unsigned)strtoul(l + strlen("(line: "), NULL, 10);
+  const yt_node *at = bt ? follow_backtrace(root, bt, path, sizeof path) : NULL;
+  if (strncmp(msg, "Unexpected key: ", 16) == 0) {
+    const yt_node *k = yt_key(at, msg + 16);
+    if (k)
+      line = k->line;
+    return diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s'%s%s", file, line, msg + 16,
+                     path[0] ? " in " : "", path);
+  }
+  if (strncmp(msg, "Missing required mapping field: ", 32) == 0 && at)
+    line = at->line;
+  return diag_fail(CP_ECONFIG, "%s:%u: %s%s%s", file, line, msg, bt && path[0] ? " at " : "",
+                   bt ? path : "");
+}
+
+/* Returns a malloc'd copy of the folder part of path ("." when none). */
+static char *dir_of(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  return slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+}
+
+char *cp_config_resolve(const cp_config *c, const char *rel)
+{
+  if (rel[0] == '/' || strcmp(c->dir, ".") == 0)
+    return strdup(rel);
+  size_t n = strlen(c->dir) + strlen(rel) + 2;
+  char *p = malloc(n);
+  if (p)
+    snprintf(p, n, "%s/%s", c->dir, rel);
+  return p;
+}
+
+cp_err cp_config_set_path(char **slot, const char *path)
+{
+  char *copy = strdup(path);
+  if (!copy)
+    return CP_ENOMEM;
+  free(*slot);
+  *slot = copy;
+  return CP_OK;
+}
+
+static cp_err validate(cp_config *c);
+
+cp_err cp_config_load(const char *path, cp_config **out)
+{
+  char err[512];
+  cylog log = {.len = 0};
+  cyaml_config_t cy = {.log_fn = cylog_fn, .log_ctx = &log, .mem_fn = cyaml_mem,
+                       .log_level = CYAML_LOG_WARNING, .flags = CYAML_CFG_NO_ALIAS};
+  cp_config *c = calloc(1, sizeof *c);
+  cp_err rc = CP_ENOMEM;
+  *out = NULL;
+  if (!c || !(c->path = strdup(path)) || !(c->dir = dir_of(path)))
+    goto fail;
+  if (yt_load(path, &c->doc, err, sizeof err) < 0) {
+    rc = diag_fail(CP_ECONFIG, "%s", err);
+    goto fail;
+  }
+  if (!c->doc || c->doc->kind != YT_MAP) {
+    rc = diag_fail(CP_ECONFIG, "%s:1: the config must be a mapping of settings", path);
+    goto fail;
+  }
+  cyaml_err_t e = cyaml_load_file(path, &cy, &top_schema, (cyaml_data_t **)&c->file, NULL);
+  if (e != CYAML_OK) {
+    rc = report_cyaml(path, c->doc, &log, e);
+    goto fail;
+  }
+  c->params = yt_get(c->doc, "params");
+  if ((rc = validate(c)) != CP_OK)
+    goto fail;
+  *out = c;
+  return CP_OK;
+fail:
+  if (rc == CP_ENOMEM)
+    diag_fail(rc, "%s: out of memory", path);
+  cp_config_free(c);
+  return rc;
+}
+
+void cp_config_free(cp_config *c)
+{
+  if (!c)
+    return;
+  if (c->file) {
+    cyaml_config_t cy = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
+    cyaml_free(&cy, &top_schema, c->file, 0);
+  }
+  yt_free(c->doc);
+  free(c->facts);
+  free(c->state);
+  free(c->path);
+  free(c->dir);
+  free(c);
+}
+
+/* Finds a declared column by name; NULL when absent. */
+static const cp_column_cfg *find_column(const cp_table_cfg *t, const char *name)
+{
+  for (unsigned i = 0; i < t->columns_count; i++)
+    if (strcmp(t->columns[i].name, name) == 0)
+      return &t->columns[i];
+  return NULL;
+}
+
+/* Checks one table entry; section names it in messages ("tables", ...). */
+static cp_err validate_table(const cp_config *c, cp_table_cfg *t, const char *section)
+{
+  const char *what = strcmp(section, "tables") == 0 ? "key" : "id";
+  if (!(strcmp(what, "key") == 0 ? t->key : t->id))
+    return diag_fail(CP_ECONFIG, "%s:%u: %s '%s' needs '%s'", c->path, t->line, section,
+                     t->name, what);
+  for (unsigned i = 0; i < t->columns_count; i++) {
+    const cp_column_cfg *col = &t->columns[i];
+    if (find_column(t, col->name) != col)
+      return diag_fail(CP_ECONFIG, "%s:%u: %s '%s': column '%s' is declared twice", c->path,
+                       t->line, section, t->name, col->name);
+    if (col->future == CP_FUTURE_EMPTY && col->type != CP_COL_DATE &&
+        col->type != CP_COL_TIMESTAMP)
+      return diag_fail(CP_ECONFIG, "%s:%u: %s '%s': column '%s': 'future' needs a date or "
+                       "timestamp column", c->path, t->line, section, t->name, col->name);
+  }
+  if (strcmp(section, "lookups") == 0 && !find_column(t, t->id))
+    return diag_fail(CP_ECONFIG, "%s:%u: lookups '%s': its id column '%s' must be among its "
+                     "columns", c->path, t->line, t->name, t->id);
+  if (t->exists_from) {
+    const cp_column_cfg *col = find_column(t, t->exists_from);
+    if (!col || (col->type != CP_COL_DATE && col->type != CP_COL_TIMESTAMP))
+      return diag_fail(CP_ECONFIG, "%s:%u: %s '%s': exists_from '%s' must be a declared date "
+                       "or timestamp column", c->path, t->line, section, t->name,
+                       t->exists_from);
+  }
+  return CP_OK;
+}
+
+/* Gives each table entry of a section the line of its entry in the file. */
+static void set_lines(const cp_config *c, const char *section, cp_table_cfg *t, unsigned n)
+{
+  const yt_node *seq = yt_get(c->doc, section);
+  for (unsigned i = 0; i < n; i++)
+    t[i].line = seq && seq->kind == YT_SEQ && i < seq->n ? seq->items[i]->line : 0;
+}
+
+/* Returns the table named name among all sections, other than self. */
+static const cp_table_cfg *other_named(const cp_config_file *f, const cp_table_cfg *self,
+                                       const char *name)
+{
+  for (unsigned i = 0; i < f->tables_count; i++)
+    if (&f->tables[i] != self && strcmp(f->tables[i].name, name) == 0)
+      return &f->tables[i];
+  for (unsigned i = 0; i < f->lookups_count; i++)
+    if (&f->lookups[i] != self && strcmp(f->lookups[i].name, name) == 0)
+      return &f->lookups[i];
+  return NULL;
+}
+
+/* Semantic checks and defaults after the typed load. */
+static cp_err validate(cp_config *c)
+{
+  cp_config_file *f = c->file;
+  cp_err rc;
+  if (!f->limits.memory_mb)
+    f->limits.memory_mb = DEFAULT_MEMORY_MB;
+  if (!f->limits.instructions)
+    f->limits.instructions = DEFAULT_INSTRUCTIONS;
+  if (!(c->facts = cp_config_resolve(c, f->facts)) || !(c->state = cp_config_resolve(c, f->state)))
+    return CP_ENOMEM;
+  const yt_node *cl = yt_get(c->doc, "clients");
+  f->clients->line = cl ? cl->line : 0;
+  set_lines(c, "tables", f->tables, f->tables_count);
+  set_lines(c, "lookups", f->lookups, f->lookups_count);
+  if ((rc = validate_table(c, f->clients, "clients")) != CP_OK)
+    return rc;
+  for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
+    int lookup = i >= f->tables_count;
+    cp_table_cfg *t = lookup ? &f->lookups[i - f->tables_count] : &f->tables[i];
+    if ((rc = validate_table(c, t, lookup ? "lookups" : "tables")) != CP_OK)
+      return rc;
+    if (other_named(f, t, t->name) || find_column(f->clients, t->name))
+      return diag_fail(CP_ECONFIG, "%s:%u: the name '%s' is used twice (table names and "
+                       "clients columns share one namespace)", c->path, t->line, t->name);
+  }
+  if (c->params && c->params->kind != YT_MAP)
+    return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
+  return CP_OK;
+}

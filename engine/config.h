@@ -1,0 +1,96 @@
+/* config.h: the YAML config: databases, rule files, fact tables, limits, params. */
+#ifndef CP_CONFIG_H
+#define CP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "ytree.h"
+
+/* How a fact column is read and what Lua sees. */
+typedef enum cp_coltype {
+  CP_COL_TEXT,        /* string */
+  CP_COL_INTEGER,     /* integer */
+  CP_COL_REAL,        /* float */
+  CP_COL_MONEY,       /* integer cents, rounded half away from zero */
+  CP_COL_DATE,        /* integer epoch day */
+  CP_COL_TIMESTAMP,   /* integer epoch seconds; a bare date means 00:00:00 */
+  CP_COL_BOOLEAN      /* 0/1 integer read as false/true */
+} cp_coltype;
+
+/* What a date or timestamp after the as-of time reads as. */
+typedef enum cp_future { CP_FUTURE_KEEP, CP_FUTURE_EMPTY } cp_future;
+
+/* One declared column of a fact table. */
+typedef struct cp_column_cfg {
+  char *name;          /* column name, also the field name in Lua */
+  cp_coltype type;     /* how it is converted */
+  bool required;       /* NULL is a data error */
+  cp_future future;    /* after the as-of time: keep, or read as nil */
+} cp_column_cfg;
+
+/* A fact table: the clients table, a per-client table, or a lookup table. */
+typedef struct cp_table_cfg {
+  char *name;                /* name rules use: c.orders, lookup.staff */
+  char *table;               /* SQL table name; NULL means the same as name */
+  char *key;                 /* per-client tables: the client key column */
+  char *id;                  /* row id column (clients, lookups: required) */
+  char *order;               /* column that orders a client's rows, optional */
+  char *exists_from;         /* date/timestamp column: rows after the as-of time do not exist */
+  cp_column_cfg *columns;    /* the columns rules may read */
+  unsigned columns_count;        /* number of columns */
+  unsigned line;             /* line of the table's entry in the config */
+} cp_table_cfg;
+
+/* Limits that keep one rule from harming the run. */
+typedef struct cp_limits {
+  uint32_t memory_mb;        /* Lua heap cap per worker, MiB */
+  uint64_t instructions;     /* Lua instructions per rule and client */
+} cp_limits;
+
+/* The typed part of the config file, as libcyaml loads it. */
+typedef struct cp_config_file {
+  char *facts;               /* facts database path */
+  char *state;               /* state database path */
+  char **rules;              /* rule files, in load order */
+  unsigned rules_count;          /* number of rule files */
+  cp_limits limits;          /* limits */
+  cp_table_cfg *clients;     /* the clients table */
+  cp_table_cfg *tables;      /* per-client tables */
+  unsigned tables_count;         /* number of per-client tables */
+  cp_table_cfg *lookups;     /* tables loaded whole (staff) */
+  unsigned lookups_count;        /* number of lookup tables */
+} cp_config_file;
+
+/* A loaded config. Paths are resolved against the config file's folder. */
+typedef struct cp_config {
+  char *path;                /* config file as given */
+  char *dir;                 /* its folder, for relative paths */
+  cp_config_file *file;      /* typed settings (libcyaml owns the memory) */
+  yt_node *doc;              /* the whole document as a tree (for params and lines) */
+  const yt_node *params;     /* the params tree, or NULL */
+  char *facts;               /* facts path, resolved or overridden */
+  char *state;               /* state path, resolved or overridden */
+} cp_config;
+
+/* Loads and validates a config file. On failure prints a message naming the
+ * file and line and returns CP_ECONFIG with *out NULL. The caller frees the
+ * result with cp_config_free(). */
+cp_err cp_config_load(const char *path, cp_config **out);
+
+/* Frees a config; accepts NULL. */
+void cp_config_free(cp_config *c);
+
+/* Replaces the facts or state path (from the command line). Returns CP_ENOMEM
+ * on failure. */
+cp_err cp_config_set_path(char **slot, const char *path);
+
+/* Returns a malloc'd path for a rule file, resolved against the config's
+ * folder. The caller frees it; NULL when out of memory. */
+char *cp_config_resolve(const cp_config *c, const char *rel);
+
+/* Returns the type name of a column type ("date", ...). */
+const char *cp_coltype_name(cp_coltype t);
+
+#endif

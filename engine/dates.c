@@ -1,0 +1,109 @@
+/* dates.c: civil calendar conversions and strict parsing of fact dates. */
+#include "dates.h"
+
+#include <stdio.h>
+
+/* Days from 0000-03-01 based eras: the proleptic Gregorian calendar split into
+ * 400-year eras of 146097 days, with years starting in March so that the leap
+ * day falls at the end of the year. */
+int64_t cp_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+void cp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* Reads n decimal digits at s; returns -1 if any is not a digit. */
+static int digits(const char *s, int n)
+{
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+/* Returns the number of days in month m of year y. */
+static unsigned month_days(int y, unsigned m)
+{
+  static const unsigned char len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+    return 29;
+  return len[m - 1];
+}
+
+int cp_parse_date(const char *s, size_t len, int64_t *days)
+{
+  if (len != 10 || s[4] != '-' || s[7] != '-')
+    return -1;
+  int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || (unsigned)d > month_days(y, (unsigned)m))
+    return -1;
+  *days = cp_days_from_civil(y, (unsigned)m, (unsigned)d);
+  return 0;
+}
+
+int cp_parse_timestamp(const char *s, size_t len, int64_t *secs)
+{
+  int64_t days;
+  if (len < 10 || cp_parse_date(s, 10, &days) < 0)
+    return -1;
+  if (len == 10) {
+    *secs = days * CP_DAY_SECONDS;
+    return 0;
+  }
+  if (len < 19 || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    return -1;
+  int hh = digits(s + 11, 2), mm = digits(s + 14, 2), ss = digits(s + 17, 2);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59)
+    return -1;
+  if (len > 19) {
+    if (s[19] != '.' || len == 20)
+      return -1;
+    for (size_t i = 20; i < len; i++)
+      if (s[i] < '0' || s[i] > '9')
+        return -1;
+  }
+  *secs = days * CP_DAY_SECONDS + hh * 3600 + mm * 60 + ss;
+  return 0;
+}
+
+int64_t cp_day_of(int64_t secs)
+{
+  return secs >= 0 ? secs / CP_DAY_SECONDS : -((-secs + CP_DAY_SECONDS - 1) / CP_DAY_SECONDS);
+}
+
+void cp_format_date(int64_t days, char *buf)
+{
+  int64_t y;
+  unsigned m, d;
+  cp_civil_from_days(days, &y, &m, &d);
+  snprintf(buf, 11, "%04d-%02u-%02u", (int)y, m, d);
+}
+
+void cp_format_timestamp(int64_t secs, char *buf)
+{
+  int64_t day = cp_day_of(secs);
+  int64_t rest = secs - day * CP_DAY_SECONDS;
+  cp_format_date(day, buf);
+  unsigned r = (unsigned)rest % CP_DAY_SECONDS;
+  snprintf(buf + 10, 10, "T%02u:%02u:%02u", r / 3600 % 24, r / 60 % 60, r % 60);
+}

@@ -1,0 +1,38 @@
+/* diag.h: error codes and the one place where crmpolicy writes messages. */
+#ifndef CP_DIAG_H
+#define CP_DIAG_H
+
+#include <stdarg.h>
+
+/* Error codes returned by every module; cp_strerror() names them. */
+typedef enum cp_err {
+  CP_OK = 0,      /* success */
+  CP_EUSAGE,      /* bad command line */
+  CP_ECONFIG,     /* config file missing, unreadable or invalid */
+  CP_ERULES,      /* a rule file does not load or compile */
+  CP_EFACTS,      /* facts database missing, corrupt, or not the declared shape */
+  CP_ESTATE,      /* state database error */
+  CP_EBUSY,       /* another run holds the state database */
+  CP_ENOMEM,      /* out of memory */
+  CP_EEVAL,       /* evaluation failed for a whole run (not one client) */
+  CP_EIO          /* reading or writing a file failed */
+} cp_err;
+
+/* Returns a static, human-readable name for an error code. */
+const char *cp_strerror(cp_err e);
+
+/* Prints "crmpolicy: MESSAGE" to stderr and returns code, so that callers
+ * write `return diag_fail(CP_ECONFIG, "...")`. */
+cp_err diag_fail(cp_err code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "crmpolicy: warning: MESSAGE" to stderr. */
+void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "crmpolicy: MESSAGE" to stderr (informational, no prefix). */
+void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* When quiet is set, diag_note() prints nothing; failures and warnings still do. */
+void diag_set_quiet(int quiet);
+
+#endif

@@ -1,0 +1,275 @@
+/* emit.c: alert{}, assign{} and fulfilled{}: what a rule reports, checked
+ * field by field and added to the client's outcome; `data` becomes canonical
+ * JSON (sorted keys) so that an unchanged alert compares equal across runs. */
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "sbuf.h"
+
+#define MAX_DEPTH 32
+
+static int encode(lua_State *L, int idx, sbuf *b, int depth);
+
+/* Appends a number: integers as such, floats in their shortest exact form. */
+static int encode_number(lua_State *L, int idx, sbuf *b)
+{
+  if (lua_isinteger(L, idx)) {
+    sbuf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
+    return 0;
+  }
+  double d = lua_tonumber(L, idx);
+  if (!isfinite(d))
+    return luaL_error(L, "data: %f cannot be written as JSON", d);
+  char buf[32];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d)
+      break;
+  }
+  sbuf_add(b, buf);
+  return 0;
+}
+
+/* qsort comparator for key strings. */
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends the table at idx as an object with sorted string keys. */
+static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
+{
+  size_t n = 0, cap = 16;
+  const char **keys = lua_newuserdatauv(L, cap * sizeof *keys, 0);   /* freed by the GC */
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      return luaL_error(L, "data: keys must be strings (found a %s key)", luaL_typename(L, -1));
+    if (n == cap) {
+      const char **bigger = lua_newuserdatauv(L, cap * 2 * sizeof *keys, 0);
+      memcpy(bigger, keys, n * sizeof *keys);
+      lua_replace(L, -3);
+      keys = bigger;
+      cap *= 2;
+    }
+    keys[n++] = lua_tostring(L, -1);   /* anchored: the table holds the key */
+  }
+  qsort(keys, n, sizeof *keys, cmp_str);
+  sbuf_add(b, "{");
+  for (size_t i = 0; i < n; i++) {
+    sbuf_add(b, i ? "," : "");
+    sbuf_json_str(b, keys[i], strlen(keys[i]));
+    sbuf_add(b, ":");
+    lua_getfield(L, idx, keys[i]);
+    encode(L, lua_gettop(L), b, depth + 1);
+    lua_pop(L, 1);
+  }
+  sbuf_add(b, "}");
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Appends the table at idx: an array when its keys are exactly 1..n. */
+static int encode_table(lua_State *L, int idx, sbuf *b, int depth)
+{
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    count++;
+  }
+  if (n == 0 || count != n)
+    return encode_object(L, idx, b, depth);
+  sbuf_add(b, "[");
+  for (lua_Integer i = 1; i <= n; i++) {
+    sbuf_add(b, i > 1 ? "," : "");
+    lua_rawgeti(L, idx, i);
+    encode(L, lua_gettop(L), b, depth + 1);
+    lua_pop(L, 1);
+  }
+  sbuf_add(b, "]");
+  return 0;
+}
+
+/* Appends the Lua value at idx as JSON; raises an error for what JSON lacks. */
+static int encode(lua_State *L, int idx, sbuf *b, int depth)
+{
+  size_t len;
+  const char *s;
+  if (depth > MAX_DEPTH)
+    return luaL_error(L, "data: nested deeper than %d levels", MAX_DEPTH);
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    sbuf_add(b, "null");
+    return 0;
+  case LUA_TLIGHTUSERDATA:   /* the global `null`: a JSON null inside data */
+    if (lua_touserdata(L, idx) != NULL)
+      break;
+    sbuf_add(b, "null");
+    return 0;
+  case LUA_TBOOLEAN:
+    sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false");
+    return 0;
+  case LUA_TNUMBER:
+    return encode_number(L, idx, b);
+  case LUA_TSTRING:
+    s = lua_tolstring(L, idx, &len);
+    sbuf_json_str(b, s, len);
+    return 0;
+  case LUA_TTABLE:
+    luaL_checkstack(L, 8, "data nested too deep");
+    return encode_table(L, idx, b, depth);
+  default:
+    break;
+  }
+  return luaL_error(L, "data: a %s cannot be written as JSON", luaL_typename(L, idx));
+}
+
+/* Fields each emitter accepts; anything else is a mistake worth an error. */
+static const char *const alert_fields[] = {"rule", "key", "severity", "level", "assignee",
+                                           "title", "data", NULL};
+static const char *const assign_fields[] = {"rule", "kind", "key", "assignee", "data", NULL};
+static const char *const fulfilled_fields[] = {"rule", "key", NULL};
+
+/* Raises an error for a field of the table at 1 not in allowed. */
+static void check_fields(lua_State *L, const char *fn, const char *const *allowed)
+{
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t i = 0;
+    while (k && allowed[i] && strcmp(allowed[i], k) != 0)
+      i++;
+    if (!k || !allowed[i])
+      luaL_error(L, "%s{}: unknown field '%s'", fn, k ? k : luaL_typename(L, -1));
+  }
+}
+
+/* Returns field name of the table at 1 as a string, or def when absent.
+ * Numbers are accepted and turned into text (keys are often ids). */
+static const char *opt_text(lua_State *L, const char *fn, const char *name, const char *def)
+{
+  int t = lua_getfield(L, 1, name);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return def;
+  }
+  if (t != LUA_TSTRING && t != LUA_TNUMBER)
+    luaL_error(L, "%s{}: '%s' must be a string, not a %s", fn, name, lua_typename(L, t));
+  return lua_tostring(L, -1);   /* left on the stack, which anchors it */
+}
+
+/* Checks the call is made by a running rule and returns the API context. */
+static cp_api *running(lua_State *L, const char *fn)
+{
+  cp_api *api = cp_api_of(L);
+  if (!api->current || !api->out)
+    luaL_error(L, "%s{} can only be called while a rule is evaluated", fn);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  return api;
+}
+
+/* Fills the fields every item has: rule (checked against the running rule's
+ * ids), key, assignee and data. */
+static void common(lua_State *L, cp_api *api, const char *fn, cp_item *it)
+{
+  it->rule = opt_text(L, fn, "rule", api->current->id);
+  size_t i = 0;
+  while (api->current->ids[i] && strcmp(api->current->ids[i], it->rule) != 0)
+    i++;
+  if (!api->current->ids[i])
+    luaL_error(L, "%s{}: rule '%s' may not report '%s' (add it to the rule's emits)", fn,
+               api->current->id, it->rule);
+  it->key = opt_text(L, fn, "key", "");
+  if (it->what != CP_FULFILLED) {
+    it->assignee = opt_text(L, fn, "assignee", NULL);
+    sbuf_clear(&api->json);
+    int t = lua_getfield(L, 1, "data");
+    if (t != LUA_TNIL && t != LUA_TTABLE)
+      luaL_error(L, "%s{}: 'data' must be a table, not a %s", fn, lua_typename(L, t));
+    if (t == LUA_TTABLE)
+      encode(L, lua_gettop(L), &api->json, 0);
+    lua_pop(L, 1);
+    if (api->json.oom)
+      luaL_error(L, "not enough memory");
+    it->data = api->json.len ? api->json.s : "{}";
+  }
+  for (size_t j = 0; j < api->out->n; j++) {
+    const cp_item *o = &api->out->items[j];
+    if (o->what == it->what && strcmp(o->rule, it->rule) == 0 && strcmp(o->key, it->key) == 0)
+      luaL_error(L, "%s{}: '%s' with key '%s' was already reported for this client", fn,
+                 it->rule, it->key);
+  }
+}
+
+/* Adds the item to the outcome or raises a memory error. */
+static int add(lua_State *L, cp_api *api, const cp_item *it)
+{
+  if (cp_outcome_add(api->out, it) != CP_OK)
+    return luaL_error(L, "not enough memory");
+  return 0;
+}
+
+/* alert{severity=, level=, key=, assignee=, title=, data=, rule=} */
+static int l_alert(lua_State *L)
+{
+  cp_api *api = running(L, "alert");
+  cp_item it = {.what = CP_ALERT};
+  check_fields(L, "alert", alert_fields);
+  common(L, api, "alert", &it);
+  const char *sev = opt_text(L, "alert", "severity", NULL);
+  int s = sev ? cp_severity_parse(sev) : -1;
+  if (s < 0)
+    return luaL_error(L, "alert{}: 'severity' must be info, warning or critical, not %s%s%s",
+                      sev ? "'" : "", sev ? sev : "nil", sev ? "'" : "");
+  it.severity = (cp_severity)s;
+  lua_getfield(L, 1, "level");
+  int isnum = 0;
+  lua_Integer level = lua_isnil(L, -1) ? 1 : lua_tointegerx(L, -1, &isnum);
+  if ((!isnum && !lua_isnil(L, -1)) || level < 1 || level > 1000)
+    return luaL_error(L, "alert{}: 'level' must be a whole number from 1");
+  lua_pop(L, 1);
+  it.level = (int)level;
+  it.title = opt_text(L, "alert", "title", it.rule);
+  return add(L, api, &it);
+}
+
+/* assign{kind=, key=, assignee=, data=, rule=} */
+static int l_assign(lua_State *L)
+{
+  cp_api *api = running(L, "assign");
+  cp_item it = {.what = CP_ASSIGN};
+  check_fields(L, "assign", assign_fields);
+  common(L, api, "assign", &it);
+  it.kind = opt_text(L, "assign", "kind", NULL);
+  if (!it.kind || !*it.kind)
+    return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
+  return add(L, api, &it);
+}
+
+/* fulfilled{key=, rule=}: the assignment (rule, key) is done, per the facts. */
+static int l_fulfilled(lua_State *L)
+{
+  cp_api *api = running(L, "fulfilled");
+  cp_item it = {.what = CP_FULFILLED};
+  check_fields(L, "fulfilled", fulfilled_fields);
+  common(L, api, "fulfilled", &it);
+  return add(L, api, &it);
+}
+
+void cp_emit_register(cp_api *api)
+{
+  static const luaL_Reg fns[] = {
+    {"alert", l_alert}, {"assign", l_assign}, {"fulfilled", l_fulfilled}, {NULL, NULL}};
+  cp_sandbox_env(api->sb);
+  luaL_setfuncs(api->L, fns, 0);
+  lua_pushlightuserdata(api->L, NULL);
+  lua_setfield(api->L, -2, "null");
+  lua_pop(api->L, 1);
+}

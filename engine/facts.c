@@ -1,0 +1,626 @@
+/* facts.c: ordered, merged, typed reading of the facts database. */
+#include "facts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dates.h"
+#include "sbuf.h"
+
+#define MAX_PRINTED_FINDINGS 20
+#define FIRST_COL 2   /* statement columns: 0 key, 1 row id, then the declared ones */
+
+/* One table being read: its cursor and the current client's rows. */
+typedef struct source {
+  const cp_table_cfg *cfg;  /* declaration */
+  const char *sql;          /* SQL table name */
+  sqlite3_stmt *stmt;       /* ordered cursor of the current pass */
+  int ready;                /* stmt is positioned on an unread row */
+  int exists_col;           /* index of exists_from among the columns, or -1 */
+  cp_rows rows;             /* this client's rows (values buffer reused) */
+  cp_arena *strings;        /* where text values are copied */
+  int quiet;                /* a pre-pass: findings are reported by the client pass */
+} source;
+
+struct cp_facts {
+  sqlite3 *db;              /* read-only connection */
+  const cp_config *cfg;     /* the config (not owned) */
+  int64_t as_of;            /* as-of day */
+  int64_t now;              /* as-of day at 23:59:59, in seconds */
+  source clients;           /* the clients table */
+  source *tables;           /* per-client tables */
+  source *lookups;          /* lookup tables (rows loaded once) */
+  unsigned tables_count;        /* number of per-client tables */
+  unsigned lookups_count;       /* number of lookup tables */
+  cp_arena arena;           /* strings of the current client */
+  cp_arena keep;            /* strings of lookup tables, for the whole run */
+  cp_client client;         /* the current client */
+  cp_rows *client_rows;     /* array of tables_count row sets for client.tables */
+  char *last_id;            /* previous client id, to check the order */
+  cp_finding_fn on_finding; /* where findings go */
+  void *finding_ctx;        /* its context */
+  uint64_t n_findings;      /* findings so far */
+};
+
+/* Authorizer: once the shape is checked, statements may only read. (The
+ * connection is read-only as well; this refuses anything else by design.) */
+static int authorize(void *ctx, int action, const char *a, const char *b, const char *c,
+                     const char *d)
+{
+  (void)ctx, (void)a, (void)b, (void)c, (void)d;
+  return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION
+             ? SQLITE_OK : SQLITE_DENY;
+}
+
+/* Default finding handler: prints the first few as warnings. */
+static void print_finding(void *ctx, const cp_finding *x)
+{
+  uint64_t *count = ctx;
+  if (++*count <= MAX_PRINTED_FINDINGS)
+    diag_warn("facts: %s row %s column %s: '%s' %s", x->table, x->row_id, x->column, x->value,
+              x->problem);
+  else if (*count == MAX_PRINTED_FINDINGS + 1)
+    diag_warn("facts: more data problems follow; they are counted, not printed");
+}
+
+/* Reports one finding about column col (value as text, NULL for null) of the
+ * row under the source's cursor. */
+static void finding(cp_facts *f, const source *s, const char *col, const char *value,
+                    const char *problem)
+{
+  char rowid[80];
+  const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
+  if (!id) {
+    const char *key = (const char *)sqlite3_column_text(s->stmt, 0);
+    snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");
+    id = rowid;
+  }
+  if (s->quiet)
+    return;
+  cp_finding x = {s->sql, id, col, value ? value : "NULL", problem};
+  f->n_findings++;
+  f->on_finding(f->finding_ctx, &x);
+}
+
+/* Parses decimal text ("-123.455") into cents, rounding half away from zero.
+ * Returns 0, or -1 when the text is not a plain decimal in range. */
+static int decimal_cents(const char *s, int64_t *cents)
+{
+  int neg = *s == '-';
+  int64_t whole = 0, frac = 0;
+  int nfrac = 0, round_up = 0;
+  if (*s == '-' || *s == '+')
+    s++;
+  if (!*s)
+    return -1;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    if (whole > (INT64_MAX / 100 - 9) / 10)
+      return -1;
+    whole = whole * 10 + (*s - '0');
+  }
+  if (*s == '.')
+    for (s++; *s >= '0' && *s <= '9'; s++, nfrac++) {
+      if (nfrac < 2)
+        frac = frac * 10 + (*s - '0');
+      else if (nfrac == 2)
+        round_up = *s >= '5';
+    }
+  if (*s)
+    return -1;
+  if (nfrac == 1)
+    frac *= 10;
+  *cents = whole * 100 + frac + round_up;
+  if (neg)
+    *cents = -*cents;
+  return 0;
+}
+
+/* Converts an integer or float column to cents through its decimal form, so
+ * that the amount the CRM stored (12.345) rounds as written, not as binary. */
+static int money_cents(sqlite3_stmt *st, int k, int64_t *cents)
+{
+  char buf[64];
+  if (sqlite3_column_type(st, k) == SQLITE_INTEGER) {
+    sqlite3_int64 v = sqlite3_column_int64(st, k);
+    if (v > INT64_MAX / 100 || v < -INT64_MAX / 100)
+      return -1;
+    *cents = v * 100;
+    return 0;
+  }
+  double d = sqlite3_column_double(st, k);
+  if (!(fabs(d) < 1e15))   /* also refuses NaN */
+    return -1;
+  snprintf(buf, sizeof buf, "%.15f", d);
+  buf[strcspn(buf, ".") + 4] = '\0';   /* three decimals decide the rounding */
+  return decimal_cents(buf, cents);
+}
+
+/* Converts a date or timestamp column value; returns -1 when malformed. */
+static int convert_time(const cp_column_cfg *col, const char *text, size_t len, int64_t *v)
+{
+  if (col->type == CP_COL_TIMESTAMP)
+    return cp_parse_timestamp(text, len, v);
+  if (len > 10) {   /* a timestamp where a date is needed: the date part counts */
+    if (cp_parse_timestamp(text, len, v) < 0)
+      return -1;
+    *v = cp_day_of(*v);
+    return 0;
+  }
+  return cp_parse_date(text, len, v);
+}
+
+/* Converts a numeric column value into out; returns a problem text or NULL. */
+static const char *convert_number(const cp_column_cfg *col, sqlite3_stmt *st, int k, int t,
+                                  cp_value *out)
+{
+  double d = sqlite3_column_double(st, k);
+  switch (col->type) {
+  case CP_COL_MONEY:
+    out->type = CP_V_INT;
+    return (t == SQLITE_INTEGER || t == SQLITE_FLOAT) && money_cents(st, k, &out->u.i) == 0
+               ? NULL : "is not an amount of money";
+  case CP_COL_REAL:
+    out->type = CP_V_REAL;
+    out->u.r = d;
+    return t == SQLITE_INTEGER || t == SQLITE_FLOAT ? NULL : "is not a number";
+  case CP_COL_BOOLEAN:
+    out->type = CP_V_BOOL;
+    out->u.i = sqlite3_column_int64(st, k) != 0;
+    return t == SQLITE_INTEGER && (d == 0 || d == 1) ? NULL : "is not 0 or 1";
+  default:
+    out->type = CP_V_INT;
+    out->u.i = sqlite3_column_int64(st, k);
+    return t == SQLITE_INTEGER || (t == SQLITE_FLOAT && d == floor(d) && fabs(d) < 9e15)
+               ? NULL : "is not an integer";
+  }
+}
+
+/* Converts declared column j of the row under s's cursor into out. */
+static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
+{
+  const cp_column_cfg *col = &s->cfg->columns[j];
+  int k = FIRST_COL + (int)j, t = sqlite3_column_type(s->stmt, k);
+  const char *problem = NULL;
+  out->type = CP_V_NIL;
+  out->len = 0;
+  if (t == SQLITE_NULL) {
+    if (col->required)
+      finding(f, s, col->name, NULL, "is missing (the column is required)");
+    return;
+  }
+  if (col->type == CP_COL_TEXT || col->type == CP_COL_DATE || col->type == CP_COL_TIMESTAMP) {
+    const char *text = (const char *)sqlite3_column_text(s->stmt, k);
+    size_t len = (size_t)sqlite3_column_bytes(s->stmt, k);
+    if (col->type == CP_COL_TEXT) {
+      out->type = CP_V_TEXT;
+      out->len = (uint32_t)len;
+      out->u.s = cp_arena_strndup(s->strings, text, len);
+      if (!out->u.s)
+        out->type = CP_V_NIL;
+      return;
+    }
+    if (t != SQLITE_TEXT || convert_time(col, text, len, &out->u.i) < 0) {
+      finding(f, s, col->name, text,
+              col->type == CP_COL_DATE ? "is not a date" : "is not a timestamp");
+      return;
+    }
+    out->type = CP_V_INT;
+    int64_t limit = col->type == CP_COL_DATE ? f->as_of : f->now;
+    if (col->future == CP_FUTURE_EMPTY && out->u.i > limit)
+      out->type = CP_V_NIL;
+    return;
+  }
+  problem = convert_number(col, s->stmt, k, t, out);
+  if (problem) {
+    finding(f, s, col->name, (const char *)sqlite3_column_text(s->stmt, k), problem);
+    out->type = CP_V_NIL;
+  }
+}
+
+/* Builds the SELECT of a source: key, row id, declared columns; ordered by
+ * client key (and order column) unless unordered; with a range when asked. */
+static void build_select(sbuf *q, const source *s, const char *key, int ordered, int lo, int hi)
+{
+  const cp_table_cfg *t = s->cfg;
+  sbuf_add(q, "SELECT ");
+  sbuf_sql_ident(q, key);
+  sbuf_add(q, ", ");
+  if (t->id)
+    sbuf_sql_ident(q, t->id);
+  else
+    sbuf_add(q, "NULL");
+  for (unsigned i = 0; i < t->columns_count; i++) {
+    sbuf_add(q, ", ");
+    sbuf_sql_ident(q, t->columns[i].name);
+  }
+  sbuf_add(q, " FROM ");
+  sbuf_sql_ident(q, s->sql);
+  for (int i = 0; i < 2; i++) {
+    if (!(i ? hi : lo))
+      continue;
+    sbuf_add(q, i == 0 || !lo ? " WHERE " : " AND ");
+    sbuf_sql_ident(q, key);
+    sbuf_add(q, i ? " < ?2" : " >= ?1");
+  }
+  if (!ordered)
+    return;
+  sbuf_add(q, " ORDER BY ");
+  sbuf_sql_ident(q, key);
+  if (t->order) {
+    sbuf_add(q, ", ");
+    sbuf_sql_ident(q, t->order);
+  }
+}
+
+/* Prepares a statement on the facts database; prints the error. */
+static cp_err prepare(cp_facts *f, const sbuf *q, sqlite3_stmt **st)
+{
+  if (q->oom)
+    return diag_fail(CP_ENOMEM, "facts: out of memory");
+  if (sqlite3_prepare_v3(f->db, q->s, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+    return diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+  return CP_OK;
+}
+
+/* Returns 1 when column name is in the list of a table's columns. */
+static int has_column(char **cols, int n, const char *name)
+{
+  for (int i = 0; i < n; i++)
+    if (strcmp(cols[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+/* Checks that the source's table and every column it needs exist. */
+static cp_err check_source(cp_facts *f, const source *s)
+{
+  const cp_table_cfg *t = s->cfg;
+  char *cols[512];
+  int n = 0, rc;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_info(?1)", -1, &st, NULL))
+    return diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+  sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)
+    cols[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+  cp_err err = CP_OK;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    err = diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+  else if (n == 0)
+    err = diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
+                    f->cfg->path, t->line);
+  const char *fixed[] = {t->key, t->id, t->order};
+  for (unsigned i = 0; err == CP_OK && i < 3 + t->columns_count; i++) {
+    const char *c = i < 3 ? fixed[i] : t->columns[i - 3].name;
+    if (c && !has_column(cols, n, c))
+      err = diag_fail(CP_EFACTS, "facts: table '%s' has no column '%s' (declared at %s:%u)",
+                      s->sql, c, f->cfg->path, t->line);
+  }
+  for (int i = 0; i < n; i++)
+    free(cols[i]);
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* Sets up a source for table t; checks its shape in the database. */
+static cp_err init_source(cp_facts *f, source *s, const cp_table_cfg *t)
+{
+  s->cfg = t;
+  s->sql = t->table ? t->table : t->name;
+  s->exists_col = -1;
+  for (unsigned i = 0; i < t->columns_count; i++)
+    if (t->exists_from && strcmp(t->columns[i].name, t->exists_from) == 0)
+      s->exists_col = (int)i;
+  return check_source(f, s);
+}
+
+/* Returns 1 when the row just converted into v is dated after the as-of time. */
+static int not_yet(const cp_facts *f, const source *s, const cp_value *v)
+{
+  if (s->exists_col < 0 || v[s->exists_col].type != CP_V_INT)
+    return 0;
+  int is_date = s->cfg->columns[s->exists_col].type == CP_COL_DATE;
+  return v[s->exists_col].u.i > (is_date ? f->as_of : f->now);
+}
+
+/* Appends the row under s's cursor to rows (dropping rows not yet dated). */
+static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
+{
+  unsigned nc = s->cfg->columns_count;
+  if (rows->n == rows->cap) {
+    uint32_t cap = rows->cap ? rows->cap * 2 : 8;
+    cp_value *v = realloc(rows->v, (size_t)cap * (nc ? nc : 1) * sizeof *v);
+    if (!v)
+      return diag_fail(CP_ENOMEM, "facts: out of memory");
+    rows->v = v;
+    rows->cap = cap;
+  }
+  cp_value *v = rows->v + (size_t)rows->n * nc;
+  for (unsigned j = 0; j < nc; j++)
+    convert(f, s, j, &v[j]);
+  if (!not_yet(f, s, v))
+    rows->n++;
+  return CP_OK;
+}
+
+/* Moves s's cursor to the next row. Returns 0, or -1 after printing an error. */
+static int advance(cp_facts *f, source *s)
+{
+  int rc = sqlite3_step(s->stmt);
+  s->ready = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return 0;
+  diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, sqlite3_errmsg(f->db));
+  return -1;
+}
+
+/* Prepares and starts the ordered cursor of a source over [from, to). */
+static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to)
+{
+  sbuf q = {0};
+  build_select(&q, s, key, 1, from != NULL, to != NULL);
+  sqlite3_finalize(s->stmt);
+  s->stmt = NULL;
+  cp_err rc = prepare(f, &q, &s->stmt);
+  sbuf_free(&q);
+  if (rc != CP_OK)
+    return rc;
+  if (from)
+    sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT);
+  if (to)
+    sqlite3_bind_text(s->stmt, 2, to, -1, SQLITE_TRANSIENT);
+  return advance(f, s) < 0 ? CP_EFACTS : CP_OK;
+}
+
+cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
+{
+  cp_err rc = start(f, &f->clients, f->clients.cfg->id, from, to);
+  for (unsigned i = 0; rc == CP_OK && i < f->tables_count; i++)
+    rc = start(f, &f->tables[i], f->tables[i].cfg->key, from, to);
+  free(f->last_id);
+  f->last_id = NULL;
+  return rc;
+}
+
+/* Skips a row whose client key is not text; returns advance()'s result. */
+static int skip_bad_key(cp_facts *f, source *s, const char *key)
+{
+  finding(f, s, key, (const char *)sqlite3_column_text(s->stmt, 0),
+          "is not a text client id; the row is skipped");
+  return advance(f, s);
+}
+
+/* Collects table s's rows for client id into rows; rows of clients that do
+ * not exist (keys below id) are reported and skipped. */
+static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
+{
+  rows->n = 0;
+  while (s->ready) {
+    if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT) {
+      if (skip_bad_key(f, s, s->cfg->key) < 0)
+        return -1;
+      continue;
+    }
+    int cmp = strcmp((const char *)sqlite3_column_text(s->stmt, 0), id);
+    if (cmp > 0)
+      break;
+    if (cmp < 0)
+      finding(f, s, s->cfg->key, (const char *)sqlite3_column_text(s->stmt, 0),
+              "is not a client in the clients table; the row is skipped");
+    else if (take_row(f, s, rows) != CP_OK)
+      return -1;
+    if (advance(f, s) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Remembers id as the last client read, to check the order of the next. */
+static int set_last(cp_facts *f, const char *id)
+{
+  char *copy = strdup(id);
+  if (!copy)
+    return -1;
+  free(f->last_id);
+  f->last_id = copy;
+  return 0;
+}
+
+/* Reads the client under the clients cursor and its rows. Returns 1 when it
+ * is to be evaluated, 0 when skipped, -1 on error. */
+static int read_client(cp_facts *f)
+{
+  source *s = &f->clients;
+  const char *key = s->cfg->id;
+  if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
+    return skip_bad_key(f, s, key) < 0 ? -1 : 0;
+  const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
+  if (f->last_id && strcmp(id, f->last_id) <= 0) {
+    finding(f, s, key, id, "repeats a client id; the row is skipped");
+    return advance(f, s) < 0 ? -1 : 0;
+  }
+  if (set_last(f, id) < 0 || !(f->client.id = cp_arena_strndup(&f->arena, id, strlen(id))))
+    return diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
+  s->rows.n = 0;
+  if (take_row(f, s, &s->rows) != CP_OK || advance(f, s) < 0)
+    return -1;
+  int exists = s->rows.n == 1;
+  f->client.fields = s->rows.v;
+  for (unsigned i = 0; i < f->tables_count; i++)
+    if (gather(f, &f->tables[i], f->client.id, &f->client_rows[i]) < 0)
+      return -1;
+  return exists;
+}
+
+int cp_facts_next(cp_facts *f, cp_client **c)
+{
+  cp_arena_reset(&f->arena);
+  while (f->clients.ready) {
+    int rc = read_client(f);
+    if (rc != 0) {
+      *c = &f->client;
+      return rc;
+    }
+    cp_arena_reset(&f->arena);
+  }
+  static const char end[] = "\xff\xff\xff\xff";   /* above every UTF-8 key: rows left over */
+  for (unsigned i = 0; i < f->tables_count; i++)
+    if (gather(f, &f->tables[i], end, &f->client_rows[i]) < 0)
+      return -1;
+  return 0;
+}
+
+cp_err cp_facts_scan(cp_facts *f, unsigned ti, int (*fn)(void *ctx, const cp_value *row),
+                     void *ctx)
+{
+  source s = f->tables[ti];   /* a second cursor over the same table */
+  sbuf q = {0};
+  s.stmt = NULL;
+  s.rows = (cp_rows){0};
+  s.quiet = 1;
+  build_select(&q, &s, s.cfg->key, 0, 0, 0);
+  cp_err rc = prepare(f, &q, &s.stmt);
+  sbuf_free(&q);
+  while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
+    s.rows.n = 0;
+    cp_arena_reset(&f->arena);
+    if ((rc = take_row(f, &s, &s.rows)) == CP_OK && s.rows.n == 1 && fn(ctx, s.rows.v) < 0)
+      rc = CP_EEVAL;
+  }
+  if (rc == CP_OK && s.stmt && sqlite3_errcode(f->db) != SQLITE_DONE &&
+      sqlite3_errcode(f->db) != SQLITE_OK && sqlite3_errcode(f->db) != SQLITE_ROW)
+    rc = CP_EFACTS;
+  sqlite3_finalize(s.stmt);
+  free(s.rows.v);
+  cp_arena_reset(&f->arena);
+  return rc;
+}
+
+cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
+{
+  *rows = &f->lookups[li].rows;
+  return CP_OK;
+}
+
+/* Reads a whole lookup table, in id order, into its source's rows. */
+static cp_err load_lookup(cp_facts *f, source *s)
+{
+  cp_err rc = start(f, s, s->cfg->id, NULL, NULL);
+  while (rc == CP_OK && s->ready) {
+    if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
+      finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 0),
+              "is not a text id; the row is skipped");
+    else
+      rc = take_row(f, s, &s->rows);
+    if (rc == CP_OK && advance(f, s) < 0)
+      rc = CP_EFACTS;
+  }
+  sqlite3_finalize(s->stmt);
+  s->stmt = NULL;
+  return rc;
+}
+
+/* Opens the database file read-only, refusing a missing file up front so
+ * that SQLite does not report it as a generic open failure. */
+static cp_err open_db(cp_facts *f)
+{
+  struct stat st;
+  const char *path = f->cfg->facts;
+  if (stat(path, &st) < 0)
+    return diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
+  if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    return diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
+  sqlite3_busy_timeout(f->db, 10000);
+  return CP_OK;
+}
+
+cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
+{
+  const cp_config_file *c = cfg->file;
+  cp_facts *f = calloc(1, sizeof *f);
+  cp_err rc = CP_ENOMEM;
+  *out = NULL;
+  if (!f)
+    return diag_fail(rc, "facts: out of memory");
+  f->cfg = cfg;
+  f->as_of = as_of;
+  f->now = as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
+  f->on_finding = print_finding;
+  f->finding_ctx = &f->n_findings;
+  f->tables_count = c->tables_count;
+  f->lookups_count = c->lookups_count;
+  f->tables = calloc(c->tables_count + 1, sizeof *f->tables);
+  f->lookups = calloc(c->lookups_count + 1, sizeof *f->lookups);
+  f->client_rows = calloc(c->tables_count + 1, sizeof *f->client_rows);
+  f->client.tables = f->client_rows;
+  if (!f->tables || !f->lookups || !f->client_rows)
+    goto fail;
+  if ((rc = open_db(f)) != CP_OK || (rc = init_source(f, &f->clients, c->clients)) != CP_OK)
+    goto fail;
+  f->clients.strings = &f->arena;
+  for (unsigned i = 0; i < c->tables_count; i++) {
+    f->tables[i].strings = &f->arena;
+    if ((rc = init_source(f, &f->tables[i], &c->tables[i])) != CP_OK)
+      goto fail;
+  }
+  for (unsigned i = 0; i < c->lookups_count; i++) {
+    f->lookups[i].strings = &f->keep;
+    if ((rc = init_source(f, &f->lookups[i], &c->lookups[i])) != CP_OK)
+      goto fail;
+  }
+  sqlite3_set_authorizer(f->db, authorize, NULL);
+  for (unsigned i = 0; i < c->lookups_count; i++)
+    if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
+      goto fail;
+  *out = f;
+  return CP_OK;
+fail:
+  if (rc == CP_ENOMEM)
+    diag_fail(rc, "facts: out of memory");
+  cp_facts_close(f);
+  return rc;
+}
+
+/* Frees a source's statement and buffers. */
+static void free_source(source *s)
+{
+  sqlite3_finalize(s->stmt);
+  free(s->rows.v);
+}
+
+void cp_facts_close(cp_facts *f)
+{
+  if (!f)
+    return;
+  free_source(&f->clients);
+  for (unsigned i = 0; f->tables && i < f->tables_count; i++)
+    free_source(&f->tables[i]);
+  for (unsigned i = 0; f->lookups && i < f->lookups_count; i++)
+    free_source(&f->lookups[i]);
+  for (unsigned i = 0; f->client_rows && i < f->tables_count; i++)
+    free(f->client_rows[i].v);
+  sqlite3_close(f->db);
+  cp_arena_free(&f->arena);
+  cp_arena_free(&f->keep);
+  free(f->tables);
+  free(f->lookups);
+  free(f->client_rows);
+  free(f->last_id);
+  free(f);
+}
+
+void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx)
+{
+  f->on_finding = fn;
+  f->finding_ctx = ctx;
+}
+
+uint64_t cp_facts_findings(const cp_facts *f)
+{
+  return f->n_findings;
+}

@@ -1,0 +1,89 @@
+/* facts.h: streams clients and their fact rows out of the SQLite facts database.
+ *
+ * Each declared table is read once, in client key order, and the cursors are
+ * merged by client id: one ordered pass per table, never a query per client.
+ * A client's rows live in an arena that is reset for the next client, so
+ * memory does not grow with the number of clients. */
+#ifndef CP_FACTS_H
+#define CP_FACTS_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "config.h"
+
+/* The type of a converted fact value. */
+typedef enum cp_vtype { CP_V_NIL, CP_V_INT, CP_V_REAL, CP_V_TEXT, CP_V_BOOL } cp_vtype;
+
+/* One fact value: dates, timestamps and money are integers (see config.h). */
+typedef struct cp_value {
+  uint32_t type;            /* a cp_vtype */
+  uint32_t len;             /* text length in bytes */
+  union {
+    int64_t i;              /* CP_V_INT, CP_V_BOOL */
+    double r;               /* CP_V_REAL */
+    const char *s;          /* CP_V_TEXT: NUL-terminated, owned by the facts reader */
+  } u;
+} cp_value;
+
+/* The rows of one table: n rows of ncols values, row-major. */
+typedef struct cp_rows {
+  cp_value *v;              /* values, owned by the facts reader */
+  uint32_t n;               /* number of rows */
+  uint32_t cap;             /* allocated rows */
+} cp_rows;
+
+/* One client and its rows, valid until the next cp_facts_next(). */
+typedef struct cp_client {
+  const char *id;           /* client id */
+  cp_value *fields;         /* the clients table's declared columns */
+  cp_rows *tables;          /* one per per-client table, in config order */
+} cp_client;
+
+/* A data problem found while reading: the value was read as nil (or the row
+ * skipped), and the run goes on. */
+typedef struct cp_finding {
+  const char *table;        /* SQL table */
+  const char *row_id;       /* row id, or "rowid N" */
+  const char *column;       /* column */
+  const char *value;        /* offending value as text ("NULL" for null) */
+  const char *problem;      /* what is wrong */
+} cp_finding;
+
+/* Receives each finding; the strings are valid only during the call. */
+typedef void (*cp_finding_fn)(void *ctx, const cp_finding *f);
+
+typedef struct cp_facts cp_facts;
+
+/* Opens the facts database read-only and checks that every declared table and
+ * column exists. as_of is the as-of day; rows dated after it are filtered as
+ * the config says. Prints a message naming the table and column and returns
+ * CP_EFACTS on a mismatch. The caller closes *out with cp_facts_close(). */
+cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out);
+
+/* Closes the reader; accepts NULL. */
+void cp_facts_close(cp_facts *f);
+
+/* Sets where data problems are reported (default: printed as warnings). */
+void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx);
+
+/* Starts the client pass over clients with from <= id < to (NULL: open end). */
+cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to);
+
+/* Reads the next client and its rows into *c. Returns 1 for a client, 0 at
+ * the end, or -1 after printing an error. */
+int cp_facts_next(cp_facts *f, cp_client **c);
+
+/* Calls fn for every row of per-client table ti (all clients, in table order,
+ * rows dated after the as-of time excluded), with that table's values. */
+cp_err cp_facts_scan(cp_facts *f, unsigned ti, int (*fn)(void *ctx, const cp_value *row),
+                     void *ctx);
+
+/* Reads the whole lookup table li into *rows (owned by the reader, valid until
+ * close), in id order. */
+cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows);
+
+/* Number of findings so far. */
+uint64_t cp_facts_findings(const cp_facts *f);
+
+#endif

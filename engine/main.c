@@ -1,0 +1,233 @@
+/* main.c: the crmpolicy command line: one table of subcommands, options,
+ * and the mapping from errors to documented exit codes. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "dates.h"
+#include "query.h"
+
+#define VERSION "0.1.0"
+
+static cp_exit cmd_alerts(const cp_opts *o);
+static cp_exit cmd_assignments(const cp_opts *o);
+static cp_exit cmd_feed(const cp_opts *o);
+
+/* A subcommand: name, function, the options it takes, and its help. */
+typedef struct command {
+  const char *name;                  /* as typed */
+  cp_exit (*fn)(const cp_opts *o);   /* what it does */
+  const char *options;               /* option names it accepts, space-separated */
+  const char *help;                  /* one paragraph */
+} command;
+
+static const command commands[] = {
+  {"run", cp_cmd_run, "config facts state as-of wait quiet",
+   "Evaluates every client as of a date and applies the results to the state\n"
+   "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
+   "2: invalid config, rules or facts; 3: failed; 4: another run holds the state."},
+  {"check", cp_cmd_check, "config facts as-of quiet",
+   "Checks that the config is valid, every rule file compiles and the facts\n"
+   "database has every declared table and column. Writes nothing."},
+  {"alerts", cmd_alerts, "config state format",
+   "Prints the open alerts: a table (default), JSON lines or CSV."},
+  {"assignments", cmd_assignments, "config state format",
+   "Prints the proposed assignments: a table (default), JSON lines or CSV."},
+  {"feed", cmd_feed, "config state since limit",
+   "Prints the events after sequence number SEQ (default 0) as JSON lines.\n"
+   "Keep the last seq you read and pass it next time: nothing is lost or repeated."},
+};
+
+static const struct option long_opts[] = {
+  {"config", required_argument, NULL, 'c'}, {"facts", required_argument, NULL, 'f'},
+  {"state", required_argument, NULL, 's'},  {"as-of", required_argument, NULL, 'd'},
+  {"wait", required_argument, NULL, 'w'},   {"quiet", no_argument, NULL, 'q'},
+  {"format", required_argument, NULL, 'F'}, {"since", required_argument, NULL, 'S'},
+  {"limit", required_argument, NULL, 'L'},  {"help", no_argument, NULL, 'h'},
+  {NULL, 0, NULL, 0},
+};
+
+static const char *const option_help[] = {
+  "config", "--config FILE   the YAML config (default: crmpolicy.yaml)",
+  "facts", "--facts FILE    facts database, instead of the config's",
+  "state", "--state FILE    state database, instead of the config's",
+  "as-of", "--as-of DATE    evaluate as of YYYY-MM-DD (default: today)",
+  "wait", "--wait SECONDS  wait this long for another run to finish (default 0)",
+  "quiet", "--quiet         print only errors",
+  "format", "--format FMT    table, jsonl or csv",
+  "since", "--since SEQ     print events after this sequence number",
+  "limit", "--limit N       print at most N events",
+  NULL,
+};
+
+/* Prints the usage of one command, or of all when cmd is NULL. */
+static void usage(FILE *f, const command *cmd)
+{
+  if (!cmd) {
+    fprintf(f, "usage: crmpolicy COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+      fprintf(f, "  %-12s %.*s\n", commands[i].name, (int)strcspn(commands[i].help, "\n"),
+              commands[i].help);
+    fprintf(f, "\n'crmpolicy COMMAND --help' describes a command.\n");
+    return;
+  }
+  fprintf(f, "usage: crmpolicy %s [OPTIONS]\n\n%s\n\noptions:\n", cmd->name, cmd->help);
+  for (size_t i = 0; option_help[i]; i += 2)
+    if (strstr(cmd->options, option_help[i]))
+      fprintf(f, "  %s\n", option_help[i + 1]);
+}
+
+/* Returns today's local date as an epoch day. */
+static int64_t today(void)
+{
+  time_t t = time(NULL);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  return cp_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+}
+
+/* Parses a whole non-negative number; returns -1 when it is not one. */
+static int64_t number(const char *s)
+{
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  return *s && !*end && v >= 0 ? v : -1;
+}
+
+/* Applies one parsed option to o; returns -1 with a message when invalid. */
+static int apply_option(cp_opts *o, int c, const char *arg)
+{
+  int64_t n;
+  switch (c) {
+  case 'c': o->config = arg; return 0;
+  case 'f': o->facts = arg; return 0;
+  case 's': o->state = arg; return 0;
+  case 'q': o->quiet = 1; return 0;
+  case 'd':
+    if (cp_parse_date(arg, strlen(arg), &o->as_of) == 0)
+      return 0;
+    return diag_fail(CP_EUSAGE, "--as-of: '%s' is not a date (YYYY-MM-DD)", arg), -1;
+  case 'F':
+    if ((o->format = cp_format_parse(arg)) >= 0)
+      return 0;
+    return diag_fail(CP_EUSAGE, "--format: '%s' is not one of table, jsonl, csv", arg), -1;
+  case 'w': case 'S': case 'L':
+    if ((n = number(arg)) < 0)
+      return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number",
+                       c == 'w' ? "wait" : c == 'S' ? "since" : "limit", arg), -1;
+    if (c == 'w')
+      o->wait_seconds = n > 86400 ? 86400 : (int)n;
+    else
+      *(c == 'S' ? &o->since : &o->limit) = n;
+    return 0;
+  default:
+    return -1;
+  }
+}
+
+/* Returns the long name of option letter c. */
+static const char *option_name(int c)
+{
+  for (const struct option *p = long_opts; p->name; p++)
+    if (p->val == c)
+      return p->name;
+  return "?";
+}
+
+/* Parses the options of cmd. Returns 0, 1 for --help, or -1 on a usage error. */
+static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
+{
+  int c;
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+    if (c == 'h')
+      return 1;
+    if (c == '?' || c == ':')
+      return diag_fail(CP_EUSAGE, "%s: unknown option or missing value in '%s' (see "
+                       "'crmpolicy %s --help')", cmd->name, argv[optind - 1], cmd->name), -1;
+    if (!strstr(cmd->options, option_name(c)))
+      return diag_fail(CP_EUSAGE, "%s: option '--%s' does not apply to this command (see "
+                       "'crmpolicy %s --help')", cmd->name, option_name(c), cmd->name), -1;
+    if (apply_option(o, c, optarg) < 0)
+      return -1;
+  }
+  if (optind < argc)
+    return diag_fail(CP_EUSAGE, "%s: unexpected argument '%s'", cmd->name, argv[optind]), -1;
+  return 0;
+}
+
+/* The state database the options name: --state, else the config's. */
+static cp_exit with_state(const cp_opts *o, cp_err (*fn)(const char *path, const cp_opts *o))
+{
+  cp_config *cfg = NULL;
+  cp_err rc = o->state ? fn(o->state, o) : cp_cli_config(o, &cfg);
+  if (!o->state && rc == CP_OK)
+    rc = fn(cfg->state, o);
+  cp_config_free(cfg);
+  return rc == CP_OK ? CP_EXIT_OK : cp_exit_for(rc) == CP_EXIT_INVALID ? CP_EXIT_INVALID
+                                                                       : CP_EXIT_FAILED;
+}
+
+static cp_err print_alerts(const char *p, const cp_opts *o)
+{
+  return cp_query_results(p, 1, (cp_format)o->format, stdout);
+}
+
+static cp_err print_assignments(const char *p, const cp_opts *o)
+{
+  return cp_query_results(p, 0, (cp_format)o->format, stdout);
+}
+
+static cp_err print_feed(const char *p, const cp_opts *o)
+{
+  return cp_query_feed(p, o->since, o->limit, stdout);
+}
+
+static cp_exit cmd_alerts(const cp_opts *o)
+{
+  return with_state(o, print_alerts);
+}
+
+static cp_exit cmd_assignments(const cp_opts *o)
+{
+  return with_state(o, print_assignments);
+}
+
+static cp_exit cmd_feed(const cp_opts *o)
+{
+  return with_state(o, print_feed);
+}
+
+int main(int argc, char **argv)
+{
+  umask(077);   /* state and outputs hold customer data: owner only */
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    usage(argc < 2 ? stderr : stdout, NULL);
+    return argc < 2 ? CP_EXIT_INVALID : CP_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("crmpolicy %s\n", VERSION);
+    return CP_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    const command *cmd = &commands[i];
+    if (strcmp(argv[1], cmd->name) != 0)
+      continue;
+    cp_opts o = {.config = "crmpolicy.yaml", .as_of = today()};
+    int p = parse_options(cmd, argc - 1, argv + 1, &o);
+    if (p != 0) {
+      if (p > 0)
+        usage(stdout, cmd);
+      return p > 0 ? CP_EXIT_OK : CP_EXIT_INVALID;
+    }
+    diag_set_quiet(o.quiet);
+    return cmd->fn(&o);
+  }
+  diag_fail(CP_EUSAGE, "unknown command '%s' (see 'crmpolicy --help')", argv[1]);
+  return CP_EXIT_INVALID;
+}

@@ -1,0 +1,133 @@
+/* outcome.c: the per-client result buffer between evaluation and the store. */
+#include "outcome.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const severity_names[] = {"info", "warning", "critical"};
+
+const char *cp_severity_name(cp_severity s)
+{
+  return (unsigned)s < 3 ? severity_names[s] : "?";
+}
+
+int cp_severity_parse(const char *s)
+{
+  for (int i = 0; i < 3; i++)
+    if (strcmp(s, severity_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+/* Copies a string into the outcome's arena; NULL stays NULL. Sets *oom. */
+static const char *keep(cp_outcome *o, const char *s, int *oom)
+{
+  if (!s)
+    return NULL;
+  const char *p = cp_arena_strndup(&o->arena, s, strlen(s));
+  if (!p)
+    *oom = 1;
+  return p;
+}
+
+/* Grows an array of size-byte elements to hold one more. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+  if (n < *cap)
+    return 0;
+  size_t c = *cap ? *cap * 2 : 16;
+  void *p = realloc(*arr, c * size);
+  if (!p)
+    return -1;
+  *arr = p;
+  *cap = c;
+  return 0;
+}
+
+cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
+{
+  int oom = 0;
+  if (grow((void **)&o->items, &o->cap, o->n, sizeof *o->items) < 0)
+    return CP_ENOMEM;
+  cp_item *it = &o->items[o->n];
+  *it = *item;
+  it->rule = keep(o, item->rule, &oom);
+  it->key = keep(o, item->key ? item->key : "", &oom);
+  it->kind = keep(o, item->kind, &oom);
+  it->assignee = keep(o, item->assignee, &oom);
+  it->title = keep(o, item->title, &oom);
+  it->data = keep(o, item->data ? item->data : "{}", &oom);
+  if (oom)
+    return CP_ENOMEM;
+  o->n++;
+  return CP_OK;
+}
+
+cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
+                       const char *message, const char *traceback)
+{
+  int oom = 0;
+  if (grow((void **)&o->failures, &o->cap_failures, o->n_failures, sizeof *o->failures) < 0)
+    return CP_ENOMEM;
+  cp_failure *f = &o->failures[o->n_failures++];
+  f->rule = keep(o, rule, &oom);
+  f->message = keep(o, message, &oom);
+  f->traceback = keep(o, traceback ? traceback : "", &oom);
+  for (size_t i = 0; ids && ids[i]; i++) {
+    if (grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
+             sizeof *o->failed_ids) < 0)
+      return CP_ENOMEM;
+    o->failed_ids[o->n_failed_ids++] = keep(o, ids[i], &oom);
+  }
+  return oom ? CP_ENOMEM : CP_OK;
+}
+
+int cp_outcome_failed(const cp_outcome *o, const char *rule)
+{
+  for (size_t i = 0; i < o->n_failed_ids; i++)
+    if (strcmp(o->failed_ids[i], rule) == 0)
+      return 1;
+  return 0;
+}
+
+/* qsort comparator over (what, rule, key). */
+static int cmp_item(const void *a, const void *b)
+{
+  const cp_item *x = a, *y = b;
+  if (x->what != y->what)
+    return (int)x->what - (int)y->what;
+  int c = strcmp(x->rule, y->rule);
+  return c ? c : strcmp(x->key, y->key);
+}
+
+void cp_outcome_sort(cp_outcome *o)
+{
+  if (o->n > 1)
+    qsort(o->items, o->n, sizeof *o->items, cmp_item);
+}
+
+const cp_item *cp_outcome_find(const cp_outcome *o, cp_what what, const char *rule,
+                               const char *key)
+{
+  cp_item probe = {.what = what, .rule = rule, .key = key};
+  return o->n ? bsearch(&probe, o->items, o->n, sizeof *o->items, cmp_item) : NULL;
+}
+
+void cp_outcome_reset(cp_outcome *o)
+{
+  o->n = o->n_failures = o->n_failed_ids = 0;
+  o->skipped = 0;
+  o->client_id = NULL;
+  cp_arena_reset(&o->arena);
+}
+
+void cp_outcome_free(cp_outcome *o)
+{
+  if (!o)
+    return;
+  free(o->items);
+  free(o->failures);
+  free(o->failed_ids);
+  cp_arena_free(&o->arena);
+  memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,84 @@
+/* outcome.h: what evaluating one client produced: alerts, assignments,
+ * fulfilment markers, and the rules that failed (whose old results stay). */
+#ifndef CP_OUTCOME_H
+#define CP_OUTCOME_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "diag.h"
+
+/* What an item is. Alerts sort before assignments; markers with these. */
+typedef enum cp_what {
+  CP_ALERT = 0,       /* an alert that holds now */
+  CP_ASSIGN = 1,      /* an assignment that is needed now */
+  CP_FULFILLED = 2    /* an assignment that the facts show done */
+} cp_what;
+
+/* Severity of an alert, in increasing order. */
+typedef enum cp_severity { CP_INFO, CP_WARNING, CP_CRITICAL } cp_severity;
+
+/* One result of one rule for one client. Strings are owned by the outcome. */
+typedef struct cp_item {
+  cp_what what;             /* alert, assignment or marker */
+  const char *rule;         /* rule id */
+  const char *key;          /* key ("" when none) */
+  const char *kind;         /* assignments: kind (assign_staff, ...) */
+  const char *assignee;     /* staff id, or NULL */
+  const char *title;        /* alerts: one-line title */
+  const char *data;         /* canonical JSON object text */
+  cp_severity severity;     /* alerts: severity */
+  int level;                /* alerts: escalation step from 1 */
+} cp_item;
+
+/* A rule that failed for the client: its results there stay as they were. */
+typedef struct cp_failure {
+  const char *rule;         /* rule id (its extra emitted ids are failed too) */
+  const char *message;      /* "rules/x.lua:40: ..." */
+  const char *traceback;    /* Lua traceback, possibly "" */
+} cp_failure;
+
+/* Everything evaluated for one client. Zero-initialise; reset per client. */
+typedef struct cp_outcome {
+  const char *client_id;    /* the client (owned by the outcome) */
+  cp_item *items;           /* results, sorted by cp_outcome_sort() */
+  size_t n, cap;            /* items used and allocated */
+  cp_failure *failures;     /* failed rules */
+  size_t n_failures, cap_failures;
+  const char **failed_ids;  /* every rule id whose old results stay (with emits) */
+  size_t n_failed_ids, cap_failed_ids;
+  int skipped;              /* out of scope: nothing holds for this client */
+  cp_arena arena;           /* strings */
+} cp_outcome;
+
+/* Appends a copy of item (strings copied into the arena). Returns CP_ENOMEM
+ * on failure. */
+cp_err cp_outcome_add(cp_outcome *o, const cp_item *item);
+
+/* Records that rule failed; ids lists it and the ids it emits (NULL-ended). */
+cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
+                       const char *message, const char *traceback);
+
+/* Returns 1 when results of rule id must stay as they were. */
+int cp_outcome_failed(const cp_outcome *o, const char *rule);
+
+/* Sorts items by (what, rule, key) in byte order, the order of the state. */
+void cp_outcome_sort(cp_outcome *o);
+
+/* Returns the item (what, rule, key) or NULL. */
+const cp_item *cp_outcome_find(const cp_outcome *o, cp_what what, const char *rule,
+                               const char *key);
+
+/* Empties the outcome for the next client, keeping its memory. */
+void cp_outcome_reset(cp_outcome *o);
+
+/* Frees the outcome's memory; accepts NULL. */
+void cp_outcome_free(cp_outcome *o);
+
+/* Name of a severity ("info", "warning", "critical"). */
+const char *cp_severity_name(cp_severity s);
+
+/* Parses a severity name; returns -1 when unknown. */
+int cp_severity_parse(const char *s);
+
+#endif

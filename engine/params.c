@@ -1,0 +1,71 @@
+/* params.c: the config's free `params` tree as nested read-only Lua tables.
+ * The engine knows none of the names: plain scalars become numbers, booleans
+ * or strings by their form, quoted scalars stay strings. */
+#include <errno.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+/* Pushes a plain scalar as the value its text denotes. */
+static void push_plain(lua_State *L, const char *s)
+{
+  char *end;
+  if (!strcmp(s, "true") || !strcmp(s, "yes")) {
+    lua_pushboolean(L, 1);
+    return;
+  }
+  if (!strcmp(s, "false") || !strcmp(s, "no")) {
+    lua_pushboolean(L, 0);
+    return;
+  }
+  if (!*s || !strcmp(s, "~") || !strcmp(s, "null")) {
+    lua_pushnil(L);
+    return;
+  }
+  errno = 0;
+  long long i = strtoll(s, &end, 10);
+  if (!*end && !errno) {
+    lua_pushinteger(L, i);
+    return;
+  }
+  double d = strtod(s, &end);
+  if (!*end && !errno && strspn(s, "+-0123456789.eE_") == strlen(s)) {
+    lua_pushnumber(L, d);
+    return;
+  }
+  lua_pushstring(L, s);
+}
+
+void cp_params_push(lua_State *L, const yt_node *n)
+{
+  luaL_checkstack(L, 4, "params nested too deep");
+  if (!n) {
+    lua_newtable(L);
+  } else if (n->kind == YT_SCALAR) {
+    if (n->plain)
+      push_plain(L, n->value);
+    else
+      lua_pushstring(L, n->value);
+    return;
+  } else if (n->kind == YT_SEQ) {
+    lua_createtable(L, (int)n->n, 0);
+    for (size_t i = 0; i < n->n; i++) {
+      cp_params_push(L, n->items[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  } else {
+    lua_createtable(L, 0, (int)(n->n / 2));
+    for (size_t i = 0; i + 1 < n->n; i += 2) {
+      cp_params_push(L, n->items[i]);
+      cp_params_push(L, n->items[i + 1]);
+      if (!lua_isnil(L, -2))
+        lua_rawset(L, -3);
+      else
+        lua_pop(L, 2);
+    }
+  }
+  cp_sandbox_readonly(L, -1);
+  lua_remove(L, -2);
+}

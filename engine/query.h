@@ -1,0 +1,28 @@
+/* query.h: reading results back out of the state database for people and
+ * other systems: open alerts and assignments, the event feed, a summary. */
+#ifndef CP_QUERY_H
+#define CP_QUERY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+
+/* Output formats of alerts and assignments. */
+typedef enum cp_format { CP_FMT_TABLE, CP_FMT_JSONL, CP_FMT_CSV } cp_format;
+
+/* Parses "table", "jsonl" or "csv"; returns -1 when unknown. */
+int cp_format_parse(const char *s);
+
+/* Prints the open alerts (alerts = 1) or proposed assignments (alerts = 0) of
+ * the state database at path, in (client_id, rule, key) order. */
+cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out);
+
+/* Prints the events with seq > since, oldest first, as JSON lines; at most
+ * limit lines when limit > 0. */
+cp_err cp_query_feed(const char *path, int64_t since, int64_t limit, FILE *out);
+
+/* Prints open alerts by rule and severity and proposed assignments by kind. */
+cp_err cp_query_summary(const char *path, FILE *out);
+
+#endif

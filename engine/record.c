@@ -1,0 +1,57 @@
+/* record.c: fingerprints and the JSON form of alerts and assignments. */
+#include "record.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+void cp_fingerprint(const char *rule, const char *client_id, const char *key, char *out)
+{
+  uint64_t h = 14695981039346656037ULL;
+  const char *parts[] = {rule, client_id, key};
+  for (int i = 0; i < 3; i++) {
+    for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
+      h ^= *p;
+      h *= 1099511628211ULL;
+    }
+    h *= 1099511628211ULL;   /* the NUL separator: xor with 0, then multiply */
+  }
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Appends "name":"value" (or null) with a leading comma unless first. */
+static void field(sbuf *b, const char *name, const char *value, int first)
+{
+  if (!first)
+    sbuf_add(b, ",");
+  sbuf_json_str(b, name, strlen(name));
+  sbuf_add(b, ":");
+  if (value)
+    sbuf_json_str(b, value, strlen(value));
+  else
+    sbuf_add(b, "null");
+}
+
+void cp_record_json(sbuf *b, const cp_record *r)
+{
+  sbuf_add(b, "{");
+  field(b, "fingerprint", r->fingerprint, 1);
+  field(b, "rule", r->rule, 0);
+  field(b, "client_id", r->client_id, 0);
+  if (!r->is_alert)
+    field(b, "kind", r->kind, 0);
+  field(b, "key", r->key, 0);
+  if (r->is_alert) {
+    field(b, "severity", r->severity, 0);
+    sbuf_printf(b, ",\"level\":%d", r->level);
+  }
+  field(b, "assignee", r->assignee, 0);
+  if (r->is_alert)
+    field(b, "title", r->title, 0);
+  sbuf_add(b, ",\"data\":");
+  sbuf_add(b, r->data && *r->data ? r->data : "{}");
+  field(b, "status", r->status, 0);
+  field(b, "opened_at", r->opened_at, 0);
+  field(b, "updated_at", r->updated_at, 0);
+  sbuf_add(b, "}");
+}

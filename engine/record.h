@@ -1,0 +1,33 @@
+/* record.h: an alert or assignment as stored, and its JSON form (the field
+ * names of the results contract, used by the feed and the CLI alike). */
+#ifndef CP_RECORD_H
+#define CP_RECORD_H
+
+#include "sbuf.h"
+
+/* One alert or assignment row. Strings are borrowed from the caller. */
+typedef struct cp_record {
+  int is_alert;              /* 1: alert, 0: assignment */
+  const char *fingerprint;   /* stable hash of (rule, client_id, key) */
+  const char *rule;          /* rule id */
+  const char *client_id;     /* client */
+  const char *key;           /* key, "" when none */
+  const char *kind;          /* assignments: kind */
+  const char *severity;      /* alerts: info | warning | critical */
+  int level;                 /* alerts: escalation step */
+  const char *assignee;      /* staff id or NULL */
+  const char *title;         /* alerts: title */
+  const char *data;          /* JSON object text */
+  const char *status;        /* open/resolved; proposed/fulfilled/withdrawn */
+  const char *opened_at;     /* as-of time it was opened */
+  const char *updated_at;    /* as-of time of its last change */
+} cp_record;
+
+/* Writes the fingerprint of (rule, client_id, key), 16 hex digits and a NUL,
+ * into out (17 bytes): FNV-1a 64 over the three strings with NUL separators. */
+void cp_fingerprint(const char *rule, const char *client_id, const char *key, char *out);
+
+/* Appends the record as one JSON object (no newline). */
+void cp_record_json(sbuf *b, const cp_record *r);
+
+#endif

@@ -1,0 +1,537 @@
+/* rules.c: loading rule files and the declarations they make: rule{},
+ * derive{}, global{}, aggregate{}, scope{}; and the run-wide values. */
+#include "rules.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+cp_api *cp_api_of(lua_State *L)
+{
+  return cp_sandbox_user(cp_sandbox_of(L));
+}
+
+/* Raises an error unless rule files are still loading. */
+static cp_api *declaring(lua_State *L, const char *fn)
+{
+  cp_api *api = cp_api_of(L);
+  if (api->current || api->client || api->rules_locked)
+    luaL_error(L, "%s{} can only be called at the top level of a rule file", fn);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  return api;
+}
+
+/* Returns the required string field name of the declaration at 1. */
+static const char *need_string(lua_State *L, const char *fn, const char *name)
+{
+  if (lua_getfield(L, 1, name) != LUA_TSTRING || !*lua_tostring(L, -1))
+    luaL_error(L, "%s{}: '%s' is required and must be a non-empty string", fn, name);
+  return lua_tostring(L, -1);
+}
+
+/* Checks that field name of the declaration at 1 is a function. */
+static void need_function(lua_State *L, const char *fn, const char *name)
+{
+  if (lua_getfield(L, 1, name) != LUA_TFUNCTION)
+    luaL_error(L, "%s{}: '%s' must be a function", fn, name);
+  lua_pop(L, 1);
+}
+
+/* Pushes "file:line" of the declaring call. */
+static const char *push_where(lua_State *L)
+{
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+    return lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+  return lua_pushliteral(L, "?");
+}
+
+/* Returns 1 when word is one of the space-separated words of list. */
+static int in_list(const char *list, const char *word)
+{
+  size_t n = strlen(word);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, " ");
+    if (len == n && strncmp(p, word, n) == 0)
+      return 1;
+    p += len + (p[len] == ' ');
+  }
+  return 0;
+}
+
+/* Raises an error for unknown fields of the declaration at 1. */
+static void only_fields(lua_State *L, const char *fn, const char *fields)
+{
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    if (!in_list(fields, k))
+      luaL_error(L, "%s{}: unknown field '%s' (fields: %s)", fn, k, fields);
+  }
+}
+
+/* Checks the optional `emits` list of the declaration at 1; returns its length. */
+static size_t check_emits(lua_State *L, const char *id)
+{
+  int t = lua_getfield(L, 1, "emits");
+  size_t n = 0;
+  if (t == LUA_TTABLE) {
+    n = lua_rawlen(L, -1);
+    for (size_t i = 1; i <= n; i++)
+      if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING || !strcmp(lua_tostring(L, -1), id))
+        luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");
+  } else if (t != LUA_TNIL) {
+    luaL_error(L, "rule{}: 'emits' must be a list of rule ids");
+  }
+  lua_settop(L, 1);
+  return n;
+}
+
+/* Fills rule r from the checked declaration at 1. Returns -1 when out of memory. */
+static int fill_rule(lua_State *L, cp_rule *r, const char *where, size_t n_emits)
+{
+  lua_getfield(L, 1, "id");
+  lua_getfield(L, 1, "doc");
+  r->id = strdup(lua_tostring(L, -2));
+  r->doc = strdup(lua_tostring(L, -1));
+  r->where = strdup(where);
+  r->ids = calloc(n_emits + 2, sizeof *r->ids);
+  lua_pop(L, 2);
+  if (!r->id || !r->doc || !r->where || !r->ids)
+    return -1;
+  r->ids[0] = r->id;
+  lua_getfield(L, 1, "emits");
+  for (size_t i = 1; i <= n_emits; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    if (!(r->ids[i] = strdup(lua_tostring(L, -1))))
+      return -1;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "fn");
+  r->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+/* rule{id=, doc=, fn=function(c) ... end, emits={...}}: a check. */
+static int l_rule(lua_State *L)
+{
+  cp_api *api = declaring(L, "rule");
+  only_fields(L, "rule", "id doc emits fn");
+  const char *id = need_string(L, "rule", "id");
+  need_string(L, "rule", "doc");
+  need_function(L, "rule", "fn");
+  for (size_t i = 0; i < api->n_rules; i++)
+    if (strcmp(api->rules[i].id, id) == 0)
+      luaL_error(L, "rule{}: id '%s' is already declared at %s", id, api->rules[i].where);
+  size_t n_emits = check_emits(L, id);
+  const char *where = push_where(L);
+  if (api->n_rules == api->cap_rules) {
+    size_t cap = api->cap_rules ? api->cap_rules * 2 : 16;
+    cp_rule *rules = realloc(api->rules, cap * sizeof *rules);
+    if (!rules)
+      return luaL_error(L, "not enough memory");
+    api->rules = rules;
+    api->cap_rules = cap;
+  }
+  cp_rule *r = &api->rules[api->n_rules++];
+  memset(r, 0, sizeof *r);
+  r->fn_ref = LUA_NOREF;
+  if (fill_rule(L, r, where, n_emits) < 0)
+    return luaL_error(L, "not enough memory");
+  return 0;
+}
+
+/* Stores the declaration at 1 as {id=, doc=, fn=/..., where=} in the table at
+ * registry ref, keyed by id (by_id) or appended (a list). */
+static void store_decl(lua_State *L, int ref, const char *fn, int by_id)
+{
+  const char *id = need_string(L, fn, "id");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  if (by_id && lua_getfield(L, -1, id) != LUA_TNIL) {
+    lua_getfield(L, -1, "where");
+    luaL_error(L, "%s{}: '%s' is already declared at %s", fn, id, lua_tostring(L, -1));
+  }
+  lua_settop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  push_where(L);
+  lua_setfield(L, -2, "where");
+  if (by_id)
+    lua_setfield(L, -2, id);
+  else
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* Raises an error when id is already a run value (global or aggregate). */
+static void unique_run_value(lua_State *L, cp_api *api, const char *fn)
+{
+  const char *id = need_string(L, fn, "id");
+  int refs[] = {api->globals_ref, api->aggregates_ref};
+  for (int k = 0; k < 2; k++) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
+    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+      lua_rawgeti(L, -1, i);
+      lua_getfield(L, -1, "id");
+      if (strcmp(lua_tostring(L, -1), id) == 0) {
+        lua_getfield(L, -2, "where");
+        luaL_error(L, "%s{}: run value '%s' is already declared at %s", fn, id,
+                   lua_tostring(L, -1));
+      }
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 1);
+}
+
+/* derive{id=, doc=, fn=function(c) return value end}: c.<id>, computed once
+ * per client when first read. */
+static int l_derive(lua_State *L)
+{
+  cp_api *api = declaring(L, "derive");
+  only_fields(L, "derive", "id doc fn");
+  need_string(L, "derive", "doc");
+  need_function(L, "derive", "fn");
+  store_decl(L, api->derive_ref, "derive", 1);
+  return 0;
+}
+
+/* global{id=, doc=, fn=function() return value end}: run.<id>, once a run. */
+static int l_global(lua_State *L)
+{
+  cp_api *api = declaring(L, "global");
+  only_fields(L, "global", "id doc fn");
+  need_string(L, "global", "doc");
+  need_function(L, "global", "fn");
+  unique_run_value(L, api, "global");
+  store_decl(L, api->globals_ref, "global", 0);
+  return 0;
+}
+
+/* aggregate{id=, doc=, table=, init=, step=function(acc, row) return acc end}:
+ * run.<id>, folded over every row of a per-client table before the clients. */
+static int l_aggregate(lua_State *L)
+{
+  cp_api *api = declaring(L, "aggregate");
+  only_fields(L, "aggregate", "id doc table init step");
+  need_string(L, "aggregate", "doc");
+  need_function(L, "aggregate", "step");
+  const char *table = need_string(L, "aggregate", "table");
+  unsigned i = 0;
+  while (i < api->cfg->file->tables_count && strcmp(api->cfg->file->tables[i].name, table))
+    i++;
+  if (i == api->cfg->file->tables_count)
+    luaL_error(L, "aggregate{}: '%s' is not a per-client table of the config", table);
+  lua_settop(L, 1);
+  unique_run_value(L, api, "aggregate");
+  lua_pushinteger(L, i);
+  lua_setfield(L, 1, "source");
+  store_decl(L, api->aggregates_ref, "aggregate", 0);
+  return 0;
+}
+
+/* scope{doc=, fn=function(c) return bool end}: which clients are evaluated. */
+static int l_scope(lua_State *L)
+{
+  cp_api *api = declaring(L, "scope");
+  only_fields(L, "scope", "doc fn");
+  need_string(L, "scope", "doc");
+  need_function(L, "scope", "fn");
+  if (api->scope_ref != LUA_NOREF)
+    luaL_error(L, "scope{}: the scope is already declared");
+  lua_getfield(L, 1, "fn");
+  api->scope_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+/* run.<id>: a run-wide value once computed; an error before. */
+static int run_index(lua_State *L)
+{
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL)
+    return luaL_error(L, "run value '%s' is not computed yet (declare it with global{} or "
+                      "aggregate{}, before what reads it)", luaL_tolstring(L, 2, NULL));
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  return 1;
+}
+
+/* Sets run value id (at the top of the stack, popped) as computed. */
+static void set_run_value(cp_api *api, const char *id)
+{
+  lua_State *L = api->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, id);
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, id);
+  lua_pop(L, 1);
+}
+
+/* Prints a failed run-wide computation and returns CP_EEVAL. */
+static cp_err run_failure(cp_api *api, const char *what, const char *id)
+{
+  lua_State *L = api->L;
+  cp_err rc = diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
+                        what, id);
+  if (*lua_tostring(L, -1))
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  lua_pop(L, 2);
+  return rc;
+}
+
+/* State of one table's aggregate pass. */
+typedef struct agg_pass {
+  cp_api *api;          /* context */
+  int list;             /* stack index of the aggregates of this table */
+  int accs;             /* stack index of their accumulators */
+  int row;              /* stack index of the reused row table */
+  const cp_table_cfg *t;  /* the table */
+  const char *failed;   /* id of the aggregate that failed */
+} agg_pass;
+
+/* Folds one row into every aggregate of the pass. */
+static int agg_row(void *ctx, const cp_value *v)
+{
+  agg_pass *p = ctx;
+  lua_State *L = p->api->L;
+  for (unsigned j = 0; j < p->t->columns_count; j++) {
+    cp_value_push(L, &v[j]);
+    lua_setfield(L, p->row, p->t->columns[j].name);
+  }
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, p->list); i++) {
+    lua_rawgeti(L, p->list, i);
+    lua_getfield(L, -1, "step");
+    lua_rawgeti(L, p->accs, i);
+    lua_pushvalue(L, p->row);
+    cp_sandbox_budget(p->api->sb, p->api->cfg->file->limits.instructions);
+    if (cp_sandbox_call(p->api->sb, 2, 1) != LUA_OK) {
+      lua_getfield(L, -3, "id");
+      p->failed = lua_tostring(L, -1);
+      lua_insert(L, -3);   /* id kept below message and traceback */
+      return -1;
+    }
+    lua_rawseti(L, p->accs, i);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* Runs the aggregates of per-client table ti over the whole table. */
+static cp_err aggregate_table(cp_api *api, unsigned ti)
+{
+  lua_State *L = api->L;
+  int top = lua_gettop(L);
+  agg_pass p = {.api = api, .t = &api->cfg->file->tables[ti]};
+  lua_newtable(L);
+  p.list = lua_gettop(L);
+  lua_newtable(L);
+  p.accs = lua_gettop(L);
+  lua_newtable(L);
+  p.row = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->aggregates_ref);
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "source");
+    if (lua_tointeger(L, -1) == (lua_Integer)ti) {
+      lua_getfield(L, -2, "init");
+      lua_rawseti(L, p.accs, (lua_Integer)lua_rawlen(L, p.list) + 1);
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, p.list, (lua_Integer)lua_rawlen(L, p.list) + 1);
+    }
+    lua_pop(L, 2);
+  }
+  cp_err rc = CP_OK;
+  if (lua_rawlen(L, p.list) > 0)
+    rc = cp_facts_scan(api->facts, ti, agg_row, &p);
+  if (rc == CP_EEVAL && p.failed) {
+    char id[256];
+    snprintf(id, sizeof id, "%s", p.failed);
+    rc = run_failure(api, "aggregate", id);
+  }
+  for (lua_Integer i = 1; rc == CP_OK && i <= (lua_Integer)lua_rawlen(L, p.list); i++) {
+    lua_rawgeti(L, p.list, i);
+    lua_getfield(L, -1, "id");
+    lua_rawgeti(L, p.accs, i);
+    set_run_value(api, lua_tostring(L, -2));
+    lua_pop(L, 2);
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+/* Computes the globals in declaration order. */
+static cp_err compute_globals(cp_api *api)
+{
+  lua_State *L = api->L;
+  int top = lua_gettop(L);
+  cp_err rc = CP_OK;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->globals_ref);
+  for (lua_Integer i = 1; rc == CP_OK && i <= (lua_Integer)lua_rawlen(L, top + 1); i++) {
+    lua_rawgeti(L, top + 1, i);
+    lua_getfield(L, -1, "id");
+    lua_getfield(L, -2, "fn");
+    cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+    if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK)
+      rc = run_failure(api, "global", lua_tostring(L, -3));
+    else
+      set_run_value(api, lua_tostring(L, -2));
+    lua_settop(L, top + 1);
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+cp_err cp_rules_prepare(cp_rules *api)
+{
+  cp_err rc = CP_OK;
+  for (unsigned i = 0; rc == CP_OK && i < api->cfg->file->tables_count; i++)
+    rc = aggregate_table(api, i);
+  return rc == CP_OK ? compute_globals(api) : rc;
+}
+
+/* Registers the declaration functions, params and the run table. */
+static void register_api(cp_api *api)
+{
+  static const luaL_Reg fns[] = {{"rule", l_rule},       {"derive", l_derive},
+                                 {"global", l_global},   {"aggregate", l_aggregate},
+                                 {"scope", l_scope},     {NULL, NULL}};
+  lua_State *L = api->L;
+  int *refs[] = {&api->derive_ref, &api->globals_ref, &api->aggregates_ref, &api->run_ref,
+                 &api->known_ref};
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+    lua_newtable(L);
+    *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  cp_sandbox_env(api->sb);
+  luaL_setfuncs(L, fns, 0);
+  cp_params_push(L, api->cfg->params);
+  lua_setfield(L, -2, "params");
+  lua_newtable(L);
+  lua_createtable(L, 0, 3);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
+  lua_pushcclosure(L, run_index, 2);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, "run");
+  lua_pop(L, 1);
+  cp_emit_register(api);
+  cp_dt_register(api);
+  cp_client_register(api);
+}
+
+/* Returns a malloc'd copy of the folder of a path ("." when none). */
+static char *folder(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+}
+
+/* Loads every rule file, in config order. */
+static cp_err load_files(cp_api *api)
+{
+  const cp_config_file *f = api->cfg->file;
+  char *dir = cp_config_resolve(api->cfg, f->rules[0]);
+  char *open_dir = dir ? folder(dir) : NULL, *name_dir = folder(f->rules[0]);
+  cp_err rc = open_dir && name_dir ? CP_OK : CP_ENOMEM;
+  if (rc == CP_OK)
+    cp_sandbox_set_rules_dir(api->sb, open_dir, name_dir);
+  for (unsigned i = 0; rc == CP_OK && i < f->rules_count; i++) {
+    char *path = cp_config_resolve(api->cfg, f->rules[i]);
+    rc = path ? cp_sandbox_load_file(api->sb, path, f->rules[i]) : CP_ENOMEM;
+    free(path);
+  }
+  free(dir);
+  free(open_dir);
+  free(name_dir);
+  return rc;
+}
+
+cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_rules **out)
+{
+  cp_api *api = calloc(1, sizeof *api);
+  cp_err rc = CP_ENOMEM;
+  *out = NULL;
+  if (!api || !(api->sb = cp_sandbox_open((size_t)cfg->file->limits.memory_mb << 20)))
+    goto fail;
+  api->L = cp_sandbox_state(api->sb);
+  api->cfg = cfg;
+  api->facts = facts;
+  api->as_of = as_of;
+  api->now = as_of * 86400 + 86399;
+  api->scope_ref = LUA_NOREF;
+  cp_sandbox_set_user(api->sb, api);
+  register_api(api);
+  cp_sandbox_budget(api->sb, cfg->file->limits.instructions);
+  if ((rc = load_files(api)) != CP_OK)
+    goto fail;
+  if ((rc = cp_client_names(api)) != CP_OK)
+    goto fail;
+  if (api->n_rules == 0) {
+    rc = diag_fail(CP_ERULES, "%s: the rule files declare no rule{}", cfg->path);
+    goto fail;
+  }
+  api->rules_locked = 1;
+  cp_sandbox_lock(api->sb);
+  *out = api;
+  return CP_OK;
+fail:
+  if (rc == CP_ENOMEM)
+    diag_fail(rc, "rules: out of memory");
+  cp_rules_close(api);
+  return rc;
+}
+
+void cp_rules_close(cp_rules *api)
+{
+  if (!api)
+    return;
+  for (size_t i = 0; i < api->n_rules; i++) {
+    for (size_t j = 1; api->rules[i].ids && api->rules[i].ids[j]; j++)
+      free((char *)api->rules[i].ids[j]);
+    free(api->rules[i].ids);
+    free(api->rules[i].id);
+    free(api->rules[i].doc);
+    free(api->rules[i].where);
+  }
+  free(api->rules);
+  sbuf_free(&api->json);
+  cp_sandbox_close(api->sb);
+  free(api);
+}
+
+size_t cp_rules_count(const cp_rules *r)
+{
+  return r->n_rules;
+}
+
+const char *cp_rules_id(const cp_rules *r, size_t i)
+{
+  return r->rules[i].id;
+}
+
+const char *cp_rules_doc(const cp_rules *r, size_t i)
+{
+  return r->rules[i].doc;
+}
+
+const char *cp_rules_where(const cp_rules *r, size_t i)
+{
+  return r->rules[i].where;
+}

@@ -1,0 +1,145 @@
+/* run.c: `crmpolicy run` and `crmpolicy check`: config -> facts -> rules ->
+ * outcomes -> store, with the summary and the exit code. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "dates.h"
+#include "facts.h"
+#include "query.h"
+#include "rules.h"
+#include "store.h"
+
+#define MAX_PRINTED_ERRORS 20
+
+/* Everything a run holds open. */
+typedef struct run {
+  cp_config *cfg;          /* the config */
+  cp_facts *facts;         /* facts reader */
+  cp_rules *rules;         /* loaded rules */
+  cp_store *store;         /* state database */
+  cp_outcome out;          /* the current client's outcome */
+  cp_err store_err;        /* first failure recording a finding */
+} run;
+
+/* Finding handler during a run: print a few, store all. */
+static void on_finding(void *ctx, const cp_finding *f)
+{
+  run *r = ctx;
+  uint64_t n = cp_store_stats_of(r->store)->findings;
+  if (n < MAX_PRINTED_ERRORS)
+    diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column, f->value,
+              f->problem);
+  cp_err rc = cp_store_finding(r->store, f);
+  if (rc != CP_OK && r->store_err == CP_OK)
+    r->store_err = rc;
+}
+
+/* Prints the failures of one client's outcome, up to a total of a few. */
+static void print_failures(const cp_outcome *o, uint64_t *printed)
+{
+  for (size_t i = 0; i < o->n_failures; i++, (*printed)++) {
+    if (*printed < MAX_PRINTED_ERRORS)
+      diag_fail(CP_EEVAL, "%s", o->failures[i].message);
+    else if (*printed == MAX_PRINTED_ERRORS)
+      diag_fail(CP_EEVAL, "more rule errors follow; all are in the state database's "
+                "rule_errors table");
+  }
+}
+
+/* Evaluates every client and merges it into the store. */
+static cp_err client_pass(run *r)
+{
+  cp_client *c;
+  uint64_t printed = 0;
+  int more;
+  cp_err rc = cp_facts_begin(r->facts, NULL, NULL);
+  while (rc == CP_OK && (more = cp_facts_next(r->facts, &c)) > 0) {
+    cp_outcome_reset(&r->out);
+    if ((rc = cp_rules_eval(r->rules, c, &r->out)) != CP_OK)
+      break;
+    print_failures(&r->out, &printed);
+    rc = r->store_err ? r->store_err : cp_store_apply(r->store, &r->out);
+  }
+  if (rc == CP_OK && more < 0)
+    rc = CP_EFACTS;
+  return rc == CP_OK ? r->store_err : rc;
+}
+
+/* Prints what the run did. */
+static void summary(const run *r, const cp_opts *o)
+{
+  const cp_store_stats *s = cp_store_stats_of(r->store);
+  char day[16];
+  cp_format_date(o->as_of, day);
+  if (o->quiet)
+    return;
+  printf("run %lld as of %s: %llu clients evaluated, %llu rule errors, %llu data problems\n",
+         (long long)cp_store_run_id(r->store), day, (unsigned long long)s->clients,
+         (unsigned long long)s->rule_errors, (unsigned long long)s->findings);
+  printf("events:");
+  for (int i = 0; i < CP_EV_COUNT; i++)
+    if (s->events[i])
+      printf(" %s %llu", cp_event_name((cp_event)i), (unsigned long long)s->events[i]);
+  printf("\nopen now (state: %s):\n", r->cfg->state);
+  fflush(stdout);
+  cp_query_summary(r->cfg->state, stdout);
+}
+
+/* Opens everything up to the loaded rules; nothing is written yet. */
+static cp_err open_run(run *r, const cp_opts *o)
+{
+  cp_err rc = cp_cli_config(o, &r->cfg);
+  if (rc == CP_OK)
+    rc = cp_facts_open(r->cfg, o->as_of, &r->facts);
+  if (rc == CP_OK)
+    rc = cp_rules_load(r->cfg, r->facts, o->as_of, &r->rules);
+  return rc;
+}
+
+/* Frees what a run opened. */
+static void close_run(run *r)
+{
+  cp_outcome_free(&r->out);
+  cp_store_close(r->store);
+  cp_rules_close(r->rules);
+  cp_facts_close(r->facts);
+  cp_config_free(r->cfg);
+}
+
+cp_exit cp_cmd_run(const cp_opts *o)
+{
+  run r = {0};
+  cp_exit code = CP_EXIT_INVALID;
+  cp_err rc = open_run(&r, o);
+  if (rc != CP_OK)
+    goto done;
+  code = CP_EXIT_FAILED;
+  if ((rc = cp_store_open(r.cfg->state, &r.store)) != CP_OK ||
+      (rc = cp_store_begin(r.store, o->as_of, o->wait_seconds * 1000, r.cfg->path,
+                           r.cfg->facts)) != CP_OK)
+    goto done;
+  cp_facts_on_finding(r.facts, on_finding, &r);
+  if ((rc = cp_rules_prepare(r.rules)) != CP_OK || (rc = client_pass(&r)) != CP_OK ||
+      (rc = cp_store_commit(r.store)) != CP_OK)
+    goto done;
+  summary(&r, o);
+  code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+done:
+  if (rc != CP_OK && code == CP_EXIT_FAILED && rc != CP_EBUSY)
+    diag_fail(rc, "the run failed (%s); nothing was written", cp_strerror(rc));
+  if (rc == CP_EBUSY)
+    code = CP_EXIT_BUSY;
+  close_run(&r);
+  return code;
+}
+
+cp_exit cp_cmd_check(const cp_opts *o)
+{
+  run r = {0};
+  cp_err rc = open_run(&r, o);
+  if (rc == CP_OK && !o->quiet)
+    printf("ok: %s: %zu rules load; facts %s has every declared table and column\n",
+           r.cfg->path, cp_rules_count(r.rules), r.cfg->facts);
+  close_run(&r);
+  return rc == CP_OK ? CP_EXIT_OK : CP_EXIT_INVALID;
+}

@@ -1,0 +1,540 @@
+/* sandbox.c: the Lua host for rule files, modelled on lua.c and Redis's
+ * script_lua.c: allow-list as data, text-only chunks, a capped allocator and a
+ * count hook that keeps firing once the budget is spent. */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_EVERY 1000   /* instructions between two hook calls */
+
+/* The names a rule may use from each standard library; all else is absent.
+ * Left out on purpose: load, loadstring, dofile, loadfile, require (replaced
+ * by one that reads rules/ only), rawset (it would bypass read-only tables),
+ * collectgarbage (replaced: "count" only), print (replaced: stderr),
+ * string.dump, math.random, math.randomseed, and the io, os, debug and
+ * package libraries (os.time is replaced: it answers the as-of time). */
+static const struct allow {
+  const char *lib;     /* global name of the library ("_G": base functions) */
+  const char *names;   /* space-separated allowed names */
+} allow_list[] = {
+  {"_G", "assert error getmetatable ipairs next pairs pcall rawequal rawget rawlen select "
+         "setmetatable tonumber tostring type xpcall _VERSION"},
+  {"string", "byte char find format gmatch gsub len lower match pack packsize rep reverse "
+             "sub unpack upper"},
+  {"table", "concat insert move pack remove sort unpack"},
+  {"math", "abs ceil cos deg exp floor fmod huge log max maxinteger min mininteger modf pi "
+           "rad sin sqrt tan tointeger type ult"},
+  {"utf8", "char charpattern codepoint codes len offset"},
+  {"coroutine", "close create isyieldable resume running status wrap yield"},
+};
+
+/* The standard libraries opened before filtering. */
+static const luaL_Reg libs[] = {
+  {LUA_GNAME, luaopen_base},          {LUA_STRLIBNAME, luaopen_string},
+  {LUA_TABLIBNAME, luaopen_table},    {LUA_MATHLIBNAME, luaopen_math},
+  {LUA_UTF8LIBNAME, luaopen_utf8},    {LUA_COLIBNAME, luaopen_coroutine},
+};
+
+struct cp_sandbox {
+  lua_State *L;             /* the state */
+  size_t used;              /* heap bytes in use */
+  size_t limit;             /* heap cap */
+  uint64_t budget;          /* instructions allowed in the current call */
+  uint64_t spent;           /* instructions counted so far */
+  int tripped;              /* the budget ran out during the current call */
+  int env_ref;              /* registry ref of the base environment */
+  int files_ref;            /* registry ref of the list of file environments */
+  int loaded_ref;           /* registry ref of modules loaded by require */
+  int locked;               /* globals are read-only */
+  char rules_dir[1024];     /* folder that require reads */
+  char rules_name[256];     /* that folder as messages name it ("rules") */
+  void *user;               /* the host's context */
+};
+
+/* Allocator with a cap: returns NULL (a Lua memory error) past the limit. */
+static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  cp_sandbox *sb = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    sb->used -= old;
+    return NULL;
+  }
+  if (nsize > old && sb->used + (nsize - old) > sb->limit)
+    return NULL;
+  void *p = realloc(ptr, nsize);
+  if (p)
+    sb->used = sb->used - old + nsize;
+  return p;
+}
+
+cp_sandbox *cp_sandbox_of(lua_State *L)
+{
+  return *(cp_sandbox **)lua_getextraspace(L);
+}
+
+/* Count hook: charges HOOK_EVERY instructions; past the budget, raises an
+ * error and re-arms itself to fire on every instruction, so that a pcall in
+ * the rule cannot catch it and carry on. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+  cp_sandbox *sb = cp_sandbox_of(L);
+  (void)ar;
+  sb->spent += sb->tripped ? 1 : HOOK_EVERY;
+  if (sb->spent <= sb->budget)
+    return;
+  if (!sb->tripped) {
+    sb->tripped = 1;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+  }
+  luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
+}
+
+void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
+{
+  sb->budget = instructions;
+  sb->spent = 0;
+  sb->tripped = 0;
+  lua_sethook(sb->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+void cp_sandbox_set_user(cp_sandbox *sb, void *user)
+{
+  sb->user = user;
+}
+
+void *cp_sandbox_user(const cp_sandbox *sb)
+{
+  return sb->user;
+}
+
+size_t cp_sandbox_memory(const cp_sandbox *sb)
+{
+  return sb->used;
+}
+
+lua_State *cp_sandbox_state(cp_sandbox *sb)
+{
+  return sb->L;
+}
+
+void cp_sandbox_env(cp_sandbox *sb)
+{
+  lua_rawgeti(sb->L, LUA_REGISTRYINDEX, sb->env_ref);
+}
+
+void cp_sandbox_set_rules_dir(cp_sandbox *sb, const char *dir, const char *name)
+{
+  snprintf(sb->rules_dir, sizeof sb->rules_dir, "%s", dir);
+  snprintf(sb->rules_name, sizeof sb->rules_name, "%s", name);
+}
+
+/* __newindex of read-only tables. */
+static int ro_newindex(lua_State *L)
+{
+  return luaL_error(L, "attempt to modify read-only field '%s'", luaL_tolstring(L, 2, NULL));
+}
+
+/* The iterator of read-only tables: next() over the table behind the view. */
+static int ro_next(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (lua_next(L, 1))
+    return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+/* __pairs of read-only tables. */
+static int ro_pairs(lua_State *L)
+{
+  lua_pushcfunction(L, ro_next);
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_remove(L, -2);
+  lua_pushnil(L);
+  return 3;
+}
+
+/* __len of read-only tables. */
+static int ro_len(lua_State *L)
+{
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+  return 1;
+}
+
+void cp_sandbox_readonly(lua_State *L, int idx)
+{
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  lua_createtable(L, 0, 5);
+  lua_pushvalue(L, idx);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ro_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, ro_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushcfunction(L, ro_len);
+  lua_setfield(L, -2, "__len");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+}
+
+/* Copies the allowed names of library lib (a table at idx) into a new
+ * read-only table left on the stack. */
+static void filtered_lib(lua_State *L, int idx, const char *names)
+{
+  lua_newtable(L);
+  for (const char *p = names; *p;) {
+    size_t n = strcspn(p, " ");
+    lua_pushlstring(L, p, n);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, idx);
+    lua_rawset(L, -3);
+    p += n + (p[n] == ' ');
+  }
+  cp_sandbox_readonly(L, -1);
+  lua_remove(L, -2);
+}
+
+/* print(...): writes its arguments to stderr, tab-separated. */
+static int sb_print(lua_State *L)
+{
+  int n = lua_gettop(L);
+  fputs("crmpolicy: print: ", stderr);
+  for (int i = 1; i <= n; i++) {
+    fputs(luaL_tolstring(L, i, NULL), stderr);
+    fputs(i < n ? "\t" : "\n", stderr);
+    lua_pop(L, 1);
+  }
+  if (n == 0)
+    fputc('\n', stderr);
+  return 0;
+}
+
+/* collectgarbage("count"): the heap in KiB; every other option is refused. */
+static int sb_collectgarbage(lua_State *L)
+{
+  const char *opt = luaL_optstring(L, 1, "count");
+  if (strcmp(opt, "count") != 0)
+    return luaL_error(L, "collectgarbage('%s') is not allowed in rules", opt);
+  lua_pushnumber(L, (lua_Number)cp_sandbox_of(L)->used / 1024.0);
+  return 1;
+}
+
+/* Builds the base environment from the allow-list into the registry. */
+static void build_env(cp_sandbox *sb)
+{
+  lua_State *L = sb->L;
+  lua_newtable(L);   /* the environment */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  for (size_t i = 0; i < sizeof allow_list / sizeof allow_list[0]; i++) {
+    const struct allow *a = &allow_list[i];
+    if (strcmp(a->lib, LUA_GNAME) == 0) {
+      for (const char *p = a->names; *p;) {
+        size_t n = strcspn(p, " ");
+        lua_pushlstring(L, p, n);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        lua_rawset(L, -4);
+        p += n + (p[n] == ' ');
+      }
+      continue;
+    }
+    lua_getfield(L, -1, a->lib);
+    filtered_lib(L, lua_gettop(L), a->names);
+    lua_setfield(L, -4, a->lib);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, sb_print);
+  lua_setfield(L, -2, "print");
+  lua_pushcfunction(L, sb_collectgarbage);
+  lua_setfield(L, -2, "collectgarbage");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "_G");
+  sb->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Gives strings a protected metatable whose __index is the read-only string
+ * library, so that no rule can change what ("x"):upper() means for others. */
+static void protect_strings(cp_sandbox *sb)
+{
+  lua_State *L = sb->L;
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  cp_sandbox_env(sb);
+  lua_getfield(L, -1, "string");
+  lua_setfield(L, -3, "__index");
+  lua_pop(L, 1);
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 2);
+}
+
+/* Message handler: appends a traceback to the error message. */
+static int msgh(lua_State *L)
+{
+  const char *msg = lua_tostring(L, 1);
+  if (!msg) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      msg = lua_tostring(L, -1);
+    else
+      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
+{
+  lua_State *L = sb->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msgh);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  lua_sethook(L, NULL, 0, 0);
+  if (status == LUA_OK)
+    return status;
+  const char *full = lua_tostring(L, -1);
+  if (status == LUA_ERRMEM || !full) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "not enough memory (the Lua heap is capped at %d MiB)",
+                    (int)(sb->limit >> 20));
+    lua_pushliteral(L, "");
+  } else {
+    const char *tb = strstr(full, "\nstack traceback:");
+    size_t mlen = tb ? (size_t)(tb - full) : strlen(full);
+    if (sb->tripped)   /* whatever the rule made of the error, this is what happened */
+      lua_pushfstring(L, "instruction budget of %I exceeded", (lua_Integer)sb->budget);
+    else
+      lua_pushlstring(L, full, mlen);
+    lua_pushstring(L, tb ? tb + 1 : "");
+    lua_remove(L, -3);
+  }
+  lua_gc(L, LUA_GCCOLLECT);
+  return status;
+}
+
+/* Reads a whole file into a malloc'd buffer; NULL with errno on failure. */
+static char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  long n;
+  if (!f)
+    return NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+    *len = (size_t)n;
+    fclose(f);
+    return buf;
+  }
+  free(buf);
+  if (!errno)
+    errno = EIO;
+  fclose(f);
+  return NULL;
+}
+
+/* Pushes a new file environment: reads fall through to the base environment;
+ * its metatable is protected. Registers it for cp_sandbox_lock(). */
+static void push_file_env(cp_sandbox *sb)
+{
+  lua_State *L = sb->L;
+  lua_newtable(L);
+  lua_createtable(L, 0, 2);
+  cp_sandbox_env(sb);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->files_ref);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 1);
+}
+
+/* Loads path as a text chunk named "@name" with its own environment and
+ * leaves the function on the stack. Returns LUA_OK, or an error status with
+ * the message on the stack. */
+static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
+{
+  lua_State *L = sb->L;
+  size_t len;
+  char chunk[512];
+  char *text = read_file(path, &len);
+  if (!text) {
+    lua_pushfstring(L, "%s: cannot read: %s", name, strerror(errno));
+    return LUA_ERRFILE;
+  }
+  snprintf(chunk, sizeof chunk, "@%s", name);
+  int status = luaL_loadbufferx(L, text, len, chunk, "t");
+  free(text);
+  if (status != LUA_OK)
+    return status;
+  push_file_env(sb);
+  lua_setupvalue(L, -2, 1);
+  return LUA_OK;
+}
+
+/* Returns 1 when name is a module name: words of [A-Za-z0-9_] joined by dots. */
+static int valid_module(const char *name)
+{
+  int word = 0;
+  for (const char *p = name; *p; p++) {
+    if (*p == '.') {
+      if (!word)
+        return 0;
+      word = 0;
+    } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+               (*p >= '0' && *p <= '9') || *p == '_') {
+      word = 1;
+    } else {
+      return 0;
+    }
+  }
+  return word;
+}
+
+/* require(name): loads rules/<name with dots as slashes>.lua once, as text,
+ * under the same limits as a rule file, and returns what it returns. */
+static int sb_require(lua_State *L)
+{
+  cp_sandbox *sb = cp_sandbox_of(L);
+  const char *name = luaL_checkstring(L, 1);
+  char rel[512], path[1600];
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->loaded_ref);
+  if (lua_getfield(L, -1, name) != LUA_TNIL)
+    return 1;
+  if (!valid_module(name))
+    return luaL_error(L, "require: '%s' is not a module name (words joined by dots, "
+                      "found in %s/)", name, sb->rules_name);
+  if (sb->locked)
+    return luaL_error(L, "require: '%s' was not loaded when the rule files were; "
+                      "require modules at the top of a rule file", name);
+  snprintf(rel, sizeof rel, "%s", name);
+  for (char *p = rel; *p; p++)
+    if (*p == '.')
+      *p = '/';
+  snprintf(path, sizeof path, "%s/%s.lua", sb->rules_dir, rel);
+  snprintf(rel + strlen(rel), sizeof rel - strlen(rel), ".lua");
+  char shown[800];
+  snprintf(shown, sizeof shown, "%s/%s", sb->rules_name, rel);
+  if (load_chunk(sb, path, shown) != LUA_OK)
+    return lua_error(L);
+  lua_call(L, 0, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -4, name);
+  return 1;
+}
+
+cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
+{
+  lua_State *L = sb->L;
+  int status = load_chunk(sb, path, name);
+  if (status == LUA_OK) {
+    cp_sandbox_budget(sb, sb->budget ? sb->budget : UINT64_MAX);
+    status = cp_sandbox_call(sb, 0, 0);
+    if (status == LUA_OK)
+      return CP_OK;
+    cp_err rc = diag_fail(CP_ERULES, "%s", lua_tostring(L, -2));
+    if (*lua_tostring(L, -1))
+      fprintf(stderr, "%s\n", lua_tostring(L, -1));
+    lua_pop(L, 2);
+    return rc;
+  }
+  cp_err rc = diag_fail(CP_ERULES, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return rc;
+}
+
+void cp_sandbox_lock(cp_sandbox *sb)
+{
+  lua_State *L = sb->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->files_ref);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);            /* env */
+    lua_newtable(L);                  /* hidden: takes env's contents */
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -4);
+    }
+    lua_pushnil(L);                   /* empty env */
+    while (lua_next(L, -3)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_pushnil(L);
+      lua_rawset(L, -5);
+    }
+    lua_createtable(L, 0, 1);         /* hidden falls through to the base */
+    cp_sandbox_env(sb);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_getmetatable(L, -2);          /* env reads hidden, refuses writes */
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ro_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  sb->locked = 1;
+}
+
+cp_sandbox *cp_sandbox_open(size_t memory)
+{
+  cp_sandbox *sb = calloc(1, sizeof *sb);
+  if (!sb)
+    return NULL;
+  sb->limit = memory;
+  snprintf(sb->rules_dir, sizeof sb->rules_dir, "rules");
+  snprintf(sb->rules_name, sizeof sb->rules_name, "rules");
+  sb->L = lua_newstate(sb_alloc, sb);
+  if (!sb->L) {
+    free(sb);
+    return NULL;
+  }
+  *(cp_sandbox **)lua_getextraspace(sb->L) = sb;
+  for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
+    luaL_requiref(sb->L, libs[i].name, libs[i].func, 1);
+    lua_pop(sb->L, 1);
+  }
+  build_env(sb);
+  protect_strings(sb);
+  lua_newtable(sb->L);
+  sb->files_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
+  lua_newtable(sb->L);
+  sb->loaded_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
+  cp_sandbox_env(sb);
+  lua_pushcfunction(sb->L, sb_require);
+  lua_setfield(sb->L, -2, "require");
+  lua_pop(sb->L, 1);
+  return sb;
+}
+
+void cp_sandbox_close(cp_sandbox *sb)
+{
+  if (!sb)
+    return;
+  lua_close(sb->L);
+  free(sb);
+}

@@ -1,0 +1,68 @@
+/* sandbox.h: a Lua 5.4 state for untrusted rule text: allow-listed libraries,
+ * text-only loading, a memory cap, an instruction budget, read-only globals. */
+#ifndef CP_SANDBOX_H
+#define CP_SANDBOX_H
+
+#include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+typedef struct cp_sandbox cp_sandbox;
+
+/* Creates a sandboxed state with a heap cap of memory bytes. The base
+ * environment holds only the allow-listed names; callers add their API with
+ * cp_sandbox_env(). Returns NULL when out of memory. Free with
+ * cp_sandbox_close(). */
+cp_sandbox *cp_sandbox_open(size_t memory);
+
+/* Closes the state; accepts NULL. */
+void cp_sandbox_close(cp_sandbox *sb);
+
+/* The Lua state (owned by the sandbox). */
+lua_State *cp_sandbox_state(cp_sandbox *sb);
+
+/* Returns the sandbox of a Lua state made by cp_sandbox_open(). */
+cp_sandbox *cp_sandbox_of(lua_State *L);
+
+/* Pushes the shared base environment table (where the API is registered). */
+void cp_sandbox_env(cp_sandbox *sb);
+
+/* Sets the folder that `require` may load from: dir to open files, name to
+ * show in chunk names ("rules"). */
+void cp_sandbox_set_rules_dir(cp_sandbox *sb, const char *dir, const char *name);
+
+/* Loads and runs a rule file as text with chunk name "@name" in an
+ * environment of its own, under the budget. Prints "name:line: message" with
+ * a traceback and returns CP_ERULES on any failure. */
+cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name);
+
+/* Makes every file environment read-only: after this, writing a global is an
+ * error. Called once all rule files are loaded. */
+void cp_sandbox_lock(cp_sandbox *sb);
+
+/* Starts a fresh instruction budget (instructions of Lua VM code). */
+void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions);
+
+/* Calls the function below nargs arguments on the stack in protected mode,
+ * with a traceback handler. On error returns the Lua status and leaves
+ * "message" and "traceback" strings on the stack (traceback on top); on
+ * success leaves nresults results. A budget overrun is reported as such even
+ * when the rule caught and replaced the error. */
+int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults);
+
+/* Pushes a read-only view of the table at idx: reads and pairs() go through,
+ * writes raise an error. */
+void cp_sandbox_readonly(lua_State *L, int idx);
+
+/* Attaches a pointer for the host's own use (the rule API's context). */
+void cp_sandbox_set_user(cp_sandbox *sb, void *user);
+
+/* Returns the pointer given to cp_sandbox_set_user(). */
+void *cp_sandbox_user(const cp_sandbox *sb);
+
+/* Bytes the Lua heap uses now. */
+size_t cp_sandbox_memory(const cp_sandbox *sb);
+
+#endif

@@ -1,0 +1,493 @@
+/* store.c: applies outcomes to the state database inside one transaction.
+ *
+ * The state before the run is read through a second connection that holds a
+ * snapshot (WAL mode), in (client_id, rule, key) order; each client's sorted
+ * outcome is merged against it as clients stream by, so memory stays flat. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dates.h"
+#include "record.h"
+#include "sbuf.h"
+
+extern const char cp_state_sql[];   /* schema/state.sql, compiled in */
+
+/* Prepared statements of the writer, by use. */
+enum {
+  S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
+  S_UPDATE_ASSIGN, S_CLOSE_ASSIGN, S_EVENT, S_RULE_ERROR, S_FINDING, S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+  [S_RUN] = "INSERT INTO runs(as_of, started_at, status, config, facts) "
+            "VALUES(?1, ?2, 'running', ?3, ?4)",
+  [S_FINISH] = "UPDATE runs SET finished_at=?2, status=?3, clients=?4, rule_errors=?5, "
+               "findings=?6, events=?7 WHERE id=?1",
+  [S_OPEN_ALERT] =
+    "INSERT INTO alerts(fingerprint, rule, client_id, key, severity, level, assignee, title, "
+    "data, status, opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'open',"
+    "?10,?10,?11) ON CONFLICT(client_id, rule, key) DO UPDATE SET severity=excluded.severity, "
+    "level=excluded.level, assignee=excluded.assignee, title=excluded.title, "
+    "data=excluded.data, status='open', opened_at=excluded.opened_at, "
+    "updated_at=excluded.updated_at, run_id=excluded.run_id",
+  [S_UPDATE_ALERT] = "UPDATE alerts SET severity=?2, level=?3, assignee=?4, title=?5, data=?6, "
+                     "updated_at=?7, run_id=?8 WHERE id=?1",
+  [S_CLOSE_ALERT] = "UPDATE alerts SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
+  [S_OPEN_ASSIGN] =
+    "INSERT INTO assignments(fingerprint, rule, client_id, key, kind, assignee, data, status, "
+    "opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9) "
+    "ON CONFLICT(client_id, rule, key) DO UPDATE SET kind=excluded.kind, "
+    "assignee=excluded.assignee, data=excluded.data, status='proposed', "
+    "opened_at=excluded.opened_at, updated_at=excluded.updated_at, run_id=excluded.run_id",
+  [S_UPDATE_ASSIGN] = "UPDATE assignments SET kind=?2, assignee=?3, data=?4, updated_at=?5, "
+                      "run_id=?6 WHERE id=?1",
+  [S_CLOSE_ASSIGN] = "UPDATE assignments SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
+  [S_EVENT] = "INSERT INTO events(run_id, type, at, fingerprint, rule, client_id, key, body) "
+              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+  [S_RULE_ERROR] = "INSERT INTO rule_errors(run_id, rule, client_id, message, traceback) "
+                   "VALUES(?1,?2,?3,?4,?5)",
+  [S_FINDING] = "INSERT INTO findings(run_id, tbl, row_id, col, value, problem) "
+                "VALUES(?1,?2,?3,?4,?5,?6)",
+};
+
+/* The snapshot cursors: open alerts and proposed assignments, in order. */
+static const char *const cursor_sql[2] = {
+  "SELECT id, client_id, rule, key, severity, level, assignee, title, data, opened_at, "
+  "fingerprint FROM alerts WHERE status='open' ORDER BY client_id, rule, key",
+  "SELECT id, client_id, rule, key, kind, 0, assignee, NULL, data, opened_at, "
+  "fingerprint FROM assignments WHERE status='proposed' ORDER BY client_id, rule, key",
+};
+
+/* Columns of a snapshot cursor row. */
+enum { C_ID, C_CLIENT, C_RULE, C_KEY, C_SEVERITY_OR_KIND, C_LEVEL, C_ASSIGNEE, C_TITLE,
+       C_DATA, C_OPENED, C_FINGERPRINT };
+
+static const char *const event_names[CP_EV_COUNT] = {
+  "alert.opened", "alert.escalated", "alert.updated", "alert.resolved",
+  "assignment.proposed", "assignment.updated", "assignment.fulfilled",
+  "assignment.withdrawn",
+};
+
+/* A cursor over the state before the run. */
+typedef struct cursor {
+  sqlite3_stmt *stmt;       /* on the reader connection */
+  int ready;                /* positioned on a row */
+} cursor;
+
+struct cp_store {
+  sqlite3 *db;              /* writer */
+  sqlite3 *rd;              /* reader of the snapshot */
+  char *path;               /* state database path */
+  sqlite3_stmt *st[S_COUNT];  /* writer statements */
+  cursor cur[2];            /* 0: alerts, 1: assignments */
+  int in_run;               /* a transaction is open */
+  int64_t run_id;           /* current run */
+  char at[24];              /* as-of time as text */
+  cp_store_stats stats;     /* figures of the run */
+  sbuf body;                /* scratch for event bodies */
+};
+
+const char *cp_event_name(cp_event e)
+{
+  return (unsigned)e < CP_EV_COUNT ? event_names[e] : "?";
+}
+
+const cp_store_stats *cp_store_stats_of(const cp_store *s)
+{
+  return &s->stats;
+}
+
+int64_t cp_store_run_id(const cp_store *s)
+{
+  return s->run_id;
+}
+
+/* Prints the writer's (or reader's) last error and returns CP_ESTATE. */
+static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
+{
+  return diag_fail(CP_ESTATE, "state: %s: %s: %s", s->path, doing, sqlite3_errmsg(db));
+}
+
+/* Steps a bound writer statement to completion and resets it. */
+static cp_err exec_stmt(cp_store *s, sqlite3_stmt *st, const char *doing)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? CP_OK : fail(s, s->db, doing);
+}
+
+/* Binds a text or NULL. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Writes the current UTC wall-clock time as text into buf (24 bytes). */
+static void wall_clock(char *buf)
+{
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Appends an event whose body is the record after the change. */
+static cp_err event(cp_store *s, cp_event type, const cp_record *r)
+{
+  sqlite3_stmt *st = s->st[S_EVENT];
+  sbuf_clear(&s->body);
+  cp_record_json(&s->body, r);
+  if (s->body.oom)
+    return diag_fail(CP_ENOMEM, "state: out of memory");
+  sqlite3_bind_int64(st, 1, s->run_id);
+  bind_text(st, 2, event_names[type]);
+  bind_text(st, 3, s->at);
+  bind_text(st, 4, r->fingerprint);
+  bind_text(st, 5, r->rule);
+  bind_text(st, 6, r->client_id);
+  bind_text(st, 7, r->key);
+  bind_text(st, 8, s->body.s);
+  s->stats.events[type]++;
+  return exec_stmt(s, st, "appending an event");
+}
+
+/* Builds the record of an item reported now for client. */
+static cp_record item_record(const cp_item *it, const char *client, const char *fp,
+                             const char *opened, const char *at)
+{
+  cp_record r = {.is_alert = it->what == CP_ALERT, .fingerprint = fp, .rule = it->rule,
+                 .client_id = client, .key = it->key, .kind = it->kind,
+                 .severity = cp_severity_name(it->severity), .level = it->level,
+                 .assignee = it->assignee, .title = it->title, .data = it->data,
+                 .status = it->what == CP_ALERT ? "open" : "proposed",
+                 .opened_at = opened, .updated_at = at};
+  return r;
+}
+
+/* Returns text column i of the cursor's row (NULL for NULL). */
+static const char *col(const cursor *c, int i)
+{
+  return (const char *)sqlite3_column_text(c->stmt, i);
+}
+
+/* Builds the record of the cursor's current row, with a new status. */
+static cp_record row_record(const cursor *c, int is_alert, const char *status, const char *at)
+{
+  cp_record r = {.is_alert = is_alert, .fingerprint = col(c, C_FINGERPRINT),
+                 .rule = col(c, C_RULE), .client_id = col(c, C_CLIENT), .key = col(c, C_KEY),
+                 .kind = is_alert ? NULL : col(c, C_SEVERITY_OR_KIND),
+                 .severity = is_alert ? col(c, C_SEVERITY_OR_KIND) : NULL,
+                 .level = sqlite3_column_int(c->stmt, C_LEVEL), .assignee = col(c, C_ASSIGNEE),
+                 .title = col(c, C_TITLE), .data = col(c, C_DATA), .status = status,
+                 .opened_at = col(c, C_OPENED), .updated_at = at};
+  return r;
+}
+
+/* Opens (or reopens) an alert or proposes an assignment. */
+static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
+{
+  char fp[17];
+  int alert = it->what == CP_ALERT;
+  sqlite3_stmt *st = s->st[alert ? S_OPEN_ALERT : S_OPEN_ASSIGN];
+  cp_fingerprint(it->rule, o->client_id, it->key, fp);
+  cp_record r = item_record(it, o->client_id, fp, s->at, s->at);
+  const char *vals[] = {fp, it->rule, o->client_id, it->key};
+  for (int i = 0; i < 4; i++)
+    bind_text(st, i + 1, vals[i]);
+  if (alert) {
+    bind_text(st, 5, r.severity);
+    sqlite3_bind_int(st, 6, it->level);
+    bind_text(st, 7, it->assignee);
+    bind_text(st, 8, it->title);
+    bind_text(st, 9, it->data);
+    bind_text(st, 10, s->at);
+    sqlite3_bind_int64(st, 11, s->run_id);
+  } else {
+    bind_text(st, 5, it->kind);
+    bind_text(st, 6, it->assignee);
+    bind_text(st, 7, it->data);
+    bind_text(st, 8, s->at);
+    sqlite3_bind_int64(st, 9, s->run_id);
+  }
+  cp_err rc = exec_stmt(s, st, alert ? "opening an alert" : "proposing an assignment");
+  return rc ? rc : event(s, alert ? CP_EV_ALERT_OPENED : CP_EV_ASSIGNMENT_PROPOSED, &r);
+}
+
+/* Returns 1 when text a and b are equal, NULL being equal only to NULL. */
+static int same(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Compares an item with the row it continues; writes and records a change. */
+static cp_err change_item(cp_store *s, const cursor *c, const cp_outcome *o, const cp_item *it)
+{
+  int alert = it->what == CP_ALERT;
+  cp_record r = item_record(it, o->client_id, col(c, C_FINGERPRINT), col(c, C_OPENED), s->at);
+  int level = sqlite3_column_int(c->stmt, C_LEVEL);
+  const char *v = col(c, C_SEVERITY_OR_KIND);
+  int changed = !same(alert ? r.severity : it->kind, v) || !same(it->assignee, col(c, C_ASSIGNEE))
+                || !same(it->data, col(c, C_DATA)) || (alert && (level != it->level ||
+                                                                  !same(it->title, col(c, C_TITLE))));
+  if (!changed)
+    return CP_OK;
+  sqlite3_stmt *st = s->st[alert ? S_UPDATE_ALERT : S_UPDATE_ASSIGN];
+  sqlite3_bind_int64(st, 1, sqlite3_column_int64(c->stmt, C_ID));
+  int i = 2;
+  if (alert) {
+    bind_text(st, i++, r.severity);
+    sqlite3_bind_int(st, i++, it->level);
+  } else {
+    bind_text(st, i++, it->kind);
+  }
+  bind_text(st, i++, it->assignee);
+  if (alert)
+    bind_text(st, i++, it->title);
+  bind_text(st, i++, it->data);
+  bind_text(st, i++, s->at);
+  sqlite3_bind_int64(st, i, s->run_id);
+  cp_err rc = exec_stmt(s, st, "updating a result");
+  cp_event type = !alert ? CP_EV_ASSIGNMENT_UPDATED
+                  : it->level > level ? CP_EV_ALERT_ESCALATED : CP_EV_ALERT_UPDATED;
+  return rc ? rc : event(s, type, &r);
+}
+
+/* Closes the cursor's row: an alert resolves; an assignment is fulfilled when
+ * the outcome (NULL: the client was not evaluated) marks it so, else withdrawn. */
+static cp_err close_row(cp_store *s, const cursor *c, int alert, const cp_outcome *o)
+{
+  const char *status = "resolved";
+  cp_event type = CP_EV_ALERT_RESOLVED;
+  if (!alert) {
+    int done = o && cp_outcome_find(o, CP_FULFILLED, col(c, C_RULE), col(c, C_KEY));
+    status = done ? "fulfilled" : "withdrawn";
+    type = done ? CP_EV_ASSIGNMENT_FULFILLED : CP_EV_ASSIGNMENT_WITHDRAWN;
+  }
+  sqlite3_stmt *st = s->st[alert ? S_CLOSE_ALERT : S_CLOSE_ASSIGN];
+  sqlite3_bind_int64(st, 1, sqlite3_column_int64(c->stmt, C_ID));
+  bind_text(st, 2, status);
+  bind_text(st, 3, s->at);
+  sqlite3_bind_int64(st, 4, s->run_id);
+  cp_err rc = exec_stmt(s, st, "closing a result");
+  cp_record r = row_record(c, alert, status, s->at);
+  return rc ? rc : event(s, type, &r);
+}
+
+/* Moves a snapshot cursor on. */
+static cp_err step(cp_store *s, cursor *c)
+{
+  int rc = sqlite3_step(c->stmt);
+  c->ready = rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? CP_OK : fail(s, s->rd, "reading the state");
+}
+
+/* Compares the cursor's (rule, key) with an item's. */
+static int cmp_row_item(const cursor *c, const cp_item *it)
+{
+  int r = strcmp(col(c, C_RULE), it->rule);
+  return r ? r : strcmp(col(c, C_KEY), it->key);
+}
+
+/* Merges one kind of result (k = 0 alerts, 1 assignments) of client o (NULL:
+ * past the last client) with the snapshot. */
+static cp_err merge(cp_store *s, int k, const cp_outcome *o)
+{
+  cursor *c = &s->cur[k];
+  cp_what what = k == 0 ? CP_ALERT : CP_ASSIGN;
+  cp_err rc = CP_OK;
+  while (rc == CP_OK && c->ready && (!o || strcmp(col(c, C_CLIENT), o->client_id) < 0)) {
+    rc = close_row(s, c, k == 0, NULL);   /* a client no longer evaluated */
+    if (rc == CP_OK)
+      rc = step(s, c);
+  }
+  size_t i = 0, n = o ? o->n : 0;
+  while (i < n && o->items[i].what != what)
+    i++;
+  while (rc == CP_OK) {
+    int old = c->ready && o && strcmp(col(c, C_CLIENT), o->client_id) == 0;
+    int now = i < n && o->items[i].what == what;
+    if (!old && !now)
+      break;
+    int cmp = !old ? 1 : !now ? -1 : cmp_row_item(c, &o->items[i]);
+    if (cmp < 0 && !cp_outcome_failed(o, col(c, C_RULE)))
+      rc = close_row(s, c, k == 0, o);
+    else if (cmp > 0)
+      rc = open_item(s, o, &o->items[i]);
+    else if (cmp == 0)
+      rc = change_item(s, c, o, &o->items[i]);
+    if (rc == CP_OK && cmp <= 0)
+      rc = step(s, c);
+    if (cmp >= 0)
+      i++;
+  }
+  return rc;
+}
+
+cp_err cp_store_apply(cp_store *s, const cp_outcome *o)
+{
+  cp_err rc = merge(s, 0, o);
+  if (rc == CP_OK)
+    rc = merge(s, 1, o);
+  for (size_t i = 0; rc == CP_OK && i < o->n_failures; i++) {
+    const cp_failure *f = &o->failures[i];
+    sqlite3_stmt *st = s->st[S_RULE_ERROR];
+    sqlite3_bind_int64(st, 1, s->run_id);
+    bind_text(st, 2, f->rule);
+    bind_text(st, 3, o->client_id);
+    bind_text(st, 4, f->message);
+    bind_text(st, 5, f->traceback);
+    rc = exec_stmt(s, st, "recording a rule error");
+    s->stats.rule_errors++;
+  }
+  s->stats.clients += !o->skipped;
+  return rc;
+}
+
+cp_err cp_store_finding(cp_store *s, const cp_finding *f)
+{
+  sqlite3_stmt *st = s->st[S_FINDING];
+  sqlite3_bind_int64(st, 1, s->run_id);
+  const char *vals[] = {f->table, f->row_id, f->column, f->value, f->problem};
+  for (int i = 0; i < 5; i++)
+    bind_text(st, i + 2, vals[i]);
+  s->stats.findings++;
+  return exec_stmt(s, st, "recording a data problem");
+}
+
+/* Opens the snapshot: a read transaction on the reader taken while the writer
+ * holds the write lock, so it sees exactly the last committed run. */
+static cp_err open_snapshot(cp_store *s)
+{
+  if (sqlite3_exec(s->rd, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return fail(s, s->rd, "reading the state");
+  for (int k = 0; k < 2; k++) {
+    if (!s->cur[k].stmt &&
+        sqlite3_prepare_v2(s->rd, cursor_sql[k], -1, &s->cur[k].stmt, NULL) != SQLITE_OK)
+      return fail(s, s->rd, "reading the state");
+    cp_err rc = step(s, &s->cur[k]);
+    if (rc != CP_OK)
+      return rc;
+  }
+  return CP_OK;
+}
+
+cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *config,
+                      const char *facts)
+{
+  char day[16], started[24];
+  cp_format_date(as_of, day);
+  cp_format_timestamp(as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1, s->at);
+  memset(&s->stats, 0, sizeof s->stats);
+  sqlite3_busy_timeout(s->db, wait_ms);
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc == SQLITE_BUSY)
+    return diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
+                     "written", s->path, wait_ms / 1000);
+  if (rc != SQLITE_OK)
+    return fail(s, s->db, "starting the run");
+  s->in_run = 1;
+  wall_clock(started);
+  sqlite3_stmt *st = s->st[S_RUN];
+  bind_text(st, 1, day);
+  bind_text(st, 2, started);
+  bind_text(st, 3, config);
+  bind_text(st, 4, facts);
+  cp_err err = exec_stmt(s, st, "recording the run");
+  s->run_id = sqlite3_last_insert_rowid(s->db);
+  return err ? err : open_snapshot(s);
+}
+
+cp_err cp_store_commit(cp_store *s)
+{
+  char finished[24];
+  cp_err rc = merge(s, 0, NULL);
+  if (rc == CP_OK)
+    rc = merge(s, 1, NULL);
+  if (rc != CP_OK)
+    return rc;
+  uint64_t events = 0;
+  for (int i = 0; i < CP_EV_COUNT; i++)
+    events += s->stats.events[i];
+  wall_clock(finished);
+  sqlite3_stmt *st = s->st[S_FINISH];
+  sqlite3_bind_int64(st, 1, s->run_id);
+  bind_text(st, 2, finished);
+  bind_text(st, 3, s->stats.rule_errors ? "incomplete" : "complete");
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)s->stats.clients);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)s->stats.rule_errors);
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)s->stats.findings);
+  sqlite3_bind_int64(st, 7, (sqlite3_int64)events);
+  if ((rc = exec_stmt(s, st, "recording the run")) != CP_OK)
+    return rc;
+  for (int k = 0; k < 2; k++)
+    sqlite3_reset(s->cur[k].stmt);
+  sqlite3_exec(s->rd, "COMMIT", NULL, NULL, NULL);
+  if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    return fail(s, s->db, "committing the run");
+  s->in_run = 0;
+  return CP_OK;
+}
+
+/* Opens one connection to the state database with the schema in place. */
+static cp_err connect(cp_store *s, sqlite3 **db, int writer)
+{
+  int flags = SQLITE_OPEN_READWRITE | (writer ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(s->path, db, flags, NULL) != SQLITE_OK)
+    return fail(s, *db, "opening");
+  sqlite3_busy_timeout(*db, 10000);
+  if (!writer)
+    return CP_OK;
+  if (sqlite3_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) ||
+      sqlite3_exec(*db, cp_state_sql, NULL, NULL, NULL))
+    return fail(s, *db, "setting up the schema");
+  return CP_OK;
+}
+
+cp_err cp_store_open(const char *path, cp_store **out)
+{
+  cp_store *s = calloc(1, sizeof *s);
+  cp_err rc = CP_ENOMEM;
+  *out = NULL;
+  if (!s || !(s->path = strdup(path)))
+    goto fail;
+  if ((rc = connect(s, &s->db, 1)) != CP_OK || (rc = connect(s, &s->rd, 0)) != CP_OK)
+    goto fail;
+  for (int i = 0; i < S_COUNT; i++)
+    if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL)) {
+      rc = fail(s, s->db, "preparing statements");
+      goto fail;
+    }
+  *out = s;
+  return CP_OK;
+fail:
+  if (rc == CP_ENOMEM)
+    diag_fail(rc, "state: out of memory");
+  cp_store_close(s);
+  return rc;
+}
+
+void cp_store_close(cp_store *s)
+{
+  if (!s)
+    return;
+  for (int k = 0; k < 2; k++)
+    sqlite3_finalize(s->cur[k].stmt);
+  for (int i = 0; i < S_COUNT; i++)
+    sqlite3_finalize(s->st[i]);
+  if (s->in_run)
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(s->rd);
+  sqlite3_close(s->db);
+  sbuf_free(&s->body);
+  free(s->path);
+  free(s);
+}

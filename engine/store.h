@@ -1,0 +1,60 @@
+/* store.h: the state database: one run is one transaction that merges each
+ * client's outcome into the open alerts and assignments and appends events. */
+#ifndef CP_STORE_H
+#define CP_STORE_H
+
+#include <stdint.h>
+
+#include "diag.h"
+#include "facts.h"
+#include "outcome.h"
+
+/* Event types, in the order of cp_store_stats.events. */
+typedef enum cp_event {
+  CP_EV_ALERT_OPENED, CP_EV_ALERT_ESCALATED, CP_EV_ALERT_UPDATED, CP_EV_ALERT_RESOLVED,
+  CP_EV_ASSIGNMENT_PROPOSED, CP_EV_ASSIGNMENT_UPDATED, CP_EV_ASSIGNMENT_FULFILLED,
+  CP_EV_ASSIGNMENT_WITHDRAWN, CP_EV_COUNT
+} cp_event;
+
+/* What a run did. */
+typedef struct cp_store_stats {
+  uint64_t events[CP_EV_COUNT];  /* events appended, by type */
+  uint64_t clients;              /* clients merged */
+  uint64_t rule_errors;          /* failed (rule, client) evaluations */
+  uint64_t findings;             /* data problems recorded */
+} cp_store_stats;
+
+typedef struct cp_store cp_store;
+
+/* Returns the name of an event type ("alert.opened"). */
+const char *cp_event_name(cp_event e);
+
+/* Opens (creating if needed, mode 0600) the state database and its schema.
+ * Returns CP_ESTATE with a message on failure. Close with cp_store_close(). */
+cp_err cp_store_open(const char *path, cp_store **out);
+
+/* Closes the store, rolling back a run not finished; accepts NULL. */
+void cp_store_close(cp_store *s);
+
+/* Starts a run: takes the write lock (waiting up to wait_ms for another run
+ * to finish; CP_EBUSY after that), records the run and opens a snapshot of
+ * the state before it. as_of is the as-of day. */
+cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *config,
+                      const char *facts);
+
+/* Merges one client's outcome; clients must come in ascending id order.
+ * Alerts and assignments of clients skipped over are closed. */
+cp_err cp_store_apply(cp_store *s, const cp_outcome *o);
+
+/* Records a data problem found in the facts. */
+cp_err cp_store_finding(cp_store *s, const cp_finding *f);
+
+/* Closes what remains of clients after the last one, records the run's
+ * figures and commits. */
+cp_err cp_store_commit(cp_store *s);
+
+/* The figures of the current or last run, and its id. */
+const cp_store_stats *cp_store_stats_of(const cp_store *s);
+int64_t cp_store_run_id(const cp_store *s);
+
+#endif

@@ -1,0 +1,166 @@
+/* ytree.c: builds a yt_node tree from libyaml's event stream. */
+#include "ytree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* Parser state shared by the recursive builder. */
+typedef struct builder {
+  yaml_parser_t parser;   /* libyaml parser over the file */
+  const char *path;       /* file name for messages */
+  char *err;              /* message buffer */
+  size_t errlen;          /* its size */
+} builder;
+
+void yt_free(yt_node *n)
+{
+  if (!n)
+    return;
+  for (size_t i = 0; i < n->n; i++)
+    yt_free(n->items[i]);
+  free(n->items);
+  free(n->value);
+  free(n);
+}
+
+/* Appends child to a container node; returns -1 when out of memory. */
+static int push(yt_node *parent, yt_node *child)
+{
+  if ((parent->n & (parent->n - 1)) == 0) {   /* grow at powers of two */
+    size_t cap = parent->n ? parent->n * 2 : 4;
+    yt_node **items = realloc(parent->items, cap * sizeof *items);
+    if (!items)
+      return -1;
+    parent->items = items;
+  }
+  parent->items[parent->n++] = child;
+  return 0;
+}
+
+/* Writes a parser error into the builder's buffer. */
+static void parse_error(builder *b)
+{
+  snprintf(b->err, b->errlen, "%s:%zu: %s", b->path, b->parser.problem_mark.line + 1,
+           b->parser.problem ? b->parser.problem : "invalid YAML");
+}
+
+static yt_node *build(builder *b, yaml_event_t *ev);
+
+/* Builds the children of a sequence or mapping until its end event. */
+static int build_children(builder *b, yt_node *n, yaml_event_type_t end)
+{
+  for (;;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&b->parser, &ev)) {
+      parse_error(b);
+      return -1;
+    }
+    if (ev.type == end) {
+      yaml_event_delete(&ev);
+      return 0;
+    }
+    yt_node *child = build(b, &ev);
+    yaml_event_delete(&ev);
+    if (!child || push(n, child) < 0) {
+      yt_free(child);
+      return -1;
+    }
+  }
+}
+
+/* Builds the node that starts with event ev (which the caller deletes). */
+static yt_node *build(builder *b, yaml_event_t *ev)
+{
+  yt_node *n = calloc(1, sizeof *n);
+  if (!n)
+    return NULL;
+  n->line = (unsigned)ev->start_mark.line + 1;
+  switch (ev->type) {
+  case YAML_SCALAR_EVENT:
+    n->kind = YT_SCALAR;
+    n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+    if (n->value)
+      return n;
+    break;
+  case YAML_SEQUENCE_START_EVENT:
+    n->kind = YT_SEQ;
+    if (build_children(b, n, YAML_SEQUENCE_END_EVENT) == 0)
+      return n;
+    break;
+  case YAML_MAPPING_START_EVENT:
+    n->kind = YT_MAP;
+    if (build_children(b, n, YAML_MAPPING_END_EVENT) == 0)
+      return n;
+    break;
+  default:   /* aliases: the config has no use for them */
+    snprintf(b->err, b->errlen, "%s:%u: aliases are not supported", b->path, n->line);
+    break;
+  }
+  yt_free(n);
+  return NULL;
+}
+
+int yt_load(const char *path, yt_node **root, char *err, size_t errlen)
+{
+  builder b = {.path = path, .err = err, .errlen = errlen};
+  FILE *f = fopen(path, "rb");
+  int rc = -1;
+  *root = NULL;
+  snprintf(err, errlen, "%s: out of memory", path);
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  yaml_parser_initialize(&b.parser);
+  yaml_parser_set_input_file(&b.parser, f);
+  for (;;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&b.parser, &ev)) {
+      parse_error(&b);
+      break;
+    }
+    yaml_event_type_t t = ev.type;
+    if (t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+        t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
+      *root = build(&b, &ev);
+      yaml_event_delete(&ev);
+      rc = *root ? 0 : -1;
+      break;
+    }
+    yaml_event_delete(&ev);
+    if (t == YAML_STREAM_END_EVENT) {   /* an empty file */
+      rc = 0;
+      break;
+    }
+  }
+  yaml_parser_delete(&b.parser);
+  fclose(f);
+  return rc;
+}
+
+/* Returns the index of key's key node in a mapping, or -1. */
+static long find(const yt_node *map, const char *key)
+{
+  if (!map || map->kind != YT_MAP)
+    return -1;
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    if (map->items[i]->kind == YT_SCALAR && strcmp(map->items[i]->value, key) == 0)
+      return (long)i;
+  return -1;
+}
+
+yt_node *yt_key(const yt_node *map, const char *key)
+{
+  long i = find(map, key);
+  return i < 0 ? NULL : map->items[i];
+}
+
+yt_node *yt_get(const yt_node *map, const char *key)
+{
+  long i = find(map, key);
+  return i < 0 ? NULL : map->items[i + 1];
+}

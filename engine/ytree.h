@@ -1,0 +1,36 @@
+/* ytree.h: a YAML document as a plain tree with line numbers (via libyaml).
+ *
+ * libcyaml loads the typed part of the config; this tree serves what has no
+ * fixed schema (the free `params` tree) and locates keys for error messages. */
+#ifndef CP_YTREE_H
+#define CP_YTREE_H
+
+#include <stddef.h>
+
+typedef enum yt_kind { YT_SCALAR, YT_SEQ, YT_MAP } yt_kind;
+
+typedef struct yt_node {
+  yt_kind kind;             /* scalar, sequence or mapping */
+  unsigned line;            /* 1-based line where the node starts */
+  int plain;                /* scalar written without quotes */
+  char *value;              /* scalar text (NUL-terminated), NULL otherwise */
+  struct yt_node **items;   /* sequence items, or mapping key,value,key,value... */
+  size_t n;                 /* number of entries in items */
+} yt_node;
+
+/* Parses the first document of a YAML file into a tree that the caller frees
+ * with yt_free(). On a syntax error writes "PATH:LINE: MESSAGE" into err
+ * (errlen bytes) and returns NULL; *root is NULL for an empty file. Returns 0
+ * on success, -1 on failure. */
+int yt_load(const char *path, yt_node **root, char *err, size_t errlen);
+
+/* Frees a tree; accepts NULL. */
+void yt_free(yt_node *n);
+
+/* Returns the value node for key in a mapping, or NULL. */
+yt_node *yt_get(const yt_node *map, const char *key);
+
+/* Returns the key node for key in a mapping (for its line), or NULL. */
+yt_node *yt_key(const yt_node *map, const char *key);
+
+#endif

@@ -1,0 +1,29 @@
+-- visits.lua: contact obligations by tier and level (POLICY.md "visit.*").
+local V = params.visits
+local people = require("lib.people")
+
+for _, level in ipairs(V.levels) do
+  rule {
+    id = "visit." .. level,
+    doc = "A client of a tier with a " .. level .. " interval has had a " .. level
+       .. "-level contact within it; twice the interval is critical.",
+    fn = function(c)
+      local intervals = V.interval_days[c.tier]
+      local interval = intervals and intervals[level]
+      if not interval then return end
+      local last_at = c.contacts:max("happened_at", function(x) return x.level == level end)
+      local last = last_at and dt.day(last_at) or c.created_on
+      local days = dt.age_days(last)
+      local data = { last = dt.format(last), interval_days = interval, contacted = last_at ~= nil }
+      local title = string.format("no %s contact since %s (every %d days)", level,
+                                  dt.format(last), interval)
+      if days >= V.critical_factor * interval then
+        alert { severity = "critical", level = 2, assignee = people.mgr(c.kam),
+                title = title, data = data }
+      elseif days >= interval then
+        alert { severity = "warning", level = 1, assignee = c.responsible,
+                title = title, data = data }
+      end
+    end,
+  }
+end

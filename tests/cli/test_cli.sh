@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# tests/cli/test_cli.sh: golden tests of the command line: exit codes and the
+# exact messages for bad configs, bad rule files and bad facts.
+. "$(dirname "$0")/../lib.sh"
+
+# Writes a minimal valid config (one rule file r.lua, clients only) to c.yaml.
+minimal() {
+  cat > c.yaml <<YAML
+facts: f.db
+state: s.db
+rules: [r.lua]
+clients:
+  name: clients
+  id: id
+  columns:
+    - {name: status, type: text}
+YAML
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C1','A','active','2026-01-01');"
+}
+
+test_help_lists_commands() {
+  cp_run --help
+  expect_eq "exit" 0 "$RC"
+  expect_contains "help" "feed" "$OUT"
+}
+
+test_unknown_command_is_usage_error() {
+  cp_run frobnicate
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: unknown command 'frobnicate' (see 'crmpolicy --help')" "$ERR"
+}
+
+test_bad_as_of_date() {
+  cp_run run --as-of 2026-02-30
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: --as-of: '2026-02-30' is not a date (YYYY-MM-DD)" "$ERR"
+}
+
+test_missing_config_file() {
+  cp_run check --config nope.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: nope.yaml: No such file or directory" "$ERR"
+}
+
+test_unknown_config_key_names_line() {
+  minimal
+  printf 'parms:\n  x: 1\n' >> c.yaml
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:9: unknown key 'parms'" "$ERR"
+}
+
+test_unknown_nested_config_key_names_line_and_path() {
+  minimal
+  printf 'limits:\n  memory_mb: 8\n  instructionz: 5\n' >> c.yaml
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:11: unknown key 'instructionz' in limits" "$ERR"
+}
+
+test_mistyped_config_value_names_line() {
+  minimal
+  printf 'limits:\n  memory_mb: lots\n' >> c.yaml
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "crmpolicy: c.yaml:10: Invalid" "$ERR"
+  expect_contains "message" "'lots' at limits.memory_mb" "$ERR"
+}
+
+test_rule_syntax_error_stops_before_writing() {
+  minimal
+  printf 'rule{id="a", doc="d", fn=function(c)\n  if c.status then\nend}\n' > r.lua
+  cp_run run --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:3: unexpected symbol near '}'" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_rule_top_level_error_names_file_and_line() {
+  minimal
+  printf 'local x = nil\nlocal y = x.field\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "crmpolicy: r.lua:2: attempt to index a nil value (local 'x')" "$ERR"
+  expect_contains "traceback" "stack traceback:" "$ERR"
+}
+
+test_rule_runtime_error_names_rule_and_client_and_run_goes_on() {
+  minimal
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C2','B','dormant','2026-01-01');"
+  cat > r.lua <<'LUA'
+rule { id = "bad", doc = "fails for dormant clients", fn = function(c)
+  if c.status == "dormant" then local t = nil; return t.x end
+  alert { severity = "info", title = "seen" }
+end }
+rule { id = "good", doc = "always fires", fn = function(c) alert { severity = "info" } end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: attempt to index a nil value (local 't') (rule bad, client C2)" "$ERR"
+  expect_eq "alerts" "C1 bad|C1 good|C2 good" \
+    "$(sqlite3 s.db "SELECT client_id||' '||rule FROM alerts WHERE status='open' ORDER BY 1" | paste -sd'|')"
+  expect_eq "stored error" "bad C2" "$(sqlite3 s.db "SELECT rule||' '||client_id FROM rule_errors")"
+  expect_eq "run status" "incomplete" "$(sqlite3 s.db "SELECT status FROM runs")"
+}
+
+test_missing_facts_table() {
+  minimal
+  cat >> c.yaml <<YAML
+tables:
+  - name: visits
+    key: client_id
+    columns: [{name: at, type: date}]
+YAML
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  cp_run run --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: table 'visits' is missing (declared at c.yaml:10)" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_missing_facts_column() {
+  minimal
+  cat >> c.yaml <<YAML
+tables:
+  - name: orders
+    key: client_id
+    columns: [{name: amount_cny, type: money}]
+YAML
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: table 'orders' has no column 'amount_cny' (declared at c.yaml:10)" "$ERR"
+}
+
+test_missing_facts_database() {
+  minimal
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  cp_run check --config c.yaml --facts missing.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: missing.db: No such file or directory" "$ERR"
+}
+
+test_facts_file_not_a_database() {
+  minimal
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  echo "id,name" > notdb.db
+  cp_run check --config c.yaml --facts notdb.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: notdb.db: file is not a database" "$ERR"
+}
+
+test_second_run_while_one_holds_the_lock_exits_busy() {
+  minimal
+  echo 'rule{id="a", doc="d", fn=function(c) alert{severity="info"} end}' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "first run" 0 "$RC"
+  # Another writer holds the write lock for 3 seconds.
+  sqlite3 s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;" ".shell sleep 3" "COMMIT;" &
+  sleep 1
+  cp_run run --config c.yaml --as-of 2026-06-02 --wait 0
+  expect_eq "exit" 4 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db is in use by another run (waited 0 s); nothing was written" "$ERR"
+  wait
+  expect_eq "runs" "1" "$(sqlite3 s.db 'SELECT count(*) FROM runs')"
+}
+
+test_waiting_run_proceeds_when_the_lock_is_released() {
+  minimal
+  echo 'rule{id="a", doc="d", fn=function(c) alert{severity="info"} end}' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01
+  sqlite3 s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;" ".shell sleep 2" "COMMIT;" &
+  sleep 0.5
+  cp_run run --config c.yaml --as-of 2026-06-02 --wait 10 --quiet
+  wait
+  expect_eq "exit" 0 "$RC"
+  expect_eq "runs" "2" "$(sqlite3 s.db 'SELECT count(*) FROM runs')"
+}
+
+run_tests

@@ -1,0 +1,67 @@
+# tests/lib.sh: helpers for the shell tests. Each test file sources this,
+# defines test_* functions, and ends with `run_tests`. Results are tallied in
+# $RESULTS (one line per test: "pass NAME" or "fail NAME").
+#
+# CRMPOLICY is the binary under test; ROOT the project root; each test gets a
+# fresh scratch folder $T.
+
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+CRMPOLICY=${CRMPOLICY:-$ROOT/build/release/crmpolicy}
+RESULTS=${RESULTS:-/dev/null}
+_failed=0
+
+# fail MESSAGE: marks the current test failed, with a message.
+fail() {
+  echo "    $*" >&2
+  _failed=1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+  if [ "$2" != "$3" ]; then
+    fail "$1: expected [$2]"
+    fail "$1:    found [$3]"
+  fi
+}
+
+# expect_contains WHAT NEEDLE HAYSTACK
+expect_contains() {
+  case "$3" in
+    *"$2"*) ;;
+    *) fail "$1: expected to contain [$2]"; fail "$1: found [$3]" ;;
+  esac
+}
+
+# cp_run ARGS...: runs crmpolicy; sets $OUT, $ERR and $RC.
+cp_run() {
+  OUT=$("$CRMPOLICY" "$@" 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+}
+
+# facts_db FILE SQL: creates a facts database with the contract and SQL.
+facts_db() {
+  sqlite3 "$1" < "$ROOT/schema/facts.sql" && sqlite3 "$1" "$2"
+}
+
+# run_tests: runs every test_* function of the file, each in a new $T.
+run_tests() {
+  local name pass=0 total=0
+  for name in $(declare -F | awk '{print $3}' | grep '^test_'); do
+    T=$(mktemp -d)
+    _failed=0
+    ( cd "$T" && "$name" ) 2>&1 | sed 's/^/  /' > "$T.log"
+    [ "${PIPESTATUS[0]}" = 0 ] || _failed=1
+    grep -q . "$T.log" && _failed=1
+    total=$((total + 1))
+    if [ "$_failed" = 0 ]; then
+      pass=$((pass + 1)); echo "pass $(basename "$0"):$name" >> "$RESULTS"
+    else
+      echo "FAIL $(basename "$0"):$name"; cat "$T.log"
+      echo "fail $(basename "$0"):$name" >> "$RESULTS"
+    fi
+    rm -rf "$T" "$T.log"
+  done
+  echo "$(basename "$0"): $pass of $total passed"
+}

@@ -1,0 +1,80 @@
+/* test_dates.c: the calendar and the fact formats. */
+#include "dates.h"
+#include "unit.h"
+
+/* Parses a date literal; returns the epoch day or -999999 when refused. */
+static int64_t day(const char *s)
+{
+  int64_t d;
+  return cp_parse_date(s, strlen(s), &d) == 0 ? d : -999999;
+}
+
+/* Parses a timestamp literal; returns seconds or -1 when refused. */
+static int64_t ts(const char *s)
+{
+  int64_t t;
+  return cp_parse_timestamp(s, strlen(s), &t) == 0 ? t : -1;
+}
+
+TEST(epoch_and_known_dates)
+{
+  CHECK_INT(0, day("1970-01-01"));
+  CHECK_INT(20772, day("2026-11-15"));
+  CHECK_INT(-1, day("1969-12-31"));
+  CHECK_INT(11016, day("2000-02-29"));
+}
+
+TEST(invalid_dates_are_refused)
+{
+  const char *bad[] = {"2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-1-01",
+                       "2026/01/01", "2026-01-01x", "", "20260101", "1900-02-29"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    if (day(bad[i]) != -999999)
+      unit_fail(__FILE__, __LINE__, "'%s' was accepted", bad[i]);
+  CHECK(day("2024-02-29") != -999999);
+  CHECK(day("2000-02-29") != -999999);
+}
+
+TEST(civil_roundtrip_every_day_1900_to_2100)
+{
+  int64_t from = cp_days_from_civil(1900, 1, 1), to = cp_days_from_civil(2100, 12, 31);
+  int64_t y;
+  unsigned m, d;
+  for (int64_t z = from; z <= to; z++) {
+    cp_civil_from_days(z, &y, &m, &d);
+    if (cp_days_from_civil(y, m, d) != z) {
+      unit_fail(__FILE__, __LINE__, "day %lld does not round-trip", (long long)z);
+      return;
+    }
+  }
+}
+
+TEST(timestamps_accept_T_space_fraction_and_bare_date)
+{
+  int64_t base = day("2026-11-15") * 86400;
+  CHECK_INT(base + 13 * 3600 + 5 * 60 + 9, ts("2026-11-15T13:05:09"));
+  CHECK_INT(base + 13 * 3600 + 5 * 60 + 9, ts("2026-11-15 13:05:09"));
+  CHECK_INT(base + 13 * 3600 + 5 * 60 + 9, ts("2026-11-15T13:05:09.999"));
+  CHECK_INT(base, ts("2026-11-15"));
+}
+
+TEST(malformed_timestamps_are_refused)
+{
+  const char *bad[] = {"2026-11-15T24:00:00", "2026-11-15T12:60:00", "2026-11-15T12:00",
+                       "2026-11-15X12:00:00", "2026-11-15T12:00:00.", "2026-11-15T12:00:00Z",
+                       "2026-11-31T12:00:00"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    if (ts(bad[i]) != -1)
+      unit_fail(__FILE__, __LINE__, "'%s' was accepted", bad[i]);
+}
+
+TEST(formatting)
+{
+  char buf[24];
+  cp_format_date(day("2026-03-01"), buf);
+  CHECK_STR("2026-03-01", buf);
+  cp_format_timestamp(day("2026-11-15") * 86400 + 86399, buf);
+  CHECK_STR("2026-11-15T23:59:59", buf);
+  cp_format_timestamp(-1, buf);
+  CHECK_STR("1969-12-31T23:59:59", buf);
+}
