@@ -296,6 +296,23 @@ static int msgh(lua_State *L)
   return 1;
 }
 
+/* Pushes "file:line: instruction budget of N exceeded", the place being the
+ * innermost Lua frame of the traceback tb (NULL: none). */
+static void push_budget_message(lua_State *L, const cp_sandbox *sb, const char *tb)
+{
+  for (const char *p = tb; p && (p = strstr(p, "\n\t")); p++) {
+    p += 2;
+    size_t n = strcspn(p, " \n");
+    if (strncmp(p, "[C]", 3) != 0 && n > 1 && p[n - 1] == ':') {
+      lua_pushfstring(L, "%s instruction budget of %I exceeded",
+                      lua_pushlstring(L, p, n), (lua_Integer)sb->budget);
+      lua_remove(L, -2);
+      return;
+    }
+  }
+  lua_pushfstring(L, "instruction budget of %I exceeded", (lua_Integer)sb->budget);
+}
+
 int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
 {
   lua_State *L = sb->L;
@@ -317,7 +334,7 @@ int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
     const char *tb = strstr(full, "\nstack traceback:");
     size_t mlen = tb ? (size_t)(tb - full) : strlen(full);
     if (sb->tripped)   /* whatever the rule made of the error, this is what happened */
-      lua_pushfstring(L, "instruction budget of %I exceeded", (lua_Integer)sb->budget);
+      push_budget_message(L, sb, tb);
     else
       lua_pushlstring(L, full, mlen);
     lua_pushstring(L, tb ? tb + 1 : "");

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# tests/cli/test_sandbox.sh: what a rule may not do, and how the engine says so.
+. "$(dirname "$0")/../lib.sh"
+
+# A config with two clients, one rule file r.lua, a small heap and budget.
+setup() {
+  cat > c.yaml <<YAML
+facts: f.db
+state: s.db
+rules: [r.lua]
+limits: {memory_mb: 16, instructions: 200000}
+clients:
+  name: clients
+  id: id
+  columns: [{name: status, type: text}]
+YAML
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01');"
+}
+
+# Runs a rule body for each client; prints nothing itself.
+# $PRELUDE, if set, is top-level code placed before the rule.
+rule_body() {
+  printf '%s\nrule { id = "r", doc = "d", fn = function(c)\n%s\nend }\n' "${PRELUDE:-}" "$1" > r.lua
+  printf 'rule { id = "ok", doc = "d", fn = function(c) alert { severity = "info" } end }\n' >> r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+}
+
+# Expects the rule r failed for both clients with message part $1, and the
+# other rule still ran.
+expect_rule_failed() {
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "$1" "$ERR"
+  expect_contains "message" "(rule r, client C2)" "$ERR"
+  expect_eq "errors" 2 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors WHERE rule='r'
+                                        AND run_id = (SELECT max(id) FROM runs)")"
+  expect_eq "other rule" 2 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule='ok'")"
+}
+
+test_endless_loop_runs_out_of_budget() {
+  setup
+  rule_body 'while true do end'
+  expect_rule_failed "instruction budget of 200000 exceeded"
+}
+
+test_pcall_cannot_swallow_the_budget_error() {
+  setup
+  rule_body 'for i = 1, 100 do pcall(function() while true do end end) end
+alert { severity = "info", title = "escaped" }'
+  expect_rule_failed "instruction budget of 200000 exceeded"
+  expect_eq "escaped" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE title='escaped'")"
+}
+
+test_coroutine_that_never_ends_runs_out_of_budget() {
+  setup
+  rule_body 'local co = coroutine.wrap(function() while true do end end) co()'
+  expect_rule_failed "instruction budget of 200000 exceeded"
+}
+
+test_memory_bomb_hits_the_heap_cap() {
+  setup
+  rule_body 'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 1000) .. i end'
+  expect_rule_failed "not enough memory (the Lua heap is capped at 16 MiB)"
+}
+
+test_string_rep_bomb_hits_the_heap_cap() {
+  setup
+  rule_body 'local s = string.rep("x", 1 << 30)'
+  expect_rule_failed "not enough memory (the Lua heap is capped at 16 MiB)"
+}
+
+test_deep_recursion_is_stopped() {
+  setup
+  rule_body 'local function f(n) return 1 + f(n + 1) end f(1)'
+  expect_rule_failed "(rule r, client C1)"
+  case "$ERR" in
+    *"stack overflow"*|*"instruction budget"*|*"not enough memory"*) ;;
+    *) fail "unexpected message: $ERR" ;;
+  esac
+}
+
+test_io_os_debug_and_load_are_absent() {
+  setup
+  for expr in 'io.open("/etc/passwd")' 'os.execute("true")' 'debug.getinfo(1)' \
+              'load("return 1")()' 'dofile("/etc/passwd")' 'loadfile("x")' \
+              'package.loadlib("x", "y")' 'string.dump(print)' 'math.random()'; do
+    rule_body "$expr"
+    expect_eq "exit for $expr" 1 "$RC"
+    expect_contains "message for $expr" "(rule r, client C1)" "$ERR"
+  done
+}
+
+test_os_time_is_the_as_of_time() {
+  setup
+  rule_body 'alert { rule = "r", severity = "info", title = dt.format_time(os.time()) }'
+  expect_eq "title" "2026-06-01T23:59:59" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='r'")"
+}
+
+test_globals_are_read_only_once_loaded() {
+  setup
+  PRELUDE='counter = 0' rule_body 'counter = counter + 1'
+  expect_rule_failed "attempt to modify read-only field 'counter'"
+}
+
+test_string_library_cannot_be_changed_for_other_rules() {
+  setup
+  rule_body 'string.upper = function() return "pwned" end'
+  expect_rule_failed "attempt to modify read-only field 'upper'"
+  rule_body 'getmetatable("").__index = {}'
+  expect_eq "exit" 1 "$RC"
+}
+
+test_require_outside_rules_is_refused() {
+  setup
+  printf 'local m = require("../etc/passwd")\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "require: '../etc/passwd' is not a module name" "$ERR"
+}
+
+test_require_loads_a_module_from_the_rules_folder() {
+  setup
+  mkdir lib
+  printf 'return { answer = 42 }\n' > lib/m.lua
+  printf 'local m = require("lib.m")\nrule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { a = m.answer } } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "data" '{"a":42}' "$(sqlite3 s.db "SELECT DISTINCT data FROM alerts")"
+}
+
+test_binary_chunk_is_refused() {
+  setup
+  printf '\033Lua\x54\x00garbage' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "attempt to load a binary chunk (mode is 't')" "$ERR"
+}
+
+test_top_level_endless_loop_stops_the_run_before_writing() {
+  setup
+  printf 'while true do end\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "r.lua" "$ERR"
+  expect_contains "message" "instruction budget of 200000 exceeded" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_client_object_is_read_only() {
+  setup
+  rule_body 'c.status = "closed"'
+  expect_rule_failed "the client is read-only (field 'status')"
+}
+
+test_unknown_client_field_is_an_error() {
+  setup
+  rule_body 'return c.statsu'
+  expect_rule_failed "client has no field 'statsu'"
+}
+
+test_alert_fields_are_checked() {
+  setup
+  rule_body 'alert { severity = "warn" }'
+  expect_rule_failed "alert{}: 'severity' must be info, warning or critical, not 'warn'"
+  rule_body 'alert { severity = "info", sevrity = 1 }'
+  expect_rule_failed "alert{}: unknown field 'sevrity'"
+  rule_body 'alert { severity = "info", rule = "other" }'
+  expect_rule_failed "alert{}: rule 'r' may not report 'other'"
+}
+
+test_partial_results_of_a_failing_rule_are_dropped() {
+  setup
+  rule_body 'alert { severity = "info", key = "a" } error("late")'
+  expect_rule_failed "late"
+  expect_eq "partial" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule='r'")"
+}
+
+run_tests
