@@ -64,4 +64,5 @@ run_tests() {
     rm -rf "$T" "$T.log"
   done
   echo "$(basename "$0"): $pass of $total passed"
+  [ "$pass" = "$total" ]
 }
