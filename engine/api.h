@@ -21,6 +21,21 @@ typedef struct cp_rule {
   int fn_ref;               /* registry ref of its function */
 } cp_rule;
 
+/* A member of a pool: someone a rule can be given, with capacity and load. */
+typedef struct cp_member {
+  char *id;                 /* staff id */
+  char *group;              /* the group it is picked for (a role) */
+  int64_t capacity;         /* most it may hold; -1: no limit */
+  int64_t load;             /* what it holds now, including picks of this run */
+} cp_member;
+
+/* A pool declared with pool{}: members sorted by (group, id). */
+typedef struct cp_pool {
+  char *id;                 /* pool id */
+  cp_member *members;       /* sorted by group, then id */
+  size_t n;                 /* number of members */
+} cp_pool;
+
 /* The rule API's context: one per sandbox (one per worker). */
 typedef struct cp_api {
   cp_sandbox *sb;           /* the Lua host */
@@ -42,6 +57,9 @@ typedef struct cp_api {
   int aggregates_ref;       /* registry: list of {id=, table=, init=, step=} */
   int run_ref;              /* registry: run values by id */
   int known_ref;            /* registry: set of run value ids computed so far */
+  int pools_ref;            /* registry: list of {id=, doc=, members=} */
+  cp_pool *pools;           /* computed pools, in declaration order */
+  size_t n_pools;           /* number of pools */
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
   int client_mt_ref;        /* registry: metatable of client objects */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
@@ -72,6 +90,16 @@ void cp_emit_register(cp_api *api);
 
 /* Registers the dt date helpers (dtlib.c). */
 void cp_dt_register(cp_api *api);
+
+/* Computes every pool's members (pool.c); prints and returns CP_EEVAL on an
+ * error. */
+cp_err cp_pools_compute(cp_api *api);
+
+/* Finds a computed pool by id (pool.c); NULL when none. */
+cp_pool *cp_pool_find(cp_api *api, const char *id);
+
+/* Frees the computed pools (pool.c). */
+void cp_pools_free(cp_api *api);
 
 /* Pushes the params tree as nested read-only tables (params.c). */
 void cp_params_push(lua_State *L, const yt_node *params);

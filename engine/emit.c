@@ -133,7 +133,9 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
 /* Fields each emitter accepts; anything else is a mistake worth an error. */
 static const char *const alert_fields[] = {"rule", "key", "severity", "level", "assignee",
                                            "title", "data", NULL};
-static const char *const assign_fields[] = {"rule", "kind", "key", "assignee", "data", NULL};
+static const char *const assign_fields[] = {"rule",     "kind", "key",      "assignee",
+                                            "data",     "pick", "unfilled", NULL};
+static const char *const pick_fields[] = {"pool", "group", NULL};
 static const char *const fulfilled_fields[] = {"rule", "key", NULL};
 
 /* Raises an error for a field of the table at 1 not in allowed. */
@@ -216,11 +218,12 @@ static int add(lua_State *L, cp_api *api, const cp_item *it)
   return 0;
 }
 
-/* alert{severity=, level=, key=, assignee=, title=, data=, rule=} */
-static int l_alert(lua_State *L)
+/* Reports the alert described by the table at 1; if_unfilled marks it as
+ * standing in for an assignment whose pick fails. */
+static int report_alert(lua_State *L, int if_unfilled)
 {
   cp_api *api = running(L, "alert");
-  cp_item it = {.what = CP_ALERT};
+  cp_item it = {.what = CP_ALERT, .if_unfilled = if_unfilled};
   check_fields(L, "alert", alert_fields);
   common(L, api, "alert", &it);
   const char *sev = opt_text(L, "alert", "severity", NULL);
@@ -240,7 +243,66 @@ static int l_alert(lua_State *L)
   return add(L, api, &it);
 }
 
-/* assign{kind=, key=, assignee=, data=, rule=} */
+/* alert{severity=, level=, key=, assignee=, title=, data=, rule=} */
+static int l_alert(lua_State *L)
+{
+  return report_alert(L, 0);
+}
+
+/* The `unfilled` alert of an assignment (called with that table at 1). */
+static int l_unfilled(lua_State *L)
+{
+  return report_alert(L, 1);
+}
+
+/* Reads assign{}'s `pick` table into it; the pool must exist. */
+static void read_pick(lua_State *L, cp_api *api, cp_item *it)
+{
+  int t = lua_getfield(L, 1, "pick");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (t != LUA_TTABLE)
+    luaL_error(L, "assign{}: 'pick' must be a table {pool=, group=}");
+  if (it->assignee)
+    luaL_error(L, "assign{}: give 'assignee' or 'pick', not both");
+  int pick = lua_gettop(L);
+  for (const char *const *f = pick_fields; *f; f++) {
+    if (lua_getfield(L, pick, *f) != LUA_TSTRING)
+      luaL_error(L, "assign{}: pick.%s must be a string", *f);
+    *(f == pick_fields ? &it->pool : &it->group) = lua_tostring(L, -1);
+  }
+  if (!cp_pool_find(api, it->pool))
+    luaL_error(L, "assign{}: no pool '%s' is declared", it->pool);
+}
+
+/* Reports assign{}'s `unfilled` alert, keyed like the assignment: a copy of
+ * the table with the key set is reported as an alert. */
+static void read_unfilled(lua_State *L, const cp_item *it)
+{
+  int t = lua_getfield(L, 1, "unfilled");
+  if (t == LUA_TNIL)
+    return;
+  if (t != LUA_TTABLE || !it->pool)
+    luaL_error(L, "assign{}: 'unfilled' must be an alert table, and needs 'pick'");
+  lua_pushcfunction(L, l_unfilled);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -4)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  if (lua_getfield(L, -1, "key") != LUA_TNIL)
+    luaL_error(L, "assign{}: the unfilled alert takes the assignment's key; give none");
+  lua_pop(L, 1);
+  lua_pushstring(L, it->key);
+  lua_setfield(L, -2, "key");
+  lua_call(L, 1, 0);
+}
+
+/* assign{kind=, key=, assignee=, data=, rule=, pick={pool=, group=}, unfilled={...}} */
 static int l_assign(lua_State *L)
 {
   cp_api *api = running(L, "assign");
@@ -250,7 +312,10 @@ static int l_assign(lua_State *L)
   it.kind = opt_text(L, "assign", "kind", NULL);
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
-  return add(L, api, &it);
+  read_pick(L, api, &it);
+  add(L, api, &it);
+  read_unfilled(L, &it);
+  return 0;
 }
 
 /* fulfilled{key=, rule=}: the assignment (rule, key) is done, per the facts. */

@@ -1,5 +1,6 @@
 /* eval.c: evaluates every check for one client, under the budget, into an
- * outcome; a check that fails leaves nothing half-reported. */
+ * outcome (in reporting order); a check that fails leaves nothing
+ * half-reported. */
 #include <lauxlib.h>
 #include <string.h>
 
@@ -77,6 +78,5 @@ cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->current = NULL;
   api->client = NULL;
   api->out = NULL;
-  cp_outcome_sort(out);
   return out->client_id ? rc : CP_ENOMEM;
 }

@@ -57,6 +57,8 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
   it->assignee = keep(o, item->assignee, &oom);
   it->title = keep(o, item->title, &oom);
   it->data = keep(o, item->data ? item->data : "{}", &oom);
+  it->pool = keep(o, item->pool, &oom);
+  it->group = keep(o, item->group, &oom);
   if (oom)
     return CP_ENOMEM;
   o->n++;
@@ -102,6 +104,11 @@ static int cmp_item(const void *a, const void *b)
 
 void cp_outcome_sort(cp_outcome *o)
 {
+  size_t n = 0;
+  for (size_t i = 0; i < o->n; i++)
+    if (o->items[i].what != CP_DROPPED)
+      o->items[n++] = o->items[i];
+  o->n = n;
   if (o->n > 1)
     qsort(o->items, o->n, sizeof *o->items, cmp_item);
 }

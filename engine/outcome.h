@@ -12,7 +12,8 @@
 typedef enum cp_what {
   CP_ALERT = 0,       /* an alert that holds now */
   CP_ASSIGN = 1,      /* an assignment that is needed now */
-  CP_FULFILLED = 2    /* an assignment that the facts show done */
+  CP_FULFILLED = 2,   /* an assignment that the facts show done */
+  CP_DROPPED = 3      /* removed while resolving picks; gone after compaction */
 } cp_what;
 
 /* Severity of an alert, in increasing order. */
@@ -29,6 +30,9 @@ typedef struct cp_item {
   const char *data;         /* canonical JSON object text */
   cp_severity severity;     /* alerts: severity */
   int level;                /* alerts: escalation step from 1 */
+  const char *pool;         /* assignments: pick the assignee from this pool */
+  const char *group;        /* ... among its members of this group */
+  int if_unfilled;          /* alerts: stands only when the pick with this key fails */
 } cp_item;
 
 /* A rule that failed for the client: its results there stay as they were. */
@@ -62,7 +66,8 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
 /* Returns 1 when results of rule id must stay as they were. */
 int cp_outcome_failed(const cp_outcome *o, const char *rule);
 
-/* Sorts items by (what, rule, key) in byte order, the order of the state. */
+/* Removes dropped items, then sorts by (what, rule, key) in byte order, the
+ * order of the state. Until then items are in the order rules reported them. */
 void cp_outcome_sort(cp_outcome *o);
 
 /* Returns the item (what, rule, key) or NULL. */

@@ -241,6 +241,28 @@ static int l_aggregate(lua_State *L)
   return 0;
 }
 
+/* pool{id=, doc=, members=function() return {{id=, group=, capacity=, load=}} end}:
+ * people that assign{pick=...} chooses from; members are computed once, after
+ * the globals. */
+static int l_pool(lua_State *L)
+{
+  cp_api *api = declaring(L, "pool");
+  only_fields(L, "pool", "id doc members");
+  need_string(L, "pool", "doc");
+  need_function(L, "pool", "members");
+  const char *id = need_string(L, "pool", "id");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->pools_ref);
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+    lua_rawgeti(L, -1, i);
+    if (lua_getfield(L, -1, "id") == LUA_TSTRING && strcmp(lua_tostring(L, -1), id) == 0)
+      luaL_error(L, "pool{}: pool '%s' is already declared", id);
+    lua_pop(L, 2);
+  }
+  lua_settop(L, 1);
+  store_decl(L, api->pools_ref, "pool", 0);
+  return 0;
+}
+
 /* scope{doc=, fn=function(c) return bool end}: which clients are evaluated. */
 static int l_scope(lua_State *L)
 {
@@ -267,10 +289,15 @@ static int run_index(lua_State *L)
   return 1;
 }
 
-/* Sets run value id (at the top of the stack, popped) as computed. */
+/* Sets run value id (at the top of the stack, popped) as computed; a table
+ * is stored behind a read-only view, as rules share it. */
 static void set_run_value(cp_api *api, const char *id)
 {
   lua_State *L = api->L;
+  if (lua_istable(L, -1)) {
+    cp_sandbox_readonly(L, -1);
+    lua_remove(L, -2);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
   lua_insert(L, -2);
   lua_setfield(L, -2, id);
@@ -400,7 +427,9 @@ cp_err cp_rules_prepare(cp_rules *api)
   cp_err rc = CP_OK;
   for (unsigned i = 0; rc == CP_OK && i < api->cfg->file->tables_count; i++)
     rc = aggregate_table(api, i);
-  return rc == CP_OK ? compute_globals(api) : rc;
+  if (rc == CP_OK)
+    rc = compute_globals(api);
+  return rc == CP_OK ? cp_pools_compute(api) : rc;
 }
 
 /* Registers the declaration functions, params and the run table. */
@@ -408,10 +437,11 @@ static void register_api(cp_api *api)
 {
   static const luaL_Reg fns[] = {{"rule", l_rule},       {"derive", l_derive},
                                  {"global", l_global},   {"aggregate", l_aggregate},
-                                 {"scope", l_scope},     {NULL, NULL}};
+                                 {"scope", l_scope},     {"pool", l_pool},
+                                 {NULL, NULL}};
   lua_State *L = api->L;
   int *refs[] = {&api->derive_ref, &api->globals_ref, &api->aggregates_ref, &api->run_ref,
-                 &api->known_ref};
+                 &api->known_ref, &api->pools_ref};
   for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
     lua_newtable(L);
     *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -511,6 +541,7 @@ void cp_rules_close(cp_rules *api)
     free(api->rules[i].where);
   }
   free(api->rules);
+  cp_pools_free(api);
   sbuf_free(&api->json);
   cp_sandbox_close(api->sb);
   free(api);

@@ -46,6 +46,12 @@ static void print_failures(const cp_outcome *o, uint64_t *printed)
   }
 }
 
+/* Prior-assignment lookup for the pick resolver: the store's buffer. */
+static const char *prior_assignee(void *ctx, const char *rule, const char *key)
+{
+  return cp_store_prior_assignee(ctx, rule, key);
+}
+
 /* Evaluates every client and merges it into the store. */
 static cp_err client_pass(run *r)
 {
@@ -58,6 +64,10 @@ static cp_err client_pass(run *r)
     if ((rc = cp_rules_eval(r->rules, c, &r->out)) != CP_OK)
       break;
     print_failures(&r->out, &printed);
+    if ((rc = cp_store_seek(r->store, c->id)) != CP_OK ||
+        (rc = cp_rules_resolve(r->rules, &r->out, prior_assignee, r->store)) != CP_OK)
+      break;
+    cp_outcome_sort(&r->out);
     rc = r->store_err ? r->store_err : cp_store_apply(r->store, &r->out);
   }
   if (rc == CP_OK && more < 0)

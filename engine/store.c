@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "dates.h"
 #include "record.h"
 #include "sbuf.h"
@@ -73,10 +74,21 @@ static const char *const event_names[CP_EV_COUNT] = {
   "assignment.withdrawn",
 };
 
-/* A cursor over the state before the run. */
+/* One open result from before the run (strings borrowed or in an arena). */
+typedef struct prior {
+  int64_t id;               /* row id */
+  int level;                /* alerts: level */
+  const char *col[C_FINGERPRINT + 1];  /* text columns, by C_* index */
+} prior;
+
+/* A cursor over the state before the run, and the rows of the client it is
+ * at, buffered so that evaluation can read them before they are merged. */
 typedef struct cursor {
   sqlite3_stmt *stmt;       /* on the reader connection */
   int ready;                /* positioned on a row */
+  prior *rows;              /* the sought client's rows */
+  size_t n, cap;            /* rows used and allocated */
+  cp_arena arena;           /* their strings */
 } cursor;
 
 struct cp_store {
@@ -85,6 +97,7 @@ struct cp_store {
   char *path;               /* state database path */
   sqlite3_stmt *st[S_COUNT];  /* writer statements */
   cursor cur[2];            /* 0: alerts, 1: assignments */
+  char *sought;             /* client whose prior rows are buffered, or NULL */
   int in_run;               /* a transaction is open */
   int64_t run_id;           /* current run */
   char at[24];              /* as-of time as text */
@@ -173,22 +186,32 @@ static cp_record item_record(const cp_item *it, const char *client, const char *
   return r;
 }
 
-/* Returns text column i of the cursor's row (NULL for NULL). */
+/* Returns text column i of the cursor's current row (NULL for NULL). */
 static const char *col(const cursor *c, int i)
 {
   return (const char *)sqlite3_column_text(c->stmt, i);
 }
 
-/* Builds the record of the cursor's current row, with a new status. */
-static cp_record row_record(const cursor *c, int is_alert, const char *status, const char *at)
+/* Returns a view of the cursor's current row (valid until it steps). */
+static prior row_view(const cursor *c)
 {
-  cp_record r = {.is_alert = is_alert, .fingerprint = col(c, C_FINGERPRINT),
-                 .rule = col(c, C_RULE), .client_id = col(c, C_CLIENT), .key = col(c, C_KEY),
-                 .kind = is_alert ? NULL : col(c, C_SEVERITY_OR_KIND),
-                 .severity = is_alert ? col(c, C_SEVERITY_OR_KIND) : NULL,
-                 .level = sqlite3_column_int(c->stmt, C_LEVEL), .assignee = col(c, C_ASSIGNEE),
-                 .title = col(c, C_TITLE), .data = col(c, C_DATA), .status = status,
-                 .opened_at = col(c, C_OPENED), .updated_at = at};
+  prior p = {.id = sqlite3_column_int64(c->stmt, C_ID),
+             .level = sqlite3_column_int(c->stmt, C_LEVEL)};
+  for (int i = C_CLIENT; i <= C_FINGERPRINT; i++)
+    p.col[i] = col(c, i);
+  return p;
+}
+
+/* Builds the record of a prior row, with a new status. */
+static cp_record prior_record(const prior *p, int is_alert, const char *status, const char *at)
+{
+  cp_record r = {.is_alert = is_alert, .fingerprint = p->col[C_FINGERPRINT],
+                 .rule = p->col[C_RULE], .client_id = p->col[C_CLIENT], .key = p->col[C_KEY],
+                 .kind = is_alert ? NULL : p->col[C_SEVERITY_OR_KIND],
+                 .severity = is_alert ? p->col[C_SEVERITY_OR_KIND] : NULL,
+                 .level = p->level, .assignee = p->col[C_ASSIGNEE], .title = p->col[C_TITLE],
+                 .data = p->col[C_DATA], .status = status, .opened_at = p->col[C_OPENED],
+                 .updated_at = at};
   return r;
 }
 
@@ -229,19 +252,18 @@ static int same(const char *a, const char *b)
 }
 
 /* Compares an item with the row it continues; writes and records a change. */
-static cp_err change_item(cp_store *s, const cursor *c, const cp_outcome *o, const cp_item *it)
+static cp_err change_item(cp_store *s, const prior *p, const cp_outcome *o, const cp_item *it)
 {
   int alert = it->what == CP_ALERT;
-  cp_record r = item_record(it, o->client_id, col(c, C_FINGERPRINT), col(c, C_OPENED), s->at);
-  int level = sqlite3_column_int(c->stmt, C_LEVEL);
-  const char *v = col(c, C_SEVERITY_OR_KIND);
-  int changed = !same(alert ? r.severity : it->kind, v) || !same(it->assignee, col(c, C_ASSIGNEE))
-                || !same(it->data, col(c, C_DATA)) || (alert && (level != it->level ||
-                                                                  !same(it->title, col(c, C_TITLE))));
+  cp_record r = item_record(it, o->client_id, p->col[C_FINGERPRINT], p->col[C_OPENED], s->at);
+  int level = p->level;
+  int changed = !same(alert ? r.severity : it->kind, p->col[C_SEVERITY_OR_KIND]) ||
+                !same(it->assignee, p->col[C_ASSIGNEE]) || !same(it->data, p->col[C_DATA]) ||
+                (alert && (level != it->level || !same(it->title, p->col[C_TITLE])));
   if (!changed)
     return CP_OK;
   sqlite3_stmt *st = s->st[alert ? S_UPDATE_ALERT : S_UPDATE_ASSIGN];
-  sqlite3_bind_int64(st, 1, sqlite3_column_int64(c->stmt, C_ID));
+  sqlite3_bind_int64(st, 1, p->id);
   int i = 2;
   if (alert) {
     bind_text(st, i++, r.severity);
@@ -261,24 +283,24 @@ static cp_err change_item(cp_store *s, const cursor *c, const cp_outcome *o, con
   return rc ? rc : event(s, type, &r);
 }
 
-/* Closes the cursor's row: an alert resolves; an assignment is fulfilled when
- * the outcome (NULL: the client was not evaluated) marks it so, else withdrawn. */
-static cp_err close_row(cp_store *s, const cursor *c, int alert, const cp_outcome *o)
+/* Closes a prior row: an alert resolves; an assignment is fulfilled when the
+ * outcome (NULL: the client was not evaluated) marks it so, else withdrawn. */
+static cp_err close_row(cp_store *s, const prior *p, int alert, const cp_outcome *o)
 {
   const char *status = "resolved";
   cp_event type = CP_EV_ALERT_RESOLVED;
   if (!alert) {
-    int done = o && cp_outcome_find(o, CP_FULFILLED, col(c, C_RULE), col(c, C_KEY));
+    int done = o && cp_outcome_find(o, CP_FULFILLED, p->col[C_RULE], p->col[C_KEY]);
     status = done ? "fulfilled" : "withdrawn";
     type = done ? CP_EV_ASSIGNMENT_FULFILLED : CP_EV_ASSIGNMENT_WITHDRAWN;
   }
   sqlite3_stmt *st = s->st[alert ? S_CLOSE_ALERT : S_CLOSE_ASSIGN];
-  sqlite3_bind_int64(st, 1, sqlite3_column_int64(c->stmt, C_ID));
+  sqlite3_bind_int64(st, 1, p->id);
   bind_text(st, 2, status);
   bind_text(st, 3, s->at);
   sqlite3_bind_int64(st, 4, s->run_id);
   cp_err rc = exec_stmt(s, st, "closing a result");
-  cp_record r = row_record(c, alert, status, s->at);
+  cp_record r = prior_record(p, alert, status, s->at);
   return rc ? rc : event(s, type, &r);
 }
 
@@ -290,51 +312,108 @@ static cp_err step(cp_store *s, cursor *c)
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? CP_OK : fail(s, s->rd, "reading the state");
 }
 
-/* Compares the cursor's (rule, key) with an item's. */
-static int cmp_row_item(const cursor *c, const cp_item *it)
+/* Compares a prior row's (rule, key) with an item's. */
+static int cmp_prior_item(const prior *p, const cp_item *it)
 {
-  int r = strcmp(col(c, C_RULE), it->rule);
-  return r ? r : strcmp(col(c, C_KEY), it->key);
+  int r = strcmp(p->col[C_RULE], it->rule);
+  return r ? r : strcmp(p->col[C_KEY], it->key);
 }
 
-/* Merges one kind of result (k = 0 alerts, 1 assignments) of client o (NULL:
- * past the last client) with the snapshot. */
-static cp_err merge(cp_store *s, int k, const cp_outcome *o)
+/* Appends the cursor's current row, copied, to its buffer. */
+static cp_err buffer_row(cursor *c)
+{
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    prior *rows = realloc(c->rows, cap * sizeof *rows);
+    if (!rows)
+      return diag_fail(CP_ENOMEM, "state: out of memory");
+    c->rows = rows;
+    c->cap = cap;
+  }
+  prior p = row_view(c);
+  for (int i = C_CLIENT; i <= C_FINGERPRINT; i++)
+    if (p.col[i] && !(p.col[i] = cp_arena_strndup(&c->arena, p.col[i], strlen(p.col[i]))))
+      return diag_fail(CP_ENOMEM, "state: out of memory");
+  c->rows[c->n++] = p;
+  return CP_OK;
+}
+
+/* Closes every prior row of clients before id (NULL: all that remain): those
+ * clients were not evaluated this run. */
+static cp_err close_before(cp_store *s, int k, const char *id)
 {
   cursor *c = &s->cur[k];
-  cp_what what = k == 0 ? CP_ALERT : CP_ASSIGN;
   cp_err rc = CP_OK;
-  while (rc == CP_OK && c->ready && (!o || strcmp(col(c, C_CLIENT), o->client_id) < 0)) {
-    rc = close_row(s, c, k == 0, NULL);   /* a client no longer evaluated */
+  while (rc == CP_OK && c->ready && (!id || strcmp(col(c, C_CLIENT), id) < 0)) {
+    prior p = row_view(c);
+    rc = close_row(s, &p, k == 0, NULL);
     if (rc == CP_OK)
       rc = step(s, c);
   }
-  size_t i = 0, n = o ? o->n : 0;
-  while (i < n && o->items[i].what != what)
+  return rc;
+}
+
+cp_err cp_store_seek(cp_store *s, const char *client_id)
+{
+  if (s->sought && strcmp(s->sought, client_id) == 0)
+    return CP_OK;
+  free(s->sought);
+  if (!(s->sought = strdup(client_id)))
+    return diag_fail(CP_ENOMEM, "state: out of memory");
+  cp_err rc = CP_OK;
+  for (int k = 0; rc == CP_OK && k < 2; k++) {
+    cursor *c = &s->cur[k];
+    c->n = 0;
+    cp_arena_reset(&c->arena);
+    rc = close_before(s, k, client_id);
+    while (rc == CP_OK && c->ready && strcmp(col(c, C_CLIENT), client_id) == 0)
+      if ((rc = buffer_row(c)) == CP_OK)
+        rc = step(s, c);
+  }
+  return rc;
+}
+
+const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const char *key)
+{
+  const cursor *c = &s->cur[1];
+  for (size_t i = 0; i < c->n; i++)
+    if (!strcmp(c->rows[i].col[C_RULE], rule) && !strcmp(c->rows[i].col[C_KEY], key))
+      return c->rows[i].col[C_ASSIGNEE];
+  return NULL;
+}
+
+/* Merges one kind of result (k = 0 alerts, 1 assignments) of client o with
+ * its buffered prior rows. */
+static cp_err merge(cp_store *s, int k, const cp_outcome *o)
+{
+  const cursor *c = &s->cur[k];
+  cp_what what = k == 0 ? CP_ALERT : CP_ASSIGN;
+  cp_err rc = CP_OK;
+  size_t i = 0, j = 0;
+  while (i < o->n && o->items[i].what != what)
     i++;
   while (rc == CP_OK) {
-    int old = c->ready && o && strcmp(col(c, C_CLIENT), o->client_id) == 0;
-    int now = i < n && o->items[i].what == what;
+    int old = j < c->n, now = i < o->n && o->items[i].what == what;
     if (!old && !now)
       break;
-    int cmp = !old ? 1 : !now ? -1 : cmp_row_item(c, &o->items[i]);
-    if (cmp < 0 && !cp_outcome_failed(o, col(c, C_RULE)))
-      rc = close_row(s, c, k == 0, o);
+    int cmp = !old ? 1 : !now ? -1 : cmp_prior_item(&c->rows[j], &o->items[i]);
+    if (cmp < 0 && !cp_outcome_failed(o, c->rows[j].col[C_RULE]))
+      rc = close_row(s, &c->rows[j], k == 0, o);
     else if (cmp > 0)
       rc = open_item(s, o, &o->items[i]);
     else if (cmp == 0)
-      rc = change_item(s, c, o, &o->items[i]);
-    if (rc == CP_OK && cmp <= 0)
-      rc = step(s, c);
-    if (cmp >= 0)
-      i++;
+      rc = change_item(s, &c->rows[j], o, &o->items[i]);
+    j += cmp <= 0;
+    i += cmp >= 0;
   }
   return rc;
 }
 
 cp_err cp_store_apply(cp_store *s, const cp_outcome *o)
 {
-  cp_err rc = merge(s, 0, o);
+  cp_err rc = cp_store_seek(s, o->client_id);
+  if (rc == CP_OK)
+    rc = merge(s, 0, o);
   if (rc == CP_OK)
     rc = merge(s, 1, o);
   for (size_t i = 0; rc == CP_OK && i < o->n_failures; i++) {
@@ -409,9 +488,9 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
 cp_err cp_store_commit(cp_store *s)
 {
   char finished[24];
-  cp_err rc = merge(s, 0, NULL);
+  cp_err rc = close_before(s, 0, NULL);
   if (rc == CP_OK)
-    rc = merge(s, 1, NULL);
+    rc = close_before(s, 1, NULL);
   if (rc != CP_OK)
     return rc;
   uint64_t events = 0;
@@ -479,8 +558,12 @@ void cp_store_close(cp_store *s)
 {
   if (!s)
     return;
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 2; k++) {
     sqlite3_finalize(s->cur[k].stmt);
+    free(s->cur[k].rows);
+    cp_arena_free(&s->cur[k].arena);
+  }
+  free(s->sought);
   for (int i = 0; i < S_COUNT; i++)
     sqlite3_finalize(s->st[i]);
   if (s->in_run)

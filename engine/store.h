@@ -42,8 +42,16 @@ void cp_store_close(cp_store *s);
 cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *config,
                       const char *facts);
 
-/* Merges one client's outcome; clients must come in ascending id order.
- * Alerts and assignments of clients skipped over are closed. */
+/* Moves to client_id (clients in ascending id order): closes the results of
+ * clients skipped over (not evaluated this run) and buffers this client's
+ * open results from before the run. */
+cp_err cp_store_seek(cp_store *s, const char *client_id);
+
+/* The assignee of the client's proposed assignment (rule, key) from before
+ * the run, or NULL; valid until the next seek. Call after cp_store_seek(). */
+const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const char *key);
+
+/* Merges one client's sorted outcome (seeking to it first if needed). */
 cp_err cp_store_apply(cp_store *s, const cp_outcome *o);
 
 /* Records a data problem found in the facts. */

@@ -1,0 +1,174 @@
+/* pool.c: pools of people that assignments pick from, by load and capacity,
+ * deterministically and in client order (the engine's staffing mechanism). */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "rules.h"
+
+/* qsort comparator: by group, then id. */
+static int cmp_member(const void *a, const void *b)
+{
+  const cp_member *x = a, *y = b;
+  int c = strcmp(x->group, y->group);
+  return c ? c : strcmp(x->id, y->id);
+}
+
+/* Reads integer field name of the table at the top of the stack; def when
+ * nil; -2 when it is not a whole number >= 0. */
+static int64_t int_field(lua_State *L, const char *name, int64_t def)
+{
+  int isnum = 0;
+  lua_getfield(L, -1, name);
+  lua_Integer v = lua_isnil(L, -1) ? def : lua_tointegerx(L, -1, &isnum);
+  if (!lua_isnil(L, -1) && (!isnum || v < 0))
+    v = -2;
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Converts the members list at the top of the stack into pool p. Returns an
+ * error message, or NULL. */
+static const char *read_members(lua_State *L, cp_pool *p)
+{
+  if (!lua_istable(L, -1))
+    return "members() must return a list of {id=, group=, capacity=, load=}";
+  size_t n = lua_rawlen(L, -1);
+  if (!(p->members = calloc(n + 1, sizeof *p->members)))
+    return "not enough memory";
+  for (size_t i = 1; i <= n; i++, p->n++) {
+    cp_member *m = &p->members[p->n];
+    if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TTABLE)
+      return "each member must be a table {id=, group=, capacity=, load=}";
+    lua_getfield(L, -1, "id");
+    lua_getfield(L, -2, "group");
+    if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
+      return "each member needs a string id and group";
+    m->id = strdup(lua_tostring(L, -2));
+    m->group = strdup(lua_tostring(L, -1));
+    lua_pop(L, 2);
+    m->capacity = int_field(L, "capacity", -1);
+    m->load = int_field(L, "load", 0);
+    lua_pop(L, 1);
+    if (!m->id || !m->group)
+      return "not enough memory";
+    if (m->capacity == -2 || m->load == -2)
+      return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
+  }
+  qsort(p->members, p->n, sizeof *p->members, cmp_member);
+  return NULL;
+}
+
+cp_err cp_pools_compute(cp_api *api)
+{
+  lua_State *L = api->L;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->pools_ref);
+  size_t n = lua_rawlen(L, -1);
+  if (!(api->pools = calloc(n + 1, sizeof *api->pools)))
+    return diag_fail(CP_ENOMEM, "rules: out of memory");
+  cp_err rc = CP_OK;
+  for (size_t i = 1; rc == CP_OK && i <= n; i++, api->n_pools++) {
+    cp_pool *p = &api->pools[api->n_pools];
+    lua_rawgeti(L, top + 1, (lua_Integer)i);
+    lua_getfield(L, -1, "id");
+    p->id = strdup(lua_tostring(L, -1));
+    lua_getfield(L, -2, "members");
+    cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+    if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK) {
+      rc = diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
+                     p->id ? p->id : "?");
+    } else {
+      const char *err = read_members(L, p);
+      lua_getfield(L, -3, "where");
+      if (err)
+        rc = diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
+    }
+    lua_settop(L, top + 1);
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+cp_pool *cp_pool_find(cp_api *api, const char *id)
+{
+  for (size_t i = 0; i < api->n_pools; i++)
+    if (strcmp(api->pools[i].id, id) == 0)
+      return &api->pools[i];
+  return NULL;
+}
+
+void cp_pools_free(cp_api *api)
+{
+  for (size_t i = 0; i < api->n_pools; i++) {
+    for (size_t j = 0; j < api->pools[i].n; j++) {
+      free(api->pools[i].members[j].id);
+      free(api->pools[i].members[j].group);
+    }
+    free(api->pools[i].members);
+    free(api->pools[i].id);
+  }
+  free(api->pools);
+  api->pools = NULL;
+  api->n_pools = 0;
+}
+
+/* Returns the member (group, id) of a pool, or NULL. */
+static cp_member *member(cp_pool *p, const char *group, const char *id)
+{
+  cp_member probe = {.id = (char *)id, .group = (char *)group};
+  return bsearch(&probe, p->members, p->n, sizeof *p->members, cmp_member);
+}
+
+/* Returns the member of group with the smallest load below its capacity,
+ * then the smallest id; NULL when nobody qualifies. */
+static cp_member *pick(cp_pool *p, const char *group)
+{
+  cp_member *best = NULL;
+  for (size_t i = 0; i < p->n; i++) {
+    cp_member *m = &p->members[i];
+    if (strcmp(m->group, group) != 0 || (m->capacity >= 0 && m->load >= m->capacity))
+      continue;
+    if (!best || m->load < best->load)   /* members are in id order: ties keep the first */
+      best = m;
+  }
+  return best;
+}
+
+/* Returns the index of the alert standing in for assignment a when unfilled. */
+static size_t unfilled_alert(const cp_outcome *o, const cp_item *a)
+{
+  for (size_t i = 0; i < o->n; i++)
+    if (o->items[i].what == CP_ALERT && o->items[i].if_unfilled &&
+        strcmp(o->items[i].key, a->key) == 0)
+      return i;
+  return o->n;
+}
+
+cp_err cp_rules_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
+{
+  for (size_t i = 0; i < o->n; i++) {
+    cp_item *it = &o->items[i];
+    if (it->what != CP_ASSIGN || !it->pool)
+      continue;
+    cp_pool *p = cp_pool_find(api, it->pool);
+    const char *kept = prior ? prior(ctx, it->rule, it->key) : NULL;
+    cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
+    if (!kept && p)
+      m = pick(p, it->group);
+    if (m)
+      m->load++;
+    size_t alt = unfilled_alert(o, it);
+    it->assignee = kept ? kept : m ? m->id : NULL;
+    if (it->assignee) {
+      if (alt < o->n)
+        o->items[alt].what = CP_DROPPED;
+    } else if (alt < o->n) {
+      it->what = CP_DROPPED;
+      o->items[alt].if_unfilled = 0;
+    }
+  }
+  return CP_OK;
+}
