@@ -8,7 +8,7 @@ PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iengine
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRCS     := $(wildcard engine/*.c)
@@ -20,6 +20,7 @@ LIB_OBJS_SAN := $(filter-out build/asan/main.o,$(SAN_OBJS))
 
 DEMO_DB    := build/demo/facts.db
 DEMO_STATE := build/demo/state.db
+DEMO_REPORT := build/demo/report
 DEMO_ASOF  := 2026-11-15
 
 .PHONY: all deps test demo clean unit-test cli-test
@@ -88,6 +89,13 @@ demo: deps build/release/crmpolicy build/gen/demo-gen
 	@build/release/crmpolicy run --config examples/demo/crmpolicy.yaml \
 	  --facts $(DEMO_DB) --state $(DEMO_STATE) --as-of $(DEMO_ASOF); \
 	  rc=$$?; echo "state database: $(DEMO_STATE) (exit code $$rc)"; \
+	  [ $$rc -le 1 ] || exit $$rc; \
+	  for f in html csv; do \
+	    build/release/crmpolicy report --config examples/demo/crmpolicy.yaml --quiet \
+	      --facts $(DEMO_DB) --state $(DEMO_STATE) --as-of $(DEMO_ASOF) \
+	      --format $$f -o $(DEMO_REPORT).$$f; r=$$?; [ $$r -le 1 ] || exit $$r; \
+	  done; \
+	  echo "monthly report: $(DEMO_REPORT).html (open it in a browser), $(DEMO_REPORT).csv"; \
 	  echo "try: build/release/crmpolicy alerts --state $(DEMO_STATE) | head"; exit $$rc
 
 clean:

@@ -63,6 +63,7 @@ typedef struct cp_api {
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
   int client_mt_ref;        /* registry: metatable of client objects */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
+  struct cp_trace *trace;   /* explain: what the client's evaluation reads and says, or NULL */
 } cp_api;
 
 /* Codes of client field names: kind in the high bits, index in the low. */
@@ -72,8 +73,24 @@ enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 
 /* Returns the API context of a state. */
 cp_api *cp_api_of(lua_State *L);
 
-/* Registers client, row and rowset objects and the `lookup` table (client.c). */
-void cp_client_register(cp_api *api);
+/* Registers why(fmt, ...), a rule's reason for explain; a no-op when the
+ * evaluation is not traced (trace.c). */
+void cp_trace_register(cp_api *api);
+
+/* Explain's hooks in client.c, called only when api->trace is set (trace.c).
+ * A derived value (name at stack index 2) starts; it ends with its value, or
+ * its error when failed, on top of the stack; a client field (name at 2,
+ * kind CP_NAME_*, or 0 for a value from the cache) was read, value on top. */
+void cp_trace_derive_begin(cp_api *api);
+void cp_trace_derive_end(cp_api *api, int failed);
+void cp_trace_read(cp_api *api, int kind, unsigned idx);
+
+/* Registers row and rowset objects, their methods and the `lookup` table
+ * (rowset.c). */
+void cp_rowset_register(cp_api *api);
+
+/* Pushes a rowset over source's rows for client generation gen (rowset.c). */
+void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source);
 
 /* Builds the name table once rules are loaded; fails on a derived id that
  * shadows a column or table (client.c). */
@@ -91,9 +108,23 @@ void cp_emit_register(cp_api *api);
 /* Registers the dt date helpers (dtlib.c). */
 void cp_dt_register(cp_api *api);
 
+/* Sets run value id (the value at the top of the stack, popped) as computed
+ * (rules.c). A table is stored behind a read-only view. */
+void cp_run_value_set(cp_api *api, const char *id);
+
+/* Prints a failed run-wide computation (message and traceback on the stack,
+ * popped) and returns CP_EEVAL (rules.c). */
+cp_err cp_run_failure(cp_api *api, const char *what, const char *id);
+
+/* Computes the aggregates over per-client table ti (aggregate.c). */
+cp_err cp_aggregate_table(cp_api *api, unsigned ti);
+
 /* Computes every pool's members (pool.c); prints and returns CP_EEVAL on an
  * error. */
 cp_err cp_pools_compute(cp_api *api);
+
+/* Returns 1 when a pool with this id is declared (pool.c). */
+int cp_pool_declared(cp_api *api, const char *id);
 
 /* Finds a computed pool by id (pool.c); NULL when none. */
 cp_pool *cp_pool_find(cp_api *api, const char *id);

@@ -16,7 +16,8 @@ void *cp_arena_alloc(cp_arena *a, size_t size)
 {
   size = (size + 7) & ~(size_t)7;
   if (!a->head || a->used + size > a->head->size) {
-    size_t want = size > BLOCK_SIZE ? size : BLOCK_SIZE;
+    size_t block = a->block ? a->block : BLOCK_SIZE;
+    size_t want = size > block ? size : block;
     cp_block *b = malloc(sizeof *b + want);
     if (!b)
       return NULL;

@@ -10,6 +10,7 @@ typedef struct cp_block cp_block;
 typedef struct cp_arena {
   cp_block *head;     /* current block; older ones follow */
   size_t used;        /* bytes used in head */
+  size_t block;       /* block size; 0 means 64 KiB */
 } cp_arena;
 
 /* Returns size bytes aligned to 8, owned by the arena; NULL when out of memory. */

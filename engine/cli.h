@@ -24,9 +24,22 @@ typedef struct cp_opts {
   int64_t as_of;           /* --as-of, epoch day (default: today) */
   int wait_seconds;        /* --wait: how long to wait for another run */
   int quiet;               /* --quiet */
+  int jobs;                /* --jobs: evaluation workers (default 1) */
+  int strict;              /* --strict: a data problem in the facts fails the run */
   int format;              /* --format (a cp_format) */
   int64_t since;           /* --since */
   int64_t limit;           /* --limit */
+  int has_month;           /* --month was given */
+  int64_t month;           /* --month: epoch day of the month's first day */
+  const char *format_name; /* --format of report (csv or html) and explain (text or json) */
+  const char *output;      /* -o/--output FILE */
+  int coverage;            /* test: --coverage */
+  int min_coverage;        /* test: --min-coverage N percent (-1: none) */
+  const char *rule;        /* explain: --rule ID */
+  const char *fixtures;    /* check: --fixtures DIR */
+  const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */
+  char **args;             /* operands after the options (test: fixtures; explain: client) */
+  int nargs;               /* number of operands */
 } cp_opts;
 
 /* Maps an error code to the exit code of a command that wrote nothing. */
@@ -38,5 +51,7 @@ cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);
 /* Commands: each returns an exit code. */
 cp_exit cp_cmd_run(const cp_opts *o);
 cp_exit cp_cmd_check(const cp_opts *o);
+cp_exit cp_cmd_test(const cp_opts *o);
+cp_exit cp_cmd_explain(const cp_opts *o);
 
 #endif

@@ -342,3 +342,21 @@ static cp_err validate(cp_config *c)
     return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
   return CP_OK;
 }
+
+cp_err cp_config_cyaml_load(const char *path, const yt_node *root,
+                            const struct cyaml_schema_value *schema, void **out)
+{
+  cylog log = {.len = 0};
+  cyaml_config_t cy = {.log_fn = cylog_fn, .log_ctx = &log, .mem_fn = cyaml_mem,
+                       .log_level = CYAML_LOG_WARNING, .flags = CYAML_CFG_NO_ALIAS};
+  *out = NULL;
+  cyaml_err_t e = cyaml_load_file(path, &cy, schema, (cyaml_data_t **)out, NULL);
+  return e == CYAML_OK ? CP_OK : report_cyaml(path, root, &log, e);
+}
+
+void cp_config_cyaml_free(const struct cyaml_schema_value *schema, void *data)
+{
+  cyaml_config_t cy = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
+  if (data)
+    cyaml_free(&cy, schema, data, 0);
+}

@@ -93,4 +93,16 @@ char *cp_config_resolve(const cp_config *c, const char *rel);
 /* Returns the type name of a column type ("date", ...). */
 const char *cp_coltype_name(cp_coltype t);
 
+struct cyaml_schema_value;
+
+/* Loads a YAML file strictly against a libcyaml schema, as the config is
+ * loaded: on failure prints "PATH:LINE: message" (root, the same file as a
+ * tree, locates the line) and returns CP_ECONFIG with *out NULL. Free *out
+ * with cp_config_cyaml_free(). */
+cp_err cp_config_cyaml_load(const char *path, const yt_node *root,
+                            const struct cyaml_schema_value *schema, void **out);
+
+/* Frees what cp_config_cyaml_load() loaded; accepts NULL. */
+void cp_config_cyaml_free(const struct cyaml_schema_value *schema, void *data);
+
 #endif

@@ -273,7 +273,7 @@ static void read_pick(lua_State *L, cp_api *api, cp_item *it)
       luaL_error(L, "assign{}: pick.%s must be a string", *f);
     *(f == pick_fields ? &it->pool : &it->group) = lua_tostring(L, -1);
   }
-  if (!cp_pool_find(api, it->pool))
+  if (!cp_pool_declared(api, it->pool))
     luaL_error(L, "assign{}: no pool '%s' is declared", it->pool);
 }
 

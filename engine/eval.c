@@ -58,7 +58,8 @@ cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->client = c;
   api->gen++;
   api->out = out;
-  out->client_id = cp_arena_strndup(&out->arena, c->id, strlen(c->id));
+  out->client_id = cp_outcome_text(out, c->id);
+  out->evaluated = 1;
   cp_client_push(api);
   int scope = in_scope(api);
   if (scope < 0)

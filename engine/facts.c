@@ -120,8 +120,11 @@ static int decimal_cents(const char *s, int64_t *cents)
   return 0;
 }
 
-/* Converts an integer or float column to cents through its decimal form, so
- * that the amount the CRM stored (12.345) rounds as written, not as binary. */
+/* Converts an integer or float column to cents, rounding half away from
+ * zero as the amount was written (12.345 -> 1235), not as its binary value
+ * (12.3449999...). Most amounts are far from a half cent: for them one
+ * multiplication decides; the others go through their decimal form with 15
+ * significant digits, which reproduces what was written. */
 static int money_cents(sqlite3_stmt *st, int k, int64_t *cents)
 {
   char buf[64];
@@ -133,10 +136,14 @@ static int money_cents(sqlite3_stmt *st, int k, int64_t *cents)
     return 0;
   }
   double d = sqlite3_column_double(st, k);
-  if (!(fabs(d) < 1e15))   /* also refuses NaN */
+  if (!(fabs(d) < 1e13))   /* also refuses NaN */
     return -1;
-  snprintf(buf, sizeof buf, "%.15f", d);
-  buf[strcspn(buf, ".") + 4] = '\0';   /* three decimals decide the rounding */
+  double c = d * 100, frac = fabs(c - trunc(c));
+  if (fabs(frac - 0.5) > 1e-6) {
+    *cents = llround(c);
+    return 0;
+  }
+  snprintf(buf, sizeof buf, "%.15g", d);
   return decimal_cents(buf, cents);
 }
 
@@ -501,6 +508,48 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, int (*fn)(void *ctx, const cp_val
   return rc;
 }
 
+cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  size_t cap = 0, row = 0;
+  int rc = SQLITE_DONE;
+  *bounds = NULL;
+  *n = 0;
+  sbuf_add(&q, "SELECT ");
+  sbuf_sql_ident(&q, f->clients.cfg->id);
+  sbuf_add(&q, " FROM ");
+  sbuf_sql_ident(&q, f->clients.sql);
+  sbuf_add(&q, " ORDER BY 1");
+  cp_err err = prepare(f, &q, &st);
+  sbuf_free(&q);
+  while (err == CP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (row++ % size || row == 1 || sqlite3_column_type(st, 0) != SQLITE_TEXT)
+      continue;
+    if (*n == cap) {
+      char **b = realloc(*bounds, (cap = cap ? cap * 2 : 64) * sizeof *b);
+      if (!b)
+        err = diag_fail(CP_ENOMEM, "facts: out of memory");
+      else
+        *bounds = b;
+    }
+    if (err == CP_OK && !((*bounds)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0))))
+      err = diag_fail(CP_ENOMEM, "facts: out of memory");
+  }
+  if (err == CP_OK && rc != SQLITE_DONE)
+    err = diag_fail(CP_EFACTS, "facts: reading table '%s': %s", f->clients.sql,
+                    sqlite3_errmsg(f->db));
+  sqlite3_finalize(st);
+  return err;
+}
+
+void cp_facts_free_bounds(char **bounds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(bounds[i]);
+  free(bounds);
+}
+
 cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
 {
   *rows = &f->lookups[li].rows;
@@ -533,7 +582,9 @@ static cp_err open_db(cp_facts *f)
   const char *path = f->cfg->facts;
   if (stat(path, &st) < 0)
     return diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
-  if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+  /* one connection per thread: SQLite's own locking is not needed */
+  if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK)
     return diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
   sqlite3_busy_timeout(f->db, 10000);
   return CP_OK;
@@ -616,8 +667,8 @@ void cp_facts_close(cp_facts *f)
 
 void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx)
 {
-  f->on_finding = fn;
-  f->finding_ctx = ctx;
+  f->on_finding = fn ? fn : print_finding;
+  f->finding_ctx = fn ? ctx : &f->n_findings;
 }
 
 uint64_t cp_facts_findings(const cp_facts *f)

@@ -64,11 +64,21 @@ cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out);
 /* Closes the reader; accepts NULL. */
 void cp_facts_close(cp_facts *f);
 
-/* Sets where data problems are reported (default: printed as warnings). */
+/* Sets where data problems are reported (NULL: the default, printed as
+ * warnings). */
 void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx);
 
 /* Starts the client pass over clients with from <= id < to (NULL: open end). */
 cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to);
+
+/* Splits the clients into chunks of about size clients: writes a malloc'd
+ * array of the first id of each chunk after the first (*n entries) into
+ * *bounds; chunk i runs from bounds[i-1] (the start for i = 0) up to, not
+ * including, bounds[i] (the end for the last). Free with cp_facts_free_bounds(). */
+cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n);
+
+/* Frees what cp_facts_bounds() returned. */
+void cp_facts_free_bounds(char **bounds, size_t n);
 
 /* Reads the next client and its rows into *c. Returns 1 for a client, 0 at
  * the end, or -1 after printing an error. */

@@ -9,7 +9,9 @@
 
 #include "cli.h"
 #include "dates.h"
+#include "lint.h"
 #include "query.h"
+#include "report.h"
 
 #define VERSION "0.1.0"
 
@@ -26,13 +28,25 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  {"run", cp_cmd_run, "config facts state as-of wait quiet",
+  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict",
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
    "2: invalid config, rules or facts; 3: failed; 4: another run holds the state."},
-  {"check", cp_cmd_check, "config facts as-of quiet",
+  {"check", cp_cmd_check_lint, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
-   "database has every declared table and column. Writes nothing."},
+   "database has every declared table and column. Writes nothing. Then warns\n"
+   "about params that rules read but the config lacks; with --fixtures DIR, which\n"
+   "it runs quietly, also about params no rule reads and rules no fixture checks."},
+  {"test", cp_cmd_test, "config coverage min-coverage assignees quiet args",
+   "Runs policy fixtures: the YAML files named, or found in the folders named\n"
+   "(crmpolicy test tests/fixtures). Each step of a fixture is a run as of its date\n"
+   "on the fixture's facts; what it leaves is compared with what the step expects.\n"
+   "Exit 0: all pass; 1: some fail (or coverage is below --min-coverage);\n"
+   "2: an invalid fixture, config or rule file."},
+  {"explain", cp_cmd_explain, "config facts as-of rule format args",
+   "Explains one client as of a date (crmpolicy explain CLIENT): for every rule,\n"
+   "whether it fired, the derived values and fields it read, the reasons it gave\n"
+   "with why(), and what it reported, or its error. Writes nothing."},
   {"alerts", cmd_alerts, "config state format",
    "Prints the open alerts: a table (default), JSON lines or CSV."},
   {"assignments", cmd_assignments, "config state format",
@@ -40,6 +54,13 @@ static const command commands[] = {
   {"feed", cmd_feed, "config state since limit",
    "Prints the events after sequence number SEQ (default 0) as JSON lines.\n"
    "Keep the last seq you read and pass it next time: nothing is lost or repeated."},
+  {"report", cp_cmd_report, "config facts state as-of month format output quiet",
+   "Writes the report that the rules declare with report{} for a month, one row\n"
+   "per client in its scope, as CSV or as one self-contained HTML page with\n"
+   "charts. The month defaults to the month of the as-of date; an earlier month\n"
+   "is evaluated as of its last day. Open alerts come from the state database,\n"
+   "which is only read. Exit 0: written; 1: written, some rows failed;\n"
+   "2: invalid options, config, rules or facts; 3: failed (nothing written)."},
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +69,11 @@ static const struct option long_opts[] = {
   {"wait", required_argument, NULL, 'w'},   {"quiet", no_argument, NULL, 'q'},
   {"format", required_argument, NULL, 'F'}, {"since", required_argument, NULL, 'S'},
   {"limit", required_argument, NULL, 'L'},  {"help", no_argument, NULL, 'h'},
+  {"month", required_argument, NULL, 'm'},  {"output", required_argument, NULL, 'o'},
+  {"jobs", required_argument, NULL, 'j'},   {"strict", no_argument, NULL, 'X'},
+  {"coverage", no_argument, NULL, 'C'},     {"min-coverage", required_argument, NULL, 'M'},
+  {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
+  {"assignees", required_argument, NULL, 'A'},
   {NULL, 0, NULL, 0},
 };
 
@@ -58,7 +84,16 @@ static const char *const option_help[] = {
   "as-of", "--as-of DATE    evaluate as of YYYY-MM-DD (default: today)",
   "wait", "--wait SECONDS  wait this long for another run to finish (default 0)",
   "quiet", "--quiet         print only errors",
-  "format", "--format FMT    table, jsonl or csv",
+  "jobs", "--jobs N        evaluate with N workers (default 1); same results",
+  "strict", "--strict        a data problem in the facts fails the run (exit 3)",
+  "format", "--format FMT    table, jsonl or csv (report: csv or html; explain: text or json)",
+  "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
+  "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
+  "rule", "--rule ID       explain this rule only",
+  "fixtures", "--fixtures DIR  run these fixtures quietly to lint params and untested rules",
+  "assignees", "--assignees LOOKUP  assignees must be its ids (default: staff, when declared)",
+  "month", "--month YYYY-MM the report's month (default: the month of the as-of date)",
+  "output", "-o, --output FILE  where the report goes (written whole, mode 0600)",
   "since", "--since SEQ     print events after this sequence number",
   "limit", "--limit N       print at most N events",
   NULL,
@@ -107,6 +142,20 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'f': o->facts = arg; return 0;
   case 's': o->state = arg; return 0;
   case 'q': o->quiet = 1; return 0;
+  case 'X': o->strict = 1; return 0;
+  case 'o': o->output = arg; return 0;
+  case 'C': o->coverage = 1; return 0;
+  case 'R': o->rule = arg; return 0;
+  case 'x': o->fixtures = arg; return 0;
+  case 'A': o->assignees = arg; return 0;
+  case 'M':
+    if ((n = number(arg)) >= 0 && n <= 100)
+      return o->min_coverage = (int)n, o->coverage = 1, 0;
+    return diag_fail(CP_EUSAGE, "--min-coverage: '%s' is not a percentage from 0 to 100", arg), -1;
+  case 'm':
+    if ((o->has_month = cp_report_parse_month(arg, &o->month) == 0))
+      return 0;
+    return diag_fail(CP_EUSAGE, "--month: '%s' is not a month (YYYY-MM)", arg), -1;
   case 'd':
     if (cp_parse_date(arg, strlen(arg), &o->as_of) == 0)
       return 0;
@@ -115,6 +164,11 @@ static int apply_option(cp_opts *o, int c, const char *arg)
     if ((o->format = cp_format_parse(arg)) >= 0)
       return 0;
     return diag_fail(CP_EUSAGE, "--format: '%s' is not one of table, jsonl, csv", arg), -1;
+  case 'j':
+    if ((n = number(arg)) < 1 || n > 64)
+      return diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
+    o->jobs = (int)n;
+    return 0;
   case 'w': case 'S': case 'L':
     if ((n = number(arg)) < 0)
       return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number",
@@ -144,7 +198,13 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
   int c;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+  for (;;) {
+    if ((c = getopt_long(argc, argv, "+o:", long_opts, NULL)) == -1) {
+      if (optind >= argc || !strstr(cmd->options, "args"))
+        break;
+      argv[1 + o->nargs++] = argv[optind++];   /* an operand; options may follow */
+      continue;
+    }
     if (c == 'h')
       return 1;
     if (c == '?' || c == ':')
@@ -153,11 +213,14 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
     if (!strstr(cmd->options, option_name(c)))
       return diag_fail(CP_EUSAGE, "%s: option '--%s' does not apply to this command (see "
                        "'crmpolicy %s --help')", cmd->name, option_name(c), cmd->name), -1;
-    if (apply_option(o, c, optarg) < 0)
+    if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain))
+      o->format_name = optarg;   /* the command checks it */
+    else if (apply_option(o, c, optarg) < 0)
       return -1;
   }
   if (optind < argc)
     return diag_fail(CP_EUSAGE, "%s: unexpected argument '%s'", cmd->name, argv[optind]), -1;
+  o->args = argv + 1;
   return 0;
 }
 
@@ -218,7 +281,8 @@ int main(int argc, char **argv)
     const command *cmd = &commands[i];
     if (strcmp(argv[1], cmd->name) != 0)
       continue;
-    cp_opts o = {.config = "crmpolicy.yaml", .as_of = today()};
+    cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1,
+                 .min_coverage = -1};
     int p = parse_options(cmd, argc - 1, argv + 1, &o);
     if (p != 0) {
       if (p > 0)

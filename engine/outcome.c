@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define OUTCOME_BLOCK 2048   /* a client's results are small; many outcomes may wait */
+
 static const char *const severity_names[] = {"info", "warning", "critical"};
 
 const char *cp_severity_name(cp_severity s)
@@ -19,12 +21,18 @@ int cp_severity_parse(const char *s)
   return -1;
 }
 
+const char *cp_outcome_text(cp_outcome *o, const char *s)
+{
+  o->arena.block = OUTCOME_BLOCK;
+  return cp_arena_strndup(&o->arena, s, strlen(s));
+}
+
 /* Copies a string into the outcome's arena; NULL stays NULL. Sets *oom. */
 static const char *keep(cp_outcome *o, const char *s, int *oom)
 {
   if (!s)
     return NULL;
-  const char *p = cp_arena_strndup(&o->arena, s, strlen(s));
+  const char *p = cp_outcome_text(o, s);
   if (!p)
     *oom = 1;
   return p;
@@ -62,6 +70,23 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
   if (oom)
     return CP_ENOMEM;
   o->n++;
+  return CP_OK;
+}
+
+cp_err cp_outcome_finding(cp_outcome *o, const cp_finding *f)
+{
+  int oom = 0;
+  if (grow((void **)&o->findings, &o->cap_findings, o->n_findings, sizeof *o->findings) < 0)
+    return CP_ENOMEM;
+  cp_finding *x = &o->findings[o->n_findings];
+  x->table = keep(o, f->table, &oom);
+  x->row_id = keep(o, f->row_id, &oom);
+  x->column = keep(o, f->column, &oom);
+  x->value = keep(o, f->value, &oom);
+  x->problem = keep(o, f->problem, &oom);
+  if (oom)
+    return CP_ENOMEM;
+  o->n_findings++;
   return CP_OK;
 }
 
@@ -122,8 +147,8 @@ const cp_item *cp_outcome_find(const cp_outcome *o, cp_what what, const char *ru
 
 void cp_outcome_reset(cp_outcome *o)
 {
-  o->n = o->n_failures = o->n_failed_ids = 0;
-  o->skipped = 0;
+  o->n = o->n_failures = o->n_failed_ids = o->n_findings = 0;
+  o->skipped = o->evaluated = 0;
   o->client_id = NULL;
   cp_arena_reset(&o->arena);
 }
@@ -135,6 +160,7 @@ void cp_outcome_free(cp_outcome *o)
   free(o->items);
   free(o->failures);
   free(o->failed_ids);
+  free(o->findings);
   cp_arena_free(&o->arena);
   memset(o, 0, sizeof *o);
 }

@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "facts.h"
 
 /* What an item is. Alerts sort before assignments; markers with these. */
 typedef enum cp_what {
@@ -51,9 +52,15 @@ typedef struct cp_outcome {
   size_t n_failures, cap_failures;
   const char **failed_ids;  /* every rule id whose old results stay (with emits) */
   size_t n_failed_ids, cap_failed_ids;
+  cp_finding *findings;     /* data problems met while reading this client */
+  size_t n_findings, cap_findings;
   int skipped;              /* out of scope: nothing holds for this client */
+  int evaluated;            /* a client was evaluated (0: findings only) */
   cp_arena arena;           /* strings */
 } cp_outcome;
+
+/* Returns a copy of s owned by the outcome, or NULL when out of memory. */
+const char *cp_outcome_text(cp_outcome *o, const char *s);
 
 /* Appends a copy of item (strings copied into the arena). Returns CP_ENOMEM
  * on failure. */
@@ -62,6 +69,9 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item);
 /* Records that rule failed; ids lists it and the ids it emits (NULL-ended). */
 cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
                        const char *message, const char *traceback);
+
+/* Appends a copy of a data problem (strings copied into the arena). */
+cp_err cp_outcome_finding(cp_outcome *o, const cp_finding *f);
 
 /* Returns 1 when results of rule id must stay as they were. */
 int cp_outcome_failed(const cp_outcome *o, const char *rule);

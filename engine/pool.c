@@ -82,7 +82,7 @@ cp_err cp_pools_compute(cp_api *api)
                      p->id ? p->id : "?");
     } else {
       const char *err = read_members(L, p);
-      lua_getfield(L, -3, "where");
+      lua_getfield(L, -3, "declared_at");
       if (err)
         rc = diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
     }
@@ -90,6 +90,21 @@ cp_err cp_pools_compute(cp_api *api)
   }
   lua_settop(L, top);
   return rc;
+}
+
+int cp_pool_declared(cp_api *api, const char *id)
+{
+  lua_State *L = api->L;
+  int found = 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->pools_ref);
+  for (lua_Integer i = 1; !found && i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "id");
+    found = strcmp(lua_tostring(L, -1), id) == 0;
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return found;
 }
 
 cp_pool *cp_pool_find(cp_api *api, const char *id)

@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "api.h"
+#include "filter.h"
+#include "coverage.h"
+#include "lint.h"
+#include "report.h"
 
 cp_api *cp_api_of(lua_State *L)
 {
@@ -153,7 +157,7 @@ static void store_decl(lua_State *L, int ref, const char *fn, int by_id)
   const char *id = need_string(L, fn, "id");
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   if (by_id && lua_getfield(L, -1, id) != LUA_TNIL) {
-    lua_getfield(L, -1, "where");
+    lua_getfield(L, -1, "declared_at");
     luaL_error(L, "%s{}: '%s' is already declared at %s", fn, id, lua_tostring(L, -1));
   }
   lua_settop(L, 1);
@@ -166,7 +170,7 @@ static void store_decl(lua_State *L, int ref, const char *fn, int by_id)
     lua_rawset(L, -4);
   }
   push_where(L);
-  lua_setfield(L, -2, "where");
+  lua_setfield(L, -2, "declared_at");
   if (by_id)
     lua_setfield(L, -2, id);
   else
@@ -184,7 +188,7 @@ static void unique_run_value(lua_State *L, cp_api *api, const char *fn)
       lua_rawgeti(L, -1, i);
       lua_getfield(L, -1, "id");
       if (strcmp(lua_tostring(L, -1), id) == 0) {
-        lua_getfield(L, -2, "where");
+        lua_getfield(L, -2, "declared_at");
         luaL_error(L, "%s{}: run value '%s' is already declared at %s", fn, id,
                    lua_tostring(L, -1));
       }
@@ -224,15 +228,32 @@ static int l_global(lua_State *L)
 static int l_aggregate(lua_State *L)
 {
   cp_api *api = declaring(L, "aggregate");
-  only_fields(L, "aggregate", "id doc table init step");
+  only_fields(L, "aggregate", "id doc table init step sum count where");
   need_string(L, "aggregate", "doc");
-  need_function(L, "aggregate", "step");
+  int step = lua_getfield(L, 1, "step") != LUA_TNIL;
+  int sum = lua_getfield(L, 1, "sum") != LUA_TNIL;
+  int count = lua_getfield(L, 1, "count") != LUA_TNIL && lua_toboolean(L, -1);
+  if (step + sum + count != 1)
+    luaL_error(L, "aggregate{}: give exactly one of step (a function), sum (a field) or count");
+  if (sum && lua_type(L, -2) != LUA_TSTRING)
+    luaL_error(L, "aggregate{}: 'sum' names a field");
+  if (lua_getfield(L, 1, "where") != LUA_TNIL && !lua_istable(L, -1))
+    luaL_error(L, "aggregate{}: 'where' is a table of field = value or range conditions");
+  lua_settop(L, 1);
+  if (step)
+    need_function(L, "aggregate", "step");
   const char *table = need_string(L, "aggregate", "table");
   unsigned i = 0;
   while (i < api->cfg->file->tables_count && strcmp(api->cfg->file->tables[i].name, table))
     i++;
   if (i == api->cfg->file->tables_count)
     luaL_error(L, "aggregate{}: '%s' is not a per-client table of the config", table);
+  if (lua_getfield(L, 1, "sum") == LUA_TSTRING)   /* check the fields now, with a location */
+    cp_filter_column(L, &api->cfg->file->tables[i], lua_tostring(L, -1));
+  if (lua_getfield(L, 1, "where") == LUA_TTABLE) {
+    cp_filter f;
+    cp_filter_compile(L, -1, &api->cfg->file->tables[i], &f);
+  }
   lua_settop(L, 1);
   unique_run_value(L, api, "aggregate");
   lua_pushinteger(L, i);
@@ -291,7 +312,7 @@ static int run_index(lua_State *L)
 
 /* Sets run value id (at the top of the stack, popped) as computed; a table
  * is stored behind a read-only view, as rules share it. */
-static void set_run_value(cp_api *api, const char *id)
+void cp_run_value_set(cp_api *api, const char *id)
 {
   lua_State *L = api->L;
   if (lua_istable(L, -1)) {
@@ -309,7 +330,7 @@ static void set_run_value(cp_api *api, const char *id)
 }
 
 /* Prints a failed run-wide computation and returns CP_EEVAL. */
-static cp_err run_failure(cp_api *api, const char *what, const char *id)
+cp_err cp_run_failure(cp_api *api, const char *what, const char *id)
 {
   lua_State *L = api->L;
   cp_err rc = diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
@@ -317,86 +338,6 @@ static cp_err run_failure(cp_api *api, const char *what, const char *id)
   if (*lua_tostring(L, -1))
     fprintf(stderr, "%s\n", lua_tostring(L, -1));
   lua_pop(L, 2);
-  return rc;
-}
-
-/* State of one table's aggregate pass. */
-typedef struct agg_pass {
-  cp_api *api;          /* context */
-  int list;             /* stack index of the aggregates of this table */
-  int accs;             /* stack index of their accumulators */
-  int row;              /* stack index of the reused row table */
-  const cp_table_cfg *t;  /* the table */
-  const char *failed;   /* id of the aggregate that failed */
-} agg_pass;
-
-/* Folds one row into every aggregate of the pass. */
-static int agg_row(void *ctx, const cp_value *v)
-{
-  agg_pass *p = ctx;
-  lua_State *L = p->api->L;
-  for (unsigned j = 0; j < p->t->columns_count; j++) {
-    cp_value_push(L, &v[j]);
-    lua_setfield(L, p->row, p->t->columns[j].name);
-  }
-  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, p->list); i++) {
-    lua_rawgeti(L, p->list, i);
-    lua_getfield(L, -1, "step");
-    lua_rawgeti(L, p->accs, i);
-    lua_pushvalue(L, p->row);
-    cp_sandbox_budget(p->api->sb, p->api->cfg->file->limits.instructions);
-    if (cp_sandbox_call(p->api->sb, 2, 1) != LUA_OK) {
-      lua_getfield(L, -3, "id");
-      p->failed = lua_tostring(L, -1);
-      lua_insert(L, -3);   /* id kept below message and traceback */
-      return -1;
-    }
-    lua_rawseti(L, p->accs, i);
-    lua_pop(L, 1);
-  }
-  return 0;
-}
-
-/* Runs the aggregates of per-client table ti over the whole table. */
-static cp_err aggregate_table(cp_api *api, unsigned ti)
-{
-  lua_State *L = api->L;
-  int top = lua_gettop(L);
-  agg_pass p = {.api = api, .t = &api->cfg->file->tables[ti]};
-  lua_newtable(L);
-  p.list = lua_gettop(L);
-  lua_newtable(L);
-  p.accs = lua_gettop(L);
-  lua_newtable(L);
-  p.row = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->aggregates_ref);
-  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
-    lua_rawgeti(L, -1, i);
-    lua_getfield(L, -1, "source");
-    if (lua_tointeger(L, -1) == (lua_Integer)ti) {
-      lua_getfield(L, -2, "init");
-      lua_rawseti(L, p.accs, (lua_Integer)lua_rawlen(L, p.list) + 1);
-      lua_pushvalue(L, -2);
-      lua_rawseti(L, p.list, (lua_Integer)lua_rawlen(L, p.list) + 1);
-    }
-    lua_pop(L, 2);
-  }
-  cp_err rc = CP_OK;
-  if (lua_rawlen(L, p.list) > 0)
-    rc = cp_facts_scan(api->facts, ti, agg_row, &p);
-  if (rc == CP_EEVAL && p.failed) {
-    char id[256];
-    snprintf(id, sizeof id, "%s", p.failed);
-    rc = run_failure(api, "aggregate", id);
-  }
-  for (lua_Integer i = 1; rc == CP_OK && i <= (lua_Integer)lua_rawlen(L, p.list); i++) {
-    lua_rawgeti(L, p.list, i);
-    lua_getfield(L, -1, "id");
-    lua_rawgeti(L, p.accs, i);
-    set_run_value(api, lua_tostring(L, -2));
-    lua_pop(L, 2);
-  }
-  lua_settop(L, top);
   return rc;
 }
 
@@ -413,12 +354,79 @@ static cp_err compute_globals(cp_api *api)
     lua_getfield(L, -2, "fn");
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
     if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK)
-      rc = run_failure(api, "global", lua_tostring(L, -3));
+      rc = cp_run_failure(api, "global", lua_tostring(L, -3));
     else
-      set_run_value(api, lua_tostring(L, -2));
+      cp_run_value_set(api, lua_tostring(L, -2));
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
+  return rc;
+}
+
+/* Pushes onto L a deep copy of the value at idx of F (data only). Returns -1
+ * for a value that is not data. Read-only views are copied as their table. */
+static int copy_value(lua_State *F, int idx, lua_State *L, int depth)
+{
+  size_t len;
+  const char *s;
+  idx = lua_absindex(F, idx);
+  switch (lua_type(F, idx)) {
+  case LUA_TNIL: lua_pushnil(L); return 0;
+  case LUA_TBOOLEAN: lua_pushboolean(L, lua_toboolean(F, idx)); return 0;
+  case LUA_TNUMBER:
+    if (lua_isinteger(F, idx))
+      lua_pushinteger(L, lua_tointeger(F, idx));
+    else
+      lua_pushnumber(L, lua_tonumber(F, idx));
+    return 0;
+  case LUA_TSTRING:
+    s = lua_tolstring(F, idx, &len);
+    lua_pushlstring(L, s, len);
+    return 0;
+  case LUA_TTABLE: break;
+  default: return -1;
+  }
+  if (depth > 32 || !lua_checkstack(F, 4) || !lua_checkstack(L, 4))
+    return -1;
+  if (lua_getmetatable(F, idx)) {   /* a read-only view: copy what it shows */
+    lua_getfield(F, -1, "__index");
+    int rc = lua_istable(F, -1) ? copy_value(F, -1, L, depth + 1) : -1;
+    lua_pop(F, 2);
+    return rc;
+  }
+  lua_newtable(L);
+  lua_pushnil(F);
+  while (lua_next(F, idx)) {
+    if (copy_value(F, -2, L, depth + 1) < 0 || copy_value(F, -1, L, depth + 1) < 0) {
+      lua_pop(F, 2);
+      return -1;
+    }
+    lua_rawset(L, -3);
+    lua_pop(F, 1);
+  }
+  return 0;
+}
+
+cp_err cp_rules_share(cp_rules *from, cp_rules *to)
+{
+  lua_State *F = from->L, *L = to->L;
+  int top = lua_gettop(F);
+  cp_err rc = CP_OK;
+  lua_rawgeti(F, LUA_REGISTRYINDEX, from->known_ref);
+  lua_rawgeti(F, LUA_REGISTRYINDEX, from->run_ref);
+  lua_pushnil(F);
+  while (rc == CP_OK && lua_next(F, top + 1)) {
+    const char *id = lua_tostring(F, -2);
+    lua_pushvalue(F, -2);
+    lua_rawget(F, top + 2);
+    if (copy_value(F, -1, L, 0) < 0)
+      rc = diag_fail(CP_EEVAL, "run value '%s' is not plain data (tables, strings, numbers, "
+                     "booleans); it cannot be shared with --jobs", id);
+    else
+      cp_run_value_set(to, id);
+    lua_pop(F, 2);
+  }
+  lua_settop(F, top);
   return rc;
 }
 
@@ -426,14 +434,15 @@ cp_err cp_rules_prepare(cp_rules *api)
 {
   cp_err rc = CP_OK;
   for (unsigned i = 0; rc == CP_OK && i < api->cfg->file->tables_count; i++)
-    rc = aggregate_table(api, i);
+    rc = cp_aggregate_table(api, i);
   if (rc == CP_OK)
     rc = compute_globals(api);
   return rc == CP_OK ? cp_pools_compute(api) : rc;
 }
 
-/* Registers the declaration functions, params and the run table. */
-static void register_api(cp_api *api)
+/* Registers the declaration functions, params (watched as w says) and the
+ * run table. */
+static void register_api(cp_api *api, const cp_rules_watch *w)
 {
   static const luaL_Reg fns[] = {{"rule", l_rule},       {"derive", l_derive},
                                  {"global", l_global},   {"aggregate", l_aggregate},
@@ -448,7 +457,10 @@ static void register_api(cp_api *api)
   }
   cp_sandbox_env(api->sb);
   luaL_setfuncs(L, fns, 0);
-  cp_params_push(L, api->cfg->params);
+  if (w && w->lint)
+    cp_lint_params_push(w->lint, L, api->cfg->params);
+  else
+    cp_params_push(L, api->cfg->params);
   lua_setfield(L, -2, "params");
   lua_newtable(L);
   lua_createtable(L, 0, 3);
@@ -463,7 +475,9 @@ static void register_api(cp_api *api)
   lua_pop(L, 1);
   cp_emit_register(api);
   cp_dt_register(api);
-  cp_client_register(api);
+  cp_trace_register(api);
+  cp_rowset_register(api);
+  cp_report_register(api);
 }
 
 /* Returns a malloc'd copy of the folder of a path ("." when none). */
@@ -495,6 +509,12 @@ static cp_err load_files(cp_api *api)
 
 cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_rules **out)
 {
+  return cp_rules_load_watched(cfg, facts, as_of, NULL, out);
+}
+
+cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_of,
+                             const cp_rules_watch *w, cp_rules **out)
+{
   cp_api *api = calloc(1, sizeof *api);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
@@ -507,7 +527,9 @@ cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_ru
   api->now = as_of * 86400 + 86399;
   api->scope_ref = LUA_NOREF;
   cp_sandbox_set_user(api->sb, api);
-  register_api(api);
+  if (w && w->coverage)
+    cp_coverage_attach(w->coverage, api->sb);
+  register_api(api, w);
   cp_sandbox_budget(api->sb, cfg->file->limits.instructions);
   if ((rc = load_files(api)) != CP_OK)
     goto fail;
@@ -565,4 +587,9 @@ const char *cp_rules_doc(const cp_rules *r, size_t i)
 const char *cp_rules_where(const cp_rules *r, size_t i)
 {
   return r->rules[i].where;
+}
+
+const char *const *cp_rules_ids(const cp_rules *r, size_t i)
+{
+  return r->rules[i].ids;
 }

@@ -21,10 +21,30 @@ typedef struct cp_rule cp_rule;
  * does not compile or its top level fails. Close with cp_rules_close(). */
 cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_rules **out);
 
+struct cp_coverage;
+struct cp_lint;
+
+/* What `test`, `check` and `explain` watch while rules load and run; runs
+ * watch nothing. Every member may be NULL. */
+typedef struct cp_rules_watch {
+  struct cp_coverage *coverage;   /* lines of rule code executed (coverage.h) */
+  struct cp_lint *lint;           /* params the rules read (lint.h) */
+} cp_rules_watch;
+
+/* cp_rules_load(), watched as w says (NULL: nothing). */
+cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_of,
+                             const cp_rules_watch *w, cp_rules **out);
+
 /* Computes the run-wide values: aggregates (one pass over their tables),
  * globals in declaration order, then pools. Prints and returns CP_EEVAL on an
  * error. */
 cp_err cp_rules_prepare(cp_rules *r);
+
+/* Copies the run-wide values computed by cp_rules_prepare() in from into
+ * to (another sandbox loaded from the same config), so that a worker need not
+ * compute them again. Values must be data (no functions); prints and returns
+ * CP_EEVAL otherwise. */
+cp_err cp_rules_share(cp_rules *from, cp_rules *to);
 
 /* Evaluates every check for client c into out (reset by the caller). A check
  * that fails is recorded in out; only running out of host memory fails the
@@ -48,6 +68,9 @@ size_t cp_rules_count(const cp_rules *r);
 const char *cp_rules_id(const cp_rules *r, size_t i);
 const char *cp_rules_doc(const cp_rules *r, size_t i);
 const char *cp_rules_where(const cp_rules *r, size_t i);
+
+/* The ids check i reports under: its own, then those it emits; NULL-ended. */
+const char *const *cp_rules_ids(const cp_rules *r, size_t i);
 
 /* Frees the rules and their sandbox; accepts NULL. */
 void cp_rules_close(cp_rules *r);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dates.h"
 #include "facts.h"
+#include "jobs.h"
 #include "query.h"
 #include "rules.h"
 #include "store.h"
@@ -17,30 +18,28 @@ typedef struct run {
   cp_facts *facts;         /* facts reader */
   cp_rules *rules;         /* loaded rules */
   cp_store *store;         /* state database */
-  cp_outcome out;          /* the current client's outcome */
-  cp_err store_err;        /* first failure recording a finding */
+  uint64_t errors_printed; /* rule errors printed so far */
+  uint64_t findings_printed;  /* data problems printed so far */
+  int strict;              /* a data problem fails the run */
 } run;
 
-/* Finding handler during a run: print a few, store all. */
-static void on_finding(void *ctx, const cp_finding *f)
+/* Prints the rule errors and data problems of an outcome, up to a few of
+ * each in a run; all of them are stored. */
+static void print_problems(run *r, const cp_outcome *o)
 {
-  run *r = ctx;
-  uint64_t n = cp_store_stats_of(r->store)->findings;
-  if (n < MAX_PRINTED_ERRORS)
-    diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column, f->value,
-              f->problem);
-  cp_err rc = cp_store_finding(r->store, f);
-  if (rc != CP_OK && r->store_err == CP_OK)
-    r->store_err = rc;
-}
-
-/* Prints the failures of one client's outcome, up to a total of a few. */
-static void print_failures(const cp_outcome *o, uint64_t *printed)
-{
-  for (size_t i = 0; i < o->n_failures; i++, (*printed)++) {
-    if (*printed < MAX_PRINTED_ERRORS)
+  for (size_t i = 0; i < o->n_findings; i++, r->findings_printed++) {
+    const cp_finding *f = &o->findings[i];
+    if (r->findings_printed < MAX_PRINTED_ERRORS)
+      diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column,
+                f->value, f->problem);
+    else if (r->findings_printed == MAX_PRINTED_ERRORS)
+      diag_warn("facts: more data problems follow; all are in the state database's findings "
+                "table");
+  }
+  for (size_t i = 0; i < o->n_failures; i++, r->errors_printed++) {
+    if (r->errors_printed < MAX_PRINTED_ERRORS)
       diag_fail(CP_EEVAL, "%s", o->failures[i].message);
-    else if (*printed == MAX_PRINTED_ERRORS)
+    else if (r->errors_printed == MAX_PRINTED_ERRORS)
       diag_fail(CP_EEVAL, "more rule errors follow; all are in the state database's "
                 "rule_errors table");
   }
@@ -52,27 +51,23 @@ static const char *prior_assignee(void *ctx, const char *rule, const char *key)
   return cp_store_prior_assignee(ctx, rule, key);
 }
 
-/* Evaluates every client and merges it into the store. */
-static cp_err client_pass(run *r)
+/* The writer: takes each outcome in client order, resolves its picks against
+ * the state before the run, and merges it into the store. */
+static cp_err write_outcome(void *ctx, cp_outcome *o)
 {
-  cp_client *c;
-  uint64_t printed = 0;
-  int more;
-  cp_err rc = cp_facts_begin(r->facts, NULL, NULL);
-  while (rc == CP_OK && (more = cp_facts_next(r->facts, &c)) > 0) {
-    cp_outcome_reset(&r->out);
-    if ((rc = cp_rules_eval(r->rules, c, &r->out)) != CP_OK)
-      break;
-    print_failures(&r->out, &printed);
-    if ((rc = cp_store_seek(r->store, c->id)) != CP_OK ||
-        (rc = cp_rules_resolve(r->rules, &r->out, prior_assignee, r->store)) != CP_OK)
-      break;
-    cp_outcome_sort(&r->out);
-    rc = r->store_err ? r->store_err : cp_store_apply(r->store, &r->out);
+  run *r = ctx;
+  cp_err rc = CP_OK;
+  if (r->strict && o->n_findings) {
+    const cp_finding *f = &o->findings[0];
+    return diag_fail(CP_EFACTS, "facts: %s row %s column %s: '%s' %s (--strict)", f->table,
+                     f->row_id, f->column, f->value, f->problem);
   }
-  if (rc == CP_OK && more < 0)
-    rc = CP_EFACTS;
-  return rc == CP_OK ? r->store_err : rc;
+  print_problems(r, o);
+  if (o->evaluated && ((rc = cp_store_seek(r->store, o->client_id)) != CP_OK ||
+                       (rc = cp_rules_resolve(r->rules, o, prior_assignee, r->store)) != CP_OK))
+    return rc;
+  cp_outcome_sort(o);
+  return cp_store_apply(r->store, o);
 }
 
 /* Prints what the run did. */
@@ -109,7 +104,6 @@ static cp_err open_run(run *r, const cp_opts *o)
 /* Frees what a run opened. */
 static void close_run(run *r)
 {
-  cp_outcome_free(&r->out);
   cp_store_close(r->store);
   cp_rules_close(r->rules);
   cp_facts_close(r->facts);
@@ -118,18 +112,23 @@ static void close_run(run *r)
 
 cp_exit cp_cmd_run(const cp_opts *o)
 {
-  run r = {0};
+  run r = {.strict = o->strict};
   cp_exit code = CP_EXIT_INVALID;
   cp_err rc = open_run(&r, o);
   if (rc != CP_OK)
     goto done;
   code = CP_EXIT_FAILED;
+  if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
+    rc = diag_fail(CP_EFACTS, "facts: the lookup tables have data problems (--strict)");
+    goto done;
+  }
   if ((rc = cp_store_open(r.cfg->state, &r.store)) != CP_OK ||
       (rc = cp_store_begin(r.store, o->as_of, o->wait_seconds * 1000, r.cfg->path,
                            r.cfg->facts)) != CP_OK)
     goto done;
-  cp_facts_on_finding(r.facts, on_finding, &r);
-  if ((rc = cp_rules_prepare(r.rules)) != CP_OK || (rc = client_pass(&r)) != CP_OK ||
+  if ((rc = cp_rules_prepare(r.rules)) != CP_OK ||
+      (rc = cp_jobs_evaluate(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
+          CP_OK ||
       (rc = cp_store_commit(r.store)) != CP_OK)
     goto done;
   summary(&r, o);

@@ -54,6 +54,7 @@ struct cp_sandbox {
   char rules_dir[1024];     /* folder that require reads */
   char rules_name[256];     /* that folder as messages name it ("rules") */
   void *user;               /* the host's context */
+  cp_sandbox_watch watch;   /* coverage: line and load callbacks, or none */
 };
 
 /* Allocator with a cap: returns NULL (a Lua memory error) past the limit. */
@@ -85,13 +86,17 @@ cp_sandbox *cp_sandbox_of(lua_State *L)
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
   cp_sandbox *sb = cp_sandbox_of(L);
-  (void)ar;
+  if (ar->event == LUA_HOOKLINE) {
+    if (lua_getinfo(L, "S", ar))
+      sb->watch.line(sb->watch.ctx, ar->source, ar->currentline);
+    return;
+  }
   sb->spent += sb->tripped ? 1 : HOOK_EVERY;
   if (sb->spent <= sb->budget)
     return;
   if (!sb->tripped) {
     sb->tripped = 1;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0), 1);
   }
   luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
 }
@@ -101,7 +106,13 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->budget = instructions;
   sb->spent = 0;
   sb->tripped = 0;
-  lua_sethook(sb->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  lua_sethook(sb->L, budget_hook, LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0),
+              HOOK_EVERY);
+}
+
+void cp_sandbox_set_watch(cp_sandbox *sb, const cp_sandbox_watch *w)
+{
+  sb->watch = *w;
 }
 
 void cp_sandbox_set_user(cp_sandbox *sb, void *user)
@@ -403,6 +414,8 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
     return status;
   push_file_env(sb);
   lua_setupvalue(L, -2, 1);
+  if (sb->watch.loaded)
+    sb->watch.loaded(sb->watch.ctx, L, name);
   return LUA_OK;
 }
 

@@ -65,4 +65,17 @@ void *cp_sandbox_user(const cp_sandbox *sb);
 /* Bytes the Lua heap uses now. */
 size_t cp_sandbox_memory(const cp_sandbox *sb);
 
+/* Watches rule code as it loads and runs (for coverage): line(ctx, source,
+ * line) for each new line a Lua function runs ("@rules/x.lua", 12), and
+ * loaded(ctx, L, name) after each rule file or module loads, with its main
+ * function on top of the stack. NULL members watch nothing. */
+typedef struct cp_sandbox_watch {
+  void (*line)(void *ctx, const char *source, int line);
+  void (*loaded)(void *ctx, lua_State *L, const char *name);
+  void *ctx;                /* their context */
+} cp_sandbox_watch;
+
+/* Sets what watches the sandbox (a copy is kept). */
+void cp_sandbox_set_watch(cp_sandbox *sb, const cp_sandbox_watch *w);
+
 #endif

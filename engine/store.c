@@ -409,9 +409,26 @@ static cp_err merge(cp_store *s, int k, const cp_outcome *o)
   return rc;
 }
 
+/* Records one data problem found in the facts. */
+static cp_err store_finding(cp_store *s, const cp_finding *f)
+{
+  sqlite3_stmt *st = s->st[S_FINDING];
+  sqlite3_bind_int64(st, 1, s->run_id);
+  const char *vals[] = {f->table, f->row_id, f->column, f->value, f->problem};
+  for (int i = 0; i < 5; i++)
+    bind_text(st, i + 2, vals[i]);
+  s->stats.findings++;
+  return exec_stmt(s, st, "recording a data problem");
+}
+
 cp_err cp_store_apply(cp_store *s, const cp_outcome *o)
 {
-  cp_err rc = cp_store_seek(s, o->client_id);
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && i < o->n_findings; i++)
+    rc = store_finding(s, &o->findings[i]);
+  if (rc != CP_OK || !o->evaluated)
+    return rc;
+  rc = cp_store_seek(s, o->client_id);
   if (rc == CP_OK)
     rc = merge(s, 0, o);
   if (rc == CP_OK)
@@ -429,17 +446,6 @@ cp_err cp_store_apply(cp_store *s, const cp_outcome *o)
   }
   s->stats.clients += !o->skipped;
   return rc;
-}
-
-cp_err cp_store_finding(cp_store *s, const cp_finding *f)
-{
-  sqlite3_stmt *st = s->st[S_FINDING];
-  sqlite3_bind_int64(st, 1, s->run_id);
-  const char *vals[] = {f->table, f->row_id, f->column, f->value, f->problem};
-  for (int i = 0; i < 5; i++)
-    bind_text(st, i + 2, vals[i]);
-  s->stats.findings++;
-  return exec_stmt(s, st, "recording a data problem");
 }
 
 /* Opens the snapshot: a read transaction on the reader taken while the writer
@@ -519,7 +525,7 @@ cp_err cp_store_commit(cp_store *s)
 /* Opens one connection to the state database with the schema in place. */
 static cp_err connect(cp_store *s, sqlite3 **db, int writer)
 {
-  int flags = SQLITE_OPEN_READWRITE | (writer ? SQLITE_OPEN_CREATE : 0);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(s->path, db, flags, NULL) != SQLITE_OK)
     return fail(s, *db, "opening");
   sqlite3_busy_timeout(*db, 10000);

@@ -51,11 +51,10 @@ cp_err cp_store_seek(cp_store *s, const char *client_id);
  * the run, or NULL; valid until the next seek. Call after cp_store_seek(). */
 const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const char *key);
 
-/* Merges one client's sorted outcome (seeking to it first if needed). */
+/* Records the outcome's data problems, then merges its client's sorted
+ * results (seeking to it first if needed). An outcome with no evaluated
+ * client carries data problems only. */
 cp_err cp_store_apply(cp_store *s, const cp_outcome *o);
-
-/* Records a data problem found in the facts. */
-cp_err cp_store_finding(cp_store *s, const cp_finding *f);
 
 /* Closes what remains of clients after the last one, records the run's
  * figures and commits. */

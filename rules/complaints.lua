@@ -12,6 +12,8 @@ rule {
     for _, k in ipairs(c.complaints) do
       if k.first_response_at == nil and k.resolved_at == nil then
         local h = dt.hours_since(k.opened_at)
+        why("complaint %s unanswered for %.2f hours; due in %d (tier %s), then %d and %d",
+            k.id, h, T, c.tier, T + up1, T + up2)
         local owner = people.owner(c, k)
         local data = { opened_at = dt.format_time(k.opened_at), due_hours = T,
                        category = k.category }
@@ -26,6 +28,74 @@ rule {
         elseif h >= T then
           alert { key = k.id, severity = "warning", level = 1, assignee = owner,
                   title = title, data = data }
+        end
+      else
+        why("complaint %s is answered or resolved", k.id)
+      end
+    end
+  end,
+}
+
+--- Whether a list (from params) holds a value.
+local function holds(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
+  return false
+end
+
+rule {
+  id = "complaint.resolution",
+  doc = "An answered complaint is resolved within 7 days (168 hours from its opening); "
+     .. "at 14 days (336 hours) it is critical and goes to the owner's manager.",
+  fn = function(c)
+    local up1, up2 = C.resolution_hours[1], C.resolution_hours[2]
+    for _, k in ipairs(c.complaints) do
+      if k.first_response_at ~= nil and k.resolved_at == nil then
+        local h = dt.hours_since(k.opened_at)
+        if h >= up1 then
+          local owner = people.owner(c, k)
+          local data = { opened_at = dt.format_time(k.opened_at),
+                         first_response_at = dt.format_time(k.first_response_at),
+                         category = k.category }
+          local title = string.format("complaint %s unresolved since %s", k.id,
+                                      dt.format_time(k.opened_at))
+          if h >= up2 then
+            alert { key = k.id, severity = "critical", level = 2, assignee = people.mgr(owner),
+                    title = title, data = data }
+          else
+            alert { key = k.id, severity = "warning", level = 1, assignee = owner,
+                    title = title, data = data }
+          end
+        end
+      end
+    end
+  end,
+}
+
+rule {
+  id = "complaint.callback",
+  doc = "A strategic or key client is called back (a service-level contact) within "
+     .. "168 hours of a complaint's resolution; checked from 168 to 720 hours after it.",
+  fn = function(c)
+    local B = C.callback
+    if not holds(B.tiers, c.tier) then return end
+    local window = B.window_hours * dt.HOUR
+    for _, k in ipairs(c.complaints) do
+      local done = k.resolved_at
+      if done ~= nil then
+        local h = dt.hours_since(done)
+        if h >= B.from_hours and h <= B.until_hours
+            and not c.contacts:any(function(x)
+              local t = x.happened_at
+              return x.level == B.level and t ~= nil and t >= done and t <= done + window
+            end) then
+          alert { key = k.id, severity = "warning", level = 1,
+                  assignee = people.staff_for(c, "service_engineer") or people.owner(c, k),
+                  title = string.format("no call-back after complaint %s resolved %s", k.id,
+                                        dt.format_time(done)),
+                  data = { resolved_at = dt.format_time(done),
+                           due_by = dt.format_time(done + window), category = k.category } }
         end
       end
     end

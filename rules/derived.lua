@@ -3,20 +3,15 @@
 local P = params
 local people = require("lib.people")
 
---- Whether an order counts for the sales window (the last N days).
-local function in_window(o)
-  return dt.in_last_days(o.ordered_on, P.sales_window_days)
-end
+--- Orders in the sales window: ordered in the last N days (D - N < day <= D).
+local IN_WINDOW = { ordered_on = { gt = dt.today - P.sales_window_days, le = dt.today } }
 
 aggregate {
   id = "total12",
   doc = "Sales of every order in the window, whatever its client, in cents.",
   table = "orders",
-  init = 0,
-  step = function(total, o)
-    if in_window(o) then return total + (o.amount or 0) end
-    return total
-  end,
+  sum = "amount",
+  where = IN_WINDOW,
 }
 
 --- The active staff member with a role and the smallest id, or nil.
@@ -40,7 +35,7 @@ global {
 derive {
   id = "sales12",
   doc = "The client's sales in the window, in cents.",
-  fn = function(c) return c.orders:sum("amount", in_window) end,
+  fn = function(c) return c.orders:sum("amount", IN_WINDOW) end,
 }
 
 derive {

@@ -10,10 +10,16 @@ for _, level in ipairs(V.levels) do
     fn = function(c)
       local intervals = V.interval_days[c.tier]
       local interval = intervals and intervals[level]
-      if not interval then return end
-      local last_at = c.contacts:max("happened_at", function(x) return x.level == level end)
+      if not interval then
+        why("tier %s has no %s interval", c.tier, level)
+        return
+      end
+      local last_at = c.contacts:max("happened_at", { level = level })
       local last = last_at and dt.day(last_at) or c.created_on
       local days = dt.age_days(last)
+      why("%s %s, %d days ago; interval %d days, critical from %d",
+          last_at and "last " .. level .. " contact" or "no " .. level .. " contact; created",
+          dt.format(last), days, interval, V.critical_factor * interval)
       local data = { last = dt.format(last), interval_days = interval, contacted = last_at ~= nil }
       local title = string.format("no %s contact since %s (every %d days)", level,
                                   dt.format(last), interval)

@@ -63,6 +63,7 @@ static cp_outcome client(const char *id)
 {
   cp_outcome o = {0};
   o.client_id = id;
+  o.evaluated = 1;
   return o;
 }
 
@@ -98,6 +99,7 @@ TEST(failed_rule_keeps_the_clients_alerts_of_that_rule)
   one_run(path, 100, o, 1);
   cp_outcome_reset(&o[0]);
   o[0].client_id = "C1";
+  o[0].evaluated = 1;
   const char *ids[] = {"a", NULL};
   CHECK_INT(CP_OK, cp_outcome_fail(&o[0], "a", ids, "boom", ""));
   one_run(path, 101, o, 1);
@@ -144,6 +146,7 @@ TEST(assignment_is_proposed_then_fulfilled_or_withdrawn)
   cp_outcome_reset(&o[1]);
   o[0].client_id = "C1";
   o[1].client_id = "C2";
+  o[0].evaluated = o[1].evaluated = 1;
   assign(&o[0], CP_FULFILLED, "tier.review", NULL);
   one_run(path, 101, o, 2);
   CHECK_STR("assignment.fulfilled C1 tier.review|assignment.withdrawn C2 tier.review",
@@ -160,6 +163,7 @@ TEST(seq_is_strictly_increasing_without_gaps)
   for (int d = 0; d < 6; d++) {
     cp_outcome_reset(&o[0]);
     o[0].client_id = "C1";
+    o[0].evaluated = 1;
     if (d % 2 == 0)
       alert(&o[0], "r", "", 1, NULL);
     one_run(path, 100 + d, o, 1);

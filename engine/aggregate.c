@@ -1,0 +1,167 @@
+/* aggregate.c: run-wide values folded over a whole per-client table before
+ * the clients: `sum`/`count` with a `where` filter run in C; `step`
+ * functions run in Lua, one call per row. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "filter.h"
+
+/* One aggregate of a pass. */
+typedef struct agg {
+  int lua;                  /* a step function (else sum or count in C) */
+  int count;                /* count rows (else sum the field) */
+  uint32_t col;             /* the summed column */
+  cp_filter where;          /* rows that count */
+  lua_Integer i;            /* C: integer total */
+  lua_Number n;             /* C: float total */
+  int is_float;             /* C: a float was added */
+} agg;
+
+/* State of one table's aggregate pass. */
+typedef struct agg_pass {
+  cp_api *api;              /* context */
+  const cp_table_cfg *t;    /* the table */
+  int list;                 /* stack index of the declarations of this table */
+  int accs;                 /* stack index of the Lua accumulators */
+  int row;                  /* stack index of the reused row table */
+  agg *aggs;                /* one per declaration */
+  size_t n;                 /* their number */
+  int any_lua;              /* some aggregate has a step function */
+  const char *failed;       /* id of the aggregate that failed */
+} agg_pass;
+
+/* Folds the row into aggregate a (index i, 1-based) in Lua. */
+static int lua_step(agg_pass *p, lua_Integer i)
+{
+  lua_State *L = p->api->L;
+  lua_rawgeti(L, p->list, i);
+  lua_getfield(L, -1, "step");
+  lua_rawgeti(L, p->accs, i);
+  lua_pushvalue(L, p->row);
+  cp_sandbox_budget(p->api->sb, p->api->cfg->file->limits.instructions);
+  if (cp_sandbox_call(p->api->sb, 2, 1) != LUA_OK) {
+    lua_getfield(L, -3, "id");
+    p->failed = lua_tostring(L, -1);
+    lua_insert(L, -3);   /* id kept below message and traceback */
+    return -1;
+  }
+  lua_rawseti(L, p->accs, i);
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Folds one row into every aggregate of the pass. */
+static int agg_row(void *ctx, const cp_value *v)
+{
+  agg_pass *p = ctx;
+  lua_State *L = p->api->L;
+  for (unsigned j = 0; p->any_lua && j < p->t->columns_count; j++) {
+    cp_value_push(L, &v[j]);
+    lua_setfield(L, p->row, p->t->columns[j].name);
+  }
+  for (size_t k = 0; k < p->n; k++) {
+    agg *a = &p->aggs[k];
+    if (a->lua) {
+      if (lua_step(p, (lua_Integer)k + 1) < 0)
+        return -1;
+    } else if (cp_filter_match(&a->where, v)) {
+      const cp_value *x = &v[a->col];
+      a->i += a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
+      if (!a->count && x->type == CP_V_REAL) {
+        a->n += x->u.r;
+        a->is_float = 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Compiles the declaration at the top of the stack into a (C part). */
+static void compile(lua_State *L, const cp_table_cfg *t, agg *a)
+{
+  a->lua = lua_getfield(L, -1, "step") != LUA_TNIL;
+  lua_pop(L, 1);
+  if (a->lua)
+    return;
+  a->count = lua_getfield(L, -1, "sum") == LUA_TNIL;
+  if (!a->count)
+    a->col = cp_filter_column(L, t, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  if (lua_getfield(L, -1, "where") == LUA_TTABLE)
+    cp_filter_compile(L, -1, t, &a->where);
+  lua_pop(L, 1);
+}
+
+/* Collects the declarations over table ti into the pass. */
+static cp_err collect(agg_pass *p, unsigned ti)
+{
+  lua_State *L = p->api->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, p->api->aggregates_ref);
+  size_t all = lua_rawlen(L, -1);
+  if (!(p->aggs = calloc(all + 1, sizeof *p->aggs)))
+    return diag_fail(CP_ENOMEM, "rules: out of memory");
+  for (lua_Integer i = 1; i <= (lua_Integer)all; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "source");
+    if (lua_tointeger(L, -1) == (lua_Integer)ti) {
+      lua_pop(L, 1);
+      compile(L, p->t, &p->aggs[p->n]);
+      p->any_lua |= p->aggs[p->n++].lua;
+      lua_getfield(L, -1, "init");
+      lua_rawseti(L, p->accs, (lua_Integer)p->n);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, p->list, (lua_Integer)p->n);
+    }
+    lua_settop(L, p->row + 1);
+  }
+  lua_pop(L, 1);
+  return CP_OK;
+}
+
+/* Sets every aggregate of the pass as a run value. */
+static void publish(agg_pass *p)
+{
+  lua_State *L = p->api->L;
+  for (size_t k = 0; k < p->n; k++) {
+    agg *a = &p->aggs[k];
+    lua_rawgeti(L, p->list, (lua_Integer)k + 1);
+    lua_getfield(L, -1, "id");
+    if (a->lua)
+      lua_rawgeti(L, p->accs, (lua_Integer)k + 1);
+    else if (a->is_float)
+      lua_pushnumber(L, a->n + (lua_Number)a->i);
+    else
+      lua_pushinteger(L, a->i);
+    cp_run_value_set(p->api, lua_tostring(L, -2));
+    lua_pop(L, 2);
+  }
+}
+
+cp_err cp_aggregate_table(cp_api *api, unsigned ti)
+{
+  lua_State *L = api->L;
+  int top = lua_gettop(L);
+  agg_pass p = {.api = api, .t = &api->cfg->file->tables[ti]};
+  lua_newtable(L);
+  p.list = lua_gettop(L);
+  lua_newtable(L);
+  p.accs = lua_gettop(L);
+  lua_newtable(L);
+  p.row = lua_gettop(L);
+  cp_err rc = collect(&p, ti);
+  if (rc == CP_OK && p.n > 0)
+    rc = cp_facts_scan(api->facts, ti, agg_row, &p);
+  if (rc == CP_EEVAL && p.failed) {
+    char id[256];
+    snprintf(id, sizeof id, "%s", p.failed);
+    rc = cp_run_failure(api, "aggregate", id);
+  }
+  if (rc == CP_OK)
+    publish(&p);
+  free(p.aggs);
+  lua_settop(L, top);
+  return rc;
+}

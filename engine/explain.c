@@ -1,0 +1,383 @@
+/* explain.c: `crmpolicy explain CLIENT`: evaluates one client as of a date
+ * with the trace on, and shows for every rule what it read (the derived
+ * values in the order computed, the client's fields and rows), the reasons
+ * it gave with why(), and what it reported, or its error. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dates.h"
+#include "rules.h"
+#include "sbuf.h"
+#include "trace.h"
+
+/* Everything an explanation holds open. */
+typedef struct explain {
+  cp_config *cfg;           /* the config */
+  cp_facts *facts;          /* facts reader */
+  cp_rules *rules;          /* loaded rules (the API context) */
+  cp_trace *trace;          /* the record of the client */
+  cp_outcome out;           /* what the client's evaluation reported */
+  const cp_client *client;  /* the client */
+  long only;                /* --rule: index of the one rule shown, or -1 */
+  int json;                 /* --format json */
+  char *shown;              /* shown[i]: derived value i is in a rule's reads */
+} explain;
+
+/* Marks derived value id, and the derived values it read, recursively. */
+static void mark(explain *e, const char *id, int depth)
+{
+  const cp_trace *t = e->trace;
+  for (size_t i = 0; i < t->n_derived && depth < 64; i++)
+    if (!strcmp(t->derived[i].name, id) && !e->shown[i]) {
+      e->shown[i] = 1;
+      for (size_t j = 0; j < t->derived[i].n_reads; j++)
+        if (t->derived[i].reads[j].kind == CP_TRACE_DERIVED)
+          mark(e, t->derived[i].reads[j].name, depth + 1);
+    }
+}
+
+/* Marks the derived values a context read, directly or through others. */
+static void mark_reads(explain *e, const cp_tctx *c)
+{
+  memset(e->shown, 0, e->trace->n_derived + 1);
+  for (size_t j = 0; j < c->n_reads; j++)
+    if (c->reads[j].kind == CP_TRACE_DERIVED)
+      mark(e, c->reads[j].name, 0);
+}
+
+/* Returns the index of the derived value completed seq-th, or -1. */
+static long by_seq(const cp_trace *t, unsigned seq)
+{
+  for (size_t i = 0; i < t->n_derived; i++)
+    if (t->derived[i].seq == seq)
+      return (long)i;
+  return -1;
+}
+
+/* Appends a value as JSON: text quoted, nil as null, others as they are. */
+static void json_value(sbuf *b, const char *value, int text)
+{
+  if (text)
+    sbuf_json_str(b, value, strlen(value));
+  else
+    sbuf_add(b, strcmp(value, "nil") ? value : "null");
+}
+
+/* Appends "name = value" pairs (text) or {"name":..,"value":..} (JSON) of
+ * reads of a context; derived: the marked derived values in the order
+ * computed, else the context's other reads. */
+static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
+{
+  const cp_trace *t = e->trace;
+  size_t n = 0;
+  for (unsigned s = 1; derived && s <= t->seq; s++) {
+    long i = by_seq(t, s);
+    if (i < 0 || !e->shown[i])
+      continue;
+    if (e->json) {
+      sbuf_printf(b, "%s{\"name\":", n++ ? "," : "");
+      sbuf_json_str(b, t->derived[i].name, strlen(t->derived[i].name));
+      sbuf_add(b, ",\"value\":");
+      json_value(b, t->derived[i].value, t->derived[i].text);
+      sbuf_add(b, "}");
+    } else {
+      sbuf_printf(b, "%s%s = %s", n++ ? ", " : "", t->derived[i].name, t->derived[i].value);
+    }
+  }
+  for (size_t j = 0; !derived && j < c->n_reads; j++) {
+    const cp_tread *r = &c->reads[j];
+    if (r->kind == CP_TRACE_DERIVED)
+      continue;
+    if (e->json) {
+      sbuf_printf(b, "%s{\"name\":", n++ ? "," : "");
+      sbuf_json_str(b, r->name, strlen(r->name));
+      sbuf_add(b, ",\"value\":");
+      json_value(b, r->value, r->text);
+      sbuf_add(b, "}");
+    } else {
+      sbuf_printf(b, "%s%s = %s", n++ ? ", " : "", r->name, r->value);
+    }
+  }
+}
+
+/* Returns the status of rule i: error, fired, no result, out of scope. */
+static const char *status(const explain *e, size_t i, const char **error)
+{
+  const char *const *ids = cp_rules_ids(e->rules, i);
+  *error = NULL;
+  if (e->out.skipped)
+    return "skipped: the client is out of scope";
+  for (size_t k = 0; k < e->out.n_failures; k++)
+    if (!strcmp(e->out.failures[k].rule, ids[0]))
+      *error = e->out.failures[k].message;
+  if (*error)
+    return "error";
+  for (size_t k = 0; k < e->out.n; k++)
+    for (const char *const *id = ids; *id; id++)
+      if (!strcmp(e->out.items[k].rule, *id) && e->out.items[k].what != CP_FULFILLED)
+        return "fired";
+  return "no result";
+}
+
+/* Appends one reported item (text: a line; JSON: an object). */
+static void item(const explain *e, sbuf *b, const cp_item *it)
+{
+  static const char *const what[] = {"alert", "assignment", "fulfilled", "dropped"};
+  if (e->json) {
+    sbuf_printf(b, "{\"what\":\"%s\",\"rule\":", what[it->what]);
+    sbuf_json_str(b, it->rule, strlen(it->rule));
+    sbuf_add(b, ",\"key\":");
+    sbuf_json_str(b, it->key, strlen(it->key));
+    if (it->what == CP_ALERT)
+      sbuf_printf(b, ",\"severity\":\"%s\",\"level\":%d", cp_severity_name(it->severity),
+                  it->level);
+    const char *fields[] = {"kind", it->kind, "assignee", it->assignee, "title", it->title,
+                            "pool", it->pool, "group", it->group};
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f += 2)
+      if (fields[f + 1] || !strcmp(fields[f], "assignee")) {
+        sbuf_printf(b, ",\"%s\":", fields[f]);
+        json_value(b, fields[f + 1] ? fields[f + 1] : "nil", fields[f + 1] != NULL);
+      }
+    sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
+    return;
+  }
+  sbuf_printf(b, "    %s %s: key \"%s\"", what[it->what], it->rule, it->key);
+  if (it->what == CP_ALERT)
+    sbuf_printf(b, ", %s, level %d", cp_severity_name(it->severity), it->level);
+  if (it->kind)
+    sbuf_printf(b, ", kind %s", it->kind);
+  if (it->what != CP_FULFILLED)
+    sbuf_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
+  if (it->pool)
+    sbuf_printf(b, " (picked in the run from pool %s, group %s)", it->pool, it->group);
+  if (it->if_unfilled)
+    sbuf_add(b, " (only when nobody can be picked)");
+  if (it->title)
+    sbuf_printf(b, ", title \"%s\"", it->title);
+  if (it->what != CP_FULFILLED)
+    sbuf_printf(b, ", data %s", it->data ? it->data : "{}");
+  sbuf_add(b, "\n");
+}
+
+/* Appends the why() lines of a context (text), or a JSON array of them. */
+static void whys(const explain *e, sbuf *b, const cp_tctx *c, const char *indent)
+{
+  for (size_t k = 0; k < c->n_why; k++) {
+    if (e->json) {
+      sbuf_add(b, k ? "," : "");
+      sbuf_json_str(b, c->why[k], strlen(c->why[k]));
+    } else {
+      sbuf_printf(b, "%swhy: %s\n", indent, c->why[k]);
+    }
+  }
+}
+
+/* Appends a context's reads ("reads:" derived values in the order computed,
+ * "looked at:" the rest) and reasons, as text lines or JSON members. */
+static void context(explain *e, sbuf *b, const cp_tctx *c, const char *indent)
+{
+  sbuf d = {0}, f = {0};
+  mark_reads(e, c);
+  list_reads(e, &d, c, 1);
+  list_reads(e, &f, c, 0);
+  if (e->json) {
+    sbuf_printf(b, "\"reads\":[%s],\"looked_at\":[%s],\"why\":[", d.s ? d.s : "",
+                f.s ? f.s : "");
+    whys(e, b, c, indent);
+    sbuf_add(b, "]");
+  } else {
+    if (d.s)
+      sbuf_printf(b, "%sreads: %s\n", indent, d.s);
+    if (f.s)
+      sbuf_printf(b, "%slooked at: %s\n", indent, f.s);
+    whys(e, b, c, indent);
+  }
+  sbuf_free(&d);
+  sbuf_free(&f);
+}
+
+/* Appends rule i: where, status, context, results and error. */
+static void rule(explain *e, sbuf *b, size_t i)
+{
+  const char *error, *st = status(e, i, &error), *id = cp_rules_id(e->rules, i);
+  const char *const *ids = cp_rules_ids(e->rules, i);
+  size_t n = 0;
+  if (e->json) {
+    sbuf_add(b, "{\"id\":");
+    sbuf_json_str(b, id, strlen(id));
+    sbuf_printf(b, ",\"where\":\"%s\",\"status\":\"%s\",", cp_rules_where(e->rules, i), st);
+  } else {
+    sbuf_printf(b, "\nrule %s (%s): %s\n", id, cp_rules_where(e->rules, i), st);
+  }
+  context(e, b, &e->trace->rules[i], "  ");
+  if (e->json)
+    sbuf_add(b, ",\"results\":[");
+  for (size_t k = 0; k < e->out.n; k++)
+    for (const char *const *p = ids; *p; p++)
+      if (!strcmp(e->out.items[k].rule, *p)) {
+        sbuf_add(b, e->json && n++ ? "," : "");
+        item(e, b, &e->out.items[k]);
+      }
+  if (e->json) {
+    sbuf_add(b, "],\"error\":");
+    json_value(b, error ? error : "nil", error != NULL);
+    sbuf_add(b, "}");
+  } else if (error) {
+    sbuf_printf(b, "  error: %s\n", error);
+  }
+}
+
+/* Appends the derived values that the shown rules read (all of them when
+ * every rule is shown), in the order computed, with what each read. */
+static void derived(explain *e, sbuf *b)
+{
+  const cp_trace *t = e->trace;
+  size_t n = 0;
+  if (e->only >= 0)
+    mark_reads(e, &t->rules[e->only]);
+  sbuf_add(b, e->json ? ",\"derived\":[" : "\nderived values, in the order computed:\n");
+  for (unsigned s = 1; s <= t->seq; s++) {
+    long i = by_seq(t, s);
+    const cp_tctx *c = i >= 0 ? &t->derived[i] : NULL;
+    if (!c || (e->only >= 0 && !e->shown[i]))
+      continue;
+    if (e->json) {
+      sbuf_printf(b, "%s{\"id\":", n++ ? "," : "");
+      sbuf_json_str(b, c->name, strlen(c->name));
+      sbuf_add(b, c->failed ? ",\"error\":" : ",\"value\":");
+      json_value(b, c->value, c->text || c->failed);
+      sbuf_add(b, ",\"from\":[");
+    } else {
+      sbuf_printf(b, "  %s %s %s\n", c->name, c->failed ? "failed:" : "=", c->value);
+      n++;
+    }
+    for (size_t j = 0; j < c->n_reads; j++) {
+      const cp_tread *r = &c->reads[j];
+      if (e->json) {
+        sbuf_printf(b, "%s{\"name\":", j ? "," : "");
+        sbuf_json_str(b, r->name, strlen(r->name));
+        sbuf_add(b, ",\"value\":");
+        json_value(b, r->value, r->text);
+        sbuf_add(b, "}");
+      } else {
+        sbuf_printf(b, "%s%s = %s%s", j ? ", " : "      from: ", r->name, r->value,
+                    j + 1 == c->n_reads ? "\n" : "");
+      }
+    }
+    if (e->json) {
+      sbuf_add(b, "],\"why\":[");
+      whys(e, b, c, "");
+      sbuf_add(b, "]}");
+    } else {
+      whys(e, b, c, "      ");
+    }
+  }
+  sbuf_add(b, e->json ? "]" : n ? "" : "  (none)\n");
+}
+
+/* Appends the whole explanation. */
+static void render(explain *e, sbuf *b, int has_scope)
+{
+  char day[16];
+  const char *scope = !has_scope ? "every client (no scope{})"
+                      : e->out.skipped ? "out of scope" : "in scope";
+  cp_format_date(e->rules->as_of, day);
+  if (e->json) {
+    sbuf_add(b, "{\"client\":");
+    sbuf_json_str(b, e->client->id, strlen(e->client->id));
+    sbuf_printf(b, ",\"as_of\":\"%s\",\"in_scope\":%s,\"scope\":{", day,
+                e->out.skipped ? "false" : "true");
+  } else {
+    sbuf_printf(b, "client %s as of %s\nscope: %s\n", e->client->id, day, scope);
+  }
+  context(e, b, &e->trace->scope, "  ");
+  sbuf_add(b, e->json ? "}" : "");
+  derived(e, b);
+  sbuf_add(b, e->json ? ",\"rules\":[" : "");
+  for (size_t i = 0, n = 0; i < cp_rules_count(e->rules); i++)
+    if (e->only < 0 || (size_t)e->only == i) {
+      sbuf_add(b, e->json && n++ ? "," : "");
+      rule(e, b, i);
+    }
+  sbuf_add(b, e->json ? "]}\n" : "");
+}
+
+/* Finds --rule among the checks (by id or an id it emits): its index. */
+static cp_err find_rule(explain *e, const char *id)
+{
+  e->only = -1;
+  for (size_t i = 0; id && e->only < 0 && i < cp_rules_count(e->rules); i++)
+    for (const char *const *p = cp_rules_ids(e->rules, i); *p; p++)
+      if (!strcmp(*p, id))
+        e->only = (long)i;
+  if (id && e->only < 0)
+    return diag_fail(CP_EUSAGE, "explain: --rule: no rule '%s' is declared", id);
+  return CP_OK;
+}
+
+/* Reads the client named id as of the as-of date into e->client. */
+static cp_err find_client(explain *e, const char *id, int64_t as_of)
+{
+  cp_client *c;
+  char day[16];
+  cp_err rc = cp_facts_begin(e->facts, id, NULL);
+  int more = rc == CP_OK ? cp_facts_next(e->facts, &c) : 0;
+  if (rc != CP_OK || more < 0)
+    return rc != CP_OK ? rc : CP_EFACTS;
+  cp_format_date(as_of, day);
+  if (more == 0 || strcmp(c->id, id))
+    return diag_fail(CP_EUSAGE, "explain: no client '%s' in %s as of %s", id, e->cfg->facts,
+                     day);
+  e->client = c;
+  return CP_OK;
+}
+
+/* Evaluates the client with the trace on. */
+static cp_err evaluate(explain *e)
+{
+  size_t n = cp_rules_count(e->rules);
+  if (!(e->trace = cp_trace_new(n)))
+    return diag_fail(CP_ENOMEM, "explain: out of memory");
+  e->rules->trace = e->trace;
+  cp_err rc = cp_rules_eval(e->rules, e->client, &e->out);
+  e->rules->trace = NULL;
+  if (rc == CP_OK && !(e->shown = calloc(e->trace->n_derived + 1, 1)))
+    rc = CP_ENOMEM;
+  if (rc == CP_OK && e->trace->oom)
+    rc = CP_ENOMEM;
+  return rc == CP_ENOMEM ? diag_fail(rc, "explain: out of memory") : rc;
+}
+
+cp_exit cp_cmd_explain(const cp_opts *o)
+{
+  explain e = {.json = o->format_name && !strcmp(o->format_name, "json")};
+  sbuf b = {0};
+  cp_err rc = CP_OK;
+  if (o->nargs != 1)
+    rc = diag_fail(CP_EUSAGE, "explain: name one client (crmpolicy explain CLIENT)");
+  else if (o->format_name && !e.json && strcmp(o->format_name, "text"))
+    rc = diag_fail(CP_EUSAGE, "--format: '%s' is not one of text, json", o->format_name);
+  if (rc == CP_OK && (rc = cp_cli_config(o, &e.cfg)) == CP_OK &&
+      (rc = cp_facts_open(e.cfg, o->as_of, &e.facts)) == CP_OK &&
+      (rc = cp_rules_load(e.cfg, e.facts, o->as_of, &e.rules)) == CP_OK &&
+      (rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
+      (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
+    render(&e, &b, e.rules->scope_ref != LUA_NOREF);
+    if (b.oom)
+      rc = diag_fail(CP_ENOMEM, "explain: out of memory");
+    else
+      fputs(b.s, stdout);
+  }
+  int failed = rc == CP_OK && e.out.n_failures > 0;
+  sbuf_free(&b);
+  free(e.shown);
+  cp_trace_free(e.trace);
+  cp_outcome_free(&e.out);
+  cp_rules_close(e.rules);
+  cp_facts_close(e.facts);
+  cp_config_free(e.cfg);
+  return rc != CP_OK ? cp_exit_for(rc) : failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+}

@@ -1,0 +1,346 @@
+/* fixdb.c: writes a fixture's facts into a new SQLite database whose tables
+ * follow the config's declarations (or a schema file). Values are bound as
+ * text and take the declared column type's affinity, so `0`, `12.5` and
+ * `2026-01-01` read as the engine expects. */
+#include "fixdb.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+#define MAX_COLUMNS 256
+
+/* A fact table of the config: the clients table, a per-client table or a lookup. */
+typedef struct fxtable {
+  const cp_table_cfg *t;    /* declaration */
+  const char *sql;          /* SQL table name */
+  const char *cols[MAX_COLUMNS];   /* its columns, each once */
+  const char *types[MAX_COLUMNS];  /* their SQL types (affinity) */
+  unsigned n;               /* number of columns */
+} fxtable;
+
+/* What one database creation needs. */
+typedef struct fxdb {
+  const cp_config *cfg;     /* the config */
+  const cp_fixture *fx;     /* the fixture */
+  sqlite3 *db;              /* the database being written */
+  int checked;              /* column names are checked against the config */
+} fxdb;
+
+/* Returns the SQL type whose affinity reads as a column type does. */
+static const char *sql_type(cp_coltype t)
+{
+  switch (t) {
+  case CP_COL_INTEGER: case CP_COL_BOOLEAN: return "INTEGER";
+  case CP_COL_REAL: case CP_COL_MONEY: return "REAL";
+  default: return "TEXT";
+  }
+}
+
+/* Adds column name (of SQL type type) to a table unless it is there. */
+static void add_column(fxtable *x, const char *name, const char *type)
+{
+  for (unsigned i = 0; i < x->n; i++)
+    if (!strcmp(x->cols[i], name))
+      return;
+  if (name && x->n < MAX_COLUMNS) {
+    x->cols[x->n] = name;
+    x->types[x->n++] = type;
+  }
+}
+
+/* Fills x with the columns the engine reads of table t: the declared ones,
+ * then the client key, row id and order columns when not declared. */
+static void describe(fxtable *x, const cp_table_cfg *t)
+{
+  *x = (fxtable){.t = t, .sql = t->table ? t->table : t->name};
+  for (unsigned i = 0; i < t->columns_count; i++)
+    add_column(x, t->columns[i].name, sql_type(t->columns[i].type));
+  const char *extra[] = {t->id, t->key, t->order};
+  for (int i = 0; i < 3; i++)
+    if (extra[i])
+      add_column(x, extra[i], "TEXT");
+}
+
+/* Finds the config table called name (its name or SQL name) into x.
+ * Returns 0, or -1 when the config declares none. */
+static int find_table(const cp_config *cfg, const char *name, fxtable *x)
+{
+  const cp_config_file *f = cfg->file;
+  unsigned n = 1 + f->tables_count + f->lookups_count;
+  for (unsigned i = 0; i < n; i++) {
+    const cp_table_cfg *t = i == 0 ? f->clients
+                          : i <= f->tables_count ? &f->tables[i - 1]
+                                                 : &f->lookups[i - 1 - f->tables_count];
+    if (!strcmp(t->name, name) || (t->table && !strcmp(t->table, name))) {
+      describe(x, t);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* Creates every table the config declares. */
+static cp_err create_tables(fxdb *d)
+{
+  const cp_config_file *f = d->cfg->file;
+  unsigned n = 1 + f->tables_count + f->lookups_count;
+  cp_err rc = CP_OK;
+  for (unsigned i = 0; rc == CP_OK && i < n; i++) {
+    const cp_table_cfg *t = i == 0 ? f->clients
+                          : i <= f->tables_count ? &f->tables[i - 1]
+                                                 : &f->lookups[i - 1 - f->tables_count];
+    fxtable x;
+    sbuf q = {0};
+    describe(&x, t);
+    sbuf_add(&q, "CREATE TABLE IF NOT EXISTS ");
+    sbuf_sql_ident(&q, x.sql);
+    for (unsigned j = 0; j < x.n; j++) {
+      sbuf_add(&q, j ? ", " : "(");
+      sbuf_sql_ident(&q, x.cols[j]);
+      sbuf_printf(&q, " %s", x.types[j]);
+    }
+    sbuf_add(&q, ")");
+    if (q.oom)
+      rc = diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
+    else if (sqlite3_exec(d->db, q.s, NULL, NULL, NULL) != SQLITE_OK)
+      rc = diag_fail(CP_EIO, "%s: creating table '%s': %s", d->fx->path, x.sql,
+                     sqlite3_errmsg(d->db));
+    sbuf_free(&q);
+  }
+  return rc;
+}
+
+/* Runs the fixture's schema file. */
+static cp_err run_schema(fxdb *d)
+{
+  const yt_node *at = yt_get(d->fx->doc, "schema");
+  char *path = cp_fixture_resolve(d->fx, d->fx->file->schema);
+  FILE *f = path ? fopen(path, "rb") : NULL;
+  sbuf sql = {0};
+  char buf[4096];
+  size_t n;
+  cp_err rc = CP_OK;
+  if (!f)
+    rc = diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line,
+                   path ? path : d->fx->file->schema);
+  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    sbuf_addn(&sql, buf, n);
+  if (rc == CP_OK && (sql.oom || !sql.s))
+    rc = diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or too large", d->fx->path,
+                   at->line, path);
+  if (rc == CP_OK && sqlite3_exec(d->db, sql.s, NULL, NULL, NULL) != SQLITE_OK)
+    rc = diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s", d->fx->path, at->line, path,
+                   sqlite3_errmsg(d->db));
+  if (f)
+    fclose(f);
+  sbuf_free(&sql);
+  free(path);
+  return rc;
+}
+
+/* Checks that column node c names a column of x (when checked). */
+static cp_err check_column(const fxdb *d, const fxtable *x, const yt_node *c)
+{
+  if (c->kind != YT_SCALAR)
+    return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a column name must be a plain name",
+                     d->fx->path, c->line, x->t->name);
+  if (!d->checked)
+    return CP_OK;
+  for (unsigned i = 0; i < x->n; i++)
+    if (!strcmp(x->cols[i], c->value))
+      return CP_OK;
+  sbuf known = {0};
+  for (unsigned i = 0; i < x->n; i++)
+    sbuf_printf(&known, "%s%s", i ? ", " : "", x->cols[i]);
+  cp_err rc = diag_fail(CP_ECONFIG, "%s:%u: facts.%s: the config declares no column '%s' "
+                        "(columns: %s)", d->fx->path, c->line, x->t->name, c->value,
+                        known.s ? known.s : "");
+  sbuf_free(&known);
+  return rc;
+}
+
+/* Binds scalar v to parameter i: a plain null is NULL, plain true/false are
+ * 1/0, anything else is text. */
+static void bind_scalar(sqlite3_stmt *st, int i, const yt_node *v)
+{
+  const char *s = v->value;
+  if (v->plain && (!*s || !strcmp(s, "null") || !strcmp(s, "~")))
+    sqlite3_bind_null(st, i);
+  else if (v->plain && (!strcmp(s, "true") || !strcmp(s, "false")))
+    sqlite3_bind_int(st, i, s[0] == 't');
+  else
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* The values of one row: names and value nodes, the row's first then defaults. */
+typedef struct rowvals {
+  const yt_node *names[MAX_COLUMNS];   /* column name nodes */
+  const yt_node *values[MAX_COLUMNS];  /* scalar value nodes */
+  unsigned n;                          /* number of values */
+} rowvals;
+
+/* Adds name = value to a row unless the name is there. */
+static void row_add(rowvals *r, const yt_node *name, const yt_node *value)
+{
+  for (unsigned i = 0; i < r->n; i++)
+    if (!strcmp(r->names[i]->value, name->value))
+      return;
+  if (r->n < MAX_COLUMNS) {
+    r->names[r->n] = name;
+    r->values[r->n++] = value;
+  }
+}
+
+/* Inserts one row into x's table. */
+static cp_err insert_row(fxdb *d, const fxtable *x, const rowvals *r, unsigned line)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  cp_err rc = CP_OK;
+  sbuf_add(&q, "INSERT INTO ");
+  sbuf_sql_ident(&q, x->sql);
+  for (unsigned i = 0; i < r->n; i++) {
+    sbuf_add(&q, i ? ", " : "(");
+    sbuf_sql_ident(&q, r->names[i]->value);
+  }
+  sbuf_add(&q, ") VALUES(");
+  for (unsigned i = 0; i < r->n; i++)
+    sbuf_add(&q, i ? ", ?" : "?");
+  sbuf_add(&q, ")");
+  if (q.oom)
+    rc = diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
+  else if (sqlite3_prepare_v2(d->db, q.s, -1, &st, NULL) != SQLITE_OK)
+    rc = diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
+                   sqlite3_errmsg(d->db));
+  for (unsigned i = 0; rc == CP_OK && i < r->n; i++)
+    bind_scalar(st, (int)i + 1, r->values[i]);
+  if (rc == CP_OK && sqlite3_step(st) != SQLITE_DONE)
+    rc = diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
+                   sqlite3_errmsg(d->db));
+  sqlite3_finalize(st);
+  sbuf_free(&q);
+  return rc;
+}
+
+/* Reads one row node (a list under the columns header, or a mapping) with
+ * the defaults into r. */
+static cp_err read_row(fxdb *d, const fxtable *x, const yt_node *row, const yt_node *columns,
+                       const yt_node *defaults, rowvals *r)
+{
+  const char *path = d->fx->path, *name = x->t->name;
+  r->n = 0;
+  if (row->kind == YT_SEQ) {
+    if (!columns)
+      return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row given as a list needs a "
+                       "'columns' header", path, row->line, name);
+    if (row->n != columns->n)
+      return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %zu values for %zu columns", path,
+                       row->line, name, row->n, columns->n);
+    for (size_t i = 0; i < row->n; i++)
+      row_add(r, columns->items[i], row->items[i]);
+  } else if (row->kind == YT_MAP) {
+    for (size_t i = 0; i + 1 < row->n; i += 2) {
+      if (check_column(d, x, row->items[i]) != CP_OK)
+        return CP_ECONFIG;
+      row_add(r, row->items[i], row->items[i + 1]);
+    }
+  } else {
+    return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row is a list of values or a mapping of "
+                     "column: value", path, row->line, name);
+  }
+  for (size_t i = 0; defaults && i + 1 < defaults->n; i += 2)
+    row_add(r, defaults->items[i], defaults->items[i + 1]);
+  for (unsigned i = 0; i < r->n; i++)
+    if (r->values[i]->kind != YT_SCALAR)
+      return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: column '%s': a value must be a scalar",
+                       path, r->values[i]->line, name, r->names[i]->value);
+  return CP_OK;
+}
+
+/* Returns the value of key in a table entry, checking its kind. */
+static cp_err part(const fxdb *d, const yt_node *entry, const char *key, yt_kind kind,
+                   const yt_node **out)
+{
+  static const char *const kinds[] = {"a scalar", "a list", "a mapping"};
+  *out = yt_get(entry, key);
+  if (*out && (*out)->kind != kind)
+    return diag_fail(CP_ECONFIG, "%s:%u: '%s' must be %s", d->fx->path, (*out)->line, key,
+                     kinds[kind]);
+  return CP_OK;
+}
+
+/* Inserts the rows of one facts entry: {columns, rows, defaults}, or a list
+ * of rows given as mappings. */
+static cp_err insert_table(fxdb *d, const yt_node *k, const yt_node *entry)
+{
+  fxtable x;
+  const yt_node *columns = NULL, *rows = entry, *defaults = NULL;
+  if (find_table(d->cfg, k->value, &x) < 0)
+    return diag_fail(CP_ECONFIG, "%s:%u: facts: '%s' is not a table of the config", d->fx->path,
+                     k->line, k->value);
+  if (entry->kind == YT_MAP) {
+    for (size_t i = 0; i + 1 < entry->n; i += 2)
+      if (strcmp(entry->items[i]->value, "columns") && strcmp(entry->items[i]->value, "rows") &&
+          strcmp(entry->items[i]->value, "defaults"))
+        return diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s' in facts.%s (keys: columns, "
+                         "rows, defaults)", d->fx->path, entry->items[i]->line,
+                         entry->items[i]->value, k->value);
+    if (part(d, entry, "columns", YT_SEQ, &columns) || part(d, entry, "rows", YT_SEQ, &rows) ||
+        part(d, entry, "defaults", YT_MAP, &defaults))
+      return CP_ECONFIG;
+  } else if (entry->kind != YT_SEQ) {
+    return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: give {columns, rows} or a list of rows",
+                     d->fx->path, entry->line, k->value);
+  }
+  for (size_t i = 0; columns && i < columns->n; i++)
+    if (check_column(d, &x, columns->items[i]) != CP_OK)
+      return CP_ECONFIG;
+  for (size_t i = 0; defaults && i + 1 < defaults->n; i += 2)
+    if (check_column(d, &x, defaults->items[i]) != CP_OK)
+      return CP_ECONFIG;
+  rowvals r;
+  for (size_t i = 0; rows && i < rows->n; i++)
+    if (read_row(d, &x, rows->items[i], columns, defaults, &r) != CP_OK ||
+        insert_row(d, &x, &r, rows->items[i]->line) != CP_OK)
+      return CP_ECONFIG;
+  return CP_OK;
+}
+
+/* Inserts every table of the fixture's facts, in one transaction. */
+static cp_err insert_facts(fxdb *d)
+{
+  const yt_node *facts = d->fx->facts;
+  cp_err rc = CP_OK;
+  if (!facts)
+    return CP_OK;
+  if (facts->kind != YT_MAP)
+    return diag_fail(CP_ECONFIG, "%s:%u: facts must be a mapping of table: rows", d->fx->path,
+                     facts->line);
+  sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
+  for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2)
+    rc = insert_table(d, facts->items[i], facts->items[i + 1]);
+  if (rc == CP_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    rc = diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
+  return rc;
+}
+
+cp_err cp_fixdb_create(const cp_config *cfg, const cp_fixture *fx, const char *path)
+{
+  fxdb d = {.cfg = cfg, .fx = fx, .checked = fx->file->schema == NULL};
+  cp_err rc;
+  if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+      SQLITE_OK) {
+    rc = diag_fail(CP_EIO, "%s: cannot create %s: %s", fx->path, path, sqlite3_errmsg(d.db));
+    goto done;
+  }
+  rc = fx->file->schema ? run_schema(&d) : create_tables(&d);
+  if (rc == CP_OK)
+    rc = insert_facts(&d);
+done:
+  sqlite3_close(d.db);
+  return rc;
+}

@@ -1,0 +1,358 @@
+/* lint.c: `crmpolicy check`'s warnings. Params reach rules through tables
+ * that record each read (which key of which table, from which file:line);
+ * with --fixtures, the fixtures run quietly so that reads inside rule
+ * functions are seen too. A key read that the config lacks is reported
+ * unless the same line read several keys of that table (a lookup by data,
+ * like interval_days[c.tier], where a missing key is the point). */
+#include "lint.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "fixture.h"
+#include "sbuf.h"
+#include "testrun.h"
+
+/* One distinct read: key of the table at path, from where. */
+typedef struct lread {
+  char *path;               /* the table read ("params.visits") */
+  char *key;                /* the key read; "*" for pairs() over the table */
+  char *where;              /* "rules/visits.lua:9" */
+  int present;              /* the config has the key */
+} lread;
+
+struct cp_lint {
+  lread *v;                 /* distinct reads */
+  size_t n, cap;
+  char **covered;           /* rule ids that some fixture checks */
+  size_t n_covered, cap_covered;
+  int oom;                  /* something could not be recorded */
+};
+
+cp_lint *cp_lint_new(void)
+{
+  return calloc(1, sizeof(cp_lint));
+}
+
+void cp_lint_free(cp_lint *l)
+{
+  if (!l)
+    return;
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].path);
+    free(l->v[i].key);
+    free(l->v[i].where);
+  }
+  for (size_t i = 0; i < l->n_covered; i++)
+    free(l->covered[i]);
+  free(l->v);
+  free(l->covered);
+  free(l);
+}
+
+/* Records a read unless the same one is recorded. */
+static void record(cp_lint *l, const char *path, const char *key, const char *where,
+                   int present)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->v[i].key, key) && !strcmp(l->v[i].path, path) &&
+        !strcmp(l->v[i].where, where))
+      return;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    lread *v = realloc(l->v, cap * sizeof *v);
+    if (!v) {
+      l->oom = 1;
+      return;
+    }
+    l->v = v;
+    l->cap = cap;
+  }
+  lread r = {strdup(path), strdup(key), strdup(where), present};
+  if (!r.path || !r.key || !r.where) {
+    free(r.path), free(r.key), free(r.where);
+    l->oom = 1;
+    return;
+  }
+  l->v[l->n++] = r;
+}
+
+/* Writes "file:line" of the Lua code that made the current read. */
+static void where_of(lua_State *L, char *buf, size_t len)
+{
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+    snprintf(buf, len, "%s:%d", ar.short_src, ar.currentline);
+  else
+    snprintf(buf, len, "?");
+}
+
+/* Upvalues of the recording metamethods. */
+enum { UV_TABLE = 1, UV_PATH, UV_LINT };
+
+/* __index: the value, after recording the read of a string key. */
+static int l_index(lua_State *L)
+{
+  char where[300];
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(UV_TABLE));
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    where_of(L, where, sizeof where);
+    record(lua_touserdata(L, lua_upvalueindex(UV_LINT)), lua_tostring(L, lua_upvalueindex(UV_PATH)),
+           lua_tostring(L, 2), where, !lua_isnil(L, -1));
+  }
+  return 1;
+}
+
+/* The iterator of recording tables: next() over the table behind. */
+static int l_next(lua_State *L)
+{
+  lua_settop(L, 2);
+  if (lua_next(L, 1))
+    return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+/* __pairs: records that the whole table was read, then iterates it. */
+static int l_pairs(lua_State *L)
+{
+  char where[300];
+  where_of(L, where, sizeof where);
+  record(lua_touserdata(L, lua_upvalueindex(UV_LINT)), lua_tostring(L, lua_upvalueindex(UV_PATH)),
+         "*", where, 1);
+  lua_pushcfunction(L, l_next);
+  lua_pushvalue(L, lua_upvalueindex(UV_TABLE));
+  lua_pushnil(L);
+  return 3;
+}
+
+/* __len: the length of the table behind. */
+static int l_len(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, lua_upvalueindex(UV_TABLE)));
+  return 1;
+}
+
+/* __newindex: params are read-only. */
+static int l_newindex(lua_State *L)
+{
+  return luaL_error(L, "attempt to modify read-only field '%s'", luaL_tolstring(L, 2, NULL));
+}
+
+/* Replaces the read-only view at the top of the stack (as cp_params_push
+ * makes them) by a recording one for path; scalars stay as they are. */
+static void wrap(cp_lint *l, lua_State *L, const char *path)
+{
+  if (!lua_istable(L, -1) || !lua_getmetatable(L, -1))
+    return;
+  lua_getfield(L, -1, "__index");   /* view, mt, table behind */
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  int t = lua_gettop(L);
+  luaL_checkstack(L, 8, "params nested too deep");
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "[]";
+    lua_pushfstring(L, "%s.%s", path, key);
+    lua_insert(L, -2);
+    wrap(l, L, lua_tostring(L, -2));
+    lua_remove(L, -2);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, t);
+  }
+  lua_newtable(L);                  /* the view */
+  lua_createtable(L, 0, 5);
+  static const lua_CFunction fns[] = {l_index, l_pairs, l_len};
+  static const char *const names[] = {"__index", "__pairs", "__len"};
+  for (int i = 0; i < 3; i++) {
+    lua_pushvalue(L, t);
+    lua_pushstring(L, path);
+    lua_pushlightuserdata(L, l);
+    lua_pushcclosure(L, fns[i], 3);
+    lua_setfield(L, -2, names[i]);
+  }
+  lua_pushcfunction(L, l_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_remove(L, t);
+}
+
+void cp_lint_params_push(cp_lint *l, lua_State *L, const yt_node *params)
+{
+  cp_params_push(L, params);
+  wrap(l, L, "params");
+}
+
+/* Returns 1 when key of the table at path (or the whole table) was read. */
+static int was_read(const cp_lint *l, const char *path, const char *key)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->v[i].path, path) && (!strcmp(l->v[i].key, key) || !strcmp(l->v[i].key, "*")))
+      return 1;
+  return 0;
+}
+
+/* Warns about each param of the mapping n (at path) that no rule read: a
+ * mapping read as a whole is read; one never reached is one warning. */
+static unsigned report_unread(const cp_lint *l, const cp_config *cfg, const yt_node *n,
+                              const char *path)
+{
+  unsigned count = 0;
+  for (size_t i = 0; n && n->kind == YT_MAP && i + 1 < n->n; i += 2) {
+    const yt_node *k = n->items[i], *v = n->items[i + 1];
+    char child[512];
+    snprintf(child, sizeof child, "%s.%s", path, k->value);
+    if (!was_read(l, path, k->value)) {
+      diag_warn("%s:%u: %s: no rule reads it in the fixtures", cfg->path, k->line, child);
+      count++;
+    } else if (v->kind == YT_MAP && !was_read(l, child, "*")) {
+      count += report_unread(l, cfg, v, child);
+    }
+  }
+  return count;
+}
+
+/* Warns about keys read that the config lacks, once each, unless the line
+ * that read it read other keys of the same table (a lookup by data). */
+static unsigned report_missing(const cp_lint *l)
+{
+  unsigned count = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    const lread *r = &l->v[i];
+    int skip = r->present;
+    for (size_t j = 0; !skip && j < l->n; j++) {
+      const lread *o = &l->v[j];
+      skip = !strcmp(o->path, r->path) && ((!strcmp(o->where, r->where) && strcmp(o->key, r->key))
+                                           || (j < i && !o->present && !strcmp(o->key, r->key)));
+    }
+    if (!skip) {
+      diag_warn("%s: %s.%s is read, but the config has no such param", r->where, r->path, r->key);
+      count++;
+    }
+  }
+  return count;
+}
+
+/* Adds rule id to the covered ones unless it is there. */
+static void cover(cp_lint *l, const char *id)
+{
+  for (size_t i = 0; i < l->n_covered; i++)
+    if (!strcmp(l->covered[i], id))
+      return;
+  char *copy = strdup(id);
+  if (copy && l->n_covered == l->cap_covered) {
+    size_t cap = l->cap_covered ? l->cap_covered * 2 : 32;
+    char **v = realloc(l->covered, cap * sizeof *v);
+    if (v) {
+      l->covered = v;
+      l->cap_covered = cap;
+    }
+  }
+  if (!copy || l->n_covered == l->cap_covered) {
+    free(copy);
+    l->oom = 1;
+    return;
+  }
+  l->covered[l->n_covered++] = copy;
+}
+
+/* on_fixture: notes the rules the fixture checks: those its expectations
+ * name, and every rule an exact step's filter lets through. */
+static void note_covered(void *ctx, const cp_fixture *fx, const cp_rules *rules)
+{
+  cp_lint *l = ctx;
+  for (unsigned i = 0; i < fx->file->steps_count; i++) {
+    const cp_fx_step *s = &fx->file->steps[i];
+    unsigned n;
+    char **filter = cp_fixture_rules(fx, s, &n);
+    const cp_fx_result *lists[] = {s->alerts, s->assignments, s->absent};
+    unsigned counts[] = {s->alerts_count, s->assignments_count, s->absent_count};
+    for (int k = 0; k < 3; k++)
+      for (unsigned j = 0; j < counts[k]; j++)
+        cover(l, lists[k][j].rule);
+    for (size_t r = 0; s->mode == CP_FX_EXACT && r < cp_rules_count(rules); r++)
+      for (const char *const *id = cp_rules_ids(rules, r); *id; id++)
+        if (cp_fixture_rule_matches(filter, n, *id))
+          cover(l, *id);
+  }
+}
+
+/* Warns about each rule none of whose ids a fixture checks. */
+static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const char *dir)
+{
+  unsigned count = 0;
+  for (size_t r = 0; r < cp_rules_count(rules); r++) {
+    int covered = 0;
+    for (const char *const *id = cp_rules_ids(rules, r); *id && !covered; id++)
+      for (size_t i = 0; i < l->n_covered && !covered; i++)
+        covered = !strcmp(l->covered[i], *id);
+    if (!covered) {
+      diag_warn("%s: rule %s: no fixture in %s checks it", cp_rules_where(rules, r),
+                cp_rules_id(rules, r), dir);
+      count++;
+    }
+  }
+  return count;
+}
+
+/* Runs the fixtures of --fixtures quietly, watching params reads and the
+ * rules they check; warns when some fail. */
+static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
+{
+  cp_rules_watch w = {.lint = l};
+  const char *staff = o->assignees ? o->assignees : "staff";
+  cp_test_opts to = {.watch = &w, .quiet = 2, .on_fixture = note_covered, .ctx = l};
+  cp_test_counts counts;
+  char *paths[] = {(char *)o->fixtures};
+  for (unsigned i = 0; *staff && i < cfg->file->lookups_count; i++)
+    if (!strcmp(cfg->file->lookups[i].name, staff))
+      to.assignees = staff;
+  *rc = cp_test_fixtures(cfg, paths, 1, &to, &counts);
+  if (*rc == CP_OK && counts.failed)
+    diag_warn("%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why", counts.failed,
+              counts.passed + counts.failed, o->fixtures, o->fixtures);
+  return *rc == CP_OK && counts.failed;
+}
+
+cp_exit cp_cmd_check_lint(const cp_opts *o)
+{
+  cp_exit code = cp_cmd_check(o);
+  cp_config *cfg = NULL;
+  cp_facts *facts = NULL;
+  cp_rules *rules = NULL;
+  cp_lint *l = NULL;
+  unsigned warnings = 0;
+  if (code != CP_EXIT_OK)
+    return code;
+  cp_err rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK && !(l = cp_lint_new()))
+    rc = diag_fail(CP_ENOMEM, "check: out of memory");
+  if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK) {
+    cp_rules_watch w = {.lint = l};
+    rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
+  }
+  if (rc == CP_OK && o->fixtures)
+    warnings += run_fixtures(l, cfg, o, &rc);
+  if (rc == CP_OK) {
+    warnings += report_missing(l);
+    if (o->fixtures)
+      warnings += report_unread(l, cfg, cfg->params, "params") +
+                  report_uncovered(l, rules, o->fixtures);
+    if (!o->quiet)
+      printf("lint: %u warning%s%s\n", warnings, warnings == 1 ? "" : "s",
+             o->fixtures ? "" : " (with --fixtures DIR: also unread params and untested rules)");
+  }
+  cp_rules_close(rules);
+  cp_facts_close(facts);
+  cp_lint_free(l);
+  cp_config_free(cfg);
+  return rc == CP_OK ? CP_EXIT_OK : cp_exit_for(rc);
+}

@@ -1,0 +1,31 @@
+/* lint.h: what `crmpolicy check` finds beyond errors: params that no rule
+ * reads, params that rules read but the config lacks, rules that no fixture
+ * checks, and (through the fixtures) assignees that are not staff ids. */
+#ifndef CP_LINT_H
+#define CP_LINT_H
+
+#include <lua.h>
+
+#include "cli.h"
+#include "ytree.h"
+
+typedef struct cp_lint cp_lint;
+
+/* Returns a new, empty record of params reads (NULL when out of memory).
+ * Free with cp_lint_free(). */
+cp_lint *cp_lint_new(void);
+
+/* Frees a record; accepts NULL. */
+void cp_lint_free(cp_lint *l);
+
+/* Pushes params as cp_params_push() does (nested read-only tables), whose
+ * every read is recorded in l with the file:line that made it. */
+void cp_lint_params_push(cp_lint *l, lua_State *L, const yt_node *params);
+
+/* `crmpolicy check`: the checks of cp_cmd_check(), then the lint, printed as
+ * warnings. With --fixtures DIR the fixtures run (quietly) to see which
+ * params and rules they reach. Exit code as cp_cmd_check(); warnings do not
+ * change it. */
+cp_exit cp_cmd_check_lint(const cp_opts *o);
+
+#endif

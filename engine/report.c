@@ -1,0 +1,518 @@
+/* report.c: `crmpolicy report`: config -> facts -> the rules' report{} rows,
+ * beside the open alerts of the state database read in the same client
+ * order -> CSV, or HTML (html.c). Reads the state database, never writes it;
+ * the output file appears whole or not at all. */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dates.h"
+
+#define MAX_PRINTED_ERRORS 20
+
+const char *const cp_severity_names[CP_SEVERITIES] = {"info", "warning", "critical"};
+
+/* The run whose state the report shows: the last one as of its day or
+ * earlier; and whether it is the last run of all. */
+static const char last_run_sql[] =
+  "SELECT id, as_of, id = (SELECT max(id) FROM runs) FROM runs WHERE as_of <= ?1 "
+  "ORDER BY id DESC LIMIT 1";
+
+/* The open alerts now, counted by client, rule and severity, in client order. */
+static const char open_alerts_sql[] =
+  "SELECT client_id, rule, severity, count(*) FROM alerts WHERE status = 'open' "
+  "GROUP BY client_id, rule, severity ORDER BY client_id, rule, severity";
+
+/* The same after an earlier run ?1: each alert as its last event up to that
+ * run left it (a replay of the feed). */
+static const char replay_alerts_sql[] =
+  "SELECT client_id, rule, json_extract(body, '$.severity') AS sev, count(*) FROM events "
+  "WHERE seq IN (SELECT max(seq) FROM events WHERE run_id <= ?1 AND type LIKE 'alert.%' "
+  "GROUP BY fingerprint) AND type <> 'alert.resolved' "
+  "GROUP BY client_id, rule, sev ORDER BY client_id, rule, sev";
+
+/* The open alerts, read beside the clients: one query, in client order. */
+typedef struct alert_stream {
+  const char *path;         /* state database, for messages */
+  sqlite3 *db;              /* opened read-only, in one read transaction */
+  sqlite3_stmt *st;         /* the alerts query; NULL when no run qualifies */
+  int more;                 /* st holds a row not consumed yet */
+} alert_stream;
+
+/* Everything a report holds open. */
+typedef struct report {
+  int html;                 /* writing HTML (else CSV) */
+  cp_config *cfg;           /* the config */
+  cp_facts *facts;          /* facts reader */
+  cp_rules *rules;          /* loaded rules */
+  cp_report_def *def;       /* the declared report */
+  alert_stream alerts;      /* open alerts of the state database */
+  cp_report_page page;      /* totals for the page */
+  cp_rrow row;              /* the current row */
+  cp_html *page_html;       /* the HTML page, when writing HTML */
+  char *tmp;                /* the output's temporary name, until renamed */
+  FILE *out;                /* the output, under its temporary name */
+  sbuf text;                /* scratch for one value */
+  sbuf err;                 /* the current row's error */
+} report;
+
+int cp_report_parse_month(const char *s, int64_t *first)
+{
+  char day[16];
+  if (strlen(s) != 7)
+    return -1;
+  snprintf(day, sizeof day, "%s-01", s);
+  return cp_parse_date(day, 10, first);
+}
+
+void cp_report_month(int64_t day, int shift, cp_rmonth *m)
+{
+  int64_t y;
+  unsigned mo, d;
+  cp_civil_from_days(day, &y, &mo, &d);
+  int64_t k = y * 12 + (int64_t)mo - 1 + shift;
+  int64_t ny = k >= 0 ? k / 12 : (k - 11) / 12;
+  unsigned nm = (unsigned)(k - ny * 12) + 1;
+  m->first = cp_days_from_civil(ny, nm, 1);
+  m->last = cp_days_from_civil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1;
+  snprintf(m->name, sizeof m->name, "%04d-%02u", (int)ny, nm);
+}
+
+void cp_report_number(sbuf *out, int64_t n, int cents)
+{
+  uint64_t u = n < 0 ? -(uint64_t)n : (uint64_t)n;
+  char digits[32];
+  int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(cents ? u / 100 : u));
+  if (n < 0)
+    sbuf_add(out, "-");
+  for (int i = 0; i < len; i++) {
+    if (i > 0 && (len - i) % 3 == 0)
+      sbuf_add(out, ",");
+    sbuf_addn(out, digits + i, 1);
+  }
+  if (cents)
+    sbuf_printf(out, ".%02u", (unsigned)(u % 100));
+}
+
+/* Returns ratio r in percent, with a tiny value as 0 (never "-0.00"). */
+static double percent(double r)
+{
+  return fabs(r * 100) < 0.005 ? 0 : r * 100;
+}
+
+void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out)
+{
+  char day[16];
+  sbuf_clear(out);
+  if (v->nil) {
+    if (type == CP_RT_CHANGE)
+      sbuf_add(out, "\u2014");
+    return;
+  }
+  switch (type) {
+  case CP_RT_TEXT: sbuf_addn(out, v->s.s ? v->s.s : "", v->s.len); break;
+  case CP_RT_MONEY: cp_report_number(out, v->i, 1); break;
+  case CP_RT_INTEGER: sbuf_printf(out, "%lld", (long long)v->i); break;
+  case CP_RT_PERCENT: sbuf_printf(out, "%.2f%%", percent(v->r)); break;
+  case CP_RT_CHANGE: sbuf_printf(out, "%+.2f%%", percent(v->r)); break;
+  case CP_RT_DATE: cp_format_date(v->i, day); sbuf_add(out, day); break;
+  default: break;
+  }
+}
+
+/* Steps the alerts query; CP_ESTATE with a message when stepping failed. */
+static cp_err alerts_step(alert_stream *a)
+{
+  int rc = sqlite3_step(a->st);
+  a->more = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return CP_OK;
+  return diag_fail(CP_ESTATE, "state: %s: %s", a->path, sqlite3_errmsg(a->db));
+}
+
+/* Opens the state database at path read-only, finds the run whose state the
+ * report shows (into p) and starts the alerts query. */
+static cp_err alerts_open(alert_stream *a, const char *path, int64_t as_of, cp_report_page *p)
+{
+  struct stat sb;
+  sqlite3_stmt *run = NULL;
+  char day[16];
+  cp_err rc = CP_ESTATE;
+  a->path = path;
+  if (stat(path, &sb) < 0)
+    return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
+                     strerror(errno));
+  if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+      sqlite3_busy_timeout(a->db, 10000) != SQLITE_OK ||
+      sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(a->db, last_run_sql, -1, &run, NULL) != SQLITE_OK)
+    goto fail;
+  cp_format_date(as_of, day);
+  sqlite3_bind_text(run, 1, day, -1, SQLITE_STATIC);
+  int step = sqlite3_step(run);
+  if (step == SQLITE_DONE) {
+    diag_warn("state: %s has no run as of %s or earlier: the report shows no open alerts",
+              path, day);
+    sqlite3_finalize(run);
+    return CP_OK;
+  }
+  if (step != SQLITE_ROW)
+    goto fail;
+  p->alerts_run = sqlite3_column_int64(run, 0);
+  snprintf(p->alerts_as_of, sizeof p->alerts_as_of, "%s", sqlite3_column_text(run, 1));
+  int latest = sqlite3_column_int(run, 2);
+  if (sqlite3_prepare_v2(a->db, latest ? open_alerts_sql : replay_alerts_sql, -1, &a->st,
+                         NULL) != SQLITE_OK)
+    goto fail;
+  sqlite3_bind_int64(a->st, 1, p->alerts_run);
+  sqlite3_finalize(run);
+  return alerts_step(a);
+fail:
+  rc = diag_fail(CP_ESTATE, "state: %s: %s", path, a->db ? sqlite3_errmsg(a->db) : "out of memory");
+  sqlite3_finalize(run);
+  return rc;
+}
+
+/* Closes the alerts query and the state database (ending the read). */
+static void alerts_close(alert_stream *a)
+{
+  sqlite3_finalize(a->st);
+  sqlite3_close(a->db);
+}
+
+/* Adds n open alerts of rule and severity s to the page's totals. */
+static cp_err add_rule_alerts(cp_report_page *p, const char *rule, int s, uint64_t n)
+{
+  size_t i = 0;
+  while (i < p->n_alerts && strcmp(p->alerts[i].rule, rule) != 0)
+    i++;
+  if (i == p->n_alerts) {
+    if (p->n_alerts == p->cap_alerts) {
+      size_t cap = p->cap_alerts ? 2 * p->cap_alerts : 16;
+      cp_ralerts *more = realloc(p->alerts, cap * sizeof *more);
+      if (!more)
+        return diag_fail(CP_ENOMEM, "report: out of memory");
+      p->alerts = more;
+      p->cap_alerts = cap;
+    }
+    p->alerts[i] = (cp_ralerts){.rule = strdup(rule)};
+    if (!p->alerts[i].rule)
+      return diag_fail(CP_ENOMEM, "report: out of memory");
+    p->n_alerts++;
+  }
+  p->alerts[i].n[s] += n;
+  return CP_OK;
+}
+
+/* Returns the index of severity name s, or -1. */
+static int severity_index(const char *s)
+{
+  for (int i = 0; s && i < CP_SEVERITIES; i++)
+    if (strcmp(s, cp_severity_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+/* Consumes the alerts of clients up to id (NULL: all that remain) into the
+ * page's totals; counts gets those of client id itself, by severity. */
+static cp_err alerts_upto(alert_stream *a, cp_report_page *p, const char *id,
+                          uint64_t counts[CP_SEVERITIES])
+{
+  cp_err rc = CP_OK;
+  memset(counts, 0, CP_SEVERITIES * sizeof *counts);
+  while (rc == CP_OK && a->more) {
+    const char *client = (const char *)sqlite3_column_text(a->st, 0);
+    int cmp = id ? strcmp(client ? client : "", id) : -1;
+    if (cmp > 0)
+      break;
+    int s = severity_index((const char *)sqlite3_column_text(a->st, 2));
+    uint64_t n = (uint64_t)sqlite3_column_int64(a->st, 3);
+    if (s >= 0 && cmp == 0)
+      counts[s] += n;
+    if (s >= 0)
+      rc = add_rule_alerts(p, (const char *)sqlite3_column_text(a->st, 1), s, n);
+    if (rc == CP_OK)
+      rc = alerts_step(a);
+  }
+  return rc;
+}
+
+/* Writes one CSV field, quoted as RFC 4180 says when it holds a comma, a
+ * quote or a line break. */
+static void csv_field(FILE *f, const char *s, size_t n, int first)
+{
+  size_t i = 0;
+  if (!first)
+    fputc(',', f);
+  while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
+    i++;
+  if (i == n) {
+    fwrite(s, 1, n, f);
+    return;
+  }
+  fputc('"', f);
+  for (i = 0; i < n; i++) {
+    if (s[i] == '"')
+      fputc('"', f);
+    fputc(s[i], f);
+  }
+  fputc('"', f);
+}
+
+/* Writes the CSV header: the column labels. */
+static void csv_header(report *r)
+{
+  for (size_t j = 0; j < r->def->n_columns; j++)
+    csv_field(r->out, r->def->columns[j].label, strlen(r->def->columns[j].label), j == 0);
+  fputs("\r\n", r->out);
+}
+
+/* Writes the current row as CSV. */
+static void csv_row(report *r)
+{
+  for (size_t j = 0; j < r->def->n_columns; j++) {
+    cp_report_cell(r->def->columns[j].type, &r->row.cells[j], &r->text);
+    csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
+  }
+  fputs("\r\n", r->out);
+}
+
+/* Records a row that failed (message in r->err): printed and kept for the
+ * page, the first few. */
+static cp_err row_failed(report *r)
+{
+  cp_report_page *p = &r->page;
+  if (p->failed < MAX_PRINTED_ERRORS) {
+    diag_fail(CP_EEVAL, "%s", r->err.s);
+    sbuf_printf(&p->failures, "%s\n", r->err.s);
+  } else if (p->failed == MAX_PRINTED_ERRORS) {
+    diag_fail(CP_EEVAL, "more row errors follow; they are counted, not printed");
+    sbuf_add(&p->failures, "...\n");
+  }
+  p->failed++;
+  return p->failures.oom ? diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
+}
+
+/* Returns the index of series group g among the page's groups, adding it;
+ * -1 when there are too many groups, or out of memory. */
+static int group_index(cp_report_page *p, const char *g)
+{
+  size_t i = 0;
+  while (i < p->n_groups && strcmp(p->groups[i], g) != 0)
+    i++;
+  if (i == CP_REPORT_GROUPS || (i == p->n_groups && !(p->groups[i] = strdup(g))))
+    return -1;
+  p->n_groups += i == p->n_groups;
+  return (int)i;
+}
+
+/* Adds the current row (client id) to the output and the page's totals. */
+static cp_err add_row(report *r, const char *id)
+{
+  cp_report_page *p = &r->page;
+  if (r->row.has_series) {
+    int g = group_index(p, r->row.group.s);
+    if (g < 0) {
+      sbuf_printf(&r->err, "%s: series group '%s' is one too many (at most %d) (report %s, "
+                  "client %s)", r->def->where, r->row.group.s, CP_REPORT_GROUPS, r->def->id, id);
+      return row_failed(r);
+    }
+    for (int i = 0; i < CP_REPORT_MONTHS; i++)
+      p->series[g][i] += r->row.values[i];
+  }
+  p->rows++;
+  if (r->html)
+    return cp_html_row(r->page_html, r->def, &r->row);
+  csv_row(r);
+  return r->text.oom ? diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
+}
+
+/* Streams the clients: each one's alerts, then its row. */
+static cp_err client_pass(report *r)
+{
+  cp_client *c;
+  uint64_t counts[CP_SEVERITIES];
+  int more = 0;
+  cp_err rc = cp_facts_begin(r->facts, NULL, NULL);
+  while (rc == CP_OK && (more = cp_facts_next(r->facts, &c)) > 0) {
+    if ((rc = alerts_upto(&r->alerts, &r->page, c->id, counts)) != CP_OK)
+      break;
+    int got = cp_report_row(r->rules, r->def, c, counts, &r->row, &r->err);
+    if (got < 0)
+      rc = row_failed(r);
+    else if (got > 0)
+      rc = add_row(r, c->id);
+  }
+  if (rc == CP_OK && more < 0)
+    rc = CP_EFACTS;
+  return rc == CP_OK ? alerts_upto(&r->alerts, &r->page, NULL, counts) : rc;
+}
+
+/* Opens the output's temporary file beside path, mode 0600. */
+static cp_err output_open(report *r, const char *path)
+{
+  size_t n = strlen(path) + 16;
+  int fd = -1;
+  if (!(r->tmp = malloc(n)))
+    return diag_fail(CP_ENOMEM, "report: out of memory");
+  snprintf(r->tmp, n, "%s.tmp-XXXXXX", path);
+  if ((fd = mkstemp(r->tmp)) < 0 || fchmod(fd, 0600) < 0 || !(r->out = fdopen(fd, "w"))) {
+    cp_err rc = diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(r->tmp);
+    }
+    free(r->tmp);
+    r->tmp = NULL;
+    return rc;
+  }
+  return CP_OK;
+}
+
+/* Writes the output whole and renames it to path. */
+static cp_err output_commit(report *r, const char *path)
+{
+  int bad = fflush(r->out) != 0 || ferror(r->out) || fsync(fileno(r->out)) != 0;
+  bad |= fclose(r->out) != 0;
+  r->out = NULL;
+  if (bad || rename(r->tmp, path) != 0)
+    return diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
+  free(r->tmp);
+  r->tmp = NULL;
+  return CP_OK;
+}
+
+/* Orders open alerts by total, most first, then by rule id. */
+static int by_total(const void *a, const void *b)
+{
+  const cp_ralerts *x = a, *y = b;
+  uint64_t tx = x->n[0] + x->n[1] + x->n[2], ty = y->n[0] + y->n[1] + y->n[2];
+  return tx != ty ? (tx < ty ? 1 : -1) : strcmp(x->rule, y->rule);
+}
+
+/* Chooses the format from --format, else from the output's extension. */
+static cp_err choose_format(const cp_opts *o, report *r)
+{
+  const char *fmt = o->format_name, *dot = strrchr(o->output, '.');
+  if (!fmt && dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm") || !strcmp(dot, ".csv")))
+    fmt = strcmp(dot, ".csv") == 0 ? "csv" : "html";
+  if (!fmt)
+    return diag_fail(CP_EUSAGE, "report: --format csv|html is required unless FILE ends in "
+                     ".csv or .html");
+  if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "html") != 0)
+    return diag_fail(CP_EUSAGE, "--format: '%s' is not one of csv, html", fmt);
+  r->html = strcmp(fmt, "html") == 0;
+  return CP_OK;
+}
+
+/* Checks the options and sets the month, its series months and the as-of
+ * day: the last day of the month when the month is over by then. */
+static cp_err resolve_options(const cp_opts *o, report *r)
+{
+  cp_report_page *p = &r->page;
+  char as_of[16];
+  if (!o->output)
+    return diag_fail(CP_EUSAGE, "report: -o FILE is required (see 'crmpolicy report --help')");
+  cp_err rc = choose_format(o, r);
+  if (rc != CP_OK)
+    return rc;
+  cp_report_month(o->has_month ? o->month : o->as_of, 0, &p->month);
+  if (p->month.first > o->as_of) {
+    cp_format_date(o->as_of, as_of);
+    return diag_fail(CP_EUSAGE, "--month: %s is after the as-of date %s", p->month.name, as_of);
+  }
+  p->as_of = p->month.last < o->as_of ? p->month.last : o->as_of;
+  for (int i = 0; i < CP_REPORT_MONTHS; i++)
+    cp_report_month(p->month.first, i - (CP_REPORT_MONTHS - 1), &p->months[i]);
+  return CP_OK;
+}
+
+/* Opens everything up to the first client; nothing is written yet. */
+static cp_err open_report(report *r, const cp_opts *o)
+{
+  cp_err rc = cp_cli_config(o, &r->cfg);
+  if (rc == CP_OK)
+    rc = cp_facts_open(r->cfg, r->page.as_of, &r->facts);
+  if (rc == CP_OK)
+    rc = cp_rules_load(r->cfg, r->facts, r->page.as_of, &r->rules);
+  if (rc == CP_OK)
+    rc = cp_report_def_load(r->rules, r->cfg->path, &r->def);
+  if (rc != CP_OK)
+    return rc;
+  r->page.def = r->def;
+  for (size_t i = 0; i < r->def->n_groups; i++)
+    if (group_index(&r->page, r->def->groups[i]) < 0)
+      return diag_fail(CP_ENOMEM, "report: out of memory");
+  if ((rc = cp_report_set_month(r->rules, &r->page.month)) != CP_OK ||
+      (rc = alerts_open(&r->alerts, r->cfg->state, r->page.as_of, &r->page)) != CP_OK ||
+      (rc = output_open(r, o->output)) != CP_OK)
+    return rc;
+  if (r->html)
+    return cp_html_open(&r->page_html);
+  csv_header(r);
+  return CP_OK;
+}
+
+/* Frees what a report opened; removes an output not renamed. */
+static void close_report(report *r)
+{
+  if (r->out)
+    fclose(r->out);
+  if (r->tmp)
+    unlink(r->tmp);
+  free(r->tmp);
+  alerts_close(&r->alerts);
+  cp_html_close(r->page_html);
+  cp_rrow_free(&r->row);
+  sbuf_free(&r->text);
+  sbuf_free(&r->err);
+  for (size_t i = 0; i < r->page.n_groups; i++)
+    free(r->page.groups[i]);
+  for (size_t i = 0; i < r->page.n_alerts; i++)
+    free(r->page.alerts[i].rule);
+  free(r->page.alerts);
+  sbuf_free(&r->page.failures);
+  cp_report_def_free(r->def);
+  cp_rules_close(r->rules);
+  cp_facts_close(r->facts);
+  cp_config_free(r->cfg);
+}
+
+/* Prints what the report wrote. */
+static void summary(const report *r, const char *path)
+{
+  char as_of[16];
+  cp_format_date(r->page.as_of, as_of);
+  printf("%s: report %s for %s, facts as of %s: %llu rows, %llu failed\n", path, r->def->id,
+         r->page.month.name, as_of, (unsigned long long)r->page.rows,
+         (unsigned long long)r->page.failed);
+}
+
+cp_exit cp_cmd_report(const cp_opts *o)
+{
+  report r = {0};
+  cp_err rc = resolve_options(o, &r);
+  if (rc == CP_OK)
+    rc = open_report(&r, o);
+  if (rc == CP_OK)
+    rc = cp_rules_prepare(r.rules);
+  if (rc == CP_OK)
+    rc = client_pass(&r);
+  if (rc == CP_OK && r.page.n_alerts)
+    qsort(r.page.alerts, r.page.n_alerts, sizeof *r.page.alerts, by_total);
+  if (rc == CP_OK && r.html)
+    rc = cp_html_write(r.page_html, &r.page, r.out);
+  if (rc == CP_OK)
+    rc = output_commit(&r, o->output);
+  if (rc == CP_OK && !o->quiet)
+    summary(&r, o->output);
+  cp_exit code = rc != CP_OK ? cp_exit_for(rc) : r.page.failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+  close_report(&r);
+  return code;
+}

@@ -1,0 +1,523 @@
+/* reportdef.c: the report{} declaration and the rows it computes. The
+ * report's scope and row functions run in the rules' sandbox under the same
+ * budget as a rule, and what a row function returns is checked against the
+ * declared columns before the engine shows it. */
+#include <lauxlib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "report.h"
+
+#define REPORT_KEY "crmpolicy.report"        /* registry: the checked declaration */
+#define MONTH_KEY "crmpolicy.report.month"   /* registry: the month table */
+
+const char *const cp_rtype_names[CP_RT_COUNT] = {"text", "money", "integer", "percent",
+                                                 "date", "ratio-change"};
+
+/* Raises an error for keys of the table at t that are not in the
+ * space-separated list `keys`. */
+static void only_keys(lua_State *L, int t, const char *what, const char *keys)
+{
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    size_t n = strlen(k);
+    const char *p = strstr(keys, k);
+    while (p && !((p == keys || p[-1] == ' ') && (p[n] == ' ' || !p[n])))
+      p = strstr(p + 1, k);
+    if (!p || !n)
+      luaL_error(L, "%s: unknown field '%s' (fields: %s)", what, k, keys);
+  }
+}
+
+/* Pushes field name of the table at t, which must be a non-empty string. */
+static const char *need_text(lua_State *L, int t, const char *what, const char *name)
+{
+  if (lua_getfield(L, t, name) != LUA_TSTRING || !*lua_tostring(L, -1))
+    luaL_error(L, "%s: '%s' is required and must be a non-empty string", what, name);
+  return lua_tostring(L, -1);
+}
+
+/* Returns the type named by the string at the top of the stack, or raises. */
+static cp_rtype type_of(lua_State *L, const char *what, int money_or_integer)
+{
+  const char *name = lua_tostring(L, -1);
+  for (int t = 0; t < CP_RT_COUNT; t++)
+    if (strcmp(name, cp_rtype_names[t]) == 0 &&
+        (!money_or_integer || t == CP_RT_MONEY || t == CP_RT_INTEGER))
+      return (cp_rtype)t;
+  return luaL_error(L, "%s: unknown type '%s' (types: %s)", what, name,
+                    money_or_integer ? "money integer"
+                                     : "text money integer percent date ratio-change");
+}
+
+/* Copies the declaration's columns (at 1) into the checked copy (at 2). */
+static void copy_columns(lua_State *L)
+{
+  if (lua_getfield(L, 1, "columns") != LUA_TTABLE || lua_rawlen(L, -1) == 0)
+    luaL_error(L, "report{}: 'columns' must be a non-empty list of {id=, label=, type=}");
+  int src = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, src);
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, src, i) != LUA_TTABLE)
+      luaL_error(L, "report{}: column %d must be a table {id=, label=, type=}", (int)i);
+    int col = lua_gettop(L);
+    only_keys(L, col, "report{} column", "id label type");
+    lua_createtable(L, 0, 3);
+    const char *id = need_text(L, col, "report{} column", "id");
+    if (strcmp(id, "series") == 0)
+      luaL_error(L, "report{}: 'series' is not a column id (a row's series goes there)");
+    for (lua_Integer j = 1; j < i; j++) {
+      lua_rawgeti(L, src + 1, j);
+      if (lua_getfield(L, -1, "id") == LUA_TSTRING && strcmp(lua_tostring(L, -1), id) == 0)
+        luaL_error(L, "report{}: column '%s' is declared twice", id);
+      lua_pop(L, 2);
+    }
+    lua_setfield(L, col + 1, "id");
+    need_text(L, col, "report{} column", "label");
+    lua_setfield(L, col + 1, "label");
+    need_text(L, col, "report{} column", "type");
+    lua_pushinteger(L, type_of(L, "report{} column", 0));
+    lua_setfield(L, col + 1, "type");
+    lua_pop(L, 1);
+    lua_rawseti(L, src + 1, i);
+    lua_settop(L, src + 1);
+  }
+  lua_setfield(L, 2, "columns");
+  lua_settop(L, 2);
+}
+
+/* Copies the optional series declaration (at 1) into the copy (at 2). */
+static void copy_series(lua_State *L)
+{
+  int t = lua_getfield(L, 1, "series");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (t != LUA_TTABLE)
+    luaL_error(L, "report{}: 'series' must be a table {title=, type=, groups=}");
+  only_keys(L, 3, "report{} series", "title type groups");
+  lua_createtable(L, 0, 3);
+  need_text(L, 3, "report{} series", "title");
+  lua_setfield(L, 4, "title");
+  need_text(L, 3, "report{} series", "type");
+  lua_pushinteger(L, type_of(L, "report{} series", 1));
+  lua_setfield(L, 4, "type");
+  lua_pop(L, 1);
+  lua_createtable(L, CP_REPORT_GROUPS, 0);
+  t = lua_getfield(L, 3, "groups");
+  lua_Integer n = t == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  if ((t != LUA_TTABLE && t != LUA_TNIL) || n > CP_REPORT_GROUPS)
+    luaL_error(L, "report{}: series 'groups' must be a list of at most %d names",
+               CP_REPORT_GROUPS);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, 6, i) != LUA_TSTRING)
+      luaL_error(L, "report{}: series 'groups' must be a list of names");
+    lua_rawseti(L, 5, i);
+  }
+  lua_pop(L, 1);
+  lua_setfield(L, 4, "groups");
+  lua_setfield(L, 2, "series");
+  lua_settop(L, 2);
+}
+
+/* Copies function field name of the declaration (at 1) into the copy (at 2). */
+static void copy_function(lua_State *L, const char *name, int required)
+{
+  int t = lua_getfield(L, 1, name);
+  if (t != LUA_TFUNCTION && (required || t != LUA_TNIL))
+    luaL_error(L, "report{}: '%s' must be a function", name);
+  lua_setfield(L, 2, name);
+}
+
+/* report{id=, title=, doc=, scope=, columns=, row=, series=}: the report. */
+static int l_report(lua_State *L)
+{
+  cp_api *api = cp_api_of(L);
+  if (api->current || api->client || api->rules_locked)
+    return luaL_error(L, "report{} can only be called at the top level of a rule file");
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  only_keys(L, 1, "report{}", "id title doc scope columns row series");
+  if (lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY) != LUA_TNIL) {
+    lua_getfield(L, -1, "where");
+    return luaL_error(L, "report{}: a report is already declared at %s", lua_tostring(L, -1));
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 9);
+  static const char *const texts[] = {"id", "title", "doc"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    need_text(L, 1, "report{}", texts[i]);
+    lua_setfield(L, 2, texts[i]);
+  }
+  copy_function(L, "scope", 0);
+  copy_function(L, "row", 1);
+  copy_columns(L);
+  copy_series(L);
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+    lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+  else
+    lua_pushliteral(L, "?");
+  lua_setfield(L, 2, "where");
+  lua_setfield(L, LUA_REGISTRYINDEX, REPORT_KEY);
+  return 0;
+}
+
+void cp_report_register(cp_rules *api)
+{
+  cp_sandbox_env(api->sb);
+  lua_pushcfunction(api->L, l_report);
+  lua_setfield(api->L, -2, "report");
+  lua_pop(api->L, 1);
+}
+
+/* Returns a malloc'd copy of string field name of the table at the top. */
+static char *dup_field(lua_State *L, const char *name)
+{
+  lua_getfield(L, -1, name);
+  char *s = strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return s;
+}
+
+/* Copies the checked series (at the top of the stack) into d. */
+static int load_series(lua_State *L, cp_report_def *d)
+{
+  d->series_title = dup_field(L, "title");
+  lua_getfield(L, -1, "type");
+  d->series_type = (cp_rtype)lua_tointeger(L, -1);
+  lua_getfield(L, -2, "groups");
+  d->n_groups = lua_rawlen(L, -1);
+  d->groups = calloc(d->n_groups + 1, sizeof *d->groups);
+  for (size_t i = 0; d->groups && i < d->n_groups; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    d->groups[i] = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (!d->groups[i])
+      return -1;
+  }
+  lua_pop(L, 2);
+  return d->series_title && d->groups ? 0 : -1;
+}
+
+/* Copies the checked columns (at the top of the stack) into d. */
+static int load_columns(lua_State *L, cp_report_def *d)
+{
+  size_t n = lua_rawlen(L, -1);
+  if (!(d->columns = calloc(n, sizeof *d->columns)))
+    return -1;
+  d->n_columns = n;
+  for (size_t i = 0; i < n; i++) {
+    cp_rcolumn *c = &d->columns[i];
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    c->id = dup_field(L, "id");
+    c->label = dup_field(L, "label");
+    lua_getfield(L, -1, "type");
+    c->type = (cp_rtype)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    if (!c->id || !c->label)
+      return -1;
+  }
+  return 0;
+}
+
+cp_err cp_report_def_load(cp_rules *api, const char *config, cp_report_def **out)
+{
+  lua_State *L = api->L;
+  int top = lua_gettop(L);
+  cp_report_def *d = NULL;
+  cp_err rc = CP_ENOMEM;
+  *out = NULL;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY) != LUA_TTABLE) {
+    rc = diag_fail(CP_ERULES, "%s: the rule files declare no report{}", config);
+    goto fail;
+  }
+  if (!(d = calloc(1, sizeof *d)))
+    goto fail;
+  d->id = dup_field(L, "id");
+  d->title = dup_field(L, "title");
+  d->doc = dup_field(L, "doc");
+  d->where = dup_field(L, "where");
+  lua_getfield(L, -1, "columns");
+  if (!d->id || !d->title || !d->doc || !d->where || load_columns(L, d) < 0)
+    goto fail;
+  lua_pop(L, 1);
+  if (lua_getfield(L, -1, "series") == LUA_TTABLE && load_series(L, d) < 0)
+    goto fail;
+  lua_settop(L, top);
+  *out = d;
+  return CP_OK;
+fail:
+  if (rc == CP_ENOMEM)
+    diag_fail(rc, "report: out of memory");
+  lua_settop(L, top);
+  cp_report_def_free(d);
+  return rc;
+}
+
+void cp_report_def_free(cp_report_def *d)
+{
+  if (!d)
+    return;
+  for (size_t i = 0; i < d->n_columns; i++) {
+    free(d->columns[i].id);
+    free(d->columns[i].label);
+  }
+  for (size_t i = 0; d->groups && i < d->n_groups; i++)
+    free(d->groups[i]);
+  free(d->groups);
+  free(d->columns);
+  free(d->series_title);
+  free(d->id);
+  free(d->title);
+  free(d->doc);
+  free(d->where);
+  free(d);
+}
+
+/* Pushes a read-only {name=, first=, last=} for month m. */
+static void push_month(lua_State *L, const cp_rmonth *m)
+{
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, m->name);
+  lua_setfield(L, -2, "name");
+  lua_pushinteger(L, m->first);
+  lua_setfield(L, -2, "first");
+  lua_pushinteger(L, m->last);
+  lua_setfield(L, -2, "last");
+}
+
+/* Builds the month table (see cp_report_set_month) in protected mode. */
+static int build_month(lua_State *L)
+{
+  const cp_rmonth *m = lua_touserdata(L, 1);
+  cp_rmonth other;
+  push_month(L, m);
+  cp_report_month(m->first, -1, &other);
+  push_month(L, &other);
+  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, -3, "prev");
+  lua_pop(L, 1);
+  cp_report_month(m->first, -12, &other);
+  push_month(L, &other);
+  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, -3, "year_ago");
+  lua_pop(L, 1);
+  lua_createtable(L, CP_REPORT_MONTHS, 0);
+  for (int i = 0; i < CP_REPORT_MONTHS; i++) {
+    cp_report_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
+    push_month(L, &other);
+    cp_sandbox_readonly(L, -1);
+    lua_rawseti(L, -3, i + 1);
+    lua_pop(L, 1);
+  }
+  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, -3, "series");
+  lua_pop(L, 1);
+  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
+  return 0;
+}
+
+cp_err cp_report_set_month(cp_rules *api, const cp_rmonth *m)
+{
+  lua_State *L = api->L;
+  lua_pushcfunction(L, build_month);
+  lua_pushlightuserdata(L, (void *)m);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    return diag_fail(CP_ENOMEM, "report: out of memory");
+  }
+  return CP_OK;
+}
+
+/* What a protected conversion of a row needs. */
+typedef struct convert_ctx {
+  const cp_report_def *d;   /* the columns */
+  cp_rrow *row;             /* where the values go */
+} convert_ctx;
+
+/* Checks value v (at the top of the stack) of column c into cell. */
+static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn *c,
+                         cp_rcell *cell)
+{
+  int t = lua_type(L, -1), ok = 0;
+  cell->nil = t == LUA_TNIL;
+  if (cell->nil)
+    return;
+  if (c->type == CP_RT_TEXT && t == LUA_TSTRING) {
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    sbuf_clear(&cell->s);
+    sbuf_addn(&cell->s, s, n);
+    if (cell->s.oom)
+      luaL_error(L, "not enough memory");
+    ok = 1;
+  } else if (t == LUA_TNUMBER && (c->type == CP_RT_PERCENT || c->type == CP_RT_CHANGE)) {
+    cell->r = lua_tonumber(L, -1);
+    ok = isfinite(cell->r);
+  } else if (t == LUA_TNUMBER && c->type != CP_RT_TEXT) {
+    cell->i = lua_tointegerx(L, -1, &ok);
+  }
+  if (!ok && t == LUA_TNUMBER)
+    luaL_error(L, "%s: column '%s' (%s) got %s", d->where, c->id, cp_rtype_names[c->type],
+               luaL_tolstring(L, -1, NULL));
+  if (!ok)
+    luaL_error(L, "%s: column '%s' (%s) got a %s", d->where, c->id, cp_rtype_names[c->type],
+               luaL_typename(L, -1));
+}
+
+/* Checks a row's series (at the top of the stack) into row. */
+static void convert_series(lua_State *L, const cp_report_def *d, cp_rrow *row)
+{
+  int s = lua_gettop(L), ok = lua_istable(L, s);
+  row->has_series = !lua_isnil(L, s);
+  if (!row->has_series)
+    return;
+  if (!d->series_title)
+    luaL_error(L, "%s: the row gives a series, but report{} declares none", d->where);
+  if (ok) {
+    only_keys(L, s, lua_pushfstring(L, "%s: the row's series", d->where), "group values");
+    lua_pop(L, 1);
+    lua_pushliteral(L, "group");
+    ok = lua_rawget(L, s) == LUA_TSTRING && lua_rawlen(L, -1) > 0;
+  }
+  if (ok) {
+    sbuf_clear(&row->group);
+    sbuf_addn(&row->group, lua_tostring(L, -1), lua_rawlen(L, -1));
+    lua_pushliteral(L, "values");
+    ok = lua_rawget(L, s) == LUA_TTABLE && lua_rawlen(L, -1) == CP_REPORT_MONTHS;
+  }
+  for (int i = 0; ok && i < CP_REPORT_MONTHS; i++) {
+    ok = lua_rawgeti(L, -1, i + 1) == LUA_TNUMBER && isfinite(lua_tonumber(L, -1));
+    row->values[i] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!ok)
+    luaL_error(L, "%s: a row's series must be {group = name, values = {%d numbers, oldest "
+               "month first}}", d->where, CP_REPORT_MONTHS);
+  if (row->group.oom)
+    luaL_error(L, "not enough memory");
+  lua_settop(L, s);
+}
+
+/* What one protected row computation needs. */
+typedef struct row_ctx {
+  const cp_report_def *d;           /* the report */
+  cp_rrow *row;                     /* where the values go */
+  const uint64_t *alerts;           /* the client's open alerts, by severity */
+} row_ctx;
+
+/* Checks the row table (at index t) against the columns into x->row. */
+static void convert_row(lua_State *L, const row_ctx *x, int t)
+{
+  const cp_report_def *d = x->d;
+  if (!lua_istable(L, t))
+    luaL_error(L, "%s: the row function returned %s, not a table", d->where,
+               luaL_typename(L, t));
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t j = 0;
+    while (k && j < d->n_columns && strcmp(d->columns[j].id, k) != 0)
+      j++;
+    if (!k || (j == d->n_columns && strcmp(k, "series") != 0))
+      luaL_error(L, "%s: the row has a value for '%s', which is not a declared column",
+                 d->where, luaL_tolstring(L, -1, NULL));
+  }
+  for (size_t j = 0; j < d->n_columns; j++) {
+    lua_pushstring(L, d->columns[j].id);
+    lua_rawget(L, t);
+    convert_cell(L, d, &d->columns[j], &x->row->cells[j]);
+    lua_pop(L, 1);
+  }
+  lua_pushliteral(L, "series");
+  lua_rawget(L, t);
+  convert_series(L, d, x->row);
+  lua_pop(L, 1);
+}
+
+/* Calls the scope function at the top of the stack (nil: everyone) on the
+ * client at index 2; returns whether the client is in scope. */
+static int call_scope(lua_State *L)
+{
+  if (lua_isnil(L, -1))
+    return lua_pop(L, 1), 1;
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 1);
+  int yes = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return yes;
+}
+
+/* (ctx) -> whether the client is in scope; fills ctx's row when it is. */
+static int l_row(lua_State *L)
+{
+  const row_ctx *x = lua_touserdata(L, 1);
+  cp_api *api = cp_api_of(L);
+  cp_client_push(api);                              /* 2: the client */
+  lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY);   /* 3: the declaration */
+  lua_getfield(L, 3, "scope");
+  if (api->scope_ref == LUA_NOREF)
+    lua_pushnil(L);
+  else
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
+  if (!call_scope(L) || !call_scope(L))   /* the policy's scope, then the report's */
+    return lua_pushboolean(L, 0), 1;
+  lua_getfield(L, 3, "row");
+  lua_pushvalue(L, 2);
+  lua_getfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
+  lua_createtable(L, 0, CP_SEVERITIES);
+  for (int i = 0; i < CP_SEVERITIES; i++) {
+    lua_pushinteger(L, (lua_Integer)x->alerts[i]);
+    lua_setfield(L, -2, cp_severity_names[i]);
+  }
+  lua_call(L, 3, 1);
+  convert_row(L, x, lua_gettop(L));
+  return lua_pushboolean(L, 1), 1;
+}
+
+int cp_report_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
+                  const uint64_t alerts[CP_SEVERITIES], cp_rrow *row, sbuf *err)
+{
+  lua_State *L = api->L;
+  int top = lua_gettop(L), got;
+  row_ctx x = {d, row, alerts};
+  sbuf_clear(err);
+  if (!row->cells && !(row->cells = calloc(d->n_columns, sizeof *row->cells))) {
+    sbuf_printf(err, "out of memory (report %s, client %s)", d->id, c->id);
+    return -1;
+  }
+  row->n_cells = d->n_columns;
+  api->client = c;
+  api->gen++;
+  lua_pushcfunction(L, l_row);
+  lua_pushlightuserdata(L, &x);
+  cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+  if (cp_sandbox_call(api->sb, 1, 1) != LUA_OK) {
+    sbuf_printf(err, "%s (report %s, client %s)", lua_tostring(L, -2), d->id, c->id);
+    got = -1;
+  } else {
+    got = lua_toboolean(L, -1);
+  }
+  lua_settop(L, top);
+  api->client = NULL;
+  return got;
+}
+
+void cp_rrow_free(cp_rrow *row)
+{
+  for (size_t j = 0; row->cells && j < row->n_cells; j++)
+    sbuf_free(&row->cells[j].s);
+  free(row->cells);
+  sbuf_free(&row->group);
+  row->cells = NULL;
+  row->n_cells = 0;
+}

@@ -1,0 +1,523 @@
+/* rowset.c: rows as rules see them: a client's rows of one table, or a
+ * lookup table, read lazily from the C-side arena; and the methods on them
+ * (count, sum, max, filter ...), whose conditions run in C when given as a
+ * table of field = value. */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "filter.h"
+
+#define ROWSET_MT "crmpolicy.rowset"
+#define ROW_MT "crmpolicy.row"
+#define LIST_MT "crmpolicy.list"
+
+/* A set of rows: a client's table or a lookup table. Rows in user value 1. */
+typedef struct rowset_ud {
+  cp_api *api;        /* the API context */
+  uint32_t gen;       /* client generation; 0 for lookup tables */
+  uint32_t source;    /* table index; lookups follow the per-client tables */
+} rowset_ud;
+
+/* One row of a rowset. */
+typedef struct row_ud {
+  cp_api *api;        /* the API context */
+  uint32_t gen;       /* as for its rowset */
+  uint32_t source;    /* as for its rowset */
+  uint32_t row;       /* index in the rows */
+} row_ud;
+
+void cp_value_push(lua_State *L, const cp_value *v)
+{
+  switch (v->type) {
+  case CP_V_INT:
+    lua_pushinteger(L, v->u.i);
+    break;
+  case CP_V_REAL:
+    lua_pushnumber(L, v->u.r);
+    break;
+  case CP_V_TEXT:
+    lua_pushlstring(L, v->u.s, v->len);
+    break;
+  case CP_V_BOOL:
+    lua_pushboolean(L, (int)v->u.i);
+    break;
+  default:
+    lua_pushnil(L);
+  }
+}
+
+/* Returns the table declaration of a source. */
+static const cp_table_cfg *source_cfg(const cp_api *api, uint32_t source)
+{
+  const cp_config_file *f = api->cfg->file;
+  return source < f->tables_count ? &f->tables[source] : &f->lookups[source - f->tables_count];
+}
+
+/* Returns the rows of a source, raising an error for rows of a client whose
+ * evaluation is over (a rule kept them in a global or upvalue). */
+static const cp_rows *source_rows(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
+{
+  if (gen && (gen != api->gen || !api->client))
+    luaL_error(L, "rows of %s belong to a client whose evaluation is over",
+               source_cfg(api, source)->name);
+  if (source < api->cfg->file->tables_count)
+    return &api->client->tables[source];
+  const cp_rows *rows;
+  cp_facts_lookup(api->facts, source - api->cfg->file->tables_count, &rows);
+  return rows;
+}
+
+/* row.field: upvalue 1 maps source+1 -> {column name -> column index}. */
+static int row_index(lua_State *L)
+{
+  row_ud *r = luaL_checkudata(L, 1, ROW_MT);
+  const cp_rows *rows = source_rows(L, r->api, r->gen, r->source);
+  lua_rawgeti(L, lua_upvalueindex(1), (lua_Integer)r->source + 1);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, -2) != LUA_TNUMBER) {
+    const char *name = lua_tostring(L, 2);
+    return luaL_error(L, "%s row has no field '%s'", source_cfg(r->api, r->source)->name,
+                      name ? name : luaL_typename(L, 2));
+  }
+  size_t ncols = source_cfg(r->api, r->source)->columns_count;
+  lua_Integer col = lua_tointeger(L, -1);
+  cp_value_push(L, &rows->v[(size_t)r->row * ncols + (size_t)col]);
+  return 1;
+}
+
+/* Pushes row i (0-based) of a rowset at idx, cached in its user value. */
+static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
+{
+  lua_getiuservalue(L, idx, 1);
+  if (lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TNIL) {
+    lua_pop(L, 1);
+    row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+    *r = (row_ud){s->api, s->gen, s->source, i};
+    luaL_setmetatable(L, ROW_MT);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+  }
+  lua_remove(L, -2);
+}
+
+/* rows[i] (1-based) or rows:method: upvalue 1 is the methods table. */
+static int rowset_index(lua_State *L)
+{
+  rowset_ud *s = luaL_checkudata(L, 1, ROWSET_MT);
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    const cp_rows *rows = source_rows(L, s->api, s->gen, s->source);
+    lua_Integer i = lua_tointeger(L, 2);
+    if (i < 1 || i > (lua_Integer)rows->n || !lua_isinteger(L, 2))
+      lua_pushnil(L);
+    else
+      push_row(L, 1, s, (uint32_t)(i - 1));
+    return 1;
+  }
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
+    return luaL_error(L, "%s has no method '%s'", source_cfg(s->api, s->source)->name,
+                      lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+  return 1;
+}
+
+/* #rows */
+static int rowset_len(lua_State *L)
+{
+  rowset_ud *s = luaL_checkudata(L, 1, ROWSET_MT);
+  lua_pushinteger(L, source_rows(L, s->api, s->gen, s->source)->n);
+  return 1;
+}
+
+void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
+{
+  rowset_ud *s = lua_newuserdatauv(L, sizeof *s, 2);
+  *s = (rowset_ud){api, gen, source};
+  luaL_setmetatable(L, ROWSET_MT);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* lookup.staff:get(id): the row with that id, or nil (index in user value 2). */
+static int rowset_get(lua_State *L)
+{
+  rowset_ud *s = luaL_checkudata(L, 1, ROWSET_MT);
+  if (s->gen)
+    return luaL_error(L, "get() is for lookup tables; use filter() on a client's rows");
+  lua_getiuservalue(L, 1, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, -2) != LUA_TNUMBER)
+    return lua_pushnil(L), 1;
+  push_row(L, 1, s, (uint32_t)lua_tointeger(L, -1));
+  return 1;
+}
+
+/* A predicate: nothing, a Lua function, or a table filter. */
+typedef struct pred {
+  int fn;                   /* stack index of the function, or 0 */
+  int table;                /* stack index of the filter table, or 0 */
+  cp_filter f;              /* the table compiled for source */
+  int64_t source;           /* source it was compiled for; -1: none yet */
+} pred;
+
+/* Reads the optional predicate at idx. */
+static void pred_open(lua_State *L, int idx, pred *p)
+{
+  p->fn = p->table = 0;
+  p->source = -1;
+  if (lua_isfunction(L, idx))
+    p->fn = idx;
+  else if (lua_istable(L, idx))
+    p->table = idx;
+  else if (!lua_isnoneornil(L, idx))
+    luaL_error(L, "a condition must be a function(row) or a table {field = value}");
+}
+
+/* The rows a method walks: a rowset, or a list that filter() made. */
+typedef struct items {
+  cp_api *api;              /* context */
+  int self;                 /* stack index of the rowset or list */
+  rowset_ud *set;           /* the rowset, or NULL for a list */
+  const cp_rows *rows;      /* the rowset's rows */
+  size_t n;                 /* number of rows */
+} items;
+
+/* Opens the rows of the rowset or list at idx. */
+static void items_open(lua_State *L, int idx, items *it)
+{
+  it->api = cp_api_of(L);
+  it->self = idx;
+  it->set = luaL_testudata(L, idx, ROWSET_MT);
+  if (it->set) {
+    it->rows = source_rows(L, it->api, it->set->gen, it->set->source);
+    it->n = it->rows->n;
+  } else {
+    luaL_checktype(L, idx, LUA_TTABLE);
+    it->n = lua_rawlen(L, idx);
+  }
+}
+
+/* Returns the values of row i (0-based) and its source. */
+static const cp_value *items_values(lua_State *L, const items *it, size_t i, uint32_t *source)
+{
+  if (it->set) {
+    *source = it->set->source;
+    return it->rows->v + i * source_cfg(it->api, *source)->columns_count;
+  }
+  lua_rawgeti(L, it->self, (lua_Integer)i + 1);
+  row_ud *r = luaL_checkudata(L, -1, ROW_MT);
+  lua_pop(L, 1);   /* the list keeps the row alive */
+  const cp_rows *rows = source_rows(L, r->api, r->gen, r->source);
+  *source = r->source;
+  return rows->v + (size_t)r->row * source_cfg(it->api, r->source)->columns_count;
+}
+
+/* Pushes the row object of row i. */
+static void items_push(lua_State *L, const items *it, size_t i)
+{
+  if (it->set)
+    push_row(L, it->self, it->set, (uint32_t)i);
+  else
+    lua_rawgeti(L, it->self, (lua_Integer)i + 1);
+}
+
+/* Returns 1 when row i satisfies the predicate. */
+static int items_match(lua_State *L, const items *it, size_t i, pred *p)
+{
+  uint32_t source;
+  if (p->fn) {
+    lua_pushvalue(L, p->fn);
+    items_push(L, it, i);
+    lua_call(L, 1, 1);
+    int yes = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return yes;
+  }
+  if (!p->table)
+    return 1;
+  const cp_value *v = items_values(L, it, i, &source);
+  if (p->source != (int64_t)source) {
+    cp_filter_compile(L, p->table, source_cfg(it->api, source), &p->f);
+    p->source = source;
+  }
+  return cp_filter_match(&p->f, v);
+}
+
+/* rows:count(pred) */
+static int m_count(lua_State *L)
+{
+  items it;
+  pred p;
+  lua_Integer n = 0;
+  items_open(L, 1, &it);
+  pred_open(L, 2, &p);
+  for (size_t i = 0; i < it.n; i++)
+    n += items_match(L, &it, i, &p);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* Walks the rows that match pred (at 3), calling visit with each row's
+ * value of the field named at 2 (nil values are passed too). */
+static void walk_field(lua_State *L, items *it, pred *p,
+                       void (*visit)(lua_State *L, void *ctx, const cp_value *v, size_t i),
+                       void *ctx)
+{
+  const char *field = luaL_checkstring(L, 2);
+  int64_t cached = -1;
+  uint32_t col = 0, source;
+  for (size_t i = 0; i < it->n; i++) {
+    if (!items_match(L, it, i, p))
+      continue;
+    const cp_value *v = items_values(L, it, i, &source);
+    if ((int64_t)source != cached) {
+      col = cp_filter_column(L, source_cfg(it->api, source), field);
+      cached = source;
+    }
+    visit(L, ctx, &v[col], i);
+  }
+}
+
+/* Sum state: integers stay integers until a float appears. */
+typedef struct summer {
+  lua_Integer i;            /* integer sum */
+  lua_Number n;             /* float sum */
+  int is_float;             /* a float was added */
+} summer;
+
+static void add_value(lua_State *L, void *ctx, const cp_value *v, size_t i)
+{
+  summer *s = ctx;
+  (void)i;
+  if (v->type == CP_V_INT) {
+    s->i += v->u.i;
+  } else if (v->type == CP_V_REAL) {
+    s->n += v->u.r;
+    s->is_float = 1;
+  } else if (v->type != CP_V_NIL) {
+    luaL_error(L, "sum(): the field is not a number");
+  }
+}
+
+/* rows:sum(field, pred): nil values count as nothing. */
+static int m_sum(lua_State *L)
+{
+  items it;
+  pred p;
+  summer s = {0};
+  items_open(L, 1, &it);
+  pred_open(L, 3, &p);
+  walk_field(L, &it, &p, add_value, &s);
+  if (s.is_float)
+    lua_pushnumber(L, s.n + (lua_Number)s.i);
+  else
+    lua_pushinteger(L, s.i);
+  return 1;
+}
+
+/* Extremum state. */
+typedef struct best {
+  const cp_value *v;        /* best value so far */
+  size_t i;                 /* its row */
+  int want_max;             /* max (1) or min (0) */
+} best;
+
+/* Returns a < b for two non-nil values of one column. */
+static int value_less(const cp_value *a, const cp_value *b)
+{
+  if (a->type == CP_V_TEXT)
+    return strcmp(a->u.s, b->u.s) < 0;
+  lua_Number x = a->type == CP_V_REAL ? a->u.r : (lua_Number)a->u.i;
+  lua_Number y = b->type == CP_V_REAL ? b->u.r : (lua_Number)b->u.i;
+  if (a->type != CP_V_REAL && b->type != CP_V_REAL)
+    return a->u.i < b->u.i;
+  return x < y;
+}
+
+static void keep_best(lua_State *L, void *ctx, const cp_value *v, size_t i)
+{
+  best *b = ctx;
+  (void)L;
+  if (v->type == CP_V_NIL)
+    return;
+  if (!b->v || (b->want_max ? value_less(b->v, v) : value_less(v, b->v))) {
+    b->v = v;
+    b->i = i;
+  }
+}
+
+/* rows:max(field, pred) / rows:min(field, pred): the value and its row
+ * (the first such row on ties), or nil. */
+static int extremum(lua_State *L, int want_max)
+{
+  items it;
+  pred p;
+  best b = {.want_max = want_max};
+  items_open(L, 1, &it);
+  pred_open(L, 3, &p);
+  walk_field(L, &it, &p, keep_best, &b);
+  if (!b.v)
+    return lua_pushnil(L), 1;
+  cp_value_push(L, b.v);
+  items_push(L, &it, b.i);
+  return 2;
+}
+
+static int m_max(lua_State *L)
+{
+  return extremum(L, 1);
+}
+
+static int m_min(lua_State *L)
+{
+  return extremum(L, 0);
+}
+
+/* rows:first(pred): the first matching row, or nil. */
+static int m_first(lua_State *L)
+{
+  items it;
+  pred p;
+  items_open(L, 1, &it);
+  pred_open(L, 2, &p);
+  for (size_t i = 0; i < it.n; i++)
+    if (items_match(L, &it, i, &p))
+      return items_push(L, &it, i), 1;
+  return lua_pushnil(L), 1;
+}
+
+/* rows:any(pred) */
+static int m_any(lua_State *L)
+{
+  m_first(L);
+  lua_pushboolean(L, !lua_isnil(L, -1));
+  return 1;
+}
+
+/* rows:filter(pred): a list of the matching rows, with these methods. */
+static int m_filter(lua_State *L)
+{
+  items it;
+  pred p;
+  items_open(L, 1, &it);
+  pred_open(L, 2, &p);
+  lua_newtable(L);
+  lua_Integer n = 0;
+  for (size_t i = 0; i < it.n; i++)
+    if (items_match(L, &it, i, &p)) {
+      items_push(L, &it, i);
+      lua_rawseti(L, -2, ++n);
+    }
+  luaL_setmetatable(L, LIST_MT);
+  return 1;
+}
+
+/* The iterator of each(): upvalues are the rows and the next index. */
+static int each_next(lua_State *L)
+{
+  lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+  lua_pushinteger(L, i);
+  lua_replace(L, lua_upvalueindex(2));
+  lua_geti(L, lua_upvalueindex(1), i);
+  return 1;
+}
+
+/* rows:each(): for row in rows:each() do ... end */
+static int m_each(lua_State *L)
+{
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  lua_pushinteger(L, 0);
+  lua_pushcclosure(L, each_next, 2);
+  return 1;
+}
+
+/* Pushes the methods table shared by rowsets and lists. */
+static void push_methods(lua_State *L)
+{
+  static const luaL_Reg methods[] = {
+    {"count", m_count}, {"sum", m_sum},       {"max", m_max},     {"min", m_min},
+    {"first", m_first}, {"any", m_any},       {"filter", m_filter}, {"each", m_each},
+    {"get", rowset_get}, {NULL, NULL}};
+  luaL_newlib(L, methods);
+  luaL_newmetatable(L, LIST_MT);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+/* Builds {column name -> index} for a source, left on the stack. */
+static void push_colmap(lua_State *L, const cp_table_cfg *t)
+{
+  lua_createtable(L, 0, (int)t->columns_count);
+  for (unsigned j = 0; j < t->columns_count; j++) {
+    lua_pushinteger(L, j);
+    lua_setfield(L, -2, t->columns[j].name);
+  }
+}
+
+/* Returns the index of the lookup's id column among its columns, or -1. */
+static int id_column(const cp_table_cfg *t)
+{
+  for (unsigned j = 0; j < t->columns_count; j++)
+    if (strcmp(t->columns[j].name, t->id) == 0)
+      return (int)j;
+  return -1;
+}
+
+/* Sets the global `lookup`: name -> rowset over the whole lookup table, with
+ * an id index for get(). */
+static void push_lookups(cp_api *api)
+{
+  lua_State *L = api->L;
+  const cp_config_file *f = api->cfg->file;
+  lua_newtable(L);
+  for (unsigned i = 0; i < f->lookups_count; i++) {
+    const cp_table_cfg *t = &f->lookups[i];
+    const cp_rows *rows;
+    int idc = id_column(t);
+    cp_facts_lookup(api->facts, i, &rows);
+    cp_rowset_push(L, api, 0, f->tables_count + i);
+    lua_createtable(L, 0, (int)rows->n);
+    for (uint32_t r = 0; idc >= 0 && r < rows->n; r++) {
+      cp_value_push(L, &rows->v[(size_t)r * t->columns_count + (size_t)idc]);
+      lua_pushinteger(L, r);
+      lua_rawset(L, -3);
+    }
+    lua_setiuservalue(L, -2, 2);
+    lua_setfield(L, -2, t->name);
+  }
+  cp_sandbox_readonly(L, -1);
+  lua_remove(L, -2);
+}
+
+void cp_rowset_register(cp_api *api)
+{
+  lua_State *L = api->L;
+  const cp_config_file *f = api->cfg->file;
+  luaL_newmetatable(L, ROW_MT);
+  lua_createtable(L, (int)(f->tables_count + f->lookups_count), 0);
+  for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
+    push_colmap(L, source_cfg(api, i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushcclosure(L, row_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, ROWSET_MT);
+  push_methods(L);
+  lua_pushcclosure(L, rowset_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, rowset_len);
+  lua_setfield(L, -2, "__len");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  cp_sandbox_env(api->sb);
+  push_lookups(api);
+  lua_setfield(L, -2, "lookup");
+  lua_pop(L, 1);
+}
+

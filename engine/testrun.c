@@ -1,0 +1,450 @@
+/* testrun.c: runs policy fixtures. Each fixture gets a temporary folder with
+ * a facts database made from its rows and a state database that its steps
+ * share; each step is a run as of its date (config -> facts -> rules ->
+ * resolve picks -> store), after which the open alerts and proposed
+ * assignments are compared with what the step expects. Nothing is left
+ * behind. */
+#include "testrun.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "coverage.h"
+#include "expect.h"
+#include "fixdb.h"
+#include "jobs.h"
+#include "sbuf.h"
+#include "store.h"
+
+/* A fixture being run. */
+typedef struct fxrun {
+  cp_config *cfg;           /* the config, its facts, state and params set for the fixture */
+  const cp_test_opts *to;   /* how to run */
+  cp_fixture *fx;           /* the fixture */
+  char dir[512];            /* its temporary folder ("" when none) */
+  sbuf report;              /* what to print when it fails */
+  int failed;               /* a step failed */
+} fxrun;
+
+/* One step being run: what the writer needs. */
+typedef struct steprun {
+  fxrun *r;                 /* the fixture */
+  const cp_fx_step *step;   /* the step */
+  cp_facts *facts;          /* facts reader */
+  cp_rules *rules;          /* loaded rules */
+  cp_store *store;          /* state database */
+  int lookup;               /* index of the assignees' lookup, or -1 */
+  int ran;                  /* the run was committed: there is a state to compare */
+  sbuf problems;            /* rule errors and bad assignees, one a line */
+  size_t n_problems;        /* how many */
+} steprun;
+
+/* Records a problem that fails the step. */
+static void problem(steprun *s, const char *text)
+{
+  sbuf_printf(&s->problems, "    error: %s\n", text);
+  s->n_problems++;
+}
+
+/* Returns 1 when id is an id of the assignees' lookup. */
+static int is_assignee(const steprun *s, const char *id)
+{
+  const cp_table_cfg *t = &s->r->cfg->file->lookups[s->lookup];
+  const cp_rows *rows;
+  unsigned col = 0;
+  while (col < t->columns_count && strcmp(t->columns[col].name, t->id))
+    col++;
+  cp_facts_lookup(s->facts, (unsigned)s->lookup, &rows);
+  for (uint32_t i = 0; col < t->columns_count && i < rows->n; i++) {
+    const cp_value *v = &rows->v[(size_t)i * t->columns_count + col];
+    if (v->type == CP_V_TEXT && !strcmp(v->u.s, id))
+      return 1;
+  }
+  return 0;
+}
+
+/* Checks that every assignee of an outcome is in the assignees' lookup. */
+static void check_assignees(steprun *s, const cp_outcome *o)
+{
+  char text[512];
+  for (size_t i = 0; s->lookup >= 0 && i < o->n; i++) {
+    const cp_item *it = &o->items[i];
+    if ((it->what != CP_ALERT && it->what != CP_ASSIGN) || !it->assignee ||
+        is_assignee(s, it->assignee))
+      continue;
+    snprintf(text, sizeof text, "%s %s for client %s: assignee '%s' is not an id of lookup.%s",
+             it->what == CP_ALERT ? "alert" : "assignment", it->rule, o->client_id,
+             it->assignee, s->r->cfg->file->lookups[s->lookup].name);
+    problem(s, text);
+  }
+}
+
+/* Prior-assignment lookup for the pick resolver: the store's buffer. */
+static const char *prior_assignee(void *ctx, const char *rule, const char *key)
+{
+  return cp_store_prior_assignee(ctx, rule, key);
+}
+
+/* The writer of a step: data problems are warnings, rule errors fail the
+ * step; picks are resolved and the outcome merged as in a run. */
+static cp_err write_outcome(void *ctx, cp_outcome *o)
+{
+  steprun *s = ctx;
+  cp_err rc;
+  for (size_t i = 0; i < o->n_findings; i++) {
+    const cp_finding *f = &o->findings[i];
+    diag_warn("%s:%u: facts: %s row %s column %s: '%s' %s", s->r->fx->path, s->step->line,
+              f->table, f->row_id, f->column, f->value, f->problem);
+  }
+  for (size_t i = 0; i < o->n_failures; i++)
+    problem(s, o->failures[i].message);
+  if (o->evaluated && ((rc = cp_store_seek(s->store, o->client_id)) != CP_OK ||
+                       (rc = cp_rules_resolve(s->rules, o, prior_assignee, s->store)) != CP_OK))
+    return rc;
+  cp_outcome_sort(o);
+  check_assignees(s, o);
+  if (s->r->to->watch && s->r->to->watch->coverage)
+    cp_coverage_fired(s->r->to->watch->coverage, o);
+  return cp_store_apply(s->store, o);
+}
+
+/* Returns 1 when id is a rule id (or an id a rule emits) of rules. */
+static int known_rule(const cp_rules *rules, const char *id, int glob)
+{
+  for (size_t i = 0; i < cp_rules_count(rules); i++)
+    for (const char *const *p = cp_rules_ids(rules, i); *p; p++)
+      if (glob ? fnmatch(id, *p, 0) == 0 : !strcmp(*p, id))
+        return 1;
+  return 0;
+}
+
+/* Checks the rule ids a list of expectations names. */
+static cp_err check_results(const cp_fixture *fx, const cp_rules *rules, const cp_fx_result *e,
+                            unsigned n)
+{
+  for (unsigned i = 0; i < n; i++)
+    if (!known_rule(rules, e[i].rule, 0))
+      return diag_fail(CP_ECONFIG, "%s:%u: no rule '%s' is declared", fx->path, e[i].line,
+                       e[i].rule);
+  return CP_OK;
+}
+
+/* Checks that the rule ids and filters of the fixture name declared rules. */
+static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
+{
+  const cp_fx_file *f = fx->file;
+  for (unsigned i = 0; i < f->steps_count; i++) {
+    const cp_fx_step *s = &f->steps[i];
+    unsigned n;
+    char **filter = cp_fixture_rules(fx, s, &n);
+    for (unsigned j = 0; j < n; j++)
+      if (!known_rule(rules, filter[j], 1))
+        return diag_fail(CP_ECONFIG, "%s:%u: rules: '%s' names no declared rule", fx->path,
+                         s->line, filter[j]);
+    if (check_results(fx, rules, s->alerts, s->alerts_count) != CP_OK ||
+        check_results(fx, rules, s->assignments, s->assignments_count) != CP_OK ||
+        check_results(fx, rules, s->absent, s->absent_count) != CP_OK)
+      return CP_ECONFIG;
+  }
+  return CP_OK;
+}
+
+/* Returns the index of the lookup that assignees must be in, or -1. */
+static int assignee_lookup(const cp_config *cfg, const char *name)
+{
+  for (unsigned i = 0; name && *name && i < cfg->file->lookups_count; i++)
+    if (!strcmp(cfg->file->lookups[i].name, name))
+      return (int)i;
+  return -1;
+}
+
+/* Loads the rules for a step and, on the first, checks the fixture's rule
+ * names against them. */
+static cp_err load_step(steprun *s, int first)
+{
+  fxrun *r = s->r;
+  const cp_rules_watch *w = r->to->watch;
+  cp_err rc = cp_facts_open(r->cfg, s->step->day, &s->facts);
+  if (rc == CP_OK)
+    rc = cp_rules_load_watched(r->cfg, s->facts, s->step->day, w, &s->rules);
+  if (rc == CP_OK && first && (rc = check_rule_names(r->fx, s->rules)) == CP_OK &&
+      r->to->on_fixture)
+    r->to->on_fixture(r->to->ctx, r->fx, s->rules);
+  if (rc == CP_OK && w && w->coverage)
+    cp_coverage_rules(w->coverage, s->rules);
+  return rc;
+}
+
+/* Runs one step: a whole run as of its date into the fixture's state. */
+static cp_err run_step(steprun *s, int first)
+{
+  fxrun *r = s->r;
+  cp_err rc = load_step(s, first);
+  s->lookup = assignee_lookup(r->cfg, r->to->assignees);
+  if (rc == CP_OK && (rc = cp_rules_prepare(s->rules)) == CP_EEVAL)
+    problem(s, "the run-wide values could not be computed (see the message above)");
+  if (rc == CP_OK)
+    rc = cp_store_open(r->cfg->state, &s->store);
+  if (rc == CP_OK)
+    rc = cp_store_begin(s->store, s->step->day, 0, r->cfg->path, r->cfg->facts);
+  if (rc == CP_OK)
+    rc = cp_jobs_evaluate(r->cfg, s->step->day, s->facts, s->rules, 1, write_outcome, s);
+  if (rc == CP_OK && (rc = cp_store_commit(s->store)) == CP_OK)
+    s->ran = 1;
+  cp_store_close(s->store);
+  cp_rules_close(s->rules);
+  cp_facts_close(s->facts);
+  return rc == CP_EEVAL ? CP_OK : rc;
+}
+
+/* Appends the header of a failing step to the fixture's report. */
+static void step_header(fxrun *r, unsigned i)
+{
+  const cp_fx_step *s = &r->fx->file->steps[i];
+  unsigned n;
+  char **filter = cp_fixture_rules(r->fx, s, &n);
+  sbuf_printf(&r->report, "  %s:%u: step %u as of %s (%s", r->fx->path, s->line, i + 1,
+              s->as_of, s->mode == CP_FX_EXACT ? "exact" : "at least");
+  for (unsigned j = 0; j < n; j++)
+    sbuf_printf(&r->report, "%s%s", j ? ", " : "; rules ", filter[j]);
+  sbuf_add(&r->report, ")\n");
+}
+
+/* Runs every step of the fixture and compares; fills the report. */
+static cp_err run_steps(fxrun *r)
+{
+  cp_found_set found = {0};
+  cp_err rc = CP_OK;
+  for (unsigned i = 0; rc == CP_OK && i < r->fx->file->steps_count; i++) {
+    steprun s = {.r = r, .step = &r->fx->file->steps[i]};
+    sbuf diff = {0};
+    if ((rc = run_step(&s, i == 0)) == CP_OK && s.ran)
+      rc = cp_found_read(r->cfg->state, &found);
+    if (rc == CP_OK && ((s.ran && cp_expect_diff(r->fx, s.step, &found, "    ", &diff)) ||
+                        s.n_problems)) {
+      r->failed = 1;
+      step_header(r, i);
+      sbuf_add(&r->report, diff.s ? diff.s : "");
+      sbuf_add(&r->report, s.problems.s ? s.problems.s : "");
+    }
+    sbuf_free(&diff);
+    sbuf_free(&s.problems);
+  }
+  cp_found_free(&found);
+  return rc;
+}
+
+/* Removes the fixture's temporary folder and what is in it. */
+static void remove_dir(fxrun *r)
+{
+  DIR *d = r->dir[0] ? opendir(r->dir) : NULL;
+  struct dirent *e;
+  char path[1024];
+  while (d && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name);
+      unlink(path);
+    }
+  if (d)
+    closedir(d);
+  if (r->dir[0])
+    rmdir(r->dir);
+  r->dir[0] = '\0';
+}
+
+/* Makes the temporary folder and databases of a fixture and points the
+ * config at them. */
+static cp_err prepare(fxrun *r)
+{
+  const char *tmp = getenv("TMPDIR");
+  char path[600];
+  snprintf(r->dir, sizeof r->dir, "%s/crmpolicy-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(r->dir)) {
+    cp_err rc = diag_fail(CP_EIO, "test: cannot make a folder %s: %s", r->dir, strerror(errno));
+    r->dir[0] = '\0';
+    return rc;
+  }
+  snprintf(path, sizeof path, "%s/facts.db", r->dir);
+  if (cp_config_set_path(&r->cfg->facts, path) != CP_OK)
+    return diag_fail(CP_ENOMEM, "test: out of memory");
+  snprintf(path, sizeof path, "%s/state.db", r->dir);
+  if (cp_config_set_path(&r->cfg->state, path) != CP_OK)
+    return diag_fail(CP_ENOMEM, "test: out of memory");
+  return cp_fixdb_create(r->cfg, r->fx, r->cfg->facts);
+}
+
+/* Runs one fixture file and prints its result; counts it. */
+static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *to,
+                          cp_test_counts *counts)
+{
+  fxrun r = {.cfg = cfg, .to = to};
+  const yt_node *params = cfg->params;
+  cp_err rc = cp_fixture_load(path, cfg, &r.fx);
+  if (rc == CP_OK && (rc = prepare(&r)) == CP_OK) {
+    cfg->params = r.fx->params ? r.fx->params : params;
+    rc = run_steps(&r);
+    cfg->params = params;
+  }
+  remove_dir(&r);
+  int invalid = rc == CP_ECONFIG || rc == CP_EFACTS;
+  if (rc == CP_OK || invalid) {
+    counts->invalid += (unsigned)invalid;
+    counts->failed += (unsigned)(invalid || r.failed);
+    counts->passed += (unsigned)!(invalid || r.failed);
+    rc = CP_OK;
+  }
+  if (invalid && to->quiet < 2)
+    printf("FAIL %s: invalid fixture (see the message above)\n", path);
+  else if (rc == CP_OK && r.failed && to->quiet < 2)
+    printf("FAIL %s: %s\n%s", path, r.fx->file->name, r.report.s ? r.report.s : "");
+  else if (rc == CP_OK && to->quiet < 1)
+    printf("ok   %s: %s\n", path, r.fx->file->name);
+  fflush(stdout);
+  sbuf_free(&r.report);
+  cp_fixture_free(r.fx);
+  return rc;
+}
+
+/* A growing list of fixture paths. */
+typedef struct pathlist {
+  char **v;                 /* malloc'd paths */
+  size_t n, cap;            /* used and allocated */
+} pathlist;
+
+/* Adds a copy of path; -1 when out of memory. */
+static int add_path(pathlist *l, const char *path)
+{
+  char *copy = strdup(path);
+  if (copy && l->n == l->cap) {
+    size_t cap = l->cap * 2 + 16;
+    char **v = realloc(l->v, cap * sizeof *v);
+    if (v) {
+      l->v = v;
+      l->cap = cap;
+    }
+  }
+  if (!copy || l->n == l->cap) {
+    free(copy);
+    return -1;
+  }
+  l->v[l->n++] = copy;
+  return 0;
+}
+
+/* scandir order: byte order of names. */
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Adds the fixture files under dir (*.yaml, *.yml), in name order, recursively. */
+static cp_err add_dir(pathlist *l, const char *dir)
+{
+  struct dirent **names;
+  int n = scandir(dir, &names, NULL, by_name);
+  cp_err rc = n < 0 ? diag_fail(CP_EUSAGE, "test: %s: %s", dir, strerror(errno)) : CP_OK;
+  for (int i = 0; i < n; i++) {
+    const char *name = names[i]->d_name;
+    size_t len = strlen(name);
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (rc == CP_OK && name[0] != '.' && stat(path, &st) == 0) {
+      if (S_ISDIR(st.st_mode))
+        rc = add_dir(l, path);
+      else if ((len > 5 && !strcmp(name + len - 5, ".yaml")) ||
+               (len > 4 && !strcmp(name + len - 4, ".yml")))
+        rc = add_path(l, path) < 0 ? diag_fail(CP_ENOMEM, "test: out of memory") : CP_OK;
+    }
+    free(names[i]);
+  }
+  free(n >= 0 ? names : NULL);
+  return rc;
+}
+
+/* Expands files and folders into the list of fixture files. */
+static cp_err collect(pathlist *l, char *const *paths, int n)
+{
+  cp_err rc = CP_OK;
+  for (int i = 0; rc == CP_OK && i < n; i++) {
+    struct stat st;
+    if (stat(paths[i], &st) < 0)
+      rc = diag_fail(CP_EUSAGE, "test: %s: %s", paths[i], strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+      rc = add_dir(l, paths[i]);
+    else if (add_path(l, paths[i]) < 0)
+      rc = diag_fail(CP_ENOMEM, "test: out of memory");
+  }
+  return rc;
+}
+
+cp_err cp_test_fixtures(cp_config *cfg, char *const *paths, int n, const cp_test_opts *to,
+                        cp_test_counts *counts)
+{
+  pathlist l = {0};
+  char *facts = strdup(cfg->facts), *state = strdup(cfg->state);
+  cp_err rc = facts && state ? collect(&l, paths, n) : CP_ENOMEM;
+  *counts = (cp_test_counts){0};
+  for (size_t i = 0; rc == CP_OK && i < l.n; i++)
+    rc = run_fixture(cfg, l.v[i], to, counts);
+  if (facts && state) {
+    cp_config_set_path(&cfg->facts, facts);
+    cp_config_set_path(&cfg->state, state);
+  }
+  for (size_t i = 0; i < l.n; i++)
+    free(l.v[i]);
+  free(l.v);
+  free(facts);
+  free(state);
+  return rc;
+}
+
+/* The lookup that assignees must be in: --assignees, else staff when the
+ * config declares it; NULL for none. */
+static const char *assignees_of(const cp_opts *o, const cp_config *cfg)
+{
+  const char *name = o->assignees ? o->assignees : "staff";
+  return assignee_lookup(cfg, name) >= 0 ? name : NULL;
+}
+
+cp_exit cp_cmd_test(const cp_opts *o)
+{
+  cp_config *cfg = NULL;
+  cp_coverage *cov = NULL;
+  cp_test_counts counts = {0};
+  int below = 0;
+  if (o->nargs == 0)
+    return diag_fail(CP_EUSAGE, "test: name the fixture files or folders to run (for example "
+                     "'crmpolicy test tests/fixtures')"), CP_EXIT_INVALID;
+  cp_err rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK && o->assignees && *o->assignees && !assignees_of(o, cfg))
+    rc = diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
+  if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
+    rc = diag_fail(CP_ENOMEM, "test: out of memory");
+  if (rc == CP_OK) {
+    cp_rules_watch w = {.coverage = cov};
+    cp_test_opts to = {.watch = &w, .assignees = assignees_of(o, cfg), .quiet = o->quiet};
+    rc = cp_test_fixtures(cfg, o->args, o->nargs, &to, &counts);
+  }
+  if (rc == CP_OK && cov) {
+    double share = cp_coverage_report(cov, stdout);
+    below = o->min_coverage >= 0 && share < o->min_coverage;
+    if (below)
+      printf("coverage %.1f%% is below --min-coverage %d%%\n", share, o->min_coverage);
+  }
+  if (rc != CP_ECONFIG && rc != CP_EUSAGE)
+    printf("%u passed, %u failed\n", counts.passed, counts.failed);
+  cp_coverage_free(cov);
+  cp_config_free(cfg);
+  if (rc != CP_OK)
+    return cp_exit_for(rc);
+  return counts.invalid ? CP_EXIT_INVALID : counts.failed || below ? CP_EXIT_INCOMPLETE
+                                                                    : CP_EXIT_OK;
+}

@@ -1,0 +1,59 @@
+/* trace.h: explain's record of one client's evaluation: for the scope, each
+ * rule and each derived value, what it read (derived values, client columns
+ * and tables, in the order first read) and the reasons it gave with why().
+ * client.c and why() fill it while api->trace points to it. */
+#ifndef CP_TRACE_H
+#define CP_TRACE_H
+
+#include <stddef.h>
+
+#include "api.h"
+
+/* Kinds of things read, beside the CP_NAME_* codes of client fields. */
+enum { CP_TRACE_DERIVED = CP_NAME_DERIVED };
+
+/* One thing read, with its value as text. */
+typedef struct cp_tread {
+  int kind;                 /* CP_NAME_ID, _COLUMN, _TABLE or _DERIVED */
+  char *name;               /* field or derived id */
+  char *value;              /* the value, as text ("nil", "<3 rows>") */
+  int text;                 /* the value is a string (JSON quotes it) */
+} cp_tread;
+
+/* What one rule, the scope, or one derived value read and said. */
+typedef struct cp_tctx {
+  char *name;               /* rule id, derived id, or "scope" */
+  cp_tread *reads;          /* first reads, in order */
+  size_t n_reads, cap_reads;
+  char **why;               /* reasons given with why(), in order */
+  size_t n_why, cap_why;
+  char *value;              /* derived values: the value as text, or the error */
+  int text;                 /* derived values: the value is a string */
+  int failed;               /* derived values: the derivation failed */
+  unsigned seq;             /* derived values: order of completion, from 1 */
+} cp_tctx;
+
+/* The record of one client. */
+typedef struct cp_trace {
+  cp_tctx scope;            /* the scope function */
+  cp_tctx *rules;           /* one per check, in the rules' order */
+  size_t n_rules;           /* number of checks */
+  cp_tctx *derived;         /* derived values, in the order they started */
+  size_t n_derived, cap_derived;
+  size_t stack[64];         /* derived values being computed (indices) */
+  int depth;                /* how many */
+  unsigned seq;             /* completions so far */
+  int oom;                  /* something could not be recorded */
+} cp_trace;
+
+/* Returns a new, empty record for n_rules checks (NULL when out of memory).
+ * Free with cp_trace_free(). */
+cp_trace *cp_trace_new(size_t n_rules);
+
+/* Frees a record; accepts NULL. */
+void cp_trace_free(cp_trace *t);
+
+/* Returns the derived value called id, or NULL when it was not computed. */
+const cp_tctx *cp_trace_derived(const cp_trace *t, const char *id);
+
+#endif

@@ -1,0 +1,34 @@
+-- contacts.lua: keeping in touch at all (POLICY.md "contact.dormant",
+-- "client.onboarding"; 客户维护规章制度 七.3, 七.4).
+local P = params.contacts
+
+rule {
+  id = "contact.dormant",
+  doc = "A client has had a contact of any level within 180 days (counted from "
+     .. "created_on when it has had none).",
+  fn = function(c)
+    local last_at = c.contacts:max("happened_at")
+    local last = last_at and dt.day(last_at) or c.created_on
+    if dt.age_days(last) >= P.dormant_days then
+      alert { severity = "warning", level = 1, assignee = c.responsible,
+              title = "no contact since " .. dt.format(last),
+              data = { last = dt.format(last), contacted = last_at ~= nil,
+                       dormant_days = P.dormant_days } }
+    end
+  end,
+}
+
+rule {
+  id = "client.onboarding",
+  doc = "A new client is contacted within 7 days of its creation; checked until "
+     .. "it is 30 days old.",
+  fn = function(c)
+    local age = dt.age_days(c.created_on)
+    if age >= P.onboarding_from_days and age <= P.onboarding_until_days
+        and #c.contacts == 0 then
+      alert { severity = "warning", level = 1, assignee = c.responsible,
+              title = "new client not contacted since its creation on " .. dt.format(c.created_on),
+              data = { created_on = dt.format(c.created_on) } }
+    end
+  end,
+}

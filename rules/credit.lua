@@ -1,0 +1,34 @@
+-- credit.lua: credit risk (POLICY.md "credit.risk"; 配送公司客户管理制度 6).
+local K = params.credit
+
+--- Whether a list (from params) holds a value.
+local function holds(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
+  return false
+end
+
+rule {
+  id = "credit.risk",
+  doc = "A client rated C, or with payments overdue more than 90 days, is a credit "
+     .. "risk: critical for strategic and key clients, a warning otherwise.",
+  fn = function(c)
+    local r = c.credit[1]          -- at most one row per client
+    if not r then return end
+    local rated = r.rating ~= nil and r.rating == K.risk_rating
+    local overdue = r.overdue_days ~= nil and r.overdue_days > K.overdue_days_above
+    if not (rated or overdue) then return end
+    local why = {}
+    if rated then why[#why + 1] = "rating " .. r.rating end
+    if overdue then
+      why[#why + 1] = string.format("payments overdue over %d days", K.overdue_days_above)
+    end
+    alert { severity = holds(K.critical_tiers, c.tier) and "critical" or "warning", level = 1,
+            assignee = c.responsible,
+            title = "credit risk: " .. table.concat(why, ", "),
+            data = { rating = r.rating or null, overdue_days = r.overdue_days or null,
+                     overdue_amount = r.overdue_amount or null,
+                     assessed_on = r.assessed_on and dt.format(r.assessed_on) or null } }
+  end,
+}

@@ -1,0 +1,74 @@
+-- staffing.lua: the roles each tier must have, proposed by load and capacity
+-- (POLICY.md "staffing"); the engine picks the person, in client order.
+local S = params.staffing
+local people = require("lib.people")
+
+--- Whether a client_staff row is current on the as-of date for an active member.
+local function current(r)
+  return r.since <= dt.today and (r["until"] == nil or r["until"] > dt.today)
+    and people.active(r.staff_id) ~= nil
+end
+
+aggregate {
+  id = "staff_load",
+  doc = "Current client_staff rows per staff member and role, over all clients.",
+  table = "client_staff",
+  init = {},
+  step = function(load, r)
+    if current(r) then
+      local k = r.staff_id .. "/" .. r.role
+      load[k] = (load[k] or 0) + 1
+    end
+    return load
+  end,
+}
+
+pool {
+  id = "staff",
+  doc = "Active staff by role (staff.role), with capacity and current load for that role.",
+  members = function()
+    local list = {}
+    for s in lookup.staff:each() do
+      if s.active then
+        list[#list + 1] = { id = s.id, group = s.role, capacity = s.capacity,
+                            load = run.staff_load[s.id .. "/" .. s.role] or 0 }
+      end
+    end
+    return list
+  end,
+}
+
+--- The roles a client must have, in the order they are proposed.
+local function required_roles(c)
+  local roles = {}
+  for _, role in ipairs(S.roles[c.tier] or {}) do roles[#roles + 1] = role end
+  local rr = S.resident_rep
+  if c.tier == rr.tier and c.sales12 >= rr.sales_at_least then
+    roles[#roles + 1] = "resident_rep"
+  end
+  return roles
+end
+
+rule {
+  id = "staffing",
+  doc = "Each required role of the client's tier has a current staff member; "
+     .. "a missing one is proposed from the staff pool, or raised as unfilled.",
+  emits = { "staffing.unfilled" },
+  fn = function(c)
+    for _, role in ipairs(required_roles(c)) do
+      if people.staff_for(c, role) then
+        fulfilled { key = role }
+      else
+        assign {
+          kind = "assign_staff",
+          key = role,
+          pick = { pool = "staff", group = role },
+          data = { role = role },
+          unfilled = { rule = "staffing.unfilled", severity = "critical", level = 1,
+                       assignee = run.vp, title = "nobody available as " .. role,
+                       data = { role = role } },
+        }
+      end
+    end
+  end,
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/author/test_check.sh: the lint of `crmpolicy check`: params read
+# but missing, params never read and rules never checked by the fixtures.
+# Warnings do not change the exit code.
+. "$(dirname "$0")/common.sh"
+
+test_check_without_warnings() {
+  policy
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok: c.yaml: 2 rules load; facts f.db has every declared table and column
+lint: 0 warnings (with --fixtures DIR: also unread params and untested rules)" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
+test_check_warns_about_a_param_the_config_lacks() {
+  policy
+  sed -i 's/^local P = params$/local P = params\nlocal typo = params.intervall/' r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:3: params.intervall is read, but the config has no such param" "$ERR"
+  expect_contains "stdout" "lint: 1 warning (with" "$OUT"
+}
+
+test_check_with_fixtures_finds_unread_params_and_unchecked_rules() {
+  policy
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  sed -i 's/^name: .*/&\nrules: [visit.due]/' fx/ok.yaml
+  cp_run check --config c.yaml --fixtures fx
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: c.yaml:22: params.unused: no rule reads it in the fixtures
+crmpolicy: warning: r.lua:26: rule status.odd: no fixture in fx checks it" "$ERR"
+  expect_eq "stdout" "ok: c.yaml: 2 rules load; facts f.db has every declared table and column
+lint: 2 warnings" "$OUT"
+}
+
+test_a_lookup_by_data_is_not_a_missing_param() {
+  policy
+  sed -i 's/^  unused: {a: 1, b: 2}$/  unused: {a: 1, b: 2}\n  tiers: {gold: 30}/' c.yaml
+  sed -i 's/^    if c.tier ~= "gold" then$/    local t = P.tiers[c.tier]\n    local u = P.onwer\n    if c.tier ~= "gold" then/' r.lua
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  cp_run check --config c.yaml --fixtures fx
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:15: params.onwer is read, but the config has no such param
+crmpolicy: warning: c.yaml:22: params.unused: no rule reads it in the fixtures" "$ERR"
+}
+
+test_check_reports_failing_fixtures() {
+  policy
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  sed -i 's/severity: warning/severity: critical/' fx/ok.yaml
+  cp_run check --config c.yaml --fixtures fx --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_contains "stderr" "crmpolicy: warning: 1 of 1 fixtures in fx fail; 'crmpolicy test fx' shows why" "$ERR"
+}
+
+run_tests

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# tests/author/test_explain.sh: `crmpolicy explain CLIENT`: every rule,
+# whether it fired, what it read and why, for a client that fires and one
+# that stays quiet; the JSON form; the errors.
+. "$(dirname "$0")/common.sh"
+
+test_explain_a_client_that_fires() {
+  policy
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" 'client G1 as of 2026-06-30
+scope: every client (no scope{})
+
+derived values, in the order computed:
+  last = 20574
+      from: visits = <1 row>
+
+rule visit.due (r.lua:10): fired
+  reads: last = 20574
+  looked at: tier = gold
+  why: last visit 60 days ago, interval 30
+    alert visit.due: key "", warning, level 1, assignee S1, title "visit due", data {}
+
+rule status.odd (r.lua:26): no result
+  looked at: status = active' "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
+test_explain_a_quiet_client() {
+  policy
+  cp_run explain --config c.yaml --as-of 2026-06-30 B1
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" 'client B1 as of 2026-06-30
+scope: every client (no scope{})
+
+derived values, in the order computed:
+  (none)
+
+rule visit.due (r.lua:10): no result
+  looked at: tier = bronze
+  why: tier bronze is not checked
+
+rule status.odd (r.lua:26): no result
+  looked at: status = active' "$OUT"
+}
+
+test_explain_one_rule_as_json() {
+  policy
+  cp_run explain --config c.yaml --as-of 2026-06-30 --format json --rule visit.due G1
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" '{"client":"G1","as_of":"2026-06-30","in_scope":true,"scope":{"reads":[],"looked_at":[],"why":[]},"derived":[{"id":"last","value":20574,"from":[{"name":"visits","value":"<1 row>"}],"why":[]}],"rules":[{"id":"visit.due","where":"r.lua:10","status":"fired","reads":[{"name":"last","value":20574}],"looked_at":[{"name":"tier","value":"gold"}],"why":["last visit 60 days ago, interval 30"],"results":[{"what":"alert","rule":"visit.due","key":"","severity":"warning","level":1,"assignee":"S1","title":"visit due","data":{}}],"error":null}]}' "$OUT"
+  printf '%s' "$OUT" > out.json
+  expect_eq "valid JSON" 1 "$(sqlite3 :memory: "SELECT json_valid(CAST(readfile('out.json') AS TEXT))")"
+}
+
+test_explain_shows_a_rule_error_with_its_place() {
+  policy
+  sed -i 's/if c.status == "odd" then/if c.status:nope() then/' r.lua
+  cp_run explain --config c.yaml --as-of 2026-06-30 B1
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stdout" "rule status.odd (r.lua:26): error
+  looked at: status = active
+  error: r.lua:30: attempt to call a nil value (method 'nope') (rule status.odd, client B1)" "$OUT"
+}
+
+test_explain_out_of_scope() {
+  policy
+  echo 'scope { doc = "Active clients.", fn = function(c) return c.status == "active" end }' >> r.lua
+  sqlite3 f.db "UPDATE clients SET status = 'gone' WHERE id = 'G1'"
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "stdout" "scope: out of scope
+  looked at: status = gone" "$OUT"
+  expect_contains "stdout" "rule visit.due (r.lua:10): skipped: the client is out of scope" "$OUT"
+}
+
+test_explain_errors() {
+  policy
+  cp_run explain --config c.yaml --as-of 2026-06-30 G7
+  expect_eq "unknown client exit" 2 "$RC"
+  expect_eq "unknown client" "crmpolicy: explain: no client 'G7' in f.db as of 2026-06-30" "$ERR"
+  cp_run explain --config c.yaml --rule nope G1
+  expect_eq "unknown rule" "crmpolicy: explain: --rule: no rule 'nope' is declared" "$ERR"
+  cp_run explain --config c.yaml --format yaml G1
+  expect_eq "bad format" "crmpolicy: --format: 'yaml' is not one of text, json" "$ERR"
+  cp_run explain --config c.yaml
+  expect_eq "no client" "crmpolicy: explain: name one client (crmpolicy explain CLIENT)" "$ERR"
+  expect_eq "exit" 2 "$RC"
+}
+
+test_why_is_silent_in_a_run() {
+  policy
+  cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
+run_tests

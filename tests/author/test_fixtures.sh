@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# tests/author/test_fixtures.sh: `crmpolicy test`: the reference policy's
+# fixtures pass; a failing fixture prints the exact difference and exits 1;
+# an invalid one names its file and line and exits 2; coverage figures are
+# exact on a small known policy.
+. "$(dirname "$0")/common.sh"
+
+test_reference_fixtures_pass() {
+  local n
+  n=$(ls "$ROOT"/tests/fixtures/*.yaml | wc -l)
+  cp_run test --config "$ROOT/examples/demo/crmpolicy.yaml" --quiet "$ROOT/tests/fixtures"
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "$n passed, 0 failed" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
+test_passing_fixture_prints_one_line_and_the_count() {
+  policy
+  passing_fixture ok.yaml
+  cp_run test --config c.yaml ok.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   ok.yaml: gold clients are visited every 30 days
+1 passed, 0 failed" "$OUT"
+}
+
+test_failing_fixture_prints_the_difference() {
+  policy
+  cat > fail.yaml <<'YAML'
+name: a fixture that expects the wrong things
+facts:
+  staff: [{id: S1}]
+  clients:
+    columns: [id, status, tier]
+    rows:
+      - [G1, active, gold]
+      - [G2, odd, gold]
+  visits:
+    - {client_id: G1, day: 2026-05-01}
+    - {client_id: G2, day: 2026-06-29}
+steps:
+  - as_of: 2026-06-30
+    alerts:
+      - {rule: visit.due, client: G1, severity: critical, level: 2}
+      - {rule: visit.due, client: G2, severity: warning}
+  - as_of: 2026-07-01
+    mode: at_least
+    rules: [status.odd]
+    alerts:
+      - {rule: status.odd, client: G2, assignee: S9}
+    absent:
+      - {rule: visit.due, client: G1}
+YAML
+  cp_run test --config c.yaml fail.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stdout" "FAIL fail.yaml: a fixture that expects the wrong things
+  fail.yaml:13: step 1 as of 2026-06-30 (exact)
+    alerts:
+    - {rule: visit.due, client: G1, severity: critical, level: 2}
+    + {rule: visit.due, client: G1, severity: warning, level: 1}
+    + {rule: status.odd, client: G2, severity: info, level: 1, assignee: S9}
+    - {rule: visit.due, client: G2, severity: warning}
+    error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff
+  fail.yaml:17: step 2 as of 2026-07-01 (at least; rules status.odd)
+    absent:
+    + {rule: visit.due, client: G1, severity: warning, level: 1, assignee: S1}   # absent at line 23
+    error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff
+0 passed, 1 failed" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
+test_a_failing_and_a_passing_fixture_count_both() {
+  policy
+  mkdir fx
+  passing_fixture fx/a.yaml
+  sed 's/severity: warning/severity: critical/' fx/a.yaml > fx/b.yaml
+  cp_run test --config c.yaml --quiet fx
+  expect_eq "exit" 1 "$RC"
+  expect_eq "last line" "1 passed, 1 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
+  expect_contains "stdout" "FAIL fx/b.yaml: gold clients" "$OUT"
+}
+
+test_invalid_fixture_names_file_and_line() {
+  policy
+  passing_fixture ok.yaml
+  sed 's/severity: warning/severty: warning/' ok.yaml > bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: bad.yaml:18: unknown key 'severty' in steps" "$ERR"
+  expect_eq "stdout" "FAIL bad.yaml: invalid fixture (see the message above)
+0 passed, 1 failed" "$OUT"
+}
+
+test_unknown_table_column_and_rule_are_invalid() {
+  policy
+  passing_fixture ok.yaml
+  sed 's/^  visits:/  visit:/' ok.yaml > t.yaml
+  sed 's/columns: \[id, status, tier\]/columns: [id, state, tier]/' ok.yaml > c2.yaml
+  sed 's/rule: visit.due/rule: visit.dew/' ok.yaml > r.yaml
+  cp_run test --config c.yaml t.yaml
+  expect_eq "table" "crmpolicy: t.yaml:10: facts: 'visit' is not a table of the config" "$ERR"
+  cp_run test --config c.yaml c2.yaml
+  expect_eq "column" "crmpolicy: c2.yaml:5: facts.clients: the config declares no column 'state' (columns: status, tier, id)" "$ERR"
+  cp_run test --config c.yaml r.yaml
+  expect_eq "rule" "crmpolicy: r.yaml:18: no rule 'visit.dew' is declared" "$ERR"
+  expect_eq "exit" 2 "$RC"
+}
+
+test_params_override_is_merged_and_must_exist() {
+  policy
+  passing_fixture ok.yaml
+  { echo "params: {interval: 31}"; grep -v 'client: G2' ok.yaml; } > p.yaml
+  cp_run test --config c.yaml p.yaml
+  expect_eq "exit" 0 "$RC"
+  { echo "params: {intervall: 31}"; cat ok.yaml; } > bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: bad.yaml:1: params.intervall: the config has no such param" "$ERR"
+}
+
+test_rule_error_fails_the_step_with_file_and_line() {
+  policy
+  passing_fixture ok.yaml
+  sed -i 's/if c.status == "odd" then/if c.status:nope() then/' r.lua
+  cp_run test --config c.yaml ok.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stdout" "    error: r.lua:30: attempt to call a nil value (method 'nope') (rule status.odd, client B1)" "$OUT"
+}
+
+test_nothing_is_left_behind() {
+  policy
+  passing_fixture ok.yaml
+  mkdir tmp
+  TMPDIR=$T/tmp cp_run test --config c.yaml ok.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "temporary files" "" "$(ls -A tmp)"
+  expect_eq "state" "" "$(ls s.db 2>/dev/null)"
+}
+
+test_fixture_files_are_required() {
+  policy
+  cp_run test --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: test: name the fixture files or folders to run (for example 'crmpolicy test tests/fixtures')" "$ERR"
+  cp_run test --config c.yaml nope
+  expect_eq "missing" "crmpolicy: test: nope: No such file or directory" "$ERR"
+}
+
+test_coverage_figures_are_exact() {
+  policy
+  passing_fixture ok.yaml
+  cp_run test --config c.yaml ok.yaml --coverage
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   ok.yaml: gold clients are visited every 30 days
+coverage of the rule files by the fixtures:
+  r.lua    22 of    23 lines   95.7%
+  total    22 of    23 lines   95.7%
+rules that never fired: status.odd
+1 passed, 0 failed" "$OUT"
+}
+
+test_coverage_of_two_fixtures_adds_up() {
+  policy
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  cat > fx/odd.yaml <<'YAML'
+name: an odd client
+facts:
+  staff: [{id: S9}]
+  clients: [{id: X1, status: odd, tier: bronze}]
+steps:
+  - as_of: 2026-06-30
+    alerts: [{rule: status.odd, client: X1, assignee: S9}]
+YAML
+  cp_run test --config c.yaml --coverage --quiet fx
+  expect_eq "stdout" "coverage of the rule files by the fixtures:
+  r.lua    23 of    23 lines  100.0%
+  total    23 of    23 lines  100.0%
+rules that never fired: none
+2 passed, 0 failed" "$OUT"
+}
+
+test_min_coverage_fails_below() {
+  policy
+  passing_fixture ok.yaml
+  cp_run test --config c.yaml --quiet --min-coverage 96 ok.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stdout" "coverage 95.7% is below --min-coverage 96%" "$OUT"
+  cp_run test --config c.yaml --quiet --min-coverage 95 ok.yaml
+  expect_eq "exit at 95" 0 "$RC"
+}
+
+run_tests

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# tests/hardening/test_concurrency.sh: two runs on one state database never
+# interleave: one waits or stops with exit 4 and a clear message; no event is
+# written twice; seq follows the order of the runs; a reader of the feed sees
+# whole runs only, even while a run is being written.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+
+CLIENTS=6000            # a run of the demo policy lasts about 1 s (release build)
+DAY1=2026-10-15
+DAY2=2026-11-15
+
+# Sets FACTS, and $T/base.db: the state after one run as of DAY1.
+setup() {
+  FACTS=$(demo_facts $CLIENTS) || { fail "cannot generate the demo facts"; return 1; }
+  demo_run "$T/base.db" $DAY1 "$FACTS"
+  expect_eq "first run" 0 "$RC"
+}
+
+# start_run NAME STATE AS_OF [ARGS...]: starts a run in the background; its
+# exit code goes to $T/NAME.rc, its stderr to $T/NAME.err.
+start_run() {
+  local name=$1 state=$2 as_of=$3
+  shift 3
+  ( "$CRMPOLICY" run --config "$DEMO_CONFIG" --facts "$FACTS" --state "$state" \
+      --as-of "$as_of" --quiet "$@" >/dev/null 2>"$T/$name.err"; echo $? > "$T/$name.rc" ) &
+}
+
+# expect_one_busy STATE WAIT: of the runs a and b, one succeeded and the
+# other exited 4 with the message, having waited WAIT seconds.
+expect_one_busy() {
+  local winner loser
+  if [ "$(cat "$T/a.rc")" = 4 ]; then loser=a winner=b; else loser=b winner=a; fi
+  expect_eq "exit codes (a b)" "0 4" "$(cat "$T/$winner.rc") $(cat "$T/$loser.rc")"
+  expect_eq "message of the run that stopped" \
+    "crmpolicy: state: $1 is in use by another run (waited $2 s); nothing was written" \
+    "$(cat "$T/$loser.err")"
+  expect_eq "stderr of the run that went on" "" "$(cat "$T/$winner.err")"
+}
+
+# expect_feed_in_run_order STATE: seq increases with the run, and each run's
+# events count is what the runs table says.
+expect_feed_in_run_order() {
+  expect_eq "events out of run order" 0 "$(sqlite3 "$1" "SELECT count(*) FROM (SELECT run_id,
+    lag(run_id) OVER (ORDER BY seq) AS prev FROM events) WHERE run_id < prev")"
+  expect_eq "runs whose event count is wrong" 0 "$(sqlite3 "$1" "SELECT count(*) FROM runs r
+    WHERE events != (SELECT count(*) FROM events e WHERE e.run_id = r.id)")"
+}
+
+test_second_of_two_runs_started_together_exits_busy() {
+  setup || return
+  copy_db "$T/base.db" "$T/s.db"
+  start_run a "$T/s.db" $DAY2
+  start_run b "$T/s.db" $DAY2
+  wait
+  expect_one_busy "$T/s.db" 0
+  expect_eq "runs" 2 "$(sqlite3 "$T/s.db" "SELECT count(*) FROM runs")"
+  expect_feed_in_run_order "$T/s.db"
+}
+
+test_two_first_runs_on_a_new_state_database_never_interleave() {
+  setup || return
+  start_run a "$T/new.db" $DAY1
+  start_run b "$T/new.db" $DAY1
+  wait
+  expect_one_busy "$T/new.db" 0
+  expect_eq "runs" 1 "$(sqlite3 "$T/new.db" "SELECT count(*) FROM runs")"
+  state_digest "$T/base.db" > "$T/expected"
+  expect_same_state "state after the two runs" "$T/expected" "$T/new.db"
+}
+
+test_waiting_runs_run_one_after_the_other_without_duplicate_events() {
+  setup || return
+  copy_db "$T/base.db" "$T/one.db"
+  demo_run "$T/one.db" $DAY2 "$FACTS"
+  demo_run "$T/one.db" $DAY2 "$FACTS"
+  state_digest "$T/one.db" > "$T/expected"   # DAY2 run twice, one after the other
+  copy_db "$T/base.db" "$T/s.db"
+  start_run a "$T/s.db" $DAY2 --wait 60
+  start_run b "$T/s.db" $DAY2 --wait 60
+  wait
+  expect_eq "exit codes" "0 0" "$(cat "$T/a.rc") $(cat "$T/b.rc")"
+  expect_eq "stderr" "" "$(cat "$T/a.err" "$T/b.err")"
+  expect_same_state "state after two waiting runs" "$T/expected" "$T/s.db"
+  expect_eq "events of the later run" 0 "$(sqlite3 "$T/s.db" "SELECT events FROM runs
+                                                               ORDER BY id DESC LIMIT 1")"
+  expect_eq "events written twice" 0 "$(sqlite3 "$T/s.db" "SELECT count(*) FROM (SELECT 1
+    FROM events GROUP BY fingerprint, type, at HAVING count(*) > 1)")"
+  expect_feed_in_run_order "$T/s.db"
+}
+
+test_feed_reader_sees_whole_runs_only_during_a_run() {
+  setup || return
+  copy_db "$T/base.db" "$T/s.db"
+  local before after n samples=0 during=0 bad=""
+  before=$(sqlite3 "$T/s.db" "SELECT count(*) FROM events")
+  start_run a "$T/s.db" $DAY2
+  while [ ! -e "$T/a.rc" ]; do
+    n=$("$CRMPOLICY" feed --state "$T/s.db" --since 0 2>"$T/feed.err" | wc -l)
+    [ -s "$T/feed.err" ] && bad="$bad feed error: $(head -1 "$T/feed.err");"
+    samples=$((samples + 1))
+    [ "$n" = "$before" ] && [ ! -e "$T/a.rc" ] && during=$((during + 1))
+    echo "$n" >> "$T/samples"
+  done
+  wait
+  expect_eq "run" 0 "$(cat "$T/a.rc")"
+  after=$(sqlite3 "$T/s.db" "SELECT count(*) FROM events")
+  [ "$after" -gt "$before" ] || fail "the run added no events"
+  expect_eq "samples that are not whole runs ($before or $after events)" "" \
+    "$(grep -vx -e "$before" -e "$after" "$T/samples" | sort -u | paste -sd' ')"
+  expect_eq "feed errors" "" "$bad"
+  [ "$during" -ge 3 ] || fail "only $during of $samples feed samples were taken during the run"
+}
+
+test_feed_since_last_seq_loses_and_repeats_nothing_across_runs() {
+  setup || return
+  copy_db "$T/base.db" "$T/s.db"
+  local last=0 line ended
+  start_run a "$T/s.db" $DAY2
+  while :; do
+    ended=0
+    [ -e "$T/a.rc" ] && ended=1   # before reading: the last page then holds the whole run
+    "$CRMPOLICY" feed --state "$T/s.db" --since "$last" > "$T/page" 2>>"$T/feed.err"
+    cat "$T/page" >> "$T/consumed"
+    line=$(tail -1 "$T/page")
+    [ -n "$line" ] && last=$(echo "$line" | sed -E 's/^\{"seq":([0-9]+),.*/\1/')
+    [ "$ended" = 1 ] && [ ! -s "$T/page" ] && break
+  done
+  wait
+  expect_eq "feed errors" "" "$(cat "$T/feed.err")"
+  "$CRMPOLICY" feed --state "$T/s.db" --since 0 > "$T/all"
+  cmp -s "$T/all" "$T/consumed" || fail "the consumer's copy of the feed differs from the feed"
+}
+
+run_tests

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# tests/hardening/test_crash.sh: `crmpolicy run` killed with SIGKILL at many
+# points of a run leaves a sound state database that holds the whole run or
+# none of it, and running again reaches exactly the state of a run that was
+# never interrupted.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+
+CLIENTS=6000            # a run of the demo policy lasts about 1 s (release build)
+DAY1=2026-10-15         # the state before the interrupted run
+DAY2=2026-11-15         # the run that is interrupted
+KILLS=20                # kill points spread over one run
+REF=$(mktemp -d)        # reference states, shared by the tests of this file
+trap 'rm -rf "$REF"' EXIT
+
+# Sets up, once per file, $REF/base.db (the state after a run as of DAY1),
+# $REF/ref1 and $REF/ref2 (digests after DAY1 and after DAY1 then DAY2),
+# $REF/ref2r (after DAY2 run twice) and $REF/duration (how long the DAY2 run
+# takes, in ms); sets FACTS and DURATION_MS. Prints nothing.
+reference() {
+  FACTS=$(demo_facts $CLIENTS) || { fail "cannot generate the demo facts"; return 1; }
+  [ -s "$REF/duration" ] || ( T=$REF; make_reference ) || return 1
+  DURATION_MS=$(cat "$REF/duration")
+  [ "$DURATION_MS" -gt 0 ]
+}
+
+# Makes the reference states in $T (= $REF).
+make_reference() {
+  demo_run "$T/base.db" $DAY1 "$FACTS"
+  expect_eq "reference run as of $DAY1" 0 "$RC"
+  state_digest "$T/base.db" > "$T/ref1"
+  copy_db "$T/base.db" "$T/full.db"
+  local start=$(date +%s%N)
+  demo_run "$T/full.db" $DAY2 "$FACTS"
+  DURATION_MS=$((($(date +%s%N) - start) / 1000000))
+  expect_eq "reference run as of $DAY2" 0 "$RC"
+  state_digest "$T/full.db" > "$T/ref2"
+  demo_run "$T/full.db" $DAY2 "$FACTS"
+  state_digest "$T/full.db" > "$T/ref2r"
+  cmp -s "$T/ref1" "$T/ref2" && fail "the two reference runs left the same state"
+  echo "$DURATION_MS" > "$T/duration"
+}
+
+# kill_run STATE AS_OF DELAY_MS: starts a run and sends it SIGKILL after
+# DELAY_MS; sets KILLED=1 when it was still running then.
+kill_run() {
+  "$CRMPOLICY" run --config "$DEMO_CONFIG" --facts "$FACTS" --state "$1" --as-of "$2" \
+    --quiet >/dev/null 2>"$T/killed.err" &
+  local pid=$!
+  sleep "$(printf '%d.%03d' $(($3 / 1000)) $(($3 % 1000)))"
+  KILLED=0
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null && KILLED=1
+  wait "$pid" 2>/dev/null
+}
+
+# which_state DB: prints "none" or "whole" when DB holds the state before or
+# after the interrupted run, else "partial".
+which_state() {
+  state_digest "$1" > "$T/digest.killed"
+  if cmp -s "$REF/ref1" "$T/digest.killed"; then echo none
+  elif cmp -s "$REF/ref2" "$T/digest.killed"; then echo whole
+  else echo partial
+  fi
+}
+
+test_killed_run_lands_whole_or_not_at_all_and_a_rerun_converges() {
+  reference || return
+  local i delay landed killed=0 none=0 whole=0
+  for i in $(seq 1 $KILLS); do
+    # from just after the start to just past the end, commit included
+    delay=$((DURATION_MS * i * 105 / 100 / KILLS))
+    copy_db "$REF/base.db" "$T/w.db"
+    kill_run "$T/w.db" $DAY2 $delay
+    killed=$((killed + KILLED))
+    expect_eq "integrity after a kill at $delay ms" ok "$(integrity "$T/w.db")"
+    landed=$(which_state "$T/w.db")
+    case $landed in
+      none) none=$((none + 1)) ;;
+      whole) whole=$((whole + 1)) ;;
+      *) fail "kill at $delay ms: the state holds part of the run:"
+         fail "  $(sqlite3 "$T/w.db" "SELECT 'runs '||count(*)||', events '||
+                (SELECT count(*) FROM events)||', status '||group_concat(status) FROM runs")" ;;
+    esac
+    [ "$(sqlite3 "$T/w.db" "SELECT count(*) FROM runs WHERE status NOT IN
+          ('complete','incomplete')")" = 0 ] || fail "kill at $delay ms: a run that never ended shows"
+    demo_run "$T/w.db" $DAY2 "$FACTS"
+    expect_eq "rerun after a kill at $delay ms" 0 "$RC"
+    expect_same_state "rerun after a kill at $delay ms" \
+      "$REF/$([ "$landed" = whole ] && echo ref2r || echo ref2)" "$T/w.db"
+  done
+  # the kill points must have caught runs in flight, most before their commit
+  [ "$killed" -ge $((KILLS * 2 / 3)) ] || fail "only $killed of $KILLS kills caught a run in flight"
+  [ "$none" -ge $((KILLS / 2)) ] || fail "only $none of $KILLS kills came before the commit"
+  echo "$(date -u +%FT%TZ) $(basename "$CRMPOLICY") ${DURATION_MS} ms run: $KILLS kills," \
+    "$killed in flight, $none left the state before, $whole the whole run" >> "$CACHE/crash-stats.txt"
+}
+
+# rows DB TABLE: prints the number of rows of TABLE, 0 when it does not exist.
+rows() {
+  if [ "$(sqlite3 "$1" "SELECT count(*) FROM sqlite_schema WHERE name='$2'")" = 1 ]; then
+    sqlite3 "$1" "SELECT count(*) FROM $2"
+  else
+    echo 0
+  fi
+}
+
+test_killed_first_run_leaves_no_run_behind() {
+  reference || return
+  local delay committed
+  for delay in 50 $((DURATION_MS / 3)) $((DURATION_MS * 2 / 3)); do
+    rm -f "$T/new.db" "$T/new.db-wal" "$T/new.db-shm"
+    kill_run "$T/new.db" $DAY1 $delay
+    committed=0
+    if [ -e "$T/new.db" ]; then
+      expect_eq "integrity after a kill at $delay ms" ok "$(integrity "$T/new.db")"
+      committed=$(rows "$T/new.db" runs)
+      if [ "$committed" = 0 ]; then
+        expect_eq "events after a kill at $delay ms" 0 "$(rows "$T/new.db" events)"
+        expect_eq "alerts after a kill at $delay ms" 0 "$(rows "$T/new.db" alerts)"
+      else
+        expect_same_state "kill at $delay ms after the commit" "$REF/ref1" "$T/new.db"
+      fi
+    fi
+    demo_run "$T/new.db" $DAY1 "$FACTS"
+    expect_eq "rerun after a kill at $delay ms" 0 "$RC"
+    [ "$committed" = 0 ] &&
+      expect_same_state "rerun after a kill at $delay ms of the first run" "$REF/ref1" "$T/new.db"
+  done
+}
+
+run_tests

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# tests/report/test_report.sh: `crmpolicy report`: every value of the monthly
+# report on a tiny facts database, its HTML page with both charts rendered in
+# headless Chromium, and how bad options and failing rows are reported.
+. "$(dirname "$0")/../lib.sh"
+
+DEMO_CONFIG="$ROOT/examples/demo/crmpolicy.yaml"
+
+# Writes f.db: four clients with known sales, orders, complaints and contacts
+# around the month 2026-10. C1 is strategic (a partner), C2 key (approved; its
+# name needs CSV quoting), C3 general and C4 closed: only C1 and C2 have rows.
+# Facts dated after 2026-10-31 (O5, a service contact, K3's resolution, O2's
+# delivery) must not count in a report of 2026-10 made later.
+tiny_facts() {
+  facts_db f.db "
+INSERT INTO staff(id,name,role,manager_id,active) VALUES
+  ('S1','王伟','key_account_manager','S9',1), ('S9','李娜','marketing_vp',NULL,1);
+INSERT INTO clients(id,name,status,strategic_partner,approved_tier,created_on) VALUES
+  ('C1','上海永达电梯有限公司','active',1,NULL,'2020-01-01'),
+  ('C2','Acme, \"Lifts\" Ltd','active',0,'key','2020-01-01'),
+  ('C3','小客户','active',0,NULL,'2020-01-01'),
+  ('C4','已关闭客户','closed',1,NULL,'2020-01-01');
+INSERT INTO client_staff(client_id,staff_id,role,since) VALUES
+  ('C1','S1','key_account_manager','2025-01-01');
+INSERT INTO orders(id,client_id,ordered_on,amount,due_on,delivered_on) VALUES
+  ('O1','C1','2026-10-05',1234567.891,'2026-10-20','2026-10-18'),
+  ('O2','C1','2026-10-20',1000.5,'2026-10-25','2026-11-02'),
+  ('O3','C1','2026-09-10',500000,'2026-10-31',NULL),
+  ('O4','C1','2025-10-15',200000,'2025-10-30','2025-10-30'),
+  ('O5','C1','2026-11-03',999,NULL,NULL),
+  ('O6','C1','2025-11-30',300,NULL,NULL),
+  ('O7','C2','2026-10-01',10000,NULL,NULL),
+  ('O8','C2','2025-10-01',5000,NULL,NULL),
+  ('O9','C3','2026-10-02',100,NULL,NULL),
+  ('O10','C4','2026-10-03',50,NULL,NULL);
+INSERT INTO complaints(id,client_id,category,severity,opened_at,first_response_at,resolved_at) VALUES
+  ('K1','C1','quality','high','2026-10-05T09:00:00',NULL,NULL),
+  ('K2','C1','delivery','low','2026-10-06T09:00:00','2026-10-06T10:00:00','2026-10-08T09:00:00'),
+  ('K3','C1','quality','low','2026-10-07T09:00:00','2026-10-07T10:00:00','2026-11-02T09:00:00'),
+  ('K4','C1','service','low','2026-09-15T09:00:00',NULL,NULL);
+INSERT INTO contacts(id,client_id,staff_id,level,channel,happened_at) VALUES
+  ('V1','C1','S1','executive','visit','2026-03-01T10:00:00'),
+  ('V2','C1','S1','account','visit','2026-09-01T10:00:00'),
+  ('V3','C1','S1','account','call','2026-10-30T15:00:00'),
+  ('V4','C1','S1','quality','visit','2026-10-31T23:00:00'),
+  ('V5','C1','S1','service','call','2026-11-01T10:00:00'),
+  ('V6','C2',NULL,'account','email','2026-10-15T10:00:00');"
+}
+
+# Writes s.db: a state database after one run as of 2026-10-31 with open
+# alerts of C1 (2 warnings, 1 critical), C2 (1 info), C3 (out of the report)
+# and C0 (not in the facts), and a resolved one that does not count.
+tiny_state() {
+  sqlite3 s.db < "$ROOT/schema/state.sql" && sqlite3 s.db "
+INSERT INTO runs(id,as_of,started_at,finished_at,status,config,facts)
+  VALUES(1,'2026-10-31','2026-11-01T02:00:00Z','2026-11-01T02:00:01Z','complete','c','f');
+INSERT INTO alerts(fingerprint,rule,client_id,key,severity,level,title,data,status,opened_at,updated_at,run_id) VALUES
+  ('a','credit.risk','C0','','critical',1,'t','{}','open','x','x',1),
+  ('b','visit.account','C1','','warning',1,'t','{}','open','x','x',1),
+  ('c','complaint.response','C1','K1','critical',3,'t','{}','open','x','x',1),
+  ('d','complaint.response','C1','K4','warning',1,'t','{}','open','x','x',1),
+  ('e','visit.quality','C1','','critical',2,'t','{}','resolved','x','x',1),
+  ('f','survey.due','C2','','info',1,'t','{}','open','x','x',1),
+  ('g','contact.dormant','C3','','warning',1,'t','{}','open','x','x',1);"
+}
+
+# report ARGS...: the demo config's report on f.db and s.db.
+report() {
+  cp_run report --config "$DEMO_CONFIG" --facts f.db --state s.db --quiet "$@"
+}
+
+test_csv_has_every_value_of_a_month_replayed_on_its_last_day() {
+  tiny_facts && tiny_state
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o r.csv
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "csv" "$(printf '%s\r\n' \
+'客户编号,客户名称,级别,客户经理,本月销售额,上月销售额,去年同月销售额,环比,同比,近365天销售额,销售占比,本月到期订单,其中按期交付,本月投诉（按类别）,未结投诉,最近高层联络,最近商务联络,最近技术联络,最近质量联络,最近服务联络,未关闭预警（提示）,未关闭预警（警告）,未关闭预警（严重）' \
+'C1,上海永达电梯有限公司,strategic,王伟,"1,235,568.39","500,000.00","200,000.00",+147.11%,+517.78%,"1,735,868.39",99.42%,3,1,"quality 2, delivery 1",3,2026-03-01,2026-10-30,,2026-10-31,,0,2,1' \
+'C2,"Acme, ""Lifts"" Ltd",key,,"10,000.00",0.00,"5,000.00",—,+100.00%,"10,000.00",0.57%,0,0,,0,,2026-10-15,,,,1,0,0'; echo x)" \
+    "$(cat r.csv; echo x)"
+}
+
+test_report_is_mode_0600_and_leaves_the_state_as_it_was() {
+  tiny_facts && tiny_state
+  before=$(md5sum < s.db)
+  report --as-of 2026-10-31 -o r.html
+  expect_eq "exit" 0 "$RC"
+  expect_eq "mode" "600" "$(stat -c %a r.html)"
+  expect_eq "state" "$before" "$(md5sum < s.db)"
+  expect_eq "leftovers" "r.html" "$(ls r.html* | tr '\n' ' ' | sed 's/ $//')"
+}
+
+test_html_has_both_charts_the_names_and_no_script() {
+  tiny_facts && tiny_state
+  report --as-of 2026-10-31 --format html -o r.html
+  expect_eq "exit" 0 "$RC"
+  html=$(cat r.html)
+  expect_eq "svg charts" 2 "$(grep -c '<svg ' r.html)"
+  expect_contains "series chart" '<figure id="chart-series">' "$html"
+  expect_contains "alerts chart" '<figure id="chart-alerts">' "$html"
+  expect_eq "series lines" 2 "$(grep -c '<polyline ' r.html)"
+  expect_contains "chinese name" '<td class="t">上海永达电梯有限公司</td>' "$html"
+  expect_contains "escaped name" '<td class="t">Acme, &quot;Lifts&quot; Ltd</td>' "$html"
+  expect_contains "strategic point" '<title>strategic 2026-10: 1,235,568.39</title>' "$html"
+  expect_contains "key point" '<title>key 2026-10: 10,000.00</title>' "$html"
+  expect_contains "a stacked bar" '<title>complaint.response critical: 1</title>' "$html"
+  expect_contains "alerts of clients without a row" '<title>credit.risk critical: 1</title>' "$html"
+  expect_contains "state shown" 'after run 1 as of 2026-10-31' "$html"
+  expect_contains "print css" '@media print{' "$html"
+  case "$html" in *"<script"*|*"src="*|*"@import"*) fail "the page loads or runs something" ;; esac
+}
+
+test_bad_month_is_a_usage_error() {
+  tiny_facts && tiny_state
+  report --month 2026-13 -o r.csv
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: --month: '2026-13' is not a month (YYYY-MM)" "$ERR"
+  [ ! -e r.csv ] || fail "r.csv was written"
+}
+
+test_month_after_the_as_of_date_is_a_usage_error() {
+  tiny_facts && tiny_state
+  report --as-of 2026-10-31 --month 2026-11 -o r.csv
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: --month: 2026-11 is after the as-of date 2026-10-31" "$ERR"
+}
+
+test_unknown_format_is_a_usage_error() {
+  tiny_facts && tiny_state
+  report --format pdf -o r.pdf
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: --format: 'pdf' is not one of csv, html" "$ERR"
+}
+
+# Prints "client,info,warning,critical" for C1 and C2 from `alerts --format csv`.
+alert_counts() {
+  "$CRMPOLICY" alerts --state s.db --format csv | awk -F, 'NR > 1 { n[$1 "," $4]++ }
+    END { for (c = 1; c <= 2; c++) printf "C%d,%d,%d,%d\n", c, n["C" c ",info"],
+          n["C" c ",warning"], n["C" c ",critical"] }'
+}
+
+test_an_earlier_month_shows_the_alerts_of_its_last_run() {
+  tiny_facts
+  cp_run run --config "$DEMO_CONFIG" --facts f.db --state s.db --as-of 2026-10-31 --quiet
+  expect_eq "run 1" 0 "$RC"
+  october=$(alert_counts)
+  cp_run run --config "$DEMO_CONFIG" --facts f.db --state s.db --as-of 2027-03-01 --quiet
+  expect_eq "run 2" 0 "$RC"
+  [ "$october" != "$(alert_counts)" ] || fail "the two runs left the same alerts"
+  report --as-of 2027-03-01 --month 2026-10 -o r.csv
+  expect_eq "exit" 0 "$RC"
+  expect_eq "alerts" "$october" "$(awk -F, 'NR > 1 { print $1 "," $(NF-2) "," $(NF-1) "," $NF }' r.csv | tr -d '\r')"
+}
+
+# Writes c.yaml and r.lua: three clients, a report whose row is $1 (Lua).
+custom_report() {
+  cat > c.yaml <<YAML
+facts: f.db
+state: s.db
+rules: [r.lua]
+limits: {memory_mb: 16, instructions: 100000}
+clients:
+  name: clients
+  id: id
+  columns: [{name: name, type: text}]
+YAML
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01'),
+    ('C3','C','active','2026-01-01');"
+  cat > r.lua <<LUA
+rule { id = "r", doc = "d", fn = function(c) end }
+report { id = "t", title = "T", doc = "d",
+  columns = { { id = "name", label = "Name", type = "text" },
+              { id = "n", label = "N", type = "integer" } },
+  row = function(c, month, alerts)
+$1
+  end }
+LUA
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
+}
+
+test_a_failing_row_is_reported_and_the_report_completes() {
+  custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
+    return { name = c.name, n = alerts.warning }'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:6: no row for B (report t, client C2)" "$ERR"
+  expect_eq "csv" "$(printf 'Name,N\r\nA,0\r\nC,0\r\nx')" "$(cat r.csv; echo x)"
+}
+
+test_a_value_of_the_wrong_type_names_its_column() {
+  custom_report '    return { name = c.name, n = 1.5 }'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "crmpolicy: r.lua:2: column 'n' (integer) got 1.5 (report t, client C1)" "$ERR"
+}
+
+test_rows_run_under_the_instruction_budget() {
+  custom_report '    while true do end'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "r.lua:6: instruction budget of 100000 exceeded (report t, client C3)" "$ERR"
+}
+
+# Installs Chromium and a CJK font when either is missing (as root: CI is);
+# fails when that is impossible.
+need_chromium() {
+  command -v chromium >/dev/null && [ -n "$(fc-list :lang=zh 2>/dev/null)" ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    fail "chromium or a CJK font is missing; run: sudo apt-get install -y chromium fonts-noto-cjk"
+    return 1
+  fi
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+           chromium fonts-noto-cjk; } > apt.log 2>&1; then
+    fail "apt-get install chromium fonts-noto-cjk failed:"
+    tail -5 apt.log >&2
+    return 1
+  fi
+  [ -n "$(fc-list :lang=zh)" ] || { fail "no CJK font after installing fonts-noto-cjk"; return 1; }
+}
+
+# chromium ARGS...: headless Chromium with no network, profile or sandbox.
+chromium_run() {
+  chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+    --disable-component-update --disable-sync --no-first-run --user-data-dir="$(mktemp -d)" \
+    "$@" 2>/dev/null
+}
+
+test_chromium_renders_both_charts() {
+  need_chromium || return
+  tiny_facts && tiny_state
+  report --as-of 2026-10-31 --format html -o r.html
+  expect_eq "exit" 0 "$RC"
+  chromium_run --screenshot="$T/r.png" --window-size=1400,2000 "file://$T/r.html" > /dev/null
+  [ -s r.png ] || { fail "no screenshot"; return; }
+  # Count the pixels of each chart colour in the screenshot, decoding the PNG
+  # with Chromium itself (a canvas in a second page), so the test needs nothing
+  # that Chromium does not bring.
+  { cat "$ROOT/tests/report/pixels.html"
+    printf '<img id="shot" src="data:image/png;base64,'; base64 -w0 r.png; printf '">\n'
+  } > check.html
+  counts=$(chromium_run --virtual-time-budget=20000 --dump-dom "file://$T/check.html" |
+           sed -n 's/.*<pre id="counts">\(.*\)<\/pre>.*/\1/p')
+  for colour in strategic key critical warning info; do
+    n=$(printf '%s\n' "$counts" | tr ' ' '\n' | sed -n "s/^$colour=//p")
+    [ "${n:-0}" -ge 300 ] || fail "$colour: ${n:-no} pixels of its colour in the screenshot ($counts)"
+  done
+}
+
+run_tests
