@@ -1048,6 +1048,11 @@ int main(int argc, char **argv) {
   gen_staff(&g);
   plan_clients(&g);
   for (int i = 0; i < g.nclients; i++) gen_client(&g, i);
+  /* The service engineers are fully booked: a missing one cannot be
+     proposed, so the demo shows staffing.unfilled as well. */
+  exec_sql(&g, "UPDATE staff SET capacity = (SELECT count(*) FROM client_staff cs "
+                "WHERE cs.staff_id = staff.id AND cs.role = 'service_engineer') "
+                "WHERE role = 'service_engineer'", "booking service engineers");
   exec_sql(&g, "COMMIT", "commit");
   for (int t = 0; t < NTAB; t++) printf("%s%s=%lld", t ? " " : "", TABLE[t], g.rows[t]);
   putchar('\n');
