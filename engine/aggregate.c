@@ -152,8 +152,15 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
   lua_newtable(L);
   p.row = lua_gettop(L);
   cp_err rc = collect(&p, ti);
+  unsigned char *want = p.any_lua ? NULL : calloc(p.t->columns_count + 1, 1);
+  for (size_t k = 0; want && k < p.n; k++) {   /* C aggregates read only what they use */
+    want[p.aggs[k].col] |= !p.aggs[k].count;
+    for (int c = 0; c < p.aggs[k].where.n; c++)
+      want[p.aggs[k].where.c[c].col] = 1;
+  }
   if (rc == CP_OK && p.n > 0)
-    rc = cp_facts_scan(api->facts, ti, agg_row, &p);
+    rc = cp_facts_scan(api->facts, ti, want, agg_row, &p);
+  free(want);
   if (rc == CP_EEVAL && p.failed) {
     char id[256];
     snprintf(id, sizeof id, "%s", p.failed);

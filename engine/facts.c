@@ -24,6 +24,7 @@ typedef struct source {
   int exists_col;           /* index of exists_from among the columns, or -1 */
   cp_rows rows;             /* this client's rows (values buffer reused) */
   cp_arena *strings;        /* where text values are copied */
+  const unsigned char *want;  /* columns to read (NULL: all); the others read as nil */
   int quiet;                /* a pre-pass: findings are reported by the client pass */
 } source;
 
@@ -243,7 +244,10 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
     sbuf_add(q, "NULL");
   for (unsigned i = 0; i < t->columns_count; i++) {
     sbuf_add(q, ", ");
-    sbuf_sql_ident(q, t->columns[i].name);
+    if (s->want && !s->want[i] && (int)i != s->exists_col)
+      sbuf_add(q, "NULL");
+    else
+      sbuf_sql_ident(q, t->columns[i].name);
   }
   sbuf_add(q, " FROM ");
   sbuf_sql_ident(q, s->sql);
@@ -482,12 +486,13 @@ int cp_facts_next(cp_facts *f, cp_client **c)
   return 0;
 }
 
-cp_err cp_facts_scan(cp_facts *f, unsigned ti, int (*fn)(void *ctx, const cp_value *row),
-                     void *ctx)
+cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
+                     int (*fn)(void *ctx, const cp_value *row), void *ctx)
 {
   source s = f->tables[ti];   /* a second cursor over the same table */
   sbuf q = {0};
   s.stmt = NULL;
+  s.want = want;
   s.rows = (cp_rows){0};
   s.quiet = 1;
   build_select(&q, &s, s.cfg->key, 0, 0, 0);

@@ -85,9 +85,10 @@ void cp_facts_free_bounds(char **bounds, size_t n);
 int cp_facts_next(cp_facts *f, cp_client **c);
 
 /* Calls fn for every row of per-client table ti (all clients, in table order,
- * rows dated after the as-of time excluded), with that table's values. */
-cp_err cp_facts_scan(cp_facts *f, unsigned ti, int (*fn)(void *ctx, const cp_value *row),
-                     void *ctx);
+ * rows dated after the as-of time excluded), with that table's values; only
+ * the columns with want[j] set are read (want NULL: all), the others are nil. */
+cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
+                     int (*fn)(void *ctx, const cp_value *row), void *ctx);
 
 /* Reads the whole lookup table li into *rows (owned by the reader, valid until
  * close), in id order. */

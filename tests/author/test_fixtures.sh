@@ -79,6 +79,32 @@ test_a_failing_and_a_passing_fixture_count_both() {
   expect_contains "stdout" "FAIL fx/b.yaml: gold clients" "$OUT"
 }
 
+test_assignments_are_expected_like_alerts() {
+  policy
+  printf '%s\n' 'rule { id = "ask", doc = "Ask for a visit.", fn = function(c)' \
+    '  if c.tier == "gold" then assign { kind = "visit", key = c.id, assignee = "S1" } end end }' >> r.lua
+  cat > a.yaml <<'YAML'
+name: gold clients get a visit proposed
+rules: [ask]
+facts:
+  staff: [{id: S1}]
+  clients: [{id: G1, status: active, tier: gold}, {id: G2, status: active, tier: gold}]
+steps:
+  - as_of: 2026-06-30
+    assignments:
+      - {rule: ask, client: G1, key: G1, kind: visit, assignee: S1}
+      - {rule: ask, client: G2, kind: call}
+YAML
+  cp_run test --config c.yaml a.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stdout" "FAIL a.yaml: gold clients get a visit proposed
+  a.yaml:7: step 1 as of 2026-06-30 (exact; rules ask)
+    assignments:
+    - {rule: ask, client: G2, kind: call}
+    + {rule: ask, client: G2, key: G2, kind: visit}
+0 passed, 1 failed" "$OUT"
+}
+
 test_invalid_fixture_names_file_and_line() {
   policy
   passing_fixture ok.yaml

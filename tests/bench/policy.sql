@@ -31,7 +31,8 @@
 -- * Malformed values are not handled (the engine reports and skips them).
 
 -- The run: D as text and as a day number, and now in seconds.
-CREATE TEMP TABLE as_of_check(ok INTEGER CONSTRAINT "params must hold one as_of date YYYY-MM-DD" CHECK (ok));
+CREATE TEMP TABLE as_of_check (
+  ok INTEGER CONSTRAINT "params must hold one as_of date YYYY-MM-DD" CHECK (ok));
 INSERT INTO as_of_check
   SELECT (SELECT count(*) FROM params) = 1 AND (SELECT as_of IS date(as_of) FROM params);
 CREATE TEMP TABLE run AS
@@ -88,10 +89,12 @@ CREATE TEMP TABLE dc AS
   WITH c AS (
     SELECT cl.id, unixepoch(substr(cl.created_on, 1, 10)) / 86400 AS created,
            cl.approved_tier AS approved, coalesce(s.cents, 0) AS sales12,
-           CASE WHEN cl.strategic_partner = 1 OR (t.total12 <> 0 AND 1.0 * coalesce(s.cents, 0) / t.total12 > 0.05)
+           CASE WHEN cl.strategic_partner = 1
+                     OR (t.total12 <> 0 AND 1.0 * coalesce(s.cents, 0) / t.total12 > 0.05)
                   THEN 'strategic'
                 WHEN coalesce(s.cents, 0) >= 2000000000
-                     OR (t.total12 <> 0 AND 1.0 * coalesce(s.cents, 0) / t.total12 > 0.03) THEN 'key'
+                     OR (t.total12 <> 0 AND 1.0 * coalesce(s.cents, 0) / t.total12 > 0.03)
+                  THEN 'key'
                 WHEN coalesce(s.cents, 0) >= 500000000 THEN 'major'
                 ELSE 'general' END AS computed
     FROM clients cl LEFT JOIN sales s ON s.client_id = cl.id, total t, run
@@ -140,8 +143,8 @@ INSERT INTO policy_alerts
 INSERT INTO policy_alerts
   SELECT 'contact.dormant', id, '', 'warning', 1, responsible
   FROM (SELECT dc.id, dc.responsible,
-               run.dday - coalesce((SELECT max(t) FROM last_contact WHERE client_id = dc.id) / 86400,
-                                   dc.created) AS age
+               run.dday - coalesce((SELECT max(t) FROM last_contact WHERE client_id = dc.id)
+                                   / 86400, dc.created) AS age
         FROM dc, run)
   WHERE age >= 180;
 INSERT INTO policy_alerts
@@ -156,7 +159,8 @@ CREATE TEMP TABLE k AS
   SELECT x.*, coalesce(pm.mgr, top.vp) AS mgr_owner FROM (
     SELECT cp.client_id, cp.id, run.now - unixepoch(cp.opened_at) AS open_s,
            coalesce(unixepoch(cp.first_response_at) <= run.now, 0) AS answered,
-           CASE WHEN unixepoch(cp.resolved_at) <= run.now THEN unixepoch(cp.resolved_at) END AS resolved,
+           CASE WHEN unixepoch(cp.resolved_at) <= run.now THEN unixepoch(cp.resolved_at) END
+             AS resolved,
            dc.tier, dc.service, coalesce(po.id, dc.responsible) AS owner
     FROM complaints cp JOIN dc ON dc.id = cp.client_id
     LEFT JOIN people po ON po.id = cp.owner_id AND po.active, run
@@ -167,7 +171,8 @@ CREATE TEMP TABLE k AS
 INSERT INTO policy_alerts
   SELECT 'complaint.response', client_id, id,
          CASE WHEN open_s >= (t + 48) * 3600 THEN 'critical' ELSE 'warning' END,
-         CASE WHEN open_s >= (t + 48) * 3600 THEN 3 WHEN open_s >= (t + 24) * 3600 THEN 2 ELSE 1 END,
+         CASE WHEN open_s >= (t + 48) * 3600 THEN 3
+              WHEN open_s >= (t + 24) * 3600 THEN 2 ELSE 1 END,
          CASE WHEN open_s >= (t + 48) * 3600 THEN top.vp
               WHEN open_s >= (t + 24) * 3600 THEN mgr_owner ELSE owner END
   FROM (SELECT *, CASE WHEN tier = 'strategic' THEN 12 ELSE 24 END AS t FROM k
@@ -198,7 +203,8 @@ INSERT INTO policy_alerts
 CREATE TEMP TABLE latest_survey AS
   SELECT client_id, id, score FROM (
     SELECT client_id, id, score,
-           row_number() OVER (PARTITION BY client_id ORDER BY substr(surveyed_on, 1, 10) DESC, id DESC) AS n
+           row_number() OVER (PARTITION BY client_id
+                              ORDER BY substr(surveyed_on, 1, 10) DESC, id DESC) AS n
     FROM surveys, run
     WHERE substr(surveyed_on, 1, 10) > run.sales_from AND substr(surveyed_on, 1, 10) <= run.d)
   WHERE n = 1;
@@ -215,7 +221,8 @@ INSERT INTO policy_alerts
 -- more than 90 days: critical for strategic and key clients, else a warning.
 INSERT INTO policy_alerts
   SELECT 'credit.risk', dc.id, '',
-         CASE WHEN dc.tier IN ('strategic', 'key') THEN 'critical' ELSE 'warning' END, 1, dc.responsible
+         CASE WHEN dc.tier IN ('strategic', 'key') THEN 'critical' ELSE 'warning' END, 1,
+         dc.responsible
   FROM credit cr JOIN dc ON dc.id = cr.client_id, run
   WHERE (cr.assessed_on IS NULL OR substr(cr.assessed_on, 1, 10) <= run.d)
     AND (cr.rating = 'C' OR cr.overdue_days > 90);

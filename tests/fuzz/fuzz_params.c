@@ -3,6 +3,7 @@
  * value that mirrors the tree: quoted scalars stay strings, plain ones become
  * the number, boolean or nil their form denotes, containers become tables
  * that refuse writes. */
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,12 +34,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Returns 1 when s has the form of a decimal number: [+-]digits[.digits][e[+-]digits]. */
-static int number_form(const char *s, int *integral)
+static int number_form(const char *s)
 {
   const char *p = s + (*s == '+' || *s == '-');
   size_t whole = strspn(p, "0123456789"), frac = 0;
   p += whole;
-  *integral = *p == '\0' && whole > 0;
   if (*p == '.') {
     frac = strspn(p + 1, "0123456789");
     p += 1 + frac;
@@ -59,7 +59,7 @@ static int number_form(const char *s, int *integral)
 static void check_scalar(lua_State *L, const yt_node *n)
 {
   const char *s = n->value;
-  int integral, t = lua_type(L, -1);
+  int t = lua_type(L, -1);
   if (!n->plain) {
     if (t != LUA_TSTRING || strcmp(lua_tostring(L, -1), s) != 0)
       broken("a quoted scalar did not stay the same string", s);
@@ -71,16 +71,16 @@ static void check_scalar(lua_State *L, const yt_node *n)
   } else if (!*s || !strcmp(s, "~") || !strcmp(s, "null")) {
     if (t != LUA_TNIL)
       broken("a plain null did not become nil", s);
-  } else if (number_form(s, &integral)) {
+  } else if (number_form(s)) {
     char *end;
+    errno = 0;
     double d = strtod(s, &end);
-    if (d - d != 0)   /* overflows to infinity: either a string or a number will do */
+    if (errno == ERANGE)   /* beyond a double's range: a string or a number will do */
       return;
     if (t != LUA_TNUMBER)
       broken("a plain number did not become a number", s);
     if (lua_isinteger(L, -1) ? (double)lua_tointeger(L, -1) != d : lua_tonumber(L, -1) != d)
       broken("a plain number became another number", s);
-    (void)integral;
   } else if (t != LUA_TSTRING || strcmp(lua_tostring(L, -1), s) != 0) {
     broken("a plain word did not become the same string", s);
   }

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# tests/hardening/test_bad_facts.sh: what a run does with bad facts. A data
+# problem in a row is quarantined: the value reads as nil (or the row is
+# skipped), a warning names table, row, column and value, the state's
+# `findings` table keeps it with the run, and the run goes on (exit 0). A
+# facts database that cannot be read as declared is fatal: a message naming
+# the place, exit 2 (or 3 when it breaks while being read), nothing written.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/badfacts.sh"
+
+# expect_quarantined FINDING WARNING: one finding, printed as a warning; the
+# run went on: exit 0, the run recorded with its finding, every sound client
+# evaluated.
+expect_quarantined() {
+  expect_eq "exit" 0 "$RC"
+  expect_eq "finding" "$1" "$(findings)"
+  expect_eq "warning" "crmpolicy: warning: facts: $2" "$ERR"
+  expect_eq "run" "complete|1" "$(sqlite3 s.db "SELECT status||'|'||findings FROM runs")"
+}
+
+# expect_fatal EXIT MESSAGE: the run stopped with MESSAGE and wrote nothing.
+expect_fatal() {
+  expect_eq "exit" "$1" "$RC"
+  expect_eq "message" "$2" "$ERR"
+  if [ -e s.db ]; then
+    expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs" 2>&1)"
+  fi
+}
+
+test_sound_facts_give_no_finding() {
+  config; facts ""
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "findings" "" "$(findings)"
+  expect_eq "C1 saw" '{"amounts":"1/0","contacts":"1/0","levels":"1/0","orders":"1/0","status":"active","surveys":"1/0"}' "$(saw C1)"
+}
+
+test_malformed_date_reads_as_nil_and_is_a_finding() {
+  config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
+  run_bad
+  expect_quarantined "orders|O2|ordered_on|2026-02-30|is not a date" \
+    "orders row O2 column ordered_on: '2026-02-30' is not a date"
+  expect_contains "C2 saw" '"orders":"1/1"' "$(saw C2)"
+  expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
+
+test_malformed_timestamp_reads_as_nil_and_is_a_finding() {
+  config; facts "UPDATE contacts SET happened_at='2026-04-02T25:00:00' WHERE id='V2';"
+  run_bad
+  expect_quarantined "contacts|V2|happened_at|2026-04-02T25:00:00|is not a timestamp" \
+    "contacts row V2 column happened_at: '2026-04-02T25:00:00' is not a timestamp"
+  expect_contains "C2 saw" '"contacts":"1/1"' "$(saw C2)"
+}
+
+test_date_stored_as_a_number_is_a_finding() {
+  config; facts "UPDATE orders SET ordered_on=20260302 WHERE id='O2';"
+  run_bad
+  expect_quarantined "orders|O2|ordered_on|20260302|is not a date" \
+    "orders row O2 column ordered_on: '20260302' is not a date"
+}
+
+test_text_in_a_money_column_reads_as_nil_and_is_a_finding() {
+  config; facts "UPDATE orders SET amount='lots' WHERE id='O3';"
+  run_bad
+  expect_quarantined "orders|O3|amount|lots|is not an amount of money" \
+    "orders row O3 column amount: 'lots' is not an amount of money"
+  expect_contains "C3 saw" '"amounts":"1/1"' "$(saw C3)"
+}
+
+test_text_in_an_integer_column_reads_as_nil_and_is_a_finding() {
+  config; facts "UPDATE surveys SET score='nine' WHERE id='S1';"
+  run_bad
+  expect_quarantined "surveys|S1|score|nine|is not an integer" \
+    "surveys row S1 column score: 'nine' is not an integer"
+  expect_contains "C1 saw" '"surveys":"1/1"' "$(saw C1)"
+}
+
+test_fraction_in_an_integer_column_is_a_finding() {
+  config; facts "UPDATE surveys SET score=8.5 WHERE id='S1';"
+  run_bad
+  expect_quarantined "surveys|S1|score|8.5|is not an integer" \
+    "surveys row S1 column score: '8.5' is not an integer"
+}
+
+test_amount_out_of_range_is_a_finding() {
+  config; facts "UPDATE orders SET amount=1e300 WHERE id='O1';"
+  run_bad
+  expect_quarantined "orders|O1|amount|1.0e+300|is not an amount of money" \
+    "orders row O1 column amount: '1.0e+300' is not an amount of money"
+}
+
+test_null_in_a_required_column_reads_as_nil_and_is_a_finding() {
+  config; facts ""
+  untyped contacts
+  sqlite3 f.db "UPDATE contacts SET level=NULL WHERE id='V1';"
+  run_bad
+  expect_quarantined "contacts|V1|level|NULL|is missing (the column is required)" \
+    "contacts row V1 column level: 'NULL' is missing (the column is required)"
+  expect_contains "C1 saw" '"levels":"1/1"' "$(saw C1)"
+}
+
+test_null_in_a_required_client_column_still_evaluates_the_client() {
+  config; facts ""
+  untyped clients
+  sqlite3 f.db "UPDATE clients SET status=NULL WHERE id='C2';"
+  run_bad
+  expect_quarantined "clients|C2|status|NULL|is missing (the column is required)" \
+    "clients row C2 column status: 'NULL' is missing (the column is required)"
+  expect_contains "C2 saw" '"status":"nil"' "$(saw C2)"
+}
+
+test_repeated_client_id_keeps_one_and_is_a_finding() {
+  config; facts ""
+  untyped clients   # no primary key
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C2','B2','active','2026-01-01');"
+  run_bad
+  expect_quarantined "clients|C2|id|C2|repeats a client id; the row is skipped" \
+    "clients row C2 column id: 'C2' repeats a client id; the row is skipped"
+  expect_eq "alerts" "C1 C2 C3" "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd' ')"
+}
+
+test_rows_of_unknown_clients_are_skipped_and_are_findings() {
+  config
+  facts "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+      ('OA','A0','2026-03-01',1), ('OM','C15','2026-03-01',1), ('OZ','Z9','2026-03-01',1);"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "findings" "orders|OA|client_id|A0|is not a client in the clients table; the row is skipped
+orders|OM|client_id|C15|is not a client in the clients table; the row is skipped
+orders|OZ|client_id|Z9|is not a client in the clients table; the row is skipped" "$(findings)"
+  expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+  expect_contains "C1 saw" '"orders":"1/0"' "$(saw C1)"
+}
+
+test_client_id_stored_as_an_integer_is_skipped_and_is_a_finding() {
+  config; facts ""
+  untyped clients
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES(42,'N','active','2026-01-01');"
+  run_bad
+  expect_quarantined "clients|42|id|42|is not a text client id; the row is skipped" \
+    "clients row 42 column id: '42' is not a text client id; the row is skipped"
+  expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
+
+test_client_key_stored_as_an_integer_in_a_table_is_skipped_and_is_a_finding() {
+  config; facts ""
+  untyped orders
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES('O42',42,'2026-03-01',1);"
+  run_bad
+  expect_quarantined "orders|O42|client_id|42|is not a text client id; the row is skipped" \
+    "orders row O42 column client_id: '42' is not a text client id; the row is skipped"
+}
+
+test_client_ids_in_a_nocase_column_are_read_in_byte_order() {
+  config
+  # id declared COLLATE NOCASE: SQLite would order 'a' < 'B' < 'c'
+  facts "ALTER TABLE clients RENAME TO clients_typed;
+    CREATE TABLE clients(id TEXT PRIMARY KEY COLLATE NOCASE, name TEXT, status TEXT,
+                         created_on TEXT);
+    INSERT INTO clients SELECT id, name, status, created_on FROM clients_typed;
+    INSERT INTO clients VALUES ('a','a','active','2026-01-01'), ('B','B','active','2026-01-01');
+    ALTER TABLE orders RENAME TO orders_typed;
+    CREATE TABLE orders(id TEXT, client_id TEXT COLLATE NOCASE, ordered_on TEXT, amount REAL);
+    INSERT INTO orders SELECT id, client_id, ordered_on, amount FROM orders_typed;
+    INSERT INTO orders VALUES ('Oa','a','2026-03-01',1), ('OB','B','2026-03-01',2);"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "findings" "" "$(findings)"
+  expect_eq "clients evaluated" "B C1 C2 C3 a" \
+    "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd' ')"
+  expect_contains "B saw" '"orders":"1/0"' "$(saw B)"
+}
+
+test_findings_past_twenty_are_counted_not_printed() {
+  config
+  facts "INSERT INTO orders(id,client_id,ordered_on,amount)
+    SELECT 'X'||value, 'C1', 'bad', 1 FROM generate_series(1, 25);"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "findings stored" 25 "$(sqlite3 s.db "SELECT count(*) FROM findings")"
+  expect_eq "run's findings" 25 "$(sqlite3 s.db "SELECT findings FROM runs")"
+  expect_eq "warnings printed" 21 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
+  expect_eq "last warning" "crmpolicy: warning: facts: more data problems follow; all are in the state database's findings table" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+}
+
+test_missing_column_in_a_run_stops_before_writing() {
+  config; facts "ALTER TABLE surveys DROP COLUMN score;"
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: table 'surveys' has no column 'score' (declared at c.yaml:24)"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_missing_client_key_column_stops_before_writing() {
+  config; facts "ALTER TABLE contacts RENAME COLUMN client_id TO customer_id;"
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: table 'contacts' has no column 'client_id' (declared at c.yaml:18)"
+}
+
+test_missing_table_with_existing_state_writes_nothing() {
+  config; facts ""
+  run_bad
+  sqlite3 f.db "DROP TABLE surveys;"
+  run_bad
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: table 'surveys' is missing (declared at c.yaml:24)" "$ERR"
+  expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+test_file_that_is_not_sqlite_stops_before_writing() {
+  config
+  head -c 4096 /dev/urandom > f.db
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: f.db: file is not a database"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_empty_file_reads_as_a_database_without_tables() {
+  config
+  : > f.db
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: table 'clients' is missing (declared at c.yaml:5)"
+  [ ! -e s.db ] || fail "the state database was created"
+  expect_eq "facts file" 0 "$(stat -c %s f.db)"
+}
+
+# A facts database with many contacts rows: f.db, and its size in pages.
+big_facts() {
+  facts "INSERT INTO contacts(id,client_id,level,channel,happened_at)
+    SELECT 'W'||value, 'C'||(value % 3 + 1), 'account', 'visit', '2026-04-01T10:00:00'
+    FROM generate_series(1, 20000);"
+  PAGES=$(sqlite3 f.db "PRAGMA page_count")
+  PAGE_SIZE=$(sqlite3 f.db "PRAGMA page_size")
+}
+
+test_truncated_database_stops_before_writing() {
+  config; big_facts
+  truncate -s $((PAGES / 2 * PAGE_SIZE)) f.db
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: f.db: database disk image is malformed"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_database_corrupt_inside_a_table_fails_while_reading_and_writes_nothing() {
+  config; big_facts
+  # garbage over pages in the middle of the contacts rows; the schema is intact
+  dd if=/dev/urandom of=f.db bs="$PAGE_SIZE" seek=$((PAGES / 2)) count=4 conv=notrunc 2>/dev/null
+  run_bad
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: facts: reading table 'contacts': database disk image is malformed
+crmpolicy: the run failed (facts error); nothing was written" "$ERR"
+  expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+test_database_locked_by_a_writer_is_waited_for() {
+  config; facts ""
+  sqlite3 f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;" ".shell sleep 2" "COMMIT;" &
+  sleep 0.5
+  run_bad
+  wait
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
+
+test_database_locked_by_a_writer_for_too_long_stops_before_writing() {
+  config; facts ""
+  sqlite3 f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;" ".shell sleep 13" "COMMIT;" &
+  sleep 0.5
+  run_bad
+  wait
+  expect_fatal 2 "crmpolicy: facts: f.db: database is locked"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+run_tests

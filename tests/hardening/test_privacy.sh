@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# tests/hardening/test_privacy.sh: the state database, its -wal and -shm files
+# and the reports hold customer data and are readable by their owner only,
+# whatever the umask; the facts database is only ever read: its bytes, its
+# time stamp and its folder are the same after a run, and it may live where
+# the run cannot write.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+
+CLIENTS=6000            # a run of the demo policy lasts about 1 s (release build)
+
+# modes_during_run UMASK: runs the demo policy under UMASK into $T/s.db and
+# prints the modes of s.db, s.db-wal and s.db-shm seen while it ran, then
+# the mode of s.db after it.
+modes_during_run() {
+  local facts seen=""
+  facts=$(demo_facts $CLIENTS) || { fail "cannot generate the demo facts"; return 1; }
+  ( umask "$1"; exec "$CRMPOLICY" run --config "$DEMO_CONFIG" --facts "$facts" \
+      --state "$T/s.db" --as-of 2026-11-15 --quiet >/dev/null 2>"$T/err" ) &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -e "$T/s.db-wal" ] && [ -e "$T/s.db-shm" ]; then
+      seen=$(stat -c %a "$T/s.db" "$T/s.db-wal" "$T/s.db-shm" 2>/dev/null | paste -sd' ')
+      [ -n "$seen" ] && break
+    fi
+    sleep 0.01
+  done
+  wait "$pid"
+  echo "${seen:-none} / $(stat -c %a "$T/s.db")"
+}
+
+test_state_files_are_owner_only_under_umask_022() {
+  expect_eq "modes of s.db s.db-wal s.db-shm during the run / s.db after" \
+    "600 600 600 / 600" "$(modes_during_run 022)"
+  expect_eq "stderr" "" "$(cat "$T/err")"
+}
+
+test_state_files_are_owner_only_under_umask_000() {
+  expect_eq "modes of s.db s.db-wal s.db-shm during the run / s.db after" \
+    "600 600 600 / 600" "$(modes_during_run 000)"
+}
+
+test_report_is_owner_only() {
+  local facts
+  facts=$(demo_facts $CLIENTS) || { fail "cannot generate the demo facts"; return; }
+  demo_run "$T/s.db" 2026-11-15 "$facts"
+  ( umask 000; exec "$CRMPOLICY" report --config "$DEMO_CONFIG" --facts "$facts" \
+      --state "$T/s.db" --as-of 2026-11-15 --format csv -o "$T/report.csv" --quiet )
+  expect_eq "exit" 0 "$?"
+  expect_eq "mode of the report" 600 "$(stat -c %a "$T/report.csv" 2>&1)"
+}
+
+# fingerprint_facts DIR: the facts folder's names, sizes, modes, times and
+# the bytes of every file.
+fingerprint_facts() {
+  (cd "$1" && stat -c '%n %s %a %Y.%y' * && sha256sum *)
+}
+
+test_facts_database_is_not_changed_by_a_run() {
+  local facts
+  facts=$(demo_facts $CLIENTS) || { fail "cannot generate the demo facts"; return; }
+  mkdir "$T/facts"
+  cp -p "$facts" "$T/facts/f.db"
+  fingerprint_facts "$T/facts" > "$T/before"
+  demo_run "$T/s.db" 2026-11-15 "$T/facts/f.db"
+  expect_eq "exit" 0 "$RC"
+  demo_run "$T/s.db" 2026-11-16 "$T/facts/f.db" --jobs 2
+  expect_eq "exit with --jobs 2" 0 "$RC"
+  fingerprint_facts "$T/facts" > "$T/after"
+  expect_eq "facts folder after two runs" "$(cat "$T/before")" "$(cat "$T/after")"
+}
+
+# as_reader COMMAND...: runs COMMAND as a user who cannot write the facts
+# folder: nobody when we are root (root writes anywhere), else ourselves.
+as_reader() {
+  if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+  else
+    "$@"
+  fi
+}
+
+# read_only_setup JOURNAL_MODE: a small facts database in $T/facts (read
+# only), a config and a rule in $T/work (writable by the reader).
+read_only_setup() {
+  chmod 755 "$T"
+  mkdir "$T/facts" "$T/work"
+  facts_db "$T/facts/f.db" "PRAGMA journal_mode=$1;
+    INSERT INTO clients(id,name,status,created_on) VALUES('C1','A','active','2026-01-01');" >/dev/null
+  printf 'facts: ../facts/f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: clients, id: id, columns: [{name: status, type: text}]}\n' \
+    > "$T/work/c.yaml"
+  echo 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info" } end }' \
+    > "$T/work/r.lua"
+  chmod 444 "$T/facts/f.db"
+  chmod 555 "$T/facts"
+  [ "$(id -u)" = 0 ] && chown -R nobody "$T/work"
+  fingerprint_facts "$T/facts" > "$T/before"
+}
+
+test_facts_in_a_read_only_folder_are_read() {
+  read_only_setup DELETE
+  cd "$T/work" && as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet \
+    2>"$T/err"
+  expect_eq "exit" 0 "$?"
+  expect_eq "stderr" "" "$(cat "$T/err")"
+  expect_eq "alerts" 1 "$(sqlite3 "$T/work/s.db" "SELECT count(*) FROM alerts")"
+  expect_eq "facts folder" "$(cat "$T/before")" "$(fingerprint_facts "$T/facts")"
+}
+
+test_wal_facts_in_a_read_only_folder_are_read_or_refused_clearly() {
+  read_only_setup WAL
+  cd "$T/work" && as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet \
+    2>"$T/err"
+  local rc=$?
+  if [ "$rc" != 0 ]; then
+    expect_eq "exit" 2 "$rc"
+    # SQLite needs f.db-shm beside a WAL database; the message must say so,
+    # not that crmpolicy tried to write the facts
+    expect_contains "message" "WAL" "$(cat "$T/err")"
+  fi
+  expect_eq "facts folder" "$(cat "$T/before")" "$(fingerprint_facts "$T/facts")"
+}
+
+run_tests
