@@ -89,7 +89,12 @@ static int row_index(lua_State *L)
 /* Pushes row i (0-based) of a rowset at idx, cached in its user value. */
 static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
-  lua_getiuservalue(L, idx, 1);
+  if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {   /* made on the first row asked for */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, 1);
+  }
   if (lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TNIL) {
     lua_pop(L, 1);
     row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
@@ -134,8 +139,6 @@ void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
   rowset_ud *s = lua_newuserdatauv(L, sizeof *s, 2);
   *s = (rowset_ud){api, gen, source};
   luaL_setmetatable(L, ROWSET_MT);
-  lua_newtable(L);
-  lua_setiuservalue(L, -2, 1);
 }
 
 /* lookup.staff:get(id): the row with that id, or nil (index in user value 2). */

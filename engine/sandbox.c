@@ -548,6 +548,7 @@ cp_sandbox *cp_sandbox_open(size_t memory)
     luaL_requiref(sb->L, libs[i].name, libs[i].func, 1);
     lua_pop(sb->L, 1);
   }
+  lua_gc(sb->L, LUA_GCGEN, 0, 0);   /* per-client garbage dies young */
   build_env(sb);
   protect_strings(sb);
   lua_newtable(sb->L);
