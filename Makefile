@@ -3,9 +3,11 @@
 
 CC       ?= cc
 PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
-# Debian packages: libraries and their headers, pkg-config, and the sqlite3
-# command that the tests use to write small facts databases.
-DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3
+# Debian packages: libraries and their headers, pkg-config; for the tests,
+# the sqlite3 command (small facts databases), and a real Alertmanager with
+# curl to post to it.
+DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
+            prometheus-alertmanager curl
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iengine
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread

@@ -65,6 +65,21 @@ static const cyaml_schema_value_t rule_file_schema = {
   CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CYAML_UNLIMITED),
 };
 
+static const cyaml_strval_t feed_field_names[] = {
+  {"title", CP_FF_TITLE},         {"data", CP_FF_DATA}, {"assignee", CP_FF_ASSIGNEE},
+  {"client_id", CP_FF_CLIENT_ID}, {"key", CP_FF_KEY},
+};
+
+static const cyaml_schema_field_t feed_fields[] = {
+  CYAML_FIELD_FLAGS("drop", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_feed_cfg, drop,
+                    feed_field_names, CYAML_ARRAY_LEN(feed_field_names)),
+  CYAML_FIELD_FLAGS("mask", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_feed_cfg, mask,
+                    feed_field_names, CYAML_ARRAY_LEN(feed_field_names)),
+  CYAML_FIELD_STRING_PTR("salt", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_feed_cfg, salt, 1,
+                         CYAML_UNLIMITED),
+  CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_STRING_PTR("facts", CYAML_FLAG_POINTER, cp_config_file, facts, 1, CYAML_UNLIMITED),
   CYAML_FIELD_STRING_PTR("state", CYAML_FLAG_POINTER, cp_config_file, state, 1, CYAML_UNLIMITED),
@@ -76,6 +91,7 @@ static const cyaml_schema_field_t top_fields[] = {
                        tables, &table_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_SEQUENCE("lookups", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_config_file,
                        lookups, &table_schema, 0, CYAML_UNLIMITED),
+  CYAML_FIELD_MAPPING("feed", CYAML_FLAG_OPTIONAL, cp_config_file, feed, feed_fields),
   CYAML_FIELD_IGNORE("params", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_END,
 };
@@ -338,6 +354,9 @@ static cp_err validate(cp_config *c)
       return diag_fail(CP_ECONFIG, "%s:%u: the name '%s' is used twice (table names and "
                        "clients columns share one namespace)", c->path, t->line, t->name);
   }
+  if (f->feed.drop & (CP_FF_CLIENT_ID | CP_FF_KEY))
+    return diag_fail(CP_ECONFIG, "%s:%u: feed: client_id and key identify a result; mask them, "
+                     "do not drop them", c->path, yt_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
     return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
   return CP_OK;

@@ -49,6 +49,22 @@ typedef struct cp_limits {
   uint64_t instructions;     /* Lua instructions per rule and client */
 } cp_limits;
 
+/* Fields of alerts and assignments that the feed can drop or mask (bits). */
+typedef enum cp_feed_field {
+  CP_FF_TITLE = 1,          /* title */
+  CP_FF_DATA = 2,           /* data */
+  CP_FF_ASSIGNEE = 4,       /* assignee */
+  CP_FF_CLIENT_ID = 8,      /* client_id */
+  CP_FF_KEY = 16            /* key */
+} cp_feed_field;
+
+/* What customer data the event feed carries. */
+typedef struct cp_feed_cfg {
+  unsigned drop;            /* cp_feed_field bits written as null ({} for data) */
+  unsigned mask;            /* cp_feed_field bits written as a salted hash */
+  char *salt;               /* mixed into masks, so that ids cannot be looked up */
+} cp_feed_cfg;
+
 /* The typed part of the config file, as libcyaml loads it. */
 typedef struct cp_config_file {
   char *facts;               /* facts database path */
@@ -61,6 +77,7 @@ typedef struct cp_config_file {
   unsigned tables_count;         /* number of per-client tables */
   cp_table_cfg *lookups;     /* tables loaded whole (staff) */
   unsigned lookups_count;        /* number of lookup tables */
+  cp_feed_cfg feed;          /* privacy of the event feed */
 } cp_config_file;
 
 /* A loaded config. Paths are resolved against the config file's folder. */

@@ -86,7 +86,8 @@ static const char *const option_help[] = {
   "quiet", "--quiet         print only errors",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
-  "format", "--format FMT    table, jsonl or csv (report: csv or html; explain: text or json)",
+  "format", "--format FMT    table, jsonl, csv or alertmanager (alerts); report: csv or html;\n"
+  "                  explain: text or json",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
   "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
   "rule", "--rule ID       explain this rule only",
@@ -163,7 +164,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'F':
     if ((o->format = cp_format_parse(arg)) >= 0)
       return 0;
-    return diag_fail(CP_EUSAGE, "--format: '%s' is not one of table, jsonl, csv", arg), -1;
+    return diag_fail(CP_EUSAGE, "--format: '%s' is not one of table, jsonl, csv, alertmanager", arg), -1;
   case 'j':
     if ((n = number(arg)) < 1 || n > 64)
       return diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;

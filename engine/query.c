@@ -30,8 +30,8 @@ static const char summary_sql[] =
 
 int cp_format_parse(const char *s)
 {
-  static const char *const names[] = {"table", "jsonl", "csv"};
-  for (int i = 0; i < 3; i++)
+  static const char *const names[] = {"table", "jsonl", "csv", "alertmanager"};
+  for (int i = 0; i < 4; i++)
     if (strcmp(s, names[i]) == 0)
       return i;
   return -1;
@@ -104,6 +104,8 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt)
   snprintf(level, sizeof level, "%d", r.level);
   if (fmt == CP_FMT_JSONL) {
     cp_record_json(b, &r);
+  } else if (fmt == CP_FMT_ALERTMANAGER) {
+    cp_record_alertmanager(b, &r);
   } else if (fmt == CP_FMT_CSV) {
     const char *alert_cols[] = {r.client_id, r.rule, r.key, r.severity, level, r.assignee,
                                 r.title, r.opened_at, r.updated_at, r.data};
@@ -119,13 +121,16 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt)
     sbuf_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
                 r.assignee ? r.assignee : "-", r.data);
   }
-  sbuf_add(b, "\n");
+  if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array */
+    sbuf_add(b, "\n");
 }
 
 /* Prints the header line of a format, if it has one. */
 static void header(FILE *out, int alerts, cp_format fmt)
 {
-  if (fmt == CP_FMT_CSV)
+  if (fmt == CP_FMT_ALERTMANAGER)
+    fputs("[\n", out);
+  else if (fmt == CP_FMT_CSV)
     fputs(alerts ? "client_id,rule,key,severity,level,assignee,title,opened_at,updated_at,data\n"
                  : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\n", out);
   else if (fmt == CP_FMT_TABLE && alerts)
@@ -144,13 +149,22 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out)
   cp_err err = open_query(path, results_sql[alerts != 0], &db, &st);
   if (err != CP_OK)
     return err;
+  if (fmt == CP_FMT_ALERTMANAGER && !alerts) {
+    close_query(path, db, st, SQLITE_DONE);
+    return diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
+  }
   header(out, alerts, fmt);
-  int rc;
+  int rc, first = 1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     sbuf_clear(&b);
+    if (fmt == CP_FMT_ALERTMANAGER)
+      sbuf_add(&b, first ? "" : ",\n");
     format_row(&b, st, alerts, fmt);
     fwrite(b.s, 1, b.len, out);
+    first = 0;
   }
+  if (fmt == CP_FMT_ALERTMANAGER)
+    fputs(first ? "]\n" : "\n]\n", out);
   sbuf_free(&b);
   return close_query(path, db, st, rc);
 }

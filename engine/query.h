@@ -9,13 +9,15 @@
 #include "diag.h"
 
 /* Output formats of alerts and assignments. */
-typedef enum cp_format { CP_FMT_TABLE, CP_FMT_JSONL, CP_FMT_CSV } cp_format;
+typedef enum cp_format { CP_FMT_TABLE, CP_FMT_JSONL, CP_FMT_CSV, CP_FMT_ALERTMANAGER } cp_format;
 
-/* Parses "table", "jsonl" or "csv"; returns -1 when unknown. */
+/* Parses "table", "jsonl", "csv" or "alertmanager"; returns -1 when unknown. */
 int cp_format_parse(const char *s);
 
 /* Prints the open alerts (alerts = 1) or proposed assignments (alerts = 0) of
- * the state database at path, in (client_id, rule, key) order. */
+ * the state database at path, in (client_id, rule, key) order. The
+ * alertmanager format (alerts only) is one JSON array for Alertmanager's
+ * POST /api/v2/alerts. */
 cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out);
 
 /* Prints the events with seq > since, oldest first, as JSON lines; at most

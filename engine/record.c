@@ -55,3 +55,35 @@ void cp_record_json(sbuf *b, const cp_record *r)
   field(b, "updated_at", r->updated_at, 0);
   sbuf_add(b, "}");
 }
+
+/* Appends "name":"value" to an object, with a comma unless first; skips an
+ * empty value (Alertmanager treats an empty label as absent). */
+static void label(sbuf *b, const char *name, const char *value, int *first)
+{
+  if (!value || !*value)
+    return;
+  field(b, name, value, *first);
+  *first = 0;
+}
+
+void cp_record_alertmanager(sbuf *b, const cp_record *r)
+{
+  char level[16];
+  int first = 1;
+  snprintf(level, sizeof level, "%d", r->level);
+  sbuf_add(b, "{\"labels\":{");
+  label(b, "alertname", r->rule, &first);
+  label(b, "rule", r->rule, &first);
+  label(b, "client_id", r->client_id, &first);
+  label(b, "key", r->key, &first);
+  label(b, "severity", r->severity, &first);
+  label(b, "level", level, &first);
+  label(b, "assignee", r->assignee, &first);
+  sbuf_add(b, "},\"annotations\":{");
+  first = 1;
+  label(b, "summary", r->title, &first);
+  label(b, "data", r->data, &first);
+  label(b, "opened_at", r->opened_at, &first);
+  label(b, "fingerprint", r->fingerprint, &first);
+  sbuf_add(b, "}}");
+}

@@ -30,4 +30,10 @@ void cp_fingerprint(const char *rule, const char *client_id, const char *key, ch
 /* Appends the record as one JSON object (no newline). */
 void cp_record_json(sbuf *b, const cp_record *r);
 
+/* Appends an alert as one Alertmanager v2 postable alert: labels alertname
+ * (the rule), rule, client_id, key, severity, level and assignee (empty ones
+ * left out), annotations summary (the title), data (JSON text), opened_at
+ * and fingerprint (no newline). */
+void cp_record_alertmanager(sbuf *b, const cp_record *r);
+
 #endif

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/cli/test_alertmanager.sh: `alerts --format alertmanager` is accepted
+# by a real Prometheus Alertmanager (Debian's prometheus-alertmanager) on
+# POST /api/v2/alerts, and reads back with its labels and annotations.
+. "$(dirname "$0")/../lib.sh"
+
+AM=$(command -v prometheus-alertmanager || command -v alertmanager || true)
+
+# Starts an Alertmanager on a free loopback port; sets URL and AM_PID.
+start_alertmanager() {
+  printf 'route:\n  receiver: none\nreceivers:\n  - name: none\n' > am.yml
+  for port in $(shuf -i 20000-40000 -n 5); do
+    "$AM" --config.file=am.yml --storage.path=am-data --web.listen-address="127.0.0.1:$port" \
+      --cluster.listen-address= > am.log 2>&1 &
+    AM_PID=$!
+    URL="http://127.0.0.1:$port"
+    for _ in $(seq 1 50); do
+      curl -sf "$URL/-/ready" > /dev/null 2>&1 && return 0
+      kill -0 "$AM_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill "$AM_PID" 2>/dev/null; wait "$AM_PID" 2>/dev/null
+  done
+  fail "Alertmanager did not start: $(tail -3 am.log)"
+  return 1
+}
+
+# Two clients, one always-firing rule with a key and one without.
+setup() {
+  cat > c.yaml <<YAML
+facts: f.db
+state: s.db
+rules: [r.lua]
+clients: {name: clients, id: id, columns: [{name: name, type: text}]}
+YAML
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','甲','active','2026-01-01'), ('C2','乙','active','2026-01-01');"
+  cat > r.lua <<'LUA'
+rule { id = "visit.account", doc = "d", fn = function(c)
+  alert { severity = "critical", level = 2, assignee = "S7", title = "no visit " .. c.name, data = { n = 1 } }
+end }
+rule { id = "complaint.response", doc = "d", fn = function(c)
+  if c.id == "C2" then alert { severity = "warning", key = "K9", title = "late" } end
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+}
+
+test_real_alertmanager_accepts_and_returns_the_alerts() {
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  setup
+  start_alertmanager || return
+  cp_run alerts --config c.yaml --format alertmanager
+  expect_eq "exit" 0 "$RC"
+  printf '%s\n' "$OUT" > posted.json
+  code=$(curl -s -o post.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+         --data-binary @posted.json "$URL/api/v2/alerts")
+  expect_eq "POST status" 200 "$code"
+  curl -sf "$URL/api/v2/alerts" > got.json || fail "GET failed"
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+  expect_eq "alerts in Alertmanager" "3" \
+    "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('got.json'))")"
+  expect_eq "labels of the keyed alert" "complaint.response|C2|K9|warning|1" \
+    "$(sqlite3 :memory: "SELECT json_extract(value,'$.labels.alertname')||'|'||json_extract(value,'$.labels.client_id')||'|'||json_extract(value,'$.labels.key')||'|'||json_extract(value,'$.labels.severity')||'|'||json_extract(value,'$.labels.level') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.labels.key') IS NOT NULL")"
+  expect_eq "annotations" "no visit 甲|S7|{\"n\":1}" \
+    "$(sqlite3 :memory: "SELECT json_extract(value,'$.annotations.summary')||'|'||json_extract(value,'$.labels.assignee')||'|'||json_extract(value,'$.annotations.data') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.labels.client_id')='C1'")"
+}
+
+test_alertmanager_format_is_for_alerts_only() {
+  setup
+  cp_run assignments --config c.yaml --format alertmanager
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: --format alertmanager is for alerts, not assignments" "$ERR"
+}
+
+test_no_open_alerts_is_an_empty_array() {
+  setup
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  cp_run alerts --config c.yaml --format alertmanager
+  expect_eq "empty" "[
+]" "$OUT"
+}
+
+run_tests
