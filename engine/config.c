@@ -204,6 +204,39 @@ char *cp_config_resolve(const cp_config *c, const char *rel)
   return p;
 }
 
+/* Folds "." and ".." out of path in place (lexically: symbolic links are
+ * not followed). A leading ".." that cannot fold stays. */
+static void fold_dots(char *path)
+{
+  char *parts[256];
+  size_t n = 0, keep_up = 0;
+  int absolute = path[0] == '/';
+  for (char *t = strtok(path, "/"); t && n < 256; t = strtok(NULL, "/")) {
+    if (strcmp(t, ".") == 0)
+      continue;
+    if (strcmp(t, "..") == 0 && n > keep_up)
+      n--;
+    else if (strcmp(t, "..") == 0 && absolute)
+      continue;
+    else if ((parts[n++] = t) && strcmp(t, "..") == 0)
+      keep_up = n;
+  }
+  char out[4096] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < n && len < sizeof out; i++)
+    len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i || absolute ? "/" : "",
+                            parts[i]);
+  strcpy(path, n ? out : absolute ? "/" : ".");
+}
+
+char *cp_config_shown(const cp_config *c, const char *rel)
+{
+  char *p = cp_config_resolve(c, rel);
+  if (p)
+    fold_dots(p);
+  return p;
+}
+
 cp_err cp_config_set_path(char **slot, const char *path)
 {
   char *copy = strdup(path);

@@ -107,6 +107,11 @@ cp_err cp_config_set_path(char **slot, const char *path);
  * folder. The caller frees it; NULL when out of memory. */
 char *cp_config_resolve(const cp_config *c, const char *rel);
 
+/* Returns a malloc'd path for rel, resolved against the config's folder and
+ * with "." and ".." folded away ("examples/demo/../../rules/x.lua" becomes
+ * "rules/x.lua"): the name messages show. NULL when out of memory. */
+char *cp_config_shown(const cp_config *c, const char *rel);
+
 /* Returns the type name of a column type ("date", ...). */
 const char *cp_coltype_name(cp_coltype t);
 

@@ -491,19 +491,18 @@ static char *folder(const char *path)
 static cp_err load_files(cp_api *api)
 {
   const cp_config_file *f = api->cfg->file;
-  char *dir = cp_config_resolve(api->cfg, f->rules[0]);
-  char *open_dir = dir ? folder(dir) : NULL, *name_dir = folder(f->rules[0]);
-  cp_err rc = open_dir && name_dir ? CP_OK : CP_ENOMEM;
+  char *dir = cp_config_shown(api->cfg, f->rules[0]);
+  char *rules_dir = dir ? folder(dir) : NULL;
+  cp_err rc = rules_dir ? CP_OK : CP_ENOMEM;
   if (rc == CP_OK)
-    cp_sandbox_set_rules_dir(api->sb, open_dir, name_dir);
+    cp_sandbox_set_rules_dir(api->sb, rules_dir, rules_dir);
   for (unsigned i = 0; rc == CP_OK && i < f->rules_count; i++) {
-    char *path = cp_config_resolve(api->cfg, f->rules[i]);
-    rc = path ? cp_sandbox_load_file(api->sb, path, f->rules[i]) : CP_ENOMEM;
+    char *path = cp_config_shown(api->cfg, f->rules[i]);   /* opened and named alike */
+    rc = path ? cp_sandbox_load_file(api->sb, path, path) : CP_ENOMEM;
     free(path);
   }
   free(dir);
-  free(open_dir);
-  free(name_dir);
+  free(rules_dir);
   return rc;
 }
 
