@@ -192,8 +192,12 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_stmt *st, in
 static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
 {
   const cp_column_cfg *col = &s->cfg->columns[j];
-  int k = FIRST_COL + (int)j, t = sqlite3_column_type(s->stmt, k);
-  const char *problem = NULL;
+  int k = FIRST_COL + (int)j;
+  int textual = col->type == CP_COL_TEXT || col->type == CP_COL_DATE ||
+                col->type == CP_COL_TIMESTAMP;
+  /* A text read gives NULL for NULL: one call instead of two for most columns. */
+  const char *text = textual ? (const char *)sqlite3_column_text(s->stmt, k) : NULL;
+  int t = textual ? (text ? SQLITE_TEXT : SQLITE_NULL) : sqlite3_column_type(s->stmt, k);
   out->type = CP_V_NIL;
   out->len = 0;
   if (t == SQLITE_NULL) {
@@ -201,33 +205,30 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
       finding(f, s, col->name, NULL, "is missing (the column is required)");
     return;
   }
-  if (col->type == CP_COL_TEXT || col->type == CP_COL_DATE || col->type == CP_COL_TIMESTAMP) {
-    const char *text = (const char *)sqlite3_column_text(s->stmt, k);
-    size_t len = (size_t)sqlite3_column_bytes(s->stmt, k);
-    if (col->type == CP_COL_TEXT) {
-      out->type = CP_V_TEXT;
-      out->len = (uint32_t)len;
-      out->u.s = cp_arena_strndup(s->strings, text, len);
-      if (!out->u.s)
-        out->type = CP_V_NIL;
-      return;
-    }
-    if (t != SQLITE_TEXT || convert_time(col, text, len, &out->u.i) < 0) {
-      finding(f, s, col->name, text,
-              col->type == CP_COL_DATE ? "is not a date" : "is not a timestamp");
-      return;
-    }
-    out->type = CP_V_INT;
-    int64_t limit = col->type == CP_COL_DATE ? f->as_of : f->now;
-    if (col->future == CP_FUTURE_EMPTY && out->u.i > limit)
+  if (!textual) {
+    const char *problem = convert_number(col, s->stmt, k, t, out);
+    if (problem) {
+      finding(f, s, col->name, (const char *)sqlite3_column_text(s->stmt, k), problem);
       out->type = CP_V_NIL;
+    }
     return;
   }
-  problem = convert_number(col, s->stmt, k, t, out);
-  if (problem) {
-    finding(f, s, col->name, (const char *)sqlite3_column_text(s->stmt, k), problem);
-    out->type = CP_V_NIL;
+  size_t len = (size_t)sqlite3_column_bytes(s->stmt, k);
+  if (col->type == CP_COL_TEXT) {
+    out->u.s = cp_arena_strndup(s->strings, text, len);
+    out->type = out->u.s ? CP_V_TEXT : CP_V_NIL;
+    out->len = (uint32_t)len;
+    return;
   }
+  if (convert_time(col, text, len, &out->u.i) < 0) {   /* numbers never read as dates */
+    finding(f, s, col->name, text,
+            col->type == CP_COL_DATE ? "is not a date" : "is not a timestamp");
+    return;
+  }
+  out->type = CP_V_INT;
+  int64_t limit = col->type == CP_COL_DATE ? f->as_of : f->now;
+  if (col->future == CP_FUTURE_EMPTY && out->u.i > limit)
+    out->type = CP_V_NIL;
 }
 
 /* Builds the SELECT of a source: key, row id, declared columns; ordered by
@@ -256,12 +257,13 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
       continue;
     sbuf_add(q, i == 0 || !lo ? " WHERE " : " AND ");
     sbuf_sql_ident(q, key);
-    sbuf_add(q, i ? " < ?2" : " >= ?1");
+    sbuf_add(q, i ? " COLLATE BINARY < ?2" : " COLLATE BINARY >= ?1");
   }
   if (!ordered)
     return;
-  sbuf_add(q, " ORDER BY ");
+  sbuf_add(q, " ORDER BY ");   /* byte order, whatever the column's collation */
   sbuf_sql_ident(q, key);
+  sbuf_add(q, " COLLATE BINARY");
   if (t->order) {
     sbuf_add(q, ", ");
     sbuf_sql_ident(q, t->order);
@@ -525,7 +527,7 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
   sbuf_sql_ident(&q, f->clients.cfg->id);
   sbuf_add(&q, " FROM ");
   sbuf_sql_ident(&q, f->clients.sql);
-  sbuf_add(&q, " ORDER BY 1");
+  sbuf_add(&q, " ORDER BY 1 COLLATE BINARY");
   cp_err err = prepare(f, &q, &st);
   sbuf_free(&q);
   while (err == CP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
