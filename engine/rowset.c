@@ -11,9 +11,12 @@
 #define ROWSET_MT "crmpolicy.rowset"
 #define ROW_MT "crmpolicy.row"
 #define LIST_MT "crmpolicy.list"
+#define ROWSET_MAGIC 0x52534554u
+#define ROW_MAGIC 0x524f5721u
 
 /* A set of rows: a client's table or a lookup table. Rows in user value 1. */
 typedef struct rowset_ud {
+  uint32_t magic;     /* ROWSET_MAGIC: tells our userdata apart cheaply */
   cp_api *api;        /* the API context */
   uint32_t gen;       /* client generation; 0 for lookup tables */
   uint32_t source;    /* table index; lookups follow the per-client tables */
@@ -21,11 +24,31 @@ typedef struct rowset_ud {
 
 /* One row of a rowset. */
 typedef struct row_ud {
+  uint32_t magic;     /* ROW_MAGIC */
   cp_api *api;        /* the API context */
   uint32_t gen;       /* as for its rowset */
   uint32_t source;    /* as for its rowset */
   uint32_t row;       /* index in the rows */
 } row_ud;
+
+/* Returns the userdata at idx when it is one of ours of this kind (magic
+ * and size match), else NULL. Faster than comparing metatables by name. */
+static void *our_udata(lua_State *L, int idx, uint32_t magic, size_t size)
+{
+  if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != size)
+    return NULL;
+  uint32_t *p = lua_touserdata(L, idx);
+  return *p == magic ? p : NULL;
+}
+
+/* Like our_udata(), raising "bad argument" when the value is not one. */
+static void *check_udata(lua_State *L, int idx, uint32_t magic, size_t size, const char *what)
+{
+  void *p = our_udata(L, idx, magic, size);
+  if (!p)
+    luaL_typeerror(L, idx, what);
+  return p;
+}
 
 void cp_value_push(lua_State *L, const cp_value *v)
 {
@@ -71,7 +94,7 @@ static const cp_rows *source_rows(lua_State *L, cp_api *api, uint32_t gen, uint3
 /* row.field: upvalue 1 maps source+1 -> {column name -> column index}. */
 static int row_index(lua_State *L)
 {
-  row_ud *r = luaL_checkudata(L, 1, ROW_MT);
+  row_ud *r = check_udata(L, 1, ROW_MAGIC, sizeof *r, "row");
   const cp_rows *rows = source_rows(L, r->api, r->gen, r->source);
   lua_rawgeti(L, lua_upvalueindex(1), (lua_Integer)r->source + 1);
   lua_pushvalue(L, 2);
@@ -98,7 +121,7 @@ static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
   if (lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TNIL) {
     lua_pop(L, 1);
     row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
-    *r = (row_ud){s->api, s->gen, s->source, i};
+    *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
     luaL_setmetatable(L, ROW_MT);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, (lua_Integer)i + 1);
@@ -109,7 +132,7 @@ static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 /* rows[i] (1-based) or rows:method: upvalue 1 is the methods table. */
 static int rowset_index(lua_State *L)
 {
-  rowset_ud *s = luaL_checkudata(L, 1, ROWSET_MT);
+  rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   if (lua_type(L, 2) == LUA_TNUMBER) {
     const cp_rows *rows = source_rows(L, s->api, s->gen, s->source);
     lua_Integer i = lua_tointeger(L, 2);
@@ -129,7 +152,7 @@ static int rowset_index(lua_State *L)
 /* #rows */
 static int rowset_len(lua_State *L)
 {
-  rowset_ud *s = luaL_checkudata(L, 1, ROWSET_MT);
+  rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   lua_pushinteger(L, source_rows(L, s->api, s->gen, s->source)->n);
   return 1;
 }
@@ -137,14 +160,14 @@ static int rowset_len(lua_State *L)
 void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
 {
   rowset_ud *s = lua_newuserdatauv(L, sizeof *s, 2);
-  *s = (rowset_ud){api, gen, source};
+  *s = (rowset_ud){ROWSET_MAGIC, api, gen, source};
   luaL_setmetatable(L, ROWSET_MT);
 }
 
 /* lookup.staff:get(id): the row with that id, or nil (index in user value 2). */
 static int rowset_get(lua_State *L)
 {
-  rowset_ud *s = luaL_checkudata(L, 1, ROWSET_MT);
+  rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   if (s->gen)
     return luaL_error(L, "get() is for lookup tables; use filter() on a client's rows");
   lua_getiuservalue(L, 1, 2);
@@ -190,7 +213,7 @@ static void items_open(lua_State *L, int idx, items *it)
 {
   it->api = cp_api_of(L);
   it->self = idx;
-  it->set = luaL_testudata(L, idx, ROWSET_MT);
+  it->set = our_udata(L, idx, ROWSET_MAGIC, sizeof(rowset_ud));
   if (it->set) {
     it->rows = source_rows(L, it->api, it->set->gen, it->set->source);
     it->n = it->rows->n;
@@ -208,7 +231,7 @@ static const cp_value *items_values(lua_State *L, const items *it, size_t i, uin
     return it->rows->v + i * source_cfg(it->api, *source)->columns_count;
   }
   lua_rawgeti(L, it->self, (lua_Integer)i + 1);
-  row_ud *r = luaL_checkudata(L, -1, ROW_MT);
+  row_ud *r = check_udata(L, -1, ROW_MAGIC, sizeof *r, "row");
   lua_pop(L, 1);   /* the list keeps the row alive */
   const cp_rows *rows = source_rows(L, r->api, r->gen, r->source);
   *source = r->source;
