@@ -102,3 +102,6 @@ demo: deps build/release/crmpolicy build/gen/demo-gen
 
 clean:
 	rm -rf build
+
+# Benchmarks (make bench) and the differential test against plain SQL.
+include tests/bench/bench.mk

@@ -14,7 +14,8 @@ for build in release asan; do
   "$ROOT/build/$build/unit" | sed "s/^/[$build] /"
   sed -i "s/ unit:/ $build:unit:/" "$RESULTS"
   for t in "$ROOT"/tests/cli/test_*.sh "$ROOT"/tests/policy/test_*.sh "$ROOT"/tests/e2e/test_*.sh \
-           "$ROOT"/tests/report/test_*.sh "$ROOT"/tests/author/test_*.sh; do
+           "$ROOT"/tests/report/test_*.sh "$ROOT"/tests/author/test_*.sh \
+           "$ROOT"/tests/bench/test_*.sh; do
     [ -e "$t" ] || continue
     CRMPOLICY="$ROOT/build/$build/crmpolicy" bash "$t" | sed "s/^/[$build] /"
   done

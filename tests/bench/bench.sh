@@ -3,9 +3,10 @@
 #
 #   tests/bench/bench.sh SIZE...      (run by `make bench`, which builds what it needs)
 #
-# For each size, on build/bench/facts-SIZE.db (tests/bench/gen.c), as of 2026-11-15, the
-# runs of four commands are interleaved, so that a change of load on the machine falls on
-# all of them alike, and each figure is the median of BENCH_RUNS runs (default 3):
+# For each size, on build/bench/facts-SIZE.db (tests/bench/gen.c; with BENCH_LAYOUT=client,
+# facts-SIZE-by-client.db), as of 2026-11-15, the runs of four commands are interleaved, so
+# that a change of load on the machine falls on all of them alike, and each figure is the
+# median of BENCH_RUNS runs (default 3):
 #   floor            build/bench/floor: reads every fact row the policy needs, in client order
 #   SQL              sqlite3 running tests/bench/policy.sql (the alert rules as plain SQL)
 #   engine --jobs 1  crmpolicy run into a new state database
@@ -18,6 +19,12 @@ CRMPOLICY=$ROOT/build/release/crmpolicy
 CONFIG=$ROOT/examples/demo/crmpolicy.yaml
 AS_OF=2026-11-15
 RUNS=${BENCH_RUNS:-3}
+LAYOUT=${BENCH_LAYOUT:-time}
+case $LAYOUT in
+  time) SUFFIX= ;;
+  client) SUFFIX=-by-client ;;
+  *) echo "bench: BENCH_LAYOUT is time or client, not '$LAYOUT'" >&2; exit 1 ;;
+esac
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -74,7 +81,7 @@ row() {
 
 # bench_size N: measures N clients and prints their table; keeps the engine's peak RSS.
 bench_size() {
-  local n=$1 db=$ROOT/build/bench/facts-$1.db f s e1 e2
+  local n=$1 db=$ROOT/build/bench/facts-$1$SUFFIX.db f s e1 e2
   [ -f "$db" ] || die "$db is missing (make bench builds it)"
   rm -f "$WORK"/*.times
   for ((i = 0; i < RUNS; i++)); do
@@ -85,8 +92,8 @@ bench_size() {
     engine engine2 2 "$db"
   done
   f=$(median floor 1) s=$(median sql 1) e1=$(median engine1 1) e2=$(median engine2 1)
-  printf '\n%s clients, %s fact rows, %s alerts from policy.sql; median of %d runs\n' "$(group "$n")" \
-    "$(group "$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' "$WORK/floor.out")")" \
+  printf '\n%s clients, %s fact rows, %s alerts from policy.sql; median of %d runs\n' \
+    "$(group "$n")" "$(group "$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' "$WORK/floor.out")")" \
     "$(group "$(wc -l < "$WORK/sql.out")")" "$RUNS"
   line "" seconds clients/s "peak RSS" "compared with its baseline" target ""
   row floor floor "$n" "(baseline)" "" ""
@@ -118,7 +125,7 @@ memory_summary() {
 for tool in "$CRMPOLICY" "$ROOT/build/bench/floor" /usr/bin/time; do
   [ -x "$tool" ] || die "$tool is missing (make bench builds or installs it)"
 done
-echo "crmpolicy benchmark as of $AS_OF on $(nproc) CPUs;" \
+echo "crmpolicy benchmark as of $AS_OF, facts in $LAYOUT order, on $(nproc) CPUs;" \
   "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in "$@"; do bench_size "$n"; done
 memory_summary

@@ -105,6 +105,7 @@ typedef struct {
 typedef struct {
   uint64_t seed;                /* --seed: every random stream derives from it */
   double rare;                  /* factor on the probability of rare cases (--rare) */
+  int by_client;                /* --layout client: a client's rows together */
   int today;                    /* D, as a civil day number */
   long long now;                /* D 23:59:59, in seconds */
   int nclients, nstaff;         /* how many of each */
