@@ -35,6 +35,7 @@ typedef struct cp_opts {
   const char *output;      /* -o/--output FILE */
   int coverage;            /* test: --coverage */
   int min_coverage;        /* test: --min-coverage N percent (-1: none) */
+  const char *coverage_skip;   /* test: --coverage-skip GLOB, or NULL */
   const char *rule;        /* explain: --rule ID */
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */

@@ -6,6 +6,7 @@
  * format this reader does not know turns coverage off instead of lying. */
 #include "coverage.h"
 
+#include <fnmatch.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ struct cp_coverage {
   size_t n_rules, cap_rules;
   char **fired;             /* rule ids that reported something */
   size_t n_fired, cap_fired;
+  char **skip;              /* globs of files left out of the total */
+  size_t n_skip, cap_skip;
   size_t last;              /* file of the last line run (a cache) */
   int unreadable;           /* a chunk's line information could not be read */
   int oom;                  /* something could not be recorded */
@@ -59,6 +62,9 @@ void cp_coverage_free(cp_coverage *c)
     free(c->rules[i]);
   for (size_t i = 0; i < c->n_fired; i++)
     free(c->fired[i]);
+  for (size_t i = 0; i < c->n_skip; i++)
+    free(c->skip[i]);
+  free(c->skip);
   free(c->files);
   free(c->rules);
   free(c->fired);
@@ -358,6 +364,20 @@ void cp_coverage_fired(cp_coverage *c, const cp_outcome *o)
       add_id(c, &c->fired, &c->n_fired, &c->cap_fired, o->items[i].rule);
 }
 
+void cp_coverage_skip(cp_coverage *c, const char *glob)
+{
+  add_id(c, &c->skip, &c->n_skip, &c->cap_skip, glob);
+}
+
+/* Returns 1 when a file is left out of the total. */
+static int skipped(const cp_coverage *c, const char *name)
+{
+  for (size_t i = 0; i < c->n_skip; i++)
+    if (fnmatch(c->skip[i], name, 0) == 0)
+      return 1;
+  return 0;
+}
+
 /* Counts a file's executable lines and those that ran. */
 static void count(const cfile *f, unsigned long *exec, unsigned long *run)
 {
@@ -370,10 +390,10 @@ static void count(const cfile *f, unsigned long *exec, unsigned long *run)
 
 /* Prints one line of the table. */
 static void print_row(FILE *out, int width, const char *name, unsigned long run,
-                      unsigned long exec)
+                      unsigned long exec, int skip)
 {
-  fprintf(out, "  %-*s %5lu of %5lu lines %6.1f%%\n", width, name, run, exec,
-          exec ? 100.0 * (double)run / (double)exec : 100.0);
+  fprintf(out, "  %-*s %5lu of %5lu lines %6.1f%%%s\n", width, name, run, exec,
+          exec ? 100.0 * (double)run / (double)exec : 100.0, skip ? "  (not in the total)" : "");
 }
 
 double cp_coverage_report(const cp_coverage *c, FILE *out)
@@ -387,12 +407,13 @@ double cp_coverage_report(const cp_coverage *c, FILE *out)
       width = (int)strlen(c->files[i].name);
   fprintf(out, "coverage of the rule files by the fixtures:\n");
   for (size_t i = 0; i < c->n && !c->unreadable; i++) {
+    int skip = skipped(c, c->files[i].name);
     count(&c->files[i], &exec, &run);
-    print_row(out, width, c->files[i].name, run, exec);
-    all_exec += exec;
-    all_run += run;
+    print_row(out, width, c->files[i].name, run, exec, skip);
+    all_exec += skip ? 0 : exec;
+    all_run += skip ? 0 : run;
   }
-  print_row(out, width, "total", all_run, all_exec);
+  print_row(out, width, "total", all_run, all_exec, 0);
   sbuf quiet = {0};
   for (size_t i = 0; i < c->n_rules; i++) {
     size_t j = 0;

@@ -28,6 +28,10 @@ void cp_coverage_rules(cp_coverage *c, const cp_rules *r);
 /* Notes the rules that reported an alert or an assignment in an outcome. */
 void cp_coverage_fired(cp_coverage *c, const cp_outcome *o);
 
+/* Leaves the rule files whose names match glob (fnmatch, no flags: '*'
+ * matches '/') out of the total that cp_coverage_report returns. */
+void cp_coverage_skip(cp_coverage *c, const char *glob);
+
 /* Prints, per rule file, the lines run of the executable lines and their
  * share, the total, and the rules that never fired. Returns the total share
  * in percent (100 when no line is executable). */

@@ -37,7 +37,7 @@ static const command commands[] = {
    "database has every declared table and column. Writes nothing. Then warns\n"
    "about params that rules read but the config lacks; with --fixtures DIR, which\n"
    "it runs quietly, also about params no rule reads and rules no fixture checks."},
-  {"test", cp_cmd_test, "config coverage min-coverage assignees quiet args",
+  {"test", cp_cmd_test, "config coverage min-coverage coverage-skip assignees quiet args",
    "Runs policy fixtures: the YAML files named, or found in the folders named\n"
    "(crmpolicy test tests/fixtures). Each step of a fixture is a run as of its date\n"
    "on the fixture's facts; what it leaves is compared with what the step expects.\n"
@@ -73,7 +73,7 @@ static const struct option long_opts[] = {
   {"jobs", required_argument, NULL, 'j'},   {"strict", no_argument, NULL, 'X'},
   {"coverage", no_argument, NULL, 'C'},     {"min-coverage", required_argument, NULL, 'M'},
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
-  {"assignees", required_argument, NULL, 'A'},
+  {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
   {NULL, 0, NULL, 0},
 };
 
@@ -89,6 +89,7 @@ static const char *const option_help[] = {
   "format", "--format FMT    table, jsonl, csv or alertmanager (alerts); report: csv or html;\n"
   "                  explain: text or json",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
+  "coverage-skip", "--coverage-skip GLOB  leave the rule files matching GLOB out of the total",
   "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
   "rule", "--rule ID       explain this rule only",
   "fixtures", "--fixtures DIR  run these fixtures quietly to lint params and untested rules",
@@ -149,6 +150,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'R': o->rule = arg; return 0;
   case 'x': o->fixtures = arg; return 0;
   case 'A': o->assignees = arg; return 0;
+  case 'K': o->coverage_skip = arg; o->coverage = 1; return 0;
   case 'M':
     if ((n = number(arg)) >= 0 && n <= 100)
       return o->min_coverage = (int)n, o->coverage = 1, 0;

@@ -428,6 +428,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
     rc = diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
   if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
     rc = diag_fail(CP_ENOMEM, "test: out of memory");
+  if (rc == CP_OK && cov && o->coverage_skip)
+    cp_coverage_skip(cov, o->coverage_skip);
   if (rc == CP_OK) {
     cp_rules_watch w = {.coverage = cov};
     cp_test_opts to = {.watch = &w, .assignees = assignees_of(o, cfg), .quiet = o->quiet};

@@ -1,8 +1,8 @@
-# tests/policy/alerts_fixture.sh: what the alert-rule tests share
-# (test_resolution.sh, test_callback.sh, test_contacts.sh, test_surveys.sh,
-# test_credit.sh, test_delivery.sh). They run the reference policy (rules/,
-# through the demo config) on small facts databases, as of $D, and compare the
-# open alerts of one rule, row by row, with POLICY.md taken to the letter.
+# tests/policy/alerts_fixture.sh: what the shell policy tests share
+# (test_feed_and_data.sh; the rest of the policy's tests are the YAML
+# fixtures beside it). They run the reference policy (rules/, through the
+# demo config) on small facts databases, as of $D, and read the state
+# database: alerts, their data, assignments and the event feed.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 CONFIG=$ROOT/examples/demo/crmpolicy.yaml
