@@ -25,7 +25,7 @@ DEMO_STATE := build/demo/state.db
 DEMO_REPORT := build/demo/report
 DEMO_ASOF  := 2026-11-15
 
-.PHONY: all deps test demo clean unit-test cli-test
+.PHONY: all deps test demo clean valgrind
 
 all: build/release/crmpolicy
 
@@ -81,7 +81,8 @@ build/gen/demo-gen: examples/demo/gen.c | deps
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
 # Every test, release and sanitizer builds, with one closing count.
-test: deps build/release/crmpolicy build/asan/crmpolicy build/release/unit build/asan/unit
+test: deps build/release/crmpolicy build/asan/crmpolicy build/release/unit build/asan/unit \
+      fuzz-build build/gen/demo-gen
 	@tests/run-all.sh
 
 demo: deps build/release/crmpolicy build/gen/demo-gen
@@ -105,3 +106,10 @@ clean:
 
 # Benchmarks (make bench) and the differential test against plain SQL.
 include tests/bench/bench.mk
+
+# Fuzzing (make fuzz; make test runs each harness briefly).
+include tests/fuzz/fuzz.mk
+
+# The end-to-end runs under valgrind: no error, no leak.
+valgrind: build/release/crmpolicy build/gen/demo-gen
+	@tests/hardening/valgrind.sh

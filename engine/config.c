@@ -131,12 +131,14 @@ const char *cp_coltype_name(cp_coltype t)
 /* Follows libcyaml's backtrace (innermost line first) from the document root
  * to the mapping it names, writing the dotted path into path. Returns that
  * mapping node, or NULL when it cannot be followed. */
-static const yt_node *follow_backtrace(const yt_node *root, const char *bt, char *path,
-                                       size_t pathlen)
+static const yt_node *follow_backtrace(const yt_node *root, const char *bt, int skip,
+                                       char *path, size_t pathlen)
 {
   const char *fields[16];
   size_t lens[16], n = 0;
   for (const char *p = bt; (p = strstr(p, "in mapping field '")) && n < 16; p++) {
+    if (skip && skip--)   /* the innermost field: not where the error is */
+      continue;
     fields[n] = p + strlen("in mapping field '");
     lens[n] = strcspn(fields[n], "'");
     n++;
@@ -155,11 +157,22 @@ static const yt_node *follow_backtrace(const yt_node *root, const char *bt, char
   return node;
 }
 
+/* Returns the key node of a mapping whose text is name, or starts with it
+ * (name may have been cut short in the log), or NULL. */
+static const yt_node *key_like(const yt_node *map, const char *name)
+{
+  size_t len = strlen(name);
+  for (size_t i = 0; map && map->kind == YT_MAP && i + 1 < map->n; i += 2)
+    if (map->items[i]->kind == YT_SCALAR && strncmp(map->items[i]->value, name, len) == 0)
+      return map->items[i];
+  return NULL;
+}
+
 /* Turns libcyaml's log into "FILE:LINE: MESSAGE" and prints it. */
 static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *log,
                            cyaml_err_t err)
 {
-  char msg[256] = "", path[256];
+  char msg[256] = "", path[256] = "";
   unsigned line = 0;
   const char *first = strstr(log->text, "Load: ");
   if (first) {
@@ -172,15 +185,18 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
   const char *l = bt ? strstr(bt, "(line: ") : NULL;
   if (l)
     line = (unsigned)strtoul(l + strlen("(line: "), NULL, 10);
-  const yt_node *at = bt ? follow_backtrace(root, bt, path, sizeof path) : NULL;
+  /* A missing field is reported with the last field libcyaml read in the
+   * mapping that lacks it: the mapping is one step out. */
+  int missing = strncmp(msg, "Missing required mapping field: ", 32) == 0;
+  const yt_node *at = bt ? follow_backtrace(root, bt, missing, path, sizeof path) : NULL;
   if (strncmp(msg, "Unexpected key: ", 16) == 0) {
-    const yt_node *k = yt_key(at, msg + 16);
+    const yt_node *k = key_like(at ? at : root, msg + 16);   /* no backtrace: a top key */
     if (k)
       line = k->line;
     return diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s'%s%s", file, line, msg + 16,
                      path[0] ? " in " : "", path);
   }
-  if (strncmp(msg, "Missing required mapping field: ", 32) == 0 && at)
+  if (missing && at)
     line = at->line;
   return diag_fail(CP_ECONFIG, "%s:%u: %s%s%s", file, line, msg, bt && path[0] ? " at " : "",
                    bt ? path : "");

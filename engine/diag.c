@@ -2,6 +2,7 @@
 #include "diag.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int quiet;   /* set by --quiet: suppress notes */
 
@@ -24,13 +25,28 @@ const char *cp_strerror(cp_err e)
   return "unknown error";
 }
 
-/* Writes one prefixed line to stderr. */
+/* Writes one prefixed line to stderr. Control characters that the message
+ * carries from its input (a name or value with a newline, say) are written
+ * as \n or \xNN, so that one message stays one line. */
 static void vline(const char *prefix, const char *fmt, va_list ap)
 {
+  char *msg = NULL;
   fputs("crmpolicy: ", stderr);
   fputs(prefix, stderr);
-  vfprintf(stderr, fmt, ap);
+  if (vasprintf(&msg, fmt, ap) < 0) {
+    fputs("(out of memory)\n", stderr);
+    return;
+  }
+  for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+    if (*p == '\n')
+      fputs("\\n", stderr);
+    else if (*p < 0x20 || *p == 0x7f)
+      fprintf(stderr, "\\x%02x", *p);
+    else
+      fputc(*p, stderr);
+  }
   fputc('\n', stderr);
+  free(msg);
 }
 
 cp_err diag_fail(cp_err code, const char *fmt, ...)

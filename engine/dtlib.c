@@ -16,17 +16,42 @@ static int64_t arg_int(lua_State *L, int i, const char *what)
   return v;
 }
 
+/* Dates and times that rules may pass: years 0000 to 9999, which format as
+ * YYYY-MM-DD and keep every computation below far from int64 overflow. */
+#define DAY_MIN INT64_C(-719528)          /* 0000-01-01 */
+#define DAY_MAX INT64_C(2932896)            /* 9999-12-31 */
+
+/* Returns argument i as a day in range, raising an error otherwise. */
+static int64_t arg_day(lua_State *L, int i)
+{
+  int64_t d = arg_int(L, i, "a date (epoch day)");
+  if (d < DAY_MIN || d > DAY_MAX)
+    luaL_error(L, "bad argument #%d: day %I is out of range (0000-01-01 to 9999-12-31)", i,
+               (lua_Integer)d);
+  return d;
+}
+
+/* Returns argument i as a time in range, raising an error otherwise. */
+static int64_t arg_time(lua_State *L, int i)
+{
+  int64_t t = arg_int(L, i, "a timestamp (epoch seconds)");
+  if (t < DAY_MIN * CP_DAY_SECONDS || t > DAY_MAX * CP_DAY_SECONDS + CP_DAY_SECONDS - 1)
+    luaL_error(L, "bad argument #%d: time %I is out of range (0000-01-01 to 9999-12-31)", i,
+               (lua_Integer)t);
+  return t;
+}
+
 /* dt.age_days(day): whole days from day to the as-of date. */
 static int dt_age_days(lua_State *L)
 {
-  lua_pushinteger(L, cp_api_of(L)->as_of - arg_int(L, 1, "a date (epoch day)"));
+  lua_pushinteger(L, cp_api_of(L)->as_of - arg_day(L, 1));
   return 1;
 }
 
 /* dt.hours_since(time): hours from time to the as-of time, fractional. */
 static int dt_hours_since(lua_State *L)
 {
-  int64_t t = arg_int(L, 1, "a timestamp (epoch seconds)");
+  int64_t t = arg_time(L, 1);
   lua_pushnumber(L, (lua_Number)(cp_api_of(L)->now - t) / 3600.0);
   return 1;
 }
@@ -36,7 +61,9 @@ static int dt_in_last_days(lua_State *L)
 {
   if (lua_isnil(L, 1))
     return lua_pushboolean(L, 0), 1;
-  int64_t d = arg_int(L, 1, "a date (epoch day)"), n = arg_int(L, 2, "a number of days");
+  int64_t d = arg_day(L, 1), n = arg_int(L, 2, "a number of days");
+  if (n < DAY_MIN - DAY_MAX || n > DAY_MAX - DAY_MIN)
+    return luaL_error(L, "bad argument #2: %I days is out of range", (lua_Integer)n);
   int64_t today = cp_api_of(L)->as_of;
   lua_pushboolean(L, today - n < d && d <= today);
   return 1;
@@ -45,14 +72,14 @@ static int dt_in_last_days(lua_State *L)
 /* dt.day(time): the date of a timestamp. */
 static int dt_day(lua_State *L)
 {
-  lua_pushinteger(L, cp_day_of(arg_int(L, 1, "a timestamp (epoch seconds)")));
+  lua_pushinteger(L, cp_day_of(arg_time(L, 1)));
   return 1;
 }
 
 /* dt.start(day): the timestamp of 00:00:00 on day. */
 static int dt_start(lua_State *L)
 {
-  lua_pushinteger(L, arg_int(L, 1, "a date (epoch day)") * CP_DAY_SECONDS);
+  lua_pushinteger(L, arg_day(L, 1) * CP_DAY_SECONDS);
   return 1;
 }
 
@@ -62,7 +89,7 @@ static int dt_format(lua_State *L)
   char buf[16];
   if (lua_isnil(L, 1))
     return lua_pushnil(L), 1;
-  cp_format_date(arg_int(L, 1, "a date (epoch day)"), buf);
+  cp_format_date(arg_day(L, 1), buf);
   lua_pushstring(L, buf);
   return 1;
 }
@@ -73,7 +100,7 @@ static int dt_format_time(lua_State *L)
   char buf[24];
   if (lua_isnil(L, 1))
     return lua_pushnil(L), 1;
-  cp_format_timestamp(arg_int(L, 1, "a timestamp (epoch seconds)"), buf);
+  cp_format_timestamp(arg_time(L, 1), buf);
   lua_pushstring(L, buf);
   return 1;
 }
@@ -106,7 +133,7 @@ static int dt_time(lua_State *L)
 static int dt_month(lua_State *L)
 {
   char buf[16];
-  cp_format_date(arg_int(L, 1, "a date (epoch day)"), buf);
+  cp_format_date(arg_day(L, 1), buf);
   lua_pushlstring(L, buf, 7);
   return 1;
 }

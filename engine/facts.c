@@ -581,6 +581,18 @@ static cp_err load_lookup(cp_facts *f, source *s)
   return rc;
 }
 
+/* Returns 1 when the SQLite file at path is in WAL mode (header bytes 18
+ * and 19 are 2). */
+static int is_wal(const char *path)
+{
+  unsigned char h[20];
+  FILE *fp = fopen(path, "rb");
+  int wal = fp && fread(h, 1, sizeof h, fp) == sizeof h && h[18] == 2 && h[19] == 2;
+  if (fp)
+    fclose(fp);
+  return wal;
+}
+
 /* Opens the database file read-only, refusing a missing file up front so
  * that SQLite does not report it as a generic open failure. */
 static cp_err open_db(cp_facts *f)
@@ -594,7 +606,16 @@ static cp_err open_db(cp_facts *f)
       SQLITE_OK)
     return diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
   sqlite3_busy_timeout(f->db, 10000);
-  return CP_OK;
+  /* Reading a WAL database needs PATH-shm beside it: when its folder cannot
+   * take one, say that, not "attempt to write a readonly database". */
+  if (sqlite3_exec(f->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) == SQLITE_OK)
+    return CP_OK;
+  if (sqlite3_errcode(f->db) == SQLITE_READONLY && is_wal(path))
+    return diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
+                     "%s-shm beside it; make its folder writable or convert it with "
+                     "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(f->db),
+                     path, path);
+  return diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
 }
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)

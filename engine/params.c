@@ -30,6 +30,7 @@ static void push_plain(lua_State *L, const char *s)
     lua_pushinteger(L, i);
     return;
   }
+  errno = 0;   /* strtoll may have set ERANGE: a 20-digit integer is still a number */
   double d = strtod(s, &end);
   if (!*end && !errno && strspn(s, "+-0123456789.eE_") == strlen(s)) {
     lua_pushnumber(L, d);

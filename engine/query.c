@@ -46,13 +46,15 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
   if (stat(path, &sb) < 0)
     return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
+  /* the timeout before the first statement: preparing reads the schema, which
+   * a run that is starting or ending may hold for a moment */
   if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+      sqlite3_busy_timeout(*db, 10000) != SQLITE_OK ||
       sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK) {
     cp_err rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
     sqlite3_close(*db);
     return rc;
   }
-  sqlite3_busy_timeout(*db, 10000);
   return CP_OK;
 }
 

@@ -480,6 +480,20 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   cp_report_register(api);
 }
 
+/* Arguments of register_api() for l_register_api(). */
+typedef struct reg_args {
+  cp_api *api;                 /* the rule API */
+  const cp_rules_watch *w;     /* its watchers, or NULL */
+} reg_args;
+
+/* register_api() in protected mode: pushing params may run out of the heap. */
+static int l_register_api(lua_State *L)
+{
+  const reg_args *a = lua_touserdata(L, 1);
+  register_api(a->api, a->w);
+  return 0;
+}
+
 /* Returns a malloc'd copy of the folder of a path ("." when none). */
 static char *folder(const char *path)
 {
@@ -528,7 +542,15 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   cp_sandbox_set_user(api->sb, api);
   if (w && w->coverage)
     cp_coverage_attach(w->coverage, api->sb);
-  register_api(api, w);
+  reg_args args = {api, w};
+  lua_pushcfunction(api->L, l_register_api);
+  lua_pushlightuserdata(api->L, &args);
+  if (lua_pcall(api->L, 1, 0, 0) != LUA_OK) {
+    rc = diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
+                   "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb,
+                   lua_tostring(api->L, -1));
+    goto fail;
+  }
   cp_sandbox_budget(api->sb, cfg->file->limits.instructions);
   if ((rc = load_files(api)) != CP_OK)
     goto fail;

@@ -152,24 +152,24 @@ static int ro_newindex(lua_State *L)
   return luaL_error(L, "attempt to modify read-only field '%s'", luaL_tolstring(L, 2, NULL));
 }
 
-/* The iterator of read-only tables: next() over the table behind the view. */
+/* The iterator of read-only tables: next() over the table behind the view,
+ * which it holds as an upvalue so that no rule ever gets hold of it. */
 static int ro_next(lua_State *L)
 {
-  luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 2);
-  if (lua_next(L, 1))
-    return 2;
-  lua_pushnil(L);
-  return 1;
+  lua_pushvalue(L, 2);
+  if (lua_next(L, lua_upvalueindex(1)) == 0)
+    return lua_pushnil(L), 1;
+  return 2;
 }
 
-/* __pairs of read-only tables. */
+/* __pairs of read-only tables: the iterator, and the view as its state. */
 static int ro_pairs(lua_State *L)
 {
-  lua_pushcfunction(L, ro_next);
   lua_getmetatable(L, 1);
   lua_getfield(L, -1, "__index");
-  lua_remove(L, -2);
+  lua_pushcclosure(L, ro_next, 1);
+  lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
 }
@@ -243,6 +243,67 @@ static int sb_collectgarbage(lua_State *L)
   return 1;
 }
 
+/* setmetatable(t, mt) without finalizers: a __gc would run whenever the
+ * collector runs, outside any rule's instruction budget. */
+static int sb_setmetatable(lua_State *L)
+{
+  if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+    return luaL_error(L, "setmetatable: __gc finalizers are not allowed in rules");
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+/* Most steps a pattern may take: about (subject length + 1) to the power of
+ * the number of backtracking items, a bound on Lua's matcher; the budget
+ * hook cannot stop a match, which runs in C. */
+#define PATTERN_STEPS 1e10
+
+/* string.find/match/gmatch/gsub with a pattern whose worst case is bounded. */
+static int sb_pattern(lua_State *L)
+{
+  size_t len, plen;
+  luaL_checklstring(L, 1, &len);
+  const char *p = luaL_checklstring(L, 2, &plen);
+  int plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);   /* find(s, p, i, true) */
+  double steps = 1;
+  int items = 0;
+  for (size_t i = 0; !plain && i < plen; i++) {
+    if (p[i] == '%') {
+      i++;
+    } else if (p[i] == '[') {   /* a set: skip to its ']' (a first ']' is a member) */
+      i += 1 + (i + 1 < plen && p[i + 1] == '^');
+      for (i++; i < plen && p[i] != ']'; i++)
+        if (p[i] == '%')
+          i++;
+    } else if (p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?') {
+      items++;
+      steps *= (double)len + 1;
+    }
+  }
+  if (steps > PATTERN_STEPS)
+    return luaL_error(L, "pattern too complex for a subject of %d bytes (%d repetitions)",
+                      (int)len, items);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* Replaces the pattern functions of the string library at idx with guarded ones. */
+static void guard_patterns(lua_State *L, int idx)
+{
+  static const char *const names[] = {"find", "match", "gmatch", "gsub"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    lua_getfield(L, idx, names[i]);
+    lua_pushboolean(L, i == 0);
+    lua_pushcclosure(L, sb_pattern, 2);
+    lua_setfield(L, idx, names[i]);
+  }
+}
+
 /* Builds the base environment from the allow-list into the registry. */
 static void build_env(cp_sandbox *sb)
 {
@@ -263,6 +324,8 @@ static void build_env(cp_sandbox *sb)
       continue;
     }
     lua_getfield(L, -1, a->lib);
+    if (strcmp(a->lib, LUA_STRLIBNAME) == 0)
+      guard_patterns(L, lua_gettop(L));
     filtered_lib(L, lua_gettop(L), a->names);
     lua_setfield(L, -4, a->lib);
     lua_pop(L, 1);
@@ -272,7 +335,10 @@ static void build_env(cp_sandbox *sb)
   lua_setfield(L, -2, "print");
   lua_pushcfunction(L, sb_collectgarbage);
   lua_setfield(L, -2, "collectgarbage");
-  lua_pushvalue(L, -1);
+  lua_getfield(L, -1, "setmetatable");
+  lua_pushcclosure(L, sb_setmetatable, 1);
+  lua_setfield(L, -2, "setmetatable");
+  cp_sandbox_readonly(L, -1);   /* _G: the shared environment, read-only */
   lua_setfield(L, -2, "_G");
   sb->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -519,13 +519,24 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   cp_format_timestamp(as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1, s->at);
   memset(&s->stats, 0, sizeof s->stats);
   sqlite3_busy_timeout(s->db, wait_ms);
+  /* The schema first, in a transaction of its own under the write lock: a new
+   * state database is made whole or not at all, a second run waits for it
+   * only as long as --wait says, and the snapshot reader sees the tables. */
   int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_exec(s->db, cp_state_sql, NULL, NULL, NULL)) == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
     return diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
                      "written", s->path, wait_ms / 1000);
   if (rc != SQLITE_OK)
     return fail(s, s->db, "starting the run");
   s->in_run = 1;
+  for (int i = 0; i < S_COUNT; i++)
+    if (!s->st[i] &&
+        sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
+      return fail(s, s->db, "preparing statements");
   wall_clock(started);
   sqlite3_stmt *st = s->st[S_RUN];
   bind_text(st, 1, day);
@@ -577,9 +588,15 @@ static cp_err connect(cp_store *s, sqlite3 **db, int writer)
   sqlite3_busy_timeout(*db, 10000);
   if (!writer)
     return CP_OK;
-  if (sqlite3_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) ||
-      sqlite3_exec(*db, cp_state_sql, NULL, NULL, NULL))
-    return fail(s, *db, "setting up the schema");
+  /* Two runs that open a new database together contend for the switch to
+   * WAL; SQLite then answers BUSY at once rather than wait (it would
+   * deadlock), so the switch is retried for a moment. */
+  int rc, tries = 0;
+  while ((rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) == SQLITE_BUSY &&
+         tries++ < 200)
+    sqlite3_sleep(10);
+  if (rc != SQLITE_OK || sqlite3_exec(*db, "PRAGMA synchronous=FULL", NULL, NULL, NULL))
+    return fail(s, *db, "setting up the database");
   return CP_OK;
 }
 
@@ -592,11 +609,6 @@ cp_err cp_store_open(const char *path, cp_store **out)
     goto fail;
   if ((rc = connect(s, &s->db, 1)) != CP_OK || (rc = connect(s, &s->rd, 0)) != CP_OK)
     goto fail;
-  for (int i = 0; i < S_COUNT; i++)
-    if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL)) {
-      rc = fail(s, s->db, "preparing statements");
-      goto fail;
-    }
   *out = s;
   return CP_OK;
 fail:

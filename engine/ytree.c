@@ -7,9 +7,12 @@
 #include <string.h>
 #include <yaml.h>
 
+#define MAX_DEPTH 64   /* deeper nesting is refused: the builder recurses */
+
 /* Parser state shared by the recursive builder. */
 typedef struct builder {
   yaml_parser_t parser;   /* libyaml parser over the file */
+  unsigned depth;         /* containers open around the node being built */
   const char *path;       /* file name for messages */
   char *err;              /* message buffer */
   size_t errlen;          /* its size */
@@ -87,14 +90,18 @@ static yt_node *build(builder *b, yaml_event_t *ev)
       return n;
     break;
   case YAML_SEQUENCE_START_EVENT:
-    n->kind = YT_SEQ;
-    if (build_children(b, n, YAML_SEQUENCE_END_EVENT) == 0)
-      return n;
-    break;
   case YAML_MAPPING_START_EVENT:
-    n->kind = YT_MAP;
-    if (build_children(b, n, YAML_MAPPING_END_EVENT) == 0)
+    n->kind = ev->type == YAML_SEQUENCE_START_EVENT ? YT_SEQ : YT_MAP;
+    if (++b->depth > MAX_DEPTH) {
+      snprintf(b->err, b->errlen, "%s:%u: nested deeper than %d levels", b->path, n->line,
+               MAX_DEPTH);
+      break;
+    }
+    if (build_children(b, n, n->kind == YT_SEQ ? YAML_SEQUENCE_END_EVENT
+                                               : YAML_MAPPING_END_EVENT) == 0) {
+      b->depth--;
       return n;
+    }
     break;
   default:   /* aliases: the config has no use for them */
     snprintf(b->err, b->errlen, "%s:%u: aliases are not supported", b->path, n->line);

@@ -15,12 +15,15 @@ for build in release asan; do
   sed -i "s/ unit:/ $build:unit:/" "$RESULTS"
   for t in "$ROOT"/tests/cli/test_*.sh "$ROOT"/tests/policy/test_*.sh "$ROOT"/tests/e2e/test_*.sh \
            "$ROOT"/tests/report/test_*.sh "$ROOT"/tests/author/test_*.sh \
-           "$ROOT"/tests/bench/test_*.sh; do
+           "$ROOT"/tests/bench/test_*.sh "$ROOT"/tests/hardening/test_*.sh; do
     [ -e "$t" ] || continue
     CRMPOLICY="$ROOT/build/$build/crmpolicy" bash "$t" | sed "s/^/[$build] /"
   done
   sed -i -E "s/^(pass|fail) ([^:]+\.sh)/\1 $build:\2/" "$RESULTS"
 done
+
+echo "== fuzz"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$ROOT/tests/fuzz/run.sh" config dates params dtlib
 
 passed=$(grep -c '^pass ' "$RESULTS")
 failed=$(grep -c '^fail ' "$RESULTS")

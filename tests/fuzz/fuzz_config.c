@@ -80,8 +80,8 @@ static void check_loaded(const cp_config *c)
   check_tree(c->doc);
 }
 
-/* Checks the message of a refused config: "crmpolicy: PATH:LINE: ..." or
- * "crmpolicy: PATH: ...", on one line. */
+/* Checks the message of a refused config: "crmpolicy: PATH:LINE: ..." (a
+ * line from 1) or "crmpolicy: PATH: ...", on one line. */
 static void check_message(const char *msg, size_t len)
 {
   char want[128];
@@ -94,6 +94,8 @@ static void check_message(const char *msg, size_t len)
     broken("the message is not one line", msg);
   if (strlen(msg) != len)
     broken("the message holds a NUL byte", msg);
+  if (msg[n] == '0' && msg[n + 1] == ':')
+    broken("the message names line 0", msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -38,8 +38,10 @@ for h in "$@"; do
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log" | tail -1)
+  took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$work/fuzz.log" | tail -1)
   corpus=$(ls "$ROOT/build/fuzz/corpus/$h" | wc -l)
-  line="fuzz $h: ${SECONDS_EACH} s, ${runs:-?} executions, ${rate:-?}/s, corpus $corpus"
+  line="fuzz $h: ${took:-stopped by a crash within $SECONDS_EACH} s, ${runs:-?} executions,"
+  line="$line ${rate:-?}/s, corpus $corpus"
   if [ "$rc" != 0 ]; then
     artifact=$(sed -n 's/.*Test unit written to //p' "$work/fuzz.log" | tail -1)
     echo "$line, CRASH: $(first_problem "$work/fuzz.log")"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 
-CLIENTS=6000            # a run of the demo policy lasts about 1 s (release build)
+CLIENTS=8000            # a run of the demo policy lasts about 1 s (0.5 s release, 1.5 s ASan)
 DAY1=2026-10-15
 DAY2=2026-11-15
 
