@@ -13,7 +13,7 @@ for build in release asan; do
   echo "== $build build"
   "$ROOT/build/$build/unit" | sed "s/^/[$build] /"
   sed -i "s/ unit:/ $build:unit:/" "$RESULTS"
-  for t in "$ROOT"/tests/cli/test_*.sh "$ROOT"/tests/policy/test_*.sh "$ROOT"/tests/e2e/test_*.sh \
+  for t in "$ROOT"/tests/cli/test_*.sh "$ROOT"/tests/policy/test_*.sh \
            "$ROOT"/tests/report/test_*.sh "$ROOT"/tests/author/test_*.sh \
            "$ROOT"/tests/bench/test_*.sh "$ROOT"/tests/hardening/test_*.sh; do
     [ -e "$t" ] || continue
