@@ -1,5 +1,6 @@
 -- complaints.lua: complaint handling times (POLICY.md "complaint.*").
 local C = params.complaints
+local list = require("lib.list")
 local people = require("lib.people")
 
 rule {
@@ -36,14 +37,6 @@ rule {
   end,
 }
 
---- Whether a list (from params) holds a value.
-local function holds(list, v)
-  for _, x in ipairs(list) do
-    if x == v then return true end
-  end
-  return false
-end
-
 rule {
   id = "complaint.resolution",
   doc = "An answered complaint is resolved within 7 days (168 hours from its opening); "
@@ -79,7 +72,7 @@ rule {
      .. "168 hours of a complaint's resolution; checked from 168 to 720 hours after it.",
   fn = function(c)
     local B = C.callback
-    if not holds(B.tiers, c.tier) then return end
+    if not list.holds(B.tiers, c.tier) then return end
     local window = B.window_hours * dt.HOUR
     for _, k in ipairs(c.complaints) do
       local done = k.resolved_at

@@ -1,13 +1,6 @@
 -- credit.lua: credit risk (POLICY.md "credit.risk"; 配送公司客户管理制度 6).
 local K = params.credit
-
---- Whether a list (from params) holds a value.
-local function holds(list, v)
-  for _, x in ipairs(list) do
-    if x == v then return true end
-  end
-  return false
-end
+local list = require("lib.list")
 
 rule {
   id = "credit.risk",
@@ -24,7 +17,7 @@ rule {
     if overdue then
       why[#why + 1] = string.format("payments overdue over %d days", K.overdue_days_above)
     end
-    alert { severity = holds(K.critical_tiers, c.tier) and "critical" or "warning", level = 1,
+    alert { severity = list.holds(K.critical_tiers, c.tier) and "critical" or "warning", level = 1,
             assignee = c.responsible,
             title = "credit risk: " .. table.concat(why, ", "),
             data = { rating = r.rating or null, overdue_days = r.overdue_days or null,

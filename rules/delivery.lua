@@ -1,20 +1,13 @@
 -- delivery.lua: on-time delivery (POLICY.md "delivery.on_time"; 制度 4.2.3.2).
 local P = params.delivery
-
---- Whether a list (from params) holds a value.
-local function holds(list, v)
-  for _, x in ipairs(list) do
-    if x == v then return true end
-  end
-  return false
-end
+local list = require("lib.list")
 
 rule {
   id = "delivery.on_time",
   doc = "At least 95% of a strategic client's orders due in the last 90 days and "
      .. "delivered were delivered by their due date (judged from 5 such orders).",
   fn = function(c)
-    if not holds(P.tiers, c.tier) then return end
+    if not list.holds(P.tiers, c.tier) then return end
     local n, on_time = 0, 0
     for _, o in ipairs(c.orders) do
       if o.delivered_on ~= nil and dt.in_last_days(o.due_on, P.window_days) then

@@ -2,6 +2,7 @@
 -- "Derived facts"), computed once per client when first read.
 local P = params
 local people = require("lib.people")
+local list = require("lib.list")
 
 --- Orders in the sales window: ordered in the last N days (D - N < day <= D).
 local IN_WINDOW = { ordered_on = { gt = dt.today - P.sales_window_days, le = dt.today } }
@@ -60,19 +61,12 @@ derive {
   end,
 }
 
---- Whether a text is one of the tier names.
-local function is_tier(name)
-  for _, t in ipairs(P.tiers.order) do
-    if t == name then return true end
-  end
-  return false
-end
 
 derive {
   id = "tier",
   doc = "The approved tier when it is one of the tier names, else the computed tier.",
   fn = function(c)
-    if is_tier(c.approved_tier) then return c.approved_tier end
+    if list.holds(P.tiers.order, c.approved_tier) then return c.approved_tier end
     return c.computed_tier
   end,
 }

@@ -1,14 +1,7 @@
 -- surveys.lua: satisfaction surveys (POLICY.md "survey.due", "survey.low_score").
 local S = params.surveys
+local list = require("lib.list")
 local people = require("lib.people")
-
---- Whether a list (from params) holds a value.
-local function holds(list, v)
-  for _, x in ipairs(list) do
-    if x == v then return true end
-  end
-  return false
-end
 
 --- Whether survey a comes after survey b: the later surveyed_on, then the
 --- larger id (byte order; a missing id is the smallest).
@@ -32,7 +25,7 @@ rule {
   id = "survey.due",
   doc = "A strategic or key client has a satisfaction survey in the last 365 days.",
   fn = function(c)
-    if not holds(S.due_tiers, c.tier) then return end
+    if not list.holds(S.due_tiers, c.tier) then return end
     if latest_recent(c) then return end
     local last = c.surveys:max("surveyed_on")
     alert { severity = "info", level = 1, assignee = c.responsible,

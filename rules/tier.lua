@@ -1,13 +1,7 @@
 -- tier.lua: the yearly tier approval (POLICY.md "tier.review").
 local P = params
+local list = require("lib.list")
 
---- Whether a tier is one that is reviewed even without an approved tier.
-local function always_reviewed(tier)
-  for _, t in ipairs(P.review_tiers) do
-    if t == tier then return true end
-  end
-  return false
-end
 
 rule {
   id = "tier.review",
@@ -19,7 +13,7 @@ rule {
       fulfilled {}
       return
     end
-    if approved == nil and not always_reviewed(computed) then return end
+    if approved == nil and not list.holds(P.review_tiers, computed) then return end
     assign {
       kind = "tier_approval",
       assignee = run.gm,
