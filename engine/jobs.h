@@ -10,6 +10,7 @@
 #include "facts.h"
 #include "outcome.h"
 #include "rules.h"
+#include "store.h"
 
 /* Receives each outcome, in ascending client order, in the calling thread.
  * It may change the outcome (resolve picks, sort); returns CP_OK to go on. */
@@ -23,5 +24,10 @@ typedef cp_err (*cp_writer_fn)(void *ctx, cp_outcome *o);
  * clients) are written too. Returns the first error. */
 cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
                         int jobs, cp_writer_fn write, void *ctx);
+
+/* The writer's first step for an outcome: seeks the store to its client
+ * (closing the results of clients skipped over), resolves its picks against
+ * the assignments open before the run, and sorts it for cp_store_apply(). */
+cp_err cp_jobs_settle(cp_rules *rules, cp_store *store, cp_outcome *o);
 
 #endif

@@ -45,12 +45,6 @@ static void print_problems(run *r, const cp_outcome *o)
   }
 }
 
-/* Prior-assignment lookup for the pick resolver: the store's buffer. */
-static const char *prior_assignee(void *ctx, const char *rule, const char *key)
-{
-  return cp_store_prior_assignee(ctx, rule, key);
-}
-
 /* The writer: takes each outcome in client order, resolves its picks against
  * the state before the run, and merges it into the store. */
 static cp_err write_outcome(void *ctx, cp_outcome *o)
@@ -63,10 +57,8 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
                      f->row_id, f->column, f->value, f->problem);
   }
   print_problems(r, o);
-  if (o->evaluated && ((rc = cp_store_seek(r->store, o->client_id)) != CP_OK ||
-                       (rc = cp_rules_resolve(r->rules, o, prior_assignee, r->store)) != CP_OK))
+  if ((rc = cp_jobs_settle(r->rules, r->store, o)) != CP_OK)
     return rc;
-  cp_outcome_sort(o);
   return cp_store_apply(r->store, o);
 }
 

@@ -86,12 +86,6 @@ static void check_assignees(steprun *s, const cp_outcome *o)
   }
 }
 
-/* Prior-assignment lookup for the pick resolver: the store's buffer. */
-static const char *prior_assignee(void *ctx, const char *rule, const char *key)
-{
-  return cp_store_prior_assignee(ctx, rule, key);
-}
-
 /* The writer of a step: data problems are warnings, rule errors fail the
  * step; picks are resolved and the outcome merged as in a run. */
 static cp_err write_outcome(void *ctx, cp_outcome *o)
@@ -105,10 +99,8 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   }
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);
-  if (o->evaluated && ((rc = cp_store_seek(s->store, o->client_id)) != CP_OK ||
-                       (rc = cp_rules_resolve(s->rules, o, prior_assignee, s->store)) != CP_OK))
+  if ((rc = cp_jobs_settle(s->rules, s->store, o)) != CP_OK)
     return rc;
-  cp_outcome_sort(o);
   check_assignees(s, o);
   if (s->r->to->watch && s->r->to->watch->coverage)
     cp_coverage_fired(s->r->to->watch->coverage, o);
