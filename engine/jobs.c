@@ -93,6 +93,9 @@ typedef struct worker {
   chunk *filling;           /* the chunk being filled */
   pthread_t thread;         /* the thread */
   int started;              /* the thread was created */
+  const cp_config *cfg;     /* to open its facts and rules */
+  int64_t as_of;            /* the as-of day */
+  cp_rules *main;           /* the writer's rules, whose run values it copies */
 } worker;
 
 /* What the workers and the writer share. */
@@ -104,6 +107,7 @@ typedef struct pool {
   int jobs;                 /* number of workers */
   int stop;                 /* the writer gave up: workers leave */
   worker *workers;          /* the workers */
+  pthread_mutex_t share;    /* one worker at a time reads the writer's Lua state */
 } pool;
 
 /* Gives the next outcome of the chunk a worker is filling. */
@@ -150,11 +154,33 @@ static void set_ready(pool *p, chunk *ch, int ready)
   pthread_mutex_unlock(&p->lock);
 }
 
-/* A worker's thread: fills its chunks in turn. */
+/* Opens a worker's own facts reader and sandbox with the shared run values
+ * (in the worker's thread, so that the workers start in parallel). */
+static cp_err open_worker(worker *w)
+{
+  cp_err rc = cp_facts_open(w->cfg, w->as_of, &w->facts);
+  if (rc == CP_OK)
+    rc = cp_rules_load(w->cfg, w->facts, w->as_of, &w->rules);
+  if (rc == CP_OK) {
+    pthread_mutex_lock(&w->pool->share);
+    rc = cp_rules_share(w->main, w->rules);
+    pthread_mutex_unlock(&w->pool->share);
+  }
+  return rc;
+}
+
+/* A worker's thread: opens its own reader and sandbox, then fills its chunks
+ * in turn. A failure to open is handed to the writer as its first chunk's. */
 static void *worker_main(void *arg)
 {
   worker *w = arg;
   pool *p = w->pool;
+  cp_err rc = open_worker(w);
+  if (rc != CP_OK) {
+    w->ring[0].err = rc;
+    set_ready(p, &w->ring[0], 1);
+    return NULL;
+  }
   for (size_t c = (size_t)w->index, k = 0; c <= p->n_bounds; c += (size_t)p->jobs, k++) {
     chunk *ch = &w->ring[k % RING];
     pthread_mutex_lock(&p->lock);
@@ -191,17 +217,6 @@ static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
   return rc;
 }
 
-/* Opens a worker's own facts reader and sandbox with the shared run values. */
-static cp_err open_worker(worker *w, const cp_config *cfg, int64_t as_of, cp_rules *main)
-{
-  cp_err rc = cp_facts_open(cfg, as_of, &w->facts);
-  if (rc == CP_OK)
-    rc = cp_rules_load(cfg, w->facts, as_of, &w->rules);
-  if (rc == CP_OK)
-    rc = cp_rules_share(main, w->rules);
-  return rc;
-}
-
 /* Frees a worker's resources. */
 static void close_worker(worker *w)
 {
@@ -221,12 +236,10 @@ static cp_err run_workers(pool *p, const cp_config *cfg, int64_t as_of, cp_rules
   cp_err rc = CP_OK;
   for (int i = 0; rc == CP_OK && i < p->jobs; i++) {
     worker *w = &p->workers[i];
-    *w = (worker){.pool = p, .index = i};
-    if ((rc = open_worker(w, cfg, as_of, rules)) == CP_OK) {
-      if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-        rc = diag_fail(CP_ENOMEM, "cannot start worker %d", i + 1);
-      w->started = rc == CP_OK;
-    }
+    *w = (worker){.pool = p, .index = i, .cfg = cfg, .as_of = as_of, .main = rules};
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+      rc = diag_fail(CP_ENOMEM, "cannot start worker %d", i + 1);
+    w->started = rc == CP_OK;
   }
   if (rc == CP_OK)
     rc = write_chunks(p, write, ctx);
@@ -257,9 +270,11 @@ cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp
     rc = diag_fail(CP_ENOMEM, "out of memory");
   if (rc == CP_OK) {
     pthread_mutex_init(&p.lock, NULL);
+    pthread_mutex_init(&p.share, NULL);
     pthread_cond_init(&p.changed, NULL);
     rc = run_workers(&p, cfg, as_of, rules, write, ctx);
     pthread_cond_destroy(&p.changed);
+    pthread_mutex_destroy(&p.share);
     pthread_mutex_destroy(&p.lock);
   }
   free(p.workers);
