@@ -51,7 +51,6 @@ cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);
 
 /* Commands: each returns an exit code. */
 cp_exit cp_cmd_run(const cp_opts *o);
-cp_exit cp_cmd_check(const cp_opts *o);
 cp_exit cp_cmd_test(const cp_opts *o);
 cp_exit cp_cmd_explain(const cp_opts *o);
 

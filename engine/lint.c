@@ -322,16 +322,13 @@ static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_er
   return *rc == CP_OK && counts.failed;
 }
 
-cp_exit cp_cmd_check_lint(const cp_opts *o)
+cp_exit cp_cmd_check(const cp_opts *o)
 {
-  cp_exit code = cp_cmd_check(o);
   cp_config *cfg = NULL;
   cp_facts *facts = NULL;
   cp_rules *rules = NULL;
   cp_lint *l = NULL;
   unsigned warnings = 0;
-  if (code != CP_EXIT_OK)
-    return code;
   cp_err rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = diag_fail(CP_ENOMEM, "check: out of memory");
@@ -339,6 +336,9 @@ cp_exit cp_cmd_check_lint(const cp_opts *o)
     cp_rules_watch w = {.lint = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
   }
+  if (rc == CP_OK && !o->quiet)
+    printf("ok: %s: %zu rules load; facts %s has every declared table and column\n",
+           cfg->path, cp_rules_count(rules), cfg->facts);
   if (rc == CP_OK && o->fixtures)
     warnings += run_fixtures(l, cfg, o, &rc);
   if (rc == CP_OK) {

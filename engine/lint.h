@@ -22,10 +22,11 @@ void cp_lint_free(cp_lint *l);
  * every read is recorded in l with the file:line that made it. */
 void cp_lint_params_push(cp_lint *l, lua_State *L, const yt_node *params);
 
-/* `crmpolicy check`: the checks of cp_cmd_check(), then the lint, printed as
- * warnings. With --fixtures DIR the fixtures run (quietly) to see which
- * params and rules they reach. Exit code as cp_cmd_check(); warnings do not
- * change it. */
-cp_exit cp_cmd_check_lint(const cp_opts *o);
+/* `crmpolicy check`: loads the config, the facts' shape and every rule file
+ * once (writing nothing), then prints the lint as warnings. With --fixtures
+ * DIR the fixtures run (quietly) to see which params and rules they reach.
+ * Exit 0 when everything loads (warnings do not change it), else the exit
+ * code of the error. */
+cp_exit cp_cmd_check(const cp_opts *o);
 
 #endif

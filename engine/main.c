@@ -32,7 +32,7 @@ static const command commands[] = {
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
    "2: invalid config, rules or facts; 3: failed; 4: another run holds the state."},
-  {"check", cp_cmd_check_lint, "config facts as-of quiet fixtures assignees",
+  {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
    "database has every declared table and column. Writes nothing. Then warns\n"
    "about params that rules read but the config lacks; with --fixtures DIR, which\n"

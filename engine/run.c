@@ -1,4 +1,4 @@
-/* run.c: `crmpolicy run` and `crmpolicy check`: config -> facts -> rules ->
+/* run.c: `crmpolicy run`: config -> facts -> rules ->
  * outcomes -> store, with the summary and the exit code. */
 #include <stdio.h>
 
@@ -133,15 +133,4 @@ done:
     code = CP_EXIT_BUSY;
   close_run(&r);
   return code;
-}
-
-cp_exit cp_cmd_check(const cp_opts *o)
-{
-  run r = {0};
-  cp_err rc = open_run(&r, o);
-  if (rc == CP_OK && !o->quiet)
-    printf("ok: %s: %zu rules load; facts %s has every declared table and column\n",
-           r.cfg->path, cp_rules_count(r.rules), r.cfg->facts);
-  close_run(&r);
-  return rc == CP_OK ? CP_EXIT_OK : CP_EXIT_INVALID;
 }
