@@ -45,6 +45,16 @@ facts_db() {
   sqlite3 "$1" < "$ROOT/schema/facts.sql" && sqlite3 "$1" "$2"
 }
 
+# clients_config COLUMNS [LINE...]: writes c.yaml for the facts f.db, the
+# state s.db and one rule file r.lua, with a clients table whose columns are
+# COLUMNS (a YAML flow list); each further argument is one more line.
+clients_config() {
+  printf 'facts: f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: clients, id: id, columns: %s}\n' \
+    "$1" > c.yaml
+  shift
+  for line; do printf '%s\n' "$line" >> c.yaml; done
+}
+
 # run_tests: runs every test_* function of the file, each in a new $T.
 run_tests() {
   local name pass=0 total=0

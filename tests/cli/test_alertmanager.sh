@@ -27,12 +27,7 @@ start_alertmanager() {
 
 # Two clients, one always-firing rule with a key and one without.
 setup() {
-  cat > c.yaml <<YAML
-facts: f.db
-state: s.db
-rules: [r.lua]
-clients: {name: clients, id: id, columns: [{name: name, type: text}]}
-YAML
+  clients_config "[{name: name, type: text}]"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
     ('C1','甲','active','2026-01-01'), ('C2','乙','active','2026-01-01');"
   cat > r.lua <<'LUA'

@@ -5,16 +5,7 @@
 
 # One client with one always-firing rule; $1 is appended to the config.
 setup() {
-  cat > c.yaml <<YAML
-facts: f.db
-state: s.db
-rules: [r.lua]
-clients:
-  name: clients
-  id: id
-  columns: [{name: name, type: text}]
-YAML
-  printf '%s\n' "${1:-}" >> c.yaml
+  clients_config "[{name: name, type: text}]" "${1:-}"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C1','上海甲公司','active','2026-01-01');"
   cat > r.lua <<'LUA'
 rule { id = "r", doc = "d", fn = function(c)
@@ -74,14 +65,14 @@ test_dropping_an_id_is_refused() {
   setup "feed: {drop: [client_id]}"
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: c.yaml:8: feed: client_id and key identify a result; mask them, do not drop them" "$ERR"
+  expect_eq "message" "crmpolicy: c.yaml:5: feed: client_id and key identify a result; mask them, do not drop them" "$ERR"
 }
 
 test_unknown_feed_field_is_refused() {
   setup "feed: {drop: [phone]}"
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: c.yaml:8: Unknown flag: phone at feed.drop" "$ERR"
+  expect_eq "message" "crmpolicy: c.yaml:5: Unknown flag: phone at feed.drop" "$ERR"
 }
 
 test_state_database_is_private() {

@@ -4,16 +4,7 @@
 
 # A config with two clients, one rule file r.lua, a small heap and budget.
 setup() {
-  cat > c.yaml <<YAML
-facts: f.db
-state: s.db
-rules: [r.lua]
-limits: {memory_mb: 16, instructions: 200000}
-clients:
-  name: clients
-  id: id
-  columns: [{name: status, type: text}]
-YAML
+  clients_config "[{name: status, type: text}]" "limits: {memory_mb: 16, instructions: 200000}"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
     ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01');"
 }

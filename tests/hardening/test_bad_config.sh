@@ -7,12 +7,7 @@
 # minimal: a valid config (c.yaml, one rule file r.lua) and facts (f.db);
 # what follows is appended to c.yaml by each test.
 minimal() {
-  cat > c.yaml <<YAML
-facts: f.db
-state: s.db
-rules: [r.lua]
-clients: {name: clients, id: id, columns: []}
-YAML
+  clients_config "[]"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C1','A','active','2026-01-01');"
   echo 'rule { id = "r", doc = "d", fn = function(c) end }' > r.lua
 }

@@ -155,16 +155,7 @@ test_an_earlier_month_shows_the_alerts_of_its_last_run() {
 
 # Writes c.yaml and r.lua: three clients, a report whose row is $1 (Lua).
 custom_report() {
-  cat > c.yaml <<YAML
-facts: f.db
-state: s.db
-rules: [r.lua]
-limits: {memory_mb: 16, instructions: 100000}
-clients:
-  name: clients
-  id: id
-  columns: [{name: name, type: text}]
-YAML
+  clients_config "[{name: name, type: text}]" "limits: {memory_mb: 16, instructions: 100000}"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
     ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01'),
     ('C3','C','active','2026-01-01');"
