@@ -60,6 +60,19 @@ void cp_arena_reset(cp_arena *a)
   a->used = 0;
 }
 
+int cp_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+  if (n < *cap)
+    return 0;
+  size_t c = *cap ? *cap * 2 : 16;
+  void *p = realloc(*arr, c * size);
+  if (!p)
+    return -1;
+  *arr = p;
+  *cap = c;
+  return 0;
+}
+
 void cp_arena_free(cp_arena *a)
 {
   while (a->head) {

@@ -1,4 +1,5 @@
-/* arena.h: a bump allocator for data that lives as long as one client. */
+/* arena.h: a bump allocator for data that lives as long as one client, and
+ * growing arrays. */
 #ifndef CP_ARENA_H
 #define CP_ARENA_H
 
@@ -24,5 +25,10 @@ void cp_arena_reset(cp_arena *a);
 
 /* Frees all blocks. */
 void cp_arena_free(cp_arena *a);
+
+/* Makes room for one more element in a growing array of size-byte elements
+ * at *arr holding n with room for *cap: when full, doubles it (16 at first).
+ * Returns 0, or -1 when out of memory (the array is left as it was). */
+int cp_grow(void **arr, size_t *cap, size_t n, size_t size);
 
 #endif

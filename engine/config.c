@@ -227,7 +227,8 @@ static void fold_dots(char *path)
   char *parts[256];
   size_t n = 0, keep_up = 0;
   int absolute = path[0] == '/';
-  for (char *t = strtok(path, "/"); t && n < 256; t = strtok(NULL, "/")) {
+  char *save = NULL;   /* strtok_r: workers of --jobs load their rules at once */
+  for (char *t = strtok_r(path, "/", &save); t && n < 256; t = strtok_r(NULL, "/", &save)) {
     if (strcmp(t, ".") == 0)
       continue;
     if (strcmp(t, "..") == 0 && n > keep_up)

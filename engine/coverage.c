@@ -4,6 +4,7 @@
  * own dump (lua_dump), whose line information is read as Lua 5.4 writes it;
  * the main function's lines are checked against lua_getinfo, so that a dump
  * format this reader does not know turns coverage off instead of lying. */
+#include "arena.h"
 #include "coverage.h"
 
 #include <fnmatch.h>
@@ -71,20 +72,6 @@ void cp_coverage_free(cp_coverage *c)
   free(c);
 }
 
-/* Grows an array of size-byte elements to hold one more; -1 when out of memory. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-  if (n < *cap)
-    return 0;
-  size_t k = *cap ? *cap * 2 : 8;
-  void *p = realloc(*arr, k * size);
-  if (!p)
-    return -1;
-  *arr = p;
-  *cap = k;
-  return 0;
-}
-
 /* Makes room for line in a file's arrays; -1 when out of memory. */
 static int fit(cfile *f, int line)
 {
@@ -112,7 +99,7 @@ static cfile *find_file(cp_coverage *c, const char *name, int create)
   for (size_t i = 0; i < c->n; i++)
     if (!strcmp(c->files[i].name, name))
       return &c->files[c->last = i];
-  if (!create || grow((void **)&c->files, &c->cap, c->n, sizeof *c->files))
+  if (!create || cp_grow((void **)&c->files, &c->cap, c->n, sizeof *c->files))
     return NULL;
   c->files[c->n] = (cfile){.name = strdup(name)};
   if (!c->files[c->n].name)
@@ -342,7 +329,7 @@ static void add_id(cp_coverage *c, char ***list, size_t *n, size_t *cap, const c
     if (!strcmp((*list)[i], id))
       return;
   char *copy = strdup(id);
-  if (!copy || grow((void **)list, cap, *n, sizeof **list)) {
+  if (!copy || cp_grow((void **)list, cap, *n, sizeof **list)) {
     free(copy);
     c->oom = 1;
     return;

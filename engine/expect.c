@@ -2,6 +2,7 @@
  * open alerts and proposed assignments, matched by (rule, client, key), and
  * the difference written as fixture entries that can be pasted back. */
 #include "expect.h"
+#include "arena.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -50,14 +51,8 @@ static char *column(sqlite3_stmt *st, int i)
 /* Appends the result under st's cursor to out; -1 when out of memory. */
 static int add_found(cp_found_set *out, sqlite3_stmt *st)
 {
-  if (out->n == out->cap) {
-    size_t cap = out->cap ? out->cap * 2 : 16;
-    cp_found *v = realloc(out->v, cap * sizeof *v);
-    if (!v)
-      return -1;
-    out->v = v;
-    out->cap = cap;
-  }
+  if (cp_grow((void **)&out->v, &out->cap, out->n, sizeof *out->v) < 0)
+    return -1;
   cp_found *f = &out->v[out->n++];
   *f = (cp_found){.is_alert = sqlite3_column_int(st, 0), .level = sqlite3_column_int(st, 5)};
   f->rule = column(st, 1);
@@ -180,14 +175,8 @@ static void expected_fields(sbuf *b, const cp_fx_result *e)
 static void keep(dlines *d, int section, const char *client, const char *rule, const char *key,
                  int sign, sbuf *b)
 {
-  if (!b->oom && d->n == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 16;
-    dline *v = realloc(d->v, cap * sizeof *v);
-    if (v) {
-      d->v = v;
-      d->cap = cap;
-    }
-  }
+  if (!b->oom)
+    cp_grow((void **)&d->v, &d->cap, d->n, sizeof *d->v);
   if (b->oom || !b->s || d->n == d->cap) {
     d->oom = 1;
     sbuf_free(b);

@@ -5,6 +5,7 @@
  * unless the same line read several keys of that table (a lookup by data,
  * like interval_days[c.tier], where a missing key is the point). */
 #include "lint.h"
+#include "arena.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -61,15 +62,9 @@ static void record(cp_lint *l, const char *path, const char *key, const char *wh
     if (!strcmp(l->v[i].key, key) && !strcmp(l->v[i].path, path) &&
         !strcmp(l->v[i].where, where))
       return;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 64;
-    lread *v = realloc(l->v, cap * sizeof *v);
-    if (!v) {
-      l->oom = 1;
-      return;
-    }
-    l->v = v;
-    l->cap = cap;
+  if (cp_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) < 0) {
+    l->oom = 1;
+    return;
   }
   lread r = {strdup(path), strdup(key), strdup(where), present};
   if (!r.path || !r.key || !r.where) {
@@ -248,14 +243,8 @@ static void cover(cp_lint *l, const char *id)
     if (!strcmp(l->covered[i], id))
       return;
   char *copy = strdup(id);
-  if (copy && l->n_covered == l->cap_covered) {
-    size_t cap = l->cap_covered ? l->cap_covered * 2 : 32;
-    char **v = realloc(l->covered, cap * sizeof *v);
-    if (v) {
-      l->covered = v;
-      l->cap_covered = cap;
-    }
-  }
+  if (copy)
+    cp_grow((void **)&l->covered, &l->cap_covered, l->n_covered, sizeof *l->covered);
   if (!copy || l->n_covered == l->cap_covered) {
     free(copy);
     l->oom = 1;

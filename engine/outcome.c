@@ -38,24 +38,10 @@ static const char *keep(cp_outcome *o, const char *s, int *oom)
   return p;
 }
 
-/* Grows an array of size-byte elements to hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-  if (n < *cap)
-    return 0;
-  size_t c = *cap ? *cap * 2 : 16;
-  void *p = realloc(*arr, c * size);
-  if (!p)
-    return -1;
-  *arr = p;
-  *cap = c;
-  return 0;
-}
-
 cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
 {
   int oom = 0;
-  if (grow((void **)&o->items, &o->cap, o->n, sizeof *o->items) < 0)
+  if (cp_grow((void **)&o->items, &o->cap, o->n, sizeof *o->items) < 0)
     return CP_ENOMEM;
   cp_item *it = &o->items[o->n];
   *it = *item;
@@ -76,7 +62,7 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
 cp_err cp_outcome_finding(cp_outcome *o, const cp_finding *f)
 {
   int oom = 0;
-  if (grow((void **)&o->findings, &o->cap_findings, o->n_findings, sizeof *o->findings) < 0)
+  if (cp_grow((void **)&o->findings, &o->cap_findings, o->n_findings, sizeof *o->findings) < 0)
     return CP_ENOMEM;
   cp_finding *x = &o->findings[o->n_findings];
   x->table = keep(o, f->table, &oom);
@@ -94,14 +80,14 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
                        const char *message, const char *traceback)
 {
   int oom = 0;
-  if (grow((void **)&o->failures, &o->cap_failures, o->n_failures, sizeof *o->failures) < 0)
+  if (cp_grow((void **)&o->failures, &o->cap_failures, o->n_failures, sizeof *o->failures) < 0)
     return CP_ENOMEM;
   cp_failure *f = &o->failures[o->n_failures++];
   f->rule = keep(o, rule, &oom);
   f->message = keep(o, message, &oom);
   f->traceback = keep(o, traceback ? traceback : "", &oom);
   for (size_t i = 0; ids && ids[i]; i++) {
-    if (grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
+    if (cp_grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
              sizeof *o->failed_ids) < 0)
       return CP_ENOMEM;
     o->failed_ids[o->n_failed_ids++] = keep(o, ids[i], &oom);

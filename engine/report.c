@@ -3,6 +3,7 @@
  * order -> CSV, or HTML (html.c). Reads the state database, never writes it;
  * the output file appears whole or not at all. */
 #include "report.h"
+#include "arena.h"
 
 #include <errno.h>
 #include <math.h>
@@ -193,14 +194,8 @@ static cp_err add_rule_alerts(cp_report_page *p, const char *rule, int s, uint64
   while (i < p->n_alerts && strcmp(p->alerts[i].rule, rule) != 0)
     i++;
   if (i == p->n_alerts) {
-    if (p->n_alerts == p->cap_alerts) {
-      size_t cap = p->cap_alerts ? 2 * p->cap_alerts : 16;
-      cp_ralerts *more = realloc(p->alerts, cap * sizeof *more);
-      if (!more)
-        return diag_fail(CP_ENOMEM, "report: out of memory");
-      p->alerts = more;
-      p->cap_alerts = cap;
-    }
+    if (cp_grow((void **)&p->alerts, &p->cap_alerts, p->n_alerts, sizeof *p->alerts) < 0)
+      return diag_fail(CP_ENOMEM, "report: out of memory");
     p->alerts[i] = (cp_ralerts){.rule = strdup(rule)};
     if (!p->alerts[i].rule)
       return diag_fail(CP_ENOMEM, "report: out of memory");

@@ -134,14 +134,8 @@ static int l_rule(lua_State *L)
       luaL_error(L, "rule{}: id '%s' is already declared at %s", id, api->rules[i].where);
   size_t n_emits = check_emits(L, id);
   const char *where = push_where(L);
-  if (api->n_rules == api->cap_rules) {
-    size_t cap = api->cap_rules ? api->cap_rules * 2 : 16;
-    cp_rule *rules = realloc(api->rules, cap * sizeof *rules);
-    if (!rules)
-      return luaL_error(L, "not enough memory");
-    api->rules = rules;
-    api->cap_rules = cap;
-  }
+  if (cp_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
+    return luaL_error(L, "not enough memory");
   cp_rule *r = &api->rules[api->n_rules++];
   memset(r, 0, sizeof *r);
   r->fn_ref = LUA_NOREF;

@@ -368,14 +368,8 @@ static int cmp_prior_item(const prior *p, const cp_item *it)
 /* Appends the cursor's current row, copied, to its buffer. */
 static cp_err buffer_row(cursor *c)
 {
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? c->cap * 2 : 16;
-    prior *rows = realloc(c->rows, cap * sizeof *rows);
-    if (!rows)
-      return diag_fail(CP_ENOMEM, "state: out of memory");
-    c->rows = rows;
-    c->cap = cap;
-  }
+  if (cp_grow((void **)&c->rows, &c->cap, c->n, sizeof *c->rows) < 0)
+    return diag_fail(CP_ENOMEM, "state: out of memory");
   prior p = row_view(c);
   for (int i = C_CLIENT; i <= C_FINGERPRINT; i++)
     if (p.col[i] && !(p.col[i] = cp_arena_strndup(&c->arena, p.col[i], strlen(p.col[i]))))

@@ -5,6 +5,7 @@
  * assignments are compared with what the step expects. Nothing is left
  * behind. */
 #include "testrun.h"
+#include "arena.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -314,14 +315,8 @@ typedef struct pathlist {
 static int add_path(pathlist *l, const char *path)
 {
   char *copy = strdup(path);
-  if (copy && l->n == l->cap) {
-    size_t cap = l->cap * 2 + 16;
-    char **v = realloc(l->v, cap * sizeof *v);
-    if (v) {
-      l->v = v;
-      l->cap = cap;
-    }
-  }
+  if (copy)
+    cp_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v);
   if (!copy || l->n == l->cap) {
     free(copy);
     return -1;

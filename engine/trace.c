@@ -1,6 +1,7 @@
 /* trace.c: records what one client's evaluation reads and says, for
  * `crmpolicy explain`; and why(), which rules call to give their reasons and
  * which costs nothing when no one is listening. */
+#include "arena.h"
 #include "trace.h"
 
 #include <lauxlib.h>
@@ -60,20 +61,6 @@ const cp_tctx *cp_trace_derived(const cp_trace *t, const char *id)
   return NULL;
 }
 
-/* Grows an array of size-byte elements to hold one more; -1 when out of memory. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-  if (n < *cap)
-    return 0;
-  size_t c = *cap ? *cap * 2 : 8;
-  void *p = realloc(*arr, c * size);
-  if (!p)
-    return -1;
-  *arr = p;
-  *cap = c;
-  return 0;
-}
-
 /* The context reads are charged to: the derived value being computed, else
  * the rule being evaluated, else the scope. */
 static cp_tctx *current(cp_api *api)
@@ -128,7 +115,7 @@ static void add_read(cp_trace *t, cp_tctx *c, int kind, const char *name, char *
       return;
     }
   char *copy = strdup(name);
-  if (!value || !copy || grow((void **)&c->reads, &c->cap_reads, c->n_reads, sizeof *c->reads)) {
+  if (!value || !copy || cp_grow((void **)&c->reads, &c->cap_reads, c->n_reads, sizeof *c->reads)) {
     free(value);
     free(copy);
     t->oom = 1;
@@ -170,7 +157,7 @@ void cp_trace_derive_begin(cp_api *api)
   const char *name = lua_tostring(api->L, 2);
   cp_tctx *c;
   if (t->depth == (int)(sizeof t->stack / sizeof t->stack[0]) ||
-      grow((void **)&t->derived, &t->cap_derived, t->n_derived, sizeof *t->derived) ||
+      cp_grow((void **)&t->derived, &t->cap_derived, t->n_derived, sizeof *t->derived) ||
       !name) {
     t->oom = 1;
     t->depth++;   /* kept in step with cp_trace_derive_end() */
@@ -224,7 +211,7 @@ static int l_why(lua_State *L)
   }
   cp_tctx *c = current(api);
   char *s = strdup(lua_tostring(L, -1));
-  if (!s || grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
+  if (!s || cp_grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
     free(s);
     api->trace->oom = 1;
     return 0;
