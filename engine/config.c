@@ -202,8 +202,7 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
                    bt ? path : "");
 }
 
-/* Returns a malloc'd copy of the folder part of path ("." when none). */
-static char *dir_of(const char *path)
+char *cp_path_folder(const char *path)
 {
   const char *slash = strrchr(path, '/');
   return slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
@@ -275,7 +274,7 @@ cp_err cp_config_load(const char *path, cp_config **out)
   cp_config *c = calloc(1, sizeof *c);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
-  if (!c || !(c->path = strdup(path)) || !(c->dir = dir_of(path)))
+  if (!c || !(c->path = strdup(path)) || !(c->dir = cp_path_folder(path)))
     goto fail;
   if (yt_load(path, &c->doc, err, sizeof err) < 0) {
     rc = diag_fail(CP_ECONFIG, "%s", err);

@@ -112,6 +112,10 @@ char *cp_config_resolve(const cp_config *c, const char *rel);
  * "rules/x.lua"): the name messages show. NULL when out of memory. */
 char *cp_config_shown(const cp_config *c, const char *rel);
 
+/* Returns a malloc'd copy of the folder part of path ("." when none, "/"
+ * for a file at the root); NULL when out of memory. */
+char *cp_path_folder(const char *path);
+
 /* Returns the type name of a column type ("date", ...). */
 const char *cp_coltype_name(cp_coltype t);
 

@@ -488,19 +488,12 @@ static int l_register_api(lua_State *L)
   return 0;
 }
 
-/* Returns a malloc'd copy of the folder of a path ("." when none). */
-static char *folder(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
-}
-
 /* Loads every rule file, in config order. */
 static cp_err load_files(cp_api *api)
 {
   const cp_config_file *f = api->cfg->file;
   char *dir = cp_config_shown(api->cfg, f->rules[0]);
-  char *rules_dir = dir ? folder(dir) : NULL;
+  char *rules_dir = dir ? cp_path_folder(dir) : NULL;
   cp_err rc = rules_dir ? CP_OK : CP_ENOMEM;
   if (rc == CP_OK)
     cp_sandbox_set_rules_dir(api->sb, rules_dir, rules_dir);
