@@ -236,20 +236,13 @@ static cp_err merge_params(cp_fixture *fx, const cp_config *cfg)
   return merge_into(fx, fx->params, over, path, sizeof path);
 }
 
-/* Returns a malloc'd copy of the folder of a path ("." when none). */
-static char *folder(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  return slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
-}
-
 cp_err cp_fixture_load(const char *path, const cp_config *cfg, cp_fixture **out)
 {
   char err[512];
   cp_fixture *fx = calloc(1, sizeof *fx);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
-  if (!fx || !(fx->path = strdup(path)) || !(fx->dir = folder(path)))
+  if (!fx || !(fx->path = strdup(path)) || !(fx->dir = cp_path_folder(path)))
     goto fail;
   if (yt_load(path, &fx->doc, err, sizeof err) < 0) {
     rc = diag_fail(CP_ECONFIG, "%s", err);
