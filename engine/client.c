@@ -6,6 +6,7 @@
 #include "api.h"
 
 #define CLIENT_MT "crmpolicy.client"
+#define CACHE_SLOTS 32   /* derived values and tables a client's rules read, and room */
 
 /* A client object: its values are cached in user value 1. */
 typedef struct client_ud {
@@ -17,9 +18,12 @@ typedef struct client_ud {
 enum { UV_NAMES = 1, UV_NIL, UV_BUSY, UV_ERRMT };
 
 /* Returns a cached value at the top of the stack to the rule, decoding the
- * markers: a nil, a derivation under way (a cycle), or a failed derivation. */
+ * markers: a nil, a derivation under way (a cycle), or a failed derivation.
+ * The markers are tables, so any other value is returned as it is. */
 static int from_cache(lua_State *L)
 {
+  if (lua_type(L, -1) != LUA_TTABLE)
+    return 1;
   if (lua_rawequal(L, -1, lua_upvalueindex(UV_NIL)))
     return lua_pushnil(L), 1;
   if (lua_rawequal(L, -1, lua_upvalueindex(UV_BUSY)))
@@ -209,6 +213,6 @@ void cp_client_push(cp_api *api)
   c->api = api;
   c->gen = api->gen;
   luaL_setmetatable(L, CLIENT_MT);
-  lua_newtable(L);
+  lua_createtable(L, 0, CACHE_SLOTS);   /* sized once: no rehashing as values come */
   lua_setiuservalue(L, -2, 1);
 }
