@@ -703,3 +703,18 @@ uint64_t cp_facts_findings(const cp_facts *f)
 {
   return f->n_findings;
 }
+
+cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  sbuf_add(&q, "SELECT count(*) FROM ");
+  sbuf_sql_ident(&q, f->clients.sql);
+  cp_err rc = prepare(f, &q, &st);
+  sbuf_free(&q);
+  if (rc == CP_OK && sqlite3_step(st) != SQLITE_ROW)
+    rc = diag_fail(CP_EFACTS, "facts: counting the clients: %s", sqlite3_errmsg(f->db));
+  *n = rc == CP_OK ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  return rc;
+}

@@ -77,6 +77,10 @@ cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to);
  * including, bounds[i] (the end for the last). Free with cp_facts_free_bounds(). */
 cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n);
 
+/* Sets *n to the number of rows of the clients table (those not evaluated
+ * included): the whole of a run, for its progress. */
+cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n);
+
 /* Frees what cp_facts_bounds() returned. */
 void cp_facts_free_bounds(char **bounds, size_t n);
 

@@ -6,11 +6,13 @@
 #include "dates.h"
 #include "facts.h"
 #include "jobs.h"
+#include "progress.h"
 #include "query.h"
 #include "rules.h"
 #include "store.h"
 
 #define MAX_PRINTED_ERRORS 20
+#define PROGRESS_DELAY 1.0   /* seconds a run lasts before its progress shows */
 
 /* Everything a run holds open. */
 typedef struct run {
@@ -21,12 +23,16 @@ typedef struct run {
   uint64_t errors_printed; /* rule errors printed so far */
   uint64_t findings_printed;  /* data problems printed so far */
   int strict;              /* a data problem fails the run */
+  cp_progress progress;    /* the progress line on a terminal */
 } run;
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
  * each in a run; all of them are stored. */
 static void print_problems(run *r, const cp_outcome *o)
 {
+  if ((o->n_findings && r->findings_printed <= MAX_PRINTED_ERRORS) ||
+      (o->n_failures && r->errors_printed <= MAX_PRINTED_ERRORS))
+    cp_progress_clear(&r->progress);
   for (size_t i = 0; i < o->n_findings; i++, r->findings_printed++) {
     const cp_finding *f = &o->findings[i];
     if (r->findings_printed < MAX_PRINTED_ERRORS)
@@ -57,9 +63,21 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
                      f->row_id, f->column, f->value, f->problem);
   }
   print_problems(r, o);
-  if ((rc = cp_jobs_settle(r->rules, r->store, o)) != CP_OK)
+  if ((rc = cp_jobs_settle(r->rules, r->store, o)) != CP_OK ||
+      (rc = cp_store_apply(r->store, o)) != CP_OK)
     return rc;
-  return cp_store_apply(r->store, o);
+  if (o->client_id)
+    cp_progress_tick(&r->progress);
+  return CP_OK;
+}
+
+/* Starts the progress line: on a terminal only, over the clients table's rows. */
+static void start_progress(run *r, const cp_opts *o)
+{
+  uint64_t total = 0;
+  cp_progress_start(&r->progress, stderr, o->quiet, 0, PROGRESS_DELAY);
+  if (r->progress.out && cp_facts_count_clients(r->facts, &total) == CP_OK)
+    r->progress.total = total;
 }
 
 /* Prints what the run did. */
@@ -119,14 +137,18 @@ cp_exit cp_cmd_run(const cp_opts *o)
                            r.cfg->facts)) != CP_OK)
     goto done;
   cp_store_set_feed(r.store, &r.cfg->file->feed);
-  if ((rc = cp_rules_prepare(r.rules)) != CP_OK ||
-      (rc = cp_jobs_evaluate(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
+  if ((rc = cp_rules_prepare(r.rules)) != CP_OK)
+    goto done;
+  start_progress(&r, o);
+  if ((rc = cp_jobs_evaluate(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
           CP_OK ||
       (rc = cp_store_commit(r.store)) != CP_OK)
     goto done;
+  cp_progress_end(&r.progress);
   summary(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
 done:
+  cp_progress_clear(&r.progress);
   if (rc != CP_OK && code == CP_EXIT_FAILED && rc != CP_EBUSY)
     diag_fail(rc, "the run failed (%s); nothing was written", cp_strerror(rc));
   if (rc == CP_EBUSY)

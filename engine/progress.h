@@ -1,0 +1,41 @@
+/* progress.h: the progress line of a long run on a terminal. */
+#ifndef CP_PROGRESS_H
+#define CP_PROGRESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* A run's progress: clients done of a total, drawn on a terminal. */
+typedef struct cp_progress {
+  FILE *out;            /* where it is drawn; NULL: silent */
+  uint64_t total;       /* clients in the clients table */
+  uint64_t done;        /* clients written so far */
+  double start;         /* monotonic seconds at the start */
+  double drawn;         /* when it was last drawn; 0: to draw at the next tick */
+  int shown;            /* drawn at least once */
+  double delay;         /* seconds before the first drawing */
+  int width;            /* characters on the line now */
+} cp_progress;
+
+/* Starts progress over total clients, drawn on out (stderr) only when out is
+ * a terminal and quiet is 0, and only once the run has lasted delay seconds. */
+void cp_progress_start(cp_progress *p, FILE *out, int quiet, uint64_t total, double delay);
+
+/* Counts one client done; redraws at most ten times a second. */
+void cp_progress_tick(cp_progress *p);
+
+/* Blanks the drawn line, for a message to take its place; the next tick
+ * draws it again below. */
+void cp_progress_clear(cp_progress *p);
+
+/* Ends the progress: a last drawing with the whole run, then a new line,
+ * when anything was drawn. */
+void cp_progress_end(cp_progress *p);
+
+/* Writes into buf (size n) the progress line for done of total clients after
+ * elapsed seconds: "  1,234 of 10,000 clients  12% [###...]  2,345 clients/s  0:04 left";
+ * with final set, the time taken instead of the time left. */
+void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, double elapsed,
+                        int final);
+
+#endif

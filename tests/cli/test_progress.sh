@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# tests/cli/test_progress.sh: the progress line of `crmpolicy run`: drawn on a
+# terminal (a pseudo-terminal made by script(1)) once a run lasts more than a
+# second, and nowhere else.
+. "$(dirname "$0")/../lib.sh"
+
+# slow_facts N: facts f.db with N clients, and a rule that spends some
+# milliseconds on each (well within the instruction budget).
+slow_facts() {
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+    INSERT INTO clients(id, name, status, created_on)
+      SELECT printf('C%05d', i), 'client ' || i, 'active', '2026-01-01' FROM n;"
+  clients_config '[{name: name, type: text}]'
+  cat > r.lua <<'LUA'
+rule { id = "slow", doc = "Spends time on every client.",
+       fn = function(c) local x = 0; for i = 1, 300000 do x = x + i end end }
+LUA
+}
+
+# on_tty ARGS...: runs crmpolicy with stdout and stderr on a pseudo-terminal;
+# sets $TTY to what it showed, carriage returns as new lines, and $RC.
+on_tty() {
+  local cmd
+  printf -v cmd '%q ' "$CRMPOLICY" "$@"
+  script -qfec "$cmd" /dev/null > tty.out 2>&1
+  RC=$?
+  TTY=$(tr '\r' '\n' < tty.out | grep -v '^ *$')
+}
+
+test_a_long_run_on_a_terminal_shows_clients_rate_and_time_left() {
+  slow_facts 400
+  on_tty run --config c.yaml --as-of 2026-11-15
+  expect_eq "exit" 0 "$RC"
+  expect_contains "a line under way" "of 400 clients" "$TTY"
+  local under_way
+  under_way=$(echo "$TTY" | grep -cE \
+    '^  [0-9,]+ of 400 clients +[0-9]+% \[[#.]{20}\] [0-9,]+ clients/s  [0-9]+:[0-9]{2} left$')
+  [ "$under_way" -gt 0 ] || fail "no line with a rate and the time left in: $TTY"
+  expect_eq "the last line: the whole run" 1 \
+    "$(echo "$TTY" | grep -cE '^  400 of 400 clients 100% \[#{20}\] [0-9,]+ clients/s  [0-9]+:[0-9]{2} in all$')"
+  expect_contains "then the summary" "run 1 as of 2026-11-15: 400 clients evaluated" "$TTY"
+}
+
+test_quiet_draws_no_progress() {
+  slow_facts 400
+  on_tty run --config c.yaml --as-of 2026-11-15 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "output" "" "$TTY"
+}
+
+test_no_progress_when_stderr_is_not_a_terminal() {
+  slow_facts 400
+  cp_run run --config c.yaml --as-of 2026-11-15
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_contains "summary" "400 clients evaluated" "$OUT"
+}
+
+test_a_short_run_draws_no_progress() {
+  facts_db f.db "INSERT INTO clients(id, name, status, created_on)
+                 VALUES ('C1', 'one', 'active', '2026-01-01');"
+  clients_config '[{name: name, type: text}]'
+  echo 'rule { id = "quick", doc = "Nothing.", fn = function(c) end }' > r.lua
+  on_tty run --config c.yaml --as-of 2026-11-15
+  expect_eq "exit" 0 "$RC"
+  expect_contains "summary" "1 clients evaluated" "$TTY"
+  expect_eq "progress lines" 0 "$(echo "$TTY" | grep -c 'clients/s')"
+}
+
+run_tests
