@@ -4,7 +4,8 @@
 #   tests/bench/bench.sh SIZE...      (run by `make bench`, which builds what it needs)
 #
 # For each size, on build/bench/facts-SIZE.db (tests/bench/gen.c; with BENCH_LAYOUT=client,
-# facts-SIZE-by-client.db), as of 2026-11-15, the runs of four commands are interleaved, so
+# facts-SIZE-by-client.db; with BENCH_LAYOUT=covering, facts-SIZE-covering.db: time order
+# and schema/facts-covering.sql), as of 2026-11-15, the runs of four commands are interleaved, so
 # that a change of load on the machine falls on all of them alike, and each figure is the
 # median of BENCH_RUNS runs (default 3):
 #   floor            build/bench/floor: reads every fact row the policy needs, in client order
@@ -25,7 +26,8 @@ LAYOUT=${BENCH_LAYOUT:-time}
 case $LAYOUT in
   time) SUFFIX= ;;
   client) SUFFIX=-by-client ;;
-  *) echo "bench: BENCH_LAYOUT is time or client, not '$LAYOUT'" >&2; exit 1 ;;
+  covering) SUFFIX=-covering ;;
+  *) echo "bench: BENCH_LAYOUT is time, client or covering, not '$LAYOUT'" >&2; exit 1 ;;
 esac
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -129,7 +131,11 @@ memory_summary() {
 for tool in "$CRMPOLICY" "$ROOT/build/bench/floor" /usr/bin/time; do
   [ -x "$tool" ] || die "$tool is missing (make bench builds or installs it)"
 done
-echo "crmpolicy benchmark as of $AS_OF, facts in $LAYOUT order, on $(nproc) CPUs;" \
+case $LAYOUT in
+  covering) STORED="time order with covering indexes" ;;
+  *) STORED="$LAYOUT order" ;;
+esac
+echo "crmpolicy benchmark as of $AS_OF, facts in $STORED, on $(nproc) CPUs;" \
   "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in "$@"; do bench_size "$n"; done
 memory_summary
