@@ -109,9 +109,27 @@ static int row_index(lua_State *L)
   return 1;
 }
 
-/* Pushes row i (0-based) of a rowset at idx, cached in its user value. */
+/* rowA == rowB: the same row of the same rows (lookup rows are not cached,
+ * so one row may have several objects). */
+static int row_eq(lua_State *L)
+{
+  row_ud *a = our_udata(L, 1, ROW_MAGIC, sizeof *a);
+  row_ud *b = our_udata(L, 2, ROW_MAGIC, sizeof *b);
+  lua_pushboolean(L, a && b && a->source == b->source && a->gen == b->gen && a->row == b->row);
+  return 1;
+}
+
+/* Pushes row i (0-based) of a rowset at idx. A client's rows are cached in
+ * its user value; a lookup's are made anew, so that a run does not keep an
+ * object for every lookup row it ever looked at. */
 static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
+  if (!s->gen) {
+    row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+    *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
+    luaL_setmetatable(L, ROW_MT);
+    return;
+  }
   if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {   /* made on the first row asked for */
     lua_pop(L, 1);
     lua_newtable(L);
@@ -164,17 +182,122 @@ void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
   luaL_setmetatable(L, ROWSET_MT);
 }
 
-/* lookup.staff:get(id): the row with that id, or nil (index in user value 2). */
+/* The id index of a lookup (user value 2): a hash table of row numbers. */
+typedef struct id_index {
+  uint32_t col;             /* the id column */
+  uint32_t mask;            /* number of slots - 1 (a power of 2) */
+  uint32_t slot[];          /* 1 + the row with an id, or 0 for an empty slot */
+} id_index;
+
+/* Returns v as a key of a Lua table: a float with an integer value is that
+ * integer; nil and NaN are not keys (CP_V_NIL). */
+static cp_value as_key(const cp_value *v)
+{
+  cp_value k = *v;
+  double r = v->u.r;
+  if (v->type == CP_V_REAL && r >= -0x1p63 && r < 0x1p63 && (double)(int64_t)r == r)
+    k = (cp_value){.type = CP_V_INT, .u.i = (int64_t)r};
+  else if (v->type == CP_V_REAL && r != r)
+    k.type = CP_V_NIL;
+  return k;
+}
+
+/* Returns 1 when keys a and b (from as_key()) are equal, as Lua compares them. */
+static int key_eq(const cp_value *a, const cp_value *b)
+{
+  if (a->type != b->type)
+    return 0;
+  if (a->type == CP_V_TEXT)
+    return a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0;
+  return a->type == CP_V_REAL ? a->u.r == b->u.r : a->u.i == b->u.i;
+}
+
+/* Hashes a key from as_key() (FNV-1a over text, a multiply otherwise). */
+static uint32_t key_hash(const cp_value *k)
+{
+  uint64_t h = 14695981039346656037u ^ k->type;
+  if (k->type == CP_V_TEXT) {
+    for (uint32_t i = 0; i < k->len; i++)
+      h = (h ^ (unsigned char)k->u.s[i]) * 1099511628211u;
+  } else {
+    uint64_t x;
+    memcpy(&x, &k->u, sizeof x);
+    h = (h ^ x) * 0x9e3779b97f4a7c15u;
+  }
+  return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Returns the slot of key in x: the one holding it, or the empty one where
+ * it would go. */
+static uint32_t *find_slot(id_index *x, const cp_rows *rows, size_t ncols, const cp_value *key)
+{
+  for (uint32_t i = key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
+    uint32_t *slot = &x->slot[i];
+    if (!*slot)
+      return slot;
+    cp_value id = as_key(&rows->v[(size_t)(*slot - 1) * ncols + x->col]);
+    if (key_eq(&id, key))
+      return slot;
+  }
+}
+
+/* Pushes the id index of a lookup's rows (a userdata); a repeated id finds
+ * its last row. */
+static void push_id_index(lua_State *L, const cp_table_cfg *t, const cp_rows *rows, uint32_t col)
+{
+  uint32_t size = 8;
+  while (size < rows->n + rows->n / 2)   /* at most 2/3 full */
+    size *= 2;
+  id_index *x = lua_newuserdatauv(L, sizeof *x + (size_t)size * sizeof x->slot[0], 0);
+  x->col = col;
+  x->mask = size - 1;
+  memset(x->slot, 0, (size_t)size * sizeof x->slot[0]);
+  for (uint32_t r = 0; r < rows->n; r++) {
+    cp_value id = as_key(&rows->v[(size_t)r * t->columns_count + col]);
+    if (id.type != CP_V_NIL)
+      *find_slot(x, rows, t->columns_count, &id) = r + 1;
+  }
+}
+
+/* Reads the Lua value at idx as a key to look up (CP_V_NIL for a value that
+ * no row can have as id: a table, nil ...). */
+static cp_value lua_key(lua_State *L, int idx)
+{
+  size_t len;
+  const char *text;
+  cp_value k = {.type = CP_V_NIL};
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+    text = lua_tolstring(L, idx, &len);
+    return (cp_value){.type = CP_V_TEXT, .len = (uint32_t)len, .u.s = text};
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx))
+      return (cp_value){.type = CP_V_INT, .u.i = lua_tointeger(L, idx)};
+    k = (cp_value){.type = CP_V_REAL, .u.r = lua_tonumber(L, idx)};
+    return as_key(&k);
+  case LUA_TBOOLEAN:
+    return (cp_value){.type = CP_V_BOOL, .u.i = lua_toboolean(L, idx)};
+  default:
+    return k;
+  }
+}
+
+/* lookup.staff:get(id): the row with that id, or nil. */
 static int rowset_get(lua_State *L)
 {
   rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   if (s->gen)
     return luaL_error(L, "get() is for lookup tables; use filter() on a client's rows");
   lua_getiuservalue(L, 1, 2);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNUMBER)
+  id_index *x = lua_touserdata(L, -1);
+  cp_value key = lua_key(L, 2);
+  if (!x || key.type == CP_V_NIL)
     return lua_pushnil(L), 1;
-  push_row(L, 1, s, (uint32_t)lua_tointeger(L, -1));
+  const cp_rows *rows = source_rows(L, s->api, 0, s->source);
+  uint32_t row = *find_slot(x, rows, source_cfg(s->api, s->source)->columns_count, &key);
+  if (!row)
+    return lua_pushnil(L), 1;
+  push_row(L, 1, s, row - 1);
   return 1;
 }
 
@@ -504,13 +627,10 @@ static void push_lookups(cp_api *api)
     int idc = id_column(t);
     cp_facts_lookup(api->facts, i, &rows);
     cp_rowset_push(L, api, 0, f->tables_count + i);
-    lua_createtable(L, 0, (int)rows->n);
-    for (uint32_t r = 0; idc >= 0 && r < rows->n; r++) {
-      cp_value_push(L, &rows->v[(size_t)r * t->columns_count + (size_t)idc]);
-      lua_pushinteger(L, r);
-      lua_rawset(L, -3);
+    if (idc >= 0) {
+      push_id_index(L, t, rows, (uint32_t)idc);
+      lua_setiuservalue(L, -2, 2);
     }
-    lua_setiuservalue(L, -2, 2);
     lua_setfield(L, -2, t->name);
   }
   cp_sandbox_readonly(L, -1);
@@ -529,6 +649,8 @@ void cp_rowset_register(cp_api *api)
   }
   lua_pushcclosure(L, row_index, 1);
   lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, row_eq);
+  lua_setfield(L, -2, "__eq");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
