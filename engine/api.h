@@ -23,8 +23,8 @@ typedef struct cp_rule {
 
 /* A member of a pool: someone a rule can be given, with capacity and load. */
 typedef struct cp_member {
-  char *id;                 /* staff id */
-  char *group;              /* the group it is picked for (a role) */
+  const char *id;           /* staff id, in the pool's names */
+  const char *group;        /* the group it is picked for (a role), in the pool's names */
   int64_t capacity;         /* most it may hold; -1: no limit */
   int64_t load;             /* what it holds now, including picks of this run */
 } cp_member;
@@ -34,6 +34,7 @@ typedef struct cp_pool {
   char *id;                 /* pool id */
   cp_member *members;       /* sorted by group, then id */
   size_t n;                 /* number of members */
+  cp_arena names;           /* the members' ids and groups (each group once) */
 } cp_pool;
 
 /* The rule API's context: one per sandbox (one per worker). */

@@ -29,25 +29,47 @@ static int64_t int_field(lua_State *L, const char *name, int64_t def)
   return v;
 }
 
-/* Converts the members list at the top of the stack into pool p. Returns an
- * error message, or NULL. */
+/* Returns a copy of the string at idx in p's names; one copy per group, found
+ * through the table groups (string -> light userdata). NULL when out of memory. */
+static const char *group_name(lua_State *L, int idx, int groups, cp_pool *p)
+{
+  size_t len;
+  const char *s;
+  idx = lua_absindex(L, idx);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, groups) == LUA_TLIGHTUSERDATA)
+    s = lua_touserdata(L, -1);
+  else if ((s = lua_tolstring(L, idx, &len)) && (s = cp_arena_strndup(&p->names, s, len))) {
+    lua_pushvalue(L, idx);
+    lua_pushlightuserdata(L, (void *)s);
+    lua_rawset(L, groups);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+/* Converts the members list at the top of the stack into pool p (not sorted
+ * yet). Returns an error message, or NULL. */
 static const char *read_members(lua_State *L, cp_pool *p)
 {
-  if (!lua_istable(L, -1))
+  int list = lua_gettop(L);
+  if (!lua_istable(L, list))
     return "members() must return a list of {id=, group=, capacity=, load=}";
-  size_t n = lua_rawlen(L, -1);
+  size_t n = lua_rawlen(L, list), len;
   if (!(p->members = calloc(n + 1, sizeof *p->members)))
     return "not enough memory";
+  lua_newtable(L);
   for (size_t i = 1; i <= n; i++, p->n++) {
     cp_member *m = &p->members[p->n];
-    if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TTABLE)
+    if (lua_rawgeti(L, list, (lua_Integer)i) != LUA_TTABLE)
       return "each member must be a table {id=, group=, capacity=, load=}";
     lua_getfield(L, -1, "id");
     lua_getfield(L, -2, "group");
     if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
       return "each member needs a string id and group";
-    m->id = strdup(lua_tostring(L, -2));
-    m->group = strdup(lua_tostring(L, -1));
+    const char *id = lua_tolstring(L, -2, &len);
+    m->id = cp_arena_strndup(&p->names, id, len);
+    m->group = group_name(L, -1, list + 1, p);
     lua_pop(L, 2);
     m->capacity = int_field(L, "capacity", -1);
     m->load = int_field(L, "load", 0);
@@ -57,7 +79,6 @@ static const char *read_members(lua_State *L, cp_pool *p)
     if (m->capacity == -2 || m->load == -2)
       return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
   }
-  qsort(p->members, p->n, sizeof *p->members, cmp_member);
   return NULL;
 }
 
@@ -82,13 +103,16 @@ cp_err cp_pools_compute(cp_api *api)
                      p->id ? p->id : "?");
     } else {
       const char *err = read_members(L, p);
-      lua_getfield(L, -3, "declared_at");
+      lua_getfield(L, top + 2, "declared_at");
       if (err)
         rc = diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
     }
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
+  lua_gc(L, LUA_GCCOLLECT);   /* the members lists are garbage: free them before sorting */
+  for (size_t i = 0; rc == CP_OK && i < api->n_pools; i++)
+    qsort(api->pools[i].members, api->pools[i].n, sizeof *api->pools[i].members, cmp_member);
   return rc;
 }
 
@@ -118,10 +142,7 @@ cp_pool *cp_pool_find(cp_api *api, const char *id)
 void cp_pools_free(cp_api *api)
 {
   for (size_t i = 0; i < api->n_pools; i++) {
-    for (size_t j = 0; j < api->pools[i].n; j++) {
-      free(api->pools[i].members[j].id);
-      free(api->pools[i].members[j].group);
-    }
+    cp_arena_free(&api->pools[i].names);
     free(api->pools[i].members);
     free(api->pools[i].id);
   }
@@ -133,7 +154,7 @@ void cp_pools_free(cp_api *api)
 /* Returns the member (group, id) of a pool, or NULL. */
 static cp_member *member(cp_pool *p, const char *group, const char *id)
 {
-  cp_member probe = {.id = (char *)id, .group = (char *)group};
+  cp_member probe = {.id = id, .group = group};
   return bsearch(&probe, p->members, p->n, sizeof *p->members, cmp_member);
 }
 

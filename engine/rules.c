@@ -432,10 +432,8 @@ cp_err cp_rules_prepare(cp_rules *api)
     rc = cp_aggregate_table(api, i);
   if (rc == CP_OK)
     rc = compute_globals(api);
-  if (rc == CP_OK)
-    rc = cp_pools_compute(api);
-  lua_gc(api->L, LUA_GCCOLLECT);   /* what the run values left, before the clients stream */
-  return rc;
+  lua_gc(api->L, LUA_GCCOLLECT);   /* what the run values left, before pools and clients */
+  return rc == CP_OK ? cp_pools_compute(api) : rc;
 }
 
 /* Registers the declaration functions, params (watched as w says) and the
