@@ -40,6 +40,7 @@ struct cp_facts {
   unsigned lookups_count;       /* number of lookup tables */
   cp_arena arena;           /* strings of the current client */
   cp_arena keep;            /* strings of lookup tables, for the whole run */
+  int shared;               /* the lookup rows are another reader's */
   cp_client client;         /* the current client */
   cp_rows *client_rows;     /* array of tables_count row sets for client.tables */
   char *last_id;            /* previous client id, to check the order */
@@ -620,6 +621,12 @@ static cp_err open_db(cp_facts *f)
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
 {
+  return cp_facts_open_sharing(cfg, as_of, NULL, out);
+}
+
+cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+                             cp_facts **out)
+{
   const cp_config_file *c = cfg->file;
   cp_facts *f = calloc(1, sizeof *f);
   cp_err rc = CP_ENOMEM;
@@ -653,8 +660,11 @@ cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
       goto fail;
   }
   sqlite3_set_authorizer(f->db, authorize, NULL);
+  f->shared = lookups != NULL;
   for (unsigned i = 0; i < c->lookups_count; i++)
-    if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
+    if (lookups)
+      f->lookups[i].rows = lookups->lookups[i].rows;
+    else if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
       goto fail;
   *out = f;
   return CP_OK;
@@ -679,8 +689,11 @@ void cp_facts_close(cp_facts *f)
   free_source(&f->clients);
   for (unsigned i = 0; f->tables && i < f->tables_count; i++)
     free_source(&f->tables[i]);
-  for (unsigned i = 0; f->lookups && i < f->lookups_count; i++)
+  for (unsigned i = 0; f->lookups && i < f->lookups_count; i++) {
+    if (f->shared)
+      f->lookups[i].rows.v = NULL;
     free_source(&f->lookups[i]);
+  }
   for (unsigned i = 0; f->client_rows && i < f->tables_count; i++)
     free(f->client_rows[i].v);
   sqlite3_close(f->db);
