@@ -33,7 +33,7 @@ typedef struct cp_member {
 typedef struct cp_pool {
   char *id;                 /* pool id */
   cp_member *members;       /* sorted by group, then id */
-  size_t n;                 /* number of members */
+  size_t n, cap;            /* number of members, and room for */
   cp_arena names;           /* the members' ids and groups (each group once) */
 } cp_pool;
 
