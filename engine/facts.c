@@ -564,21 +564,40 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
   return CP_OK;
 }
 
-/* Reads a whole lookup table, in id order, into its source's rows. */
+/* Points the text values of a row (nc values) at their copies in the intern
+ * set. Returns 0, or -1 when out of memory. */
+static int intern_row(cp_intern *in, cp_value *v, unsigned nc)
+{
+  for (unsigned j = 0; j < nc; j++)
+    if (v[j].type == CP_V_TEXT && !(v[j].u.s = cp_intern_str(in, v[j].u.s, v[j].len)))
+      return -1;
+  return 0;
+}
+
+/* Reads a whole lookup table, in id order, into its source's rows. A row's
+ * texts are read into the client arena, then kept once each (a role or a
+ * manager repeats on many rows). */
 static cp_err load_lookup(cp_facts *f, source *s)
 {
+  unsigned nc = s->cfg->columns_count;
+  cp_intern intern = {.arena = &f->keep};
   cp_err rc = start(f, s, s->cfg->id, NULL, NULL);
   while (rc == CP_OK && s->ready) {
+    uint32_t n = s->rows.n;
     if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
       finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 0),
               "is not a text id; the row is skipped");
     else
       rc = take_row(f, s, &s->rows);
+    if (rc == CP_OK && s->rows.n > n && intern_row(&intern, &s->rows.v[(size_t)n * nc], nc) < 0)
+      rc = diag_fail(CP_ENOMEM, "facts: out of memory");
+    cp_arena_reset(&f->arena);
     if (rc == CP_OK && advance(f, s) < 0)
       rc = CP_EFACTS;
   }
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
+  cp_intern_free(&intern);
   return rc;
 }
 
@@ -655,7 +674,7 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
       goto fail;
   }
   for (unsigned i = 0; i < c->lookups_count; i++) {
-    f->lookups[i].strings = &f->keep;
+    f->lookups[i].strings = &f->arena;
     if ((rc = init_source(f, &f->lookups[i], &c->lookups[i])) != CP_OK)
       goto fail;
   }
