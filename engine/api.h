@@ -63,6 +63,8 @@ typedef struct cp_api {
   size_t n_pools;           /* number of pools */
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
   int client_mt_ref;        /* registry: metatable of client objects */
+  int row_mt_ref;           /* registry: metatable of rows */
+  int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
   struct cp_trace *trace;   /* explain: what the client's evaluation reads and says, or NULL */
 } cp_api;

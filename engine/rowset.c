@@ -124,10 +124,12 @@ static int row_eq(lua_State *L)
  * object for every lookup row it ever looked at. */
 static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
+  row_ud *r;
   if (!s->gen) {
-    row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+    r = lua_newuserdatauv(L, sizeof *r, 0);
     *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
-    luaL_setmetatable(L, ROW_MT);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->api->row_mt_ref);
+    lua_setmetatable(L, -2);
     return;
   }
   if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {   /* made on the first row asked for */
@@ -138,9 +140,10 @@ static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
   }
   if (lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TNIL) {
     lua_pop(L, 1);
-    row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+    r = lua_newuserdatauv(L, sizeof *r, 0);
     *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
-    luaL_setmetatable(L, ROW_MT);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->api->row_mt_ref);   /* faster than by name */
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, (lua_Integer)i + 1);
   }
@@ -179,7 +182,8 @@ void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
 {
   rowset_ud *s = lua_newuserdatauv(L, sizeof *s, 2);
   *s = (rowset_ud){ROWSET_MAGIC, api, gen, source};
-  luaL_setmetatable(L, ROWSET_MT);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->rowset_mt_ref);
+  lua_setmetatable(L, -2);
 }
 
 /* The id index of a lookup (user value 2): a hash table of row numbers. */
@@ -653,7 +657,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__eq");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  api->row_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_newmetatable(L, ROWSET_MT);
   push_methods(L);
   lua_pushcclosure(L, rowset_index, 1);
@@ -662,7 +666,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__len");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  api->rowset_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   cp_sandbox_env(api->sb);
   push_lookups(api);
   lua_setfield(L, -2, "lookup");
