@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "filter.h"
+#include "idindex.h"
 
 #define ROWSET_MT "crmpolicy.rowset"
 #define ROW_MT "crmpolicy.row"
@@ -186,81 +187,11 @@ void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
   lua_setmetatable(L, -2);
 }
 
-/* The id index of a lookup (user value 2): a hash table of row numbers. */
-typedef struct id_index {
-  uint32_t col;             /* the id column */
-  uint32_t mask;            /* number of slots - 1 (a power of 2) */
-  uint32_t slot[];          /* 1 + the row with an id, or 0 for an empty slot */
-} id_index;
-
-/* Returns v as a key of a Lua table: a float with an integer value is that
- * integer; nil and NaN are not keys (CP_V_NIL). */
-static cp_value as_key(const cp_value *v)
-{
-  cp_value k = *v;
-  double r = v->u.r;
-  if (v->type == CP_V_REAL && r >= -0x1p63 && r < 0x1p63 && (double)(int64_t)r == r)
-    k = (cp_value){.type = CP_V_INT, .u.i = (int64_t)r};
-  else if (v->type == CP_V_REAL && r != r)
-    k.type = CP_V_NIL;
-  return k;
-}
-
-/* Returns 1 when keys a and b (from as_key()) are equal, as Lua compares them. */
-static int key_eq(const cp_value *a, const cp_value *b)
-{
-  if (a->type != b->type)
-    return 0;
-  if (a->type == CP_V_TEXT)
-    return a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0;
-  return a->type == CP_V_REAL ? a->u.r == b->u.r : a->u.i == b->u.i;
-}
-
-/* Hashes a key from as_key() (FNV-1a over text, a multiply otherwise). */
-static uint32_t key_hash(const cp_value *k)
-{
-  uint64_t h = 14695981039346656037u ^ k->type;
-  if (k->type == CP_V_TEXT) {
-    for (uint32_t i = 0; i < k->len; i++)
-      h = (h ^ (unsigned char)k->u.s[i]) * 1099511628211u;
-  } else {
-    uint64_t x;
-    memcpy(&x, &k->u, sizeof x);
-    h = (h ^ x) * 0x9e3779b97f4a7c15u;
-  }
-  return (uint32_t)(h ^ (h >> 32));
-}
-
-/* Returns the slot of key in x: the one holding it, or the empty one where
- * it would go. */
-static uint32_t *find_slot(id_index *x, const cp_rows *rows, size_t ncols, const cp_value *key)
-{
-  for (uint32_t i = key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
-    uint32_t *slot = &x->slot[i];
-    if (!*slot)
-      return slot;
-    cp_value id = as_key(&rows->v[(size_t)(*slot - 1) * ncols + x->col]);
-    if (key_eq(&id, key))
-      return slot;
-  }
-}
-
-/* Pushes the id index of a lookup's rows (a userdata); a repeated id finds
- * its last row. */
+/* Pushes the id index of a lookup's rows (a userdata, user value 2 of its rowset). */
 static void push_id_index(lua_State *L, const cp_table_cfg *t, const cp_rows *rows, uint32_t col)
 {
-  uint32_t size = 8;
-  while (size < rows->n + rows->n / 2)   /* at most 2/3 full */
-    size *= 2;
-  id_index *x = lua_newuserdatauv(L, sizeof *x + (size_t)size * sizeof x->slot[0], 0);
-  x->col = col;
-  x->mask = size - 1;
-  memset(x->slot, 0, (size_t)size * sizeof x->slot[0]);
-  for (uint32_t r = 0; r < rows->n; r++) {
-    cp_value id = as_key(&rows->v[(size_t)r * t->columns_count + col]);
-    if (id.type != CP_V_NIL)
-      *find_slot(x, rows, t->columns_count, &id) = r + 1;
-  }
+  cp_id_index *x = lua_newuserdatauv(L, cp_id_index_size(rows->n), 0);
+  cp_id_index_build(x, rows, t->columns_count, col);
 }
 
 /* Reads the Lua value at idx as a key to look up (CP_V_NIL for a value that
@@ -269,7 +200,6 @@ static cp_value lua_key(lua_State *L, int idx)
 {
   size_t len;
   const char *text;
-  cp_value k = {.type = CP_V_NIL};
   switch (lua_type(L, idx)) {
   case LUA_TSTRING:
     text = lua_tolstring(L, idx, &len);
@@ -277,12 +207,11 @@ static cp_value lua_key(lua_State *L, int idx)
   case LUA_TNUMBER:
     if (lua_isinteger(L, idx))
       return (cp_value){.type = CP_V_INT, .u.i = lua_tointeger(L, idx)};
-    k = (cp_value){.type = CP_V_REAL, .u.r = lua_tonumber(L, idx)};
-    return as_key(&k);
+    return (cp_value){.type = CP_V_REAL, .u.r = lua_tonumber(L, idx)};
   case LUA_TBOOLEAN:
     return (cp_value){.type = CP_V_BOOL, .u.i = lua_toboolean(L, idx)};
   default:
-    return k;
+    return (cp_value){.type = CP_V_NIL};
   }
 }
 
@@ -293,15 +222,15 @@ static int rowset_get(lua_State *L)
   if (s->gen)
     return luaL_error(L, "get() is for lookup tables; use filter() on a client's rows");
   lua_getiuservalue(L, 1, 2);
-  id_index *x = lua_touserdata(L, -1);
+  const cp_id_index *x = lua_touserdata(L, -1);
   cp_value key = lua_key(L, 2);
   if (!x || key.type == CP_V_NIL)
     return lua_pushnil(L), 1;
   const cp_rows *rows = source_rows(L, s->api, 0, s->source);
-  uint32_t row = *find_slot(x, rows, source_cfg(s->api, s->source)->columns_count, &key);
-  if (!row)
+  int64_t row = cp_id_index_find(x, rows, source_cfg(s->api, s->source)->columns_count, &key);
+  if (row < 0)
     return lua_pushnil(L), 1;
-  push_row(L, 1, s, row - 1);
+  push_row(L, 1, s, (uint32_t)row);
   return 1;
 }
 
