@@ -148,7 +148,7 @@ function scope(def) end
 ---@class crmpolicy.PoolDef
 ---@field id string
 ---@field doc string
----@field members fun(): crmpolicy.Member[]  computed once, after the globals
+---@field members fun(add: fun(m: crmpolicy.Member)): crmpolicy.Member[]?  computed once, after the globals: add(m) each member (or return a list)
 
 ---People that assign{pick=...} chooses from: by the smallest load below
 ---capacity, then the smallest id, in client order.

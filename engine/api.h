@@ -23,8 +23,8 @@ typedef struct cp_rule {
 
 /* A member of a pool: someone a rule can be given, with capacity and load. */
 typedef struct cp_member {
-  char *id;                 /* staff id */
-  char *group;              /* the group it is picked for (a role) */
+  const char *id;           /* staff id, in the pool's names */
+  const char *group;        /* the group it is picked for (a role), in the pool's names */
   int64_t capacity;         /* most it may hold; -1: no limit */
   int64_t load;             /* what it holds now, including picks of this run */
 } cp_member;
@@ -33,7 +33,8 @@ typedef struct cp_member {
 typedef struct cp_pool {
   char *id;                 /* pool id */
   cp_member *members;       /* sorted by group, then id */
-  size_t n;                 /* number of members */
+  size_t n, cap;            /* number of members, and room for */
+  cp_arena names;           /* the members' ids and groups (each group once) */
 } cp_pool;
 
 /* The rule API's context: one per sandbox (one per worker). */
@@ -62,6 +63,8 @@ typedef struct cp_api {
   size_t n_pools;           /* number of pools */
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
   int client_mt_ref;        /* registry: metatable of client objects */
+  int row_mt_ref;           /* registry: metatable of rows */
+  int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
   struct cp_trace *trace;   /* explain: what the client's evaluation reads and says, or NULL */
 } cp_api;

@@ -1,6 +1,8 @@
-/* arena.c: chunked bump allocation, reset per client so memory stays flat. */
+/* arena.c: chunked bump allocation, reset per client so memory stays flat;
+ * and strings stored once. */
 #include "arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +83,60 @@ void cp_arena_free(cp_arena *a)
     free(b);
   }
   a->used = 0;
+}
+
+/* Returns the FNV-1a hash of len bytes of s. */
+static size_t hash_bytes(const char *s, size_t len)
+{
+  uint64_t h = 14695981039346656037u;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+  return (size_t)(h ^ (h >> 32));
+}
+
+/* Returns the slot of s in a table of cap slots: where it is, or the empty
+ * slot where it goes. */
+static cp_interned *intern_slot(cp_interned *slot, size_t cap, const char *s, size_t len)
+{
+  size_t i = hash_bytes(s, len) & (cap - 1);
+  while (slot[i].s && (slot[i].len != len || memcmp(slot[i].s, s, len) != 0))
+    i = (i + 1) & (cap - 1);
+  return &slot[i];
+}
+
+/* Doubles the slots of the set (64 at first). Returns 0, or -1 when out of memory. */
+static int intern_grow(cp_intern *in)
+{
+  size_t cap = in->cap ? in->cap * 2 : 64;
+  cp_interned *slot = calloc(cap, sizeof *slot);
+  if (!slot)
+    return -1;
+  for (size_t i = 0; i < in->cap; i++)
+    if (in->slot[i].s)
+      *intern_slot(slot, cap, in->slot[i].s, in->slot[i].len) = in->slot[i];
+  free(in->slot);
+  in->slot = slot;
+  in->cap = cap;
+  return 0;
+}
+
+const char *cp_intern_str(cp_intern *in, const char *s, size_t len)
+{
+  if (in->n + 1 > in->cap / 2 && intern_grow(in) < 0)
+    return NULL;
+  cp_interned *x = intern_slot(in->slot, in->cap, s, len);
+  if (!x->s) {
+    if (!(x->s = cp_arena_strndup(in->arena, s, len)))
+      return NULL;
+    x->len = len;
+    in->n++;
+  }
+  return x->s;
+}
+
+void cp_intern_free(cp_intern *in)
+{
+  free(in->slot);
+  in->slot = NULL;
+  in->n = in->cap = 0;
 }

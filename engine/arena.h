@@ -31,4 +31,25 @@ void cp_arena_free(cp_arena *a);
  * Returns 0, or -1 when out of memory (the array is left as it was). */
 int cp_grow(void **arr, size_t *cap, size_t n, size_t size);
 
+/* A string of an intern set. */
+typedef struct cp_interned {
+  const char *s;      /* the copy in the arena; NULL: an empty slot */
+  size_t len;         /* its length */
+} cp_interned;
+
+/* A set of strings copied once into an arena: equal strings share one copy.
+ * Zeroed, then arena set, it is empty. */
+typedef struct cp_intern {
+  cp_arena *arena;    /* where the strings go (not owned) */
+  cp_interned *slot;  /* open addressing, a power of 2 of them */
+  size_t n, cap;      /* strings held, and slots */
+} cp_intern;
+
+/* Returns the copy of len bytes of s (NUL-terminated) held by the set, made
+ * on the first call; NULL when out of memory. */
+const char *cp_intern_str(cp_intern *in, const char *s, size_t len);
+
+/* Frees the set; the strings stay in the arena. */
+void cp_intern_free(cp_intern *in);
+
 #endif

@@ -40,6 +40,7 @@ struct cp_facts {
   unsigned lookups_count;       /* number of lookup tables */
   cp_arena arena;           /* strings of the current client */
   cp_arena keep;            /* strings of lookup tables, for the whole run */
+  int shared;               /* the lookup rows are another reader's */
   cp_client client;         /* the current client */
   cp_rows *client_rows;     /* array of tables_count row sets for client.tables */
   char *last_id;            /* previous client id, to check the order */
@@ -563,21 +564,40 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
   return CP_OK;
 }
 
-/* Reads a whole lookup table, in id order, into its source's rows. */
+/* Points the text values of a row (nc values) at their copies in the intern
+ * set. Returns 0, or -1 when out of memory. */
+static int intern_row(cp_intern *in, cp_value *v, unsigned nc)
+{
+  for (unsigned j = 0; j < nc; j++)
+    if (v[j].type == CP_V_TEXT && !(v[j].u.s = cp_intern_str(in, v[j].u.s, v[j].len)))
+      return -1;
+  return 0;
+}
+
+/* Reads a whole lookup table, in id order, into its source's rows. A row's
+ * texts are read into the client arena, then kept once each (a role or a
+ * manager repeats on many rows). */
 static cp_err load_lookup(cp_facts *f, source *s)
 {
+  unsigned nc = s->cfg->columns_count;
+  cp_intern intern = {.arena = &f->keep};
   cp_err rc = start(f, s, s->cfg->id, NULL, NULL);
   while (rc == CP_OK && s->ready) {
+    uint32_t n = s->rows.n;
     if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
       finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 0),
               "is not a text id; the row is skipped");
     else
       rc = take_row(f, s, &s->rows);
+    if (rc == CP_OK && s->rows.n > n && intern_row(&intern, &s->rows.v[(size_t)n * nc], nc) < 0)
+      rc = diag_fail(CP_ENOMEM, "facts: out of memory");
+    cp_arena_reset(&f->arena);
     if (rc == CP_OK && advance(f, s) < 0)
       rc = CP_EFACTS;
   }
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
+  cp_intern_free(&intern);
   return rc;
 }
 
@@ -620,6 +640,12 @@ static cp_err open_db(cp_facts *f)
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
 {
+  return cp_facts_open_sharing(cfg, as_of, NULL, out);
+}
+
+cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+                             cp_facts **out)
+{
   const cp_config_file *c = cfg->file;
   cp_facts *f = calloc(1, sizeof *f);
   cp_err rc = CP_ENOMEM;
@@ -648,13 +674,16 @@ cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
       goto fail;
   }
   for (unsigned i = 0; i < c->lookups_count; i++) {
-    f->lookups[i].strings = &f->keep;
+    f->lookups[i].strings = &f->arena;
     if ((rc = init_source(f, &f->lookups[i], &c->lookups[i])) != CP_OK)
       goto fail;
   }
   sqlite3_set_authorizer(f->db, authorize, NULL);
+  f->shared = lookups != NULL;
   for (unsigned i = 0; i < c->lookups_count; i++)
-    if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
+    if (lookups)
+      f->lookups[i].rows = lookups->lookups[i].rows;
+    else if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
       goto fail;
   *out = f;
   return CP_OK;
@@ -679,8 +708,11 @@ void cp_facts_close(cp_facts *f)
   free_source(&f->clients);
   for (unsigned i = 0; f->tables && i < f->tables_count; i++)
     free_source(&f->tables[i]);
-  for (unsigned i = 0; f->lookups && i < f->lookups_count; i++)
+  for (unsigned i = 0; f->lookups && i < f->lookups_count; i++) {
+    if (f->shared)
+      f->lookups[i].rows.v = NULL;
     free_source(&f->lookups[i]);
+  }
   for (unsigned i = 0; f->client_rows && i < f->tables_count; i++)
     free(f->client_rows[i].v);
   sqlite3_close(f->db);

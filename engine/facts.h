@@ -61,6 +61,11 @@ typedef struct cp_facts cp_facts;
  * CP_EFACTS on a mismatch. The caller closes *out with cp_facts_close(). */
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out);
 
+/* Like cp_facts_open(), but the lookup tables are those of reader lookups
+ * (read, not loaded again: a worker's reader), which must stay open longer. */
+cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+                             cp_facts **out);
+
 /* Closes the reader; accepts NULL. */
 void cp_facts_close(cp_facts *f);
 

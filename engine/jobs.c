@@ -108,6 +108,7 @@ typedef struct pool {
   int stop;                 /* the writer gave up: workers leave */
   worker *workers;          /* the workers */
   pthread_mutex_t share;    /* one worker at a time reads the writer's Lua state */
+  const cp_facts *facts;    /* the writer's facts reader, whose lookup tables workers read */
 } pool;
 
 /* Gives the next outcome of the chunk a worker is filling. */
@@ -158,7 +159,7 @@ static void set_ready(pool *p, chunk *ch, int ready)
  * (in the worker's thread, so that the workers start in parallel). */
 static cp_err open_worker(worker *w)
 {
-  cp_err rc = cp_facts_open(w->cfg, w->as_of, &w->facts);
+  cp_err rc = cp_facts_open_sharing(w->cfg, w->as_of, w->pool->facts, &w->facts);
   if (rc == CP_OK)
     rc = cp_rules_load(w->cfg, w->facts, w->as_of, &w->rules);
   if (rc == CP_OK) {
@@ -264,7 +265,7 @@ cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp
     cp_outcome_free(&s.o);
     return rc;
   }
-  pool p = {.jobs = jobs};
+  pool p = {.jobs = jobs, .facts = facts};
   cp_err rc = cp_facts_bounds(facts, CHUNK_CLIENTS, &p.bounds, &p.n_bounds);
   if (rc == CP_OK && !(p.workers = calloc((size_t)jobs, sizeof *p.workers)))
     rc = diag_fail(CP_ENOMEM, "out of memory");

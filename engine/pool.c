@@ -16,12 +16,12 @@ static int cmp_member(const void *a, const void *b)
   return c ? c : strcmp(x->id, y->id);
 }
 
-/* Reads integer field name of the table at the top of the stack; def when
- * nil; -2 when it is not a whole number >= 0. */
-static int64_t int_field(lua_State *L, const char *name, int64_t def)
+/* Reads integer field name of the table at idx; def when nil; -2 when it is
+ * not a whole number >= 0. */
+static int64_t int_field(lua_State *L, int idx, const char *name, int64_t def)
 {
   int isnum = 0;
-  lua_getfield(L, -1, name);
+  lua_getfield(L, idx, name);
   lua_Integer v = lua_isnil(L, -1) ? def : lua_tointegerx(L, -1, &isnum);
   if (!lua_isnil(L, -1) && (!isnum || v < 0))
     v = -2;
@@ -29,36 +29,99 @@ static int64_t int_field(lua_State *L, const char *name, int64_t def)
   return v;
 }
 
-/* Converts the members list at the top of the stack into pool p. Returns an
- * error message, or NULL. */
-static const char *read_members(lua_State *L, cp_pool *p)
+/* Returns a copy of the string at idx in p's names; one copy per group, found
+ * through the table groups (string -> light userdata). NULL when out of memory. */
+static const char *group_name(lua_State *L, int idx, int groups, cp_pool *p)
 {
-  if (!lua_istable(L, -1))
-    return "members() must return a list of {id=, group=, capacity=, load=}";
-  size_t n = lua_rawlen(L, -1);
-  if (!(p->members = calloc(n + 1, sizeof *p->members)))
-    return "not enough memory";
-  for (size_t i = 1; i <= n; i++, p->n++) {
-    cp_member *m = &p->members[p->n];
-    if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TTABLE)
-      return "each member must be a table {id=, group=, capacity=, load=}";
-    lua_getfield(L, -1, "id");
-    lua_getfield(L, -2, "group");
-    if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
-      return "each member needs a string id and group";
-    m->id = strdup(lua_tostring(L, -2));
-    m->group = strdup(lua_tostring(L, -1));
-    lua_pop(L, 2);
-    m->capacity = int_field(L, "capacity", -1);
-    m->load = int_field(L, "load", 0);
-    lua_pop(L, 1);
-    if (!m->id || !m->group)
-      return "not enough memory";
-    if (m->capacity == -2 || m->load == -2)
-      return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
+  size_t len;
+  const char *s;
+  idx = lua_absindex(L, idx);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, groups) == LUA_TLIGHTUSERDATA)
+    s = lua_touserdata(L, -1);
+  else if ((s = lua_tolstring(L, idx, &len)) && (s = cp_arena_strndup(&p->names, s, len))) {
+    lua_pushvalue(L, idx);
+    lua_pushlightuserdata(L, (void *)s);
+    lua_rawset(L, groups);
   }
-  qsort(p->members, p->n, sizeof *p->members, cmp_member);
+  lua_pop(L, 1);
+  return s;
+}
+
+/* Adds the member {id=, group=, capacity=, load=} at idx to pool p (not
+ * sorted yet); groups as for group_name(). Returns an error message, or NULL. */
+static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p)
+{
+  size_t len;
+  if (!lua_istable(L, idx))
+    return "each member must be a table {id=, group=, capacity=, load=}";
+  if (cp_grow((void **)&p->members, &p->cap, p->n, sizeof *p->members) < 0)
+    return "not enough memory";
+  cp_member *m = &p->members[p->n];
+  lua_getfield(L, idx, "id");
+  lua_getfield(L, idx, "group");
+  if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
+    return "each member needs a string id and group";
+  const char *id = lua_tolstring(L, -2, &len);
+  m->id = cp_arena_strndup(&p->names, id, len);
+  m->group = group_name(L, -1, groups, p);
+  lua_pop(L, 2);
+  m->capacity = int_field(L, idx, "capacity", -1);
+  m->load = int_field(L, idx, "load", 0);
+  if (!m->id || !m->group)
+    return "not enough memory";
+  if (m->capacity == -2 || m->load == -2)
+    return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
+  p->n++;
   return NULL;
+}
+
+/* add(member), the argument of members(): upvalue 1 holds the pool being
+ * filled (NULL once members() returned), upvalue 2 its groups. */
+static int l_add(lua_State *L)
+{
+  cp_pool **p = lua_touserdata(L, lua_upvalueindex(1));
+  if (!*p)
+    return luaL_error(L, "add() works only while members() runs");
+  const char *err = add_member(L, 1, lua_upvalueindex(2), *p);
+  return err ? luaL_error(L, "%s", err) : 0;
+}
+
+/* Fills pool p: calls members(add) of the declaration at decl, then takes
+ * the list it returns, if any. Prints and returns CP_EEVAL on an error. */
+static cp_err call_members(cp_api *api, int decl, cp_pool *p)
+{
+  lua_State *L = api->L;
+  cp_pool **box = lua_newuserdatauv(L, sizeof *box, 0);
+  *box = p;
+  lua_newtable(L);
+  int groups = lua_gettop(L);
+  lua_getfield(L, decl, "members");
+  lua_pushvalue(L, groups - 1);
+  lua_pushvalue(L, groups);
+  lua_pushcclosure(L, l_add, 2);
+  cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+  int rc = cp_sandbox_call(api->sb, 1, 1);
+  *box = NULL;
+  if (rc != LUA_OK)
+    return diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
+                     p->id ? p->id : "?");
+  int list = lua_gettop(L);
+  const char *err = NULL;
+  if (lua_istable(L, list)) {
+    for (lua_Integer i = 1; !err && i <= (lua_Integer)lua_rawlen(L, list); i++) {
+      lua_rawgeti(L, list, i);
+      err = add_member(L, list + 1, groups, p);
+      lua_settop(L, list);
+    }
+  } else if (!lua_isnil(L, list)) {
+    err = "members(add) must add each member with add{id=, group=, capacity=, load=} or "
+          "return a list of them";
+  }
+  if (!err)
+    return CP_OK;
+  lua_getfield(L, decl, "declared_at");
+  return diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
 }
 
 cp_err cp_pools_compute(cp_api *api)
@@ -75,20 +138,14 @@ cp_err cp_pools_compute(cp_api *api)
     lua_rawgeti(L, top + 1, (lua_Integer)i);
     lua_getfield(L, -1, "id");
     p->id = strdup(lua_tostring(L, -1));
-    lua_getfield(L, -2, "members");
-    cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-    if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK) {
-      rc = diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
-                     p->id ? p->id : "?");
-    } else {
-      const char *err = read_members(L, p);
-      lua_getfield(L, -3, "declared_at");
-      if (err)
-        rc = diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
-    }
+    rc = call_members(api, top + 2, p);
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
+  lua_gc(L, LUA_GCCOLLECT);   /* the members lists are garbage: free them before sorting */
+  for (size_t i = 0; rc == CP_OK && i < api->n_pools; i++)
+    if (api->pools[i].n > 1)   /* members is NULL for an empty pool */
+      qsort(api->pools[i].members, api->pools[i].n, sizeof *api->pools[i].members, cmp_member);
   return rc;
 }
 
@@ -118,10 +175,7 @@ cp_pool *cp_pool_find(cp_api *api, const char *id)
 void cp_pools_free(cp_api *api)
 {
   for (size_t i = 0; i < api->n_pools; i++) {
-    for (size_t j = 0; j < api->pools[i].n; j++) {
-      free(api->pools[i].members[j].id);
-      free(api->pools[i].members[j].group);
-    }
+    cp_arena_free(&api->pools[i].names);
     free(api->pools[i].members);
     free(api->pools[i].id);
   }
@@ -133,7 +187,7 @@ void cp_pools_free(cp_api *api)
 /* Returns the member (group, id) of a pool, or NULL. */
 static cp_member *member(cp_pool *p, const char *group, const char *id)
 {
-  cp_member probe = {.id = (char *)id, .group = (char *)group};
+  cp_member probe = {.id = id, .group = group};
   return bsearch(&probe, p->members, p->n, sizeof *p->members, cmp_member);
 }
 

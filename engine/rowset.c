@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "filter.h"
+#include "idindex.h"
 
 #define ROWSET_MT "crmpolicy.rowset"
 #define ROW_MT "crmpolicy.row"
@@ -109,9 +110,29 @@ static int row_index(lua_State *L)
   return 1;
 }
 
-/* Pushes row i (0-based) of a rowset at idx, cached in its user value. */
+/* rowA == rowB: the same row of the same rows (lookup rows are not cached,
+ * so one row may have several objects). */
+static int row_eq(lua_State *L)
+{
+  row_ud *a = our_udata(L, 1, ROW_MAGIC, sizeof *a);
+  row_ud *b = our_udata(L, 2, ROW_MAGIC, sizeof *b);
+  lua_pushboolean(L, a && b && a->source == b->source && a->gen == b->gen && a->row == b->row);
+  return 1;
+}
+
+/* Pushes row i (0-based) of a rowset at idx. A client's rows are cached in
+ * its user value; a lookup's are made anew, so that a run does not keep an
+ * object for every lookup row it ever looked at. */
 static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
+  row_ud *r;
+  if (!s->gen) {
+    r = lua_newuserdatauv(L, sizeof *r, 0);
+    *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->api->row_mt_ref);
+    lua_setmetatable(L, -2);
+    return;
+  }
   if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {   /* made on the first row asked for */
     lua_pop(L, 1);
     lua_newtable(L);
@@ -120,9 +141,10 @@ static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
   }
   if (lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TNIL) {
     lua_pop(L, 1);
-    row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+    r = lua_newuserdatauv(L, sizeof *r, 0);
     *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
-    luaL_setmetatable(L, ROW_MT);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->api->row_mt_ref);   /* faster than by name */
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, (lua_Integer)i + 1);
   }
@@ -161,20 +183,54 @@ void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
 {
   rowset_ud *s = lua_newuserdatauv(L, sizeof *s, 2);
   *s = (rowset_ud){ROWSET_MAGIC, api, gen, source};
-  luaL_setmetatable(L, ROWSET_MT);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->rowset_mt_ref);
+  lua_setmetatable(L, -2);
 }
 
-/* lookup.staff:get(id): the row with that id, or nil (index in user value 2). */
+/* Pushes the id index of a lookup's rows (a userdata, user value 2 of its rowset). */
+static void push_id_index(lua_State *L, const cp_table_cfg *t, const cp_rows *rows, uint32_t col)
+{
+  cp_id_index *x = lua_newuserdatauv(L, cp_id_index_size(rows->n), 0);
+  cp_id_index_build(x, rows, t->columns_count, col);
+}
+
+/* Reads the Lua value at idx as a key to look up (CP_V_NIL for a value that
+ * no row can have as id: a table, nil ...). */
+static cp_value lua_key(lua_State *L, int idx)
+{
+  size_t len;
+  const char *text;
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+    text = lua_tolstring(L, idx, &len);
+    return (cp_value){.type = CP_V_TEXT, .len = (uint32_t)len, .u.s = text};
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx))
+      return (cp_value){.type = CP_V_INT, .u.i = lua_tointeger(L, idx)};
+    return (cp_value){.type = CP_V_REAL, .u.r = lua_tonumber(L, idx)};
+  case LUA_TBOOLEAN:
+    return (cp_value){.type = CP_V_BOOL, .u.i = lua_toboolean(L, idx)};
+  default:
+    return (cp_value){.type = CP_V_NIL};
+  }
+}
+
+/* lookup.staff:get(id): the row with that id, or nil. */
 static int rowset_get(lua_State *L)
 {
   rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   if (s->gen)
     return luaL_error(L, "get() is for lookup tables; use filter() on a client's rows");
   lua_getiuservalue(L, 1, 2);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNUMBER)
+  const cp_id_index *x = lua_touserdata(L, -1);
+  cp_value key = lua_key(L, 2);
+  if (!x || key.type == CP_V_NIL)
     return lua_pushnil(L), 1;
-  push_row(L, 1, s, (uint32_t)lua_tointeger(L, -1));
+  const cp_rows *rows = source_rows(L, s->api, 0, s->source);
+  int64_t row = cp_id_index_find(x, rows, source_cfg(s->api, s->source)->columns_count, &key);
+  if (row < 0)
+    return lua_pushnil(L), 1;
+  push_row(L, 1, s, (uint32_t)row);
   return 1;
 }
 
@@ -504,13 +560,10 @@ static void push_lookups(cp_api *api)
     int idc = id_column(t);
     cp_facts_lookup(api->facts, i, &rows);
     cp_rowset_push(L, api, 0, f->tables_count + i);
-    lua_createtable(L, 0, (int)rows->n);
-    for (uint32_t r = 0; idc >= 0 && r < rows->n; r++) {
-      cp_value_push(L, &rows->v[(size_t)r * t->columns_count + (size_t)idc]);
-      lua_pushinteger(L, r);
-      lua_rawset(L, -3);
+    if (idc >= 0) {
+      push_id_index(L, t, rows, (uint32_t)idc);
+      lua_setiuservalue(L, -2, 2);
     }
-    lua_setiuservalue(L, -2, 2);
     lua_setfield(L, -2, t->name);
   }
   cp_sandbox_readonly(L, -1);
@@ -529,9 +582,11 @@ void cp_rowset_register(cp_api *api)
   }
   lua_pushcclosure(L, row_index, 1);
   lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, row_eq);
+  lua_setfield(L, -2, "__eq");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  api->row_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_newmetatable(L, ROWSET_MT);
   push_methods(L);
   lua_pushcclosure(L, rowset_index, 1);
@@ -540,7 +595,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__len");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  api->rowset_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   cp_sandbox_env(api->sb);
   push_lookups(api);
   lua_setfield(L, -2, "lookup");

@@ -421,6 +421,7 @@ cp_err cp_rules_share(cp_rules *from, cp_rules *to)
     lua_pop(F, 2);
   }
   lua_settop(F, top);
+  lua_gc(L, LUA_GCCOLLECT);   /* what loading left, before the clients stream */
   return rc;
 }
 
@@ -431,6 +432,7 @@ cp_err cp_rules_prepare(cp_rules *api)
     rc = cp_aggregate_table(api, i);
   if (rc == CP_OK)
     rc = compute_globals(api);
+  lua_gc(api->L, LUA_GCCOLLECT);   /* what the run values left, before pools and clients */
   return rc == CP_OK ? cp_pools_compute(api) : rc;
 }
 

@@ -26,15 +26,13 @@ aggregate {
 pool {
   id = "staff",
   doc = "Active staff by role (staff.role), with capacity and current load for that role.",
-  members = function()
-    local list = {}
+  members = function(add)
     for s in lookup.staff:each() do
       if s.active then
-        list[#list + 1] = { id = s.id, group = s.role, capacity = s.capacity,
-                            load = run.staff_load[s.id .. "/" .. s.role] or 0 }
+        add { id = s.id, group = s.role, capacity = s.capacity,
+              load = run.staff_load[s.id .. "/" .. s.role] or 0 }
       end
     end
-    return list
   end,
 }
 
