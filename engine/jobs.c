@@ -161,7 +161,7 @@ static cp_err worker_aggregates(worker *w)
 {
   pool *p = w->pool;
   cp_err rc = CP_OK;
-  for (unsigned t = 0; p->agg_by && t < p->cfg->file->tables_count; t++) {
+  for (unsigned t = 0; rc == CP_OK && p->agg_by && t < p->cfg->file->tables_count; t++) {
     if (p->agg_by[t] != w->index + 1 || (rc = cp_rules_aggregate(w->rules, t)) != CP_OK)
       continue;
     pthread_mutex_lock(&p->lock);
@@ -172,9 +172,9 @@ static cp_err worker_aggregates(worker *w)
   return rc;
 }
 
-/* Opens a worker's own facts reader and sandbox (in the worker's thread, so
- * that the workers start in parallel, and with the writer's aggregates),
- * computes its aggregates, then copies the run values once computed. */
+/* Opens a worker's own facts reader and sandbox in its thread (the workers
+ * start in parallel, while the writer computes the run values), computes the
+ * aggregates given to it, then waits for the run values and copies them. */
 static cp_err open_worker(worker *w)
 {
   pool *p = w->pool;
