@@ -140,6 +140,25 @@ static void publish(agg_pass *p)
   }
 }
 
+int cp_aggregate_numeric(cp_api *api, unsigned ti)
+{
+  lua_State *L = api->L;
+  int n = 0, numeric = 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->aggregates_ref);
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "source");
+    lua_getfield(L, -2, "step");
+    if (lua_tointeger(L, -2) == (lua_Integer)ti) {
+      n++;
+      numeric &= lua_isnil(L, -1);
+    }
+    lua_pop(L, 3);
+  }
+  lua_pop(L, 1);
+  return n > 0 && numeric;
+}
+
 cp_err cp_aggregate_table(cp_api *api, unsigned ti)
 {
   lua_State *L = api->L;

@@ -122,6 +122,10 @@ cp_err cp_run_failure(cp_api *api, const char *what, const char *id);
 /* Computes the aggregates over per-client table ti (aggregate.c). */
 cp_err cp_aggregate_table(cp_api *api, unsigned ti);
 
+/* Returns 1 when table ti has aggregates and all are sums or counts: numbers
+ * computed in C, without Lua (aggregate.c). */
+int cp_aggregate_numeric(cp_api *api, unsigned ti);
+
 /* Computes every pool's members (pool.c); prints and returns CP_EEVAL on an
  * error. */
 cp_err cp_pools_compute(cp_api *api);

@@ -20,6 +20,7 @@ typedef struct source {
   const cp_table_cfg *cfg;  /* declaration */
   const char *sql;          /* SQL table name */
   sqlite3_stmt *stmt;       /* ordered cursor of the current pass */
+  int bounded;              /* the range stmt was prepared for: 1 from, 2 to */
   int ready;                /* stmt is positioned on an unread row */
   int exists_col;           /* index of exists_from among the columns, or -1 */
   cp_rows rows;             /* this client's rows (values buffer reused) */
@@ -373,17 +374,26 @@ static int advance(cp_facts *f, source *s)
   return -1;
 }
 
-/* Prepares and starts the ordered cursor of a source over [from, to). */
+/* Starts the ordered cursor of a source over [from, to); a statement of the
+ * same range shape is reset and bound again rather than prepared anew (a
+ * worker starts one pass per chunk). */
 static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to)
 {
-  sbuf q = {0};
-  build_select(&q, s, key, 1, from != NULL, to != NULL);
-  sqlite3_finalize(s->stmt);
-  s->stmt = NULL;
-  cp_err rc = prepare(f, &q, &s->stmt);
-  sbuf_free(&q);
-  if (rc != CP_OK)
-    return rc;
+  int bounded = (from != NULL) | (to != NULL) << 1;
+  if (s->stmt && s->bounded == bounded) {
+    sqlite3_reset(s->stmt);
+    sqlite3_clear_bindings(s->stmt);
+  } else {
+    sbuf q = {0};
+    build_select(&q, s, key, 1, from != NULL, to != NULL);
+    sqlite3_finalize(s->stmt);
+    s->stmt = NULL;
+    s->bounded = bounded;
+    cp_err rc = prepare(f, &q, &s->stmt);
+    sbuf_free(&q);
+    if (rc != CP_OK)
+      return rc;
+  }
   if (from)
     sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT);
   if (to)

@@ -1,14 +1,16 @@
-/* jobs.c: the client pass, alone or with workers. Workers take chunks of
- * clients round-robin and fill a small ring of chunk buffers each; the
- * writer (the calling thread) takes chunk 0, 1, 2 ... from the worker that
- * made it, so memory stays bounded and the output order is the client order. */
+/* jobs.c: the client pass, alone or with workers. Each worker takes the next
+ * chunk of clients as it becomes free and fills one of a small ring of chunk
+ * buffers; the writer (the calling thread) takes chunk 0, 1, 2 ... in turn,
+ * so memory stays bounded and the output order is the client order. While
+ * the writer computes the run values, the workers open their readers and
+ * sandboxes and compute the aggregates that are plain sums and counts. */
 #include "jobs.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-#define CHUNK_CLIENTS 512   /* clients per chunk */
-#define RING 3              /* chunk buffers per worker */
+#define CHUNK_CLIENTS 128   /* clients per chunk */
+#define SLOTS_PER_WORKER 4  /* chunk buffers per worker */
 
 /* Where findings go while a client is read: the outcome being filled. */
 typedef struct sink {
@@ -73,42 +75,49 @@ static cp_err single_done(void *ctx, cp_outcome *o)
   return s->write(s->ctx, o);
 }
 
-/* A chunk of outcomes made by a worker. */
+/* A chunk buffer: chunk no of the clients, as outcomes made by a worker. */
 typedef struct chunk {
   cp_outcome *outs;         /* outcomes, in client order */
   size_t n, cap;            /* used and allocated */
+  size_t no;                /* the chunk it holds, or is to hold next */
   int ready;                /* filled: the writer may take it */
-  cp_err err;               /* the worker's error for this chunk */
 } chunk;
 
 struct pool;
 
-/* One worker: its own facts reader and sandbox, and its ring of chunks. */
+/* One worker: its own facts reader and sandbox. */
 typedef struct worker {
   struct pool *pool;        /* the shared state */
-  int index;                /* 0..jobs-1: takes chunks index, index+jobs, ... */
+  int index;                /* 0..jobs-1 */
   cp_facts *facts;          /* own connection */
   cp_rules *rules;          /* own sandbox */
-  chunk ring[RING];         /* chunk buffers */
   chunk *filling;           /* the chunk being filled */
   pthread_t thread;         /* the thread */
   int started;              /* the thread was created */
-  const cp_config *cfg;     /* to open its facts and rules */
-  int64_t as_of;            /* the as-of day */
-  cp_rules *main;           /* the writer's rules, whose run values it copies */
 } worker;
 
-/* What the workers and the writer share. */
+/* What the workers and the writer share. Chunk c goes to buffer c % n_slots
+ * once the writer has taken chunk c - n_slots from it. */
 typedef struct pool {
-  pthread_mutex_t lock;     /* guards ready flags and stop */
-  pthread_cond_t changed;   /* a chunk became ready or free, or stop */
+  pthread_mutex_t lock;     /* guards the flags and counters below */
+  pthread_cond_t changed;   /* something below changed */
+  const cp_config *cfg;     /* to open the workers' facts and rules */
+  int64_t as_of;            /* the as-of day */
+  cp_rules *main;           /* the writer's rules, whose run values workers copy */
+  const cp_facts *facts;    /* the writer's facts reader, whose lookup tables workers read */
+  int jobs;                 /* number of workers */
+  worker *workers;          /* the workers */
+  int *agg_by;              /* per table: 1 + the worker computing its aggregates, or 0 */
+  int *agg_done;            /* per table: that worker is done */
+  int shared;               /* run values computed: 1 workers may copy them, -1 never */
   char **bounds;            /* chunk boundaries (cp_facts_bounds) */
   size_t n_bounds;          /* their number; chunks = n_bounds + 1 */
-  int jobs;                 /* number of workers */
-  int stop;                 /* the writer gave up: workers leave */
-  worker *workers;          /* the workers */
+  chunk *slots;             /* chunk buffers */
+  size_t n_slots;           /* their number */
+  size_t next;              /* the next chunk a worker takes */
+  cp_err err;               /* a worker's first error */
+  int stop;                 /* the writer is done: workers leave */
   pthread_mutex_t share;    /* one worker at a time reads the writer's Lua state */
-  const cp_facts *facts;    /* the writer's facts reader, whose lookup tables workers read */
 } pool;
 
 /* Gives the next outcome of the chunk a worker is filling. */
@@ -137,67 +146,115 @@ static cp_err chunk_done(void *ctx, cp_outcome *o)
   return CP_OK;
 }
 
-/* Waits until ch's ready flag is want, or the pool stops. Returns 0, or -1
- * when stopping. Called with the lock held. */
-static int wait_for(pool *p, const chunk *ch, int want)
-{
-  while (ch->ready != want && !p->stop)
-    pthread_cond_wait(&p->changed, &p->lock);
-  return p->stop ? -1 : 0;
-}
-
-/* Sets a chunk's ready flag and wakes everyone. */
-static void set_ready(pool *p, chunk *ch, int ready)
+/* Records a worker's error (the first one counts) and wakes everyone. */
+static void fail_pool(pool *p, cp_err rc)
 {
   pthread_mutex_lock(&p->lock);
-  ch->ready = ready;
+  if (p->err == CP_OK)
+    p->err = rc;
   pthread_cond_broadcast(&p->changed);
   pthread_mutex_unlock(&p->lock);
 }
 
-/* Opens a worker's own facts reader and sandbox with the shared run values
- * (in the worker's thread, so that the workers start in parallel). */
-static cp_err open_worker(worker *w)
+/* Computes the aggregates of the table given to worker w, if any, in its own
+ * sandbox (whose run values are then only these), for the writer to copy. */
+static cp_err worker_aggregates(worker *w)
 {
-  cp_err rc = cp_facts_open_sharing(w->cfg, w->as_of, w->pool->facts, &w->facts);
-  if (rc == CP_OK)
-    rc = cp_rules_load(w->cfg, w->facts, w->as_of, &w->rules);
-  if (rc == CP_OK) {
-    pthread_mutex_lock(&w->pool->share);
-    rc = cp_rules_share(w->main, w->rules);
-    pthread_mutex_unlock(&w->pool->share);
+  pool *p = w->pool;
+  cp_err rc = CP_OK;
+  for (unsigned t = 0; rc == CP_OK && p->agg_by && t < p->cfg->file->tables_count; t++) {
+    if (p->agg_by[t] != w->index + 1 || (rc = cp_rules_aggregate(w->rules, t)) != CP_OK)
+      continue;
+    pthread_mutex_lock(&p->lock);
+    p->agg_done[t] = 1;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
   }
   return rc;
 }
 
-/* A worker's thread: opens its own reader and sandbox, then fills its chunks
- * in turn. A failure to open is handed to the writer as its first chunk's. */
+/* Opens a worker's own facts reader and sandbox in its thread (the workers
+ * start in parallel, while the writer computes the run values), computes the
+ * aggregates given to it, then waits for the run values and copies them. */
+static cp_err open_worker(worker *w)
+{
+  pool *p = w->pool;
+  cp_err rc = cp_facts_open_sharing(p->cfg, p->as_of, p->facts, &w->facts);
+  if (rc == CP_OK)
+    rc = cp_rules_load(p->cfg, w->facts, p->as_of, &w->rules);
+  if (rc == CP_OK)
+    rc = worker_aggregates(w);
+  if (rc != CP_OK)
+    return rc;
+  pthread_mutex_lock(&p->lock);
+  while (!p->shared && !p->stop)
+    pthread_cond_wait(&p->changed, &p->lock);
+  int go = p->shared > 0 && !p->stop;
+  pthread_mutex_unlock(&p->lock);
+  if (!go)
+    return CP_OK;
+  pthread_mutex_lock(&p->share);
+  rc = cp_rules_share(p->main, w->rules);
+  pthread_mutex_unlock(&p->share);
+  return rc;
+}
+
+/* Takes the next chunk and waits for its buffer to be free. Returns the
+ * buffer, or NULL when there is nothing left to do. */
+static chunk *take_chunk(pool *p, size_t *c)
+{
+  chunk *ch = NULL;
+  pthread_mutex_lock(&p->lock);
+  if (p->shared > 0 && p->next <= p->n_bounds) {
+    *c = p->next++;
+    ch = &p->slots[*c % p->n_slots];
+    while ((ch->no != *c || ch->ready) && !p->stop && p->err == CP_OK)
+      pthread_cond_wait(&p->changed, &p->lock);
+    if (p->stop || p->err != CP_OK)
+      ch = NULL;
+  }
+  pthread_mutex_unlock(&p->lock);
+  return ch;
+}
+
+/* A worker's thread: opens its own reader and sandbox, then fills chunks, the
+ * next one free, until none is left. */
 static void *worker_main(void *arg)
 {
   worker *w = arg;
   pool *p = w->pool;
   cp_err rc = open_worker(w);
-  if (rc != CP_OK) {
-    w->ring[0].err = rc;
-    set_ready(p, &w->ring[0], 1);
-    return NULL;
-  }
-  for (size_t c = (size_t)w->index, k = 0; c <= p->n_bounds; c += (size_t)p->jobs, k++) {
-    chunk *ch = &w->ring[k % RING];
-    pthread_mutex_lock(&p->lock);
-    int stop = wait_for(p, ch, 0);
-    pthread_mutex_unlock(&p->lock);
-    if (stop)
-      break;
+  chunk *ch;
+  size_t c;
+  while (rc == CP_OK && (ch = take_chunk(p, &c))) {
     ch->n = 0;
     w->filling = ch;
-    ch->err = eval_range(w->facts, w->rules, c ? p->bounds[c - 1] : NULL,
-                         c < p->n_bounds ? p->bounds[c] : NULL, chunk_slot, chunk_done, w);
-    set_ready(p, ch, 1);
-    if (ch->err != CP_OK)
-      break;
+    rc = eval_range(w->facts, w->rules, c ? p->bounds[c - 1] : NULL,
+                    c < p->n_bounds ? p->bounds[c] : NULL, chunk_slot, chunk_done, w);
+    pthread_mutex_lock(&p->lock);
+    ch->ready = rc == CP_OK;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
   }
+  if (rc != CP_OK)
+    fail_pool(p, rc);
   return NULL;
+}
+
+/* Aggregates for cp_rules_prepare_from(): waits for those a worker computes
+ * and copies them. */
+static cp_err fetch_aggregates(void *ctx, cp_rules *r, unsigned t, int *done)
+{
+  pool *p = ctx;
+  if (!p->agg_by[t])
+    return CP_OK;
+  pthread_mutex_lock(&p->lock);
+  while (!p->agg_done[t] && p->err == CP_OK)
+    pthread_cond_wait(&p->changed, &p->lock);
+  cp_err rc = p->err;
+  pthread_mutex_unlock(&p->lock);
+  *done = rc == CP_OK;
+  return rc == CP_OK ? cp_rules_share(p->workers[p->agg_by[t] - 1].rules, r) : rc;
 }
 
 /* Writes every chunk in order as workers make them. */
@@ -205,15 +262,19 @@ static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
 {
   cp_err rc = CP_OK;
   for (size_t c = 0; rc == CP_OK && c <= p->n_bounds; c++) {
-    worker *w = &p->workers[c % (size_t)p->jobs];
-    chunk *ch = &w->ring[(c / (size_t)p->jobs) % RING];
+    chunk *ch = &p->slots[c % p->n_slots];
     pthread_mutex_lock(&p->lock);
-    wait_for(p, ch, 1);
+    while ((ch->no != c || !ch->ready) && p->err == CP_OK)
+      pthread_cond_wait(&p->changed, &p->lock);
+    rc = p->err;
     pthread_mutex_unlock(&p->lock);
-    rc = ch->err;
     for (size_t i = 0; rc == CP_OK && i < ch->n; i++)
       rc = write(ctx, &ch->outs[i]);
-    set_ready(p, ch, 0);
+    pthread_mutex_lock(&p->lock);
+    ch->ready = 0;
+    ch->no = c + p->n_slots;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
   }
   return rc;
 }
@@ -221,27 +282,40 @@ static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
 /* Frees a worker's resources. */
 static void close_worker(worker *w)
 {
-  for (int k = 0; k < RING; k++) {
-    for (size_t i = 0; i < w->ring[k].cap; i++)
-      cp_outcome_free(&w->ring[k].outs[i]);
-    free(w->ring[k].outs);
-  }
   cp_rules_close(w->rules);
   cp_facts_close(w->facts);
 }
 
-/* Starts the workers, writes their chunks, stops and joins them. */
-static cp_err run_workers(pool *p, const cp_config *cfg, int64_t as_of, cp_rules *rules,
-                          cp_writer_fn write, void *ctx)
+/* Starts the workers, computes the run values (unless prepared) with their
+ * help, writes their chunks, stops and joins them. */
+static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn write,
+                          void *ctx)
 {
   cp_err rc = CP_OK;
+  unsigned tables = p->cfg->file->tables_count;
+  int given = 0;   /* one table of numeric aggregates to each worker, in turn */
+  if (!prepared && !(p->agg_by = calloc(2 * (size_t)tables + 1, sizeof *p->agg_by)))
+    rc = diag_fail(CP_ENOMEM, "out of memory");
+  if (p->agg_by)
+    p->agg_done = p->agg_by + tables;
+  for (unsigned t = 0; rc == CP_OK && !prepared && t < tables && given < p->jobs; t++)
+    if (cp_rules_numeric_aggregates(p->main, t))
+      p->agg_by[t] = ++given;
   for (int i = 0; rc == CP_OK && i < p->jobs; i++) {
     worker *w = &p->workers[i];
-    *w = (worker){.pool = p, .index = i, .cfg = cfg, .as_of = as_of, .main = rules};
+    *w = (worker){.pool = p, .index = i};
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
       rc = diag_fail(CP_ENOMEM, "cannot start worker %d", i + 1);
     w->started = rc == CP_OK;
   }
+  if (rc == CP_OK)
+    rc = cp_facts_bounds(facts, CHUNK_CLIENTS, &p->bounds, &p->n_bounds);
+  if (rc == CP_OK && !prepared)
+    rc = cp_rules_prepare_from(p->main, fetch_aggregates, p);
+  pthread_mutex_lock(&p->lock);
+  p->shared = rc == CP_OK ? 1 : -1;
+  pthread_cond_broadcast(&p->changed);
+  pthread_mutex_unlock(&p->lock);
   if (rc == CP_OK)
     rc = write_chunks(p, write, ctx);
   pthread_mutex_lock(&p->lock);
@@ -256,31 +330,59 @@ static cp_err run_workers(pool *p, const cp_config *cfg, int64_t as_of, cp_rules
   return rc;
 }
 
-cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
-                        int jobs, cp_writer_fn write, void *ctx)
+/* cp_jobs_evaluate() and cp_jobs_run(): prepared says whether the run values
+ * are already computed. */
+static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
+                       int jobs, int prepared, cp_writer_fn write, void *ctx)
 {
   if (jobs <= 1) {
     single s = {.write = write, .ctx = ctx};
-    cp_err rc = eval_range(facts, rules, NULL, NULL, single_slot, single_done, &s);
+    cp_err rc = prepared ? CP_OK : cp_rules_prepare(rules);
+    if (rc == CP_OK)
+      rc = eval_range(facts, rules, NULL, NULL, single_slot, single_done, &s);
     cp_outcome_free(&s.o);
     return rc;
   }
-  pool p = {.jobs = jobs, .facts = facts};
-  cp_err rc = cp_facts_bounds(facts, CHUNK_CLIENTS, &p.bounds, &p.n_bounds);
-  if (rc == CP_OK && !(p.workers = calloc((size_t)jobs, sizeof *p.workers)))
+  pool p = {.cfg = cfg, .as_of = as_of, .main = rules, .facts = facts, .jobs = jobs,
+            .n_slots = (size_t)jobs * SLOTS_PER_WORKER};
+  cp_err rc = CP_OK;
+  p.workers = calloc((size_t)jobs, sizeof *p.workers);
+  p.slots = calloc(p.n_slots, sizeof *p.slots);
+  if (!p.workers || !p.slots)
     rc = diag_fail(CP_ENOMEM, "out of memory");
+  for (size_t i = 0; rc == CP_OK && i < p.n_slots; i++)
+    p.slots[i].no = i;
   if (rc == CP_OK) {
     pthread_mutex_init(&p.lock, NULL);
     pthread_mutex_init(&p.share, NULL);
     pthread_cond_init(&p.changed, NULL);
-    rc = run_workers(&p, cfg, as_of, rules, write, ctx);
+    rc = run_workers(&p, facts, prepared, write, ctx);
     pthread_cond_destroy(&p.changed);
     pthread_mutex_destroy(&p.share);
     pthread_mutex_destroy(&p.lock);
   }
+  for (size_t k = 0; p.slots && k < p.n_slots; k++) {
+    for (size_t i = 0; i < p.slots[k].cap; i++)
+      cp_outcome_free(&p.slots[k].outs[i]);
+    free(p.slots[k].outs);
+  }
+  free(p.slots);
   free(p.workers);
+  free(p.agg_by);
   cp_facts_free_bounds(p.bounds, p.n_bounds);
   return rc;
+}
+
+cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
+                        int jobs, cp_writer_fn write, void *ctx)
+{
+  return evaluate(cfg, as_of, facts, rules, jobs, 1, write, ctx);
+}
+
+cp_err cp_jobs_run(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
+                   int jobs, cp_writer_fn write, void *ctx)
+{
+  return evaluate(cfg, as_of, facts, rules, jobs, 0, write, ctx);
 }
 
 /* Prior-assignment lookup for the pick resolver: the store's buffer. */

@@ -16,14 +16,22 @@
  * It may change the outcome (resolve picks, sort); returns CP_OK to go on. */
 typedef cp_err (*cp_writer_fn)(void *ctx, cp_outcome *o);
 
-/* Evaluates every client of facts with rules. jobs = 1 streams client by
- * client in this thread; jobs > 1 starts that many workers, each with its own
- * facts connection and sandbox (sharing the run values of rules), over
- * chunks of clients, and writes their outcomes in order here: the results do
- * not depend on jobs. Outcomes that carry only data problems (found between
- * clients) are written too. Returns the first error. */
+/* Evaluates every client of facts with rules, whose run values are computed
+ * (cp_rules_prepare()). jobs = 1 streams client by client in this thread;
+ * jobs > 1 starts that many workers, each with its own facts connection and
+ * sandbox (sharing the run values of rules), over chunks of clients, and
+ * writes their outcomes in order here: the results do not depend on jobs.
+ * Outcomes that carry only data problems (found between clients) are written
+ * too. Returns the first error. */
 cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
                         int jobs, cp_writer_fn write, void *ctx);
+
+/* cp_rules_prepare() then cp_jobs_evaluate(); with jobs > 1 the workers
+ * start meanwhile: each opens its facts and sandbox and may compute the
+ * aggregates of one table whose aggregates are numeric, which this thread
+ * copies in table order, so that the run values are those of jobs = 1. */
+cp_err cp_jobs_run(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
+                   int jobs, cp_writer_fn write, void *ctx);
 
 /* The writer's first step for an outcome: seeks the store to its client
  * (closing the results of clients skipped over), resolves its picks against

@@ -85,10 +85,13 @@ static void draw(cp_progress *p, double t, int final)
 
 void cp_progress_tick(cp_progress *p)
 {
-  p->done++;
-  if (!p->out)
+  if (!p->out) {
+    p->done++;
     return;
+  }
   double t = now();
+  if (p->done++ == 0)
+    p->start = t;   /* the rate is of the client pass, not of what came before */
   if (t - p->start >= p->delay && t - p->drawn >= REDRAW_EVERY)
     draw(p, t, 0);
 }

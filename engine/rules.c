@@ -427,13 +427,33 @@ cp_err cp_rules_share(cp_rules *from, cp_rules *to)
 
 cp_err cp_rules_prepare(cp_rules *api)
 {
+  return cp_rules_prepare_from(api, NULL, NULL);
+}
+
+cp_err cp_rules_prepare_from(cp_rules *api, cp_aggregates_fn fetch, void *ctx)
+{
   cp_err rc = CP_OK;
-  for (unsigned i = 0; rc == CP_OK && i < api->cfg->file->tables_count; i++)
-    rc = cp_aggregate_table(api, i);
+  for (unsigned i = 0; rc == CP_OK && i < api->cfg->file->tables_count; i++) {
+    int done = 0;
+    if (fetch && cp_aggregate_numeric(api, i))
+      rc = fetch(ctx, api, i, &done);
+    if (rc == CP_OK && !done)
+      rc = cp_aggregate_table(api, i);
+  }
   if (rc == CP_OK)
     rc = compute_globals(api);
   lua_gc(api->L, LUA_GCCOLLECT);   /* what the run values left, before pools and clients */
   return rc == CP_OK ? cp_pools_compute(api) : rc;
+}
+
+int cp_rules_numeric_aggregates(cp_rules *r, unsigned ti)
+{
+  return cp_aggregate_numeric(r, ti);
+}
+
+cp_err cp_rules_aggregate(cp_rules *r, unsigned ti)
+{
+  return cp_aggregate_table(r, ti);
 }
 
 /* Registers the declaration functions, params (watched as w says) and the

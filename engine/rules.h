@@ -40,9 +40,26 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
  * error. */
 cp_err cp_rules_prepare(cp_rules *r);
 
-/* Copies the run-wide values computed by cp_rules_prepare() in from into
- * to (another sandbox loaded from the same config), so that a worker need not
- * compute them again. Values must be data (no functions); prints and returns
+/* Fetches the aggregates over per-client table ti, computed by another
+ * sandbox, into r's run values (cp_rules_share()) and sets *done; leaves
+ * *done 0 for r to compute them. */
+typedef cp_err (*cp_aggregates_fn)(void *ctx, cp_rules *r, unsigned ti, int *done);
+
+/* cp_rules_prepare(), asking fetch (NULL: nobody) for the aggregates of the
+ * tables whose aggregates are all numeric (see below), in table order. */
+cp_err cp_rules_prepare_from(cp_rules *r, cp_aggregates_fn fetch, void *ctx);
+
+/* Returns 1 when per-client table ti has aggregates and all are sums or
+ * counts: numbers computed in C that any sandbox of the config computes
+ * alike, whatever the other run values. */
+int cp_rules_numeric_aggregates(cp_rules *r, unsigned ti);
+
+/* Computes the aggregates over per-client table ti into r's run values. */
+cp_err cp_rules_aggregate(cp_rules *r, unsigned ti);
+
+/* Copies the run-wide values computed so far in from into to (another
+ * sandbox loaded from the same config), so that a worker need not compute
+ * them again. Values must be data (no functions); prints and returns
  * CP_EEVAL otherwise. */
 cp_err cp_rules_share(cp_rules *from, cp_rules *to);
 

@@ -137,10 +137,8 @@ cp_exit cp_cmd_run(const cp_opts *o)
                            r.cfg->facts)) != CP_OK)
     goto done;
   cp_store_set_feed(r.store, &r.cfg->file->feed);
-  if ((rc = cp_rules_prepare(r.rules)) != CP_OK)
-    goto done;
   start_progress(&r, o);
-  if ((rc = cp_jobs_evaluate(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
+  if ((rc = cp_jobs_run(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
           CP_OK ||
       (rc = cp_store_commit(r.store)) != CP_OK)
     goto done;
