@@ -65,17 +65,20 @@ cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
   if (scope < 0)
     rc = fail_all(api);
   out->skipped = scope == 0;
+  cp_sandbox_push_handler(api->sb);   /* one handler under every rule's call */
+  int handler = lua_gettop(L);
   for (size_t i = 0; scope > 0 && rc == CP_OK && i < api->n_rules; i++) {
     const cp_rule *r = &api->rules[i];
     size_t keep = out->n;
     api->current = r;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
-    lua_pushvalue(L, -2);
+    lua_pushvalue(L, handler - 1);
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-    if (cp_sandbox_call(api->sb, 1, 0) != LUA_OK)
+    if (cp_sandbox_call_with(api->sb, 1, 0, handler) != LUA_OK)
       rc = record_failure(api, r, keep);
   }
-  lua_pop(L, 1);
+  cp_sandbox_unhook(api->sb);
+  lua_pop(L, 2);
   api->current = NULL;
   api->client = NULL;
   api->out = NULL;

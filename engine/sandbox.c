@@ -390,17 +390,16 @@ static void push_budget_message(lua_State *L, const cp_sandbox *sb, const char *
   lua_pushfstring(L, "instruction budget of %I exceeded", (lua_Integer)sb->budget);
 }
 
-int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
+void cp_sandbox_push_handler(cp_sandbox *sb)
+{
+  lua_pushcfunction(sb->L, msgh);
+}
+
+/* Turns a failed call's error at the top of the stack into "message" and
+ * "traceback" strings. */
+static void failed(cp_sandbox *sb, int status)
 {
   lua_State *L = sb->L;
-  int base = lua_gettop(L) - nargs;
-  lua_pushcfunction(L, msgh);
-  lua_insert(L, base);
-  int status = lua_pcall(L, nargs, nresults, base);
-  lua_remove(L, base);
-  lua_sethook(L, NULL, 0, 0);
-  if (status == LUA_OK)
-    return status;
   const char *full = lua_tostring(L, -1);
   if (status == LUA_ERRMEM || !full) {
     lua_pop(L, 1);
@@ -418,7 +417,35 @@ int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
     lua_remove(L, -3);
   }
   lua_gc(L, LUA_GCCOLLECT);
+}
+
+int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler)
+{
+  int status = lua_pcall(sb->L, nargs, nresults, handler);
+  if (status != LUA_OK) {
+    lua_sethook(sb->L, NULL, 0, 0);
+    failed(sb, status);
+  }
   return status;
+}
+
+int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
+{
+  lua_State *L = sb->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msgh);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  lua_sethook(L, NULL, 0, 0);
+  if (status != LUA_OK)
+    failed(sb, status);
+  return status;
+}
+
+void cp_sandbox_unhook(cp_sandbox *sb)
+{
+  lua_sethook(sb->L, NULL, 0, 0);
 }
 
 /* Reads a whole file into a malloc'd buffer; NULL with errno on failure. */

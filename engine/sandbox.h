@@ -52,6 +52,18 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions);
  * when the rule caught and replaced the error. */
 int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults);
 
+/* Pushes the traceback handler that cp_sandbox_call() puts below a call, for
+ * a caller that makes many calls over one handler (each rule of a client). */
+void cp_sandbox_push_handler(cp_sandbox *sb);
+
+/* Like cp_sandbox_call(), with the handler pushed before at stack index
+ * handler; the budget hook stays set after a successful call (the next
+ * cp_sandbox_budget() resets it; cp_sandbox_unhook() removes it). */
+int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler);
+
+/* Removes the budget hook. */
+void cp_sandbox_unhook(cp_sandbox *sb);
+
 /* Pushes a read-only view of the table at idx: reads and pairs() go through,
  * writes raise an error. */
 void cp_sandbox_readonly(lua_State *L, int idx);
