@@ -78,3 +78,31 @@ TEST(formatting)
   cp_format_timestamp(-1, buf);
   CHECK_STR("1969-12-31T23:59:59", buf);
 }
+
+/* Dates and times are written by hand; they must read as printf would write them. */
+TEST(formatting_matches_printf_over_every_year)
+{
+  char buf[24], want[40];
+  for (int64_t d = cp_days_from_civil(0, 1, 1); d <= cp_days_from_civil(9999, 12, 31);
+       d += 97) {
+    int64_t y;
+    unsigned m, dd;
+    cp_civil_from_days(d, &y, &m, &dd);
+    snprintf(want, sizeof want, "%04d-%02u-%02u", (int)y, m, dd);
+    cp_format_date(d, buf);
+    if (strcmp(buf, want) != 0) {
+      unit_fail(__FILE__, __LINE__, "day %lld: %s, not %s", (long long)d, buf, want);
+      return;
+    }
+    unsigned r = (unsigned)(((d * 7919) % 86400 + 86400) % 86400);   /* a time of day d */
+    int64_t secs = d * 86400 + r;
+    snprintf(want + 10, sizeof want - 10, "T%02u:%02u:%02u", r / 3600, r / 60 % 60, r % 60);
+    cp_format_timestamp(secs, buf);
+    if (strcmp(buf, want) != 0) {
+      unit_fail(__FILE__, __LINE__, "time %lld: %s, not %s", (long long)secs, buf, want);
+      return;
+    }
+  }
+  cp_format_timestamp(cp_days_from_civil(-1, 12, 31) * 86400 + 3661, buf);
+  CHECK_STR("-001-12-31T01:01:01", buf);
+}
