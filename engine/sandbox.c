@@ -69,7 +69,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   }
   if (nsize > old && sb->used + (nsize - old) > sb->limit)
     return NULL;
-  void *p = realloc(ptr, nsize);
+  void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);   /* most are new blocks */
   if (p)
     sb->used = sb->used - old + nsize;
   return p;
