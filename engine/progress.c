@@ -9,16 +9,14 @@
 #define BAR 20             /* characters of the bar */
 #define REDRAW_EVERY 0.1   /* seconds between two drawings */
 
-/* Seconds on the monotonic clock. */
-static double now(void)
+double cp_monotonic(void)
 {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Writes v with thousands separators ("1,234,567") into buf (32 bytes). */
-static void grouped(char *buf, uint64_t v)
+void cp_format_count(char *buf, uint64_t v)
 {
   char digits[24];
   int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v), o = 0;
@@ -30,8 +28,7 @@ static void grouped(char *buf, uint64_t v)
   buf[o] = '\0';
 }
 
-/* Writes seconds as "m:ss" or "h:mm:ss" into buf (32 bytes). */
-static void clock_time(char *buf, double seconds)
+void cp_format_duration(char *buf, double seconds)
 {
   unsigned long long s = seconds > 0 ? (unsigned long long)(seconds + 0.5) : 0;
   if (s >= 3600)
@@ -51,13 +48,13 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
   memset(bar, '#', (size_t)fill);
   memset(bar + fill, '.', (size_t)(BAR - fill));
   bar[BAR] = '\0';
-  grouped(d, done);
-  grouped(t, whole);
-  grouped(r, (uint64_t)(rate + 0.5));
+  cp_format_count(d, done);
+  cp_format_count(t, whole);
+  cp_format_count(r, (uint64_t)(rate + 0.5));
   if (final)
-    clock_time(when, elapsed);
+    cp_format_duration(when, elapsed);
   else if (rate > 0)
-    clock_time(when, (double)(whole - done) / rate);
+    cp_format_duration(when, (double)(whole - done) / rate);
   else
     strcpy(when, "?");
   snprintf(buf, n, "  %s of %s clients %3d%% [%s] %s clients/s  %s %s", d, t, pct, bar, r,
@@ -66,7 +63,7 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
 
 void cp_progress_start(cp_progress *p, FILE *out, int quiet, uint64_t total, double delay)
 {
-  *p = (cp_progress){.total = total, .start = now(), .delay = delay};
+  *p = (cp_progress){.total = total, .start = cp_monotonic(), .delay = delay};
   p->out = !quiet && out && isatty(fileno(out)) ? out : NULL;
 }
 
@@ -89,7 +86,7 @@ void cp_progress_tick(cp_progress *p)
     p->done++;
     return;
   }
-  double t = now();
+  double t = cp_monotonic();
   if (p->done++ == 0)
     p->start = t;   /* the rate is of the client pass, not of what came before */
   if (t - p->start >= p->delay && t - p->drawn >= REDRAW_EVERY)
@@ -111,7 +108,7 @@ void cp_progress_end(cp_progress *p)
   if (!p->out || !p->shown)
     return;
   p->total = p->done;   /* clients not evaluated (not yet created) are not waited for */
-  draw(p, now(), 1);
+  draw(p, cp_monotonic(), 1);
   fputc('\n', p->out);
   p->width = 0;
 }

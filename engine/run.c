@@ -24,6 +24,7 @@ typedef struct run {
   uint64_t findings_printed;  /* data problems printed so far */
   int strict;              /* a data problem fails the run */
   cp_progress progress;    /* the progress line on a terminal */
+  double started;          /* monotonic seconds when the command began */
 } run;
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
@@ -88,8 +89,13 @@ static void summary(const run *r, const cp_opts *o)
   cp_format_date(o->as_of, day);
   if (o->quiet)
     return;
-  printf("run %lld as of %s: %llu clients evaluated, %llu rule errors, %llu data problems\n",
-         (long long)cp_store_run_id(r->store), day, (unsigned long long)s->clients,
+  double took = cp_monotonic() - r->started;
+  char clients[32], rate[32], when[32];
+  cp_format_count(clients, s->clients);
+  cp_format_count(rate, took > 0 ? (uint64_t)((double)s->clients / took + 0.5) : 0);
+  cp_format_duration(when, took);
+  printf("run %lld as of %s: %s clients evaluated in %s (%s clients/s), %llu rule errors, "
+         "%llu data problems\n", (long long)cp_store_run_id(r->store), day, clients, when, rate,
          (unsigned long long)s->rule_errors, (unsigned long long)s->findings);
   printf("events:");
   for (int i = 0; i < CP_EV_COUNT; i++)
@@ -122,7 +128,7 @@ static void close_run(run *r)
 
 cp_exit cp_cmd_run(const cp_opts *o)
 {
-  run r = {.strict = o->strict};
+  run r = {.strict = o->strict, .started = cp_monotonic()};
   cp_exit code = CP_EXIT_INVALID;
   cp_err rc = open_run(&r, o);
   if (rc != CP_OK)
