@@ -63,7 +63,8 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
 
 void cp_progress_start(cp_progress *p, FILE *out, int quiet, uint64_t total, double delay)
 {
-  *p = (cp_progress){.total = total, .start = cp_monotonic(), .delay = delay};
+  double t = cp_monotonic();
+  *p = (cp_progress){.total = total, .begun = t, .start = t, .delay = delay};
   p->out = !quiet && out && isatty(fileno(out)) ? out : NULL;
 }
 
@@ -89,7 +90,7 @@ void cp_progress_tick(cp_progress *p)
   double t = cp_monotonic();
   if (p->done++ == 0)
     p->start = t;   /* the rate is of the client pass, not of what came before */
-  if (t - p->start >= p->delay && t - p->drawn >= REDRAW_EVERY)
+  if (t - p->begun >= p->delay && t - p->drawn >= REDRAW_EVERY)
     draw(p, t, 0);
 }
 

@@ -10,7 +10,8 @@ typedef struct cp_progress {
   FILE *out;            /* where it is drawn; NULL: silent */
   uint64_t total;       /* clients in the clients table */
   uint64_t done;        /* clients written so far */
-  double start;         /* monotonic seconds at the first client (at the start before) */
+  double begun;         /* monotonic seconds at the start, for the delay */
+  double start;         /* monotonic seconds at the first client, for the rate */
   double drawn;         /* when it was last drawn; 0: to draw at the next tick */
   int shown;            /* drawn at least once */
   double delay;         /* seconds before the first drawing */
