@@ -94,6 +94,7 @@ function Rows:get(id) end
 ---@field doc string           what it checks, for people (shown by check and explain)
 ---@field fn fun(c: crmpolicy.Client) runs for every client in scope
 ---@field emits? string[]      other rule ids it reports under (alert{rule=...})
+---@field needs? string        a per-client table: the rule runs only for clients with rows in it
 
 ---A check: runs for every client in scope, in the order declared; reports
 ---with alert{}, assign{} and fulfilled{}.

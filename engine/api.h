@@ -19,6 +19,8 @@ typedef struct cp_rule {
   char *where;              /* "rules/visits.lua:12", where it is declared */
   const char **ids;         /* id and the extra ids it emits, NULL-ended */
   int fn_ref;               /* registry ref of its function */
+  char *needs;              /* a per-client table the rule needs rows of, or NULL */
+  int needs_table;          /* that table's index, or -1: the rule runs for every client */
 } cp_rule;
 
 /* A member of a pool: someone a rule can be given, with capacity and load. */

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "rules.h"
+#include "trace.h"
 
 /* Records a failure of rule r (message and traceback on the stack, popped),
  * dropping what it had reported before failing. */
@@ -71,6 +72,11 @@ cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
     const cp_rule *r = &api->rules[i];
     size_t keep = out->n;
     api->current = r;
+    if (r->needs_table >= 0 && c->tables[r->needs_table].n == 0) {   /* needs = "table" */
+      if (api->trace)
+        api->trace->rules[i].not_run = 1;
+      continue;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
     lua_pushvalue(L, handler - 1);
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);

@@ -24,6 +24,7 @@ typedef struct explain {
   long only;                /* --rule: index of the one rule shown, or -1 */
   int json;                 /* --format json */
   char *shown;              /* shown[i]: derived value i is in a rule's reads */
+  char not_run[160];        /* the status of a rule not run */
 } explain;
 
 /* Marks derived value id, and the derived values it read, recursively. */
@@ -104,12 +105,17 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
 }
 
 /* Returns the status of rule i: error, fired, no result, out of scope. */
-static const char *status(const explain *e, size_t i, const char **error)
+static const char *status(explain *e, size_t i, const char **error)
 {
   const char *const *ids = cp_rules_ids(e->rules, i);
   *error = NULL;
   if (e->out.skipped)
     return "skipped: the client is out of scope";
+  if (e->trace->rules[i].not_run) {
+    snprintf(e->not_run, sizeof e->not_run, "not run: the client has no %s rows",
+             cp_rules_needs(e->rules, i));
+    return e->not_run;
+  }
   for (size_t k = 0; k < e->out.n_failures; k++)
     if (!strcmp(e->out.failures[k].rule, ids[0]))
       *error = e->out.failures[k].message;

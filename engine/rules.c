@@ -121,11 +121,35 @@ static int fill_rule(lua_State *L, cp_rule *r, const char *where, size_t n_emits
   return 0;
 }
 
-/* rule{id=, doc=, fn=function(c) ... end, emits={...}}: a check. */
+/* Reads rule{}'s optional needs = "table": the index of a per-client table of
+ * the config, or -1 when absent; raises an error naming the tables otherwise. */
+static int rule_needs(lua_State *L, const cp_api *api)
+{
+  const cp_config_file *f = api->cfg->file;
+  int t = lua_getfield(L, 1, "needs");
+  const char *name = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  if (t == LUA_TNIL)
+    return -1;
+  for (unsigned i = 0; t == LUA_TSTRING && i < f->tables_count; i++)
+    if (strcmp(f->tables[i].name, name) == 0)
+      return (int)i;
+  sbuf names = {0};
+  for (unsigned i = 0; i < f->tables_count; i++)
+    sbuf_printf(&names, "%s%s", i ? ", " : "", f->tables[i].name);
+  const char *msg =
+      lua_pushfstring(L, "rule{}: 'needs' must name a table with rows per client (%s), not %s%s%s",
+                      names.s ? names.s : "the config has none", t == LUA_TSTRING ? "'" : "a ",
+                      t == LUA_TSTRING ? name : lua_typename(L, t), t == LUA_TSTRING ? "'" : "");
+  sbuf_free(&names);
+  return luaL_error(L, "%s", msg);   /* with the file and line of the declaration */
+}
+
+/* rule{id=, doc=, fn=function(c) ... end, emits={...}, needs="table"}: a check. */
 static int l_rule(lua_State *L)
 {
   cp_api *api = declaring(L, "rule");
-  only_fields(L, "rule", "id doc emits fn");
+  only_fields(L, "rule", "id doc emits fn needs");
   const char *id = need_string(L, "rule", "id");
   need_string(L, "rule", "doc");
   need_function(L, "rule", "fn");
@@ -133,13 +157,16 @@ static int l_rule(lua_State *L)
     if (strcmp(api->rules[i].id, id) == 0)
       luaL_error(L, "rule{}: id '%s' is already declared at %s", id, api->rules[i].where);
   size_t n_emits = check_emits(L, id);
+  int needs = rule_needs(L, api);
   const char *where = push_where(L);
   if (cp_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
     return luaL_error(L, "not enough memory");
   cp_rule *r = &api->rules[api->n_rules++];
   memset(r, 0, sizeof *r);
   r->fn_ref = LUA_NOREF;
-  if (fill_rule(L, r, where, n_emits) < 0)
+  r->needs_table = needs;
+  if (fill_rule(L, r, where, n_emits) < 0 ||
+      (needs >= 0 && !(r->needs = strdup(api->cfg->file->tables[needs].name))))
     return luaL_error(L, "not enough memory");
   return 0;
 }
@@ -591,6 +618,7 @@ void cp_rules_close(cp_rules *api)
     free(api->rules[i].id);
     free(api->rules[i].doc);
     free(api->rules[i].where);
+    free(api->rules[i].needs);
   }
   free(api->rules);
   cp_pools_free(api);
@@ -617,6 +645,11 @@ const char *cp_rules_doc(const cp_rules *r, size_t i)
 const char *cp_rules_where(const cp_rules *r, size_t i)
 {
   return r->rules[i].where;
+}
+
+const char *cp_rules_needs(const cp_rules *r, size_t i)
+{
+  return r->rules[i].needs;
 }
 
 const char *const *cp_rules_ids(const cp_rules *r, size_t i)

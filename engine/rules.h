@@ -86,6 +86,9 @@ const char *cp_rules_id(const cp_rules *r, size_t i);
 const char *cp_rules_doc(const cp_rules *r, size_t i);
 const char *cp_rules_where(const cp_rules *r, size_t i);
 
+/* The per-client table check i needs rows of (rule{needs=}), or NULL. */
+const char *cp_rules_needs(const cp_rules *r, size_t i);
+
 /* The ids check i reports under: its own, then those it emits; NULL-ended. */
 const char *const *cp_rules_ids(const cp_rules *r, size_t i);
 

@@ -31,6 +31,7 @@ typedef struct cp_tctx {
   int text;                 /* derived values: the value is a string */
   int failed;               /* derived values: the derivation failed */
   unsigned seq;             /* derived values: order of completion, from 1 */
+  int not_run;              /* rules: not run, the client having no rows it needs */
 } cp_tctx;
 
 /* The record of one client. */

@@ -5,6 +5,7 @@ local people = require("lib.people")
 
 rule {
   id = "complaint.response",
+  needs = "complaints",
   doc = "A complaint without a first response nor a resolution is answered within "
      .. "T hours (12 for strategic clients, 24 otherwise); it escalates at T+24 and T+48.",
   fn = function(c)
@@ -39,6 +40,7 @@ rule {
 
 rule {
   id = "complaint.resolution",
+  needs = "complaints",
   doc = "An answered complaint is resolved within 7 days (168 hours from its opening); "
      .. "at 14 days (336 hours) it is critical and goes to the owner's manager.",
   fn = function(c)
@@ -68,6 +70,7 @@ rule {
 
 rule {
   id = "complaint.callback",
+  needs = "complaints",
   doc = "A strategic or key client is called back (a service-level contact) within "
      .. "168 hours of a complaint's resolution; checked from 168 to 720 hours after it.",
   fn = function(c)

@@ -4,6 +4,7 @@ local list = require("lib.list")
 
 rule {
   id = "credit.risk",
+  needs = "credit",
   doc = "A client rated C, or with payments overdue more than 90 days, is a credit "
      .. "risk: critical for strategic and key clients, a warning otherwise.",
   fn = function(c)

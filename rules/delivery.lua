@@ -4,6 +4,7 @@ local list = require("lib.list")
 
 rule {
   id = "delivery.on_time",
+  needs = "orders",
   doc = "At least 95% of a strategic client's orders due in the last 90 days and "
      .. "delivered were delivered by their due date (judged from 5 such orders).",
   fn = function(c)

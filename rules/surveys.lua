@@ -36,6 +36,7 @@ rule {
 
 rule {
   id = "survey.low_score",
+  needs = "surveys",
   doc = "The latest survey of the last 365 days scored 6 or less (of 10); "
      .. "the key account manager's manager follows it up.",
   fn = function(c)
