@@ -435,11 +435,9 @@ int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
   int base = lua_gettop(L) - nargs;
   lua_pushcfunction(L, msgh);
   lua_insert(L, base);
-  int status = lua_pcall(L, nargs, nresults, base);
+  int status = cp_sandbox_call_with(sb, nargs, nresults, base);
   lua_remove(L, base);
   lua_sethook(L, NULL, 0, 0);
-  if (status != LUA_OK)
-    failed(sb, status);
   return status;
 }
 
