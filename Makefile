@@ -1,5 +1,6 @@
 # crmpolicy: `make demo` and `make test` are all a new user needs.
-# Builds go to build/release and build/asan (ASan + UBSan), from engine/*.c.
+# Builds go to build/release and build/asan (ASan + UBSan), from engine/<layer>/*.c
+# (engine/README.md: the layers, and the rule that keeps them).
 
 CC       ?= cc
 PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
@@ -9,16 +10,20 @@ PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
             prometheus-alertmanager curl
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
-                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iengine
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAYER_INCS)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SRCS     := $(wildcard engine/*.c)
-HDRS     := $(wildcard engine/*.h)
+# The layers, bottom up; a file includes and calls only its own layer and those
+# below (tests/arch/test_layers.sh checks it).
+LAYERS   := base data lua state cmd
+LAYER_INCS := $(LAYERS:%=-Iengine/%)
+SRCS     := $(foreach l,$(LAYERS),$(wildcard engine/$(l)/*.c))
+HDRS     := $(foreach l,$(LAYERS),$(wildcard engine/$(l)/*.h))
 REL_OBJS := $(SRCS:engine/%.c=build/release/%.o) build/release/state_sql.o
 SAN_OBJS := $(SRCS:engine/%.c=build/asan/%.o) build/asan/state_sql.o
-LIB_OBJS_REL := $(filter-out build/release/main.o,$(REL_OBJS))
-LIB_OBJS_SAN := $(filter-out build/asan/main.o,$(SAN_OBJS))
+LIB_OBJS_REL := $(filter-out build/release/cmd/main.o,$(REL_OBJS))
+LIB_OBJS_SAN := $(filter-out build/asan/cmd/main.o,$(SAN_OBJS))
 
 DEMO_DB    := build/demo/facts.db
 DEMO_STATE := build/demo/state.db
@@ -59,6 +64,7 @@ build/asan/%.o: engine/%.c $(HDRS) | deps
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -c $< -o $@
 
 build/release/state_sql.o: build/gen/state_sql.c
+	@mkdir -p $(@D)
 	$(CC) -c $< -o $@
 build/asan/state_sql.o: build/gen/state_sql.c
 	@mkdir -p $(@D)

@@ -12,7 +12,7 @@
 # and prints executions per harness.
 #
 # The engine is compiled again with clang: coverage for libFuzzer, ASan and
-# UBSan, into build/fuzz/ (engine/main.c left out). libFuzzer's runtime comes
+# UBSan, into build/fuzz/ (engine/cmd/main.c left out). libFuzzer's runtime comes
 # with clang's compiler-rt (Debian: libclang-rt-14-dev); fuzz-deps installs it
 # when missing and run as root, as `make deps` does for the libraries.
 
@@ -23,11 +23,11 @@ FUZZ_DEBS          := clang libclang-rt-14-dev
 FUZZ_PKGS          := lua5.4 sqlite3 libcyaml yaml-0.1
 FUZZ_SAN           := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS         = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra $(FUZZ_SAN) \
-                      $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) -Iengine
+                      $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) $(LAYER_INCS)
 FUZZ_LIBS           = $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -lm -pthread
 FUZZ_HARNESSES     := config dates params dtlib
 FUZZ_ENGINE_OBJS   := $(patsubst engine/%.c,build/fuzz/engine/%.o,\
-                        $(filter-out engine/main.c,$(wildcard engine/*.c))) \
+                        $(filter-out engine/cmd/main.c,$(SRCS))) \
                       build/fuzz/engine/state_sql.o
 FUZZ_BINS          := $(FUZZ_HARNESSES:%=build/fuzz/fuzz_%)
 
@@ -79,7 +79,7 @@ build/fuzz/engine/state_sql.o: build/fuzz/state_sql.c | build/fuzz/.deps-ok
 	$(FUZZ_CC) -c $< -o $@
 
 # Engine objects get coverage (fuzzer-no-link); the harness links libFuzzer.
-build/fuzz/engine/%.o: engine/%.c $(wildcard engine/*.h) | build/fuzz/.deps-ok
+build/fuzz/engine/%.o: engine/%.c $(HDRS) | build/fuzz/.deps-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
