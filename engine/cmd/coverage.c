@@ -316,9 +316,9 @@ done:
   sbuf_free(&dump);
 }
 
-void cp_coverage_attach(cp_coverage *c, cp_sandbox *sb)
+void cp_coverage_attach(void *ctx, cp_sandbox *sb)
 {
-  cp_sandbox_watch w = {on_line, on_loaded, c};
+  cp_sandbox_watch w = {on_line, on_loaded, ctx};
   cp_sandbox_set_watch(sb, &w);
 }
 

@@ -19,8 +19,9 @@ cp_coverage *cp_coverage_new(void);
 void cp_coverage_free(cp_coverage *c);
 
 /* Watches a sandbox: each rule file it loads adds its executable lines (the
- * active lines of every function in it), each line it runs counts. */
-void cp_coverage_attach(cp_coverage *c, cp_sandbox *sb);
+ * active lines of every function in it), each line it runs counts. ctx is
+ * the cp_coverage: the `sandbox` hook of a cp_rules_watch. */
+void cp_coverage_attach(void *ctx, cp_sandbox *sb);
 
 /* Notes the rule ids of loaded rules (those a fixture could make fire). */
 void cp_coverage_rules(cp_coverage *c, const cp_rules *r);

@@ -17,7 +17,8 @@
 typedef struct explain {
   cp_config *cfg;           /* the config */
   cp_facts *facts;          /* facts reader */
-  cp_rules *rules;          /* loaded rules (the API context) */
+  cp_rules *rules;          /* loaded rules */
+  int64_t as_of;            /* the as-of day */
   cp_trace *trace;          /* the record of the client */
   cp_outcome out;           /* what the client's evaluation reported */
   const cp_client *client;  /* the client */
@@ -290,7 +291,7 @@ static void render(explain *e, sbuf *b, int has_scope)
   char day[16];
   const char *scope = !has_scope ? "every client (no scope{})"
                       : e->out.skipped ? "out of scope" : "in scope";
-  cp_format_date(e->rules->as_of, day);
+  cp_format_date(e->as_of, day);
   if (e->json) {
     sbuf_add(b, "{\"client\":");
     sbuf_json_str(b, e->client->id, strlen(e->client->id));
@@ -344,12 +345,11 @@ static cp_err find_client(explain *e, const char *id, int64_t as_of)
 /* Evaluates the client with the trace on. */
 static cp_err evaluate(explain *e)
 {
-  size_t n = cp_rules_count(e->rules);
-  if (!(e->trace = cp_trace_new(n)))
+  if (!(e->trace = cp_trace_new(e->cfg, e->rules)))
     return diag_fail(CP_ENOMEM, "explain: out of memory");
-  e->rules->trace = e->trace;
+  cp_rules_set_tracer(e->rules, cp_trace_tracer(e->trace));
   cp_err rc = cp_rules_eval(e->rules, e->client, &e->out);
-  e->rules->trace = NULL;
+  cp_rules_set_tracer(e->rules, NULL);
   if (rc == CP_OK && !(e->shown = calloc(e->trace->n_derived + 1, 1)))
     rc = CP_ENOMEM;
   if (rc == CP_OK && e->trace->oom)
@@ -359,7 +359,7 @@ static cp_err evaluate(explain *e)
 
 cp_exit cp_cmd_explain(const cp_opts *o)
 {
-  explain e = {.json = o->format_name && !strcmp(o->format_name, "json")};
+  explain e = {.json = o->format_name && !strcmp(o->format_name, "json"), .as_of = o->as_of};
   sbuf b = {0};
   cp_err rc = CP_OK;
   if (o->nargs != 1)
@@ -371,7 +371,7 @@ cp_exit cp_cmd_explain(const cp_opts *o)
       (rc = cp_rules_load(e.cfg, e.facts, o->as_of, &e.rules)) == CP_OK &&
       (rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
       (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
-    render(&e, &b, e.rules->scope_ref != LUA_NOREF);
+    render(&e, &b, cp_rules_has_scope(e.rules));
     if (b.oom)
       rc = diag_fail(CP_ENOMEM, "explain: out of memory");
     else

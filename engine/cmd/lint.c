@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "params.h"
 #include "fixture.h"
 #include "sbuf.h"
 #include "testrun.h"
@@ -180,10 +180,10 @@ static void wrap(cp_lint *l, lua_State *L, const char *path)
   lua_remove(L, t);
 }
 
-void cp_lint_params_push(cp_lint *l, lua_State *L, const yt_node *params)
+void cp_lint_params_push(void *ctx, lua_State *L, const yt_node *params)
 {
   cp_params_push(L, params);
-  wrap(l, L, "params");
+  wrap(ctx, L, "params");
 }
 
 /* Returns 1 when key of the table at path (or the whole table) was read. */
@@ -296,7 +296,7 @@ static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const 
  * rules they check; warns when some fail. */
 static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
 {
-  cp_rules_watch w = {.lint = l};
+  cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
   const char *staff = o->assignees ? o->assignees : "staff";
   cp_test_opts to = {.watch = &w, .quiet = 2, .on_fixture = note_covered, .ctx = l};
   cp_test_counts counts;
@@ -322,7 +322,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = diag_fail(CP_ENOMEM, "check: out of memory");
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK) {
-    cp_rules_watch w = {.lint = l};
+    cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
   }
   if (rc == CP_OK && !o->quiet)

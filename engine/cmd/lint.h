@@ -19,8 +19,9 @@ cp_lint *cp_lint_new(void);
 void cp_lint_free(cp_lint *l);
 
 /* Pushes params as cp_params_push() does (nested read-only tables), whose
- * every read is recorded in l with the file:line that made it. */
-void cp_lint_params_push(cp_lint *l, lua_State *L, const yt_node *params);
+ * every read is recorded in ctx (the cp_lint) with the file:line that made
+ * it: the `params` hook of a cp_rules_watch. */
+void cp_lint_params_push(void *ctx, lua_State *L, const yt_node *params);
 
 /* `crmpolicy check`: loads the config, the facts' shape and every rule file
  * once (writing nothing), then prints the lint as warnings. With --fixtures

@@ -103,8 +103,8 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   if ((rc = cp_jobs_settle(s->rules, s->store, o)) != CP_OK)
     return rc;
   check_assignees(s, o);
-  if (s->r->to->watch && s->r->to->watch->coverage)
-    cp_coverage_fired(s->r->to->watch->coverage, o);
+  if (s->r->to->coverage)
+    cp_coverage_fired(s->r->to->coverage, o);
   return cp_store_apply(s->store, o);
 }
 
@@ -170,8 +170,8 @@ static cp_err load_step(steprun *s, int first)
   if (rc == CP_OK && first && (rc = check_rule_names(r->fx, s->rules)) == CP_OK &&
       r->to->on_fixture)
     r->to->on_fixture(r->to->ctx, r->fx, s->rules);
-  if (rc == CP_OK && w && w->coverage)
-    cp_coverage_rules(w->coverage, s->rules);
+  if (rc == CP_OK && r->to->coverage)
+    cp_coverage_rules(r->to->coverage, s->rules);
   return rc;
 }
 
@@ -418,8 +418,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
   if (rc == CP_OK && cov && o->coverage_skip)
     cp_coverage_skip(cov, o->coverage_skip);
   if (rc == CP_OK) {
-    cp_rules_watch w = {.coverage = cov};
-    cp_test_opts to = {.watch = &w, .assignees = assignees_of(o, cfg), .quiet = o->quiet};
+    cp_rules_watch w = {.sandbox = cov ? cp_coverage_attach : NULL, .ctx = cov};
+    cp_test_opts to = {.watch = &w, .coverage = cov, .assignees = assignees_of(o, cfg), .quiet = o->quiet};
     rc = cp_test_fixtures(cfg, o->args, o->nargs, &to, &counts);
   }
   if (rc == CP_OK && cov) {

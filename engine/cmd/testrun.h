@@ -10,7 +10,10 @@
 
 /* How fixtures are run, and who hears about them. */
 typedef struct cp_test_opts {
-  const cp_rules_watch *watch;  /* coverage and params reads, or NULL */
+  const cp_rules_watch *watch;  /* what watches the rules load and run (coverage's or
+                                   check's hooks), or NULL */
+  struct cp_coverage *coverage; /* the coverage that watch records, told which rules
+                                   load and fire; or NULL */
   const char *assignees;        /* lookup whose ids assignees must be, or NULL */
   int quiet;                    /* 0: a line per fixture; 1: failures only; 2: nothing */
   void (*on_fixture)(void *ctx, const cp_fixture *fx, const cp_rules *rules);

@@ -12,8 +12,15 @@
 
 #include "dates.h"
 
-cp_trace *cp_trace_new(size_t n_rules)
+static void on_read(void *ctx, lua_State *L, int kind, unsigned idx);
+static void on_derive_begin(void *ctx, const char *name);
+static void on_derive_end(void *ctx, lua_State *L, int failed);
+static void on_why(void *ctx, const char *reason);
+static void on_not_run(void *ctx, size_t rule);
+
+cp_trace *cp_trace_new(const cp_config *cfg, const cp_rules *rules)
 {
+  size_t n_rules = cp_rules_count(rules);
   cp_trace *t = calloc(1, sizeof *t);
   if (!t || !(t->rules = calloc(n_rules + 1, sizeof *t->rules)) ||
       !(t->scope.name = strdup("scope"))) {
@@ -21,7 +28,15 @@ cp_trace *cp_trace_new(size_t n_rules)
     return NULL;
   }
   t->n_rules = n_rules;
+  t->cfg = cfg;
+  t->loaded = rules;
+  t->hooks = (cp_tracer){on_read, on_derive_begin, on_derive_end, on_why, on_not_run, t};
   return t;
+}
+
+const cp_tracer *cp_trace_tracer(cp_trace *t)
+{
+  return &t->hooks;
 }
 
 /* Frees what a context holds. */
@@ -63,13 +78,13 @@ const cp_tctx *cp_trace_derived(const cp_trace *t, const char *id)
 
 /* The context reads are charged to: the derived value being computed, else
  * the rule being evaluated, else the scope. */
-static cp_tctx *current(cp_api *api)
+static cp_tctx *current(cp_trace *t)
 {
-  cp_trace *t = api->trace;
+  long rule = cp_rules_current(t->loaded);
   if (t->depth > 0)
     return &t->derived[t->stack[t->depth - 1]];
-  if (api->current)
-    return &t->rules[api->current - api->rules];
+  if (rule >= 0)
+    return &t->rules[rule];
   return &t->scope;
 }
 
@@ -124,10 +139,10 @@ static void add_read(cp_trace *t, cp_tctx *c, int kind, const char *name, char *
   c->reads[c->n_reads++] = (cp_tread){kind, copy, value, text};
 }
 
-void cp_trace_read(cp_api *api, int kind, unsigned idx)
+/* The tracer's read hook: records the field read (name at 2, value on top). */
+static void on_read(void *ctx, lua_State *L, int kind, unsigned idx)
 {
-  lua_State *L = api->L;
-  cp_trace *t = api->trace;
+  cp_trace *t = ctx;
   const char *name = lua_tostring(L, 2);
   const cp_tctx *d = kind == 0 ? cp_trace_derived(t, name) : NULL;
   char *value;
@@ -138,23 +153,22 @@ void cp_trace_read(cp_api *api, int kind, unsigned idx)
     kind = CP_TRACE_DERIVED;
   } else if (kind == CP_NAME_TABLE || (kind == 0 && lua_isuserdata(L, -1))) {
     char buf[48];   /* a rowset: the client's rows of that table */
-    long long n = kind == CP_NAME_TABLE ? (long long)api->client->tables[idx].n
-                                        : (long long)luaL_len(L, -1);
+    long long n = (long long)luaL_len(L, -1);
     snprintf(buf, sizeof buf, "<%lld row%s>", n, n == 1 ? "" : "s");
     value = strdup(buf);
     text = 1;
     kind = CP_NAME_TABLE;
   } else {
-    int type = kind == CP_NAME_COLUMN ? (int)api->cfg->file->clients->columns[idx].type : -1;
+    int type = kind == CP_NAME_COLUMN ? (int)t->cfg->file->clients->columns[idx].type : -1;
     value = render(L, -1, type, &text);
   }
-  add_read(t, current(api), kind, name, value, text);
+  add_read(t, current(t), kind, name, value, text);
 }
 
-void cp_trace_derive_begin(cp_api *api)
+/* The tracer's derive_begin hook: a derived value starts. */
+static void on_derive_begin(void *ctx, const char *name)
 {
-  cp_trace *t = api->trace;
-  const char *name = lua_tostring(api->L, 2);
+  cp_trace *t = ctx;
   cp_tctx *c;
   if (t->depth == (int)(sizeof t->stack / sizeof t->stack[0]) ||
       cp_grow((void **)&t->derived, &t->cap_derived, t->n_derived, sizeof *t->derived) ||
@@ -173,10 +187,10 @@ void cp_trace_derive_begin(cp_api *api)
   t->stack[t->depth++] = t->n_derived++;
 }
 
-void cp_trace_derive_end(cp_api *api, int failed)
+/* The tracer's derive_end hook: it ended with its value, or its error, on top. */
+static void on_derive_end(void *ctx, lua_State *L, int failed)
 {
-  lua_State *L = api->L;
-  cp_trace *t = api->trace;
+  cp_trace *t = ctx;
   int over = t->depth > (int)(sizeof t->stack / sizeof t->stack[0]);
   t->depth--;
   if (over || t->oom)
@@ -187,43 +201,27 @@ void cp_trace_derive_end(cp_api *api, int failed)
   c->value = failed ? strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)")
                     : render(L, -1, -1, &c->text);
   if (!failed)
-    add_read(t, current(api), CP_TRACE_DERIVED, c->name,
+    add_read(t, current(t), CP_TRACE_DERIVED, c->name,
              strdup(c->value ? c->value : "nil"), c->text);
 }
 
-/* why(fmt, ...): records string.format(fmt, ...) as a reason of the current
- * rule; does nothing (not even the formatting) when no one traces. */
-static int l_why(lua_State *L)
+/* The tracer's why hook: a reason of the current rule or derived value. */
+static void on_why(void *ctx, const char *reason)
 {
-  cp_api *api = cp_api_of(L);
-  if (!api->trace || !api->client)
-    return 0;
-  int n = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_getfield(L, -1, LUA_STRLIBNAME);
-  lua_getfield(L, -1, "format");
-  lua_insert(L, 1);
-  lua_pop(L, 2);
-  if (lua_pcall(L, n, 1, 0) != LUA_OK) {   /* name the rule's line, not format's */
-    luaL_where(L, 1);
-    lua_pushfstring(L, "%swhy(): %s", lua_tostring(L, -1), lua_tostring(L, -2));
-    return lua_error(L);
-  }
-  cp_tctx *c = current(api);
-  char *s = strdup(lua_tostring(L, -1));
+  cp_trace *t = ctx;
+  cp_tctx *c = current(t);
+  char *s = strdup(reason ? reason : "");
   if (!s || cp_grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
     free(s);
-    api->trace->oom = 1;
-    return 0;
+    t->oom = 1;
+    return;
   }
   c->why[c->n_why++] = s;
-  return 0;
 }
 
-void cp_trace_register(cp_api *api)
+/* The tracer's not_run hook: a check was not run for want of rows. */
+static void on_not_run(void *ctx, size_t rule)
 {
-  cp_sandbox_env(api->sb);
-  lua_pushcfunction(api->L, l_why);
-  lua_setfield(api->L, -2, "why");
-  lua_pop(api->L, 1);
+  cp_trace *t = ctx;
+  t->rules[rule].not_run = 1;
 }

@@ -1,13 +1,14 @@
 /* trace.h: explain's record of one client's evaluation: for the scope, each
  * rule and each derived value, what it read (derived values, client columns
  * and tables, in the order first read) and the reasons it gave with why().
- * client.c and why() fill it while api->trace points to it. */
+ * The rule API fills it through the cp_tracer hooks of cp_trace_tracer(). */
 #ifndef CP_TRACE_H
 #define CP_TRACE_H
 
 #include <stddef.h>
 
-#include "api.h"
+#include "config.h"
+#include "rules.h"
 
 /* Kinds of things read, beside the CP_NAME_* codes of client fields. */
 enum { CP_TRACE_DERIVED = CP_NAME_DERIVED };
@@ -45,11 +46,17 @@ typedef struct cp_trace {
   int depth;                /* how many */
   unsigned seq;             /* completions so far */
   int oom;                  /* something could not be recorded */
+  const cp_config *cfg;     /* the config (column types) */
+  const cp_rules *loaded;   /* the rules evaluated (which check is current) */
+  cp_tracer hooks;          /* what the rule API calls: cp_trace_tracer() */
 } cp_trace;
 
-/* Returns a new, empty record for n_rules checks (NULL when out of memory).
- * Free with cp_trace_free(). */
-cp_trace *cp_trace_new(size_t n_rules);
+/* Returns a new, empty record for the checks of rules, loaded from cfg (NULL
+ * when out of memory). Free with cp_trace_free(). */
+cp_trace *cp_trace_new(const cp_config *cfg, const cp_rules *rules);
+
+/* The hooks that fill t, for cp_rules_set_tracer(); owned by t. */
+const cp_tracer *cp_trace_tracer(cp_trace *t);
 
 /* Frees a record; accepts NULL. */
 void cp_trace_free(cp_trace *t);

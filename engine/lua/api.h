@@ -9,6 +9,8 @@
 #include "config.h"
 #include "facts.h"
 #include "outcome.h"
+#include "params.h"
+#include "rules.h"
 #include "sandbox.h"
 #include "sbuf.h"
 
@@ -68,27 +70,15 @@ typedef struct cp_api {
   int row_mt_ref;           /* registry: metatable of rows */
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
-  struct cp_trace *trace;   /* explain: what the client's evaluation reads and says, or NULL */
+  const cp_tracer *tracer;  /* explain's hooks, or NULL */
 } cp_api;
 
-/* Codes of client field names: kind in the high bits, index in the low. */
-enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 4 };
+/* Codes of client field names: kind (CP_NAME_*) in the high bits, index in
+ * the low. */
 #define CP_NAME_CODE(kind, i) (((lua_Integer)(kind) << 24) | (lua_Integer)(i))
 
 /* Returns the API context of a state. */
 cp_api *cp_api_of(lua_State *L);
-
-/* Registers why(fmt, ...), a rule's reason for explain; a no-op when the
- * evaluation is not traced (trace.c). */
-void cp_trace_register(cp_api *api);
-
-/* Explain's hooks in client.c, called only when api->trace is set (trace.c).
- * A derived value (name at stack index 2) starts; it ends with its value, or
- * its error when failed, on top of the stack; a client field (name at 2,
- * kind CP_NAME_*, or 0 for a value from the cache) was read, value on top. */
-void cp_trace_derive_begin(cp_api *api);
-void cp_trace_derive_end(cp_api *api, int failed);
-void cp_trace_read(cp_api *api, int kind, unsigned idx);
 
 /* Registers row and rowset objects, their methods and the `lookup` table
  * (rowset.c). */
@@ -107,7 +97,7 @@ void cp_client_push(cp_api *api);
 /* Pushes one fact value (client.c). */
 void cp_value_push(lua_State *L, const cp_value *v);
 
-/* Registers alert, assign and fulfilled (emit.c). */
+/* Registers alert, assign, fulfilled and why (emit.c). */
 void cp_emit_register(cp_api *api);
 
 /* Registers the dt date helpers (dtlib.c). */
@@ -141,7 +131,5 @@ cp_pool *cp_pool_find(cp_api *api, const char *id);
 /* Frees the computed pools (pool.c). */
 void cp_pools_free(cp_api *api);
 
-/* Pushes the params tree as nested read-only tables (params.c). */
-void cp_params_push(lua_State *L, const yt_node *params);
 
 #endif

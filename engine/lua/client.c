@@ -49,11 +49,11 @@ static int derive(lua_State *L, cp_api *api)
   lua_pushvalue(L, lua_upvalueindex(UV_BUSY));
   lua_rawset(L, 3);
   lua_pushvalue(L, 1);
-  if (api->trace)
-    cp_trace_derive_begin(api);
+  if (api->tracer)
+    api->tracer->derive_begin(api->tracer->ctx, lua_tostring(L, 2));
   int status = lua_pcall(L, 1, 1, 0);
-  if (api->trace)
-    cp_trace_derive_end(api, status != LUA_OK);
+  if (api->tracer)
+    api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
   if (status != LUA_OK) {
     if (lua_type(L, -1) == LUA_TSTRING)
       lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
@@ -90,8 +90,8 @@ static int client_index(lua_State *L)
   lua_pushvalue(L, 2);
   if (lua_rawget(L, 3) != LUA_TNIL) {
     int n = from_cache(L);
-    if (api->trace)
-      cp_trace_read(api, 0, 0);
+    if (api->tracer)
+      api->tracer->read(api->tracer->ctx, L, 0, 0);
     return n;
   }
   lua_pop(L, 1);
@@ -118,8 +118,8 @@ static int client_index(lua_State *L)
   default:
     return derive(L, api);
   }
-  if (api->trace)
-    cp_trace_read(api, (int)(code >> 24), idx);
+  if (api->tracer)
+    api->tracer->read(api->tracer->ctx, L, (int)(code >> 24), idx);
   return 1;
 }
 

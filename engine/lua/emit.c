@@ -2,6 +2,7 @@
  * field by field and added to the client's outcome; `data` becomes canonical
  * JSON (sorted keys) so that an unchanged alert compares equal across runs. */
 #include <lauxlib.h>
+#include <lualib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,10 +329,34 @@ static int l_fulfilled(lua_State *L)
   return add(L, api, &it);
 }
 
+/* why(fmt, ...): gives string.format(fmt, ...) as a reason of the current
+ * rule to the tracer; does nothing (not even the formatting) when no one
+ * traces. */
+static int l_why(lua_State *L)
+{
+  cp_api *api = cp_api_of(L);
+  if (!api->tracer || !api->client)
+    return 0;
+  int n = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, LUA_STRLIBNAME);
+  lua_getfield(L, -1, "format");
+  lua_insert(L, 1);
+  lua_pop(L, 2);
+  if (lua_pcall(L, n, 1, 0) != LUA_OK) {   /* name the rule's line, not format's */
+    luaL_where(L, 1);
+    lua_pushfstring(L, "%swhy(): %s", lua_tostring(L, -1), lua_tostring(L, -2));
+    return lua_error(L);
+  }
+  api->tracer->why(api->tracer->ctx, lua_tostring(L, -1));
+  return 0;
+}
+
 void cp_emit_register(cp_api *api)
 {
-  static const luaL_Reg fns[] = {
-    {"alert", l_alert}, {"assign", l_assign}, {"fulfilled", l_fulfilled}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"alert", l_alert},         {"assign", l_assign},
+                                 {"fulfilled", l_fulfilled}, {"why", l_why},
+                                 {NULL, NULL}};
   cp_sandbox_env(api->sb);
   luaL_setfuncs(api->L, fns, 0);
   lua_pushlightuserdata(api->L, NULL);

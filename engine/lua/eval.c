@@ -6,7 +6,6 @@
 
 #include "api.h"
 #include "rules.h"
-#include "trace.h"
 
 /* Records a failure of rule r (message and traceback on the stack, popped),
  * dropping what it had reported before failing. */
@@ -73,8 +72,8 @@ cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
     size_t keep = out->n;
     api->current = r;
     if (r->needs_table >= 0 && c->tables[r->needs_table].n == 0) {   /* needs = "table" */
-      if (api->trace)
-        api->trace->rules[i].not_run = 1;
+      if (api->tracer)
+        api->tracer->not_run(api->tracer->ctx, i);
       continue;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "params.h"
+
+#include "sandbox.h"
 
 /* Pushes a plain scalar as the value its text denotes. */
 static void push_plain(lua_State *L, const char *s)

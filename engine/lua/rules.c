@@ -9,14 +9,7 @@
 
 #include "api.h"
 #include "filter.h"
-#include "coverage.h"
-#include "lint.h"
 #include "report.h"
-
-cp_api *cp_api_of(lua_State *L)
-{
-  return cp_sandbox_user(cp_sandbox_of(L));
-}
 
 /* Raises an error unless rule files are still loading. */
 static cp_api *declaring(lua_State *L, const char *fn)
@@ -331,37 +324,6 @@ static int run_index(lua_State *L)
   return 1;
 }
 
-/* Sets run value id (at the top of the stack, popped) as computed; a table
- * is stored behind a read-only view, as rules share it. */
-void cp_run_value_set(cp_api *api, const char *id)
-{
-  lua_State *L = api->L;
-  if (lua_istable(L, -1)) {
-    cp_sandbox_readonly(L, -1);
-    lua_remove(L, -2);
-  }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, id);
-  lua_pop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
-  lua_pushboolean(L, 1);
-  lua_setfield(L, -2, id);
-  lua_pop(L, 1);
-}
-
-/* Prints a failed run-wide computation and returns CP_EEVAL. */
-cp_err cp_run_failure(cp_api *api, const char *what, const char *id)
-{
-  lua_State *L = api->L;
-  cp_err rc = diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
-                        what, id);
-  if (*lua_tostring(L, -1))
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-  lua_pop(L, 2);
-  return rc;
-}
-
 /* Computes the globals in declaration order. */
 static cp_err compute_globals(cp_api *api)
 {
@@ -500,8 +462,8 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   }
   cp_sandbox_env(api->sb);
   luaL_setfuncs(L, fns, 0);
-  if (w && w->lint)
-    cp_lint_params_push(w->lint, L, api->cfg->params);
+  if (w && w->params)
+    w->params(w->ctx, L, api->cfg->params);
   else
     cp_params_push(L, api->cfg->params);
   lua_setfield(L, -2, "params");
@@ -518,7 +480,6 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   lua_pop(L, 1);
   cp_emit_register(api);
   cp_dt_register(api);
-  cp_trace_register(api);
   cp_rowset_register(api);
   cp_report_register(api);
 }
@@ -576,8 +537,8 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   api->now = as_of * 86400 + 86399;
   api->scope_ref = LUA_NOREF;
   cp_sandbox_set_user(api->sb, api);
-  if (w && w->coverage)
-    cp_coverage_attach(w->coverage, api->sb);
+  if (w && w->sandbox)
+    w->sandbox(w->ctx, api->sb);
   reg_args args = {api, w};
   lua_pushcfunction(api->L, l_register_api);
   lua_pushlightuserdata(api->L, &args);
@@ -655,4 +616,19 @@ const char *cp_rules_needs(const cp_rules *r, size_t i)
 const char *const *cp_rules_ids(const cp_rules *r, size_t i)
 {
   return r->rules[i].ids;
+}
+
+void cp_rules_set_tracer(cp_rules *r, const cp_tracer *t)
+{
+  r->tracer = t;
+}
+
+long cp_rules_current(const cp_rules *r)
+{
+  return r->current ? (long)(r->current - r->rules) : -1;
+}
+
+int cp_rules_has_scope(const cp_rules *r)
+{
+  return r->scope_ref != LUA_NOREF;
 }

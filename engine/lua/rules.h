@@ -9,6 +9,7 @@
 #include "config.h"
 #include "facts.h"
 #include "outcome.h"
+#include "sandbox.h"
 
 typedef struct cp_api cp_rules;
 
@@ -21,15 +22,45 @@ typedef struct cp_rule cp_rule;
  * does not compile or its top level fails. Close with cp_rules_close(). */
 cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_rules **out);
 
-struct cp_coverage;
-struct cp_lint;
-
-/* What `test`, `check` and `explain` watch while rules load and run; runs
- * watch nothing. Every member may be NULL. */
+/* Hooks that the authoring tools install to watch rules load and run
+ * (`test`'s coverage, `check`'s params reads); runs watch nothing. The core
+ * calls them and knows nothing of the tools. Every member may be NULL. */
 typedef struct cp_rules_watch {
-  struct cp_coverage *coverage;   /* lines of rule code executed (coverage.h) */
-  struct cp_lint *lint;           /* params the rules read (lint.h) */
+  void (*sandbox)(void *ctx, cp_sandbox *sb);
+      /* the sandbox exists, no rule file is loaded yet: install its watch */
+  void (*params)(void *ctx, lua_State *L, const yt_node *params);
+      /* pushes the `params` rules see, in place of cp_params_push()'s */
+  void *ctx;                      /* their context */
 } cp_rules_watch;
+
+/* Kinds of client fields a rule reads (c.id, a column, a table's rows, a
+ * derived value), as the tracer's read hook gets them; 0: a derived value
+ * already computed for the client. */
+enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 4 };
+
+/* Hooks that `explain` installs to record one client's evaluation; the core
+ * calls them while one is set (cp_rules_set_tracer()), inside the rule's
+ * protected call. Every member must be set. */
+typedef struct cp_tracer {
+  void (*read)(void *ctx, lua_State *L, int kind, unsigned idx);
+      /* a client field was read: its name at stack index 2, its value on top;
+       * kind CP_NAME_*, idx the column's or table's index in the config */
+  void (*derive_begin)(void *ctx, const char *name);
+      /* derived value name starts computing */
+  void (*derive_end)(void *ctx, lua_State *L, int failed);
+      /* it ended with its value, or its error when failed, on top */
+  void (*why)(void *ctx, const char *reason);
+      /* the current rule (or derived value) gave a reason with why() */
+  void (*not_run)(void *ctx, size_t rule);
+      /* check `rule` was not run: the client has no rows it needs */
+  void *ctx;                      /* their context */
+} cp_tracer;
+
+/* Sets the tracer of the next evaluations (NULL: none); t must outlive them. */
+void cp_rules_set_tracer(cp_rules *r, const cp_tracer *t);
+
+/* The index of the check being evaluated, or -1 (the scope, or none). */
+long cp_rules_current(const cp_rules *r);
 
 /* cp_rules_load(), watched as w says (NULL: nothing). */
 cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_of,
@@ -91,6 +122,9 @@ const char *cp_rules_needs(const cp_rules *r, size_t i);
 
 /* The ids check i reports under: its own, then those it emits; NULL-ended. */
 const char *const *cp_rules_ids(const cp_rules *r, size_t i);
+
+/* Returns 1 when the rule files declare a scope{}. */
+int cp_rules_has_scope(const cp_rules *r);
 
 /* Frees the rules and their sandbox; accepts NULL. */
 void cp_rules_close(cp_rules *r);

@@ -1,0 +1,43 @@
+/* api.c: the rule API's shared context, which every module of the API reaches
+ * from a Lua state, and the run-wide values they set. Below rules.c (the
+ * declarations and the loader), so that the API's modules need not call it. */
+#include <lauxlib.h>
+#include <stdio.h>
+
+#include "api.h"
+
+cp_api *cp_api_of(lua_State *L)
+{
+  return cp_sandbox_user(cp_sandbox_of(L));
+}
+
+/* Sets run value id (at the top of the stack, popped) as computed; a table
+ * is stored behind a read-only view, as rules share it. */
+void cp_run_value_set(cp_api *api, const char *id)
+{
+  lua_State *L = api->L;
+  if (lua_istable(L, -1)) {
+    cp_sandbox_readonly(L, -1);
+    lua_remove(L, -2);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, id);
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, id);
+  lua_pop(L, 1);
+}
+
+/* Prints a failed run-wide computation and returns CP_EEVAL. */
+cp_err cp_run_failure(cp_api *api, const char *what, const char *id)
+{
+  lua_State *L = api->L;
+  cp_err rc = diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
+                        what, id);
+  if (*lua_tostring(L, -1))
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  lua_pop(L, 2);
+  return rc;
+}
