@@ -12,6 +12,7 @@
 #include "lint.h"
 #include "query.h"
 #include "report.h"
+#include "words.h"
 
 #define VERSION "0.1.0"
 
@@ -114,7 +115,7 @@ static void usage(FILE *f, const command *cmd)
   }
   fprintf(f, "usage: crmpolicy %s [OPTIONS]\n\n%s\n\noptions:\n", cmd->name, cmd->help);
   for (size_t i = 0; option_help[i]; i += 2)
-    if (strstr(cmd->options, option_help[i]))
+    if (cp_words_has(cmd->options, option_help[i]))
       fprintf(f, "  %s\n", option_help[i + 1]);
 }
 
@@ -203,7 +204,7 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
   optind = 1;
   for (;;) {
     if ((c = getopt_long(argc, argv, "+o:", long_opts, NULL)) == -1) {
-      if (optind >= argc || !strstr(cmd->options, "args"))
+      if (optind >= argc || !cp_words_has(cmd->options, "args"))
         break;
       argv[1 + o->nargs++] = argv[optind++];   /* an operand; options may follow */
       continue;
@@ -213,7 +214,7 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
     if (c == '?' || c == ':')
       return diag_fail(CP_EUSAGE, "%s: unknown option or missing value in '%s' (see "
                        "'crmpolicy %s --help')", cmd->name, argv[optind - 1], cmd->name), -1;
-    if (!strstr(cmd->options, option_name(c)))
+    if (!cp_words_has(cmd->options, option_name(c)))
       return diag_fail(CP_EUSAGE, "%s: option '--%s' does not apply to this command (see "
                        "'crmpolicy %s --help')", cmd->name, option_name(c), cmd->name), -1;
     if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain))

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "sbuf.h"
+#include "words.h"
 
 #define MAX_DEPTH 32
 
@@ -132,24 +133,19 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
 }
 
 /* Fields each emitter accepts; anything else is a mistake worth an error. */
-static const char *const alert_fields[] = {"rule", "key", "severity", "level", "assignee",
-                                           "title", "data", NULL};
-static const char *const assign_fields[] = {"rule",     "kind", "key",      "assignee",
-                                            "data",     "pick", "unfilled", NULL};
+static const char alert_fields[] = "rule key severity level assignee title data";
+static const char assign_fields[] = "rule kind key assignee data pick unfilled";
 static const char *const pick_fields[] = {"pool", "group", NULL};
-static const char *const fulfilled_fields[] = {"rule", "key", NULL};
+static const char fulfilled_fields[] = "rule key";
 
-/* Raises an error for a field of the table at 1 not in allowed. */
-static void check_fields(lua_State *L, const char *fn, const char *const *allowed)
+/* Raises an error for a field of the table at 1 not in allowed (words). */
+static void check_fields(lua_State *L, const char *fn, const char *allowed)
 {
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     lua_pop(L, 1);
     const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    size_t i = 0;
-    while (k && allowed[i] && strcmp(allowed[i], k) != 0)
-      i++;
-    if (!k || !allowed[i])
+    if (!k || !cp_words_has(allowed, k))
       luaL_error(L, "%s{}: unknown field '%s'", fn, k ? k : luaL_typename(L, -1));
   }
 }

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "report.h"
+#include "words.h"
 
 #define REPORT_KEY "crmpolicy.report"        /* registry: the checked declaration */
 #define MONTH_KEY "crmpolicy.report.month"   /* registry: the month table */
@@ -24,11 +25,7 @@ static void only_keys(lua_State *L, int t, const char *what, const char *keys)
   while (lua_next(L, t)) {
     lua_pop(L, 1);
     const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
-    size_t n = strlen(k);
-    const char *p = strstr(keys, k);
-    while (p && !((p == keys || p[-1] == ' ') && (p[n] == ' ' || !p[n])))
-      p = strstr(p + 1, k);
-    if (!p || !n)
+    if (!cp_words_has(keys, k))
       luaL_error(L, "%s: unknown field '%s' (fields: %s)", what, k, keys);
   }
 }

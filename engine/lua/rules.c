@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "filter.h"
+#include "words.h"
 #include "report.h"
 
 /* Raises an error unless rule files are still loading. */
@@ -46,19 +47,6 @@ static const char *push_where(lua_State *L)
   return lua_pushliteral(L, "?");
 }
 
-/* Returns 1 when word is one of the space-separated words of list. */
-static int in_list(const char *list, const char *word)
-{
-  size_t n = strlen(word);
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, " ");
-    if (len == n && strncmp(p, word, n) == 0)
-      return 1;
-    p += len + (p[len] == ' ');
-  }
-  return 0;
-}
-
 /* Raises an error for unknown fields of the declaration at 1. */
 static void only_fields(lua_State *L, const char *fn, const char *fields)
 {
@@ -66,7 +54,7 @@ static void only_fields(lua_State *L, const char *fn, const char *fields)
   while (lua_next(L, 1)) {
     lua_pop(L, 1);
     const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
-    if (!in_list(fields, k))
+    if (!cp_words_has(fields, k))
       luaL_error(L, "%s{}: unknown field '%s' (fields: %s)", fn, k, fields);
   }
 }

@@ -2,6 +2,7 @@
  * script_lua.c: allow-list as data, text-only chunks, a capped allocator and a
  * count hook that keeps firing once the budget is spent. */
 #include "sandbox.h"
+#include "words.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -205,14 +206,13 @@ void cp_sandbox_readonly(lua_State *L, int idx)
  * read-only table left on the stack. */
 static void filtered_lib(lua_State *L, int idx, const char *names)
 {
+  size_t n;
   lua_newtable(L);
-  for (const char *p = names; *p;) {
-    size_t n = strcspn(p, " ");
-    lua_pushlstring(L, p, n);
+  for (const char *w; (w = cp_words_next(&names, &n));) {
+    lua_pushlstring(L, w, n);
     lua_pushvalue(L, -1);
     lua_rawget(L, idx);
     lua_rawset(L, -3);
-    p += n + (p[n] == ' ');
   }
   cp_sandbox_readonly(L, -1);
   lua_remove(L, -2);
@@ -313,13 +313,13 @@ static void build_env(cp_sandbox *sb)
   for (size_t i = 0; i < sizeof allow_list / sizeof allow_list[0]; i++) {
     const struct allow *a = &allow_list[i];
     if (strcmp(a->lib, LUA_GNAME) == 0) {
-      for (const char *p = a->names; *p;) {
-        size_t n = strcspn(p, " ");
-        lua_pushlstring(L, p, n);
+      size_t n;
+      const char *p = a->names;
+      for (const char *w; (w = cp_words_next(&p, &n));) {
+        lua_pushlstring(L, w, n);
         lua_pushvalue(L, -1);
         lua_rawget(L, -3);
         lua_rawset(L, -4);
-        p += n + (p[n] == ' ');
       }
       continue;
     }
