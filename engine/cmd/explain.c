@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dates.h"
+#include "eval.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "trace.h"
@@ -348,7 +349,7 @@ static cp_err evaluate(explain *e)
   if (!(e->trace = cp_trace_new(e->cfg, e->rules)))
     return diag_fail(CP_ENOMEM, "explain: out of memory");
   cp_rules_set_tracer(e->rules, cp_trace_tracer(e->trace));
-  cp_err rc = cp_rules_eval(e->rules, e->client, &e->out);
+  cp_err rc = cp_eval_client(e->rules, e->client, &e->out);
   cp_rules_set_tracer(e->rules, NULL);
   if (rc == CP_OK && !(e->shown = calloc(e->trace->n_derived + 1, 1)))
     rc = CP_ENOMEM;

@@ -5,6 +5,7 @@
  * the writer computes the run values, the workers open their readers and
  * sandboxes and compute the aggregates that are plain sums and counts. */
 #include "jobs.h"
+#include "eval.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static cp_err eval_range(cp_facts *f, cp_rules *r, const char *from, const char 
   cp_err rc = s.o ? cp_facts_begin(f, from, to) : CP_ENOMEM;
   cp_facts_on_finding(f, to_outcome, &s);
   while (rc == CP_OK && (more = cp_facts_next(f, &c)) > 0) {
-    if ((rc = s.err) != CP_OK || (rc = cp_rules_eval(r, c, s.o)) != CP_OK ||
+    if ((rc = s.err) != CP_OK || (rc = cp_eval_client(r, c, s.o)) != CP_OK ||
         (rc = done(ctx, s.o)) != CP_OK)
       break;
     if (!(s.o = slot(ctx)))
@@ -383,20 +384,4 @@ cp_err cp_jobs_run(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rule
                    int jobs, cp_writer_fn write, void *ctx)
 {
   return evaluate(cfg, as_of, facts, rules, jobs, 0, write, ctx);
-}
-
-/* Prior-assignment lookup for the pick resolver: the store's buffer. */
-static const char *prior_assignee(void *ctx, const char *rule, const char *key)
-{
-  return cp_store_prior_assignee(ctx, rule, key);
-}
-
-cp_err cp_jobs_settle(cp_rules *rules, cp_store *store, cp_outcome *o)
-{
-  cp_err rc;
-  if (o->evaluated && ((rc = cp_store_seek(store, o->client_id)) != CP_OK ||
-                       (rc = cp_rules_resolve(rules, o, prior_assignee, store)) != CP_OK))
-    return rc;
-  cp_outcome_sort(o);
-  return CP_OK;
 }

@@ -33,9 +33,4 @@ cp_err cp_jobs_evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp
 cp_err cp_jobs_run(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_rules *rules,
                    int jobs, cp_writer_fn write, void *ctx);
 
-/* The writer's first step for an outcome: seeks the store to its client
- * (closing the results of clients skipped over), resolves its picks against
- * the assignments open before the run, and sorts it for cp_store_apply(). */
-cp_err cp_jobs_settle(cp_rules *rules, cp_store *store, cp_outcome *o);
-
 #endif

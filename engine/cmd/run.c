@@ -6,6 +6,7 @@
 #include "dates.h"
 #include "facts.h"
 #include "jobs.h"
+#include "settle.h"
 #include "progress.h"
 #include "query.h"
 #include "rules.h"
@@ -64,7 +65,7 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
                      f->row_id, f->column, f->value, f->problem);
   }
   print_problems(r, o);
-  if ((rc = cp_jobs_settle(r->rules, r->store, o)) != CP_OK ||
+  if ((rc = cp_settle(r->rules, r->store, o)) != CP_OK ||
       (rc = cp_store_apply(r->store, o)) != CP_OK)
     return rc;
   if (o->client_id)

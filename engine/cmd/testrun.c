@@ -21,6 +21,7 @@
 #include "expect.h"
 #include "fixdb.h"
 #include "jobs.h"
+#include "settle.h"
 #include "sbuf.h"
 #include "store.h"
 
@@ -100,7 +101,7 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   }
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);
-  if ((rc = cp_jobs_settle(s->rules, s->store, o)) != CP_OK)
+  if ((rc = cp_settle(s->rules, s->store, o)) != CP_OK)
     return rc;
   check_assignees(s, o);
   if (s->r->to->coverage)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "rules.h"
+#include "eval.h"
 
 /* Records a failure of rule r (message and traceback on the stack, popped),
  * dropping what it had reported before failing. */
@@ -51,7 +51,7 @@ static cp_err fail_all(cp_api *api)
   return rc;
 }
 
-cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
+cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
 {
   lua_State *L = api->L;
   cp_err rc = CP_OK;

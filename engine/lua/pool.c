@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "rules.h"
+#include "pool.h"
 
 /* qsort comparator: by group, then id. */
 static int cmp_member(const void *a, const void *b)
@@ -216,7 +216,7 @@ static size_t unfilled_alert(const cp_outcome *o, const cp_item *a)
   return o->n;
 }
 
-cp_err cp_rules_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
+cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
 {
   for (size_t i = 0; i < o->n; i++) {
     cp_item *it = &o->items[i];

@@ -94,23 +94,6 @@ cp_err cp_rules_aggregate(cp_rules *r, unsigned ti);
  * CP_EEVAL otherwise. */
 cp_err cp_rules_share(cp_rules *from, cp_rules *to);
 
-/* Evaluates every check for client c into out (reset by the caller). A check
- * that fails is recorded in out; only running out of host memory fails the
- * call. */
-cp_err cp_rules_eval(cp_rules *r, const cp_client *c, cp_outcome *out);
-
-/* Looks up the assignee of a client's open assignment (rule, key) from an
- * earlier run; NULL when none. */
-typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key);
-
-/* Resolves the picks of an outcome (in reporting order, before sorting): an
- * assignment still open from an earlier run keeps its assignee; otherwise the
- * pool member of the group with the smallest load below its capacity, then
- * the smallest id, is chosen and its load grows. When nobody qualifies, the
- * assignment is dropped and its `unfilled` alert stands. Clients must come in
- * ascending id order for the result to be the policy's. */
-cp_err cp_rules_resolve(cp_rules *r, cp_outcome *o, cp_prior_fn prior, void *ctx);
-
 /* Number of checks, and the id, doc and place of check i. */
 size_t cp_rules_count(const cp_rules *r);
 const char *cp_rules_id(const cp_rules *r, size_t i);

@@ -1,0 +1,20 @@
+/* pool.h: staffing picks: the members of pool{}s and who an assignment goes to. */
+#ifndef CP_POOL_H
+#define CP_POOL_H
+
+#include "outcome.h"
+#include "rules.h"
+
+/* Looks up the assignee of a client's open assignment (rule, key) from an
+ * earlier run; NULL when none. */
+typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key);
+
+/* Resolves the picks of an outcome (in reporting order, before sorting): an
+ * assignment still open from an earlier run keeps its assignee; otherwise the
+ * pool member of the group with the smallest load below its capacity, then
+ * the smallest id, is chosen and its load grows. When nobody qualifies, the
+ * assignment is dropped and its `unfilled` alert stands. Clients must come in
+ * ascending id order for the result to be the policy's. */
+cp_err cp_pool_resolve(cp_rules *r, cp_outcome *o, cp_prior_fn prior, void *ctx);
+
+#endif
