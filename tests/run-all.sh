@@ -15,7 +15,8 @@ for build in release asan; do
   sed -i "s/ unit:/ $build:unit:/" "$RESULTS"
   for t in "$ROOT"/tests/cli/test_*.sh "$ROOT"/tests/policy/test_*.sh \
            "$ROOT"/tests/report/test_*.sh "$ROOT"/tests/author/test_*.sh \
-           "$ROOT"/tests/bench/test_*.sh "$ROOT"/tests/hardening/test_*.sh; do
+           "$ROOT"/tests/bench/test_*.sh "$ROOT"/tests/hardening/test_*.sh \
+           "$ROOT"/tests/arch/test_*.sh; do
     [ -e "$t" ] || continue
     CRMPOLICY="$ROOT/build/$build/crmpolicy" bash "$t" | sed "s/^/[$build] /"
   done

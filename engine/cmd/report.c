@@ -17,8 +17,6 @@
 
 #define MAX_PRINTED_ERRORS 20
 
-const char *const cp_severity_names[CP_SEVERITIES] = {"info", "warning", "critical"};
-
 /* The run whose state the report shows: the last one as of its day or
  * earlier; and whether it is the last run of all. */
 static const char last_run_sql[] =
@@ -70,19 +68,6 @@ int cp_report_parse_month(const char *s, int64_t *first)
     return -1;
   snprintf(day, sizeof day, "%s-01", s);
   return cp_parse_date(day, 10, first);
-}
-
-void cp_report_month(int64_t day, int shift, cp_rmonth *m)
-{
-  int64_t y;
-  unsigned mo, d;
-  cp_civil_from_days(day, &y, &mo, &d);
-  int64_t k = y * 12 + (int64_t)mo - 1 + shift;
-  int64_t ny = k >= 0 ? k / 12 : (k - 11) / 12;
-  unsigned nm = (unsigned)(k - ny * 12) + 1;
-  m->first = cp_days_from_civil(ny, nm, 1);
-  m->last = cp_days_from_civil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1;
-  snprintf(m->name, sizeof m->name, "%04d-%02u", (int)ny, nm);
 }
 
 void cp_report_number(sbuf *out, int64_t n, int cents)
@@ -205,15 +190,6 @@ static cp_err add_rule_alerts(cp_report_page *p, const char *rule, int s, uint64
   return CP_OK;
 }
 
-/* Returns the index of severity name s, or -1. */
-static int severity_index(const char *s)
-{
-  for (int i = 0; s && i < CP_SEVERITIES; i++)
-    if (strcmp(s, cp_severity_names[i]) == 0)
-      return i;
-  return -1;
-}
-
 /* Consumes the alerts of clients up to id (NULL: all that remain) into the
  * page's totals; counts gets those of client id itself, by severity. */
 static cp_err alerts_upto(alert_stream *a, cp_report_page *p, const char *id,
@@ -226,7 +202,7 @@ static cp_err alerts_upto(alert_stream *a, cp_report_page *p, const char *id,
     int cmp = id ? strcmp(client ? client : "", id) : -1;
     if (cmp > 0)
       break;
-    int s = severity_index((const char *)sqlite3_column_text(a->st, 2));
+    int s = cp_severity_parse((const char *)sqlite3_column_text(a->st, 2));
     uint64_t n = (uint64_t)sqlite3_column_int64(a->st, 3);
     if (s >= 0 && cmp == 0)
       counts[s] += n;

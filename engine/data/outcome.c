@@ -6,17 +6,17 @@
 
 #define OUTCOME_BLOCK 2048   /* a client's results are small; many outcomes may wait */
 
-static const char *const severity_names[] = {"info", "warning", "critical"};
+const char *const cp_severity_names[CP_SEVERITIES] = {"info", "warning", "critical"};
 
 const char *cp_severity_name(cp_severity s)
 {
-  return (unsigned)s < 3 ? severity_names[s] : "?";
+  return (unsigned)s < CP_SEVERITIES ? cp_severity_names[s] : "?";
 }
 
 int cp_severity_parse(const char *s)
 {
-  for (int i = 0; i < 3; i++)
-    if (strcmp(s, severity_names[i]) == 0)
+  for (int i = 0; s && i < CP_SEVERITIES; i++)
+    if (strcmp(s, cp_severity_names[i]) == 0)
       return i;
   return -1;
 }

@@ -20,6 +20,11 @@ typedef enum cp_what {
 /* Severity of an alert, in increasing order. */
 typedef enum cp_severity { CP_INFO, CP_WARNING, CP_CRITICAL } cp_severity;
 
+#define CP_SEVERITIES 3       /* info, warning, critical */
+
+/* Severity names, least severe first (indexed by cp_severity). */
+extern const char *const cp_severity_names[CP_SEVERITIES];
+
 /* One result of one rule for one client. Strings are owned by the outcome. */
 typedef struct cp_item {
   cp_what what;             /* alert, assignment or marker */

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "api.h"
-#include "report.h"
+#include "dates.h"
+#include "reportdef.h"
 #include "words.h"
 
 #define REPORT_KEY "crmpolicy.report"        /* registry: the checked declaration */
@@ -288,6 +289,19 @@ static void push_month(lua_State *L, const cp_rmonth *m)
   lua_setfield(L, -2, "first");
   lua_pushinteger(L, m->last);
   lua_setfield(L, -2, "last");
+}
+
+void cp_report_month(int64_t day, int shift, cp_rmonth *m)
+{
+  int64_t y;
+  unsigned mo, d;
+  cp_civil_from_days(day, &y, &mo, &d);
+  int64_t k = y * 12 + (int64_t)mo - 1 + shift;
+  int64_t ny = k >= 0 ? k / 12 : (k - 11) / 12;
+  unsigned nm = (unsigned)(k - ny * 12) + 1;
+  m->first = cp_days_from_civil(ny, nm, 1);
+  m->last = cp_days_from_civil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1;
+  snprintf(m->name, sizeof m->name, "%04d-%02u", (int)ny, nm);
 }
 
 /* Builds the month table (see cp_report_set_month) in protected mode. */

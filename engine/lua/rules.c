@@ -10,7 +10,7 @@
 #include "api.h"
 #include "filter.h"
 #include "words.h"
-#include "report.h"
+#include "reportdef.h"
 
 /* Raises an error unless rule files are still loading. */
 static cp_api *declaring(lua_State *L, const char *fn)

@@ -111,6 +111,8 @@ def main():
     if "--graph" in sys.argv:
         for obj in sorted(uses):
             print(obj, "->", " ".join(sorted(uses[obj])))
+        for group in cycles(uses):
+            print("cycle:", " ".join(group))
         return 0
     breaches = include_breaches(engine, layer_files(engine))
     for obj in sorted(uses):
