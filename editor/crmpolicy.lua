@@ -2,7 +2,7 @@
 -- editor/crmpolicy.lua: the rule API of crmpolicy for editors that read
 -- LuaLS annotations (lua-language-server): completion, hover and checks in
 -- rules/*.lua. It is never loaded by the engine; the API itself is in
--- engine/ (rules.c, client.c, rowset.c, emit.c, dtlib.c, trace.c) and in the
+-- engine/lua/ (rules.c, client.c, rowset.c, emit.c, dtlib.c) and in the
 -- README ("Writing a rule"). rules/.luarc.json points here.
 
 -- ---------------------------------------------------------------------------
