@@ -384,74 +384,6 @@ static cp_err compute_globals(cp_api *api)
   return rc;
 }
 
-/* Pushes onto L a deep copy of the value at idx of F (data only). Returns -1
- * for a value that is not data. Read-only views are copied as their table. */
-static int copy_value(lua_State *F, int idx, lua_State *L, int depth)
-{
-  size_t len;
-  const char *s;
-  idx = lua_absindex(F, idx);
-  switch (lua_type(F, idx)) {
-  case LUA_TNIL: lua_pushnil(L); return 0;
-  case LUA_TBOOLEAN: lua_pushboolean(L, lua_toboolean(F, idx)); return 0;
-  case LUA_TNUMBER:
-    if (lua_isinteger(F, idx))
-      lua_pushinteger(L, lua_tointeger(F, idx));
-    else
-      lua_pushnumber(L, lua_tonumber(F, idx));
-    return 0;
-  case LUA_TSTRING:
-    s = lua_tolstring(F, idx, &len);
-    lua_pushlstring(L, s, len);
-    return 0;
-  case LUA_TTABLE: break;
-  default: return -1;
-  }
-  if (depth > 32 || !lua_checkstack(F, 4) || !lua_checkstack(L, 4))
-    return -1;
-  if (lua_getmetatable(F, idx)) {   /* a read-only view: copy what it shows */
-    lua_getfield(F, -1, "__index");
-    int rc = lua_istable(F, -1) ? copy_value(F, -1, L, depth + 1) : -1;
-    lua_pop(F, 2);
-    return rc;
-  }
-  lua_newtable(L);
-  lua_pushnil(F);
-  while (lua_next(F, idx)) {
-    if (copy_value(F, -2, L, depth + 1) < 0 || copy_value(F, -1, L, depth + 1) < 0) {
-      lua_pop(F, 2);
-      return -1;
-    }
-    lua_rawset(L, -3);
-    lua_pop(F, 1);
-  }
-  return 0;
-}
-
-cp_err cp_rules_share(cp_rules *from, cp_rules *to)
-{
-  lua_State *F = from->L, *L = to->L;
-  int top = lua_gettop(F);
-  cp_err rc = CP_OK;
-  lua_rawgeti(F, LUA_REGISTRYINDEX, from->known_ref);
-  lua_rawgeti(F, LUA_REGISTRYINDEX, from->run_ref);
-  lua_pushnil(F);
-  while (rc == CP_OK && lua_next(F, top + 1)) {
-    const char *id = lua_tostring(F, -2);
-    lua_pushvalue(F, -2);
-    lua_rawget(F, top + 2);
-    if (copy_value(F, -1, L, 0) < 0)
-      rc = diag_fail(CP_EEVAL, "run value '%s' is not plain data (tables, strings, numbers, "
-                     "booleans); it cannot be shared with --jobs", id);
-    else
-      cp_run_value_set(to, id);
-    lua_pop(F, 2);
-  }
-  lua_settop(F, top);
-  lua_gc(L, LUA_GCCOLLECT);   /* what loading left, before the clients stream */
-  return rc;
-}
-
 cp_err cp_rules_prepare(cp_rules *api)
 {
   return cp_rules_prepare_from(api, NULL, NULL);
@@ -619,6 +551,7 @@ void cp_rules_close(cp_rules *api)
     free(api->rules[i].doc);
     free(api->rules[i].where);
     free(api->rules[i].needs);
+    free(api->rules[i].held);
   }
   free(api->rules);
   cp_pools_free(api);

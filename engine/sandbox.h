@@ -64,6 +64,23 @@ int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler);
 /* Removes the budget hook. */
 void cp_sandbox_unhook(cp_sandbox *sb);
 
+/* Collects the garbage and sets the holding mark half-way between the heap
+ * in use now (the baseline: rules loaded, run values computed) and the cap. */
+void cp_sandbox_mark_baseline(cp_sandbox *sb);
+
+/* After a call: when the heap is above the holding mark, collects it fully
+ * and returns the bytes still in use if they stay above it (the call's
+ * function holds them between calls); else returns 0. Below the mark (every
+ * honest call) it costs one comparison. 0 before cp_sandbox_mark_baseline(). */
+size_t cp_sandbox_held(cp_sandbox *sb);
+
+/* The heap cap in bytes. */
+size_t cp_sandbox_limit(const cp_sandbox *sb);
+
+/* Sets every upvalue of the function at idx to nil (shared cells: other
+ * closures of its file see nil too), so that what it held is garbage. */
+void cp_sandbox_clear_upvalues(lua_State *L, int idx);
+
 /* Pushes a read-only view of the table at idx: reads and pairs() go through,
  * writes raise an error. */
 void cp_sandbox_readonly(lua_State *L, int idx);
