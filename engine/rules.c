@@ -244,6 +244,26 @@ static int l_global(lua_State *L)
   return 0;
 }
 
+/* Pushes a copy of the table at idx and of the tables right inside it, made
+ * with raw reads: what the host compiles later is its own, out of a rule's
+ * reach (no metamethod, no change after the declaration). */
+static void copy_two_levels(lua_State *L, int idx, int levels)
+{
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 4, "where nested too deep");
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (levels > 1 && lua_istable(L, -1)) {
+      copy_two_levels(L, -1, levels - 1);
+      lua_remove(L, -2);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
 /* aggregate{id=, doc=, table=, init=, step=function(acc, row) return acc end}:
  * run.<id>, folded over every row of a per-client table before the clients. */
 static int l_aggregate(lua_State *L)
@@ -271,6 +291,13 @@ static int l_aggregate(lua_State *L)
     luaL_error(L, "aggregate{}: '%s' is not a per-client table of the config", table);
   if (lua_getfield(L, 1, "sum") == LUA_TSTRING)   /* check the fields now, with a location */
     cp_filter_column(L, &api->cfg->file->tables[i], lua_tostring(L, -1));
+  lua_pushliteral(L, "where");
+  if (lua_rawget(L, 1) == LUA_TTABLE) {   /* the declaration keeps a copy, checked */
+    lua_pushliteral(L, "where");
+    copy_two_levels(L, -2, 2);
+    lua_rawset(L, 1);
+  }
+  lua_settop(L, 1);
   if (lua_getfield(L, 1, "where") == LUA_TTABLE) {
     cp_filter f;
     cp_filter_compile(L, -1, &api->cfg->file->tables[i], &f);
