@@ -119,7 +119,25 @@ static int in_scope(cp_api *api)
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
   lua_pushvalue(L, -2);
   cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-  if (cp_sandbox_call(api->sb, 1, 1) != LUA_OK)
+  int status = cp_sandbox_call(api->sb, 1, 1);
+  size_t held = cp_sandbox_held(api->sb);
+  if (held) {   /* the scope holds the heap: its failure, not the next rule's */
+    lua_pop(L, status == LUA_OK ? 1 : 2);
+    lua_Debug ar;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);
+    lua_pushfstring(L, "%s:%d: the scope keeps %d MiB of the Lua heap after it returned (cap %d "
+                    "MiB): memory kept between clients, e.g. in a top-level local; its largest "
+                    "upvalues are cleared", ar.short_src, ar.linedefined, (int)(held >> 20),
+                    (int)(cp_sandbox_limit(api->sb) >> 20));
+    lua_pushliteral(L, "");
+    lua_rotate(L, -3, 2);   /* message, traceback, then the function */
+    release_upvalues(api);
+    lua_gc(L, LUA_GCCOLLECT);
+    return -1;
+  }
+  if (status != LUA_OK)
     return -1;
   int yes = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -149,15 +167,15 @@ cp_err cp_rules_eval(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->out = out;
   out->client_id = cp_outcome_text(out, c->id);
   out->evaluated = 1;
+  if (!api->marked) {   /* the heap of the run values and pools: the baseline */
+    cp_sandbox_mark_baseline(api->sb);
+    api->marked = 1;
+  }
   cp_client_push(api);
   int scope = in_scope(api);
   if (scope < 0)
     rc = fail_all(api);
   out->skipped = scope == 0;
-  if (!api->marked) {   /* the heap of the run values and pools: the baseline */
-    cp_sandbox_mark_baseline(api->sb);
-    api->marked = 1;
-  }
   cp_sandbox_push_handler(api->sb);   /* one handler under every rule's call */
   int handler = lua_gettop(L);
   for (size_t i = 0; scope > 0 && rc == CP_OK && i < api->n_rules; i++) {

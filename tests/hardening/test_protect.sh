@@ -216,6 +216,22 @@ end }'
   expect_b_intact
 }
 
+test_scope_holding_the_heap_is_blamed_not_the_next_rule() {
+  setup
+  first_run
+  hostile 'local keep = {}
+scope { doc = "keeps the heap full", fn = function(c)
+  pcall(function() while true do keep[#keep + 1] = string.rep(c.id, 1 << 18) end end)
+  return true
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:2: the scope keeps" "$ERR"
+  expect_contains "message" "its largest upvalues are cleared (rule b, client C1)" "$ERR"
+  expect_eq "rule errors" "b C1" "$(sqlite3 s.db "SELECT rule||' '||client_id FROM rule_errors
+    WHERE run_id = (SELECT max(id) FROM runs) ORDER BY 1" | paste -sd'|')"
+  expect_b_intact
+}
+
 test_huge_error_message_is_cut() {
   setup
   hostile 'rule { id = "a", doc = "raises a huge message", fn = function(c)
