@@ -32,10 +32,14 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
   if (!lua_checkstack(F, 4))
     luaL_error(L, "tables nested too deep");
   luaL_checkstack(L, 6, "tables nested too deep");
-  if (lua_getmetatable(F, idx)) {   /* a read-only view: copy what it shows */
+  if (lua_getmetatable(F, idx)) {   /* a read-only view (empty): copy what it shows */
     lua_pushliteral(F, "__index");   /* an interned name: no allocation in F */
     int t = lua_rawget(F, -2);
-    if (t != LUA_TTABLE)
+    lua_pushnil(F);
+    int empty = !lua_next(F, idx);
+    if (!empty)
+      lua_pop(F, 2);
+    if (t != LUA_TTABLE || !empty)
       luaL_error(L, "a table with a metatable (only plain tables can be shared)");
     copy_table(x, L, lua_gettop(F), depth + 1);   /* a chain of views ends at MAX_DEPTH */
     lua_pop(F, 2);

@@ -161,6 +161,11 @@ end }' --jobs 2
 end }' --jobs 2
   expect_nothing_written
   expect_contains "message" "run value 'fns' cannot be shared with --jobs: a function" "$ERR"
+  hostile 'global { id = "inherits", doc = "fields of its own and an __index", fn = function()
+  return setmetatable({ a = 1 }, { __index = { b = 2 } })
+end }' --jobs 2
+  expect_nothing_written
+  expect_contains "message" "run value 'inherits' cannot be shared with --jobs: a table with a metatable" "$ERR"
 }
 
 test_accumulator_with_a_metatable_is_refused_for_jobs() {
