@@ -16,6 +16,7 @@
 #define FIRST_COL 2   /* statement columns: 0 key, 1 row id, then the declared ones */
 #define TEXT_HEAP_PART 16   /* a fact text may hold at most 1/16 of the Lua heap cap */
 #define SHOWN_MAX 64  /* bytes of an offending value a finding shows */
+#define CLIENT_ID_MAX 1024   /* longest client id (messages and the state name clients) */
 
 /* One table being read: its cursor and the current client's rows. */
 typedef struct source {
@@ -82,7 +83,10 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
 {
   char rowid[80];
   const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
-  if (!id) {
+  if (id && strlen(id) > SHOWN_MAX) {
+    snprintf(rowid, sizeof rowid, "%.*s...", SHOWN_MAX, id);
+    id = rowid;
+  } else if (!id) {
     const char *key = (const char *)sqlite3_column_text(s->stmt, 0);
     snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");
     id = rowid;
@@ -482,6 +486,13 @@ static int read_client(cp_facts *f)
   if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
     return skip_bad_key(f, s, key) < 0 ? -1 : 0;
   const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
+  if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
+    char problem[96];
+    snprintf(problem, sizeof problem, "is a client id of %d bytes, longer than %d; the row is "
+             "skipped", sqlite3_column_bytes(s->stmt, 0), CLIENT_ID_MAX);
+    finding(f, s, key, id, problem);
+    return advance(f, s) < 0 ? -1 : 0;
+  }
   if (f->last_id && strcmp(id, f->last_id) <= 0) {
     finding(f, s, key, id, "repeats a client id; the row is skipped");
     return advance(f, s) < 0 ? -1 : 0;

@@ -265,4 +265,16 @@ end }'
     "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule='b' AND client_id='C1'")"
 }
 
+test_long_client_id_is_a_finding() {
+  setup
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on)
+    VALUES ('C0' || hex(zeroblob(1000000)), 'L', 'active', '2026-01-01')"
+  hostile 'rule { id = "a", doc = "honest", fn = function(c) end }'
+  expect_eq "exit" 0 "$RC"
+  expect_contains "message" "00000000... column id: 'C00000" "$ERR"
+  expect_contains "message" "is a client id of 2000002 bytes, longer than 1024; the row is skipped" "$ERR"
+  [ "$(wc -c < "$T/stderr")" -lt 2000 ] || fail "stderr holds $(wc -c < "$T/stderr") bytes"
+  expect_b_intact
+}
+
 run_tests
