@@ -88,6 +88,22 @@ end }'
   expect_contains "message" "a.lua:2: no field id (pool 'p'; nothing was written)" "$ERR"
 }
 
+test_pool_list_metamethods_are_not_run() {
+  setup
+  hostile 'pool { id = "p", doc = "a list with metamethods", members = function()
+  return setmetatable({}, { __index = function() error("read") end,
+                            __len = function() while true do end end })
+end }
+rule { id = "a", doc = "assigns from it", fn = function(c)
+  assign { kind = "k", key = "x", pick = { pool = "p", group = "g" } }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "ERR" "" "$ERR"
+  expect_b_intact
+  expect_eq "nobody picked" "6" \
+    "$(sqlite3 s.db "SELECT count(*) FROM assignments WHERE rule='a' AND assignee IS NULL")"
+}
+
 test_pool_member_whose_index_loops_runs_out_of_budget() {
   setup
   first_run
