@@ -483,19 +483,6 @@ size_t cp_sandbox_limit(const cp_sandbox *sb)
   return sb->limit;
 }
 
-/* Clears every upvalue of the function at idx: what a rule holds between
- * calls through them (top-level locals of its file) becomes garbage. The
- * cells are shared, so other closures of the file see nil as well. */
-void cp_sandbox_clear_upvalues(lua_State *L, int idx)
-{
-  idx = lua_absindex(L, idx);
-  for (int i = 1; lua_getupvalue(L, idx, i); i++) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    lua_setupvalue(L, idx, i);
-  }
-}
-
 /* Panic handler: Lua calls it for an error raised outside any protected
  * call, which the engine does not do by design (host reads of rule values run
  * in protected calls, and the host's own allocations have a reserve), so this
