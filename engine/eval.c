@@ -95,7 +95,7 @@ static cp_err blame_holder(cp_api *api, cp_rule *r, size_t keep, size_t held, in
   release_upvalues(api);
   luaL_unref(L, LUA_REGISTRYINDEX, r->fn_ref);
   r->fn_ref = LUA_NOREF;
-  lua_gc(L, LUA_GCCOLLECT);
+  cp_sandbox_mark_baseline(api->sb);   /* what stays held (elsewhere) blames no other rule */
   return r->held ? rc : CP_ENOMEM;
 }
 
@@ -134,7 +134,7 @@ static int in_scope(cp_api *api)
     lua_pushliteral(L, "");
     lua_rotate(L, -3, 2);   /* message, traceback, then the function */
     release_upvalues(api);
-    lua_gc(L, LUA_GCCOLLECT);
+    cp_sandbox_mark_baseline(api->sb);
     return -1;
   }
   if (status != LUA_OK)

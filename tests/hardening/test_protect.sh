@@ -237,6 +237,21 @@ end }'
   expect_b_intact
 }
 
+test_heap_held_in_a_module_blames_only_its_rule() {
+  setup
+  cat > m.lua <<'LUA'
+local cache = {}
+return { add = function(id) cache[#cache + 1] = string.rep(id, 1 << 21) end }
+LUA
+  hostile 'local m = require("m")
+rule { id = "a", doc = "keeps the heap through a module", fn = function(c) m.add(c.id) end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:2: rule a keeps" "$ERR"
+  expect_eq "printed once" 1 "$(grep -c 'keeps' "$T/stderr")"
+  expect_eq "rule b never failed" 0 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors WHERE rule='b'")"
+  expect_b_intact
+}
+
 test_scope_holding_the_heap_is_blamed_not_the_next_rule() {
   setup
   first_run
