@@ -540,10 +540,10 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   reg_args args = {api, w};
   lua_pushcfunction(api->L, l_register_api);
   lua_pushlightuserdata(api->L, &args);
-  if (lua_pcall(api->L, 1, 0, 0) != LUA_OK) {
+  if (cp_sandbox_call(api->sb, 1, 0) != LUA_OK) {   /* under the cap: rules see params */
     rc = diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
                    "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb,
-                   lua_tostring(api->L, -1));
+                   lua_tostring(api->L, -2));
     goto fail;
   }
   cp_sandbox_budget(api->sb, cfg->file->limits.instructions);
