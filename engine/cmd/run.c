@@ -45,7 +45,9 @@ static void print_problems(run *r, const cp_outcome *o)
                 "table");
   }
   for (size_t i = 0; i < o->n_failures; i++, r->errors_printed++) {
-    if (r->errors_printed < MAX_PRINTED_ERRORS)
+    if (o->failures[i].repeat)   /* its first error was printed; the rest are stored */
+      r->errors_printed--;
+    else if (r->errors_printed < MAX_PRINTED_ERRORS)
       diag_fail(CP_EEVAL, "%s", o->failures[i].message);
     else if (r->errors_printed == MAX_PRINTED_ERRORS)
       diag_fail(CP_EEVAL, "more rule errors follow; all are in the state database's "

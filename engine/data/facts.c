@@ -14,6 +14,9 @@
 
 #define MAX_PRINTED_FINDINGS 20
 #define FIRST_COL 2   /* statement columns: 0 key, 1 row id, then the declared ones */
+#define TEXT_HEAP_PART 16   /* a fact text may hold at most 1/16 of the Lua heap cap */
+#define SHOWN_MAX 64  /* bytes of an offending value a finding shows */
+#define CLIENT_ID_MAX 1024   /* longest client id (messages and the state name clients) */
 
 /* One table being read: its cursor and the current client's rows. */
 typedef struct source {
@@ -48,6 +51,8 @@ struct cp_facts {
   cp_finding_fn on_finding; /* where findings go */
   void *finding_ctx;        /* its context */
   uint64_t n_findings;      /* findings so far */
+  size_t max_text;          /* longest text value read (longer: a finding, nil) */
+  int too_long;             /* the row being read has a text over max_text */
 };
 
 /* Authorizer: once the shape is checked, statements may only read. (The
@@ -78,13 +83,21 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
 {
   char rowid[80];
   const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
-  if (!id) {
+  if (id && strlen(id) > SHOWN_MAX) {
+    snprintf(rowid, sizeof rowid, "%.*s...", SHOWN_MAX, id);
+    id = rowid;
+  } else if (!id) {
     const char *key = (const char *)sqlite3_column_text(s->stmt, 0);
     snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");
     id = rowid;
   }
   if (s->quiet)
     return;
+  char shown[SHOWN_MAX + 4];
+  if (value && strlen(value) > SHOWN_MAX) {   /* a finding shows the start of a long value */
+    snprintf(shown, sizeof shown, "%.*s...", SHOWN_MAX, value);
+    value = shown;
+  }
   cp_finding x = {s->sql, id, col, value ? value : "NULL", problem};
   f->n_findings++;
   f->on_finding(f->finding_ctx, &x);
@@ -216,6 +229,14 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
     return;
   }
   size_t len = (size_t)sqlite3_column_bytes(s->stmt, k);
+  if (len > f->max_text) {   /* it would fill the Lua heap wherever it flows */
+    char problem[160];
+    snprintf(problem, sizeof problem, "is a text of %zu bytes, longer than the %zu bytes a "
+             "fact value may hold (1/%d of limits.memory_mb)", len, f->max_text, TEXT_HEAP_PART);
+    finding(f, s, col->name, text, problem);
+    f->too_long = 1;
+    return;
+  }
   if (col->type == CP_COL_TEXT) {
     out->u.s = cp_arena_strndup(s->strings, text, len);
     out->type = out->u.s ? CP_V_TEXT : CP_V_NIL;
@@ -356,6 +377,7 @@ static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
     rows->cap = cap;
   }
   cp_value *v = rows->v + (size_t)rows->n * nc;
+  f->too_long = 0;
   for (unsigned j = 0; j < nc; j++)
     convert(f, s, j, &v[j]);
   if (!not_yet(f, s, v))
@@ -464,6 +486,13 @@ static int read_client(cp_facts *f)
   if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
     return skip_bad_key(f, s, key) < 0 ? -1 : 0;
   const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
+  if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
+    char problem[96];
+    snprintf(problem, sizeof problem, "is a client id of %d bytes, longer than %d; the row is "
+             "skipped", sqlite3_column_bytes(s->stmt, 0), CLIENT_ID_MAX);
+    finding(f, s, key, id, problem);
+    return advance(f, s) < 0 ? -1 : 0;
+  }
   if (f->last_id && strcmp(id, f->last_id) <= 0) {
     finding(f, s, key, id, "repeats a client id; the row is skipped");
     return advance(f, s) < 0 ? -1 : 0;
@@ -514,7 +543,8 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
     s.rows.n = 0;
     cp_arena_reset(&f->arena);
-    if ((rc = take_row(f, &s, &s.rows)) == CP_OK && s.rows.n == 1 && fn(ctx, s.rows.v) < 0)
+    if ((rc = take_row(f, &s, &s.rows)) == CP_OK && s.rows.n == 1 && !f->too_long &&
+        fn(ctx, s.rows.v) < 0)   /* a row with an over-long text is left out */
       rc = CP_EEVAL;
   }
   if (rc == CP_OK && s.stmt && sqlite3_errcode(f->db) != SQLITE_DONE &&
@@ -667,6 +697,7 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   f->now = as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
   f->on_finding = print_finding;
   f->finding_ctx = &f->n_findings;
+  f->max_text = ((size_t)c->limits.memory_mb << 20) / TEXT_HEAP_PART;
   f->tables_count = c->tables_count;
   f->lookups_count = c->lookups_count;
   f->tables = calloc(c->tables_count + 1, sizeof *f->tables);

@@ -86,6 +86,7 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
   f->rule = keep(o, rule, &oom);
   f->message = keep(o, message, &oom);
   f->traceback = keep(o, traceback ? traceback : "", &oom);
+  f->repeat = 0;
   for (size_t i = 0; ids && ids[i]; i++) {
     if (cp_grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
              sizeof *o->failed_ids) < 0)

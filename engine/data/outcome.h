@@ -46,6 +46,7 @@ typedef struct cp_failure {
   const char *rule;         /* rule id (its extra emitted ids are failed too) */
   const char *message;      /* "rules/x.lua:40: ..." */
   const char *traceback;    /* Lua traceback, possibly "" */
+  int repeat;               /* a rule skipped since an earlier client: stored, not printed */
 } cp_failure;
 
 /* Everything evaluated for one client. Zero-initialise; reset per client. */

@@ -30,44 +30,77 @@ typedef struct agg_pass {
   agg *aggs;                /* one per declaration */
   size_t n;                 /* their number */
   int any_lua;              /* some aggregate has a step function */
-  const char *failed;       /* id of the aggregate that failed */
+  int failed;               /* index of the aggregate running or failed, or -1 */
 } agg_pass;
 
-/* Folds the row into aggregate a (index i, 1-based) in Lua. */
-static int lua_step(agg_pass *p, lua_Integer i)
+/* (pass, values, list, accs, row) -> folds one row into every Lua
+ * aggregate of the pass: sets the reused row table's fields (raw, after
+ * removing any metatable a step gave it) and calls each step with a fresh
+ * budget. Runs in a protected call: the row and the accumulators are the
+ * rule's values. p->failed says which aggregate ran (-1: none yet). */
+static int l_fold(lua_State *L)
+{
+  agg_pass *p = lua_touserdata(L, 1);
+  const cp_value *v = lua_touserdata(L, 2);
+  const int list = 3, accs = 4, row = 5;
+  lua_pushnil(L);
+  lua_setmetatable(L, row);
+  for (unsigned j = 0; j < p->t->columns_count; j++) {
+    lua_pushstring(L, p->t->columns[j].name);
+    cp_value_push(L, &v[j]);
+    lua_rawset(L, row);
+  }
+  for (size_t k = 0; k < p->n; k++) {
+    if (!p->aggs[k].lua)
+      continue;
+    p->failed = (int)k;
+    lua_rawgeti(L, list, (lua_Integer)k + 1);
+    lua_getfield(L, -1, "step");
+    lua_rawgeti(L, accs, (lua_Integer)k + 1);
+    lua_pushvalue(L, row);
+    cp_sandbox_budget(p->api->sb, p->api->cfg->file->limits.instructions);
+    lua_call(L, 2, 1);
+    lua_rawseti(L, accs, (lua_Integer)k + 1);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* Folds the row into the Lua aggregates (l_fold, protected); on an error,
+ * leaves the failed aggregate's id (or NULL), message and traceback on the
+ * stack. Returns 0, or -1 on an error. */
+static int lua_fold(agg_pass *p, const cp_value *v)
 {
   lua_State *L = p->api->L;
-  lua_rawgeti(L, p->list, i);
-  lua_getfield(L, -1, "step");
-  lua_rawgeti(L, p->accs, i);
+  lua_pushcfunction(L, l_fold);
+  lua_pushlightuserdata(L, p);
+  lua_pushlightuserdata(L, (void *)v);
+  lua_pushvalue(L, p->list);
+  lua_pushvalue(L, p->accs);
   lua_pushvalue(L, p->row);
-  cp_sandbox_budget(p->api->sb, p->api->cfg->file->limits.instructions);
-  if (cp_sandbox_call(p->api->sb, 2, 1) != LUA_OK) {
-    lua_getfield(L, -3, "id");
-    p->failed = lua_tostring(L, -1);
-    lua_insert(L, -3);   /* id kept below message and traceback */
-    return -1;
+  p->failed = -1;
+  if (cp_sandbox_call(p->api->sb, 5, 0) == LUA_OK)
+    return 0;
+  if (p->failed >= 0) {
+    lua_rawgeti(L, p->list, (lua_Integer)p->failed + 1);
+    lua_getfield(L, -1, "id");
+    lua_remove(L, -2);
+  } else {
+    lua_pushnil(L);
   }
-  lua_rawseti(L, p->accs, i);
-  lua_pop(L, 1);
-  return 0;
+  lua_insert(L, -3);   /* the id kept below message and traceback */
+  return -1;
 }
 
 /* Folds one row into every aggregate of the pass. */
 static int agg_row(void *ctx, const cp_value *v)
 {
   agg_pass *p = ctx;
-  lua_State *L = p->api->L;
-  for (unsigned j = 0; p->any_lua && j < p->t->columns_count; j++) {
-    cp_value_push(L, &v[j]);
-    lua_setfield(L, p->row, p->t->columns[j].name);
-  }
+  if (p->any_lua && lua_fold(p, v) < 0)
+    return -1;
   for (size_t k = 0; k < p->n; k++) {
     agg *a = &p->aggs[k];
-    if (a->lua) {
-      if (lua_step(p, (lua_Integer)k + 1) < 0)
-        return -1;
-    } else if (cp_filter_match(&a->where, v)) {
+    if (!a->lua && cp_filter_match(&a->where, v)) {
       const cp_value *x = &v[a->col];
       a->i += a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
       if (!a->count && x->type == CP_V_REAL) {
@@ -180,10 +213,11 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
   if (rc == CP_OK && p.n > 0)
     rc = cp_facts_scan(api->facts, ti, want, agg_row, &p);
   free(want);
-  if (rc == CP_EEVAL && p.failed) {
+  if (rc == CP_EEVAL && lua_gettop(L) >= p.row + 3) {   /* id, message, traceback */
     char id[256];
-    snprintf(id, sizeof id, "%s", p.failed);
-    rc = cp_run_failure(api, "aggregate", id);
+    int named = lua_type(L, -3) == LUA_TSTRING;
+    snprintf(id, sizeof id, "%s", named ? lua_tostring(L, -3) : p.t->name);
+    rc = cp_run_failure(api, named ? "aggregate" : "aggregates over", id);
   }
   if (rc == CP_OK)
     publish(&p);

@@ -23,6 +23,8 @@ typedef struct cp_rule {
   int fn_ref;               /* registry ref of its function */
   char *needs;              /* a per-client table the rule needs rows of, or NULL */
   int needs_table;          /* that table's index, or -1: the rule runs for every client */
+  char *held;               /* why it is skipped for the rest of the run (it held the
+                               heap), or NULL */
 } cp_rule;
 
 /* A member of a pool: someone a rule can be given, with capacity and load. */
@@ -71,6 +73,7 @@ typedef struct cp_api {
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
   const cp_tracer *tracer;  /* explain's hooks, or NULL */
+  int marked;               /* the heap's holding mark is set (first client) */
 } cp_api;
 
 /* Codes of client field names: kind (CP_NAME_*) in the high bits, index in

@@ -13,6 +13,7 @@
 #include "words.h"
 
 #define MAX_DEPTH 32
+#define MAX_DATA (1u << 20)   /* bytes of JSON one item's data may take */
 
 static int encode(lua_State *L, int idx, sbuf *b, int depth);
 
@@ -105,6 +106,8 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
   const char *s;
   if (depth > MAX_DEPTH)
     return luaL_error(L, "data: nested deeper than %d levels", MAX_DEPTH);
+  if (b->len > MAX_DATA)   /* also bounds the work on a table shared many times (a DAG) */
+    return luaL_error(L, "data: more than %d bytes as JSON", (int)MAX_DATA);
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
     sbuf_add(b, "null");

@@ -2,6 +2,7 @@
  * outcome (in reporting order); a check that fails leaves nothing
  * half-reported. */
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -20,6 +21,93 @@ static cp_err record_failure(cp_api *api, const cp_rule *r, size_t keep)
   return rc;
 }
 
+/* Returns a rough size in bytes of the value at idx: a string's length; a
+ * table's entries and the strings and tables right inside it (two levels,
+ * raw reads). Only orders a holding rule's upvalues, largest first. */
+static size_t rough_size(lua_State *L, int idx, int levels)
+{
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING)
+    return lua_rawlen(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || levels == 0 || !lua_checkstack(L, 3))
+    return 0;
+  size_t n = 64 + 16 * lua_rawlen(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    n += 32 + rough_size(L, -1, levels - 1) + rough_size(L, -2, levels - 1);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* Clears the upvalues of the function at the top of the stack (never _ENV,
+ * functions or booleans and numbers, which its file's other functions share
+ * and which hold little), largest first, until the heap is below the holding
+ * mark; pops the function. */
+static void release_upvalues(cp_api *api)
+{
+  lua_State *L = api->L;
+  int fn = lua_gettop(L);
+  for (;;) {
+    int best = 0;
+    size_t most = 0;
+    const char *name;
+    for (int i = 1; (name = lua_getupvalue(L, fn, i)); i++) {
+      size_t n = strcmp(name, "_ENV") ? rough_size(L, -1, 2) : 0;
+      lua_pop(L, 1);
+      if (n > most) {
+        most = n;
+        best = i;
+      }
+    }
+    if (!best)
+      break;
+    lua_pushnil(L);
+    lua_setupvalue(L, fn, best);
+    if (!cp_sandbox_held(api->sb))
+      break;
+  }
+  lua_pop(L, 1);
+}
+
+/* Rule r returned (its error, if failed, is on the stack: popped) with the
+ * heap above the holding mark after a full collection: it keeps that memory
+ * between clients. Records that as its failure for this client, releases its
+ * largest upvalues and skips it for the rest of the run (its results stay as
+ * they were, as for a failed rule). */
+static cp_err blame_holder(cp_api *api, cp_rule *r, size_t keep, size_t held, int failed)
+{
+  lua_State *L = api->L;
+  if (failed)
+    lua_pop(L, 2);
+  api->out->n = keep;
+  lua_pushfstring(L, "%s: rule %s keeps %d MiB of the Lua heap after it returned (cap %d MiB): "
+                  "memory kept between clients, e.g. in a top-level local; the rule is skipped "
+                  "for the rest of the run, its earlier results kept (rule %s, client %s)",
+                  r->where, r->id, (int)(held >> 20), (int)(cp_sandbox_limit(api->sb) >> 20),
+                  r->id, api->client->id);
+  free(r->held);
+  r->held = strdup(lua_tostring(L, -1));
+  cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, lua_tostring(L, -1), "");
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
+  release_upvalues(api);
+  luaL_unref(L, LUA_REGISTRYINDEX, r->fn_ref);
+  r->fn_ref = LUA_NOREF;
+  cp_sandbox_mark_baseline(api->sb);   /* what stays held (elsewhere) blames no other rule */
+  return r->held ? rc : CP_ENOMEM;
+}
+
+/* Records that held rule r is skipped for this client: its results stay;
+ * stored, not printed again. */
+static cp_err skip_held(cp_api *api, const cp_rule *r)
+{
+  cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, r->held, "");
+  if (rc == CP_OK)
+    api->out->failures[api->out->n_failures - 1].repeat = 1;
+  return rc;
+}
+
 /* Runs the scope function on the client at the top of the stack. Returns 1 in
  * scope, 0 out of scope, -1 when it failed (message and traceback pushed). */
 static int in_scope(cp_api *api)
@@ -30,7 +118,25 @@ static int in_scope(cp_api *api)
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
   lua_pushvalue(L, -2);
   cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-  if (cp_sandbox_call(api->sb, 1, 1) != LUA_OK)
+  int status = cp_sandbox_call(api->sb, 1, 1);
+  size_t held = cp_sandbox_held(api->sb);
+  if (held) {   /* the scope holds the heap: its failure, not the next rule's */
+    lua_pop(L, status == LUA_OK ? 1 : 2);
+    lua_Debug ar;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);
+    lua_pushfstring(L, "%s:%d: the scope keeps %d MiB of the Lua heap after it returned (cap %d "
+                    "MiB): memory kept between clients, e.g. in a top-level local; its largest "
+                    "upvalues are cleared", ar.short_src, ar.linedefined, (int)(held >> 20),
+                    (int)(cp_sandbox_limit(api->sb) >> 20));
+    lua_pushliteral(L, "");
+    lua_rotate(L, -3, 2);   /* message, traceback, then the function */
+    release_upvalues(api);
+    cp_sandbox_mark_baseline(api->sb);
+    return -1;
+  }
+  if (status != LUA_OK)
     return -1;
   int yes = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -60,6 +166,10 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->out = out;
   out->client_id = cp_outcome_text(out, c->id);
   out->evaluated = 1;
+  if (!api->marked) {   /* the heap of the run values and pools: the baseline */
+    cp_sandbox_mark_baseline(api->sb);
+    api->marked = 1;
+  }
   cp_client_push(api);
   int scope = in_scope(api);
   if (scope < 0)
@@ -68,7 +178,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   cp_sandbox_push_handler(api->sb);   /* one handler under every rule's call */
   int handler = lua_gettop(L);
   for (size_t i = 0; scope > 0 && rc == CP_OK && i < api->n_rules; i++) {
-    const cp_rule *r = &api->rules[i];
+    cp_rule *r = &api->rules[i];
     size_t keep = out->n;
     api->current = r;
     if (r->needs_table >= 0 && c->tables[r->needs_table].n == 0) {   /* needs = "table" */
@@ -76,10 +186,18 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
         api->tracer->not_run(api->tracer->ctx, i);
       continue;
     }
+    if (r->held) {
+      rc = skip_held(api, r);
+      continue;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
     lua_pushvalue(L, handler - 1);
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-    if (cp_sandbox_call_with(api->sb, 1, 0, handler) != LUA_OK)
+    int status = cp_sandbox_call_with(api->sb, 1, 0, handler);
+    size_t held = cp_sandbox_held(api->sb);   /* one comparison unless the heap is high */
+    if (held)
+      rc = blame_holder(api, r, keep, held, status != LUA_OK);
+    else if (status != LUA_OK)
       rc = record_failure(api, r, keep);
   }
   cp_sandbox_unhook(api->sb);

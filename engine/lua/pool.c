@@ -87,39 +87,60 @@ static int l_add(lua_State *L)
   return err ? luaL_error(L, "%s", err) : 0;
 }
 
-/* Fills pool p: calls members(add) of the declaration at decl, then takes
- * the list it returns, if any. Prints and returns CP_EEVAL on an error. */
-static cp_err call_members(cp_api *api, int decl, cp_pool *p)
+/* (box, members, groups) -> nil, or what is wrong with the list: calls
+ * members(add) and takes the list it returns, if any, into the pool in box.
+ * Runs in a protected, budgeted call: the list and its members are the
+ * rule's values, and reading them may run their metamethods. */
+static int l_fill(lua_State *L)
 {
-  lua_State *L = api->L;
-  cp_pool **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = p;
-  lua_newtable(L);
-  int groups = lua_gettop(L);
-  lua_getfield(L, decl, "members");
-  lua_pushvalue(L, groups - 1);
-  lua_pushvalue(L, groups);
+  cp_pool **box = lua_touserdata(L, 1);
+  cp_pool *p = *box;
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 3);
   lua_pushcclosure(L, l_add, 2);
-  cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-  int rc = cp_sandbox_call(api->sb, 1, 1);
+  lua_call(L, 1, 1);
   *box = NULL;
-  if (rc != LUA_OK)
-    return diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
-                     p->id ? p->id : "?");
   int list = lua_gettop(L);
   const char *err = NULL;
   if (lua_istable(L, list)) {
     for (lua_Integer i = 1; !err && i <= (lua_Integer)lua_rawlen(L, list); i++) {
       lua_rawgeti(L, list, i);
-      err = add_member(L, list + 1, groups, p);
+      err = add_member(L, list + 1, 3, p);
       lua_settop(L, list);
     }
   } else if (!lua_isnil(L, list)) {
     err = "members(add) must add each member with add{id=, group=, capacity=, load=} or "
           "return a list of them";
   }
-  if (!err)
+  if (err)
+    lua_pushstring(L, err);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* Fills pool p: calls members(add) of the declaration at decl, then takes
+ * the list it returns, if any (l_fill). Prints and returns CP_EEVAL on an
+ * error. */
+static cp_err call_members(cp_api *api, int decl, cp_pool *p)
+{
+  lua_State *L = api->L;
+  cp_pool **box = lua_newuserdatauv(L, sizeof *box, 0);
+  *box = p;
+  lua_pushcfunction(L, l_fill);
+  lua_pushvalue(L, -2);
+  lua_getfield(L, decl, "members");
+  lua_newtable(L);   /* the groups */
+  cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+  int rc = cp_sandbox_call(api->sb, 3, 1);
+  *box = NULL;
+  if (rc != LUA_OK)
+    return diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
+                     p->id ? p->id : "?");
+  if (lua_isnil(L, -1))
     return CP_OK;
+  const char *err = lua_tostring(L, -1);
   lua_getfield(L, decl, "declared_at");
   return diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
 }

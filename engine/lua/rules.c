@@ -225,6 +225,26 @@ static int l_global(lua_State *L)
   return 0;
 }
 
+/* Pushes a copy of the table at idx and of the tables right inside it, made
+ * with raw reads: what the host compiles later is its own, out of a rule's
+ * reach (no metamethod, no change after the declaration). */
+static void copy_two_levels(lua_State *L, int idx, int levels)
+{
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 4, "where nested too deep");
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (levels > 1 && lua_istable(L, -1)) {
+      copy_two_levels(L, -1, levels - 1);
+      lua_remove(L, -2);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
 /* aggregate{id=, doc=, table=, init=, step=function(acc, row) return acc end}:
  * run.<id>, folded over every row of a per-client table before the clients. */
 static int l_aggregate(lua_State *L)
@@ -252,6 +272,13 @@ static int l_aggregate(lua_State *L)
     luaL_error(L, "aggregate{}: '%s' is not a per-client table of the config", table);
   if (lua_getfield(L, 1, "sum") == LUA_TSTRING)   /* check the fields now, with a location */
     cp_filter_column(L, &api->cfg->file->tables[i], lua_tostring(L, -1));
+  lua_pushliteral(L, "where");
+  if (lua_rawget(L, 1) == LUA_TTABLE) {   /* the declaration keeps a copy, checked */
+    lua_pushliteral(L, "where");
+    copy_two_levels(L, -2, 2);
+    lua_rawset(L, 1);
+  }
+  lua_settop(L, 1);
   if (lua_getfield(L, 1, "where") == LUA_TTABLE) {
     cp_filter f;
     cp_filter_compile(L, -1, &api->cfg->file->tables[i], &f);
@@ -331,74 +358,6 @@ static cp_err compute_globals(cp_api *api)
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
-  return rc;
-}
-
-/* Pushes onto L a deep copy of the value at idx of F (data only). Returns -1
- * for a value that is not data. Read-only views are copied as their table. */
-static int copy_value(lua_State *F, int idx, lua_State *L, int depth)
-{
-  size_t len;
-  const char *s;
-  idx = lua_absindex(F, idx);
-  switch (lua_type(F, idx)) {
-  case LUA_TNIL: lua_pushnil(L); return 0;
-  case LUA_TBOOLEAN: lua_pushboolean(L, lua_toboolean(F, idx)); return 0;
-  case LUA_TNUMBER:
-    if (lua_isinteger(F, idx))
-      lua_pushinteger(L, lua_tointeger(F, idx));
-    else
-      lua_pushnumber(L, lua_tonumber(F, idx));
-    return 0;
-  case LUA_TSTRING:
-    s = lua_tolstring(F, idx, &len);
-    lua_pushlstring(L, s, len);
-    return 0;
-  case LUA_TTABLE: break;
-  default: return -1;
-  }
-  if (depth > 32 || !lua_checkstack(F, 4) || !lua_checkstack(L, 4))
-    return -1;
-  if (lua_getmetatable(F, idx)) {   /* a read-only view: copy what it shows */
-    lua_getfield(F, -1, "__index");
-    int rc = lua_istable(F, -1) ? copy_value(F, -1, L, depth + 1) : -1;
-    lua_pop(F, 2);
-    return rc;
-  }
-  lua_newtable(L);
-  lua_pushnil(F);
-  while (lua_next(F, idx)) {
-    if (copy_value(F, -2, L, depth + 1) < 0 || copy_value(F, -1, L, depth + 1) < 0) {
-      lua_pop(F, 2);
-      return -1;
-    }
-    lua_rawset(L, -3);
-    lua_pop(F, 1);
-  }
-  return 0;
-}
-
-cp_err cp_rules_share(cp_rules *from, cp_rules *to)
-{
-  lua_State *F = from->L, *L = to->L;
-  int top = lua_gettop(F);
-  cp_err rc = CP_OK;
-  lua_rawgeti(F, LUA_REGISTRYINDEX, from->known_ref);
-  lua_rawgeti(F, LUA_REGISTRYINDEX, from->run_ref);
-  lua_pushnil(F);
-  while (rc == CP_OK && lua_next(F, top + 1)) {
-    const char *id = lua_tostring(F, -2);
-    lua_pushvalue(F, -2);
-    lua_rawget(F, top + 2);
-    if (copy_value(F, -1, L, 0) < 0)
-      rc = diag_fail(CP_EEVAL, "run value '%s' is not plain data (tables, strings, numbers, "
-                     "booleans); it cannot be shared with --jobs", id);
-    else
-      cp_run_value_set(to, id);
-    lua_pop(F, 2);
-  }
-  lua_settop(F, top);
-  lua_gc(L, LUA_GCCOLLECT);   /* what loading left, before the clients stream */
   return rc;
 }
 
@@ -530,10 +489,10 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   reg_args args = {api, w};
   lua_pushcfunction(api->L, l_register_api);
   lua_pushlightuserdata(api->L, &args);
-  if (lua_pcall(api->L, 1, 0, 0) != LUA_OK) {
+  if (cp_sandbox_call(api->sb, 1, 0) != LUA_OK) {   /* under the cap: rules see params */
     rc = diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
                    "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb,
-                   lua_tostring(api->L, -1));
+                   lua_tostring(api->L, -2));
     goto fail;
   }
   cp_sandbox_budget(api->sb, cfg->file->limits.instructions);
@@ -568,6 +527,7 @@ void cp_rules_close(cp_rules *api)
     free(api->rules[i].doc);
     free(api->rules[i].where);
     free(api->rules[i].needs);
+    free(api->rules[i].held);
   }
   free(api->rules);
   cp_pools_free(api);

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #define HOOK_EVERY 1000   /* instructions between two hook calls */
+#define HOST_RESERVE (4u << 20)   /* heap past the cap for the host's own work, see sb_alloc */
+#define MESSAGE_MAX 2000  /* bytes of an error message kept (then "...") */
+#define TRACEBACK_MAX 4000   /* bytes of a traceback kept */
 
 /* The names a rule may use from each standard library; all else is absent.
  * Left out on purpose: load, loadstring, dofile, loadfile, require (replaced
@@ -56,9 +59,14 @@ struct cp_sandbox {
   char rules_name[256];     /* that folder as messages name it ("rules") */
   void *user;               /* the host's context */
   cp_sandbox_watch watch;   /* coverage: line and load callbacks, or none */
+  int in_call;              /* Lua code runs (a protected call): the cap has no reserve */
+  size_t hold_mark;         /* heap above which a finished call is checked for holding */
 };
 
-/* Allocator with a cap: returns NULL (a Lua memory error) past the limit. */
+/* Allocator with a cap: returns NULL (a Lua memory error) past the limit.
+ * Outside protected calls (the host's own work: messages after a failure,
+ * results, run values) the limit is HOST_RESERVE higher, so that a rule that
+ * filled the heap cannot make the engine's own allocations fail. */
 static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
   cp_sandbox *sb = ud;
@@ -68,7 +76,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     sb->used -= old;
     return NULL;
   }
-  if (nsize > old && sb->used + (nsize - old) > sb->limit)
+  if (nsize > old && sb->used + (nsize - old) > sb->limit + (sb->in_call ? 0 : HOST_RESERVE))
     return NULL;
   void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);   /* most are new blocks */
   if (p)
@@ -359,15 +367,21 @@ static void protect_strings(cp_sandbox *sb)
   lua_pop(L, 2);
 }
 
-/* Message handler: appends a traceback to the error message. */
+/* Message handler: appends a traceback to the error message, which is cut
+ * to MESSAGE_MAX bytes (a rule may raise a string of any size). */
 static int msgh(lua_State *L)
 {
-  const char *msg = lua_tostring(L, 1);
+  size_t len = 0;
+  const char *msg = lua_tolstring(L, 1, &len);
   if (!msg) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
+      msg = lua_tolstring(L, -1, &len);
     else
       msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  if (len > MESSAGE_MAX) {
+    lua_pushlstring(L, msg, MESSAGE_MAX);
+    msg = lua_pushfstring(L, "%s... (%I bytes)", lua_tostring(L, -1), (lua_Integer)len);
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -413,7 +427,8 @@ static void failed(cp_sandbox *sb, int status)
       push_budget_message(L, sb, tb);
     else
       lua_pushlstring(L, full, mlen);
-    lua_pushstring(L, tb ? tb + 1 : "");
+    size_t tlen = tb ? strlen(tb + 1) : 0;
+    lua_pushlstring(L, tb ? tb + 1 : "", tlen < TRACEBACK_MAX ? tlen : TRACEBACK_MAX);
     lua_remove(L, -3);
   }
   lua_gc(L, LUA_GCCOLLECT);
@@ -421,7 +436,10 @@ static void failed(cp_sandbox *sb, int status)
 
 int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler)
 {
+  int was = sb->in_call;
+  sb->in_call = 1;   /* the cap holds, without the host's reserve */
   int status = lua_pcall(sb->L, nargs, nresults, handler);
+  sb->in_call = was;
   if (status != LUA_OK) {
     lua_sethook(sb->L, NULL, 0, 0);
     failed(sb, status);
@@ -444,6 +462,42 @@ int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
 void cp_sandbox_unhook(cp_sandbox *sb)
 {
   lua_sethook(sb->L, NULL, 0, 0);
+}
+
+void cp_sandbox_mark_baseline(cp_sandbox *sb)
+{
+  lua_gc(sb->L, LUA_GCCOLLECT);
+  sb->hold_mark = sb->used < sb->limit ? sb->used + (sb->limit - sb->used) / 2 : sb->limit;
+}
+
+size_t cp_sandbox_held(cp_sandbox *sb)
+{
+  if (!sb->hold_mark || sb->used <= sb->hold_mark)   /* the honest case: one comparison */
+    return 0;
+  lua_gc(sb->L, LUA_GCCOLLECT);
+  return sb->used > sb->hold_mark ? sb->used : 0;
+}
+
+size_t cp_sandbox_limit(const cp_sandbox *sb)
+{
+  return sb->limit;
+}
+
+/* Panic handler: Lua calls it for an error raised outside any protected
+ * call, which the engine does not do by design (host reads of rule values run
+ * in protected calls, and the host's own allocations have a reserve), so this
+ * is an engine bug. It cannot return (Lua would then abort()), and no frame
+ * of main can be reached from here, so it leaves the process at once with
+ * _Exit(3), the README's "runtime failure: nothing was written": the state
+ * database's transaction is not committed (SQLite rolls it back when the
+ * state is next opened), and buffered output is dropped, not flushed half. */
+static int sb_panic(lua_State *L)
+{
+  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
+  fprintf(stderr, "crmpolicy: internal error: a Lua error outside a protected call: %.*s; "
+          "nothing was written\n", MESSAGE_MAX, msg);
+  fflush(stderr);
+  _Exit(3);
 }
 
 /* Reads a whole file into a malloc'd buffer; NULL with errno on failure. */
@@ -635,6 +689,7 @@ cp_sandbox *cp_sandbox_open(size_t memory)
     return NULL;
   }
   *(cp_sandbox **)lua_getextraspace(sb->L) = sb;
+  lua_atpanic(sb->L, sb_panic);
   for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
     luaL_requiref(sb->L, libs[i].name, libs[i].func, 1);
     lua_pop(sb->L, 1);

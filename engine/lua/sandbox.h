@@ -49,7 +49,11 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions);
  * with a traceback handler. On error returns the Lua status and leaves
  * "message" and "traceback" strings on the stack (traceback on top); on
  * success leaves nresults results. A budget overrun is reported as such even
- * when the rule caught and replaced the error. */
+ * when the rule caught and replaced the error. The message is cut to 2,000
+ * bytes, the traceback to 4,000. The heap cap holds during the call; outside
+ * calls (the host's own work) the heap may grow a reserve past it. The state
+ * has a panic handler: an error outside any protected call (an engine bug)
+ * ends the process with "crmpolicy: internal error: ..." and exit code 3. */
 int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults);
 
 /* Pushes the traceback handler that cp_sandbox_call() puts below a call, for
@@ -63,6 +67,19 @@ int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler);
 
 /* Removes the budget hook. */
 void cp_sandbox_unhook(cp_sandbox *sb);
+
+/* Collects the garbage and sets the holding mark half-way between the heap
+ * in use now (the baseline: rules loaded, run values computed) and the cap. */
+void cp_sandbox_mark_baseline(cp_sandbox *sb);
+
+/* After a call: when the heap is above the holding mark, collects it fully
+ * and returns the bytes still in use if they stay above it (the call's
+ * function holds them between calls); else returns 0. Below the mark (every
+ * honest call) it costs one comparison. 0 before cp_sandbox_mark_baseline(). */
+size_t cp_sandbox_held(cp_sandbox *sb);
+
+/* The heap cap in bytes. */
+size_t cp_sandbox_limit(const cp_sandbox *sb);
 
 /* Pushes a read-only view of the table at idx: reads and pairs() go through,
  * writes raise an error. */

@@ -1,0 +1,163 @@
+/* share.c: copies the run-wide values (globals, aggregates) of one sandbox
+ * into another, so that --jobs workers need not compute them again. The copy
+ * runs in a protected call on the receiving state, reads the giving state
+ * with raw, non-allocating calls only (no metamethod of a rule's value runs),
+ * copies each table once (a value shared as a DAG stays linear) and refuses
+ * cycles, functions and nesting past MAX_DEPTH with a message naming the
+ * value and where it is declared. */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "rules.h"
+
+#define MAX_DEPTH 32   /* tables nested deeper are refused */
+
+/* What one protected copy needs. */
+typedef struct share_ctx {
+  lua_State *F;             /* the giving state */
+  int memo;                 /* index in L of: table pointer of F -> its copy (false: open) */
+  int value;                /* index in F of the value copied (its id just below) */
+} share_ctx;
+
+static void copy_value(share_ctx *x, lua_State *L, int idx, int depth);
+
+/* Copies the table at idx of F (raw reads) into a new table pushed on L, or
+ * pushes the copy made before for the same table. */
+static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
+{
+  lua_State *F = x->F;
+  if (depth > MAX_DEPTH)
+    luaL_error(L, "tables nested deeper than %d levels", MAX_DEPTH);
+  if (!lua_checkstack(F, 4))
+    luaL_error(L, "tables nested too deep");
+  luaL_checkstack(L, 6, "tables nested too deep");
+  if (lua_getmetatable(F, idx)) {   /* a read-only view (empty): copy what it shows */
+    lua_pushliteral(F, "__index");   /* an interned name: no allocation in F */
+    int t = lua_rawget(F, -2);
+    lua_pushnil(F);
+    int empty = !lua_next(F, idx);
+    if (!empty)
+      lua_pop(F, 2);
+    if (t != LUA_TTABLE || !empty)
+      luaL_error(L, "a table with a metatable (only plain tables can be shared)");
+    copy_table(x, L, lua_gettop(F), depth + 1);   /* a chain of views ends at MAX_DEPTH */
+    lua_pop(F, 2);
+    return;
+  }
+  lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
+  int seen = lua_rawget(L, x->memo);
+  if (seen == LUA_TTABLE)
+    return;
+  if (seen == LUA_TBOOLEAN)
+    luaL_error(L, "a table that contains itself (a cycle)");
+  lua_pop(L, 1);
+  lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
+  lua_pushboolean(L, 0);
+  lua_rawset(L, x->memo);
+  lua_newtable(L);
+  lua_pushnil(F);
+  while (lua_next(F, idx)) {
+    copy_value(x, L, lua_gettop(F) - 1, depth + 1);
+    copy_value(x, L, lua_gettop(F), depth + 1);
+    lua_rawset(L, -3);
+    lua_pop(F, 1);
+  }
+  lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
+  lua_pushvalue(L, -2);
+  lua_rawset(L, x->memo);
+}
+
+/* Pushes onto L a copy of the value at idx of F (data only); raises an error
+ * on L for anything else. */
+static void copy_value(share_ctx *x, lua_State *L, int idx, int depth)
+{
+  lua_State *F = x->F;
+  size_t len;
+  const char *s;
+  switch (lua_type(F, idx)) {
+  case LUA_TNIL: lua_pushnil(L); return;
+  case LUA_TBOOLEAN: lua_pushboolean(L, lua_toboolean(F, idx)); return;
+  case LUA_TNUMBER:
+    if (lua_isinteger(F, idx))
+      lua_pushinteger(L, lua_tointeger(F, idx));
+    else
+      lua_pushnumber(L, lua_tonumber(F, idx));
+    return;
+  case LUA_TSTRING:
+    s = lua_tolstring(F, idx, &len);   /* a string already: no conversion */
+    lua_pushlstring(L, s, len);
+    return;
+  case LUA_TTABLE: copy_table(x, L, idx, depth); return;
+  default:
+    luaL_error(L, "a %s (only tables, strings, numbers and booleans can be shared)",
+               lua_typename(F, lua_type(F, idx)));
+  }
+}
+
+/* (ctx) -> copies the run value at index x->value of ctx's F onto L and
+ * sets it as the run value of the id below it; runs in a protected call on L. */
+static int l_share(lua_State *L)
+{
+  share_ctx *x = lua_touserdata(L, 1);
+  lua_newtable(L);
+  x->memo = lua_gettop(L);
+  copy_value(x, L, x->value, 0);
+  cp_run_value_set(cp_api_of(L), lua_tostring(x->F, x->value - 1));
+  return 0;
+}
+
+/* Returns where run value id is declared in api ("rules/x.lua:12"), or "?";
+ * the text is anchored in api's registry. */
+static const char *declared_at(cp_api *api, const char *id)
+{
+  lua_State *L = api->L;
+  const char *where = "?";
+  int refs[] = {api->globals_ref, api->aggregates_ref};
+  for (int k = 0; k < 2; k++) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
+    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+      lua_rawgeti(L, -1, i);
+      lua_getfield(L, -1, "id");
+      if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), id) == 0) {
+        lua_getfield(L, -2, "declared_at");
+        if (lua_type(L, -1) == LUA_TSTRING)
+          where = lua_tostring(L, -1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+  }
+  return where;
+}
+
+cp_err cp_rules_share(cp_rules *from, cp_rules *to)
+{
+  lua_State *F = from->L, *L = to->L;
+  int top = lua_gettop(F);
+  cp_err rc = CP_OK;
+  share_ctx x = {F, 0, 0};
+  lua_rawgeti(F, LUA_REGISTRYINDEX, from->known_ref);
+  lua_rawgeti(F, LUA_REGISTRYINDEX, from->run_ref);
+  lua_pushnil(F);
+  while (rc == CP_OK && lua_next(F, top + 1)) {   /* id -> true */
+    lua_pushvalue(F, -2);
+    lua_rawget(F, top + 2);   /* F: id, true, value */
+    lua_replace(F, -2);       /* F: id, value */
+    lua_pushcfunction(L, l_share);
+    lua_pushlightuserdata(L, &x);
+    x.value = lua_gettop(F);
+    if (cp_sandbox_call(to->sb, 1, 0) != LUA_OK) {
+      lua_settop(F, x.value);   /* what the copy had pushed when it failed */
+      const char *id = lua_tostring(F, -2);
+      rc = diag_fail(CP_EEVAL, "%s: run value '%s' cannot be shared with --jobs: %s",
+                     declared_at(from, id), id, lua_tostring(L, -2));
+      lua_pop(L, 2);
+    }
+    lua_pop(F, 1);
+  }
+  lua_settop(F, top);
+  lua_gc(L, LUA_GCCOLLECT);   /* what loading left, before the clients stream */
+  return rc;
+}

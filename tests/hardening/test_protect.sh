@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# tests/hardening/test_protect.sh: no Lua error outside a protected call.
+# What the host reads from a rule's values (pool lists, aggregate rows and
+# accumulators, run values copied to --jobs workers, alert data) runs in a
+# protected, budgeted call; the engine's own work after a failure has a heap
+# reserve; a rule that keeps the heap full between clients is the one blamed
+# and is skipped for the rest of the run; an over-long text in the facts is a
+# finding. Each probe runs under `timeout` and must never abort (exit 134).
+. "$(dirname "$0")/../lib.sh"
+
+# A config with clients C1..C6 (client_staff rows for C1 and C2), rule files
+# a.lua then b.lua, a 16 MiB heap and a small budget.
+setup() {
+  cat > c.yaml <<YAML
+facts: f.db
+state: s.db
+rules: [a.lua, b.lua]
+limits: {memory_mb: 16, instructions: 200000}
+clients:
+  name: clients
+  id: id
+  columns: [{name: status, type: text}]
+tables:
+  - name: client_staff
+    key: client_id
+    columns:
+      - {name: staff_id, type: text, required: true}
+      - {name: role, type: text, required: true}
+YAML
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01'),
+    ('C3','C','active','2026-01-01'), ('C4','D','active','2026-01-01'),
+    ('C5','E','active','2026-01-01'), ('C6','F','active','2026-01-01');
+    INSERT INTO client_staff(client_id,staff_id,role,since) VALUES
+    ('C1','S1','rep','2026-01-01'), ('C2','S2','rep','2026-01-01');"
+  # b.lua: a well-behaved rule with an aggregate of its own.
+  cat > b.lua <<'LUA'
+aggregate { id = "roles", doc = "rows per role", table = "client_staff", init = {},
+  step = function(acc, r) acc[r.role] = (acc[r.role] or 0) + 1 return acc end }
+rule { id = "b", doc = "well behaved", fn = function(c)
+  alert { severity = "info", title = c.id .. " reps " .. tostring(run.roles.rep) }
+end }
+LUA
+  printf 'rule { id = "a", doc = "honest at first", fn = function(c) end }\n' > a.lua
+}
+
+# hostile BODY [ARGS...]: a.lua becomes BODY; runs with a time limit of 120 s.
+hostile() {
+  printf '%s\n' "$1" > a.lua
+  shift
+  OUT=$(timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet "$@" \
+    2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+  [ "$RC" = 134 ] && fail "the run aborted (SIGABRT)"
+  [ "$RC" = 124 ] && fail "the run was still going after 120 s"
+  expect_eq "no panic" "" "$(grep -i 'panic\|internal error\|AddressSanitizer' "$T/stderr")"
+}
+
+# first_run: an honest run whose state the failing runs must leave alone.
+first_run() {
+  timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-05-01 --quiet 2>/dev/null
+  expect_eq "honest run" 0 $?
+  sqlite3 s.db "SELECT count(*) FROM runs; SELECT title FROM alerts ORDER BY 1" > "$T/before"
+}
+
+# expect_nothing_written: exit 3 and the state as first_run left it.
+expect_nothing_written() {
+  expect_eq "exit" 3 "$RC"
+  expect_contains "message" "nothing was written" "$ERR"
+  expect_eq "state" "$(cat "$T/before")" \
+    "$(sqlite3 s.db "SELECT count(*) FROM runs; SELECT title FROM alerts ORDER BY 1")"
+}
+
+# expect_b_intact: rule b reported for every client.
+expect_b_intact() {
+  expect_eq "rule b" "C1 reps 2|C2 reps 2|C3 reps 2|C4 reps 2|C5 reps 2|C6 reps 2" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule='b' ORDER BY 1" 2>&1 | paste -sd'|')"
+}
+
+test_pool_member_whose_index_errors_fails_the_pool() {
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "bad member", members = function()
+  return { setmetatable({}, { __index = function(t, k) error("no field " .. k) end }) }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:2: no field id (pool 'p'; nothing was written)" "$ERR"
+}
+
+test_pool_list_metamethods_are_not_run() {
+  setup
+  hostile 'pool { id = "p", doc = "a list with metamethods", members = function()
+  return setmetatable({}, { __index = function() error("read") end,
+                            __len = function() while true do end end })
+end }
+rule { id = "a", doc = "assigns from it", fn = function(c)
+  assign { kind = "k", key = "x", pick = { pool = "p", group = "g" } }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "ERR" "" "$ERR"
+  expect_b_intact
+  expect_eq "nobody picked" "6" \
+    "$(sqlite3 s.db "SELECT count(*) FROM assignments WHERE rule='a' AND assignee IS NULL")"
+}
+
+test_pool_member_whose_index_loops_runs_out_of_budget() {
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "looping member", members = function()
+  return { setmetatable({}, { __index = function() while true do end end }) }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:2: instruction budget of 200000 exceeded (pool 'p'" "$ERR"
+}
+
+test_aggregate_step_cannot_trap_the_reused_row() {
+  setup
+  hostile 'aggregate { id = "trap", doc = "sets metamethods on the row", table = "client_staff",
+  init = 0, step = function(acc, r)
+    setmetatable(r, { __newindex = function() error("trapped") end,
+                      __index = function() error("trapped") end })
+    return acc + 1
+  end }
+rule { id = "a", doc = "reads it", fn = function(c)
+  alert { severity = "info", title = "trap " .. run.trap }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "ERR" "" "$ERR"
+  expect_b_intact
+  expect_eq "aggregate" "trap 2" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='a'")"
+}
+
+test_aggregate_step_error_names_the_aggregate() {
+  setup
+  first_run
+  hostile 'aggregate { id = "bad", doc = "fails", table = "client_staff", init = 0,
+  step = function(acc, r) return acc + r.role end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:2: attempt to add" "$ERR"
+  expect_contains "message" "(aggregate 'bad'; nothing was written)" "$ERR"
+}
+
+test_dag_run_value_is_copied_once_per_table_for_jobs() {
+  setup
+  hostile 'global { id = "dag", doc = "a DAG 30 deep", fn = function()
+  local t = {} for i = 1, 30 do t = { t, t } end return t
+end }
+rule { id = "a", doc = "reads it", fn = function(c)
+  alert { severity = "info", title = "dag " .. #run.dag[1][2][1] }
+end }' --jobs 2
+  expect_eq "exit" 0 "$RC"
+  expect_b_intact
+  expect_eq "dag" "dag 2" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='a'")"
+}
+
+test_deep_dag_run_value_is_refused_for_jobs() {
+  setup
+  first_run
+  hostile 'global { id = "dag", doc = "a DAG 60 deep", fn = function()
+  local t = {} for i = 1, 60 do t = { t, t } end return t
+end }' --jobs 2
+  expect_nothing_written
+  expect_contains "message" "a.lua:1: run value 'dag' cannot be shared with --jobs: tables nested deeper than 32 levels" "$ERR"
+}
+
+test_cyclic_and_function_run_values_are_refused_for_jobs() {
+  setup
+  first_run
+  hostile 'global { id = "cycle", doc = "contains itself", fn = function()
+  local t = {} t.self = t return t
+end }' --jobs 2
+  expect_nothing_written
+  expect_contains "message" "a.lua:1: run value 'cycle' cannot be shared with --jobs: a table that contains itself (a cycle)" "$ERR"
+  hostile 'global { id = "fns", doc = "holds a function", fn = function()
+  return { f = function() end }
+end }' --jobs 2
+  expect_nothing_written
+  expect_contains "message" "run value 'fns' cannot be shared with --jobs: a function" "$ERR"
+  hostile 'global { id = "inherits", doc = "fields of its own and an __index", fn = function()
+  return setmetatable({ a = 1 }, { __index = { b = 2 } })
+end }' --jobs 2
+  expect_nothing_written
+  expect_contains "message" "run value 'inherits' cannot be shared with --jobs: a table with a metatable" "$ERR"
+}
+
+test_accumulator_with_a_metatable_is_refused_for_jobs() {
+  setup
+  first_run
+  hostile 'aggregate { id = "acc", doc = "an accumulator with an __index", table = "client_staff",
+  init = setmetatable({}, { __index = function() error("boom") end }),
+  step = function(acc, r) return acc end }' --jobs 2
+  expect_nothing_written
+  expect_contains "message" "run value 'acc' cannot be shared with --jobs: a table with a metatable" "$ERR"
+}
+
+test_dag_in_data_is_bounded() {
+  setup
+  hostile 'rule { id = "a", doc = "a DAG as data", fn = function(c)
+  local t = {} for i = 1, 30 do t = { t, t } end
+  alert { severity = "info", data = { x = t } }
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "data: more than 1048576 bytes as JSON (rule a, client C6)" "$ERR"
+  expect_b_intact
+}
+
+test_heap_holder_is_blamed_and_skipped() {
+  setup
+  first_run
+  hostile 'local keep = {}
+rule { id = "a", doc = "keeps the heap full", fn = function(c)
+  pcall(function() while true do keep[#keep + 1] = string.rep(c.id, 1 << 18) end end)
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:2: rule a keeps" "$ERR"
+  expect_contains "message" "of the Lua heap after it returned (cap 16 MiB): memory kept between clients, e.g. in a top-level local; the rule is skipped for the rest of the run, its earlier results kept (rule a, client C1)" "$ERR"
+  expect_eq "printed once" 1 "$(grep -c 'keeps' "$T/stderr")"
+  expect_eq "rule errors" "a C1|a C2|a C3|a C4|a C5|a C6" "$(sqlite3 s.db "SELECT rule||' '||client_id
+    FROM rule_errors WHERE run_id = (SELECT max(id) FROM runs) ORDER BY 1" | paste -sd'|')"
+  expect_b_intact
+}
+
+test_heap_holder_with_an_alert_keeps_its_earlier_result() {
+  setup
+  printf 'rule { id = "a", doc = "honest", fn = function(c) alert { severity = "info", title = "a " .. c.id } end }\n' > a.lua
+  timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-05-01 --quiet 2>/dev/null
+  hostile 'local keep = {}
+rule { id = "a", doc = "keeps more each client", fn = function(c)
+  alert { severity = "info", title = "a " .. c.id }
+  keep[#keep + 1] = string.rep(c.id, 1 << 21)
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:2: rule a keeps" "$ERR"
+  expect_eq "rule a kept its alerts" "a C1|a C2|a C3|a C4|a C5|a C6" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule='a' AND status='open' ORDER BY 1" | paste -sd'|')"
+  expect_b_intact
+}
+
+test_heap_held_in_a_module_blames_only_its_rule() {
+  setup
+  cat > m.lua <<'LUA'
+local cache = {}
+return { add = function(id) cache[#cache + 1] = string.rep(id, 1 << 21) end }
+LUA
+  hostile 'local m = require("m")
+rule { id = "a", doc = "keeps the heap through a module", fn = function(c) m.add(c.id) end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:2: rule a keeps" "$ERR"
+  expect_eq "printed once" 1 "$(grep -c 'keeps' "$T/stderr")"
+  expect_eq "rule b never failed" 0 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors WHERE rule='b'")"
+  expect_b_intact
+}
+
+test_scope_holding_the_heap_is_blamed_not_the_next_rule() {
+  setup
+  first_run
+  hostile 'local keep = {}
+scope { doc = "keeps the heap full", fn = function(c)
+  pcall(function() while true do keep[#keep + 1] = string.rep(c.id, 1 << 18) end end)
+  return true
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:2: the scope keeps" "$ERR"
+  expect_contains "message" "its largest upvalues are cleared (rule b, client C1)" "$ERR"
+  expect_eq "rule errors" "b C1" "$(sqlite3 s.db "SELECT rule||' '||client_id FROM rule_errors
+    WHERE run_id = (SELECT max(id) FROM runs) ORDER BY 1" | paste -sd'|')"
+  expect_b_intact
+}
+
+test_huge_error_message_is_cut() {
+  setup
+  hostile 'rule { id = "a", doc = "raises a huge message", fn = function(c)
+  error(string.rep("x", 4 << 20))
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "xxx... (4194313 bytes) (rule a, client C1)" "$ERR"
+  [ "$(wc -c < "$T/stderr")" -lt 100000 ] || fail "stderr holds $(wc -c < "$T/stderr") bytes"
+  expect_b_intact
+}
+
+test_long_fact_text_is_a_finding() {
+  setup
+  sqlite3 f.db "UPDATE client_staff SET role = hex(zeroblob(1500000)) WHERE client_id = 'C1'"
+  hostile 'rule { id = "a", doc = "reads the rows", fn = function(c)
+  for r in c.client_staff:each() do
+    alert { severity = "info", key = r.staff_id, title = tostring(r.role) }
+  end
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_contains "message" "facts: client_staff row (client C1) column role: '0000" "$ERR"
+  expect_contains "message" "is a text of 3000000 bytes, longer than the 1048576 bytes a fact value may hold (1/16 of limits.memory_mb)" "$ERR"
+  expect_eq "finding" "client_staff role" "$(sqlite3 s.db "SELECT tbl||' '||col FROM findings")"
+  expect_eq "rule a" "nil|rep" "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule='a' ORDER BY 1" | paste -sd'|')"
+  expect_eq "the aggregate left the row out" "C1 reps 1" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule='b' AND client_id='C1'")"
+}
+
+test_long_client_id_is_a_finding() {
+  setup
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on)
+    VALUES ('C0' || hex(zeroblob(1000000)), 'L', 'active', '2026-01-01')"
+  hostile 'rule { id = "a", doc = "honest", fn = function(c) end }'
+  expect_eq "exit" 0 "$RC"
+  expect_contains "message" "00000000... column id: 'C00000" "$ERR"
+  expect_contains "message" "is a client id of 2000002 bytes, longer than 1024; the row is skipped" "$ERR"
+  [ "$(wc -c < "$T/stderr")" -lt 2000 ] || fail "stderr holds $(wc -c < "$T/stderr") bytes"
+  expect_b_intact
+}
+
+run_tests
