@@ -6,6 +6,7 @@
 #include "dates.h"
 #include "facts.h"
 #include "jobs.h"
+#include "locale.h"
 #include "progress.h"
 #include "query.h"
 #include "rules.h"
@@ -94,14 +95,15 @@ static void summary(const run *r, const cp_opts *o)
   cp_format_count(clients, s->clients);
   cp_format_count(rate, took > 0 ? (uint64_t)((double)s->clients / took + 0.5) : 0);
   cp_format_duration(when, took);
-  printf("run %lld as of %s: %s clients evaluated in %s (%s clients/s), %llu rule errors, "
-         "%llu data problems\n", (long long)cp_store_run_id(r->store), day, clients, when, rate,
-         (unsigned long long)s->rule_errors, (unsigned long long)s->findings);
-  printf("events:");
+  cp_locale l = cp_locale_of(r->cfg);
+  printf(cp_msg_text(l, CP_MSG_RUN_SUMMARY), (long long)cp_store_run_id(r->store), day,
+         clients, when, rate, (unsigned long long)s->rule_errors,
+         (unsigned long long)s->findings);
+  fputs(cp_msg_text(l, CP_MSG_RUN_EVENTS), stdout);
   for (int i = 0; i < CP_EV_COUNT; i++)
     if (s->events[i])
       printf(" %s %llu", cp_event_name((cp_event)i), (unsigned long long)s->events[i]);
-  printf("\nopen now (state: %s):\n", r->cfg->state);
+  printf(cp_msg_text(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
   cp_query_summary(r->cfg->state, stdout);
 }
