@@ -155,10 +155,12 @@ void cp_labels_push(lua_State *L, const cp_config *c)
       lua_pushstring(L, s->items[j + 1]->value);
       lua_setfield(L, -2, s->items[j]->value);
     }
-    cp_sandbox_readonly(L, -1);
+    cp_sandbox_readonly(L, -1);   /* pushes a read-only view of the section */
+    lua_remove(L, -2);
     lua_setfield(L, -2, n->items[i]->value);
   }
   cp_sandbox_readonly(L, -1);
+  lua_remove(L, -2);
 }
 
 cp_err cp_labels_check(const cp_config *c)

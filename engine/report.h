@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "config.h"
 #include "facts.h"
 #include "rules.h"
 #include "sbuf.h"
@@ -38,6 +39,7 @@ extern const char *const cp_rtype_names[CP_RT_COUNT];
 typedef struct cp_rcolumn {
   char *id;                 /* key in the row table */
   char *label;              /* header text */
+  char *group;              /* header of the columns it groups with, or NULL */
   cp_rtype type;            /* how values are checked and shown */
 } cp_rcolumn;
 
@@ -88,14 +90,17 @@ typedef struct cp_ralerts {
 /* Everything the HTML page shows besides the rows. */
 typedef struct cp_report_page {
   const cp_report_def *def;                        /* the report (not owned) */
+  const cp_config *cfg;                            /* the config: locale, labels (not owned) */
   cp_rmonth month;                                 /* the month M */
   cp_rmonth months[CP_REPORT_MONTHS];              /* the series' months, oldest first */
   int64_t as_of;                                   /* the as-of day of the facts */
+  int in_progress;                                 /* as_of is before the month's last day */
   char *groups[CP_REPORT_GROUPS];                  /* series groups, legend order (owned) */
   size_t n_groups;                                 /* number of groups */
   double series[CP_REPORT_GROUPS][CP_REPORT_MONTHS];  /* group sums over the rows */
-  cp_ralerts *alerts;                              /* open alerts by rule (owned) */
+  cp_ralerts *alerts;                              /* open alerts of the rows' clients (owned) */
   size_t n_alerts, cap_alerts;                     /* used and allocated */
+  uint64_t all_alerts;                             /* open alerts of all clients */
   int64_t alerts_run;                              /* run whose state is shown; 0: none */
   char alerts_as_of[11];                           /* its as-of date */
   uint64_t rows;                                   /* rows written */
@@ -120,6 +125,11 @@ void cp_report_month(int64_t day, int shift, cp_rmonth *m);
  * (cleared first); nil is empty, or a dash for a ratio-change. */
 void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out);
 
+/* Writes value v as CSV carries it into out (cleared first): as
+ * cp_report_cell() does, but money as a plain number (1234567.89) and nil
+ * as nothing, so that a spreadsheet reads numbers. */
+void cp_report_cell_plain(cp_rtype type, const cp_rcell *v, sbuf *out);
+
 /* Appends n with thousands separators; with cents, n is in cents and shown
  * with two decimals. */
 void cp_report_number(sbuf *out, int64_t n, int cents);
@@ -138,8 +148,11 @@ cp_err cp_report_def_load(cp_rules *r, const char *config, cp_report_def **out);
 void cp_report_def_free(cp_report_def *d);
 
 /* Sets the `month` table that row functions get: M, prev, year_ago and the
- * series' months. Returns CP_ENOMEM on failure. */
-cp_err cp_report_set_month(cp_rules *r, const cp_rmonth *m);
+ * series' months, each {name=, first=, last=, through=}; through is the
+ * as-of day in M while M is in progress (M.in_progress), and the same day
+ * of the month in prev, year_ago and M's series point, so that they compare
+ * like for like. Returns CP_ENOMEM on failure. */
+cp_err cp_report_set_month(cp_rules *r, const cp_rmonth *m, int64_t as_of);
 
 /* Computes client c's row, under the rules' budget: 1 with *row filled, 0
  * when the client is out of the policy's or the report's scope, -1 when it
@@ -167,5 +180,16 @@ cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out);
 
 /* Frees the page's buffers; accepts NULL. */
 void cp_html_close(cp_html *h);
+
+/* Writes n bytes of s escaped for HTML text and attribute values. */
+void cp_html_esc(FILE *f, const char *s, size_t n);
+
+/* --- htmlchart.c --- */
+
+/* Draws the monthly series chart of the page as inline SVG; t: scratch. */
+void cp_html_series_chart(FILE *f, const cp_report_page *p, sbuf *t);
+
+/* Draws the open alerts of the page by rule and severity as inline SVG. */
+void cp_html_alerts_chart(FILE *f, const cp_report_page *p, sbuf *t);
 
 #endif
