@@ -220,9 +220,9 @@ static void page_charts(FILE *f, const cp_report_page *p, sbuf *t)
     sbuf_printf(t, cp_msg_text(l, CP_MSG_ALERTS_CAPTION), (unsigned long long)p->rows,
                 (long long)p->alerts_run, day.s ? day.s : p->alerts_as_of,
                 (unsigned long long)p->all_alerts);
-  sbuf_free(&day);
   else
     sbuf_add(t, cp_msg_text(l, CP_MSG_ALERTS_NO_RUN));
+  sbuf_free(&day);
   esc_sbuf(f, t);
   fputs("</span></figcaption>\n", f);
   cp_html_alerts_chart(f, p, t);
