@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "dates.h"
@@ -244,9 +245,19 @@ static cp_exit with_state(const cp_opts *o, cp_err (*fn)(const char *path, const
                                                                        : CP_EXIT_FAILED;
 }
 
+/* Prints the open alerts; the table under the labels and in the locale of
+ * the config (with --state: only when the --config file, default
+ * crmpolicy.yaml, exists). */
 static cp_err print_alerts(const char *p, const cp_opts *o)
 {
-  return cp_query_results(p, 1, (cp_format)o->format, stdout);
+  cp_config *cfg = NULL;
+  cp_err rc = CP_OK;
+  if (o->format == CP_FMT_TABLE && (!o->state || access(o->config, F_OK) == 0))
+    rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK)
+    rc = cp_query_results_labelled(p, 1, (cp_format)o->format, cfg, stdout);
+  cp_config_free(cfg);
+  return rc;
 }
 
 static cp_err print_assignments(const char *p, const cp_opts *o)

@@ -105,7 +105,7 @@ static void summary(const run *r, const cp_opts *o)
       printf(" %s %llu", cp_event_name((cp_event)i), (unsigned long long)s->events[i]);
   printf(cp_msg_text(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
-  cp_query_summary(r->cfg->state, stdout);
+  cp_query_summary_labelled(r->cfg->state, r->cfg, stdout);
 }
 
 /* Opens everything up to the loaded rules; nothing is written yet. */

@@ -92,7 +92,7 @@ local columns = {
   { id = "share", group = SALES, label = "占比", type = "percent" },
   { id = "orders_due", group = ORDERS, label = "到期", type = "integer" },
   { id = "orders_on_time", group = ORDERS, label = "按期交付", type = "integer" },
-  { id = "complaints", group = COMPLAINTS, label = "本月（按类别）", type = "text" },
+  { id = "complaints", group = COMPLAINTS, label = "本月", type = "text" },
   { id = "complaints_open", group = COMPLAINTS, label = "未结", type = "integer" },
 }
 for _, l in ipairs(LEVELS) do
