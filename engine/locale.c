@@ -10,6 +10,7 @@
 
 #include "dates.h"
 #include "sandbox.h"
+#include "store.h"
 
 /* The texts, by locale then message; each a printf format. */
 static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
@@ -68,6 +69,18 @@ static const char *const severities[CP_LOCALE_COUNT][3] = {
   [CP_LOCALE_EN] = {"info", "warning", "critical"},
   [CP_LOCALE_ZH_CN] = {"提示", "警告", "严重"},
 };
+
+/* Event names in Chinese, in cp_event order (store.c names them in English). */
+static const char *const events_zh[CP_EV_COUNT] = {
+  "预警新增", "预警升级", "预警更新", "预警解除", "分派提议", "分派更新", "分派完成", "分派撤回",
+};
+
+const char *cp_locale_event(cp_locale l, int e)
+{
+  if (l == CP_LOCALE_ZH_CN && e >= 0 && e < CP_EV_COUNT)
+    return events_zh[e];
+  return cp_event_name((cp_event)e);
+}
 
 static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};

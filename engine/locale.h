@@ -45,6 +45,10 @@ typedef enum cp_msg {
 /* Returns the format of text m in locale l. */
 const char *cp_msg_text(cp_locale l, cp_msg m);
 
+/* Returns the name people read for event e (a cp_event): its id in en
+ * ("alert.opened"), a Chinese name in zh-CN. */
+const char *cp_locale_event(cp_locale l, int e);
+
 /* Returns the config's locale. */
 cp_locale cp_locale_of(const cp_config *c);
 

@@ -236,7 +236,7 @@ cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *o
       if (strcmp(sev, (const char *[]){"info", "warning", "critical"}[i]) == 0)
         sev = cp_locale_severity(cfg, i);
     fprintf(out, "  %-10s %-24s %-8s %7lld\n", kind[!alert],
-            alert ? cp_label(cfg, "rules", text(st, 1)) : text(st, 1), sev,
+            cp_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev,
             (long long)sqlite3_column_int64(st, 3));
   }
   return close_query(path, db, st, rc);

@@ -102,7 +102,7 @@ static void summary(const run *r, const cp_opts *o)
   fputs(cp_msg_text(l, CP_MSG_RUN_EVENTS), stdout);
   for (int i = 0; i < CP_EV_COUNT; i++)
     if (s->events[i])
-      printf(" %s %llu", cp_event_name((cp_event)i), (unsigned long long)s->events[i]);
+      printf(" %s %llu", cp_locale_event(l, i), (unsigned long long)s->events[i]);
   printf(cp_msg_text(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
   cp_query_summary_labelled(r->cfg->state, r->cfg, stdout);
