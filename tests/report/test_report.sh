@@ -369,4 +369,26 @@ test_chromium_renders_both_charts() {
   done
 }
 
+test_the_table_fits_1400_px_with_a_short_head_and_a_sticky_first_column() {
+  need_chromium || return
+  tiny_facts && tiny_state
+  sqlite3 f.db "INSERT INTO clients(id,name,status,strategic_partner,created_on) VALUES
+    ('C5','深圳市某某某某电梯安装维修工程有限公司','active',1,'2020-01-01');
+  INSERT INTO orders(id,client_id,ordered_on,amount,due_on,delivered_on) VALUES
+    ('P1','C5','2026-10-02',296543091.63,'2026-10-09','2026-10-09'),
+    ('P2','C5','2026-09-02',196543091.63,NULL,NULL), ('P3','C5','2025-10-02',96543091.63,NULL,NULL);
+  INSERT INTO complaints(id,client_id,category,severity,opened_at) VALUES
+    ('K9','C5','technical','low','2026-10-05T09:00:00'), ('K8','C5','billing','low','2026-10-06T09:00:00');"
+  report --as-of 2026-10-31 -o r.html
+  expect_eq "exit" 0 "$RC"
+  cp "$ROOT/tests/report/fit.html" fit.html
+  got=$(chromium_run --allow-file-access-from-files --virtual-time-budget=10000 --dump-dom \
+          "file://$T/fit.html" | sed -n 's/.*<pre id="w">\(.*\)<\/pre>.*/\1/p')
+  scroll=$(printf '%s' "$got" | sed -n 's/.*scroll=\([0-9]*\).*/\1/p')
+  head=$(printf '%s' "$got" | sed -n 's/.*head=\([0-9]*\).*/\1/p')
+  [ -n "$scroll" ] && [ "$scroll" -le 1400 ] || fail "the page scrolls sideways at 1400 px ($got)"
+  [ -n "$head" ] && [ "$head" -le 60 ] || fail "the table head is taller than two lines ($got)"
+  expect_contains "sticky first column" "sticky=sticky" "$got"
+}
+
 run_tests
