@@ -245,14 +245,15 @@ static cp_exit with_state(const cp_opts *o, cp_err (*fn)(const char *path, const
                                                                        : CP_EXIT_FAILED;
 }
 
-/* Prints the open alerts; the table under the labels and in the locale of
- * the config (with --state: only when the --config file, default
- * crmpolicy.yaml, exists). */
+/* Prints the open alerts; the table (and Alertmanager's rule_label) under the
+ * labels and in the locale of the config (with --state: only when the
+ * --config file, default crmpolicy.yaml, exists). */
 static cp_err print_alerts(const char *p, const cp_opts *o)
 {
   cp_config *cfg = NULL;
   cp_err rc = CP_OK;
-  if (o->format == CP_FMT_TABLE && (!o->state || access(o->config, F_OK) == 0))
+  if ((o->format == CP_FMT_TABLE || o->format == CP_FMT_ALERTMANAGER) &&
+      (!o->state || access(o->config, F_OK) == 0))
     rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK)
     rc = cp_query_results_labelled(p, 1, (cp_format)o->format, cfg, stdout);

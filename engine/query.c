@@ -108,6 +108,8 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
   char level[16];
   snprintf(level, sizeof level, "%d", r.level);
   const char *rule = fmt == CP_FMT_TABLE && alerts ? cp_label(cfg, "rules", r.rule) : r.rule;
+  if (fmt == CP_FMT_ALERTMANAGER && cp_label(cfg, "rules", r.rule) != r.rule)
+    r.rule_label = cp_label(cfg, "rules", r.rule);
   const char *sev = r.severity;
   for (int i = 0; fmt == CP_FMT_TABLE && cfg && sev && i < 3; i++)
     if (strcmp(sev, (const char *[]){"info", "warning", "critical"}[i]) == 0)
