@@ -30,8 +30,8 @@ typedef enum cp_msg {
   CP_MSG_SERIES_CAPTION,    /* first month, last month */
   CP_MSG_SERIES_PARTIAL,    /* as-of day: the last point is month-to-date */
   CP_MSG_SERIES_UNIT_YUAN,  /* the axis unit: yuan */
-  CP_MSG_SERIES_UNIT_WAN,   /* the axis unit: 10,000 yuan */
-  CP_MSG_SERIES_UNIT_YI,    /* the axis unit: 100,000,000 yuan */
+  CP_MSG_SERIES_UNIT_WAN,   /* the axis unit: 万元 (zh-CN), thousand yuan (en) */
+  CP_MSG_SERIES_UNIT_YI,    /* the axis unit: 亿元 (zh-CN), million yuan (en) */
   CP_MSG_NO_ROWS,           /* no rows */
   CP_MSG_ALERTS_TITLE,      /* the alerts chart's title */
   CP_MSG_ALERTS_CAPTION,    /* clients, run, as-of, all open alerts */
