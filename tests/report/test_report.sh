@@ -213,6 +213,17 @@ test_a_failing_row_is_reported_and_the_report_completes() {
   expect_eq "csv" "$(printf 'Name,N\r\nA,0\r\nC,0\r\nx')" "$(cat r.csv; echo x)"
 }
 
+test_a_config_without_locale_gets_english() {
+  custom_report '    return { name = c.name, n = alerts.warning }'
+  cp_run report --config c.yaml --as-of 2026-06-15 -o r.html
+  expect_eq "exit" 0 "$RC"
+  expect_eq "summary" "r.html: report t for 2026-06, facts as of 2026-06-15: 3 rows, 0 failed" "$OUT"
+  html=$(cat r.html)
+  expect_contains "lang" '<html lang="en">' "$html"
+  expect_contains "meta" 'Month 2026-06 (2026-06-01 to 2026-06-30) &middot; facts as of 2026-06-15 &middot; 3 rows &middot; <strong>month in progress: figures to 2026-06-15' "$html"
+  expect_contains "alerts caption" 'Open alerts by rule and severity <span>no run of the state database is as of this date or earlier' "$html"
+}
+
 test_a_value_of_the_wrong_type_names_its_column() {
   custom_report '    return { name = c.name, n = 1.5 }'
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
