@@ -217,6 +217,11 @@ null = nil
 ---@type table<string, any>
 params = {}
 
+---The config's labels, read-only: labels.<section>[id] is the text people
+---read for an id (labels.tiers.strategic), nil when the config gives none.
+---@type table<string, table<string, string>>
+labels = {}
+
 ---Run-wide values of global{} and aggregate{}, by id; reading one not yet
 ---computed is an error.
 ---@type table<string, any>

@@ -19,7 +19,7 @@ rule {
         local owner = people.owner(c, k)
         local data = { opened_at = dt.format_time(k.opened_at), due_hours = T,
                        category = k.category }
-        local title = string.format("complaint %s unanswered since %s", k.id,
+        local title = string.format("投诉 %s 自 %s 起未响应", k.id,
                                     dt.format_time(k.opened_at))
         if h >= T + up2 then
           alert { key = k.id, severity = "critical", level = 3, assignee = run.vp,
@@ -53,7 +53,7 @@ rule {
           local data = { opened_at = dt.format_time(k.opened_at),
                          first_response_at = dt.format_time(k.first_response_at),
                          category = k.category }
-          local title = string.format("complaint %s unresolved since %s", k.id,
+          local title = string.format("投诉 %s 自 %s 起未解决", k.id,
                                       dt.format_time(k.opened_at))
           if h >= up2 then
             alert { key = k.id, severity = "critical", level = 2, assignee = people.mgr(owner),
@@ -88,7 +88,7 @@ rule {
             end) then
           alert { key = k.id, severity = "warning", level = 1,
                   assignee = people.staff_for(c, "service_engineer") or people.owner(c, k),
-                  title = string.format("no call-back after complaint %s resolved %s", k.id,
+                  title = string.format("投诉 %s 于 %s 解决后未回访", k.id,
                                         dt.format_time(done)),
                   data = { resolved_at = dt.format_time(done),
                            due_by = dt.format_time(done + window), category = k.category } }

@@ -11,7 +11,7 @@ rule {
     local last = last_at and dt.day(last_at) or c.created_on
     if dt.age_days(last) >= P.dormant_days then
       alert { severity = "warning", level = 1, assignee = c.responsible,
-              title = "no contact since " .. dt.format(last),
+              title = "自 " .. dt.format(last) .. " 起未联络",
               data = { last = dt.format(last), contacted = last_at ~= nil,
                        dormant_days = P.dormant_days } }
     end
@@ -27,7 +27,7 @@ rule {
     if age >= P.onboarding_from_days and age <= P.onboarding_until_days
         and #c.contacts == 0 then
       alert { severity = "warning", level = 1, assignee = c.responsible,
-              title = "new client not contacted since its creation on " .. dt.format(c.created_on),
+              title = "新客户自 " .. dt.format(c.created_on) .. " 建档以来未联络",
               data = { created_on = dt.format(c.created_on) } }
     end
   end,

@@ -14,13 +14,13 @@ rule {
     local overdue = r.overdue_days ~= nil and r.overdue_days > K.overdue_days_above
     if not (rated or overdue) then return end
     local why = {}
-    if rated then why[#why + 1] = "rating " .. r.rating end
+    if rated then why[#why + 1] = "信用评级 " .. r.rating end
     if overdue then
-      why[#why + 1] = string.format("payments overdue over %d days", K.overdue_days_above)
+      why[#why + 1] = string.format("付款逾期超过 %d 天", K.overdue_days_above)
     end
     alert { severity = list.holds(K.critical_tiers, c.tier) and "critical" or "warning", level = 1,
             assignee = c.responsible,
-            title = "credit risk: " .. table.concat(why, ", "),
+            title = "信用风险：" .. table.concat(why, "，"),
             data = { rating = r.rating or null, overdue_days = r.overdue_days or null,
                      overdue_amount = r.overdue_amount or null,
                      assessed_on = r.assessed_on and dt.format(r.assessed_on) or null } }

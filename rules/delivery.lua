@@ -19,7 +19,7 @@ rule {
     -- exact: on_time / n < percent / 100, in integers
     if n >= P.min_orders and on_time * 100 < P.on_time_percent * n then
       alert { severity = "warning", level = 1, assignee = c.responsible,
-              title = string.format("fewer than %d%% of deliveries on time", P.on_time_percent),
+              title = string.format("按期交付率低于 %d%%", P.on_time_percent),
               data = { rate = on_time / n, n = n } }
     end
   end,

@@ -3,6 +3,11 @@
 local S = params.staffing
 local people = require("lib.people")
 
+--- The text people read for a role (the config's labels.roles), or its id.
+local function role_label(role)
+  return labels.roles and labels.roles[role] or role
+end
+
 --- Whether a client_staff row is current on the as-of date for an active member.
 local function current(r)
   return r.since <= dt.today and (r["until"] == nil or r["until"] > dt.today)
@@ -63,7 +68,7 @@ rule {
           pick = { pool = "staff", group = role },
           data = { role = role },
           unfilled = { rule = "staffing.unfilled", severity = "critical", level = 1,
-                       assignee = run.vp, title = "nobody available as " .. role,
+                       assignee = run.vp, title = "无可用人员担任" .. role_label(role),
                        data = { role = role } },
         }
       end

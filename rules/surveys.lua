@@ -29,7 +29,7 @@ rule {
     if latest_recent(c) then return end
     local last = c.surveys:max("surveyed_on")
     alert { severity = "info", level = 1, assignee = c.responsible,
-            title = string.format("no satisfaction survey in the last %d days", S.window_days),
+            title = string.format("近 %d 天未做满意度调查", S.window_days),
             data = { last = last and dt.format(last) or null } }
   end,
 }
@@ -43,7 +43,7 @@ rule {
     local s = latest_recent(c)
     if s and s.score <= S.low_score_at_most then
       alert { key = s.id, severity = "warning", level = 1, assignee = people.mgr(c.kam),
-              title = string.format("survey %s scored %d of 10", s.id, s.score),
+              title = string.format("满意度调查 %s 评分 %d（满分 10）", s.id, s.score),
               data = { surveyed_on = dt.format(s.surveyed_on), score = s.score } }
     end
   end,

@@ -2,6 +2,11 @@
 local V = params.visits
 local people = require("lib.people")
 
+--- The text people read for a contact level (the config's labels.levels), or its id.
+local function level_label(level)
+  return labels.levels and labels.levels[level] or level
+end
+
 for _, level in ipairs(V.levels) do
   rule {
     id = "visit." .. level,
@@ -21,8 +26,8 @@ for _, level in ipairs(V.levels) do
           last_at and "last " .. level .. " contact" or "no " .. level .. " contact; created",
           dt.format(last), days, interval, V.critical_factor * interval)
       local data = { last = dt.format(last), interval_days = interval, contacted = last_at ~= nil }
-      local title = string.format("no %s contact since %s (every %d days)", level,
-                                  dt.format(last), interval)
+      local title = string.format("自 %s 起无%s联络（应每 %d 天一次）", dt.format(last),
+                                  level_label(level), interval)
       if days >= V.critical_factor * interval then
         alert { severity = "critical", level = 2, assignee = people.mgr(c.kam),
                 title = title, data = data }

@@ -33,6 +33,7 @@ typedef struct cp_opts {
   int64_t month;           /* --month: epoch day of the month's first day */
   const char *format_name; /* --format of report (csv or html) and explain (text or json) */
   const char *output;      /* -o/--output FILE */
+  int bom;                 /* report: --bom 1, --no-bom 0, else -1 (on for zh-CN) */
   int coverage;            /* test: --coverage */
   int min_coverage;        /* test: --min-coverage N percent (-1: none) */
   const char *coverage_skip;   /* test: --coverage-skip GLOB, or NULL */

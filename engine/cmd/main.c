@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "dates.h"
@@ -55,7 +56,7 @@ static const command commands[] = {
   {"feed", cmd_feed, "config state since limit",
    "Prints the events after sequence number SEQ (default 0) as JSON lines.\n"
    "Keep the last seq you read and pass it next time: nothing is lost or repeated."},
-  {"report", cp_cmd_report, "config facts state as-of month format output quiet",
+  {"report", cp_cmd_report, "config facts state as-of month format output bom no-bom quiet",
    "Writes the report that the rules declare with report{} for a month, one row\n"
    "per client in its scope, as CSV or as one self-contained HTML page with\n"
    "charts. The month defaults to the month of the as-of date; an earlier month\n"
@@ -75,6 +76,7 @@ static const struct option long_opts[] = {
   {"coverage", no_argument, NULL, 'C'},     {"min-coverage", required_argument, NULL, 'M'},
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
+  {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
   {NULL, 0, NULL, 0},
 };
 
@@ -97,6 +99,8 @@ static const char *const option_help[] = {
   "assignees", "--assignees LOOKUP  assignees must be its ids (default: staff, when declared)",
   "month", "--month YYYY-MM the report's month (default: the month of the as-of date)",
   "output", "-o, --output FILE  where the report goes (written whole, mode 0600)",
+  "bom", "--bom, --no-bom  CSV: begin with a UTF-8 byte order mark, or not (default: with\n"
+  "                  locale zh-CN, so that spreadsheets read the Chinese right)",
   "since", "--since SEQ     print events after this sequence number",
   "limit", "--limit N       print at most N events",
   NULL,
@@ -147,6 +151,8 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'q': o->quiet = 1; return 0;
   case 'X': o->strict = 1; return 0;
   case 'o': o->output = arg; return 0;
+  case 'b': o->bom = 1; return 0;
+  case 'B': o->bom = 0; return 0;
   case 'C': o->coverage = 1; return 0;
   case 'R': o->rule = arg; return 0;
   case 'x': o->fixtures = arg; return 0;
@@ -240,9 +246,20 @@ static cp_exit with_state(const cp_opts *o, cp_err (*fn)(const char *path, const
                                                                        : CP_EXIT_FAILED;
 }
 
+/* Prints the open alerts; the table (and Alertmanager's rule_label) under the
+ * labels and in the locale of the config (with --state: only when the
+ * --config file, default crmpolicy.yaml, exists). */
 static cp_err print_alerts(const char *p, const cp_opts *o)
 {
-  return cp_query_results(p, 1, (cp_format)o->format, stdout);
+  cp_config *cfg = NULL;
+  cp_err rc = CP_OK;
+  if ((o->format == CP_FMT_TABLE || o->format == CP_FMT_ALERTMANAGER) &&
+      (!o->state || access(o->config, F_OK) == 0))
+    rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK)
+    rc = cp_query_results_labelled(p, 1, (cp_format)o->format, cfg, stdout);
+  cp_config_free(cfg);
+  return rc;
 }
 
 static cp_err print_assignments(const char *p, const cp_opts *o)
@@ -286,7 +303,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], cmd->name) != 0)
       continue;
     cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1,
-                 .min_coverage = -1};
+                 .min_coverage = -1, .bom = -1};
     int p = parse_options(cmd, argc - 1, argv + 1, &o);
     if (p != 0) {
       if (p > 0)

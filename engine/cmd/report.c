@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dates.h"
+#include "locale.h"
 
 #define MAX_PRINTED_ERRORS 20
 
@@ -53,6 +54,9 @@ typedef struct report {
   cp_report_def *def;       /* the declared report */
   alert_stream alerts;      /* open alerts of the state database */
   cp_report_page page;      /* totals for the page */
+  cp_ralerts *mine;         /* the current client's open alerts by rule (zeroed per client) */
+  size_t n_mine, cap_mine;  /* rules in mine, and allocated */
+  int bom;                  /* CSV: begin with a UTF-8 byte order mark */
   cp_rrow row;              /* the current row */
   cp_html *page_html;       /* the HTML page, when writing HTML */
   char *tmp;                /* the output's temporary name, until renamed */
@@ -110,6 +114,20 @@ void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out)
   case CP_RT_DATE: cp_format_date(v->i, day); sbuf_add(out, day); break;
   default: break;
   }
+}
+
+void cp_report_cell_plain(cp_rtype type, const cp_rcell *v, sbuf *out)
+{
+  if (v->nil || type != CP_RT_MONEY) {
+    cp_report_cell(type, v, out);
+    if (v->nil)
+      sbuf_clear(out);
+    return;
+  }
+  uint64_t u = v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i;
+  sbuf_clear(out);
+  sbuf_printf(out, "%s%llu.%02u", v->i < 0 ? "-" : "", (unsigned long long)(u / 100),
+              (unsigned)(u % 100));
 }
 
 /* Steps the alerts query; CP_ESTATE with a message when stepping failed. */
@@ -172,31 +190,50 @@ static void alerts_close(alert_stream *a)
   sqlite3_close(a->db);
 }
 
-/* Adds n open alerts of rule and severity s to the page's totals. */
-static cp_err add_rule_alerts(cp_report_page *p, const char *rule, int s, uint64_t n)
+/* Adds n open alerts of rule and severity s to the list *a (*len used,
+ * *cap allocated), adding the rule when it is new. */
+static cp_err add_rule_alerts(cp_ralerts **a, size_t *len, size_t *cap, const char *rule, int s,
+                              uint64_t n)
 {
   size_t i = 0;
-  while (i < p->n_alerts && strcmp(p->alerts[i].rule, rule) != 0)
+  while (i < *len && strcmp((*a)[i].rule, rule) != 0)
     i++;
-  if (i == p->n_alerts) {
-    if (cp_grow((void **)&p->alerts, &p->cap_alerts, p->n_alerts, sizeof *p->alerts) < 0)
+  if (i == *len) {
+    if (cp_grow((void **)a, cap, *len, sizeof **a) < 0)
       return diag_fail(CP_ENOMEM, "report: out of memory");
-    p->alerts[i] = (cp_ralerts){.rule = strdup(rule)};
-    if (!p->alerts[i].rule)
+    (*a)[i] = (cp_ralerts){.rule = strdup(rule)};
+    if (!(*a)[i].rule)
       return diag_fail(CP_ENOMEM, "report: out of memory");
-    p->n_alerts++;
+    (*len)++;
   }
-  p->alerts[i].n[s] += n;
+  (*a)[i].n[s] += n;
   return CP_OK;
 }
 
-/* Consumes the alerts of clients up to id (NULL: all that remain) into the
- * page's totals; counts gets those of client id itself, by severity. */
-static cp_err alerts_upto(alert_stream *a, cp_report_page *p, const char *id,
-                          uint64_t counts[CP_SEVERITIES])
+/* Adds the current client's alerts (r->mine) to the page: its row is in
+ * the table, so its alerts are in the chart. */
+static cp_err add_mine(report *r)
 {
+  cp_report_page *p = &r->page;
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && i < r->n_mine; i++)
+    for (int s = 0; rc == CP_OK && s < CP_SEVERITIES; s++)
+      if (r->mine[i].n[s])
+        rc = add_rule_alerts(&p->alerts, &p->n_alerts, &p->cap_alerts, r->mine[i].rule, s,
+                             r->mine[i].n[s]);
+  return rc;
+}
+
+/* Consumes the alerts of clients up to id (NULL: all that remain), counting
+ * them all in the page's all_alerts; counts and r->mine get those of client
+ * id itself, by severity and by rule and severity. */
+static cp_err alerts_upto(report *r, const char *id, uint64_t counts[CP_SEVERITIES])
+{
+  alert_stream *a = &r->alerts;
   cp_err rc = CP_OK;
   memset(counts, 0, CP_SEVERITIES * sizeof *counts);
+  for (size_t i = 0; i < r->n_mine; i++)
+    memset(r->mine[i].n, 0, sizeof r->mine[i].n);
   while (rc == CP_OK && a->more) {
     const char *client = (const char *)sqlite3_column_text(a->st, 0);
     int cmp = id ? strcmp(client ? client : "", id) : -1;
@@ -204,10 +241,12 @@ static cp_err alerts_upto(alert_stream *a, cp_report_page *p, const char *id,
       break;
     int s = cp_severity_parse((const char *)sqlite3_column_text(a->st, 2));
     uint64_t n = (uint64_t)sqlite3_column_int64(a->st, 3);
-    if (s >= 0 && cmp == 0)
+    r->page.all_alerts += s >= 0 ? n : 0;
+    if (s >= 0 && cmp == 0) {
       counts[s] += n;
-    if (s >= 0)
-      rc = add_rule_alerts(p, (const char *)sqlite3_column_text(a->st, 1), s, n);
+      rc = add_rule_alerts(&r->mine, &r->n_mine, &r->cap_mine,
+                           (const char *)sqlite3_column_text(a->st, 1), s, n);
+    }
     if (rc == CP_OK)
       rc = alerts_step(a);
   }
@@ -236,11 +275,22 @@ static void csv_field(FILE *f, const char *s, size_t n, int first)
   fputc('"', f);
 }
 
-/* Writes the CSV header: the column labels. */
+/* Writes the CSV header, after the byte order mark when asked: each
+ * column's label, after its group's ("销售额（本月）", "Sales (this month)"). */
 static void csv_header(report *r)
 {
-  for (size_t j = 0; j < r->def->n_columns; j++)
-    csv_field(r->out, r->def->columns[j].label, strlen(r->def->columns[j].label), j == 0);
+  int zh = cp_locale_of(r->cfg) == CP_LOCALE_ZH_CN;
+  if (r->bom)
+    fputs("\xEF\xBB\xBF", r->out);
+  for (size_t j = 0; j < r->def->n_columns; j++) {
+    const cp_rcolumn *c = &r->def->columns[j];
+    sbuf_clear(&r->text);
+    if (c->group)
+      sbuf_printf(&r->text, zh ? "%s（%s）" : "%s (%s)", c->group, c->label);
+    else
+      sbuf_add(&r->text, c->label);
+    csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
+  }
   fputs("\r\n", r->out);
 }
 
@@ -248,7 +298,7 @@ static void csv_header(report *r)
 static void csv_row(report *r)
 {
   for (size_t j = 0; j < r->def->n_columns; j++) {
-    cp_report_cell(r->def->columns[j].type, &r->row.cells[j], &r->text);
+    cp_report_cell_plain(r->def->columns[j].type, &r->row.cells[j], &r->text);
     csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
   }
   fputs("\r\n", r->out);
@@ -297,6 +347,9 @@ static cp_err add_row(report *r, const char *id)
     for (int i = 0; i < CP_REPORT_MONTHS; i++)
       p->series[g][i] += r->row.values[i];
   }
+  cp_err rc = add_mine(r);
+  if (rc != CP_OK)
+    return rc;
   p->rows++;
   if (r->html)
     return cp_html_row(r->page_html, r->def, &r->row);
@@ -312,7 +365,7 @@ static cp_err client_pass(report *r)
   int more = 0;
   cp_err rc = cp_facts_begin(r->facts, NULL, NULL);
   while (rc == CP_OK && (more = cp_facts_next(r->facts, &c)) > 0) {
-    if ((rc = alerts_upto(&r->alerts, &r->page, c->id, counts)) != CP_OK)
+    if ((rc = alerts_upto(r, c->id, counts)) != CP_OK)
       break;
     int got = cp_report_row(r->rules, r->def, c, counts, &r->row, &r->err);
     if (got < 0)
@@ -322,7 +375,7 @@ static cp_err client_pass(report *r)
   }
   if (rc == CP_OK && more < 0)
     rc = CP_EFACTS;
-  return rc == CP_OK ? alerts_upto(&r->alerts, &r->page, NULL, counts) : rc;
+  return rc == CP_OK ? alerts_upto(r, NULL, counts) : rc;
 }
 
 /* Opens the output's temporary file beside path, mode 0600. */
@@ -399,6 +452,7 @@ static cp_err resolve_options(const cp_opts *o, report *r)
     return diag_fail(CP_EUSAGE, "--month: %s is after the as-of date %s", p->month.name, as_of);
   }
   p->as_of = p->month.last < o->as_of ? p->month.last : o->as_of;
+  p->in_progress = p->as_of < p->month.last;
   for (int i = 0; i < CP_REPORT_MONTHS; i++)
     cp_report_month(p->month.first, i - (CP_REPORT_MONTHS - 1), &p->months[i]);
   return CP_OK;
@@ -417,10 +471,12 @@ static cp_err open_report(report *r, const cp_opts *o)
   if (rc != CP_OK)
     return rc;
   r->page.def = r->def;
+  r->page.cfg = r->cfg;
+  r->bom = o->bom >= 0 ? o->bom : cp_locale_of(r->cfg) == CP_LOCALE_ZH_CN;
   for (size_t i = 0; i < r->def->n_groups; i++)
     if (group_index(&r->page, r->def->groups[i]) < 0)
       return diag_fail(CP_ENOMEM, "report: out of memory");
-  if ((rc = cp_report_set_month(r->rules, &r->page.month)) != CP_OK ||
+  if ((rc = cp_report_set_month(r->rules, &r->page.month, r->page.as_of)) != CP_OK ||
       (rc = alerts_open(&r->alerts, r->cfg->state, r->page.as_of, &r->page)) != CP_OK ||
       (rc = output_open(r, o->output)) != CP_OK)
     return rc;
@@ -448,6 +504,9 @@ static void close_report(report *r)
   for (size_t i = 0; i < r->page.n_alerts; i++)
     free(r->page.alerts[i].rule);
   free(r->page.alerts);
+  for (size_t i = 0; i < r->n_mine; i++)
+    free(r->mine[i].rule);
+  free(r->mine);
   sbuf_free(&r->page.failures);
   cp_report_def_free(r->def);
   cp_rules_close(r->rules);
@@ -458,11 +517,15 @@ static void close_report(report *r)
 /* Prints what the report wrote. */
 static void summary(const report *r, const char *path)
 {
-  char as_of[16];
-  cp_format_date(r->page.as_of, as_of);
-  printf("%s: report %s for %s, facts as of %s: %llu rows, %llu failed\n", path, r->def->id,
-         r->page.month.name, as_of, (unsigned long long)r->page.rows,
+  cp_locale l = cp_locale_of(r->cfg);
+  sbuf month = {0}, as_of = {0};
+  cp_locale_month(l, r->page.month.name, &month);
+  cp_locale_date(l, r->page.as_of, &as_of);
+  printf(cp_msg_text(l, CP_MSG_REPORT_SUMMARY), path, r->def->id, month.s ? month.s : "",
+         as_of.s ? as_of.s : "", (unsigned long long)r->page.rows,
          (unsigned long long)r->page.failed);
+  sbuf_free(&month);
+  sbuf_free(&as_of);
 }
 
 cp_exit cp_cmd_report(const cp_opts *o)

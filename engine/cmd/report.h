@@ -1,6 +1,6 @@
 /* report.h: `crmpolicy report` (report.c), which writes the rows of the
  * report a policy declares (reportdef.h) as CSV or as one self-contained
- * HTML page with SVG charts (html.c). The engine knows no
+ * HTML page with SVG charts (html.c, htmlchart.c). The engine knows no
  * report content: the scope, the columns and every value come from Lua. */
 #ifndef CP_REPORT_H
 #define CP_REPORT_H
@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "config.h"
 #include "reportdef.h"
 
 /* Open alerts of one rule, by severity. */
@@ -20,14 +21,17 @@ typedef struct cp_ralerts {
 /* Everything the HTML page shows besides the rows. */
 typedef struct cp_report_page {
   const cp_report_def *def;                        /* the report (not owned) */
+  const cp_config *cfg;                            /* the config: locale, labels (not owned) */
   cp_rmonth month;                                 /* the month M */
   cp_rmonth months[CP_REPORT_MONTHS];              /* the series' months, oldest first */
   int64_t as_of;                                   /* the as-of day of the facts */
+  int in_progress;                                 /* as_of is before the month's last day */
   char *groups[CP_REPORT_GROUPS];                  /* series groups, legend order (owned) */
   size_t n_groups;                                 /* number of groups */
   double series[CP_REPORT_GROUPS][CP_REPORT_MONTHS];  /* group sums over the rows */
-  cp_ralerts *alerts;                              /* open alerts by rule (owned) */
+  cp_ralerts *alerts;                              /* open alerts of the rows' clients (owned) */
   size_t n_alerts, cap_alerts;                     /* used and allocated */
+  uint64_t all_alerts;                             /* open alerts of all clients */
   int64_t alerts_run;                              /* run whose state is shown; 0: none */
   char alerts_as_of[11];                           /* its as-of date */
   uint64_t rows;                                   /* rows written */
@@ -47,6 +51,11 @@ int cp_report_parse_month(const char *s, int64_t *first);
 /* Writes value v of a column of type `type` as people read it into out
  * (cleared first); nil is empty, or a dash for a ratio-change. */
 void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out);
+
+/* Writes value v as CSV carries it into out (cleared first): as
+ * cp_report_cell() does, but money as a plain number (1234567.89) and nil
+ * as nothing, so that a spreadsheet reads numbers. */
+void cp_report_cell_plain(cp_rtype type, const cp_rcell *v, sbuf *out);
 
 /* Appends n with thousands separators; with cents, n is in cents and shown
  * with two decimals. */
@@ -68,5 +77,16 @@ cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out);
 
 /* Frees the page's buffers; accepts NULL. */
 void cp_html_close(cp_html *h);
+
+/* Writes n bytes of s escaped for HTML text and attribute values. */
+void cp_html_esc(FILE *f, const char *s, size_t n);
+
+/* --- htmlchart.c --- */
+
+/* Draws the monthly series chart of the page as inline SVG; t: scratch. */
+void cp_html_series_chart(FILE *f, const cp_report_page *p, sbuf *t);
+
+/* Draws the open alerts of the page by rule and severity as inline SVG. */
+void cp_html_alerts_chart(FILE *f, const cp_report_page *p, sbuf *t);
 
 #endif

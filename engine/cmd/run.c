@@ -7,6 +7,7 @@
 #include "facts.h"
 #include "jobs.h"
 #include "settle.h"
+#include "locale.h"
 #include "progress.h"
 #include "query.h"
 #include "rules.h"
@@ -14,6 +15,20 @@
 
 #define MAX_PRINTED_ERRORS 20
 #define PROGRESS_DELAY 1.0   /* seconds a run lasts before its progress shows */
+
+
+/* Event names in Chinese, in cp_event order (store.c names them in English). */
+static const char *const events_zh[CP_EV_COUNT] = {
+  "预警新增", "预警升级", "预警更新", "预警解除", "分派提议", "分派更新", "分派完成", "分派撤回",
+};
+
+/* The name of event type e as the run summary shows it in locale l. */
+static const char *event_label(cp_locale l, int e)
+{
+  if (l == CP_LOCALE_ZH_CN && e >= 0 && e < CP_EV_COUNT)
+    return events_zh[e];
+  return cp_event_name((cp_event)e);
+}
 
 /* Everything a run holds open. */
 typedef struct run {
@@ -97,16 +112,17 @@ static void summary(const run *r, const cp_opts *o)
   cp_format_count(clients, s->clients);
   cp_format_count(rate, took > 0 ? (uint64_t)((double)s->clients / took + 0.5) : 0);
   cp_format_duration(when, took);
-  printf("run %lld as of %s: %s clients evaluated in %s (%s clients/s), %llu rule errors, "
-         "%llu data problems\n", (long long)cp_store_run_id(r->store), day, clients, when, rate,
-         (unsigned long long)s->rule_errors, (unsigned long long)s->findings);
-  printf("events:");
+  cp_locale l = cp_locale_of(r->cfg);
+  printf(cp_msg_text(l, CP_MSG_RUN_SUMMARY), (long long)cp_store_run_id(r->store), day,
+         clients, when, rate, (unsigned long long)s->rule_errors,
+         (unsigned long long)s->findings);
+  fputs(cp_msg_text(l, CP_MSG_RUN_EVENTS), stdout);
   for (int i = 0; i < CP_EV_COUNT; i++)
     if (s->events[i])
-      printf(" %s %llu", cp_event_name((cp_event)i), (unsigned long long)s->events[i]);
-  printf("\nopen now (state: %s):\n", r->cfg->state);
+      printf(" %s %llu", event_label(l, i), (unsigned long long)s->events[i]);
+  printf(cp_msg_text(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
-  cp_query_summary(r->cfg->state, stdout);
+  cp_query_summary_labelled(r->cfg->state, r->cfg, stdout);
 }
 
 /* Opens everything up to the loaded rules; nothing is written yet. */

@@ -1,5 +1,6 @@
 /* config.c: loads the YAML config strictly with libcyaml, params with ytree. */
 #include "config.h"
+#include "locale.h"
 
 #include <cyaml/cyaml.h>
 #include <stdarg.h>
@@ -80,6 +81,12 @@ static const cyaml_schema_field_t feed_fields[] = {
   CYAML_FIELD_END,
 };
 
+/* The values of `locale`, as cp_locale numbers them (locale.h). */
+static const cyaml_strval_t locale_names[] = {
+  {"en", 0},
+  {"zh-CN", 1},
+};
+
 static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_STRING_PTR("facts", CYAML_FLAG_POINTER, cp_config_file, facts, 1, CYAML_UNLIMITED),
   CYAML_FIELD_STRING_PTR("state", CYAML_FLAG_POINTER, cp_config_file, state, 1, CYAML_UNLIMITED),
@@ -93,6 +100,9 @@ static const cyaml_schema_field_t top_fields[] = {
                        lookups, &table_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_MAPPING("feed", CYAML_FLAG_OPTIONAL, cp_config_file, feed, feed_fields),
   CYAML_FIELD_IGNORE("params", CYAML_FLAG_OPTIONAL),
+  CYAML_FIELD_ENUM("locale", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_config_file, locale,
+                   locale_names, CYAML_ARRAY_LEN(locale_names)),
+  CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_END,
 };
 
@@ -290,6 +300,7 @@ cp_err cp_config_load(const char *path, cp_config **out)
     goto fail;
   }
   c->params = yt_get(c->doc, "params");
+  c->labels = yt_get(c->doc, "labels");
   if ((rc = validate(c)) != CP_OK)
     goto fail;
   *out = c;
@@ -408,7 +419,7 @@ static cp_err validate(cp_config *c)
                      "do not drop them", c->path, yt_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
     return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
-  return CP_OK;
+  return cp_labels_check(c);
 }
 
 cp_err cp_config_cyaml_load(const char *path, const yt_node *root,

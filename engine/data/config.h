@@ -1,4 +1,5 @@
-/* config.h: the YAML config: databases, rule files, fact tables, limits, params. */
+/* config.h: the YAML config: databases, rule files, fact tables, limits, params,
+ * locale and labels. */
 #ifndef CP_CONFIG_H
 #define CP_CONFIG_H
 
@@ -78,6 +79,7 @@ typedef struct cp_config_file {
   cp_table_cfg *lookups;     /* tables loaded whole (staff) */
   unsigned lookups_count;        /* number of lookup tables */
   cp_feed_cfg feed;          /* privacy of the event feed */
+  int locale;                /* language of texts for people (a cp_locale; default en) */
 } cp_config_file;
 
 /* A loaded config. Paths are resolved against the config file's folder. */
@@ -87,6 +89,7 @@ typedef struct cp_config {
   cp_config_file *file;      /* typed settings (libcyaml owns the memory) */
   yt_node *doc;              /* the whole document as a tree (for params and lines) */
   const yt_node *params;     /* the params tree, or NULL */
+  const yt_node *labels;     /* the labels tree (locale.h), or NULL */
   char *facts;               /* facts path, resolved or overridden */
   char *state;               /* state path, resolved or overridden */
 } cp_config;

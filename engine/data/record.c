@@ -85,6 +85,7 @@ void cp_record_alertmanager(sbuf *b, const cp_record *r)
   sbuf_add(b, "},\"annotations\":{");
   first = 1;
   label(b, "summary", r->title, &first);
+  label(b, "rule_label", r->rule_label, &first);
   label(b, "data", r->data, &first);
   label(b, "opened_at", r->opened_at, &first);
   label(b, "fingerprint", r->fingerprint, &first);

@@ -21,6 +21,7 @@ typedef struct cp_record {
   const char *status;        /* open/resolved; proposed/fulfilled/withdrawn */
   const char *opened_at;     /* as-of time it was opened */
   const char *updated_at;    /* as-of time of its last change */
+  const char *rule_label;    /* alerts: what people read for the rule (config labels), or NULL */
 } cp_record;
 
 /* Writes the fingerprint of (rule, client_id, key), 16 hex digits and a NUL,

@@ -72,3 +72,22 @@ void cp_params_push(lua_State *L, const yt_node *n)
   cp_sandbox_readonly(L, -1);
   lua_remove(L, -2);
 }
+
+void cp_labels_push(lua_State *L, const cp_config *c)
+{
+  const yt_node *n = c ? c->labels : NULL;
+  lua_createtable(L, 0, n ? (int)(n->n / 2) : 0);
+  for (size_t i = 0; n && i + 1 < n->n; i += 2) {
+    const yt_node *s = n->items[i + 1];
+    lua_createtable(L, 0, (int)(s->n / 2));
+    for (size_t j = 0; j + 1 < s->n; j += 2) {
+      lua_pushstring(L, s->items[j + 1]->value);
+      lua_setfield(L, -2, s->items[j]->value);
+    }
+    cp_sandbox_readonly(L, -1);   /* pushes a read-only view of the section */
+    lua_remove(L, -2);
+    lua_setfield(L, -2, n->items[i]->value);
+  }
+  cp_sandbox_readonly(L, -1);
+  lua_remove(L, -2);
+}

@@ -1,12 +1,19 @@
-/* params.h: the config's free `params` tree as the rules see it. */
+/* params.h: the config's free `params` tree and its `labels`, as the rules
+ * see them. */
 #ifndef CP_PARAMS_H
 #define CP_PARAMS_H
 
 #include <lua.h>
 
+#include "config.h"
 #include "ytree.h"
 
 /* Pushes the params tree as nested read-only tables (params.c). */
 void cp_params_push(lua_State *L, const yt_node *params);
+
+/* Pushes the config's labels as read-only Lua tables of strings
+ * (labels.rules["contact.dormant"]); an empty table when there are none.
+ * Runs in protected mode (may raise a memory error). */
+void cp_labels_push(lua_State *L, const cp_config *c);
 
 #endif

@@ -64,8 +64,8 @@ static void copy_columns(lua_State *L)
     if (lua_rawgeti(L, src, i) != LUA_TTABLE)
       luaL_error(L, "report{}: column %d must be a table {id=, label=, type=}", (int)i);
     int col = lua_gettop(L);
-    only_keys(L, col, "report{} column", "id label type");
-    lua_createtable(L, 0, 3);
+    only_keys(L, col, "report{} column", "id label type group");
+    lua_createtable(L, 0, 4);
     const char *id = need_text(L, col, "report{} column", "id");
     if (strcmp(id, "series") == 0)
       luaL_error(L, "report{}: 'series' is not a column id (a row's series goes there)");
@@ -82,6 +82,10 @@ static void copy_columns(lua_State *L)
     lua_pushinteger(L, type_of(L, "report{} column", 0));
     lua_setfield(L, col + 1, "type");
     lua_pop(L, 1);
+    int g = lua_getfield(L, col, "group");
+    if (g != LUA_TNIL && (g != LUA_TSTRING || !*lua_tostring(L, -1)))
+      luaL_error(L, "report{} column: 'group' must be a non-empty string");
+    lua_setfield(L, col + 1, "group");
     lua_rawseti(L, src + 1, i);
     lua_settop(L, src + 1);
   }
@@ -216,6 +220,9 @@ static int load_columns(lua_State *L, cp_report_def *d)
     lua_rawgeti(L, -1, (lua_Integer)i + 1);
     c->id = dup_field(L, "id");
     c->label = dup_field(L, "label");
+    if (lua_getfield(L, -1, "group") == LUA_TSTRING && !(c->group = strdup(lua_tostring(L, -1))))
+      return lua_pop(L, 2), -1;
+    lua_pop(L, 1);
     lua_getfield(L, -1, "type");
     c->type = (cp_rtype)lua_tointeger(L, -1);
     lua_pop(L, 2);
@@ -266,6 +273,7 @@ void cp_report_def_free(cp_report_def *d)
   for (size_t i = 0; i < d->n_columns; i++) {
     free(d->columns[i].id);
     free(d->columns[i].label);
+    free(d->columns[i].group);
   }
   for (size_t i = 0; d->groups && i < d->n_groups; i++)
     free(d->groups[i]);
@@ -279,16 +287,39 @@ void cp_report_def_free(cp_report_def *d)
   free(d);
 }
 
-/* Pushes a read-only {name=, first=, last=} for month m. */
-static void push_month(lua_State *L, const cp_rmonth *m)
+/* What the month table is built from. */
+typedef struct month_ctx {
+  const cp_rmonth *m;       /* the month M */
+  int64_t as_of;            /* the as-of day of the facts */
+} month_ctx;
+
+/* Pushes {name=, first=, last=, through=} for month m: through is the day
+ * of m as far into it as `days` after its first day go (its last day at
+ * most). */
+static void push_month(lua_State *L, const cp_rmonth *m, int64_t days)
 {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushstring(L, m->name);
   lua_setfield(L, -2, "name");
   lua_pushinteger(L, m->first);
   lua_setfield(L, -2, "first");
   lua_pushinteger(L, m->last);
   lua_setfield(L, -2, "last");
+  lua_pushinteger(L, m->first + days < m->last ? m->first + days : m->last);
+  lua_setfield(L, -2, "through");
+}
+
+/* Sets field name of the table at -2 to month M shifted by `shift`, through
+ * as many days as M is. */
+static void set_shifted(lua_State *L, const cp_rmonth *m, int shift, int64_t days,
+                        const char *name)
+{
+  cp_rmonth other;
+  cp_report_month(m->first, shift, &other);
+  push_month(L, &other, days);
+  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, -3, name);
+  lua_pop(L, 1);
 }
 
 void cp_report_month(int64_t day, int shift, cp_rmonth *m)
@@ -307,23 +338,19 @@ void cp_report_month(int64_t day, int shift, cp_rmonth *m)
 /* Builds the month table (see cp_report_set_month) in protected mode. */
 static int build_month(lua_State *L)
 {
-  const cp_rmonth *m = lua_touserdata(L, 1);
+  const month_ctx *x = lua_touserdata(L, 1);
+  const cp_rmonth *m = x->m;
+  int64_t days = (x->as_of < m->last ? x->as_of : m->last) - m->first;
   cp_rmonth other;
-  push_month(L, m);
-  cp_report_month(m->first, -1, &other);
-  push_month(L, &other);
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, "prev");
-  lua_pop(L, 1);
-  cp_report_month(m->first, -12, &other);
-  push_month(L, &other);
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, "year_ago");
-  lua_pop(L, 1);
+  push_month(L, m, days);
+  lua_pushboolean(L, x->as_of < m->last);
+  lua_setfield(L, -2, "in_progress");
+  set_shifted(L, m, -1, days, "prev");
+  set_shifted(L, m, -12, days, "year_ago");
   lua_createtable(L, CP_REPORT_MONTHS, 0);
   for (int i = 0; i < CP_REPORT_MONTHS; i++) {
     cp_report_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
-    push_month(L, &other);
+    push_month(L, &other, i == CP_REPORT_MONTHS - 1 ? days : other.last - other.first);
     cp_sandbox_readonly(L, -1);
     lua_rawseti(L, -3, i + 1);
     lua_pop(L, 1);
@@ -336,11 +363,12 @@ static int build_month(lua_State *L)
   return 0;
 }
 
-cp_err cp_report_set_month(cp_rules *api, const cp_rmonth *m)
+cp_err cp_report_set_month(cp_rules *api, const cp_rmonth *m, int64_t as_of)
 {
   lua_State *L = api->L;
+  month_ctx x = {m, as_of};
   lua_pushcfunction(L, build_month);
-  lua_pushlightuserdata(L, (void *)m);
+  lua_pushlightuserdata(L, &x);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
     lua_pop(L, 1);
     return diag_fail(CP_ENOMEM, "report: out of memory");

@@ -31,6 +31,7 @@ extern const char *const cp_rtype_names[CP_RT_COUNT];
 typedef struct cp_rcolumn {
   char *id;                 /* key in the row table */
   char *label;              /* header text */
+  char *group;              /* header of the columns it groups with, or NULL */
   cp_rtype type;            /* how values are checked and shown */
 } cp_rcolumn;
 
@@ -88,8 +89,11 @@ cp_err cp_report_def_load(cp_rules *r, const char *config, cp_report_def **out);
 void cp_report_def_free(cp_report_def *d);
 
 /* Sets the `month` table that row functions get: M, prev, year_ago and the
- * series' months. Returns CP_ENOMEM on failure. */
-cp_err cp_report_set_month(cp_rules *r, const cp_rmonth *m);
+ * series' months, each {name=, first=, last=, through=}; through is the
+ * as-of day in M while M is in progress (M.in_progress), and the same day
+ * of the month in prev, year_ago and M's series point, so that they compare
+ * like for like. Returns CP_ENOMEM on failure. */
+cp_err cp_report_set_month(cp_rules *r, const cp_rmonth *m, int64_t as_of);
 
 /* Computes client c's row, under the rules' budget: 1 with *row filled, 0
  * when the client is out of the policy's or the report's scope, -1 when it

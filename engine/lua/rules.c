@@ -392,8 +392,8 @@ cp_err cp_rules_aggregate(cp_rules *r, unsigned ti)
   return cp_aggregate_table(r, ti);
 }
 
-/* Registers the declaration functions, params (watched as w says) and the
- * run table. */
+/* Registers the declaration functions, params (watched as w says), the
+ * labels and the run table. */
 static void register_api(cp_api *api, const cp_rules_watch *w)
 {
   static const luaL_Reg fns[] = {{"rule", l_rule},       {"derive", l_derive},
@@ -414,6 +414,8 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   else
     cp_params_push(L, api->cfg->params);
   lua_setfield(L, -2, "params");
+  cp_labels_push(L, api->cfg);
+  lua_setfield(L, -2, "labels");
   lua_newtable(L);
   lua_createtable(L, 0, 3);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);

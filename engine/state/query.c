@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "locale.h"
 #include "record.h"
 #include "sbuf.h"
 
@@ -94,8 +95,10 @@ static void csv_field(sbuf *b, const char *v, int first)
   sbuf_add(b, "\"");
 }
 
-/* Formats the current row of a results query into b. */
-static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt)
+/* Formats the current row of a results query into b; the table shows rule
+ * ids and severities under cfg's labels (cfg may be NULL). */
+static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
+                       const cp_config *cfg)
 {
   cp_record r = {.is_alert = alerts, .fingerprint = text(st, 0), .rule = text(st, 1),
                  .client_id = text(st, 2), .key = text(st, 3), .kind = text(st, 4),
@@ -104,6 +107,13 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt)
                  .status = text(st, 10), .opened_at = text(st, 11), .updated_at = text(st, 12)};
   char level[16];
   snprintf(level, sizeof level, "%d", r.level);
+  const char *rule = fmt == CP_FMT_TABLE && alerts ? cp_label(cfg, "rules", r.rule) : r.rule;
+  if (fmt == CP_FMT_ALERTMANAGER && cp_label(cfg, "rules", r.rule) != r.rule)
+    r.rule_label = cp_label(cfg, "rules", r.rule);
+  const char *sev = r.severity;
+  for (int i = 0; fmt == CP_FMT_TABLE && cfg && sev && i < 3; i++)
+    if (strcmp(sev, (const char *[]){"info", "warning", "critical"}[i]) == 0)
+      sev = cp_locale_severity(cfg, i);
   if (fmt == CP_FMT_JSONL) {
     cp_record_json(b, &r);
   } else if (fmt == CP_FMT_ALERTMANAGER) {
@@ -117,33 +127,47 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt)
     for (size_t i = 0; i < n; i++)
       csv_field(b, alerts ? alert_cols[i] : assign_cols[i], i == 0);
   } else if (alerts) {
-    sbuf_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, r.rule, r.key,
-                r.severity, r.level, r.assignee ? r.assignee : "-", r.title);
+    sbuf_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, rule, r.key,
+                sev, r.level, r.assignee ? r.assignee : "-", r.title);
   } else {
     sbuf_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
                 r.assignee ? r.assignee : "-", r.data);
   }
-  if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array */
-    sbuf_add(b, "\n");
+  if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
+    sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
 }
 
-/* Prints the header line of a format, if it has one. */
-static void header(FILE *out, int alerts, cp_format fmt)
+/* The table head of alerts, by locale. */
+static const char *const alert_heads[CP_LOCALE_COUNT][7] = {
+  {"CLIENT", "RULE", "KEY", "SEVERITY", "LVL", "ASSIGNEE", "TITLE"},
+  {"客户", "规则", "键", "严重程度", "级", "负责人", "标题"},
+};
+
+/* Prints the header line of a format, if it has one; the alerts table's
+ * in the locale of cfg (may be NULL). */
+static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
 {
+  const char *const *h = alert_heads[cp_locale_of(cfg)];
   if (fmt == CP_FMT_ALERTMANAGER)
     fputs("[\n", out);
   else if (fmt == CP_FMT_CSV)
-    fputs(alerts ? "client_id,rule,key,severity,level,assignee,title,opened_at,updated_at,data\n"
-                 : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\n", out);
+    fputs(alerts ? "client_id,rule,key,severity,level,assignee,title,opened_at,updated_at,data\r\n"
+                 : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\r\n", out);
   else if (fmt == CP_FMT_TABLE && alerts)
-    fprintf(out, "%-10s %-22s %-10s %-8s %3s  %-8s %s\n", "CLIENT", "RULE", "KEY", "SEVERITY",
-            "LVL", "ASSIGNEE", "TITLE");
+    fprintf(out, "%-10s %-22s %-10s %-8s %3s  %-8s %s\n", h[0], h[1], h[2], h[3], h[4], h[5],
+            h[6]);
   else if (fmt == CP_FMT_TABLE)
     fprintf(out, "%-10s %-16s %-20s %-14s %-8s %s\n", "CLIENT", "RULE", "KEY", "KIND",
             "ASSIGNEE", "DATA");
 }
 
 cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out)
+{
+  return cp_query_results_labelled(path, alerts, fmt, NULL, out);
+}
+
+cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
+                                 const cp_config *cfg, FILE *out)
 {
   sqlite3 *db;
   sqlite3_stmt *st;
@@ -155,13 +179,13 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out)
     close_query(path, db, st, SQLITE_DONE);
     return diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
   }
-  header(out, alerts, fmt);
+  header(out, alerts, fmt, cfg);
   int rc, first = 1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     sbuf_clear(&b);
     if (fmt == CP_FMT_ALERTMANAGER)
       sbuf_add(&b, first ? "" : ",\n");
-    format_row(&b, st, alerts, fmt);
+    format_row(&b, st, alerts, fmt, cfg);
     fwrite(b.s, 1, b.len, out);
     first = 0;
   }
@@ -193,6 +217,14 @@ cp_err cp_query_feed(const char *path, int64_t since, int64_t limit, FILE *out)
 
 cp_err cp_query_summary(const char *path, FILE *out)
 {
+  return cp_query_summary_labelled(path, NULL, out);
+}
+
+cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *out)
+{
+  static const char *const kinds[CP_LOCALE_COUNT][2] = {{"alert", "assignment"},
+                                                        {"预警", "分派"}};
+  const char *const *kind = kinds[cp_locale_of(cfg)];
   sqlite3 *db;
   sqlite3_stmt *st;
   cp_err err = open_query(path, summary_sql, &db, &st);
@@ -201,8 +233,13 @@ cp_err cp_query_summary(const char *path, FILE *out)
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int alert = strcmp(text(st, 0), "alert") == 0;
-    fprintf(out, "  %-10s %-24s %-8s %7lld\n", text(st, 0), text(st, 1),
-            alert ? text(st, 2) : "", (long long)sqlite3_column_int64(st, 3));
+    const char *sev = alert ? text(st, 2) : "";
+    for (int i = 0; cfg && alert && sev && i < 3; i++)
+      if (strcmp(sev, (const char *[]){"info", "warning", "critical"}[i]) == 0)
+        sev = cp_locale_severity(cfg, i);
+    fprintf(out, "  %-10s %-24s %-8s %7lld\n", kind[!alert],
+            cp_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev,
+            (long long)sqlite3_column_int64(st, 3));
   }
   return close_query(path, db, st, rc);
 }

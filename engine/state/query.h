@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "diag.h"
 
 /* Output formats of alerts and assignments. */
@@ -20,11 +21,21 @@ int cp_format_parse(const char *s);
  * POST /api/v2/alerts. */
 cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out);
 
+/* cp_query_results() for people: the table format's head in the locale of
+ * cfg and its rule ids and severities under cfg's labels. cfg may be NULL
+ * (English, ids as they are). Other formats are as cp_query_results(). */
+cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
+                                 const cp_config *cfg, FILE *out);
+
 /* Prints the events with seq > since, oldest first, as JSON lines; at most
  * limit lines when limit > 0. */
 cp_err cp_query_feed(const char *path, int64_t since, int64_t limit, FILE *out);
 
 /* Prints open alerts by rule and severity and proposed assignments by kind. */
 cp_err cp_query_summary(const char *path, FILE *out);
+
+/* cp_query_summary() in the locale of cfg, rule ids and severities under
+ * its labels; cfg may be NULL. */
+cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *out);
 
 #endif

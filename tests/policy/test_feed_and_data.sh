@@ -175,7 +175,7 @@ test_opens_escalates_and_resolves_across_runs() {
   expect_eq "events" "alert.opened 2 warning 1|alert.escalated 4 critical 2|alert.resolved 5 critical 2" \
     "$(sqlite3 s.db "SELECT type, run_id, json_extract(body, '$.severity'), json_extract(body, '$.level')
                      FROM events WHERE rule = 'complaint.resolution' ORDER BY seq" | tr '|' ' ' | paste -sd'|')"
-  expect_eq "title and data" "complaint K1 unresolved since 2026-06-20T10:00:00|{\"category\":\"quality\",\"first_response_at\":\"2026-06-20T12:00:00\",\"opened_at\":\"2026-06-20T10:00:00\"}" \
+  expect_eq "title and data" "投诉 K1 自 2026-06-20T10:00:00 起未解决|{\"category\":\"quality\",\"first_response_at\":\"2026-06-20T12:00:00\",\"opened_at\":\"2026-06-20T10:00:00\"}" \
     "$(sqlite3 s.db "SELECT title, data FROM alerts WHERE rule = 'complaint.resolution'")"
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/report/test_report.sh: `crmpolicy report`: every value of the monthly
 # report on a tiny facts database, its HTML page with both charts rendered in
-# headless Chromium, and how bad options and failing rows are reported.
+# headless Chromium, and how bad options and failing rows are reported; the
+# zh-CN texts and labels (no English engine text), a month in progress, the
+# CSV as numbers, and `alerts` under the labels.
 . "$(dirname "$0")/../lib.sh"
 
 DEMO_CONFIG="$ROOT/examples/demo/crmpolicy.yaml"
@@ -74,11 +76,40 @@ test_csv_has_every_value_of_a_month_replayed_on_its_last_day() {
   report --as-of 2026-11-15 --month 2026-10 --format csv -o r.csv
   expect_eq "exit" 0 "$RC"
   expect_eq "stderr" "" "$ERR"
-  expect_eq "csv" "$(printf '%s\r\n' \
-'客户编号,客户名称,级别,客户经理,本月销售额,上月销售额,去年同月销售额,环比,同比,近365天销售额,销售占比,本月到期订单,其中按期交付,本月投诉（按类别）,未结投诉,最近高层联络,最近商务联络,最近技术联络,最近质量联络,最近服务联络,未关闭预警（提示）,未关闭预警（警告）,未关闭预警（严重）' \
-'C1,上海永达电梯有限公司,strategic,王伟,"1,235,568.39","500,000.00","200,000.00",+147.11%,+517.78%,"1,735,868.39",99.42%,3,1,"quality 2, delivery 1",3,2026-03-01,2026-10-30,,2026-10-31,,0,2,1' \
-'C2,"Acme, ""Lifts"" Ltd",key,,"10,000.00",0.00,"5,000.00",—,+100.00%,"10,000.00",0.57%,0,0,,0,,2026-10-15,,,,1,0,0'; echo x)" \
+  expect_eq "csv" "$(printf '\357\273\277'; printf '%s\r\n' \
+'客户编号,客户名称,级别,客户经理,销售额（本月）,销售额（上月）,销售额（去年同月）,销售额（环比）,销售额（同比）,销售额（近365天）,销售额（占比）,本月订单（到期）,本月订单（按期交付）,投诉（本月）,投诉（未结）,最近联络（高层）,最近联络（商务）,最近联络（技术）,最近联络（质量）,最近联络（服务）,未关闭预警（提示）,未关闭预警（警告）,未关闭预警（严重）' \
+'C1,上海永达电梯有限公司,战略客户,王伟,1235568.39,500000.00,200000.00,+147.11%,+517.78%,1735868.39,99.42%,3,1,质量 2、交付 1,3,2026-03-01,2026-10-30,,2026-10-31,,0,2,1' \
+'C2,"Acme, ""Lifts"" Ltd",重点客户,,10000.00,0.00,5000.00,,+100.00%,10000.00,0.57%,0,0,,0,,2026-10-15,,,,1,0,0'; echo x)" \
     "$(cat r.csv; echo x)"
+}
+
+test_csv_reads_as_numbers_with_one_line_ending() {
+  tiny_facts && tiny_state
+  report --as-of 2026-11-15 --month 2026-10 -o r.csv
+  expect_eq "exit" 0 "$RC"
+  expect_eq "numbers" "C1 1235568.39 500000.0 147.11 3 99.42|C2 10000.0 0.0 None 0 0.57|" "$(python3 -c '
+import csv
+rows = list(csv.reader(open("r.csv", encoding="utf-8-sig", newline="")))
+pct = lambda v: float(v.rstrip("%")) if v else None
+print("".join("%s %s %s %s %d %s|" % (r[0], float(r[4]), float(r[5]), pct(r[7]), int(r[11]),
+                                       pct(r[10])) for r in rows[1:]))')"
+  expect_eq "line endings" "3 3" "$(grep -c $'\r$' r.csv) $(wc -l < r.csv)"
+  "$CRMPOLICY" alerts --state s.db --format csv > a.csv
+  expect_eq "alerts csv line endings" "7 7" "$(grep -c $'\r$' a.csv) $(wc -l < a.csv)"
+}
+
+test_no_bom_in_zh_when_asked() {
+  tiny_facts && tiny_state
+  report --as-of 2026-10-31 --no-bom -o r.csv
+  expect_eq "--no-bom" "客户编号," "$(head -c 13 r.csv)"
+}
+
+test_no_bom_in_english_unless_asked() {
+  custom_report '    return { name = c.name, n = 1 }'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o e.csv --quiet
+  expect_eq "en: no bom" "Name,N" "$(head -1 e.csv | tr -d '\r')"
+  cp_run report --config c.yaml --as-of 2026-06-30 --bom -o b.csv --quiet
+  expect_eq "--bom" "efbbbf4e" "$(head -c 4 b.csv | od -An -tx1 | tr -d ' \n')"
 }
 
 test_report_is_mode_0600_and_leaves_the_state_as_it_was() {
@@ -102,11 +133,13 @@ test_html_has_both_charts_the_names_and_no_script() {
   expect_eq "series lines" 2 "$(grep -c '<polyline ' r.html)"
   expect_contains "chinese name" '<td class="t">上海永达电梯有限公司</td>' "$html"
   expect_contains "escaped name" '<td class="t">Acme, &quot;Lifts&quot; Ltd</td>' "$html"
-  expect_contains "strategic point" '<title>strategic 2026-10: 1,235,568.39</title>' "$html"
-  expect_contains "key point" '<title>key 2026-10: 10,000.00</title>' "$html"
-  expect_contains "a stacked bar" '<title>complaint.response critical: 1</title>' "$html"
-  expect_contains "alerts of clients without a row" '<title>credit.risk critical: 1</title>' "$html"
-  expect_contains "state shown" 'after run 1 as of 2026-10-31' "$html"
+  expect_contains "strategic point" '<title>战略客户 2026年10月：1,235,568.39</title>' "$html"
+  expect_contains "key point" '<title>重点客户 2026年10月：10,000.00</title>' "$html"
+  expect_contains "a stacked bar" '<title>投诉未及时响应 严重：1</title>' "$html"
+  case "$html" in *"信用风险"*) fail "the chart counts an alert of a client not in the table" ;; esac
+  expect_contains "whose alerts" '表中 2 家客户，第 1 次运行（截至 2026年10月31日）后（全部客户共 6 条未关闭预警）' "$html"
+  expect_contains "grouped head" '<th class="g" colspan="7">销售额</th>' "$html"
+  expect_contains "lang" '<html lang="zh-CN">' "$html"
   expect_contains "print css" '@media print{' "$html"
   case "$html" in *"<script"*|*"src="*|*"@import"*) fail "the page loads or runs something" ;; esac
 }
@@ -180,6 +213,17 @@ test_a_failing_row_is_reported_and_the_report_completes() {
   expect_eq "csv" "$(printf 'Name,N\r\nA,0\r\nC,0\r\nx')" "$(cat r.csv; echo x)"
 }
 
+test_a_config_without_locale_gets_english() {
+  custom_report '    return { name = c.name, n = alerts.warning }'
+  cp_run report --config c.yaml --as-of 2026-06-15 -o r.html
+  expect_eq "exit" 0 "$RC"
+  expect_eq "summary" "r.html: report t for 2026-06, facts as of 2026-06-15: 3 rows, 0 failed" "$OUT"
+  html=$(cat r.html)
+  expect_contains "lang" '<html lang="en">' "$html"
+  expect_contains "meta" 'Month 2026-06 (2026-06-01 to 2026-06-30) &middot; facts as of 2026-06-15 &middot; 3 rows &middot; <strong>month in progress: figures to 2026-06-15' "$html"
+  expect_contains "alerts caption" 'Open alerts by rule and severity <span>no run of the state database is as of this date or earlier' "$html"
+}
+
 test_a_value_of_the_wrong_type_names_its_column() {
   custom_report '    return { name = c.name, n = 1.5 }'
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
@@ -192,6 +236,106 @@ test_rows_run_under_the_instruction_budget() {
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
   expect_eq "exit" 1 "$RC"
   expect_contains "message" "r.lua:6: instruction budget of 100000 exceeded (report t, client C3)" "$ERR"
+}
+
+# English texts the engine writes for people (engine/locale.c, en), and the
+# reference policy's ids: none may show in a zh-CN page or CSV.
+ENGLISH='Month|facts as of|rows|month in progress|summed over|hollow point|yuan|no rows|Open alerts|the table|after run|all clients|no run|no open alerts|Rows not computed|info|warning|critical|strategic|key|quality|delivery|service|complaint\.|contact\.|visit\.|survey\.|credit\.|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|report|evaluated|events|open now|alert|assignment|failed'
+
+# Prints the text of an HTML page that people read: its text and its
+# aria-label and title values, without the style sheet.
+page_text() {
+  python3 -c '
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    skip = False
+    def handle_starttag(self, tag, attrs):
+        self.skip = tag == "style"
+        for k, v in attrs:
+            if k == "aria-label": print(v)
+    def handle_data(self, d):
+        if not self.skip: print(d)
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())' "$1"
+}
+
+test_zh_report_and_run_summary_have_no_english_engine_text() {
+  tiny_facts && tiny_state
+  report --as-of 2026-11-15 --month 2026-10 -o r.html
+  expect_eq "html exit" 0 "$RC"
+  report --as-of 2026-11-15 -o r.csv
+  expect_eq "csv exit" 0 "$RC"
+  # client C2's name is data, not engine text
+  found=$(page_text r.html | grep -v 'Acme' | grep -oEw "$ENGLISH" | sort -u | tr '\n' ' ')
+  expect_eq "english in the page" "" "$found"
+  found=$(grep -v 'Acme' r.csv | grep -oEw "$ENGLISH" | sort -u | tr '\n' ' ')
+  expect_eq "english in the csv" "" "$found"
+  cp_run run --config "$DEMO_CONFIG" --facts f.db --state s2.db --as-of 2026-10-31
+  expect_eq "run exit" 0 "$RC"
+  expect_contains "run summary" "第 1 次运行（截至 2026-10-31）：评估 3 家客户" "$OUT"
+  found=$(printf '%s\n' "$OUT" | grep -v '状态库' | grep -oEw "$ENGLISH|clients|run" | sort -u | tr '\n' ' ')
+  expect_eq "english in the run summary" "" "$found"
+  cp_run report --config "$DEMO_CONFIG" --facts f.db --state s.db --as-of 2026-10-31 -o r2.csv
+  expect_eq "report summary" "r2.csv：报告 monthly，2026年10月，数据截至 2026年10月31日：2 行，失败 0 行" "$OUT"
+}
+
+# Writes f.db for a month in progress: C1 (strategic) orders on the 5th and
+# the 20th around 2026-11-15; C2 (key) orders only after the 15th of October.
+progress_facts() {
+  facts_db f.db "
+INSERT INTO clients(id,name,status,strategic_partner,approved_tier,created_on) VALUES
+  ('C1','甲','active',1,NULL,'2020-01-01'), ('C2','乙','active',0,'key','2020-01-01');
+INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+  ('O1','C1','2026-10-05',100), ('O2','C1','2026-10-20',900), ('O3','C1','2026-11-05',150),
+  ('O4','C1','2025-11-03',50), ('O5','C1','2025-11-25',1000), ('O6','C2','2026-10-20',700);"
+}
+
+test_a_month_in_progress_is_marked_and_compared_like_for_like() {
+  progress_facts && tiny_state
+  report --as-of 2026-11-15 -o r.csv
+  expect_eq "exit" 0 "$RC"
+  expect_eq "month to date against the same days" "C1,150.00,100.00,50.00,+50.00%,+200.00%|C2,0.00,0.00,0.00,,|" \
+    "$(tail -n +2 r.csv | tr -d '\r' | cut -d, -f1,5-9 | tr '\n' '|')"
+  report --as-of 2026-11-15 -o r.html
+  html=$(cat r.html)
+  case "$html" in *"-100.00%"*) fail "a month in progress shows -100.00%" ;; esac
+  expect_contains "marked" '本月未结束：数据截至 2026年11月15日，与以往各月同期（相同天数）比较' "$html"
+  expect_contains "axis" '至15日' "$html"
+  expect_contains "hollow point" '<circle cx="608.0" cy="' "$html"
+  expect_eq "hollow points" 2 "$(grep -c 'r="5" fill="#fff"' r.html)"
+  expect_eq "line ends before the month" 11 \
+    "$(grep -m1 '<polyline ' r.html | grep -oE '[0-9.]+,[0-9.]+' | wc -l)"
+  report --as-of 2026-11-30 -o full.html
+  expect_eq "a complete month: no hollow point" 0 "$(grep -c 'r="5" fill="#fff"' full.html)"
+}
+
+test_alerts_table_shows_the_labels_and_machine_formats_do_not() {
+  tiny_state
+  cp_run alerts --config "$DEMO_CONFIG" --state s.db
+  expect_eq "exit" 0 "$RC"
+  expect_contains "head" "客户" "$(printf '%s\n' "$OUT" | head -1)"
+  expect_contains "rule label" "投诉未及时响应" "$OUT"
+  expect_contains "severity" "严重" "$OUT"
+  found=$(printf '%s\n' "$OUT" | grep -oEw "$ENGLISH|CLIENT|RULE|TITLE" | sort -u | tr '\n' ' ')
+  expect_eq "english in the table" "" "$found"
+  cp_run alerts --config "$DEMO_CONFIG" --state s.db --format jsonl
+  expect_contains "jsonl keeps ids" '"rule":"complaint.response"' "$OUT"
+  cp_run alerts --config "$DEMO_CONFIG" --state s.db --format alertmanager
+  expect_contains "alertmanager: label annotation, ids as labels" \
+    '"labels":{"alertname":"complaint.response","rule":"complaint.response","client_id":"C1","key":"K1","severity":"critical","level":"3"},"annotations":{"summary":"t","rule_label":"投诉未及时响应",' "$OUT"
+  cp_run alerts --state s.db
+  expect_contains "no config: ids" "complaint.response" "$OUT"
+}
+
+test_locale_and_labels_are_checked() {
+  clients_config "[{name: name, type: text}]" "locale: fr"
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "locale" "c.yaml:" "$ERR"
+  expect_contains "locale value" "fr" "$ERR"
+  clients_config "[{name: name, type: text}]" "labels: {rules: [a, b]}"
+  cp_run check --config c.yaml
+  expect_eq "labels exit" 2 "$RC"
+  expect_contains "labels" "labels: 'rules' must be a mapping of ids to labels" "$ERR"
 }
 
 # Installs Chromium and a CJK font when either is missing (as root: CI is);
@@ -237,6 +381,28 @@ test_chromium_renders_both_charts() {
     n=$(printf '%s\n' "$counts" | tr ' ' '\n' | sed -n "s/^$colour=//p")
     [ "${n:-0}" -ge 300 ] || fail "$colour: ${n:-no} pixels of its colour in the screenshot ($counts)"
   done
+}
+
+test_the_table_fits_1400_px_with_a_short_head_and_a_sticky_first_column() {
+  need_chromium || return
+  tiny_facts && tiny_state
+  sqlite3 f.db "INSERT INTO clients(id,name,status,strategic_partner,created_on) VALUES
+    ('C5','深圳市某某某某电梯安装维修工程有限公司','active',1,'2020-01-01');
+  INSERT INTO orders(id,client_id,ordered_on,amount,due_on,delivered_on) VALUES
+    ('P1','C5','2026-10-02',296543091.63,'2026-10-09','2026-10-09'),
+    ('P2','C5','2026-09-02',196543091.63,NULL,NULL), ('P3','C5','2025-10-02',96543091.63,NULL,NULL);
+  INSERT INTO complaints(id,client_id,category,severity,opened_at) VALUES
+    ('K9','C5','technical','low','2026-10-05T09:00:00'), ('K8','C5','billing','low','2026-10-06T09:00:00');"
+  report --as-of 2026-10-31 -o r.html
+  expect_eq "exit" 0 "$RC"
+  cp "$ROOT/tests/report/fit.html" fit.html
+  got=$(chromium_run --allow-file-access-from-files --virtual-time-budget=10000 --dump-dom \
+          "file://$T/fit.html" | sed -n 's/.*<pre id="w">\(.*\)<\/pre>.*/\1/p')
+  scroll=$(printf '%s' "$got" | sed -n 's/.*scroll=\([0-9]*\).*/\1/p')
+  head=$(printf '%s' "$got" | sed -n 's/.*head=\([0-9]*\).*/\1/p')
+  [ -n "$scroll" ] && [ "$scroll" -le 1400 ] || fail "the page scrolls sideways at 1400 px ($got)"
+  [ -n "$head" ] && [ "$head" -le 60 ] || fail "the table head is taller than two lines ($got)"
+  expect_contains "sticky first column" "sticky=sticky" "$got"
 }
 
 run_tests

@@ -1,0 +1,78 @@
+/* locale.h: the language of what the engine writes for people (config key
+ * `locale`: en or zh-CN) and the labels a policy gives its ids (config key
+ * `labels`). Machine formats (jsonl, feed, CSV of alerts, Alertmanager
+ * labels) never change with the locale. */
+#ifndef CP_LOCALE_H
+#define CP_LOCALE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "sbuf.h"
+
+/* The languages the engine writes. */
+typedef enum cp_locale {
+  CP_LOCALE_EN,       /* English (the engine's default) */
+  CP_LOCALE_ZH_CN,    /* Simplified Chinese */
+  CP_LOCALE_COUNT     /* number of locales */
+} cp_locale;
+
+/* Texts the engine writes for people; each is a printf format. */
+typedef enum cp_msg {
+  CP_MSG_RUN_SUMMARY,       /* run id, day, clients, took, rate, rule errors, data problems */
+  CP_MSG_RUN_EVENTS,        /* "events:" */
+  CP_MSG_RUN_OPEN_NOW,      /* state path */
+  CP_MSG_REPORT_SUMMARY,    /* path, report id, month, day, rows, failed */
+  CP_MSG_META,              /* month, first day, last day, as-of day, rows */
+  CP_MSG_META_PARTIAL,      /* as-of day: the month is in progress */
+  CP_MSG_META_FAILED,       /* rows not computed */
+  CP_MSG_SERIES_CAPTION,    /* first month, last month */
+  CP_MSG_SERIES_PARTIAL,    /* as-of day: the last point is month-to-date */
+  CP_MSG_SERIES_UNIT_YUAN,  /* the axis unit: yuan */
+  CP_MSG_SERIES_UNIT_WAN,   /* the axis unit: 万元 (zh-CN), thousand yuan (en) */
+  CP_MSG_SERIES_UNIT_YI,    /* the axis unit: 亿元 (zh-CN), million yuan (en) */
+  CP_MSG_NO_ROWS,           /* no rows */
+  CP_MSG_ALERTS_TITLE,      /* the alerts chart's title */
+  CP_MSG_ALERTS_CAPTION,    /* clients, run, as-of, all open alerts */
+  CP_MSG_ALERTS_NO_RUN,     /* no run as of the day */
+  CP_MSG_NO_ALERTS,         /* no open alerts */
+  CP_MSG_FAILED_TITLE,      /* rows not computed: n */
+  CP_MSG_MTD,               /* the x label of a month in progress: as-of day of month */
+  CP_MSG_COUNT              /* number of texts */
+} cp_msg;
+
+/* Returns the format of text m in locale l. */
+const char *cp_msg_text(cp_locale l, cp_msg m);
+
+
+/* Returns the config's locale. */
+cp_locale cp_locale_of(const cp_config *c);
+
+/* Returns the HTML lang value of locale l ("en", "zh-CN"). */
+const char *cp_locale_lang(cp_locale l);
+
+/* Appends day as people read it: 2026-10-31 (en), 2026年10月31日 (zh-CN). */
+void cp_locale_date(cp_locale l, int64_t day, sbuf *out);
+
+/* Appends the month "YYYY-MM" as people read it: 2026-10 (en), 2026年10月
+ * (zh-CN). */
+void cp_locale_month(cp_locale l, const char *month, sbuf *out);
+
+/* Returns the short name of month "YYYY-MM" for an axis: Oct, 10月; into
+ * buf (16 bytes). */
+const char *cp_locale_month_short(cp_locale l, const char *month, char *buf);
+
+/* Returns the name people read for severity index s (0 info .. 2 critical):
+ * labels.severities, else the locale's word. */
+const char *cp_locale_severity(const cp_config *c, int s);
+
+/* Returns the label that the config's `labels` gives id in section (rules,
+ * tiers, ...), or id itself when it gives none. c may be NULL. */
+const char *cp_label(const cp_config *c, const char *section, const char *id);
+
+
+/* Checks the `labels` tree: a mapping of sections, each a mapping of ids to
+ * texts. Returns CP_ECONFIG with "FILE:LINE: message" otherwise. */
+cp_err cp_labels_check(const cp_config *c);
+
+#endif
