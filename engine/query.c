@@ -117,11 +117,11 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt)
     for (size_t i = 0; i < n; i++)
       csv_field(b, alerts ? alert_cols[i] : assign_cols[i], i == 0);
   } else if (alerts) {
-    sbuf_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, r.rule, r.key,
-                r.severity, r.level, r.assignee ? r.assignee : "-", r.title);
+    sbuf_term_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, r.rule, r.key,
+                     r.severity, r.level, r.assignee ? r.assignee : "-", r.title);
   } else {
-    sbuf_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
-                r.assignee ? r.assignee : "-", r.data);
+    sbuf_term_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
+                     r.assignee ? r.assignee : "-", r.data);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array */
     sbuf_add(b, "\n");
@@ -199,10 +199,14 @@ cp_err cp_query_summary(const char *path, FILE *out)
   if (err != CP_OK)
     return err;
   int rc;
+  sbuf b = {0};
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int alert = strcmp(text(st, 0), "alert") == 0;
-    fprintf(out, "  %-10s %-24s %-8s %7lld\n", text(st, 0), text(st, 1),
-            alert ? text(st, 2) : "", (long long)sqlite3_column_int64(st, 3));
+    sbuf_clear(&b);
+    sbuf_term_printf(&b, "  %-10s %-24s %-8s ", text(st, 0), text(st, 1),
+                     alert ? text(st, 2) : "");
+    fprintf(out, "%s%7lld\n", b.s, (long long)sqlite3_column_int64(st, 3));
   }
+  sbuf_free(&b);
   return close_query(path, db, st, rc);
 }
