@@ -34,6 +34,21 @@ static int encode_number(lua_State *L, int idx, sbuf *b)
   return 0;
 }
 
+/* Raises the error for a data key of len bytes that holds a NUL byte,
+ * showing each NUL as \x00. */
+static int nul_key(lua_State *L, const char *key, size_t len)
+{
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (size_t i = 0; i < len && i < 200; i++)
+    if (key[i])
+      luaL_addchar(&b, key[i]);
+    else
+      luaL_addstring(&b, "\\x00");
+  luaL_pushresult(&b);
+  return luaL_error(L, "data: key '%s' contains a NUL byte", lua_tostring(L, -1));
+}
+
 /* qsort comparator for key strings. */
 static int cmp_str(const void *a, const void *b)
 {
@@ -60,7 +75,7 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
     size_t len;
     keys[n++] = lua_tolstring(L, -1, &len);   /* anchored: the table holds the key */
     if (memchr(keys[n - 1], '\0', len))   /* it would be cut, and collide */
-      return luaL_error(L, "data: key '%s' contains a NUL byte", keys[n - 1]);
+      return nul_key(L, keys[n - 1], len);
   }
   qsort(keys, n, sizeof *keys, cmp_str);
   sbuf_add(b, "{");

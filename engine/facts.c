@@ -71,13 +71,28 @@ static void print_finding(void *ctx, const cp_finding *x)
     diag_warn("facts: more data problems follow; they are counted, not printed");
 }
 
+/* Returns text column k under st's cursor as C text: as it is, or, when it
+ * holds NUL bytes (which C text would cut), a copy in buf (cap bytes) with
+ * each NUL written as \x00. NULL for NULL. */
+static const char *shown_text(sqlite3_stmt *st, int k, char *buf, size_t cap)
+{
+  const char *text = (const char *)sqlite3_column_text(st, k);
+  size_t len = (size_t)sqlite3_column_bytes(st, k), n = 0;
+  if (!text || strlen(text) == len)
+    return text;
+  for (size_t i = 0; i < len && n + 5 < cap; i++)
+    n += text[i] ? (buf[n] = text[i], 1) : (size_t)snprintf(buf + n, cap - n, "\\x00");
+  buf[n] = '\0';
+  return buf;
+}
+
 /* Reports one finding about column col (value as text, NULL for null) of the
  * row under the source's cursor. */
 static void finding(cp_facts *f, const source *s, const char *col, const char *value,
                     const char *problem)
 {
-  char rowid[80];
-  const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
+  char rowid[80], shown[160];
+  const char *id = shown_text(s->stmt, 1, shown, sizeof shown);
   if (!id) {
     const char *key = (const char *)sqlite3_column_text(s->stmt, 0);
     snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");
@@ -444,7 +459,8 @@ static const char *bad_key(const source *s, const char *not_text)
  * advance()'s result. */
 static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *problem)
 {
-  finding(f, s, key, (const char *)sqlite3_column_text(s->stmt, 0), problem);
+  char shown[160];
+  finding(f, s, key, shown_text(s->stmt, 0, shown, sizeof shown), problem);
   return advance(f, s);
 }
 
@@ -628,8 +644,9 @@ static cp_err load_lookup(cp_facts *f, source *s)
   while (rc == CP_OK && s->ready) {
     uint32_t n = s->rows.n;
     const char *problem = bad_key(s, "is not a text id; the row is skipped");
+    char shown[160];
     if (problem)
-      finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 0), problem);
+      finding(f, s, s->cfg->id, shown_text(s->stmt, 0, shown, sizeof shown), problem);
     else
       rc = take_row(f, s, &s->rows);
     if (rc == CP_OK && s->rows.n > n && intern_row(&intern, &s->rows.v[(size_t)n * nc], nc) < 0)
