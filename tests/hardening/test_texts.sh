@@ -122,6 +122,15 @@ test_nul_in_a_data_key_is_the_rules_error() {
   expect_rule_error "data: key 'a\\x00b' contains a NUL byte"
 }
 
+test_nul_in_a_rule_id_is_an_error_of_the_rule_file() {
+  config; facts ""
+  printf 'rule { id = "a\\0b", doc = "d", fn = function(c) end }\n' > r.lua
+  run_texts
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:1: rule{}: 'id' contains a NUL byte" "$(printf '%s\n' "$ERR" | head -1)"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
 test_nul_inside_a_data_value_is_kept_as_an_escape() {
   config; facts ""
   nul_rule 'title = "x", data = { v = "a\0b" }'
