@@ -205,7 +205,7 @@ cp_err cp_query_summary(const char *path, FILE *out)
     sbuf_clear(&b);
     sbuf_term_printf(&b, "  %-10s %-24s %-8s ", text(st, 0), text(st, 1),
                      alert ? text(st, 2) : "");
-    fprintf(out, "%s%7lld\n", b.s, (long long)sqlite3_column_int64(st, 3));
+    fprintf(out, "%s%7lld\n", b.s ? b.s : "", (long long)sqlite3_column_int64(st, 3));
   }
   sbuf_free(&b);
   return close_query(path, db, st, rc);

@@ -210,6 +210,25 @@ test_explain_text_escapes_control_characters() {
   expect_contains "title" 'title "status x\x1b[31mred\xffend"' "$(cat "$T/out")"
 }
 
+test_crmpolicy_test_escapes_a_fixture_name() {
+  config; mkdir tmp
+  cat > fx.yaml <<'YAML'
+name: "red \e[31m name"
+facts:
+  clients:
+    - {id: C1, status: active, created_on: 2026-01-01}
+steps:
+  - as_of: 2026-06-01
+    mode: at_least
+YAML
+  TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config c.yaml fx.yaml > "$T/out" 2>"$T/stderr"
+  RC=$?
+  expect_eq "exit" 0 "$RC"
+  expect_no_control "test output" "$T/out"
+  expect_eq "output" 'ok   fx.yaml: red \x1b[31m name
+1 passed, 0 failed' "$(cat "$T/out")"
+}
+
 test_warnings_escape_the_fact_values_they_echo() {
   config
   facts "UPDATE orders SET ordered_on = '2026' || char(27) || ']0;pwned' || char(7) WHERE id='O2';"
