@@ -464,6 +464,7 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
   return advance(f, s);
 }
 
+/* The problem of a client key that is not text. */
 static const char not_text_client[] = "is not a text client id; the row is skipped";
 
 /* Collects table s's rows for client id into rows; rows of clients that do

@@ -146,8 +146,10 @@ void sbuf_term_printf(sbuf *b, const char *fmt, ...)
     int left = *++p == '-';
     p += left;
     int width = 0;
-    for (; *p >= '0' && *p <= '9'; p++)
+    for (; *p >= '0' && *p <= '9' && width < 1000; p++)
       width = width * 10 + (*p - '0');
+    if (!*p)   /* a format that ends in '%' */
+      break;
     size_t start = b->len;
     if (*p == 's') {
       const char *v = va_arg(ap, const char *);
