@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sbuf.h"
+
 static int quiet;   /* set by --quiet: suppress notes */
 
 const char *cp_strerror(cp_err e)
@@ -25,27 +27,26 @@ const char *cp_strerror(cp_err e)
   return "unknown error";
 }
 
-/* Writes one prefixed line to stderr. Control characters that the message
- * carries from its input (a name or value with a newline, say) are written
- * as \n or \xNN, so that one message stays one line. */
+/* Writes one prefixed line to stderr. Control characters and bytes that are
+ * not UTF-8 that the message carries from its input (a name or value with a
+ * newline or an escape sequence, say) are written as sbuf_term_str() does,
+ * so that one message stays one line and cannot drive the terminal. */
 static void vline(const char *prefix, const char *fmt, va_list ap)
 {
   char *msg = NULL;
+  sbuf b = {0};
   fputs("crmpolicy: ", stderr);
   fputs(prefix, stderr);
-  if (vasprintf(&msg, fmt, ap) < 0) {
+  int n = vasprintf(&msg, fmt, ap);
+  if (n >= 0)
+    sbuf_term_str(&b, msg, (size_t)n);
+  if (n < 0 || b.oom) {
     fputs("(out of memory)\n", stderr);
-    return;
+  } else {
+    fwrite(b.s ? b.s : "", 1, b.len, stderr);
+    fputc('\n', stderr);
   }
-  for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-    if (*p == '\n')
-      fputs("\\n", stderr);
-    else if (*p < 0x20 || *p == 0x7f)
-      fprintf(stderr, "\\x%02x", *p);
-    else
-      fputc(*p, stderr);
-  }
-  fputc('\n', stderr);
+  sbuf_free(&b);
   free(msg);
 }
 

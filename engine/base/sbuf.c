@@ -54,18 +54,47 @@ void sbuf_printf(sbuf *b, const char *fmt, ...)
   b->len += (size_t)n;
 }
 
+size_t sbuf_utf8_len(const char *s, size_t n)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  if (n == 0)
+    return 0;
+  if (p[0] < 0x80)
+    return 1;
+  size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+  if (len == 0 || len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  /* the second byte's range rules out overlong forms, surrogates and
+   * code points above U+10FFFF */
+  if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+      (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+    return 0;
+  return len;
+}
+
 void sbuf_json_str(sbuf *b, const char *s, size_t n)
 {
   static const char hex[] = "0123456789abcdef";
   sbuf_addn(b, "\"", 1);
   size_t run = 0;   /* bytes copied as they are, flushed before each escape */
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\')
+    size_t len = c >= 0x80 ? sbuf_utf8_len(s + i, n - i) : 1;
+    if (len > 1 || (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+      i += len;
       continue;
+    }
     sbuf_addn(b, s + run, i - run);
-    run = i + 1;
+    run = ++i;
     char esc[7] = {'\\', (char)c, 0};
+    if (len == 0) {   /* not UTF-8: U+FFFD, as its three bytes */
+      sbuf_addn(b, "\xef\xbf\xbd", 3);
+      continue;
+    }
     if (c == '\n')
       esc[1] = 'n';
     else if (c == '\t')
@@ -78,6 +107,71 @@ void sbuf_json_str(sbuf *b, const char *s, size_t n)
   }
   sbuf_addn(b, s + run, n - run);
   sbuf_addn(b, "\"", 1);
+}
+
+void sbuf_term_str(sbuf *b, const char *s, size_t n)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t run = 0;   /* bytes copied as they are, flushed before each escape */
+  for (size_t i = 0; i < n;) {
+    const unsigned char *p = (const unsigned char *)s + i;
+    size_t len = *p >= 0x80 ? sbuf_utf8_len(s + i, n - i) : 1;
+    int c1 = len == 2 && p[0] == 0xc2 && p[1] < 0xa0;   /* U+0080..U+009F */
+    if (len > 0 && !c1 && (*p >= 0x20 && *p != 0x7f)) {
+      i += len;
+      continue;
+    }
+    sbuf_addn(b, s + run, i - run);
+    for (size_t k = 0, m = len ? len : 1; k < m; k++, i++) {
+      unsigned char c = (unsigned char)s[i];
+      if (c == '\n' || c == '\t' || c == '\r')
+        sbuf_addn(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
+      else
+        sbuf_addn(b, (char[]){'\\', 'x', hex[c >> 4], hex[c & 15]}, 4);
+    }
+    run = i;
+  }
+  sbuf_addn(b, s + run, n - run);
+}
+
+void sbuf_term_printf(sbuf *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  for (const char *p = fmt; *p; p++) {
+    if (*p != '%') {
+      sbuf_addn(b, p, 1);
+      continue;
+    }
+    int left = *++p == '-';
+    p += left;
+    int width = 0;
+    for (; *p >= '0' && *p <= '9' && width < 1000; p++)
+      width = width * 10 + (*p - '0');
+    if (!*p)   /* a format that ends in '%' */
+      break;
+    size_t start = b->len;
+    if (*p == 's') {
+      const char *v = va_arg(ap, const char *);
+      v = v ? v : "(null)";
+      sbuf_term_str(b, v, strlen(v));
+    } else if (*p == 'd') {
+      sbuf_printf(b, "%d", va_arg(ap, int));
+    } else {   /* "%%" and anything unknown: the character itself */
+      sbuf_addn(b, p, 1);
+    }
+    size_t used = b->len - start;
+    for (; !b->oom && (size_t)width > used; used++) {
+      if (left) {
+        sbuf_addn(b, " ", 1);
+        continue;
+      }
+      sbuf_addn(b, " ", 1);
+      memmove(b->s + start + 1, b->s + start, b->len - start - 1);
+      b->s[start] = ' ';
+    }
+  }
+  va_end(ap);
 }
 
 void sbuf_sql_ident(sbuf *b, const char *name)

@@ -21,8 +21,25 @@ void sbuf_add(sbuf *b, const char *s);
 /* Appends printf-formatted text. */
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Appends n bytes of s as a JSON string literal, with quotes. */
+/* Returns the length (1 to 4) of the valid UTF-8 character at s, of at most
+ * n bytes, or 0 when s does not start one (n == 0 included). */
+size_t sbuf_utf8_len(const char *s, size_t n);
+
+/* Appends n bytes of s as a JSON string literal, with quotes. The result is
+ * always valid UTF-8: each byte that is not part of a valid UTF-8 character
+ * is written as U+FFFD; control characters as \n, \t, \r or \u00XX. */
 void sbuf_json_str(sbuf *b, const char *s, size_t n);
+
+/* Appends n bytes of s for a terminal: control characters (C0, DEL, C1) and
+ * bytes that are not part of valid UTF-8 are written as \xNN, one per byte
+ * (\n, \t, \r for those three), so that no value can move the cursor,
+ * change colours or break a line. */
+void sbuf_term_str(sbuf *b, const char *s, size_t n);
+
+/* Appends fmt with each %s argument escaped as sbuf_term_str() does.
+ * Understands %s, %d, %% and a width with an optional '-' (%-10s, %3d),
+ * counted in bytes; NULL strings read "(null)". */
+void sbuf_term_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Appends name as an SQL identifier in double quotes. */
 void sbuf_sql_ident(sbuf *b, const char *name);

@@ -52,6 +52,43 @@ static void parse_error(builder *b)
 
 static yt_node *build(builder *b, yaml_event_t *ev);
 
+/* qsort comparator of mapping key nodes (by text, then line): equal keys
+ * end up side by side, the first written first. */
+static int cmp_keys(const void *x, const void *y)
+{
+  const yt_node *a = *(const yt_node *const *)x, *b = *(const yt_node *const *)y;
+  int c = strcmp(a->value, b->value);
+  return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/* Refuses a mapping that gives a key twice (a later one would silently win
+ * or be ignored): writes "PATH:LINE: duplicate key 'k' (first at line N)"
+ * for the repeat that comes first in the file, and returns -1. Sorting a
+ * copy of the keys keeps this O(n log n) for big params mappings. */
+static int check_keys(builder *b, const yt_node *map)
+{
+  size_t n = 0;
+  const yt_node **keys = malloc((map->n / 2 + 1) * sizeof *keys);
+  if (!keys)
+    return -1;
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    if (map->items[i]->kind == YT_SCALAR)
+      keys[n++] = map->items[i];
+  qsort(keys, n, sizeof *keys, cmp_keys);
+  const yt_node *first = NULL, *repeat = NULL;
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(keys[i - 1]->value, keys[i]->value) == 0 &&
+        (!repeat || keys[i]->line < repeat->line)) {
+      repeat = keys[i];
+      first = keys[i - 1];
+    }
+  if (repeat)
+    snprintf(b->err, b->errlen, "%s:%u: duplicate key '%s' (first at line %u)", b->path,
+             repeat->line, repeat->value, first->line);
+  free(keys);
+  return repeat ? -1 : 0;
+}
+
 /* Builds the children of a sequence or mapping until its end event. */
 static int build_children(builder *b, yt_node *n, yaml_event_type_t end)
 {
@@ -85,6 +122,11 @@ static yt_node *build(builder *b, yaml_event_t *ev)
   case YAML_SCALAR_EVENT:
     n->kind = YT_SCALAR;
     n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {   /* it would be cut */
+      snprintf(b->err, b->errlen, "%s:%u: a NUL byte in a value or key is not allowed",
+               b->path, n->line);
+      break;
+    }
     n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
     if (n->value)
       return n;
@@ -98,7 +140,8 @@ static yt_node *build(builder *b, yaml_event_t *ev)
       break;
     }
     if (build_children(b, n, n->kind == YT_SEQ ? YAML_SEQUENCE_END_EVENT
-                                               : YAML_MAPPING_END_EVENT) == 0) {
+                                               : YAML_MAPPING_END_EVENT) == 0 &&
+        (n->kind == YT_SEQ || check_keys(b, n) == 0)) {
       b->depth--;
       return n;
     }

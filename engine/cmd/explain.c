@@ -87,7 +87,7 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
       json_value(b, t->derived[i].value, t->derived[i].text);
       sbuf_add(b, "}");
     } else {
-      sbuf_printf(b, "%s%s = %s", n++ ? ", " : "", t->derived[i].name, t->derived[i].value);
+      sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", t->derived[i].name, t->derived[i].value);
     }
   }
   for (size_t j = 0; !derived && j < c->n_reads; j++) {
@@ -101,7 +101,7 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
       json_value(b, r->value, r->text);
       sbuf_add(b, "}");
     } else {
-      sbuf_printf(b, "%s%s = %s", n++ ? ", " : "", r->name, r->value);
+      sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", r->name, r->value);
     }
   }
 }
@@ -152,21 +152,21 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
     sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
     return;
   }
-  sbuf_printf(b, "    %s %s: key \"%s\"", what[it->what], it->rule, it->key);
+  sbuf_term_printf(b, "    %s %s: key \"%s\"", what[it->what], it->rule, it->key);
   if (it->what == CP_ALERT)
     sbuf_printf(b, ", %s, level %d", cp_severity_name(it->severity), it->level);
   if (it->kind)
-    sbuf_printf(b, ", kind %s", it->kind);
+    sbuf_term_printf(b, ", kind %s", it->kind);
   if (it->what != CP_FULFILLED)
-    sbuf_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
+    sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
   if (it->pool)
-    sbuf_printf(b, " (picked in the run from pool %s, group %s)", it->pool, it->group);
+    sbuf_term_printf(b, " (picked in the run from pool %s, group %s)", it->pool, it->group);
   if (it->if_unfilled)
     sbuf_add(b, " (only when nobody can be picked)");
   if (it->title)
-    sbuf_printf(b, ", title \"%s\"", it->title);
+    sbuf_term_printf(b, ", title \"%s\"", it->title);
   if (it->what != CP_FULFILLED)
-    sbuf_printf(b, ", data %s", it->data ? it->data : "{}");
+    sbuf_term_printf(b, ", data %s", it->data ? it->data : "{}");
   sbuf_add(b, "\n");
 }
 
@@ -178,7 +178,7 @@ static void whys(const explain *e, sbuf *b, const cp_tctx *c, const char *indent
       sbuf_add(b, k ? "," : "");
       sbuf_json_str(b, c->why[k], strlen(c->why[k]));
     } else {
-      sbuf_printf(b, "%swhy: %s\n", indent, c->why[k]);
+      sbuf_term_printf(b, "%swhy: %s\n", indent, c->why[k]);
     }
   }
 }
@@ -216,9 +216,14 @@ static void rule(explain *e, sbuf *b, size_t i)
   if (e->json) {
     sbuf_add(b, "{\"id\":");
     sbuf_json_str(b, id, strlen(id));
-    sbuf_printf(b, ",\"where\":\"%s\",\"status\":\"%s\",", cp_rules_where(e->rules, i), st);
+    const char *where = cp_rules_where(e->rules, i);
+    sbuf_add(b, ",\"where\":");
+    sbuf_json_str(b, where, strlen(where));
+    sbuf_add(b, ",\"status\":");
+    sbuf_json_str(b, st, strlen(st));
+    sbuf_add(b, ",");
   } else {
-    sbuf_printf(b, "\nrule %s (%s): %s\n", id, cp_rules_where(e->rules, i), st);
+    sbuf_term_printf(b, "\nrule %s (%s): %s\n", id, cp_rules_where(e->rules, i), st);
   }
   context(e, b, &e->trace->rules[i], "  ");
   if (e->json)
@@ -234,7 +239,7 @@ static void rule(explain *e, sbuf *b, size_t i)
     json_value(b, error ? error : "nil", error != NULL);
     sbuf_add(b, "}");
   } else if (error) {
-    sbuf_printf(b, "  error: %s\n", error);
+    sbuf_term_printf(b, "  error: %s\n", error);
   }
 }
 
@@ -259,7 +264,7 @@ static void derived(explain *e, sbuf *b)
       json_value(b, c->value, c->text || c->failed);
       sbuf_add(b, ",\"from\":[");
     } else {
-      sbuf_printf(b, "  %s %s %s\n", c->name, c->failed ? "failed:" : "=", c->value);
+      sbuf_term_printf(b, "  %s %s %s\n", c->name, c->failed ? "failed:" : "=", c->value);
       n++;
     }
     for (size_t j = 0; j < c->n_reads; j++) {
@@ -271,8 +276,9 @@ static void derived(explain *e, sbuf *b)
         json_value(b, r->value, r->text);
         sbuf_add(b, "}");
       } else {
-        sbuf_printf(b, "%s%s = %s%s", j ? ", " : "      from: ", r->name, r->value,
-                    j + 1 == c->n_reads ? "\n" : "");
+        sbuf_printf(b, "%s", j ? ", " : "      from: ");
+        sbuf_term_printf(b, "%s = %s", r->name, r->value);
+        sbuf_add(b, j + 1 == c->n_reads ? "\n" : "");
       }
     }
     if (e->json) {
@@ -299,7 +305,8 @@ static void render(explain *e, sbuf *b, int has_scope)
     sbuf_printf(b, ",\"as_of\":\"%s\",\"in_scope\":%s,\"scope\":{", day,
                 e->out.skipped ? "false" : "true");
   } else {
-    sbuf_printf(b, "client %s as of %s\nscope: %s\n", e->client->id, day, scope);
+    sbuf_term_printf(b, "client %s as of %s\n", e->client->id, day);
+    sbuf_printf(b, "scope: %s\n", scope);
   }
   context(e, b, &e->trace->scope, "  ");
   sbuf_add(b, e->json ? "}" : "");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sbuf.h"
 
@@ -114,6 +115,71 @@ static cp_err create_tables(fxdb *d)
   return rc;
 }
 
+/* What the schema authorizer refused first, for the message. */
+typedef struct refusal {
+  char what[160];           /* e.g. "ATTACH 'x.db'"; empty while nothing was refused */
+} refusal;
+
+/* The authorizer of a fixture's schema SQL: it may create, fill, change and
+ * drop tables, indexes and views of its own database, and nothing else: no
+ * ATTACH or DETACH (VACUUM attaches too, so VACUUM [INTO] is refused with
+ * them), no pragma, no trigger or virtual table, no load_extension(). The
+ * first refusal is written into ctx (a refusal). */
+static int schema_authorize(void *ctx, int action, const char *a, const char *b,
+                            const char *c, const char *d)
+{
+  static const int allowed[] = {
+    SQLITE_CREATE_INDEX, SQLITE_CREATE_TABLE, SQLITE_CREATE_TEMP_INDEX,
+    SQLITE_CREATE_TEMP_TABLE, SQLITE_CREATE_TEMP_VIEW, SQLITE_CREATE_VIEW, SQLITE_DELETE,
+    SQLITE_DROP_INDEX, SQLITE_DROP_TABLE, SQLITE_DROP_TEMP_INDEX, SQLITE_DROP_TEMP_TABLE,
+    SQLITE_DROP_TEMP_VIEW, SQLITE_DROP_VIEW, SQLITE_INSERT, SQLITE_READ, SQLITE_SELECT,
+    SQLITE_TRANSACTION, SQLITE_UPDATE, SQLITE_ALTER_TABLE, SQLITE_REINDEX, SQLITE_ANALYZE,
+    SQLITE_SAVEPOINT, SQLITE_RECURSIVE,
+  };
+  refusal *r = ctx;
+  (void)c, (void)d;
+  if (action == SQLITE_FUNCTION && b && strcasecmp(b, "load_extension") != 0)
+    return SQLITE_OK;
+  for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+    if (action == allowed[i])
+      return SQLITE_OK;
+  if (r->what[0])
+    return SQLITE_DENY;
+  if (action == SQLITE_ATTACH)
+    snprintf(r->what, sizeof r->what, "ATTACH (or VACUUM) of '%s'", a ? a : "");
+  else if (action == SQLITE_DETACH)
+    snprintf(r->what, sizeof r->what, "DETACH");
+  else if (action == SQLITE_PRAGMA)
+    snprintf(r->what, sizeof r->what, "PRAGMA %s", a ? a : "");
+  else if (action == SQLITE_FUNCTION)
+    snprintf(r->what, sizeof r->what, "load_extension()");
+  else if (action == SQLITE_CREATE_TRIGGER || action == SQLITE_CREATE_TEMP_TRIGGER)
+    snprintf(r->what, sizeof r->what, "CREATE TRIGGER %s", a ? a : "");
+  else
+    snprintf(r->what, sizeof r->what, "SQLite action %d (%s)", action, a ? a : "");
+  return SQLITE_DENY;
+}
+
+/* Runs schema SQL under schema_authorize(); prints the error, naming the
+ * fixture (file:line) and the schema file. */
+static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *sql)
+{
+  refusal r = {{0}};
+  cp_err rc = CP_OK;
+  sqlite3_set_authorizer(d->db, schema_authorize, &r);
+  if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    if (r.what[0])
+      rc = diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s is not allowed: a fixture's schema may "
+                     "only create and fill tables, indexes and views of its own", d->fx->path,
+                     line, path, r.what);
+    else
+      rc = diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s", d->fx->path, line, path,
+                     sqlite3_errmsg(d->db));
+  }
+  sqlite3_set_authorizer(d->db, NULL, NULL);
+  return rc;
+}
+
 /* Runs the fixture's schema file. */
 static cp_err run_schema(fxdb *d)
 {
@@ -132,9 +198,8 @@ static cp_err run_schema(fxdb *d)
   if (rc == CP_OK && (sql.oom || !sql.s))
     rc = diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or too large", d->fx->path,
                    at->line, path);
-  if (rc == CP_OK && sqlite3_exec(d->db, sql.s, NULL, NULL, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s", d->fx->path, at->line, path,
-                   sqlite3_errmsg(d->db));
+  if (rc == CP_OK)
+    rc = exec_schema(d, at->line, path, sql.s);
   if (f)
     fclose(f);
   sbuf_free(&sql);

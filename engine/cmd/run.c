@@ -1,6 +1,7 @@
 /* run.c: `crmpolicy run`: config -> facts -> rules ->
  * outcomes -> store, with the summary and the exit code. */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "dates.h"
@@ -125,12 +126,29 @@ static void summary(const run *r, const cp_opts *o)
   cp_query_summary_labelled(r->cfg->state, r->cfg, stdout);
 }
 
+/* Refuses a state path that is the facts file itself: the same device and
+ * inode, whichever symlinks or hard links lead there (the run would write
+ * its state into the facts, and switch them to WAL). A state that does not
+ * exist yet cannot be the facts. */
+static cp_err check_state_path(const cp_config *cfg)
+{
+  struct stat f, s;
+  if (stat(cfg->state, &s) < 0 || stat(cfg->facts, &f) < 0)
+    return CP_OK;
+  if (f.st_dev == s.st_dev && f.st_ino == s.st_ino)
+    return diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
+                     "state needs a file of its own", cfg->state, cfg->facts);
+  return CP_OK;
+}
+
 /* Opens everything up to the loaded rules; nothing is written yet. */
 static cp_err open_run(run *r, const cp_opts *o)
 {
   cp_err rc = cp_cli_config(o, &r->cfg);
   if (rc == CP_OK)
     rc = cp_facts_open(r->cfg, o->as_of, &r->facts);
+  if (rc == CP_OK)
+    rc = check_state_path(r->cfg);
   if (rc == CP_OK)
     rc = cp_rules_load(r->cfg, r->facts, o->as_of, &r->rules);
   return rc;
@@ -149,9 +167,13 @@ cp_exit cp_cmd_run(const cp_opts *o)
 {
   run r = {.strict = o->strict, .started = cp_monotonic()};
   cp_exit code = CP_EXIT_INVALID;
+  int opened = 0;   /* the config, facts and rules are open: a failure now is 3 */
   cp_err rc = open_run(&r, o);
-  if (rc != CP_OK)
+  if (rc != CP_OK) {   /* out of memory or I/O (a facts lock too) is 3; the rest invalid: 2 */
+    code = rc == CP_ENOMEM || rc == CP_EIO ? CP_EXIT_FAILED : CP_EXIT_INVALID;
     goto done;
+  }
+  opened = 1;
   code = CP_EXIT_FAILED;
   if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
     rc = diag_fail(CP_EFACTS, "facts: the lookup tables have data problems (--strict)");
@@ -172,7 +194,7 @@ cp_exit cp_cmd_run(const cp_opts *o)
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
 done:
   cp_progress_clear(&r.progress);
-  if (rc != CP_OK && code == CP_EXIT_FAILED && rc != CP_EBUSY)
+  if (rc != CP_OK && opened && rc != CP_EBUSY)
     diag_fail(rc, "the run failed (%s); nothing was written", cp_strerror(rc));
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;

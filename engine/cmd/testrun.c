@@ -51,7 +51,7 @@ typedef struct steprun {
 /* Records a problem that fails the step. */
 static void problem(steprun *s, const char *text)
 {
-  sbuf_printf(&s->problems, "    error: %s\n", text);
+  sbuf_term_printf(&s->problems, "    error: %s\n", text);   /* rule errors echo facts */
   s->n_problems++;
 }
 
@@ -294,12 +294,17 @@ static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *
     counts->passed += (unsigned)!(invalid || r.failed);
     rc = CP_OK;
   }
+  sbuf line = {0};   /* the fixture's name may hold control characters */
   if (invalid && to->quiet < 2)
     printf("FAIL %s: invalid fixture (see the message above)\n", path);
   else if (rc == CP_OK && r.failed && to->quiet < 2)
-    printf("FAIL %s: %s\n%s", path, r.fx->file->name, r.report.s ? r.report.s : "");
+    sbuf_term_printf(&line, "FAIL %s: %s\n", path, r.fx->file->name);
   else if (rc == CP_OK && to->quiet < 1)
-    printf("ok   %s: %s\n", path, r.fx->file->name);
+    sbuf_term_printf(&line, "ok   %s: %s\n", path, r.fx->file->name);
+  fputs(line.s ? line.s : "", stdout);
+  if (line.s && r.failed)
+    fputs(r.report.s ? r.report.s : "", stdout);
+  sbuf_free(&line);
   fflush(stdout);
   sbuf_free(&r.report);
   cp_fixture_free(r.fx);

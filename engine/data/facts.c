@@ -76,13 +76,28 @@ static void print_finding(void *ctx, const cp_finding *x)
     diag_warn("facts: more data problems follow; they are counted, not printed");
 }
 
+/* Returns text column k under st's cursor as C text: as it is, or, when it
+ * holds NUL bytes (which C text would cut), a copy in buf (cap bytes) with
+ * each NUL written as \x00. NULL for NULL. */
+static const char *shown_text(sqlite3_stmt *st, int k, char *buf, size_t cap)
+{
+  const char *text = (const char *)sqlite3_column_text(st, k);
+  size_t len = (size_t)sqlite3_column_bytes(st, k), n = 0;
+  if (!text || strlen(text) == len)
+    return text;
+  for (size_t i = 0; i < len && n + 5 < cap; i++)
+    n += text[i] ? (buf[n] = text[i], 1) : (size_t)snprintf(buf + n, cap - n, "\\x00");
+  buf[n] = '\0';
+  return buf;
+}
+
 /* Reports one finding about column col (value as text, NULL for null) of the
  * row under the source's cursor. */
 static void finding(cp_facts *f, const source *s, const char *col, const char *value,
                     const char *problem)
 {
-  char rowid[80];
-  const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
+  char rowid[80], idbuf[160];
+  const char *id = shown_text(s->stmt, 1, idbuf, sizeof idbuf);
   if (id && strlen(id) > SHOWN_MAX) {
     snprintf(rowid, sizeof rowid, "%.*s...", SHOWN_MAX, id);
     id = rowid;
@@ -293,13 +308,29 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
   }
 }
 
+/* Returns the error code for the last SQLite error on db: a lock held past
+ * the wait, an I/O error or no memory is a runtime failure (CP_EIO,
+ * CP_ENOMEM: exit 3); anything else means the file is not the facts
+ * database the config declares (CP_EFACTS: exit 2). */
+static cp_err db_err(sqlite3 *db)
+{
+  switch (sqlite3_errcode(db) & 0xff) {
+  case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_IOERR: case SQLITE_FULL:
+    return CP_EIO;
+  case SQLITE_NOMEM:
+    return CP_ENOMEM;
+  default:
+    return CP_EFACTS;
+  }
+}
+
 /* Prepares a statement on the facts database; prints the error. */
 static cp_err prepare(cp_facts *f, const sbuf *q, sqlite3_stmt **st)
 {
   if (q->oom)
     return diag_fail(CP_ENOMEM, "facts: out of memory");
   if (sqlite3_prepare_v3(f->db, q->s, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-    return diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    return diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   return CP_OK;
 }
 
@@ -320,13 +351,13 @@ static cp_err check_source(cp_facts *f, const source *s)
   int n = 0, rc;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_info(?1)", -1, &st, NULL))
-    return diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    return diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)
     cols[n++] = strdup((const char *)sqlite3_column_text(st, 0));
   cp_err err = CP_OK;
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    err = diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    err = diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   else if (n == 0)
     err = diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
                     f->cfg->path, t->line);
@@ -433,13 +464,30 @@ cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
   return rc;
 }
 
-/* Skips a row whose client key is not text; returns advance()'s result. */
-static int skip_bad_key(cp_facts *f, source *s, const char *key)
+/* Returns NULL when the key (column 0) under s's cursor is usable text, or
+ * the finding's problem: not text, or text with a NUL byte (read as C text
+ * it would be cut, and merge with another client's or row's id). */
+static const char *bad_key(const source *s, const char *not_text)
 {
-  finding(f, s, key, (const char *)sqlite3_column_text(s->stmt, 0),
-          "is not a text client id; the row is skipped");
+  if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
+    return not_text;
+  const char *text = (const char *)sqlite3_column_text(s->stmt, 0);
+  if (text && strlen(text) != (size_t)sqlite3_column_bytes(s->stmt, 0))
+    return "contains a NUL byte; the row is skipped";
+  return NULL;
+}
+
+/* Skips a row whose client key is bad (problem, from bad_key()); returns
+ * advance()'s result. */
+static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *problem)
+{
+  char shown[160];
+  finding(f, s, key, shown_text(s->stmt, 0, shown, sizeof shown), problem);
   return advance(f, s);
 }
+
+/* The problem of a client key that is not text. */
+static const char not_text_client[] = "is not a text client id; the row is skipped";
 
 /* Collects table s's rows for client id into rows; rows of clients that do
  * not exist (keys below id) are reported and skipped. */
@@ -447,8 +495,9 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
   rows->n = 0;
   while (s->ready) {
-    if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT) {
-      if (skip_bad_key(f, s, s->cfg->key) < 0)
+    const char *problem = bad_key(s, not_text_client);
+    if (problem) {
+      if (skip_bad_key(f, s, s->cfg->key, problem) < 0)
         return -1;
       continue;
     }
@@ -483,8 +532,9 @@ static int read_client(cp_facts *f)
 {
   source *s = &f->clients;
   const char *key = s->cfg->id;
-  if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
-    return skip_bad_key(f, s, key) < 0 ? -1 : 0;
+  const char *problem = bad_key(s, not_text_client);
+  if (problem)
+    return skip_bad_key(f, s, key, problem) < 0 ? -1 : 0;
   const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
   if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
     char problem[96];
@@ -624,16 +674,17 @@ static cp_err load_lookup(cp_facts *f, source *s)
   cp_err rc = start(f, s, s->cfg->id, NULL, NULL);
   while (rc == CP_OK && s->ready) {
     uint32_t n = s->rows.n;
-    if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
-      finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 0),
-              "is not a text id; the row is skipped");
+    const char *problem = bad_key(s, "is not a text id; the row is skipped");
+    char shown[160];
+    if (problem)
+      finding(f, s, s->cfg->id, shown_text(s->stmt, 0, shown, sizeof shown), problem);
     else
       rc = take_row(f, s, &s->rows);
     if (rc == CP_OK && s->rows.n > n && intern_row(&intern, &s->rows.v[(size_t)n * nc], nc) < 0)
       rc = diag_fail(CP_ENOMEM, "facts: out of memory");
     cp_arena_reset(&f->arena);
     if (rc == CP_OK && advance(f, s) < 0)
-      rc = CP_EFACTS;
+      rc = db_err(f->db);
   }
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
@@ -675,7 +726,7 @@ static cp_err open_db(cp_facts *f)
                      "%s-shm beside it; make its folder writable or convert it with "
                      "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(f->db),
                      path, path);
-  return diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
+  return diag_fail(db_err(f->db), "facts: %s: %s", path, sqlite3_errmsg(f->db));
 }
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)

@@ -92,6 +92,20 @@ static int lua_fold(agg_pass *p, const cp_value *v)
   return -1;
 }
 
+/* Fails aggregate k whose integer sum would overflow: leaves its id, the
+ * message and an empty traceback on the stack, as a failed step does. */
+static int overflow(agg_pass *p, size_t k)
+{
+  lua_State *L = p->api->L;
+  lua_rawgeti(L, p->list, (lua_Integer)k + 1);
+  lua_getfield(L, -1, "id");
+  lua_remove(L, -2);
+  lua_pushfstring(L, "aggregate: the sum of %s.%s does not fit in a 64-bit integer",
+                  p->t->name, p->t->columns[p->aggs[k].col].name);
+  lua_pushliteral(L, "");
+  return -1;
+}
+
 /* Folds one row into every aggregate of the pass. */
 static int agg_row(void *ctx, const cp_value *v)
 {
@@ -102,7 +116,8 @@ static int agg_row(void *ctx, const cp_value *v)
     agg *a = &p->aggs[k];
     if (!a->lua && cp_filter_match(&a->where, v)) {
       const cp_value *x = &v[a->col];
-      a->i += a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
+      if (__builtin_add_overflow(a->i, a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0, &a->i))
+        return overflow(p, k);
       if (!a->count && x->type == CP_V_REAL) {
         a->n += x->u.r;
         a->is_float = 1;

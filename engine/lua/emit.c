@@ -37,6 +37,21 @@ static int encode_number(lua_State *L, int idx, sbuf *b)
   return 0;
 }
 
+/* Raises the error for a data key of len bytes that holds a NUL byte,
+ * showing each NUL as \x00. */
+static int nul_key(lua_State *L, const char *key, size_t len)
+{
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (size_t i = 0; i < len && i < 200; i++)
+    if (key[i])
+      luaL_addchar(&b, key[i]);
+    else
+      luaL_addstring(&b, "\\x00");
+  luaL_pushresult(&b);
+  return luaL_error(L, "data: key '%s' contains a NUL byte", lua_tostring(L, -1));
+}
+
 /* qsort comparator for key strings. */
 static int cmp_str(const void *a, const void *b)
 {
@@ -60,7 +75,10 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
       keys = bigger;
       cap *= 2;
     }
-    keys[n++] = lua_tostring(L, -1);   /* anchored: the table holds the key */
+    size_t len;
+    keys[n++] = lua_tolstring(L, -1, &len);   /* anchored: the table holds the key */
+    if (memchr(keys[n - 1], '\0', len))   /* it would be cut, and collide */
+      return nul_key(L, keys[n - 1], len);
   }
   qsort(keys, n, sizeof *keys, cmp_str);
   sbuf_add(b, "{");
@@ -164,7 +182,11 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
   }
   if (t != LUA_TSTRING && t != LUA_TNUMBER)
     luaL_error(L, "%s{}: '%s' must be a string, not a %s", fn, name, lua_typename(L, t));
-  return lua_tostring(L, -1);   /* left on the stack, which anchors it */
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);   /* left on the stack, which anchors it */
+  if (memchr(s, '\0', len))   /* stored as C text it would be cut, and collide */
+    luaL_error(L, "%s{}: '%s' contains a NUL byte", fn, name);
+  return s;
 }
 
 /* Checks the call is made by a running rule and returns the API context. */
@@ -271,7 +293,11 @@ static void read_pick(lua_State *L, cp_api *api, cp_item *it)
   for (const char *const *f = pick_fields; *f; f++) {
     if (lua_getfield(L, pick, *f) != LUA_TSTRING)
       luaL_error(L, "assign{}: pick.%s must be a string", *f);
-    *(f == pick_fields ? &it->pool : &it->group) = lua_tostring(L, -1);
+    size_t len;
+    const char *v = lua_tolstring(L, -1, &len);
+    if (memchr(v, '\0', len))
+      luaL_error(L, "assign{}: pick.%s contains a NUL byte", *f);
+    *(f == pick_fields ? &it->pool : &it->group) = v;
   }
   if (!cp_pool_declared(api, it->pool))
     luaL_error(L, "assign{}: no pool '%s' is declared", it->pool);

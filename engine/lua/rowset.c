@@ -372,7 +372,8 @@ static void add_value(lua_State *L, void *ctx, const cp_value *v, size_t i)
   summer *s = ctx;
   (void)i;
   if (v->type == CP_V_INT) {
-    s->i += v->u.i;
+    if (__builtin_add_overflow(s->i, v->u.i, &s->i))   /* never a wrapped total */
+      luaL_error(L, "sum(): the sum does not fit in a 64-bit integer");
   } else if (v->type == CP_V_REAL) {
     s->n += v->u.r;
     s->is_float = 1;

@@ -25,8 +25,11 @@ static cp_api *declaring(lua_State *L, const char *fn)
 /* Returns the required string field name of the declaration at 1. */
 static const char *need_string(lua_State *L, const char *fn, const char *name)
 {
-  if (lua_getfield(L, 1, name) != LUA_TSTRING || !*lua_tostring(L, -1))
+  size_t len = 0;
+  if (lua_getfield(L, 1, name) != LUA_TSTRING || !*lua_tolstring(L, -1, &len))
     luaL_error(L, "%s{}: '%s' is required and must be a non-empty string", fn, name);
+  if (strlen(lua_tostring(L, -1)) != len)   /* as C text it would be cut, and collide */
+    luaL_error(L, "%s{}: '%s' contains a NUL byte", fn, name);
   return lua_tostring(L, -1);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HOOK_EVERY 1000   /* instructions between two hook calls */
 #define HOST_RESERVE (4u << 20)   /* heap past the cap for the host's own work, see sb_alloc */
@@ -500,14 +501,26 @@ static int sb_panic(lua_State *L)
   _Exit(3);
 }
 
-/* Reads a whole file into a malloc'd buffer; NULL with errno on failure. */
+/* Reads a whole regular file into a malloc'd buffer; NULL with errno on
+ * failure (EISDIR for a folder, EINVAL for anything else that is not a
+ * regular file: a FIFO would block, a folder would ask for 2^63 bytes). */
 static char *read_file(const char *path, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
+  struct stat st;
+  FILE *f = NULL;
   char *buf = NULL;
   long n;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+  else
+    f = fopen(path, "rb");
   if (!f)
     return NULL;
+  if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {   /* replaced in between */
+    fclose(f);
+    errno = EINVAL;
+    return NULL;
+  }
   if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
       (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
     *len = (size_t)n;
@@ -549,8 +562,15 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
   char chunk[512];
   char *text = read_file(path, &len);
   if (!text) {
-    lua_pushfstring(L, "%s: cannot read: %s", name, strerror(errno));
+    lua_pushfstring(L, "%s: cannot read: %s", name,
+                    errno == EINVAL ? "not a regular file" : strerror(errno));
     return LUA_ERRFILE;
+  }
+  if (len > 0 && text[0] == LUA_SIGNATURE[0]) {   /* Lua's own message names no file */
+    free(text);
+    lua_pushfstring(L, "%s: is a precompiled (binary) chunk; rule files load as text only",
+                    name);
+    return LUA_ERRSYNTAX;
   }
   snprintf(chunk, sizeof chunk, "@%s", name);
   int status = luaL_loadbufferx(L, text, len, chunk, "t");

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "locale.h"
+#include "outcome.h"
 #include "record.h"
 #include "sbuf.h"
 
@@ -36,6 +37,15 @@ int cp_format_parse(const char *s)
     if (strcmp(s, names[i]) == 0)
       return i;
   return -1;
+}
+
+
+/* Severity name as people read it in cfg's locale (and labels); the name
+ * itself without a config or for a name that is no severity. */
+static const char *severity_shown(const cp_config *cfg, const char *name)
+{
+  int s = cp_severity_parse(name);
+  return cfg && s >= 0 ? cp_locale_severity(cfg, s) : name;
 }
 
 /* Opens the state database read-only and prepares q. */
@@ -110,10 +120,7 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
   const char *rule = fmt == CP_FMT_TABLE && alerts ? cp_label(cfg, "rules", r.rule) : r.rule;
   if (fmt == CP_FMT_ALERTMANAGER && cp_label(cfg, "rules", r.rule) != r.rule)
     r.rule_label = cp_label(cfg, "rules", r.rule);
-  const char *sev = r.severity;
-  for (int i = 0; fmt == CP_FMT_TABLE && cfg && sev && i < 3; i++)
-    if (strcmp(sev, (const char *[]){"info", "warning", "critical"}[i]) == 0)
-      sev = cp_locale_severity(cfg, i);
+  const char *sev = fmt == CP_FMT_TABLE ? severity_shown(cfg, r.severity) : r.severity;
   if (fmt == CP_FMT_JSONL) {
     cp_record_json(b, &r);
   } else if (fmt == CP_FMT_ALERTMANAGER) {
@@ -127,11 +134,11 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
     for (size_t i = 0; i < n; i++)
       csv_field(b, alerts ? alert_cols[i] : assign_cols[i], i == 0);
   } else if (alerts) {
-    sbuf_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, rule, r.key,
-                sev, r.level, r.assignee ? r.assignee : "-", r.title);
+    sbuf_term_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, rule, r.key,
+                     sev, r.level, r.assignee ? r.assignee : "-", r.title);
   } else {
-    sbuf_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
-                r.assignee ? r.assignee : "-", r.data);
+    sbuf_term_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
+                     r.assignee ? r.assignee : "-", r.data);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
     sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
@@ -231,15 +238,15 @@ cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *o
   if (err != CP_OK)
     return err;
   int rc;
+  sbuf b = {0};
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int alert = strcmp(text(st, 0), "alert") == 0;
-    const char *sev = alert ? text(st, 2) : "";
-    for (int i = 0; cfg && alert && sev && i < 3; i++)
-      if (strcmp(sev, (const char *[]){"info", "warning", "critical"}[i]) == 0)
-        sev = cp_locale_severity(cfg, i);
-    fprintf(out, "  %-10s %-24s %-8s %7lld\n", kind[!alert],
-            cp_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev,
-            (long long)sqlite3_column_int64(st, 3));
+    const char *sev = alert ? severity_shown(cfg, text(st, 2)) : "";
+    sbuf_clear(&b);
+    sbuf_term_printf(&b, "  %-10s %-24s %-8s ", kind[!alert],
+                     cp_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev);
+    fprintf(out, "%s%7lld\n", b.s ? b.s : "", (long long)sqlite3_column_int64(st, 3));
   }
+  sbuf_free(&b);
   return close_query(path, db, st, rc);
 }

@@ -124,7 +124,7 @@ test_binary_chunk_is_refused() {
   printf '\033Lua\x54\x00garbage' > r.lua
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_contains "message" "attempt to load a binary chunk (mode is 't')" "$ERR"
+  expect_eq "message" "crmpolicy: r.lua: is a precompiled (binary) chunk; rule files load as text only" "$ERR"
 }
 
 test_top_level_endless_loop_stops_the_run_before_writing() {

@@ -270,7 +270,7 @@ test_database_locked_by_a_writer_for_too_long_stops_before_writing() {
   sleep 0.5
   run_bad
   wait
-  expect_fatal 2 "crmpolicy: facts: f.db: database is locked"
+  expect_fatal 3 "crmpolicy: facts: f.db: database is locked"
   [ ! -e s.db ] || fail "the state database was created"
 }
 

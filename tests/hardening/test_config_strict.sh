@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# tests/hardening/test_config_strict.sh: the config and the numbers are
+# strict. A key given twice in any mapping of the config or of a fixture
+# (params at any depth, a second params: section) is an error at the
+# repeat's line naming the first; an integer or money sum that would not fit
+# in 64 bits is an error, never a wrapped number; and `run` exits with the
+# README's codes.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/badfacts.sh"
+
+# run_strictly ARGS...: crmpolicy ARGS under a timeout; sets OUT, ERR, RC.
+run_strictly() {
+  OUT=$(timeout 60 "$CRMPOLICY" "$@" 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+}
+
+# run_it: a run as of 2026-06-01 of c.yaml.
+run_it() {
+  run_strictly run --config c.yaml --as-of 2026-06-01 --quiet
+}
+
+# expect_config_error MESSAGE: exit 2, MESSAGE, no state written.
+expect_config_error() {
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "$1" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_a_key_repeated_inside_params_is_an_error_with_both_lines() {
+  config; facts ""
+  printf 'params:\n  visits:\n    days: 30\n    tiers: {a: 1}\n    days: 31\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:33: duplicate key 'days' (first at line 31)"
+}
+
+test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
+  config; facts ""
+  printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:30: duplicate key 'd' (first at line 30)"
+}
+
+test_a_second_params_section_is_an_error() {
+  config; facts ""
+  printf 'params:\n  a: 1\nlimits: {instructions: 100000}\nparams:\n  b: 2\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:32: duplicate key 'params' (first at line 29)"
+}
+
+test_a_repeated_top_level_key_is_an_error() {
+  config; facts ""
+  printf 'state: other.db\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:29: duplicate key 'state' (first at line 2)"
+  [ ! -e other.db ] || fail "other.db was created"
+}
+
+test_a_key_repeated_in_a_table_declaration_is_an_error() {
+  config; facts ""
+  sed -i 's/^    key: client_id$/    key: client_id\n    key: id/;' c.yaml
+  run_it
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:13: duplicate key 'key' (first at line 12)" "$(printf '%s\n' "$ERR" | head -1)"
+}
+
+test_a_nul_byte_in_a_param_key_is_an_error() {
+  config; facts ""
+  printf 'params:\n  "a\\0b": 1\n  "a\\0c": 2\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:30: a NUL byte in a value or key is not allowed"
+}
+
+test_check_reports_a_duplicate_param_too() {
+  config; facts ""
+  printf 'params:\n  x: 1\n  x: 1\n' >> c.yaml
+  run_strictly check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:31: duplicate key 'x' (first at line 30)" "$ERR"
+}
+
+test_a_key_repeated_in_a_fixture_is_an_error_naming_the_fixture() {
+  config; mkdir tmp
+  cat > fx.yaml <<'YAML'
+name: a fixture with a repeated key
+facts:
+  clients:
+    - {id: C1, name: A, status: active, created_on: 2026-01-01, status: closed}
+steps:
+  - as_of: 2026-06-01
+YAML
+  OUT=$(TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config c.yaml fx.yaml 2>"$T/stderr")
+  RC=$?; ERR=$(cat "$T/stderr")
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: fx.yaml:4: duplicate key 'status' (first at line 4)" "$ERR"
+}
+
+# big_orders: C1 has two orders of 5e16 currency units (5e18 cents each,
+# stored as integers in an untyped table): each fits in 64 bits, their sum
+# does not.
+big_orders() {
+  config
+  facts ""
+  untyped orders
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+    ('B1','C1','2026-03-05',50000000000000000), ('B2','C1','2026-03-06',50000000000000000);"
+}
+
+test_a_rows_sum_that_overflows_is_the_rules_error_not_a_wrapped_number() {
+  big_orders
+  cat > r.lua <<'LUA'
+rule { id = "total", doc = "sums the orders", fn = function(c)
+  alert { severity = "info", title = "total", data = { total = c.orders:sum("amount") } }
+end }
+LUA
+  run_it
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: sum(): the sum does not fit in a 64-bit integer (rule total, client C1)" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "other clients" '{"total":2000}|{"total":3000}' "$(sqlite3 s.db "SELECT group_concat(data, '|') FROM (SELECT data FROM alerts ORDER BY client_id)")"
+  expect_eq "negative totals" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE data LIKE '%-%'")"
+}
+
+test_an_aggregate_sum_that_overflows_stops_the_run_naming_it() {
+  big_orders
+  cat > r.lua <<'LUA'
+aggregate { id = "sales", doc = "all orders", table = "orders", sum = "amount" }
+rule { id = "r", doc = "uses it", fn = function(c)
+  alert { severity = "info", title = "sales " .. run.sales }
+end }
+LUA
+  run_it
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'sales'; nothing was written)
+crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
+  [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+test_an_integer_column_sum_that_overflows_is_the_rules_error() {
+  config
+  facts "INSERT INTO surveys(id,client_id,surveyed_on,score) VALUES
+    ('S8','C2','2026-05-01',5000000000000000000), ('S9','C2','2026-05-02',5000000000000000000);"
+  cat > r.lua <<'LUA'
+rule { id = "score", doc = "sums the scores", fn = function(c)
+  alert { severity = "info", title = "score", data = { score = c.surveys:filter({}):sum("score") } }
+end }
+LUA
+  run_it
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: sum(): the sum does not fit in a 64-bit integer (rule score, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "C1" '{"score":9}' "$(saw C1)"
+}
+
+test_an_aggregate_sum_that_overflows_stops_a_two_worker_run_too() {
+  big_orders
+  cat > r.lua <<'LUA'
+aggregate { id = "sales", doc = "all orders", table = "orders", sum = "amount" }
+rule { id = "r", doc = "uses it", fn = function(c)
+  alert { severity = "info", title = "sales " .. run.sales }
+end }
+LUA
+  run_strictly run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'sales'; nothing was written)
+crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
+  [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+test_exit_0_for_a_clean_run() {
+  config; facts ""
+  run_it
+  expect_eq "exit" 0 "$RC"
+}
+
+test_exit_1_when_a_rule_fails_for_a_client() {
+  config; facts ""
+  echo 'rule { id = "boom", doc = "fails", fn = function(c) error("boom") end }' > r.lua
+  run_it
+  expect_eq "exit" 1 "$RC"
+  expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+test_exit_2_for_an_invalid_config() {
+  config; facts ""
+  echo 'parms: {}' >> c.yaml
+  run_it
+  expect_eq "exit" 2 "$RC"
+}
+
+test_exit_3_for_a_facts_database_locked_past_the_wait() {
+  config; facts ""
+  # a writer that holds the lock longer than the 10-second wait; the run is
+  # started only once the lock is held
+  sqlite3 f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;" ".shell touch locked; sleep 14" \
+    "COMMIT;" &
+  for _ in $(seq 100); do [ -e locked ] && break; sleep 0.1; done
+  run_it
+  wait
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: facts: f.db: database is locked" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_exit_4_when_another_run_holds_the_state() {
+  config; facts ""
+  run_it
+  sqlite3 s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;" ".shell touch held; sleep 3" \
+    "COMMIT;" &
+  for _ in $(seq 100); do [ -e held ] && break; sleep 0.1; done
+  run_it
+  wait
+  expect_eq "exit" 4 "$RC"
+  expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+run_tests

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# tests/hardening/test_files.sh: files stay where they belong. A state path
+# that is the facts file (the same path, a symlink or a hard link) is
+# refused before anything is written; a fixture's schema SQL may create and
+# fill its own tables only (no ATTACH, VACUUM INTO, pragma, trigger or
+# load_extension); a rule path that is a folder, or a binary chunk, is a
+# clear error naming the file.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/badfacts.sh"
+
+# run_with_state STATE: a run as of 2026-06-01 of the bad-facts policy with
+# --state STATE, under a timeout.
+run_with_state() {
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --state "$1" --as-of 2026-06-01 --quiet \
+        2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+}
+
+# expect_facts_untouched SUM: f.db has the digest SUM, and no WAL or journal
+# file was made beside it.
+expect_facts_untouched() {
+  expect_eq "facts sha256" "$1" "$(sha256sum < f.db)"
+  [ ! -e f.db-wal ] && [ ! -e f.db-journal ] || fail "a WAL or journal file was made beside f.db"
+  expect_eq "journal mode" "delete" "$(sqlite3 f.db "PRAGMA journal_mode")"
+}
+
+test_state_equal_to_facts_is_refused_and_the_facts_are_untouched() {
+  config; facts ""
+  local sum; sum=$(sha256sum < f.db)
+  run_with_state f.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: state: f.db is the facts database f.db (the same file); the state needs a file of its own" "$ERR"
+  expect_facts_untouched "$sum"
+}
+
+test_state_that_is_a_symlink_to_the_facts_is_refused() {
+  config; facts ""
+  mkdir d && ln -s ../f.db d/s.db
+  local sum; sum=$(sha256sum < f.db)
+  run_with_state d/s.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: state: d/s.db is the facts database f.db (the same file); the state needs a file of its own" "$ERR"
+  expect_facts_untouched "$sum"
+}
+
+test_state_that_is_a_hard_link_to_the_facts_is_refused() {
+  config; facts ""
+  ln f.db s.db
+  local sum; sum=$(sha256sum < f.db)
+  run_with_state s.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db is the facts database f.db (the same file); the state needs a file of its own" "$ERR"
+  expect_facts_untouched "$sum"
+}
+
+test_state_in_a_config_that_names_the_facts_file_is_refused() {
+  config; facts ""
+  sed -i 's/^state: s.db/state: .\/f.db/' c.yaml
+  local sum; sum=$(sha256sum < f.db)
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?; ERR=$(cat "$T/stderr")
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "is the facts database" "$ERR"
+  expect_facts_untouched "$sum"
+}
+
+test_a_separate_state_still_runs() {
+  config; facts ""
+  run_with_state s.db
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
+
+# schema_fixture SQL: writes x.sql (facts.sql, then SQL) and fx.yaml, a
+# fixture whose schema is x.sql (line 2).
+schema_fixture() {
+  { cat "$ROOT/schema/facts.sql"; printf '%s\n' "$1"; } > x.sql
+  cat > fx.yaml <<'YAML'
+name: a schema that reaches out
+schema: x.sql
+facts:
+  clients:
+    - {id: C1, name: A, status: active, created_on: 2026-01-01}
+steps:
+  - as_of: 2026-06-01
+    mode: at_least
+YAML
+}
+
+# run_fixture: crmpolicy test fx.yaml under a timeout; sets OUT, ERR, RC.
+run_fixture() {
+  OUT=$(TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config c.yaml fx.yaml 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+}
+
+# expect_schema_refused WHAT: the fixture did not run: exit 2, the message
+# names the fixture's schema line and what was refused, and nothing was
+# made outside the fixture's temporary folder.
+expect_schema_refused() {
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: fx.yaml:2: schema x.sql: $1 is not allowed: a fixture's schema may only create and fill tables, indexes and views of its own" "$ERR"
+  expect_contains "summary" "0 passed, 1 failed" "$OUT"
+  [ ! -e "$T/outside.db" ] || fail "the schema wrote $T/outside.db"
+}
+
+test_fixture_schema_may_not_attach_a_file() {
+  config; mkdir tmp
+  schema_fixture "ATTACH DATABASE '$T/outside.db' AS o; CREATE TABLE o.t(x);"
+  run_fixture
+  expect_schema_refused "ATTACH (or VACUUM) of '$T/outside.db'"
+}
+
+test_fixture_schema_may_not_vacuum_into_a_file() {
+  config; mkdir tmp
+  schema_fixture "VACUUM INTO '$T/outside.db';"
+  run_fixture
+  expect_schema_refused "ATTACH (or VACUUM) of '$T/outside.db'"
+}
+
+test_fixture_schema_may_not_set_a_pragma() {
+  config; mkdir tmp
+  schema_fixture "PRAGMA journal_mode=WAL;"
+  run_fixture
+  expect_schema_refused "PRAGMA journal_mode"
+}
+
+test_fixture_schema_may_not_load_an_extension() {
+  config; mkdir tmp
+  schema_fixture "SELECT load_extension('$T/evil.so');"
+  run_fixture
+  expect_schema_refused "load_extension()"
+}
+
+test_fixture_schema_may_not_create_a_trigger() {
+  config; mkdir tmp
+  schema_fixture "CREATE TRIGGER tr AFTER INSERT ON clients BEGIN SELECT 1; END;"
+  run_fixture
+  expect_schema_refused "CREATE TRIGGER tr"
+}
+
+test_fixture_schema_may_create_and_fill_its_own_tables() {
+  config; mkdir tmp
+  schema_fixture "CREATE TABLE extra(x); INSERT INTO extra VALUES (1); CREATE VIEW v AS SELECT x FROM extra;
+CREATE INDEX extra_x ON extra(x); DROP VIEW v;"
+  run_fixture
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_contains "summary" "1 passed, 0 failed" "$OUT"
+}
+
+test_rule_path_that_is_a_folder_is_an_error_naming_it() {
+  config; facts ""
+  rm r.lua && mkdir r.lua
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua: cannot read: Is a directory" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_rule_path_that_is_a_fifo_is_an_error_not_a_hang() {
+  config; facts ""
+  rm r.lua && mkfifo r.lua
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua: cannot read: not a regular file" "$ERR"
+}
+
+test_binary_chunk_is_refused_naming_the_file() {
+  config; facts ""
+  printf '\033LuaT\000\031\223\r\n\032\n' > r.lua
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua: is a precompiled (binary) chunk; rule files load as text only" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
+# cp_run_timeout: run_bad under a timeout.
+cp_run_timeout() {
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+}
+
+run_tests

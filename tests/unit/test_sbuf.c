@@ -1,0 +1,74 @@
+/* test_sbuf.c: the one JSON string writer (always valid UTF-8: U+FFFD for
+ * each byte that is not UTF-8) and the one terminal escaper (\xNN for
+ * control characters and bytes that are not UTF-8). */
+#include "sbuf.h"
+#include "unit.h"
+
+/* Returns the JSON literal of n bytes of s (static buffer). */
+static const char *json(const char *s, size_t n)
+{
+  static char out[256];
+  sbuf b = {0};
+  sbuf_json_str(&b, s, n);
+  snprintf(out, sizeof out, "%s", b.s ? b.s : "(oom)");
+  sbuf_free(&b);
+  return out;
+}
+
+/* Returns the terminal form of n bytes of s (static buffer). */
+static const char *term(const char *s, size_t n)
+{
+  static char out[256];
+  sbuf b = {0};
+  sbuf_term_str(&b, s, n);
+  snprintf(out, sizeof out, "%s", b.s ? b.s : "");
+  sbuf_free(&b);
+  return out;
+}
+
+TEST(json_strings_keep_valid_utf8_and_escape_controls)
+{
+  CHECK_STR("\"plain\"", json("plain", 5));
+  CHECK_STR("\"\xe7\x94\xb2\xe5\x85\xac\xe5\x8f\xb8 \xf0\x9f\x99\x82\"",
+            json("\xe7\x94\xb2\xe5\x85\xac\xe5\x8f\xb8 \xf0\x9f\x99\x82", 14));
+  CHECK_STR("\"a\\\"b\\\\c\\n\\u001b\\u0000d\"", json("a\"b\\c\n\x1b\0d", 9));
+}
+
+TEST(json_strings_write_each_invalid_byte_as_u_fffd)
+{
+  CHECK_STR("\"a\xef\xbf\xbd" "b\"", json("a\xff" "b", 3));
+  /* a truncated sequence, an overlong form, a surrogate, above U+10FFFF */
+  CHECK_STR("\"\xef\xbf\xbd\xef\xbf\xbd\"", json("\xe7\x94", 2));
+  CHECK_STR("\"\xef\xbf\xbd\xef\xbf\xbd\"", json("\xc0\xaf", 2));
+  CHECK_STR("\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", json("\xed\xa0\x80", 3));
+  CHECK_STR("\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", json("\xf4\x90\x80\x80", 4));
+}
+
+TEST(utf8_lengths_follow_the_standard)
+{
+  CHECK_INT(1, sbuf_utf8_len("a", 1));
+  CHECK_INT(2, sbuf_utf8_len("\xc2\x80", 2));
+  CHECK_INT(3, sbuf_utf8_len("\xef\xbf\xbd", 3));
+  CHECK_INT(4, sbuf_utf8_len("\xf4\x8f\xbf\xbf", 4));
+  CHECK_INT(0, sbuf_utf8_len("\xe0\x80\x80", 3));   /* overlong */
+  CHECK_INT(0, sbuf_utf8_len("\xef\xbf", 2));        /* cut short */
+  CHECK_INT(0, sbuf_utf8_len("\x80", 1));            /* a lone continuation byte */
+  CHECK_INT(0, sbuf_utf8_len("", 0));
+}
+
+TEST(terminal_text_escapes_controls_and_invalid_bytes)
+{
+  CHECK_STR("ok \xe7\x94\xb2", term("ok \xe7\x94\xb2", 6));
+  CHECK_STR("\\x1b[31mred\\x07", term("\x1b[31mred\x07", 9));
+  CHECK_STR("a\\nb\\tc\\rd\\x7f", term("a\nb\tc\rd\x7f", 8));
+  CHECK_STR("\\xc2\\x9b2J", term("\xc2\x9b" "2J", 4));   /* C1 CSI as UTF-8 */
+  CHECK_STR("x\\xffy\\x00z", term("x\xffy\0z", 5));
+}
+
+TEST(terminal_printf_pads_the_escaped_text)
+{
+  sbuf b = {0};
+  sbuf_term_printf(&b, "[%-6s|%3d|%4s|%%]", "a\x1b", 7, "b");
+  CHECK_STR("[a\\x1b |  7|   b|%]", b.s);
+  sbuf_free(&b);
+}
