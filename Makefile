@@ -2,12 +2,12 @@
 # Builds go to build/release and build/asan (ASan + UBSan), from engine/*.c.
 
 CC       ?= cc
-PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
+PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
 # Debian packages: libraries and their headers, pkg-config; for the tests,
 # the sqlite3 command (small facts databases), and a real Alertmanager with
 # curl to post to it.
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
-            prometheus-alertmanager curl
+            prometheus-alertmanager curl libcurl4-openssl-dev libssl-dev python3-jsonschema
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iengine
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread

@@ -13,8 +13,6 @@
 #include "query.h"
 #include "report.h"
 
-#define VERSION "0.1.0"
-
 static cp_exit cmd_alerts(const cp_opts *o);
 static cp_exit cmd_assignments(const cp_opts *o);
 static cp_exit cmd_feed(const cp_opts *o);
@@ -28,10 +26,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict",
+  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay",
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
-   "2: invalid config, rules or facts; 3: failed; 4: another run holds the state."},
+   "2: invalid config, rules or facts; 3: failed; 4: another run holds the state;\n"
+   "5: a guard refused the run (an empty clients table, too many clients gone or\n"
+   "alerts resolving, an as-of date before the last run's)."},
   {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
    "database has every declared table and column. Writes nothing. Then warns\n"
@@ -71,6 +71,7 @@ static const struct option long_opts[] = {
   {"limit", required_argument, NULL, 'L'},  {"help", no_argument, NULL, 'h'},
   {"month", required_argument, NULL, 'm'},  {"output", required_argument, NULL, 'o'},
   {"jobs", required_argument, NULL, 'j'},   {"strict", no_argument, NULL, 'X'},
+  {"force", no_argument, NULL, 'G'},      {"replay", no_argument, NULL, 'P'},
   {"coverage", no_argument, NULL, 'C'},     {"min-coverage", required_argument, NULL, 'M'},
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
@@ -86,6 +87,8 @@ static const char *const option_help[] = {
   "quiet", "--quiet         print only errors",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
+  "force", "--force         run although a guard refuses (guard: in the config)",
+  "replay", "--replay        accept an as-of date before the last run's: replay that day",
   "format", "--format FMT    table, jsonl, csv or alertmanager (alerts); report: csv or html;\n"
   "                  explain: text or json",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
@@ -145,6 +148,8 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 's': o->state = arg; return 0;
   case 'q': o->quiet = 1; return 0;
   case 'X': o->strict = 1; return 0;
+  case 'G': o->force = 1; return 0;
+  case 'P': o->replay = 1; return 0;
   case 'o': o->output = arg; return 0;
   case 'C': o->coverage = 1; return 0;
   case 'R': o->rule = arg; return 0;
@@ -277,7 +282,7 @@ int main(int argc, char **argv)
     return argc < 2 ? CP_EXIT_INVALID : CP_EXIT_OK;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("crmpolicy %s\n", VERSION);
+    printf("crmpolicy %s\n", CP_VERSION);
     return CP_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -285,7 +290,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], cmd->name) != 0)
       continue;
     cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1,
-                 .min_coverage = -1};
+                 .min_coverage = -1, .ack = -1};
     int p = parse_options(cmd, argc - 1, argv + 1, &o);
     if (p != 0) {
       if (p > 0)

@@ -16,8 +16,6 @@
 #include "record.h"
 #include "sbuf.h"
 
-extern const char cp_state_sql[];   /* schema/state.sql, compiled in */
-
 /* Prepared statements of the writer, by use. */
 enum {
   S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
@@ -104,6 +102,7 @@ struct cp_store {
   cp_store_stats stats;     /* figures of the run */
   sbuf body;                /* scratch for event bodies */
   const cp_feed_cfg *feed;  /* privacy of the feed, or NULL */
+  cp_last_run last;         /* the state before this run */
 };
 
 const char *cp_event_name(cp_event e)
@@ -119,6 +118,11 @@ const cp_store_stats *cp_store_stats_of(const cp_store *s)
 int64_t cp_store_run_id(const cp_store *s)
 {
   return s->run_id;
+}
+
+const cp_last_run *cp_store_last(const cp_store *s)
+{
+  return &s->last;
 }
 
 /* Prints the writer's (or reader's) last error and returns CP_ESTATE. */
@@ -517,8 +521,13 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
    * state database is made whole or not at all, a second run waits for it
    * only as long as --wait says, and the snapshot reader sees the tables. */
   int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_exec(s->db, cp_state_sql, NULL, NULL, NULL)) == SQLITE_OK)
+  if (rc == SQLITE_OK) {
+    s->in_run = 1;   /* rolled back on close when the schema fails */
+    if (cp_statedb_upgrade(s->db, s->path) != CP_OK)
+      return CP_ESTATE;
     rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    s->in_run = rc != SQLITE_OK;
+  }
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
@@ -527,6 +536,8 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   if (rc != SQLITE_OK)
     return fail(s, s->db, "starting the run");
   s->in_run = 1;
+  if (cp_statedb_last_run(s->db, s->path, &s->last) != CP_OK)
+    return CP_ESTATE;
   for (int i = 0; i < S_COUNT; i++)
     if (!s->st[i] &&
         sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
