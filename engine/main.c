@@ -15,7 +15,6 @@
 
 static cp_exit cmd_alerts(const cp_opts *o);
 static cp_exit cmd_assignments(const cp_opts *o);
-static cp_exit cmd_feed(const cp_opts *o);
 
 /* A subcommand: name, function, the options it takes, and its help. */
 typedef struct command {
@@ -51,9 +50,12 @@ static const command commands[] = {
    "Prints the open alerts: a table (default), JSON lines or CSV."},
   {"assignments", cmd_assignments, "config state format",
    "Prints the proposed assignments: a table (default), JSON lines or CSV."},
-  {"feed", cmd_feed, "config state since limit",
-   "Prints the events after sequence number SEQ (default 0) as JSON lines.\n"
-   "Keep the last seq you read and pass it next time: nothing is lost or repeated."},
+  {"feed", cp_cmd_feed, "config state since limit epoch consumer ack",
+   "Prints the events after sequence number SEQ (default 0) as JSON lines, each\n"
+   "with the state's epoch. Keep the last seq and epoch you read and pass them\n"
+   "next time: nothing is lost or repeated; exit 6 when the epoch differs (the\n"
+   "state was created anew). With --consumer NAME, the events after NAME's\n"
+   "cursor, which --ack SEQ moves once they are handled (at least once)."},
   {"report", cp_cmd_report, "config facts state as-of month format output quiet",
    "Writes the report that the rules declare with report{} for a month, one row\n"
    "per client in its scope, as CSV or as one self-contained HTML page with\n"
@@ -71,6 +73,8 @@ static const struct option long_opts[] = {
   {"limit", required_argument, NULL, 'L'},  {"help", no_argument, NULL, 'h'},
   {"month", required_argument, NULL, 'm'},  {"output", required_argument, NULL, 'o'},
   {"jobs", required_argument, NULL, 'j'},   {"strict", no_argument, NULL, 'X'},
+  {"epoch", required_argument, NULL, 'E'}, {"consumer", required_argument, NULL, 'N'},
+  {"ack", required_argument, NULL, 'a'},    {"push", no_argument, NULL, 'p'},
   {"force", no_argument, NULL, 'G'},      {"replay", no_argument, NULL, 'P'},
   {"coverage", no_argument, NULL, 'C'},     {"min-coverage", required_argument, NULL, 'M'},
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
@@ -101,6 +105,10 @@ static const char *const option_help[] = {
   "output", "-o, --output FILE  where the report goes (written whole, mode 0600)",
   "since", "--since SEQ     print events after this sequence number",
   "limit", "--limit N       print at most N events",
+  "epoch", "--epoch ID      the epoch of the seq given: exit 6 when the state's differs",
+  "consumer", "--consumer NAME  read from NAME's cursor (kept in the state database)",
+  "ack", "--ack SEQ       move the consumer's cursor to SEQ (events up to SEQ are handled)",
+  "push", "--push          after the commit, push the feed to the config's sinks",
   NULL,
 };
 
@@ -138,6 +146,8 @@ static int64_t number(const char *s)
   return *s && !*end && v >= 0 ? v : -1;
 }
 
+static const char *option_name(int c);
+
 /* Applies one parsed option to o; returns -1 with a message when invalid. */
 static int apply_option(cp_opts *o, int c, const char *arg)
 {
@@ -149,6 +159,9 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'q': o->quiet = 1; return 0;
   case 'X': o->strict = 1; return 0;
   case 'G': o->force = 1; return 0;
+  case 'p': o->push = 1; return 0;
+  case 'E': o->epoch = arg; return 0;
+  case 'N': o->consumer = arg; return 0;
   case 'P': o->replay = 1; return 0;
   case 'o': o->output = arg; return 0;
   case 'C': o->coverage = 1; return 0;
@@ -177,12 +190,13 @@ static int apply_option(cp_opts *o, int c, const char *arg)
       return diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
     o->jobs = (int)n;
     return 0;
-  case 'w': case 'S': case 'L':
+  case 'w': case 'S': case 'L': case 'a':
     if ((n = number(arg)) < 0)
-      return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number",
-                       c == 'w' ? "wait" : c == 'S' ? "since" : "limit", arg), -1;
+      return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number", option_name(c), arg), -1;
     if (c == 'w')
       o->wait_seconds = n > 86400 ? 86400 : (int)n;
+    else if (c == 'a')
+      o->ack = n;
     else
       *(c == 'S' ? &o->since : &o->limit) = n;
     return 0;
@@ -254,11 +268,6 @@ static cp_err print_assignments(const char *p, const cp_opts *o)
   return cp_query_results(p, 0, (cp_format)o->format, stdout);
 }
 
-static cp_err print_feed(const char *p, const cp_opts *o)
-{
-  return cp_query_feed(p, o->since, o->limit, stdout);
-}
-
 static cp_exit cmd_alerts(const cp_opts *o)
 {
   return with_state(o, print_alerts);
@@ -267,11 +276,6 @@ static cp_exit cmd_alerts(const cp_opts *o)
 static cp_exit cmd_assignments(const cp_opts *o)
 {
   return with_state(o, print_assignments);
-}
-
-static cp_exit cmd_feed(const cp_opts *o)
-{
-  return with_state(o, print_feed);
 }
 
 int main(int argc, char **argv)
