@@ -3,9 +3,10 @@
 
 CC       ?= cc
 PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
-# Debian packages: libraries and their headers, pkg-config; for the tests,
-# the sqlite3 command (small facts databases), and a real Alertmanager with
-# curl to post to it.
+# Debian packages: libraries and their headers (libcurl and libcrypto for
+# push), pkg-config; for the tests, the sqlite3 command (small facts
+# databases), a real Alertmanager with curl to post to it, and python3's
+# jsonschema (the event schema).
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
             prometheus-alertmanager curl libcurl4-openssl-dev libssl-dev python3-jsonschema
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \

@@ -25,7 +25,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay",
+  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay push",
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
    "2: invalid config, rules or facts; 3: failed; 4: another run holds the state;\n"
@@ -56,6 +56,12 @@ static const command commands[] = {
    "next time: nothing is lost or repeated; exit 6 when the epoch differs (the\n"
    "state was created anew). With --consumer NAME, the events after NAME's\n"
    "cursor, which --ack SEQ moves once they are handled (at least once)."},
+  {"push", cp_cmd_push, "config state wait quiet",
+   "Delivers the feed to the sinks the config names (sinks:): to Alertmanager, the\n"
+   "open alerts, ending the ones no longer open; to a webhook, the events after its\n"
+   "cursor in signed batches. Each sink is a consumer (sink:NAME) whose cursor moves\n"
+   "only once delivered: at least once. Runs under the lock runs take. Exit 0: all\n"
+   "delivered; 7: a sink kept failing (the others were delivered); 4: busy."},
   {"report", cp_cmd_report, "config facts state as-of month format output quiet",
    "Writes the report that the rules declare with report{} for a month, one row\n"
    "per client in its scope, as CSV or as one self-contained HTML page with\n"

@@ -69,22 +69,29 @@ static void label(sbuf *b, const char *name, const char *value, int *first)
   *first = 0;
 }
 
-void cp_record_alertmanager(sbuf *b, const cp_record *r)
+void cp_record_am_labels(sbuf *b, const cp_record *r)
 {
-  char level[16];
   int first = 1;
-  snprintf(level, sizeof level, "%d", r->level);
-  sbuf_add(b, "{\"labels\":{");
+  sbuf_add(b, "{");
   label(b, "alertname", r->rule, &first);
   label(b, "rule", r->rule, &first);
   label(b, "client_id", r->client_id, &first);
   label(b, "key", r->key, &first);
   label(b, "severity", r->severity, &first);
-  label(b, "level", level, &first);
   label(b, "assignee", r->assignee, &first);
-  sbuf_add(b, "},\"annotations\":{");
-  first = 1;
+  sbuf_add(b, "}");
+}
+
+void cp_record_alertmanager(sbuf *b, const cp_record *r)
+{
+  char level[16];
+  int first = 1;
+  snprintf(level, sizeof level, "%d", r->level);
+  sbuf_add(b, "{\"labels\":");
+  cp_record_am_labels(b, r);
+  sbuf_add(b, ",\"annotations\":{");
   label(b, "summary", r->title, &first);
+  label(b, "level", level, &first);
   label(b, "data", r->data, &first);
   label(b, "opened_at", r->opened_at, &first);
   label(b, "fingerprint", r->fingerprint, &first);

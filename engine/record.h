@@ -30,10 +30,14 @@ void cp_fingerprint(const char *rule, const char *client_id, const char *key, ch
 /* Appends the record as one JSON object (no newline). */
 void cp_record_json(sbuf *b, const cp_record *r);
 
-/* Appends an alert as one Alertmanager v2 postable alert: labels alertname
- * (the rule), rule, client_id, key, severity, level and assignee (empty ones
- * left out), annotations summary (the title), data (JSON text), opened_at
- * and fingerprint (no newline). */
+/* Appends the Alertmanager labels of an alert as one JSON object: alertname
+ * (the rule), rule, client_id, key, severity and assignee, empty ones left
+ * out. The level is not a label, so that an escalation is the same alert. */
+void cp_record_am_labels(sbuf *b, const cp_record *r);
+
+/* Appends an alert as one Alertmanager v2 postable alert: the labels above,
+ * annotations summary (the title), level, data (JSON text), opened_at and
+ * fingerprint (no times, no newline). */
 void cp_record_alertmanager(sbuf *b, const cp_record *r);
 
 #endif

@@ -8,6 +8,7 @@
 #include "guard.h"
 #include "jobs.h"
 #include "progress.h"
+#include "push.h"
 #include "query.h"
 #include "rules.h"
 #include "store.h"
@@ -169,6 +170,10 @@ cp_exit cp_cmd_run(const cp_opts *o)
   cp_progress_end(&r.progress);
   summary(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+  if (o->push) {   /* the run is committed whatever the sinks do */
+    cp_exit pushed = cp_push(r.cfg, o->wait_seconds, o->quiet);
+    code = pushed != CP_EXIT_OK ? pushed : code;
+  }
 done:
   cp_progress_clear(&r.progress);
   if (refused > 0)

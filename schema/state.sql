@@ -104,5 +104,6 @@ CREATE TABLE IF NOT EXISTS consumers (
 CREATE TABLE IF NOT EXISTS sink_alerts (
   sink        TEXT NOT NULL,
   labels      TEXT NOT NULL,              -- JSON object, as posted
+  starts_at   TEXT NOT NULL,              -- startsAt, as posted
   PRIMARY KEY (sink, labels)
 );
