@@ -3,6 +3,7 @@
 #ifndef CP_RECORD_H
 #define CP_RECORD_H
 
+#include "config.h"
 #include "sbuf.h"
 
 /* One alert or assignment row. Strings are borrowed from the caller. */
@@ -39,5 +40,11 @@ void cp_record_am_labels(sbuf *b, const cp_record *r);
  * annotations summary (the title), level, data (JSON text), opened_at and
  * fingerprint (no times, no newline). */
 void cp_record_alertmanager(sbuf *b, const cp_record *r);
+
+/* Returns a copy of r as the feed's privacy settings f (NULL: none) let it
+ * be seen: dropped fields NULL ("{}" for data), masked ids "~" and 15 hex
+ * digits of a salted hash, written into m. A masked id also changes the
+ * fingerprint, which would otherwise lead back. Strings stay borrowed. */
+cp_record cp_record_private(const cp_feed_cfg *f, const cp_record *r, char m[4][17]);
 
 #endif

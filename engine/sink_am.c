@@ -3,7 +3,8 @@
  * posted with startsAt = when it opened and endsAt ends_after_hours ahead;
  * a label set posted before that is no longer open (resolved, or its labels
  * changed: a new severity or assignee) is posted with endsAt = now. The
- * label sets posted are kept in the state (sink_alerts). */
+ * label sets posted are kept in the state (sink_alerts). What leaves is what
+ * the config's feed section lets the feed carry. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -79,11 +80,13 @@ static int build_wanted(cp_pusher *p, const char *ends, sbuf *labels, sbuf *body
                    .client_id = text(rd, 2), .key = text(rd, 3), .severity = text(rd, 4),
                    .level = sqlite3_column_int(rd, 5), .assignee = text(rd, 6),
                    .title = text(rd, 7), .data = text(rd, 8), .opened_at = text(rd, 9)};
+    char m[4][17];
+    cp_record shown = cp_record_private(&p->cfg->file->feed, &r, m);
     snprintf(starts, sizeof starts, "%.19sZ", r.opened_at);
     sbuf_clear(labels);
     sbuf_clear(body);
-    cp_record_am_labels(labels, &r);
-    cp_record_alertmanager(body, &r);
+    cp_record_am_labels(labels, &shown);
+    cp_record_alertmanager(body, &shown);
     body->s[--body->len] = '\0';   /* reopen the object for the times */
     sbuf_printf(body, ",\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", starts, ends);
     sqlite3_bind_text(ins, 1, labels->s, (int)labels->len, SQLITE_TRANSIENT);

@@ -163,48 +163,12 @@ void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed)
   s->feed = feed;
 }
 
-/* Writes into out (17 bytes) the mask of value: "~" and 15 hex digits of a
- * salted FNV-1a hash. */
-static void mask(const cp_feed_cfg *f, const char *value, char *out)
-{
-  char fp[17];
-  cp_fingerprint(f->salt ? f->salt : "", value, "", fp);
-  snprintf(out, 17, "~%.15s", fp);
-}
-
-/* Applies the feed's privacy settings to a copy of r, using buffers m. A
- * masked id also changes the fingerprint, which would otherwise lead back. */
-static cp_record private_copy(const cp_feed_cfg *f, const cp_record *r, char m[4][17])
-{
-  cp_record p = *r;
-  if (!f)
-    return p;
-  const char **fields[] = {&p.client_id, &p.key, &p.assignee};
-  unsigned bits[] = {CP_FF_CLIENT_ID, CP_FF_KEY, CP_FF_ASSIGNEE};
-  for (int i = 0; i < 3; i++)
-    if ((f->mask & bits[i]) && *fields[i]) {
-      mask(f, *fields[i], m[i]);
-      *fields[i] = m[i];
-    }
-  if (f->mask & (CP_FF_CLIENT_ID | CP_FF_KEY)) {
-    cp_fingerprint(p.rule, p.client_id, p.key, m[3]);
-    p.fingerprint = m[3];
-  }
-  if (f->drop & CP_FF_TITLE)
-    p.title = NULL;
-  if (f->drop & CP_FF_DATA)
-    p.data = "{}";
-  if (f->drop & CP_FF_ASSIGNEE)
-    p.assignee = NULL;
-  return p;
-}
-
 /* Appends an event whose body is the record after the change, as the feed's
  * privacy settings let it be seen. */
 static cp_err event(cp_store *s, cp_event type, const cp_record *full)
 {
   char m[4][17];
-  cp_record shown = private_copy(s->feed, full, m);
+  cp_record shown = cp_record_private(s->feed, full, m);
   const cp_record *r = &shown;
   sqlite3_stmt *st = s->st[S_EVENT];
   sbuf_clear(&s->body);

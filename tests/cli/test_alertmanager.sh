@@ -138,4 +138,18 @@ LUA
   kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
 }
 
+test_push_to_alertmanager_carries_only_what_the_feed_may() {
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  setup
+  start_alertmanager || return
+  printf 'feed: {drop: [title], mask: [client_id], salt: s}\nsinks:\n  - {name: am, type: alertmanager, url: "%s"}\n' "$URL" >> c.yaml
+  cp_run push --config c.yaml --quiet
+  expect_eq "push" 0 "$RC"
+  curl -sf "$URL/api/v2/alerts" > got.json || fail "GET failed"
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+  expect_eq "alerts" 3 "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('got.json'))")"
+  case "$(cat got.json)" in *'"C1"'*|*'"C2"'*|*甲*|*乙*) fail "customer data reached Alertmanager: $(cat got.json)" ;; esac
+  expect_eq "masked ids" "~|~|~" "$(sqlite3 :memory: "SELECT group_concat(substr(json_extract(value,'$.labels.client_id'),1,1),'|') FROM json_each(readfile('got.json'))")"
+}
+
 run_tests
