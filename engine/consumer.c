@@ -92,7 +92,7 @@ static cp_err feed(const char *path, const cp_opts *o, int *epoch_differs)
   sqlite3 *db;
   char epoch[17];
   int64_t since = o->since;
-  cp_err rc = cp_statedb_open(path, FEED_WAIT_MS, &db);
+  cp_err rc = cp_statedb_open(path, o->ack >= 0, FEED_WAIT_MS, &db);
   if (rc != CP_OK)
     return rc;
   if ((rc = cp_statedb_epoch(db, path, epoch)) == CP_OK && o->epoch &&

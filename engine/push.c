@@ -161,7 +161,7 @@ cp_exit cp_push(const cp_config *cfg, int wait_seconds, int quiet)
     return diag_fail(CP_ECONFIG, "push: %s names no sinks", cfg->path), CP_EXIT_INVALID;
   if (cp_http_init() < 0)
     return diag_fail(CP_EIO, "push: libcurl does not initialise"), CP_EXIT_FAILED;
-  cp_err rc = cp_statedb_open(p.path, wait_seconds * 1000, &p.db);
+  cp_err rc = cp_statedb_open(p.path, 1, wait_seconds * 1000, &p.db);
   if (rc == CP_OK && (rc = lock(&p, wait_seconds)) == CP_OK &&
       (rc = cp_statedb_epoch(p.db, p.path, p.epoch)) == CP_OK)
     rc = cp_consumer_last_seq(p.db, p.path, &p.last_seq);

@@ -146,7 +146,30 @@ cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out)
   return err;
 }
 
-cp_err cp_statedb_open(const char *path, int wait_ms, sqlite3 **out)
+/* Opens path with flags and its busy timeout; NULL with a message on failure. */
+static sqlite3 *open_db(const char *path, int flags, int wait_ms)
+{
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, flags, NULL) == SQLITE_OK &&
+      sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
+    return db;
+  diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  return NULL;
+}
+
+/* Brings db to the current version under the write lock. */
+static cp_err migrate(sqlite3 *db, const char *path)
+{
+  cp_err rc = exec(db, path, "BEGIN IMMEDIATE", "taking the write lock");
+  if (rc == CP_OK && (rc = cp_statedb_upgrade(db, path)) == CP_OK)
+    rc = exec(db, path, "COMMIT", "migrating");
+  if (rc != CP_OK)
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
 {
   struct stat sb;
   int version = 0;
@@ -154,19 +177,14 @@ cp_err cp_statedb_open(const char *path, int wait_ms, sqlite3 **out)
   if (stat(path, &sb) < 0)
     return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
-  sqlite3 *db = NULL;
-  cp_err rc = CP_OK;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-      sqlite3_busy_timeout(db, wait_ms) != SQLITE_OK)
-    rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
-  if (rc == CP_OK)
-    rc = cp_statedb_check(db, path, &version);
-  if (rc == CP_OK && version < CP_STATE_VERSION) {
-    if ((rc = exec(db, path, "BEGIN IMMEDIATE", "taking the write lock")) == CP_OK &&
-        (rc = cp_statedb_upgrade(db, path)) == CP_OK)
-      rc = exec(db, path, "COMMIT", "migrating");
-    if (rc != CP_OK)
-      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3 *db = open_db(path, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, wait_ms);
+  cp_err rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;
+  if (rc == CP_OK && version < CP_STATE_VERSION) {   /* migrated first, so written */
+    if (!write) {
+      sqlite3_close(db);
+      db = open_db(path, SQLITE_OPEN_READWRITE, wait_ms);
+    }
+    rc = db ? migrate(db, path) : CP_ESTATE;
   }
   if (rc != CP_OK) {
     sqlite3_close(db);

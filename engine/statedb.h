@@ -37,9 +37,10 @@ cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out);
 /* Reads the last run and the open alerts of db into *out. */
 cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out);
 
-/* Opens an existing state database read-write for feed and push, brought to
- * the current version under the write lock (waiting up to wait_ms). Close
- * with sqlite3_close(). CP_ESTATE with a message when it does not exist. */
-cp_err cp_statedb_open(const char *path, int wait_ms, sqlite3 **out);
+/* Opens an existing state database for feed and push, read-only unless
+ * write is set, brought to the current version first (an older one is
+ * migrated under the write lock, waiting up to wait_ms). Close with
+ * sqlite3_close(). CP_ESTATE with a message when it does not exist. */
+cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out);
 
 #endif
