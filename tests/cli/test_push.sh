@@ -20,6 +20,7 @@ receiver() {
   rm -f "$name.port"
   python3 "$RECEIVER" --port-file "$name.port" --log "$name.log" "$@" 2> "$name.err" &
   PIDS="$PIDS $!"
+  trap stop_receivers EXIT   # each test runs in a subshell: stopped however it ends
   for _ in $(seq 1 300); do
     [ -s "$name.port" ] && { PORT=$(cat "$name.port"); return 0; }
     sleep 0.1
