@@ -3,12 +3,14 @@
 # (engine/README.md: the layers, and the rule that keeps them).
 
 CC       ?= cc
-PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
-# Debian packages: libraries and their headers, pkg-config; for the tests,
-# the sqlite3 command (small facts databases), a real Alertmanager with curl
-# to post to it, python3 (the layer check) and binutils (its nm).
+PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
+# Debian packages: libraries and their headers (libcurl and libcrypto for
+# push), pkg-config; for the tests, the sqlite3 command (small facts
+# databases), a real Alertmanager with curl to post to it, python3's
+# jsonschema (the event schema), python3 and binutils (the layer check).
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
-            prometheus-alertmanager curl python3 binutils
+            prometheus-alertmanager curl libcurl4-openssl-dev libssl-dev python3-jsonschema \
+            python3 binutils
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAYER_INCS)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread

@@ -14,10 +14,13 @@ rule {
       return
     end
     if approved == nil and not list.holds(P.review_tiers, computed) then return end
+    -- share in basis points (an integer: 512 is 5.12%), so that the total's
+    -- daily drift does not update every proposal each night
     assign {
       kind = "tier_approval",
       assignee = run.gm,
-      data = { from = approved or null, to = computed, sales12 = c.sales12, share = c.share },
+      data = { from = approved or null, to = computed, sales12 = c.sales12,
+               share = math.floor(c.share * 10000 + 0.5) },
     }
   end,
 }

@@ -2,10 +2,12 @@
 -- feed and what went wrong. The engine creates it; other systems read it.
 -- Timestamps of alerts and events are the run's as-of time (YYYY-MM-DDTHH:MM:SS),
 -- so that replaying a day gives the same state; runs also keep wall-clock UTC.
+-- PRAGMA user_version is the schema version (2; 0 with tables is version 1);
+-- the engine migrates an older database and refuses a newer one.
 
 CREATE TABLE IF NOT EXISTS meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
+  key   TEXT PRIMARY KEY,                 -- epoch: 16 hex digits, new with the database;
+  value TEXT NOT NULL                     -- writer: the crmpolicy that last set the schema
 );
 
 CREATE TABLE IF NOT EXISTS runs (
@@ -87,4 +89,21 @@ CREATE TABLE IF NOT EXISTS findings (
   col         TEXT NOT NULL,
   value       TEXT NOT NULL,
   problem     TEXT NOT NULL
+);
+
+-- Named consumers of the feed (feed --consumer, and push's sinks as
+-- "sink:NAME"): the last seq each acknowledged.
+CREATE TABLE IF NOT EXISTS consumers (
+  name        TEXT PRIMARY KEY,
+  seq         INTEGER NOT NULL,
+  updated_at  TEXT NOT NULL               -- wall clock, UTC
+);
+
+-- What each alertmanager sink holds active: the label sets last posted, so
+-- that a push ends the ones that are no longer open.
+CREATE TABLE IF NOT EXISTS sink_alerts (
+  sink        TEXT NOT NULL,
+  labels      TEXT NOT NULL,              -- JSON object, as posted
+  starts_at   TEXT NOT NULL,              -- startsAt, as posted
+  PRIMARY KEY (sink, labels)
 );

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "version.h"
 
 /* Exit codes of crmpolicy, documented in the README. */
 typedef enum cp_exit {
@@ -13,8 +14,12 @@ typedef enum cp_exit {
   CP_EXIT_INCOMPLETE = 1,  /* run committed, but some rule evaluations failed */
   CP_EXIT_INVALID = 2,     /* usage, config, rule file or facts contract error; nothing written */
   CP_EXIT_FAILED = 3,      /* runtime failure; nothing written */
-  CP_EXIT_BUSY = 4         /* another run holds the state database; nothing written */
+  CP_EXIT_BUSY = 4,        /* another run holds the state database; nothing written */
+  CP_EXIT_GUARD = 5,       /* a guard refused the run (--force, --replay); nothing written */
+  CP_EXIT_EPOCH = 6,       /* feed: the state's epoch is not the one given (it was recreated) */
+  CP_EXIT_SINK = 7         /* push: some sink kept failing (the others were delivered) */
 } cp_exit;
+
 
 /* Options after the command name. */
 typedef struct cp_opts {
@@ -42,6 +47,12 @@ typedef struct cp_opts {
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */
   char **args;             /* operands after the options (test: fixtures; explain: client) */
   int nargs;               /* number of operands */
+  int force;               /* run: --force: run although a guard refuses */
+  int replay;              /* run: --replay: an as-of date before the last run's is a replay */
+  int push;                /* run: --push: push the feed to the sinks after the commit */
+  const char *epoch;       /* feed: --epoch ID: the epoch the caller's seq belongs to */
+  const char *consumer;    /* feed: --consumer NAME */
+  int64_t ack;             /* feed: --ack SEQ (-1: none) */
 } cp_opts;
 
 /* Maps an error code to the exit code of a command that wrote nothing. */
@@ -54,5 +65,7 @@ cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);
 cp_exit cp_cmd_run(const cp_opts *o);
 cp_exit cp_cmd_test(const cp_opts *o);
 cp_exit cp_cmd_explain(const cp_opts *o);
+cp_exit cp_cmd_feed(const cp_opts *o);
+cp_exit cp_cmd_push(const cp_opts *o);
 
 #endif

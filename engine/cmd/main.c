@@ -15,11 +15,8 @@
 #include "report.h"
 #include "words.h"
 
-#define VERSION "0.1.0"
-
 static cp_exit cmd_alerts(const cp_opts *o);
 static cp_exit cmd_assignments(const cp_opts *o);
-static cp_exit cmd_feed(const cp_opts *o);
 
 /* A subcommand: name, function, the options it takes, and its help. */
 typedef struct command {
@@ -30,10 +27,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict",
+  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay push",
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
-   "2: invalid config, rules or facts; 3: failed; 4: another run holds the state."},
+   "2: invalid config, rules or facts; 3: failed; 4: another run holds the state;\n"
+   "5: a guard refused the run (an empty clients table, too many clients gone or\n"
+   "alerts resolving, an as-of date before the last run's)."},
   {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
    "database has every declared table and column. Writes nothing. Then warns\n"
@@ -53,9 +52,18 @@ static const command commands[] = {
    "Prints the open alerts: a table (default), JSON lines or CSV."},
   {"assignments", cmd_assignments, "config state format",
    "Prints the proposed assignments: a table (default), JSON lines or CSV."},
-  {"feed", cmd_feed, "config state since limit",
-   "Prints the events after sequence number SEQ (default 0) as JSON lines.\n"
-   "Keep the last seq you read and pass it next time: nothing is lost or repeated."},
+  {"feed", cp_cmd_feed, "config state since limit epoch consumer ack",
+   "Prints the events after sequence number SEQ (default 0) as JSON lines, each\n"
+   "with the state's epoch. Keep the last seq and epoch you read and pass them\n"
+   "next time: nothing is lost or repeated; exit 6 when the epoch differs (the\n"
+   "state was created anew). With --consumer NAME, the events after NAME's\n"
+   "cursor, which --ack SEQ moves once they are handled (at least once)."},
+  {"push", cp_cmd_push, "config state wait quiet",
+   "Delivers the feed to the sinks the config names (sinks:): to Alertmanager, the\n"
+   "open alerts, ending the ones no longer open; to a webhook, the events after its\n"
+   "cursor in signed batches. Each sink is a consumer (sink:NAME) whose cursor moves\n"
+   "only once delivered: at least once. Runs under the lock runs take. Exit 0: all\n"
+   "delivered; 7: a sink kept failing (the others were delivered); 4: busy."},
   {"report", cp_cmd_report, "config facts state as-of month format output bom no-bom quiet",
    "Writes the report that the rules declare with report{} for a month, one row\n"
    "per client in its scope, as CSV or as one self-contained HTML page with\n"
@@ -73,6 +81,9 @@ static const struct option long_opts[] = {
   {"limit", required_argument, NULL, 'L'},  {"help", no_argument, NULL, 'h'},
   {"month", required_argument, NULL, 'm'},  {"output", required_argument, NULL, 'o'},
   {"jobs", required_argument, NULL, 'j'},   {"strict", no_argument, NULL, 'X'},
+  {"epoch", required_argument, NULL, 'E'}, {"consumer", required_argument, NULL, 'N'},
+  {"ack", required_argument, NULL, 'a'},    {"push", no_argument, NULL, 'p'},
+  {"force", no_argument, NULL, 'G'},      {"replay", no_argument, NULL, 'P'},
   {"coverage", no_argument, NULL, 'C'},     {"min-coverage", required_argument, NULL, 'M'},
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
@@ -89,6 +100,8 @@ static const char *const option_help[] = {
   "quiet", "--quiet         print only errors",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
+  "force", "--force         run although a guard refuses (guard: in the config)",
+  "replay", "--replay        accept an as-of date before the last run's: replay that day",
   "format", "--format FMT    table, jsonl, csv or alertmanager (alerts); report: csv or html;\n"
   "                  explain: text or json",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
@@ -103,6 +116,10 @@ static const char *const option_help[] = {
   "                  locale zh-CN, so that spreadsheets read the Chinese right)",
   "since", "--since SEQ     print events after this sequence number",
   "limit", "--limit N       print at most N events",
+  "epoch", "--epoch ID      the epoch of the seq given: exit 6 when the state's differs",
+  "consumer", "--consumer NAME  read from NAME's cursor (kept in the state database)",
+  "ack", "--ack SEQ       move the consumer's cursor to SEQ (events up to SEQ are handled)",
+  "push", "--push          after the commit, push the feed to the config's sinks",
   NULL,
 };
 
@@ -140,6 +157,8 @@ static int64_t number(const char *s)
   return *s && !*end && v >= 0 ? v : -1;
 }
 
+static const char *option_name(int c);
+
 /* Applies one parsed option to o; returns -1 with a message when invalid. */
 static int apply_option(cp_opts *o, int c, const char *arg)
 {
@@ -150,6 +169,11 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 's': o->state = arg; return 0;
   case 'q': o->quiet = 1; return 0;
   case 'X': o->strict = 1; return 0;
+  case 'G': o->force = 1; return 0;
+  case 'p': o->push = 1; return 0;
+  case 'E': o->epoch = arg; return 0;
+  case 'N': o->consumer = arg; return 0;
+  case 'P': o->replay = 1; return 0;
   case 'o': o->output = arg; return 0;
   case 'b': o->bom = 1; return 0;
   case 'B': o->bom = 0; return 0;
@@ -179,12 +203,13 @@ static int apply_option(cp_opts *o, int c, const char *arg)
       return diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
     o->jobs = (int)n;
     return 0;
-  case 'w': case 'S': case 'L':
+  case 'w': case 'S': case 'L': case 'a':
     if ((n = number(arg)) < 0)
-      return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number",
-                       c == 'w' ? "wait" : c == 'S' ? "since" : "limit", arg), -1;
+      return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number", option_name(c), arg), -1;
     if (c == 'w')
       o->wait_seconds = n > 86400 ? 86400 : (int)n;
+    else if (c == 'a')
+      o->ack = n;
     else
       *(c == 'S' ? &o->since : &o->limit) = n;
     return 0;
@@ -267,11 +292,6 @@ static cp_err print_assignments(const char *p, const cp_opts *o)
   return cp_query_results(p, 0, (cp_format)o->format, stdout);
 }
 
-static cp_err print_feed(const char *p, const cp_opts *o)
-{
-  return cp_query_feed(p, o->since, o->limit, stdout);
-}
-
 static cp_exit cmd_alerts(const cp_opts *o)
 {
   return with_state(o, print_alerts);
@@ -282,11 +302,6 @@ static cp_exit cmd_assignments(const cp_opts *o)
   return with_state(o, print_assignments);
 }
 
-static cp_exit cmd_feed(const cp_opts *o)
-{
-  return with_state(o, print_feed);
-}
-
 int main(int argc, char **argv)
 {
   umask(077);   /* state and outputs hold customer data: owner only */
@@ -295,7 +310,7 @@ int main(int argc, char **argv)
     return argc < 2 ? CP_EXIT_INVALID : CP_EXIT_OK;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("crmpolicy %s\n", VERSION);
+    printf("crmpolicy %s\n", CP_VERSION);
     return CP_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -303,7 +318,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], cmd->name) != 0)
       continue;
     cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1,
-                 .min_coverage = -1, .bom = -1};
+                 .min_coverage = -1, .bom = -1, .ack = -1};
     int p = parse_options(cmd, argc - 1, argv + 1, &o);
     if (p != 0) {
       if (p > 0)

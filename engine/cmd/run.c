@@ -6,10 +6,12 @@
 #include "cli.h"
 #include "dates.h"
 #include "facts.h"
+#include "guard.h"
 #include "jobs.h"
 #include "settle.h"
 #include "locale.h"
 #include "progress.h"
+#include "push.h"
 #include "query.h"
 #include "rules.h"
 #include "store.h"
@@ -163,11 +165,33 @@ static void close_run(run *r)
   cp_config_free(r->cfg);
 }
 
+/* Opens the state and begins the run, then the guards that need the state
+ * before the run (1: refused) and after the evaluation. */
+static cp_err evaluate(run *r, const cp_opts *o, int *refused)
+{
+  cp_err rc;
+  if ((rc = cp_store_open(r->cfg->state, &r->store)) != CP_OK ||
+      (rc = cp_store_begin(r->store, o->as_of, o->wait_seconds * 1000, r->cfg->path,
+                           r->cfg->facts)) != CP_OK)
+    return rc;
+  if ((*refused = cp_guard_as_of(r->store, o)))
+    return CP_OK;
+  cp_store_set_feed(r->store, &r->cfg->file->feed);
+  start_progress(r, o);
+  if ((rc = cp_jobs_run(r->cfg, o->as_of, r->facts, r->rules, o->jobs, write_outcome, r)) !=
+      CP_OK)
+    return rc;
+  cp_progress_clear(&r->progress);
+  *refused = cp_guard_commit(r->cfg, r->store, o);
+  return CP_OK;
+}
+
 cp_exit cp_cmd_run(const cp_opts *o)
 {
   run r = {.strict = o->strict, .started = cp_monotonic()};
   cp_exit code = CP_EXIT_INVALID;
   int opened = 0;   /* the config, facts and rules are open: a failure now is 3 */
+  int refused = 0;
   cp_err rc = open_run(&r, o);
   if (rc != CP_OK) {   /* out of memory or I/O (a facts lock too) is 3; the rest invalid: 2 */
     code = rc == CP_ENOMEM || rc == CP_EIO ? CP_EXIT_FAILED : CP_EXIT_INVALID;
@@ -179,22 +203,23 @@ cp_exit cp_cmd_run(const cp_opts *o)
     rc = diag_fail(CP_EFACTS, "facts: the lookup tables have data problems (--strict)");
     goto done;
   }
-  if ((rc = cp_store_open(r.cfg->state, &r.store)) != CP_OK ||
-      (rc = cp_store_begin(r.store, o->as_of, o->wait_seconds * 1000, r.cfg->path,
-                           r.cfg->facts)) != CP_OK)
-    goto done;
-  cp_store_set_feed(r.store, &r.cfg->file->feed);
-  start_progress(&r, o);
-  if ((rc = cp_jobs_run(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
-          CP_OK ||
+  if ((refused = cp_guard_facts(r.cfg, r.facts, o)) < 0)
+    rc = CP_EFACTS;
+  if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused ||
       (rc = cp_store_commit(r.store)) != CP_OK)
     goto done;
   cp_progress_end(&r.progress);
   summary(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+  if (o->push) {   /* the run is committed whatever the sinks do */
+    cp_exit pushed = cp_push(r.cfg, o->wait_seconds, o->quiet);
+    code = pushed != CP_EXIT_OK ? pushed : code;
+  }
 done:
   cp_progress_clear(&r.progress);
-  if (rc != CP_OK && opened && rc != CP_EBUSY)
+  if (refused > 0)
+    code = CP_EXIT_GUARD;
+  else if (rc != CP_OK && opened && rc != CP_EBUSY)
     diag_fail(rc, "the run failed (%s); nothing was written", cp_strerror(rc));
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;

@@ -87,6 +87,38 @@ static const cyaml_strval_t locale_names[] = {
   {"zh-CN", 1},
 };
 
+static const cyaml_schema_field_t guard_fields[] = {
+  CYAML_FIELD_UINT("client_drop_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg,
+                   client_drop_percent),
+  CYAML_FIELD_UINT("resolve_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg, resolve_percent),
+  CYAML_FIELD_UINT("min_count", CYAML_FLAG_OPTIONAL, cp_guard_cfg, min_count),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_strval_t sink_type_names[] = {
+  {"alertmanager", CP_SINK_ALERTMANAGER},
+  {"webhook", CP_SINK_WEBHOOK},
+};
+
+static const cyaml_schema_field_t sink_fields[] = {
+  CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, cp_sink_cfg, name, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_ENUM("type", CYAML_FLAG_STRICT, cp_sink_cfg, type, sink_type_names,
+                   CYAML_ARRAY_LEN(sink_type_names)),
+  CYAML_FIELD_STRING_PTR("url", CYAML_FLAG_POINTER, cp_sink_cfg, url, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_STRING_PTR("secret_env", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_sink_cfg,
+                         secret_env, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_UINT("timeout_ms", CYAML_FLAG_OPTIONAL, cp_sink_cfg, timeout_ms),
+  CYAML_FIELD_UINT("retries", CYAML_FLAG_OPTIONAL, cp_sink_cfg, retries),
+  CYAML_FIELD_UINT("backoff_ms", CYAML_FLAG_OPTIONAL, cp_sink_cfg, backoff_ms),
+  CYAML_FIELD_UINT("batch", CYAML_FLAG_OPTIONAL, cp_sink_cfg, batch),
+  CYAML_FIELD_UINT("ends_after_hours", CYAML_FLAG_OPTIONAL, cp_sink_cfg, ends_after_hours),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t sink_schema = {
+  CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, cp_sink_cfg, sink_fields),
+};
+
 static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_STRING_PTR("facts", CYAML_FLAG_POINTER, cp_config_file, facts, 1, CYAML_UNLIMITED),
   CYAML_FIELD_STRING_PTR("state", CYAML_FLAG_POINTER, cp_config_file, state, 1, CYAML_UNLIMITED),
@@ -99,6 +131,9 @@ static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_SEQUENCE("lookups", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_config_file,
                        lookups, &table_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_MAPPING("feed", CYAML_FLAG_OPTIONAL, cp_config_file, feed, feed_fields),
+  CYAML_FIELD_MAPPING("guard", CYAML_FLAG_OPTIONAL, cp_config_file, guard, guard_fields),
+  CYAML_FIELD_SEQUENCE("sinks", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_config_file, sinks,
+                       &sink_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_IGNORE("params", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_ENUM("locale", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_config_file, locale,
                    locale_names, CYAML_ARRAY_LEN(locale_names)),
@@ -419,7 +454,9 @@ static cp_err validate(cp_config *c)
                      "do not drop them", c->path, yt_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
     return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
-  return cp_labels_check(c);
+  if ((rc = cp_labels_check(c)) != CP_OK)
+    return rc;
+  return cp_config_check_feeds(c);
 }
 
 cp_err cp_config_cyaml_load(const char *path, const yt_node *root,

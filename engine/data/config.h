@@ -66,6 +66,30 @@ typedef struct cp_feed_cfg {
   char *salt;               /* mixed into masks, so that ids cannot be looked up */
 } cp_feed_cfg;
 
+/* Guards of the nightly run against a bad export (the guard section). */
+typedef struct cp_guard_cfg {
+  uint32_t client_drop_percent;  /* refuse when evaluated clients fall by more than this (20) */
+  uint32_t resolve_percent;      /* refuse when more of the open alerts would resolve (50) */
+  uint32_t min_count;            /* shares are checked from this many clients or alerts (100) */
+} cp_guard_cfg;
+
+/* Where `push` delivers the feed. */
+typedef enum cp_sink_type { CP_SINK_ALERTMANAGER, CP_SINK_WEBHOOK } cp_sink_type;
+
+/* One sink of the sinks section: a named consumer of the feed. */
+typedef struct cp_sink_cfg {
+  char *name;                /* its name; its cursor is the consumer "sink:NAME" */
+  cp_sink_type type;         /* alertmanager or webhook */
+  char *url;                 /* Alertmanager's base URL, or the webhook's URL */
+  char *secret_env;          /* webhook: environment variable holding the HMAC secret */
+  uint32_t timeout_ms;       /* per request (10000) */
+  uint32_t retries;          /* retries after a failed request (3) */
+  uint32_t backoff_ms;       /* wait before the first retry, doubled each time (1000) */
+  uint32_t batch;            /* webhook: events per delivery (100) */
+  uint32_t ends_after_hours; /* alertmanager: endsAt of an open alert, from now (72) */
+  unsigned line;             /* line of its entry in the config */
+} cp_sink_cfg;
+
 /* The typed part of the config file, as libcyaml loads it. */
 typedef struct cp_config_file {
   char *facts;               /* facts database path */
@@ -80,6 +104,9 @@ typedef struct cp_config_file {
   unsigned lookups_count;        /* number of lookup tables */
   cp_feed_cfg feed;          /* privacy of the event feed */
   int locale;                /* language of texts for people (a cp_locale; default en) */
+  cp_guard_cfg guard;        /* guards of the nightly run */
+  cp_sink_cfg *sinks;        /* where push delivers the feed */
+  unsigned sinks_count;      /* number of sinks */
 } cp_config_file;
 
 /* A loaded config. Paths are resolved against the config file's folder. */
@@ -118,6 +145,10 @@ char *cp_config_shown(const cp_config *c, const char *rel);
 /* Returns a malloc'd copy of the folder part of path ("." when none, "/"
  * for a file at the root); NULL when out of memory. */
 char *cp_path_folder(const char *path);
+
+/* Fills the defaults of the guard and sinks sections and checks them (in
+ * feedcfg.c; called by cp_config_load). Returns CP_ECONFIG with file:line. */
+cp_err cp_config_check_feeds(cp_config *c);
 
 /* Returns the type name of a column type ("date", ...). */
 const char *cp_coltype_name(cp_coltype t);

@@ -69,25 +69,66 @@ static void label(sbuf *b, const char *name, const char *value, int *first)
   *first = 0;
 }
 
-void cp_record_alertmanager(sbuf *b, const cp_record *r)
+void cp_record_am_labels(sbuf *b, const cp_record *r)
 {
-  char level[16];
   int first = 1;
-  snprintf(level, sizeof level, "%d", r->level);
-  sbuf_add(b, "{\"labels\":{");
+  sbuf_add(b, "{");
   label(b, "alertname", r->rule, &first);
   label(b, "rule", r->rule, &first);
   label(b, "client_id", r->client_id, &first);
   label(b, "key", r->key, &first);
   label(b, "severity", r->severity, &first);
-  label(b, "level", level, &first);
   label(b, "assignee", r->assignee, &first);
-  sbuf_add(b, "},\"annotations\":{");
-  first = 1;
+  sbuf_add(b, "}");
+}
+
+void cp_record_alertmanager(sbuf *b, const cp_record *r)
+{
+  char level[16];
+  int first = 1;
+  snprintf(level, sizeof level, "%d", r->level);
+  sbuf_add(b, "{\"labels\":");
+  cp_record_am_labels(b, r);
+  sbuf_add(b, ",\"annotations\":{");
   label(b, "summary", r->title, &first);
+  label(b, "level", level, &first);
   label(b, "rule_label", r->rule_label, &first);
   label(b, "data", r->data, &first);
   label(b, "opened_at", r->opened_at, &first);
   label(b, "fingerprint", r->fingerprint, &first);
   sbuf_add(b, "}}");
+}
+
+/* Writes into out (17 bytes) the mask of value: "~" and 15 hex digits of a
+ * salted FNV-1a hash. */
+static void mask(const cp_feed_cfg *f, const char *value, char *out)
+{
+  char fp[17];
+  cp_fingerprint(f->salt ? f->salt : "", value, "", fp);
+  snprintf(out, 17, "~%.15s", fp);
+}
+
+cp_record cp_record_private(const cp_feed_cfg *f, const cp_record *r, char m[4][17])
+{
+  cp_record p = *r;
+  if (!f)
+    return p;
+  const char **fields[] = {&p.client_id, &p.key, &p.assignee};
+  unsigned bits[] = {CP_FF_CLIENT_ID, CP_FF_KEY, CP_FF_ASSIGNEE};
+  for (int i = 0; i < 3; i++)
+    if ((f->mask & bits[i]) && *fields[i]) {
+      mask(f, *fields[i], m[i]);
+      *fields[i] = m[i];
+    }
+  if (f->mask & (CP_FF_CLIENT_ID | CP_FF_KEY)) {
+    cp_fingerprint(p.rule, p.client_id, p.key, m[3]);
+    p.fingerprint = m[3];
+  }
+  if (f->drop & CP_FF_TITLE)
+    p.title = NULL;
+  if (f->drop & CP_FF_DATA)
+    p.data = "{}";
+  if (f->drop & CP_FF_ASSIGNEE)
+    p.assignee = NULL;
+  return p;
 }

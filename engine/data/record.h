@@ -3,6 +3,7 @@
 #ifndef CP_RECORD_H
 #define CP_RECORD_H
 
+#include "config.h"
 #include "sbuf.h"
 
 /* One alert or assignment row. Strings are borrowed from the caller. */
@@ -31,10 +32,20 @@ void cp_fingerprint(const char *rule, const char *client_id, const char *key, ch
 /* Appends the record as one JSON object (no newline). */
 void cp_record_json(sbuf *b, const cp_record *r);
 
-/* Appends an alert as one Alertmanager v2 postable alert: labels alertname
- * (the rule), rule, client_id, key, severity, level and assignee (empty ones
- * left out), annotations summary (the title), data (JSON text), opened_at
- * and fingerprint (no newline). */
+/* Appends the Alertmanager labels of an alert as one JSON object: alertname
+ * (the rule), rule, client_id, key, severity and assignee, empty ones left
+ * out. The level is not a label, so that an escalation is the same alert. */
+void cp_record_am_labels(sbuf *b, const cp_record *r);
+
+/* Appends an alert as one Alertmanager v2 postable alert: the labels above,
+ * annotations summary (the title), level, data (JSON text), opened_at and
+ * fingerprint (no times, no newline). */
 void cp_record_alertmanager(sbuf *b, const cp_record *r);
+
+/* Returns a copy of r as the feed's privacy settings f (NULL: none) let it
+ * be seen: dropped fields NULL ("{}" for data), masked ids "~" and 15 hex
+ * digits of a salted hash, written into m. A masked id also changes the
+ * fingerprint, which would otherwise lead back. Strings stay borrowed. */
+cp_record cp_record_private(const cp_feed_cfg *f, const cp_record *r, char m[4][17]);
 
 #endif

@@ -11,6 +11,7 @@
 #include "outcome.h"
 #include "record.h"
 #include "sbuf.h"
+#include "statedb.h"
 
 static const char *const results_sql[2] = {
   "SELECT fingerprint, rule, client_id, key, kind, NULL, 0, assignee, NULL, data, status, "
@@ -21,7 +22,7 @@ static const char *const results_sql[2] = {
   "ORDER BY client_id, rule, key",
 };
 
-static const char feed_sql[] =
+const char cp_query_feed_sql[] =
   "SELECT seq, type, run_id, at, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
 static const char summary_sql[] =
@@ -59,14 +60,19 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
                      strerror(errno));
   /* the timeout before the first statement: preparing reads the schema, which
    * a run that is starting or ending may hold for a moment */
+  int version;
   if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-      sqlite3_busy_timeout(*db, 10000) != SQLITE_OK ||
-      sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK) {
+      sqlite3_busy_timeout(*db, 10000) != SQLITE_OK) {
     cp_err rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
     sqlite3_close(*db);
     return rc;
   }
-  return CP_OK;
+  cp_err rc = cp_statedb_check(*db, path, &version);   /* refuses a newer schema */
+  if (rc == CP_OK && sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK)
+    rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
+  if (rc != CP_OK)
+    sqlite3_close(*db);
+  return rc;
 }
 
 /* Finishes a query: reports a stepping error, frees everything. */
@@ -202,24 +208,35 @@ cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
   return close_query(path, db, st, rc);
 }
 
-cp_err cp_query_feed(const char *path, int64_t since, int64_t limit, FILE *out)
+void cp_query_event(sbuf *b, sqlite3_stmt *st, const char *epoch)
 {
-  sqlite3 *db;
+  const char *type = text(st, 1);
+  sbuf_printf(b, "{\"seq\":%lld,\"type\":\"%s\",\"run_id\":%lld,\"at\":\"%s\","
+              "\"epoch\":\"%s\",\"%s\":%s}", (long long)sqlite3_column_int64(st, 0), type,
+              (long long)sqlite3_column_int64(st, 2), text(st, 3), epoch,
+              strncmp(type, "alert.", 6) == 0 ? "alert" : "assignment", text(st, 4));
+}
+
+cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t since,
+                     int64_t limit, FILE *out)
+{
   sqlite3_stmt *st;
-  cp_err err = open_query(path, feed_sql, &db, &st);
-  if (err != CP_OK)
-    return err;
+  sbuf b = {0};
+  if (sqlite3_prepare_v2(db, cp_query_feed_sql, -1, &st, NULL) != SQLITE_OK)
+    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, since);
   sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *type = text(st, 1);
-    fprintf(out, "{\"seq\":%lld,\"type\":\"%s\",\"run_id\":%lld,\"at\":\"%s\",\"%s\":%s}\n",
-            (long long)sqlite3_column_int64(st, 0), type,
-            (long long)sqlite3_column_int64(st, 2), text(st, 3),
-            strncmp(type, "alert.", 6) == 0 ? "alert" : "assignment", text(st, 4));
+    sbuf_clear(&b);
+    cp_query_event(&b, st, epoch);
+    sbuf_add(&b, "\n");
+    fwrite(b.s, 1, b.len, out);
   }
-  return close_query(path, db, st, rc);
+  sbuf_free(&b);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? CP_OK
+                           : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
 cp_err cp_query_summary(const char *path, FILE *out)

@@ -8,6 +8,10 @@
 
 #include "config.h"
 #include "diag.h"
+#include "sbuf.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
 
 /* Output formats of alerts and assignments. */
 typedef enum cp_format { CP_FMT_TABLE, CP_FMT_JSONL, CP_FMT_CSV, CP_FMT_ALERTMANAGER } cp_format;
@@ -27,9 +31,18 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out);
 cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
                                  const cp_config *cfg, FILE *out);
 
-/* Prints the events with seq > since, oldest first, as JSON lines; at most
- * limit lines when limit > 0. */
-cp_err cp_query_feed(const char *path, int64_t since, int64_t limit, FILE *out);
+/* The SQL of the feed: events with seq > ?1, oldest first, at most ?2 (-1:
+ * all); the columns cp_query_event() reads. */
+extern const char cp_query_feed_sql[];
+
+/* Appends the event at the current row of a feed_sql statement as one JSON
+ * object (no newline) carrying the state's epoch. */
+void cp_query_event(sbuf *b, struct sqlite3_stmt *st, const char *epoch);
+
+/* Prints the events of db (path, for messages) with seq > since, oldest
+ * first, as JSON lines; at most limit lines when limit > 0. */
+cp_err cp_query_feed(struct sqlite3 *db, const char *path, const char *epoch, int64_t since,
+                     int64_t limit, FILE *out);
 
 /* Prints open alerts by rule and severity and proposed assignments by kind. */
 cp_err cp_query_summary(const char *path, FILE *out);

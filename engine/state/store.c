@@ -16,8 +16,6 @@
 #include "record.h"
 #include "sbuf.h"
 
-extern const char cp_state_sql[];   /* schema/state.sql, compiled in */
-
 /* Prepared statements of the writer, by use. */
 enum {
   S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
@@ -104,6 +102,7 @@ struct cp_store {
   cp_store_stats stats;     /* figures of the run */
   sbuf body;                /* scratch for event bodies */
   const cp_feed_cfg *feed;  /* privacy of the feed, or NULL */
+  cp_last_run last;         /* the state before this run */
 };
 
 const char *cp_event_name(cp_event e)
@@ -119,6 +118,11 @@ const cp_store_stats *cp_store_stats_of(const cp_store *s)
 int64_t cp_store_run_id(const cp_store *s)
 {
   return s->run_id;
+}
+
+const cp_last_run *cp_store_last(const cp_store *s)
+{
+  return &s->last;
 }
 
 /* Prints the writer's (or reader's) last error and returns CP_ESTATE. */
@@ -159,48 +163,12 @@ void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed)
   s->feed = feed;
 }
 
-/* Writes into out (17 bytes) the mask of value: "~" and 15 hex digits of a
- * salted FNV-1a hash. */
-static void mask(const cp_feed_cfg *f, const char *value, char *out)
-{
-  char fp[17];
-  cp_fingerprint(f->salt ? f->salt : "", value, "", fp);
-  snprintf(out, 17, "~%.15s", fp);
-}
-
-/* Applies the feed's privacy settings to a copy of r, using buffers m. A
- * masked id also changes the fingerprint, which would otherwise lead back. */
-static cp_record private_copy(const cp_feed_cfg *f, const cp_record *r, char m[4][17])
-{
-  cp_record p = *r;
-  if (!f)
-    return p;
-  const char **fields[] = {&p.client_id, &p.key, &p.assignee};
-  unsigned bits[] = {CP_FF_CLIENT_ID, CP_FF_KEY, CP_FF_ASSIGNEE};
-  for (int i = 0; i < 3; i++)
-    if ((f->mask & bits[i]) && *fields[i]) {
-      mask(f, *fields[i], m[i]);
-      *fields[i] = m[i];
-    }
-  if (f->mask & (CP_FF_CLIENT_ID | CP_FF_KEY)) {
-    cp_fingerprint(p.rule, p.client_id, p.key, m[3]);
-    p.fingerprint = m[3];
-  }
-  if (f->drop & CP_FF_TITLE)
-    p.title = NULL;
-  if (f->drop & CP_FF_DATA)
-    p.data = "{}";
-  if (f->drop & CP_FF_ASSIGNEE)
-    p.assignee = NULL;
-  return p;
-}
-
 /* Appends an event whose body is the record after the change, as the feed's
  * privacy settings let it be seen. */
 static cp_err event(cp_store *s, cp_event type, const cp_record *full)
 {
   char m[4][17];
-  cp_record shown = private_copy(s->feed, full, m);
+  cp_record shown = cp_record_private(s->feed, full, m);
   const cp_record *r = &shown;
   sqlite3_stmt *st = s->st[S_EVENT];
   sbuf_clear(&s->body);
@@ -517,8 +485,13 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
    * state database is made whole or not at all, a second run waits for it
    * only as long as --wait says, and the snapshot reader sees the tables. */
   int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_exec(s->db, cp_state_sql, NULL, NULL, NULL)) == SQLITE_OK)
+  if (rc == SQLITE_OK) {
+    s->in_run = 1;   /* rolled back on close when the schema fails */
+    if (cp_statedb_upgrade(s->db, s->path) != CP_OK)
+      return CP_ESTATE;
     rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    s->in_run = rc != SQLITE_OK;
+  }
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
@@ -527,6 +500,8 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   if (rc != SQLITE_OK)
     return fail(s, s->db, "starting the run");
   s->in_run = 1;
+  if (cp_statedb_last_run(s->db, s->path, &s->last) != CP_OK)
+    return CP_ESTATE;
   for (int i = 0; i < S_COUNT; i++)
     if (!s->st[i] &&
         sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))

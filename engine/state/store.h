@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "facts.h"
 #include "outcome.h"
+#include "statedb.h"
 
 /* Event types, in the order of cp_store_stats.events. */
 typedef enum cp_event {
@@ -68,5 +69,9 @@ cp_err cp_store_commit(cp_store *s);
 /* The figures of the current or last run, and its id. */
 const cp_store_stats *cp_store_stats_of(const cp_store *s);
 int64_t cp_store_run_id(const cp_store *s);
+
+/* The last run before the current one and the alerts open after it (read
+ * when the run began). */
+const cp_last_run *cp_store_last(const cp_store *s);
 
 #endif

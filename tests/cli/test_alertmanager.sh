@@ -55,8 +55,9 @@ test_real_alertmanager_accepts_and_returns_the_alerts() {
   kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
   expect_eq "alerts in Alertmanager" "3" \
     "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('got.json'))")"
-  expect_eq "labels of the keyed alert" "complaint.response|C2|K9|warning|1" \
-    "$(sqlite3 :memory: "SELECT json_extract(value,'$.labels.alertname')||'|'||json_extract(value,'$.labels.client_id')||'|'||json_extract(value,'$.labels.key')||'|'||json_extract(value,'$.labels.severity')||'|'||json_extract(value,'$.labels.level') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.labels.key') IS NOT NULL")"
+  # the level is an annotation: an escalation stays the same alert
+  expect_eq "labels of the keyed alert" "complaint.response|C2|K9|warning|1|-" \
+    "$(sqlite3 :memory: "SELECT json_extract(value,'$.labels.alertname')||'|'||json_extract(value,'$.labels.client_id')||'|'||json_extract(value,'$.labels.key')||'|'||json_extract(value,'$.labels.severity')||'|'||json_extract(value,'$.annotations.level')||'|'||ifnull(json_extract(value,'$.labels.level'),'-') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.labels.key') IS NOT NULL")"
   expect_eq "annotations" "no visit 甲|S7|{\"n\":1}" \
     "$(sqlite3 :memory: "SELECT json_extract(value,'$.annotations.summary')||'|'||json_extract(value,'$.labels.assignee')||'|'||json_extract(value,'$.annotations.data') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.labels.client_id')='C1'")"
 }
@@ -75,6 +76,80 @@ test_no_open_alerts_is_an_empty_array() {
   cp_run alerts --config c.yaml --format alertmanager
   expect_eq "empty" "[
 ]" "$OUT"
+}
+
+# am_active: Alertmanager's active alerts, one "client|rule|key|severity|
+# level|assignee|title|startsAt" a line, sorted.
+am_active() {
+  curl -sf "$URL/api/v2/alerts?active=true&silenced=true&inhibited=true" > got.json ||
+    fail "GET /api/v2/alerts failed"
+  sqlite3 :memory: "SELECT json_extract(value,'$.labels.client_id')||'|'||json_extract(value,'$.labels.rule')||'|'||ifnull(json_extract(value,'$.labels.key'),'')||'|'||json_extract(value,'$.labels.severity')||'|'||json_extract(value,'$.annotations.level')||'|'||ifnull(json_extract(value,'$.labels.assignee'),'')||'|'||json_extract(value,'$.annotations.summary')||'|'||json_extract(value,'$.startsAt') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.status.state')='active' ORDER BY 1"
+}
+
+# open_alerts: `crmpolicy alerts` in the same form.
+open_alerts() {
+  "$CRMPOLICY" alerts --config c.yaml --format jsonl > open.jsonl
+  python3 -c 'import json; [print("|".join([a["client_id"], a["rule"], a["key"], a["severity"], str(a["level"]), a["assignee"] or "", a["title"], a["opened_at"] + ".000Z"])) for a in map(json.loads, open("open.jsonl"))]' | sort
+}
+
+# push_and_compare WHAT COUNT: pushes, then Alertmanager's active alerts must
+# be the open alerts, one for one, COUNT of them.
+push_and_compare() {
+  cp_run push --config c.yaml --quiet
+  expect_eq "$1: push" 0 "$RC"
+  expect_eq "$1: Alertmanager = crmpolicy alerts" "$(open_alerts)" "$(am_active)"
+  expect_eq "$1: how many" "$2" "$(am_active | wc -l)"
+}
+
+test_push_keeps_alertmanager_equal_to_the_open_alerts_over_three_runs() {
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  start_alertmanager || return
+  clients_config "[{name: name, type: text}, {name: segment, type: text}, {name: industry, type: text}, {name: region, type: text}]" \
+    "sinks:" "  - {name: am, type: alertmanager, url: \"$URL\", backoff_ms: 10}"
+  # segment: the severity; industry: the level; region: the assignee.
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on,segment,industry,region) VALUES
+    ('C1','上海甲公司','active','2026-01-01','warning','1','S1'),
+    ('C2','b','active','2026-01-01','warning','1','S2'),
+    ('C3','c','active','2026-01-01','info','1',NULL),
+    ('C4','d','active','2026-01-01',NULL,NULL,NULL);"
+  cat > r.lua <<'LUA'
+rule { id = "late", doc = "d", fn = function(c)
+  if c.segment then
+    alert { key = "k", severity = c.segment, level = tonumber(c.industry), assignee = c.region,
+            title = "迟到 " .. c.name }
+  end
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  push_and_compare "opening" 3
+  expect_contains "Chinese title intact" "C1|late|k|warning|1|S1|迟到 上海甲公司|2026-06-01T23:59:59.000Z" "$(am_active)"
+  # C1 escalates to critical with another assignee (new labels: the old set
+  # must end), C2 escalates in level only (an annotation), C4 opens.
+  sqlite3 f.db "UPDATE clients SET segment='critical', industry='2', region='S9' WHERE id='C1';
+                UPDATE clients SET industry='2' WHERE id='C2';
+                UPDATE clients SET segment='warning', industry='1' WHERE id='C4'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  push_and_compare "escalating" 4
+  # C1 and C2 resolve.
+  sqlite3 f.db "UPDATE clients SET segment=NULL WHERE id IN ('C1','C2')"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  push_and_compare "resolving" 2
+  push_and_compare "pushing again changes nothing" 2
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+}
+
+test_push_to_alertmanager_carries_only_what_the_feed_may() {
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  setup
+  start_alertmanager || return
+  printf 'feed: {drop: [title], mask: [client_id], salt: s}\nsinks:\n  - {name: am, type: alertmanager, url: "%s"}\n' "$URL" >> c.yaml
+  cp_run push --config c.yaml --quiet
+  expect_eq "push" 0 "$RC"
+  curl -sf "$URL/api/v2/alerts" > got.json || fail "GET failed"
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+  expect_eq "alerts" 3 "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('got.json'))")"
+  case "$(cat got.json)" in *'"C1"'*|*'"C2"'*|*甲*|*乙*) fail "customer data reached Alertmanager: $(cat got.json)" ;; esac
+  expect_eq "masked ids" "~|~|~" "$(sqlite3 :memory: "SELECT group_concat(substr(json_extract(value,'$.labels.client_id'),1,1),'|') FROM json_each(readfile('got.json'))")"
 }
 
 run_tests

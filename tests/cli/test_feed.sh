@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/cli/test_feed.sh: the event feed: what consumers read, seq order,
-# and the config's privacy settings (drop and mask).
+# the config's privacy settings (drop and mask), the epoch, named consumers,
+# the event schema, and the state's schema version.
 . "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/hardening/common.sh"
 
 # One client with one always-firing rule; $1 is appended to the config.
 setup() {
@@ -79,6 +81,111 @@ test_state_database_is_private() {
   setup
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   expect_eq "mode" "600" "$(stat -c %a s.db)"
+}
+
+# epoch_of: the epoch of s.db.
+epoch_of() {
+  sqlite3 s.db "SELECT value FROM meta WHERE key='epoch'"
+}
+
+test_every_event_carries_the_epoch_and_a_wrong_epoch_fails() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  e=$(epoch_of)
+  case "$e" in [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
+    *) fail "epoch is not 16 hex digits: [$e]" ;; esac
+  cp_run feed --config c.yaml --since 0 --epoch "$e"
+  expect_eq "exit" 0 "$RC"
+  expect_contains "epoch in the event" "\"at\":\"2026-06-01T23:59:59\",\"epoch\":\"$e\",\"alert\":" "$OUT"
+  rm -f s.db*   # the state is created anew: a consumer must notice
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  e2=$(epoch_of)
+  [ "$e" != "$e2" ] || fail "a new state database has the old epoch"
+  cp_run feed --config c.yaml --since 1 --epoch "$e"
+  expect_eq "exit" 6 "$RC"
+  expect_eq "no events" "" "$OUT"
+  expect_eq "message" "crmpolicy: feed: the state database s.db has epoch $e2, not $e: it was created anew since that seq was read, and its seqs start again; read it from the start (--since 0 --epoch $e2)" "$ERR"
+}
+
+test_a_consumer_reads_after_its_cursor_and_acks() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  cp_run feed --config c.yaml --consumer crm --limit 1
+  expect_eq "first read" '1 alert.opened' "$(printf '%s\n' "$OUT" | sed -E 's/^\{"seq":([0-9]+),"type":"([a-z.]+)".*/\1 \2/')"
+  cp_run feed --config c.yaml --consumer crm
+  expect_eq "not acked: read again (at least once)" 2 "$(printf '%s\n' "$OUT" | grep -c seq)"
+  cp_run feed --config c.yaml --consumer crm --ack 1
+  expect_eq "ack exit" 0 "$RC"
+  expect_eq "ack prints nothing" "" "$OUT"
+  cp_run feed --config c.yaml --consumer crm
+  expect_eq "after the ack" '2 alert.resolved' "$(printf '%s\n' "$OUT" | sed -E 's/^\{"seq":([0-9]+),"type":"([a-z.]+)".*/\1 \2/')"
+  cp_run feed --config c.yaml --consumer other
+  expect_eq "another consumer has its own cursor" 2 "$(printf '%s\n' "$OUT" | grep -c seq)"
+  cp_run feed --config c.yaml --consumer crm --ack 3
+  expect_eq "ack past the end" 2 "$RC"
+  expect_eq "message" "crmpolicy: feed: --ack 3: the feed ends at seq 2; nothing was moved" "$ERR"
+  expect_eq "cursor kept" "crm|1" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
+  cp_run feed --config c.yaml --ack 1
+  expect_eq "ack without a consumer" 2 "$RC"
+  expect_eq "message" "crmpolicy: feed: --ack moves a consumer's cursor: it needs --consumer" "$ERR"
+}
+
+test_every_line_of_the_feed_validates_against_the_event_schema() {
+  facts=$(demo_facts 300) || { fail "no demo facts"; return; }
+  demo_run s.db 2026-11-15 "$facts"
+  demo_run s.db 2026-11-16 "$facts" --force
+  cp_run feed --state s.db
+  printf '%s\n' "$OUT" > feed.jsonl
+  out=$(python3 "$ROOT/tests/validate_events.py" "$ROOT/schema/event.schema.json" feed.jsonl)
+  expect_eq "validation" "$(wc -l < feed.jsonl) valid" "$out"
+  expect_eq "both kinds" "alert|assignment" \
+    "$(sed -E 's/.*"(alert|assignment)":\{.*/\1/' feed.jsonl | sort -u | paste -sd'|')"
+  # masked and dropped fields validate too
+  setup "feed: {drop: [title, data, assignee], mask: [client_id, key], salt: s}"
+  rm -f s.db*
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  cp_run feed --config c.yaml
+  out=$(printf '%s\n' "$OUT" | python3 "$ROOT/tests/validate_events.py" "$ROOT/schema/event.schema.json")
+  expect_eq "masked feed" "1 valid" "$out"
+  # and the schema is not a tautology: a line without its epoch fails
+  out=$(printf '%s\n' "$OUT" | sed 's/"epoch":"[0-9a-f]*",//' |
+        python3 "$ROOT/tests/validate_events.py" "$ROOT/schema/event.schema.json")
+  expect_eq "without epoch" "line 1: 'epoch' is a required property|1 lines, 1 errors" "$(printf '%s\n' "$out" | paste -sd'|')"
+}
+
+test_an_older_state_database_is_migrated() {
+  setup
+  sqlite3 s.db < "$ROOT/tests/cli/state_v1.sql"
+  sqlite3 s.db "INSERT INTO runs(as_of, started_at, status, config, facts) VALUES('2026-05-31','x','complete','c.yaml','f.db');
+    INSERT INTO events(run_id, type, at, fingerprint, rule, client_id, key, body) VALUES(1,'alert.opened','2026-05-31T23:59:59','0123456789abcdef','old','C0','','{}');"
+  cp_run feed --config c.yaml
+  expect_eq "feed migrates" 0 "$RC"
+  expect_eq "version" 2 "$(sqlite3 s.db "PRAGMA user_version")"
+  expect_contains "old event with the new epoch" "\"seq\":1,\"type\":\"alert.opened\",\"run_id\":1,\"at\":\"2026-05-31T23:59:59\",\"epoch\":\"$(epoch_of)\"" "$OUT"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "run on the migrated state" 0 "$RC"
+  expect_eq "runs" "1 2026-05-31|2 2026-06-01" "$(sqlite3 s.db "SELECT id, as_of FROM runs" | tr '|' ' ' | paste -sd'|')"
+  expect_eq "writer" "crmpolicy $("$CRMPOLICY" --version | cut -d' ' -f2)" "$(sqlite3 s.db "SELECT value FROM meta WHERE key='writer'")"
+}
+
+test_a_newer_state_database_is_refused_with_its_writer() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "PRAGMA user_version=3; UPDATE meta SET value='crmpolicy 9.1.0' WHERE key='writer'"
+  before=$(sqlite3 s.db .dump | md5sum)
+  v=$("$CRMPOLICY" --version | cut -d' ' -f2)
+  msg="crmpolicy: state: s.db has state schema version 3, written by crmpolicy 9.1.0; this is crmpolicy $v, which knows versions up to 2: use a newer crmpolicy (nothing was written)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "run exit" 3 "$RC"
+  expect_contains "run message" "$msg" "$ERR"
+  for cmd in feed alerts; do
+    cp_run $cmd --config c.yaml
+    expect_eq "$cmd exit" 3 "$RC"
+    expect_eq "$cmd message" "$msg" "$ERR"
+  done
+  expect_eq "state unchanged" "$before" "$(sqlite3 s.db .dump | md5sum)"
 }
 
 run_tests

@@ -20,7 +20,7 @@ FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
 FUZZ_QUICK_SECONDS ?= 20
 FUZZ_DEBS          := clang libclang-rt-14-dev
-FUZZ_PKGS          := lua5.4 sqlite3 libcyaml yaml-0.1
+FUZZ_PKGS          := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
 FUZZ_SAN           := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS         = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra $(FUZZ_SAN) \
                       $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) $(LAYER_INCS)

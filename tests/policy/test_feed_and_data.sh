@@ -98,6 +98,31 @@ test_complaint_escalates_day_by_day_then_resolves_when_answered() {
     "$(events complaint.response SC)"
 }
 
+test_two_quiet_days_give_only_the_events_of_day_counts() {
+  # Nothing in the facts changes between D and D+1. The window moves, so an
+  # order of BIG (closed) leaves it and total12 falls a little: K1's share
+  # moves by a fraction of a basis point, and its proposal stays as it was.
+  # SC's complaint, opened on D at 08:00, passes 12+24 hours unanswered on
+  # D+1: the one event of the second run.
+  local d1
+  d1=$(days_ago -1)
+  facts "$(cl BIG NULL "$OLD" closed) $(sale BIG "$(days_ago 364)" 100000.00)
+    $(sale BIG "$(days_ago 10)" 999900000.00)
+    $(cl K1 NULL) $(sale K1 "$(days_ago 10)" 20000000.00) $(ct K1 account "${D}T09:00:00")
+    $(cl SC strategic) $(cs SC S10 key_account_manager) $(ct SC account "${D}T09:00:00")
+    $(cpl K9 SC "${D}T08:00:00" S10 NULL NULL)"
+  run_at "$D"
+  expect_eq "K1's share in basis points" 196 \
+    "$(sqlite3 s.db "SELECT json_extract(data, '\$.share') FROM assignments WHERE client_id = 'K1' AND rule = 'tier.review'")"
+  run_at "$d1"
+  expect_eq "the second run's events" \
+    "alert.escalated|complaint.response|SC|K9|2" \
+    "$(sqlite3 s.db "SELECT type, rule, client_id, key, json_extract(body, '\$.level')
+                     FROM events WHERE run_id = 2 ORDER BY seq")"
+  expect_eq "total12 did move" 1 \
+    "$(sqlite3 f.db "SELECT count(*) FROM orders WHERE client_id = 'BIG' AND ordered_on = '$(days_ago 364)'")"
+}
+
 test_tier_proposal_fulfilled_when_the_tier_is_approved() {
   # The approved tier is set between the runs.
   facts "$(cl P1 strategic)"

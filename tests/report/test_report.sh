@@ -321,7 +321,7 @@ test_alerts_table_shows_the_labels_and_machine_formats_do_not() {
   expect_contains "jsonl keeps ids" '"rule":"complaint.response"' "$OUT"
   cp_run alerts --config "$DEMO_CONFIG" --state s.db --format alertmanager
   expect_contains "alertmanager: label annotation, ids as labels" \
-    '"labels":{"alertname":"complaint.response","rule":"complaint.response","client_id":"C1","key":"K1","severity":"critical","level":"3"},"annotations":{"summary":"t","rule_label":"投诉未及时响应",' "$OUT"
+    '"labels":{"alertname":"complaint.response","rule":"complaint.response","client_id":"C1","key":"K1","severity":"critical"},"annotations":{"summary":"t","level":"3","rule_label":"投诉未及时响应",' "$OUT"
   cp_run alerts --state s.db
   expect_contains "no config: ids" "complaint.response" "$OUT"
 }

@@ -1,0 +1,78 @@
+/* guard.c: refuses a nightly run that looks like a failed export (an empty
+ * clients table, many clients gone, most open alerts resolving at once) or
+ * that would rewind the state to an earlier day without --replay. */
+#include "guard.h"
+
+#include "dates.h"
+#include "progress.h"
+
+/* The hint ending every refusal. */
+#define FORCE_HINT "nothing was written; if this is what you mean, run again with --force"
+
+int cp_guard_facts(const cp_config *cfg, cp_facts *facts, const cp_opts *o)
+{
+  uint64_t n = 0;
+  if (o->force)
+    return 0;
+  if (cp_facts_count_clients(facts, &n) != CP_OK)
+    return -1;
+  if (n > 0)
+    return 0;
+  diag_fail(CP_EFACTS, "guard: the clients table '%s' of %s has no rows (a failed export?); "
+            FORCE_HINT, cfg->file->clients->table ? cfg->file->clients->table
+                                                  : cfg->file->clients->name, cfg->facts);
+  return 1;
+}
+
+int cp_guard_as_of(const cp_store *s, const cp_opts *o)
+{
+  const cp_last_run *last = cp_store_last(s);
+  if (o->replay || !last->id || o->as_of >= last->as_of)
+    return 0;
+  char day[16], then[16];
+  cp_format_date(o->as_of, day);
+  cp_format_date(last->as_of, then);
+  diag_fail(CP_ESTATE, "guard: --as-of %s is earlier than the last run (run %lld as of %s); "
+            "nothing was written; --replay replays that day (the state goes back to what "
+            "the facts say as of %s, and the feed gets the events of the change)", day,
+            (long long)last->id, then, day);
+  return 1;
+}
+
+/* Returns part as a share of whole, in percent. */
+static double percent(uint64_t part, uint64_t whole)
+{
+  return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
+{
+  const cp_guard_cfg *g = &cfg->file->guard;
+  const cp_last_run *last = cp_store_last(s);
+  const cp_store_stats *now = cp_store_stats_of(s);
+  uint64_t resolved = now->events[CP_EV_ALERT_RESOLVED];
+  if (o->force)
+    return 0;
+  if (last->id && last->clients >= g->min_count && now->clients < last->clients &&
+      percent(last->clients - now->clients, last->clients) > g->client_drop_percent) {
+    char a[32], b[32];
+    cp_format_count(a, now->clients);
+    cp_format_count(b, last->clients);
+    diag_fail(CP_EFACTS, "guard: %s clients evaluated, %s in the last run (run %lld): a "
+              "drop of %.1f%%, more than guard.client_drop_percent (%u%%); " FORCE_HINT,
+              a, b, (long long)last->id, percent(last->clients - now->clients, last->clients),
+              g->client_drop_percent);
+    return 1;
+  }
+  if (last->open_alerts >= g->min_count &&
+      percent(resolved, last->open_alerts) > g->resolve_percent) {
+    char a[32], b[32];
+    cp_format_count(a, resolved);
+    cp_format_count(b, last->open_alerts);
+    diag_fail(CP_EFACTS, "guard: this run would resolve %s of the %s open alerts (%.1f%%), "
+              "more than guard.resolve_percent (%u%%); " FORCE_HINT, a, b,
+              percent(resolved, last->open_alerts), g->resolve_percent);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,25 @@
+/* guard.h: the guards of `crmpolicy run` against a bad export and a rewind:
+ * each refuses the run, before anything is written, with the numbers. */
+#ifndef CP_GUARD_H
+#define CP_GUARD_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "facts.h"
+#include "store.h"
+
+/* Before the state is opened: refuses a run whose clients table is empty.
+ * Returns 0 to go on, 1 when refused (message printed), -1 on an error. */
+int cp_guard_facts(const cp_config *cfg, cp_facts *facts, const cp_opts *o);
+
+/* After the run began: refuses an as-of date earlier than the last run's
+ * unless --replay. Returns 0 or 1 (refused, message printed). */
+int cp_guard_as_of(const cp_store *s, const cp_opts *o);
+
+/* Before the commit: refuses a run whose evaluated clients fell, or that
+ * resolves, more than the config's shares allow, unless --force. Returns 0
+ * or 1 (refused, message printed). */
+int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o);
+
+#endif

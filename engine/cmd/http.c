@@ -1,0 +1,112 @@
+/* http.c: POST with timeouts, retries and backoff over libcurl; HMAC-SHA256
+ * signatures over OpenSSL's libcrypto. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_BACKOFF_MS 60000
+
+int cp_http_init(void)
+{
+  static int done;
+  if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return -1;
+  done = 1;
+  return 0;
+}
+
+/* libcurl write callback: the response body is not needed. */
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+  (void)p;
+  (void)ctx;
+  return size * n;
+}
+
+/* Sleeps ms milliseconds. */
+static void sleep_ms(unsigned ms)
+{
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0)
+    ;
+}
+
+/* Makes one request; fills res->status and res->error. Returns 0 on a 2xx. */
+static int attempt(CURL *c, cp_http_result *res)
+{
+  char err[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+  CURLcode rc = curl_easy_perform(c);
+  res->attempts++;
+  res->status = 0;
+  if (rc != CURLE_OK) {
+    snprintf(res->error, sizeof res->error, "%s", *err ? err : curl_easy_strerror(rc));
+    return -1;
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+  if (res->status >= 200 && res->status < 300) {
+    res->error[0] = '\0';
+    return 0;
+  }
+  snprintf(res->error, sizeof res->error, "HTTP %ld", res->status);
+  return -1;
+}
+
+/* Returns 1 when a failed attempt is worth retrying. */
+static int retryable(const cp_http_result *res)
+{
+  return res->status == 0 || res->status == 408 || res->status == 429 || res->status >= 500;
+}
+
+int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, size_t len,
+                 const char *const *headers, cp_http_result *res)
+{
+  memset(res, 0, sizeof *res);
+  CURL *c = curl_easy_init();
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  for (size_t i = 0; h && headers && headers[i]; i++)
+    h = curl_slist_append(h, headers[i]);
+  if (!c || !h) {
+    snprintf(res->error, sizeof res->error, "out of memory");
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return -1;
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)sink->timeout_ms);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "crmpolicy");
+  unsigned wait = sink->backoff_ms;
+  int ok = attempt(c, res);
+  for (unsigned i = 0; ok != 0 && retryable(res) && i < sink->retries; i++) {
+    sleep_ms(wait);
+    wait = wait > MAX_BACKOFF_MS / 2 ? MAX_BACKOFF_MS : wait * 2;
+    ok = attempt(c, res);
+  }
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return ok;
+}
+
+int cp_http_sign(const char *secret, const char *body, size_t len, char *out)
+{
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac,
+            &n))
+    return -1;
+  for (unsigned i = 0; i < n && i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", mac[i]);
+  return 0;
+}

@@ -1,0 +1,207 @@
+/* sink_am.c: the alertmanager sink: after each push, Alertmanager's active
+ * alerts are crmpolicy's open alerts, one for one. Every open alert is
+ * posted with startsAt = when it opened and endsAt ends_after_hours ahead;
+ * a label set posted before that is no longer open (resolved, or its labels
+ * changed: a new severity or assignee) is posted with endsAt = now. The
+ * label sets posted are kept in the state (sink_alerts). What leaves is what
+ * the config's feed section lets the feed carry. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "consumer.h"
+#include "http.h"
+#include "progress.h"
+#include "push.h"
+#include "record.h"
+#include "sbuf.h"
+
+#define AM_BATCH 500   /* alerts per POST */
+
+static const char want_sql[] =
+  "CREATE TEMP TABLE IF NOT EXISTS am_want(labels TEXT PRIMARY KEY, starts_at TEXT NOT NULL, "
+  "body TEXT NOT NULL); DELETE FROM temp.am_want";
+
+static const char open_sql[] =
+  "SELECT fingerprint, rule, client_id, key, severity, level, assignee, title, data, "
+  "opened_at FROM alerts WHERE status='open' ORDER BY client_id, rule, key";
+
+static const char ended_sql[] =
+  "SELECT labels, starts_at FROM sink_alerts WHERE sink=?1 AND labels NOT IN "
+  "(SELECT labels FROM temp.am_want) ORDER BY labels";
+
+static const char keep_sql[] =
+  "DELETE FROM sink_alerts WHERE sink=?1; INSERT INTO sink_alerts(sink, labels, starts_at) "
+  "SELECT ?1, labels, starts_at FROM temp.am_want";
+
+/* Writes the UTC time t as RFC 3339 into buf (24 bytes). */
+static void rfc3339(time_t t, char *buf)
+{
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Reports the state's last error; returns -1. */
+static int state_error(cp_pusher *p)
+{
+  diag_fail(CP_ESTATE, "state: %s: %s", p->path, sqlite3_errmsg(p->db));
+  return -1;
+}
+
+/* Prepares sql on the pusher's state; reports a failure. */
+static int prepare(cp_pusher *p, const char *sql, sqlite3_stmt **st)
+{
+  return sqlite3_prepare_v2(p->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : state_error(p);
+}
+
+/* Returns text column i. */
+static const char *text(sqlite3_stmt *st, int i)
+{
+  return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Fills temp.am_want with every open alert as it is posted. */
+static int build_wanted(cp_pusher *p, const char *ends, sbuf *labels, sbuf *body,
+                        uint64_t *n)
+{
+  sqlite3_stmt *rd = NULL, *ins = NULL;
+  if (sqlite3_exec(p->db, want_sql, NULL, NULL, NULL) != SQLITE_OK)
+    return state_error(p);
+  if (prepare(p, open_sql, &rd) ||
+      prepare(p, "INSERT OR REPLACE INTO temp.am_want VALUES(?1, ?2, ?3)", &ins)) {
+    sqlite3_finalize(rd);
+    return -1;
+  }
+  int rc;
+  char starts[32];
+  while ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+    cp_record r = {.is_alert = 1, .fingerprint = text(rd, 0), .rule = text(rd, 1),
+                   .client_id = text(rd, 2), .key = text(rd, 3), .severity = text(rd, 4),
+                   .level = sqlite3_column_int(rd, 5), .assignee = text(rd, 6),
+                   .title = text(rd, 7), .data = text(rd, 8), .opened_at = text(rd, 9)};
+    char m[4][17];
+    cp_record shown = cp_record_private(&p->cfg->file->feed, &r, m);
+    snprintf(starts, sizeof starts, "%.19sZ", r.opened_at);
+    sbuf_clear(labels);
+    sbuf_clear(body);
+    cp_record_am_labels(labels, &shown);
+    cp_record_alertmanager(body, &shown);
+    body->s[--body->len] = '\0';   /* reopen the object for the times */
+    sbuf_printf(body, ",\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", starts, ends);
+    sqlite3_bind_text(ins, 1, labels->s, (int)labels->len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 2, starts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 3, body->s, (int)body->len, SQLITE_TRANSIENT);
+    if (labels->oom || body->oom || sqlite3_step(ins) != SQLITE_DONE)
+      break;
+    sqlite3_reset(ins);
+    (*n)++;
+  }
+  sqlite3_finalize(rd);
+  sqlite3_finalize(ins);
+  if (rc == SQLITE_DONE)
+    return 0;
+  return state_error(p);
+}
+
+/* POSTs the JSON array in b to Alertmanager; reports a failure. */
+static int post(cp_pusher *p, const cp_sink_cfg *s, sbuf *b, uint64_t n)
+{
+  char url[2048], what[320];
+  cp_http_result res;
+  if (b->oom)
+    return cp_push_failed(p, s, "out of memory");
+  snprintf(url, sizeof url, "%s%sapi/v2/alerts", s->url,
+           s->url[strlen(s->url) - 1] == '/' ? "" : "/");
+  if (cp_http_post(s, url, b->s, b->len, NULL, &res) == 0)
+    return 0;
+  snprintf(what, sizeof what, "%s after %u attempt%s (posting %llu alerts)", res.error,
+           res.attempts, res.attempts == 1 ? "" : "s", (unsigned long long)n);
+  return cp_push_failed(p, s, what);
+}
+
+/* Posts the alert objects that st yields (ended: built from labels and
+ * startsAt with endsAt now; else column 0 as is) in arrays of AM_BATCH. */
+static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const char *now,
+                    int ended, uint64_t *n)
+{
+  sbuf b = {0};
+  int rc = 0, step;
+  uint64_t in = 0;
+  while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    sbuf_add(&b, in ? "," : "[");
+    if (ended)
+      sbuf_printf(&b, "{\"labels\":%s,\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", text(st, 0),
+                  text(st, 1), now);
+    else
+      sbuf_add(&b, text(st, 0));
+    (*n)++;
+    if (++in == AM_BATCH) {
+      sbuf_add(&b, "]");
+      rc = post(p, s, &b, in);
+      sbuf_clear(&b);
+      in = 0;
+    }
+  }
+  if (rc == 0 && step != SQLITE_DONE)
+    rc = state_error(p);
+  if (rc == 0 && in) {
+    sbuf_add(&b, "]");
+    rc = post(p, s, &b, in);
+  }
+  sbuf_free(&b);
+  return rc;
+}
+
+/* Ends what is no longer open, posts what is, then keeps the posted sets. */
+static int sync_alerts(cp_pusher *p, const cp_sink_cfg *s, const char *now, uint64_t *ended)
+{
+  sqlite3_stmt *st = NULL;
+  uint64_t posted = 0;
+  int rc = prepare(p, ended_sql, &st);
+  if (rc == 0) {
+    sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+    rc = post_all(p, s, st, now, 1, ended);
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc == 0 && (rc = prepare(p, "SELECT body FROM temp.am_want ORDER BY labels", &st)) == 0)
+    rc = post_all(p, s, st, now, 0, &posted);
+  sqlite3_finalize(st);
+  st = NULL;
+  for (const char *sql = keep_sql; rc == 0 && *sql; ) {
+    if (sqlite3_prepare_v2(p->db, sql, -1, &st, &sql) != SQLITE_OK)
+      return state_error(p);
+    sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+    if (st && sqlite3_step(st) != SQLITE_DONE)
+      rc = state_error(p);
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  return rc;
+}
+
+int cp_sink_alertmanager(cp_pusher *p, const cp_sink_cfg *s)
+{
+  char now[24], ends[24], name[160], a[32], b[32];
+  time_t t = time(NULL);
+  uint64_t open = 0, ended = 0;
+  sbuf labels = {0}, body = {0};
+  rfc3339(t, now);
+  rfc3339(t + (time_t)s->ends_after_hours * 3600, ends);
+  int rc = build_wanted(p, ends, &labels, &body, &open);
+  sbuf_free(&labels);
+  sbuf_free(&body);
+  if (rc == 0)
+    rc = sync_alerts(p, s, now, &ended);
+  snprintf(name, sizeof name, "sink:%s", s->name);
+  if (rc == 0 && cp_consumer_set(p->db, p->path, name, p->last_seq) != CP_OK)
+    rc = -1;
+  if (rc == 0 && !p->quiet) {
+    cp_format_count(a, open);
+    cp_format_count(b, ended);
+    printf("push: sink '%s' (alertmanager): %s open alerts posted, %s ended, now at seq %lld\n",
+           s->name, a, b, (long long)p->last_seq);
+  }
+  return rc;
+}

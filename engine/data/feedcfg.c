@@ -1,0 +1,89 @@
+/* feedcfg.c: the config's guard and sinks sections: documented defaults for
+ * the keys left out, and the checks libcyaml's schema cannot express. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+#define DEFAULT_CLIENT_DROP_PERCENT 20
+#define DEFAULT_RESOLVE_PERCENT 50
+#define DEFAULT_MIN_COUNT 100
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_RETRIES 3
+#define DEFAULT_BACKOFF_MS 1000
+#define DEFAULT_BATCH 100
+#define DEFAULT_ENDS_AFTER_HOURS 72
+#define MAX_BATCH 10000
+#define MAX_RETRIES 20
+
+/* Sets *v to def when the mapping m lacks key (libcyaml leaves it 0, which
+ * may also be a value someone wrote). */
+static void default_of(const yt_node *m, const char *key, uint32_t *v, uint32_t def)
+{
+  if (!m || !yt_get(m, key))
+    *v = def;
+}
+
+/* Fills the guard's defaults and checks its shares are percentages. */
+static cp_err check_guard(cp_config *c)
+{
+  cp_guard_cfg *g = &c->file->guard;
+  const yt_node *m = yt_get(c->doc, "guard");
+  default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
+  default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
+  default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
+  if (g->client_drop_percent > 100 || g->resolve_percent > 100)
+    return diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent and resolve_percent are "
+                     "percentages from 0 to 100", c->path, m ? m->line : 0);
+  return CP_OK;
+}
+
+/* Returns 1 when name is a usable sink name: letters, digits, '_', '-', '.'. */
+static int good_name(const char *name)
+{
+  return *name && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_-.") == strlen(name);
+}
+
+/* Fills one sink's defaults and checks it; m is its entry in the file. */
+static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
+{
+  default_of(m, "timeout_ms", &s->timeout_ms, DEFAULT_TIMEOUT_MS);
+  default_of(m, "retries", &s->retries, DEFAULT_RETRIES);
+  default_of(m, "backoff_ms", &s->backoff_ms, DEFAULT_BACKOFF_MS);
+  default_of(m, "batch", &s->batch, DEFAULT_BATCH);
+  default_of(m, "ends_after_hours", &s->ends_after_hours, DEFAULT_ENDS_AFTER_HOURS);
+  const char *why = NULL;
+  if (!good_name(s->name))
+    why = "its name may hold only letters, digits, '_', '-' and '.'";
+  else if (strncmp(s->url, "http://", 7) != 0 && strncmp(s->url, "https://", 8) != 0)
+    why = "url must start with http:// or https://";
+  else if (s->type == CP_SINK_ALERTMANAGER && (s->secret_env || yt_get(m, "batch")))
+    why = "secret_env and batch are for webhooks";
+  else if (s->type == CP_SINK_WEBHOOK && yt_get(m, "ends_after_hours"))
+    why = "ends_after_hours is for alertmanager sinks";
+  else if (s->timeout_ms == 0 || s->batch == 0 || s->batch > MAX_BATCH ||
+           s->ends_after_hours == 0 || s->retries > MAX_RETRIES)
+    why = "timeout_ms, batch (up to 10000) and ends_after_hours must be above 0, retries at "
+          "most 20";
+  if (why)
+    return diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
+  return CP_OK;
+}
+
+cp_err cp_config_check_feeds(cp_config *c)
+{
+  cp_config_file *f = c->file;
+  cp_err rc = check_guard(c);
+  const yt_node *seq = yt_get(c->doc, "sinks");
+  for (unsigned i = 0; rc == CP_OK && i < f->sinks_count; i++) {
+    const yt_node *m = seq && seq->kind == YT_SEQ && i < seq->n ? seq->items[i] : NULL;
+    f->sinks[i].line = m ? m->line : 0;
+    rc = check_sink(c, &f->sinks[i], m);
+    for (unsigned j = 0; rc == CP_OK && j < i; j++)
+      if (strcmp(f->sinks[i].name, f->sinks[j].name) == 0)
+        rc = diag_fail(CP_ECONFIG, "%s:%u: sinks: the name '%s' is used twice", c->path,
+                       f->sinks[i].line, f->sinks[i].name);
+  }
+  return rc;
+}

@@ -1,0 +1,195 @@
+/* statedb.c: versions and migrations of the state database, its epoch, and
+ * what the last run left (for the guards). */
+#include "statedb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "version.h"
+#include "dates.h"
+
+extern const char cp_state_sql[];   /* schema/state.sql, compiled in */
+
+/* Runs one query returning an integer; *out stays as it was when no row. */
+static cp_err query_int(sqlite3 *db, const char *path, const char *q, int64_t *out)
+{
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE
+           ? CP_OK : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+}
+
+/* Reads meta's value of key into out (size n); "" when absent. */
+static void meta_get(sqlite3 *db, const char *key, char *out, size_t n)
+{
+  sqlite3_stmt *st;
+  out[0] = '\0';
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL) != SQLITE_OK)
+    return;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+}
+
+cp_err cp_statedb_check(sqlite3 *db, const char *path, int *version)
+{
+  int64_t v = 0, tables = 0;
+  cp_err rc = query_int(db, path, "PRAGMA user_version", &v);
+  if (rc == CP_OK && v == 0)
+    rc = query_int(db, path, "SELECT count(*) FROM sqlite_master WHERE name='runs'", &tables);
+  if (rc != CP_OK)
+    return rc;
+  *version = v ? (int)v : tables ? 1 : 0;
+  if (v <= CP_STATE_VERSION)
+    return CP_OK;
+  char writer[128];
+  meta_get(db, "writer", writer, sizeof writer);
+  return diag_fail(CP_ESTATE, "state: %s has state schema version %lld, written by %s; this "
+                   "is crmpolicy %s, which knows versions up to %d: use a newer crmpolicy "
+                   "(nothing was written)", path, (long long)v,
+                   *writer ? writer : "a newer crmpolicy", CP_VERSION, CP_STATE_VERSION);
+}
+
+/* Writes 16 random hex digits and a NUL into out (from /dev/urandom). */
+static cp_err random_id(const char *path, char *out)
+{
+  unsigned char b[8];
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, b, sizeof b) : -1;
+  if (fd >= 0)
+    close(fd);
+  if (n != (ssize_t)sizeof b)
+    return diag_fail(CP_EIO, "state: %s: cannot read /dev/urandom for the epoch: %s", path,
+                     strerror(errno));
+  for (int i = 0; i < 8; i++)
+    snprintf(out + 2 * i, 3, "%02x", b[i]);
+  return CP_OK;
+}
+
+/* Executes sql on db; CP_ESTATE with a message naming doing on failure. */
+static cp_err exec(sqlite3 *db, const char *path, const char *sql, const char *doing)
+{
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+    return CP_OK;
+  return diag_fail(CP_ESTATE, "state: %s: %s: %s", path, doing, sqlite3_errmsg(db));
+}
+
+/* Migration from version 1 to 2: the new tables come from the schema (CREATE
+ * TABLE IF NOT EXISTS); the database gets its epoch now. */
+static cp_err migrate_1_to_2(sqlite3 *db, const char *path)
+{
+  char epoch[17], sql[128];
+  cp_err rc = random_id(path, epoch);
+  if (rc != CP_OK)
+    return rc;
+  snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO meta(key, value) VALUES('epoch', '%s')",
+           epoch);
+  return exec(db, path, sql, "recording the epoch");
+}
+
+cp_err cp_statedb_upgrade(sqlite3 *db, const char *path)
+{
+  int version;
+  cp_err rc = cp_statedb_check(db, path, &version);
+  if (rc != CP_OK || version == CP_STATE_VERSION)
+    return rc;
+  /* The schema creates what is missing; each step then moves the data on. */
+  if ((rc = exec(db, path, cp_state_sql, "creating the schema")) != CP_OK)
+    return rc;
+  if (version <= 1 && (rc = migrate_1_to_2(db, path)) != CP_OK)
+    return rc;
+  char sql[160];
+  snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('writer', "
+           "'crmpolicy %s'); PRAGMA user_version=%d", CP_VERSION, CP_STATE_VERSION);
+  return exec(db, path, sql, "recording the schema version");
+}
+
+cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out)
+{
+  meta_get(db, "epoch", out, 17);
+  if (strlen(out) == 16)
+    return CP_OK;
+  return diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);
+}
+
+cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out)
+{
+  sqlite3_stmt *st;
+  memset(out, 0, sizeof *out);
+  if (sqlite3_prepare_v2(db, "SELECT id, as_of, clients FROM runs ORDER BY id DESC LIMIT 1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *day = (const char *)sqlite3_column_text(st, 1);
+    out->id = sqlite3_column_int64(st, 0);
+    out->clients = (uint64_t)sqlite3_column_int64(st, 2);
+    if (!day || cp_parse_date(day, strlen(day), &out->as_of) != 0)
+      out->as_of = 0;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  int64_t open = 0;
+  cp_err err = query_int(db, path, "SELECT count(*) FROM alerts WHERE status='open'", &open);
+  out->open_alerts = (uint64_t)open;
+  return err;
+}
+
+/* Opens path with flags and its busy timeout; NULL with a message on failure. */
+static sqlite3 *open_db(const char *path, int flags, int wait_ms)
+{
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, flags, NULL) == SQLITE_OK &&
+      sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
+    return db;
+  diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  return NULL;
+}
+
+/* Brings db to the current version under the write lock. */
+static cp_err migrate(sqlite3 *db, const char *path)
+{
+  cp_err rc = exec(db, path, "BEGIN IMMEDIATE", "taking the write lock");
+  if (rc == CP_OK && (rc = cp_statedb_upgrade(db, path)) == CP_OK)
+    rc = exec(db, path, "COMMIT", "migrating");
+  if (rc != CP_OK)
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
+{
+  struct stat sb;
+  int version = 0;
+  *out = NULL;
+  if (stat(path, &sb) < 0)
+    return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
+                     strerror(errno));
+  sqlite3 *db = open_db(path, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, wait_ms);
+  cp_err rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;
+  if (rc == CP_OK && version < CP_STATE_VERSION) {   /* migrated first, so written */
+    if (!write) {
+      sqlite3_close(db);
+      db = open_db(path, SQLITE_OPEN_READWRITE, wait_ms);
+    }
+    rc = db ? migrate(db, path) : CP_ESTATE;
+  }
+  if (rc != CP_OK) {
+    sqlite3_close(db);
+    return rc;
+  }
+  *out = db;
+  return CP_OK;
+}

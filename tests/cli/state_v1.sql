@@ -1,0 +1,92 @@
+-- tests/cli/state_v1.sql: the state schema before versions were recorded
+-- (version 1: PRAGMA user_version 0), to test the migration.
+-- state.sql: crmpolicy's own database: runs, alerts, assignments, the event
+-- feed and what went wrong. The engine creates it; other systems read it.
+-- Timestamps of alerts and events are the run's as-of time (YYYY-MM-DDTHH:MM:SS),
+-- so that replaying a day gives the same state; runs also keep wall-clock UTC.
+
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+  id          INTEGER PRIMARY KEY,
+  as_of       TEXT NOT NULL,              -- YYYY-MM-DD
+  started_at  TEXT NOT NULL,              -- wall clock, UTC
+  finished_at TEXT,                       -- wall clock, UTC
+  status      TEXT NOT NULL,              -- complete | incomplete (some rule errors)
+  clients     INTEGER NOT NULL DEFAULT 0, -- clients evaluated
+  rule_errors INTEGER NOT NULL DEFAULT 0, -- (rule, client) evaluations that failed
+  findings    INTEGER NOT NULL DEFAULT 0, -- data problems in the facts
+  events      INTEGER NOT NULL DEFAULT 0, -- events this run appended
+  config      TEXT NOT NULL,              -- config file
+  facts       TEXT NOT NULL               -- facts database
+);
+
+CREATE TABLE IF NOT EXISTS alerts (
+  id          INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,              -- FNV-1a 64 of rule, client_id, key (hex)
+  rule        TEXT NOT NULL,
+  client_id   TEXT NOT NULL,
+  key         TEXT NOT NULL,              -- "" when the rule has one alert per client
+  severity    TEXT NOT NULL,              -- info | warning | critical
+  level       INTEGER NOT NULL,           -- escalation step, from 1
+  assignee    TEXT,                       -- staff id
+  title       TEXT NOT NULL,
+  data        TEXT NOT NULL,              -- JSON object
+  status      TEXT NOT NULL,              -- open | resolved
+  opened_at   TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  run_id      INTEGER NOT NULL            -- the run that last changed it
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_identity ON alerts(client_id, rule, key);
+
+CREATE TABLE IF NOT EXISTS assignments (
+  id          INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  rule        TEXT NOT NULL,
+  client_id   TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  kind        TEXT NOT NULL,              -- assign_staff | tier_approval | ...
+  assignee    TEXT,                       -- staff member proposed, or the approver
+  data        TEXT NOT NULL,              -- JSON object
+  status      TEXT NOT NULL,              -- proposed | fulfilled | withdrawn
+  opened_at   TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  run_id      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS assignments_identity ON assignments(client_id, rule, key);
+
+-- The feed: append-only; seq never repeats, even after a rolled-back run.
+CREATE TABLE IF NOT EXISTS events (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id      INTEGER NOT NULL,
+  type        TEXT NOT NULL,              -- alert.opened | alert.escalated | alert.updated
+                                          -- | alert.resolved | assignment.proposed
+                                          -- | assignment.updated | assignment.fulfilled
+                                          -- | assignment.withdrawn
+  at          TEXT NOT NULL,              -- the run's as-of time
+  fingerprint TEXT NOT NULL,
+  rule        TEXT NOT NULL,
+  client_id   TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  body        TEXT NOT NULL               -- the alert or assignment after the change (JSON)
+);
+
+CREATE TABLE IF NOT EXISTS rule_errors (
+  run_id      INTEGER NOT NULL,
+  rule        TEXT NOT NULL,
+  client_id   TEXT NOT NULL,
+  message     TEXT NOT NULL,              -- rules/x.lua:40: ... (rule R, client C)
+  traceback   TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS findings (
+  run_id      INTEGER NOT NULL,
+  tbl         TEXT NOT NULL,
+  row_id      TEXT NOT NULL,
+  col         TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  problem     TEXT NOT NULL
+);

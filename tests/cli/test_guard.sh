@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# tests/cli/test_guard.sh: the guards of `run` against a failed export and a
+# rewind: each refuses with exit 5, the numbers, and nothing written; --force
+# and --replay run anyway.
+. "$(dirname "$0")/../lib.sh"
+
+# Ten clients; one alert for each client whose name is 'late'. $1 is appended
+# to the config (default: the shares checked from 5).
+setup() {
+  local guard='guard: {min_count: 5}'
+  clients_config "[{name: name, type: text}]" "${1:-$guard}"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<10)
+    INSERT INTO clients(id,name,status,created_on) SELECT printf('C%02d',i),'late','active','2026-01-01' FROM n;"
+  cat > r.lua <<'LUA'
+rule { id = "late", doc = "d", fn = function(c)
+  if c.name == "late" then alert { severity = "warning", title = "late " .. c.id } end
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first run" 0 "$RC"
+}
+
+# The state's content, to compare before and after.
+state_dump() {
+  sqlite3 s.db .dump | md5sum
+}
+
+test_empty_clients_table_is_refused_then_forced() {
+  setup
+  before=$(state_dump)
+  sqlite3 f.db "DELETE FROM clients"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "crmpolicy: guard: the clients table 'clients' of f.db has no rows (a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced" 0 "$RC"
+  expect_eq "all resolved" 10 "$(sqlite3 s.db "SELECT count(*) FROM events WHERE type='alert.resolved'")"
+}
+
+test_a_first_run_on_an_empty_clients_table_is_refused_too() {
+  clients_config "[{name: name, type: text}]"
+  facts_db f.db ""
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 5 "$RC"
+  [ ! -e s.db ] || fail "a state database was created"
+}
+
+test_missing_clients_are_refused_with_the_numbers() {
+  setup
+  before=$(state_dump)
+  sqlite3 f.db "DELETE FROM clients WHERE id IN ('C01','C02','C03')"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "crmpolicy: guard: 7 clients evaluated, 10 in the last run (run 1): a drop of 30.0%, more than guard.client_drop_percent (20%); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced" 0 "$RC"
+  expect_eq "runs" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+test_a_drop_within_the_share_runs() {
+  setup
+  sqlite3 f.db "DELETE FROM clients WHERE id IN ('C01','C02')"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit (20% is not more than 20%)" 0 "$RC"
+}
+
+test_resolving_most_open_alerts_is_refused() {
+  setup
+  before=$(state_dump)
+  sqlite3 f.db "UPDATE clients SET name='fine' WHERE id <= 'C06'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "crmpolicy: guard: this run would resolve 6 of the 10 open alerts (60.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced" 0 "$RC"
+  expect_eq "open" 4 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status='open'")"
+}
+
+test_shares_are_not_checked_below_min_count() {
+  setup "guard: {min_count: 11}"
+  sqlite3 f.db "UPDATE clients SET name='fine'; DELETE FROM clients WHERE id <= 'C05'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 0 "$RC"
+}
+
+test_an_earlier_as_of_is_refused_unless_replay() {
+  setup
+  before=$(state_dump)
+  cp_run run --config c.yaml --as-of 2026-05-31 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "crmpolicy: guard: --as-of 2026-05-31 is earlier than the last run (run 1 as of 2026-06-01); nothing was written; --replay replays that day (the state goes back to what the facts say as of 2026-05-31, and the feed gets the events of the change)" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "the same day again" 0 "$RC"
+  cp_run run --config c.yaml --as-of 2026-05-31 --quiet --replay
+  expect_eq "replay" 0 "$RC"
+  expect_eq "last run's day" "2026-05-31" "$(sqlite3 s.db "SELECT as_of FROM runs ORDER BY id DESC LIMIT 1")"
+}
+
+test_guard_keys_are_strict() {
+  clients_config "[{name: name, type: text}]" "guard: {client_drop_pct: 10}"
+  facts_db f.db ""
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:5: unknown key 'client_drop_pct' in guard" "$ERR"
+  clients_config "[{name: name, type: text}]" "guard: {resolve_percent: 120}"
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:5: guard: client_drop_percent and resolve_percent are percentages from 0 to 100" "$ERR"
+}
+
+run_tests

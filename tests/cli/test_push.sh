@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# tests/cli/test_push.sh: `push` to webhooks: batches with an idempotency key
+# and an HMAC signature, retries with backoff, a receiver that fails, one
+# that hangs, a push killed mid-delivery (every event arrives at least once,
+# repeats carry the same key), a failing sink that does not block the
+# others, and the lock shared with `run`. Receivers are tests/http_receiver.py
+# on loopback; timeouts and backoff come from the config, so nothing here
+# depends on the machine's speed.
+. "$(dirname "$0")/../lib.sh"
+
+RECEIVER=$ROOT/tests/http_receiver.py
+CHECK=$ROOT/tests/check_deliveries.py
+export HOOK_SECRET=s3cret-of-the-test
+PIDS=""
+
+# receiver NAME ARGS...: starts a receiver logging to NAME.log; sets PORT.
+receiver() {
+  local name=$1
+  shift
+  rm -f "$name.port"
+  python3 "$RECEIVER" --port-file "$name.port" --log "$name.log" "$@" 2> "$name.err" &
+  PIDS="$PIDS $!"
+  trap stop_receivers EXIT   # each test runs in a subshell: stopped however it ends
+  for _ in $(seq 1 300); do
+    [ -s "$name.port" ] && { PORT=$(cat "$name.port"); return 0; }
+    sleep 0.1
+  done
+  fail "receiver $name did not start: $(cat "$name.err")"
+  return 1
+}
+
+# stop_receivers: ends the receivers this test started.
+stop_receivers() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  PIDS=""
+}
+
+# sink NAME PORT [EXTRA]: one webhook sink entry of the config.
+sink() {
+  printf '  - {name: %s, type: webhook, url: "http://127.0.0.1:%s/in", secret_env: HOOK_SECRET, backoff_ms: 10%s}\n' \
+    "$1" "$2" "${3:-}"
+}
+
+# Five clients with one alert each, and a config whose sinks are the lines
+# given.
+setup() {
+  clients_config "[{name: name, type: text}]" "sinks:"
+  for line; do printf '%s\n' "$line" >> c.yaml; done
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','上海甲公司','active','2026-01-01'), ('C2','b','active','2026-01-01'),
+    ('C3','c','active','2026-01-01'), ('C4','d','active','2026-01-01'),
+    ('C5','e','active','2026-01-01');"
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = "about " .. c.name } end }\n' > r.lua
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet || fail "first run failed"
+}
+
+# check_log NAME: every event of the feed reached NAME's receiver (see
+# tests/check_deliveries.py); prints its summary line.
+check_log() {
+  "$CRMPOLICY" feed --config c.yaml > feed.jsonl
+  python3 "$CHECK" "$1.log" "$HOOK_SECRET" feed.jsonl
+}
+
+test_webhook_retries_until_delivered_in_signed_batches() {
+  receiver hook --fail-first 2 || return
+  setup "$(sink hook "$PORT" ", batch: 2, retries: 3")"
+  cp_run push --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "summary" "push: sink 'hook' (webhook): 5 events delivered, now at seq 5" "$OUT"
+  expect_eq "deliveries" "ok: 5 events, 5 deliveries, 4 repeated" "$(check_log hook)"
+  expect_eq "batches of 2, one run each" "503 503 200 200 200" \
+    "$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["answer"]) for l in open("hook.log")))')"
+  expect_eq "cursor" "sink:hook|5" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "nothing new" "0 5" "$RC $(wc -l < hook.log)"
+  stop_receivers
+}
+
+test_a_sink_that_keeps_failing_is_reported_and_the_others_delivered() {
+  receiver down --fail-always || return
+  down=$PORT
+  receiver up || return
+  setup "$(sink down "$down" ", retries: 1")" "$(sink up "$PORT")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 7 "$RC"
+  expect_eq "message" "crmpolicy: push: sink 'down' (webhook http://127.0.0.1:$down/in): HTTP 503 after 2 attempts (events 1 to 5); it stays at seq 0 (5 events wait for the next push)" "$ERR"
+  expect_eq "the other sink" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log up)"
+  # the sink comes back (at another port): it gets the backlog
+  receiver back || return
+  sed -i "s/127.0.0.1:$down/127.0.0.1:$PORT/" c.yaml
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit when back" 0 "$RC"
+  expect_eq "backlog" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log back)"
+  expect_eq "cursors" "sink:down|5 sink:up|5" "$(sqlite3 s.db "SELECT name, seq FROM consumers ORDER BY 1" | paste -sd' ')"
+  stop_receivers
+}
+
+test_a_receiver_that_hangs_times_out_and_is_retried() {
+  receiver hang --hang-on 1 || return
+  setup "$(sink hang "$PORT" ", timeout_ms: 1000, retries: 5")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "deliveries" "ok: 5 events, 2 deliveries, 5 repeated" "$(check_log hang)"
+  stop_receivers
+}
+
+test_push_killed_mid_delivery_delivers_again_with_the_same_keys() {
+  receiver hook --hang-on 3 || return
+  setup "$(sink hook "$PORT" ", batch: 2, timeout_ms: 600000")"
+  "$CRMPOLICY" push --config c.yaml --quiet > push.out 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do [ -e hook.log.hang ] && break; sleep 0.1; done
+  [ -e hook.log.hang ] || fail "the third delivery never came"
+  # while push holds the lock, a run waits for it, then gives up
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "run during push" 4 "$RC"
+  expect_contains "run message" "is in use by another run" "$ERR"
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null
+  expect_eq "the cursor did not move" "" "$(sqlite3 s.db "SELECT seq FROM consumers")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "deliveries" "ok: 5 events, 6 deliveries, 5 repeated" "$(check_log hook)"
+  stop_receivers
+}
+
+test_run_push_delivers_after_the_commit() {
+  receiver hook || return
+  setup "$(sink hook "$PORT")"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --push
+  expect_eq "exit" 0 "$RC"
+  expect_eq "deliveries" "ok: 10 events, 2 deliveries, 0 repeated" "$(check_log hook)"
+  stop_receivers
+}
+
+test_push_without_sinks_is_refused() {
+  clients_config "[{name: name, type: text}]"
+  cp_run push --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: push: c.yaml names no sinks" "$ERR"
+}
+
+test_sink_keys_are_strict() {
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'http://x/', retry: 3}"
+  cp_run check --config c.yaml
+  expect_eq "unknown key" "2|crmpolicy: c.yaml:6: unknown key 'retry' in sinks" "$RC|$ERR"
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: pager, url: 'http://x/'}"
+  cp_run check --config c.yaml
+  expect_eq "unknown type" 2 "$RC"
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'http://x/'}" \
+    "  - {name: a, type: alertmanager, url: 'http://y/'}"
+  cp_run check --config c.yaml
+  expect_eq "twice" "2|crmpolicy: c.yaml:7: sinks: the name 'a' is used twice" "$RC|$ERR"
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'ftp://x/'}"
+  cp_run check --config c.yaml
+  expect_eq "url" "2|crmpolicy: c.yaml:6: sinks: 'a': url must start with http:// or https://" "$RC|$ERR"
+}
+
+run_tests

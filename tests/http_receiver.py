@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""tests/http_receiver.py: a webhook receiver for the push tests, on loopback.
+
+  http_receiver.py --port-file F --log L [--fail-first N] [--fail-always]
+                   [--hang-on N]...
+
+Writes the port it listens on into F once it is ready. Every request is one
+JSON line in L: its number n (from 1), path, Idempotency-Key,
+X-Crmpolicy-Signature, body and the answer given. The first N requests are
+answered 503 (--fail-first), or all of them (--fail-always); request N of
+--hang-on is never answered (the line is written, then L.hang is created,
+then the thread sleeps)."""
+import argparse
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+COUNT = [0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--fail-always", action="store_true")
+    ap.add_argument("--hang-on", type=int, action="append", default=[])
+    args = ap.parse_args()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with LOCK:
+                COUNT[0] += 1
+                n = COUNT[0]
+            if n in args.hang_on:
+                answer = "hang"
+            elif args.fail_always or n <= args.fail_first:
+                answer = 503
+            else:
+                answer = 200
+            line = {"n": n, "path": self.path, "key": self.headers.get("Idempotency-Key"),
+                    "sig": self.headers.get("X-Crmpolicy-Signature"),
+                    "body": body.decode("utf-8"), "answer": answer}
+            with LOCK, open(args.log, "a", encoding="utf-8") as f:
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if answer == "hang":
+                open(args.log + ".hang", "w").close()
+                time.sleep(3600)
+                return
+            self.send_response(answer)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(tmp, args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
