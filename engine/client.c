@@ -200,8 +200,7 @@ cp_err cp_client_names(cp_api *api)
   lua_setfield(L, -2, "__newindex");
   lua_pushcfunction(L, client_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   lua_pop(L, 1);
   return CP_OK;
 }

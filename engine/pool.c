@@ -106,6 +106,8 @@ static cp_err call_members(cp_api *api, int decl, cp_pool *p)
   if (rc != LUA_OK)
     return diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
                      p->id ? p->id : "?");
+  if (lua_istable(L, -1) && cp_freeze_behind(L, -1))   /* a read-only view: its table */
+    lua_replace(L, -2);
   int list = lua_gettop(L);
   const char *err = NULL;
   if (lua_istable(L, list)) {

@@ -301,26 +301,18 @@ static int build_month(lua_State *L)
   push_month(L, m);
   cp_report_month(m->first, -1, &other);
   push_month(L, &other);
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, "prev");
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "prev");
   cp_report_month(m->first, -12, &other);
   push_month(L, &other);
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, "year_ago");
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "year_ago");
   lua_createtable(L, CP_REPORT_MONTHS, 0);
   for (int i = 0; i < CP_REPORT_MONTHS; i++) {
     cp_report_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
     push_month(L, &other);
-    cp_sandbox_readonly(L, -1);
-    lua_rawseti(L, -3, i + 1);
-    lua_pop(L, 1);
+    lua_rawseti(L, -2, i + 1);
   }
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, "series");
-  lua_pop(L, 1);
-  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, -2, "series");
+  cp_freeze(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
   return 0;
 }

@@ -525,6 +525,7 @@ static void push_methods(lua_State *L)
   luaL_newmetatable(L, LIST_MT);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "__index");
+  cp_freeze_protect(L, -1);
   lua_pop(L, 1);
 }
 
@@ -566,7 +567,7 @@ static void push_lookups(cp_api *api)
     }
     lua_setfield(L, -2, t->name);
   }
-  cp_sandbox_readonly(L, -1);
+  cp_freeze(L, -1);
   lua_remove(L, -2);
 }
 
@@ -584,8 +585,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, row_eq);
   lua_setfield(L, -2, "__eq");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   api->row_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_newmetatable(L, ROWSET_MT);
   push_methods(L);
@@ -593,8 +593,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, rowset_len);
   lua_setfield(L, -2, "__len");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   api->rowset_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   cp_sandbox_env(api->sb);
   push_lookups(api);
