@@ -52,6 +52,8 @@ static int derive(lua_State *L, cp_api *api)
   if (api->trace)
     cp_trace_derive_begin(api);
   int status = lua_pcall(L, 1, 1, 0);
+  if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
+    status = cp_freeze_top(L);
   if (api->trace)
     cp_trace_derive_end(api, status != LUA_OK);
   if (status != LUA_OK) {

@@ -22,6 +22,10 @@
  * lacks it is not a view's. */
 static const char behind_key = 0;
 
+/* The address of this one is the registry key of the set of the host's own
+ * metatables (weak keys): the ones a frozen copy keeps. */
+static const char host_key = 0;
+
 /* __newindex of views. */
 static int ro_newindex(lua_State *L)
 {
@@ -100,6 +104,35 @@ void cp_freeze_protect(lua_State *L, int idx)
   idx = lua_absindex(L, idx);
   lua_pushliteral(L, "read-only");
   lua_setfield(L, idx, "__metatable");
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &host_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &host_key);
+  }
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Gives the copy at copy the metatable of src when it is one of the host's. */
+static void keep_host_metatable(lua_State *L, int src, int copy)
+{
+  if (!lua_getmetatable(L, src))
+    return;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &host_key);
+  lua_pushvalue(L, -2);
+  int host = lua_istable(L, -2) && lua_rawget(L, -2) == LUA_TBOOLEAN;
+  lua_pop(L, 2);
+  if (host)
+    lua_setmetatable(L, copy);
+  else
+    lua_pop(L, 1);
 }
 
 void cp_freeze_view_meta(lua_State *L, int idx, int behind)
@@ -131,23 +164,29 @@ void cp_freeze_view(lua_State *L, int idx)
 static void freeze_value(lua_State *L, int idx, int memo, int depth);
 
 /* Pushes the view of a frozen copy of the plain table at src, made once per
- * table of the value being frozen (memo maps a table to its view). */
+ * table of the value being frozen (memo maps a table to its view; 0: src
+ * holds no table, so none is needed). */
 static void freeze_table(lua_State *L, int src, int memo, int depth)
 {
-  lua_pushvalue(L, src);
-  if (lua_rawget(L, memo) != LUA_TNIL)
-    return;
-  lua_pop(L, 1);
+  if (memo) {
+    lua_pushvalue(L, src);
+    if (lua_rawget(L, memo) != LUA_TNIL)
+      return;
+    lua_pop(L, 1);
+  }
   if (depth > FREEZE_DEPTH)
     luaL_error(L, "a value nested deeper than %d levels cannot be made read-only",
                FREEZE_DEPTH);
   luaL_checkstack(L, 8, "value nested too deep");
   lua_createtable(L, (int)lua_rawlen(L, src), 0);   /* the copy */
   int copy = lua_gettop(L);
+  keep_host_metatable(L, src, copy);
   cp_freeze_view(L, copy);
-  lua_pushvalue(L, src);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, memo);   /* before the contents: a cycle finds the view */
+  if (memo) {
+    lua_pushvalue(L, src);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, memo);   /* before the contents: a cycle finds the view */
+  }
   lua_pushnil(L);
   while (lua_next(L, src)) {
     int key = lua_gettop(L) - 1;
@@ -172,16 +211,46 @@ static void freeze_value(lua_State *L, int idx, int memo, int depth)
   }
 }
 
+/* Returns 1 when a key or value of the table at idx is a table. */
+static int holds_tables(lua_State *L, int idx)
+{
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -1) == LUA_TTABLE || lua_type(L, -2) == LUA_TTABLE) {
+      lua_pop(L, 2);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 void cp_freeze(lua_State *L, int idx)
 {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE) {
     lua_pushvalue(L, idx);
-    return;
+  } else if (!holds_tables(L, idx)) {   /* flat (a list of rows): no memo to make */
+    freeze_value(L, idx, 0, 0);
+  } else {
+    lua_newtable(L);   /* memo */
+    freeze_value(L, idx, lua_gettop(L), 0);
+    lua_remove(L, -2);
   }
-  lua_newtable(L);   /* memo */
-  freeze_value(L, idx, lua_gettop(L), 0);
-  lua_remove(L, -2);
+}
+
+/* cp_freeze() of the value at 1, for cp_freeze_top(). */
+static int l_freeze(lua_State *L)
+{
+  cp_freeze(L, 1);
+  return 1;
+}
+
+int cp_freeze_top(lua_State *L)
+{
+  lua_pushcfunction(L, l_freeze);
+  lua_insert(L, -2);
+  return lua_pcall(L, 1, 1, 0);
 }
 
 void cp_freeze_register(lua_State *L, int idx)

@@ -10,10 +10,16 @@
  * view of a private deep copy whose nested tables (keys and values) are
  * views too; a view is pushed as it is; other values are pushed unchanged
  * (functions keep their upvalues). Shared or cyclic tables stay shared
- * (one view each). User metatables are not copied: a frozen value is data.
+ * (one view each). Metatables a rule made are not copied: a frozen value
+ * is data; the host's own (cp_freeze_protect) are kept.
  * Raises a Lua error (memory, nesting deeper than 200 levels): call it
  * inside a protected call. */
 void cp_freeze(lua_State *L, int idx);
+
+/* Replaces the value at the top of the stack by its frozen value (see
+ * cp_freeze) in a protected call. Returns LUA_OK, or the error status with
+ * the error message in place of the value. */
+int cp_freeze_top(lua_State *L);
 
 /* Pushes a live read-only view of the table at idx itself (not a copy):
  * what the host later sets in it shows through. For tables whose values the
@@ -28,7 +34,9 @@ void cp_freeze_view_meta(lua_State *L, int idx, int behind);
 
 /* Protects the host's own metatable at idx (of clients, rows, rowsets,
  * lists, strings, environments): getmetatable() answers "read-only" and
- * setmetatable() refuses, so no rule can reach or change what is in it. */
+ * setmetatable() refuses, so no rule can reach or change what is in it.
+ * A frozen copy of a table with such a metatable keeps it (a filtered list
+ * stays a list). */
 void cp_freeze_protect(lua_State *L, int idx);
 
 /* When the value at idx is a view, pushes the table behind it and returns

@@ -275,6 +275,8 @@ static void items_open(lua_State *L, int idx, items *it)
     it->n = it->rows->n;
   } else {
     luaL_checktype(L, idx, LUA_TTABLE);
+    if (cp_freeze_behind(L, idx))   /* a frozen list (a derived value): its rows */
+      lua_replace(L, idx);
     it->n = lua_rawlen(L, idx);
   }
 }

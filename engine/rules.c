@@ -385,22 +385,13 @@ static int run_newindex(lua_State *L)
                     "global{} and aggregate{}", luaL_tolstring(L, 2, NULL));
 }
 
-/* Replaces the value at 1 by its frozen copy (a protected call: it allocates). */
-static int l_freeze(lua_State *L)
-{
-  cp_freeze(L, 1);
-  return 1;
-}
-
 /* Sets run value id (at the top of the stack, popped) as computed; a table
  * is frozen to any depth, as rules share it. */
 cp_err cp_run_value_set(cp_api *api, const char *id)
 {
   lua_State *L = api->L;
   if (lua_istable(L, -1)) {
-    lua_pushcfunction(L, l_freeze);
-    lua_insert(L, -2);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (cp_freeze_top(L) != LUA_OK) {
       cp_err rc = diag_fail(CP_EEVAL, "run value '%s' cannot be made read-only: %s (nothing "
                             "was written)", id, lua_tostring(L, -1));
       lua_pop(L, 1);

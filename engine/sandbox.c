@@ -192,12 +192,25 @@ static int sb_collectgarbage(lua_State *L)
 }
 
 /* setmetatable(t, mt) without finalizers: a __gc would run whenever the
- * collector runs, outside any rule's instruction budget. */
+ * collector runs, outside any rule's instruction budget. A read-only mt (a
+ * module's frozen class table) is copied, one level: Lua reads metamethods
+ * raw, and a view has none of its own. */
 static int sb_setmetatable(lua_State *L)
 {
   if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
     return luaL_error(L, "setmetatable: __gc finalizers are not allowed in rules");
   lua_settop(L, 2);
+  if (lua_istable(L, 2) && cp_freeze_behind(L, 2)) {
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, 4);
+    }
+    lua_replace(L, 2);
+    lua_settop(L, 2);
+  }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, 2, 1);
@@ -525,6 +538,8 @@ static int sb_require(lua_State *L)
     lua_pop(L, 1);
     lua_pushboolean(L, 1);
   }
+  cp_freeze(L, -1);   /* the files that require it share it */
+  lua_replace(L, -2);
   lua_pushvalue(L, -1);
   lua_setfield(L, -4, name);
   return 1;

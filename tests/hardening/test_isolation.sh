@@ -161,6 +161,73 @@ test_every_metatable_the_api_hands_out_is_protected() {
   expect_eq "what rule b saw" "$B_SAW" "$(titles b)"
 }
 
+test_a_derived_table_is_read_only_for_the_rules_that_share_it() {
+  setup
+  cat >> g.lua <<'LUA'
+derive { id = "big", doc = "orders over 15", fn = function(c) return c.orders:filter({ amount = { gt = 1500 } }) end }
+derive { id = "info", doc = "a table", fn = function(c) return { n = #c.orders } end }
+LUA
+  rule_a 'c.info.n = 0'
+  expect_a_failed "attempt to modify read-only field 'n'"
+  rule_a 'table.remove(c.big)'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "attempt to modify read-only field '1' (rule a, client C1)" "$ERR"
+}
+
+test_a_derived_list_keeps_its_methods() {
+  setup
+  cat >> g.lua <<'LUA'
+derive { id = "big", doc = "orders over 15", fn = function(c) return c.orders:filter({ amount = { gt = 1500 } }) end }
+LUA
+  rule_a 'local n = 0
+  for _ in c.big:each() do n = n + 1 end
+  alert { severity = "info", title = table.concat({ #c.big, c.big:count(), c.big:sum("amount"),
+    n, tostring(c.big:first() == c.big[1]) }, " ") }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "1 1 2000 1 true|0 0 0 0 true" "$(titles a)"
+}
+
+# A module lib/m.lua in the folder of the rule files: functions and a class.
+module_m() {
+  mkdir -p lib
+  cat > lib/m.lua <<'LUA'
+local M = { n = 1 }
+M.__index = M
+function M.new(v) return setmetatable({ v = v }, M) end
+function M:get() return self.v end
+function M.twice(x) return 2 * x end
+return M
+LUA
+}
+
+test_a_module_cannot_be_changed_for_the_files_that_share_it() {
+  setup
+  module_m
+  printf 'local m = require("lib.m")
+rule { id = "b2", doc = "d", fn = function(c)
+  alert { severity = "info", title = m.twice(2) .. " " .. m.n }
+end }
+' >> b.lua
+  rule_a 'local m = require("lib.m"); m.twice = function() return 0 end'
+  expect_a_failed "attempt to modify read-only field 'twice'"
+  expect_eq "b2 saw" "4 1|4 1" "$(titles b2)"
+}
+
+test_a_module_class_still_makes_objects() {
+  setup
+  module_m
+  cat > a.lua <<'LUA'
+local M = require("lib.m")
+rule { id = "a", doc = "makes objects", fn = function(c)
+  local o, p = M.new(7), setmetatable({ v = 8 }, M)
+  alert { severity = "info", title = o:get() .. " " .. p:get() .. " " .. tostring(getmetatable(p).get == M.get) }
+end }
+LUA
+  run_policy
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "7 8 true|7 8 true" "$(titles a)"
+}
+
 test_emits_cannot_name_a_rule_of_a_later_file() {
   setup
   printf 'rule { id = "a", doc = "forges", emits = { "b" }, fn = function(c) end }\n' > a.lua
