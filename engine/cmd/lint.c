@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "freeze.h"
 #include "params.h"
 #include "fixture.h"
 #include "sbuf.h"
@@ -103,51 +104,27 @@ static int l_index(lua_State *L)
   return 1;
 }
 
-/* The iterator of recording tables: next() over the table behind. */
-static int l_next(lua_State *L)
-{
-  lua_settop(L, 2);
-  if (lua_next(L, 1))
-    return 2;
-  lua_pushnil(L);
-  return 1;
-}
-
-/* __pairs: records that the whole table was read, then iterates it. */
+/* __pairs: records that the whole table was read, then iterates the view
+ * (never handing out the table behind it). */
 static int l_pairs(lua_State *L)
 {
   char where[300];
   where_of(L, where, sizeof where);
   record(lua_touserdata(L, lua_upvalueindex(UV_LINT)), lua_tostring(L, lua_upvalueindex(UV_PATH)),
          "*", where, 1);
-  lua_pushcfunction(L, l_next);
-  lua_pushvalue(L, lua_upvalueindex(UV_TABLE));
+  lua_pushcfunction(L, cp_freeze_next);
+  lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
-}
-
-/* __len: the length of the table behind. */
-static int l_len(lua_State *L)
-{
-  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, lua_upvalueindex(UV_TABLE)));
-  return 1;
-}
-
-/* __newindex: params are read-only. */
-static int l_newindex(lua_State *L)
-{
-  return luaL_error(L, "attempt to modify read-only field '%s'", luaL_tolstring(L, 2, NULL));
 }
 
 /* Replaces the read-only view at the top of the stack (as cp_params_push
  * makes them) by a recording one for path; scalars stay as they are. */
 static void wrap(cp_lint *l, lua_State *L, const char *path)
 {
-  if (!lua_istable(L, -1) || !lua_getmetatable(L, -1))
+  if (!lua_istable(L, -1) || !cp_freeze_behind(L, -1))
     return;
-  lua_getfield(L, -1, "__index");   /* view, mt, table behind */
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_replace(L, -2);               /* the table behind */
   int t = lua_gettop(L);
   luaL_checkstack(L, 8, "params nested too deep");
   lua_pushnil(L);
@@ -161,22 +138,18 @@ static void wrap(cp_lint *l, lua_State *L, const char *path)
     lua_insert(L, -2);
     lua_rawset(L, t);
   }
-  lua_newtable(L);                  /* the view */
-  lua_createtable(L, 0, 5);
-  static const lua_CFunction fns[] = {l_index, l_pairs, l_len};
-  static const char *const names[] = {"__index", "__pairs", "__len"};
-  for (int i = 0; i < 3; i++) {
+  cp_freeze_view(L, t);             /* a view that records its reads */
+  lua_getmetatable(L, -1);
+  static const lua_CFunction fns[] = {l_index, l_pairs};
+  static const char *const names[] = {"__index", "__pairs"};
+  for (int i = 0; i < 2; i++) {
     lua_pushvalue(L, t);
     lua_pushstring(L, path);
     lua_pushlightuserdata(L, l);
     lua_pushcclosure(L, fns[i], 3);
     lua_setfield(L, -2, names[i]);
   }
-  lua_pushcfunction(L, l_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
   lua_remove(L, t);
 }
 

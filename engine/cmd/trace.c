@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dates.h"
+#include "freeze.h"
 
 static void on_read(void *ctx, lua_State *L, int kind, unsigned idx);
 static void on_derive_begin(void *ctx, const char *name);
@@ -110,7 +111,9 @@ static char *render(lua_State *L, int idx, int type, int *text)
     return strdup(buf);
   case LUA_TTABLE:
     *text = 1;
-    size_t n = (size_t)lua_rawlen(L, idx);
+    int view = cp_freeze_behind(L, idx);   /* a read-only view: count its data */
+    size_t n = (size_t)lua_rawlen(L, view ? -1 : idx);
+    lua_pop(L, view);
     snprintf(buf, sizeof buf, "<%zu item%s>", n, n == 1 ? "" : "s");
     return strdup(buf);
   default:

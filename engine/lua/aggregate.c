@@ -169,11 +169,13 @@ static cp_err collect(agg_pass *p, unsigned ti)
   return CP_OK;
 }
 
-/* Sets every aggregate of the pass as a run value. */
-static void publish(agg_pass *p)
+/* Sets every aggregate of the pass as a run value; CP_EEVAL when one cannot
+ * be (printed). */
+static cp_err publish(agg_pass *p)
 {
   lua_State *L = p->api->L;
-  for (size_t k = 0; k < p->n; k++) {
+  cp_err rc = CP_OK;
+  for (size_t k = 0; rc == CP_OK && k < p->n; k++) {
     agg *a = &p->aggs[k];
     lua_rawgeti(L, p->list, (lua_Integer)k + 1);
     lua_getfield(L, -1, "id");
@@ -183,9 +185,10 @@ static void publish(agg_pass *p)
       lua_pushnumber(L, a->n + (lua_Number)a->i);
     else
       lua_pushinteger(L, a->i);
-    cp_run_value_set(p->api, lua_tostring(L, -2));
+    rc = cp_run_value_set(p->api, lua_tostring(L, -2));
     lua_pop(L, 2);
   }
+  return rc;
 }
 
 int cp_aggregate_numeric(cp_api *api, unsigned ti)
@@ -235,7 +238,7 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
     rc = cp_run_failure(api, named ? "aggregate" : "aggregates over", id);
   }
   if (rc == CP_OK)
-    publish(&p);
+    rc = publish(&p);
   free(p.aggs);
   lua_settop(L, top);
   return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "freeze.h"
 
 cp_api *cp_api_of(lua_State *L)
 {
@@ -12,13 +13,17 @@ cp_api *cp_api_of(lua_State *L)
 }
 
 /* Sets run value id (at the top of the stack, popped) as computed; a table
- * is stored behind a read-only view, as rules share it. */
-void cp_run_value_set(cp_api *api, const char *id)
+ * is frozen to any depth, as rules share it. */
+cp_err cp_run_value_set(cp_api *api, const char *id)
 {
   lua_State *L = api->L;
   if (lua_istable(L, -1)) {
-    cp_sandbox_readonly(L, -1);
-    lua_remove(L, -2);
+    if (cp_freeze_top(L) != LUA_OK) {
+      cp_err rc = diag_fail(CP_EEVAL, "run value '%s' cannot be made read-only: %s (nothing "
+                            "was written)", id, lua_tostring(L, -1));
+      lua_pop(L, 1);
+      return rc;
+    }
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
   lua_insert(L, -2);
@@ -28,6 +33,7 @@ void cp_run_value_set(cp_api *api, const char *id)
   lua_pushboolean(L, 1);
   lua_setfield(L, -2, id);
   lua_pop(L, 1);
+  return CP_OK;
 }
 
 /* Prints a failed run-wide computation and returns CP_EEVAL. */

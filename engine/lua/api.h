@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "facts.h"
+#include "freeze.h"
 #include "outcome.h"
 #include "params.h"
 #include "rules.h"
@@ -19,6 +20,7 @@ typedef struct cp_rule {
   char *id;                 /* rule id ("visit.account") */
   char *doc;                /* what it checks, for people */
   char *where;              /* "rules/visits.lua:12", where it is declared */
+  char *file;               /* its file's chunk name ("@rules/visits.lua") */
   const char **ids;         /* id and the extra ids it emits, NULL-ended */
   int fn_ref;               /* registry ref of its function */
   char *needs;              /* a per-client table the rule needs rows of, or NULL */
@@ -107,8 +109,9 @@ void cp_emit_register(cp_api *api);
 void cp_dt_register(cp_api *api);
 
 /* Sets run value id (the value at the top of the stack, popped) as computed
- * (rules.c). A table is stored behind a read-only view. */
-void cp_run_value_set(cp_api *api, const char *id);
+ * (rules.c). A table is frozen to any depth (a copy). Prints and returns
+ * CP_EEVAL when it cannot be (out of memory, nested too deep). */
+cp_err cp_run_value_set(cp_api *api, const char *id);
 
 /* Prints a failed run-wide computation (message and traceback on the stack,
  * popped) and returns CP_EEVAL (rules.c). */

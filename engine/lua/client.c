@@ -52,6 +52,8 @@ static int derive(lua_State *L, cp_api *api)
   if (api->tracer)
     api->tracer->derive_begin(api->tracer->ctx, lua_tostring(L, 2));
   int status = lua_pcall(L, 1, 1, 0);
+  if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
+    status = cp_freeze_top(L);
   if (api->tracer)
     api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
   if (status != LUA_OK) {
@@ -200,8 +202,7 @@ cp_err cp_client_names(cp_api *api)
   lua_setfield(L, -2, "__newindex");
   lua_pushcfunction(L, client_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   lua_pop(L, 1);
   return CP_OK;
 }

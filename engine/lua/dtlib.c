@@ -165,13 +165,13 @@ void cp_dt_register(cp_api *api)
   lua_setfield(L, -2, "DAY");
   lua_pushinteger(L, 3600);
   lua_setfield(L, -2, "HOUR");
-  cp_sandbox_readonly(L, -1);
+  cp_freeze(L, -1);
   lua_setfield(L, -3, "dt");
   lua_pop(L, 1);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, os_time);
   lua_setfield(L, -2, "time");
-  cp_sandbox_readonly(L, -1);
+  cp_freeze(L, -1);
   lua_setfield(L, -3, "os");
   lua_pop(L, 2);
 }

@@ -146,6 +146,11 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
     return 0;
   case LUA_TTABLE:
     luaL_checkstack(L, 8, "data nested too deep");
+    if (cp_freeze_behind(L, idx)) {   /* a read-only view: the table it shows */
+      encode_table(L, lua_gettop(L), b, depth);
+      lua_pop(L, 1);
+      return 0;
+    }
     return encode_table(L, idx, b, depth);
   default:
     break;

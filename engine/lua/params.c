@@ -1,4 +1,4 @@
-/* params.c: the config's free `params` tree as nested read-only Lua tables.
+/* params.c: the config's free `params` tree as a frozen Lua table.
  * The engine knows none of the names: plain scalars become numbers, booleans
  * or strings by their form, quoted scalars stay strings. */
 #include <errno.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "params.h"
+
+#include "freeze.h"
 
 #include "sandbox.h"
 
@@ -41,7 +43,8 @@ static void push_plain(lua_State *L, const char *s)
   lua_pushstring(L, s);
 }
 
-void cp_params_push(lua_State *L, const yt_node *n)
+/* Pushes node n as plain Lua values and tables. */
+static void push_tree(lua_State *L, const yt_node *n)
 {
   luaL_checkstack(L, 4, "params nested too deep");
   if (!n) {
@@ -55,22 +58,29 @@ void cp_params_push(lua_State *L, const yt_node *n)
   } else if (n->kind == YT_SEQ) {
     lua_createtable(L, (int)n->n, 0);
     for (size_t i = 0; i < n->n; i++) {
-      cp_params_push(L, n->items[i]);
+      push_tree(L, n->items[i]);
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
   } else {
     lua_createtable(L, 0, (int)(n->n / 2));
     for (size_t i = 0; i + 1 < n->n; i += 2) {
-      cp_params_push(L, n->items[i]);
-      cp_params_push(L, n->items[i + 1]);
+      push_tree(L, n->items[i]);
+      push_tree(L, n->items[i + 1]);
       if (!lua_isnil(L, -2))
         lua_rawset(L, -3);
       else
         lua_pop(L, 2);
     }
   }
-  cp_sandbox_readonly(L, -1);
-  lua_remove(L, -2);
+}
+
+void cp_params_push(lua_State *L, const yt_node *n)
+{
+  push_tree(L, n);
+  if (lua_istable(L, -1)) {
+    cp_freeze(L, -1);
+    lua_remove(L, -2);
+  }
 }
 
 void cp_labels_push(lua_State *L, const cp_config *c)
@@ -84,10 +94,8 @@ void cp_labels_push(lua_State *L, const cp_config *c)
       lua_pushstring(L, s->items[j + 1]->value);
       lua_setfield(L, -2, s->items[j]->value);
     }
-    cp_sandbox_readonly(L, -1);   /* pushes a read-only view of the section */
-    lua_remove(L, -2);
     lua_setfield(L, -2, n->items[i]->value);
   }
-  cp_sandbox_readonly(L, -1);
+  cp_freeze(L, -1);   /* read-only to any depth */
   lua_remove(L, -2);
 }

@@ -101,6 +101,8 @@ static int l_fill(lua_State *L)
   lua_pushcclosure(L, l_add, 2);
   lua_call(L, 1, 1);
   *box = NULL;
+  if (lua_istable(L, -1) && cp_freeze_behind(L, -1))   /* a read-only view: its table */
+    lua_replace(L, -2);
   int list = lua_gettop(L);
   const char *err = NULL;
   if (lua_istable(L, list)) {

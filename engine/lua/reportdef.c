@@ -317,9 +317,7 @@ static void set_shifted(lua_State *L, const cp_rmonth *m, int shift, int64_t day
   cp_rmonth other;
   cp_report_month(m->first, shift, &other);
   push_month(L, &other, days);
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, name);
-  lua_pop(L, 1);
+  lua_setfield(L, -2, name);
 }
 
 void cp_report_month(int64_t day, int shift, cp_rmonth *m)
@@ -351,14 +349,10 @@ static int build_month(lua_State *L)
   for (int i = 0; i < CP_REPORT_MONTHS; i++) {
     cp_report_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
     push_month(L, &other, i == CP_REPORT_MONTHS - 1 ? days : other.last - other.first);
-    cp_sandbox_readonly(L, -1);
-    lua_rawseti(L, -3, i + 1);
-    lua_pop(L, 1);
+    lua_rawseti(L, -2, i + 1);
   }
-  cp_sandbox_readonly(L, -1);
-  lua_setfield(L, -3, "series");
-  lua_pop(L, 1);
-  cp_sandbox_readonly(L, -1);
+  lua_setfield(L, -2, "series");
+  cp_freeze(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
   return 0;
 }

@@ -275,6 +275,8 @@ static void items_open(lua_State *L, int idx, items *it)
     it->n = it->rows->n;
   } else {
     luaL_checktype(L, idx, LUA_TTABLE);
+    if (cp_freeze_behind(L, idx))   /* a frozen list (a derived value): its rows */
+      lua_replace(L, idx);
     it->n = lua_rawlen(L, idx);
   }
 }
@@ -526,6 +528,7 @@ static void push_methods(lua_State *L)
   luaL_newmetatable(L, LIST_MT);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "__index");
+  cp_freeze_protect(L, -1);
   lua_pop(L, 1);
 }
 
@@ -567,7 +570,7 @@ static void push_lookups(cp_api *api)
     }
     lua_setfield(L, -2, t->name);
   }
-  cp_sandbox_readonly(L, -1);
+  cp_freeze(L, -1);
   lua_remove(L, -2);
 }
 
@@ -585,8 +588,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, row_eq);
   lua_setfield(L, -2, "__eq");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   api->row_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_newmetatable(L, ROWSET_MT);
   push_methods(L);
@@ -594,8 +596,7 @@ void cp_rowset_register(cp_api *api)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, rowset_len);
   lua_setfield(L, -2, "__len");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   api->rowset_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   cp_sandbox_env(api->sb);
   push_lookups(api);

@@ -79,17 +79,62 @@ static size_t check_emits(lua_State *L, const char *id)
   return n;
 }
 
+/* Pushes the chunk name of the declaring call's file ("@rules/a.lua"). */
+static const char *push_file(lua_State *L)
+{
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar))
+    return lua_pushstring(L, ar.source);
+  return lua_pushliteral(L, "?");
+}
+
+/* Returns 1 when rule r emits id (lists it in its emits). */
+static int emits_id(const cp_rule *r, const char *id)
+{
+  for (size_t j = 1; r->ids[j]; j++)
+    if (strcmp(r->ids[j], id) == 0)
+      return 1;
+  return 0;
+}
+
+/* Raises an error when rule id (declared in file) or an id its `emits`
+ * names (the declaration at 1) belongs to a rule of another file, whichever
+ * was declared first: a file may report only its own ids. */
+static void own_ids(lua_State *L, const cp_api *api, const char *id, const char *file)
+{
+  for (size_t i = 0; i < api->n_rules; i++) {
+    const cp_rule *r = &api->rules[i];
+    if (strcmp(r->file, file) != 0 && emits_id(r, id))
+      luaL_error(L, "rule{}: id '%s' is named in 'emits' of rule '%s' at %s, another file; a "
+                 "file may report only ids that no other file declares", id, r->id, r->where);
+  }
+  lua_getfield(L, 1, "emits");
+  for (lua_Integer k = 1; lua_istable(L, -1) && k <= (lua_Integer)lua_rawlen(L, -1); k++) {
+    lua_rawgeti(L, -1, k);
+    for (size_t i = 0; i < api->n_rules; i++)
+      if (strcmp(api->rules[i].file, file) != 0 &&
+          strcmp(api->rules[i].id, lua_tostring(L, -1)) == 0)
+        luaL_error(L, "rule{}: 'emits' names '%s', a rule declared in another file at %s; a "
+                   "file may report only ids that no other file declares", api->rules[i].id,
+                   api->rules[i].where);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 /* Fills rule r from the checked declaration at 1. Returns -1 when out of memory. */
-static int fill_rule(lua_State *L, cp_rule *r, const char *where, size_t n_emits)
+static int fill_rule(lua_State *L, cp_rule *r, const char *where, const char *file,
+                     size_t n_emits)
 {
   lua_getfield(L, 1, "id");
   lua_getfield(L, 1, "doc");
   r->id = strdup(lua_tostring(L, -2));
   r->doc = strdup(lua_tostring(L, -1));
   r->where = strdup(where);
+  r->file = strdup(file);
   r->ids = calloc(n_emits + 2, sizeof *r->ids);
   lua_pop(L, 2);
-  if (!r->id || !r->doc || !r->where || !r->ids)
+  if (!r->id || !r->doc || !r->where || !r->file || !r->ids)
     return -1;
   r->ids[0] = r->id;
   lua_getfield(L, 1, "emits");
@@ -142,6 +187,8 @@ static int l_rule(lua_State *L)
       luaL_error(L, "rule{}: id '%s' is already declared at %s", id, api->rules[i].where);
   size_t n_emits = check_emits(L, id);
   int needs = rule_needs(L, api);
+  const char *file = push_file(L);
+  own_ids(L, api, id, file);
   const char *where = push_where(L);
   if (cp_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
     return luaL_error(L, "not enough memory");
@@ -149,7 +196,7 @@ static int l_rule(lua_State *L)
   memset(r, 0, sizeof *r);
   r->fn_ref = LUA_NOREF;
   r->needs_table = needs;
-  if (fill_rule(L, r, where, n_emits) < 0 ||
+  if (fill_rule(L, r, where, file, n_emits) < 0 ||
       (needs >= 0 && !(r->needs = strdup(api->cfg->file->tables[needs].name))))
     return luaL_error(L, "not enough memory");
   return 0;
@@ -342,6 +389,13 @@ static int run_index(lua_State *L)
   return 1;
 }
 
+/* run.<id> = v: refused, with what run values are. */
+static int run_newindex(lua_State *L)
+{
+  return luaL_error(L, "run is read-only (field '%s'): run values are computed once a run by "
+                    "global{} and aggregate{}", luaL_tolstring(L, 2, NULL));
+}
+
 /* Computes the globals in declaration order. */
 static cp_err compute_globals(cp_api *api)
 {
@@ -357,7 +411,7 @@ static cp_err compute_globals(cp_api *api)
     if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK)
       rc = cp_run_failure(api, "global", lua_tostring(L, -3));
     else
-      cp_run_value_set(api, lua_tostring(L, -2));
+      rc = cp_run_value_set(api, lua_tostring(L, -2));
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
@@ -419,15 +473,17 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   lua_setfield(L, -2, "params");
   cp_labels_push(L, api->cfg);
   lua_setfield(L, -2, "labels");
-  lua_newtable(L);
-  lua_createtable(L, 0, 3);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
+  cp_freeze_view(L, -1);            /* run: a view of the run values, */
+  lua_remove(L, -2);
+  lua_getmetatable(L, -1);          /* where an unknown id is an error */
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
   lua_pushcclosure(L, run_index, 2);
   lua_setfield(L, -2, "__index");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
+  lua_pushcfunction(L, run_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pop(L, 1);
   lua_setfield(L, -2, "run");
   lua_pop(L, 1);
   cp_emit_register(api);
@@ -531,6 +587,7 @@ void cp_rules_close(cp_rules *api)
     free(api->rules[i].id);
     free(api->rules[i].doc);
     free(api->rules[i].where);
+    free(api->rules[i].file);
     free(api->rules[i].needs);
     free(api->rules[i].held);
   }

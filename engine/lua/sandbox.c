@@ -5,12 +5,15 @@
 #include "words.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "freeze.h"
 
 #define HOOK_EVERY 1000   /* instructions between two hook calls */
 #define HOST_RESERVE (4u << 20)   /* heap past the cap for the host's own work, see sb_alloc */
@@ -156,63 +159,8 @@ void cp_sandbox_set_rules_dir(cp_sandbox *sb, const char *dir, const char *name)
   snprintf(sb->rules_name, sizeof sb->rules_name, "%s", name);
 }
 
-/* __newindex of read-only tables. */
-static int ro_newindex(lua_State *L)
-{
-  return luaL_error(L, "attempt to modify read-only field '%s'", luaL_tolstring(L, 2, NULL));
-}
-
-/* The iterator of read-only tables: next() over the table behind the view,
- * which it holds as an upvalue so that no rule ever gets hold of it. */
-static int ro_next(lua_State *L)
-{
-  lua_settop(L, 2);
-  lua_pushvalue(L, 2);
-  if (lua_next(L, lua_upvalueindex(1)) == 0)
-    return lua_pushnil(L), 1;
-  return 2;
-}
-
-/* __pairs of read-only tables: the iterator, and the view as its state. */
-static int ro_pairs(lua_State *L)
-{
-  lua_getmetatable(L, 1);
-  lua_getfield(L, -1, "__index");
-  lua_pushcclosure(L, ro_next, 1);
-  lua_pushvalue(L, 1);
-  lua_pushnil(L);
-  return 3;
-}
-
-/* __len of read-only tables. */
-static int ro_len(lua_State *L)
-{
-  lua_getmetatable(L, 1);
-  lua_getfield(L, -1, "__index");
-  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
-  return 1;
-}
-
-void cp_sandbox_readonly(lua_State *L, int idx)
-{
-  idx = lua_absindex(L, idx);
-  lua_newtable(L);
-  lua_createtable(L, 0, 5);
-  lua_pushvalue(L, idx);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, ro_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushcfunction(L, ro_pairs);
-  lua_setfield(L, -2, "__pairs");
-  lua_pushcfunction(L, ro_len);
-  lua_setfield(L, -2, "__len");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
-}
-
 /* Copies the allowed names of library lib (a table at idx) into a new
- * read-only table left on the stack. */
+ * frozen table left on the stack. */
 static void filtered_lib(lua_State *L, int idx, const char *names)
 {
   size_t n;
@@ -223,7 +171,7 @@ static void filtered_lib(lua_State *L, int idx, const char *names)
     lua_rawget(L, idx);
     lua_rawset(L, -3);
   }
-  cp_sandbox_readonly(L, -1);
+  cp_freeze(L, -1);
   lua_remove(L, -2);
 }
 
@@ -253,12 +201,25 @@ static int sb_collectgarbage(lua_State *L)
 }
 
 /* setmetatable(t, mt) without finalizers: a __gc would run whenever the
- * collector runs, outside any rule's instruction budget. */
+ * collector runs, outside any rule's instruction budget. A read-only mt (a
+ * module's frozen class table) is copied, one level: Lua reads metamethods
+ * raw, and a view has none of its own. */
 static int sb_setmetatable(lua_State *L)
 {
   if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
     return luaL_error(L, "setmetatable: __gc finalizers are not allowed in rules");
   lua_settop(L, 2);
+  if (lua_istable(L, 2) && cp_freeze_behind(L, 2)) {
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, 4);
+    }
+    lua_replace(L, 2);
+    lua_settop(L, 2);
+  }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, 2, 1);
@@ -347,7 +308,8 @@ static void build_env(cp_sandbox *sb)
   lua_getfield(L, -1, "setmetatable");
   lua_pushcclosure(L, sb_setmetatable, 1);
   lua_setfield(L, -2, "setmetatable");
-  cp_sandbox_readonly(L, -1);   /* _G: the shared environment, read-only */
+  cp_freeze_register(L, -1);    /* next, rawget, rawlen that see through views */
+  cp_freeze_view(L, -1);        /* _G: the shared environment, read-only */
   lua_setfield(L, -2, "_G");
   sb->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -363,8 +325,7 @@ static void protect_strings(cp_sandbox *sb)
   lua_getfield(L, -1, "string");
   lua_setfield(L, -3, "__index");
   lua_pop(L, 1);
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   lua_pop(L, 2);
 }
 
@@ -543,8 +504,7 @@ static void push_file_env(cp_sandbox *sb)
   lua_createtable(L, 0, 2);
   cp_sandbox_env(sb);
   lua_setfield(L, -2, "__index");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  cp_freeze_protect(L, -1);
   lua_setmetatable(L, -2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, sb->files_ref);
   lua_pushvalue(L, -2);
@@ -603,6 +563,23 @@ static int valid_module(const char *name)
   return word;
 }
 
+/* Resolves path (symbolic links and "..") into real; raises an error when it
+ * cannot be read or lies outside the real rules folder: a link must not lead
+ * require out of it. shown names the module's file in messages. */
+static void confine(lua_State *L, const cp_sandbox *sb, const char *path, const char *shown,
+                    char real[PATH_MAX])
+{
+  char dir[PATH_MAX];
+  if (!realpath(path, real))
+    luaL_error(L, "%s: cannot read: %s", shown, strerror(errno));
+  if (!realpath(sb->rules_dir, dir))
+    luaL_error(L, "require: the rules folder %s: %s", sb->rules_name, strerror(errno));
+  size_t n = strlen(dir);
+  if (strncmp(real, dir, n) != 0 || (real[n] != '/' && strcmp(dir, "/") != 0))
+    luaL_error(L, "require: %s resolves to %s, outside the rules folder %s (%s); modules "
+               "must be inside it", shown, real, sb->rules_name, dir);
+}
+
 /* require(name): loads rules/<name with dots as slashes>.lua once, as text,
  * under the same limits as a rule file, and returns what it returns. */
 static int sb_require(lua_State *L)
@@ -625,15 +602,18 @@ static int sb_require(lua_State *L)
       *p = '/';
   snprintf(path, sizeof path, "%s/%s.lua", sb->rules_dir, rel);
   snprintf(rel + strlen(rel), sizeof rel - strlen(rel), ".lua");
-  char shown[800];
+  char shown[800], real[PATH_MAX];
   snprintf(shown, sizeof shown, "%s/%s", sb->rules_name, rel);
-  if (load_chunk(sb, path, shown) != LUA_OK)
+  confine(L, sb, path, shown, real);
+  if (load_chunk(sb, real, shown) != LUA_OK)
     return lua_error(L);
   lua_call(L, 0, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_pushboolean(L, 1);
   }
+  cp_freeze(L, -1);   /* the files that require it share it */
+  lua_replace(L, -2);
   lua_pushvalue(L, -1);
   lua_setfield(L, -4, name);
   return 1;
@@ -684,12 +664,9 @@ void cp_sandbox_lock(cp_sandbox *sb)
     cp_sandbox_env(sb);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
-    lua_getmetatable(L, -2);          /* env reads hidden, refuses writes */
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, ro_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pop(L, 2);
+    lua_getmetatable(L, -2);          /* env: a view of hidden */
+    cp_freeze_view_meta(L, -1, -2);
+    lua_pop(L, 3);
   }
   lua_pop(L, 1);
   sb->locked = 1;

@@ -30,7 +30,8 @@ cp_sandbox *cp_sandbox_of(lua_State *L);
 void cp_sandbox_env(cp_sandbox *sb);
 
 /* Sets the folder that `require` may load from: dir to open files, name to
- * show in chunk names ("rules"). */
+ * show in chunk names ("rules"). A module whose real path (symbolic links
+ * resolved) is not inside the real path of dir is refused. */
 void cp_sandbox_set_rules_dir(cp_sandbox *sb, const char *dir, const char *name);
 
 /* Loads and runs a rule file as text with chunk name "@name" in an
@@ -80,10 +81,6 @@ size_t cp_sandbox_held(cp_sandbox *sb);
 
 /* The heap cap in bytes. */
 size_t cp_sandbox_limit(const cp_sandbox *sb);
-
-/* Pushes a read-only view of the table at idx: reads and pairs() go through,
- * writes raise an error. */
-void cp_sandbox_readonly(lua_State *L, int idx);
 
 /* Attaches a pointer for the host's own use (the rule API's context). */
 void cp_sandbox_set_user(cp_sandbox *sb, void *user);

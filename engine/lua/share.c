@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "freeze.h"
 #include "rules.h"
 
 #define MAX_DEPTH 32   /* tables nested deeper are refused */
@@ -32,18 +33,14 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
   if (!lua_checkstack(F, 4))
     luaL_error(L, "tables nested too deep");
   luaL_checkstack(L, 6, "tables nested too deep");
-  if (lua_getmetatable(F, idx)) {   /* a read-only view (empty): copy what it shows */
-    lua_pushliteral(F, "__index");   /* an interned name: no allocation in F */
-    int t = lua_rawget(F, -2);
-    lua_pushnil(F);
-    int empty = !lua_next(F, idx);
-    if (!empty)
-      lua_pop(F, 2);
-    if (t != LUA_TTABLE || !empty)
-      luaL_error(L, "a table with a metatable (only plain tables can be shared)");
-    copy_table(x, L, lua_gettop(F), depth + 1);   /* a chain of views ends at MAX_DEPTH */
-    lua_pop(F, 2);
+  if (cp_freeze_behind(F, idx)) {   /* a read-only view: copy what it shows */
+    copy_table(x, L, lua_gettop(F), depth);   /* the view and its table: one level */
+    lua_pop(F, 1);
     return;
+  }
+  if (lua_getmetatable(F, idx)) {
+    lua_pop(F, 1);
+    luaL_error(L, "a table with a metatable (only plain tables can be shared)");
   }
   lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
   int seen = lua_rawget(L, x->memo);
