@@ -43,25 +43,26 @@ deps:
 	  fi; \
 	fi
 
-build/gen/state_sql.c: schema/state.sql
-	@mkdir -p $(@D)
+# The build folders, made before anything is written into them (order-only
+# prerequisites: a folder's time stamp never makes a target stale).
+build/release build/asan build/gen build/demo:
+	@mkdir -p $@
+
+build/gen/state_sql.c: schema/state.sql | build/gen
 	@{ echo '/* Generated from schema/state.sql by the Makefile. */'; \
 	   echo 'const char cp_state_sql[] ='; \
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $<; \
 	   echo ';'; } > $@
 
-build/release/%.o: engine/%.c $(HDRS) | deps
-	@mkdir -p $(@D)
+build/release/%.o: engine/%.c $(HDRS) | deps build/release
 	$(CC) $(CFLAGS_COMMON) -O2 -c $< -o $@
 
-build/asan/%.o: engine/%.c $(HDRS) | deps
-	@mkdir -p $(@D)
+build/asan/%.o: engine/%.c $(HDRS) | deps build/asan
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -c $< -o $@
 
-build/release/state_sql.o: build/gen/state_sql.c
+build/release/state_sql.o: build/gen/state_sql.c | build/release
 	$(CC) -c $< -o $@
-build/asan/state_sql.o: build/gen/state_sql.c
-	@mkdir -p $(@D)
+build/asan/state_sql.o: build/gen/state_sql.c | build/asan
 	$(CC) -c $< -o $@
 
 build/release/crmpolicy: $(REL_OBJS)
@@ -76,8 +77,7 @@ build/release/unit: tests/unit/*.c $(LIB_OBJS_REL)
 build/asan/unit: tests/unit/*.c $(LIB_OBJS_SAN)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -Itests/unit tests/unit/*.c $(LIB_OBJS_SAN) $(LIBS) -o $@
 
-build/gen/demo-gen: examples/demo/gen.c | deps
-	@mkdir -p $(@D)
+build/gen/demo-gen: examples/demo/gen.c | deps build/gen
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
 # Every test, release and sanitizer builds, with one closing count.
