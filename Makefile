@@ -4,10 +4,10 @@
 CC       ?= cc
 PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1
 # Debian packages: libraries and their headers, pkg-config; for the tests,
-# the sqlite3 command (small facts databases), and a real Alertmanager with
-# curl to post to it.
+# the sqlite3 command (small facts databases), a real Alertmanager with
+# curl to post to it, and man-db (the installed man page renders).
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
-            prometheus-alertmanager curl
+            prometheus-alertmanager curl man-db
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iengine
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
@@ -25,7 +25,29 @@ DEMO_STATE := build/demo/state.db
 DEMO_REPORT := build/demo/report
 DEMO_ASOF  := 2026-11-15
 
-.PHONY: all deps test demo clean valgrind
+# The version: `git describe` of the checkout, else (a tarball) BASE_VERSION.
+BASE_VERSION := 0.1.0
+VERSION  := $(shell git describe --tags --dirty 2>/dev/null || \
+              { h=$$(git rev-parse --short HEAD 2>/dev/null) && echo "$(BASE_VERSION)+g$$h"; } || \
+              echo "$(BASE_VERSION)")
+
+# make install / uninstall: PREFIX (default /usr/local) and DESTDIR (staging).
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   := $(PREFIX)/bin
+MAN1DIR  := $(PREFIX)/share/man/man1
+SHAREDIR := $(PREFIX)/share/crmpolicy
+UNITDIR  := $(PREFIX)/lib/systemd/system
+# What goes under share/crmpolicy, the same layout as the source tree:
+# `crmpolicy init` finds it there (or here, run from the source tree).
+SHARE_FILES := rules/POLICY.md rules/.luarc.json $(wildcard rules/*.lua rules/lib/*.lua) \
+               $(wildcard schema/*.sql) editor/crmpolicy.lua examples/demo/crmpolicy.yaml \
+               $(wildcard examples/systemd/* examples/init/*.md examples/init/*.lua examples/init/*.json \
+                          examples/init/*.yaml tests/fixtures/*.yaml) \
+               $(shell find tests/policy -name '*.yaml' 2>/dev/null | sort)
+UNITS    := crmpolicy.service crmpolicy.timer
+
+.PHONY: all deps test demo clean valgrind install uninstall FORCE
 
 all: build/release/crmpolicy
 
@@ -53,6 +75,12 @@ build/gen/state_sql.c: schema/state.sql | build/gen
 	   echo 'const char cp_state_sql[] ='; \
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $<; \
 	   echo ';'; } > $@
+
+# main.o carries the version; build/gen/version changes when it does.
+build/gen/version: FORCE | build/gen
+	@[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" > $@
+build/release/main.o build/asan/main.o: build/gen/version
+build/release/main.o build/asan/main.o: CFLAGS_COMMON += -DCP_VERSION='"$(VERSION)"'
 
 build/release/%.o: engine/%.c $(HDRS) | deps build/release
 	$(CC) $(CFLAGS_COMMON) -O2 -c $< -o $@
@@ -103,6 +131,29 @@ demo: deps build/release/crmpolicy build/gen/demo-gen
 
 clean:
 	rm -rf build
+
+# Installs the binary, the man page, share/crmpolicy (the reference policy,
+# its fixtures, schemas, editor annotations, examples) and the systemd
+# service and timer, whose ExecStart names the installed binary.
+install: build/release/crmpolicy
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 build/release/crmpolicy $(DESTDIR)$(BINDIR)/crmpolicy
+	install -m 0644 man/crmpolicy.1 $(DESTDIR)$(MAN1DIR)/crmpolicy.1
+	@for f in $(SHARE_FILES); do \
+	  install -d "$(DESTDIR)$(SHAREDIR)/$$(dirname $$f)" && \
+	  install -m 0644 "$$f" "$(DESTDIR)$(SHAREDIR)/$$f" || exit 1; \
+	done; echo "installed $(words $(SHARE_FILES)) files under $(DESTDIR)$(SHAREDIR)"
+	@for u in $(UNITS); do \
+	  sed 's|/usr/local/bin/crmpolicy|$(BINDIR)/crmpolicy|g' examples/systemd/$$u \
+	    > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+# Removes what install put, and the folders under share/crmpolicy.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/crmpolicy $(DESTDIR)$(MAN1DIR)/crmpolicy.1
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SHARE_FILES))
+	[ ! -d $(DESTDIR)$(SHAREDIR) ] || find $(DESTDIR)$(SHAREDIR) -depth -type d -empty -delete
 
 # Benchmarks (make bench) and the differential test against plain SQL.
 include tests/bench/bench.mk

@@ -39,6 +39,7 @@ typedef struct cp_opts {
   const char *rule;        /* explain: --rule ID */
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */
+  int bare;                /* init: --bare, an example rule instead of the reference policy */
   char **args;             /* operands after the options (test: fixtures; explain: client) */
   int nargs;               /* number of operands */
 } cp_opts;
@@ -53,5 +54,6 @@ cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);
 cp_exit cp_cmd_run(const cp_opts *o);
 cp_exit cp_cmd_test(const cp_opts *o);
 cp_exit cp_cmd_explain(const cp_opts *o);
+cp_exit cp_cmd_init(const cp_opts *o);   /* init.c */
 
 #endif
