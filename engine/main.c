@@ -31,10 +31,10 @@ typedef struct command {
 
 static const command commands[] = {
   {"init", cp_cmd_init, "bare quiet args",
-   "Writes a policy project into the folder DIR (crmpolicy init DIR), new or\n"
-   "empty: crmpolicy.yaml, rules/ (the reference policy; with --bare, one example\n"
-   "rule), tests/ with the fixtures, schema/facts.sql, an empty facts.db made from\n"
-   "it, .luarc.json and editor/ for lua-language-server, and a README. Then\n"
+   "Writes a policy project into a new or empty folder (crmpolicy init DIR).\n"
+   "It holds crmpolicy.yaml, rules/ (the reference policy; with --bare, one\n"
+   "example rule), tests/ with the fixtures, schema/facts.sql, an empty facts.db\n"
+   "made from it, .luarc.json and editor/ for lua-language-server, and a README;\n"
    "'crmpolicy check' and 'crmpolicy test tests' pass in it. The files come from\n"
    "share/crmpolicy beside the binary's folder (or the source tree)."},
   {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict",
