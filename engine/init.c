@@ -56,19 +56,12 @@ static cp_err find_share(char *out)
                    "reinstall crmpolicy", exe);
 }
 
-/* Reads the whole file path into b. Returns CP_OK or CP_EIO. */
+/* Reads the whole file path into b. Returns CP_OK, CP_EIO or CP_ENOMEM. */
 static cp_err read_file(const char *path, sbuf *b)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return diag_fail(CP_EIO, "init: %s: %s", path, strerror(errno));
-  char buf[8192];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-    sbuf_addn(b, buf, n);
-  int bad = ferror(f) || b->oom;
-  fclose(f);
-  return bad ? diag_fail(b->oom ? CP_ENOMEM : CP_EIO, "init: cannot read %s", path) : CP_OK;
+  if (sbuf_read_file(b, path) == 0)
+    return CP_OK;
+  return diag_fail(errno == ENOMEM ? CP_ENOMEM : CP_EIO, "init: %s: %s", path, strerror(errno));
 }
 
 /* Writes n bytes of text to a new file path (never over an existing one).
