@@ -97,7 +97,7 @@ static const char *const option_help[] = {
   "quiet", "--quiet         print only errors",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
-  "format", "--format FMT    (the formats of the command: formats_of())",
+  "format", "--format FMT    the output format (usage() lists the command's own)",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
   "coverage-skip", "--coverage-skip GLOB  leave the rule files matching GLOB out of the total",
   "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
