@@ -7,10 +7,11 @@ PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
 # Debian packages: libraries and their headers (libcurl and libcrypto for
 # push), pkg-config; for the tests, the sqlite3 command (small facts
 # databases), a real Alertmanager with curl to post to it, python3's
-# jsonschema (the event schema), python3 and binutils (the layer check).
+# jsonschema (the event schema), python3 and binutils (the layer check),
+# man-db (the installed man page renders).
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
             prometheus-alertmanager curl libcurl4-openssl-dev libssl-dev python3-jsonschema \
-            python3 binutils
+            python3 binutils man-db
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAYER_INCS)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
@@ -32,7 +33,29 @@ DEMO_STATE := build/demo/state.db
 DEMO_REPORT := build/demo/report
 DEMO_ASOF  := 2026-11-15
 
-.PHONY: all deps test demo clean valgrind
+# The version: `git describe` of the checkout, else (a tarball) BASE_VERSION.
+BASE_VERSION := 0.1.0
+VERSION  := $(shell git describe --tags --dirty 2>/dev/null || \
+              { h=$$(git rev-parse --short HEAD 2>/dev/null) && echo "$(BASE_VERSION)+g$$h"; } || \
+              echo "$(BASE_VERSION)")
+
+# make install / uninstall: PREFIX (default /usr/local) and DESTDIR (staging).
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   := $(PREFIX)/bin
+MAN1DIR  := $(PREFIX)/share/man/man1
+SHAREDIR := $(PREFIX)/share/crmpolicy
+UNITDIR  := $(PREFIX)/lib/systemd/system
+# What goes under share/crmpolicy, the same layout as the source tree:
+# `crmpolicy init` finds it there (or here, run from the source tree).
+SHARE_FILES := rules/POLICY.md rules/.luarc.json $(wildcard rules/*.lua rules/lib/*.lua) \
+               $(wildcard schema/*.sql) editor/crmpolicy.lua examples/demo/crmpolicy.yaml \
+               $(wildcard examples/systemd/* examples/init/*.md examples/init/*.lua examples/init/*.json \
+                          examples/init/*.yaml tests/fixtures/*.yaml) \
+               $(shell find tests/policy -name '*.yaml' 2>/dev/null | sort)
+UNITS    := crmpolicy.service crmpolicy.timer
+
+.PHONY: all deps test demo clean valgrind install uninstall FORCE
 
 all: build/release/crmpolicy
 
@@ -50,12 +73,22 @@ deps:
 	  fi; \
 	fi
 
-build/gen/state_sql.c: schema/state.sql
-	@mkdir -p $(@D)
+# The build folders, made before anything is written into them (order-only
+# prerequisites: a folder's time stamp never makes a target stale).
+build/release build/asan build/gen build/demo:
+	@mkdir -p $@
+
+build/gen/state_sql.c: schema/state.sql | build/gen
 	@{ echo '/* Generated from schema/state.sql by the Makefile. */'; \
 	   echo 'const char cp_state_sql[] ='; \
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $<; \
 	   echo ';'; } > $@
+
+# version.o carries the version; build/gen/version changes when it does.
+build/gen/version: FORCE | build/gen
+	@[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" > $@
+build/release/base/version.o build/asan/base/version.o: build/gen/version
+build/release/base/version.o build/asan/base/version.o: CFLAGS_COMMON += -DCP_VERSION='"$(VERSION)"'
 
 build/release/%.o: engine/%.c $(HDRS) | deps
 	@mkdir -p $(@D)
@@ -65,11 +98,9 @@ build/asan/%.o: engine/%.c $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -c $< -o $@
 
-build/release/state_sql.o: build/gen/state_sql.c
-	@mkdir -p $(@D)
+build/release/state_sql.o: build/gen/state_sql.c | build/release
 	$(CC) -c $< -o $@
-build/asan/state_sql.o: build/gen/state_sql.c
-	@mkdir -p $(@D)
+build/asan/state_sql.o: build/gen/state_sql.c | build/asan
 	$(CC) -c $< -o $@
 
 build/release/crmpolicy: $(REL_OBJS)
@@ -84,8 +115,7 @@ build/release/unit: tests/unit/*.c $(LIB_OBJS_REL)
 build/asan/unit: tests/unit/*.c $(LIB_OBJS_SAN)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -Itests/unit tests/unit/*.c $(LIB_OBJS_SAN) $(LIBS) -o $@
 
-build/gen/demo-gen: examples/demo/gen.c | deps
-	@mkdir -p $(@D)
+build/gen/demo-gen: examples/demo/gen.c | deps build/gen
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
 # Every test, release and sanitizer builds, with one closing count.
@@ -111,6 +141,29 @@ demo: deps build/release/crmpolicy build/gen/demo-gen
 
 clean:
 	rm -rf build
+
+# Installs the binary, the man page, share/crmpolicy (the reference policy,
+# its fixtures, schemas, editor annotations, examples) and the systemd
+# service and timer, whose ExecStart names the installed binary.
+install: build/release/crmpolicy
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 build/release/crmpolicy $(DESTDIR)$(BINDIR)/crmpolicy
+	install -m 0644 man/crmpolicy.1 $(DESTDIR)$(MAN1DIR)/crmpolicy.1
+	@for f in $(SHARE_FILES); do \
+	  install -d "$(DESTDIR)$(SHAREDIR)/$$(dirname $$f)" && \
+	  install -m 0644 "$$f" "$(DESTDIR)$(SHAREDIR)/$$f" || exit 1; \
+	done; echo "installed $(words $(SHARE_FILES)) files under $(DESTDIR)$(SHAREDIR)"
+	@for u in $(UNITS); do \
+	  sed 's|/usr/local/bin/crmpolicy|$(BINDIR)/crmpolicy|g' examples/systemd/$$u \
+	    > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+# Removes what install put, and the folders under share/crmpolicy.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/crmpolicy $(DESTDIR)$(MAN1DIR)/crmpolicy.1
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SHARE_FILES))
+	[ ! -d $(DESTDIR)$(SHAREDIR) ] || find $(DESTDIR)$(SHAREDIR) -depth -type d -empty -delete
 
 # Benchmarks (make bench) and the differential test against plain SQL.
 include tests/bench/bench.mk

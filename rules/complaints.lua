@@ -1,4 +1,5 @@
--- complaints.lua: complaint handling times (POLICY.md "complaint.*").
+-- complaints.lua: complaint handling times (rules/POLICY.md §7 "Complaints";
+-- 客户维护规章制度 七.1, 制度 4.2.4.3, 4.2.5.3).
 local C = params.complaints
 local list = require("lib.list")
 local people = require("lib.people")

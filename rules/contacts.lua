@@ -1,5 +1,5 @@
--- contacts.lua: keeping in touch at all (POLICY.md "contact.dormant",
--- "client.onboarding"; 客户维护规章制度 七.3, 七.4).
+-- contacts.lua: keeping in touch at all (rules/POLICY.md §8 "Keeping in touch":
+-- contact.dormant, client.onboarding; 客户维护规章制度 七.3, 七.4).
 local P = params.contacts
 
 rule {

@@ -1,4 +1,4 @@
--- credit.lua: credit risk (POLICY.md "credit.risk"; 配送公司客户管理制度 6).
+-- credit.lua: credit risk (rules/POLICY.md §10 "Credit"; 配送公司客户管理制度 三.6).
 local K = params.credit
 local list = require("lib.list")
 

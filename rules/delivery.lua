@@ -1,4 +1,4 @@
--- delivery.lua: on-time delivery (POLICY.md "delivery.on_time"; 制度 4.2.3.2).
+-- delivery.lua: on-time delivery (rules/POLICY.md §11 "Delivery"; 制度 4.2.3.2).
 local P = params.delivery
 local list = require("lib.list")
 

@@ -1,5 +1,6 @@
--- derived.lua: values about a client that the checks use (POLICY.md
--- "Derived facts"), computed once per client when first read.
+-- derived.lua: values about a client that the checks use (rules/POLICY.md §3
+-- "Derived values": sales, share, tier, people; 制度 4.1; 公司战略客户管理制度
+-- 第五条), computed once per client when first read.
 local P = params
 local people = require("lib.people")
 local list = require("lib.list")

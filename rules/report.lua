@@ -1,5 +1,5 @@
--- report.lua: the monthly report for the review meeting (POLICY.md "The
--- monthly report"; 制度 4.2.1.4, 4.3.3 and 附件一): one row per strategic or
+-- report.lua: the monthly report for the review meeting (rules/POLICY.md §13
+-- "The monthly report"; 制度 4.2.1.4, 4.3.3 and 附件一): one row per strategic or
 -- key client with its sales, deliveries, complaints, contacts and open alerts.
 local P = params
 

@@ -1,5 +1,6 @@
 -- staffing.lua: the roles each tier must have, proposed by load and capacity
--- (POLICY.md "staffing"); the engine picks the person, in client order.
+-- (rules/POLICY.md §5 "Staffing"; 制度 4.2.1.1, 4.2.2.1, 4.2.4.1, 4.2.5.1); the
+-- engine picks the person, in client order.
 local S = params.staffing
 local people = require("lib.people")
 

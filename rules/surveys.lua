@@ -1,4 +1,5 @@
--- surveys.lua: satisfaction surveys (POLICY.md "survey.due", "survey.low_score").
+-- surveys.lua: satisfaction surveys (rules/POLICY.md §9 "Surveys": survey.due,
+-- survey.low_score; 配送公司客户管理制度 三.4).
 local S = params.surveys
 local list = require("lib.list")
 local people = require("lib.people")

@@ -1,4 +1,4 @@
--- tier.lua: the yearly tier approval (POLICY.md "tier.review").
+-- tier.lua: the yearly tier approval (rules/POLICY.md §4 "Tier review"; 制度 4.1).
 local P = params
 local list = require("lib.list")
 

@@ -1,4 +1,5 @@
--- visits.lua: contact obligations by tier and level (POLICY.md "visit.*").
+-- visits.lua: contact obligations by tier and level (rules/POLICY.md §6 "Visits";
+-- 制度 4.2.1.3, 4.2.2.2, 4.2.4.2).
 local V = params.visits
 local people = require("lib.people")
 

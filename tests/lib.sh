@@ -55,6 +55,23 @@ clients_config() {
   for line; do printf '%s\n' "$line" >> c.yaml; done
 }
 
+# hold_lock DB SQL: a background sqlite3 runs SQL on DB (a "BEGIN IMMEDIATE;
+# ..." or "BEGIN EXCLUSIVE; ..." that takes a lock) and holds the lock until
+# release_lock; returns once the lock is held, however slow the machine.
+hold_lock() {
+  rm -f "$T/lock.held" "$T/lock.release"
+  sqlite3 "$1" "$2" ".shell touch '$T/lock.held'; while [ ! -e '$T/lock.release' ]; do sleep 0.05; done" \
+    "COMMIT;" &
+  LOCK_PID=$!
+  timeout 60 sh -c "while [ ! -e '$T/lock.held' ]; do sleep 0.02; done" || fail "the lock on $1 was not taken"
+}
+
+# release_lock: ends the transaction of hold_lock and waits for its sqlite3.
+release_lock() {
+  touch "$T/lock.release"
+  wait "$LOCK_PID"
+}
+
 # run_tests: runs every test_* function of the file, each in a new $T.
 run_tests() {
   local name pass=0 total=0

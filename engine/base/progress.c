@@ -2,6 +2,7 @@
  * left, redrawn in place on a terminal (stderr), silent anywhere else. */
 #include "progress.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,10 +62,27 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
            when, final ? "in all" : "left");
 }
 
+/* Returns the environment variable name as seconds when it holds a whole
+ * number of milliseconds (0 to 3,600,000), else fallback. For the tests:
+ * a test sets the delay and redraw interval rather than racing the clock. */
+static double env_ms(const char *name, double fallback)
+{
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return fallback;
+  char *end;
+  long ms = strtol(v, &end, 10);
+  if (*end || ms < 0 || ms > 3600000)
+    return fallback;
+  return (double)ms / 1000.0;
+}
+
 void cp_progress_start(cp_progress *p, FILE *out, int quiet, uint64_t total, double delay)
 {
   double t = cp_monotonic();
-  *p = (cp_progress){.total = total, .begun = t, .start = t, .delay = delay};
+  *p = (cp_progress){.total = total, .begun = t, .start = t,
+                     .delay = env_ms("CRMPOLICY_PROGRESS_DELAY_MS", delay),
+                     .every = env_ms("CRMPOLICY_PROGRESS_EVERY_MS", REDRAW_EVERY)};
   p->out = !quiet && out && isatty(fileno(out)) ? out : NULL;
 }
 
@@ -90,7 +108,7 @@ void cp_progress_tick(cp_progress *p)
   double t = cp_monotonic();
   if (p->done++ == 0)
     p->start = t;   /* the rate is of the client pass, not of what came before */
-  if (t - p->begun >= p->delay && t - p->drawn >= REDRAW_EVERY)
+  if (t - p->begun >= p->delay && t - p->drawn >= p->every)
     draw(p, t, 0);
 }
 

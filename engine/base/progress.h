@@ -15,14 +15,17 @@ typedef struct cp_progress {
   double drawn;         /* when it was last drawn; 0: to draw at the next tick */
   int shown;            /* drawn at least once */
   double delay;         /* seconds before the first drawing */
+  double every;         /* seconds between two drawings */
   int width;            /* characters on the line now */
 } cp_progress;
 
 /* Starts progress over total clients, drawn on out (stderr) only when out is
- * a terminal and quiet is 0, and only once the run has lasted delay seconds. */
+ * a terminal and quiet is 0, and only once the run has lasted delay seconds.
+ * For the tests, CRMPOLICY_PROGRESS_DELAY_MS overrides the delay and
+ * CRMPOLICY_PROGRESS_EVERY_MS the tenth of a second between two drawings. */
 void cp_progress_start(cp_progress *p, FILE *out, int quiet, uint64_t total, double delay);
 
-/* Counts one client done; redraws at most ten times a second. */
+/* Counts one client done; redraws at most ten times a second (by default). */
 void cp_progress_tick(cp_progress *p);
 
 /* Blanks the drawn line, for a message to take its place; the next tick

@@ -1,6 +1,7 @@
 /* sbuf.c: growable strings for SQL, JSON and messages. */
 #include "sbuf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,4 +200,19 @@ void sbuf_free(sbuf *b)
   b->s = NULL;
   b->len = b->cap = 0;
   b->oom = 0;
+}
+
+int sbuf_read_file(sbuf *b, const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return -1;
+  char buf[8192];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    sbuf_addn(b, buf, n);
+  int err = ferror(f) ? EIO : b->oom ? ENOMEM : 0;
+  fclose(f);
+  errno = err ? err : errno;
+  return err ? -1 : 0;
 }

@@ -47,6 +47,10 @@ void sbuf_sql_ident(sbuf *b, const char *name);
 /* Empties the buffer, keeping its memory. */
 void sbuf_clear(sbuf *b);
 
+/* Appends the whole file at path. Returns 0, or -1 with errno set (ENOMEM
+ * when an append failed); what was read stays appended. */
+int sbuf_read_file(sbuf *b, const char *path);
+
 /* Frees the text; the buffer may be reused. */
 void sbuf_free(sbuf *b);
 

@@ -3,8 +3,7 @@
 #ifndef CP_VERSION_H
 #define CP_VERSION_H
 
-#ifndef CP_VERSION
-#define CP_VERSION "0.1.0"
-#endif
+/* "0.1.0", or what `git describe` said when the Makefile built version.c. */
+extern const char cp_version[];
 
 #endif

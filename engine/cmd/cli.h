@@ -45,6 +45,7 @@ typedef struct cp_opts {
   const char *rule;        /* explain: --rule ID */
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */
+  int bare;                /* init: --bare, an example rule instead of the reference policy */
   char **args;             /* operands after the options (test: fixtures; explain: client) */
   int nargs;               /* number of operands */
   int force;               /* run: --force: run although a guard refuses */
@@ -67,5 +68,6 @@ cp_exit cp_cmd_test(const cp_opts *o);
 cp_exit cp_cmd_explain(const cp_opts *o);
 cp_exit cp_cmd_feed(const cp_opts *o);
 cp_exit cp_cmd_push(const cp_opts *o);
+cp_exit cp_cmd_init(const cp_opts *o);   /* init.c */
 
 #endif

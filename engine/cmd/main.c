@@ -27,6 +27,13 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+  {"init", cp_cmd_init, "bare quiet args",
+   "Writes a policy project into a new or empty folder (crmpolicy init DIR).\n"
+   "It holds crmpolicy.yaml, rules/ (the reference policy; with --bare, one\n"
+   "example rule), tests/ with the fixtures, schema/facts.sql, an empty facts.db\n"
+   "made from it, .luarc.json and editor/ for lua-language-server, and a README;\n"
+   "'crmpolicy check' and 'crmpolicy test tests' pass in it. The files come from\n"
+   "share/crmpolicy beside the binary's folder (or the source tree)."},
   {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay push",
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
@@ -49,7 +56,8 @@ static const command commands[] = {
    "whether it fired, the derived values and fields it read, the reasons it gave\n"
    "with why(), and what it reported, or its error. Writes nothing."},
   {"alerts", cmd_alerts, "config state format",
-   "Prints the open alerts: a table (default), JSON lines or CSV."},
+   "Prints the open alerts: a table (default), JSON lines, CSV, or one JSON array\n"
+   "for Prometheus Alertmanager."},
   {"assignments", cmd_assignments, "config state format",
    "Prints the proposed assignments: a table (default), JSON lines or CSV."},
   {"feed", cp_cmd_feed, "config state since limit epoch consumer ack",
@@ -88,6 +96,7 @@ static const struct option long_opts[] = {
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
   {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
+  {"bare", no_argument, NULL, 'I'},
   {NULL, 0, NULL, 0},
 };
 
@@ -102,8 +111,7 @@ static const char *const option_help[] = {
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
   "force", "--force         run although a guard refuses (guard: in the config)",
   "replay", "--replay        accept an as-of date before the last run's: replay that day",
-  "format", "--format FMT    table, jsonl, csv or alertmanager (alerts); report: csv or html;\n"
-  "                  explain: text or json",
+  "format", "--format FMT    the output format (usage() lists the command's own)",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
   "coverage-skip", "--coverage-skip GLOB  leave the rule files matching GLOB out of the total",
   "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
@@ -114,6 +122,7 @@ static const char *const option_help[] = {
   "output", "-o, --output FILE  where the report goes (written whole, mode 0600)",
   "bom", "--bom, --no-bom  CSV: begin with a UTF-8 byte order mark, or not (default: with\n"
   "                  locale zh-CN, so that spreadsheets read the Chinese right)",
+  "bare", "--bare          one example rule and its fixture, not the reference policy",
   "since", "--since SEQ     print events after this sequence number",
   "limit", "--limit N       print at most N events",
   "epoch", "--epoch ID      the epoch of the seq given: exit 6 when the state's differs",
@@ -123,21 +132,77 @@ static const char *const option_help[] = {
   NULL,
 };
 
+/* Prints the first sentence of text (up to a full stop followed by a space,
+ * a line end or the end), line ends as spaces, wrapped to lines of at most
+ * 78 columns whose continuations are indented by indent spaces; the first
+ * line starts at column indent. */
+static void print_sentence(FILE *f, const char *text, int indent)
+{
+  size_t n = 0;
+  while (text[n] && !(text[n] == '.' && (!text[n + 1] || text[n + 1] == ' ' ||
+                                         text[n + 1] == '\n')))
+    n++;
+  if (text[n])
+    n++;   /* the full stop */
+  int col = indent;
+  for (size_t i = 0; i < n;) {
+    size_t w = i;
+    while (w < n && text[w] != ' ' && text[w] != '\n')
+      w++;
+    int len = (int)(w - i);
+    if (col > indent && col + 1 + len > 78) {
+      fprintf(f, "\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', f);
+      col++;
+    }
+    fprintf(f, "%.*s", len, text + i);
+    col += len;
+    i = w;
+    while (i < n && (text[i] == ' ' || text[i] == '\n'))
+      i++;
+  }
+  fputc('\n', f);
+}
+
+/* Returns the --format values that command name accepts, for its help. */
+static const char *formats_of(const char *name)
+{
+  if (!strcmp(name, "alerts"))
+    return "table, jsonl, csv or alertmanager";
+  if (!strcmp(name, "assignments"))
+    return "table, jsonl or csv";
+  if (!strcmp(name, "report"))
+    return "csv or html";
+  if (!strcmp(name, "explain"))
+    return "text or json";
+  return "";
+}
+
 /* Prints the usage of one command, or of all when cmd is NULL. */
 static void usage(FILE *f, const command *cmd)
 {
   if (!cmd) {
     fprintf(f, "usage: crmpolicy COMMAND [OPTIONS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-      fprintf(f, "  %-12s %.*s\n", commands[i].name, (int)strcspn(commands[i].help, "\n"),
-              commands[i].help);
-    fprintf(f, "\n'crmpolicy COMMAND --help' describes a command.\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+      fprintf(f, "  %-12s ", commands[i].name);
+      print_sentence(f, commands[i].help, 15);
+    }
+    fprintf(f, "\n'crmpolicy COMMAND --help' describes a command; 'crmpolicy --version'\n"
+               "prints the version; 'man crmpolicy' tells the whole story.\n");
     return;
   }
   fprintf(f, "usage: crmpolicy %s [OPTIONS]\n\n%s\n\noptions:\n", cmd->name, cmd->help);
-  for (size_t i = 0; option_help[i]; i += 2)
-    if (cp_words_has(cmd->options, option_help[i]))
+  for (size_t i = 0; option_help[i]; i += 2) {
+    if (!cp_words_has(cmd->options, option_help[i]))
+      continue;
+    if (!strcmp(option_help[i], "format"))
+      fprintf(f, "  --format FMT    %s%s\n", formats_of(cmd->name),
+              strcmp(cmd->name, "report") ? " (default: the first)" : "");
+    else
       fprintf(f, "  %s\n", option_help[i + 1]);
+  }
 }
 
 /* Returns today's local date as an epoch day. */
@@ -178,6 +243,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'b': o->bom = 1; return 0;
   case 'B': o->bom = 0; return 0;
   case 'C': o->coverage = 1; return 0;
+  case 'I': o->bare = 1; return 0;
   case 'R': o->rule = arg; return 0;
   case 'x': o->fixtures = arg; return 0;
   case 'A': o->assignees = arg; return 0;
@@ -194,10 +260,6 @@ static int apply_option(cp_opts *o, int c, const char *arg)
     if (cp_parse_date(arg, strlen(arg), &o->as_of) == 0)
       return 0;
     return diag_fail(CP_EUSAGE, "--as-of: '%s' is not a date (YYYY-MM-DD)", arg), -1;
-  case 'F':
-    if ((o->format = cp_format_parse(arg)) >= 0)
-      return 0;
-    return diag_fail(CP_EUSAGE, "--format: '%s' is not one of table, jsonl, csv, alertmanager", arg), -1;
   case 'j':
     if ((n = number(arg)) < 1 || n > 64)
       return diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
@@ -250,7 +312,10 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
                        "'crmpolicy %s --help')", cmd->name, option_name(c), cmd->name), -1;
     if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain))
       o->format_name = optarg;   /* the command checks it */
-    else if (apply_option(o, c, optarg) < 0)
+    else if (c == 'F' && (o->format = cp_format_parse(optarg)) < 0)
+      return diag_fail(CP_EUSAGE, "--format: '%s' is not one of %s", optarg,
+                       formats_of(cmd->name)), -1;
+    else if (c != 'F' && apply_option(o, c, optarg) < 0)
       return -1;
   }
   if (optind < argc)
@@ -302,32 +367,63 @@ static cp_exit cmd_assignments(const cp_opts *o)
   return with_state(o, print_assignments);
 }
 
+/* Returns the command named name, or NULL. */
+static const command *find_command(const char *name)
+{
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(name, commands[i].name))
+      return &commands[i];
+  return NULL;
+}
+
+/* Whether arg is one of the two or three spellings given (NULLs allowed). */
+static int is_one_of(const char *arg, const char *a, const char *b, const char *c)
+{
+  return !strcmp(arg, a) || !strcmp(arg, b) || (c && !strcmp(arg, c));
+}
+
+/* Answers help [COMMAND], -h, --help, version, -V and --version; returns
+ * the exit code, or -1 when argv[1] is none of them. */
+static int help_or_version(int argc, char **argv)
+{
+  if (is_one_of(argv[1], "--version", "-V", "version")) {
+    printf("crmpolicy %s\n", cp_version);
+    return CP_EXIT_OK;
+  }
+  if (!is_one_of(argv[1], "--help", "-h", "help"))
+    return -1;
+  const command *cmd = argc > 2 ? find_command(argv[2]) : NULL;
+  if (argc > 2 && !cmd) {
+    diag_fail(CP_EUSAGE, "help: unknown command '%s' (see 'crmpolicy --help')", argv[2]);
+    return CP_EXIT_INVALID;
+  }
+  usage(stdout, cmd);
+  return CP_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
   umask(077);   /* state and outputs hold customer data: owner only */
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-    usage(argc < 2 ? stderr : stdout, NULL);
-    return argc < 2 ? CP_EXIT_INVALID : CP_EXIT_OK;
+  if (argc < 2) {
+    usage(stderr, NULL);
+    return CP_EXIT_INVALID;
   }
-  if (!strcmp(argv[1], "--version")) {
-    printf("crmpolicy %s\n", CP_VERSION);
-    return CP_EXIT_OK;
+  int hv = help_or_version(argc, argv);
+  if (hv >= 0)
+    return hv;
+  const command *cmd = find_command(argv[1]);
+  if (!cmd) {
+    diag_fail(CP_EUSAGE, "unknown command '%s' (see 'crmpolicy --help')", argv[1]);
+    return CP_EXIT_INVALID;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-    const command *cmd = &commands[i];
-    if (strcmp(argv[1], cmd->name) != 0)
-      continue;
-    cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1,
-                 .min_coverage = -1, .bom = -1, .ack = -1};
-    int p = parse_options(cmd, argc - 1, argv + 1, &o);
-    if (p != 0) {
-      if (p > 0)
-        usage(stdout, cmd);
-      return p > 0 ? CP_EXIT_OK : CP_EXIT_INVALID;
-    }
-    diag_set_quiet(o.quiet);
-    return cmd->fn(&o);
+  cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1, .min_coverage = -1,
+               .bom = -1, .ack = -1};
+  int p = parse_options(cmd, argc - 1, argv + 1, &o);
+  if (p != 0) {
+    if (p > 0)
+      usage(stdout, cmd);
+    return p > 0 ? CP_EXIT_OK : CP_EXIT_INVALID;
   }
-  diag_fail(CP_EUSAGE, "unknown command '%s' (see 'crmpolicy --help')", argv[1]);
-  return CP_EXIT_INVALID;
+  diag_set_quiet(o.quiet);
+  return cmd->fn(&o);
 }

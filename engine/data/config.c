@@ -3,10 +3,12 @@
 #include "locale.h"
 
 #include <cyaml/cyaml.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_MEMORY_MB 64
 #define DEFAULT_INSTRUCTIONS 1000000
@@ -298,6 +300,57 @@ char *cp_config_shown(const cp_config *c, const char *rel)
   return p;
 }
 
+/* Whether folding "." and ".." out of path names the same file: no folder
+ * that a ".." leaves is a symbolic link (through one, "link/.." is the
+ * parent of the link's target, not the folder holding the link). */
+static int folds_safely(const char *path)
+{
+  char out[4096];
+  size_t len = 0;
+  for (const char *s = path; *s; s += *s == '/') {
+    size_t n = strcspn(s, "/");
+    struct stat st;
+    if (n == 2 && !memcmp(s, "..", 2) && len && strcmp(out, "..") &&
+        (len < 3 || strcmp(out + len - 3, "/.."))) {
+      if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode))
+        return 0;
+      while (len && out[len - 1] != '/')
+        len--;
+      len -= len > 1;   /* the "/" before the component, but not the root's */
+      out[len] = '\0';
+    } else if (n && !(n == 1 && s[0] == '.')) {
+      if (len + n + 2 >= sizeof out)
+        return 0;
+      len += (size_t)snprintf(out + len, sizeof out - len, "%s%.*s",
+                              len && out[len - 1] != '/' ? "/" : "", (int)n, s);
+    } else if (!len && s == path && path[0] == '/') {
+      out[len++] = '/';
+      out[len] = '\0';
+    }
+    s += n;
+  }
+  return 1;
+}
+
+/* Returns rel resolved against the config's folder, with "." and ".."
+ * folded out when that names the same file (folds_safely): messages then show build/demo/facts.db, not
+ * examples/demo/../../build/demo/facts.db. NULL when out of memory. */
+static char *resolve_tidy(const cp_config *c, const char *rel)
+{
+  char *p = cp_config_resolve(c, rel), *t = p ? strdup(p) : NULL;
+  if (!t) {
+    free(p);
+    return NULL;
+  }
+  fold_dots(t);
+  if (folds_safely(p)) {
+    free(p);
+    return t;
+  }
+  free(t);
+  return p;
+}
+
 cp_err cp_config_set_path(char **slot, const char *path)
 {
   char *copy = strdup(path);
@@ -432,7 +485,7 @@ static cp_err validate(cp_config *c)
     f->limits.memory_mb = DEFAULT_MEMORY_MB;
   if (!f->limits.instructions)
     f->limits.instructions = DEFAULT_INSTRUCTIONS;
-  if (!(c->facts = cp_config_resolve(c, f->facts)) || !(c->state = cp_config_resolve(c, f->state)))
+  if (!(c->facts = resolve_tidy(c, f->facts)) || !(c->state = resolve_tidy(c, f->state)))
     return CP_ENOMEM;
   const yt_node *cl = yt_get(c->doc, "clients");
   f->clients->line = cl ? cl->line : 0;

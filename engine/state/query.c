@@ -12,6 +12,8 @@
 #include "record.h"
 #include "sbuf.h"
 #include "statedb.h"
+#include "stateread.h"
+#include "textwidth.h"
 
 static const char *const results_sql[2] = {
   "SELECT fingerprint, rule, client_id, key, kind, NULL, 0, assignee, NULL, data, status, "
@@ -49,7 +51,7 @@ static const char *severity_shown(const cp_config *cfg, const char *name)
   return cfg && s >= 0 ? cp_locale_severity(cfg, s) : name;
 }
 
-/* Opens the state database read-only and prepares q. */
+/* Opens the state database for reading (cp_state_open_reader) and prepares q. */
 static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_stmt **st)
 {
   struct stat sb;
@@ -61,8 +63,7 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
   /* the timeout before the first statement: preparing reads the schema, which
    * a run that is starting or ending may hold for a moment */
   int version;
-  if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-      sqlite3_busy_timeout(*db, 10000) != SQLITE_OK) {
+  if (cp_state_open_reader(path, db) != SQLITE_OK) {
     cp_err rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
     sqlite3_close(*db);
     return rc;
@@ -111,6 +112,33 @@ static void csv_field(sbuf *b, const char *v, int first)
   sbuf_add(b, "\"");
 }
 
+/* Column widths of the tables, in terminal columns; the last column (title
+ * or data) is not cut. Negative: aligned right. */
+static const int alert_widths[] = {10, 22, 10, 8, -3, 8, 0};
+static const int assign_widths[] = {10, 16, 20, 14, 8, 0};
+
+/* Appends one table line of cells to b, each padded to its column's display
+ * width (a CJK character is two columns) or cut with an ellipsis. */
+static void table_row(sbuf *b, int alerts, const char *const *cells)
+{
+  const int *w = alerts ? alert_widths : assign_widths;
+  size_t n = alerts ? 7 : 6;
+  sbuf safe = {0};   /* a cell with its control characters escaped */
+  for (size_t i = 0; i < n; i++) {
+    const char *c = cells[i] ? cells[i] : "";
+    sbuf_clear(&safe);
+    sbuf_term_str(&safe, c, strlen(c));
+    c = safe.s ? safe.s : "";
+    if (i + 1 == n) {
+      sbuf_add(b, c);
+      break;
+    }
+    cp_cell(b, c, w[i] < 0 ? -w[i] : w[i], w[i] < 0);
+    sbuf_add(b, w[i] < 0 ? "  " : " ");
+  }
+  sbuf_free(&safe);
+}
+
 /* Formats the current row of a results query into b; the table shows rule
  * ids and severities under cfg's labels (cfg may be NULL). */
 static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
@@ -139,12 +167,12 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
     size_t n = alerts ? 10 : 8;
     for (size_t i = 0; i < n; i++)
       csv_field(b, alerts ? alert_cols[i] : assign_cols[i], i == 0);
-  } else if (alerts) {
-    sbuf_term_printf(b, "%-10s %-22s %-10s %-8s %3d  %-8s %s", r.client_id, rule, r.key,
-                     sev, r.level, r.assignee ? r.assignee : "-", r.title);
   } else {
-    sbuf_term_printf(b, "%-10s %-16s %-20s %-14s %-8s %s", r.client_id, r.rule, r.key, r.kind,
-                     r.assignee ? r.assignee : "-", r.data);
+    const char *alert_cols[] = {r.client_id, rule, r.key, sev, level,
+                                r.assignee ? r.assignee : "-", r.title};
+    const char *assign_cols[] = {r.client_id, r.rule, r.key, r.kind,
+                                 r.assignee ? r.assignee : "-", r.data};
+    table_row(b, alerts, alerts ? alert_cols : assign_cols);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
     sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
@@ -166,12 +194,14 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
   else if (fmt == CP_FMT_CSV)
     fputs(alerts ? "client_id,rule,key,severity,level,assignee,title,opened_at,updated_at,data\r\n"
                  : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\r\n", out);
-  else if (fmt == CP_FMT_TABLE && alerts)
-    fprintf(out, "%-10s %-22s %-10s %-8s %3s  %-8s %s\n", h[0], h[1], h[2], h[3], h[4], h[5],
-            h[6]);
-  else if (fmt == CP_FMT_TABLE)
-    fprintf(out, "%-10s %-16s %-20s %-14s %-8s %s\n", "CLIENT", "RULE", "KEY", "KIND",
-            "ASSIGNEE", "DATA");
+  else if (fmt == CP_FMT_TABLE) {
+    static const char *const assign_head[] = {"CLIENT", "RULE", "KEY", "KIND", "ASSIGNEE",
+                                              "DATA"};
+    sbuf b = {0};
+    table_row(&b, alerts, alerts ? h : assign_head);
+    fprintf(out, "%s\n", b.s ? b.s : "");
+    sbuf_free(&b);
+  }
 }
 
 cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out)

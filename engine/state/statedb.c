@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stateread.h"
 #include "version.h"
 #include "dates.h"
 
@@ -57,7 +58,7 @@ cp_err cp_statedb_check(sqlite3 *db, const char *path, int *version)
   return diag_fail(CP_ESTATE, "state: %s has state schema version %lld, written by %s; this "
                    "is crmpolicy %s, which knows versions up to %d: use a newer crmpolicy "
                    "(nothing was written)", path, (long long)v,
-                   *writer ? writer : "a newer crmpolicy", CP_VERSION, CP_STATE_VERSION);
+                   *writer ? writer : "a newer crmpolicy", cp_version, CP_STATE_VERSION);
 }
 
 /* Writes 16 random hex digits and a NUL into out (from /dev/urandom). */
@@ -110,7 +111,7 @@ cp_err cp_statedb_upgrade(sqlite3 *db, const char *path)
     return rc;
   char sql[160];
   snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('writer', "
-           "'crmpolicy %s'); PRAGMA user_version=%d", CP_VERSION, CP_STATE_VERSION);
+           "'crmpolicy %s'); PRAGMA user_version=%d", cp_version, CP_STATE_VERSION);
   return exec(db, path, sql, "recording the schema version");
 }
 
@@ -158,6 +159,19 @@ static sqlite3 *open_db(const char *path, int flags, int wait_ms)
   return NULL;
 }
 
+/* Opens path to read it, leaving no -wal or -shm file behind
+ * (cp_state_open_reader), with its busy timeout; NULL with a message. */
+static sqlite3 *open_reader(const char *path, int wait_ms)
+{
+  sqlite3 *db = NULL;
+  if (cp_state_open_reader(path, &db) == SQLITE_OK &&
+      sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
+    return db;
+  diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  return NULL;
+}
+
 /* Brings db to the current version under the write lock. */
 static cp_err migrate(sqlite3 *db, const char *path)
 {
@@ -177,7 +191,7 @@ cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
   if (stat(path, &sb) < 0)
     return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
-  sqlite3 *db = open_db(path, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, wait_ms);
+  sqlite3 *db = write ? open_db(path, SQLITE_OPEN_READWRITE, wait_ms) : open_reader(path, wait_ms);
   cp_err rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;
   if (rc == CP_OK && version < CP_STATE_VERSION) {   /* migrated first, so written */
     if (!write) {

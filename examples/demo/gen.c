@@ -46,7 +46,7 @@ static const char *const LEVEL[NLEVEL] = {"executive", "account", "technical", "
 static const char *const CHANNEL[] = {"visit", "call", "email", "meeting", "video"};
 #define NCHANNEL 5
 
-/* Contact intervals of POLICY.md in days, by tier and level (0: no obligation). */
+/* Contact intervals of rules/POLICY.md §6 in days, by tier and level (0: no obligation). */
 static const int INTERVAL[NTIER][NLEVEL] = {
     {182, 31, 182, 92, 0}, {365, 61, 0, 182, 0}, {0, 92, 0, 0, 0}, {0, 0, 0, 0, 0}};
 /* Habitual contacts by tier and level: {percent of clients, min gap, max gap in days}. */
@@ -591,7 +591,7 @@ static long long plan_anchors(Gen *g) {
   return rest;
 }
 
-/* Returns client c's tier computed by POLICY.md from total, all sales of the year. */
+/* Returns client c's tier computed by rules/POLICY.md §3.2 from total, all sales of the year. */
 static int computed_tier(const Client *c, long long total) {
   if (c->partner || c->sales12 * 100 > 5 * total) return TIER_STRATEGIC;
   if (c->sales12 >= 2000 * WAN || c->sales12 * 100 > 3 * total) return TIER_KEY;

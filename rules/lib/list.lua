@@ -1,4 +1,5 @@
--- lib/list.lua: helpers over the lists of names that params hold.
+-- lib/list.lua: helpers over the lists of names that params hold (the tier
+-- lists of rules/POLICY.md §4, §7.3, §9, §10, §11).
 local list = {}
 
 --- Whether the list holds the value v.

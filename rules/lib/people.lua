@@ -1,4 +1,4 @@
--- lib/people.lua: who is who (POLICY.md "Derived facts"): active staff,
+-- lib/people.lua: who is who (rules/POLICY.md §3.3 "People"): active staff,
 -- staff_for(role), mgr(s). Required by the rule files that assign people.
 local staff = lookup.staff
 

@@ -325,7 +325,7 @@ static void plan_client(Gen *g, int i)
   }
 }
 
-/* Returns the tier computed from planned sales (POLICY.md), total being all sales. */
+/* Returns the tier computed from planned sales (rules/POLICY.md), total being all sales. */
 static int computed_tier(const Plan *p, long long total)
 {
   if (p->partner || p->sales12 * 100 > 5 * total)

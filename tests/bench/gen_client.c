@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-/* Contact intervals of POLICY.md in days, by tier and level (0: none). */
+/* Contact intervals of rules/POLICY.md in days, by tier and level (0: none). */
 static const int INTERVAL[NTIER][NLEVEL] = {
     {182, 31, 182, 92, 0}, {365, 61, 0, 182, 0}, {0, 92, 0, 0, 0}, {0, 0, 0, 0, 0}};
 /* Contact habits by tier and level: {percent of clients, least and largest usual gap in days}. */
@@ -221,7 +221,7 @@ static int complaint_owner(const Gen *g, Rng *r, const Team *t)
 
 /* Returns a time lo..hi hours before now: a third on the whole hour, the rest with
  * random seconds; now and then (a rare case) within a second of an age at which a
- * complaint rule changes (POLICY.md: T, T+24, T+48 for T = 12 or 24; 168, 336, 720). */
+ * complaint rule changes (rules/POLICY.md: T, T+24, T+48 for T = 12 or 24; 168, 336, 720). */
 static long long hours_before_now(const Gen *g, Rng *r, long long lo, long long hi)
 {
   static const int edge[] = {12, 24, 36, 48, 60, 72, 168, 336, 720};

@@ -1,4 +1,4 @@
--- policy.sql: the reference policy's alert rules (POLICY.md) as plain SQL for sqlite3.
+-- policy.sql: the reference policy's alert rules (rules/POLICY.md) as plain SQL for sqlite3.
 --
 -- What a user would write instead of crmpolicy: the benchmarks' "plain SQL" baseline,
 -- and the other side of the differential test (test_differential.sh). It covers every
@@ -14,7 +14,7 @@
 -- TEMP table policy_reviews(rule, client_id, key, kind, assignee, from_tier, to_tier,
 -- sales12, share): the tier.review proposals with their data.
 --
--- Conventions, as POLICY.md and the engine have them:
+-- Conventions, as rules/POLICY.md and the engine have them:
 -- * Times are compared in whole seconds: unixepoch() reads 'T' or ' ' separators and a
 --   bare date (00:00:00), and drops fractional seconds. now = D 23:59:59, so
 --   hours_since(t) >= H is exactly now - t >= H * 3600 (no julianday rounding).

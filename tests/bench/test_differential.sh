@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/bench/test_differential.sh: the engine and tests/bench/policy.sql (the reference
-# policy as plain SQL, written from POLICY.md) agree row for row on generated facts: the
+# policy as plain SQL, written from rules/POLICY.md) agree row for row on generated facts: the
 # open alerts of every rule but staffing.unfilled (rule, client, key, severity, level,
 # assignee) and the tier.review proposals (assignee, from, to, sales12, share).
 . "$(dirname "$0")/../lib.sh"

@@ -158,13 +158,12 @@ test_second_run_while_one_holds_the_lock_exits_busy() {
   echo 'rule{id="a", doc="d", fn=function(c) alert{severity="info"} end}' > r.lua
   cp_run run --config c.yaml --as-of 2026-06-01
   expect_eq "first run" 0 "$RC"
-  # Another writer holds the write lock for 3 seconds.
-  sqlite3 s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;" ".shell sleep 3" "COMMIT;" &
-  sleep 1
+  # Another writer holds the write lock until the run is over.
+  hold_lock s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;"
   cp_run run --config c.yaml --as-of 2026-06-02 --wait 0
+  release_lock
   expect_eq "exit" 4 "$RC"
   expect_eq "message" "crmpolicy: state: s.db is in use by another run (waited 0 s); nothing was written" "$ERR"
-  wait
   expect_eq "runs" "1" "$(sqlite3 s.db 'SELECT count(*) FROM runs')"
 }
 
@@ -172,11 +171,14 @@ test_waiting_run_proceeds_when_the_lock_is_released() {
   minimal
   echo 'rule{id="a", doc="d", fn=function(c) alert{severity="info"} end}' > r.lua
   cp_run run --config c.yaml --as-of 2026-06-01
-  sqlite3 s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;" ".shell sleep 2" "COMMIT;" &
-  sleep 0.5
-  cp_run run --config c.yaml --as-of 2026-06-02 --wait 10 --quiet
-  wait
-  expect_eq "exit" 0 "$RC"
+  hold_lock s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;"
+  ( cp_run run --config c.yaml --as-of 2026-06-02 --wait 600 --quiet; echo "$RC" > rc ) &
+  local pid=$!
+  sleep 0.5   # the run is waiting by now, or will find the lock free: it passes either way
+  [ -e rc ] && fail "the run ended while the lock was held: exit $(cat rc)"
+  release_lock
+  wait "$pid"
+  expect_eq "exit" 0 "$(cat rc)"
   expect_eq "runs" "2" "$(sqlite3 s.db 'SELECT count(*) FROM runs')"
 }
 

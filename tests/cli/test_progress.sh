@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tests/cli/test_progress.sh: the progress line of `crmpolicy run`: drawn on a
 # terminal (a pseudo-terminal made by script(1)) once a run lasts more than a
-# second, and nowhere else.
+# second, and nowhere else. The tests set the delay and the redraw interval
+# (CRMPOLICY_PROGRESS_DELAY_MS, CRMPOLICY_PROGRESS_EVERY_MS) rather than
+# racing the clock: they pass on a fast machine as on a slow one.
 . "$(dirname "$0")/../lib.sh"
 
-# slow_facts N: facts f.db with N clients, and a rule that spends some
-# milliseconds on each (well within the instruction budget).
+# slow_facts N: facts f.db with N clients, and a rule that spends a little
+# time on each (well within the instruction budget).
 slow_facts() {
   facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
     INSERT INTO clients(id, name, status, created_on)
@@ -13,7 +15,7 @@ slow_facts() {
   clients_config '[{name: name, type: text}]'
   cat > r.lua <<'LUA'
 rule { id = "slow", doc = "Spends time on every client.",
-       fn = function(c) local x = 0; for i = 1, 300000 do x = x + i end end }
+       fn = function(c) local x = 0; for i = 1, 3000 do x = x + i end end }
 LUA
 }
 
@@ -29,7 +31,8 @@ on_tty() {
 
 test_a_long_run_on_a_terminal_shows_clients_rate_and_time_left() {
   slow_facts 400
-  on_tty run --config c.yaml --as-of 2026-11-15
+  # No delay, a drawing at every client: as a run past the delay would show.
+  CRMPOLICY_PROGRESS_DELAY_MS=0 CRMPOLICY_PROGRESS_EVERY_MS=0 on_tty run --config c.yaml --as-of 2026-11-15
   expect_eq "exit" 0 "$RC"
   expect_contains "a line under way" "of 400 clients" "$TTY"
   local under_way
@@ -43,14 +46,16 @@ test_a_long_run_on_a_terminal_shows_clients_rate_and_time_left() {
 
 test_quiet_draws_no_progress() {
   slow_facts 400
-  on_tty run --config c.yaml --as-of 2026-11-15 --quiet
+  CRMPOLICY_PROGRESS_DELAY_MS=0 CRMPOLICY_PROGRESS_EVERY_MS=0 \
+    on_tty run --config c.yaml --as-of 2026-11-15 --quiet
   expect_eq "exit" 0 "$RC"
   expect_eq "output" "" "$TTY"
 }
 
 test_no_progress_when_stderr_is_not_a_terminal() {
   slow_facts 400
-  cp_run run --config c.yaml --as-of 2026-11-15
+  CRMPOLICY_PROGRESS_DELAY_MS=0 CRMPOLICY_PROGRESS_EVERY_MS=0 \
+    cp_run run --config c.yaml --as-of 2026-11-15
   expect_eq "exit" 0 "$RC"
   expect_eq "stderr" "" "$ERR"
   expect_eq "summary: clients, time taken and rate" 1 "$(echo "$OUT" | grep -cE \
@@ -62,7 +67,9 @@ test_a_short_run_draws_no_progress() {
                  VALUES ('C1', 'one', 'active', '2026-01-01');"
   clients_config '[{name: name, type: text}]'
   echo 'rule { id = "quick", doc = "Nothing.", fn = function(c) end }' > r.lua
-  on_tty run --config c.yaml --as-of 2026-11-15
+  # The default delay, a minute long here: whatever the machine's speed, a
+  # run shorter than the delay draws nothing.
+  CRMPOLICY_PROGRESS_DELAY_MS=60000 CRMPOLICY_PROGRESS_EVERY_MS=0 on_tty run --config c.yaml --as-of 2026-11-15
   expect_eq "exit" 0 "$RC"
   expect_contains "summary" "1 clients evaluated" "$TTY"
   expect_eq "progress lines" 0 "$(echo "$TTY" | grep -cE '^  [0-9,]+ of [0-9,]+ clients')"

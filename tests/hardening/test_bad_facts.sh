@@ -255,21 +255,23 @@ crmpolicy: the run failed (facts error); nothing was written" "$ERR"
 
 test_database_locked_by_a_writer_is_waited_for() {
   config; facts ""
-  sqlite3 f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;" ".shell sleep 2" "COMMIT;" &
-  sleep 0.5
-  run_bad
-  wait
-  expect_eq "exit" 0 "$RC"
-  expect_eq "stderr" "" "$ERR"
+  hold_lock f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;"
+  ( run_bad; echo "$RC" > rc; printf '%s' "$ERR" > err ) &
+  local pid=$!
+  sleep 0.5   # the run is waiting by now, or will find the lock free: it passes either way
+  [ -e rc ] && fail "the run ended while the facts were locked: exit $(cat rc)"
+  release_lock
+  wait "$pid"
+  expect_eq "exit" 0 "$(cat rc)"
+  expect_eq "stderr" "" "$(cat err)"
   expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
 }
 
 test_database_locked_by_a_writer_for_too_long_stops_before_writing() {
   config; facts ""
-  sqlite3 f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;" ".shell sleep 13" "COMMIT;" &
-  sleep 0.5
-  run_bad
-  wait
+  hold_lock f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;"
+  run_bad   # waits its 10 seconds, the lock still held
+  release_lock
   expect_fatal 3 "crmpolicy: facts: f.db: database is locked"
   [ ! -e s.db ] || fail "the state database was created"
 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# tests/author/test_init.sh: `crmpolicy init DIR` writes a policy project in
+# which `check` and `test tests` pass with no --config: the reference policy,
+# or with --bare one example rule; it never writes into a folder in use.
+. "$(dirname "$0")/../lib.sh"
+
+test_init_writes_the_reference_policy_project_that_checks_and_tests() {
+  cp_run init p
+  expect_eq "exit" 0 "$RC"
+  expect_eq "message" "wrote a policy project in p (the reference policy); next:
+  cd p && crmpolicy check && crmpolicy test tests" "$OUT"
+  local f n
+  for f in crmpolicy.yaml README.md .luarc.json editor/crmpolicy.lua schema/facts.sql facts.db \
+           rules/POLICY.md rules/derived.lua rules/lib/people.lua tests/fixtures/visit_account.yaml; do
+    [ -f "p/$f" ] || fail "init wrote no $f"
+  done
+  expect_eq "rule files" "$(cd "$ROOT" && ls rules/*.lua rules/lib/*.lua)" "$(cd p && ls rules/*.lua rules/lib/*.lua)"
+  expect_eq "fixtures" "$(cd "$ROOT" && find tests/policy tests/fixtures -name '*.yaml' | sort)" \
+    "$(cd p && find tests -name '*.yaml' | sort)"
+  expect_eq "facts and state beside the config" "facts: facts.db             # your CRM's export: point this at it
+state: state.db" "$(grep -E '^(facts|state):' p/crmpolicy.yaml)"
+  expect_eq "rule paths" "" "$(grep -n '\.\./' p/crmpolicy.yaml)"
+  cd p || return
+  cp_run check
+  expect_eq "check exit" 0 "$RC"
+  expect_contains "check" "ok: crmpolicy.yaml:" "$OUT"
+  n=$(find tests -name '*.yaml' | wc -l)
+  cp_run test tests
+  expect_eq "test exit" 0 "$RC"
+  expect_eq "test" "$n passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
+  # the facts init makes are empty: the nightly guard refuses them (a failed
+  # export looks the same) and writes nothing, until told otherwise
+  cp_run run --as-of 2026-11-15 --quiet
+  expect_eq "a run on the empty facts" 5 "$RC"
+  expect_contains "the guard's message" "the clients table" "$ERR"
+  [ ! -f state.db ] || fail "the refused run wrote state.db"
+  cp_run run --as-of 2026-11-15 --quiet --force
+  expect_eq "a forced run on the empty facts" 0 "$RC"
+  [ -f state.db ] || fail "the run wrote no state.db beside the config"
+}
+
+test_init_bare_writes_one_example_rule_whose_fixture_covers_it() {
+  cp_run init --bare p
+  expect_eq "exit" 0 "$RC"
+  expect_eq "files" ".luarc.json
+README.md
+crmpolicy.yaml
+editor/crmpolicy.lua
+facts.db
+rules/example.lua
+schema/facts.sql
+tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
+  expect_eq "rules" "rules:                       # loaded in this order; checks run in this order
+  - rules/example.lua" "$(sed -n '/^rules:/,/^$/p' p/crmpolicy.yaml | grep .)"
+  cd p || return
+  cp_run check
+  expect_eq "check exit" 0 "$RC"
+  cp_run test --coverage --min-coverage 100 tests
+  expect_eq "test exit" 0 "$RC"
+  expect_contains "coverage" "rules/example.lua    15 of    15 lines  100.0%" "$OUT"
+  expect_eq "test" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
+}
+
+test_init_refuses_a_folder_that_is_not_empty_and_writes_nothing() {
+  mkdir p && echo mine > p/crmpolicy.yaml
+  cp_run init p
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: init: p is not empty; name a new or empty folder" "$ERR"
+  expect_eq "files" "crmpolicy.yaml" "$(ls -A p)"
+  expect_eq "the file" "mine" "$(cat p/crmpolicy.yaml)"
+}
+
+test_init_into_an_empty_folder_and_without_a_folder() {
+  mkdir p
+  cp_run init --quiet p
+  expect_eq "exit" 0 "$RC"
+  expect_eq "quiet" "" "$OUT"
+  [ -f p/crmpolicy.yaml ] || fail "no config in the empty folder"
+  cp_run init
+  expect_eq "exit without a folder" 2 "$RC"
+  expect_eq "message" "crmpolicy: init: name one folder to write the policy project into (for example 'crmpolicy init my-policy')" "$ERR"
+}
+
+run_tests

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# tests/cli/test_tables.sh: the tables of `alerts` and `assignments` for
+# people: columns padded by display width (a CJK character is two columns),
+# long values cut with an ellipsis; the read commands leave the state
+# folder as they found it; messages show paths with "." and ".." folded.
+. "$(dirname "$0")/../lib.sh"
+
+# setup: a state database s.db after one run of rules whose keys and ids
+# are Chinese, long, or carry a combining mark.
+setup() {
+  facts_db f.db "INSERT INTO clients(id, name, status, created_on) VALUES ('C1', 'x', 'active', '2026-01-01');"
+  clients_config '[{name: name, type: text}]'
+  cat > r.lua <<'LUA'
+rule { id = "a", doc = "d", fn = function(c) alert { severity = "info", key = "国庆节", title = "国庆节前回访" } end }
+rule { id = "holiday.national_day_reminder_long", doc = "d",
+       fn = function(c) alert { severity = "warning", key = "春节假期提醒事项", assignee = "S1", title = "x" } end }
+rule { id = "b", doc = "d", fn = function(c) alert { severity = "info", key = "Ame\u{301}lie", title = "mark" } end }
+rule { id = "staffing", doc = "d",
+       fn = function(c) assign { kind = "分配客户经理", key = "key_account_manager_for_华东区", assignee = "S1" } end }
+LUA
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet || fail "the run failed"
+}
+
+test_alerts_table_pads_by_display_width_and_cuts_with_an_ellipsis() {
+  setup
+  cp_run alerts --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  local amelie
+  amelie=$(printf 'Ame\xcc\x81lie')   # e and a combining acute: six columns
+  expect_eq "table" "CLIENT     RULE                   KEY        SEVERITY LVL  ASSIGNEE TITLE
+C1         a                      国庆节     info       1  -        国庆节前回访
+C1         b                      $amelie     info       1  -        mark
+C1         holiday.national_day_… 春节假期…  warning    1  S1       x" "$OUT"
+}
+
+test_assignments_table_pads_by_display_width_and_cuts_with_an_ellipsis() {
+  setup
+  cp_run assignments --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "table" 'CLIENT     RULE             KEY                  KIND           ASSIGNEE DATA
+C1         staffing         key_account_manager… 分配客户经理   S1       {}' "$OUT"
+}
+
+test_read_commands_leave_the_state_folder_as_they_found_it() {
+  setup
+  local before after
+  before=$(ls -A; cksum < s.db)
+  for cmd in "alerts" "alerts --format jsonl" "alerts --format alertmanager" "assignments" \
+             "assignments --format csv" "feed --since 0"; do
+    # shellcheck disable=SC2086
+    "$CRMPOLICY" $cmd --config c.yaml > /dev/null 2>err || fail "$cmd failed: $(cat err)"
+    rm -f err
+    after=$(ls -A; cksum < s.db)
+    expect_eq "the folder and the state after $cmd" "$before" "$after"
+  done
+}
+
+test_messages_show_paths_with_dots_folded() {
+  mkdir -p conf data
+  printf 'facts: ../data/./../data/missing.db\nstate: ../s.db\nrules: [../r.lua]\nclients: {name: clients, id: id, columns: [{name: name, type: text}]}\n' > conf/c.yaml
+  echo 'rule { id = "a", doc = "d", fn = function(c) end }' > r.lua
+  cp_run check --config conf/c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: data/missing.db: No such file or directory" "$ERR"
+  cp_run alerts --config conf/c.yaml
+  expect_eq "state message" "crmpolicy: state: s.db: No such file or directory (no run has written it yet?)" "$ERR"
+}
+
+test_paths_through_a_symbolic_link_are_not_folded() {
+  mkdir -p real/sub conf
+  ln -s ../real/sub conf/link
+  printf 'facts: link/../missing.db\nstate: s.db\nrules: [r.lua]\nclients: {name: clients, id: id, columns: [{name: name, type: text}]}\n' > conf/c.yaml
+  echo 'rule { id = "a", doc = "d", fn = function(c) end }' > conf/r.lua
+  cp_run check --config conf/c.yaml
+  expect_eq "exit" 2 "$RC"
+  # conf/link/.. is real, not conf: folding would name another file
+  expect_eq "message" "crmpolicy: facts: conf/link/../missing.db: No such file or directory" "$ERR"
+}
+
+run_tests
