@@ -103,7 +103,8 @@ static int w_args(lua_State *L)
   return charged(L, (uint64_t)lua_gettop(L));
 }
 
-/* string.rep(s, n, sep): n repetitions (even of ""), and their bytes. */
+/* string.rep(s, n, sep): n repetitions (even of ""; a few bytes copied
+ * each), and their bytes. */
 static int w_rep(lua_State *L)
 {
   size_t len, lsep;
@@ -113,7 +114,7 @@ static int w_rep(lua_State *L)
   if (n <= 0)
     return call_original(L);
   uint64_t bytes = sat_mul((uint64_t)n, sat_add(len, lsep));
-  return charged(L, sat_add((uint64_t)n, bytes / BYTES_PER_UNIT));
+  return charged(L, sat_add((uint64_t)n / 4, bytes / BYTES_PER_UNIT));
 }
 
 /* string.format(fmt, ...) and string.pack(fmt, ...): the format and the
