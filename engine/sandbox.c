@@ -75,25 +75,14 @@ struct cp_sandbox {
   cp_sandbox_watch watch;   /* coverage: line and load callbacks, or none */
 };
 
-/* Marks the budget spent, noting where: the innermost Lua line running in
- * T (nothing here allocates: the allocator calls it). */
-static void trip(cp_sandbox *sb, lua_State *T)
-{
-  lua_Debug ar;
-  sb->tripped = 1;
-  sb->grace = TRIP_GRACE;
-  sb->where[0] = '\0';
-  for (int level = 0; lua_getstack(T, level, &ar); level++)
-    if (lua_getinfo(T, "Sl", &ar) && ar.currentline > 0) {
-      snprintf(sb->where, sizeof sb->where, "%s:%d:", ar.short_src, ar.currentline);
-      break;
-    }
-}
+static void budget_hook(lua_State *L, lua_Debug *ar);
 
 /* Charges a budgeted call for growing the heap by grow bytes (copying is
- * work no instruction counts: `s = s .. big` in a loop). Returns 0 when the
- * budget is spent: then the budget is marked tripped, so that the memory
- * error this becomes is reported as the budget. */
+ * work no instruction counts: `s = s .. big` in a loop). Once that spends
+ * the budget, the running thread's hook fires at its next instruction to
+ * raise the budget error, and growth past a little grace is refused (a
+ * memory error, reported as the budget). Returns 0 to refuse. Nothing here
+ * reads the Lua stack: the allocator may run while it is being moved. */
 static int charge_growth(cp_sandbox *sb, size_t grow)
 {
   if (!sb->active)
@@ -105,10 +94,12 @@ static int charge_growth(cp_sandbox *sb, size_t grow)
     return 1;
   }
   sb->spent += grow / ALLOC_BYTES_PER_UNIT;
-  if (sb->spent <= sb->budget)
-    return 1;
-  trip(sb, sb->running ? sb->running : sb->L);
-  return 0;
+  if (sb->spent > sb->budget) {
+    sb->tripped = 1;
+    sb->grace = TRIP_GRACE;
+    lua_sethook(sb->running ? sb->running : sb->L, budget_hook, sb->hook_mask, 1);
+  }
+  return 1;
 }
 
 /* Allocator with a cap: returns NULL (a Lua memory error) past the limit,
@@ -143,14 +134,25 @@ static uint64_t now_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar);
+/* Marks the budget spent and notes where: the innermost Lua line running
+ * in L (called where the stack may be read: a hook, a C function). */
+static void trip(cp_sandbox *sb, lua_State *L)
+{
+  lua_Debug ar;
+  if (!sb->tripped) {
+    sb->tripped = 1;
+    sb->grace = TRIP_GRACE;
+  }
+  for (int level = 0; !*sb->where && lua_getstack(L, level, &ar); level++)
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+      snprintf(sb->where, sizeof sb->where, "%s:%d:", ar.short_src, ar.currentline);
+}
 
 /* Marks the budget spent and raises its error in L; the hook of L fires on
  * every instruction from now on, so that nothing the rule runs gets far. */
 static int budget_error(lua_State *L, cp_sandbox *sb)
 {
-  if (!sb->tripped)
-    trip(sb, L);
+  trip(sb, L);
   if (lua_gethookcount(L) != 1)
     lua_sethook(L, budget_hook, sb->hook_mask, 1);
   return luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
@@ -215,6 +217,7 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->budget = instructions;
   sb->spent = 0;
   sb->tripped = 0;
+  sb->where[0] = '\0';
   sb->running = NULL;
   sb->active = 1;
   sb->deadline = instructions > (UINT64_MAX - now_ns()) / NS_PER_UNIT

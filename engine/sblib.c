@@ -46,9 +46,10 @@ static int has_place(const char *msg)
 
 /* Raises again the error (status, object on top) of a function that a
  * wrapper called, with the place of the rule's line when it has none; a
- * memory error stays one. */
+ * memory error stays one; a spent budget is raised instead. */
 static int raise_placed(lua_State *L, int status)
 {
+  cp_sandbox_recheck(L);   /* a spent budget is what happened, here */
   if (status == LUA_ERRMEM)   /* the heap is full: asking for more raises it again */
     lua_newuserdatauv(L, (size_t)1 << 62, 0);
   if (lua_type(L, -1) == LUA_TSTRING && !has_place(lua_tostring(L, -1))) {
