@@ -168,6 +168,8 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
       sb->watch.line(sb->watch.ctx, ar->source, ar->currentline);
     return;
   }
+  if (!sb->active)   /* a coroutine's hook from a call that is over */
+    return;
   sb->spent += (uint64_t)lua_gethookcount(L);
   if (sb->spent <= sb->budget && !sb->tripped && now_ns() <= sb->deadline)
     return;
