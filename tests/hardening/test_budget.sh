@@ -200,4 +200,21 @@ test_print_is_bounded_per_run() {
   expect_eq "alerts" "2|2" "$(sqlite3 s.db "SELECT count(*) FROM alerts GROUP BY rule" | paste -sd'|')"
 }
 
+test_honest_library_use_is_charged_but_not_refused() {
+  probe 'local t = {} for i = 1, 2000 do t[i] = string.format("%05d", 2001 - i) end
+table.sort(t) table.sort(t, function(a, b) return a > b end)
+assert(table.concat(t, ",", 1, 2) == "02000,01999" and select("#", table.unpack(t, 1, 100)) == 100)
+table.insert(t, 1, "x") assert(table.remove(t, 1) == "x" and #table.move(t, 1, 10, 1, {}) == 10)
+local s = string.rep("ab  ", 5000) assert(#s:gsub("%s+", " ") == 15000 and s:upper():sub(1, 2) == "AB")
+assert(("  trim me  "):match("^%s*(.-)%s*$") == "trim me" and select(2, s:gsub("ab", "")) == 5000)
+assert(utf8.len("h\u{e9}llo") == 5 and tonumber("  42 ") == 42 and "10" + 1 == 11)
+local co = coroutine.wrap(function() local ok, v = pcall(function() return coroutine.yield(1) * 2 end) return v end)
+assert(co() == 1 and co(21) == 42)
+assert(lookup.staff:count({role = "kam"}) == 40000)'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "messages" "" "$ERR"
+  expect_eq "alerts" "ok 2|x.y 2" \
+    "$(sqlite3 s.db "SELECT rule || ' ' || count(*) FROM alerts GROUP BY rule" | paste -sd'|')"
+}
+
 run_tests
