@@ -59,7 +59,7 @@ struct cp_sandbox {
   uint64_t budget;          /* instructions allowed in the current call */
   uint64_t spent;           /* instructions counted so far */
   uint64_t deadline;        /* monotonic ns after which the call is over budget */
-  int active;               /* a budgeted call is under way: allocations are charged */
+  int active;               /* a budgeted call is under way: work is charged */
   int hook_mask;            /* the hook's event mask during a budgeted call */
   int tripped;              /* the budget ran out during the current call */
   size_t grace;             /* heap growth still allowed after the budget ran out */
@@ -221,7 +221,6 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->tripped = 0;
   sb->where[0] = '\0';
   sb->running = NULL;
-  sb->active = 1;
   sb->deadline = instructions > (UINT64_MAX - now_ns()) / NS_PER_UNIT
                    ? UINT64_MAX
                    : now_ns() + instructions * NS_PER_UNIT;
@@ -502,8 +501,9 @@ static void failed(cp_sandbox *sb, int status)
 
 int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler)
 {
+  sb->active = 1;   /* from here to the end of the call, work is the rule's */
   int status = lua_pcall(sb->L, nargs, nresults, handler);
-  sb->active = 0;   /* what the host allocates now is not the rule's */
+  sb->active = 0;
   if (status != LUA_OK) {
     lua_sethook(sb->L, NULL, 0, 0);
     failed(sb, status);
