@@ -221,9 +221,10 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->tripped = 0;
   sb->where[0] = '\0';
   sb->running = NULL;
-  sb->deadline = instructions > (UINT64_MAX - now_ns()) / NS_PER_UNIT
+  uint64_t now = now_ns();
+  sb->deadline = instructions > (UINT64_MAX - now) / NS_PER_UNIT
                    ? UINT64_MAX
-                   : now_ns() + instructions * NS_PER_UNIT;
+                   : now + instructions * NS_PER_UNIT;
   sb->hook_mask = LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0);
   lua_sethook(sb->L, budget_hook, sb->hook_mask, HOOK_EVERY);
 }
