@@ -14,6 +14,9 @@
 
 #define MAX_DEPTH 32
 #define MAX_DATA (1u << 20)   /* bytes of JSON one item's data may take */
+#define SEEN_KEY "crmpolicy.seen"   /* registry: the reported (what, rule, key) */
+#define SEEN_MIN 64                 /* slots of a fresh set */
+#define REPORT_COST 16              /* instructions charged per report, plus its bytes / 16 */
 
 static int encode(lua_State *L, int idx, sbuf *b, int depth);
 
@@ -158,6 +161,75 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
   return luaL_error(L, "data: a %s cannot be written as JSON", luaL_typename(L, idx));
 }
 
+/* The (what, rule, key) of the current client's items, so that a repeated
+ * report is found in constant time: an open-addressing set of item indexes
+ * (+ 1; 0 is empty), in a userdata under SEEN_KEY. Slots may name items that
+ * a failed rule's results replaced: an index is checked against the item. */
+typedef struct seen {
+  const cp_outcome *out;    /* the outcome whose items the slots index */
+  uint32_t gen;             /* the client generation they belong to */
+  size_t cap;               /* number of slots, a power of two */
+  size_t used;              /* slots filled */
+  uint32_t slot[];          /* item index + 1, or 0 */
+} seen;
+
+/* FNV-1a hash of an item's (what, rule, key). */
+static size_t item_hash(cp_what what, const char *rule, const char *key)
+{
+  uint64_t h = 1469598103934665603u ^ (uint64_t)what;
+  for (const char *p = rule; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211u;
+  h = (h ^ 0xff) * 1099511628211u;
+  for (const char *p = key; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211u;
+  return (size_t)(h ^ (h >> 29));
+}
+
+/* Returns 1 when item i of the outcome is (what, rule, key). */
+static int item_is(const cp_outcome *o, size_t i, const cp_item *it)
+{
+  if (i >= o->n)
+    return 0;
+  const cp_item *x = &o->items[i];
+  return x->what == it->what && strcmp(x->rule, it->rule) == 0 && strcmp(x->key, it->key) == 0;
+}
+
+/* Returns the slot where (what, rule, key) is, or the empty one where it
+ * would go. */
+static uint32_t *seen_slot(seen *s, const cp_outcome *o, const cp_item *it)
+{
+  size_t i = item_hash(it->what, it->rule, it->key) & (s->cap - 1);
+  while (s->slot[i] && !item_is(o, s->slot[i] - 1, it))
+    i = (i + 1) & (s->cap - 1);
+  return &s->slot[i];
+}
+
+/* Returns the set for the current client, made anew (empty, with room for
+ * want items) when it belongs to another client or is too full. */
+static seen *seen_for(lua_State *L, cp_api *api, size_t want)
+{
+  lua_getfield(L, LUA_REGISTRYINDEX, SEEN_KEY);
+  seen *s = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  int fresh = !s || s->gen != api->gen || s->out != api->out;
+  if (s && !fresh && (s->used + 1) * 2 <= s->cap)
+    return s;
+  size_t cap = SEEN_MIN;
+  while (cap < want * 4)
+    cap *= 2;
+  if (!s || cap != s->cap) {
+    s = lua_newuserdatauv(L, sizeof *s + cap * sizeof s->slot[0], 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, SEEN_KEY);
+  }
+  memset(s->slot, 0, cap * sizeof s->slot[0]);
+  *s = (seen){api->out, api->gen, cap, 0};
+  for (size_t i = 0; i < api->out->n; i++) {
+    *seen_slot(s, api->out, &api->out->items[i]) = (uint32_t)i + 1;
+    s->used++;
+  }
+  return s;
+}
+
 /* Fields each emitter accepts; anything else is a mistake worth an error. */
 static const char alert_fields[] = "rule key severity level assignee title data";
 static const char assign_fields[] = "rule kind key assignee data pick unfilled";
@@ -229,19 +301,29 @@ static void common(lua_State *L, cp_api *api, const char *fn, cp_item *it)
       luaL_error(L, "not enough memory");
     it->data = api->json.len ? api->json.s : "{}";
   }
-  for (size_t j = 0; j < api->out->n; j++) {
-    const cp_item *o = &api->out->items[j];
-    if (o->what == it->what && strcmp(o->rule, it->rule) == 0 && strcmp(o->key, it->key) == 0)
-      luaL_error(L, "%s{}: '%s' with key '%s' was already reported for this client", fn,
-                 it->rule, it->key);
-  }
+  if (*seen_slot(seen_for(L, api, api->out->n + 1), api->out, it))
+    luaL_error(L, "%s{}: '%s' with key '%s' was already reported for this client", fn,
+               it->rule, it->key);
 }
 
-/* Adds the item to the outcome or raises a memory error. */
+/* Length of s, 0 for NULL. */
+static size_t len0(const char *s)
+{
+  return s ? strlen(s) : 0;
+}
+
+/* Adds the item to the outcome, charging the budget for what it copies, or
+ * raises a memory error. */
 static int add(lua_State *L, cp_api *api, const cp_item *it)
 {
-  if (cp_outcome_add(api->out, it) != CP_OK)
+  size_t bytes = len0(it->rule) + len0(it->key) + len0(it->title) + len0(it->data) +
+                 len0(it->kind) + len0(it->assignee);
+  cp_sandbox_charge(L, REPORT_COST + bytes / 16);
+  seen *s = seen_for(L, api, api->out->n + 1);
+  if (api->out->n >= UINT32_MAX - 1 || cp_outcome_add(api->out, it) != CP_OK)
     return luaL_error(L, "not enough memory");
+  *seen_slot(s, api->out, it) = (uint32_t)api->out->n;
+  s->used++;
   return 0;
 }
 

@@ -264,7 +264,9 @@ typedef struct items {
   size_t n;                 /* number of rows */
 } items;
 
-/* Opens the rows of the rowset or list at idx. */
+/* Opens the rows of the rowset or list at idx, and charges the budget for
+ * scanning them all (a lookup may hold tens of thousands of rows; the
+ * conditions run in C, which no instruction count sees). */
 static void items_open(lua_State *L, int idx, items *it)
 {
   it->api = cp_api_of(L);
@@ -279,6 +281,7 @@ static void items_open(lua_State *L, int idx, items *it)
       lua_replace(L, idx);
     it->n = lua_rawlen(L, idx);
   }
+  cp_sandbox_charge(L, it->n);
 }
 
 /* Returns the values of row i (0-based) and its source. */

@@ -1,24 +1,36 @@
 /* sandbox.c: the Lua host for rule files, modelled on lua.c and Redis's
  * script_lua.c: allow-list as data, text-only chunks, a capped allocator and a
- * count hook that keeps firing once the budget is spent. */
+ * budget: a count hook that keeps firing once the budget is spent, charges
+ * for heap growth and for the work of library functions (sblib.c), and a
+ * wall-time backstop. */
 #include "sandbox.h"
 #include "words.h"
+#include "sblib.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "freeze.h"
 
-#define HOOK_EVERY 1000   /* instructions between two hook calls */
+#define HOOK_EVERY 1000        /* instructions between two hook calls */
 #define HOST_RESERVE (4u << 20)   /* heap past the cap for the host's own work, see sb_alloc */
-#define MESSAGE_MAX 2000  /* bytes of an error message kept (then "...") */
-#define TRACEBACK_MAX 4000   /* bytes of a traceback kept */
+#define MESSAGE_MAX 2000       /* bytes of an error message kept (then "...") */
+#define TRACEBACK_MAX 4000     /* bytes of a traceback kept */
+#define ALLOC_BYTES_PER_UNIT 64 /* heap bytes allocated per instruction charged:
+                                 * about what memcpy does in one VM instruction's time */
+#define NS_PER_UNIT 1000       /* a call also ends after budget microseconds of
+                                 * wall time: a backstop for work no count sees */
+#define PRINT_LIMIT (1u << 20) /* bytes print() may write in one run */
+#define TRIP_GRACE (64u << 10) /* heap growth allowed once the budget is spent:
+                                * room for the error message and its traceback */
 
 /* The names a rule may use from each standard library; all else is absent.
  * Left out on purpose: load, loadstring, dofile, loadfile, require (replaced
@@ -54,7 +66,13 @@ struct cp_sandbox {
   size_t limit;             /* heap cap */
   uint64_t budget;          /* instructions allowed in the current call */
   uint64_t spent;           /* instructions counted so far */
+  uint64_t deadline;        /* monotonic ns after which the call is over budget */
+  int active;               /* a budgeted call is under way: work is charged */
+  int hook_mask;            /* the hook's event mask during a budgeted call */
   int tripped;              /* the budget ran out during the current call */
+  size_t grace;             /* heap growth still allowed after the budget ran out */
+  lua_State *running;       /* the coroutine a budget guard resumed, or NULL */
+  char where[256];          /* "rules/x.lua:3:", where the budget ran out */
   int env_ref;              /* registry ref of the base environment */
   int files_ref;            /* registry ref of the list of file environments */
   int loaded_ref;           /* registry ref of modules loaded by require */
@@ -67,10 +85,38 @@ struct cp_sandbox {
   size_t hold_mark;         /* heap above which a finished call is checked for holding */
 };
 
-/* Allocator with a cap: returns NULL (a Lua memory error) past the limit.
- * Outside protected calls (the host's own work: messages after a failure,
- * results, run values) the limit is HOST_RESERVE higher, so that a rule that
- * filled the heap cannot make the engine's own allocations fail. */
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* Charges a budgeted call for growing the heap by grow bytes (copying is
+ * work no instruction counts: `s = s .. big` in a loop). Once that spends
+ * the budget, the running thread's hook fires at its next instruction to
+ * raise the budget error, and growth past a little grace is refused (a
+ * memory error, reported as the budget). Returns 0 to refuse. Nothing here
+ * reads the Lua stack: the allocator may run while it is being moved. */
+static int charge_growth(cp_sandbox *sb, size_t grow)
+{
+  if (!sb->active)
+    return 1;
+  if (sb->tripped) {
+    if (grow > sb->grace)
+      return 0;
+    sb->grace -= grow;
+    return 1;
+  }
+  sb->spent += grow / ALLOC_BYTES_PER_UNIT;
+  if (sb->spent > sb->budget) {
+    sb->tripped = 1;
+    sb->grace = TRIP_GRACE;
+    lua_sethook(sb->running ? sb->running : sb->L, budget_hook, sb->hook_mask, 1);
+  }
+  return 1;
+}
+
+/* Allocator with a cap: returns NULL (a Lua memory error) past the limit,
+ * and refuses growth once a budgeted call has spent its budget. Outside
+ * protected calls (the host's own work: messages after a failure, results,
+ * run values) the limit is HOST_RESERVE higher, so that a rule that filled
+ * the heap cannot make the engine's own allocations fail. */
 static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
   cp_sandbox *sb = ud;
@@ -80,7 +126,8 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     sb->used -= old;
     return NULL;
   }
-  if (nsize > old && sb->used + (nsize - old) > sb->limit + (sb->in_call ? 0 : HOST_RESERVE))
+  if (nsize > old && (sb->used + (nsize - old) > sb->limit + (sb->in_call ? 0 : HOST_RESERVE) ||
+                      !charge_growth(sb, nsize - old)))
     return NULL;
   void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);   /* most are new blocks */
   if (p)
@@ -93,9 +140,40 @@ cp_sandbox *cp_sandbox_of(lua_State *L)
   return *(cp_sandbox **)lua_getextraspace(L);
 }
 
-/* Count hook: charges HOOK_EVERY instructions; past the budget, raises an
- * error and re-arms itself to fire on every instruction, so that a pcall in
- * the rule cannot catch it and carry on. */
+/* Monotonic clock in nanoseconds. */
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Marks the budget spent and notes where: the innermost Lua line running
+ * in L (called where the stack may be read: a hook, a C function). */
+static void trip(cp_sandbox *sb, lua_State *L)
+{
+  lua_Debug ar;
+  if (!sb->tripped) {
+    sb->tripped = 1;
+    sb->grace = TRIP_GRACE;
+  }
+  for (int level = 0; !*sb->where && lua_getstack(L, level, &ar); level++)
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+      snprintf(sb->where, sizeof sb->where, "%s:%d:", ar.short_src, ar.currentline);
+}
+
+/* Marks the budget spent and raises its error in L; the hook of L fires on
+ * every instruction from now on, so that nothing the rule runs gets far. */
+static int budget_error(lua_State *L, cp_sandbox *sb)
+{
+  trip(sb, L);
+  if (lua_gethookcount(L) != 1)
+    lua_sethook(L, budget_hook, sb->hook_mask, 1);
+  return luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
+}
+
+/* Count hook: charges the instructions run since its last call; past the
+ * budget (or its wall-time backstop), raises the budget error. */
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
   cp_sandbox *sb = cp_sandbox_of(L);
@@ -104,14 +182,50 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
       sb->watch.line(sb->watch.ctx, ar->source, ar->currentline);
     return;
   }
-  sb->spent += sb->tripped ? 1 : HOOK_EVERY;
-  if (sb->spent <= sb->budget)
+  if (!sb->active)   /* a coroutine's hook from a call that is over */
     return;
-  if (!sb->tripped) {
-    sb->tripped = 1;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0), 1);
-  }
-  luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
+  sb->spent += (uint64_t)lua_gethookcount(L);
+  if (sb->spent <= sb->budget && !sb->tripped && now_ns() <= sb->deadline)
+    return;
+  budget_error(L, sb);
+}
+
+void cp_sandbox_charge(lua_State *L, uint64_t units)
+{
+  cp_sandbox *sb = cp_sandbox_of(L);
+  if (!sb->active)
+    return;
+  sb->spent = units > UINT64_MAX - sb->spent ? UINT64_MAX : sb->spent + units;
+  if (sb->spent > sb->budget || sb->tripped ||
+      (units >= HOOK_EVERY && now_ns() > sb->deadline))
+    budget_error(L, sb);
+}
+
+void cp_sandbox_recheck(lua_State *L)
+{
+  cp_sandbox *sb = cp_sandbox_of(L);
+  if (sb->active && (sb->tripped || sb->spent > sb->budget))
+    budget_error(L, sb);
+}
+
+lua_State *cp_sandbox_arm(lua_State *co)
+{
+  cp_sandbox *sb = cp_sandbox_of(co);
+  int count = sb->tripped ? 1 : HOOK_EVERY;
+  lua_State *prev = sb->running;
+  if (!sb->active)
+    lua_sethook(co, NULL, 0, 0);
+  else if (lua_gethook(co) != budget_hook || lua_gethookmask(co) != sb->hook_mask ||
+           lua_gethookcount(co) != count)   /* a coroutine's count carries on */
+    lua_sethook(co, budget_hook, sb->hook_mask, count);
+  sb->running = co;
+  return prev;
+}
+
+void cp_sandbox_left(lua_State *L, lua_State *prev)
+{
+  cp_sandbox_of(L)->running = prev;
+  cp_sandbox_recheck(L);
 }
 
 void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
@@ -119,8 +233,14 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->budget = instructions;
   sb->spent = 0;
   sb->tripped = 0;
-  lua_sethook(sb->L, budget_hook, LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0),
-              HOOK_EVERY);
+  sb->where[0] = '\0';
+  sb->running = NULL;
+  uint64_t now = now_ns();
+  sb->deadline = instructions > (UINT64_MAX - now) / NS_PER_UNIT
+                   ? UINT64_MAX
+                   : now + instructions * NS_PER_UNIT;
+  sb->hook_mask = LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0);
+  lua_sethook(sb->L, budget_hook, sb->hook_mask, HOOK_EVERY);
 }
 
 void cp_sandbox_set_watch(cp_sandbox *sb, const cp_sandbox_watch *w)
@@ -160,8 +280,8 @@ void cp_sandbox_set_rules_dir(cp_sandbox *sb, const char *dir, const char *name)
 }
 
 /* Copies the allowed names of library lib (a table at idx) into a new
- * frozen table left on the stack. */
-static void filtered_lib(lua_State *L, int idx, const char *names)
+ * read-only table left on the stack, with charging functions (sblib.c). */
+static void filtered_lib(lua_State *L, int idx, const char *lib, const char *names)
 {
   size_t n;
   lua_newtable(L);
@@ -171,22 +291,40 @@ static void filtered_lib(lua_State *L, int idx, const char *names)
     lua_rawget(L, idx);
     lua_rawset(L, -3);
   }
+  cp_sblib_wrap(L, lib, lua_gettop(L));
   cp_freeze(L, -1);
   lua_remove(L, -2);
 }
 
-/* print(...): writes its arguments to stderr, tab-separated. */
+/* What print() wrote and dropped in this process: the bound is per run,
+ * whichever worker's sandbox prints. */
+static atomic_size_t printed, dropped;
+static atomic_int open_sandboxes;
+
+/* print(...): writes its arguments to stderr, tab-separated, one line per
+ * call, until PRINT_LIMIT bytes were written in the run; later lines are
+ * dropped (cp_sandbox_close() says how much). */
 static int sb_print(lua_State *L)
 {
   int n = lua_gettop(L);
-  fputs("crmpolicy: print: ", stderr);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "crmpolicy: print: ");
   for (int i = 1; i <= n; i++) {
-    fputs(luaL_tolstring(L, i, NULL), stderr);
-    fputs(i < n ? "\t" : "\n", stderr);
-    lua_pop(L, 1);
+    luaL_tolstring(L, i, NULL);
+    luaL_addvalue(&b);
+    if (i < n)
+      luaL_addchar(&b, '\t');
   }
-  if (n == 0)
-    fputc('\n', stderr);
+  luaL_addchar(&b, '\n');
+  luaL_pushresult(&b);
+  size_t len;
+  const char *line = lua_tolstring(L, -1, &len);
+  size_t before = atomic_fetch_add(&printed, len);
+  if (before + len > PRINT_LIMIT)
+    atomic_fetch_add(&dropped, len);
+  else
+    fwrite(line, 1, len, stderr);
   return 0;
 }
 
@@ -226,54 +364,6 @@ static int sb_setmetatable(lua_State *L)
   return 1;
 }
 
-/* Most steps a pattern may take: about (subject length + 1) to the power of
- * the number of backtracking items, a bound on Lua's matcher; the budget
- * hook cannot stop a match, which runs in C. */
-#define PATTERN_STEPS 1e10
-
-/* string.find/match/gmatch/gsub with a pattern whose worst case is bounded. */
-static int sb_pattern(lua_State *L)
-{
-  size_t len, plen;
-  luaL_checklstring(L, 1, &len);
-  const char *p = luaL_checklstring(L, 2, &plen);
-  int plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);   /* find(s, p, i, true) */
-  double steps = 1;
-  int items = 0;
-  for (size_t i = 0; !plain && i < plen; i++) {
-    if (p[i] == '%') {
-      i++;
-    } else if (p[i] == '[') {   /* a set: skip to its ']' (a first ']' is a member) */
-      i += 1 + (i + 1 < plen && p[i + 1] == '^');
-      for (i++; i < plen && p[i] != ']'; i++)
-        if (p[i] == '%')
-          i++;
-    } else if (p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?') {
-      items++;
-      steps *= (double)len + 1;
-    }
-  }
-  if (steps > PATTERN_STEPS)
-    return luaL_error(L, "pattern too complex for a subject of %d bytes (%d repetitions)",
-                      (int)len, items);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
-}
-
-/* Replaces the pattern functions of the string library at idx with guarded ones. */
-static void guard_patterns(lua_State *L, int idx)
-{
-  static const char *const names[] = {"find", "match", "gmatch", "gsub"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    lua_getfield(L, idx, names[i]);
-    lua_pushboolean(L, i == 0);
-    lua_pushcclosure(L, sb_pattern, 2);
-    lua_setfield(L, idx, names[i]);
-  }
-}
-
 /* Builds the base environment from the allow-list into the registry. */
 static void build_env(cp_sandbox *sb)
 {
@@ -294,13 +384,12 @@ static void build_env(cp_sandbox *sb)
       continue;
     }
     lua_getfield(L, -1, a->lib);
-    if (strcmp(a->lib, LUA_STRLIBNAME) == 0)
-      guard_patterns(L, lua_gettop(L));
-    filtered_lib(L, lua_gettop(L), a->names);
+    filtered_lib(L, lua_gettop(L), a->lib, a->names);
     lua_setfield(L, -4, a->lib);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
+  cp_sblib_wrap(L, LUA_GNAME, lua_gettop(L));
   lua_pushcfunction(L, sb_print);
   lua_setfield(L, -2, "print");
   lua_pushcfunction(L, sb_collectgarbage);
@@ -325,6 +414,7 @@ static void protect_strings(cp_sandbox *sb)
   lua_getfield(L, -1, "string");
   lua_setfield(L, -3, "__index");
   lua_pop(L, 1);
+  cp_sblib_wrap(L, "string metatable", lua_gettop(L));
   cp_freeze_protect(L, -1);
   lua_pop(L, 2);
 }
@@ -349,21 +439,12 @@ static int msgh(lua_State *L)
   return 1;
 }
 
-/* Pushes "file:line: instruction budget of N exceeded", the place being the
- * innermost Lua frame of the traceback tb (NULL: none). */
-static void push_budget_message(lua_State *L, const cp_sandbox *sb, const char *tb)
+/* Pushes "file:line: instruction budget of N exceeded", the place where
+ * the budget ran out. */
+static void push_budget_message(lua_State *L, const cp_sandbox *sb)
 {
-  for (const char *p = tb; p && (p = strstr(p, "\n\t")); p++) {
-    p += 2;
-    size_t n = strcspn(p, " \n");
-    if (strncmp(p, "[C]", 3) != 0 && n > 1 && p[n - 1] == ':') {
-      lua_pushfstring(L, "%s instruction budget of %I exceeded",
-                      lua_pushlstring(L, p, n), (lua_Integer)sb->budget);
-      lua_remove(L, -2);
-      return;
-    }
-  }
-  lua_pushfstring(L, "instruction budget of %I exceeded", (lua_Integer)sb->budget);
+  lua_pushfstring(L, "%s%sinstruction budget of %I exceeded", sb->where, *sb->where ? " " : "",
+                  (lua_Integer)sb->budget);
 }
 
 void cp_sandbox_push_handler(cp_sandbox *sb)
@@ -377,18 +458,20 @@ static void failed(cp_sandbox *sb, int status)
 {
   lua_State *L = sb->L;
   const char *full = lua_tostring(L, -1);
-  if (status == LUA_ERRMEM || !full) {
+  if (sb->tripped) {   /* whatever the rule made of the error, this is what happened */
+    const char *tb = full ? strstr(full, "\nstack traceback:") : NULL;
+    size_t tlen = tb ? strlen(tb + 1) : 0;
+    push_budget_message(L, sb);
+    lua_pushlstring(L, tb ? tb + 1 : "", tlen < TRACEBACK_MAX ? tlen : TRACEBACK_MAX);
+    lua_remove(L, -3);
+  } else if (status == LUA_ERRMEM || !full) {
     lua_pop(L, 1);
     lua_pushfstring(L, "not enough memory (the Lua heap is capped at %d MiB)",
                     (int)(sb->limit >> 20));
     lua_pushliteral(L, "");
   } else {
     const char *tb = strstr(full, "\nstack traceback:");
-    size_t mlen = tb ? (size_t)(tb - full) : strlen(full);
-    if (sb->tripped)   /* whatever the rule made of the error, this is what happened */
-      push_budget_message(L, sb, tb);
-    else
-      lua_pushlstring(L, full, mlen);
+    lua_pushlstring(L, full, tb ? (size_t)(tb - full) : strlen(full));
     size_t tlen = tb ? strlen(tb + 1) : 0;
     lua_pushlstring(L, tb ? tb + 1 : "", tlen < TRACEBACK_MAX ? tlen : TRACEBACK_MAX);
     lua_remove(L, -3);
@@ -400,7 +483,9 @@ int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler)
 {
   int was = sb->in_call;
   sb->in_call = 1;   /* the cap holds, without the host's reserve */
+  sb->active = 1;    /* from here to the end of the call, work is the rule's */
   int status = lua_pcall(sb->L, nargs, nresults, handler);
+  sb->active = 0;
   sb->in_call = was;
   if (status != LUA_OK) {
     lua_sethook(sb->L, NULL, 0, 0);
@@ -423,6 +508,7 @@ int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
 
 void cp_sandbox_unhook(cp_sandbox *sb)
 {
+  sb->active = 0;
   lua_sethook(sb->L, NULL, 0, 0);
 }
 
@@ -678,6 +764,8 @@ cp_sandbox *cp_sandbox_open(size_t memory)
   if (!sb)
     return NULL;
   sb->limit = memory;
+  sb->budget = UINT64_MAX;   /* no limit until cp_sandbox_budget() sets one */
+  sb->deadline = UINT64_MAX;
   snprintf(sb->rules_dir, sizeof sb->rules_dir, "rules");
   snprintf(sb->rules_name, sizeof sb->rules_name, "rules");
   sb->L = lua_newstate(sb_alloc, sb);
@@ -687,6 +775,7 @@ cp_sandbox *cp_sandbox_open(size_t memory)
   }
   *(cp_sandbox **)lua_getextraspace(sb->L) = sb;
   lua_atpanic(sb->L, sb_panic);
+  atomic_fetch_add(&open_sandboxes, 1);
   for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
     luaL_requiref(sb->L, libs[i].name, libs[i].func, 1);
     lua_pop(sb->L, 1);
@@ -711,4 +800,12 @@ void cp_sandbox_close(cp_sandbox *sb)
     return;
   lua_close(sb->L);
   free(sb);
+  if (atomic_fetch_sub(&open_sandboxes, 1) == 1 && atomic_load(&dropped)) {
+    fprintf(stderr, "crmpolicy: print: output cut after %u bytes: %zu more bytes of print() "
+            "output were dropped\n", PRINT_LIMIT, atomic_load(&dropped));
+    atomic_store(&dropped, 0);
+    atomic_store(&printed, 0);
+  } else if (atomic_load(&open_sandboxes) == 0) {
+    atomic_store(&printed, 0);
+  }
 }

@@ -43,8 +43,28 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name);
  * error. Called once all rule files are loaded. */
 void cp_sandbox_lock(cp_sandbox *sb);
 
-/* Starts a fresh instruction budget (instructions of Lua VM code). */
+/* Starts a fresh budget for the next call: instructions of Lua VM code, plus
+ * the instruction-equivalents charged for heap growth and library work
+ * (cp_sandbox_charge()), and at most that many microseconds of wall time. */
 void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions);
+
+/* Charges units instruction-equivalents for work that a C function called
+ * from Lua is about to do, and raises the budget error when the budget is
+ * now spent (or was already). Does nothing outside a budgeted call. */
+void cp_sandbox_charge(lua_State *L, uint64_t units);
+
+/* Raises the budget error when the budget of the current call is spent: for
+ * functions that catch errors (pcall, coroutine.resume), after they return. */
+void cp_sandbox_recheck(lua_State *L);
+
+/* Gives coroutine co the budget hook of the current call (none outside one)
+ * before it is resumed, and notes it as running. Returns the coroutine noted
+ * before, to hand to cp_sandbox_left() once co is back. */
+lua_State *cp_sandbox_arm(lua_State *co);
+
+/* Notes prev (from cp_sandbox_arm()) as running again, then does
+ * cp_sandbox_recheck() in L. */
+void cp_sandbox_left(lua_State *L, lua_State *prev);
 
 /* Calls the function below nargs arguments on the stack in protected mode,
  * with a traceback handler. On error returns the Lua status and leaves

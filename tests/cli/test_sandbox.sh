@@ -2,9 +2,11 @@
 # tests/cli/test_sandbox.sh: what a rule may not do, and how the engine says so.
 . "$(dirname "$0")/../lib.sh"
 
-# A config with two clients, one rule file r.lua, a small heap and budget.
+# A config with two clients, one rule file r.lua, a small heap and budget
+# (instructions: $1, 200000 when not given).
 setup() {
-  clients_config "[{name: status, type: text}]" "limits: {memory_mb: 16, instructions: 200000}"
+  clients_config "[{name: status, type: text}]" \
+    "limits: {memory_mb: 16, instructions: ${1:-200000}}"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
     ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01');"
 }
@@ -48,15 +50,18 @@ test_coroutine_that_never_ends_runs_out_of_budget() {
   expect_rule_failed "instruction budget of 200000 exceeded"
 }
 
+# Heap growth is charged to the budget (64 bytes an instruction) and
+# string.rep to its output (16 bytes an instruction): the heap cap is
+# reached first only with a large budget.
 test_memory_bomb_hits_the_heap_cap() {
-  setup
+  setup 100000000
   rule_body 'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 1000) .. i end'
   expect_rule_failed "not enough memory (the Lua heap is capped at 16 MiB)"
 }
 
 test_string_rep_bomb_hits_the_heap_cap() {
-  setup
-  rule_body 'local s = string.rep("x", 1 << 30)'
+  setup 100000000
+  rule_body 'local s = string.rep(string.rep("x", 1 << 10), 1 << 20)'
   expect_rule_failed "not enough memory (the Lua heap is capped at 16 MiB)"
 }
 

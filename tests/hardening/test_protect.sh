@@ -44,6 +44,13 @@ LUA
   printf 'rule { id = "a", doc = "honest at first", fn = function(c) end }\n' > a.lua
 }
 
+# big_budget: a budget that lets a probe fill the heap (heap growth is
+# charged to the budget: 16 MiB alone is 262,144 units), so that what the
+# probe shows is the heap's story, not the budget's.
+big_budget() {
+  sed -i 's/instructions: 200000/instructions: 20000000/' c.yaml
+}
+
 # hostile BODY [ARGS...]: a.lua becomes BODY; runs with a time limit of 120 s.
 hostile() {
   printf '%s\n' "$1" > a.lua
@@ -203,6 +210,7 @@ test_accumulator_with_a_metatable_is_shared_as_data_for_jobs() {
 
 test_dag_in_data_is_bounded() {
   setup
+  big_budget
   hostile 'rule { id = "a", doc = "a DAG as data", fn = function(c)
   local t = {} for i = 1, 30 do t = { t, t } end
   alert { severity = "info", data = { x = t } }
@@ -214,6 +222,7 @@ end }'
 
 test_heap_holder_is_blamed_and_skipped() {
   setup
+  big_budget
   first_run
   hostile 'local keep = {}
 rule { id = "a", doc = "keeps the heap full", fn = function(c)
@@ -230,6 +239,7 @@ end }'
 
 test_heap_holder_with_an_alert_keeps_its_earlier_result() {
   setup
+  big_budget
   printf 'rule { id = "a", doc = "honest", fn = function(c) alert { severity = "info", title = "a " .. c.id } end }\n' > a.lua
   timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-05-01 --quiet 2>/dev/null
   hostile 'local keep = {}
@@ -246,6 +256,7 @@ end }'
 
 test_heap_held_in_a_module_blames_only_its_rule() {
   setup
+  big_budget
   cat > m.lua <<'LUA'
 local cache = {}
 return { add = function(id) cache[#cache + 1] = string.rep(id, 1 << 21) end }
@@ -261,6 +272,7 @@ rule { id = "a", doc = "keeps the heap through a module", fn = function(c) m.add
 
 test_scope_holding_the_heap_is_blamed_not_the_next_rule() {
   setup
+  big_budget
   first_run
   hostile 'local keep = {}
 scope { doc = "keeps the heap full", fn = function(c)
@@ -277,6 +289,7 @@ end }'
 
 test_huge_error_message_is_cut() {
   setup
+  big_budget
   hostile 'rule { id = "a", doc = "raises a huge message", fn = function(c)
   error(string.rep("x", 4 << 20))
 end }'

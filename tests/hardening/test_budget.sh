@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# tests/hardening/test_budget.sh: the instruction budget bounds time, not
+# only VM instructions. Work that library functions do in C, heap growth,
+# rowset scans and repeated reports are charged to it; coroutines share it;
+# pcall and the coroutine functions cannot swallow or reset it; metamethods
+# run under it. Each probe runs with the default limits (1,000,000
+# instructions, 64 MB) and must end as an error of the rule that tried,
+# naming rules/x.lua:line, the rule and the client, while the honest rule
+# of the same client still reports. The timeout is a safety net only.
+. "$(dirname "$0")/../lib.sh"
+
+# Facts with two clients and a lookup of 40,000 staff; rule files
+# rules/x.lua (the probe) and rules/ok.lua (an honest rule); default limits.
+setup() {
+  mkdir -p rules
+  rm -f f.db s.db
+  cat > c.yaml <<'YAML'
+facts: f.db
+state: s.db
+rules: [rules/x.lua, rules/ok.lua]
+clients: {name: clients, id: id, columns: [{name: status, type: text}]}
+lookups:
+  - name: staff
+    id: id
+    columns:
+      - {name: id, type: text}
+      - {name: role, type: text}
+YAML
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+      ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01');
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+    INSERT INTO staff(id, name, role) SELECT 'S' || i, 'N' || i, 'kam' FROM n;"
+  cat > rules/ok.lua <<'LUA'
+rule { id = "ok", doc = "an honest rule", fn = function(c)
+  alert { severity = "info", title = "ok " .. c.id }
+end }
+LUA
+}
+
+# probe BODY [PRELUDE]: rule x.y runs BODY (from line 3 of rules/x.lua),
+# then reports an alert "cheat"; PRELUDE is line 1. Runs under timeout.
+probe() {
+  setup
+  printf '%s\nrule { id = "x.y", doc = "probe", fn = function(c)\n%s\nalert { severity = "info", title = "cheat" }\nend }\n' \
+    "${2:-}" "$1" > rules/x.lua
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+  [ "$RC" = 124 ] && fail "the run was still going after 60 s"
+}
+
+# expect_failed MESSAGE: rule x.y failed for both clients with MESSAGE (which
+# starts with its place), nothing it reported stayed, the honest rule
+# reported for both.
+expect_failed() {
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "crmpolicy: $1 (rule x.y, client C1)" "$ERR"
+  expect_contains "message" "crmpolicy: $1 (rule x.y, client C2)" "$ERR"
+  expect_eq "honest rule" "ok C1|ok C2" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule = 'ok' ORDER BY 1" 2>&1 | paste -sd'|')"
+  expect_eq "alerts of the probe" 0 \
+    "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule = 'x.y'" 2>&1)"
+}
+
+# expect_budget LINE: rule x.y ran out of the budget at rules/x.lua:LINE.
+expect_budget() {
+  expect_failed "rules/x.lua:$1: instruction budget of 1000000 exceeded"
+}
+
+test_string_rep_is_charged_per_repetition() {
+  probe 'string.rep("", math.maxinteger)'
+  expect_budget 3
+}
+
+test_table_move_is_charged_per_item() {
+  probe 'table.move({}, 1, 1e15, 1)'
+  expect_budget 3
+}
+
+test_table_concat_is_charged_per_item() {
+  probe 'table.concat(setmetatable({}, {__index = tostring}), "", 1, 1e15)'
+  expect_budget 3
+}
+
+test_table_sort_is_charged_for_comparing_long_strings() {
+  probe 'local t = {} for i = 1, 50 do t[i] = S end
+for i = 1, 1e9 do table.sort(t) end' 'local S = string.rep("0123456789abcdef", 1 << 16)'
+  expect_budget 4
+}
+
+test_table_insert_and_remove_are_charged_per_shift() {
+  probe 'local t = {} for i = 1, 1e5 do t[i] = i end
+while true do table.insert(t, 1, 0) table.remove(t, 1) end'
+  expect_budget 4
+}
+
+test_table_unpack_is_refused_beyond_a_bound() {
+  probe 'local n = select("#", table.unpack({}, 1, 1e6))'
+  expect_failed "rules/x.lua:3: too many results to unpack (at most 8000)"
+}
+
+test_string_format_is_charged_for_its_output() {
+  probe 'while true do local x = string.format("%s%s", S, S) end' \
+    'local S = string.rep("0123456789abcdef", 1 << 16)'
+  expect_budget 3
+}
+
+test_string_functions_are_charged_by_length() {
+  probe 'while true do local x = S:upper() end' 'local S = string.rep("0123456789abcdef", 1 << 16)'
+  expect_budget 3
+}
+
+test_unanchored_pattern_is_charged_for_every_start() {
+  probe 'string.find(string.rep("a", 1e5), "a+b")'
+  expect_budget 3
+}
+
+test_gsub_is_charged_for_every_start() {
+  probe 'for i = 1, 1e9 do string.gsub(S, "a-b", "") end' 'local S = string.rep("a", 3000)'
+  expect_budget 3
+}
+
+test_utf8_functions_are_charged() {
+  probe 'local f = utf8.codes("a")
+while true do f(S, 0) end' 'local S = string.rep("\x80", 1 << 20)'
+  expect_budget 4
+}
+
+test_rowset_methods_are_charged_per_row() {
+  probe 'while true do local n = lookup.staff:count({role = "kam"}) end'
+  expect_budget 3
+}
+
+test_repeated_reports_are_checked_in_constant_time_and_charged() {
+  probe 'for i = 1, 1e9 do alert { severity = "info", key = tostring(i) } end'
+  expect_budget 3
+}
+
+test_copying_long_strings_is_charged() {
+  probe 'while true do local t = S .. "y" end' 'local S = string.rep("0123456789abcdef", 1 << 18)'
+  expect_budget 3
+}
+
+test_pcall_in_a_loop_cannot_reset_the_budget() {
+  probe 'while true do pcall(function() while true do end end) end'
+  expect_budget 3
+}
+
+test_coroutine_resume_cannot_swallow_the_budget() {
+  probe 'local co = coroutine.create(function() while true do end end)
+coroutine.resume(co)'
+  expect_budget 3
+}
+
+test_coroutine_close_cannot_swallow_the_budget() {
+  probe 'local co = coroutine.create(function()
+  local x <close> = setmetatable({}, {__close = function() while true do end end})
+  coroutine.yield() end)
+coroutine.resume(co) coroutine.close(co)'
+  expect_budget 4
+}
+
+test_coroutine_wrap_cannot_swallow_the_budget() {
+  probe 'local f = coroutine.wrap(function() while true do end end)
+pcall(f) xpcall(f, function() return "swallowed" end)'
+  expect_budget 3
+}
+
+test_coroutine_made_at_load_time_shares_the_budget() {
+  probe 'CO()' 'local CO = coroutine.wrap(function() coroutine.yield() while true do end end) CO()'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "crmpolicy: rules/x.lua:1: instruction budget of 1000000 exceeded (rule x.y, client C1)" "$ERR"
+  expect_contains "message" "crmpolicy: rules/x.lua:3: cannot resume dead coroutine (rule x.y, client C2)" "$ERR"
+  expect_eq "alerts" "ok" "$(sqlite3 s.db "SELECT DISTINCT rule FROM alerts" 2>&1)"
+}
+
+test_metamethods_run_under_the_budget() {
+  local body
+  for body in 'local t = {} for i = 1, 100 do t[i] = setmetatable({}, {__lt = function() while true do end end}) end table.sort(t)' \
+              'string.gsub("abc", "%w", function() while true do end end)' \
+              'local x = setmetatable({}, {__concat = function() while true do end end}) .. "x"' \
+              'local x = setmetatable({}, {__index = function() while true do end end}).y'; do
+    probe "$body"
+    expect_budget 3
+  done
+}
+
+test_work_no_count_sees_is_bounded_by_wall_time() {
+  # One string comparison is one instruction, however long the strings:
+  # the budget's wall-time backstop ends it.
+  probe 'while true do local x = S < S end' 'local S = "x" for i = 1, 24 do S = S .. S end'
+  expect_budget 3
+}
+
+test_print_is_bounded_per_run() {
+  probe 'for i = 1, 200 do print(string.rep("p", 10000)) end'
+  expect_eq "exit" 0 "$RC"
+  expect_contains "cut" "crmpolicy: print: output cut after 1048576 bytes: " "$ERR"
+  [ "$(wc -c < "$T/stderr")" -lt 1100000 ] || fail "print wrote $(wc -c < "$T/stderr") bytes"
+  expect_eq "alerts" "2|2" "$(sqlite3 s.db "SELECT count(*) FROM alerts GROUP BY rule" | paste -sd'|')"
+}
+
+test_honest_library_use_is_charged_but_not_refused() {
+  probe 'local t = {} for i = 1, 2000 do t[i] = string.format("%05d", 2001 - i) end
+table.sort(t) table.sort(t, function(a, b) return a > b end)
+assert(table.concat(t, ",", 1, 2) == "02000,01999" and select("#", table.unpack(t, 1, 100)) == 100)
+table.insert(t, 1, "x") assert(table.remove(t, 1) == "x" and #table.move(t, 1, 10, 1, {}) == 10)
+local s = string.rep("ab  ", 5000) assert(#s:gsub("%s+", " ") == 15000 and s:upper():sub(1, 2) == "AB")
+assert(("  trim me  "):match("^%s*(.-)%s*$") == "trim me" and select(2, s:gsub("ab", "")) == 5000)
+assert(utf8.len("h\u{e9}llo") == 5 and tonumber("  42 ") == 42 and "10" + 1 == 11)
+local co = coroutine.wrap(function() local ok, v = pcall(function() return coroutine.yield(1) * 2 end) return v end)
+assert(co() == 1 and co(21) == 42)
+assert(lookup.staff:count({role = "kam"}) == 40000)'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "messages" "" "$ERR"
+  expect_eq "alerts" "ok 2|x.y 2" \
+    "$(sqlite3 s.db "SELECT rule || ' ' || count(*) FROM alerts GROUP BY rule" | paste -sd'|')"
+}
+
+run_tests
