@@ -241,11 +241,13 @@ INSERT INTO policy_alerts
   WHERE n >= 5 AND on_time * 100 < 95 * n;
 
 -- tier.review: approve the computed tier when it differs from the approved one, or
--- when a strategic or key client has none; the general manager decides.
+-- when a strategic or key client has none; the general manager decides. The share
+-- in basis points, rounded half up (rules/tier.lua).
 CREATE TEMP TABLE policy_reviews AS
   SELECT 'tier.review' AS rule, dc.id AS client_id, '' AS key, 'tier_approval' AS kind,
          top.gm AS assignee, dc.approved AS from_tier, dc.computed AS to_tier, dc.sales12,
-         CASE WHEN t.total12 = 0 THEN 0 ELSE 1.0 * dc.sales12 / t.total12 END AS share
+         CASE WHEN t.total12 = 0 THEN 0
+              ELSE CAST(1.0 * dc.sales12 / t.total12 * 10000 + 0.5 AS INTEGER) END AS share
   FROM dc, top, total t
   WHERE CASE WHEN dc.approved IS NULL THEN dc.computed IN ('strategic', 'key')
              ELSE dc.approved <> dc.computed END;
