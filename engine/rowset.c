@@ -234,27 +234,6 @@ static int rowset_get(lua_State *L)
   return 1;
 }
 
-/* A predicate: nothing, a Lua function, or a table filter. */
-typedef struct pred {
-  int fn;                   /* stack index of the function, or 0 */
-  int table;                /* stack index of the filter table, or 0 */
-  cp_filter f;              /* the table compiled for source */
-  int64_t source;           /* source it was compiled for; -1: none yet */
-} pred;
-
-/* Reads the optional predicate at idx. */
-static void pred_open(lua_State *L, int idx, pred *p)
-{
-  p->fn = p->table = 0;
-  p->source = -1;
-  if (lua_isfunction(L, idx))
-    p->fn = idx;
-  else if (lua_istable(L, idx))
-    p->table = idx;
-  else if (!lua_isnoneornil(L, idx))
-    luaL_error(L, "a condition must be a function(row) or a table {field = value}");
-}
-
 /* The rows a method walks: a rowset, or a list that filter() made. */
 typedef struct items {
   cp_api *api;              /* context */
@@ -276,6 +255,33 @@ static void items_open(lua_State *L, int idx, items *it)
   } else {
     luaL_checktype(L, idx, LUA_TTABLE);
     it->n = lua_rawlen(L, idx);
+  }
+}
+
+/* A predicate: nothing, a Lua function, or a table filter. */
+typedef struct pred {
+  int fn;                   /* stack index of the function, or 0 */
+  int table;                /* stack index of the filter table, or 0 */
+  cp_filter f;              /* the table compiled for source */
+  int64_t source;           /* source it was compiled for; -1: none yet */
+} pred;
+
+/* Reads the optional predicate at idx for the rows it. A table over a
+ * rowset is compiled now, so that a wrong condition fails even for a
+ * client without rows; over a list, on the first row of each table. */
+static void pred_open(lua_State *L, int idx, const items *it, pred *p)
+{
+  p->fn = p->table = 0;
+  p->source = -1;
+  if (lua_isfunction(L, idx))
+    p->fn = idx;
+  else if (lua_istable(L, idx))
+    p->table = idx;
+  else if (!lua_isnoneornil(L, idx))
+    luaL_error(L, "a condition must be a function(row) or a table {field = value}");
+  if (p->table && it->set) {
+    cp_filter_compile(L, p->table, source_cfg(it->api, it->set->source), &p->f);
+    p->source = it->set->source;
   }
 }
 
@@ -332,7 +338,7 @@ static int m_count(lua_State *L)
   pred p;
   lua_Integer n = 0;
   items_open(L, 1, &it);
-  pred_open(L, 2, &p);
+  pred_open(L, 2, &it, &p);
   for (size_t i = 0; i < it.n; i++)
     n += items_match(L, &it, i, &p);
   lua_pushinteger(L, n);
@@ -388,7 +394,7 @@ static int m_sum(lua_State *L)
   pred p;
   summer s = {0};
   items_open(L, 1, &it);
-  pred_open(L, 3, &p);
+  pred_open(L, 3, &it, &p);
   walk_field(L, &it, &p, add_value, &s);
   if (s.is_float)
     lua_pushnumber(L, s.n + (lua_Number)s.i);
@@ -436,7 +442,7 @@ static int extremum(lua_State *L, int want_max)
   pred p;
   best b = {.want_max = want_max};
   items_open(L, 1, &it);
-  pred_open(L, 3, &p);
+  pred_open(L, 3, &it, &p);
   walk_field(L, &it, &p, keep_best, &b);
   if (!b.v)
     return lua_pushnil(L), 1;
@@ -461,7 +467,7 @@ static int m_first(lua_State *L)
   items it;
   pred p;
   items_open(L, 1, &it);
-  pred_open(L, 2, &p);
+  pred_open(L, 2, &it, &p);
   for (size_t i = 0; i < it.n; i++)
     if (items_match(L, &it, i, &p))
       return items_push(L, &it, i), 1;
@@ -482,7 +488,7 @@ static int m_filter(lua_State *L)
   items it;
   pred p;
   items_open(L, 1, &it);
-  pred_open(L, 2, &p);
+  pred_open(L, 2, &it, &p);
   lua_newtable(L);
   lua_Integer n = 0;
   for (size_t i = 0; i < it.n; i++)
