@@ -1,6 +1,7 @@
-/* aggregate.c: run-wide values folded over a whole per-client table before
- * the clients: `sum`/`count` with a `where` filter run in C; `step`
- * functions run in Lua, one call per row. */
+/* aggregate.c: run-wide values folded over a whole per-client table (or the
+ * clients table) before the clients: `sum`/`count` with a `where` filter
+ * run in C, by the value of a column when grouped; `step` functions run in
+ * Lua, one call per row. */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "api.h"
 #include "filter.h"
+#include "groups.h"
 
 /* One aggregate of a pass. */
 typedef struct agg {
@@ -18,6 +20,9 @@ typedef struct agg {
   lua_Integer i;            /* C: integer total */
   lua_Number n;             /* C: float total */
   int is_float;             /* C: a float was added */
+  int grouped;              /* C: totals by the value of group_col */
+  uint32_t group_col;       /* C: the column grouped by */
+  cp_groups groups;         /* C: the totals when grouped */
 } agg;
 
 /* State of one table's aggregate pass. */
@@ -31,7 +36,29 @@ typedef struct agg_pass {
   size_t n;                 /* their number */
   int any_lua;              /* some aggregate has a step function */
   const char *failed;       /* id of the aggregate that failed */
+  int oom;                  /* grouping ran out of memory */
 } agg_pass;
+
+const cp_table_cfg *cp_aggregate_source(const cp_config_file *f, unsigned ti)
+{
+  return ti < f->tables_count ? &f->tables[ti] : f->clients;
+}
+
+/* Adds row values v to C aggregate a. Returns 0, or -1 out of memory. */
+static int c_step(agg *a, const cp_value *v)
+{
+  const cp_value *x = &v[a->col];
+  int64_t i = a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
+  int is_float = !a->count && x->type == CP_V_REAL;
+  if (a->grouped)
+    return cp_groups_add(&a->groups, &v[a->group_col], i, is_float ? x->u.r : 0, is_float);
+  a->i += i;
+  if (is_float) {
+    a->n += x->u.r;
+    a->is_float = 1;
+  }
+  return 0;
+}
 
 /* Folds the row into aggregate a (index i, 1-based) in Lua. */
 static int lua_step(agg_pass *p, lua_Integer i)
@@ -67,13 +94,9 @@ static int agg_row(void *ctx, const cp_value *v)
     if (a->lua) {
       if (lua_step(p, (lua_Integer)k + 1) < 0)
         return -1;
-    } else if (cp_filter_match(&a->where, v)) {
-      const cp_value *x = &v[a->col];
-      a->i += a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
-      if (!a->count && x->type == CP_V_REAL) {
-        a->n += x->u.r;
-        a->is_float = 1;
-      }
+    } else if (cp_filter_match(&a->where, v) && c_step(a, v) < 0) {
+      p->oom = 1;
+      return -1;
     }
   }
   return 0;
@@ -89,6 +112,9 @@ static void compile(lua_State *L, const cp_table_cfg *t, agg *a)
   a->count = lua_getfield(L, -1, "sum") == LUA_TNIL;
   if (!a->count)
     a->col = cp_filter_column(L, t, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  if ((a->grouped = lua_getfield(L, -1, "group") == LUA_TSTRING))
+    a->group_col = cp_filter_column(L, t, lua_tostring(L, -1));
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "where") == LUA_TTABLE)
     cp_filter_compile(L, -1, t, &a->where);
@@ -121,15 +147,28 @@ static cp_err collect(agg_pass *p, unsigned ti)
   return CP_OK;
 }
 
-/* Sets every aggregate of the pass as a run value. */
-static void publish(agg_pass *p)
+/* Pushes the table of the groups (a light userdata at 1), in a protected call. */
+static int push_groups(lua_State *L)
+{
+  cp_groups_push(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* Sets every aggregate of the pass as a run value. Returns CP_OK, or
+ * CP_ENOMEM when a grouped table could not be made. */
+static cp_err publish(agg_pass *p)
 {
   lua_State *L = p->api->L;
   for (size_t k = 0; k < p->n; k++) {
     agg *a = &p->aggs[k];
     lua_rawgeti(L, p->list, (lua_Integer)k + 1);
     lua_getfield(L, -1, "id");
-    if (a->lua)
+    if (a->grouped) {
+      lua_pushcfunction(L, push_groups);
+      lua_pushlightuserdata(L, &a->groups);
+      if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+        return diag_fail(CP_ENOMEM, "aggregate %s: out of memory", lua_tostring(L, -2));
+    } else if (a->lua)
       lua_rawgeti(L, p->accs, (lua_Integer)k + 1);
     else if (a->is_float)
       lua_pushnumber(L, a->n + (lua_Number)a->i);
@@ -138,6 +177,7 @@ static void publish(agg_pass *p)
     cp_run_value_set(p->api, lua_tostring(L, -2));
     lua_pop(L, 2);
   }
+  return CP_OK;
 }
 
 int cp_aggregate_numeric(cp_api *api, unsigned ti)
@@ -163,7 +203,7 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L);
-  agg_pass p = {.api = api, .t = &api->cfg->file->tables[ti]};
+  agg_pass p = {.api = api, .t = cp_aggregate_source(api->cfg->file, ti)};
   lua_newtable(L);
   p.list = lua_gettop(L);
   lua_newtable(L);
@@ -174,19 +214,24 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
   unsigned char *want = p.any_lua ? NULL : calloc(p.t->columns_count + 1, 1);
   for (size_t k = 0; want && k < p.n; k++) {   /* C aggregates read only what they use */
     want[p.aggs[k].col] |= !p.aggs[k].count;
+    want[p.aggs[k].group_col] |= (unsigned char)p.aggs[k].grouped;
     for (int c = 0; c < p.aggs[k].where.n; c++)
       want[p.aggs[k].where.c[c].col] = 1;
   }
   if (rc == CP_OK && p.n > 0)
     rc = cp_facts_scan(api->facts, ti, want, agg_row, &p);
   free(want);
+  if (rc == CP_EEVAL && p.oom)
+    rc = diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
   if (rc == CP_EEVAL && p.failed) {
     char id[256];
     snprintf(id, sizeof id, "%s", p.failed);
     rc = cp_run_failure(api, "aggregate", id);
   }
   if (rc == CP_OK)
-    publish(&p);
+    rc = publish(&p);
+  for (size_t k = 0; p.aggs && k < p.n; k++)
+    cp_groups_free(&p.aggs[k].groups);
   free(p.aggs);
   lua_settop(L, top);
   return rc;

@@ -121,7 +121,12 @@ void cp_run_value_set(cp_api *api, const char *id);
  * popped) and returns CP_EEVAL (rules.c). */
 cp_err cp_run_failure(cp_api *api, const char *what, const char *id);
 
-/* Computes the aggregates over per-client table ti (aggregate.c). */
+/* Returns the table of aggregate source ti: per-client table ti, or the
+ * clients table for ti == tables_count (aggregate.c). */
+const cp_table_cfg *cp_aggregate_source(const cp_config_file *f, unsigned ti);
+
+/* Computes the aggregates over per-client table ti, or the clients table
+ * for ti == tables_count (aggregate.c). */
 cp_err cp_aggregate_table(cp_api *api, unsigned ti);
 
 /* Returns 1 when table ti has aggregates and all are sums or counts: numbers

@@ -502,13 +502,13 @@ int cp_facts_next(cp_facts *f, cp_client **c)
 cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
                      int (*fn)(void *ctx, const cp_value *row), void *ctx)
 {
-  source s = f->tables[ti];   /* a second cursor over the same table */
+  source s = ti < f->tables_count ? f->tables[ti] : f->clients;   /* a second cursor */
   sbuf q = {0};
   s.stmt = NULL;
   s.want = want;
   s.rows = (cp_rows){0};
   s.quiet = 1;
-  build_select(&q, &s, s.cfg->key, 0, 0, 0);
+  build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, 0, 0, 0);
   cp_err rc = prepare(f, &q, &s.stmt);
   sbuf_free(&q);
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
