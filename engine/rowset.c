@@ -500,6 +500,58 @@ static int m_filter(lua_State *L)
   return 1;
 }
 
+/* Pushes a new map {value -> list of rows} of the rowset at 1 by column col
+ * (rows whose value is nil are left out), the lists in row order. */
+static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
+{
+  const cp_rows *rows = source_rows(L, s->api, s->gen, s->source);
+  size_t ncols = source_cfg(s->api, s->source)->columns_count;
+  lua_newtable(L);
+  for (uint32_t i = 0; i < rows->n; i++) {
+    const cp_value *v = &rows->v[(size_t)i * ncols + col];
+    if (v->type == CP_V_NIL || (v->type == CP_V_REAL && v->u.r != v->u.r))
+      continue;
+    cp_value_push(L, v);
+    if (lua_rawget(L, -2) == LUA_TNIL) {   /* the first row of this value */
+      lua_pop(L, 1);
+      lua_newtable(L);
+      luaL_setmetatable(L, LIST_MT);
+      cp_value_push(L, v);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+    }
+    push_row(L, 1, s, i);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
+}
+
+/* rows:by(field): {value -> list of the rows with that value}, made once
+ * per client and field (kept in user value 2 of the client's rowset). */
+static int m_by(lua_State *L)
+{
+  rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
+  const char *field = luaL_checkstring(L, 2);
+  if (!s->gen)
+    return luaL_error(L, "by() is for a client's rows; use get() on a lookup table");
+  uint32_t col = cp_filter_column(L, source_cfg(s->api, s->source), field);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 2);
+  }
+  if (lua_getfield(L, -1, field) == LUA_TNIL) {
+    lua_pop(L, 1);
+    push_by(L, s, col);
+    cp_sandbox_readonly(L, -1);
+    lua_remove(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, field);
+  }
+  return 1;
+}
+
 /* The iterator of each(): upvalues are the rows and the next index. */
 static int each_next(lua_State *L)
 {
@@ -526,7 +578,7 @@ static void push_methods(lua_State *L)
   static const luaL_Reg methods[] = {
     {"count", m_count}, {"sum", m_sum},       {"max", m_max},     {"min", m_min},
     {"first", m_first}, {"any", m_any},       {"filter", m_filter}, {"each", m_each},
-    {"get", rowset_get}, {NULL, NULL}};
+    {"get", rowset_get}, {"by", m_by}, {NULL, NULL}};
   luaL_newlib(L, methods);
   luaL_newmetatable(L, LIST_MT);
   lua_pushvalue(L, -2);
