@@ -93,6 +93,7 @@ static const cyaml_schema_field_t top_fields[] = {
                        lookups, &table_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_MAPPING("feed", CYAML_FLAG_OPTIONAL, cp_config_file, feed, feed_fields),
   CYAML_FIELD_IGNORE("params", CYAML_FLAG_OPTIONAL),
+  CYAML_FIELD_IGNORE("assignees", CYAML_FLAG_OPTIONAL),   /* read by assignees.c */
   CYAML_FIELD_END,
 };
 

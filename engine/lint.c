@@ -297,13 +297,10 @@ static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const 
 static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
 {
   cp_rules_watch w = {.lint = l};
-  const char *staff = o->assignees ? o->assignees : "staff";
-  cp_test_opts to = {.watch = &w, .quiet = 2, .on_fixture = note_covered, .ctx = l};
+  cp_test_opts to = {.watch = &w, .assignees = o->assignees, .quiet = 2,
+                     .on_fixture = note_covered, .ctx = l};
   cp_test_counts counts;
   char *paths[] = {(char *)o->fixtures};
-  for (unsigned i = 0; *staff && i < cfg->file->lookups_count; i++)
-    if (!strcmp(cfg->file->lookups[i].name, staff))
-      to.assignees = staff;
   *rc = cp_test_fixtures(cfg, paths, 1, &to, &counts);
   if (*rc == CP_OK && counts.failed)
     diag_warn("%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why", counts.failed,

@@ -11,7 +11,8 @@
 /* How fixtures are run, and who hears about them. */
 typedef struct cp_test_opts {
   const cp_rules_watch *watch;  /* coverage and params reads, or NULL */
-  const char *assignees;        /* lookup whose ids assignees must be, or NULL */
+  const char *assignees;        /* --assignees: replaces the config's default lookup of
+                                   assignees ("": none checked), or NULL */
   int quiet;                    /* 0: a line per fixture; 1: failures only; 2: nothing */
   void (*on_fixture)(void *ctx, const cp_fixture *fx, const cp_rules *rules);
                                 /* called for each fixture whose first step loaded */
