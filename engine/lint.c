@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "fixture.h"
+#include "lintsrc.h"
 #include "sbuf.h"
 #include "testrun.h"
 
@@ -73,6 +74,11 @@ static void record(cp_lint *l, const char *path, const char *key, const char *wh
     return;
   }
   l->v[l->n++] = r;
+}
+
+void cp_lint_note(cp_lint *l, const char *path, const char *key, const char *where)
+{
+  record(l, path, key, where, 0);
 }
 
 /* Writes "file:line" of the Lua code that made the current read. */
@@ -328,6 +334,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
   if (rc == CP_OK && o->fixtures)
     warnings += run_fixtures(l, cfg, o, &rc);
   if (rc == CP_OK) {
+    warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
     if (o->fixtures)
       warnings += report_unread(l, cfg, cfg->params, "params") +
