@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "sensitive.h"
 #include "sbuf.h"
 
 #define MAX_DEPTH 32
@@ -213,6 +214,7 @@ static void common(lua_State *L, cp_api *api, const char *fn, cp_item *it)
 /* Adds the item to the outcome or raises a memory error. */
 static int add(lua_State *L, cp_api *api, const cp_item *it)
 {
+  cp_sensitive_check(L, api, it);
   if (cp_outcome_add(api->out, it) != CP_OK)
     return luaL_error(L, "not enough memory");
   return 0;

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "filter.h"
 #include "idindex.h"
+#include "show.h"
 
 #define ROWSET_MT "crmpolicy.rowset"
 #define ROW_MT "crmpolicy.row"
@@ -569,6 +570,43 @@ static int m_each(lua_State *L)
   lua_settop(L, 1);
   lua_pushinteger(L, 0);
   lua_pushcclosure(L, each_next, 2);
+  return 1;
+}
+
+int cp_rowset_show(lua_State *L, int idx, sbuf *b, int depth)
+{
+  row_ud *r = our_udata(L, idx, ROW_MAGIC, sizeof *r);
+  rowset_ud *s = our_udata(L, idx, ROWSET_MAGIC, sizeof *s);
+  if (!r && !s)
+    return 0;
+  cp_api *api = r ? r->api : s->api;
+  uint32_t gen = r ? r->gen : s->gen, source = r ? r->source : s->source;
+  const cp_table_cfg *t = source_cfg(api, source);
+  if (gen && (gen != api->gen || !api->client)) {
+    sbuf_printf(b, "<%s of a client whose evaluation is over>", r ? "row" : "rows");
+    return 1;
+  }
+  const cp_rows *rows = source_rows(L, api, gen, source);
+  if (s) {
+    sbuf_printf(b, "<%u row%s of %s>", (unsigned)rows->n, rows->n == 1 ? "" : "s", t->name);
+    return 1;
+  }
+  if (depth >= 3) {
+    sbuf_printf(b, "<%s row>", t->name);
+    return 1;
+  }
+  sbuf_printf(b, "%s row {", t->name);
+  for (unsigned j = 0; j < t->columns_count; j++) {
+    sbuf_printf(b, "%s%s = ", j ? ", " : "", t->columns[j].name);
+    if (t->columns[j].sensitive) {
+      sbuf_add(b, CP_SHOW_MASKED);
+      continue;
+    }
+    cp_value_push(L, &rows->v[(size_t)r->row * t->columns_count + j]);
+    cp_show_item(L, -1, (int)t->columns[j].type, b, depth + 1);
+    lua_pop(L, 1);
+  }
+  sbuf_add(b, "}");
   return 1;
 }
 

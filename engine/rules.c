@@ -225,9 +225,13 @@ static void unique_run_value(lua_State *L, cp_api *api, const char *fn)
 static int l_derive(lua_State *L)
 {
   cp_api *api = declaring(L, "derive");
-  only_fields(L, "derive", "id doc fn");
+  only_fields(L, "derive", "id doc fn type");
   need_string(L, "derive", "doc");
   need_function(L, "derive", "fn");
+  if (lua_getfield(L, 1, "type") != LUA_TNIL && (lua_type(L, -1) != LUA_TSTRING ||
+      (strcmp(lua_tostring(L, -1), "date") && strcmp(lua_tostring(L, -1), "timestamp"))))
+    luaL_error(L, "derive{}: 'type' is \"date\" or \"timestamp\" (how explain shows the value)");
+  lua_pop(L, 1);
   store_decl(L, api->derive_ref, "derive", 1);
   return 0;
 }

@@ -138,6 +138,12 @@ cp_exit cp_cmd_run(const cp_opts *o)
     rc = diag_fail(CP_EFACTS, "facts: the lookup tables have data problems (--strict)");
     goto done;
   }
+  if (r.cfg->file->feed.salt_env && !*cp_store_feed_salt(&r.cfg->file->feed)) {
+    rc = diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
+                   r.cfg->path, r.cfg->file->feed.salt_env);
+    code = CP_EXIT_INVALID;
+    goto done;
+  }
   if ((rc = cp_store_open(r.cfg->state, &r.store)) != CP_OK ||
       (rc = cp_store_begin(r.store, o->as_of, o->wait_seconds * 1000, r.cfg->path,
                            r.cfg->facts)) != CP_OK)

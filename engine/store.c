@@ -154,6 +154,12 @@ static void wall_clock(char *buf)
   strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+const char *cp_store_feed_salt(const cp_feed_cfg *f)
+{
+  const char *salt = f->salt_env ? getenv(f->salt_env) : f->salt;
+  return salt ? salt : "";
+}
+
 void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed)
 {
   s->feed = feed;
@@ -164,7 +170,7 @@ void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed)
 static void mask(const cp_feed_cfg *f, const char *value, char *out)
 {
   char fp[17];
-  cp_fingerprint(f->salt ? f->salt : "", value, "", fp);
+  cp_fingerprint(cp_store_feed_salt(f), value, "", fp);
   snprintf(out, 17, "~%.15s", fp);
 }
 

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dates.h"
+#include "sbuf.h"
+#include "show.h"
 
 cp_trace *cp_trace_new(size_t n_rules)
 {
@@ -73,36 +74,20 @@ static cp_tctx *current(cp_api *api)
   return &t->scope;
 }
 
-/* Returns the value at idx as malloc'd text; *text says whether it is a
- * string. Dates and timestamps of a column of type type (-1: none) are
- * written as such. */
+/* Returns the value at idx as malloc'd text, as show.c shows it (NULL when
+ * out of memory); *text says whether it is shown as text (quoted by
+ * explain's JSON). Dates and timestamps of a column of type type (-1:
+ * none) are written as such. */
 static char *render(lua_State *L, int idx, int type, int *text)
 {
-  char buf[64];
-  *text = 0;
-  switch (lua_type(L, idx)) {
-  case LUA_TNIL: return strdup("nil");
-  case LUA_TBOOLEAN: return strdup(lua_toboolean(L, idx) ? "true" : "false");
-  case LUA_TSTRING: *text = 1; return strdup(lua_tostring(L, idx));
-  case LUA_TNUMBER:
-    if (!lua_isinteger(L, idx))
-      snprintf(buf, sizeof buf, "%.14g", lua_tonumber(L, idx));
-    else if (type == CP_COL_DATE || type == CP_COL_TIMESTAMP)
-      (type == CP_COL_DATE ? cp_format_date : cp_format_timestamp)(lua_tointeger(L, idx), buf);
-    else
-      snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
-    *text = type == CP_COL_DATE || type == CP_COL_TIMESTAMP;
-    return strdup(buf);
-  case LUA_TTABLE:
-    *text = 1;
-    size_t n = (size_t)lua_rawlen(L, idx);
-    snprintf(buf, sizeof buf, "<%zu item%s>", n, n == 1 ? "" : "s");
-    return strdup(buf);
-  default:
-    *text = 1;
-    snprintf(buf, sizeof buf, "<%s>", luaL_typename(L, idx));
-    return strdup(buf);
-  }
+  sbuf b = {0};
+  int t = lua_type(L, idx);
+  *text = t != LUA_TNIL && t != LUA_TBOOLEAN && !(t == LUA_TNUMBER &&
+          !(lua_isinteger(L, idx) && (type == CP_COL_DATE || type == CP_COL_TIMESTAMP)));
+  cp_show(L, idx, type, &b);
+  char *s = b.s && !b.oom ? strdup(b.s) : NULL;
+  sbuf_free(&b);
+  return s;
 }
 
 /* Records in c that name (of kind) was read with the value at the top of the
@@ -144,6 +129,9 @@ void cp_trace_read(cp_api *api, int kind, unsigned idx)
     value = strdup(buf);
     text = 1;
     kind = CP_NAME_TABLE;
+  } else if (kind == CP_NAME_COLUMN && api->cfg->file->clients->columns[idx].sensitive) {
+    value = strdup(CP_SHOW_MASKED);
+    text = 1;
   } else {
     int type = kind == CP_NAME_COLUMN ? (int)api->cfg->file->clients->columns[idx].type : -1;
     value = render(L, -1, type, &text);
@@ -173,6 +161,18 @@ void cp_trace_derive_begin(cp_api *api)
   t->stack[t->depth++] = t->n_derived++;
 }
 
+/* Returns the column type that derive{type = ...} of id declares, or -1. */
+static int derived_type(cp_api *api, const char *id)
+{
+  lua_State *L = api->L;
+  int type = -1, top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
+  if (lua_getfield(L, -1, id) == LUA_TTABLE && lua_getfield(L, -1, "type") == LUA_TSTRING)
+    type = strcmp(lua_tostring(L, -1), "date") ? CP_COL_TIMESTAMP : CP_COL_DATE;
+  lua_settop(L, top);
+  return type;
+}
+
 void cp_trace_derive_end(cp_api *api, int failed)
 {
   lua_State *L = api->L;
@@ -185,7 +185,7 @@ void cp_trace_derive_end(cp_api *api, int failed)
   c->failed = failed;
   c->seq = ++t->seq;
   c->value = failed ? strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)")
-                    : render(L, -1, -1, &c->text);
+                    : render(L, -1, derived_type(api, c->name), &c->text);
   if (!failed)
     add_read(t, current(api), CP_TRACE_DERIVED, c->name,
              strdup(c->value ? c->value : "nil"), c->text);
