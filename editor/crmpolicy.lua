@@ -111,6 +111,7 @@ function rule(def) end
 ---@field id string            read as c.<id>
 ---@field doc string
 ---@field fn fun(c: crmpolicy.Client): any
+---@field type? "date"|"timestamp"  how explain shows the value
 
 ---A derived value about a client, c.<id>: computed once per client when
 ---first read (so derivations run in dependency order); a cycle is an error.
@@ -219,6 +220,10 @@ function why(fmt, ...) end
 ---A JSON null inside data (a Lua nil would drop the key).
 ---@type lightuserdata
 null = nil
+
+---An empty JSON array [] inside data (an empty table {} is an object).
+---@type lightuserdata
+empty_array = nil
 
 -- ---------------------------------------------------------------------------
 -- Values

@@ -107,6 +107,10 @@ void cp_client_push(cp_api *api);
 /* Pushes one fact value (client.c). */
 void cp_value_push(lua_State *L, const cp_value *v);
 
+/* The global `empty_array` is a light userdata of this address: written
+ * as [] in data, where an empty table is written as {} (emit.c). */
+extern const char cp_empty_array;
+
 /* Registers alert, assign and fulfilled (emit.c). */
 void cp_emit_register(cp_api *api);
 

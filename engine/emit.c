@@ -109,6 +109,10 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
     sbuf_add(b, "null");
     return 0;
   case LUA_TLIGHTUSERDATA:   /* the global `null`: a JSON null inside data */
+    if (lua_touserdata(L, idx) == &cp_empty_array) {
+      sbuf_add(b, "[]");
+      return 0;
+    }
     if (lua_touserdata(L, idx) != NULL)
       break;
     sbuf_add(b, "null");
@@ -130,6 +134,8 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
   }
   return luaL_error(L, "data: a %s cannot be written as JSON", luaL_typename(L, idx));
 }
+
+const char cp_empty_array = '[';
 
 /* Fields each emitter accepts; anything else is a mistake worth an error. */
 static const char *const alert_fields[] = {"rule", "key", "severity", "level", "assignee",
@@ -338,5 +344,7 @@ void cp_emit_register(cp_api *api)
   luaL_setfuncs(api->L, fns, 0);
   lua_pushlightuserdata(api->L, NULL);
   lua_setfield(api->L, -2, "null");
+  lua_pushlightuserdata(api->L, (void *)&cp_empty_array);
+  lua_setfield(api->L, -2, "empty_array");
   lua_pop(api->L, 1);
 }

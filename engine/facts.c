@@ -298,7 +298,7 @@ static cp_err check_source(cp_facts *f, const source *s)
   char *cols[512];
   int n = 0, rc;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_info(?1)", -1, &st, NULL))
+  if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st, NULL))
     return diag_fail(CP_EFACTS, "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)

@@ -77,7 +77,7 @@ static cp_cond *add(lua_State *L, const site *s, cp_condop op)
 /* Adds an eq/ne condition for the value at the top (null: is/not nil). */
 static void add_compare(lua_State *L, const site *s, int negate)
 {
-  if (lua_type(L, -1) == LUA_TLIGHTUSERDATA) {
+  if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, -1)) {
     add(L, s, negate ? CP_OP_NOT_NIL : CP_OP_IS_NIL);
     return;
   }

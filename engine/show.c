@@ -159,7 +159,7 @@ void cp_show_item(lua_State *L, int idx, int type, sbuf *b, int depth)
       sbuf_add(b, lua_tostring(L, idx));
     break;
   case LUA_TTABLE: show_table(L, idx, b, depth); break;
-  case LUA_TLIGHTUSERDATA: sbuf_add(b, "null"); break;
+  case LUA_TLIGHTUSERDATA: sbuf_add(b, lua_touserdata(L, idx) ? "[]" : "null"); break;
   default:
     if (!cp_rowset_show(L, idx, b, depth))
       sbuf_printf(b, "<%s>", luaL_typename(L, idx));
