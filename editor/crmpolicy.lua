@@ -14,7 +14,7 @@
 
 ---A condition on rows: a function of the row, or a table of field = value
 ---(equality) or field = {gt=, ge=, lt=, le=} (a range), checked in C.
----@alias crmpolicy.Pred fun(row: crmpolicy.Row): boolean|table<string, crmpolicy.Value|{gt?: number, ge?: number, lt?: number, le?: number}>
+---@alias crmpolicy.Pred fun(row: crmpolicy.Row): boolean|table<string, crmpolicy.Value|lightuserdata|crmpolicy.Value[]|{gt?: number, ge?: number, lt?: number, le?: number, eq?: any, ne?: any, ["in"]?: crmpolicy.Value[], not_in?: crmpolicy.Value[], is_nil?: boolean, not_nil?: boolean}>
 
 ---One row of a table: its declared columns by name (`r["until"]` for Lua
 ---keywords). Reading a column that is not declared is an error. Read-only.
