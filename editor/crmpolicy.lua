@@ -13,7 +13,8 @@
 ---@alias crmpolicy.Value string|integer|number|boolean|nil
 
 ---A condition on rows: a function of the row, or a table of field = value
----(equality) or field = {gt=, ge=, lt=, le=} (a range), checked in C.
+---(equality), null (is nil), {a, b} (one of), or operators {gt=, ge=, lt=,
+---le=, eq=, ne=, ["in"]=, not_in=, is_nil=, not_nil=}, checked in C.
 ---@alias crmpolicy.Pred fun(row: crmpolicy.Row): boolean|table<string, crmpolicy.Value|lightuserdata|crmpolicy.Value[]|{gt?: number, ge?: number, lt?: number, le?: number, eq?: any, ne?: any, ["in"]?: crmpolicy.Value[], not_in?: crmpolicy.Value[], is_nil?: boolean, not_nil?: boolean}>
 
 ---One row of a table: its declared columns by name (`r["until"]` for Lua
