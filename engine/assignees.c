@@ -2,6 +2,7 @@
  * tree when asked (it is small): the lookup of each kind's assignees. */
 #include "assignees.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ytree.h"
@@ -71,4 +72,62 @@ int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind
   if (!name)
     name = "staff";
   return name && *name ? lookup_index(cfg, name) : -1;
+}
+
+cp_err cp_assignees_start(cp_assignee_check *a, const cp_config *cfg, cp_facts *facts)
+{
+  *a = (cp_assignee_check){.cfg = cfg, .facts = facts};
+  if (!cfg->doc || !yt_get(cfg->doc, "assignees") || !cfg->file->lookups_count)
+    return CP_OK;
+  a->index = calloc(cfg->file->lookups_count, sizeof *a->index);
+  return a->index ? CP_OK : diag_fail(CP_ENOMEM, "run: out of memory");
+}
+
+/* Returns the id index of lookup li (made now if need be), or NULL when the
+ * lookup has no id column among its columns or memory ran out. */
+static const cp_id_index *index_of(cp_assignee_check *a, int li)
+{
+  const cp_table_cfg *t = &a->cfg->file->lookups[li];
+  const cp_rows *rows;
+  unsigned col = 0;
+  if (a->index[li])
+    return a->index[li];
+  while (col < t->columns_count && strcmp(t->columns[col].name, t->id))
+    col++;
+  if (col == t->columns_count || cp_facts_lookup(a->facts, (unsigned)li, &rows) != CP_OK ||
+      !(a->index[li] = malloc(cp_id_index_size(rows->n))))
+    return NULL;
+  cp_id_index_build(a->index[li], rows, t->columns_count, col);
+  return a->index[li];
+}
+
+void cp_assignees_outcome(cp_assignee_check *a, const cp_outcome *o)
+{
+  for (size_t i = 0; a->index && i < o->n; i++) {
+    const cp_item *it = &o->items[i];
+    if ((it->what != CP_ALERT && it->what != CP_ASSIGN) || !it->assignee)
+      continue;
+    int li = cp_assignees_lookup(a->cfg, NULL, it->what == CP_ALERT ? NULL : it->kind ? it->kind : "");
+    const cp_id_index *x = li >= 0 ? index_of(a, li) : NULL;
+    const cp_rows *rows;
+    cp_value key = {.type = CP_V_TEXT, .len = (uint32_t)strlen(it->assignee), .u.s = it->assignee};
+    if (!x || cp_facts_lookup(a->facts, (unsigned)li, &rows) != CP_OK ||
+        cp_id_index_find(x, rows, a->cfg->file->lookups[li].columns_count, &key) >= 0)
+      continue;
+    if (a->wrong < 10)
+      diag_warn("%s %s for client %s: assignee '%s' is not an id of lookup.%s",
+                it->what == CP_ALERT ? "alert" : it->kind ? it->kind : "assignment", it->rule,
+                o->client_id, it->assignee, a->cfg->file->lookups[li].name);
+    else if (a->wrong == 10)
+      diag_warn("more assignees that are no id of their lookup follow; they are not printed");
+    a->wrong++;
+  }
+}
+
+void cp_assignees_end(cp_assignee_check *a)
+{
+  for (unsigned i = 0; a->index && i < a->cfg->file->lookups_count; i++)
+    free(a->index[i]);
+  free(a->index);
+  a->index = NULL;
 }

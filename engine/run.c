@@ -2,6 +2,7 @@
  * outcomes -> store, with the summary and the exit code. */
 #include <stdio.h>
 
+#include "assignees.h"
 #include "cli.h"
 #include "dates.h"
 #include "facts.h"
@@ -25,6 +26,7 @@ typedef struct run {
   int strict;              /* a data problem fails the run */
   cp_progress progress;    /* the progress line on a terminal */
   double started;          /* monotonic seconds when the command began */
+  cp_assignee_check assignees;  /* assignees against their kind's lookup */
 } run;
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
@@ -67,6 +69,7 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   if ((rc = cp_jobs_settle(r->rules, r->store, o)) != CP_OK ||
       (rc = cp_store_apply(r->store, o)) != CP_OK)
     return rc;
+  cp_assignees_outcome(&r->assignees, o);
   if (o->client_id)
     cp_progress_tick(&r->progress);
   return CP_OK;
@@ -149,6 +152,8 @@ cp_exit cp_cmd_run(const cp_opts *o)
                            r.cfg->facts)) != CP_OK)
     goto done;
   cp_store_set_feed(r.store, &r.cfg->file->feed);
+  if ((rc = cp_assignees_start(&r.assignees, r.cfg, r.facts)) != CP_OK)
+    goto done;
   start_progress(&r, o);
   if ((rc = cp_jobs_run(r.cfg, o->as_of, r.facts, r.rules, o->jobs, write_outcome, &r)) !=
           CP_OK ||
@@ -158,6 +163,7 @@ cp_exit cp_cmd_run(const cp_opts *o)
   summary(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
 done:
+  cp_assignees_end(&r.assignees);
   cp_progress_clear(&r.progress);
   if (rc != CP_OK && code == CP_EXIT_FAILED && rc != CP_EBUSY)
     diag_fail(rc, "the run failed (%s); nothing was written", cp_strerror(rc));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/author/test_assignees.sh: the config's `assignees` section names the
 # lookup each assignment kind's assignee belongs to; `test` checks each
-# result against its kind's lookup, only for the rules a fixture selects;
+# result against its kind's lookup, only for the rules a fixture selects,
+# and `run` warns about one that is not (with the section only);
 # `--assignees ""` checks nothing; a section naming no lookup is refused.
 . "$(dirname "$0")/common.sh"
 
@@ -83,6 +84,23 @@ test_a_section_naming_no_lookup_is_refused_by_every_command() {
   printf 'assignees:\n  kind: {depot: depots}\n' >> c.yaml
   cp_run check --config c.yaml
   expect_eq "stderr" "crmpolicy: c.yaml:25: assignees: unknown key 'kind' (default, alerts, kinds: a mapping of assignment kind to lookup)" "$ERR"
+}
+
+test_run_warns_about_assignees_of_the_wrong_kind_with_the_section() {
+  depot_policy
+  sqlite3 f.db "INSERT INTO depots VALUES ('D1');"
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit without the section" 0 "$RC"
+  expect_eq "stderr without the section" "" "$ERR"
+  rm -f s.db
+  printf 'assignees:\n  kinds: {depot: staff}\n' >> c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: depot depot.assign for client G1: assignee 'D1' is not an id of lookup.staff" "$ERR"
+  rm -f s.db
+  sed -i 's/kinds: {depot: staff}/kinds: {depot: depots}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "stderr with the right lookup" "" "$ERR"
 }
 
 run_tests
