@@ -13,8 +13,9 @@
 ---@alias crmpolicy.Value string|integer|number|boolean|nil
 
 ---A condition on rows: a function of the row, or a table of field = value
----(equality) or field = {gt=, ge=, lt=, le=} (a range), checked in C.
----@alias crmpolicy.Pred fun(row: crmpolicy.Row): boolean|table<string, crmpolicy.Value|{gt?: number, ge?: number, lt?: number, le?: number}>
+---(equality), null (is nil), {a, b} (one of), or operators {gt=, ge=, lt=,
+---le=, eq=, ne=, ["in"]=, not_in=, is_nil=, not_nil=}, checked in C.
+---@alias crmpolicy.Pred fun(row: crmpolicy.Row): boolean|table<string, crmpolicy.Value|lightuserdata|crmpolicy.Value[]|{gt?: number, ge?: number, lt?: number, le?: number, eq?: any, ne?: any, ["in"]?: crmpolicy.Value[], not_in?: crmpolicy.Value[], is_nil?: boolean, not_nil?: boolean}>
 
 ---One row of a table: its declared columns by name (`r["until"]` for Lua
 ---keywords). Reading a column that is not declared is an error. Read-only.
@@ -78,6 +79,12 @@ function Rows:each() end
 ---@return crmpolicy.Row?
 function Rows:get(id) end
 
+---A client's rows only: a read-only map from each value of field to the
+---list of rows with it (nil values left out), built once per client.
+---@param field string
+---@return table<any, crmpolicy.Rows>
+function Rows:by(field) end
+
 ---One client, read-only: `c.id`, the declared columns of the clients table
 ---(`c.status`), a per-client table's rows (`c.orders`, a crmpolicy.Rows) and
 ---the derived values (`c.tier`), computed once when first read. A name that
@@ -105,6 +112,7 @@ function rule(def) end
 ---@field id string            read as c.<id>
 ---@field doc string
 ---@field fn fun(c: crmpolicy.Client): any
+---@field type? "date"|"timestamp"  how explain shows the value
 
 ---A derived value about a client, c.<id>: computed once per client when
 ---first read (so derivations run in dependency order); a cycle is an error.
@@ -123,7 +131,11 @@ function global(def) end
 ---@class crmpolicy.AggregateDef
 ---@field id string            read as run.<id>
 ---@field doc string
----@field table string         a per-client table of the config
+---@field table string         a per-client table of the config, or the clients table
+---@field sum? string          sum this field (in C)
+---@field count? boolean       count the rows (in C)
+---@field where? table         conditions on the rows (as a table pred)
+---@field group? string        totals by this field's value: run.<id>[value]
 ---@field init any             the starting value
 ---@field step fun(acc: any, row: crmpolicy.Row): any  the row table is reused: do not keep it
 
@@ -210,6 +222,10 @@ function why(fmt, ...) end
 ---@type lightuserdata
 null = nil
 
+---An empty JSON array [] inside data (an empty table {} is an object).
+---@type lightuserdata
+empty_array = nil
+
 -- ---------------------------------------------------------------------------
 -- Values
 
@@ -290,6 +306,65 @@ function dt.date(text) end
 ---@param text string
 ---@return integer?
 function dt.time(text) end
+
+---Year, month (1-12) and day of the month of a day.
+---@param day integer
+---@return integer year
+---@return integer month
+---@return integer mday
+function dt.ymd(day) end
+
+---The day of year-month-day; an error for a date that does not exist.
+---@param y integer
+---@param m integer
+---@param d integer
+---@return integer
+function dt.make(y, m, d) end
+
+---n months later (earlier for n < 0), clamped to the month's end:
+---31 Jan + 1 = 28 (29) Feb.
+---@param day integer
+---@param n integer
+---@return integer
+function dt.add_months(day, n) end
+
+---n years later; 29 Feb + 1 year = 28 Feb.
+---@param day integer
+---@param n integer
+---@return integer
+function dt.add_years(day, n) end
+
+---ISO weekday: 1 Monday ... 7 Sunday.
+---@param day integer
+---@return integer
+function dt.weekday(day) end
+
+---Whole years from birth to on (default D); a 29 Feb birthday counts on
+---28 Feb in common years.
+---@param birth integer
+---@param on? integer
+---@return integer
+function dt.age_years(birth, on) end
+
+---The first anniversary of day on or after from (default D); 29 Feb falls
+---on 28 Feb in common years.
+---@param day integer
+---@param from? integer
+---@return integer
+function dt.next_anniversary(day, from) end
+
+---The next "MM-DD" on or after from (default D).
+---@param mmdd string
+---@param from? integer
+---@return integer
+function dt.recurring(mmdd, from) end
+
+---The earliest of dates ("MM-DD" recurring, "YYYY-MM-DD", day numbers: one
+---or a list) on or after from (default D), or nil.
+---@param dates string|integer|(string|integer)[]
+---@param from? integer
+---@return integer?
+function dt.next_of(dates, from) end
 
 ---Only os.time() is there: the as-of time.
 os = {}

@@ -42,8 +42,7 @@ static int digits(const char *s, int n)
   return v;
 }
 
-/* Returns the number of days in month m of year y. */
-static unsigned month_days(int y, unsigned m)
+unsigned cp_month_days(int64_t y, unsigned m)
 {
   static const unsigned char len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
@@ -56,7 +55,7 @@ int cp_parse_date(const char *s, size_t len, int64_t *days)
   if (len != 10 || s[4] != '-' || s[7] != '-')
     return -1;
   int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-  if (y < 0 || m < 1 || m > 12 || d < 1 || (unsigned)d > month_days(y, (unsigned)m))
+  if (y < 0 || m < 1 || m > 12 || d < 1 || (unsigned)d > cp_month_days(y, (unsigned)m))
     return -1;
   *days = cp_days_from_civil(y, (unsigned)m, (unsigned)d);
   return 0;
@@ -132,4 +131,56 @@ void cp_format_timestamp(int64_t secs, char *buf)
   buf[n + 6] = ':';
   two_digits(buf + n + 7, r % 60);
   buf[n + 9] = '\0';
+}
+
+/* Floor division by a positive divisor. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+int64_t cp_add_months(int64_t day, int64_t n)
+{
+  int64_t y;
+  unsigned m, d;
+  cp_civil_from_days(day, &y, &m, &d);
+  int64_t months = y * 12 + (m - 1) + n;
+  int64_t ny = floor_div(months, 12);
+  unsigned nm = (unsigned)(months - ny * 12) + 1;
+  unsigned last = cp_month_days(ny, nm);
+  return cp_days_from_civil(ny, nm, d < last ? d : last);
+}
+
+unsigned cp_weekday(int64_t day)
+{
+  return (unsigned)((day % 7 + 7 + 3) % 7) + 1;   /* 1970-01-01 was a Thursday (4) */
+}
+
+int64_t cp_anniversary_in(int64_t day, int64_t year)
+{
+  int64_t y;
+  unsigned m, d;
+  cp_civil_from_days(day, &y, &m, &d);
+  unsigned last = cp_month_days(year, m);
+  return cp_days_from_civil(year, m, d < last ? d : last);
+}
+
+int64_t cp_age_years(int64_t birth, int64_t on)
+{
+  int64_t by, oy;
+  unsigned m, d;
+  cp_civil_from_days(birth, &by, &m, &d);
+  cp_civil_from_days(on, &oy, &m, &d);
+  return oy - by - (on < cp_anniversary_in(birth, oy));
+}
+
+int64_t cp_next_anniversary(int64_t day, int64_t from)
+{
+  int64_t y;
+  unsigned m, d;
+  if (from <= day)
+    return day;
+  cp_civil_from_days(from, &y, &m, &d);
+  int64_t a = cp_anniversary_in(day, y);
+  return a >= from ? a : cp_anniversary_in(day, y + 1);
 }

@@ -35,4 +35,27 @@ void cp_format_timestamp(int64_t secs, char *buf);
 /* Floor division of a timestamp into its epoch day. */
 int64_t cp_day_of(int64_t secs);
 
+/* Returns the number of days in month m (1-12) of year y. */
+unsigned cp_month_days(int64_t y, unsigned m);
+
+/* Returns day moved by n months (negative: back), its day of the month
+ * clamped to the new month's length: 31 January + 1 month is 28 or 29
+ * February. */
+int64_t cp_add_months(int64_t day, int64_t n);
+
+/* Returns the ISO weekday of day: 1 Monday ... 7 Sunday. */
+unsigned cp_weekday(int64_t day);
+
+/* Returns the anniversary of day in year: same month and day, 29 February
+ * falling on 28 February in a common year. */
+int64_t cp_anniversary_in(int64_t day, int64_t year);
+
+/* Returns whole years from birth to on (negative before birth); a 29
+ * February birthday counts on 28 February in common years. */
+int64_t cp_age_years(int64_t birth, int64_t on);
+
+/* Returns the first anniversary of day on or after from (day itself when
+ * from is not after it), as cp_anniversary_in() places them. */
+int64_t cp_next_anniversary(int64_t day, int64_t from);
+
 #endif

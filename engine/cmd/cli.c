@@ -1,6 +1,7 @@
 /* cli.c: what the commands share: the config named by the options, and the
  * exit code of an error. */
 #include "cli.h"
+#include "assignees.h"
 
 cp_exit cp_exit_for(cp_err e)
 {
@@ -15,6 +16,8 @@ cp_exit cp_exit_for(cp_err e)
 cp_err cp_cli_config(const cp_opts *o, cp_config **cfg)
 {
   cp_err rc = cp_config_load(o->config, cfg);
+  if (rc == CP_OK)
+    rc = cp_assignees_check(*cfg);
   if (rc == CP_OK && o->facts)
     rc = cp_config_set_path(&(*cfg)->facts, o->facts);
   if (rc == CP_OK && o->state)

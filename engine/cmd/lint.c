@@ -15,6 +15,7 @@
 #include "freeze.h"
 #include "params.h"
 #include "fixture.h"
+#include "lintsrc.h"
 #include "sbuf.h"
 #include "testrun.h"
 
@@ -74,6 +75,11 @@ static void record(cp_lint *l, const char *path, const char *key, const char *wh
     return;
   }
   l->v[l->n++] = r;
+}
+
+void cp_lint_note(cp_lint *l, const char *path, const char *key, const char *where)
+{
+  record(l, path, key, where, 0);
 }
 
 /* Writes "file:line" of the Lua code that made the current read. */
@@ -270,13 +276,10 @@ static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const 
 static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
 {
   cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
-  const char *staff = o->assignees ? o->assignees : "staff";
-  cp_test_opts to = {.watch = &w, .quiet = 2, .on_fixture = note_covered, .ctx = l};
+  cp_test_opts to = {.watch = &w, .assignees = o->assignees, .quiet = 2,
+                     .on_fixture = note_covered, .ctx = l};
   cp_test_counts counts;
   char *paths[] = {(char *)o->fixtures};
-  for (unsigned i = 0; *staff && i < cfg->file->lookups_count; i++)
-    if (!strcmp(cfg->file->lookups[i].name, staff))
-      to.assignees = staff;
   *rc = cp_test_fixtures(cfg, paths, 1, &to, &counts);
   if (*rc == CP_OK && counts.failed)
     diag_warn("%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why", counts.failed,
@@ -304,6 +307,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
   if (rc == CP_OK && o->fixtures)
     warnings += run_fixtures(l, cfg, o, &rc);
   if (rc == CP_OK) {
+    warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
     if (o->fixtures)
       warnings += report_unread(l, cfg, cfg->params, "params") +

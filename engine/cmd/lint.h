@@ -23,6 +23,10 @@ void cp_lint_free(cp_lint *l);
  * it: the `params` hook of a cp_rules_watch. */
 void cp_lint_params_push(void *ctx, lua_State *L, const yt_node *params);
 
+/* Records that path.key, which the config lacks, is read at where
+ * ("rules/x.lua:12"): reported with the reads the rules made. */
+void cp_lint_note(cp_lint *l, const char *path, const char *key, const char *where);
+
 /* `crmpolicy check`: loads the config, the facts' shape and every rule file
  * once (writing nothing), then prints the lint as warnings. With --fixtures
  * DIR the fixtures run (quietly) to see which params and rules they reach.

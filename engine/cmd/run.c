@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "assignees.h"
 #include "cli.h"
 #include "dates.h"
 #include "facts.h"
@@ -13,6 +14,7 @@
 #include "progress.h"
 #include "push.h"
 #include "query.h"
+#include "record.h"
 #include "rules.h"
 #include "store.h"
 
@@ -44,6 +46,7 @@ typedef struct run {
   int strict;              /* a data problem fails the run */
   cp_progress progress;    /* the progress line on a terminal */
   double started;          /* monotonic seconds when the command began */
+  cp_assignee_check assignees;  /* assignees against their kind's lookup */
 } run;
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
@@ -88,6 +91,7 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   if ((rc = cp_settle(r->rules, r->store, o)) != CP_OK ||
       (rc = cp_store_apply(r->store, o)) != CP_OK)
     return rc;
+  cp_assignees_outcome(&r->assignees, o);
   if (o->client_id)
     cp_progress_tick(&r->progress);
   return CP_OK;
@@ -177,6 +181,8 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   if ((*refused = cp_guard_as_of(r->store, o)))
     return CP_OK;
   cp_store_set_feed(r->store, &r->cfg->file->feed);
+  if ((rc = cp_assignees_start(&r->assignees, r->cfg, r->facts)) != CP_OK)
+    return rc;
   start_progress(r, o);
   if ((rc = cp_jobs_run(r->cfg, o->as_of, r->facts, r->rules, o->jobs, write_outcome, r)) !=
       CP_OK)
@@ -197,6 +203,11 @@ cp_exit cp_cmd_run(const cp_opts *o)
     code = rc == CP_ENOMEM || rc == CP_EIO ? CP_EXIT_FAILED : CP_EXIT_INVALID;
     goto done;
   }
+  if (r.cfg->file->feed.salt_env && !*cp_record_feed_salt(&r.cfg->file->feed)) {
+    rc = diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
+                   r.cfg->path, r.cfg->file->feed.salt_env);
+    goto done;   /* invalid: exit 2, nothing opened for writing */
+  }
   opened = 1;
   code = CP_EXIT_FAILED;
   if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
@@ -216,6 +227,7 @@ cp_exit cp_cmd_run(const cp_opts *o)
     code = pushed != CP_EXIT_OK ? pushed : code;
   }
 done:
+  cp_assignees_end(&r.assignees);
   cp_progress_clear(&r.progress);
   if (refused > 0)
     code = CP_EXIT_GUARD;

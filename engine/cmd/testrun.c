@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "assignees.h"
 #include "cli.h"
 #include "coverage.h"
 #include "expect.h"
@@ -42,7 +43,6 @@ typedef struct steprun {
   cp_facts *facts;          /* facts reader */
   cp_rules *rules;          /* loaded rules */
   cp_store *store;          /* state database */
-  int lookup;               /* index of the assignees' lookup, or -1 */
   int ran;                  /* the run was committed: there is a state to compare */
   sbuf problems;            /* rule errors and bad assignees, one a line */
   size_t n_problems;        /* how many */
@@ -55,15 +55,15 @@ static void problem(steprun *s, const char *text)
   s->n_problems++;
 }
 
-/* Returns 1 when id is an id of the assignees' lookup. */
-static int is_assignee(const steprun *s, const char *id)
+/* Returns 1 when id is an id of lookup li. */
+static int is_assignee(const steprun *s, int li, const char *id)
 {
-  const cp_table_cfg *t = &s->r->cfg->file->lookups[s->lookup];
+  const cp_table_cfg *t = &s->r->cfg->file->lookups[li];
   const cp_rows *rows;
   unsigned col = 0;
   while (col < t->columns_count && strcmp(t->columns[col].name, t->id))
     col++;
-  cp_facts_lookup(s->facts, (unsigned)s->lookup, &rows);
+  cp_facts_lookup(s->facts, (unsigned)li, &rows);
   for (uint32_t i = 0; col < t->columns_count && i < rows->n; i++) {
     const cp_value *v = &rows->v[(size_t)i * t->columns_count + col];
     if (v->type == CP_V_TEXT && !strcmp(v->u.s, id))
@@ -72,18 +72,25 @@ static int is_assignee(const steprun *s, const char *id)
   return 0;
 }
 
-/* Checks that every assignee of an outcome is in the assignees' lookup. */
+/* Checks that every assignee of the rules the step selects is an id of
+ * the lookup of its kind (assignees.h). */
 static void check_assignees(steprun *s, const cp_outcome *o)
 {
   char text[512];
-  for (size_t i = 0; s->lookup >= 0 && i < o->n; i++) {
+  unsigned nrules;
+  char **rules = cp_fixture_rules(s->r->fx, s->step, &nrules);
+  for (size_t i = 0; i < o->n; i++) {
     const cp_item *it = &o->items[i];
     if ((it->what != CP_ALERT && it->what != CP_ASSIGN) || !it->assignee ||
-        is_assignee(s, it->assignee))
+        !cp_fixture_rule_matches(rules, nrules, it->rule))
+      continue;
+    int li = cp_assignees_lookup(s->r->cfg, s->r->to->assignees,
+                                 it->what == CP_ALERT ? NULL : it->kind ? it->kind : "");
+    if (li < 0 || is_assignee(s, li, it->assignee))
       continue;
     snprintf(text, sizeof text, "%s %s for client %s: assignee '%s' is not an id of lookup.%s",
-             it->what == CP_ALERT ? "alert" : "assignment", it->rule, o->client_id,
-             it->assignee, s->r->cfg->file->lookups[s->lookup].name);
+             it->what == CP_ALERT ? "alert" : it->kind ? it->kind : "assignment", it->rule,
+             o->client_id, it->assignee, s->r->cfg->file->lookups[li].name);
     problem(s, text);
   }
 }
@@ -150,15 +157,6 @@ static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
   return CP_OK;
 }
 
-/* Returns the index of the lookup that assignees must be in, or -1. */
-static int assignee_lookup(const cp_config *cfg, const char *name)
-{
-  for (unsigned i = 0; name && *name && i < cfg->file->lookups_count; i++)
-    if (!strcmp(cfg->file->lookups[i].name, name))
-      return (int)i;
-  return -1;
-}
-
 /* Loads the rules for a step and, on the first, checks the fixture's rule
  * names against them. */
 static cp_err load_step(steprun *s, int first)
@@ -181,7 +179,6 @@ static cp_err run_step(steprun *s, int first)
 {
   fxrun *r = s->r;
   cp_err rc = load_step(s, first);
-  s->lookup = assignee_lookup(r->cfg, r->to->assignees);
   if (rc == CP_OK && (rc = cp_rules_prepare(s->rules)) == CP_EEVAL)
     problem(s, "the run-wide values could not be computed (see the message above)");
   if (rc == CP_OK)
@@ -399,14 +396,6 @@ cp_err cp_test_fixtures(cp_config *cfg, char *const *paths, int n, const cp_test
   return rc;
 }
 
-/* The lookup that assignees must be in: --assignees, else staff when the
- * config declares it; NULL for none. */
-static const char *assignees_of(const cp_opts *o, const cp_config *cfg)
-{
-  const char *name = o->assignees ? o->assignees : "staff";
-  return assignee_lookup(cfg, name) >= 0 ? name : NULL;
-}
-
 cp_exit cp_cmd_test(const cp_opts *o)
 {
   cp_config *cfg = NULL;
@@ -417,7 +406,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
     return diag_fail(CP_EUSAGE, "test: name the fixture files or folders to run (for example "
                      "'crmpolicy test tests/fixtures')"), CP_EXIT_INVALID;
   cp_err rc = cp_cli_config(o, &cfg);
-  if (rc == CP_OK && o->assignees && *o->assignees && !assignees_of(o, cfg))
+  if (rc == CP_OK && o->assignees && *o->assignees &&
+      cp_assignees_lookup(cfg, o->assignees, NULL) < 0)
     rc = diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
   if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
     rc = diag_fail(CP_ENOMEM, "test: out of memory");
@@ -425,7 +415,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
     cp_coverage_skip(cov, o->coverage_skip);
   if (rc == CP_OK) {
     cp_rules_watch w = {.sandbox = cov ? cp_coverage_attach : NULL, .ctx = cov};
-    cp_test_opts to = {.watch = &w, .coverage = cov, .assignees = assignees_of(o, cfg), .quiet = o->quiet};
+    cp_test_opts to = {.watch = &w, .coverage = cov, .assignees = o->assignees,
+                       .quiet = o->quiet};
     rc = cp_test_fixtures(cfg, o->args, o->nargs, &to, &counts);
   }
   if (rc == CP_OK && cov) {

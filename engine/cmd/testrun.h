@@ -14,7 +14,8 @@ typedef struct cp_test_opts {
                                    check's hooks), or NULL */
   struct cp_coverage *coverage; /* the coverage that watch records, told which rules
                                    load and fire; or NULL */
-  const char *assignees;        /* lookup whose ids assignees must be, or NULL */
+  const char *assignees;        /* --assignees: replaces the config's default lookup of
+                                   assignees ("": none checked), or NULL */
   int quiet;                    /* 0: a line per fixture; 1: failures only; 2: nothing */
   void (*on_fixture)(void *ctx, const cp_fixture *fx, const cp_rules *rules);
                                 /* called for each fixture whose first step loaded */

@@ -12,6 +12,8 @@
 
 #include "dates.h"
 #include "freeze.h"
+#include "sbuf.h"
+#include "show.h"
 
 static void on_read(void *ctx, lua_State *L, int kind, unsigned idx);
 static void on_derive_begin(void *ctx, const char *name);
@@ -89,38 +91,20 @@ static cp_tctx *current(cp_trace *t)
   return &t->scope;
 }
 
-/* Returns the value at idx as malloc'd text; *text says whether it is a
- * string. Dates and timestamps of a column of type type (-1: none) are
- * written as such. */
+/* Returns the value at idx as malloc'd text, as show.c shows it (NULL when
+ * out of memory); *text says whether it is shown as text (quoted by
+ * explain's JSON). Dates and timestamps of a column of type type (-1:
+ * none) are written as such. */
 static char *render(lua_State *L, int idx, int type, int *text)
 {
-  char buf[64];
-  *text = 0;
-  switch (lua_type(L, idx)) {
-  case LUA_TNIL: return strdup("nil");
-  case LUA_TBOOLEAN: return strdup(lua_toboolean(L, idx) ? "true" : "false");
-  case LUA_TSTRING: *text = 1; return strdup(lua_tostring(L, idx));
-  case LUA_TNUMBER:
-    if (!lua_isinteger(L, idx))
-      snprintf(buf, sizeof buf, "%.14g", lua_tonumber(L, idx));
-    else if (type == CP_COL_DATE || type == CP_COL_TIMESTAMP)
-      (type == CP_COL_DATE ? cp_format_date : cp_format_timestamp)(lua_tointeger(L, idx), buf);
-    else
-      snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
-    *text = type == CP_COL_DATE || type == CP_COL_TIMESTAMP;
-    return strdup(buf);
-  case LUA_TTABLE:
-    *text = 1;
-    int view = cp_freeze_behind(L, idx);   /* a read-only view: count its data */
-    size_t n = (size_t)lua_rawlen(L, view ? -1 : idx);
-    lua_pop(L, view);
-    snprintf(buf, sizeof buf, "<%zu item%s>", n, n == 1 ? "" : "s");
-    return strdup(buf);
-  default:
-    *text = 1;
-    snprintf(buf, sizeof buf, "<%s>", luaL_typename(L, idx));
-    return strdup(buf);
-  }
+  sbuf b = {0};
+  int t = lua_type(L, idx);
+  *text = t != LUA_TNIL && t != LUA_TBOOLEAN && !(t == LUA_TNUMBER &&
+          !(lua_isinteger(L, idx) && (type == CP_COL_DATE || type == CP_COL_TIMESTAMP)));
+  cp_show(L, idx, type, &b);
+  char *s = b.s && !b.oom ? strdup(b.s) : NULL;
+  sbuf_free(&b);
+  return s;
 }
 
 /* Records in c that name (of kind) was read with the value at the top of the
@@ -161,6 +145,9 @@ static void on_read(void *ctx, lua_State *L, int kind, unsigned idx)
     value = strdup(buf);
     text = 1;
     kind = CP_NAME_TABLE;
+  } else if (kind == CP_NAME_COLUMN && t->cfg->file->clients->columns[idx].sensitive) {
+    value = strdup(CP_SHOW_MASKED);
+    text = 1;
   } else {
     int type = kind == CP_NAME_COLUMN ? (int)t->cfg->file->clients->columns[idx].type : -1;
     value = render(L, -1, type, &text);
@@ -202,7 +189,7 @@ static void on_derive_end(void *ctx, lua_State *L, int failed)
   c->failed = failed;
   c->seq = ++t->seq;
   c->value = failed ? strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)")
-                    : render(L, -1, -1, &c->text);
+                    : render(L, -1, cp_rules_derived_type(t->loaded, c->name), &c->text);
   if (!failed)
     add_read(t, current(t), CP_TRACE_DERIVED, c->name,
              strdup(c->value ? c->value : "nil"), c->text);

@@ -31,6 +31,7 @@ static const cyaml_schema_field_t column_fields[] = {
   CYAML_FIELD_BOOL("required", CYAML_FLAG_OPTIONAL, cp_column_cfg, required),
   CYAML_FIELD_ENUM("future", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_column_cfg, future,
                    future_names, CYAML_ARRAY_LEN(future_names)),
+  CYAML_FIELD_BOOL("sensitive", CYAML_FLAG_OPTIONAL, cp_column_cfg, sensitive),
   CYAML_FIELD_END,
 };
 
@@ -80,6 +81,8 @@ static const cyaml_schema_field_t feed_fields[] = {
                     feed_field_names, CYAML_ARRAY_LEN(feed_field_names)),
   CYAML_FIELD_STRING_PTR("salt", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_feed_cfg, salt, 1,
                          CYAML_UNLIMITED),
+  CYAML_FIELD_STRING_PTR("salt_env", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_feed_cfg,
+                         salt_env, 1, CYAML_UNLIMITED),
   CYAML_FIELD_END,
 };
 
@@ -140,6 +143,7 @@ static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_ENUM("locale", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_config_file, locale,
                    locale_names, CYAML_ARRAY_LEN(locale_names)),
   CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL),
+  CYAML_FIELD_IGNORE("assignees", CYAML_FLAG_OPTIONAL),   /* read by assignees.c */
   CYAML_FIELD_END,
 };
 
@@ -505,6 +509,9 @@ static cp_err validate(cp_config *c)
   if (f->feed.drop & (CP_FF_CLIENT_ID | CP_FF_KEY))
     return diag_fail(CP_ECONFIG, "%s:%u: feed: client_id and key identify a result; mask them, "
                      "do not drop them", c->path, yt_get(c->doc, "feed")->line);
+  if (f->feed.salt && f->feed.salt_env)
+    return diag_fail(CP_ECONFIG, "%s:%u: feed: give salt or salt_env, not both", c->path,
+                     yt_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
     return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
   if ((rc = cp_labels_check(c)) != CP_OK)

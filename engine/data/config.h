@@ -29,6 +29,7 @@ typedef struct cp_column_cfg {
   cp_coltype type;     /* how it is converted */
   bool required;       /* NULL is a data error */
   cp_future future;    /* after the as-of time: keep, or read as nil */
+  bool sensitive;      /* personal data: masked by explain, kept out of results */
 } cp_column_cfg;
 
 /* A fact table: the clients table, a per-client table, or a lookup table. */
@@ -64,6 +65,7 @@ typedef struct cp_feed_cfg {
   unsigned drop;            /* cp_feed_field bits written as null ({} for data) */
   unsigned mask;            /* cp_feed_field bits written as a salted hash */
   char *salt;               /* mixed into masks, so that ids cannot be looked up */
+  char *salt_env;           /* or: the environment variable that holds the salt */
 } cp_feed_cfg;
 
 /* Guards of the nightly run against a bad export (the guard section). */

@@ -350,7 +350,7 @@ static cp_err check_source(cp_facts *f, const source *s)
   char *cols[512];
   int n = 0, rc;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_info(?1)", -1, &st, NULL))
+  if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st, NULL))
     return diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)
@@ -581,13 +581,13 @@ int cp_facts_next(cp_facts *f, cp_client **c)
 cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
                      int (*fn)(void *ctx, const cp_value *row), void *ctx)
 {
-  source s = f->tables[ti];   /* a second cursor over the same table */
+  source s = ti < f->tables_count ? f->tables[ti] : f->clients;   /* a second cursor */
   sbuf q = {0};
   s.stmt = NULL;
   s.want = want;
   s.rows = (cp_rows){0};
   s.quiet = 1;
-  build_select(&q, &s, s.cfg->key, 0, 0, 0);
+  build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, 0, 0, 0);
   cp_err rc = prepare(f, &q, &s.stmt);
   sbuf_free(&q);
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {

@@ -93,7 +93,8 @@ void cp_facts_free_bounds(char **bounds, size_t n);
  * the end, or -1 after printing an error. */
 int cp_facts_next(cp_facts *f, cp_client **c);
 
-/* Calls fn for every row of per-client table ti (all clients, in table order,
+/* Calls fn for every row of per-client table ti, or of the clients table for
+ * ti == the number of per-client tables (all clients, in table order,
  * rows dated after the as-of time excluded), with that table's values; only
  * the columns with want[j] set are read (want NULL: all), the others are nil. */
 cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,

@@ -1,4 +1,7 @@
-/* filter.c: compiling and checking table filters on fact rows. */
+/* filter.c: compiling and checking table filters on fact rows. Compiling
+ * checks every value against its column's type, so that a misspelt
+ * operator or a date written as text fails at once instead of matching
+ * nothing. */
 #include "filter.h"
 
 #include <lauxlib.h>
@@ -12,59 +15,173 @@ uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name)
   return (uint32_t)luaL_error(L, "%s row has no field '%s'", t->name, name);
 }
 
-/* Reads one bound of a range table (at the top of the stack). */
-static void bound(lua_State *L, const char *name, int *has, int *strict, lua_Number *v,
-                  int is_strict)
+/* Where a condition is compiled: for messages and type checks. */
+typedef struct site {
+  const cp_table_cfg *t;    /* the table */
+  uint32_t col;             /* the column */
+  cp_filter *f;             /* the filter being built */
+} site;
+
+/* Raises "condition on table.column: why". */
+static int fail(lua_State *L, const site *s, const char *why)
 {
-  if (lua_getfield(L, -1, name) != LUA_TNIL) {
-    if (!lua_isnumber(L, -1) || *has)
-      luaL_error(L, "a range takes numbers, and at most one of gt/ge and one of lt/le");
-    *has = 1;
-    *strict = is_strict;
-    *v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
+  return luaL_error(L, "condition on %s.%s: %s", s->t->name, s->t->columns[s->col].name, why);
 }
 
-/* Reads the value at the top of the stack into condition c. */
-static void read_value(lua_State *L, cp_cond *c)
+/* Returns 1 when the column holds numbers (ranges apply). */
+static int numeric(const site *s)
 {
-  c->type = lua_type(L, -1);
-  switch (c->type) {
-  case LUA_TSTRING:
-    c->s = lua_tolstring(L, -1, &c->len);
-    break;
-  case LUA_TNUMBER:
-    if ((c->is_int = lua_isinteger(L, -1)))
-      c->i = lua_tointeger(L, -1);
-    else
-      c->n = lua_tonumber(L, -1);
-    break;
-  case LUA_TBOOLEAN:
-    c->i = lua_toboolean(L, -1);
-    break;
-  case LUA_TTABLE:
-    bound(L, "gt", &c->has_lo, &c->lo_strict, &c->lo, 1);
-    bound(L, "ge", &c->has_lo, &c->lo_strict, &c->lo, 0);
-    bound(L, "lt", &c->has_hi, &c->hi_strict, &c->hi, 1);
-    bound(L, "le", &c->has_hi, &c->hi_strict, &c->hi, 0);
-    break;
-  default:
-    luaL_error(L, "a filter value must be a string, number, boolean or {gt=, ge=, lt=, le=}");
+  cp_coltype ty = s->t->columns[s->col].type;
+  return ty != CP_COL_TEXT && ty != CP_COL_BOOLEAN;
+}
+
+/* Reads the value at the top of the stack into x, checking it against the
+ * column's type. */
+static void read_scalar(lua_State *L, const site *s, cp_scalar *x)
+{
+  cp_coltype ty = s->t->columns[s->col].type;
+  int want = ty == CP_COL_TEXT ? LUA_TSTRING : ty == CP_COL_BOOLEAN ? LUA_TBOOLEAN : LUA_TNUMBER;
+  x->type = lua_type(L, -1);
+  if (x->type != want) {
+    if ((ty == CP_COL_DATE || ty == CP_COL_TIMESTAMP) && x->type == LUA_TSTRING)
+      luaL_error(L, "condition on %s.%s: a %s column compares with a number "
+                 "(dt.date(\"%s\")), not the text '%s'", s->t->name, s->t->columns[s->col].name,
+                 cp_coltype_name(ty), lua_tostring(L, -1), lua_tostring(L, -1));
+    luaL_error(L, "condition on %s.%s: a %s column compares with a %s, not a %s", s->t->name,
+               s->t->columns[s->col].name, cp_coltype_name(ty), lua_typename(L, want),
+               luaL_typename(L, -1));
   }
+  if (x->type == LUA_TSTRING) {
+    x->s = lua_tolstring(L, -1, &x->len);
+  } else if (x->type == LUA_TBOOLEAN) {
+    x->i = lua_toboolean(L, -1);
+  } else if ((x->is_int = lua_isinteger(L, -1))) {
+    x->i = lua_tointeger(L, -1);
+  } else {
+    x->n = lua_tonumber(L, -1);
+  }
+}
+
+/* Appends a condition of op on the site's column; returns it. */
+static cp_cond *add(lua_State *L, const site *s, cp_condop op)
+{
+  if (s->f->n == CP_FILTER_MAX)
+    luaL_error(L, "a filter table holds at most %d conditions", CP_FILTER_MAX);
+  cp_cond *c = &s->f->c[s->f->n++];
+  memset(c, 0, sizeof *c);
+  c->col = s->col;
+  c->op = op;
+  return c;
+}
+
+/* Adds an eq/ne condition for the value at the top (null: is/not nil). */
+static void add_compare(lua_State *L, const site *s, int negate)
+{
+  if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, -1)) {
+    add(L, s, negate ? CP_OP_NOT_NIL : CP_OP_IS_NIL);
+    return;
+  }
+  if (lua_type(L, -1) == LUA_TNIL)
+    fail(L, s, "no value");
+  read_scalar(L, s, &add(L, s, negate ? CP_OP_NE : CP_OP_EQ)->v);
+}
+
+/* Adds an in/not_in condition for the list at the top. */
+static void add_list(lua_State *L, const site *s, int negate)
+{
+  if (!lua_istable(L, -1))
+    fail(L, s, "in and not_in take a list of values");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  if (n == 0)
+    fail(L, s, "an empty list (nothing is in it: say what you mean without a condition)");
+  cp_cond *c = add(L, s, negate ? CP_OP_NOT_IN : CP_OP_IN);
+  c->first = s->f->nvals;
+  for (lua_Integer k = 1; k <= n; k++) {
+    if (s->f->nvals == CP_FILTER_VALUES)
+      luaL_error(L, "the lists of a filter hold at most %d values", CP_FILTER_VALUES);
+    lua_rawgeti(L, -1, k);
+    read_scalar(L, s, &s->f->vals[s->f->nvals++]);
+    lua_pop(L, 1);
+  }
+  c->count = (int)n;
+}
+
+/* Adds one bound to the site's range condition (made on the first). */
+static void add_bound(lua_State *L, const site *s, cp_cond **range, int upper, int strict)
+{
+  if (!numeric(s))
+    fail(L, s, "a range (gt, ge, lt, le) is for a number, money, date or timestamp column");
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    fail(L, s, "a range takes numbers (a date is dt.date(\"2026-01-31\"))");
+  if (!*range)
+    *range = add(L, s, CP_OP_RANGE);
+  int *has = upper ? &(*range)->has_hi : &(*range)->has_lo;
+  if (*has)
+    fail(L, s, "at most one of gt/ge and one of lt/le");
+  *has = 1;
+  *(upper ? &(*range)->hi_strict : &(*range)->lo_strict) = strict;
+  *(upper ? &(*range)->hi : &(*range)->lo) = lua_tonumber(L, -1);
+}
+
+/* Adds the conditions of one operator (key at -2, value at -1). */
+static void add_operator(lua_State *L, const site *s, cp_cond **range)
+{
+  const char *op = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+  if (!strcmp(op, "gt") || !strcmp(op, "ge") || !strcmp(op, "lt") || !strcmp(op, "le"))
+    add_bound(L, s, range, op[0] == 'l', op[1] == 't');
+  else if (!strcmp(op, "eq") || !strcmp(op, "ne"))
+    add_compare(L, s, op[0] == 'n');
+  else if (!strcmp(op, "in") || !strcmp(op, "not_in"))
+    add_list(L, s, op[0] == 'n');
+  else if (!strcmp(op, "is_nil") || !strcmp(op, "not_nil")) {
+    if (!lua_isboolean(L, -1))
+      fail(L, s, "is_nil and not_nil take true or false");
+    add(L, s, (op[0] == 'i') == lua_toboolean(L, -1) ? CP_OP_IS_NIL : CP_OP_NOT_NIL);
+  } else {
+    luaL_error(L, "condition on %s.%s: unknown operator '%s' (gt, ge, lt, le, eq, ne, "
+               "in, not_in, is_nil, not_nil; a list {a, b} means in)", s->t->name,
+               s->t->columns[s->col].name, *op ? op : luaL_typename(L, -2));
+  }
+}
+
+/* Adds the conditions of the table at the top: a list (in) or operators. */
+static void add_table(lua_State *L, const site *s)
+{
+  cp_cond *range = NULL;
+  size_t keys = 0, len = lua_rawlen(L, -1);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    keys++;
+    if (!len)
+      add_operator(L, s, &range);
+    lua_pop(L, 1);
+  }
+  if (keys == 0)
+    fail(L, s, "an empty condition {}");
+  if (len && keys != len)
+    fail(L, s, "a list of values {a, b} cannot also hold operators");
+  if (len)
+    add_list(L, s, 0);
 }
 
 void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f)
 {
   idx = lua_absindex(L, idx);
-  memset(f, 0, sizeof *f);
+  f->n = f->nvals = 0;
+  lua_pushnil(L);
+  if (!lua_next(L, idx))
+    luaL_error(L, "an empty condition table {} (a field = nil leaves no key: write "
+               "field = null for 'is nil', or give no condition for every row)");
+  lua_pop(L, 2);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    if (f->n == CP_FILTER_MAX || lua_type(L, -2) != LUA_TSTRING)
-      luaL_error(L, "a filter table holds at most %d field = value pairs", CP_FILTER_MAX);
-    cp_cond *c = &f->c[f->n++];
-    c->col = cp_filter_column(L, t, lua_tostring(L, -2));
-    read_value(L, c);
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "a filter table holds field = value pairs");
+    site s = {t, cp_filter_column(L, t, lua_tostring(L, -2)), f};
+    if (lua_istable(L, -1))
+      add_table(L, &s);
+    else
+      add_compare(L, &s, 0);
     lua_pop(L, 1);
   }
 }
@@ -79,22 +196,52 @@ static int in_range(const cp_cond *c, lua_Number x)
   return 1;
 }
 
-/* Returns 1 when fact value v satisfies condition c. */
-static int holds(const cp_cond *c, const cp_value *v)
+/* Returns 1 when the non-nil fact value v equals x. */
+static int equal(const cp_scalar *x, const cp_value *v)
 {
   switch (v->type) {
   case CP_V_TEXT:
-    return c->type == LUA_TSTRING && c->len == v->len && memcmp(c->s, v->u.s, c->len) == 0;
+    return x->type == LUA_TSTRING && x->len == v->len && memcmp(x->s, v->u.s, x->len) == 0;
   case CP_V_INT:
-    if (c->type == LUA_TTABLE)
-      return in_range(c, (lua_Number)v->u.i);
-    return c->type == LUA_TNUMBER && (c->is_int ? c->i == v->u.i : c->n == (lua_Number)v->u.i);
+    return x->type == LUA_TNUMBER && (x->is_int ? x->i == v->u.i : x->n == (lua_Number)v->u.i);
   case CP_V_REAL:
-    if (c->type == LUA_TTABLE)
-      return in_range(c, v->u.r);
-    return c->type == LUA_TNUMBER && (c->is_int ? (lua_Number)c->i == v->u.r : c->n == v->u.r);
+    return x->type == LUA_TNUMBER && (x->is_int ? (lua_Number)x->i == v->u.r : x->n == v->u.r);
   case CP_V_BOOL:
-    return c->type == LUA_TBOOLEAN && c->i == v->u.i;
+    return x->type == LUA_TBOOLEAN && x->i == v->u.i;
+  default:
+    return 0;
+  }
+}
+
+/* Returns 1 when v equals one value of the condition's list. */
+static int in_list(const cp_filter *f, const cp_cond *c, const cp_value *v)
+{
+  for (int k = 0; k < c->count; k++)
+    if (equal(&f->vals[c->first + k], v))
+      return 1;
+  return 0;
+}
+
+/* Returns 1 when fact value v satisfies condition c. */
+static int holds(const cp_filter *f, const cp_cond *c, const cp_value *v)
+{
+  if (v->type == CP_V_NIL)
+    return c->op == CP_OP_NE || c->op == CP_OP_NOT_IN || c->op == CP_OP_IS_NIL;
+  switch (c->op) {
+  case CP_OP_EQ:
+    return equal(&c->v, v);
+  case CP_OP_NE:
+    return !equal(&c->v, v);
+  case CP_OP_IN:
+    return in_list(f, c, v);
+  case CP_OP_NOT_IN:
+    return !in_list(f, c, v);
+  case CP_OP_RANGE:
+    if (v->type == CP_V_INT)
+      return in_range(c, (lua_Number)v->u.i);
+    return v->type == CP_V_REAL && in_range(c, v->u.r);
+  case CP_OP_NOT_NIL:
+    return 1;
   default:
     return 0;
   }
@@ -103,7 +250,7 @@ static int holds(const cp_cond *c, const cp_value *v)
 int cp_filter_match(const cp_filter *f, const cp_value *v)
 {
   for (int k = 0; k < f->n; k++)
-    if (!holds(&f->c[k], &v[f->c[k].col]))
+    if (!holds(f, &f->c[k], &v[f->c[k].col]))
       return 0;
   return 1;
 }

@@ -1,5 +1,9 @@
 /* filter.h: conditions on fact rows written as Lua tables, checked in C:
- * {level = "account"} (equality) or {ordered_on = {gt = a, le = b}} (range). */
+ * {level = "account"} (equality), {status = {"a", "b"}} (one of a list),
+ * {paid_on = null} (is nil), {ordered_on = {gt = a, le = b}} (range), and
+ * the operators eq, ne, in, not_in, is_nil, not_nil. A value of the wrong
+ * type for the column, an unknown operator or an empty condition is an
+ * error, not a condition that silently matches nothing (or everything). */
 #ifndef CP_FILTER_H
 #define CP_FILTER_H
 
@@ -9,17 +13,36 @@
 #include "config.h"
 #include "facts.h"
 
-#define CP_FILTER_MAX 8
+#define CP_FILTER_MAX 16        /* conditions per filter */
+#define CP_FILTER_VALUES 64     /* values of every in/not_in list of a filter */
 
-/* One condition: column = value, or column within bounds. */
-typedef struct cp_cond {
-  uint32_t col;             /* column index */
-  int type;                 /* Lua type of the value; LUA_TTABLE for a range */
+/* What a condition asks of a field. */
+typedef enum cp_condop {
+  CP_OP_EQ,       /* equal to the value */
+  CP_OP_NE,       /* not equal (a nil field is not equal, as in Lua) */
+  CP_OP_RANGE,    /* within bounds (a nil field is not) */
+  CP_OP_IN,       /* equal to one of the list's values */
+  CP_OP_NOT_IN,   /* equal to none of them (a nil field included) */
+  CP_OP_IS_NIL,   /* the field is nil */
+  CP_OP_NOT_NIL   /* the field is not nil */
+} cp_condop;
+
+/* One value a condition compares with. */
+typedef struct cp_scalar {
+  int type;                 /* Lua type: string, number or boolean */
   int is_int;               /* the number is an integer */
   lua_Integer i;            /* integer or boolean value */
   lua_Number n;             /* float value */
   const char *s;            /* string value (anchored by the filter table) */
   size_t len;               /* its length */
+} cp_scalar;
+
+/* One condition on one column. */
+typedef struct cp_cond {
+  uint32_t col;             /* column index */
+  cp_condop op;             /* what is asked */
+  cp_scalar v;              /* EQ, NE: the value */
+  int first, count;         /* IN, NOT_IN: the list in the filter's values */
   int has_lo, lo_strict;    /* range: a lower bound, and whether it is excluded */
   int has_hi, hi_strict;    /* range: an upper bound, and whether it is excluded */
   lua_Number lo, hi;        /* range bounds */
@@ -29,11 +52,14 @@ typedef struct cp_cond {
 typedef struct cp_filter {
   cp_cond c[CP_FILTER_MAX]; /* conditions */
   int n;                    /* their number */
+  cp_scalar vals[CP_FILTER_VALUES]; /* values of the lists */
+  int nvals;                /* their number */
 } cp_filter;
 
 /* Compiles the filter table at idx for rows of table t. Raises a Lua error
- * naming the field for an unknown column or a value of the wrong kind. The
- * table must stay on the stack while the filter is used. */
+ * naming the field for an unknown column, an unknown operator, an empty
+ * condition or a value of the wrong type for the column. The table must
+ * stay on the stack while the filter is used. */
 void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f);
 
 /* Returns 1 when the row values v satisfy every condition. */

@@ -4,9 +4,7 @@
 
 #include <string.h>
 
-/* Returns v as a key of a Lua table: a float with an integer value is that
- * integer; nil and NaN are not keys (CP_V_NIL). */
-static cp_value as_key(const cp_value *v)
+cp_value cp_key_of(const cp_value *v)
 {
   cp_value k = *v;
   double r = v->u.r;
@@ -17,8 +15,7 @@ static cp_value as_key(const cp_value *v)
   return k;
 }
 
-/* Returns 1 when keys a and b (from as_key()) are equal, as Lua compares them. */
-static int key_eq(const cp_value *a, const cp_value *b)
+int cp_key_eq(const cp_value *a, const cp_value *b)
 {
   if (a->type != b->type)
     return 0;
@@ -27,8 +24,8 @@ static int key_eq(const cp_value *a, const cp_value *b)
   return a->type == CP_V_REAL ? a->u.r == b->u.r : a->u.i == b->u.i;
 }
 
-/* Hashes a key from as_key() (FNV-1a over text, a multiply otherwise). */
-static uint32_t key_hash(const cp_value *k)
+/* FNV-1a over text, a multiply otherwise. */
+uint32_t cp_key_hash(const cp_value *k)
 {
   uint64_t h = 14695981039346656037u ^ k->type;
   if (k->type == CP_V_TEXT) {
@@ -51,16 +48,16 @@ static uint32_t slots(uint32_t n)
   return size;
 }
 
-/* Returns the index of the slot of key (from as_key()) in x: the one
+/* Returns the index of the slot of key (from cp_key_of()) in x: the one
  * holding it, or the empty one where it goes. */
 static uint32_t find_slot(const cp_id_index *x, const cp_rows *rows, size_t ncols,
                           const cp_value *key)
 {
-  for (uint32_t i = key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
+  for (uint32_t i = cp_key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
     if (!x->slot[i])
       return i;
-    cp_value id = as_key(&rows->v[(size_t)(x->slot[i] - 1) * ncols + x->col]);
-    if (key_eq(&id, key))
+    cp_value id = cp_key_of(&rows->v[(size_t)(x->slot[i] - 1) * ncols + x->col]);
+    if (cp_key_eq(&id, key))
       return i;
   }
 }
@@ -77,7 +74,7 @@ void cp_id_index_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32
   x->mask = size - 1;
   memset(x->slot, 0, (size_t)size * sizeof x->slot[0]);
   for (uint32_t r = 0; r < rows->n; r++) {
-    cp_value id = as_key(&rows->v[(size_t)r * ncols + col]);
+    cp_value id = cp_key_of(&rows->v[(size_t)r * ncols + col]);
     if (id.type != CP_V_NIL)
       x->slot[find_slot(x, rows, ncols, &id)] = r + 1;
   }
@@ -86,7 +83,7 @@ void cp_id_index_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32
 int64_t cp_id_index_find(const cp_id_index *x, const cp_rows *rows, size_t ncols,
                          const cp_value *key)
 {
-  cp_value k = as_key(key);
+  cp_value k = cp_key_of(key);
   if (k.type == CP_V_NIL)
     return -1;
   return (int64_t)x->slot[find_slot(x, rows, ncols, &k)] - 1;

@@ -15,6 +15,16 @@ typedef struct cp_id_index {
   uint32_t slot[];          /* 1 + the row with an id, or 0 for an empty slot */
 } cp_id_index;
 
+/* Returns v as a key of a Lua table: a float with an integer value is that
+ * integer; nil and NaN are not keys (CP_V_NIL). */
+cp_value cp_key_of(const cp_value *v);
+
+/* Returns 1 when keys a and b (from cp_key_of()) are equal, as Lua compares them. */
+int cp_key_eq(const cp_value *a, const cp_value *b);
+
+/* Returns the hash of a key from cp_key_of(). */
+uint32_t cp_key_hash(const cp_value *k);
+
 /* Returns the size in bytes of the index of n rows. */
 size_t cp_id_index_size(uint32_t n);
 

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cp_fingerprint(const char *rule, const char *client_id, const char *key, char *out)
@@ -99,12 +100,18 @@ void cp_record_alertmanager(sbuf *b, const cp_record *r)
   sbuf_add(b, "}}");
 }
 
+const char *cp_record_feed_salt(const cp_feed_cfg *f)
+{
+  const char *salt = f->salt_env ? getenv(f->salt_env) : f->salt;
+  return salt ? salt : "";
+}
+
 /* Writes into out (17 bytes) the mask of value: "~" and 15 hex digits of a
  * salted FNV-1a hash. */
 static void mask(const cp_feed_cfg *f, const char *value, char *out)
 {
   char fp[17];
-  cp_fingerprint(f->salt ? f->salt : "", value, "", fp);
+  cp_fingerprint(cp_record_feed_salt(f), value, "", fp);
   snprintf(out, 17, "~%.15s", fp);
 }
 

@@ -42,6 +42,10 @@ void cp_record_am_labels(sbuf *b, const cp_record *r);
  * fingerprint (no times, no newline). */
 void cp_record_alertmanager(sbuf *b, const cp_record *r);
 
+/* Returns the salt of the feed's masks: the variable salt_env names, else
+ * salt, else "" (not owned by the caller). */
+const char *cp_record_feed_salt(const cp_feed_cfg *f);
+
 /* Returns a copy of r as the feed's privacy settings f (NULL: none) let it
  * be seen: dropped fields NULL ("{}" for data), masked ids "~" and 15 hex
  * digits of a salted hash, written into m. A masked id also changes the

@@ -1,6 +1,7 @@
-/* aggregate.c: run-wide values folded over a whole per-client table before
- * the clients: `sum`/`count` with a `where` filter run in C; `step`
- * functions run in Lua, one call per row. */
+/* aggregate.c: run-wide values folded over a whole per-client table (or the
+ * clients table) before the clients: `sum`/`count` with a `where` filter
+ * run in C, by the value of a column when grouped; `step` functions run in
+ * Lua, one call per row. */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "api.h"
 #include "filter.h"
+#include "groups.h"
 
 /* One aggregate of a pass. */
 typedef struct agg {
@@ -18,6 +20,9 @@ typedef struct agg {
   lua_Integer i;            /* C: integer total */
   lua_Number n;             /* C: float total */
   int is_float;             /* C: a float was added */
+  int grouped;              /* C: totals by the value of group_col */
+  uint32_t group_col;       /* C: the column grouped by */
+  cp_groups groups;         /* C: the totals when grouped */
 } agg;
 
 /* State of one table's aggregate pass. */
@@ -31,7 +36,13 @@ typedef struct agg_pass {
   size_t n;                 /* their number */
   int any_lua;              /* some aggregate has a step function */
   int failed;               /* index of the aggregate running or failed, or -1 */
+  int oom;                  /* grouping ran out of memory */
 } agg_pass;
+
+const cp_table_cfg *cp_aggregate_source(const cp_config_file *f, unsigned ti)
+{
+  return ti < f->tables_count ? &f->tables[ti] : f->clients;
+}
 
 /* (pass, values, list, accs, row) -> folds one row into every Lua
  * aggregate of the pass: sets the reused row table's fields (raw, after
@@ -114,14 +125,23 @@ static int agg_row(void *ctx, const cp_value *v)
     return -1;
   for (size_t k = 0; k < p->n; k++) {
     agg *a = &p->aggs[k];
-    if (!a->lua && cp_filter_match(&a->where, v)) {
-      const cp_value *x = &v[a->col];
-      if (__builtin_add_overflow(a->i, a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0, &a->i))
-        return overflow(p, k);
-      if (!a->count && x->type == CP_V_REAL) {
-        a->n += x->u.r;
-        a->is_float = 1;
+    if (a->lua || !cp_filter_match(&a->where, v))
+      continue;
+    const cp_value *x = &v[a->col];
+    int64_t i = a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
+    int is_float = !a->count && x->type == CP_V_REAL;
+    if (a->grouped) {
+      if (cp_groups_add(&a->groups, &v[a->group_col], i, is_float ? x->u.r : 0, is_float) < 0) {
+        p->oom = 1;
+        return -1;
       }
+      continue;
+    }
+    if (__builtin_add_overflow(a->i, i, &a->i))
+      return overflow(p, k);
+    if (is_float) {
+      a->n += x->u.r;
+      a->is_float = 1;
     }
   }
   return 0;
@@ -137,6 +157,9 @@ static void compile(lua_State *L, const cp_table_cfg *t, agg *a)
   a->count = lua_getfield(L, -1, "sum") == LUA_TNIL;
   if (!a->count)
     a->col = cp_filter_column(L, t, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  if ((a->grouped = lua_getfield(L, -1, "group") == LUA_TSTRING))
+    a->group_col = cp_filter_column(L, t, lua_tostring(L, -1));
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "where") == LUA_TTABLE)
     cp_filter_compile(L, -1, t, &a->where);
@@ -169,8 +192,15 @@ static cp_err collect(agg_pass *p, unsigned ti)
   return CP_OK;
 }
 
+/* Pushes the table of the groups (a light userdata at 1), in a protected call. */
+static int push_groups(lua_State *L)
+{
+  cp_groups_push(L, lua_touserdata(L, 1));
+  return 1;
+}
+
 /* Sets every aggregate of the pass as a run value; CP_EEVAL when one cannot
- * be (printed). */
+ * be (printed), CP_ENOMEM when a grouped table could not be made. */
 static cp_err publish(agg_pass *p)
 {
   lua_State *L = p->api->L;
@@ -179,7 +209,12 @@ static cp_err publish(agg_pass *p)
     agg *a = &p->aggs[k];
     lua_rawgeti(L, p->list, (lua_Integer)k + 1);
     lua_getfield(L, -1, "id");
-    if (a->lua)
+    if (a->grouped) {
+      lua_pushcfunction(L, push_groups);
+      lua_pushlightuserdata(L, &a->groups);
+      if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+        return diag_fail(CP_ENOMEM, "aggregate %s: out of memory", lua_tostring(L, -2));
+    } else if (a->lua)
       lua_rawgeti(L, p->accs, (lua_Integer)k + 1);
     else if (a->is_float)
       lua_pushnumber(L, a->n + (lua_Number)a->i);
@@ -214,7 +249,7 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L);
-  agg_pass p = {.api = api, .t = &api->cfg->file->tables[ti]};
+  agg_pass p = {.api = api, .t = cp_aggregate_source(api->cfg->file, ti)};
   lua_newtable(L);
   p.list = lua_gettop(L);
   lua_newtable(L);
@@ -225,12 +260,15 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
   unsigned char *want = p.any_lua ? NULL : calloc(p.t->columns_count + 1, 1);
   for (size_t k = 0; want && k < p.n; k++) {   /* C aggregates read only what they use */
     want[p.aggs[k].col] |= !p.aggs[k].count;
+    want[p.aggs[k].group_col] |= (unsigned char)p.aggs[k].grouped;
     for (int c = 0; c < p.aggs[k].where.n; c++)
       want[p.aggs[k].where.c[c].col] = 1;
   }
   if (rc == CP_OK && p.n > 0)
     rc = cp_facts_scan(api->facts, ti, want, agg_row, &p);
   free(want);
+  if (rc == CP_EEVAL && p.oom)
+    rc = diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
   if (rc == CP_EEVAL && lua_gettop(L) >= p.row + 3) {   /* id, message, traceback */
     char id[256];
     int named = lua_type(L, -3) == LUA_TSTRING;
@@ -239,6 +277,8 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
   }
   if (rc == CP_OK)
     rc = publish(&p);
+  for (size_t k = 0; p.aggs && k < p.n; k++)
+    cp_groups_free(&p.aggs[k].groups);
   free(p.aggs);
   lua_settop(L, top);
   return rc;

@@ -102,6 +102,10 @@ void cp_client_push(cp_api *api);
 /* Pushes one fact value (client.c). */
 void cp_value_push(lua_State *L, const cp_value *v);
 
+/* The global `empty_array` is a light userdata of this address: written
+ * as [] in data, where an empty table is written as {} (emit.c). */
+extern const char cp_empty_array;
+
 /* Registers alert, assign, fulfilled and why (emit.c). */
 void cp_emit_register(cp_api *api);
 
@@ -117,7 +121,12 @@ cp_err cp_run_value_set(cp_api *api, const char *id);
  * popped) and returns CP_EEVAL (rules.c). */
 cp_err cp_run_failure(cp_api *api, const char *what, const char *id);
 
-/* Computes the aggregates over per-client table ti (aggregate.c). */
+/* Returns the table of aggregate source ti: per-client table ti, or the
+ * clients table for ti == tables_count (aggregate.c). */
+const cp_table_cfg *cp_aggregate_source(const cp_config_file *f, unsigned ti);
+
+/* Computes the aggregates over per-client table ti, or the clients table
+ * for ti == tables_count (aggregate.c). */
 cp_err cp_aggregate_table(cp_api *api, unsigned ti);
 
 /* Returns 1 when table ti has aggregates and all are sums or counts: numbers

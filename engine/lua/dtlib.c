@@ -2,6 +2,7 @@
  * engine's as-of time (never the wall clock). Dates are epoch days, times are
  * epoch seconds, as fact columns of those types read. */
 #include <lauxlib.h>
+#include <string.h>
 
 #include "api.h"
 #include "dates.h"
@@ -138,6 +139,158 @@ static int dt_month(lua_State *L)
   return 1;
 }
 
+/* Pushes day d, raising an error when a computation left the years 0000
+ * to 9999. */
+static int push_day(lua_State *L, int64_t d)
+{
+  if (d < DAY_MIN || d > DAY_MAX)
+    return luaL_error(L, "the date is out of range (0000-01-01 to 9999-12-31)");
+  lua_pushinteger(L, d);
+  return 1;
+}
+
+/* Returns optional argument i as a day, the as-of date when absent. */
+static int64_t opt_day(lua_State *L, int i)
+{
+  return lua_isnoneornil(L, i) ? cp_api_of(L)->as_of : arg_day(L, i);
+}
+
+/* dt.ymd(day) -> year, month, day of the month. */
+static int dt_ymd(lua_State *L)
+{
+  int64_t y;
+  unsigned m, d;
+  cp_civil_from_days(arg_day(L, 1), &y, &m, &d);
+  lua_pushinteger(L, y);
+  lua_pushinteger(L, m);
+  lua_pushinteger(L, d);
+  return 3;
+}
+
+/* dt.make(year, month, day) -> day; an error for a date that does not exist. */
+static int dt_make(lua_State *L)
+{
+  int64_t y = arg_int(L, 1, "a year"), m = arg_int(L, 2, "a month");
+  int64_t d = arg_int(L, 3, "a day of the month");
+  if (y < 0 || y > 9999 || m < 1 || m > 12 || d < 1 || d > cp_month_days(y, (unsigned)m))
+    return luaL_error(L, "dt.make(%I, %I, %I): no such date", (lua_Integer)y, (lua_Integer)m,
+                      (lua_Integer)d);
+  lua_pushinteger(L, cp_days_from_civil(y, (unsigned)m, (unsigned)d));
+  return 1;
+}
+
+/* Returns argument i as a number of months within the calendar's span. */
+static int64_t arg_months(lua_State *L, int i, int64_t per)
+{
+  int64_t n = arg_int(L, i, "a whole number");
+  if (n < -120000 / per || n > 120000 / per)
+    luaL_error(L, "bad argument #%d: %I is out of range", i, (lua_Integer)n);
+  return n * per;
+}
+
+/* dt.add_months(day, n): month ends clamped (31 Jan + 1 = 28/29 Feb). */
+static int dt_add_months(lua_State *L)
+{
+  int64_t d = arg_day(L, 1);
+  return push_day(L, cp_add_months(d, arg_months(L, 2, 1)));
+}
+
+/* dt.add_years(day, n): 29 February + 1 year = 28 February. */
+static int dt_add_years(lua_State *L)
+{
+  int64_t d = arg_day(L, 1);
+  return push_day(L, cp_add_months(d, arg_months(L, 2, 12)));
+}
+
+/* dt.weekday(day) -> 1 (Monday) .. 7 (Sunday). */
+static int dt_weekday(lua_State *L)
+{
+  lua_pushinteger(L, cp_weekday(arg_day(L, 1)));
+  return 1;
+}
+
+/* dt.age_years(birth, on): whole years; on defaults to the as-of date. */
+static int dt_age_years(lua_State *L)
+{
+  int64_t birth = arg_day(L, 1);
+  lua_pushinteger(L, cp_age_years(birth, opt_day(L, 2)));
+  return 1;
+}
+
+/* dt.next_anniversary(day, from): the first on or after from (default D). */
+static int dt_next_anniversary(lua_State *L)
+{
+  int64_t d = arg_day(L, 1);
+  return push_day(L, cp_next_anniversary(d, opt_day(L, 2)));
+}
+
+/* Parses "MM-DD" (a day of any year; 02-29 allowed) into a day of year
+ * 2000, a leap year. Returns 0, or -1 when the text is not one. */
+static int parse_month_day(const char *s, size_t len, int64_t *day)
+{
+  char buf[11] = "2000-";
+  if (len != 5)
+    return -1;
+  memcpy(buf + 5, s, 5);
+  return cp_parse_date(buf, 10, day);
+}
+
+/* Returns the next day on or after from that the value at idx names: a
+ * day number, "YYYY-MM-DD", or "MM-DD" recurring every year; -1 when a
+ * dated value is before from. Raises an error for anything else. */
+static int64_t next_one(lua_State *L, int idx, int64_t from, const char *fn)
+{
+  size_t len;
+  int64_t d;
+  int ok = 0;
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    d = lua_tointegerx(L, idx, &ok);
+    if (!ok || d < DAY_MIN || d > DAY_MAX)
+      luaL_error(L, "%s: %s is not a day number in range", fn, lua_tostring(L, idx));
+    return d >= from ? d : -1;
+  }
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+  if (s && parse_month_day(s, len, &d) == 0)
+    return cp_next_anniversary(d, from);
+  if (s && cp_parse_date(s, len, &d) == 0)
+    return d >= from ? d : -1;
+  return luaL_error(L, "%s: '%s' is not a date: write \"MM-DD\" (every year), "
+                    "\"YYYY-MM-DD\" or a day number", fn, s ? s : luaL_typename(L, idx));
+}
+
+/* dt.recurring("MM-DD", from): the next such day on or after from (default
+ * D); "02-29" falls on 28 February in common years. */
+static int dt_recurring(lua_State *L)
+{
+  size_t len;
+  int64_t d;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (parse_month_day(s, len, &d) < 0)
+    return luaL_error(L, "dt.recurring: '%s' is not \"MM-DD\"", s);
+  return push_day(L, cp_next_anniversary(d, opt_day(L, 2)));
+}
+
+/* dt.next_of(dates, from): the earliest of dates on or after from (default
+ * D), or nil. dates is one value or a list of them: "MM-DD" (every year),
+ * "YYYY-MM-DD" or a day number, as params hold holidays. */
+static int dt_next_of(lua_State *L)
+{
+  int64_t from = opt_day(L, 2), best = -1;
+  if (!lua_istable(L, 1)) {
+    best = next_one(L, 1, from, "dt.next_of");
+  } else {
+    lua_Integer n = luaL_len(L, 1);
+    for (lua_Integer k = 1; k <= n; k++) {
+      lua_geti(L, 1, k);
+      int64_t d = next_one(L, -1, from, "dt.next_of");
+      lua_pop(L, 1);
+      if (d >= 0 && (best < 0 || d < best))
+        best = d;
+    }
+  }
+  return best < 0 ? (lua_pushnil(L), 1) : push_day(L, best);
+}
+
 /* os.time(): the as-of time, so that rules never see the wall clock. */
 static int os_time(lua_State *L)
 {
@@ -153,7 +306,10 @@ void cp_dt_register(cp_api *api)
     {"age_days", dt_age_days}, {"hours_since", dt_hours_since},
     {"in_last_days", dt_in_last_days}, {"day", dt_day}, {"start", dt_start},
     {"format", dt_format}, {"format_time", dt_format_time}, {"date", dt_date},
-    {"time", dt_time}, {"month", dt_month}, {NULL, NULL}};
+    {"time", dt_time}, {"month", dt_month}, {"ymd", dt_ymd}, {"make", dt_make},
+    {"add_months", dt_add_months}, {"add_years", dt_add_years}, {"weekday", dt_weekday},
+    {"age_years", dt_age_years}, {"next_anniversary", dt_next_anniversary},
+    {"recurring", dt_recurring}, {"next_of", dt_next_of}, {NULL, NULL}};
   lua_State *L = api->L;
   cp_sandbox_env(api->sb);
   luaL_newlib(L, fns);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "sensitive.h"
 #include "sbuf.h"
 #include "words.h"
 
@@ -134,6 +135,10 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
     sbuf_add(b, "null");
     return 0;
   case LUA_TLIGHTUSERDATA:   /* the global `null`: a JSON null inside data */
+    if (lua_touserdata(L, idx) == &cp_empty_array) {
+      sbuf_add(b, "[]");
+      return 0;
+    }
     if (lua_touserdata(L, idx) != NULL)
       break;
     sbuf_add(b, "null");
@@ -160,6 +165,8 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
   }
   return luaL_error(L, "data: a %s cannot be written as JSON", luaL_typename(L, idx));
 }
+
+const char cp_empty_array = '[';
 
 /* The (what, rule, key) of the current client's items, so that a repeated
  * report is found in constant time: an open-addressing set of item indexes
@@ -319,6 +326,7 @@ static int add(lua_State *L, cp_api *api, const cp_item *it)
   size_t bytes = len0(it->rule) + len0(it->key) + len0(it->title) + len0(it->data) +
                  len0(it->kind) + len0(it->assignee);
   cp_sandbox_charge(L, REPORT_COST + bytes / 16);
+  cp_sensitive_check(L, api, it);
   seen *s = seen_for(L, api, api->out->n + 1);
   if (api->out->n >= UINT32_MAX - 1 || cp_outcome_add(api->out, it) != CP_OK)
     return luaL_error(L, "not enough memory");
@@ -473,5 +481,7 @@ void cp_emit_register(cp_api *api)
   luaL_setfuncs(api->L, fns, 0);
   lua_pushlightuserdata(api->L, NULL);
   lua_setfield(api->L, -2, "null");
+  lua_pushlightuserdata(api->L, (void *)&cp_empty_array);
+  lua_setfield(api->L, -2, "empty_array");
   lua_pop(api->L, 1);
 }

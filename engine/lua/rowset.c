@@ -8,33 +8,11 @@
 #include "api.h"
 #include "filter.h"
 #include "idindex.h"
-
-#define ROWSET_MT "crmpolicy.rowset"
-#define ROW_MT "crmpolicy.row"
-#define LIST_MT "crmpolicy.list"
-#define ROWSET_MAGIC 0x52534554u
-#define ROW_MAGIC 0x524f5721u
-
-/* A set of rows: a client's table or a lookup table. Rows in user value 1. */
-typedef struct rowset_ud {
-  uint32_t magic;     /* ROWSET_MAGIC: tells our userdata apart cheaply */
-  cp_api *api;        /* the API context */
-  uint32_t gen;       /* client generation; 0 for lookup tables */
-  uint32_t source;    /* table index; lookups follow the per-client tables */
-} rowset_ud;
-
-/* One row of a rowset. */
-typedef struct row_ud {
-  uint32_t magic;     /* ROW_MAGIC */
-  cp_api *api;        /* the API context */
-  uint32_t gen;       /* as for its rowset */
-  uint32_t source;    /* as for its rowset */
-  uint32_t row;       /* index in the rows */
-} row_ud;
+#include "rowset.h"
 
 /* Returns the userdata at idx when it is one of ours of this kind (magic
  * and size match), else NULL. Faster than comparing metatables by name. */
-static void *our_udata(lua_State *L, int idx, uint32_t magic, size_t size)
+void *cp_rowset_udata(lua_State *L, int idx, uint32_t magic, size_t size)
 {
   if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != size)
     return NULL;
@@ -42,10 +20,10 @@ static void *our_udata(lua_State *L, int idx, uint32_t magic, size_t size)
   return *p == magic ? p : NULL;
 }
 
-/* Like our_udata(), raising "bad argument" when the value is not one. */
+/* Like cp_rowset_udata(), raising "bad argument" when the value is not one. */
 static void *check_udata(lua_State *L, int idx, uint32_t magic, size_t size, const char *what)
 {
-  void *p = our_udata(L, idx, magic, size);
+  void *p = cp_rowset_udata(L, idx, magic, size);
   if (!p)
     luaL_typeerror(L, idx, what);
   return p;
@@ -72,7 +50,7 @@ void cp_value_push(lua_State *L, const cp_value *v)
 }
 
 /* Returns the table declaration of a source. */
-static const cp_table_cfg *source_cfg(const cp_api *api, uint32_t source)
+const cp_table_cfg *cp_rowset_cfg(const cp_api *api, uint32_t source)
 {
   const cp_config_file *f = api->cfg->file;
   return source < f->tables_count ? &f->tables[source] : &f->lookups[source - f->tables_count];
@@ -80,11 +58,11 @@ static const cp_table_cfg *source_cfg(const cp_api *api, uint32_t source)
 
 /* Returns the rows of a source, raising an error for rows of a client whose
  * evaluation is over (a rule kept them in a global or upvalue). */
-static const cp_rows *source_rows(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
+const cp_rows *cp_rowset_rows(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
 {
   if (gen && (gen != api->gen || !api->client))
     luaL_error(L, "rows of %s belong to a client whose evaluation is over",
-               source_cfg(api, source)->name);
+               cp_rowset_cfg(api, source)->name);
   if (source < api->cfg->file->tables_count)
     return &api->client->tables[source];
   const cp_rows *rows;
@@ -96,15 +74,15 @@ static const cp_rows *source_rows(lua_State *L, cp_api *api, uint32_t gen, uint3
 static int row_index(lua_State *L)
 {
   row_ud *r = check_udata(L, 1, ROW_MAGIC, sizeof *r, "row");
-  const cp_rows *rows = source_rows(L, r->api, r->gen, r->source);
+  const cp_rows *rows = cp_rowset_rows(L, r->api, r->gen, r->source);
   lua_rawgeti(L, lua_upvalueindex(1), (lua_Integer)r->source + 1);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, -2) != LUA_TNUMBER) {
     const char *name = lua_tostring(L, 2);
-    return luaL_error(L, "%s row has no field '%s'", source_cfg(r->api, r->source)->name,
+    return luaL_error(L, "%s row has no field '%s'", cp_rowset_cfg(r->api, r->source)->name,
                       name ? name : luaL_typename(L, 2));
   }
-  size_t ncols = source_cfg(r->api, r->source)->columns_count;
+  size_t ncols = cp_rowset_cfg(r->api, r->source)->columns_count;
   lua_Integer col = lua_tointeger(L, -1);
   cp_value_push(L, &rows->v[(size_t)r->row * ncols + (size_t)col]);
   return 1;
@@ -114,8 +92,8 @@ static int row_index(lua_State *L)
  * so one row may have several objects). */
 static int row_eq(lua_State *L)
 {
-  row_ud *a = our_udata(L, 1, ROW_MAGIC, sizeof *a);
-  row_ud *b = our_udata(L, 2, ROW_MAGIC, sizeof *b);
+  row_ud *a = cp_rowset_udata(L, 1, ROW_MAGIC, sizeof *a);
+  row_ud *b = cp_rowset_udata(L, 2, ROW_MAGIC, sizeof *b);
   lua_pushboolean(L, a && b && a->source == b->source && a->gen == b->gen && a->row == b->row);
   return 1;
 }
@@ -123,7 +101,7 @@ static int row_eq(lua_State *L)
 /* Pushes row i (0-based) of a rowset at idx. A client's rows are cached in
  * its user value; a lookup's are made anew, so that a run does not keep an
  * object for every lookup row it ever looked at. */
-static void push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
+void cp_rowset_push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
   row_ud *r;
   if (!s->gen) {
@@ -156,17 +134,17 @@ static int rowset_index(lua_State *L)
 {
   rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   if (lua_type(L, 2) == LUA_TNUMBER) {
-    const cp_rows *rows = source_rows(L, s->api, s->gen, s->source);
+    const cp_rows *rows = cp_rowset_rows(L, s->api, s->gen, s->source);
     lua_Integer i = lua_tointeger(L, 2);
     if (i < 1 || i > (lua_Integer)rows->n || !lua_isinteger(L, 2))
       lua_pushnil(L);
     else
-      push_row(L, 1, s, (uint32_t)(i - 1));
+      cp_rowset_push_row(L, 1, s, (uint32_t)(i - 1));
     return 1;
   }
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
-    return luaL_error(L, "%s has no method '%s'", source_cfg(s->api, s->source)->name,
+    return luaL_error(L, "%s has no method '%s'", cp_rowset_cfg(s->api, s->source)->name,
                       lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
   return 1;
 }
@@ -175,7 +153,7 @@ static int rowset_index(lua_State *L)
 static int rowset_len(lua_State *L)
 {
   rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
-  lua_pushinteger(L, source_rows(L, s->api, s->gen, s->source)->n);
+  lua_pushinteger(L, cp_rowset_rows(L, s->api, s->gen, s->source)->n);
   return 1;
 }
 
@@ -226,33 +204,12 @@ static int rowset_get(lua_State *L)
   cp_value key = lua_key(L, 2);
   if (!x || key.type == CP_V_NIL)
     return lua_pushnil(L), 1;
-  const cp_rows *rows = source_rows(L, s->api, 0, s->source);
-  int64_t row = cp_id_index_find(x, rows, source_cfg(s->api, s->source)->columns_count, &key);
+  const cp_rows *rows = cp_rowset_rows(L, s->api, 0, s->source);
+  int64_t row = cp_id_index_find(x, rows, cp_rowset_cfg(s->api, s->source)->columns_count, &key);
   if (row < 0)
     return lua_pushnil(L), 1;
-  push_row(L, 1, s, (uint32_t)row);
+  cp_rowset_push_row(L, 1, s, (uint32_t)row);
   return 1;
-}
-
-/* A predicate: nothing, a Lua function, or a table filter. */
-typedef struct pred {
-  int fn;                   /* stack index of the function, or 0 */
-  int table;                /* stack index of the filter table, or 0 */
-  cp_filter f;              /* the table compiled for source */
-  int64_t source;           /* source it was compiled for; -1: none yet */
-} pred;
-
-/* Reads the optional predicate at idx. */
-static void pred_open(lua_State *L, int idx, pred *p)
-{
-  p->fn = p->table = 0;
-  p->source = -1;
-  if (lua_isfunction(L, idx))
-    p->fn = idx;
-  else if (lua_istable(L, idx))
-    p->table = idx;
-  else if (!lua_isnoneornil(L, idx))
-    luaL_error(L, "a condition must be a function(row) or a table {field = value}");
 }
 
 /* The rows a method walks: a rowset, or a list that filter() made. */
@@ -271,9 +228,9 @@ static void items_open(lua_State *L, int idx, items *it)
 {
   it->api = cp_api_of(L);
   it->self = idx;
-  it->set = our_udata(L, idx, ROWSET_MAGIC, sizeof(rowset_ud));
+  it->set = cp_rowset_udata(L, idx, ROWSET_MAGIC, sizeof(rowset_ud));
   if (it->set) {
-    it->rows = source_rows(L, it->api, it->set->gen, it->set->source);
+    it->rows = cp_rowset_rows(L, it->api, it->set->gen, it->set->source);
     it->n = it->rows->n;
   } else {
     luaL_checktype(L, idx, LUA_TTABLE);
@@ -284,26 +241,53 @@ static void items_open(lua_State *L, int idx, items *it)
   cp_sandbox_charge(L, it->n);
 }
 
+/* A predicate: nothing, a Lua function, or a table filter. */
+typedef struct pred {
+  int fn;                   /* stack index of the function, or 0 */
+  int table;                /* stack index of the filter table, or 0 */
+  cp_filter f;              /* the table compiled for source */
+  int64_t source;           /* source it was compiled for; -1: none yet */
+} pred;
+
+/* Reads the optional predicate at idx for the rows it. A table over a
+ * rowset is compiled now, so that a wrong condition fails even for a
+ * client without rows; over a list, on the first row of each table. */
+static void pred_open(lua_State *L, int idx, const items *it, pred *p)
+{
+  p->fn = p->table = 0;
+  p->source = -1;
+  if (lua_isfunction(L, idx))
+    p->fn = idx;
+  else if (lua_istable(L, idx))
+    p->table = idx;
+  else if (!lua_isnoneornil(L, idx))
+    luaL_error(L, "a condition must be a function(row) or a table {field = value}");
+  if (p->table && it->set) {
+    cp_filter_compile(L, p->table, cp_rowset_cfg(it->api, it->set->source), &p->f);
+    p->source = it->set->source;
+  }
+}
+
 /* Returns the values of row i (0-based) and its source. */
 static const cp_value *items_values(lua_State *L, const items *it, size_t i, uint32_t *source)
 {
   if (it->set) {
     *source = it->set->source;
-    return it->rows->v + i * source_cfg(it->api, *source)->columns_count;
+    return it->rows->v + i * cp_rowset_cfg(it->api, *source)->columns_count;
   }
   lua_rawgeti(L, it->self, (lua_Integer)i + 1);
   row_ud *r = check_udata(L, -1, ROW_MAGIC, sizeof *r, "row");
   lua_pop(L, 1);   /* the list keeps the row alive */
-  const cp_rows *rows = source_rows(L, r->api, r->gen, r->source);
+  const cp_rows *rows = cp_rowset_rows(L, r->api, r->gen, r->source);
   *source = r->source;
-  return rows->v + (size_t)r->row * source_cfg(it->api, r->source)->columns_count;
+  return rows->v + (size_t)r->row * cp_rowset_cfg(it->api, r->source)->columns_count;
 }
 
 /* Pushes the row object of row i. */
 static void items_push(lua_State *L, const items *it, size_t i)
 {
   if (it->set)
-    push_row(L, it->self, it->set, (uint32_t)i);
+    cp_rowset_push_row(L, it->self, it->set, (uint32_t)i);
   else
     lua_rawgeti(L, it->self, (lua_Integer)i + 1);
 }
@@ -324,7 +308,7 @@ static int items_match(lua_State *L, const items *it, size_t i, pred *p)
     return 1;
   const cp_value *v = items_values(L, it, i, &source);
   if (p->source != (int64_t)source) {
-    cp_filter_compile(L, p->table, source_cfg(it->api, source), &p->f);
+    cp_filter_compile(L, p->table, cp_rowset_cfg(it->api, source), &p->f);
     p->source = source;
   }
   return cp_filter_match(&p->f, v);
@@ -337,7 +321,7 @@ static int m_count(lua_State *L)
   pred p;
   lua_Integer n = 0;
   items_open(L, 1, &it);
-  pred_open(L, 2, &p);
+  pred_open(L, 2, &it, &p);
   for (size_t i = 0; i < it.n; i++)
     n += items_match(L, &it, i, &p);
   lua_pushinteger(L, n);
@@ -358,7 +342,7 @@ static void walk_field(lua_State *L, items *it, pred *p,
       continue;
     const cp_value *v = items_values(L, it, i, &source);
     if ((int64_t)source != cached) {
-      col = cp_filter_column(L, source_cfg(it->api, source), field);
+      col = cp_filter_column(L, cp_rowset_cfg(it->api, source), field);
       cached = source;
     }
     visit(L, ctx, &v[col], i);
@@ -394,7 +378,7 @@ static int m_sum(lua_State *L)
   pred p;
   summer s = {0};
   items_open(L, 1, &it);
-  pred_open(L, 3, &p);
+  pred_open(L, 3, &it, &p);
   walk_field(L, &it, &p, add_value, &s);
   if (s.is_float)
     lua_pushnumber(L, s.n + (lua_Number)s.i);
@@ -442,7 +426,7 @@ static int extremum(lua_State *L, int want_max)
   pred p;
   best b = {.want_max = want_max};
   items_open(L, 1, &it);
-  pred_open(L, 3, &p);
+  pred_open(L, 3, &it, &p);
   walk_field(L, &it, &p, keep_best, &b);
   if (!b.v)
     return lua_pushnil(L), 1;
@@ -467,7 +451,7 @@ static int m_first(lua_State *L)
   items it;
   pred p;
   items_open(L, 1, &it);
-  pred_open(L, 2, &p);
+  pred_open(L, 2, &it, &p);
   for (size_t i = 0; i < it.n; i++)
     if (items_match(L, &it, i, &p))
       return items_push(L, &it, i), 1;
@@ -488,7 +472,7 @@ static int m_filter(lua_State *L)
   items it;
   pred p;
   items_open(L, 1, &it);
-  pred_open(L, 2, &p);
+  pred_open(L, 2, &it, &p);
   lua_newtable(L);
   lua_Integer n = 0;
   for (size_t i = 0; i < it.n; i++)
@@ -526,7 +510,7 @@ static void push_methods(lua_State *L)
   static const luaL_Reg methods[] = {
     {"count", m_count}, {"sum", m_sum},       {"max", m_max},     {"min", m_min},
     {"first", m_first}, {"any", m_any},       {"filter", m_filter}, {"each", m_each},
-    {"get", rowset_get}, {NULL, NULL}};
+    {"get", rowset_get}, {"by", cp_rowset_by}, {NULL, NULL}};
   luaL_newlib(L, methods);
   luaL_newmetatable(L, LIST_MT);
   lua_pushvalue(L, -2);
@@ -584,7 +568,7 @@ void cp_rowset_register(cp_api *api)
   luaL_newmetatable(L, ROW_MT);
   lua_createtable(L, (int)(f->tables_count + f->lookups_count), 0);
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
-    push_colmap(L, source_cfg(api, i));
+    push_colmap(L, cp_rowset_cfg(api, i));
     lua_rawseti(L, -2, i + 1);
   }
   lua_pushcclosure(L, row_index, 1);

@@ -256,9 +256,13 @@ static void unique_run_value(lua_State *L, cp_api *api, const char *fn)
 static int l_derive(lua_State *L)
 {
   cp_api *api = declaring(L, "derive");
-  only_fields(L, "derive", "id doc fn");
+  only_fields(L, "derive", "id doc fn type");
   need_string(L, "derive", "doc");
   need_function(L, "derive", "fn");
+  if (lua_getfield(L, 1, "type") != LUA_TNIL && (lua_type(L, -1) != LUA_TSTRING ||
+      (strcmp(lua_tostring(L, -1), "date") && strcmp(lua_tostring(L, -1), "timestamp"))))
+    luaL_error(L, "derive{}: 'type' is \"date\" or \"timestamp\" (how explain shows the value)");
+  lua_pop(L, 1);
   store_decl(L, api->derive_ref, "derive", 1);
   return 0;
 }
@@ -300,7 +304,7 @@ static void copy_two_levels(lua_State *L, int idx, int levels)
 static int l_aggregate(lua_State *L)
 {
   cp_api *api = declaring(L, "aggregate");
-  only_fields(L, "aggregate", "id doc table init step sum count where");
+  only_fields(L, "aggregate", "id doc table init step sum count where group");
   need_string(L, "aggregate", "doc");
   int step = lua_getfield(L, 1, "step") != LUA_TNIL;
   int sum = lua_getfield(L, 1, "sum") != LUA_TNIL;
@@ -311,17 +315,24 @@ static int l_aggregate(lua_State *L)
     luaL_error(L, "aggregate{}: 'sum' names a field");
   if (lua_getfield(L, 1, "where") != LUA_TNIL && !lua_istable(L, -1))
     luaL_error(L, "aggregate{}: 'where' is a table of field = value or range conditions");
+  if (lua_getfield(L, 1, "group") != LUA_TNIL && (step || lua_type(L, -1) != LUA_TSTRING))
+    luaL_error(L, "aggregate{}: 'group' names a field, and goes with sum or count");
   lua_settop(L, 1);
   if (step)
     need_function(L, "aggregate", "step");
   const char *table = need_string(L, "aggregate", "table");
-  unsigned i = 0;
-  while (i < api->cfg->file->tables_count && strcmp(api->cfg->file->tables[i].name, table))
+  const cp_config_file *file = api->cfg->file;
+  unsigned i = 0;   /* tables_count: the clients table */
+  while (i < file->tables_count && strcmp(file->tables[i].name, table))
     i++;
-  if (i == api->cfg->file->tables_count)
-    luaL_error(L, "aggregate{}: '%s' is not a per-client table of the config", table);
+  if (i == file->tables_count && strcmp(file->clients->name, table))
+    luaL_error(L, "aggregate{}: '%s' is not the clients table or a per-client table of the "
+               "config", table);
+  const cp_table_cfg *t = cp_aggregate_source(file, i);
   if (lua_getfield(L, 1, "sum") == LUA_TSTRING)   /* check the fields now, with a location */
-    cp_filter_column(L, &api->cfg->file->tables[i], lua_tostring(L, -1));
+    cp_filter_column(L, t, lua_tostring(L, -1));
+  if (lua_getfield(L, 1, "group") == LUA_TSTRING)
+    cp_filter_column(L, t, lua_tostring(L, -1));
   lua_pushliteral(L, "where");
   if (lua_rawget(L, 1) == LUA_TTABLE) {   /* the declaration keeps a copy, checked */
     lua_pushliteral(L, "where");
@@ -331,7 +342,7 @@ static int l_aggregate(lua_State *L)
   lua_settop(L, 1);
   if (lua_getfield(L, 1, "where") == LUA_TTABLE) {
     cp_filter f;
-    cp_filter_compile(L, -1, &api->cfg->file->tables[i], &f);
+    cp_filter_compile(L, -1, t, &f);
   }
   lua_settop(L, 1);
   unique_run_value(L, api, "aggregate");
@@ -426,9 +437,9 @@ cp_err cp_rules_prepare(cp_rules *api)
 cp_err cp_rules_prepare_from(cp_rules *api, cp_aggregates_fn fetch, void *ctx)
 {
   cp_err rc = CP_OK;
-  for (unsigned i = 0; rc == CP_OK && i < api->cfg->file->tables_count; i++) {
-    int done = 0;
-    if (fetch && cp_aggregate_numeric(api, i))
+  for (unsigned i = 0; rc == CP_OK && i <= api->cfg->file->tables_count; i++) {
+    int done = 0;   /* the clients table (i == tables_count) is aggregated here */
+    if (fetch && i < api->cfg->file->tables_count && cp_aggregate_numeric(api, i))
       rc = fetch(ctx, api, i, &done);
     if (rc == CP_OK && !done)
       rc = cp_aggregate_table(api, i);
@@ -641,4 +652,24 @@ long cp_rules_current(const cp_rules *r)
 int cp_rules_has_scope(const cp_rules *r)
 {
   return r->scope_ref != LUA_NOREF;
+}
+
+int cp_rules_derived_type(const cp_rules *r, const char *id)
+{
+  lua_State *L = r->L;
+  int type = -1, top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->derive_ref);
+  if (lua_getfield(L, -1, id) == LUA_TTABLE && lua_getfield(L, -1, "type") == LUA_TSTRING)
+    type = strcmp(lua_tostring(L, -1), "date") ? CP_COL_TIMESTAMP : CP_COL_DATE;
+  lua_settop(L, top);
+  return type;
+}
+
+int cp_rules_is_derived(const cp_rules *r, const char *id)
+{
+  lua_State *L = r->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->derive_ref);
+  int found = lua_getfield(L, -1, id) == LUA_TTABLE;
+  lua_pop(L, 2);
+  return found;
 }

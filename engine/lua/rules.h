@@ -106,6 +106,13 @@ const char *cp_rules_needs(const cp_rules *r, size_t i);
 /* The ids check i reports under: its own, then those it emits; NULL-ended. */
 const char *const *cp_rules_ids(const cp_rules *r, size_t i);
 
+/* The column type (CP_COL_DATE or CP_COL_TIMESTAMP) that derive{type = ...}
+ * of derived value id declares, or -1. */
+int cp_rules_derived_type(const cp_rules *r, const char *id);
+
+/* Returns 1 when the rule files declare a derived value called id. */
+int cp_rules_is_derived(const cp_rules *r, const char *id);
+
 /* Returns 1 when the rule files declare a scope{}. */
 int cp_rules_has_scope(const cp_rules *r);
 

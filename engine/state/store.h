@@ -48,6 +48,7 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
  * everything. */
 void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed);
 
+
 /* Moves to client_id (clients in ascending id order): closes the results of
  * clients skipped over (not evaluated this run) and buffers this client's
  * open results from before the run. */

@@ -57,4 +57,24 @@ test_check_reports_failing_fixtures() {
   expect_contains "stderr" "crmpolicy: warning: 1 of 1 fixtures in fx fail; 'crmpolicy test fx' shows why" "$ERR"
 }
 
+test_check_without_fixtures_reads_params_inside_rule_functions() {
+  policy
+  sed -i 's/^    why("last visit %d days ago, interval %d", days, P.interval)$/    why("last visit %d days ago, interval %d", days, P.intervall)/' r.lua
+  sed -i 's/^  unused: {a: 1, b: 2}$/  unused: {a: 1, b: 2}\n  visits: {dormant_dayz: 3}/' c.yaml
+  printf 'local V = params.visits\nrule { id = "x", doc = "x", fn = function(c)\n  if V.dormant_days then return end\n  local s = "params.nope" -- params.nope\nend }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:19: params.intervall is read, but the config has no such param
+crmpolicy: warning: r.lua:37: params.visits.dormant_days is read, but the config has no such param" "$ERR"
+  expect_contains "stdout" "lint: 2 warnings (with" "$OUT"
+}
+
+test_check_without_fixtures_finds_misspelt_client_fields() {
+  policy
+  sed -i 's/^    if c.tier ~= "gold" then$/    if c.teir ~= "gold" or not (c.last or c.visits or c.id or c.status) then/' r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:14: c.teir: the client has no field 'teir' (a column, a per-client table or a derived value)" "$ERR"
+}
+
 run_tests

@@ -12,7 +12,9 @@
 #include "sandbox.h"
 
 static const char *const fns[] = {"age_days", "hours_since", "in_last_days", "day", "start",
-                                  "format", "format_time", "month"};
+                                  "format", "format_time", "month", "ymd", "add_months",
+                                  "add_years", "weekday", "age_years", "next_anniversary",
+                                  "next_of"};
 #define NFNS (sizeof fns / sizeof fns[0])
 
 static cp_sandbox *sb;     /* one state for the whole run */

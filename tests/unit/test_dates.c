@@ -106,3 +106,60 @@ TEST(formatting_matches_printf_over_every_year)
   cp_format_timestamp(cp_days_from_civil(-1, 12, 31) * 86400 + 3661, buf);
   CHECK_STR("-001-12-31T01:01:01", buf);
 }
+
+TEST(add_months_clamps_to_month_ends)
+{
+  CHECK_INT(day("2026-02-28"), cp_add_months(day("2026-01-31"), 1));
+  CHECK_INT(day("2024-02-29"), cp_add_months(day("2024-01-31"), 1));
+  CHECK_INT(day("2026-04-30"), cp_add_months(day("2026-03-31"), 1));
+  CHECK_INT(day("2027-02-28"), cp_add_months(day("2026-12-31"), 2));
+  CHECK_INT(day("2025-02-28"), cp_add_months(day("2026-03-31"), -13));
+  CHECK_INT(day("2027-01-15"), cp_add_months(day("2026-12-15"), 1));
+  CHECK_INT(day("2025-12-15"), cp_add_months(day("2026-01-15"), -1));
+  CHECK_INT(day("2025-02-28"), cp_add_months(day("2024-02-29"), 12));
+  CHECK_INT(day("2028-02-29"), cp_add_months(day("2024-02-29"), 48));
+  CHECK_INT(day("1969-12-31"), cp_add_months(day("1970-01-31"), -1));
+}
+
+TEST(weekday_is_iso)
+{
+  CHECK_INT(4, cp_weekday(day("1970-01-01")));
+  CHECK_INT(1, cp_weekday(day("1969-12-29")));
+  CHECK_INT(5, cp_weekday(day("2026-12-04")));
+  CHECK_INT(7, cp_weekday(day("2026-12-06")));
+  CHECK_INT(4, cp_weekday(day("2024-02-29")));
+}
+
+TEST(age_years_counts_a_29_february_birthday_on_28_february)
+{
+  CHECK_INT(26, cp_age_years(day("2000-02-29"), day("2026-02-28")));
+  CHECK_INT(25, cp_age_years(day("2000-02-29"), day("2026-02-27")));
+  CHECK_INT(24, cp_age_years(day("2000-02-29"), day("2024-02-29")));
+  CHECK_INT(23, cp_age_years(day("2000-02-29"), day("2024-02-28")));
+  CHECK_INT(23, cp_age_years(day("2000-03-01"), day("2024-02-29")));
+  CHECK_INT(0, cp_age_years(day("2026-12-31"), day("2027-12-30")));
+  CHECK_INT(1, cp_age_years(day("2026-12-31"), day("2027-12-31")));
+  CHECK_INT(-1, cp_age_years(day("2026-06-01"), day("2026-05-31")));
+}
+
+TEST(next_anniversary_is_on_or_after_from)
+{
+  CHECK_INT(day("2027-02-28"), cp_next_anniversary(day("2000-02-29"), day("2026-03-01")));
+  CHECK_INT(day("2026-02-28"), cp_next_anniversary(day("2000-02-29"), day("2026-02-28")));
+  CHECK_INT(day("2028-02-29"), cp_next_anniversary(day("2000-02-29"), day("2027-12-31")));
+  CHECK_INT(day("2027-01-01"), cp_next_anniversary(day("2000-01-01"), day("2026-01-02")));
+  CHECK_INT(day("2026-12-31"), cp_next_anniversary(day("1999-12-31"), day("2026-12-31")));
+  CHECK_INT(day("2030-05-01"), cp_next_anniversary(day("2030-05-01"), day("2026-01-01")));
+  CHECK_INT(day("2027-02-28"), cp_anniversary_in(day("2024-02-29"), 2027));
+  CHECK_INT(day("2100-02-28"), cp_anniversary_in(day("2024-02-29"), 2100));
+  CHECK_INT(day("2000-02-29"), cp_anniversary_in(day("2024-02-29"), 2000));
+}
+
+TEST(month_days_know_leap_years)
+{
+  CHECK_INT(29, cp_month_days(2024, 2));
+  CHECK_INT(28, cp_month_days(2100, 2));
+  CHECK_INT(29, cp_month_days(2000, 2));
+  CHECK_INT(31, cp_month_days(2026, 12));
+  CHECK_INT(30, cp_month_days(2026, 4));
+}

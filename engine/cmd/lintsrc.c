@@ -1,0 +1,302 @@
+/* lintsrc.c: a static pass over the rule files' text for `check`: a small
+ * Lua tokenizer (names, punctuation; strings, numbers and comments skipped)
+ * and two patterns: `params.a.b` (or a local alias of params, `local P =
+ * params.visits`) followed through the config's params tree, and `c.field`
+ * where c is the parameter of a `fn = function(c)`. What it cannot see (a
+ * key built at run time, a client handed to a helper function) the fixtures
+ * show; the client's name is taken for the whole file, so a local that
+ * shadows it is read as the client too. */
+#include "lintsrc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+/* A token: a name, or one punctuation character. */
+typedef struct tok {
+  const char *s;            /* its text in the file */
+  size_t len;               /* its length */
+  unsigned line;            /* 1-based line */
+  int name;                 /* a name (else punctuation s[0]) */
+} tok;
+
+/* Tokens of one file. */
+typedef struct toks {
+  tok *v;                   /* tokens */
+  size_t n, cap;            /* count, capacity */
+} toks;
+
+/* Returns the length of the long bracket "[==[" at p (its level + 2), or 0. */
+static size_t long_open(const char *p)
+{
+  size_t k = 1;
+  if (*p != '[')
+    return 0;
+  while (p[k] == '=')
+    k++;
+  return p[k] == '[' ? k + 1 : 0;
+}
+
+/* Skips a long string or comment opened by a bracket of length open at p;
+ * returns the end, counting lines. */
+static const char *skip_long(const char *p, size_t open, unsigned *line)
+{
+  size_t level = open - 2;
+  for (p += open; *p; p++) {
+    if (*p == '\n')
+      (*line)++;
+    if (*p == ']' && strspn(p + 1, "=") == level && p[1 + level] == ']')
+      return p + level + 2;
+  }
+  return p;
+}
+
+/* Skips a quoted string at p; returns the end. */
+static const char *skip_quoted(const char *p, unsigned *line)
+{
+  char q = *p++;
+  while (*p && *p != q && *p != '\n') {
+    if (*p == '\\' && p[1]) {
+      if (p[1] == '\n')
+        (*line)++;
+      p++;
+    }
+    p++;
+  }
+  return *p == q ? p + 1 : p;
+}
+
+/* Returns 1 for a character of a Lua name (after the first). */
+static int name_char(char c)
+{
+  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Splits text into t. Returns 0, or -1 when out of memory. */
+static int tokenize(const char *p, toks *t)
+{
+  unsigned line = 1;
+  while (*p) {
+    size_t open;
+    if (*p == '\n') {
+      line++, p++;
+    } else if (p[0] == '-' && p[1] == '-') {
+      if ((open = long_open(p + 2)))
+        p = skip_long(p + 2, open, &line);
+      else
+        p += strcspn(p, "\n");
+    } else if ((open = long_open(p))) {
+      p = skip_long(p, open, &line);
+    } else if (*p == '"' || *p == '\'') {
+      p = skip_quoted(p, &line);
+    } else if ((*p >= '0' && *p <= '9') || (*p == '.' && p[1] >= '0' && p[1] <= '9')) {
+      while (name_char(*p) || *p == '.' || ((*p == '+' || *p == '-') && strchr("eEpP", p[-1])))
+        p++;
+    } else if ((unsigned char)*p <= ' ') {
+      p++;
+    } else {
+      if (cp_grow((void **)&t->v, &t->cap, t->n, sizeof *t->v) < 0)
+        return -1;
+      size_t len = 1;
+      int name = name_char(*p);
+      while (name && name_char(p[len]))
+        len++;
+      t->v[t->n++] = (tok){p, len, line, name};
+      p += len;
+    }
+  }
+  return 0;
+}
+
+/* Returns 1 when token i is the name s. */
+static int is_name(const toks *t, size_t i, const char *s)
+{
+  return i < t->n && t->v[i].name && t->v[i].len == strlen(s) && !memcmp(t->v[i].s, s, t->v[i].len);
+}
+
+/* Returns 1 when token i is punctuation c. */
+static int is_punct(const toks *t, size_t i, char c)
+{
+  return i < t->n && !t->v[i].name && t->v[i].s[0] == c;
+}
+
+/* Copies the text of token i into buf (of size len). */
+static const char *text(const toks *t, size_t i, char *buf, size_t len)
+{
+  snprintf(buf, len, "%.*s", (int)t->v[i].len, t->v[i].s);
+  return buf;
+}
+
+/* Returns 1 when token i starts an expression (not a field: no '.' or ':'
+ * before it). */
+static int starts(const toks *t, size_t i)
+{
+  return i == 0 || !(is_punct(t, i - 1, '.') || is_punct(t, i - 1, ':'));
+}
+
+/* State of one file's pass. */
+typedef struct pass {
+  cp_lint *l;               /* where params reads go */
+  const cp_config *cfg;     /* the config */
+  const char *file;         /* the file as shown */
+  toks t;                   /* its tokens */
+  char alias[32][64];       /* local names of params tables */
+  const yt_node *alias_node[32]; /* the node each names */
+  char alias_path[32][256]; /* and its path */
+  int n_alias;              /* their number */
+  char client[8][64];       /* names of the client parameter */
+  int n_client;             /* their number */
+} pass;
+
+/* Follows the chain of .name after token i from node (at path); records a
+ * key the config lacks. Returns the node reached (NULL: left the tree) and
+ * its path in path. */
+static const yt_node *follow(pass *p, size_t *i, const yt_node *node, char *path, size_t len)
+{
+  char key[128], where[300];
+  while (node && node->kind == YT_MAP && is_punct(&p->t, *i + 1, '.') && *i + 2 < p->t.n &&
+         p->t.v[*i + 2].name) {
+    text(&p->t, *i + 2, key, sizeof key);
+    const yt_node *child = yt_get(node, key);
+    if (!child) {
+      snprintf(where, sizeof where, "%s:%u", p->file, p->t.v[*i + 2].line);
+      cp_lint_note(p->l, path, key, where);
+      return NULL;
+    }
+    size_t used = strlen(path);
+    snprintf(path + used, len - used, ".%s", key);
+    node = child;
+    *i += 2;
+  }
+  return node;
+}
+
+/* Returns the index of alias name at token i, or -1. */
+static int alias_of(const pass *p, size_t i)
+{
+  char name[64];
+  text(&p->t, i, name, sizeof name);
+  for (int k = 0; k < p->n_alias; k++)
+    if (!strcmp(p->alias[k], name))
+      return k;
+  return -1;
+}
+
+/* Reads `local NAME = params.a.b` at token i into the aliases. */
+static void note_alias(pass *p, size_t i)
+{
+  char path[256] = "params";
+  size_t j = i + 3;
+  const yt_node *node = follow(p, &j, p->cfg->params, path, sizeof path);
+  if (!node || node->kind != YT_MAP || p->n_alias == 32 ||
+      (j + 1 < p->t.n && (is_punct(&p->t, j + 1, '[') || is_punct(&p->t, j + 1, ','))))
+    return;
+  text(&p->t, i + 1, p->alias[p->n_alias], sizeof p->alias[0]);
+  snprintf(p->alias_path[p->n_alias], sizeof p->alias_path[0], "%s", path);
+  p->alias_node[p->n_alias++] = node;
+}
+
+/* Reads `fn = function(NAME` at token i into the client names. */
+static void note_client(pass *p, size_t i)
+{
+  if (p->n_client < 8 && is_punct(&p->t, i + 1, '=') && is_name(&p->t, i + 2, "function") &&
+      is_punct(&p->t, i + 3, '(') && i + 4 < p->t.n && p->t.v[i + 4].name)
+    text(&p->t, i + 4, p->client[p->n_client++], sizeof p->client[0]);
+}
+
+/* Returns 1 when name is a field of the client: id, a column, a per-client
+ * table or a derived value of rules. */
+static int client_field(const cp_rules *rules, const cp_config *cfg, const char *name)
+{
+  const cp_config_file *f = cfg->file;
+  if (!strcmp(name, "id"))
+    return 1;
+  for (unsigned j = 0; j < f->clients->columns_count; j++)
+    if (!strcmp(f->clients->columns[j].name, name))
+      return 1;
+  for (unsigned j = 0; j < f->tables_count; j++)
+    if (!strcmp(f->tables[j].name, name))
+      return 1;
+  return cp_rules_is_derived(rules, name);
+}
+
+/* Returns 1 when token i is one of the client's names. */
+static int is_client(const pass *p, size_t i)
+{
+  char name[64];
+  text(&p->t, i, name, sizeof name);
+  for (int k = 0; k < p->n_client; k++)
+    if (!strcmp(p->client[k], name))
+      return 1;
+  return 0;
+}
+
+/* Checks the tokens of one file; returns the client field warnings. */
+static unsigned check_tokens(pass *p, const cp_rules *rules)
+{
+  unsigned warnings = 0;
+  char field[128], path[256];
+  for (size_t i = 0; i < p->t.n; i++)
+    if (is_name(&p->t, i, "fn"))
+      note_client(p, i);
+  for (size_t i = 0; i < p->t.n; i++) {
+    if (!p->t.v[i].name || !starts(&p->t, i))
+      continue;
+    int a;
+    if (is_name(&p->t, i, "local") && i + 3 < p->t.n && p->t.v[i + 1].name &&
+        is_punct(&p->t, i + 2, '=') && is_name(&p->t, i + 3, "params")) {
+      note_alias(p, i);
+      i += 3;
+    } else if (is_name(&p->t, i, "params")) {
+      snprintf(path, sizeof path, "params");
+      follow(p, &i, p->cfg->params, path, sizeof path);
+    } else if ((a = alias_of(p, i)) >= 0) {
+      snprintf(path, sizeof path, "%s", p->alias_path[a]);
+      follow(p, &i, p->alias_node[a], path, sizeof path);
+    } else if (is_client(p, i) && is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n &&
+               p->t.v[i + 2].name && !client_field(rules, p->cfg, text(&p->t, i + 2, field, sizeof field))) {
+      diag_warn("%s:%u: %.*s.%s: the client has no field '%s' (a column, a per-client table "
+                "or a derived value)", p->file, p->t.v[i + 2].line, (int)p->t.v[i].len,
+                p->t.v[i].s, field, field);
+      warnings++;
+    }
+  }
+  return warnings;
+}
+
+/* Reads the whole file at path (NUL-terminated, malloc'd), or NULL. */
+static char *read_all(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  long size;
+  if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (buf = malloc((size_t)size + 1)) && fread(buf, 1, (size_t)size, f) == (size_t)size) {
+    buf[size] = '\0';
+  } else {
+    free(buf);
+    buf = NULL;
+  }
+  if (f)
+    fclose(f);
+  return buf;
+}
+
+unsigned cp_lintsrc_check(cp_lint *l, const cp_config *cfg, cp_rules *rules)
+{
+  unsigned warnings = 0;
+  for (unsigned i = 0; i < cfg->file->rules_count; i++) {
+    pass p = {.l = l, .cfg = cfg};
+    char *shown = cp_config_shown(cfg, cfg->file->rules[i]);
+    char *src = shown ? read_all(shown) : NULL;
+    p.file = shown;
+    if (src && tokenize(src, &p.t) == 0)
+      warnings += check_tokens(&p, rules);
+    free(p.t.v);
+    free(src);
+    free(shown);
+  }
+  return warnings;
+}

@@ -1,0 +1,100 @@
+/* rowsby.c: a client's rows indexed by a field (rows:by()), built in C once
+ * per client and field; and rows as explain shows them. */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "freeze.h"
+#include "rowset.h"
+#include "show.h"
+
+/* Pushes a new map {value -> list of rows} of the rowset at 1 by column col
+ * (rows whose value is nil are left out), the lists in row order. */
+static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
+{
+  const cp_rows *rows = cp_rowset_rows(L, s->api, s->gen, s->source);
+  size_t ncols = cp_rowset_cfg(s->api, s->source)->columns_count;
+  lua_newtable(L);
+  for (uint32_t i = 0; i < rows->n; i++) {
+    const cp_value *v = &rows->v[(size_t)i * ncols + col];
+    if (v->type == CP_V_NIL || (v->type == CP_V_REAL && v->u.r != v->u.r))
+      continue;
+    cp_value_push(L, v);
+    if (lua_rawget(L, -2) == LUA_TNIL) {   /* the first row of this value */
+      lua_pop(L, 1);
+      lua_newtable(L);
+      luaL_setmetatable(L, LIST_MT);
+      cp_value_push(L, v);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+    }
+    cp_rowset_push_row(L, 1, s, i);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
+}
+
+/* rows:by(field): {value -> list of the rows with that value}, made once
+ * per client and field (kept in user value 2 of the client's rowset). */
+int cp_rowset_by(lua_State *L)
+{
+  rowset_ud *s = cp_rowset_udata(L, 1, ROWSET_MAGIC, sizeof *s);
+  if (!s)
+    return luaL_typeerror(L, 1, "rows");
+  const char *field = luaL_checkstring(L, 2);
+  if (!s->gen)
+    return luaL_error(L, "by() is for a client's rows; use get() on a lookup table");
+  uint32_t col = cp_filter_column(L, cp_rowset_cfg(s->api, s->source), field);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 2);
+  }
+  if (lua_getfield(L, -1, field) == LUA_TNIL) {
+    lua_pop(L, 1);
+    push_by(L, s, col);
+    cp_freeze(L, -1);   /* read-only to any depth */
+    lua_remove(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, field);
+  }
+  return 1;
+}
+
+int cp_rowset_show(lua_State *L, int idx, sbuf *b, int depth)
+{
+  row_ud *r = cp_rowset_udata(L, idx, ROW_MAGIC, sizeof *r);
+  rowset_ud *s = cp_rowset_udata(L, idx, ROWSET_MAGIC, sizeof *s);
+  if (!r && !s)
+    return 0;
+  cp_api *api = r ? r->api : s->api;
+  uint32_t gen = r ? r->gen : s->gen, source = r ? r->source : s->source;
+  const cp_table_cfg *t = cp_rowset_cfg(api, source);
+  if (gen && (gen != api->gen || !api->client)) {
+    sbuf_printf(b, "<%s of a client whose evaluation is over>", r ? "row" : "rows");
+    return 1;
+  }
+  const cp_rows *rows = cp_rowset_rows(L, api, gen, source);
+  if (s) {
+    sbuf_printf(b, "<%u row%s of %s>", (unsigned)rows->n, rows->n == 1 ? "" : "s", t->name);
+    return 1;
+  }
+  if (depth >= 3) {
+    sbuf_printf(b, "<%s row>", t->name);
+    return 1;
+  }
+  sbuf_printf(b, "%s row {", t->name);
+  for (unsigned j = 0; j < t->columns_count; j++) {
+    sbuf_printf(b, "%s%s = ", j ? ", " : "", t->columns[j].name);
+    if (t->columns[j].sensitive) {
+      sbuf_add(b, CP_SHOW_MASKED);
+      continue;
+    }
+    cp_value_push(L, &rows->v[(size_t)r->row * t->columns_count + j]);
+    cp_show_item(L, -1, (int)t->columns[j].type, b, depth + 1);
+    lua_pop(L, 1);
+  }
+  sbuf_add(b, "}");
+  return 1;
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# tests/author/test_assignees.sh: the config's `assignees` section names the
+# lookup each assignment kind's assignee belongs to; `test` checks each
+# result against its kind's lookup, only for the rules a fixture selects,
+# and `run` warns about one that is not (with the section only);
+# `--assignees ""` checks nothing; a section naming no lookup is refused.
+. "$(dirname "$0")/common.sh"
+
+# depot_policy: the small policy plus a lookup of depots and a rule that
+# assigns gold clients to depot D1.
+depot_policy() {
+  policy
+  sed -i 's/^lookups:$/lookups:\n  - {name: depots, id: id, columns: [{name: id, type: text}]}/' c.yaml
+  cat >> r.lua <<'LUA'
+
+rule {
+  id = "depot.assign",
+  doc = "Gold clients are served by depot D1.",
+  fn = function(c)
+    if c.tier == "gold" then assign { kind = "depot", assignee = "D1" } end
+  end,
+}
+LUA
+  sqlite3 f.db "CREATE TABLE depots(id TEXT);"
+  cat > fx.yaml <<'YAML'
+name: gold clients go to depot D1
+facts:
+  staff: [{id: S1}]
+  depots: [{id: D1}]
+  clients:
+    columns: [id, status, tier]
+    rows: [[G1, active, gold]]
+steps:
+  - as_of: 2026-06-30
+    rules: [depot.assign]
+    assignments:
+      - {rule: depot.assign, client: G1, kind: depot, assignee: D1}
+YAML
+}
+
+test_without_the_section_assignees_are_staff_ids() {
+  depot_policy
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stdout" "error: depot depot.assign for client G1: assignee 'D1' is not an id of lookup.staff" "$OUT"
+}
+
+test_a_kind_names_its_lookup() {
+  depot_policy
+  printf 'assignees:\n  default: staff\n  kinds: {depot: depots}\n' >> c.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -1)"
+  sed -i 's/- {id: D1}\]/- {id: D2}]/; s/depots: \[{id: D1}\]/depots: [{id: D2}]/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stdout" "error: depot depot.assign for client G1: assignee 'D1' is not an id of lookup.depots" "$OUT"
+}
+
+test_only_the_rules_a_fixture_selects_are_checked() {
+  depot_policy
+  printf 'assignees:\n  kinds: {depot: depots}\n' >> c.yaml
+  sed -i 's/rows: \[\[G1, active, gold\]\]/rows: [[G1, active, gold], [O1, odd, bronze]]/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+}
+
+test_an_empty_assignees_option_checks_nothing() {
+  depot_policy
+  cp_run test --config c.yaml --assignees "" fx.yaml
+  expect_eq "exit" 0 "$RC"
+}
+
+test_a_section_naming_no_lookup_is_refused_by_every_command() {
+  depot_policy
+  printf 'assignees:\n  default: staff\n  kinds: {depot: depot}\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: c.yaml:26: assignees: depot: the config declares no lookup 'depot'" "$ERR"
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit of run" 2 "$RC"
+  head -n -3 c.yaml > c2.yaml && mv c2.yaml c.yaml
+  printf 'assignees:\n  kind: {depot: depots}\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "stderr" "crmpolicy: c.yaml:25: assignees: unknown key 'kind' (default, alerts, kinds: a mapping of assignment kind to lookup)" "$ERR"
+}
+
+test_run_warns_about_assignees_of_the_wrong_kind_with_the_section() {
+  depot_policy
+  sqlite3 f.db "INSERT INTO depots VALUES ('D1');"
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit without the section" 0 "$RC"
+  expect_eq "stderr without the section" "" "$ERR"
+  rm -f s.db
+  printf 'assignees:\n  kinds: {depot: staff}\n' >> c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: depot depot.assign for client G1: assignee 'D1' is not an id of lookup.staff" "$ERR"
+  rm -f s.db
+  sed -i 's/kinds: {depot: staff}/kinds: {depot: depots}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "stderr with the right lookup" "" "$ERR"
+}
+
+run_tests

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# tests/author/test_conditions.sh: table conditions on rows (filter.c):
+# ne, in (a list), not_in, null and is_nil/not_nil select the right rows;
+# an unknown operator, an empty condition, a date written as text and a
+# value of the wrong type are errors naming the rule file and line.
+. "$(dirname "$0")/common.sh"
+
+# orders_policy: a client C1 with four orders; r.lua is the test's.
+orders_policy() {
+  rm -f f.db s.db
+  cat > c.yaml <<'YAML'
+facts: f.db
+state: s.db
+rules: [r.lua]
+clients: {name: clients, id: id, columns: [{name: tier, type: text}]}
+tables:
+  - name: orders
+    key: client_id
+    order: id
+    columns:
+      - {name: id, type: integer}
+      - {name: status, type: text}
+      - {name: paid_on, type: date}
+      - {name: amount, type: money}
+YAML
+  sqlite3 f.db "CREATE TABLE clients(id TEXT, tier TEXT);
+    CREATE TABLE orders(client_id TEXT, id INTEGER, status TEXT, paid_on TEXT, amount REAL);
+    INSERT INTO clients VALUES ('C1', 'gold'), ('C2', 'gold');
+    INSERT INTO orders VALUES ('C1', 1, 'open', NULL, 10), ('C1', 2, 'paid', '2026-05-01', 20.5),
+      ('C1', 3, 'void', NULL, NULL), ('C1', 4, NULL, '2026-06-01', 5);"
+}
+
+# counting_rule EXPR...: r.lua alerts C1 with the counts of the expressions
+# (Lua, over o = c.orders) as its title.
+counting_rule() {
+  local list
+  list=$(printf '%s, ' "$@")
+  cat > r.lua <<LUA
+rule {
+  id = "counts",
+  doc = "Counts orders.",
+  fn = function(c)
+    local o = c.orders
+    if c.id ~= "C1" then return end
+    alert { severity = "info", level = 1, assignee = "S1", title = table.concat({ $list }, " ") }
+  end,
+}
+LUA
+}
+
+# title_of_run: runs as of 2026-06-30 and prints the alert's title.
+title_of_run() {
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit of run" 0 "$RC"
+  cp_run alerts --config c.yaml --format csv
+  printf '%s\n' "$OUT" | sed -n 2p | cut -d, -f7
+}
+
+test_ne_matches_other_values_and_nil_like_lua() {
+  orders_policy
+  counting_rule 'o:count({status = {ne = "open"}})' 'o:count({amount = {ne = null}})'
+  expect_eq "counts" "3 3" "$(title_of_run)"
+}
+
+test_a_list_is_in_and_not_in_is_its_complement() {
+  orders_policy
+  counting_rule 'o:count({status = {"open", "paid"}})' 'o:count({status = {["in"] = {"void"}}})' \
+    'o:count({status = {not_in = {"open", "paid"}}})'
+  expect_eq "counts" "2 1 2" "$(title_of_run)"
+}
+
+test_null_and_is_nil_select_rows_without_a_value() {
+  orders_policy
+  counting_rule 'o:count({paid_on = null})' 'o:count({paid_on = {is_nil = true}})' \
+    'o:count({paid_on = {is_nil = false}})' 'o:count({paid_on = {not_nil = true, ge = dt.date("2026-05-15")}})' \
+    'o:count({status = {eq = "void"}, amount = null})'
+  expect_eq "counts" "2 2 2 1 1" "$(title_of_run)"
+}
+
+test_conditions_work_on_a_filtered_list() {
+  orders_policy
+  counting_rule 'o:filter({status = {"void", "paid"}}):count({paid_on = {ge = dt.date("2026-01-01")}})'
+  expect_eq "counts" "1" "$(title_of_run)"
+}
+
+# expect_rule_error CONDITION MESSAGE: a rule counting with CONDITION fails
+# the run with MESSAGE at r.lua:7, for a client without orders too.
+expect_rule_error() {
+  orders_policy
+  counting_rule "o:count($1)"
+  sed -i 's/    if c.id ~= "C1" then return end/    if c.id ~= "C2" then return end/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stderr" "crmpolicy: r.lua:7: $2 (rule counts, client C2)" "$ERR"
+}
+
+test_an_unknown_operator_is_an_error() {
+  expect_rule_error '{paid_on = {gte = 3}}' "condition on orders.paid_on: unknown operator 'gte' (gt, ge, lt, le, eq, ne, in, not_in, is_nil, not_nil; a list {a, b} means in)"
+}
+
+test_a_date_written_as_text_is_an_error() {
+  expect_rule_error '{paid_on = {ge = "2026-05-01"}}' 'condition on orders.paid_on: a range takes numbers (a date is dt.date("2026-01-31"))'
+  expect_rule_error '{paid_on = "2026-05-01"}' "condition on orders.paid_on: a date column compares with a number (dt.date(\"2026-05-01\")), not the text '2026-05-01'"
+}
+
+test_a_value_of_the_wrong_type_is_an_error() {
+  expect_rule_error '{status = 3}' "condition on orders.status: a text column compares with a string, not a number"
+  expect_rule_error '{status = {gt = 3}}' "condition on orders.status: a range (gt, ge, lt, le) is for a number, money, date or timestamp column"
+}
+
+test_an_empty_condition_is_an_error() {
+  expect_rule_error '{paid_on = nil}' "an empty condition table {} (a field = nil leaves no key: write field = null for 'is nil', or give no condition for every row)"
+  expect_rule_error '{paid_on = {}}' "condition on orders.paid_on: an empty condition {}"
+}
+
+test_check_reports_a_wrong_aggregate_condition_with_its_line() {
+  orders_policy
+  printf 'aggregate { id = "n", doc = "Orders.", table = "orders", count = true,\n  where = {status = {neq = "open"}} }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "stderr" "crmpolicy: r.lua:1: condition on orders.status: unknown operator 'neq'" "$ERR"
+}
+
+run_tests

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# tests/author/test_explain_values.sh: explain shows values as rules see
+# them (rows by table and fields, maps as maps, derive{type = "date"} as a
+# date); columns marked sensitive are masked in explain and refused in
+# results; the feed's salt can come from an environment variable.
+shopt -s extglob
+. "$(dirname "$0")/common.sh"
+
+# guardian_policy: client C1 (phone sensitive) with two contacts.
+guardian_policy() {
+  cat > c.yaml <<'YAML'
+facts: f.db
+state: s.db
+rules: [r.lua]
+clients:
+  name: clients
+  id: id
+  columns: [{name: tier, type: text}, {name: phone, type: text, sensitive: true}]
+tables:
+  - name: contacts
+    key: client_id
+    order: id
+    columns:
+      - {name: id, type: integer}
+      - {name: day, type: date}
+      - {name: guardian, type: text, sensitive: true}
+feed:
+  mask: [client_id]
+YAML
+  sqlite3 f.db "CREATE TABLE clients(id TEXT, tier TEXT, phone TEXT);
+    CREATE TABLE contacts(client_id TEXT, id INTEGER, day TEXT, guardian TEXT);
+    INSERT INTO clients VALUES ('C1', 'gold', '13800001111');
+    INSERT INTO contacts VALUES ('C1', 1, '2026-05-01', 'Wang Fang'), ('C1', 2, '2026-06-01', NULL);"
+  cat > r.lua <<'LUA'
+derive { id = "last_day", doc = "The latest contact.", type = "date",
+         fn = function(c) return c.contacts:max("day") end }
+derive { id = "last", doc = "The latest contact row.",
+         fn = function(c) local _, row = c.contacts:max("day") return row end }
+derive { id = "summary", doc = "A map.",
+         fn = function(c) return { tier = c.tier, days = { 30, 60 }, [2] = true } end }
+rule {
+  id = "contact.due",
+  doc = "Reads everything.",
+  fn = function(c)
+    local _ = c.last_day, c.last, c.summary, c.phone
+    alert { severity = "info", level = 1, title = "due" }
+  end,
+}
+LUA
+}
+
+test_explain_shows_rows_maps_and_typed_dates() {
+  guardian_policy
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  expect_contains "date" "  last_day = 2026-06-01" "$OUT"
+  expect_contains "row" "  last = contacts row {id = 2, day = 2026-06-01, guardian = <sensitive>}" "$OUT"
+  expect_contains "map" '  summary = {[2] = true, days = {30, 60}, tier = "gold"}' "$OUT"
+  expect_contains "rows" "from: contacts = <2 rows>" "$OUT"
+}
+
+test_explain_masks_sensitive_columns() {
+  guardian_policy
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30
+  expect_contains "masked" "phone = <sensitive>" "$OUT"
+  case "$OUT" in *13800001111*|*Wang*) fail "explain shows a sensitive value: $OUT" ;; esac
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30 --format json
+  case "$OUT" in *13800001111*|*Wang*) fail "explain's JSON shows a sensitive value" ;; esac
+}
+
+test_a_result_holding_a_sensitive_value_is_a_rule_error() {
+  guardian_policy
+  sed -i 's/title = "due" }/title = "call " .. c.phone }/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stderr" "r.lua:12: alert{}: its title holds the client's clients.phone, a sensitive column (config): leave it out of results (rule contact.due, client C1)" "$ERR"
+  rm -f s.db
+  sed -i 's/title = "call " .. c.phone }/title = "due", data = { who = c.contacts[1].guardian } }/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_contains "stderr" "alert{}: its data holds the client's contacts.guardian, a sensitive column" "$ERR"
+  cp_run feed --config c.yaml
+  expect_eq "feed" "" "$OUT"
+}
+
+test_the_feed_salt_can_come_from_the_environment() {
+  guardian_policy
+  sed -i 's/^  mask: \[client_id\]$/  mask: [client_id]\n  salt: s3cret/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30
+  cp_run feed --config c.yaml
+  local with_salt=${OUT/\"epoch\":\"*([0-9a-f])\"/}
+  rm -f s.db
+  sed -i 's/^  salt: s3cret$/  salt_env: CRMPOLICY_TEST_SALT/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit without the variable" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: c.yaml: feed.salt_env: the environment variable CRMPOLICY_TEST_SALT is not set" "$ERR"
+  CRMPOLICY_TEST_SALT=s3cret cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  cp_run feed --config c.yaml
+  # a new state database has a new epoch; the masks must not change
+  expect_eq "the same masks" "$with_salt" "${OUT/\"epoch\":\"*([0-9a-f])\"/}"
+  expect_contains "masked" '"client_id":"~' "$OUT"
+  printf '  salt: s3cret\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "exit with both" 2 "$RC"
+  expect_contains "stderr" "feed: give salt or salt_env, not both" "$ERR"
+}
+
+run_tests

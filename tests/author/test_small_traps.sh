@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tests/author/test_small_traps.sh: a generated column of the facts is
+# declared like any other; `empty_array` writes [] in data where {} is an
+# object; `empty_array` is not `null` in a condition.
+. "$(dirname "$0")/common.sh"
+
+test_a_generated_column_is_declared_like_any_other() {
+  policy
+  sqlite3 f.db "ALTER TABLE clients ADD COLUMN band TEXT GENERATED ALWAYS AS (upper(tier)) VIRTUAL;"
+  sed -i 's/^    - {name: tier, type: text}$/    - {name: tier, type: text}\n    - {name: band, type: text}/' c.yaml
+  sed -i 's/^    if c.status == "odd" then$/    why("%s", c.band)\n    if c.status == "odd" then/' r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  cp_run explain G1 --config c.yaml --as-of 2026-06-30 --rule status.odd
+  expect_contains "why" "why: GOLD" "$OUT"
+}
+
+test_empty_array_is_written_as_an_empty_json_array() {
+  policy
+  sed -i 's/alert { severity = "info", level = 1, assignee = "S9", title = "odd" }/alert { severity = "info", level = 1, title = "odd", data = { xs = empty_array, ys = {}, zs = {1} } }/' r.lua
+  sqlite3 f.db "UPDATE clients SET status = 'odd' WHERE id = 'B1';"
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  cp_run alerts --config c.yaml --format jsonl
+  expect_contains "data" '"data":{"xs":[],"ys":{},"zs":[1]}' "$OUT"
+}
+
+test_empty_array_is_not_null_in_a_condition() {
+  policy
+  sed -i 's/return c.visits:max("day")/return c.visits:max("day", {day = empty_array})/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stderr" "condition on visits.day: a date column compares with a number, not a userdata" "$ERR"
+}
+
+run_tests
