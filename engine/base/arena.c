@@ -62,7 +62,7 @@ void cp_arena_reset(cp_arena *a)
   a->used = 0;
 }
 
-int cp_grow(void **arr, size_t *cap, size_t n, size_t size)
+int cp_arena_grow(void **arr, size_t *cap, size_t n, size_t size)
 {
   if (n < *cap)
     return 0;
@@ -120,7 +120,7 @@ static int intern_grow(cp_intern *in)
   return 0;
 }
 
-const char *cp_intern_str(cp_intern *in, const char *s, size_t len)
+const char *cp_arena_intern_str(cp_intern *in, const char *s, size_t len)
 {
   if (in->n + 1 > in->cap / 2 && intern_grow(in) < 0)
     return NULL;
@@ -134,7 +134,7 @@ const char *cp_intern_str(cp_intern *in, const char *s, size_t len)
   return x->s;
 }
 
-void cp_intern_free(cp_intern *in)
+void cp_arena_intern_free(cp_intern *in)
 {
   free(in->slot);
   in->slot = NULL;

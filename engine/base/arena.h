@@ -29,7 +29,7 @@ void cp_arena_free(cp_arena *a);
 /* Makes room for one more element in a growing array of size-byte elements
  * at *arr holding n with room for *cap: when full, doubles it (16 at first).
  * Returns 0, or -1 when out of memory (the array is left as it was). */
-int cp_grow(void **arr, size_t *cap, size_t n, size_t size);
+int cp_arena_grow(void **arr, size_t *cap, size_t n, size_t size);
 
 /* A string of an intern set. */
 typedef struct cp_interned {
@@ -47,9 +47,9 @@ typedef struct cp_intern {
 
 /* Returns the copy of len bytes of s (NUL-terminated) held by the set, made
  * on the first call; NULL when out of memory. */
-const char *cp_intern_str(cp_intern *in, const char *s, size_t len);
+const char *cp_arena_intern_str(cp_intern *in, const char *s, size_t len);
 
 /* Frees the set; the strings stay in the arena. */
-void cp_intern_free(cp_intern *in);
+void cp_arena_intern_free(cp_intern *in);
 
 #endif

@@ -7,7 +7,7 @@
 /* Days from 0000-03-01 based eras: the proleptic Gregorian calendar split into
  * 400-year eras of 146097 days, with years starting in March so that the leap
  * day falls at the end of the year. */
-int64_t cp_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t cp_dates_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -17,7 +17,7 @@ int64_t cp_days_from_civil(int64_t y, unsigned m, unsigned d)
   return era * 146097 + (int64_t)doe - 719468;
 }
 
-void cp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void cp_dates_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -42,7 +42,7 @@ static int digits(const char *s, int n)
   return v;
 }
 
-unsigned cp_month_days(int64_t y, unsigned m)
+unsigned cp_dates_month_days(int64_t y, unsigned m)
 {
   static const unsigned char len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
@@ -50,21 +50,21 @@ unsigned cp_month_days(int64_t y, unsigned m)
   return len[m - 1];
 }
 
-int cp_parse_date(const char *s, size_t len, int64_t *days)
+int cp_dates_parse_date(const char *s, size_t len, int64_t *days)
 {
   if (len != 10 || s[4] != '-' || s[7] != '-')
     return -1;
   int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-  if (y < 0 || m < 1 || m > 12 || d < 1 || (unsigned)d > cp_month_days(y, (unsigned)m))
+  if (y < 0 || m < 1 || m > 12 || d < 1 || (unsigned)d > cp_dates_month_days(y, (unsigned)m))
     return -1;
-  *days = cp_days_from_civil(y, (unsigned)m, (unsigned)d);
+  *days = cp_dates_days_from_civil(y, (unsigned)m, (unsigned)d);
   return 0;
 }
 
-int cp_parse_timestamp(const char *s, size_t len, int64_t *secs)
+int cp_dates_parse_timestamp(const char *s, size_t len, int64_t *secs)
 {
   int64_t days;
-  if (len < 10 || cp_parse_date(s, 10, &days) < 0)
+  if (len < 10 || cp_dates_parse_date(s, 10, &days) < 0)
     return -1;
   if (len == 10) {
     *secs = days * CP_DAY_SECONDS;
@@ -86,7 +86,7 @@ int cp_parse_timestamp(const char *s, size_t len, int64_t *secs)
   return 0;
 }
 
-int64_t cp_day_of(int64_t secs)
+int64_t cp_dates_day_of(int64_t secs)
 {
   return secs >= 0 ? secs / CP_DAY_SECONDS : -((-secs + CP_DAY_SECONDS - 1) / CP_DAY_SECONDS);
 }
@@ -98,11 +98,11 @@ static void two_digits(char *p, unsigned v)
   p[1] = (char)('0' + v % 10);
 }
 
-void cp_format_date(int64_t days, char *buf)
+void cp_dates_format_date(int64_t days, char *buf)
 {
   int64_t y;
   unsigned m, d;
-  cp_civil_from_days(days, &y, &m, &d);
+  cp_dates_civil_from_days(days, &y, &m, &d);
   if (y < 0 || y > 9999) {   /* rare: as printf writes them */
     snprintf(buf, 11, "%04d-%02u-%02u", (int)y, m, d);
     return;
@@ -117,11 +117,11 @@ void cp_format_date(int64_t days, char *buf)
   buf[10] = '\0';
 }
 
-void cp_format_timestamp(int64_t secs, char *buf)
+void cp_dates_format_timestamp(int64_t secs, char *buf)
 {
-  int64_t day = cp_day_of(secs);
+  int64_t day = cp_dates_day_of(secs);
   int64_t rest = secs - day * CP_DAY_SECONDS;
-  cp_format_date(day, buf);
+  cp_dates_format_date(day, buf);
   unsigned r = (unsigned)rest % CP_DAY_SECONDS;
   size_t n = strlen(buf);   /* 10 but for years out of 0..9999 */
   buf[n] = 'T';
@@ -139,48 +139,48 @@ static int64_t floor_div(int64_t a, int64_t b)
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-int64_t cp_add_months(int64_t day, int64_t n)
+int64_t cp_dates_add_months(int64_t day, int64_t n)
 {
   int64_t y;
   unsigned m, d;
-  cp_civil_from_days(day, &y, &m, &d);
+  cp_dates_civil_from_days(day, &y, &m, &d);
   int64_t months = y * 12 + (m - 1) + n;
   int64_t ny = floor_div(months, 12);
   unsigned nm = (unsigned)(months - ny * 12) + 1;
-  unsigned last = cp_month_days(ny, nm);
-  return cp_days_from_civil(ny, nm, d < last ? d : last);
+  unsigned last = cp_dates_month_days(ny, nm);
+  return cp_dates_days_from_civil(ny, nm, d < last ? d : last);
 }
 
-unsigned cp_weekday(int64_t day)
+unsigned cp_dates_weekday(int64_t day)
 {
   return (unsigned)((day % 7 + 7 + 3) % 7) + 1;   /* 1970-01-01 was a Thursday (4) */
 }
 
-int64_t cp_anniversary_in(int64_t day, int64_t year)
+int64_t cp_dates_anniversary_in(int64_t day, int64_t year)
 {
   int64_t y;
   unsigned m, d;
-  cp_civil_from_days(day, &y, &m, &d);
-  unsigned last = cp_month_days(year, m);
-  return cp_days_from_civil(year, m, d < last ? d : last);
+  cp_dates_civil_from_days(day, &y, &m, &d);
+  unsigned last = cp_dates_month_days(year, m);
+  return cp_dates_days_from_civil(year, m, d < last ? d : last);
 }
 
-int64_t cp_age_years(int64_t birth, int64_t on)
+int64_t cp_dates_age_years(int64_t birth, int64_t on)
 {
   int64_t by, oy;
   unsigned m, d;
-  cp_civil_from_days(birth, &by, &m, &d);
-  cp_civil_from_days(on, &oy, &m, &d);
-  return oy - by - (on < cp_anniversary_in(birth, oy));
+  cp_dates_civil_from_days(birth, &by, &m, &d);
+  cp_dates_civil_from_days(on, &oy, &m, &d);
+  return oy - by - (on < cp_dates_anniversary_in(birth, oy));
 }
 
-int64_t cp_next_anniversary(int64_t day, int64_t from)
+int64_t cp_dates_next_anniversary(int64_t day, int64_t from)
 {
   int64_t y;
   unsigned m, d;
   if (from <= day)
     return day;
-  cp_civil_from_days(from, &y, &m, &d);
-  int64_t a = cp_anniversary_in(day, y);
-  return a >= from ? a : cp_anniversary_in(day, y + 1);
+  cp_dates_civil_from_days(from, &y, &m, &d);
+  int64_t a = cp_dates_anniversary_in(day, y);
+  return a >= from ? a : cp_dates_anniversary_in(day, y + 1);
 }

@@ -8,7 +8,7 @@
 
 static int quiet;   /* set by --quiet: suppress notes */
 
-const char *cp_strerror(cp_err e)
+const char *cp_diag_strerror(cp_err e)
 {
   static const char *const names[] = {
     [CP_OK] = "success",
@@ -29,7 +29,7 @@ const char *cp_strerror(cp_err e)
 
 /* Writes one prefixed line to stderr. Control characters and bytes that are
  * not UTF-8 that the message carries from its input (a name or value with a
- * newline or an escape sequence, say) are written as sbuf_term_str() does,
+ * newline or an escape sequence, say) are written as cp_sbuf_term_str() does,
  * so that one message stays one line and cannot drive the terminal. */
 static void vline(const char *prefix, const char *fmt, va_list ap)
 {
@@ -39,18 +39,18 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
   fputs(prefix, stderr);
   int n = vasprintf(&msg, fmt, ap);
   if (n >= 0)
-    sbuf_term_str(&b, msg, (size_t)n);
+    cp_sbuf_term_str(&b, msg, (size_t)n);
   if (n < 0 || b.oom) {
     fputs("(out of memory)\n", stderr);
   } else {
     fwrite(b.s ? b.s : "", 1, b.len, stderr);
     fputc('\n', stderr);
   }
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   free(msg);
 }
 
-cp_err diag_fail(cp_err code, const char *fmt, ...)
+cp_err cp_diag_fail(cp_err code, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -59,7 +59,7 @@ cp_err diag_fail(cp_err code, const char *fmt, ...)
   return code;
 }
 
-void diag_warn(const char *fmt, ...)
+void cp_diag_warn(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -67,7 +67,7 @@ void diag_warn(const char *fmt, ...)
   va_end(ap);
 }
 
-void diag_note(const char *fmt, ...)
+void cp_diag_note(const char *fmt, ...)
 {
   va_list ap;
   if (quiet)
@@ -77,7 +77,7 @@ void diag_note(const char *fmt, ...)
   va_end(ap);
 }
 
-void diag_set_quiet(int q)
+void cp_diag_set_quiet(int q)
 {
   quiet = q;
 }

@@ -4,7 +4,7 @@
 
 #include <stdarg.h>
 
-/* Error codes returned by every module; cp_strerror() names them. */
+/* Error codes returned by every module; cp_diag_strerror() names them. */
 typedef enum cp_err {
   CP_OK = 0,      /* success */
   CP_EUSAGE,      /* bad command line */
@@ -19,20 +19,20 @@ typedef enum cp_err {
 } cp_err;
 
 /* Returns a static, human-readable name for an error code. */
-const char *cp_strerror(cp_err e);
+const char *cp_diag_strerror(cp_err e);
 
 /* Prints "crmpolicy: MESSAGE" to stderr and returns code, so that callers
- * write `return diag_fail(CP_ECONFIG, "...")`. */
-cp_err diag_fail(cp_err code, const char *fmt, ...)
+ * write `return cp_diag_fail(CP_ECONFIG, "...")`. */
+cp_err cp_diag_fail(cp_err code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Prints "crmpolicy: warning: MESSAGE" to stderr. */
-void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cp_diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "crmpolicy: MESSAGE" to stderr (informational, no prefix). */
-void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cp_diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* When quiet is set, diag_note() prints nothing; failures and warnings still do. */
-void diag_set_quiet(int quiet);
+/* When quiet is set, cp_diag_note() prints nothing; failures and warnings still do. */
+void cp_diag_set_quiet(int quiet);
 
 #endif

@@ -10,14 +10,14 @@
 #define BAR 20             /* characters of the bar */
 #define REDRAW_EVERY 0.1   /* seconds between two drawings */
 
-double cp_monotonic(void)
+double cp_progress_monotonic(void)
 {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-void cp_format_count(char *buf, uint64_t v)
+void cp_progress_format_count(char *buf, uint64_t v)
 {
   char digits[24];
   int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v), o = 0;
@@ -29,7 +29,7 @@ void cp_format_count(char *buf, uint64_t v)
   buf[o] = '\0';
 }
 
-void cp_format_duration(char *buf, double seconds)
+void cp_progress_format_duration(char *buf, double seconds)
 {
   unsigned long long s = seconds > 0 ? (unsigned long long)(seconds + 0.5) : 0;
   if (s >= 3600)
@@ -49,13 +49,13 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
   memset(bar, '#', (size_t)fill);
   memset(bar + fill, '.', (size_t)(BAR - fill));
   bar[BAR] = '\0';
-  cp_format_count(d, done);
-  cp_format_count(t, whole);
-  cp_format_count(r, (uint64_t)(rate + 0.5));
+  cp_progress_format_count(d, done);
+  cp_progress_format_count(t, whole);
+  cp_progress_format_count(r, (uint64_t)(rate + 0.5));
   if (final)
-    cp_format_duration(when, elapsed);
+    cp_progress_format_duration(when, elapsed);
   else if (rate > 0)
-    cp_format_duration(when, (double)(whole - done) / rate);
+    cp_progress_format_duration(when, (double)(whole - done) / rate);
   else
     strcpy(when, "?");
   snprintf(buf, n, "  %s of %s clients %3d%% [%s] %s clients/s  %s %s", d, t, pct, bar, r,
@@ -79,7 +79,7 @@ static double env_ms(const char *name, double fallback)
 
 void cp_progress_start(cp_progress *p, FILE *out, int quiet, uint64_t total, double delay)
 {
-  double t = cp_monotonic();
+  double t = cp_progress_monotonic();
   *p = (cp_progress){.total = total, .begun = t, .start = t,
                      .delay = env_ms("CRMPOLICY_PROGRESS_DELAY_MS", delay),
                      .every = env_ms("CRMPOLICY_PROGRESS_EVERY_MS", REDRAW_EVERY)};
@@ -105,7 +105,7 @@ void cp_progress_tick(cp_progress *p)
     p->done++;
     return;
   }
-  double t = cp_monotonic();
+  double t = cp_progress_monotonic();
   if (p->done++ == 0)
     p->start = t;   /* the rate is of the client pass, not of what came before */
   if (t - p->begun >= p->delay && t - p->drawn >= p->every)
@@ -127,7 +127,7 @@ void cp_progress_end(cp_progress *p)
   if (!p->out || !p->shown)
     return;
   p->total = p->done;   /* clients not evaluated (not yet created) are not waited for */
-  draw(p, cp_monotonic(), 1);
+  draw(p, cp_progress_monotonic(), 1);
   fputc('\n', p->out);
   p->width = 0;
 }

@@ -43,12 +43,12 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
                         int final);
 
 /* Seconds on the monotonic clock. */
-double cp_monotonic(void);
+double cp_progress_monotonic(void);
 
 /* Writes v with thousands separators ("1,234,567") into buf (32 bytes). */
-void cp_format_count(char *buf, uint64_t v);
+void cp_progress_format_count(char *buf, uint64_t v);
 
 /* Writes seconds as "m:ss" or "h:mm:ss" into buf (32 bytes). */
-void cp_format_duration(char *buf, double seconds);
+void cp_progress_format_duration(char *buf, double seconds);
 
 #endif

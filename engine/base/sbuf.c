@@ -27,7 +27,7 @@ static int reserve(sbuf *b, size_t n)
   return 0;
 }
 
-void sbuf_addn(sbuf *b, const char *s, size_t n)
+void cp_sbuf_addn(sbuf *b, const char *s, size_t n)
 {
   if (reserve(b, n) < 0)
     return;
@@ -36,12 +36,12 @@ void sbuf_addn(sbuf *b, const char *s, size_t n)
   b->s[b->len] = '\0';
 }
 
-void sbuf_add(sbuf *b, const char *s)
+void cp_sbuf_add(sbuf *b, const char *s)
 {
-  sbuf_addn(b, s, strlen(s));
+  cp_sbuf_addn(b, s, strlen(s));
 }
 
-void sbuf_printf(sbuf *b, const char *fmt, ...)
+void cp_sbuf_printf(sbuf *b, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -55,7 +55,7 @@ void sbuf_printf(sbuf *b, const char *fmt, ...)
   b->len += (size_t)n;
 }
 
-size_t sbuf_utf8_len(const char *s, size_t n)
+size_t cp_sbuf_utf8_len(const char *s, size_t n)
 {
   const unsigned char *p = (const unsigned char *)s;
   if (n == 0)
@@ -77,23 +77,23 @@ size_t sbuf_utf8_len(const char *s, size_t n)
   return len;
 }
 
-void sbuf_json_str(sbuf *b, const char *s, size_t n)
+void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
 {
   static const char hex[] = "0123456789abcdef";
-  sbuf_addn(b, "\"", 1);
+  cp_sbuf_addn(b, "\"", 1);
   size_t run = 0;   /* bytes copied as they are, flushed before each escape */
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
-    size_t len = c >= 0x80 ? sbuf_utf8_len(s + i, n - i) : 1;
+    size_t len = c >= 0x80 ? cp_sbuf_utf8_len(s + i, n - i) : 1;
     if (len > 1 || (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
       i += len;
       continue;
     }
-    sbuf_addn(b, s + run, i - run);
+    cp_sbuf_addn(b, s + run, i - run);
     run = ++i;
     char esc[7] = {'\\', (char)c, 0};
     if (len == 0) {   /* not UTF-8: U+FFFD, as its three bytes */
-      sbuf_addn(b, "\xef\xbf\xbd", 3);
+      cp_sbuf_addn(b, "\xef\xbf\xbd", 3);
       continue;
     }
     if (c == '\n')
@@ -104,44 +104,44 @@ void sbuf_json_str(sbuf *b, const char *s, size_t n)
       esc[1] = 'r';
     else if (c < 0x20)
       memcpy(esc + 1, (char[]){'u', '0', '0', hex[c >> 4], hex[c & 15]}, 5);
-    sbuf_add(b, esc);
+    cp_sbuf_add(b, esc);
   }
-  sbuf_addn(b, s + run, n - run);
-  sbuf_addn(b, "\"", 1);
+  cp_sbuf_addn(b, s + run, n - run);
+  cp_sbuf_addn(b, "\"", 1);
 }
 
-void sbuf_term_str(sbuf *b, const char *s, size_t n)
+void cp_sbuf_term_str(sbuf *b, const char *s, size_t n)
 {
   static const char hex[] = "0123456789abcdef";
   size_t run = 0;   /* bytes copied as they are, flushed before each escape */
   for (size_t i = 0; i < n;) {
     const unsigned char *p = (const unsigned char *)s + i;
-    size_t len = *p >= 0x80 ? sbuf_utf8_len(s + i, n - i) : 1;
+    size_t len = *p >= 0x80 ? cp_sbuf_utf8_len(s + i, n - i) : 1;
     int c1 = len == 2 && p[0] == 0xc2 && p[1] < 0xa0;   /* U+0080..U+009F */
     if (len > 0 && !c1 && (*p >= 0x20 && *p != 0x7f)) {
       i += len;
       continue;
     }
-    sbuf_addn(b, s + run, i - run);
+    cp_sbuf_addn(b, s + run, i - run);
     for (size_t k = 0, m = len ? len : 1; k < m; k++, i++) {
       unsigned char c = (unsigned char)s[i];
       if (c == '\n' || c == '\t' || c == '\r')
-        sbuf_addn(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
+        cp_sbuf_addn(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
       else
-        sbuf_addn(b, (char[]){'\\', 'x', hex[c >> 4], hex[c & 15]}, 4);
+        cp_sbuf_addn(b, (char[]){'\\', 'x', hex[c >> 4], hex[c & 15]}, 4);
     }
     run = i;
   }
-  sbuf_addn(b, s + run, n - run);
+  cp_sbuf_addn(b, s + run, n - run);
 }
 
-void sbuf_term_printf(sbuf *b, const char *fmt, ...)
+void cp_sbuf_term_printf(sbuf *b, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
   for (const char *p = fmt; *p; p++) {
     if (*p != '%') {
-      sbuf_addn(b, p, 1);
+      cp_sbuf_addn(b, p, 1);
       continue;
     }
     int left = *++p == '-';
@@ -155,19 +155,19 @@ void sbuf_term_printf(sbuf *b, const char *fmt, ...)
     if (*p == 's') {
       const char *v = va_arg(ap, const char *);
       v = v ? v : "(null)";
-      sbuf_term_str(b, v, strlen(v));
+      cp_sbuf_term_str(b, v, strlen(v));
     } else if (*p == 'd') {
-      sbuf_printf(b, "%d", va_arg(ap, int));
+      cp_sbuf_printf(b, "%d", va_arg(ap, int));
     } else {   /* "%%" and anything unknown: the character itself */
-      sbuf_addn(b, p, 1);
+      cp_sbuf_addn(b, p, 1);
     }
     size_t used = b->len - start;
     for (; !b->oom && (size_t)width > used; used++) {
       if (left) {
-        sbuf_addn(b, " ", 1);
+        cp_sbuf_addn(b, " ", 1);
         continue;
       }
-      sbuf_addn(b, " ", 1);
+      cp_sbuf_addn(b, " ", 1);
       memmove(b->s + start + 1, b->s + start, b->len - start - 1);
       b->s[start] = ' ';
     }
@@ -175,18 +175,18 @@ void sbuf_term_printf(sbuf *b, const char *fmt, ...)
   va_end(ap);
 }
 
-void sbuf_sql_ident(sbuf *b, const char *name)
+void cp_sbuf_sql_ident(sbuf *b, const char *name)
 {
-  sbuf_addn(b, "\"", 1);
+  cp_sbuf_addn(b, "\"", 1);
   for (const char *p = name; *p; p++) {
-    sbuf_addn(b, p, 1);
+    cp_sbuf_addn(b, p, 1);
     if (*p == '"')   /* a quote inside an identifier is doubled */
-      sbuf_addn(b, p, 1);
+      cp_sbuf_addn(b, p, 1);
   }
-  sbuf_addn(b, "\"", 1);
+  cp_sbuf_addn(b, "\"", 1);
 }
 
-void sbuf_clear(sbuf *b)
+void cp_sbuf_clear(sbuf *b)
 {
   b->len = 0;
   b->oom = 0;
@@ -194,7 +194,7 @@ void sbuf_clear(sbuf *b)
     b->s[0] = '\0';
 }
 
-void sbuf_free(sbuf *b)
+void cp_sbuf_free(sbuf *b)
 {
   free(b->s);
   b->s = NULL;
@@ -202,7 +202,7 @@ void sbuf_free(sbuf *b)
   b->oom = 0;
 }
 
-int sbuf_read_file(sbuf *b, const char *path)
+int cp_sbuf_read_file(sbuf *b, const char *path)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -210,7 +210,7 @@ int sbuf_read_file(sbuf *b, const char *path)
   char buf[8192];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-    sbuf_addn(b, buf, n);
+    cp_sbuf_addn(b, buf, n);
   int err = ferror(f) ? EIO : b->oom ? ENOMEM : 0;
   fclose(f);
   errno = err ? err : errno;

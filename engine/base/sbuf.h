@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-/* A NUL-terminated growing string; zero-initialise, free with sbuf_free(). */
+/* A NUL-terminated growing string; zero-initialise, free with cp_sbuf_free(). */
 typedef struct sbuf {
   char *s;        /* text (NULL until the first append) */
   size_t len;     /* bytes used, without the NUL */
@@ -13,45 +13,45 @@ typedef struct sbuf {
 } sbuf;
 
 /* Appends n bytes. On failure sets oom and leaves the text as it was. */
-void sbuf_addn(sbuf *b, const char *s, size_t n);
+void cp_sbuf_addn(sbuf *b, const char *s, size_t n);
 
 /* Appends a NUL-terminated string. */
-void sbuf_add(sbuf *b, const char *s);
+void cp_sbuf_add(sbuf *b, const char *s);
 
 /* Appends printf-formatted text. */
-void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cp_sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Returns the length (1 to 4) of the valid UTF-8 character at s, of at most
  * n bytes, or 0 when s does not start one (n == 0 included). */
-size_t sbuf_utf8_len(const char *s, size_t n);
+size_t cp_sbuf_utf8_len(const char *s, size_t n);
 
 /* Appends n bytes of s as a JSON string literal, with quotes. The result is
  * always valid UTF-8: each byte that is not part of a valid UTF-8 character
  * is written as U+FFFD; control characters as \n, \t, \r or \u00XX. */
-void sbuf_json_str(sbuf *b, const char *s, size_t n);
+void cp_sbuf_json_str(sbuf *b, const char *s, size_t n);
 
 /* Appends n bytes of s for a terminal: control characters (C0, DEL, C1) and
  * bytes that are not part of valid UTF-8 are written as \xNN, one per byte
  * (\n, \t, \r for those three), so that no value can move the cursor,
  * change colours or break a line. */
-void sbuf_term_str(sbuf *b, const char *s, size_t n);
+void cp_sbuf_term_str(sbuf *b, const char *s, size_t n);
 
-/* Appends fmt with each %s argument escaped as sbuf_term_str() does.
+/* Appends fmt with each %s argument escaped as cp_sbuf_term_str() does.
  * Understands %s, %d, %% and a width with an optional '-' (%-10s, %3d),
  * counted in bytes; NULL strings read "(null)". */
-void sbuf_term_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cp_sbuf_term_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Appends name as an SQL identifier in double quotes. */
-void sbuf_sql_ident(sbuf *b, const char *name);
+void cp_sbuf_sql_ident(sbuf *b, const char *name);
 
 /* Empties the buffer, keeping its memory. */
-void sbuf_clear(sbuf *b);
+void cp_sbuf_clear(sbuf *b);
 
 /* Appends the whole file at path. Returns 0, or -1 with errno set (ENOMEM
  * when an append failed); what was read stays appended. */
-int sbuf_read_file(sbuf *b, const char *path);
+int cp_sbuf_read_file(sbuf *b, const char *path);
 
 /* Frees the text; the buffer may be reused. */
-void sbuf_free(sbuf *b);
+void cp_sbuf_free(sbuf *b);
 
 #endif

@@ -55,7 +55,7 @@ static int in_ranges(uint32_t cp, const cp_range *r, size_t n)
   return 0;
 }
 
-int cp_char_width(uint32_t cp)
+int cp_textwidth_char(uint32_t cp)
 {
   if (in_ranges(cp, zero_width, sizeof zero_width / sizeof zero_width[0]))
     return 0;
@@ -86,39 +86,39 @@ static int decode(const unsigned char *s, uint32_t *cp)
   return n;
 }
 
-int cp_text_width(const char *s)
+int cp_textwidth_of(const char *s)
 {
   int w = 0;
   uint32_t cp;
   for (const unsigned char *p = (const unsigned char *)s; *p; p += decode(p, &cp))
-    w += cp_char_width((decode(p, &cp), cp));
+    w += cp_textwidth_char((decode(p, &cp), cp));
   return w;
 }
 
-void cp_cell(sbuf *b, const char *s, int width, int right_align)
+void cp_textwidth_cell(sbuf *b, const char *s, int width, int right_align)
 {
   const unsigned char *p = (const unsigned char *)(s ? s : "");
-  int w = cp_text_width((const char *)p);
+  int w = cp_textwidth_of((const char *)p);
   if (w <= width) {
     if (right_align)
-      sbuf_printf(b, "%*s", width - w, "");
-    sbuf_add(b, (const char *)p);
+      cp_sbuf_printf(b, "%*s", width - w, "");
+    cp_sbuf_add(b, (const char *)p);
     if (!right_align)
-      sbuf_printf(b, "%*s", width - w, "");
+      cp_sbuf_printf(b, "%*s", width - w, "");
     return;
   }
   int used = 0;   /* columns taken, keeping one for the ellipsis */
   uint32_t cp;
   while (*p) {
-    int n = decode(p, &cp), cw = cp_char_width(cp);
+    int n = decode(p, &cp), cw = cp_textwidth_char(cp);
     if (used + cw > width - 1)
       break;
-    sbuf_addn(b, (const char *)p, (size_t)n);
+    cp_sbuf_addn(b, (const char *)p, (size_t)n);
     used += cw;
     p += n;
   }
-  for (int n; *p && (n = decode(p, &cp), cp_char_width(cp) == 0); p += n)
-    sbuf_addn(b, (const char *)p, (size_t)n);   /* marks stay with their letter */
-  sbuf_add(b, width > 0 ? "…" : "");
-  sbuf_printf(b, "%*s", width > 0 ? width - 1 - used : 0, "");
+  for (int n; *p && (n = decode(p, &cp), cp_textwidth_char(cp) == 0); p += n)
+    cp_sbuf_addn(b, (const char *)p, (size_t)n);   /* marks stay with their letter */
+  cp_sbuf_add(b, width > 0 ? "…" : "");
+  cp_sbuf_printf(b, "%*s", width > 0 ? width - 1 - used : 0, "");
 }

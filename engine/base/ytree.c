@@ -18,12 +18,12 @@ typedef struct builder {
   size_t errlen;          /* its size */
 } builder;
 
-void yt_free(yt_node *n)
+void cp_ytree_free(yt_node *n)
 {
   if (!n)
     return;
   for (size_t i = 0; i < n->n; i++)
-    yt_free(n->items[i]);
+    cp_ytree_free(n->items[i]);
   free(n->items);
   free(n->value);
   free(n);
@@ -105,7 +105,7 @@ static int build_children(builder *b, yt_node *n, yaml_event_type_t end)
     yt_node *child = build(b, &ev);
     yaml_event_delete(&ev);
     if (!child || push(n, child) < 0) {
-      yt_free(child);
+      cp_ytree_free(child);
       return -1;
     }
   }
@@ -150,11 +150,11 @@ static yt_node *build(builder *b, yaml_event_t *ev)
     snprintf(b->err, b->errlen, "%s:%u: aliases are not supported", b->path, n->line);
     break;
   }
-  yt_free(n);
+  cp_ytree_free(n);
   return NULL;
 }
 
-int yt_load(const char *path, yt_node **root, char *err, size_t errlen)
+int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
 {
   builder b = {.path = path, .err = err, .errlen = errlen};
   FILE *f = fopen(path, "rb");
@@ -203,13 +203,13 @@ static long find(const yt_node *map, const char *key)
   return -1;
 }
 
-yt_node *yt_key(const yt_node *map, const char *key)
+yt_node *cp_ytree_key(const yt_node *map, const char *key)
 {
   long i = find(map, key);
   return i < 0 ? NULL : map->items[i];
 }
 
-yt_node *yt_get(const yt_node *map, const char *key)
+yt_node *cp_ytree_get(const yt_node *map, const char *key)
 {
   long i = find(map, key);
   return i < 0 ? NULL : map->items[i + 1];

@@ -19,18 +19,18 @@ typedef struct yt_node {
 } yt_node;
 
 /* Parses the first document of a YAML file into a tree that the caller frees
- * with yt_free(). On a syntax error writes "PATH:LINE: MESSAGE" into err
+ * with cp_ytree_free(). On a syntax error writes "PATH:LINE: MESSAGE" into err
  * (errlen bytes) and returns NULL; *root is NULL for an empty file. Returns 0
  * on success, -1 on failure. */
-int yt_load(const char *path, yt_node **root, char *err, size_t errlen);
+int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen);
 
 /* Frees a tree; accepts NULL. */
-void yt_free(yt_node *n);
+void cp_ytree_free(yt_node *n);
 
 /* Returns the value node for key in a mapping, or NULL. */
-yt_node *yt_get(const yt_node *map, const char *key);
+yt_node *cp_ytree_get(const yt_node *map, const char *key);
 
 /* Returns the key node for key in a mapping (for its line), or NULL. */
-yt_node *yt_key(const yt_node *map, const char *key);
+yt_node *cp_ytree_key(const yt_node *map, const char *key);
 
 #endif

@@ -3,7 +3,7 @@
 #include "cli.h"
 #include "assignees.h"
 
-cp_exit cp_exit_for(cp_err e)
+cp_exit cp_cli_exit_for(cp_err e)
 {
   switch (e) {
   case CP_OK: return CP_EXIT_OK;

@@ -57,7 +57,7 @@ typedef struct cp_opts {
 } cp_opts;
 
 /* Maps an error code to the exit code of a command that wrote nothing. */
-cp_exit cp_exit_for(cp_err e);
+cp_exit cp_cli_exit_for(cp_err e);
 
 /* Loads the config named by the options and applies --facts and --state. */
 cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);

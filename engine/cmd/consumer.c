@@ -20,7 +20,7 @@ static cp_err step_one(sqlite3 *db, const char *path, const char *sql, const cha
 {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   if (a)
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, b);
@@ -29,7 +29,7 @@ static cp_err step_one(sqlite3 *db, const char *path, const char *sql, const cha
     *out = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE
-           ? CP_OK : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+           ? CP_OK : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
 cp_err cp_consumer_get(sqlite3 *db, const char *path, const char *name, int64_t *seq)
@@ -55,13 +55,13 @@ cp_err cp_consumer_last_seq(sqlite3 *db, const char *path, int64_t *seq)
 static cp_err check_options(const cp_opts *o)
 {
   if (o->ack >= 0 && !o->consumer)
-    return diag_fail(CP_EUSAGE, "feed: --ack moves a consumer's cursor: it needs --consumer");
+    return cp_diag_fail(CP_EUSAGE, "feed: --ack moves a consumer's cursor: it needs --consumer");
   if (o->consumer && o->since)
-    return diag_fail(CP_EUSAGE, "feed: --since and --consumer do not go together (the "
+    return cp_diag_fail(CP_EUSAGE, "feed: --since and --consumer do not go together (the "
                      "consumer's cursor is where it reads from)");
   if (o->consumer && (!*o->consumer || strlen(o->consumer) > MAX_CONSUMER_NAME ||
                       strspn(o->consumer, " \t\r\n")))
-    return diag_fail(CP_EUSAGE, "feed: --consumer: a name of 1 to %d characters, not "
+    return cp_diag_fail(CP_EUSAGE, "feed: --consumer: a name of 1 to %d characters, not "
                      "starting with a space", MAX_CONSUMER_NAME);
   return CP_OK;
 }
@@ -72,14 +72,14 @@ static cp_err ack(sqlite3 *db, const char *path, const char *name, int64_t seq)
   int64_t last;
   cp_err rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
                 ? cp_consumer_last_seq(db, path, &last)
-                : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+                : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   if (rc == CP_OK && seq > last)
-    rc = diag_fail(CP_EUSAGE, "feed: --ack %lld: the feed ends at seq %lld; nothing was "
+    rc = cp_diag_fail(CP_EUSAGE, "feed: --ack %lld: the feed ends at seq %lld; nothing was "
                    "moved", (long long)seq, (long long)last);
   if (rc == CP_OK)
     rc = cp_consumer_set(db, path, name, seq);
   if (rc == CP_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   if (rc != CP_OK)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
@@ -98,7 +98,7 @@ static cp_err feed(const char *path, const cp_opts *o, int *epoch_differs)
   if ((rc = cp_statedb_epoch(db, path, epoch)) == CP_OK && o->epoch &&
       strcmp(o->epoch, epoch) != 0) {
     *epoch_differs = 1;
-    rc = diag_fail(CP_ESTATE, "feed: the state database %s has epoch %s, not %s: it was "
+    rc = cp_diag_fail(CP_ESTATE, "feed: the state database %s has epoch %s, not %s: it was "
                    "created anew since that seq was read, and its seqs start again; read it "
                    "from the start (--since 0 --epoch %s)", path, epoch, o->epoch, epoch);
   }
@@ -123,6 +123,6 @@ cp_exit cp_cmd_feed(const cp_opts *o)
   cp_config_free(cfg);
   if (differs)
     return CP_EXIT_EPOCH;
-  return rc == CP_OK ? CP_EXIT_OK : cp_exit_for(rc) == CP_EXIT_INVALID ? CP_EXIT_INVALID
+  return rc == CP_OK ? CP_EXIT_OK : cp_cli_exit_for(rc) == CP_EXIT_INVALID ? CP_EXIT_INVALID
                                                                        : CP_EXIT_FAILED;
 }

@@ -99,7 +99,7 @@ static cfile *find_file(cp_coverage *c, const char *name, int create)
   for (size_t i = 0; i < c->n; i++)
     if (!strcmp(c->files[i].name, name))
       return &c->files[c->last = i];
-  if (!create || cp_grow((void **)&c->files, &c->cap, c->n, sizeof *c->files))
+  if (!create || cp_arena_grow((void **)&c->files, &c->cap, c->n, sizeof *c->files))
     return NULL;
   c->files[c->n] = (cfile){.name = strdup(name)};
   if (!c->files[c->n].name)
@@ -257,7 +257,7 @@ static void read_function(rd *r, lineset *own, lineset *nested, int depth)
 static int writer(lua_State *L, const void *p, size_t n, void *ud)
 {
   (void)L;
-  sbuf_addn(ud, p, n);
+  cp_sbuf_addn(ud, p, n);
   return ((sbuf *)ud)->oom;
 }
 
@@ -313,7 +313,7 @@ static void on_loaded(void *ctx, lua_State *L, const char *name)
 done:
   free(own.on);
   free(nested.on);
-  sbuf_free(&dump);
+  cp_sbuf_free(&dump);
 }
 
 void cp_coverage_attach(void *ctx, cp_sandbox *sb)
@@ -329,7 +329,7 @@ static void add_id(cp_coverage *c, char ***list, size_t *n, size_t *cap, const c
     if (!strcmp((*list)[i], id))
       return;
   char *copy = strdup(id);
-  if (!copy || cp_grow((void **)list, cap, *n, sizeof **list)) {
+  if (!copy || cp_arena_grow((void **)list, cap, *n, sizeof **list)) {
     free(copy);
     c->oom = 1;
     return;
@@ -407,9 +407,9 @@ double cp_coverage_report(const cp_coverage *c, FILE *out)
     while (j < c->n_fired && strcmp(c->fired[j], c->rules[i]))
       j++;
     if (j == c->n_fired)
-      sbuf_printf(&quiet, "%s%s", quiet.s ? ", " : "", c->rules[i]);
+      cp_sbuf_printf(&quiet, "%s%s", quiet.s ? ", " : "", c->rules[i]);
   }
   fprintf(out, "rules that never fired: %s\n", quiet.s ? quiet.s : "none");
-  sbuf_free(&quiet);
+  cp_sbuf_free(&quiet);
   return all_exec ? 100.0 * (double)all_run / (double)all_exec : 100.0;
 }

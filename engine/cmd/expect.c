@@ -51,7 +51,7 @@ static char *column(sqlite3_stmt *st, int i)
 /* Appends the result under st's cursor to out; -1 when out of memory. */
 static int add_found(cp_found_set *out, sqlite3_stmt *st)
 {
-  if (cp_grow((void **)&out->v, &out->cap, out->n, sizeof *out->v) < 0)
+  if (cp_arena_grow((void **)&out->v, &out->cap, out->n, sizeof *out->v) < 0)
     return -1;
   cp_found *f = &out->v[out->n++];
   *f = (cp_found){.is_alert = sqlite3_column_int(st, 0), .level = sqlite3_column_int(st, 5)};
@@ -65,27 +65,27 @@ static int add_found(cp_found_set *out, sqlite3_stmt *st)
   return f->rule && f->client && f->key ? 0 : -1;
 }
 
-cp_err cp_found_read(const char *state, cp_found_set *out)
+cp_err cp_expect_found_read(const char *state, cp_found_set *out)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   cp_err rc = CP_OK;
   int step;
-  cp_found_free(out);
+  cp_expect_found_free(out);
   if (sqlite3_open_v2(state, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, found_sql, -1, &st, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_ESTATE, "state: %s: %s", state, sqlite3_errmsg(db));
+    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", state, sqlite3_errmsg(db));
   while (rc == CP_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
     if (add_found(out, st) < 0)
-      rc = diag_fail(CP_ENOMEM, "state: out of memory");
+      rc = cp_diag_fail(CP_ENOMEM, "state: out of memory");
   if (rc == CP_OK && step != SQLITE_DONE)
-    rc = diag_fail(CP_ESTATE, "state: %s: %s", state, sqlite3_errmsg(db));
+    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", state, sqlite3_errmsg(db));
   sqlite3_finalize(st);
   sqlite3_close(db);
   return rc;
 }
 
-void cp_found_free(cp_found_set *s)
+void cp_expect_found_free(cp_found_set *s)
 {
   for (size_t i = 0; i < s->n; i++) {
     cp_found *f = &s->v[i];
@@ -103,7 +103,7 @@ static void yaml_scalar(sbuf *b, const char *s)
 {
   static const char *const words[] = {"null", "Null", "NULL", "~", "true", "false", "yes", "no"};
   if (!s) {
-    sbuf_add(b, "null");
+    cp_sbuf_add(b, "null");
     return;
   }
   int quote = !*s || strpbrk(s, ":{}[],#&*!|>'\"%@`\\") || strchr("-?. ", s[0]) ||
@@ -111,22 +111,22 @@ static void yaml_scalar(sbuf *b, const char *s)
   for (size_t i = 0; !quote && i < sizeof words / sizeof words[0]; i++)
     quote = !strcmp(s, words[i]);
   if (quote)
-    sbuf_json_str(b, s, strlen(s));
+    cp_sbuf_json_str(b, s, strlen(s));
   else
-    sbuf_add(b, s);
+    cp_sbuf_add(b, s);
 }
 
 /* Appends ", name: value" (value NULL: null). */
 static void yaml_field(sbuf *b, const char *name, const char *value)
 {
-  sbuf_printf(b, ", %s: ", name);
+  cp_sbuf_printf(b, ", %s: ", name);
   yaml_scalar(b, value);
 }
 
 /* Appends a found result with the fields of mask (CP_FX_* bits). */
 static void found_fields(sbuf *b, const cp_found *f, unsigned mask)
 {
-  sbuf_add(b, "{rule: ");
+  cp_sbuf_add(b, "{rule: ");
   yaml_scalar(b, f->rule);
   yaml_field(b, "client", f->client);
   if (*f->key || ((mask & CP_FX_KEY) && mask != (f->is_alert ? ALERT_FIELDS : ASSIGN_FIELDS)))
@@ -136,12 +136,12 @@ static void found_fields(sbuf *b, const cp_found *f, unsigned mask)
   if ((mask & CP_FX_SEVERITY) && f->is_alert)
     yaml_field(b, "severity", f->severity);
   if ((mask & CP_FX_LEVEL) && f->is_alert)
-    sbuf_printf(b, ", level: %d", f->level);
+    cp_sbuf_printf(b, ", level: %d", f->level);
   if (mask & CP_FX_ASSIGNEE)
     yaml_field(b, "assignee", f->assignee);
   if ((mask & CP_FX_TITLE) && f->is_alert)
     yaml_field(b, "title", f->title);
-  sbuf_add(b, "}");
+  cp_sbuf_add(b, "}");
 }
 
 /* Appends a found result with the fields shown when nothing narrows them. */
@@ -153,7 +153,7 @@ static void found_yaml(sbuf *b, const cp_found *f)
 /* Appends an expected result with the fields it gives. */
 static void expected_fields(sbuf *b, const cp_fx_result *e)
 {
-  sbuf_add(b, "{rule: ");
+  cp_sbuf_add(b, "{rule: ");
   yaml_scalar(b, e->rule);
   yaml_field(b, "client", e->client);
   if (e->has & CP_FX_KEY)
@@ -163,12 +163,12 @@ static void expected_fields(sbuf *b, const cp_fx_result *e)
   if (e->has & CP_FX_SEVERITY)
     yaml_field(b, "severity", e->severity);
   if (e->has & CP_FX_LEVEL)
-    sbuf_printf(b, ", level: %d", e->level);
+    cp_sbuf_printf(b, ", level: %d", e->level);
   if (e->has & CP_FX_ASSIGNEE)
     yaml_field(b, "assignee", e->assignee_null ? NULL : e->assignee);
   if (e->has & CP_FX_TITLE)
     yaml_field(b, "title", e->title);
-  sbuf_add(b, "}");
+  cp_sbuf_add(b, "}");
 }
 
 /* Keeps one diff line whose text is in b (taken: b is left empty). */
@@ -176,10 +176,10 @@ static void keep(dlines *d, int section, const char *client, const char *rule, c
                  int sign, sbuf *b)
 {
   if (!b->oom)
-    cp_grow((void **)&d->v, &d->cap, d->n, sizeof *d->v);
+    cp_arena_grow((void **)&d->v, &d->cap, d->n, sizeof *d->v);
   if (b->oom || !b->s || d->n == d->cap) {
     d->oom = 1;
-    sbuf_free(b);
+    cp_sbuf_free(b);
     return;
   }
   d->v[d->n] = (dline){section, client, rule, key, sign, d->n, b->s};
@@ -268,7 +268,7 @@ static void diff_absent(const cp_fx_step *step, const cp_found_set *found, dline
         continue;
       sbuf b = {0};
       found_yaml(&b, f);
-      sbuf_printf(&b, "   # absent at line %u", step->absent[j].line);
+      cp_sbuf_printf(&b, "   # absent at line %u", step->absent[j].line);
       keep(d, SEC_ABSENT, f->client, f->rule, f->key, '+', &b);
     }
 }
@@ -299,12 +299,12 @@ size_t cp_expect_diff(const cp_fixture *fx, const cp_fx_step *step, const cp_fou
     qsort(d.v, d.n, sizeof *d.v, cmp_line);
   for (size_t i = 0; i < d.n; i++) {
     if (i == 0 || d.v[i].section != d.v[i - 1].section)
-      sbuf_printf(diff, "%s%s\n", indent, section_names[d.v[i].section]);
-    sbuf_printf(diff, "%s%c %s\n", indent, d.v[i].sign, d.v[i].text);
+      cp_sbuf_printf(diff, "%s%s\n", indent, section_names[d.v[i].section]);
+    cp_sbuf_printf(diff, "%s%c %s\n", indent, d.v[i].sign, d.v[i].text);
     free(d.v[i].text);
   }
   if (d.oom)
-    sbuf_printf(diff, "%s(out of memory: the difference is incomplete)\n", indent);
+    cp_sbuf_printf(diff, "%s(out of memory: the difference is incomplete)\n", indent);
   free(d.v);
   return d.n + (size_t)d.oom;
 }

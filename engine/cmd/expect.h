@@ -29,10 +29,10 @@ typedef struct cp_found_set {
 
 /* Reads the open alerts and proposed assignments of a state database into
  * out (emptied first). Prints and returns CP_ESTATE on a database error. */
-cp_err cp_found_read(const char *state, cp_found_set *out);
+cp_err cp_expect_found_read(const char *state, cp_found_set *out);
 
 /* Frees the results; the set may be reused. */
-void cp_found_free(cp_found_set *s);
+void cp_expect_found_free(cp_found_set *s);
 
 /* Compares step's expectations with found and appends the differences to
  * diff, one line each, under a header per section ("alerts:", ...), each

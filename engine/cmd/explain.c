@@ -64,9 +64,9 @@ static long by_seq(const cp_trace *t, unsigned seq)
 static void json_value(sbuf *b, const char *value, int text)
 {
   if (text)
-    sbuf_json_str(b, value, strlen(value));
+    cp_sbuf_json_str(b, value, strlen(value));
   else
-    sbuf_add(b, strcmp(value, "nil") ? value : "null");
+    cp_sbuf_add(b, strcmp(value, "nil") ? value : "null");
 }
 
 /* Appends "name = value" pairs (text) or {"name":..,"value":..} (JSON) of
@@ -81,13 +81,13 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
     if (i < 0 || !e->shown[i])
       continue;
     if (e->json) {
-      sbuf_printf(b, "%s{\"name\":", n++ ? "," : "");
-      sbuf_json_str(b, t->derived[i].name, strlen(t->derived[i].name));
-      sbuf_add(b, ",\"value\":");
+      cp_sbuf_printf(b, "%s{\"name\":", n++ ? "," : "");
+      cp_sbuf_json_str(b, t->derived[i].name, strlen(t->derived[i].name));
+      cp_sbuf_add(b, ",\"value\":");
       json_value(b, t->derived[i].value, t->derived[i].text);
-      sbuf_add(b, "}");
+      cp_sbuf_add(b, "}");
     } else {
-      sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", t->derived[i].name, t->derived[i].value);
+      cp_sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", t->derived[i].name, t->derived[i].value);
     }
   }
   for (size_t j = 0; !derived && j < c->n_reads; j++) {
@@ -95,13 +95,13 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
     if (r->kind == CP_TRACE_DERIVED)
       continue;
     if (e->json) {
-      sbuf_printf(b, "%s{\"name\":", n++ ? "," : "");
-      sbuf_json_str(b, r->name, strlen(r->name));
-      sbuf_add(b, ",\"value\":");
+      cp_sbuf_printf(b, "%s{\"name\":", n++ ? "," : "");
+      cp_sbuf_json_str(b, r->name, strlen(r->name));
+      cp_sbuf_add(b, ",\"value\":");
       json_value(b, r->value, r->text);
-      sbuf_add(b, "}");
+      cp_sbuf_add(b, "}");
     } else {
-      sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", r->name, r->value);
+      cp_sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", r->name, r->value);
     }
   }
 }
@@ -135,39 +135,39 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
 {
   static const char *const what[] = {"alert", "assignment", "fulfilled", "dropped"};
   if (e->json) {
-    sbuf_printf(b, "{\"what\":\"%s\",\"rule\":", what[it->what]);
-    sbuf_json_str(b, it->rule, strlen(it->rule));
-    sbuf_add(b, ",\"key\":");
-    sbuf_json_str(b, it->key, strlen(it->key));
+    cp_sbuf_printf(b, "{\"what\":\"%s\",\"rule\":", what[it->what]);
+    cp_sbuf_json_str(b, it->rule, strlen(it->rule));
+    cp_sbuf_add(b, ",\"key\":");
+    cp_sbuf_json_str(b, it->key, strlen(it->key));
     if (it->what == CP_ALERT)
-      sbuf_printf(b, ",\"severity\":\"%s\",\"level\":%d", cp_severity_name(it->severity),
+      cp_sbuf_printf(b, ",\"severity\":\"%s\",\"level\":%d", cp_outcome_severity_name(it->severity),
                   it->level);
     const char *fields[] = {"kind", it->kind, "assignee", it->assignee, "title", it->title,
                             "pool", it->pool, "group", it->group};
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f += 2)
       if (fields[f + 1] || !strcmp(fields[f], "assignee")) {
-        sbuf_printf(b, ",\"%s\":", fields[f]);
+        cp_sbuf_printf(b, ",\"%s\":", fields[f]);
         json_value(b, fields[f + 1] ? fields[f + 1] : "nil", fields[f + 1] != NULL);
       }
-    sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
+    cp_sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
     return;
   }
-  sbuf_term_printf(b, "    %s %s: key \"%s\"", what[it->what], it->rule, it->key);
+  cp_sbuf_term_printf(b, "    %s %s: key \"%s\"", what[it->what], it->rule, it->key);
   if (it->what == CP_ALERT)
-    sbuf_printf(b, ", %s, level %d", cp_severity_name(it->severity), it->level);
+    cp_sbuf_printf(b, ", %s, level %d", cp_outcome_severity_name(it->severity), it->level);
   if (it->kind)
-    sbuf_term_printf(b, ", kind %s", it->kind);
+    cp_sbuf_term_printf(b, ", kind %s", it->kind);
   if (it->what != CP_FULFILLED)
-    sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
+    cp_sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
   if (it->pool)
-    sbuf_term_printf(b, " (picked in the run from pool %s, group %s)", it->pool, it->group);
+    cp_sbuf_term_printf(b, " (picked in the run from pool %s, group %s)", it->pool, it->group);
   if (it->if_unfilled)
-    sbuf_add(b, " (only when nobody can be picked)");
+    cp_sbuf_add(b, " (only when nobody can be picked)");
   if (it->title)
-    sbuf_term_printf(b, ", title \"%s\"", it->title);
+    cp_sbuf_term_printf(b, ", title \"%s\"", it->title);
   if (it->what != CP_FULFILLED)
-    sbuf_term_printf(b, ", data %s", it->data ? it->data : "{}");
-  sbuf_add(b, "\n");
+    cp_sbuf_term_printf(b, ", data %s", it->data ? it->data : "{}");
+  cp_sbuf_add(b, "\n");
 }
 
 /* Appends the why() lines of a context (text), or a JSON array of them. */
@@ -175,10 +175,10 @@ static void whys(const explain *e, sbuf *b, const cp_tctx *c, const char *indent
 {
   for (size_t k = 0; k < c->n_why; k++) {
     if (e->json) {
-      sbuf_add(b, k ? "," : "");
-      sbuf_json_str(b, c->why[k], strlen(c->why[k]));
+      cp_sbuf_add(b, k ? "," : "");
+      cp_sbuf_json_str(b, c->why[k], strlen(c->why[k]));
     } else {
-      sbuf_term_printf(b, "%swhy: %s\n", indent, c->why[k]);
+      cp_sbuf_term_printf(b, "%swhy: %s\n", indent, c->why[k]);
     }
   }
 }
@@ -192,19 +192,19 @@ static void context(explain *e, sbuf *b, const cp_tctx *c, const char *indent)
   list_reads(e, &d, c, 1);
   list_reads(e, &f, c, 0);
   if (e->json) {
-    sbuf_printf(b, "\"reads\":[%s],\"looked_at\":[%s],\"why\":[", d.s ? d.s : "",
+    cp_sbuf_printf(b, "\"reads\":[%s],\"looked_at\":[%s],\"why\":[", d.s ? d.s : "",
                 f.s ? f.s : "");
     whys(e, b, c, indent);
-    sbuf_add(b, "]");
+    cp_sbuf_add(b, "]");
   } else {
     if (d.s)
-      sbuf_printf(b, "%sreads: %s\n", indent, d.s);
+      cp_sbuf_printf(b, "%sreads: %s\n", indent, d.s);
     if (f.s)
-      sbuf_printf(b, "%slooked at: %s\n", indent, f.s);
+      cp_sbuf_printf(b, "%slooked at: %s\n", indent, f.s);
     whys(e, b, c, indent);
   }
-  sbuf_free(&d);
-  sbuf_free(&f);
+  cp_sbuf_free(&d);
+  cp_sbuf_free(&f);
 }
 
 /* Appends rule i: where, status, context, results and error. */
@@ -214,32 +214,32 @@ static void rule(explain *e, sbuf *b, size_t i)
   const char *const *ids = cp_rules_ids(e->rules, i);
   size_t n = 0;
   if (e->json) {
-    sbuf_add(b, "{\"id\":");
-    sbuf_json_str(b, id, strlen(id));
+    cp_sbuf_add(b, "{\"id\":");
+    cp_sbuf_json_str(b, id, strlen(id));
     const char *where = cp_rules_where(e->rules, i);
-    sbuf_add(b, ",\"where\":");
-    sbuf_json_str(b, where, strlen(where));
-    sbuf_add(b, ",\"status\":");
-    sbuf_json_str(b, st, strlen(st));
-    sbuf_add(b, ",");
+    cp_sbuf_add(b, ",\"where\":");
+    cp_sbuf_json_str(b, where, strlen(where));
+    cp_sbuf_add(b, ",\"status\":");
+    cp_sbuf_json_str(b, st, strlen(st));
+    cp_sbuf_add(b, ",");
   } else {
-    sbuf_term_printf(b, "\nrule %s (%s): %s\n", id, cp_rules_where(e->rules, i), st);
+    cp_sbuf_term_printf(b, "\nrule %s (%s): %s\n", id, cp_rules_where(e->rules, i), st);
   }
   context(e, b, &e->trace->rules[i], "  ");
   if (e->json)
-    sbuf_add(b, ",\"results\":[");
+    cp_sbuf_add(b, ",\"results\":[");
   for (size_t k = 0; k < e->out.n; k++)
     for (const char *const *p = ids; *p; p++)
       if (!strcmp(e->out.items[k].rule, *p)) {
-        sbuf_add(b, e->json && n++ ? "," : "");
+        cp_sbuf_add(b, e->json && n++ ? "," : "");
         item(e, b, &e->out.items[k]);
       }
   if (e->json) {
-    sbuf_add(b, "],\"error\":");
+    cp_sbuf_add(b, "],\"error\":");
     json_value(b, error ? error : "nil", error != NULL);
-    sbuf_add(b, "}");
+    cp_sbuf_add(b, "}");
   } else if (error) {
-    sbuf_term_printf(b, "  error: %s\n", error);
+    cp_sbuf_term_printf(b, "  error: %s\n", error);
   }
 }
 
@@ -251,45 +251,45 @@ static void derived(explain *e, sbuf *b)
   size_t n = 0;
   if (e->only >= 0)
     mark_reads(e, &t->rules[e->only]);
-  sbuf_add(b, e->json ? ",\"derived\":[" : "\nderived values, in the order computed:\n");
+  cp_sbuf_add(b, e->json ? ",\"derived\":[" : "\nderived values, in the order computed:\n");
   for (unsigned s = 1; s <= t->seq; s++) {
     long i = by_seq(t, s);
     const cp_tctx *c = i >= 0 ? &t->derived[i] : NULL;
     if (!c || (e->only >= 0 && !e->shown[i]))
       continue;
     if (e->json) {
-      sbuf_printf(b, "%s{\"id\":", n++ ? "," : "");
-      sbuf_json_str(b, c->name, strlen(c->name));
-      sbuf_add(b, c->failed ? ",\"error\":" : ",\"value\":");
+      cp_sbuf_printf(b, "%s{\"id\":", n++ ? "," : "");
+      cp_sbuf_json_str(b, c->name, strlen(c->name));
+      cp_sbuf_add(b, c->failed ? ",\"error\":" : ",\"value\":");
       json_value(b, c->value, c->text || c->failed);
-      sbuf_add(b, ",\"from\":[");
+      cp_sbuf_add(b, ",\"from\":[");
     } else {
-      sbuf_term_printf(b, "  %s %s %s\n", c->name, c->failed ? "failed:" : "=", c->value);
+      cp_sbuf_term_printf(b, "  %s %s %s\n", c->name, c->failed ? "failed:" : "=", c->value);
       n++;
     }
     for (size_t j = 0; j < c->n_reads; j++) {
       const cp_tread *r = &c->reads[j];
       if (e->json) {
-        sbuf_printf(b, "%s{\"name\":", j ? "," : "");
-        sbuf_json_str(b, r->name, strlen(r->name));
-        sbuf_add(b, ",\"value\":");
+        cp_sbuf_printf(b, "%s{\"name\":", j ? "," : "");
+        cp_sbuf_json_str(b, r->name, strlen(r->name));
+        cp_sbuf_add(b, ",\"value\":");
         json_value(b, r->value, r->text);
-        sbuf_add(b, "}");
+        cp_sbuf_add(b, "}");
       } else {
-        sbuf_printf(b, "%s", j ? ", " : "      from: ");
-        sbuf_term_printf(b, "%s = %s", r->name, r->value);
-        sbuf_add(b, j + 1 == c->n_reads ? "\n" : "");
+        cp_sbuf_printf(b, "%s", j ? ", " : "      from: ");
+        cp_sbuf_term_printf(b, "%s = %s", r->name, r->value);
+        cp_sbuf_add(b, j + 1 == c->n_reads ? "\n" : "");
       }
     }
     if (e->json) {
-      sbuf_add(b, "],\"why\":[");
+      cp_sbuf_add(b, "],\"why\":[");
       whys(e, b, c, "");
-      sbuf_add(b, "]}");
+      cp_sbuf_add(b, "]}");
     } else {
       whys(e, b, c, "      ");
     }
   }
-  sbuf_add(b, e->json ? "]" : n ? "" : "  (none)\n");
+  cp_sbuf_add(b, e->json ? "]" : n ? "" : "  (none)\n");
 }
 
 /* Appends the whole explanation. */
@@ -298,26 +298,26 @@ static void render(explain *e, sbuf *b, int has_scope)
   char day[16];
   const char *scope = !has_scope ? "every client (no scope{})"
                       : e->out.skipped ? "out of scope" : "in scope";
-  cp_format_date(e->as_of, day);
+  cp_dates_format_date(e->as_of, day);
   if (e->json) {
-    sbuf_add(b, "{\"client\":");
-    sbuf_json_str(b, e->client->id, strlen(e->client->id));
-    sbuf_printf(b, ",\"as_of\":\"%s\",\"in_scope\":%s,\"scope\":{", day,
+    cp_sbuf_add(b, "{\"client\":");
+    cp_sbuf_json_str(b, e->client->id, strlen(e->client->id));
+    cp_sbuf_printf(b, ",\"as_of\":\"%s\",\"in_scope\":%s,\"scope\":{", day,
                 e->out.skipped ? "false" : "true");
   } else {
-    sbuf_term_printf(b, "client %s as of %s\n", e->client->id, day);
-    sbuf_printf(b, "scope: %s\n", scope);
+    cp_sbuf_term_printf(b, "client %s as of %s\n", e->client->id, day);
+    cp_sbuf_printf(b, "scope: %s\n", scope);
   }
   context(e, b, &e->trace->scope, "  ");
-  sbuf_add(b, e->json ? "}" : "");
+  cp_sbuf_add(b, e->json ? "}" : "");
   derived(e, b);
-  sbuf_add(b, e->json ? ",\"rules\":[" : "");
+  cp_sbuf_add(b, e->json ? ",\"rules\":[" : "");
   for (size_t i = 0, n = 0; i < cp_rules_count(e->rules); i++)
     if (e->only < 0 || (size_t)e->only == i) {
-      sbuf_add(b, e->json && n++ ? "," : "");
+      cp_sbuf_add(b, e->json && n++ ? "," : "");
       rule(e, b, i);
     }
-  sbuf_add(b, e->json ? "]}\n" : "");
+  cp_sbuf_add(b, e->json ? "]}\n" : "");
 }
 
 /* Finds --rule among the checks (by id or an id it emits): its index. */
@@ -329,7 +329,7 @@ static cp_err find_rule(explain *e, const char *id)
       if (!strcmp(*p, id))
         e->only = (long)i;
   if (id && e->only < 0)
-    return diag_fail(CP_EUSAGE, "explain: --rule: no rule '%s' is declared", id);
+    return cp_diag_fail(CP_EUSAGE, "explain: --rule: no rule '%s' is declared", id);
   return CP_OK;
 }
 
@@ -342,9 +342,9 @@ static cp_err find_client(explain *e, const char *id, int64_t as_of)
   int more = rc == CP_OK ? cp_facts_next(e->facts, &c) : 0;
   if (rc != CP_OK || more < 0)
     return rc != CP_OK ? rc : CP_EFACTS;
-  cp_format_date(as_of, day);
+  cp_dates_format_date(as_of, day);
   if (more == 0 || strcmp(c->id, id))
-    return diag_fail(CP_EUSAGE, "explain: no client '%s' in %s as of %s", id, e->cfg->facts,
+    return cp_diag_fail(CP_EUSAGE, "explain: no client '%s' in %s as of %s", id, e->cfg->facts,
                      day);
   e->client = c;
   return CP_OK;
@@ -354,7 +354,7 @@ static cp_err find_client(explain *e, const char *id, int64_t as_of)
 static cp_err evaluate(explain *e)
 {
   if (!(e->trace = cp_trace_new(e->cfg, e->rules)))
-    return diag_fail(CP_ENOMEM, "explain: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "explain: out of memory");
   cp_rules_set_tracer(e->rules, cp_trace_tracer(e->trace));
   cp_err rc = cp_eval_client(e->rules, e->client, &e->out);
   cp_rules_set_tracer(e->rules, NULL);
@@ -362,7 +362,7 @@ static cp_err evaluate(explain *e)
     rc = CP_ENOMEM;
   if (rc == CP_OK && e->trace->oom)
     rc = CP_ENOMEM;
-  return rc == CP_ENOMEM ? diag_fail(rc, "explain: out of memory") : rc;
+  return rc == CP_ENOMEM ? cp_diag_fail(rc, "explain: out of memory") : rc;
 }
 
 cp_exit cp_cmd_explain(const cp_opts *o)
@@ -371,9 +371,9 @@ cp_exit cp_cmd_explain(const cp_opts *o)
   sbuf b = {0};
   cp_err rc = CP_OK;
   if (o->nargs != 1)
-    rc = diag_fail(CP_EUSAGE, "explain: name one client (crmpolicy explain CLIENT)");
+    rc = cp_diag_fail(CP_EUSAGE, "explain: name one client (crmpolicy explain CLIENT)");
   else if (o->format_name && !e.json && strcmp(o->format_name, "text"))
-    rc = diag_fail(CP_EUSAGE, "--format: '%s' is not one of text, json", o->format_name);
+    rc = cp_diag_fail(CP_EUSAGE, "--format: '%s' is not one of text, json", o->format_name);
   if (rc == CP_OK && (rc = cp_cli_config(o, &e.cfg)) == CP_OK &&
       (rc = cp_facts_open(e.cfg, o->as_of, &e.facts)) == CP_OK &&
       (rc = cp_rules_load(e.cfg, e.facts, o->as_of, &e.rules)) == CP_OK &&
@@ -381,17 +381,17 @@ cp_exit cp_cmd_explain(const cp_opts *o)
       (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
     render(&e, &b, cp_rules_has_scope(e.rules));
     if (b.oom)
-      rc = diag_fail(CP_ENOMEM, "explain: out of memory");
+      rc = cp_diag_fail(CP_ENOMEM, "explain: out of memory");
     else
       fputs(b.s, stdout);
   }
   int failed = rc == CP_OK && e.out.n_failures > 0;
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   free(e.shown);
   cp_trace_free(e.trace);
   cp_outcome_free(&e.out);
   cp_rules_close(e.rules);
   cp_facts_close(e.facts);
   cp_config_free(e.cfg);
-  return rc != CP_OK ? cp_exit_for(rc) : failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+  return rc != CP_OK ? cp_cli_exit_for(rc) : failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
 }

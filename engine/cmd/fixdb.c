@@ -97,20 +97,20 @@ static cp_err create_tables(fxdb *d)
     fxtable x;
     sbuf q = {0};
     describe(&x, t);
-    sbuf_add(&q, "CREATE TABLE IF NOT EXISTS ");
-    sbuf_sql_ident(&q, x.sql);
+    cp_sbuf_add(&q, "CREATE TABLE IF NOT EXISTS ");
+    cp_sbuf_sql_ident(&q, x.sql);
     for (unsigned j = 0; j < x.n; j++) {
-      sbuf_add(&q, j ? ", " : "(");
-      sbuf_sql_ident(&q, x.cols[j]);
-      sbuf_printf(&q, " %s", x.types[j]);
+      cp_sbuf_add(&q, j ? ", " : "(");
+      cp_sbuf_sql_ident(&q, x.cols[j]);
+      cp_sbuf_printf(&q, " %s", x.types[j]);
     }
-    sbuf_add(&q, ")");
+    cp_sbuf_add(&q, ")");
     if (q.oom)
-      rc = diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
+      rc = cp_diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
     else if (sqlite3_exec(d->db, q.s, NULL, NULL, NULL) != SQLITE_OK)
-      rc = diag_fail(CP_EIO, "%s: creating table '%s': %s", d->fx->path, x.sql,
+      rc = cp_diag_fail(CP_EIO, "%s: creating table '%s': %s", d->fx->path, x.sql,
                      sqlite3_errmsg(d->db));
-    sbuf_free(&q);
+    cp_sbuf_free(&q);
   }
   return rc;
 }
@@ -169,11 +169,11 @@ static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *
   sqlite3_set_authorizer(d->db, schema_authorize, &r);
   if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
     if (r.what[0])
-      rc = diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s is not allowed: a fixture's schema may "
+      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s is not allowed: a fixture's schema may "
                      "only create and fill tables, indexes and views of its own", d->fx->path,
                      line, path, r.what);
     else
-      rc = diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s", d->fx->path, line, path,
+      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s", d->fx->path, line, path,
                      sqlite3_errmsg(d->db));
   }
   sqlite3_set_authorizer(d->db, NULL, NULL);
@@ -183,7 +183,7 @@ static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *
 /* Runs the fixture's schema file. */
 static cp_err run_schema(fxdb *d)
 {
-  const yt_node *at = yt_get(d->fx->doc, "schema");
+  const yt_node *at = cp_ytree_get(d->fx->doc, "schema");
   char *path = cp_fixture_resolve(d->fx, d->fx->file->schema);
   FILE *f = path ? fopen(path, "rb") : NULL;
   sbuf sql = {0};
@@ -191,18 +191,18 @@ static cp_err run_schema(fxdb *d)
   size_t n;
   cp_err rc = CP_OK;
   if (!f)
-    rc = diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line,
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line,
                    path ? path : d->fx->file->schema);
   while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-    sbuf_addn(&sql, buf, n);
+    cp_sbuf_addn(&sql, buf, n);
   if (rc == CP_OK && (sql.oom || !sql.s))
-    rc = diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or too large", d->fx->path,
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or too large", d->fx->path,
                    at->line, path);
   if (rc == CP_OK)
     rc = exec_schema(d, at->line, path, sql.s);
   if (f)
     fclose(f);
-  sbuf_free(&sql);
+  cp_sbuf_free(&sql);
   free(path);
   return rc;
 }
@@ -211,7 +211,7 @@ static cp_err run_schema(fxdb *d)
 static cp_err check_column(const fxdb *d, const fxtable *x, const yt_node *c)
 {
   if (c->kind != YT_SCALAR)
-    return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a column name must be a plain name",
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a column name must be a plain name",
                      d->fx->path, c->line, x->t->name);
   if (!d->checked)
     return CP_OK;
@@ -220,11 +220,11 @@ static cp_err check_column(const fxdb *d, const fxtable *x, const yt_node *c)
       return CP_OK;
   sbuf known = {0};
   for (unsigned i = 0; i < x->n; i++)
-    sbuf_printf(&known, "%s%s", i ? ", " : "", x->cols[i]);
-  cp_err rc = diag_fail(CP_ECONFIG, "%s:%u: facts.%s: the config declares no column '%s' "
+    cp_sbuf_printf(&known, "%s%s", i ? ", " : "", x->cols[i]);
+  cp_err rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: the config declares no column '%s' "
                         "(columns: %s)", d->fx->path, c->line, x->t->name, c->value,
                         known.s ? known.s : "");
-  sbuf_free(&known);
+  cp_sbuf_free(&known);
   return rc;
 }
 
@@ -266,28 +266,28 @@ static cp_err insert_row(fxdb *d, const fxtable *x, const rowvals *r, unsigned l
   sbuf q = {0};
   sqlite3_stmt *st = NULL;
   cp_err rc = CP_OK;
-  sbuf_add(&q, "INSERT INTO ");
-  sbuf_sql_ident(&q, x->sql);
+  cp_sbuf_add(&q, "INSERT INTO ");
+  cp_sbuf_sql_ident(&q, x->sql);
   for (unsigned i = 0; i < r->n; i++) {
-    sbuf_add(&q, i ? ", " : "(");
-    sbuf_sql_ident(&q, r->names[i]->value);
+    cp_sbuf_add(&q, i ? ", " : "(");
+    cp_sbuf_sql_ident(&q, r->names[i]->value);
   }
-  sbuf_add(&q, ") VALUES(");
+  cp_sbuf_add(&q, ") VALUES(");
   for (unsigned i = 0; i < r->n; i++)
-    sbuf_add(&q, i ? ", ?" : "?");
-  sbuf_add(&q, ")");
+    cp_sbuf_add(&q, i ? ", ?" : "?");
+  cp_sbuf_add(&q, ")");
   if (q.oom)
-    rc = diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
+    rc = cp_diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
   else if (sqlite3_prepare_v2(d->db, q.s, -1, &st, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
                    sqlite3_errmsg(d->db));
   for (unsigned i = 0; rc == CP_OK && i < r->n; i++)
     bind_scalar(st, (int)i + 1, r->values[i]);
   if (rc == CP_OK && sqlite3_step(st) != SQLITE_DONE)
-    rc = diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
                    sqlite3_errmsg(d->db));
   sqlite3_finalize(st);
-  sbuf_free(&q);
+  cp_sbuf_free(&q);
   return rc;
 }
 
@@ -300,10 +300,10 @@ static cp_err read_row(fxdb *d, const fxtable *x, const yt_node *row, const yt_n
   r->n = 0;
   if (row->kind == YT_SEQ) {
     if (!columns)
-      return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row given as a list needs a "
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row given as a list needs a "
                        "'columns' header", path, row->line, name);
     if (row->n != columns->n)
-      return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %zu values for %zu columns", path,
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %zu values for %zu columns", path,
                        row->line, name, row->n, columns->n);
     for (size_t i = 0; i < row->n; i++)
       row_add(r, columns->items[i], row->items[i]);
@@ -314,14 +314,14 @@ static cp_err read_row(fxdb *d, const fxtable *x, const yt_node *row, const yt_n
       row_add(r, row->items[i], row->items[i + 1]);
     }
   } else {
-    return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row is a list of values or a mapping of "
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row is a list of values or a mapping of "
                      "column: value", path, row->line, name);
   }
   for (size_t i = 0; defaults && i + 1 < defaults->n; i += 2)
     row_add(r, defaults->items[i], defaults->items[i + 1]);
   for (unsigned i = 0; i < r->n; i++)
     if (r->values[i]->kind != YT_SCALAR)
-      return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: column '%s': a value must be a scalar",
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: column '%s': a value must be a scalar",
                        path, r->values[i]->line, name, r->names[i]->value);
   return CP_OK;
 }
@@ -331,9 +331,9 @@ static cp_err part(const fxdb *d, const yt_node *entry, const char *key, yt_kind
                    const yt_node **out)
 {
   static const char *const kinds[] = {"a scalar", "a list", "a mapping"};
-  *out = yt_get(entry, key);
+  *out = cp_ytree_get(entry, key);
   if (*out && (*out)->kind != kind)
-    return diag_fail(CP_ECONFIG, "%s:%u: '%s' must be %s", d->fx->path, (*out)->line, key,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: '%s' must be %s", d->fx->path, (*out)->line, key,
                      kinds[kind]);
   return CP_OK;
 }
@@ -345,20 +345,20 @@ static cp_err insert_table(fxdb *d, const yt_node *k, const yt_node *entry)
   fxtable x;
   const yt_node *columns = NULL, *rows = entry, *defaults = NULL;
   if (find_table(d->cfg, k->value, &x) < 0)
-    return diag_fail(CP_ECONFIG, "%s:%u: facts: '%s' is not a table of the config", d->fx->path,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: facts: '%s' is not a table of the config", d->fx->path,
                      k->line, k->value);
   if (entry->kind == YT_MAP) {
     for (size_t i = 0; i + 1 < entry->n; i += 2)
       if (strcmp(entry->items[i]->value, "columns") && strcmp(entry->items[i]->value, "rows") &&
           strcmp(entry->items[i]->value, "defaults"))
-        return diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s' in facts.%s (keys: columns, "
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s' in facts.%s (keys: columns, "
                          "rows, defaults)", d->fx->path, entry->items[i]->line,
                          entry->items[i]->value, k->value);
     if (part(d, entry, "columns", YT_SEQ, &columns) || part(d, entry, "rows", YT_SEQ, &rows) ||
         part(d, entry, "defaults", YT_MAP, &defaults))
       return CP_ECONFIG;
   } else if (entry->kind != YT_SEQ) {
-    return diag_fail(CP_ECONFIG, "%s:%u: facts.%s: give {columns, rows} or a list of rows",
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: give {columns, rows} or a list of rows",
                      d->fx->path, entry->line, k->value);
   }
   for (size_t i = 0; columns && i < columns->n; i++)
@@ -383,13 +383,13 @@ static cp_err insert_facts(fxdb *d)
   if (!facts)
     return CP_OK;
   if (facts->kind != YT_MAP)
-    return diag_fail(CP_ECONFIG, "%s:%u: facts must be a mapping of table: rows", d->fx->path,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: facts must be a mapping of table: rows", d->fx->path,
                      facts->line);
   sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
   for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2)
     rc = insert_table(d, facts->items[i], facts->items[i + 1]);
   if (rc == CP_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
+    rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
   return rc;
 }
 
@@ -399,7 +399,7 @@ cp_err cp_fixdb_create(const cp_config *cfg, const cp_fixture *fx, const char *p
   cp_err rc;
   if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
       SQLITE_OK) {
-    rc = diag_fail(CP_EIO, "%s: cannot create %s: %s", fx->path, path, sqlite3_errmsg(d.db));
+    rc = cp_diag_fail(CP_EIO, "%s: cannot create %s: %s", fx->path, path, sqlite3_errmsg(d.db));
     goto done;
   }
   rc = fx->file->schema ? run_schema(&d) : create_tables(&d);

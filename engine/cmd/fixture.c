@@ -118,10 +118,10 @@ static void mark_results(cp_fx_result *r, unsigned n, const yt_node *seq)
     const yt_node *m = seq->items[i];
     r[i].line = m->line;
     for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++)
-      if (yt_get(m, bits[b].name))
+      if (cp_ytree_get(m, bits[b].name))
         r[i].has |= bits[b].bit;
-    r[i].assignee_null = is_null(yt_get(m, "assignee"));
-    if (r[i].key && is_null(yt_get(m, "key")))
+    r[i].assignee_null = is_null(cp_ytree_get(m, "assignee"));
+    if (r[i].key && is_null(cp_ytree_get(m, "key")))
       r[i].key[0] = '\0';   /* key: null is the empty key */
   }
 }
@@ -131,10 +131,10 @@ static cp_err check_alert(const cp_fixture *fx, const cp_fx_result *r)
 {
   if ((r->has & CP_FX_SEVERITY) && strcmp(r->severity, "info") &&
       strcmp(r->severity, "warning") && strcmp(r->severity, "critical"))
-    return diag_fail(CP_ECONFIG, "%s:%u: severity '%s' is not one of info, warning, critical",
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: severity '%s' is not one of info, warning, critical",
                      fx->path, r->line, r->severity);
   if ((r->has & CP_FX_LEVEL) && r->level < 1)
-    return diag_fail(CP_ECONFIG, "%s:%u: level %d: levels start at 1", fx->path, r->line,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: level %d: levels start at 1", fx->path, r->line,
                      r->level);
   return CP_OK;
 }
@@ -142,21 +142,21 @@ static cp_err check_alert(const cp_fixture *fx, const cp_fx_result *r)
 /* Marks lines and checks each step. */
 static cp_err check_steps(cp_fixture *fx)
 {
-  const yt_node *seq = yt_get(fx->doc, "steps");
+  const yt_node *seq = cp_ytree_get(fx->doc, "steps");
   cp_fx_file *f = fx->file;
   for (unsigned i = 0; i < f->steps_count; i++) {
     cp_fx_step *s = &f->steps[i];
     const yt_node *n = seq->items[i];
     s->line = n->line;
-    mark_results(s->alerts, s->alerts_count, yt_get(n, "alerts"));
-    mark_results(s->assignments, s->assignments_count, yt_get(n, "assignments"));
-    mark_results(s->absent, s->absent_count, yt_get(n, "absent"));
-    const yt_node *d = yt_get(n, "as_of");
-    if (cp_parse_date(s->as_of, strlen(s->as_of), &s->day) < 0)
-      return diag_fail(CP_ECONFIG, "%s:%u: as_of '%s' is not a date (YYYY-MM-DD)", fx->path,
+    mark_results(s->alerts, s->alerts_count, cp_ytree_get(n, "alerts"));
+    mark_results(s->assignments, s->assignments_count, cp_ytree_get(n, "assignments"));
+    mark_results(s->absent, s->absent_count, cp_ytree_get(n, "absent"));
+    const yt_node *d = cp_ytree_get(n, "as_of");
+    if (cp_dates_parse_date(s->as_of, strlen(s->as_of), &s->day) < 0)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of '%s' is not a date (YYYY-MM-DD)", fx->path,
                        d ? d->line : s->line, s->as_of);
     if (i > 0 && s->day < f->steps[i - 1].day)
-      return diag_fail(CP_ECONFIG, "%s:%u: as_of %s is before the previous step's %s; steps "
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of %s is before the previous step's %s; steps "
                        "go forward in time", fx->path, d ? d->line : s->line, s->as_of,
                        f->steps[i - 1].as_of);
     for (unsigned j = 0; j < s->alerts_count; j++)
@@ -182,7 +182,7 @@ static yt_node *copy_tree(const yt_node *n)
       goto fail;
   return c;
 fail:
-  yt_free(c);
+  cp_ytree_free(c);
   return NULL;
 }
 
@@ -201,7 +201,7 @@ static cp_err merge_into(const cp_fixture *fx, yt_node *base, const yt_node *ove
       if (!strcmp(base->items[j]->value, k->value))
         at = (long)j + 1;
     if (at < 0)
-      return diag_fail(CP_ECONFIG, "%s:%u: %s: the config has no such param", fx->path, k->line,
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: the config has no such param", fx->path, k->line,
                        path);
     yt_node *b = base->items[at];
     if (b->kind == YT_MAP && v->kind == YT_MAP) {
@@ -210,8 +210,8 @@ static cp_err merge_into(const cp_fixture *fx, yt_node *base, const yt_node *ove
     } else {
       yt_node *copy = copy_tree(v);
       if (!copy)
-        return diag_fail(CP_ENOMEM, "%s: out of memory", fx->path);
-      yt_free(b);
+        return cp_diag_fail(CP_ENOMEM, "%s: out of memory", fx->path);
+      cp_ytree_free(b);
       base->items[at] = copy;
     }
     path[used] = '\0';
@@ -222,17 +222,17 @@ static cp_err merge_into(const cp_fixture *fx, yt_node *base, const yt_node *ove
 /* Sets fx->params: the config's params with the fixture's merged in. */
 static cp_err merge_params(cp_fixture *fx, const cp_config *cfg)
 {
-  const yt_node *over = yt_get(fx->doc, "params");
+  const yt_node *over = cp_ytree_get(fx->doc, "params");
   char path[512] = "params";
   if (!over)
     return CP_OK;
   if (over->kind != YT_MAP)
-    return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", fx->path, over->line);
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", fx->path, over->line);
   if (!cfg->params)
-    return diag_fail(CP_ECONFIG, "%s:%u: params: the config has no params", fx->path,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: params: the config has no params", fx->path,
                      over->line);
   if (!(fx->params = copy_tree(cfg->params)))
-    return diag_fail(CP_ENOMEM, "%s: out of memory", fx->path);
+    return cp_diag_fail(CP_ENOMEM, "%s: out of memory", fx->path);
   return merge_into(fx, fx->params, over, path, sizeof path);
 }
 
@@ -242,26 +242,26 @@ cp_err cp_fixture_load(const char *path, const cp_config *cfg, cp_fixture **out)
   cp_fixture *fx = calloc(1, sizeof *fx);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
-  if (!fx || !(fx->path = strdup(path)) || !(fx->dir = cp_path_folder(path)))
+  if (!fx || !(fx->path = strdup(path)) || !(fx->dir = cp_config_path_folder(path)))
     goto fail;
-  if (yt_load(path, &fx->doc, err, sizeof err) < 0) {
-    rc = diag_fail(CP_ECONFIG, "%s", err);
+  if (cp_ytree_load(path, &fx->doc, err, sizeof err) < 0) {
+    rc = cp_diag_fail(CP_ECONFIG, "%s", err);
     goto fail;
   }
   if (!fx->doc || fx->doc->kind != YT_MAP) {
-    rc = diag_fail(CP_ECONFIG, "%s:1: a fixture is a mapping with name, facts and steps", path);
+    rc = cp_diag_fail(CP_ECONFIG, "%s:1: a fixture is a mapping with name, facts and steps", path);
     goto fail;
   }
   if ((rc = cp_config_cyaml_load(path, fx->doc, &file_schema, (void **)&fx->file)) != CP_OK)
     goto fail;
-  fx->facts = yt_get(fx->doc, "facts");
+  fx->facts = cp_ytree_get(fx->doc, "facts");
   if ((rc = check_steps(fx)) != CP_OK || (rc = merge_params(fx, cfg)) != CP_OK)
     goto fail;
   *out = fx;
   return CP_OK;
 fail:
   if (rc == CP_ENOMEM)
-    diag_fail(rc, "%s: out of memory", path);
+    cp_diag_fail(rc, "%s: out of memory", path);
   cp_fixture_free(fx);
   return rc;
 }
@@ -271,8 +271,8 @@ void cp_fixture_free(cp_fixture *fx)
   if (!fx)
     return;
   cp_config_cyaml_free(&file_schema, fx->file);
-  yt_free(fx->doc);
-  yt_free(fx->params);
+  cp_ytree_free(fx->doc);
+  cp_ytree_free(fx->params);
   free(fx->path);
   free(fx->dir);
   free(fx);

@@ -18,7 +18,7 @@ int cp_guard_facts(const cp_config *cfg, cp_facts *facts, const cp_opts *o)
     return -1;
   if (n > 0)
     return 0;
-  diag_fail(CP_EFACTS, "guard: the clients table '%s' of %s has no rows (a failed export?); "
+  cp_diag_fail(CP_EFACTS, "guard: the clients table '%s' of %s has no rows (a failed export?); "
             FORCE_HINT, cfg->file->clients->table ? cfg->file->clients->table
                                                   : cfg->file->clients->name, cfg->facts);
   return 1;
@@ -30,9 +30,9 @@ int cp_guard_as_of(const cp_store *s, const cp_opts *o)
   if (o->replay || !last->id || o->as_of >= last->as_of)
     return 0;
   char day[16], then[16];
-  cp_format_date(o->as_of, day);
-  cp_format_date(last->as_of, then);
-  diag_fail(CP_ESTATE, "guard: --as-of %s is earlier than the last run (run %lld as of %s); "
+  cp_dates_format_date(o->as_of, day);
+  cp_dates_format_date(last->as_of, then);
+  cp_diag_fail(CP_ESTATE, "guard: --as-of %s is earlier than the last run (run %lld as of %s); "
             "nothing was written; --replay replays that day (the state goes back to what "
             "the facts say as of %s, and the feed gets the events of the change)", day,
             (long long)last->id, then, day);
@@ -56,9 +56,9 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
   if (last->id && last->clients >= g->min_count && now->clients < last->clients &&
       percent(last->clients - now->clients, last->clients) > g->client_drop_percent) {
     char a[32], b[32];
-    cp_format_count(a, now->clients);
-    cp_format_count(b, last->clients);
-    diag_fail(CP_EFACTS, "guard: %s clients evaluated, %s in the last run (run %lld): a "
+    cp_progress_format_count(a, now->clients);
+    cp_progress_format_count(b, last->clients);
+    cp_diag_fail(CP_EFACTS, "guard: %s clients evaluated, %s in the last run (run %lld): a "
               "drop of %.1f%%, more than guard.client_drop_percent (%u%%); " FORCE_HINT,
               a, b, (long long)last->id, percent(last->clients - now->clients, last->clients),
               g->client_drop_percent);
@@ -67,9 +67,9 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
   if (last->open_alerts >= g->min_count &&
       percent(resolved, last->open_alerts) > g->resolve_percent) {
     char a[32], b[32];
-    cp_format_count(a, resolved);
-    cp_format_count(b, last->open_alerts);
-    diag_fail(CP_EFACTS, "guard: this run would resolve %s of the %s open alerts (%.1f%%), "
+    cp_progress_format_count(a, resolved);
+    cp_progress_format_count(b, last->open_alerts);
+    cp_diag_fail(CP_EFACTS, "guard: this run would resolve %s of the %s open alerts (%.1f%%), "
               "more than guard.resolve_percent (%u%%); " FORCE_HINT, a, b,
               percent(resolved, last->open_alerts), g->resolve_percent);
     return 1;

@@ -97,10 +97,10 @@ cp_err cp_html_open(cp_html **out)
   cp_html *h = calloc(1, sizeof *h);
   *out = NULL;
   if (!h)
-    return diag_fail(CP_ENOMEM, "report: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   if (!(h->rows = tmpfile())) {
     free(h);
-    return diag_fail(CP_EIO, "report: cannot create a temporary file: %s", strerror(errno));
+    return cp_diag_fail(CP_EIO, "report: cannot create a temporary file: %s", strerror(errno));
   }
   *out = h;
   return CP_OK;
@@ -112,7 +112,7 @@ void cp_html_close(cp_html *h)
     return;
   if (h->rows)
     fclose(h->rows);
-  sbuf_free(&h->text);
+  cp_sbuf_free(&h->text);
   free(h);
 }
 
@@ -136,9 +136,9 @@ cp_err cp_html_row(cp_html *h, const cp_report_def *d, const cp_rrow *row)
   }
   fputs("</tr>\n", h->rows);
   if (h->text.oom)
-    return diag_fail(CP_ENOMEM, "report: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   if (ferror(h->rows))
-    return diag_fail(CP_EIO, "report: writing a temporary file: %s", strerror(errno));
+    return cp_diag_fail(CP_EIO, "report: writing a temporary file: %s", strerror(errno));
   return CP_OK;
 }
 
@@ -163,16 +163,16 @@ static void page_head(FILE *f, const cp_report_page *p)
   fputs(" ", f);
   esc_sbuf(f, &month);
   fputs("</h1>\n<p class=\"meta\">", f);
-  fprintf(f, cp_msg_text(l, CP_MSG_META), month.s, first.s, last.s, as_of.s,
+  fprintf(f, cp_locale_msg(l, CP_MSG_META), month.s, first.s, last.s, as_of.s,
           (unsigned long long)p->rows);
   if (p->in_progress)
-    fprintf(f, cp_msg_text(l, CP_MSG_META_PARTIAL), as_of.s);
+    fprintf(f, cp_locale_msg(l, CP_MSG_META_PARTIAL), as_of.s);
   if (p->failed)
-    fprintf(f, cp_msg_text(l, CP_MSG_META_FAILED), (unsigned long long)p->failed);
+    fprintf(f, cp_locale_msg(l, CP_MSG_META_FAILED), (unsigned long long)p->failed);
   fputs("</p>\n<p class=\"doc\">", f);
   esc_str(f, p->def->doc);
   fputs("</p>\n</header>\n", f);
-  sbuf_free(&month), sbuf_free(&first), sbuf_free(&last), sbuf_free(&as_of);
+  cp_sbuf_free(&month), cp_sbuf_free(&first), cp_sbuf_free(&last), cp_sbuf_free(&as_of);
 }
 
 /* Writes the caption of the series chart: its months, and how far a month
@@ -183,16 +183,16 @@ static void series_caption(FILE *f, const cp_report_page *p, sbuf *t)
   sbuf from = {0}, to = {0};
   cp_locale_month(l, p->months[0].name, &from);
   cp_locale_month(l, p->month.name, &to);
-  sbuf_clear(t);
-  sbuf_printf(t, cp_msg_text(l, CP_MSG_SERIES_CAPTION), from.s, to.s);
+  cp_sbuf_clear(t);
+  cp_sbuf_printf(t, cp_locale_msg(l, CP_MSG_SERIES_CAPTION), from.s, to.s);
   if (p->in_progress) {
-    sbuf_clear(&from);
+    cp_sbuf_clear(&from);
     cp_locale_date(l, p->as_of, &from);
-    sbuf_printf(t, cp_msg_text(l, CP_MSG_SERIES_PARTIAL), from.s);
+    cp_sbuf_printf(t, cp_locale_msg(l, CP_MSG_SERIES_PARTIAL), from.s);
   }
   esc_sbuf(f, t);
-  sbuf_free(&from);
-  sbuf_free(&to);
+  cp_sbuf_free(&from);
+  cp_sbuf_free(&to);
 }
 
 /* Writes the two charts with their captions; the alerts chart says whose
@@ -207,26 +207,26 @@ static void page_charts(FILE *f, const cp_report_page *p, sbuf *t)
     fputs(" <span>", f);
     series_caption(f, p, t);
     fputs("</span></figcaption>\n", f);
-    cp_html_series_chart(f, p, t);
+    cp_htmlchart_series(f, p, t);
     fputs("</figure>\n", f);
   }
   fprintf(f, "<figure id=\"chart-alerts\">\n<figcaption>%s <span>",
-          cp_msg_text(l, CP_MSG_ALERTS_TITLE));
+          cp_locale_msg(l, CP_MSG_ALERTS_TITLE));
   sbuf day = {0};
   int64_t d;
-  if (cp_parse_date(p->alerts_as_of, strlen(p->alerts_as_of), &d) == 0)
+  if (cp_dates_parse_date(p->alerts_as_of, strlen(p->alerts_as_of), &d) == 0)
     cp_locale_date(l, d, &day);
-  sbuf_clear(t);
+  cp_sbuf_clear(t);
   if (p->alerts_run)
-    sbuf_printf(t, cp_msg_text(l, CP_MSG_ALERTS_CAPTION), (unsigned long long)p->rows,
+    cp_sbuf_printf(t, cp_locale_msg(l, CP_MSG_ALERTS_CAPTION), (unsigned long long)p->rows,
                 (long long)p->alerts_run, day.s ? day.s : p->alerts_as_of,
                 (unsigned long long)p->all_alerts);
   else
-    sbuf_add(t, cp_msg_text(l, CP_MSG_ALERTS_NO_RUN));
-  sbuf_free(&day);
+    cp_sbuf_add(t, cp_locale_msg(l, CP_MSG_ALERTS_NO_RUN));
+  cp_sbuf_free(&day);
   esc_sbuf(f, t);
   fputs("</span></figcaption>\n", f);
-  cp_html_alerts_chart(f, p, t);
+  cp_htmlchart_alerts(f, p, t);
   fputs("</figure>\n</section>\n", f);
 }
 
@@ -294,7 +294,7 @@ cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out)
   fputs("</tbody>\n</table>\n</div>\n", out);
   if (p->failed) {
     fputs("<section class=\"errors\">\n<h2>", out);
-    fprintf(out, cp_msg_text(cp_locale_of(p->cfg), CP_MSG_FAILED_TITLE),
+    fprintf(out, cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_FAILED_TITLE),
             (unsigned long long)p->failed);
     fputs("</h2>\n<pre>", out);
     cp_html_esc(out, p->failures.s ? p->failures.s : "", p->failures.len);
@@ -302,8 +302,8 @@ cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out)
   }
   fputs("</body>\n</html>\n", out);
   if (h->text.oom)
-    return diag_fail(CP_ENOMEM, "report: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   if (ferror(h->rows) || ferror(out))
-    return diag_fail(CP_EIO, "report: writing the page: %s", strerror(errno));
+    return cp_diag_fail(CP_EIO, "report: writing the page: %s", strerror(errno));
   return CP_OK;
 }

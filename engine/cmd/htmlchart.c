@@ -61,7 +61,7 @@ static void tick_label(FILE *f, sbuf *t, const axis *a, double v)
 {
   double x = v / a->scale;
   long long cents = llround(x * 100);
-  sbuf_clear(t);
+  cp_sbuf_clear(t);
   cp_report_number(t, cents, 1);
   while (t->len && cents % 100 != 0 && t->s[t->len - 1] == '0')
     t->s[--t->len] = '\0';
@@ -104,7 +104,7 @@ static void series_grid(FILE *f, const cp_report_page *p, sbuf *t, const axis *a
   }
   if (a->unit != CP_MSG_COUNT)
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
-            left - 6, top - 12, cp_msg_text(cp_locale_of(p->cfg), a->unit));
+            left - 6, top - 12, cp_locale_msg(cp_locale_of(p->cfg), a->unit));
 }
 
 /* Draws the month labels under the series chart: the month, and under it the
@@ -122,7 +122,7 @@ static void series_months(FILE *f, const cp_report_page *p, double left, double 
       unsigned day = (unsigned)(p->as_of - p->month.first) + 1;
       fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\" "
               "style=\"fill:#c92a2a\">", x, y + 13);
-      fprintf(f, cp_msg_text(l, CP_MSG_MTD), day);
+      fprintf(f, cp_locale_msg(l, CP_MSG_MTD), day);
       fputs("</text>\n", f);
     } else if (i == 0 || strcmp(m + 5, "01") == 0) {
       fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.4s%s"
@@ -158,10 +158,10 @@ static void series_point(FILE *f, const cp_report_page *p, sbuf *t, size_t g, in
           "stroke-width=\"2\"><title>", x, y, hollow ? "5" : "3.5",
           hollow ? "#fff" : group_colours[g], group_colours[g]);
   cp_html_esc(f, p->groups[g], strlen(p->groups[g]));
-  sbuf_clear(t);
-  sbuf_add(t, " ");
+  cp_sbuf_clear(t);
+  cp_sbuf_add(t, " ");
   cp_locale_month(l, p->months[i].name, t);
-  sbuf_add(t, l == CP_LOCALE_ZH_CN ? "：" : ": ");
+  cp_sbuf_add(t, l == CP_LOCALE_ZH_CN ? "：" : ": ");
   cp_html_esc(f, t->s ? t->s : "", t->len);
   cp_report_cell(p->def->series_type, &cell, t);
   cp_html_esc(f, t->s ? t->s : "", t->len);
@@ -170,7 +170,7 @@ static void series_point(FILE *f, const cp_report_page *p, sbuf *t, size_t g, in
 
 /* Draws the monthly series chart: one line per group, months along x; a
  * month in progress is a hollow point, off the line. */
-void cp_html_series_chart(FILE *f, const cp_report_page *p, sbuf *t)
+void cp_htmlchart_series(FILE *f, const cp_report_page *p, sbuf *t)
 {
   const double left = 96, top = 40, ph = 250, pw = W - left - 32;
   const int height = 340, solid = CP_REPORT_MONTHS - (p->in_progress ? 1 : 0);
@@ -200,7 +200,7 @@ void cp_html_series_chart(FILE *f, const cp_report_page *p, sbuf *t)
   if (p->n_groups == 0)
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">%s"
             "</text>\n", left + pw / 2, top + ph / 2,
-            cp_msg_text(cp_locale_of(p->cfg), CP_MSG_NO_ROWS));
+            cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_NO_ROWS));
   fputs("</svg>\n", f);
 }
 
@@ -230,7 +230,7 @@ static void alerts_legend(FILE *f, const cp_report_page *p, double left)
 static void alerts_bar(FILE *f, const cp_report_page *p, const cp_ralerts *r, double left,
                        double y, double scale)
 {
-  const char *name = cp_label(p->cfg, "rules", r->rule);
+  const char *name = cp_locale_label(p->cfg, "rules", r->rule);
   double x = left;
   fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11.5\" text-anchor=\"end\">",
           left - 8, y + 13);
@@ -260,12 +260,12 @@ static void alerts_bar(FILE *f, const cp_report_page *p, const cp_ralerts *r, do
 
 /* Draws the open alerts by rule (sorted by the caller) and severity as
  * horizontal stacked bars. */
-void cp_html_alerts_chart(FILE *f, const cp_report_page *p, sbuf *t)
+void cp_htmlchart_alerts(FILE *f, const cp_report_page *p, sbuf *t)
 {
   size_t longest = 0;
   uint64_t most = 0;
   for (size_t i = 0; i < p->n_alerts; i++) {
-    size_t cols = columns_of(cp_label(p->cfg, "rules", p->alerts[i].rule));
+    size_t cols = columns_of(cp_locale_label(p->cfg, "rules", p->alerts[i].rule));
     longest = cols > longest ? cols : longest;
     most = total(&p->alerts[i]) > most ? total(&p->alerts[i]) : most;
   }
@@ -274,7 +274,7 @@ void cp_html_alerts_chart(FILE *f, const cp_report_page *p, sbuf *t)
   const int height = (int)top + 26 * (int)(p->n_alerts ? p->n_alerts : 1) + 30;
   cp_locale l = cp_locale_of(p->cfg);
   axis a = nice_axis(0, (double)most, 1);
-  svg_open(f, height, cp_msg_text(l, CP_MSG_ALERTS_TITLE));
+  svg_open(f, height, cp_locale_msg(l, CP_MSG_ALERTS_TITLE));
   for (double v = 0; v <= a.hi + a.step / 2; v += a.step) {
     double x = left + v / a.hi * pw;
     fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%d\" stroke=\"%s\"/>"
@@ -287,7 +287,7 @@ void cp_html_alerts_chart(FILE *f, const cp_report_page *p, sbuf *t)
     alerts_bar(f, p, &p->alerts[i], left, top + 26 * (double)i, pw / a.hi);
   if (p->n_alerts == 0)
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\">%s</text>\n", left + 8, top + 14,
-            cp_msg_text(l, CP_MSG_NO_ALERTS));
+            cp_locale_msg(l, CP_MSG_NO_ALERTS));
   alerts_legend(f, p, left);
   fputs("</svg>\n", f);
 }

@@ -39,7 +39,7 @@ static cp_err find_share(char *out)
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0)
-    return diag_fail(CP_EIO, "init: cannot find the crmpolicy binary: %s", strerror(errno));
+    return cp_diag_fail(CP_EIO, "init: cannot find the crmpolicy binary: %s", strerror(errno));
   exe[n] = '\0';
   char *slash = strrchr(exe, '/');
   if (slash)
@@ -52,16 +52,16 @@ static cp_err find_share(char *out)
     if (has_file(out, "rules/POLICY.md") && has_file(out, "examples/init/README.md"))
       return CP_OK;
   }
-  return diag_fail(CP_EIO, "init: no share/crmpolicy beside %s (nor a source tree): "
+  return cp_diag_fail(CP_EIO, "init: no share/crmpolicy beside %s (nor a source tree): "
                    "reinstall crmpolicy", exe);
 }
 
 /* Reads the whole file path into b. Returns CP_OK, CP_EIO or CP_ENOMEM. */
 static cp_err read_file(const char *path, sbuf *b)
 {
-  if (sbuf_read_file(b, path) == 0)
+  if (cp_sbuf_read_file(b, path) == 0)
     return CP_OK;
-  return diag_fail(errno == ENOMEM ? CP_ENOMEM : CP_EIO, "init: %s: %s", path, strerror(errno));
+  return cp_diag_fail(errno == ENOMEM ? CP_ENOMEM : CP_EIO, "init: %s: %s", path, strerror(errno));
 }
 
 /* Writes n bytes of text to a new file path (never over an existing one).
@@ -70,7 +70,7 @@ static cp_err write_new(const char *path, const char *text, size_t n)
 {
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
-    return diag_fail(CP_EIO, "init: %s: %s", path, strerror(errno));
+    return cp_diag_fail(CP_EIO, "init: %s: %s", path, strerror(errno));
   size_t off = 0;
   while (off < n) {
     ssize_t w = write(fd, text + off, n - off);
@@ -81,7 +81,7 @@ static cp_err write_new(const char *path, const char *text, size_t n)
     off += (size_t)w;
   }
   int bad = off < n || close(fd) != 0;
-  return bad ? diag_fail(CP_EIO, "init: cannot write %s", path) : CP_OK;
+  return bad ? cp_diag_fail(CP_EIO, "init: cannot write %s", path) : CP_OK;
 }
 
 /* Copies the file src to the new file dst. */
@@ -91,7 +91,7 @@ static cp_err copy_file(const char *src, const char *dst)
   cp_err rc = read_file(src, &b);
   if (rc == CP_OK)
     rc = write_new(dst, b.s ? b.s : "", b.len);
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return rc;
 }
 
@@ -100,7 +100,7 @@ static cp_err make_dir(const char *path)
 {
   if (mkdir(path, 0755) == 0 || errno == EEXIST)
     return CP_OK;
-  return diag_fail(CP_EIO, "init: cannot make the folder %s: %s", path, strerror(errno));
+  return cp_diag_fail(CP_EIO, "init: cannot make the folder %s: %s", path, strerror(errno));
 }
 
 /* Whether name ends with one of the suffixes in the space-separated list. */
@@ -123,7 +123,7 @@ static cp_err copy_tree(const char *src, const char *dst, const char *suffixes)
   cp_err rc = make_dir(dst);
   DIR *d = rc == CP_OK ? opendir(src) : NULL;
   if (rc == CP_OK && !d)
-    return diag_fail(CP_EIO, "init: %s: %s", src, strerror(errno));
+    return cp_diag_fail(CP_EIO, "init: %s: %s", src, strerror(errno));
   struct dirent *e;
   while (rc == CP_OK && (e = readdir(d))) {
     char s[PATH_MAX], t[PATH_MAX];
@@ -131,7 +131,7 @@ static cp_err copy_tree(const char *src, const char *dst, const char *suffixes)
     if (e->d_name[0] == '.')
       continue;
     if (join(s, src, e->d_name) < 0 || join(t, dst, e->d_name) < 0 || stat(s, &st) != 0)
-      rc = diag_fail(CP_EIO, "init: %s/%s: cannot read it", src, e->d_name);
+      rc = cp_diag_fail(CP_EIO, "init: %s/%s: cannot read it", src, e->d_name);
     else if (S_ISDIR(st.st_mode))
       rc = copy_tree(s, t, suffixes);
     else if (S_ISREG(st.st_mode) && has_suffix(e->d_name, suffixes))
@@ -148,24 +148,24 @@ static cp_err copy_tree(const char *src, const char *dst, const char *suffixes)
 static void config_line(sbuf *out, const char *line, size_t n)
 {
   if (n >= 6 && !memcmp(line, "facts:", 6)) {
-    sbuf_add(out, "facts: facts.db             # your CRM's export: point this at it\n");
+    cp_sbuf_add(out, "facts: facts.db             # your CRM's export: point this at it\n");
     return;
   }
   if (n >= 6 && !memcmp(line, "state:", 6)) {
-    sbuf_add(out, "state: state.db\n");
+    cp_sbuf_add(out, "state: state.db\n");
     return;
   }
   static const char from[] = "../../rules/";
   for (size_t i = 0; i < n;) {
     if (n - i >= sizeof from - 1 && !memcmp(line + i, from, sizeof from - 1)) {
-      sbuf_add(out, "rules/");
+      cp_sbuf_add(out, "rules/");
       i += sizeof from - 1;
     } else {
-      sbuf_addn(out, line + i, 1);
+      cp_sbuf_addn(out, line + i, 1);
       i++;
     }
   }
-  sbuf_add(out, "\n");
+  cp_sbuf_add(out, "\n");
 }
 
 /* Writes DIR/crmpolicy.yaml from the reference config at share: its header
@@ -178,7 +178,7 @@ static cp_err write_config(const char *share, const char *dir, int bare)
   cp_err rc = join(p, share, "examples/demo/crmpolicy.yaml") < 0 ? CP_EIO : read_file(p, &in);
   if (rc == CP_OK && bare)
     rc = join(p, share, "examples/init/params.yaml") < 0 ? CP_EIO : read_file(p, &params);
-  sbuf_add(&out, "# crmpolicy.yaml: the config of this policy project, written by `crmpolicy\n"
+  cp_sbuf_add(&out, "# crmpolicy.yaml: the config of this policy project, written by `crmpolicy\n"
                  "# init` from the reference policy's. Paths are relative to this file.\n");
   int header = 1, skip = 0;
   sbuf pending = {0};   /* comment and blank lines, kept until what they precede */
@@ -197,31 +197,31 @@ static cp_err write_config(const char *share, const char *dir, int bare)
       skip = 0;
     if (bare && top && ((n >= 6 && !memcmp(s, "rules:", 6)) || (n >= 7 && !memcmp(s, "params:", 7)))) {
       if (s[0] == 'r')
-        sbuf_add(&out, "\nrules:                       # loaded in this order; checks run in this order\n"
+        cp_sbuf_add(&out, "\nrules:                       # loaded in this order; checks run in this order\n"
                        "  - rules/example.lua\n");
       else {
-        sbuf_add(&out, "\n");
-        sbuf_addn(&out, params.s ? params.s : "", params.len);
+        cp_sbuf_add(&out, "\n");
+        cp_sbuf_addn(&out, params.s ? params.s : "", params.len);
       }
       skip = 1;   /* the comments before it go with it */
     } else if (!skip) {
-      sbuf_addn(&out, pending.s ? pending.s : "", pending.len);
+      cp_sbuf_addn(&out, pending.s ? pending.s : "", pending.len);
       config_line(&out, s, n);
     }
-    sbuf_clear(&pending);
+    cp_sbuf_clear(&pending);
     if (!s[n])
       break;
   }
   if (!skip)
-    sbuf_addn(&out, pending.s ? pending.s : "", pending.len);
-  sbuf_free(&pending);
+    cp_sbuf_addn(&out, pending.s ? pending.s : "", pending.len);
+  cp_sbuf_free(&pending);
   if (rc == CP_OK && join(p, dir, "crmpolicy.yaml") < 0)
-    rc = diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
+    rc = cp_diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
   if (rc == CP_OK)
-    rc = out.oom ? diag_fail(CP_ENOMEM, "init: out of memory") : write_new(p, out.s, out.len);
-  sbuf_free(&in);
-  sbuf_free(&params);
-  sbuf_free(&out);
+    rc = out.oom ? cp_diag_fail(CP_ENOMEM, "init: out of memory") : write_new(p, out.s, out.len);
+  cp_sbuf_free(&in);
+  cp_sbuf_free(&params);
+  cp_sbuf_free(&out);
   return rc;
 }
 
@@ -232,17 +232,17 @@ static cp_err make_facts(const char *dir)
   sbuf sql = {0};
   cp_err rc = join(p, dir, "schema/facts.sql") < 0 ? CP_EIO : read_file(p, &sql);
   if (rc == CP_OK && join(p, dir, "facts.db") < 0)
-    rc = diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
+    rc = cp_diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
   sqlite3 *db = NULL;
   char *err = NULL;
   if (rc == CP_OK && (sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                       SQLITE_OPEN_EXCLUSIVE, NULL) != SQLITE_OK ||
                       sqlite3_exec(db, sql.s, NULL, NULL, &err) != SQLITE_OK))
-    rc = diag_fail(CP_EIO, "init: %s: %s", p, err ? err : sqlite3_errmsg(db));
+    rc = cp_diag_fail(CP_EIO, "init: %s: %s", p, err ? err : sqlite3_errmsg(db));
   sqlite3_free(err);
   if (db && sqlite3_close(db) != SQLITE_OK && rc == CP_OK)
-    rc = diag_fail(CP_EIO, "init: %s: cannot close it", p);
-  sbuf_free(&sql);
+    rc = cp_diag_fail(CP_EIO, "init: %s: cannot close it", p);
+  cp_sbuf_free(&sql);
   return rc;
 }
 
@@ -252,17 +252,17 @@ static cp_err make_project_dir(const char *dir)
   if (mkdir(dir, 0755) == 0)
     return CP_OK;
   if (errno != EEXIST)
-    return diag_fail(CP_EUSAGE, "init: cannot make the folder %s: %s", dir, strerror(errno));
+    return cp_diag_fail(CP_EUSAGE, "init: cannot make the folder %s: %s", dir, strerror(errno));
   DIR *d = opendir(dir);
   if (!d)
-    return diag_fail(CP_EUSAGE, "init: %s: %s", dir, strerror(errno));
+    return cp_diag_fail(CP_EUSAGE, "init: %s: %s", dir, strerror(errno));
   struct dirent *e;
   int empty = 1;
   while (empty && (e = readdir(d)))
     empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
   closedir(d);
   return empty ? CP_OK
-               : diag_fail(CP_EUSAGE, "init: %s is not empty; name a new or empty folder", dir);
+               : cp_diag_fail(CP_EUSAGE, "init: %s is not empty; name a new or empty folder", dir);
 }
 
 /* One file or folder to copy: from share, to the project, and which names. */
@@ -292,14 +292,14 @@ static cp_err copy_items(const char *share, const char *dir, int bare)
   cp_err rc = CP_OK;
   char s[PATH_MAX], t[PATH_MAX];
   for (size_t i = 0; rc == CP_OK && i < sizeof folders / sizeof folders[0]; i++) {
-    rc = join(t, dir, folders[i]) < 0 ? diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir)
+    rc = join(t, dir, folders[i]) < 0 ? cp_diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir)
                                       : make_dir(t);
   }
   for (size_t i = 0; rc == CP_OK && i < sizeof items / sizeof items[0]; i++) {
     if (items[i].bare != 2 && items[i].bare != bare)
       continue;
     if (join(s, share, items[i].from) < 0 || join(t, dir, items[i].to) < 0)
-      return diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
+      return cp_diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
     rc = items[i].suffixes ? copy_tree(s, t, items[i].suffixes) : copy_file(s, t);
   }
   return rc;
@@ -308,7 +308,7 @@ static cp_err copy_items(const char *share, const char *dir, int bare)
 cp_exit cp_cmd_init(const cp_opts *o)
 {
   if (o->nargs != 1) {
-    diag_fail(CP_EUSAGE, "init: name one folder to write the policy project into "
+    cp_diag_fail(CP_EUSAGE, "init: name one folder to write the policy project into "
               "(for example 'crmpolicy init my-policy')");
     return CP_EXIT_INVALID;
   }
@@ -324,7 +324,7 @@ cp_exit cp_cmd_init(const cp_opts *o)
   if (rc == CP_OK)
     rc = make_facts(dir);
   if (rc != CP_OK)
-    return cp_exit_for(rc);
+    return cp_cli_exit_for(rc);
   if (!o->quiet)
     printf("wrote a policy project in %s (%s); next:\n  cd %s && crmpolicy check && "
            "crmpolicy test tests\n", dir, o->bare ? "one example rule" : "the reference policy",

@@ -195,7 +195,7 @@ static cp_err open_worker(worker *w)
   if (!go)
     return CP_OK;
   pthread_mutex_lock(&p->share);
-  rc = cp_rules_share(p->main, w->rules);
+  rc = cp_share_run_values(p->main, w->rules);
   pthread_mutex_unlock(&p->share);
   return rc;
 }
@@ -255,7 +255,7 @@ static cp_err fetch_aggregates(void *ctx, cp_rules *r, unsigned t, int *done)
   cp_err rc = p->err;
   pthread_mutex_unlock(&p->lock);
   *done = rc == CP_OK;
-  return rc == CP_OK ? cp_rules_share(p->workers[p->agg_by[t] - 1].rules, r) : rc;
+  return rc == CP_OK ? cp_share_run_values(p->workers[p->agg_by[t] - 1].rules, r) : rc;
 }
 
 /* Writes every chunk in order as workers make them. */
@@ -296,7 +296,7 @@ static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn w
   unsigned tables = p->cfg->file->tables_count;
   int given = 0;   /* one table of numeric aggregates to each worker, in turn */
   if (!prepared && !(p->agg_by = calloc(2 * (size_t)tables + 1, sizeof *p->agg_by)))
-    rc = diag_fail(CP_ENOMEM, "out of memory");
+    rc = cp_diag_fail(CP_ENOMEM, "out of memory");
   if (p->agg_by)
     p->agg_done = p->agg_by + tables;
   for (unsigned t = 0; rc == CP_OK && !prepared && t < tables && given < p->jobs; t++)
@@ -306,7 +306,7 @@ static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn w
     worker *w = &p->workers[i];
     *w = (worker){.pool = p, .index = i};
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-      rc = diag_fail(CP_ENOMEM, "cannot start worker %d", i + 1);
+      rc = cp_diag_fail(CP_ENOMEM, "cannot start worker %d", i + 1);
     w->started = rc == CP_OK;
   }
   if (rc == CP_OK)
@@ -350,7 +350,7 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
   p.workers = calloc((size_t)jobs, sizeof *p.workers);
   p.slots = calloc(p.n_slots, sizeof *p.slots);
   if (!p.workers || !p.slots)
-    rc = diag_fail(CP_ENOMEM, "out of memory");
+    rc = cp_diag_fail(CP_ENOMEM, "out of memory");
   for (size_t i = 0; rc == CP_OK && i < p.n_slots; i++)
     p.slots[i].no = i;
   if (rc == CP_OK) {

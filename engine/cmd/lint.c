@@ -64,7 +64,7 @@ static void record(cp_lint *l, const char *path, const char *key, const char *wh
     if (!strcmp(l->v[i].key, key) && !strcmp(l->v[i].path, path) &&
         !strcmp(l->v[i].where, where))
       return;
-  if (cp_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) < 0) {
+  if (cp_arena_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) < 0) {
     l->oom = 1;
     return;
   }
@@ -185,7 +185,7 @@ static unsigned report_unread(const cp_lint *l, const cp_config *cfg, const yt_n
     char child[512];
     snprintf(child, sizeof child, "%s.%s", path, k->value);
     if (!was_read(l, path, k->value)) {
-      diag_warn("%s:%u: %s: no rule reads it in the fixtures", cfg->path, k->line, child);
+      cp_diag_warn("%s:%u: %s: no rule reads it in the fixtures", cfg->path, k->line, child);
       count++;
     } else if (v->kind == YT_MAP && !was_read(l, child, "*")) {
       count += report_unread(l, cfg, v, child);
@@ -208,7 +208,7 @@ static unsigned report_missing(const cp_lint *l)
                                            || (j < i && !o->present && !strcmp(o->key, r->key)));
     }
     if (!skip) {
-      diag_warn("%s: %s.%s is read, but the config has no such param", r->where, r->path, r->key);
+      cp_diag_warn("%s: %s.%s is read, but the config has no such param", r->where, r->path, r->key);
       count++;
     }
   }
@@ -223,7 +223,7 @@ static void cover(cp_lint *l, const char *id)
       return;
   char *copy = strdup(id);
   if (copy)
-    cp_grow((void **)&l->covered, &l->cap_covered, l->n_covered, sizeof *l->covered);
+    cp_arena_grow((void **)&l->covered, &l->cap_covered, l->n_covered, sizeof *l->covered);
   if (!copy || l->n_covered == l->cap_covered) {
     free(copy);
     l->oom = 1;
@@ -263,7 +263,7 @@ static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const 
       for (size_t i = 0; i < l->n_covered && !covered; i++)
         covered = !strcmp(l->covered[i], *id);
     if (!covered) {
-      diag_warn("%s: rule %s: no fixture in %s checks it", cp_rules_where(rules, r),
+      cp_diag_warn("%s: rule %s: no fixture in %s checks it", cp_rules_where(rules, r),
                 cp_rules_id(rules, r), dir);
       count++;
     }
@@ -280,9 +280,9 @@ static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_er
                      .on_fixture = note_covered, .ctx = l};
   cp_test_counts counts;
   char *paths[] = {(char *)o->fixtures};
-  *rc = cp_test_fixtures(cfg, paths, 1, &to, &counts);
+  *rc = cp_testrun_fixtures(cfg, paths, 1, &to, &counts);
   if (*rc == CP_OK && counts.failed)
-    diag_warn("%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why", counts.failed,
+    cp_diag_warn("%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why", counts.failed,
               counts.passed + counts.failed, o->fixtures, o->fixtures);
   return *rc == CP_OK && counts.failed;
 }
@@ -296,7 +296,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
   unsigned warnings = 0;
   cp_err rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK && !(l = cp_lint_new()))
-    rc = diag_fail(CP_ENOMEM, "check: out of memory");
+    rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK) {
     cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
@@ -320,5 +320,5 @@ cp_exit cp_cmd_check(const cp_opts *o)
   cp_facts_close(facts);
   cp_lint_free(l);
   cp_config_free(cfg);
-  return rc == CP_OK ? CP_EXIT_OK : cp_exit_for(rc);
+  return rc == CP_OK ? CP_EXIT_OK : cp_cli_exit_for(rc);
 }

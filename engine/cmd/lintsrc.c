@@ -97,7 +97,7 @@ static int tokenize(const char *p, toks *t)
     } else if ((unsigned char)*p <= ' ') {
       p++;
     } else {
-      if (cp_grow((void **)&t->v, &t->cap, t->n, sizeof *t->v) < 0)
+      if (cp_arena_grow((void **)&t->v, &t->cap, t->n, sizeof *t->v) < 0)
         return -1;
       size_t len = 1;
       int name = name_char(*p);
@@ -159,7 +159,7 @@ static const yt_node *follow(pass *p, size_t *i, const yt_node *node, char *path
   while (node && node->kind == YT_MAP && is_punct(&p->t, *i + 1, '.') && *i + 2 < p->t.n &&
          p->t.v[*i + 2].name) {
     text(&p->t, *i + 2, key, sizeof key);
-    const yt_node *child = yt_get(node, key);
+    const yt_node *child = cp_ytree_get(node, key);
     if (!child) {
       snprintf(where, sizeof where, "%s:%u", p->file, p->t.v[*i + 2].line);
       cp_lint_note(p->l, path, key, where);
@@ -257,7 +257,7 @@ static unsigned check_tokens(pass *p, const cp_rules *rules)
       follow(p, &i, p->alias_node[a], path, sizeof path);
     } else if (is_client(p, i) && is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n &&
                p->t.v[i + 2].name && !client_field(rules, p->cfg, text(&p->t, i + 2, field, sizeof field))) {
-      diag_warn("%s:%u: %.*s.%s: the client has no field '%s' (a column, a per-client table "
+      cp_diag_warn("%s:%u: %.*s.%s: the client has no field '%s' (a column, a per-client table "
                 "or a derived value)", p->file, p->t.v[i + 2].line, (int)p->t.v[i].len,
                 p->t.v[i].s, field, field);
       warnings++;

@@ -211,7 +211,7 @@ static int64_t today(void)
   time_t t = time(NULL);
   struct tm tm;
   localtime_r(&t, &tm);
-  return cp_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+  return cp_dates_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
 }
 
 /* Parses a whole non-negative number; returns -1 when it is not one. */
@@ -251,23 +251,23 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'M':
     if ((n = number(arg)) >= 0 && n <= 100)
       return o->min_coverage = (int)n, o->coverage = 1, 0;
-    return diag_fail(CP_EUSAGE, "--min-coverage: '%s' is not a percentage from 0 to 100", arg), -1;
+    return cp_diag_fail(CP_EUSAGE, "--min-coverage: '%s' is not a percentage from 0 to 100", arg), -1;
   case 'm':
     if ((o->has_month = cp_report_parse_month(arg, &o->month) == 0))
       return 0;
-    return diag_fail(CP_EUSAGE, "--month: '%s' is not a month (YYYY-MM)", arg), -1;
+    return cp_diag_fail(CP_EUSAGE, "--month: '%s' is not a month (YYYY-MM)", arg), -1;
   case 'd':
-    if (cp_parse_date(arg, strlen(arg), &o->as_of) == 0)
+    if (cp_dates_parse_date(arg, strlen(arg), &o->as_of) == 0)
       return 0;
-    return diag_fail(CP_EUSAGE, "--as-of: '%s' is not a date (YYYY-MM-DD)", arg), -1;
+    return cp_diag_fail(CP_EUSAGE, "--as-of: '%s' is not a date (YYYY-MM-DD)", arg), -1;
   case 'j':
     if ((n = number(arg)) < 1 || n > 64)
-      return diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
+      return cp_diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
     o->jobs = (int)n;
     return 0;
   case 'w': case 'S': case 'L': case 'a':
     if ((n = number(arg)) < 0)
-      return diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number", option_name(c), arg), -1;
+      return cp_diag_fail(CP_EUSAGE, "--%s: '%s' is not a whole number", option_name(c), arg), -1;
     if (c == 'w')
       o->wait_seconds = n > 86400 ? 86400 : (int)n;
     else if (c == 'a')
@@ -305,21 +305,21 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
     if (c == 'h')
       return 1;
     if (c == '?' || c == ':')
-      return diag_fail(CP_EUSAGE, "%s: unknown option or missing value in '%s' (see "
+      return cp_diag_fail(CP_EUSAGE, "%s: unknown option or missing value in '%s' (see "
                        "'crmpolicy %s --help')", cmd->name, argv[optind - 1], cmd->name), -1;
     if (!cp_words_has(cmd->options, option_name(c)))
-      return diag_fail(CP_EUSAGE, "%s: option '--%s' does not apply to this command (see "
+      return cp_diag_fail(CP_EUSAGE, "%s: option '--%s' does not apply to this command (see "
                        "'crmpolicy %s --help')", cmd->name, option_name(c), cmd->name), -1;
     if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain))
       o->format_name = optarg;   /* the command checks it */
-    else if (c == 'F' && (o->format = cp_format_parse(optarg)) < 0)
-      return diag_fail(CP_EUSAGE, "--format: '%s' is not one of %s", optarg,
+    else if (c == 'F' && (o->format = cp_query_format_parse(optarg)) < 0)
+      return cp_diag_fail(CP_EUSAGE, "--format: '%s' is not one of %s", optarg,
                        formats_of(cmd->name)), -1;
     else if (c != 'F' && apply_option(o, c, optarg) < 0)
       return -1;
   }
   if (optind < argc)
-    return diag_fail(CP_EUSAGE, "%s: unexpected argument '%s'", cmd->name, argv[optind]), -1;
+    return cp_diag_fail(CP_EUSAGE, "%s: unexpected argument '%s'", cmd->name, argv[optind]), -1;
   o->args = argv + 1;
   return 0;
 }
@@ -332,7 +332,7 @@ static cp_exit with_state(const cp_opts *o, cp_err (*fn)(const char *path, const
   if (!o->state && rc == CP_OK)
     rc = fn(cfg->state, o);
   cp_config_free(cfg);
-  return rc == CP_OK ? CP_EXIT_OK : cp_exit_for(rc) == CP_EXIT_INVALID ? CP_EXIT_INVALID
+  return rc == CP_OK ? CP_EXIT_OK : cp_cli_exit_for(rc) == CP_EXIT_INVALID ? CP_EXIT_INVALID
                                                                        : CP_EXIT_FAILED;
 }
 
@@ -394,7 +394,7 @@ static int help_or_version(int argc, char **argv)
     return -1;
   const command *cmd = argc > 2 ? find_command(argv[2]) : NULL;
   if (argc > 2 && !cmd) {
-    diag_fail(CP_EUSAGE, "help: unknown command '%s' (see 'crmpolicy --help')", argv[2]);
+    cp_diag_fail(CP_EUSAGE, "help: unknown command '%s' (see 'crmpolicy --help')", argv[2]);
     return CP_EXIT_INVALID;
   }
   usage(stdout, cmd);
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
     return hv;
   const command *cmd = find_command(argv[1]);
   if (!cmd) {
-    diag_fail(CP_EUSAGE, "unknown command '%s' (see 'crmpolicy --help')", argv[1]);
+    cp_diag_fail(CP_EUSAGE, "unknown command '%s' (see 'crmpolicy --help')", argv[1]);
     return CP_EXIT_INVALID;
   }
   cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1, .min_coverage = -1,
@@ -424,6 +424,6 @@ int main(int argc, char **argv)
       usage(stdout, cmd);
     return p > 0 ? CP_EXIT_OK : CP_EXIT_INVALID;
   }
-  diag_set_quiet(o.quiet);
+  cp_diag_set_quiet(o.quiet);
   return cmd->fn(&o);
 }

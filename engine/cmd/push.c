@@ -33,8 +33,8 @@ int cp_push_failed(cp_pusher *p, const cp_sink_cfg *s, const char *what)
   int64_t at = 0;
   consumer_of(s, name, sizeof name);
   cp_consumer_get(p->db, p->path, name, &at);
-  cp_format_count(waiting, (uint64_t)(p->last_seq > at ? p->last_seq - at : 0));
-  diag_fail(CP_EIO, "push: sink '%s' (%s %s): %s; it stays at seq %lld (%s events wait for "
+  cp_progress_format_count(waiting, (uint64_t)(p->last_seq > at ? p->last_seq - at : 0));
+  cp_diag_fail(CP_EIO, "push: sink '%s' (%s %s): %s; it stays at seq %lld (%s events wait for "
             "the next push)", s->name, type_names[s->type], s->url, what, (long long)at,
             waiting);
   return -1;
@@ -48,24 +48,24 @@ static int next_batch(cp_pusher *p, const cp_sink_cfg *s, int64_t at, sbuf *b, i
   sqlite3_stmt *st;
   *first = *last = 0;
   if (sqlite3_prepare_v2(p->db, batch_sql, -1, &st, NULL) != SQLITE_OK)
-    return diag_fail(CP_ESTATE, "state: %s: %s", p->path, sqlite3_errmsg(p->db)), -1;
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", p->path, sqlite3_errmsg(p->db)), -1;
   sqlite3_bind_int64(st, 1, at);
   sqlite3_bind_int64(st, 2, s->batch);
-  sbuf_clear(b);
-  sbuf_printf(b, "{\"epoch\":\"%s\",\"events\":[", p->epoch);
+  cp_sbuf_clear(b);
+  cp_sbuf_printf(b, "{\"epoch\":\"%s\",\"events\":[", p->epoch);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (*last)
-      sbuf_add(b, ",");
+      cp_sbuf_add(b, ",");
     *last = sqlite3_column_int64(st, 0);
     if (!*first)
       *first = *last;
     cp_query_event(b, st, p->epoch);
   }
-  sbuf_add(b, "]}");
+  cp_sbuf_add(b, "]}");
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE || b->oom)
-    return diag_fail(CP_ESTATE, "state: %s: %s", p->path, b->oom ? "out of memory"
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", p->path, b->oom ? "out of memory"
                      : sqlite3_errmsg(p->db)), -1;
   return 0;
 }
@@ -117,7 +117,7 @@ static int push_webhook(cp_pusher *p, const cp_sink_cfg *s, uint64_t *sent)
       at = last;
     }
   }
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return rc;
 }
 
@@ -130,11 +130,11 @@ static unsigned push_all(cp_pusher *p)
     const cp_sink_cfg *s = &p->cfg->file->sinks[i];
     uint64_t sent = 0;
     int rc = s->type == CP_SINK_WEBHOOK ? push_webhook(p, s, &sent)
-                                        : cp_sink_alertmanager(p, s);
+                                        : cp_sink_am_deliver(p, s);
     failed += rc != 0;
     if (rc == 0 && s->type == CP_SINK_WEBHOOK && !p->quiet) {
       char n[32];
-      cp_format_count(n, sent);
+      cp_progress_format_count(n, sent);
       printf("push: sink '%s' (webhook): %s events delivered, now at seq %lld\n", s->name, n,
              (long long)p->last_seq);
     }
@@ -148,9 +148,9 @@ static cp_err lock(cp_pusher *p, int wait_seconds)
   sqlite3_busy_timeout(p->db, wait_seconds * 1000);
   int rc = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
-    return diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
+    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
                      "pushed", p->path, wait_seconds);
-  return rc == SQLITE_OK ? CP_OK : diag_fail(CP_ESTATE, "state: %s: %s", p->path,
+  return rc == SQLITE_OK ? CP_OK : cp_diag_fail(CP_ESTATE, "state: %s: %s", p->path,
                                              sqlite3_errmsg(p->db));
 }
 
@@ -158,22 +158,22 @@ cp_exit cp_push(const cp_config *cfg, int wait_seconds, int quiet)
 {
   cp_pusher p = {.cfg = cfg, .path = cfg->state, .quiet = quiet};
   if (!cfg->file->sinks_count)
-    return diag_fail(CP_ECONFIG, "push: %s names no sinks", cfg->path), CP_EXIT_INVALID;
+    return cp_diag_fail(CP_ECONFIG, "push: %s names no sinks", cfg->path), CP_EXIT_INVALID;
   if (cp_http_init() < 0)
-    return diag_fail(CP_EIO, "push: libcurl does not initialise"), CP_EXIT_FAILED;
+    return cp_diag_fail(CP_EIO, "push: libcurl does not initialise"), CP_EXIT_FAILED;
   cp_err rc = cp_statedb_open(p.path, 1, wait_seconds * 1000, &p.db);
   if (rc == CP_OK && (rc = lock(&p, wait_seconds)) == CP_OK &&
       (rc = cp_statedb_epoch(p.db, p.path, p.epoch)) == CP_OK)
     rc = cp_consumer_last_seq(p.db, p.path, &p.last_seq);
   unsigned failed = rc == CP_OK ? push_all(&p) : 0;
   if (rc == CP_OK && sqlite3_exec(p.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_ESTATE, "state: %s: keeping the cursors: %s", p.path,
+    rc = cp_diag_fail(CP_ESTATE, "state: %s: keeping the cursors: %s", p.path,
                    sqlite3_errmsg(p.db));
   if (p.db && rc != CP_OK)
     sqlite3_exec(p.db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_close(p.db);
   if (rc != CP_OK)
-    return rc == CP_EBUSY ? CP_EXIT_BUSY : cp_exit_for(rc);
+    return rc == CP_EBUSY ? CP_EXIT_BUSY : cp_cli_exit_for(rc);
   return failed ? CP_EXIT_SINK : CP_EXIT_OK;
 }
 
@@ -181,7 +181,7 @@ cp_exit cp_cmd_push(const cp_opts *o)
 {
   cp_config *cfg = NULL;
   cp_err rc = cp_cli_config(o, &cfg);
-  cp_exit code = rc == CP_OK ? cp_push(cfg, o->wait_seconds, o->quiet) : cp_exit_for(rc);
+  cp_exit code = rc == CP_OK ? cp_push(cfg, o->wait_seconds, o->quiet) : cp_cli_exit_for(rc);
   cp_config_free(cfg);
   return code;
 }

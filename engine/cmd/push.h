@@ -26,7 +26,7 @@ cp_exit cp_push(const cp_config *cfg, int wait_seconds, int quiet);
 
 /* The alertmanager sink (sink_am.c): makes Alertmanager's active alerts
  * those open in the state. Returns 0, or -1 with the failure reported. */
-int cp_sink_alertmanager(cp_pusher *p, const cp_sink_cfg *s);
+int cp_sink_am_deliver(cp_pusher *p, const cp_sink_cfg *s);
 
 /* Reports a sink that failed: its name, type and url, what went wrong, and
  * where its cursor stays. Returns -1. */

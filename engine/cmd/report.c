@@ -71,7 +71,7 @@ int cp_report_parse_month(const char *s, int64_t *first)
   if (strlen(s) != 7)
     return -1;
   snprintf(day, sizeof day, "%s-01", s);
-  return cp_parse_date(day, 10, first);
+  return cp_dates_parse_date(day, 10, first);
 }
 
 void cp_report_number(sbuf *out, int64_t n, int cents)
@@ -80,14 +80,14 @@ void cp_report_number(sbuf *out, int64_t n, int cents)
   char digits[32];
   int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(cents ? u / 100 : u));
   if (n < 0)
-    sbuf_add(out, "-");
+    cp_sbuf_add(out, "-");
   for (int i = 0; i < len; i++) {
     if (i > 0 && (len - i) % 3 == 0)
-      sbuf_add(out, ",");
-    sbuf_addn(out, digits + i, 1);
+      cp_sbuf_add(out, ",");
+    cp_sbuf_addn(out, digits + i, 1);
   }
   if (cents)
-    sbuf_printf(out, ".%02u", (unsigned)(u % 100));
+    cp_sbuf_printf(out, ".%02u", (unsigned)(u % 100));
 }
 
 /* Returns ratio r in percent, with a tiny value as 0 (never "-0.00"). */
@@ -99,19 +99,19 @@ static double percent(double r)
 void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out)
 {
   char day[16];
-  sbuf_clear(out);
+  cp_sbuf_clear(out);
   if (v->nil) {
     if (type == CP_RT_CHANGE)
-      sbuf_add(out, "\u2014");
+      cp_sbuf_add(out, "\u2014");
     return;
   }
   switch (type) {
-  case CP_RT_TEXT: sbuf_addn(out, v->s.s ? v->s.s : "", v->s.len); break;
+  case CP_RT_TEXT: cp_sbuf_addn(out, v->s.s ? v->s.s : "", v->s.len); break;
   case CP_RT_MONEY: cp_report_number(out, v->i, 1); break;
-  case CP_RT_INTEGER: sbuf_printf(out, "%lld", (long long)v->i); break;
-  case CP_RT_PERCENT: sbuf_printf(out, "%.2f%%", percent(v->r)); break;
-  case CP_RT_CHANGE: sbuf_printf(out, "%+.2f%%", percent(v->r)); break;
-  case CP_RT_DATE: cp_format_date(v->i, day); sbuf_add(out, day); break;
+  case CP_RT_INTEGER: cp_sbuf_printf(out, "%lld", (long long)v->i); break;
+  case CP_RT_PERCENT: cp_sbuf_printf(out, "%.2f%%", percent(v->r)); break;
+  case CP_RT_CHANGE: cp_sbuf_printf(out, "%+.2f%%", percent(v->r)); break;
+  case CP_RT_DATE: cp_dates_format_date(v->i, day); cp_sbuf_add(out, day); break;
   default: break;
   }
 }
@@ -121,12 +121,12 @@ void cp_report_cell_plain(cp_rtype type, const cp_rcell *v, sbuf *out)
   if (v->nil || type != CP_RT_MONEY) {
     cp_report_cell(type, v, out);
     if (v->nil)
-      sbuf_clear(out);
+      cp_sbuf_clear(out);
     return;
   }
   uint64_t u = v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i;
-  sbuf_clear(out);
-  sbuf_printf(out, "%s%llu.%02u", v->i < 0 ? "-" : "", (unsigned long long)(u / 100),
+  cp_sbuf_clear(out);
+  cp_sbuf_printf(out, "%s%llu.%02u", v->i < 0 ? "-" : "", (unsigned long long)(u / 100),
               (unsigned)(u % 100));
 }
 
@@ -137,7 +137,7 @@ static cp_err alerts_step(alert_stream *a)
   a->more = rc == SQLITE_ROW;
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return CP_OK;
-  return diag_fail(CP_ESTATE, "state: %s: %s", a->path, sqlite3_errmsg(a->db));
+  return cp_diag_fail(CP_ESTATE, "state: %s: %s", a->path, sqlite3_errmsg(a->db));
 }
 
 /* Opens the state database at path read-only, finds the run whose state the
@@ -150,18 +150,18 @@ static cp_err alerts_open(alert_stream *a, const char *path, int64_t as_of, cp_r
   cp_err rc = CP_ESTATE;
   a->path = path;
   if (stat(path, &sb) < 0)
-    return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
   if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
       sqlite3_busy_timeout(a->db, 10000) != SQLITE_OK ||
       sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(a->db, last_run_sql, -1, &run, NULL) != SQLITE_OK)
     goto fail;
-  cp_format_date(as_of, day);
+  cp_dates_format_date(as_of, day);
   sqlite3_bind_text(run, 1, day, -1, SQLITE_STATIC);
   int step = sqlite3_step(run);
   if (step == SQLITE_DONE) {
-    diag_warn("state: %s has no run as of %s or earlier: the report shows no open alerts",
+    cp_diag_warn("state: %s has no run as of %s or earlier: the report shows no open alerts",
               path, day);
     sqlite3_finalize(run);
     return CP_OK;
@@ -178,7 +178,7 @@ static cp_err alerts_open(alert_stream *a, const char *path, int64_t as_of, cp_r
   sqlite3_finalize(run);
   return alerts_step(a);
 fail:
-  rc = diag_fail(CP_ESTATE, "state: %s: %s", path, a->db ? sqlite3_errmsg(a->db) : "out of memory");
+  rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, a->db ? sqlite3_errmsg(a->db) : "out of memory");
   sqlite3_finalize(run);
   return rc;
 }
@@ -199,11 +199,11 @@ static cp_err add_rule_alerts(cp_ralerts **a, size_t *len, size_t *cap, const ch
   while (i < *len && strcmp((*a)[i].rule, rule) != 0)
     i++;
   if (i == *len) {
-    if (cp_grow((void **)a, cap, *len, sizeof **a) < 0)
-      return diag_fail(CP_ENOMEM, "report: out of memory");
+    if (cp_arena_grow((void **)a, cap, *len, sizeof **a) < 0)
+      return cp_diag_fail(CP_ENOMEM, "report: out of memory");
     (*a)[i] = (cp_ralerts){.rule = strdup(rule)};
     if (!(*a)[i].rule)
-      return diag_fail(CP_ENOMEM, "report: out of memory");
+      return cp_diag_fail(CP_ENOMEM, "report: out of memory");
     (*len)++;
   }
   (*a)[i].n[s] += n;
@@ -239,7 +239,7 @@ static cp_err alerts_upto(report *r, const char *id, uint64_t counts[CP_SEVERITI
     int cmp = id ? strcmp(client ? client : "", id) : -1;
     if (cmp > 0)
       break;
-    int s = cp_severity_parse((const char *)sqlite3_column_text(a->st, 2));
+    int s = cp_outcome_severity_parse((const char *)sqlite3_column_text(a->st, 2));
     uint64_t n = (uint64_t)sqlite3_column_int64(a->st, 3);
     r->page.all_alerts += s >= 0 ? n : 0;
     if (s >= 0 && cmp == 0) {
@@ -284,11 +284,11 @@ static void csv_header(report *r)
     fputs("\xEF\xBB\xBF", r->out);
   for (size_t j = 0; j < r->def->n_columns; j++) {
     const cp_rcolumn *c = &r->def->columns[j];
-    sbuf_clear(&r->text);
+    cp_sbuf_clear(&r->text);
     if (c->group)
-      sbuf_printf(&r->text, zh ? "%s（%s）" : "%s (%s)", c->group, c->label);
+      cp_sbuf_printf(&r->text, zh ? "%s（%s）" : "%s (%s)", c->group, c->label);
     else
-      sbuf_add(&r->text, c->label);
+      cp_sbuf_add(&r->text, c->label);
     csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
   }
   fputs("\r\n", r->out);
@@ -310,14 +310,14 @@ static cp_err row_failed(report *r)
 {
   cp_report_page *p = &r->page;
   if (p->failed < MAX_PRINTED_ERRORS) {
-    diag_fail(CP_EEVAL, "%s", r->err.s);
-    sbuf_printf(&p->failures, "%s\n", r->err.s);
+    cp_diag_fail(CP_EEVAL, "%s", r->err.s);
+    cp_sbuf_printf(&p->failures, "%s\n", r->err.s);
   } else if (p->failed == MAX_PRINTED_ERRORS) {
-    diag_fail(CP_EEVAL, "more row errors follow; they are counted, not printed");
-    sbuf_add(&p->failures, "...\n");
+    cp_diag_fail(CP_EEVAL, "more row errors follow; they are counted, not printed");
+    cp_sbuf_add(&p->failures, "...\n");
   }
   p->failed++;
-  return p->failures.oom ? diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
+  return p->failures.oom ? cp_diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
 }
 
 /* Returns the index of series group g among the page's groups, adding it;
@@ -340,7 +340,7 @@ static cp_err add_row(report *r, const char *id)
   if (r->row.has_series) {
     int g = group_index(p, r->row.group.s);
     if (g < 0) {
-      sbuf_printf(&r->err, "%s: series group '%s' is one too many (at most %d) (report %s, "
+      cp_sbuf_printf(&r->err, "%s: series group '%s' is one too many (at most %d) (report %s, "
                   "client %s)", r->def->where, r->row.group.s, CP_REPORT_GROUPS, r->def->id, id);
       return row_failed(r);
     }
@@ -354,7 +354,7 @@ static cp_err add_row(report *r, const char *id)
   if (r->html)
     return cp_html_row(r->page_html, r->def, &r->row);
   csv_row(r);
-  return r->text.oom ? diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
+  return r->text.oom ? cp_diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
 }
 
 /* Streams the clients: each one's alerts, then its row. */
@@ -367,7 +367,7 @@ static cp_err client_pass(report *r)
   while (rc == CP_OK && (more = cp_facts_next(r->facts, &c)) > 0) {
     if ((rc = alerts_upto(r, c->id, counts)) != CP_OK)
       break;
-    int got = cp_report_row(r->rules, r->def, c, counts, &r->row, &r->err);
+    int got = cp_reportdef_row(r->rules, r->def, c, counts, &r->row, &r->err);
     if (got < 0)
       rc = row_failed(r);
     else if (got > 0)
@@ -384,10 +384,10 @@ static cp_err output_open(report *r, const char *path)
   size_t n = strlen(path) + 16;
   int fd = -1;
   if (!(r->tmp = malloc(n)))
-    return diag_fail(CP_ENOMEM, "report: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   snprintf(r->tmp, n, "%s.tmp-XXXXXX", path);
   if ((fd = mkstemp(r->tmp)) < 0 || fchmod(fd, 0600) < 0 || !(r->out = fdopen(fd, "w"))) {
-    cp_err rc = diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
+    cp_err rc = cp_diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
     if (fd >= 0) {
       close(fd);
       unlink(r->tmp);
@@ -406,7 +406,7 @@ static cp_err output_commit(report *r, const char *path)
   bad |= fclose(r->out) != 0;
   r->out = NULL;
   if (bad || rename(r->tmp, path) != 0)
-    return diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
+    return cp_diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
   free(r->tmp);
   r->tmp = NULL;
   return CP_OK;
@@ -427,10 +427,10 @@ static cp_err choose_format(const cp_opts *o, report *r)
   if (!fmt && dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm") || !strcmp(dot, ".csv")))
     fmt = strcmp(dot, ".csv") == 0 ? "csv" : "html";
   if (!fmt)
-    return diag_fail(CP_EUSAGE, "report: --format csv|html is required unless FILE ends in "
+    return cp_diag_fail(CP_EUSAGE, "report: --format csv|html is required unless FILE ends in "
                      ".csv or .html");
   if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "html") != 0)
-    return diag_fail(CP_EUSAGE, "--format: '%s' is not one of csv, html", fmt);
+    return cp_diag_fail(CP_EUSAGE, "--format: '%s' is not one of csv, html", fmt);
   r->html = strcmp(fmt, "html") == 0;
   return CP_OK;
 }
@@ -442,19 +442,19 @@ static cp_err resolve_options(const cp_opts *o, report *r)
   cp_report_page *p = &r->page;
   char as_of[16];
   if (!o->output)
-    return diag_fail(CP_EUSAGE, "report: -o FILE is required (see 'crmpolicy report --help')");
+    return cp_diag_fail(CP_EUSAGE, "report: -o FILE is required (see 'crmpolicy report --help')");
   cp_err rc = choose_format(o, r);
   if (rc != CP_OK)
     return rc;
-  cp_report_month(o->has_month ? o->month : o->as_of, 0, &p->month);
+  cp_reportdef_month(o->has_month ? o->month : o->as_of, 0, &p->month);
   if (p->month.first > o->as_of) {
-    cp_format_date(o->as_of, as_of);
-    return diag_fail(CP_EUSAGE, "--month: %s is after the as-of date %s", p->month.name, as_of);
+    cp_dates_format_date(o->as_of, as_of);
+    return cp_diag_fail(CP_EUSAGE, "--month: %s is after the as-of date %s", p->month.name, as_of);
   }
   p->as_of = p->month.last < o->as_of ? p->month.last : o->as_of;
   p->in_progress = p->as_of < p->month.last;
   for (int i = 0; i < CP_REPORT_MONTHS; i++)
-    cp_report_month(p->month.first, i - (CP_REPORT_MONTHS - 1), &p->months[i]);
+    cp_reportdef_month(p->month.first, i - (CP_REPORT_MONTHS - 1), &p->months[i]);
   return CP_OK;
 }
 
@@ -467,7 +467,7 @@ static cp_err open_report(report *r, const cp_opts *o)
   if (rc == CP_OK)
     rc = cp_rules_load(r->cfg, r->facts, r->page.as_of, &r->rules);
   if (rc == CP_OK)
-    rc = cp_report_def_load(r->rules, r->cfg->path, &r->def);
+    rc = cp_reportdef_load(r->rules, r->cfg->path, &r->def);
   if (rc != CP_OK)
     return rc;
   r->page.def = r->def;
@@ -475,8 +475,8 @@ static cp_err open_report(report *r, const cp_opts *o)
   r->bom = o->bom >= 0 ? o->bom : cp_locale_of(r->cfg) == CP_LOCALE_ZH_CN;
   for (size_t i = 0; i < r->def->n_groups; i++)
     if (group_index(&r->page, r->def->groups[i]) < 0)
-      return diag_fail(CP_ENOMEM, "report: out of memory");
-  if ((rc = cp_report_set_month(r->rules, &r->page.month, r->page.as_of)) != CP_OK ||
+      return cp_diag_fail(CP_ENOMEM, "report: out of memory");
+  if ((rc = cp_reportdef_set_month(r->rules, &r->page.month, r->page.as_of)) != CP_OK ||
       (rc = alerts_open(&r->alerts, r->cfg->state, r->page.as_of, &r->page)) != CP_OK ||
       (rc = output_open(r, o->output)) != CP_OK)
     return rc;
@@ -496,9 +496,9 @@ static void close_report(report *r)
   free(r->tmp);
   alerts_close(&r->alerts);
   cp_html_close(r->page_html);
-  cp_rrow_free(&r->row);
-  sbuf_free(&r->text);
-  sbuf_free(&r->err);
+  cp_reportdef_row_free(&r->row);
+  cp_sbuf_free(&r->text);
+  cp_sbuf_free(&r->err);
   for (size_t i = 0; i < r->page.n_groups; i++)
     free(r->page.groups[i]);
   for (size_t i = 0; i < r->page.n_alerts; i++)
@@ -507,8 +507,8 @@ static void close_report(report *r)
   for (size_t i = 0; i < r->n_mine; i++)
     free(r->mine[i].rule);
   free(r->mine);
-  sbuf_free(&r->page.failures);
-  cp_report_def_free(r->def);
+  cp_sbuf_free(&r->page.failures);
+  cp_reportdef_free(r->def);
   cp_rules_close(r->rules);
   cp_facts_close(r->facts);
   cp_config_free(r->cfg);
@@ -521,11 +521,11 @@ static void summary(const report *r, const char *path)
   sbuf month = {0}, as_of = {0};
   cp_locale_month(l, r->page.month.name, &month);
   cp_locale_date(l, r->page.as_of, &as_of);
-  printf(cp_msg_text(l, CP_MSG_REPORT_SUMMARY), path, r->def->id, month.s ? month.s : "",
+  printf(cp_locale_msg(l, CP_MSG_REPORT_SUMMARY), path, r->def->id, month.s ? month.s : "",
          as_of.s ? as_of.s : "", (unsigned long long)r->page.rows,
          (unsigned long long)r->page.failed);
-  sbuf_free(&month);
-  sbuf_free(&as_of);
+  cp_sbuf_free(&month);
+  cp_sbuf_free(&as_of);
 }
 
 cp_exit cp_cmd_report(const cp_opts *o)
@@ -546,7 +546,7 @@ cp_exit cp_cmd_report(const cp_opts *o)
     rc = output_commit(&r, o->output);
   if (rc == CP_OK && !o->quiet)
     summary(&r, o->output);
-  cp_exit code = rc != CP_OK ? cp_exit_for(rc) : r.page.failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+  cp_exit code = rc != CP_OK ? cp_cli_exit_for(rc) : r.page.failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
   close_report(&r);
   return code;
 }

@@ -84,9 +84,9 @@ void cp_html_esc(FILE *f, const char *s, size_t n);
 /* --- htmlchart.c --- */
 
 /* Draws the monthly series chart of the page as inline SVG; t: scratch. */
-void cp_html_series_chart(FILE *f, const cp_report_page *p, sbuf *t);
+void cp_htmlchart_series(FILE *f, const cp_report_page *p, sbuf *t);
 
 /* Draws the open alerts of the page by rule and severity as inline SVG. */
-void cp_html_alerts_chart(FILE *f, const cp_report_page *p, sbuf *t);
+void cp_htmlchart_alerts(FILE *f, const cp_report_page *p, sbuf *t);
 
 #endif

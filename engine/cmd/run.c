@@ -32,7 +32,7 @@ static const char *event_label(cp_locale l, int e)
 {
   if (l == CP_LOCALE_ZH_CN && e >= 0 && e < CP_EV_COUNT)
     return events_zh[e];
-  return cp_event_name((cp_event)e);
+  return cp_store_event_name((cp_event)e);
 }
 
 /* Everything a run holds open. */
@@ -59,19 +59,19 @@ static void print_problems(run *r, const cp_outcome *o)
   for (size_t i = 0; i < o->n_findings; i++, r->findings_printed++) {
     const cp_finding *f = &o->findings[i];
     if (r->findings_printed < MAX_PRINTED_ERRORS)
-      diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column,
+      cp_diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column,
                 f->value, f->problem);
     else if (r->findings_printed == MAX_PRINTED_ERRORS)
-      diag_warn("facts: more data problems follow; all are in the state database's findings "
+      cp_diag_warn("facts: more data problems follow; all are in the state database's findings "
                 "table");
   }
   for (size_t i = 0; i < o->n_failures; i++, r->errors_printed++) {
     if (o->failures[i].repeat)   /* its first error was printed; the rest are stored */
       r->errors_printed--;
     else if (r->errors_printed < MAX_PRINTED_ERRORS)
-      diag_fail(CP_EEVAL, "%s", o->failures[i].message);
+      cp_diag_fail(CP_EEVAL, "%s", o->failures[i].message);
     else if (r->errors_printed == MAX_PRINTED_ERRORS)
-      diag_fail(CP_EEVAL, "more rule errors follow; all are in the state database's "
+      cp_diag_fail(CP_EEVAL, "more rule errors follow; all are in the state database's "
                 "rule_errors table");
   }
 }
@@ -84,7 +84,7 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   cp_err rc = CP_OK;
   if (r->strict && o->n_findings) {
     const cp_finding *f = &o->findings[0];
-    return diag_fail(CP_EFACTS, "facts: %s row %s column %s: '%s' %s (--strict)", f->table,
+    return cp_diag_fail(CP_EFACTS, "facts: %s row %s column %s: '%s' %s (--strict)", f->table,
                      f->row_id, f->column, f->value, f->problem);
   }
   print_problems(r, o);
@@ -111,23 +111,23 @@ static void summary(const run *r, const cp_opts *o)
 {
   const cp_store_stats *s = cp_store_stats_of(r->store);
   char day[16];
-  cp_format_date(o->as_of, day);
+  cp_dates_format_date(o->as_of, day);
   if (o->quiet)
     return;
-  double took = cp_monotonic() - r->started;
+  double took = cp_progress_monotonic() - r->started;
   char clients[32], rate[32], when[32];
-  cp_format_count(clients, s->clients);
-  cp_format_count(rate, took > 0 ? (uint64_t)((double)s->clients / took + 0.5) : 0);
-  cp_format_duration(when, took);
+  cp_progress_format_count(clients, s->clients);
+  cp_progress_format_count(rate, took > 0 ? (uint64_t)((double)s->clients / took + 0.5) : 0);
+  cp_progress_format_duration(when, took);
   cp_locale l = cp_locale_of(r->cfg);
-  printf(cp_msg_text(l, CP_MSG_RUN_SUMMARY), (long long)cp_store_run_id(r->store), day,
+  printf(cp_locale_msg(l, CP_MSG_RUN_SUMMARY), (long long)cp_store_run_id(r->store), day,
          clients, when, rate, (unsigned long long)s->rule_errors,
          (unsigned long long)s->findings);
-  fputs(cp_msg_text(l, CP_MSG_RUN_EVENTS), stdout);
+  fputs(cp_locale_msg(l, CP_MSG_RUN_EVENTS), stdout);
   for (int i = 0; i < CP_EV_COUNT; i++)
     if (s->events[i])
       printf(" %s %llu", event_label(l, i), (unsigned long long)s->events[i]);
-  printf(cp_msg_text(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
+  printf(cp_locale_msg(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
   cp_query_summary_labelled(r->cfg->state, r->cfg, stdout);
 }
@@ -142,7 +142,7 @@ static cp_err check_state_path(const cp_config *cfg)
   if (stat(cfg->state, &s) < 0 || stat(cfg->facts, &f) < 0)
     return CP_OK;
   if (f.st_dev == s.st_dev && f.st_ino == s.st_ino)
-    return diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
+    return cp_diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
                      "state needs a file of its own", cfg->state, cfg->facts);
   return CP_OK;
 }
@@ -194,7 +194,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
 
 cp_exit cp_cmd_run(const cp_opts *o)
 {
-  run r = {.strict = o->strict, .started = cp_monotonic()};
+  run r = {.strict = o->strict, .started = cp_progress_monotonic()};
   cp_exit code = CP_EXIT_INVALID;
   int opened = 0;   /* the config, facts and rules are open: a failure now is 3 */
   int refused = 0;
@@ -204,14 +204,14 @@ cp_exit cp_cmd_run(const cp_opts *o)
     goto done;
   }
   if (r.cfg->file->feed.salt_env && !*cp_record_feed_salt(&r.cfg->file->feed)) {
-    rc = diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
+    rc = cp_diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
                    r.cfg->path, r.cfg->file->feed.salt_env);
     goto done;   /* invalid: exit 2, nothing opened for writing */
   }
   opened = 1;
   code = CP_EXIT_FAILED;
   if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
-    rc = diag_fail(CP_EFACTS, "facts: the lookup tables have data problems (--strict)");
+    rc = cp_diag_fail(CP_EFACTS, "facts: the lookup tables have data problems (--strict)");
     goto done;
   }
   if ((refused = cp_guard_facts(r.cfg, r.facts, o)) < 0)
@@ -232,7 +232,7 @@ done:
   if (refused > 0)
     code = CP_EXIT_GUARD;
   else if (rc != CP_OK && opened && rc != CP_EBUSY)
-    diag_fail(rc, "the run failed (%s); nothing was written", cp_strerror(rc));
+    cp_diag_fail(rc, "the run failed (%s); nothing was written", cp_diag_strerror(rc));
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;
   close_run(&r);

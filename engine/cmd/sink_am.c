@@ -45,7 +45,7 @@ static void rfc3339(time_t t, char *buf)
 /* Reports the state's last error; returns -1. */
 static int state_error(cp_pusher *p)
 {
-  diag_fail(CP_ESTATE, "state: %s: %s", p->path, sqlite3_errmsg(p->db));
+  cp_diag_fail(CP_ESTATE, "state: %s: %s", p->path, sqlite3_errmsg(p->db));
   return -1;
 }
 
@@ -83,12 +83,12 @@ static int build_wanted(cp_pusher *p, const char *ends, sbuf *labels, sbuf *body
     char m[4][17];
     cp_record shown = cp_record_private(&p->cfg->file->feed, &r, m);
     snprintf(starts, sizeof starts, "%.19sZ", r.opened_at);
-    sbuf_clear(labels);
-    sbuf_clear(body);
+    cp_sbuf_clear(labels);
+    cp_sbuf_clear(body);
     cp_record_am_labels(labels, &shown);
     cp_record_alertmanager(body, &shown);
     body->s[--body->len] = '\0';   /* reopen the object for the times */
-    sbuf_printf(body, ",\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", starts, ends);
+    cp_sbuf_printf(body, ",\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", starts, ends);
     sqlite3_bind_text(ins, 1, labels->s, (int)labels->len, SQLITE_TRANSIENT);
     sqlite3_bind_text(ins, 2, starts, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(ins, 3, body->s, (int)body->len, SQLITE_TRANSIENT);
@@ -129,27 +129,27 @@ static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const 
   int rc = 0, step;
   uint64_t in = 0;
   while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-    sbuf_add(&b, in ? "," : "[");
+    cp_sbuf_add(&b, in ? "," : "[");
     if (ended)
-      sbuf_printf(&b, "{\"labels\":%s,\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", text(st, 0),
+      cp_sbuf_printf(&b, "{\"labels\":%s,\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", text(st, 0),
                   text(st, 1), now);
     else
-      sbuf_add(&b, text(st, 0));
+      cp_sbuf_add(&b, text(st, 0));
     (*n)++;
     if (++in == AM_BATCH) {
-      sbuf_add(&b, "]");
+      cp_sbuf_add(&b, "]");
       rc = post(p, s, &b, in);
-      sbuf_clear(&b);
+      cp_sbuf_clear(&b);
       in = 0;
     }
   }
   if (rc == 0 && step != SQLITE_DONE)
     rc = state_error(p);
   if (rc == 0 && in) {
-    sbuf_add(&b, "]");
+    cp_sbuf_add(&b, "]");
     rc = post(p, s, &b, in);
   }
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return rc;
 }
 
@@ -181,7 +181,7 @@ static int sync_alerts(cp_pusher *p, const cp_sink_cfg *s, const char *now, uint
   return rc;
 }
 
-int cp_sink_alertmanager(cp_pusher *p, const cp_sink_cfg *s)
+int cp_sink_am_deliver(cp_pusher *p, const cp_sink_cfg *s)
 {
   char now[24], ends[24], name[160], a[32], b[32];
   time_t t = time(NULL);
@@ -190,16 +190,16 @@ int cp_sink_alertmanager(cp_pusher *p, const cp_sink_cfg *s)
   rfc3339(t, now);
   rfc3339(t + (time_t)s->ends_after_hours * 3600, ends);
   int rc = build_wanted(p, ends, &labels, &body, &open);
-  sbuf_free(&labels);
-  sbuf_free(&body);
+  cp_sbuf_free(&labels);
+  cp_sbuf_free(&body);
   if (rc == 0)
     rc = sync_alerts(p, s, now, &ended);
   snprintf(name, sizeof name, "sink:%s", s->name);
   if (rc == 0 && cp_consumer_set(p->db, p->path, name, p->last_seq) != CP_OK)
     rc = -1;
   if (rc == 0 && !p->quiet) {
-    cp_format_count(a, open);
-    cp_format_count(b, ended);
+    cp_progress_format_count(a, open);
+    cp_progress_format_count(b, ended);
     printf("push: sink '%s' (alertmanager): %s open alerts posted, %s ended, now at seq %lld\n",
            s->name, a, b, (long long)p->last_seq);
   }

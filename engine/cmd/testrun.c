@@ -51,7 +51,7 @@ typedef struct steprun {
 /* Records a problem that fails the step. */
 static void problem(steprun *s, const char *text)
 {
-  sbuf_term_printf(&s->problems, "    error: %s\n", text);   /* rule errors echo facts */
+  cp_sbuf_term_printf(&s->problems, "    error: %s\n", text);   /* rule errors echo facts */
   s->n_problems++;
 }
 
@@ -103,7 +103,7 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   cp_err rc;
   for (size_t i = 0; i < o->n_findings; i++) {
     const cp_finding *f = &o->findings[i];
-    diag_warn("%s:%u: facts: %s row %s column %s: '%s' %s", s->r->fx->path, s->step->line,
+    cp_diag_warn("%s:%u: facts: %s row %s column %s: '%s' %s", s->r->fx->path, s->step->line,
               f->table, f->row_id, f->column, f->value, f->problem);
   }
   for (size_t i = 0; i < o->n_failures; i++)
@@ -132,7 +132,7 @@ static cp_err check_results(const cp_fixture *fx, const cp_rules *rules, const c
 {
   for (unsigned i = 0; i < n; i++)
     if (!known_rule(rules, e[i].rule, 0))
-      return diag_fail(CP_ECONFIG, "%s:%u: no rule '%s' is declared", fx->path, e[i].line,
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: no rule '%s' is declared", fx->path, e[i].line,
                        e[i].rule);
   return CP_OK;
 }
@@ -147,7 +147,7 @@ static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
     char **filter = cp_fixture_rules(fx, s, &n);
     for (unsigned j = 0; j < n; j++)
       if (!known_rule(rules, filter[j], 1))
-        return diag_fail(CP_ECONFIG, "%s:%u: rules: '%s' names no declared rule", fx->path,
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: rules: '%s' names no declared rule", fx->path,
                          s->line, filter[j]);
     if (check_results(fx, rules, s->alerts, s->alerts_count) != CP_OK ||
         check_results(fx, rules, s->assignments, s->assignments_count) != CP_OK ||
@@ -201,11 +201,11 @@ static void step_header(fxrun *r, unsigned i)
   const cp_fx_step *s = &r->fx->file->steps[i];
   unsigned n;
   char **filter = cp_fixture_rules(r->fx, s, &n);
-  sbuf_printf(&r->report, "  %s:%u: step %u as of %s (%s", r->fx->path, s->line, i + 1,
+  cp_sbuf_printf(&r->report, "  %s:%u: step %u as of %s (%s", r->fx->path, s->line, i + 1,
               s->as_of, s->mode == CP_FX_EXACT ? "exact" : "at least");
   for (unsigned j = 0; j < n; j++)
-    sbuf_printf(&r->report, "%s%s", j ? ", " : "; rules ", filter[j]);
-  sbuf_add(&r->report, ")\n");
+    cp_sbuf_printf(&r->report, "%s%s", j ? ", " : "; rules ", filter[j]);
+  cp_sbuf_add(&r->report, ")\n");
 }
 
 /* Runs every step of the fixture and compares; fills the report. */
@@ -217,18 +217,18 @@ static cp_err run_steps(fxrun *r)
     steprun s = {.r = r, .step = &r->fx->file->steps[i]};
     sbuf diff = {0};
     if ((rc = run_step(&s, i == 0)) == CP_OK && s.ran)
-      rc = cp_found_read(r->cfg->state, &found);
+      rc = cp_expect_found_read(r->cfg->state, &found);
     if (rc == CP_OK && ((s.ran && cp_expect_diff(r->fx, s.step, &found, "    ", &diff)) ||
                         s.n_problems)) {
       r->failed = 1;
       step_header(r, i);
-      sbuf_add(&r->report, diff.s ? diff.s : "");
-      sbuf_add(&r->report, s.problems.s ? s.problems.s : "");
+      cp_sbuf_add(&r->report, diff.s ? diff.s : "");
+      cp_sbuf_add(&r->report, s.problems.s ? s.problems.s : "");
     }
-    sbuf_free(&diff);
-    sbuf_free(&s.problems);
+    cp_sbuf_free(&diff);
+    cp_sbuf_free(&s.problems);
   }
-  cp_found_free(&found);
+  cp_expect_found_free(&found);
   return rc;
 }
 
@@ -258,16 +258,16 @@ static cp_err prepare(fxrun *r)
   char path[600];
   snprintf(r->dir, sizeof r->dir, "%s/crmpolicy-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(r->dir)) {
-    cp_err rc = diag_fail(CP_EIO, "test: cannot make a folder %s: %s", r->dir, strerror(errno));
+    cp_err rc = cp_diag_fail(CP_EIO, "test: cannot make a folder %s: %s", r->dir, strerror(errno));
     r->dir[0] = '\0';
     return rc;
   }
   snprintf(path, sizeof path, "%s/facts.db", r->dir);
   if (cp_config_set_path(&r->cfg->facts, path) != CP_OK)
-    return diag_fail(CP_ENOMEM, "test: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "test: out of memory");
   snprintf(path, sizeof path, "%s/state.db", r->dir);
   if (cp_config_set_path(&r->cfg->state, path) != CP_OK)
-    return diag_fail(CP_ENOMEM, "test: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "test: out of memory");
   return cp_fixdb_create(r->cfg, r->fx, r->cfg->facts);
 }
 
@@ -295,15 +295,15 @@ static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *
   if (invalid && to->quiet < 2)
     printf("FAIL %s: invalid fixture (see the message above)\n", path);
   else if (rc == CP_OK && r.failed && to->quiet < 2)
-    sbuf_term_printf(&line, "FAIL %s: %s\n", path, r.fx->file->name);
+    cp_sbuf_term_printf(&line, "FAIL %s: %s\n", path, r.fx->file->name);
   else if (rc == CP_OK && to->quiet < 1)
-    sbuf_term_printf(&line, "ok   %s: %s\n", path, r.fx->file->name);
+    cp_sbuf_term_printf(&line, "ok   %s: %s\n", path, r.fx->file->name);
   fputs(line.s ? line.s : "", stdout);
   if (line.s && r.failed)
     fputs(r.report.s ? r.report.s : "", stdout);
-  sbuf_free(&line);
+  cp_sbuf_free(&line);
   fflush(stdout);
-  sbuf_free(&r.report);
+  cp_sbuf_free(&r.report);
   cp_fixture_free(r.fx);
   return rc;
 }
@@ -319,7 +319,7 @@ static int add_path(pathlist *l, const char *path)
 {
   char *copy = strdup(path);
   if (copy)
-    cp_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v);
+    cp_arena_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v);
   if (!copy || l->n == l->cap) {
     free(copy);
     return -1;
@@ -339,7 +339,7 @@ static cp_err add_dir(pathlist *l, const char *dir)
 {
   struct dirent **names;
   int n = scandir(dir, &names, NULL, by_name);
-  cp_err rc = n < 0 ? diag_fail(CP_EUSAGE, "test: %s: %s", dir, strerror(errno)) : CP_OK;
+  cp_err rc = n < 0 ? cp_diag_fail(CP_EUSAGE, "test: %s: %s", dir, strerror(errno)) : CP_OK;
   for (int i = 0; i < n; i++) {
     const char *name = names[i]->d_name;
     size_t len = strlen(name);
@@ -351,7 +351,7 @@ static cp_err add_dir(pathlist *l, const char *dir)
         rc = add_dir(l, path);
       else if ((len > 5 && !strcmp(name + len - 5, ".yaml")) ||
                (len > 4 && !strcmp(name + len - 4, ".yml")))
-        rc = add_path(l, path) < 0 ? diag_fail(CP_ENOMEM, "test: out of memory") : CP_OK;
+        rc = add_path(l, path) < 0 ? cp_diag_fail(CP_ENOMEM, "test: out of memory") : CP_OK;
     }
     free(names[i]);
   }
@@ -366,16 +366,16 @@ static cp_err collect(pathlist *l, char *const *paths, int n)
   for (int i = 0; rc == CP_OK && i < n; i++) {
     struct stat st;
     if (stat(paths[i], &st) < 0)
-      rc = diag_fail(CP_EUSAGE, "test: %s: %s", paths[i], strerror(errno));
+      rc = cp_diag_fail(CP_EUSAGE, "test: %s: %s", paths[i], strerror(errno));
     else if (S_ISDIR(st.st_mode))
       rc = add_dir(l, paths[i]);
     else if (add_path(l, paths[i]) < 0)
-      rc = diag_fail(CP_ENOMEM, "test: out of memory");
+      rc = cp_diag_fail(CP_ENOMEM, "test: out of memory");
   }
   return rc;
 }
 
-cp_err cp_test_fixtures(cp_config *cfg, char *const *paths, int n, const cp_test_opts *to,
+cp_err cp_testrun_fixtures(cp_config *cfg, char *const *paths, int n, const cp_test_opts *to,
                         cp_test_counts *counts)
 {
   pathlist l = {0};
@@ -403,21 +403,21 @@ cp_exit cp_cmd_test(const cp_opts *o)
   cp_test_counts counts = {0};
   int below = 0;
   if (o->nargs == 0)
-    return diag_fail(CP_EUSAGE, "test: name the fixture files or folders to run (for example "
+    return cp_diag_fail(CP_EUSAGE, "test: name the fixture files or folders to run (for example "
                      "'crmpolicy test tests/fixtures')"), CP_EXIT_INVALID;
   cp_err rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK && o->assignees && *o->assignees &&
       cp_assignees_lookup(cfg, o->assignees, NULL) < 0)
-    rc = diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
+    rc = cp_diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
   if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
-    rc = diag_fail(CP_ENOMEM, "test: out of memory");
+    rc = cp_diag_fail(CP_ENOMEM, "test: out of memory");
   if (rc == CP_OK && cov && o->coverage_skip)
     cp_coverage_skip(cov, o->coverage_skip);
   if (rc == CP_OK) {
     cp_rules_watch w = {.sandbox = cov ? cp_coverage_attach : NULL, .ctx = cov};
     cp_test_opts to = {.watch = &w, .coverage = cov, .assignees = o->assignees,
                        .quiet = o->quiet};
-    rc = cp_test_fixtures(cfg, o->args, o->nargs, &to, &counts);
+    rc = cp_testrun_fixtures(cfg, o->args, o->nargs, &to, &counts);
   }
   if (rc == CP_OK && cov) {
     double share = cp_coverage_report(cov, stdout);
@@ -430,7 +430,7 @@ cp_exit cp_cmd_test(const cp_opts *o)
   cp_coverage_free(cov);
   cp_config_free(cfg);
   if (rc != CP_OK)
-    return cp_exit_for(rc);
+    return cp_cli_exit_for(rc);
   return counts.invalid ? CP_EXIT_INVALID : counts.failed || below ? CP_EXIT_INCOMPLETE
                                                                     : CP_EXIT_OK;
 }

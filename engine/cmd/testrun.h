@@ -35,7 +35,7 @@ typedef struct cp_test_counts {
  * difference of each failing step (unless quiet). Returns CP_OK when every
  * fixture ran or was invalid; CP_ERULES when the rule files do not load;
  * CP_EUSAGE when a path does not exist; another code when a run failed. */
-cp_err cp_test_fixtures(cp_config *cfg, char *const *paths, int n, const cp_test_opts *to,
+cp_err cp_testrun_fixtures(cp_config *cfg, char *const *paths, int n, const cp_test_opts *to,
                         cp_test_counts *counts);
 
 #endif

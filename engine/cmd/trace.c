@@ -103,7 +103,7 @@ static char *render(lua_State *L, int idx, int type, int *text)
           !(lua_isinteger(L, idx) && (type == CP_COL_DATE || type == CP_COL_TIMESTAMP)));
   cp_show(L, idx, type, &b);
   char *s = b.s && !b.oom ? strdup(b.s) : NULL;
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return s;
 }
 
@@ -117,7 +117,7 @@ static void add_read(cp_trace *t, cp_tctx *c, int kind, const char *name, char *
       return;
     }
   char *copy = strdup(name);
-  if (!value || !copy || cp_grow((void **)&c->reads, &c->cap_reads, c->n_reads, sizeof *c->reads)) {
+  if (!value || !copy || cp_arena_grow((void **)&c->reads, &c->cap_reads, c->n_reads, sizeof *c->reads)) {
     free(value);
     free(copy);
     t->oom = 1;
@@ -161,7 +161,7 @@ static void on_derive_begin(void *ctx, const char *name)
   cp_trace *t = ctx;
   cp_tctx *c;
   if (t->depth == (int)(sizeof t->stack / sizeof t->stack[0]) ||
-      cp_grow((void **)&t->derived, &t->cap_derived, t->n_derived, sizeof *t->derived) ||
+      cp_arena_grow((void **)&t->derived, &t->cap_derived, t->n_derived, sizeof *t->derived) ||
       !name) {
     t->oom = 1;
     t->depth++;   /* kept in step with cp_trace_derive_end() */
@@ -201,7 +201,7 @@ static void on_why(void *ctx, const char *reason)
   cp_trace *t = ctx;
   cp_tctx *c = current(t);
   char *s = strdup(reason ? reason : "");
-  if (!s || cp_grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
+  if (!s || cp_arena_grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
     free(s);
     t->oom = 1;
     return;

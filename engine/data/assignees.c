@@ -20,21 +20,21 @@ static int lookup_index(const cp_config *cfg, const char *name)
 static cp_err named_lookup(const cp_config *cfg, const yt_node *v, const char *what)
 {
   if (!v || v->kind != YT_SCALAR)
-    return diag_fail(CP_ECONFIG, "%s:%u: assignees: %s names a lookup", cfg->path,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: assignees: %s names a lookup", cfg->path,
                      v ? v->line : 0, what);
   if (*v->value && lookup_index(cfg, v->value) < 0)
-    return diag_fail(CP_ECONFIG, "%s:%u: assignees: %s: the config declares no lookup '%s'",
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: assignees: %s: the config declares no lookup '%s'",
                      cfg->path, v->line, what, v->value);
   return CP_OK;
 }
 
 cp_err cp_assignees_check(const cp_config *cfg)
 {
-  const yt_node *a = cfg->doc ? yt_get(cfg->doc, "assignees") : NULL;
+  const yt_node *a = cfg->doc ? cp_ytree_get(cfg->doc, "assignees") : NULL;
   if (!a)
     return CP_OK;
   if (a->kind != YT_MAP)
-    return diag_fail(CP_ECONFIG, "%s:%u: assignees: a mapping of default, alerts and kinds",
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: assignees: a mapping of default, alerts and kinds",
                      cfg->path, a->line);
   cp_err rc = CP_OK;
   for (size_t i = 0; rc == CP_OK && i + 1 < a->n; i += 2) {
@@ -45,7 +45,7 @@ cp_err cp_assignees_check(const cp_config *cfg)
       for (size_t j = 0; rc == CP_OK && j + 1 < v->n; j += 2)
         rc = named_lookup(cfg, v->items[j + 1], v->items[j]->value);
     } else {
-      rc = diag_fail(CP_ECONFIG, "%s:%u: assignees: unknown key '%s' (default, alerts, kinds: "
+      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: assignees: unknown key '%s' (default, alerts, kinds: "
                      "a mapping of assignment kind to lookup)", cfg->path, k->line, k->value);
     }
   }
@@ -55,14 +55,14 @@ cp_err cp_assignees_check(const cp_config *cfg)
 /* Returns the scalar text of key in map, or NULL. */
 static const char *text_of(const yt_node *map, const char *key)
 {
-  const yt_node *v = map && map->kind == YT_MAP ? yt_get(map, key) : NULL;
+  const yt_node *v = map && map->kind == YT_MAP ? cp_ytree_get(map, key) : NULL;
   return v && v->kind == YT_SCALAR ? v->value : NULL;
 }
 
 int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind)
 {
-  const yt_node *a = cfg->doc ? yt_get(cfg->doc, "assignees") : NULL;
-  const char *name = kind ? text_of(a ? yt_get(a, "kinds") : NULL, kind) : NULL;
+  const yt_node *a = cfg->doc ? cp_ytree_get(cfg->doc, "assignees") : NULL;
+  const char *name = kind ? text_of(a ? cp_ytree_get(a, "kinds") : NULL, kind) : NULL;
   if (base && !*base)
     return -1;
   if (!name && !kind && !base)
@@ -77,10 +77,10 @@ int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind
 cp_err cp_assignees_start(cp_assignee_check *a, const cp_config *cfg, cp_facts *facts)
 {
   *a = (cp_assignee_check){.cfg = cfg, .facts = facts};
-  if (!cfg->doc || !yt_get(cfg->doc, "assignees") || !cfg->file->lookups_count)
+  if (!cfg->doc || !cp_ytree_get(cfg->doc, "assignees") || !cfg->file->lookups_count)
     return CP_OK;
   a->index = calloc(cfg->file->lookups_count, sizeof *a->index);
-  return a->index ? CP_OK : diag_fail(CP_ENOMEM, "run: out of memory");
+  return a->index ? CP_OK : cp_diag_fail(CP_ENOMEM, "run: out of memory");
 }
 
 /* Returns the id index of lookup li (made now if need be), or NULL when the
@@ -95,9 +95,9 @@ static const cp_id_index *index_of(cp_assignee_check *a, int li)
   while (col < t->columns_count && strcmp(t->columns[col].name, t->id))
     col++;
   if (col == t->columns_count || cp_facts_lookup(a->facts, (unsigned)li, &rows) != CP_OK ||
-      !(a->index[li] = malloc(cp_id_index_size(rows->n))))
+      !(a->index[li] = malloc(cp_idindex_size(rows->n))))
     return NULL;
-  cp_id_index_build(a->index[li], rows, t->columns_count, col);
+  cp_idindex_build(a->index[li], rows, t->columns_count, col);
   return a->index[li];
 }
 
@@ -112,14 +112,14 @@ void cp_assignees_outcome(cp_assignee_check *a, const cp_outcome *o)
     const cp_rows *rows;
     cp_value key = {.type = CP_V_TEXT, .len = (uint32_t)strlen(it->assignee), .u.s = it->assignee};
     if (!x || cp_facts_lookup(a->facts, (unsigned)li, &rows) != CP_OK ||
-        cp_id_index_find(x, rows, a->cfg->file->lookups[li].columns_count, &key) >= 0)
+        cp_idindex_find(x, rows, a->cfg->file->lookups[li].columns_count, &key) >= 0)
       continue;
     if (a->wrong < 10)
-      diag_warn("%s %s for client %s: assignee '%s' is not an id of lookup.%s",
+      cp_diag_warn("%s %s for client %s: assignee '%s' is not an id of lookup.%s",
                 it->what == CP_ALERT ? "alert" : it->kind ? it->kind : "assignment", it->rule,
                 o->client_id, it->assignee, a->cfg->file->lookups[li].name);
     else if (a->wrong == 10)
-      diag_warn("more assignees that are no id of their lookup follow; they are not printed");
+      cp_diag_warn("more assignees that are no id of their lookup follow; they are not printed");
     a->wrong++;
   }
 }

@@ -171,7 +171,7 @@ static void cylog_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args
   }
 }
 
-const char *cp_coltype_name(cp_coltype t)
+const char *cp_config_coltype_name(cp_coltype t)
 {
   for (size_t i = 0; i < CYAML_ARRAY_LEN(coltype_names); i++)
     if (coltype_names[i].val == (int64_t)t)
@@ -199,7 +199,7 @@ static const yt_node *follow_backtrace(const yt_node *root, const char *bt, int 
   while (n-- > 0 && node) {
     char key[128];
     snprintf(key, sizeof key, "%.*s", (int)lens[n], fields[n]);
-    node = yt_get(node, key);
+    node = cp_ytree_get(node, key);
     size_t used = strlen(path);
     snprintf(path + used, pathlen - used, "%s%s", used ? "." : "", key);
     if (node && node->kind == YT_SEQ)   /* entries of a sequence: the entry itself */
@@ -244,16 +244,16 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
     const yt_node *k = key_like(at ? at : root, msg + 16);   /* no backtrace: a top key */
     if (k)
       line = k->line;
-    return diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s'%s%s", file, line, msg + 16,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s'%s%s", file, line, msg + 16,
                      path[0] ? " in " : "", path);
   }
   if (missing && at)
     line = at->line;
-  return diag_fail(CP_ECONFIG, "%s:%u: %s%s%s", file, line, msg, bt && path[0] ? " at " : "",
+  return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%s%s", file, line, msg, bt && path[0] ? " at " : "",
                    bt ? path : "");
 }
 
-char *cp_path_folder(const char *path)
+char *cp_config_path_folder(const char *path)
 {
   const char *slash = strrchr(path, '/');
   return slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
@@ -376,14 +376,14 @@ cp_err cp_config_load(const char *path, cp_config **out)
   cp_config *c = calloc(1, sizeof *c);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
-  if (!c || !(c->path = strdup(path)) || !(c->dir = cp_path_folder(path)))
+  if (!c || !(c->path = strdup(path)) || !(c->dir = cp_config_path_folder(path)))
     goto fail;
-  if (yt_load(path, &c->doc, err, sizeof err) < 0) {
-    rc = diag_fail(CP_ECONFIG, "%s", err);
+  if (cp_ytree_load(path, &c->doc, err, sizeof err) < 0) {
+    rc = cp_diag_fail(CP_ECONFIG, "%s", err);
     goto fail;
   }
   if (!c->doc || c->doc->kind != YT_MAP) {
-    rc = diag_fail(CP_ECONFIG, "%s:1: the config must be a mapping of settings", path);
+    rc = cp_diag_fail(CP_ECONFIG, "%s:1: the config must be a mapping of settings", path);
     goto fail;
   }
   cyaml_err_t e = cyaml_load_file(path, &cy, &top_schema, (cyaml_data_t **)&c->file, NULL);
@@ -391,15 +391,15 @@ cp_err cp_config_load(const char *path, cp_config **out)
     rc = report_cyaml(path, c->doc, &log, e);
     goto fail;
   }
-  c->params = yt_get(c->doc, "params");
-  c->labels = yt_get(c->doc, "labels");
+  c->params = cp_ytree_get(c->doc, "params");
+  c->labels = cp_ytree_get(c->doc, "labels");
   if ((rc = validate(c)) != CP_OK)
     goto fail;
   *out = c;
   return CP_OK;
 fail:
   if (rc == CP_ENOMEM)
-    diag_fail(rc, "%s: out of memory", path);
+    cp_diag_fail(rc, "%s: out of memory", path);
   cp_config_free(c);
   return rc;
 }
@@ -412,7 +412,7 @@ void cp_config_free(cp_config *c)
     cyaml_config_t cy = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
     cyaml_free(&cy, &top_schema, c->file, 0);
   }
-  yt_free(c->doc);
+  cp_ytree_free(c->doc);
   free(c->facts);
   free(c->state);
   free(c->path);
@@ -434,25 +434,25 @@ static cp_err validate_table(const cp_config *c, cp_table_cfg *t, const char *se
 {
   const char *what = strcmp(section, "tables") == 0 ? "key" : "id";
   if (!(strcmp(what, "key") == 0 ? t->key : t->id))
-    return diag_fail(CP_ECONFIG, "%s:%u: %s '%s' needs '%s'", c->path, t->line, section,
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: %s '%s' needs '%s'", c->path, t->line, section,
                      t->name, what);
   for (unsigned i = 0; i < t->columns_count; i++) {
     const cp_column_cfg *col = &t->columns[i];
     if (find_column(t, col->name) != col)
-      return diag_fail(CP_ECONFIG, "%s:%u: %s '%s': column '%s' is declared twice", c->path,
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: %s '%s': column '%s' is declared twice", c->path,
                        t->line, section, t->name, col->name);
     if (col->future == CP_FUTURE_EMPTY && col->type != CP_COL_DATE &&
         col->type != CP_COL_TIMESTAMP)
-      return diag_fail(CP_ECONFIG, "%s:%u: %s '%s': column '%s': 'future' needs a date or "
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: %s '%s': column '%s': 'future' needs a date or "
                        "timestamp column", c->path, t->line, section, t->name, col->name);
   }
   if (strcmp(section, "lookups") == 0 && !find_column(t, t->id))
-    return diag_fail(CP_ECONFIG, "%s:%u: lookups '%s': its id column '%s' must be among its "
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: lookups '%s': its id column '%s' must be among its "
                      "columns", c->path, t->line, t->name, t->id);
   if (t->exists_from) {
     const cp_column_cfg *col = find_column(t, t->exists_from);
     if (!col || (col->type != CP_COL_DATE && col->type != CP_COL_TIMESTAMP))
-      return diag_fail(CP_ECONFIG, "%s:%u: %s '%s': exists_from '%s' must be a declared date "
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: %s '%s': exists_from '%s' must be a declared date "
                        "or timestamp column", c->path, t->line, section, t->name,
                        t->exists_from);
   }
@@ -462,7 +462,7 @@ static cp_err validate_table(const cp_config *c, cp_table_cfg *t, const char *se
 /* Gives each table entry of a section the line of its entry in the file. */
 static void set_lines(const cp_config *c, const char *section, cp_table_cfg *t, unsigned n)
 {
-  const yt_node *seq = yt_get(c->doc, section);
+  const yt_node *seq = cp_ytree_get(c->doc, section);
   for (unsigned i = 0; i < n; i++)
     t[i].line = seq && seq->kind == YT_SEQ && i < seq->n ? seq->items[i]->line : 0;
 }
@@ -491,7 +491,7 @@ static cp_err validate(cp_config *c)
     f->limits.instructions = DEFAULT_INSTRUCTIONS;
   if (!(c->facts = resolve_tidy(c, f->facts)) || !(c->state = resolve_tidy(c, f->state)))
     return CP_ENOMEM;
-  const yt_node *cl = yt_get(c->doc, "clients");
+  const yt_node *cl = cp_ytree_get(c->doc, "clients");
   f->clients->line = cl ? cl->line : 0;
   set_lines(c, "tables", f->tables, f->tables_count);
   set_lines(c, "lookups", f->lookups, f->lookups_count);
@@ -503,20 +503,20 @@ static cp_err validate(cp_config *c)
     if ((rc = validate_table(c, t, lookup ? "lookups" : "tables")) != CP_OK)
       return rc;
     if (other_named(f, t, t->name) || find_column(f->clients, t->name))
-      return diag_fail(CP_ECONFIG, "%s:%u: the name '%s' is used twice (table names and "
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: the name '%s' is used twice (table names and "
                        "clients columns share one namespace)", c->path, t->line, t->name);
   }
   if (f->feed.drop & (CP_FF_CLIENT_ID | CP_FF_KEY))
-    return diag_fail(CP_ECONFIG, "%s:%u: feed: client_id and key identify a result; mask them, "
-                     "do not drop them", c->path, yt_get(c->doc, "feed")->line);
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: feed: client_id and key identify a result; mask them, "
+                     "do not drop them", c->path, cp_ytree_get(c->doc, "feed")->line);
   if (f->feed.salt && f->feed.salt_env)
-    return diag_fail(CP_ECONFIG, "%s:%u: feed: give salt or salt_env, not both", c->path,
-                     yt_get(c->doc, "feed")->line);
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: feed: give salt or salt_env, not both", c->path,
+                     cp_ytree_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
-    return diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
-  if ((rc = cp_labels_check(c)) != CP_OK)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
+  if ((rc = cp_locale_labels_check(c)) != CP_OK)
     return rc;
-  return cp_config_check_feeds(c);
+  return cp_feedcfg_check(c);
 }
 
 cp_err cp_config_cyaml_load(const char *path, const yt_node *root,

@@ -146,14 +146,14 @@ char *cp_config_shown(const cp_config *c, const char *rel);
 
 /* Returns a malloc'd copy of the folder part of path ("." when none, "/"
  * for a file at the root); NULL when out of memory. */
-char *cp_path_folder(const char *path);
+char *cp_config_path_folder(const char *path);
 
 /* Fills the defaults of the guard and sinks sections and checks them (in
  * feedcfg.c; called by cp_config_load). Returns CP_ECONFIG with file:line. */
-cp_err cp_config_check_feeds(cp_config *c);
+cp_err cp_feedcfg_check(cp_config *c);
 
 /* Returns the type name of a column type ("date", ...). */
-const char *cp_coltype_name(cp_coltype t);
+const char *cp_config_coltype_name(cp_coltype t);
 
 struct cyaml_schema_value;
 

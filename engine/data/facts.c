@@ -70,10 +70,10 @@ static void print_finding(void *ctx, const cp_finding *x)
 {
   uint64_t *count = ctx;
   if (++*count <= MAX_PRINTED_FINDINGS)
-    diag_warn("facts: %s row %s column %s: '%s' %s", x->table, x->row_id, x->column, x->value,
+    cp_diag_warn("facts: %s row %s column %s: '%s' %s", x->table, x->row_id, x->column, x->value,
               x->problem);
   else if (*count == MAX_PRINTED_FINDINGS + 1)
-    diag_warn("facts: more data problems follow; they are counted, not printed");
+    cp_diag_warn("facts: more data problems follow; they are counted, not printed");
 }
 
 /* Returns text column k under st's cursor as C text: as it is, or, when it
@@ -182,14 +182,14 @@ static int money_cents(sqlite3_stmt *st, int k, int64_t *cents)
 static int convert_time(const cp_column_cfg *col, const char *text, size_t len, int64_t *v)
 {
   if (col->type == CP_COL_TIMESTAMP)
-    return cp_parse_timestamp(text, len, v);
+    return cp_dates_parse_timestamp(text, len, v);
   if (len > 10) {   /* a timestamp where a date is needed: the date part counts */
-    if (cp_parse_timestamp(text, len, v) < 0)
+    if (cp_dates_parse_timestamp(text, len, v) < 0)
       return -1;
-    *v = cp_day_of(*v);
+    *v = cp_dates_day_of(*v);
     return 0;
   }
-  return cp_parse_date(text, len, v);
+  return cp_dates_parse_date(text, len, v);
 }
 
 /* Converts a numeric column value into out; returns a problem text or NULL. */
@@ -274,37 +274,37 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
 static void build_select(sbuf *q, const source *s, const char *key, int ordered, int lo, int hi)
 {
   const cp_table_cfg *t = s->cfg;
-  sbuf_add(q, "SELECT ");
-  sbuf_sql_ident(q, key);
-  sbuf_add(q, ", ");
+  cp_sbuf_add(q, "SELECT ");
+  cp_sbuf_sql_ident(q, key);
+  cp_sbuf_add(q, ", ");
   if (t->id)
-    sbuf_sql_ident(q, t->id);
+    cp_sbuf_sql_ident(q, t->id);
   else
-    sbuf_add(q, "NULL");
+    cp_sbuf_add(q, "NULL");
   for (unsigned i = 0; i < t->columns_count; i++) {
-    sbuf_add(q, ", ");
+    cp_sbuf_add(q, ", ");
     if (s->want && !s->want[i] && (int)i != s->exists_col)
-      sbuf_add(q, "NULL");
+      cp_sbuf_add(q, "NULL");
     else
-      sbuf_sql_ident(q, t->columns[i].name);
+      cp_sbuf_sql_ident(q, t->columns[i].name);
   }
-  sbuf_add(q, " FROM ");
-  sbuf_sql_ident(q, s->sql);
+  cp_sbuf_add(q, " FROM ");
+  cp_sbuf_sql_ident(q, s->sql);
   for (int i = 0; i < 2; i++) {
     if (!(i ? hi : lo))
       continue;
-    sbuf_add(q, i == 0 || !lo ? " WHERE " : " AND ");
-    sbuf_sql_ident(q, key);
-    sbuf_add(q, i ? " COLLATE BINARY < ?2" : " COLLATE BINARY >= ?1");
+    cp_sbuf_add(q, i == 0 || !lo ? " WHERE " : " AND ");
+    cp_sbuf_sql_ident(q, key);
+    cp_sbuf_add(q, i ? " COLLATE BINARY < ?2" : " COLLATE BINARY >= ?1");
   }
   if (!ordered)
     return;
-  sbuf_add(q, " ORDER BY ");   /* byte order, whatever the column's collation */
-  sbuf_sql_ident(q, key);
-  sbuf_add(q, " COLLATE BINARY");
+  cp_sbuf_add(q, " ORDER BY ");   /* byte order, whatever the column's collation */
+  cp_sbuf_sql_ident(q, key);
+  cp_sbuf_add(q, " COLLATE BINARY");
   if (t->order) {
-    sbuf_add(q, ", ");
-    sbuf_sql_ident(q, t->order);
+    cp_sbuf_add(q, ", ");
+    cp_sbuf_sql_ident(q, t->order);
   }
 }
 
@@ -328,9 +328,9 @@ static cp_err db_err(sqlite3 *db)
 static cp_err prepare(cp_facts *f, const sbuf *q, sqlite3_stmt **st)
 {
   if (q->oom)
-    return diag_fail(CP_ENOMEM, "facts: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   if (sqlite3_prepare_v3(f->db, q->s, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-    return diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   return CP_OK;
 }
 
@@ -351,21 +351,21 @@ static cp_err check_source(cp_facts *f, const source *s)
   int n = 0, rc;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st, NULL))
-    return diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)
     cols[n++] = strdup((const char *)sqlite3_column_text(st, 0));
   cp_err err = CP_OK;
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    err = diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    err = cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
   else if (n == 0)
-    err = diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
+    err = cp_diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
                     f->cfg->path, t->line);
   const char *fixed[] = {t->key, t->id, t->order};
   for (unsigned i = 0; err == CP_OK && i < 3 + t->columns_count; i++) {
     const char *c = i < 3 ? fixed[i] : t->columns[i - 3].name;
     if (c && !has_column(cols, n, c))
-      err = diag_fail(CP_EFACTS, "facts: table '%s' has no column '%s' (declared at %s:%u)",
+      err = cp_diag_fail(CP_EFACTS, "facts: table '%s' has no column '%s' (declared at %s:%u)",
                       s->sql, c, f->cfg->path, t->line);
   }
   for (int i = 0; i < n; i++)
@@ -403,7 +403,7 @@ static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
     uint32_t cap = rows->cap ? rows->cap * 2 : 8;
     cp_value *v = realloc(rows->v, (size_t)cap * (nc ? nc : 1) * sizeof *v);
     if (!v)
-      return diag_fail(CP_ENOMEM, "facts: out of memory");
+      return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     rows->v = v;
     rows->cap = cap;
   }
@@ -423,7 +423,7 @@ static int advance(cp_facts *f, source *s)
   s->ready = rc == SQLITE_ROW;
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return 0;
-  diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, sqlite3_errmsg(f->db));
+  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, sqlite3_errmsg(f->db));
   return -1;
 }
 
@@ -443,7 +443,7 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
     s->stmt = NULL;
     s->bounded = bounded;
     cp_err rc = prepare(f, &q, &s->stmt);
-    sbuf_free(&q);
+    cp_sbuf_free(&q);
     if (rc != CP_OK)
       return rc;
   }
@@ -548,7 +548,7 @@ static int read_client(cp_facts *f)
     return advance(f, s) < 0 ? -1 : 0;
   }
   if (set_last(f, id) < 0 || !(f->client.id = cp_arena_strndup(&f->arena, id, strlen(id))))
-    return diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
   s->rows.n = 0;
   if (take_row(f, s, &s->rows) != CP_OK || advance(f, s) < 0)
     return -1;
@@ -589,7 +589,7 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
   s.quiet = 1;
   build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, 0, 0, 0);
   cp_err rc = prepare(f, &q, &s.stmt);
-  sbuf_free(&q);
+  cp_sbuf_free(&q);
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
     s.rows.n = 0;
     cp_arena_reset(&f->arena);
@@ -614,28 +614,28 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
   int rc = SQLITE_DONE;
   *bounds = NULL;
   *n = 0;
-  sbuf_add(&q, "SELECT ");
-  sbuf_sql_ident(&q, f->clients.cfg->id);
-  sbuf_add(&q, " FROM ");
-  sbuf_sql_ident(&q, f->clients.sql);
-  sbuf_add(&q, " ORDER BY 1 COLLATE BINARY");
+  cp_sbuf_add(&q, "SELECT ");
+  cp_sbuf_sql_ident(&q, f->clients.cfg->id);
+  cp_sbuf_add(&q, " FROM ");
+  cp_sbuf_sql_ident(&q, f->clients.sql);
+  cp_sbuf_add(&q, " ORDER BY 1 COLLATE BINARY");
   cp_err err = prepare(f, &q, &st);
-  sbuf_free(&q);
+  cp_sbuf_free(&q);
   while (err == CP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (row++ % size || row == 1 || sqlite3_column_type(st, 0) != SQLITE_TEXT)
       continue;
     if (*n == cap) {
       char **b = realloc(*bounds, (cap = cap ? cap * 2 : 64) * sizeof *b);
       if (!b)
-        err = diag_fail(CP_ENOMEM, "facts: out of memory");
+        err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
       else
         *bounds = b;
     }
     if (err == CP_OK && !((*bounds)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0))))
-      err = diag_fail(CP_ENOMEM, "facts: out of memory");
+      err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   }
   if (err == CP_OK && rc != SQLITE_DONE)
-    err = diag_fail(CP_EFACTS, "facts: reading table '%s': %s", f->clients.sql,
+    err = cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", f->clients.sql,
                     sqlite3_errmsg(f->db));
   sqlite3_finalize(st);
   return err;
@@ -659,7 +659,7 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
 static int intern_row(cp_intern *in, cp_value *v, unsigned nc)
 {
   for (unsigned j = 0; j < nc; j++)
-    if (v[j].type == CP_V_TEXT && !(v[j].u.s = cp_intern_str(in, v[j].u.s, v[j].len)))
+    if (v[j].type == CP_V_TEXT && !(v[j].u.s = cp_arena_intern_str(in, v[j].u.s, v[j].len)))
       return -1;
   return 0;
 }
@@ -681,14 +681,14 @@ static cp_err load_lookup(cp_facts *f, source *s)
     else
       rc = take_row(f, s, &s->rows);
     if (rc == CP_OK && s->rows.n > n && intern_row(&intern, &s->rows.v[(size_t)n * nc], nc) < 0)
-      rc = diag_fail(CP_ENOMEM, "facts: out of memory");
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     cp_arena_reset(&f->arena);
     if (rc == CP_OK && advance(f, s) < 0)
       rc = db_err(f->db);
   }
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
-  cp_intern_free(&intern);
+  cp_arena_intern_free(&intern);
   return rc;
 }
 
@@ -711,22 +711,22 @@ static cp_err open_db(cp_facts *f)
   struct stat st;
   const char *path = f->cfg->facts;
   if (stat(path, &st) < 0)
-    return diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
   /* one connection per thread: SQLite's own locking is not needed */
   if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK)
-    return diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
   sqlite3_busy_timeout(f->db, 10000);
   /* Reading a WAL database needs PATH-shm beside it: when its folder cannot
    * take one, say that, not "attempt to write a readonly database". */
   if (sqlite3_exec(f->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) == SQLITE_OK)
     return CP_OK;
   if (sqlite3_errcode(f->db) == SQLITE_READONLY && is_wal(path))
-    return diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
                      "%s-shm beside it; make its folder writable or convert it with "
                      "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(f->db),
                      path, path);
-  return diag_fail(db_err(f->db), "facts: %s: %s", path, sqlite3_errmsg(f->db));
+  return cp_diag_fail(db_err(f->db), "facts: %s: %s", path, sqlite3_errmsg(f->db));
 }
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
@@ -742,7 +742,7 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   cp_err rc = CP_ENOMEM;
   *out = NULL;
   if (!f)
-    return diag_fail(rc, "facts: out of memory");
+    return cp_diag_fail(rc, "facts: out of memory");
   f->cfg = cfg;
   f->as_of = as_of;
   f->now = as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
@@ -781,7 +781,7 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   return CP_OK;
 fail:
   if (rc == CP_ENOMEM)
-    diag_fail(rc, "facts: out of memory");
+    cp_diag_fail(rc, "facts: out of memory");
   cp_facts_close(f);
   return rc;
 }
@@ -832,12 +832,12 @@ cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n)
 {
   sbuf q = {0};
   sqlite3_stmt *st = NULL;
-  sbuf_add(&q, "SELECT count(*) FROM ");
-  sbuf_sql_ident(&q, f->clients.sql);
+  cp_sbuf_add(&q, "SELECT count(*) FROM ");
+  cp_sbuf_sql_ident(&q, f->clients.sql);
   cp_err rc = prepare(f, &q, &st);
-  sbuf_free(&q);
+  cp_sbuf_free(&q);
   if (rc == CP_OK && sqlite3_step(st) != SQLITE_ROW)
-    rc = diag_fail(CP_EFACTS, "facts: counting the clients: %s", sqlite3_errmsg(f->db));
+    rc = cp_diag_fail(CP_EFACTS, "facts: counting the clients: %s", sqlite3_errmsg(f->db));
   *n = rc == CP_OK ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
   sqlite3_finalize(st);
   return rc;

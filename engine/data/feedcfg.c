@@ -20,7 +20,7 @@
  * may also be a value someone wrote). */
 static void default_of(const yt_node *m, const char *key, uint32_t *v, uint32_t def)
 {
-  if (!m || !yt_get(m, key))
+  if (!m || !cp_ytree_get(m, key))
     *v = def;
 }
 
@@ -28,12 +28,12 @@ static void default_of(const yt_node *m, const char *key, uint32_t *v, uint32_t 
 static cp_err check_guard(cp_config *c)
 {
   cp_guard_cfg *g = &c->file->guard;
-  const yt_node *m = yt_get(c->doc, "guard");
+  const yt_node *m = cp_ytree_get(c->doc, "guard");
   default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
   default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
   default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
   if (g->client_drop_percent > 100 || g->resolve_percent > 100)
-    return diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent and resolve_percent are "
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent and resolve_percent are "
                      "percentages from 0 to 100", c->path, m ? m->line : 0);
   return CP_OK;
 }
@@ -58,31 +58,31 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
     why = "its name may hold only letters, digits, '_', '-' and '.'";
   else if (strncmp(s->url, "http://", 7) != 0 && strncmp(s->url, "https://", 8) != 0)
     why = "url must start with http:// or https://";
-  else if (s->type == CP_SINK_ALERTMANAGER && (s->secret_env || yt_get(m, "batch")))
+  else if (s->type == CP_SINK_ALERTMANAGER && (s->secret_env || cp_ytree_get(m, "batch")))
     why = "secret_env and batch are for webhooks";
-  else if (s->type == CP_SINK_WEBHOOK && yt_get(m, "ends_after_hours"))
+  else if (s->type == CP_SINK_WEBHOOK && cp_ytree_get(m, "ends_after_hours"))
     why = "ends_after_hours is for alertmanager sinks";
   else if (s->timeout_ms == 0 || s->batch == 0 || s->batch > MAX_BATCH ||
            s->ends_after_hours == 0 || s->retries > MAX_RETRIES)
     why = "timeout_ms, batch (up to 10000) and ends_after_hours must be above 0, retries at "
           "most 20";
   if (why)
-    return diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
   return CP_OK;
 }
 
-cp_err cp_config_check_feeds(cp_config *c)
+cp_err cp_feedcfg_check(cp_config *c)
 {
   cp_config_file *f = c->file;
   cp_err rc = check_guard(c);
-  const yt_node *seq = yt_get(c->doc, "sinks");
+  const yt_node *seq = cp_ytree_get(c->doc, "sinks");
   for (unsigned i = 0; rc == CP_OK && i < f->sinks_count; i++) {
     const yt_node *m = seq && seq->kind == YT_SEQ && i < seq->n ? seq->items[i] : NULL;
     f->sinks[i].line = m ? m->line : 0;
     rc = check_sink(c, &f->sinks[i], m);
     for (unsigned j = 0; rc == CP_OK && j < i; j++)
       if (strcmp(f->sinks[i].name, f->sinks[j].name) == 0)
-        rc = diag_fail(CP_ECONFIG, "%s:%u: sinks: the name '%s' is used twice", c->path,
+        rc = cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: the name '%s' is used twice", c->path,
                        f->sinks[i].line, f->sinks[i].name);
   }
   return rc;

@@ -46,9 +46,9 @@ static void read_scalar(lua_State *L, const site *s, cp_scalar *x)
     if ((ty == CP_COL_DATE || ty == CP_COL_TIMESTAMP) && x->type == LUA_TSTRING)
       luaL_error(L, "condition on %s.%s: a %s column compares with a number "
                  "(dt.date(\"%s\")), not the text '%s'", s->t->name, s->t->columns[s->col].name,
-                 cp_coltype_name(ty), lua_tostring(L, -1), lua_tostring(L, -1));
+                 cp_config_coltype_name(ty), lua_tostring(L, -1), lua_tostring(L, -1));
     luaL_error(L, "condition on %s.%s: a %s column compares with a %s, not a %s", s->t->name,
-               s->t->columns[s->col].name, cp_coltype_name(ty), lua_typename(L, want),
+               s->t->columns[s->col].name, cp_config_coltype_name(ty), lua_typename(L, want),
                luaL_typename(L, -1));
   }
   if (x->type == LUA_TSTRING) {

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-cp_value cp_key_of(const cp_value *v)
+cp_value cp_idindex_key_of(const cp_value *v)
 {
   cp_value k = *v;
   double r = v->u.r;
@@ -15,7 +15,7 @@ cp_value cp_key_of(const cp_value *v)
   return k;
 }
 
-int cp_key_eq(const cp_value *a, const cp_value *b)
+int cp_idindex_key_eq(const cp_value *a, const cp_value *b)
 {
   if (a->type != b->type)
     return 0;
@@ -25,7 +25,7 @@ int cp_key_eq(const cp_value *a, const cp_value *b)
 }
 
 /* FNV-1a over text, a multiply otherwise. */
-uint32_t cp_key_hash(const cp_value *k)
+uint32_t cp_idindex_key_hash(const cp_value *k)
 {
   uint64_t h = 14695981039346656037u ^ k->type;
   if (k->type == CP_V_TEXT) {
@@ -48,42 +48,42 @@ static uint32_t slots(uint32_t n)
   return size;
 }
 
-/* Returns the index of the slot of key (from cp_key_of()) in x: the one
+/* Returns the index of the slot of key (from cp_idindex_key_of()) in x: the one
  * holding it, or the empty one where it goes. */
 static uint32_t find_slot(const cp_id_index *x, const cp_rows *rows, size_t ncols,
                           const cp_value *key)
 {
-  for (uint32_t i = cp_key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
+  for (uint32_t i = cp_idindex_key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
     if (!x->slot[i])
       return i;
-    cp_value id = cp_key_of(&rows->v[(size_t)(x->slot[i] - 1) * ncols + x->col]);
-    if (cp_key_eq(&id, key))
+    cp_value id = cp_idindex_key_of(&rows->v[(size_t)(x->slot[i] - 1) * ncols + x->col]);
+    if (cp_idindex_key_eq(&id, key))
       return i;
   }
 }
 
-size_t cp_id_index_size(uint32_t n)
+size_t cp_idindex_size(uint32_t n)
 {
   return sizeof(cp_id_index) + (size_t)slots(n) * sizeof(uint32_t);
 }
 
-void cp_id_index_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32_t col)
+void cp_idindex_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32_t col)
 {
   uint32_t size = slots(rows->n);
   x->col = col;
   x->mask = size - 1;
   memset(x->slot, 0, (size_t)size * sizeof x->slot[0]);
   for (uint32_t r = 0; r < rows->n; r++) {
-    cp_value id = cp_key_of(&rows->v[(size_t)r * ncols + col]);
+    cp_value id = cp_idindex_key_of(&rows->v[(size_t)r * ncols + col]);
     if (id.type != CP_V_NIL)
       x->slot[find_slot(x, rows, ncols, &id)] = r + 1;
   }
 }
 
-int64_t cp_id_index_find(const cp_id_index *x, const cp_rows *rows, size_t ncols,
+int64_t cp_idindex_find(const cp_id_index *x, const cp_rows *rows, size_t ncols,
                          const cp_value *key)
 {
-  cp_value k = cp_key_of(key);
+  cp_value k = cp_idindex_key_of(key);
   if (k.type == CP_V_NIL)
     return -1;
   return (int64_t)x->slot[find_slot(x, rows, ncols, &k)] - 1;

@@ -17,25 +17,25 @@ typedef struct cp_id_index {
 
 /* Returns v as a key of a Lua table: a float with an integer value is that
  * integer; nil and NaN are not keys (CP_V_NIL). */
-cp_value cp_key_of(const cp_value *v);
+cp_value cp_idindex_key_of(const cp_value *v);
 
-/* Returns 1 when keys a and b (from cp_key_of()) are equal, as Lua compares them. */
-int cp_key_eq(const cp_value *a, const cp_value *b);
+/* Returns 1 when keys a and b (from cp_idindex_key_of()) are equal, as Lua compares them. */
+int cp_idindex_key_eq(const cp_value *a, const cp_value *b);
 
-/* Returns the hash of a key from cp_key_of(). */
-uint32_t cp_key_hash(const cp_value *k);
+/* Returns the hash of a key from cp_idindex_key_of(). */
+uint32_t cp_idindex_key_hash(const cp_value *k);
 
 /* Returns the size in bytes of the index of n rows. */
-size_t cp_id_index_size(uint32_t n);
+size_t cp_idindex_size(uint32_t n);
 
-/* Builds in x, of cp_id_index_size(rows->n) bytes, the index of rows (ncols
+/* Builds in x, of cp_idindex_size(rows->n) bytes, the index of rows (ncols
  * values each) by column col. Rows whose id is nil cannot be found; of rows
  * with one id, the last is found. */
-void cp_id_index_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32_t col);
+void cp_idindex_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32_t col);
 
 /* Returns the row whose id is key (a float with an integer value finds that
  * integer), or -1. rows and ncols are those x was built from. */
-int64_t cp_id_index_find(const cp_id_index *x, const cp_rows *rows, size_t ncols,
+int64_t cp_idindex_find(const cp_id_index *x, const cp_rows *rows, size_t ncols,
                          const cp_value *key);
 
 #endif

@@ -70,7 +70,7 @@ static const char *const severities[CP_LOCALE_COUNT][3] = {
 static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-const char *cp_msg_text(cp_locale l, cp_msg m)
+const char *cp_locale_msg(cp_locale l, cp_msg m)
 {
   return texts[l < CP_LOCALE_COUNT ? l : CP_LOCALE_EN][m];
 }
@@ -91,21 +91,21 @@ void cp_locale_date(cp_locale l, int64_t day, sbuf *out)
   unsigned m, d;
   if (l != CP_LOCALE_ZH_CN) {
     char buf[16];
-    cp_format_date(day, buf);
-    sbuf_add(out, buf);
+    cp_dates_format_date(day, buf);
+    cp_sbuf_add(out, buf);
     return;
   }
-  cp_civil_from_days(day, &y, &m, &d);
-  sbuf_printf(out, "%lld年%u月%u日", (long long)y, m, d);
+  cp_dates_civil_from_days(day, &y, &m, &d);
+  cp_sbuf_printf(out, "%lld年%u月%u日", (long long)y, m, d);
 }
 
 void cp_locale_month(cp_locale l, const char *month, sbuf *out)
 {
   if (l != CP_LOCALE_ZH_CN || strlen(month) != 7) {
-    sbuf_add(out, month);
+    cp_sbuf_add(out, month);
     return;
   }
-  sbuf_printf(out, "%.4s年%d月", month, atoi(month + 5));
+  cp_sbuf_printf(out, "%.4s年%d月", month, atoi(month + 5));
 }
 
 const char *cp_locale_month_short(cp_locale l, const char *month, char *buf)
@@ -123,12 +123,12 @@ const char *cp_locale_month_short(cp_locale l, const char *month, char *buf)
 /* Returns the value node of id in section of the labels, or NULL. */
 static const yt_node *label_node(const cp_config *c, const char *section, const char *id)
 {
-  const yt_node *s = c && c->labels ? yt_get(c->labels, section) : NULL;
-  const yt_node *v = s && s->kind == YT_MAP && id ? yt_get(s, id) : NULL;
+  const yt_node *s = c && c->labels ? cp_ytree_get(c->labels, section) : NULL;
+  const yt_node *v = s && s->kind == YT_MAP && id ? cp_ytree_get(s, id) : NULL;
   return v && v->kind == YT_SCALAR && v->value && *v->value ? v : NULL;
 }
 
-const char *cp_label(const cp_config *c, const char *section, const char *id)
+const char *cp_locale_label(const cp_config *c, const char *section, const char *id)
 {
   const yt_node *v = label_node(c, section, id);
   return v ? v->value : id;
@@ -142,23 +142,23 @@ const char *cp_locale_severity(const cp_config *c, int s)
   return v ? v->value : severities[cp_locale_of(c)][s];
 }
 
-cp_err cp_labels_check(const cp_config *c)
+cp_err cp_locale_labels_check(const cp_config *c)
 {
   const yt_node *n = c->labels;
   if (!n)
     return CP_OK;
   if (n->kind != YT_MAP)
-    return diag_fail(CP_ECONFIG, "%s:%u: labels must be a mapping of sections (rules: {...}, "
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: labels must be a mapping of sections (rules: {...}, "
                      "tiers: {...})", c->path, n->line);
   for (size_t i = 0; i + 1 < n->n; i += 2) {
     const yt_node *k = n->items[i], *s = n->items[i + 1];
     if (k->kind != YT_SCALAR || s->kind != YT_MAP)
-      return diag_fail(CP_ECONFIG, "%s:%u: labels: '%s' must be a mapping of ids to labels",
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: labels: '%s' must be a mapping of ids to labels",
                        c->path, s->line, k->kind == YT_SCALAR ? k->value : "?");
     for (size_t j = 0; j + 1 < s->n; j += 2)
       if (s->items[j]->kind != YT_SCALAR || s->items[j + 1]->kind != YT_SCALAR ||
           !s->items[j + 1]->value || !*s->items[j + 1]->value)
-        return diag_fail(CP_ECONFIG, "%s:%u: labels.%s: each label must be a non-empty text",
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: labels.%s: each label must be a non-empty text",
                          c->path, s->items[j]->line, k->value);
   }
   return CP_OK;

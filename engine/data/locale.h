@@ -42,7 +42,7 @@ typedef enum cp_msg {
 } cp_msg;
 
 /* Returns the format of text m in locale l. */
-const char *cp_msg_text(cp_locale l, cp_msg m);
+const char *cp_locale_msg(cp_locale l, cp_msg m);
 
 
 /* Returns the config's locale. */
@@ -68,11 +68,11 @@ const char *cp_locale_severity(const cp_config *c, int s);
 
 /* Returns the label that the config's `labels` gives id in section (rules,
  * tiers, ...), or id itself when it gives none. c may be NULL. */
-const char *cp_label(const cp_config *c, const char *section, const char *id);
+const char *cp_locale_label(const cp_config *c, const char *section, const char *id);
 
 
 /* Checks the `labels` tree: a mapping of sections, each a mapping of ids to
  * texts. Returns CP_ECONFIG with "FILE:LINE: message" otherwise. */
-cp_err cp_labels_check(const cp_config *c);
+cp_err cp_locale_labels_check(const cp_config *c);
 
 #endif

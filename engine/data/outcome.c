@@ -6,17 +6,17 @@
 
 #define OUTCOME_BLOCK 2048   /* a client's results are small; many outcomes may wait */
 
-const char *const cp_severity_names[CP_SEVERITIES] = {"info", "warning", "critical"};
+const char *const cp_outcome_severity_names[CP_SEVERITIES] = {"info", "warning", "critical"};
 
-const char *cp_severity_name(cp_severity s)
+const char *cp_outcome_severity_name(cp_severity s)
 {
-  return (unsigned)s < CP_SEVERITIES ? cp_severity_names[s] : "?";
+  return (unsigned)s < CP_SEVERITIES ? cp_outcome_severity_names[s] : "?";
 }
 
-int cp_severity_parse(const char *s)
+int cp_outcome_severity_parse(const char *s)
 {
   for (int i = 0; s && i < CP_SEVERITIES; i++)
-    if (strcmp(s, cp_severity_names[i]) == 0)
+    if (strcmp(s, cp_outcome_severity_names[i]) == 0)
       return i;
   return -1;
 }
@@ -41,7 +41,7 @@ static const char *keep(cp_outcome *o, const char *s, int *oom)
 cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
 {
   int oom = 0;
-  if (cp_grow((void **)&o->items, &o->cap, o->n, sizeof *o->items) < 0)
+  if (cp_arena_grow((void **)&o->items, &o->cap, o->n, sizeof *o->items) < 0)
     return CP_ENOMEM;
   cp_item *it = &o->items[o->n];
   *it = *item;
@@ -62,7 +62,7 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
 cp_err cp_outcome_finding(cp_outcome *o, const cp_finding *f)
 {
   int oom = 0;
-  if (cp_grow((void **)&o->findings, &o->cap_findings, o->n_findings, sizeof *o->findings) < 0)
+  if (cp_arena_grow((void **)&o->findings, &o->cap_findings, o->n_findings, sizeof *o->findings) < 0)
     return CP_ENOMEM;
   cp_finding *x = &o->findings[o->n_findings];
   x->table = keep(o, f->table, &oom);
@@ -80,7 +80,7 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
                        const char *message, const char *traceback)
 {
   int oom = 0;
-  if (cp_grow((void **)&o->failures, &o->cap_failures, o->n_failures, sizeof *o->failures) < 0)
+  if (cp_arena_grow((void **)&o->failures, &o->cap_failures, o->n_failures, sizeof *o->failures) < 0)
     return CP_ENOMEM;
   cp_failure *f = &o->failures[o->n_failures++];
   f->rule = keep(o, rule, &oom);
@@ -88,7 +88,7 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
   f->traceback = keep(o, traceback ? traceback : "", &oom);
   f->repeat = 0;
   for (size_t i = 0; ids && ids[i]; i++) {
-    if (cp_grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
+    if (cp_arena_grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
              sizeof *o->failed_ids) < 0)
       return CP_ENOMEM;
     o->failed_ids[o->n_failed_ids++] = keep(o, ids[i], &oom);

@@ -23,7 +23,7 @@ typedef enum cp_severity { CP_INFO, CP_WARNING, CP_CRITICAL } cp_severity;
 #define CP_SEVERITIES 3       /* info, warning, critical */
 
 /* Severity names, least severe first (indexed by cp_severity). */
-extern const char *const cp_severity_names[CP_SEVERITIES];
+extern const char *const cp_outcome_severity_names[CP_SEVERITIES];
 
 /* One result of one rule for one client. Strings are owned by the outcome. */
 typedef struct cp_item {
@@ -97,9 +97,9 @@ void cp_outcome_reset(cp_outcome *o);
 void cp_outcome_free(cp_outcome *o);
 
 /* Name of a severity ("info", "warning", "critical"). */
-const char *cp_severity_name(cp_severity s);
+const char *cp_outcome_severity_name(cp_severity s);
 
 /* Parses a severity name; returns -1 when unknown. */
-int cp_severity_parse(const char *s);
+int cp_outcome_severity_parse(const char *s);
 
 #endif

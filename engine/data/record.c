@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cp_fingerprint(const char *rule, const char *client_id, const char *key, char *out)
+void cp_record_fingerprint(const char *rule, const char *client_id, const char *key, char *out)
 {
   uint64_t h = 14695981039346656037ULL;
   const char *parts[] = {rule, client_id, key};
@@ -27,18 +27,18 @@ void cp_fingerprint(const char *rule, const char *client_id, const char *key, ch
 static void field(sbuf *b, const char *name, const char *value, int first)
 {
   if (!first)
-    sbuf_addn(b, ",", 1);
-  sbuf_json_str(b, name, strlen(name));
-  sbuf_addn(b, ":", 1);
+    cp_sbuf_addn(b, ",", 1);
+  cp_sbuf_json_str(b, name, strlen(name));
+  cp_sbuf_addn(b, ":", 1);
   if (value)
-    sbuf_json_str(b, value, strlen(value));
+    cp_sbuf_json_str(b, value, strlen(value));
   else
-    sbuf_add(b, "null");
+    cp_sbuf_add(b, "null");
 }
 
 void cp_record_json(sbuf *b, const cp_record *r)
 {
-  sbuf_add(b, "{");
+  cp_sbuf_add(b, "{");
   field(b, "fingerprint", r->fingerprint, 1);
   field(b, "rule", r->rule, 0);
   field(b, "client_id", r->client_id, 0);
@@ -47,17 +47,17 @@ void cp_record_json(sbuf *b, const cp_record *r)
   field(b, "key", r->key, 0);
   if (r->is_alert) {
     field(b, "severity", r->severity, 0);
-    sbuf_printf(b, ",\"level\":%d", r->level);
+    cp_sbuf_printf(b, ",\"level\":%d", r->level);
   }
   field(b, "assignee", r->assignee, 0);
   if (r->is_alert)
     field(b, "title", r->title, 0);
-  sbuf_add(b, ",\"data\":");
-  sbuf_add(b, r->data && *r->data ? r->data : "{}");
+  cp_sbuf_add(b, ",\"data\":");
+  cp_sbuf_add(b, r->data && *r->data ? r->data : "{}");
   field(b, "status", r->status, 0);
   field(b, "opened_at", r->opened_at, 0);
   field(b, "updated_at", r->updated_at, 0);
-  sbuf_add(b, "}");
+  cp_sbuf_add(b, "}");
 }
 
 /* Appends "name":"value" to an object, with a comma unless first; skips an
@@ -73,14 +73,14 @@ static void label(sbuf *b, const char *name, const char *value, int *first)
 void cp_record_am_labels(sbuf *b, const cp_record *r)
 {
   int first = 1;
-  sbuf_add(b, "{");
+  cp_sbuf_add(b, "{");
   label(b, "alertname", r->rule, &first);
   label(b, "rule", r->rule, &first);
   label(b, "client_id", r->client_id, &first);
   label(b, "key", r->key, &first);
   label(b, "severity", r->severity, &first);
   label(b, "assignee", r->assignee, &first);
-  sbuf_add(b, "}");
+  cp_sbuf_add(b, "}");
 }
 
 void cp_record_alertmanager(sbuf *b, const cp_record *r)
@@ -88,16 +88,16 @@ void cp_record_alertmanager(sbuf *b, const cp_record *r)
   char level[16];
   int first = 1;
   snprintf(level, sizeof level, "%d", r->level);
-  sbuf_add(b, "{\"labels\":");
+  cp_sbuf_add(b, "{\"labels\":");
   cp_record_am_labels(b, r);
-  sbuf_add(b, ",\"annotations\":{");
+  cp_sbuf_add(b, ",\"annotations\":{");
   label(b, "summary", r->title, &first);
   label(b, "level", level, &first);
   label(b, "rule_label", r->rule_label, &first);
   label(b, "data", r->data, &first);
   label(b, "opened_at", r->opened_at, &first);
   label(b, "fingerprint", r->fingerprint, &first);
-  sbuf_add(b, "}}");
+  cp_sbuf_add(b, "}}");
 }
 
 const char *cp_record_feed_salt(const cp_feed_cfg *f)
@@ -111,7 +111,7 @@ const char *cp_record_feed_salt(const cp_feed_cfg *f)
 static void mask(const cp_feed_cfg *f, const char *value, char *out)
 {
   char fp[17];
-  cp_fingerprint(cp_record_feed_salt(f), value, "", fp);
+  cp_record_fingerprint(cp_record_feed_salt(f), value, "", fp);
   snprintf(out, 17, "~%.15s", fp);
 }
 
@@ -128,7 +128,7 @@ cp_record cp_record_private(const cp_feed_cfg *f, const cp_record *r, char m[4][
       *fields[i] = m[i];
     }
   if (f->mask & (CP_FF_CLIENT_ID | CP_FF_KEY)) {
-    cp_fingerprint(p.rule, p.client_id, p.key, m[3]);
+    cp_record_fingerprint(p.rule, p.client_id, p.key, m[3]);
     p.fingerprint = m[3];
   }
   if (f->drop & CP_FF_TITLE)

@@ -27,7 +27,7 @@ typedef struct cp_record {
 
 /* Writes the fingerprint of (rule, client_id, key), 16 hex digits and a NUL,
  * into out (17 bytes): FNV-1a 64 over the three strings with NUL separators. */
-void cp_fingerprint(const char *rule, const char *client_id, const char *key, char *out);
+void cp_record_fingerprint(const char *rule, const char *client_id, const char *key, char *out);
 
 /* Appends the record as one JSON object (no newline). */
 void cp_record_json(sbuf *b, const cp_record *r);

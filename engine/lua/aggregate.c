@@ -27,7 +27,7 @@ typedef struct agg {
 
 /* State of one table's aggregate pass. */
 typedef struct agg_pass {
-  cp_api *api;              /* context */
+  cp_rules *api;              /* context */
   const cp_table_cfg *t;    /* the table */
   int list;                 /* stack index of the declarations of this table */
   int accs;                 /* stack index of the Lua accumulators */
@@ -58,7 +58,7 @@ static int l_fold(lua_State *L)
   lua_setmetatable(L, row);
   for (unsigned j = 0; j < p->t->columns_count; j++) {
     lua_pushstring(L, p->t->columns[j].name);
-    cp_value_push(L, &v[j]);
+    cp_rowset_value_push(L, &v[j]);
     lua_rawset(L, row);
   }
   for (size_t k = 0; k < p->n; k++) {
@@ -173,7 +173,7 @@ static cp_err collect(agg_pass *p, unsigned ti)
   lua_rawgeti(L, LUA_REGISTRYINDEX, p->api->aggregates_ref);
   size_t all = lua_rawlen(L, -1);
   if (!(p->aggs = calloc(all + 1, sizeof *p->aggs)))
-    return diag_fail(CP_ENOMEM, "rules: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "rules: out of memory");
   for (lua_Integer i = 1; i <= (lua_Integer)all; i++) {
     lua_rawgeti(L, -1, i);
     lua_getfield(L, -1, "source");
@@ -213,20 +213,20 @@ static cp_err publish(agg_pass *p)
       lua_pushcfunction(L, push_groups);
       lua_pushlightuserdata(L, &a->groups);
       if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-        return diag_fail(CP_ENOMEM, "aggregate %s: out of memory", lua_tostring(L, -2));
+        return cp_diag_fail(CP_ENOMEM, "aggregate %s: out of memory", lua_tostring(L, -2));
     } else if (a->lua)
       lua_rawgeti(L, p->accs, (lua_Integer)k + 1);
     else if (a->is_float)
       lua_pushnumber(L, a->n + (lua_Number)a->i);
     else
       lua_pushinteger(L, a->i);
-    rc = cp_run_value_set(p->api, lua_tostring(L, -2));
+    rc = cp_api_run_set(p->api, lua_tostring(L, -2));
     lua_pop(L, 2);
   }
   return rc;
 }
 
-int cp_aggregate_numeric(cp_api *api, unsigned ti)
+int cp_aggregate_numeric(cp_rules *api, unsigned ti)
 {
   lua_State *L = api->L;
   int n = 0, numeric = 1;
@@ -245,7 +245,7 @@ int cp_aggregate_numeric(cp_api *api, unsigned ti)
   return n > 0 && numeric;
 }
 
-cp_err cp_aggregate_table(cp_api *api, unsigned ti)
+cp_err cp_aggregate_table(cp_rules *api, unsigned ti)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L);
@@ -268,12 +268,12 @@ cp_err cp_aggregate_table(cp_api *api, unsigned ti)
     rc = cp_facts_scan(api->facts, ti, want, agg_row, &p);
   free(want);
   if (rc == CP_EEVAL && p.oom)
-    rc = diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
+    rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
   if (rc == CP_EEVAL && lua_gettop(L) >= p.row + 3) {   /* id, message, traceback */
     char id[256];
     int named = lua_type(L, -3) == LUA_TSTRING;
     snprintf(id, sizeof id, "%s", named ? lua_tostring(L, -3) : p.t->name);
-    rc = cp_run_failure(api, named ? "aggregate" : "aggregates over", id);
+    rc = cp_api_run_failure(api, named ? "aggregate" : "aggregates over", id);
   }
   if (rc == CP_OK)
     rc = publish(&p);

@@ -7,19 +7,19 @@
 #include "api.h"
 #include "freeze.h"
 
-cp_api *cp_api_of(lua_State *L)
+cp_rules *cp_api_of(lua_State *L)
 {
   return cp_sandbox_user(cp_sandbox_of(L));
 }
 
 /* Sets run value id (at the top of the stack, popped) as computed; a table
  * is frozen to any depth, as rules share it. */
-cp_err cp_run_value_set(cp_api *api, const char *id)
+cp_err cp_api_run_set(cp_rules *api, const char *id)
 {
   lua_State *L = api->L;
   if (lua_istable(L, -1)) {
     if (cp_freeze_top(L) != LUA_OK) {
-      cp_err rc = diag_fail(CP_EEVAL, "run value '%s' cannot be made read-only: %s (nothing "
+      cp_err rc = cp_diag_fail(CP_EEVAL, "run value '%s' cannot be made read-only: %s (nothing "
                             "was written)", id, lua_tostring(L, -1));
       lua_pop(L, 1);
       return rc;
@@ -37,10 +37,10 @@ cp_err cp_run_value_set(cp_api *api, const char *id)
 }
 
 /* Prints a failed run-wide computation and returns CP_EEVAL. */
-cp_err cp_run_failure(cp_api *api, const char *what, const char *id)
+cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id)
 {
   lua_State *L = api->L;
-  cp_err rc = diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
+  cp_err rc = cp_diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
                         what, id);
   if (*lua_tostring(L, -1))
     fprintf(stderr, "%s\n", lua_tostring(L, -1));

@@ -46,7 +46,7 @@ typedef struct cp_pool {
 } cp_pool;
 
 /* The rule API's context: one per sandbox (one per worker). */
-typedef struct cp_api {
+typedef struct cp_rules {
   cp_sandbox *sb;           /* the Lua host */
   lua_State *L;             /* its state */
   const cp_config *cfg;     /* the config (not owned) */
@@ -76,50 +76,50 @@ typedef struct cp_api {
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
   const cp_tracer *tracer;  /* explain's hooks, or NULL */
   int marked;               /* the heap's holding mark is set (first client) */
-} cp_api;
+} cp_rules;
 
 /* Codes of client field names: kind (CP_NAME_*) in the high bits, index in
  * the low. */
 #define CP_NAME_CODE(kind, i) (((lua_Integer)(kind) << 24) | (lua_Integer)(i))
 
 /* Returns the API context of a state. */
-cp_api *cp_api_of(lua_State *L);
+cp_rules *cp_api_of(lua_State *L);
 
 /* Registers row and rowset objects, their methods and the `lookup` table
  * (rowset.c). */
-void cp_rowset_register(cp_api *api);
+void cp_rowset_register(cp_rules *api);
 
 /* Pushes a rowset over source's rows for client generation gen (rowset.c). */
-void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source);
+void cp_rowset_push(lua_State *L, cp_rules *api, uint32_t gen, uint32_t source);
 
 /* Builds the name table once rules are loaded; fails on a derived id that
  * shadows a column or table (client.c). */
-cp_err cp_client_names(cp_api *api);
+cp_err cp_client_names(cp_rules *api);
 
 /* Pushes a new client object for api->client (client.c). */
-void cp_client_push(cp_api *api);
+void cp_client_push(cp_rules *api);
 
 /* Pushes one fact value (client.c). */
-void cp_value_push(lua_State *L, const cp_value *v);
+void cp_rowset_value_push(lua_State *L, const cp_value *v);
 
 /* The global `empty_array` is a light userdata of this address: written
  * as [] in data, where an empty table is written as {} (emit.c). */
-extern const char cp_empty_array;
+extern const char cp_emit_empty_array;
 
 /* Registers alert, assign, fulfilled and why (emit.c). */
-void cp_emit_register(cp_api *api);
+void cp_emit_register(cp_rules *api);
 
 /* Registers the dt date helpers (dtlib.c). */
-void cp_dt_register(cp_api *api);
+void cp_dtlib_register(cp_rules *api);
 
 /* Sets run value id (the value at the top of the stack, popped) as computed
  * (rules.c). A table is frozen to any depth (a copy). Prints and returns
  * CP_EEVAL when it cannot be (out of memory, nested too deep). */
-cp_err cp_run_value_set(cp_api *api, const char *id);
+cp_err cp_api_run_set(cp_rules *api, const char *id);
 
 /* Prints a failed run-wide computation (message and traceback on the stack,
  * popped) and returns CP_EEVAL (rules.c). */
-cp_err cp_run_failure(cp_api *api, const char *what, const char *id);
+cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id);
 
 /* Returns the table of aggregate source ti: per-client table ti, or the
  * clients table for ti == tables_count (aggregate.c). */
@@ -127,24 +127,24 @@ const cp_table_cfg *cp_aggregate_source(const cp_config_file *f, unsigned ti);
 
 /* Computes the aggregates over per-client table ti, or the clients table
  * for ti == tables_count (aggregate.c). */
-cp_err cp_aggregate_table(cp_api *api, unsigned ti);
+cp_err cp_aggregate_table(cp_rules *api, unsigned ti);
 
 /* Returns 1 when table ti has aggregates and all are sums or counts: numbers
  * computed in C, without Lua (aggregate.c). */
-int cp_aggregate_numeric(cp_api *api, unsigned ti);
+int cp_aggregate_numeric(cp_rules *api, unsigned ti);
 
 /* Computes every pool's members (pool.c); prints and returns CP_EEVAL on an
  * error. */
-cp_err cp_pools_compute(cp_api *api);
+cp_err cp_pools_compute(cp_rules *api);
 
 /* Returns 1 when a pool with this id is declared (pool.c). */
-int cp_pool_declared(cp_api *api, const char *id);
+int cp_pool_declared(cp_rules *api, const char *id);
 
 /* Finds a computed pool by id (pool.c); NULL when none. */
-cp_pool *cp_pool_find(cp_api *api, const char *id);
+cp_pool *cp_pool_find(cp_rules *api, const char *id);
 
 /* Frees the computed pools (pool.c). */
-void cp_pools_free(cp_api *api);
+void cp_pools_free(cp_rules *api);
 
 
 #endif

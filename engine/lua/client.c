@@ -10,7 +10,7 @@
 
 /* A client object: its values are cached in user value 1. */
 typedef struct client_ud {
-  cp_api *api;        /* the API context */
+  cp_rules *api;        /* the API context */
   uint32_t gen;       /* generation of the client it stands for */
 } client_ud;
 
@@ -39,7 +39,7 @@ static int from_cache(lua_State *L)
 }
 
 /* Computes derived value name (at 2) for the client (at 1); cache at 3. */
-static int derive(lua_State *L, cp_api *api)
+static int derive(lua_State *L, cp_rules *api)
 {
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
   lua_pushvalue(L, 2);
@@ -84,7 +84,7 @@ static int derive(lua_State *L, cp_api *api)
 static int client_index(lua_State *L)
 {
   client_ud *c = lua_touserdata(L, 1);
-  cp_api *api = c->api;
+  cp_rules *api = c->api;
   if (c->gen != api->gen || !api->client)
     return luaL_error(L, "a client object was used after its evaluation ended");
   lua_settop(L, 2);
@@ -109,7 +109,7 @@ static int client_index(lua_State *L)
     lua_pushstring(L, api->client->id);
     break;
   case CP_NAME_COLUMN:
-    cp_value_push(L, &api->client->fields[idx]);
+    cp_rowset_value_push(L, &api->client->fields[idx]);
     break;
   case CP_NAME_TABLE:
     cp_rowset_push(L, api, api->gen, idx);
@@ -155,7 +155,7 @@ static int add_name(lua_State *L, int names, const char *name, lua_Integer code)
 }
 
 /* Adds the derived ids to the names table at index names; reports a clash. */
-static cp_err add_derived(cp_api *api, int names)
+static cp_err add_derived(cp_rules *api, int names)
 {
   lua_State *L = api->L;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
@@ -164,7 +164,7 @@ static cp_err add_derived(cp_api *api, int names)
     lua_getfield(L, -1, "declared_at");
     const char *where = lua_tostring(L, -1), *id = lua_tostring(L, -3);
     if (add_name(L, names, id, CP_NAME_CODE(CP_NAME_DERIVED, 0)) < 0) {
-      cp_err rc = diag_fail(CP_ERULES, "%s: derived value '%s' has the name of a client "
+      cp_err rc = cp_diag_fail(CP_ERULES, "%s: derived value '%s' has the name of a client "
                             "column or table", where, id);
       lua_pop(L, 4);
       return rc;
@@ -175,7 +175,7 @@ static cp_err add_derived(cp_api *api, int names)
   return CP_OK;
 }
 
-cp_err cp_client_names(cp_api *api)
+cp_err cp_client_names(cp_rules *api)
 {
   lua_State *L = api->L;
   const cp_config_file *f = api->cfg->file;
@@ -207,7 +207,7 @@ cp_err cp_client_names(cp_api *api)
   return CP_OK;
 }
 
-void cp_client_push(cp_api *api)
+void cp_client_push(cp_rules *api)
 {
   lua_State *L = api->L;
   client_ud *c = lua_newuserdatauv(L, sizeof *c, 1);

@@ -73,7 +73,7 @@ static int dt_in_last_days(lua_State *L)
 /* dt.day(time): the date of a timestamp. */
 static int dt_day(lua_State *L)
 {
-  lua_pushinteger(L, cp_day_of(arg_time(L, 1)));
+  lua_pushinteger(L, cp_dates_day_of(arg_time(L, 1)));
   return 1;
 }
 
@@ -90,7 +90,7 @@ static int dt_format(lua_State *L)
   char buf[16];
   if (lua_isnil(L, 1))
     return lua_pushnil(L), 1;
-  cp_format_date(arg_day(L, 1), buf);
+  cp_dates_format_date(arg_day(L, 1), buf);
   lua_pushstring(L, buf);
   return 1;
 }
@@ -101,7 +101,7 @@ static int dt_format_time(lua_State *L)
   char buf[24];
   if (lua_isnil(L, 1))
     return lua_pushnil(L), 1;
-  cp_format_timestamp(arg_time(L, 1), buf);
+  cp_dates_format_timestamp(arg_time(L, 1), buf);
   lua_pushstring(L, buf);
   return 1;
 }
@@ -112,7 +112,7 @@ static int dt_date(lua_State *L)
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   int64_t d;
-  if (cp_parse_date(s, len, &d) < 0)
+  if (cp_dates_parse_date(s, len, &d) < 0)
     return lua_pushnil(L), 1;
   lua_pushinteger(L, d);
   return 1;
@@ -124,7 +124,7 @@ static int dt_time(lua_State *L)
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   int64_t t;
-  if (cp_parse_timestamp(s, len, &t) < 0)
+  if (cp_dates_parse_timestamp(s, len, &t) < 0)
     return lua_pushnil(L), 1;
   lua_pushinteger(L, t);
   return 1;
@@ -134,7 +134,7 @@ static int dt_time(lua_State *L)
 static int dt_month(lua_State *L)
 {
   char buf[16];
-  cp_format_date(arg_day(L, 1), buf);
+  cp_dates_format_date(arg_day(L, 1), buf);
   lua_pushlstring(L, buf, 7);
   return 1;
 }
@@ -160,7 +160,7 @@ static int dt_ymd(lua_State *L)
 {
   int64_t y;
   unsigned m, d;
-  cp_civil_from_days(arg_day(L, 1), &y, &m, &d);
+  cp_dates_civil_from_days(arg_day(L, 1), &y, &m, &d);
   lua_pushinteger(L, y);
   lua_pushinteger(L, m);
   lua_pushinteger(L, d);
@@ -172,10 +172,10 @@ static int dt_make(lua_State *L)
 {
   int64_t y = arg_int(L, 1, "a year"), m = arg_int(L, 2, "a month");
   int64_t d = arg_int(L, 3, "a day of the month");
-  if (y < 0 || y > 9999 || m < 1 || m > 12 || d < 1 || d > cp_month_days(y, (unsigned)m))
+  if (y < 0 || y > 9999 || m < 1 || m > 12 || d < 1 || d > cp_dates_month_days(y, (unsigned)m))
     return luaL_error(L, "dt.make(%I, %I, %I): no such date", (lua_Integer)y, (lua_Integer)m,
                       (lua_Integer)d);
-  lua_pushinteger(L, cp_days_from_civil(y, (unsigned)m, (unsigned)d));
+  lua_pushinteger(L, cp_dates_days_from_civil(y, (unsigned)m, (unsigned)d));
   return 1;
 }
 
@@ -192,20 +192,20 @@ static int64_t arg_months(lua_State *L, int i, int64_t per)
 static int dt_add_months(lua_State *L)
 {
   int64_t d = arg_day(L, 1);
-  return push_day(L, cp_add_months(d, arg_months(L, 2, 1)));
+  return push_day(L, cp_dates_add_months(d, arg_months(L, 2, 1)));
 }
 
 /* dt.add_years(day, n): 29 February + 1 year = 28 February. */
 static int dt_add_years(lua_State *L)
 {
   int64_t d = arg_day(L, 1);
-  return push_day(L, cp_add_months(d, arg_months(L, 2, 12)));
+  return push_day(L, cp_dates_add_months(d, arg_months(L, 2, 12)));
 }
 
 /* dt.weekday(day) -> 1 (Monday) .. 7 (Sunday). */
 static int dt_weekday(lua_State *L)
 {
-  lua_pushinteger(L, cp_weekday(arg_day(L, 1)));
+  lua_pushinteger(L, cp_dates_weekday(arg_day(L, 1)));
   return 1;
 }
 
@@ -213,7 +213,7 @@ static int dt_weekday(lua_State *L)
 static int dt_age_years(lua_State *L)
 {
   int64_t birth = arg_day(L, 1);
-  lua_pushinteger(L, cp_age_years(birth, opt_day(L, 2)));
+  lua_pushinteger(L, cp_dates_age_years(birth, opt_day(L, 2)));
   return 1;
 }
 
@@ -221,7 +221,7 @@ static int dt_age_years(lua_State *L)
 static int dt_next_anniversary(lua_State *L)
 {
   int64_t d = arg_day(L, 1);
-  return push_day(L, cp_next_anniversary(d, opt_day(L, 2)));
+  return push_day(L, cp_dates_next_anniversary(d, opt_day(L, 2)));
 }
 
 /* Parses "MM-DD" (a day of any year; 02-29 allowed) into a day of year
@@ -232,7 +232,7 @@ static int parse_month_day(const char *s, size_t len, int64_t *day)
   if (len != 5)
     return -1;
   memcpy(buf + 5, s, 5);
-  return cp_parse_date(buf, 10, day);
+  return cp_dates_parse_date(buf, 10, day);
 }
 
 /* Returns the next day on or after from that the value at idx names: a
@@ -251,8 +251,8 @@ static int64_t next_one(lua_State *L, int idx, int64_t from, const char *fn)
   }
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
   if (s && parse_month_day(s, len, &d) == 0)
-    return cp_next_anniversary(d, from);
-  if (s && cp_parse_date(s, len, &d) == 0)
+    return cp_dates_next_anniversary(d, from);
+  if (s && cp_dates_parse_date(s, len, &d) == 0)
     return d >= from ? d : -1;
   return luaL_error(L, "%s: '%s' is not a date: write \"MM-DD\" (every year), "
                     "\"YYYY-MM-DD\" or a day number", fn, s ? s : luaL_typename(L, idx));
@@ -267,7 +267,7 @@ static int dt_recurring(lua_State *L)
   const char *s = luaL_checklstring(L, 1, &len);
   if (parse_month_day(s, len, &d) < 0)
     return luaL_error(L, "dt.recurring: '%s' is not \"MM-DD\"", s);
-  return push_day(L, cp_next_anniversary(d, opt_day(L, 2)));
+  return push_day(L, cp_dates_next_anniversary(d, opt_day(L, 2)));
 }
 
 /* dt.next_of(dates, from): the earliest of dates on or after from (default
@@ -300,7 +300,7 @@ static int os_time(lua_State *L)
   return 1;
 }
 
-void cp_dt_register(cp_api *api)
+void cp_dtlib_register(cp_rules *api)
 {
   static const luaL_Reg fns[] = {
     {"age_days", dt_age_days}, {"hours_since", dt_hours_since},

@@ -25,7 +25,7 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth);
 static int encode_number(lua_State *L, int idx, sbuf *b)
 {
   if (lua_isinteger(L, idx)) {
-    sbuf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
+    cp_sbuf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
     return 0;
   }
   double d = lua_tonumber(L, idx);
@@ -37,7 +37,7 @@ static int encode_number(lua_State *L, int idx, sbuf *b)
     if (strtod(buf, NULL) == d)
       break;
   }
-  sbuf_add(b, buf);
+  cp_sbuf_add(b, buf);
   return 0;
 }
 
@@ -85,16 +85,16 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
       return nul_key(L, keys[n - 1], len);
   }
   qsort(keys, n, sizeof *keys, cmp_str);
-  sbuf_add(b, "{");
+  cp_sbuf_add(b, "{");
   for (size_t i = 0; i < n; i++) {
-    sbuf_add(b, i ? "," : "");
-    sbuf_json_str(b, keys[i], strlen(keys[i]));
-    sbuf_add(b, ":");
+    cp_sbuf_add(b, i ? "," : "");
+    cp_sbuf_json_str(b, keys[i], strlen(keys[i]));
+    cp_sbuf_add(b, ":");
     lua_getfield(L, idx, keys[i]);
     encode(L, lua_gettop(L), b, depth + 1);
     lua_pop(L, 1);
   }
-  sbuf_add(b, "}");
+  cp_sbuf_add(b, "}");
   lua_pop(L, 1);
   return 0;
 }
@@ -110,14 +110,14 @@ static int encode_table(lua_State *L, int idx, sbuf *b, int depth)
   }
   if (n == 0 || count != n)
     return encode_object(L, idx, b, depth);
-  sbuf_add(b, "[");
+  cp_sbuf_add(b, "[");
   for (lua_Integer i = 1; i <= n; i++) {
-    sbuf_add(b, i > 1 ? "," : "");
+    cp_sbuf_add(b, i > 1 ? "," : "");
     lua_rawgeti(L, idx, i);
     encode(L, lua_gettop(L), b, depth + 1);
     lua_pop(L, 1);
   }
-  sbuf_add(b, "]");
+  cp_sbuf_add(b, "]");
   return 0;
 }
 
@@ -132,25 +132,25 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
     return luaL_error(L, "data: more than %d bytes as JSON", (int)MAX_DATA);
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
-    sbuf_add(b, "null");
+    cp_sbuf_add(b, "null");
     return 0;
   case LUA_TLIGHTUSERDATA:   /* the global `null`: a JSON null inside data */
-    if (lua_touserdata(L, idx) == &cp_empty_array) {
-      sbuf_add(b, "[]");
+    if (lua_touserdata(L, idx) == &cp_emit_empty_array) {
+      cp_sbuf_add(b, "[]");
       return 0;
     }
     if (lua_touserdata(L, idx) != NULL)
       break;
-    sbuf_add(b, "null");
+    cp_sbuf_add(b, "null");
     return 0;
   case LUA_TBOOLEAN:
-    sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false");
+    cp_sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false");
     return 0;
   case LUA_TNUMBER:
     return encode_number(L, idx, b);
   case LUA_TSTRING:
     s = lua_tolstring(L, idx, &len);
-    sbuf_json_str(b, s, len);
+    cp_sbuf_json_str(b, s, len);
     return 0;
   case LUA_TTABLE:
     luaL_checkstack(L, 8, "data nested too deep");
@@ -166,7 +166,7 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
   return luaL_error(L, "data: a %s cannot be written as JSON", luaL_typename(L, idx));
 }
 
-const char cp_empty_array = '[';
+const char cp_emit_empty_array = '[';
 
 /* The (what, rule, key) of the current client's items, so that a repeated
  * report is found in constant time: an open-addressing set of item indexes
@@ -213,7 +213,7 @@ static uint32_t *seen_slot(seen *s, const cp_outcome *o, const cp_item *it)
 
 /* Returns the set for the current client, made anew (empty, with room for
  * want items) when it belongs to another client or is too full. */
-static seen *seen_for(lua_State *L, cp_api *api, size_t want)
+static seen *seen_for(lua_State *L, cp_rules *api, size_t want)
 {
   lua_getfield(L, LUA_REGISTRYINDEX, SEEN_KEY);
   seen *s = lua_touserdata(L, -1);
@@ -274,9 +274,9 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
 }
 
 /* Checks the call is made by a running rule and returns the API context. */
-static cp_api *running(lua_State *L, const char *fn)
+static cp_rules *running(lua_State *L, const char *fn)
 {
-  cp_api *api = cp_api_of(L);
+  cp_rules *api = cp_api_of(L);
   if (!api->current || !api->out)
     luaL_error(L, "%s{} can only be called while a rule is evaluated", fn);
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -285,7 +285,7 @@ static cp_api *running(lua_State *L, const char *fn)
 
 /* Fills the fields every item has: rule (checked against the running rule's
  * ids), key, assignee and data. */
-static void common(lua_State *L, cp_api *api, const char *fn, cp_item *it)
+static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
 {
   it->rule = opt_text(L, fn, "rule", api->current->id);
   size_t i = 0;
@@ -297,7 +297,7 @@ static void common(lua_State *L, cp_api *api, const char *fn, cp_item *it)
   it->key = opt_text(L, fn, "key", "");
   if (it->what != CP_FULFILLED) {
     it->assignee = opt_text(L, fn, "assignee", NULL);
-    sbuf_clear(&api->json);
+    cp_sbuf_clear(&api->json);
     int t = lua_getfield(L, 1, "data");
     if (t != LUA_TNIL && t != LUA_TTABLE)
       luaL_error(L, "%s{}: 'data' must be a table, not a %s", fn, lua_typename(L, t));
@@ -321,7 +321,7 @@ static size_t len0(const char *s)
 
 /* Adds the item to the outcome, charging the budget for what it copies, or
  * raises a memory error. */
-static int add(lua_State *L, cp_api *api, const cp_item *it)
+static int add(lua_State *L, cp_rules *api, const cp_item *it)
 {
   size_t bytes = len0(it->rule) + len0(it->key) + len0(it->title) + len0(it->data) +
                  len0(it->kind) + len0(it->assignee);
@@ -339,12 +339,12 @@ static int add(lua_State *L, cp_api *api, const cp_item *it)
  * standing in for an assignment whose pick fails. */
 static int report_alert(lua_State *L, int if_unfilled)
 {
-  cp_api *api = running(L, "alert");
+  cp_rules *api = running(L, "alert");
   cp_item it = {.what = CP_ALERT, .if_unfilled = if_unfilled};
   check_fields(L, "alert", alert_fields);
   common(L, api, "alert", &it);
   const char *sev = opt_text(L, "alert", "severity", NULL);
-  int s = sev ? cp_severity_parse(sev) : -1;
+  int s = sev ? cp_outcome_severity_parse(sev) : -1;
   if (s < 0)
     return luaL_error(L, "alert{}: 'severity' must be info, warning or critical, not %s%s%s",
                       sev ? "'" : "", sev ? sev : "nil", sev ? "'" : "");
@@ -373,7 +373,7 @@ static int l_unfilled(lua_State *L)
 }
 
 /* Reads assign{}'s `pick` table into it; the pool must exist. */
-static void read_pick(lua_State *L, cp_api *api, cp_item *it)
+static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
 {
   int t = lua_getfield(L, 1, "pick");
   if (t == LUA_TNIL) {
@@ -426,7 +426,7 @@ static void read_unfilled(lua_State *L, const cp_item *it)
 /* assign{kind=, key=, assignee=, data=, rule=, pick={pool=, group=}, unfilled={...}} */
 static int l_assign(lua_State *L)
 {
-  cp_api *api = running(L, "assign");
+  cp_rules *api = running(L, "assign");
   cp_item it = {.what = CP_ASSIGN};
   check_fields(L, "assign", assign_fields);
   common(L, api, "assign", &it);
@@ -442,7 +442,7 @@ static int l_assign(lua_State *L)
 /* fulfilled{key=, rule=}: the assignment (rule, key) is done, per the facts. */
 static int l_fulfilled(lua_State *L)
 {
-  cp_api *api = running(L, "fulfilled");
+  cp_rules *api = running(L, "fulfilled");
   cp_item it = {.what = CP_FULFILLED};
   check_fields(L, "fulfilled", fulfilled_fields);
   common(L, api, "fulfilled", &it);
@@ -454,7 +454,7 @@ static int l_fulfilled(lua_State *L)
  * traces. */
 static int l_why(lua_State *L)
 {
-  cp_api *api = cp_api_of(L);
+  cp_rules *api = cp_api_of(L);
   if (!api->tracer || !api->client)
     return 0;
   int n = lua_gettop(L);
@@ -472,7 +472,7 @@ static int l_why(lua_State *L)
   return 0;
 }
 
-void cp_emit_register(cp_api *api)
+void cp_emit_register(cp_rules *api)
 {
   static const luaL_Reg fns[] = {{"alert", l_alert},         {"assign", l_assign},
                                  {"fulfilled", l_fulfilled}, {"why", l_why},
@@ -481,7 +481,7 @@ void cp_emit_register(cp_api *api)
   luaL_setfuncs(api->L, fns, 0);
   lua_pushlightuserdata(api->L, NULL);
   lua_setfield(api->L, -2, "null");
-  lua_pushlightuserdata(api->L, (void *)&cp_empty_array);
+  lua_pushlightuserdata(api->L, (void *)&cp_emit_empty_array);
   lua_setfield(api->L, -2, "empty_array");
   lua_pop(api->L, 1);
 }

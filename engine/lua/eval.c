@@ -10,7 +10,7 @@
 
 /* Records a failure of rule r (message and traceback on the stack, popped),
  * dropping what it had reported before failing. */
-static cp_err record_failure(cp_api *api, const cp_rule *r, size_t keep)
+static cp_err record_failure(cp_rules *api, const cp_rule *r, size_t keep)
 {
   lua_State *L = api->L;
   api->out->n = keep;
@@ -44,7 +44,7 @@ static size_t rough_size(lua_State *L, int idx, int levels)
  * functions or booleans and numbers, which its file's other functions share
  * and which hold little), largest first, until the heap is below the holding
  * mark; pops the function. */
-static void release_upvalues(cp_api *api)
+static void release_upvalues(cp_rules *api)
 {
   lua_State *L = api->L;
   int fn = lua_gettop(L);
@@ -75,7 +75,7 @@ static void release_upvalues(cp_api *api)
  * between clients. Records that as its failure for this client, releases its
  * largest upvalues and skips it for the rest of the run (its results stay as
  * they were, as for a failed rule). */
-static cp_err blame_holder(cp_api *api, cp_rule *r, size_t keep, size_t held, int failed)
+static cp_err blame_holder(cp_rules *api, cp_rule *r, size_t keep, size_t held, int failed)
 {
   lua_State *L = api->L;
   if (failed)
@@ -100,7 +100,7 @@ static cp_err blame_holder(cp_api *api, cp_rule *r, size_t keep, size_t held, in
 
 /* Records that held rule r is skipped for this client: its results stay;
  * stored, not printed again. */
-static cp_err skip_held(cp_api *api, const cp_rule *r)
+static cp_err skip_held(cp_rules *api, const cp_rule *r)
 {
   cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, r->held, "");
   if (rc == CP_OK)
@@ -110,7 +110,7 @@ static cp_err skip_held(cp_api *api, const cp_rule *r)
 
 /* Runs the scope function on the client at the top of the stack. Returns 1 in
  * scope, 0 out of scope, -1 when it failed (message and traceback pushed). */
-static int in_scope(cp_api *api)
+static int in_scope(cp_rules *api)
 {
   lua_State *L = api->L;
   if (api->scope_ref == LUA_NOREF)
@@ -144,7 +144,7 @@ static int in_scope(cp_api *api)
 }
 
 /* Fails every rule for the client: the scope itself could not be decided. */
-static cp_err fail_all(cp_api *api)
+static cp_err fail_all(cp_rules *api)
 {
   lua_State *L = api->L;
   cp_err rc = CP_OK;

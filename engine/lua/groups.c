@@ -13,8 +13,8 @@
  * holding it, or the empty one where it goes. */
 static cp_group *find(cp_group *slot, size_t cap, const cp_value *key)
 {
-  for (size_t i = cp_key_hash(key) & (cap - 1);; i = (i + 1) & (cap - 1))
-    if (slot[i].key.type == CP_V_NIL || cp_key_eq(&slot[i].key, key))
+  for (size_t i = cp_idindex_key_hash(key) & (cap - 1);; i = (i + 1) & (cap - 1))
+    if (slot[i].key.type == CP_V_NIL || cp_idindex_key_eq(&slot[i].key, key))
       return &slot[i];
 }
 
@@ -36,7 +36,7 @@ static int grow(cp_groups *g)
 
 int cp_groups_add(cp_groups *g, const cp_value *key, int64_t i, double n, int is_float)
 {
-  cp_value k = cp_key_of(key);
+  cp_value k = cp_idindex_key_of(key);
   if (k.type == CP_V_NIL)
     return 0;
   if ((g->n + 1) * 2 > g->cap && grow(g) < 0)
@@ -69,7 +69,7 @@ void cp_groups_push(lua_State *L, const cp_groups *g)
     const cp_group *s = &g->slot[i];
     if (s->key.type == CP_V_NIL)
       continue;
-    cp_value_push(L, &s->key);
+    cp_rowset_value_push(L, &s->key);
     if (s->is_float)
       lua_pushnumber(L, s->n + (double)s->i);
     else

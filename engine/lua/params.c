@@ -83,7 +83,7 @@ void cp_params_push(lua_State *L, const yt_node *n)
   }
 }
 
-void cp_labels_push(lua_State *L, const cp_config *c)
+void cp_params_labels_push(lua_State *L, const cp_config *c)
 {
   const yt_node *n = c ? c->labels : NULL;
   lua_createtable(L, 0, n ? (int)(n->n / 2) : 0);

@@ -14,6 +14,6 @@ void cp_params_push(lua_State *L, const yt_node *params);
 /* Pushes the config's labels as read-only Lua tables of strings
  * (labels.rules["contact.dormant"]); an empty table when there are none.
  * Runs in protected mode (may raise a memory error). */
-void cp_labels_push(lua_State *L, const cp_config *c);
+void cp_params_labels_push(lua_State *L, const cp_config *c);
 
 #endif

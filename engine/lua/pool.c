@@ -55,7 +55,7 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p)
   size_t len;
   if (!lua_istable(L, idx))
     return "each member must be a table {id=, group=, capacity=, load=}";
-  if (cp_grow((void **)&p->members, &p->cap, p->n, sizeof *p->members) < 0)
+  if (cp_arena_grow((void **)&p->members, &p->cap, p->n, sizeof *p->members) < 0)
     return "not enough memory";
   cp_member *m = &p->members[p->n];
   lua_getfield(L, idx, "id");
@@ -125,7 +125,7 @@ static int l_fill(lua_State *L)
 /* Fills pool p: calls members(add) of the declaration at decl, then takes
  * the list it returns, if any (l_fill). Prints and returns CP_EEVAL on an
  * error. */
-static cp_err call_members(cp_api *api, int decl, cp_pool *p)
+static cp_err call_members(cp_rules *api, int decl, cp_pool *p)
 {
   lua_State *L = api->L;
   cp_pool **box = lua_newuserdatauv(L, sizeof *box, 0);
@@ -138,23 +138,23 @@ static cp_err call_members(cp_api *api, int decl, cp_pool *p)
   int rc = cp_sandbox_call(api->sb, 3, 1);
   *box = NULL;
   if (rc != LUA_OK)
-    return diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
+    return cp_diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
                      p->id ? p->id : "?");
   if (lua_isnil(L, -1))
     return CP_OK;
   const char *err = lua_tostring(L, -1);
   lua_getfield(L, decl, "declared_at");
-  return diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
+  return cp_diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
 }
 
-cp_err cp_pools_compute(cp_api *api)
+cp_err cp_pools_compute(cp_rules *api)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->pools_ref);
   size_t n = lua_rawlen(L, -1);
   if (!(api->pools = calloc(n + 1, sizeof *api->pools)))
-    return diag_fail(CP_ENOMEM, "rules: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "rules: out of memory");
   cp_err rc = CP_OK;
   for (size_t i = 1; rc == CP_OK && i <= n; i++, api->n_pools++) {
     cp_pool *p = &api->pools[api->n_pools];
@@ -172,7 +172,7 @@ cp_err cp_pools_compute(cp_api *api)
   return rc;
 }
 
-int cp_pool_declared(cp_api *api, const char *id)
+int cp_pool_declared(cp_rules *api, const char *id)
 {
   lua_State *L = api->L;
   int found = 0;
@@ -187,7 +187,7 @@ int cp_pool_declared(cp_api *api, const char *id)
   return found;
 }
 
-cp_pool *cp_pool_find(cp_api *api, const char *id)
+cp_pool *cp_pool_find(cp_rules *api, const char *id)
 {
   for (size_t i = 0; i < api->n_pools; i++)
     if (strcmp(api->pools[i].id, id) == 0)
@@ -195,7 +195,7 @@ cp_pool *cp_pool_find(cp_api *api, const char *id)
   return NULL;
 }
 
-void cp_pools_free(cp_api *api)
+void cp_pools_free(cp_rules *api)
 {
   for (size_t i = 0; i < api->n_pools; i++) {
     cp_arena_free(&api->pools[i].names);

@@ -15,7 +15,7 @@
 #define REPORT_KEY "crmpolicy.report"        /* registry: the checked declaration */
 #define MONTH_KEY "crmpolicy.report.month"   /* registry: the month table */
 
-const char *const cp_rtype_names[CP_RT_COUNT] = {"text", "money", "integer", "percent",
+const char *const cp_reportdef_type_names[CP_RT_COUNT] = {"text", "money", "integer", "percent",
                                                  "date", "ratio-change"};
 
 /* Raises an error for keys of the table at t that are not in the
@@ -44,7 +44,7 @@ static cp_rtype type_of(lua_State *L, const char *what, int money_or_integer)
 {
   const char *name = lua_tostring(L, -1);
   for (int t = 0; t < CP_RT_COUNT; t++)
-    if (strcmp(name, cp_rtype_names[t]) == 0 &&
+    if (strcmp(name, cp_reportdef_type_names[t]) == 0 &&
         (!money_or_integer || t == CP_RT_MONEY || t == CP_RT_INTEGER))
       return (cp_rtype)t;
   return luaL_error(L, "%s: unknown type '%s' (types: %s)", what, name,
@@ -140,7 +140,7 @@ static void copy_function(lua_State *L, const char *name, int required)
 /* report{id=, title=, doc=, scope=, columns=, row=, series=}: the report. */
 static int l_report(lua_State *L)
 {
-  cp_api *api = cp_api_of(L);
+  cp_rules *api = cp_api_of(L);
   if (api->current || api->client || api->rules_locked)
     return luaL_error(L, "report{} can only be called at the top level of a rule file");
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -171,7 +171,7 @@ static int l_report(lua_State *L)
   return 0;
 }
 
-void cp_report_register(cp_rules *api)
+void cp_reportdef_register(cp_rules *api)
 {
   cp_sandbox_env(api->sb);
   lua_pushcfunction(api->L, l_report);
@@ -232,7 +232,7 @@ static int load_columns(lua_State *L, cp_report_def *d)
   return 0;
 }
 
-cp_err cp_report_def_load(cp_rules *api, const char *config, cp_report_def **out)
+cp_err cp_reportdef_load(cp_rules *api, const char *config, cp_report_def **out)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L);
@@ -240,7 +240,7 @@ cp_err cp_report_def_load(cp_rules *api, const char *config, cp_report_def **out
   cp_err rc = CP_ENOMEM;
   *out = NULL;
   if (lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY) != LUA_TTABLE) {
-    rc = diag_fail(CP_ERULES, "%s: the rule files declare no report{}", config);
+    rc = cp_diag_fail(CP_ERULES, "%s: the rule files declare no report{}", config);
     goto fail;
   }
   if (!(d = calloc(1, sizeof *d)))
@@ -260,13 +260,13 @@ cp_err cp_report_def_load(cp_rules *api, const char *config, cp_report_def **out
   return CP_OK;
 fail:
   if (rc == CP_ENOMEM)
-    diag_fail(rc, "report: out of memory");
+    cp_diag_fail(rc, "report: out of memory");
   lua_settop(L, top);
-  cp_report_def_free(d);
+  cp_reportdef_free(d);
   return rc;
 }
 
-void cp_report_def_free(cp_report_def *d)
+void cp_reportdef_free(cp_report_def *d)
 {
   if (!d)
     return;
@@ -315,25 +315,25 @@ static void set_shifted(lua_State *L, const cp_rmonth *m, int shift, int64_t day
                         const char *name)
 {
   cp_rmonth other;
-  cp_report_month(m->first, shift, &other);
+  cp_reportdef_month(m->first, shift, &other);
   push_month(L, &other, days);
   lua_setfield(L, -2, name);
 }
 
-void cp_report_month(int64_t day, int shift, cp_rmonth *m)
+void cp_reportdef_month(int64_t day, int shift, cp_rmonth *m)
 {
   int64_t y;
   unsigned mo, d;
-  cp_civil_from_days(day, &y, &mo, &d);
+  cp_dates_civil_from_days(day, &y, &mo, &d);
   int64_t k = y * 12 + (int64_t)mo - 1 + shift;
   int64_t ny = k >= 0 ? k / 12 : (k - 11) / 12;
   unsigned nm = (unsigned)(k - ny * 12) + 1;
-  m->first = cp_days_from_civil(ny, nm, 1);
-  m->last = cp_days_from_civil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1;
+  m->first = cp_dates_days_from_civil(ny, nm, 1);
+  m->last = cp_dates_days_from_civil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1;
   snprintf(m->name, sizeof m->name, "%04d-%02u", (int)ny, nm);
 }
 
-/* Builds the month table (see cp_report_set_month) in protected mode. */
+/* Builds the month table (see cp_reportdef_set_month) in protected mode. */
 static int build_month(lua_State *L)
 {
   const month_ctx *x = lua_touserdata(L, 1);
@@ -347,7 +347,7 @@ static int build_month(lua_State *L)
   set_shifted(L, m, -12, days, "year_ago");
   lua_createtable(L, CP_REPORT_MONTHS, 0);
   for (int i = 0; i < CP_REPORT_MONTHS; i++) {
-    cp_report_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
+    cp_reportdef_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
     push_month(L, &other, i == CP_REPORT_MONTHS - 1 ? days : other.last - other.first);
     lua_rawseti(L, -2, i + 1);
   }
@@ -357,7 +357,7 @@ static int build_month(lua_State *L)
   return 0;
 }
 
-cp_err cp_report_set_month(cp_rules *api, const cp_rmonth *m, int64_t as_of)
+cp_err cp_reportdef_set_month(cp_rules *api, const cp_rmonth *m, int64_t as_of)
 {
   lua_State *L = api->L;
   month_ctx x = {m, as_of};
@@ -365,7 +365,7 @@ cp_err cp_report_set_month(cp_rules *api, const cp_rmonth *m, int64_t as_of)
   lua_pushlightuserdata(L, &x);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
     lua_pop(L, 1);
-    return diag_fail(CP_ENOMEM, "report: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   }
   return CP_OK;
 }
@@ -387,8 +387,8 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
   if (c->type == CP_RT_TEXT && t == LUA_TSTRING) {
     size_t n;
     const char *s = lua_tolstring(L, -1, &n);
-    sbuf_clear(&cell->s);
-    sbuf_addn(&cell->s, s, n);
+    cp_sbuf_clear(&cell->s);
+    cp_sbuf_addn(&cell->s, s, n);
     if (cell->s.oom)
       luaL_error(L, "not enough memory");
     ok = 1;
@@ -399,10 +399,10 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
     cell->i = lua_tointegerx(L, -1, &ok);
   }
   if (!ok && t == LUA_TNUMBER)
-    luaL_error(L, "%s: column '%s' (%s) got %s", d->where, c->id, cp_rtype_names[c->type],
+    luaL_error(L, "%s: column '%s' (%s) got %s", d->where, c->id, cp_reportdef_type_names[c->type],
                luaL_tolstring(L, -1, NULL));
   if (!ok)
-    luaL_error(L, "%s: column '%s' (%s) got a %s", d->where, c->id, cp_rtype_names[c->type],
+    luaL_error(L, "%s: column '%s' (%s) got a %s", d->where, c->id, cp_reportdef_type_names[c->type],
                luaL_typename(L, -1));
 }
 
@@ -422,8 +422,8 @@ static void convert_series(lua_State *L, const cp_report_def *d, cp_rrow *row)
     ok = lua_rawget(L, s) == LUA_TSTRING && lua_rawlen(L, -1) > 0;
   }
   if (ok) {
-    sbuf_clear(&row->group);
-    sbuf_addn(&row->group, lua_tostring(L, -1), lua_rawlen(L, -1));
+    cp_sbuf_clear(&row->group);
+    cp_sbuf_addn(&row->group, lua_tostring(L, -1), lua_rawlen(L, -1));
     lua_pushliteral(L, "values");
     ok = lua_rawget(L, s) == LUA_TTABLE && lua_rawlen(L, -1) == CP_REPORT_MONTHS;
   }
@@ -494,7 +494,7 @@ static int call_scope(lua_State *L)
 static int l_row(lua_State *L)
 {
   const row_ctx *x = lua_touserdata(L, 1);
-  cp_api *api = cp_api_of(L);
+  cp_rules *api = cp_api_of(L);
   cp_client_push(api);                              /* 2: the client */
   lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY);   /* 3: the declaration */
   lua_getfield(L, 3, "scope");
@@ -510,22 +510,22 @@ static int l_row(lua_State *L)
   lua_createtable(L, 0, CP_SEVERITIES);
   for (int i = 0; i < CP_SEVERITIES; i++) {
     lua_pushinteger(L, (lua_Integer)x->alerts[i]);
-    lua_setfield(L, -2, cp_severity_names[i]);
+    lua_setfield(L, -2, cp_outcome_severity_names[i]);
   }
   lua_call(L, 3, 1);
   convert_row(L, x, lua_gettop(L));
   return lua_pushboolean(L, 1), 1;
 }
 
-int cp_report_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
+int cp_reportdef_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
                   const uint64_t alerts[CP_SEVERITIES], cp_rrow *row, sbuf *err)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L), got;
   row_ctx x = {d, row, alerts};
-  sbuf_clear(err);
+  cp_sbuf_clear(err);
   if (!row->cells && !(row->cells = calloc(d->n_columns, sizeof *row->cells))) {
-    sbuf_printf(err, "out of memory (report %s, client %s)", d->id, c->id);
+    cp_sbuf_printf(err, "out of memory (report %s, client %s)", d->id, c->id);
     return -1;
   }
   row->n_cells = d->n_columns;
@@ -535,7 +535,7 @@ int cp_report_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
   lua_pushlightuserdata(L, &x);
   cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
   if (cp_sandbox_call(api->sb, 1, 1) != LUA_OK) {
-    sbuf_printf(err, "%s (report %s, client %s)", lua_tostring(L, -2), d->id, c->id);
+    cp_sbuf_printf(err, "%s (report %s, client %s)", lua_tostring(L, -2), d->id, c->id);
     got = -1;
   } else {
     got = lua_toboolean(L, -1);
@@ -545,12 +545,12 @@ int cp_report_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
   return got;
 }
 
-void cp_rrow_free(cp_rrow *row)
+void cp_reportdef_row_free(cp_rrow *row)
 {
   for (size_t j = 0; row->cells && j < row->n_cells; j++)
-    sbuf_free(&row->cells[j].s);
+    cp_sbuf_free(&row->cells[j].s);
   free(row->cells);
-  sbuf_free(&row->group);
+  cp_sbuf_free(&row->group);
   row->cells = NULL;
   row->n_cells = 0;
 }

@@ -25,7 +25,7 @@ typedef enum cp_rtype {
 } cp_rtype;
 
 /* Type names as report{} spells them, indexed by cp_rtype. */
-extern const char *const cp_rtype_names[CP_RT_COUNT];
+extern const char *const cp_reportdef_type_names[CP_RT_COUNT];
 
 /* One declared column. */
 typedef struct cp_rcolumn {
@@ -75,34 +75,34 @@ typedef struct cp_rmonth {
 
 /* Fills *m with the month `shift` months after the month of day (negative:
  * before). */
-void cp_report_month(int64_t day, int shift, cp_rmonth *m);
+void cp_reportdef_month(int64_t day, int shift, cp_rmonth *m);
 
 /* Registers report{} in the rules' environment (rules.c calls it). */
-void cp_report_register(cp_rules *api);
+void cp_reportdef_register(cp_rules *api);
 
 /* Copies the declared report into a new *out, freed with
- * cp_report_def_free(). Returns CP_ERULES, with a message naming the config,
+ * cp_reportdef_free(). Returns CP_ERULES, with a message naming the config,
  * when no rule file declares one. */
-cp_err cp_report_def_load(cp_rules *r, const char *config, cp_report_def **out);
+cp_err cp_reportdef_load(cp_rules *r, const char *config, cp_report_def **out);
 
 /* Frees a report definition; accepts NULL. */
-void cp_report_def_free(cp_report_def *d);
+void cp_reportdef_free(cp_report_def *d);
 
 /* Sets the `month` table that row functions get: M, prev, year_ago and the
  * series' months, each {name=, first=, last=, through=}; through is the
  * as-of day in M while M is in progress (M.in_progress), and the same day
  * of the month in prev, year_ago and M's series point, so that they compare
  * like for like. Returns CP_ENOMEM on failure. */
-cp_err cp_report_set_month(cp_rules *r, const cp_rmonth *m, int64_t as_of);
+cp_err cp_reportdef_set_month(cp_rules *r, const cp_rmonth *m, int64_t as_of);
 
 /* Computes client c's row, under the rules' budget: 1 with *row filled, 0
  * when the client is out of the policy's or the report's scope, -1 when it
  * failed, with "file:line: message (report ID, client ID)" in err. alerts:
  * the client's open alerts, by severity. */
-int cp_report_row(cp_rules *r, const cp_report_def *d, const cp_client *c,
+int cp_reportdef_row(cp_rules *r, const cp_report_def *d, const cp_client *c,
                   const uint64_t alerts[CP_SEVERITIES], cp_rrow *row, sbuf *err);
 
 /* Frees the buffers of a row; the row may be reused. */
-void cp_rrow_free(cp_rrow *row);
+void cp_reportdef_row_free(cp_rrow *row);
 
 #endif

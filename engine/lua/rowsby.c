@@ -19,12 +19,12 @@ static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
     const cp_value *v = &rows->v[(size_t)i * ncols + col];
     if (v->type == CP_V_NIL || (v->type == CP_V_REAL && v->u.r != v->u.r))
       continue;
-    cp_value_push(L, v);
+    cp_rowset_value_push(L, v);
     if (lua_rawget(L, -2) == LUA_TNIL) {   /* the first row of this value */
       lua_pop(L, 1);
       lua_newtable(L);
       luaL_setmetatable(L, LIST_MT);
-      cp_value_push(L, v);
+      cp_rowset_value_push(L, v);
       lua_pushvalue(L, -2);
       lua_rawset(L, -4);
     }
@@ -36,7 +36,7 @@ static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
 
 /* rows:by(field): {value -> list of the rows with that value}, made once
  * per client and field (kept in user value 2 of the client's rowset). */
-int cp_rowset_by(lua_State *L)
+int cp_rowsby_by(lua_State *L)
 {
   rowset_ud *s = cp_rowset_udata(L, 1, ROWSET_MAGIC, sizeof *s);
   if (!s)
@@ -62,39 +62,39 @@ int cp_rowset_by(lua_State *L)
   return 1;
 }
 
-int cp_rowset_show(lua_State *L, int idx, sbuf *b, int depth)
+int cp_rowsby_show(lua_State *L, int idx, sbuf *b, int depth)
 {
   row_ud *r = cp_rowset_udata(L, idx, ROW_MAGIC, sizeof *r);
   rowset_ud *s = cp_rowset_udata(L, idx, ROWSET_MAGIC, sizeof *s);
   if (!r && !s)
     return 0;
-  cp_api *api = r ? r->api : s->api;
+  cp_rules *api = r ? r->api : s->api;
   uint32_t gen = r ? r->gen : s->gen, source = r ? r->source : s->source;
   const cp_table_cfg *t = cp_rowset_cfg(api, source);
   if (gen && (gen != api->gen || !api->client)) {
-    sbuf_printf(b, "<%s of a client whose evaluation is over>", r ? "row" : "rows");
+    cp_sbuf_printf(b, "<%s of a client whose evaluation is over>", r ? "row" : "rows");
     return 1;
   }
   const cp_rows *rows = cp_rowset_rows(L, api, gen, source);
   if (s) {
-    sbuf_printf(b, "<%u row%s of %s>", (unsigned)rows->n, rows->n == 1 ? "" : "s", t->name);
+    cp_sbuf_printf(b, "<%u row%s of %s>", (unsigned)rows->n, rows->n == 1 ? "" : "s", t->name);
     return 1;
   }
   if (depth >= 3) {
-    sbuf_printf(b, "<%s row>", t->name);
+    cp_sbuf_printf(b, "<%s row>", t->name);
     return 1;
   }
-  sbuf_printf(b, "%s row {", t->name);
+  cp_sbuf_printf(b, "%s row {", t->name);
   for (unsigned j = 0; j < t->columns_count; j++) {
-    sbuf_printf(b, "%s%s = ", j ? ", " : "", t->columns[j].name);
+    cp_sbuf_printf(b, "%s%s = ", j ? ", " : "", t->columns[j].name);
     if (t->columns[j].sensitive) {
-      sbuf_add(b, CP_SHOW_MASKED);
+      cp_sbuf_add(b, CP_SHOW_MASKED);
       continue;
     }
-    cp_value_push(L, &rows->v[(size_t)r->row * t->columns_count + j]);
+    cp_rowset_value_push(L, &rows->v[(size_t)r->row * t->columns_count + j]);
     cp_show_item(L, -1, (int)t->columns[j].type, b, depth + 1);
     lua_pop(L, 1);
   }
-  sbuf_add(b, "}");
+  cp_sbuf_add(b, "}");
   return 1;
 }

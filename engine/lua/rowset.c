@@ -29,7 +29,7 @@ static void *check_udata(lua_State *L, int idx, uint32_t magic, size_t size, con
   return p;
 }
 
-void cp_value_push(lua_State *L, const cp_value *v)
+void cp_rowset_value_push(lua_State *L, const cp_value *v)
 {
   switch (v->type) {
   case CP_V_INT:
@@ -50,7 +50,7 @@ void cp_value_push(lua_State *L, const cp_value *v)
 }
 
 /* Returns the table declaration of a source. */
-const cp_table_cfg *cp_rowset_cfg(const cp_api *api, uint32_t source)
+const cp_table_cfg *cp_rowset_cfg(const cp_rules *api, uint32_t source)
 {
   const cp_config_file *f = api->cfg->file;
   return source < f->tables_count ? &f->tables[source] : &f->lookups[source - f->tables_count];
@@ -58,7 +58,7 @@ const cp_table_cfg *cp_rowset_cfg(const cp_api *api, uint32_t source)
 
 /* Returns the rows of a source, raising an error for rows of a client whose
  * evaluation is over (a rule kept them in a global or upvalue). */
-const cp_rows *cp_rowset_rows(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
+const cp_rows *cp_rowset_rows(lua_State *L, cp_rules *api, uint32_t gen, uint32_t source)
 {
   if (gen && (gen != api->gen || !api->client))
     luaL_error(L, "rows of %s belong to a client whose evaluation is over",
@@ -84,7 +84,7 @@ static int row_index(lua_State *L)
   }
   size_t ncols = cp_rowset_cfg(r->api, r->source)->columns_count;
   lua_Integer col = lua_tointeger(L, -1);
-  cp_value_push(L, &rows->v[(size_t)r->row * ncols + (size_t)col]);
+  cp_rowset_value_push(L, &rows->v[(size_t)r->row * ncols + (size_t)col]);
   return 1;
 }
 
@@ -157,7 +157,7 @@ static int rowset_len(lua_State *L)
   return 1;
 }
 
-void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
+void cp_rowset_push(lua_State *L, cp_rules *api, uint32_t gen, uint32_t source)
 {
   rowset_ud *s = lua_newuserdatauv(L, sizeof *s, 2);
   *s = (rowset_ud){ROWSET_MAGIC, api, gen, source};
@@ -168,8 +168,8 @@ void cp_rowset_push(lua_State *L, cp_api *api, uint32_t gen, uint32_t source)
 /* Pushes the id index of a lookup's rows (a userdata, user value 2 of its rowset). */
 static void push_id_index(lua_State *L, const cp_table_cfg *t, const cp_rows *rows, uint32_t col)
 {
-  cp_id_index *x = lua_newuserdatauv(L, cp_id_index_size(rows->n), 0);
-  cp_id_index_build(x, rows, t->columns_count, col);
+  cp_id_index *x = lua_newuserdatauv(L, cp_idindex_size(rows->n), 0);
+  cp_idindex_build(x, rows, t->columns_count, col);
 }
 
 /* Reads the Lua value at idx as a key to look up (CP_V_NIL for a value that
@@ -205,7 +205,7 @@ static int rowset_get(lua_State *L)
   if (!x || key.type == CP_V_NIL)
     return lua_pushnil(L), 1;
   const cp_rows *rows = cp_rowset_rows(L, s->api, 0, s->source);
-  int64_t row = cp_id_index_find(x, rows, cp_rowset_cfg(s->api, s->source)->columns_count, &key);
+  int64_t row = cp_idindex_find(x, rows, cp_rowset_cfg(s->api, s->source)->columns_count, &key);
   if (row < 0)
     return lua_pushnil(L), 1;
   cp_rowset_push_row(L, 1, s, (uint32_t)row);
@@ -214,7 +214,7 @@ static int rowset_get(lua_State *L)
 
 /* The rows a method walks: a rowset, or a list that filter() made. */
 typedef struct items {
-  cp_api *api;              /* context */
+  cp_rules *api;              /* context */
   int self;                 /* stack index of the rowset or list */
   rowset_ud *set;           /* the rowset, or NULL for a list */
   const cp_rows *rows;      /* the rowset's rows */
@@ -430,7 +430,7 @@ static int extremum(lua_State *L, int want_max)
   walk_field(L, &it, &p, keep_best, &b);
   if (!b.v)
     return lua_pushnil(L), 1;
-  cp_value_push(L, b.v);
+  cp_rowset_value_push(L, b.v);
   items_push(L, &it, b.i);
   return 2;
 }
@@ -510,7 +510,7 @@ static void push_methods(lua_State *L)
   static const luaL_Reg methods[] = {
     {"count", m_count}, {"sum", m_sum},       {"max", m_max},     {"min", m_min},
     {"first", m_first}, {"any", m_any},       {"filter", m_filter}, {"each", m_each},
-    {"get", rowset_get}, {"by", cp_rowset_by}, {NULL, NULL}};
+    {"get", rowset_get}, {"by", cp_rowsby_by}, {NULL, NULL}};
   luaL_newlib(L, methods);
   luaL_newmetatable(L, LIST_MT);
   lua_pushvalue(L, -2);
@@ -540,7 +540,7 @@ static int id_column(const cp_table_cfg *t)
 
 /* Sets the global `lookup`: name -> rowset over the whole lookup table, with
  * an id index for get(). */
-static void push_lookups(cp_api *api)
+static void push_lookups(cp_rules *api)
 {
   lua_State *L = api->L;
   const cp_config_file *f = api->cfg->file;
@@ -561,7 +561,7 @@ static void push_lookups(cp_api *api)
   lua_remove(L, -2);
 }
 
-void cp_rowset_register(cp_api *api)
+void cp_rowset_register(cp_rules *api)
 {
   lua_State *L = api->L;
   const cp_config_file *f = api->cfg->file;

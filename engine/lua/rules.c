@@ -13,9 +13,9 @@
 #include "reportdef.h"
 
 /* Raises an error unless rule files are still loading. */
-static cp_api *declaring(lua_State *L, const char *fn)
+static cp_rules *declaring(lua_State *L, const char *fn)
 {
-  cp_api *api = cp_api_of(L);
+  cp_rules *api = cp_api_of(L);
   if (api->current || api->client || api->rules_locked)
     luaL_error(L, "%s{} can only be called at the top level of a rule file", fn);
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -100,7 +100,7 @@ static int emits_id(const cp_rule *r, const char *id)
 /* Raises an error when rule id (declared in file) or an id its `emits`
  * names (the declaration at 1) belongs to a rule of another file, whichever
  * was declared first: a file may report only its own ids. */
-static void own_ids(lua_State *L, const cp_api *api, const char *id, const char *file)
+static void own_ids(lua_State *L, const cp_rules *api, const char *id, const char *file)
 {
   for (size_t i = 0; i < api->n_rules; i++) {
     const cp_rule *r = &api->rules[i];
@@ -152,7 +152,7 @@ static int fill_rule(lua_State *L, cp_rule *r, const char *where, const char *fi
 
 /* Reads rule{}'s optional needs = "table": the index of a per-client table of
  * the config, or -1 when absent; raises an error naming the tables otherwise. */
-static int rule_needs(lua_State *L, const cp_api *api)
+static int rule_needs(lua_State *L, const cp_rules *api)
 {
   const cp_config_file *f = api->cfg->file;
   int t = lua_getfield(L, 1, "needs");
@@ -165,19 +165,19 @@ static int rule_needs(lua_State *L, const cp_api *api)
       return (int)i;
   sbuf names = {0};
   for (unsigned i = 0; i < f->tables_count; i++)
-    sbuf_printf(&names, "%s%s", i ? ", " : "", f->tables[i].name);
+    cp_sbuf_printf(&names, "%s%s", i ? ", " : "", f->tables[i].name);
   const char *msg =
       lua_pushfstring(L, "rule{}: 'needs' must name a table with rows per client (%s), not %s%s%s",
                       names.s ? names.s : "the config has none", t == LUA_TSTRING ? "'" : "a ",
                       t == LUA_TSTRING ? name : lua_typename(L, t), t == LUA_TSTRING ? "'" : "");
-  sbuf_free(&names);
+  cp_sbuf_free(&names);
   return luaL_error(L, "%s", msg);   /* with the file and line of the declaration */
 }
 
 /* rule{id=, doc=, fn=function(c) ... end, emits={...}, needs="table"}: a check. */
 static int l_rule(lua_State *L)
 {
-  cp_api *api = declaring(L, "rule");
+  cp_rules *api = declaring(L, "rule");
   only_fields(L, "rule", "id doc emits fn needs");
   const char *id = need_string(L, "rule", "id");
   need_string(L, "rule", "doc");
@@ -190,7 +190,7 @@ static int l_rule(lua_State *L)
   const char *file = push_file(L);
   own_ids(L, api, id, file);
   const char *where = push_where(L);
-  if (cp_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
+  if (cp_arena_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
     return luaL_error(L, "not enough memory");
   cp_rule *r = &api->rules[api->n_rules++];
   memset(r, 0, sizeof *r);
@@ -230,7 +230,7 @@ static void store_decl(lua_State *L, int ref, const char *fn, int by_id)
 }
 
 /* Raises an error when id is already a run value (global or aggregate). */
-static void unique_run_value(lua_State *L, cp_api *api, const char *fn)
+static void unique_run_value(lua_State *L, cp_rules *api, const char *fn)
 {
   const char *id = need_string(L, fn, "id");
   int refs[] = {api->globals_ref, api->aggregates_ref};
@@ -255,7 +255,7 @@ static void unique_run_value(lua_State *L, cp_api *api, const char *fn)
  * per client when first read. */
 static int l_derive(lua_State *L)
 {
-  cp_api *api = declaring(L, "derive");
+  cp_rules *api = declaring(L, "derive");
   only_fields(L, "derive", "id doc fn type");
   need_string(L, "derive", "doc");
   need_function(L, "derive", "fn");
@@ -270,7 +270,7 @@ static int l_derive(lua_State *L)
 /* global{id=, doc=, fn=function() return value end}: run.<id>, once a run. */
 static int l_global(lua_State *L)
 {
-  cp_api *api = declaring(L, "global");
+  cp_rules *api = declaring(L, "global");
   only_fields(L, "global", "id doc fn");
   need_string(L, "global", "doc");
   need_function(L, "global", "fn");
@@ -303,7 +303,7 @@ static void copy_two_levels(lua_State *L, int idx, int levels)
  * run.<id>, folded over every row of a per-client table before the clients. */
 static int l_aggregate(lua_State *L)
 {
-  cp_api *api = declaring(L, "aggregate");
+  cp_rules *api = declaring(L, "aggregate");
   only_fields(L, "aggregate", "id doc table init step sum count where group");
   need_string(L, "aggregate", "doc");
   int step = lua_getfield(L, 1, "step") != LUA_TNIL;
@@ -357,7 +357,7 @@ static int l_aggregate(lua_State *L)
  * the globals. */
 static int l_pool(lua_State *L)
 {
-  cp_api *api = declaring(L, "pool");
+  cp_rules *api = declaring(L, "pool");
   only_fields(L, "pool", "id doc members");
   need_string(L, "pool", "doc");
   need_function(L, "pool", "members");
@@ -377,7 +377,7 @@ static int l_pool(lua_State *L)
 /* scope{doc=, fn=function(c) return bool end}: which clients are evaluated. */
 static int l_scope(lua_State *L)
 {
-  cp_api *api = declaring(L, "scope");
+  cp_rules *api = declaring(L, "scope");
   only_fields(L, "scope", "doc fn");
   need_string(L, "scope", "doc");
   need_function(L, "scope", "fn");
@@ -408,7 +408,7 @@ static int run_newindex(lua_State *L)
 }
 
 /* Computes the globals in declaration order. */
-static cp_err compute_globals(cp_api *api)
+static cp_err compute_globals(cp_rules *api)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L);
@@ -420,9 +420,9 @@ static cp_err compute_globals(cp_api *api)
     lua_getfield(L, -2, "fn");
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
     if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK)
-      rc = cp_run_failure(api, "global", lua_tostring(L, -3));
+      rc = cp_api_run_failure(api, "global", lua_tostring(L, -3));
     else
-      rc = cp_run_value_set(api, lua_tostring(L, -2));
+      rc = cp_api_run_set(api, lua_tostring(L, -2));
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
@@ -462,7 +462,7 @@ cp_err cp_rules_aggregate(cp_rules *r, unsigned ti)
 
 /* Registers the declaration functions, params (watched as w says), the
  * labels and the run table. */
-static void register_api(cp_api *api, const cp_rules_watch *w)
+static void register_api(cp_rules *api, const cp_rules_watch *w)
 {
   static const luaL_Reg fns[] = {{"rule", l_rule},       {"derive", l_derive},
                                  {"global", l_global},   {"aggregate", l_aggregate},
@@ -482,7 +482,7 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   else
     cp_params_push(L, api->cfg->params);
   lua_setfield(L, -2, "params");
-  cp_labels_push(L, api->cfg);
+  cp_params_labels_push(L, api->cfg);
   lua_setfield(L, -2, "labels");
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
   cp_freeze_view(L, -1);            /* run: a view of the run values, */
@@ -498,14 +498,14 @@ static void register_api(cp_api *api, const cp_rules_watch *w)
   lua_setfield(L, -2, "run");
   lua_pop(L, 1);
   cp_emit_register(api);
-  cp_dt_register(api);
+  cp_dtlib_register(api);
   cp_rowset_register(api);
-  cp_report_register(api);
+  cp_reportdef_register(api);
 }
 
 /* Arguments of register_api() for l_register_api(). */
 typedef struct reg_args {
-  cp_api *api;                 /* the rule API */
+  cp_rules *api;                 /* the rule API */
   const cp_rules_watch *w;     /* its watchers, or NULL */
 } reg_args;
 
@@ -518,11 +518,11 @@ static int l_register_api(lua_State *L)
 }
 
 /* Loads every rule file, in config order. */
-static cp_err load_files(cp_api *api)
+static cp_err load_files(cp_rules *api)
 {
   const cp_config_file *f = api->cfg->file;
   char *dir = cp_config_shown(api->cfg, f->rules[0]);
-  char *rules_dir = dir ? cp_path_folder(dir) : NULL;
+  char *rules_dir = dir ? cp_config_path_folder(dir) : NULL;
   cp_err rc = rules_dir ? CP_OK : CP_ENOMEM;
   if (rc == CP_OK)
     cp_sandbox_set_rules_dir(api->sb, rules_dir, rules_dir);
@@ -544,7 +544,7 @@ cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_ru
 cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_of,
                              const cp_rules_watch *w, cp_rules **out)
 {
-  cp_api *api = calloc(1, sizeof *api);
+  cp_rules *api = calloc(1, sizeof *api);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
   if (!api || !(api->sb = cp_sandbox_open((size_t)cfg->file->limits.memory_mb << 20)))
@@ -562,7 +562,7 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   lua_pushcfunction(api->L, l_register_api);
   lua_pushlightuserdata(api->L, &args);
   if (cp_sandbox_call(api->sb, 1, 0) != LUA_OK) {   /* under the cap: rules see params */
-    rc = diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
+    rc = cp_diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
                    "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb,
                    lua_tostring(api->L, -2));
     goto fail;
@@ -573,7 +573,7 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   if ((rc = cp_client_names(api)) != CP_OK)
     goto fail;
   if (api->n_rules == 0) {
-    rc = diag_fail(CP_ERULES, "%s: the rule files declare no rule{}", cfg->path);
+    rc = cp_diag_fail(CP_ERULES, "%s: the rule files declare no rule{}", cfg->path);
     goto fail;
   }
   api->rules_locked = 1;
@@ -582,7 +582,7 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   return CP_OK;
 fail:
   if (rc == CP_ENOMEM)
-    diag_fail(rc, "rules: out of memory");
+    cp_diag_fail(rc, "rules: out of memory");
   cp_rules_close(api);
   return rc;
 }
@@ -604,7 +604,7 @@ void cp_rules_close(cp_rules *api)
   }
   free(api->rules);
   cp_pools_free(api);
-  sbuf_free(&api->json);
+  cp_sbuf_free(&api->json);
   cp_sandbox_close(api->sb);
   free(api);
 }

@@ -11,7 +11,7 @@
 #include "outcome.h"
 #include "sandbox.h"
 
-typedef struct cp_api cp_rules;
+typedef struct cp_rules cp_rules;
 
 /* A check as declared with rule{...}. */
 typedef struct cp_rule cp_rule;
@@ -72,7 +72,7 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
 cp_err cp_rules_prepare(cp_rules *r);
 
 /* Fetches the aggregates over per-client table ti, computed by another
- * sandbox, into r's run values (cp_rules_share()) and sets *done; leaves
+ * sandbox, into r's run values (cp_share_run_values()) and sets *done; leaves
  * *done 0 for r to compute them. */
 typedef cp_err (*cp_aggregates_fn)(void *ctx, cp_rules *r, unsigned ti, int *done);
 
@@ -92,7 +92,7 @@ cp_err cp_rules_aggregate(cp_rules *r, unsigned ti);
  * sandbox loaded from the same config), so that a worker need not compute
  * them again. Values must be data (no functions); prints and returns
  * CP_EEVAL otherwise. */
-cp_err cp_rules_share(cp_rules *from, cp_rules *to);
+cp_err cp_share_run_values(cp_rules *from, cp_rules *to);
 
 /* Number of checks, and the id, doc and place of check i. */
 size_t cp_rules_count(const cp_rules *r);

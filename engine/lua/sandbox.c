@@ -714,13 +714,13 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
     status = cp_sandbox_call(sb, 0, 0);
     if (status == LUA_OK)
       return CP_OK;
-    cp_err rc = diag_fail(CP_ERULES, "%s", lua_tostring(L, -2));
+    cp_err rc = cp_diag_fail(CP_ERULES, "%s", lua_tostring(L, -2));
     if (*lua_tostring(L, -1))
       fprintf(stderr, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 2);
     return rc;
   }
-  cp_err rc = diag_fail(CP_ERULES, "%s", lua_tostring(L, -1));
+  cp_err rc = cp_diag_fail(CP_ERULES, "%s", lua_tostring(L, -1));
   lua_pop(L, 1);
   return rc;
 }

@@ -28,7 +28,7 @@ static void refuse(lua_State *L, const cp_item *it, const cp_table_cfg *t, unsig
              t->columns[col].name);
 }
 
-void cp_sensitive_check(lua_State *L, const cp_api *api, const cp_item *it)
+void cp_sensitive_check(lua_State *L, const cp_rules *api, const cp_item *it)
 {
   const cp_config_file *f = api->cfg->file;
   const char *field;

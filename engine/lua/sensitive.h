@@ -17,6 +17,6 @@
 /* Raises a Lua error naming the column when a text field of item it holds
  * a text value of 4 bytes or more of a sensitive column of the client (its
  * columns and its rows); returns otherwise. For C functions called by Lua. */
-void cp_sensitive_check(lua_State *L, const cp_api *api, const cp_item *it);
+void cp_sensitive_check(lua_State *L, const cp_rules *api, const cp_item *it);
 
 #endif

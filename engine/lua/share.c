@@ -100,13 +100,13 @@ static int l_share(lua_State *L)
   lua_newtable(L);
   x->memo = lua_gettop(L);
   copy_value(x, L, x->value, 0);
-  cp_run_value_set(cp_api_of(L), lua_tostring(x->F, x->value - 1));
+  cp_api_run_set(cp_api_of(L), lua_tostring(x->F, x->value - 1));
   return 0;
 }
 
 /* Returns where run value id is declared in api ("rules/x.lua:12"), or "?";
  * the text is anchored in api's registry. */
-static const char *declared_at(cp_api *api, const char *id)
+static const char *declared_at(cp_rules *api, const char *id)
 {
   lua_State *L = api->L;
   const char *where = "?";
@@ -129,7 +129,7 @@ static const char *declared_at(cp_api *api, const char *id)
   return where;
 }
 
-cp_err cp_rules_share(cp_rules *from, cp_rules *to)
+cp_err cp_share_run_values(cp_rules *from, cp_rules *to)
 {
   lua_State *F = from->L, *L = to->L;
   int top = lua_gettop(F);
@@ -148,7 +148,7 @@ cp_err cp_rules_share(cp_rules *from, cp_rules *to)
     if (cp_sandbox_call(to->sb, 1, 0) != LUA_OK) {
       lua_settop(F, x.value);   /* what the copy had pushed when it failed */
       const char *id = lua_tostring(F, -2);
-      rc = diag_fail(CP_EEVAL, "%s: run value '%s' cannot be shared with --jobs: %s",
+      rc = cp_diag_fail(CP_EEVAL, "%s: run value '%s' cannot be shared with --jobs: %s",
                      declared_at(from, id), id, lua_tostring(L, -2));
       lua_pop(L, 2);
     }

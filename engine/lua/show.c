@@ -19,12 +19,12 @@ static void show_number(lua_State *L, int idx, int type, sbuf *b)
 {
   char buf[32];
   if (!lua_isinteger(L, idx))
-    sbuf_printf(b, "%.14g", lua_tonumber(L, idx));
+    cp_sbuf_printf(b, "%.14g", lua_tonumber(L, idx));
   else if (type == CP_COL_DATE || type == CP_COL_TIMESTAMP) {
-    (type == CP_COL_DATE ? cp_format_date : cp_format_timestamp)(lua_tointeger(L, idx), buf);
-    sbuf_add(b, buf);
+    (type == CP_COL_DATE ? cp_dates_format_date : cp_dates_format_timestamp)(lua_tointeger(L, idx), buf);
+    cp_sbuf_add(b, buf);
   } else
-    sbuf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
+    cp_sbuf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
 }
 
 /* Returns the table whose items a table at idx shows: a read-only view's
@@ -65,14 +65,14 @@ static char *key_text(lua_State *L, int idx, int depth)
 {
   sbuf k = {0};
   if (lua_type(L, idx) == LUA_TSTRING) {
-    sbuf_add(&k, lua_tostring(L, idx));
+    cp_sbuf_add(&k, lua_tostring(L, idx));
   } else {
-    sbuf_add(&k, "[");
+    cp_sbuf_add(&k, "[");
     cp_show_item(L, idx, -1, &k, depth + 1);
-    sbuf_add(&k, "]");
+    cp_sbuf_add(&k, "]");
   }
   char *text = k.s && !k.oom ? strdup(k.s) : NULL;
-  sbuf_free(&k);
+  cp_sbuf_free(&k);
   return text;
 }
 
@@ -96,17 +96,17 @@ static void show_map(lua_State *L, int t, sbuf *b, int depth)
   }
   if (v)
     qsort(v, total, sizeof *v, by_text);
-  sbuf_add(b, "{");
+  cp_sbuf_add(b, "{");
   for (size_t i = 0; v && i < total && i < SHOW_ITEMS; i++) {
-    sbuf_printf(b, "%s%s = ", i ? ", " : "", v[i].text ? v[i].text : "?");
+    cp_sbuf_printf(b, "%s%s = ", i ? ", " : "", v[i].text ? v[i].text : "?");
     lua_rawgeti(L, keys, v[i].slot);
     lua_rawget(L, t);
     cp_show_item(L, -1, -1, b, depth + 1);
     lua_pop(L, 1);
   }
   if (total > SHOW_ITEMS)
-    sbuf_printf(b, ", ... (%zu items)", total);
-  sbuf_add(b, "}");
+    cp_sbuf_printf(b, ", ... (%zu items)", total);
+  cp_sbuf_add(b, "}");
   for (size_t i = 0; v && i < total; i++)
     free(v[i].text);
   free(v);
@@ -117,7 +117,7 @@ static void show_map(lua_State *L, int t, sbuf *b, int depth)
 static void show_table(lua_State *L, int idx, sbuf *b, int depth)
 {
   if (depth >= SHOW_DEPTH) {
-    sbuf_add(b, "{...}");
+    cp_sbuf_add(b, "{...}");
     return;
   }
   int t = push_items(L, idx);
@@ -128,16 +128,16 @@ static void show_table(lua_State *L, int idx, sbuf *b, int depth)
     lua_pop(L, 1);
   }
   if (len && keys == len) {
-    sbuf_add(b, "{");
+    cp_sbuf_add(b, "{");
     for (size_t i = 1; i <= len && i <= SHOW_ITEMS; i++) {
-      sbuf_add(b, i > 1 ? ", " : "");
+      cp_sbuf_add(b, i > 1 ? ", " : "");
       lua_rawgeti(L, t, (lua_Integer)i);
       cp_show_item(L, -1, -1, b, depth + 1);
       lua_pop(L, 1);
     }
     if (len > SHOW_ITEMS)
-      sbuf_printf(b, ", ... (%zu items)", len);
-    sbuf_add(b, "}");
+      cp_sbuf_printf(b, ", ... (%zu items)", len);
+    cp_sbuf_add(b, "}");
   } else {
     show_map(L, t, b, depth);
   }
@@ -149,20 +149,20 @@ void cp_show_item(lua_State *L, int idx, int type, sbuf *b, int depth)
   idx = lua_absindex(L, idx);
   luaL_checkstack(L, 8, "explain: values nested too deep");
   switch (lua_type(L, idx)) {
-  case LUA_TNIL: sbuf_add(b, "nil"); break;
-  case LUA_TBOOLEAN: sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false"); break;
+  case LUA_TNIL: cp_sbuf_add(b, "nil"); break;
+  case LUA_TBOOLEAN: cp_sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false"); break;
   case LUA_TNUMBER: show_number(L, idx, type, b); break;
   case LUA_TSTRING:
     if (depth)
-      sbuf_printf(b, "\"%s\"", lua_tostring(L, idx));
+      cp_sbuf_printf(b, "\"%s\"", lua_tostring(L, idx));
     else
-      sbuf_add(b, lua_tostring(L, idx));
+      cp_sbuf_add(b, lua_tostring(L, idx));
     break;
   case LUA_TTABLE: show_table(L, idx, b, depth); break;
-  case LUA_TLIGHTUSERDATA: sbuf_add(b, lua_touserdata(L, idx) ? "[]" : "null"); break;
+  case LUA_TLIGHTUSERDATA: cp_sbuf_add(b, lua_touserdata(L, idx) ? "[]" : "null"); break;
   default:
-    if (!cp_rowset_show(L, idx, b, depth))
-      sbuf_printf(b, "<%s>", luaL_typename(L, idx));
+    if (!cp_rowsby_show(L, idx, b, depth))
+      cp_sbuf_printf(b, "<%s>", luaL_typename(L, idx));
   }
 }
 

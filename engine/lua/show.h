@@ -22,6 +22,6 @@ void cp_show_item(lua_State *L, int idx, int type, sbuf *b, int depth);
 
 /* Appends a row, or a set of rows, at idx to b; returns 0 when the value is
  * neither (rowset.c). depth is as for cp_show_item(). */
-int cp_rowset_show(lua_State *L, int idx, sbuf *b, int depth);
+int cp_rowsby_show(lua_State *L, int idx, sbuf *b, int depth);
 
 #endif

@@ -33,7 +33,7 @@ static const char summary_sql[] =
   "SELECT 'assignment', kind, '', count(*) FROM assignments WHERE status='proposed' "
   "GROUP BY kind ORDER BY 1, 2, 3";
 
-int cp_format_parse(const char *s)
+int cp_query_format_parse(const char *s)
 {
   static const char *const names[] = {"table", "jsonl", "csv", "alertmanager"};
   for (int i = 0; i < 4; i++)
@@ -47,30 +47,30 @@ int cp_format_parse(const char *s)
  * itself without a config or for a name that is no severity. */
 static const char *severity_shown(const cp_config *cfg, const char *name)
 {
-  int s = cp_severity_parse(name);
+  int s = cp_outcome_severity_parse(name);
   return cfg && s >= 0 ? cp_locale_severity(cfg, s) : name;
 }
 
-/* Opens the state database for reading (cp_state_open_reader) and prepares q. */
+/* Opens the state database for reading (cp_stateread_open) and prepares q. */
 static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_stmt **st)
 {
   struct stat sb;
   *db = NULL;
   *st = NULL;
   if (stat(path, &sb) < 0)
-    return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
   /* the timeout before the first statement: preparing reads the schema, which
    * a run that is starting or ending may hold for a moment */
   int version;
-  if (cp_state_open_reader(path, db) != SQLITE_OK) {
-    cp_err rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
+  if (cp_stateread_open(path, db) != SQLITE_OK) {
+    cp_err rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
     sqlite3_close(*db);
     return rc;
   }
   cp_err rc = cp_statedb_check(*db, path, &version);   /* refuses a newer schema */
   if (rc == CP_OK && sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK)
-    rc = diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
+    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
   if (rc != CP_OK)
     sqlite3_close(*db);
   return rc;
@@ -80,7 +80,7 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
 static cp_err close_query(const char *path, sqlite3 *db, sqlite3_stmt *st, int rc)
 {
   cp_err err = rc == SQLITE_DONE ? CP_OK
-                                 : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+                                 : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_finalize(st);
   sqlite3_close(db);
   return err;
@@ -96,20 +96,20 @@ static const char *text(sqlite3_stmt *st, int i)
 static void csv_field(sbuf *b, const char *v, int first)
 {
   if (!first)
-    sbuf_add(b, ",");
+    cp_sbuf_add(b, ",");
   if (!v)
     return;
   if (!strpbrk(v, ",\"\r\n")) {
-    sbuf_add(b, v);
+    cp_sbuf_add(b, v);
     return;
   }
-  sbuf_add(b, "\"");
+  cp_sbuf_add(b, "\"");
   for (const char *p = v; *p; p++) {
-    sbuf_addn(b, p, 1);
+    cp_sbuf_addn(b, p, 1);
     if (*p == '"')   /* quotes inside a quoted field are doubled */
-      sbuf_addn(b, p, 1);
+      cp_sbuf_addn(b, p, 1);
   }
-  sbuf_add(b, "\"");
+  cp_sbuf_add(b, "\"");
 }
 
 /* Column widths of the tables, in terminal columns; the last column (title
@@ -126,17 +126,17 @@ static void table_row(sbuf *b, int alerts, const char *const *cells)
   sbuf safe = {0};   /* a cell with its control characters escaped */
   for (size_t i = 0; i < n; i++) {
     const char *c = cells[i] ? cells[i] : "";
-    sbuf_clear(&safe);
-    sbuf_term_str(&safe, c, strlen(c));
+    cp_sbuf_clear(&safe);
+    cp_sbuf_term_str(&safe, c, strlen(c));
     c = safe.s ? safe.s : "";
     if (i + 1 == n) {
-      sbuf_add(b, c);
+      cp_sbuf_add(b, c);
       break;
     }
-    cp_cell(b, c, w[i] < 0 ? -w[i] : w[i], w[i] < 0);
-    sbuf_add(b, w[i] < 0 ? "  " : " ");
+    cp_textwidth_cell(b, c, w[i] < 0 ? -w[i] : w[i], w[i] < 0);
+    cp_sbuf_add(b, w[i] < 0 ? "  " : " ");
   }
-  sbuf_free(&safe);
+  cp_sbuf_free(&safe);
 }
 
 /* Formats the current row of a results query into b; the table shows rule
@@ -151,9 +151,9 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
                  .status = text(st, 10), .opened_at = text(st, 11), .updated_at = text(st, 12)};
   char level[16];
   snprintf(level, sizeof level, "%d", r.level);
-  const char *rule = fmt == CP_FMT_TABLE && alerts ? cp_label(cfg, "rules", r.rule) : r.rule;
-  if (fmt == CP_FMT_ALERTMANAGER && cp_label(cfg, "rules", r.rule) != r.rule)
-    r.rule_label = cp_label(cfg, "rules", r.rule);
+  const char *rule = fmt == CP_FMT_TABLE && alerts ? cp_locale_label(cfg, "rules", r.rule) : r.rule;
+  if (fmt == CP_FMT_ALERTMANAGER && cp_locale_label(cfg, "rules", r.rule) != r.rule)
+    r.rule_label = cp_locale_label(cfg, "rules", r.rule);
   const char *sev = fmt == CP_FMT_TABLE ? severity_shown(cfg, r.severity) : r.severity;
   if (fmt == CP_FMT_JSONL) {
     cp_record_json(b, &r);
@@ -175,7 +175,7 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
     table_row(b, alerts, alerts ? alert_cols : assign_cols);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
-    sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
+    cp_sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
 }
 
 /* The table head of alerts, by locale. */
@@ -200,7 +200,7 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
     sbuf b = {0};
     table_row(&b, alerts, alerts ? h : assign_head);
     fprintf(out, "%s\n", b.s ? b.s : "");
-    sbuf_free(&b);
+    cp_sbuf_free(&b);
   }
 }
 
@@ -220,28 +220,28 @@ cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
     return err;
   if (fmt == CP_FMT_ALERTMANAGER && !alerts) {
     close_query(path, db, st, SQLITE_DONE);
-    return diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
+    return cp_diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
   }
   header(out, alerts, fmt, cfg);
   int rc, first = 1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    sbuf_clear(&b);
+    cp_sbuf_clear(&b);
     if (fmt == CP_FMT_ALERTMANAGER)
-      sbuf_add(&b, first ? "" : ",\n");
+      cp_sbuf_add(&b, first ? "" : ",\n");
     format_row(&b, st, alerts, fmt, cfg);
     fwrite(b.s, 1, b.len, out);
     first = 0;
   }
   if (fmt == CP_FMT_ALERTMANAGER)
     fputs(first ? "]\n" : "\n]\n", out);
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return close_query(path, db, st, rc);
 }
 
 void cp_query_event(sbuf *b, sqlite3_stmt *st, const char *epoch)
 {
   const char *type = text(st, 1);
-  sbuf_printf(b, "{\"seq\":%lld,\"type\":\"%s\",\"run_id\":%lld,\"at\":\"%s\","
+  cp_sbuf_printf(b, "{\"seq\":%lld,\"type\":\"%s\",\"run_id\":%lld,\"at\":\"%s\","
               "\"epoch\":\"%s\",\"%s\":%s}", (long long)sqlite3_column_int64(st, 0), type,
               (long long)sqlite3_column_int64(st, 2), text(st, 3), epoch,
               strncmp(type, "alert.", 6) == 0 ? "alert" : "assignment", text(st, 4));
@@ -253,20 +253,20 @@ cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t s
   sqlite3_stmt *st;
   sbuf b = {0};
   if (sqlite3_prepare_v2(db, cp_query_feed_sql, -1, &st, NULL) != SQLITE_OK)
-    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, since);
   sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    sbuf_clear(&b);
+    cp_sbuf_clear(&b);
     cp_query_event(&b, st, epoch);
-    sbuf_add(&b, "\n");
+    cp_sbuf_add(&b, "\n");
     fwrite(b.s, 1, b.len, out);
   }
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? CP_OK
-                           : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+                           : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
 cp_err cp_query_summary(const char *path, FILE *out)
@@ -289,11 +289,11 @@ cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *o
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int alert = strcmp(text(st, 0), "alert") == 0;
     const char *sev = alert ? severity_shown(cfg, text(st, 2)) : "";
-    sbuf_clear(&b);
-    sbuf_term_printf(&b, "  %-10s %-24s %-8s ", kind[!alert],
-                     cp_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev);
+    cp_sbuf_clear(&b);
+    cp_sbuf_term_printf(&b, "  %-10s %-24s %-8s ", kind[!alert],
+                     cp_locale_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev);
     fprintf(out, "%s%7lld\n", b.s ? b.s : "", (long long)sqlite3_column_int64(st, 3));
   }
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return close_query(path, db, st, rc);
 }

@@ -17,7 +17,7 @@ struct sqlite3_stmt;
 typedef enum cp_format { CP_FMT_TABLE, CP_FMT_JSONL, CP_FMT_CSV, CP_FMT_ALERTMANAGER } cp_format;
 
 /* Parses "table", "jsonl", "csv" or "alertmanager"; returns -1 when unknown. */
-int cp_format_parse(const char *s);
+int cp_query_format_parse(const char *s);
 
 /* Prints the open alerts (alerts = 1) or proposed assignments (alerts = 0) of
  * the state database at path, in (client_id, rule, key) order. The

@@ -20,13 +20,13 @@ static cp_err query_int(sqlite3 *db, const char *path, const char *q, int64_t *o
 {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     *out = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE
-           ? CP_OK : diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+           ? CP_OK : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
 /* Reads meta's value of key into out (size n); "" when absent. */
@@ -55,7 +55,7 @@ cp_err cp_statedb_check(sqlite3 *db, const char *path, int *version)
     return CP_OK;
   char writer[128];
   meta_get(db, "writer", writer, sizeof writer);
-  return diag_fail(CP_ESTATE, "state: %s has state schema version %lld, written by %s; this "
+  return cp_diag_fail(CP_ESTATE, "state: %s has state schema version %lld, written by %s; this "
                    "is crmpolicy %s, which knows versions up to %d: use a newer crmpolicy "
                    "(nothing was written)", path, (long long)v,
                    *writer ? writer : "a newer crmpolicy", cp_version, CP_STATE_VERSION);
@@ -70,7 +70,7 @@ static cp_err random_id(const char *path, char *out)
   if (fd >= 0)
     close(fd);
   if (n != (ssize_t)sizeof b)
-    return diag_fail(CP_EIO, "state: %s: cannot read /dev/urandom for the epoch: %s", path,
+    return cp_diag_fail(CP_EIO, "state: %s: cannot read /dev/urandom for the epoch: %s", path,
                      strerror(errno));
   for (int i = 0; i < 8; i++)
     snprintf(out + 2 * i, 3, "%02x", b[i]);
@@ -82,7 +82,7 @@ static cp_err exec(sqlite3 *db, const char *path, const char *sql, const char *d
 {
   if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
     return CP_OK;
-  return diag_fail(CP_ESTATE, "state: %s: %s: %s", path, doing, sqlite3_errmsg(db));
+  return cp_diag_fail(CP_ESTATE, "state: %s: %s: %s", path, doing, sqlite3_errmsg(db));
 }
 
 /* Migration from version 1 to 2: the new tables come from the schema (CREATE
@@ -120,7 +120,7 @@ cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out)
   meta_get(db, "epoch", out, 17);
   if (strlen(out) == 16)
     return CP_OK;
-  return diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);
+  return cp_diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);
 }
 
 cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out)
@@ -129,18 +129,18 @@ cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out)
   memset(out, 0, sizeof *out);
   if (sqlite3_prepare_v2(db, "SELECT id, as_of, clients FROM runs ORDER BY id DESC LIMIT 1",
                          -1, &st, NULL) != SQLITE_OK)
-    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     const char *day = (const char *)sqlite3_column_text(st, 1);
     out->id = sqlite3_column_int64(st, 0);
     out->clients = (uint64_t)sqlite3_column_int64(st, 2);
-    if (!day || cp_parse_date(day, strlen(day), &out->as_of) != 0)
+    if (!day || cp_dates_parse_date(day, strlen(day), &out->as_of) != 0)
       out->as_of = 0;
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   int64_t open = 0;
   cp_err err = query_int(db, path, "SELECT count(*) FROM alerts WHERE status='open'", &open);
   out->open_alerts = (uint64_t)open;
@@ -154,20 +154,20 @@ static sqlite3 *open_db(const char *path, int flags, int wait_ms)
   if (sqlite3_open_v2(path, &db, flags, NULL) == SQLITE_OK &&
       sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
     return db;
-  diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_close(db);
   return NULL;
 }
 
 /* Opens path to read it, leaving no -wal or -shm file behind
- * (cp_state_open_reader), with its busy timeout; NULL with a message. */
+ * (cp_stateread_open), with its busy timeout; NULL with a message. */
 static sqlite3 *open_reader(const char *path, int wait_ms)
 {
   sqlite3 *db = NULL;
-  if (cp_state_open_reader(path, &db) == SQLITE_OK &&
+  if (cp_stateread_open(path, &db) == SQLITE_OK &&
       sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
     return db;
-  diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_close(db);
   return NULL;
 }
@@ -189,7 +189,7 @@ cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
   int version = 0;
   *out = NULL;
   if (stat(path, &sb) < 0)
-    return diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
   sqlite3 *db = write ? open_db(path, SQLITE_OPEN_READWRITE, wait_ms) : open_reader(path, wait_ms);
   cp_err rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-int cp_state_open_reader(const char *path, sqlite3 **db)
+int cp_stateread_open(const char *path, sqlite3 **db)
 {
   int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL);
   if (rc == SQLITE_OK && sqlite3_db_readonly(*db, "main") == 1) {

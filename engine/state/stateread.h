@@ -12,6 +12,6 @@
  * read-only connection would leave them behind, empty); read-only when the
  * file cannot be written. Waits up to 10 s for a lock. Returns an SQLite
  * result code. */
-int cp_state_open_reader(const char *path, sqlite3 **db);
+int cp_stateread_open(const char *path, sqlite3 **db);
 
 #endif

@@ -105,7 +105,7 @@ struct cp_store {
   cp_last_run last;         /* the state before this run */
 };
 
-const char *cp_event_name(cp_event e)
+const char *cp_store_event_name(cp_event e)
 {
   return (unsigned)e < CP_EV_COUNT ? event_names[e] : "?";
 }
@@ -128,7 +128,7 @@ const cp_last_run *cp_store_last(const cp_store *s)
 /* Prints the writer's (or reader's) last error and returns CP_ESTATE. */
 static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
 {
-  return diag_fail(CP_ESTATE, "state: %s: %s: %s", s->path, doing, sqlite3_errmsg(db));
+  return cp_diag_fail(CP_ESTATE, "state: %s: %s: %s", s->path, doing, sqlite3_errmsg(db));
 }
 
 /* Steps a bound writer statement to completion and resets it. */
@@ -171,10 +171,10 @@ static cp_err event(cp_store *s, cp_event type, const cp_record *full)
   cp_record shown = cp_record_private(s->feed, full, m);
   const cp_record *r = &shown;
   sqlite3_stmt *st = s->st[S_EVENT];
-  sbuf_clear(&s->body);
+  cp_sbuf_clear(&s->body);
   cp_record_json(&s->body, r);
   if (s->body.oom)
-    return diag_fail(CP_ENOMEM, "state: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   sqlite3_bind_int64(st, 1, s->run_id);
   bind_text(st, 2, event_names[type]);
   bind_text(st, 3, s->at);
@@ -193,7 +193,7 @@ static cp_record item_record(const cp_item *it, const char *client, const char *
 {
   cp_record r = {.is_alert = it->what == CP_ALERT, .fingerprint = fp, .rule = it->rule,
                  .client_id = client, .key = it->key, .kind = it->kind,
-                 .severity = cp_severity_name(it->severity), .level = it->level,
+                 .severity = cp_outcome_severity_name(it->severity), .level = it->level,
                  .assignee = it->assignee, .title = it->title, .data = it->data,
                  .status = it->what == CP_ALERT ? "open" : "proposed",
                  .opened_at = opened, .updated_at = at};
@@ -235,7 +235,7 @@ static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
   char fp[17];
   int alert = it->what == CP_ALERT;
   sqlite3_stmt *st = s->st[alert ? S_OPEN_ALERT : S_OPEN_ASSIGN];
-  cp_fingerprint(it->rule, o->client_id, it->key, fp);
+  cp_record_fingerprint(it->rule, o->client_id, it->key, fp);
   cp_record r = item_record(it, o->client_id, fp, s->at, s->at);
   const char *vals[] = {fp, it->rule, o->client_id, it->key};
   for (int i = 0; i < 4; i++)
@@ -336,12 +336,12 @@ static int cmp_prior_item(const prior *p, const cp_item *it)
 /* Appends the cursor's current row, copied, to its buffer. */
 static cp_err buffer_row(cursor *c)
 {
-  if (cp_grow((void **)&c->rows, &c->cap, c->n, sizeof *c->rows) < 0)
-    return diag_fail(CP_ENOMEM, "state: out of memory");
+  if (cp_arena_grow((void **)&c->rows, &c->cap, c->n, sizeof *c->rows) < 0)
+    return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   prior p = row_view(c);
   for (int i = C_CLIENT; i <= C_FINGERPRINT; i++)
     if (p.col[i] && !(p.col[i] = cp_arena_strndup(&c->arena, p.col[i], strlen(p.col[i]))))
-      return diag_fail(CP_ENOMEM, "state: out of memory");
+      return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   c->rows[c->n++] = p;
   return CP_OK;
 }
@@ -367,7 +367,7 @@ cp_err cp_store_seek(cp_store *s, const char *client_id)
     return CP_OK;
   free(s->sought);
   if (!(s->sought = strdup(client_id)))
-    return diag_fail(CP_ENOMEM, "state: out of memory");
+    return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   cp_err rc = CP_OK;
   for (int k = 0; rc == CP_OK && k < 2; k++) {
     cursor *c = &s->cur[k];
@@ -477,8 +477,8 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
                       const char *facts)
 {
   char day[16], started[24];
-  cp_format_date(as_of, day);
-  cp_format_timestamp(as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1, s->at);
+  cp_dates_format_date(as_of, day);
+  cp_dates_format_timestamp(as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1, s->at);
   memset(&s->stats, 0, sizeof s->stats);
   sqlite3_busy_timeout(s->db, wait_ms);
   /* The schema first, in a transaction of its own under the write lock: a new
@@ -495,7 +495,7 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
-    return diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
+    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
                      "written", s->path, wait_ms / 1000);
   if (rc != SQLITE_OK)
     return fail(s, s->db, "starting the run");
@@ -582,7 +582,7 @@ cp_err cp_store_open(const char *path, cp_store **out)
   return CP_OK;
 fail:
   if (rc == CP_ENOMEM)
-    diag_fail(rc, "state: out of memory");
+    cp_diag_fail(rc, "state: out of memory");
   cp_store_close(s);
   return rc;
 }
@@ -603,7 +603,7 @@ void cp_store_close(cp_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_close(s->rd);
   sqlite3_close(s->db);
-  sbuf_free(&s->body);
+  cp_sbuf_free(&s->body);
   free(s->path);
   free(s);
 }

@@ -28,7 +28,7 @@ typedef struct cp_store_stats {
 typedef struct cp_store cp_store;
 
 /* Returns the name of an event type ("alert.opened"). */
-const char *cp_event_name(cp_event e);
+const char *cp_store_event_name(cp_event e);
 
 /* Opens (creating if needed, mode 0600) the state database and its schema.
  * Returns CP_ESTATE with a message on failure. Close with cp_store_close(). */

@@ -6,9 +6,11 @@ Usage: layers.py ENGINE_DIR BUILD_DIR [--graph]
 The layers are engine/'s folders, bottom up, as engine/README.md lists them.
 A file may include headers and use symbols only of its own layer and those
 below; files that use each other's symbols (a cycle) must be few (at most
-MAX_CYCLE) and in one layer. Prints each breach with the file and the header
-or symbol that makes it, and exits 1 when there is any; --graph prints every
-file's uses instead.
+MAX_CYCLE) and in one layer; every public name a file defines starts with
+cp_<file> (cp_facts_next in facts.c), but the commands' cp_cmd_<name> in
+cmd/ and main. Prints each breach with the file and the header or symbol
+that makes it, and exits 1 when there is any; --graph prints every file's
+uses instead.
 """
 import glob
 import os
@@ -49,7 +51,7 @@ def include_breaches(engine, where):
 
 
 def symbol_graph(build):
-    """Returns {object: layer}, {object: {object it uses: a symbol}}."""
+    """Returns {object: {object it uses: a symbol}}, {object: its public names}."""
     objs = {}
     for layer in LAYERS:
         for path in glob.glob(os.path.join(build, layer, "*.o")):
@@ -70,7 +72,22 @@ def symbol_graph(build):
             other = defined.get(sym)
             if other and other != obj:
                 uses[obj].setdefault(other, sym)
-    return uses
+    names = {obj: sorted(s for s, o in defined.items() if o == obj) for obj in objs}
+    return uses, names
+
+
+def name_breaches(names):
+    """Public names that do not start with their file's prefix."""
+    out = []
+    for obj, syms in sorted(names.items()):
+        layer, stem = obj.split("/")
+        for sym in syms:
+            if sym.startswith("cp_" + stem) or (layer == "cmd" and sym.startswith("cp_cmd_")):
+                continue
+            if layer == "cmd" and stem == "main" and sym == "main":
+                continue
+            out.append(f"engine/{obj}.c defines {sym}: a public name starts with cp_{stem}")
+    return out
 
 
 def cycles(uses):
@@ -107,14 +124,14 @@ def cycles(uses):
 
 def main():
     engine, build = sys.argv[1], sys.argv[2]
-    uses = symbol_graph(build)
+    uses, names = symbol_graph(build)
     if "--graph" in sys.argv:
         for obj in sorted(uses):
             print(obj, "->", " ".join(sorted(uses[obj])))
         for group in cycles(uses):
             print("cycle:", " ".join(group))
         return 0
-    breaches = include_breaches(engine, layer_files(engine))
+    breaches = include_breaches(engine, layer_files(engine)) + name_breaches(names)
     for obj in sorted(uses):
         for other, sym in sorted(uses[obj].items()):
             if LAYERS.index(other.split("/")[0]) > LAYERS.index(obj.split("/")[0]):

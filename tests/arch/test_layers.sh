@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/arch/test_layers.sh: the engine keeps its layers (engine/README.md):
-# includes and symbol uses go down, never up, and no cycle of files is
-# larger than four or spans two layers. Reads the object files of the build
+# includes and symbol uses go down, never up, no cycle of files is larger
+# than four or spans two layers, and public names start with their file's. Reads the object files of the build
 # under test (build/release or build/asan).
 . "$(dirname "$0")/../lib.sh"
 BUILD=$(dirname "$CRMPOLICY")
@@ -44,6 +44,8 @@ test_the_check_finds_an_upward_call_and_a_big_cycle() {
   expect_eq "exit code" 1 "$?"
   expect_contains "upward call" 'engine/base/a.c uses b_fn of the higher layer: engine/cmd/b.c' "$out"
   expect_contains "cycle" 'a cycle of 5 files (at most 4, in one layer): lua/r1 lua/r2 lua/r3 lua/r4 lua/r5' "$out"
+  expect_contains "a name without its file's prefix" \
+    'engine/base/a.c defines a_fn: a public name starts with cp_a' "$out"
 }
 
 run_tests

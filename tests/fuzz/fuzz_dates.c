@@ -22,12 +22,12 @@ static void check_date(const char *s, size_t len)
 {
   int64_t day, secs;
   char buf[32];
-  if (cp_parse_date(s, len, &day) != 0)
+  if (cp_dates_parse_date(s, len, &day) != 0)
     return;
-  cp_format_date(day, buf);
+  cp_dates_format_date(day, buf);
   if (len != 10 || memcmp(buf, s, 10) != 0)
     broken("a date does not format back to its text", s, len);
-  if (cp_parse_timestamp(s, len, &secs) != 0 || secs != day * CP_DAY_SECONDS)
+  if (cp_dates_parse_timestamp(s, len, &secs) != 0 || secs != day * CP_DAY_SECONDS)
     broken("a date is not the timestamp of its 00:00:00", s, len);
 }
 
@@ -37,9 +37,9 @@ static void check_timestamp(const char *s, size_t len)
 {
   int64_t secs, day = 0;
   char buf[32], want[20];
-  if (cp_parse_timestamp(s, len, &secs) != 0)
+  if (cp_dates_parse_timestamp(s, len, &secs) != 0)
     return;
-  if (len < 10 || cp_parse_date(s, 10, &day) != 0)
+  if (len < 10 || cp_dates_parse_date(s, 10, &day) != 0)
     broken("a timestamp without a valid date part was accepted", s, len);
   if (len == 10) {
     memcpy(want, s, 10);
@@ -50,10 +50,10 @@ static void check_timestamp(const char *s, size_t len)
     memcpy(want, s, 19);
     want[10] = 'T';
   }
-  cp_format_timestamp(secs, buf);
+  cp_dates_format_timestamp(secs, buf);
   if (memcmp(buf, want, 19) != 0 || buf[19] != '\0')
     broken("a timestamp does not format back to its text", s, len);
-  if (cp_day_of(secs) != day)
+  if (cp_dates_day_of(secs) != day)
     broken("a timestamp's day is not its date", s, len);
 }
 
@@ -66,17 +66,17 @@ static void check_roundtrip(const uint8_t *data, size_t size)
   char buf[32];
   int64_t back;
   if (!hi) {
-    lo = cp_days_from_civil(0, 1, 1);
-    hi = cp_days_from_civil(9999, 12, 31);
+    lo = cp_dates_days_from_civil(0, 1, 1);
+    hi = cp_dates_days_from_civil(9999, 12, 31);
   }
   memcpy(&v, data, size < 8 ? size : 8);
   int64_t day = lo + (int64_t)(v % (uint64_t)(hi - lo + 1));
-  cp_format_date(day, buf);
-  if (cp_parse_date(buf, strlen(buf), &back) != 0 || back != day)
+  cp_dates_format_date(day, buf);
+  if (cp_dates_parse_date(buf, strlen(buf), &back) != 0 || back != day)
     broken("a day does not format to a date that parses back", buf, strlen(buf));
   int64_t secs = lo * CP_DAY_SECONDS + (int64_t)(v % (uint64_t)((hi - lo + 1) * CP_DAY_SECONDS));
-  cp_format_timestamp(secs, buf);
-  if (cp_parse_timestamp(buf, strlen(buf), &back) != 0 || back != secs)
+  cp_dates_format_timestamp(secs, buf);
+  if (cp_dates_parse_timestamp(buf, strlen(buf), &back) != 0 || back != secs)
     broken("a second does not format to a timestamp that parses back", buf, strlen(buf));
 }
 

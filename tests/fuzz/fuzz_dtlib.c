@@ -18,7 +18,7 @@ static const char *const fns[] = {"age_days", "hours_since", "in_last_days", "da
 #define NFNS (sizeof fns / sizeof fns[0])
 
 static cp_sandbox *sb;     /* one state for the whole run */
-static cp_api api;         /* what dtlib reads: the sandbox and the as-of time */
+static cp_rules api;         /* what dtlib reads: the sandbox and the as-of time */
 
 /* Stops the run with a message: libFuzzer keeps the input as a crash. */
 static void broken(const char *what, const char *fn, long long a)
@@ -35,10 +35,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     abort();
   api.sb = sb;
   api.L = cp_sandbox_state(sb);
-  api.as_of = cp_days_from_civil(2026, 11, 15);
+  api.as_of = cp_dates_days_from_civil(2026, 11, 15);
   api.now = api.as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
   cp_sandbox_set_user(sb, &api);
-  cp_dt_register(&api);
+  cp_dtlib_register(&api);
   return 0;
 }
 
@@ -70,9 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *s = lua_tostring(L, -1);
     size_t len = strlen(s);
     int64_t back;
-    if (!strcmp(fn, "format") && (cp_parse_date(s, len, &back) != 0 || back != a))
+    if (!strcmp(fn, "format") && (cp_dates_parse_date(s, len, &back) != 0 || back != a))
       broken("formats to text that does not parse back to it", fn, (long long)a);
-    if (!strcmp(fn, "format_time") && (cp_parse_timestamp(s, len, &back) != 0 || back != a))
+    if (!strcmp(fn, "format_time") && (cp_dates_parse_timestamp(s, len, &back) != 0 || back != a))
       broken("formats to text that does not parse back to it", fn, (long long)a);
   }
   lua_settop(L, 0);

@@ -17,7 +17,7 @@
 
 #define HEAP (64u << 20)   /* the default limits.memory_mb */
 
-static char path[64];      /* the YAML file yt_load reads */
+static char path[64];      /* the YAML file cp_ytree_load reads */
 
 /* Stops the run with a message: libFuzzer keeps the input as a crash. */
 static void broken(const char *what, const char *text)
@@ -157,8 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FILE *f = fopen(path, "wb");
   if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
     abort();
-  if (yt_load(path, &root, err, sizeof err) != 0 || !root) {
-    yt_free(root);
+  if (cp_ytree_load(path, &root, err, sizeof err) != 0 || !root) {
+    cp_ytree_free(root);
     return 0;
   }
   cp_sandbox *sb = cp_sandbox_open(HEAP);
@@ -171,6 +171,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     broken("cp_params_push did not push exactly one value", NULL);
   check_node(L, root, 0);
   cp_sandbox_close(sb);
-  yt_free(root);
+  cp_ytree_free(root);
   return 0;
 }

@@ -55,7 +55,7 @@ TEST(valid_config_loads_with_defaults_and_resolved_paths)
   CHECK_INT(CP_FUTURE_EMPTY, c->file->tables[0].columns[1].future);
   CHECK_INT(11, c->file->tables[0].line);
   CHECK(c->params && c->params->kind == YT_MAP);
-  CHECK_STR("365", yt_get(c->params, "window")->value);
+  CHECK_STR("365", cp_ytree_get(c->params, "window")->value);
   cp_config_free(c);
 }
 

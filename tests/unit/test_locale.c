@@ -36,18 +36,18 @@ TEST(locale_defaults_to_english_and_zh_cn_writes_chinese_dates)
   CHECK_INT(CP_OK, load("locale: zh-CN\n", &c));
   CHECK_INT(CP_LOCALE_ZH_CN, cp_locale_of(c));
   cp_config_free(c);
-  cp_parse_date("2026-01-05", 10, &day);
+  cp_dates_parse_date("2026-01-05", 10, &day);
   cp_locale_date(CP_LOCALE_ZH_CN, day, &b);
   CHECK_STR("2026年1月5日", b.s);
-  sbuf_clear(&b);
+  cp_sbuf_clear(&b);
   cp_locale_date(CP_LOCALE_EN, day, &b);
   CHECK_STR("2026-01-05", b.s);
-  sbuf_clear(&b);
+  cp_sbuf_clear(&b);
   cp_locale_month(CP_LOCALE_ZH_CN, "2026-01", &b);
   CHECK_STR("2026年1月", b.s);
   CHECK_STR("1月", cp_locale_month_short(CP_LOCALE_ZH_CN, "2026-01", buf));
   CHECK_STR("Oct", cp_locale_month_short(CP_LOCALE_EN, "2026-10", buf));
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
 }
 
 TEST(labels_replace_ids_and_fall_back_to_them)
@@ -57,12 +57,12 @@ TEST(labels_replace_ids_and_fall_back_to_them)
                         "  severities: {info: 知悉}\n", &c));
   if (!c)
     return;
-  CHECK_STR("长期未联络", cp_label(c, "rules", "contact.dormant"));
-  CHECK_STR("visit.account", cp_label(c, "rules", "visit.account"));
-  CHECK_STR("strategic", cp_label(c, "tiers", "strategic"));
+  CHECK_STR("长期未联络", cp_locale_label(c, "rules", "contact.dormant"));
+  CHECK_STR("visit.account", cp_locale_label(c, "rules", "visit.account"));
+  CHECK_STR("strategic", cp_locale_label(c, "tiers", "strategic"));
   CHECK_STR("知悉", cp_locale_severity(c, 0));
   CHECK_STR("严重", cp_locale_severity(c, 2));
-  CHECK_STR("x", cp_label(NULL, "rules", "x"));
+  CHECK_STR("x", cp_locale_label(NULL, "rules", "x"));
   CHECK_STR("warning", cp_locale_severity(NULL, 1));
   cp_config_free(c);
 }

@@ -9,9 +9,9 @@ static const char *json(const char *s, size_t n)
 {
   static char out[256];
   sbuf b = {0};
-  sbuf_json_str(&b, s, n);
+  cp_sbuf_json_str(&b, s, n);
   snprintf(out, sizeof out, "%s", b.s ? b.s : "(oom)");
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return out;
 }
 
@@ -20,9 +20,9 @@ static const char *term(const char *s, size_t n)
 {
   static char out[256];
   sbuf b = {0};
-  sbuf_term_str(&b, s, n);
+  cp_sbuf_term_str(&b, s, n);
   snprintf(out, sizeof out, "%s", b.s ? b.s : "");
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
   return out;
 }
 
@@ -46,14 +46,14 @@ TEST(json_strings_write_each_invalid_byte_as_u_fffd)
 
 TEST(utf8_lengths_follow_the_standard)
 {
-  CHECK_INT(1, sbuf_utf8_len("a", 1));
-  CHECK_INT(2, sbuf_utf8_len("\xc2\x80", 2));
-  CHECK_INT(3, sbuf_utf8_len("\xef\xbf\xbd", 3));
-  CHECK_INT(4, sbuf_utf8_len("\xf4\x8f\xbf\xbf", 4));
-  CHECK_INT(0, sbuf_utf8_len("\xe0\x80\x80", 3));   /* overlong */
-  CHECK_INT(0, sbuf_utf8_len("\xef\xbf", 2));        /* cut short */
-  CHECK_INT(0, sbuf_utf8_len("\x80", 1));            /* a lone continuation byte */
-  CHECK_INT(0, sbuf_utf8_len("", 0));
+  CHECK_INT(1, cp_sbuf_utf8_len("a", 1));
+  CHECK_INT(2, cp_sbuf_utf8_len("\xc2\x80", 2));
+  CHECK_INT(3, cp_sbuf_utf8_len("\xef\xbf\xbd", 3));
+  CHECK_INT(4, cp_sbuf_utf8_len("\xf4\x8f\xbf\xbf", 4));
+  CHECK_INT(0, cp_sbuf_utf8_len("\xe0\x80\x80", 3));   /* overlong */
+  CHECK_INT(0, cp_sbuf_utf8_len("\xef\xbf", 2));        /* cut short */
+  CHECK_INT(0, cp_sbuf_utf8_len("\x80", 1));            /* a lone continuation byte */
+  CHECK_INT(0, cp_sbuf_utf8_len("", 0));
 }
 
 TEST(terminal_text_escapes_controls_and_invalid_bytes)
@@ -68,7 +68,7 @@ TEST(terminal_text_escapes_controls_and_invalid_bytes)
 TEST(terminal_printf_pads_the_escaped_text)
 {
   sbuf b = {0};
-  sbuf_term_printf(&b, "[%-6s|%3d|%4s|%%]", "a\x1b", 7, "b");
+  cp_sbuf_term_printf(&b, "[%-6s|%3d|%4s|%%]", "a\x1b", 7, "b");
   CHECK_STR("[a\\x1b |  7|   b|%]", b.s);
-  sbuf_free(&b);
+  cp_sbuf_free(&b);
 }
