@@ -480,6 +480,15 @@ static const cp_table_cfg *other_named(const cp_config_file *f, const cp_table_c
   return NULL;
 }
 
+/* Returns 1 when a column of table t is marked sensitive. */
+static int any_sensitive(const cp_table_cfg *t)
+{
+  for (unsigned j = 0; j < t->columns_count; j++)
+    if (t->columns[j].sensitive)
+      return 1;
+  return 0;
+}
+
 /* Semantic checks and defaults after the typed load. */
 static cp_err validate(cp_config *c)
 {
@@ -497,11 +506,13 @@ static cp_err validate(cp_config *c)
   set_lines(c, "lookups", f->lookups, f->lookups_count);
   if ((rc = validate_table(c, f->clients, "clients")) != CP_OK)
     return rc;
+  c->any_sensitive = any_sensitive(f->clients);
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
     int lookup = i >= f->tables_count;
     cp_table_cfg *t = lookup ? &f->lookups[i - f->tables_count] : &f->tables[i];
     if ((rc = validate_table(c, t, lookup ? "lookups" : "tables")) != CP_OK)
       return rc;
+    c->any_sensitive |= !lookup && any_sensitive(t);
     if (other_named(f, t, t->name) || find_column(f->clients, t->name))
       return cp_diag_fail(CP_ECONFIG, "%s:%u: the name '%s' is used twice (table names and "
                        "clients columns share one namespace)", c->path, t->line, t->name);

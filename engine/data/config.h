@@ -121,6 +121,7 @@ typedef struct cp_config {
   const yt_node *labels;     /* the labels tree (locale.h), or NULL */
   char *facts;               /* facts path, resolved or overridden */
   char *state;               /* state path, resolved or overridden */
+  int any_sensitive;         /* some column of the clients or a table is sensitive */
 } cp_config;
 
 /* Loads and validates a config file. On failure prints a message naming the

@@ -66,7 +66,8 @@ struct cp_sandbox {
   size_t limit;             /* heap cap */
   uint64_t budget;          /* instructions allowed in the current call */
   uint64_t spent;           /* instructions counted so far */
-  uint64_t deadline;        /* monotonic ns after which the call is over budget */
+  uint64_t deadline;        /* monotonic ns after which the call is over budget;
+                               0: the clock is not read yet */
   int active;               /* a budgeted call is under way: work is charged */
   int hook_mask;            /* the hook's event mask during a budgeted call */
   int tripped;              /* the budget ran out during the current call */
@@ -172,6 +173,19 @@ static int budget_error(lua_State *L, cp_sandbox *sb)
   return luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
 }
 
+/* Returns 1 when the call is past its wall-time backstop. The clock is first
+ * read when a call has run HOOK_EVERY instructions (or asks for as much
+ * work): most rule calls are shorter and never read it. */
+static int past_deadline(cp_sandbox *sb)
+{
+  uint64_t now = now_ns();
+  if (sb->deadline == 0)   /* not read yet: the backstop starts now */
+    sb->deadline = sb->budget > (UINT64_MAX - now) / NS_PER_UNIT
+                     ? UINT64_MAX
+                     : now + sb->budget * NS_PER_UNIT;
+  return now > sb->deadline;
+}
+
 /* Count hook: charges the instructions run since its last call; past the
  * budget (or its wall-time backstop), raises the budget error. */
 static void budget_hook(lua_State *L, lua_Debug *ar)
@@ -185,7 +199,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
   if (!sb->active)   /* a coroutine's hook from a call that is over */
     return;
   sb->spent += (uint64_t)lua_gethookcount(L);
-  if (sb->spent <= sb->budget && !sb->tripped && now_ns() <= sb->deadline)
+  if (sb->spent <= sb->budget && !sb->tripped && !past_deadline(sb))
     return;
   budget_error(L, sb);
 }
@@ -197,7 +211,7 @@ void cp_sandbox_charge(lua_State *L, uint64_t units)
     return;
   sb->spent = units > UINT64_MAX - sb->spent ? UINT64_MAX : sb->spent + units;
   if (sb->spent > sb->budget || sb->tripped ||
-      (units >= HOOK_EVERY && now_ns() > sb->deadline))
+      (units >= HOOK_EVERY && past_deadline(sb)))
     budget_error(L, sb);
 }
 
@@ -235,10 +249,7 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->tripped = 0;
   sb->where[0] = '\0';
   sb->running = NULL;
-  uint64_t now = now_ns();
-  sb->deadline = instructions > (UINT64_MAX - now) / NS_PER_UNIT
-                   ? UINT64_MAX
-                   : now + instructions * NS_PER_UNIT;
+  sb->deadline = 0;   /* read at the first hook (past_deadline) */
   sb->hook_mask = LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0);
   lua_sethook(sb->L, budget_hook, sb->hook_mask, HOOK_EVERY);
 }

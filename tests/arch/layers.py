@@ -82,6 +82,8 @@ def name_breaches(names):
     for obj, syms in sorted(names.items()):
         layer, stem = obj.split("/")
         for sym in syms:
+            if sym.startswith("__"):   # the compiler's own (ASan's __odr_asan.*)
+                continue
             if sym.startswith("cp_" + stem) or (layer == "cmd" and sym.startswith("cp_cmd_")):
                 continue
             if layer == "cmd" and stem == "main" and sym == "main":
