@@ -4,6 +4,7 @@
 #define CP_API_H
 
 #include <lua.h>
+#include <lauxlib.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -85,9 +86,12 @@ typedef struct cp_rules {
 /* Returns the API context of a state. */
 cp_rules *cp_api_of(lua_State *L);
 
-/* Registers row and rowset objects, their methods and the `lookup` table
+/* Registers the metatables of row and rowset objects and their methods
  * (rowset.c). */
 void cp_rowset_register(cp_rules *api);
+
+/* Pushes the `lookup` table of the config's lookups (rowset.c). */
+void cp_rowset_push_lookups(cp_rules *api);
 
 /* Pushes a rowset over source's rows for client generation gen (rowset.c). */
 void cp_rowset_push(lua_State *L, cp_rules *api, uint32_t gen, uint32_t source);
@@ -106,11 +110,13 @@ void cp_rowset_value_push(lua_State *L, const cp_value *v);
  * as [] in data, where an empty table is written as {} (emit.c). */
 extern const char cp_emit_empty_array;
 
-/* Registers alert, assign, fulfilled and why (emit.c). */
-void cp_emit_register(cp_rules *api);
+/* alert, assign, fulfilled and why, for the namespace (emit.c). */
+extern const luaL_Reg cp_emit_functions[];
 
-/* Registers the dt date helpers (dtlib.c). */
-void cp_dtlib_register(cp_rules *api);
+/* Pushes the read-only `dt` table of date helpers, and the `os` table that
+ * answers os.time() with the as-of time (dtlib.c). */
+void cp_dtlib_push(cp_rules *api);
+void cp_dtlib_push_os(cp_rules *api);
 
 /* Sets run value id (the value at the top of the stack, popped) as computed
  * (rules.c). A table is frozen to any depth (a copy). Prints and returns

@@ -300,7 +300,7 @@ static int os_time(lua_State *L)
   return 1;
 }
 
-void cp_dtlib_register(cp_rules *api)
+void cp_dtlib_push(cp_rules *api)
 {
   static const luaL_Reg fns[] = {
     {"age_days", dt_age_days}, {"hours_since", dt_hours_since},
@@ -311,7 +311,6 @@ void cp_dtlib_register(cp_rules *api)
     {"age_years", dt_age_years}, {"next_anniversary", dt_next_anniversary},
     {"recurring", dt_recurring}, {"next_of", dt_next_of}, {NULL, NULL}};
   lua_State *L = api->L;
-  cp_sandbox_env(api->sb);
   luaL_newlib(L, fns);
   lua_pushinteger(L, api->as_of);
   lua_setfield(L, -2, "today");
@@ -322,12 +321,15 @@ void cp_dtlib_register(cp_rules *api)
   lua_pushinteger(L, 3600);
   lua_setfield(L, -2, "HOUR");
   cp_freeze(L, -1);
-  lua_setfield(L, -3, "dt");
-  lua_pop(L, 1);
+  lua_remove(L, -2);
+}
+
+void cp_dtlib_push_os(cp_rules *api)
+{
+  lua_State *L = api->L;
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, os_time);
   lua_setfield(L, -2, "time");
   cp_freeze(L, -1);
-  lua_setfield(L, -3, "os");
-  lua_pop(L, 2);
+  lua_remove(L, -2);
 }

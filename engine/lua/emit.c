@@ -472,16 +472,6 @@ static int l_why(lua_State *L)
   return 0;
 }
 
-void cp_emit_register(cp_rules *api)
-{
-  static const luaL_Reg fns[] = {{"alert", l_alert},         {"assign", l_assign},
-                                 {"fulfilled", l_fulfilled}, {"why", l_why},
-                                 {NULL, NULL}};
-  cp_sandbox_env(api->sb);
-  luaL_setfuncs(api->L, fns, 0);
-  lua_pushlightuserdata(api->L, NULL);
-  lua_setfield(api->L, -2, "null");
-  lua_pushlightuserdata(api->L, (void *)&cp_emit_empty_array);
-  lua_setfield(api->L, -2, "empty_array");
-  lua_pop(api->L, 1);
-}
+const luaL_Reg cp_emit_functions[] = {{"alert", l_alert},         {"assign", l_assign},
+                                      {"fulfilled", l_fulfilled}, {"why", l_why},
+                                      {NULL, NULL}};

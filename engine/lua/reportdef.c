@@ -171,13 +171,7 @@ static int l_report(lua_State *L)
   return 0;
 }
 
-void cp_reportdef_register(cp_rules *api)
-{
-  cp_sandbox_env(api->sb);
-  lua_pushcfunction(api->L, l_report);
-  lua_setfield(api->L, -2, "report");
-  lua_pop(api->L, 1);
-}
+const luaL_Reg cp_reportdef_functions[] = {{"report", l_report}, {NULL, NULL}};
 
 /* Returns a malloc'd copy of string field name of the table at the top. */
 static char *dup_field(lua_State *L, const char *name)

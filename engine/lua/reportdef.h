@@ -4,6 +4,7 @@
 #ifndef CP_REPORTDEF_H
 #define CP_REPORTDEF_H
 
+#include <lauxlib.h>
 #include <stdint.h>
 
 #include "facts.h"
@@ -77,8 +78,8 @@ typedef struct cp_rmonth {
  * before). */
 void cp_reportdef_month(int64_t day, int shift, cp_rmonth *m);
 
-/* Registers report{} in the rules' environment (rules.c calls it). */
-void cp_reportdef_register(cp_rules *api);
+/* report{}, for the rule API's namespace (rules.c). */
+extern const luaL_Reg cp_reportdef_functions[];
 
 /* Copies the declared report into a new *out, freed with
  * cp_reportdef_free(). Returns CP_ERULES, with a message naming the config,

@@ -585,9 +585,10 @@ void cp_rowset_register(cp_rules *api)
   lua_setfield(L, -2, "__len");
   cp_freeze_protect(L, -1);
   api->rowset_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  cp_sandbox_env(api->sb);
+}
+
+void cp_rowset_push_lookups(cp_rules *api)
+{
   push_lookups(api);
-  lua_setfield(L, -2, "lookup");
-  lua_pop(L, 1);
 }
 

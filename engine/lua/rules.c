@@ -460,34 +460,15 @@ cp_err cp_rules_aggregate(cp_rules *r, unsigned ti)
   return cp_aggregate_table(r, ti);
 }
 
-/* Registers the declaration functions, params (watched as w says), the
- * labels and the run table. */
-static void register_api(cp_rules *api, const cp_rules_watch *w)
+/* Pushes `run`: a read-only view of the run values, where reading a value
+ * not computed yet is an error. */
+static void push_run(cp_rules *api)
 {
-  static const luaL_Reg fns[] = {{"rule", l_rule},       {"derive", l_derive},
-                                 {"global", l_global},   {"aggregate", l_aggregate},
-                                 {"scope", l_scope},     {"pool", l_pool},
-                                 {NULL, NULL}};
   lua_State *L = api->L;
-  int *refs[] = {&api->derive_ref, &api->globals_ref, &api->aggregates_ref, &api->run_ref,
-                 &api->known_ref, &api->pools_ref};
-  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
-    lua_newtable(L);
-    *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
-  }
-  cp_sandbox_env(api->sb);
-  luaL_setfuncs(L, fns, 0);
-  if (w && w->params)
-    w->params(w->ctx, L, api->cfg->params);
-  else
-    cp_params_push(L, api->cfg->params);
-  lua_setfield(L, -2, "params");
-  cp_params_labels_push(L, api->cfg);
-  lua_setfield(L, -2, "labels");
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
-  cp_freeze_view(L, -1);            /* run: a view of the run values, */
+  cp_freeze_view(L, -1);
   lua_remove(L, -2);
-  lua_getmetatable(L, -1);          /* where an unknown id is an error */
+  lua_getmetatable(L, -1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
   lua_pushcclosure(L, run_index, 2);
@@ -495,12 +476,50 @@ static void register_api(cp_rules *api, const cp_rules_watch *w)
   lua_pushcfunction(L, run_newindex);
   lua_setfield(L, -2, "__newindex");
   lua_pop(L, 1);
+}
+
+/* The rule API's namespace, in one place: every global name the API adds to
+ * the sandbox's base environment (which already holds the allowed standard
+ * library, print, require: sandbox.c), and where it comes from. params are
+ * pushed as w says (check records what the rules read). */
+static void register_api(cp_rules *api, const cp_rules_watch *w)
+{
+  static const luaL_Reg declarations[] = {{"rule", l_rule},       {"derive", l_derive},
+                                          {"global", l_global},   {"aggregate", l_aggregate},
+                                          {"scope", l_scope},     {"pool", l_pool},
+                                          {NULL, NULL}};
+  lua_State *L = api->L;
+  int *refs[] = {&api->derive_ref, &api->globals_ref, &api->aggregates_ref, &api->run_ref,
+                 &api->known_ref, &api->pools_ref};
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+    lua_newtable(L);
+    *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  cp_rowset_register(api);                     /* the row and rowset metatables */
+  cp_sandbox_env(api->sb);
+  luaL_setfuncs(L, declarations, 0);           /* rule derive global aggregate scope pool */
+  luaL_setfuncs(L, cp_reportdef_functions, 0); /* report */
+  luaL_setfuncs(L, cp_emit_functions, 0);      /* alert assign fulfilled why */
+  if (w && w->params)
+    w->params(w->ctx, L, api->cfg->params);
+  else
+    cp_params_push(L, api->cfg->params);
+  lua_setfield(L, -2, "params");
+  cp_params_labels_push(L, api->cfg);
+  lua_setfield(L, -2, "labels");
+  push_run(api);
   lua_setfield(L, -2, "run");
+  cp_dtlib_push(api);
+  lua_setfield(L, -2, "dt");
+  cp_dtlib_push_os(api);
+  lua_setfield(L, -2, "os");
+  cp_rowset_push_lookups(api);
+  lua_setfield(L, -2, "lookup");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+  lua_pushlightuserdata(L, (void *)&cp_emit_empty_array);
+  lua_setfield(L, -2, "empty_array");
   lua_pop(L, 1);
-  cp_emit_register(api);
-  cp_dtlib_register(api);
-  cp_rowset_register(api);
-  cp_reportdef_register(api);
 }
 
 /* Arguments of register_api() for l_register_api(). */

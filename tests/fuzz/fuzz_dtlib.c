@@ -38,7 +38,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   api.as_of = cp_dates_days_from_civil(2026, 11, 15);
   api.now = api.as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
   cp_sandbox_set_user(sb, &api);
-  cp_dtlib_register(&api);
+  cp_sandbox_env(sb);
+  cp_dtlib_push(&api);
+  lua_setfield(api.L, -2, "dt");
+  lua_pop(api.L, 1);
   return 0;
 }
 
