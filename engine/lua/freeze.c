@@ -149,7 +149,8 @@ void cp_freeze_view_meta(lua_State *L, int idx, int behind)
   lua_setfield(L, idx, "__pairs");
   lua_pushcfunction(L, view_len);
   lua_setfield(L, idx, "__len");
-  cp_freeze_protect(L, idx);
+  lua_pushliteral(L, "read-only");   /* protected, but no host metatable to keep: */
+  lua_setfield(L, idx, "__metatable");   /* a view is never copied (cp_freeze_behind) */
 }
 
 void cp_freeze_view(lua_State *L, int idx)
