@@ -285,15 +285,24 @@ cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *o
   if (err != CP_OK)
     return err;
   int rc;
-  sbuf b = {0};
+  sbuf b = {0}, safe = {0};
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int alert = strcmp(text(st, 0), "alert") == 0;
     const char *sev = alert ? severity_shown(cfg, text(st, 2)) : "";
+    const char *cells[] = {kind[!alert], cp_locale_label(cfg, alert ? "rules" : "kinds",
+                                                      text(st, 1)), sev};
+    static const int widths[] = {10, 24, 8};
     cp_sbuf_clear(&b);
-    cp_sbuf_term_printf(&b, "  %-10s %-24s %-8s ", kind[!alert],
-                     cp_locale_label(cfg, alert ? "rules" : "kinds", text(st, 1)), sev);
+    cp_sbuf_add(&b, "  ");
+    for (int i = 0; i < 3; i++) {   /* padded by display width: labels may be CJK */
+      cp_sbuf_clear(&safe);
+      cp_sbuf_term_str(&safe, cells[i], strlen(cells[i]));
+      cp_textwidth_cell(&b, safe.s ? safe.s : "", widths[i], 0);
+      cp_sbuf_add(&b, " ");
+    }
     fprintf(out, "%s%7lld\n", b.s ? b.s : "", (long long)sqlite3_column_int64(st, 3));
   }
   cp_sbuf_free(&b);
+  cp_sbuf_free(&safe);
   return close_query(path, db, st, rc);
 }

@@ -21,6 +21,21 @@ LUA
   "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet || fail "the run failed"
 }
 
+test_run_summary_pads_labels_by_display_width() {
+  facts_db f.db "INSERT INTO clients(id, name, status, created_on) VALUES ('C1', 'x', 'active', '2026-01-01');"
+  clients_config '[{name: name, type: text}]' 'locale: zh-CN' \
+    'labels: {rules: {a: 国庆节前回访, holiday.reminder: 假期}}'
+  cat > r.lua <<'LUA'
+rule { id = "a", doc = "d", fn = function(c) alert { severity = "info", title = "t" } end }
+rule { id = "holiday.reminder", doc = "d", fn = function(c) alert { severity = "warning", title = "t" } end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "exit" 0 "$RC"
+  # the open alerts by rule: the counts end in one column whatever the labels
+  expect_eq "summary" "  预警       国庆节前回访             提示           1
+  预警       假期                     警告           1" "$(printf '%s\n' "$OUT" | grep '^  预警')"
+}
+
 test_alerts_table_pads_by_display_width_and_cuts_with_an_ellipsis() {
   setup
   cp_run alerts --config c.yaml
