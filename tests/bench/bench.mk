@@ -1,9 +1,10 @@
 # tests/bench/bench.mk: the benchmarks (`make bench`) and the generator that the
 # differential test uses. Included from the main Makefile (`include tests/bench/bench.mk`).
 #
-#   make bench                               10,000, 100,000 and 1,000,000 clients
+#   make bench                               10,000, 100,000 and 1,000,000 clients, with rows
+#                                            in time order and then stored client by client
 #   make bench BENCH_SIZES="10000 100000" BENCH_RUNS=5
-#   make bench BENCH_LAYOUT=client           a client's rows stored together
+#   make bench BENCH_LAYOUT=client           only a client's rows stored together
 #   make bench BENCH_LAYOUT=covering         time order, with schema/facts-covering.sql
 #
 # Generated facts are cached in build/bench/facts-N.db (facts-N-by-client.db) and made
@@ -11,13 +12,13 @@
 
 BENCH_SIZES  ?= 10000 100000 1000000
 BENCH_RUNS   ?= 3
-BENCH_LAYOUT ?= time
+BENCH_LAYOUT ?= time client
 BENCH_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 \
                 $(shell pkg-config --cflags sqlite3 2>/dev/null)
 BENCH_LIBS    = $(shell pkg-config --libs sqlite3 2>/dev/null)
-BENCH_SUFFIX  = $(if $(filter client,$(BENCH_LAYOUT)),-by-client)$(if \
-                $(filter covering,$(BENCH_LAYOUT)),-covering)
-BENCH_DBS     = $(BENCH_SIZES:%=build/bench/facts-%$(BENCH_SUFFIX).db)
+# bench_suffix LAYOUT: how the facts files of a layout are named
+bench_suffix  = $(if $(filter client,$(1)),-by-client)$(if $(filter covering,$(1)),-covering)
+BENCH_DBS     = $(foreach l,$(BENCH_LAYOUT),$(BENCH_SIZES:%=build/bench/facts-%$(call bench_suffix,$(l)).db))
 
 .PHONY: bench bench-deps
 
@@ -53,7 +54,9 @@ bench-deps:
 	fi
 
 bench: deps bench-deps build/release/crmpolicy build/bench/floor $(BENCH_DBS)
-	@BENCH_RUNS=$(BENCH_RUNS) BENCH_LAYOUT=$(BENCH_LAYOUT) tests/bench/bench.sh $(BENCH_SIZES)
+	@for l in $(BENCH_LAYOUT); do \
+	  BENCH_RUNS=$(BENCH_RUNS) BENCH_LAYOUT=$$l tests/bench/bench.sh $(BENCH_SIZES) || exit 1; \
+	done
 
 # tests/bench/test_differential.sh generates its facts with both generators.
 test: build/bench/gen build/gen/demo-gen
