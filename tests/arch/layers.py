@@ -20,6 +20,8 @@ import sys
 
 LAYERS = ["base", "data", "lua", "state", "cmd"]
 MAX_CYCLE = 4
+# Headers of a layer's own internals: included by the files of that layer only.
+PRIVATE = {"api.h": "lua", "rowset.h": "lua"}
 
 
 def layer_files(engine):
@@ -44,6 +46,9 @@ def include_breaches(engine, where):
                 if inc not in where:
                     out.append(f"engine/{layer}/{name}:{no}: includes \"{inc}\", "
                                "which is in no layer")
+                elif inc in PRIVATE and PRIVATE[inc] != layer:
+                    out.append(f"engine/{layer}/{name}:{no}: includes {inc}, which is "
+                               f"private to {PRIVATE[inc]}/")
                 elif LAYERS.index(where[inc]) > LAYERS.index(layer):
                     out.append(f"engine/{layer}/{name}:{no}: includes {where[inc]}/{inc} "
                                f"from the lower layer {layer}")

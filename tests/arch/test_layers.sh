@@ -19,12 +19,14 @@ test_the_check_finds_an_upward_include() {
   cp -r "$ROOT/engine" "$T/engine"
   printf '#include "run.h"\n' >> "$T/engine/base/words.c"
   printf '#include "cli.h"\n' >> "$T/engine/base/words.c"
+  printf '#include "api.h"\n' >> "$T/engine/cmd/run.c"
   local out
   out=$(python3 "$ROOT/tests/arch/layers.py" "$T/engine" "$BUILD" 2>&1)
   expect_eq "exit code" 1 "$?"
   expect_contains "breach" 'engine/base/words.c:' "$out"
   expect_contains "breach" 'includes "run.h", which is in no layer' "$out"
   expect_contains "breach" 'includes cmd/cli.h from the lower layer base' "$out"
+  expect_contains "breach" 'includes api.h, which is private to lua/' "$out"
 }
 
 test_the_check_finds_an_upward_call_and_a_big_cycle() {
