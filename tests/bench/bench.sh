@@ -107,8 +107,8 @@ bench_size() {
   row "engine --jobs 1" engine1 "$n" "$(calc "$e1 / $f" %.2f) x floor" "<= 2" \
     "$(check "$e1 <= 2 * $f")"
   line "" "" "" "" "" "$(calc "$e1 / $s" %.2f) x SQL" "< 1" "$(check "$e1 < $s")"
-  row "engine --jobs 2" engine2 "$n" "$(calc "$e1 / $e2" %.2f) x faster than --jobs 1" ">= 1.7" \
-    "$(check "$e1 >= 1.7 * $e2")"
+  row "engine --jobs 2" engine2 "$n" "$(calc "$e1 / $e2" %.2f) x faster than --jobs 1" ">= 1.8" \
+    "$(check "$e1 >= 1.8 * $e2")"
   echo "$n $(median engine1 2)" >> "$WORK/memory"
 }
 
