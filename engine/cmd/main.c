@@ -347,14 +347,14 @@ static cp_err print_alerts(const char *p, const cp_opts *o)
       (!o->state || access(o->config, F_OK) == 0))
     rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK)
-    rc = cp_query_results_labelled(p, 1, (cp_format)o->format, cfg, stdout);
+    rc = cp_query_results(p, 1, (cp_format)o->format, cfg, stdout);
   cp_config_free(cfg);
   return rc;
 }
 
 static cp_err print_assignments(const char *p, const cp_opts *o)
 {
-  return cp_query_results(p, 0, (cp_format)o->format, stdout);
+  return cp_query_results(p, 0, (cp_format)o->format, NULL, stdout);
 }
 
 static cp_exit cmd_alerts(const cp_opts *o)

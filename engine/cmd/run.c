@@ -129,7 +129,7 @@ static void summary(const run *r, const cp_opts *o)
       printf(" %s %llu", event_label(l, i), (unsigned long long)s->events[i]);
   printf(cp_locale_msg(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
-  cp_query_summary_labelled(r->cfg->state, r->cfg, stdout);
+  cp_query_summary(r->cfg->state, r->cfg, stdout);
 }
 
 /* Refuses a state path that is the facts file itself: the same device and

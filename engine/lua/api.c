@@ -3,6 +3,7 @@
  * declarations and the loader), so that the API's modules need not call it. */
 #include <lauxlib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "api.h"
 #include "freeze.h"
@@ -46,4 +47,22 @@ cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id)
     fprintf(stderr, "%s\n", lua_tostring(L, -1));
   lua_pop(L, 2);
   return rc;
+}
+
+const char *cp_api_declared_at(cp_rules *api, int ref, const char *id)
+{
+  lua_State *L = api->L;
+  const char *where = NULL;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  for (lua_Integer i = 1; !where && i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+    lua_rawgeti(L, -1, i);
+    if (lua_getfield(L, -1, "id") == LUA_TSTRING && strcmp(lua_tostring(L, -1), id) == 0) {
+      lua_getfield(L, -2, "declared_at");   /* anchored in the declaration */
+      where = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return where;
 }

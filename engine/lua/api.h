@@ -123,6 +123,11 @@ void cp_dtlib_push_os(cp_rules *api);
  * CP_EEVAL when it cannot be (out of memory, nested too deep). */
 cp_err cp_api_run_set(cp_rules *api, const char *id);
 
+/* Returns where the declaration called id of the list at registry ref (the
+ * globals, aggregates or pools) was made ("rules/x.lua:12"), or NULL when
+ * none is; the text lives as long as the declaration (api.c). */
+const char *cp_api_declared_at(cp_rules *api, int ref, const char *id);
+
 /* Prints a failed run-wide computation (message and traceback on the stack,
  * popped) and returns CP_EEVAL (rules.c). */
 cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id);

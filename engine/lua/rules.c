@@ -233,21 +233,9 @@ static void store_decl(lua_State *L, int ref, const char *fn, int by_id)
 static void unique_run_value(lua_State *L, cp_rules *api, const char *fn)
 {
   const char *id = need_string(L, fn, "id");
-  int refs[] = {api->globals_ref, api->aggregates_ref};
-  for (int k = 0; k < 2; k++) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
-    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
-      lua_rawgeti(L, -1, i);
-      lua_getfield(L, -1, "id");
-      if (strcmp(lua_tostring(L, -1), id) == 0) {
-        lua_getfield(L, -2, "declared_at");
-        luaL_error(L, "%s{}: run value '%s' is already declared at %s", fn, id,
-                   lua_tostring(L, -1));
-      }
-      lua_pop(L, 2);
-    }
-    lua_pop(L, 1);
-  }
+  const char *at = cp_api_declared_at(api, api->globals_ref, id);
+  if (at || (at = cp_api_declared_at(api, api->aggregates_ref, id)))
+    luaL_error(L, "%s{}: run value '%s' is already declared at %s", fn, id, at);
   lua_settop(L, 1);
 }
 
@@ -362,13 +350,8 @@ static int l_pool(lua_State *L)
   need_string(L, "pool", "doc");
   need_function(L, "pool", "members");
   const char *id = need_string(L, "pool", "id");
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->pools_ref);
-  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
-    lua_rawgeti(L, -1, i);
-    if (lua_getfield(L, -1, "id") == LUA_TSTRING && strcmp(lua_tostring(L, -1), id) == 0)
-      luaL_error(L, "pool{}: pool '%s' is already declared", id);
-    lua_pop(L, 2);
-  }
+  if (cp_api_declared_at(api, api->pools_ref, id))
+    luaL_error(L, "pool{}: pool '%s' is already declared", id);
   lua_settop(L, 1);
   store_decl(L, api->pools_ref, "pool", 0);
   return 0;

@@ -104,29 +104,13 @@ static int l_share(lua_State *L)
   return 0;
 }
 
-/* Returns where run value id is declared in api ("rules/x.lua:12"), or "?";
- * the text is anchored in api's registry. */
+/* Returns where run value id is declared in api ("rules/x.lua:12"), or "?". */
 static const char *declared_at(cp_rules *api, const char *id)
 {
-  lua_State *L = api->L;
-  const char *where = "?";
-  int refs[] = {api->globals_ref, api->aggregates_ref};
-  for (int k = 0; k < 2; k++) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
-    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
-      lua_rawgeti(L, -1, i);
-      lua_getfield(L, -1, "id");
-      if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), id) == 0) {
-        lua_getfield(L, -2, "declared_at");
-        if (lua_type(L, -1) == LUA_TSTRING)
-          where = lua_tostring(L, -1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 2);
-    }
-    lua_pop(L, 1);
-  }
-  return where;
+  const char *at = cp_api_declared_at(api, api->globals_ref, id);
+  if (!at)
+    at = cp_api_declared_at(api, api->aggregates_ref, id);
+  return at ? at : "?";
 }
 
 cp_err cp_share_run_values(cp_rules *from, cp_rules *to)

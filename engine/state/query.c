@@ -204,12 +204,7 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
   }
 }
 
-cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out)
-{
-  return cp_query_results_labelled(path, alerts, fmt, NULL, out);
-}
-
-cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
+cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
                                  const cp_config *cfg, FILE *out)
 {
   sqlite3 *db;
@@ -269,12 +264,7 @@ cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t s
                            : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
-cp_err cp_query_summary(const char *path, FILE *out)
-{
-  return cp_query_summary_labelled(path, NULL, out);
-}
-
-cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *out)
+cp_err cp_query_summary(const char *path, const cp_config *cfg, FILE *out)
 {
   static const char *const kinds[CP_LOCALE_COUNT][2] = {{"alert", "assignment"},
                                                         {"预警", "分派"}};

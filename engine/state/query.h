@@ -22,14 +22,11 @@ int cp_query_format_parse(const char *s);
 /* Prints the open alerts (alerts = 1) or proposed assignments (alerts = 0) of
  * the state database at path, in (client_id, rule, key) order. The
  * alertmanager format (alerts only) is one JSON array for Alertmanager's
- * POST /api/v2/alerts. */
-cp_err cp_query_results(const char *path, int alerts, cp_format fmt, FILE *out);
-
-/* cp_query_results() for people: the table format's head in the locale of
- * cfg and its rule ids and severities under cfg's labels. cfg may be NULL
- * (English, ids as they are). Other formats are as cp_query_results(). */
-cp_err cp_query_results_labelled(const char *path, int alerts, cp_format fmt,
-                                 const cp_config *cfg, FILE *out);
+ * POST /api/v2/alerts. The table, for people, has its head in the locale of
+ * cfg and rule ids and severities under cfg's labels; cfg may be NULL
+ * (English, ids as they are). */
+cp_err cp_query_results(const char *path, int alerts, cp_format fmt, const cp_config *cfg,
+                        FILE *out);
 
 /* The SQL of the feed: events with seq > ?1, oldest first, at most ?2 (-1:
  * all); the columns cp_query_event() reads. */
@@ -44,11 +41,9 @@ void cp_query_event(sbuf *b, struct sqlite3_stmt *st, const char *epoch);
 cp_err cp_query_feed(struct sqlite3 *db, const char *path, const char *epoch, int64_t since,
                      int64_t limit, FILE *out);
 
-/* Prints open alerts by rule and severity and proposed assignments by kind. */
-cp_err cp_query_summary(const char *path, FILE *out);
-
-/* cp_query_summary() in the locale of cfg, rule ids and severities under
- * its labels; cfg may be NULL. */
-cp_err cp_query_summary_labelled(const char *path, const cp_config *cfg, FILE *out);
+/* Prints open alerts by rule and severity and proposed assignments by kind,
+ * in the locale of cfg, rule ids and severities under its labels (cfg may
+ * be NULL). */
+cp_err cp_query_summary(const char *path, const cp_config *cfg, FILE *out);
 
 #endif

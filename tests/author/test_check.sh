@@ -77,4 +77,18 @@ test_check_without_fixtures_finds_misspelt_client_fields() {
   expect_eq "stderr" "crmpolicy: warning: r.lua:14: c.teir: the client has no field 'teir' (a column, a per-client table or a derived value)" "$ERR"
 }
 
+test_check_refuses_a_run_value_or_pool_declared_twice() {
+  policy
+  printf 'global { id = "g", doc = "d", fn = function() return 1 end }\nglobal { id = "g", doc = "again", fn = function() return 2 end }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  local first=$(($(wc -l < r.lua) - 1))
+  expect_contains "message" "r.lua:$((first + 1)): global{}: run value 'g' is already declared at r.lua:$first" "$ERR"
+  head -n "$((first - 1))" r.lua > r2.lua && mv r2.lua r.lua
+  printf 'pool { id = "p", doc = "d", members = function() return {} end }\npool { id = "p", doc = "d", members = function() return {} end }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "pool{}: pool 'p' is already declared" "$ERR"
+}
+
 run_tests
