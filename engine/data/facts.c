@@ -25,6 +25,7 @@ typedef struct source {
   sqlite3_stmt *stmt;       /* ordered cursor of the current pass */
   int bounded;              /* the range stmt was prepared for: 1 from, 2 to */
   int ready;                /* stmt is positioned on an unread row */
+  int key_ok;               /* that row's client key was checked and is good */
   int exists_col;           /* index of exists_from among the columns, or -1 */
   cp_rows rows;             /* this client's rows (values buffer reused) */
   cp_arena *strings;        /* where text values are copied */
@@ -421,6 +422,7 @@ static int advance(cp_facts *f, source *s)
 {
   int rc = sqlite3_step(s->stmt);
   s->ready = rc == SQLITE_ROW;
+  s->key_ok = 0;
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return 0;
   cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, sqlite3_errmsg(f->db));
@@ -495,12 +497,13 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
   rows->n = 0;
   while (s->ready) {
-    const char *problem = bad_key(s, not_text_client);
+    const char *problem = s->key_ok ? NULL : bad_key(s, not_text_client);
     if (problem) {
       if (skip_bad_key(f, s, s->cfg->key, problem) < 0)
         return -1;
       continue;
     }
+    s->key_ok = 1;   /* a row of a later client is checked once, not again at its turn */
     int cmp = strcmp((const char *)sqlite3_column_text(s->stmt, 0), id);
     if (cmp > 0)
       break;
