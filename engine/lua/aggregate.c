@@ -131,7 +131,11 @@ static int agg_row(void *ctx, const cp_value *v)
     int64_t i = a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
     int is_float = !a->count && x->type == CP_V_REAL;
     if (a->grouped) {
-      if (cp_groups_add(&a->groups, &v[a->group_col], i, is_float ? x->u.r : 0, is_float) < 0) {
+      int added = cp_groups_add(&a->groups, &v[a->group_col], i, is_float ? x->u.r : 0,
+                                is_float);
+      if (added > 0)
+        return overflow(p, k);
+      if (added < 0) {
         p->oom = 1;
         return -1;
       }

@@ -54,7 +54,8 @@ int cp_groups_add(cp_groups *g, const cp_value *key, int64_t i, double n, int is
     s->key = k;
     g->n++;
   }
-  s->i += i;
+  if (__builtin_add_overflow(s->i, i, &s->i))   /* never a wrapped total */
+    return 1;
   if (is_float) {
     s->n += n;
     s->is_float = 1;

@@ -25,7 +25,8 @@ typedef struct cp_groups {
 } cp_groups;
 
 /* Adds integer i and float n (when is_float) to the group of key; a nil
- * or NaN key adds nothing. Returns 0, or -1 when out of memory. */
+ * or NaN key adds nothing. Returns 0; 1 when the group's integer total would
+ * not fit in 64 bits (it is left as it was); -1 when out of memory. */
 int cp_groups_add(cp_groups *g, const cp_value *key, int64_t i, double n, int is_float);
 
 /* Pushes a new Lua table {key = total} of the groups. Raises a memory

@@ -135,6 +135,20 @@ crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
   [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+test_a_grouped_aggregate_sum_that_overflows_stops_the_run_naming_it() {
+  big_orders
+  sqlite3 f.db "UPDATE orders SET ordered_on = '2026-03-05'"   # both orders in one group
+  cat > r.lua <<'LUA'
+aggregate { id = "by_day", doc = "orders by day", table = "orders", sum = "amount",
+            group = "ordered_on" }
+rule { id = "r", doc = "uses it", fn = function(c) end }
+LUA
+  run_it
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'by_day'; nothing was written)
+crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
+}
+
 test_an_integer_column_sum_that_overflows_is_the_rules_error() {
   config
   facts "INSERT INTO surveys(id,client_id,surveyed_on,score) VALUES
@@ -188,13 +202,10 @@ test_exit_2_for_an_invalid_config() {
 
 test_exit_3_for_a_facts_database_locked_past_the_wait() {
   config; facts ""
-  # a writer that holds the lock longer than the 10-second wait; the run is
-  # started only once the lock is held
-  sqlite3 f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;" ".shell touch locked; sleep 14" \
-    "COMMIT;" &
-  for _ in $(seq 100); do [ -e locked ] && break; sleep 0.1; done
+  # a writer that holds the lock until the run has given up waiting for it
+  hold_lock f.db "BEGIN EXCLUSIVE; UPDATE clients SET name=name;"
   run_it
-  wait
+  release_lock
   expect_eq "exit" 3 "$RC"
   expect_eq "message" "crmpolicy: facts: f.db: database is locked" "$ERR"
   [ ! -e s.db ] || fail "the state database was created"
@@ -203,11 +214,9 @@ test_exit_3_for_a_facts_database_locked_past_the_wait() {
 test_exit_4_when_another_run_holds_the_state() {
   config; facts ""
   run_it
-  sqlite3 s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;" ".shell touch held; sleep 3" \
-    "COMMIT;" &
-  for _ in $(seq 100); do [ -e held ] && break; sleep 0.1; done
+  hold_lock s.db "BEGIN IMMEDIATE; SELECT 1 FROM runs LIMIT 0;"   # until the run gave up
   run_it
-  wait
+  release_lock
   expect_eq "exit" 4 "$RC"
   expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
