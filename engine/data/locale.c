@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dates.h"
+#include "outcome.h"
 
 /* The texts, by locale then message; each a printf format. */
 static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
@@ -61,11 +62,9 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
   },
 };
 
-/* Severity words, least severe first. */
-static const char *const severities[CP_LOCALE_COUNT][3] = {
-  [CP_LOCALE_EN] = {"info", "warning", "critical"},
-  [CP_LOCALE_ZH_CN] = {"提示", "警告", "严重"},
-};
+/* Severity words in Chinese, least severe first (in English they are the
+ * severities' names, cp_outcome_severity_names). */
+static const char *const severities_zh[CP_SEVERITIES] = {"提示", "警告", "严重"};
 
 static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -136,10 +135,12 @@ const char *cp_locale_label(const cp_config *c, const char *section, const char 
 
 const char *cp_locale_severity(const cp_config *c, int s)
 {
-  if (s < 0 || s > 2)
+  if (s < 0 || s >= CP_SEVERITIES)
     return "?";
-  const yt_node *v = label_node(c, "severities", severities[CP_LOCALE_EN][s]);
-  return v ? v->value : severities[cp_locale_of(c)][s];
+  const yt_node *v = label_node(c, "severities", cp_outcome_severity_names[s]);
+  if (v)
+    return v->value;
+  return cp_locale_of(c) == CP_LOCALE_ZH_CN ? severities_zh[s] : cp_outcome_severity_names[s];
 }
 
 cp_err cp_locale_labels_check(const cp_config *c)
