@@ -61,7 +61,6 @@ typedef struct cp_rules {
   cp_outcome *out;          /* where the current rule's results go */
   const cp_rule *current;   /* the rule being evaluated, or NULL */
   int rules_locked;         /* rule files are loaded: no more declarations */
-  int names_ref;            /* registry: client field name -> code */
   int derive_ref;           /* registry: derived id -> {fn=, doc=} */
   int globals_ref;          /* registry: list of {id=, fn=, doc=} */
   int aggregates_ref;       /* registry: list of {id=, table=, init=, step=} */
@@ -71,7 +70,11 @@ typedef struct cp_rules {
   cp_pool *pools;           /* computed pools, in declaration order */
   size_t n_pools;           /* number of pools */
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
-  int client_mt_ref;        /* registry: metatable of client objects */
+  int backing_mt_ref;       /* registry: metatable of client objects' backings */
+  int live_mt_ref;          /* registry: metatable of the live client object */
+  int dead_mt_ref;          /* registry: metatable of ended client objects */
+  int client_self_ref;      /* registry: the live client object, or false */
+  int client_side_ref;      /* registry: its side table, or false (client.c) */
   int row_mt_ref;           /* registry: metatable of rows */
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
@@ -100,8 +103,13 @@ void cp_rowset_push(lua_State *L, cp_rules *api, uint32_t gen, uint32_t source);
  * shadows a column or table (client.c). */
 cp_err cp_client_names(cp_rules *api);
 
-/* Pushes a new client object for api->client (client.c). */
+/* Pushes a new client object for api->client, ending the one before
+ * (client.c). */
 void cp_client_push(cp_rules *api);
+
+/* Ends the client object of the evaluation that is over: reading it then
+ * fails (client.c). */
+void cp_client_end(cp_rules *api);
 
 /* Pushes one fact value (client.c). */
 void cp_rowset_value_push(lua_State *L, const cp_value *v);

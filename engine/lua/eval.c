@@ -202,6 +202,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   }
   cp_sandbox_unhook(api->sb);
   lua_pop(L, 2);
+  cp_client_end(api);
   api->current = NULL;
   api->client = NULL;
   api->out = NULL;

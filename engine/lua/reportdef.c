@@ -535,6 +535,7 @@ int cp_reportdef_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
     got = lua_toboolean(L, -1);
   }
   lua_settop(L, top);
+  cp_client_end(api);
   api->client = NULL;
   return got;
 }

@@ -557,6 +557,8 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   api->as_of = as_of;
   api->now = as_of * 86400 + 86399;
   api->scope_ref = LUA_NOREF;
+  api->backing_mt_ref = api->live_mt_ref = api->dead_mt_ref = LUA_NOREF;
+  api->client_self_ref = api->client_side_ref = LUA_NOREF;
   cp_sandbox_set_user(api->sb, api);
   if (w && w->sandbox)
     w->sandbox(w->ctx, api->sb);

@@ -148,6 +148,56 @@ test_client_object_is_read_only() {
   expect_rule_failed "the client is read-only (field 'status')"
 }
 
+# A field read once is kept in the client's value table: writing it after
+# the read is refused all the same, and later rules see the first value.
+test_client_field_read_then_written_is_refused() {
+  setup
+  PRELUDE='rule { id = "a", doc = "d", fn = function(c) local _ = c.status, c.id end }' \
+    rule_body 'local s = c.status
+c.status = "closed"'
+  expect_rule_failed "the client is read-only (field 'status')"
+  rule_body 'local s = c.id
+c.id = "C9"'
+  expect_rule_failed "the client is read-only (field 'id')"
+}
+
+test_client_object_cannot_be_iterated_or_unwrapped() {
+  setup
+  rule_body 'for k in pairs(c) do end'
+  expect_rule_failed "a client cannot be iterated; read its fields by name"
+  rule_body 'local _ = c.status
+alert { severity = "info", title = tostring(rawget(c, "status")) .. " " .. tostring(next(c))
+  .. " " .. tostring(getmetatable(c)) .. " " .. tostring(c) }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "what a rule sees" "nil nil read-only client C1|nil nil read-only client C2" \
+    "$(sqlite3 s.db "SELECT group_concat(title, '|') FROM (SELECT title FROM alerts
+                     WHERE rule='r' ORDER BY client_id)")"
+}
+
+# A client kept past its evaluation (in an upvalue) fails when read, rather
+# than answer with another client's values.
+test_client_object_kept_for_later_fails() {
+  setup
+  PRELUDE='local kept' rule_body 'if kept then return kept.status end
+kept = c
+local _ = c.status'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a client object was used after its evaluation ended (rule r, client C2)" "$ERR"
+  expect_eq "errors" "C2" "$(sqlite3 s.db "SELECT client_id FROM rule_errors WHERE rule='r'")"
+  PRELUDE='local kept' rule_body 'if kept then return tostring(kept) end
+kept = c'
+  expect_contains "tostring" "a client object was used after its evaluation ended (rule r, client C2)" "$ERR"
+}
+
+# A derived value that reads itself, directly or through another, is an
+# error for every rule that reads it, with the value named.
+test_derived_value_cycle_is_an_error() {
+  setup
+  PRELUDE='derive { id = "a", doc = "d", fn = function(c) return c.b end }
+derive { id = "b", doc = "d", fn = function(c) return c.a end }' rule_body 'return c.a'
+  expect_rule_failed "derived value 'a' depends on itself (in derived value 'b') (in derived value 'a')"
+}
+
 test_unknown_client_field_is_an_error() {
   setup
   rule_body 'return c.statsu'
