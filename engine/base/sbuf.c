@@ -41,6 +41,18 @@ void cp_sbuf_add(sbuf *b, const char *s)
   cp_sbuf_addn(b, s, strlen(s));
 }
 
+void cp_sbuf_int(sbuf *b, long long v)
+{
+  char buf[24], *p = buf + sizeof buf;
+  unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  cp_sbuf_addn(b, p, (size_t)(buf + sizeof buf - p));
+}
+
 void cp_sbuf_printf(sbuf *b, const char *fmt, ...)
 {
   va_list ap;

@@ -18,6 +18,10 @@ void cp_sbuf_addn(sbuf *b, const char *s, size_t n);
 /* Appends a NUL-terminated string. */
 void cp_sbuf_add(sbuf *b, const char *s);
 
+/* Appends an integer in decimal (printf's %lld, without printf's cost: once
+ * for every number in every result's data). */
+void cp_sbuf_int(sbuf *b, long long v);
+
 /* Appends printf-formatted text. */
 void cp_sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -47,7 +47,8 @@ void cp_record_json(sbuf *b, const cp_record *r)
   field(b, "key", r->key, 0);
   if (r->is_alert) {
     field(b, "severity", r->severity, 0);
-    cp_sbuf_printf(b, ",\"level\":%d", r->level);
+    cp_sbuf_add(b, ",\"level\":");
+    cp_sbuf_int(b, r->level);
   }
   field(b, "assignee", r->assignee, 0);
   if (r->is_alert)

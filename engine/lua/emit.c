@@ -25,7 +25,7 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth);
 static int encode_number(lua_State *L, int idx, sbuf *b)
 {
   if (lua_isinteger(L, idx)) {
-    cp_sbuf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
+    cp_sbuf_int(b, (long long)lua_tointeger(L, idx));
     return 0;
   }
   double d = lua_tonumber(L, idx);
@@ -65,8 +65,10 @@ static int cmp_str(const void *a, const void *b)
 /* Appends the table at idx as an object with sorted string keys. */
 static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
 {
-  size_t n = 0, cap = 16;
-  const char **keys = lua_newuserdatauv(L, cap * sizeof *keys, 0);   /* freed by the GC */
+  const char *few[16];   /* most objects: no allocation */
+  size_t n = 0, cap = sizeof few / sizeof few[0];
+  const char **keys = few;
+  lua_pushnil(L);   /* where a longer key list lives (a userdata freed by the GC) */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);

@@ -204,6 +204,19 @@ test_unknown_client_field_is_an_error() {
   expect_rule_failed "client has no field 'statsu'"
 }
 
+# data is written as JSON with its keys sorted, however many there are,
+# and integers exact at both ends of 64 bits.
+test_alert_data_is_exact_json() {
+  setup
+  rule_body 'local d = { min = math.mininteger, max = math.maxinteger, zero = 0, f = 0.1,
+  list = { 3, -2, 1 } }
+for i = 40, 1, -1 do d[string.format("k%02d", i)] = i * -7 end
+alert { severity = "info", data = d }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "data" '{"f":0.1,"k01":-7,"k02":-14,"k03":-21,"k04":-28,"k05":-35,"k06":-42,"k07":-49,"k08":-56,"k09":-63,"k10":-70,"k11":-77,"k12":-84,"k13":-91,"k14":-98,"k15":-105,"k16":-112,"k17":-119,"k18":-126,"k19":-133,"k20":-140,"k21":-147,"k22":-154,"k23":-161,"k24":-168,"k25":-175,"k26":-182,"k27":-189,"k28":-196,"k29":-203,"k30":-210,"k31":-217,"k32":-224,"k33":-231,"k34":-238,"k35":-245,"k36":-252,"k37":-259,"k38":-266,"k39":-273,"k40":-280,"list":[3,-2,1],"max":9223372036854775807,"min":-9223372036854775808,"zero":0}' \
+    "$(sqlite3 s.db "SELECT data FROM alerts WHERE rule='r' AND client_id='C1'")"
+}
+
 test_alert_fields_are_checked() {
   setup
   rule_body 'alert { severity = "warn" }'

@@ -1,6 +1,6 @@
 /* test_sbuf.c: the one JSON string writer (always valid UTF-8: U+FFFD for
  * each byte that is not UTF-8) and the one terminal escaper (\xNN for
- * control characters and bytes that are not UTF-8). */
+ * control characters and bytes that are not UTF-8), and integers in decimal. */
 #include "sbuf.h"
 #include "unit.h"
 
@@ -71,4 +71,25 @@ TEST(terminal_printf_pads_the_escaped_text)
   cp_sbuf_term_printf(&b, "[%-6s|%3d|%4s|%%]", "a\x1b", 7, "b");
   CHECK_STR("[a\\x1b |  7|   b|%]", b.s);
   cp_sbuf_free(&b);
+}
+
+/* Returns cp_sbuf_int's text of v after a prefix (static buffer). */
+static const char *integer(long long v)
+{
+  static char out[64];
+  sbuf b = {0};
+  cp_sbuf_add(&b, "x=");
+  cp_sbuf_int(&b, v);
+  snprintf(out, sizeof out, "%s", b.s ? b.s : "(oom)");
+  cp_sbuf_free(&b);
+  return out;
+}
+
+TEST(integers_are_written_as_printf_writes_them)
+{
+  CHECK_STR("x=0", integer(0));
+  CHECK_STR("x=7", integer(7));
+  CHECK_STR("x=-10", integer(-10));
+  CHECK_STR("x=9223372036854775807", integer(9223372036854775807LL));
+  CHECK_STR("x=-9223372036854775808", integer(-9223372036854775807LL - 1));
 }
