@@ -17,6 +17,13 @@ double cp_progress_monotonic(void)
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+uint64_t cp_progress_ns(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 void cp_progress_format_count(char *buf, uint64_t v)
 {
   char digits[24];

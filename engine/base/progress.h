@@ -45,6 +45,9 @@ void cp_progress_format(char *buf, size_t n, uint64_t done, uint64_t total, doub
 /* Seconds on the monotonic clock. */
 double cp_progress_monotonic(void);
 
+/* Nanoseconds on the monotonic clock (`run --profile`'s timers). */
+uint64_t cp_progress_ns(void);
+
 /* Writes v with thousands separators ("1,234,567") into buf (32 bytes). */
 void cp_progress_format_count(char *buf, uint64_t v);
 

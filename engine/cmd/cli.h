@@ -51,6 +51,7 @@ typedef struct cp_opts {
   int force;               /* run: --force: run although a guard refuses */
   int replay;              /* run: --replay: an as-of date before the last run's is a replay */
   int push;                /* run: --push: push the feed to the sinks after the commit */
+  const char *profile;     /* run: --profile FILE: where the run's time went ("-": stdout) */
   const char *epoch;       /* feed: --epoch ID: the epoch the caller's seq belongs to */
   const char *consumer;    /* feed: --consumer NAME */
   int64_t ack;             /* feed: --ack SEQ (-1: none) */

@@ -6,6 +6,7 @@
  * sandboxes and compute the aggregates that are plain sums and counts. */
 #include "jobs.h"
 #include "eval.h"
+#include "progress.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,6 +32,32 @@ static void to_outcome(void *ctx, const cp_finding *f)
 /* Gives the next empty outcome to fill, or NULL when out of memory. */
 typedef cp_outcome *(*slot_fn)(void *ctx);
 
+/* cp_facts_next(), timed as reading when r is profiled. */
+static int next_client(cp_facts *f, cp_rules *r, cp_client **c)
+{
+  cp_profile *prof = cp_rules_profile(r);
+  if (!prof)
+    return cp_facts_next(f, c);
+  uint64_t t0 = cp_progress_ns();
+  int more = cp_facts_next(f, c);
+  prof->part[CP_PROF_READ].ns += cp_progress_ns() - t0;
+  prof->part[CP_PROF_READ].calls += more > 0;
+  return more;
+}
+
+/* cp_rules_prepare_from(), timed as the run-wide values when r is profiled. */
+static cp_err prepare(cp_rules *r, cp_aggregates_fn fetch, void *ctx)
+{
+  cp_profile *prof = cp_rules_profile(r);
+  uint64_t t0 = cp_progress_ns();
+  cp_err rc = cp_rules_prepare_from(r, fetch, ctx);
+  if (prof) {
+    prof->part[CP_PROF_VALUES].calls++;
+    prof->part[CP_PROF_VALUES].ns += cp_progress_ns() - t0;
+  }
+  return rc;
+}
+
 /* Evaluates the clients of [from, to) into outcomes from slot(), calling done()
  * after each one; leftover findings make a last outcome with no client. */
 static cp_err eval_range(cp_facts *f, cp_rules *r, const char *from, const char *to,
@@ -41,7 +68,7 @@ static cp_err eval_range(cp_facts *f, cp_rules *r, const char *from, const char 
   int more = 0;
   cp_err rc = s.o ? cp_facts_begin(f, from, to) : CP_ENOMEM;
   cp_facts_on_finding(f, to_outcome, &s);
-  while (rc == CP_OK && (more = cp_facts_next(f, &c)) > 0) {
+  while (rc == CP_OK && (more = next_client(f, r, &c)) > 0) {
     if ((rc = s.err) != CP_OK || (rc = cp_eval_client(r, c, s.o)) != CP_OK ||
         (rc = done(ctx, s.o)) != CP_OK)
       break;
@@ -183,6 +210,8 @@ static cp_err open_worker(worker *w)
   cp_err rc = cp_facts_open_sharing(p->cfg, p->as_of, p->facts, &w->facts);
   if (rc == CP_OK)
     rc = cp_rules_load(p->cfg, w->facts, p->as_of, &w->rules);
+  if (rc == CP_OK && cp_rules_profile(p->main))
+    rc = cp_rules_profile_start(w->rules);
   if (rc == CP_OK)
     rc = worker_aggregates(w);
   if (rc != CP_OK)
@@ -312,7 +341,7 @@ static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn w
   if (rc == CP_OK)
     rc = cp_facts_bounds(facts, CHUNK_CLIENTS, &p->bounds, &p->n_bounds);
   if (rc == CP_OK && !prepared)
-    rc = cp_rules_prepare_from(p->main, fetch_aggregates, p);
+    rc = prepare(p->main, fetch_aggregates, p);
   pthread_mutex_lock(&p->lock);
   p->shared = rc == CP_OK ? 1 : -1;
   pthread_cond_broadcast(&p->changed);
@@ -326,6 +355,8 @@ static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn w
   for (int i = 0; i < p->jobs; i++) {
     if (p->workers[i].started)
       pthread_join(p->workers[i].thread, NULL);
+    if (p->workers[i].rules)
+      cp_rules_profile_add(p->main, p->workers[i].rules);
     close_worker(&p->workers[i]);
   }
   return rc;
@@ -338,7 +369,7 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
 {
   if (jobs <= 1) {
     single s = {.write = write, .ctx = ctx};
-    cp_err rc = prepared ? CP_OK : cp_rules_prepare(rules);
+    cp_err rc = prepared ? CP_OK : prepare(rules, NULL, NULL);
     if (rc == CP_OK)
       rc = eval_range(facts, rules, NULL, NULL, single_slot, single_done, &s);
     cp_outcome_free(&s.o);

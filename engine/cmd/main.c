@@ -34,7 +34,7 @@ static const command commands[] = {
    "made from it, .luarc.json and editor/ for lua-language-server, and a README;\n"
    "'crmpolicy check' and 'crmpolicy test tests' pass in it. The files come from\n"
    "share/crmpolicy beside the binary's folder (or the source tree)."},
-  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay push",
+  {"run", cp_cmd_run, "config facts state as-of wait quiet jobs strict force replay push profile",
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
    "2: invalid config, rules or facts; 3: failed; 4: another run holds the state;\n"
@@ -96,7 +96,7 @@ static const struct option long_opts[] = {
   {"rule", required_argument, NULL, 'R'},   {"fixtures", required_argument, NULL, 'x'},
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
   {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
-  {"bare", no_argument, NULL, 'I'},
+  {"bare", no_argument, NULL, 'I'},          {"profile", required_argument, NULL, 'Q'},
   {NULL, 0, NULL, 0},
 };
 
@@ -129,6 +129,8 @@ static const char *const option_help[] = {
   "consumer", "--consumer NAME  read from NAME's cursor (kept in the state database)",
   "ack", "--ack SEQ       move the consumer's cursor to SEQ (events up to SEQ are handled)",
   "push", "--push          after the commit, push the feed to the config's sinks",
+  "profile", "--profile FILE  after the commit, write where the run's time went, by rule\n"
+  "                  and derived value (FILE -: standard output)",
   NULL,
 };
 
@@ -245,6 +247,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'C': o->coverage = 1; return 0;
   case 'I': o->bare = 1; return 0;
   case 'R': o->rule = arg; return 0;
+  case 'Q': o->profile = arg; return 0;
   case 'x': o->fixtures = arg; return 0;
   case 'A': o->assignees = arg; return 0;
   case 'K': o->coverage_skip = arg; o->coverage = 1; return 0;

@@ -1,7 +1,10 @@
 /* run.c: `crmpolicy run`: config -> facts -> rules ->
  * outcomes -> store, with the summary and the exit code. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "assignees.h"
 #include "cli.h"
@@ -47,6 +50,8 @@ typedef struct run {
   cp_progress progress;    /* the progress line on a terminal */
   double started;          /* monotonic seconds when the command began */
   cp_assignee_check assignees;  /* assignees against their kind's lookup */
+  FILE *profile;           /* --profile: where the profile goes, or NULL */
+  cp_prof write, commit;   /* --profile: the writer's and the commit's time */
 } run;
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
@@ -76,11 +81,25 @@ static void print_problems(run *r, const cp_outcome *o)
   }
 }
 
-/* The writer: takes each outcome in client order, resolves its picks against
- * the state before the run, and merges it into the store. */
+static cp_err write_one(run *r, cp_outcome *o);
+
+/* The writer: write_one(), timed with --profile. */
 static cp_err write_outcome(void *ctx, cp_outcome *o)
 {
   run *r = ctx;
+  if (!r->profile)
+    return write_one(r, o);
+  uint64_t t0 = cp_progress_ns();
+  cp_err rc = write_one(r, o);
+  r->write.calls++;
+  r->write.ns += cp_progress_ns() - t0;
+  return rc;
+}
+
+/* Takes each outcome in client order, resolves its picks against the state
+ * before the run, and merges it into the store. */
+static cp_err write_one(run *r, cp_outcome *o)
+{
   cp_err rc = CP_OK;
   if (r->strict && o->n_findings) {
     const cp_finding *f = &o->findings[0];
@@ -130,6 +149,60 @@ static void summary(const run *r, const cp_opts *o)
   printf(cp_locale_msg(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
   cp_query_summary(r->cfg->state, r->cfg, stdout);
+}
+
+/* Prints one line of the profile: part, name, calls, clients a rule did not
+ * run for, seconds, microseconds a call and share of all the parts' time. */
+static void profile_line(FILE *f, const char *part, const char *name, const cp_prof *p,
+                         int rule, uint64_t total)
+{
+  char not_run[24] = "-";
+  if (rule)
+    snprintf(not_run, sizeof not_run, "%llu", (unsigned long long)p->not_run);
+  fprintf(f, "%-8s %-28s %9llu %8s %10.3f %11.2f %6.1f%%\n", part, name,
+          (unsigned long long)p->calls, not_run, (double)p->ns / 1e9,
+          p->calls ? (double)p->ns / 1e3 / (double)p->calls : 0.0,
+          total ? 100.0 * (double)p->ns / (double)total : 0.0);
+}
+
+/* Writes where the run's time went (--profile), in the order it was spent. */
+static void write_profile(run *r, const cp_opts *o)
+{
+  cp_profile *p = cp_rules_profile(r->rules);
+  size_t nr = cp_rules_count(r->rules), nd = cp_rules_derived_count(r->rules);
+  uint64_t total = r->write.ns + r->commit.ns;
+  for (int i = 0; i < CP_PROF_PARTS; i++)
+    total += p->part[i].ns;
+  for (size_t i = 0; i < nr; i++)
+    total += p->rule[i].ns;
+  for (size_t i = 0; i < nd; i++)
+    total += p->derived[i].ns;
+  char day[16];
+  cp_dates_format_date(o->as_of, day);
+  FILE *f = r->profile;
+  if (f != stdout && (fflush(f) != 0 || ftruncate(fileno(f), 0) != 0)) {   /* this run's only */
+    cp_diag_fail(CP_EIO, "--profile: %s: %s; the run was committed", o->profile, strerror(errno));
+    return;
+  }
+  fprintf(f, "# crmpolicy profile: run %lld as of %s, %llu clients, --jobs %d, %.3f s in all\n",
+          (long long)cp_store_run_id(r->store), day,
+          (unsigned long long)cp_store_stats_of(r->store)->clients, o->jobs,
+          cp_progress_monotonic() - r->started);
+  fprintf(f, "# part    name                             calls  not_run    seconds"
+             " us_per_call  share\n");
+  profile_line(f, "values", "run-wide", &p->part[CP_PROF_VALUES], 0, total);
+  profile_line(f, "read", "facts", &p->part[CP_PROF_READ], 0, total);
+  if (cp_rules_has_scope(r->rules))
+    profile_line(f, "scope", "scope", &p->part[CP_PROF_SCOPE], 0, total);
+  for (size_t i = 0; i < nr; i++)
+    profile_line(f, "rule", cp_rules_id(r->rules, i), &p->rule[i], 1, total);
+  for (size_t i = 0; i < nd; i++)
+    profile_line(f, "derived", cp_rules_derived_id(r->rules, i), &p->derived[i], 0, total);
+  profile_line(f, "write", "state", &r->write, 0, total);
+  profile_line(f, "commit", "state", &r->commit, 0, total);
+  fprintf(f, "%-8s %-28s %9s %8s %10.3f %11s %6.1f%%\n", "total", "-", "-", "-",
+          (double)total / 1e9, "-", 100.0);
+  fflush(f);
 }
 
 /* Refuses a state path that is the facts file itself: the same device and
@@ -184,6 +257,8 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   if ((rc = cp_assignees_start(&r->assignees, r->cfg, r->facts)) != CP_OK)
     return rc;
   start_progress(r, o);
+  if (r->profile && (rc = cp_rules_profile_start(r->rules)) != CP_OK)
+    return rc;
   if ((rc = cp_jobs_run(r->cfg, o->as_of, r->facts, r->rules, o->jobs, write_outcome, r)) !=
       CP_OK)
     return rc;
@@ -208,6 +283,12 @@ cp_exit cp_cmd_run(const cp_opts *o)
                    r.cfg->path, r.cfg->file->feed.salt_env);
     goto done;   /* invalid: exit 2, nothing opened for writing */
   }
+  /* opened now, so that a path it cannot write fails before the run; emptied
+   * only when the profile is written, so that a failed run loses nothing */
+  if (o->profile && !(r.profile = strcmp(o->profile, "-") ? fopen(o->profile, "a") : stdout)) {
+    rc = cp_diag_fail(CP_EUSAGE, "--profile: %s: %s", o->profile, strerror(errno));
+    goto done;   /* invalid: exit 2, nothing written */
+  }
   opened = 1;
   code = CP_EXIT_FAILED;
   if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
@@ -216,11 +297,16 @@ cp_exit cp_cmd_run(const cp_opts *o)
   }
   if ((refused = cp_guard_facts(r.cfg, r.facts, o)) < 0)
     rc = CP_EFACTS;
-  if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused ||
-      (rc = cp_store_commit(r.store)) != CP_OK)
+  if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused)
     goto done;
+  uint64_t t0 = cp_progress_ns();
+  if ((rc = cp_store_commit(r.store)) != CP_OK)
+    goto done;
+  r.commit = (cp_prof){.calls = 1, .ns = cp_progress_ns() - t0};
   cp_progress_end(&r.progress);
   summary(&r, o);
+  if (r.profile)
+    write_profile(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
   if (o->push) {   /* the run is committed whatever the sinks do */
     cp_exit pushed = cp_push(r.cfg, o->wait_seconds, o->quiet);
@@ -235,6 +321,8 @@ done:
     cp_diag_fail(rc, "the run failed (%s); nothing was written", cp_diag_strerror(rc));
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;
+  if (r.profile && r.profile != stdout && fclose(r.profile) != 0)   /* the run stands */
+    cp_diag_fail(CP_EIO, "--profile: %s: %s; the run was committed", o->profile, strerror(errno));
   close_run(&r);
   return code;
 }

@@ -62,6 +62,9 @@ typedef struct cp_rules {
   const cp_rule *current;   /* the rule being evaluated, or NULL */
   int rules_locked;         /* rule files are loaded: no more declarations */
   int derive_ref;           /* registry: derived id -> {fn=, doc=} */
+  char **derived_ids;       /* derived ids in declaration order (the profile's order) */
+  size_t n_derived, cap_derived;
+  cp_profile *prof;         /* `run --profile`, or NULL */
   int globals_ref;          /* registry: list of {id=, fn=, doc=} */
   int aggregates_ref;       /* registry: list of {id=, table=, init=, step=} */
   int run_ref;              /* registry: run values by id */
@@ -81,6 +84,13 @@ typedef struct cp_rules {
   const cp_tracer *tracer;  /* explain's hooks, or NULL */
   int marked;               /* the heap's holding mark is set (first client) */
 } cp_rules;
+
+/* `run --profile`'s timers (rules.c): cp_rules_prof_begin() starts timing a
+ * part and returns its start, keeping in *outer the time of what the part
+ * around it called so far; cp_rules_prof_end() adds one call of the part to
+ * e, with its time less that of the parts it called. */
+uint64_t cp_rules_prof_begin(cp_profile *p, uint64_t *outer);
+void cp_rules_prof_end(cp_profile *p, cp_prof *e, uint64_t t0, uint64_t outer);
 
 /* Codes of client field names: kind (CP_NAME_*) in the high bits, index in
  * the low. */

@@ -71,10 +71,11 @@ static void keep(lua_State *L, const cp_rules *api)
   lua_rawset(L, api->tracer ? 3 : 1);
 }
 
-/* Computes derived value name (at 2) for the client whose backing is at 1;
- * side table at 3. */
-static int derive(lua_State *L, cp_rules *api)
+/* Computes derived value name (at 2), the idx-th declared, for the client
+ * whose backing is at 1; side table at 3. */
+static int derive(lua_State *L, cp_rules *api, unsigned idx)
 {
+  uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
   lua_pushvalue(L, 2);
   lua_rawget(L, -2);
@@ -88,6 +89,8 @@ static int derive(lua_State *L, cp_rules *api)
   int status = lua_pcall(L, 1, 1, 0);
   if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
     status = cp_freeze_top(L);
+  if (api->prof)
+    cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
   if (api->tracer)
     api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
   if (status != LUA_OK) {
@@ -150,7 +153,7 @@ static int load(lua_State *L)
     keep(L, api);
     break;
   default:
-    return derive(L, api);
+    return derive(L, api, idx);
   }
   if (api->tracer)
     api->tracer->read(api->tracer->ctx, L, (int)(code >> 24), idx);
@@ -226,7 +229,10 @@ static cp_err add_derived(cp_rules *api, int names)
   while (lua_next(L, -2)) {
     lua_getfield(L, -1, "declared_at");
     const char *where = lua_tostring(L, -1), *id = lua_tostring(L, -3);
-    if (add_name(L, names, id, CP_NAME_CODE(CP_NAME_DERIVED, 0)) < 0) {
+    size_t k = 0;   /* its place in declaration order */
+    while (k < api->n_derived && strcmp(api->derived_ids[k], id))
+      k++;
+    if (add_name(L, names, id, CP_NAME_CODE(CP_NAME_DERIVED, k)) < 0) {
       cp_err rc = cp_diag_fail(CP_ERULES, "%s: derived value '%s' has the name of a client "
                             "column or table", where, id);
       lua_pop(L, 4);

@@ -118,7 +118,10 @@ static int in_scope(cp_rules *api)
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
   lua_pushvalue(L, -2);
   cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+  uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
   int status = cp_sandbox_call(api->sb, 1, 1);
+  if (api->prof)
+    cp_rules_prof_end(api->prof, &api->prof->part[CP_PROF_SCOPE], t0, outer);
   size_t held = cp_sandbox_held(api->sb);
   if (held) {   /* the scope holds the heap: its failure, not the next rule's */
     lua_pop(L, status == LUA_OK ? 1 : 2);
@@ -184,6 +187,8 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     if (r->needs_table >= 0 && c->tables[r->needs_table].n == 0) {   /* needs = "table" */
       if (api->tracer)
         api->tracer->not_run(api->tracer->ctx, i);
+      if (api->prof)
+        api->prof->rule[i].not_run++;
       continue;
     }
     if (r->held) {
@@ -193,7 +198,10 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
     lua_pushvalue(L, handler - 1);
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
+    uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
     int status = cp_sandbox_call_with(api->sb, 1, 0, handler);
+    if (api->prof)
+      cp_rules_prof_end(api->prof, &api->prof->rule[i], t0, outer);
     size_t held = cp_sandbox_held(api->sb);   /* one comparison unless the heap is high */
     if (held)
       rc = blame_holder(api, r, keep, held, status != LUA_OK);

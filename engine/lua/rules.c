@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "progress.h"
 #include "filter.h"
 #include "words.h"
 #include "reportdef.h"
@@ -252,6 +253,17 @@ static int l_derive(lua_State *L)
     luaL_error(L, "derive{}: 'type' is \"date\" or \"timestamp\" (how explain shows the value)");
   lua_pop(L, 1);
   store_decl(L, api->derive_ref, "derive", 1);
+  if (api->n_derived == api->cap_derived) {   /* the order the profile lists them in */
+    size_t cap = api->cap_derived ? api->cap_derived * 2 : 16;
+    char **ids = realloc(api->derived_ids, cap * sizeof *ids);
+    if (!ids)
+      return luaL_error(L, "out of memory");
+    api->derived_ids = ids;
+    api->cap_derived = cap;
+  }
+  if (!(api->derived_ids[api->n_derived] = strdup(need_string(L, "derive", "id"))))
+    return luaL_error(L, "out of memory");
+  api->n_derived++;
   return 0;
 }
 
@@ -607,10 +619,82 @@ void cp_rules_close(cp_rules *api)
     free(api->rules[i].held);
   }
   free(api->rules);
+  for (size_t i = 0; i < api->n_derived; i++)
+    free(api->derived_ids[i]);
+  free(api->derived_ids);
+  if (api->prof) {
+    free(api->prof->rule);
+    free(api->prof->derived);
+    free(api->prof);
+  }
   cp_pools_free(api);
   cp_sbuf_free(&api->json);
   cp_sandbox_close(api->sb);
   free(api);
+}
+
+size_t cp_rules_derived_count(const cp_rules *r)
+{
+  return r->n_derived;
+}
+
+const char *cp_rules_derived_id(const cp_rules *r, size_t i)
+{
+  return r->derived_ids[i];
+}
+
+cp_err cp_rules_profile_start(cp_rules *r)
+{
+  cp_profile *p = calloc(1, sizeof *p);
+  if (!p || !(p->rule = calloc(r->n_rules + 1, sizeof *p->rule)) ||
+      !(p->derived = calloc(r->n_derived + 1, sizeof *p->derived))) {
+    if (p)
+      free(p->rule);
+    free(p);
+    return cp_diag_fail(CP_ENOMEM, "out of memory");
+  }
+  r->prof = p;
+  return CP_OK;
+}
+
+cp_profile *cp_rules_profile(cp_rules *r)
+{
+  return r->prof;
+}
+
+uint64_t cp_rules_prof_begin(cp_profile *p, uint64_t *outer)
+{
+  *outer = p->inner;
+  p->inner = 0;
+  return cp_progress_ns();
+}
+
+void cp_rules_prof_end(cp_profile *p, cp_prof *e, uint64_t t0, uint64_t outer)
+{
+  uint64_t took = cp_progress_ns() - t0;
+  e->calls++;
+  e->ns += took > p->inner ? took - p->inner : 0;
+  p->inner = outer + took;
+}
+
+/* Adds the counters of b to those of a. */
+static void prof_add(cp_prof *a, const cp_prof *b)
+{
+  a->calls += b->calls;
+  a->not_run += b->not_run;
+  a->ns += b->ns;
+}
+
+void cp_rules_profile_add(cp_rules *r, const cp_rules *from)
+{
+  if (!r->prof || !from->prof)
+    return;
+  for (int i = 0; i < CP_PROF_PARTS; i++)
+    prof_add(&r->prof->part[i], &from->prof->part[i]);
+  for (size_t i = 0; i < r->n_rules && i < from->n_rules; i++)
+    prof_add(&r->prof->rule[i], &from->prof->rule[i]);
+  for (size_t i = 0; i < r->n_derived && i < from->n_derived; i++)
+    prof_add(&r->prof->derived[i], &from->prof->derived[i]);
 }
 
 size_t cp_rules_count(const cp_rules *r)

@@ -116,6 +116,39 @@ int cp_rules_is_derived(const cp_rules *r, const char *id);
 /* Returns 1 when the rule files declare a scope{}. */
 int cp_rules_has_scope(const cp_rules *r);
 
+/* `run --profile`: where the client pass's time went, by part. Each part's
+ * time is wall-clock time in the thread that ran it, less the parts it
+ * called (a rule's excludes the derived values it computed first; a derived
+ * value's those it read first). */
+typedef struct cp_prof {
+  uint64_t calls;           /* times it ran */
+  uint64_t not_run;         /* rules: clients without the rows it needs */
+  uint64_t ns;              /* nanoseconds, its own */
+} cp_prof;
+
+/* The parts that are not a rule or a derived value. */
+enum { CP_PROF_READ, CP_PROF_VALUES, CP_PROF_SCOPE, CP_PROF_PARTS };
+
+typedef struct cp_profile {
+  cp_prof part[CP_PROF_PARTS];  /* reading the clients' facts, run-wide values, scope */
+  cp_prof *rule;            /* by check, cp_rules_count() of them */
+  cp_prof *derived;         /* by derived value, cp_rules_derived_count() of them */
+  uint64_t inner;           /* time of the parts the running part called */
+} cp_profile;
+
+/* Starts profiling r's evaluations (before the first); CP_ENOMEM. */
+cp_err cp_rules_profile_start(cp_rules *r);
+
+/* r's profile, or NULL when it is not profiled. */
+cp_profile *cp_rules_profile(cp_rules *r);
+
+/* Adds the profile of from (a worker's, loaded from the same config) to r's. */
+void cp_rules_profile_add(cp_rules *r, const cp_rules *from);
+
+/* Number of derived values, and the id of derived value i, in declaration order. */
+size_t cp_rules_derived_count(const cp_rules *r);
+const char *cp_rules_derived_id(const cp_rules *r, size_t i);
+
 /* Frees the rules and their sandbox; accepts NULL. */
 void cp_rules_close(cp_rules *r);
 
