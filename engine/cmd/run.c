@@ -1,7 +1,9 @@
 /* run.c: `crmpolicy run`: config -> facts -> rules ->
  * outcomes -> store, with the summary and the exit code. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,7 +52,7 @@ typedef struct run {
   cp_progress progress;    /* the progress line on a terminal */
   double started;          /* monotonic seconds when the command began */
   cp_assignee_check assignees;  /* assignees against their kind's lookup */
-  FILE *profile;           /* --profile: where the profile goes, or NULL */
+  int profiling;           /* --profile was given */
   cp_prof write, commit;   /* --profile: the writer's and the commit's time */
 } run;
 
@@ -87,7 +89,7 @@ static cp_err write_one(run *r, cp_outcome *o);
 static cp_err write_outcome(void *ctx, cp_outcome *o)
 {
   run *r = ctx;
-  if (!r->profile)
+  if (!r->profiling)
     return write_one(r, o);
   uint64_t t0 = cp_progress_ns();
   cp_err rc = write_one(r, o);
@@ -179,8 +181,8 @@ static void write_profile(run *r, const cp_opts *o)
     total += p->derived[i].ns;
   char day[16];
   cp_dates_format_date(o->as_of, day);
-  FILE *f = r->profile;
-  if (f != stdout && (fflush(f) != 0 || ftruncate(fileno(f), 0) != 0)) {   /* this run's only */
+  FILE *f = strcmp(o->profile, "-") ? fopen(o->profile, "w") : stdout;
+  if (!f) {
     cp_diag_fail(CP_EIO, "--profile: %s: %s; the run was committed", o->profile, strerror(errno));
     return;
   }
@@ -202,7 +204,77 @@ static void write_profile(run *r, const cp_opts *o)
   profile_line(f, "commit", "state", &r->commit, 0, total);
   fprintf(f, "%-8s %-28s %9s %8s %10.3f %11s %6.1f%%\n", "total", "-", "-", "-",
           (double)total / 1e9, "-", 100.0);
-  fflush(f);
+  if (f == stdout ? fflush(f) != 0 : fclose(f) != 0)
+    cp_diag_fail(CP_EIO, "--profile: %s: %s; the run was committed", o->profile, strerror(errno));
+}
+
+/* Returns the identity of path: its device and inode when it exists (1),
+ * else (0) its folder resolved, then its last part, in buf. */
+static int file_identity(const char *path, struct stat *st, char *buf, size_t size)
+{
+  if (stat(path, st) == 0)
+    return 1;
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  char *real = dir ? realpath(dir, NULL) : NULL;
+  snprintf(buf, size, "%s/%s", real ? real : (dir ? dir : ""), slash ? slash + 1 : path);
+  free(real);
+  free(dir);
+  return 0;
+}
+
+/* Returns 1 when a and b name the same file, existing or not. */
+static int same_file(const char *a, const char *b)
+{
+  struct stat sa, sb;
+  char pa[PATH_MAX + 256], pb[PATH_MAX + 256];
+  int ea = file_identity(a, &sa, pa, sizeof pa), eb = file_identity(b, &sb, pb, sizeof pb);
+  if (ea != eb)
+    return 0;
+  return ea ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : !strcmp(pa, pb);
+}
+
+/* Refuses a --profile path that names a file of the run (the config, a rule
+ * file, the facts, the state or its journals: writing the profile would
+ * destroy it) or that cannot be written, before anything is. */
+static cp_err check_profile_path(const cp_config *cfg, const char *path)
+{
+  if (!strcmp(path, "-"))
+    return CP_OK;
+  const char *what[] = {"the config", "the facts database", "the state database",
+                        "the state database's WAL", "the state database's shared memory",
+                        "the state database's journal"};
+  const char *sfx[] = {"", "", "", "-wal", "-shm", "-journal"};
+  const char *base[] = {cfg->path, cfg->facts, cfg->state, cfg->state, cfg->state, cfg->state};
+  char buf[PATH_MAX];
+  for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+    snprintf(buf, sizeof buf, "%s%s", base[i] ? base[i] : "", sfx[i]);
+    if (base[i] && same_file(path, buf))
+      return cp_diag_fail(CP_EUSAGE, "--profile: %s is %s (%s); the profile needs a file of "
+                          "its own", path, what[i], buf);
+  }
+  for (unsigned i = 0; i < cfg->file->rules_count; i++) {
+    char *rule = cp_config_resolve(cfg, cfg->file->rules[i]);
+    int same = rule && same_file(path, rule);
+    free(rule);
+    if (same)
+      return cp_diag_fail(CP_EUSAGE, "--profile: %s is the rule file %s; the profile needs a "
+                          "file of its own", path, cfg->file->rules[i]);
+  }
+  struct stat st;
+  char *dir = NULL;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      errno = EISDIR;
+    else if (access(path, W_OK) == 0)
+      return CP_OK;
+  } else if (errno == ENOENT && (dir = cp_config_path_folder(path)) && access(dir, W_OK) == 0) {
+    free(dir);
+    return CP_OK;
+  }
+  int err = errno;
+  free(dir);
+  return cp_diag_fail(CP_EUSAGE, "--profile: %s: %s", path, strerror(err));
 }
 
 /* Refuses a state path that is the facts file itself: the same device and
@@ -211,10 +283,7 @@ static void write_profile(run *r, const cp_opts *o)
  * exist yet cannot be the facts. */
 static cp_err check_state_path(const cp_config *cfg)
 {
-  struct stat f, s;
-  if (stat(cfg->state, &s) < 0 || stat(cfg->facts, &f) < 0)
-    return CP_OK;
-  if (f.st_dev == s.st_dev && f.st_ino == s.st_ino)
+  if (same_file(cfg->state, cfg->facts))
     return cp_diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
                      "state needs a file of its own", cfg->state, cfg->facts);
   return CP_OK;
@@ -257,7 +326,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   if ((rc = cp_assignees_start(&r->assignees, r->cfg, r->facts)) != CP_OK)
     return rc;
   start_progress(r, o);
-  if (r->profile && (rc = cp_rules_profile_start(r->rules)) != CP_OK)
+  if (r->profiling && (rc = cp_rules_profile_start(r->rules)) != CP_OK)
     return rc;
   if ((rc = cp_jobs_run(r->cfg, o->as_of, r->facts, r->rules, o->jobs, write_outcome, r)) !=
       CP_OK)
@@ -283,12 +352,10 @@ cp_exit cp_cmd_run(const cp_opts *o)
                    r.cfg->path, r.cfg->file->feed.salt_env);
     goto done;   /* invalid: exit 2, nothing opened for writing */
   }
-  /* opened now, so that a path it cannot write fails before the run; emptied
-   * only when the profile is written, so that a failed run loses nothing */
-  if (o->profile && !(r.profile = strcmp(o->profile, "-") ? fopen(o->profile, "a") : stdout)) {
-    rc = cp_diag_fail(CP_EUSAGE, "--profile: %s: %s", o->profile, strerror(errno));
+  /* checked now, written after the commit: a failed run leaves the file be */
+  if (o->profile && (rc = check_profile_path(r.cfg, o->profile)) != CP_OK)
     goto done;   /* invalid: exit 2, nothing written */
-  }
+  r.profiling = o->profile != NULL;
   opened = 1;
   code = CP_EXIT_FAILED;
   if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
@@ -305,7 +372,7 @@ cp_exit cp_cmd_run(const cp_opts *o)
   r.commit = (cp_prof){.calls = 1, .ns = cp_progress_ns() - t0};
   cp_progress_end(&r.progress);
   summary(&r, o);
-  if (r.profile)
+  if (r.profiling)
     write_profile(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
   if (o->push) {   /* the run is committed whatever the sinks do */
@@ -321,8 +388,6 @@ done:
     cp_diag_fail(rc, "the run failed (%s); nothing was written", cp_diag_strerror(rc));
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;
-  if (r.profile && r.profile != stdout && fclose(r.profile) != 0)   /* the run stands */
-    cp_diag_fail(CP_EIO, "--profile: %s: %s; the run was committed", o->profile, strerror(errno));
   close_run(&r);
   return code;
 }

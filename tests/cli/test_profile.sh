@@ -117,6 +117,42 @@ test_a_run_that_is_refused_keeps_the_last_profile() {
     "$(grep -c '^# crmpolicy profile' p.txt) $(head -1 p.txt | awk '{print $4, $5}' | tr -d ',')"
 }
 
+test_it_never_writes_over_a_file_of_the_run() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "day 1 exit" 1 "$RC"
+  local before
+  before=$(sqlite3 s.db "SELECT count(*) FROM alerts")
+  for f in s.db ./s.db "$PWD/s.db" s.db-wal f.db c.yaml r.lua; do
+    cp c.yaml c.keep; cp r.lua r.keep; cp f.db f.keep
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet --profile "$f"
+    expect_eq "$f: exit" 2 "$RC"
+    expect_contains "$f: message" "the profile needs a file of its own" "$ERR"
+    expect_eq "$f: the config" "" "$(cmp c.yaml c.keep)"
+    expect_eq "$f: the rules" "" "$(cmp r.lua r.keep)"
+    expect_eq "$f: the facts" "" "$(cmp f.db f.keep)"
+    expect_eq "$f: the state" "$before|1" \
+      "$(sqlite3 s.db "SELECT (SELECT count(*) FROM alerts), (SELECT count(*) FROM runs)")"
+  done
+  expect_eq "which file it is" "crmpolicy: --profile: s.db is the state database (s.db); the profile needs a file of its own" \
+    "$("$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet --profile s.db 2>&1)"
+}
+
+test_a_state_not_made_yet_is_not_made_by_the_profile() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --profile s.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "no state" "no" "$([ -e s.db ] && echo yes || echo no)"
+}
+
+test_a_folder_that_is_not_there_fails_before_the_run() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --profile no/p.txt
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: --profile: no/p.txt: No such file or directory" "$ERR"
+  expect_eq "no state" "no" "$([ -e s.db ] && echo yes || echo no)"
+}
+
 test_other_commands_refuse_it() {
   setup
   cp_run check --config c.yaml --profile p.txt
