@@ -45,6 +45,7 @@ common=(--config "$DEMO_CONFIG" --facts "$FACTS" --state "$T/s.db")
 vg run-new 0 run "${common[@]}" --as-of 2026-10-15 --quiet
 vg run-merge 0 run "${common[@]}" --as-of 2026-11-15
 vg run-jobs 0 run "${common[@]}" --as-of 2026-11-16 --jobs 2 --quiet
+vg run-profile 0 run "${common[@]}" --as-of 2026-11-17 --jobs 2 --quiet --profile "$T/p.txt"
 vg check 0 check --config "$DEMO_CONFIG" --facts "$FACTS" --as-of 2026-11-15
 vg alerts 0 alerts --state "$T/s.db" --format jsonl
 vg assignments 0 assignments --state "$T/s.db" --format csv
