@@ -241,6 +241,8 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
 {
   if (!strcmp(path, "-"))
     return CP_OK;
+  if (!*path)
+    return cp_diag_fail(CP_EUSAGE, "--profile: the path is empty (- is standard output)");
   const char *what[] = {"the config", "the facts database", "the state database",
                         "the state database's WAL", "the state database's shared memory",
                         "the state database's journal"};
@@ -266,6 +268,9 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
   if (stat(path, &st) == 0) {
     if (S_ISDIR(st.st_mode))
       errno = EISDIR;
+    else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))   /* a FIFO would block the run */
+      return cp_diag_fail(CP_EUSAGE, "--profile: %s is not a regular file (a FIFO or a "
+                          "socket); - is standard output", path);
     else if (access(path, W_OK) == 0)
       return CP_OK;
   } else if (errno == ENOENT && (dir = cp_config_path_folder(path)) && access(dir, W_OK) == 0) {

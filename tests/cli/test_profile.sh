@@ -153,6 +153,19 @@ test_a_folder_that_is_not_there_fails_before_the_run() {
   expect_eq "no state" "no" "$([ -e s.db ] && echo yes || echo no)"
 }
 
+test_an_empty_path_or_a_fifo_is_refused_before_the_run() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --profile ""
+  expect_eq "empty: exit" 2 "$RC"
+  expect_eq "empty: message" "crmpolicy: --profile: the path is empty (- is standard output)" "$ERR"
+  mkfifo p.fifo
+  # nobody reads the FIFO: opening it to write would wait for ever
+  ERR=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet --profile p.fifo 2>&1)
+  expect_eq "fifo: exit" 2 "$?"
+  expect_eq "fifo: message" "crmpolicy: --profile: p.fifo is not a regular file (a FIFO or a socket); - is standard output" "$ERR"
+  expect_eq "no state" "no" "$([ -e s.db ] && echo yes || echo no)"
+}
+
 test_other_commands_refuse_it() {
   setup
   cp_run check --config c.yaml --profile p.txt
