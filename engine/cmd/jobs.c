@@ -6,7 +6,6 @@
  * sandboxes and compute the aggregates that are plain sums and counts. */
 #include "jobs.h"
 #include "eval.h"
-#include "progress.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,10 +37,10 @@ static int next_client(cp_facts *f, cp_rules *r, cp_client **c)
   cp_profile *prof = cp_rules_profile(r);
   if (!prof)
     return cp_facts_next(f, c);
-  uint64_t t0 = cp_progress_ns();
+  uint64_t outer, t0 = cp_rules_prof_begin(prof, &outer);
   int more = cp_facts_next(f, c);
-  prof->part[CP_PROF_READ].ns += cp_progress_ns() - t0;
-  prof->part[CP_PROF_READ].calls += more > 0;
+  cp_rules_prof_end(prof, &prof->part[CP_PROF_READ], t0, outer);
+  prof->part[CP_PROF_READ].calls -= more <= 0;   /* the read that found none is no client */
   return more;
 }
 
@@ -49,12 +48,11 @@ static int next_client(cp_facts *f, cp_rules *r, cp_client **c)
 static cp_err prepare(cp_rules *r, cp_aggregates_fn fetch, void *ctx)
 {
   cp_profile *prof = cp_rules_profile(r);
-  uint64_t t0 = cp_progress_ns();
+  if (!prof)
+    return cp_rules_prepare_from(r, fetch, ctx);
+  uint64_t outer, t0 = cp_rules_prof_begin(prof, &outer);
   cp_err rc = cp_rules_prepare_from(r, fetch, ctx);
-  if (prof) {
-    prof->part[CP_PROF_VALUES].calls++;
-    prof->part[CP_PROF_VALUES].ns += cp_progress_ns() - t0;
-  }
+  cp_rules_prof_end(prof, &prof->part[CP_PROF_VALUES], t0, outer);
   return rc;
 }
 

@@ -52,8 +52,6 @@ typedef struct run {
   cp_progress progress;    /* the progress line on a terminal */
   double started;          /* monotonic seconds when the command began */
   cp_assignee_check assignees;  /* assignees against their kind's lookup */
-  int profiling;           /* --profile was given */
-  cp_prof write, commit;   /* --profile: the writer's and the commit's time */
 } run;
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
@@ -89,12 +87,12 @@ static cp_err write_one(run *r, cp_outcome *o);
 static cp_err write_outcome(void *ctx, cp_outcome *o)
 {
   run *r = ctx;
-  if (!r->profiling)
+  cp_profile *prof = cp_rules_profile(r->rules);
+  if (!prof)
     return write_one(r, o);
-  uint64_t t0 = cp_progress_ns();
+  uint64_t outer, t0 = cp_rules_prof_begin(prof, &outer);
   cp_err rc = write_one(r, o);
-  r->write.calls++;
-  r->write.ns += cp_progress_ns() - t0;
+  cp_rules_prof_end(prof, &prof->part[CP_PROF_WRITE], t0, outer);
   return rc;
 }
 
@@ -172,7 +170,7 @@ static void write_profile(run *r, const cp_opts *o)
 {
   cp_profile *p = cp_rules_profile(r->rules);
   size_t nr = cp_rules_count(r->rules), nd = cp_rules_derived_count(r->rules);
-  uint64_t total = r->write.ns + r->commit.ns;
+  uint64_t total = 0;
   for (int i = 0; i < CP_PROF_PARTS; i++)
     total += p->part[i].ns;
   for (size_t i = 0; i < nr; i++)
@@ -200,8 +198,8 @@ static void write_profile(run *r, const cp_opts *o)
     profile_line(f, "rule", cp_rules_id(r->rules, i), &p->rule[i], 1, total);
   for (size_t i = 0; i < nd; i++)
     profile_line(f, "derived", cp_rules_derived_id(r->rules, i), &p->derived[i], 0, total);
-  profile_line(f, "write", "state", &r->write, 0, total);
-  profile_line(f, "commit", "state", &r->commit, 0, total);
+  profile_line(f, "write", "state", &p->part[CP_PROF_WRITE], 0, total);
+  profile_line(f, "commit", "state", &p->part[CP_PROF_COMMIT], 0, total);
   fprintf(f, "%-8s %-28s %9s %8s %10.3f %11s %6.1f%%\n", "total", "-", "-", "-",
           (double)total / 1e9, "-", 100.0);
   if (f == stdout ? fflush(f) != 0 : fclose(f) != 0)
@@ -215,7 +213,7 @@ static int file_identity(const char *path, struct stat *st, char *buf, size_t si
   if (stat(path, st) == 0)
     return 1;
   const char *slash = strrchr(path, '/');
-  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  char *dir = cp_config_path_folder(path);
   char *real = dir ? realpath(dir, NULL) : NULL;
   snprintf(buf, size, "%s/%s", real ? real : (dir ? dir : ""), slash ? slash + 1 : path);
   free(real);
@@ -243,17 +241,22 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
     return CP_OK;
   if (!*path)
     return cp_diag_fail(CP_EUSAGE, "--profile: the path is empty (- is standard output)");
-  const char *what[] = {"the config", "the facts database", "the state database",
-                        "the state database's WAL", "the state database's shared memory",
-                        "the state database's journal"};
-  const char *sfx[] = {"", "", "", "-wal", "-shm", "-journal"};
-  const char *base[] = {cfg->path, cfg->facts, cfg->state, cfg->state, cfg->state, cfg->state};
+  const struct { const char *what, *base, *suffix; } run_files[] = {
+    {"the config", cfg->path, ""},
+    {"the facts database", cfg->facts, ""},
+    {"the state database", cfg->state, ""},
+    {"the state database's WAL", cfg->state, "-wal"},
+    {"the state database's shared memory", cfg->state, "-shm"},
+    {"the state database's journal", cfg->state, "-journal"},
+  };
   char buf[PATH_MAX];
-  for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
-    snprintf(buf, sizeof buf, "%s%s", base[i] ? base[i] : "", sfx[i]);
-    if (base[i] && same_file(path, buf))
+  for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+    if (!run_files[i].base)
+      continue;
+    snprintf(buf, sizeof buf, "%s%s", run_files[i].base, run_files[i].suffix);
+    if (same_file(path, buf))
       return cp_diag_fail(CP_EUSAGE, "--profile: %s is %s (%s); the profile needs a file of "
-                          "its own", path, what[i], buf);
+                          "its own", path, run_files[i].what, buf);
   }
   for (unsigned i = 0; i < cfg->file->rules_count; i++) {
     char *rule = cp_config_resolve(cfg, cfg->file->rules[i]);
@@ -331,7 +334,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   if ((rc = cp_assignees_start(&r->assignees, r->cfg, r->facts)) != CP_OK)
     return rc;
   start_progress(r, o);
-  if (r->profiling && (rc = cp_rules_profile_start(r->rules)) != CP_OK)
+  if (o->profile && (rc = cp_rules_profile_start(r->rules)) != CP_OK)
     return rc;
   if ((rc = cp_jobs_run(r->cfg, o->as_of, r->facts, r->rules, o->jobs, write_outcome, r)) !=
       CP_OK)
@@ -360,7 +363,6 @@ cp_exit cp_cmd_run(const cp_opts *o)
   /* checked now, written after the commit: a failed run leaves the file be */
   if (o->profile && (rc = check_profile_path(r.cfg, o->profile)) != CP_OK)
     goto done;   /* invalid: exit 2, nothing written */
-  r.profiling = o->profile != NULL;
   opened = 1;
   code = CP_EXIT_FAILED;
   if (o->strict && cp_facts_findings(r.facts)) {   /* found while loading lookup tables */
@@ -371,13 +373,15 @@ cp_exit cp_cmd_run(const cp_opts *o)
     rc = CP_EFACTS;
   if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused)
     goto done;
-  uint64_t t0 = cp_progress_ns();
+  cp_profile *prof = cp_rules_profile(r.rules);
+  uint64_t outer = 0, t0 = prof ? cp_rules_prof_begin(prof, &outer) : 0;
   if ((rc = cp_store_commit(r.store)) != CP_OK)
     goto done;
-  r.commit = (cp_prof){.calls = 1, .ns = cp_progress_ns() - t0};
+  if (prof)
+    cp_rules_prof_end(prof, &prof->part[CP_PROF_COMMIT], t0, outer);
   cp_progress_end(&r.progress);
   summary(&r, o);
-  if (r.profiling)
+  if (prof)
     write_profile(&r, o);
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
   if (o->push) {   /* the run is committed whatever the sinks do */

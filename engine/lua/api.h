@@ -85,13 +85,6 @@ typedef struct cp_rules {
   int marked;               /* the heap's holding mark is set (first client) */
 } cp_rules;
 
-/* `run --profile`'s timers (rules.c): cp_rules_prof_begin() starts timing a
- * part and returns its start, keeping in *outer the time of what the part
- * around it called so far; cp_rules_prof_end() adds one call of the part to
- * e, with its time less that of the parts it called. */
-uint64_t cp_rules_prof_begin(cp_profile *p, uint64_t *outer);
-void cp_rules_prof_end(cp_profile *p, cp_prof *e, uint64_t t0, uint64_t outer);
-
 /* Codes of client field names: kind (CP_NAME_*) in the high bits, index in
  * the low. */
 #define CP_NAME_CODE(kind, i) (((lua_Integer)(kind) << 24) | (lua_Integer)(i))

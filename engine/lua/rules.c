@@ -645,7 +645,7 @@ const char *cp_rules_derived_id(const cp_rules *r, size_t i)
 
 cp_err cp_rules_profile_start(cp_rules *r)
 {
-  cp_profile *p = calloc(1, sizeof *p);
+  cp_profile *p = calloc(1, sizeof *p);   /* + 1: never calloc(0), which may be NULL */
   if (!p || !(p->rule = calloc(r->n_rules + 1, sizeof *p->rule)) ||
       !(p->derived = calloc(r->n_derived + 1, sizeof *p->derived))) {
     if (p)

@@ -126,11 +126,13 @@ typedef struct cp_prof {
   uint64_t ns;              /* nanoseconds, its own */
 } cp_prof;
 
-/* The parts that are not a rule or a derived value. */
-enum { CP_PROF_READ, CP_PROF_VALUES, CP_PROF_SCOPE, CP_PROF_PARTS };
+/* The parts that are not a rule or a derived value: run-wide values, reading
+ * the clients' facts, the scope, writing the results to the state, the commit. */
+enum { CP_PROF_VALUES, CP_PROF_READ, CP_PROF_SCOPE, CP_PROF_WRITE, CP_PROF_COMMIT,
+       CP_PROF_PARTS };
 
 typedef struct cp_profile {
-  cp_prof part[CP_PROF_PARTS];  /* reading the clients' facts, run-wide values, scope */
+  cp_prof part[CP_PROF_PARTS];  /* by CP_PROF_* */
   cp_prof *rule;            /* by check, cp_rules_count() of them */
   cp_prof *derived;         /* by derived value, cp_rules_derived_count() of them */
   uint64_t inner;           /* time of the parts the running part called */
@@ -141,6 +143,13 @@ cp_err cp_rules_profile_start(cp_rules *r);
 
 /* r's profile, or NULL when it is not profiled. */
 cp_profile *cp_rules_profile(cp_rules *r);
+
+/* The profile's timers: cp_rules_prof_begin() starts timing a part and
+ * returns its start, keeping in *outer the time of what the part around it
+ * called so far; cp_rules_prof_end() adds one call of the part to e, with
+ * its time less that of the parts it called. */
+uint64_t cp_rules_prof_begin(cp_profile *p, uint64_t *outer);
+void cp_rules_prof_end(cp_profile *p, cp_prof *e, uint64_t t0, uint64_t outer);
 
 /* Adds the profile of from (a worker's, loaded from the same config) to r's. */
 void cp_rules_profile_add(cp_rules *r, const cp_rules *from);
