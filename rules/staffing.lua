@@ -9,24 +9,15 @@ local function role_label(role)
   return labels.roles and labels.roles[role] or role
 end
 
---- Whether a client_staff row is current on the as-of date for an active member.
-local function current(r)
-  return r.since <= dt.today and (r["until"] == nil or r["until"] > dt.today)
-    and people.active(r.staff_id) ~= nil
-end
-
 aggregate {
   id = "staff_load",
-  doc = "Current client_staff rows per staff member and role, over all clients.",
+  doc = "Current client_staff rows (since <= D, until empty or after D) by role and staff "
+     .. "member, over all clients: run.staff_load[role][staff_id]. Only active members "
+     .. "read it (the pool below), so the row's member need not be checked here.",
   table = "client_staff",
-  init = {},
-  step = function(load, r)
-    if current(r) then
-      local k = r.staff_id .. "/" .. r.role
-      load[k] = (load[k] or 0) + 1
-    end
-    return load
-  end,
+  count = true,
+  where = { since = { le = dt.today }, ["until"] = { gt = dt.today, or_nil = true } },
+  group = { "role", "staff_id" },
 }
 
 pool {
@@ -35,8 +26,9 @@ pool {
   members = function(add)
     for s in lookup.staff:each() do
       if s.active then
+        local by_role = run.staff_load[s.role]
         add { id = s.id, group = s.role, capacity = s.capacity,
-              load = run.staff_load[s.id .. "/" .. s.role] or 0 }
+              load = by_role and by_role[s.id] or 0 }
       end
     end
   end,

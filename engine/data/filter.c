@@ -133,21 +133,36 @@ static void add_operator(lua_State *L, const site *s, cp_cond **range)
     add_compare(L, s, op[0] == 'n');
   else if (!strcmp(op, "in") || !strcmp(op, "not_in"))
     add_list(L, s, op[0] == 'n');
+  else if (!strcmp(op, "or_nil"))
+    return;   /* add_table() reads it */
   else if (!strcmp(op, "is_nil") || !strcmp(op, "not_nil")) {
     if (!lua_isboolean(L, -1))
       fail(L, s, "is_nil and not_nil take true or false");
     add(L, s, (op[0] == 'i') == lua_toboolean(L, -1) ? CP_OP_IS_NIL : CP_OP_NOT_NIL);
   } else {
     luaL_error(L, "condition on %s.%s: unknown operator '%s' (gt, ge, lt, le, eq, ne, "
-               "in, not_in, is_nil, not_nil; a list {a, b} means in)", s->t->name,
+               "in, not_in, is_nil, not_nil, or_nil; a list {a, b} means in)", s->t->name,
                s->t->columns[s->col].name, *op ? op : luaL_typename(L, -2));
   }
 }
 
-/* Adds the conditions of the table at the top: a list (in) or operators. */
+/* Reads the table at the top's or_nil: 1 for true, 0 for false or absent. */
+static int or_nil(lua_State *L, const site *s)
+{
+  lua_pushliteral(L, "or_nil");
+  int t = lua_rawget(L, -2), v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    fail(L, s, "or_nil takes true or false");
+  return v;
+}
+
+/* Adds the conditions of the table at the top: a list (in) or operators;
+ * with or_nil = true, each of them also holds for a nil field. */
 static void add_table(lua_State *L, const site *s)
 {
   cp_cond *range = NULL;
+  int first = s->f->n, nil_ok = or_nil(L, s);
   size_t keys = 0, len = lua_rawlen(L, -1);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
@@ -162,6 +177,11 @@ static void add_table(lua_State *L, const site *s)
     fail(L, s, "a list of values {a, b} cannot also hold operators");
   if (len)
     add_list(L, s, 0);
+  if (s->f->n == first)   /* only or_nil */
+    fail(L, s, "or_nil goes with another operator ({gt = d, or_nil = true}: nil or "
+         "after d); for nil alone write null");
+  for (int k = first; k < s->f->n; k++)
+    s->f->c[k].or_nil = nil_ok;
 }
 
 void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f)
@@ -226,7 +246,7 @@ static int in_list(const cp_filter *f, const cp_cond *c, const cp_value *v)
 static int holds(const cp_filter *f, const cp_cond *c, const cp_value *v)
 {
   if (v->type == CP_V_NIL)
-    return c->op == CP_OP_NE || c->op == CP_OP_NOT_IN || c->op == CP_OP_IS_NIL;
+    return c->or_nil || c->op == CP_OP_NE || c->op == CP_OP_NOT_IN || c->op == CP_OP_IS_NIL;
   switch (c->op) {
   case CP_OP_EQ:
     return equal(&c->v, v);

@@ -1,7 +1,8 @@
 /* filter.h: conditions on fact rows written as Lua tables, checked in C:
  * {level = "account"} (equality), {status = {"a", "b"}} (one of a list),
  * {paid_on = null} (is nil), {ordered_on = {gt = a, le = b}} (range), and
- * the operators eq, ne, in, not_in, is_nil, not_nil. A value of the wrong
+ * the operators eq, ne, in, not_in, is_nil, not_nil, and or_nil = true beside
+ * others ({until = {gt = d, or_nil = true}}: nil, or after d). A value of the wrong
  * type for the column, an unknown operator or an empty condition is an
  * error, not a condition that silently matches nothing (or everything). */
 #ifndef CP_FILTER_H
@@ -46,6 +47,7 @@ typedef struct cp_cond {
   int has_lo, lo_strict;    /* range: a lower bound, and whether it is excluded */
   int has_hi, hi_strict;    /* range: an upper bound, and whether it is excluded */
   lua_Number lo, hi;        /* range bounds */
+  int or_nil;               /* a nil field also satisfies it (or_nil = true) */
 } cp_cond;
 
 /* A compiled filter: every condition must hold. */

@@ -20,8 +20,8 @@ typedef struct agg {
   lua_Integer i;            /* C: integer total */
   lua_Number n;             /* C: float total */
   int is_float;             /* C: a float was added */
-  int grouped;              /* C: totals by the value of group_col */
-  uint32_t group_col;       /* C: the column grouped by */
+  int grouped;              /* C: totals by the values of group_col (this many) */
+  uint32_t group_col[CP_GROUP_KEYS]; /* C: the columns grouped by */
   cp_groups groups;         /* C: the totals when grouped */
 } agg;
 
@@ -131,8 +131,10 @@ static int agg_row(void *ctx, const cp_value *v)
     int64_t i = a->count ? 1 : x->type == CP_V_INT ? x->u.i : 0;
     int is_float = !a->count && x->type == CP_V_REAL;
     if (a->grouped) {
-      int added = cp_groups_add(&a->groups, &v[a->group_col], i, is_float ? x->u.r : 0,
-                                is_float);
+      const cp_value *key[CP_GROUP_KEYS];
+      for (int j = 0; j < a->grouped; j++)
+        key[j] = &v[a->group_col[j]];
+      int added = cp_groups_add(&a->groups, key, i, is_float ? x->u.r : 0, is_float);
       if (added > 0)
         return overflow(p, k);
       if (added < 0) {
@@ -162,8 +164,16 @@ static void compile(lua_State *L, const cp_table_cfg *t, agg *a)
   if (!a->count)
     a->col = cp_filter_column(L, t, lua_tostring(L, -1));
   lua_pop(L, 1);
-  if ((a->grouped = lua_getfield(L, -1, "group") == LUA_TSTRING))
-    a->group_col = cp_filter_column(L, t, lua_tostring(L, -1));
+  if (lua_getfield(L, -1, "group") == LUA_TSTRING) {   /* one field, or a list (l_aggregate) */
+    a->group_col[a->grouped++] = cp_filter_column(L, t, lua_tostring(L, -1));
+  } else if (lua_istable(L, -1)) {
+    for (lua_Integer j = 1; j <= (lua_Integer)lua_rawlen(L, -1) && j <= CP_GROUP_KEYS; j++) {
+      lua_rawgeti(L, -1, j);
+      a->group_col[a->grouped++] = cp_filter_column(L, t, lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  a->groups.nkeys = a->grouped;
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "where") == LUA_TTABLE)
     cp_filter_compile(L, -1, t, &a->where);
@@ -264,7 +274,8 @@ cp_err cp_aggregate_table(cp_rules *api, unsigned ti)
   unsigned char *want = p.any_lua ? NULL : calloc(p.t->columns_count + 1, 1);
   for (size_t k = 0; want && k < p.n; k++) {   /* C aggregates read only what they use */
     want[p.aggs[k].col] |= !p.aggs[k].count;
-    want[p.aggs[k].group_col] |= (unsigned char)p.aggs[k].grouped;
+    for (int j = 0; j < p.aggs[k].grouped; j++)
+      want[p.aggs[k].group_col[j]] = 1;
     for (int c = 0; c < p.aggs[k].where.n; c++)
       want[p.aggs[k].where.c[c].col] = 1;
   }

@@ -1,5 +1,6 @@
-/* groups.h: sums and counts by the value of a column, in C: what
- * aggregate{group = "column"} folds over a whole table before the clients. */
+/* groups.h: sums and counts by the values of one or more columns, in C:
+ * what aggregate{group = "column"} (or group = {"a", "b"}) folds over a
+ * whole table before the clients. */
 #ifndef CP_GROUPS_H
 #define CP_GROUPS_H
 
@@ -7,29 +8,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "facts.h"
 
-/* One group: its key and its total. */
+#define CP_GROUP_KEYS 4     /* columns a group may be keyed by */
+
+/* One group's total; its key is in the groups' keys, nkeys values a group. */
 typedef struct cp_group {
-  cp_value key;             /* the key (text malloc'd); CP_V_NIL: empty slot */
   int64_t i;                /* integer total */
   double n;                 /* float total */
   int is_float;             /* a float was added */
 } cp_group;
 
-/* The groups of one aggregate: a hash table, at most half full. */
+/* The groups of one aggregate, in the order they were first met, found
+ * through a hash index at most half full. */
 typedef struct cp_groups {
-  cp_group *slot;           /* slots */
-  size_t cap;               /* number of slots (a power of 2), 0 before the first */
-  size_t n;                 /* groups in use */
+  uint32_t *index;          /* cap slots: 0 empty, else a group's number + 1 */
+  size_t cap;               /* slots (a power of 2), 0 before the first group */
+  cp_group *group;          /* the groups */
+  cp_value *keys;           /* their keys, nkeys values each (text in the arena) */
+  size_t n;                 /* groups */
+  size_t group_room, keys_room; /* room in group and keys (cp_arena_grow) */
+  int nkeys;                /* columns in a key (1 when 0) */
+  cp_arena text;            /* the keys' text */
 } cp_groups;
 
-/* Adds integer i and float n (when is_float) to the group of key; a nil
- * or NaN key adds nothing. Returns 0; 1 when the group's integer total would
- * not fit in 64 bits (it is left as it was); -1 when out of memory. */
-int cp_groups_add(cp_groups *g, const cp_value *key, int64_t i, double n, int is_float);
+/* Adds integer i and float n (when is_float) to the group of the nkeys
+ * values key (g->nkeys of them); a nil or NaN value among them adds nothing.
+ * Returns 0; 1 when the group's integer total would not fit in 64 bits (it
+ * is left as it was); -1 when out of memory. */
+int cp_groups_add(cp_groups *g, const cp_value *const *key, int64_t i, double n, int is_float);
 
-/* Pushes a new Lua table {key = total} of the groups. Raises a memory
+/* Pushes a new Lua table of the groups: {key = total}, or with several key
+ * columns nested tables in their order, {a = {b = total}}. Raises a memory
  * error: call it under a protected call. */
 void cp_groups_push(lua_State *L, const cp_groups *g);
 

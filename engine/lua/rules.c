@@ -10,6 +10,7 @@
 #include "api.h"
 #include "progress.h"
 #include "filter.h"
+#include "groups.h"
 #include "words.h"
 #include "reportdef.h"
 
@@ -299,6 +300,38 @@ static void copy_two_levels(lua_State *L, int idx, int levels)
   }
 }
 
+/* Checks the list of fields to group by at the top of the stack (1 to
+ * CP_GROUP_KEYS distinct fields of t) and makes it the declaration's own
+ * copy, out of the rule's reach. */
+static void group_list(lua_State *L, const cp_table_cfg *t)
+{
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  if (n < 1 || n > CP_GROUP_KEYS)
+    luaL_error(L, "aggregate{}: 'group' lists 1 to %d fields, not %d", CP_GROUP_KEYS, (int)n);
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer j = 1; j <= n; j++) {
+    if (lua_rawgeti(L, -2, j) != LUA_TSTRING)
+      luaL_error(L, "aggregate{}: 'group' lists field names; item %d is a %s", (int)j,
+                 luaL_typename(L, -1));
+    cp_filter_column(L, t, lua_tostring(L, -1));
+    for (lua_Integer k = 1; k < j; k++) {
+      lua_rawgeti(L, -2, k);
+      if (lua_rawequal(L, -1, -2))
+        luaL_error(L, "aggregate{}: 'group' lists '%s' twice", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_rawseti(L, -2, j);
+  }
+  lua_Integer keys = 0;
+  for (lua_pushnil(L); lua_next(L, -3); lua_pop(L, 1))
+    keys++;
+  if (keys != n)
+    luaL_error(L, "aggregate{}: 'group' is a list of field names, without other keys");
+  lua_pushliteral(L, "group");
+  lua_insert(L, -2);
+  lua_rawset(L, 1);
+}
+
 /* aggregate{id=, doc=, table=, init=, step=function(acc, row) return acc end}:
  * run.<id>, folded over every row of a per-client table before the clients. */
 static int l_aggregate(lua_State *L)
@@ -315,8 +348,10 @@ static int l_aggregate(lua_State *L)
     luaL_error(L, "aggregate{}: 'sum' names a field");
   if (lua_getfield(L, 1, "where") != LUA_TNIL && !lua_istable(L, -1))
     luaL_error(L, "aggregate{}: 'where' is a table of field = value or range conditions");
-  if (lua_getfield(L, 1, "group") != LUA_TNIL && (step || lua_type(L, -1) != LUA_TSTRING))
-    luaL_error(L, "aggregate{}: 'group' names a field, and goes with sum or count");
+  int group = lua_getfield(L, 1, "group");
+  if (group != LUA_TNIL && (step || (group != LUA_TSTRING && group != LUA_TTABLE)))
+    luaL_error(L, "aggregate{}: 'group' names a field (or lists up to %d), and goes with sum "
+               "or count", CP_GROUP_KEYS);
   lua_settop(L, 1);
   if (step)
     need_function(L, "aggregate", "step");
@@ -333,6 +368,8 @@ static int l_aggregate(lua_State *L)
     cp_filter_column(L, t, lua_tostring(L, -1));
   if (lua_getfield(L, 1, "group") == LUA_TSTRING)
     cp_filter_column(L, t, lua_tostring(L, -1));
+  else if (lua_istable(L, -1))
+    group_list(L, t);
   lua_pushliteral(L, "where");
   if (lua_rawget(L, 1) == LUA_TTABLE) {   /* the declaration keeps a copy, checked */
     lua_pushliteral(L, "where");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/author/test_aggregate_groups.sh: aggregate{} over the clients table
-# and grouped counts and sums (group = "column") computed in C, read as
-# run.<id>[key]; the same with --jobs; a wrong group is a load error.
+# and grouped counts and sums (group = "column", or a list of columns for
+# nested tables) computed in C, read as run.<id>[key]; the same with --jobs;
+# a wrong group is a load error.
 . "$(dirname "$0")/common.sh"
 
 # depots_policy: clients in depots, with orders; r.lua alerts client C1
@@ -79,7 +80,66 @@ test_a_group_with_a_step_function_is_refused() {
   printf 'aggregate { id = "x", doc = "x", table = "orders", init = 0, group = "status",\n  step = function(a) return a end }\n' > r.lua
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_contains "stderr" "crmpolicy: r.lua:1: aggregate{}: 'group' names a field, and goes with sum or count" "$ERR"
+  expect_contains "stderr" "crmpolicy: r.lua:1: aggregate{}: 'group' names a field (or lists up to 4), and goes with sum or count" "$ERR"
+}
+
+# two_keys_policy: depots_policy with r.lua counting clients by depot and
+# VIP flag, and summing order amounts by status (a list of one field); the
+# group list is changed after the declaration, which keeps its own copy.
+two_keys_policy() {
+  depots_policy
+  cat > r.lua <<'LUA'
+local by = { "depot", "vip" }
+aggregate { id = "per_depot_vip", doc = "Clients by depot and VIP flag.", table = "clients",
+            count = true, group = by }
+by[1] = "vip"
+aggregate { id = "by_status", doc = "Amounts by status.", table = "orders", sum = "amount",
+            group = { "status" } }
+rule {
+  id = "load",
+  doc = "Says the run values.",
+  fn = function(c)
+    if c.id ~= "C1" then return end
+    local d = run.per_depot_vip
+    local v = table.pack(d.north[true], d.north[false], d.south[true], d.south[false],
+                         d.east[false], d[true], run.by_status.open, run.by_status.paid)
+    local t = {}
+    for i = 1, v.n do t[i] = tostring(v[i]) end
+    alert { severity = "info", level = 1, assignee = "S1", title = table.concat(t, " ") }
+  end,
+}
+LUA
+}
+
+test_groups_by_several_fields_are_nested_tables() {
+  two_keys_policy
+  expect_eq "title" "1 1 nil 1 1 nil 1350 700" "$(title_after_run)"
+}
+
+test_groups_by_several_fields_are_the_same_with_jobs() {
+  two_keys_policy
+  expect_eq "title" "1 1 nil 1 1 nil 1350 700" "$(title_after_run --jobs 2)"
+}
+
+# expect_group_error GROUP MESSAGE: check fails at r.lua:1 with MESSAGE for
+# a count of clients grouped by GROUP.
+expect_group_error() {
+  rm -f f.db s.db
+  depots_policy
+  printf 'aggregate { id = "x", doc = "x", table = "clients", count = true, group = %s }\n' "$1" > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit for $1" 2 "$RC"
+  expect_contains "stderr" "crmpolicy: r.lua:1: $2" "$ERR"
+}
+
+test_a_wrong_list_of_group_fields_fails_at_load() {
+  expect_group_error '{}' "aggregate{}: 'group' lists 1 to 4 fields, not 0"
+  expect_group_error '{"depot", "vip", "id", "depot", "vip"}' "aggregate{}: 'group' lists 1 to 4 fields, not 5"
+  expect_group_error '{"depot", "depot"}' "aggregate{}: 'group' lists 'depot' twice"
+  expect_group_error '{"depot", 3}' "aggregate{}: 'group' lists field names; item 2 is a number"
+  expect_group_error '{"depot", "depto"}' "clients row has no field 'depto'"
+  expect_group_error '{"depot", x = "vip"}' "aggregate{}: 'group' is a list of field names, without other keys"
+  expect_group_error '3' "aggregate{}: 'group' names a field (or lists up to 4), and goes with sum or count"
 }
 
 run_tests

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/author/test_conditions.sh: table conditions on rows (filter.c):
-# ne, in (a list), not_in, null and is_nil/not_nil select the right rows;
+# ne, in (a list), not_in, null, is_nil/not_nil and or_nil select the right rows;
 # an unknown operator, an empty condition, a date written as text and a
 # value of the wrong type are errors naming the rule file and line.
 . "$(dirname "$0")/common.sh"
@@ -77,6 +77,23 @@ test_null_and_is_nil_select_rows_without_a_value() {
   expect_eq "counts" "2 2 2 1 1" "$(title_of_run)"
 }
 
+test_or_nil_lets_a_nil_field_pass_beside_other_operators() {
+  orders_policy
+  counting_rule 'o:count({paid_on = {ge = dt.date("2026-05-15"), or_nil = true}})' \
+    'o:count({paid_on = {ge = dt.date("2026-05-15"), or_nil = false}})' \
+    'o:count({status = {ne = "open", or_nil = true}, paid_on = {lt = dt.date("2026-05-15"), or_nil = true}})' \
+    'o:count({status = {["in"] = {"paid"}, or_nil = true}})' \
+    'o:filter({amount = {gt = 1500, or_nil = true}}):count({paid_on = {gt = 0}})'
+  expect_eq "counts" "3 1 2 2 1" "$(title_of_run)"
+}
+
+test_or_nil_alone_or_not_a_boolean_is_an_error() {
+  expect_rule_error '{paid_on = {or_nil = true}}' "condition on orders.paid_on: or_nil goes with another operator ({gt = d, or_nil = true}: nil or after d); for nil alone write null"
+  expect_rule_error '{paid_on = {or_nil = false}}' "condition on orders.paid_on: or_nil goes with another operator ({gt = d, or_nil = true}: nil or after d); for nil alone write null"
+  expect_rule_error '{paid_on = {ge = 1, or_nil = 1}}' "condition on orders.paid_on: or_nil takes true or false"
+  expect_rule_error '{status = {"open", or_nil = true}}' "condition on orders.status: a list of values {a, b} cannot also hold operators"
+}
+
 test_conditions_work_on_a_filtered_list() {
   orders_policy
   counting_rule 'o:filter({status = {"void", "paid"}}):count({paid_on = {ge = dt.date("2026-01-01")}})'
@@ -95,7 +112,7 @@ expect_rule_error() {
 }
 
 test_an_unknown_operator_is_an_error() {
-  expect_rule_error '{paid_on = {gte = 3}}' "condition on orders.paid_on: unknown operator 'gte' (gt, ge, lt, le, eq, ne, in, not_in, is_nil, not_nil; a list {a, b} means in)"
+  expect_rule_error '{paid_on = {gte = 3}}' "condition on orders.paid_on: unknown operator 'gte' (gt, ge, lt, le, eq, ne, in, not_in, is_nil, not_nil, or_nil; a list {a, b} means in)"
 }
 
 test_a_date_written_as_text_is_an_error() {
