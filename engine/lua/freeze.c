@@ -6,7 +6,7 @@
  * out (params at load, a run value when computed), making every nested table
  * a view as it goes. The lazy alternative, a C __index that wraps each
  * nested table when first read, would run C code on every read of every
- * level (run.staff_load[k] in a loop over staff, for every client) and need
+ * level (run.staff_load[role][id] in a loop over staff, for every client) and need
  * a cache to keep `params.x == params.x`; eagerly, a read is one __index
  * hop per level, the cost of a plain view, and the copy is paid once a run.
  * The copy matters: the table a global{} function returned may still be an
