@@ -65,8 +65,9 @@ static int is_assignee(const steprun *s, int li, const char *id)
     col++;
   cp_facts_lookup(s->facts, (unsigned)li, &rows);
   for (uint32_t i = 0; col < t->columns_count && i < rows->n; i++) {
-    const cp_value *v = &rows->v[(size_t)i * t->columns_count + col];
-    if (v->type == CP_V_TEXT && !strcmp(v->u.s, id))
+    cp_value v;
+    cp_facts_value(rows, t->columns_count, i, col, &v);
+    if (v.type == CP_V_TEXT && !strcmp(v.u.s, id))
       return 1;
   }
   return 0;

@@ -44,7 +44,6 @@ struct cp_facts {
   unsigned tables_count;        /* number of per-client tables */
   unsigned lookups_count;       /* number of lookup tables */
   cp_arena arena;           /* strings of the current client */
-  cp_arena keep;            /* strings of lookup tables, for the whole run */
   int shared;               /* the lookup rows are another reader's */
   cp_client client;         /* the current client */
   cp_rows *client_rows;     /* array of tables_count row sets for client.tables */
@@ -657,41 +656,42 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
   return CP_OK;
 }
 
-/* Points the text values of a row (nc values) at their copies in the intern
- * set. Returns 0, or -1 when out of memory. */
-static int intern_row(cp_intern *in, cp_value *v, unsigned nc)
-{
-  for (unsigned j = 0; j < nc; j++)
-    if (v[j].type == CP_V_TEXT && !(v[j].u.s = cp_arena_intern_str(in, v[j].u.s, v[j].len)))
-      return -1;
-  return 0;
-}
-
-/* Reads a whole lookup table, in id order, into its source's rows. A row's
- * texts are read into the client arena, then kept once each (a role or a
- * manager repeats on many rows). */
+/* Reads a whole lookup table, in id order, packed by column (packed.h):
+ * each row is read into the source's one-row buffer, its texts into the
+ * client arena, then copied into the store (each distinct text once). */
 static cp_err load_lookup(cp_facts *f, source *s)
 {
-  unsigned nc = s->cfg->columns_count;
-  cp_intern intern = {.arena = &f->keep};
-  cp_err rc = start(f, s, s->cfg->id, NULL, NULL);
+  cp_packed *packed = cp_packed_new(s->cfg);
+  uint32_t n = 0;
+  cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL)
+                     : cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   while (rc == CP_OK && s->ready) {
-    uint32_t n = s->rows.n;
     const char *problem = bad_key(s, "is not a text id; the row is skipped");
     char shown[160];
+    s->rows.n = 0;
     if (problem)
       finding(f, s, s->cfg->id, shown_text(s->stmt, 0, shown, sizeof shown), problem);
     else
       rc = take_row(f, s, &s->rows);
-    if (rc == CP_OK && s->rows.n > n && intern_row(&intern, &s->rows.v[(size_t)n * nc], nc) < 0)
+    int added = rc == CP_OK && s->rows.n ? cp_packed_add(packed, s->rows.v) : 1;
+    if (added == 0)
+      n++;
+    else if (added == -1)
       rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+    else if (added < 0)
+      rc = cp_diag_fail(CP_EFACTS, "facts: lookup table '%s': %s", s->sql,
+                        added == -2 ? "its texts take more than 4 GiB"
+                                    : "a value of another type than its column's");
     cp_arena_reset(&f->arena);
     if (rc == CP_OK && advance(f, s) < 0)
       rc = db_err(f->db);
   }
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
-  cp_arena_intern_free(&intern);
+  free(s->rows.v);
+  s->rows = (cp_rows){.n = n, .packed = packed};
+  if (packed)
+    cp_packed_done(packed);
   return rc;
 }
 
@@ -804,15 +804,14 @@ void cp_facts_close(cp_facts *f)
   for (unsigned i = 0; f->tables && i < f->tables_count; i++)
     free_source(&f->tables[i]);
   for (unsigned i = 0; f->lookups && i < f->lookups_count; i++) {
-    if (f->shared)
-      f->lookups[i].rows.v = NULL;
+    if (!f->shared)
+      cp_packed_free((cp_packed *)f->lookups[i].rows.packed);
     free_source(&f->lookups[i]);
   }
   for (unsigned i = 0; f->client_rows && i < f->tables_count; i++)
     free(f->client_rows[i].v);
   sqlite3_close(f->db);
   cp_arena_free(&f->arena);
-  cp_arena_free(&f->keep);
   free(f->tables);
   free(f->lookups);
   free(f->client_rows);

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "packed.h"
 
 /* The type of a converted fact value. */
 typedef enum cp_vtype { CP_V_NIL, CP_V_INT, CP_V_REAL, CP_V_TEXT, CP_V_BOOL } cp_vtype;
@@ -26,12 +27,37 @@ typedef struct cp_value {
   } u;
 } cp_value;
 
-/* The rows of one table: n rows of ncols values, row-major. */
+/* The rows of one table: n rows of ncols values, row-major; or, for a
+ * lookup table, packed by column (v is NULL): read them with cp_facts_value()
+ * or cp_facts_row(). */
 typedef struct cp_rows {
   cp_value *v;              /* values, owned by the facts reader */
   uint32_t n;               /* number of rows */
   uint32_t cap;             /* allocated rows */
+  const cp_packed *packed;  /* a lookup's rows (packed.h), or NULL */
 } cp_rows;
+
+/* Reads value j of row i of rows (ncols values a row) into *out. */
+static inline void cp_facts_value(const cp_rows *rows, size_t ncols, uint32_t i, unsigned j,
+                               cp_value *out)
+{
+  if (rows->packed)
+    cp_packed_get(rows->packed, i, j, out);
+  else
+    *out = rows->v[(size_t)i * ncols + j];
+}
+
+/* Returns the ncols values of row i: in place, or for packed rows read into
+ * buf (room for ncols values), valid until buf is used again. */
+static inline const cp_value *cp_facts_row(const cp_rows *rows, size_t ncols, uint32_t i,
+                                          cp_value *buf)
+{
+  if (!rows->packed)
+    return rows->v + (size_t)i * ncols;
+  for (unsigned j = 0; j < ncols; j++)
+    cp_packed_get(rows->packed, i, j, &buf[j]);
+  return buf;
+}
 
 /* One client and its rows, valid until the next cp_facts_next(). */
 typedef struct cp_client {

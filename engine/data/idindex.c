@@ -56,7 +56,9 @@ static uint32_t find_slot(const cp_id_index *x, const cp_rows *rows, size_t ncol
   for (uint32_t i = cp_idindex_key_hash(key) & x->mask;; i = (i + 1) & x->mask) {
     if (!x->slot[i])
       return i;
-    cp_value id = cp_idindex_key_of(&rows->v[(size_t)(x->slot[i] - 1) * ncols + x->col]);
+    cp_value v;
+    cp_facts_value(rows, ncols, x->slot[i] - 1, x->col, &v);
+    cp_value id = cp_idindex_key_of(&v);
     if (cp_idindex_key_eq(&id, key))
       return i;
   }
@@ -74,7 +76,9 @@ void cp_idindex_build(cp_id_index *x, const cp_rows *rows, size_t ncols, uint32_
   x->mask = size - 1;
   memset(x->slot, 0, (size_t)size * sizeof x->slot[0]);
   for (uint32_t r = 0; r < rows->n; r++) {
-    cp_value id = cp_idindex_key_of(&rows->v[(size_t)r * ncols + col]);
+    cp_value v;
+    cp_facts_value(rows, ncols, r, col, &v);
+    cp_value id = cp_idindex_key_of(&v);
     if (id.type != CP_V_NIL)
       x->slot[find_slot(x, rows, ncols, &id)] = r + 1;
   }

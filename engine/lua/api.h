@@ -81,6 +81,8 @@ typedef struct cp_rules {
   int row_mt_ref;           /* registry: metatable of rows */
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */
+  cp_value *row_buf;        /* scratch: a packed lookup row read for a method (rowset.c) */
+  size_t row_buf_cap;       /* its room, in values */
   const cp_tracer *tracer;  /* explain's hooks, or NULL */
   int marked;               /* the heap's holding mark is set (first client) */
 } cp_rules;

@@ -16,7 +16,9 @@ static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
   size_t ncols = cp_rowset_cfg(s->api, s->source)->columns_count;
   lua_newtable(L);
   for (uint32_t i = 0; i < rows->n; i++) {
-    const cp_value *v = &rows->v[(size_t)i * ncols + col];
+    cp_value value;
+    const cp_value *v = &value;
+    cp_facts_value(rows, ncols, i, col, &value);
     if (v->type == CP_V_NIL || (v->type == CP_V_REAL && v->u.r != v->u.r))
       continue;
     cp_rowset_value_push(L, v);
@@ -91,7 +93,9 @@ int cp_rowsby_show(lua_State *L, int idx, sbuf *b, int depth)
       cp_sbuf_add(b, CP_SHOW_MASKED);
       continue;
     }
-    cp_rowset_value_push(L, &rows->v[(size_t)r->row * t->columns_count + j]);
+    cp_value v;
+    cp_facts_value(rows, t->columns_count, r->row, j, &v);
+    cp_rowset_value_push(L, &v);
     cp_show_item(L, -1, (int)t->columns[j].type, b, depth + 1);
     lua_pop(L, 1);
   }

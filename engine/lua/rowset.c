@@ -3,6 +3,7 @@
  * (count, sum, max, filter ...), whose conditions run in C when given as a
  * table of field = value. */
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -83,8 +84,9 @@ static int row_index(lua_State *L)
                       name ? name : luaL_typename(L, 2));
   }
   size_t ncols = cp_rowset_cfg(r->api, r->source)->columns_count;
-  lua_Integer col = lua_tointeger(L, -1);
-  cp_rowset_value_push(L, &rows->v[(size_t)r->row * ncols + (size_t)col]);
+  cp_value v;
+  cp_facts_value(rows, ncols, r->row, (unsigned)lua_tointeger(L, -1), &v);
+  cp_rowset_value_push(L, &v);
   return 1;
 }
 
@@ -268,19 +270,36 @@ static void pred_open(lua_State *L, int idx, const items *it, pred *p)
   }
 }
 
-/* Returns the values of row i (0-based) and its source. */
+/* Returns the values of row r of rows (of source): in place, or a packed
+ * lookup row read into the API's scratch row, valid until the next call
+ * (the callers use them at once, in C). */
+static const cp_value *row_values(lua_State *L, cp_rules *api, const cp_rows *rows,
+                                  uint32_t source, uint32_t r)
+{
+  size_t ncols = cp_rowset_cfg(api, source)->columns_count;
+  if (rows->packed && ncols > api->row_buf_cap) {
+    cp_value *buf = realloc(api->row_buf, ncols * sizeof *buf);
+    if (!buf)
+      luaL_error(L, "out of memory");
+    api->row_buf = buf;
+    api->row_buf_cap = ncols;
+  }
+  return cp_facts_row(rows, ncols, r, api->row_buf);
+}
+
+/* Returns the values of row i (0-based) and its source (see row_values()). */
 static const cp_value *items_values(lua_State *L, const items *it, size_t i, uint32_t *source)
 {
   if (it->set) {
     *source = it->set->source;
-    return it->rows->v + i * cp_rowset_cfg(it->api, *source)->columns_count;
+    return row_values(L, it->api, it->rows, *source, (uint32_t)i);
   }
   lua_rawgeti(L, it->self, (lua_Integer)i + 1);
   row_ud *r = check_udata(L, -1, ROW_MAGIC, sizeof *r, "row");
   lua_pop(L, 1);   /* the list keeps the row alive */
   const cp_rows *rows = cp_rowset_rows(L, r->api, r->gen, r->source);
   *source = r->source;
-  return rows->v + (size_t)r->row * cp_rowset_cfg(it->api, r->source)->columns_count;
+  return row_values(L, it->api, rows, r->source, r->row);
 }
 
 /* Pushes the row object of row i. */
@@ -389,7 +408,8 @@ static int m_sum(lua_State *L)
 
 /* Extremum state. */
 typedef struct best {
-  const cp_value *v;        /* best value so far */
+  cp_value v;               /* best value so far (a copy: a packed row is read anew) */
+  int found;                /* v is set */
   size_t i;                 /* its row */
   int want_max;             /* max (1) or min (0) */
 } best;
@@ -412,8 +432,9 @@ static void keep_best(lua_State *L, void *ctx, const cp_value *v, size_t i)
   (void)L;
   if (v->type == CP_V_NIL)
     return;
-  if (!b->v || (b->want_max ? value_less(b->v, v) : value_less(v, b->v))) {
-    b->v = v;
+  if (!b->found || (b->want_max ? value_less(&b->v, v) : value_less(v, &b->v))) {
+    b->v = *v;
+    b->found = 1;
     b->i = i;
   }
 }
@@ -428,9 +449,9 @@ static int extremum(lua_State *L, int want_max)
   items_open(L, 1, &it);
   pred_open(L, 3, &it, &p);
   walk_field(L, &it, &p, keep_best, &b);
-  if (!b.v)
+  if (!b.found)
     return lua_pushnil(L), 1;
-  cp_rowset_value_push(L, b.v);
+  cp_rowset_value_push(L, &b.v);
   items_push(L, &it, b.i);
   return 2;
 }

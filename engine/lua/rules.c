@@ -644,6 +644,7 @@ void cp_rules_close(cp_rules *api)
 {
   if (!api)
     return;
+  free(api->row_buf);
   for (size_t i = 0; i < api->n_rules; i++) {
     for (size_t j = 1; api->rules[i].ids && api->rules[i].ids[j]; j++)
       free((char *)api->rules[i].ids[j]);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/cli/test_lookup.sh: lookup.<name>:get(id) and the pools built from a
+# tests/cli/test_lookup.sh: lookup.<name>:get(id), values of every column type
+# read back from a lookup (kept packed by column: packed.c), and the pools built from a
 # lookup, whose members come through add() or as a list.
 . "$(dirname "$0")/../lib.sh"
 
@@ -58,6 +59,52 @@ EOF
   expect_eq "exit" 0 "$RC"
   expect_eq "picks" "added1 S2|added2 S3|added3 S2|listed1 S2|listed2 S3|listed3 S2" \
     "$(sqlite3 s.db "SELECT key || ' ' || assignee FROM assignments ORDER BY key" | paste -sd '|')"
+}
+
+# every_type_setup: a lookup "things" with a column of every type, NULLs, a
+# bad value (read as nil), repeated and empty texts; r.lua (the test's)
+# alerts client C1 with what it read as its title.
+every_type_setup() {
+  clients_config "[{name: status, type: text}]" \
+    "lookups: [{name: things, id: id, columns: [{name: id, type: text}, {name: t, type: text}, {name: i, type: integer}, {name: r, type: real}, {name: m, type: money}, {name: b, type: boolean}, {name: d, type: date}, {name: ts, type: timestamp}]}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01');
+    CREATE TABLE things(id TEXT, t TEXT, i INTEGER, r REAL, m REAL, b INTEGER, d TEXT, ts TEXT);
+    INSERT INTO things VALUES ('T1', '甲', 7, 1.5, 12.34, 1, '2026-02-03', '2026-02-03 04:05:06'),
+      ('T2', '', NULL, NULL, NULL, 0, NULL, NULL), ('T3', '甲', -9, -0.25, 0.01, NULL, '2025-12-31', NULL),
+      ('T4', 'T1', 'x', 'y', 'z', 2, 'no date', 'no time'), ('T5', NULL, 9007199254740993, 1e300, -5, 1, '2026-01-01', '2026-01-01');"
+  cat > r.lua <<'LUA'
+local things = lookup.things
+local function row(x)
+  local out = {}
+  for _, f in ipairs({"id", "t", "i", "r", "m", "b", "d", "ts"}) do out[#out + 1] = tostring(x[f]) end
+  return table.concat(out, ",")
+end
+rule { id = "r", doc = "d", fn = function(c)
+  local rows = {}
+  for x in things:each() do rows[#rows + 1] = row(x) end
+  local vmax, rmax = things:max("i")
+  local out = { table.concat(rows, ";"), row(things:get("T3")), tostring(things:get("T6")),
+    things:count({ t = "甲" }), things:count({ t = "" }), things:count({ t = null }),
+    things:count({ b = true }), things:count({ d = { ge = dt.date("2026-01-01") }, ts = { or_nil = true, lt = dt.time("2026-02-01 00:00:00") } }),
+    things:sum("m"), vmax, rmax.id, (things:min("r")), things:first({ i = { lt = 0 } }).id,
+    #things:filter({ t = { not_in = { "甲" } } }), tostring(things[2].t == ""), #things }
+  for k, v in ipairs(out) do out[k] = tostring(v) end
+  alert { severity = "info", title = table.concat(out, " | ") }
+end }
+LUA
+}
+
+test_lookup_values_of_every_type_read_back_alike() {
+  every_type_setup
+  local want="T1,甲,7,1.5,1234,true,$(printf '%s' 20487),1770091506;T2,,nil,nil,nil,false,nil,nil;T3,甲,-9,-0.25,1,nil,20453,nil;T4,T1,nil,nil,nil,nil,nil,nil;T5,nil,9007199254740993,1e+300,-500,true,20454,1767225600"
+  want="$want | T3,甲,-9,-0.25,1,nil,20453,nil | nil | 2 | 1 | 1 | 2 | 1 | 735 | 9007199254740993 | T5 | -0.25 | T3 | 3 | true | 5"
+  run_rules
+  expect_eq "exit" 0 "$RC"
+  expect_eq "title" "$want" "$(sqlite3 s.db "SELECT title FROM alerts")"
+  rm -f s.db*
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
+  expect_eq "exit with --jobs 2" 0 "$RC"
+  expect_eq "title with --jobs 2" "$want" "$(sqlite3 s.db "SELECT title FROM alerts")"
 }
 
 test_add_after_members_returned_is_an_error() {
