@@ -14,10 +14,12 @@ struct cp_block {
   char data[];        /* the memory handed out */
 };
 
-void *cp_arena_alloc(cp_arena *a, size_t size)
+/* Returns size bytes at a multiple of align (1 or 8) in the arena, a new
+ * block made when the head has no room; NULL when out of memory. */
+static void *take(cp_arena *a, size_t size, size_t align)
 {
-  size = (size + 7) & ~(size_t)7;
-  if (!a->head || a->used + size > a->head->size) {
+  size_t at = a->head ? (a->used + align - 1) & ~(align - 1) : 0;
+  if (!a->head || at > a->head->size || size > a->head->size - at) {
     size_t block = a->block ? a->block : BLOCK_SIZE;
     size_t want = size > block ? size : block;
     cp_block *b = malloc(sizeof *b + want);
@@ -31,16 +33,20 @@ void *cp_arena_alloc(cp_arena *a, size_t size)
       b->next = a->head;
     }
     a->head = b;
-    a->used = 0;
+    at = 0;
   }
-  void *p = a->head->data + a->used;
-  a->used += size;
-  return p;
+  a->used = at + size;
+  return a->head->data + at;
+}
+
+void *cp_arena_alloc(cp_arena *a, size_t size)
+{
+  return take(a, size, 8);
 }
 
 char *cp_arena_strndup(cp_arena *a, const char *s, size_t len)
 {
-  char *p = cp_arena_alloc(a, len + 1);
+  char *p = take(a, len + 1, 1);   /* text needs no alignment: no padding between strings */
   if (p) {
     memcpy(p, s, len);
     p[len] = '\0';

@@ -17,7 +17,8 @@ typedef struct cp_arena {
 /* Returns size bytes aligned to 8, owned by the arena; NULL when out of memory. */
 void *cp_arena_alloc(cp_arena *a, size_t size);
 
-/* Returns a NUL-terminated copy of len bytes of s, owned by the arena. */
+/* Returns a NUL-terminated copy of len bytes of s, owned by the arena, packed
+ * against the previous one (a string needs no alignment). */
 char *cp_arena_strndup(cp_arena *a, const char *s, size_t len);
 
 /* Frees everything but the first block, which is kept for reuse. */

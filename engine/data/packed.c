@@ -1,5 +1,6 @@
 /* packed.c: lookup rows by column (packed.h). Texts live in one buffer,
- * each as a 4-byte length, its bytes and a NUL, found again while loading
+ * each as its length (one byte under 128, else four: a flag bit and 31
+ * bits, big end first), its bytes and a NUL, found again while loading
  * through a hash of offsets so that a repeated text (a role, a manager's
  * id) is kept once. */
 #include "packed.h"
@@ -66,12 +67,17 @@ static uint32_t hash(const char *s, size_t len)
   return h;
 }
 
-/* Returns the length of the text at offset o. */
-static uint32_t text_len(const cp_packed *p, uint32_t o)
+/* Reads the length of the text at offset o into *len; returns the offset
+ * of its bytes. */
+static uint32_t text_at(const cp_packed *p, uint32_t o, uint32_t *len)
 {
-  uint32_t len;
-  memcpy(&len, p->texts + o - 4, 4);
-  return len;
+  const unsigned char *t = (const unsigned char *)p->texts + o;
+  if (t[0] < 0x80) {
+    *len = t[0];
+    return o + 1;
+  }
+  *len = ((uint32_t)(t[0] & 0x7f) << 24) | ((uint32_t)t[1] << 16) | ((uint32_t)t[2] << 8) | t[3];
+  return o + 4;
 }
 
 /* Returns the slot of len bytes of s in the seen set: the one holding its
@@ -79,8 +85,11 @@ static uint32_t text_len(const cp_packed *p, uint32_t o)
 static size_t seen_slot(const cp_packed *p, const char *s, size_t len)
 {
   for (size_t i = hash(s, len) & (p->seen_cap - 1);; i = (i + 1) & (p->seen_cap - 1)) {
-    uint32_t o = p->seen[i];
-    if (!o || (text_len(p, o - 1) == len && !memcmp(p->texts + o - 1, s, len)))
+    uint32_t o = p->seen[i], n;
+    if (!o)
+      return i;
+    uint32_t at = text_at(p, o - 1, &n);
+    if (n == len && !memcmp(p->texts + at, s, len))
       return i;
   }
 }
@@ -96,9 +105,13 @@ static int grow_seen(cp_packed *p)
     return -1;
   }
   p->seen_cap = cap;
-  for (size_t i = 0; i < old_cap; i++)
-    if (old[i])
-      p->seen[seen_slot(p, p->texts + old[i] - 1, text_len(p, old[i] - 1))] = old[i];
+  for (size_t i = 0; i < old_cap; i++) {
+    uint32_t n;
+    if (old[i]) {
+      uint32_t at = text_at(p, old[i] - 1, &n);
+      p->seen[seen_slot(p, p->texts + at, n)] = old[i];
+    }
+  }
   free(old);
   return 0;
 }
@@ -114,8 +127,9 @@ static int keep_text(cp_packed *p, const char *s, size_t len, uint32_t *o)
     *o = p->seen[slot] - 1;
     return 0;
   }
-  size_t need = p->tlen + 4 + len + 1;
-  if (need >= UINT32_MAX)
+  size_t head = len < 0x80 ? 1 : 4;
+  size_t need = p->tlen + head + len + 1;
+  if (need >= UINT32_MAX || len > 0x7fffffff)
     return -2;
   if (need > p->tcap) {
     size_t cap = p->tcap ? p->tcap : 4096;
@@ -127,11 +141,18 @@ static int keep_text(cp_packed *p, const char *s, size_t len, uint32_t *o)
     p->texts = t;
     p->tcap = cap;
   }
-  uint32_t l = (uint32_t)len;
-  memcpy(p->texts + p->tlen, &l, 4);
-  memcpy(p->texts + p->tlen + 4, s, len);
-  p->texts[p->tlen + 4 + len] = '\0';
-  *o = (uint32_t)(p->tlen + 4);
+  unsigned char *t = (unsigned char *)p->texts + p->tlen;
+  if (head == 1) {
+    t[0] = (unsigned char)len;
+  } else {
+    t[0] = (unsigned char)(0x80 | (len >> 24));
+    t[1] = (unsigned char)(len >> 16);
+    t[2] = (unsigned char)(len >> 8);
+    t[3] = (unsigned char)len;
+  }
+  memcpy(t + head, s, len);
+  t[head + len] = '\0';
+  *o = (uint32_t)p->tlen;
   p->tlen = need;
   p->seen[slot] = *o + 1;
   p->seen_n++;
@@ -212,10 +233,10 @@ void cp_packed_get(const cp_packed *p, uint32_t i, unsigned j, cp_value *out)
   }
   out->type = c->type;
   if (c->type == CP_V_TEXT) {
-    uint32_t o;
+    uint32_t o, len;
     memcpy(&o, pay, 4);
-    out->u.s = p->texts + o;
-    out->len = text_len(p, o);
+    out->u.s = p->texts + text_at(p, o, &len);
+    out->len = len;
   } else if (c->type == CP_V_BOOL) {
     out->u.i = *pay;
   } else {

@@ -2,6 +2,7 @@
  * back as they went in: every type, nil bits across bytes, texts kept once,
  * growth past the first allocation, and a value of the wrong type refused. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 #include "facts.h"
@@ -74,4 +75,33 @@ TEST(packed_rows_refuse_a_value_of_another_type)
   CHECK_INT(-3, cp_packed_add(p, row));
   cp_packed_free(p);
   cp_packed_free(NULL);
+}
+
+TEST(packed_texts_of_every_length_read_back)
+{
+  static char buf[70000];
+  static const size_t lens[] = {0, 1, 127, 128, 129, 65535, 65536, 69999};
+  cp_packed *p = cp_packed_new(&table);
+  cp_value row[5] = {{0}}, got;
+  for (size_t k = 0; k < sizeof buf; k++)
+    buf[k] = (char)('a' + k % 26);
+  for (size_t k = 0; k < 8; k++) {
+    char *s = malloc(lens[k] + 1);
+    memcpy(s, buf, lens[k]);
+    s[lens[k]] = '\0';
+    row[0] = (cp_value){.type = CP_V_TEXT, .len = (uint32_t)lens[k], .u.s = s};
+    CHECK_INT(0, cp_packed_add(p, row));
+    free(s);   /* the store keeps its own copy */
+  }
+  cp_packed_done(p);
+  for (uint32_t k = 0; k < 8; k++) {
+    cp_packed_get(p, k, 0, &got);
+    CHECK_INT(CP_V_TEXT, got.type);
+    CHECK_INT(lens[k], got.len);
+    CHECK_INT(lens[k], strlen(got.u.s));
+    CHECK(memcmp(got.u.s, buf, lens[k]) == 0);
+    cp_packed_get(p, k, 1, &got);
+    CHECK_INT(CP_V_NIL, got.type);
+  }
+  cp_packed_free(p);
 }
