@@ -1,6 +1,7 @@
 /* main.c: the crmpolicy command line: one table of subcommands, options,
  * and the mapping from errors to documented exit codes. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,12 @@ static int help_or_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
   umask(077);   /* state and outputs hold customer data: owner only */
+  /* Blocks of 128 KiB and more stay mapped on their own, whatever was freed
+   * before: glibc otherwise raises this threshold when a large block is
+   * freed (the grouped aggregates' arrays), and a growing array (a pool's
+   * 40,000 members) is then copied within the heap, old and new resident
+   * at once: 0.6 MB more peak memory at 1M clients. */
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   if (argc < 2) {
     usage(stderr, NULL);
     return CP_EXIT_INVALID;
