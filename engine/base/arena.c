@@ -91,10 +91,9 @@ void cp_arena_free(cp_arena *a)
   a->used = 0;
 }
 
-/* Returns the FNV-1a hash of len bytes of s. */
-static size_t hash_bytes(const char *s, size_t len)
+size_t cp_arena_hash(const char *s, size_t len)
 {
-  uint64_t h = 14695981039346656037u;
+  uint64_t h = 14695981039346656037u;   /* FNV-1a */
   for (size_t i = 0; i < len; i++)
     h = (h ^ (unsigned char)s[i]) * 1099511628211u;
   return (size_t)(h ^ (h >> 32));
@@ -104,7 +103,7 @@ static size_t hash_bytes(const char *s, size_t len)
  * slot where it goes. */
 static cp_interned *intern_slot(cp_interned *slot, size_t cap, const char *s, size_t len)
 {
-  size_t i = hash_bytes(s, len) & (cap - 1);
+  size_t i = cp_arena_hash(s, len) & (cap - 1);
   while (slot[i].s && (slot[i].len != len || memcmp(slot[i].s, s, len) != 0))
     i = (i + 1) & (cap - 1);
   return &slot[i];

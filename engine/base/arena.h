@@ -32,6 +32,9 @@ void cp_arena_free(cp_arena *a);
  * Returns 0, or -1 when out of memory (the array is left as it was). */
 int cp_arena_grow(void **arr, size_t *cap, size_t n, size_t size);
 
+/* Returns a hash (FNV-1a) of len bytes of s, for tables of strings. */
+size_t cp_arena_hash(const char *s, size_t len);
+
 /* A string of an intern set. */
 typedef struct cp_interned {
   const char *s;      /* the copy in the arena; NULL: an empty slot */

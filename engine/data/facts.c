@@ -662,7 +662,6 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
 static cp_err load_lookup(cp_facts *f, source *s)
 {
   cp_packed *packed = cp_packed_new(s->cfg);
-  uint32_t n = 0;
   cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL)
                      : cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   while (rc == CP_OK && s->ready) {
@@ -673,10 +672,8 @@ static cp_err load_lookup(cp_facts *f, source *s)
       finding(f, s, s->cfg->id, shown_text(s->stmt, 0, shown, sizeof shown), problem);
     else
       rc = take_row(f, s, &s->rows);
-    int added = rc == CP_OK && s->rows.n ? cp_packed_add(packed, s->rows.v) : 1;
-    if (added == 0)
-      n++;
-    else if (added == -1)
+    int added = rc == CP_OK && s->rows.n ? cp_packed_add(packed, s->rows.v) : 0;
+    if (added == -1)
       rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     else if (added < 0)
       rc = cp_diag_fail(CP_EFACTS, "facts: lookup table '%s': %s", s->sql,
@@ -689,7 +686,7 @@ static cp_err load_lookup(cp_facts *f, source *s)
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
   free(s->rows.v);
-  s->rows = (cp_rows){.n = n, .packed = packed};
+  s->rows = (cp_rows){.n = packed ? cp_packed_rows(packed) : 0, .packed = packed};
   if (packed)
     cp_packed_done(packed);
   return rc;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "facts.h"
 
 /* One column: its values' type, payload width, and arrays of n values. */
@@ -58,15 +59,6 @@ cp_packed *cp_packed_new(const cp_table_cfg *t)
   return p;
 }
 
-/* FNV-1a of len bytes of s. */
-static uint32_t hash(const char *s, size_t len)
-{
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ (unsigned char)s[i]) * 16777619u;
-  return h;
-}
-
 /* Reads the length of the text at offset o into *len; returns the offset
  * of its bytes. */
 static uint32_t text_at(const cp_packed *p, uint32_t o, uint32_t *len)
@@ -84,7 +76,7 @@ static uint32_t text_at(const cp_packed *p, uint32_t o, uint32_t *len)
  * offset, or the empty one where it goes. */
 static size_t seen_slot(const cp_packed *p, const char *s, size_t len)
 {
-  for (size_t i = hash(s, len) & (p->seen_cap - 1);; i = (i + 1) & (p->seen_cap - 1)) {
+  for (size_t i = cp_arena_hash(s, len) & (p->seen_cap - 1);; i = (i + 1) & (p->seen_cap - 1)) {
     uint32_t o = p->seen[i], n;
     if (!o)
       return i;
@@ -212,6 +204,11 @@ int cp_packed_add(cp_packed *p, const cp_value *row)
   }
   p->n++;
   return 0;
+}
+
+uint32_t cp_packed_rows(const cp_packed *p)
+{
+  return p->n;
 }
 
 void cp_packed_done(cp_packed *p)

@@ -22,6 +22,9 @@ cp_packed *cp_packed_new(const cp_table_cfg *t);
  * texts would pass 4 GiB, -3 for a value of another type than its column's. */
 int cp_packed_add(cp_packed *p, const cp_value *row);
 
+/* Returns the number of rows added. */
+uint32_t cp_packed_rows(const cp_packed *p);
+
 /* Ends loading: frees what only adding needed. */
 void cp_packed_done(cp_packed *p);
 

@@ -33,14 +33,21 @@ aggregate { id = "vips", doc = "VIP clients per depot.", table = "clients", coun
 aggregate { id = "clients", doc = "Clients.", table = "clients", count = true }
 aggregate { id = "open_amount", doc = "Open amounts by status.", table = "orders", sum = "amount",
             group = "status" }
+LUA
+  saying_rule 'run.per_depot.north, run.per_depot.south, run.per_depot.west, run.vips.north,
+    run.vips.south, run.clients, run.open_amount.open, run.open_amount.paid'
+}
+
+# saying_rule EXPRS: appends to r.lua a rule that alerts client C1 with the
+# values of the Lua expressions EXPRS (a comma-separated list) as its title.
+saying_rule() {
+  cat >> r.lua <<LUA
 rule {
   id = "load",
   doc = "Says the run values.",
   fn = function(c)
     if c.id ~= "C1" then return end
-    local v = table.pack(run.per_depot.north, run.per_depot.south, run.per_depot.west,
-                         run.vips.north, run.vips.south, run.clients, run.open_amount.open,
-                         run.open_amount.paid)
+    local v = table.pack($1)
     local t = {}
     for i = 1, v.n do t[i] = tostring(v[i]) end
     alert { severity = "info", level = 1, assignee = "S1", title = table.concat(t, " ") }
@@ -95,20 +102,10 @@ aggregate { id = "per_depot_vip", doc = "Clients by depot and VIP flag.", table 
 by[1] = "vip"
 aggregate { id = "by_status", doc = "Amounts by status.", table = "orders", sum = "amount",
             group = { "status" } }
-rule {
-  id = "load",
-  doc = "Says the run values.",
-  fn = function(c)
-    if c.id ~= "C1" then return end
-    local d = run.per_depot_vip
-    local v = table.pack(d.north[true], d.north[false], d.south[true], d.south[false],
-                         d.east[false], d[true], run.by_status.open, run.by_status.paid)
-    local t = {}
-    for i = 1, v.n do t[i] = tostring(v[i]) end
-    alert { severity = "info", level = 1, assignee = "S1", title = table.concat(t, " ") }
-  end,
-}
 LUA
+  saying_rule 'run.per_depot_vip.north[true], run.per_depot_vip.north[false],
+    run.per_depot_vip.south[true], run.per_depot_vip.south[false], run.per_depot_vip.east[false],
+    run.per_depot_vip[true], run.by_status.open, run.by_status.paid'
 }
 
 test_groups_by_several_fields_are_nested_tables() {
