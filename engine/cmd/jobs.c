@@ -135,6 +135,12 @@ typedef struct pool {
   worker *workers;          /* the workers */
   int *agg_by;              /* per table: 1 + the worker computing its aggregates, or 0 */
   int *agg_done;            /* per table: that worker is done */
+  int split;                /* the table whose aggregates every worker computes a part of,
+                               by rowid, or -1 */
+  int64_t (*part_rows)[2];  /* per worker: the rowids of its part */
+  cp_agg_total **parts;     /* per worker: its part's totals */
+  size_t *part_n;           /* per worker: their number */
+  int parts_done;           /* parts computed */
   int shared;               /* run values computed: 1 workers may copy them, -1 never */
   char **bounds;            /* chunk boundaries (cp_facts_bounds) */
   size_t n_bounds;          /* their number; chunks = n_bounds + 1 */
@@ -182,12 +188,25 @@ static void fail_pool(pool *p, cp_err rc)
   pthread_mutex_unlock(&p->lock);
 }
 
-/* Computes the aggregates of the table given to worker w, if any, in its own
- * sandbox (whose run values are then only these), for the writer to copy. */
+/* Computes worker w's part of the split table's aggregates, for the writer
+ * to add up, then those of the table given to it, if any, in its own
+ * sandbox (whose run values are then only these), for the writer to copy:
+ * in this order, since the writer reads the sandbox once told that table is
+ * done, and the worker must leave it alone from then on. */
 static cp_err worker_aggregates(worker *w)
 {
   pool *p = w->pool;
   cp_err rc = CP_OK;
+  if (p->split >= 0) {
+    rc = cp_rules_aggregate_part(w->rules, (unsigned)p->split, p->part_rows[w->index],
+                                 &p->parts[w->index], &p->part_n[w->index]);
+    if (rc == CP_OK) {
+      pthread_mutex_lock(&p->lock);
+      p->parts_done++;
+      pthread_cond_broadcast(&p->changed);
+      pthread_mutex_unlock(&p->lock);
+    }
+  }
   for (unsigned t = 0; rc == CP_OK && p->agg_by && t < p->cfg->file->tables_count; t++) {
     if (p->agg_by[t] != w->index + 1 || (rc = cp_rules_aggregate(w->rules, t)) != CP_OK)
       continue;
@@ -274,6 +293,20 @@ static void *worker_main(void *arg)
 static cp_err fetch_aggregates(void *ctx, cp_rules *r, unsigned t, int *done)
 {
   pool *p = ctx;
+  if ((int)t == p->split) {   /* every worker's part, added up */
+    pthread_mutex_lock(&p->lock);
+    while (p->parts_done < p->jobs && p->err == CP_OK)
+      pthread_cond_wait(&p->changed, &p->lock);
+    cp_err rc = p->err;
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 1; rc == CP_OK && i < p->jobs; i++)
+      if (p->part_n[i] != p->part_n[0])
+        rc = cp_diag_fail(CP_EEVAL, "aggregates: the workers' parts do not match");
+    if (rc == CP_OK)
+      rc = cp_rules_aggregate_merge(r, t, p->parts, (size_t)p->jobs, p->part_n[0]);
+    *done = rc == CP_OK;
+    return rc;
+  }
   if (!p->agg_by[t])
     return CP_OK;
   pthread_mutex_lock(&p->lock);
@@ -314,21 +347,71 @@ static void close_worker(worker *w)
   cp_facts_close(w->facts);
 }
 
+/* Gives the aggregates of the tables whose aggregates are all numeric to the
+ * workers: the largest one that can be read in parts by rowid to all of
+ * them, in parts that even out the work with the next tables, given whole to
+ * a worker each (as many tables as workers); the writer computes the rest.
+ * Returns 0, or -1 when out of memory. */
+static int plan_aggregates(pool *p, cp_facts *facts)
+{
+  unsigned tables = p->cfg->file->tables_count;
+  int64_t best = 0, span[2], split_span[2] = {0, 0};
+  if (!(p->agg_by = calloc(2 * (size_t)tables + 1, sizeof *p->agg_by)))
+    return -1;
+  p->agg_done = p->agg_by + tables;
+  for (unsigned t = 0; t < tables; t++)   /* the largest table that splits */
+    if (cp_rules_aggregates_splittable(p->main, t) && cp_facts_rowid_span(facts, t, span) == 0 &&
+        span[1] - span[0] >= best && span[1] - span[0] >= 1000 * (int64_t)p->jobs) {
+      best = span[1] - span[0];
+      p->split = (int)t;
+      split_span[0] = span[0], split_span[1] = span[1];
+    }
+  int64_t *load = calloc((size_t)p->jobs, sizeof *load);   /* rows given to each worker */
+  if (!load)
+    return -1;
+  int given = 0;
+  for (unsigned t = 0; t < tables && given < p->jobs; t++)
+    if ((int)t != p->split && cp_rules_numeric_aggregates(p->main, t)) {
+      p->agg_by[t] = ++given;
+      if (cp_facts_rowid_span(facts, t, span) == 0)
+        load[given - 1] = span[1] - span[0] + 1;
+    }
+  if (p->split >= 0 && (!(p->part_rows = calloc((size_t)p->jobs, sizeof *p->part_rows)) ||
+                        !(p->parts = calloc((size_t)p->jobs, sizeof *p->parts)) ||
+                        !(p->part_n = calloc((size_t)p->jobs, sizeof *p->part_n)))) {
+    free(load);
+    return -1;
+  }
+  /* each worker's part makes its load the average, as near as the whole
+   * tables given allow: short[w] rows short of it, cut in proportion */
+  int64_t rows = split_span[1] - split_span[0] + 1, total = rows, shorts = 0, next = split_span[0];
+  for (int w = 0; w < p->jobs; w++)
+    total += load[w];
+  for (int w = 0; w < p->jobs; w++)
+    shorts += load[w] < total / p->jobs ? total / p->jobs - load[w] : 0;
+  for (int w = 0; p->split >= 0 && w < p->jobs; w++) {
+    int64_t want = load[w] < total / p->jobs ? total / p->jobs - load[w] : 0;
+    int64_t n = w == p->jobs - 1 ? split_span[1] + 1 - next
+                : shorts ? (int64_t)((double)rows * (double)want / (double)shorts)
+                         : rows / p->jobs;
+    if (n > split_span[1] + 1 - next)
+      n = split_span[1] + 1 - next;
+    p->part_rows[w][0] = next;
+    p->part_rows[w][1] = next + n - 1;   /* empty when n is 0 */
+    next += n;
+  }
+  free(load);
+  return 0;
+}
+
 /* Starts the workers, computes the run values (unless prepared) with their
  * help, writes their chunks, stops and joins them. */
 static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn write,
                           void *ctx)
 {
   cp_err rc = CP_OK;
-  unsigned tables = p->cfg->file->tables_count;
-  int given = 0;   /* one table of numeric aggregates to each worker, in turn */
-  if (!prepared && !(p->agg_by = calloc(2 * (size_t)tables + 1, sizeof *p->agg_by)))
+  if (!prepared && plan_aggregates(p, facts) < 0)
     rc = cp_diag_fail(CP_ENOMEM, "out of memory");
-  if (p->agg_by)
-    p->agg_done = p->agg_by + tables;
-  for (unsigned t = 0; rc == CP_OK && !prepared && t < tables && given < p->jobs; t++)
-    if (cp_rules_numeric_aggregates(p->main, t))
-      p->agg_by[t] = ++given;
   for (int i = 0; rc == CP_OK && i < p->jobs; i++) {
     worker *w = &p->workers[i];
     *w = (worker){.pool = p, .index = i};
@@ -374,7 +457,7 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
     return rc;
   }
   pool p = {.cfg = cfg, .as_of = as_of, .main = rules, .facts = facts, .jobs = jobs,
-            .n_slots = (size_t)jobs * SLOTS_PER_WORKER};
+            .n_slots = (size_t)jobs * SLOTS_PER_WORKER, .split = -1};
   cp_err rc = CP_OK;
   p.workers = calloc((size_t)jobs, sizeof *p.workers);
   p.slots = calloc(p.n_slots, sizeof *p.slots);
@@ -399,6 +482,11 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
   free(p.slots);
   free(p.workers);
   free(p.agg_by);
+  for (int i = 0; p.parts && i < jobs; i++)
+    free(p.parts[i]);
+  free(p.parts);
+  free(p.part_n);
+  free(p.part_rows);
   cp_facts_free_bounds(p.bounds, p.n_bounds);
   return rc;
 }

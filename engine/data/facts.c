@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "dates.h"
+#include "outcome.h"
 #include "sbuf.h"
 
 #define MAX_PRINTED_FINDINGS 20
@@ -31,6 +32,7 @@ typedef struct source {
   cp_arena *strings;        /* where text values are copied */
   const unsigned char *want;  /* columns to read (NULL: all); the others read as nil */
   int quiet;                /* a pre-pass: findings are reported by the client pass */
+  int has_rowid;            /* a plain table: a pre-pass may read it in parts by rowid */
 } source;
 
 struct cp_facts {
@@ -52,6 +54,8 @@ struct cp_facts {
   void *finding_ctx;        /* its context */
   uint64_t n_findings;      /* findings so far */
   size_t max_text;          /* longest text value read (longer: a finding, nil) */
+  cp_outcome held;          /* the findings of the lookup tables, met before any run */
+  int held_oom;             /* one of them could not be kept */
   int too_long;             /* the row being read has a text over max_text */
 };
 
@@ -76,6 +80,15 @@ static void print_finding(void *ctx, const cp_finding *x)
     cp_diag_warn("facts: more data problems follow; they are counted, not printed");
 }
 
+/* Finding handler while the lookup tables load (ctx: the reader): printed
+ * as by default, and kept for the run to record (cp_facts_held_findings()). */
+static void hold_finding(void *ctx, const cp_finding *x)
+{
+  cp_facts *f = ctx;
+  print_finding(&f->n_findings, x);
+  f->held_oom |= cp_outcome_finding(&f->held, x) != CP_OK;
+}
+
 /* Returns text column k under st's cursor as C text: as it is, or, when it
  * holds NUL bytes (which C text would cut), a copy in buf (cap bytes) with
  * each NUL written as \x00. NULL for NULL. */
@@ -96,6 +109,8 @@ static const char *shown_text(sqlite3_stmt *st, int k, char *buf, size_t cap)
 static void finding(cp_facts *f, const source *s, const char *col, const char *value,
                     const char *problem)
 {
+  if (s->quiet)   /* a pre-pass: the client pass reports it */
+    return;
   char rowid[80], idbuf[160];
   const char *id = shown_text(s->stmt, 1, idbuf, sizeof idbuf);
   if (id && strlen(id) > SHOWN_MAX) {
@@ -106,8 +121,6 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
     snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");
     id = rowid;
   }
-  if (s->quiet)
-    return;
   char shown[SHOWN_MAX + 4];
   if (value && strlen(value) > SHOWN_MAX) {   /* a finding shows the start of a long value */
     snprintf(shown, sizeof shown, "%.*s...", SHOWN_MAX, value);
@@ -275,12 +288,16 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
 {
   const cp_table_cfg *t = s->cfg;
   cp_sbuf_add(q, "SELECT ");
-  cp_sbuf_sql_ident(q, key);
-  cp_sbuf_add(q, ", ");
-  if (t->id)
-    cp_sbuf_sql_ident(q, t->id);
-  else
-    cp_sbuf_add(q, "NULL");
+  if (s->quiet) {   /* a pre-pass reads neither: it reports nothing */
+    cp_sbuf_add(q, "NULL, NULL");
+  } else {
+    cp_sbuf_sql_ident(q, key);
+    cp_sbuf_add(q, ", ");
+    if (t->id)
+      cp_sbuf_sql_ident(q, t->id);
+    else
+      cp_sbuf_add(q, "NULL");
+  }
   for (unsigned i = 0; i < t->columns_count; i++) {
     cp_sbuf_add(q, ", ");
     if (s->want && !s->want[i] && (int)i != s->exists_col)
@@ -383,7 +400,18 @@ static cp_err init_source(cp_facts *f, source *s, const cp_table_cfg *t)
   for (unsigned i = 0; i < t->columns_count; i++)
     if (t->exists_from && strcmp(t->columns[i].name, t->exists_from) == 0)
       s->exists_col = (int)i;
-  return check_source(f, s);
+  cp_err rc = check_source(f, s);
+  static const char plain[] =   /* a table with a rowid that no column hides */
+      "SELECT (SELECT type = 'table' AND wr = 0 FROM pragma_table_list(?1) "
+      "        WHERE schema = 'main') "
+      "   AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo(?1) "
+      "                   WHERE lower(name) IN ('rowid', '_rowid_', 'oid'))";
+  sqlite3_stmt *st = NULL;
+  s->has_rowid = rc == CP_OK && sqlite3_prepare_v2(f->db, plain, -1, &st, NULL) == SQLITE_OK &&
+                 sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC) == SQLITE_OK &&
+                 sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+  sqlite3_finalize(st);
+  return rc;
 }
 
 /* Returns 1 when the row just converted into v is dated after the as-of time. */
@@ -409,8 +437,12 @@ static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
   }
   cp_value *v = rows->v + (size_t)rows->n * nc;
   f->too_long = 0;
-  for (unsigned j = 0; j < nc; j++)
-    convert(f, s, j, &v[j]);
+  for (unsigned j = 0; j < nc; j++) {
+    if (s->want && !s->want[j] && (int)j != s->exists_col)
+      v[j] = (cp_value){.type = CP_V_NIL};   /* selected as NULL: nothing to convert */
+    else
+      convert(f, s, j, &v[j]);
+  }
   if (!not_yet(f, s, v))
     rows->n++;
   return CP_OK;
@@ -580,7 +612,28 @@ int cp_facts_next(cp_facts *f, cp_client **c)
   return 0;
 }
 
-cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
+int cp_facts_rowid_span(cp_facts *f, unsigned ti, int64_t span[2])
+{
+  if (ti >= f->tables_count || !f->tables[ti].has_rowid)
+    return -1;
+  const source *s = &f->tables[ti];
+  sqlite3_stmt *st = NULL;
+  int ok = 1;
+  sbuf q = {0};
+  cp_sbuf_add(&q, "SELECT min(rowid), max(rowid) FROM ");
+  cp_sbuf_sql_ident(&q, s->sql);
+  ok = ok && !q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK &&
+       sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER;
+  if (ok) {
+    span[0] = sqlite3_column_int64(st, 0);
+    span[1] = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  return ok ? 0 : -1;
+}
+
+cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const int64_t *rowids,
                      int (*fn)(void *ctx, const cp_value *row), void *ctx)
 {
   source s = ti < f->tables_count ? f->tables[ti] : f->clients;   /* a second cursor */
@@ -590,8 +643,14 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
   s.rows = (cp_rows){0};
   s.quiet = 1;
   build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, 0, 0, 0);
+  if (rowids)
+    cp_sbuf_add(&q, " WHERE rowid BETWEEN ?1 AND ?2");
   cp_err rc = prepare(f, &q, &s.stmt);
   cp_sbuf_free(&q);
+  if (rc == CP_OK && rowids) {
+    sqlite3_bind_int64(s.stmt, 1, rowids[0]);
+    sqlite3_bind_int64(s.stmt, 2, rowids[1]);
+  }
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
     s.rows.n = 0;
     cp_arena_reset(&f->arena);
@@ -712,6 +771,8 @@ static cp_err open_db(cp_facts *f)
   const char *path = f->cfg->facts;
   if (stat(path, &st) < 0)
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode))   /* a FIFO would block the run */
+    return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file", path);
   /* one connection per thread: SQLite's own locking is not needed */
   if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK)
@@ -772,11 +833,19 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   }
   sqlite3_set_authorizer(f->db, authorize, NULL);
   f->shared = lookups != NULL;
+  f->on_finding = hold_finding;
+  f->finding_ctx = f;
   for (unsigned i = 0; i < c->lookups_count; i++)
     if (lookups)
       f->lookups[i].rows = lookups->lookups[i].rows;
     else if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
       goto fail;
+  f->on_finding = print_finding;
+  f->finding_ctx = &f->n_findings;
+  if (f->held_oom) {
+    rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+    goto fail;
+  }
   *out = f;
   return CP_OK;
 fail:
@@ -813,7 +882,13 @@ void cp_facts_close(cp_facts *f)
   free(f->lookups);
   free(f->client_rows);
   free(f->last_id);
+  cp_outcome_free(&f->held);
   free(f);
+}
+
+const cp_outcome *cp_facts_held_findings(const cp_facts *f)
+{
+  return &f->held;
 }
 
 void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx)

@@ -99,6 +99,13 @@ void cp_facts_close(cp_facts *f);
  * warnings). */
 void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx);
 
+struct cp_outcome;
+
+/* The data problems of the lookup tables, found (and printed) while the
+ * reader opened, before any run: an outcome of findings only, for the run
+ * to record (cp_store_apply()). */
+const struct cp_outcome *cp_facts_held_findings(const cp_facts *f);
+
 /* Starts the client pass over clients with from <= id < to (NULL: open end). */
 cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to);
 
@@ -122,9 +129,16 @@ int cp_facts_next(cp_facts *f, cp_client **c);
 /* Calls fn for every row of per-client table ti, or of the clients table for
  * ti == the number of per-client tables (all clients, in table order,
  * rows dated after the as-of time excluded), with that table's values; only
- * the columns with want[j] set are read (want NULL: all), the others are nil. */
-cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want,
+ * the columns with want[j] set are read (want NULL: all), the others are nil.
+ * With rowids, only the rows whose rowid is in [rowids[0], rowids[1]]. */
+cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const int64_t *rowids,
                      int (*fn)(void *ctx, const cp_value *row), void *ctx);
+
+/* Sets span to the smallest and largest rowid of per-client table ti, so
+ * that cp_facts_scan() can read it in parts. Returns 0, or -1 when its rows
+ * cannot be split by rowid (a view, a WITHOUT ROWID or virtual table, a
+ * column that hides the rowid) or it has none. */
+int cp_facts_rowid_span(cp_facts *f, unsigned ti, int64_t span[2]);
 
 /* Reads the whole lookup table li into *rows (owned by the reader, valid until
  * close), in id order. */

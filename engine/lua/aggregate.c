@@ -17,7 +17,8 @@ typedef struct agg {
   int count;                /* count rows (else sum the field) */
   uint32_t col;             /* the summed column */
   cp_filter where;          /* rows that count */
-  lua_Integer i;            /* C: integer total */
+  int64_t i;                /* C: integer total, modulo 2^64 */
+  int64_t carry;            /* C: how many times 2^64 that lacks (nonzero: too large) */
   lua_Number n;             /* C: float total */
   int is_float;             /* C: a float was added */
   int grouped;              /* C: totals by the values of group_col (this many) */
@@ -117,6 +118,13 @@ static int overflow(agg_pass *p, size_t k)
   return -1;
 }
 
+/* Adds x to the integer total (*lo, *carry): lo + carry * 2^64. */
+static void add_wide(int64_t *lo, int64_t *carry, int64_t x)
+{
+  if (__builtin_add_overflow(*lo, x, lo))   /* wrapped: the carry says by how much */
+    *carry += x > 0 ? 1 : -1;
+}
+
 /* Folds one row into every aggregate of the pass. */
 static int agg_row(void *ctx, const cp_value *v)
 {
@@ -143,14 +151,24 @@ static int agg_row(void *ctx, const cp_value *v)
       }
       continue;
     }
-    if (__builtin_add_overflow(a->i, i, &a->i))
-      return overflow(p, k);
+    add_wide(&a->i, &a->carry, i);   /* only the total must fit, so that parts add up alike */
     if (is_float) {
       a->n += x->u.r;
       a->is_float = 1;
     }
   }
   return 0;
+}
+
+/* Prints a failed pass (the failed aggregate's id or nil, the message and
+ * the traceback on the stack) and returns CP_EEVAL. */
+static cp_err failure(agg_pass *p)
+{
+  lua_State *L = p->api->L;
+  char id[256];
+  int named = lua_type(L, -3) == LUA_TSTRING;
+  snprintf(id, sizeof id, "%s", named ? lua_tostring(L, -3) : p->t->name);
+  return cp_api_run_failure(p->api, named ? "aggregate" : "aggregates over", id);
 }
 
 /* Compiles the declaration at the top of the stack into a (C part). */
@@ -259,42 +277,128 @@ int cp_aggregate_numeric(cp_rules *api, unsigned ti)
   return n > 0 && numeric;
 }
 
-cp_err cp_aggregate_table(cp_rules *api, unsigned ti)
+/* Starts a pass over table ti: its declarations collected on three new
+ * stack slots. */
+static cp_err begin(agg_pass *p, cp_rules *api, unsigned ti)
 {
   lua_State *L = api->L;
-  int top = lua_gettop(L);
-  agg_pass p = {.api = api, .t = cp_aggregate_source(api->cfg->file, ti)};
+  *p = (agg_pass){.api = api, .t = cp_aggregate_source(api->cfg->file, ti)};
   lua_newtable(L);
-  p.list = lua_gettop(L);
+  p->list = lua_gettop(L);
   lua_newtable(L);
-  p.accs = lua_gettop(L);
+  p->accs = lua_gettop(L);
   lua_newtable(L);
-  p.row = lua_gettop(L);
-  cp_err rc = collect(&p, ti);
-  unsigned char *want = p.any_lua ? NULL : calloc(p.t->columns_count + 1, 1);
-  for (size_t k = 0; want && k < p.n; k++) {   /* C aggregates read only what they use */
-    want[p.aggs[k].col] |= !p.aggs[k].count;
-    for (int j = 0; j < p.aggs[k].grouped; j++)
-      want[p.aggs[k].group_col[j]] = 1;
-    for (int c = 0; c < p.aggs[k].where.n; c++)
-      want[p.aggs[k].where.c[c].col] = 1;
+  p->row = lua_gettop(L);
+  return collect(p, ti);
+}
+
+/* Reads table ti (the rows whose rowid is in rowids, when given) into the
+ * pass; on an error, prints it. */
+static cp_err scan(agg_pass *p, unsigned ti, const int64_t *rowids)
+{
+  lua_State *L = p->api->L;
+  cp_err rc = CP_OK;
+  unsigned char *want = p->any_lua ? NULL : calloc(p->t->columns_count + 1, 1);
+  for (size_t k = 0; want && k < p->n; k++) {   /* C aggregates read only what they use */
+    want[p->aggs[k].col] |= !p->aggs[k].count;
+    for (int j = 0; j < p->aggs[k].grouped; j++)
+      want[p->aggs[k].group_col[j]] = 1;
+    for (int c = 0; c < p->aggs[k].where.n; c++)
+      want[p->aggs[k].where.c[c].col] = 1;
   }
-  if (rc == CP_OK && p.n > 0)
-    rc = cp_facts_scan(api->facts, ti, want, agg_row, &p);
+  if (p->n > 0)
+    rc = cp_facts_scan(p->api->facts, ti, want, rowids, agg_row, p);
   free(want);
-  if (rc == CP_EEVAL && p.oom)
-    rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
-  if (rc == CP_EEVAL && lua_gettop(L) >= p.row + 3) {   /* id, message, traceback */
-    char id[256];
-    int named = lua_type(L, -3) == LUA_TSTRING;
-    snprintf(id, sizeof id, "%s", named ? lua_tostring(L, -3) : p.t->name);
-    rc = cp_api_run_failure(api, named ? "aggregate" : "aggregates over", id);
-  }
+  if (rc == CP_EEVAL && p->oom)
+    rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p->t->name);
+  if (rc == CP_EEVAL && lua_gettop(L) >= p->row + 3)   /* id, message, traceback */
+    rc = failure(p);
+  return rc;
+}
+
+/* Checks that every integer total fits, then sets them as run values. */
+static cp_err finish(agg_pass *p)
+{
+  for (size_t k = 0; k < p->n; k++)
+    if (p->aggs[k].carry) {
+      overflow(p, k);
+      return failure(p);
+    }
+  return publish(p);
+}
+
+/* Frees the pass and drops its stack slots. */
+static void end(agg_pass *p, int top)
+{
+  for (size_t k = 0; p->aggs && k < p->n; k++)
+    cp_groups_free(&p->aggs[k].groups);
+  free(p->aggs);
+  lua_settop(p->api->L, top);
+}
+
+cp_err cp_aggregate_table(cp_rules *api, unsigned ti)
+{
+  int top = lua_gettop(api->L);
+  agg_pass p = {0};
+  cp_err rc = begin(&p, api, ti);
   if (rc == CP_OK)
-    rc = publish(&p);
-  for (size_t k = 0; p.aggs && k < p.n; k++)
-    cp_groups_free(&p.aggs[k].groups);
-  free(p.aggs);
-  lua_settop(L, top);
+    rc = scan(&p, ti, NULL);
+  if (rc == CP_OK)
+    rc = finish(&p);
+  end(&p, top);
+  return rc;
+}
+
+int cp_aggregate_splittable(cp_rules *api, unsigned ti)
+{
+  if (ti >= api->cfg->file->tables_count)
+    return 0;
+  int top = lua_gettop(api->L);
+  agg_pass p = {0};
+  int ok = begin(&p, api, ti) == CP_OK && p.n > 0;
+  for (size_t k = 0; ok && k < p.n; k++) {
+    const agg *a = &p.aggs[k];
+    ok = !a->lua && !a->grouped && (a->count || p.t->columns[a->col].type != CP_COL_REAL);
+  }
+  end(&p, top);
+  return ok;
+}
+
+cp_err cp_aggregate_part(cp_rules *api, unsigned ti, const int64_t rowids[2],
+                         cp_agg_total **out, size_t *n)
+{
+  int top = lua_gettop(api->L);
+  agg_pass p = {0};
+  *out = NULL;
+  *n = 0;
+  cp_err rc = begin(&p, api, ti);
+  if (rc == CP_OK)
+    rc = scan(&p, ti, rowids);
+  if (rc == CP_OK && !(*out = calloc(p.n + 1, sizeof **out)))
+    rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
+  for (size_t k = 0; rc == CP_OK && k < p.n; k++)
+    (*out)[k] = (cp_agg_total){p.aggs[k].i, p.aggs[k].carry};
+  if (rc == CP_OK)
+    *n = p.n;
+  end(&p, top);
+  return rc;
+}
+
+cp_err cp_aggregate_merge(cp_rules *api, unsigned ti, cp_agg_total *const *parts, size_t nparts,
+                          size_t n)
+{
+  int top = lua_gettop(api->L);
+  agg_pass p = {0};
+  cp_err rc = begin(&p, api, ti);
+  if (rc == CP_OK && p.n != n)   /* every sandbox loads the same declarations */
+    rc = cp_diag_fail(CP_EEVAL, "aggregates over %s: the parts do not match", p.t->name);
+  for (size_t k = 0; rc == CP_OK && k < p.n; k++)
+    for (size_t j = 0; j < nparts; j++) {
+      p.aggs[k].carry += parts[j][k].carry;
+      add_wide(&p.aggs[k].i, &p.aggs[k].carry, parts[j][k].lo);
+    }
+  if (rc == CP_OK)
+    rc = finish(&p);
+  end(&p, top);
   return rc;
 }

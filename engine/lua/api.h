@@ -157,6 +157,23 @@ cp_err cp_aggregate_table(cp_rules *api, unsigned ti);
  * computed in C, without Lua (aggregate.c). */
 int cp_aggregate_numeric(cp_rules *api, unsigned ti);
 
+/* Returns 1 when per-client table ti's aggregates may be computed over parts
+ * of its rows and added up alike: sums and counts, none grouped, none the
+ * sum of a real column (aggregate.c). */
+int cp_aggregate_splittable(cp_rules *api, unsigned ti);
+
+/* Computes the integer totals of per-client table ti's aggregates over its
+ * rows whose rowid is in [rowids[0], rowids[1]] into a malloc'd array *out
+ * of *n, in declaration order (aggregate.c). */
+cp_err cp_aggregate_part(cp_rules *api, unsigned ti, const int64_t rowids[2],
+                         cp_agg_total **out, size_t *n);
+
+/* Adds up the nparts parts (of n totals each) of table ti's aggregates and
+ * sets them as run values; prints and returns CP_EEVAL when a total does not
+ * fit in 64 bits (aggregate.c). */
+cp_err cp_aggregate_merge(cp_rules *api, unsigned ti, cp_agg_total *const *parts, size_t nparts,
+                          size_t n);
+
 /* Computes every pool's members (pool.c); prints and returns CP_EEVAL on an
  * error. */
 cp_err cp_pools_compute(cp_rules *api);

@@ -492,6 +492,23 @@ cp_err cp_rules_aggregate(cp_rules *r, unsigned ti)
   return cp_aggregate_table(r, ti);
 }
 
+int cp_rules_aggregates_splittable(cp_rules *r, unsigned ti)
+{
+  return cp_aggregate_splittable(r, ti);
+}
+
+cp_err cp_rules_aggregate_part(cp_rules *r, unsigned ti, const int64_t rowids[2],
+                               cp_agg_total **out, size_t *n)
+{
+  return cp_aggregate_part(r, ti, rowids, out, n);
+}
+
+cp_err cp_rules_aggregate_merge(cp_rules *r, unsigned ti, cp_agg_total *const *parts,
+                                size_t nparts, size_t n)
+{
+  return cp_aggregate_merge(r, ti, parts, nparts, n);
+}
+
 /* Pushes `run`: a read-only view of the run values, where reading a value
  * not computed yet is an error. */
 static void push_run(cp_rules *api)

@@ -88,6 +88,31 @@ int cp_rules_numeric_aggregates(cp_rules *r, unsigned ti);
 /* Computes the aggregates over per-client table ti into r's run values. */
 cp_err cp_rules_aggregate(cp_rules *r, unsigned ti);
 
+/* An integer total of an aggregate over part of its table: lo + carry * 2^64
+ * (carry nonzero: it does not fit in 64 bits; parts add up to the whole). */
+typedef struct cp_agg_total {
+  int64_t lo;
+  int64_t carry;
+} cp_agg_total;
+
+/* Returns 1 when per-client table ti's aggregates may be computed over parts
+ * of its rows by several sandboxes and added up (cp_rules_aggregate_part(),
+ * cp_rules_aggregate_merge()) with the result cp_rules_aggregate() gives:
+ * sums and counts, none grouped, none the sum of a real column. */
+int cp_rules_aggregates_splittable(cp_rules *r, unsigned ti);
+
+/* Computes the totals of table ti's aggregates over its rows whose rowid
+ * is in [rowids[0], rowids[1]] (cp_facts_rowid_span()) into a malloc'd array
+ * *out of *n, in declaration order. */
+cp_err cp_rules_aggregate_part(cp_rules *r, unsigned ti, const int64_t rowids[2],
+                               cp_agg_total **out, size_t *n);
+
+/* Adds up nparts parts of n totals each, from cp_rules_aggregate_part() in
+ * sandboxes loaded from the same config, into r's run values for table ti;
+ * prints and returns CP_EEVAL when a total does not fit. */
+cp_err cp_rules_aggregate_merge(cp_rules *r, unsigned ti, cp_agg_total *const *parts,
+                                size_t nparts, size_t n);
+
 /* Copies the run-wide values computed so far in from into to (another
  * sandbox loaded from the same config), so that a worker need not compute
  * them again. Values must be data (no functions); prints and returns

@@ -25,6 +25,96 @@ test_results_do_not_depend_on_the_number_of_workers() {
   expect_eq "events" 1 "$(sqlite3 s2.db "SELECT count(*) > 1000 FROM events")"
 }
 
+# many_orders: the bad-facts config and facts, with 6,000 more orders of C1
+# to C3 (rowids with gaps, some without an amount), and a rule that reports
+# run-wide sums and counts over them.
+many_orders() {
+  config
+  facts ""
+  untyped orders
+  sqlite3 f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+         INSERT INTO orders(id, client_id, ordered_on, amount)
+         SELECT 'M' || i, 'C' || (1 + i % 3), date('2026-01-01', '+' || (i % 200) || ' days'),
+                CASE WHEN i % 97 = 0 THEN NULL ELSE (i * 7919 % 100003) / 100.0 END FROM n;
+         DELETE FROM orders WHERE id IN ('M10', 'M2000', 'M2001', 'M4500');"
+  cat > r.lua <<'LUA'
+aggregate { id = "all", doc = "every order", table = "orders", sum = "amount" }
+aggregate { id = "n", doc = "orders", table = "orders", count = true }
+aggregate { id = "spring", doc = "orders of the spring", table = "orders", sum = "amount",
+            where = { ordered_on = { ge = dt.date("2026-03-01"), lt = dt.date("2026-06-01") } } }
+aggregate { id = "unpriced", doc = "orders without an amount", table = "orders", count = true,
+            where = { amount = { eq = null } } }
+aggregate { id = "surveyed", doc = "survey scores", table = "surveys", sum = "score" }
+rule { id = "totals", doc = "the run-wide values", fn = function(c)
+  alert { severity = "info", title = "totals", data = { all = run.all, n = run.n,
+          spring = run.spring, unpriced = run.unpriced, surveyed = run.surveyed } }
+end }
+LUA
+}
+
+# totals JOBS: runs c.yaml as of 2026-06-01 with --jobs JOBS into a new
+# state; prints C1's alert data, or the exit code and message.
+totals() {
+  rm -f s.db
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet --jobs "$1" 2>"$T/stderr" ||
+    { echo "exit $? $(cat "$T/stderr")"; return; }
+  sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C1'"
+}
+
+test_aggregates_read_in_parts_by_the_workers_add_up_to_one_pass() {
+  . "$ROOT/tests/hardening/badfacts.sh"
+  many_orders
+  local want
+  want=$(sqlite3 f.db "SELECT json_object('all', sum(CAST(round(amount * 100) AS INTEGER)),
+      'n', count(*),
+      'spring', sum(CASE WHEN ordered_on >= '2026-03-01' AND ordered_on < '2026-06-01'
+                         THEN CAST(round(amount * 100) AS INTEGER) ELSE 0 END),
+      'surveyed', (SELECT sum(score) FROM surveys),
+      'unpriced', sum(amount IS NULL)) FROM orders")
+  expect_eq "--jobs 1" "$want" "$(totals 1)"
+  expect_eq "--jobs 2" "$want" "$(totals 2)"
+  expect_eq "--jobs 3" "$want" "$(totals 3)"
+}
+
+test_a_view_of_orders_is_read_whole_and_gives_the_same_totals() {
+  . "$ROOT/tests/hardening/badfacts.sh"
+  many_orders
+  sqlite3 f.db "ALTER TABLE orders RENAME TO orders_data;
+                CREATE VIEW orders AS SELECT * FROM orders_data"
+  local one
+  one=$(totals 1)
+  expect_contains "--jobs 1" '"n":' "$one"
+  expect_eq "--jobs 2" "$one" "$(totals 2)"
+}
+
+test_a_total_that_fits_is_kept_though_rows_on_the_way_do_not() {
+  . "$ROOT/tests/hardening/badfacts.sh"
+  many_orders
+  # two orders of 5e18 cents early in the table, one of -5e18 at its end: a
+  # running sum passes 2^63, the total does not
+  sqlite3 f.db "INSERT INTO orders(rowid,id,client_id,ordered_on,amount) VALUES
+    (13,'B1','C1','2026-03-05',50000000000000000), (2003,'B2','C2','2026-03-06',50000000000000000),
+    (9000,'B3','C3','2026-03-07',-50000000000000000)"
+  local one
+  one=$(totals 1)
+  expect_contains "--jobs 1" '"all":50000000' "$one"
+  expect_eq "--jobs 2" "$one" "$(totals 2)"
+}
+
+test_a_total_that_does_not_fit_stops_a_run_whose_workers_each_read_part() {
+  . "$ROOT/tests/hardening/badfacts.sh"
+  many_orders
+  # one order of 5e18 cents at each end of the table: each fits, with the
+  # rows around it; the two together do not
+  sqlite3 f.db "INSERT INTO orders(rowid,id,client_id,ordered_on,amount) VALUES
+    (13,'B1','C1','2026-03-05',50000000000000000), (9000,'B2','C2','2026-03-06',50000000000000000)"
+  local msg="exit 3 crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'all'; nothing was written)
+crmpolicy: the run failed (evaluation error); nothing was written"
+  expect_eq "--jobs 1" "$msg" "$(totals 1)"
+  expect_eq "--jobs 2" "$msg" "$(totals 2)"
+  [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
 test_jobs_out_of_range_is_a_usage_error() {
   cp_run run --jobs 0
   expect_eq "exit" 2 "$RC"
