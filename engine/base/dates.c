@@ -17,8 +17,20 @@ int64_t cp_dates_days_from_civil(int64_t y, unsigned m, unsigned d)
   return era * 146097 + (int64_t)doe - 719468;
 }
 
+int cp_dates_day_ok(int64_t day)
+{
+  return day >= CP_DAY_MIN && day <= CP_DAY_MAX;
+}
+
+int cp_dates_time_ok(int64_t secs)
+{
+  return secs >= CP_DAY_MIN * CP_DAY_SECONDS && secs <= CP_DAY_MAX * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
+}
+
 void cp_dates_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
+  const int64_t far = INT64_C(1) << 60;   /* some 3e15 years: no overflow below */
+  z = z < -far ? -far : z > far ? far : z;
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   unsigned doe = (unsigned)(z - era * 146097);
@@ -88,7 +100,7 @@ int cp_dates_parse_timestamp(const char *s, size_t len, int64_t *secs)
 
 int64_t cp_dates_day_of(int64_t secs)
 {
-  return secs >= 0 ? secs / CP_DAY_SECONDS : -((-secs + CP_DAY_SECONDS - 1) / CP_DAY_SECONDS);
+  return secs >= 0 ? secs / CP_DAY_SECONDS : (secs + 1) / CP_DAY_SECONDS - 1;   /* floor */
 }
 
 /* Writes v (0..99) as two digits at p. */
@@ -120,9 +132,8 @@ void cp_dates_format_date(int64_t days, char *buf)
 void cp_dates_format_timestamp(int64_t secs, char *buf)
 {
   int64_t day = cp_dates_day_of(secs);
-  int64_t rest = secs - day * CP_DAY_SECONDS;
   cp_dates_format_date(day, buf);
-  unsigned r = (unsigned)rest % CP_DAY_SECONDS;
+  unsigned r = (unsigned)((secs % CP_DAY_SECONDS + CP_DAY_SECONDS) % CP_DAY_SECONDS);
   size_t n = strlen(buf);   /* 10 but for years out of 0..9999 */
   buf[n] = 'T';
   two_digits(buf + n + 1, r / 3600 % 24);

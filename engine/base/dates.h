@@ -10,11 +10,19 @@
 #include <stdint.h>
 
 #define CP_DAY_SECONDS 86400
+#define CP_DAY_MIN INT64_C(-719528)   /* 0000-01-01: the dates shown and formatted */
+#define CP_DAY_MAX INT64_C(2932896)   /* 9999-12-31 */
+
+/* Returns 1 when day (an epoch day) is from 0000-01-01 to 9999-12-31, or
+ * secs (epoch seconds) falls on such a day. */
+int cp_dates_day_ok(int64_t day);
+int cp_dates_time_ok(int64_t secs);
 
 /* Returns the epoch day of year-month-day (no range check). */
 int64_t cp_dates_days_from_civil(int64_t y, unsigned m, unsigned d);
 
-/* Splits an epoch day into year, month (1-12) and day (1-31). */
+/* Splits an epoch day into year, month (1-12) and day (1-31); a day more
+ * than 2^60 days from the epoch is taken as 2^60 days (no overflow). */
 void cp_dates_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* Parses "YYYY-MM-DD" (exactly len bytes) into an epoch day.

@@ -2,9 +2,12 @@
 #include "ytree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define MAX_DEPTH 64   /* deeper nesting is refused: the builder recurses */
@@ -157,14 +160,25 @@ static yt_node *build(builder *b, yaml_event_t *ev)
 int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
 {
   builder b = {.path = path, .err = err, .errlen = errlen};
-  FILE *f = fopen(path, "rb");
+  /* opened without blocking, so that a FIFO is refused rather than waited on */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  FILE *f = NULL;
   int rc = -1;
   *root = NULL;
-  snprintf(err, errlen, "%s: out of memory", path);
-  if (!f) {
+  if (fd < 0 || fstat(fd, &st) < 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a regular file", path);
+  } else if (fcntl(fd, F_SETFL, 0) < 0 || !(f = fdopen(fd, "rb"))) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  }
+  if (!f) {
+    if (fd >= 0)
+      close(fd);
     return -1;
   }
+  snprintf(err, errlen, "%s: out of memory", path);
   yaml_parser_initialize(&b.parser);
   yaml_parser_set_input_file(&b.parser, f);
   for (;;) {

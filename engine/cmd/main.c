@@ -2,6 +2,7 @@
  * and the mapping from errors to documented exit codes. */
 #include <getopt.h>
 #include <malloc.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static const char *const option_help[] = {
   "config", "--config FILE   the YAML config (default: crmpolicy.yaml)",
   "facts", "--facts FILE    facts database, instead of the config's",
   "state", "--state FILE    state database, instead of the config's",
-  "as-of", "--as-of DATE    evaluate as of YYYY-MM-DD (default: today)",
+  "as-of", "--as-of DATE    evaluate as of YYYY-MM-DD, today or yesterday (default: today)",
   "wait", "--wait SECONDS  wait this long for another run to finish (default 0)",
   "quiet", "--quiet         print only errors",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
@@ -261,9 +262,14 @@ static int apply_option(cp_opts *o, int c, const char *arg)
       return 0;
     return cp_diag_fail(CP_EUSAGE, "--month: '%s' is not a month (YYYY-MM)", arg), -1;
   case 'd':
+    if (strcmp(arg, "today") == 0 || strcmp(arg, "yesterday") == 0) {   /* local dates */
+      o->as_of = today() - (arg[0] == 'y');
+      return 0;
+    }
     if (cp_dates_parse_date(arg, strlen(arg), &o->as_of) == 0)
       return 0;
-    return cp_diag_fail(CP_EUSAGE, "--as-of: '%s' is not a date (YYYY-MM-DD)", arg), -1;
+    return cp_diag_fail(CP_EUSAGE, "--as-of: '%s' is not a date (YYYY-MM-DD, today or yesterday)",
+                     arg), -1;
   case 'j':
     if ((n = number(arg)) < 1 || n > 64)
       return cp_diag_fail(CP_EUSAGE, "--jobs: '%s' is not a number from 1 to 64", arg), -1;
@@ -414,6 +420,9 @@ int main(int argc, char **argv)
    * 40,000 members) is then copied within the heap, old and new resident
    * at once: 0.6 MB more peak memory at 1M clients. */
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  /* Paths are file names, never SQLite URIs: "file:f.db" would otherwise
+   * name f.db, past the check that the state is not the facts file. */
+  sqlite3_config(SQLITE_CONFIG_URI, 0);
   if (argc < 2) {
     usage(stderr, NULL);
     return CP_EXIT_INVALID;

@@ -531,6 +531,7 @@ static void summary(const report *r, const char *path)
 cp_exit cp_cmd_report(const cp_opts *o)
 {
   report r = {0};
+  int code_failed = 0;   /* rows failed and the CSV was not written */
   cp_err rc = resolve_options(o, &r);
   if (rc == CP_OK)
     rc = open_report(&r, o);
@@ -542,9 +543,15 @@ cp_exit cp_cmd_report(const cp_opts *o)
     qsort(r.page.alerts, r.page.n_alerts, sizeof *r.page.alerts, by_total);
   if (rc == CP_OK && r.html)
     rc = cp_html_write(r.page_html, &r.page, r.out);
-  if (rc == CP_OK)
+  if (rc == CP_OK && !r.html && r.page.failed) {   /* a CSV has no place to show them */
+    cp_diag_fail(CP_EEVAL, "report: %llu row%s failed; %s was not written (a CSV cannot show "
+              "that; the HTML page lists them)", (unsigned long long)r.page.failed,
+              r.page.failed == 1 ? "" : "s", o->output);
+    code_failed = 1;
+  } else if (rc == CP_OK) {
     rc = output_commit(&r, o->output);
-  if (rc == CP_OK && !o->quiet)
+  }
+  if (rc == CP_OK && !code_failed && !o->quiet)
     summary(&r, o->output);
   cp_exit code = rc != CP_OK ? cp_cli_exit_for(rc) : r.page.failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
   close_report(&r);

@@ -291,6 +291,9 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
  * exist yet cannot be the facts. */
 static cp_err check_state_path(const cp_config *cfg)
 {
+  struct stat st;
+  if (stat(cfg->state, &st) == 0 && !S_ISREG(st.st_mode))   /* a FIFO would block the run */
+    return cp_diag_fail(CP_ECONFIG, "state: %s: not a regular file", cfg->state);
   if (same_file(cfg->state, cfg->facts))
     return cp_diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
                      "state needs a file of its own", cfg->state, cfg->facts);
@@ -331,6 +334,9 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   if ((*refused = cp_guard_as_of(r->store, o)))
     return CP_OK;
   cp_store_set_feed(r->store, &r->cfg->file->feed);
+  /* the lookup tables' data problems, met when the facts opened */
+  if ((rc = cp_store_apply(r->store, cp_facts_held_findings(r->facts))) != CP_OK)
+    return rc;
   if ((rc = cp_assignees_start(&r->assignees, r->cfg, r->facts)) != CP_OK)
     return rc;
   start_progress(r, o);
@@ -340,6 +346,10 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
       CP_OK)
     return rc;
   cp_progress_clear(&r->progress);
+  /* the alerts of clients after the last one resolve now, so that the guard
+   * counts them (an export that lost its last clients) */
+  if ((rc = cp_store_finish(r->store)) != CP_OK)
+    return rc;
   *refused = cp_guard_commit(r->cfg, r->store, o);
   return CP_OK;
 }

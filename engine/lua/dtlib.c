@@ -19,8 +19,8 @@ static int64_t arg_int(lua_State *L, int i, const char *what)
 
 /* Dates and times that rules may pass: years 0000 to 9999, which format as
  * YYYY-MM-DD and keep every computation below far from int64 overflow. */
-#define DAY_MIN INT64_C(-719528)          /* 0000-01-01 */
-#define DAY_MAX INT64_C(2932896)            /* 9999-12-31 */
+#define DAY_MIN CP_DAY_MIN
+#define DAY_MAX CP_DAY_MAX
 
 /* Returns argument i as a day in range, raising an error otherwise. */
 static int64_t arg_day(lua_State *L, int i)

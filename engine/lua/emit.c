@@ -253,7 +253,7 @@ static void check_fields(lua_State *L, const char *fn, const char *allowed)
     lua_pop(L, 1);
     const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     if (!k || !cp_words_has(allowed, k))
-      luaL_error(L, "%s{}: unknown field '%s'", fn, k ? k : luaL_typename(L, -1));
+      luaL_error(L, "%s: unknown field '%s'", fn, k ? k : luaL_typename(L, -1));
   }
 }
 
@@ -267,11 +267,11 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
     return def;
   }
   if (t != LUA_TSTRING && t != LUA_TNUMBER)
-    luaL_error(L, "%s{}: '%s' must be a string, not a %s", fn, name, lua_typename(L, t));
+    luaL_error(L, "%s: '%s' must be a string, not a %s", fn, name, lua_typename(L, t));
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);   /* left on the stack, which anchors it */
   if (memchr(s, '\0', len))   /* stored as C text it would be cut, and collide */
-    luaL_error(L, "%s{}: '%s' contains a NUL byte", fn, name);
+    luaL_error(L, "%s: '%s' contains a NUL byte", fn, name);
   return s;
 }
 
@@ -280,7 +280,7 @@ static cp_rules *running(lua_State *L, const char *fn)
 {
   cp_rules *api = cp_api_of(L);
   if (!api->current || !api->out)
-    luaL_error(L, "%s{} can only be called while a rule is evaluated", fn);
+    luaL_error(L, "%s can only be called while a rule is evaluated", fn);
   luaL_checktype(L, 1, LUA_TTABLE);
   return api;
 }
@@ -294,7 +294,7 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
   while (api->current->ids[i] && strcmp(api->current->ids[i], it->rule) != 0)
     i++;
   if (!api->current->ids[i])
-    luaL_error(L, "%s{}: rule '%s' may not report '%s' (add it to the rule's emits)", fn,
+    luaL_error(L, "%s: rule '%s' may not report '%s' (add it to the rule's emits)", fn,
                api->current->id, it->rule);
   it->key = opt_text(L, fn, "key", "");
   if (it->what != CP_FULFILLED) {
@@ -302,7 +302,7 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     cp_sbuf_clear(&api->json);
     int t = lua_getfield(L, 1, "data");
     if (t != LUA_TNIL && t != LUA_TTABLE)
-      luaL_error(L, "%s{}: 'data' must be a table, not a %s", fn, lua_typename(L, t));
+      luaL_error(L, "%s: 'data' must be a table, not a %s", fn, lua_typename(L, t));
     if (t == LUA_TTABLE)
       encode(L, lua_gettop(L), &api->json, 0);
     lua_pop(L, 1);
@@ -311,7 +311,7 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     it->data = api->json.len ? api->json.s : "{}";
   }
   if (*seen_slot(seen_for(L, api, api->out->n + 1), api->out, it))
-    luaL_error(L, "%s{}: '%s' with key '%s' was already reported for this client", fn,
+    luaL_error(L, "%s: '%s' with key '%s' was already reported for this client", fn,
                it->rule, it->key);
 }
 
@@ -341,24 +341,25 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
  * standing in for an assignment whose pick fails. */
 static int report_alert(lua_State *L, int if_unfilled)
 {
-  cp_rules *api = running(L, "alert");
+  const char *fn = if_unfilled ? "assign{}: unfilled" : "alert{}";   /* in messages */
+  cp_rules *api = running(L, fn);
   cp_item it = {.what = CP_ALERT, .if_unfilled = if_unfilled};
-  check_fields(L, "alert", alert_fields);
-  common(L, api, "alert", &it);
-  const char *sev = opt_text(L, "alert", "severity", NULL);
+  check_fields(L, fn, alert_fields);
+  common(L, api, fn, &it);
+  const char *sev = opt_text(L, fn, "severity", NULL);
   int s = sev ? cp_outcome_severity_parse(sev) : -1;
   if (s < 0)
-    return luaL_error(L, "alert{}: 'severity' must be info, warning or critical, not %s%s%s",
+    return luaL_error(L, "%s: 'severity' must be info, warning or critical, not %s%s%s", fn,
                       sev ? "'" : "", sev ? sev : "nil", sev ? "'" : "");
   it.severity = (cp_severity)s;
   lua_getfield(L, 1, "level");
   int isnum = 0;
   lua_Integer level = lua_isnil(L, -1) ? 1 : lua_tointegerx(L, -1, &isnum);
   if ((!isnum && !lua_isnil(L, -1)) || level < 1 || level > 1000)
-    return luaL_error(L, "alert{}: 'level' must be a whole number from 1");
+    return luaL_error(L, "%s: 'level' must be a whole number from 1", fn);
   lua_pop(L, 1);
   it.level = (int)level;
-  it.title = opt_text(L, "alert", "title", it.rule);
+  it.title = opt_text(L, fn, "title", it.rule);
   return add(L, api, &it);
 }
 
@@ -366,12 +367,6 @@ static int report_alert(lua_State *L, int if_unfilled)
 static int l_alert(lua_State *L)
 {
   return report_alert(L, 0);
-}
-
-/* The `unfilled` alert of an assignment (called with that table at 1). */
-static int l_unfilled(lua_State *L)
-{
-  return report_alert(L, 1);
 }
 
 /* Reads assign{}'s `pick` table into it; the pool must exist. */
@@ -401,7 +396,9 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
 }
 
 /* Reports assign{}'s `unfilled` alert, keyed like the assignment: a copy of
- * the table with the key set is reported as an alert. */
+ * the table with the key set replaces assign{}'s table at 1 and is reported
+ * as an alert, in assign{}'s own call, so that an error in it has the
+ * rule's file and line. */
 static void read_unfilled(lua_State *L, const cp_item *it)
 {
   int t = lua_getfield(L, 1, "unfilled");
@@ -409,30 +406,31 @@ static void read_unfilled(lua_State *L, const cp_item *it)
     return;
   if (t != LUA_TTABLE || !it->pool)
     luaL_error(L, "assign{}: 'unfilled' must be an alert table, and needs 'pick'");
-  lua_pushcfunction(L, l_unfilled);
   lua_newtable(L);
   lua_pushnil(L);
-  while (lua_next(L, -4)) {
+  while (lua_next(L, -3)) {
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
   }
   if (lua_getfield(L, -1, "key") != LUA_TNIL)
-    luaL_error(L, "assign{}: the unfilled alert takes the assignment's key; give none");
+    luaL_error(L, "assign{}: unfilled: the alert takes the assignment's key; give none");
   lua_pop(L, 1);
   lua_pushstring(L, it->key);
   lua_setfield(L, -2, "key");
-  lua_call(L, 1, 0);
+  lua_replace(L, 1);
+  lua_settop(L, 1);
+  report_alert(L, 1);
 }
 
 /* assign{kind=, key=, assignee=, data=, rule=, pick={pool=, group=}, unfilled={...}} */
 static int l_assign(lua_State *L)
 {
-  cp_rules *api = running(L, "assign");
+  cp_rules *api = running(L, "assign{}");
   cp_item it = {.what = CP_ASSIGN};
-  check_fields(L, "assign", assign_fields);
-  common(L, api, "assign", &it);
-  it.kind = opt_text(L, "assign", "kind", NULL);
+  check_fields(L, "assign{}", assign_fields);
+  common(L, api, "assign{}", &it);
+  it.kind = opt_text(L, "assign{}", "kind", NULL);
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
   read_pick(L, api, &it);
@@ -444,10 +442,10 @@ static int l_assign(lua_State *L)
 /* fulfilled{key=, rule=}: the assignment (rule, key) is done, per the facts. */
 static int l_fulfilled(lua_State *L)
 {
-  cp_rules *api = running(L, "fulfilled");
+  cp_rules *api = running(L, "fulfilled{}");
   cp_item it = {.what = CP_FULFILLED};
-  check_fields(L, "fulfilled", fulfilled_fields);
-  common(L, api, "fulfilled", &it);
+  check_fields(L, "fulfilled{}", fulfilled_fields);
+  common(L, api, "fulfilled{}", &it);
   return add(L, api, &it);
 }
 

@@ -108,7 +108,10 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p)
   lua_getfield(L, idx, "group");
   if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
     return "each member needs a string id and group";
-  const char *id = lua_tolstring(L, -2, &len);
+  size_t glen;
+  const char *id = lua_tolstring(L, -2, &len), *group = lua_tolstring(L, -1, &glen);
+  if (memchr(id, '\0', len) || memchr(group, '\0', glen))   /* stored as text it would be cut */
+    return "a member's id and group may not contain a NUL byte";
   m->id = cp_arena_strndup(&p->names, id, len);
   m->group = group_name(L, -1, groups, p);
   lua_pop(L, 2);

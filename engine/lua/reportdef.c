@@ -391,6 +391,9 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
     ok = isfinite(cell->r);
   } else if (t == LUA_TNUMBER && c->type != CP_RT_TEXT) {
     cell->i = lua_tointegerx(L, -1, &ok);
+    if (ok && c->type == CP_RT_DATE && !cp_dates_day_ok(cell->i))
+      luaL_error(L, "%s: column '%s' (date) got %I, not a day from 0000-01-01 to 9999-12-31",
+                 d->where, c->id, (lua_Integer)cell->i);
   }
   if (!ok && t == LUA_TNUMBER)
     luaL_error(L, "%s: column '%s' (%s) got %s", d->where, c->id, cp_reportdef_type_names[c->type],

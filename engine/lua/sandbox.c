@@ -430,6 +430,18 @@ static void protect_strings(cp_sandbox *sb)
   lua_pop(L, 2);
 }
 
+/* Returns 1 when msg starts with a place, "file:line: ". */
+static int has_place(const char *msg)
+{
+  const char *colon = strchr(msg, ':');
+  if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
+    return 0;
+  const char *p = colon + 1;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  return *p == ':';
+}
+
 /* Message handler: appends a traceback to the error message, which is cut
  * to MESSAGE_MAX bytes (a rule may raise a string of any size). */
 static int msgh(lua_State *L)
@@ -445,6 +457,14 @@ static int msgh(lua_State *L)
   if (len > MESSAGE_MAX) {
     lua_pushlstring(L, msg, MESSAGE_MAX);
     msg = lua_pushfstring(L, "%s... (%I bytes)", lua_tostring(L, -1), (lua_Integer)len);
+  }
+  if (!has_place(msg)) {   /* error("x", 0), error({}), a yield or overflow met in C ... */
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++)
+      if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {   /* the innermost Lua code */
+        msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+        break;
+      }
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -630,7 +650,8 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
     return LUA_ERRSYNTAX;
   }
   snprintf(chunk, sizeof chunk, "@%s", name);
-  int status = luaL_loadbufferx(L, text, len, chunk, "t");
+  size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;   /* editors on Windows */
+  int status = luaL_loadbufferx(L, text + bom, len - bom, chunk, "t");
   free(text);
   if (status != LUA_OK)
     return status;

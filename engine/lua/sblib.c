@@ -86,7 +86,7 @@ static lua_Integer pos_in(lua_Integer pos, size_t len)
 {
   if (pos >= 0)
     return pos;
-  if ((size_t)-pos > len)
+  if (pos < -(lua_Integer)len)   /* also math.mininteger, which has no negation */
     return 0;
   return (lua_Integer)len + pos + 1;
 }

@@ -20,7 +20,8 @@ static void show_number(lua_State *L, int idx, int type, sbuf *b)
   char buf[32];
   if (!lua_isinteger(L, idx))
     cp_sbuf_printf(b, "%.14g", lua_tonumber(L, idx));
-  else if (type == CP_COL_DATE || type == CP_COL_TIMESTAMP) {
+  else if ((type == CP_COL_DATE && cp_dates_day_ok(lua_tointeger(L, idx))) ||
+           (type == CP_COL_TIMESTAMP && cp_dates_time_ok(lua_tointeger(L, idx)))) {
     (type == CP_COL_DATE ? cp_dates_format_date : cp_dates_format_timestamp)(lua_tointeger(L, idx), buf);
     cp_sbuf_add(b, buf);
   } else

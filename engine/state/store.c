@@ -517,12 +517,16 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   return err ? err : open_snapshot(s);
 }
 
+cp_err cp_store_finish(cp_store *s)
+{
+  cp_err rc = close_before(s, 0, NULL);
+  return rc == CP_OK ? close_before(s, 1, NULL) : rc;
+}
+
 cp_err cp_store_commit(cp_store *s)
 {
   char finished[24];
-  cp_err rc = close_before(s, 0, NULL);
-  if (rc == CP_OK)
-    rc = close_before(s, 1, NULL);
+  cp_err rc = cp_store_finish(s);   /* nothing left when already finished */
   if (rc != CP_OK)
     return rc;
   uint64_t events = 0;

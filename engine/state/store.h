@@ -63,7 +63,12 @@ const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const c
  * client carries data problems only. */
 cp_err cp_store_apply(cp_store *s, const cp_outcome *o);
 
-/* Closes what remains of clients after the last one, records the run's
+/* Closes what remains of clients after the last one evaluated (their open
+ * alerts resolve, their assignments are withdrawn), so that the run's
+ * figures are whole before the guards read them. */
+cp_err cp_store_finish(cp_store *s);
+
+/* Finishes the run (cp_store_finish()) if not done yet, records the run's
  * figures and commits. */
 cp_err cp_store_commit(cp_store *s);
 

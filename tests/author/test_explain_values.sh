@@ -59,6 +59,20 @@ test_explain_shows_rows_maps_and_typed_dates() {
   expect_contains "rows" "from: contacts = <2 rows>" "$OUT"
 }
 
+test_explain_shows_a_date_out_of_the_calendar_as_its_number() {
+  guardian_policy
+  sed -i 's/return c.contacts:max("day") end/return math.maxinteger end/' r.lua
+  cat >> r.lua <<'LUA'
+derive { id = "first_time", doc = "A time before the calendar.", type = "timestamp",
+         fn = function(c) return math.mininteger end }
+rule { id = "t", doc = "reads it", fn = function(c) local _ = c.first_time end }
+LUA
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  expect_contains "date" "  last_day = 9223372036854775807" "$OUT"
+  expect_contains "time" "  first_time = -9223372036854775808" "$OUT"
+}
+
 test_explain_masks_sensitive_columns() {
   guardian_policy
   cp_run explain C1 --config c.yaml --as-of 2026-06-30

@@ -33,7 +33,28 @@ test_unknown_command_is_usage_error() {
 test_bad_as_of_date() {
   cp_run run --as-of 2026-02-30
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: --as-of: '2026-02-30' is not a date (YYYY-MM-DD)" "$ERR"
+  expect_eq "message" "crmpolicy: --as-of: '2026-02-30' is not a date (YYYY-MM-DD, today or yesterday)" "$ERR"
+}
+
+test_as_of_yesterday_and_today_are_the_local_dates() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2020-01-01')"
+  echo 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = dt.format(dt.today) } end }' > r.lua
+  local before after
+  before=$(date -d yesterday +%F)
+  cp_run run --config c.yaml --as-of yesterday --quiet
+  after=$(date -d yesterday +%F)   # the same, unless midnight passed in between
+  expect_eq "exit" 0 "$RC"
+  local got
+  got=$(sqlite3 s.db "SELECT as_of || ' ' || (SELECT title FROM alerts) FROM runs")
+  [ "$got" = "$before $before" ] || [ "$got" = "$after $after" ] ||
+    fail "as of yesterday: run and dt.today are '$got', not $before (or $after)"
+  before=$(date +%F)
+  cp_run run --config c.yaml --as-of today --quiet
+  after=$(date +%F)
+  expect_eq "exit" 0 "$RC"
+  got=$(sqlite3 s.db "SELECT as_of FROM runs ORDER BY id DESC LIMIT 1")
+  [ "$got" = "$before" ] || [ "$got" = "$after" ] || fail "as of today: '$got', not $before"
 }
 
 test_missing_config_file() {

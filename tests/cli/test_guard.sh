@@ -80,6 +80,33 @@ test_resolving_most_open_alerts_is_refused() {
   expect_eq "open" 4 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status='open'")"
 }
 
+test_alerts_of_clients_after_the_last_one_count_toward_the_resolve_share() {
+  # the 10 clients' alerts, then an export without its last two clients
+  # (a 20% drop: allowed) whose others have no alert any more: the run
+  # resolves 10 of 10, the two lost clients' among them, so it is refused
+  setup "guard: {min_count: 5, client_drop_percent: 20}"
+  before=$(state_dump)
+  sqlite3 f.db "UPDATE clients SET name='fine'; DELETE FROM clients WHERE id >= 'C09'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "crmpolicy: guard: this run would resolve 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  for j in 1 2; do
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs $j
+    expect_eq "exit with --jobs $j" 5 "$RC"
+  done
+}
+
+test_renamed_clients_that_sort_first_are_refused_too() {
+  setup
+  before=$(state_dump)
+  sqlite3 f.db "UPDATE clients SET id = substr(id, 2)"   # C01 -> 01: before every old id
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_contains "message" "would resolve 10 of the 10 open alerts" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+}
+
 test_shares_are_not_checked_below_min_count() {
   setup "guard: {min_count: 11}"
   sqlite3 f.db "UPDATE clients SET name='fine'; DELETE FROM clients WHERE id <= 'C05'"

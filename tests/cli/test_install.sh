@@ -29,7 +29,7 @@ test_install_puts_binary_man_page_share_and_units_then_uninstall_removes_them() 
     [ -f "$T/dest/usr/share/crmpolicy/$f" ] || fail "share/crmpolicy/$f is not installed"
   done
   expect_eq "service ExecStart" \
-    "ExecStart=/usr/bin/crmpolicy run --config crmpolicy.yaml --wait 600 --quiet" \
+    "ExecStart=/usr/bin/crmpolicy run --config crmpolicy.yaml --as-of yesterday --wait 600 --quiet" \
     "$(grep '^ExecStart=' "$T/dest/usr/lib/systemd/system/crmpolicy.service")"
   expect_eq "timer" "OnCalendar=*-*-* 02:30:00" \
     "$(grep '^OnCalendar=' "$T/dest/usr/lib/systemd/system/crmpolicy.timer")"

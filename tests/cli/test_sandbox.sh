@@ -227,6 +227,26 @@ test_alert_fields_are_checked() {
   expect_rule_failed "alert{}: rule 'r' may not report 'other'"
 }
 
+test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {
+  setup
+  PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }'
+  rule_body 'assign { kind = "k", key = "x", pick = { pool = "p", group = "g" },
+    unfilled = { severity = "critical", bogus = 1 } }'
+  expect_rule_failed "crmpolicy: r.lua:3: assign{}: unfilled: unknown field 'bogus' (rule r, client C1)"
+  rule_body 'assign { kind = "k", key = "x", pick = { pool = "p", group = "g" },
+    unfilled = { severity = "warn" } }'
+  expect_rule_failed "r.lua:3: assign{}: unfilled: 'severity' must be info, warning or critical, not 'warn'"
+  rule_body 'assign { kind = "k", key = "x", pick = { pool = "p", group = "g" },
+    unfilled = { severity = "info", key = "y" } }'
+  expect_rule_failed "r.lua:3: assign{}: unfilled: the alert takes the assignment's key; give none"
+  rule_body 'assign { kind = "k", key = "x", pick = { pool = "p", group = "g" },
+    unfilled = { severity = "info", title = "nobody", level = 2, data = { n = 1 } } }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "unfilled" "C1 x info 2 nobody {\"n\":1}|C2 x info 2 nobody {\"n\":1}" \
+    "$(sqlite3 s.db "SELECT client_id||' '||key||' '||severity||' '||level||' '||title||' '||data
+                     FROM alerts WHERE rule = 'r' ORDER BY client_id" | paste -sd'|')"
+}
+
 test_partial_results_of_a_failing_rule_are_dropped() {
   setup
   rule_body 'alert { severity = "info", key = "a" } error("late")'

@@ -36,6 +36,20 @@ test_sound_facts_give_no_finding() {
   expect_eq "C1 saw" '{"amounts":"1/0","contacts":"1/0","levels":"1/0","orders":"1/0","status":"active","surveys":"1/0"}' "$(saw C1)"
 }
 
+test_a_lookup_tables_problems_are_recorded_with_the_run() {
+  config
+  facts "INSERT INTO staff(id,name,role,capacity) VALUES ('S1','a','kam','lots'), ('S2','b','kam',2);"
+  printf 'lookups:\n  - {name: staff, id: id, columns: [{name: id, type: text}, {name: capacity, type: integer}]}\n' >> c.yaml
+  run_bad
+  expect_quarantined "staff|S1|capacity|lots|is not an integer" \
+    "staff row S1 column capacity: 'lots' is not an integer"
+  for j in 1 2; do   # once per run, whatever the workers
+    cp_run run --config c.yaml --as-of 2026-06-0$((j + 1)) --quiet --jobs $j
+    expect_eq "run $((j + 1)) findings" 1 "$(sqlite3 s.db "SELECT findings FROM runs WHERE id = $((j + 1))")"
+  done
+  expect_eq "rows" 3 "$(sqlite3 s.db "SELECT count(*) FROM findings")"
+}
+
 test_malformed_date_reads_as_nil_and_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
   run_bad

@@ -4,7 +4,8 @@
 # refused before anything is written; a fixture's schema SQL may create and
 # fill its own tables only (no ATTACH, VACUUM INTO, pragma, trigger or
 # load_extension); a rule path that is a folder, or a binary chunk, is a
-# clear error naming the file.
+# clear error naming the file; a FIFO for the facts, state, config or a rule
+# file is an error, not a hang; a path is a file name, never an SQLite URI.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/badfacts.sh"
 
@@ -63,6 +64,46 @@ test_state_in_a_config_that_names_the_facts_file_is_refused() {
   expect_eq "exit" 2 "$RC"
   expect_contains "message" "is the facts database" "$ERR"
   expect_facts_untouched "$sum"
+}
+
+test_a_state_path_written_as_an_sqlite_uri_is_a_file_name() {
+  config; facts ""
+  local sum; sum=$(sha256sum < f.db)
+  run_with_state "file:f.db"   # as a URI, SQLite would open f.db itself
+  expect_eq "exit" 0 "$RC"
+  expect_facts_untouched "$sum"
+  expect_eq "state" 1 "$(sqlite3 ./file:f.db "SELECT count(*) FROM runs")"
+  run_with_state "file:f.db?mode=memory"
+  expect_eq "exit" 0 "$RC"
+  expect_facts_untouched "$sum"
+  [ -e "./file:f.db?mode=memory" ] || fail "the state was not the file named so"
+}
+
+test_a_facts_path_that_is_a_fifo_is_an_error_not_a_hang() {
+  config
+  mkfifo f.db
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: f.db: not a regular file" "$ERR"
+  OUT=$(timeout 60 "$CRMPOLICY" check --config c.yaml 2>"$T/stderr"); RC=$?
+  expect_eq "check exit" 2 "$RC"
+  expect_eq "check message" "crmpolicy: facts: f.db: not a regular file" "$(cat "$T/stderr")"
+}
+
+test_a_state_path_that_is_a_fifo_is_an_error_not_a_hang() {
+  config; facts ""
+  mkfifo s.db
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db: not a regular file" "$ERR"
+}
+
+test_a_config_that_is_a_fifo_is_an_error_not_a_hang() {
+  config; facts ""
+  mv c.yaml real.yaml && mkfifo c.yaml
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml: not a regular file" "$ERR"
 }
 
 test_a_separate_state_still_runs() {
@@ -166,6 +207,14 @@ test_rule_path_that_is_a_fifo_is_an_error_not_a_hang() {
   cp_run_timeout
   expect_eq "exit" 2 "$RC"
   expect_eq "message" "crmpolicy: r.lua: cannot read: not a regular file" "$ERR"
+}
+
+test_a_rule_file_that_starts_with_a_byte_order_mark_loads() {
+  config; facts ""
+  printf '\xef\xbb\xbfrule { id = "bom", doc = "saved by a Windows editor", fn = function(c)\n  if c.id == "C2" then error("line 2") end\nend }\n' > r.lua
+  cp_run_timeout
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: line 2 (rule bom, client C2)" "$ERR"
 }
 
 test_binary_chunk_is_refused_naming_the_file() {

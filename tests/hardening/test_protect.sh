@@ -95,6 +95,50 @@ end }'
   expect_contains "message" "a.lua:2: no field id (pool 'p'; nothing was written)" "$ERR"
 }
 
+test_pool_member_id_or_group_with_a_nul_byte_fails_the_pool() {
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "a NUL in an id", members = function(add)
+  add { id = "S\0evil", group = "rep" }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:2: a member's id and group may not contain a NUL byte (pool 'p'; nothing was written)" "$ERR"
+  hostile 'pool { id = "p", doc = "a NUL in a group", members = function(add)
+  add { id = "S1", group = "g\0h" }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a member's id and group may not contain a NUL byte" "$ERR"
+}
+
+test_errors_without_a_place_get_the_rules_line() {
+  setup
+  for body in 'error({code = 1})' 'error(nil)' 'error("bad", 0)' 'coroutine.yield()' \
+              'local m = {} m.__tostring = function(a) return tostring(a) end return tostring(setmetatable({}, m))'; do
+    hostile "rule { id = \"a\", doc = \"d\", fn = function(c)
+$body
+end }"
+    expect_eq "exit ($body)" 1 "$RC"
+    expect_eq "place ($body)" 6 "$(grep -c '^crmpolicy: a.lua:2: .* (rule a, client C[1-6])$' "$T/stderr")"
+    expect_b_intact
+  done
+  hostile 'rule { id = "a", doc = "d", fn = function(c) error("a.lua:9: given", 0) end }'
+  expect_contains "a place given is kept" "crmpolicy: a.lua:9: given (rule a, client C1)" "$ERR"
+}
+
+test_string_positions_at_the_integer_limits_are_no_undefined_behaviour() {
+  setup
+  hostile 'rule { id = "a", doc = "d", fn = function(c)
+  local s, n = "xyz", function(...) return select("#", ...) end
+  local ok = pcall(utf8.codepoint, s, math.mininteger)
+  alert { severity = "info", title = table.concat({ n(s:byte(math.mininteger)),
+    n(s:byte(math.mininteger, math.maxinteger)), n(s:byte(math.maxinteger)),
+    n(s:byte(-3, math.mininteger)), tostring(ok) }, " ") }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "0 3 0 0 false" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='a'")"
+  expect_b_intact
+}
+
 test_pool_list_metamethods_are_not_run() {
   setup
   hostile 'pool { id = "p", doc = "a list with metamethods", members = function()

@@ -204,13 +204,39 @@ LUA
   "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
 }
 
-test_a_failing_row_is_reported_and_the_report_completes() {
+test_a_failing_row_is_listed_on_the_html_page_and_the_page_completes() {
   custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
     return { name = c.name, n = alerts.warning }'
-  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
   expect_eq "exit" 1 "$RC"
   expect_eq "message" "crmpolicy: r.lua:6: no row for B (report t, client C2)" "$ERR"
-  expect_eq "csv" "$(printf 'Name,N\r\nA,0\r\nC,0\r\nx')" "$(cat r.csv; echo x)"
+  html=$(cat r.html)
+  expect_contains "failure listed" "r.lua:6: no row for B (report t, client C2)" "$html"
+  expect_contains "rows" "<td class=\"t\">A</td>" "$html"
+  expect_contains "rows" "<td class=\"t\">C</td>" "$html"
+}
+
+test_a_failing_row_keeps_the_csv_there_was() {
+  custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
+    return { name = c.name, n = alerts.warning }'
+  printf 'last month\r\n' > r.csv
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:6: no row for B (report t, client C2)
+crmpolicy: report: 1 row failed; r.csv was not written (a CSV cannot show that; the HTML page lists them)" "$ERR"
+  expect_eq "stdout" "" "$OUT"
+  expect_eq "csv" "$(printf 'last month\r\nx')" "$(cat r.csv; echo x)"
+  expect_eq "leftovers" "r.csv" "$(ls | grep '^r\.csv')"
+}
+
+test_a_date_cell_out_of_the_calendar_fails_its_row() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/{ id = "n", label = "N", type = "integer" }/{ id = "n", label = "N", type = "date" }/' r.lua
+  sed -i 's/n = 1 }/n = c.id == "C2" and math.maxinteger or 20000 }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: column 'n' (date) got 9223372036854775807, not a day from 0000-01-01 to 9999-12-31 (report t, client C2)" "$ERR"
+  expect_contains "a sound date" '<td class="t">A</td><td>2024-10-04</td>' "$(cat r.html)"
 }
 
 test_a_config_without_locale_gets_english() {

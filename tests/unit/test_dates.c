@@ -80,6 +80,26 @@ TEST(formatting)
 }
 
 /* Dates and times are written by hand; they must read as printf would write them. */
+TEST(days_and_times_at_the_integer_limits_are_defined)
+{
+  char buf[64];
+  CHECK(cp_dates_day_of(INT64_MIN) == INT64_MIN / 86400 - 1);
+  CHECK(cp_dates_day_of(INT64_MAX) == INT64_MAX / 86400);
+  CHECK(cp_dates_day_of(-1) == -1 && cp_dates_day_of(-86400) == -1 && cp_dates_day_of(-86401) == -2);
+  cp_dates_format_date(INT64_MAX, buf);   /* no overflow: checked by the sanitizer build */
+  cp_dates_format_date(INT64_MIN, buf);
+  cp_dates_format_timestamp(INT64_MAX, buf);
+  cp_dates_format_timestamp(INT64_MIN, buf);
+  CHECK(cp_dates_day_ok(CP_DAY_MIN) && cp_dates_day_ok(CP_DAY_MAX));
+  CHECK(!cp_dates_day_ok(CP_DAY_MIN - 1) && !cp_dates_day_ok(CP_DAY_MAX + 1));
+  CHECK(cp_dates_time_ok(CP_DAY_MAX * 86400 + 86399) && !cp_dates_time_ok(CP_DAY_MAX * 86400 + 86400));
+  CHECK(cp_dates_time_ok(CP_DAY_MIN * 86400) && !cp_dates_time_ok(CP_DAY_MIN * 86400 - 1));
+  cp_dates_format_date(CP_DAY_MIN, buf);
+  CHECK_STR("0000-01-01", buf);
+  cp_dates_format_date(CP_DAY_MAX, buf);
+  CHECK_STR("9999-12-31", buf);
+}
+
 TEST(formatting_matches_printf_over_every_year)
 {
   char buf[24], want[40];
