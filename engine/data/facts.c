@@ -620,8 +620,13 @@ int cp_facts_rowid_span(cp_facts *f, unsigned ti, int64_t span[2])
   sqlite3_stmt *st = NULL;
   int ok = 1;
   sbuf q = {0};
-  cp_sbuf_add(&q, "SELECT min(rowid), max(rowid) FROM ");
+  /* two subqueries: each is one step down the table's b-tree, where
+   * min() and max() in one SELECT would read every row */
+  cp_sbuf_add(&q, "SELECT (SELECT min(rowid) FROM ");
   cp_sbuf_sql_ident(&q, s->sql);
+  cp_sbuf_add(&q, "), (SELECT max(rowid) FROM ");
+  cp_sbuf_sql_ident(&q, s->sql);
+  cp_sbuf_add(&q, ")");
   ok = ok && !q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK &&
        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER;
   if (ok) {
