@@ -351,6 +351,25 @@ static cp_err prepare(cp_facts *f, const sbuf *q, sqlite3_stmt **st)
   return CP_OK;
 }
 
+/* Prepares the client pass's SELECT of source s once, so that a table the
+ * reader may not read (a view that recurses, say) is an error at open,
+ * naming it, for check as for run. */
+static cp_err check_select(cp_facts *f, source *s, const char *key)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  build_select(&q, s, key, 1, 0, 0);
+  cp_err rc = q.oom ? cp_diag_fail(CP_ENOMEM, "facts: out of memory") : CP_OK;
+  if (rc == CP_OK && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
+    rc = cp_diag_fail(db_err(f->db) == CP_EIO ? CP_EIO : CP_EFACTS,
+                   "facts: %s: table '%s' cannot be read: %s%s", f->cfg->facts, s->sql,
+                   sqlite3_errmsg(f->db), sqlite3_errcode(f->db) == SQLITE_AUTH
+                       ? " (tables are read with SELECT only: no recursive view)" : "");
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  return rc;
+}
+
 /* Returns 1 when column name is in the list of a table's columns. */
 static int has_column(char **cols, int n, const char *name)
 {
@@ -837,6 +856,11 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
       goto fail;
   }
   sqlite3_set_authorizer(f->db, authorize, NULL);
+  if ((rc = check_select(f, &f->clients, c->clients->id)) != CP_OK)
+    goto fail;
+  for (unsigned i = 0; i < c->tables_count; i++)
+    if ((rc = check_select(f, &f->tables[i], c->tables[i].key)) != CP_OK)
+      goto fail;
   f->shared = lookups != NULL;
   f->on_finding = hold_finding;
   f->finding_ctx = f;

@@ -215,9 +215,18 @@ cp_err cp_pools_compute(cp_rules *api)
   }
   lua_settop(L, top);
   lua_gc(L, LUA_GCCOLLECT);   /* the members lists are garbage: free them before sorting */
-  for (size_t i = 0; rc == CP_OK && i < api->n_pools; i++)
-    if (api->pools[i].n > 1 && sort_members(&api->pools[i]) < 0)   /* NULL members: empty */
-      rc = cp_diag_fail(CP_ENOMEM, "pool '%s': out of memory", api->pools[i].id);
+  for (size_t i = 0; rc == CP_OK && i < api->n_pools; i++) {
+    cp_pool *p = &api->pools[i];
+    if (p->n > 1 && sort_members(p) < 0)   /* NULL members: empty */
+      rc = cp_diag_fail(CP_ENOMEM, "pool '%s': out of memory", p->id);
+    for (size_t k = 1; rc == CP_OK && k < p->n; k++)   /* sorted: a repeat is next to it */
+      if (cmp_member(&p->members[k - 1], &p->members[k]) == 0) {
+        const char *at = cp_api_declared_at(api, api->pools_ref, p->id);
+        rc = cp_diag_fail(CP_EEVAL, "%s: pool '%s': member '%s' is added twice to group '%s' "
+                       "(it would be picked under two capacities)", at ? at : "?", p->id,
+                       p->members[k].id, p->members[k].group);
+      }
+  }
   return rc;
 }
 

@@ -206,6 +206,19 @@ test_missing_column_in_a_run_stops_before_writing() {
   [ ! -e s.db ] || fail "the state database was created"
 }
 
+test_a_recursive_view_is_refused_naming_it_by_check_and_run() {
+  config; facts "DROP TABLE surveys;
+    CREATE VIEW surveys AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
+      SELECT 'S' || i AS id, 'C1' AS client_id, '2026-01-01' AS surveyed_on, i AS score FROM n;"
+  local msg="crmpolicy: facts: f.db: table 'surveys' cannot be read: not authorized (tables are read with SELECT only: no recursive view)"
+  OUT=$(timeout 60 "$CRMPOLICY" check --config c.yaml 2>"$T/stderr"); RC=$?
+  expect_eq "check exit" 2 "$RC"
+  expect_eq "check message" "$msg" "$(cat "$T/stderr")"
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr"); RC=$?
+  ERR=$(cat "$T/stderr")
+  expect_fatal 2 "$msg"
+}
+
 test_missing_client_key_column_stops_before_writing() {
   config; facts "ALTER TABLE contacts RENAME COLUMN client_id TO customer_id;"
   run_bad

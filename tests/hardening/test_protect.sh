@@ -110,6 +110,24 @@ end }'
   expect_contains "message" "a member's id and group may not contain a NUL byte" "$ERR"
 }
 
+test_pool_member_added_twice_to_a_group_fails_the_pool() {
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "S1 twice as a rep", members = function(add)
+  add { id = "S1", group = "rep", capacity = 1 }
+  add { id = "S2", group = "rep", capacity = 1 }
+  add { id = "S1", group = "lead" }
+  add { id = "S1", group = "rep", capacity = 1 }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:1: pool 'p': member 'S1' is added twice to group 'rep' (it would be picked under two capacities)" "$ERR"
+  hostile 'pool { id = "p", doc = "S1 in two groups", members = function(add)
+  add { id = "S1", group = "rep", capacity = 1 }
+  add { id = "S1", group = "lead" }
+end }'
+  expect_eq "two groups" 0 "$RC"
+}
+
 test_errors_without_a_place_get_the_rules_line() {
   setup
   for body in 'error({code = 1})' 'error(nil)' 'error("bad", 0)' 'coroutine.yield()' \
