@@ -138,6 +138,21 @@ static cp_err check_results(const cp_fixture *fx, const cp_rules *rules, const c
   return CP_OK;
 }
 
+/* The line of item j of the rules filter that step i uses: its own
+ * `rules:`, else the fixture's; the step's line when it cannot be found. */
+static unsigned filter_line(const cp_fixture *fx, unsigned i, unsigned j)
+{
+  const cp_fx_step *s = &fx->file->steps[i];
+  const yt_node *steps = cp_ytree_get(fx->doc, "steps"), *rules = NULL;
+  if (!s->rules_count)
+    rules = cp_ytree_get(fx->doc, "rules");
+  else if (steps && steps->kind == YT_SEQ && i < steps->n && steps->items[i]->kind == YT_MAP)
+    rules = cp_ytree_get(steps->items[i], "rules");
+  if (rules && rules->kind == YT_SEQ && j < rules->n)
+    return rules->items[j]->line;
+  return rules ? rules->line : s->line;
+}
+
 /* Checks that the rule ids and filters of the fixture name declared rules. */
 static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
 {
@@ -149,7 +164,7 @@ static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
     for (unsigned j = 0; j < n; j++)
       if (!known_rule(rules, filter[j], 1))
         return cp_diag_fail(CP_ECONFIG, "%s:%u: rules: '%s' names no declared rule", fx->path,
-                         s->line, filter[j]);
+                         filter_line(fx, i, j), filter[j]);
     if (check_results(fx, rules, s->alerts, s->alerts_count) != CP_OK ||
         check_results(fx, rules, s->assignments, s->assignments_count) != CP_OK ||
         check_results(fx, rules, s->absent, s->absent_count) != CP_OK)

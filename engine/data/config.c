@@ -489,11 +489,31 @@ static int any_sensitive(const cp_table_cfg *t)
   return 0;
 }
 
+/* Checks that limits.NAME, when given, is a plain whole number of at least
+ * 1: the typed load reads "16.5" as 16 and a quoted "200000" as a number,
+ * and 0 would mean the default. */
+static cp_err check_limit(const cp_config *c, const char *name)
+{
+  const yt_node *limits = cp_ytree_get(c->doc, "limits");
+  const yt_node *v = limits && limits->kind == YT_MAP ? cp_ytree_get(limits, name) : NULL;
+  if (!v || v->kind != YT_SCALAR)
+    return CP_OK;   /* absent; another type is the typed load's error */
+  const char *p = v->value;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  if (v->plain && p != v->value && !*p && strspn(v->value, "0") < strlen(v->value))
+    return CP_OK;
+  return cp_diag_fail(CP_ECONFIG, "%s:%u: limits.%s: '%s' is not a whole number of at least 1",
+                   c->path, v->line, name, v->value);
+}
+
 /* Semantic checks and defaults after the typed load. */
 static cp_err validate(cp_config *c)
 {
   cp_config_file *f = c->file;
   cp_err rc;
+  if ((rc = check_limit(c, "memory_mb")) != CP_OK || (rc = check_limit(c, "instructions")) != CP_OK)
+    return rc;
   if (!f->limits.memory_mb)
     f->limits.memory_mb = DEFAULT_MEMORY_MB;
   if (!f->limits.instructions)

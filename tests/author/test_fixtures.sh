@@ -116,6 +116,18 @@ test_invalid_fixture_names_file_and_line() {
 0 passed, 1 failed" "$OUT"
 }
 
+test_a_rules_filter_naming_no_rule_is_an_error_at_its_own_line() {
+  policy
+  passing_fixture ok.yaml
+  { echo 'rules: [visit.*, nope.y]'; cat ok.yaml; } > top.yaml
+  sed 's/^  - as_of: 2026-06-30/  - as_of: 2026-06-30\n    rules:\n      - visit.due\n      - nope.z/' ok.yaml > step.yaml
+  cp_run test --config c.yaml top.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "top-level filter" "crmpolicy: top.yaml:1: rules: 'nope.y' names no declared rule" "$ERR"
+  cp_run test --config c.yaml step.yaml
+  expect_eq "step filter" "crmpolicy: step.yaml:19: rules: 'nope.z' names no declared rule" "$ERR"
+}
+
 test_unknown_table_column_and_rule_are_invalid() {
   policy
   passing_fixture ok.yaml

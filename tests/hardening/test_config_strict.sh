@@ -34,6 +34,25 @@ test_a_key_repeated_inside_params_is_an_error_with_both_lines() {
   expect_config_error "crmpolicy: c.yaml:33: duplicate key 'days' (first at line 31)"
 }
 
+test_limits_are_whole_numbers_of_at_least_one() {
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  for v in 0 16.5 '"200000"' -5 1e6; do
+    cp c.yaml.orig c.yaml
+    printf 'limits: {memory_mb: 16, instructions: %s}\n' "$v" >> c.yaml
+    run_it
+    expect_config_error "crmpolicy: c.yaml:29: limits.instructions: '${v//\"/}' is not a whole number of at least 1"
+  done
+  cp c.yaml.orig c.yaml
+  printf 'limits:\n  memory_mb: 0\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:30: limits.memory_mb: '0' is not a whole number of at least 1"
+  cp c.yaml.orig c.yaml
+  printf 'limits: {memory_mb: 16, instructions: 200000}\n' >> c.yaml
+  run_it
+  expect_eq "sound limits" 0 "$RC"
+}
+
 test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   config; facts ""
   printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
