@@ -25,14 +25,24 @@ state_dump() {
   sqlite3 s.db .dump | md5sum
 }
 
+# expect_refused BEFORE MESSAGE ARGS...: crmpolicy ARGS exits 5 with MESSAGE as
+# its whole stderr, and the state is still BEFORE (a state_dump).
+expect_refused() {
+  local before=$1 message=$2
+  shift 2
+  cp_run "$@"
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "$message" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+}
+
 test_empty_clients_table_is_refused_then_forced() {
   setup
   before=$(state_dump)
   sqlite3 f.db "DELETE FROM clients"
-  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
-  expect_eq "exit" 5 "$RC"
-  expect_eq "message" "crmpolicy: guard: the clients table 'clients' of f.db has no rows (a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
-  expect_eq "state unchanged" "$before" "$(state_dump)"
+  expect_refused "$before" \
+    "crmpolicy: guard: the clients table 'clients' of f.db has no rows (a failed export?); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
   expect_eq "forced" 0 "$RC"
   expect_eq "all resolved" 10 "$(sqlite3 s.db "SELECT count(*) FROM events WHERE type='alert.resolved'")"
@@ -51,10 +61,9 @@ test_missing_clients_are_refused_with_the_numbers() {
   setup
   before=$(state_dump)
   sqlite3 f.db "DELETE FROM clients WHERE id IN ('C01','C02','C03')"
-  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
-  expect_eq "exit" 5 "$RC"
-  expect_eq "message" "crmpolicy: guard: 7 clients evaluated, 10 in the last run (run 1): a drop of 30.0%, more than guard.client_drop_percent (20%); nothing was written; if this is what you mean, run again with --force" "$ERR"
-  expect_eq "state unchanged" "$before" "$(state_dump)"
+  expect_refused "$before" \
+    "crmpolicy: guard: 7 clients evaluated, 10 in the last run (run 1): a drop of 30.0%, more than guard.client_drop_percent (20%); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
   expect_eq "forced" 0 "$RC"
   expect_eq "runs" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
@@ -71,10 +80,9 @@ test_resolving_most_open_alerts_is_refused() {
   setup
   before=$(state_dump)
   sqlite3 f.db "UPDATE clients SET name='fine' WHERE id <= 'C06'"
-  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
-  expect_eq "exit" 5 "$RC"
-  expect_eq "message" "crmpolicy: guard: this run would resolve 6 of the 10 open alerts (60.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" "$ERR"
-  expect_eq "state unchanged" "$before" "$(state_dump)"
+  expect_refused "$before" \
+    "crmpolicy: guard: this run would resolve 6 of the 10 open alerts (60.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
   expect_eq "forced" 0 "$RC"
   expect_eq "open" 4 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status='open'")"
@@ -87,10 +95,9 @@ test_alerts_of_clients_after_the_last_one_count_toward_the_resolve_share() {
   setup "guard: {min_count: 5, client_drop_percent: 20}"
   before=$(state_dump)
   sqlite3 f.db "UPDATE clients SET name='fine'; DELETE FROM clients WHERE id >= 'C09'"
-  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
-  expect_eq "exit" 5 "$RC"
-  expect_eq "message" "crmpolicy: guard: this run would resolve 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" "$ERR"
-  expect_eq "state unchanged" "$before" "$(state_dump)"
+  expect_refused "$before" \
+    "crmpolicy: guard: this run would resolve 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
   for j in 1 2; do
     cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs $j
     expect_eq "exit with --jobs $j" 5 "$RC"
@@ -117,10 +124,9 @@ test_shares_are_not_checked_below_min_count() {
 test_an_earlier_as_of_is_refused_unless_replay() {
   setup
   before=$(state_dump)
-  cp_run run --config c.yaml --as-of 2026-05-31 --quiet
-  expect_eq "exit" 5 "$RC"
-  expect_eq "message" "crmpolicy: guard: --as-of 2026-05-31 is earlier than the last run (run 1 as of 2026-06-01); nothing was written; --replay replays that day (the state goes back to what the facts say as of 2026-05-31, and the feed gets the events of the change)" "$ERR"
-  expect_eq "state unchanged" "$before" "$(state_dump)"
+  expect_refused "$before" \
+    "crmpolicy: guard: --as-of 2026-05-31 is earlier than the last run (run 1 as of 2026-06-01); nothing was written; --replay replays that day (the state goes back to what the facts say as of 2026-05-31, and the feed gets the events of the change)" \
+    run --config c.yaml --as-of 2026-05-31 --quiet
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   expect_eq "the same day again" 0 "$RC"
   cp_run run --config c.yaml --as-of 2026-05-31 --quiet --replay
