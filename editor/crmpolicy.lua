@@ -135,7 +135,7 @@ function global(def) end
 ---@field sum? string          sum this field (in C)
 ---@field count? boolean       count the rows (in C)
 ---@field where? table         conditions on the rows (as a table pred)
----@field group? string        totals by this field's value: run.<id>[value]
+---@field group? string|string[]  totals by this field's value: run.<id>[value]; a list of up to 4 fields nests them
 ---@field init any             the starting value
 ---@field step fun(acc: any, row: crmpolicy.Row): any  the row table is reused: do not keep it
 

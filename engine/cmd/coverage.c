@@ -383,6 +383,29 @@ static void print_row(FILE *out, int width, const char *name, unsigned long run,
           exec ? 100.0 * (double)run / (double)exec : 100.0, skip ? "  (not in the total)" : "");
 }
 
+/* Prints the lines of f that carry code and never ran, as ranges
+ * ("    not run: 27, 41-43"), when there are any. */
+static void print_missed(FILE *out, const cfile *f)
+{
+  sbuf b = {0};
+  for (int i = 0; i < f->size; i++) {
+    if (!f->exec[i] || f->hits[i])
+      continue;
+    int last = i;   /* the range goes on over lines without code */
+    for (int j = i + 1; j < f->size && !(f->exec[j] && f->hits[j]); j++)
+      if (f->exec[j])
+        last = j;
+    if (last == i)
+      cp_sbuf_printf(&b, "%s%d", b.s ? ", " : "", i);
+    else
+      cp_sbuf_printf(&b, "%s%d-%d", b.s ? ", " : "", i, last);
+    i = last;
+  }
+  if (b.s)
+    fprintf(out, "    not run: %s\n", b.s);
+  cp_sbuf_free(&b);
+}
+
 double cp_coverage_report(const cp_coverage *c, FILE *out)
 {
   unsigned long exec, run, all_exec = 0, all_run = 0;
@@ -397,6 +420,8 @@ double cp_coverage_report(const cp_coverage *c, FILE *out)
     int skip = skipped(c, c->files[i].name);
     count(&c->files[i], &exec, &run);
     print_row(out, width, c->files[i].name, run, exec, skip);
+    if (!skip)
+      print_missed(out, &c->files[i]);
     all_exec += skip ? 0 : exec;
     all_run += skip ? 0 : run;
   }

@@ -108,7 +108,7 @@ static const char *const option_help[] = {
   "state", "--state FILE    state database, instead of the config's",
   "as-of", "--as-of DATE    evaluate as of YYYY-MM-DD, today or yesterday (default: today)",
   "wait", "--wait SECONDS  wait this long for another run to finish (default 0)",
-  "quiet", "--quiet         print only errors",
+  "quiet", "--quiet         print only errors and warnings",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
   "force", "--force         run although a guard refuses (guard: in the config)",

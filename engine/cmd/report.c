@@ -15,6 +15,7 @@
 
 #include "dates.h"
 #include "locale.h"
+#include "stateread.h"
 
 #define MAX_PRINTED_ERRORS 20
 
@@ -152,8 +153,7 @@ static cp_err alerts_open(alert_stream *a, const char *path, int64_t as_of, cp_r
   if (stat(path, &sb) < 0)
     return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
-  if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-      sqlite3_busy_timeout(a->db, 10000) != SQLITE_OK ||
+  if (cp_stateread_open(path, &a->db) != SQLITE_OK ||   /* no -wal or -shm left behind */
       sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(a->db, last_run_sql, -1, &run, NULL) != SQLITE_OK)
     goto fail;

@@ -67,8 +67,8 @@ static void print_problems(run *r, const cp_outcome *o)
       cp_diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column,
                 f->value, f->problem);
     else if (r->findings_printed == MAX_PRINTED_ERRORS)
-      cp_diag_warn("facts: more data problems follow; all are in the state database's findings "
-                "table");
+      cp_diag_warn("facts: more data problems follow; the run, once committed, keeps them all "
+                   "in the state database's findings table");
   }
   for (size_t i = 0; i < o->n_failures; i++, r->errors_printed++) {
     if (o->failures[i].repeat)   /* its first error was printed; the rest are stored */
@@ -76,8 +76,8 @@ static void print_problems(run *r, const cp_outcome *o)
     else if (r->errors_printed < MAX_PRINTED_ERRORS)
       cp_diag_fail(CP_EEVAL, "%s", o->failures[i].message);
     else if (r->errors_printed == MAX_PRINTED_ERRORS)
-      cp_diag_fail(CP_EEVAL, "more rule errors follow; all are in the state database's "
-                "rule_errors table");
+      cp_diag_fail(CP_EEVAL, "more rule errors follow; the run, once committed, keeps them "
+                   "all in the state database's rule_errors table");
   }
 }
 
@@ -143,9 +143,14 @@ static void summary(const run *r, const cp_opts *o)
          clients, when, rate, (unsigned long long)s->rule_errors,
          (unsigned long long)s->findings);
   fputs(cp_locale_msg(l, CP_MSG_RUN_EVENTS), stdout);
+  int any = 0;
   for (int i = 0; i < CP_EV_COUNT; i++)
-    if (s->events[i])
+    if (s->events[i]) {
       printf(" %s %llu", event_label(l, i), (unsigned long long)s->events[i]);
+      any = 1;
+    }
+  if (!any)
+    fputs(cp_locale_msg(l, CP_MSG_RUN_NO_EVENTS), stdout);
   printf(cp_locale_msg(l, CP_MSG_RUN_OPEN_NOW), r->cfg->state);
   fflush(stdout);
   cp_query_summary(r->cfg->state, r->cfg, stdout);

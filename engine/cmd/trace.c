@@ -188,8 +188,10 @@ static void on_derive_end(void *ctx, lua_State *L, int failed)
   cp_tctx *c = &t->derived[t->stack[t->depth]];
   c->failed = failed;
   c->seq = ++t->seq;
-  c->value = failed ? strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)")
-                    : render(L, -1, cp_rules_derived_type(t->loaded, c->name), &c->text);
+  char *shown = failed ? strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)")
+                       : render(L, -1, cp_rules_derived_type(t->loaded, c->name), &c->text);
+  c->value = shown ? cp_rules_masked(t->loaded, shown) : NULL;   /* masked, as its columns are */
+  free(shown);
   if (!failed)
     add_read(t, current(t), CP_TRACE_DERIVED, c->name,
              strdup(c->value ? c->value : "nil"), c->text);
@@ -200,7 +202,7 @@ static void on_why(void *ctx, const char *reason)
 {
   cp_trace *t = ctx;
   cp_tctx *c = current(t);
-  char *s = strdup(reason ? reason : "");
+  char *s = cp_rules_masked(t->loaded, reason ? reason : "");
   if (!s || cp_arena_grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
     free(s);
     t->oom = 1;

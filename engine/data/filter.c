@@ -7,12 +7,22 @@
 #include <lauxlib.h>
 #include <string.h>
 
+const char *cp_filter_undeclared(const cp_table_cfg *t, const char *name)
+{
+  if (name && t->key && strcmp(name, t->key) == 0)
+    return " (it is the table's key: declare it under the table's columns too to read it)";
+  if (name && t->id && strcmp(name, t->id) == 0)
+    return " (it is the table's id: declare it under the table's columns too to read it)";
+  return "";
+}
+
 uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name)
 {
   for (uint32_t j = 0; j < t->columns_count; j++)
     if (strcmp(t->columns[j].name, name) == 0)
       return j;
-  return (uint32_t)luaL_error(L, "%s row has no field '%s'", t->name, name);
+  return (uint32_t)luaL_error(L, "%s row has no field '%s'%s", t->name, name,
+                              cp_filter_undeclared(t, name));
 }
 
 /* Where a condition is compiled: for messages and type checks. */
@@ -20,7 +30,16 @@ typedef struct site {
   const cp_table_cfg *t;    /* the table */
   uint32_t col;             /* the column */
   cp_filter *f;             /* the filter being built */
+  cp_filter_behind behind;  /* sees through views, or NULL */
 } site;
+
+/* Replaces the table at the top of the stack by the table behind it when it
+ * is a view (the view keeps that table, and its strings, alive). */
+static void see_through(lua_State *L, const site *s)
+{
+  if (s->behind && lua_istable(L, -1) && s->behind(L, -1))
+    lua_replace(L, -2);
+}
 
 /* Raises "condition on table.column: why". */
 static int fail(lua_State *L, const site *s, const char *why)
@@ -91,6 +110,7 @@ static void add_list(lua_State *L, const site *s, int negate)
 {
   if (!lua_istable(L, -1))
     fail(L, s, "in and not_in take a list of values");
+  see_through(L, s);
   lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
   if (n == 0)
     fail(L, s, "an empty list (nothing is in it: say what you mean without a condition)");
@@ -162,6 +182,7 @@ static int or_nil(lua_State *L, const site *s)
 static void add_table(lua_State *L, const site *s)
 {
   cp_cond *range = NULL;
+  see_through(L, s);
   int first = s->f->n, nil_ok = or_nil(L, s);
   size_t keys = 0, len = lua_rawlen(L, -1);
   lua_pushnil(L);
@@ -184,9 +205,13 @@ static void add_table(lua_State *L, const site *s)
     s->f->c[k].or_nil = nil_ok;
 }
 
-void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f)
+void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f,
+                       cp_filter_behind behind)
 {
   idx = lua_absindex(L, idx);
+  int seen = behind && lua_istable(L, idx) && behind(L, idx);   /* the view at idx keeps it */
+  if (seen)
+    idx = lua_gettop(L);
   f->n = f->nvals = 0;
   lua_pushnil(L);
   if (!lua_next(L, idx))
@@ -197,13 +222,15 @@ void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *
   while (lua_next(L, idx)) {
     if (lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "a filter table holds field = value pairs");
-    site s = {t, cp_filter_column(L, t, lua_tostring(L, -2)), f};
+    site s = {t, cp_filter_column(L, t, lua_tostring(L, -2)), f, behind};
     if (lua_istable(L, -1))
       add_table(L, &s);
     else
       add_compare(L, &s, 0);
     lua_pop(L, 1);
   }
+  if (seen)
+    lua_remove(L, idx);
 }
 
 /* Returns 1 when number x is within the condition's range. */

@@ -58,14 +58,26 @@ typedef struct cp_filter {
   int nvals;                /* their number */
 } cp_filter;
 
-/* Compiles the filter table at idx for rows of table t. Raises a Lua error
- * naming the field for an unknown column, an unknown operator, an empty
- * condition or a value of the wrong type for the column. The table must
- * stay on the stack while the filter is used. */
-void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f);
+/* When the table at idx is a read-only view (a value from params or run),
+ * pushes the table behind it and returns 1; otherwise pushes nothing and
+ * returns 0. The rule API's cp_freeze_behind: filters read tables raw. */
+typedef int (*cp_filter_behind)(lua_State *L, int idx);
+
+/* Compiles the filter table at idx for rows of table t; behind (or NULL)
+ * sees through views, so that a condition or a list may come from params.
+ * Raises a Lua error naming the field for an unknown column, an unknown
+ * operator, an empty condition or a value of the wrong type for the
+ * column. The table must stay on the stack while the filter is used. */
+void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *f,
+                       cp_filter_behind behind);
 
 /* Returns 1 when the row values v satisfy every condition. */
 int cp_filter_match(const cp_filter *f, const cp_value *v);
+
+/* Returns what to add to "T row has no field 'name'" when name is t's key
+ * or id column, which rows do not have unless declared as a column too;
+ * else "". */
+const char *cp_filter_undeclared(const cp_table_cfg *t, const char *name);
 
 /* Returns the index of column name of t; raises a Lua error when absent. */
 uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name);

@@ -9,6 +9,7 @@
 
 #include "dates.h"
 #include "outcome.h"
+#include "textwidth.h"
 
 /* The texts, by locale then message; each a printf format. */
 static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
@@ -16,6 +17,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_RUN_SUMMARY] = "run %lld as of %s: %s clients evaluated in %s (%s clients/s), "
                            "%llu rule errors, %llu data problems\n",
     [CP_MSG_RUN_EVENTS] = "events:",
+    [CP_MSG_RUN_NO_EVENTS] = " none",
     [CP_MSG_RUN_OPEN_NOW] = "\nopen now (state: %s):\n",
     [CP_MSG_REPORT_SUMMARY] = "%s: report %s for %s, facts as of %s: %llu rows, %llu failed\n",
     [CP_MSG_META] = "Month %s (%s to %s) &middot; facts as of %s &middot; %llu rows",
@@ -40,6 +42,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_RUN_SUMMARY] = "第 %lld 次运行（截至 %s）：评估 %s 家客户，用时 %s（每秒 %s 家），"
                            "规则错误 %llu 个，数据问题 %llu 个\n",
     [CP_MSG_RUN_EVENTS] = "事件：",
+    [CP_MSG_RUN_NO_EVENTS] = "无",
     [CP_MSG_RUN_OPEN_NOW] = "\n当前未关闭（状态库：%s）：\n",
     [CP_MSG_REPORT_SUMMARY] = "%s：报告 %s，%s，数据截至 %s：%llu 行，失败 %llu 行\n",
     [CP_MSG_META] = "月份 %s（%s至%s）&middot; 数据截至 %s &middot; 共 %llu 行",
@@ -131,6 +134,18 @@ const char *cp_locale_label(const cp_config *c, const char *section, const char 
 {
   const yt_node *v = label_node(c, section, id);
   return v ? v->value : id;
+}
+
+int cp_locale_label_width(const cp_config *c, const char *section, int least, int most)
+{
+  const yt_node *s = c && c->labels ? cp_ytree_get(c->labels, section) : NULL;
+  int w = least;
+  for (size_t i = 1; s && s->kind == YT_MAP && i < s->n; i += 2)
+    if (s->items[i]->kind == YT_SCALAR && s->items[i]->value) {
+      int lw = cp_textwidth_of(s->items[i]->value);
+      w = lw > w ? lw : w;
+    }
+  return w < most ? w : most;
 }
 
 const char *cp_locale_severity(const cp_config *c, int s)

@@ -21,6 +21,7 @@ typedef enum cp_locale {
 typedef enum cp_msg {
   CP_MSG_RUN_SUMMARY,       /* run id, day, clients, took, rate, rule errors, data problems */
   CP_MSG_RUN_EVENTS,        /* "events:" */
+  CP_MSG_RUN_NO_EVENTS,     /* " none": a run that changed nothing */
   CP_MSG_RUN_OPEN_NOW,      /* state path */
   CP_MSG_REPORT_SUMMARY,    /* path, report id, month, day, rows, failed */
   CP_MSG_META,              /* month, first day, last day, as-of day, rows */
@@ -70,6 +71,12 @@ const char *cp_locale_severity(const cp_config *c, int s);
  * tiers, ...), or id itself when it gives none. c may be NULL. */
 const char *cp_locale_label(const cp_config *c, const char *section, const char *id);
 
+
+/* Returns the display width of the widest label of section (a CJK
+ * character is two columns), at least least and at most most: the width
+ * of a table's column of labels, so that two labels that differ near
+ * their end do not read the same once cut. */
+int cp_locale_label_width(const cp_config *c, const char *section, int least, int most);
 
 /* Checks the `labels` tree: a mapping of sections, each a mapping of ids to
  * texts. Returns CP_ECONFIG with "FILE:LINE: message" otherwise. */

@@ -194,7 +194,7 @@ static void compile(lua_State *L, const cp_table_cfg *t, agg *a)
   a->groups.nkeys = a->grouped;
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "where") == LUA_TTABLE)
-    cp_filter_compile(L, -1, t, &a->where);
+    cp_filter_compile(L, -1, t, &a->where, cp_freeze_behind);
   lua_pop(L, 1);
 }
 

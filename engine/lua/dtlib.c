@@ -7,13 +7,17 @@
 #include "api.h"
 #include "dates.h"
 
+/* Raises "bad argument #i to 'name' (why)", naming the dt function as it
+ * was called (dt.hours_since: 'hours_since'). */
+#define ARG_ERROR(L, i, ...) luaL_argerror((L), (i), lua_pushfstring((L), __VA_ARGS__))
+
 /* Returns the integer argument i, raising an error naming what it should be. */
 static int64_t arg_int(lua_State *L, int i, const char *what)
 {
   int ok = 0;
   lua_Integer v = lua_tointegerx(L, i, &ok);
   if (!ok)
-    luaL_error(L, "bad argument #%d: %s expected, got %s", i, what, luaL_typename(L, i));
+    ARG_ERROR(L, i, "%s expected, got %s", what, luaL_typename(L, i));
   return v;
 }
 
@@ -27,8 +31,7 @@ static int64_t arg_day(lua_State *L, int i)
 {
   int64_t d = arg_int(L, i, "a date (epoch day)");
   if (d < DAY_MIN || d > DAY_MAX)
-    luaL_error(L, "bad argument #%d: day %I is out of range (0000-01-01 to 9999-12-31)", i,
-               (lua_Integer)d);
+    ARG_ERROR(L, i, "day %I is out of range (0000-01-01 to 9999-12-31)", (lua_Integer)d);
   return d;
 }
 
@@ -37,8 +40,7 @@ static int64_t arg_time(lua_State *L, int i)
 {
   int64_t t = arg_int(L, i, "a timestamp (epoch seconds)");
   if (t < DAY_MIN * CP_DAY_SECONDS || t > DAY_MAX * CP_DAY_SECONDS + CP_DAY_SECONDS - 1)
-    luaL_error(L, "bad argument #%d: time %I is out of range (0000-01-01 to 9999-12-31)", i,
-               (lua_Integer)t);
+    ARG_ERROR(L, i, "time %I is out of range (0000-01-01 to 9999-12-31)", (lua_Integer)t);
   return t;
 }
 
@@ -64,7 +66,7 @@ static int dt_in_last_days(lua_State *L)
     return lua_pushboolean(L, 0), 1;
   int64_t d = arg_day(L, 1), n = arg_int(L, 2, "a number of days");
   if (n < DAY_MIN - DAY_MAX || n > DAY_MAX - DAY_MIN)
-    return luaL_error(L, "bad argument #2: %I days is out of range", (lua_Integer)n);
+    return ARG_ERROR(L, 2, "%I days is out of range", (lua_Integer)n);
   int64_t today = cp_api_of(L)->as_of;
   lua_pushboolean(L, today - n < d && d <= today);
   return 1;
@@ -184,7 +186,7 @@ static int64_t arg_months(lua_State *L, int i, int64_t per)
 {
   int64_t n = arg_int(L, i, "a whole number");
   if (n < -120000 / per || n > 120000 / per)
-    luaL_error(L, "bad argument #%d: %I is out of range", i, (lua_Integer)n);
+    ARG_ERROR(L, i, "%I is out of range", (lua_Integer)n);
   return n * per;
 }
 

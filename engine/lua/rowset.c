@@ -80,8 +80,9 @@ static int row_index(lua_State *L)
   lua_pushvalue(L, 2);
   if (lua_rawget(L, -2) != LUA_TNUMBER) {
     const char *name = lua_tostring(L, 2);
-    return luaL_error(L, "%s row has no field '%s'", cp_rowset_cfg(r->api, r->source)->name,
-                      name ? name : luaL_typename(L, 2));
+    const cp_table_cfg *t = cp_rowset_cfg(r->api, r->source);
+    return luaL_error(L, "%s row has no field '%s'%s", t->name,
+                      name ? name : luaL_typename(L, 2), cp_filter_undeclared(t, name));
   }
   size_t ncols = cp_rowset_cfg(r->api, r->source)->columns_count;
   cp_value v;
@@ -265,7 +266,8 @@ static void pred_open(lua_State *L, int idx, const items *it, pred *p)
   else if (!lua_isnoneornil(L, idx))
     luaL_error(L, "a condition must be a function(row) or a table {field = value}");
   if (p->table && it->set) {
-    cp_filter_compile(L, p->table, cp_rowset_cfg(it->api, it->set->source), &p->f);
+    cp_filter_compile(L, p->table, cp_rowset_cfg(it->api, it->set->source), &p->f,
+                      cp_freeze_behind);
     p->source = it->set->source;
   }
 }
@@ -327,7 +329,8 @@ static int items_match(lua_State *L, const items *it, size_t i, pred *p)
     return 1;
   const cp_value *v = items_values(L, it, i, &source);
   if (p->source != (int64_t)source) {
-    cp_filter_compile(L, p->table, cp_rowset_cfg(it->api, source), &p->f);
+    cp_filter_compile(L, p->table, cp_rowset_cfg(it->api, source), &p->f,
+                      cp_freeze_behind);
     p->source = source;
   }
   return cp_filter_match(&p->f, v);

@@ -13,6 +13,7 @@
 #include "groups.h"
 #include "words.h"
 #include "reportdef.h"
+#include "sensitive.h"
 
 /* Raises an error unless rule files are still loading. */
 static cp_rules *declaring(lua_State *L, const char *fn)
@@ -379,7 +380,7 @@ static int l_aggregate(lua_State *L)
   lua_settop(L, 1);
   if (lua_getfield(L, 1, "where") == LUA_TTABLE) {
     cp_filter f;
-    cp_filter_compile(L, -1, t, &f);
+    cp_filter_compile(L, -1, t, &f, cp_freeze_behind);
   }
   lua_settop(L, 1);
   unique_run_value(L, api, "aggregate");
@@ -795,6 +796,11 @@ long cp_rules_current(const cp_rules *r)
 int cp_rules_has_scope(const cp_rules *r)
 {
   return r->scope_ref != LUA_NOREF;
+}
+
+char *cp_rules_masked(const cp_rules *r, const char *text)
+{
+  return cp_sensitive_mask(r, text);
 }
 
 int cp_rules_derived_type(const cp_rules *r, const char *id)

@@ -135,6 +135,12 @@ const char *const *cp_rules_ids(const cp_rules *r, size_t i);
  * of derived value id declares, or -1. */
 int cp_rules_derived_type(const cp_rules *r, const char *id);
 
+/* Returns a malloc'd copy of text (a reason, a derived value as explain
+ * shows it) in which every text value of 4 bytes or more of a sensitive
+ * column of the client being evaluated reads <sensitive>; NULL when memory
+ * ran out. */
+char *cp_rules_masked(const cp_rules *r, const char *text);
+
 /* Returns 1 when the rule files declare a derived value called id. */
 int cp_rules_is_derived(const cp_rules *r, const char *id);
 

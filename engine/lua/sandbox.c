@@ -737,6 +737,26 @@ static int sb_require(lua_State *L)
   return 1;
 }
 
+/* Returns 1 when traceback tb shows a Lua function called from a file's
+ * top level (an error in a library's function): the message's place alone
+ * (the main chunk, or a declaration such as rule{} called there) does not
+ * say how it got there. */
+static int tells_more(const char *tb)
+{
+  const char *line = strchr(tb, '\n');   /* past "stack traceback:" */
+  while (line) {
+    line++;
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    int in_c = strncmp(line, "\t[C]:", 5) == 0 || strncmp(line, "\t(", 2) == 0;
+    int main_chunk = len >= 13 && memcmp(line + len - 13, "in main chunk", 13) == 0;
+    if (!in_c && !main_chunk)
+      return 1;
+    line = end;
+  }
+  return 0;
+}
+
 cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
 {
   lua_State *L = sb->L;
@@ -747,7 +767,7 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
     if (status == LUA_OK)
       return CP_OK;
     cp_err rc = cp_diag_fail(CP_ERULES, "%s", lua_tostring(L, -2));
-    if (*lua_tostring(L, -1))
+    if (tells_more(lua_tostring(L, -1)))
       fprintf(stderr, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 2);
     return rc;

@@ -4,7 +4,10 @@
 #include "sensitive.h"
 
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "show.h"
 
 /* Returns the name of the field of it that holds text v, or NULL. */
 static const char *holder(const cp_item *it, const cp_value *v)
@@ -19,30 +22,92 @@ static const char *holder(const cp_item *it, const cp_value *v)
   return NULL;
 }
 
-/* Raises the error for column col of table t found in field. */
-static void refuse(lua_State *L, const cp_item *it, const cp_table_cfg *t, unsigned col,
-                   const char *field)
+/* Calls fn(ctx, t, col, v) for every text value v of 4 bytes or more of a
+ * sensitive column col of table t in the current client's values (its
+ * columns, then its rows), until fn returns nonzero; returns that. */
+static int each_value(const cp_rules *api, void *ctx,
+                      int (*fn)(void *ctx, const cp_table_cfg *t, unsigned col,
+                                const cp_value *v))
 {
-  luaL_error(L, "%s{}: its %s holds the client's %s.%s, a sensitive column (config): leave "
-             "it out of results", it->what == CP_ALERT ? "alert" : "assign", field, t->name,
-             t->columns[col].name);
+  const cp_config_file *f = api->cfg->file;
+  int stop = 0;
+  if (!api->cfg->any_sensitive || !api->client)   /* most configs mark nothing */
+    return 0;
+  for (unsigned j = 0; !stop && j < f->clients->columns_count; j++) {
+    const cp_value *v = &api->client->fields[j];
+    if (f->clients->columns[j].sensitive && v->type == CP_V_TEXT && v->len >= CP_SENSITIVE_MIN)
+      stop = fn(ctx, f->clients, j, v);
+  }
+  for (unsigned ti = 0; !stop && ti < f->tables_count; ti++) {
+    const cp_table_cfg *t = &f->tables[ti];
+    const cp_rows *rows = &api->client->tables[ti];
+    for (unsigned j = 0; !stop && j < t->columns_count; j++)
+      for (uint32_t r = 0; !stop && t->columns[j].sensitive && r < rows->n; r++) {
+        const cp_value *v = &rows->v[(size_t)r * t->columns_count + j];
+        if (v->type == CP_V_TEXT && v->len >= CP_SENSITIVE_MIN)
+          stop = fn(ctx, t, j, v);
+      }
+  }
+  return stop;
+}
+
+/* What refuse_found needs: the item and the state. */
+typedef struct check_ctx {
+  lua_State *L;
+  const cp_item *it;
+} check_ctx;
+
+/* Raises the error for sensitive value v (column col of t) when a text
+ * field of the item holds it. */
+static int refuse_found(void *ctx, const cp_table_cfg *t, unsigned col, const cp_value *v)
+{
+  const check_ctx *k = ctx;
+  const char *field = holder(k->it, v);
+  if (field)
+    luaL_error(k->L, "%s{}: its %s holds the client's %s.%s, a sensitive column (config): "
+               "leave it out of results", k->it->what == CP_ALERT ? "alert" : "assign", field,
+               t->name, t->columns[col].name);
+  return 0;
 }
 
 void cp_sensitive_check(lua_State *L, const cp_rules *api, const cp_item *it)
 {
-  const cp_config_file *f = api->cfg->file;
-  const char *field;
-  if (!api->cfg->any_sensitive)   /* most configs mark nothing: one test per report */
-    return;
-  for (unsigned j = 0; j < f->clients->columns_count; j++)
-    if (f->clients->columns[j].sensitive && (field = holder(it, &api->client->fields[j])))
-      refuse(L, it, f->clients, j, field);
-  for (unsigned ti = 0; ti < f->tables_count; ti++) {
-    const cp_table_cfg *t = &f->tables[ti];
-    const cp_rows *rows = &api->client->tables[ti];
-    for (unsigned j = 0; j < t->columns_count; j++)
-      for (uint32_t r = 0; t->columns[j].sensitive && r < rows->n; r++)
-        if ((field = holder(it, &rows->v[(size_t)r * t->columns_count + j])))
-          refuse(L, it, t, j, field);
+  check_ctx k = {L, it};
+  each_value(api, &k, refuse_found);
+}
+
+/* Replaces every occurrence of v in the malloc'd text at *s by the mask;
+ * returns 1 when memory ran out (*s freed and NULL). */
+static int mask_found(void *ctx, const cp_table_cfg *t, unsigned col, const cp_value *v)
+{
+  (void)t, (void)col;
+  char **s = ctx, *in = *s;
+  size_t len = strlen(in), n = 0, mlen = strlen(CP_SHOW_MASKED);
+  for (const char *p = in; (p = memmem(p, len - (size_t)(p - in), v->u.s, v->len)); p += v->len)
+    n++;
+  if (n == 0)
+    return 0;
+  char *out = malloc(len - n * v->len + n * mlen + 1), *o = out;
+  if (out) {
+    const char *p = in, *q;
+    while ((q = memmem(p, len - (size_t)(p - in), v->u.s, v->len))) {
+      memcpy(o, p, (size_t)(q - p));
+      o += q - p;
+      memcpy(o, CP_SHOW_MASKED, mlen);
+      o += mlen;
+      p = q + v->len;
+    }
+    strcpy(o, p);
   }
+  free(in);
+  *s = out;
+  return out == NULL;
+}
+
+char *cp_sensitive_mask(const cp_rules *api, const char *text)
+{
+  char *s = strdup(text);
+  if (s)
+    each_value(api, &s, mask_found);
+  return s;
 }

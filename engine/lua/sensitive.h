@@ -19,4 +19,9 @@
  * columns and its rows); returns otherwise. For C functions called by Lua. */
 void cp_sensitive_check(lua_State *L, const cp_rules *api, const cp_item *it);
 
+/* Returns a malloc'd copy of text in which every such value of the current
+ * client reads <sensitive> (explain's reasons and derived values); NULL
+ * when memory ran out. */
+char *cp_sensitive_mask(const cp_rules *api, const char *text);
+
 #endif

@@ -116,12 +116,18 @@ static void csv_field(sbuf *b, const char *v, int first)
  * or data) is not cut. Negative: aligned right. */
 static const int alert_widths[] = {10, 22, 10, 8, -3, 8, 0};
 static const int assign_widths[] = {10, 16, 20, 14, 8, 0};
+#define LABEL_WIDTH_MAX 40   /* the widest a column of labels grows to fit them */
 
 /* Appends one table line of cells to b, each padded to its column's display
- * width (a CJK character is two columns) or cut with an ellipsis. */
-static void table_row(sbuf *b, int alerts, const char *const *cells)
+ * width (a CJK character is two columns) or cut with an ellipsis; the
+ * alerts' rule column (labels) is as wide as the config's widest rule label
+ * needs, up to LABEL_WIDTH_MAX. */
+static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_config *cfg)
 {
-  const int *w = alerts ? alert_widths : assign_widths;
+  int aw[sizeof alert_widths / sizeof alert_widths[0]];
+  memcpy(aw, alert_widths, sizeof aw);
+  aw[1] = cp_locale_label_width(cfg, "rules", alert_widths[1], LABEL_WIDTH_MAX);
+  const int *w = alerts ? aw : assign_widths;
   size_t n = alerts ? 7 : 6;
   sbuf safe = {0};   /* a cell with its control characters escaped */
   for (size_t i = 0; i < n; i++) {
@@ -172,7 +178,7 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
                                 r.assignee ? r.assignee : "-", r.title};
     const char *assign_cols[] = {r.client_id, r.rule, r.key, r.kind,
                                  r.assignee ? r.assignee : "-", r.data};
-    table_row(b, alerts, alerts ? alert_cols : assign_cols);
+    table_row(b, alerts, alerts ? alert_cols : assign_cols, cfg);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
     cp_sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
@@ -198,7 +204,7 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
     static const char *const assign_head[] = {"CLIENT", "RULE", "KEY", "KIND", "ASSIGNEE",
                                               "DATA"};
     sbuf b = {0};
-    table_row(&b, alerts, alerts ? h : assign_head);
+    table_row(&b, alerts, alerts ? h : assign_head, cfg);
     fprintf(out, "%s\n", b.s ? b.s : "");
     cp_sbuf_free(&b);
   }
@@ -274,14 +280,16 @@ cp_err cp_query_summary(const char *path, const cp_config *cfg, FILE *out)
   cp_err err = open_query(path, summary_sql, &db, &st);
   if (err != CP_OK)
     return err;
-  int rc;
+  int rc, label_width = cp_locale_label_width(cfg, "rules", 24, LABEL_WIDTH_MAX),
+          kind_width = cp_locale_label_width(cfg, "kinds", 24, LABEL_WIDTH_MAX);
+  label_width = kind_width > label_width ? kind_width : label_width;   /* counts aligned */
   sbuf b = {0}, safe = {0};
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int alert = strcmp(text(st, 0), "alert") == 0;
     const char *sev = alert ? severity_shown(cfg, text(st, 2)) : "";
     const char *cells[] = {kind[!alert], cp_locale_label(cfg, alert ? "rules" : "kinds",
                                                       text(st, 1)), sev};
-    static const int widths[] = {10, 24, 8};
+    const int widths[] = {10, label_width, 8};
     cp_sbuf_clear(&b);
     cp_sbuf_add(&b, "  ");
     for (int i = 0; i < 3; i++) {   /* padded by display width: labels may be CJK */

@@ -88,6 +88,8 @@ test_impossible_dates_are_errors() {
   expect_dt_error 'dt.recurring("2-29")' "dt.recurring: '2-29' is not \"MM-DD\""
   expect_dt_error 'dt.next_of({"2026-02-30"})' "dt.next_of: '2026-02-30' is not a date: write \"MM-DD\" (every year), \"YYYY-MM-DD\" or a day number"
   expect_dt_error 'dt.add_months(dt.date("9999-12-01"), 1)' "the date is out of range (0000-01-01 to 9999-12-31)"
+  expect_dt_error 'dt.hours_since(nil)' "bad argument #1 to 'hours_since' (a timestamp (epoch seconds) expected, got nil)"
+  expect_dt_error 'dt.in_last_days(dt.today, 1e12)' "bad argument #2 to 'in_last_days' (1000000000000 days is out of range)"
 }
 
 run_tests

@@ -94,6 +94,14 @@ test_or_nil_alone_or_not_a_boolean_is_an_error() {
   expect_rule_error '{status = {"open", or_nil = true}}' "condition on orders.status: a list of values {a, b} cannot also hold operators"
 }
 
+test_a_condition_or_list_from_params_is_read_like_a_table() {
+  orders_policy
+  printf 'params:\n  open: [open, paid]\n  late: {paid_on: {ge: 20576}}\n' >> c.yaml   # 2026-05-03
+  counting_rule 'o:count({status = params.open})' 'o:count({status = {not_in = params.open}})' \
+    'o:count(params.late)' 'o:filter({status = {["in"] = params.open}}):count(params.late)'
+  expect_eq "counts" "2 2 1 0" "$(title_of_run)"
+}
+
 test_conditions_work_on_a_filtered_list() {
   orders_policy
   counting_rule 'o:filter({status = {"void", "paid"}}):count({paid_on = {ge = dt.date("2026-01-01")}})'
@@ -128,6 +136,18 @@ test_a_value_of_the_wrong_type_is_an_error() {
 test_an_empty_condition_is_an_error() {
   expect_rule_error '{paid_on = nil}' "an empty condition table {} (a field = nil leaves no key: write field = null for 'is nil', or give no condition for every row)"
   expect_rule_error '{paid_on = {}}' "condition on orders.paid_on: an empty condition {}"
+}
+
+test_the_key_is_not_a_row_field_unless_declared_and_the_error_says_so() {
+  orders_policy
+  printf 'aggregate { id = "n", doc = "Orders by client.", table = "orders", count = true,\n  group = "client_id" }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr (no traceback: the place says it all)" "crmpolicy: r.lua:1: orders row has no field 'client_id' (it is the table's key: declare it under the table's columns too to read it)" "$ERR"
+  sed -i 's/      - {name: id, type: integer}/      - {name: client_id, type: text}\n&/' c.yaml
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit once declared" 0 "$RC"
 }
 
 test_check_reports_a_wrong_aggregate_condition_with_its_line() {

@@ -82,6 +82,25 @@ test_explain_masks_sensitive_columns() {
   case "$OUT" in *13800001111*|*Wang*) fail "explain's JSON shows a sensitive value" ;; esac
 }
 
+test_explain_masks_sensitive_values_in_reasons_and_derived_values() {
+  guardian_policy
+  cat >> r.lua <<'LUA'
+derive { id = "reach", doc = "Who to call.",
+         fn = function(c) return "call " .. c.phone .. " or " .. (c.contacts[1].guardian or "") end }
+rule { id = "r", doc = "Gives reasons.", fn = function(c)
+  why("phone %s, guardian %s, %s", c.phone, c.contacts[1].guardian, c.reach)
+end }
+LUA
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 0 "$RC"
+  expect_contains "reason" "why: phone <sensitive>, guardian <sensitive>, call <sensitive> or <sensitive>" "$OUT"
+  expect_contains "derived" 'reads: reach = call <sensitive> or <sensitive>' "$OUT"
+  case "$OUT" in *13800001111*|*Wang*) fail "explain shows a sensitive value: $OUT" ;; esac
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30 --format json
+  expect_contains "JSON reason" '"phone <sensitive>, guardian <sensitive>, call <sensitive> or <sensitive>"' "$OUT"
+  case "$OUT" in *13800001111*|*Wang*) fail "explain's JSON shows a sensitive value: $OUT" ;; esac
+}
+
 test_a_result_holding_a_sensitive_value_is_a_rule_error() {
   guardian_policy
   sed -i 's/title = "due" }/title = "call " .. c.phone }/' r.lua

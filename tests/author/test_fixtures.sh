@@ -191,9 +191,28 @@ test_coverage_figures_are_exact() {
   expect_eq "stdout" "ok   ok.yaml: gold clients are visited every 30 days
 coverage of the rule files by the fixtures:
   r.lua    22 of    23 lines   95.7%
+    not run: 31
   total    22 of    23 lines   95.7%
 rules that never fired: status.odd
 1 passed, 0 failed" "$OUT"
+}
+
+test_coverage_names_the_lines_not_run_as_ranges() {
+  policy
+  passing_fixture ok.yaml
+  cat >> r.lua <<'LUA'
+rule { id = "never", doc = "Never reports.", fn = function(c)
+  if c.status == "gone" then
+    local n = 1
+
+    n = n + 1
+    alert { severity = "info", level = n, assignee = "S9", title = "gone" }
+  end
+end }
+LUA
+  cp_run test --config c.yaml ok.yaml --coverage --quiet
+  expect_contains "ranges (line 38 has no code)" "    not run: 31, 37-40
+  total" "$OUT"
 }
 
 test_coverage_of_two_fixtures_adds_up() {

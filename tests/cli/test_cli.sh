@@ -91,6 +91,16 @@ test_mistyped_config_value_names_line() {
   expect_contains "message" "'lots' at limits.memory_mb" "$ERR"
 }
 
+test_the_summary_names_the_events_or_none() {
+  minimal
+  echo 'rule{id="a", doc="d", fn=function(c) alert{severity="info", title="t"} end}' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "exit" 0 "$RC"
+  expect_eq "events" "events: alert.opened 1" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "no events" "events: none" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+}
+
 test_rule_syntax_error_stops_before_writing() {
   minimal
   printf 'rule{id="a", doc="d", fn=function(c)\n  if c.status then\nend}\n' > r.lua
@@ -105,8 +115,21 @@ test_rule_top_level_error_names_file_and_line() {
   printf 'local x = nil\nlocal y = x.field\n' > r.lua
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_contains "message" "crmpolicy: r.lua:2: attempt to index a nil value (local 'x')" "$ERR"
-  expect_contains "traceback" "stack traceback:" "$ERR"
+  expect_eq "message (no traceback: the place says it all)" \
+    "crmpolicy: r.lua:2: attempt to index a nil value (local 'x')" "$ERR"
+}
+
+test_rule_top_level_error_in_a_library_function_has_its_traceback() {
+  minimal
+  mkdir lib
+  printf 'local M = {}\nfunction M.f()\n  local x = nil\n  return x.y\nend\nreturn M\n' > lib/bad.lua
+  printf 'local bad = require("lib.bad")\nbad.f()\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message and traceback" "crmpolicy: ./lib/bad.lua:4: attempt to index a nil value (local 'x')
+stack traceback:
+	./lib/bad.lua:4: in field 'f'
+	r.lua:2: in main chunk" "$ERR"
 }
 
 test_rule_runtime_error_names_rule_and_client_and_run_goes_on() {

@@ -195,7 +195,7 @@ test_findings_past_twenty_are_counted_not_printed() {
   expect_eq "findings stored" 25 "$(sqlite3 s.db "SELECT count(*) FROM findings")"
   expect_eq "run's findings" 25 "$(sqlite3 s.db "SELECT findings FROM runs")"
   expect_eq "warnings printed" 21 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
-  expect_eq "last warning" "crmpolicy: warning: facts: more data problems follow; all are in the state database's findings table" \
+  expect_eq "last warning" "crmpolicy: warning: facts: more data problems follow; the run, once committed, keeps them all in the state database's findings table" \
     "$(printf '%s\n' "$ERR" | tail -1)"
 }
 

@@ -114,12 +114,14 @@ test_no_bom_in_english_unless_asked() {
 
 test_report_is_mode_0600_and_leaves_the_state_as_it_was() {
   tiny_facts && tiny_state
+  sqlite3 s.db "PRAGMA journal_mode=WAL" > /dev/null   # as a run leaves it
   before=$(md5sum < s.db)
   report --as-of 2026-10-31 -o r.html
   expect_eq "exit" 0 "$RC"
   expect_eq "mode" "600" "$(stat -c %a r.html)"
   expect_eq "state" "$before" "$(md5sum < s.db)"
   expect_eq "leftovers" "r.html" "$(ls r.html* | tr '\n' ' ' | sed 's/ $//')"
+  expect_eq "no -wal or -shm beside the state" "s.db" "$(ls s.db* | tr '\n' ' ' | sed 's/ $//')"
 }
 
 test_html_has_both_charts_the_names_and_no_script() {
@@ -350,6 +352,17 @@ test_alerts_table_shows_the_labels_and_machine_formats_do_not() {
     '"labels":{"alertname":"complaint.response","rule":"complaint.response","client_id":"C1","key":"K1","severity":"critical"},"annotations":{"summary":"t","level":"3","rule_label":"投诉未及时响应",' "$OUT"
   cp_run alerts --state s.db
   expect_contains "no config: ids" "complaint.response" "$OUT"
+}
+
+test_long_labels_widen_the_rule_column_up_to_40() {
+  tiny_state
+  printf 'facts: f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: clients, id: id, columns: []}\nlabels:\n  rules:\n    credit.risk: Credit risk above the limit for the client\n    visit.account: Account manager visit overdue\n' > c.yaml
+  cp_run alerts --config c.yaml --state s.db
+  expect_eq "exit" 0 "$RC"
+  expect_eq "head" "CLIENT     RULE$(printf '%36s') KEY        SEVERITY LVL  ASSIGNEE TITLE" \
+    "$(printf '%s\n' "$OUT" | head -1)"
+  expect_contains "a 29-column label whole" "C1         Account manager visit overdue  " "$OUT"
+  expect_contains "a 43-column label cut at 40" "C0         Credit risk above the limit for the cli… " "$OUT"
 }
 
 test_locale_and_labels_are_checked() {
