@@ -8,16 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Open alerts and proposed assignments, in client, rule, key order. */
+/* Open alerts, proposed assignments, and the assignments the last run
+ * fulfilled or withdrew (10 + closed), in client, rule, key order. */
 static const char found_sql[] =
   "SELECT 1, rule, client_id, key, severity, level, assignee, NULL, title FROM alerts "
   "WHERE status = 'open' UNION ALL "
-  "SELECT 0, rule, client_id, key, NULL, 0, assignee, kind, NULL FROM assignments "
-  "WHERE status = 'proposed' ORDER BY 3, 2, 4, 1 DESC";
+  "SELECT CASE status WHEN 'proposed' THEN 0 WHEN 'fulfilled' THEN 11 ELSE 12 END, rule, "
+  "client_id, key, NULL, 0, assignee, kind, NULL FROM assignments WHERE status = 'proposed' "
+  "OR (status IN ('fulfilled', 'withdrawn') AND run_id = (SELECT max(id) FROM runs)) "
+  "ORDER BY 3, 2, 4, 1 DESC";
 
 /* Sections of a diff, in the order they are printed. */
-enum { SEC_ALERTS, SEC_ASSIGNMENTS, SEC_ABSENT, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"alerts:", "assignments:", "absent:"};
+enum { SEC_ALERTS, SEC_ASSIGNMENTS, SEC_FULFILLED, SEC_WITHDRAWN, SEC_ABSENT, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"alerts:", "assignments:", "fulfilled:",
+                                                     "withdrawn:", "absent:"};
 
 /* Fields shown of a found alert or assignment when nothing narrows them. */
 #define ALERT_FIELDS (CP_FX_KEY | CP_FX_SEVERITY | CP_FX_LEVEL | CP_FX_ASSIGNEE)
@@ -54,7 +58,9 @@ static int add_found(cp_found_set *out, sqlite3_stmt *st)
   if (cp_arena_grow((void **)&out->v, &out->cap, out->n, sizeof *out->v) < 0)
     return -1;
   cp_found *f = &out->v[out->n++];
-  *f = (cp_found){.is_alert = sqlite3_column_int(st, 0), .level = sqlite3_column_int(st, 5)};
+  int what = sqlite3_column_int(st, 0);
+  *f = (cp_found){.is_alert = what == 1, .closed = what > 10 ? what - 10 : 0,
+                  .level = sqlite3_column_int(st, 5)};
   f->rule = column(st, 1);
   f->client = column(st, 2);
   f->key = column(st, 3);
@@ -123,13 +129,28 @@ static void yaml_field(sbuf *b, const char *name, const char *value)
   yaml_scalar(b, value);
 }
 
+/* The fields shown of a found result when nothing narrows them: a
+ * fulfilled or withdrawn assignment is named by its identity alone. */
+static unsigned shown_fields(const cp_found *f)
+{
+  return f->is_alert ? ALERT_FIELDS : f->closed ? CP_FX_KEY : ASSIGN_FIELDS;
+}
+
+/* The section of a diff a found result belongs in. */
+static int section_of(const cp_found *f)
+{
+  return f->is_alert ? SEC_ALERTS
+         : f->closed ? (f->closed == 1 ? SEC_FULFILLED : SEC_WITHDRAWN)
+                     : SEC_ASSIGNMENTS;
+}
+
 /* Appends a found result with the fields of mask (CP_FX_* bits). */
 static void found_fields(sbuf *b, const cp_found *f, unsigned mask)
 {
   cp_sbuf_add(b, "{rule: ");
   yaml_scalar(b, f->rule);
   yaml_field(b, "client", f->client);
-  if (*f->key || ((mask & CP_FX_KEY) && mask != (f->is_alert ? ALERT_FIELDS : ASSIGN_FIELDS)))
+  if (*f->key || ((mask & CP_FX_KEY) && mask != shown_fields(f)))
     yaml_field(b, "key", f->key);   /* an empty key only when the expectation gave one */
   if ((mask & CP_FX_KIND) && !f->is_alert)
     yaml_field(b, "kind", f->kind);
@@ -147,7 +168,7 @@ static void found_fields(sbuf *b, const cp_found *f, unsigned mask)
 /* Appends a found result with the fields shown when nothing narrows them. */
 static void found_yaml(sbuf *b, const cp_found *f)
 {
-  found_fields(b, f, f->is_alert ? ALERT_FIELDS : ASSIGN_FIELDS);
+  found_fields(b, f, shown_fields(f));
 }
 
 /* Appends an expected result with the fields it gives. */
@@ -226,7 +247,7 @@ static void diff_section(const cp_fixture *fx, const cp_fx_step *step, int secti
     return;
   }
   for (size_t i = 0; i < found->n; i++)   /* other kinds and rules are not ours */
-    used[i] = found->v[i].is_alert != (section == SEC_ALERTS) ||
+    used[i] = section_of(&found->v[i]) != section ||
               !cp_fixture_rule_matches(rules, nrules, found->v[i].rule);
   for (int pass = 0; pass < 2; pass++)
     for (unsigned j = 0; j < ne; j++)
@@ -264,7 +285,7 @@ static void diff_absent(const cp_fx_step *step, const cp_found_set *found, dline
   for (unsigned j = 0; j < step->absent_count; j++)
     for (size_t i = 0; i < found->n; i++) {
       const cp_found *f = &found->v[i];
-      if (!same_identity(&step->absent[j], f))
+      if (f->closed || !same_identity(&step->absent[j], f))
         continue;
       sbuf b = {0};
       found_yaml(&b, f);
@@ -294,6 +315,10 @@ size_t cp_expect_diff(const cp_fixture *fx, const cp_fx_step *step, const cp_fou
   dlines d = {0};
   diff_section(fx, step, SEC_ALERTS, step->alerts, step->alerts_count, found, &d);
   diff_section(fx, step, SEC_ASSIGNMENTS, step->assignments, step->assignments_count, found, &d);
+  if (step->has_fulfilled)
+    diff_section(fx, step, SEC_FULFILLED, step->fulfilled, step->fulfilled_count, found, &d);
+  if (step->has_withdrawn)
+    diff_section(fx, step, SEC_WITHDRAWN, step->withdrawn, step->withdrawn_count, found, &d);
   diff_absent(step, found, &d);
   if (d.n)
     qsort(d.v, d.n, sizeof *d.v, cmp_line);

@@ -11,6 +11,7 @@
 /* An open alert or a proposed assignment after a step. */
 typedef struct cp_found {
   int is_alert;             /* 1: alert, 0: assignment */
+  int closed;               /* assignments: 0 proposed; the step's run 1 fulfilled, 2 withdrew it */
   char *rule;               /* rule id */
   char *client;             /* client id */
   char *key;                /* key ("" when none) */
@@ -27,8 +28,9 @@ typedef struct cp_found_set {
   size_t n, cap;            /* used and allocated */
 } cp_found_set;
 
-/* Reads the open alerts and proposed assignments of a state database into
- * out (emptied first). Prints and returns CP_ESTATE on a database error. */
+/* Reads the open alerts and proposed assignments of a state database, and
+ * the assignments its last run fulfilled or withdrew, into out (emptied
+ * first). Prints and returns CP_ESTATE on a database error. */
 cp_err cp_expect_found_read(const char *state, cp_found_set *out);
 
 /* Frees the results; the set may be reused. */

@@ -74,6 +74,8 @@ static const cyaml_schema_field_t step_fields[] = {
   STEP_SEQUENCE("alerts", alerts, alert_schema),
   STEP_SEQUENCE("assignments", assignments, assignment_schema),
   STEP_SEQUENCE("absent", absent, absent_schema),
+  STEP_SEQUENCE("fulfilled", fulfilled, absent_schema),
+  STEP_SEQUENCE("withdrawn", withdrawn, absent_schema),
   CYAML_FIELD_END,
 };
 
@@ -151,6 +153,10 @@ static cp_err check_steps(cp_fixture *fx)
     mark_results(s->alerts, s->alerts_count, cp_ytree_get(n, "alerts"));
     mark_results(s->assignments, s->assignments_count, cp_ytree_get(n, "assignments"));
     mark_results(s->absent, s->absent_count, cp_ytree_get(n, "absent"));
+    mark_results(s->fulfilled, s->fulfilled_count, cp_ytree_get(n, "fulfilled"));
+    mark_results(s->withdrawn, s->withdrawn_count, cp_ytree_get(n, "withdrawn"));
+    s->has_fulfilled = cp_ytree_get(n, "fulfilled") != NULL;
+    s->has_withdrawn = cp_ytree_get(n, "withdrawn") != NULL;
     const yt_node *d = cp_ytree_get(n, "as_of");
     if (cp_dates_parse_date(s->as_of, strlen(s->as_of), &s->day) < 0)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of '%s' is not a date (YYYY-MM-DD)", fx->path,

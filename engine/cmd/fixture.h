@@ -48,6 +48,12 @@ typedef struct cp_fx_step {
   unsigned assignments_count;  /* number of assignments */
   cp_fx_result *absent;     /* results that must not be there (rule, client, key) */
   unsigned absent_count;    /* number of absent */
+  cp_fx_result *fulfilled;  /* assignments the step's run fulfilled (rule, client, key) */
+  unsigned fulfilled_count; /* number of fulfilled */
+  cp_fx_result *withdrawn;  /* assignments the step's run withdrew (rule, client, key) */
+  unsigned withdrawn_count; /* number of withdrawn */
+  int has_fulfilled;        /* the step gives `fulfilled:` (checked only then) */
+  int has_withdrawn;        /* the step gives `withdrawn:` */
   int64_t day;              /* as_of as an epoch day */
   unsigned line;            /* line of the step in the fixture */
 } cp_fx_step;

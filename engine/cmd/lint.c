@@ -241,9 +241,11 @@ static void note_covered(void *ctx, const cp_fixture *fx, const cp_rules *rules)
     const cp_fx_step *s = &fx->file->steps[i];
     unsigned n;
     char **filter = cp_fixture_rules(fx, s, &n);
-    const cp_fx_result *lists[] = {s->alerts, s->assignments, s->absent};
-    unsigned counts[] = {s->alerts_count, s->assignments_count, s->absent_count};
-    for (int k = 0; k < 3; k++)
+    const cp_fx_result *lists[] = {s->alerts, s->assignments, s->absent, s->fulfilled,
+                                   s->withdrawn};
+    unsigned counts[] = {s->alerts_count, s->assignments_count, s->absent_count,
+                         s->fulfilled_count, s->withdrawn_count};
+    for (int k = 0; k < 5; k++)
       for (unsigned j = 0; j < counts[k]; j++)
         cover(l, lists[k][j].rule);
     for (size_t r = 0; s->mode == CP_FX_EXACT && r < cp_rules_count(rules); r++)

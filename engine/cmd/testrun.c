@@ -167,7 +167,9 @@ static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
                          filter_line(fx, i, j), filter[j]);
     if (check_results(fx, rules, s->alerts, s->alerts_count) != CP_OK ||
         check_results(fx, rules, s->assignments, s->assignments_count) != CP_OK ||
-        check_results(fx, rules, s->absent, s->absent_count) != CP_OK)
+        check_results(fx, rules, s->absent, s->absent_count) != CP_OK ||
+        check_results(fx, rules, s->fulfilled, s->fulfilled_count) != CP_OK ||
+        check_results(fx, rules, s->withdrawn, s->withdrawn_count) != CP_OK)
       return CP_ECONFIG;
   }
   return CP_OK;

@@ -236,6 +236,64 @@ rules that never fired: none
 2 passed, 0 failed" "$OUT"
 }
 
+# call_policy: c.yaml and r.lua: a call is needed for a client with visits;
+# a visit on the as-of day or before fulfils it, a client closed by then
+# needs none (withdrawn).
+call_policy() {
+  policy
+  sed -i 's/    - {name: tier, type: text}/&\n    - {name: closed_on, type: date}/' c.yaml
+  cat > r.lua <<'LUA'
+rule { id = "call", doc = "A call for clients with a visit to come.", fn = function(c)
+  if c.closed_on and c.closed_on <= dt.today then return end
+  if #c.visits > 0 then fulfilled { key = "k" } else assign { kind = "call", key = "k", assignee = "S1" } end
+end }
+LUA
+}
+
+test_a_step_can_expect_the_assignments_its_run_fulfilled_or_withdrew() {
+  call_policy
+  cat > fx.yaml <<'YAML'
+name: calls fulfilled and withdrawn
+facts:
+  staff: [{id: S1}]
+  clients:
+    - {id: A1, status: active}
+    - {id: B1, status: active, closed_on: 2026-06-10}
+    - {id: C1, status: active}
+  visits: [{client_id: A1, day: 2026-06-05}]
+steps:
+  - as_of: 2026-06-01
+    assignments:
+      - {rule: call, client: A1, key: k}
+      - {rule: call, client: B1, key: k}
+      - {rule: call, client: C1, key: k}
+    fulfilled: []
+    withdrawn: []
+  - as_of: 2026-06-20
+    assignments: [{rule: call, client: C1, key: k}]
+    fulfilled: [{rule: call, client: A1, key: k}]
+    withdrawn: [{rule: call, client: B1}]
+  - as_of: 2026-06-21
+    assignments: [{rule: call, client: C1}]
+    fulfilled: []
+YAML
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   fx.yaml: calls fulfilled and withdrawn
+1 passed, 0 failed" "$OUT"
+  # swapped: both differ, with lines to paste back
+  sed -i 's/    fulfilled: \[{rule: call, client: A1, key: k}\]/    fulfilled: [{rule: call, client: B1, key: k}]/;
+          s/    withdrawn: \[{rule: call, client: B1}\]/    withdrawn: [{rule: call, client: A1}]/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit when swapped" 1 "$RC"
+  expect_contains "diff (in client order)" "    fulfilled:
+    + {rule: call, client: A1, key: k}
+    - {rule: call, client: B1, key: k}
+    withdrawn:
+    - {rule: call, client: A1}
+    + {rule: call, client: B1, key: k}" "$OUT"
+}
+
 test_min_coverage_fails_below() {
   policy
   passing_fixture ok.yaml
