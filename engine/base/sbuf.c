@@ -97,11 +97,18 @@ void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
     size_t len = c >= 0x80 ? cp_sbuf_utf8_len(s + i, n - i) : 1;
-    if (len > 1 || (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+    int c1 = len == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0;   /* U+0080..U+009F */
+    if ((len > 1 && !c1) || (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')) {
       i += len;
       continue;
     }
     cp_sbuf_addn(b, s + run, i - run);
+    if (c1) {   /* a C1 control (CSI ...), as \u0080..\u009f */
+      unsigned char u = (unsigned char)s[i + 1];
+      cp_sbuf_add(b, (char[]){'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15], 0});
+      run = i += 2;
+      continue;
+    }
     run = ++i;
     char esc[7] = {'\\', (char)c, 0};
     if (len == 0) {   /* not UTF-8: U+FFFD, as its three bytes */
@@ -114,7 +121,7 @@ void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
       esc[1] = 't';
     else if (c == '\r')
       esc[1] = 'r';
-    else if (c < 0x20)
+    else if (c < 0x20 || c == 0x7f)
       memcpy(esc + 1, (char[]){'u', '0', '0', hex[c >> 4], hex[c & 15]}, 5);
     cp_sbuf_add(b, esc);
   }

@@ -157,6 +157,30 @@ static yt_node *build(builder *b, yaml_event_t *ev)
   return NULL;
 }
 
+/* Reads what follows the first document: the stream's end, or an error in
+ * b->err for a second document (what libcyaml and the loaders would never
+ * read: a key there would be silently ignored) or a syntax error. */
+static int rest_is_empty(builder *b)
+{
+  for (;;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&b->parser, &ev)) {
+      parse_error(b);
+      return 0;
+    }
+    yaml_event_type_t t = ev.type;
+    size_t line = ev.start_mark.line + 1;
+    yaml_event_delete(&ev);
+    if (t == YAML_STREAM_END_EVENT)
+      return 1;
+    if (t == YAML_DOCUMENT_START_EVENT) {
+      snprintf(b->err, b->errlen, "%s:%zu: a second YAML document ('---'): the file must "
+               "hold just one", b->path, line);
+      return 0;
+    }
+  }
+}
+
 int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
 {
   builder b = {.path = path, .err = err, .errlen = errlen};
@@ -192,7 +216,11 @@ int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
         t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
       *root = build(&b, &ev);
       yaml_event_delete(&ev);
-      rc = *root ? 0 : -1;
+      rc = *root && rest_is_empty(&b) ? 0 : -1;
+      if (rc < 0) {
+        cp_ytree_free(*root);
+        *root = NULL;
+      }
       break;
     }
     yaml_event_delete(&ev);

@@ -1,7 +1,14 @@
-/* cli.c: what the commands share: the config named by the options, and the
- * exit code of an error. */
+/* cli.c: what the commands share: the config named by the options, the
+ * exit code of an error, and the refusal of an output path that names a
+ * file of the run. */
 #include "cli.h"
 #include "assignees.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 cp_exit cp_cli_exit_for(cp_err e)
 {
@@ -23,4 +30,60 @@ cp_err cp_cli_config(const cp_opts *o, cp_config **cfg)
   if (rc == CP_OK && o->state)
     rc = cp_config_set_path(&(*cfg)->state, o->state);
   return rc;
+}
+
+/* Returns the identity of path: its device and inode when it exists (1),
+ * else (0) its folder resolved, then its last part, in buf. */
+static int file_identity(const char *path, struct stat *st, char *buf, size_t size)
+{
+  if (stat(path, st) == 0)
+    return 1;
+  const char *slash = strrchr(path, '/');
+  char *dir = cp_config_path_folder(path);
+  char *real = dir ? realpath(dir, NULL) : NULL;
+  snprintf(buf, size, "%s/%s", real ? real : (dir ? dir : ""), slash ? slash + 1 : path);
+  free(real);
+  free(dir);
+  return 0;
+}
+
+int cp_cli_same_file(const char *a, const char *b)
+{
+  struct stat sa, sb;
+  char pa[PATH_MAX + 256], pb[PATH_MAX + 256];
+  int ea = file_identity(a, &sa, pa, sizeof pa), eb = file_identity(b, &sb, pb, sizeof pb);
+  if (ea != eb)
+    return 0;
+  return ea ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : !strcmp(pa, pb);
+}
+
+cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *option,
+                       const char *what)
+{
+  const struct { const char *what, *base, *suffix; } run_files[] = {
+    {"the config", cfg->path, ""},
+    {"the facts database", cfg->facts, ""},
+    {"the state database", cfg->state, ""},
+    {"the state database's WAL", cfg->state, "-wal"},
+    {"the state database's shared memory", cfg->state, "-shm"},
+    {"the state database's journal", cfg->state, "-journal"},
+  };
+  char buf[PATH_MAX];
+  for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+    if (!run_files[i].base)
+      continue;
+    snprintf(buf, sizeof buf, "%s%s", run_files[i].base, run_files[i].suffix);
+    if (cp_cli_same_file(path, buf))
+      return cp_diag_fail(CP_EUSAGE, "%s: %s is %s (%s); %s needs a file of its own", option,
+                          path, run_files[i].what, buf, what);
+  }
+  for (unsigned i = 0; i < cfg->file->rules_count; i++) {
+    char *rule = cp_config_resolve(cfg, cfg->file->rules[i]);
+    int same = rule && cp_cli_same_file(path, rule);
+    free(rule);
+    if (same)
+      return cp_diag_fail(CP_EUSAGE, "%s: %s is the rule file %s; %s needs a file of its own",
+                          option, path, cfg->file->rules[i], what);
+  }
+  return CP_OK;
 }

@@ -33,7 +33,7 @@ typedef struct cp_opts {
   int strict;              /* --strict: a data problem in the facts fails the run */
   int format;              /* --format (a cp_format) */
   int64_t since;           /* --since */
-  int64_t limit;           /* --limit */
+  int64_t limit;           /* --limit (-1: none) */
   int has_month;           /* --month was given */
   int64_t month;           /* --month: epoch day of the month's first day */
   const char *format_name; /* --format of report (csv or html) and explain (text or json) */
@@ -62,6 +62,18 @@ cp_exit cp_cli_exit_for(cp_err e);
 
 /* Loads the config named by the options and applies --facts and --state. */
 cp_err cp_cli_config(const cp_opts *o, cp_config **cfg);
+
+/* Returns 1 when paths a and b name the same file, existing or not (the
+ * same device and inode; for a file not there yet, the same resolved
+ * folder and name). */
+int cp_cli_same_file(const char *a, const char *b);
+
+/* Refuses (CP_EUSAGE, with a message naming option) an output path that
+ * names a file of the run, however it is spelled: the config, a rule file,
+ * the facts, the state or its -wal, -shm and -journal files, which writing
+ * what (the profile, the report) there would destroy. */
+cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *option,
+                       const char *what);
 
 /* Commands: each returns an exit code. */
 cp_exit cp_cmd_run(const cp_opts *o);

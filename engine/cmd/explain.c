@@ -3,6 +3,7 @@
  * values in the order computed, the client's fields and rows), the reasons
  * it gave with why(), and what it reported, or its error. */
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +61,27 @@ static long by_seq(const cp_trace *t, unsigned seq)
   return -1;
 }
 
-/* Appends a value as JSON: text quoted, nil as null, others as they are. */
+/* Returns 1 when value, as explain shows it, is a JSON literal: a finite
+ * number, true or false (not nan, inf or -inf). */
+static int json_literal(const char *value)
+{
+  char *end;
+  if (!strcmp(value, "true") || !strcmp(value, "false"))
+    return 1;
+  double x = strtod(value, &end);
+  return *value && !*end && isfinite(x);
+}
+
+/* Appends a value as JSON: text quoted, nil as null, a number or boolean as
+ * it is, what JSON has no literal for (nan, inf) quoted. */
 static void json_value(sbuf *b, const char *value, int text)
 {
-  if (text)
-    cp_sbuf_json_str(b, value, strlen(value));
+  if (!text && !strcmp(value, "nil"))
+    cp_sbuf_add(b, "null");
+  else if (!text && json_literal(value))
+    cp_sbuf_add(b, value);
   else
-    cp_sbuf_add(b, strcmp(value, "nil") ? value : "null");
+    cp_sbuf_json_str(b, value, strlen(value));
 }
 
 /* Appends "name = value" pairs (text) or {"name":..,"value":..} (JSON) of

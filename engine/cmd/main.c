@@ -1,5 +1,6 @@
 /* main.c: the crmpolicy command line: one table of subcommands, options,
  * and the mapping from errors to documented exit codes. */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <sqlite3.h>
@@ -218,12 +219,14 @@ static int64_t today(void)
   return cp_dates_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
 }
 
-/* Parses a whole non-negative number; returns -1 when it is not one. */
+/* Parses a whole non-negative number (digits only, within 64 bits);
+ * returns -1 when it is not one. */
 static int64_t number(const char *s)
 {
   char *end;
+  errno = 0;
   long long v = strtoll(s, &end, 10);
-  return *s && !*end && v >= 0 ? v : -1;
+  return *s >= '0' && *s <= '9' && !*end && errno != ERANGE && v >= 0 ? v : -1;
 }
 
 static const char *option_name(int c);
@@ -436,7 +439,7 @@ int main(int argc, char **argv)
     return CP_EXIT_INVALID;
   }
   cp_opts o = {.config = "crmpolicy.yaml", .as_of = today(), .jobs = 1, .min_coverage = -1,
-               .bom = -1, .ack = -1};
+               .bom = -1, .ack = -1, .limit = -1};
   int p = parse_options(cmd, argc - 1, argv + 1, &o);
   if (p != 0) {
     if (p > 0)

@@ -345,6 +345,13 @@ static cp_err add_row(report *r, const char *id)
       return row_failed(r);
     }
     for (int i = 0; i < CP_REPORT_MONTHS; i++)
+      if (!isfinite(p->series[g][i] + r->row.values[i])) {   /* the chart could not draw it */
+        cp_sbuf_printf(&r->err, "%s: series group '%s': with this row its month %d adds up "
+                       "past what a number holds (report %s, client %s)", r->def->where,
+                       r->row.group.s, i + 1, r->def->id, id);
+        return row_failed(r);
+      }
+    for (int i = 0; i < CP_REPORT_MONTHS; i++)
       p->series[g][i] += r->row.values[i];
   }
   cp_err rc = add_mine(r);
@@ -478,6 +485,7 @@ static cp_err open_report(report *r, const cp_opts *o)
       return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   if ((rc = cp_reportdef_set_month(r->rules, &r->page.month, r->page.as_of)) != CP_OK ||
       (rc = alerts_open(&r->alerts, r->cfg->state, r->page.as_of, &r->page)) != CP_OK ||
+      (rc = cp_cli_own_file(r->cfg, o->output, "report: -o", "the report")) != CP_OK ||
       (rc = output_open(r, o->output)) != CP_OK)
     return rc;
   if (r->html)

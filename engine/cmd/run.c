@@ -211,32 +211,6 @@ static void write_profile(run *r, const cp_opts *o)
     cp_diag_fail(CP_EIO, "--profile: %s: %s; the run was committed", o->profile, strerror(errno));
 }
 
-/* Returns the identity of path: its device and inode when it exists (1),
- * else (0) its folder resolved, then its last part, in buf. */
-static int file_identity(const char *path, struct stat *st, char *buf, size_t size)
-{
-  if (stat(path, st) == 0)
-    return 1;
-  const char *slash = strrchr(path, '/');
-  char *dir = cp_config_path_folder(path);
-  char *real = dir ? realpath(dir, NULL) : NULL;
-  snprintf(buf, size, "%s/%s", real ? real : (dir ? dir : ""), slash ? slash + 1 : path);
-  free(real);
-  free(dir);
-  return 0;
-}
-
-/* Returns 1 when a and b name the same file, existing or not. */
-static int same_file(const char *a, const char *b)
-{
-  struct stat sa, sb;
-  char pa[PATH_MAX + 256], pb[PATH_MAX + 256];
-  int ea = file_identity(a, &sa, pa, sizeof pa), eb = file_identity(b, &sb, pb, sizeof pb);
-  if (ea != eb)
-    return 0;
-  return ea ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : !strcmp(pa, pb);
-}
-
 /* Refuses a --profile path that names a file of the run (the config, a rule
  * file, the facts, the state or its journals: writing the profile would
  * destroy it) or that cannot be written, before anything is. */
@@ -246,31 +220,8 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
     return CP_OK;
   if (!*path)
     return cp_diag_fail(CP_EUSAGE, "--profile: the path is empty (- is standard output)");
-  const struct { const char *what, *base, *suffix; } run_files[] = {
-    {"the config", cfg->path, ""},
-    {"the facts database", cfg->facts, ""},
-    {"the state database", cfg->state, ""},
-    {"the state database's WAL", cfg->state, "-wal"},
-    {"the state database's shared memory", cfg->state, "-shm"},
-    {"the state database's journal", cfg->state, "-journal"},
-  };
-  char buf[PATH_MAX];
-  for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
-    if (!run_files[i].base)
-      continue;
-    snprintf(buf, sizeof buf, "%s%s", run_files[i].base, run_files[i].suffix);
-    if (same_file(path, buf))
-      return cp_diag_fail(CP_EUSAGE, "--profile: %s is %s (%s); the profile needs a file of "
-                          "its own", path, run_files[i].what, buf);
-  }
-  for (unsigned i = 0; i < cfg->file->rules_count; i++) {
-    char *rule = cp_config_resolve(cfg, cfg->file->rules[i]);
-    int same = rule && same_file(path, rule);
-    free(rule);
-    if (same)
-      return cp_diag_fail(CP_EUSAGE, "--profile: %s is the rule file %s; the profile needs a "
-                          "file of its own", path, cfg->file->rules[i]);
-  }
+  if (cp_cli_own_file(cfg, path, "--profile", "the profile") != CP_OK)
+    return CP_EUSAGE;
   struct stat st;
   char *dir = NULL;
   if (stat(path, &st) == 0) {
@@ -299,7 +250,7 @@ static cp_err check_state_path(const cp_config *cfg)
   struct stat st;
   if (stat(cfg->state, &st) == 0 && !S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_ECONFIG, "state: %s: not a regular file", cfg->state);
-  if (same_file(cfg->state, cfg->facts))
+  if (cp_cli_same_file(cfg->state, cfg->facts))
     return cp_diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
                      "state needs a file of its own", cfg->state, cfg->facts);
   return CP_OK;

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,9 +251,41 @@ static cp_err run_steps(fxrun *r)
   return rc;
 }
 
+/* The fixture's temporary folder while it exists, for a signal that ends
+ * the command (SIGINT, SIGTERM, SIGHUP) to remove first: "nothing is left
+ * behind" holds for a CI timeout or a Ctrl-C too. */
+static char signal_dir[4096];
+static volatile sig_atomic_t signal_dir_set;
+
+/* What a fixture's folder holds: the databases and SQLite's files. */
+static const char *const fixture_files[] = {
+  "facts.db", "facts.db-journal", "facts.db-wal", "facts.db-shm",
+  "state.db", "state.db-journal", "state.db-wal", "state.db-shm"};
+
+/* Signal handler: removes the folder (async-signal-safe calls only), then
+ * ends the process by the same signal. */
+static void on_signal(int sig)
+{
+  if (signal_dir_set) {
+    char path[sizeof signal_dir + 32];
+    size_t n = strlen(signal_dir);
+    memcpy(path, signal_dir, n);
+    path[n] = '/';
+    for (size_t i = 0; i < sizeof fixture_files / sizeof fixture_files[0]; i++) {
+      size_t m = strlen(fixture_files[i]);
+      memcpy(path + n + 1, fixture_files[i], m + 1);
+      unlink(path);
+    }
+    rmdir(signal_dir);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 /* Removes the fixture's temporary folder and what is in it. */
 static void remove_dir(fxrun *r)
 {
+  signal_dir_set = 0;
   DIR *d = r->dir[0] ? opendir(r->dir) : NULL;
   struct dirent *e;
   char path[1024];
@@ -280,6 +313,8 @@ static cp_err prepare(fxrun *r)
     r->dir[0] = '\0';
     return rc;
   }
+  snprintf(signal_dir, sizeof signal_dir, "%s", r->dir);
+  signal_dir_set = 1;
   snprintf(path, sizeof path, "%s/facts.db", r->dir);
   if (cp_config_set_path(&r->cfg->facts, path) != CP_OK)
     return cp_diag_fail(CP_ENOMEM, "test: out of memory");
@@ -432,6 +467,10 @@ cp_exit cp_cmd_test(const cp_opts *o)
   if (rc == CP_OK && cov && o->coverage_skip)
     cp_coverage_skip(cov, o->coverage_skip);
   if (rc == CP_OK) {
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    for (int sig = 0; sig < 3; sig++)
+      sigaction((int[]){SIGINT, SIGTERM, SIGHUP}[sig], &sa, NULL);
     cp_rules_watch w = {.sandbox = cov ? cp_coverage_attach : NULL, .ctx = cov};
     cp_test_opts to = {.watch = &w, .coverage = cov, .assignees = o->assignees,
                        .quiet = o->quiet};

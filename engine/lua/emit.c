@@ -152,6 +152,8 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
     return encode_number(L, idx, b);
   case LUA_TSTRING:
     s = lua_tolstring(L, idx, &len);
+    if (len > MAX_DATA - b->len)   /* its JSON is at least as long: not made at all */
+      return luaL_error(L, "data: more than %d bytes as JSON", (int)MAX_DATA);
     cp_sbuf_json_str(b, s, len);
     return 0;
   case LUA_TTABLE:
@@ -305,6 +307,8 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
       luaL_error(L, "%s: 'data' must be a table, not a %s", fn, lua_typename(L, t));
     if (t == LUA_TTABLE)
       encode(L, lua_gettop(L), &api->json, 0);
+    if (api->json.len > MAX_DATA)   /* the last value's JSON (a string's escapes) */
+      luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
     lua_pop(L, 1);
     if (api->json.oom)
       luaL_error(L, "not enough memory");

@@ -5,6 +5,7 @@
 #include "show.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,11 @@
 static void show_number(lua_State *L, int idx, int type, sbuf *b)
 {
   char buf[32];
-  if (!lua_isinteger(L, idx))
-    cp_sbuf_printf(b, "%.14g", lua_tonumber(L, idx));
+  lua_Number x = lua_tonumber(L, idx);
+  if (!lua_isinteger(L, idx) && !isfinite(x))   /* one spelling, whatever the C library's */
+    cp_sbuf_add(b, isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+  else if (!lua_isinteger(L, idx))
+    cp_sbuf_printf(b, "%.14g", x);
   else if ((type == CP_COL_DATE && cp_dates_day_ok(lua_tointeger(L, idx))) ||
            (type == CP_COL_TIMESTAMP && cp_dates_time_ok(lua_tointeger(L, idx)))) {
     (type == CP_COL_DATE ? cp_dates_format_date : cp_dates_format_timestamp)(lua_tointeger(L, idx), buf);

@@ -256,7 +256,7 @@ cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t s
   if (sqlite3_prepare_v2(db, cp_query_feed_sql, -1, &st, NULL) != SQLITE_OK)
     return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, since);
-  sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+  sqlite3_bind_int64(st, 2, limit >= 0 ? limit : -1);   /* -1: no limit */
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_clear(&b);

@@ -37,7 +37,7 @@ extern const char cp_query_feed_sql[];
 void cp_query_event(sbuf *b, struct sqlite3_stmt *st, const char *epoch);
 
 /* Prints the events of db (path, for messages) with seq > since, oldest
- * first, as JSON lines; at most limit lines when limit > 0. */
+ * first, as JSON lines; at most limit lines (-1: all). */
 cp_err cp_query_feed(struct sqlite3 *db, const char *path, const char *epoch, int64_t since,
                      int64_t limit, FILE *out);
 

@@ -193,6 +193,9 @@ cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
                      strerror(errno));
   sqlite3 *db = write ? open_db(path, SQLITE_OPEN_READWRITE, wait_ms) : open_reader(path, wait_ms);
   cp_err rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;
+  if (rc == CP_OK && version == 0)   /* another database (the facts?), or an empty file */
+    rc = cp_diag_fail(CP_ESTATE, "state: %s is not a crmpolicy state database (it has no runs "
+                      "table: no run has written it); nothing was written", path);
   if (rc == CP_OK && version < CP_STATE_VERSION) {   /* migrated first, so written */
     if (!write) {
       sqlite3_close(db);

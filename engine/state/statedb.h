@@ -40,7 +40,8 @@ cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out);
 /* Opens an existing state database for feed and push, read-only unless
  * write is set, brought to the current version first (an older one is
  * migrated under the write lock, waiting up to wait_ms). Close with
- * sqlite3_close(). CP_ESTATE with a message when it does not exist. */
+ * sqlite3_close(). CP_ESTATE with a message when it does not exist or is
+ * not a state database (no runs table: nothing is written into it). */
 cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out);
 
 #endif

@@ -318,12 +318,28 @@ static cp_err close_row(cp_store *s, const prior *p, int alert, const cp_outcome
   return rc ? rc : event(s, type, &r);
 }
 
-/* Moves a snapshot cursor on. */
+/* Moves a snapshot cursor on. A row whose identity (client_id, rule, key)
+ * is not text, which only a hand-made change can leave (the schema says
+ * NOT NULL), stops the run: it would be compared as no text is. */
 static cp_err step(cp_store *s, cursor *c)
 {
+  static const struct { int col; const char *name; } identity[] = {
+    {C_CLIENT, "client_id"}, {C_RULE, "rule"}, {C_KEY, "key"}};
   int rc = sqlite3_step(c->stmt);
   c->ready = rc == SQLITE_ROW;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? CP_OK : fail(s, s->rd, "reading the state");
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return fail(s, s->rd, "reading the state");
+  for (size_t i = 0; c->ready && i < sizeof identity / sizeof identity[0]; i++) {
+    int type = sqlite3_column_type(c->stmt, identity[i].col);
+    if (type != SQLITE_TEXT)
+      return cp_diag_fail(CP_ESTATE, "state: %s: %s row %lld has %s %s, not a text (was the "
+                          "state database changed by hand?)", s->path,
+                          c == &s->cur[0] ? "alerts" : "assignments",
+                          (long long)sqlite3_column_int64(c->stmt, C_ID),
+                          type == SQLITE_NULL ? "a NULL" : type == SQLITE_BLOB ? "a BLOB" : "a number",
+                          identity[i].name);
+  }
+  return CP_OK;
 }
 
 /* Compares a prior row's (rule, key) with an item's. */

@@ -82,6 +82,23 @@ test_explain_masks_sensitive_columns() {
   case "$OUT" in *13800001111*|*Wang*) fail "explain's JSON shows a sensitive value" ;; esac
 }
 
+test_explain_json_quotes_what_json_has_no_number_for() {
+  guardian_policy
+  cat >> r.lua <<'LUA'
+derive { id = "share", doc = "0/0.", fn = function(c) return 0 / 0 end }
+derive { id = "low", doc = "-inf.", fn = function(c) return -math.huge end }
+derive { id = "n", doc = "A number.", fn = function(c) return 2.5 end }
+rule { id = "r", doc = "Reads them.", fn = function(c) local _ = c.share, c.low, c.n end }
+LUA
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30
+  expect_contains "text" "reads: share = nan, low = -inf, n = 2.5" "$OUT"
+  cp_run explain C1 --config c.yaml --as-of 2026-06-30 --format json
+  expect_eq "exit" 0 "$RC"
+  expect_eq "valid JSON" "ok" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; json.load(sys.stdin, parse_constant=lambda c: sys.exit(1)); print("ok")')"
+  expect_contains "nan quoted" '"value":"nan"' "$OUT"
+  expect_contains "a number as it is" '"value":2.5' "$OUT"
+}
+
 test_explain_masks_sensitive_values_in_reasons_and_derived_values() {
   guardian_policy
   cat >> r.lua <<'LUA'

@@ -174,6 +174,35 @@ test_nothing_is_left_behind() {
   expect_eq "state" "" "$(ls s.db 2>/dev/null)"
 }
 
+test_a_second_yaml_document_in_a_fixture_is_an_error() {
+  policy
+  passing_fixture ok.yaml
+  printf -- '---\nbogus: 1\n' >> ok.yaml
+  line=$(grep -n -- '^---$' ok.yaml | cut -d: -f1)
+  cp_run test --config c.yaml ok.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: ok.yaml:$line: a second YAML document ('---'): the file must hold just one" "$ERR"
+}
+
+test_nothing_is_left_behind_when_the_command_is_ended_by_a_signal() {
+  policy
+  passing_fixture ok.yaml
+  printf 'limits: {instructions: 1000000000000}\n' >> c.yaml   # no end in days: only the signal
+  echo 'rule { id = "spin", doc = "Spins.", fn = function(c) while true do end end }' >> r.lua
+  mkdir tmp
+  for sig in TERM INT HUP; do
+    TMPDIR=$T/tmp "$CRMPOLICY" test --config c.yaml ok.yaml > /dev/null 2>&1 &
+    pid=$!
+    timeout 60 sh -c "until ls '$T/tmp' | grep -q crmpolicy-test; do sleep 0.02; done" ||
+      fail "$sig: no fixture folder appeared"
+    kill -$sig $pid
+    wait $pid 2> /dev/null   # bash reports a job ended by SIGHUP
+    rc=$? num=$(kill -l $sig)
+    expect_eq "$sig: exit" "$((128 + num))" "$rc"
+    expect_eq "$sig: left in TMPDIR" "" "$(ls -A tmp)"
+  done
+}
+
 test_fixture_files_are_required() {
   policy
   cp_run test --config c.yaml

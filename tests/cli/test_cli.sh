@@ -81,6 +81,18 @@ test_unknown_nested_config_key_names_line_and_path() {
   expect_eq "message" "crmpolicy: c.yaml:11: unknown key 'instructionz' in limits" "$ERR"
 }
 
+test_a_second_yaml_document_in_the_config_is_an_error() {
+  minimal
+  echo 'rule{id="a", doc="d", fn=function(c) end}' > r.lua
+  { printf -- '---\n'; cat c.yaml; printf -- '...\n'; } > c1.yaml   # one document, marked
+  cp_run check --config c1.yaml
+  expect_eq "exit (one document)" 0 "$RC"
+  printf -- '---\nlimits: {instructions: 0}\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml:9: a second YAML document ('---'): the file must hold just one" "$ERR"
+}
+
 test_mistyped_config_value_names_line() {
   minimal
   printf 'limits:\n  memory_mb: lots\n' >> c.yaml

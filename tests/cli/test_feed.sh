@@ -28,6 +28,14 @@ test_feed_prints_events_after_since_in_seq_order() {
   expect_contains "after 1" '"seq":2,"type":"alert.resolved","run_id":2,"at":"2026-06-02T23:59:59"' "$OUT"
   cp_run feed --config c.yaml --since 2
   expect_eq "nothing after the last" "" "$OUT"
+  for n in 0 1 2 3; do
+    cp_run feed --config c.yaml --since 0 --limit $n
+    expect_eq "--limit $n" "$((n < 2 ? n : 2))" "$(printf '%s' "$OUT" | grep -c seq)"
+  done
+  for bad in 9223372036854775808 99999999999999999999 " 5" "+5"; do
+    cp_run feed --config c.yaml --since "$bad"
+    expect_eq "--since '$bad'" "crmpolicy: --since: '$bad' is not a whole number" "$ERR"
+  done
 }
 
 test_feed_carries_everything_by_default() {
@@ -168,6 +176,37 @@ test_an_older_state_database_is_migrated() {
   expect_eq "run on the migrated state" 0 "$RC"
   expect_eq "runs" "1 2026-05-31|2 2026-06-01" "$(sqlite3 s.db "SELECT id, as_of FROM runs" | tr '|' ' ' | paste -sd'|')"
   expect_eq "writer" "crmpolicy $("$CRMPOLICY" --version | cut -d' ' -f2)" "$(sqlite3 s.db "SELECT value FROM meta WHERE key='writer'")"
+}
+
+test_a_database_that_is_not_a_state_is_refused_and_left_as_it_was() {
+  setup
+  before=$(sqlite3 f.db .dump | md5sum)
+  for args in "--since 0" "--consumer crm" "--consumer crm --ack 0"; do
+    cp_run feed --config c.yaml --state f.db $args
+    expect_eq "feed $args: exit" 3 "$RC"
+    expect_eq "feed $args: message" "crmpolicy: state: f.db is not a crmpolicy state database (it has no runs table: no run has written it); nothing was written" "$ERR"
+  done
+  expect_eq "the facts unchanged" "$before" "$(sqlite3 f.db .dump | md5sum)"
+  expect_eq "its schema version" 0 "$(sqlite3 f.db "PRAGMA user_version")"
+}
+
+test_an_identity_that_is_not_text_in_a_hand_made_state_stops_the_run() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "CREATE TABLE a2(id INTEGER PRIMARY KEY, fingerprint, rule, client_id, key, severity,
+      level, assignee, title, data, status, opened_at, updated_at, run_id);
+    INSERT INTO a2 SELECT * FROM alerts; DROP TABLE alerts; ALTER TABLE a2 RENAME TO alerts;
+    CREATE UNIQUE INDEX alerts_identity ON alerts(client_id, rule, key);
+    UPDATE alerts SET key = NULL"
+  before=$(sqlite3 s.db .dump | md5sum)
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 3 "$RC"
+  expect_contains "message" "crmpolicy: state: s.db: alerts row 1 has a NULL key, not a text (was the state database changed by hand?)" "$ERR"
+  sqlite3 s.db "UPDATE alerts SET key = 'k1', client_id = CAST(client_id AS BLOB)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs 2
+  expect_eq "exit (a BLOB)" 3 "$RC"
+  expect_contains "message (a BLOB)" "alerts row 1 has a BLOB client_id, not a text" "$ERR"
+  expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
 test_a_newer_state_database_is_refused_with_its_writer() {

@@ -115,6 +115,14 @@ test_unanchored_pattern_is_charged_for_every_start() {
   expect_budget 3
 }
 
+test_a_long_literal_needle_is_charged_for_every_character_it_compares() {
+  local long='local H, N = string.rep("a", 1 << 20), string.rep("a", 1 << 19) .. "b"'
+  for call in 'string.find(H, N, 1, true)' 'string.find(H, N)' 'string.match(H, N)'; do
+    probe "$call" "$long"
+    expect_budget 3
+  done
+}
+
 test_gsub_is_charged_for_every_start() {
   probe 'for i = 1, 1e9 do string.gsub(S, "a-b", "") end' 'local S = string.rep("a", 3000)'
   expect_budget 3

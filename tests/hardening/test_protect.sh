@@ -282,6 +282,23 @@ end }'
   expect_b_intact
 }
 
+test_a_long_string_or_its_escapes_in_data_are_bounded() {
+  setup
+  big_budget
+  hostile 'local S, E = string.rep("x", 3 << 20), string.rep("\1", 200000)
+rule { id = "a", doc = "a long string as data", fn = function(c)
+  if c.id == "C4" then alert { severity = "info", data = { s = S } } end
+  if c.id == "C5" then alert { severity = "info", data = { s = E } } end
+  if c.id == "C6" then alert { severity = "info", data = { a = string.rep("y", 1 << 20), b = 1 } } end
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "data: more than 1048576 bytes as JSON (rule a, client C4)" "$ERR"
+  expect_contains "message: escapes" "alert{}: data: more than 1048576 bytes as JSON (rule a, client C5)" "$ERR"
+  expect_contains "message: a value after" "data: more than 1048576 bytes as JSON (rule a, client C6)" "$ERR"
+  expect_eq "nothing of a stored" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule = 'a'")"
+  expect_b_intact
+}
+
 test_heap_holder_is_blamed_and_skipped() {
   setup
   big_budget

@@ -124,6 +124,22 @@ test_report_is_mode_0600_and_leaves_the_state_as_it_was() {
   expect_eq "no -wal or -shm beside the state" "s.db" "$(ls s.db* | tr '\n' ' ' | sed 's/ $//')"
 }
 
+test_an_output_path_that_names_a_file_of_the_run_is_refused() {
+  tiny_facts && tiny_state
+  sqlite3 s.db "PRAGMA journal_mode=WAL" > /dev/null
+  before_s=$(md5sum < s.db) before_f=$(md5sum < f.db)
+  for out in s.db ./s.db s.db-wal f.db "$DEMO_CONFIG" "$ROOT/rules/report.lua"; do
+    report --as-of 2026-11-15 --month 2026-10 --format csv -o "$out"
+    expect_eq "$out: exit" 2 "$RC"
+    expect_contains "$out: message" "; the report needs a file of its own" "$ERR"
+  done
+  expect_eq "the state" "$before_s" "$(md5sum < s.db)"
+  expect_eq "the facts" "$before_f" "$(md5sum < f.db)"
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o s.db
+  expect_eq "which file it is" "crmpolicy: report: -o: s.db is the state database (s.db); the report needs a file of its own" "$ERR"
+  expect_eq "nothing beside" "f.db s.db stderr" "$(ls | tr '\n' ' ' | sed 's/ $//')"
+}
+
 test_html_has_both_charts_the_names_and_no_script() {
   tiny_facts && tiny_state
   report --as-of 2026-10-31 --format html -o r.html
@@ -257,6 +273,16 @@ test_a_value_of_the_wrong_type_names_its_column() {
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
   expect_eq "exit" 1 "$RC"
   expect_contains "message" "crmpolicy: r.lua:2: column 'n' (integer) got 1.5 (report t, client C1)" "$ERR"
+}
+
+test_series_that_add_up_past_a_number_fail_the_row_that_tips_them() {
+  custom_report '    local v = {} for i = 1, 12 do v[i] = 1e308 end
+    return { name = c.name, n = 1, series = { group = "g", values = v } }'
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: series group 'g': with this row its month 1 adds up past what a number holds (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "no NaN drawn" "" "$(grep -o 'nan' r.html | head -1)"
 }
 
 test_rows_run_under_the_instruction_budget() {

@@ -32,6 +32,9 @@ TEST(json_strings_keep_valid_utf8_and_escape_controls)
   CHECK_STR("\"\xe7\x94\xb2\xe5\x85\xac\xe5\x8f\xb8 \xf0\x9f\x99\x82\"",
             json("\xe7\x94\xb2\xe5\x85\xac\xe5\x8f\xb8 \xf0\x9f\x99\x82", 14));
   CHECK_STR("\"a\\\"b\\\\c\\n\\u001b\\u0000d\"", json("a\"b\\c\n\x1b\0d", 9));
+  /* DEL and the C1 controls (U+0080..U+009F: CSI is U+009B), which a
+   * terminal also acts on; U+00A0 stays as it is */
+  CHECK_STR("\"a\\u007fb\\u009bc\\u0080\xc2\xa0\"", json("a\x7f" "b\xc2\x9b" "c\xc2\x80\xc2\xa0", 10));
 }
 
 TEST(json_strings_write_each_invalid_byte_as_u_fffd)
