@@ -233,6 +233,23 @@ static int same_fields(const cp_fx_result *e, const cp_found *f)
          (!(e->has & CP_FX_TITLE) || same_text(e->title, f->title));
 }
 
+/* Appends to an expected fulfilled or withdrawn assignment that the run did
+ * not close so what happened to it instead, which its section alone (the
+ * other one may not be checked) would not show. */
+static void closing_note(sbuf *b, const cp_fx_result *e, const cp_found_set *found)
+{
+  const char *what = "not closed by this run (no such open assignment)";
+  for (size_t i = 0; i < found->n; i++) {
+    const cp_found *f = &found->v[i];
+    if (f->is_alert || !same_identity(e, f))
+      continue;
+    what = f->closed == 1 ? "fulfilled by this run" : f->closed == 2 ? "withdrawn by this run"
+                                                                    : "still proposed";
+    break;
+  }
+  cp_sbuf_printf(b, "   # %s", what);
+}
+
 /* Matches one section's expectations e[0..ne) against the found results of
  * its kind that pass the step's rule filter, adding diff lines. */
 static void diff_section(const cp_fixture *fx, const cp_fx_step *step, int section,
@@ -268,6 +285,8 @@ static void diff_section(const cp_fixture *fx, const cp_fx_step *step, int secti
     if (!done[j]) {
       sbuf b = {0};
       expected_fields(&b, &e[j]);
+      if (section == SEC_FULFILLED || section == SEC_WITHDRAWN)
+        closing_note(&b, &e[j], found);
       keep(d, section, e[j].client, e[j].rule, e[j].key ? e[j].key : "", '-', &b);
     }
   for (size_t i = 0; step->mode == CP_FX_EXACT && i < found->n; i++)

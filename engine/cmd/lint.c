@@ -304,8 +304,9 @@ cp_exit cp_cmd_check(const cp_opts *o)
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
   }
   if (rc == CP_OK && !o->quiet)
-    printf("ok: %s: %zu rules load; facts %s has every declared table and column\n",
-           cfg->path, cp_rules_count(rules), cfg->facts);
+    printf("ok: %s: %zu rule%s load%s; facts %s has every declared table and column\n",
+           cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
+           cp_rules_count(rules) == 1 ? "s" : "", cfg->facts);
   if (rc == CP_OK && o->fixtures)
     warnings += run_fixtures(l, cfg, o, &rc);
   if (rc == CP_OK) {

@@ -349,10 +349,11 @@ static cp_exit with_state(const cp_opts *o, cp_err (*fn)(const char *path, const
                                                                        : CP_EXIT_FAILED;
 }
 
-/* Prints the open alerts; the table (and Alertmanager's rule_label) under the
- * labels and in the locale of the config (with --state: only when the
- * --config file, default crmpolicy.yaml, exists). */
-static cp_err print_alerts(const char *p, const cp_opts *o)
+/* Prints the open alerts (alerts 1) or proposed assignments; the table
+ * (and Alertmanager's rule_label) under the labels and in the locale of the
+ * config (with --state: only when the --config file, default
+ * crmpolicy.yaml, exists). */
+static cp_err print_results(const char *p, const cp_opts *o, int alerts)
 {
   cp_config *cfg = NULL;
   cp_err rc = CP_OK;
@@ -360,14 +361,19 @@ static cp_err print_alerts(const char *p, const cp_opts *o)
       (!o->state || access(o->config, F_OK) == 0))
     rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK)
-    rc = cp_query_results(p, 1, (cp_format)o->format, cfg, stdout);
+    rc = cp_query_results(p, alerts, (cp_format)o->format, cfg, stdout);
   cp_config_free(cfg);
   return rc;
 }
 
+static cp_err print_alerts(const char *p, const cp_opts *o)
+{
+  return print_results(p, o, 1);
+}
+
 static cp_err print_assignments(const char *p, const cp_opts *o)
 {
-  return cp_query_results(p, 0, (cp_format)o->format, NULL, stdout);
+  return print_results(p, o, 0);
 }
 
 static cp_exit cmd_alerts(const cp_opts *o)

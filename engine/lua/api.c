@@ -15,9 +15,56 @@ cp_rules *cp_api_of(lua_State *L)
 
 /* Sets run value id (at the top of the stack, popped) as computed; a table
  * is frozen to any depth, as rules share it. */
+/* Returns the type name of the first function or coroutine in the value at
+ * idx (inside tables, keys and values, to any depth; seen: a set of the
+ * tables walked), or NULL. Through one, another file could reach the
+ * upvalues of the file that made it. */
+static const char *code_in(lua_State *L, int idx, int seen, int depth)
+{
+  int t = lua_type(L, idx);
+  if (t == LUA_TFUNCTION || t == LUA_TTHREAD)
+    return lua_typename(L, t);
+  if (t != LUA_TTABLE || depth > 200 || !lua_checkstack(L, 4))
+    return NULL;
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, seen) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, seen);
+  const char *found = NULL;
+  lua_pushnil(L);
+  while (!found && lua_next(L, idx)) {
+    found = code_in(L, lua_gettop(L) - 1, seen, depth + 1);
+    if (!found)
+      found = code_in(L, lua_gettop(L), seen, depth + 1);
+    lua_pop(L, 1);
+  }
+  if (found)
+    lua_pop(L, 1);
+  return found;
+}
+
 cp_err cp_api_run_set(cp_rules *api, const char *id)
 {
   lua_State *L = api->L;
+  int value = lua_gettop(L);
+  lua_newtable(L);
+  const char *code = code_in(L, value, value + 1, 0);
+  lua_settop(L, value);
+  if (code) {
+    lua_pop(L, 1);
+    const char *at = cp_api_declared_at(api, api->globals_ref, id);
+    if (!at)
+      at = cp_api_declared_at(api, api->aggregates_ref, id);
+    return cp_diag_fail(CP_EEVAL, "%s: run value '%s' holds a %s: run values are data (texts, "
+                        "numbers, booleans, tables of them), whatever --jobs says, since through "
+                        "code another file would reach this file's own locals; share code with "
+                        "require() (nothing was written)", at ? at : "?", id, code);
+  }
   if (lua_istable(L, -1)) {
     if (cp_freeze_top(L) != LUA_OK) {
       cp_err rc = cp_diag_fail(CP_EEVAL, "run value '%s' cannot be made read-only: %s (nothing "

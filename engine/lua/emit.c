@@ -410,6 +410,8 @@ static void read_unfilled(lua_State *L, const cp_item *it)
     return;
   if (t != LUA_TTABLE || !it->pool)
     luaL_error(L, "assign{}: 'unfilled' must be an alert table, and needs 'pick'");
+  if (cp_freeze_behind(L, -1))   /* params.x: its fields, not the empty view */
+    lua_replace(L, -2);
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, -3)) {

@@ -316,7 +316,7 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
     if (!kept && p)
       m = pick(p, it->group);
-    if (m)
+    if (m && m->load < INT64_MAX)   /* add{} takes any load: it saturates, never wraps */
       m->load++;
     size_t alt = unfilled_alert(o, it);
     it->assignee = kept ? kept : m ? m->id : NULL;

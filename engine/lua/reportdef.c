@@ -52,10 +52,21 @@ static cp_rtype type_of(lua_State *L, const char *what, int money_or_integer)
                                      : "text money integer percent date ratio-change");
 }
 
+/* Replaces the table at idx, when it is a read-only view (params, run, a
+ * derived value), by the table behind it, which this file reads raw. */
+static void see_through(lua_State *L, int idx)
+{
+  idx = lua_absindex(L, idx);
+  if (lua_istable(L, idx) && cp_freeze_behind(L, idx))
+    lua_replace(L, idx);
+}
+
 /* Copies the declaration's columns (at 1) into the checked copy (at 2). */
 static void copy_columns(lua_State *L)
 {
-  if (lua_getfield(L, 1, "columns") != LUA_TTABLE || lua_rawlen(L, -1) == 0)
+  if (lua_getfield(L, 1, "columns") == LUA_TTABLE)
+    see_through(L, -1);
+  if (!lua_istable(L, -1) || lua_rawlen(L, -1) == 0)
     luaL_error(L, "report{}: 'columns' must be a non-empty list of {id=, label=, type=}");
   int src = lua_gettop(L);
   lua_Integer n = (lua_Integer)lua_rawlen(L, src);
@@ -63,6 +74,7 @@ static void copy_columns(lua_State *L)
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(L, src, i) != LUA_TTABLE)
       luaL_error(L, "report{}: column %d must be a table {id=, label=, type=}", (int)i);
+    see_through(L, -1);
     int col = lua_gettop(L);
     only_keys(L, col, "report{} column", "id label type group");
     lua_createtable(L, 0, 4);
@@ -407,6 +419,7 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
 static void convert_series(lua_State *L, const cp_report_def *d, cp_rrow *row)
 {
   int s = lua_gettop(L), ok = lua_istable(L, s);
+  see_through(L, s);
   row->has_series = !lua_isnil(L, s);
   if (!row->has_series)
     return;
@@ -417,12 +430,16 @@ static void convert_series(lua_State *L, const cp_report_def *d, cp_rrow *row)
     lua_pop(L, 1);
     lua_pushliteral(L, "group");
     ok = lua_rawget(L, s) == LUA_TSTRING && lua_rawlen(L, -1) > 0;
+    if (ok && memchr(lua_tostring(L, -1), '\0', lua_rawlen(L, -1)))   /* cut, two would merge */
+      luaL_error(L, "%s: a row's series group holds a NUL byte", d->where);
   }
   if (ok) {
     cp_sbuf_clear(&row->group);
     cp_sbuf_addn(&row->group, lua_tostring(L, -1), lua_rawlen(L, -1));
     lua_pushliteral(L, "values");
-    ok = lua_rawget(L, s) == LUA_TTABLE && lua_rawlen(L, -1) == CP_REPORT_MONTHS;
+    if (lua_rawget(L, s) == LUA_TTABLE)
+      see_through(L, -1);
+    ok = lua_istable(L, -1) && lua_rawlen(L, -1) == CP_REPORT_MONTHS;
   }
   for (int i = 0; ok && i < CP_REPORT_MONTHS; i++) {
     ok = lua_rawgeti(L, -1, i + 1) == LUA_TNUMBER && isfinite(lua_tonumber(L, -1));
@@ -451,6 +468,7 @@ static void convert_row(lua_State *L, const row_ctx *x, int t)
   if (!lua_istable(L, t))
     luaL_error(L, "%s: the row function returned %s, not a table", d->where,
                luaL_typename(L, t));
+  see_through(L, t);   /* a derived value, say: read as the table behind it */
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);

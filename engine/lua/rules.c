@@ -72,9 +72,11 @@ static size_t check_emits(lua_State *L, const char *id)
   size_t n = 0;
   if (t == LUA_TTABLE) {
     n = lua_rawlen(L, -1);
-    for (size_t i = 1; i <= n; i++)
+    for (size_t i = 1; i <= n; i++) {
       if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING || !strcmp(lua_tostring(L, -1), id))
         luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");
+      lua_pop(L, 1);
+    }
   } else if (t != LUA_TNIL) {
     luaL_error(L, "rule{}: 'emits' must be a list of rule ids");
   }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "freeze.h"
+#include "sbuf.h"
 
 #define HOOK_EVERY 1000        /* instructions between two hook calls */
 #define HOST_RESERVE (4u << 20)   /* heap past the cap for the host's own work, see sb_alloc */
@@ -313,29 +314,36 @@ static atomic_size_t printed, dropped;
 static atomic_int open_sandboxes;
 
 /* print(...): writes its arguments to stderr, tab-separated, one line per
- * call, until PRINT_LIMIT bytes were written in the run; later lines are
- * dropped (cp_sandbox_close() says how much). */
+ * call, as every message is written (control characters and bytes that are
+ * not UTF-8 as \xNN: a fact text cannot forge a line or move the cursor),
+ * until PRINT_LIMIT bytes were written in the run; later lines are dropped
+ * (cp_sandbox_close() says how much). */
 static int sb_print(lua_State *L)
 {
   int n = lua_gettop(L);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, "crmpolicy: print: ");
-  for (int i = 1; i <= n; i++) {
-    luaL_tolstring(L, i, NULL);
-    luaL_addvalue(&b);
-    if (i < n)
-      luaL_addchar(&b, '\t');
+  size_t len = sizeof "crmpolicy: print: " - 1, l;
+  luaL_checkstack(L, n, "too many arguments to print");
+  for (int i = 1; i <= n; i++) {   /* their texts, at n + 1 ... 2n */
+    luaL_tolstring(L, i, &l);
+    len += l + 1;
   }
-  luaL_addchar(&b, '\n');
-  luaL_pushresult(&b);
-  size_t len;
-  const char *line = lua_tolstring(L, -1, &len);
   size_t before = atomic_fetch_add(&printed, len);
-  if (before + len > PRINT_LIMIT)
+  if (before + len > PRINT_LIMIT) {   /* dropped before any is escaped */
     atomic_fetch_add(&dropped, len);
-  else
-    fwrite(line, 1, len, stderr);
+    return 0;
+  }
+  sbuf b = {0};
+  cp_sbuf_add(&b, "crmpolicy: print: ");
+  for (int i = 1; i <= n; i++) {
+    const char *s = lua_tolstring(L, n + i, &l);
+    cp_sbuf_term_str(&b, s, l);
+    cp_sbuf_add(&b, i < n ? "\t" : "");
+  }
+  cp_sbuf_add(&b, "\n");
+  if (b.oom)
+    return luaL_error(L, "not enough memory");
+  fwrite(b.s, 1, b.len, stderr);
+  cp_sbuf_free(&b);
   return 0;
 }
 

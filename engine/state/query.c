@@ -120,14 +120,18 @@ static const int assign_widths[] = {10, 16, 20, 14, 8, 0};
 
 /* Appends one table line of cells to b, each padded to its column's display
  * width (a CJK character is two columns) or cut with an ellipsis; the
- * alerts' rule column (labels) is as wide as the config's widest rule label
+ * columns of labels (rule, kind) are as wide as the config's widest label
  * needs, up to LABEL_WIDTH_MAX. */
 static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_config *cfg)
 {
   int aw[sizeof alert_widths / sizeof alert_widths[0]];
+  int sw[sizeof assign_widths / sizeof assign_widths[0]];
   memcpy(aw, alert_widths, sizeof aw);
+  memcpy(sw, assign_widths, sizeof sw);
   aw[1] = cp_locale_label_width(cfg, "rules", alert_widths[1], LABEL_WIDTH_MAX);
-  const int *w = alerts ? aw : assign_widths;
+  sw[1] = cp_locale_label_width(cfg, "rules", assign_widths[1], LABEL_WIDTH_MAX);
+  sw[3] = cp_locale_label_width(cfg, "kinds", assign_widths[3], LABEL_WIDTH_MAX);
+  const int *w = alerts ? aw : sw;
   size_t n = alerts ? 7 : 6;
   sbuf safe = {0};   /* a cell with its control characters escaped */
   for (size_t i = 0; i < n; i++) {
@@ -157,7 +161,8 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
                  .status = text(st, 10), .opened_at = text(st, 11), .updated_at = text(st, 12)};
   char level[16];
   snprintf(level, sizeof level, "%d", r.level);
-  const char *rule = fmt == CP_FMT_TABLE && alerts ? cp_locale_label(cfg, "rules", r.rule) : r.rule;
+  const char *rule = fmt == CP_FMT_TABLE ? cp_locale_label(cfg, "rules", r.rule) : r.rule;
+  const char *kind = fmt == CP_FMT_TABLE && r.kind ? cp_locale_label(cfg, "kinds", r.kind) : r.kind;
   if (fmt == CP_FMT_ALERTMANAGER && cp_locale_label(cfg, "rules", r.rule) != r.rule)
     r.rule_label = cp_locale_label(cfg, "rules", r.rule);
   const char *sev = fmt == CP_FMT_TABLE ? severity_shown(cfg, r.severity) : r.severity;
@@ -176,7 +181,7 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
   } else {
     const char *alert_cols[] = {r.client_id, rule, r.key, sev, level,
                                 r.assignee ? r.assignee : "-", r.title};
-    const char *assign_cols[] = {r.client_id, r.rule, r.key, r.kind,
+    const char *assign_cols[] = {r.client_id, rule, r.key, kind,
                                  r.assignee ? r.assignee : "-", r.data};
     table_row(b, alerts, alerts ? alert_cols : assign_cols, cfg);
   }
@@ -190,6 +195,12 @@ static const char *const alert_heads[CP_LOCALE_COUNT][7] = {
   {"客户", "规则", "键", "严重程度", "级", "负责人", "标题"},
 };
 
+/* The table head of assignments, by locale. */
+static const char *const assign_heads[CP_LOCALE_COUNT][6] = {
+  {"CLIENT", "RULE", "KEY", "KIND", "ASSIGNEE", "DATA"},
+  {"客户", "规则", "键", "类型", "负责人", "数据"},
+};
+
 /* Prints the header line of a format, if it has one; the alerts table's
  * in the locale of cfg (may be NULL). */
 static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
@@ -201,10 +212,8 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
     fputs(alerts ? "client_id,rule,key,severity,level,assignee,title,opened_at,updated_at,data\r\n"
                  : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\r\n", out);
   else if (fmt == CP_FMT_TABLE) {
-    static const char *const assign_head[] = {"CLIENT", "RULE", "KEY", "KIND", "ASSIGNEE",
-                                              "DATA"};
     sbuf b = {0};
-    table_row(&b, alerts, alerts ? h : assign_head, cfg);
+    table_row(&b, alerts, alerts ? h : assign_heads[cp_locale_of(cfg)], cfg);
     fprintf(out, "%s\n", b.s ? b.s : "");
     cp_sbuf_free(&b);
   }

@@ -11,6 +11,10 @@ test_check_without_warnings() {
   expect_eq "stdout" "ok: c.yaml: 2 rules load; facts f.db has every declared table and column
 lint: 0 warnings (with --fixtures DIR: also unread params and untested rules)" "$OUT"
   expect_eq "stderr" "" "$ERR"
+  echo 'rule { id = "one", doc = "The only one.", fn = function(c) end }' > one.lua
+  sed 's/^rules: .*/rules: [one.lua]/' c.yaml > one.yaml
+  cp_run check --config one.yaml
+  expect_contains "one rule" "ok: one.yaml: 1 rule loads; facts" "$OUT"
 }
 
 test_check_warns_about_a_param_the_config_lacks() {

@@ -317,10 +317,18 @@ YAML
   expect_eq "exit when swapped" 1 "$RC"
   expect_contains "diff (in client order)" "    fulfilled:
     + {rule: call, client: A1, key: k}
-    - {rule: call, client: B1, key: k}
+    - {rule: call, client: B1, key: k}   # withdrawn by this run
     withdrawn:
-    - {rule: call, client: A1}
+    - {rule: call, client: A1}   # fulfilled by this run
     + {rule: call, client: B1, key: k}" "$OUT"
+  # at_least, and only fulfilled: given: the note says what became of it
+  sed -i '/^    withdrawn: \[{rule: call, client: A1}\]$/d; s/^  - as_of: 2026-06-20$/&\n    mode: at_least/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "note" "    - {rule: call, client: B1, key: k}   # withdrawn by this run" "$OUT"
+  sed -i 's/    fulfilled: \[{rule: call, client: B1, key: k}\]/    fulfilled: [{rule: call, client: C1}, {rule: call, client: Z9}]/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "still proposed" "    - {rule: call, client: C1}   # still proposed" "$OUT"
+  expect_contains "none" "    - {rule: call, client: Z9}   # not closed by this run (no such open assignment)" "$OUT"
 }
 
 test_min_coverage_fails_below() {

@@ -200,6 +200,15 @@ test_work_no_count_sees_is_bounded_by_wall_time() {
   expect_budget 3
 }
 
+test_print_escapes_what_would_act_on_a_terminal() {
+  probe 'print("tier:", "x\ncrmpolicy: the run failed (fake)\27[31mRED\7", "\255")'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "one line a client, escaped" \
+    'crmpolicy: print: tier:	x\ncrmpolicy: the run failed (fake)\x1b[31mRED\x07	\xff' \
+    "$(grep '^crmpolicy: print:' "$T/stderr" | sort -u)"
+  expect_eq "lines" 2 "$(grep -c '^crmpolicy: print:' "$T/stderr")"
+}
+
 test_print_is_bounded_per_run() {
   probe 'for i = 1, 200 do print(string.rep("p", 10000)) end'
   expect_eq "exit" 0 "$RC"

@@ -256,6 +256,25 @@ LUA
   expect_eq "reported" "by a|by a" "$(titles a2)"
 }
 
+test_a_rule_may_emit_several_ids() {
+  setup
+  cat > a.lua <<'LUA'
+rule { id = "a", doc = "reports for three", emits = { "a.x", "a.y", "a.z" }, fn = function(c)
+  alert { rule = "a.x", severity = "info", title = "x" }
+  alert { rule = "a.y", severity = "info", title = "y" }
+  alert { rule = "a.z", severity = "info", title = "z" }
+end }
+LUA
+  run_policy
+  expect_eq "exit" 0 "$RC"
+  expect_eq "a.x" "x|x" "$(titles a.x)"
+  expect_eq "a.z" "z|z" "$(titles a.z)"
+  printf 'rule { id = "b", doc = "itself", emits = { "b.x", "b" }, fn = function(c) end }\n' >> a.lua
+  rm s.db
+  run_policy
+  expect_load_error "a.lua:6: rule{}: 'emits' must list other rule ids as strings"
+}
+
 test_views_in_data_are_written_as_their_tables() {
   setup
   rule_a 'alert { severity = "info", data = { x = params.visits, g = run.g } }'

@@ -128,6 +128,31 @@ end }'
   expect_eq "two groups" 0 "$RC"
 }
 
+test_a_load_at_the_integer_limit_saturates_and_never_wraps() {
+  setup
+  hostile 'pool { id = "p", doc = "loads at the limit", members = function(add)
+  add { id = "S1", group = "rep", load = math.maxinteger }
+  add { id = "S2", group = "rep", load = math.maxinteger - 1 }
+end }
+rule { id = "a", doc = "picks", fn = function(c)
+  assign { kind = "k", key = "rep", pick = { pool = "p", group = "rep" } }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "S2 first, then both at the limit: the smaller id" "C1 S2|C2 S1|C3 S1" \
+    "$(sqlite3 s.db "SELECT client_id, assignee FROM assignments WHERE rule = 'a' AND client_id <= 'C3' ORDER BY client_id" | tr '|' ' ' | paste -sd'|')"
+}
+
+test_unfilled_from_params_reads_as_its_table() {
+  setup
+  printf 'params:\n  unf: {rule: a.u, severity: critical, title: nobody}\n' >> c.yaml
+  hostile 'pool { id = "p", doc = "nobody", members = function(add) end }
+rule { id = "a", doc = "picks", emits = { "a.u" }, fn = function(c)
+  assign { kind = "k", key = "rep", pick = { pool = "p", group = "rep" }, unfilled = params.unf }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "unfilled alerts" "6 critical nobody" "$(sqlite3 s.db "SELECT count(*), severity, title FROM alerts WHERE rule = 'a.u'" | tr '|' ' ')"
+}
+
 test_errors_without_a_place_get_the_rules_line() {
   setup
   for body in 'error({code = 1})' 'error(nil)' 'error("bad", 0)' 'coroutine.yield()' \
@@ -241,11 +266,19 @@ test_cyclic_and_function_run_values_are_refused_for_jobs() {
 end }' --jobs 2
   expect_nothing_written
   expect_contains "message" "a.lua:1: run value 'cycle' cannot be shared with --jobs: a table that contains itself (a cycle)" "$ERR"
-  hostile 'global { id = "fns", doc = "holds a function", fn = function()
-  return { f = function() end }
-end }' --jobs 2
+  # code in a run value would let another file reach this file's locals:
+  # refused whatever --jobs says, functions and coroutines, at any depth
+  for jobs in 1 2; do
+    hostile 'local seen = 0
+global { id = "fns", doc = "holds a function", fn = function()
+  return { deep = { [function() seen = seen + 1 end] = true } }
+end }' --jobs $jobs
+    expect_nothing_written
+    expect_contains "message (--jobs $jobs)" "a.lua:2: run value 'fns' holds a function: run values are data" "$ERR"
+  done
+  hostile 'global { id = "co", doc = "a coroutine", fn = function() return coroutine.create(print) end }'
   expect_nothing_written
-  expect_contains "message" "run value 'fns' cannot be shared with --jobs: a function" "$ERR"
+  expect_contains "message (a coroutine)" "a.lua:1: run value 'co' holds a thread: run values are data" "$ERR"
   # a run value is frozen data: a metatable the rule gave it is not part of
   # it (isolation), so it is shared as its own fields, alike for any --jobs
   hostile 'global { id = "inherits", doc = "fields of its own and an __index", fn = function()

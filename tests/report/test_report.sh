@@ -285,6 +285,33 @@ test_series_that_add_up_past_a_number_fail_the_row_that_tips_them() {
   expect_eq "no NaN drawn" "" "$(grep -o 'nan' r.html | head -1)"
 }
 
+test_a_row_or_columns_from_a_view_read_as_their_tables() {
+  custom_report '    return c.cells'
+  cat >> r.lua <<'LUA'
+derive { id = "cells", doc = "The row.", fn = function(c)
+  return { name = c.name, n = 5, series = { group = "g", values = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } } }
+end }
+LUA
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "rows" "A,5|B,5|C,5" "$(tail -n +2 r.csv | tr -d '\r' | paste -sd'|')"
+  printf 'params:\n  cols: [{id: name, label: Client, type: text}, {id: n, label: Count, type: integer}]\n' >> c.yaml
+  sed -i 's/^  columns = {.*/  columns = params.cols,/; /^              { id = "n"/d' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit (columns from params)" 0 "$RC"
+  expect_eq "header" "Client,Count" "$(head -1 r.csv | tr -d '\r')"
+}
+
+test_a_series_group_with_a_nul_byte_fails_its_row() {
+  custom_report '    local v = {} for i = 1, 12 do v[i] = 1 end
+    return { name = c.name, n = 1, series = { group = c.id == "C1" and "a\0b" or "a\0c", values = v } }'
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: a row's series group holds a NUL byte (report t, client C1)" "$(printf '%s\n' "$ERR" | head -1)"
+}
+
 test_rows_run_under_the_instruction_budget() {
   custom_report '    while true do end'
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
@@ -378,6 +405,19 @@ test_alerts_table_shows_the_labels_and_machine_formats_do_not() {
     '"labels":{"alertname":"complaint.response","rule":"complaint.response","client_id":"C1","key":"K1","severity":"critical"},"annotations":{"summary":"t","level":"3","rule_label":"投诉未及时响应",' "$OUT"
   cp_run alerts --state s.db
   expect_contains "no config: ids" "complaint.response" "$OUT"
+}
+
+test_assignments_table_shows_the_labels_in_the_locale() {
+  tiny_state
+  sqlite3 s.db "INSERT INTO assignments(fingerprint,rule,client_id,key,kind,assignee,data,status,opened_at,updated_at,run_id)
+    VALUES ('g','tier.review','C1','','tier_approval','S9','{}','proposed','x','x',1)"
+  cp_run assignments --config "$DEMO_CONFIG" --state s.db
+  expect_eq "exit" 0 "$RC"
+  expect_eq "head" "客户       规则               键                   类型           负责人   数据" \
+    "$(printf '%s\n' "$OUT" | head -1)"
+  expect_contains "labels" "C1         客户级别待审核                          客户级别审批   S9       {}" "$OUT"
+  cp_run assignments --config "$DEMO_CONFIG" --state s.db --format csv
+  expect_contains "csv keeps ids" "C1,tier.review,,tier_approval,S9" "$OUT"
 }
 
 test_long_labels_widen_the_rule_column_up_to_40() {
