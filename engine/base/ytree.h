@@ -18,7 +18,7 @@ typedef struct yt_node {
   size_t n;                 /* number of entries in items */
 } yt_node;
 
-/* Parses the first document of a YAML file into a tree that the caller frees
+/* Parses the one document of a YAML file into a tree that the caller frees
  * with cp_ytree_free(). On a syntax error writes "PATH:LINE: MESSAGE" into err
  * (errlen bytes) and returns NULL; *root is NULL for an empty file. Returns 0
  * on success, -1 on failure. */

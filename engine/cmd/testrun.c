@@ -97,6 +97,62 @@ static void check_assignees(steprun *s, const cp_outcome *o)
   }
 }
 
+/* Returns the value node of column col in a row of a fixture's facts (a list
+ * under the columns header, or a mapping; else the entry's defaults), or
+ * NULL. */
+static const yt_node *row_value(const yt_node *row, const yt_node *columns,
+                                const yt_node *defaults, const char *col)
+{
+  const yt_node *v = NULL;
+  if (row->kind == YT_SEQ && columns)
+    for (size_t i = 0; !v && i < columns->n && i < row->n; i++)
+      if (columns->items[i]->value && !strcmp(columns->items[i]->value, col))
+        v = row->items[i];
+  if (row->kind == YT_MAP)
+    v = cp_ytree_get(row, col);
+  return v ? v : defaults ? cp_ytree_get(defaults, col) : NULL;
+}
+
+/* Returns the line of the fixture row that finding f is about: the row of
+ * its table whose id column (or, for "(client X)", key column) holds the
+ * finding's row id; the step's line when none can be told. */
+static unsigned finding_line(const steprun *s, const cp_finding *f)
+{
+  const cp_config_file *c = s->r->cfg->file;
+  const cp_table_cfg *t = NULL;
+  for (unsigned i = 0; !t && i < c->tables_count + c->lookups_count + 1; i++) {
+    const cp_table_cfg *x = i == 0 ? c->clients : i <= c->tables_count ? &c->tables[i - 1]
+                                                  : &c->lookups[i - 1 - c->tables_count];
+    if (!strcmp(x->name, f->table) || (x->table && !strcmp(x->table, f->table)))
+      t = x;
+  }
+  const yt_node *facts = s->r->fx->facts, *entry = NULL;
+  if (t && facts)
+    entry = cp_ytree_get(facts, t->name);
+  if (t && facts && !entry && t->table)
+    entry = cp_ytree_get(facts, t->table);
+  if (!entry)
+    return s->step->line;
+  const char *col = t->id, *want = f->row_id;
+  char key[128];
+  if (sscanf(f->row_id, "(client %127[^)])", key) == 1) {
+    col = t->key;
+    want = key;
+  }
+  const yt_node *rows = entry, *columns = NULL, *defaults = NULL;
+  if (entry->kind == YT_MAP) {
+    rows = cp_ytree_get(entry, "rows");
+    columns = cp_ytree_get(entry, "columns");
+    defaults = cp_ytree_get(entry, "defaults");
+  }
+  for (size_t i = 0; col && rows && rows->kind == YT_SEQ && i < rows->n; i++) {
+    const yt_node *v = row_value(rows->items[i], columns, defaults, col);
+    if (v && v->value && !strcmp(v->value, want))
+      return rows->items[i]->line;
+  }
+  return s->step->line;
+}
+
 /* The writer of a step: data problems are warnings, rule errors fail the
  * step; picks are resolved and the outcome merged as in a run. */
 static cp_err write_outcome(void *ctx, cp_outcome *o)
@@ -105,8 +161,8 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   cp_err rc;
   for (size_t i = 0; i < o->n_findings; i++) {
     const cp_finding *f = &o->findings[i];
-    cp_diag_warn("%s:%u: facts: %s row %s column %s: '%s' %s", s->r->fx->path, s->step->line,
-              f->table, f->row_id, f->column, f->value, f->problem);
+    cp_diag_warn("%s:%u: facts: %s row %s column %s: '%s' %s", s->r->fx->path,
+                 finding_line(s, f), f->table, f->row_id, f->column, f->value, f->problem);
   }
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);
