@@ -345,10 +345,11 @@ static cp_err add_row(report *r, const char *id)
       return row_failed(r);
     }
     for (int i = 0; i < CP_REPORT_MONTHS; i++)
-      if (!isfinite(p->series[g][i] + r->row.values[i])) {   /* the chart could not draw it */
+      if (!(fabs(p->series[g][i] + r->row.values[i]) <= CP_REPORT_SERIES_MAX)) {
         cp_sbuf_printf(&r->err, "%s: series group '%s': with this row its month %d adds up "
-                       "past what a number holds (report %s, client %s)", r->def->where,
-                       r->row.group.s, i + 1, r->def->id, id);
+                       "past %.0f, more than the chart can draw (report %s, client %s)",
+                       r->def->where, r->row.group.s, i + 1, CP_REPORT_SERIES_MAX, r->def->id,
+                       id);
         return row_failed(r);
       }
     for (int i = 0; i < CP_REPORT_MONTHS; i++)

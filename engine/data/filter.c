@@ -25,6 +25,16 @@ uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name)
                               cp_filter_undeclared(t, name));
 }
 
+uint32_t cp_filter_column_at(lua_State *L, const cp_table_cfg *t, int idx)
+{
+  size_t len;
+  const char *name = lua_tolstring(L, idx, &len);
+  if (name && strlen(name) != len)
+    return (uint32_t)luaL_error(L, "%s row has no field '%s\\0...': a field name contains a NUL "
+                                "byte", t->name, name);
+  return cp_filter_column(L, t, name);
+}
+
 /* Where a condition is compiled: for messages and type checks. */
 typedef struct site {
   const cp_table_cfg *t;    /* the table */
@@ -222,7 +232,7 @@ void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *
   while (lua_next(L, idx)) {
     if (lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "a filter table holds field = value pairs");
-    site s = {t, cp_filter_column(L, t, lua_tostring(L, -2)), f, behind};
+    site s = {t, cp_filter_column_at(L, t, -2), f, behind};
     if (lua_istable(L, -1))
       add_table(L, &s);
     else

@@ -82,4 +82,8 @@ const char *cp_filter_undeclared(const cp_table_cfg *t, const char *name);
 /* Returns the index of column name of t; raises a Lua error when absent. */
 uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name);
 
+/* cp_filter_column() for the field name at idx, a string: a name with a NUL
+ * byte is refused (as C text it would be cut, and name another field). */
+uint32_t cp_filter_column_at(lua_State *L, const cp_table_cfg *t, int idx);
+
 #endif

@@ -180,14 +180,14 @@ static void compile(lua_State *L, const cp_table_cfg *t, agg *a)
     return;
   a->count = lua_getfield(L, -1, "sum") == LUA_TNIL;
   if (!a->count)
-    a->col = cp_filter_column(L, t, lua_tostring(L, -1));
+    a->col = cp_filter_column_at(L, t, -1);
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "group") == LUA_TSTRING) {   /* one field, or a list (l_aggregate) */
-    a->group_col[a->grouped++] = cp_filter_column(L, t, lua_tostring(L, -1));
+    a->group_col[a->grouped++] = cp_filter_column_at(L, t, -1);
   } else if (lua_istable(L, -1)) {
     for (lua_Integer j = 1; j <= (lua_Integer)lua_rawlen(L, -1) && j <= CP_GROUP_KEYS; j++) {
       lua_rawgeti(L, -1, j);
-      a->group_col[a->grouped++] = cp_filter_column(L, t, lua_tostring(L, -1));
+      a->group_col[a->grouped++] = cp_filter_column_at(L, t, -1);
       lua_pop(L, 1);
     }
   }

@@ -24,8 +24,13 @@ static const char *code_in(lua_State *L, int idx, int seen, int depth)
   int t = lua_type(L, idx);
   if (t == LUA_TFUNCTION || t == LUA_TTHREAD)
     return lua_typename(L, t);
-  if (t != LUA_TTABLE || depth > 200 || !lua_checkstack(L, 4))
+  if (t != LUA_TTABLE || depth > 200 || !lua_checkstack(L, 6))
     return NULL;
+  if (cp_freeze_behind(L, idx)) {   /* a view (a module, params): what it shows */
+    const char *found = code_in(L, lua_gettop(L), seen, depth + 1);
+    lua_pop(L, 1);
+    return found;
+  }
   lua_pushvalue(L, idx);
   if (lua_rawget(L, seen) != LUA_TNIL) {
     lua_pop(L, 1);

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "dates.h"
+#include "freeze.h"
 
 /* Raises "bad argument #i to 'name' (why)", naming the dt function as it
  * was called (dt.hours_since: 'hours_since'). */
@@ -274,16 +275,20 @@ static int dt_recurring(lua_State *L)
 
 /* dt.next_of(dates, from): the earliest of dates on or after from (default
  * D), or nil. dates is one value or a list of them: "MM-DD" (every year),
- * "YYYY-MM-DD" or a day number, as params hold holidays. */
+ * "YYYY-MM-DD" or a day number, as params hold holidays. A list is read
+ * raw, as its items are: metamethods are not asked. */
 static int dt_next_of(lua_State *L)
 {
   int64_t from = opt_day(L, 2), best = -1;
   if (!lua_istable(L, 1)) {
     best = next_one(L, 1, from, "dt.next_of");
   } else {
-    lua_Integer n = luaL_len(L, 1);
+    /* Read raw (through a params view): a __len or __index here would let a
+     * loop in C run as long as a rule likes, where no budget counts. */
+    int list = cp_freeze_behind(L, 1) ? lua_gettop(L) : 1;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, list);
     for (lua_Integer k = 1; k <= n; k++) {
-      lua_geti(L, 1, k);
+      lua_rawgeti(L, list, k);
       int64_t d = next_one(L, -1, from, "dt.next_of");
       lua_pop(L, 1);
       if (d >= 0 && (best < 0 || d < best))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "sandbox.h"
 #include "sensitive.h"
 #include "sbuf.h"
 #include "words.h"
@@ -123,6 +124,18 @@ static int encode_table(lua_State *L, int idx, sbuf *b, int depth)
   return 0;
 }
 
+/* Returns 1 when the table at idx is one of the engine's objects (the client,
+ * a list of rows, an environment): its metatable is protected ("read-only"),
+ * and it is not a view. */
+static int engine_object(lua_State *L, int idx)
+{
+  if (luaL_getmetafield(L, idx, "__metatable") == LUA_TNIL)
+    return 0;
+  int protected = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "read-only");
+  lua_pop(L, 1);
+  return protected;
+}
+
 /* Appends the Lua value at idx as JSON; raises an error for what JSON lacks. */
 static int encode(lua_State *L, int idx, sbuf *b, int depth)
 {
@@ -163,6 +176,9 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
       lua_pop(L, 1);
       return 0;
     }
+    if (engine_object(L, idx))   /* its fields are not in the table: it would read {} */
+      return luaL_error(L, "data: the client, a list of rows or another of the engine's objects "
+                        "cannot be written as JSON; write the fields you need");
     return encode_table(L, idx, b, depth);
   default:
     break;
@@ -270,6 +286,9 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
   }
   if (t != LUA_TSTRING && t != LUA_TNUMBER)
     luaL_error(L, "%s: '%s' must be a string, not a %s", fn, name, lua_typename(L, t));
+  if (t == LUA_TNUMBER && !lua_isinteger(L, -1) && !isfinite(lua_tonumber(L, -1)))
+    luaL_error(L, "%s: '%s' must be a string or a finite number, not %s", fn, name,
+               lua_tostring(L, -1));   /* its text differs between C libraries */
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);   /* left on the stack, which anchors it */
   if (memchr(s, '\0', len))   /* stored as C text it would be cut, and collide */
@@ -342,8 +361,9 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
 }
 
 /* Reports the alert described by the table at 1; if_unfilled marks it as
- * standing in for an assignment whose pick fails. */
-static int report_alert(lua_State *L, int if_unfilled)
+ * standing in for an assignment whose pick fails. With dry, only checks it:
+ * raises what reporting it would, records nothing. */
+static int report_alert(lua_State *L, int if_unfilled, int dry)
 {
   const char *fn = if_unfilled ? "assign{}: unfilled" : "alert{}";   /* in messages */
   cp_rules *api = running(L, fn);
@@ -364,13 +384,17 @@ static int report_alert(lua_State *L, int if_unfilled)
   lua_pop(L, 1);
   it.level = (int)level;
   it.title = opt_text(L, fn, "title", it.rule);
+  if (dry) {
+    cp_sensitive_check(L, api, &it);
+    return 0;
+  }
   return add(L, api, &it);
 }
 
 /* alert{severity=, level=, key=, assignee=, title=, data=, rule=} */
 static int l_alert(lua_State *L)
 {
-  return report_alert(L, 0);
+  return report_alert(L, 0, 0);
 }
 
 /* Reads assign{}'s `pick` table into it; the pool must exist. */
@@ -399,15 +423,18 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
     luaL_error(L, "assign{}: no pool '%s' is declared", it->pool);
 }
 
-/* Reports assign{}'s `unfilled` alert, keyed like the assignment: a copy of
- * the table with the key set replaces assign{}'s table at 1 and is reported
- * as an alert, in assign{}'s own call, so that an error in it has the
- * rule's file and line. */
-static void read_unfilled(lua_State *L, const cp_item *it)
+/* Reads assign{}'s `unfilled` alert, keyed like the assignment: a copy of
+ * the table with the key set goes to 1, above assign{}'s table (which keeps
+ * the strings of it alive), and is checked as an alert, in assign{}'s own
+ * call, so that an error in it has the rule's file and line. Returns 0 when
+ * there is none. */
+static int read_unfilled(lua_State *L, const cp_item *it)
 {
   int t = lua_getfield(L, 1, "unfilled");
-  if (t == LUA_TNIL)
-    return;
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
   if (t != LUA_TTABLE || !it->pool)
     luaL_error(L, "assign{}: 'unfilled' must be an alert table, and needs 'pick'");
   if (cp_freeze_behind(L, -1))   /* params.x: its fields, not the empty view */
@@ -424,9 +451,10 @@ static void read_unfilled(lua_State *L, const cp_item *it)
   lua_pop(L, 1);
   lua_pushstring(L, it->key);
   lua_setfield(L, -2, "key");
-  lua_replace(L, 1);
-  lua_settop(L, 1);
-  report_alert(L, 1);
+  lua_replace(L, -2);
+  lua_insert(L, 1);
+  report_alert(L, 1, 1);
+  return 1;
 }
 
 /* assign{kind=, key=, assignee=, data=, rule=, pick={pool=, group=}, unfilled={...}} */
@@ -440,8 +468,10 @@ static int l_assign(lua_State *L)
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
   read_pick(L, api, &it);
+  int unfilled = read_unfilled(L, &it);   /* checked before anything is recorded */
   add(L, api, &it);
-  read_unfilled(L, &it);
+  if (unfilled)
+    report_alert(L, 1, 0);
   return 0;
 }
 
@@ -470,8 +500,16 @@ static int l_why(lua_State *L)
   lua_insert(L, 1);
   lua_pop(L, 2);
   if (lua_pcall(L, n, 1, 0) != LUA_OK) {   /* name the rule's line, not format's */
+    cp_sandbox_recheck(L);   /* a spent budget stays the budget's error */
+    if (!lua_isstring(L, -1)) {
+      lua_pushfstring(L, "an error whose value is a %s, not a text", luaL_typename(L, -1));
+      lua_replace(L, -2);
+    }
+    lua_pushliteral(L, "why(): ");
+    lua_insert(L, -2);
     luaL_where(L, 1);
-    lua_pushfstring(L, "%swhy(): %s", lua_tostring(L, -1), lua_tostring(L, -2));
+    lua_insert(L, -3);
+    lua_concat(L, 3);   /* where, "why(): ", message */
     return lua_error(L);
   }
   api->tracer->why(api->tracer->ctx, lua_tostring(L, -1));

@@ -155,6 +155,12 @@ static int l_fill(lua_State *L)
   int list = lua_gettop(L);
   const char *err = NULL;
   if (lua_istable(L, list)) {
+    lua_Integer keys = 0;
+    for (lua_pushnil(L); lua_next(L, list); lua_pop(L, 1))
+      keys++;
+    if (keys != (lua_Integer)lua_rawlen(L, list))   /* a map would give no member, silently */
+      err = "members(add) returned a table that is not a list of members (it has keys other "
+            "than 1, 2, 3...)";
     for (lua_Integer i = 1; !err && i <= (lua_Integer)lua_rawlen(L, list); i++) {
       lua_rawgeti(L, list, i);
       err = add_member(L, list + 1, 3, p);

@@ -115,6 +115,7 @@ static void copy_series(lua_State *L)
   }
   if (t != LUA_TTABLE)
     luaL_error(L, "report{}: 'series' must be a table {title=, type=, groups=}");
+  see_through(L, 3);
   only_keys(L, 3, "report{} series", "title type groups");
   lua_createtable(L, 0, 3);
   need_text(L, 3, "report{} series", "title");
@@ -125,13 +126,23 @@ static void copy_series(lua_State *L)
   lua_pop(L, 1);
   lua_createtable(L, CP_REPORT_GROUPS, 0);
   t = lua_getfield(L, 3, "groups");
+  if (t == LUA_TTABLE)
+    see_through(L, 6);
   lua_Integer n = t == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
   if ((t != LUA_TTABLE && t != LUA_TNIL) || n > CP_REPORT_GROUPS)
     luaL_error(L, "report{}: series 'groups' must be a list of at most %d names",
                CP_REPORT_GROUPS);
   for (lua_Integer i = 1; i <= n; i++) {
-    if (lua_rawgeti(L, 6, i) != LUA_TSTRING)
+    if (lua_rawgeti(L, 6, i) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
       luaL_error(L, "report{}: series 'groups' must be a list of names");
+    if (memchr(lua_tostring(L, -1), '\0', lua_rawlen(L, -1)))   /* cut, two would merge */
+      luaL_error(L, "report{}: series group %d holds a NUL byte", (int)i);
+    for (lua_Integer j = 1; j < i; j++) {
+      lua_rawgeti(L, 5, j);
+      if (lua_rawequal(L, -1, -2))
+        luaL_error(L, "report{}: series 'groups' names '%s' twice", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
     lua_rawseti(L, 5, i);
   }
   lua_pop(L, 1);
@@ -442,13 +453,15 @@ static void convert_series(lua_State *L, const cp_report_def *d, cp_rrow *row)
     ok = lua_istable(L, -1) && lua_rawlen(L, -1) == CP_REPORT_MONTHS;
   }
   for (int i = 0; ok && i < CP_REPORT_MONTHS; i++) {
-    ok = lua_rawgeti(L, -1, i + 1) == LUA_TNUMBER && isfinite(lua_tonumber(L, -1));
+    ok = lua_rawgeti(L, -1, i + 1) == LUA_TNUMBER &&
+         fabs(lua_tonumber(L, -1)) <= CP_REPORT_SERIES_MAX;   /* NaN fails too */
     row->values[i] = lua_tonumber(L, -1);
     lua_pop(L, 1);
   }
   if (!ok)
     luaL_error(L, "%s: a row's series must be {group = name, values = {%d numbers, oldest "
-               "month first}}", d->where, CP_REPORT_MONTHS);
+               "month first, each at most %I in size}}", d->where, CP_REPORT_MONTHS,
+               (lua_Integer)CP_REPORT_SERIES_MAX);
   if (row->group.oom)
     luaL_error(L, "not enough memory");
   lua_settop(L, s);

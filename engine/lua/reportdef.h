@@ -14,6 +14,9 @@
 
 #define CP_REPORT_MONTHS 12   /* points of the monthly series: the months ending with M */
 #define CP_REPORT_GROUPS 8    /* series groups (chart lines) at most */
+/* A series value, and a group's sum for a month, at most this in size: the
+ * chart's labels stay exact (a double holds integers to 2^53). */
+#define CP_REPORT_SERIES_MAX 1e15
 /* How a column's values are checked and shown. */
 typedef enum cp_rtype {
   CP_RT_TEXT,       /* a string, as it is */

@@ -46,7 +46,7 @@ int cp_rowsby_by(lua_State *L)
   const char *field = luaL_checkstring(L, 2);
   if (!s->gen)
     return luaL_error(L, "by() is for a client's rows; use get() on a lookup table");
-  uint32_t col = cp_filter_column(L, cp_rowset_cfg(s->api, s->source), field);
+  uint32_t col = cp_filter_column_at(L, cp_rowset_cfg(s->api, s->source), 2);
   if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);

@@ -297,7 +297,9 @@ static const cp_value *items_values(lua_State *L, const items *it, size_t i, uin
     return row_values(L, it->api, it->rows, *source, (uint32_t)i);
   }
   lua_rawgeti(L, it->self, (lua_Integer)i + 1);
-  row_ud *r = check_udata(L, -1, ROW_MAGIC, sizeof *r, "row");
+  row_ud *r = cp_rowset_udata(L, -1, ROW_MAGIC, sizeof *r);
+  if (!r)
+    luaL_error(L, "item %d of the list is a %s, not a row", (int)(i + 1), luaL_typename(L, -1));
   lua_pop(L, 1);   /* the list keeps the row alive */
   const cp_rows *rows = cp_rowset_rows(L, r->api, r->gen, r->source);
   *source = r->source;
@@ -356,7 +358,7 @@ static void walk_field(lua_State *L, items *it, pred *p,
                        void (*visit)(lua_State *L, void *ctx, const cp_value *v, size_t i),
                        void *ctx)
 {
-  const char *field = luaL_checkstring(L, 2);
+  luaL_checkstring(L, 2);
   int64_t cached = -1;
   uint32_t col = 0, source;
   for (size_t i = 0; i < it->n; i++) {
@@ -364,7 +366,7 @@ static void walk_field(lua_State *L, items *it, pred *p,
       continue;
     const cp_value *v = items_values(L, it, i, &source);
     if ((int64_t)source != cached) {
-      col = cp_filter_column(L, cp_rowset_cfg(it->api, source), field);
+      col = cp_filter_column_at(L, cp_rowset_cfg(it->api, source), 2);
       cached = source;
     }
     visit(L, ctx, &v[col], i);

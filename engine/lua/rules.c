@@ -10,6 +10,7 @@
 #include "api.h"
 #include "progress.h"
 #include "filter.h"
+#include "freeze.h"
 #include "groups.h"
 #include "words.h"
 #include "reportdef.h"
@@ -22,6 +23,21 @@ static cp_rules *declaring(lua_State *L, const char *fn)
   if (api->current || api->client || api->rules_locked)
     luaL_error(L, "%s{} can only be called at the top level of a rule file", fn);
   luaL_checktype(L, 1, LUA_TTABLE);
+  /* The declaration is read from a copy of its own, made with raw reads
+   * (through read-only views, at the top and one level in): what is checked
+   * now is what runs later, whatever metamethods or later writes do. */
+  lua_settop(L, 1);
+  int src = cp_freeze_behind(L, 1) ? 2 : 1;
+  lua_newtable(L);
+  for (lua_pushnil(L); lua_next(L, src);) {
+    if (lua_istable(L, -1) && cp_freeze_behind(L, -1))
+      lua_remove(L, -2);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_replace(L, 1);
+  lua_settop(L, 1);
   return api;
 }
 
@@ -59,7 +75,10 @@ static void only_fields(lua_State *L, const char *fn, const char *fields)
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s{}: fields are named (%s), not a %s key", fn, fields,
+                 luaL_typename(L, -1));
+    const char *k = lua_tostring(L, -1);
     if (!cp_words_has(fields, k))
       luaL_error(L, "%s{}: unknown field '%s' (fields: %s)", fn, k, fields);
   }
@@ -73,8 +92,11 @@ static size_t check_emits(lua_State *L, const char *id)
   if (t == LUA_TTABLE) {
     n = lua_rawlen(L, -1);
     for (size_t i = 1; i <= n; i++) {
+      size_t len = 0;
       if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING || !strcmp(lua_tostring(L, -1), id))
         luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");
+      if (strlen(lua_tolstring(L, -1, &len)) != len)
+        luaL_error(L, "rule{}: 'emits' item %d contains a NUL byte", (int)i);
       lua_pop(L, 1);
     }
   } else if (t != LUA_TNIL) {
@@ -160,11 +182,14 @@ static int fill_rule(lua_State *L, cp_rule *r, const char *where, const char *fi
 static int rule_needs(lua_State *L, const cp_rules *api)
 {
   const cp_config_file *f = api->cfg->file;
+  size_t len = 0;
   int t = lua_getfield(L, 1, "needs");
-  const char *name = lua_tostring(L, -1);
+  const char *name = lua_tolstring(L, -1, &len);
   lua_pop(L, 1);
   if (t == LUA_TNIL)
     return -1;
+  if (t == LUA_TSTRING && strlen(name) != len)
+    return luaL_error(L, "rule{}: 'needs' contains a NUL byte");
   for (unsigned i = 0; t == LUA_TSTRING && i < f->tables_count; i++)
     if (strcmp(f->tables[i].name, name) == 0)
       return (int)i;
@@ -283,24 +308,32 @@ static int l_global(lua_State *L)
   return 0;
 }
 
-/* Pushes a copy of the table at idx and of the tables right inside it, made
- * with raw reads: what the host compiles later is its own, out of a rule's
- * reach (no metamethod, no change after the declaration). */
-static void copy_two_levels(lua_State *L, int idx, int levels)
+/* Pushes a copy of the table at idx and of every table inside it, made with
+ * raw reads through read-only views (params): what the host compiles later
+ * is its own, out of a rule's reach (no metamethod, no change after the
+ * declaration, at any depth). levels bounds the nesting. */
+static void copy_plain(lua_State *L, int idx, int levels)
 {
   idx = lua_absindex(L, idx);
-  luaL_checkstack(L, 4, "where nested too deep");
+  luaL_checkstack(L, 6, "where nested too deep");
+  int view = cp_freeze_behind(L, idx);
+  if (view)
+    idx = lua_gettop(L);
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    if (levels > 1 && lua_istable(L, -1)) {
-      copy_two_levels(L, -1, levels - 1);
+    if (lua_istable(L, -1)) {
+      if (levels <= 1)
+        luaL_error(L, "aggregate{}: 'where' is nested too deep");
+      copy_plain(L, -1, levels - 1);
       lua_remove(L, -2);
     }
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
   }
+  if (view)
+    lua_remove(L, -2);   /* the table behind the view */
 }
 
 /* Checks the list of fields to group by at the top of the stack (1 to
@@ -316,7 +349,7 @@ static void group_list(lua_State *L, const cp_table_cfg *t)
     if (lua_rawgeti(L, -2, j) != LUA_TSTRING)
       luaL_error(L, "aggregate{}: 'group' lists field names; item %d is a %s", (int)j,
                  luaL_typename(L, -1));
-    cp_filter_column(L, t, lua_tostring(L, -1));
+    cp_filter_column_at(L, t, -1);
     for (lua_Integer k = 1; k < j; k++) {
       lua_rawgeti(L, -2, k);
       if (lua_rawequal(L, -1, -2))
@@ -367,16 +400,21 @@ static int l_aggregate(lua_State *L)
     luaL_error(L, "aggregate{}: '%s' is not the clients table or a per-client table of the "
                "config", table);
   const cp_table_cfg *t = cp_aggregate_source(file, i);
-  if (lua_getfield(L, 1, "sum") == LUA_TSTRING)   /* check the fields now, with a location */
-    cp_filter_column(L, t, lua_tostring(L, -1));
+  if (lua_getfield(L, 1, "sum") == LUA_TSTRING) {   /* check the fields now, with a location */
+    const cp_column_cfg *col = &t->columns[cp_filter_column_at(L, t, -1)];
+    if (col->type == CP_COL_TEXT || col->type == CP_COL_BOOLEAN)
+      luaL_error(L, "aggregate{}: 'sum' names %s.%s, a %s column; a sum is over numbers "
+                 "(integer, real, money, date or timestamp)", t->name, col->name,
+                 col->type == CP_COL_TEXT ? "text" : "boolean");
+  }
   if (lua_getfield(L, 1, "group") == LUA_TSTRING)
-    cp_filter_column(L, t, lua_tostring(L, -1));
+    cp_filter_column_at(L, t, -1);
   else if (lua_istable(L, -1))
     group_list(L, t);
   lua_pushliteral(L, "where");
   if (lua_rawget(L, 1) == LUA_TTABLE) {   /* the declaration keeps a copy, checked */
     lua_pushliteral(L, "where");
-    copy_two_levels(L, -2, 2);
+    copy_plain(L, -2, 4);
     lua_rawset(L, 1);
   }
   lua_settop(L, 1);

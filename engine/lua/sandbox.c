@@ -711,11 +711,14 @@ static void confine(lua_State *L, const cp_sandbox *sb, const char *path, const 
 static int sb_require(lua_State *L)
 {
   cp_sandbox *sb = cp_sandbox_of(L);
-  const char *name = luaL_checkstring(L, 1);
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
   char rel[512], path[1600];
   lua_rawgeti(L, LUA_REGISTRYINDEX, sb->loaded_ref);
-  if (lua_getfield(L, -1, name) != LUA_TNIL)
+  if (strlen(name) == len && lua_getfield(L, -1, name) != LUA_TNIL)
     return 1;
+  if (strlen(name) != len)
+    return luaL_error(L, "require: the module name '%s\\0...' holds a NUL byte", name);
   if (!valid_module(name))
     return luaL_error(L, "require: '%s' is not a module name (words joined by dots, "
                       "found in %s/)", name, sb->rules_name);

@@ -86,6 +86,12 @@ static void copy_value(share_ctx *x, lua_State *L, int idx, int depth)
     lua_pushlstring(L, s, len);
     return;
   case LUA_TTABLE: copy_table(x, L, idx, depth); return;
+  case LUA_TLIGHTUSERDATA:   /* null and empty_array: the same in every state */
+    if (!lua_touserdata(F, idx) || lua_touserdata(F, idx) == &cp_emit_empty_array) {
+      lua_pushlightuserdata(L, lua_touserdata(F, idx));
+      return;
+    }
+    /* fall through */
   default:
     luaL_error(L, "a %s (only tables, strings, numbers and booleans can be shared)",
                lua_typename(F, lua_type(F, idx)));

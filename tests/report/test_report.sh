@@ -276,13 +276,35 @@ test_a_value_of_the_wrong_type_names_its_column() {
 }
 
 test_series_that_add_up_past_a_number_fail_the_row_that_tips_them() {
-  custom_report '    local v = {} for i = 1, 12 do v[i] = 1e308 end
+  custom_report '    local v = {} for i = 1, 12 do v[i] = 6e14 end
     return { name = c.name, n = 1, series = { group = "g", values = v } }'
   sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
   expect_eq "exit" 1 "$RC"
-  expect_eq "message" "crmpolicy: r.lua:2: series group 'g': with this row its month 1 adds up past what a number holds (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "message" "crmpolicy: r.lua:2: series group 'g': with this row its month 1 adds up past 1000000000000000, more than the chart can draw (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
   expect_eq "no NaN drawn" "" "$(grep -o 'nan' r.html | head -1)"
+  expect_eq "no wrapped label" "" "$(grep -o '9,223,372\|-92,233' r.html | head -1)"
+}
+
+test_a_series_value_too_large_to_draw_fails_its_row() {
+  custom_report '    local v = {} for i = 1, 12 do v[i] = c.id == "C2" and 1e30 or 5 end
+    return { name = c.name, n = 1, series = { group = "g", values = v } }'
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: a row's series must be {group = name, values = {12 numbers, oldest month first, each at most 1000000000000000 in size}} (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+}
+
+test_series_groups_named_twice_or_with_a_nul_are_refused() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer", groups = { "x", "y", "x" } },\n&/' r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "twice" "report{}: series 'groups' names 'x' twice" "$ERR"
+  sed -i 's/groups = { "x", "y", "x" }/groups = { "x", "y\\0z" }/' r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "NUL" "report{}: series group 2 holds a NUL byte" "$ERR"
 }
 
 test_a_row_or_columns_from_a_view_read_as_their_tables() {

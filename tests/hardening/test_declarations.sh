@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# tests/hardening/test_declarations.sh: what a rule file declares is checked
+# as the engine will use it. A declaration is read from a copy of its own
+# (later writes and metamethods change nothing), read-only views (params,
+# modules) are read through, a NUL byte in a name is refused instead of cut,
+# and C loops over a rule's tables never ask its metamethods. Each probe runs
+# under `timeout`.
+. "$(dirname "$0")/../lib.sh"
+
+# A config with clients C1 and C2 and their orders (O1 and O2 of C1, O3 of
+# C2), one rule file r.lua, a small budget; params.probe holds lists.
+setup() {
+  clients_config "[{name: status, type: text}, {name: name, type: text}]" \
+    "limits: {memory_mb: 16, instructions: 200000}" \
+    "tables:" \
+    "  - name: orders" \
+    "    key: client_id" \
+    "    order: ordered_on" \
+    "    columns: [{name: id, type: text}, {name: ordered_on, type: date}, {name: amount, type: money}]" \
+    "params:" \
+    "  probe: {ids: [O1, O2], where: {id: O3}, groups: [x, y]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+    ('O1','C1','2026-05-01',10), ('O2','C1','2026-05-02',20), ('O3','C2','2026-05-03',30);"
+}
+
+# probe [ARGS...]: runs r.lua (given on stdin) with a time limit of 120 s.
+probe() {
+  cat > r.lua
+  OUT=$(timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet "$@" \
+    2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+  [ "$RC" = 124 ] && fail "the run was still going after 120 s"
+  expect_eq "no panic" "" "$(grep -i 'panic\|internal error\|AddressSanitizer' "$T/stderr")"
+}
+
+# titles: the alerts' client and title, one line.
+titles() {
+  sqlite3 s.db "SELECT client_id || ' ' || title FROM alerts ORDER BY 1" | paste -sd'|'
+}
+
+test_next_of_reads_a_list_raw_and_never_asks_its_metamethods() {
+  setup
+  printf '  days: ["2026-07-01", "06-15"]\n' >> c.yaml
+  # a __len of 2^63-1 and a C __index: a loop in C that no budget counted
+  probe <<'LUA'
+local t = setmetatable({}, { __len = function() return math.maxinteger end, __index = rawlen })
+rule { id = "r", doc = "d", fn = function(c)
+  alert { severity = "info", title = tostring(dt.next_of(t)) .. " " .. dt.format(dt.next_of(params.days)) }
+end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 nil 2026-06-15|C2 nil 2026-06-15" "$(titles)"
+}
+
+test_an_aggregate_where_is_its_own_copy_at_every_depth() {
+  setup
+  # the list under `in` is changed after the declaration: what check saw runs
+  probe <<'LUA'
+local L = { "O1" }
+aggregate { id = "n", doc = "d", table = "orders", count = true, where = { id = { ["in"] = L } } }
+L[1] = 42
+L[2] = "O3"
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = "n " .. run.n } end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 n 1|C2 n 1" "$(titles)"
+}
+
+test_an_aggregate_where_may_come_from_params() {
+  setup
+  probe <<'LUA'
+aggregate { id = "a", doc = "d", table = "orders", count = true, where = { id = params.probe.ids } }
+aggregate { id = "b", doc = "d", table = "orders", sum = "amount", where = params.probe.where }
+aggregate { id = "g", doc = "d", table = "orders", count = true, group = params.probe.groups and "id" }
+rule { id = "r", doc = "d", fn = function(c)
+  alert { severity = "info", title = run.a .. " " .. run.b .. " " .. run.g.O2 }
+end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 2 3000 1|C2 2 3000 1" "$(titles)"
+}
+
+test_a_declaration_changed_after_the_call_runs_as_checked() {
+  setup
+  probe <<'LUA'
+local d = { id = "s", doc = "d", table = "orders", sum = "amount" }
+aggregate(d)
+d.sum = "id"
+d.where = { id = "nothing" }
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = "s " .. run.s } end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 s 6000|C2 s 6000" "$(titles)"
+}
+
+test_an_aggregate_sum_over_a_text_column_is_refused_at_load() {
+  setup
+  printf 'aggregate { id = "s", doc = "d", table = "orders", sum = "id" }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:1: aggregate{}: 'sum' names orders.id, a text column; a sum is over numbers (integer, real, money, date or timestamp)" "$ERR"
+}
+
+test_a_nul_byte_in_a_name_is_refused_not_cut() {
+  setup
+  local body
+  while IFS='|' read -r body want; do
+    printf '%s\n' "$body" > r.lua
+    cp_run check --config c.yaml
+    expect_eq "exit ($body)" 2 "$RC"
+    expect_contains "message ($body)" "$want" "$ERR"
+  done <<'CASES'
+local P = require("lib.people\0x")|r.lua:1: require: the module name 'lib.people\0...' holds a NUL byte
+aggregate { id = "g", doc = "d", table = "orders", count = true, group = "id\0x" }|r.lua:1: orders row has no field 'id\0...': a field name contains a NUL byte
+aggregate { id = "s", doc = "d", table = "orders", sum = "amount\0x" }|r.lua:1: orders row has no field 'amount\0...': a field name contains a NUL byte
+rule { id = "x.a", doc = "d", needs = "orders\0x", fn = function(c) end }|r.lua:1: rule{}: 'needs' contains a NUL byte
+rule { id = "x.a", doc = "d", emits = { "x.b\0x" }, fn = function(c) end }|r.lua:1: rule{}: 'emits' item 1 contains a NUL byte
+rule { [1] = 2 }|r.lua:1: rule{}: fields are named (id doc emits fn needs), not a number key
+CASES
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) return c.orders:sum("amount\0x") end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "field at run" "r.lua:1: orders row has no field 'amount\\0...': a field name contains a NUL byte (rule r, client C1)" "$ERR"
+}
+
+test_emits_from_params_is_read_through() {
+  setup
+  printf '  ids: [r.other]\n' >> c.yaml
+  probe <<'LUA'
+rule { id = "r", doc = "d", emits = params.ids, fn = function(c)
+  alert { rule = "r.other", severity = "info", title = "other" }
+end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 other|C2 other" "$(titles)"
+}
+
+test_a_failed_assign_records_nothing() {
+  setup
+  # the unfilled alert is checked before the assignment is recorded: a rule
+  # that catches the error keeps no half of the call
+  probe <<'LUA'
+pool { id = "p", doc = "nobody", members = function(add) end }
+rule { id = "r", doc = "d", fn = function(c)
+  local ok, e = pcall(assign, { kind = "k", key = "i", pick = { pool = "p", group = "g" },
+    unfilled = { severity = "info", bogus = 1 } })
+  alert { severity = "info", key = "e", title = tostring(ok) .. ": " .. e }
+end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 false: assign{}: unfilled: unknown field 'bogus'|C2 false: assign{}: unfilled: unknown field 'bogus'" "$(titles)"
+  expect_eq "assignments" 0 "$(sqlite3 s.db "SELECT count(*) FROM assignments")"
+}
+
+test_run_values_are_checked_through_views_alike_for_any_jobs() {
+  setup
+  mkdir -p lib
+  printf 'return { hello = function() return "hi" end }\n' > lib/m.lua
+  local jobs
+  for jobs in 1 2; do
+    probe --jobs $jobs <<'LUA'
+local m = require("lib.m")
+global { id = "g", doc = "a module's functions", fn = function() return { m = m } end }
+rule { id = "r", doc = "d", fn = function(c) end }
+LUA
+    expect_eq "exit (--jobs $jobs)" 3 "$RC"
+    expect_contains "message (--jobs $jobs)" "r.lua:2: run value 'g' holds a function: run values are data" "$ERR"
+    # null and empty_array are data, with any --jobs
+    probe --jobs $jobs <<'LUA'
+global { id = "g", doc = "null", fn = function() return { n = null, e = empty_array } end }
+rule { id = "r", doc = "d", fn = function(c)
+  alert { severity = "info", title = tostring(run.g.n == null) .. " " .. tostring(run.g.e == empty_array) }
+end }
+LUA
+    expect_eq "exit null (--jobs $jobs)" 0 "$RC"
+    expect_eq "titles (--jobs $jobs)" "C1 true true|C2 true true" "$(titles)"
+  done
+}
+
+test_odd_keys_and_error_values_get_clear_messages() {
+  setup
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", key = 0/0 } end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "NaN key" "alert{}: 'key' must be a string or a finite number, not " "$ERR"
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  local l = c.orders:filter(function() return true end)
+  return l.count({ "not a row" }, { id = "O1" })
+end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "a list item that is not a row" "item 1 of the list is a string, not a row" "$ERR"
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { a = c } } end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "the client in data" "data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C1)" "$ERR"
+}
+
+test_pool_members_that_are_not_a_list_fail_the_pool() {
+  setup
+  probe <<'LUA'
+pool { id = "p", doc = "a map view", members = function() return params.probe end }
+rule { id = "r", doc = "d", fn = function(c) end }
+LUA
+  expect_eq "exit" 3 "$RC"
+  expect_contains "message" "crmpolicy: r.lua:1: pool 'p': members(add) returned a table that is not a list of members (it has keys other than 1, 2, 3...)" "$ERR"
+}
+
+run_tests
