@@ -131,18 +131,70 @@ static void series_months(FILE *f, const cp_report_page *p, double left, double 
   }
 }
 
-/* Draws the legend of the series chart: one sample line and name per group. */
-static void series_legend(FILE *f, const cp_report_page *p)
+/* Returns the name of series group g: the line of the other groups once
+ * groups past the chart's lines folded into it. */
+static const char *group_name(const cp_report_page *p, size_t g)
+{
+  return p->folded && g == CP_REPORT_GROUPS - 1
+             ? cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_SERIES_OTHER) : p->groups[g];
+}
+
+#define LEGEND_NAME_COLS 40   /* a longer group name is cut, with an ellipsis */
+#define LEGEND_ROW 20.0       /* the height of a row of the legend */
+
+/* Returns the width of group g's legend entry. */
+static double legend_width(const cp_report_page *p, size_t g)
+{
+  size_t cols = columns_of(group_name(p, g));
+  return 48 + 7.5 * (double)(cols < LEGEND_NAME_COLS ? cols : LEGEND_NAME_COLS + 1);
+}
+
+/* Returns the rows the legend of the series chart takes: its entries wrap
+ * at the chart's width. */
+static int legend_rows(const cp_report_page *p)
 {
   double x = 96;
+  int rows = 1;
   for (size_t g = 0; g < p->n_groups; g++) {
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"16\" y2=\"16\" stroke=\"%s\" "
-            "stroke-width=\"3\" stroke-dasharray=\"%s\"/><circle cx=\"%.1f\" cy=\"16\" "
-            "r=\"3.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"20\" font-size=\"12\">",
-            x, x + 26, group_colours[g], group_dashes[g], x + 13, group_colours[g], x + 32);
-    cp_html_esc(f, p->groups[g], strlen(p->groups[g]));
+    if (x > 96 && x + legend_width(p, g) > W - 8)
+      x = 96, rows++;
+    x += legend_width(p, g);
+  }
+  return rows;
+}
+
+/* Writes group name s, cut after LEGEND_NAME_COLS columns with an ellipsis. */
+static void legend_name(FILE *f, const char *s)
+{
+  size_t cols = 0, len = 0;
+  for (; s[len]; len++)
+    if (((unsigned char)s[len] & 0xC0) != 0x80) {
+      size_t w = (unsigned char)s[len] >= 0xE1 ? 2 : 1;
+      if (cols + w > LEGEND_NAME_COLS)
+        break;
+      cols += w;
+    }
+  cp_html_esc(f, s, len);
+  if (s[len])
+    fputs("\xE2\x80\xA6", f);
+}
+
+/* Draws the legend of the series chart: one sample line and name per group,
+ * in rows that wrap at the chart's width. */
+static void series_legend(FILE *f, const cp_report_page *p)
+{
+  double x = 96, y = 16;
+  for (size_t g = 0; g < p->n_groups; g++) {
+    if (x > 96 && x + legend_width(p, g) > W - 8)
+      x = 96, y += LEGEND_ROW;
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+            "stroke-width=\"3\" stroke-dasharray=\"%s\"/><circle cx=\"%.1f\" cy=\"%.1f\" "
+            "r=\"3.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">",
+            x, x + 26, y, y, group_colours[g], group_dashes[g], x + 13, y, group_colours[g],
+            x + 32, y + 4);
+    legend_name(f, group_name(p, g));
     fputs("</text>\n", f);
-    x += 48 + 7.5 * (double)columns_of(p->groups[g]);
+    x += legend_width(p, g);
   }
 }
 
@@ -157,7 +209,7 @@ static void series_point(FILE *f, const cp_report_page *p, sbuf *t, size_t g, in
   fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\" stroke=\"%s\" "
           "stroke-width=\"2\"><title>", x, y, hollow ? "5" : "3.5",
           hollow ? "#fff" : group_colours[g], group_colours[g]);
-  cp_html_esc(f, p->groups[g], strlen(p->groups[g]));
+  cp_html_esc(f, group_name(p, g), strlen(group_name(p, g)));
   cp_sbuf_clear(t);
   cp_sbuf_add(t, " ");
   cp_locale_month(l, p->months[i].name, t);
@@ -172,8 +224,9 @@ static void series_point(FILE *f, const cp_report_page *p, sbuf *t, size_t g, in
  * month in progress is a hollow point, off the line. */
 void cp_htmlchart_series(FILE *f, const cp_report_page *p, sbuf *t)
 {
-  const double left = 96, top = 40, ph = 250, pw = W - left - 32;
-  const int height = 340, solid = CP_REPORT_MONTHS - (p->in_progress ? 1 : 0);
+  const int legend = legend_rows(p) - 1;   /* rows past the first push the chart down */
+  const double left = 96, top = 40 + LEGEND_ROW * legend, ph = 250, pw = W - left - 32;
+  const int height = 340 + (int)LEGEND_ROW * legend, solid = CP_REPORT_MONTHS - (p->in_progress ? 1 : 0);
   cp_rtype type = p->def->series_type;
   double lo = 0, hi = 0;
   for (size_t g = 0; g < p->n_groups; g++)

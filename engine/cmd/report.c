@@ -320,17 +320,29 @@ static cp_err row_failed(report *r)
   return p->failures.oom ? cp_diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
 }
 
-/* Returns the index of series group g among the page's groups, adding it;
- * -1 when there are too many groups, or out of memory. */
-static int group_index(cp_report_page *p, const char *g)
+/* Returns the index of series group g among the page's groups, adding it.
+ * A group past the chart's lines folds, with the last group given, into one
+ * line of the other groups, unless every line is a declared group; -1 then,
+ * or out of memory. */
+static int group_index(cp_report_page *p, const char *g, size_t declared)
 {
-  size_t i = 0;
-  while (i < p->n_groups && strcmp(p->groups[i], g) != 0)
+  size_t named = p->folded ? CP_REPORT_GROUPS - 1 : p->n_groups, i = 0;
+  while (i < named && strcmp(p->groups[i], g) != 0)
     i++;
-  if (i == CP_REPORT_GROUPS || (i == p->n_groups && !(p->groups[i] = strdup(g))))
+  if (i < named)
+    return (int)i;
+  if (p->folded)
+    return CP_REPORT_GROUPS - 1;
+  if (i < CP_REPORT_GROUPS) {
+    if (!(p->groups[i] = strdup(g)))
+      return -1;
+    p->n_groups++;
+    return (int)i;
+  }
+  if (declared >= CP_REPORT_GROUPS)
     return -1;
-  p->n_groups += i == p->n_groups;
-  return (int)i;
+  p->folded = 1;
+  return CP_REPORT_GROUPS - 1;
 }
 
 /* Adds the current row (client id) to the output and the page's totals. */
@@ -338,10 +350,11 @@ static cp_err add_row(report *r, const char *id)
 {
   cp_report_page *p = &r->page;
   if (r->row.has_series) {
-    int g = group_index(p, r->row.group.s);
+    int g = group_index(p, r->row.group.s, r->def->n_groups);
     if (g < 0) {
-      cp_sbuf_printf(&r->err, "%s: series group '%s' is one too many (at most %d) (report %s, "
-                  "client %s)", r->def->where, r->row.group.s, CP_REPORT_GROUPS, r->def->id, id);
+      cp_sbuf_printf(&r->err, "%s: series group '%s' is not one of the %d that report{} declares, "
+                     "which take every line of the chart (report %s, client %s)", r->def->where,
+                     r->row.group.s, CP_REPORT_GROUPS, r->def->id, id);
       return row_failed(r);
     }
     for (int i = 0; i < CP_REPORT_MONTHS; i++)
@@ -482,7 +495,7 @@ static cp_err open_report(report *r, const cp_opts *o)
   r->page.cfg = r->cfg;
   r->bom = o->bom >= 0 ? o->bom : cp_locale_of(r->cfg) == CP_LOCALE_ZH_CN;
   for (size_t i = 0; i < r->def->n_groups; i++)
-    if (group_index(&r->page, r->def->groups[i]) < 0)
+    if (group_index(&r->page, r->def->groups[i], r->def->n_groups) < 0)
       return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   if ((rc = cp_reportdef_set_month(r->rules, &r->page.month, r->page.as_of)) != CP_OK ||
       (rc = alerts_open(&r->alerts, r->cfg->state, r->page.as_of, &r->page)) != CP_OK ||

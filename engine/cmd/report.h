@@ -28,6 +28,8 @@ typedef struct cp_report_page {
   int in_progress;                                 /* as_of is before the month's last day */
   char *groups[CP_REPORT_GROUPS];                  /* series groups, legend order (owned) */
   size_t n_groups;                                 /* number of groups */
+  int folded;                                      /* the last group sums the groups past
+                                                      the others (a ninth and on) */
   double series[CP_REPORT_GROUPS][CP_REPORT_MONTHS];  /* group sums over the rows */
   cp_ralerts *alerts;                              /* open alerts of the rows' clients (owned) */
   size_t n_alerts, cap_alerts;                     /* used and allocated */

@@ -30,6 +30,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_SERIES_UNIT_WAN] = "thousand yuan",
     [CP_MSG_SERIES_UNIT_YI] = "million yuan",
     [CP_MSG_NO_ROWS] = "no rows",
+    [CP_MSG_SERIES_OTHER] = "other groups",
     [CP_MSG_ALERTS_TITLE] = "Open alerts by rule and severity",
     [CP_MSG_ALERTS_CAPTION] = "the %llu clients of the table, after run %lld as of %s "
                               "(all clients: %llu open alerts)",
@@ -55,6 +56,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_SERIES_UNIT_WAN] = "万元",
     [CP_MSG_SERIES_UNIT_YI] = "亿元",
     [CP_MSG_NO_ROWS] = "无数据",
+    [CP_MSG_SERIES_OTHER] = "其他分组",
     [CP_MSG_ALERTS_TITLE] = "未关闭预警（按规则和严重程度）",
     [CP_MSG_ALERTS_CAPTION] = "表中 %llu 家客户，第 %lld 次运行（截至 %s）后"
                               "（全部客户共 %llu 条未关闭预警）",

@@ -33,6 +33,7 @@ typedef enum cp_msg {
   CP_MSG_SERIES_UNIT_WAN,   /* the axis unit: 万元 (zh-CN), thousand yuan (en) */
   CP_MSG_SERIES_UNIT_YI,    /* the axis unit: 亿元 (zh-CN), million yuan (en) */
   CP_MSG_NO_ROWS,           /* no rows */
+  CP_MSG_SERIES_OTHER,      /* the series line of the groups past the chart's lines */
   CP_MSG_ALERTS_TITLE,      /* the alerts chart's title */
   CP_MSG_ALERTS_CAPTION,    /* clients, run, as-of, all open alerts */
   CP_MSG_ALERTS_NO_RUN,     /* no run as of the day */

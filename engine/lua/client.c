@@ -56,19 +56,18 @@ static int from_side(lua_State *L)
 }
 
 /* Keeps the value at the top of the stack as field name (at 2): in the
- * backing (at 1), or in the side table (at 3) while reads are traced (a nil
- * as the nil marker). A nil is otherwise not kept. */
+ * backing (at 1), or in the side table (at 3) while reads are traced or
+ * when it is nil (as the nil marker, which a table can hold: a derived value
+ * that is nil is computed once too). */
 static void keep(lua_State *L, const cp_rules *api)
 {
   int nil = lua_isnil(L, -1);
-  if (nil && !api->tracer)
-    return;
   lua_pushvalue(L, 2);
   if (nil)
     lua_pushvalue(L, lua_upvalueindex(UV_NIL));
   else
     lua_pushvalue(L, -2);
-  lua_rawset(L, api->tracer ? 3 : 1);
+  lua_rawset(L, api->tracer || nil ? 3 : 1);
 }
 
 /* Computes derived value name (at 2), the idx-th declared, for the client
@@ -176,7 +175,8 @@ static int client_newindex(lua_State *L)
 /* __pairs: a client is read by field name. */
 static int client_pairs(lua_State *L)
 {
-  return luaL_error(L, "a client cannot be iterated; read its fields by name (c.id, c.tier)");
+  return luaL_error(L, "a client cannot be iterated or read raw; read its fields by name (c.id, "
+                    "c.tier)");
 }
 
 /* tostring(c): "client C0001". */
@@ -200,6 +200,8 @@ static void push_object_mt(lua_State *L, lua_CFunction fn)
   lua_setfield(L, -2, "__newindex");
   lua_pushcfunction(L, fn ? fn : client_pairs);
   lua_setfield(L, -2, "__pairs");
+  lua_pushcfunction(L, fn ? fn : client_pairs);   /* #c would answer 0 */
+  lua_setfield(L, -2, "__len");
   lua_pushcfunction(L, fn ? fn : client_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "read-only");

@@ -44,12 +44,29 @@ int cp_freeze_behind(lua_State *L, int idx)
   return 0;
 }
 
+/* For next, rawget and rawlen on the table at 1 that is not a view: when
+ * its metatable is protected and says how pairs() reads it (the client,
+ * whose fields are not in the table), asks that, which refuses; an empty
+ * answer would be a wrong one. */
+static void refuse_opaque(lua_State *L)
+{
+  if (luaL_getmetafield(L, 1, "__metatable") == LUA_TNIL)
+    return;
+  lua_pop(L, 1);
+  if (luaL_getmetafield(L, 1, "__pairs") == LUA_TNIL)
+    return;
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 0);
+}
+
 int cp_freeze_next(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 2);
   if (cp_freeze_behind(L, 1))
     lua_replace(L, 1);
+  else
+    refuse_opaque(L);
   if (lua_next(L, 1))
     return 2;
   lua_pushnil(L);
@@ -84,6 +101,8 @@ static int sb_rawget(lua_State *L)
   lua_settop(L, 2);
   if (cp_freeze_behind(L, 1))
     lua_replace(L, 1);
+  else
+    refuse_opaque(L);
   lua_rawget(L, 1);
   return 1;
 }
@@ -95,6 +114,8 @@ static int sb_rawlen(lua_State *L)
   luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
   if (t == LUA_TTABLE && cp_freeze_behind(L, 1))
     lua_replace(L, 1);
+  else if (t == LUA_TTABLE)
+    refuse_opaque(L);
   lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
   return 1;
 }

@@ -326,14 +326,16 @@ static void push_month(lua_State *L, const cp_rmonth *m, int64_t days)
   lua_setfield(L, -2, "through");
 }
 
-/* Sets field name of the table at -2 to month M shifted by `shift`, through
- * as many days as M is. */
+/* Sets field name of the table at -2 to month M shifted by `shift`: through
+ * as many days as M is while M is in progress (days >= 0), else whole
+ * (days < 0: a finished month compares with the whole other month, whose
+ * length differs). */
 static void set_shifted(lua_State *L, const cp_rmonth *m, int shift, int64_t days,
                         const char *name)
 {
   cp_rmonth other;
   cp_reportdef_month(m->first, shift, &other);
-  push_month(L, &other, days);
+  push_month(L, &other, days >= 0 ? days : other.last - other.first);
   lua_setfield(L, -2, name);
 }
 
@@ -360,8 +362,9 @@ static int build_month(lua_State *L)
   push_month(L, m, days);
   lua_pushboolean(L, x->as_of < m->last);
   lua_setfield(L, -2, "in_progress");
-  set_shifted(L, m, -1, days, "prev");
-  set_shifted(L, m, -12, days, "year_ago");
+  int in_progress = x->as_of < m->last;
+  set_shifted(L, m, -1, in_progress ? days : -1, "prev");
+  set_shifted(L, m, -12, in_progress ? days : -1, "year_ago");
   lua_createtable(L, CP_REPORT_MONTHS, 0);
   for (int i = 0; i < CP_REPORT_MONTHS; i++) {
     cp_reportdef_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);

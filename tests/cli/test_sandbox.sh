@@ -163,13 +163,17 @@ c.id = "C9"'
 
 test_client_object_cannot_be_iterated_or_unwrapped() {
   setup
-  rule_body 'for k in pairs(c) do end'
-  expect_rule_failed "a client cannot be iterated; read its fields by name"
+  # pairs, next, rawget and rawlen would answer as for an empty table
+  local how
+  for how in 'for k in pairs(c) do end' 'local _ = c.status next(c)' 'rawget(c, "status")' \
+             'rawlen(c)' 'local n = #c'; do
+    rule_body "$how"
+    expect_rule_failed "a client cannot be iterated or read raw; read its fields by name (c.id, c.tier)"
+  done
   rule_body 'local _ = c.status
-alert { severity = "info", title = tostring(rawget(c, "status")) .. " " .. tostring(next(c))
-  .. " " .. tostring(getmetatable(c)) .. " " .. tostring(c) }'
+alert { severity = "info", title = tostring(getmetatable(c)) .. " " .. tostring(c) }'
   expect_eq "exit" 0 "$RC"
-  expect_eq "what a rule sees" "nil nil read-only client C1|nil nil read-only client C2" \
+  expect_eq "what a rule sees" "read-only client C1|read-only client C2" \
     "$(sqlite3 s.db "SELECT group_concat(title, '|') FROM (SELECT title FROM alerts
                      WHERE rule='r' ORDER BY client_id)")"
 }
@@ -187,6 +191,19 @@ local _ = c.status'
   PRELUDE='local kept' rule_body 'if kept then return tostring(kept) end
 kept = c'
   expect_contains "tostring" "a client object was used after its evaluation ended (rule r, client C2)" "$ERR"
+}
+
+# A derived value is computed once per client, also when it is nil.
+test_a_derived_value_is_computed_once_even_when_nil() {
+  setup
+  PRELUDE='derive { id = "none", doc = "d", fn = function(c) print("none " .. c.id) return nil end }
+derive { id = "one", doc = "d", fn = function(c) print("one " .. c.id) return 1 end }' \
+    rule_body 'local _ = c.none, c.none, c.one, c.one, c.none, c.one'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "computed" "crmpolicy: print: none C1
+crmpolicy: print: one C1
+crmpolicy: print: none C2
+crmpolicy: print: one C2" "$ERR"
 }
 
 # A derived value that reads itself, directly or through another, is an

@@ -295,6 +295,33 @@ test_a_series_value_too_large_to_draw_fails_its_row() {
   expect_eq "message" "crmpolicy: r.lua:2: a row's series must be {group = name, values = {12 numbers, oldest month first, each at most 1000000000000000 in size}} (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
 }
 
+test_groups_past_the_charts_lines_fold_into_other_groups_and_the_legend_wraps() {
+  custom_report '    local v = {} for i = 1, 12 do v[i] = 1 end
+    return { name = c.name, n = 1, series = { group = "region " .. c.id, values = v } }'
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C4','D','active','2026-01-01'), ('C5','E','active','2026-01-01'),
+    ('C6','F','active','2026-01-01'), ('C7','G','active','2026-01-01'),
+    ('C8','H','active','2026-01-01'), ('C9','I','active','2026-01-01'),
+    ('C10','J','active','2026-01-01');"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet --force
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit: no row lost" 0 "$RC"
+  expect_contains "rows" "10 rows" "$(cat r.html)"
+  expect_eq "lines" 8 "$(grep -c '<polyline ' r.html)"
+  # C1, C10, C2 ... C6 in the clients' order: C7, C8 and C9 fold into one line
+  expect_eq "legend" "region C1|region C10|region C2|region C3|region C4|region C5|region C6|other groups" \
+    "$(sed '/<\/svg>/q' r.html | grep -o '<text x="[0-9.]*" y="[0-9.]*" font-size="12">[^<]*' | sed 's/.*>//' | paste -sd'|')"
+  expect_contains "the other groups' sum" "<title>other groups 2026-06: 3</title>" "$(cat r.html)"
+  expect_eq "legend rows" "16.0|36.0" "$(grep -o '<circle cx="[0-9.]*" cy="[0-9.]*" r="3.5" fill="#[0-9a-f]*"/><text' r.html | sed 's/.*cy="\([0-9.]*\)".*/\1/' | sort -u | paste -sd'|')"
+  expect_contains "the chart grows by a row" 'viewBox="0 0 640 360"' "$(cat r.html)"
+  # when report{} declares all 8 lines, a ninth group is the row's error
+  sed -i 's/type = "integer" },$/type = "integer", groups = { "a", "b", "c", "d", "e", "f", "g", "h" } },/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "r.lua:2: series group 'region C1' is not one of the 8 that report{} declares, which take every line of the chart (report t, client C1)" "$ERR"
+}
+
 test_series_groups_named_twice_or_with_a_nul_are_refused() {
   custom_report '    return { name = c.name, n = 1 }'
   sed -i 's/^  row = function/  series = { title = "S", type = "integer", groups = { "x", "y", "x" } },\n&/' r.lua
@@ -409,6 +436,22 @@ test_a_month_in_progress_is_marked_and_compared_like_for_like() {
     "$(grep -m1 '<polyline ' r.html | grep -oE '[0-9.]+,[0-9.]+' | wc -l)"
   report --as-of 2026-11-30 -o full.html
   expect_eq "a complete month: no hollow point" 0 "$(grep -c 'r="5" fill="#fff"' full.html)"
+}
+
+test_a_finished_month_compares_with_whole_other_months() {
+  # days of prev and year_ago counted through `through`: a finished June
+  # (30 days) against the whole of May (31) and of June 2025 (30); in
+  # progress, the same number of days
+  custom_report '    return { name = c.name, n = (month.prev.through - month.prev.first + 1) * 100
+      + (month.year_ago.through - month.year_ago.first + 1) }'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "finished month" "A,3130" "$(sed -n 2p r.csv | tr -d '\r')"
+  cp_run report --config c.yaml --as-of 2026-07-31 --month 2026-03 -o r.csv --quiet
+  expect_eq "March against the whole of February" "A,2831" "$(sed -n 2p r.csv | tr -d '\r')"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-07-15 --quiet
+  cp_run report --config c.yaml --as-of 2026-07-15 -o r.csv --quiet
+  expect_eq "in progress: like for like" "A,1515" "$(sed -n 2p r.csv | tr -d '\r')"
 }
 
 test_alerts_table_shows_the_labels_and_machine_formats_do_not() {
