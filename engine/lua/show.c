@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "dates.h"
+#include "freeze.h"
 
 #define SHOW_ITEMS 12   /* items of a table shown before "..." */
 #define SHOW_DEPTH 3    /* tables nested deeper are shown as {...} */
@@ -41,6 +42,8 @@ static int push_items(lua_State *L, int idx)
     if (lua_getfield(L, -1, "__index") == LUA_TTABLE && lua_rawlen(L, -3) == 0) {
       lua_pushnil(L);
       if (!lua_next(L, -4)) {   /* an empty table with a table behind: a view */
+        if (cp_freeze_behind(L, -3))   /* a locked file environment reads a merged */
+          lua_replace(L, -2);          /* table: its own globals are the ones behind */
         lua_remove(L, -2);
         lua_remove(L, -2);
         return lua_gettop(L);
