@@ -94,7 +94,21 @@ void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
   static const char hex[] = "0123456789abcdef";
   cp_sbuf_addn(b, "\"", 1);
   size_t run = 0;   /* bytes copied as they are, flushed before each escape */
+  const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0; i < n;) {
+    for (; i < n; i++) {   /* the common case first: printable ASCII, and CJK */
+      unsigned char a = u[i];
+      if (a >= 0x20 && a < 0x7f && a != '"' && a != '\\')
+        continue;
+      if (a >= 0xe1 && a <= 0xef && a != 0xed && i + 2 < n &&
+          (u[i + 1] & 0xc0) == 0x80 && (u[i + 2] & 0xc0) == 0x80) {
+        i += 2;   /* a three-byte sequence that needs no range check */
+        continue;
+      }
+      break;
+    }
+    if (i == n)
+      break;
     unsigned char c = (unsigned char)s[i];
     size_t len = c >= 0x80 ? cp_sbuf_utf8_len(s + i, n - i) : 1;
     int c1 = len == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0;   /* U+0080..U+009F */
