@@ -11,6 +11,8 @@
 #include "idindex.h"
 #include "rowset.h"
 
+#define ROW_CACHE_ARRAY 64   /* rows of a client's rowset whose objects have room at once */
+
 /* Returns the userdata at idx when it is one of ours of this kind (magic
  * and size match), else NULL. Faster than comparing metatables by name. */
 void *cp_rowset_udata(lua_State *L, int idx, uint32_t magic, size_t size)
@@ -116,7 +118,8 @@ void cp_rowset_push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
   }
   if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {   /* made on the first row asked for */
     lua_pop(L, 1);
-    lua_newtable(L);
+    uint32_t n = s->api->client ? cp_rowset_rows(L, s->api, s->gen, s->source)->n : 0;
+    lua_createtable(L, (int)(n < ROW_CACHE_ARRAY ? n : ROW_CACHE_ARRAY), 0);   /* no rehash */
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, 1);
   }
