@@ -360,10 +360,11 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
   return 0;
 }
 
-/* Reports the alert described by the table at 1; if_unfilled marks it as
- * standing in for an assignment whose pick fails. With dry, only checks it:
- * raises what reporting it would, records nothing. */
-static int report_alert(lua_State *L, int if_unfilled, int dry)
+/* Reads the alert described by the table at 1 into *it (its texts anchored
+ * by that table); if_unfilled marks it as standing in for an assignment whose
+ * pick fails. Raises what is wrong in it (add() checks what is sensitive);
+ * records nothing. */
+static void read_alert(lua_State *L, int if_unfilled, cp_item *out)
 {
   const char *fn = if_unfilled ? "assign{}: unfilled" : "alert{}";   /* in messages */
   cp_rules *api = running(L, fn);
@@ -373,28 +374,26 @@ static int report_alert(lua_State *L, int if_unfilled, int dry)
   const char *sev = opt_text(L, fn, "severity", NULL);
   int s = sev ? cp_outcome_severity_parse(sev) : -1;
   if (s < 0)
-    return luaL_error(L, "%s: 'severity' must be info, warning or critical, not %s%s%s", fn,
-                      sev ? "'" : "", sev ? sev : "nil", sev ? "'" : "");
+    luaL_error(L, "%s: 'severity' must be info, warning or critical, not %s%s%s", fn,
+               sev ? "'" : "", sev ? sev : "nil", sev ? "'" : "");
   it.severity = (cp_severity)s;
   lua_getfield(L, 1, "level");
   int isnum = 0;
   lua_Integer level = lua_isnil(L, -1) ? 1 : lua_tointegerx(L, -1, &isnum);
   if ((!isnum && !lua_isnil(L, -1)) || level < 1 || level > 1000)
-    return luaL_error(L, "%s: 'level' must be a whole number from 1", fn);
+    luaL_error(L, "%s: 'level' must be a whole number from 1", fn);
   lua_pop(L, 1);
   it.level = (int)level;
   it.title = opt_text(L, fn, "title", it.rule);
-  if (dry) {
-    cp_sensitive_check(L, api, &it);
-    return 0;
-  }
-  return add(L, api, &it);
+  *out = it;
 }
 
 /* alert{severity=, level=, key=, assignee=, title=, data=, rule=} */
 static int l_alert(lua_State *L)
 {
-  return report_alert(L, 0, 0);
+  cp_item it;
+  read_alert(L, 0, &it);
+  return add(L, cp_api_of(L), &it);
 }
 
 /* Reads assign{}'s `pick` table into it; the pool must exist. */
@@ -428,7 +427,7 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
  * the strings of it alive), and is checked as an alert, in assign{}'s own
  * call, so that an error in it has the rule's file and line. Returns 0 when
  * there is none. */
-static int read_unfilled(lua_State *L, const cp_item *it)
+static int read_unfilled(lua_State *L, const cp_item *it, cp_item *alert)
 {
   int t = lua_getfield(L, 1, "unfilled");
   if (t == LUA_TNIL) {
@@ -453,7 +452,7 @@ static int read_unfilled(lua_State *L, const cp_item *it)
   lua_setfield(L, -2, "key");
   lua_replace(L, -2);
   lua_insert(L, 1);
-  report_alert(L, 1, 1);
+  read_alert(L, 1, alert);
   return 1;
 }
 
@@ -468,10 +467,13 @@ static int l_assign(lua_State *L)
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
   read_pick(L, api, &it);
-  int unfilled = read_unfilled(L, &it);   /* checked before anything is recorded */
+  cp_item alert;
+  int unfilled = read_unfilled(L, &it, &alert);   /* read before anything is recorded */
+  if (unfilled)
+    cp_sensitive_check(L, api, &alert);   /* as add() will: nothing half recorded */
   add(L, api, &it);
   if (unfilled)
-    report_alert(L, 1, 0);
+    add(L, api, &alert);
   return 0;
 }
 

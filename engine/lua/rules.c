@@ -24,14 +24,13 @@ static cp_rules *declaring(lua_State *L, const char *fn)
     luaL_error(L, "%s{} can only be called at the top level of a rule file", fn);
   luaL_checktype(L, 1, LUA_TTABLE);
   /* The declaration is read from a copy of its own, made with raw reads
-   * (through read-only views, at the top and one level in): what is checked
-   * now is what runs later, whatever metamethods or later writes do. */
+   * (through a read-only view): what is checked now is what runs later,
+   * whatever metamethods or later writes do. Its values stay as given (a
+   * view stays read-only: an `init` from params is no rule's to change). */
   lua_settop(L, 1);
   int src = cp_freeze_behind(L, 1) ? 2 : 1;
   lua_newtable(L);
   for (lua_pushnil(L); lua_next(L, src);) {
-    if (lua_istable(L, -1) && cp_freeze_behind(L, -1))
-      lua_remove(L, -2);
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
@@ -41,13 +40,21 @@ static cp_rules *declaring(lua_State *L, const char *fn)
   return api;
 }
 
+/* Returns 1 when the string at idx holds a NUL byte: as C text it would be
+ * cut, and name something else (or collide). */
+static int has_nul(lua_State *L, int idx)
+{
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  return s && strlen(s) != len;
+}
+
 /* Returns the required string field name of the declaration at 1. */
 static const char *need_string(lua_State *L, const char *fn, const char *name)
 {
-  size_t len = 0;
-  if (lua_getfield(L, 1, name) != LUA_TSTRING || !*lua_tolstring(L, -1, &len))
+  if (lua_getfield(L, 1, name) != LUA_TSTRING || !*lua_tostring(L, -1))
     luaL_error(L, "%s{}: '%s' is required and must be a non-empty string", fn, name);
-  if (strlen(lua_tostring(L, -1)) != len)   /* as C text it would be cut, and collide */
+  if (has_nul(L, -1))
     luaL_error(L, "%s{}: '%s' contains a NUL byte", fn, name);
   return lua_tostring(L, -1);
 }
@@ -84,18 +91,27 @@ static void only_fields(lua_State *L, const char *fn, const char *fields)
   }
 }
 
+/* Pushes field name of the declaration at 1, a list the host reads raw: a
+ * view (params.ids) is replaced by the table behind it. Returns its type. */
+static int push_list(lua_State *L, const char *name)
+{
+  int t = lua_getfield(L, 1, name);
+  if (t == LUA_TTABLE && cp_freeze_behind(L, -1))
+    lua_replace(L, -2);
+  return t;
+}
+
 /* Checks the optional `emits` list of the declaration at 1; returns its length. */
 static size_t check_emits(lua_State *L, const char *id)
 {
-  int t = lua_getfield(L, 1, "emits");
+  int t = push_list(L, "emits");
   size_t n = 0;
   if (t == LUA_TTABLE) {
     n = lua_rawlen(L, -1);
     for (size_t i = 1; i <= n; i++) {
-      size_t len = 0;
       if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING || !strcmp(lua_tostring(L, -1), id))
         luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");
-      if (strlen(lua_tolstring(L, -1, &len)) != len)
+      if (has_nul(L, -1))
         luaL_error(L, "rule{}: 'emits' item %d contains a NUL byte", (int)i);
       lua_pop(L, 1);
     }
@@ -135,7 +151,7 @@ static void own_ids(lua_State *L, const cp_rules *api, const char *id, const cha
       luaL_error(L, "rule{}: id '%s' is named in 'emits' of rule '%s' at %s, another file; a "
                  "file may report only ids that no other file declares", id, r->id, r->where);
   }
-  lua_getfield(L, 1, "emits");
+  push_list(L, "emits");
   for (lua_Integer k = 1; lua_istable(L, -1) && k <= (lua_Integer)lua_rawlen(L, -1); k++) {
     lua_rawgeti(L, -1, k);
     for (size_t i = 0; i < api->n_rules; i++)
@@ -164,7 +180,7 @@ static int fill_rule(lua_State *L, cp_rule *r, const char *where, const char *fi
   if (!r->id || !r->doc || !r->where || !r->file || !r->ids)
     return -1;
   r->ids[0] = r->id;
-  lua_getfield(L, 1, "emits");
+  push_list(L, "emits");
   for (size_t i = 1; i <= n_emits; i++) {
     lua_rawgeti(L, -1, (lua_Integer)i);
     if (!(r->ids[i] = strdup(lua_tostring(L, -1))))
@@ -182,14 +198,13 @@ static int fill_rule(lua_State *L, cp_rule *r, const char *where, const char *fi
 static int rule_needs(lua_State *L, const cp_rules *api)
 {
   const cp_config_file *f = api->cfg->file;
-  size_t len = 0;
   int t = lua_getfield(L, 1, "needs");
-  const char *name = lua_tolstring(L, -1, &len);
+  const char *name = lua_tostring(L, -1);
+  if (t == LUA_TSTRING && has_nul(L, -1))
+    return luaL_error(L, "rule{}: 'needs' contains a NUL byte");
   lua_pop(L, 1);
   if (t == LUA_TNIL)
     return -1;
-  if (t == LUA_TSTRING && strlen(name) != len)
-    return luaL_error(L, "rule{}: 'needs' contains a NUL byte");
   for (unsigned i = 0; t == LUA_TSTRING && i < f->tables_count; i++)
     if (strcmp(f->tables[i].name, name) == 0)
       return (int)i;
@@ -407,7 +422,7 @@ static int l_aggregate(lua_State *L)
                  "(integer, real, money, date or timestamp)", t->name, col->name,
                  col->type == CP_COL_TEXT ? "text" : "boolean");
   }
-  if (lua_getfield(L, 1, "group") == LUA_TSTRING)
+  if (push_list(L, "group") == LUA_TSTRING)
     cp_filter_column_at(L, t, -1);
   else if (lua_istable(L, -1))
     group_list(L, t);

@@ -333,26 +333,11 @@ YAML
 
 test_a_data_problem_is_warned_at_its_fixture_row() {
   policy
-  cat > bad.yaml <<'YAML'
-name: a bad visit day
-facts:
-  staff: [{id: S1}]
-  clients:
-    columns: [id, status, tier]
-    rows:
-      - [G1, active, gold]
-      - [G2, active, gold]
-  visits:
-    - {client_id: G1, day: 2026-06-01}
-    - {client_id: G2, day: 2026-06-01T10:00:00Z}
-steps:
-  - as_of: 2026-06-30
-    alerts:
-      - {rule: visit.due, client: G2, severity: warning, level: 1, assignee: S1}
-YAML
+  passing_fixture ok.yaml
+  sed 's/\[G2, 2026-05-31\]/[G2, 2026-05-31T10:00:00Z]/' ok.yaml > bad.yaml
   cp_run test --config c.yaml bad.yaml
   expect_eq "exit" 0 "$RC"
-  expect_contains "warning at the row's line" "crmpolicy: warning: bad.yaml:11: facts: visits row (client G2) column day: '2026-06-01T10:00:00Z' is not a date" "$ERR"
+  expect_contains "warning at the row's line" "crmpolicy: warning: bad.yaml:14: facts: visits row (client G2) column day: '2026-05-31T10:00:00Z' is not a date" "$ERR"
 }
 
 test_min_coverage_fails_below() {

@@ -83,6 +83,26 @@ LUA
   expect_eq "titles" "C1 2 3000 1|C2 2 3000 1" "$(titles)"
 }
 
+test_an_aggregate_group_list_from_params_is_read_through_and_an_init_stays_read_only() {
+  setup
+  printf '  fields: [id]\n' >> c.yaml
+  probe <<'LUA'
+aggregate { id = "g", doc = "d", table = "orders", count = true, group = params.fields }
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = "g " .. run.g.O3 } end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 g 1|C2 g 1" "$(titles)"
+  # an accumulator given from params is the params' view: a step cannot
+  # change what every file reads as params
+  probe <<'LUA'
+aggregate { id = "a", doc = "d", table = "orders", init = params.probe,
+  step = function(acc, row) acc.ids = "changed" return acc end }
+rule { id = "r", doc = "d", fn = function(c) end }
+LUA
+  expect_eq "exit" 3 "$RC"
+  expect_contains "read-only" "attempt to modify read-only field 'ids'" "$ERR"
+}
+
 test_a_declaration_changed_after_the_call_runs_as_checked() {
   setup
   probe <<'LUA'
