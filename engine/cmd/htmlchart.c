@@ -149,20 +149,6 @@ static double legend_width(const cp_report_page *p, size_t g)
   return 48 + 7.5 * (double)(cols < LEGEND_NAME_COLS ? cols : LEGEND_NAME_COLS + 1);
 }
 
-/* Returns the rows the legend of the series chart takes: its entries wrap
- * at the chart's width. */
-static int legend_rows(const cp_report_page *p)
-{
-  double x = 96;
-  int rows = 1;
-  for (size_t g = 0; g < p->n_groups; g++) {
-    if (x > 96 && x + legend_width(p, g) > W - 8)
-      x = 96, rows++;
-    x += legend_width(p, g);
-  }
-  return rows;
-}
-
 /* Writes group name s, cut after LEGEND_NAME_COLS columns with an ellipsis. */
 static void legend_name(FILE *f, const char *s)
 {
@@ -180,22 +166,28 @@ static void legend_name(FILE *f, const char *s)
 }
 
 /* Draws the legend of the series chart: one sample line and name per group,
- * in rows that wrap at the chart's width. */
-static void series_legend(FILE *f, const cp_report_page *p)
+ * in rows that wrap at the chart's width; with f NULL, draws nothing. Returns
+ * the rows it takes. */
+static int series_legend(FILE *f, const cp_report_page *p)
 {
   double x = 96, y = 16;
+  int rows = 1;
   for (size_t g = 0; g < p->n_groups; g++) {
-    if (x > 96 && x + legend_width(p, g) > W - 8)
-      x = 96, y += LEGEND_ROW;
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-            "stroke-width=\"3\" stroke-dasharray=\"%s\"/><circle cx=\"%.1f\" cy=\"%.1f\" "
-            "r=\"3.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">",
-            x, x + 26, y, y, group_colours[g], group_dashes[g], x + 13, y, group_colours[g],
-            x + 32, y + 4);
-    legend_name(f, group_name(p, g));
-    fputs("</text>\n", f);
-    x += legend_width(p, g);
+    double w = legend_width(p, g);
+    if (x > 96 && x + w > W - 8)
+      x = 96, y += LEGEND_ROW, rows++;
+    if (f) {
+      fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+              "stroke-width=\"3\" stroke-dasharray=\"%s\"/><circle cx=\"%.1f\" cy=\"%.1f\" "
+              "r=\"3.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">",
+              x, x + 26, y, y, group_colours[g], group_dashes[g], x + 13, y, group_colours[g],
+              x + 32, y + 4);
+      legend_name(f, group_name(p, g));
+      fputs("</text>\n", f);
+    }
+    x += w;
   }
+  return rows;
 }
 
 /* Draws one point of group g at month i, hollow when it is a month to
@@ -224,7 +216,7 @@ static void series_point(FILE *f, const cp_report_page *p, sbuf *t, size_t g, in
  * month in progress is a hollow point, off the line. */
 void cp_htmlchart_series(FILE *f, const cp_report_page *p, sbuf *t)
 {
-  const int legend = legend_rows(p) - 1;   /* rows past the first push the chart down */
+  const int legend = series_legend(NULL, p) - 1;   /* rows past the first push the chart down */
   const double left = 96, top = 40 + LEGEND_ROW * legend, ph = 250, pw = W - left - 32;
   const int height = 340 + (int)LEGEND_ROW * legend, solid = CP_REPORT_MONTHS - (p->in_progress ? 1 : 0);
   cp_rtype type = p->def->series_type;
