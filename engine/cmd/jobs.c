@@ -347,6 +347,19 @@ static void close_worker(worker *w)
   cp_facts_close(w->facts);
 }
 
+/* A table is read in parts by rowid only when its rowids span fewer than
+ * this (2^52): far more rows than a table holds, and small enough that the
+ * parts' sums below cannot wrap. A table whose rowids are spread wider (say
+ * one row at 0 and one at 2^63-1) is read whole by one worker. */
+#define SPLIT_WIDTH_MAX ((uint64_t)1 << 52)
+
+/* The distance from a table's first rowid to its last, exact for any two
+ * int64 rowids (up to 2^64-1, which int64 subtraction would wrap). */
+static uint64_t span_width(const int64_t span[2])
+{
+  return (uint64_t)span[1] - (uint64_t)span[0];
+}
+
 /* Gives the aggregates of the tables whose aggregates are all numeric to the
  * workers: the largest one that can be read in parts by rowid to all of
  * them, in parts that even out the work with the next tables, given whole to
@@ -355,26 +368,30 @@ static void close_worker(worker *w)
 static int plan_aggregates(pool *p, cp_facts *facts)
 {
   unsigned tables = p->cfg->file->tables_count;
-  int64_t best = 0, span[2], split_span[2] = {0, 0};
+  int64_t span[2], split_from = 0;
+  uint64_t best = 0, rows = 0;   /* the split table's rowid width and rows */
   if (!(p->agg_by = calloc(2 * (size_t)tables + 1, sizeof *p->agg_by)))
     return -1;
   p->agg_done = p->agg_by + tables;
   for (unsigned t = 0; t < tables; t++)   /* the largest table that splits */
-    if (cp_rules_aggregates_splittable(p->main, t) && cp_facts_rowid_span(facts, t, span) == 0 &&
-        span[1] - span[0] >= best && span[1] - span[0] >= 1000 * (int64_t)p->jobs) {
-      best = span[1] - span[0];
-      p->split = (int)t;
-      split_span[0] = span[0], split_span[1] = span[1];
+    if (cp_rules_aggregates_splittable(p->main, t) && cp_facts_rowid_span(facts, t, span) == 0) {
+      uint64_t width = span_width(span);
+      if (width >= best && width >= 1000 * (uint64_t)p->jobs && width < SPLIT_WIDTH_MAX) {
+        best = width;
+        p->split = (int)t;
+        split_from = span[0];
+        rows = width + 1;
+      }
     }
-  int64_t *load = calloc((size_t)p->jobs, sizeof *load);   /* rows given to each worker */
+  uint64_t *load = calloc((size_t)p->jobs, sizeof *load);   /* rows given to each worker */
   if (!load)
     return -1;
   int given = 0;
   for (unsigned t = 0; t < tables && given < p->jobs; t++)
     if ((int)t != p->split && cp_rules_numeric_aggregates(p->main, t)) {
       p->agg_by[t] = ++given;
-      if (cp_facts_rowid_span(facts, t, span) == 0)
-        load[given - 1] = span[1] - span[0] + 1;
+      if (cp_facts_rowid_span(facts, t, span) == 0)   /* a weight: capped */
+        load[given - 1] = span_width(span) < SPLIT_WIDTH_MAX ? span_width(span) + 1 : SPLIT_WIDTH_MAX;
     }
   if (p->split >= 0 && (!(p->part_rows = calloc((size_t)p->jobs, sizeof *p->part_rows)) ||
                         !(p->parts = calloc((size_t)p->jobs, sizeof *p->parts)) ||
@@ -383,22 +400,31 @@ static int plan_aggregates(pool *p, cp_facts *facts)
     return -1;
   }
   /* each worker's part makes its load the average, as near as the whole
-   * tables given allow: short[w] rows short of it, cut in proportion */
-  int64_t rows = split_span[1] - split_span[0] + 1, total = rows, shorts = 0, next = split_span[0];
+   * tables given allow: short[w] rows short of it, cut in proportion. The
+   * parts are counted as offsets from the first rowid, in unsigned 64-bit
+   * (every width here is under SPLIT_WIDTH_MAX, so no sum wraps), and each
+   * part's rowids are that offset added to the first rowid: they lie in
+   * the table's own span, so they never wrap either. */
+  uint64_t total = rows, shorts = 0, done = 0;
   for (int w = 0; w < p->jobs; w++)
     total += load[w];
   for (int w = 0; w < p->jobs; w++)
-    shorts += load[w] < total / p->jobs ? total / p->jobs - load[w] : 0;
+    shorts += load[w] < total / (uint64_t)p->jobs ? total / (uint64_t)p->jobs - load[w] : 0;
   for (int w = 0; p->split >= 0 && w < p->jobs; w++) {
-    int64_t want = load[w] < total / p->jobs ? total / p->jobs - load[w] : 0;
-    int64_t n = w == p->jobs - 1 ? split_span[1] + 1 - next
-                : shorts ? (int64_t)((double)rows * (double)want / (double)shorts)
-                         : rows / p->jobs;
-    if (n > split_span[1] + 1 - next)
-      n = split_span[1] + 1 - next;
-    p->part_rows[w][0] = next;
-    p->part_rows[w][1] = next + n - 1;   /* empty when n is 0 */
-    next += n;
+    uint64_t want = load[w] < total / (uint64_t)p->jobs ? total / (uint64_t)p->jobs - load[w] : 0;
+    uint64_t n = w == p->jobs - 1 ? rows - done
+                 : shorts ? (uint64_t)((double)rows * (double)want / (double)shorts)
+                          : rows / (uint64_t)p->jobs;
+    if (n > rows - done)
+      n = rows - done;
+    if (n == 0) {   /* an empty part: no rowid is between 1 and 0 */
+      p->part_rows[w][0] = 1;
+      p->part_rows[w][1] = 0;
+    } else {
+      p->part_rows[w][0] = (int64_t)((uint64_t)split_from + done);
+      p->part_rows[w][1] = (int64_t)((uint64_t)split_from + done + n - 1);
+    }
+    done += n;
   }
   free(load);
   return 0;

@@ -115,6 +115,31 @@ crmpolicy: the run failed (evaluation error); nothing was written"
   [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+test_rowids_at_the_ends_of_the_64_bit_range_give_the_same_totals() {
+  . "$ROOT/tests/hardening/badfacts.sh"
+  many_orders
+  # rows at rowid 0 and 2^63-1 (a span that 64-bit signed arithmetic wraps;
+  # the table is read whole by one worker), then the same table moved to
+  # the top of the range (a narrow span that ends at 2^63-1, read in parts)
+  sqlite3 f.db "INSERT INTO orders(rowid,id,client_id,ordered_on,amount) VALUES
+    (0,'Z0','C1','2026-03-05',1), (9223372036854775807,'Z1','C2','2026-03-06',2)"
+  local want
+  want=$(sqlite3 f.db "SELECT sum(CAST(round(amount * 100) AS INTEGER)), count(*) FROM orders")
+  for j in 1 2 3; do
+    expect_eq "wide span, --jobs $j" "$want" \
+      "$(totals $j | sed -n 's/.*"all":\([0-9]*\),"n":\([0-9]*\).*/\1|\2/p')"
+  done
+  sqlite3 f.db "DELETE FROM orders WHERE rowid = 0;
+    UPDATE orders SET rowid = rowid - 9223372036854775807 WHERE rowid = 9223372036854775807;
+    UPDATE orders SET rowid = rowid + (9223372036854775807 - (SELECT max(rowid) FROM orders));"
+  want=$(sqlite3 f.db "SELECT sum(CAST(round(amount * 100) AS INTEGER)), count(*) FROM orders")
+  expect_eq "narrow span at the top" "9223372036854775807" "$(sqlite3 f.db "SELECT max(rowid) FROM orders")"
+  for j in 1 2 3; do
+    expect_eq "narrow span at the top, --jobs $j" "$want" \
+      "$(totals $j | sed -n 's/.*"all":\([0-9]*\),"n":\([0-9]*\).*/\1|\2/p')"
+  done
+}
+
 test_jobs_out_of_range_is_a_usage_error() {
   cp_run run --jobs 0
   expect_eq "exit" 2 "$RC"
