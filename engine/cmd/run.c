@@ -244,16 +244,40 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
 /* Refuses a state path that is the facts file itself: the same device and
  * inode, whichever symlinks or hard links lead there (the run would write
  * its state into the facts, and switch them to WAL). A state that does not
- * exist yet cannot be the facts. */
+ * exist yet cannot be the facts. Refuses as well a state that is one of
+ * the facts' own side files (facts.db-wal, -shm, -journal: the next open of
+ * the facts would take the state for its WAL or hot journal and delete it),
+ * and facts that are one of the state's (the run's WAL would replace them). */
 static cp_err check_state_path(const cp_config *cfg)
 {
+  static const char *const sides[] = {"-wal", "-shm", "-journal"};
   struct stat st;
+  char side[PATH_MAX];
   if (stat(cfg->state, &st) == 0 && !S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_ECONFIG, "state: %s: not a regular file", cfg->state);
   if (cp_cli_same_file(cfg->state, cfg->facts))
     return cp_diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
                      "state needs a file of its own", cfg->state, cfg->facts);
-  return CP_OK;
+  /* SQLite names the side files after the file a symlink leads to */
+  char *facts = realpath(cfg->facts, NULL), *state = realpath(cfg->state, NULL);
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && i < sizeof sides / sizeof sides[0]; i++) {
+    snprintf(side, sizeof side, "%s%s", facts ? facts : cfg->facts, sides[i]);
+    if (cp_cli_same_file(cfg->state, side)) {
+      rc = cp_diag_fail(CP_ECONFIG, "state: %s is the facts database's %s file (%s%s); SQLite "
+                        "would delete it the next time the facts are opened; the state needs "
+                        "a file of its own", cfg->state, sides[i] + 1, cfg->facts, sides[i]);
+      break;
+    }
+    snprintf(side, sizeof side, "%s%s", state ? state : cfg->state, sides[i]);
+    if (cp_cli_same_file(cfg->facts, side))
+      rc = cp_diag_fail(CP_ECONFIG, "state: %s would use the facts database %s as its %s file "
+                        "(%s%s); the state needs a file of its own", cfg->state, cfg->facts,
+                        sides[i] + 1, cfg->state, sides[i]);
+  }
+  free(facts);
+  free(state);
+  return rc;
 }
 
 /* Opens everything up to the loaded rules; nothing is written yet. */

@@ -55,6 +55,37 @@ test_state_that_is_a_hard_link_to_the_facts_is_refused() {
   expect_facts_untouched "$sum"
 }
 
+test_state_that_is_a_side_file_of_the_facts_is_refused() {
+  config; facts ""
+  local sum; sum=$(sha256sum < f.db)
+  for side in wal shm journal; do
+    run_with_state "f.db-$side"
+    expect_eq "$side: exit" 2 "$RC"
+    expect_eq "$side: message" "crmpolicy: state: f.db-$side is the facts database's $side file (f.db-$side); SQLite would delete it the next time the facts are opened; the state needs a file of its own" "$ERR"
+    [ ! -e "f.db-$side" ] || fail "$side: f.db-$side was written"
+  done
+  mkdir d && ln -s ../f.db d/link.db   # facts through a symlink: SQLite's WAL is f.db-wal
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --facts d/link.db --state f.db-wal \
+        --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?; ERR=$(cat "$T/stderr")
+  expect_eq "facts through a symlink: exit" 2 "$RC"
+  expect_eq "facts through a symlink: message" "crmpolicy: state: f.db-wal is the facts database's wal file (d/link.db-wal); SQLite would delete it the next time the facts are opened; the state needs a file of its own" "$ERR"
+  expect_facts_untouched "$sum"
+}
+
+test_facts_that_are_a_side_file_of_the_state_are_refused() {
+  config; facts ""
+  cp f.db s.db-wal
+  local sum; sum=$(sha256sum < s.db-wal)
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --facts s.db-wal --as-of 2026-06-01 --quiet \
+        2>"$T/stderr")
+  RC=$?; ERR=$(cat "$T/stderr")
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db would use the facts database s.db-wal as its wal file (s.db-wal); the state needs a file of its own" "$ERR"
+  expect_eq "facts sha256" "$sum" "$(sha256sum < s.db-wal)"
+  [ ! -e s.db ] || fail "a state was made"
+}
+
 test_state_in_a_config_that_names_the_facts_file_is_refused() {
   config; facts ""
   sed -i 's/^state: s.db/state: .\/f.db/' c.yaml
