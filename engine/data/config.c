@@ -489,22 +489,28 @@ static int any_sensitive(const cp_table_cfg *t)
   return 0;
 }
 
-/* Checks that limits.NAME, when given, is a plain whole number of at least
- * 1: the typed load reads "16.5" as 16 and a quoted "200000" as a number,
- * and 0 would mean the default. */
-static cp_err check_limit(const cp_config *c, const char *name)
+cp_err cp_config_check_whole(const cp_config *c, const yt_node *map, const char *key,
+                             const char *label, unsigned min)
 {
-  const yt_node *limits = cp_ytree_get(c->doc, "limits");
-  const yt_node *v = limits && limits->kind == YT_MAP ? cp_ytree_get(limits, name) : NULL;
+  const yt_node *v = map && map->kind == YT_MAP ? cp_ytree_get(map, key) : NULL;
   if (!v || v->kind != YT_SCALAR)
     return CP_OK;   /* absent; another type is the typed load's error */
   const char *p = v->value;
   while (*p >= '0' && *p <= '9')
     p++;
-  if (v->plain && p != v->value && !*p && strspn(v->value, "0") < strlen(v->value))
+  size_t zeros = strspn(v->value, "0"), len = strlen(v->value);
+  int digits = v->plain && p != v->value && !*p;
+  if (digits && zeros > 0 && len > 1 && (zeros < len || min == 0))
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' has a leading zero, which YAML reads as "
+                        "an octal number; write %s", c->path, v->line, label, v->value,
+                        zeros < len ? v->value + zeros : "0");
+  if (digits && (zeros < len || min == 0))
     return CP_OK;
-  return cp_diag_fail(CP_ECONFIG, "%s:%u: limits.%s: '%s' is not a whole number of at least 1",
-                   c->path, v->line, name, v->value);
+  if (min == 0)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' is not a whole number", c->path, v->line,
+                        label, v->value);
+  return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' is not a whole number of at least %u",
+                      c->path, v->line, label, v->value, min);
 }
 
 /* Semantic checks and defaults after the typed load. */
@@ -512,7 +518,9 @@ static cp_err validate(cp_config *c)
 {
   cp_config_file *f = c->file;
   cp_err rc;
-  if ((rc = check_limit(c, "memory_mb")) != CP_OK || (rc = check_limit(c, "instructions")) != CP_OK)
+  const yt_node *limits = cp_ytree_get(c->doc, "limits");
+  if ((rc = cp_config_check_whole(c, limits, "memory_mb", "limits.memory_mb", 1)) != CP_OK ||
+      (rc = cp_config_check_whole(c, limits, "instructions", "limits.instructions", 1)) != CP_OK)
     return rc;
   if (!f->limits.memory_mb)
     f->limits.memory_mb = DEFAULT_MEMORY_MB;

@@ -53,6 +53,35 @@ test_limits_are_whole_numbers_of_at_least_one() {
   expect_eq "sound limits" 0 "$RC"
 }
 
+test_numbers_with_a_leading_zero_are_errors_not_octal() {
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  printf 'limits: {memory_mb: 017}\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:29: limits.memory_mb: '017' has a leading zero, which YAML reads as an octal number; write 17"
+  cp c.yaml.orig c.yaml
+  printf 'guard:\n  resolve_percent: 030\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:30: guard.resolve_percent: '030' has a leading zero, which YAML reads as an octal number; write 30"
+  cp c.yaml.orig c.yaml
+  printf 'guard: {min_count: 00}\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:29: guard.min_count: '00' has a leading zero, which YAML reads as an octal number; write 0"
+  for v in 16.5 '"200"' 010; do
+    cp c.yaml.orig c.yaml
+    printf 'sinks:\n  - {name: am, type: alertmanager, url: "http://127.0.0.1:9/", timeout_ms: %s}\n' "$v" >> c.yaml
+    run_it
+    case $v in
+      010) expect_config_error "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '010' has a leading zero, which YAML reads as an octal number; write 10" ;;
+      *) expect_config_error "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '${v//\"/}' is not a whole number" ;;
+    esac
+  done
+  cp c.yaml.orig c.yaml
+  printf 'guard: {resolve_percent: 0, min_count: 100}\nlimits: {memory_mb: 10}\n' >> c.yaml
+  run_it
+  expect_eq "zero and plain numbers" 0 "$RC"
+}
+
 test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   config; facts ""
   printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
