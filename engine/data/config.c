@@ -12,6 +12,7 @@
 
 #define DEFAULT_MEMORY_MB 64
 #define DEFAULT_INSTRUCTIONS 1000000
+#define DEFAULT_FACTS_SECONDS 3600
 
 static const cyaml_strval_t coltype_names[] = {
   {"text", CP_COL_TEXT},   {"integer", CP_COL_INTEGER},     {"real", CP_COL_REAL},
@@ -62,6 +63,7 @@ static const cyaml_schema_value_t table_schema = {
 static const cyaml_schema_field_t limits_fields[] = {
   CYAML_FIELD_UINT("memory_mb", CYAML_FLAG_OPTIONAL, cp_limits, memory_mb),
   CYAML_FIELD_UINT("instructions", CYAML_FLAG_OPTIONAL, cp_limits, instructions),
+  CYAML_FIELD_UINT("facts_seconds", CYAML_FLAG_OPTIONAL, cp_limits, facts_seconds),
   CYAML_FIELD_END,
 };
 
@@ -520,12 +522,15 @@ static cp_err validate(cp_config *c)
   cp_err rc;
   const yt_node *limits = cp_ytree_get(c->doc, "limits");
   if ((rc = cp_config_check_whole(c, limits, "memory_mb", "limits.memory_mb", 1)) != CP_OK ||
-      (rc = cp_config_check_whole(c, limits, "instructions", "limits.instructions", 1)) != CP_OK)
+      (rc = cp_config_check_whole(c, limits, "instructions", "limits.instructions", 1)) != CP_OK ||
+      (rc = cp_config_check_whole(c, limits, "facts_seconds", "limits.facts_seconds", 1)) != CP_OK)
     return rc;
   if (!f->limits.memory_mb)
     f->limits.memory_mb = DEFAULT_MEMORY_MB;
   if (!f->limits.instructions)
     f->limits.instructions = DEFAULT_INSTRUCTIONS;
+  if (!f->limits.facts_seconds)
+    f->limits.facts_seconds = DEFAULT_FACTS_SECONDS;
   if (!(c->facts = resolve_tidy(c, f->facts)) || !(c->state = resolve_tidy(c, f->state)))
     return CP_ENOMEM;
   const yt_node *cl = cp_ytree_get(c->doc, "clients");

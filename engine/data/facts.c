@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "dates.h"
 #include "outcome.h"
@@ -57,14 +58,44 @@ struct cp_facts {
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
   int too_long;             /* the row being read has a text over max_text */
+  struct timespec deadline; /* reading past it is stopped (limits.facts_seconds) */
+  int timed_out;            /* SQLite was interrupted at the deadline */
+  char timeout_msg[160];    /* the error that replaces SQLite's "interrupted" */
 };
+
+/* SQLite's progress handler (every PROGRESS_OPS virtual machine steps):
+ * stops a statement once the connection is past its deadline, so that a
+ * view that sorts or joins without end cannot hang the run. */
+#define PROGRESS_OPS 100000
+static int over_time(void *ctx)
+{
+  cp_facts *f = ctx;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (now.tv_sec < f->deadline.tv_sec ||
+      (now.tv_sec == f->deadline.tv_sec && now.tv_nsec < f->deadline.tv_nsec))
+    return 0;
+  f->timed_out = 1;
+  return 1;
+}
+
+/* The message of the connection's last error: SQLite's, or the deadline's. */
+static const char *errmsg(cp_facts *f)
+{
+  if (f->timed_out && (sqlite3_errcode(f->db) & 0xff) == SQLITE_INTERRUPT)
+    return f->timeout_msg;
+  return sqlite3_errmsg(f->db);
+}
 
 /* Authorizer: once the shape is checked, statements may only read. (The
  * connection is read-only as well; this refuses anything else by design.) */
 static int authorize(void *ctx, int action, const char *a, const char *b, const char *c,
                      const char *d)
 {
-  (void)ctx, (void)a, (void)b, (void)c, (void)d;
+  (void)ctx, (void)c, (void)d;
+  /* an fts5 table reads PRAGMA data_version itself, at each scan */
+  if (action == SQLITE_PRAGMA && a && strcmp(a, "data_version") == 0 && !b)
+    return SQLITE_OK;
   return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION
              ? SQLITE_OK : SQLITE_DENY;
 }
@@ -333,6 +364,7 @@ static cp_err db_err(sqlite3 *db)
 {
   switch (sqlite3_errcode(db) & 0xff) {
   case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_IOERR: case SQLITE_FULL:
+  case SQLITE_INTERRUPT:   /* only ever at the deadline: over_time() */
     return CP_EIO;
   case SQLITE_NOMEM:
     return CP_ENOMEM;
@@ -347,7 +379,7 @@ static cp_err prepare(cp_facts *f, const sbuf *q, sqlite3_stmt **st)
   if (q->oom)
     return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   if (sqlite3_prepare_v3(f->db, q->s, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
   return CP_OK;
 }
 
@@ -363,7 +395,7 @@ static cp_err check_select(cp_facts *f, source *s, const char *key)
   if (rc == CP_OK && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
     rc = cp_diag_fail(db_err(f->db) == CP_EIO ? CP_EIO : CP_EFACTS,
                    "facts: %s: table '%s' cannot be read: %s%s", f->cfg->facts, s->sql,
-                   sqlite3_errmsg(f->db), sqlite3_errcode(f->db) == SQLITE_AUTH
+                   errmsg(f), sqlite3_errcode(f->db) == SQLITE_AUTH
                        ? " (tables are read with SELECT only: no recursive view)" : "");
   sqlite3_finalize(st);
   cp_sbuf_free(&q);
@@ -387,13 +419,13 @@ static cp_err check_source(cp_facts *f, const source *s)
   int n = 0, rc;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st, NULL))
-    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
   sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)
     cols[n++] = strdup((const char *)sqlite3_column_text(st, 0));
   cp_err err = CP_OK;
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    err = cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, sqlite3_errmsg(f->db));
+    err = cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
   else if (n == 0)
     err = cp_diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
                     f->cfg->path, t->line);
@@ -475,7 +507,7 @@ static int advance(cp_facts *f, source *s)
   s->key_ok = 0;
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return 0;
-  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, sqlite3_errmsg(f->db));
+  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, errmsg(f));
   return -1;
 }
 
@@ -503,7 +535,7 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
     sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT);
   if (to)
     sqlite3_bind_text(s->stmt, 2, to, -1, SQLITE_TRANSIENT);
-  return advance(f, s) < 0 ? CP_EFACTS : CP_OK;
+  return advance(f, s) < 0 ? db_err(f->db) : CP_OK;
 }
 
 cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
@@ -542,7 +574,8 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
 static const char not_text_client[] = "is not a text client id; the row is skipped";
 
 /* Collects table s's rows for client id into rows; rows of clients that do
- * not exist (keys below id) are reported and skipped. */
+ * not exist (keys below id) are reported and skipped. With id NULL (after
+ * the last client) every row left is such a row. */
 static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
   rows->n = 0;
@@ -554,7 +587,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
       continue;
     }
     s->key_ok = 1;   /* a row of a later client is checked once, not again at its turn */
-    int cmp = strcmp((const char *)sqlite3_column_text(s->stmt, 0), id);
+    int cmp = id ? strcmp((const char *)sqlite3_column_text(s->stmt, 0), id) : -1;
     if (cmp > 0)
       break;
     if (cmp < 0)
@@ -624,9 +657,8 @@ int cp_facts_next(cp_facts *f, cp_client **c)
     }
     cp_arena_reset(&f->arena);
   }
-  static const char end[] = "\xff\xff\xff\xff";   /* above every UTF-8 key: rows left over */
-  for (unsigned i = 0; i < f->tables_count; i++)
-    if (gather(f, &f->tables[i], end, &f->client_rows[i]) < 0)
+  for (unsigned i = 0; i < f->tables_count; i++)   /* the rows left over: all reported */
+    if (gather(f, &f->tables[i], NULL, &f->client_rows[i]) < 0)
       return -1;
   return 0;
 }
@@ -684,7 +716,7 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
   }
   if (rc == CP_OK && s.stmt && sqlite3_errcode(f->db) != SQLITE_DONE &&
       sqlite3_errcode(f->db) != SQLITE_OK && sqlite3_errcode(f->db) != SQLITE_ROW)
-    rc = CP_EFACTS;
+    rc = db_err(f->db);
   sqlite3_finalize(s.stmt);
   free(s.rows.v);
   cp_arena_reset(&f->arena);
@@ -720,8 +752,8 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
       err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   }
   if (err == CP_OK && rc != SQLITE_DONE)
-    err = cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", f->clients.sql,
-                    sqlite3_errmsg(f->db));
+    err = cp_diag_fail(db_err(f->db), "facts: reading table '%s': %s", f->clients.sql,
+                    errmsg(f));
   sqlite3_finalize(st);
   return err;
 }
@@ -747,12 +779,18 @@ static cp_err load_lookup(cp_facts *f, source *s)
   cp_packed *packed = cp_packed_new(s->cfg);
   cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL)
                      : cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+  char *prev = NULL;   /* the last id kept: a repeat follows it (id order) */
   while (rc == CP_OK && s->ready) {
     const char *problem = bad_key(s, "is not a text id; the row is skipped");
+    const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
     char shown[160];
     s->rows.n = 0;
+    if (!problem && prev && strcmp(prev, id) == 0)
+      problem = "repeats an id of the lookup table; the first row read is kept";
     if (problem)
       finding(f, s, s->cfg->id, shown_text(s->stmt, 0, shown, sizeof shown), problem);
+    else if (free(prev), !(prev = strdup(id)))
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     else
       rc = take_row(f, s, &s->rows);
     int added = rc == CP_OK && s->rows.n ? cp_packed_add(packed, s->rows.v) : 0;
@@ -766,6 +804,7 @@ static cp_err load_lookup(cp_facts *f, source *s)
     if (rc == CP_OK && advance(f, s) < 0)
       rc = db_err(f->db);
   }
+  free(prev);
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
   free(s->rows.v);
@@ -787,6 +826,25 @@ static int is_wal(const char *path)
   return wal;
 }
 
+/* Refuses a database whose texts are stored in UTF-16: SQLite orders its
+ * keys by their UTF-16 bytes, which is not the UTF-8 byte order the merge
+ * of the tables' cursors compares in, so clients and rows would be lost. */
+static cp_err check_encoding(cp_facts *f)
+{
+  sqlite3_stmt *st = NULL;
+  cp_err rc = CP_OK;
+  if (sqlite3_prepare_v2(f->db, "PRAGMA encoding", -1, &st, NULL) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_ROW)
+    rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
+  else if (strcmp((const char *)sqlite3_column_text(st, 0), "UTF-8") != 0)
+    rc = cp_diag_fail(CP_EFACTS, "facts: %s: its texts are stored as %s; crmpolicy reads "
+                      "UTF-8 databases only (copy it into one with: sqlite3 %s .dump | "
+                      "sqlite3 new.db)", f->cfg->facts, sqlite3_column_text(st, 0),
+                      f->cfg->facts);
+  sqlite3_finalize(st);
+  return rc;
+}
+
 /* Opens the database file read-only, refusing a missing file up front so
  * that SQLite does not report it as a generic open failure. */
 static cp_err open_db(cp_facts *f)
@@ -800,18 +858,24 @@ static cp_err open_db(cp_facts *f)
   /* one connection per thread: SQLite's own locking is not needed */
   if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK)
-    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(f->db));
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, errmsg(f));
   sqlite3_busy_timeout(f->db, 10000);
+  unsigned secs = f->cfg->file->limits.facts_seconds;
+  clock_gettime(CLOCK_MONOTONIC, &f->deadline);
+  f->deadline.tv_sec += secs;
+  snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
+           "limits.facts_seconds (%u s); a view that joins or sorts too much?", secs);
+  sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
   /* Reading a WAL database needs PATH-shm beside it: when its folder cannot
    * take one, say that, not "attempt to write a readonly database". */
   if (sqlite3_exec(f->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) == SQLITE_OK)
-    return CP_OK;
+    return check_encoding(f);
   if (sqlite3_errcode(f->db) == SQLITE_READONLY && is_wal(path))
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
                      "%s-shm beside it; make its folder writable or convert it with "
-                     "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(f->db),
+                     "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, errmsg(f),
                      path, path);
-  return cp_diag_fail(db_err(f->db), "facts: %s: %s", path, sqlite3_errmsg(f->db));
+  return cp_diag_fail(db_err(f->db), "facts: %s: %s", path, errmsg(f));
 }
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
@@ -860,6 +924,9 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
     goto fail;
   for (unsigned i = 0; i < c->tables_count; i++)
     if ((rc = check_select(f, &f->tables[i], c->tables[i].key)) != CP_OK)
+      goto fail;
+  for (unsigned i = 0; i < c->lookups_count; i++)
+    if ((rc = check_select(f, &f->lookups[i], c->lookups[i].id)) != CP_OK)
       goto fail;
   f->shared = lookups != NULL;
   f->on_finding = hold_finding;
@@ -940,7 +1007,7 @@ cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n)
   cp_err rc = prepare(f, &q, &st);
   cp_sbuf_free(&q);
   if (rc == CP_OK && sqlite3_step(st) != SQLITE_ROW)
-    rc = cp_diag_fail(CP_EFACTS, "facts: counting the clients: %s", sqlite3_errmsg(f->db));
+    rc = cp_diag_fail(db_err(f->db), "facts: counting the clients: %s", errmsg(f));
   *n = rc == CP_OK ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
   sqlite3_finalize(st);
   return rc;

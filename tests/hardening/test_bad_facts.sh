@@ -219,6 +219,95 @@ test_a_recursive_view_is_refused_naming_it_by_check_and_run() {
   expect_fatal 2 "$msg"
 }
 
+test_a_repeated_lookup_id_keeps_the_first_row_and_is_a_finding() {
+  config
+  facts "INSERT INTO staff(id,name,role,capacity) VALUES ('S1','a','kam',1), ('S2','b','kam',2);"
+  untyped staff   # no primary key
+  sqlite3 f.db "INSERT INTO staff(id,name,role,capacity) VALUES ('S1','c','kam',3)"
+  printf 'lookups:\n  - {name: staff, id: id, columns: [{name: id, type: text}, {name: capacity, type: integer}]}\n' >> c.yaml
+  run_bad
+  expect_quarantined "staff|S1|id|S1|repeats an id of the lookup table; the first row read is kept" \
+    "staff row S1 column id: 'S1' repeats an id of the lookup table; the first row read is kept"
+}
+
+test_rows_whose_keys_sort_after_every_client_are_findings() {
+  config; facts ""
+  untyped orders
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+      ('OZ','ZZ','2026-03-01',1), ('OF', CAST(X'FFFFFFFFFF' AS TEXT),'2026-03-01',1),
+      ('OB', X'4331','2026-03-01',1);"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "findings" "orders|OZ|client_id|ZZ|is not a client in the clients table; the row is skipped
+orders|OF|client_id|$(printf '\377\377\377\377\377')|is not a client in the clients table; the row is skipped
+orders|OB|client_id|C1|is not a text client id; the row is skipped" "$(findings)"
+  expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
+
+test_a_lookup_that_is_a_recursive_view_is_refused_naming_it() {
+  config; facts "DROP TABLE staff;
+    CREATE VIEW staff AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 5)
+      SELECT 'S' || i AS id, 'x' AS name, 'kam' AS role, 1 AS capacity FROM n;"
+  printf 'lookups:\n  - {name: staff, id: id, columns: [{name: id, type: text}, {name: capacity, type: integer}]}\n' >> c.yaml
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: f.db: table 'staff' cannot be read: not authorized (tables are read with SELECT only: no recursive view)"
+}
+
+test_a_facts_database_stored_in_utf16_is_refused() {
+  config
+  { echo "PRAGMA encoding = 'UTF-16le';"; cat "$ROOT/schema/facts.sql"; } | sqlite3 f.db
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+      ('A1','A','active','2026-01-01'), ('北京01','B','active','2026-01-01');"
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: f.db: its texts are stored as UTF-16le; crmpolicy reads UTF-8 databases only (copy it into one with: sqlite3 f.db .dump | sqlite3 new.db)"
+  [ ! -e s.db ] || fail "the state database was created"
+  sqlite3 f.db .dump | sqlite3 new.db   # the way out the message gives
+  cp_run run --config c.yaml --facts new.db --as-of 2026-06-01 --quiet
+  expect_eq "converted: exit" 0 "$RC"
+  expect_eq "converted: alerts" "A1 北京01" "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd' ')"
+}
+
+test_an_fts5_table_is_read_like_any_table() {
+  config; facts ""
+  run_bad
+  local want; want=$(sqlite3 s.db "SELECT client_id, data FROM alerts ORDER BY 1")
+  rm -f s.db
+  sqlite3 f.db "ALTER TABLE contacts RENAME TO contacts_plain;
+    CREATE VIRTUAL TABLE contacts USING fts5(id, client_id, level, channel, happened_at);
+    INSERT INTO contacts SELECT id, client_id, level, channel, happened_at FROM contacts_plain;"
+  cp_run check --config c.yaml
+  expect_eq "check exit" 0 "$RC"
+  run_bad
+  expect_eq "run exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "alerts" "$want" "$(sqlite3 s.db "SELECT client_id, data FROM alerts ORDER BY 1")"
+}
+
+test_facts_read_for_longer_than_facts_seconds_stop_the_run_and_write_nothing() {
+  config; facts ""
+  run_bad
+  expect_eq "first run" 0 "$RC"
+  # a clients table that is a cross join of four 1,000-row tables (10^12
+  # rows): no machine counts or sorts it within a second
+  sqlite3 f.db "ALTER TABLE clients RENAME TO clients_plain;
+    CREATE TABLE t(i); INSERT INTO t SELECT value FROM generate_series(1, 1000);
+    CREATE VIEW clients AS SELECT a.i || '-' || b.i || '-' || c.i || '-' || d.i AS id,
+      'x' AS name, 'active' AS status, NULL AS created_on FROM t a, t b, t c, t d;"
+  printf 'limits: {facts_seconds: 1}\n' >> c.yaml
+  for j in 1 2; do
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 3 "$RC"
+    expect_eq "--jobs $j: message" "crmpolicy: facts: counting the clients: stopped after reading the facts for limits.facts_seconds (1 s); a view that joins or sorts too much?
+crmpolicy: the run failed (facts error); nothing was written" "$ERR"
+  done
+  expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+  # the lock is released: the next night's sound facts run
+  sqlite3 f.db "DROP VIEW clients; ALTER TABLE clients_plain RENAME TO clients"
+  run_bad
+  expect_eq "next night" 0 "$RC"
+  expect_eq "runs after" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
 test_missing_client_key_column_stops_before_writing() {
   config; facts "ALTER TABLE contacts RENAME COLUMN client_id TO customer_id;"
   run_bad
