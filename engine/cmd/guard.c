@@ -7,6 +7,7 @@
 #include "progress.h"
 
 /* The hint ending every refusal. */
+#define WARN_RESOLVED 10   /* resolved alerts below min_count that are warned of */
 #define FORCE_HINT "nothing was written; if this is what you mean, run again with --force"
 
 int cp_guard_facts(const cp_config *cfg, cp_facts *facts, const cp_opts *o)
@@ -53,6 +54,15 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
   uint64_t resolved = now->events[CP_EV_ALERT_RESOLVED];
   if (o->force)
     return 0;
+  if (now->clients == 0) {   /* rows, but none usable: an export as failed as an empty one */
+    char n[32];
+    cp_progress_format_count(n, now->findings);
+    cp_diag_fail(CP_EFACTS, "guard: no client was evaluated: every row of the clients table "
+                 "'%s' of %s was skipped or not yet created (%s data problems; a failed "
+                 "export?); " FORCE_HINT, cfg->file->clients->table ? cfg->file->clients->table
+                 : cfg->file->clients->name, cfg->facts, n);
+    return 1;
+  }
   if (last->id && last->clients >= g->min_count && now->clients < last->clients &&
       percent(last->clients - now->clients, last->clients) > g->client_drop_percent) {
     char a[32], b[32];
@@ -73,6 +83,19 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
               "more than guard.resolve_percent (%u%%); " FORCE_HINT, a, b,
               percent(resolved, last->open_alerts), g->resolve_percent);
     return 1;
+  }
+  /* below min_count a share is not refused, but ten or more alerts
+   * resolving past it are said (an export with one table empty) */
+  if (last->open_alerts < g->min_count && resolved >= WARN_RESOLVED &&
+      percent(resolved, last->open_alerts) > g->resolve_percent) {
+    char a[32], b[32];
+    cp_progress_format_count(a, resolved);
+    cp_progress_format_count(b, last->open_alerts);
+    cp_diag_warn("guard: this run resolves %s of the %s open alerts (%.1f%%), more than "
+                 "guard.resolve_percent (%u%%); it is not refused with fewer than "
+                 "guard.min_count (%u) open; if a table of the export came empty, run again "
+                 "with the right facts", a, b, percent(resolved, last->open_alerts),
+                 g->resolve_percent, g->min_count);
   }
   return 0;
 }

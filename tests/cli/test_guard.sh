@@ -119,6 +119,32 @@ test_shares_are_not_checked_below_min_count() {
   sqlite3 f.db "UPDATE clients SET name='fine'; DELETE FROM clients WHERE id <= 'C05'"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "exit" 0 "$RC"
+  # ten or more resolving past the share are said, not refused
+  expect_eq "warning" "crmpolicy: warning: guard: this run resolves 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); it is not refused with fewer than guard.min_count (11) open; if a table of the export came empty, run again with the right facts" "$ERR"
+}
+
+test_fewer_than_ten_alerts_resolving_below_min_count_are_not_warned_of() {
+  setup "guard: {min_count: 11}"
+  sqlite3 f.db "UPDATE clients SET name='fine' WHERE id <= 'C09'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "resolved" 9 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status='resolved'")"
+}
+
+test_clients_table_with_rows_but_no_usable_client_is_refused() {
+  setup
+  before=$(state_dump)
+  # ids that are not text (an export that changed the id column's type)
+  sqlite3 f.db "CREATE TABLE c2 AS SELECT * FROM clients; DROP TABLE clients;
+    CREATE TABLE clients(id INTEGER, name TEXT, status TEXT, created_on TEXT);
+    INSERT INTO clients SELECT CAST(substr(id, 2) AS INTEGER), name, status, created_on FROM c2"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_contains "message" "crmpolicy: guard: no client was evaluated: every row of the clients table 'clients' of f.db was skipped or not yet created (10 data problems; a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced" 0 "$RC"
 }
 
 test_an_earlier_as_of_is_refused_unless_replay() {
