@@ -224,7 +224,7 @@ static cp_err worker_aggregates(worker *w)
 static cp_err open_worker(worker *w)
 {
   pool *p = w->pool;
-  cp_err rc = cp_facts_open_sharing(p->cfg, p->as_of, p->facts, &w->facts);
+  cp_err rc = cp_facts_open_sharing(p->cfg, p->as_of, p->facts, w->index, &w->facts);
   if (rc == CP_OK)
     rc = cp_rules_load(p->cfg, w->facts, p->as_of, &w->rules);
   if (rc == CP_OK && cp_rules_profile(p->main))

@@ -61,6 +61,8 @@ struct cp_facts {
   struct timespec deadline; /* reading past it is stopped (limits.facts_seconds) */
   int timed_out;            /* SQLite was interrupted at the deadline */
   char timeout_msg[160];    /* the error that replaces SQLite's "interrupted" */
+  sqlite3 **spares;         /* readers in the same snapshot, for the workers to take */
+  int n_spares;             /* their number */
 };
 
 /* SQLite's progress handler (every PROGRESS_OPS virtual machine steps):
@@ -845,9 +847,12 @@ static cp_err check_encoding(cp_facts *f)
   return rc;
 }
 
-/* Opens the database file read-only, refusing a missing file up front so
+/* Opens one read-only connection to the facts (its progress handler
+ * stopping it at f's deadline) and begins a read transaction on it: every
+ * statement it runs until it closes reads the same snapshot of the facts,
+ * whatever the CRM commits meanwhile. A missing file is refused up front so
  * that SQLite does not report it as a generic open failure. */
-static cp_err open_db(cp_facts *f)
+static cp_err open_reader(cp_facts *f, sqlite3 **db)
 {
   struct stat st;
   const char *path = f->cfg->facts;
@@ -856,35 +861,111 @@ static cp_err open_db(cp_facts *f)
   if (!S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file", path);
   /* one connection per thread: SQLite's own locking is not needed */
-  if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK)
-    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, errmsg(f));
-  sqlite3_busy_timeout(f->db, 10000);
-  unsigned secs = f->cfg->file->limits.facts_seconds;
-  clock_gettime(CLOCK_MONOTONIC, &f->deadline);
-  f->deadline.tv_sec += secs;
-  snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
-           "limits.facts_seconds (%u s); a view that joins or sorts too much?", secs);
-  sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
+  if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(*db));
+  sqlite3_busy_timeout(*db, 10000);
+  sqlite3_progress_handler(*db, PROGRESS_OPS, over_time, f);
   /* Reading a WAL database needs PATH-shm beside it: when its folder cannot
    * take one, say that, not "attempt to write a readonly database". */
-  if (sqlite3_exec(f->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) == SQLITE_OK)
-    return check_encoding(f);
-  if (sqlite3_errcode(f->db) == SQLITE_READONLY && is_wal(path))
+  if (sqlite3_exec(*db, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) ==
+      SQLITE_OK)
+    return CP_OK;
+  if (sqlite3_errcode(*db) == SQLITE_READONLY && is_wal(path))
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
                      "%s-shm beside it; make its folder writable or convert it with "
-                     "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, errmsg(f),
+                     "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(*db),
                      path, path);
-  return cp_diag_fail(db_err(f->db), "facts: %s: %s", path, errmsg(f));
+  sqlite3 *keep = f->db;   /* errmsg() and db_err() read f->db */
+  f->db = *db;
+  cp_err rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", path, errmsg(f));
+  f->db = keep;
+  return rc;
 }
+
+/* Returns PRAGMA data_version of db (a count that changes whenever another
+ * connection commits), or -1. */
+static int64_t data_version(sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Closes the spare readers the workers did not take. */
+static void close_spares(cp_facts *f)
+{
+  for (int i = 0; f->spares && i < f->n_spares; i++)
+    sqlite3_close(f->spares[i]);
+  free(f->spares);
+  f->spares = NULL;
+  f->n_spares = 0;
+}
+
+#define SNAPSHOT_TRIES 20   /* attempts to begin every reader between two commits */
+
+/* Opens f's connection and spares more, every one in a read transaction over
+ * the same snapshot (without SQLite's snapshot API, which Debian's build
+ * leaves out): a probe connection reads PRAGMA data_version before and after
+ * they all begin, and when another connection committed in between, they
+ * begin again. Then the refusals that need the file: UTF-16 texts. */
+static cp_err open_db(cp_facts *f, int spares)
+{
+  sqlite3 *probe = NULL;
+  cp_err rc = CP_OK;
+  if (spares && !(f->spares = calloc((size_t)spares, sizeof *f->spares)))
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+  f->n_spares = spares;
+  if (spares && (rc = open_reader(f, &probe)) == CP_OK)
+    sqlite3_exec(probe, "COMMIT", NULL, NULL, NULL);   /* the probe reads outside one */
+  for (int tries = 0; rc == CP_OK; tries++) {
+    int64_t before = spares ? data_version(probe) : 0;
+    rc = open_reader(f, &f->db);
+    for (int i = 0; rc == CP_OK && i < spares; i++)
+      rc = open_reader(f, &f->spares[i]);
+    if (rc != CP_OK || !spares || data_version(probe) == before)
+      break;
+    sqlite3_close(f->db);   /* a commit came between: begin them all again */
+    f->db = NULL;
+    for (int i = 0; i < spares; i++)
+      sqlite3_close(f->spares[i]), f->spares[i] = NULL;
+    if (tries + 1 == SNAPSHOT_TRIES)
+      rc = cp_diag_fail(CP_EIO, "facts: %s: another connection committed to the facts "
+                        "each of %d times the run began its %d readers (--jobs); run again "
+                        "once the export is written", f->cfg->facts, SNAPSHOT_TRIES,
+                        spares + 1);
+  }
+  sqlite3_close(probe);
+  return rc == CP_OK ? check_encoding(f) : rc;
+}
+
+/* cp_facts_open_readers() and cp_facts_open_sharing(): spares readers
+ * more for a reader of its own; a worker's reader (lookups set) takes the
+ * spare connection reader of lookups. */
+static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+                         int reader, int spares, cp_facts **out);
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
 {
-  return cp_facts_open_sharing(cfg, as_of, NULL, out);
+  return open_facts(cfg, as_of, NULL, 0, 0, out);
+}
+
+cp_err cp_facts_open_readers(const cp_config *cfg, int64_t as_of, int workers, cp_facts **out)
+{
+  return open_facts(cfg, as_of, NULL, 0, workers > 1 ? workers : 0, out);
 }
 
 cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
-                             cp_facts **out)
+                             int reader, cp_facts **out)
+{
+  return open_facts(cfg, as_of, lookups, reader, 0, out);
+}
+
+static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+                         int reader, int spares, cp_facts **out)
 {
   const cp_config_file *c = cfg->file;
   cp_facts *f = calloc(1, sizeof *f);
@@ -898,6 +979,11 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   f->on_finding = print_finding;
   f->finding_ctx = &f->n_findings;
   f->max_text = ((size_t)c->limits.memory_mb << 20) / TEXT_HEAP_PART;
+  clock_gettime(CLOCK_MONOTONIC, &f->deadline);
+  f->deadline.tv_sec += c->limits.facts_seconds;
+  snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
+           "limits.facts_seconds (%u s); a view that joins or sorts too much?",
+           c->limits.facts_seconds);
   f->tables_count = c->tables_count;
   f->lookups_count = c->lookups_count;
   f->tables = calloc(c->tables_count + 1, sizeof *f->tables);
@@ -906,7 +992,16 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   f->client.tables = f->client_rows;
   if (!f->tables || !f->lookups || !f->client_rows)
     goto fail;
-  if ((rc = open_db(f)) != CP_OK || (rc = init_source(f, &f->clients, c->clients)) != CP_OK)
+  if (lookups && reader >= 0 && reader < lookups->n_spares && lookups->spares[reader]) {
+    f->db = lookups->spares[reader];   /* already in the writer's snapshot: taken */
+    lookups->spares[reader] = NULL;
+    f->deadline = lookups->deadline;
+    memcpy(f->timeout_msg, lookups->timeout_msg, sizeof f->timeout_msg);
+    sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
+  } else if ((rc = open_db(f, spares)) != CP_OK) {
+    goto fail;
+  }
+  if ((rc = init_source(f, &f->clients, c->clients)) != CP_OK)
     goto fail;
   f->clients.strings = &f->arena;
   for (unsigned i = 0; i < c->tables_count; i++) {
@@ -972,6 +1067,7 @@ void cp_facts_close(cp_facts *f)
   }
   for (unsigned i = 0; f->client_rows && i < f->tables_count; i++)
     free(f->client_rows[i].v);
+  close_spares(f);
   sqlite3_close(f->db);
   cp_arena_free(&f->arena);
   free(f->tables);

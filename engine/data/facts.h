@@ -87,10 +87,19 @@ typedef struct cp_facts cp_facts;
  * CP_EFACTS on a mismatch. The caller closes *out with cp_facts_close(). */
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out);
 
+/* Like cp_facts_open(), with a connection more for each of workers (when
+ * there are 2 or more: --jobs), each in a read transaction over the same
+ * snapshot of the facts as the reader's own. (Every reader holds one from
+ * its open to its close, so that one run reads one state of the facts while
+ * the CRM commits.) */
+cp_err cp_facts_open_readers(const cp_config *cfg, int64_t as_of, int workers, cp_facts **out);
+
 /* Like cp_facts_open(), but the lookup tables are those of reader lookups
- * (read, not loaded again: a worker's reader), which must stay open longer. */
+ * (read, not loaded again: a worker's reader), which must stay open longer;
+ * it takes that reader's spare connection number reader (0 ..), in its
+ * snapshot, when there is one (cp_facts_open_readers()), else opens one. */
 cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
-                             cp_facts **out);
+                             int reader, cp_facts **out);
 
 /* Closes the reader; accepts NULL. */
 void cp_facts_close(cp_facts *f);

@@ -132,4 +132,66 @@ test_feed_since_last_seq_loses_and_repeats_nothing_across_runs() {
   cmp -s "$T/all" "$T/consumed" || fail "the consumer's copy of the feed differs from the feed"
 }
 
+# holds_open PID FILE: succeeds once process PID has FILE open.
+holds_open() {
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    [ "$(readlink "$fd" 2>/dev/null)" = "$(readlink -f "$2")" ] && return 0
+  done
+  return 1
+}
+
+# The facts of the snapshot test: 300 clients with one order each of 1.00,
+# in WAL mode (readers do not hold a writer back), and a rule that reports
+# a client's order sum beside the run-wide one (counted by parts of rowids
+# with --jobs 2, by the writer and the workers' own connections).
+snapshot_setup() {
+  clients_config "[{name: name, type: text}]" \
+    "tables: [{name: orders, key: client_id, id: id, columns: [{name: amount, type: money}]}]"
+  facts_db f.db "PRAGMA journal_mode = WAL;
+    INSERT INTO clients(id,name,status,created_on)
+      SELECT printf('C%04d', value), 'n', 'active', '2026-01-01' FROM generate_series(1, 3000);
+    INSERT INTO orders(id,client_id,ordered_on,amount)
+      SELECT 'O' || value, printf('C%04d', value), '2026-03-01', 1 FROM generate_series(1, 3000);" >/dev/null
+  cat > r.lua <<'LUA'
+aggregate { id = "total", doc = "all orders", table = "orders", sum = "amount" }
+rule { id = "seen", doc = "what the run read", fn = function(c)
+  alert { severity = "info", title = "seen",
+          data = { mine = c.orders:sum("amount"), total = run.total } }
+end }
+LUA
+}
+
+test_a_run_reads_one_snapshot_of_the_facts_while_the_crm_commits() {
+  local j
+  for j in 1 2; do
+    rm -f s.db* f.db*
+    snapshot_setup
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j   # makes the state
+    # another run holds the state: the run under test opens the facts, then
+    # waits for the state lock; the CRM commits meanwhile
+    hold_lock s.db "BEGIN IMMEDIATE; UPDATE runs SET facts = facts;"
+    ( "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet --jobs $j --wait 120 \
+        2>"$T/run.err"; echo $? > "$T/run.rc" ) &
+    local pid=$! child
+    timeout 60 sh -c "while [ -z \"\$(pgrep -P $pid crmpolicy)\" ]; do sleep 0.02; done"
+    child=$(pgrep -P "$pid" crmpolicy)
+    # the state is opened only once the facts are open, in their snapshot
+    until holds_open "$child" s.db; do sleep 0.02; done
+    sqlite3 f.db "BEGIN; UPDATE orders SET amount = 2; DELETE FROM clients WHERE id > 'C2000';
+                  DELETE FROM orders WHERE client_id > 'C2000'; COMMIT;"
+    release_lock
+    wait "$pid"
+    expect_eq "--jobs $j: exit" 0 "$(cat "$T/run.rc")"
+    expect_eq "--jobs $j: stderr" "" "$(cat "$T/run.err")"
+    expect_eq "--jobs $j: what run 2 read (mine|total|clients)" "100|300000|3000" \
+      "$(sqlite3 s.db "SELECT json_extract(data,'$.mine'), json_extract(data,'$.total'), count(*)
+                       FROM alerts WHERE status = 'open' GROUP BY 1, 2")"
+    cp_run run --config c.yaml --as-of 2026-06-03 --quiet --jobs $j --force   # a third fewer
+    expect_eq "--jobs $j: the next run reads the commit" "200|400000|2000" \
+      "$(sqlite3 s.db "SELECT json_extract(data,'$.mine'), json_extract(data,'$.total'), count(*)
+                       FROM alerts WHERE status = 'open' GROUP BY 1, 2")"
+  done
+}
+
 run_tests
