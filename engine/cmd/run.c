@@ -64,8 +64,8 @@ static void print_problems(run *r, const cp_outcome *o)
   for (size_t i = 0; i < o->n_findings; i++, r->findings_printed++) {
     const cp_finding *f = &o->findings[i];
     if (r->findings_printed < MAX_PRINTED_ERRORS)
-      cp_diag_warn("facts: %s row %s column %s: '%s' %s", f->table, f->row_id, f->column,
-                f->value, f->problem);
+      cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", f->table, f->row_id, f->column,
+                   cp_finding_quote(f), f->value, cp_finding_quote(f), f->problem);
     else if (r->findings_printed == MAX_PRINTED_ERRORS)
       cp_diag_warn("facts: more data problems follow; the run, once committed, keeps them all "
                    "in the state database's findings table");
@@ -103,8 +103,9 @@ static cp_err write_one(run *r, cp_outcome *o)
   cp_err rc = CP_OK;
   if (r->strict && o->n_findings) {
     const cp_finding *f = &o->findings[0];
-    return cp_diag_fail(CP_EFACTS, "facts: %s row %s column %s: '%s' %s (--strict)", f->table,
-                     f->row_id, f->column, f->value, f->problem);
+    return cp_diag_fail(CP_EFACTS, "facts: %s row %s column %s: %s%s%s %s (--strict)", f->table,
+                        f->row_id, f->column, cp_finding_quote(f), f->value,
+                        cp_finding_quote(f), f->problem);
   }
   print_problems(r, o);
   if ((rc = cp_settle(r->rules, r->store, o)) != CP_OK ||

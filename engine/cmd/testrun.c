@@ -161,8 +161,9 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   cp_err rc;
   for (size_t i = 0; i < o->n_findings; i++) {
     const cp_finding *f = &o->findings[i];
-    cp_diag_warn("%s:%u: facts: %s row %s column %s: '%s' %s", s->r->fx->path,
-                 finding_line(s, f), f->table, f->row_id, f->column, f->value, f->problem);
+    cp_diag_warn("%s:%u: facts: %s row %s column %s: %s%s%s %s", s->r->fx->path,
+                 finding_line(s, f), f->table, f->row_id, f->column, cp_finding_quote(f),
+                 f->value, cp_finding_quote(f), f->problem);
   }
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);

@@ -102,12 +102,18 @@ static int authorize(void *ctx, int action, const char *a, const char *b, const 
              ? SQLITE_OK : SQLITE_DENY;
 }
 
+const char *cp_finding_quote(const cp_finding *x)
+{
+  return x->is_null ? "" : "'";
+}
+
 /* Default finding handler: prints the first few as warnings. */
 static void print_finding(void *ctx, const cp_finding *x)
 {
   uint64_t *count = ctx;
   if (++*count <= MAX_PRINTED_FINDINGS)
-    cp_diag_warn("facts: %s row %s column %s: '%s' %s", x->table, x->row_id, x->column, x->value,
+    cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", x->table, x->row_id, x->column,
+                 cp_finding_quote(x), x->value, cp_finding_quote(x),
               x->problem);
   else if (*count == MAX_PRINTED_FINDINGS + 1)
     cp_diag_warn("facts: more data problems follow; they are counted, not printed");
@@ -159,7 +165,7 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
     snprintf(shown, sizeof shown, "%.*s...", SHOWN_MAX, value);
     value = shown;
   }
-  cp_finding x = {s->sql, id, col, value ? value : "NULL", problem};
+  cp_finding x = {s->sql, id, col, value ? value : "NULL", problem, !value};
   f->n_findings++;
   f->on_finding(f->finding_ctx, &x);
 }
@@ -246,8 +252,11 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_stmt *st, in
   switch (col->type) {
   case CP_COL_MONEY:
     out->type = CP_V_INT;
-    return (t == SQLITE_INTEGER || t == SQLITE_FLOAT) && money_cents(st, k, &out->u.i) == 0
-               ? NULL : "is not an amount of money";
+    if (t != SQLITE_INTEGER && t != SQLITE_FLOAT)
+      return "is not an amount of money";
+    return money_cents(st, k, &out->u.i) == 0 ? NULL
+           : isnan(d) ? "is not an amount of money"
+                      : "is too large an amount of money (its cents do not fit in 64 bits)";
   case CP_COL_REAL:
     out->type = CP_V_REAL;
     out->u.r = d;

@@ -74,7 +74,12 @@ typedef struct cp_finding {
   const char *column;       /* column */
   const char *value;        /* offending value as text ("NULL" for null) */
   const char *problem;      /* what is wrong */
+  int is_null;              /* the value is NULL (not the text 'NULL') */
 } cp_finding;
+
+/* How a message quotes a finding's value: "'" around a value, "" around
+ * NULL, which is shown bare ("column level: NULL is missing ..."). */
+const char *cp_finding_quote(const cp_finding *x);
 
 /* Receives each finding; the strings are valid only during the call. */
 typedef void (*cp_finding_fn)(void *ctx, const cp_finding *f);

@@ -70,6 +70,7 @@ cp_err cp_outcome_finding(cp_outcome *o, const cp_finding *f)
   x->column = keep(o, f->column, &oom);
   x->value = keep(o, f->value, &oom);
   x->problem = keep(o, f->problem, &oom);
+  x->is_null = f->is_null;
   if (oom)
     return CP_ENOMEM;
   o->n_findings++;
