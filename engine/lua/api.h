@@ -73,11 +73,18 @@ typedef struct cp_rules {
   cp_pool *pools;           /* computed pools, in declaration order */
   size_t n_pools;           /* number of pools */
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
-  int backing_mt_ref;       /* registry: metatable of client objects' backings */
+  int backing_ref;          /* registry: the client's values, emptied per client (client.c) */
   int live_mt_ref;          /* registry: metatable of the live client object */
   int dead_mt_ref;          /* registry: metatable of ended client objects */
   int client_self_ref;      /* registry: the live client object, or false */
-  int client_side_ref;      /* registry: its side table, or false (client.c) */
+  int client_side_ref;      /* registry: the side table, emptied per client when used */
+  int side_used;            /* the side table holds something of this client */
+  int slot_names_ref;       /* registry: slot + 1 -> client field name (client.c) */
+  unsigned *kept;           /* slots of the fields the backing holds for this client */
+  size_t n_kept, n_slots;   /* their number, and room (one per field name) */
+  int kept_all;             /* more were kept than there is room: empty all of it */
+  int derived_fns_ref;      /* registry: idx + 1 -> derived value's function */
+  unsigned char *dstate;    /* state of each derived value for this client (client.c) */
   int row_mt_ref;           /* registry: metatable of rows */
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */

@@ -2,28 +2,34 @@
  * columns, rowsets and derived values, each found once and then kept).
  *
  * `c` is an empty table, one per client, whose metatable (one for all
- * clients, the live one) sends reads to the current client's value table
- * (the backing) and refuses writes, like a view (freeze.c), but never lets
- * the backing out: no pairs, next or rawget reach it. The backing starts
- * with the id only (empty while reads are traced); its own metatable's __index (load) finds a field the
- * first time it is read (a column, the rowset of a per-client table, a
- * derived value) and stores it in the backing, so that every later read of
- * it, by any rule of the client, is a table read inside the Lua VM with no
- * call into C. Nil values are not stored: a NULL column or a nil derived
- * value goes to load at each read.
+ * clients, the live one) sends reads to the value table (the backing) and
+ * refuses writes, like a view (freeze.c), but never lets the backing out: no
+ * pairs, next, rawget or # reach it. The backing is one table for the whole
+ * run, emptied at each client's end. It starts a client with the id only
+ * (empty while reads are traced); its own metatable's __index (load) finds a
+ * field the first time it is read (a column, the rowset of a per-client
+ * table, a derived value) and stores it in the backing, so that every later
+ * read of it, by any rule of the client, is a table read inside the Lua VM
+ * with no call into C. The fields stored are noted by slot (their place
+ * among all field names), so that emptying the backing needs no traversal.
+ * Nil values cannot be stored: a NULL column goes to load at each read.
  *
- * The side table holds what load must see again: a derivation under way (a
- * cycle), a failed one (an error box, so that later readers fail alike) and
- * a nil derived value; while explain traces reads, it also holds the
- * rowsets and derived values instead of the backing, so that every read
- * reaches load and its tracer. The current client's object and side table
- * are in the registry: only the current client's object reaches load.
+ * What load must see again of a derived value is its state, a byte per
+ * derived value in C (api->dstate): under way (a cycle), nil (computed once
+ * too) or failed. The error of a failed one is kept in the side table (an
+ * error box), so that later readers fail alike. While explain traces reads,
+ * the state is kept in the side table instead (markers for under way and
+ * nil), with the rowsets and derived values, so that every read reaches
+ * load and its tracer. The side table is one for the run too, emptied at a
+ * client's end when used; the current client's object is in the registry:
+ * only the current client's object reaches load.
  *
  * A client object lives as long as its evaluation: cp_client_end() gives it
  * the dead metatable, so that a rule that kept `c` gets an error, never
- * another client's values. Per client, that is three tables and one
+ * another client's values. Per client, that is one new table and one
  * metatable change. */
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -33,10 +39,115 @@
 /* Upvalues of load: names, the nil and busy markers, error boxes' mt. */
 enum { UV_NAMES = 1, UV_NIL, UV_BUSY, UV_ERRMT };
 
+/* States of a derived value for the current client, when reads are not
+ * traced (api->dstate): not computed yet (or computed, its value in the
+ * backing, where load no longer sees it), under way, nil, failed (its error
+ * box in the side table). */
+enum { D_NONE, D_BUSY, D_NIL, D_FAILED };
+
+/* Returns the code of field name (at 2): its kind (CP_NAME_*) and index;
+ * raises an error when the client has no such field. */
+static lua_Integer code_of(lua_State *L)
+{
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(UV_NAMES)) != LUA_TNUMBER)
+    luaL_error(L, "client has no field '%s'",
+               lua_tostring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2));
+  lua_Integer code = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return code;
+}
+
+/* Returns the slot of a field code: its place among all field names (the
+ * id, the columns, the tables, the derived values). */
+static unsigned slot_of(const cp_rules *api, lua_Integer code)
+{
+  unsigned idx = (unsigned)(code & 0xffffff);
+  const cp_config_file *f = api->cfg->file;
+  switch (code >> 24) {
+  case CP_NAME_ID:
+    return 0;
+  case CP_NAME_COLUMN:
+    return 1 + idx;
+  case CP_NAME_TABLE:
+    return 1 + f->clients->columns_count + idx;
+  default:
+    return 1 + f->clients->columns_count + f->tables_count + idx;
+  }
+}
+
+/* Keeps the value at the top of the stack as field name (at 2) in the
+ * backing (at 1), noting its slot so that the client's end takes it out. A
+ * nil cannot be kept (a derived value's nil is its state). */
+static void keep(lua_State *L, cp_rules *api, unsigned slot)
+{
+  if (lua_isnil(L, -1))
+    return;
+  if (api->n_kept < api->n_slots)   /* noted first: a failed rawset leaves no field */
+    api->kept[api->n_kept++] = slot;
+  else
+    api->kept_all = 1;   /* never: a field is kept once, when it is missing */
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+}
+
+/* Computes derived value name (at 2), the idx-th declared, for the client
+ * whose backing is at 1, when reads are not traced; its state is in
+ * api->dstate. A cycle and a failure seen again raise the error a first
+ * reader got. */
+static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
+{
+  switch (api->dstate[idx]) {
+  case D_BUSY:
+    return luaL_error(L, "derived value '%s' depends on itself", lua_tostring(L, 2));
+  case D_NIL:
+    return lua_pushnil(L), 1;
+  case D_FAILED:
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    lua_rawgeti(L, -1, 1);
+    return lua_error(L);
+  }
+  uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
+  api->dstate[idx] = D_BUSY;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
+  lua_rawgeti(L, -1, (lua_Integer)idx + 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_self_ref);
+  int status = lua_pcall(L, 1, 1, 0);
+  if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
+    status = cp_freeze_top(L);
+  if (api->prof)
+    cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
+  if (status != LUA_OK) {
+    if (lua_type(L, -1) == LUA_TSTRING)
+      lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
+    else
+      lua_pushvalue(L, -1);
+    lua_createtable(L, 1, 0);   /* the error box, so later readers fail alike */
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, lua_upvalueindex(UV_ERRMT));
+    lua_setmetatable(L, -2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 2);
+    api->side_used = 1;
+    api->dstate[idx] = D_FAILED;   /* only now: its box is there (else still under way) */
+    return lua_error(L);
+  }
+  api->dstate[idx] = lua_isnil(L, -1) ? D_NIL : D_NONE;
+  keep(L, api, slot);
+  return 1;
+}
+
 /* Returns a value of the side table at the top of the stack to the rule,
- * decoding the markers: a nil, a derivation under way (a cycle), or a
- * failed derivation. The markers are tables, so any other value is
- * returned as it is. */
+ * while reads are traced, decoding the markers: a nil, a derivation under
+ * way (a cycle), or a failed derivation. The markers are tables, so any
+ * other value is returned as it is. */
 static int from_side(lua_State *L)
 {
   if (lua_type(L, -1) != LUA_TTABLE)
@@ -55,11 +166,10 @@ static int from_side(lua_State *L)
   return 1;
 }
 
-/* Keeps the value at the top of the stack as field name (at 2): in the
- * backing (at 1), or in the side table (at 3) while reads are traced or
- * when it is nil (as the nil marker, which a table can hold: a derived value
- * that is nil is computed once too). */
-static void keep(lua_State *L, const cp_rules *api)
+/* Keeps the value at the top of the stack as field name (at 2) in the side
+ * table (at 3), while reads are traced; a nil as the nil marker, which a
+ * table can hold: a derived value that is nil is computed once too. */
+static void keep_traced(lua_State *L)
 {
   int nil = lua_isnil(L, -1);
   lua_pushvalue(L, 2);
@@ -67,12 +177,13 @@ static void keep(lua_State *L, const cp_rules *api)
     lua_pushvalue(L, lua_upvalueindex(UV_NIL));
   else
     lua_pushvalue(L, -2);
-  lua_rawset(L, api->tracer || nil ? 3 : 1);
+  lua_rawset(L, 3);
 }
 
-/* Computes derived value name (at 2), the idx-th declared, for the client
- * whose backing is at 1; side table at 3. */
-static int derive(lua_State *L, cp_rules *api, unsigned idx)
+/* derive() while reads are traced: the state of derived value name (at 2),
+ * the idx-th declared, is a marker in the side table (at 3), and the tracer
+ * sees the derivation begin and end. */
+static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
 {
   uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
@@ -83,15 +194,13 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx)
   lua_pushvalue(L, lua_upvalueindex(UV_BUSY));
   lua_rawset(L, 3);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_self_ref);
-  if (api->tracer)
-    api->tracer->derive_begin(api->tracer->ctx, lua_tostring(L, 2));
+  api->tracer->derive_begin(api->tracer->ctx, lua_tostring(L, 2));
   int status = lua_pcall(L, 1, 1, 0);
   if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
     status = cp_freeze_top(L);
   if (api->prof)
     cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
-  if (api->tracer)
-    api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
+  api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
   if (status != LUA_OK) {
     if (lua_type(L, -1) == LUA_TSTRING)
       lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
@@ -110,53 +219,70 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx)
   lua_pushvalue(L, 2);
   lua_pushnil(L);
   lua_rawset(L, 3);   /* no longer under way */
-  keep(L, api);
+  keep_traced(L);
   return 1;
 }
 
-/* __index of a client's backing (at 1), for a field (at 2) not in it yet:
- * a column, a rowset or a derived value. */
+/* load() while reads are traced: the rowsets and derived values are kept in
+ * the side table, so that every read reaches here and the tracer. */
+static int load_traced(lua_State *L, cp_rules *api)
+{
+  api->side_used = 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);   /* 3 */
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, 3) != LUA_TNIL) {
+    int n = from_side(L);
+    api->tracer->read(api->tracer->ctx, L, 0, 0);
+    return n;
+  }
+  lua_pop(L, 1);
+  lua_Integer code = code_of(L);
+  unsigned idx = (unsigned)(code & 0xffffff);
+  switch (code >> 24) {
+  case CP_NAME_ID:   /* not in the backing while traced */
+    lua_pushstring(L, api->client->id);
+    break;
+  case CP_NAME_COLUMN:
+    cp_rowset_value_push(L, &api->client->fields[idx]);
+    break;
+  case CP_NAME_TABLE:
+    cp_rowset_push(L, api, api->gen, idx);
+    keep_traced(L);
+    break;
+  default:
+    return derive_traced(L, api, idx);
+  }
+  api->tracer->read(api->tracer->ctx, L, (int)(code >> 24), idx);
+  return 1;
+}
+
+/* __index of the backing (at 1), for a field (at 2) not in it yet: a
+ * column, a rowset or a derived value. */
 static int load(lua_State *L)
 {
   cp_rules *api = cp_api_of(L);
   if (!api->client)
     return luaL_error(L, "a client object was used after its evaluation ended");
   lua_settop(L, 2);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);   /* 3 */
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, 3) != LUA_TNIL) {
-    int n = from_side(L);
-    if (api->tracer)
-      api->tracer->read(api->tracer->ctx, L, 0, 0);
-    return n;
-  }
-  lua_pop(L, 1);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(UV_NAMES)) != LUA_TNUMBER)
-    return luaL_error(L, "client has no field '%s'",
-                      lua_tostring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2));
-  lua_Integer code = lua_tointeger(L, -1);
+  if (api->tracer)
+    return load_traced(L, api);
+  lua_Integer code = code_of(L);
   unsigned idx = (unsigned)(code & 0xffffff);
-  lua_pop(L, 1);
   switch (code >> 24) {
-  case CP_NAME_ID:   /* in the backing from the start, but when traced */
+  case CP_NAME_ID:   /* in the backing from the start: not reached */
     lua_pushstring(L, api->client->id);
-    break;
+    return 1;
   case CP_NAME_COLUMN:
     cp_rowset_value_push(L, &api->client->fields[idx]);
-    if (!api->tracer)
-      keep(L, api);
-    break;
+    keep(L, api, slot_of(api, code));
+    return 1;
   case CP_NAME_TABLE:
     cp_rowset_push(L, api, api->gen, idx);
-    keep(L, api);
-    break;
+    keep(L, api, slot_of(api, code));
+    return 1;
   default:
-    return derive(L, api, idx);
+    return derive(L, api, idx, slot_of(api, code));
   }
-  if (api->tracer)
-    api->tracer->read(api->tracer->ctx, L, (int)(code >> 24), idx);
-  return 1;
 }
 
 /* __index of a client object whose evaluation is over. */
@@ -262,7 +388,31 @@ cp_err cp_client_names(cp_rules *api)
     lua_pop(L, 1);
     return rc;
   }
-  lua_createtable(L, 0, 2);   /* the backings' metatable */
+  size_t n_slots = 1 + f->clients->columns_count + f->tables_count + api->n_derived;
+  api->kept = malloc(n_slots * sizeof *api->kept);
+  api->dstate = calloc(api->n_derived + 1, 1);   /* + 1: never calloc(0) */
+  if (!api->kept || !api->dstate) {
+    lua_pop(L, 1);
+    return CP_ENOMEM;
+  }
+  api->n_slots = n_slots;
+  lua_createtable(L, (int)n_slots, 0);   /* slot + 1 -> field name */
+  for (lua_pushnil(L); lua_next(L, names); lua_pop(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -4, (lua_Integer)slot_of(api, lua_tointeger(L, -2)) + 1);
+  }
+  api->slot_names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, (int)api->n_derived, 0);   /* idx + 1 -> derived value's function */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
+  for (size_t k = 0; k < api->n_derived; k++) {
+    lua_getfield(L, -1, api->derived_ids[k]);
+    lua_getfield(L, -1, "fn");
+    lua_rawseti(L, -4, (lua_Integer)k + 1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  api->derived_fns_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, 0, 2);   /* the backing's metatable */
   lua_insert(L, -2);
   lua_newtable(L);
   lua_newtable(L);
@@ -271,16 +421,62 @@ cp_err cp_client_names(cp_rules *api)
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
-  api->backing_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, 0, CACHE_SLOTS);   /* the backing: sized once, no rehashing */
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);
   push_object_mt(L, NULL);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__index");   /* the live metatable reads the backing */
   api->live_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  api->backing_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   push_object_mt(L, dead);
   api->dead_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushboolean(L, 0);
   api->client_self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_pushboolean(L, 0);
+  lua_createtable(L, 0, 4);
   api->client_side_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return CP_OK;
+}
+
+/* Empties the table at the top of the stack (popped), keeping its size. */
+static void clear_top(lua_State *L)
+{
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, -4);
+  }
+  lua_pop(L, 1);
+}
+
+/* Empties the backing (the fields noted by slot) and, when used, the side
+ * table, and forgets the derived values' states: both tables serve the next
+ * client as new. */
+static void empty_tables(cp_rules *api)
+{
+  lua_State *L = api->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->backing_ref);
+  if (api->kept_all) {   /* more were kept than there are slots (never) */
+    clear_top(L);
+    api->kept_all = 0;
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->slot_names_ref);
+    for (size_t i = 0; i < api->n_kept; i++) {
+      lua_rawgeti(L, -1, (lua_Integer)api->kept[i] + 1);
+      lua_pushnil(L);
+      lua_rawset(L, -4);
+    }
+    lua_pop(L, 2);
+  }
+  api->n_kept = 0;
+  memset(api->dstate, D_NONE, api->n_derived);
+  if (api->side_used) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);
+    clear_top(L);
+    api->side_used = 0;
+  }
 }
 
 void cp_client_end(cp_rules *api)
@@ -291,29 +487,24 @@ void cp_client_end(cp_rules *api)
     lua_setmetatable(L, -2);
     lua_pushboolean(L, 0);
     lua_rawseti(L, LUA_REGISTRYINDEX, api->client_self_ref);
-    lua_pushboolean(L, 0);
-    lua_rawseti(L, LUA_REGISTRYINDEX, api->client_side_ref);
   }
   lua_pop(L, 1);
+  empty_tables(api);   /* also after a push that failed half way */
 }
 
 void cp_client_push(cp_rules *api)
 {
   lua_State *L = api->L;
   cp_client_end(api);
-  lua_createtable(L, 0, 4);                 /* the side table */
-  lua_rawseti(L, LUA_REGISTRYINDEX, api->client_side_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->live_mt_ref);
-  lua_createtable(L, 0, CACHE_SLOTS);       /* the backing: sized once, no rehashing */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->backing_mt_ref);
-  lua_setmetatable(L, -2);
   if (!api->tracer) {                       /* traced, every read reaches load */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->backing_ref);
+    api->kept[api->n_kept++] = 0;           /* the id's slot (the backing is empty) */
     lua_pushstring(L, api->client->id);
     lua_setfield(L, -2, "id");
+    lua_pop(L, 1);
   }
-  lua_setfield(L, -2, "__index");           /* the live metatable reads this backing */
   lua_createtable(L, 0, 0);                 /* the object */
-  lua_insert(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->live_mt_ref);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, -1);
   lua_rawseti(L, LUA_REGISTRYINDEX, api->client_self_ref);

@@ -679,8 +679,9 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   api->as_of = as_of;
   api->now = as_of * 86400 + 86399;
   api->scope_ref = LUA_NOREF;
-  api->backing_mt_ref = api->live_mt_ref = api->dead_mt_ref = LUA_NOREF;
+  api->backing_ref = api->live_mt_ref = api->dead_mt_ref = LUA_NOREF;
   api->client_self_ref = api->client_side_ref = LUA_NOREF;
+  api->slot_names_ref = api->derived_fns_ref = LUA_NOREF;
   cp_sandbox_set_user(api->sb, api);
   if (w && w->sandbox)
     w->sandbox(w->ctx, api->sb);
@@ -718,6 +719,8 @@ void cp_rules_close(cp_rules *api)
   if (!api)
     return;
   free(api->row_buf);
+  free(api->kept);
+  free(api->dstate);
   for (size_t i = 0; i < api->n_rules; i++) {
     for (size_t j = 1; api->rules[i].ids && api->rules[i].ids[j]; j++)
       free((char *)api->rules[i].ids[j]);
