@@ -92,6 +92,23 @@ static void keep(lua_State *L, cp_rules *api, unsigned slot)
   lua_rawset(L, 1);
 }
 
+/* Makes the error of a failed derivation of derived value name (at 2), at
+ * the top of the stack, the one its readers get: pushes the message naming
+ * the derived value (when it is text), then the error box holding it, so
+ * that later readers fail alike. */
+static void error_box(lua_State *L)
+{
+  if (lua_type(L, -1) == LUA_TSTRING)
+    lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
+  else
+    lua_pushvalue(L, -1);
+  lua_createtable(L, 1, 0);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, lua_upvalueindex(UV_ERRMT));
+  lua_setmetatable(L, -2);
+}
+
 /* Computes derived value name (at 2), the idx-th declared, for the client
  * whose backing is at 1, when reads are not traced; its state is in
  * api->dstate. A cycle and a failure seen again raise the error a first
@@ -121,15 +138,7 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
   if (api->prof)
     cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
   if (status != LUA_OK) {
-    if (lua_type(L, -1) == LUA_TSTRING)
-      lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
-    else
-      lua_pushvalue(L, -1);
-    lua_createtable(L, 1, 0);   /* the error box, so later readers fail alike */
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, 1);
-    lua_pushvalue(L, lua_upvalueindex(UV_ERRMT));
-    lua_setmetatable(L, -2);
+    error_box(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -3);
@@ -202,15 +211,7 @@ static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
     cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
   api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
   if (status != LUA_OK) {
-    if (lua_type(L, -1) == LUA_TSTRING)
-      lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
-    else
-      lua_pushvalue(L, -1);
-    lua_createtable(L, 1, 0);   /* the error box, so later readers fail alike */
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, 1);
-    lua_pushvalue(L, lua_upvalueindex(UV_ERRMT));
-    lua_setmetatable(L, -2);
+    error_box(L);
     lua_pushvalue(L, 2);
     lua_insert(L, -2);
     lua_rawset(L, 3);

@@ -53,29 +53,30 @@ test_limits_are_whole_numbers_of_at_least_one() {
   expect_eq "sound limits" 0 "$RC"
 }
 
+# with_lines TEXT MESSAGE: c.yaml.orig with TEXT (printf) appended is refused
+# with MESSAGE, the config error's whole stderr.
+with_lines() {
+  cp c.yaml.orig c.yaml
+  printf "$1" >> c.yaml
+  run_it
+  expect_config_error "$2"
+}
+
 test_numbers_with_a_leading_zero_are_errors_not_octal() {
   config; facts ""
   cp c.yaml c.yaml.orig
-  printf 'limits: {memory_mb: 017}\n' >> c.yaml
-  run_it
-  expect_config_error "crmpolicy: c.yaml:29: limits.memory_mb: '017' has a leading zero, which YAML reads as an octal number; write 17"
-  cp c.yaml.orig c.yaml
-  printf 'guard:\n  resolve_percent: 030\n' >> c.yaml
-  run_it
-  expect_config_error "crmpolicy: c.yaml:30: guard.resolve_percent: '030' has a leading zero, which YAML reads as an octal number; write 30"
-  cp c.yaml.orig c.yaml
-  printf 'guard: {min_count: 00}\n' >> c.yaml
-  run_it
-  expect_config_error "crmpolicy: c.yaml:29: guard.min_count: '00' has a leading zero, which YAML reads as an octal number; write 0"
-  for v in 16.5 '"200"' 010; do
-    cp c.yaml.orig c.yaml
-    printf 'sinks:\n  - {name: am, type: alertmanager, url: "http://127.0.0.1:9/", timeout_ms: %s}\n' "$v" >> c.yaml
-    run_it
-    case $v in
-      010) expect_config_error "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '010' has a leading zero, which YAML reads as an octal number; write 10" ;;
-      *) expect_config_error "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '${v//\"/}' is not a whole number" ;;
-    esac
-  done
+  local octal="has a leading zero, which YAML reads as an octal number"
+  with_lines 'limits: {memory_mb: 017}\n' "crmpolicy: c.yaml:29: limits.memory_mb: '017' $octal; write 17"
+  with_lines 'guard:\n  resolve_percent: 030\n' \
+    "crmpolicy: c.yaml:30: guard.resolve_percent: '030' $octal; write 30"
+  with_lines 'guard: {min_count: 00}\n' "crmpolicy: c.yaml:29: guard.min_count: '00' $octal; write 0"
+  local sink='sinks:\n  - {name: am, type: alertmanager, url: "http://127.0.0.1:9/", timeout_ms: %s}\n'
+  with_lines "$(printf "$sink" 010)\n" \
+    "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '010' $octal; write 10"
+  with_lines "$(printf "$sink" 16.5)\n" \
+    "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '16.5' is not a whole number"
+  with_lines "$(printf "$sink" '"200"')\n" \
+    "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '200' is not a whole number"
   cp c.yaml.orig c.yaml
   printf 'guard: {resolve_percent: 0, min_count: 100}\nlimits: {memory_mb: 10}\n' >> c.yaml
   run_it
