@@ -273,6 +273,27 @@ static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const 
   return count;
 }
 
+/* Warns about each key of labels.rules that is no rule's id (its own or
+ * one it emits): a label for a misspelt or renamed rule is never shown. */
+static unsigned report_unknown_labels(const cp_config *cfg, const cp_rules *rules)
+{
+  const yt_node *sec = cfg->labels ? cp_ytree_get(cfg->labels, "rules") : NULL;
+  unsigned count = 0;
+  for (size_t k = 0; sec && sec->kind == YT_MAP && k + 1 < sec->n; k += 2) {
+    const yt_node *key = sec->items[k];
+    int found = 0;
+    for (size_t r = 0; r < cp_rules_count(rules) && !found; r++)
+      for (const char *const *id = cp_rules_ids(rules, r); *id && !found; id++)
+        found = !strcmp(*id, key->value);
+    if (!found) {
+      cp_diag_warn("%s:%u: labels.rules: '%s' is no rule's id; its label is never shown",
+                   cfg->path, key->line, key->value);
+      count++;
+    }
+  }
+  return count;
+}
+
 /* Runs the fixtures of --fixtures quietly, watching params reads and the
  * rules they check; warns when some fail. */
 static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
@@ -312,6 +333,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
   if (rc == CP_OK) {
     warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
+    warnings += report_unknown_labels(cfg, rules);
     if (o->fixtures)
       warnings += report_unread(l, cfg, cfg->params, "params") +
                   report_uncovered(l, rules, o->fixtures);

@@ -26,6 +26,15 @@ test_check_warns_about_a_param_the_config_lacks() {
   expect_contains "stdout" "lint: 1 warning (with" "$OUT"
 }
 
+test_check_warns_about_a_label_of_no_rule() {
+  policy
+  printf 'labels:\n  rules: {visit.due: 拜访到期, visit.dew: typo}\n  tiers: {gold: 金牌}\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: c.yaml:24: labels.rules: 'visit.dew' is no rule's id; its label is never shown" "$ERR"
+  expect_contains "stdout" "lint: 1 warning (with" "$OUT"
+}
+
 test_check_with_fixtures_finds_unread_params_and_unchecked_rules() {
   policy
   mkdir fx
