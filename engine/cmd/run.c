@@ -65,7 +65,7 @@ static void print_problems(run *r, const cp_outcome *o)
     const cp_finding *f = &o->findings[i];
     if (r->findings_printed < MAX_PRINTED_ERRORS)
       cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", f->table, f->row_id, f->column,
-                   cp_finding_quote(f), f->value, cp_finding_quote(f), f->problem);
+                   cp_facts_finding_quote(f), f->value, cp_facts_finding_quote(f), f->problem);
     else if (r->findings_printed == MAX_PRINTED_ERRORS)
       cp_diag_warn("facts: more data problems follow; the run, once committed, keeps them all "
                    "in the state database's findings table");
@@ -104,8 +104,8 @@ static cp_err write_one(run *r, cp_outcome *o)
   if (r->strict && o->n_findings) {
     const cp_finding *f = &o->findings[0];
     return cp_diag_fail(CP_EFACTS, "facts: %s row %s column %s: %s%s%s %s (--strict)", f->table,
-                        f->row_id, f->column, cp_finding_quote(f), f->value,
-                        cp_finding_quote(f), f->problem);
+                        f->row_id, f->column, cp_facts_finding_quote(f), f->value,
+                        cp_facts_finding_quote(f), f->problem);
   }
   print_problems(r, o);
   if ((rc = cp_settle(r->rules, r->store, o)) != CP_OK ||

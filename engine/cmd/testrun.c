@@ -162,8 +162,8 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   for (size_t i = 0; i < o->n_findings; i++) {
     const cp_finding *f = &o->findings[i];
     cp_diag_warn("%s:%u: facts: %s row %s column %s: %s%s%s %s", s->r->fx->path,
-                 finding_line(s, f), f->table, f->row_id, f->column, cp_finding_quote(f),
-                 f->value, cp_finding_quote(f), f->problem);
+                 finding_line(s, f), f->table, f->row_id, f->column, cp_facts_finding_quote(f),
+                 f->value, cp_facts_finding_quote(f), f->problem);
   }
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);

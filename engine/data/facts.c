@@ -102,7 +102,7 @@ static int authorize(void *ctx, int action, const char *a, const char *b, const 
              ? SQLITE_OK : SQLITE_DENY;
 }
 
-const char *cp_finding_quote(const cp_finding *x)
+const char *cp_facts_finding_quote(const cp_finding *x)
 {
   return x->is_null ? "" : "'";
 }
@@ -113,7 +113,7 @@ static void print_finding(void *ctx, const cp_finding *x)
   uint64_t *count = ctx;
   if (++*count <= MAX_PRINTED_FINDINGS)
     cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", x->table, x->row_id, x->column,
-                 cp_finding_quote(x), x->value, cp_finding_quote(x),
+                 cp_facts_finding_quote(x), x->value, cp_facts_finding_quote(x),
               x->problem);
   else if (*count == MAX_PRINTED_FINDINGS + 1)
     cp_diag_warn("facts: more data problems follow; they are counted, not printed");

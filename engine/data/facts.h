@@ -79,7 +79,7 @@ typedef struct cp_finding {
 
 /* How a message quotes a finding's value: "'" around a value, "" around
  * NULL, which is shown bare ("column level: NULL is missing ..."). */
-const char *cp_finding_quote(const cp_finding *x);
+const char *cp_facts_finding_quote(const cp_finding *x);
 
 /* Receives each finding; the strings are valid only during the call. */
 typedef void (*cp_finding_fn)(void *ctx, const cp_finding *f);
