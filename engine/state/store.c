@@ -57,14 +57,15 @@ static const char *const sql[S_COUNT] = {
 /* The snapshot cursors: open alerts and proposed assignments, in order. */
 static const char *const cursor_sql[2] = {
   "SELECT id, client_id, rule, key, severity, level, assignee, title, data, opened_at, "
-  "fingerprint FROM alerts WHERE status='open' ORDER BY client_id, rule, key",
+  "fingerprint, updated_at FROM alerts WHERE status='open' ORDER BY client_id, rule, key",
   "SELECT id, client_id, rule, key, kind, 0, assignee, NULL, data, opened_at, "
-  "fingerprint FROM assignments WHERE status='proposed' ORDER BY client_id, rule, key",
+  "fingerprint, updated_at FROM assignments WHERE status='proposed' "
+  "ORDER BY client_id, rule, key",
 };
 
 /* Columns of a snapshot cursor row. */
 enum { C_ID, C_CLIENT, C_RULE, C_KEY, C_SEVERITY_OR_KIND, C_LEVEL, C_ASSIGNEE, C_TITLE,
-       C_DATA, C_OPENED, C_FINGERPRINT };
+       C_DATA, C_OPENED, C_FINGERPRINT, C_UPDATED, C_COUNT };
 
 static const char *const event_names[CP_EV_COUNT] = {
   "alert.opened", "alert.escalated", "alert.updated", "alert.resolved",
@@ -76,7 +77,7 @@ static const char *const event_names[CP_EV_COUNT] = {
 typedef struct prior {
   int64_t id;               /* row id */
   int level;                /* alerts: level */
-  const char *col[C_FINGERPRINT + 1];  /* text columns, by C_* index */
+  const char *col[C_COUNT];  /* text columns, by C_* index */
 } prior;
 
 /* A cursor over the state before the run, and the rows of the client it is
@@ -211,7 +212,7 @@ static prior row_view(const cursor *c)
 {
   prior p = {.id = sqlite3_column_int64(c->stmt, C_ID),
              .level = sqlite3_column_int(c->stmt, C_LEVEL)};
-  for (int i = C_CLIENT; i <= C_FINGERPRINT; i++)
+  for (int i = C_CLIENT; i < C_COUNT; i++)
     p.col[i] = col(c, i);
   return p;
 }
@@ -355,7 +356,7 @@ static cp_err buffer_row(cursor *c)
   if (cp_arena_grow((void **)&c->rows, &c->cap, c->n, sizeof *c->rows) < 0)
     return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   prior p = row_view(c);
-  for (int i = C_CLIENT; i <= C_FINGERPRINT; i++)
+  for (int i = C_CLIENT; i < C_COUNT; i++)
     if (p.col[i] && !(p.col[i] = cp_arena_strndup(&c->arena, p.col[i], strlen(p.col[i]))))
       return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   c->rows[c->n++] = p;
@@ -402,7 +403,10 @@ const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const c
   const cursor *c = &s->cur[1];
   for (size_t i = 0; i < c->n; i++)
     if (!strcmp(c->rows[i].col[C_RULE], rule) && !strcmp(c->rows[i].col[C_KEY], key))
-      return c->rows[i].col[C_ASSIGNEE];
+      /* one changed after this run's as-of time (a replay of an earlier
+       * day) may have had another assignee, or none, that day: its pick
+       * is made again, as the day's own run made it */
+      return strcmp(c->rows[i].col[C_UPDATED], s->at) > 0 ? NULL : c->rows[i].col[C_ASSIGNEE];
   return NULL;
 }
 

@@ -55,7 +55,9 @@ void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed);
 cp_err cp_store_seek(cp_store *s, const char *client_id);
 
 /* The assignee of the client's proposed assignment (rule, key) from before
- * the run, or NULL; valid until the next seek. Call after cp_store_seek(). */
+ * the run, or NULL (also when it was changed after the run's as-of time:
+ * in a replay of an earlier day, it is picked again); valid until the next
+ * seek. Call after cp_store_seek(). */
 const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const char *key);
 
 /* Records the outcome's data problems, then merges its client's sorted

@@ -119,4 +119,43 @@ EOF
   expect_contains "message" "add() works only while members() runs (rule r, client C1)" "$ERR"
 }
 
+# The picks of a replay: S1 (capacity 1) is the only member; C1 needs an
+# assignment up to 2026-06-01 only, C2 every day.
+replay_setup() {
+  setup
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C2','B','active','2026-01-01');
+    UPDATE staff SET capacity = 1 WHERE id = 'S1'; DELETE FROM staff WHERE id != 'S1';"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add)
+  for s in lookup.staff:each() do add { id = s.id, group = s.role, capacity = s.capacity, load = 0 } end
+end }
+rule { id = "r", doc = "d", fn = function(c)
+  if c.id == "C2" or dt.today <= dt.date("2026-06-01") then
+    assign { kind = "k", pick = { pool = "p", group = "kam" } }
+  end
+end }
+EOF
+}
+
+# open_picks STATE: the proposed assignments of STATE, "client assignee" each.
+open_picks() {
+  sqlite3 "$1" "SELECT client_id || ' ' || coalesce(assignee, '-') FROM assignments
+                WHERE status = 'proposed' ORDER BY 1" | paste -sd '|'
+}
+
+test_a_replay_picks_as_that_day_did_not_keeping_later_assignments() {
+  replay_setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state fresh.db
+  local fresh; fresh=$(open_picks fresh.db)
+  expect_eq "2026-06-01" "C1 S1|C2 -" "$fresh"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "2026-06-02: C2 picks S1" "C2 S1" "$(open_picks s.db)"
+  # the replay of 2026-06-01: C2's assignment, opened on 2026-06-02, is
+  # not kept; the picks are those of the day itself
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --replay
+  expect_eq "replay exit" 0 "$RC"
+  expect_eq "replay of 2026-06-01" "$fresh" "$(open_picks s.db)"
+}
+
 run_tests
