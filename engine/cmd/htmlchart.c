@@ -131,12 +131,14 @@ static void series_months(FILE *f, const cp_report_page *p, double left, double 
   }
 }
 
-/* Returns the name of series group g: the line of the other groups once
- * groups past the chart's lines folded into it. */
+/* Returns the name people read for series group g: its label in the
+ * config's labels.series, else the group itself; the line of the other
+ * groups once groups past the chart's lines folded into it. */
 static const char *group_name(const cp_report_page *p, size_t g)
 {
   return p->folded && g == CP_REPORT_GROUPS - 1
-             ? cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_SERIES_OTHER) : p->groups[g];
+             ? cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_SERIES_OTHER)
+             : cp_locale_label(p->cfg, "series", p->groups[g]);
 }
 
 #define LEGEND_NAME_COLS 40   /* a longer group name is cut, with an ellipsis */

@@ -295,6 +295,19 @@ test_a_series_value_too_large_to_draw_fails_its_row() {
   expect_eq "message" "crmpolicy: r.lua:2: a row's series must be {group = name, values = {12 numbers, oldest month first, each at most 1000000000000000 in size}} (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
 }
 
+test_series_groups_show_their_labels_in_the_legend() {
+  custom_report '    local v = {} for i = 1, 12 do v[i] = 1 end
+    return { name = c.name, n = 1, series = { group = c.id == "C1" and "north" or "south", values = v } }'
+  sed -i 's/^  row = function/  series = { title = "S", type = "integer" },\n&/' r.lua
+  printf 'labels:\n  series: {north: 北区}\n' >> c.yaml
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet --force
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "legend: a label, and a group without one as itself" "北区|south" \
+    "$(sed '/<\/svg>/q' r.html | grep -o '<text x="[0-9.]*" y="[0-9.]*" font-size="12">[^<]*' | sed 's/.*>//' | paste -sd'|')"
+  expect_contains "a point's title" "<title>北区 2026-06: 1</title>" "$(cat r.html)"
+}
+
 test_groups_past_the_charts_lines_fold_into_other_groups_and_the_legend_wraps() {
   custom_report '    local v = {} for i = 1, 12 do v[i] = 1 end
     return { name = c.name, n = 1, series = { group = "region " .. c.id, values = v } }'
