@@ -169,8 +169,10 @@ static void config_line(sbuf *out, const char *line, size_t n)
 }
 
 /* Writes DIR/crmpolicy.yaml from the reference config at share: its header
- * comment replaced, paths rewritten; with bare, the rules list and params
- * replaced by the example rule's (examples/init/params.yaml). */
+ * comment replaced, paths rewritten; with bare, the rules list, params and
+ * labels replaced by the example rule's (examples/init/params.yaml holds
+ * its params and labels: the reference labels name rules a bare project
+ * lacks, which check would warn about). */
 static cp_err write_config(const char *share, const char *dir, int bare)
 {
   char p[PATH_MAX];
@@ -195,7 +197,10 @@ static cp_err write_config(const char *share, const char *dir, int bare)
     header = 0;
     if (top)
       skip = 0;
-    if (bare && top && ((n >= 6 && !memcmp(s, "rules:", 6)) || (n >= 7 && !memcmp(s, "params:", 7)))) {
+    if (bare && top && n >= 7 && !memcmp(s, "labels:", 7)) {
+      skip = 1;   /* the example's come with its params */
+    } else if (bare && top && ((n >= 6 && !memcmp(s, "rules:", 6)) ||
+                               (n >= 7 && !memcmp(s, "params:", 7)))) {
       if (s[0] == 'r')
         cp_sbuf_add(&out, "\nrules:                       # loaded in this order; checks run in this order\n"
                        "  - rules/example.lua\n");

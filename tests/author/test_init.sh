@@ -52,9 +52,13 @@ schema/facts.sql
 tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
   expect_eq "rules" "rules:                       # loaded in this order; checks run in this order
   - rules/example.lua" "$(sed -n '/^rules:/,/^$/p' p/crmpolicy.yaml | grep .)"
+  expect_eq "labels: the example rule's only" "labels:                       # what people read for ids; each section reaches rules as \`labels\`
+  rules:
+    example.quiet: 长期未联络       # rules/example.lua" "$(sed -n '/^labels:/,/^$/p' p/crmpolicy.yaml | grep .)"
   cd p || return
   cp_run check
   expect_eq "check exit" 0 "$RC"
+  expect_eq "check: no warning" "" "$ERR"
   cp_run test --coverage --min-coverage 100 tests
   expect_eq "test exit" 0 "$RC"
   expect_contains "coverage" "rules/example.lua    15 of    15 lines  100.0%" "$OUT"
