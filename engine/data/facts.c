@@ -426,16 +426,23 @@ static int has_column(char **cols, int n, const char *name)
 static cp_err check_source(cp_facts *f, const source *s)
 {
   const cp_table_cfg *t = s->cfg;
-  char *cols[512];
-  int n = 0, rc;
+  char **cols = NULL;   /* every column of the table, however many */
+  size_t cap = 0;
+  int n = 0, rc, oom = 0;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(f->db, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st, NULL))
     return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
   sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 512)
-    cols[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+  while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    oom = cp_arena_grow((void **)&cols, &cap, (size_t)n, sizeof *cols) < 0 ||
+          !(cols[n] = strdup(name ? name : ""));
+    n += !oom;
+  }
   cp_err err = CP_OK;
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+  if (oom)
+    err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+  else if (rc != SQLITE_DONE)
     err = cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
   else if (n == 0)
     err = cp_diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
@@ -449,6 +456,7 @@ static cp_err check_source(cp_facts *f, const source *s)
   }
   for (int i = 0; i < n; i++)
     free(cols[i]);
+  free(cols);
   sqlite3_finalize(st);
   return err;
 }

@@ -308,6 +308,20 @@ crmpolicy: the run failed (facts error); nothing was written" "$ERR"
   expect_eq "runs after" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+test_a_column_past_the_five_hundred_and_twelfth_is_found() {
+  config; facts ""
+  # surveys rebuilt with 600 columns, score the last
+  local cols; cols=$(seq 1 597 | sed 's/^/pad/' | paste -sd,)
+  sqlite3 f.db "ALTER TABLE surveys RENAME TO s0;
+    CREATE TABLE surveys(id, client_id, $cols, score);
+    INSERT INTO surveys(id, client_id, score) SELECT id, client_id, score FROM s0; DROP TABLE s0;"
+  expect_eq "columns" 600 "$(sqlite3 f.db "SELECT count(*) FROM pragma_table_info('surveys')")"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_contains "C1 saw" '"surveys":"1/0"' "$(saw C1)"
+}
+
 test_missing_client_key_column_stops_before_writing() {
   config; facts "ALTER TABLE contacts RENAME COLUMN client_id TO customer_id;"
   run_bad
