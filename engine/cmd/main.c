@@ -310,9 +310,16 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
   optind = 1;
   for (;;) {
     if ((c = getopt_long(argc, argv, "+o:", long_opts, NULL)) == -1) {
+      /* after a "--" every word is an operand (getopt_long would otherwise
+       * go back to the first operand, again and again) */
+      int rest = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
       if (optind >= argc || !cp_words_has(cmd->options, "args"))
         break;
       argv[1 + o->nargs++] = argv[optind++];   /* an operand; options may follow */
+      while (rest && optind < argc)
+        argv[1 + o->nargs++] = argv[optind++];
+      if (rest)
+        break;
       continue;
     }
     if (c == 'h')

@@ -24,6 +24,19 @@ test_help_lists_commands() {
   expect_contains "help" "feed" "$OUT"
 }
 
+test_operands_after_a_double_dash_are_read_as_operands() {
+  cp_run init --quiet -- -p   # a folder whose name starts with a dash
+  expect_eq "init -- -p: exit" 0 "$RC"
+  [ -f ./-p/crmpolicy.yaml ] || fail "init -- -p wrote no project into ./-p"
+  cp_run init -- a b
+  expect_eq "init -- a b: exit" 2 "$RC"
+  expect_eq "init -- a b: message" "crmpolicy: init: name one folder to write the policy project into (for example 'crmpolicy init my-policy')" "$ERR"
+  cd ./-p || return
+  cp_run explain --as-of 2026-06-01 -- -x
+  expect_eq "explain -- -x: exit" 2 "$RC"
+  expect_eq "explain -- -x: message" "crmpolicy: explain: no client '-x' in facts.db as of 2026-06-01" "$ERR"
+}
+
 test_unknown_command_is_usage_error() {
   cp_run frobnicate
   expect_eq "exit" 2 "$RC"
