@@ -27,15 +27,33 @@ static void consumer_of(const cp_sink_cfg *s, char *out, size_t n)
   snprintf(out, n, "sink:%s", s->name);
 }
 
+/* Writes url into buf (cap bytes) as messages show it: a user name and
+ * password in it ("https://user:secret@host/...") as "***", since messages
+ * go to logs. */
+static void shown_url(const char *url, char *buf, size_t cap)
+{
+  const char *host = strstr(url, "://");
+  host = host ? host + 3 : url;
+  size_t authority = strcspn(host, "/?#");
+  const char *at = memchr(host, '@', authority);
+  for (const char *q = at; q && (q = memchr(q + 1, '@', authority - (size_t)(q + 1 - host)));)
+    at = q;   /* the last '@' of the authority ends the user information */
+  if (at)
+    snprintf(buf, cap, "%.*s***%s", (int)(host - url), url, at);
+  else
+    snprintf(buf, cap, "%s", url);
+}
+
 int cp_push_failed(cp_pusher *p, const cp_sink_cfg *s, const char *what)
 {
-  char name[160], waiting[32];
+  char name[160], waiting[32], url[2048];
   int64_t at = 0;
   consumer_of(s, name, sizeof name);
   cp_consumer_get(p->db, p->path, name, &at);
   cp_progress_format_count(waiting, (uint64_t)(p->last_seq > at ? p->last_seq - at : 0));
+  shown_url(s->url, url, sizeof url);
   cp_diag_fail(CP_EIO, "push: sink '%s' (%s %s): %s; it stays at seq %lld (%s events wait for "
-            "the next push)", s->name, type_names[s->type], s->url, what, (long long)at,
+            "the next push)", s->name, type_names[s->type], url, what, (long long)at,
             waiting);
   return -1;
 }

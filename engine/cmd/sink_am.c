@@ -42,6 +42,27 @@ static void rfc3339(time_t t, char *buf)
   strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Writes into buf (24 bytes) the startsAt of an alert opened at opened
+ * ("YYYY-MM-DDTHH:MM:SS", on the CRM's clock, which is this machine's local
+ * time): in UTC, and never after now (Alertmanager refuses an alert that
+ * starts after it ends, and an ended alert ends now; a run as of today
+ * opens its alerts at 23:59:59 of today, still to come). */
+static void starts_at(const char *opened, time_t now, char *buf)
+{
+  struct tm tm = {0};
+  time_t t = now;
+  if (opened && sscanf(opened, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_isdst = -1;
+    t = mktime(&tm);
+    if (t == (time_t)-1 || t > now)
+      t = now;
+  }
+  rfc3339(t, buf);
+}
+
 /* Reports the state's last error; returns -1. */
 static int state_error(cp_pusher *p)
 {
@@ -62,7 +83,7 @@ static const char *text(sqlite3_stmt *st, int i)
 }
 
 /* Fills temp.am_want with every open alert as it is posted. */
-static int build_wanted(cp_pusher *p, const char *ends, sbuf *labels, sbuf *body,
+static int build_wanted(cp_pusher *p, time_t now, const char *ends, sbuf *labels, sbuf *body,
                         uint64_t *n)
 {
   sqlite3_stmt *rd = NULL, *ins = NULL;
@@ -82,7 +103,7 @@ static int build_wanted(cp_pusher *p, const char *ends, sbuf *labels, sbuf *body
                    .title = text(rd, 7), .data = text(rd, 8), .opened_at = text(rd, 9)};
     char m[4][17];
     cp_record shown = cp_record_private(&p->cfg->file->feed, &r, m);
-    snprintf(starts, sizeof starts, "%.19sZ", r.opened_at);
+    starts_at(r.opened_at, now, starts);
     cp_sbuf_clear(labels);
     cp_sbuf_clear(body);
     cp_record_am_labels(labels, &shown);
@@ -111,8 +132,9 @@ static int post(cp_pusher *p, const cp_sink_cfg *s, sbuf *b, uint64_t n)
   cp_http_result res;
   if (b->oom)
     return cp_push_failed(p, s, "out of memory");
-  snprintf(url, sizeof url, "%s%sapi/v2/alerts", s->url,
-           s->url[strlen(s->url) - 1] == '/' ? "" : "/");
+  size_t path = strcspn(s->url, "?#");   /* the API path goes before a query */
+  snprintf(url, sizeof url, "%.*s%sapi/v2/alerts%s", (int)path, s->url,
+           path && s->url[path - 1] == '/' ? "" : "/", s->url + path);
   if (cp_http_post(s, url, b->s, b->len, NULL, &res) == 0)
     return 0;
   snprintf(what, sizeof what, "%s after %u attempt%s (posting %llu alerts)", res.error,
@@ -130,9 +152,9 @@ static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const 
   uint64_t in = 0;
   while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_add(&b, in ? "," : "[");
-    if (ended)
+    if (ended)   /* a set kept before 2026-12-06 may start after now: it ends as it starts */
       cp_sbuf_printf(&b, "{\"labels\":%s,\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", text(st, 0),
-                  text(st, 1), now);
+                     text(st, 1), strcmp(text(st, 1), now) > 0 ? text(st, 1) : now);
     else
       cp_sbuf_add(&b, text(st, 0));
     (*n)++;
@@ -165,8 +187,13 @@ static int sync_alerts(cp_pusher *p, const cp_sink_cfg *s, const char *now, uint
   }
   sqlite3_finalize(st);
   st = NULL;
-  if (rc == 0 && (rc = prepare(p, "SELECT body FROM temp.am_want ORDER BY labels", &st)) == 0)
-    rc = post_all(p, s, st, now, 0, &posted);
+  /* the open alerts are posted even when ending the others failed: one
+   * refused post must not keep every later alert out; the sets are kept
+   * only when both went through, so the ended ones are posted again */
+  int opened = prepare(p, "SELECT body FROM temp.am_want ORDER BY labels", &st);
+  if (opened == 0)
+    opened = post_all(p, s, st, now, 0, &posted);
+  rc = rc ? rc : opened;
   sqlite3_finalize(st);
   st = NULL;
   for (const char *sql = keep_sql; rc == 0 && *sql; ) {
@@ -189,7 +216,7 @@ int cp_sink_am_deliver(cp_pusher *p, const cp_sink_cfg *s)
   sbuf labels = {0}, body = {0};
   rfc3339(t, now);
   rfc3339(t + (time_t)s->ends_after_hours * 3600, ends);
-  int rc = build_wanted(p, ends, &labels, &body, &open);
+  int rc = build_wanted(p, t, ends, &labels, &body, &open);
   cp_sbuf_free(&labels);
   cp_sbuf_free(&body);
   if (rc == 0)

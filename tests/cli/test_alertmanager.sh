@@ -62,6 +62,33 @@ test_real_alertmanager_accepts_and_returns_the_alerts() {
     "$(sqlite3 :memory: "SELECT json_extract(value,'$.annotations.summary')||'|'||json_extract(value,'$.labels.assignee')||'|'||json_extract(value,'$.annotations.data') FROM json_each(readfile('got.json')) WHERE json_extract(value,'$.labels.client_id')='C1'")"
 }
 
+test_a_second_run_the_same_day_ends_and_posts_as_the_first() {
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  start_alertmanager || return
+  setup_today() {
+    clients_config "[{name: name, type: text}]" \
+      "sinks:" "  - {name: am, type: alertmanager, url: \"$URL/?q=1\", backoff_ms: 10, retries: 0}"
+    facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+      ('C1','a','active','2026-01-01'), ('C2','b','active','2026-01-01');"
+    printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = c.name } end }\n' > r.lua
+  }
+  setup_today
+  # as of today (the default): the alerts open at 23:59:59 today, later than now
+  cp_run run --config c.yaml --push --quiet
+  expect_eq "first push" 0 "$RC"
+  expect_eq "first: active" "C1|C2" "$(am_active | cut -d'|' -f1 | paste -sd'|')"
+  sqlite3 f.db "DELETE FROM clients WHERE id = 'C2';
+                INSERT INTO clients(id,name,status,created_on) VALUES ('C4','d','active','2026-01-01');"
+  cp_run run --config c.yaml --push --quiet --force
+  expect_eq "second push: exit" 0 "$RC"
+  expect_eq "second push: stderr" "" "$ERR"
+  expect_eq "second: C2 ended, C4 posted" "C1|C4" "$(am_active | cut -d'|' -f1 | paste -sd'|')"
+  local now; now=$(date -u +%Y-%m-%dT%H:%M:%S)
+  local starts; starts=$(am_active | cut -d'|' -f8 | sort | tail -1)
+  [[ "$starts" < "${now}.999Z" ]] || fail "a startsAt after now: $starts (now $now)"
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+}
+
 test_alertmanager_format_is_for_alerts_only() {
   setup
   cp_run assignments --config c.yaml --format alertmanager

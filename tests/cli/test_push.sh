@@ -76,6 +76,15 @@ test_webhook_retries_until_delivered_in_signed_batches() {
   stop_receivers
 }
 
+test_a_password_in_a_sink_url_is_not_printed() {
+  receiver down --fail-always || return
+  setup "  - {name: down, type: webhook, url: \"http://crm-user:S3cr3t@127.0.0.1:$PORT/in?k=v\", retries: 0}"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 7 "$RC"
+  expect_eq "message" "crmpolicy: push: sink 'down' (webhook http://***@127.0.0.1:$PORT/in?k=v): HTTP 503 after 1 attempt (events 1 to 5); it stays at seq 0 (5 events wait for the next push)" "$ERR"
+  stop_receivers
+}
+
 test_a_sink_that_keeps_failing_is_reported_and_the_others_delivered() {
   receiver down --fail-always || return
   down=$PORT
