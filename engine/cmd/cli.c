@@ -57,6 +57,27 @@ int cp_cli_same_file(const char *a, const char *b)
   return ea ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : !strcmp(pa, pb);
 }
 
+/* Returns 1 when path names a .lua file inside the rules folder (the
+ * folder of the first rule file, where require reads), whichever way it is
+ * spelled: its folder's real path is compared. */
+static int in_rules_folder(const cp_config *cfg, const char *path)
+{
+  size_t len = strlen(path);
+  if (len < 4 || strcmp(path + len - 4, ".lua") != 0 || !cfg->file->rules_count)
+    return 0;
+  char *rule = cp_config_resolve(cfg, cfg->file->rules[0]);
+  char *rdir = rule ? cp_config_path_folder(rule) : NULL, *pdir = cp_config_path_folder(path);
+  char *rreal = rdir ? realpath(rdir, NULL) : NULL, *preal = pdir ? realpath(pdir, NULL) : NULL;
+  size_t n = rreal ? strlen(rreal) : 0;
+  int inside = rreal && preal && !strncmp(preal, rreal, n) && (preal[n] == '/' || !preal[n]);
+  free(rule);
+  free(rdir);
+  free(pdir);
+  free(rreal);
+  free(preal);
+  return inside;
+}
+
 cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *option,
                        const char *what)
 {
@@ -67,16 +88,30 @@ cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *optio
     {"the state database's WAL", cfg->state, "-wal"},
     {"the state database's shared memory", cfg->state, "-shm"},
     {"the state database's journal", cfg->state, "-journal"},
+    {"the facts database's WAL", NULL, "-wal"},   /* named after its real path */
+    {"the facts database's shared memory", NULL, "-shm"},
+    {"the facts database's journal", NULL, "-journal"},
   };
-  char buf[PATH_MAX];
+  char buf[PATH_MAX], *facts = realpath(cfg->facts, NULL);
   for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
-    if (!run_files[i].base)
+    const char *base = run_files[i].base ? run_files[i].base
+                       : !strncmp(run_files[i].what, "the facts", 9) ? (facts ? facts : cfg->facts)
+                       : NULL;
+    if (!base)
       continue;
-    snprintf(buf, sizeof buf, "%s%s", run_files[i].base, run_files[i].suffix);
-    if (cp_cli_same_file(path, buf))
+    snprintf(buf, sizeof buf, "%s%s", base, run_files[i].suffix);
+    if (cp_cli_same_file(path, buf)) {
+      snprintf(buf, sizeof buf, "%s%s", run_files[i].base ? base : cfg->facts,
+               run_files[i].suffix);   /* as the config names it */
+      free(facts);
       return cp_diag_fail(CP_EUSAGE, "%s: %s is %s (%s); %s needs a file of its own", option,
                           path, run_files[i].what, buf, what);
+    }
   }
+  free(facts);
+  if (in_rules_folder(cfg, path))
+    return cp_diag_fail(CP_EUSAGE, "%s: %s is a Lua file in the rules folder (a module the "
+                        "rules may require); %s needs a file of its own", option, path, what);
   for (unsigned i = 0; i < cfg->file->rules_count; i++) {
     char *rule = cp_config_resolve(cfg, cfg->file->rules[i]);
     int same = rule && cp_cli_same_file(path, rule);

@@ -128,7 +128,8 @@ test_an_output_path_that_names_a_file_of_the_run_is_refused() {
   tiny_facts && tiny_state
   sqlite3 s.db "PRAGMA journal_mode=WAL" > /dev/null
   before_s=$(md5sum < s.db) before_f=$(md5sum < f.db)
-  for out in s.db ./s.db s.db-wal f.db "$DEMO_CONFIG" "$ROOT/rules/report.lua"; do
+  for out in s.db ./s.db s.db-wal f.db f.db-wal f.db-journal "$DEMO_CONFIG" "$ROOT/rules/report.lua" \
+      "$ROOT/rules/lib/new.lua" "$ROOT/rules/../rules/lib/x.lua"; do
     report --as-of 2026-11-15 --month 2026-10 --format csv -o "$out"
     expect_eq "$out: exit" 2 "$RC"
     expect_contains "$out: message" "; the report needs a file of its own" "$ERR"
@@ -137,6 +138,11 @@ test_an_output_path_that_names_a_file_of_the_run_is_refused() {
   expect_eq "the facts" "$before_f" "$(md5sum < f.db)"
   report --as-of 2026-11-15 --month 2026-10 --format csv -o s.db
   expect_eq "which file it is" "crmpolicy: report: -o: s.db is the state database (s.db); the report needs a file of its own" "$ERR"
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o f.db-wal
+  expect_eq "the facts' WAL" "crmpolicy: report: -o: f.db-wal is the facts database's WAL (f.db-wal); the report needs a file of its own" "$ERR"
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o "$ROOT/rules/lib/new.lua"
+  expect_eq "a module" "crmpolicy: report: -o: $ROOT/rules/lib/new.lua is a Lua file in the rules folder (a module the rules may require); the report needs a file of its own" "$ERR"
+  [ ! -e "$ROOT/rules/lib/new.lua" ] || fail "rules/lib/new.lua was written"
   expect_eq "nothing beside" "f.db s.db stderr" "$(ls | tr '\n' ' ' | sed 's/ $//')"
 }
 
