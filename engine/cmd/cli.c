@@ -3,6 +3,7 @@
  * file of the run. */
 #include "cli.h"
 #include "assignees.h"
+#include "record.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -55,6 +56,14 @@ int cp_cli_same_file(const char *a, const char *b)
   if (ea != eb)
     return 0;
   return ea ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : !strcmp(pa, pb);
+}
+
+cp_err cp_cli_feed_salt(const cp_config *cfg)
+{
+  if (cfg->file->feed.salt_env && !*cp_record_feed_salt(&cfg->file->feed))
+    return cp_diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
+                        cfg->path, cfg->file->feed.salt_env);
+  return CP_OK;
 }
 
 /* Returns 1 when path names a .lua file inside the rules folder (the

@@ -75,6 +75,11 @@ int cp_cli_same_file(const char *a, const char *b);
 cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *option,
                        const char *what);
 
+/* Refuses (CP_ECONFIG) a config whose feed.salt_env names a variable that
+ * is not set: ids would be hashed with an empty salt, which anyone can
+ * reverse from a list of client ids, and differ from the salted ones. */
+cp_err cp_cli_feed_salt(const cp_config *cfg);
+
 /* Commands: each returns an exit code. */
 cp_exit cp_cmd_run(const cp_opts *o);
 cp_exit cp_cmd_test(const cp_opts *o);

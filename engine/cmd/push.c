@@ -199,6 +199,8 @@ cp_exit cp_cmd_push(const cp_opts *o)
 {
   cp_config *cfg = NULL;
   cp_err rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK)
+    rc = cp_cli_feed_salt(cfg);
   cp_exit code = rc == CP_OK ? cp_push(cfg, o->wait_seconds, o->quiet) : cp_cli_exit_for(rc);
   cp_config_free(cfg);
   return code;

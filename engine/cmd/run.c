@@ -346,10 +346,11 @@ cp_exit cp_cmd_run(const cp_opts *o)
     code = rc == CP_ENOMEM || rc == CP_EIO ? CP_EXIT_FAILED : CP_EXIT_INVALID;
     goto done;
   }
-  if (r.cfg->file->feed.salt_env && !*cp_record_feed_salt(&r.cfg->file->feed)) {
-    rc = cp_diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
-                   r.cfg->path, r.cfg->file->feed.salt_env);
+  if ((rc = cp_cli_feed_salt(r.cfg)) != CP_OK)
     goto done;   /* invalid: exit 2, nothing opened for writing */
+  if (o->push && !r.cfg->file->sinks_count) {   /* else found after the commit */
+    rc = cp_diag_fail(CP_ECONFIG, "run --push: %s names no sinks", r.cfg->path);
+    goto done;
   }
   /* checked now, written after the commit: a failed run leaves the file be */
   if (o->profile && (rc = check_profile_path(r.cfg, o->profile)) != CP_OK)
@@ -377,7 +378,9 @@ cp_exit cp_cmd_run(const cp_opts *o)
   code = cp_store_stats_of(r.store)->rule_errors ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
   if (o->push) {   /* the run is committed whatever the sinks do */
     cp_exit pushed = cp_push(r.cfg, o->wait_seconds, o->quiet);
-    code = pushed != CP_EXIT_OK ? pushed : code;
+    if (pushed != CP_EXIT_OK && pushed != CP_EXIT_SINK)   /* the state busy, say: no sink ran */
+      cp_diag_warn("the run was committed; the push did not run (crmpolicy push delivers it)");
+    code = pushed != CP_EXIT_OK ? CP_EXIT_SINK : code;
   }
 done:
   cp_assignees_end(&r.assignees);

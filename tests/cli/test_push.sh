@@ -148,6 +148,25 @@ test_push_without_sinks_is_refused() {
   cp_run push --config c.yaml
   expect_eq "exit" 2 "$RC"
   expect_eq "message" "crmpolicy: push: c.yaml names no sinks" "$ERR"
+  # run --push: before the run, not after its commit
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');"
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = "t" } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --push
+  expect_eq "run --push: exit" 2 "$RC"
+  expect_eq "run --push: message" "crmpolicy: run --push: c.yaml names no sinks" "$ERR"
+  [ ! -e s.db ] || fail "run --push without sinks wrote a state"
+}
+
+test_push_with_the_feed_salt_variable_unset_is_refused() {
+  receiver hook || return
+  setup "$(sink hook "$PORT")"
+  printf 'feed: {mask: [client_id], salt_env: CP_TEST_SALT}\n' >> c.yaml
+  CP_TEST_SALT=s3cret "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet || fail "salted run failed"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: c.yaml: feed.salt_env: the environment variable CP_TEST_SALT is not set" "$ERR"
+  [ ! -s hook.log ] || fail "push delivered with no salt"
+  stop_receivers
 }
 
 test_sink_keys_are_strict() {
