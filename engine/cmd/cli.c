@@ -69,11 +69,15 @@ cp_err cp_cli_feed_salt(const cp_config *cfg)
 /* Returns 1 when path names a .lua file inside the rules folder (the
  * folder of the first rule file, where require reads), whichever way it is
  * spelled: its folder's real path is compared. */
-static int in_rules_folder(const cp_config *cfg, const char *path)
+static int in_rules_folder(const cp_config *cfg, const char *named)
 {
+  char *real = realpath(named, NULL);   /* a link is written through: its file counts */
+  const char *path = real ? real : named;
   size_t len = strlen(path);
-  if (len < 4 || strcmp(path + len - 4, ".lua") != 0 || !cfg->file->rules_count)
+  if (len < 4 || strcmp(path + len - 4, ".lua") != 0 || !cfg->file->rules_count) {
+    free(real);
     return 0;
+  }
   char *rule = cp_config_resolve(cfg, cfg->file->rules[0]);
   char *rdir = rule ? cp_config_path_folder(rule) : NULL, *pdir = cp_config_path_folder(path);
   char *rreal = rdir ? realpath(rdir, NULL) : NULL, *preal = pdir ? realpath(pdir, NULL) : NULL;
@@ -84,6 +88,7 @@ static int in_rules_folder(const cp_config *cfg, const char *path)
   free(pdir);
   free(rreal);
   free(preal);
+  free(real);
   return inside;
 }
 

@@ -61,6 +61,7 @@ typedef struct report {
   cp_rrow row;              /* the current row */
   cp_html *page_html;       /* the HTML page, when writing HTML */
   char *tmp;                /* the output's temporary name, until renamed */
+  char *dest;               /* the file it is renamed to: -o, its link followed */
   FILE *out;                /* the output, under its temporary name */
   sbuf text;                /* scratch for one value */
   sbuf err;                 /* the current row's error */
@@ -399,9 +400,22 @@ static cp_err client_pass(report *r)
   return rc == CP_OK ? alerts_upto(r, NULL, counts) : rc;
 }
 
-/* Opens the output's temporary file beside path, mode 0600. */
+/* Opens the output's temporary file beside path, mode 0600. A path that
+ * is a symbolic link is written through: the file it leads to is replaced,
+ * not the link. A path that is not a regular file (a device, a FIFO, a
+ * folder, or a link to one) is refused: renaming over it would replace it. */
 static cp_err output_open(report *r, const char *path)
 {
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && !(r->dest = realpath(path, NULL)))
+    return cp_diag_fail(CP_EUSAGE, "report: -o: %s is a symbolic link that leads to no file",
+                        path);
+  if (!r->dest && !(r->dest = strdup(path)))
+    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
+  if (stat(r->dest, &st) == 0 && !S_ISREG(st.st_mode))
+    return cp_diag_fail(CP_EUSAGE, "report: -o: %s is not a regular file (a device, FIFO or "
+                        "folder); the report is written to a file of its own", path);
+  path = r->dest;
   size_t n = strlen(path) + 16;
   int fd = -1;
   if (!(r->tmp = malloc(n)))
@@ -420,13 +434,14 @@ static cp_err output_open(report *r, const char *path)
   return CP_OK;
 }
 
-/* Writes the output whole and renames it to path. */
+/* Writes the output whole and renames it to its destination (path, or the
+ * file its link leads to). */
 static cp_err output_commit(report *r, const char *path)
 {
   int bad = fflush(r->out) != 0 || ferror(r->out) || fsync(fileno(r->out)) != 0;
   bad |= fclose(r->out) != 0;
   r->out = NULL;
-  if (bad || rename(r->tmp, path) != 0)
+  if (bad || rename(r->tmp, r->dest) != 0)
     return cp_diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
   free(r->tmp);
   r->tmp = NULL;
@@ -516,6 +531,7 @@ static void close_report(report *r)
   if (r->tmp)
     unlink(r->tmp);
   free(r->tmp);
+  free(r->dest);
   alerts_close(&r->alerts);
   cp_html_close(r->page_html);
   cp_reportdef_row_free(&r->row);

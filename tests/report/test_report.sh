@@ -124,6 +124,28 @@ test_report_is_mode_0600_and_leaves_the_state_as_it_was() {
   expect_eq "no -wal or -shm beside the state" "s.db" "$(ls s.db* | tr '\n' ' ' | sed 's/ $//')"
 }
 
+test_an_output_through_a_symbolic_link_replaces_the_file_it_leads_to() {
+  tiny_facts && tiny_state
+  mkdir out && echo old > out/real.csv && ln -s out/real.csv link.csv
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o link.csv
+  expect_eq "exit" 0 "$RC"
+  [ -L link.csv ] || fail "the link was replaced by a file"
+  expect_contains "the file it leads to" "上海永达电梯有限公司" "$(cat out/real.csv)"
+  expect_eq "nothing left beside" "real.csv" "$(ls out)"
+  ln -s nowhere.csv dangling.csv
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o dangling.csv
+  expect_eq "a link to nothing: exit" 2 "$RC"
+  expect_eq "a link to nothing: message" "crmpolicy: report: -o: dangling.csv is a symbolic link that leads to no file" "$ERR"
+  mkfifo pipe; ln -s /dev/null null.csv
+  for out in pipe null.csv out; do
+    report --as-of 2026-11-15 --month 2026-10 --format csv -o "$out"
+    expect_eq "$out: exit" 2 "$RC"
+    expect_eq "$out: message" "crmpolicy: report: -o: $out is not a regular file (a device, FIFO or folder); the report is written to a file of its own" "$ERR"
+  done
+  [ -p pipe ] || fail "the FIFO was replaced"
+  [ -c /dev/null ] || fail "/dev/null is not a device any more"
+}
+
 test_an_output_path_that_names_a_file_of_the_run_is_refused() {
   tiny_facts && tiny_state
   sqlite3 s.db "PRAGMA journal_mode=WAL" > /dev/null
