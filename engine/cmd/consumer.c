@@ -70,9 +70,13 @@ static cp_err check_options(const cp_opts *o)
 static cp_err ack(sqlite3 *db, const char *path, const char *name, int64_t seq)
 {
   int64_t last;
-  cp_err rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
-                ? cp_consumer_last_seq(db, path, &last)
-                : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  int begun = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  cp_err rc = begun == SQLITE_OK ? cp_consumer_last_seq(db, path, &last)
+              : (begun & 0xff) == SQLITE_BUSY
+                  ? cp_diag_fail(CP_EBUSY, "state: %s is in use by a run or a push (waited %d "
+                                 "s); the cursor was not moved: ack again", path,
+                                 FEED_WAIT_MS / 1000)
+                  : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   if (rc == CP_OK && seq > last)
     rc = cp_diag_fail(CP_EUSAGE, "feed: --ack %lld: the feed ends at seq %lld; nothing was "
                    "moved", (long long)seq, (long long)last);
@@ -123,6 +127,8 @@ cp_exit cp_cmd_feed(const cp_opts *o)
   cp_config_free(cfg);
   if (differs)
     return CP_EXIT_EPOCH;
+  if (rc == CP_EBUSY)
+    return CP_EXIT_BUSY;
   return rc == CP_OK ? CP_EXIT_OK : cp_cli_exit_for(rc) == CP_EXIT_INVALID ? CP_EXIT_INVALID
                                                                        : CP_EXIT_FAILED;
 }

@@ -115,6 +115,17 @@ test_every_event_carries_the_epoch_and_a_wrong_epoch_fails() {
   expect_eq "message" "crmpolicy: feed: the state database s.db has epoch $e2, not $e: it was created anew since that seq was read, and its seqs start again; read it from the start (--since 0 --epoch $e2)" "$ERR"
 }
 
+test_an_ack_while_a_run_or_push_holds_the_state_is_busy() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  hold_lock s.db "BEGIN IMMEDIATE; UPDATE runs SET facts = facts;"
+  cp_run feed --config c.yaml --consumer crm --ack 1   # waits its 10 s, the lock still held
+  release_lock
+  expect_eq "exit" 4 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db is in use by a run or a push (waited 10 s); the cursor was not moved: ack again" "$ERR"
+  expect_eq "no cursor" "" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
+}
+
 test_a_consumer_reads_after_its_cursor_and_acks() {
   setup
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
