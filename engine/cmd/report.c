@@ -65,6 +65,7 @@ typedef struct report {
   FILE *out;                /* the output, under its temporary name */
   sbuf text;                /* scratch for one value */
   sbuf err;                 /* the current row's error */
+  sbuf cell;                /* a CSV text cell being made safe */
 } report;
 
 int cp_report_parse_month(const char *s, int64_t *first)
@@ -295,11 +296,36 @@ static void csv_header(report *r)
   fputs("\r\n", r->out);
 }
 
+/* Makes the text cell in b safe for a spreadsheet, which is where this CSV
+ * goes: each byte that is not part of valid UTF-8 becomes U+FFFD (the file
+ * is UTF-8), and a cell that a spreadsheet would read as a formula (one that
+ * starts with =, +, -, @, a tab or a carriage return: a client name
+ * `=HYPERLINK(...)` from the facts) gets a ' in front, which Excel and
+ * LibreOffice show as text. */
+static void spreadsheet_text(sbuf *b, sbuf *tmp)
+{
+  cp_sbuf_clear(tmp);
+  if (b->len && strchr("=+-@\t\r", b->s[0]))
+    cp_sbuf_add(tmp, "'");
+  for (size_t i = 0; i < b->len;) {
+    size_t n = cp_sbuf_utf8_len(b->s + i, b->len - i);
+    if (n)
+      cp_sbuf_addn(tmp, b->s + i, n);
+    else
+      cp_sbuf_add(tmp, "\xEF\xBF\xBD");
+    i += n ? n : 1;
+  }
+  cp_sbuf_clear(b);
+  cp_sbuf_addn(b, tmp->s ? tmp->s : "", tmp->len);
+}
+
 /* Writes the current row as CSV. */
 static void csv_row(report *r)
 {
   for (size_t j = 0; j < r->def->n_columns; j++) {
     cp_report_cell_plain(r->def->columns[j].type, &r->row.cells[j], &r->text);
+    if (r->def->columns[j].type == CP_RT_TEXT)
+      spreadsheet_text(&r->text, &r->cell);
     csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
   }
   fputs("\r\n", r->out);
@@ -537,6 +563,7 @@ static void close_report(report *r)
   cp_reportdef_row_free(&r->row);
   cp_sbuf_free(&r->text);
   cp_sbuf_free(&r->err);
+  cp_sbuf_free(&r->cell);
   for (size_t i = 0; i < r->page.n_groups; i++)
     free(r->page.groups[i]);
   for (size_t i = 0; i < r->page.n_alerts; i++)

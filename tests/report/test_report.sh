@@ -250,6 +250,19 @@ LUA
   "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
 }
 
+test_csv_text_cells_are_safe_for_a_spreadsheet() {
+  custom_report '    return { name = c.name, n = -5 }'
+  sqlite3 f.db "UPDATE clients SET name = '=HYPERLINK(\"http://x\",\"y\")' WHERE id = 'C1';
+                UPDATE clients SET name = '@SUM(A1)' || CAST(X'FF' AS TEXT) WHERE id = 'C2';
+                UPDATE clients SET name = 'plain - name' WHERE id = 'C3';"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "rows" "Name,N
+\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-5
+'@SUM(A1)�,-5
+plain - name,-5" "$(tr -d '\r' < r.csv)"
+}
+
 test_a_failing_row_is_listed_on_the_html_page_and_the_page_completes() {
   custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
     return { name = c.name, n = alerts.warning }'
