@@ -309,7 +309,7 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
   opterr = 0;
   optind = 1;
   for (;;) {
-    if ((c = getopt_long(argc, argv, "+o:", long_opts, NULL)) == -1) {
+    if ((c = getopt_long(argc, argv, "+ho:", long_opts, NULL)) == -1) {
       /* after a "--" every word is an operand (getopt_long would otherwise
        * go back to the first operand, again and again) */
       int rest = optind > 1 && strcmp(argv[optind - 1], "--") == 0;

@@ -126,6 +126,21 @@ test_an_ack_while_a_run_or_push_holds_the_state_is_busy() {
   expect_eq "no cursor" "" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
 }
 
+test_a_consumer_name_is_printable_utf8() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  for name in "$(printf 'crm\033[31m')" "$(printf 'crm\377')"; do
+    cp_run feed --config c.yaml --consumer "$name"
+    expect_eq "exit" 2 "$RC"
+    expect_eq "message" "crmpolicy: feed: --consumer: a name of 1 to 100 bytes of UTF-8 text, not starting with a space, without control characters" "$ERR"
+  done
+  cp_run feed --config c.yaml --consumer "客户系统"
+  expect_eq "a Chinese name" 0 "$RC"
+  cp_run feed -h
+  expect_eq "-h is --help" 0 "$RC"
+  expect_contains "help" "usage: crmpolicy feed" "$OUT"
+}
+
 test_a_consumer_reads_after_its_cursor_and_acks() {
   setup
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
