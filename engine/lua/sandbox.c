@@ -32,6 +32,10 @@
 #define PRINT_LIMIT (1u << 20) /* bytes print() may write in one run */
 #define TRIP_GRACE (64u << 10) /* heap growth allowed once the budget is spent:
                                 * room for the error message and its traceback */
+#define SMALL_STEP 16          /* small blocks come in sizes of 16, 32, ... bytes */
+#define SMALL_MAX 256          /* the largest small block */
+#define SMALL_CLASSES (SMALL_MAX / SMALL_STEP)
+#define SMALL_KEEP (1u << 20)  /* bytes of freed small blocks kept for reuse */
 
 /* The names a rule may use from each standard library; all else is absent.
  * Left out on purpose: load, loadstring, dofile, loadfile, require (replaced
@@ -85,6 +89,8 @@ struct cp_sandbox {
   cp_sandbox_watch watch;   /* coverage: line and load callbacks, or none */
   int in_call;              /* Lua code runs (a protected call): the cap has no reserve */
   size_t hold_mark;         /* heap above which a finished call is checked for holding */
+  void *small[SMALL_CLASSES];  /* freed small blocks by size class, each linking the next */
+  size_t small_kept;        /* bytes in them */
 };
 
 static void budget_hook(lua_State *L, lua_Debug *ar);
@@ -114,24 +120,100 @@ static int charge_growth(cp_sandbox *sb, size_t grow)
   return 1;
 }
 
+/* The size class of a small block of n bytes (0 < n <= SMALL_MAX), and the
+ * size every block of that class is given. */
+static unsigned small_class(size_t n)
+{
+  return (unsigned)((n - 1) / SMALL_STEP);
+}
+
+static size_t class_size(unsigned c)
+{
+  return (size_t)(c + 1) * SMALL_STEP;
+}
+
+/* Frees a block of size bytes: a small one is kept in its class's list for
+ * the next block of that class (Lua frees and makes small objects by the
+ * thousand a client: tables, strings, closures), up to SMALL_KEEP bytes in
+ * all; the rest goes back to malloc. */
+static void block_free(cp_sandbox *sb, void *p, size_t size)
+{
+  if (size > 0 && size <= SMALL_MAX && sb->small_kept + SMALL_MAX <= SMALL_KEEP) {
+    unsigned c = small_class(size);
+    *(void **)p = sb->small[c];
+    sb->small[c] = p;
+    sb->small_kept += class_size(c);
+    return;
+  }
+  free(p);
+}
+
+/* Returns a new block of size bytes (0 < size), or NULL: a kept one of its
+ * class when there is one; a small one is made as large as its class, so
+ * that any block of the class can be reused for any size in it. */
+static void *block_new(cp_sandbox *sb, size_t size)
+{
+  if (size > SMALL_MAX)
+    return malloc(size);
+  unsigned c = small_class(size);
+  void *p = sb->small[c];
+  if (!p)
+    return malloc(class_size(c));
+  sb->small[c] = *(void **)p;
+  sb->small_kept -= class_size(c);
+  return p;
+}
+
+/* Resizes block p of old bytes (0 < old, 0 < size). A small block whose
+ * class stays keeps its place; another small size takes a kept block when
+ * there is one; anything else is realloc's (small sizes rounded up to their
+ * class, as block_new makes them). */
+static void *block_resize(cp_sandbox *sb, void *p, size_t old, size_t size)
+{
+  if (old <= SMALL_MAX && size <= SMALL_MAX && small_class(old) == small_class(size))
+    return p;
+  if (size <= SMALL_MAX && sb->small[small_class(size)]) {
+    void *q = block_new(sb, size);
+    memcpy(q, p, old < size ? old : size);
+    block_free(sb, p, old);
+    return q;
+  }
+  return realloc(p, size <= SMALL_MAX ? class_size(small_class(size)) : size);
+}
+
+/* Frees the small blocks kept for reuse. */
+static void free_small(cp_sandbox *sb)
+{
+  for (unsigned c = 0; c < SMALL_CLASSES; c++)
+    while (sb->small[c]) {
+      void *p = sb->small[c];
+      sb->small[c] = *(void **)p;
+      free(p);
+    }
+  sb->small_kept = 0;
+}
+
 /* Allocator with a cap: returns NULL (a Lua memory error) past the limit,
  * and refuses growth once a budgeted call has spent its budget. Outside
  * protected calls (the host's own work: messages after a failure, results,
  * run values) the limit is HOST_RESERVE higher, so that a rule that filled
- * the heap cannot make the engine's own allocations fail. */
+ * the heap cannot make the engine's own allocations fail. The cap counts
+ * the sizes Lua asks for, not the rounding of small blocks nor the blocks
+ * kept for reuse. */
 static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
   cp_sandbox *sb = ud;
   size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    free(ptr);
+    if (ptr)
+      block_free(sb, ptr, old);
     sb->used -= old;
     return NULL;
   }
   if (nsize > old && (sb->used + (nsize - old) > sb->limit + (sb->in_call ? 0 : HOST_RESERVE) ||
                       !charge_growth(sb, nsize - old)))
     return NULL;
-  void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);   /* most are new blocks */
+  void *p = ptr ? block_resize(sb, ptr, old, nsize) : block_new(sb, nsize);   /* most are new */
   if (p)
     sb->used = sb->used - old + nsize;
   return p;
@@ -862,6 +944,7 @@ cp_sandbox *cp_sandbox_open(size_t memory)
   snprintf(sb->rules_name, sizeof sb->rules_name, "rules");
   sb->L = lua_newstate(sb_alloc, sb);
   if (!sb->L) {
+    free_small(sb);
     free(sb);
     return NULL;
   }
@@ -891,6 +974,7 @@ void cp_sandbox_close(cp_sandbox *sb)
   if (!sb)
     return;
   lua_close(sb->L);
+  free_small(sb);
   free(sb);
   if (atomic_fetch_sub(&open_sandboxes, 1) == 1 && atomic_load(&dropped)) {
     fprintf(stderr, "crmpolicy: print: output cut after %u bytes: %zu more bytes of print() "
