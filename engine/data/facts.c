@@ -28,6 +28,7 @@ typedef struct source {
   int bounded;              /* the range stmt was prepared for: 1 from, 2 to */
   int ready;                /* stmt is positioned on an unread row */
   int key_ok;               /* that row's client key was checked and is good */
+  const char *key;          /* then its text (SQLite's, valid until the cursor moves) */
   int exists_col;           /* index of exists_from among the columns, or -1 */
   cp_rows rows;             /* this client's rows (values buffer reused) */
   cp_arena *strings;        /* where text values are copied */
@@ -208,17 +209,17 @@ static int decimal_cents(const char *s, int64_t *cents)
  * (12.3449999...). Most amounts are far from a half cent: for them one
  * multiplication decides; the others go through their decimal form with 15
  * significant digits, which reproduces what was written. */
-static int money_cents(sqlite3_stmt *st, int k, int64_t *cents)
+static int money_cents(sqlite3_value *val, int64_t *cents)
 {
   char buf[64];
-  if (sqlite3_column_type(st, k) == SQLITE_INTEGER) {
-    sqlite3_int64 v = sqlite3_column_int64(st, k);
+  if (sqlite3_value_type(val) == SQLITE_INTEGER) {
+    sqlite3_int64 v = sqlite3_value_int64(val);
     if (v > INT64_MAX / 100 || v < -INT64_MAX / 100)
       return -1;
     *cents = v * 100;
     return 0;
   }
-  double d = sqlite3_column_double(st, k);
+  double d = sqlite3_value_double(val);
   if (!(fabs(d) < 1e13))   /* also refuses NaN */
     return -1;
   double c = d * 100, frac = fabs(c - trunc(c));
@@ -244,17 +245,18 @@ static int convert_time(const cp_column_cfg *col, const char *text, size_t len, 
   return cp_dates_parse_date(text, len, v);
 }
 
-/* Converts a numeric column value into out; returns a problem text or NULL. */
-static const char *convert_number(const cp_column_cfg *col, sqlite3_stmt *st, int k, int t,
+/* Converts a numeric column value (val, of type t) into out; returns a
+ * problem text or NULL. */
+static const char *convert_number(const cp_column_cfg *col, sqlite3_value *val, int t,
                                   cp_value *out)
 {
-  double d = sqlite3_column_double(st, k);
+  double d = sqlite3_value_double(val);
   switch (col->type) {
   case CP_COL_MONEY:
     out->type = CP_V_INT;
     if (t != SQLITE_INTEGER && t != SQLITE_FLOAT)
       return "is not an amount of money";
-    return money_cents(st, k, &out->u.i) == 0 ? NULL
+    return money_cents(val, &out->u.i) == 0 ? NULL
            : isnan(d) ? "is not an amount of money"
                       : "is too large an amount of money (its cents do not fit in 64 bits)";
   case CP_COL_REAL:
@@ -263,26 +265,31 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_stmt *st, in
     return t == SQLITE_INTEGER || t == SQLITE_FLOAT ? NULL : "is not a number";
   case CP_COL_BOOLEAN:
     out->type = CP_V_BOOL;
-    out->u.i = sqlite3_column_int64(st, k) != 0;
+    out->u.i = sqlite3_value_int64(val) != 0;
     return t == SQLITE_INTEGER && (d == 0 || d == 1) ? NULL : "is not 0 or 1";
   default:
     out->type = CP_V_INT;
-    out->u.i = sqlite3_column_int64(st, k);
+    out->u.i = sqlite3_value_int64(val);
     return t == SQLITE_INTEGER || (t == SQLITE_FLOAT && d == floor(d) && fabs(d) < 9e15)
                ? NULL : "is not an integer";
   }
 }
 
-/* Converts declared column j of the row under s's cursor into out. */
+/* Converts declared column j of the row under s's cursor into out. The
+ * column is read as a value once (sqlite3_column_value), then its text,
+ * length or number from that value: each sqlite3_column_* call looks the
+ * column up again. The value is unprotected, which is enough here: it is
+ * read at once, on the thread that owns the connection (opened NOMUTEX). */
 static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
 {
   const cp_column_cfg *col = &s->cfg->columns[j];
   int k = FIRST_COL + (int)j;
   int textual = col->type == CP_COL_TEXT || col->type == CP_COL_DATE ||
                 col->type == CP_COL_TIMESTAMP;
+  sqlite3_value *val = sqlite3_column_value(s->stmt, k);
   /* A text read gives NULL for NULL: one call instead of two for most columns. */
-  const char *text = textual ? (const char *)sqlite3_column_text(s->stmt, k) : NULL;
-  int t = textual ? (text ? SQLITE_TEXT : SQLITE_NULL) : sqlite3_column_type(s->stmt, k);
+  const char *text = textual ? (const char *)sqlite3_value_text(val) : NULL;
+  int t = textual ? (text ? SQLITE_TEXT : SQLITE_NULL) : sqlite3_value_type(val);
   out->type = CP_V_NIL;
   out->len = 0;
   if (t == SQLITE_NULL) {
@@ -291,14 +298,14 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
     return;
   }
   if (!textual) {
-    const char *problem = convert_number(col, s->stmt, k, t, out);
+    const char *problem = convert_number(col, val, t, out);
     if (problem) {
       finding(f, s, col->name, (const char *)sqlite3_column_text(s->stmt, k), problem);
       out->type = CP_V_NIL;
     }
     return;
   }
-  size_t len = (size_t)sqlite3_column_bytes(s->stmt, k);
+  size_t len = (size_t)sqlite3_value_bytes(val);
   if (len > f->max_text) {   /* it would fill the Lua heap wherever it flows */
     char problem[160];
     snprintf(problem, sizeof problem, "is a text of %zu bytes, longer than the %zu bytes a "
@@ -567,16 +574,19 @@ cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
   return rc;
 }
 
-/* Returns NULL when the key (column 0) under s's cursor is usable text, or
- * the finding's problem: not text, or text with a NUL byte (read as C text
- * it would be cut, and merge with another client's or row's id). */
-static const char *bad_key(const source *s, const char *not_text)
+/* Returns NULL when the key (column 0) under s's cursor is usable text,
+ * then kept in s->key, or the finding's problem: not text, or text with a
+ * NUL byte (read as C text it would be cut, and merge with another client's
+ * or row's id). The column is read as one value (see convert). */
+static const char *bad_key(source *s, const char *not_text)
 {
-  if (sqlite3_column_type(s->stmt, 0) != SQLITE_TEXT)
+  sqlite3_value *val = sqlite3_column_value(s->stmt, 0);
+  if (sqlite3_value_type(val) != SQLITE_TEXT)
     return not_text;
-  const char *text = (const char *)sqlite3_column_text(s->stmt, 0);
-  if (text && strlen(text) != (size_t)sqlite3_column_bytes(s->stmt, 0))
+  const char *text = (const char *)sqlite3_value_text(val);
+  if (text && strlen(text) != (size_t)sqlite3_value_bytes(val))
     return "contains a NUL byte; the row is skipped";
+  s->key = text;
   return NULL;
 }
 
@@ -606,11 +616,11 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
       continue;
     }
     s->key_ok = 1;   /* a row of a later client is checked once, not again at its turn */
-    int cmp = id ? strcmp((const char *)sqlite3_column_text(s->stmt, 0), id) : -1;
+    int cmp = id ? strcmp(s->key, id) : -1;
     if (cmp > 0)
       break;
     if (cmp < 0)
-      finding(f, s, s->cfg->key, (const char *)sqlite3_column_text(s->stmt, 0),
+      finding(f, s, s->cfg->key, s->key,
               "is not a client in the clients table; the row is skipped");
     else if (take_row(f, s, rows) != CP_OK)
       return -1;
@@ -640,7 +650,7 @@ static int read_client(cp_facts *f)
   const char *problem = bad_key(s, not_text_client);
   if (problem)
     return skip_bad_key(f, s, key, problem) < 0 ? -1 : 0;
-  const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
+  const char *id = s->key;
   if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
     char problem[96];
     snprintf(problem, sizeof problem, "is a client id of %d bytes, longer than %d; the row is "
