@@ -36,29 +36,42 @@ static void field(sbuf *b, const char *name, const char *value, int first)
     cp_sbuf_add(b, "null");
 }
 
+/* Appends a member whose name part (`,"name":`, a literal needing no
+ * escape) is written as it is, then the value as a JSON string or null:
+ * one copy instead of escaping the name at each record. */
+#define MEMBER(b, name_part, value) member(b, name_part, sizeof name_part - 1, value)
+
+static void member(sbuf *b, const char *name_part, size_t n, const char *value)
+{
+  cp_sbuf_addn(b, name_part, n);
+  if (value)
+    cp_sbuf_json_str(b, value, strlen(value));
+  else
+    cp_sbuf_addn(b, "null", 4);
+}
+
 void cp_record_json(sbuf *b, const cp_record *r)
 {
-  cp_sbuf_add(b, "{");
-  field(b, "fingerprint", r->fingerprint, 1);
-  field(b, "rule", r->rule, 0);
-  field(b, "client_id", r->client_id, 0);
+  MEMBER(b, "{\"fingerprint\":", r->fingerprint);
+  MEMBER(b, ",\"rule\":", r->rule);
+  MEMBER(b, ",\"client_id\":", r->client_id);
   if (!r->is_alert)
-    field(b, "kind", r->kind, 0);
-  field(b, "key", r->key, 0);
+    MEMBER(b, ",\"kind\":", r->kind);
+  MEMBER(b, ",\"key\":", r->key);
   if (r->is_alert) {
-    field(b, "severity", r->severity, 0);
+    MEMBER(b, ",\"severity\":", r->severity);
     cp_sbuf_add(b, ",\"level\":");
     cp_sbuf_int(b, r->level);
   }
-  field(b, "assignee", r->assignee, 0);
+  MEMBER(b, ",\"assignee\":", r->assignee);
   if (r->is_alert)
-    field(b, "title", r->title, 0);
+    MEMBER(b, ",\"title\":", r->title);
   cp_sbuf_add(b, ",\"data\":");
   cp_sbuf_add(b, r->data && *r->data ? r->data : "{}");
-  field(b, "status", r->status, 0);
-  field(b, "opened_at", r->opened_at, 0);
-  field(b, "updated_at", r->updated_at, 0);
-  cp_sbuf_add(b, "}");
+  MEMBER(b, ",\"status\":", r->status);
+  MEMBER(b, ",\"opened_at\":", r->opened_at);
+  MEMBER(b, ",\"updated_at\":", r->updated_at);
+  cp_sbuf_addn(b, "}", 1);
 }
 
 /* Appends "name":"value" to an object, with a comma unless first; skips an

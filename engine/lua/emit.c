@@ -87,17 +87,28 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
     if (memchr(keys[n - 1], '\0', len))   /* it would be cut, and collide */
       return nul_key(L, keys[n - 1], len);
   }
-  qsort(keys, n, sizeof *keys, cmp_str);
-  cp_sbuf_add(b, "{");
+  if (n <= sizeof few / sizeof few[0]) {   /* an insertion sort: no call per comparison */
+    for (size_t i = 1; i < n; i++) {
+      const char *k = keys[i];
+      size_t j = i;
+      for (; j > 0 && strcmp(keys[j - 1], k) > 0; j--)
+        keys[j] = keys[j - 1];
+      keys[j] = k;
+    }
+  } else {
+    qsort(keys, n, sizeof *keys, cmp_str);
+  }
+  cp_sbuf_addn(b, "{", 1);
   for (size_t i = 0; i < n; i++) {
-    cp_sbuf_add(b, i ? "," : "");
+    if (i)
+      cp_sbuf_addn(b, ",", 1);
     cp_sbuf_json_str(b, keys[i], strlen(keys[i]));
-    cp_sbuf_add(b, ":");
+    cp_sbuf_addn(b, ":", 1);
     lua_getfield(L, idx, keys[i]);
     encode(L, lua_gettop(L), b, depth + 1);
     lua_pop(L, 1);
   }
-  cp_sbuf_add(b, "}");
+  cp_sbuf_addn(b, "}", 1);
   lua_pop(L, 1);
   return 0;
 }
@@ -106,12 +117,14 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
 static int encode_table(lua_State *L, int idx, sbuf *b, int depth)
 {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+  if (n == 0)   /* no border: an object (or {}), whatever its keys; no need to count them */
+    return encode_object(L, idx, b, depth);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     count++;
   }
-  if (n == 0 || count != n)
+  if (count != n)
     return encode_object(L, idx, b, depth);
   cp_sbuf_add(b, "[");
   for (lua_Integer i = 1; i <= n; i++) {
