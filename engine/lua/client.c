@@ -5,10 +5,10 @@
  * clients, the live one) sends reads to the value table (the backing) and
  * refuses writes, like a view (freeze.c), but never lets the backing out: no
  * pairs, next, rawget or # reach it. The backing is one table for the whole
- * run, emptied at each client's end. It starts a client with the id only
- * (empty while reads are traced); its own metatable's __index (load) finds a
- * field the first time it is read (a column, the rowset of a per-client
- * table, a derived value) and stores it in the backing, so that every later
+ * run, emptied at each client's end. It starts a client empty; its own
+ * metatable's __index (load) finds a field the first time it is read (the
+ * id, a column, the rowset of a per-client table, a derived value) and
+ * stores it in the backing, so that every later
  * read of it, by any rule of the client, is a table read inside the Lua VM
  * with no call into C. The fields stored are noted by slot (their place
  * among all field names), so that emptying the backing needs no traversal.
@@ -270,8 +270,9 @@ static int load(lua_State *L)
   lua_Integer code = code_of(L);
   unsigned idx = (unsigned)(code & 0xffffff);
   switch (code >> 24) {
-  case CP_NAME_ID:   /* in the backing from the start: not reached */
+  case CP_NAME_ID:   /* made when first read: most clients' rules never read it */
     lua_pushstring(L, api->client->id);
+    keep(L, api, slot_of(api, code));
     return 1;
   case CP_NAME_COLUMN:
     cp_rowset_value_push(L, &api->client->fields[idx]);
@@ -497,13 +498,6 @@ void cp_client_push(cp_rules *api)
 {
   lua_State *L = api->L;
   cp_client_end(api);
-  if (!api->tracer) {                       /* traced, every read reaches load */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, api->backing_ref);
-    api->kept[api->n_kept++] = 0;           /* the id's slot (the backing is empty) */
-    lua_pushstring(L, api->client->id);
-    lua_setfield(L, -2, "id");
-    lua_pop(L, 1);
-  }
   lua_createtable(L, 0, 0);                 /* the object */
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->live_mt_ref);
   lua_setmetatable(L, -2);
