@@ -35,7 +35,11 @@
 #define SMALL_STEP 16          /* small blocks come in sizes of 16, 32, ... bytes */
 #define SMALL_MAX 256          /* the largest small block */
 #define SMALL_CLASSES (SMALL_MAX / SMALL_STEP)
+#if defined(__SANITIZE_ADDRESS__)
+#define SMALL_KEEP 0u          /* the sanitizer build sees every free, and a use after it */
+#else
 #define SMALL_KEEP (1u << 20)  /* bytes of freed small blocks kept for reuse */
+#endif
 
 /* The names a rule may use from each standard library; all else is absent.
  * Left out on purpose: load, loadstring, dofile, loadfile, require (replaced
