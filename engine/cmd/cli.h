@@ -33,6 +33,7 @@ typedef struct cp_opts {
   int strict;              /* --strict: a data problem in the facts fails the run */
   int format;              /* --format (a cp_format) */
   int64_t since;           /* --since */
+  int since_given;          /* --since was given (0 included) */
   int64_t limit;           /* --limit (-1: none) */
   int has_month;           /* --month was given */
   int64_t month;           /* --month: epoch day of the month's first day */

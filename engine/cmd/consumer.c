@@ -69,7 +69,7 @@ static cp_err check_options(const cp_opts *o)
 {
   if (o->ack >= 0 && !o->consumer)
     return cp_diag_fail(CP_EUSAGE, "feed: --ack moves a consumer's cursor: it needs --consumer");
-  if (o->consumer && o->since)
+  if (o->consumer && o->since_given)
     return cp_diag_fail(CP_EUSAGE, "feed: --since and --consumer do not go together (the "
                      "consumer's cursor is where it reads from)");
   if (o->consumer && (!*o->consumer || strlen(o->consumer) > MAX_CONSUMER_NAME ||

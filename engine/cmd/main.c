@@ -287,6 +287,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
       o->ack = n;
     else
       *(c == 'S' ? &o->since : &o->limit) = n;
+    o->since_given |= c == 'S';
     return 0;
   default:
     return -1;

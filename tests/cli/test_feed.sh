@@ -136,6 +136,8 @@ test_a_consumer_name_is_printable_utf8() {
   done
   cp_run feed --config c.yaml --consumer "客户系统"
   expect_eq "a Chinese name" 0 "$RC"
+  cp_run feed --config c.yaml --consumer crm --since 0
+  expect_eq "--since 0 with --consumer" "2|crmpolicy: feed: --since and --consumer do not go together (the consumer's cursor is where it reads from)" "$RC|$ERR"
   cp_run feed -h
   expect_eq "-h is --help" 0 "$RC"
   expect_contains "help" "usage: crmpolicy feed" "$OUT"
