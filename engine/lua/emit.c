@@ -480,6 +480,8 @@ static int l_assign(lua_State *L)
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
   read_pick(L, api, &it);
+  lua_pushstring(L, it.data);   /* a copy of its own: the unfilled alert's data reuses api->json */
+  it.data = lua_tostring(L, -1);
   cp_item alert;
   int unfilled = read_unfilled(L, &it, &alert);   /* read before anything is recorded */
   if (unfilled)

@@ -158,4 +158,24 @@ test_a_replay_picks_as_that_day_did_not_keeping_later_assignments() {
   expect_eq "replay of 2026-06-01" "$fresh" "$(open_picks s.db)"
 }
 
+test_an_assignment_with_an_unfilled_alert_keeps_its_own_data() {
+  replay_setup
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add)
+  for s in lookup.staff:each() do add { id = s.id, group = s.role, capacity = s.capacity, load = 0 } end
+end }
+rule { id = "r", doc = "d", emits = { "r.unfilled" }, fn = function(c)
+  assign { kind = "k", data = { mine = c.id }, pick = { pool = "p", group = "kam" },
+           unfilled = { rule = "r.unfilled", severity = "critical", title = "nobody",
+                        data = { theirs = 1 } } }
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the assignments' data (C2's is unfilled: its alert stands instead)" 'C1|S1|{"mine":"C1"}' \
+    "$(sqlite3 s.db "SELECT client_id, assignee, data FROM assignments ORDER BY 1" | paste -sd' ')"
+  expect_eq "the unfilled alert's" 'C2|r.unfilled|{"theirs":1}' \
+    "$(sqlite3 s.db "SELECT client_id, rule, data FROM alerts")"
+}
+
 run_tests
