@@ -35,6 +35,7 @@ typedef struct source {
   const unsigned char *want;  /* columns to read (NULL: all); the others read as nil */
   int quiet;                /* a pre-pass: findings are reported by the client pass */
   int has_rowid;            /* a plain table: a pre-pass may read it in parts by rowid */
+  int keyed;                /* a pre-pass of the clients table: it reads the ids */
 } source;
 
 struct cp_facts {
@@ -258,7 +259,10 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_value *val, 
       return "is not an amount of money";
     return money_cents(val, &out->u.i) == 0 ? NULL
            : isnan(d) ? "is not an amount of money"
-                      : "is too large an amount of money (its cents do not fit in 64 bits)";
+           : t == SQLITE_FLOAT && fabs(d) < 9e16
+               ? "is a REAL of 10^13 yuan or more, which does not hold its cents exactly "
+                 "(store such amounts as INTEGER yuan)"
+               : "is too large an amount of money (its cents do not fit in 64 bits)";
   case CP_COL_REAL:
     out->type = CP_V_REAL;
     out->u.r = d;
@@ -337,7 +341,7 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
 {
   const cp_table_cfg *t = s->cfg;
   cp_sbuf_add(q, "SELECT ");
-  if (s->quiet) {   /* a pre-pass reads neither: it reports nothing */
+  if (s->quiet && !s->keyed) {   /* a pre-pass reads neither: it reports nothing */
     cp_sbuf_add(q, "NULL, NULL");
   } else {
     cp_sbuf_sql_ident(q, key);
@@ -723,11 +727,15 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
 {
   source s = ti < f->tables_count ? f->tables[ti] : f->clients;   /* a second cursor */
   sbuf q = {0};
+  char *last = NULL;   /* the clients table: the last id counted */
   s.stmt = NULL;
   s.want = want;
   s.rows = (cp_rows){0};
   s.quiet = 1;
-  build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, 0, 0, 0);
+  /* the clients table's rows count as the client pass reads them: in id
+   * order, a repeated id, one not text or too long skipped */
+  s.keyed = ti >= f->tables_count;
+  build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, s.keyed, 0, 0);
   if (rowids)
     cp_sbuf_add(&q, " WHERE rowid BETWEEN ?1 AND ?2");
   cp_err rc = prepare(f, &q, &s.stmt);
@@ -739,6 +747,13 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
     s.rows.n = 0;
     cp_arena_reset(&f->arena);
+    if (s.keyed && (bad_key(&s, "") || sqlite3_column_bytes(s.stmt, 0) > CLIENT_ID_MAX ||
+                    (last && strcmp(s.key, last) == 0)))
+      continue;
+    if (s.keyed && (free(last), !(last = strdup(s.key)))) {
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+      break;
+    }
     if ((rc = take_row(f, &s, &s.rows)) == CP_OK && s.rows.n == 1 && !f->too_long &&
         fn(ctx, s.rows.v) < 0)   /* a row with an over-long text is left out */
       rc = CP_EEVAL;
@@ -748,6 +763,7 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
     rc = db_err(f->db);
   sqlite3_finalize(s.stmt);
   free(s.rows.v);
+  free(last);
   cp_arena_reset(&f->arena);
   return rc;
 }

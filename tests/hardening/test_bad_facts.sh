@@ -104,6 +104,13 @@ test_amount_out_of_range_is_a_finding() {
     "orders row O1 column amount: '1.0e+300' is too large an amount of money (its cents do not fit in 64 bits)"
 }
 
+test_a_real_amount_too_large_to_hold_its_cents_is_a_finding_that_says_so() {
+  config; facts "UPDATE orders SET amount=10000000000000.25 WHERE id='O1';"
+  run_bad
+  expect_quarantined "orders|O1|amount|10000000000000.2|is a REAL of 10^13 yuan or more, which does not hold its cents exactly (store such amounts as INTEGER yuan)" \
+    "orders row O1 column amount: '10000000000000.2' is a REAL of 10^13 yuan or more, which does not hold its cents exactly (store such amounts as INTEGER yuan)"
+}
+
 test_null_in_a_required_column_reads_as_nil_and_is_a_finding() {
   config; facts ""
   untyped contacts
@@ -132,6 +139,25 @@ test_repeated_client_id_keeps_one_and_is_a_finding() {
   expect_quarantined "clients|C2|id|C2|repeats a client id; the row is skipped" \
     "clients row C2 column id: 'C2' repeats a client id; the row is skipped"
   expect_eq "alerts" "C1 C2 C3" "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd' ')"
+}
+
+test_a_clients_table_aggregate_counts_the_rows_the_client_pass_evaluates() {
+  config; facts ""
+  untyped clients   # no primary key
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C2','B2','active','2026-01-01'),
+      (42,'N','active','2026-01-01'), ('C9','late','active','2026-12-31');"
+  cat > r.lua <<'LUA'
+aggregate { id = "n", doc = "clients", table = "clients", count = true }
+rule { id = "seen", doc = "d", fn = function(c) alert { severity = "info", title = "t", data = { n = run.n } } end }
+LUA
+  for j in 1 2; do
+    rm -f s.db
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    # C1, C2 (once), C3 and C9 (this config has no exists_from): not the
+    # repeated C2 nor the integer id
+    expect_eq "--jobs $j: run.n" '4|{"n":4}' "$(sqlite3 s.db "SELECT count(*), max(data) FROM alerts")"
+  done
 }
 
 test_rows_of_unknown_clients_are_skipped_and_are_findings() {
