@@ -71,12 +71,17 @@ static int cmp_keys(const void *x, const void *y)
 static int check_keys(builder *b, const yt_node *map)
 {
   size_t n = 0;
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    if (map->items[i]->kind != YT_SCALAR) {   /* `? [x] : y`: every reader wants a name */
+      snprintf(b->err, b->errlen, "%s:%u: a key must be a plain name, not a %s", b->path,
+               map->items[i]->line, map->items[i]->kind == YT_SEQ ? "list" : "mapping");
+      return -1;
+    }
   const yt_node **keys = malloc((map->n / 2 + 1) * sizeof *keys);
   if (!keys)
     return -1;
   for (size_t i = 0; i + 1 < map->n; i += 2)
-    if (map->items[i]->kind == YT_SCALAR)
-      keys[n++] = map->items[i];
+    keys[n++] = map->items[i];
   qsort(keys, n, sizeof *keys, cmp_keys);
   const yt_node *first = NULL, *repeat = NULL;
   for (size_t i = 1; i < n; i++)

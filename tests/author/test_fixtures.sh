@@ -116,6 +116,18 @@ test_invalid_fixture_names_file_and_line() {
 0 passed, 1 failed" "$OUT"
 }
 
+test_a_key_that_is_a_list_or_a_mapping_is_an_error_not_a_crash() {
+  policy
+  passing_fixture ok.yaml
+  { echo 'params:'; echo '  ? [interval]'; echo '  : 5'; cat ok.yaml; } > key.yaml
+  cp_run test --config c.yaml key.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: key.yaml:2: a key must be a plain name, not a list" "$ERR"
+  printf 'params:\n  ? {a: 1}\n  : 2\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "in the config" "2|crmpolicy: c.yaml:24: a key must be a plain name, not a mapping" "$RC|$ERR"
+}
+
 test_a_rules_filter_naming_no_rule_is_an_error_at_its_own_line() {
   policy
   passing_fixture ok.yaml
