@@ -4,11 +4,14 @@
  * `2026-01-01` read as the engine expects. */
 #include "fixdb.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sbuf.h"
 
@@ -162,13 +165,30 @@ static int schema_authorize(void *ctx, int action, const char *a, const char *b,
 
 /* Runs schema SQL under schema_authorize(); prints the error, naming the
  * fixture (file:line) and the schema file. */
+#define SCHEMA_MAX_BYTES (16u << 20)   /* a schema file larger than this is refused */
+#define SCHEMA_STEPS_EVERY 1000000     /* SQLite steps between two progress calls */
+#define SCHEMA_MAX_CALLS 200           /* 2 x 10^8 steps: a schema that runs longer is stopped */
+
+/* Progress handler of the schema's SQL: a count, not a clock, so that a
+ * query without end (a recursive CTE) stops alike on any machine. */
+static int schema_progress(void *ctx)
+{
+  unsigned *calls = ctx;
+  return ++*calls > SCHEMA_MAX_CALLS;
+}
+
 static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *sql)
 {
   refusal r = {{0}};
   cp_err rc = CP_OK;
+  unsigned calls = 0;
   sqlite3_set_authorizer(d->db, schema_authorize, &r);
+  sqlite3_progress_handler(d->db, SCHEMA_STEPS_EVERY, schema_progress, &calls);
   if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-    if (r.what[0])
+    if (calls > SCHEMA_MAX_CALLS)
+      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema %s: stopped after 2 x 10^8 steps of SQLite (a "
+                        "query without end?)", d->fx->path, line, path);
+    else if (r.what[0])
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s is not allowed: a fixture's schema may "
                      "only create and fill tables, indexes and views of its own", d->fx->path,
                      line, path, r.what);
@@ -177,27 +197,41 @@ static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *
                      sqlite3_errmsg(d->db));
   }
   sqlite3_set_authorizer(d->db, NULL, NULL);
+  sqlite3_progress_handler(d->db, 0, NULL, NULL);
   return rc;
 }
 
-/* Runs the fixture's schema file. */
+/* Runs the fixture's schema file: a regular file (a FIFO would block, a
+ * device never end) of at most SCHEMA_MAX_BYTES. */
 static cp_err run_schema(fxdb *d)
 {
   const yt_node *at = cp_ytree_get(d->fx->doc, "schema");
   char *path = cp_fixture_resolve(d->fx, d->fx->file->schema);
-  FILE *f = path ? fopen(path, "rb") : NULL;
+  int fd = path ? open(path, O_RDONLY | O_NONBLOCK) : -1;
+  struct stat st;
+  FILE *f = NULL;
   sbuf sql = {0};
   char buf[4096];
   size_t n;
   cp_err rc = CP_OK;
-  if (!f)
+  if (fd < 0)
     rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line,
                    path ? path : d->fx->file->schema);
-  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+  else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is not a regular file", d->fx->path,
+                      at->line, path);
+  else if ((size_t)st.st_size > SCHEMA_MAX_BYTES)
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is larger than %u MiB", d->fx->path,
+                      at->line, path, SCHEMA_MAX_BYTES >> 20);
+  else if (!(f = fdopen(fd, "rb")))
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line, path);
+  if (fd >= 0 && !f)
+    close(fd);
+  while (rc == CP_OK && sql.len <= SCHEMA_MAX_BYTES && (n = fread(buf, 1, sizeof buf, f)) > 0)
     cp_sbuf_addn(&sql, buf, n);
-  if (rc == CP_OK && (sql.oom || !sql.s))
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or too large", d->fx->path,
-                   at->line, path);
+  if (rc == CP_OK && (sql.oom || !sql.s || sql.len > SCHEMA_MAX_BYTES))
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or larger than %u MiB",
+                      d->fx->path, at->line, path, SCHEMA_MAX_BYTES >> 20);
   if (rc == CP_OK)
     rc = exec_schema(d, at->line, path, sql.s);
   if (f)

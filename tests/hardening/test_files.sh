@@ -178,6 +178,24 @@ expect_schema_refused() {
   [ ! -e "$T/outside.db" ] || fail "the schema wrote $T/outside.db"
 }
 
+test_fixture_schema_that_never_ends_or_is_no_file_is_refused() {
+  config; mkdir tmp
+  schema_fixture "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;"
+  run_fixture
+  expect_eq "endless: exit" 2 "$RC"
+  expect_eq "endless: message" "crmpolicy: fx.yaml:2: schema x.sql: stopped after 2 x 10^8 steps of SQLite (a query without end?)" "$ERR"
+  rm x.sql && mkfifo x.sql
+  run_fixture
+  expect_eq "a FIFO: exit" 2 "$RC"
+  expect_eq "a FIFO: message" "crmpolicy: fx.yaml:2: schema: x.sql is not a regular file" "$ERR"
+  rm x.sql && ln -s /dev/zero x.sql
+  run_fixture
+  expect_eq "/dev/zero: message" "crmpolicy: fx.yaml:2: schema: x.sql is not a regular file" "$ERR"
+  rm x.sql && truncate -s 17M x.sql
+  run_fixture
+  expect_eq "17 MiB: message" "crmpolicy: fx.yaml:2: schema: x.sql is larger than 16 MiB" "$ERR"
+}
+
 test_fixture_schema_may_not_attach_a_file() {
   config; mkdir tmp
   schema_fixture "ATTACH DATABASE '$T/outside.db' AS o; CREATE TABLE o.t(x);"
