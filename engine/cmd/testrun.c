@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,20 +446,40 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 }
 
 /* Adds the fixture files under dir (*.yaml, *.yml), in name order, recursively. */
-static cp_err add_dir(pathlist *l, const char *dir)
+/* A folder being searched, and the folders it is in: a folder met again
+ * below itself (a symbolic link to . or to a parent) is not searched again,
+ * so that a loop neither repeats fixtures nor runs without end. */
+typedef struct walk {
+  dev_t dev;
+  ino_t ino;
+  const struct walk *up;
+} walk;
+
+static cp_err add_dir(pathlist *l, const char *dir, const walk *up)
 {
+  struct stat here;
+  if (stat(dir, &here) < 0)
+    return cp_diag_fail(CP_EUSAGE, "test: %s: %s", dir, strerror(errno));
+  for (const walk *w = up; w; w = w->up)
+    if (w->dev == here.st_dev && w->ino == here.st_ino) {
+      cp_diag_warn("test: %s leads back to a folder it is in; it is not searched again", dir);
+      return CP_OK;
+    }
+  walk me = {here.st_dev, here.st_ino, up};
   struct dirent **names;
   int n = scandir(dir, &names, NULL, by_name);
   cp_err rc = n < 0 ? cp_diag_fail(CP_EUSAGE, "test: %s: %s", dir, strerror(errno)) : CP_OK;
   for (int i = 0; i < n; i++) {
     const char *name = names[i]->d_name;
     size_t len = strlen(name);
-    char path[1024];
+    char path[PATH_MAX];
     struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (rc == CP_OK && name[0] != '.' &&
+        (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+      rc = cp_diag_fail(CP_EUSAGE, "test: %s/%s: the path is too long", dir, name);
     if (rc == CP_OK && name[0] != '.' && stat(path, &st) == 0) {
       if (S_ISDIR(st.st_mode))
-        rc = add_dir(l, path);
+        rc = add_dir(l, path, &me);
       else if ((len > 5 && !strcmp(name + len - 5, ".yaml")) ||
                (len > 4 && !strcmp(name + len - 4, ".yml")))
         rc = add_path(l, path) < 0 ? cp_diag_fail(CP_ENOMEM, "test: out of memory") : CP_OK;
@@ -478,7 +499,7 @@ static cp_err collect(pathlist *l, char *const *paths, int n)
     if (stat(paths[i], &st) < 0)
       rc = cp_diag_fail(CP_EUSAGE, "test: %s: %s", paths[i], strerror(errno));
     else if (S_ISDIR(st.st_mode))
-      rc = add_dir(l, paths[i]);
+      rc = add_dir(l, paths[i], NULL);
     else if (add_path(l, paths[i]) < 0)
       rc = cp_diag_fail(CP_ENOMEM, "test: out of memory");
   }

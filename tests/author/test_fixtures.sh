@@ -128,6 +128,15 @@ test_a_key_that_is_a_list_or_a_mapping_is_an_error_not_a_crash() {
   expect_eq "in the config" "2|crmpolicy: c.yaml:24: a key must be a plain name, not a mapping" "$RC|$ERR"
 }
 
+test_a_folder_linked_into_itself_is_searched_once() {
+  policy
+  mkdir fx && passing_fixture fx/ok.yaml && ln -s . fx/again && mkdir fx/sub && ln -s .. fx/sub/up
+  cp_run test --config c.yaml fx
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the fixture once" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
+  expect_contains "warning" "crmpolicy: warning: test: fx/again leads back to a folder it is in; it is not searched again" "$ERR"
+}
+
 test_a_rules_filter_naming_no_rule_is_an_error_at_its_own_line() {
   policy
   passing_fixture ok.yaml
