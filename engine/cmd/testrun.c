@@ -556,8 +556,12 @@ cp_exit cp_cmd_test(const cp_opts *o)
   }
   if (rc == CP_OK && cov) {
     double share = cp_coverage_report(cov, stdout);
-    below = o->min_coverage >= 0 && share < o->min_coverage;
-    if (below)
+    int none = counts.passed + counts.failed == 0;   /* no rule file loaded: 0 of 0 lines */
+    below = o->min_coverage >= 0 && (share < o->min_coverage || none);
+    if (below && none)
+      printf("coverage: no fixture ran, so no line did; --min-coverage %d%% is not met\n",
+             o->min_coverage);
+    else if (below)
       printf("coverage %.1f%% is below --min-coverage %d%%\n", share, o->min_coverage);
   }
   if (rc != CP_ECONFIG && rc != CP_EUSAGE)

@@ -369,6 +369,10 @@ test_min_coverage_fails_below() {
   expect_contains "stdout" "coverage 95.7% is below --min-coverage 96%" "$OUT"
   cp_run test --config c.yaml --quiet --min-coverage 95 ok.yaml
   expect_eq "exit at 95" 0 "$RC"
+  mkdir empty
+  cp_run test --config c.yaml --quiet --min-coverage 0 empty
+  expect_eq "no fixture ran: exit" 1 "$RC"
+  expect_contains "no fixture ran" "coverage: no fixture ran, so no line did; --min-coverage 0% is not met" "$OUT"
 }
 
 run_tests
