@@ -312,6 +312,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
       (rc = cp_store_begin(r->store, o->as_of, o->wait_seconds * 1000, r->cfg->path,
                            r->cfg->facts)) != CP_OK)
     return rc;
+  cp_facts_restart_deadline(r->facts);   /* the wait for the lock was no reading */
   if ((*refused = cp_guard_as_of(r->store, o)))
     return CP_OK;
   cp_store_set_feed(r->store, &r->cfg->file->feed);

@@ -1121,6 +1121,12 @@ void cp_facts_close(cp_facts *f)
   free(f);
 }
 
+void cp_facts_restart_deadline(cp_facts *f)
+{
+  clock_gettime(CLOCK_MONOTONIC, &f->deadline);
+  f->deadline.tv_sec += f->cfg->file->limits.facts_seconds;
+}
+
 const cp_outcome *cp_facts_held_findings(const cp_facts *f)
 {
   return &f->held;

@@ -106,6 +106,11 @@ cp_err cp_facts_open_readers(const cp_config *cfg, int64_t as_of, int workers, c
 cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
                              int reader, cp_facts **out);
 
+/* Starts the reader's limits.facts_seconds anew, from now: a run calls it
+ * once it holds the state's lock, so that the wait for it (--wait) does not
+ * count as reading. Workers' readers opened later take this deadline. */
+void cp_facts_restart_deadline(cp_facts *f);
+
 /* Closes the reader; accepts NULL. */
 void cp_facts_close(cp_facts *f);
 

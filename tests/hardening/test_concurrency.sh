@@ -194,4 +194,23 @@ test_a_run_reads_one_snapshot_of_the_facts_while_the_crm_commits() {
   done
 }
 
+test_the_wait_for_the_state_lock_does_not_count_as_reading_the_facts() {
+  snapshot_setup
+  printf 'limits: {facts_seconds: 1}\n' >> c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first run" 0 "$RC"
+  hold_lock s.db "BEGIN IMMEDIATE; UPDATE runs SET facts = facts;"
+  ( "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet --wait 120 2>"$T/run.err";
+    echo $? > "$T/run.rc" ) &
+  local pid=$! child
+  timeout 60 sh -c "while [ -z \"\$(pgrep -P $pid crmpolicy)\" ]; do sleep 0.02; done"
+  child=$(pgrep -P "$pid" crmpolicy)
+  until holds_open "$child" s.db; do sleep 0.02; done
+  sleep 2   # the run waits for the lock longer than its facts_seconds
+  release_lock
+  wait "$pid"
+  expect_eq "exit" 0 "$(cat "$T/run.rc")"
+  expect_eq "stderr" "" "$(cat "$T/run.err")"
+}
+
 run_tests
