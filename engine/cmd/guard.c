@@ -58,7 +58,7 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
     char n[32];
     cp_progress_format_count(n, now->findings);
     cp_diag_fail(CP_EFACTS, "guard: no client was evaluated: every row of the clients table "
-                 "'%s' of %s was skipped or not yet created (%s data problems; a failed "
+                 "'%s' of %s was skipped, out of scope or not yet created (%s data problems; a failed "
                  "export?); " FORCE_HINT, cfg->file->clients->table ? cfg->file->clients->table
                  : cfg->file->clients->name, cfg->facts, n);
     return 1;

@@ -2,6 +2,7 @@
  * outcomes -> store, with the summary and the exit code. */
 #include <errno.h>
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,12 +337,27 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   return CP_OK;
 }
 
+/* Returns 1 when the state database at path holds no run (this run made
+ * it and was refused; another run that started with it would have one). */
+static int no_runs(const char *path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int none = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return none;
+}
+
 cp_exit cp_cmd_run(const cp_opts *o)
 {
   run r = {.strict = o->strict, .started = cp_progress_monotonic()};
   cp_exit code = CP_EXIT_INVALID;
   int opened = 0;   /* the config, facts and rules are open: a failure now is 3 */
   int refused = 0;
+  char *fresh = NULL;   /* the state's path, when this run creates it */
   cp_err rc = open_run(&r, o);
   if (rc != CP_OK) {   /* out of memory or I/O (a facts lock too) is 3; the rest invalid: 2 */
     code = rc == CP_ENOMEM || rc == CP_EIO ? CP_EXIT_FAILED : CP_EXIT_INVALID;
@@ -364,6 +380,9 @@ cp_exit cp_cmd_run(const cp_opts *o)
   }
   if ((refused = cp_guard_facts(r.cfg, r.facts, o)) < 0)
     rc = CP_EFACTS;
+  struct stat st;
+  if (stat(r.cfg->state, &st) != 0 && !(fresh = strdup(r.cfg->state)))
+    rc = cp_diag_fail(CP_ENOMEM, "out of memory");
   if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused)
     goto done;
   cp_profile *prof = cp_rules_profile(r.rules);
@@ -393,5 +412,12 @@ done:
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;
   close_run(&r);
+  if (refused > 0 && fresh && no_runs(fresh))   /* a refused first run leaves no state */
+    for (int i = 0; i < 4; i++) {
+      char side[PATH_MAX];
+      snprintf(side, sizeof side, "%s%s", fresh, (const char *[]){"", "-wal", "-shm", "-journal"}[i]);
+      unlink(side);
+    }
+  free(fresh);
   return code;
 }

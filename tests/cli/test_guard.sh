@@ -132,6 +132,17 @@ test_fewer_than_ten_alerts_resolving_below_min_count_are_not_warned_of() {
   expect_eq "resolved" 9 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status='resolved'")"
 }
 
+test_a_refused_first_run_with_no_usable_client_leaves_no_state() {
+  clients_config "[{name: name, type: text}]"
+  facts_db f.db "CREATE TABLE c2 AS SELECT * FROM clients; DROP TABLE clients;
+    CREATE TABLE clients(id INTEGER, name TEXT, status TEXT, created_on TEXT);
+    INSERT INTO clients VALUES (1, 'a', 'active', '2026-01-01');"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "no state" "" "$(ls s.db* 2>/dev/null)"
+}
+
 test_clients_table_with_rows_but_no_usable_client_is_refused() {
   setup
   before=$(state_dump)
@@ -141,7 +152,7 @@ test_clients_table_with_rows_but_no_usable_client_is_refused() {
     INSERT INTO clients SELECT CAST(substr(id, 2) AS INTEGER), name, status, created_on FROM c2"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "exit" 5 "$RC"
-  expect_contains "message" "crmpolicy: guard: no client was evaluated: every row of the clients table 'clients' of f.db was skipped or not yet created (10 data problems; a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_contains "message" "crmpolicy: guard: no client was evaluated: every row of the clients table 'clients' of f.db was skipped, out of scope or not yet created (10 data problems; a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
   expect_eq "state unchanged" "$before" "$(state_dump)"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
   expect_eq "forced" 0 "$RC"
