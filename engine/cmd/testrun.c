@@ -404,7 +404,7 @@ static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *
   }
   sbuf line = {0};   /* the fixture's name may hold control characters */
   if (invalid && to->quiet < 2)
-    printf("FAIL %s: invalid fixture (see the message above)\n", path);
+    cp_sbuf_term_printf(&line, "FAIL %s: invalid fixture (see the message above)\n", path);
   else if (rc == CP_OK && r.failed && to->quiet < 2)
     cp_sbuf_term_printf(&line, "FAIL %s: %s\n", path, r.fx->file->name);
   else if (rc == CP_OK && to->quiet < 1)

@@ -747,6 +747,13 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
   size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;   /* editors on Windows */
   int status = luaL_loadbufferx(L, text + bom, len - bom, chunk, "t");
   free(text);
+  if (status != LUA_OK && lua_type(L, -1) == LUA_TSTRING &&
+      strncmp(lua_tostring(L, -1), name, strlen(name)) != 0) {
+    /* a parser limit ("C stack overflow": nesting too deep) names no file */
+    lua_pushfstring(L, "%s: %s%s", name, lua_tostring(L, -1),
+                    strstr(lua_tostring(L, -1), "overflow") ? " (nested too deeply?)" : "");
+    lua_remove(L, -2);
+  }
   if (status != LUA_OK)
     return status;
   push_file_env(sb);

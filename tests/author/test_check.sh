@@ -104,4 +104,12 @@ test_check_refuses_a_run_value_or_pool_declared_twice() {
   expect_contains "message" "pool{}: pool 'p' is already declared" "$ERR"
 }
 
+test_a_rule_file_nested_too_deeply_is_named() {
+  policy
+  python3 -c "print('local x = ' + '(' * 300 + '1' + ')' * 300)" >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua: C stack overflow (nested too deeply?)" "$ERR"
+}
+
 run_tests
