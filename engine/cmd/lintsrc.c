@@ -103,6 +103,8 @@ static int tokenize(const char *p, toks *t)
       int name = name_char(*p);
       while (name && name_char(p[len]))
         len++;
+      while (!name && (*p == '.' || *p == ':') && p[len] == *p)   /* .., ..., :: */
+        len++;
       t->v[t->n++] = (tok){p, len, line, name};
       p += len;
     }
@@ -119,7 +121,7 @@ static int is_name(const toks *t, size_t i, const char *s)
 /* Returns 1 when token i is punctuation c. */
 static int is_punct(const toks *t, size_t i, char c)
 {
-  return i < t->n && !t->v[i].name && t->v[i].s[0] == c;
+  return i < t->n && !t->v[i].name && t->v[i].len == 1 && t->v[i].s[0] == c;
 }
 
 /* Copies the text of token i into buf (of size len). */

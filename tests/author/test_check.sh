@@ -112,4 +112,13 @@ test_a_rule_file_nested_too_deeply_is_named() {
   expect_eq "message" "crmpolicy: r.lua: C stack overflow (nested too deeply?)" "$ERR"
 }
 
+test_check_follows_reads_after_a_concatenation() {
+  policy
+  printf 'rule { id = "cat", doc = "d", fn = function(c)\n  local t = "tier " .. c.tierr .. params.intervall\nend }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_contains "c.field" "r.lua:$(grep -n 'c.tierr' r.lua | cut -d: -f1): c.tierr: the client has no field 'tierr'" "$ERR"
+  expect_contains "params" "params.intervall is read, but the config has no such param" "$ERR"
+}
+
 run_tests
