@@ -137,6 +137,22 @@ test_a_folder_linked_into_itself_is_searched_once() {
   expect_contains "warning" "crmpolicy: warning: test: fx/again leads back to a folder it is in; it is not searched again" "$ERR"
 }
 
+test_a_difference_with_control_characters_is_escaped_and_pastes_back() {
+  policy
+  sed -i 's/title = "odd" }/title = "odd", key = c.tier }/' r.lua
+  { sqlite3 f.db .schema; echo "INSERT INTO clients VALUES ('X1', 'odd', 'a' || char(27) || '[31m' || char(10) || 'b'); INSERT INTO staff VALUES ('S9');"; } > s.sql
+  printf 'name: a key from the facts\nschema: s.sql\nrules: [status.odd]\nsteps:\n  - as_of: 2026-06-30\n    alerts: []\n' > fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_contains "the + line" '+ {rule: status.odd, client: X1, key: "a\u001b[31m\nb", severity: info, level: 1, assignee: S9}' "$OUT"
+  case "$OUT" in *$'\033'*) fail "a raw ESC in the output" ;; esac
+  # pasted back as the + line says, the fixture passes
+  printf '      - {rule: status.odd, client: X1, key: "a\\u001b[31m\\nb", severity: info, level: 1, assignee: S9}\n' > line
+  sed -i 's/    alerts: \[\]/    alerts:/' fx.yaml && cat line >> fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "pasted back" "0|1 passed, 0 failed" "$RC|$(printf '%s\n' "$OUT" | tail -n 1)"
+}
+
 test_a_rules_filter_naming_no_rule_is_an_error_at_its_own_line() {
   policy
   passing_fixture ok.yaml
