@@ -30,6 +30,8 @@ typedef struct lread {
 struct cp_lint {
   lread *v;                 /* distinct reads */
   size_t n, cap;
+  size_t *slots;            /* hash of the reads: 1 + index into v, 0 empty */
+  size_t n_slots;           /* a power of two, at least twice n */
   char **covered;           /* rule ids that some fixture checks */
   size_t n_covered, cap_covered;
   int oom;                  /* something could not be recorded */
@@ -52,18 +54,65 @@ void cp_lint_free(cp_lint *l)
   for (size_t i = 0; i < l->n_covered; i++)
     free(l->covered[i]);
   free(l->v);
+  free(l->slots);
   free(l->covered);
   free(l);
+}
+
+/* The hash of a read (path, key, where). */
+static size_t read_hash(const char *path, const char *key, const char *where)
+{
+  size_t h = cp_arena_hash(path, strlen(path));
+  h = h * 31 + cp_arena_hash(key, strlen(key));
+  return h * 31 + cp_arena_hash(where, strlen(where));
+}
+
+/* Returns the slot of read (path, key, where) in l->slots: the one holding
+ * it, or the empty one where it goes. l->n_slots must be above 0. */
+static size_t read_slot(const cp_lint *l, const char *path, const char *key, const char *where)
+{
+  size_t i = read_hash(path, key, where) & (l->n_slots - 1);
+  for (; l->slots[i]; i = (i + 1) & (l->n_slots - 1)) {
+    const lread *r = &l->v[l->slots[i] - 1];
+    if (!strcmp(r->key, key) && !strcmp(r->path, path) && !strcmp(r->where, where))
+      break;
+  }
+  return i;
+}
+
+/* Keeps l->n_slots at least twice the reads and one more; returns -1 when
+ * out of memory. */
+static int grow_slots(cp_lint *l)
+{
+  if (l->n_slots >= 2 * (l->n + 1))
+    return 0;
+  size_t n = l->n_slots ? l->n_slots * 2 : 64;
+  size_t *old = l->slots, old_n = l->n_slots;
+  if (!(l->slots = calloc(n, sizeof *l->slots))) {
+    l->slots = old;
+    return -1;
+  }
+  l->n_slots = n;
+  for (size_t i = 0; i < old_n; i++)
+    if (old[i]) {
+      const lread *r = &l->v[old[i] - 1];
+      l->slots[read_slot(l, r->path, r->key, r->where)] = old[i];
+    }
+  free(old);
+  return 0;
 }
 
 /* Records a read unless the same one is recorded. */
 static void record(cp_lint *l, const char *path, const char *key, const char *where,
                    int present)
 {
-  for (size_t i = 0; i < l->n; i++)
-    if (!strcmp(l->v[i].key, key) && !strcmp(l->v[i].path, path) &&
-        !strcmp(l->v[i].where, where))
-      return;
+  if (grow_slots(l) < 0) {
+    l->oom = 1;
+    return;
+  }
+  size_t slot = read_slot(l, path, key, where);
+  if (l->slots[slot])
+    return;
   if (cp_arena_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) < 0) {
     l->oom = 1;
     return;
@@ -75,6 +124,7 @@ static void record(cp_lint *l, const char *path, const char *key, const char *wh
     return;
   }
   l->v[l->n++] = r;
+  l->slots[slot] = l->n;
 }
 
 void cp_lint_note(cp_lint *l, const char *path, const char *key, const char *where)
@@ -194,24 +244,71 @@ static unsigned report_unread(const cp_lint *l, const cp_config *cfg, const yt_n
   return count;
 }
 
+/* The reads, for sorting their indexes (qsort has no context). */
+static const lread *sorted_reads;
+
+/* Orders read indexes by table, then the line that read, then key. */
+static int by_where(const void *a, const void *b)
+{
+  const lread *x = &sorted_reads[*(const size_t *)a], *y = &sorted_reads[*(const size_t *)b];
+  int c = strcmp(x->path, y->path);
+  c = c ? c : strcmp(x->where, y->where);
+  return c ? c : strcmp(x->key, y->key);
+}
+
+/* Orders read indexes by table, then key, then the order they were read. */
+static int by_key(const void *a, const void *b)
+{
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  const lread *x = &sorted_reads[i], *y = &sorted_reads[j];
+  int c = strcmp(x->path, y->path);
+  c = c ? c : strcmp(x->key, y->key);
+  return c ? c : (i > j) - (i < j);
+}
+
 /* Warns about keys read that the config lacks, once each, unless the line
- * that read it read other keys of the same table (a lookup by data). */
+ * that read it read other keys of the same table (a lookup by data). Two
+ * sorts of the reads' indexes, so that many reads stay fast. */
 static unsigned report_missing(const cp_lint *l)
 {
   unsigned count = 0;
+  size_t *idx = malloc((l->n + 1) * sizeof *idx);
+  unsigned char *skip = calloc(l->n + 1, 1);
+  if (!idx || !skip) {
+    free(idx);
+    free(skip);
+    return 0;
+  }
+  sorted_reads = l->v;
+  for (size_t i = 0; i < l->n; i++)
+    idx[i] = i;
+  qsort(idx, l->n, sizeof *idx, by_where);   /* one line reading two keys of a table */
+  for (size_t a = 0, b; a < l->n; a = b) {
+    for (b = a + 1; b < l->n && !strcmp(l->v[idx[b]].path, l->v[idx[a]].path) &&
+                    !strcmp(l->v[idx[b]].where, l->v[idx[a]].where); b++)
+      ;
+    for (size_t k = a; b - a > 1 && k < b; k++)   /* reads are distinct: other keys */
+      skip[idx[k]] = 1;
+  }
+  qsort(idx, l->n, sizeof *idx, by_key);   /* a missing key reported at its first read */
+  for (size_t a = 0, b; a < l->n; a = b) {
+    int first = 1;
+    for (b = a; b < l->n && !strcmp(l->v[idx[b]].path, l->v[idx[a]].path) &&
+                !strcmp(l->v[idx[b]].key, l->v[idx[a]].key); b++) {
+      if (!first)
+        skip[idx[b]] = 1;
+      first &= l->v[idx[b]].present;
+    }
+  }
   for (size_t i = 0; i < l->n; i++) {
     const lread *r = &l->v[i];
-    int skip = r->present;
-    for (size_t j = 0; !skip && j < l->n; j++) {
-      const lread *o = &l->v[j];
-      skip = !strcmp(o->path, r->path) && ((!strcmp(o->where, r->where) && strcmp(o->key, r->key))
-                                           || (j < i && !o->present && !strcmp(o->key, r->key)));
-    }
-    if (!skip) {
+    if (!r->present && !skip[i]) {
       cp_diag_warn("%s: %s.%s is read, but the config has no such param", r->where, r->path, r->key);
       count++;
     }
   }
+  free(idx);
+  free(skip);
   return count;
 }
 
