@@ -529,7 +529,20 @@ static int l_why(lua_State *L)
     lua_concat(L, 3);   /* where, "why(): ", message */
     return lua_error(L);
   }
-  api->tracer->why(api->tracer->ctx, lua_tostring(L, -1));
+  size_t len;
+  const char *reason = lua_tolstring(L, -1, &len);
+  if (memchr(reason, '\0', len)) {   /* shown as C text: a NUL would hide the rest */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++)
+      if (reason[i])
+        luaL_addchar(&b, reason[i]);
+      else
+        luaL_addstring(&b, "\\x00");
+    luaL_pushresult(&b);
+    reason = lua_tostring(L, -1);
+  }
+  api->tracer->why(api->tracer->ctx, reason);
   return 0;
 }
 

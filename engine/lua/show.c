@@ -61,6 +61,19 @@ typedef struct item {
   lua_Integer slot;         /* its index in the table of keys */
 } item;
 
+/* Appends the string at idx, each NUL byte in it as \x00: what is shown is
+ * kept as C text, which a NUL would cut (hiding the rest of the value). */
+static void add_text(sbuf *b, lua_State *L, int idx)
+{
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  for (const char *nul; (nul = memchr(s, '\0', len)); len -= (size_t)(nul - s) + 1, s = nul + 1) {
+    cp_sbuf_addn(b, s, (size_t)(nul - s));
+    cp_sbuf_add(b, "\\x00");
+  }
+  cp_sbuf_addn(b, s, len);
+}
+
 /* Orders items by their text. */
 static int by_text(const void *a, const void *b)
 {
@@ -73,7 +86,7 @@ static char *key_text(lua_State *L, int idx, int depth)
 {
   sbuf k = {0};
   if (lua_type(L, idx) == LUA_TSTRING) {
-    cp_sbuf_add(&k, lua_tostring(L, idx));
+    add_text(&k, L, idx);
   } else {
     cp_sbuf_add(&k, "[");
     cp_show_item(L, idx, -1, &k, depth + 1);
@@ -162,9 +175,10 @@ void cp_show_item(lua_State *L, int idx, int type, sbuf *b, int depth)
   case LUA_TNUMBER: show_number(L, idx, type, b); break;
   case LUA_TSTRING:
     if (depth)
-      cp_sbuf_printf(b, "\"%s\"", lua_tostring(L, idx));
-    else
-      cp_sbuf_add(b, lua_tostring(L, idx));
+      cp_sbuf_add(b, "\"");
+    add_text(b, L, idx);
+    if (depth)
+      cp_sbuf_add(b, "\"");
     break;
   case LUA_TTABLE: show_table(L, idx, b, depth); break;
   case LUA_TLIGHTUSERDATA: cp_sbuf_add(b, lua_touserdata(L, idx) ? "[]" : "null"); break;

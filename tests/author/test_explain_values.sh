@@ -155,4 +155,21 @@ test_the_feed_salt_can_come_from_the_environment() {
   expect_contains "stderr" "feed: give salt or salt_env, not both" "$ERR"
 }
 
+test_explain_shows_a_nul_byte_not_cutting_the_value() {
+  guardian_policy
+  cat > r.lua <<'LUA'
+derive { id = "d_str", doc = "d", fn = function(c) return "ok\0 hidden" end }
+derive { id = "d_map", doc = "d", fn = function(c) return { ["k\0h"] = 1 } end }
+rule { id = "r", doc = "d", fn = function(c)
+  local _ = c.d_str .. tostring(c.d_map)
+  why("%s", "reason\0 hidden")
+end }
+LUA
+  cp_run explain --config c.yaml --as-of 2026-06-30 C1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "derived" 'd_str = ok\x00 hidden' "$OUT"
+  expect_contains "map key" 'd_map = {k\x00h = 1}' "$OUT"
+  expect_contains "why" 'why: reason\x00 hidden' "$OUT"
+}
+
 run_tests
