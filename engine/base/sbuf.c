@@ -143,26 +143,38 @@ void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
   cp_sbuf_addn(b, "\"", 1);
 }
 
+size_t cp_sbuf_plain_len(const char *s, size_t n)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  size_t len = !n ? 0 : *p >= 0x80 ? cp_sbuf_utf8_len(s, n) : 1;
+  int c1 = len == 2 && p[0] == 0xc2 && p[1] < 0xa0;   /* U+0080..U+009F */
+  return len && !c1 && *p >= 0x20 && *p != 0x7f ? len : 0;
+}
+
+int cp_sbuf_is_plain(const char *s, size_t n)
+{
+  for (size_t i = 0, len; i < n; i += len)
+    if (!(len = cp_sbuf_plain_len(s + i, n - i)))
+      return 0;
+  return 1;
+}
+
 void cp_sbuf_term_str(sbuf *b, const char *s, size_t n)
 {
   static const char hex[] = "0123456789abcdef";
   size_t run = 0;   /* bytes copied as they are, flushed before each escape */
   for (size_t i = 0; i < n;) {
-    const unsigned char *p = (const unsigned char *)s + i;
-    size_t len = *p >= 0x80 ? cp_sbuf_utf8_len(s + i, n - i) : 1;
-    int c1 = len == 2 && p[0] == 0xc2 && p[1] < 0xa0;   /* U+0080..U+009F */
-    if (len > 0 && !c1 && (*p >= 0x20 && *p != 0x7f)) {
+    size_t len = cp_sbuf_plain_len(s + i, n - i);
+    if (len) {
       i += len;
       continue;
     }
-    cp_sbuf_addn(b, s + run, i - run);
-    for (size_t k = 0, m = len ? len : 1; k < m; k++, i++) {
-      unsigned char c = (unsigned char)s[i];
-      if (c == '\n' || c == '\t' || c == '\r')
-        cp_sbuf_addn(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
-      else
-        cp_sbuf_addn(b, (char[]){'\\', 'x', hex[c >> 4], hex[c & 15]}, 4);
-    }
+    cp_sbuf_addn(b, s + run, i - run);   /* a byte of what is not plain text, escaped */
+    unsigned char c = (unsigned char)s[i++];
+    if (c == '\n' || c == '\t' || c == '\r')
+      cp_sbuf_addn(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
+    else
+      cp_sbuf_addn(b, (char[]){'\\', 'x', hex[c >> 4], hex[c & 15]}, 4);
     run = i;
   }
   cp_sbuf_addn(b, s + run, n - run);

@@ -29,6 +29,13 @@ void cp_sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf,
  * n bytes, or 0 when s does not start one (n == 0 included). */
 size_t cp_sbuf_utf8_len(const char *s, size_t n);
 
+/* Returns the length of the character at s (of at most n bytes) when it is
+ * plain text: valid UTF-8 and no control character (C0, DEL, C1); else 0. */
+size_t cp_sbuf_plain_len(const char *s, size_t n);
+
+/* Returns 1 when the n bytes of s are all plain text (cp_sbuf_plain_len). */
+int cp_sbuf_is_plain(const char *s, size_t n);
+
 /* Appends n bytes of s as a JSON string literal, with quotes. The result is
  * always valid UTF-8: each byte that is not part of a valid UTF-8 character
  * is written as U+FFFD; control characters as \n, \t, \r or \u00XX. */

@@ -58,6 +58,8 @@ int cp_cli_same_file(const char *a, const char *b)
   return ea ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : !strcmp(pa, pb);
 }
 
+const char *const cp_cli_sides[] = {"-wal", "-shm", "-journal", NULL};
+
 cp_err cp_cli_feed_salt(const cp_config *cfg)
 {
   if (cfg->file->feed.salt_env && !*cp_record_feed_salt(&cfg->file->feed))
@@ -95,34 +97,27 @@ static int in_rules_folder(const cp_config *cfg, const char *named)
 cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *option,
                        const char *what)
 {
-  const struct { const char *what, *base, *suffix; } run_files[] = {
-    {"the config", cfg->path, ""},
-    {"the facts database", cfg->facts, ""},
-    {"the state database", cfg->state, ""},
-    {"the state database's WAL", cfg->state, "-wal"},
-    {"the state database's shared memory", cfg->state, "-shm"},
-    {"the state database's journal", cfg->state, "-journal"},
-    {"the facts database's WAL", NULL, "-wal"},   /* named after its real path */
-    {"the facts database's shared memory", NULL, "-shm"},
-    {"the facts database's journal", NULL, "-journal"},
-  };
+  static const char *const side_names[] = {"'s WAL", "'s shared memory", "'s journal"};
   char buf[PATH_MAX], *facts = realpath(cfg->facts, NULL);
-  for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
-    const char *base = run_files[i].base ? run_files[i].base
-                       : !strncmp(run_files[i].what, "the facts", 9) ? (facts ? facts : cfg->facts)
-                       : NULL;
-    if (!base)
-      continue;
-    snprintf(buf, sizeof buf, "%s%s", base, run_files[i].suffix);
-    if (cp_cli_same_file(path, buf)) {
-      snprintf(buf, sizeof buf, "%s%s", run_files[i].base ? base : cfg->facts,
-               run_files[i].suffix);   /* as the config names it */
-      free(facts);
-      return cp_diag_fail(CP_EUSAGE, "%s: %s is %s (%s); %s needs a file of its own", option,
-                          path, run_files[i].what, buf, what);
+  const struct { const char *what, *path, *shown; int db; } run_files[] = {
+    {"the config", cfg->path, cfg->path, 0},
+    {"the facts database", facts ? facts : cfg->facts, cfg->facts, 1},   /* SQLite names its */
+    {"the state database", cfg->state, cfg->state, 1},                    /* side files so */
+  };
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && i < sizeof run_files / sizeof run_files[0]; i++)
+    for (int k = -1; rc == CP_OK && run_files[i].path && k < (run_files[i].db ? 3 : 0); k++) {
+      const char *suffix = k < 0 ? "" : cp_cli_sides[k];   /* the file, then its side files */
+      snprintf(buf, sizeof buf, "%s%s", run_files[i].path, suffix);
+      if (!cp_cli_same_file(path, buf))
+        continue;
+      snprintf(buf, sizeof buf, "%s%s", run_files[i].shown, suffix);   /* as the config names it */
+      rc = cp_diag_fail(CP_EUSAGE, "%s: %s is %s%s (%s); %s needs a file of its own", option,
+                        path, run_files[i].what, k < 0 ? "" : side_names[k], buf, what);
     }
-  }
   free(facts);
+  if (rc != CP_OK)
+    return rc;
   if (in_rules_folder(cfg, path))
     return cp_diag_fail(CP_EUSAGE, "%s: %s is a Lua file in the rules folder (a module the "
                         "rules may require); %s needs a file of its own", option, path, what);

@@ -76,6 +76,10 @@ int cp_cli_same_file(const char *a, const char *b);
 cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *option,
                        const char *what);
 
+/* The side files SQLite keeps beside a database: its WAL, shared memory
+ * and journal, as suffixes of its path; NULL-ended. */
+extern const char *const cp_cli_sides[];
+
 /* Refuses (CP_ECONFIG) a config whose feed.salt_env names a variable that
  * is not set: ids would be hashed with an empty salt, which anyone can
  * reverse from a list of client ids, and differ from the salted ones. */

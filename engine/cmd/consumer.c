@@ -52,18 +52,6 @@ cp_err cp_consumer_last_seq(sqlite3 *db, const char *path, int64_t *seq)
   return step_one(db, path, "SELECT coalesce(max(seq), 0) FROM events", NULL, 0, seq);
 }
 
-/* Returns 1 when name is valid UTF-8 without control characters (it is
- * shown in messages and tables). */
-static int printable(const char *name)
-{
-  size_t len = strlen(name);
-  for (size_t i = 0, n; i < len; i += n)
-    if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f ||
-        !(n = cp_sbuf_utf8_len(name + i, len - i)))
-      return 0;
-  return 1;
-}
-
 /* Checks the options of feed that go together. */
 static cp_err check_options(const cp_opts *o)
 {
@@ -73,7 +61,7 @@ static cp_err check_options(const cp_opts *o)
     return cp_diag_fail(CP_EUSAGE, "feed: --since and --consumer do not go together (the "
                      "consumer's cursor is where it reads from)");
   if (o->consumer && (!*o->consumer || strlen(o->consumer) > MAX_CONSUMER_NAME ||
-                      strspn(o->consumer, " \t\r\n") || !printable(o->consumer)))
+                      strspn(o->consumer, " \t\r\n") || !cp_sbuf_is_plain(o->consumer, strlen(o->consumer))))
     return cp_diag_fail(CP_EUSAGE, "feed: --consumer: a name of 1 to %d bytes of UTF-8 text, "
                      "not starting with a space, without control characters", MAX_CONSUMER_NAME);
   return CP_OK;

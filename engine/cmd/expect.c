@@ -117,11 +117,7 @@ static void yaml_scalar(sbuf *b, const char *s)
   /* a control character or a byte that is not UTF-8 goes in a \u escape
    * (YAML's double quotes read it back; raw, it would move the cursor or
    * split the line that is to be pasted) */
-  for (size_t i = 0, len = strlen(s), n = 1; !quote && i < len; i += n) {
-    n = cp_sbuf_utf8_len(s + i, len - i);
-    quote = !n || (unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-            (n == 2 && (unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] < 0xa0);   /* C1 */
-  }
+  quote = quote || !cp_sbuf_is_plain(s, strlen(s));
   for (size_t i = 0; !quote && i < sizeof words / sizeof words[0]; i++)
     quote = !strcmp(s, words[i]);
   if (quote)

@@ -6,8 +6,8 @@
 #include "dates.h"
 #include "progress.h"
 
-/* The hint ending every refusal. */
 #define WARN_RESOLVED 10   /* resolved alerts below min_count that are warned of */
+/* The hint ending every refusal. */
 #define FORCE_HINT "nothing was written; if this is what you mean, run again with --force"
 
 int cp_guard_facts(const cp_config *cfg, cp_facts *facts, const cp_opts *o)

@@ -2,7 +2,6 @@
  * outcomes -> store, with the summary and the exit code. */
 #include <errno.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +251,7 @@ static cp_err check_profile_path(const cp_config *cfg, const char *path)
  * and facts that are one of the state's (the run's WAL would replace them). */
 static cp_err check_state_path(const cp_config *cfg)
 {
-  static const char *const sides[] = {"-wal", "-shm", "-journal"};
+  const char *const *sides = cp_cli_sides;
   struct stat st;
   char side[PATH_MAX];
   if (stat(cfg->state, &st) == 0 && !S_ISREG(st.st_mode))   /* a FIFO would block the run */
@@ -263,7 +262,7 @@ static cp_err check_state_path(const cp_config *cfg)
   /* SQLite names the side files after the file a symlink leads to */
   char *facts = realpath(cfg->facts, NULL), *state = realpath(cfg->state, NULL);
   cp_err rc = CP_OK;
-  for (size_t i = 0; rc == CP_OK && i < sizeof sides / sizeof sides[0]; i++) {
+  for (size_t i = 0; rc == CP_OK && sides[i]; i++) {
     snprintf(side, sizeof side, "%s%s", facts ? facts : cfg->facts, sides[i]);
     if (cp_cli_same_file(cfg->state, side)) {
       rc = cp_diag_fail(CP_ECONFIG, "state: %s is the facts database's %s file (%s%s); SQLite "
@@ -337,27 +336,13 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   return CP_OK;
 }
 
-/* Returns 1 when the state database at path holds no run (this run made
- * it and was refused; another run that started with it would have one). */
-static int no_runs(const char *path)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-  int none = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
-             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return none;
-}
-
 cp_exit cp_cmd_run(const cp_opts *o)
 {
   run r = {.strict = o->strict, .started = cp_progress_monotonic()};
   cp_exit code = CP_EXIT_INVALID;
   int opened = 0;   /* the config, facts and rules are open: a failure now is 3 */
   int refused = 0;
-  char *fresh = NULL;   /* the state's path, when this run creates it */
+  char *fresh = NULL;   /* the state's path, to remove: this run made it, a guard refused */
   cp_err rc = open_run(&r, o);
   if (rc != CP_OK) {   /* out of memory or I/O (a facts lock too) is 3; the rest invalid: 2 */
     code = rc == CP_ENOMEM || rc == CP_EIO ? CP_EXIT_FAILED : CP_EXIT_INVALID;
@@ -381,10 +366,14 @@ cp_exit cp_cmd_run(const cp_opts *o)
   if ((refused = cp_guard_facts(r.cfg, r.facts, o)) < 0)
     rc = CP_EFACTS;
   struct stat st;
-  if (stat(r.cfg->state, &st) != 0 && !(fresh = strdup(r.cfg->state)))
-    rc = cp_diag_fail(CP_ENOMEM, "out of memory");
-  if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused)
+  int made = stat(r.cfg->state, &st) != 0;   /* this run creates the state */
+  if (refused || rc != CP_OK || (rc = evaluate(&r, o, &refused)) != CP_OK || refused) {
+    /* under the write lock since evaluate() began: no other run wrote it */
+    if (refused > 0 && made && r.store && !cp_store_last(r.store)->id &&
+        !(fresh = strdup(r.cfg->state)))
+      cp_diag_fail(CP_ENOMEM, "out of memory");
     goto done;
+  }
   cp_profile *prof = cp_rules_profile(r.rules);
   uint64_t outer = 0, t0 = prof ? cp_rules_prof_begin(prof, &outer) : 0;
   if ((rc = cp_store_commit(r.store)) != CP_OK)
@@ -412,12 +401,14 @@ done:
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;
   close_run(&r);
-  if (refused > 0 && fresh && no_runs(fresh))   /* a refused first run leaves no state */
-    for (int i = 0; i < 4; i++) {
+  if (refused > 0 && fresh) {   /* a refused first run leaves no state */
+    unlink(fresh);
+    for (int i = 0; cp_cli_sides[i]; i++) {
       char side[PATH_MAX];
-      snprintf(side, sizeof side, "%s%s", fresh, (const char *[]){"", "-wal", "-shm", "-journal"}[i]);
+      snprintf(side, sizeof side, "%s%s", fresh, cp_cli_sides[i]);
       unlink(side);
     }
+  }
   free(fresh);
   return code;
 }

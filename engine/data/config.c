@@ -491,9 +491,12 @@ static int any_sensitive(const cp_table_cfg *t)
   return 0;
 }
 
-cp_err cp_config_check_whole(const cp_config *c, const yt_node *map, const char *key,
-                             const char *label, unsigned min)
+/* Checks map's key, shown as prefix and key (see cp_config_check_wholes). */
+static cp_err check_whole(const cp_config *c, const yt_node *map, const char *prefix,
+                          const char *key, unsigned min)
 {
+  char label[300];
+  snprintf(label, sizeof label, "%s%s", prefix, key);
   const yt_node *v = map && map->kind == YT_MAP ? cp_ytree_get(map, key) : NULL;
   if (!v || v->kind != YT_SCALAR)
     return CP_OK;   /* absent; another type is the typed load's error */
@@ -515,15 +518,23 @@ cp_err cp_config_check_whole(const cp_config *c, const yt_node *map, const char 
                       c->path, v->line, label, v->value, min);
 }
 
+cp_err cp_config_check_wholes(const cp_config *c, const yt_node *map, const char *prefix,
+                              const char *const *keys, unsigned min)
+{
+  cp_err rc = CP_OK;
+  for (; rc == CP_OK && *keys; keys++)
+    rc = check_whole(c, map, prefix, *keys, min);
+  return rc;
+}
+
 /* Semantic checks and defaults after the typed load. */
 static cp_err validate(cp_config *c)
 {
   cp_config_file *f = c->file;
   cp_err rc;
-  const yt_node *limits = cp_ytree_get(c->doc, "limits");
-  if ((rc = cp_config_check_whole(c, limits, "memory_mb", "limits.memory_mb", 1)) != CP_OK ||
-      (rc = cp_config_check_whole(c, limits, "instructions", "limits.instructions", 1)) != CP_OK ||
-      (rc = cp_config_check_whole(c, limits, "facts_seconds", "limits.facts_seconds", 1)) != CP_OK)
+  static const char *const limits[] = {"memory_mb", "instructions", "facts_seconds", NULL};
+  if ((rc = cp_config_check_wholes(c, cp_ytree_get(c->doc, "limits"), "limits.", limits, 1)) !=
+      CP_OK)
     return rc;
   if (!f->limits.memory_mb)
     f->limits.memory_mb = DEFAULT_MEMORY_MB;

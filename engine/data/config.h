@@ -154,12 +154,13 @@ char *cp_config_path_folder(const char *path);
  * feedcfg.c; called by cp_config_load). Returns CP_ECONFIG with file:line. */
 cp_err cp_feedcfg_check(cp_config *c);
 
-/* Checks that map's key, when given, is a plain whole number of at least
- * min, in decimal digits without a leading zero: the typed load reads
- * "16.5" as 16, a quoted "200000" as a number and "017" as octal 15. The
- * error names the file, the line and label. */
-cp_err cp_config_check_whole(const cp_config *c, const yt_node *map, const char *key,
-                             const char *label, unsigned min);
+/* Checks that each of keys (NULL-ended) that map gives is a plain whole
+ * number of at least min, in decimal digits without a leading zero: the
+ * typed load reads "16.5" as 16, a quoted "200000" as a number and "017" as
+ * octal 15. The error names the file, the line, and prefix then the key
+ * ("limits.memory_mb"). */
+cp_err cp_config_check_wholes(const cp_config *c, const yt_node *map, const char *prefix,
+                              const char *const *keys, unsigned min);
 
 /* Returns the type name of a column type ("date", ...). */
 const char *cp_config_coltype_name(cp_coltype t);

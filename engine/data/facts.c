@@ -83,12 +83,19 @@ static int over_time(void *ctx)
   return 1;
 }
 
-/* The message of the connection's last error: SQLite's, or the deadline's. */
-static const char *errmsg(cp_facts *f)
+/* The message of the last error of db, one of f's connections: SQLite's,
+ * or the deadline's. */
+static const char *errmsg_of(const cp_facts *f, sqlite3 *db)
 {
-  if (f->timed_out && (sqlite3_errcode(f->db) & 0xff) == SQLITE_INTERRUPT)
+  if (f->timed_out && (sqlite3_errcode(db) & 0xff) == SQLITE_INTERRUPT)
     return f->timeout_msg;
-  return sqlite3_errmsg(f->db);
+  return sqlite3_errmsg(db);
+}
+
+/* The message of the last error of f's own connection. */
+static const char *errmsg(const cp_facts *f)
+{
+  return errmsg_of(f, f->db);
 }
 
 /* Authorizer: once the shape is checked, statements may only read. (The
@@ -645,27 +652,36 @@ static int set_last(cp_facts *f, const char *id)
   return 0;
 }
 
+/* Returns why the clients row under s's cursor is no client to evaluate,
+ * or NULL (its id then in s->key): an id that is not text or holds a NUL,
+ * one longer than CLIENT_ID_MAX (the problem written into buf, cap bytes),
+ * one that repeats last, the id before it (rows come in id order). The
+ * client pass and a clients-table aggregate skip the same rows. */
+static const char *not_a_client(source *s, const char *last, char *buf, size_t cap)
+{
+  const char *problem = bad_key(s, not_text_client);
+  if (problem)
+    return problem;
+  if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
+    snprintf(buf, cap, "is a client id of %d bytes, longer than %d; the row is skipped",
+             sqlite3_column_bytes(s->stmt, 0), CLIENT_ID_MAX);
+    return buf;
+  }
+  if (last && strcmp(s->key, last) <= 0)
+    return "repeats a client id; the row is skipped";
+  return NULL;
+}
+
 /* Reads the client under the clients cursor and its rows. Returns 1 when it
  * is to be evaluated, 0 when skipped, -1 on error. */
 static int read_client(cp_facts *f)
 {
   source *s = &f->clients;
-  const char *key = s->cfg->id;
-  const char *problem = bad_key(s, not_text_client);
+  char buf[96];
+  const char *problem = not_a_client(s, f->last_id, buf, sizeof buf);
   if (problem)
-    return skip_bad_key(f, s, key, problem) < 0 ? -1 : 0;
+    return skip_bad_key(f, s, s->cfg->id, problem) < 0 ? -1 : 0;
   const char *id = s->key;
-  if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
-    char problem[96];
-    snprintf(problem, sizeof problem, "is a client id of %d bytes, longer than %d; the row is "
-             "skipped", sqlite3_column_bytes(s->stmt, 0), CLIENT_ID_MAX);
-    finding(f, s, key, id, problem);
-    return advance(f, s) < 0 ? -1 : 0;
-  }
-  if (f->last_id && strcmp(id, f->last_id) <= 0) {
-    finding(f, s, key, id, "repeats a client id; the row is skipped");
-    return advance(f, s) < 0 ? -1 : 0;
-  }
   if (set_last(f, id) < 0 || !(f->client.id = cp_arena_strndup(&f->arena, id, strlen(id))))
     return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
   s->rows.n = 0;
@@ -727,7 +743,9 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
 {
   source s = ti < f->tables_count ? f->tables[ti] : f->clients;   /* a second cursor */
   sbuf q = {0};
-  char *last = NULL;   /* the clients table: the last id counted */
+  sbuf last = {0};   /* the clients table: the last id counted, once counted is set */
+  int counted = 0;
+  char buf[96];
   s.stmt = NULL;
   s.want = want;
   s.rows = (cp_rows){0};
@@ -747,12 +765,16 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
     s.rows.n = 0;
     cp_arena_reset(&f->arena);
-    if (s.keyed && (bad_key(&s, "") || sqlite3_column_bytes(s.stmt, 0) > CLIENT_ID_MAX ||
-                    (last && strcmp(s.key, last) == 0)))
+    if (s.keyed && not_a_client(&s, counted ? last.s : NULL, buf, sizeof buf))
       continue;
-    if (s.keyed && (free(last), !(last = strdup(s.key)))) {
-      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
-      break;
+    if (s.keyed) {   /* kept in a buffer that only grows: no allocation a row */
+      counted = 1;
+      cp_sbuf_clear(&last);
+      cp_sbuf_add(&last, s.key);
+      if (last.oom) {
+        rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+        break;
+      }
     }
     if ((rc = take_row(f, &s, &s.rows)) == CP_OK && s.rows.n == 1 && !f->too_long &&
         fn(ctx, s.rows.v) < 0)   /* a row with an over-long text is left out */
@@ -763,7 +785,7 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
     rc = db_err(f->db);
   sqlite3_finalize(s.stmt);
   free(s.rows.v);
-  free(last);
+  cp_sbuf_free(&last);
   cp_arena_reset(&f->arena);
   return rc;
 }
@@ -824,17 +846,23 @@ static cp_err load_lookup(cp_facts *f, source *s)
   cp_packed *packed = cp_packed_new(s->cfg);
   cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL)
                      : cp_diag_fail(CP_ENOMEM, "facts: out of memory");
-  char *prev = NULL;   /* the last id kept: a repeat follows it (id order) */
+  sbuf prev = {0};   /* the last id kept, once kept is set: a repeat follows it (id order) */
+  int kept = 0;
   while (rc == CP_OK && s->ready) {
     const char *problem = bad_key(s, "is not a text id; the row is skipped");
     const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
     char shown[160];
     s->rows.n = 0;
-    if (!problem && prev && strcmp(prev, id) == 0)
+    if (!problem && kept && strcmp(prev.s, id) == 0)
       problem = "repeats an id of the lookup table; the first row read is kept";
+    if (!problem) {   /* a buffer that only grows: no allocation a row */
+      kept = 1;
+      cp_sbuf_clear(&prev);
+      cp_sbuf_add(&prev, id);
+    }
     if (problem)
       finding(f, s, s->cfg->id, shown_text(s->stmt, 0, shown, sizeof shown), problem);
-    else if (free(prev), !(prev = strdup(id)))
+    else if (prev.oom)
       rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     else
       rc = take_row(f, s, &s->rows);
@@ -849,7 +877,7 @@ static cp_err load_lookup(cp_facts *f, source *s)
     if (rc == CP_OK && advance(f, s) < 0)
       rc = db_err(f->db);
   }
-  free(prev);
+  cp_sbuf_free(&prev);
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
   free(s->rows.v);
@@ -918,11 +946,7 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db)
                      "%s-shm beside it; make its folder writable or convert it with "
                      "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(*db),
                      path, path);
-  sqlite3 *keep = f->db;   /* errmsg() and db_err() read f->db */
-  f->db = *db;
-  cp_err rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", path, errmsg(f));
-  f->db = keep;
-  return rc;
+  return cp_diag_fail(db_err(*db), "facts: %s: %s", path, errmsg_of(f, *db));
 }
 
 /* Returns PRAGMA data_version of db (a count that changes whenever another
@@ -1022,8 +1046,7 @@ static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lo
   f->on_finding = print_finding;
   f->finding_ctx = &f->n_findings;
   f->max_text = ((size_t)c->limits.memory_mb << 20) / TEXT_HEAP_PART;
-  clock_gettime(CLOCK_MONOTONIC, &f->deadline);
-  f->deadline.tv_sec += c->limits.facts_seconds;
+  cp_facts_restart_deadline(f);
   snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
            "limits.facts_seconds (%u s); a view that joins or sorts too much?",
            c->limits.facts_seconds);

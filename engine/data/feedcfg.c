@@ -29,14 +29,11 @@ static cp_err check_guard(cp_config *c)
 {
   cp_guard_cfg *g = &c->file->guard;
   const yt_node *m = cp_ytree_get(c->doc, "guard");
-  static const char *const keys[] = {"client_drop_percent", "resolve_percent", "min_count"};
-  char label[64];
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-    snprintf(label, sizeof label, "guard.%s", keys[i]);
-    cp_err rc = cp_config_check_whole(c, m, keys[i], label, 0);
-    if (rc != CP_OK)
-      return rc;
-  }
+  static const char *const keys[] = {"client_drop_percent", "resolve_percent", "min_count",
+                                     NULL};
+  cp_err rc = cp_config_check_wholes(c, m, "guard.", keys, 0);
+  if (rc != CP_OK)
+    return rc;
   default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
   default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
   default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
@@ -57,14 +54,12 @@ static int good_name(const char *name)
 static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
 {
   static const char *const keys[] = {"timeout_ms", "retries", "backoff_ms", "batch",
-                                     "ends_after_hours"};
-  char label[300];
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-    snprintf(label, sizeof label, "sinks: '%.200s': %s", s->name, keys[i]);
-    cp_err rc = cp_config_check_whole(c, m, keys[i], label, 0);
-    if (rc != CP_OK)
-      return rc;
-  }
+                                     "ends_after_hours", NULL};
+  char prefix[240];
+  snprintf(prefix, sizeof prefix, "sinks: '%.200s': ", s->name);
+  cp_err rc = cp_config_check_wholes(c, m, prefix, keys, 0);
+  if (rc != CP_OK)
+    return rc;
   default_of(m, "timeout_ms", &s->timeout_ms, DEFAULT_TIMEOUT_MS);
   default_of(m, "retries", &s->retries, DEFAULT_RETRIES);
   default_of(m, "backoff_ms", &s->backoff_ms, DEFAULT_BACKOFF_MS);
