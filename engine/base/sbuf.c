@@ -2,10 +2,14 @@
 #include "sbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Makes room for n more bytes and the NUL; returns -1 when out of memory. */
 static int reserve(sbuf *b, size_t n)
@@ -247,16 +251,25 @@ void cp_sbuf_free(sbuf *b)
   b->oom = 0;
 }
 
-int cp_sbuf_read_file(sbuf *b, const char *path)
+int cp_sbuf_read_file(sbuf *b, const char *path, size_t max)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  int fd = open(path, O_RDONLY | O_NONBLOCK);   /* a FIFO opens without a writer */
+  struct stat st;
+  FILE *f = NULL;
+  int err = fd < 0 ? errno : fstat(fd, &st) != 0 ? errno
+            : !S_ISREG(st.st_mode) ? (S_ISDIR(st.st_mode) ? EISDIR : EINVAL)
+            : (uint64_t)st.st_size > max ? EFBIG : !(f = fdopen(fd, "rb")) ? errno : 0;
+  if (err) {
+    if (fd >= 0)
+      close(fd);
+    errno = err;
     return -1;
+  }
   char buf[8192];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+  size_t n, start = b->len;
+  while (b->len - start <= max && (n = fread(buf, 1, sizeof buf, f)) > 0)   /* it may grow */
     cp_sbuf_addn(b, buf, n);
-  int err = ferror(f) ? EIO : b->oom ? ENOMEM : 0;
+  err = ferror(f) ? EIO : b->oom ? ENOMEM : b->len - start > max ? EFBIG : 0;
   fclose(f);
   errno = err ? err : errno;
   return err ? -1 : 0;

@@ -58,9 +58,11 @@ void cp_sbuf_sql_ident(sbuf *b, const char *name);
 /* Empties the buffer, keeping its memory. */
 void cp_sbuf_clear(sbuf *b);
 
-/* Appends the whole file at path. Returns 0, or -1 with errno set (ENOMEM
- * when an append failed); what was read stays appended. */
-int cp_sbuf_read_file(sbuf *b, const char *path);
+/* Appends the whole file at path, a regular file of at most max bytes.
+ * Returns 0, or -1 with errno set: EINVAL (EISDIR) for a path that is no
+ * regular file (a FIFO is not waited on), EFBIG past max, ENOMEM when an
+ * append failed; what was read stays appended. */
+int cp_sbuf_read_file(sbuf *b, const char *path, size_t max);
 
 /* Frees the text; the buffer may be reused. */
 void cp_sbuf_free(sbuf *b);

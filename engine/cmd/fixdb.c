@@ -4,14 +4,12 @@
  * `2026-01-01` read as the engine expects. */
 #include "fixdb.h"
 
-#include <fcntl.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sbuf.h"
 
@@ -163,8 +161,6 @@ static int schema_authorize(void *ctx, int action, const char *a, const char *b,
   return SQLITE_DENY;
 }
 
-/* Runs schema SQL under schema_authorize(); prints the error, naming the
- * fixture (file:line) and the schema file. */
 #define SCHEMA_MAX_BYTES (16u << 20)   /* a schema file larger than this is refused */
 #define SCHEMA_STEPS_EVERY 1000000     /* SQLite steps between two progress calls */
 #define SCHEMA_MAX_CALLS 200           /* 2 x 10^8 steps: a schema that runs longer is stopped */
@@ -177,6 +173,8 @@ static int schema_progress(void *ctx)
   return ++*calls > SCHEMA_MAX_CALLS;
 }
 
+/* Runs schema SQL under schema_authorize(); prints the error, naming the
+ * fixture (file:line) and the schema file. */
 static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *sql)
 {
   refusal r = {{0}};
@@ -207,35 +205,17 @@ static cp_err run_schema(fxdb *d)
 {
   const yt_node *at = cp_ytree_get(d->fx->doc, "schema");
   char *path = cp_fixture_resolve(d->fx, d->fx->file->schema);
-  int fd = path ? open(path, O_RDONLY | O_NONBLOCK) : -1;
-  struct stat st;
-  FILE *f = NULL;
   sbuf sql = {0};
-  char buf[4096];
-  size_t n;
   cp_err rc = CP_OK;
-  if (fd < 0)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line,
-                   path ? path : d->fx->file->schema);
-  else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is not a regular file", d->fx->path,
-                      at->line, path);
-  else if ((size_t)st.st_size > SCHEMA_MAX_BYTES)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is larger than %u MiB", d->fx->path,
-                      at->line, path, SCHEMA_MAX_BYTES >> 20);
-  else if (!(f = fdopen(fd, "rb")))
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: cannot read %s", d->fx->path, at->line, path);
-  if (fd >= 0 && !f)
-    close(fd);
-  while (rc == CP_OK && sql.len <= SCHEMA_MAX_BYTES && (n = fread(buf, 1, sizeof buf, f)) > 0)
-    cp_sbuf_addn(&sql, buf, n);
-  if (rc == CP_OK && (sql.oom || !sql.s || sql.len > SCHEMA_MAX_BYTES))
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty or larger than %u MiB",
-                      d->fx->path, at->line, path, SCHEMA_MAX_BYTES >> 20);
+  if (!path || cp_sbuf_read_file(&sql, path, SCHEMA_MAX_BYTES) < 0)
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s %s", d->fx->path, at->line,
+                      path ? path : d->fx->file->schema,
+                      errno == EINVAL || errno == EISDIR ? "is not a regular file"
+                      : errno == EFBIG ? "is larger than 16 MiB" : "cannot be read");
+  else if (!sql.s)
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema: %s is empty", d->fx->path, at->line, path);
   if (rc == CP_OK)
     rc = exec_schema(d, at->line, path, sql.s);
-  if (f)
-    fclose(f);
   cp_sbuf_free(&sql);
   free(path);
   return rc;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static cp_err find_share(char *out)
 /* Reads the whole file path into b. Returns CP_OK, CP_EIO or CP_ENOMEM. */
 static cp_err read_file(const char *path, sbuf *b)
 {
-  if (cp_sbuf_read_file(b, path) == 0)
+  if (cp_sbuf_read_file(b, path, SIZE_MAX) == 0)
     return CP_OK;
   return cp_diag_fail(errno == ENOMEM ? CP_ENOMEM : CP_EIO, "init: %s: %s", path, strerror(errno));
 }

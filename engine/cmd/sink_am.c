@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "consumer.h"
+#include "dates.h"
 #include "http.h"
 #include "progress.h"
 #include "push.h"
@@ -49,16 +50,14 @@ static void rfc3339(time_t t, char *buf)
  * opens its alerts at 23:59:59 of today, still to come). */
 static void starts_at(const char *opened, time_t now, char *buf)
 {
-  struct tm tm = {0};
-  time_t t = now;
-  if (opened && sscanf(opened, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
+  int64_t civil;   /* the opening time's fields, read as local time by mktime() */
+  struct tm tm;
+  time_t t = now, c;
+  if (opened && cp_dates_parse_timestamp(opened, strlen(opened), &civil) == 0 &&
+      gmtime_r(&(time_t){(time_t)civil}, &tm)) {
     tm.tm_isdst = -1;
-    t = mktime(&tm);
-    if (t == (time_t)-1 || t > now)
-      t = now;
+    if ((c = mktime(&tm)) != (time_t)-1 && c < now)
+      t = c;
   }
   rfc3339(t, buf);
 }

@@ -445,7 +445,6 @@ static int by_name(const struct dirent **a, const struct dirent **b)
   return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Adds the fixture files under dir (*.yaml, *.yml), in name order, recursively. */
 /* A folder being searched, and the folders it is in: a folder met again
  * below itself (a symbolic link to . or to a parent) is not searched again,
  * so that a loop neither repeats fixtures nor runs without end. */
@@ -455,6 +454,8 @@ typedef struct walk {
   const struct walk *up;
 } walk;
 
+/* Adds the fixture files under dir (*.yaml, *.yml), in name order,
+ * recursively; up: the folders dir is in. */
 static cp_err add_dir(pathlist *l, const char *dir, const walk *up)
 {
   struct stat here;

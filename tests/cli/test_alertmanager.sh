@@ -116,7 +116,8 @@ am_active() {
 # open_alerts: `crmpolicy alerts` in the same form.
 open_alerts() {
   "$CRMPOLICY" alerts --config c.yaml --format jsonl > open.jsonl
-  python3 -c 'import json; [print("|".join([a["client_id"], a["rule"], a["key"], a["severity"], str(a["level"]), a["assignee"] or "", a["title"], a["opened_at"] + ".000Z"])) for a in map(json.loads, open("open.jsonl"))]' | sort
+  # startsAt: the opening time, on this machine's clock, in UTC
+  python3 -c 'import json, datetime as d; [print("|".join([a["client_id"], a["rule"], a["key"], a["severity"], str(a["level"]), a["assignee"] or "", a["title"], d.datetime.strptime(a["opened_at"], "%Y-%m-%dT%H:%M:%S").astimezone(d.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")])) for a in map(json.loads, open("open.jsonl"))]' | sort
 }
 
 # push_and_compare WHAT COUNT: pushes, then Alertmanager's active alerts must
@@ -149,7 +150,7 @@ end }
 LUA
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   push_and_compare "opening" 3
-  expect_contains "Chinese title intact" "C1|late|k|warning|1|S1|迟到 上海甲公司|2026-06-01T23:59:59.000Z" "$(am_active)"
+  expect_contains "Chinese title intact" "C1|late|k|warning|1|S1|迟到 上海甲公司|$(TZ=UTC0 date -d "$(date -d '2026-06-01 23:59:59' '+@%s')" '+%Y-%m-%dT%H:%M:%S').000Z" "$(am_active)"
   # C1 escalates to critical with another assignee (new labels: the old set
   # must end), C2 escalates in level only (an annotation), C4 opens.
   sqlite3 f.db "UPDATE clients SET segment='critical', industry='2', region='S9' WHERE id='C1';
