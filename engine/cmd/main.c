@@ -316,9 +316,9 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
       int rest = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
       if (optind >= argc || !cp_words_has(cmd->options, "args"))
         break;
-      argv[1 + o->nargs++] = argv[optind++];   /* an operand; options may follow */
-      while (rest && optind < argc)
+      do   /* an operand (options may follow), or all that are left after "--" */
         argv[1 + o->nargs++] = argv[optind++];
+      while (rest && optind < argc);
       if (rest)
         break;
       continue;

@@ -86,7 +86,7 @@ static void keep(lua_State *L, cp_rules *api, unsigned slot)
   if (api->n_kept < api->n_slots)   /* noted first: a failed rawset leaves no field */
     api->kept[api->n_kept++] = slot;
   else
-    api->kept_all = 1;   /* never: a field is kept once, when it is missing */
+    api->kept_all = 1;   /* a slot noted twice: a memory error left it unstored before */
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
@@ -460,7 +460,7 @@ static void empty_tables(cp_rules *api)
 {
   lua_State *L = api->L;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->backing_ref);
-  if (api->kept_all) {   /* more were kept than there are slots (never) */
+  if (api->kept_all) {   /* more noted than there are slots (after memory errors) */
     clear_top(L);
     api->kept_all = 0;
   } else {

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "sandbox.h"
 #include "sensitive.h"
+#include "show.h"
 #include "sbuf.h"
 #include "words.h"
 
@@ -531,18 +532,10 @@ static int l_why(lua_State *L)
   }
   size_t len;
   const char *reason = lua_tolstring(L, -1, &len);
-  if (memchr(reason, '\0', len)) {   /* shown as C text: a NUL would hide the rest */
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (size_t i = 0; i < len; i++)
-      if (reason[i])
-        luaL_addchar(&b, reason[i]);
-      else
-        luaL_addstring(&b, "\\x00");
-    luaL_pushresult(&b);
-    reason = lua_tostring(L, -1);
-  }
-  api->tracer->why(api->tracer->ctx, reason);
+  sbuf shown = {0};   /* a NUL as \x00, as explain shows values */
+  cp_show_text(&shown, reason, len);
+  api->tracer->why(api->tracer->ctx, shown.s && !shown.oom ? shown.s : reason);
+  cp_sbuf_free(&shown);
   return 0;
 }
 

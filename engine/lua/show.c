@@ -61,17 +61,21 @@ typedef struct item {
   lua_Integer slot;         /* its index in the table of keys */
 } item;
 
-/* Appends the string at idx, each NUL byte in it as \x00: what is shown is
- * kept as C text, which a NUL would cut (hiding the rest of the value). */
-static void add_text(sbuf *b, lua_State *L, int idx)
+void cp_show_text(sbuf *b, const char *s, size_t len)
 {
-  size_t len;
-  const char *s = lua_tolstring(L, idx, &len);
   for (const char *nul; (nul = memchr(s, '\0', len)); len -= (size_t)(nul - s) + 1, s = nul + 1) {
     cp_sbuf_addn(b, s, (size_t)(nul - s));
     cp_sbuf_add(b, "\\x00");
   }
   cp_sbuf_addn(b, s, len);
+}
+
+/* Appends the string at idx as cp_show_text() does. */
+static void add_text(sbuf *b, lua_State *L, int idx)
+{
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  cp_show_text(b, s, len);
 }
 
 /* Orders items by their text. */

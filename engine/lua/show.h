@@ -20,6 +20,10 @@ void cp_show(lua_State *L, int idx, int type, sbuf *b);
  * strings quoted, tables deeper than 2 elided. */
 void cp_show_item(lua_State *L, int idx, int type, sbuf *b, int depth);
 
+/* Appends len bytes of s, each NUL byte as \x00: what is shown is kept as
+ * C text, which a NUL would cut (hiding the rest of the value). */
+void cp_show_text(sbuf *b, const char *s, size_t len);
+
 /* Appends a row, or a set of rows, at idx to b; returns 0 when the value is
  * neither (rowset.c). depth is as for cp_show_item(). */
 int cp_rowsby_show(lua_State *L, int idx, sbuf *b, int depth);
