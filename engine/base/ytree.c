@@ -256,6 +256,34 @@ yt_node *cp_ytree_key(const yt_node *map, const char *key)
   return i < 0 ? NULL : map->items[i];
 }
 
+yt_plain cp_ytree_plain(const char *s, int *b, long long *i, double *d)
+{
+  char *end;
+  int truth = !strcmp(s, "true") || !strcmp(s, "yes");
+  if (truth || !strcmp(s, "false") || !strcmp(s, "no")) {
+    if (b)
+      *b = truth;
+    return YT_PLAIN_BOOL;
+  }
+  if (!*s || !strcmp(s, "~") || !strcmp(s, "null"))
+    return YT_PLAIN_NULL;
+  errno = 0;
+  long long whole = strtoll(s, &end, 10);
+  if (!*end && !errno) {
+    if (i)
+      *i = whole;
+    return YT_PLAIN_INT;
+  }
+  errno = 0;   /* strtoll may have set ERANGE: a 20-digit integer is still a number */
+  double real = strtod(s, &end);
+  if (!*end && !errno && strspn(s, "+-0123456789.eE_") == strlen(s)) {
+    if (d)
+      *d = real;
+    return YT_PLAIN_REAL;
+  }
+  return YT_PLAIN_TEXT;
+}
+
 yt_node *cp_ytree_get(const yt_node *map, const char *key)
 {
   long i = find(map, key);

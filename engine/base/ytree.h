@@ -18,6 +18,20 @@ typedef struct yt_node {
   size_t n;                 /* number of entries in items */
 } yt_node;
 
+/* What a plain (unquoted) scalar denotes, by its form; params and fixture
+ * data read plain scalars alike. A quoted scalar is always text. */
+typedef enum yt_plain {
+  YT_PLAIN_TEXT,            /* anything else */
+  YT_PLAIN_NULL,            /* "", ~, null */
+  YT_PLAIN_BOOL,            /* true, yes (1); false, no (0) */
+  YT_PLAIN_INT,             /* a decimal integer that fits in 64 bits */
+  YT_PLAIN_REAL             /* another number: digits, sign, '.', 'e', '_' */
+} yt_plain;
+
+/* Returns what the plain scalar s denotes; sets *b, *i or *d (each may be
+ * NULL) for a boolean, an integer or a real. */
+yt_plain cp_ytree_plain(const char *s, int *b, long long *i, double *d);
+
 /* Parses the one document of a YAML file into a tree that the caller frees
  * with cp_ytree_free(). On a syntax error writes "PATH:LINE: MESSAGE" into err
  * (errlen bytes) and returns NULL; *root is NULL for an empty file. Returns 0

@@ -4,6 +4,7 @@
 #include "expect.h"
 #include "arena.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,10 @@
 /* Open alerts, proposed assignments, and the assignments the last run
  * fulfilled or withdrew (10 + closed), in client, rule, key order. */
 static const char found_sql[] =
-  "SELECT 1, rule, client_id, key, severity, level, assignee, NULL, title FROM alerts "
+  "SELECT 1, rule, client_id, key, severity, level, assignee, NULL, title, data FROM alerts "
   "WHERE status = 'open' UNION ALL "
   "SELECT CASE status WHEN 'proposed' THEN 0 WHEN 'fulfilled' THEN 11 ELSE 12 END, rule, "
-  "client_id, key, NULL, 0, assignee, kind, NULL FROM assignments WHERE status = 'proposed' "
+  "client_id, key, NULL, 0, assignee, kind, NULL, data FROM assignments WHERE status = 'proposed' "
   "OR (status IN ('fulfilled', 'withdrawn') AND run_id = (SELECT max(id) FROM runs)) "
   "ORDER BY 3, 2, 4, 1 DESC";
 
@@ -68,7 +69,8 @@ static int add_found(cp_found_set *out, sqlite3_stmt *st)
   f->assignee = column(st, 6);
   f->kind = column(st, 7);
   f->title = column(st, 8);
-  return f->rule && f->client && f->key ? 0 : -1;
+  f->data = column(st, 9);
+  return f->rule && f->client && f->key && f->data ? 0 : -1;
 }
 
 cp_err cp_expect_found_read(const char *state, cp_found_set *out)
@@ -95,7 +97,8 @@ void cp_expect_found_free(cp_found_set *s)
 {
   for (size_t i = 0; i < s->n; i++) {
     cp_found *f = &s->v[i];
-    char *strings[] = {f->rule, f->client, f->key, f->severity, f->assignee, f->kind, f->title};
+    char *strings[] = {f->rule,     f->client, f->key,   f->severity,
+                       f->assignee, f->kind,   f->title, f->data};
     for (size_t j = 0; j < sizeof strings / sizeof strings[0]; j++)
       free(strings[j]);
   }
@@ -126,6 +129,306 @@ static void yaml_scalar(sbuf *b, const char *s)
     cp_sbuf_add(b, s);
 }
 
+/* Appends text s as a YAML flow scalar that reads back as that text: a
+ * text that a plain scalar would read as a number, boolean or null is
+ * double-quoted too. */
+static void yaml_text(sbuf *b, const char *s, size_t len)
+{
+  if (strlen(s) == len && cp_ytree_plain(s, NULL, NULL, NULL) == YT_PLAIN_TEXT)
+    yaml_scalar(b, s);
+  else
+    cp_sbuf_json_str(b, s, len);
+}
+
+/* Appends an expected data tree as YAML flow, as the fixture wrote it. */
+static void yaml_tree(sbuf *b, const yt_node *n)
+{
+  if (n->kind == YT_SCALAR) {
+    if (!n->plain)
+      cp_sbuf_json_str(b, n->value, strlen(n->value));
+    else if (cp_ytree_plain(n->value, NULL, NULL, NULL) == YT_PLAIN_TEXT)
+      yaml_scalar(b, n->value);
+    else
+      cp_sbuf_add(b, *n->value ? n->value : "null");
+    return;
+  }
+  int map = n->kind == YT_MAP;
+  cp_sbuf_add(b, map ? "{" : "[");
+  for (size_t i = 0; i < n->n; i += map ? 2 : 1) {
+    cp_sbuf_add(b, i ? ", " : "");
+    if (map) {
+      yaml_tree(b, n->items[i]);
+      cp_sbuf_add(b, ": ");
+    }
+    yaml_tree(b, n->items[i + map]);
+  }
+  cp_sbuf_add(b, map ? "}" : "]");
+}
+
+/* The JSON of a result's data, read as far as a comparison needs. */
+
+/* Returns p past JSON white space. */
+static const char *json_ws(const char *p)
+{
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+    p++;
+  return p;
+}
+
+/* Returns the end of the JSON value at p, or NULL when the text ends first
+ * (strings and brackets are followed, not checked). */
+static const char *json_skip(const char *p)
+{
+  int depth = 0;
+  p = json_ws(p);
+  do {
+    if (*p == '"') {
+      for (p++; *p && *p != '"'; p++)
+        if (*p == '\\' && p[1])
+          p++;
+      if (!*p)
+        return NULL;
+      p++;
+    } else if (*p == '{' || *p == '[') {
+      depth++;
+      p++;
+    } else if (*p == '}' || *p == ']') {
+      if (--depth < 0)
+        return NULL;
+      p++;
+    } else if (!*p) {
+      return NULL;
+    } else if (depth == 0) {
+      return p + strcspn(p, ",:}] \t\r\n");
+    } else {
+      p++;
+    }
+  } while (depth > 0);
+  return p;
+}
+
+/* Reads 4 hex digits at p into *v; -1 when they are not. */
+static int hex4(const char *p, unsigned *v)
+{
+  *v = 0;
+  for (int k = 0; k < 4; k++) {
+    int c = p[k], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0)
+      return -1;
+    *v = *v << 4 | (unsigned)d;
+  }
+  return 0;
+}
+
+/* Decodes the JSON string at p into out (emptied first); returns its end,
+ * or NULL when it is no string. A lone surrogate reads as U+FFFD. */
+static const char *json_text(const char *p, sbuf *out)
+{
+  static const char plain[] = "\"\\/bfnrt", real[] = "\"\\/\b\f\n\r\t";
+  out->len = 0;
+  cp_sbuf_addn(out, "", 0);
+  if (*p != '"')
+    return NULL;
+  for (p++; *p != '"'; p++) {
+    if (!*p)
+      return NULL;
+    if (*p != '\\') {
+      cp_sbuf_addn(out, p, 1);
+      continue;
+    }
+    const char *e = *++p ? strchr(plain, *p) : NULL;
+    unsigned u, lo;
+    if (e && *e) {
+      cp_sbuf_addn(out, &real[e - plain], 1);
+      continue;
+    }
+    if (*p != 'u' || hex4(p + 1, &u) < 0)
+      return NULL;
+    p += 4;
+    if (u >= 0xD800 && u < 0xDC00 && p[1] == '\\' && p[2] == 'u' && hex4(p + 3, &lo) == 0 &&
+        lo >= 0xDC00 && lo < 0xE000) {
+      u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+      p += 6;
+    } else if (u >= 0xD800 && u < 0xE000) {
+      u = 0xFFFD;
+    }
+    char utf8[4];
+    size_t n = u < 0x80 ? 1 : u < 0x800 ? 2 : u < 0x10000 ? 3 : 4;
+    static const unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (size_t k = n - 1; k > 0; k--, u >>= 6)
+      utf8[k] = (char)(0x80 | (u & 0x3F));
+    utf8[0] = (char)(lead[n] | u);
+    cp_sbuf_addn(out, utf8, n);
+  }
+  return p + 1;
+}
+
+/* Returns 1 when the decoded text t is the scalar text s. */
+static int same_decoded(const sbuf *t, const char *s)
+{
+  return t->len == strlen(s) && (!t->len || !memcmp(t->s, s, t->len));
+}
+
+/* Returns the value of mapping n whose key is the decoded text t, or NULL. */
+static const yt_node *tree_member(const yt_node *n, const sbuf *t)
+{
+  for (size_t i = 0; i + 1 < n->n; i += 2)
+    if (n->items[i]->kind == YT_SCALAR && same_decoded(t, n->items[i]->value))
+      return n->items[i + 1];
+  return NULL;
+}
+
+/* Returns 1 when the JSON number token at p, len bytes, is the number the
+ * plain scalar s denotes (kind YT_PLAIN_INT or YT_PLAIN_REAL). */
+static int same_number(const char *p, size_t len, const char *s, yt_plain kind)
+{
+  char tok[64], *end;
+  if (len == 0 || len >= sizeof tok || !strchr("-0123456789", *p))
+    return 0;
+  memcpy(tok, p, len);
+  tok[len] = '\0';
+  long long i, want_i;
+  double want_d;
+  cp_ytree_plain(s, NULL, &want_i, &want_d);
+  errno = 0;
+  i = strtoll(tok, &end, 10);
+  if (!*end && !errno && kind == YT_PLAIN_INT)
+    return i == want_i;
+  double d = strtod(tok, &end);
+  return !*end && d == (kind == YT_PLAIN_INT ? (double)want_i : want_d);
+}
+
+/* Matches the JSON value at p against the expected tree n: a mapping's
+ * keys must be there with matching values (other keys too, unless subset),
+ * a list item by item, a scalar as its form says (yaml_tree). Returns the
+ * end of the value, or NULL when it does not match. t is scratch. */
+static const char *json_match(const char *p, const yt_node *n, int subset, sbuf *t, int depth)
+{
+  p = json_ws(p);
+  if (depth > 100)
+    return NULL;
+  if (n->kind == YT_MAP || n->kind == YT_SEQ) {
+    int map = n->kind == YT_MAP;
+    size_t matched = 0;
+    if (*p != (map ? '{' : '['))
+      return NULL;
+    p = json_ws(p + 1);
+    while (p && *p != (map ? '}' : ']')) {
+      const yt_node *v = map ? NULL : matched < n->n ? n->items[matched] : NULL;
+      if (map) {
+        if (!(p = json_text(p, t)) || *(p = json_ws(p)) != ':')
+          return NULL;
+        p++;
+        v = tree_member(n, t);
+      }
+      if (!v && !subset)
+        return NULL;
+      p = v ? json_match(p, v, 0, t, depth + 1) : json_skip(p);
+      matched += v != NULL;
+      if (p && *(p = json_ws(p)) == ',')
+        p = json_ws(p + 1);
+    }
+    return p && matched == (map ? n->n / 2 : n->n) ? p + 1 : NULL;
+  }
+  const char *end = json_skip(p);
+  yt_plain kind = n->plain ? cp_ytree_plain(n->value, NULL, NULL, NULL) : YT_PLAIN_TEXT;
+  if (!end)
+    return NULL;
+  size_t len = (size_t)(end - p);
+  int same;
+  switch (kind) {
+  case YT_PLAIN_NULL: same = len == 4 && !memcmp(p, "null", 4); break;
+  case YT_PLAIN_BOOL: {
+    int truth = 0;
+    cp_ytree_plain(n->value, &truth, NULL, NULL);
+    same = truth ? len == 4 && !memcmp(p, "true", 4) : len == 5 && !memcmp(p, "false", 5);
+    break;
+  }
+  case YT_PLAIN_INT: case YT_PLAIN_REAL: same = same_number(p, len, n->value, kind); break;
+  default: same = json_text(p, t) == end && same_decoded(t, n->value); break;
+  }
+  return same ? end : NULL;
+}
+
+/* Returns 1 when the data JSON holds the keys of the expected mapping n
+ * with matching values. */
+static int same_data(const yt_node *n, const char *json)
+{
+  sbuf t = {0};
+  const char *end = json ? json_match(json, n, 1, &t, 0) : NULL;
+  cp_sbuf_free(&t);
+  return end && !*json_ws(end);
+}
+
+/* Appends the JSON value at *pp as YAML flow and moves *pp past it; of an
+ * object, only the keys of keep (when given). Returns -1 when it is not
+ * JSON as the engine writes it. */
+static int json_yaml(sbuf *b, const char **pp, const yt_node *keep, sbuf *t, int depth)
+{
+  const char *p = json_ws(*pp);
+  if (depth > 100)
+    return -1;
+  if (*p == '{' || *p == '[') {
+    int map = *p == '{', first = 1;
+    cp_sbuf_add(b, map ? "{" : "[");
+    p = json_ws(p + 1);
+    while (*p != (map ? '}' : ']')) {
+      int shown = 1;
+      if (map) {
+        if (!(p = json_text(p, t)) || *(p = json_ws(p)) != ':')
+          return -1;
+        p++;
+        shown = !keep || tree_member(keep, t);
+        if (shown) {
+          cp_sbuf_add(b, first ? "" : ", ");
+          yaml_text(b, t->s, t->len);
+          cp_sbuf_add(b, ": ");
+        }
+      } else {
+        cp_sbuf_add(b, first ? "" : ", ");
+      }
+      first &= !shown;
+      if (shown ? json_yaml(b, &p, NULL, t, depth + 1) < 0 : !(p = json_skip(p)))
+        return -1;
+      if (*(p = json_ws(p)) == ',')
+        p = json_ws(p + 1);
+      else if (*p != (map ? '}' : ']'))
+        return -1;
+    }
+    cp_sbuf_add(b, map ? "}" : "]");
+    *pp = p + 1;
+    return 0;
+  }
+  const char *end = json_skip(p);
+  if (!end)
+    return -1;
+  if (*p == '"') {
+    if (json_text(p, t) != end)
+      return -1;
+    yaml_text(b, t->s, t->len);
+  } else {
+    cp_sbuf_addn(b, p, (size_t)(end - p));
+  }
+  *pp = end;
+  return 0;
+}
+
+/* Appends ", data: " and the data JSON as YAML flow, only the keys of keep. */
+static void data_field(sbuf *b, const char *json, const yt_node *keep)
+{
+  sbuf t = {0};
+  cp_sbuf_add(b, ", data: ");
+  size_t at = b->len;
+  const char *p = json;
+  if (json_yaml(b, &p, keep, &t, 0) < 0) {   /* not the engine's JSON: shown as it is */
+    b->len = at;
+    cp_sbuf_addn(b, "", 0);
+    cp_sbuf_json_str(b, json, strlen(json));
+  }
+  cp_sbuf_free(&t);
+}
+
 /* Appends ", name: value" (value NULL: null). */
 static void yaml_field(sbuf *b, const char *name, const char *value)
 {
@@ -148,8 +451,9 @@ static int section_of(const cp_found *f)
                      : SEC_ASSIGNMENTS;
 }
 
-/* Appends a found result with the fields of mask (CP_FX_* bits). */
-static void found_fields(sbuf *b, const cp_found *f, unsigned mask)
+/* Appends a found result with the fields of mask (CP_FX_* bits); its data
+ * with only the keys of the expected data (when mask has CP_FX_DATA). */
+static void found_fields(sbuf *b, const cp_found *f, unsigned mask, const yt_node *data)
 {
   cp_sbuf_add(b, "{rule: ");
   yaml_scalar(b, f->rule);
@@ -166,13 +470,15 @@ static void found_fields(sbuf *b, const cp_found *f, unsigned mask)
     yaml_field(b, "assignee", f->assignee);
   if ((mask & CP_FX_TITLE) && f->is_alert)
     yaml_field(b, "title", f->title);
+  if ((mask & CP_FX_DATA) && data)
+    data_field(b, f->data, data);
   cp_sbuf_add(b, "}");
 }
 
 /* Appends a found result with the fields shown when nothing narrows them. */
 static void found_yaml(sbuf *b, const cp_found *f)
 {
-  found_fields(b, f, shown_fields(f));
+  found_fields(b, f, shown_fields(f), NULL);
 }
 
 /* Appends an expected result with the fields it gives. */
@@ -193,6 +499,10 @@ static void expected_fields(sbuf *b, const cp_fx_result *e)
     yaml_field(b, "assignee", e->assignee_null ? NULL : e->assignee);
   if (e->has & CP_FX_TITLE)
     yaml_field(b, "title", e->title);
+  if (e->has & CP_FX_DATA) {
+    cp_sbuf_add(b, ", data: ");
+    yaml_tree(b, e->data);
+  }
   cp_sbuf_add(b, "}");
 }
 
@@ -234,7 +544,8 @@ static int same_fields(const cp_fx_result *e, const cp_found *f)
          (!(e->has & CP_FX_ASSIGNEE) ||
           same_text(e->assignee_null ? NULL : e->assignee, f->assignee)) &&
          (!(e->has & CP_FX_KIND) || same_text(e->kind, f->kind)) &&
-         (!(e->has & CP_FX_TITLE) || same_text(e->title, f->title));
+         (!(e->has & CP_FX_TITLE) || same_text(e->title, f->title)) &&
+         (!(e->has & CP_FX_DATA) || same_data(e->data, f->data));
 }
 
 /* Appends to an expected fulfilled or withdrawn assignment that the run did
@@ -282,7 +593,7 @@ static void diff_section(const cp_fixture *fx, const cp_fx_step *step, int secti
         sbuf b = {0};
         expected_fields(&b, &e[j]);
         keep(d, section, f->client, f->rule, f->key, '-', &b);
-        found_fields(&b, f, e[j].has);
+        found_fields(&b, f, e[j].has, e[j].data);
         keep(d, section, f->client, f->rule, f->key, '+', &b);
       }
   for (unsigned j = 0; j < ne; j++)

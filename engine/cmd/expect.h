@@ -20,6 +20,7 @@ typedef struct cp_found {
   char *assignee;           /* staff id, or NULL */
   char *kind;               /* assignments: kind */
   char *title;              /* alerts: title */
+  char *data;               /* its data, JSON */
 } cp_found;
 
 /* The results a step found, in (client, rule, key) order. */

@@ -29,6 +29,7 @@ static const cyaml_schema_field_t alert_fields[] = {
   CYAML_FIELD_INT("level", CYAML_FLAG_OPTIONAL, cp_fx_result, level),
   RESULT_STRING("assignee", assignee, 0),
   RESULT_STRING("title", title, 0),
+  CYAML_FIELD_IGNORE("data", CYAML_FLAG_OPTIONAL),   /* a tree: read from the document */
   CYAML_FIELD_END,
 };
 
@@ -38,6 +39,7 @@ static const cyaml_schema_field_t assignment_fields[] = {
   RESULT_STRING("key", key, 0),
   RESULT_STRING("kind", kind, 1),
   RESULT_STRING("assignee", assignee, 0),
+  CYAML_FIELD_IGNORE("data", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_END,
 };
 
@@ -123,14 +125,21 @@ static void mark_results(cp_fx_result *r, unsigned n, const yt_node *seq)
       if (cp_ytree_get(m, bits[b].name))
         r[i].has |= bits[b].bit;
     r[i].assignee_null = is_null(cp_ytree_get(m, "assignee"));
+    r[i].data = cp_ytree_get(m, "data");
+    if (r[i].data)
+      r[i].has |= CP_FX_DATA;
     if (r[i].key && is_null(cp_ytree_get(m, "key")))
       r[i].key[0] = '\0';   /* key: null is the empty key */
   }
 }
 
-/* Checks the values of an expected alert that libcyaml cannot. */
-static cp_err check_alert(const cp_fixture *fx, const cp_fx_result *r)
+/* Checks the values of an expected alert or assignment that libcyaml cannot. */
+static cp_err check_result(const cp_fixture *fx, const cp_fx_result *r)
 {
+  if ((r->has & CP_FX_DATA) && r->data->kind != YT_MAP)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: data is a mapping of the keys expected "
+                     "(data: {amount: 123456}), not a %s", fx->path, r->data->line,
+                     r->data->kind == YT_SEQ ? "list" : "single value");
   if ((r->has & CP_FX_SEVERITY) && strcmp(r->severity, "info") &&
       strcmp(r->severity, "warning") && strcmp(r->severity, "critical"))
     return cp_diag_fail(CP_ECONFIG, "%s:%u: severity '%s' is not one of info, warning, critical",
@@ -166,7 +175,10 @@ static cp_err check_steps(cp_fixture *fx)
                        "go forward in time", fx->path, d ? d->line : s->line, s->as_of,
                        f->steps[i - 1].as_of);
     for (unsigned j = 0; j < s->alerts_count; j++)
-      if (check_alert(fx, &s->alerts[j]) != CP_OK)
+      if (check_result(fx, &s->alerts[j]) != CP_OK)
+        return CP_ECONFIG;
+    for (unsigned j = 0; j < s->assignments_count; j++)
+      if (check_result(fx, &s->assignments[j]) != CP_OK)
         return CP_ECONFIG;
   }
   return CP_OK;

@@ -18,7 +18,7 @@ typedef enum cp_fx_mode {
 /* Which fields an expectation gives (bits of cp_fx_result.has). */
 enum {
   CP_FX_KEY = 1, CP_FX_SEVERITY = 2, CP_FX_LEVEL = 4, CP_FX_ASSIGNEE = 8,
-  CP_FX_KIND = 16, CP_FX_TITLE = 32
+  CP_FX_KIND = 16, CP_FX_TITLE = 32, CP_FX_DATA = 64
 };
 
 /* An expected alert or assignment, or one expected absent. */
@@ -31,6 +31,7 @@ typedef struct cp_fx_result {
   char *assignee;           /* staff id (see has and assignee_null) */
   char *kind;               /* assignments: kind */
   char *title;              /* alerts: title */
+  const yt_node *data;      /* the `data` mapping expected (its keys, at least), or NULL */
   unsigned has;             /* CP_FX_* bits of the fields given */
   int assignee_null;        /* `assignee: null`: expects no assignee */
   unsigned line;            /* line of the entry in the fixture */

@@ -15,32 +15,16 @@
 /* Pushes a plain scalar as the value its text denotes. */
 static void push_plain(lua_State *L, const char *s)
 {
-  char *end;
-  if (!strcmp(s, "true") || !strcmp(s, "yes")) {
-    lua_pushboolean(L, 1);
-    return;
+  int b;
+  long long i;
+  double d;
+  switch (cp_ytree_plain(s, &b, &i, &d)) {
+  case YT_PLAIN_BOOL: lua_pushboolean(L, b); break;
+  case YT_PLAIN_NULL: lua_pushnil(L); break;
+  case YT_PLAIN_INT: lua_pushinteger(L, i); break;
+  case YT_PLAIN_REAL: lua_pushnumber(L, d); break;
+  default: lua_pushstring(L, s); break;
   }
-  if (!strcmp(s, "false") || !strcmp(s, "no")) {
-    lua_pushboolean(L, 0);
-    return;
-  }
-  if (!*s || !strcmp(s, "~") || !strcmp(s, "null")) {
-    lua_pushnil(L);
-    return;
-  }
-  errno = 0;
-  long long i = strtoll(s, &end, 10);
-  if (!*end && !errno) {
-    lua_pushinteger(L, i);
-    return;
-  }
-  errno = 0;   /* strtoll may have set ERANGE: a 20-digit integer is still a number */
-  double d = strtod(s, &end);
-  if (!*end && !errno && strspn(s, "+-0123456789.eE_") == strlen(s)) {
-    lua_pushnumber(L, d);
-    return;
-  }
-  lua_pushstring(L, s);
 }
 
 /* Pushes node n as plain Lua values and tables. */

@@ -153,6 +153,32 @@ test_a_difference_with_control_characters_is_escaped_and_pastes_back() {
   expect_eq "pasted back" "0|1 passed, 0 failed" "$RC|$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 
+test_a_fixture_expects_data_keys_and_the_difference_pastes_back() {
+  policy
+  # visit.due's alert carries data of every JSON kind; assignments carry data too
+  sed -i 's/alert { severity = "warning", level = 1, assignee = P.owner, title = "visit due" }/alert { severity = "warning", level = 1, assignee = P.owner, title = "visit due", data = { days = days, share = 0.25, gold = true, none = null, tags = {"a", "b"}, last = { day = dt.format(c.last), note = "é\\n\\"x\\"" }, id = "61", yes = "yes" } }\n      assign { kind = "visit", assignee = P.owner, data = { amount = 123456 } }/' r.lua
+  passing_fixture fx.yaml
+  sed -i 's/^      - {rule: visit.due, client: G2, severity: warning, level: 1, assignee: S1}/      - {rule: visit.due, client: G2, severity: warning, data: {days: 30, share: 0.250, gold: true, none: null, tags: [a, b], last: {day: 2026-05-31, note: "é\\n\\"x\\""}, id: "61", yes: "yes"}}\n    assignments:\n      - {rule: visit.due, client: G2, kind: visit, data: {amount: 123456}}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "every kind matches" "0|ok   fx.yaml: gold clients are visited every 30 days" "$RC|$(printf '%s\n' "$OUT" | head -n 1)"
+  # a subset of the keys is enough; a key's value is compared whole
+  sed -i 's/data: {days: 30, share: 0.250, .*}}$/data: {days: 30, id: 61, last: {day: 2026-05-31}, missing: 1}}/; s/data: {amount: 123456}/data: {amount: "123456"}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_contains "the alert's - line" '- {rule: visit.due, client: G2, severity: warning, data: {days: 30, id: 61, last: {day: 2026-05-31}, missing: 1}}' "$OUT"
+  expect_contains "its + line: the expected keys only, as found" '+ {rule: visit.due, client: G2, severity: warning, data: {days: 30, id: "61", last: {day: 2026-05-31, note: "é\n\"x\""}}}' "$OUT"
+  expect_contains "a text is not a number" '+ {rule: visit.due, client: G2, kind: visit, data: {amount: 123456}}' "$OUT"
+  # pasted back, the + lines pass
+  sed -i 's/data: {days: 30, id: 61, last: {day: 2026-05-31}, missing: 1}}/data: {days: 30, id: "61", last: {day: 2026-05-31, note: "é\\n\\"x\\""}}}/; s/data: {amount: "123456"}/data: {amount: 123456}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "pasted back" "0|1 passed, 0 failed" "$RC|$(printf '%s\n' "$OUT" | tail -n 1)"
+  # data is a mapping, and absent entries have none
+  sed -i 's/data: {amount: 123456}/data: [1]/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "a list: exit" 2 "$RC"
+  expect_contains "a list" "crmpolicy: fx.yaml:20: data is a mapping of the keys expected (data: {amount: 123456}), not a list" "$ERR"
+}
+
 test_a_rules_filter_naming_no_rule_is_an_error_at_its_own_line() {
   policy
   passing_fixture ok.yaml
