@@ -35,6 +35,25 @@ uint32_t cp_filter_column_at(lua_State *L, const cp_table_cfg *t, int idx)
   return cp_filter_column(L, t, name);
 }
 
+int cp_filter_is_weak(lua_State *L, int idx)
+{
+  if (!lua_getmetatable(L, idx))
+    return 0;
+  lua_pushliteral(L, "__mode");
+  int weak = lua_rawget(L, -2) != LUA_TNIL;
+  lua_pop(L, 2);
+  return weak;
+}
+
+/* Raises an error when the table at idx is weak: the filter keeps pointers
+ * to its strings while rows are made (and the collector runs). */
+static void refuse_weak(lua_State *L, int idx)
+{
+  if (cp_filter_is_weak(L, idx))
+    luaL_error(L, "a condition table cannot be weak (__mode): the collector would remove "
+               "its entries while rows are compared");
+}
+
 /* Where a condition is compiled: for messages and type checks. */
 typedef struct site {
   const cp_table_cfg *t;    /* the table */
@@ -121,6 +140,7 @@ static void add_list(lua_State *L, const site *s, int negate)
   if (!lua_istable(L, -1))
     fail(L, s, "in and not_in take a list of values");
   see_through(L, s);
+  refuse_weak(L, -1);
   lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
   if (n == 0)
     fail(L, s, "an empty list (nothing is in it: say what you mean without a condition)");
@@ -193,6 +213,7 @@ static void add_table(lua_State *L, const site *s)
 {
   cp_cond *range = NULL;
   see_through(L, s);
+  refuse_weak(L, -1);
   int first = s->f->n, nil_ok = or_nil(L, s);
   size_t keys = 0, len = lua_rawlen(L, -1);
   lua_pushnil(L);
@@ -222,6 +243,7 @@ void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *
   int seen = behind && lua_istable(L, idx) && behind(L, idx);   /* the view at idx keeps it */
   if (seen)
     idx = lua_gettop(L);
+  refuse_weak(L, idx);
   f->n = f->nvals = 0;
   lua_pushnil(L);
   if (!lua_next(L, idx))

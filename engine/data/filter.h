@@ -82,6 +82,11 @@ const char *cp_filter_undeclared(const cp_table_cfg *t, const char *name);
 /* Returns the index of column name of t; raises a Lua error when absent. */
 uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name);
 
+/* Returns 1 when the table at idx is weak (its metatable has __mode): the
+ * collector may remove its entries, and the strings they hold, at any
+ * allocation, so C that reads it keeps no pointer into it and refuses it. */
+int cp_filter_is_weak(lua_State *L, int idx);
+
 /* cp_filter_column() for the field name at idx, a string: a name with a NUL
  * byte is refused (as C text it would be cut, and name another field). */
 uint32_t cp_filter_column_at(lua_State *L, const cp_table_cfg *t, int idx);

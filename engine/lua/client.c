@@ -98,6 +98,8 @@ static void keep(lua_State *L, cp_rules *api, unsigned slot)
  * that later readers fail alike. */
 static void error_box(lua_State *L)
 {
+  if (lua_istable(L, -1))   /* every reader gets it: read-only, a copy (not the file's own) */
+    cp_freeze_top(L);
   if (lua_type(L, -1) == LUA_TSTRING)
     lua_pushfstring(L, "%s (in derived value '%s')", lua_tostring(L, -1), lua_tostring(L, 2));
   else
@@ -107,6 +109,14 @@ static void error_box(lua_State *L)
   lua_rawseti(L, -2, 1);
   lua_pushvalue(L, lua_upvalueindex(UV_ERRMT));
   lua_setmetatable(L, -2);
+}
+
+/* Returns 1 when a derivation failed with status for want of the current
+ * call's budget or memory: another rule's call, with a budget of its own,
+ * derives it again rather than fail with an error that is not its own. */
+static int transient(lua_State *L, int status)
+{
+  return status == LUA_ERRMEM || cp_sandbox_tripped(cp_sandbox_of(L));
 }
 
 /* Computes derived value name (at 2), the idx-th declared, for the client
@@ -138,7 +148,13 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
   if (api->prof)
     cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
   if (status != LUA_OK) {
+    int again = transient(L, status);
     error_box(L);
+    if (again) {
+      api->dstate[idx] = D_NONE;
+      lua_pop(L, 1);   /* the box: the message is raised, not kept */
+      return lua_error(L);
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_side_ref);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -3);
@@ -211,9 +227,16 @@ static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
     cp_rules_prof_end(api->prof, &api->prof->derived[idx], t0, outer);
   api->tracer->derive_end(api->tracer->ctx, L, status != LUA_OK);
   if (status != LUA_OK) {
+    int again = transient(L, status);
     error_box(L);
-    lua_pushvalue(L, 2);
-    lua_insert(L, -2);
+    if (again) {   /* no longer under way, and not kept */
+      lua_pop(L, 1);
+      lua_pushvalue(L, 2);
+      lua_pushnil(L);
+    } else {
+      lua_pushvalue(L, 2);
+      lua_insert(L, -2);
+    }
     lua_rawset(L, 3);
     return lua_error(L);
   }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "filter.h"
 #include "sandbox.h"
 #include "sensitive.h"
 #include "show.h"
@@ -190,6 +191,9 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
       lua_pop(L, 1);
       return 0;
     }
+    if (cp_filter_is_weak(L, idx))   /* its keys are freed as entries are cleared */
+      return luaL_error(L, "data: a weak table (__mode) cannot be written as JSON: the "
+                        "collector would remove its entries while it is written");
     if (engine_object(L, idx))   /* its fields are not in the table: it would read {} */
       return luaL_error(L, "data: the client, a list of rows or another of the engine's objects "
                         "cannot be written as JSON; write the fields you need");

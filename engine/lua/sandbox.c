@@ -82,6 +82,7 @@ struct cp_sandbox {
   int tripped;              /* the budget ran out during the current call */
   size_t grace;             /* heap growth still allowed after the budget ran out */
   lua_State *running;       /* the coroutine a budget guard resumed, or NULL */
+  int resumes;              /* resumes and closes under way, nested */
   char where[256];          /* "rules/x.lua:3:", where the budget ran out */
   int env_ref;              /* registry ref of the base environment */
   int files_ref;            /* registry ref of the list of file environments */
@@ -257,7 +258,7 @@ static int budget_error(lua_State *L, cp_sandbox *sb)
   trip(sb, L);
   if (lua_gethookcount(L) != 1)
     lua_sethook(L, budget_hook, sb->hook_mask, 1);
-  return luaL_error(L, "instruction budget of %llu exceeded", (unsigned long long)sb->budget);
+  return luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)sb->budget);
 }
 
 /* Returns 1 when the call is past its wall-time backstop. The clock is first
@@ -309,9 +310,13 @@ void cp_sandbox_recheck(lua_State *L)
     budget_error(L, sb);
 }
 
-lua_State *cp_sandbox_arm(lua_State *co)
+lua_State *cp_sandbox_arm(lua_State *L, lua_State *co)
 {
   cp_sandbox *sb = cp_sandbox_of(co);
+  if (sb->resumes >= CP_SANDBOX_RESUMES)
+    luaL_error(L, "coroutines nested deeper than %d (a resume or close inside another's)",
+               CP_SANDBOX_RESUMES);
+  sb->resumes++;
   int count = sb->tripped ? 1 : HOOK_EVERY;
   lua_State *prev = sb->running;
   if (!sb->active)
@@ -323,8 +328,14 @@ lua_State *cp_sandbox_arm(lua_State *co)
   return prev;
 }
 
+int cp_sandbox_tripped(const cp_sandbox *sb)
+{
+  return sb->tripped;
+}
+
 void cp_sandbox_left(lua_State *L, lua_State *prev)
 {
+  cp_sandbox_of(L)->resumes--;
   cp_sandbox_of(L)->running = prev;
   cp_sandbox_recheck(L);
 }
@@ -336,6 +347,7 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions)
   sb->tripped = 0;
   sb->where[0] = '\0';
   sb->running = NULL;
+  sb->resumes = 0;
   sb->deadline = 0;   /* read at the first hook (past_deadline) */
   sb->hook_mask = LUA_MASKCOUNT | (sb->watch.line ? LUA_MASKLINE : 0);
   lua_sethook(sb->L, budget_hook, sb->hook_mask, HOOK_EVERY);

@@ -53,14 +53,23 @@ void cp_sandbox_budget(cp_sandbox *sb, uint64_t instructions);
  * now spent (or was already). Does nothing outside a budgeted call. */
 void cp_sandbox_charge(lua_State *L, uint64_t units);
 
+/* Returns 1 when the budget of the current call is spent. */
+int cp_sandbox_tripped(const cp_sandbox *sb);
+
 /* Raises the budget error when the budget of the current call is spent: for
  * functions that catch errors (pcall, coroutine.resume), after they return. */
 void cp_sandbox_recheck(lua_State *L);
 
 /* Gives coroutine co the budget hook of the current call (none outside one)
- * before it is resumed, and notes it as running. Returns the coroutine noted
- * before, to hand to cp_sandbox_left() once co is back. */
-lua_State *cp_sandbox_arm(lua_State *co);
+ * before L resumes (or closes) it, and notes it as running. Returns the
+ * coroutine noted before, to hand to cp_sandbox_left() once co is back.
+ * Raises an error in L when resumes nest deeper than CP_SANDBOX_RESUMES (a
+ * close inside a __close handler of a closed coroutine ..., which Lua 5.4.4
+ * does not bound: the C stack would overflow). */
+lua_State *cp_sandbox_arm(lua_State *L, lua_State *co);
+
+/* How deep resumes and closes of coroutines may nest. */
+#define CP_SANDBOX_RESUMES 100
 
 /* Notes prev (from cp_sandbox_arm()) as running again, then does
  * cp_sandbox_recheck() in L. */

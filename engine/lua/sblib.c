@@ -410,7 +410,7 @@ static int w_catch(lua_State *L)
 static int w_resume(lua_State *L)
 {
   lua_State *co = lua_tothread(L, 1);
-  lua_State *prev = co ? cp_sandbox_arm(co) : NULL;
+  lua_State *prev = co ? cp_sandbox_arm(L, co) : NULL;
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
@@ -428,7 +428,7 @@ static int w_wrapped(lua_State *L)
   if (!lua_checkstack(co, n + 1))
     return luaL_error(L, "too many arguments to resume");
   lua_xmove(L, co, n);
-  lua_State *prev = cp_sandbox_arm(co);
+  lua_State *prev = cp_sandbox_arm(L, co);
   int status = lua_resume(co, L, n, &nres);
   cp_sandbox_left(L, prev);
   if (status == LUA_OK || status == LUA_YIELD) {

@@ -332,6 +332,119 @@ end }'
   expect_b_intact
 }
 
+test_a_weak_table_in_data_is_refused_not_read_after_the_collector_freed_it() {
+  setup
+  big_budget
+  first_run
+  # a weak-valued data table whose nested objects have more than 16 keys:
+  # the key list grows (an allocation, so a collection) while it is written
+  hostile 'rule { id = "a", doc = "weak data", fn = function(c)
+  local W = setmetatable({}, { __mode = "v" })
+  for i = 1, 40 do
+    local t = {}
+    for j = 1, 20 do t["k" .. j .. string.rep("x", 60)] = j end
+    W["key" .. i .. string.rep("y", 60)] = t
+  end
+  collectgarbage("count")
+  alert { severity = "info", title = "weak", data = W }
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "a.lua:9: data: a weak table (__mode) cannot be written as JSON: the collector would remove its entries while it is written (rule a, client C1)" "$ERR"
+  expect_eq "no alert of a" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule='a'")"
+  expect_b_intact
+}
+
+test_a_weak_condition_table_is_refused() {
+  setup
+  first_run
+  hostile 'rule { id = "a", doc = "weak condition", fn = function(c)
+  local W = setmetatable({}, { __mode = "v" })
+  W.role = { ["in"] = { "rep", "boss" } }
+  alert { severity = "info", title = tostring(c.client_staff:count(W)) }
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "top" "a.lua:4: a condition table cannot be weak (__mode): the collector would remove its entries while rows are compared (rule a, client C1)" "$ERR"
+  hostile 'rule { id = "a", doc = "weak list", fn = function(c)
+  local list = setmetatable({ "rep" }, { __mode = "k" })
+  alert { severity = "info", title = tostring(c.client_staff:count({ role = list })) }
+end }'
+  expect_contains "a list" "a.lua:3: a condition table cannot be weak (__mode)" "$ERR"
+  expect_b_intact
+}
+
+test_coroutines_closed_inside_each_other_stop_at_a_depth_not_the_c_stack() {
+  setup
+  big_budget
+  first_run
+  # each coroutine's <close> handler closes the one made before it: Lua 5.4.4
+  # does not bound that nesting, and the C stack would overflow (SIGSEGV)
+  hostile 'rule { id = "a", doc = "nested closes", fn = function(c)
+  local co, failed = false, {}
+  for i = 1, 5000 do
+    local previous = co
+    co = coroutine.create(function()
+      local x <close> = setmetatable({}, { __close = function()
+        if previous then
+          local ok, err = coroutine.close(previous)
+          if not ok then failed[#failed + 1] = err end
+        end
+      end })
+      coroutine.yield()
+    end)
+    coroutine.resume(co)
+  end
+  local ok = coroutine.close(co)
+  alert { severity = "info", title = tostring(ok) .. " " .. #failed .. " " .. tostring(failed[1]) }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "true 1 a.lua:8: coroutines nested deeper than 100 (a resume or close inside another's)" \
+    "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='a'")"
+  expect_b_intact
+}
+
+test_a_derived_values_table_error_is_read_only_for_every_reader() {
+  setup
+  first_run
+  # a.lua's rule changes the error object; b.lua's rule reads it after
+  printf '%s\n' 'derive { id = "x", doc = "fails with a table", fn = function(c) error({ code = 1 }) end }
+rule { id = "b", doc = "reads the error", fn = function(c)
+  local ok, e = pcall(function() return c.x end)
+  alert { severity = "info", title = "code " .. tostring(e.code) }
+end }' > b.lua
+  hostile 'rule { id = "a", doc = "changes the error", fn = function(c)
+  local ok, e = pcall(function() return c.x end)
+  e.code = "changed"
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "a may not change it" "a.lua:3: attempt to modify read-only field 'code' (rule a, client C1)" "$ERR"
+  expect_eq "b reads 1" "code 1" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='b'")"
+}
+
+test_a_derived_value_that_ran_out_of_one_rules_budget_is_derived_again_for_the_next() {
+  setup
+  # a.lua's rule spends most of its budget, then reads c.shared, whose
+  # derivation runs out of it; b.lua's rule, with a budget of its own, reads it
+  printf '%s\n' 'derive { id = "shared", doc = "costs 60,000 instructions", fn = function(c)
+  local n = 0
+  for i = 1, 20000 do n = n + i end
+  return n
+end }
+rule { id = "b", doc = "reads it", fn = function(c)
+  alert { severity = "info", title = "shared " .. c.shared }
+end }' > b.lua
+  hostile 'rule { id = "a", doc = "spends its budget", fn = function(c)
+  local n = 0
+  for i = 1, 80000 do n = n + 1 end
+  return c.shared
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "a's own budget" "instruction budget of 200000 exceeded" "$ERR"
+  expect_eq "no other message" "" "$(grep -v '^crmpolicy: b.lua:3: instruction budget of 200000 exceeded (rule a, client C[1-6])$' "$T/stderr")"
+  expect_eq "b for every client" "6|shared 200010000" \
+    "$(sqlite3 s.db "SELECT count(*), min(title) FROM alerts WHERE rule='b'")"
+  expect_eq "b has no rule error" 0 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors WHERE rule='b'")"
+}
+
 test_heap_holder_is_blamed_and_skipped() {
   setup
   big_budget
