@@ -179,47 +179,18 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
   f->on_finding(f->finding_ctx, &x);
 }
 
-/* Parses decimal text ("-123.455") into cents, rounding half away from zero.
- * Returns 0, or -1 when the text is not a plain decimal in range. */
-static int decimal_cents(const char *s, int64_t *cents)
-{
-  int neg = *s == '-';
-  int64_t whole = 0, frac = 0;
-  int nfrac = 0, round_up = 0;
-  if (*s == '-' || *s == '+')
-    s++;
-  if (!*s)
-    return -1;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    if (whole > (INT64_MAX / 100 - 9) / 10)
-      return -1;
-    whole = whole * 10 + (*s - '0');
-  }
-  if (*s == '.')
-    for (s++; *s >= '0' && *s <= '9'; s++, nfrac++) {
-      if (nfrac < 2)
-        frac = frac * 10 + (*s - '0');
-      else if (nfrac == 2)
-        round_up = *s >= '5';
-    }
-  if (*s)
-    return -1;
-  if (nfrac == 1)
-    frac *= 10;
-  *cents = whole * 100 + frac + round_up;
-  if (neg)
-    *cents = -*cents;
-  return 0;
-}
-
 /* Converts an integer or float column to cents, rounding half away from
  * zero as the amount was written (12.345 -> 1235), not as its binary value
- * (12.3449999...). Most amounts are far from a half cent: for them one
- * multiplication decides; the others go through their decimal form with 15
- * significant digits, which reproduces what was written. */
+ * (12.3449999...). A REAL is a double: the decimal it was written as is the
+ * shortest one that reads back as that double. Its cents lie between k and
+ * k + 1 (k = the whole cents of |d| * 100), and the half between them, as
+ * written (k + 0.5 cents), reads back as the double (k + 0.5) / 100 (the
+ * division is exact to the last bit): a double equal to that was written as
+ * the half and rounds away from zero; one below lies below the half, one
+ * above above it, however many digits it takes to write them
+ * (19999999.994999997, 3999999.999 * 5, is not 19999999.995). */
 static int money_cents(sqlite3_value *val, int64_t *cents)
 {
-  char buf[64];
   if (sqlite3_value_type(val) == SQLITE_INTEGER) {
     sqlite3_int64 v = sqlite3_value_int64(val);
     if (v > INT64_MAX / 100 || v < -INT64_MAX / 100)
@@ -227,16 +198,14 @@ static int money_cents(sqlite3_value *val, int64_t *cents)
     *cents = v * 100;
     return 0;
   }
-  double d = sqlite3_value_double(val);
-  if (!(fabs(d) < 1e13))   /* also refuses NaN */
+  double d = sqlite3_value_double(val), a = fabs(d);
+  if (!(a < 1e13))   /* also refuses NaN */
     return -1;
-  double c = d * 100, frac = fabs(c - trunc(c));
-  if (fabs(frac - 0.5) > 1e-6) {
-    *cents = llround(c);
-    return 0;
-  }
-  snprintf(buf, sizeof buf, "%.15g", d);
-  return decimal_cents(buf, cents);
+  int64_t k = (int64_t)(a * 100);
+  *cents = k + (a >= ((double)k + 0.5) / 100);
+  if (d < 0)
+    *cents = -*cents;
+  return 0;
 }
 
 /* Converts a date or timestamp column value; returns -1 when malformed. */

@@ -21,10 +21,12 @@
 -- * Dates are the first 10 characters (a timestamp in a date column keeps its date
 --   part), compared as text or as day numbers (unixepoch / 86400).
 -- * Money is summed in whole cents, each amount rounded half away from zero as it was
---   written, as the engine does: when amount * 100 is not within 1e-6 of a half cent,
---   round() decides; otherwise the amount's decimal text (printf '%.15g', which gives
---   back what was written) is rounded on its third decimal. CAST(round(amount * 100)
---   AS INTEGER) alone is wrong for x.xx5 amounts whose binary value lies below the half.
+--   written, as the engine does: k = the whole cents of abs(amount) * 100; the half
+--   cent above them, as written, reads back as the double (k + 0.5) / 100.0, so an
+--   amount at least that is rounded up (away from zero), one below it down.
+--   CAST(round(amount * 100) AS INTEGER) alone is wrong for x.xx5 amounts whose
+--   binary value lies below the half; the amount's decimal text (printf) is wrong for
+--   a double that takes 17 digits to write (3999999.999 * 5 is 19999999.994999997).
 -- * Nothing dated after now exists; first_response_at, resolved_at and delivered_on
 --   after now read as empty; closed clients and clients created after D are not
 --   evaluated. Text values are compared case-sensitively (BINARY).
@@ -52,18 +54,12 @@ CREATE UNIQUE INDEX temp.people_id ON people(id);
 -- sales12 per client id (known or not), in cents; total12 is their sum.
 CREATE TEMP TABLE sales AS
   WITH w AS (
-    SELECT client_id, amount, amount * 100 AS c,
-           CASE WHEN abs(abs(amount * 100) - CAST(abs(amount * 100) AS INTEGER) - 0.5) <= 1e-6
-                THEN printf('%.15g', abs(amount)) END AS half   -- near a half cent: as written
+    SELECT client_id, amount, CAST(abs(amount) * 100 AS INTEGER) AS k
     FROM orders, run
     WHERE substr(ordered_on, 1, 10) > run.sales_from AND substr(ordered_on, 1, 10) <= run.d)
   SELECT client_id,
-         sum(CASE WHEN half IS NULL THEN CAST(round(c) AS INTEGER)
-                  ELSE (CASE WHEN amount < 0 THEN -1 ELSE 1 END)
-                       * (CAST(substr(half, 1, instr(half || '.', '.') - 1) AS INTEGER) * 100
-                          + CAST(substr(half || '.00', instr(half || '.', '.') + 1, 2) AS INTEGER)
-                          + (substr(half || '.000', instr(half || '.', '.') + 3, 1) >= '5'))
-             END) AS cents
+         sum((CASE WHEN amount < 0 THEN -1 ELSE 1 END)
+             * (k + (abs(amount) >= (k + 0.5) / 100.0))) AS cents
   FROM w GROUP BY client_id;
 CREATE UNIQUE INDEX temp.sales_client ON sales(client_id);
 CREATE TEMP TABLE total AS SELECT coalesce(sum(cents), 0) AS total12 FROM sales;
