@@ -601,7 +601,8 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
       break;
     if (cmp < 0)
       finding(f, s, s->cfg->key, s->key,
-              "is not a client in the clients table; the row is skipped");
+              "is not a client in the clients table; no client's rules see the row "
+              "(run-wide aggregates count it)");
     else if (take_row(f, s, rows) != CP_OK)
       return -1;
     if (advance(f, s) < 0)

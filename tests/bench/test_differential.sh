@@ -22,7 +22,7 @@ engine_rows() {
   expect_eq "engine exit code (as of $2)" 0 "$RC"
   expect_eq "engine output (as of $2)" "" "$OUT"
   expect_eq "engine messages (as of $2)" "" "$(printf '%s' "$ERR" | grep -v \
-    -e 'is not a client in the clients table; the row is skipped' -e 'more data problems follow')"
+    -e 'is not a client in the clients table; no client' -e 'more data problems follow')"
   sqlite3 s.db "SELECT rule, client_id, key, severity, level, assignee FROM alerts
                   WHERE status = 'open' AND rule <> 'staffing.unfilled';
                 SELECT rule, client_id, key, kind, assignee, json_extract(data, '\$.from'),

@@ -166,9 +166,9 @@ test_rows_of_unknown_clients_are_skipped_and_are_findings() {
       ('OA','A0','2026-03-01',1), ('OM','C15','2026-03-01',1), ('OZ','Z9','2026-03-01',1);"
   run_bad
   expect_eq "exit" 0 "$RC"
-  expect_eq "findings" "orders|OA|client_id|A0|is not a client in the clients table; the row is skipped
-orders|OM|client_id|C15|is not a client in the clients table; the row is skipped
-orders|OZ|client_id|Z9|is not a client in the clients table; the row is skipped" "$(findings)"
+  expect_eq "findings" "orders|OA|client_id|A0|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)
+orders|OM|client_id|C15|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)
+orders|OZ|client_id|Z9|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)" "$(findings)"
   expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
   expect_contains "C1 saw" '"orders":"1/0"' "$(saw C1)"
 }
@@ -264,8 +264,8 @@ test_rows_whose_keys_sort_after_every_client_are_findings() {
       ('OB', X'4331','2026-03-01',1);"
   run_bad
   expect_eq "exit" 0 "$RC"
-  expect_eq "findings" "orders|OZ|client_id|ZZ|is not a client in the clients table; the row is skipped
-orders|OF|client_id|$(printf '\377\377\377\377\377')|is not a client in the clients table; the row is skipped
+  expect_eq "findings" "orders|OZ|client_id|ZZ|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)
+orders|OF|client_id|$(printf '\377\377\377\377\377')|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)
 orders|OB|client_id|C1|is not a text client id; the row is skipped" "$(findings)"
   expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
 }

@@ -64,7 +64,7 @@ test_strict_run_stops_at_a_row_of_an_unknown_client() {
   config
   facts "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES('OM','C15','2026-03-01',1);"
   run_strict
-  expect_stopped_at "orders row OM column client_id: 'C15' is not a client in the clients table; the row is skipped"
+  expect_stopped_at "orders row OM column client_id: 'C15' is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)"
 }
 
 test_strict_run_leaves_an_existing_state_as_it_was() {
