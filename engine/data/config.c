@@ -249,6 +249,10 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
     return cp_diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s'%s%s", file, line, msg + 16,
                      path[0] ? " in " : "", path);
   }
+  if (strncmp(msg, "Expecting ", 10) == 0 && (strstr(msg, "got event: SEQUENCE_START") ||
+                                               strstr(msg, "got event: MAPPING_START")))
+    snprintf(msg, sizeof msg, "one value is expected here, not a %s",
+             strstr(msg, "SEQUENCE") ? "list" : "mapping");
   if (missing && at)
     line = at->line;
   return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%s%s", file, line, msg, bt && path[0] ? " at " : "",

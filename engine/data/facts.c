@@ -352,6 +352,8 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
     cp_sbuf_add(q, ", ");
     cp_sbuf_sql_ident(q, t->order);
   }
+  if (s->has_rowid)   /* equal keys and orders in the order written; the index holds it */
+    cp_sbuf_add(q, ", rowid");
 }
 
 /* Returns the error code for the last SQLite error on db: a lock held past

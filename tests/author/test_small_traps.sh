@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/author/test_small_traps.sh: a generated column of the facts is
 # declared like any other; `empty_array` writes [] in data where {} is an
-# object; `empty_array` is not `null` in a condition.
+# object; `empty_array` is not `null` in a condition; rows with equal order
+# values come in the order they were written (rowid), with an index or without.
 . "$(dirname "$0")/common.sh"
 
 test_a_generated_column_is_declared_like_any_other() {
@@ -32,6 +33,25 @@ test_empty_array_is_not_null_in_a_condition() {
   cp_run run --config c.yaml --as-of 2026-06-30
   expect_eq "exit" 1 "$RC"
   expect_contains "stderr" "condition on visits.day: a date column compares with a number, not a userdata" "$ERR"
+}
+
+test_rows_with_equal_order_values_come_in_the_order_they_were_written() {
+  policy
+  sed -i 's/^    order: day$/    order: day\n    id: vid/' c.yaml
+  sed -i 's/^      - {name: day, type: date}$/      - {name: day, type: date}\n      - {name: vid, type: text}/' c.yaml
+  sed -i 's/^    if c.status == "odd" then$/    local ids = {}\n    for _, v in ipairs(c.visits) do ids[#ids + 1] = v.vid end\n    why("%s", table.concat(ids, " "))\n    if c.status == "odd" then/' r.lua
+  sqlite3 f.db "DROP TABLE visits; CREATE TABLE visits(client_id TEXT, day TEXT, vid TEXT);
+    INSERT INTO visits VALUES ('G1', '2026-05-02', 'V9'), ('G1', '2026-05-01', 'V5'),
+      ('G1', '2026-05-02', 'V1'), ('G1', '2026-05-02', 'V7');"
+  cp_run explain G1 --config c.yaml --as-of 2026-06-30 --rule status.odd
+  expect_contains "no index" "why: V5 V9 V1 V7" "$OUT"
+  sqlite3 f.db "CREATE INDEX visits_by_client ON visits(client_id, day);"
+  cp_run explain G1 --config c.yaml --as-of 2026-06-30 --rule status.odd
+  expect_contains "an index" "why: V5 V9 V1 V7" "$OUT"
+  # an index that covers the read but is in another order
+  sqlite3 f.db "DROP INDEX visits_by_client; CREATE INDEX visits_by_vid ON visits(vid, day, client_id);"
+  cp_run explain G1 --config c.yaml --as-of 2026-06-30 --rule status.odd
+  expect_contains "a covering index in another order" "why: V5 V9 V1 V7" "$OUT"
 }
 
 run_tests

@@ -157,6 +157,19 @@ test_push_without_sinks_is_refused() {
   [ ! -e s.db ] || fail "run --push without sinks wrote a state"
 }
 
+test_a_webhook_whose_secret_variable_is_unset_fails_alone() {
+  receiver other || return
+  local other_port=$PORT
+  receiver hook || return
+  setup "$(sink hook "$PORT")" "$(sink other "$other_port" | sed 's/HOOK_SECRET/CP_NO_SUCH_SECRET/')"
+  cp_run push --config c.yaml
+  expect_eq "exit" 7 "$RC"
+  expect_contains "message" "(webhook http://127.0.0.1:$other_port/in): its secret_env variable is not set; it stays at seq 0 (5 events wait for the next push)" "$ERR"
+  expect_eq "the other sink delivered" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log hook)"
+  [ ! -s other.log ] || fail "the sink without its secret sent something"
+  stop_receivers
+}
+
 test_push_with_the_feed_salt_variable_unset_is_refused() {
   receiver hook || return
   setup "$(sink hook "$PORT")"

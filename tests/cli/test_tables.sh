@@ -79,6 +79,11 @@ test_messages_show_paths_with_dots_folded() {
   expect_eq "message" "crmpolicy: facts: data/missing.db: No such file or directory" "$ERR"
   cp_run alerts --config conf/c.yaml
   expect_eq "state message" "crmpolicy: state: s.db: No such file or directory (no run has written it yet?)" "$ERR"
+  for cmd in alerts assignments feed; do   # the README's exit codes: 3, nothing made
+    cp_run $cmd --config conf/c.yaml
+    expect_eq "$cmd: exit" 3 "$RC"
+  done
+  expect_eq "no state made" "" "$(ls s.db* 2>/dev/null)"
 }
 
 test_paths_through_a_symbolic_link_are_not_folded() {

@@ -34,6 +34,16 @@ test_a_key_repeated_inside_params_is_an_error_with_both_lines() {
   expect_config_error "crmpolicy: c.yaml:33: duplicate key 'days' (first at line 31)"
 }
 
+test_a_list_where_one_value_goes_says_so() {
+  config; facts ""
+  sed -i '0,/^    order: ordered_on$/s//    order: [ordered_on, id]/' c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$(grep -n 'order: \[' c.yaml | cut -d: -f1): one value is expected here, not a list at tables"
+  sed -i 's/order: \[ordered_on, id\]/order: {by: ordered_on}/' c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$(grep -n 'order: {' c.yaml | cut -d: -f1): one value is expected here, not a mapping at tables"
+}
+
 test_limits_are_whole_numbers_of_at_least_one() {
   config; facts ""
   cp c.yaml c.yaml.orig
