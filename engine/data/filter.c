@@ -5,6 +5,7 @@
 #include "filter.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <string.h>
 
 const char *cp_filter_undeclared(const cp_table_cfg *t, const char *name)
@@ -170,7 +171,11 @@ static void add_bound(lua_State *L, const site *s, cp_cond **range, int upper, i
     fail(L, s, "at most one of gt/ge and one of lt/le");
   *has = 1;
   *(upper ? &(*range)->hi_strict : &(*range)->lo_strict) = strict;
-  *(upper ? &(*range)->hi : &(*range)->lo) = lua_tonumber(L, -1);
+  cp_scalar *b = upper ? &(*range)->hi : &(*range)->lo;
+  b->type = LUA_TNUMBER;
+  b->is_int = lua_isinteger(L, -1);
+  b->i = b->is_int ? lua_tointeger(L, -1) : 0;
+  b->n = lua_tonumber(L, -1);
 }
 
 /* Adds the conditions of one operator (key at -2, value at -1). */
@@ -265,14 +270,46 @@ void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *
     lua_remove(L, idx);
 }
 
-/* Returns 1 when number x is within the condition's range. */
-static int in_range(const cp_cond *c, lua_Number x)
+/* Compares integer i with float d exactly, as Lua does (no rounding of i
+ * to a double: 2^53 + 1 is more than 2.0^53): -1, 0 or 1; 2 when d is NaN. */
+static int cmp_int_float(int64_t i, double d)
 {
-  if (c->has_lo && (c->lo_strict ? !(x > c->lo) : !(x >= c->lo)))
+  if (d != d)
+    return 2;
+  if (d >= 9223372036854775808.0)
+    return -1;
+  if (d < -9223372036854775808.0)
+    return 1;
+  double fl = floor(d);
+  int64_t f = (int64_t)fl;
+  if (i != f)
+    return i < f ? -1 : 1;
+  return d > fl ? -1 : 0;
+}
+
+/* Compares a fact number (an integer or a float) with the number x:
+ * -1, 0 or 1; 2 when they are unordered (a NaN). */
+static int cmp_number(const cp_value *v, const cp_scalar *x)
+{
+  if (v->type == CP_V_INT) {
+    if (x->is_int)
+      return v->u.i < x->i ? -1 : v->u.i > x->i;
+    return cmp_int_float(v->u.i, x->n);
+  }
+  if (x->is_int) {
+    int c = cmp_int_float(x->i, v->u.r);
+    return c == 2 ? 2 : -c;
+  }
+  return v->u.r < x->n ? -1 : v->u.r > x->n ? 1 : v->u.r == x->n ? 0 : 2;
+}
+
+/* Returns 1 when fact number v is within the condition's range. */
+static int in_range(const cp_cond *c, const cp_value *v)
+{
+  int lo = c->has_lo ? cmp_number(v, &c->lo) : 1, hi = c->has_hi ? cmp_number(v, &c->hi) : -1;
+  if (lo == 2 || hi == 2 || lo < 0 || (lo == 0 && c->lo_strict))
     return 0;
-  if (c->has_hi && (c->hi_strict ? !(x < c->hi) : !(x <= c->hi)))
-    return 0;
-  return 1;
+  return hi < 0 || (hi == 0 && !c->hi_strict);
 }
 
 /* Returns 1 when the non-nil fact value v equals x. */
@@ -281,10 +318,8 @@ static int equal(const cp_scalar *x, const cp_value *v)
   switch (v->type) {
   case CP_V_TEXT:
     return x->type == LUA_TSTRING && x->len == v->len && memcmp(x->s, v->u.s, x->len) == 0;
-  case CP_V_INT:
-    return x->type == LUA_TNUMBER && (x->is_int ? x->i == v->u.i : x->n == (lua_Number)v->u.i);
-  case CP_V_REAL:
-    return x->type == LUA_TNUMBER && (x->is_int ? (lua_Number)x->i == v->u.r : x->n == v->u.r);
+  case CP_V_INT: case CP_V_REAL:
+    return x->type == LUA_TNUMBER && cmp_number(v, x) == 0;
   case CP_V_BOOL:
     return x->type == LUA_TBOOLEAN && x->i == v->u.i;
   default:
@@ -316,9 +351,7 @@ static int holds(const cp_filter *f, const cp_cond *c, const cp_value *v)
   case CP_OP_NOT_IN:
     return !in_list(f, c, v);
   case CP_OP_RANGE:
-    if (v->type == CP_V_INT)
-      return in_range(c, (lua_Number)v->u.i);
-    return v->type == CP_V_REAL && in_range(c, v->u.r);
+    return (v->type == CP_V_INT || v->type == CP_V_REAL) && in_range(c, v);
   case CP_OP_NOT_NIL:
     return 1;
   default:

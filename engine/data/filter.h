@@ -46,7 +46,7 @@ typedef struct cp_cond {
   int first, count;         /* IN, NOT_IN: the list in the filter's values */
   int has_lo, lo_strict;    /* range: a lower bound, and whether it is excluded */
   int has_hi, hi_strict;    /* range: an upper bound, and whether it is excluded */
-  lua_Number lo, hi;        /* range bounds */
+  cp_scalar lo, hi;         /* range bounds (numbers, compared exactly as Lua does) */
   int or_nil;               /* a nil field also satisfies it (or_nil = true) */
 } cp_cond;
 

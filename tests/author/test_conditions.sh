@@ -2,7 +2,8 @@
 # tests/author/test_conditions.sh: table conditions on rows (filter.c):
 # ne, in (a list), not_in, null, is_nil/not_nil and or_nil select the right rows;
 # an unknown operator, an empty condition, a date written as text and a
-# value of the wrong type are errors naming the rule file and line.
+# value of the wrong type are errors naming the rule file and line; numbers
+# compare exactly, as in Lua, past 2^53 too.
 . "$(dirname "$0")/common.sh"
 
 # orders_policy: a client C1 with four orders; r.lua is the test's.
@@ -54,6 +55,17 @@ title_of_run() {
   expect_eq "exit of run" 0 "$RC"
   cp_run alerts --config c.yaml --format csv
   printf '%s\n' "$OUT" | sed -n 2p | cut -d, -f7
+}
+
+test_numbers_compare_exactly_as_in_lua_past_2_to_the_53() {
+  orders_policy
+  # ids 2^53 and 2^53 + 1: as doubles both are 2^53
+  sqlite3 f.db "UPDATE orders SET id = 9007199254740992 WHERE id = 3; UPDATE orders SET id = 9007199254740993 WHERE id = 4;"
+  counting_rule 'o:count({ id = { gt = 9007199254740992 } })' 'o:count(function(r) return r.id > 9007199254740992 end)' \
+    'o:count({ id = 2.0^53 })' 'o:count(function(r) return r.id == 2.0^53 end)' \
+    'o:count({ id = { ge = 2.0^53, lt = 9007199254740993 } })' 'o:count({ id = { le = 1.5 } })' \
+    'o:count({ id = {9007199254740993, 2} })'
+  expect_eq "table and function agree" "1 1 1 1 1 1 2" "$(title_of_run)"
 }
 
 test_ne_matches_other_values_and_nil_like_lua() {
