@@ -85,6 +85,9 @@ typedef struct cp_rules {
   int kept_all;             /* more were kept than there is room: empty all of it */
   int derived_fns_ref;      /* registry: idx + 1 -> derived value's function */
   unsigned char *dstate;    /* state of each derived value for this client (client.c) */
+  uint32_t *dgen;           /* the rule call that last derived each value (eval.c) */
+  uint32_t rule_gen;        /* rule calls so far, for dgen */
+  char **dheld;             /* a derived value found keeping the heap: its error, or NULL */
   int row_mt_ref;           /* registry: metatable of rows */
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */

@@ -125,6 +125,8 @@ static int transient(lua_State *L, int status)
  * reader got. */
 static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
 {
+  if (api->dheld[idx])   /* it kept the heap between clients: off for the run */
+    return lua_pushstring(L, api->dheld[idx]), lua_error(L);
   switch (api->dstate[idx]) {
   case D_BUSY:
     return luaL_error(L, "derived value '%s' depends on itself", lua_tostring(L, 2));
@@ -139,6 +141,7 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
   }
   uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
   api->dstate[idx] = D_BUSY;
+  api->dgen[idx] = api->rule_gen;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
   lua_rawgeti(L, -1, (lua_Integer)idx + 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_self_ref);
@@ -210,6 +213,9 @@ static void keep_traced(lua_State *L)
  * sees the derivation begin and end. */
 static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
 {
+  if (api->dheld[idx])
+    return lua_pushstring(L, api->dheld[idx]), lua_error(L);
+  api->dgen[idx] = api->rule_gen;
   uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
   lua_pushvalue(L, 2);
@@ -416,7 +422,9 @@ cp_err cp_client_names(cp_rules *api)
   size_t n_slots = 1 + f->clients->columns_count + f->tables_count + api->n_derived;
   api->kept = malloc(n_slots * sizeof *api->kept);
   api->dstate = calloc(api->n_derived + 1, 1);   /* + 1: never calloc(0) */
-  if (!api->kept || !api->dstate) {
+  api->dgen = calloc(api->n_derived + 1, sizeof *api->dgen);
+  api->dheld = calloc(api->n_derived + 1, sizeof *api->dheld);
+  if (!api->kept || !api->dstate || !api->dgen || !api->dheld) {
     lua_pop(L, 1);
     return CP_ENOMEM;
   }

@@ -40,47 +40,138 @@ static size_t rough_size(lua_State *L, int idx, int levels)
   return n;
 }
 
-/* Clears the upvalues of the function at the top of the stack (never _ENV,
- * functions or booleans and numbers, which its file's other functions share
- * and which hold little), largest first, until the heap is below the holding
- * mark; pops the function. */
-static void release_upvalues(cp_rules *api)
+/* Returns the rough size of the largest upvalue of the function at fn that
+ * may be cleared (never _ENV, functions or booleans and numbers, which its
+ * file's other functions share and which hold little), its index in *at
+ * (0: none). */
+static size_t largest_upvalue(lua_State *L, int fn, int *at)
+{
+  size_t most = 0;
+  const char *name;
+  *at = 0;
+  for (int i = 1; (name = lua_getupvalue(L, fn, i)); i++) {
+    size_t n = strcmp(name, "_ENV") ? rough_size(L, -1, 2) : 0;
+    lua_pop(L, 1);
+    if (n > most) {
+      most = n;
+      *at = i;
+    }
+  }
+  return most;
+}
+
+/* Clears the upvalues of the functions on the stack from first to the top,
+ * largest first among all of them, until the heap is below the holding
+ * mark; sets cleared[k] for the k-th function whose upvalue was cleared (at
+ * most 64 functions); pops the functions. */
+static void release_upvalues_of(cp_rules *api, int first, unsigned char *cleared)
 {
   lua_State *L = api->L;
-  int fn = lua_gettop(L);
+  int top = lua_gettop(L);
   for (;;) {
-    int best = 0;
+    int best_fn = 0, best = 0, at;
     size_t most = 0;
-    const char *name;
-    for (int i = 1; (name = lua_getupvalue(L, fn, i)); i++) {
-      size_t n = strcmp(name, "_ENV") ? rough_size(L, -1, 2) : 0;
-      lua_pop(L, 1);
+    for (int fn = first; fn <= top; fn++) {
+      size_t n = largest_upvalue(L, fn, &at);
       if (n > most) {
         most = n;
-        best = i;
+        best_fn = fn;
+        best = at;
       }
     }
     if (!best)
       break;
     lua_pushnil(L);
-    lua_setupvalue(L, fn, best);
+    lua_setupvalue(L, best_fn, best);
+    cleared[best_fn - first] = 1;
     if (!cp_sandbox_held(api->sb))
       break;
   }
+  lua_settop(L, first - 1);
+}
+
+/* Clears the upvalues of the function at the top of the stack, largest
+ * first, until the heap is below the holding mark; pops the function. */
+static void release_upvalues(cp_rules *api)
+{
+  unsigned char cleared[1];
+  release_upvalues_of(api, lua_gettop(api->L), cleared);
+}
+
+/* Pushes the functions of the derived values rule call gen derived (at
+ * most max), their indexes in idx; returns how many. */
+static int push_derived_of_call(cp_rules *api, uint32_t gen, unsigned *idx, int max)
+{
+  lua_State *L = api->L;
+  int n = 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
+  for (size_t k = 0; k < api->n_derived && n < max; k++)
+    if (api->dgen[k] == gen && !api->dheld[k] && lua_checkstack(L, 2)) {
+      lua_rawgeti(L, -1 - n, (lua_Integer)k + 1);
+      idx[n++] = (unsigned)k;
+    }
+  lua_rotate(L, -1 - n, -1);
+  lua_pop(L, 1);
+  return n;
+}
+
+/* Derived value k kept held bytes of the heap past the rule call that
+ * derived it (its function's upvalues were what was released): it fails for
+ * every reader from now on, with this message. */
+static void blame_derived(cp_rules *api, unsigned k, size_t held)
+{
+  lua_State *L = api->L;
+  lua_Debug ar;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
+  lua_rawgeti(L, -1, (lua_Integer)k + 1);
+  lua_getinfo(L, ">S", &ar);
+  lua_pop(L, 1);
+  lua_pushfstring(L, "%s:%d: derived value '%s' keeps %d MiB of the Lua heap after it was "
+                  "derived (cap %d MiB): memory kept between clients, e.g. in a top-level local; "
+                  "its largest upvalues are cleared and it fails for the rest of the run",
+                  ar.short_src, ar.linedefined, api->derived_ids[k], (int)(held >> 20),
+                  (int)(cp_sandbox_limit(api->sb) >> 20));
+  api->dheld[k] = strdup(lua_tostring(L, -1));
   lua_pop(L, 1);
 }
 
 /* Rule r returned (its error, if failed, is on the stack: popped) with the
  * heap above the holding mark after a full collection: it keeps that memory
- * between clients. Records that as its failure for this client, releases its
- * largest upvalues and skips it for the rest of the run (its results stay as
- * they were, as for a failed rule). */
+ * between clients, or a derived value it derived does. The largest upvalues
+ * of both are released until the heap is below the mark. When only derived
+ * values' were, each of them is blamed (it fails for every reader from now
+ * on) and the rule fails for this client alone. Otherwise the rule is: its
+ * failure for this client, and it is skipped for the rest of the run (its
+ * results stay as they were, as for a failed rule). */
 static cp_err blame_holder(cp_rules *api, cp_rule *r, size_t keep, size_t held, int failed)
 {
   lua_State *L = api->L;
+  unsigned idx[63];
+  unsigned char cleared[64] = {0};
   if (failed)
     lua_pop(L, 2);
   api->out->n = keep;
+  int first = lua_gettop(L) + 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
+  int n = push_derived_of_call(api, api->rule_gen, idx, 63);
+  release_upvalues_of(api, first, cleared);
+  cp_sandbox_mark_baseline(api->sb);   /* what stays held (elsewhere) blames no other rule */
+  if (!cleared[0] && n) {
+    const char *why = NULL;
+    for (int j = 0; j < n; j++)
+      if (cleared[1 + j]) {
+        blame_derived(api, idx[j], held);
+        why = why ? why : api->dheld[idx[j]];
+      }
+    if (why) {
+      char where[64];
+      snprintf(where, sizeof where, "(rule %s, client %s)", r->id, api->client->id);
+      lua_pushfstring(L, "%s %s", why, where);
+      cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, lua_tostring(L, -1), "");
+      lua_pop(L, 1);
+      return rc;
+    }
+  }
   lua_pushfstring(L, "%s: rule %s keeps %d MiB of the Lua heap after it returned (cap %d MiB): "
                   "memory kept between clients, e.g. in a top-level local; the rule is skipped "
                   "for the rest of the run, its earlier results kept (rule %s, client %s)",
@@ -90,11 +181,8 @@ static cp_err blame_holder(cp_rules *api, cp_rule *r, size_t keep, size_t held, 
   r->held = strdup(lua_tostring(L, -1));
   cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, lua_tostring(L, -1), "");
   lua_pop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
-  release_upvalues(api);
   luaL_unref(L, LUA_REGISTRYINDEX, r->fn_ref);
   r->fn_ref = LUA_NOREF;
-  cp_sandbox_mark_baseline(api->sb);   /* what stays held (elsewhere) blames no other rule */
   return r->held ? rc : CP_ENOMEM;
 }
 
@@ -197,6 +285,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
     lua_pushvalue(L, handler - 1);
+    api->rule_gen++;   /* the derived values this call derives are noted with it */
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
     uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
     int status = cp_sandbox_call_with(api->sb, 1, 0, handler);

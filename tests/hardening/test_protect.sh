@@ -445,6 +445,30 @@ end }'
   expect_eq "b has no rule error" 0 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors WHERE rule='b'")"
 }
 
+test_a_derived_value_holding_the_heap_is_blamed_not_its_readers() {
+  setup
+  big_budget
+  first_run
+  hostile 'local keep = {}
+derive { id = "d", doc = "keeps 2 MiB a client", fn = function(c)
+  keep[#keep + 1] = string.rep(c.id, 1 << 20)
+  return #keep
+end }
+rule { id = "a", doc = "reads d", fn = function(c) alert { severity = "info", title = "d " .. c.d } end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "the derived value is named" "a.lua:2: derived value 'd' keeps" "$ERR"
+  expect_contains "what becomes of it" "of the Lua heap after it was derived (cap 16 MiB): memory kept between clients, e.g. in a top-level local; its largest upvalues are cleared and it fails for the rest of the run (rule a, client C" "$ERR"
+  expect_eq "no rule is blamed" "" "$(grep 'rule a keeps' "$T/stderr")"
+  local blamed
+  blamed=$(sqlite3 s.db "SELECT min(client_id) FROM rule_errors WHERE run_id = (SELECT max(id) FROM runs)")
+  expect_eq "rule errors: a, from the blamed client on" \
+    "$(for c in C1 C2 C3 C4 C5 C6; do [[ "$c" < "$blamed" ]] || printf 'a %s\n' "$c"; done | paste -sd'|')" \
+    "$(sqlite3 s.db "SELECT rule||' '||client_id FROM rule_errors WHERE run_id = (SELECT max(id) FROM runs) ORDER BY 1" | paste -sd'|')"
+  expect_eq "a's alerts before it" "$(for c in C1 C2 C3 C4 C5 C6; do [[ "$c" < "$blamed" ]] && printf '%s\n' "$c"; done | paste -sd'|')" \
+    "$(sqlite3 s.db "SELECT client_id FROM alerts WHERE rule='a' ORDER BY 1" | paste -sd'|')"
+  expect_b_intact
+}
+
 test_heap_holder_is_blamed_and_skipped() {
   setup
   big_budget
