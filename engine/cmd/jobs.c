@@ -64,8 +64,8 @@ static cp_err eval_range(cp_facts *f, cp_rules *r, const char *from, const char 
   sink s = {.o = slot(ctx)};
   cp_client *c;
   int more = 0;
+  cp_facts_on_finding(f, to_outcome, &s);   /* begin reports rows keyed NULL (the first chunk) */
   cp_err rc = s.o ? cp_facts_begin(f, from, to) : CP_ENOMEM;
-  cp_facts_on_finding(f, to_outcome, &s);
   while (rc == CP_OK && (more = next_client(f, r, &c)) > 0) {
     if ((rc = s.err) != CP_OK || (rc = cp_eval_client(r, c, s.o)) != CP_OK ||
         (rc = done(ctx, s.o)) != CP_OK)

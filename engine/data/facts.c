@@ -519,6 +519,31 @@ static int advance(cp_facts *f, source *s)
   return -1;
 }
 
+/* The problem of a client key that is not text. */
+static const char not_text_client[] = "is not a text client id; the row is skipped";
+
+/* Reports the rows of source s whose client key (column key) is NULL: a
+ * read bounded above only (the first chunk of --jobs) does not meet them,
+ * where a read from the start meets them first. */
+static cp_err null_keys(cp_facts *f, source *s, const char *key)
+{
+  sbuf q = {0};
+  build_select(&q, s, key, 0, 0, 0);
+  cp_sbuf_add(&q, " WHERE ");
+  cp_sbuf_sql_ident(&q, key);
+  cp_sbuf_add(&q, " IS NULL");
+  source n = *s;
+  cp_err rc = prepare(f, &q, &n.stmt);
+  cp_sbuf_free(&q);
+  int step;
+  while (rc == CP_OK && (step = sqlite3_step(n.stmt)) == SQLITE_ROW)
+    finding(f, &n, key, NULL, not_text_client);
+  if (rc == CP_OK && step != SQLITE_DONE)
+    rc = cp_diag_fail(db_err(f->db), "facts: reading table '%s': %s", s->sql, errmsg(f));
+  sqlite3_finalize(n.stmt);
+  return rc;
+}
+
 /* Starts the ordered cursor of a source over [from, to); a statement of the
  * same range shape is reset and bound again rather than prepared anew (a
  * worker starts one pass per chunk). */
@@ -536,6 +561,11 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
     s->bounded = bounded;
     cp_err rc = prepare(f, &q, &s->stmt);
     cp_sbuf_free(&q);
+    if (rc != CP_OK)
+      return rc;
+  }
+  if (!from && to) {
+    cp_err rc = null_keys(f, s, key);
     if (rc != CP_OK)
       return rc;
   }
@@ -580,9 +610,6 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
   finding(f, s, key, shown_text(s->stmt, 0, shown, sizeof shown), problem);
   return advance(f, s);
 }
-
-/* The problem of a client key that is not text. */
-static const char not_text_client[] = "is not a text client id; the row is skipped";
 
 /* Collects table s's rows for client id into rows; rows of clients that do
  * not exist (keys below id) are reported and skipped. With id NULL (after

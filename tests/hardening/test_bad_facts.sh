@@ -50,6 +50,25 @@ test_a_lookup_tables_problems_are_recorded_with_the_run() {
   expect_eq "rows" 3 "$(sqlite3 s.db "SELECT count(*) FROM findings")"
 }
 
+test_a_null_client_key_is_a_finding_with_any_jobs() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+      INSERT INTO clients(id,name,status,created_on)
+        SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;
+    INSERT INTO clients(id,name,status,created_on) VALUES (NULL,'n','active','2026-01-01');"
+  untyped orders
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('ON',NULL,'2026-03-01',5)"
+  for j in 1 2; do   # the first chunk of --jobs 2 is read below a bound that NULL does not meet
+    rm -f s.db s.db-wal s.db-shm
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    expect_eq "--jobs $j: findings" "clients|(client NULL)|id|NULL|is not a text client id; the row is skipped
+orders|ON|client_id|NULL|is not a text client id; the row is skipped" "$(findings)"
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs $j --strict
+    expect_eq "--jobs $j --strict: exit" 3 "$RC"
+  done
+}
+
 test_malformed_date_reads_as_nil_and_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
   run_bad
