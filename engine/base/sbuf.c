@@ -155,6 +155,17 @@ size_t cp_sbuf_plain_len(const char *s, size_t n)
   return len && !c1 && *p >= 0x20 && *p != 0x7f ? len : 0;
 }
 
+int cp_sbuf_is_utf8(const char *s, size_t n)
+{
+  size_t i = 0, len;
+  while (i < n && !((unsigned char)s[i] & 0x80))   /* ASCII, the common case */
+    i++;
+  for (; i < n; i += len)
+    if (!(len = cp_sbuf_utf8_len(s + i, n - i)))
+      return 0;
+  return 1;
+}
+
 int cp_sbuf_is_plain(const char *s, size_t n)
 {
   for (size_t i = 0, len; i < n; i += len)

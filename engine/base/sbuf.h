@@ -33,6 +33,9 @@ size_t cp_sbuf_utf8_len(const char *s, size_t n);
  * plain text: valid UTF-8 and no control character (C0, DEL, C1); else 0. */
 size_t cp_sbuf_plain_len(const char *s, size_t n);
 
+/* Returns 1 when the n bytes of s are valid UTF-8. */
+int cp_sbuf_is_utf8(const char *s, size_t n);
+
 /* Returns 1 when the n bytes of s are all plain text (cp_sbuf_plain_len). */
 int cp_sbuf_is_plain(const char *s, size_t n);
 

@@ -596,8 +596,11 @@ static const char *bad_key(source *s, const char *not_text)
   if (sqlite3_value_type(val) != SQLITE_TEXT)
     return not_text;
   const char *text = (const char *)sqlite3_value_text(val);
-  if (text && strlen(text) != (size_t)sqlite3_value_bytes(val))
+  size_t len = (size_t)sqlite3_value_bytes(val);
+  if (text && strlen(text) != len)
     return "contains a NUL byte; the row is skipped";
+  if (text && !cp_sbuf_is_utf8(text, len))   /* JSON would write it with U+FFFD: ids collide */
+    return "is not valid UTF-8; the row is skipped";
   s->key = text;
   return NULL;
 }

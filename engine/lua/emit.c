@@ -336,6 +336,9 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     luaL_error(L, "%s: rule '%s' may not report '%s' (add it to the rule's emits)", fn,
                api->current->id, it->rule);
   it->key = opt_text(L, fn, "key", "");
+  if (!cp_sbuf_is_utf8(it->key, strlen(it->key)))   /* JSON's U+FFFD would merge two keys */
+    luaL_error(L, "%s: 'key' is not valid UTF-8 (the feed and sinks could not tell it from "
+               "another)", fn);
   if (it->what != CP_FULFILLED) {
     it->assignee = opt_text(L, fn, "assignee", NULL);
     cp_sbuf_clear(&api->json);

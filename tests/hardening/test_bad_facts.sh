@@ -69,6 +69,28 @@ orders|ON|client_id|NULL|is not a text client id; the row is skipped" "$(finding
   done
 }
 
+test_a_client_key_that_is_not_utf8_is_a_finding_not_a_collision() {
+  config
+  # GBK bytes, as a legacy export writes them: as JSON both would read C\ufffd\ufffd
+  facts "INSERT INTO clients(id,name,status,created_on) VALUES
+      (CAST(x'43bfcd' AS TEXT),'g1','active','2026-01-01'), (CAST(x'43bfce' AS TEXT),'g2','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('OG', CAST(x'43bfcd' AS TEXT), '2026-03-01', 1);"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  local g1 g2
+  g1=$(printf 'C\277\315') g2=$(printf 'C\277\316')
+  expect_eq "findings (the bytes kept)" "orders|OG|client_id|$g1|is not valid UTF-8; the row is skipped
+clients|$g1|id|$g1|is not valid UTF-8; the row is skipped
+clients|$g2|id|$g2|is not valid UTF-8; the row is skipped" "$(findings)"
+  expect_contains "the warning escapes them" "clients row C\xbf\xcd column id: 'C\xbf\xcd' is not valid UTF-8; the row is skipped" "$ERR"
+  expect_eq "the sound clients" "C1|C2|C3" "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd'|')"
+  # a rule's key made of such bytes is the rule's error
+  sed -i 's/alert { severity = "info", title = "seen", data = {/alert { severity = "info", title = "seen", key = c.id == "C2" and "k\\191" or "", data = {/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_contains "key" "alert{}: 'key' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
+}
+
 test_malformed_date_reads_as_nil_and_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
   run_bad
@@ -284,7 +306,7 @@ test_rows_whose_keys_sort_after_every_client_are_findings() {
   run_bad
   expect_eq "exit" 0 "$RC"
   expect_eq "findings" "orders|OZ|client_id|ZZ|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)
-orders|OF|client_id|$(printf '\377\377\377\377\377')|is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)
+orders|OF|client_id|$(printf '\377\377\377\377\377')|is not valid UTF-8; the row is skipped
 orders|OB|client_id|C1|is not a text client id; the row is skipped" "$(findings)"
   expect_eq "alerts" 3 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
 }
