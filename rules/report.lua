@@ -33,7 +33,7 @@ local function sales_in(c, months)
   local sums = {}
   for i = 1, #months do sums[i] = 0 end
   for _, o in ipairs(c.orders) do
-    if o.amount then
+    if o.amount and o.ordered_on then   -- a date that is a data problem reads as nil
       for i, m in ipairs(months) do
         if m.first <= o.ordered_on and o.ordered_on <= m.through then
           sums[i] = sums[i] + o.amount

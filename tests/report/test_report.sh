@@ -83,6 +83,16 @@ test_csv_has_every_value_of_a_month_replayed_on_its_last_day() {
     "$(cat r.csv; echo x)"
 }
 
+test_an_order_whose_date_is_a_data_problem_is_left_out_not_the_csv() {
+  tiny_facts && tiny_state
+  # a zone suffix makes ordered_on a data problem: it reads as nil
+  sqlite3 f.db "UPDATE orders SET ordered_on = '2026-10-20T10:00:00+08:00' WHERE id = 'O2'"
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o r.csv
+  expect_eq "exit" 0 "$RC"
+  expect_contains "the finding" "orders row O2 column ordered_on: '2026-10-20T10:00:00+08:00' is not a date" "$ERR"
+  expect_eq "C1's sales without O2" "1234567.89" "$(sed -n 2p r.csv | cut -d, -f5)"
+}
+
 test_csv_reads_as_numbers_with_one_line_ending() {
   tiny_facts && tiny_state
   report --as-of 2026-11-15 --month 2026-10 -o r.csv
