@@ -515,7 +515,13 @@ static int advance(cp_facts *f, source *s)
   s->key_ok = 0;
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return 0;
-  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s", s->sql, errmsg(f));
+  /* a plain error here is SQL that failed on one row: a view's or generated
+   * column's expression (json_extract of malformed JSON, an overflow) */
+  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s%s", s->sql, errmsg(f),
+               (sqlite3_errcode(f->db) & 0xff) == SQLITE_ERROR
+                   ? " (a row on which the table's view or generated column fails: every "
+                     "run stops there until the facts or the view are mended)"
+                   : "");
   return -1;
 }
 

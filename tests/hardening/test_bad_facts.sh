@@ -91,6 +91,17 @@ clients|$g2|id|$g2|is not valid UTF-8; the row is skipped" "$(findings)"
   expect_contains "key" "alert{}: 'key' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
 }
 
+test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {
+  config; facts ""
+  sqlite3 f.db "ALTER TABLE orders RENAME TO orders_raw; ALTER TABLE orders_raw ADD COLUMN meta TEXT;
+    UPDATE orders_raw SET meta = '{\"a\": 1}'; UPDATE orders_raw SET meta = '{\"a\": ' WHERE id = 'O2';
+    CREATE VIEW orders AS SELECT id, client_id, ordered_on, amount FROM orders_raw
+      WHERE json_extract(meta, '\$.a') IS NOT NULL;"
+  run_bad
+  expect_fatal 3 "crmpolicy: facts: reading table 'orders': malformed JSON (a row on which the table's view or generated column fails: every run stops there until the facts or the view are mended)
+crmpolicy: the run failed (facts error); nothing was written"
+}
+
 test_malformed_date_reads_as_nil_and_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
   run_bad
