@@ -52,7 +52,7 @@ UNITDIR  := $(PREFIX)/lib/systemd/system
 # What goes under share/crmpolicy, the same layout as the source tree:
 # `crmpolicy init` finds it there (or here, run from the source tree).
 SHARE_FILES := rules/POLICY.md rules/.luarc.json $(wildcard rules/*.lua rules/lib/*.lua) \
-               $(wildcard schema/*.sql) editor/crmpolicy.lua examples/demo/crmpolicy.yaml \
+               $(wildcard schema/*.sql schema/*.json) editor/crmpolicy.lua examples/demo/crmpolicy.yaml \
                $(wildcard examples/systemd/* examples/init/*.md examples/init/*.lua examples/init/*.json \
                           examples/init/*.yaml tests/fixtures/*.yaml) \
                $(shell find tests/policy -name '*.yaml' 2>/dev/null | sort)

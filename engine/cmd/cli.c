@@ -5,6 +5,7 @@
 #include "assignees.h"
 #include "record.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,11 @@ cp_exit cp_cli_exit_for(cp_err e)
 
 cp_err cp_cli_config(const cp_opts *o, cp_config **cfg)
 {
+  struct stat st;
+  if (strcmp(o->config, "crmpolicy.yaml") == 0 && stat(o->config, &st) < 0 && errno == ENOENT)
+    return cp_diag_fail(CP_ECONFIG, "crmpolicy.yaml: No such file or directory (a command reads "
+                        "the crmpolicy.yaml of the folder it runs in: run it in the policy's "
+                        "folder, or give --config PATH)");
   cp_err rc = cp_config_load(o->config, cfg);
   if (rc == CP_OK)
     rc = cp_assignees_check(*cfg);

@@ -18,6 +18,14 @@ YAML
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C1','A','active','2026-01-01');"
 }
 
+test_no_config_in_the_folder_says_where_commands_look() {
+  cp_run check
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: crmpolicy.yaml: No such file or directory (a command reads the crmpolicy.yaml of the folder it runs in: run it in the policy's folder, or give --config PATH)" "$ERR"
+  cp_run check --config other.yaml
+  expect_eq "a named config: the plain message" "crmpolicy: other.yaml: No such file or directory" "$ERR"
+}
+
 test_help_lists_commands() {
   cp_run --help
   expect_eq "exit" 0 "$RC"

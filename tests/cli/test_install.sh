@@ -24,7 +24,7 @@ test_install_puts_binary_man_page_share_and_units_then_uninstall_removes_them() 
   grep -qF "4 Another run holds the state database" page || fail "man page: no exit code 4"
   expect_eq "man warnings" "" "$(MANWIDTH=80 man --warnings -l \
     "$T/dest/usr/share/man/man1/crmpolicy.1" 2>&1 >/dev/null)"
-  for f in rules/POLICY.md rules/visits.lua rules/lib/people.lua schema/facts.sql \
+  for f in rules/POLICY.md rules/visits.lua rules/lib/people.lua schema/facts.sql schema/event.schema.json \
            editor/crmpolicy.lua examples/systemd/crmpolicy.timer tests/fixtures/visit_account.yaml; do
     [ -f "$T/dest/usr/share/crmpolicy/$f" ] || fail "share/crmpolicy/$f is not installed"
   done
