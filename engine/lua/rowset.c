@@ -106,14 +106,19 @@ static int row_eq(lua_State *L)
 /* Pushes row i (0-based) of a rowset at idx. A client's rows are cached in
  * its user value; a lookup's are made anew, so that a run does not keep an
  * object for every lookup row it ever looked at. */
+void cp_rowset_push_lookup_row(lua_State *L, cp_rules *api, uint32_t source, uint32_t i)
+{
+  row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (row_ud){ROW_MAGIC, api, 0, source, i};
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->row_mt_ref);
+  lua_setmetatable(L, -2);
+}
+
 void cp_rowset_push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
   row_ud *r;
   if (!s->gen) {
-    r = lua_newuserdatauv(L, sizeof *r, 0);
-    *r = (row_ud){ROW_MAGIC, s->api, s->gen, s->source, i};
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->api->row_mt_ref);
-    lua_setmetatable(L, -2);
+    cp_rowset_push_lookup_row(L, s->api, s->source, i);
     return;
   }
   if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {   /* made on the first row asked for */

@@ -44,6 +44,9 @@ const cp_table_cfg *cp_rowset_cfg(const cp_rules *api, uint32_t source);
  * evaluation is over (a rule kept them in a global or upvalue). */
 const cp_rows *cp_rowset_rows(lua_State *L, cp_rules *api, uint32_t gen, uint32_t source);
 
+/* Pushes a new object for row i (0-based) of lookup source (gen 0). */
+void cp_rowset_push_lookup_row(lua_State *L, cp_rules *api, uint32_t source, uint32_t i);
+
 /* Pushes row i (0-based) of the rowset s at idx (see rowset.c). */
 void cp_rowset_push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i);
 

@@ -2,17 +2,20 @@
  * into another, so that --jobs workers need not compute them again. The copy
  * runs in a protected call on the receiving state, reads the giving state
  * with raw, non-allocating calls only (no metamethod of a rule's value runs),
- * copies each table once (a value shared as a DAG stays linear) and refuses
- * cycles, functions and nesting past MAX_DEPTH with a message naming the
- * value and where it is declared. */
+ * copies each table once (a value shared as a DAG stays linear, a cycle
+ * stays a cycle), makes a lookup's row or rows anew in the receiving state
+ * (workers share the writer's lookups), and refuses functions, other
+ * userdata and nesting past MAX_DEPTH (as cp_freeze does) with a message
+ * naming the value and where it is declared. */
 #include <lauxlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "freeze.h"
+#include "rowset.h"
 #include "rules.h"
 
-#define MAX_DEPTH 32   /* tables nested deeper are refused */
+#define MAX_DEPTH 200   /* tables nested deeper are refused (cp_freeze refuses them too) */
 
 /* What one protected copy needs. */
 typedef struct share_ctx {
@@ -43,16 +46,13 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
     luaL_error(L, "a table with a metatable (only plain tables can be shared)");
   }
   lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
-  int seen = lua_rawget(L, x->memo);
-  if (seen == LUA_TTABLE)
+  if (lua_rawget(L, x->memo) == LUA_TTABLE)   /* copied, or being copied (a cycle) */
     return;
-  if (seen == LUA_TBOOLEAN)
-    luaL_error(L, "a table that contains itself (a cycle)");
   lua_pop(L, 1);
-  lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
-  lua_pushboolean(L, 0);
-  lua_rawset(L, x->memo);
   lua_newtable(L);
+  lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
+  lua_pushvalue(L, -2);
+  lua_rawset(L, x->memo);   /* before its contents: a table inside it may be it */
   lua_pushnil(F);
   while (lua_next(F, idx)) {
     copy_value(x, L, lua_gettop(F) - 1, depth + 1);
@@ -60,9 +60,6 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
     lua_rawset(L, -3);
     lua_pop(F, 1);
   }
-  lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
-  lua_pushvalue(L, -2);
-  lua_rawset(L, x->memo);
 }
 
 /* Pushes onto L a copy of the value at idx of F (data only); raises an error
@@ -91,11 +88,25 @@ static void copy_value(share_ctx *x, lua_State *L, int idx, int depth)
       lua_pushlightuserdata(L, lua_touserdata(F, idx));
       return;
     }
-    /* fall through */
-  default:
-    luaL_error(L, "a %s (only tables, strings, numbers and booleans can be shared)",
-               lua_typename(F, lua_type(F, idx)));
+    break;
+  case LUA_TUSERDATA: {   /* a lookup's row or rows (gen 0): the same lookup in L */
+    const row_ud *r = cp_rowset_udata(F, idx, ROW_MAGIC, sizeof *r);
+    const rowset_ud *rs = r ? NULL : cp_rowset_udata(F, idx, ROWSET_MAGIC, sizeof *rs);
+    if (r && !r->gen) {
+      cp_rowset_push_lookup_row(L, cp_api_of(L), r->source, r->row);
+      return;
+    }
+    if (rs && !rs->gen) {
+      cp_rowset_push(L, cp_api_of(L), 0, rs->source);
+      return;
+    }
+    break;
   }
+  default:
+    break;
+  }
+  luaL_error(L, "a %s (only tables, strings, numbers, booleans and lookup rows can be shared)",
+             lua_typename(F, lua_type(F, idx)));
 }
 
 /* (ctx) -> copies the run value at index x->value of ctx's F onto L and
