@@ -301,7 +301,8 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
     return;
   }
   if (convert_time(col, text, len, &out->u.i) < 0) {   /* numbers never read as dates */
-    finding(f, s, col->name, text,
+    char shown[SHOWN_MAX + 4];   /* a NUL shown as \x00, not the text cut there */
+    finding(f, s, col->name, shown_text(s->stmt, k, shown, sizeof shown),
             col->type == CP_COL_DATE ? "is not a date" : "is not a timestamp");
     return;
   }

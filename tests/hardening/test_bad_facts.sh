@@ -102,6 +102,13 @@ test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {
 crmpolicy: the run failed (facts error); nothing was written"
 }
 
+test_a_date_with_a_nul_byte_shows_the_nul() {
+  config; facts "UPDATE orders SET ordered_on = CAST(x'323032362d30332d303200782d' AS TEXT) WHERE id='O2';"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warning" "crmpolicy: warning: facts: orders row O2 column ordered_on: '2026-03-02\x00x-' is not a date" "$ERR"
+}
+
 test_malformed_date_reads_as_nil_and_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
   run_bad
