@@ -36,6 +36,8 @@ typedef struct source {
   int quiet;                /* a pre-pass: findings are reported by the client pass */
   int has_rowid;            /* a plain table: a pre-pass may read it in parts by rowid */
   int keyed;                /* a pre-pass of the clients table: it reads the ids */
+  int probed;               /* sorted is decided */
+  int sorted;               /* read whole by sorting a scan, not by the key's index */
 } source;
 
 struct cp_facts {
@@ -50,6 +52,7 @@ struct cp_facts {
   unsigned lookups_count;       /* number of lookup tables */
   cp_arena arena;           /* strings of the current client */
   int shared;               /* the lookup rows are another reader's */
+  int no_sort;              /* sorted reads would be in memory: read by index */
   cp_client client;         /* the current client */
   cp_rows *client_rows;     /* array of tables_count row sets for client.tables */
   char *last_id;            /* previous client id, to check the order */
@@ -347,6 +350,8 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
   if (!ordered)
     return;
   cp_sbuf_add(q, " ORDER BY ");   /* byte order, whatever the column's collation */
+  if (s->sorted && !lo && !hi)
+    cp_sbuf_add(q, "+");   /* no index for the order: a scan, sorted */
   cp_sbuf_sql_ident(q, key);
   cp_sbuf_add(q, " COLLATE BINARY");
   if (t->order) {
@@ -508,6 +513,18 @@ static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
   return CP_OK;
 }
 
+/* Prints the error of a read of s that failed. */
+static void read_failed(cp_facts *f, const source *s)
+{
+  /* a plain error here is SQL that failed on one row: a view's or generated
+   * column's expression (json_extract of malformed JSON, an overflow) */
+  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s%s", s->sql, errmsg(f),
+               (sqlite3_errcode(f->db) & 0xff) == SQLITE_ERROR
+                   ? " (a row on which the table's view or generated column fails: every "
+                     "run stops there until the facts or the view are mended)"
+                   : "");
+}
+
 /* Moves s's cursor to the next row. Returns 0, or -1 after printing an error. */
 static int advance(cp_facts *f, source *s)
 {
@@ -516,13 +533,7 @@ static int advance(cp_facts *f, source *s)
   s->key_ok = 0;
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return 0;
-  /* a plain error here is SQL that failed on one row: a view's or generated
-   * column's expression (json_extract of malformed JSON, an overflow) */
-  cp_diag_fail(CP_EFACTS, "facts: reading table '%s': %s%s", s->sql, errmsg(f),
-               (sqlite3_errcode(f->db) & 0xff) == SQLITE_ERROR
-                   ? " (a row on which the table's view or generated column fails: every "
-                     "run stops there until the facts or the view are mended)"
-                   : "");
+  read_failed(f, s);
   return -1;
 }
 
@@ -551,12 +562,90 @@ static cp_err null_keys(cp_facts *f, source *s, const char *key)
   return rc;
 }
 
+/* Returns 1 when the rows of source s lie scattered in the file against the
+ * order the client pass reads them in (a CRM that writes rows in time order,
+ * read client by client): following the key's index then reads a page for
+ * nearly every row, where a scan of the table, sorted by SQLite (in memory
+ * up to the page cache's size, then in temporary files), reads each page
+ * once. Judged on the first SCATTER_SAMPLE rows in that order: most steps
+ * between their rowids jump more than SCATTER_NEAR. Not for a table whose
+ * read SQLite sorts anyway (no index on the key), nor one smaller than the
+ * sample. */
+static int scattered(cp_facts *f, source *s, const char *key)
+{
+  enum { SCATTER_SAMPLE = 2048, SCATTER_NEAR = 64 };
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  int plain_read = 1, n = 0, jumps = 0;
+  cp_sbuf_add(&q, "EXPLAIN QUERY PLAN SELECT rowid FROM ");
+  cp_sbuf_sql_ident(&q, s->sql);
+  cp_sbuf_add(&q, " ORDER BY ");
+  cp_sbuf_sql_ident(&q, key);
+  cp_sbuf_add(&q, " COLLATE BINARY");
+  if (s->cfg->order) {
+    cp_sbuf_add(&q, ", ");
+    cp_sbuf_sql_ident(&q, s->cfg->order);
+  }
+  cp_sbuf_printf(&q, ", rowid LIMIT %d", SCATTER_SAMPLE);
+  if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
+    plain_read = 0;
+  while (plain_read && sqlite3_step(st) == SQLITE_ROW) {
+    const char *detail = (const char *)sqlite3_column_text(st, 3);
+    plain_read = !detail || !strstr(detail, "TEMP B-TREE");
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (plain_read && sqlite3_prepare_v2(f->db, q.s + strlen("EXPLAIN QUERY PLAN "), -1, &st,
+                                       NULL) == SQLITE_OK) {
+    sqlite3_int64 last = 0;
+    for (; sqlite3_step(st) == SQLITE_ROW; n++) {
+      sqlite3_int64 id = sqlite3_column_int64(st, 0);
+      jumps += n > 0 && (id - last > SCATTER_NEAR || last - id > SCATTER_NEAR);
+      last = id;
+    }
+  }
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  return plain_read && n == SCATTER_SAMPLE && jumps * 2 > n;
+}
+
+static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to);
+
+/* Steps a sorted read of s to its first row, when SQLite sorts the whole
+ * table (in temporary files past the page cache's size). When that cannot
+ * be done (a full or unwritable temporary folder, no memory), the table is
+ * read by its index instead, with a warning: slower, the same rows. */
+static cp_err first_sorted(cp_facts *f, source *s, const char *key)
+{
+  int rc = sqlite3_step(s->stmt);
+  s->ready = rc == SQLITE_ROW;
+  s->key_ok = 0;
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return CP_OK;
+  int code = sqlite3_errcode(f->db) & 0xff;
+  if (code != SQLITE_FULL && code != SQLITE_IOERR && code != SQLITE_CANTOPEN &&
+      code != SQLITE_NOMEM) {
+    read_failed(f, s);
+    return db_err(f->db);
+  }
+  cp_diag_warn("facts: table '%s': sorting it in temporary files failed (%s); it is read "
+               "by its index instead (slower, the same rows)", s->sql, errmsg(f));
+  sqlite3_finalize(s->stmt);
+  s->stmt = NULL;
+  s->sorted = 0;
+  return start(f, s, key, NULL, NULL);
+}
+
 /* Starts the ordered cursor of a source over [from, to); a statement of the
  * same range shape is reset and bound again rather than prepared anew (a
  * worker starts one pass per chunk). */
 static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to)
 {
   int bounded = (from != NULL) | (to != NULL) << 1;
+  if (!bounded && !s->probed && s->has_rowid) {   /* a read of every client */
+    s->probed = 1;
+    s->sorted = !f->no_sort && scattered(f, s, key);
+  }
   if (s->stmt && s->bounded == bounded) {
     sqlite3_reset(s->stmt);
     sqlite3_clear_bindings(s->stmt);
@@ -580,6 +669,8 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
     sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT);
   if (to)
     sqlite3_bind_text(s->stmt, 2, to, -1, SQLITE_TRANSIENT);
+  if (s->sorted && !bounded)
+    return first_sorted(f, s, key);
   return advance(f, s) < 0 ? db_err(f->db) : CP_OK;
 }
 
@@ -944,6 +1035,11 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db)
   if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(*db));
   sqlite3_busy_timeout(*db, 10000);
+  /* a sorted read spills to temporary files, never all in memory (a SQLite
+   * built to keep temporary tables in memory always is not asked to sort) */
+  if (sqlite3_exec(*db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -500", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_compileoption_used("TEMP_STORE=3"))
+    f->no_sort = 1;
   sqlite3_progress_handler(*db, PROGRESS_OPS, over_time, f);
   /* Reading a WAL database needs PATH-shm beside it: when its folder cannot
    * take one, say that, not "attempt to write a readonly database". */
