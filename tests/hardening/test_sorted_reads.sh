@@ -65,4 +65,15 @@ test_a_sort_that_cannot_spill_reads_by_the_index_with_a_warning() {
   expect_eq "the same results" "$(results sorted.db)" "$(results limited.db)"
 }
 
+test_a_table_read_by_a_covering_index_is_not_sorted() {
+  scattered
+  # the index holds every column read: its pages are in key order already
+  sqlite3 f.db "CREATE INDEX orders_covering ON orders(client_id, ordered_on, id, amount)"
+  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+    --quiet --state covered.db 2>"$T/stderr")
+  RC=$?
+  expect_eq "exit" 0 "$RC"
+  expect_eq "no sort was tried" "" "$(cat "$T/stderr")"
+}
+
 run_tests
