@@ -8,7 +8,8 @@
 # and schema/facts-covering.sql), as of 2026-11-15, the runs of four commands are interleaved, so
 # that a change of load on the machine falls on all of them alike, and each figure is the
 # median of BENCH_RUNS runs (default 3):
-#   floor            build/bench/floor: reads every fact row the policy needs, in client order
+#   floor            build/bench/floor: reads every fact row the policy needs, in client order,
+#                    as the engine reads it (by the index, or a sorted scan where it sorts)
 #   SQL              sqlite3 running tests/bench/policy.sql (the alert rules as plain SQL)
 #   engine --jobs 1  crmpolicy run into a new state database
 #   engine --jobs 2  the same with two workers
