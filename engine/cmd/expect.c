@@ -134,6 +134,8 @@ static void yaml_scalar(sbuf *b, const char *s)
  * double-quoted too. */
 static void yaml_text(sbuf *b, const char *s, size_t len)
 {
+  if (!s)   /* a scratch buffer that could not be made (its oom is in b's turn) */
+    s = "", len = 0;
   if (strlen(s) == len && cp_ytree_plain(s, NULL, NULL, NULL) == YT_PLAIN_TEXT)
     yaml_scalar(b, s);
   else

@@ -117,17 +117,21 @@ static void csv_field(sbuf *b, const char *v, int first)
 static const int alert_widths[] = {10, 22, 10, 8, -3, 8, 0};
 static const int assign_widths[] = {10, 16, 20, 14, 8, 0};
 #define LABEL_WIDTH_MAX 40   /* the widest a column of labels grows to fit them */
+#define ASSIGNEE_WIDTH 8       /* the assignee column, at least ... */
+#define ASSIGNEE_WIDTH_MAX 24  /* ... and at most, as wide as the widest id listed */
 
 /* Appends one table line of cells to b, each padded to its column's display
  * width (a CJK character is two columns) or cut with an ellipsis; the
  * columns of labels (rule, kind) are as wide as the config's widest label
  * needs, up to LABEL_WIDTH_MAX. */
-static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_config *cfg)
+static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_config *cfg,
+                      int assignee_w)
 {
   int aw[sizeof alert_widths / sizeof alert_widths[0]];
   int sw[sizeof assign_widths / sizeof assign_widths[0]];
   memcpy(aw, alert_widths, sizeof aw);
   memcpy(sw, assign_widths, sizeof sw);
+  aw[5] = sw[4] = assignee_w;
   aw[1] = cp_locale_label_width(cfg, "rules", alert_widths[1], LABEL_WIDTH_MAX);
   sw[1] = cp_locale_label_width(cfg, "rules", assign_widths[1], LABEL_WIDTH_MAX);
   sw[3] = cp_locale_label_width(cfg, "kinds", assign_widths[3], LABEL_WIDTH_MAX);
@@ -150,9 +154,10 @@ static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_co
 }
 
 /* Formats the current row of a results query into b; the table shows rule
- * ids and severities under cfg's labels (cfg may be NULL). */
+ * ids and severities under cfg's labels (cfg may be NULL), its assignees in
+ * a column assignee_w wide. */
 static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
-                       const cp_config *cfg)
+                       const cp_config *cfg, int assignee_w)
 {
   cp_record r = {.is_alert = alerts, .fingerprint = text(st, 0), .rule = text(st, 1),
                  .client_id = text(st, 2), .key = text(st, 3), .kind = text(st, 4),
@@ -183,7 +188,7 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
                                 r.assignee ? r.assignee : "-", r.title};
     const char *assign_cols[] = {r.client_id, rule, r.key, kind,
                                  r.assignee ? r.assignee : "-", r.data};
-    table_row(b, alerts, alerts ? alert_cols : assign_cols, cfg);
+    table_row(b, alerts, alerts ? alert_cols : assign_cols, cfg, assignee_w);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
     cp_sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
@@ -203,7 +208,7 @@ static const char *const assign_heads[CP_LOCALE_COUNT][6] = {
 
 /* Prints the header line of a format, if it has one; the alerts table's
  * in the locale of cfg (may be NULL). */
-static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
+static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg, int assignee_w)
 {
   const char *const *h = alert_heads[cp_locale_of(cfg)];
   if (fmt == CP_FMT_ALERTMANAGER)
@@ -213,7 +218,7 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg)
                  : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\r\n", out);
   else if (fmt == CP_FMT_TABLE) {
     sbuf b = {0};
-    table_row(&b, alerts, alerts ? h : assign_heads[cp_locale_of(cfg)], cfg);
+    table_row(&b, alerts, alerts ? h : assign_heads[cp_locale_of(cfg)], cfg, assignee_w);
     fprintf(out, "%s\n", b.s ? b.s : "");
     cp_sbuf_free(&b);
   }
@@ -232,13 +237,18 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
     close_query(path, db, st, SQLITE_DONE);
     return cp_diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
   }
-  header(out, alerts, fmt, cfg);
-  int rc, first = 1;
+  int rc, first = 1, assignee_w = ASSIGNEE_WIDTH;
+  while (fmt == CP_FMT_TABLE && (rc = sqlite3_step(st)) == SQLITE_ROW) {   /* fit the ids */
+    int w = sqlite3_column_text(st, 7) ? cp_textwidth_of(text(st, 7)) : 0;
+    assignee_w = w > assignee_w ? (w < ASSIGNEE_WIDTH_MAX ? w : ASSIGNEE_WIDTH_MAX) : assignee_w;
+  }
+  sqlite3_reset(st);
+  header(out, alerts, fmt, cfg, assignee_w);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_clear(&b);
     if (fmt == CP_FMT_ALERTMANAGER)
       cp_sbuf_add(&b, first ? "" : ",\n");
-    format_row(&b, st, alerts, fmt, cfg);
+    format_row(&b, st, alerts, fmt, cfg, assignee_w);
     fwrite(b.s, 1, b.len, out);
     first = 0;
   }

@@ -56,6 +56,20 @@ test_assignments_table_pads_by_display_width_and_cuts_with_an_ellipsis() {
 C1         staffing         key_account_manager… 分配客户经理   S1       {}' "$OUT"
 }
 
+test_the_assignee_column_widens_to_the_longest_id_listed() {
+  setup
+  sed -i 's/assign { kind = "分配客户经理", key = "key_account_manager_for_华东区", assignee = "S1" }/assign { kind = "k", key = "r", assignee = "FE-north-012" }/' r.lua
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet || fail "the run failed"
+  cp_run assignments --config c.yaml
+  expect_eq "table" 'CLIENT     RULE             KEY                  KIND           ASSIGNEE     DATA
+C1         staffing         r                    k              FE-north-012 {}' "$OUT"
+  sed -i 's/assignee = "FE-north-012"/assignee = "FE-north-region-engineer-0012"/' r.lua
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-03 --quiet || fail "the run failed"
+  cp_run assignments --config c.yaml
+  expect_eq "at most 24 columns" 'CLIENT     RULE             KEY                  KIND           ASSIGNEE                 DATA
+C1         staffing         r                    k              FE-north-region-enginee… {}' "$OUT"
+}
+
 test_read_commands_leave_the_state_folder_as_they_found_it() {
   setup
   local before after
