@@ -182,16 +182,37 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
   f->on_finding(f->finding_ctx, &x);
 }
 
+/* Cents of a plain decimal text ("123.455": digits, a point, digits) of an
+ * amount below 10^13, rounded half away from zero on its third decimal. */
+static int64_t decimal_cents(const char *s)
+{
+  int64_t whole = 0, frac = 0;
+  int nfrac = 0, round_up = 0;
+  for (; *s >= '0' && *s <= '9'; s++)
+    whole = whole * 10 + (*s - '0');
+  if (*s == '.')
+    for (s++; *s >= '0' && *s <= '9'; s++, nfrac++) {
+      if (nfrac < 2)
+        frac = frac * 10 + (*s - '0');
+      else if (nfrac == 2)
+        round_up = *s >= '5';
+    }
+  return whole * 100 + frac * (nfrac == 1 ? 10 : 1) + round_up;
+}
+
 /* Converts an integer or float column to cents, rounding half away from
  * zero as the amount was written (12.345 -> 1235), not as its binary value
  * (12.3449999...). A REAL is a double: the decimal it was written as is the
  * shortest one that reads back as that double. Its cents lie between k and
  * k + 1 (k = the whole cents of |d| * 100), and the half between them, as
  * written (k + 0.5 cents), reads back as the double (k + 0.5) / 100 (the
- * division is exact to the last bit): a double equal to that was written as
- * the half and rounds away from zero; one below lies below the half, one
- * above above it, however many digits it takes to write them
- * (19999999.994999997, 3999999.999 * 5, is not 19999999.995). */
+ * division is exact to the last bit): a double below that lies below the
+ * half, one above above it, however many digits it takes to write them
+ * (19999999.994999997, 3999999.999 * 5, is not 19999999.995). One equal to
+ * it was written as the half, unless a shorter decimal reads back as it too
+ * (from 2^43 yuan on, 8852253875196.234 and .235 are one double: the first
+ * is what it was written as); its shortest decimal, by printf with 15, then
+ * 16 digits, decides. */
 static int money_cents(sqlite3_value *val, int64_t *cents)
 {
   if (sqlite3_value_type(val) == SQLITE_INTEGER) {
@@ -205,7 +226,16 @@ static int money_cents(sqlite3_value *val, int64_t *cents)
   if (!(a < 1e13))   /* also refuses NaN */
     return -1;
   int64_t k = (int64_t)(a * 100);
-  *cents = k + (a >= ((double)k + 0.5) / 100);
+  double half = ((double)k + 0.5) / 100;
+  if (a != half) {
+    *cents = k + (a > half);
+  } else {
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", a);
+    if (strtod(buf, NULL) != a)
+      snprintf(buf, sizeof buf, "%.16g", a);   /* the half has 16 digits at most */
+    *cents = decimal_cents(buf);
+  }
   if (d < 0)
     *cents = -*cents;
   return 0;

@@ -23,7 +23,9 @@
 -- * Money is summed in whole cents, each amount rounded half away from zero as it was
 --   written, as the engine does: k = the whole cents of abs(amount) * 100; the half
 --   cent above them, as written, reads back as the double (k + 0.5) / 100.0, so an
---   amount at least that is rounded up (away from zero), one below it down.
+--   amount above that is rounded up (away from zero), one below it down; one equal to
+--   it is rounded on the third decimal of its shortest decimal text (printf '%.15g',
+--   else '%.16g': from 2^43 yuan on, a half and a decimal beside it are one double).
 --   CAST(round(amount * 100) AS INTEGER) alone is wrong for x.xx5 amounts whose
 --   binary value lies below the half; the amount's decimal text (printf) is wrong for
 --   a double that takes 17 digits to write (3999999.999 * 5 is 19999999.994999997).
@@ -56,11 +58,22 @@ CREATE TEMP TABLE sales AS
   WITH w AS (
     SELECT client_id, amount, CAST(abs(amount) * 100 AS INTEGER) AS k
     FROM orders, run
-    WHERE substr(ordered_on, 1, 10) > run.sales_from AND substr(ordered_on, 1, 10) <= run.d)
+    WHERE substr(ordered_on, 1, 10) > run.sales_from AND substr(ordered_on, 1, 10) <= run.d),
+  t AS (
+    SELECT client_id, amount, k,
+           CASE WHEN abs(amount) = (k + 0.5) / 100.0   -- the half's double: by its text
+                THEN CASE WHEN CAST(printf('%.15g', abs(amount)) AS REAL) = abs(amount)
+                          THEN printf('%.15g', abs(amount)) ELSE printf('%.16g', abs(amount))
+                     END END AS half
+    FROM w)
   SELECT client_id,
          sum((CASE WHEN amount < 0 THEN -1 ELSE 1 END)
-             * (k + (abs(amount) >= (k + 0.5) / 100.0))) AS cents
-  FROM w GROUP BY client_id;
+             * CASE WHEN half IS NULL THEN k + (abs(amount) > (k + 0.5) / 100.0)
+                    ELSE CAST(substr(half, 1, instr(half || '.', '.') - 1) AS INTEGER) * 100
+                         + CAST(substr(half || '.00', instr(half || '.', '.') + 1, 2) AS INTEGER)
+                         + (substr(half || '.000', instr(half || '.', '.') + 3, 1) >= '5')
+               END) AS cents
+  FROM t GROUP BY client_id;
 CREATE UNIQUE INDEX temp.sales_client ON sales(client_id);
 CREATE TEMP TABLE total AS SELECT coalesce(sum(cents), 0) AS total12 FROM sales;
 
