@@ -352,7 +352,13 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     lua_pop(L, 1);
     if (api->json.oom)
       luaL_error(L, "not enough memory");
-    it->data = api->json.len ? api->json.s : "{}";
+    /* a copy of its own, left on the stack: the fields read after it may run
+     * an __index that reports another result, which reuses api->json */
+    if (api->json.len)
+      lua_pushlstring(L, api->json.s, api->json.len);
+    else
+      lua_pushliteral(L, "{}");
+    it->data = lua_tostring(L, -1);
   }
   if (*seen_slot(seen_for(L, api, api->out->n + 1), api->out, it))
     luaL_error(L, "%s: '%s' with key '%s' was already reported for this client", fn,
@@ -488,8 +494,6 @@ static int l_assign(lua_State *L)
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
   read_pick(L, api, &it);
-  lua_pushstring(L, it.data);   /* a copy of its own: the unfilled alert's data reuses api->json */
-  it.data = lua_tostring(L, -1);
   cp_item alert;
   int unfilled = read_unfilled(L, &it, &alert);   /* read before anything is recorded */
   if (unfilled)

@@ -101,26 +101,29 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p)
   size_t len;
   if (!lua_istable(L, idx))
     return "each member must be a table {id=, group=, capacity=, load=}";
-  if (cp_arena_grow((void **)&p->members, &p->cap, p->n, sizeof *p->members) < 0)
-    return "not enough memory";
-  cp_member *m = &p->members[p->n];
+  /* every field is read before the member is made: a field's __index may
+   * run add() again, which grows (moves) the member array */
   lua_getfield(L, idx, "id");
   lua_getfield(L, idx, "group");
+  int64_t capacity = int_field(L, idx, "capacity", -1), load = int_field(L, idx, "load", 0);
   if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
     return "each member needs a string id and group";
   size_t glen;
   const char *id = lua_tolstring(L, -2, &len), *group = lua_tolstring(L, -1, &glen);
   if (memchr(id, '\0', len) || memchr(group, '\0', glen))   /* stored as text it would be cut */
     return "a member's id and group may not contain a NUL byte";
+  if (capacity == -2 || load == -2)
+    return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
+  if (cp_arena_grow((void **)&p->members, &p->cap, p->n, sizeof *p->members) < 0)
+    return "not enough memory";
+  cp_member *m = &p->members[p->n];
   m->id = cp_arena_strndup(&p->names, id, len);
   m->group = group_name(L, -1, groups, p);
   lua_pop(L, 2);
-  m->capacity = int_field(L, idx, "capacity", -1);
-  m->load = int_field(L, idx, "load", 0);
+  m->capacity = capacity;
+  m->load = load;
   if (!m->id || !m->group)
     return "not enough memory";
-  if (m->capacity == -2 || m->load == -2)
-    return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
   p->n++;
   return NULL;
 }

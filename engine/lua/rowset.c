@@ -439,12 +439,22 @@ static int value_less(const cp_value *a, const cp_value *b)
   return x < y;
 }
 
+/* The kind of a fact value that max() and min() compare: 0 number, 1 text,
+ * 2 boolean. */
+static int value_kind(const cp_value *v)
+{
+  return v->type == CP_V_TEXT ? 1 : v->type == CP_V_BOOL ? 2 : 0;
+}
+
 static void keep_best(lua_State *L, void *ctx, const cp_value *v, size_t i)
 {
+  static const char *const kinds[] = {"number", "text", "boolean"};
   best *b = ctx;
-  (void)L;
   if (v->type == CP_V_NIL)
     return;
+  if (b->found && value_kind(v) != value_kind(&b->v))   /* a list of rows of two tables */
+    luaL_error(L, "max() and min() compare values of one kind, not a %s and a %s (rows of "
+               "different tables?)", kinds[value_kind(&b->v)], kinds[value_kind(v)]);
   if (!b->found || (b->want_max ? value_less(&b->v, v) : value_less(v, &b->v))) {
     b->v = *v;
     b->found = 1;

@@ -483,6 +483,44 @@ rule { id = "a", doc = "reads d", fn = function(c) alert { severity = "info", ti
   expect_b_intact
 }
 
+test_results_reported_from_inside_another_keep_their_own_fields() {
+  setup
+  first_run
+  # a member's id read through __index adds members (the array moves), and
+  # an alert's title read through __index reports another alert (its data
+  # is written where the outer one's was)
+  hostile 'pool { id = "p", doc = "re-entrant", members = function(add)
+  add(setmetatable({ group = "g" }, { __index = function(t, k)
+    if k == "id" then for i = 1, 200 do add { id = "n" .. i, group = "g" } end return "outer" end
+  end }))
+end }
+rule { id = "a", doc = "re-entrant", fn = function(c)
+  alert(setmetatable({ key = "outer", severity = "info", data = { a = "outer data" } }, { __index = function(t, k)
+    if k == "title" then
+      alert { key = "inner", severity = "info", title = "inner", data = { y = string.rep("y", 5000) } }
+      return "outer"
+    end
+  end }))
+  assign { kind = "k", key = "pick", pick = { pool = "p", group = "g" } }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "each alert its own data" "inner|5000|outer|{\"a\":\"outer data\"}" \
+    "$(sqlite3 s.db "SELECT key||'|'||CASE key WHEN 'inner' THEN length(json_extract(data, '\$.y')) ELSE data END FROM alerts WHERE rule = 'a' AND client_id = 'C1' ORDER BY key" | paste -sd'|')"
+  expect_eq "201 members: the first picks go to n1, n10 ... by id" "n1" \
+    "$(sqlite3 s.db "SELECT assignee FROM assignments WHERE rule = 'a' AND client_id = 'C1'")"
+  # max() and min() over a hand-made list of rows of two tables: role is a
+  # text in one and a number in the other
+  printf 'lookups:\n  - {name: grades, id: id, columns: [{name: id, type: text}, {name: role, type: integer}]}\n' >> c.yaml
+  sqlite3 f.db "CREATE TABLE grades(id TEXT, role INTEGER); INSERT INTO grades VALUES ('G1', 1234567)"
+  hostile 'rule { id = "a", doc = "mixed rows", fn = function(c)
+  if not c.client_staff[1] then return end
+  local rows = { c.client_staff[1], lookup.grades:get("G1") }
+  alert { severity = "info", title = tostring(c.client_staff.max(rows, "role")) }
+end }'
+  expect_eq "mixed: exit" 1 "$RC"
+  expect_contains "mixed: the rule's error" "a.lua:4: max() and min() compare values of one kind, not a text and a number (rows of different tables?) (rule a, client C1)" "$ERR"
+}
+
 test_heap_holder_is_blamed_and_skipped() {
   setup
   big_budget
