@@ -3,6 +3,7 @@
  * the difference written as fixture entries that can be pasted back. */
 #include "expect.h"
 #include "arena.h"
+#include "filter.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -295,10 +296,12 @@ static int same_number(const char *p, size_t len, const char *s, yt_plain kind)
   cp_ytree_plain(s, NULL, &want_i, &want_d);
   errno = 0;
   i = strtoll(tok, &end, 10);
-  if (!*end && !errno && kind == YT_PLAIN_INT)
-    return i == want_i;
+  if (!*end && !errno)   /* an integer: compared exactly with either kind */
+    return kind == YT_PLAIN_INT ? i == want_i : cp_filter_cmp_int_float(i, want_d) == 0;
   double d = strtod(tok, &end);
-  return !*end && d == (kind == YT_PLAIN_INT ? (double)want_i : want_d);
+  if (*end)
+    return 0;
+  return kind == YT_PLAIN_INT ? cp_filter_cmp_int_float(want_i, d) == 0 : d == want_d;
 }
 
 /* Matches the JSON value at p against the expected tree n: a mapping's

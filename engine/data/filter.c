@@ -270,9 +270,7 @@ void cp_filter_compile(lua_State *L, int idx, const cp_table_cfg *t, cp_filter *
     lua_remove(L, idx);
 }
 
-/* Compares integer i with float d exactly, as Lua does (no rounding of i
- * to a double: 2^53 + 1 is more than 2.0^53): -1, 0 or 1; 2 when d is NaN. */
-static int cmp_int_float(int64_t i, double d)
+int cp_filter_cmp_int_float(int64_t i, double d)
 {
   if (d != d)
     return 2;
@@ -294,10 +292,10 @@ static int cmp_number(const cp_value *v, const cp_scalar *x)
   if (v->type == CP_V_INT) {
     if (x->is_int)
       return v->u.i < x->i ? -1 : v->u.i > x->i;
-    return cmp_int_float(v->u.i, x->n);
+    return cp_filter_cmp_int_float(v->u.i, x->n);
   }
   if (x->is_int) {
-    int c = cmp_int_float(x->i, v->u.r);
+    int c = cp_filter_cmp_int_float(x->i, v->u.r);
     return c == 2 ? 2 : -c;
   }
   return v->u.r < x->n ? -1 : v->u.r > x->n ? 1 : v->u.r == x->n ? 0 : 2;

@@ -82,6 +82,10 @@ const char *cp_filter_undeclared(const cp_table_cfg *t, const char *name);
 /* Returns the index of column name of t; raises a Lua error when absent. */
 uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name);
 
+/* Compares integer i with float d exactly, as Lua does (no rounding of i
+ * to a double: 2^53 + 1 is more than 2.0^53): -1, 0 or 1; 2 when d is NaN. */
+int cp_filter_cmp_int_float(int64_t i, double d);
+
 /* Returns 1 when the table at idx is weak (its metatable has __mode): the
  * collector may remove its entries, and the strings they hold, at any
  * allocation, so C that reads it keeps no pointer into it and refuses it. */

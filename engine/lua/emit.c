@@ -88,6 +88,8 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
     keys[n++] = lua_tolstring(L, -1, &len);   /* anchored: the table holds the key */
     if (memchr(keys[n - 1], '\0', len))   /* it would be cut, and collide */
       return nul_key(L, keys[n - 1], len);
+    if (!cp_sbuf_is_utf8(keys[n - 1], len))   /* JSON's U+FFFD would write two keys alike */
+      return luaL_error(L, "data: a key is not valid UTF-8 (JSON would write it like another)");
   }
   if (n <= sizeof few / sizeof few[0]) {   /* an insertion sort: no call per comparison */
     for (size_t i = 1; i < n; i++) {

@@ -41,9 +41,13 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
     lua_pop(F, 1);
     return;
   }
+  int list = 0;   /* a list of rows (rows:filter() ...): a list in L too */
   if (lua_getmetatable(F, idx)) {
-    lua_pop(F, 1);
-    luaL_error(L, "a table with a metatable (only plain tables can be shared)");
+    luaL_getmetatable(F, LIST_MT);
+    list = lua_rawequal(F, -1, -2);
+    lua_pop(F, 2);
+    if (!list)
+      luaL_error(L, "a table with a metatable (only plain tables can be shared)");
   }
   lua_pushlightuserdata(L, (void *)lua_topointer(F, idx));
   if (lua_rawget(L, x->memo) == LUA_TTABLE)   /* copied, or being copied (a cycle) */
@@ -60,6 +64,8 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
     lua_rawset(L, -3);
     lua_pop(F, 1);
   }
+  if (list)
+    luaL_setmetatable(L, LIST_MT);
 }
 
 /* Pushes onto L a copy of the value at idx of F (data only); raises an error

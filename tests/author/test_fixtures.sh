@@ -172,6 +172,12 @@ test_a_fixture_expects_data_keys_and_the_difference_pastes_back() {
   sed -i 's/data: {days: 30, id: 61, last: {day: 2026-05-31}, missing: 1}}/data: {days: 30, id: "61", last: {day: 2026-05-31, note: "é\\n\\"x\\""}}}/; s/data: {amount: "123456"}/data: {amount: 123456}/' fx.yaml
   cp_run test --config c.yaml fx.yaml
   expect_eq "pasted back" "0|1 passed, 0 failed" "$RC|$(printf '%s\n' "$OUT" | tail -n 1)"
+  # numbers compare exactly: an integer past 2^53 is not the float it rounds to
+  sed -i 's/data: {amount: 123456}/data: {amount: 100000000000000001}/' fx.yaml
+  sed -i 's/data = { amount = 123456 }/data = { amount = 1e17 }/' r.lua
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "1e17 is not 10^17 + 1" '+ {rule: visit.due, client: G2, kind: visit, data: {amount: 1e+17}}' "$OUT"
+  sed -i 's/data = { amount = 1e17 }/data = { amount = 123456 }/; s/data: {amount: 100000000000000001}/data: {amount: 123456}/' r.lua fx.yaml
   # data is a mapping, and absent entries have none
   sed -i 's/data: {amount: 123456}/data: [1]/' fx.yaml
   cp_run test --config c.yaml fx.yaml

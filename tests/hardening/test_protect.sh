@@ -262,13 +262,14 @@ test_run_values_share_alike_with_any_jobs_up_to_the_depth_freeze_allows() {
 end }
 global { id = "cycle", doc = "contains itself", fn = function() local t = { n = 7 } t.self = t return t end }
 global { id = "vp", doc = "a lookup row", fn = function() return { row = lookup.staff:get("S1"), all = lookup.staff } end }
+global { id = "reps", doc = "a list of lookup rows", fn = function() return lookup.staff:filter({ role = "rep" }) end }
 rule { id = "a", doc = "reads them", fn = function(c)
   local depth, t = 0, run.dag
   while t[1] do depth, t = depth + 1, t[1] end
-  alert { severity = "info", assignee = run.vp.row.id, title = depth .. " " .. run.cycle.self.self.n .. " " .. run.vp.all:count() }
+  alert { severity = "info", assignee = run.vp.row.id, title = depth .. " " .. run.cycle.self.self.n .. " " .. run.vp.all:count() .. " " .. run.reps:count() .. run.reps[1].id }
 end }' --jobs $jobs
     expect_eq "--jobs $jobs: exit" 0 "$RC"
-    expect_eq "--jobs $jobs: titles" "60 7 2|S1" "$(sqlite3 s.db "SELECT DISTINCT title||'|'||assignee FROM alerts WHERE rule = 'a'")"
+    expect_eq "--jobs $jobs: titles" "60 7 2 1S2|S1" "$(sqlite3 s.db "SELECT DISTINCT title||'|'||assignee FROM alerts WHERE rule = 'a'")"
   done
   hostile 'global { id = "dag", doc = "a DAG 250 deep", fn = function()
   local t = {} for i = 1, 250 do t = { t, t } end return t
@@ -508,6 +509,12 @@ end }'
     "$(sqlite3 s.db "SELECT key||'|'||CASE key WHEN 'inner' THEN length(json_extract(data, '\$.y')) ELSE data END FROM alerts WHERE rule = 'a' AND client_id = 'C1' ORDER BY key" | paste -sd'|')"
   expect_eq "201 members: the first picks go to n1, n10 ... by id" "n1" \
     "$(sqlite3 s.db "SELECT assignee FROM assignments WHERE rule = 'a' AND client_id = 'C1'")"
+  # a data key that is not UTF-8 would be written like another (U+FFFD)
+  hostile 'rule { id = "a", doc = "GBK keys", fn = function(c)
+  alert { severity = "info", title = "t", data = { ["\177\177"] = 1, ["\196\207"] = 2 } }
+end }'
+  expect_eq "GBK keys: exit" 1 "$RC"
+  expect_contains "GBK keys: the rule's error" "a.lua:2: data: a key is not valid UTF-8 (JSON would write it like another) (rule a, client C1)" "$ERR"
   # max() and min() over a hand-made list of rows of two tables: role is a
   # text in one and a number in the other
   printf 'lookups:\n  - {name: grades, id: id, columns: [{name: id, type: text}, {name: role, type: integer}]}\n' >> c.yaml
