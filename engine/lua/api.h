@@ -88,6 +88,7 @@ typedef struct cp_rules {
   uint32_t *dgen;           /* the rule call that last derived each value (eval.c) */
   uint32_t rule_gen;        /* rule calls so far, for dgen */
   char **dheld;             /* a derived value found keeping the heap: its error, or NULL */
+  size_t *up_base;          /* rules' then derived values' upvalue sizes at the heap's mark */
   int row_mt_ref;           /* registry: metatable of rows */
   int rowset_mt_ref;        /* registry: metatable of rowsets */
   sbuf json;                /* scratch for data JSON (kept: Lua errors longjmp) */

@@ -43,8 +43,8 @@ static size_t rough_size(lua_State *L, int idx, int levels)
 /* Returns the rough size of the largest upvalue of the function at fn that
  * may be cleared (never _ENV, functions or booleans and numbers, which its
  * file's other functions share and which hold little), its index in *at
- * (0: none). */
-static size_t largest_upvalue(lua_State *L, int fn, int *at)
+ * (0: none), and the rough size of all of them in *total (NULL: not asked). */
+static size_t largest_upvalue(lua_State *L, int fn, int *at, size_t *total)
 {
   size_t most = 0;
   const char *name;
@@ -52,6 +52,8 @@ static size_t largest_upvalue(lua_State *L, int fn, int *at)
   for (int i = 1; (name = lua_getupvalue(L, fn, i)); i++) {
     size_t n = strcmp(name, "_ENV") ? rough_size(L, -1, 2) : 0;
     lua_pop(L, 1);
+    if (total)
+      *total += n;
     if (n > most) {
       most = n;
       *at = i;
@@ -60,65 +62,61 @@ static size_t largest_upvalue(lua_State *L, int fn, int *at)
   return most;
 }
 
-/* Clears the upvalues of the functions on the stack from first to the top,
- * largest first among all of them, until the heap is below the holding
- * mark; sets cleared[k] for the k-th function whose upvalue was cleared (at
- * most 64 functions); pops the functions. */
-static void release_upvalues_of(cp_rules *api, int first, unsigned char *cleared)
+/* Returns the rough size of the upvalues of function k: rule k, or derived
+ * value k - n_rules. */
+static size_t upvalues_of(cp_rules *api, size_t k)
 {
   lua_State *L = api->L;
-  int top = lua_gettop(L);
-  for (;;) {
-    int best_fn = 0, best = 0, at;
-    size_t most = 0;
-    for (int fn = first; fn <= top; fn++) {
-      size_t n = largest_upvalue(L, fn, &at);
-      if (n > most) {
-        most = n;
-        best_fn = fn;
-        best = at;
-      }
-    }
-    if (!best)
-      break;
-    lua_pushnil(L);
-    lua_setupvalue(L, best_fn, best);
-    cleared[best_fn - first] = 1;
-    if (!cp_sandbox_held(api->sb))
-      break;
+  size_t total = 0;
+  int at;
+  if (k < api->n_rules) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->rules[k].fn_ref);
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
+    lua_rawgeti(L, -1, (lua_Integer)(k - api->n_rules) + 1);
+    lua_remove(L, -2);
   }
-  lua_settop(L, first - 1);
+  if (lua_isfunction(L, -1))
+    largest_upvalue(L, lua_gettop(L), &at, &total);
+  lua_pop(L, 1);
+  return total;
+}
+
+/* Sets the heap's holding mark at what it holds now, and notes how much the
+ * upvalues of every rule and derived value hold then: the one whose grew is
+ * the one that keeps memory between clients. */
+static void mark_baseline(cp_rules *api)
+{
+  cp_sandbox_mark_baseline(api->sb);
+  size_t n = api->n_rules + api->n_derived;
+  if (!api->up_base && !(api->up_base = calloc(n + 1, sizeof *api->up_base)))
+    return;   /* no memory: blame the rule alone, as before */
+  for (size_t k = 0; k < n; k++)
+    api->up_base[k] = upvalues_of(api, k);
 }
 
 /* Clears the upvalues of the function at the top of the stack, largest
- * first, until the heap is below the holding mark; pops the function. */
-static void release_upvalues(cp_rules *api)
-{
-  unsigned char cleared[1];
-  release_upvalues_of(api, lua_gettop(api->L), cleared);
-}
-
-/* Pushes the functions of the derived values rule call gen derived (at
- * most max), their indexes in idx; returns how many. */
-static int push_derived_of_call(cp_rules *api, uint32_t gen, unsigned *idx, int max)
+ * first, until the heap is below the holding mark; pops the function.
+ * Returns 1 when it cleared one. */
+static int release_upvalues(cp_rules *api)
 {
   lua_State *L = api->L;
-  int n = 0;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
-  for (size_t k = 0; k < api->n_derived && n < max; k++)
-    if (api->dgen[k] == gen && !api->dheld[k] && lua_checkstack(L, 2)) {
-      lua_rawgeti(L, -1 - n, (lua_Integer)k + 1);
-      idx[n++] = (unsigned)k;
-    }
-  lua_rotate(L, -1 - n, -1);
+  int fn = lua_gettop(L), at, cleared = 0;
+  while (largest_upvalue(L, fn, &at, NULL) && at) {
+    lua_pushnil(L);
+    lua_setupvalue(L, fn, at);
+    cleared = 1;
+    if (!cp_sandbox_held(api->sb))
+      break;
+  }
   lua_pop(L, 1);
-  return n;
+  return cleared;
 }
 
 /* Derived value k kept held bytes of the heap past the rule call that
  * derived it (its function's upvalues were what was released): it fails for
  * every reader from now on, with this message. */
-static void blame_derived(cp_rules *api, unsigned k, size_t held)
+static void blame_derived(cp_rules *api, size_t k, size_t held)
 {
   lua_State *L = api->L;
   lua_Debug ar;
@@ -135,42 +133,76 @@ static void blame_derived(cp_rules *api, unsigned k, size_t held)
   lua_pop(L, 1);
 }
 
+/* Releases the memory rule r's call left held: of r's function and the
+ * derived values the call derived, the one whose upvalues grew most since
+ * the mark has its largest upvalues cleared, then the next, until the heap
+ * is below the mark. Sets cleared[k] for each (k as for upvalues_of()).
+ * Without the sizes at the mark (no memory), r's function alone. */
+static void release_holders(cp_rules *api, size_t r, unsigned char *cleared)
+{
+  lua_State *L = api->L;
+  size_t n = api->n_rules + api->n_derived;
+  for (;;) {
+    size_t best = n, most = 0;
+    for (size_t k = 0; k < n && api->up_base; k++) {
+      int ours = k == r || (k >= api->n_rules && api->dgen[k - api->n_rules] == api->rule_gen);
+      size_t now = ours && !cleared[k] ? upvalues_of(api, k) : 0;
+      if (now > api->up_base[k] && now - api->up_base[k] >= most) {
+        most = now - api->up_base[k];
+        best = k;
+      }
+    }
+    if (best == n)
+      best = cleared[r] ? n : r;   /* none grew (or no sizes): the rule's own */
+    if (best == n)
+      return;
+    cleared[best] = 1;
+    if (best < api->n_rules) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, api->rules[best].fn_ref);
+    } else {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
+      lua_rawgeti(L, -1, (lua_Integer)(best - api->n_rules) + 1);
+      lua_remove(L, -2);
+    }
+    release_upvalues(api);
+    if (!cp_sandbox_held(api->sb))
+      return;
+  }
+}
+
 /* Rule r returned (its error, if failed, is on the stack: popped) with the
  * heap above the holding mark after a full collection: it keeps that memory
- * between clients, or a derived value it derived does. The largest upvalues
- * of both are released until the heap is below the mark. When only derived
- * values' were, each of them is blamed (it fails for every reader from now
- * on) and the rule fails for this client alone. Otherwise the rule is: its
- * failure for this client, and it is skipped for the rest of the run (its
- * results stay as they were, as for a failed rule). */
+ * between clients, or a derived value it derived does (release_holders()).
+ * When only derived values' upvalues were released, each of them is blamed
+ * (it fails for every reader from now on) and the rule fails for this
+ * client alone. Otherwise the rule is: its failure for this client, and it
+ * is skipped for the rest of the run (its results stay as they were, as for
+ * a failed rule). */
 static cp_err blame_holder(cp_rules *api, cp_rule *r, size_t keep, size_t held, int failed)
 {
   lua_State *L = api->L;
-  unsigned idx[63];
-  unsigned char cleared[64] = {0};
+  size_t n = api->n_rules + api->n_derived, ri = (size_t)(r - api->rules);
+  unsigned char *cleared = calloc(n + 1, 1);
   if (failed)
     lua_pop(L, 2);
   api->out->n = keep;
-  int first = lua_gettop(L) + 1;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
-  int n = push_derived_of_call(api, api->rule_gen, idx, 63);
-  release_upvalues_of(api, first, cleared);
-  cp_sandbox_mark_baseline(api->sb);   /* what stays held (elsewhere) blames no other rule */
-  if (!cleared[0] && n) {
-    const char *why = NULL;
-    for (int j = 0; j < n; j++)
-      if (cleared[1 + j]) {
-        blame_derived(api, idx[j], held);
-        why = why ? why : api->dheld[idx[j]];
-      }
-    if (why) {
-      char where[64];
-      snprintf(where, sizeof where, "(rule %s, client %s)", r->id, api->client->id);
-      lua_pushfstring(L, "%s %s", why, where);
-      cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, lua_tostring(L, -1), "");
-      lua_pop(L, 1);
-      return rc;
+  if (cleared)
+    release_holders(api, ri, cleared);
+  else
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref), release_upvalues(api);
+  mark_baseline(api);   /* what stays held (elsewhere) blames no other rule */
+  const char *why = NULL;
+  for (size_t k = api->n_rules; cleared && !cleared[ri] && k < n; k++)
+    if (cleared[k]) {
+      blame_derived(api, k - api->n_rules, held);
+      why = why ? why : api->dheld[k - api->n_rules];
     }
+  free(cleared);
+  if (why) {
+    lua_pushfstring(L, "%s (rule %s, client %s)", why, r->id, api->client->id);
+    cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, lua_tostring(L, -1), "");
+    lua_pop(L, 1);
+    return rc;
   }
   lua_pushfstring(L, "%s: rule %s keeps %d MiB of the Lua heap after it returned (cap %d MiB): "
                   "memory kept between clients, e.g. in a top-level local; the rule is skipped "
@@ -224,7 +256,7 @@ static int in_scope(cp_rules *api)
     lua_pushliteral(L, "");
     lua_rotate(L, -3, 2);   /* message, traceback, then the function */
     release_upvalues(api);
-    cp_sandbox_mark_baseline(api->sb);
+    mark_baseline(api);
     return -1;
   }
   if (status != LUA_OK)
@@ -258,7 +290,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   out->client_id = cp_outcome_text(out, c->id);
   out->evaluated = 1;
   if (!api->marked) {   /* the heap of the run values and pools: the baseline */
-    cp_sandbox_mark_baseline(api->sb);
+    mark_baseline(api);
     api->marked = 1;
   }
   cp_client_push(api);

@@ -528,6 +528,26 @@ end }'
   expect_contains "mixed: the rule's error" "a.lua:4: max() and min() compare values of one kind, not a text and a number (rows of different tables?) (rule a, client C1)" "$ERR"
 }
 
+test_a_derived_value_with_a_large_constant_is_not_blamed_for_a_rules_memory() {
+  setup
+  sed -i 's/limits: {memory_mb: 16, instructions: 200000}/limits: {memory_mb: 64, instructions: 200000000}/' c.yaml
+  first_run
+  # d holds a 30 MB text made when the file loaded (and never more); the rule
+  # keeps 5 MiB a client: at the blame it holds less than d's constant, but
+  # its upvalues are the ones that grew
+  hostile 'local TEXT = string.rep("x", 30 << 20)
+local keep = {}
+derive { id = "d", doc = "reads a constant", fn = function(c) return #TEXT end }
+rule { id = "a", doc = "keeps 5 MiB a client", fn = function(c)
+  keep[#keep + 1] = string.rep(c.id, 5 << 19)
+  alert { severity = "info", title = "d " .. c.d }
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_contains "the rule is blamed" "a.lua:4: rule a keeps" "$ERR"
+  expect_eq "the derived value is not" "" "$(grep "derived value 'd' keeps" "$T/stderr")"
+  expect_b_intact
+}
+
 test_heap_holder_is_blamed_and_skipped() {
   setup
   big_budget
