@@ -2,6 +2,8 @@
 #include "ytree.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,7 +278,8 @@ yt_plain cp_ytree_plain(const char *s, int *b, long long *i, double *d)
   }
   errno = 0;   /* strtoll may have set ERANGE: a 20-digit integer is still a number */
   double real = strtod(s, &end);
-  if (!*end && !errno && strspn(s, "+-0123456789.eE_") == strlen(s)) {
+  int tiny = errno == ERANGE && fabs(real) <= DBL_MIN;   /* a subnormal (5e-324) is a number */
+  if (!*end && (!errno || tiny) && strspn(s, "+-0123456789.eE_") == strlen(s)) {
     if (d)
       *d = real;
     return YT_PLAIN_REAL;

@@ -273,12 +273,64 @@ static int same_decoded(const sbuf *t, const char *s)
   return t->len == strlen(s) && (!t->len || !memcmp(t->s, s, t->len));
 }
 
-/* Returns the value of mapping n whose key is the decoded text t, or NULL. */
-static const yt_node *tree_member(const yt_node *n, const sbuf *t)
+/* A key of an expected mapping and its value. */
+typedef struct kv {
+  const yt_node *k, *v;
+} kv;
+
+/* The keys of an expected mapping, sorted, to be found by halving when
+ * there are many: a data object and its expectation may hold thousands. */
+typedef struct keys {
+  const yt_node *map;       /* the mapping */
+  kv *sorted;               /* its scalar keys, sorted, or NULL: scan the mapping */
+  size_t n;                 /* how many */
+} keys;
+
+/* qsort order of keys: by their text. */
+static int cmp_kv(const void *a, const void *b)
 {
+  return strcmp(((const kv *)a)->k->value, ((const kv *)b)->k->value);
+}
+
+/* Indexes the scalar keys of mapping n (no index for a few of them, or when
+ * there is no memory for it: then a scan). Free with keys_free(). */
+static void keys_of(const yt_node *n, keys *k)
+{
+  *k = (keys){n, NULL, 0};
+  if (!n || n->n < 32 || !(k->sorted = malloc(n->n / 2 * sizeof *k->sorted)))
+    return;
   for (size_t i = 0; i + 1 < n->n; i += 2)
-    if (n->items[i]->kind == YT_SCALAR && same_decoded(t, n->items[i]->value))
-      return n->items[i + 1];
+    if (n->items[i]->kind == YT_SCALAR)
+      k->sorted[k->n++] = (kv){n->items[i], n->items[i + 1]};
+  qsort(k->sorted, k->n, sizeof *k->sorted, cmp_kv);
+}
+
+static void keys_free(keys *k)
+{
+  free(k->sorted);
+}
+
+/* Returns the value whose key is the decoded text t, or NULL. */
+static const yt_node *tree_member(const keys *k, const sbuf *t)
+{
+  const yt_node *n = k->map;
+  if (!k->sorted) {
+    for (size_t i = 0; i + 1 < n->n; i += 2)
+      if (n->items[i]->kind == YT_SCALAR && same_decoded(t, n->items[i]->value))
+        return n->items[i + 1];
+    return NULL;
+  }
+  size_t lo = 0, hi = k->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int c = strcmp(k->sorted[mid].k->value, t->s ? t->s : "");
+    if (c == 0)   /* a text with a NUL byte (longer than its strlen) is no key's */
+      return same_decoded(t, k->sorted[mid].k->value) ? k->sorted[mid].v : NULL;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
   return NULL;
 }
 
@@ -318,22 +370,29 @@ static const char *json_match(const char *p, const yt_node *n, int subset, sbuf 
     size_t matched = 0;
     if (*p != (map ? '{' : '['))
       return NULL;
+    keys k;
+    keys_of(map ? n : NULL, &k);
     p = json_ws(p + 1);
     while (p && *p != (map ? '}' : ']')) {
       const yt_node *v = map ? NULL : matched < n->n ? n->items[matched] : NULL;
       if (map) {
-        if (!(p = json_text(p, t)) || *(p = json_ws(p)) != ':')
-          return NULL;
+        if (!(p = json_text(p, t)) || *(p = json_ws(p)) != ':') {
+          p = NULL;
+          break;
+        }
         p++;
-        v = tree_member(n, t);
+        v = tree_member(&k, t);
       }
-      if (!v && !subset)
-        return NULL;
+      if (!v && !subset) {
+        p = NULL;
+        break;
+      }
       p = v ? json_match(p, v, 0, t, depth + 1) : json_skip(p);
       matched += v != NULL;
       if (p && *(p = json_ws(p)) == ',')
         p = json_ws(p + 1);
     }
+    keys_free(&k);
     return p && matched == (map ? n->n / 2 : n->n) ? p + 1 : NULL;
   }
   const char *end = json_skip(p);
@@ -369,7 +428,7 @@ static int same_data(const yt_node *n, const char *json)
 /* Appends the JSON value at *pp as YAML flow and moves *pp past it; of an
  * object, only the keys of keep (when given). Returns -1 when it is not
  * JSON as the engine writes it. */
-static int json_yaml(sbuf *b, const char **pp, const yt_node *keep, sbuf *t, int depth)
+static int json_yaml(sbuf *b, const char **pp, const keys *keep, sbuf *t, int depth)
 {
   const char *p = json_ws(*pp);
   if (depth > 100)
@@ -423,14 +482,17 @@ static int json_yaml(sbuf *b, const char **pp, const yt_node *keep, sbuf *t, int
 static void data_field(sbuf *b, const char *json, const yt_node *keep)
 {
   sbuf t = {0};
+  keys k;
+  keys_of(keep, &k);
   cp_sbuf_add(b, ", data: ");
   size_t at = b->len;
   const char *p = json;
-  if (json_yaml(b, &p, keep, &t, 0) < 0) {   /* not the engine's JSON: shown as it is */
+  if (json_yaml(b, &p, &k, &t, 0) < 0) {   /* not the engine's JSON: shown as it is */
     b->len = at;
     cp_sbuf_addn(b, "", 0);
     cp_sbuf_json_str(b, json, strlen(json));
   }
+  keys_free(&k);
   cp_sbuf_free(&t);
 }
 

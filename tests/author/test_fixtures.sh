@@ -156,9 +156,9 @@ test_a_difference_with_control_characters_is_escaped_and_pastes_back() {
 test_a_fixture_expects_data_keys_and_the_difference_pastes_back() {
   policy
   # visit.due's alert carries data of every JSON kind; assignments carry data too
-  sed -i 's/alert { severity = "warning", level = 1, assignee = P.owner, title = "visit due" }/alert { severity = "warning", level = 1, assignee = P.owner, title = "visit due", data = { days = days, share = 0.25, gold = true, none = null, tags = {"a", "b"}, last = { day = dt.format(c.last), note = "é\\n\\"x\\"" }, id = "61", yes = "yes" } }\n      assign { kind = "visit", assignee = P.owner, data = { amount = 123456 } }/' r.lua
+  sed -i 's/alert { severity = "warning", level = 1, assignee = P.owner, title = "visit due" }/alert { severity = "warning", level = 1, assignee = P.owner, title = "visit due", data = { days = days, share = 0.25, tiny = 5e-324, gold = true, none = null, tags = {"a", "b"}, last = { day = dt.format(c.last), note = "é\\n\\"x\\"" }, id = "61", yes = "yes" } }\n      assign { kind = "visit", assignee = P.owner, data = { amount = 123456 } }/' r.lua
   passing_fixture fx.yaml
-  sed -i 's/^      - {rule: visit.due, client: G2, severity: warning, level: 1, assignee: S1}/      - {rule: visit.due, client: G2, severity: warning, data: {days: 30, share: 0.250, gold: true, none: null, tags: [a, b], last: {day: 2026-05-31, note: "é\\n\\"x\\""}, id: "61", yes: "yes"}}\n    assignments:\n      - {rule: visit.due, client: G2, kind: visit, data: {amount: 123456}}/' fx.yaml
+  sed -i 's/^      - {rule: visit.due, client: G2, severity: warning, level: 1, assignee: S1}/      - {rule: visit.due, client: G2, severity: warning, data: {days: 30, share: 0.250, tiny: 4.94065645841247e-324, gold: true, none: null, tags: [a, b], last: {day: 2026-05-31, note: "é\\n\\"x\\""}, id: "61", yes: "yes"}}\n    assignments:\n      - {rule: visit.due, client: G2, kind: visit, data: {amount: 123456}}/' fx.yaml
   cp_run test --config c.yaml fx.yaml
   expect_eq "every kind matches" "0|ok   fx.yaml: gold clients are visited every 30 days" "$RC|$(printf '%s\n' "$OUT" | head -n 1)"
   # a subset of the keys is enough; a key's value is compared whole
