@@ -1069,7 +1069,7 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db)
   sqlite3_busy_timeout(*db, 10000);
   /* a sorted read spills to temporary files, never all in memory (a SQLite
    * built to keep temporary tables in memory always is not asked to sort) */
-  if (sqlite3_exec(*db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -500", NULL, NULL, NULL) != SQLITE_OK ||
+  if (sqlite3_exec(*db, "PRAGMA temp_store = FILE", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_compileoption_used("TEMP_STORE=3"))
     f->no_sort = 1;
   sqlite3_progress_handler(*db, PROGRESS_OPS, over_time, f);
@@ -1143,6 +1143,11 @@ static cp_err open_db(cp_facts *f, int spares)
                         spares + 1);
   }
   sqlite3_close(probe);
+  /* the reader that reads every client sorts scattered tables: the page
+   * cache bounds a sort's memory, and a scan needs little of it (the
+   * --jobs workers' readers, which follow the index in chunks, keep 2 MB) */
+  if (rc == CP_OK)
+    sqlite3_exec(f->db, "PRAGMA cache_size = -500", NULL, NULL, NULL);
   return rc == CP_OK ? check_encoding(f) : rc;
 }
 
