@@ -62,20 +62,27 @@ static size_t largest_upvalue(lua_State *L, int fn, int *at, size_t *total)
   return most;
 }
 
-/* Returns the rough size of the upvalues of function k: rule k, or derived
- * value k - n_rules. */
+/* Pushes function k: rule k's, or derived value k - n_rules's (nil for a
+ * rule skipped for holding the heap). */
+static void push_function(cp_rules *api, size_t k)
+{
+  lua_State *L = api->L;
+  if (k < api->n_rules) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, api->rules[k].fn_ref);
+    return;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
+  lua_rawgeti(L, -1, (lua_Integer)(k - api->n_rules) + 1);
+  lua_remove(L, -2);
+}
+
+/* Returns the rough size of the upvalues of function k (push_function()). */
 static size_t upvalues_of(cp_rules *api, size_t k)
 {
   lua_State *L = api->L;
   size_t total = 0;
   int at;
-  if (k < api->n_rules) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, api->rules[k].fn_ref);
-  } else {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
-    lua_rawgeti(L, -1, (lua_Integer)(k - api->n_rules) + 1);
-    lua_remove(L, -2);
-  }
+  push_function(api, k);
   if (lua_isfunction(L, -1))
     largest_upvalue(L, lua_gettop(L), &at, &total);
   lua_pop(L, 1);
@@ -140,7 +147,6 @@ static void blame_derived(cp_rules *api, size_t k, size_t held)
  * Without the sizes at the mark (no memory), r's function alone. */
 static void release_holders(cp_rules *api, size_t r, unsigned char *cleared)
 {
-  lua_State *L = api->L;
   size_t n = api->n_rules + api->n_derived;
   for (;;) {
     size_t best = n, most = 0;
@@ -157,13 +163,7 @@ static void release_holders(cp_rules *api, size_t r, unsigned char *cleared)
     if (best == n)
       return;
     cleared[best] = 1;
-    if (best < api->n_rules) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, api->rules[best].fn_ref);
-    } else {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
-      lua_rawgeti(L, -1, (lua_Integer)(best - api->n_rules) + 1);
-      lua_remove(L, -2);
-    }
+    push_function(api, best);
     release_upvalues(api);
     if (!cp_sandbox_held(api->sb))
       return;
