@@ -607,15 +607,43 @@ static int scattered(cp_facts *f, source *s, const char *key)
   sbuf q = {0};
   sqlite3_stmt *st = NULL;
   int plain_read = 1, n = 0, jumps = 0;
+  char index[256] = "";
   cp_sbuf_add(&q, "EXPLAIN QUERY PLAN ");   /* the read itself: by a covering index, it */
   build_select(&q, s, key, 1, 0, 0);        /* reads index pages only, in key order */
   if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
     plain_read = 0;
   while (plain_read && sqlite3_step(st) == SQLITE_ROW) {
-    const char *detail = (const char *)sqlite3_column_text(st, 3);
-    plain_read = !detail || (!strstr(detail, "TEMP B-TREE") && !strstr(detail, "COVERING"));
+    const char *detail = (const char *)sqlite3_column_text(st, 3), *at;
+    plain_read = detail && !strstr(detail, "TEMP B-TREE") && !strstr(detail, "COVERING");
+    if (plain_read && (at = strstr(detail, " USING INDEX ")))
+      snprintf(index, sizeof index, "%s", at + strlen(" USING INDEX "));
   }
   sqlite3_finalize(st);
+  st = NULL;
+  /* the index must hold the key (and the order column) alone, ascending, so
+   * that its ties come in rowid order, as the sorted read's do; the facts'
+   * authorizer allows no pragma: this one statement, the engine's own, is
+   * run without it */
+  sqlite3_set_authorizer(f->db, NULL, NULL);
+  if (plain_read && (plain_read = *index != '\0') &&
+      sqlite3_prepare_v2(f->db, "SELECT name, desc, coll FROM pragma_index_xinfo(?1) "
+                         "WHERE key = 1 ORDER BY seqno", -1, &st, NULL) == SQLITE_OK) {
+    const char *want[2] = {key, s->cfg->order};
+    int k = 0;
+    sqlite3_bind_text(st, 1, index, -1, SQLITE_STATIC);
+    for (; plain_read && sqlite3_step(st) == SQLITE_ROW; k++) {
+      const char *name = (const char *)sqlite3_column_text(st, 0);
+      const char *coll = (const char *)sqlite3_column_text(st, 2);
+      plain_read = k < 2 && want[k] && name && sqlite3_stricmp(name, want[k]) == 0 &&
+                   sqlite3_column_int(st, 1) == 0 &&
+                   (k == 1 || (coll && sqlite3_stricmp(coll, "BINARY") == 0));
+    }
+    plain_read = plain_read && k == (s->cfg->order ? 2 : 1);
+  } else {
+    plain_read = 0;
+  }
+  sqlite3_finalize(st);
+  sqlite3_set_authorizer(f->db, authorize, NULL);
   st = NULL;
   cp_sbuf_clear(&q);
   cp_sbuf_add(&q, "SELECT rowid FROM ");

@@ -76,4 +76,16 @@ test_a_table_read_by_a_covering_index_is_not_sorted() {
   expect_eq "no sort was tried" "" "$(cat "$T/stderr")"
 }
 
+test_an_index_with_more_than_the_key_and_order_is_followed_not_sorted() {
+  scattered
+  # ties (equal dates) come in the index's order: (client, date, amount)
+  # here, not rowid order, so a sorted read would give them otherwise
+  sqlite3 f.db "DROP INDEX orders_by_client; CREATE INDEX orders_wide ON orders(client_id, ordered_on, amount)"
+  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+    --quiet --state one.db 2>"$T/stderr")
+  expect_eq "no sort was tried" "" "$(cat "$T/stderr")"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state chunks.db --jobs 2
+  expect_eq "the same results as --jobs 2" "$(results chunks.db)" "$(results one.db)"
+}
+
 run_tests
