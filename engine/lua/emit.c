@@ -382,6 +382,11 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
   cp_sandbox_charge(L, REPORT_COST + bytes / 16);
   cp_sensitive_check(L, api, it);
   seen *s = seen_for(L, api, api->out->n + 1);
+  if (*seen_slot(s, api->out, it))   /* again, now: an __index of its fields may have reported it */
+    return luaL_error(L, "%s: '%s' with key '%s' was already reported for this client",
+                      it->what == CP_ALERT ? "alert{}" : it->what == CP_ASSIGN ? "assign{}"
+                                                                          : "fulfilled{}",
+                      it->rule, it->key);
   if (api->out->n >= UINT32_MAX - 1 || cp_outcome_add(api->out, it) != CP_OK)
     return luaL_error(L, "not enough memory");
   *seen_slot(s, api->out, it) = (uint32_t)api->out->n;

@@ -515,6 +515,14 @@ end }'
 end }'
   expect_eq "GBK keys: exit" 1 "$RC"
   expect_contains "GBK keys: the rule's error" "a.lua:2: data: a key is not valid UTF-8 (JSON would write it like another) (rule a, client C1)" "$ERR"
+  # an __index that reports the very alert being read: reported twice
+  hostile 'rule { id = "a", doc = "twice", fn = function(c)
+  alert(setmetatable({ key = "k", severity = "info" }, { __index = function(t, k)
+    if k == "title" then alert { key = "k", severity = "info", title = "inner" } return "outer" end
+  end }))
+end }'
+  expect_eq "twice: exit" 1 "$RC"
+  expect_contains "twice: the rule's error" "a.lua:2: alert{}: 'a' with key 'k' was already reported for this client (rule a, client C1)" "$ERR"
   # max() and min() over a hand-made list of rows of two tables: role is a
   # text in one and a number in the other
   printf 'lookups:\n  - {name: grades, id: id, columns: [{name: id, type: text}, {name: role, type: integer}]}\n' >> c.yaml
