@@ -688,7 +688,8 @@ static cp_err first_sorted(cp_facts *f, source *s, const char *key)
     read_failed(f, s);
     return db_err(f->db);
   }
-  cp_diag_warn("facts: table '%s': sorting it in temporary files failed (%s); it is read "
+  cp_diag_warn("facts: table '%s': sorting it in temporary files failed (%s: is the folder "
+               "SQLITE_TMPDIR names, else /var/tmp or /tmp, full or not writable?); it is read "
                "by its index instead (slower, the same rows)", s->sql, errmsg(f));
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;

@@ -432,11 +432,13 @@ static int value_less(const cp_value *a, const cp_value *b)
 {
   if (a->type == CP_V_TEXT)
     return strcmp(a->u.s, b->u.s) < 0;
-  lua_Number x = a->type == CP_V_REAL ? a->u.r : (lua_Number)a->u.i;
-  lua_Number y = b->type == CP_V_REAL ? b->u.r : (lua_Number)b->u.i;
   if (a->type != CP_V_REAL && b->type != CP_V_REAL)
     return a->u.i < b->u.i;
-  return x < y;
+  if (a->type == CP_V_REAL && b->type == CP_V_REAL)
+    return a->u.r < b->u.r;
+  if (a->type == CP_V_REAL)   /* an integer and a float: exactly, as Lua compares them */
+    return cp_filter_cmp_int_float(b->u.i, a->u.r) == 1;
+  return cp_filter_cmp_int_float(a->u.i, b->u.r) == -1;
 }
 
 /* The kind of a fact value that max() and min() compare: 0 number, 1 text,
