@@ -415,7 +415,8 @@ static cp_err client_pass(report *r)
   while (rc == CP_OK && (more = cp_facts_next(r->facts, &c)) > 0) {
     if ((rc = alerts_upto(r, c->id, counts)) != CP_OK)
       break;
-    int got = cp_reportdef_row(r->rules, r->def, c, counts, &r->row, &r->err);
+    int got = cp_reportdef_row(r->rules, r->def, c, counts, r->mine, r->n_mine, &r->row,
+                               &r->err);
     if (got < 0)
       rc = row_failed(r);
     else if (got > 0)

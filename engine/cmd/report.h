@@ -12,12 +12,6 @@
 #include "config.h"
 #include "reportdef.h"
 
-/* Open alerts of one rule, by severity. */
-typedef struct cp_ralerts {
-  char *rule;                       /* rule id (owned) */
-  uint64_t n[CP_SEVERITIES];        /* counts, by severity */
-} cp_ralerts;
-
 /* Everything the HTML page shows besides the rows. */
 typedef struct cp_report_page {
   const cp_report_def *def;                        /* the report (not owned) */

@@ -475,6 +475,8 @@ typedef struct row_ctx {
   const cp_report_def *d;           /* the report */
   cp_rrow *row;                     /* where the values go */
   const uint64_t *alerts;           /* the client's open alerts, by severity */
+  const cp_ralerts *by_rule;        /* ... by rule and severity */
+  size_t n_rules;                   /* their number */
 } row_ctx;
 
 /* Checks the row table (at index t) against the columns into x->row. */
@@ -538,22 +540,34 @@ static int l_row(lua_State *L)
   lua_getfield(L, 3, "row");
   lua_pushvalue(L, 2);
   lua_getfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
-  lua_createtable(L, 0, CP_SEVERITIES);
+  lua_createtable(L, 0, CP_SEVERITIES + 1);
   for (int i = 0; i < CP_SEVERITIES; i++) {
     lua_pushinteger(L, (lua_Integer)x->alerts[i]);
     lua_setfield(L, -2, cp_outcome_severity_names[i]);
   }
+  lua_createtable(L, 0, (int)x->n_rules);   /* alerts.rules[rule id]: its open alerts */
+  for (size_t k = 0; k < x->n_rules; k++) {
+    uint64_t n = 0;
+    for (int i = 0; i < CP_SEVERITIES; i++)
+      n += x->by_rule[k].n[i];
+    if (n) {
+      lua_pushinteger(L, (lua_Integer)n);
+      lua_setfield(L, -2, x->by_rule[k].rule);
+    }
+  }
+  lua_setfield(L, -2, "rules");
   lua_call(L, 3, 1);
   convert_row(L, x, lua_gettop(L));
   return lua_pushboolean(L, 1), 1;
 }
 
 int cp_reportdef_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
-                  const uint64_t alerts[CP_SEVERITIES], cp_rrow *row, sbuf *err)
+                  const uint64_t alerts[CP_SEVERITIES], const cp_ralerts *by_rule,
+                  size_t n_rules, cp_rrow *row, sbuf *err)
 {
   lua_State *L = api->L;
   int top = lua_gettop(L), got;
-  row_ctx x = {d, row, alerts};
+  row_ctx x = {d, row, alerts, by_rule, n_rules};
   cp_sbuf_clear(err);
   if (!row->cells && !(row->cells = calloc(d->n_columns, sizeof *row->cells))) {
     cp_sbuf_printf(err, "out of memory (report %s, client %s)", d->id, c->id);

@@ -99,12 +99,20 @@ void cp_reportdef_free(cp_report_def *d);
  * like for like. Returns CP_ENOMEM on failure. */
 cp_err cp_reportdef_set_month(cp_rules *r, const cp_rmonth *m, int64_t as_of);
 
+/* Open alerts of one rule, by severity. */
+typedef struct cp_ralerts {
+  char *rule;                       /* rule id (owned) */
+  uint64_t n[CP_SEVERITIES];        /* counts, by severity */
+} cp_ralerts;
+
 /* Computes client c's row, under the rules' budget: 1 with *row filled, 0
  * when the client is out of the policy's or the report's scope, -1 when it
  * failed, with "file:line: message (report ID, client ID)" in err. alerts:
- * the client's open alerts, by severity. */
+ * the client's open alerts, by severity; by_rule[0..n_rules): by rule and
+ * severity (rules with none are skipped). */
 int cp_reportdef_row(cp_rules *r, const cp_report_def *d, const cp_client *c,
-                  const uint64_t alerts[CP_SEVERITIES], cp_rrow *row, sbuf *err);
+                  const uint64_t alerts[CP_SEVERITIES], const cp_ralerts *by_rule,
+                  size_t n_rules, cp_rrow *row, sbuf *err);
 
 /* Frees the buffers of a row; the row may be reused. */
 void cp_reportdef_row_free(cp_rrow *row);

@@ -319,6 +319,22 @@ test_a_config_without_locale_gets_english() {
   expect_contains "alerts caption" 'Open alerts by rule and severity <span>no run of the state database is as of this date or earlier' "$html"
 }
 
+test_a_row_reads_its_clients_open_alerts_by_rule() {
+  custom_report '    return { name = c.name .. " " .. tostring(alerts.rules.late) .. "/" .. tostring(alerts.rules.open) .. "/" .. tostring(alerts.rules.r), n = alerts.warning }'
+  cat >> r.lua <<'LUA'
+rule { id = "late", doc = "d", fn = function(c)
+  if c.id ~= "C3" then alert { severity = "warning", key = "a" } alert { severity = "info", key = "b" } end
+end }
+rule { id = "open", doc = "d", fn = function(c)
+  if c.id == "C1" then alert { severity = "warning" } end
+end }
+LUA
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-07-01 --quiet
+  cp_run report --config c.yaml --as-of 2026-07-01 --format csv -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "by rule" "A 2/1/nil,2|B 2/nil/nil,1|C nil/nil/nil,0" "$(tail -n +2 r.csv | tr -d '\r' | paste -sd'|')"
+}
+
 test_a_value_of_the_wrong_type_names_its_column() {
   custom_report '    return { name = c.name, n = 1.5 }'
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
