@@ -1084,12 +1084,13 @@ static cp_err check_encoding(cp_facts *f)
  * statement it runs until it closes reads the same snapshot of the facts,
  * whatever the CRM commits meanwhile. A missing file is refused up front so
  * that SQLite does not report it as a generic open failure. */
-static cp_err open_reader(cp_facts *f, sqlite3 **db)
+static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
 {
   struct stat st;
   const char *path = f->cfg->facts;
   if (stat(path, &st) < 0)
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
+  *id = st;
   if (!S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file", path);
   /* one connection per thread: SQLite's own locking is not needed */
@@ -1105,8 +1106,11 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db)
   /* Reading a WAL database needs PATH-shm beside it: when its folder cannot
    * take one, say that, not "attempt to write a readonly database". */
   if (sqlite3_exec(*db, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) ==
-      SQLITE_OK)
+      SQLITE_OK) {
+    if (stat(path, &st) < 0 || st.st_dev != id->st_dev || st.st_ino != id->st_ino)
+      id->st_ino = 0, id->st_dev = 0;   /* replaced while it opened: which file is unknown */
     return CP_OK;
+  }
   if (sqlite3_errcode(*db) == SQLITE_READONLY && is_wal(path))
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
                      "%s-shm beside it; make its folder writable or convert it with "
@@ -1152,24 +1156,35 @@ static cp_err open_db(cp_facts *f, int spares)
   if (spares && !(f->spares = calloc((size_t)spares, sizeof *f->spares)))
     return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   f->n_spares = spares;
-  if (spares && (rc = open_reader(f, &probe)) == CP_OK)
-    sqlite3_exec(probe, "COMMIT", NULL, NULL, NULL);   /* the probe reads outside one */
+  struct stat probe_id = {0}, id = {0}, other = {0};
   for (int tries = 0; rc == CP_OK; tries++) {
-    int64_t before = spares ? data_version(probe) : 0;
-    rc = open_reader(f, &f->db);
-    for (int i = 0; rc == CP_OK && i < spares; i++)
-      rc = open_reader(f, &f->spares[i]);
-    if (rc != CP_OK || !spares || data_version(probe) == before)
+    /* every reader must read one file: a CRM that lands its export as a new
+     * file renamed over the path may do so between two of the opens */
+    int same = 1;
+    if (spares && (rc = open_reader(f, &probe, &probe_id)) == CP_OK)
+      sqlite3_exec(probe, "COMMIT", NULL, NULL, NULL);   /* the probe reads outside one */
+    int64_t before = spares && rc == CP_OK ? data_version(probe) : 0;
+    if (rc == CP_OK)
+      rc = open_reader(f, &f->db, &id);
+    same = id.st_ino && (!spares || (probe_id.st_ino == id.st_ino &&
+                                     probe_id.st_dev == id.st_dev));
+    for (int i = 0; rc == CP_OK && i < spares; i++) {
+      rc = open_reader(f, &f->spares[i], &other);
+      same = same && other.st_ino == id.st_ino && other.st_dev == id.st_dev;
+    }
+    if (rc != CP_OK || (same && (!spares || data_version(probe) == before)))
       break;
-    sqlite3_close(f->db);   /* a commit came between: begin them all again */
+    sqlite3_close(probe);
+    probe = NULL;
+    sqlite3_close(f->db);   /* a commit or a new file came between: begin them all again */
     f->db = NULL;
     for (int i = 0; i < spares; i++)
       sqlite3_close(f->spares[i]), f->spares[i] = NULL;
     if (tries + 1 == SNAPSHOT_TRIES)
-      rc = cp_diag_fail(CP_EIO, "facts: %s: another connection committed to the facts "
-                        "each of %d times the run began its %d readers (--jobs); run again "
-                        "once the export is written", f->cfg->facts, SNAPSHOT_TRIES,
-                        spares + 1);
+      rc = cp_diag_fail(CP_EIO, "facts: %s: another connection committed to the facts, or "
+                        "a new file replaced it, each of %d times the run began its %d "
+                        "readers; run again once the export is written", f->cfg->facts,
+                        SNAPSHOT_TRIES, spares + 1);
   }
   sqlite3_close(probe);
   /* the reader that reads every client sorts scattered tables: the page

@@ -194,6 +194,40 @@ test_a_run_reads_one_snapshot_of_the_facts_while_the_crm_commits() {
   done
 }
 
+test_readers_of_a_run_read_one_file_while_exports_are_renamed_over_it() {
+  # two exports that differ in every row: a mixed run's lookup says one
+  # file and its clients the other; a loop renames them over the path
+  cat > c.yaml <<'YAML'
+facts: facts.db
+state: s.db
+rules: [r.lua]
+clients: {name: clients, id: id, columns: [{name: name, type: text}]}
+lookups:
+  - {name: staff, id: id, columns: [{name: id, type: text}, {name: name, type: text}]}
+YAML
+  echo 'rule { id = "mix", doc = "d", fn = function(c)
+  if lookup.staff:get("S1").name ~= c.name then alert { severity = "critical", title = "mixed" } end
+end }' > r.lua
+  local v
+  for v in A B; do
+    facts_db f$v.db "INSERT INTO staff(id,name,role) VALUES('S1','$v','kam');
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+      INSERT INTO clients(id,name,status,created_on) SELECT printf('K%05d', i), '$v', 'active', '2026-01-01' FROM n;"
+  done
+  cp fA.db facts.db
+  ( while [ ! -e stop ]; do cp fB.db t.db; mv t.db facts.db; cp fA.db t.db; mv t.db facts.db; done ) &
+  local loop=$! i mixed=0 ran=0
+  for i in $(seq 1 60); do
+    rm -f s.db s.db-wal s.db-shm
+    "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --jobs 2 --quiet 2>/dev/null && ran=$((ran + 1))
+    [ -e s.db ] && [ "$(sqlite3 s.db "SELECT count(*) FROM alerts" 2>/dev/null)" != 0 ] && mixed=$((mixed + 1))
+  done
+  touch stop
+  wait $loop
+  expect_eq "runs that mixed two files" 0 "$mixed"
+  [ "$ran" -gt 0 ] || fail "no run completed while the exports were renamed"
+}
+
 test_the_wait_for_the_state_lock_does_not_count_as_reading_the_facts() {
   snapshot_setup
   # 20 clients: read in milliseconds, however slow the build or the machine
