@@ -67,11 +67,12 @@ CREATE TABLE IF NOT EXISTS events (
                                           -- | assignment.updated | assignment.fulfilled
                                           -- | assignment.withdrawn
   at          TEXT NOT NULL,              -- the run's as-of time
-  fingerprint TEXT NOT NULL,
-  rule        TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,              -- the record's own identity, as in alerts, even
+  rule        TEXT NOT NULL,              -- when feed.mask hides it in the body
   client_id   TEXT NOT NULL,
   key         TEXT NOT NULL,
-  body        TEXT NOT NULL               -- the alert or assignment after the change (JSON)
+  body        TEXT NOT NULL               -- the alert or assignment after the change (JSON),
+                                          -- as the feed shows it (feed.mask, feed.drop)
 );
 
 CREATE TABLE IF NOT EXISTS rule_errors (

@@ -165,24 +165,25 @@ void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed)
 }
 
 /* Appends an event whose body is the record after the change, as the feed's
- * privacy settings let it be seen. */
+ * privacy settings let it be seen; its columns keep the record's own
+ * identity (the state keeps everything: a report of an earlier month
+ * rebuilds its alerts from them). */
 static cp_err event(cp_store *s, cp_event type, const cp_record *full)
 {
   char m[4][17];
   cp_record shown = cp_record_private(s->feed, full, m);
-  const cp_record *r = &shown;
   sqlite3_stmt *st = s->st[S_EVENT];
   cp_sbuf_clear(&s->body);
-  cp_record_json(&s->body, r);
+  cp_record_json(&s->body, &shown);
   if (s->body.oom)
     return cp_diag_fail(CP_ENOMEM, "state: out of memory");
   sqlite3_bind_int64(st, 1, s->run_id);
   bind_text(st, 2, event_names[type]);
   bind_text(st, 3, s->at);
-  bind_text(st, 4, r->fingerprint);
-  bind_text(st, 5, r->rule);
-  bind_text(st, 6, r->client_id);
-  bind_text(st, 7, r->key);
+  bind_text(st, 4, full->fingerprint);
+  bind_text(st, 5, full->rule);
+  bind_text(st, 6, full->client_id);
+  bind_text(st, 7, full->key);
   bind_text(st, 8, s->body.s);
   s->stats.events[type]++;
   return exec_stmt(s, st, "appending an event");

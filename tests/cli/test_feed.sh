@@ -53,9 +53,12 @@ test_feed_drops_and_masks_what_the_config_says() {
   expect_contains "title dropped" '"title":null,"data":{}' "$OUT"
   case "$OUT" in *C1*|*上海*|*S9*) fail "customer data leaked: $OUT" ;; esac
   expect_contains "masked id" '"client_id":"~' "$OUT"
-  # The state keeps everything for the people who run the engine.
+  # The state keeps everything for the people who run the engine: the
+  # events' own columns too (a report of an earlier month reads them)
   cp_run alerts --config c.yaml --format jsonl
   expect_contains "alerts unmasked" '"client_id":"C1"' "$OUT"
+  expect_eq "the event's columns unmasked, its body masked" "C1|~" \
+    "$(sqlite3 s.db "SELECT DISTINCT client_id || '|' || substr(json_extract(body, '$.client_id'), 1, 1) FROM events WHERE client_id = 'C1'")"
 }
 
 test_masks_are_stable_and_depend_on_the_salt() {
