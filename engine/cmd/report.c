@@ -19,11 +19,13 @@
 
 #define MAX_PRINTED_ERRORS 20
 
-/* The run whose state the report shows: the last one as of its day or
- * earlier; and whether it is the last run of all. */
+/* The run whose state the report shows: of the runs as of its day or
+ * earlier, one as of the latest such day (the last of them: a replay of an
+ * earlier day made later does not stand for that day); and whether it is
+ * the last run of all. */
 static const char last_run_sql[] =
   "SELECT id, as_of, id = (SELECT max(id) FROM runs) FROM runs WHERE as_of <= ?1 "
-  "ORDER BY id DESC LIMIT 1";
+  "ORDER BY as_of DESC, id DESC LIMIT 1";
 
 /* The open alerts now, counted by client, rule and severity, in client order. */
 static const char open_alerts_sql[] =

@@ -240,6 +240,12 @@ test_an_earlier_month_shows_the_alerts_of_its_last_run() {
   report --as-of 2027-03-01 --month 2026-10 -o r.csv
   expect_eq "exit" 0 "$RC"
   expect_eq "alerts" "$october" "$(awk -F, 'NR > 1 { print $1 "," $(NF-2) "," $(NF-1) "," $NF }' r.csv | tr -d '\r')"
+  # a replay of an earlier day of October, run after, does not stand for its last day
+  cp_run run --config "$DEMO_CONFIG" --facts f.db --state s.db --as-of 2026-10-10 --replay --quiet
+  expect_eq "replay" 0 "$RC"
+  cp_run run --config "$DEMO_CONFIG" --facts f.db --state s.db --as-of 2027-03-01 --quiet
+  report --as-of 2027-03-01 --month 2026-10 -o r.csv
+  expect_eq "alerts after a replay" "$october" "$(awk -F, 'NR > 1 { print $1 "," $(NF-2) "," $(NF-1) "," $NF }' r.csv | tr -d '\r')"
 }
 
 # Writes c.yaml and r.lua: three clients, a report whose row is $1 (Lua).
