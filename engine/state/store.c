@@ -32,19 +32,23 @@ static const char *const sql[S_COUNT] = {
     "data, status, opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'open',"
     "?10,?10,?11) ON CONFLICT(client_id, rule, key) DO UPDATE SET severity=excluded.severity, "
     "level=excluded.level, assignee=excluded.assignee, title=excluded.title, "
-    "data=excluded.data, status='open', opened_at=excluded.opened_at, "
+    "data=excluded.data, status='open', "
+    "opened_at=CASE WHEN updated_at > excluded.opened_at AND opened_at <= excluded.opened_at "
+    "THEN opened_at ELSE excluded.opened_at END, "   /* closed after a replayed day: kept */
     "updated_at=excluded.updated_at, run_id=excluded.run_id",
   [S_UPDATE_ALERT] = "UPDATE alerts SET severity=?2, level=?3, assignee=?4, title=?5, data=?6, "
-                     "updated_at=?7, run_id=?8 WHERE id=?1",
+                     "updated_at=?7, run_id=?8, opened_at=min(opened_at, ?7) WHERE id=?1",
   [S_CLOSE_ALERT] = "UPDATE alerts SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
   [S_OPEN_ASSIGN] =
     "INSERT INTO assignments(fingerprint, rule, client_id, key, kind, assignee, data, status, "
     "opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9) "
     "ON CONFLICT(client_id, rule, key) DO UPDATE SET kind=excluded.kind, "
     "assignee=excluded.assignee, data=excluded.data, status='proposed', "
-    "opened_at=excluded.opened_at, updated_at=excluded.updated_at, run_id=excluded.run_id",
+    "opened_at=CASE WHEN updated_at > excluded.opened_at AND opened_at <= excluded.opened_at "
+    "THEN opened_at ELSE excluded.opened_at END, "
+    "updated_at=excluded.updated_at, run_id=excluded.run_id",
   [S_UPDATE_ASSIGN] = "UPDATE assignments SET kind=?2, assignee=?3, data=?4, updated_at=?5, "
-                      "run_id=?6 WHERE id=?1",
+                      "run_id=?6, opened_at=min(opened_at, ?5) WHERE id=?1",
   [S_CLOSE_ASSIGN] = "UPDATE assignments SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
   [S_EVENT] = "INSERT INTO events(run_id, type, at, fingerprint, rule, client_id, key, body) "
               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
@@ -104,6 +108,9 @@ struct cp_store {
   sbuf body;                /* scratch for event bodies */
   const cp_feed_cfg *feed;  /* privacy of the feed, or NULL */
   cp_last_run last;         /* the state before this run */
+  int replay;               /* the run is as of a day before the last run's */
+  sqlite3_stmt *closed;     /* replay: an assignment closed after the run's day */
+  char *closed_assignee;    /* its assignee, as cp_store_prior_assignee() returned it */
 };
 
 const char *cp_store_event_name(cp_event e)
@@ -271,9 +278,13 @@ static int same(const char *a, const char *b)
 static cp_err change_item(cp_store *s, const prior *p, const cp_outcome *o, const cp_item *it)
 {
   int alert = it->what == CP_ALERT;
-  cp_record r = item_record(it, o->client_id, p->col[C_FINGERPRINT], p->col[C_OPENED], s->at);
+  /* a replay of an earlier day: one opened after that day holds on it too,
+   * so it is open as of that day (the update moves opened_at back) */
+  int later = p->col[C_OPENED] && strcmp(p->col[C_OPENED], s->at) > 0;
+  cp_record r = item_record(it, o->client_id, p->col[C_FINGERPRINT],
+                            later ? s->at : p->col[C_OPENED], s->at);
   int level = p->level;
-  int changed = !same(alert ? r.severity : it->kind, p->col[C_SEVERITY_OR_KIND]) ||
+  int changed = later || !same(alert ? r.severity : it->kind, p->col[C_SEVERITY_OR_KIND]) ||
                 !same(it->assignee, p->col[C_ASSIGNEE]) || !same(it->data, p->col[C_DATA]) ||
                 (alert && (level != it->level || !same(it->title, p->col[C_TITLE])));
   if (!changed)
@@ -399,7 +410,29 @@ cp_err cp_store_seek(cp_store *s, const char *client_id)
   return rc;
 }
 
-const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const char *key)
+/* The assignee of the client's assignment (rule, key) that was proposed as
+ * of this replay's day and closed (fulfilled, withdrawn) after it: the
+ * day's own run kept it. NULL when there is none (or no memory). */
+static const char *closed_after(cp_store *s, const char *rule, const char *key)
+{
+  static const char closed_sql[] =
+    "SELECT assignee FROM assignments WHERE client_id = ?1 AND rule = ?2 AND key = ?3 "
+    "AND status <> 'proposed' AND opened_at <= ?4 AND updated_at > ?4";
+  free(s->closed_assignee);
+  s->closed_assignee = NULL;
+  if (!s->closed &&
+      sqlite3_prepare_v2(s->rd, closed_sql, -1, &s->closed, NULL) != SQLITE_OK)
+    return NULL;
+  const char *vals[] = {s->sought, rule, key, s->at};
+  for (int i = 0; i < 4; i++)
+    sqlite3_bind_text(s->closed, i + 1, vals[i] ? vals[i] : "", -1, SQLITE_STATIC);
+  if (sqlite3_step(s->closed) == SQLITE_ROW && sqlite3_column_text(s->closed, 0))
+    s->closed_assignee = strdup((const char *)sqlite3_column_text(s->closed, 0));
+  sqlite3_reset(s->closed);
+  return s->closed_assignee;
+}
+
+const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key)
 {
   const cursor *c = &s->cur[1];
   for (size_t i = 0; i < c->n; i++)
@@ -408,7 +441,8 @@ const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const c
        * day) may have had another assignee, or none, that day: its pick
        * is made again, as the day's own run made it */
       return strcmp(c->rows[i].col[C_UPDATED], s->at) > 0 ? NULL : c->rows[i].col[C_ASSIGNEE];
-  return NULL;
+  /* a replay: one proposed that day and closed since was the day's to keep */
+  return s->replay ? closed_after(s, rule, key) : NULL;
 }
 
 /* Merges one kind of result (k = 0 alerts, 1 assignments) of client o with
@@ -523,6 +557,7 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   s->in_run = 1;
   if (cp_statedb_last_run(s->db, s->path, &s->last) != CP_OK)
     return CP_ESTATE;
+  s->replay = s->last.id && as_of < s->last.as_of;
   for (int i = 0; i < S_COUNT; i++)
     if (!s->st[i] &&
         sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
@@ -622,6 +657,8 @@ void cp_store_close(cp_store *s)
     cp_arena_free(&s->cur[k].arena);
   }
   free(s->sought);
+  free(s->closed_assignee);
+  sqlite3_finalize(s->closed);
   for (int i = 0; i < S_COUNT; i++)
     sqlite3_finalize(s->st[i]);
   if (s->in_run)

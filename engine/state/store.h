@@ -56,9 +56,10 @@ cp_err cp_store_seek(cp_store *s, const char *client_id);
 
 /* The assignee of the client's proposed assignment (rule, key) from before
  * the run, or NULL (also when it was changed after the run's as-of time:
- * in a replay of an earlier day, it is picked again); valid until the next
- * seek. Call after cp_store_seek(). */
-const char *cp_store_prior_assignee(const cp_store *s, const char *rule, const char *key);
+ * in a replay of an earlier day, it is picked again). In a replay, one
+ * proposed as of that day and closed after it keeps its assignee too.
+ * Valid until the next call or seek. Call after cp_store_seek(). */
+const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key);
 
 /* Records the outcome's data problems, then merges its client's sorted
  * results (seeking to it first if needed). An outcome with no evaluated
