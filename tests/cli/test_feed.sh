@@ -74,6 +74,23 @@ test_masks_are_stable_and_depend_on_the_salt() {
   [ "$a" != "$c" ] || fail "the salt does not change the mask"
 }
 
+test_a_feed_read_past_its_end_is_refused_and_a_new_epoch_is_seen() {
+  setup ""
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  local last epoch
+  last=$(sqlite3 s.db "SELECT max(seq) FROM events")
+  epoch=$(sqlite3 s.db "SELECT value FROM meta WHERE key = 'epoch'")
+  cp_run feed --config c.yaml --since $((last + 5))
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "crmpolicy: feed: --since $((last + 5)) is past the end of the feed (its last seq is $last): was the state database copied back from an earlier copy?" "$ERR"
+  cp_run feed --config c.yaml --since "$last"
+  expect_eq "at the end: nothing, exit 0" "0|" "$RC|$OUT"
+  # the README's step after restoring a copy: a new epoch, seen by readers
+  sqlite3 s.db "UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'"
+  cp_run feed --config c.yaml --since "$last" --epoch "$epoch"
+  expect_eq "the old epoch: exit" 6 "$RC"
+}
+
 test_dropping_an_id_is_refused() {
   setup "feed: {drop: [client_id]}"
   cp_run check --config c.yaml
