@@ -108,20 +108,24 @@ static cp_err feed(const char *path, const cp_opts *o, int *epoch_differs)
                    "from the start (--since 0 --epoch %s)", path, epoch, o->epoch, epoch);
   }
   int64_t last = 0;
-  if (rc == CP_OK && o->consumer && o->ack >= 0)
+  if (rc == CP_OK && o->consumer && o->ack >= 0) {
     rc = ack(db, path, o->consumer, o->ack);
-  else if (rc == CP_OK && (!o->consumer ||
-                           (rc = cp_consumer_get(db, path, o->consumer, &since)) == CP_OK) &&
-           (rc = cp_consumer_last_seq(db, path, &last)) == CP_OK && since > last)
+  } else if (rc == CP_OK) {
+    if (o->consumer)
+      rc = cp_consumer_get(db, path, o->consumer, &since);
+    if (rc == CP_OK)
+      rc = cp_consumer_last_seq(db, path, &last);
     /* seqs never go back: a state copied back from a backup does (its
      * epoch unchanged), and its next events would reuse seqs read before */
-    rc = cp_diag_fail(CP_EUSAGE, "feed: %s %lld is past the end of the feed (its last seq is "
-                      "%lld): was the state database copied back from an earlier copy? Give "
-                      "it a new epoch (README, \"Pulling the feed\") and read it from the start",
-                      o->consumer ? "the consumer's cursor" : "--since", (long long)since,
-                      (long long)last);
-  else if (rc == CP_OK)
-    rc = cp_query_feed(db, path, epoch, since, o->limit, stdout);
+    if (rc == CP_OK && since > last)
+      rc = cp_diag_fail(CP_EUSAGE, "feed: %s %lld is past the end of the feed (its last seq "
+                        "is %lld): was the state database copied back from an earlier copy? "
+                        "Give it a new epoch (README, \"Pulling the feed\") and read it from "
+                        "the start", o->consumer ? "the consumer's cursor" : "--since",
+                        (long long)since, (long long)last);
+    else if (rc == CP_OK)
+      rc = cp_query_feed(db, path, epoch, since, o->limit, stdout);
+  }
   sqlite3_close(db);
   return rc;
 }

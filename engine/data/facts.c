@@ -345,6 +345,23 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
     out->type = CP_V_NIL;
 }
 
+/* Appends the ORDER BY of source s's client pass: client key (in byte
+ * order, whatever the column's collation), order column; sorted, by a scan
+ * SQLite sorts (no index: "+"), ties in rowid order as the key's index
+ * gives them. */
+static void order_by(sbuf *q, const source *s, const char *key, int sorted)
+{
+  cp_sbuf_add(q, sorted ? " ORDER BY +" : " ORDER BY ");
+  cp_sbuf_sql_ident(q, key);
+  cp_sbuf_add(q, " COLLATE BINARY");
+  if (s->cfg->order) {
+    cp_sbuf_add(q, ", ");
+    cp_sbuf_sql_ident(q, s->cfg->order);
+  }
+  if (sorted)
+    cp_sbuf_add(q, ", rowid");
+}
+
 /* Builds the SELECT of a source: key, row id, declared columns; ordered by
  * client key (and order column) unless unordered; with a range when asked. */
 static void build_select(sbuf *q, const source *s, const char *key, int ordered, int lo, int hi)
@@ -377,19 +394,8 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
     cp_sbuf_sql_ident(q, key);
     cp_sbuf_add(q, i ? " COLLATE BINARY < ?2" : " COLLATE BINARY >= ?1");
   }
-  if (!ordered)
-    return;
-  cp_sbuf_add(q, " ORDER BY ");   /* byte order, whatever the column's collation */
-  if (s->sorted && !lo && !hi)
-    cp_sbuf_add(q, "+");   /* no index for the order: a scan, sorted */
-  cp_sbuf_sql_ident(q, key);
-  cp_sbuf_add(q, " COLLATE BINARY");
-  if (t->order) {
-    cp_sbuf_add(q, ", ");
-    cp_sbuf_sql_ident(q, t->order);
-  }
-  if (s->sorted && !lo && !hi)   /* ties in the order written, as the key's index gives them */
-    cp_sbuf_add(q, ", rowid");
+  if (ordered)
+    order_by(q, s, key, s->sorted && !lo && !hi);
 }
 
 /* Returns the error code for the last SQLite error on db: a lock held past
@@ -555,13 +561,19 @@ static void read_failed(cp_facts *f, const source *s)
                    : "");
 }
 
-/* Moves s's cursor to the next row. Returns 0, or -1 after printing an error. */
-static int advance(cp_facts *f, source *s)
+/* Steps s's cursor: 1 on a row, 0 at the end, -1 on an error (not printed). */
+static int step_cursor(source *s)
 {
   int rc = sqlite3_step(s->stmt);
   s->ready = rc == SQLITE_ROW;
   s->key_ok = 0;
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Moves s's cursor to the next row. Returns 0, or -1 after printing an error. */
+static int advance(cp_facts *f, source *s)
+{
+  if (step_cursor(s) >= 0)
     return 0;
   read_failed(f, s);
   return -1;
@@ -646,15 +658,9 @@ static int scattered(cp_facts *f, source *s, const char *key)
   sqlite3_set_authorizer(f->db, authorize, NULL);
   st = NULL;
   cp_sbuf_clear(&q);
-  cp_sbuf_add(&q, "SELECT rowid FROM ");
+  cp_sbuf_add(&q, "SELECT rowid FROM ");   /* in the index's order: rowid breaks ties */
   cp_sbuf_sql_ident(&q, s->sql);
-  cp_sbuf_add(&q, " ORDER BY ");
-  cp_sbuf_sql_ident(&q, key);
-  cp_sbuf_add(&q, " COLLATE BINARY");
-  if (s->cfg->order) {
-    cp_sbuf_add(&q, ", ");
-    cp_sbuf_sql_ident(&q, s->cfg->order);
-  }
+  order_by(&q, s, key, 0);
   cp_sbuf_printf(&q, ", rowid LIMIT %d", SCATTER_SAMPLE);
   if (plain_read && !q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK) {
     sqlite3_int64 last = 0;
@@ -677,10 +683,7 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
  * read by its index instead, with a warning: slower, the same rows. */
 static cp_err first_sorted(cp_facts *f, source *s, const char *key)
 {
-  int rc = sqlite3_step(s->stmt);
-  s->ready = rc == SQLITE_ROW;
-  s->key_ok = 0;
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+  if (step_cursor(s) >= 0)
     return CP_OK;
   int code = sqlite3_errcode(f->db) & 0xff;
   if (code != SQLITE_FULL && code != SQLITE_IOERR && code != SQLITE_CANTOPEN &&
@@ -1149,6 +1152,12 @@ static void close_spares(cp_facts *f)
  * leaves out): a probe connection reads PRAGMA data_version before and after
  * they all begin, and when another connection committed in between, they
  * begin again. Then the refusals that need the file: UTF-16 texts. */
+/* Returns 1 when a and b (open_reader()'s) are one known file. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_ino && a->st_ino == b->st_ino && a->st_dev == b->st_dev;
+}
+
 static cp_err open_db(cp_facts *f, int spares)
 {
   sqlite3 *probe = NULL;
@@ -1160,17 +1169,15 @@ static cp_err open_db(cp_facts *f, int spares)
   for (int tries = 0; rc == CP_OK; tries++) {
     /* every reader must read one file: a CRM that lands its export as a new
      * file renamed over the path may do so between two of the opens */
-    int same = 1;
     if (spares && (rc = open_reader(f, &probe, &probe_id)) == CP_OK)
       sqlite3_exec(probe, "COMMIT", NULL, NULL, NULL);   /* the probe reads outside one */
     int64_t before = spares && rc == CP_OK ? data_version(probe) : 0;
     if (rc == CP_OK)
       rc = open_reader(f, &f->db, &id);
-    same = id.st_ino && (!spares || (probe_id.st_ino == id.st_ino &&
-                                     probe_id.st_dev == id.st_dev));
+    int same = same_file(&id, spares ? &probe_id : &id);
     for (int i = 0; rc == CP_OK && i < spares; i++) {
       rc = open_reader(f, &f->spares[i], &other);
-      same = same && other.st_ino == id.st_ino && other.st_dev == id.st_dev;
+      same = same && same_file(&id, &other);
     }
     if (rc != CP_OK || (same && (!spares || data_version(probe) == before)))
       break;

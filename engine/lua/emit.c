@@ -326,6 +326,13 @@ static cp_rules *running(lua_State *L, const char *fn)
   return api;
 }
 
+/* Raises the error of an item (rule, key) that fn reports a second time. */
+static int reported_twice(lua_State *L, const char *fn, const cp_item *it)
+{
+  return luaL_error(L, "%s: '%s' with key '%s' was already reported for this client", fn,
+                    it->rule, it->key);
+}
+
 /* Fills the fields every item has: rule (checked against the running rule's
  * ids), key, assignee and data. */
 static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
@@ -363,8 +370,7 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     it->data = lua_tostring(L, -1);
   }
   if (*seen_slot(seen_for(L, api, api->out->n + 1), api->out, it))
-    luaL_error(L, "%s: '%s' with key '%s' was already reported for this client", fn,
-               it->rule, it->key);
+    reported_twice(L, fn, it);
 }
 
 /* Length of s, 0 for NULL. */
@@ -383,10 +389,8 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
   cp_sensitive_check(L, api, it);
   seen *s = seen_for(L, api, api->out->n + 1);
   if (*seen_slot(s, api->out, it))   /* again, now: an __index of its fields may have reported it */
-    return luaL_error(L, "%s: '%s' with key '%s' was already reported for this client",
-                      it->what == CP_ALERT ? "alert{}" : it->what == CP_ASSIGN ? "assign{}"
-                                                                          : "fulfilled{}",
-                      it->rule, it->key);
+    return reported_twice(L, it->what == CP_ALERT ? "alert{}"
+                             : it->what == CP_ASSIGN ? "assign{}" : "fulfilled{}", it);
   if (api->out->n >= UINT32_MAX - 1 || cp_outcome_add(api->out, it) != CP_OK)
     return luaL_error(L, "not enough memory");
   *seen_slot(s, api->out, it) = (uint32_t)api->out->n;

@@ -127,10 +127,8 @@ static void blame_derived(cp_rules *api, size_t k, size_t held)
 {
   lua_State *L = api->L;
   lua_Debug ar;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
-  lua_rawgeti(L, -1, (lua_Integer)k + 1);
+  push_function(api, api->n_rules + k);
   lua_getinfo(L, ">S", &ar);
-  lua_pop(L, 1);
   lua_pushfstring(L, "%s:%d: derived value '%s' keeps %d MiB of the Lua heap after it was "
                   "derived (cap %d MiB): memory kept between clients, e.g. in a top-level local; "
                   "its largest upvalues are cleared and it fails for the rest of the run",

@@ -103,9 +103,6 @@ static int row_eq(lua_State *L)
   return 1;
 }
 
-/* Pushes row i (0-based) of a rowset at idx. A client's rows are cached in
- * its user value; a lookup's are made anew, so that a run does not keep an
- * object for every lookup row it ever looked at. */
 void cp_rowset_push_lookup_row(lua_State *L, cp_rules *api, uint32_t source, uint32_t i)
 {
   row_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
@@ -114,6 +111,9 @@ void cp_rowset_push_lookup_row(lua_State *L, cp_rules *api, uint32_t source, uin
   lua_setmetatable(L, -2);
 }
 
+/* Pushes row i (0-based) of a rowset at idx. A client's rows are cached in
+ * its user value; a lookup's are made anew, so that a run does not keep an
+ * object for every lookup row it ever looked at. */
 void cp_rowset_push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
 {
   row_ud *r;

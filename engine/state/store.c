@@ -16,6 +16,13 @@
 #include "record.h"
 #include "sbuf.h"
 
+/* The opened_at of a result opened again: its own, when it closed after the
+ * day of the run (a replay of an earlier day: it was open then), else the
+ * run's. */
+#define REOPENED_AT                                                                  \
+  "opened_at=CASE WHEN updated_at > excluded.opened_at AND opened_at <= excluded.opened_at " \
+  "THEN opened_at ELSE excluded.opened_at END, "
+
 /* Prepared statements of the writer, by use. */
 enum {
   S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
@@ -33,8 +40,7 @@ static const char *const sql[S_COUNT] = {
     "?10,?10,?11) ON CONFLICT(client_id, rule, key) DO UPDATE SET severity=excluded.severity, "
     "level=excluded.level, assignee=excluded.assignee, title=excluded.title, "
     "data=excluded.data, status='open', "
-    "opened_at=CASE WHEN updated_at > excluded.opened_at AND opened_at <= excluded.opened_at "
-    "THEN opened_at ELSE excluded.opened_at END, "   /* closed after a replayed day: kept */
+    REOPENED_AT
     "updated_at=excluded.updated_at, run_id=excluded.run_id",
   [S_UPDATE_ALERT] = "UPDATE alerts SET severity=?2, level=?3, assignee=?4, title=?5, data=?6, "
                      "updated_at=?7, run_id=?8, opened_at=min(opened_at, ?7) WHERE id=?1",
@@ -44,8 +50,7 @@ static const char *const sql[S_COUNT] = {
     "opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9) "
     "ON CONFLICT(client_id, rule, key) DO UPDATE SET kind=excluded.kind, "
     "assignee=excluded.assignee, data=excluded.data, status='proposed', "
-    "opened_at=CASE WHEN updated_at > excluded.opened_at AND opened_at <= excluded.opened_at "
-    "THEN opened_at ELSE excluded.opened_at END, "
+    REOPENED_AT
     "updated_at=excluded.updated_at, run_id=excluded.run_id",
   [S_UPDATE_ASSIGN] = "UPDATE assignments SET kind=?2, assignee=?3, data=?4, updated_at=?5, "
                       "run_id=?6, opened_at=min(opened_at, ?5) WHERE id=?1",
