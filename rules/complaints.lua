@@ -13,7 +13,9 @@ rule {
     local T = C.response_hours[c.tier] or C.response_hours.default
     local up1, up2 = C.response_escalation_hours[1], C.response_escalation_hours[2]
     for _, k in ipairs(c.complaints) do
-      if k.first_response_at == nil and k.resolved_at == nil then
+      if k.opened_at == nil then   -- not a timestamp: a finding; no age to judge by
+        why("complaint %s has no readable opened_at; left out", k.id)
+      elseif k.first_response_at == nil and k.resolved_at == nil then
         local h = dt.hours_since(k.opened_at)
         why("complaint %s unanswered for %.2f hours; due in %d (tier %s), then %d and %d",
             k.id, h, T, c.tier, T + up1, T + up2)
@@ -47,7 +49,9 @@ rule {
   fn = function(c)
     local up1, up2 = C.resolution_hours[1], C.resolution_hours[2]
     for _, k in ipairs(c.complaints) do
-      if k.first_response_at ~= nil and k.resolved_at == nil then
+      if k.opened_at == nil then   -- not a timestamp: a finding; no age to judge by
+        why("complaint %s has no readable opened_at; left out", k.id)
+      elseif k.first_response_at ~= nil and k.resolved_at == nil then
         local h = dt.hours_since(k.opened_at)
         if h >= up1 then
           local owner = people.owner(c, k)
