@@ -56,16 +56,21 @@ static cp_err prepare(cp_rules *r, cp_aggregates_fn fetch, void *ctx)
   return rc;
 }
 
-/* Evaluates the clients of [from, to) into outcomes from slot(), calling done()
- * after each one; leftover findings make a last outcome with no client. */
-static cp_err eval_range(cp_facts *f, cp_rules *r, const char *from, const char *to,
-                         slot_fn slot, cp_writer_fn done, void *ctx)
+#define ALL_CLIENTS ((size_t)-1)   /* eval_range(): every client, not a chunk */
+
+/* Evaluates the clients of chunk (cp_facts_begin_chunk()), or all of them,
+ * into outcomes from slot(), calling done() after each one; leftover
+ * findings make a last outcome with no client. */
+static cp_err eval_range(cp_facts *f, cp_rules *r, size_t chunk, slot_fn slot,
+                         cp_writer_fn done, void *ctx)
 {
   sink s = {.o = slot(ctx)};
   cp_client *c;
   int more = 0;
   cp_facts_on_finding(f, to_outcome, &s);   /* begin reports rows keyed NULL (the first chunk) */
-  cp_err rc = s.o ? cp_facts_begin(f, from, to) : CP_ENOMEM;
+  cp_err rc = !s.o ? CP_ENOMEM
+              : chunk == ALL_CLIENTS ? cp_facts_begin(f, NULL, NULL)
+                                     : cp_facts_begin_chunk(f, chunk);
   while (rc == CP_OK && (more = next_client(f, r, &c)) > 0) {
     if ((rc = s.err) != CP_OK || (rc = cp_eval_client(r, c, s.o)) != CP_OK ||
         (rc = done(ctx, s.o)) != CP_OK)
@@ -118,6 +123,7 @@ typedef struct worker {
   cp_facts *facts;          /* own connection */
   cp_rules *rules;          /* own sandbox */
   chunk *filling;           /* the chunk being filled */
+  size_t own;               /* by parts: the next chunk of its own */
   pthread_t thread;         /* the thread */
   int started;              /* the thread was created */
 } worker;
@@ -144,6 +150,8 @@ typedef struct pool {
   int shared;               /* run values computed: 1 workers may copy them, -1 never */
   char **bounds;            /* chunk boundaries (cp_facts_bounds) */
   size_t n_bounds;          /* their number; chunks = n_bounds + 1 */
+  int by_parts;             /* a table is read sorted (cp_facts_probe_sorted): worker i
+                               reads chunks i, i + jobs, ... in turn, by parts */
   chunk *slots;             /* chunk buffers */
   size_t n_slots;           /* their number */
   size_t next;              /* the next chunk a worker takes */
@@ -243,17 +251,27 @@ static cp_err open_worker(worker *w)
   pthread_mutex_lock(&p->share);
   rc = cp_share_run_values(p->main, w->rules);
   pthread_mutex_unlock(&p->share);
-  return rc;
+  int any = 0;
+  if (rc == CP_OK)
+    rc = cp_facts_by_parts(w->facts, p->facts, p->bounds, p->n_bounds, (size_t)p->jobs,
+                           (size_t)w->index, &any);
+  w->own = (size_t)w->index;
+  return rc != CP_OK || any == p->by_parts ? rc
+         : cp_diag_fail(CP_EEVAL, "jobs: worker %d does not read by parts as planned",
+                        w->index + 1);
 }
 
-/* Takes the next chunk and waits for its buffer to be free. Returns the
- * buffer, or NULL when there is nothing left to do. */
-static chunk *take_chunk(pool *p, size_t *c)
+/* Takes worker w's next chunk (the next one free, or by parts its own next)
+ * and waits for its buffer to be free. Returns the buffer, or NULL when
+ * there is nothing left to do. */
+static chunk *take_chunk(pool *p, worker *w, size_t *c)
 {
   chunk *ch = NULL;
+  size_t *next = p->by_parts ? &w->own : &p->next;
   pthread_mutex_lock(&p->lock);
-  if (p->shared > 0 && p->next <= p->n_bounds) {
-    *c = p->next++;
+  if (p->shared > 0 && *next <= p->n_bounds) {
+    *c = *next;
+    *next += p->by_parts ? (size_t)p->jobs : 1;
     ch = &p->slots[*c % p->n_slots];
     while ((ch->no != *c || ch->ready) && !p->stop && p->err == CP_OK)
       pthread_cond_wait(&p->changed, &p->lock);
@@ -273,11 +291,10 @@ static void *worker_main(void *arg)
   cp_err rc = open_worker(w);
   chunk *ch;
   size_t c;
-  while (rc == CP_OK && (ch = take_chunk(p, &c))) {
+  while (rc == CP_OK && (ch = take_chunk(p, w, &c))) {
     ch->n = 0;
     w->filling = ch;
-    rc = eval_range(w->facts, w->rules, c ? p->bounds[c - 1] : NULL,
-                    c < p->n_bounds ? p->bounds[c] : NULL, chunk_slot, chunk_done, w);
+    rc = eval_range(w->facts, w->rules, c, chunk_slot, chunk_done, w);
     pthread_mutex_lock(&p->lock);
     ch->ready = rc == CP_OK;
     pthread_cond_broadcast(&p->changed);
@@ -447,6 +464,8 @@ static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn w
   }
   if (rc == CP_OK)
     rc = cp_facts_bounds(facts, CHUNK_CLIENTS, &p->bounds, &p->n_bounds);
+  if (rc == CP_OK)   /* one worker's sorted scan of a table reads only its chunks' rows */
+    p->by_parts = p->n_bounds > 0 && cp_facts_probe_sorted(facts);
   if (rc == CP_OK && !prepared)
     rc = prepare(p->main, fetch_aggregates, p);
   pthread_mutex_lock(&p->lock);
@@ -478,7 +497,7 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
     single s = {.write = write, .ctx = ctx};
     cp_err rc = prepared ? CP_OK : prepare(rules, NULL, NULL);
     if (rc == CP_OK)
-      rc = eval_range(facts, rules, NULL, NULL, single_slot, single_done, &s);
+      rc = eval_range(facts, rules, ALL_CLIENTS, single_slot, single_done, &s);
     cp_outcome_free(&s.o);
     return rc;
   }

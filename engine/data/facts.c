@@ -38,7 +38,13 @@ typedef struct source {
   int keyed;                /* a pre-pass of the clients table: it reads the ids */
   int probed;               /* sorted is decided */
   int sorted;               /* read whole by sorting a scan, not by the key's index */
+  int by_parts;             /* a worker's: one sorted scan of its chunks (cp_facts_by_parts) */
+  int row_beyond;           /* by parts: the row under the cursor is of a later chunk
+                               than the one being read (-1: not known yet) */
 } source;
+
+#define CHUNK_NONE ((size_t)-1)      /* a NULL key's chunk: none (see null_keys()) */
+#define RANGE_PART 4                 /* source.bounded: the reader's part of the chunks */
 
 struct cp_facts {
   sqlite3 *db;              /* read-only connection */
@@ -68,6 +74,10 @@ struct cp_facts {
   char timeout_msg[160];    /* the error that replaces SQLite's "interrupted" */
   sqlite3 **spares;         /* readers in the same snapshot, for the workers to take */
   int n_spares;             /* their number */
+  char *const *bounds;      /* a worker's: the chunks' bounds (cp_facts_bounds; not owned) */
+  size_t n_bounds;          /* their number: chunks = n_bounds + 1 */
+  size_t parts, part;       /* by parts: this reader reads chunks part, part + parts, ... */
+  size_t chunk;             /* the chunk being read (cp_facts_begin_chunk) */
 };
 
 /* SQLite's progress handler (every PROGRESS_OPS virtual machine steps):
@@ -363,8 +373,10 @@ static void order_by(sbuf *q, const source *s, const char *key, int sorted)
 }
 
 /* Builds the SELECT of a source: key, row id, declared columns; ordered by
- * client key (and order column) unless unordered; with a range when asked. */
-static void build_select(sbuf *q, const source *s, const char *key, int ordered, int lo, int hi)
+ * client key (and order column) unless unordered; over a range (1: from
+ * ?1, 2: to ?2, bits of source.bounded) or over a reader's part of the
+ * chunks (RANGE_PART: by a sorted scan), else over every row. */
+static void build_select(sbuf *q, const source *s, const char *key, int ordered, int range)
 {
   const cp_table_cfg *t = s->cfg;
   cp_sbuf_add(q, "SELECT ");
@@ -387,15 +399,20 @@ static void build_select(sbuf *q, const source *s, const char *key, int ordered,
   }
   cp_sbuf_add(q, " FROM ");
   cp_sbuf_sql_ident(q, s->sql);
+  if (range & RANGE_PART) {
+    cp_sbuf_add(q, " WHERE crmpolicy_part(");
+    cp_sbuf_sql_ident(q, key);
+    cp_sbuf_add(q, ")");
+  }
   for (int i = 0; i < 2; i++) {
-    if (!(i ? hi : lo))
+    if (!(range & (1 << i)))
       continue;
-    cp_sbuf_add(q, i == 0 || !lo ? " WHERE " : " AND ");
+    cp_sbuf_add(q, i == 0 || !(range & 1) ? " WHERE " : " AND ");
     cp_sbuf_sql_ident(q, key);
     cp_sbuf_add(q, i ? " COLLATE BINARY < ?2" : " COLLATE BINARY >= ?1");
   }
   if (ordered)
-    order_by(q, s, key, s->sorted && !lo && !hi);
+    order_by(q, s, key, s->sorted && (range == 0 || range == RANGE_PART));
 }
 
 /* Returns the error code for the last SQLite error on db: a lock held past
@@ -432,7 +449,7 @@ static cp_err check_select(cp_facts *f, source *s, const char *key)
 {
   sbuf q = {0};
   sqlite3_stmt *st = NULL;
-  build_select(&q, s, key, 1, 0, 0);
+  build_select(&q, s, key, 1, 0);
   cp_err rc = q.oom ? cp_diag_fail(CP_ENOMEM, "facts: out of memory") : CP_OK;
   if (rc == CP_OK && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
     rc = cp_diag_fail(db_err(f->db) == CP_EIO ? CP_EIO : CP_EFACTS,
@@ -567,6 +584,7 @@ static int step_cursor(source *s)
   int rc = sqlite3_step(s->stmt);
   s->ready = rc == SQLITE_ROW;
   s->key_ok = 0;
+  s->row_beyond = -1;
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -588,7 +606,7 @@ static const char not_text_client[] = "is not a text client id; the row is skipp
 static cp_err null_keys(cp_facts *f, source *s, const char *key)
 {
   sbuf q = {0};
-  build_select(&q, s, key, 0, 0, 0);
+  build_select(&q, s, key, 0, 0);
   cp_sbuf_add(&q, " WHERE ");
   cp_sbuf_sql_ident(&q, key);
   cp_sbuf_add(&q, " IS NULL");
@@ -621,7 +639,7 @@ static int scattered(cp_facts *f, source *s, const char *key)
   int plain_read = 1, n = 0, jumps = 0;
   char index[256] = "";
   cp_sbuf_add(&q, "EXPLAIN QUERY PLAN ");   /* the read itself: by a covering index, it */
-  build_select(&q, s, key, 1, 0, 0);        /* reads index pages only, in key order */
+  build_select(&q, s, key, 1, 0);           /* reads index pages only, in key order */
   if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
     plain_read = 0;
   while (plain_read && sqlite3_step(st) == SQLITE_ROW) {
@@ -675,13 +693,16 @@ static int scattered(cp_facts *f, source *s, const char *key)
   return plain_read && n == SCATTER_SAMPLE && jumps * 2 > n;
 }
 
-static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to);
+static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to,
+                    int nulls);
 
 /* Steps a sorted read of s to its first row, when SQLite sorts the whole
- * table (in temporary files past the page cache's size). When that cannot
+ * table, or a worker's part of it (by_parts: then from, to are the chunk's
+ * range), in temporary files past the page cache's size. When that cannot
  * be done (a full or unwritable temporary folder, no memory), the table is
  * read by its index instead, with a warning: slower, the same rows. */
-static cp_err first_sorted(cp_facts *f, source *s, const char *key)
+static cp_err first_sorted(cp_facts *f, source *s, const char *key, const char *from,
+                           const char *to)
 {
   if (step_cursor(s) >= 0)
     return CP_OK;
@@ -697,25 +718,34 @@ static cp_err first_sorted(cp_facts *f, source *s, const char *key)
   sqlite3_finalize(s->stmt);
   s->stmt = NULL;
   s->sorted = 0;
-  return start(f, s, key, NULL, NULL);
+  s->by_parts = 0;   /* NULL keys were reported for the first chunk already: not again */
+  return start(f, s, key, from, to, 0);
 }
 
 /* Starts the ordered cursor of a source over [from, to); a statement of the
  * same range shape is reset and bound again rather than prepared anew (a
- * worker starts one pass per chunk). */
-static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to)
+ * worker starts one pass per chunk). A reader by parts reads its chunks by
+ * one cursor, started at its first chunk. The first chunk (no from) reports
+ * the rows whose key is NULL, unless nulls is 0 (done already). */
+static cp_err start(cp_facts *f, source *s, const char *key, const char *from, const char *to,
+                    int nulls)
 {
   int bounded = (from != NULL) | (to != NULL) << 1;
   if (!bounded && !s->probed && s->has_rowid) {   /* a read of every client */
     s->probed = 1;
     s->sorted = !f->no_sort && scattered(f, s, key);
   }
+  if (s->by_parts && bounded) {   /* a chunk of a reader by parts: one cursor for them all */
+    if (s->stmt && s->bounded == RANGE_PART)
+      return CP_OK;   /* on the chunk's first row, or a later chunk's, or at the end */
+    bounded = RANGE_PART;
+  }
   if (s->stmt && s->bounded == bounded) {
     sqlite3_reset(s->stmt);
     sqlite3_clear_bindings(s->stmt);
   } else {
     sbuf q = {0};
-    build_select(&q, s, key, 1, from != NULL, to != NULL);
+    build_select(&q, s, key, 1, bounded);
     sqlite3_finalize(s->stmt);
     s->stmt = NULL;
     s->bounded = bounded;
@@ -724,25 +754,167 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
     if (rc != CP_OK)
       return rc;
   }
-  if (!from && to) {
+  if (!from && to && nulls) {
     cp_err rc = null_keys(f, s, key);
     if (rc != CP_OK)
       return rc;
   }
+  if (bounded == RANGE_PART)
+    return first_sorted(f, s, key, from, to);
   if (from)
     sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT);
   if (to)
     sqlite3_bind_text(s->stmt, 2, to, -1, SQLITE_TRANSIENT);
   if (s->sorted && !bounded)
-    return first_sorted(f, s, key);
+    return first_sorted(f, s, key, NULL, NULL);
   return advance(f, s) < 0 ? db_err(f->db) : CP_OK;
+}
+
+/* Compares text a (la bytes) with b as SQLite's BINARY collation does. */
+static int binary_cmp(const char *a, size_t la, const char *b)
+{
+  size_t lb = strlen(b);
+  int c = memcmp(a, b, la < lb ? la : lb);
+  return c ? c : la < lb ? -1 : la > lb;
+}
+
+/* The chunk whose range holds client key v, as the chunk reads' WHERE
+ * (cp_facts_begin()) places it: a number sorts before any text (the first
+ * chunk), a blob after (the last); NULL is in none (CHUNK_NONE). */
+static size_t chunk_of(const cp_facts *f, sqlite3_value *v)
+{
+  switch (sqlite3_value_type(v)) {
+  case SQLITE_NULL:
+    return CHUNK_NONE;
+  case SQLITE_INTEGER: case SQLITE_FLOAT:
+    return 0;
+  case SQLITE_BLOB:
+    return f->n_bounds;
+  default:
+    break;
+  }
+  const char *text = (const char *)sqlite3_value_text(v);
+  size_t len = (size_t)sqlite3_value_bytes(v), lo = 0, hi = f->n_bounds;
+  while (text && lo < hi) {   /* the number of bounds at or below the key */
+    size_t mid = lo + (hi - lo) / 2;
+    if (binary_cmp(text, len, f->bounds[mid]) >= 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* crmpolicy_part(key): whether a row of key is in the part of the chunks
+ * that the reader (the function's data) reads. */
+static void part_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const cp_facts *f = sqlite3_user_data(ctx);
+  size_t c = argc == 1 ? chunk_of(f, argv[0]) : CHUNK_NONE;
+  sqlite3_result_int(ctx, c != CHUNK_NONE && c % f->parts == f->part);
+}
+
+/* Returns 1 when the row under the cursor of s, a source read by parts, is
+ * of a chunk after the one being read: its rows come in key order, so it
+ * is one whose key is at or past the chunk's end (once per row and chunk). */
+static int beyond(const cp_facts *f, source *s)
+{
+  if (!s->by_parts || s->bounded != RANGE_PART)
+    return 0;
+  if (s->row_beyond < 0) {
+    sqlite3_value *v = sqlite3_column_value(s->stmt, 0);
+    int type = sqlite3_value_type(v);
+    s->row_beyond = 0;
+    if (f->chunk < f->n_bounds && type == SQLITE_BLOB)
+      s->row_beyond = 1;
+    else if (f->chunk < f->n_bounds && type == SQLITE_TEXT) {
+      const char *text = (const char *)sqlite3_value_text(v);
+      s->row_beyond = text && binary_cmp(text, (size_t)sqlite3_value_bytes(v),
+                                         f->bounds[f->chunk]) >= 0;
+    }
+  }
+  return s->row_beyond;
+}
+
+cp_err cp_facts_by_parts(cp_facts *f, const cp_facts *plan, char *const *bounds, size_t n,
+                         size_t parts, size_t part, int *any)
+{
+  f->bounds = bounds;
+  f->n_bounds = n;
+  f->parts = parts;
+  f->part = part;
+  *any = 0;
+  if (n == 0 || parts < 2 || plan->tables_count != f->tables_count)
+    return CP_OK;   /* one chunk: read whole */
+  for (unsigned i = 0; i <= f->tables_count; i++) {
+    source *s = i < f->tables_count ? &f->tables[i] : &f->clients;
+    const source *p = i < f->tables_count ? &plan->tables[i] : &plan->clients;
+    s->by_parts = s->sorted = p->probed && p->sorted;
+    s->probed = 1;
+    *any |= s->by_parts;
+  }
+  if (!*any)
+    return CP_OK;
+  if (sqlite3_create_function_v2(f->db, "crmpolicy_part", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, f,
+                                 part_fn, NULL, NULL, NULL) != SQLITE_OK)
+    return cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
+  /* its sorts bound their memory by the page cache, and its scans need little */
+  sqlite3_set_authorizer(f->db, NULL, NULL);   /* the engine's own pragma */
+  sqlite3_exec(f->db, "PRAGMA cache_size = -500", NULL, NULL, NULL);
+  sqlite3_set_authorizer(f->db, authorize, NULL);
+  return CP_OK;
+}
+
+/* Returns 1 when column key of source s has TEXT affinity or none (BLOB):
+ * compared with the text bounds of the chunks, its values keep their type
+ * (chunk_of()), where a numeric affinity would convert the bounds. */
+static int text_key(cp_facts *f, const source *s, const char *key)
+{
+  const char *type = NULL;
+  if (sqlite3_table_column_metadata(f->db, "main", s->sql, key, &type, NULL, NULL, NULL,
+                                    NULL) != SQLITE_OK)
+    return 0;
+  char up[64] = "";
+  for (size_t i = 0; type && type[i] && i + 1 < sizeof up; i++)
+    up[i] = (char)(type[i] >= 'a' && type[i] <= 'z' ? type[i] - 32 : type[i]);
+  if (type && strlen(type) >= sizeof up)
+    return 0;
+  if (strstr(up, "INT"))   /* SQLite's rules, in their order */
+    return 0;
+  if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
+    return 1;
+  return *up == '\0' || strstr(up, "BLOB") != NULL;
+}
+
+int cp_facts_probe_sorted(cp_facts *f)
+{
+  int any = 0;
+  for (unsigned i = 0; i <= f->tables_count; i++) {
+    source *s = i < f->tables_count ? &f->tables[i] : &f->clients;
+    if (!s->probed && s->has_rowid) {
+      s->probed = 1;
+      s->sorted = !f->no_sort && text_key(f, s, i < f->tables_count ? s->cfg->key : s->cfg->id) &&
+                  scattered(f, s, i < f->tables_count ? s->cfg->key : s->cfg->id);
+    }
+    any |= s->sorted;
+  }
+  return any;
+}
+
+cp_err cp_facts_begin_chunk(cp_facts *f, size_t c)
+{
+  f->chunk = c;
+  for (unsigned i = 0; i <= f->tables_count; i++)   /* a row past the last chunk may be */
+    (i < f->tables_count ? &f->tables[i] : &f->clients)->row_beyond = -1;   /* of this one */
+  return cp_facts_begin(f, c ? f->bounds[c - 1] : NULL, c < f->n_bounds ? f->bounds[c] : NULL);
 }
 
 cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
 {
-  cp_err rc = start(f, &f->clients, f->clients.cfg->id, from, to);
+  cp_err rc = start(f, &f->clients, f->clients.cfg->id, from, to, 1);
   for (unsigned i = 0; rc == CP_OK && i < f->tables_count; i++)
-    rc = start(f, &f->tables[i], f->tables[i].cfg->key, from, to);
+    rc = start(f, &f->tables[i], f->tables[i].cfg->key, from, to, 1);
   free(f->last_id);
   f->last_id = NULL;
   return rc;
@@ -782,7 +954,7 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
 static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
   rows->n = 0;
-  while (s->ready) {
+  while (s->ready && !beyond(f, s)) {
     const char *problem = s->key_ok ? NULL : bad_key(s, not_text_client);
     if (problem) {
       if (skip_bad_key(f, s, s->cfg->key, problem) < 0)
@@ -862,7 +1034,7 @@ static int read_client(cp_facts *f)
 int cp_facts_next(cp_facts *f, cp_client **c)
 {
   cp_arena_reset(&f->arena);
-  while (f->clients.ready) {
+  while (f->clients.ready && !beyond(f, &f->clients)) {
     int rc = read_client(f);
     if (rc != 0) {
       *c = &f->client;
@@ -917,7 +1089,7 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
   /* the clients table's rows count as the client pass reads them: in id
    * order, a repeated id, one not text or too long skipped */
   s.keyed = ti >= f->tables_count;
-  build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, s.keyed, 0, 0);
+  build_select(&q, &s, ti < f->tables_count ? s.cfg->key : s.cfg->id, s.keyed, 0);
   if (rowids)
     cp_sbuf_add(&q, " WHERE rowid BETWEEN ?1 AND ?2");
   cp_err rc = prepare(f, &q, &s.stmt);
@@ -1008,7 +1180,7 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
 static cp_err load_lookup(cp_facts *f, source *s)
 {
   cp_packed *packed = cp_packed_new(s->cfg);
-  cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL)
+  cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL, 1)
                      : cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   sbuf prev = {0};   /* the last id kept, once kept is set: a repeat follows it (id order) */
   int kept = 0;

@@ -128,6 +128,24 @@ const struct cp_outcome *cp_facts_held_findings(const cp_facts *f);
 /* Starts the client pass over clients with from <= id < to (NULL: open end). */
 cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to);
 
+/* Starts chunk c of the bounds given to cp_facts_by_parts() (a worker's
+ * reader): like cp_facts_begin() over that chunk's range. */
+cp_err cp_facts_begin_chunk(cp_facts *f, size_t c);
+
+/* Decides, once, which tables a run over every client reads by a sorted
+ * scan (their rows scattered against the client order, and their key of
+ * TEXT affinity or none); returns 1 when one or more are. For --jobs: the
+ * writer's reader decides for the workers' (cp_facts_by_parts()). */
+int cp_facts_probe_sorted(cp_facts *f);
+
+/* Makes f a worker's reader of the chunks bounds gives (n bounds, kept by
+ * the caller while f reads), the one of parts workers that reads chunks
+ * part, part + parts, part + 2 parts ... in that order: a table that plan's
+ * reader (cp_facts_probe_sorted()) sorts is read by one sorted scan of
+ * those chunks' rows, the others chunk by chunk. Sets *any when one is. */
+cp_err cp_facts_by_parts(cp_facts *f, const cp_facts *plan, char *const *bounds, size_t n,
+                         size_t parts, size_t part, int *any);
+
 /* Splits the clients into chunks of about size clients: writes a malloc'd
  * array of the first id of each chunk after the first (*n entries) into
  * *bounds; chunk i runs from bounds[i-1] (the start for i = 0) up to, not

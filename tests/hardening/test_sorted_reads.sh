@@ -51,6 +51,44 @@ test_a_scattered_table_read_sorted_gives_the_rows_the_index_gives() {
     "$(sqlite3 sorted.db "SELECT data FROM alerts WHERE rule = 'order.trail' AND client_id = 'D001'")"
 }
 
+# found DB: the findings of a state, in the order they were recorded.
+found() {
+  sqlite3 "$1" "SELECT tbl||'|'||row_id||'|'||col||'|'||value||'|'||problem FROM findings
+                ORDER BY rowid"
+}
+
+test_jobs_2_sorts_each_workers_part_with_the_same_results_and_findings() {
+  scattered
+  # a table without types (its key has no affinity: 42 stays a number), then
+  # rows that are no client's in every chunk (300 clients, chunks of 128:
+  # D001-D128, D129-D256, D257-D300) and keys that are NULL, a number, a
+  # blob, text with a NUL byte or not UTF-8
+  untyped orders
+  sqlite3 f.db "CREATE INDEX orders_by_client ON orders(client_id, ordered_on);
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+      ('Y1','D000','2025-02-01',1), ('Y2','D128x','2025-02-02',1), ('Y3','D256x','2025-02-03',1),
+      ('Y4','D300x','2025-02-04',1), ('Y5','E','2025-02-05',1), ('Y6',NULL,'2025-02-06',1),
+      ('Y7',42,'2025-02-07',1), ('Y8',x'44313239','2025-02-08',1),
+      ('Y9','D129'||char(0)||'x','2025-02-09',1), ('Y10',CAST(x'44323030ff' AS TEXT),'2025-02-10',1)"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state one.db
+  expect_eq "one: exit" 0 "$RC"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state two.db --jobs 2
+  expect_eq "two: exit" 0 "$RC"
+  expect_eq "the same results" "$(results one.db)" "$(results two.db)"
+  expect_eq "the same findings, in the same order" "$(found one.db)" "$(found two.db)"
+  local other="no client's rules see the row (run-wide aggregates count it)"
+  expect_eq "the findings" "orders|Y6|client_id|NULL|is not a text client id; the row is skipped
+orders|Y7|client_id|42|is not a text client id; the row is skipped
+orders|Y1|client_id|D000|is not a client in the clients table; $other
+orders|Y2|client_id|D128x|is not a client in the clients table; $other
+orders|Y9|client_id|D129\x00x|contains a NUL byte; the row is skipped
+orders|Y10|client_id|D200"$'\xff'"|is not valid UTF-8; the row is skipped
+orders|Y3|client_id|D256x|is not a client in the clients table; $other
+orders|Y4|client_id|D300x|is not a client in the clients table; $other
+orders|Y5|client_id|E|is not a client in the clients table; $other
+orders|Y8|client_id|D129|is not a text client id; the row is skipped" "$(found two.db)"
+}
+
 test_a_sort_that_cannot_spill_reads_by_the_index_with_a_warning() {
   scattered
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state sorted.db
@@ -63,6 +101,14 @@ test_a_sort_that_cannot_spill_reads_by_the_index_with_a_warning() {
   expect_eq "limited: exit" 0 "$RC"
   expect_eq "limited: the warning" "crmpolicy: warning: facts: table 'orders': sorting it in temporary files failed (disk I/O error: is the folder SQLITE_TMPDIR names, else /var/tmp or /tmp, full or not writable?); it is read by its index instead (slower, the same rows)" "$(cat "$T/stderr")"
   expect_eq "the same results" "$(results sorted.db)" "$(results limited.db)"
+  # --jobs 2 sorts each worker's part of the table: each one falls back
+  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+    --quiet --state limited2.db --jobs 2 2>"$T/stderr")
+  RC=$?
+  expect_eq "--jobs 2 limited: exit" 0 "$RC"
+  expect_eq "--jobs 2 limited: a warning from each worker" "2" \
+    "$(grep -c "warning: facts: table 'orders': sorting it in temporary files failed" "$T/stderr")"
+  expect_eq "--jobs 2 limited: the same results" "$(results sorted.db)" "$(results limited2.db)"
 }
 
 test_a_table_read_by_a_covering_index_is_not_sorted() {
