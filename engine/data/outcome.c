@@ -53,6 +53,7 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
   it->data = keep(o, item->data ? item->data : "{}", &oom);
   it->pool = keep(o, item->pool, &oom);
   it->group = keep(o, item->group, &oom);
+  it->unfilled_of = keep(o, item->unfilled_of, &oom);
   if (oom)
     return CP_ENOMEM;
   o->n++;

@@ -39,6 +39,7 @@ typedef struct cp_item {
   const char *pool;         /* assignments: pick the assignee from this pool */
   const char *group;        /* ... among its members of this group */
   int if_unfilled;          /* alerts: stands only when the pick with this key fails */
+  const char *unfilled_of;  /* then the rule of that pick's assignment (its key is this key) */
 } cp_item;
 
 /* A rule that failed for the client: its results there stay as they were. */

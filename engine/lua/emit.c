@@ -491,6 +491,7 @@ static int read_unfilled(lua_State *L, const cp_item *it, cp_item *alert)
   lua_replace(L, -2);
   lua_insert(L, 1);
   read_alert(L, 1, alert);
+  alert->unfilled_of = it->rule;   /* its assignment is (rule, key): another rule's may share the key */
   return 1;
 }
 

@@ -309,7 +309,8 @@ static size_t unfilled_alert(const cp_outcome *o, const cp_item *a)
 {
   for (size_t i = 0; i < o->n; i++)
     if (o->items[i].what == CP_ALERT && o->items[i].if_unfilled &&
-        strcmp(o->items[i].key, a->key) == 0)
+        strcmp(o->items[i].key, a->key) == 0 && o->items[i].unfilled_of &&
+        strcmp(o->items[i].unfilled_of, a->rule) == 0)
       return i;
   return o->n;
 }

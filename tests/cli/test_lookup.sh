@@ -119,6 +119,36 @@ EOF
   expect_contains "message" "add() works only while members() runs (rule r, client C1)" "$ERR"
 }
 
+# Two rules' assignments with the same key (here the default, none), one
+# picked and one not: each one's unfilled alert stands or falls with its
+# own pick, never with the other rule's (they were matched by key alone).
+test_an_unfilled_alert_goes_with_its_own_assignment_not_another_rules_of_the_same_key() {
+  setup
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add) add { id = "S2", group = "kam" } end }
+rule { id = "a.none", doc = "d", fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "nobody" } }
+end }
+rule { id = "b.picked", doc = "d", emits = {"b.unfilled"}, fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "kam" },
+           unfilled = { rule = "b.unfilled", severity = "critical" } }
+end }
+rule { id = "c.picked", doc = "d", fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "kam" } }
+end }
+rule { id = "d.none", doc = "d", emits = {"d.unfilled"}, fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "nobody" },
+           unfilled = { rule = "d.unfilled", severity = "critical" } }
+end }
+EOF
+  run_rules
+  expect_eq "exit" 0 "$RC"
+  expect_eq "assignments" "a.none -|b.picked S2|c.picked S2" \
+    "$(sqlite3 s.db "SELECT rule || ' ' || coalesce(assignee, '-') FROM assignments ORDER BY 1" | paste -sd '|')"
+  expect_eq "alerts" "d.unfilled critical" \
+    "$(sqlite3 s.db "SELECT rule || ' ' || severity FROM alerts WHERE status = 'open' ORDER BY 1" | paste -sd '|')"
+}
+
 # The picks of a replay: S1 (capacity 1) is the only member; C1 needs an
 # assignment up to 2026-06-01 only, C2 every day.
 replay_setup() {
