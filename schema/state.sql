@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS assignments (
   status      TEXT NOT NULL,              -- proposed | fulfilled | withdrawn
   opened_at   TEXT NOT NULL,
   updated_at  TEXT NOT NULL,
-  run_id      INTEGER NOT NULL
+  run_id      INTEGER NOT NULL,
+  pick_pool   TEXT,                       -- a pick's pool and group (pick = {...}), so that a
+  pick_group  TEXT                        -- rule failing for the client keeps its load
 );
 CREATE UNIQUE INDEX IF NOT EXISTS assignments_identity ON assignments(client_id, rule, key);
 

@@ -315,6 +315,14 @@ static size_t unfilled_alert(const cp_outcome *o, const cp_item *a)
   return o->n;
 }
 
+void cp_pool_hold(cp_rules *api, const char *pool, const char *group, const char *id)
+{
+  cp_pool *p = cp_pool_find(api, pool);
+  cp_member *m = p ? member(p, group, id) : NULL;
+  if (m && m->load < INT64_MAX)
+    m->load++;
+}
+
 cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
 {
   for (size_t i = 0; i < o->n; i++) {

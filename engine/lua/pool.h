@@ -17,4 +17,9 @@ typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key)
  * ascending id order for the result to be the policy's. */
 cp_err cp_pool_resolve(cp_rules *r, cp_outcome *o, cp_prior_fn prior, void *ctx);
 
+/* Adds one to the load of member id of pool's group, when there is one: a
+ * proposed assignment kept as it was (its rule failed for the client) still
+ * holds that member. */
+void cp_pool_hold(cp_rules *r, const char *pool, const char *group, const char *id);
+
 #endif

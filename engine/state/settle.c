@@ -9,12 +9,22 @@ static const char *prior_assignee(void *ctx, const char *rule, const char *key)
   return cp_store_prior_assignee(ctx, rule, key);
 }
 
+/* A kept pick of a rule that failed for the client: its member's load. */
+static void kept_pick(void *ctx, const char *pool, const char *group, const char *assignee)
+{
+  cp_pool_hold(ctx, pool, group, assignee);
+}
+
 cp_err cp_settle(cp_rules *rules, cp_store *store, cp_outcome *o)
 {
-  cp_err rc;
-  if (o->evaluated && ((rc = cp_store_seek(store, o->client_id)) != CP_OK ||
-                       (rc = cp_pool_resolve(rules, o, prior_assignee, store)) != CP_OK))
-    return rc;
+  if (o->evaluated) {
+    cp_err rc = cp_store_seek(store, o->client_id);
+    if (rc != CP_OK)
+      return rc;
+    cp_store_kept_picks(store, o, kept_pick, rules);   /* they stay: so do their loads */
+    if ((rc = cp_pool_resolve(rules, o, prior_assignee, store)) != CP_OK)
+      return rc;
+  }
   cp_outcome_sort(o);
   return CP_OK;
 }

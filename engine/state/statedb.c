@@ -98,16 +98,36 @@ static cp_err migrate_1_to_2(sqlite3 *db, const char *path)
   return exec(db, path, sql, "recording the epoch");
 }
 
+/* Adds the columns that came after version 2 and that older writers ignore
+ * (every statement of theirs names its columns): a pick's pool and group. */
+static cp_err add_columns(sqlite3 *db, const char *path)
+{
+  sqlite3_stmt *st = NULL;
+  int have = 0;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('assignments') "
+                         "WHERE name = 'pick_pool'", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    have = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return have ? CP_OK
+              : exec(db, path, "ALTER TABLE assignments ADD COLUMN pick_pool TEXT; "
+                     "ALTER TABLE assignments ADD COLUMN pick_group TEXT", "adding columns");
+}
+
 cp_err cp_statedb_upgrade(sqlite3 *db, const char *path)
 {
   int version;
   cp_err rc = cp_statedb_check(db, path, &version);
+  if (rc == CP_OK && version == CP_STATE_VERSION)
+    rc = add_columns(db, path);
   if (rc != CP_OK || version == CP_STATE_VERSION)
     return rc;
   /* The schema creates what is missing; each step then moves the data on. */
   if ((rc = exec(db, path, cp_state_sql, "creating the schema")) != CP_OK)
     return rc;
   if (version <= 1 && (rc = migrate_1_to_2(db, path)) != CP_OK)
+    return rc;
+  if ((rc = add_columns(db, path)) != CP_OK)
     return rc;
   char sql[160];
   snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('writer', "

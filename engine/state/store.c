@@ -26,7 +26,7 @@
 /* Prepared statements of the writer, by use. */
 enum {
   S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
-  S_UPDATE_ASSIGN, S_CLOSE_ASSIGN, S_EVENT, S_RULE_ERROR, S_FINDING, S_COUNT
+  S_UPDATE_ASSIGN, S_PICK_ASSIGN, S_CLOSE_ASSIGN, S_EVENT, S_RULE_ERROR, S_FINDING, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -47,13 +47,16 @@ static const char *const sql[S_COUNT] = {
   [S_CLOSE_ALERT] = "UPDATE alerts SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
   [S_OPEN_ASSIGN] =
     "INSERT INTO assignments(fingerprint, rule, client_id, key, kind, assignee, data, status, "
-    "opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9) "
+    "opened_at, updated_at, run_id, pick_pool, pick_group) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9,?10,?11) "
     "ON CONFLICT(client_id, rule, key) DO UPDATE SET kind=excluded.kind, "
     "assignee=excluded.assignee, data=excluded.data, status='proposed', "
     REOPENED_AT
-    "updated_at=excluded.updated_at, run_id=excluded.run_id",
+    "updated_at=excluded.updated_at, run_id=excluded.run_id, "
+    "pick_pool=excluded.pick_pool, pick_group=excluded.pick_group",
   [S_UPDATE_ASSIGN] = "UPDATE assignments SET kind=?2, assignee=?3, data=?4, updated_at=?5, "
                       "run_id=?6, opened_at=min(opened_at, ?5) WHERE id=?1",
+  [S_PICK_ASSIGN] = "UPDATE assignments SET pick_pool=?2, pick_group=?3 WHERE id=?1",
   [S_CLOSE_ASSIGN] = "UPDATE assignments SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
   [S_EVENT] = "INSERT INTO events(run_id, type, at, fingerprint, rule, client_id, key, body) "
               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
@@ -66,15 +69,16 @@ static const char *const sql[S_COUNT] = {
 /* The snapshot cursors: open alerts and proposed assignments, in order. */
 static const char *const cursor_sql[2] = {
   "SELECT id, client_id, rule, key, severity, level, assignee, title, data, opened_at, "
-  "fingerprint, updated_at FROM alerts WHERE status='open' ORDER BY client_id, rule, key",
+  "fingerprint, updated_at, NULL, NULL FROM alerts WHERE status='open' "
+  "ORDER BY client_id, rule, key",
   "SELECT id, client_id, rule, key, kind, 0, assignee, NULL, data, opened_at, "
-  "fingerprint, updated_at FROM assignments WHERE status='proposed' "
+  "fingerprint, updated_at, pick_pool, pick_group FROM assignments WHERE status='proposed' "
   "ORDER BY client_id, rule, key",
 };
 
 /* Columns of a snapshot cursor row. */
 enum { C_ID, C_CLIENT, C_RULE, C_KEY, C_SEVERITY_OR_KIND, C_LEVEL, C_ASSIGNEE, C_TITLE,
-       C_DATA, C_OPENED, C_FINGERPRINT, C_UPDATED, C_COUNT };
+       C_DATA, C_OPENED, C_FINGERPRINT, C_UPDATED, C_POOL, C_GROUP, C_COUNT };
 
 static const char *const event_names[CP_EV_COUNT] = {
   "alert.opened", "alert.escalated", "alert.updated", "alert.resolved",
@@ -268,6 +272,8 @@ static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
     bind_text(st, 7, it->data);
     bind_text(st, 8, s->at);
     sqlite3_bind_int64(st, 9, s->run_id);
+    bind_text(st, 10, it->pool);
+    bind_text(st, 11, it->pool ? it->group : NULL);
   }
   cp_err rc = exec_stmt(s, st, alert ? "opening an alert" : "proposing an assignment");
   return rc ? rc : event(s, alert ? CP_EV_ALERT_OPENED : CP_EV_ASSIGNMENT_PROPOSED, &r);
@@ -292,6 +298,16 @@ static cp_err change_item(cp_store *s, const prior *p, const cp_outcome *o, cons
   int changed = later || !same(alert ? r.severity : it->kind, p->col[C_SEVERITY_OR_KIND]) ||
                 !same(it->assignee, p->col[C_ASSIGNEE]) || !same(it->data, p->col[C_DATA]) ||
                 (alert && (level != it->level || !same(it->title, p->col[C_TITLE])));
+  if (!alert && (!same(it->pool, p->col[C_POOL]) ||   /* no event: not in the feed */
+                 !same(it->pool ? it->group : NULL, p->col[C_GROUP]))) {
+    sqlite3_stmt *pk = s->st[S_PICK_ASSIGN];
+    sqlite3_bind_int64(pk, 1, p->id);
+    bind_text(pk, 2, it->pool);
+    bind_text(pk, 3, it->pool ? it->group : NULL);
+    cp_err rc = exec_stmt(s, pk, "recording a pick");
+    if (rc != CP_OK)
+      return rc;
+  }
   if (!changed)
     return CP_OK;
   sqlite3_stmt *st = s->st[alert ? S_UPDATE_ALERT : S_UPDATE_ASSIGN];
@@ -435,6 +451,20 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key)
     s->closed_assignee = strdup((const char *)sqlite3_column_text(s->closed, 0));
   sqlite3_reset(s->closed);
   return s->closed_assignee;
+}
+
+void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
+                         void (*fn)(void *ctx, const char *pool, const char *group,
+                                    const char *assignee),
+                         void *ctx)
+{
+  const cursor *c = &s->cur[1];
+  for (size_t i = 0; o->n_failed_ids && i < c->n; i++) {
+    const prior *p = &c->rows[i];
+    if (p->col[C_POOL] && p->col[C_GROUP] && p->col[C_ASSIGNEE] &&
+        cp_outcome_failed(o, p->col[C_RULE]))
+      fn(ctx, p->col[C_POOL], p->col[C_GROUP], p->col[C_ASSIGNEE]);
+  }
 }
 
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key)

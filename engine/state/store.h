@@ -59,6 +59,14 @@ cp_err cp_store_seek(cp_store *s, const char *client_id);
  * in a replay of an earlier day, it is picked again). In a replay, one
  * proposed as of that day and closed after it keeps its assignee too.
  * Valid until the next call or seek. Call after cp_store_seek(). */
+/* Calls fn for each proposed assignment of client o (cp_store_seek()) that
+ * a rule failing for it keeps as it was, picked from a pool: the member's
+ * load it holds. */
+void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
+                         void (*fn)(void *ctx, const char *pool, const char *group,
+                                    const char *assignee),
+                         void *ctx);
+
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key);
 
 /* Records the outcome's data problems, then merges its client's sorted

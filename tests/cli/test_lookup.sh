@@ -149,6 +149,45 @@ EOF
     "$(sqlite3 s.db "SELECT rule || ' ' || severity FROM alerts WHERE status = 'open' ORDER BY 1" | paste -sd '|')"
 }
 
+# A rule that fails for a client keeps its proposed assignment as it was,
+# and so the load that assignment holds: S9 (capacity 1) stays C1's, and
+# C2's pick finds no one, the day the rule fails for C1 and after.
+test_a_kept_assignment_of_a_rule_that_failed_still_holds_its_members_load() {
+  setup
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C2','B','active','2026-01-01')"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add) add { id = "S9", group = "kam", capacity = 1 } end }
+rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "kam" },
+           unfilled = { rule = "r.unfilled", severity = "critical" } }
+  if c.id == "C1" and dt.today == dt.date("2026-06-02") then error("boom") end
+end }
+EOF
+  local d picks
+  for d in 01 02 03; do
+    cp_run run --config c.yaml --as-of 2026-06-$d --quiet
+    picks="$(open_picks s.db) / $(sqlite3 s.db "SELECT client_id || ' ' || rule FROM alerts WHERE status = 'open'")"
+    expect_eq "2026-06-$d" "C1 S9 / C2 r.unfilled" "$picks"
+  done
+}
+
+# A state database written before assignments kept their pick's pool and
+# group gets the two columns at its next run, filled as picks are proposed
+# again; a run of an older crmpolicy, which names its columns, ignores them.
+test_a_state_without_the_pick_columns_gets_them() {
+  setup
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add) add { id = "S9", group = "kam" } end }
+rule { id = "r", doc = "d", fn = function(c) assign { kind = "k", pick = { pool = "p", group = "kam" } } end }
+EOF
+  run_rules
+  sqlite3 s.db "ALTER TABLE assignments DROP COLUMN pick_pool; ALTER TABLE assignments DROP COLUMN pick_group"
+  run_rules
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the pick" "C1|S9|p|kam" "$(sqlite3 s.db "SELECT client_id, assignee, pick_pool, pick_group FROM assignments")"
+  expect_eq "no event for it" 1 "$(sqlite3 s.db "SELECT count(*) FROM events")"
+}
+
 # The picks of a replay: S1 (capacity 1) is the only member; C1 needs an
 # assignment up to 2026-06-01 only, C2 every day.
 replay_setup() {
