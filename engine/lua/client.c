@@ -145,7 +145,10 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
   lua_rawgeti(L, -1, (lua_Integer)idx + 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_self_ref);
+  const char *outer_derive = api->deriving;   /* derived values read one another */
+  api->deriving = lua_tostring(L, 2);
   int status = lua_pcall(L, 1, 1, 0);
+  api->deriving = outer_derive;
   if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
     status = cp_freeze_top(L);
   if (api->prof)
@@ -226,7 +229,10 @@ static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
   lua_rawset(L, 3);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_self_ref);
   api->tracer->derive_begin(api->tracer->ctx, lua_tostring(L, 2));
+  const char *outer_derive = api->deriving;
+  api->deriving = lua_tostring(L, 2);
   int status = lua_pcall(L, 1, 1, 0);
+  api->deriving = outer_derive;
   if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
     status = cp_freeze_top(L);
   if (api->prof)

@@ -322,6 +322,9 @@ static cp_rules *running(lua_State *L, const char *fn)
   cp_rules *api = cp_api_of(L);
   if (!api->current || !api->out)
     luaL_error(L, "%s can only be called while a rule is evaluated", fn);
+  if (api->deriving)   /* its results would go to whichever rule read it first */
+    luaL_error(L, "%s: derived value '%s' reports nothing: a derived value is computed once "
+               "for every rule that reads it; report from a rule{}", fn, api->deriving);
   luaL_checktype(L, 1, LUA_TTABLE);
   return api;
 }

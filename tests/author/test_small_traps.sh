@@ -2,8 +2,23 @@
 # tests/author/test_small_traps.sh: a generated column of the facts is
 # declared like any other; `empty_array` writes [] in data where {} is an
 # object; `empty_array` is not `null` in a condition; rows with equal order
-# values come in the order they were written (rowid), with an index or without.
+# values come in the order they were written (rowid), with an index or without;
+# a derived value cannot report (it would report for whichever rule read it
+# first).
 . "$(dirname "$0")/common.sh"
+
+test_a_derived_value_that_reports_fails_naming_it() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01')"
+  cat > r.lua <<'EOF'
+derive { id = "x", doc = "d", fn = function(c) alert { severity = "info", title = "t" } return 1 end }
+rule { id = "r.a", doc = "d", fn = function(c) local v = c.x end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:1: alert{}: derived value 'x' reports nothing: a derived value is computed once for every rule that reads it; report from a rule{} (in derived value 'x') (rule r.a, client C1)" "$ERR"
+  expect_eq "nothing reported" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
 
 test_a_generated_column_is_declared_like_any_other() {
   policy
