@@ -109,14 +109,17 @@ static int dt_format_time(lua_State *L)
   return 1;
 }
 
-/* dt.date("YYYY-MM-DD") -> day, or nil when it is not a date. */
+/* dt.date("YYYY-MM-DD") -> day, or nil when it is not a date; a timestamp
+ * gives its day, as in a date column of the facts. */
 static int dt_date(lua_State *L)
 {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   int64_t d;
-  if (cp_dates_parse_date(s, len, &d) < 0)
+  if (len > 10 ? cp_dates_parse_timestamp(s, len, &d) < 0 : cp_dates_parse_date(s, len, &d) < 0)
     return lua_pushnil(L), 1;
+  if (len > 10)
+    d = cp_dates_day_of(d);
   lua_pushinteger(L, d);
   return 1;
 }

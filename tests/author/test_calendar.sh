@@ -25,6 +25,11 @@ LUA
   printf '%s\n' "$OUT" | sed -n 's/^  why: //p'
 }
 
+test_date_takes_the_forms_a_date_column_takes() {
+  expect_eq "dates" "2020-01-01 2020-01-01 2020-01-01 nil nil nil" \
+    "$(why_of 'f(d("2020-01-01")), f(d("2020-01-01T10:00:00")), f(d("2020-01-01 23:59:59")), d("2020-01-01T25:00:00"), d("2020-02-30"), d("2020-01-01x")')"
+}
+
 test_ymd_and_make_split_and_build_dates() {
   expect_eq "ymd" "2024-02-29 2024 2 29" "$(why_of 'f(dt.make(2024, 2, 29)), dt.ymd(d("2024-02-29"))')"
 }
