@@ -4,6 +4,7 @@
 
 #include <cyaml/cyaml.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,6 +531,100 @@ cp_err cp_config_check_wholes(const cp_config *c, const yt_node *map, const char
     rc = check_whole(c, map, prefix, *keys, min);
   return rc;
 }
+/* A params key and the Lua key rules see for it. */
+typedef struct lua_key {
+  char text[48];            /* "i1", "f0.5", "b1", or "s" for the node's own text */
+  const yt_node *node;      /* the key as written */
+} lua_key;
+
+/* Writes the Lua key that params key k is to rules into buf (plain scalars
+ * convert: 1, 1.0 and 1e0 are one integer key, yes and true one boolean;
+ * "s" for text, whose own text tells it apart); NULL when it can be none
+ * (null, NaN). */
+static const char *as_lua_key(const yt_node *k, char *buf, size_t cap)
+{
+  int b = 0;
+  long long i = 0;
+  double d = 0;
+  switch (k->plain ? cp_ytree_plain(k->value, &b, &i, &d) : YT_PLAIN_TEXT) {
+  case YT_PLAIN_NULL:
+    return NULL;
+  case YT_PLAIN_BOOL:
+    snprintf(buf, cap, "b%d", b);
+    break;
+  case YT_PLAIN_INT:
+    snprintf(buf, cap, "i%lld", i);
+    break;
+  case YT_PLAIN_REAL:
+    if (isnan(d))
+      return NULL;
+    if (d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+      snprintf(buf, cap, "i%lld", (long long)d);   /* Lua keeps an integral float as an integer */
+    else
+      snprintf(buf, cap, "f%.17g", d);
+    break;
+  default:
+    snprintf(buf, cap, "s");
+    break;
+  }
+  return buf;
+}
+
+/* qsort comparator of lua_keys: by Lua key, then line. */
+static int cmp_lua_keys(const void *x, const void *y)
+{
+  const lua_key *a = x, *b = y;
+  int c = strcmp(a->text, b->text);
+  if (!c && a->text[0] == 's' && !a->text[1])
+    c = strcmp(a->node->value, b->node->value);
+  return c ? c : (a->node->line > b->node->line) - (a->node->line < b->node->line);
+}
+
+/* Refuses, anywhere in params, a key that is no Lua key (null, NaN) or two
+ * keys of one mapping that are the same Lua key once converted ('1' and
+ * '1.0', 'yes' and 'true'): the second would silently win. */
+static cp_err check_params_keys(const cp_config *c, const yt_node *n)
+{
+  if (!n || n->kind == YT_SCALAR)
+    return CP_OK;
+  cp_err rc = CP_OK;
+  for (size_t i = n->kind == YT_MAP; rc == CP_OK && i < n->n; i += n->kind == YT_MAP ? 2 : 1)
+    rc = check_params_keys(c, n->items[i]);
+  if (rc != CP_OK || n->kind != YT_MAP || n->n < 2)
+    return rc;
+  size_t m = n->n / 2;
+  lua_key *keys = malloc(m * sizeof *keys);
+  if (!keys)
+    return cp_diag_fail(CP_ENOMEM, "out of memory");
+  for (size_t i = 0; rc == CP_OK && i < m; i++) {
+    const yt_node *k = n->items[2 * i];
+    keys[i].node = k;
+    if (!as_lua_key(k, keys[i].text, sizeof keys[i].text))
+      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is %s: no key a rule can read; "
+                        "quote it to make it text", c->path, k->line, k->value,
+                        cp_ytree_plain(k->value, NULL, NULL, NULL) == YT_PLAIN_NULL
+                            ? "null" : "not a number (NaN)");
+  }
+  if (rc == CP_OK) {
+    qsort(keys, m, sizeof *keys, cmp_lua_keys);
+    const lua_key *first = NULL, *repeat = NULL;
+    for (size_t i = 1; i < m; i++)
+      if (strcmp(keys[i - 1].text, keys[i].text) == 0 &&
+          (keys[i].text[0] != 's' || strcmp(keys[i - 1].node->value, keys[i].node->value) == 0) &&
+          (!repeat || keys[i].node->line < repeat->node->line)) {
+        repeat = &keys[i];
+        first = &keys[i - 1];
+      }
+    if (repeat)
+      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is the key '%s' of line %u to a "
+                        "rule (the same %s); give it once", c->path, repeat->node->line,
+                        repeat->node->value, first->node->value, first->node->line,
+                        repeat->text[0] == 'b' ? "boolean" : "number");
+  }
+  free(keys);
+  return rc;
+}
+
 
 /* Semantic checks and defaults after the typed load. */
 static cp_err validate(cp_config *c)
@@ -573,6 +668,8 @@ static cp_err validate(cp_config *c)
                      cp_ytree_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
+  if ((rc = check_params_keys(c, c->params)) != CP_OK)
+    return rc;
   if ((rc = cp_locale_labels_check(c)) != CP_OK)
     return rc;
   return cp_feedcfg_check(c);

@@ -100,6 +100,29 @@ test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   expect_config_error "crmpolicy: c.yaml:30: duplicate key 'd' (first at line 30)"
 }
 
+test_params_keys_that_convert_to_one_lua_key_or_to_none_are_errors() {
+  local k want
+  while IFS='|' read -r k want; do
+    rm -f f.db s.db; config; facts ""
+    printf 'params:\n  k:\n    %s: a\n    %s: b\n' "${k%% *}" "${k#* }" >> c.yaml
+    run_it
+    expect_config_error "crmpolicy: c.yaml:32: params: the key '${k#* }' is the key '${k%% *}' of line 31 to a rule (the same $want); give it once"
+  done <<'CASES'
+1 1.0|number
+1e2 100|number
+-0 0|number
+0.1 0.10|number
+9223372036854775808 9.223372036854775807e18|number
+yes true|boolean
+CASES
+  for k in '~' null; do
+    rm -f f.db s.db; config; facts ""
+    printf 'params:\n  k:\n    b: 1\n    %s: a\n' "$k" >> c.yaml
+    run_it
+    expect_config_error "crmpolicy: c.yaml:32: params: the key '$k' is null: no key a rule can read; quote it to make it text"
+  done
+}
+
 test_a_second_params_section_is_an_error() {
   config; facts ""
   printf 'params:\n  a: 1\nlimits: {instructions: 100000}\nparams:\n  b: 2\n' >> c.yaml
