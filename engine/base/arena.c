@@ -68,6 +68,14 @@ void cp_arena_reset(cp_arena *a)
   a->used = 0;
 }
 
+size_t cp_arena_bytes(const cp_arena *a)
+{
+  size_t n = 0;
+  for (const cp_block *b = a->head; b; b = b->next)
+    n += sizeof *b + b->size;
+  return n;
+}
+
 int cp_arena_grow(void **arr, size_t *cap, size_t n, size_t size)
 {
   if (n < *cap)

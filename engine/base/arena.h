@@ -24,6 +24,9 @@ char *cp_arena_strndup(cp_arena *a, const char *s, size_t len);
 /* Frees everything but the first block, which is kept for reuse. */
 void cp_arena_reset(cp_arena *a);
 
+/* Returns the bytes the arena holds from malloc (its blocks). */
+size_t cp_arena_bytes(const cp_arena *a);
+
 /* Frees all blocks. */
 void cp_arena_free(cp_arena *a);
 

@@ -12,6 +12,13 @@
 
 #define CHUNK_CLIENTS 128   /* clients per chunk */
 #define SLOTS_PER_WORKER 4  /* chunk buffers per worker */
+/* Outcomes made but not yet written may hold this many bytes in all before
+ * a worker waits for the writer (a policy whose clients each report
+ * megabytes would otherwise hold every slot's 128 clients at once); an
+ * outcome that held more than TRIM_BYTES gives its memory back once
+ * written. */
+#define INFLIGHT_BYTES ((size_t)64 << 20)
+#define TRIM_BYTES ((size_t)1 << 20)
 
 /* Where findings go while a client is read: the outcome being filled. */
 typedef struct sink {
@@ -106,12 +113,19 @@ static cp_err single_done(void *ctx, cp_outcome *o)
   return s->write(s->ctx, o);
 }
 
+/* One outcome of a chunk, allocated once so that it never moves: the
+ * writer writes the outcomes a worker has made while it makes the next. */
+typedef struct made {
+  cp_outcome *o;            /* the outcome (calloc'd) */
+  size_t bytes;             /* what it held when made (cp_outcome_bytes) */
+} made;
+
 /* A chunk buffer: chunk no of the clients, as outcomes made by a worker. */
 typedef struct chunk {
-  cp_outcome *outs;         /* outcomes, in client order */
-  size_t n, cap;            /* used and allocated */
+  made *outs;               /* outcomes, in client order (the array under the lock) */
+  size_t n, cap;            /* made (under the lock) and allocated */
   size_t no;                /* the chunk it holds, or is to hold next */
-  int ready;                /* filled: the writer may take it */
+  int ready;                /* filled: no outcome more will come */
 } chunk;
 
 struct pool;
@@ -124,6 +138,7 @@ typedef struct worker {
   cp_rules *rules;          /* own sandbox */
   chunk *filling;           /* the chunk being filled */
   size_t own;               /* by parts: the next chunk of its own */
+  size_t filling_no;        /* the number of the chunk it fills */
   pthread_t thread;         /* the thread */
   int started;              /* the thread was created */
 } worker;
@@ -155,34 +170,84 @@ typedef struct pool {
   chunk *slots;             /* chunk buffers */
   size_t n_slots;           /* their number */
   size_t next;              /* the next chunk a worker takes */
+  size_t current;           /* the chunk the writer writes */
+  size_t taken;             /* its outcomes written so far */
+  size_t inflight;          /* bytes of the outcomes made and not yet written */
+  int waiting;              /* threads waiting on changed (a broadcast is needed) */
   cp_err err;               /* a worker's first error */
   int stop;                 /* the writer is done: workers leave */
   pthread_mutex_t share;    /* one worker at a time reads the writer's Lua state */
 } pool;
 
-/* Gives the next outcome of the chunk a worker is filling. */
-static cp_outcome *chunk_slot(void *ctx)
+/* Wakes the threads waiting on the pool (lock held). */
+static void wake(pool *p)
 {
-  chunk *ch = ((worker *)ctx)->filling;
-  if (ch->n == ch->cap) {
-    size_t cap = ch->cap ? ch->cap * 2 : CHUNK_CLIENTS + 1;
-    cp_outcome *outs = realloc(ch->outs, cap * sizeof *outs);
-    if (!outs)
-      return NULL;
-    for (size_t i = ch->cap; i < cap; i++)
-      outs[i] = (cp_outcome){0};
-    ch->outs = outs;
-    ch->cap = cap;
-  }
-  cp_outcome_reset(&ch->outs[ch->n]);
-  return &ch->outs[ch->n];
+  if (p->waiting)
+    pthread_cond_broadcast(&p->changed);
 }
 
-/* Keeps the outcome just filled in the chunk. */
+/* Waits on the pool's condition (lock held). */
+static void await(pool *p)
+{
+  p->waiting++;
+  pthread_cond_wait(&p->changed, &p->lock);
+  p->waiting--;
+}
+
+/* Returns 1 when the outcomes not yet written hold so much that the writer
+ * writes each one as soon as it is made, not a chunk at a time (lock held). */
+static int pressing(const pool *p)
+{
+  return p->inflight > INFLIGHT_BYTES / 2;
+}
+
+/* Gives the next outcome of the chunk a worker is filling: outcome n, which
+ * the writer does not touch until it is made. */
+static cp_outcome *chunk_slot(void *ctx)
+{
+  worker *w = ctx;
+  chunk *ch = w->filling;
+  if (ch->n == ch->cap) {   /* the array moves: under the lock the writer reads it under */
+    size_t cap = ch->cap ? ch->cap * 2 : CHUNK_CLIENTS + 1;
+    pthread_mutex_lock(&w->pool->lock);
+    made *outs = realloc(ch->outs, cap * sizeof *outs);
+    if (outs) {
+      for (size_t i = ch->cap; i < cap; i++)
+        outs[i] = (made){0};
+      ch->outs = outs;
+      ch->cap = cap;
+    }
+    pthread_mutex_unlock(&w->pool->lock);
+    if (!outs)
+      return NULL;
+  }
+  made *m = &ch->outs[ch->n];
+  if (!m->o && !(m->o = calloc(1, sizeof *m->o)))
+    return NULL;
+  cp_outcome_reset(m->o);
+  return m->o;
+}
+
+/* Makes the outcome just filled (outcome n) the writer's to write; then, while
+ * the outcomes not yet written hold more than INFLIGHT_BYTES, waits: the
+ * worker of the chunk being written until the writer has written what it
+ * made, the others until their chunk is the one being written. */
 static cp_err chunk_done(void *ctx, cp_outcome *o)
 {
-  (void)o;
-  ((worker *)ctx)->filling->n++;
+  worker *w = ctx;
+  pool *p = w->pool;
+  chunk *ch = w->filling;
+  size_t bytes = cp_outcome_bytes(o);
+  pthread_mutex_lock(&p->lock);
+  ch->outs[ch->n].bytes = bytes;
+  ch->n++;
+  p->inflight += bytes;
+  if (pressing(p))   /* else the writer waits for the whole chunk, as it need not hurry */
+    wake(p);
+  while (p->inflight > INFLIGHT_BYTES && !p->stop && p->err == CP_OK &&
+         (p->current != w->filling_no || p->taken < ch->n))
+    await(p);
+  pthread_mutex_unlock(&p->lock);
   return CP_OK;
 }
 
@@ -243,7 +308,7 @@ static cp_err open_worker(worker *w)
     return rc;
   pthread_mutex_lock(&p->lock);
   while (!p->shared && !p->stop)
-    pthread_cond_wait(&p->changed, &p->lock);
+    await(p);
   int go = p->shared > 0 && !p->stop;
   pthread_mutex_unlock(&p->lock);
   if (!go)
@@ -274,11 +339,13 @@ static chunk *take_chunk(pool *p, worker *w, size_t *c)
     *next += p->by_parts ? (size_t)p->jobs : 1;
     ch = &p->slots[*c % p->n_slots];
     while ((ch->no != *c || ch->ready) && !p->stop && p->err == CP_OK)
-      pthread_cond_wait(&p->changed, &p->lock);
+      await(p);
     if (p->stop || p->err != CP_OK)
       ch = NULL;
   }
   pthread_mutex_unlock(&p->lock);
+  if (ch)
+    w->filling_no = *c;
   return ch;
 }
 
@@ -292,8 +359,7 @@ static void *worker_main(void *arg)
   chunk *ch;
   size_t c;
   while (rc == CP_OK && (ch = take_chunk(p, w, &c))) {
-    ch->n = 0;
-    w->filling = ch;
+    w->filling = ch;   /* emptied (n = 0) by the writer when it handed the buffer on */
     rc = eval_range(w->facts, w->rules, c, chunk_slot, chunk_done, w);
     pthread_mutex_lock(&p->lock);
     ch->ready = rc == CP_OK;
@@ -313,7 +379,7 @@ static cp_err fetch_aggregates(void *ctx, cp_rules *r, unsigned t, int *done)
   if ((int)t == p->split) {   /* every worker's part, added up */
     pthread_mutex_lock(&p->lock);
     while (p->parts_done < p->jobs && p->err == CP_OK)
-      pthread_cond_wait(&p->changed, &p->lock);
+      await(p);
     cp_err rc = p->err;
     pthread_mutex_unlock(&p->lock);
     for (int i = 1; rc == CP_OK && i < p->jobs; i++)
@@ -328,30 +394,57 @@ static cp_err fetch_aggregates(void *ctx, cp_rules *r, unsigned t, int *done)
     return CP_OK;
   pthread_mutex_lock(&p->lock);
   while (!p->agg_done[t] && p->err == CP_OK)
-    pthread_cond_wait(&p->changed, &p->lock);
+    await(p);
   cp_err rc = p->err;
   pthread_mutex_unlock(&p->lock);
   *done = rc == CP_OK;
   return rc == CP_OK ? cp_share_run_values(p->workers[p->agg_by[t] - 1].rules, r) : rc;
 }
 
-/* Writes every chunk in order as workers make them. */
+/* Writes every chunk in order, once its worker has made it, or each outcome
+ * as soon as it is made while they hold much (pressing()); an outcome that
+ * held much gives its memory back once written. */
 static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
 {
   cp_err rc = CP_OK;
   for (size_t c = 0; rc == CP_OK && c <= p->n_bounds; c++) {
     chunk *ch = &p->slots[c % p->n_slots];
     pthread_mutex_lock(&p->lock);
-    while ((ch->no != c || !ch->ready) && p->err == CP_OK)
-      pthread_cond_wait(&p->changed, &p->lock);
-    rc = p->err;
-    pthread_mutex_unlock(&p->lock);
-    for (size_t i = 0; rc == CP_OK && i < ch->n; i++)
-      rc = write(ctx, &ch->outs[i]);
-    pthread_mutex_lock(&p->lock);
-    ch->ready = 0;
-    ch->no = c + p->n_slots;
-    pthread_cond_broadcast(&p->changed);
+    p->current = c;
+    p->taken = 0;
+    wake(p);   /* its worker may be waiting for its turn */
+    for (;;) {
+      while ((ch->no != c || (!ch->ready && (p->taken == ch->n || !pressing(p)))) &&
+             p->err == CP_OK)
+        await(p);
+      if ((rc = p->err) != CP_OK || p->taken == ch->n)   /* an error, or ready and all written */
+        break;
+      /* a ready chunk is the writer's alone: written whole, unlocked */
+      size_t from = p->taken, upto = ch->ready ? ch->n : p->taken + 1, bytes = 0;
+      made *outs = ch->outs;   /* does not move once ready; else outs[from] is read now */
+      made one = outs[from];
+      pthread_mutex_unlock(&p->lock);
+      for (size_t i = from; rc == CP_OK && i < upto; i++) {
+        made m = i == from ? one : outs[i];
+        rc = write(ctx, m.o);
+        if (m.bytes > TRIM_BYTES)
+          cp_outcome_free(m.o);   /* zeroed: made again from nothing */
+        bytes += m.bytes;
+      }
+      pthread_mutex_lock(&p->lock);
+      p->taken = upto;
+      if (p->inflight > INFLIGHT_BYTES)   /* workers may wait for this */
+        wake(p);
+      p->inflight -= bytes;
+      if (rc != CP_OK)
+        break;
+    }
+    if (rc == CP_OK) {   /* handed on (after an error its worker may still be in it) */
+      ch->ready = 0;
+      ch->n = 0;
+      ch->no = c + p->n_slots;
+    }
+    wake(p);
     pthread_mutex_unlock(&p->lock);
   }
   return rc;
@@ -520,8 +613,10 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
     pthread_mutex_destroy(&p.lock);
   }
   for (size_t k = 0; p.slots && k < p.n_slots; k++) {
-    for (size_t i = 0; i < p.slots[k].cap; i++)
-      cp_outcome_free(&p.slots[k].outs[i]);
+    for (size_t i = 0; i < p.slots[k].cap; i++) {
+      cp_outcome_free(p.slots[k].outs[i].o);
+      free(p.slots[k].outs[i].o);
+    }
     free(p.slots[k].outs);
   }
   free(p.slots);

@@ -134,6 +134,13 @@ const cp_item *cp_outcome_find(const cp_outcome *o, cp_what what, const char *ru
   return o->n ? bsearch(&probe, o->items, o->n, sizeof *o->items, cmp_item) : NULL;
 }
 
+size_t cp_outcome_bytes(const cp_outcome *o)
+{
+  return o->cap * sizeof *o->items + o->cap_failures * sizeof *o->failures +
+         o->cap_failed_ids * sizeof *o->failed_ids + o->cap_findings * sizeof *o->findings +
+         cp_arena_bytes(&o->arena);
+}
+
 void cp_outcome_reset(cp_outcome *o)
 {
   o->n = o->n_failures = o->n_failed_ids = o->n_findings = 0;

@@ -66,6 +66,9 @@ typedef struct cp_outcome {
   cp_arena arena;           /* strings */
 } cp_outcome;
 
+/* Returns the bytes outcome o holds from malloc (its arrays and strings). */
+size_t cp_outcome_bytes(const cp_outcome *o);
+
 /* Returns a copy of s owned by the outcome, or NULL when out of memory. */
 const char *cp_outcome_text(cp_outcome *o, const char *s);
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# tests/hardening/test_jobs_memory.sh: with --jobs 2, the outcomes made and
+# not yet written hold a bounded number of bytes (64 MB) whatever each
+# client reports: the workers wait for the writer, which writes each
+# outcome as soon as it is made. Before, the ring of chunk buffers held up
+# to 8 x 128 clients' outcomes at once (here 400 clients of 4 MB each:
+# 1.6 GB, where --jobs 1 takes about 20 MB).
+. "$(dirname "$0")/../lib.sh"
+
+# big_reports: 400 clients; a rule reports 4 alerts of 1 MB of data for
+# each, then fails (so that nothing is written and the state stays small).
+big_reports() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
+    INSERT INTO clients(id,name,status,created_on)
+      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
+  cat > r.lua <<'LUA'
+local blob = string.rep("y", 1000000)
+rule { id = "r.big", doc = "d", fn = function(c)
+  for i = 1, 4 do alert { severity = "info", key = tostring(i), data = { b = blob } } end
+  error("dropped")
+end }
+LUA
+}
+
+# peak JOBS: runs with --jobs JOBS into a new state; prints "RC KB" (peak
+# RSS; ASan's quarantine of freed memory kept small).
+peak() {
+  rm -f s.db*
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8 \
+    /usr/bin/time -f "%x %M" -o "$T/time" "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+    --quiet --jobs "$1" 2>/dev/null
+  cat "$T/time" | tail -1
+}
+
+test_jobs_2_holds_a_bounded_number_of_bytes_of_unwritten_outcomes() {
+  big_reports
+  local one two
+  one=$(peak 1)
+  expect_eq "--jobs 1: exit" 1 "${one% *}"
+  local errors_one; errors_one=$(sqlite3 s.db "SELECT group_concat(client_id || ' ' || message, '|') FROM (SELECT * FROM rule_errors ORDER BY rowid)")
+  two=$(peak 2)
+  expect_eq "--jobs 2: exit" 1 "${two% *}"
+  expect_eq "--jobs 2: the same rule errors" "$errors_one" \
+    "$(sqlite3 s.db "SELECT group_concat(client_id || ' ' || message, '|') FROM (SELECT * FROM rule_errors ORDER BY rowid)")"
+  expect_eq "--jobs 2: 400 clients failed" 400 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors")"
+  [ "${two#* }" -lt 500000 ] || fail "--jobs 2 peak RSS ${two#* } KB, over 500 MB (--jobs 1: ${one#* } KB)"
+}
+
+run_tests
