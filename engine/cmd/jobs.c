@@ -14,11 +14,15 @@
 #define SLOTS_PER_WORKER 4  /* chunk buffers per worker */
 /* Outcomes made but not yet written may hold this many bytes in all before
  * a worker waits for the writer (a policy whose clients each report
- * megabytes would otherwise hold every slot's 128 clients at once); an
- * outcome that held more than TRIM_BYTES gives its memory back once
- * written. */
+ * megabytes would otherwise hold every slot's 128 clients at once). */
 #define INFLIGHT_BYTES ((size_t)64 << 20)
-#define TRIM_BYTES ((size_t)1 << 20)
+/* Outcomes written and waiting to be reused keep at most this many bytes in
+ * all: each keeps its share of it (pool.keep) and gives back the rest once
+ * written. An outcome keeps what its largest client made, so without this
+ * the ring's thousand or so outcomes would each keep up to a client's worth
+ * (20 alerts of 45 KB a client: about 1 GB with --jobs 2). A share of a
+ * few KB keeps an ordinary client's outcome, so it is not made again. */
+#define KEPT_BYTES ((size_t)16 << 20)
 
 /* Where findings go while a client is read: the outcome being filled. */
 typedef struct sink {
@@ -173,6 +177,7 @@ typedef struct pool {
   size_t current;           /* the chunk the writer writes */
   size_t taken;             /* its outcomes written so far */
   size_t inflight;          /* bytes of the outcomes made and not yet written */
+  size_t keep;              /* bytes a written outcome keeps for reuse (KEPT_BYTES shared) */
   int waiting;              /* threads waiting on changed (a broadcast is needed) */
   cp_err err;               /* a worker's first error */
   int stop;                 /* the writer is done: workers leave */
@@ -231,7 +236,10 @@ static cp_outcome *chunk_slot(void *ctx)
 /* Makes the outcome just filled (outcome n) the writer's to write; then, while
  * the outcomes not yet written hold more than INFLIGHT_BYTES, waits: the
  * worker of the chunk being written until the writer has written what it
- * made, the others until their chunk is the one being written. */
+ * made, the others until their chunk is the one being written. Fails once
+ * the run has failed (a worker's error, or the writer stopped early), so
+ * that the worker stops making outcomes that nobody will write: they would
+ * no longer be held back by the waiting above. */
 static cp_err chunk_done(void *ctx, cp_outcome *o)
 {
   worker *w = ctx;
@@ -247,8 +255,9 @@ static cp_err chunk_done(void *ctx, cp_outcome *o)
   while (p->inflight > INFLIGHT_BYTES && !p->stop && p->err == CP_OK &&
          (p->current != w->filling_no || p->taken < ch->n))
     await(p);
+  cp_err rc = p->err != CP_OK ? p->err : p->stop ? CP_EEVAL : CP_OK;   /* already reported */
   pthread_mutex_unlock(&p->lock);
-  return CP_OK;
+  return rc;
 }
 
 /* Records a worker's error (the first one counts) and wakes everyone. */
@@ -402,8 +411,8 @@ static cp_err fetch_aggregates(void *ctx, cp_rules *r, unsigned t, int *done)
 }
 
 /* Writes every chunk in order, once its worker has made it, or each outcome
- * as soon as it is made while they hold much (pressing()); an outcome that
- * held much gives its memory back once written. */
+ * as soon as it is made while they hold much (pressing()); each outcome
+ * written keeps at most p->keep bytes for reuse. */
 static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
 {
   cp_err rc = CP_OK;
@@ -427,8 +436,7 @@ static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
       for (size_t i = from; rc == CP_OK && i < upto; i++) {
         made m = i == from ? one : outs[i];
         rc = write(ctx, m.o);
-        if (m.bytes > TRIM_BYTES)
-          cp_outcome_free(m.o);   /* zeroed: made again from nothing */
+        cp_outcome_trim(m.o, p->keep);   /* its worker resets it again before reuse */
         bytes += m.bytes;
       }
       pthread_mutex_lock(&p->lock);
@@ -603,6 +611,8 @@ static cp_err evaluate(const cp_config *cfg, int64_t as_of, cp_facts *facts, cp_
     rc = cp_diag_fail(CP_ENOMEM, "out of memory");
   for (size_t i = 0; rc == CP_OK && i < p.n_slots; i++)
     p.slots[i].no = i;
+  /* the ring's outcomes: each chunk's clients and its leftover findings */
+  p.keep = KEPT_BYTES / (p.n_slots * (CHUNK_CLIENTS + 1));
   if (rc == CP_OK) {
     pthread_mutex_init(&p.lock, NULL);
     pthread_mutex_init(&p.share, NULL);

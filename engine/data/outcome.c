@@ -149,6 +149,13 @@ void cp_outcome_reset(cp_outcome *o)
   cp_arena_reset(&o->arena);
 }
 
+void cp_outcome_trim(cp_outcome *o, size_t keep)
+{
+  cp_outcome_reset(o);   /* the arena keeps its first block; the arrays keep their room */
+  if (cp_outcome_bytes(o) > keep)
+    cp_outcome_free(o);
+}
+
 void cp_outcome_free(cp_outcome *o)
 {
   if (!o)

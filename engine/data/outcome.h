@@ -97,6 +97,12 @@ const cp_item *cp_outcome_find(const cp_outcome *o, cp_what what, const char *ru
 /* Empties the outcome for the next client, keeping its memory. */
 void cp_outcome_reset(cp_outcome *o);
 
+/* Empties the outcome like cp_outcome_reset(), then frees its memory too
+ * when what it keeps still holds more than keep bytes (cp_outcome_bytes()):
+ * for outcomes that wait to be reused, many at a time, after one client's
+ * results made them grow. */
+void cp_outcome_trim(cp_outcome *o, size_t keep);
+
 /* Frees the outcome's memory; accepts NULL. */
 void cp_outcome_free(cp_outcome *o);
 

@@ -4,7 +4,9 @@
 # client reports: the workers wait for the writer, which writes each
 # outcome as soon as it is made. Before, the ring of chunk buffers held up
 # to 8 x 128 clients' outcomes at once (here 400 clients of 4 MB each:
-# 1.6 GB, where --jobs 1 takes about 20 MB).
+# 1.6 GB, where --jobs 1 takes about 20 MB). And once written, an outcome
+# keeps only a small share of a fixed amount for reuse: before, each kept
+# what its largest client made, up to 1 MB (600 clients of 800 KB: 480 MB).
 . "$(dirname "$0")/../lib.sh"
 
 # big_reports: 400 clients; a rule reports 4 alerts of 1 MB of data for
@@ -33,6 +35,13 @@ peak() {
   cat "$T/time" | tail -1
 }
 
+# results DB: the alerts, events and rule errors of a state, one line each.
+results() {
+  sqlite3 "$1" "SELECT rule, client_id, key, data FROM alerts ORDER BY 1, 2, 3;
+                SELECT type, client_id, key, body FROM events ORDER BY seq;
+                SELECT client_id, rule, message FROM rule_errors ORDER BY rowid"
+}
+
 test_jobs_2_holds_a_bounded_number_of_bytes_of_unwritten_outcomes() {
   big_reports
   local one two
@@ -45,6 +54,44 @@ test_jobs_2_holds_a_bounded_number_of_bytes_of_unwritten_outcomes() {
     "$(sqlite3 s.db "SELECT group_concat(client_id || ' ' || message, '|') FROM (SELECT * FROM rule_errors ORDER BY rowid)")"
   expect_eq "--jobs 2: 400 clients failed" 400 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors")"
   [ "${two#* }" -lt 500000 ] || fail "--jobs 2 peak RSS ${two#* } KB, over 500 MB (--jobs 1: ${one#* } KB)"
+}
+
+# wide_reports: 600 clients; a rule reports 20 alerts of 40 KB of data for
+# each (800 KB a client: less than the 1 MB past which an outcome used to
+# give its memory back), then fails; another reports small alerts that are
+# written, with events.
+wide_reports() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+    INSERT INTO clients(id,name,status,created_on)
+      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
+  cat > r.lua <<'LUA'
+local blob = string.rep("w", 40000)
+rule { id = "r.wide", doc = "d", fn = function(c)
+  for i = 1, 20 do alert { severity = "info", key = tostring(i), data = { b = blob } } end
+  error("dropped")
+end }
+rule { id = "r.small", doc = "d", fn = function(c)
+  local n = tonumber(c.id:sub(2))
+  alert { severity = n % 3 == 0 and "warning" or "info", data = { id = c.id, n = n } }
+  if n % 7 == 0 then alert { severity = "info", key = "seven", data = { n = n } } end
+end }
+LUA
+}
+
+test_jobs_2_outcomes_written_keep_a_bounded_number_of_bytes() {
+  wide_reports
+  local one two
+  one=$(peak 1)
+  expect_eq "--jobs 1: exit" 1 "${one% *}"
+  results s.db > one.txt
+  two=$(peak 2)
+  expect_eq "--jobs 2: exit" 1 "${two% *}"
+  results s.db > two.txt
+  cmp -s one.txt two.txt || fail "--jobs 2: results differ from --jobs 1's: $(diff one.txt two.txt | head -5)"
+  expect_eq "alerts written" 685 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+  expect_eq "600 clients failed" 600 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors")"
+  [ "${two#* }" -lt 300000 ] || fail "--jobs 2 peak RSS ${two#* } KB, over 300 MB (--jobs 1: ${one#* } KB)"
 }
 
 run_tests
