@@ -249,6 +249,11 @@ static cp_err merge_params(cp_fixture *fx, const cp_config *cfg)
   if (!cfg->params)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: params: the config has no params", fx->path,
                      over->line);
+  /* A value that replaces the config's brings keys of its own: they are
+   * refused as the config's are (null, or one Lua key written twice). */
+  cp_err rc = cp_config_check_params(fx->path, over);
+  if (rc != CP_OK)
+    return rc;
   if (!(fx->params = copy_tree(cfg->params)))
     return cp_diag_fail(CP_ENOMEM, "%s: out of memory", fx->path);
   return merge_into(fx, fx->params, over, path, sizeof path);

@@ -580,16 +580,13 @@ static int cmp_lua_keys(const void *x, const void *y)
   return c ? c : (a->node->line > b->node->line) - (a->node->line < b->node->line);
 }
 
-/* Refuses, anywhere in params, a key that is no Lua key (null, NaN) or two
- * keys of one mapping that are the same Lua key once converted ('1' and
- * '1.0', 'yes' and 'true'): the second would silently win. */
-static cp_err check_params_keys(const cp_config *c, const yt_node *n)
+cp_err cp_config_check_params(const char *path, const yt_node *n)
 {
   if (!n || n->kind == YT_SCALAR)
     return CP_OK;
   cp_err rc = CP_OK;
   for (size_t i = n->kind == YT_MAP; rc == CP_OK && i < n->n; i += n->kind == YT_MAP ? 2 : 1)
-    rc = check_params_keys(c, n->items[i]);
+    rc = cp_config_check_params(path, n->items[i]);
   if (rc != CP_OK || n->kind != YT_MAP || n->n < 2)
     return rc;
   size_t m = n->n / 2;
@@ -601,7 +598,7 @@ static cp_err check_params_keys(const cp_config *c, const yt_node *n)
     keys[i].node = k;
     if (!as_lua_key(k, keys[i].text, sizeof keys[i].text))
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is %s: no key a rule can read; "
-                        "quote it to make it text", c->path, k->line, k->value,
+                        "quote it to make it text", path, k->line, k->value,
                         cp_ytree_plain(k->value, NULL, NULL, NULL) == YT_PLAIN_NULL
                             ? "null" : "not a number (NaN)");
   }
@@ -617,7 +614,7 @@ static cp_err check_params_keys(const cp_config *c, const yt_node *n)
       }
     if (repeat)
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is the key '%s' of line %u to a "
-                        "rule (the same %s); give it once", c->path, repeat->node->line,
+                        "rule (the same %s); give it once", path, repeat->node->line,
                         repeat->node->value, first->node->value, first->node->line,
                         repeat->text[0] == 'b' ? "boolean" : "number");
   }
@@ -668,7 +665,7 @@ static cp_err validate(cp_config *c)
                      cp_ytree_get(c->doc, "feed")->line);
   if (c->params && c->params->kind != YT_MAP)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: params must be a mapping", c->path, c->params->line);
-  if ((rc = check_params_keys(c, c->params)) != CP_OK)
+  if ((rc = cp_config_check_params(c->path, c->params)) != CP_OK)
     return rc;
   if ((rc = cp_locale_labels_check(c)) != CP_OK)
     return rc;

@@ -162,6 +162,13 @@ cp_err cp_feedcfg_check(cp_config *c);
 cp_err cp_config_check_wholes(const cp_config *c, const yt_node *map, const char *prefix,
                               const char *const *keys, unsigned min);
 
+/* Refuses, anywhere in the params tree n (of the file path), a key that is
+ * no Lua key (null: `~`, `null`, empty; NaN) or two keys of one mapping that
+ * are the same Lua key once converted ('1' and '1.0', '-0' and '0', 'yes'
+ * and 'true'), where the second would silently win: prints "PATH:LINE:
+ * params: ..." naming the line of each and returns CP_ECONFIG. */
+cp_err cp_config_check_params(const char *path, const yt_node *n);
+
 /* Returns the type name of a column type ("date", ...). */
 const char *cp_config_coltype_name(cp_coltype t);
 

@@ -3,6 +3,7 @@
  * or strings by their form, quoted scalars stay strings. */
 #include <errno.h>
 #include <lauxlib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,48 @@ static void push_plain(lua_State *L, const char *s)
   }
 }
 
+static void push_tree(lua_State *L, const yt_node *n);
+
+/* The text of key node k for a message. */
+static const char *key_text(const yt_node *k)
+{
+  return k->kind == YT_SCALAR && k->value ? k->value : "(a list or mapping)";
+}
+
+/* Pushes the key items[i] of mapping map (on the stack below it: the table
+ * being built) as the Lua key rules see. The config's and fixtures' loaders
+ * refuse what follows (cp_config_check_params): here it is a last line of
+ * defence, so that no key is dropped and none silently wins. Raises
+ * "LINE: params: ..." for a key that is no Lua key (null, NaN: lua_rawset
+ * would drop it or raise) or one that is the key of an earlier entry once
+ * converted (1 and 1.0, -0 and 0, yes and true: Lua's own key equality). */
+static void push_key(lua_State *L, const yt_node *map, size_t i)
+{
+  const yt_node *k = map->items[i];
+  push_tree(L, k);
+  if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) &&
+                           isnan(lua_tonumber(L, -1))))
+    luaL_error(L, "%d: params: the key '%s' is %s: no key a rule can read; quote it to make it "
+               "text", (int)k->line, key_text(k), lua_isnil(L, -1) ? "null" : "not a number (NaN)");
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  for (size_t j = 0; j < i; j += 2) {   /* the earlier key it is (only on this error) */
+    push_tree(L, map->items[j]);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    if (same)
+      luaL_error(L, "%d: params: the key '%s' is the key '%s' of line %d to a rule (the same "
+                 "%s); give it once", (int)k->line, key_text(k), key_text(map->items[j]),
+                 (int)map->items[j]->line, lua_isboolean(L, -1) ? "boolean"
+                 : lua_type(L, -1) == LUA_TSTRING ? "text" : "number");
+  }
+  luaL_error(L, "%d: params: the key '%s' is given twice", (int)k->line, key_text(k));
+}
+
 /* Pushes node n as plain Lua values and tables. */
 static void push_tree(lua_State *L, const yt_node *n)
 {
@@ -48,12 +91,9 @@ static void push_tree(lua_State *L, const yt_node *n)
   } else {
     lua_createtable(L, 0, (int)(n->n / 2));
     for (size_t i = 0; i + 1 < n->n; i += 2) {
-      push_tree(L, n->items[i]);
+      push_key(L, n, i);
       push_tree(L, n->items[i + 1]);
-      if (!lua_isnil(L, -2))
-        lua_rawset(L, -3);
-      else
-        lua_pop(L, 2);
+      lua_rawset(L, -3);
     }
   }
 }

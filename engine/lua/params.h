@@ -8,7 +8,10 @@
 #include "config.h"
 #include "ytree.h"
 
-/* Pushes the params tree as nested read-only tables (params.c). */
+/* Pushes the params tree as nested read-only tables (params.c). Runs in
+ * protected mode: besides a memory error, raises "LINE: params: ..." for a
+ * null or NaN key or two keys of one mapping that are one Lua key once
+ * converted (which the loaders refuse first: cp_config_check_params). */
 void cp_params_push(lua_State *L, const yt_node *params);
 
 /* Pushes the config's labels as read-only Lua tables of strings

@@ -688,10 +688,15 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   reg_args args = {api, w};
   lua_pushcfunction(api->L, l_register_api);
   lua_pushlightuserdata(api->L, &args);
-  if (cp_sandbox_call(api->sb, 1, 0) != LUA_OK) {   /* under the cap: rules see params */
+  int status = cp_sandbox_call(api->sb, 1, 0);   /* under the cap: rules see params */
+  const char *msg = status != LUA_OK ? lua_tostring(api->L, -2) : NULL;
+  if (status != LUA_OK && status != LUA_ERRMEM && msg && *msg >= '0' && *msg <= '9') {
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%s", cfg->path, msg);   /* "LINE: params: ..." */
+    goto fail;
+  }
+  if (status != LUA_OK) {
     rc = cp_diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
-                   "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb,
-                   lua_tostring(api->L, -2));
+                   "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb, msg);
     goto fail;
   }
   cp_sandbox_budget(api->sb, cfg->file->limits.instructions);

@@ -224,6 +224,36 @@ test_params_override_is_merged_and_must_exist() {
   expect_eq "stderr" "crmpolicy: bad.yaml:1: params.intervall: the config has no such param" "$ERR"
 }
 
+test_params_override_keys_that_are_one_lua_key_or_null_are_invalid() {
+  local k want
+  policy
+  passing_fixture ok.yaml
+  # a value that replaces the config's brings keys the config never had
+  while IFS='|' read -r k want; do
+    { printf 'params:\n  interval:\n    %s: a\n    %s: b\n' "${k%% *}" "${k#* }"; cat ok.yaml; } > p.yaml
+    cp_run test --config c.yaml p.yaml
+    expect_eq "exit ($k)" 2 "$RC"
+    expect_eq "stderr ($k)" "crmpolicy: p.yaml:4: params: the key '${k#* }' is the key '${k%% *}' of line 3 to a rule (the same $want); give it once" "$ERR"
+  done <<'CASES'
+1 1.0|number
+1e2 100|number
+-0 0|number
+0.1 0.10|number
+9223372036854775808 9.223372036854775807e18|number
+yes true|boolean
+CASES
+  for k in '~' null; do
+    { printf 'params:\n  interval:\n    b: 1\n    %s: a\n' "$k"; cat ok.yaml; } > p.yaml
+    cp_run test --config c.yaml p.yaml
+    expect_eq "exit ($k)" 2 "$RC"
+    expect_eq "stderr ($k)" "crmpolicy: p.yaml:4: params: the key '$k' is null: no key a rule can read; quote it to make it text" "$ERR"
+  done
+  { printf 'params:\n  interval: {1: a, "1.0": b}\n'; grep -v 'client: G2' ok.yaml; } > p.yaml
+  cp_run test --config c.yaml p.yaml   # 1 and "1.0" are two keys: the fixture runs
+  expect_eq "number and text: exit" 1 "$RC"
+  expect_contains "number and text" "attempt to compare table with number" "$OUT"
+}
+
 test_rule_error_fails_the_step_with_file_and_line() {
   policy
   passing_fixture ok.yaml

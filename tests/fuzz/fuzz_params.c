@@ -2,7 +2,9 @@
  * document becomes, through cp_params_push() as rules.c calls it, a Lua
  * value that mirrors the tree: quoted scalars stay strings, plain ones become
  * the number, boolean or nil their form denotes, containers become tables
- * that refuse writes. */
+ * that refuse writes; a null key or two keys of one mapping that are one Lua
+ * key once converted raise "LINE: params: ..." instead (none is dropped and
+ * none silently wins), and only then. */
 #include <errno.h>
 #include <lauxlib.h>
 #include <stdint.h>
@@ -123,22 +125,18 @@ static void check_node(lua_State *L, const yt_node *n, int depth)
     }
     return;
   }
-  /* A mapping: the last of equal keys wins; later ones are checked first. */
+  /* A mapping: no key is null and none repeats (the push refused those). */
   lua_newtable(L);   /* keys seen */
   for (size_t i = n->n; i >= 2; i -= 2) {
     if (n->items[i - 2]->kind != YT_SCALAR)   /* a table key: found by identity only */
       continue;
     push_key(L, n->items[i - 2]);
     if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) !=
-                             lua_tonumber(L, -1))) {
-      lua_pop(L, 1);
-      continue;
-    }
+                             lua_tonumber(L, -1)))
+      broken("a null or NaN key was pushed", n->items[i - 2]->value);
     lua_pushvalue(L, -1);
-    if (lua_rawget(L, -3) != LUA_TNIL) {   /* a later equal key won */
-      lua_pop(L, 2);
-      continue;
-    }
+    if (lua_rawget(L, -3) != LUA_TNIL)
+      broken("two keys of one mapping that are one Lua key were pushed", n->items[i - 2]->value);
     lua_pop(L, 1);
     lua_pushvalue(L, -1);
     lua_pushboolean(L, 1);
@@ -148,6 +146,50 @@ static void check_node(lua_State *L, const yt_node *n, int depth)
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
+}
+
+/* Returns 1 when some mapping of tree n has a null or NaN key, or two keys
+ * that are one Lua key once converted (what cp_params_push must refuse). */
+static int has_bad_key(lua_State *L, const yt_node *n)
+{
+  luaL_checkstack(L, 8, "fuzz_params");
+  if (n->kind == YT_SCALAR)
+    return 0;
+  for (size_t i = n->kind == YT_MAP; i < n->n; i += n->kind == YT_MAP ? 2 : 1)
+    if (has_bad_key(L, n->items[i]))
+      return 1;
+  if (n->kind != YT_MAP)
+    return 0;
+  int bad = 0;
+  lua_newtable(L);   /* keys seen */
+  for (size_t i = 0; !bad && i + 1 < n->n; i += 2) {
+    if (n->items[i]->kind != YT_SCALAR)
+      continue;
+    push_key(L, n->items[i]);
+    if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) !=
+                             lua_tonumber(L, -1))) {
+      bad = 1;
+    } else {
+      lua_pushvalue(L, -1);
+      bad = lua_rawget(L, -3) != LUA_TNIL;
+      lua_pop(L, 1);
+      if (!bad) {
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+        continue;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return bad;
+}
+
+/* (tree) -> the params tree pushed as rules see it. */
+static int push_root(lua_State *L)
+{
+  cp_params_push(L, lua_touserdata(L, 1));
+  return 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -166,10 +208,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     abort();
   lua_State *L = cp_sandbox_state(sb);
   int top = lua_gettop(L);
-  cp_params_push(L, root);   /* unprotected, as rules.c calls it */
-  if (lua_gettop(L) != top + 1)
-    broken("cp_params_push did not push exactly one value", NULL);
-  check_node(L, root, 0);
+  lua_pushcfunction(L, push_root);   /* protected, as rules.c calls it */
+  lua_pushlightuserdata(L, root);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    if (!msg || !strstr(msg, ": params: the key '"))
+      broken("cp_params_push raised", msg);
+    lua_pop(L, 1);
+    if (!has_bad_key(L, root))
+      broken("cp_params_push refused a tree with no null or repeated key", msg);
+  } else {
+    if (lua_gettop(L) != top + 1)
+      broken("cp_params_push did not push exactly one value", NULL);
+    check_node(L, root, 0);
+  }
   cp_sandbox_close(sb);
   cp_ytree_free(root);
   return 0;

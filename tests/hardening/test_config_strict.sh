@@ -121,6 +121,14 @@ CASES
     run_it
     expect_config_error "crmpolicy: c.yaml:32: params: the key '$k' is null: no key a rule can read; quote it to make it text"
   done
+  rm -f f.db s.db; config; facts ""
+  printf 'params:\n  k: {b: 1, ? : a}\n' >> c.yaml   # an empty key
+  run_it
+  expect_config_error "crmpolicy: c.yaml:30: params: the key '' is null: no key a rule can read; quote it to make it text"
+  rm -f f.db s.db; config; facts ""
+  printf 'params:\n  k: {-0.0: a, 0: b}\n' >> c.yaml   # on one line: both keys name it
+  run_it
+  expect_config_error "crmpolicy: c.yaml:30: params: the key '0' is the key '-0.0' of line 30 to a rule (the same number); give it once"
 }
 
 test_a_second_params_section_is_an_error() {
