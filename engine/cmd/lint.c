@@ -392,7 +392,7 @@ static unsigned report_unknown_labels(const cp_config *cfg, const cp_rules *rule
 }
 
 /* Runs the fixtures of --fixtures quietly, watching params reads and the
- * rules they check; warns when some fail. */
+ * rules they check. Returns how many failed (an error, printed). */
 static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
 {
   cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
@@ -402,9 +402,9 @@ static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_er
   char *paths[] = {(char *)o->fixtures};
   *rc = cp_testrun_fixtures(cfg, paths, 1, &to, &counts);
   if (*rc == CP_OK && counts.failed)
-    cp_diag_warn("%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why", counts.failed,
-              counts.passed + counts.failed, o->fixtures, o->fixtures);
-  return *rc == CP_OK && counts.failed;
+    cp_diag_fail(CP_EEVAL, "%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why",
+                 counts.failed, counts.passed + counts.failed, o->fixtures, o->fixtures);
+  return *rc == CP_OK ? counts.failed : 0;
 }
 
 cp_exit cp_cmd_check(const cp_opts *o)
@@ -413,7 +413,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
   cp_facts *facts = NULL;
   cp_rules *rules = NULL;
   cp_lint *l = NULL;
-  unsigned warnings = 0;
+  unsigned warnings = 0, failed = 0;
   cp_err rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
@@ -426,12 +426,12 @@ cp_exit cp_cmd_check(const cp_opts *o)
            cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
            cp_rules_count(rules) == 1 ? "s" : "", cfg->facts);
   if (rc == CP_OK && o->fixtures)
-    warnings += run_fixtures(l, cfg, o, &rc);
+    failed = run_fixtures(l, cfg, o, &rc);
   if (rc == CP_OK) {
     warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
     warnings += report_unknown_labels(cfg, rules);
-    if (o->fixtures)
+    if (o->fixtures && !failed)   /* rules that failed read less and check less than they do */
       warnings += report_unread(l, cfg, cfg->params, "params") +
                   report_uncovered(l, rules, o->fixtures);
     if (!o->quiet)
@@ -442,5 +442,5 @@ cp_exit cp_cmd_check(const cp_opts *o)
   cp_facts_close(facts);
   cp_lint_free(l);
   cp_config_free(cfg);
-  return rc == CP_OK ? CP_EXIT_OK : cp_cli_exit_for(rc);
+  return rc != CP_OK ? cp_cli_exit_for(rc) : failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
 }
