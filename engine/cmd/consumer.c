@@ -120,7 +120,7 @@ static cp_err feed(const char *path, const cp_opts *o, int *epoch_differs)
     if (rc == CP_OK && since > last)
       rc = cp_diag_fail(CP_EUSAGE, "feed: %s %lld is past the end of the feed (its last seq "
                         "is %lld): was the state database copied back from an earlier copy? "
-                        "Give it a new epoch (README, \"Pulling the feed\") and read it from "
+                        "Give it a new epoch (README, \"Results and the feed\") and read it from "
                         "the start", o->consumer ? "the consumer's cursor" : "--since",
                         (long long)since, (long long)last);
     else if (rc == CP_OK)
