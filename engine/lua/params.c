@@ -37,7 +37,8 @@ static const char *key_text(const yt_node *k)
 }
 
 /* Pushes the key items[i] of mapping map (on the stack below it: the table
- * being built) as the Lua key rules see. The config's and fixtures' loaders
+ * being built, then the table of the keys seen, which it adds the key to)
+ * as the Lua key rules see. The config's and fixtures' loaders
  * refuse what follows (cp_config_check_params): here it is a last line of
  * defence, so that no key is dropped and none silently wins. Raises
  * "LINE: params: ..." for a key that is no Lua key (null, NaN: lua_rawset
@@ -52,8 +53,11 @@ static void push_key(lua_State *L, const yt_node *map, size_t i)
     luaL_error(L, "%d: params: the key '%s' is %s: no key a rule can read; quote it to make it "
                "text", (int)k->line, key_text(k), lua_isnil(L, -1) ? "null" : "not a number (NaN)");
   lua_pushvalue(L, -1);
-  if (lua_rawget(L, -3) == LUA_TNIL) {
+  if (lua_rawget(L, -3) == LUA_TNIL) {   /* the keys seen: a null value leaves no entry */
     lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -4);
     return;
   }
   lua_pop(L, 1);
@@ -90,11 +94,13 @@ static void push_tree(lua_State *L, const yt_node *n)
     }
   } else {
     lua_createtable(L, 0, (int)(n->n / 2));
+    lua_newtable(L);   /* the keys seen, for push_key() */
     for (size_t i = 0; i + 1 < n->n; i += 2) {
       push_key(L, n, i);
       push_tree(L, n->items[i + 1]);
-      lua_rawset(L, -3);
+      lua_rawset(L, -4);
     }
+    lua_pop(L, 1);
   }
 }
 
