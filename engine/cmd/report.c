@@ -516,6 +516,10 @@ static cp_err resolve_options(const cp_opts *o, report *r)
     cp_dates_format_date(o->as_of, as_of);
     return cp_diag_fail(CP_EUSAGE, "--month: %s is after the as-of date %s", p->month.name, as_of);
   }
+  if (p->month.first < cp_dates_days_from_civil(1, 1, 1))   /* dates start at 0000-01-01 */
+    return cp_diag_fail(CP_EUSAGE, "report: the month %s is too early: its chart and year-ago "
+                        "month reach back a year, and dates start at 0000-01-01; the first "
+                        "month a report can show is 0001-01", p->month.name);
   p->as_of = p->month.last < o->as_of ? p->month.last : o->as_of;
   p->in_progress = p->as_of < p->month.last;
   for (int i = 0; i < CP_REPORT_MONTHS; i++)

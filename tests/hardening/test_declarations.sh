@@ -176,6 +176,20 @@ LUA
   expect_eq "assignments" 0 "$(sqlite3 s.db "SELECT count(*) FROM assignments")"
 }
 
+test_a_pick_with_a_nil_group_is_the_rules_error() {
+  setup
+  # README ("assign { ... pick = ...}"): a nil group fails the rule for the client
+  probe <<'LUA'
+pool { id = "p", doc = "nobody", members = function(add) end }
+rule { id = "r", doc = "d", fn = function(c)
+  local ok, e = pcall(assign, { kind = "k", key = "i", pick = { pool = "p", group = nil } })
+  alert { severity = "info", key = "e", title = tostring(ok) .. ": " .. e }
+end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 false: assign{}: pick.group must be a string|C2 false: assign{}: pick.group must be a string" "$(titles)"
+}
+
 test_run_values_are_checked_through_views_alike_for_any_jobs() {
   setup
   mkdir -p lib

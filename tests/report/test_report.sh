@@ -215,6 +215,17 @@ test_month_after_the_as_of_date_is_a_usage_error() {
   expect_eq "message" "crmpolicy: --month: 2026-11 is after the as-of date 2026-10-31" "$ERR"
 }
 
+test_a_month_of_year_0000_is_a_usage_error() {
+  # its chart's months and year-ago month would be dates before 0000-01-01
+  tiny_facts && tiny_state
+  report --as-of 2026-10-31 --month 0000-12 -o r.html
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: report: the month 0000-12 is too early: its chart and year-ago month reach back a year, and dates start at 0000-01-01; the first month a report can show is 0001-01" "$ERR"
+  [ ! -e r.html ] || fail "r.html was written"
+  report --as-of 2026-10-31 --month 0001-01 -o r.csv
+  expect_eq "exit (0001-01)" 0 "$RC"
+}
+
 test_unknown_format_is_a_usage_error() {
   tiny_facts && tiny_state
   report --format pdf -o r.pdf
