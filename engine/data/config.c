@@ -374,6 +374,34 @@ cp_err cp_config_set_path(char **slot, const char *path)
 
 static cp_err validate(cp_config *c);
 
+/* Checks the whole numbers of limits and guard before the typed load, whose
+ * own message for one too large ("Invalid UINT value") gives no range. */
+static cp_err check_numbers(const cp_config *c)
+{
+  static const char *const limits32[] = {"memory_mb", "facts_seconds", NULL};
+  static const char *const limits64[] = {"instructions", NULL};
+  static const char *const guard[] = {"client_drop_percent", "resolve_percent", "min_count",
+                                      NULL};
+  const yt_node *lm = cp_ytree_get(c->doc, "limits");
+  cp_err rc = cp_config_check_wholes(c, lm, "limits.", limits32, 1, UINT32_MAX);
+  if (rc == CP_OK)
+    rc = cp_config_check_wholes(c, lm, "limits.", limits64, 1, UINT64_MAX);
+  if (rc == CP_OK)
+    rc = cp_config_check_wholes(c, cp_ytree_get(c->doc, "guard"), "guard.", guard, 0,
+                                UINT32_MAX);
+  const yt_node *sinks = cp_ytree_get(c->doc, "sinks");
+  for (size_t i = 0; rc == CP_OK && sinks && sinks->kind == YT_SEQ && i < sinks->n; i++) {
+    const yt_node *m = sinks->items[i];
+    const yt_node *name = m->kind == YT_MAP ? cp_ytree_get(m, "name") : NULL;
+    char prefix[240];
+    if (!name || name->kind != YT_SCALAR)
+      continue;   /* the typed load's error */
+    snprintf(prefix, sizeof prefix, "sinks: '%.200s': ", name->value);
+    rc = cp_config_check_wholes(c, m, prefix, cp_feedcfg_sink_numbers, 0, UINT32_MAX);
+  }
+  return rc;
+}
+
 cp_err cp_config_load(const char *path, cp_config **out)
 {
   char err[512];
@@ -393,6 +421,8 @@ cp_err cp_config_load(const char *path, cp_config **out)
     rc = cp_diag_fail(CP_ECONFIG, "%s:1: the config must be a mapping of settings", path);
     goto fail;
   }
+  if ((rc = check_numbers(c)) != CP_OK)
+    goto fail;
   cyaml_err_t e = cyaml_load_file(path, &cy, &top_schema, (cyaml_data_t **)&c->file, NULL);
   if (e != CYAML_OK) {
     rc = report_cyaml(path, c->doc, &log, e);
@@ -498,7 +528,7 @@ static int any_sensitive(const cp_table_cfg *t)
 
 /* Checks map's key, shown as prefix and key (see cp_config_check_wholes). */
 static cp_err check_whole(const cp_config *c, const yt_node *map, const char *prefix,
-                          const char *key, unsigned min)
+                          const char *key, unsigned min, uint64_t max)
 {
   char label[300];
   snprintf(label, sizeof label, "%s%s", prefix, key);
@@ -514,8 +544,15 @@ static cp_err check_whole(const cp_config *c, const yt_node *map, const char *pr
     return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' has a leading zero, which YAML reads as "
                         "an octal number; write %s", c->path, v->line, label, v->value,
                         zeros < len ? v->value + zeros : "0");
-  if (digits && (zeros < len || min == 0))
-    return CP_OK;
+  if (digits && (zeros < len || min == 0)) {
+    errno = 0;
+    unsigned long long n = strtoull(v->value, NULL, 10);
+    if (errno != ERANGE && n <= max)
+      return CP_OK;
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' is too large: it is a whole number from "
+                        "%u to %llu", c->path, v->line, label, v->value, min,
+                        (unsigned long long)max);
+  }
   if (min == 0)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' is not a whole number", c->path, v->line,
                         label, v->value);
@@ -524,11 +561,11 @@ static cp_err check_whole(const cp_config *c, const yt_node *map, const char *pr
 }
 
 cp_err cp_config_check_wholes(const cp_config *c, const yt_node *map, const char *prefix,
-                              const char *const *keys, unsigned min)
+                              const char *const *keys, unsigned min, uint64_t max)
 {
   cp_err rc = CP_OK;
   for (; rc == CP_OK && *keys; keys++)
-    rc = check_whole(c, map, prefix, *keys, min);
+    rc = check_whole(c, map, prefix, *keys, min, max);
   return rc;
 }
 /* A params key and the Lua key rules see for it. */
@@ -628,10 +665,6 @@ static cp_err validate(cp_config *c)
 {
   cp_config_file *f = c->file;
   cp_err rc;
-  static const char *const limits[] = {"memory_mb", "instructions", "facts_seconds", NULL};
-  if ((rc = cp_config_check_wholes(c, cp_ytree_get(c->doc, "limits"), "limits.", limits, 1)) !=
-      CP_OK)
-    return rc;
   if (!f->limits.memory_mb)
     f->limits.memory_mb = DEFAULT_MEMORY_MB;
   if (!f->limits.instructions)

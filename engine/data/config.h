@@ -154,13 +154,16 @@ char *cp_config_path_folder(const char *path);
  * feedcfg.c; called by cp_config_load). Returns CP_ECONFIG with file:line. */
 cp_err cp_feedcfg_check(cp_config *c);
 
+/* The whole-number keys of a sink (NULL-ended). */
+extern const char *const cp_feedcfg_sink_numbers[];
+
 /* Checks that each of keys (NULL-ended) that map gives is a plain whole
- * number of at least min, in decimal digits without a leading zero: the
+ * number from min to max, in decimal digits without a leading zero: the
  * typed load reads "16.5" as 16, a quoted "200000" as a number and "017" as
  * octal 15. The error names the file, the line, and prefix then the key
  * ("limits.memory_mb"). */
 cp_err cp_config_check_wholes(const cp_config *c, const yt_node *map, const char *prefix,
-                              const char *const *keys, unsigned min);
+                              const char *const *keys, unsigned min, uint64_t max);
 
 /* Refuses, anywhere in the params tree n (of the file path), a key that is
  * no Lua key (null: `~`, `null`, empty; NaN) or two keys of one mapping that

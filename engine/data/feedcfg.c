@@ -31,7 +31,7 @@ static cp_err check_guard(cp_config *c)
   const yt_node *m = cp_ytree_get(c->doc, "guard");
   static const char *const keys[] = {"client_drop_percent", "resolve_percent", "min_count",
                                      NULL};
-  cp_err rc = cp_config_check_wholes(c, m, "guard.", keys, 0);
+  cp_err rc = cp_config_check_wholes(c, m, "guard.", keys, 0, UINT32_MAX);
   if (rc != CP_OK)
     return rc;
   default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
@@ -50,14 +50,15 @@ static int good_name(const char *name)
                                "0123456789_-.") == strlen(name);
 }
 
+const char *const cp_feedcfg_sink_numbers[] = {"timeout_ms", "retries", "backoff_ms", "batch",
+                                              "ends_after_hours", NULL};
+
 /* Fills one sink's defaults and checks it; m is its entry in the file. */
 static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
 {
-  static const char *const keys[] = {"timeout_ms", "retries", "backoff_ms", "batch",
-                                     "ends_after_hours", NULL};
   char prefix[240];
   snprintf(prefix, sizeof prefix, "sinks: '%.200s': ", s->name);
-  cp_err rc = cp_config_check_wholes(c, m, prefix, keys, 0);
+  cp_err rc = cp_config_check_wholes(c, m, prefix, cp_feedcfg_sink_numbers, 0, UINT32_MAX);
   if (rc != CP_OK)
     return rc;
   default_of(m, "timeout_ms", &s->timeout_ms, DEFAULT_TIMEOUT_MS);

@@ -93,6 +93,26 @@ test_numbers_with_a_leading_zero_are_errors_not_octal() {
   expect_eq "zero and plain numbers" 0 "$RC"
 }
 
+test_numbers_too_large_for_their_setting_give_the_range() {
+  # checked before the typed load, whose own message ("Invalid UINT value") has no range
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  local range="is too large: it is a whole number from"
+  with_lines 'limits: {memory_mb: 4294967296}\n' \
+    "crmpolicy: c.yaml:29: limits.memory_mb: '4294967296' $range 1 to 4294967295"
+  with_lines 'limits:\n  instructions: 18446744073709551616\n' \
+    "crmpolicy: c.yaml:30: limits.instructions: '18446744073709551616' $range 1 to 18446744073709551615"
+  with_lines 'guard: {min_count: 99999999999}\n' \
+    "crmpolicy: c.yaml:29: guard.min_count: '99999999999' $range 0 to 4294967295"
+  local sink='sinks:\n  - {name: am, type: alertmanager, url: "http://127.0.0.1:9/", retries: %s}\n'
+  with_lines "$(printf "$sink" 4294967296)\n" \
+    "crmpolicy: c.yaml:30: sinks: 'am': retries: '4294967296' $range 0 to 4294967295"
+  cp c.yaml.orig c.yaml
+  printf 'limits: {memory_mb: 4294967295, instructions: 18446744073709551615}\n' >> c.yaml
+  run_it
+  expect_eq "the largest of each" 0 "$RC"
+}
+
 test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   config; facts ""
   printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
