@@ -21,6 +21,21 @@ static cp_err record_failure(cp_rules *api, const cp_rule *r, size_t keep)
   return rc;
 }
 
+/* Records, as record_failure() does, that rule r failed for the client
+ * because the scope did: printed once for the client (the first rule), each
+ * rule stored. */
+static cp_err record_scope_failure(cp_rules *api, const cp_rule *r, int first)
+{
+  lua_State *L = api->L;
+  const char *msg = lua_pushfstring(L, "%s (the scope, client %s: every rule fails for it and "
+                                    "keeps its results)", lua_tostring(L, -2), api->client->id);
+  cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, msg, lua_tostring(L, -2));
+  if (rc == CP_OK && !first)
+    api->out->failures[api->out->n_failures - 1].repeat = 1;
+  lua_pop(L, 3);
+  return rc;
+}
+
 /* Returns a rough size in bytes of the value at idx: a string's length; a
  * table's entries and the strings and tables right inside it (two levels,
  * raw reads). Only orders a holding rule's upvalues, largest first. */
@@ -272,7 +287,7 @@ static cp_err fail_all(cp_rules *api)
   for (size_t i = 0; rc == CP_OK && i < api->n_rules; i++) {
     lua_pushvalue(L, -2);
     lua_pushvalue(L, -2);
-    rc = record_failure(api, &api->rules[i], 0);
+    rc = record_scope_failure(api, &api->rules[i], i == 0);
   }
   lua_pop(L, 2);
   return rc;

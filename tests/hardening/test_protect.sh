@@ -617,8 +617,26 @@ scope { doc = "keeps the heap full", fn = function(c)
 end }'
   expect_eq "exit" 1 "$RC"
   expect_contains "message" "a.lua:2: the scope keeps" "$ERR"
-  expect_contains "message" "its largest upvalues are cleared (rule b, client C1)" "$ERR"
+  expect_contains "message" "its largest upvalues are cleared (the scope, client C1: every rule fails for it and keeps its results)" "$ERR"
   expect_eq "rule errors" "b C1" "$(sqlite3 s.db "SELECT rule||' '||client_id FROM rule_errors
+    WHERE run_id = (SELECT max(id) FROM runs) ORDER BY 1" | paste -sd'|')"
+  expect_b_intact
+}
+
+test_a_failing_scope_is_blamed_once_a_client_and_keeps_every_rule() {
+  setup
+  first_run
+  # alert{} is refused outside a rule; the scope's failure is printed once
+  # for the client, named as the scope's, and stored for each rule, whose
+  # results stay as they were
+  hostile 'rule { id = "a", doc = "nothing", fn = function(c) end }
+scope { doc = "reports", fn = function(c)
+  if c.id == "C2" then alert { severity = "info", key = "x", title = "from the scope" } end
+  return true
+end }'
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stderr" "crmpolicy: a.lua:3: alert{} can only be called while a rule is evaluated (the scope, client C2: every rule fails for it and keeps its results)" "$ERR"
+  expect_eq "rule errors" "a C2|b C2" "$(sqlite3 s.db "SELECT rule||' '||client_id FROM rule_errors
     WHERE run_id = (SELECT max(id) FROM runs) ORDER BY 1" | paste -sd'|')"
   expect_b_intact
 }
