@@ -2,7 +2,8 @@
  * Lua tokenizer (names, punctuation; strings, numbers and comments skipped)
  * and two patterns: `params.a.b` (or a local alias of params, `local P =
  * params.visits`) followed through the config's params tree, and `c.field`
- * where c is the parameter of a `fn = function(c)`. What it cannot see (a
+ * where c is the parameter of a `fn = function(c)` (or report{}'s `row =` and
+ * `scope =`). What it cannot see (a
  * key built at run time, a client handed to a helper function) the fixtures
  * show; the client's name is taken for the whole file, so a local that
  * shadows it is read as the client too. */
@@ -200,7 +201,8 @@ static void note_alias(pass *p, size_t i)
   p->alias_node[p->n_alias++] = node;
 }
 
-/* Reads `fn = function(NAME` at token i into the client names. */
+/* Reads `fn = function(NAME` (or `row =`, `scope =`) at token i into the
+ * client names. */
 static void note_client(pass *p, size_t i)
 {
   if (p->n_client < 8 && is_punct(&p->t, i + 1, '=') && is_name(&p->t, i + 2, "function") &&
@@ -241,8 +243,8 @@ static unsigned check_tokens(pass *p, const cp_rules *rules)
   unsigned warnings = 0;
   char field[128], path[256];
   for (size_t i = 0; i < p->t.n; i++)
-    if (is_name(&p->t, i, "fn"))
-      note_client(p, i);
+    if (is_name(&p->t, i, "fn") || is_name(&p->t, i, "row") || is_name(&p->t, i, "scope"))
+      note_client(p, i);   /* a rule's, derive's or scope's fn; report{}'s row and scope */
   for (size_t i = 0; i < p->t.n; i++) {
     if (!p->t.v[i].name || !starts(&p->t, i))
       continue;

@@ -114,6 +114,16 @@ test_a_rule_file_nested_too_deeply_is_named() {
   expect_eq "message" "crmpolicy: r.lua: C stack overflow (nested too deeply?)" "$ERR"
 }
 
+test_check_reads_client_fields_in_a_report() {
+  policy
+  printf 'report { id = "t", title = "T", doc = "d",\n  columns = { { id = "n", label = "N", type = "text" } },\n  scope = function(k) return k.statuss ~= nil end,\n  row = function(cl, month, alerts) return { n = cl.teir } end }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  local n=$(grep -n 'k.statuss' r.lua | cut -d: -f1)
+  expect_eq "stderr" "crmpolicy: warning: r.lua:$n: k.statuss: the client has no field 'statuss' (a column, a per-client table or a derived value)
+crmpolicy: warning: r.lua:$((n + 1)): cl.teir: the client has no field 'teir' (a column, a per-client table or a derived value)" "$ERR"
+}
+
 test_check_follows_reads_after_a_concatenation() {
   policy
   printf 'rule { id = "cat", doc = "d", fn = function(c)\n  local t = "tier " .. c.tierr .. params.intervall\nend }\n' >> r.lua
