@@ -24,7 +24,7 @@ for build in release asan; do
 done
 
 echo "== fuzz"
-FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$ROOT/tests/fuzz/run.sh" config dates params dtlib
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$ROOT/tests/fuzz/run.sh" config dates params dtlib facts
 
 passed=$(grep -c '^pass ' "$RESULTS")
 failed=$(grep -c '^fail ' "$RESULTS")

@@ -1,5 +1,5 @@
 # tests/fuzz/fuzz.mk: libFuzzer harnesses of the config loader, the date
-# parsers, params -> Lua and the dt library. Included by the Makefile:
+# parsers, params -> Lua, the dt library and the facts as rules read them. Included by the Makefile:
 #
 #   make fuzz                 each harness for FUZZ_SECONDS (default 60)
 #   make fuzz-quick           each for FUZZ_QUICK_SECONDS (20): what `make test` runs
@@ -25,7 +25,7 @@ FUZZ_SAN           := -fsanitize=address,undefined -fno-sanitize-recover=all -fn
 FUZZ_CFLAGS         = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra $(FUZZ_SAN) \
                       $(shell pkg-config --cflags $(FUZZ_PKGS) 2>/dev/null) $(LAYER_INCS)
 FUZZ_LIBS           = $(shell pkg-config --libs $(FUZZ_PKGS) 2>/dev/null) -lm -pthread
-FUZZ_HARNESSES     := config dates params dtlib
+FUZZ_HARNESSES     := config dates params dtlib facts
 FUZZ_ENGINE_OBJS   := $(patsubst engine/%.c,build/fuzz/engine/%.o,\
                         $(filter-out engine/cmd/main.c,$(SRCS))) \
                       build/fuzz/engine/state_sql.o
