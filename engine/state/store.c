@@ -41,7 +41,7 @@ static const char *const sql[S_COUNT] = {
     "level=excluded.level, assignee=excluded.assignee, title=excluded.title, "
     "data=excluded.data, status='open', "
     REOPENED_AT
-    "updated_at=excluded.updated_at, run_id=excluded.run_id",
+    "updated_at=excluded.updated_at, run_id=excluded.run_id RETURNING opened_at",
   [S_UPDATE_ALERT] = "UPDATE alerts SET severity=?2, level=?3, assignee=?4, title=?5, data=?6, "
                      "updated_at=?7, run_id=?8, opened_at=min(opened_at, ?7) WHERE id=?1",
   [S_CLOSE_ALERT] = "UPDATE alerts SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
@@ -53,7 +53,7 @@ static const char *const sql[S_COUNT] = {
     "assignee=excluded.assignee, data=excluded.data, status='proposed', "
     REOPENED_AT
     "updated_at=excluded.updated_at, run_id=excluded.run_id, "
-    "pick_pool=excluded.pick_pool, pick_group=excluded.pick_group",
+    "pick_pool=excluded.pick_pool, pick_group=excluded.pick_group RETURNING opened_at",
   [S_UPDATE_ASSIGN] = "UPDATE assignments SET kind=?2, assignee=?3, data=?4, updated_at=?5, "
                       "run_id=?6, opened_at=min(opened_at, ?5) WHERE id=?1",
   [S_PICK_ASSIGN] = "UPDATE assignments SET pick_pool=?2, pick_group=?3 WHERE id=?1",
@@ -275,8 +275,21 @@ static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
     bind_text(st, 10, it->pool);
     bind_text(st, 11, it->pool ? it->group : NULL);
   }
-  cp_err rc = exec_stmt(s, st, alert ? "opening an alert" : "proposing an assignment");
-  return rc ? rc : event(s, alert ? CP_EV_ALERT_OPENED : CP_EV_ASSIGNMENT_PROPOSED, &r);
+  /* the row's opened_at as stored: a replay reopens one with the opened_at it
+   * had (REOPENED_AT), and the event says so too */
+  char opened[40];
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(opened, sizeof opened, "%s", t ? (const char *)t : s->at);
+    r.opened_at = opened;
+    step = sqlite3_step(st);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (step != SQLITE_DONE)
+    return fail(s, s->db, alert ? "opening an alert" : "proposing an assignment");
+  return event(s, alert ? CP_EV_ALERT_OPENED : CP_EV_ASSIGNMENT_PROPOSED, &r);
 }
 
 /* Returns 1 when text a and b are equal, NULL being equal only to NULL. */

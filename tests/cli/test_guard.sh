@@ -203,6 +203,11 @@ LUA
     "$(sqlite3 s.db "SELECT assignee||'|'||opened_at||'|'||status FROM assignments")"
   expect_eq "the alert open since 06-01" "2026-06-01T23:59:59|open" \
     "$(sqlite3 s.db "SELECT opened_at||'|'||status FROM alerts")"
+  # the replay's events say what the state holds: reopened with the
+  # opened_at they had (the feed said the replayed day)
+  expect_eq "the replay's events" "alert.opened 2026-06-01T23:59:59|assignment.proposed 2026-06-01T23:59:59" \
+    "$(sqlite3 s.db "SELECT type||' '||json_extract(body, '$.opened_at') FROM events
+      WHERE run_id = (SELECT max(id) FROM runs) ORDER BY seq" | paste -sd'|')"
 }
 
 test_guard_keys_are_strict() {
