@@ -46,8 +46,8 @@ bench-deps:
 	@if [ ! -x /usr/bin/time ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: time"; \
-	    apt-get update -qq && \
-	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null || exit 1; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq time >/dev/null || exit 1; \
 	  else \
 	    echo "missing package; run: sudo apt-get install -y time"; exit 1; \
 	  fi; \

@@ -53,7 +53,7 @@ build/fuzz/.deps-ok:
 	       -o build/fuzz/probe 2>/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: $(FUZZ_DEBS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
 	      $(FUZZ_DEBS) >/dev/null || exit 1; \
 	    $(FUZZ_CC) -fsanitize=fuzzer,address,undefined build/fuzz/probe.c \
 	      -o build/fuzz/probe || exit 1; \

@@ -613,7 +613,7 @@ need_chromium() {
     fail "chromium or a CJK font is missing; run: sudo apt-get install -y chromium fonts-noto-cjk"
     return 1
   fi
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+  if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
            chromium fonts-noto-cjk; } > apt.log 2>&1; then
     fail "apt-get install chromium fonts-noto-cjk failed:"
     tail -5 apt.log >&2
