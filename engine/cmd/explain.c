@@ -358,9 +358,12 @@ static cp_err find_client(explain *e, const char *id, int64_t as_of)
   if (rc != CP_OK || more < 0)
     return rc != CP_OK ? rc : CP_EFACTS;
   cp_dates_format_date(as_of, day);
-  if (more == 0 || strcmp(c->id, id))
-    return cp_diag_fail(CP_EUSAGE, "explain: no client '%s' in %s as of %s", id, e->cfg->facts,
-                     day);
+  if (more == 0 || strcmp(c->id, id)) {
+    const char *from = e->cfg->file->clients->exists_from;
+    return cp_diag_fail(CP_EUSAGE, "explain: no client '%s' in %s as of %s%s%s%s", id,
+                        e->cfg->facts, day, from ? " (or its " : "", from ? from : "",
+                        from ? " is after that day: give a later --as-of)" : "");
+  }
   e->client = c;
   return CP_OK;
 }

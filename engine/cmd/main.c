@@ -42,7 +42,8 @@ static const command commands[] = {
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
    "2: invalid config, rules or facts; 3: failed; 4: another run holds the state;\n"
    "5: a guard refused the run (an empty clients table, too many clients gone or\n"
-   "alerts resolving, an as-of date before the last run's)."},
+   "alerts resolving, an as-of date before the last run's); 7: with --push, the\n"
+   "run was committed and the push failed (its warning says why)."},
   {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
    "database has every declared table and column. Writes nothing. Then warns\n"
@@ -53,7 +54,8 @@ static const command commands[] = {
    "(crmpolicy test tests/fixtures). Each step of a fixture is a run as of its date\n"
    "on the fixture's facts; what it leaves is compared with what the step expects.\n"
    "Exit 0: all pass; 1: some fail (or coverage is below --min-coverage);\n"
-   "2: an invalid fixture, config or rule file."},
+   "2: an invalid fixture, config or rule file; 3: failed (a fixture's temporary\n"
+   "databases could not be made, say: TMPDIR)."},
   {"explain", cp_cmd_explain, "config facts as-of rule format args",
    "Explains one client as of a date (crmpolicy explain CLIENT): for every rule,\n"
    "whether it fired, the derived values and fields it read, the reasons it gave\n"

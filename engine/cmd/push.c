@@ -117,8 +117,10 @@ static int push_webhook(cp_pusher *p, const cp_sink_cfg *s, uint64_t *sent)
   int64_t at, first, last;
   sbuf b = {0};
   consumer_of(s, name, sizeof name);
-  if (s->secret_env && !(secret = getenv(s->secret_env)))
-    return cp_push_failed(p, s, "its secret_env variable is not set");
+  if (s->secret_env && !(secret = getenv(s->secret_env))) {
+    snprintf(what, sizeof what, "its secret_env variable %.200s is not set", s->secret_env);
+    return cp_push_failed(p, s, what);
+  }
   if (cp_consumer_get(p->db, p->path, name, &at) != CP_OK)
     return -1;
   int rc = 0;
@@ -176,7 +178,8 @@ cp_exit cp_push(const cp_config *cfg, int wait_seconds, int quiet)
 {
   cp_pusher p = {.cfg = cfg, .path = cfg->state, .quiet = quiet};
   if (!cfg->file->sinks_count)
-    return cp_diag_fail(CP_ECONFIG, "push: %s names no sinks", cfg->path), CP_EXIT_INVALID;
+    return cp_diag_fail(CP_ECONFIG, "push: %s names no sinks (add a sinks: section: README "
+                        "\"Pushing to sinks\")", cfg->path), CP_EXIT_INVALID;
   if (cp_http_init() < 0)
     return cp_diag_fail(CP_EIO, "push: libcurl does not initialise"), CP_EXIT_FAILED;
   cp_err rc = cp_statedb_open(p.path, 1, wait_seconds * 1000, &p.db);

@@ -351,7 +351,8 @@ cp_exit cp_cmd_run(const cp_opts *o)
   if ((rc = cp_cli_feed_salt(r.cfg)) != CP_OK)
     goto done;   /* invalid: exit 2, nothing opened for writing */
   if (o->push && !r.cfg->file->sinks_count) {   /* else found after the commit */
-    rc = cp_diag_fail(CP_ECONFIG, "run --push: %s names no sinks", r.cfg->path);
+    rc = cp_diag_fail(CP_ECONFIG, "run --push: %s names no sinks (add a sinks: section: "
+                      "README \"Pushing to sinks\")", r.cfg->path);
     goto done;
   }
   /* checked now, written after the commit: a failed run leaves the file be */

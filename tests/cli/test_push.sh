@@ -147,13 +147,13 @@ test_push_without_sinks_is_refused() {
   clients_config "[{name: name, type: text}]"
   cp_run push --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: push: c.yaml names no sinks" "$ERR"
+  expect_eq "message" "crmpolicy: push: c.yaml names no sinks (add a sinks: section: README \"Pushing to sinks\")" "$ERR"
   # run --push: before the run, not after its commit
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');"
   printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = "t" } end }\n' > r.lua
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet --push
   expect_eq "run --push: exit" 2 "$RC"
-  expect_eq "run --push: message" "crmpolicy: run --push: c.yaml names no sinks" "$ERR"
+  expect_eq "run --push: message" "crmpolicy: run --push: c.yaml names no sinks (add a sinks: section: README \"Pushing to sinks\")" "$ERR"
   [ ! -e s.db ] || fail "run --push without sinks wrote a state"
 }
 
@@ -164,7 +164,7 @@ test_a_webhook_whose_secret_variable_is_unset_fails_alone() {
   setup "$(sink hook "$PORT")" "$(sink other "$other_port" | sed 's/HOOK_SECRET/CP_NO_SUCH_SECRET/')"
   cp_run push --config c.yaml
   expect_eq "exit" 7 "$RC"
-  expect_contains "message" "(webhook http://127.0.0.1:$other_port/in): its secret_env variable is not set; it stays at seq 0 (5 events wait for the next push)" "$ERR"
+  expect_contains "message" "(webhook http://127.0.0.1:$other_port/in): its secret_env variable CP_NO_SUCH_SECRET is not set; it stays at seq 0 (5 events wait for the next push)" "$ERR"
   expect_eq "the other sink delivered" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log hook)"
   [ ! -s other.log ] || fail "the sink without its secret sent something"
   stop_receivers
