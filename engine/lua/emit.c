@@ -24,6 +24,20 @@
 
 static int encode(lua_State *L, int idx, sbuf *b, int depth);
 
+/* Writes finite float d into buf in its shortest exact form: the fewest
+ * significant digits (15 to 17) that read back as d, so that two different
+ * floats never give one text; -0.0 is "0". */
+static void float_text(double d, char buf[32])
+{
+  if (d == 0)
+    d = 0;   /* -0.0 == 0 */
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, 32, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d)
+      break;
+  }
+}
+
 /* Appends a number: integers as such, floats in their shortest exact form. */
 static int encode_number(lua_State *L, int idx, sbuf *b)
 {
@@ -35,11 +49,7 @@ static int encode_number(lua_State *L, int idx, sbuf *b)
   if (!isfinite(d))
     return luaL_error(L, "data: %f cannot be written as JSON", d);
   char buf[32];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, d);
-    if (strtod(buf, NULL) == d)
-      break;
-  }
+  float_text(d, buf);
   cp_sbuf_add(b, buf);
   return 0;
 }
@@ -309,6 +319,15 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
   if (t == LUA_TNUMBER && !lua_isinteger(L, -1) && !isfinite(lua_tonumber(L, -1)))
     luaL_error(L, "%s: '%s' must be a string or a finite number, not %s", fn, name,
                lua_tostring(L, -1));   /* its text differs between C libraries */
+  if (t == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+    /* a float's text as JSON writes it, not Lua's tostring: 1.0 is the key
+     * "1" as 1 is (1 == 1.0 in Lua), and two floats that %.14g writes alike
+     * stay two keys */
+    char buf[32];
+    float_text(lua_tonumber(L, -1), buf);
+    lua_pop(L, 1);
+    lua_pushstring(L, buf);
+  }
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);   /* left on the stack, which anchors it */
   if (memchr(s, '\0', len))   /* stored as C text it would be cut, and collide */

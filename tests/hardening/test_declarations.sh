@@ -247,4 +247,27 @@ LUA
   expect_contains "message" "crmpolicy: r.lua:1: pool 'p': members(add) returned a table that is not a list of members (it has keys other than 1, 2, 3...)" "$ERR"
 }
 
+test_a_number_key_is_its_value_whatever_its_subtype() {
+  setup
+  # 1 and 1.0 (equal in Lua), 0 and -0.0, are one key; two floats that
+  # Lua's tostring (%.14g) writes alike are two keys
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  if c.id == "C1" then
+    alert { severity = "info", key = 1 }
+    alert { severity = "info", key = 1.0 }
+  else
+    alert { severity = "info", key = 123456789.123456 }
+    alert { severity = "info", key = 123456789.123457 }
+    alert { severity = "info", key = 2^53 }
+    alert { severity = "info", key = -0.0 }
+  end
+end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "1.0 is the key 1" "alert{}: 'r' with key '1' was already reported for this client (rule r, client C1)" "$ERR"
+  expect_eq "keys" "C2 0|C2 123456789.123456|C2 123456789.123457|C2 9007199254740992" \
+    "$(sqlite3 s.db "SELECT client_id||' '||key FROM alerts ORDER BY 1" | paste -sd'|')"
+}
+
 run_tests
