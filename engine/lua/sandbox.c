@@ -573,6 +573,9 @@ static int msgh(lua_State *L)
       }
   }
   luaL_traceback(L, L, msg, 1);
+  cp_sandbox *sb = cp_sandbox_of(L);
+  if (sb->tripped && !*sb->where)   /* spent by growing the heap, in C: no hook has run since */
+    trip(sb, L);
   return 1;
 }
 

@@ -234,4 +234,26 @@ assert(lookup.staff:count({role = "kam"}) == 40000)'
     "$(sqlite3 s.db "SELECT rule || ' ' || count(*) FROM alerts GROUP BY rule" | paste -sd'|')"
 }
 
+test_a_budget_spent_by_heap_growth_in_c_still_names_the_line() {
+  # string.unpack of n values grows the Lua stack in C, after its charge:
+  # for some n the growth spends the budget inside the error's own making,
+  # where no hook runs; every client's message must still name the line
+  setup
+  sed -i 's/^state: s.db$/state: s.db\nlimits: {memory_mb: 16, instructions: 200000}/' c.yaml
+  sqlite3 f.db "WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n WHERE i < 16)
+    INSERT INTO clients(id,name,status,created_on) SELECT 'C' || i, 'N', 'active', '2026-01-01' FROM n"
+  cat > rules/x.lua <<'LUA'
+rule { id = "x.y", doc = "probe", fn = function(c)
+  local n = 60000 + 5000 * tonumber(c.id:sub(2))
+  return string.unpack(string.rep("b", n), string.rep("\0", n))
+end }
+LUA
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?
+  expect_eq "exit" 1 "$RC"
+  expect_eq "rule errors" 16 "$(sqlite3 s.db "SELECT count(*) FROM rule_errors")"
+  expect_eq "rule errors without the line" "" \
+    "$(sqlite3 s.db "SELECT message FROM rule_errors WHERE message NOT LIKE 'rules/x.lua:3: %'")"
+}
+
 run_tests
