@@ -814,6 +814,28 @@ static void confine(lua_State *L, const cp_sandbox *sb, const char *path, const 
                "must be inside it", shown, real, sb->rules_name, dir);
 }
 
+/* What the modules loaded by require hold for a module while its file
+ * runs: a require of it meanwhile is a cycle. */
+static char loading_mark;
+
+/* __close of the guard that sb_require keeps while a module's file runs
+ * (a table holding the module's name): unmarks the module when its file
+ * failed, so that a later require tries it again instead of calling it a
+ * cycle. */
+static int loading_done(lua_State *L)
+{
+  cp_sandbox *sb = cp_sandbox_of(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->loaded_ref);
+  lua_rawgeti(L, 1, 1);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &loading_mark) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+  }
+  return 0;
+}
+
 /* require(name): loads rules/<name with dots as slashes>.lua once, as text,
  * under the same limits as a rule file, and returns what it returns. */
 static int sb_require(lua_State *L)
@@ -823,8 +845,13 @@ static int sb_require(lua_State *L)
   const char *name = luaL_checklstring(L, 1, &len);
   char rel[512], path[1600];
   lua_rawgeti(L, LUA_REGISTRYINDEX, sb->loaded_ref);
-  if (strlen(name) == len && lua_getfield(L, -1, name) != LUA_TNIL)
+  if (strlen(name) == len && lua_getfield(L, -1, name) != LUA_TNIL) {
+    if (lua_touserdata(L, -1) == &loading_mark)   /* Lua's own require recurses until the C stack overflows */
+      return luaL_error(L, "require: '%s' is required again while its own file runs (a require "
+                        "cycle: modules that require each other, directly or through others)",
+                        name);
     return 1;
+  }
   if (strlen(name) != len)
     return luaL_error(L, "require: the module name '%s\\0...' holds a NUL byte", name);
   if (!valid_module(name))
@@ -844,7 +871,22 @@ static int sb_require(lua_State *L)
   confine(L, sb, path, shown, real);
   if (load_chunk(sb, real, shown) != LUA_OK)
     return lua_error(L);
+  lua_createtable(L, 1, 0);   /* the guard: unmarks the module should its file fail */
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  if (luaL_newmetatable(L, "crmpolicy.require_guard")) {
+    lua_pushcfunction(L, loading_done);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  lua_toclose(L, -1);
+  lua_pushlightuserdata(L, &loading_mark);
+  lua_setfield(L, 2, name);   /* loaded[name], replaced below once the file has run */
+  lua_pushvalue(L, -2);   /* the chunk */
   lua_call(L, 0, 1);
+  lua_replace(L, -3);   /* over the chunk: the guard's slot does not move */
+  lua_closeslot(L, -1);
+  lua_pop(L, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_pushboolean(L, 1);

@@ -124,6 +124,25 @@ test_require_loads_a_module_from_the_rules_folder() {
   expect_eq "data" '{"a":42}' "$(sqlite3 s.db "SELECT DISTINCT data FROM alerts")"
 }
 
+test_a_require_cycle_is_named_not_a_stack_overflow() {
+  setup
+  mkdir lib
+  printf 'local b = require("lib.b")\nreturn {}\n' > lib/a.lua
+  printf 'local a = require("lib.a")\nreturn {}\n' > lib/b.lua
+  printf 'local a = require("lib.a")\nrule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "crmpolicy: ./lib/b.lua:1: require: 'lib.a' is required again while its own file runs (a require cycle" "$ERR"
+  expect_eq "no overflow" "" "$(grep -i 'overflow' "$T/stderr")"
+  # a module whose file failed is tried again, not taken for a cycle
+  printf 'error("boom " .. (2 + 2), 0)\n' > lib/e.lua
+  printf 'local ok1, e1 = pcall(require, "lib.e")\nlocal ok2, e2 = pcall(require, "lib.e")
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = tostring(e1) .. "|" .. tostring(e2) } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "both errors" "boom 4|boom 4" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts")"
+}
+
 test_binary_chunk_is_refused() {
   setup
   printf '\033Lua\x54\x00garbage' > r.lua
