@@ -738,6 +738,29 @@ static void push_file_env(cp_sandbox *sb)
   lua_pop(L, 1);
 }
 
+/* A chunk's text handed to the parser one line at a time, so that a parser
+ * error that names no line (its nesting limit: "C stack overflow") can be
+ * given the line it was reading. */
+typedef struct {
+  const char *p, *end;   /* what is left to hand out */
+  int line;              /* the line of the last piece handed out (1-based) */
+} line_reader;
+
+static const char *read_line(lua_State *L, void *ud, size_t *size)
+{
+  (void)L;
+  line_reader *r = ud;
+  if (r->p >= r->end) {
+    *size = 0;
+    return NULL;
+  }
+  const char *start = r->p, *nl = memchr(start, '\n', (size_t)(r->end - start));
+  r->p = nl ? nl + 1 : r->end;
+  r->line++;
+  *size = (size_t)(r->p - start);
+  return start;
+}
+
 /* Loads path as a text chunk named "@name" with its own environment and
  * leaves the function on the stack. Returns LUA_OK, or an error status with
  * the message on the stack. */
@@ -760,12 +783,14 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
   }
   snprintf(chunk, sizeof chunk, "@%s", name);
   size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;   /* editors on Windows */
-  int status = luaL_loadbufferx(L, text + bom, len - bom, chunk, "t");
+  line_reader r = {text + bom, text + len, 0};
+  int status = lua_load(L, read_line, &r, chunk, "t");
   free(text);
   if (status != LUA_OK && lua_type(L, -1) == LUA_TSTRING &&
       strncmp(lua_tostring(L, -1), name, strlen(name)) != 0) {
-    /* a parser limit ("C stack overflow": nesting too deep) names no file */
-    lua_pushfstring(L, "%s: %s%s", name, lua_tostring(L, -1),
+    /* a parser limit ("C stack overflow": nesting too deep) names no file
+     * nor line: the line is the one the parser was reading */
+    lua_pushfstring(L, "%s:%d: %s%s", name, r.line > 0 ? r.line : 1, lua_tostring(L, -1),
                     strstr(lua_tostring(L, -1), "overflow") ? " (nested too deeply?)" : "");
     lua_remove(L, -2);
   }

@@ -111,7 +111,16 @@ test_a_rule_file_nested_too_deeply_is_named() {
   python3 -c "print('local x = ' + '(' * 300 + '1' + ')' * 300)" >> r.lua
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: r.lua: C stack overflow (nested too deeply?)" "$ERR"
+  expect_eq "message" "crmpolicy: r.lua:$(wc -l < r.lua): C stack overflow (nested too deeply?)" "$ERR"
+  # the line the parser was reading when it ran out, not the file's first
+  { printf 'rule { id = "deep", doc = "d", fn = function(c)\n  local t = '
+    for i in $(seq 250); do printf '{\n'; done
+    for i in $(seq 250); do printf '}'; done
+    printf '\nend }\n'; } > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "crmpolicy: r.lua:19" "$ERR"
+  expect_contains "message" ": C stack overflow (nested too deeply?)" "$ERR"
 }
 
 test_check_reads_client_fields_in_a_report() {
