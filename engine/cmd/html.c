@@ -68,6 +68,15 @@ struct cp_html {
 void cp_html_esc(FILE *f, const char *s, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
+    if ((unsigned char)s[i] >= 0x80) {   /* the page is UTF-8: a stray byte is U+FFFD */
+      size_t len = cp_sbuf_utf8_len(s + i, n - i);
+      if (len == 0)
+        fputs("\xef\xbf\xbd", f);
+      else
+        fwrite(s + i, 1, len, f);
+      i += len ? len - 1 : 0;
+      continue;
+    }
     switch (s[i]) {
     case '&': fputs("&amp;", f); break;
     case '<': fputs("&lt;", f); break;

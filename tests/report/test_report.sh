@@ -290,6 +290,29 @@ test_csv_text_cells_are_safe_for_a_spreadsheet() {
 plain - name,-5" "$(tr -d '\r' < r.csv)"
 }
 
+test_html_page_is_valid_utf8_whatever_the_rules_write() {
+  # texts that reach the page without being cells (a series group, a
+  # title, a failing row's message) hold bytes that are not UTF-8
+  clients_config "[{name: name, type: text}]" "limits: {memory_mb: 16, instructions: 100000}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES
+    ('C1','A','active','2026-01-01'), ('C2','B','active','2026-01-01');"
+  cat > r.lua <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) end }
+report { id = "t", title = "T\xff", doc = "d\xfe",
+  columns = { { id = "name", label = "Name\xff", type = "text" } },
+  series = { title = "S\xc3", type = "integer" },
+  row = function(c, month, alerts)
+    if c.id == "C2" then error("bad \xff row") end
+    return { name = c.name, series = { group = "g\xff\xe4\xb8", values = {1,2,3,4,5,6,7,8,9,10,11,12} } }
+  end }
+LUA
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "valid UTF-8" ok "$(python3 -c "open('r.html','rb').read().decode('utf-8'); print('ok')" 2>&1 | tail -1)"
+  expect_contains "series group" "g"$'\xef\xbf\xbd\xef\xbf\xbd' "$(cat r.html)"
+}
+
 test_a_failing_row_is_listed_on_the_html_page_and_the_page_completes() {
   custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
     return { name = c.name, n = alerts.warning }'
