@@ -241,6 +241,24 @@ static int parse_month_day(const char *s, size_t len, int64_t *day)
   return cp_dates_parse_date(buf, 10, day);
 }
 
+/* Pushes, and returns, text s of len bytes as an error message shows it:
+ * a NUL byte as \0 (the text would end there, and '01-01\0x' read as the
+ * valid '01-01'), and no more than its first 40 bytes. */
+static const char *shown_text(lua_State *L, const char *s, size_t len)
+{
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (size_t i = 0; i < len && i < 40; i++)
+    if (s[i])
+      luaL_addchar(&b, s[i]);
+    else
+      luaL_addstring(&b, "\\0");
+  if (len > 40)
+    luaL_addstring(&b, "...");
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
 /* Returns the next day on or after from that the value at idx names: a
  * day number, "YYYY-MM-DD", or "MM-DD" recurring every year; -1 when a
  * dated value is before from. Raises an error for anything else. */
@@ -261,7 +279,8 @@ static int64_t next_one(lua_State *L, int idx, int64_t from, const char *fn)
   if (s && cp_dates_parse_date(s, len, &d) == 0)
     return d >= from ? d : -1;
   return luaL_error(L, "%s: '%s' is not a date: write \"MM-DD\" (every year), "
-                    "\"YYYY-MM-DD\" or a day number", fn, s ? s : luaL_typename(L, idx));
+                    "\"YYYY-MM-DD\" or a day number", fn,
+                    s ? shown_text(L, s, len) : luaL_typename(L, idx));
 }
 
 /* dt.recurring("MM-DD", from): the next such day on or after from (default
@@ -272,7 +291,7 @@ static int dt_recurring(lua_State *L)
   int64_t d;
   const char *s = luaL_checklstring(L, 1, &len);
   if (parse_month_day(s, len, &d) < 0)
-    return luaL_error(L, "dt.recurring: '%s' is not \"MM-DD\"", s);
+    return luaL_error(L, "dt.recurring: '%s' is not \"MM-DD\"", shown_text(L, s, len));
   return push_day(L, cp_dates_next_anniversary(d, opt_day(L, 2)));
 }
 

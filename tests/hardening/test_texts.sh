@@ -122,6 +122,18 @@ test_nul_in_a_data_key_is_the_rules_error() {
   expect_rule_error "data: key 'a\\x00b' contains a NUL byte"
 }
 
+test_a_date_text_with_a_nul_byte_is_shown_whole_in_the_error() {
+  config; facts ""
+  # '01-01' alone is a valid "MM-DD": the message must not show the text cut
+  nul_rule 'title = tostring(dt.recurring("01-01\0x"))'
+  run_texts
+  expect_rule_error "dt.recurring: '01-01\\0x' is not \"MM-DD\""
+  nul_rule 'title = tostring(dt.next_of({"2026-01-01", "12-25\0" .. string.rep("y", 5000)}))'
+  rm -f s.db
+  run_texts
+  expect_rule_error "dt.next_of: '12-25\\0yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...' is not a date: write \"MM-DD\" (every year), \"YYYY-MM-DD\" or a day number"
+}
+
 test_nul_in_a_rule_id_is_an_error_of_the_rule_file() {
   config; facts ""
   printf 'rule { id = "a\\0b", doc = "d", fn = function(c) end }\n' > r.lua
