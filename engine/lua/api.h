@@ -97,6 +97,11 @@ typedef struct cp_rules {
   size_t row_buf_cap;       /* its room, in values */
   const cp_tracer *tracer;  /* explain's hooks, or NULL */
   int marked;               /* the heap's holding mark is set (first client) */
+  struct cp_rule *suspect;  /* the first rule of this client after whose call the heap
+                             * was held, with no upvalue grown to explain it: judged
+                             * once the client's own values are let go (eval.c) */
+  uint32_t suspect_gen;     /* its call's rule_gen */
+  size_t scope_up_base;     /* the scope's upvalue sizes at the heap's mark */
 } cp_rules;
 
 /* Codes of client field names: kind (CP_NAME_*) in the high bits, index in

@@ -104,6 +104,20 @@ static size_t upvalues_of(cp_rules *api, size_t k)
   return total;
 }
 
+/* Returns the rough size of the scope function's upvalues (0: no scope). */
+static size_t scope_upvalues(cp_rules *api)
+{
+  lua_State *L = api->L;
+  size_t total = 0;
+  int at;
+  if (api->scope_ref == LUA_NOREF)
+    return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
+  largest_upvalue(L, lua_gettop(L), &at, &total);
+  lua_pop(L, 1);
+  return total;
+}
+
 /* Sets the heap's holding mark at what it holds now, and notes how much the
  * upvalues of every rule and derived value hold then: the one whose grew is
  * the one that keeps memory between clients. */
@@ -115,6 +129,7 @@ static void mark_baseline(cp_rules *api)
     return;   /* no memory: blame the rule alone, as before */
   for (size_t k = 0; k < n; k++)
     api->up_base[k] = upvalues_of(api, k);
+  api->scope_up_base = scope_upvalues(api);
 }
 
 /* Clears the upvalues of the function at the top of the stack, largest
@@ -231,6 +246,35 @@ static cp_err blame_holder(cp_rules *api, cp_rule *r, size_t keep, size_t held, 
   return r->held ? rc : CP_ENOMEM;
 }
 
+/* Returns 1 when the upvalues of rule r's function, or of the derived values
+ * its call derived, grew since the heap's mark by at least a quarter of
+ * what the heap holds above the mark: they explain it. Otherwise what is
+ * held may be the client's own values (rows a rule looked at, derived
+ * values), which the engine keeps until the client ends: a client with
+ * 200,000 orders that a rule reads is no memory kept between clients. */
+static int upvalues_explain(cp_rules *api, size_t r, size_t held)
+{
+  size_t n = api->n_rules + api->n_derived, mark = cp_sandbox_hold_mark(api->sb), grew = 0;
+  if (!api->up_base || held <= mark)
+    return 1;   /* no sizes at the mark: the rule alone, as before */
+  for (size_t k = 0; k < n; k++) {
+    int ours = k == r || (k >= api->n_rules && api->dgen[k - api->n_rules] == api->rule_gen);
+    size_t now = ours ? upvalues_of(api, k) : 0;
+    if (now > api->up_base[k])
+      grew += now - api->up_base[k];
+  }
+  return grew >= (held - mark) / 4;
+}
+
+/* Drops what rule r reported for the client (out's items under its ids). */
+static void drop_results(cp_outcome *out, const cp_rule *r)
+{
+  for (size_t i = 0; i < out->n; i++)
+    for (size_t j = 0; r->ids && r->ids[j]; j++)
+      if (!strcmp(out->items[i].rule, r->ids[j]))
+        out->items[i].what = CP_DROPPED;
+}
+
 /* Records that held rule r is skipped for this client: its results stay;
  * stored, not printed again. */
 static cp_err skip_held(cp_rules *api, const cp_rule *r)
@@ -255,7 +299,11 @@ static int in_scope(cp_rules *api)
   int status = cp_sandbox_call(api->sb, 1, 1);
   if (api->prof)
     cp_rules_prof_end(api->prof, &api->prof->part[CP_PROF_SCOPE], t0, outer);
-  size_t held = cp_sandbox_held(api->sb);
+  size_t held = cp_sandbox_held(api->sb), mark = cp_sandbox_hold_mark(api->sb), now;
+  if (held && api->up_base && held > mark &&
+      ((now = scope_upvalues(api)) <= api->scope_up_base ||
+       now - api->scope_up_base < (held - mark) / 4))
+    held = 0;   /* the client's own values (rows it read), let go when it ends */
   if (held) {   /* the scope holds the heap: its failure, not the next rule's */
     lua_pop(L, status == LUA_OK ? 1 : 2);
     lua_Debug ar;
@@ -336,7 +384,14 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     int status = cp_sandbox_call_with(api->sb, 1, 0, handler);
     if (api->prof)
       cp_rules_prof_end(api->prof, &api->prof->rule[i], t0, outer);
-    size_t held = cp_sandbox_held(api->sb);   /* one comparison unless the heap is high */
+    /* one comparison unless the heap is high; once a rule is suspected,
+     * the client's end decides */
+    size_t held = api->suspect ? 0 : cp_sandbox_held(api->sb);
+    if (held && !upvalues_explain(api, i, held)) {
+      api->suspect = r;
+      api->suspect_gen = api->rule_gen;
+      held = 0;
+    }
     if (held)
       rc = blame_holder(api, r, keep, held, status != LUA_OK);
     else if (status != LUA_OK)
@@ -345,6 +400,18 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   cp_sandbox_unhook(api->sb);
   lua_pop(L, 2);
   cp_client_end(api);
+  if (api->suspect) {   /* the client's values are let go: is the heap still held? */
+    cp_rule *r = api->suspect;
+    size_t held = rc == CP_OK ? cp_sandbox_held(api->sb) : 0;
+    api->suspect = NULL;
+    if (held) {
+      uint32_t gen = api->rule_gen;
+      api->rule_gen = api->suspect_gen;   /* the derived values its call derived */
+      drop_results(out, r);
+      rc = blame_holder(api, r, out->n, held, 0);
+      api->rule_gen = gen;
+    }
+  }
   api->current = NULL;
   api->client = NULL;
   api->out = NULL;

@@ -666,6 +666,11 @@ size_t cp_sandbox_held(cp_sandbox *sb)
   return sb->used > sb->hold_mark ? sb->used : 0;
 }
 
+size_t cp_sandbox_hold_mark(const cp_sandbox *sb)
+{
+  return sb->hold_mark;
+}
+
 size_t cp_sandbox_limit(const cp_sandbox *sb)
 {
   return sb->limit;

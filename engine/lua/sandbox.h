@@ -108,6 +108,9 @@ void cp_sandbox_mark_baseline(cp_sandbox *sb);
  * honest call) it costs one comparison. 0 before cp_sandbox_mark_baseline(). */
 size_t cp_sandbox_held(cp_sandbox *sb);
 
+/* The holding mark (0 before cp_sandbox_mark_baseline()). */
+size_t cp_sandbox_hold_mark(const cp_sandbox *sb);
+
 /* The heap cap in bytes. */
 size_t cp_sandbox_limit(const cp_sandbox *sb);
 

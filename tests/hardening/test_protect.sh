@@ -573,6 +573,37 @@ end }'
   expect_b_intact
 }
 
+test_a_big_clients_own_rows_are_not_memory_kept_between_clients() {
+  # C1 has 130,000 rows: the row objects a rule reads are the client's own,
+  # kept until it ends (over half the heap here); nothing stays after it
+  setup
+  big_budget
+  sqlite3 f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 130000)
+    INSERT INTO client_staff(client_id,staff_id,role,since) SELECT 'C1', 'S' || i, 'x', '2026-01-01' FROM n"
+  hostile 'scope { doc = "reads every row too", fn = function(c)
+  local n = 0
+  for _, r in ipairs(c.client_staff) do n = n + #r.staff_id end
+  return n >= 0
+end }
+derive { id = "ids", doc = "a list as long as the rows", fn = function(c)
+  local t = {}
+  for i, r in ipairs(c.client_staff) do if i % 8 == 0 then t[#t + 1] = r.staff_id end end
+  return t
+end }
+rule { id = "a", doc = "honest, on a big client", fn = function(c)
+  local n = 0
+  for _, r in ipairs(c.client_staff) do n = n + #r.staff_id end
+  alert { severity = "info", title = "a " .. c.id .. " " .. #c.ids }
+end }
+rule { id = "a2", doc = "reads the same", fn = function(c)
+  alert { severity = "info", title = "a2 " .. c.id .. " " .. #c.ids }
+end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "errors" "" "$ERR"
+  expect_eq "rules a and a2" "a C1 16250|a C2 0|a C3 0|a C4 0|a C5 0|a C6 0|a2 C1 16250|a2 C2 0|a2 C3 0|a2 C4 0|a2 C5 0|a2 C6 0" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE rule LIKE 'a%' ORDER BY 1" | paste -sd'|')"
+}
+
 test_heap_holder_with_an_alert_keeps_its_earlier_result() {
   setup
   big_budget
