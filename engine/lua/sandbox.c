@@ -468,6 +468,8 @@ static int sb_setmetatable(lua_State *L)
     lua_newtable(L);
     lua_pushnil(L);
     while (lua_next(L, 3)) {
+      cp_sandbox_charge(L, 1);   /* one per entry copied, as table.move: a large class in a
+                                  * loop is work in C that no instruction counts */
       lua_pushvalue(L, -2);
       lua_insert(L, -2);
       lua_rawset(L, 4);

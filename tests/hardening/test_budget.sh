@@ -234,6 +234,20 @@ assert(lookup.staff:count({role = "kam"}) == 40000)'
     "$(sqlite3 s.db "SELECT rule || ' ' || count(*) FROM alerts GROUP BY rule" | paste -sd'|')"
 }
 
+test_setmetatable_with_a_read_only_class_is_charged_per_entry_copied() {
+  mkdir -p rules
+  printf 'local M = {}\nfor i = 1, 20000 do M["k" .. i] = i end\nM.__index = M\nreturn M\n' > rules/big.lua
+  # with these limits the copies grew the heap in C past the budget, and a
+  # refused allocation ended the call before any hook could note the line
+  setup
+  sed -i 's/^state: s.db$/state: s.db\nlimits: {memory_mb: 16, instructions: 200000}/' c.yaml
+  printf 'local M = require("big")\nrule { id = "x.y", doc = "probe", fn = function(c)\nfor i = 1, 1e6 do setmetatable({}, M) end\nend }\n' > rules/x.lua
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+  expect_failed "rules/x.lua:3: instruction budget of 200000 exceeded"
+}
+
 test_a_budget_spent_by_heap_growth_in_c_still_names_the_line() {
   # string.unpack of n values grows the Lua stack in C, after its charge:
   # for some n the growth spends the budget inside the error's own making,
