@@ -405,6 +405,33 @@ static int w_catch(lua_State *L)
   return catch_k(L, LUA_OK, 0);
 }
 
+/* An xpcall message handler (upvalue 1: the rule's). Lua calls it where the
+ * error was raised, before unwinding; when that was the budget's hook, hooks
+ * are off until the unwinding, so the rule's handler would run with no
+ * budget and no wall-time backstop (a loop in it would never end). A spent
+ * budget is what happened whatever the handler does (xpcall raises it again
+ * once it returns): the error object is passed on, the handler not called. */
+static int w_handler(lua_State *L)
+{
+  if (cp_sandbox_tripped(cp_sandbox_of(L)))
+    return lua_gettop(L) ? 1 : (lua_pushnil(L), 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* xpcall(f, handler, ...) (upvalue 1): w_catch, with the handler guarded. */
+static int w_xcatch(lua_State *L)
+{
+  if (lua_type(L, 2) == LUA_TFUNCTION) {   /* else xpcall's own error */
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, w_handler, 1);
+    lua_replace(L, 2);
+  }
+  return w_catch(L);
+}
+
 /* coroutine.resume/close (upvalue 1): the coroutine gets the budget hook
  * first; a budget spent inside it is raised again in the caller. */
 static int w_resume(lua_State *L)
@@ -466,7 +493,7 @@ static const struct wrapper {
   const char *name;         /* function name in it */
   lua_CFunction fn;         /* the wrapper: upvalue 1 is the original */
 } wrappers[] = {
-  {"_G", "pcall", w_catch},          {"_G", "xpcall", w_catch},
+  {"_G", "pcall", w_catch},          {"_G", "xpcall", w_xcatch},
   {"_G", "tonumber", w_tonumber},    {"string", "rep", w_rep},
   {"string", "format", w_format},    {"string", "pack", w_format},
   {"string", "byte", w_bytes},       {"string", "char", w_args},

@@ -154,6 +154,21 @@ test_pcall_in_a_loop_cannot_reset_the_budget() {
   expect_budget 3
 }
 
+test_an_xpcall_handler_cannot_run_past_the_budget() {
+  # the handler of an error the budget raised ran with hooks off: a loop in
+  # it hung the run (no budget, no wall-time backstop)
+  probe 'xpcall(function() while true do end end, function() while true do end end)'
+  expect_budget 3
+  probe 'xpcall(error, function() while true do end end)'
+  expect_budget 3
+  # a handler of an ordinary error still runs, and what it returns is xpcall's
+  probe 'local ok, e = xpcall(function() error({code = 7}) end, function(m) return "handled " .. m.code end)
+error(tostring(ok) .. " " .. e)'
+  expect_failed "rules/x.lua:4: false handled 7"
+  probe 'local ok, e = xpcall(error, nil, "m")'
+  expect_failed "rules/x.lua:3: bad argument #2 to 'xpcall' (function expected, got nil)"
+}
+
 test_coroutine_resume_cannot_swallow_the_budget() {
   probe 'local co = coroutine.create(function() while true do end end)
 coroutine.resume(co)'
