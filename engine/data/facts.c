@@ -322,8 +322,9 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
   }
   if (!textual) {
     const char *problem = convert_number(col, val, t, out);
-    if (problem) {
-      finding(f, s, col->name, (const char *)sqlite3_column_text(s->stmt, k), problem);
+    if (problem) {   /* a BLOB or text with a NUL byte shown whole, not cut there */
+      char shown[SHOWN_MAX + 4];
+      finding(f, s, col->name, shown_text(s->stmt, k, shown, sizeof shown), problem);
       out->type = CP_V_NIL;
     }
     return;

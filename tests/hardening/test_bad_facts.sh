@@ -109,6 +109,18 @@ test_a_date_with_a_nul_byte_shows_the_nul() {
   expect_eq "warning" "crmpolicy: warning: facts: orders row O2 column ordered_on: '2026-03-02\x00x-' is not a date" "$ERR"
 }
 
+test_a_blob_in_a_number_column_shows_its_bytes_not_an_empty_text() {
+  # a BLOB (or a text with a NUL byte) was shown cut at its first NUL: '' said nothing
+  config; facts "UPDATE orders SET amount = x'00313233' WHERE id='O2';
+    UPDATE surveys SET score = CAST(x'3900' AS TEXT) WHERE id='S1';"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warnings" "crmpolicy: warning: facts: surveys row S1 column score: '9\\x00' is not an integer
+crmpolicy: warning: facts: orders row O2 column amount: '\\x00123' is not an amount of money" "$ERR"
+  expect_eq "findings" "surveys|S1|score|9\x00|is not an integer
+orders|O2|amount|\x00123|is not an amount of money" "$(findings | sort -r)"
+}
+
 test_malformed_date_reads_as_nil_and_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on='2026-02-30' WHERE id='O2';"
   run_bad
