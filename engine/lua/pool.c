@@ -95,8 +95,10 @@ static const char *group_name(lua_State *L, int idx, int groups, cp_pool *p)
 }
 
 /* Adds the member {id=, group=, capacity=, load=} at idx to pool p (not
- * sorted yet); groups as for group_name(). Returns an error message, or NULL. */
-static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p)
+ * sorted yet); groups as for group_name(). Returns an error message (in buf,
+ * of size cap, when it names the member), or NULL. */
+static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p, char *buf,
+                              size_t cap)
 {
   size_t len;
   if (!lua_istable(L, idx))
@@ -106,14 +108,34 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p)
   lua_getfield(L, idx, "id");
   lua_getfield(L, idx, "group");
   int64_t capacity = int_field(L, idx, "capacity", -1), load = int_field(L, idx, "load", 0);
+  if (lua_type(L, -2) == LUA_TSTRING && !lua_isstring(L, -1)) {   /* name it: a fact, often */
+    const char *mid = lua_tolstring(L, -2, &len);
+    snprintf(buf, cap, "member '%.*s': group is %s: each member needs a string id and group",
+             (int)(len > 64 ? 64 : len), mid, luaL_typename(L, -1));
+    return buf;
+  }
   if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
     return "each member needs a string id and group";
   size_t glen;
   const char *id = lua_tolstring(L, -2, &len), *group = lua_tolstring(L, -1, &glen);
   if (memchr(id, '\0', len) || memchr(group, '\0', glen))   /* stored as text it would be cut */
     return "a member's id and group may not contain a NUL byte";
-  if (capacity == -2 || load == -2)
-    return "a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)";
+  if (capacity == -2 || load == -2) {   /* which member and value: often a fact's */
+    const char *what = capacity == -2 ? "capacity" : "load";
+    char shown[48];
+    lua_getfield(L, idx, what);
+    if (lua_isinteger(L, -1))
+      snprintf(shown, sizeof shown, "%lld", (long long)lua_tointeger(L, -1));
+    else if (lua_type(L, -1) == LUA_TNUMBER)
+      snprintf(shown, sizeof shown, "%.17g", (double)lua_tonumber(L, -1));
+    else
+      snprintf(shown, sizeof shown, "a %s", luaL_typename(L, -1));
+    lua_pop(L, 1);
+    snprintf(buf, cap, "member '%.*s' (group '%.*s'): %s %s: a member's capacity and load "
+             "must be whole numbers >= 0 (capacity nil: no limit)", (int)(len > 64 ? 64 : len),
+             id, (int)(glen > 64 ? 64 : glen), group, what, shown);
+    return buf;
+  }
   if (cp_arena_grow((void **)&p->members, &p->cap, p->n, sizeof *p->members) < 0)
     return "not enough memory";
   cp_member *m = &p->members[p->n];
@@ -135,7 +157,8 @@ static int l_add(lua_State *L)
   cp_pool **p = lua_touserdata(L, lua_upvalueindex(1));
   if (!*p)
     return luaL_error(L, "add() works only while members() runs");
-  const char *err = add_member(L, 1, lua_upvalueindex(2), *p);
+  char buf[320];
+  const char *err = add_member(L, 1, lua_upvalueindex(2), *p, buf, sizeof buf);
   return err ? luaL_error(L, "%s", err) : 0;
 }
 
@@ -157,6 +180,7 @@ static int l_fill(lua_State *L)
     lua_replace(L, -2);
   int list = lua_gettop(L);
   const char *err = NULL;
+  char buf[320];   /* err may point here after the loop pops the member */
   if (lua_istable(L, list)) {
     lua_Integer keys = 0;
     for (lua_pushnil(L); lua_next(L, list); lua_pop(L, 1))
@@ -166,7 +190,7 @@ static int l_fill(lua_State *L)
             "than 1, 2, 3...)";
     for (lua_Integer i = 1; !err && i <= (lua_Integer)lua_rawlen(L, list); i++) {
       lua_rawgeti(L, list, i);
-      err = add_member(L, list + 1, 3, p);
+      err = add_member(L, list + 1, 3, p, buf, sizeof buf);
       lua_settop(L, list);
     }
   } else if (!lua_isnil(L, list)) {

@@ -110,6 +110,27 @@ end }'
   expect_contains "message" "a member's id and group may not contain a NUL byte" "$ERR"
 }
 
+test_a_pool_member_refused_for_its_capacity_or_group_is_named() {
+  # the values come from facts (a staff row): the message says which member and what value
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "a negative capacity", members = function(add)
+  add { id = "S1", group = "rep", capacity = 2 }
+  add { id = "S7", group = "rep", capacity = -1 }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:3: member 'S7' (group 'rep'): capacity -1: a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'p'; nothing was written)" "$ERR"
+  hostile 'pool { id = "p", doc = "a fractional load", members = function()
+  return { { id = "S8", group = "rep", load = 1.5 } }
+end }'
+  expect_contains "load" "member 'S8' (group 'rep'): load 1.5: a member's" "$ERR"
+  hostile 'pool { id = "p", doc = "no group", members = function(add)
+  add { id = "S9", group = nil }
+end }'
+  expect_nothing_written
+  expect_contains "group" "a.lua:2: member 'S9': group is nil: each member needs a string id and group (pool 'p'; nothing was written)" "$ERR"
+}
+
 test_pool_member_added_twice_to_a_group_fails_the_pool() {
   setup
   first_run
