@@ -9,6 +9,7 @@ rule {
   fn = function(c)
     local last_at = c.contacts:max("happened_at")
     local last = last_at and dt.day(last_at) or c.created_on
+    if last == nil then return end   -- no contact, created_on not a date (a finding)
     if dt.age_days(last) >= P.dormant_days then
       alert { severity = "warning", level = 1, assignee = c.responsible,
               title = "自 " .. dt.format(last) .. " 起未联络",
@@ -23,6 +24,7 @@ rule {
   doc = "A new client is contacted within 7 days of its creation; checked until "
      .. "it is 30 days old.",
   fn = function(c)
+    if c.created_on == nil then return end   -- not a date (a finding): no age
     local age = dt.age_days(c.created_on)
     if age >= P.onboarding_from_days and age <= P.onboarding_until_days
         and #c.contacts == 0 then

@@ -25,9 +25,12 @@ pool {
   doc = "Active staff by role (staff.role), with capacity and current load for that role.",
   members = function(add)
     for s in lookup.staff:each() do
-      if s.active then
+      -- a row without a readable role (a finding of the run) fills no role;
+      -- a negative capacity (a data error) takes no one, as capacity 0
+      if s.active and s.role then
         local by_role = run.staff_load[s.role]
-        add { id = s.id, group = s.role, capacity = s.capacity,
+        local capacity = s.capacity and math.max(s.capacity, 0)
+        add { id = s.id, group = s.role, capacity = capacity,
               load = by_role and by_role[s.id] or 0 }
       end
     end

@@ -42,7 +42,8 @@ rule {
      .. "the key account manager's manager follows it up.",
   fn = function(c)
     local s = latest_recent(c)
-    if s and s.score <= S.low_score_at_most then
+    -- a score that is not a number (a finding) is not judged
+    if s and s.score and s.score <= S.low_score_at_most then
       alert { key = s.id, severity = "warning", level = 1, assignee = people.mgr(c.kam),
               title = string.format("满意度调查 %s 评分 %d（满分 10）", s.id, s.score),
               data = { surveyed_on = dt.format(s.surveyed_on), score = s.score } }

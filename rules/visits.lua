@@ -22,6 +22,10 @@ for _, level in ipairs(V.levels) do
       end
       local last_at = c.contacts:max("happened_at", { level = level })
       local last = last_at and dt.day(last_at) or c.created_on
+      if last == nil then   -- created_on not a date (a finding): nothing to count from
+        why("no %s contact, and created_on is not a date", level)
+        return
+      end
       local days = dt.age_days(last)
       why("%s %s, %d days ago; interval %d days, critical from %d",
           last_at and "last " .. level .. " contact" or "no " .. level .. " contact; created",

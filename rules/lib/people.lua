@@ -11,10 +11,11 @@ function people.active(id)
 end
 
 --- Returns the client's current staff rows: since <= D, until empty or
---- after D, and the staff member active.
+--- after D, and the staff member active. A row whose since is not a date (a
+--- finding of the run) is not current.
 function people.current_rows(c)
   return c.client_staff:filter(function(r)
-    return r.since <= dt.today and (r["until"] == nil or r["until"] > dt.today)
+    return r.since ~= nil and r.since <= dt.today and (r["until"] == nil or r["until"] > dt.today)
       and people.active(r.staff_id) ~= nil
   end)
 end

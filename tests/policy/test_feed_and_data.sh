@@ -392,6 +392,22 @@ staffing_unfilled() {
                 WHERE status='open' AND rule='staffing.unfilled' ORDER BY client_id, key" | paste -sd'|'
 }
 
+test_a_staff_row_without_a_role_is_no_candidate_and_stops_nothing() {
+  # an export without NOT NULL: one staff row whose role is NULL (a finding)
+  # stopped the whole run (the pool refused a member without a group)
+  staffing_base
+  staffing_client C1 key
+  sqlite3 f.db "ALTER TABLE staff RENAME TO staff_typed;
+    CREATE TABLE staff(id, name, role, manager_id, active, capacity);
+    INSERT INTO staff SELECT id, name, role, manager_id, active, capacity FROM staff_typed;
+    DROP TABLE staff_typed; INSERT INTO staff VALUES('K0','无','key_account_manager','S3',1,NULL);
+    UPDATE staff SET role = NULL WHERE id = 'K0';"
+  cp_run run --config "$CONFIG" --facts f.db --state s.db --as-of $STAFFING_D --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warning" "crmpolicy: warning: facts: staff row K0 column role: NULL is missing (the column is required)" "$ERR"
+  expect_eq "proposals" "C1 key_account_manager K1" "$(staffing_proposals)"
+}
+
 test_open_proposal_keeps_its_member_on_the_next_run() {
   staffing_base
   staffing_client C1 key
