@@ -29,17 +29,21 @@ static cp_err query_int(sqlite3 *db, const char *path, const char *q, int64_t *o
            ? CP_OK : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
-/* Reads meta's value of key into out (size n); "" when absent. */
-static void meta_get(sqlite3 *db, const char *key, char *out, size_t n)
+/* Reads meta's value of key into out (size n); "" when absent. Returns the
+ * SQLite code of a failed read (a damaged page: SQLITE_CORRUPT), or
+ * SQLITE_OK; out is "" then too. */
+static int meta_get(sqlite3 *db, const char *key, char *out, size_t n)
 {
   sqlite3_stmt *st;
   out[0] = '\0';
-  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL) != SQLITE_OK)
-    return;
+  int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if ((rc = sqlite3_step(st)) == SQLITE_ROW)
     snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 cp_err cp_statedb_check(sqlite3 *db, const char *path, int *version)
@@ -137,7 +141,10 @@ cp_err cp_statedb_upgrade(sqlite3 *db, const char *path)
 
 cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out)
 {
-  meta_get(db, "epoch", out, 17);
+  int rc = meta_get(db, "epoch", out, 17);
+  if (rc != SQLITE_OK && rc != SQLITE_ERROR)   /* a damaged page, not a table that is missing */
+    return cp_diag_fail(CP_ESTATE, "state: %s: reading the epoch (meta table): %s", path,
+                        sqlite3_errstr(rc));
   if (strlen(out) == 16)
     return CP_OK;
   return cp_diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);

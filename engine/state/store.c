@@ -603,7 +603,11 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   if (rc != SQLITE_OK)
     return fail(s, s->db, "starting the run");
   s->in_run = 1;
-  if (cp_statedb_last_run(s->db, s->path, &s->last) != CP_OK)
+  /* The epoch too, which the run does not write: a damaged meta page would
+   * let the run commit events that no feed reader could read ("no epoch"). */
+  char epoch[17];
+  if (cp_statedb_last_run(s->db, s->path, &s->last) != CP_OK ||
+      cp_statedb_epoch(s->db, s->path, epoch) != CP_OK)
     return CP_ESTATE;
   s->replay = s->last.id && as_of < s->last.as_of;
   for (int i = 0; i < S_COUNT; i++)

@@ -257,6 +257,28 @@ test_an_identity_that_is_not_text_in_a_hand_made_state_stops_the_run() {
   expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+test_a_state_whose_meta_page_is_damaged_is_refused_by_run_and_feed() {
+  # the run did not read meta: it committed on a damaged page and exited 0, and
+  # every feed read after it said "has no epoch", not that the page is damaged
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+  local page size
+  page=$(sqlite3 s.db "SELECT rootpage FROM sqlite_master WHERE name = 'meta'")
+  size=$(sqlite3 s.db "PRAGMA page_size")
+  printf '\377\377\377\377\377\377\377\377' |
+    dd of=s.db bs=1 seek=$(((page - 1) * size)) conv=notrunc 2>/dev/null
+  before=$(md5sum < s.db)
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "run: exit" 3 "$RC"
+  expect_eq "run: message" "crmpolicy: state: s.db: reading the epoch (meta table): database disk image is malformed
+crmpolicy: the run failed (state database error); nothing was written" "$ERR"
+  expect_eq "the state as it was" "$before" "$(md5sum < s.db)"
+  cp_run feed --config c.yaml --since 0
+  expect_eq "feed: exit" 3 "$RC"
+  expect_eq "feed: message" "crmpolicy: state: s.db: reading the epoch (meta table): database disk image is malformed" "$ERR"
+}
+
 test_a_newer_state_database_is_refused_with_its_writer() {
   setup
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
