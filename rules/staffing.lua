@@ -25,9 +25,10 @@ pool {
   doc = "Active staff by role (staff.role), with capacity and current load for that role.",
   members = function(add)
     for s in lookup.staff:each() do
-      -- a row without a readable role (a finding of the run) fills no role;
-      -- a negative capacity (a data error) takes no one, as capacity 0
-      if s.active and s.role then
+      -- a row without a readable role (a finding of the run), or with a NUL
+      -- byte in it (no role of the policy has one), fills no role; a negative
+      -- capacity (a data error) takes no one, as capacity 0
+      if s.active and s.role and not s.role:find("\0", 1, true) then
         local by_role = run.staff_load[s.role]
         local capacity = s.capacity and math.max(s.capacity, 0)
         add { id = s.id, group = s.role, capacity = capacity,

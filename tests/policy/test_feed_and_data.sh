@@ -392,7 +392,7 @@ staffing_unfilled() {
                 WHERE status='open' AND rule='staffing.unfilled' ORDER BY client_id, key" | paste -sd'|'
 }
 
-test_a_staff_row_without_a_role_is_no_candidate_and_stops_nothing() {
+test_a_staff_row_without_a_role_or_with_a_nul_in_it_is_no_candidate_and_stops_nothing() {
   # an export without NOT NULL: one staff row whose role is NULL (a finding)
   # stopped the whole run (the pool refused a member without a group)
   staffing_base
@@ -401,7 +401,8 @@ test_a_staff_row_without_a_role_is_no_candidate_and_stops_nothing() {
     CREATE TABLE staff(id, name, role, manager_id, active, capacity);
     INSERT INTO staff SELECT id, name, role, manager_id, active, capacity FROM staff_typed;
     DROP TABLE staff_typed; INSERT INTO staff VALUES('K0','无','key_account_manager','S3',1,NULL);
-    UPDATE staff SET role = NULL WHERE id = 'K0';"
+    UPDATE staff SET role = NULL WHERE id = 'K0';
+    INSERT INTO staff VALUES('K00','零',CAST(x'6b65795f6163636f756e745f6d616e616765720078' AS TEXT),'S3',1,NULL);"
   cp_run run --config "$CONFIG" --facts f.db --state s.db --as-of $STAFFING_D --quiet
   expect_eq "exit" 0 "$RC"
   expect_eq "warning" "crmpolicy: warning: facts: staff row K0 column role: NULL is missing (the column is required)" "$ERR"
