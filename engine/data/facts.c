@@ -1292,6 +1292,14 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
                      "%s-shm beside it; make its folder writable or convert it with "
                      "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(*db),
                      path, path);
+  /* A writer that died inside a transaction leaves PATH-journal "hot": only
+   * a writer may roll it back, and a read-only reader cannot read past it. */
+  if (sqlite3_extended_errcode(*db) == SQLITE_READONLY_ROLLBACK)
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s-journal holds a transaction that a writer "
+                     "left unfinished (it stopped before committing); crmpolicy reads the facts "
+                     "without writing, so it cannot roll it back: open the database once with "
+                     "a writer (sqlite3 %s 'PRAGMA quick_check') and run again", path, path,
+                     path);
   return cp_diag_fail(db_err(*db), "facts: %s: %s", path, errmsg_of(f, *db));
 }
 

@@ -435,6 +435,33 @@ test_missing_table_with_existing_state_writes_nothing() {
   expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+test_a_journal_a_crashed_writer_left_is_named_with_the_way_out() {
+  # a CRM writer that died inside a transaction leaves f.db-journal hot; the
+  # read-only reader said only "attempt to write a readonly database"
+  config; facts ""
+  run_bad
+  python3 - <<'PY'
+import os, sqlite3
+c = sqlite3.connect("f.db", isolation_level=None)
+c.execute("PRAGMA cache_size = 1")
+c.execute("BEGIN")
+c.execute("DELETE FROM orders")
+c.execute("INSERT INTO orders SELECT 'X' || i, 'C1', '2026-03-01', 1, NULL, NULL FROM "
+          "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i FROM n)")
+os._exit(0)   # no commit, no rollback: the journal stays hot
+PY
+  [ -s f.db-journal ] || fail "no journal was left"
+  before=$(sqlite3 s.db .dump | md5sum)
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: f.db: f.db-journal holds a transaction that a writer left unfinished (it stopped before committing); crmpolicy reads the facts without writing, so it cannot roll it back: open the database once with a writer (sqlite3 f.db 'PRAGMA quick_check') and run again" "$ERR"
+  expect_eq "the state as it was" "$before" "$(sqlite3 s.db .dump | md5sum)"
+  sqlite3 f.db "PRAGMA quick_check" > /dev/null
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit once rolled back" 0 "$RC"
+  expect_eq "the orders as committed" 3 "$(sqlite3 f.db "SELECT count(*) FROM orders")"
+}
+
 test_file_that_is_not_sqlite_stops_before_writing() {
   config
   head -c 4096 /dev/urandom > f.db
