@@ -36,6 +36,8 @@ static int by_index(const void *a, const void *b)
  * Returns 0, or -1 when out of memory. */
 static int sort_members(cp_pool *p)
 {
+  if (!p->n)   /* nothing to sort (and malloc(0) may answer NULL) */
+    return 0;
   uint32_t *from = p->n < UINT32_MAX ? malloc(p->n * sizeof *from) : NULL;
   if (!from)   /* from[k]: the member that goes to k */
     return -1;
@@ -302,6 +304,8 @@ void cp_pools_free(cp_rules *api)
 static cp_member *member(cp_pool *p, const char *group, const char *id)
 {
   cp_member probe = {.id = id, .group = group};
+  if (!p->n)   /* no member: members is NULL, which bsearch may not be given */
+    return NULL;
   return bsearch(&probe, p->members, p->n, sizeof *p->members, cmp_member);
 }
 

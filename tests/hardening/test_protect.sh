@@ -131,6 +131,26 @@ end }'
   expect_contains "group" "a.lua:2: member 'S9': group is nil: each member needs a string id and group (pool 'p'; nothing was written)" "$ERR"
 }
 
+test_a_proposal_kept_while_its_pool_is_empty_is_no_undefined_behaviour() {
+  # an export whose staff table is empty: the kept proposal was looked up
+  # in a pool without members by bsearch(NULL, 0), which UBSan stops
+  setup
+  cat > a.lua <<'LUA'
+pool { id = "p", doc = "S1 until June", members = function(add)
+  if dt.today < dt.date("2026-06-01") then add { id = "S1", group = "rep" } end
+end }
+rule { id = "a", doc = "a rep for C1", fn = function(c)
+  if c.id == "C1" then assign { kind = "k", key = "rep", pick = { pool = "p", group = "rep" } } end
+end }
+LUA
+  timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-05-01 --quiet 2>"$T/stderr"
+  expect_eq "first run" "0 " "$? $(cat "$T/stderr")"
+  OUT=$(timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  expect_eq "the pool empty" "0 " "$? $(cat "$T/stderr")"
+  expect_eq "the proposal kept" "C1|S1|proposed" \
+    "$(sqlite3 s.db "SELECT client_id || '|' || assignee || '|' || status FROM assignments")"
+}
+
 test_pool_member_added_twice_to_a_group_fails_the_pool() {
   setup
   first_run
