@@ -375,6 +375,8 @@ cp_exit cp_cmd_run(const cp_opts *o)
       cp_diag_fail(CP_ENOMEM, "out of memory");
     goto done;
   }
+  if ((rc = cp_facts_check_unchanged(r.facts)) != CP_OK)   /* read all from one file? */
+    goto done;
   cp_profile *prof = cp_rules_profile(r.rules);
   uint64_t outer = 0, t0 = prof ? cp_rules_prof_begin(prof, &outer) : 0;
   if ((rc = cp_store_commit(r.store)) != CP_OK)

@@ -72,6 +72,9 @@ struct cp_facts {
   struct timespec deadline; /* reading past it is stopped (limits.facts_seconds) */
   int timed_out;            /* SQLite was interrupted at the deadline */
   char timeout_msg[160];    /* the error that replaces SQLite's "interrupted" */
+  unsigned char head[32];   /* the file's header once its snapshot began (rollback mode) */
+  int have_head;            /* head was read: a corrupt page may be the file written over */
+  char over_msg[512];       /* the error that says the file was written over */
   sqlite3 **spares;         /* readers in the same snapshot, for the workers to take */
   int n_spares;             /* their number */
   char *const *bounds;      /* a worker's: the chunks' bounds (cp_facts_bounds; not owned) */
@@ -96,12 +99,39 @@ static int over_time(void *ctx)
   return 1;
 }
 
+/* Reads the first 32 bytes of db's file (the SQLite header: its change
+ * counter at 24, the journal mode at 18) into h, from the file, through the
+ * descriptor SQLite holds: opening and closing one of our own would drop
+ * SQLite's POSIX locks on the file. 0, or -1 when it cannot. */
+static int read_head(sqlite3 *db, unsigned char h[32])
+{
+  sqlite3_file *file = NULL;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      !file || !file->pMethods || !file->pMethods->xRead)
+    return -1;
+  return file->pMethods->xRead(file, h, 32, 0) == SQLITE_OK ? 0 : -1;
+}
+
 /* The message of the last error of db, one of f's connections: SQLite's,
- * or the deadline's. */
+ * or the deadline's; a corrupt page or a short read in a rollback-mode file
+ * whose header changed since the run's snapshot began is the file written
+ * over in place (cp, a non-SQLite export): no SQLite writer can change it
+ * while a reader holds its snapshot. */
 static const char *errmsg_of(const cp_facts *f, sqlite3 *db)
 {
-  if (f->timed_out && (sqlite3_errcode(db) & 0xff) == SQLITE_INTERRUPT)
+  int code = sqlite3_errcode(db) & 0xff;
+  unsigned char now[32];
+  if (f->timed_out && code == SQLITE_INTERRUPT)
     return f->timeout_msg;
+  if (f->have_head && (code == SQLITE_CORRUPT || code == SQLITE_IOERR) &&
+      (read_head(db, now) < 0 || memcmp(now, f->head, sizeof now) != 0)) {
+    char *msg = (char *)f->over_msg;   /* a buffer of f's, not f itself */
+    snprintf(msg, sizeof f->over_msg, "%s: the file was written over while the run read it "
+             "(its header changed since the run began reading): land each export as a new "
+             "file renamed over the path, or write it with SQLite, which waits for the run",
+             sqlite3_errmsg(db));
+    return msg;
+  }
   return sqlite3_errmsg(db);
 }
 
@@ -1380,7 +1410,22 @@ static cp_err open_db(cp_facts *f, int spares)
    * --jobs workers' readers, which follow the index in chunks, keep 2 MB) */
   if (rc == CP_OK)
     sqlite3_exec(f->db, "PRAGMA cache_size = -500", NULL, NULL, NULL);
+  /* the header as the snapshot holds it: in rollback mode no SQLite writer
+   * changes it until the run ends (a WAL checkpoint may, so not there) */
+  f->have_head = rc == CP_OK && read_head(f->db, f->head) == 0 &&
+                 !(f->head[18] == 2 && f->head[19] == 2);
   return rc == CP_OK ? check_encoding(f) : rc;
+}
+
+cp_err cp_facts_check_unchanged(const cp_facts *f)
+{
+  unsigned char now[32];
+  if (!f->have_head || (read_head(f->db, now) == 0 && !memcmp(now, f->head, sizeof now)))
+    return CP_OK;
+  return cp_diag_fail(CP_EFACTS, "facts: %s was written over while the run read it (its header "
+                      "changed since the run began reading), so the rows read may mix two "
+                      "exports: land each export as a new file renamed over the path, or write "
+                      "it with SQLite, which waits for the run", f->cfg->facts);
 }
 
 /* cp_facts_open_readers() and cp_facts_open_sharing(): spares readers
@@ -1437,6 +1482,8 @@ static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lo
     lookups->spares[reader] = NULL;
     f->deadline = lookups->deadline;
     memcpy(f->timeout_msg, lookups->timeout_msg, sizeof f->timeout_msg);
+    memcpy(f->head, lookups->head, sizeof f->head);
+    f->have_head = lookups->have_head;
     sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
   } else if ((rc = open_db(f, spares)) != CP_OK) {
     goto fail;

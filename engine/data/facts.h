@@ -125,6 +125,12 @@ struct cp_outcome;
  * to record (cp_store_apply()). */
 const struct cp_outcome *cp_facts_held_findings(const cp_facts *f);
 
+/* Once every client is read: CP_EFACTS with a message when the facts file
+ * (rollback mode) was written over in place while the run read it (its
+ * header changed: no SQLite writer can change it under the run's snapshot),
+ * so that what was read may mix two files; CP_OK otherwise. */
+cp_err cp_facts_check_unchanged(const cp_facts *f);
+
 /* Starts the client pass over clients with from <= id < to (NULL: open end). */
 cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to);
 

@@ -228,6 +228,42 @@ end }' > r.lua
   [ "$ran" -gt 0 ] || fail "no run completed while the exports were renamed"
 }
 
+test_a_facts_file_written_over_in_place_during_a_run_stops_it_saying_so() {
+  # an export copied over the file in place (cp, not a rename) while a run
+  # reads it: the rows read may mix two exports. Here only the header (the
+  # change counter) is written, so no page read is damaged: the run must
+  # still refuse to commit. The rule prints once the run is reading, then
+  # works a while on every client.
+  cat > c.yaml <<'YAML'
+facts: f.db
+state: s.db
+rules: [r.lua]
+limits: {instructions: 100000000}
+clients: {name: clients, id: id, columns: [{name: name, type: text}]}
+YAML
+  echo 'local said = false
+rule { id = "slow", doc = "d", fn = function(c)
+  if not said then print("reading"); said = true end
+  local x = 0
+  for i = 1, 3000000 do x = x + i end
+  alert { severity = "info", title = c.id }
+end }' > r.lua
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12)
+    INSERT INTO clients(id,name,status,created_on) SELECT printf('K%02d', i), 'n', 'active', '2026-01-01' FROM n;"
+  ( "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet > /dev/null 2> "$T/run.err"
+    echo $? > "$T/run.rc" ) &
+  local i
+  for i in $(seq 1 600); do grep -q reading "$T/run.err" 2>/dev/null && break; sleep 0.05; done
+  printf '\001\002\003\004' | dd of=f.db bs=1 seek=24 conv=notrunc 2>/dev/null
+  wait
+  expect_eq "exit" 3 "$(cat "$T/run.rc")"
+  expect_contains "message" "crmpolicy: facts: f.db was written over while the run read it (its header changed since the run began reading), so the rows read may mix two exports: land each export as a new file renamed over the path, or write it with SQLite, which waits for the run
+crmpolicy: the run failed (facts error); nothing was written" "$(cat "$T/run.err")"
+  expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit of a run on the file left alone" 0 "$RC"
+}
+
 test_the_wait_for_the_state_lock_does_not_count_as_reading_the_facts() {
   snapshot_setup
   # 20 clients: read in milliseconds, however slow the build or the machine
