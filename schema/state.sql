@@ -94,6 +94,16 @@ CREATE TABLE IF NOT EXISTS findings (
   problem     TEXT NOT NULL
 );
 
+-- The rows each run found in the facts' per-client and lookup tables,
+-- counted up to guard.min_count: the guard refuses a run whose table came
+-- empty after one that had that many. Added without a version change.
+CREATE TABLE IF NOT EXISTS run_tables (
+  run_id      INTEGER NOT NULL,
+  name        TEXT NOT NULL,              -- the table as the config names it
+  rows        INTEGER NOT NULL,           -- up to guard.min_count
+  PRIMARY KEY (run_id, name)
+);
+
 -- Named consumers of the feed (feed --consumer, and push's sinks as
 -- "sink:NAME"): the last seq each acknowledged.
 CREATE TABLE IF NOT EXISTS consumers (

@@ -1,5 +1,6 @@
 /* guard.c: refuses a nightly run that looks like a failed export (an empty
- * clients table, many clients gone, most open alerts resolving at once) or
+ * clients table, many clients gone, a table that had rows come empty, most
+ * open alerts resolving at once) or
  * that would rewind the state to an earlier day without --replay. */
 #include "guard.h"
 
@@ -38,6 +39,48 @@ int cp_guard_as_of(const cp_store *s, const cp_opts *o)
             "the facts say as of %s, and the feed gets the events of the change)", day,
             (long long)last->id, then, day);
   return 1;
+}
+
+/* Counts one facts table (up to min_count rows), records it for the next
+ * run, and holds it against the last run's: 1 when refused. */
+static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp_opts *o,
+                       const cp_table_cfg *t, cp_err *rc)
+{
+  const cp_guard_cfg *g = &cfg->file->guard;
+  const char *sql = t->table ? t->table : t->name;
+  uint64_t cap = g->min_count ? g->min_count : 1, now = 0;
+  if (cp_facts_count_rows(facts, sql, cap, &now) != CP_OK)
+    return 0;   /* not counted: reading the table fails too, with the message */
+  if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
+    return 0;
+  int64_t last = cp_store_last_rows(s, t->name);
+  if (o->force || now > 0 || last <= 0)
+    return 0;
+  long long run = (long long)cp_store_last(s)->id;
+  if ((uint64_t)last >= cap) {
+    cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has no rows, and had %lld or more in "
+                 "the last run (run %lld) (a failed export?); " FORCE_HINT, sql, cfg->facts,
+                 (long long)cap, run);
+    return 1;
+  }
+  cp_diag_warn("guard: the table '%s' of %s has no rows, and had %lld in the last run (run "
+               "%lld); it is not refused with fewer than guard.min_count (%u); if the export "
+               "lost it, run again with the right facts", sql, cfg->facts, (long long)last, run,
+               g->min_count);
+  return 0;
+}
+
+int cp_guard_tables(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp_opts *o,
+                    cp_err *rc)
+{
+  const cp_config_file *f = cfg->file;
+  *rc = CP_OK;
+  for (unsigned i = 0; *rc == CP_OK && i < f->tables_count + f->lookups_count; i++) {
+    const cp_table_cfg *t = i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
+    if (guard_table(cfg, facts, s, o, t, rc))
+      return 1;
+  }
+  return 0;
 }
 
 /* Returns part as a share of whole, in percent. */

@@ -313,8 +313,9 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
                            r->cfg->facts)) != CP_OK)
     return rc;
   cp_facts_restart_deadline(r->facts);   /* the wait for the lock was no reading */
-  if ((*refused = cp_guard_as_of(r->store, o)))
-    return CP_OK;
+  if ((*refused = cp_guard_as_of(r->store, o)) ||
+      (*refused = cp_guard_tables(r->cfg, r->facts, r->store, o, &rc)) || rc != CP_OK)
+    return rc;
   cp_store_set_feed(r->store, &r->cfg->file->feed);
   /* the lookup tables' data problems, met when the facts opened */
   if ((rc = cp_store_apply(r->store, cp_facts_held_findings(r->facts))) != CP_OK)

@@ -1587,6 +1587,24 @@ uint64_t cp_facts_findings(const cp_facts *f)
   return f->n_findings;
 }
 
+cp_err cp_facts_count_rows(cp_facts *f, const char *table, uint64_t cap, uint64_t *n)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  cp_sbuf_add(&q, "SELECT count(*) FROM (SELECT 1 FROM ");
+  cp_sbuf_sql_ident(&q, table);
+  cp_sbuf_printf(&q, " LIMIT %llu)", (unsigned long long)cap);
+  cp_err rc = q.oom ? CP_ENOMEM
+              : sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK ? db_err(f->db)
+                                                                          : CP_OK;
+  cp_sbuf_free(&q);
+  if (rc == CP_OK && sqlite3_step(st) != SQLITE_ROW)
+    rc = db_err(f->db);   /* no message: the read meets it too, and says where */
+  *n = rc == CP_OK ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  return rc;
+}
+
 cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n)
 {
   sbuf q = {0};

@@ -161,6 +161,12 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n);
 /* Sets *n to the number of rows of the clients table (those not evaluated
  * included): the whole of a run, for its progress. */
 cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n);
+/* Counts the rows of SQL table (or view) table, up to cap: what is there,
+ * not what exists as of the run's date. A failing step (a view that fails
+ * on a row) returns an error with no message: reading the table meets it
+ * too, and says where. */
+cp_err cp_facts_count_rows(cp_facts *f, const char *table, uint64_t cap, uint64_t *n);
+
 
 /* Frees what cp_facts_bounds() returned. */
 void cp_facts_free_bounds(char **bounds, size_t n);

@@ -102,10 +102,16 @@ static cp_err migrate_1_to_2(sqlite3 *db, const char *path)
   return exec(db, path, sql, "recording the epoch");
 }
 
-/* Adds the columns that came after version 2 and that older writers ignore
- * (every statement of theirs names its columns): a pick's pool and group. */
+/* Adds the columns and tables that came after version 2 and that older
+ * writers ignore (every statement of theirs names its columns): a pick's
+ * pool and group, the rows of each run's tables. */
 static cp_err add_columns(sqlite3 *db, const char *path)
 {
+  cp_err rc = exec(db, path, "CREATE TABLE IF NOT EXISTS run_tables (run_id INTEGER NOT NULL, "
+                   "name TEXT NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY (run_id, name))",
+                   "adding a table");
+  if (rc != CP_OK)
+    return rc;
   sqlite3_stmt *st = NULL;
   int have = 0;
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('assignments') "

@@ -625,6 +625,36 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   return err ? err : open_snapshot(s);
 }
 
+int64_t cp_store_last_rows(const cp_store *s, const char *name)
+{
+  sqlite3_stmt *st = NULL;
+  int64_t rows = -1;
+  if (s->last.id &&
+      sqlite3_prepare_v2(s->db, "SELECT rows FROM run_tables WHERE run_id = ?1 AND name = ?2",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, s->last.id);
+    bind_text(st, 2, name);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      rows = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return rows;
+}
+
+cp_err cp_store_record_rows(cp_store *s, const char *name, uint64_t rows)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO run_tables(run_id, name, rows) "
+                         "VALUES(?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+    return fail(s, s->db, "recording a table's rows");
+  sqlite3_bind_int64(st, 1, s->run_id);
+  bind_text(st, 2, name);
+  sqlite3_bind_int64(st, 3, (int64_t)rows);
+  cp_err rc = exec_stmt(s, st, "recording a table's rows");
+  sqlite3_finalize(st);
+  return rc;
+}
+
 cp_err cp_store_finish(cp_store *s)
 {
   cp_err rc = close_before(s, 0, NULL);

@@ -90,5 +90,11 @@ int64_t cp_store_run_id(const cp_store *s);
 /* The last run before the current one and the alerts open after it (read
  * when the run began). */
 const cp_last_run *cp_store_last(const cp_store *s);
+/* The rows the last run recorded for the facts table name
+ * (cp_store_record_rows), or -1 when it recorded none. */
+int64_t cp_store_last_rows(const cp_store *s, const char *name);
+
+/* Records the rows this run found in the facts table name. */
+cp_err cp_store_record_rows(cp_store *s, const char *name, uint64_t rows);
 
 #endif

@@ -210,6 +210,59 @@ LUA
       WHERE run_id = (SELECT max(id) FROM runs) ORDER BY seq" | paste -sd'|')"
 }
 
+# tables_setup: ten clients with an order each and five staff; an alert per
+# client with an order; the guard's shares checked from 5.
+tables_setup() {
+  clients_config "[{name: name, type: text}]" "guard: {min_count: 5}" "tables:" \
+    "  - {name: orders, key: client_id, columns: [{name: amount, type: money}]}" \
+    "lookups:" "  - {name: staff, id: id, columns: [{name: id, type: text}]}"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<10)
+    INSERT INTO clients(id,name,status,created_on) SELECT printf('C%02d',i),'a','active','2026-01-01' FROM n;
+    INSERT INTO orders(id,client_id,ordered_on,amount) SELECT 'O'||id, id, '2026-05-01', 10 FROM clients;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<5)
+    INSERT INTO staff(id,name,role) SELECT 'S'||i,'s','kam' FROM n;"
+  cat > r.lua <<'LUA'
+rule { id = "ordered", doc = "d", fn = function(c)
+  if #c.orders > 0 then alert { severity = "info", title = "ordered" } end
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first run" 0 "$RC"
+}
+
+test_a_table_that_came_empty_is_refused_then_forced() {
+  tables_setup
+  # every alert would resolve too, but the tables are held up first, before
+  # any client is evaluated
+  sqlite3 f.db "DELETE FROM orders"
+  local before
+  before=$(state_dump)
+  expect_refused "$before" "crmpolicy: guard: the table 'orders' of f.db has no rows, and had 5 or more in the last run (run 1) (a failed export?); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O1','C01','2026-05-01',1)"
+  sqlite3 f.db "DELETE FROM staff"
+  expect_refused "$before" "crmpolicy: guard: the table 'staff' of f.db has no rows, and had 5 or more in the last run (run 1) (a failed export?); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced: exit" 0 "$RC"
+  # what the forced run found is the next run's measure: no refusal now
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "the next run: exit" 0 "$RC"
+  expect_eq "the next run: stderr" "" "$ERR"
+  expect_eq "rows recorded" "orders 5|orders 1|orders 1|staff 5|staff 0|staff 0" \
+    "$(sqlite3 s.db "SELECT name||' '||rows FROM run_tables ORDER BY name, run_id" | paste -sd'|')"
+}
+
+test_a_table_that_came_empty_below_min_count_is_warned_of() {
+  tables_setup
+  sqlite3 f.db "DELETE FROM orders WHERE client_id <> 'C01'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  sqlite3 f.db "DELETE FROM orders"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: guard: the table 'orders' of f.db has no rows, and had 1 in the last run (run 2); it is not refused with fewer than guard.min_count (5); if the export lost it, run again with the right facts" "$ERR"
+}
+
 test_guard_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "guard: {client_drop_pct: 10}"
   facts_db f.db ""
