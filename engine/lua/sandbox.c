@@ -697,8 +697,9 @@ static int sb_panic(lua_State *L)
 
 /* Reads a whole regular file into a malloc'd buffer; NULL with errno on
  * failure (EISDIR for a folder, EINVAL for anything else that is not a
- * regular file: a FIFO would block, a folder would ask for 2^63 bytes). */
-static char *read_file(const char *path, size_t *len)
+ * regular file: a FIFO would block, a folder would ask for 2^63 bytes),
+ * EFBIG for a file of more than max bytes. */
+static char *read_file(const char *path, size_t *len, size_t max)
 {
   struct stat st;
   FILE *f = NULL;
@@ -713,6 +714,11 @@ static char *read_file(const char *path, size_t *len)
   if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {   /* replaced in between */
     fclose(f);
     errno = EINVAL;
+    return NULL;
+  }
+  if ((uint64_t)st.st_size > max) {   /* read whole, outside the heap's cap */
+    fclose(f);
+    errno = EFBIG;
     return NULL;
   }
   if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
@@ -776,10 +782,12 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
   lua_State *L = sb->L;
   size_t len;
   char chunk[512];
-  char *text = read_file(path, &len);
+  char *text = read_file(path, &len, sb->limit);
   if (!text) {
     lua_pushfstring(L, "%s: cannot read: %s", name,
-                    errno == EINVAL ? "not a regular file" : strerror(errno));
+                    errno == EINVAL ? "not a regular file"
+                    : errno == EFBIG ? "larger than the Lua heap's cap (limits.memory_mb)"
+                    : strerror(errno));
     return LUA_ERRFILE;
   }
   if (len > 0 && text[0] == LUA_SIGNATURE[0]) {   /* Lua's own message names no file */

@@ -258,6 +258,18 @@ test_rule_path_that_is_a_fifo_is_an_error_not_a_hang() {
   expect_eq "message" "crmpolicy: r.lua: cannot read: not a regular file" "$ERR"
 }
 
+test_a_rule_file_larger_than_the_heap_is_refused_before_it_is_read() {
+  # read whole into memory outside the heap's cap: a 20 MiB comment (the
+  # default cap is 64 MiB; this config's is set to 16)
+  config; facts ""
+  printf 'limits: {memory_mb: 16}\n' >> c.yaml
+  { printf -- '--[[\n'; head -c 20971520 /dev/zero | tr '\0' 'x'; printf '\n]]\nrule { id = "big", doc = "d", fn = function(c) end }\n'; } > r.lua
+  cp_run_timeout
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua: cannot read: larger than the Lua heap's cap (limits.memory_mb)" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
 test_a_rule_file_that_starts_with_a_byte_order_mark_loads() {
   config; facts ""
   printf '\xef\xbb\xbfrule { id = "bom", doc = "saved by a Windows editor", fn = function(c)\n  if c.id == "C2" then error("line 2") end\nend }\n' > r.lua
