@@ -550,6 +550,14 @@ static int m_each(lua_State *L)
   return 1;
 }
 
+/* tostring(list): "<2 rows>" (what filter() gives). */
+static int list_tostring(lua_State *L)
+{
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+  lua_pushfstring(L, "<%I row%s>", n, n == 1 ? "" : "s");
+  return 1;
+}
+
 /* Pushes the methods table shared by rowsets and lists. */
 static void push_methods(lua_State *L)
 {
@@ -561,6 +569,8 @@ static void push_methods(lua_State *L)
   luaL_newmetatable(L, LIST_MT);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, list_tostring);
+  lua_setfield(L, -2, "__tostring");
   cp_freeze_protect(L, -1);
   lua_pop(L, 1);
 }
@@ -607,6 +617,37 @@ static void push_lookups(cp_rules *api)
   lua_remove(L, -2);
 }
 
+/* tostring(row): "orders row O1" (its id, when the table declares one that
+ * the row gives), else "orders row #3" (its place): never an address,
+ * which differs from run to run and would change a title every night. */
+static int row_tostring(lua_State *L)
+{
+  row_ud *r = check_udata(L, 1, ROW_MAGIC, sizeof *r, "row");
+  const cp_rows *rows = cp_rowset_rows(L, r->api, r->gen, r->source);
+  const cp_table_cfg *t = cp_rowset_cfg(r->api, r->source);
+  int j = t->id ? id_column(t) : -1;
+  cp_value v = {.type = CP_V_NIL};
+  if (j >= 0)
+    cp_facts_value(rows, t->columns_count, r->row, (unsigned)j, &v);
+  if (v.type == CP_V_TEXT)
+    lua_pushfstring(L, "%s row %s", t->name, v.u.s);
+  else if (v.type == CP_V_INT)
+    lua_pushfstring(L, "%s row %I", t->name, (lua_Integer)v.u.i);
+  else
+    lua_pushfstring(L, "%s row #%I", t->name, (lua_Integer)r->row + 1);
+  return 1;
+}
+
+/* tostring(rows): "<2 rows of orders>". */
+static int rowset_tostring(lua_State *L)
+{
+  rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
+  const cp_rows *rows = cp_rowset_rows(L, s->api, s->gen, s->source);
+  lua_pushfstring(L, "<%I row%s of %s>", (lua_Integer)rows->n, rows->n == 1 ? "" : "s",
+                  cp_rowset_cfg(s->api, s->source)->name);
+  return 1;
+}
+
 void cp_rowset_register(cp_rules *api)
 {
   lua_State *L = api->L;
@@ -621,6 +662,8 @@ void cp_rowset_register(cp_rules *api)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, row_eq);
   lua_setfield(L, -2, "__eq");
+  lua_pushcfunction(L, row_tostring);
+  lua_setfield(L, -2, "__tostring");
   cp_freeze_protect(L, -1);
   api->row_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_newmetatable(L, ROWSET_MT);
@@ -629,6 +672,8 @@ void cp_rowset_register(cp_rules *api)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, rowset_len);
   lua_setfield(L, -2, "__len");
+  lua_pushcfunction(L, rowset_tostring);
+  lua_setfield(L, -2, "__tostring");
   cp_freeze_protect(L, -1);
   api->rowset_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -20,6 +20,28 @@ EOF
   expect_eq "nothing reported" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
 }
 
+test_rows_as_text_are_the_same_every_run() {
+  # tostring of rows, a row and a filtered list never shows an address: a
+  # title holding one would change, and be updated, every night
+  clients_config "[{name: status, type: text}]" "tables:" \
+    "  - {name: orders, key: client_id, id: id, columns: [{name: id, type: text}]}" \
+    "  - {name: contacts, key: client_id, columns: [{name: level, type: text}]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O7','C1','2026-05-01',1), ('O8','C1','2026-05-02',2);
+    INSERT INTO contacts(id,client_id,level,channel,happened_at) VALUES ('V1','C1','account','visit','2026-05-01 10:00:00');"
+  cat > r.lua <<'EOF'
+rule { id = "r", doc = "d", fn = function(c)
+  alert { severity = "info", title = table.concat({ tostring(c.orders), tostring(c.orders[2]),
+    tostring(c.contacts), tostring(c.contacts[1]), tostring(c.orders:filter({ id = "O7" })),
+    tostring(c.contacts:filter({ level = "none" })), tostring(c) }, " / ") }
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "title" "<2 rows of orders> / orders row O8 / <1 row of contacts> / contacts row #1 / <1 row> / <0 rows> / client C1" \
+    "$(sqlite3 s.db "SELECT title FROM alerts")"
+}
+
 test_a_generated_column_is_declared_like_any_other() {
   policy
   sqlite3 f.db "ALTER TABLE clients ADD COLUMN band TEXT GENERATED ALWAYS AS (upper(tier)) VIRTUAL;"
