@@ -226,6 +226,15 @@ static int client_field(const cp_rules *rules, const cp_config *cfg, const char 
   return cp_rules_is_derived(rules, name);
 }
 
+/* Returns 1 when name is a lookup table of the config. */
+static int is_lookup(const cp_config *cfg, const char *name)
+{
+  for (unsigned j = 0; j < cfg->file->lookups_count; j++)
+    if (!strcmp(cfg->file->lookups[j].name, name))
+      return 1;
+  return 0;
+}
+
 /* Returns 1 when token i is one of the client's names. */
 static int is_client(const pass *p, size_t i)
 {
@@ -237,7 +246,8 @@ static int is_client(const pass *p, size_t i)
   return 0;
 }
 
-/* Checks the tokens of one file; returns the client field warnings. */
+/* Checks the tokens of one file; returns the warnings (params, client
+ * fields, lookups). */
 static unsigned check_tokens(pass *p, const cp_rules *rules)
 {
   unsigned warnings = 0;
@@ -259,6 +269,11 @@ static unsigned check_tokens(pass *p, const cp_rules *rules)
     } else if ((a = alias_of(p, i)) >= 0) {
       snprintf(path, sizeof path, "%s", p->alias_path[a]);
       follow(p, &i, p->alias_node[a], path, sizeof path);
+    } else if (is_name(&p->t, i, "lookup") && is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n &&
+               p->t.v[i + 2].name && !is_lookup(p->cfg, text(&p->t, i + 2, field, sizeof field))) {
+      cp_diag_warn("%s:%u: lookup.%s: no lookup '%s' is declared (the config's lookups: "
+                   "lookup.%s is nil)", p->file, p->t.v[i + 2].line, field, field, field);
+      warnings++;
     } else if (is_client(p, i) && is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n &&
                p->t.v[i + 2].name && !client_field(rules, p->cfg, text(&p->t, i + 2, field, sizeof field))) {
       cp_diag_warn("%s:%u: %.*s.%s: the client has no field '%s' (a column, a per-client table "

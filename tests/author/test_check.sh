@@ -133,6 +133,14 @@ test_check_reads_client_fields_in_a_report() {
 crmpolicy: warning: r.lua:$((n + 1)): cl.teir: the client has no field 'teir' (a column, a per-client table or a derived value)" "$ERR"
 }
 
+test_check_names_a_lookup_that_is_not_declared() {
+  policy
+  printf 'rule { id = "lk", doc = "d", fn = function(c)\n  local a, b = lookup.staff, lookup.staf\nend }\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:$(grep -n 'lookup.staf$' r.lua | cut -d: -f1): lookup.staf: no lookup 'staf' is declared (the config's lookups: lookup.staf is nil)" "$ERR"
+}
+
 test_check_follows_reads_after_a_concatenation() {
   policy
   printf 'rule { id = "cat", doc = "d", fn = function(c)\n  local t = "tier " .. c.tierr .. params.intervall\nend }\n' >> r.lua
