@@ -44,6 +44,8 @@ typedef struct cp_pool {
   cp_member *members;       /* sorted by group, then id */
   size_t n, cap;            /* number of members, and room for */
   cp_arena names;           /* the members' ids and groups (each group once) */
+  int across_runs;          /* pool{across_runs = true}: the assignments open before the
+                               run hold their members from its start */
 } cp_pool;
 
 /* The rule API's context: one per sandbox (one per worker). */

@@ -245,6 +245,9 @@ cp_err cp_pools_compute(cp_rules *api)
     lua_rawgeti(L, top + 1, (lua_Integer)i);
     lua_getfield(L, -1, "id");
     p->id = strdup(lua_tostring(L, -1));
+    lua_getfield(L, top + 2, "across_runs");
+    p->across_runs = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     rc = call_members(api, top + 2, p);
     lua_settop(L, top + 1);
   }
@@ -346,7 +349,15 @@ static size_t unfilled_alert(const cp_outcome *o, const cp_item *a)
 void cp_pool_hold(cp_rules *api, const char *pool, const char *group, const char *id)
 {
   cp_pool *p = cp_pool_find(api, pool);
-  cp_member *m = p ? member(p, group, id) : NULL;
+  cp_member *m = p && !p->across_runs ? member(p, group, id) : NULL;   /* else held at start */
+  if (m && m->load < INT64_MAX)
+    m->load++;
+}
+
+void cp_pool_hold_open(cp_rules *api, const char *pool, const char *group, const char *id)
+{
+  cp_pool *p = cp_pool_find(api, pool);
+  cp_member *m = p && p->across_runs ? member(p, group, id) : NULL;
   if (m && m->load < INT64_MAX)
     m->load++;
 }
@@ -358,11 +369,16 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     if (it->what != CP_ASSIGN || !it->pool)
       continue;
     cp_pool *p = cp_pool_find(api, it->pool);
-    const char *kept = prior ? prior(ctx, it->rule, it->key) : NULL;
+    const char *was_pool = NULL, *was_group = NULL;
+    const char *kept = prior ? prior(ctx, it->rule, it->key, &was_pool, &was_group) : NULL;
     cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
     if (!kept && p)
       m = pick(p, it->group);
-    if (m && m->load < INT64_MAX)   /* add{} takes any load: it saturates, never wraps */
+    /* across runs, an open pick of this pool and group was counted before
+     * the first client (cp_pool_hold_open) */
+    int held = kept && p && p->across_runs && was_pool && was_group &&
+               !strcmp(was_pool, it->pool) && !strcmp(was_group, it->group);
+    if (m && m->load < INT64_MAX && !held)   /* add{} takes any load: it saturates */
       m->load++;
     size_t alt = unfilled_alert(o, it);
     it->assignee = kept ? kept : m ? m->id : NULL;

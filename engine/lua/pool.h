@@ -6,8 +6,10 @@
 #include "rules.h"
 
 /* Looks up the assignee of a client's open assignment (rule, key) from an
- * earlier run; NULL when none. */
-typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key);
+ * earlier run; NULL when none. *pool and *group: the pick that open row
+ * records (NULL: none, or a row closed since, kept in a replay). */
+typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key,
+                                   const char **pool, const char **group);
 
 /* Resolves the picks of an outcome (in reporting order, before sorting): an
  * assignment still open from an earlier run keeps its assignee; otherwise the
@@ -21,5 +23,10 @@ cp_err cp_pool_resolve(cp_rules *r, cp_outcome *o, cp_prior_fn prior, void *ctx)
  * proposed assignment kept as it was (its rule failed for the client) still
  * holds that member. */
 void cp_pool_hold(cp_rules *r, const char *pool, const char *group, const char *id);
+
+/* Adds one to the load of member id of pool's group when the pool holds
+ * its members across runs (pool{across_runs = true}): an assignment open
+ * before the run, counted before the first client. */
+void cp_pool_hold_open(cp_rules *r, const char *pool, const char *group, const char *id);
 
 #endif

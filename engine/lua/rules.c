@@ -445,15 +445,20 @@ static int l_aggregate(lua_State *L)
   return 0;
 }
 
-/* pool{id=, doc=, members=function() return {{id=, group=, capacity=, load=}} end}:
+/* pool{id=, doc=, members=function() return {{id=, group=, capacity=, load=}} end,
+ * across_runs=}:
  * people that assign{pick=...} chooses from; members are computed once, after
  * the globals. */
 static int l_pool(lua_State *L)
 {
   cp_rules *api = declaring(L, "pool");
-  only_fields(L, "pool", "id doc members");
+  only_fields(L, "pool", "id doc members across_runs");
   need_string(L, "pool", "doc");
   need_function(L, "pool", "members");
+  int t = lua_getfield(L, 1, "across_runs");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    luaL_error(L, "pool{}: 'across_runs' must be true or false, not %s", luaL_typename(L, -1));
+  lua_pop(L, 1);
   const char *id = need_string(L, "pool", "id");
   if (cp_api_declared_at(api, api->pools_ref, id))
     luaL_error(L, "pool{}: pool '%s' is already declared", id);

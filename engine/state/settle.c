@@ -4,9 +4,17 @@
 #include "pool.h"
 
 /* Prior-assignment lookup for the pick resolver: the store's buffer. */
-static const char *prior_assignee(void *ctx, const char *rule, const char *key)
+static const char *prior_assignee(void *ctx, const char *rule, const char *key,
+                                  const char **pool, const char **group)
 {
-  return cp_store_prior_assignee(ctx, rule, key);
+  return cp_store_prior_assignee(ctx, rule, key, pool, group);
+}
+
+/* An assignment open before the run: its member's load, from the start,
+ * in a pool that holds across runs. */
+static void open_pick(void *ctx, const char *pool, const char *group, const char *assignee)
+{
+  cp_pool_hold_open(ctx, pool, group, assignee);
 }
 
 /* A kept pick of a rule that failed for the client: its member's load. */
@@ -17,8 +25,11 @@ static void kept_pick(void *ctx, const char *pool, const char *group, const char
 
 cp_err cp_settle(cp_rules *rules, cp_store *store, cp_outcome *o)
 {
+  cp_err rc = cp_store_open_picks(store, open_pick, rules);   /* the first time: held loads */
+  if (rc != CP_OK)
+    return rc;
   if (o->evaluated) {
-    cp_err rc = cp_store_seek(store, o->client_id);
+    rc = cp_store_seek(store, o->client_id);
     if (rc != CP_OK)
       return rc;
     cp_store_kept_picks(store, o, kept_pick, rules);   /* they stay: so do their loads */

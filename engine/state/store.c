@@ -118,6 +118,7 @@ struct cp_store {
   const cp_feed_cfg *feed;  /* privacy of the feed, or NULL */
   cp_last_run last;         /* the state before this run */
   int replay;               /* the run is as of a day before the last run's */
+  int picks_held;           /* cp_store_open_picks() ran for this run */
   sqlite3_stmt *closed;     /* replay: an assignment closed after the run's day */
   char *closed_assignee;    /* its assignee, as cp_store_prior_assignee() returned it */
 };
@@ -480,15 +481,45 @@ void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
   }
 }
 
-const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key)
+cp_err cp_store_open_picks(cp_store *s,
+                           void (*fn)(void *ctx, const char *pool, const char *group,
+                                      const char *assignee),
+                           void *ctx)
+{
+  sqlite3_stmt *st = NULL;
+  if (s->picks_held)
+    return CP_OK;
+  s->picks_held = 1;
+  if (sqlite3_prepare_v2(s->db, "SELECT pick_pool, pick_group, assignee FROM assignments "
+                         "WHERE status = 'proposed' AND pick_pool IS NOT NULL AND pick_group "
+                         "IS NOT NULL AND assignee IS NOT NULL AND updated_at <= ?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return fail(s, s->db, "reading the open picks");
+  bind_text(st, 1, s->at);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+       (const char *)sqlite3_column_text(st, 2));
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? CP_OK : fail(s, s->db, "reading the open picks");
+}
+
+const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
+                                    const char **pool, const char **group)
 {
   const cursor *c = &s->cur[1];
+  *pool = *group = NULL;
   for (size_t i = 0; i < c->n; i++)
-    if (!strcmp(c->rows[i].col[C_RULE], rule) && !strcmp(c->rows[i].col[C_KEY], key))
+    if (!strcmp(c->rows[i].col[C_RULE], rule) && !strcmp(c->rows[i].col[C_KEY], key)) {
       /* one changed after this run's as-of time (a replay of an earlier
        * day) may have had another assignee, or none, that day: its pick
        * is made again, as the day's own run made it */
-      return strcmp(c->rows[i].col[C_UPDATED], s->at) > 0 ? NULL : c->rows[i].col[C_ASSIGNEE];
+      if (strcmp(c->rows[i].col[C_UPDATED], s->at) > 0)
+        return NULL;
+      *pool = c->rows[i].col[C_POOL];
+      *group = c->rows[i].col[C_GROUP];
+      return c->rows[i].col[C_ASSIGNEE];
+    }
   /* a replay: one proposed that day and closed since was the day's to keep */
   return s->replay ? closed_after(s, rule, key) : NULL;
 }
@@ -610,6 +641,7 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
       cp_statedb_epoch(s->db, s->path, epoch) != CP_OK)
     return CP_ESTATE;
   s->replay = s->last.id && as_of < s->last.as_of;
+  s->picks_held = 0;
   for (int i = 0; i < S_COUNT; i++)
     if (!s->st[i] &&
         sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))

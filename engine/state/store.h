@@ -58,7 +58,18 @@ cp_err cp_store_seek(cp_store *s, const char *client_id);
  * the run, or NULL (also when it was changed after the run's as-of time:
  * in a replay of an earlier day, it is picked again). In a replay, one
  * proposed as of that day and closed after it keeps its assignee too.
- * Valid until the next call or seek. Call after cp_store_seek(). */
+ * *pool and *group are the pick the open row records (NULL for none, and
+ * for a closed one). Valid until the next call or seek. Call after
+ * cp_store_seek(). */
+/* Once a run, before its first client: calls fn for each assignment open
+ * before the run (proposed, picked from a pool, with an assignee, and not
+ * changed after the run's as-of time): the loads a pool{across_runs = true}
+ * holds from the start. Later calls do nothing. */
+cp_err cp_store_open_picks(cp_store *s,
+                           void (*fn)(void *ctx, const char *pool, const char *group,
+                                      const char *assignee),
+                           void *ctx);
+
 /* Calls fn for each proposed assignment of client o (cp_store_seek()) that
  * a rule failing for it keeps as it was, picked from a pool: the member's
  * load it holds. */
@@ -67,7 +78,8 @@ void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
                                     const char *assignee),
                          void *ctx);
 
-const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key);
+const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
+                                    const char **pool, const char **group);
 
 /* Records the outcome's data problems, then merges its client's sorted
  * results (seeking to it first if needed). An outcome with no evaluated

@@ -227,6 +227,58 @@ test_a_replay_picks_as_that_day_did_not_keeping_later_assignments() {
   expect_eq "replay of 2026-06-01" "$fresh" "$(open_picks s.db)"
 }
 
+# across_setup [FIELDS]: S9 of capacity 1 in a pool declared with FIELDS;
+# B1 exists from 06-01, A1 (before it in id order) from 06-02; each client
+# needs one pick until B1 stops needing it on 06-04.
+across_setup() {
+  clients_config "[{name: status, type: text}, {name: created_on, type: date}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}]}]"
+  sed -i 's/^clients: {name: clients, id: id, /clients: {name: clients, id: id, exists_from: created_on, /' c.yaml
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('B1','b','active','2026-06-01'),
+      ('A1','a','active','2026-06-02');
+    INSERT INTO staff(id,name,role) VALUES ('S9','s','kam');"
+  cat > r.lua <<EOF
+pool { id = "p", doc = "d", $1 members = function(add) add { id = "S9", group = "kam", capacity = 1 } end }
+rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c)
+  if c.id == "B1" and dt.today >= dt.date("2026-06-04") then return end
+  assign { kind = "k", pick = { pool = "p", group = "kam" },
+           unfilled = { rule = "r.unfilled", severity = "critical" } }
+end }
+EOF
+}
+
+# nights FIRST LAST: runs each night from 2026-06-FIRST to -LAST and prints
+# "day: picks / unfilled" for each.
+nights() {
+  local d
+  for d in $(seq -w "$1" "$2"); do
+    cp_run run --config c.yaml --as-of 2026-06-$d --quiet
+    [ "$RC" = 0 ] || echo "06-$d: exit $RC: $ERR"
+    echo "06-$d: $(open_picks s.db) / $(sqlite3 s.db "SELECT client_id FROM alerts WHERE status = 'open'" | paste -sd'|')"
+  done
+}
+
+# By default a kept assignment holds its member from its own client on, so
+# A1, before B1 in id order, gets S9 too (the reference policy's 5).
+test_a_pool_holds_kept_assignments_from_their_own_client_on_by_default() {
+  across_setup ""
+  expect_eq "nights" "06-01: B1 S9 / |06-02: A1 S9|B1 S9 / |06-03: A1 S9|B1 S9 / " "$(nights 01 03 | paste -sd'|')"
+}
+
+# across_runs = true: what is open before the run holds its member from the
+# start, so capacity holds across nights; a member freed by a client frees
+# it for the next night's run (the run counted it before the first client).
+test_a_pool_across_runs_holds_capacity_across_nights() {
+  across_setup "across_runs = true,"
+  expect_eq "nights" "06-01: B1 S9 / |06-02: B1 S9 / A1|06-03: B1 S9 / A1|06-04:  / A1|06-05: A1 S9 / " \
+    "$(nights 01 05 | paste -sd'|')"
+  # a value other than a boolean is the pool's error
+  sed -i 's/across_runs = true,/across_runs = "yes",/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-05 --quiet
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "pool{}: 'across_runs' must be true or false, not string" "$ERR"
+}
+
 test_an_assignment_with_an_unfilled_alert_keeps_its_own_data() {
   replay_setup
   cat > r.lua <<'EOF'
