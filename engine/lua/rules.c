@@ -101,6 +101,8 @@ static int push_list(lua_State *L, const char *name)
   return t;
 }
 
+#define EMITS_MAX 1000   /* ids a rule's emits may list */
+
 /* Checks the optional `emits` list of the declaration at 1; returns its length. */
 static size_t check_emits(lua_State *L, const char *id)
 {
@@ -108,6 +110,8 @@ static size_t check_emits(lua_State *L, const char *id)
   size_t n = 0;
   if (t == LUA_TTABLE) {
     n = lua_rawlen(L, -1);
+    if (n > EMITS_MAX)   /* each is checked against every rule, and failed with the rule */
+      luaL_error(L, "rule{}: 'emits' lists %I ids; at most %d", (lua_Integer)n, EMITS_MAX);
     for (size_t i = 1; i <= n; i++) {
       if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING || !strcmp(lua_tostring(L, -1), id))
         luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");

@@ -190,6 +190,25 @@ LUA
   expect_eq "titles" "C1 false: assign{}: pick.group must be a string|C2 false: assign{}: pick.group must be a string" "$(titles)"
 }
 
+test_emits_lists_at_most_a_thousand_ids() {
+  setup
+  # 100,000 ids cost a failing rule about 10 ms a client in the writer
+  probe <<'LUA'
+local ids = {}
+for i = 1, 1001 do ids[i] = "r.e" .. i end
+rule { id = "r", doc = "d", emits = ids, fn = function(c) error("boom") end }
+LUA
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "r.lua:3: rule{}: 'emits' lists 1001 ids; at most 1000" "$ERR"
+  probe <<'LUA'
+local ids = {}
+for i = 1, 1000 do ids[i] = "r.e" .. i end
+rule { id = "r", doc = "d", emits = ids, fn = function(c) alert { rule = "r.e1000", severity = "info", title = "t" } end }
+LUA
+  expect_eq "exit (1000)" 0 "$RC"
+  expect_eq "titles" "C1 t|C2 t" "$(titles)"
+}
+
 test_run_values_are_checked_through_views_alike_for_any_jobs() {
   setup
   mkdir -p lib
