@@ -900,6 +900,12 @@ static int sb_require(lua_State *L)
   if (sb->locked)
     return luaL_error(L, "require: '%s' was not loaded when the rule files were; "
                       "require modules at the top of a rule file", name);
+  if (len + 5 > sizeof rel) {   /* with ".lua": it would be cut, and name another file */
+    char head[48];
+    snprintf(head, sizeof head, "%.40s", name);
+    return luaL_error(L, "require: the module name '%s...' is %d bytes long; at most %d", head,
+                      (int)len, (int)sizeof rel - 5);
+  }
   snprintf(rel, sizeof rel, "%s", name);
   for (char *p = rel; *p; p++)
     if (*p == '.')

@@ -114,6 +114,15 @@ test_require_outside_rules_is_refused() {
   expect_contains "message" "require: '../etc/passwd' is not a module name" "$ERR"
 }
 
+test_require_of_a_name_too_long_is_refused_not_cut() {
+  setup
+  # cut, the name would have named another module
+  printf 'local m = require(string.rep("a.", 254) .. "bc")\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "require: the module name 'a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a....' is 510 bytes long; at most 507" "$ERR"
+}
+
 test_require_loads_a_module_from_the_rules_folder() {
   setup
   mkdir lib
