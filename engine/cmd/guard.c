@@ -4,6 +4,8 @@
  * that would rewind the state to an earlier day without --replay. */
 #include "guard.h"
 
+#include <string.h>
+
 #include "dates.h"
 #include "progress.h"
 
@@ -54,6 +56,9 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const
   if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
     return 0;
   int64_t last = cp_store_last_rows(s, t->name);
+  for (unsigned i = 0; i < g->allow_empty_count; i++)
+    if (!strcmp(g->allow_empty[i], t->name))
+      return 0;   /* it may come empty (a view of open items, say) */
   if (o->force || now > 0 || last <= 0)
     return 0;
   long long run = (long long)cp_store_last(s)->id;

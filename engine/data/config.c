@@ -95,11 +95,17 @@ static const cyaml_strval_t locale_names[] = {
   {"zh-CN", 1},
 };
 
+static const cyaml_schema_value_t allow_empty_schema = {
+  CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CYAML_UNLIMITED),
+};
+
 static const cyaml_schema_field_t guard_fields[] = {
   CYAML_FIELD_UINT("client_drop_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg,
                    client_drop_percent),
   CYAML_FIELD_UINT("resolve_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg, resolve_percent),
   CYAML_FIELD_UINT("min_count", CYAML_FLAG_OPTIONAL, cp_guard_cfg, min_count),
+  CYAML_FIELD_SEQUENCE("allow_empty", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_guard_cfg,
+                       allow_empty, &allow_empty_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_END,
 };
 

@@ -40,6 +40,18 @@ static cp_err check_guard(cp_config *c)
   if (g->client_drop_percent > 100 || g->resolve_percent > 100)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent and resolve_percent are "
                      "percentages from 0 to 100", c->path, m ? m->line : 0);
+  for (unsigned i = 0; i < g->allow_empty_count; i++) {
+    const cp_config_file *f = c->file;
+    int known = 0;
+    for (unsigned j = 0; j < f->tables_count; j++)
+      known |= !strcmp(f->tables[j].name, g->allow_empty[i]);
+    for (unsigned j = 0; j < f->lookups_count; j++)
+      known |= !strcmp(f->lookups[j].name, g->allow_empty[i]);
+    if (!known)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: guard.allow_empty: '%s' is no per-client or "
+                          "lookup table of the config", c->path, m ? m->line : 0,
+                          g->allow_empty[i]);
+  }
   return CP_OK;
 }
 

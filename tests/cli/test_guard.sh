@@ -253,6 +253,20 @@ test_a_table_that_came_empty_is_refused_then_forced() {
     "$(sqlite3 s.db "SELECT name||' '||rows FROM run_tables ORDER BY name, run_id" | paste -sd'|')"
 }
 
+test_a_table_allowed_to_come_empty_is_not_refused() {
+  tables_setup
+  # a view of open items may empty for good; the others stay guarded
+  sed -i 's/^guard: {min_count: 5}$/guard: {min_count: 5, resolve_percent: 100, allow_empty: [orders]}/' c.yaml
+  sqlite3 f.db "DELETE FROM orders"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  sed -i 's/allow_empty: \[orders\]/allow_empty: [order]/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "a name no table has: exit" 2 "$RC"
+  expect_eq "a name no table has" "crmpolicy: c.yaml:5: guard.allow_empty: 'order' is no per-client or lookup table of the config" "$ERR"
+}
+
 test_a_table_that_came_empty_below_min_count_is_warned_of() {
   tables_setup
   sqlite3 f.db "DELETE FROM orders WHERE client_id <> 'C01'"
