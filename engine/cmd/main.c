@@ -41,9 +41,10 @@ static const command commands[] = {
    "Evaluates every client as of a date and applies the results to the state\n"
    "database in one transaction. Exit 0: done; 1: done, some rule errors;\n"
    "2: invalid config, rules or facts; 3: failed; 4: another run holds the state;\n"
-   "5: a guard refused the run (an empty clients table, too many clients gone or\n"
-   "alerts resolving, an as-of date before the last run's); 7: with --push, the\n"
-   "run was committed and the push failed (its warning says why)."},
+   "5: a guard refused the run (an empty clients table, a table come empty, too\n"
+   "many clients gone or alerts resolving, an as-of date before the last run's);\n"
+   "7: with --push, the run was committed and the push failed (its warning says\n"
+   "why)."},
   {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
    "database has every declared table and column. Writes nothing. Then warns\n"
