@@ -171,6 +171,30 @@ test_an_earlier_as_of_is_refused_unless_replay() {
   expect_eq "last run's day" "2026-05-31" "$(sqlite3 s.db "SELECT as_of FROM runs ORDER BY id DESC LIMIT 1")"
 }
 
+test_a_replay_to_before_most_clients_existed_is_not_refused_by_the_shares() {
+  # eight of ten clients created on 06-01: a replay of 05-31 evaluates two
+  # and resolves eight of ten alerts, as --replay asks; the shares do not
+  # apply to it (an empty clients table still does)
+  clients_config "[{name: name, type: text}, {name: created_on, type: date}]" "guard: {min_count: 5}"
+  sed -i 's/^clients: {name: clients, id: id, /clients: {name: clients, id: id, exists_from: created_on, /' c.yaml
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<10)
+    INSERT INTO clients(id,name,status,created_on) SELECT printf('C%02d',i),'late','active',
+      CASE WHEN i <= 2 THEN '2026-01-01' ELSE '2026-06-01' END FROM n;"
+  printf 'rule { id = "late", doc = "d", fn = function(c) alert { severity = "warning", title = "late" } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first run" 0 "$RC"
+  cp_run run --config c.yaml --as-of 2026-05-31 --quiet --replay
+  expect_eq "replay: exit" 0 "$RC"
+  expect_eq "replay: stderr" "" "$ERR"
+  expect_eq "open as of 05-31" "C01|C02" "$(sqlite3 s.db "SELECT client_id FROM alerts WHERE status = 'open' ORDER BY 1" | paste -sd'|')"
+  # forward again; then a nightly run that lost them is refused as before
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "forward: exit" 0 "$RC"
+  sqlite3 f.db "DELETE FROM clients WHERE id > 'C02'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "a nightly run: exit" 5 "$RC"
+}
+
 test_a_replay_is_the_days_own_run_for_what_opened_or_closed_after_it() {
   clients_config "[{name: name, type: text}]" "tables:" "  - {name: contacts, key: client_id, exists_from: happened_at, columns: [{name: happened_at, type: timestamp}]}" \
     "lookups:" "  - {name: staff, id: id, columns: [{name: id, type: text}]}"
