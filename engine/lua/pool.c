@@ -354,6 +354,14 @@ void cp_pool_hold(cp_rules *api, const char *pool, const char *group, const char
     m->load++;
 }
 
+int cp_pools_across_runs(const cp_rules *api)
+{
+  for (size_t i = 0; i < api->n_pools; i++)
+    if (api->pools[i].across_runs)
+      return 1;
+  return 0;
+}
+
 void cp_pool_hold_open(cp_rules *api, const char *pool, const char *group, const char *id)
 {
   cp_pool *p = cp_pool_find(api, pool);

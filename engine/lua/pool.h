@@ -29,4 +29,7 @@ void cp_pool_hold(cp_rules *r, const char *pool, const char *group, const char *
  * before the run, counted before the first client. */
 void cp_pool_hold_open(cp_rules *r, const char *pool, const char *group, const char *id);
 
+/* Returns 1 when some pool holds its members across runs. */
+int cp_pools_across_runs(const cp_rules *r);
+
 #endif

@@ -25,8 +25,9 @@ static void kept_pick(void *ctx, const char *pool, const char *group, const char
 
 cp_err cp_settle(cp_rules *rules, cp_store *store, cp_outcome *o)
 {
-  cp_err rc = cp_store_open_picks(store, open_pick, rules);   /* the first time: held loads */
-  if (rc != CP_OK)
+  cp_err rc = CP_OK;
+  if (cp_pools_across_runs(rules) &&   /* the first time: the loads held from the start */
+      (rc = cp_store_open_picks(store, open_pick, rules)) != CP_OK)
     return rc;
   if (o->evaluated) {
     rc = cp_store_seek(store, o->client_id);
