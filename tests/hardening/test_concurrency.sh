@@ -89,27 +89,45 @@ test_waiting_runs_run_one_after_the_other_without_duplicate_events() {
   expect_feed_in_run_order "$T/s.db"
 }
 
-test_feed_reader_sees_whole_runs_only_during_a_run() {
-  setup || return
+# sample_feed_during_a_run: one run as of DAY2 on a copy of base.db while the
+# feed is read again and again; sets BEFORE, AFTER, DURING (samples taken
+# while the run was going) and SAMPLES, and appends problems to BAD.
+sample_feed_during_a_run() {
+  local n
   copy_db "$T/base.db" "$T/s.db"
-  local before after n samples=0 during=0 bad=""
-  before=$(sqlite3 "$T/s.db" "SELECT count(*) FROM events")
+  rm -f "$T/a.rc" "$T/samples"
+  SAMPLES=0 DURING=0
+  BEFORE=$(sqlite3 "$T/s.db" "SELECT count(*) FROM events")
   start_run a "$T/s.db" $DAY2
   while [ ! -e "$T/a.rc" ]; do
     n=$("$CRMPOLICY" feed --state "$T/s.db" --since 0 2>"$T/feed.err" | wc -l)
-    [ -s "$T/feed.err" ] && bad="$bad feed error: $(head -1 "$T/feed.err");"
-    samples=$((samples + 1))
-    [ "$n" = "$before" ] && [ ! -e "$T/a.rc" ] && during=$((during + 1))
+    [ -s "$T/feed.err" ] && BAD="$BAD feed error: $(head -1 "$T/feed.err");"
+    SAMPLES=$((SAMPLES + 1))
+    [ "$n" = "$BEFORE" ] && [ ! -e "$T/a.rc" ] && DURING=$((DURING + 1))
     echo "$n" >> "$T/samples"
   done
   wait
-  expect_eq "run" 0 "$(cat "$T/a.rc")"
-  after=$(sqlite3 "$T/s.db" "SELECT count(*) FROM events")
-  [ "$after" -gt "$before" ] || fail "the run added no events"
-  expect_eq "samples that are not whole runs ($before or $after events)" "" \
-    "$(grep -vx -e "$before" -e "$after" "$T/samples" | sort -u | paste -sd' ')"
-  expect_eq "feed errors" "" "$bad"
-  [ "$during" -ge 3 ] || fail "only $during of $samples feed samples were taken during the run"
+  [ "$(cat "$T/a.rc")" = 0 ] || BAD="$BAD run exit $(cat "$T/a.rc");"
+  AFTER=$(sqlite3 "$T/s.db" "SELECT count(*) FROM events")
+  [ "$AFTER" -gt "$BEFORE" ] || BAD="$BAD the run added no events;"
+  local partial
+  partial=$(grep -vx -e "$BEFORE" -e "$AFTER" "$T/samples" | sort -u | paste -sd' ')
+  [ -z "$partial" ] || BAD="$BAD samples that are not whole runs ($BEFORE or $AFTER events): $partial;"
+}
+
+# The run and the reads race, so how many reads fall during the run depends
+# on the machine's load: the run is repeated (up to 5 times) until 3 reads
+# fell during one; every read of every attempt must see whole runs only.
+test_feed_reader_sees_whole_runs_only_during_a_run() {
+  setup || return
+  local attempt BAD="" BEFORE AFTER DURING SAMPLES most=0
+  for attempt in 1 2 3 4 5; do
+    sample_feed_during_a_run
+    [ "$DURING" -gt "$most" ] && most=$DURING
+    [ "$DURING" -ge 3 ] && break
+  done
+  expect_eq "problems" "" "$BAD"
+  [ "$most" -ge 3 ] || fail "at most $most feed samples were taken during a run, in 5 runs"
 }
 
 test_feed_since_last_seq_loses_and_repeats_nothing_across_runs() {
