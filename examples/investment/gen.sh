@@ -9,6 +9,7 @@ n=${2:-500}
 as_of=${3:-2026-11-15}
 case "$n" in ''|*[!0-9]*) echo "gen.sh: INVESTORS must be a number" >&2; exit 2 ;; esac
 case "$as_of" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]) ;; *) echo "gen.sh: AS_OF is YYYY-MM-DD" >&2; exit 2 ;; esac
+mkdir -p "$(dirname "$out")"
 rm -f "$out"
 sqlite3 "$out" < "$(dirname "$0")/schema.sql"
 sqlite3 "$out" <<SQL

@@ -8,6 +8,19 @@
 
 CFG=examples/delivery/crmpolicy.yaml
 
+test_the_readmes_commands_run_as_written_in_a_fresh_clone() {
+  # README "To try one", in a copy of the example where build/ does not exist yet
+  mkdir -p repo/examples && cp -r "$ROOT/examples/delivery" repo/examples/ && cd repo || return 1
+  examples/delivery/gen.sh build/examples/delivery/facts.db 2000 > gen.out 2>&1
+  expect_eq "gen.sh: exit" 0 "$?"
+  cp_run run --config examples/delivery/crmpolicy.yaml --as-of 2026-11-15
+  expect_eq "run: exit" 0 "$RC"
+  expect_contains "run: summary" "2,000 clients evaluated" "$OUT"
+  cp_run test --config examples/delivery/crmpolicy.yaml --coverage examples/delivery/fixtures
+  expect_eq "test: exit" 0 "$RC"
+  [ -s build/examples/delivery/state.db ] || fail "no state at build/examples/delivery/state.db"
+}
+
 test_generated_facts_pass_check_without_warnings() {
   "$ROOT/examples/delivery/gen.sh" "$T/f.db" 200 2026-11-15 || fail "gen.sh failed"
   cd "$ROOT" || return 1
