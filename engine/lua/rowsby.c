@@ -36,11 +36,57 @@ static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
   }
 }
 
+/* list:by(field) for a list that filter() (or by()) made: {value -> list
+ * of its rows with that value}, in the list's order, made anew each call. */
+static int list_by(lua_State *L)
+{
+  luaL_checkstring(L, 2);
+  lua_settop(L, 2);
+  if (cp_freeze_behind(L, 1))   /* a frozen list (a derived value, a by() map's): its rows */
+    lua_replace(L, 1);
+  size_t n = lua_rawlen(L, 1);
+  cp_sandbox_charge(L, n);
+  lua_newtable(L);   /* the map, at 3 */
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, (lua_Integer)i);   /* at 4 */
+    row_ud *r = cp_rowset_udata(L, 4, ROW_MAGIC, sizeof *r);
+    if (!r)
+      return luaL_error(L, "by(): item %d of the list is not a row", (int)i);
+    const cp_table_cfg *t = cp_rowset_cfg(r->api, r->source);
+    uint32_t col = cp_filter_column_at(L, t, 2);
+    const cp_rows *rows = cp_rowset_rows(L, r->api, r->gen, r->source);
+    cp_value v;
+    cp_facts_value(rows, t->columns_count, r->row, col, &v);
+    if (v.type == CP_V_NIL || (v.type == CP_V_REAL && v.u.r != v.u.r)) {
+      lua_settop(L, 3);
+      continue;
+    }
+    cp_rowset_value_push(L, &v);   /* the key, at 5 */
+    lua_pushvalue(L, 5);
+    if (lua_rawget(L, 3) == LUA_TNIL) {   /* the first row of this value */
+      lua_pop(L, 1);
+      lua_newtable(L);
+      luaL_setmetatable(L, LIST_MT);
+      lua_pushvalue(L, 5);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, 3);
+    }
+    lua_pushvalue(L, 4);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_settop(L, 3);
+  }
+  cp_freeze(L, 3);   /* read-only to any depth, as rows:by() gives */
+  return 1;
+}
+
 /* rows:by(field): {value -> list of the rows with that value}, made once
- * per client and field (kept in user value 2 of the client's rowset). */
+ * per client and field (kept in user value 2 of the client's rowset); on a
+ * list (filter()'s), list_by(). */
 int cp_rowsby_by(lua_State *L)
 {
   rowset_ud *s = cp_rowset_udata(L, 1, ROWSET_MAGIC, sizeof *s);
+  if (!s && lua_type(L, 1) == LUA_TTABLE)
+    return list_by(L);
   if (!s)
     return luaL_typeerror(L, 1, "rows");
   const char *field = luaL_checkstring(L, 2);

@@ -60,6 +60,20 @@ test_the_lists_have_the_row_methods() {
   why("%d %s", late, tostring(d[1]:count({signed_on = {le = dt.date("2026-05-01")}}) == 1))')"
 }
 
+test_a_filtered_list_and_a_by_list_have_by_too() {
+  # README: filter returns a list with the same methods, by() among them
+  sales_policy
+  expect_eq "why" "1 12 1 11 nil 1 10" "$(why_lines '
+  local early = c.disclosures:filter({signed_on = {le = dt.date("2026-05-02")}}):by("sale_id")
+  local later = c.disclosures:by("sale_id")[2]:by("signed_on")
+  local one = c.disclosures:by("sale_id")[1]:by("id")
+  why("%d %d %d %d %s %d %d", #early[1] - 1, early[1][2].id, #later[dt.date("2026-05-04")],
+    later[dt.date("2026-05-04")][1].id, tostring(early[2]), #one[10], one[10][1].id)')"
+  printf 'rule { id = "x", doc = "x", fn = function(c)\n  c.disclosures:filter({sale_id = 1}):by("nope")\nend }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_contains "stderr" "crmpolicy: r.lua:2: disclosures row has no field 'nope'" "$ERR"
+}
+
 test_by_is_made_once_per_client() {
   sales_policy
   expect_eq "why" "true" "$(why_lines 'why("%s", tostring(rawequal(c.sales:by("id"), c.sales:by("id"))))')"
