@@ -164,6 +164,8 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
         cp_sbuf_printf(b, ",\"%s\":", fields[f]);
         json_value(b, fields[f + 1] ? fields[f + 1] : "nil", fields[f + 1] != NULL);
       }
+    if (it->if_unfilled)   /* raised only when the run's pick finds nobody */
+      cp_sbuf_add(b, ",\"only_when_unfilled\":true");
     cp_sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
     return;
   }

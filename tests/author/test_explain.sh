@@ -74,6 +74,26 @@ test_explain_out_of_scope() {
   expect_contains "stdout" "rule visit.due (r.lua:10): skipped: the client is out of scope" "$OUT"
 }
 
+test_explain_marks_an_unfilled_alert_in_text_and_json() {
+  policy
+  cat >> r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add) add { id = "S1", group = "g" } end }
+rule { id = "pick", doc = "d", emits = {"pick.unfilled"}, fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "g" },
+           unfilled = { rule = "pick.unfilled", severity = "critical", title = "nobody" } }
+end }
+EOF
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule pick G1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "text" "(only when nobody can be picked)" "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule pick --format json G1
+  expect_eq "json: the unfilled alert" "pick.unfilled true" \
+    "$(printf '%s' "$OUT" | python3 -c 'import json, sys
+for r in json.load(sys.stdin)["rules"]:
+    for x in r.get("results", []):
+        if x["what"] == "alert": print(x["rule"], json.dumps(x.get("only_when_unfilled")))')"
+}
+
 test_explain_errors() {
   policy
   cp_run explain --config c.yaml --as-of 2026-06-30 G7
