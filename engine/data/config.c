@@ -229,6 +229,24 @@ static const yt_node *key_like(const yt_node *map, const char *name)
 }
 
 /* Turns libcyaml's log into "FILE:LINE: MESSAGE" and prints it. */
+/* Returns the key of the mapping entry of root's tree on line whose value is
+ * the scalar value, or NULL: the key an enum's error is about. */
+static const char *key_of_value(const yt_node *n, unsigned line, const char *value)
+{
+  if (!n || n->kind == YT_SCALAR)
+    return NULL;
+  for (size_t i = 0; i < n->n; i++) {
+    const yt_node *v = n->items[i];
+    if (n->kind == YT_MAP && i % 2 == 1 && v->kind == YT_SCALAR && v->line == line &&
+        v->value && !strcmp(v->value, value) && n->items[i - 1]->kind == YT_SCALAR)
+      return n->items[i - 1]->value;
+    const char *k = key_of_value(v, line, value);
+    if (k)
+      return k;
+  }
+  return NULL;
+}
+
 static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *log,
                            cyaml_err_t err)
 {
@@ -262,6 +280,29 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
              strstr(msg, "SEQUENCE") ? "list" : "mapping");
   if (missing && at)
     line = at->line;
+  if (strncmp(msg, "Invalid ENUM value: ", 20) == 0) {   /* name the key and its values */
+    const char *value = msg + 20, *key = key_of_value(root, line, value);
+    const cyaml_strval_t *names = NULL;
+    size_t n = 0;
+    if (key && !strcmp(key, "type") && strstr(path, "sinks"))
+      names = sink_type_names, n = CYAML_ARRAY_LEN(sink_type_names);
+    else if (key && !strcmp(key, "type"))
+      names = coltype_names, n = CYAML_ARRAY_LEN(coltype_names);
+    else if (key && !strcmp(key, "future"))
+      names = future_names, n = CYAML_ARRAY_LEN(future_names);
+    else if (key && !strcmp(key, "locale"))
+      names = locale_names, n = CYAML_ARRAY_LEN(locale_names);
+    if (names) {
+      char list[200] = "";
+      for (size_t i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 names[i].str);
+      int at_path = path[0] && strcmp(path, key) != 0;
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' is not one of %s%s%s%s", file, line, key,
+                          value, list, at_path ? " (at " : "", at_path ? path : "",
+                          at_path ? ")" : "");
+    }
+  }
   return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%s%s", file, line, msg, bt && path[0] ? " at " : "",
                    bt ? path : "");
 }

@@ -113,6 +113,19 @@ test_numbers_too_large_for_their_setting_give_the_range() {
   expect_eq "the largest of each" 0 "$RC"
 }
 
+test_a_value_not_among_a_keys_values_names_them() {
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  local n
+  n=$(grep -n '{name: ordered_on, type: date' c.yaml | head -1 | cut -d: -f1)
+  sed -i "${n}s/type: date/type: datetime/" c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$n: type: 'datetime' is not one of text, integer, real, money, date, timestamp, boolean (at tables)"
+  with_lines 'locale: fr\n' "crmpolicy: c.yaml:29: locale: 'fr' is not one of en, zh-CN"
+  local sink='sinks:\n  - {name: am, type: pager, url: "http://127.0.0.1:9/"}\n'
+  with_lines "$sink" "crmpolicy: c.yaml:30: type: 'pager' is not one of alertmanager, webhook (at sinks)"
+}
+
 test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   config; facts ""
   printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
