@@ -168,8 +168,8 @@ static cp_err lock(cp_pusher *p, int wait_seconds)
   sqlite3_busy_timeout(p->db, wait_seconds * 1000);
   int rc = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
-    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
-                     "pushed", p->path, wait_seconds);
+    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run or writer (waited %d s; "
+                     "--wait SECONDS waits longer); nothing was pushed", p->path, wait_seconds);
   return rc == SQLITE_OK ? CP_OK : cp_diag_fail(CP_ESTATE, "state: %s: %s", p->path,
                                              sqlite3_errmsg(p->db));
 }

@@ -629,8 +629,8 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_BUSY)
-    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run (waited %d s); nothing was "
-                     "written", s->path, wait_ms / 1000);
+    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run or writer (waited %d s; "
+                     "--wait SECONDS waits longer); nothing was written", s->path, wait_ms / 1000);
   if (rc != SQLITE_OK)
     return fail(s, s->db, "starting the run");
   s->in_run = 1;

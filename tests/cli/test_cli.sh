@@ -239,7 +239,7 @@ test_second_run_while_one_holds_the_lock_exits_busy() {
   cp_run run --config c.yaml --as-of 2026-06-02 --wait 0
   release_lock
   expect_eq "exit" 4 "$RC"
-  expect_eq "message" "crmpolicy: state: s.db is in use by another run (waited 0 s); nothing was written" "$ERR"
+  expect_eq "message" "crmpolicy: state: s.db is in use by another run or writer (waited 0 s; --wait SECONDS waits longer); nothing was written" "$ERR"
   expect_eq "runs" "1" "$(sqlite3 s.db 'SELECT count(*) FROM runs')"
 }
 

@@ -33,7 +33,7 @@ expect_one_busy() {
   if [ "$(cat "$T/a.rc")" = 4 ]; then loser=a winner=b; else loser=b winner=a; fi
   expect_eq "exit codes (a b)" "0 4" "$(cat "$T/$winner.rc") $(cat "$T/$loser.rc")"
   expect_eq "message of the run that stopped" \
-    "crmpolicy: state: $1 is in use by another run (waited $2 s); nothing was written" \
+    "crmpolicy: state: $1 is in use by another run or writer (waited $2 s; --wait SECONDS waits longer); nothing was written" \
     "$(cat "$T/$loser.err")"
   expect_eq "stderr of the run that went on" "" "$(cat "$T/$winner.err")"
 }
