@@ -17,6 +17,7 @@
 /* Parser state shared by the recursive builder. */
 typedef struct builder {
   yaml_parser_t parser;   /* libyaml parser over the file */
+  FILE *file;             /* the file it reads, to place a reader error */
   unsigned depth;         /* containers open around the node being built */
   const char *path;       /* file name for messages */
   char *err;              /* message buffer */
@@ -48,10 +49,33 @@ static int push(yt_node *parent, yt_node *child)
   return 0;
 }
 
+/* Returns the line (from 1) of byte offset off of the file: libyaml gives a
+ * reader error (a byte that is not UTF-8, a control character) as an offset
+ * only, its mark left at the start of the file. */
+static size_t line_of_offset(FILE *f, size_t off)
+{
+  size_t line = 1, done = 0;
+  char buf[8192];
+  int fd = fileno(f);
+  while (done < off) {
+    size_t want = off - done < sizeof buf ? off - done : sizeof buf;
+    ssize_t got = pread(fd, buf, want, (off_t)done);
+    if (got <= 0)
+      break;
+    for (ssize_t i = 0; i < got; i++)
+      line += buf[i] == '\n';
+    done += (size_t)got;
+  }
+  return line;
+}
+
 /* Writes a parser error into the builder's buffer. */
 static void parse_error(builder *b)
 {
-  snprintf(b->err, b->errlen, "%s:%zu: %s", b->path, b->parser.problem_mark.line + 1,
+  size_t line = b->parser.problem_mark.line + 1;
+  if (b->parser.error == YAML_READER_ERROR && b->file)
+    line = line_of_offset(b->file, b->parser.problem_offset);
+  snprintf(b->err, b->errlen, "%s:%zu: %s", b->path, line,
            b->parser.problem ? b->parser.problem : "invalid YAML");
 }
 
@@ -212,6 +236,7 @@ int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
   snprintf(err, errlen, "%s: out of memory", path);
   yaml_parser_initialize(&b.parser);
   yaml_parser_set_input_file(&b.parser, f);
+  b.file = f;
   for (;;) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&b.parser, &ev)) {

@@ -283,6 +283,22 @@ test_a_second_yaml_document_in_a_fixture_is_an_error() {
   expect_eq "message" "crmpolicy: ok.yaml:$line: a second YAML document ('---'): the file must hold just one" "$ERR"
 }
 
+test_a_byte_that_is_not_utf8_is_placed_at_its_line() {
+  # libyaml gives such a reader error as an offset, its line left at 1
+  policy
+  passing_fixture ok.yaml
+  sed 's/G2, 2026-05-31/G2\xc0\xaf, 2026-05-31/' ok.yaml > bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "fixture" "2|crmpolicy: bad.yaml:14: invalid length of a UTF-8 sequence" "$RC|$ERR"
+  printf '# a comment\n\001\n' >> bad.yaml
+  sed -i 's/\xc0\xaf//' bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "a control character" "2|crmpolicy: bad.yaml:20: control characters are not allowed" "$RC|$ERR"
+  sed 's/owner: S1/owner: S\xff1/' c.yaml > c2.yaml
+  cp_run check --config c2.yaml
+  expect_eq "config" "2|crmpolicy: c2.yaml:21: invalid leading UTF-8 octet" "$RC|$ERR"
+}
+
 test_nothing_is_left_behind_when_the_command_is_ended_by_a_signal() {
   policy
   passing_fixture ok.yaml
