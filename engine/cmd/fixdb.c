@@ -13,7 +13,7 @@
 
 #include "sbuf.h"
 
-#define MAX_COLUMNS 256
+#define MAX_COLUMNS 2000   /* SQLite's own limit (SQLITE_MAX_COLUMN) on a table's columns */
 
 /* A fact table of the config: the clients table, a per-client table or a lookup. */
 typedef struct fxtable {
@@ -262,16 +262,18 @@ typedef struct rowvals {
   unsigned n;                          /* number of values */
 } rowvals;
 
-/* Adds name = value to a row unless the name is there. */
-static void row_add(rowvals *r, const yt_node *name, const yt_node *value)
+/* Adds name = value to a row unless the name is there; returns -1 when the
+ * row already has MAX_COLUMNS values. */
+static int row_add(rowvals *r, const yt_node *name, const yt_node *value)
 {
   for (unsigned i = 0; i < r->n; i++)
     if (!strcmp(r->names[i]->value, name->value))
-      return;
-  if (r->n < MAX_COLUMNS) {
-    r->names[r->n] = name;
-    r->values[r->n++] = value;
-  }
+      return 0;
+  if (r->n >= MAX_COLUMNS)
+    return -1;
+  r->names[r->n] = name;
+  r->values[r->n++] = value;
+  return 0;
 }
 
 /* Inserts one row into x's table. */
@@ -320,24 +322,30 @@ static cp_err read_row(fxdb *d, const fxtable *x, const yt_node *row, const yt_n
       return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %zu values for %zu columns", path,
                        row->line, name, row->n, columns->n);
     for (size_t i = 0; i < row->n; i++)
-      row_add(r, columns->items[i], row->items[i]);
+      if (row_add(r, columns->items[i], row->items[i]) < 0)
+        goto too_many;
   } else if (row->kind == YT_MAP) {
     for (size_t i = 0; i + 1 < row->n; i += 2) {
       if (check_column(d, x, row->items[i]) != CP_OK)
         return CP_ECONFIG;
-      row_add(r, row->items[i], row->items[i + 1]);
+      if (row_add(r, row->items[i], row->items[i + 1]) < 0)
+        goto too_many;
     }
   } else {
     return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row is a list of values or a mapping of "
                      "column: value", path, row->line, name);
   }
   for (size_t i = 0; defaults && i + 1 < defaults->n; i += 2)
-    row_add(r, defaults->items[i], defaults->items[i + 1]);
+    if (row_add(r, defaults->items[i], defaults->items[i + 1]) < 0)
+      goto too_many;
   for (unsigned i = 0; i < r->n; i++)
     if (r->values[i]->kind != YT_SCALAR)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: column '%s': a value must be a scalar",
                        path, r->values[i]->line, name, r->names[i]->value);
   return CP_OK;
+too_many:
+  return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: a row has more than %d columns", path,
+                      row->line, name, MAX_COLUMNS);
 }
 
 /* Returns the value of key in a table entry, checking its kind. */
@@ -375,9 +383,14 @@ static cp_err insert_table(fxdb *d, const yt_node *k, const yt_node *entry)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: give {columns, rows} or a list of rows",
                      d->fx->path, entry->line, k->value);
   }
-  for (size_t i = 0; columns && i < columns->n; i++)
+  if (columns && columns->n > MAX_COLUMNS)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: 'columns' names %zu columns, more than "
+                        "the %d a table can have", d->fx->path, columns->line, k->value,
+                        columns->n, MAX_COLUMNS);
+  for (size_t i = 0; columns && i < columns->n; i++) {
     if (check_column(d, &x, columns->items[i]) != CP_OK)
       return CP_ECONFIG;
+  }
   for (size_t i = 0; defaults && i + 1 < defaults->n; i += 2)
     if (check_column(d, &x, defaults->items[i]) != CP_OK)
       return CP_ECONFIG;

@@ -299,6 +299,23 @@ test_a_byte_that_is_not_utf8_is_placed_at_its_line() {
   expect_eq "config" "2|crmpolicy: c2.yaml:21: invalid leading UTF-8 octet" "$RC|$ERR"
 }
 
+test_a_table_of_more_than_256_columns_can_be_given() {
+  # the fixture's tables kept 256 columns: the others, and the id, were unknown
+  policy
+  cols=$(seq 1 300 | sed 's/.*/    - {name: c&, type: integer}/')
+  awk -v cols="$cols" '{ print } /^    - {name: tier, type: text}$/ { print cols }' c.yaml > c2.yaml
+  echo 'rule { id = "c300", doc = "c300", fn = function(c) if c.c300 == 7 then alert { severity = "info", level = 1, title = "7" } end end }' > r2.lua
+  sed -i 's/^rules: \[r.lua\]/rules: [r2.lua]/' c2.yaml
+  printf 'name: many columns\nfacts:\n  clients: [{id: C1, c300: 7}]\nsteps:\n  - as_of: 2026-06-30\n    alerts: [{rule: c300, client: C1}]\n' > many.yaml
+  cp_run test --config c2.yaml many.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  { printf 'name: x\nschema: s.sql\nfacts:\n  visits:\n    columns: ['; seq -s, 1 2001 | sed 's/[0-9]*/k&/g'; printf ']\n    rows: []\nsteps: [{as_of: 2026-06-30, alerts: []}]\n'; } > wide.yaml
+  echo 'CREATE TABLE clients(id TEXT); CREATE TABLE visits(client_id TEXT, day TEXT);' > s.sql
+  cp_run test --config c2.yaml wide.yaml
+  expect_eq "a wider header" "2|crmpolicy: wide.yaml:5: facts.visits: 'columns' names 2001 columns, more than the 2000 a table can have" "$RC|$ERR"
+}
+
 test_nothing_is_left_behind_when_the_command_is_ended_by_a_signal() {
   policy
   passing_fixture ok.yaml
