@@ -390,6 +390,11 @@ static cp_err insert_table(fxdb *d, const yt_node *k, const yt_node *entry)
   for (size_t i = 0; columns && i < columns->n; i++) {
     if (check_column(d, &x, columns->items[i]) != CP_OK)
       return CP_ECONFIG;
+    for (size_t j = 0; j < i; j++)   /* a repeat's values would be silently dropped */
+      if (!strcmp(columns->items[j]->value, columns->items[i]->value))
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: column '%s' is given twice in "
+                            "'columns'", d->fx->path, columns->items[i]->line, k->value,
+                            columns->items[i]->value);
   }
   for (size_t i = 0; defaults && i + 1 < defaults->n; i += 2)
     if (check_column(d, &x, defaults->items[i]) != CP_OK)

@@ -299,6 +299,17 @@ test_a_byte_that_is_not_utf8_is_placed_at_its_line() {
   expect_eq "config" "2|crmpolicy: c2.yaml:21: invalid leading UTF-8 octet" "$RC|$ERR"
 }
 
+test_a_column_given_twice_in_a_header_is_an_error() {
+  # the second value of the column was dropped and the fixture passed
+  policy
+  passing_fixture ok.yaml
+  sed 's/columns: \[client_id, day\]/columns: [client_id, day, day]/; s/\(2026-0[56]-[0-9]*\)\]/\1, 2026-06-29]/' \
+    ok.yaml > twice.yaml
+  cp_run test --config c.yaml twice.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stderr" "crmpolicy: twice.yaml:11: facts.visits: column 'day' is given twice in 'columns'" "$ERR"
+}
+
 test_a_table_of_more_than_256_columns_can_be_given() {
   # the fixture's tables kept 256 columns: the others, and the id, were unknown
   policy
