@@ -470,13 +470,17 @@ static cp_err add_dir(pathlist *l, const char *dir, const walk *up)
   struct dirent **names;
   int n = scandir(dir, &names, NULL, by_name);
   cp_err rc = n < 0 ? cp_diag_fail(CP_EUSAGE, "test: %s: %s", dir, strerror(errno)) : CP_OK;
+  /* the path is on the heap: a frame per level of a tree 2,000 folders deep
+   * (PATH_MAX allows that many) must stay small, or the stack overflows */
+  char *path = n > 0 ? malloc(PATH_MAX) : NULL;
+  if (n > 0 && !path)
+    rc = cp_diag_fail(CP_ENOMEM, "test: out of memory");
   for (int i = 0; i < n; i++) {
     const char *name = names[i]->d_name;
     size_t len = strlen(name);
-    char path[PATH_MAX];
     struct stat st;
     if (rc == CP_OK && name[0] != '.' &&
-        (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        (size_t)snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
       rc = cp_diag_fail(CP_EUSAGE, "test: %s/%s: the path is too long", dir, name);
     if (rc == CP_OK && name[0] != '.' && stat(path, &st) == 0) {
       if (S_ISDIR(st.st_mode))
@@ -487,6 +491,7 @@ static cp_err add_dir(pathlist *l, const char *dir, const walk *up)
     }
     free(names[i]);
   }
+  free(path);
   free(n >= 0 ? names : NULL);
   return rc;
 }

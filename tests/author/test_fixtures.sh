@@ -327,6 +327,19 @@ test_a_table_of_more_than_256_columns_can_be_given() {
   expect_eq "a wider header" "2|crmpolicy: wide.yaml:5: facts.visits: 'columns' names 2001 columns, more than the 2000 a table can have" "$RC|$ERR"
 }
 
+test_a_folder_tree_as_deep_as_a_path_can_go_is_searched_without_a_crash() {
+  # each level of the search kept a PATH_MAX buffer on the stack: 2,040
+  # levels (a 4 KB path) overflowed it (a segfault)
+  policy
+  passing_fixture ok.yaml
+  mkdir deep
+  (cd deep && for _ in $(seq 2040); do mkdir a && cd a || exit 1; done && cp "$T/ok.yaml" .) ||
+    fail "could not make the tree"
+  cp_run test --config c.yaml deep
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the fixture at the bottom" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
+}
+
 test_nothing_is_left_behind_when_the_command_is_ended_by_a_signal() {
   policy
   passing_fixture ok.yaml
