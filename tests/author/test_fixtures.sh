@@ -340,6 +340,20 @@ test_a_folder_tree_as_deep_as_a_path_can_go_is_searched_without_a_crash() {
   expect_eq "the fixture at the bottom" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 
+test_a_fixture_link_to_nothing_in_a_folder_fails_rather_than_is_left_out() {
+  # it was skipped without a word: a moved fixture left CI green
+  policy
+  mkdir fx
+  passing_fixture fx/a.yaml
+  ln -s ../moved.yaml fx/b.yaml
+  cp_run test --config c.yaml fx
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stdout" "ok   fx/a.yaml: gold clients are visited every 30 days
+FAIL fx/b.yaml: invalid fixture (see the message above)
+1 passed, 1 failed" "$OUT"
+  expect_eq "stderr" "crmpolicy: fx/b.yaml: No such file or directory" "$ERR"
+}
+
 test_nothing_is_left_behind_when_the_command_is_ended_by_a_signal() {
   policy
   passing_fixture ok.yaml
