@@ -42,7 +42,9 @@ typedef struct cp_opts {
   int bom;                 /* report: --bom 1, --no-bom 0, else -1 (on for zh-CN) */
   int coverage;            /* test: --coverage */
   int min_coverage;        /* test: --min-coverage N percent (-1: none) */
-  const char *coverage_skip;   /* test: --coverage-skip GLOB, or NULL */
+#define CP_MAX_COVERAGE_SKIPS 64
+  const char *coverage_skip[CP_MAX_COVERAGE_SKIPS];   /* test: each --coverage-skip GLOB */
+  int coverage_skips;      /* how many were given */
   const char *rule;        /* explain: --rule ID */
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */

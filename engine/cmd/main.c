@@ -119,7 +119,7 @@ static const char *const option_help[] = {
   "replay", "--replay        accept an as-of date before the last run's: replay that day",
   "format", "--format FMT    the output format (usage() lists the command's own)",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
-  "coverage-skip", "--coverage-skip GLOB  leave the rule files matching GLOB out of the total",
+  "coverage-skip", "--coverage-skip GLOB  leave the rule files matching GLOB out of the total (repeatable)",
   "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
   "rule", "--rule ID       explain this rule only",
   "fixtures", "--fixtures DIR  run these fixtures quietly to lint params and untested rules",
@@ -258,7 +258,13 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'Q': o->profile = arg; return 0;
   case 'x': o->fixtures = arg; return 0;
   case 'A': o->assignees = arg; return 0;
-  case 'K': o->coverage_skip = arg; o->coverage = 1; return 0;
+  case 'K':   /* each one counts: a second must not drop the first */
+    if (o->coverage_skips == CP_MAX_COVERAGE_SKIPS)
+      return cp_diag_fail(CP_EUSAGE, "--coverage-skip: at most %d globs",
+                          CP_MAX_COVERAGE_SKIPS), -1;
+    o->coverage_skip[o->coverage_skips++] = arg;
+    o->coverage = 1;
+    return 0;
   case 'M':
     if ((n = number(arg)) >= 0 && n <= 100)
       return o->min_coverage = (int)n, o->coverage = 1, 0;

@@ -550,8 +550,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
     rc = cp_diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
   if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
     rc = cp_diag_fail(CP_ENOMEM, "test: out of memory");
-  if (rc == CP_OK && cov && o->coverage_skip)
-    cp_coverage_skip(cov, o->coverage_skip);
+  for (int i = 0; rc == CP_OK && cov && i < o->coverage_skips; i++)
+    cp_coverage_skip(cov, o->coverage_skip[i]);
   if (rc == CP_OK) {
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);

@@ -414,6 +414,22 @@ LUA
   total" "$OUT"
 }
 
+test_coverage_skip_given_twice_skips_both() {
+  # the second --coverage-skip replaced the first, which was dropped silently
+  policy
+  passing_fixture ok.yaml
+  echo 'rule { id = "other", doc = "Other.", fn = function(c) end }' > o.lua
+  sed -i 's/^rules: \[r.lua\]/rules: [r.lua, o.lua]/' c.yaml
+  cp_run test --config c.yaml ok.yaml --coverage --quiet --coverage-skip r.lua --coverage-skip 'o.*'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "coverage of the rule files by the fixtures:
+  r.lua    22 of    23 lines   95.7%  (not in the total)
+  o.lua     1 of     1 lines  100.0%  (not in the total)
+  total     0 of     0 lines  100.0%
+rules that never fired: status.odd, other
+1 passed, 0 failed" "$OUT"
+}
+
 test_coverage_of_two_fixtures_adds_up() {
   policy
   mkdir fx
