@@ -45,6 +45,15 @@ facts_db() {
   sqlite3 "$1" < "$ROOT/schema/facts.sql" && sqlite3 "$1" "$2"
 }
 
+# PARAMS_KEY_TWINS: pairs of params keys that are one Lua key to a rule, each
+# "FIRST SECOND|what they are the same" (config and fixture params alike).
+PARAMS_KEY_TWINS='1 1.0|number
+1e2 100|number
+-0 0|number
+0.1 0.10|number
+9223372036854775808 9.223372036854775807e18|number
+yes true|boolean'
+
 # clients_config COLUMNS [LINE...]: writes c.yaml for the facts f.db, the
 # state s.db and one rule file r.lua, with a clients table whose columns are
 # COLUMNS (a YAML flow list); each further argument is one more line.

@@ -28,12 +28,7 @@ static void default_of(const yt_node *m, const char *key, uint32_t *v, uint32_t 
 static cp_err check_guard(cp_config *c)
 {
   cp_guard_cfg *g = &c->file->guard;
-  const yt_node *m = cp_ytree_get(c->doc, "guard");
-  static const char *const keys[] = {"client_drop_percent", "resolve_percent", "min_count",
-                                     NULL};
-  cp_err rc = cp_config_check_wholes(c, m, "guard.", keys, 0, UINT32_MAX);
-  if (rc != CP_OK)
-    return rc;
+  const yt_node *m = cp_ytree_get(c->doc, "guard");   /* its numbers: check_numbers() */
   default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
   default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
   default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
@@ -68,11 +63,7 @@ const char *const cp_feedcfg_sink_numbers[] = {"timeout_ms", "retries", "backoff
 /* Fills one sink's defaults and checks it; m is its entry in the file. */
 static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
 {
-  char prefix[240];
-  snprintf(prefix, sizeof prefix, "sinks: '%.200s': ", s->name);
-  cp_err rc = cp_config_check_wholes(c, m, prefix, cp_feedcfg_sink_numbers, 0, UINT32_MAX);
-  if (rc != CP_OK)
-    return rc;
+  /* its numbers were checked before the typed load (config.c, check_numbers) */
   default_of(m, "timeout_ms", &s->timeout_ms, DEFAULT_TIMEOUT_MS);
   default_of(m, "retries", &s->retries, DEFAULT_RETRIES);
   default_of(m, "backoff_ms", &s->backoff_ms, DEFAULT_BACKOFF_MS);

@@ -8,17 +8,26 @@
 #include "api.h"
 #include "eval.h"
 
+/* Records that rule r failed for the client with msg (pushed above the
+ * error's message and traceback, all three popped); a repeat is stored, not
+ * printed. */
+static cp_err record(cp_rules *api, const cp_rule *r, const char *msg, int repeat)
+{
+  lua_State *L = api->L;
+  cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, msg, lua_tostring(L, -2));
+  if (rc == CP_OK && repeat)
+    api->out->failures[api->out->n_failures - 1].repeat = 1;
+  lua_pop(L, 3);
+  return rc;
+}
+
 /* Records a failure of rule r (message and traceback on the stack, popped),
  * dropping what it had reported before failing. */
 static cp_err record_failure(cp_rules *api, const cp_rule *r, size_t keep)
 {
-  lua_State *L = api->L;
   api->out->n = keep;
-  const char *msg = lua_pushfstring(L, "%s (rule %s, client %s)", lua_tostring(L, -2), r->id,
-                                    api->client->id);
-  cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, msg, lua_tostring(L, -2));
-  lua_pop(L, 3);
-  return rc;
+  return record(api, r, lua_pushfstring(api->L, "%s (rule %s, client %s)",
+                                        lua_tostring(api->L, -2), r->id, api->client->id), 0);
 }
 
 /* Records, as record_failure() does, that rule r failed for the client
@@ -26,14 +35,9 @@ static cp_err record_failure(cp_rules *api, const cp_rule *r, size_t keep)
  * rule stored. */
 static cp_err record_scope_failure(cp_rules *api, const cp_rule *r, int first)
 {
-  lua_State *L = api->L;
-  const char *msg = lua_pushfstring(L, "%s (the scope, client %s: every rule fails for it and "
-                                    "keeps its results)", lua_tostring(L, -2), api->client->id);
-  cp_err rc = cp_outcome_fail(api->out, r->id, r->ids, msg, lua_tostring(L, -2));
-  if (rc == CP_OK && !first)
-    api->out->failures[api->out->n_failures - 1].repeat = 1;
-  lua_pop(L, 3);
-  return rc;
+  return record(api, r, lua_pushfstring(api->L, "%s (the scope, client %s: every rule fails "
+                                        "for it and keeps its results)",
+                                        lua_tostring(api->L, -2), api->client->id), !first);
 }
 
 /* Returns a rough size in bytes of the value at idx: a string's length; a

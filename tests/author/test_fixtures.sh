@@ -234,14 +234,7 @@ test_params_override_keys_that_are_one_lua_key_or_null_are_invalid() {
     cp_run test --config c.yaml p.yaml
     expect_eq "exit ($k)" 2 "$RC"
     expect_eq "stderr ($k)" "crmpolicy: p.yaml:4: params: the key '${k#* }' is the key '${k%% *}' of line 3 to a rule (the same $want); give it once" "$ERR"
-  done <<'CASES'
-1 1.0|number
-1e2 100|number
--0 0|number
-0.1 0.10|number
-9223372036854775808 9.223372036854775807e18|number
-yes true|boolean
-CASES
+  done <<< "$PARAMS_KEY_TWINS"
   for k in '~' null; do
     { printf 'params:\n  interval:\n    b: 1\n    %s: a\n' "$k"; cat ok.yaml; } > p.yaml
     cp_run test --config c.yaml p.yaml

@@ -140,14 +140,7 @@ test_params_keys_that_convert_to_one_lua_key_or_to_none_are_errors() {
     printf 'params:\n  k:\n    %s: a\n    %s: b\n' "${k%% *}" "${k#* }" >> c.yaml
     run_it
     expect_config_error "crmpolicy: c.yaml:32: params: the key '${k#* }' is the key '${k%% *}' of line 31 to a rule (the same $want); give it once"
-  done <<'CASES'
-1 1.0|number
-1e2 100|number
--0 0|number
-0.1 0.10|number
-9223372036854775808 9.223372036854775807e18|number
-yes true|boolean
-CASES
+  done <<< "$PARAMS_KEY_TWINS"
   for k in '~' null; do
     rm -f f.db s.db; config; facts ""
     printf 'params:\n  k:\n    b: 1\n    %s: a\n' "$k" >> c.yaml

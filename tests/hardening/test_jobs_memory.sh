@@ -9,13 +9,18 @@
 # what its largest client made, up to 1 MB (600 clients of 800 KB: 480 MB).
 . "$(dirname "$0")/../lib.sh"
 
+# clients_from_one_to N: c.yaml and f.db with clients C001 to CN.
+clients_from_one_to() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+    INSERT INTO clients(id,name,status,created_on)
+      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
+}
+
 # big_reports: 400 clients; a rule reports 4 alerts of 1 MB of data for
 # each, then fails (so that nothing is written and the state stays small).
 big_reports() {
-  clients_config "[{name: status, type: text}]"
-  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
-    INSERT INTO clients(id,name,status,created_on)
-      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
+  clients_from_one_to 400
   cat > r.lua <<'LUA'
 local blob = string.rep("y", 1000000)
 rule { id = "r.big", doc = "d", fn = function(c)
@@ -61,10 +66,7 @@ test_jobs_2_holds_a_bounded_number_of_bytes_of_unwritten_outcomes() {
 # give its memory back), then fails; another reports small alerts that are
 # written, with events.
 wide_reports() {
-  clients_config "[{name: status, type: text}]"
-  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
-    INSERT INTO clients(id,name,status,created_on)
-      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
+  clients_from_one_to 600
   cat > r.lua <<'LUA'
 local blob = string.rep("w", 40000)
 rule { id = "r.wide", doc = "d", fn = function(c)
