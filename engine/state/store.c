@@ -26,34 +26,43 @@
 /* Prepared statements of the writer, by use. */
 enum {
   S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
-  S_UPDATE_ASSIGN, S_PICK_ASSIGN, S_CLOSE_ASSIGN, S_EVENT, S_RULE_ERROR, S_FINDING, S_COUNT
+  S_UPDATE_ASSIGN, S_PICK_ASSIGN, S_CLOSE_ASSIGN, S_EVENT, S_RULE_ERROR, S_FINDING,
+  S_REOPEN_ALERT, S_REOPEN_ASSIGN, S_LATER, S_COUNT
 };
+
+/* Opening an alert or proposing an assignment: an insert, or an update of
+ * the row closed before. RETURNING costs SQLite a temporary table a row
+ * (measured: 6% of a first run's instructions), so a run takes the stored
+ * opened_at back (the S_REOPEN_* forms) only where REOPENED_AT can keep an
+ * older one: when the state holds a run as of a later day. */
+#define OPEN_ALERT                                                                       \
+  "INSERT INTO alerts(fingerprint, rule, client_id, key, severity, level, assignee, title, " \
+  "data, status, opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'open',"   \
+  "?10,?10,?11) ON CONFLICT(client_id, rule, key) DO UPDATE SET severity=excluded.severity, " \
+  "level=excluded.level, assignee=excluded.assignee, title=excluded.title, "                 \
+  "data=excluded.data, status='open', " REOPENED_AT                                          \
+  "updated_at=excluded.updated_at, run_id=excluded.run_id"
+#define OPEN_ASSIGN                                                                      \
+  "INSERT INTO assignments(fingerprint, rule, client_id, key, kind, assignee, data, status, " \
+  "opened_at, updated_at, run_id, pick_pool, pick_group) "                                  \
+  "VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9,?10,?11) "                               \
+  "ON CONFLICT(client_id, rule, key) DO UPDATE SET kind=excluded.kind, "                    \
+  "assignee=excluded.assignee, data=excluded.data, status='proposed', " REOPENED_AT        \
+  "updated_at=excluded.updated_at, run_id=excluded.run_id, "                                \
+  "pick_pool=excluded.pick_pool, pick_group=excluded.pick_group"
 
 static const char *const sql[S_COUNT] = {
   [S_RUN] = "INSERT INTO runs(as_of, started_at, status, config, facts) "
             "VALUES(?1, ?2, 'running', ?3, ?4)",
   [S_FINISH] = "UPDATE runs SET finished_at=?2, status=?3, clients=?4, rule_errors=?5, "
                "findings=?6, events=?7 WHERE id=?1",
-  [S_OPEN_ALERT] =
-    "INSERT INTO alerts(fingerprint, rule, client_id, key, severity, level, assignee, title, "
-    "data, status, opened_at, updated_at, run_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'open',"
-    "?10,?10,?11) ON CONFLICT(client_id, rule, key) DO UPDATE SET severity=excluded.severity, "
-    "level=excluded.level, assignee=excluded.assignee, title=excluded.title, "
-    "data=excluded.data, status='open', "
-    REOPENED_AT
-    "updated_at=excluded.updated_at, run_id=excluded.run_id RETURNING opened_at",
+  [S_OPEN_ALERT] = OPEN_ALERT,
+  [S_REOPEN_ALERT] = OPEN_ALERT " RETURNING opened_at",
   [S_UPDATE_ALERT] = "UPDATE alerts SET severity=?2, level=?3, assignee=?4, title=?5, data=?6, "
                      "updated_at=?7, run_id=?8, opened_at=min(opened_at, ?7) WHERE id=?1",
   [S_CLOSE_ALERT] = "UPDATE alerts SET status=?2, updated_at=?3, run_id=?4 WHERE id=?1",
-  [S_OPEN_ASSIGN] =
-    "INSERT INTO assignments(fingerprint, rule, client_id, key, kind, assignee, data, status, "
-    "opened_at, updated_at, run_id, pick_pool, pick_group) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,'proposed',?8,?8,?9,?10,?11) "
-    "ON CONFLICT(client_id, rule, key) DO UPDATE SET kind=excluded.kind, "
-    "assignee=excluded.assignee, data=excluded.data, status='proposed', "
-    REOPENED_AT
-    "updated_at=excluded.updated_at, run_id=excluded.run_id, "
-    "pick_pool=excluded.pick_pool, pick_group=excluded.pick_group RETURNING opened_at",
+  [S_OPEN_ASSIGN] = OPEN_ASSIGN,
+  [S_REOPEN_ASSIGN] = OPEN_ASSIGN " RETURNING opened_at",
   [S_UPDATE_ASSIGN] = "UPDATE assignments SET kind=?2, assignee=?3, data=?4, updated_at=?5, "
                       "run_id=?6, opened_at=min(opened_at, ?5) WHERE id=?1",
   [S_PICK_ASSIGN] = "UPDATE assignments SET pick_pool=?2, pick_group=?3 WHERE id=?1",
@@ -64,6 +73,7 @@ static const char *const sql[S_COUNT] = {
                    "VALUES(?1,?2,?3,?4,?5)",
   [S_FINDING] = "INSERT INTO findings(run_id, tbl, row_id, col, value, problem) "
                 "VALUES(?1,?2,?3,?4,?5,?6)",
+  [S_LATER] = "SELECT EXISTS(SELECT 1 FROM runs WHERE as_of > ?1)",
 };
 
 /* The snapshot cursors: open alerts and proposed assignments, in order. */
@@ -118,6 +128,7 @@ struct cp_store {
   const cp_feed_cfg *feed;  /* privacy of the feed, or NULL */
   cp_last_run last;         /* the state before this run */
   int replay;               /* the run is as of a day before the last run's */
+  int later;                /* the state holds a run as of a later day */
   int picks_held;           /* cp_store_open_picks() ran for this run */
   sqlite3_stmt *closed;     /* replay: an assignment closed after the run's day */
   char *closed_assignee;    /* its assignee, as cp_store_prior_assignee() returned it */
@@ -253,7 +264,8 @@ static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
 {
   char fp[17];
   int alert = it->what == CP_ALERT;
-  sqlite3_stmt *st = s->st[alert ? S_OPEN_ALERT : S_OPEN_ASSIGN];
+  sqlite3_stmt *st = s->st[alert ? (s->later ? S_REOPEN_ALERT : S_OPEN_ALERT)
+                                    : (s->later ? S_REOPEN_ASSIGN : S_OPEN_ASSIGN)];
   cp_record_fingerprint(it->rule, o->client_id, it->key, fp);
   cp_record r = item_record(it, o->client_id, fp, s->at, s->at);
   const char *vals[] = {fp, it->rule, o->client_id, it->key};
@@ -646,8 +658,15 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
     if (!s->st[i] &&
         sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
       return fail(s, s->db, "preparing statements");
+  sqlite3_stmt *st = s->st[S_LATER];
+  bind_text(st, 1, day);
+  int later = sqlite3_step(st);
+  s->later = later == SQLITE_ROW && sqlite3_column_int(st, 0);
+  sqlite3_reset(st);
+  if (later != SQLITE_ROW)
+    return fail(s, s->db, "reading the runs");
   wall_clock(started);
-  sqlite3_stmt *st = s->st[S_RUN];
+  st = s->st[S_RUN];
   bind_text(st, 1, day);
   bind_text(st, 2, started);
   bind_text(st, 3, config);
