@@ -125,7 +125,8 @@ static const char *const option_help[] = {
   "fixtures", "--fixtures DIR  run these fixtures quietly to lint params and untested rules",
   "assignees", "--assignees LOOKUP  assignees must be its ids (default: staff, when declared)",
   "month", "--month YYYY-MM the report's month (default: the month of the as-of date)",
-  "output", "-o, --output FILE  where the report goes (written whole, mode 0600)",
+  "output", "-o, --output FILE  where the report goes (written whole, mode 0600;\n"
+  "                  - writes it to standard output)",
   "bom", "--bom, --no-bom  CSV: begin with a UTF-8 byte order mark, or not (default: with\n"
   "                  locale zh-CN, so that spreadsheets read the Chinese right)",
   "bare", "--bare          one example rule and its fixture, not the reference policy",

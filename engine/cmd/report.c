@@ -65,6 +65,7 @@ typedef struct report {
   char *tmp;                /* the output's temporary name, until renamed */
   char *dest;               /* the file it is renamed to: -o, its link followed */
   FILE *out;                /* the output, under its temporary name */
+  int to_stdout;            /* -o -: the output goes to standard output when whole */
   sbuf text;                /* scratch for one value */
   sbuf err;                 /* the current row's error */
   sbuf cell;                /* a CSV text cell being made safe */
@@ -436,6 +437,12 @@ static cp_err client_pass(report *r)
 static cp_err output_open(report *r, const char *path)
 {
   struct stat st;
+  if (r->to_stdout) {   /* written whole first, like a file: a failed CSV writes nothing */
+    if (!(r->out = tmpfile()))
+      return cp_diag_fail(CP_EIO, "report: a temporary file for standard output: %s",
+                          strerror(errno));
+    return CP_OK;
+  }
   if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && !(r->dest = realpath(path, NULL)))
     return cp_diag_fail(CP_EUSAGE, "report: -o: %s is a symbolic link that leads to no file",
                         path);
@@ -467,6 +474,17 @@ static cp_err output_open(report *r, const char *path)
  * file its link leads to). */
 static cp_err output_commit(report *r, const char *path)
 {
+  if (r->to_stdout) {
+    char buf[65536];
+    size_t n;
+    int bad = fflush(r->out) != 0 || ferror(r->out) || fseek(r->out, 0, SEEK_SET) != 0;
+    while (!bad && (n = fread(buf, 1, sizeof buf, r->out)) > 0)
+      bad = fwrite(buf, 1, n, stdout) != n;
+    bad |= ferror(r->out) || fflush(stdout) != 0;
+    fclose(r->out);
+    r->out = NULL;
+    return bad ? cp_diag_fail(CP_EIO, "report: standard output: %s", strerror(errno)) : CP_OK;
+  }
   int bad = fflush(r->out) != 0 || ferror(r->out) || fsync(fileno(r->out)) != 0;
   bad |= fclose(r->out) != 0;
   r->out = NULL;
@@ -508,6 +526,10 @@ static cp_err resolve_options(const cp_opts *o, report *r)
   char as_of[16];
   if (!o->output)
     return cp_diag_fail(CP_EUSAGE, "report: -o FILE is required (see 'crmpolicy report --help')");
+  if (!*o->output)
+    return cp_diag_fail(CP_EUSAGE, "report: -o: the file name is empty (give a file, or - for "
+                        "standard output)");
+  r->to_stdout = strcmp(o->output, "-") == 0;
   cp_err rc = choose_format(o, r);
   if (rc != CP_OK)
     return rc;
@@ -547,7 +569,8 @@ static cp_err open_report(report *r, const cp_opts *o)
       return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   if ((rc = cp_reportdef_set_month(r->rules, &r->page.month, r->page.as_of)) != CP_OK ||
       (rc = alerts_open(&r->alerts, r->cfg->state, r->page.as_of, &r->page)) != CP_OK ||
-      (rc = cp_cli_own_file(r->cfg, o->output, "report: -o", "the report")) != CP_OK ||
+      (!r->to_stdout &&
+       (rc = cp_cli_own_file(r->cfg, o->output, "report: -o", "the report")) != CP_OK) ||
       (rc = output_open(r, o->output)) != CP_OK)
     return rc;
   if (r->html)
@@ -586,14 +609,16 @@ static void close_report(report *r)
   cp_config_free(r->cfg);
 }
 
-/* Prints what the report wrote. */
+/* Prints what the report wrote: on standard error when the report went to
+ * standard output. */
 static void summary(const report *r, const char *path)
 {
   cp_locale l = cp_locale_of(r->cfg);
   sbuf month = {0}, as_of = {0};
   cp_locale_month(l, r->page.month.name, &month);
   cp_locale_date(l, r->page.as_of, &as_of);
-  printf(cp_locale_msg(l, CP_MSG_REPORT_SUMMARY), path, r->def->id, month.s ? month.s : "",
+  fprintf(r->to_stdout ? stderr : stdout, cp_locale_msg(l, CP_MSG_REPORT_SUMMARY),
+         r->to_stdout ? "standard output" : path, r->def->id, month.s ? month.s : "",
          as_of.s ? as_of.s : "", (unsigned long long)r->page.rows,
          (unsigned long long)r->page.failed);
   cp_sbuf_free(&month);

@@ -695,4 +695,33 @@ test_the_table_fits_1400_px_with_a_short_head_and_a_sticky_first_column() {
   expect_contains "sticky first column" "sticky=sticky" "$got"
 }
 
+
+test_dash_writes_the_report_whole_to_standard_output() {
+  custom_report '    return { name = c.name, n = alerts.warning }'
+  cp_run report --config c.yaml --as-of 2026-06-30 --format csv -o -
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the csv on standard output" "$(printf 'Name,N\r\nA,0\r\nB,0\r\nC,0\r\n')" "$OUT"
+  expect_contains "the summary on standard error" "standard output: report t for" "$ERR"
+  expect_eq "no file named -" "" "$(ls -- - 2>/dev/null)"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o -
+  expect_eq "no format: exit" 2 "$RC"
+  expect_contains "no format: message" "--format csv|html is required" "$ERR"
+}
+
+test_dash_gets_nothing_when_a_row_fails() {
+  # a failing row: a CSV cannot show it, so standard output gets nothing
+  custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
+    return { name = c.name, n = alerts.warning }'
+  cp_run report --config c.yaml --as-of 2026-06-30 --format csv -o -
+  expect_eq "a failed row: exit" 1 "$RC"
+  expect_eq "a failed row: nothing written" "" "$OUT"
+}
+
+test_an_empty_output_name_is_a_usage_error() {
+  custom_report '    return { name = c.name, n = 1 }'
+  cp_run report --config c.yaml --as-of 2026-06-30 --format csv -o ''
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: report: -o: the file name is empty (give a file, or - for standard output)" "$ERR"
+}
+
 run_tests
