@@ -7,10 +7,12 @@
 #include "lint.h"
 #include "arena.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "freeze.h"
 #include "params.h"
@@ -392,8 +394,10 @@ static unsigned report_unknown_labels(const cp_config *cfg, const cp_rules *rule
 }
 
 /* Runs the fixtures of --fixtures quietly, watching params reads and the
- * rules they check. Returns how many failed (an error, printed). */
-static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc)
+ * rules they check. Returns how many failed (an error, printed); *invalid
+ * says whether some could not run (exit 2, as with `crmpolicy test`). */
+static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_err *rc,
+                             int *invalid)
 {
   cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
   cp_test_opts to = {.watch = &w, .assignees = o->assignees, .quiet = 2,
@@ -402,8 +406,10 @@ static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_er
   char *paths[] = {(char *)o->fixtures};
   *rc = cp_testrun_fixtures(cfg, paths, 1, &to, &counts);
   if (*rc == CP_OK && counts.failed)
-    cp_diag_fail(CP_EEVAL, "%u of %u fixtures in %s fail; 'crmpolicy test %s' shows why",
-                 counts.failed, counts.passed + counts.failed, o->fixtures, o->fixtures);
+    cp_diag_fail(CP_EEVAL, "%u of %u fixtures in %s fail%s; 'crmpolicy test %s' shows why",
+                 counts.failed, counts.passed + counts.failed, o->fixtures,
+                 counts.invalid ? " (some are invalid)" : "", o->fixtures);
+  *invalid = *rc == CP_OK && counts.invalid;
   return *rc == CP_OK ? counts.failed : 0;
 }
 
@@ -414,6 +420,11 @@ cp_exit cp_cmd_check(const cp_opts *o)
   cp_rules *rules = NULL;
   cp_lint *l = NULL;
   unsigned warnings = 0, failed = 0;
+  int invalid = 0;
+  struct stat st;
+  if (o->fixtures && stat(o->fixtures, &st) != 0)   /* before the config's "ok" line */
+    return cp_cli_exit_for(cp_diag_fail(CP_EUSAGE, "check: --fixtures %s: %s", o->fixtures,
+                                        strerror(errno)));
   cp_err rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
@@ -426,7 +437,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
            cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
            cp_rules_count(rules) == 1 ? "s" : "", cfg->facts);
   if (rc == CP_OK && o->fixtures)
-    failed = run_fixtures(l, cfg, o, &rc);
+    failed = run_fixtures(l, cfg, o, &rc, &invalid);
   if (rc == CP_OK) {
     warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
@@ -442,5 +453,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
   cp_facts_close(facts);
   cp_lint_free(l);
   cp_config_free(cfg);
-  return rc != CP_OK ? cp_cli_exit_for(rc) : failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;
+  return rc != CP_OK ? cp_cli_exit_for(rc)
+         : invalid  ? CP_EXIT_INVALID
+         : failed   ? CP_EXIT_INCOMPLETE
+                    : CP_EXIT_OK;
 }

@@ -72,6 +72,27 @@ test_check_reports_failing_fixtures() {
   expect_eq "stderr" "crmpolicy: 1 of 1 fixtures in fx fail; 'crmpolicy test fx' shows why" "$ERR"
 }
 
+test_check_with_an_invalid_fixture_exits_2_as_test_does() {
+  policy
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  printf 'bogus: [\n' > fx/bad.yaml
+  cp_run check --config c.yaml --fixtures fx --quiet
+  expect_eq "exit" 2 "$RC"
+  expect_contains "the fixture's error" "fx/bad.yaml:2:" "$ERR"
+  expect_contains "the summary" "1 of 2 fixtures in fx fail (some are invalid); 'crmpolicy test fx' shows why" "$ERR"
+  cp_run test --config c.yaml fx
+  expect_eq "test: the same exit" 2 "$RC"
+}
+
+test_check_with_fixtures_that_do_not_exist_says_so_before_any_ok() {
+  policy
+  cp_run check --config c.yaml --fixtures nope
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stdout" "" "$OUT"
+  expect_eq "stderr" "crmpolicy: check: --fixtures nope: No such file or directory" "$ERR"
+}
+
 test_check_without_fixtures_reads_params_inside_rule_functions() {
   policy
   sed -i 's/^    why("last visit %d days ago, interval %d", days, P.interval)$/    why("last visit %d days ago, interval %d", days, P.intervall)/' r.lua
