@@ -164,6 +164,15 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
         cp_sbuf_printf(b, ",\"%s\":", fields[f]);
         json_value(b, fields[f + 1] ? fields[f + 1] : "nil", fields[f + 1] != NULL);
       }
+    if (it->fallback) {   /* the groups a pick falls back to, in order */
+      cp_sbuf_add(b, ",\"fallback\":[");
+      for (const char *g = it->fallback; *g; g += strlen(g) + 1) {
+        if (g != it->fallback)
+          cp_sbuf_add(b, ",");
+        cp_sbuf_json_str(b, g, strlen(g));
+      }
+      cp_sbuf_add(b, "]");
+    }
     if (it->if_unfilled)   /* raised only when the run's pick finds nobody */
       cp_sbuf_add(b, ",\"only_when_unfilled\":true");
     cp_sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
@@ -176,8 +185,12 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
     cp_sbuf_term_printf(b, ", kind %s", it->kind);
   if (it->what != CP_FULFILLED)
     cp_sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
-  if (it->pool)
-    cp_sbuf_term_printf(b, " (picked in the run from pool %s, group %s)", it->pool, it->group);
+  if (it->pool) {
+    cp_sbuf_term_printf(b, " (picked in the run from pool %s, group %s", it->pool, it->group);
+    for (const char *g = it->fallback; g && *g; g += strlen(g) + 1)
+      cp_sbuf_term_printf(b, ", then %s", g);
+    cp_sbuf_add(b, ")");
+  }
   if (it->if_unfilled)
     cp_sbuf_add(b, " (only when nobody can be picked)");
   if (it->title)

@@ -38,6 +38,25 @@ static const char *keep(cp_outcome *o, const char *s, int *oom)
   return p;
 }
 
+/* Copies a list of texts, each ended by a NUL and the list by an empty
+ * text, into the outcome's arena; NULL stays NULL. Sets *oom. */
+static const char *keep_list(cp_outcome *o, const char *s, int *oom)
+{
+  if (!s)
+    return NULL;
+  size_t len = 0;
+  while (s[len])
+    len += strlen(s + len) + 1;
+  o->arena.block = OUTCOME_BLOCK;
+  char *p = cp_arena_alloc(&o->arena, len + 1);
+  if (!p) {
+    *oom = 1;
+    return NULL;
+  }
+  memcpy(p, s, len + 1);
+  return p;
+}
+
 cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
 {
   int oom = 0;
@@ -53,6 +72,7 @@ cp_err cp_outcome_add(cp_outcome *o, const cp_item *item)
   it->data = keep(o, item->data ? item->data : "{}", &oom);
   it->pool = keep(o, item->pool, &oom);
   it->group = keep(o, item->group, &oom);
+  it->fallback = keep_list(o, item->fallback, &oom);
   it->unfilled_of = keep(o, item->unfilled_of, &oom);
   if (oom)
     return CP_ENOMEM;

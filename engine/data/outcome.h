@@ -37,7 +37,10 @@ typedef struct cp_item {
   cp_severity severity;     /* alerts: severity */
   int level;                /* alerts: escalation step from 1 */
   const char *pool;         /* assignments: pick the assignee from this pool */
-  const char *group;        /* ... among its members of this group */
+  const char *group;        /* ... among its members of this group (after resolving: the
+                               group the assignee was picked from) */
+  const char *fallback;     /* groups tried in order when group has nobody: each text
+                               ended by a NUL, the list by an empty text; or NULL */
   int if_unfilled;          /* alerts: stands only when the pick with this key fails */
   const char *unfilled_of;  /* then the rule of that pick's assignment (its key is this key) */
 } cp_item;

@@ -291,6 +291,7 @@ static seen *seen_for(lua_State *L, cp_rules *api, size_t want)
 static const char alert_fields[] = "rule key severity level assignee title data";
 static const char assign_fields[] = "rule kind key assignee data pick unfilled";
 static const char *const pick_fields[] = {"pool", "group", NULL};
+#define MAX_FALLBACK 16   /* groups a pick may fall back to */
 static const char fulfilled_fields[] = "rule key";
 
 /* Raises an error for a field of the table at 1 not in allowed (words). */
@@ -456,6 +457,46 @@ static int l_alert(lua_State *L)
   return add(L, cp_api_of(L), &it);
 }
 
+/* Reads the optional pick.fallback at the top of the stack (pick's table at
+ * pick) into it: a list of group names, kept as one text (each name ended
+ * by a NUL, the list by an empty name) anchored on the stack. */
+static void read_fallback(lua_State *L, int pick, cp_item *it)
+{
+  int t = lua_getfield(L, pick, "fallback");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (t != LUA_TTABLE)
+    luaL_error(L, "assign{}: pick.fallback must be a list of group names {\"g2\", \"g3\"}, "
+               "not a %s", lua_typename(L, t));
+  int list = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+  if (cp_freeze_behind(L, list)) {   /* params.x: its entries, not the empty view */
+    lua_replace(L, list);
+    n = (lua_Integer)lua_rawlen(L, list);
+  }
+  if (n < 1 || n > MAX_FALLBACK)
+    luaL_error(L, "assign{}: pick.fallback must list 1 to %d group names", MAX_FALLBACK);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, list, i) != LUA_TSTRING)
+      luaL_error(L, "assign{}: pick.fallback[%d] must be a group name (a string), not a %s",
+                 (int)i, luaL_typename(L, -1));
+    size_t len;
+    const char *g = lua_tolstring(L, -1, &len);
+    if (!len || memchr(g, '\0', len))
+      luaL_error(L, "assign{}: pick.fallback[%d] is empty or contains a NUL byte", (int)i);
+    lua_pop(L, 1);
+    luaL_addlstring(&b, g, len + 1);   /* with its NUL */
+  }
+  luaL_addchar(&b, '\0');
+  luaL_pushresult(&b);
+  lua_replace(L, list);   /* anchored where the list was */
+  it->fallback = lua_tostring(L, list);
+}
+
 /* Reads assign{}'s `pick` table into it; the pool must exist. */
 static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
 {
@@ -469,6 +510,17 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
   if (it->assignee)
     luaL_error(L, "assign{}: give 'assignee' or 'pick', not both");
   int pick = lua_gettop(L);
+  if (cp_freeze_behind(L, pick)) {   /* params.x: its fields, not the empty view */
+    lua_replace(L, pick);
+  }
+  lua_pushnil(L);   /* a misspelt field would be left out without a word */
+  while (lua_next(L, pick)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!k || !cp_words_has("pool group fallback", k))
+      luaL_error(L, "assign{}: pick: unknown field '%s' (pool, group, fallback)",
+                 k ? k : luaL_typename(L, -1));
+  }
   for (const char *const *f = pick_fields; *f; f++) {
     if (lua_getfield(L, pick, *f) != LUA_TSTRING)
       luaL_error(L, "assign{}: pick.%s must be a string", *f);
@@ -478,6 +530,7 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
       luaL_error(L, "assign{}: pick.%s contains a NUL byte", *f);
     *(f == pick_fields ? &it->pool : &it->group) = v;
   }
+  read_fallback(L, pick, it);
   if (!cp_pool_declared(api, it->pool))
     luaL_error(L, "assign{}: no pool '%s' is declared", it->pool);
 }
@@ -517,7 +570,7 @@ static int read_unfilled(lua_State *L, const cp_item *it, cp_item *alert)
   return 1;
 }
 
-/* assign{kind=, key=, assignee=, data=, rule=, pick={pool=, group=}, unfilled={...}} */
+/* assign{kind=, key=, assignee=, data=, rule=, pick={pool=, group=, fallback=}, unfilled={...}} */
 static int l_assign(lua_State *L)
 {
   cp_rules *api = running(L, "assign{}");

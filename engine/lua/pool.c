@@ -370,6 +370,16 @@ void cp_pool_hold_open(cp_rules *api, const char *pool, const char *group, const
     m->load++;
 }
 
+/* Returns the group of pick it that is group (its own, or one of its
+ * fallback groups), or its own group when group is none of them. */
+static const char *group_of_pick(const cp_item *it, const char *group)
+{
+  for (const char *g = it->fallback; g && *g; g += strlen(g) + 1)
+    if (!strcmp(g, group))
+      return g;
+  return it->group;
+}
+
 cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
 {
   for (size_t i = 0; i < o->n; i++) {
@@ -379,9 +389,15 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     cp_pool *p = cp_pool_find(api, it->pool);
     const char *was_pool = NULL, *was_group = NULL;
     const char *kept = prior ? prior(ctx, it->rule, it->key, &was_pool, &was_group) : NULL;
+    if (kept && was_pool && was_group && !strcmp(was_pool, it->pool))
+      it->group = group_of_pick(it, was_group);   /* kept: the group it was picked from */
     cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
-    if (!kept && p)
+    if (!kept && p) {
       m = pick(p, it->group);
+      for (const char *g = it->fallback; !m && g && *g; g += strlen(g) + 1)
+        if ((m = pick(p, g)) != NULL)
+          it->group = g;   /* stored as the pick's group: its load is that group's */
+    }
     /* across runs, an open pick of this pool and group was counted before
      * the first client (cp_pool_hold_open) */
     int held = kept && p && p->across_runs && was_pool && was_group &&

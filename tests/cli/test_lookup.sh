@@ -279,6 +279,70 @@ test_a_pool_across_runs_holds_capacity_across_nights() {
   expect_contains "message" "pool{}: 'across_runs' must be true or false, not string" "$ERR"
 }
 
+# fallback_setup [FIELD]: three clients needing a pick from group "east"
+# (one member, capacity 1), falling back to "any" (one member, capacity 1),
+# or with pick's FIELD instead; an unfilled alert when nobody is left.
+fallback_setup() {
+  clients_config "[{name: status, type: text}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}]}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01'),
+      ('C2','b','active','2026-01-01'), ('C3','c','active','2026-01-01');
+    INSERT INTO staff(id,name,role) VALUES ('E1','e','kam'), ('A1','a','kam');"
+  fallback_rules "${1:-fallback = { \"any\" \}}"
+}
+
+# fallback_rules FIELD: fallback_setup's rules, with pick's FIELD.
+fallback_rules() {
+  cat > r.lua <<EOF
+pool { id = "p", doc = "d", members = function(add)
+  add { id = "E1", group = "east", capacity = 1 }
+  add { id = "A1", group = "any", capacity = 1 }
+end }
+rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c)
+  if c.id == "C1" and dt.today >= dt.date("2026-06-02") then return end
+  assign { kind = "k", pick = { pool = "p", group = "east", $1 },
+           unfilled = { rule = "r.unfilled", severity = "critical" } }
+end }
+EOF
+}
+
+test_a_pick_falls_back_to_the_next_group_in_order() {
+  fallback_setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  # C1 takes east's E1, C2 falls back to any's A1, C3 finds both full
+  expect_eq "picks and the groups stored" "C1|E1|east C2|A1|any" \
+    "$(sqlite3 s.db "SELECT client_id, assignee, pick_group FROM assignments ORDER BY 1" | paste -sd' ')"
+  expect_eq "unfilled" "C3" "$(sqlite3 s.db "SELECT client_id FROM alerts WHERE status = 'open'")"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2 --state j2.db
+  expect_eq "--jobs 2 picks alike" "C1|E1|east C2|A1|any" \
+    "$(sqlite3 j2.db "SELECT client_id, assignee, pick_group FROM assignments ORDER BY 1" | paste -sd' ')"
+  # C1 no longer needs E1; C2 keeps A1 (its own group, any, holds its load),
+  # so C3 gets E1 the next night
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "next night" "C2|A1|any C3|E1|east" \
+    "$(sqlite3 s.db "SELECT client_id, assignee, pick_group FROM assignments
+                     WHERE status = 'proposed' ORDER BY 1" | paste -sd' ')"
+  cp_run explain C3 --config c.yaml --as-of 2026-06-02
+  expect_contains "explain names the groups in order" "(picked in the run from pool p, group east, then any)" "$OUT"
+  cp_run explain C3 --config c.yaml --as-of 2026-06-02 --format json
+  expect_contains "explain's JSON too" '"pool":"p","group":"east","fallback":["any"]' "$OUT"
+}
+
+test_a_pick_refuses_unknown_fields_and_bad_fallbacks() {
+  fallback_setup
+  local bad
+  for bad in 'fallbak = { "any" }|pick: unknown field '"'"'fallbak'"'"' (pool, group, fallback)' \
+             'fallback = "any"|pick.fallback must be a list of group names {"g2", "g3"}, not a string' \
+             'fallback = {}|pick.fallback must list 1 to 16 group names' \
+             'fallback = { "any", 3 }|pick.fallback[2] must be a group name (a string), not a number'; do
+    fallback_rules "${bad%%|*}"
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state "s$RANDOM.db"
+    expect_eq "${bad%%|*}: exit" 1 "$RC"
+    expect_contains "${bad%%|*}: message" "assign{}: ${bad#*|}" "$ERR"
+  done
+}
+
 test_an_assignment_with_an_unfilled_alert_keeps_its_own_data() {
   replay_setup
   cat > r.lua <<'EOF'
