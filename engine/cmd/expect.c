@@ -667,7 +667,12 @@ static void diff_section(const cp_fixture *fx, const cp_fx_step *step, int secti
     if (!done[j]) {
       sbuf b = {0};
       expected_fields(&b, &e[j]);
-      if (section == SEC_FULFILLED || section == SEC_WITHDRAWN)
+      if (!cp_fixture_rule_matches(rules, nrules, e[j].rule))
+        /* the found results of such a rule were set aside above: it can
+         * never match, which the bare '-' line would not tell */
+        cp_sbuf_printf(&b, "   # %s is not among this step's rules: add it to 'rules:'",
+                       e[j].rule);
+      else if (section == SEC_FULFILLED || section == SEC_WITHDRAWN)
         closing_note(&b, &e[j], found);
       keep(d, section, e[j].client, e[j].rule, e[j].key ? e[j].key : "", '-', &b);
     }

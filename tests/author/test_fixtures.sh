@@ -197,6 +197,36 @@ test_a_rules_filter_naming_no_rule_is_an_error_at_its_own_line() {
   expect_eq "step filter" "crmpolicy: step.yaml:19: rules: 'nope.z' names no declared rule" "$ERR"
 }
 
+test_an_expectation_outside_the_rules_filter_says_so() {
+  # a result under a rule the filter leaves out (an id a rule emits, say) is
+  # set aside before matching: the expectation can never match, and the
+  # difference says why instead of a bare '-' line
+  policy
+  cat > out.yaml <<'YAML'
+name: expects a rule the filter leaves out
+rules: [visit.due]
+facts:
+  staff: [{id: S1}]
+  clients:
+    - {id: G2, status: odd, tier: bronze}
+steps:
+  - as_of: 2026-06-30
+    alerts:
+      - {rule: status.odd, client: G2}
+    withdrawn:
+      - {rule: status.odd, client: G2}
+YAML
+  cp_run test --config c.yaml --assignees "" out.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stdout" "FAIL out.yaml: expects a rule the filter leaves out
+  out.yaml:8: step 1 as of 2026-06-30 (exact; rules visit.due)
+    alerts:
+    - {rule: status.odd, client: G2}   # status.odd is not among this step's rules: add it to 'rules:'
+    withdrawn:
+    - {rule: status.odd, client: G2}   # status.odd is not among this step's rules: add it to 'rules:'
+0 passed, 1 failed" "$OUT"
+}
+
 test_unknown_table_column_and_rule_are_invalid() {
   policy
   passing_fixture ok.yaml
