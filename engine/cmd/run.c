@@ -135,19 +135,22 @@ static void summary(const run *r, const cp_opts *o)
   if (o->quiet)
     return;
   double took = cp_progress_monotonic() - r->started;
-  char clients[32], rate[32], when[32];
+  char clients[32], rate[32], when[32], errors[32], findings[32];
   cp_progress_format_count(clients, s->clients);
+  cp_progress_format_count(errors, s->rule_errors);
+  cp_progress_format_count(findings, s->findings);
   cp_progress_format_count(rate, took > 0 ? (uint64_t)((double)s->clients / took + 0.5) : 0);
   cp_progress_format_duration(when, took);
   cp_locale l = cp_locale_of(r->cfg);
   printf(cp_locale_msg(l, CP_MSG_RUN_SUMMARY), (long long)cp_store_run_id(r->store), day,
-         clients, when, rate, (unsigned long long)s->rule_errors,
-         (unsigned long long)s->findings);
+         clients, when, rate, errors, findings);
   fputs(cp_locale_msg(l, CP_MSG_RUN_EVENTS), stdout);
   int any = 0;
   for (int i = 0; i < CP_EV_COUNT; i++)
     if (s->events[i]) {
-      printf(" %s %llu", event_label(l, i), (unsigned long long)s->events[i]);
+      char n[32];
+      cp_progress_format_count(n, s->events[i]);
+      printf(" %s %s", event_label(l, i), n);
       any = 1;
     }
   if (!any)

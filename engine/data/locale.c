@@ -15,7 +15,7 @@
 static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
   [CP_LOCALE_EN] = {
     [CP_MSG_RUN_SUMMARY] = "run %lld as of %s: %s clients evaluated in %s (%s clients/s), "
-                           "%llu rule errors, %llu data problems\n",
+                           "%s rule errors, %s data problems\n",
     [CP_MSG_RUN_EVENTS] = "events:",
     [CP_MSG_RUN_NO_EVENTS] = " none",
     [CP_MSG_RUN_OPEN_NOW] = "\nopen now (state: %s):\n",
@@ -41,7 +41,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
   },
   [CP_LOCALE_ZH_CN] = {
     [CP_MSG_RUN_SUMMARY] = "第 %lld 次运行（截至 %s）：评估 %s 家客户，用时 %s（每秒 %s 家），"
-                           "规则错误 %llu 个，数据问题 %llu 个\n",
+                           "规则错误 %s 个，数据问题 %s 个\n",
     [CP_MSG_RUN_EVENTS] = "事件：",
     [CP_MSG_RUN_NO_EVENTS] = "无",
     [CP_MSG_RUN_OPEN_NOW] = "\n当前未关闭（状态库：%s）：\n",

@@ -133,6 +133,27 @@ test_the_summary_names_the_events_or_none() {
   expect_eq "no events" "events: none" "$(printf '%s\n' "$OUT" | sed -n 2p)"
 }
 
+test_the_summary_groups_every_count_by_thousands() {
+  # 1,200 clients: each a rule error, a data problem and an event; the counts
+  # are written as the clients' are (1,200), not 1200 beside them
+  minimal
+  cat >> c.yaml <<'YAML'
+    - {name: created_on, type: date}
+YAML
+  sqlite3 f.db "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+    INSERT INTO clients(id,name,status,created_on) SELECT printf('C%05d', i), 'A', 'active', '2026-01-01' FROM n;
+    UPDATE clients SET created_on = 'soon'"
+  cat > r.lua <<'LUA'
+rule { id = "a", doc = "d", fn = function(c) alert { severity = "info" } end }
+rule { id = "b", doc = "d", fn = function(c) error("no") end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "exit" 1 "$RC"
+  expect_contains "counts" "1,200 clients evaluated in" "$(printf '%s\n' "$OUT" | sed -n 1p)"
+  expect_contains "counts" ", 1,200 rule errors, 1,200 data problems" "$(printf '%s\n' "$OUT" | sed -n 1p)"
+  expect_eq "events" "events: alert.opened 1,200" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+}
+
 test_rule_syntax_error_stops_before_writing() {
   minimal
   printf 'rule{id="a", doc="d", fn=function(c)\n  if c.status then\nend}\n' > r.lua
