@@ -343,6 +343,34 @@ test_a_pick_refuses_unknown_fields_and_bad_fallbacks() {
   done
 }
 
+# across_runs with a load from the facts (the proposals the CRM took over):
+# on the night the CRM's export first holds a proposal, and its rule reports
+# it fulfilled{}, it counts twice, in the load given and as a proposal open
+# before the run; the member is full for that night, free the next.
+test_a_pool_across_runs_counts_a_taken_over_proposal_twice_for_one_night() {
+  clients_config "[{name: status, type: text}, {name: created_on, type: date}, {name: owner, type: text}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}]}]"
+  sed -i 's/^clients: {name: clients, id: id, /clients: {name: clients, id: id, exists_from: created_on, /' c.yaml
+  facts_db f.db "ALTER TABLE clients ADD COLUMN owner TEXT;
+    INSERT INTO clients(id,name,status,created_on) VALUES ('B1','b','active','2026-06-01'),
+      ('A1','a','active','2026-06-02');
+    INSERT INTO staff(id,name,role) VALUES ('S9','s','kam');"
+  cat > r.lua <<'EOF'
+aggregate { id = "load", doc = "d", table = "clients", count = true, group = "owner" }
+pool { id = "p", doc = "d", across_runs = true, members = function(add)
+  add { id = "S9", group = "kam", capacity = 2, load = run.load["S9"] or 0 } end }
+rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c)
+  if c.owner then fulfilled {} return end
+  assign { kind = "k", pick = { pool = "p", group = "kam" },
+           unfilled = { rule = "r.unfilled", severity = "critical" } }
+end }
+EOF
+  expect_eq "06-01" "06-01: B1 S9 / " "$(nights 01 01)"
+  sqlite3 f.db "UPDATE clients SET owner = 'S9' WHERE id = 'B1'"   # the CRM takes it over
+  expect_eq "06-02: S9 holds B1 twice, A1 is unfilled" "06-02:  / A1" "$(nights 02 02)"
+  expect_eq "06-03: once" "06-03: A1 S9 / " "$(nights 03 03)"
+}
+
 test_an_assignment_with_an_unfilled_alert_keeps_its_own_data() {
   replay_setup
   cat > r.lua <<'EOF'
