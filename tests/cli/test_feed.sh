@@ -74,6 +74,17 @@ test_masks_are_stable_and_depend_on_the_salt() {
   [ "$a" != "$c" ] || fail "the salt does not change the mask"
 }
 
+test_a_mask_without_a_salt_is_warned_of_and_runs() {
+  setup "feed: {mask: [client_id]}"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warning" "crmpolicy: warning: c.yaml: feed.mask without salt or salt_env: a masked id can be found again by hashing every likely id (C0001, C0002, ...); give feed.salt_env" "$ERR"
+  expect_eq "masked all the same" "~" "$(sqlite3 s.db "SELECT substr(json_extract(body, '$.client_id'), 1, 1) FROM events")"
+  sed -i 's/mask: \[client_id\]}/mask: [client_id], salt: one}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "with a salt: no warning" "" "$ERR"
+}
+
 test_a_feed_read_past_its_end_is_refused_and_a_new_epoch_is_seen() {
   setup ""
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
