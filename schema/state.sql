@@ -94,13 +94,15 @@ CREATE TABLE IF NOT EXISTS findings (
   problem     TEXT NOT NULL
 );
 
--- The rows each run found in the facts' per-client and lookup tables,
--- counted up to guard.min_count: the guard refuses a run whose table came
--- empty after one that had that many. Added without a version change.
+-- The rows each run read of the facts' per-client and lookup tables: the
+-- guard refuses a run whose table came empty after one that had
+-- guard.min_count rows, or fell by more than guard.table_drop_percent.
+-- Added without a version change (runs before 2026-12-06 counted up to
+-- guard.min_count only).
 CREATE TABLE IF NOT EXISTS run_tables (
   run_id      INTEGER NOT NULL,
   name        TEXT NOT NULL,              -- the table as the config names it
-  rows        INTEGER NOT NULL,           -- up to guard.min_count
+  rows        INTEGER NOT NULL,           -- rows read
   PRIMARY KEY (run_id, name)
 );
 

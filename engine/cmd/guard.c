@@ -43,6 +43,15 @@ int cp_guard_as_of(const cp_store *s, const cp_opts *o)
   return 1;
 }
 
+/* Returns 1 when table name is in guard.allow_empty. */
+static int allowed_empty(const cp_guard_cfg *g, const char *name)
+{
+  for (unsigned i = 0; i < g->allow_empty_count; i++)
+    if (!strcmp(g->allow_empty[i], name))
+      return 1;
+  return 0;
+}
+
 /* Counts one facts table (up to min_count rows), records it for the next
  * run, and holds it against the last run's: 1 when refused. */
 static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp_opts *o,
@@ -56,9 +65,8 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const
   if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
     return 0;
   int64_t last = cp_store_last_rows(s, t->name);
-  for (unsigned i = 0; i < g->allow_empty_count; i++)
-    if (!strcmp(g->allow_empty[i], t->name))
-      return 0;   /* it may come empty (a view of open items, say) */
+  if (allowed_empty(g, t->name))
+    return 0;   /* it may come empty (a view of open items, say) */
   if (o->force || now > 0 || last <= 0)
     return 0;
   long long run = (long long)cp_store_last(s)->id;
@@ -148,6 +156,38 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
                  "guard.min_count (%u) open; if a table of the export came empty, run again "
                  "with the right facts", a, b, percent(resolved, last->open_alerts),
                  g->resolve_percent, g->min_count);
+  }
+  return 0;
+}
+
+int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
+                        const cp_opts *o, cp_err *rc)
+{
+  const cp_config_file *f = cfg->file;
+  const cp_guard_cfg *g = &f->guard;
+  const cp_last_run *last_run = cp_store_last(s);
+  /* a replay: rows dated after its day are read all the same, but its
+   * shares say nothing (see cp_guard_commit) */
+  int check = !o->force && !(last_run->id && o->as_of < last_run->as_of);
+  *rc = CP_OK;
+  for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
+    const cp_table_cfg *t = i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
+    uint64_t now = cp_facts_rows_read(facts, i);
+    int64_t last = cp_store_last_rows(s, t->name);
+    if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
+      return 0;
+    if (!check || allowed_empty(g, t->name) || last < (int64_t)g->min_count || last <= 0 ||
+        now >= (uint64_t)last || percent((uint64_t)last - now, (uint64_t)last) <= g->table_drop_percent)
+      continue;
+    char a[32], b[32];
+    cp_progress_format_count(a, now);
+    cp_progress_format_count(b, (uint64_t)last);
+    cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has %s rows, %s in the last run (run "
+                 "%lld): a drop of %.1f%%, more than guard.table_drop_percent (%u%%) (an export "
+                 "cut short?); " FORCE_HINT, t->table ? t->table : t->name, cfg->facts, a, b,
+                 (long long)last_run->id, percent((uint64_t)last - now, (uint64_t)last),
+                 g->table_drop_percent);
+    return 1;
   }
   return 0;
 }

@@ -30,4 +30,13 @@ int cp_guard_tables(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp
  * or 1 (refused, message printed). */
 int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o);
 
+/* Before the commit: records the rows the run read of each per-client and
+ * lookup table (for the next run), and refuses, unless --force or a replay,
+ * a run where one of them fell by more than guard.table_drop_percent from
+ * the last run's, once that had guard.min_count or more (not for a table
+ * of guard.allow_empty). Returns 0, or 1 (refused, message printed); *rc
+ * is set on an error. */
+int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
+                        const cp_opts *o, cp_err *rc);
+
 #endif

@@ -584,6 +584,8 @@ static cp_err run_workers(pool *p, cp_facts *facts, int prepared, cp_writer_fn w
       pthread_join(p->workers[i].thread, NULL);
     if (p->workers[i].rules)
       cp_rules_profile_add(p->main, p->workers[i].rules);
+    if (p->workers[i].facts)   /* the rows each read: the guard sums them */
+      cp_facts_add_rows_read(facts, p->workers[i].facts);
     close_worker(&p->workers[i]);
   }
   return rc;

@@ -103,6 +103,7 @@ static const cyaml_schema_field_t guard_fields[] = {
   CYAML_FIELD_UINT("client_drop_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg,
                    client_drop_percent),
   CYAML_FIELD_UINT("resolve_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg, resolve_percent),
+  CYAML_FIELD_UINT("table_drop_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg, table_drop_percent),
   CYAML_FIELD_UINT("min_count", CYAML_FLAG_OPTIONAL, cp_guard_cfg, min_count),
   CYAML_FIELD_SEQUENCE("allow_empty", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_guard_cfg,
                        allow_empty, &allow_empty_schema, 0, CYAML_UNLIMITED),
@@ -427,8 +428,8 @@ static cp_err check_numbers(const cp_config *c)
 {
   static const char *const limits32[] = {"memory_mb", "facts_seconds", NULL};
   static const char *const limits64[] = {"instructions", NULL};
-  static const char *const guard[] = {"client_drop_percent", "resolve_percent", "min_count",
-                                      NULL};
+  static const char *const guard[] = {"client_drop_percent", "resolve_percent",
+                                      "table_drop_percent", "min_count", NULL};
   const yt_node *lm = cp_ytree_get(c->doc, "limits");
   cp_err rc = cp_config_check_wholes(c, lm, "limits.", limits32, 1, UINT32_MAX);
   if (rc == CP_OK)

@@ -30,6 +30,8 @@ typedef struct source {
   int key_ok;               /* that row's client key was checked and is good */
   const char *key;          /* then its text (SQLite's, valid until the cursor moves) */
   int exists_col;           /* index of exists_from among the columns, or -1 */
+  uint64_t read;            /* rows read by the client pass (or the lookup's load), each
+                               once: kept, skipped as a data problem, or of no client */
   cp_rows rows;             /* this client's rows (values buffer reused) */
   cp_arena *strings;        /* where text values are copied */
   const unsigned char *want;  /* columns to read (NULL: all); the others read as nil */
@@ -645,8 +647,10 @@ static cp_err null_keys(cp_facts *f, source *s, const char *key)
   cp_err rc = prepare(f, &q, &n.stmt);
   cp_sbuf_free(&q);
   int step;
-  while (rc == CP_OK && (step = sqlite3_step(n.stmt)) == SQLITE_ROW)
+  while (rc == CP_OK && (step = sqlite3_step(n.stmt)) == SQLITE_ROW) {
+    s->read++;
     finding(f, &n, key, NULL, not_text_client);
+  }
   if (rc == CP_OK && step != SQLITE_DONE)
     rc = cp_diag_fail(db_err(f->db), "facts: reading table '%s': %s", s->sql, errmsg(f));
   sqlite3_finalize(n.stmt);
@@ -988,6 +992,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
   while (s->ready && !beyond(f, s)) {
     const char *problem = s->key_ok ? NULL : bad_key(s, not_text_client);
     if (problem) {
+      s->read++;
       if (skip_bad_key(f, s, s->cfg->key, problem) < 0)
         return -1;
       continue;
@@ -996,6 +1001,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
     int cmp = id ? strcmp(s->key, id) : -1;
     if (cmp > 0)
       break;
+    s->read++;
     if (cmp < 0)
       finding(f, s, s->cfg->key, s->key,
               "is not a client in the clients table; no client's rules see the row "
@@ -1216,6 +1222,7 @@ static cp_err load_lookup(cp_facts *f, source *s)
   sbuf prev = {0};   /* the last id kept, once kept is set: a repeat follows it (id order) */
   int kept = 0;
   while (rc == CP_OK && s->ready) {
+    s->read++;
     const char *problem = bad_key(s, "is not a text id; the row is skipped");
     const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
     char shown[160];
@@ -1580,6 +1587,19 @@ void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx)
 {
   f->on_finding = fn ? fn : print_finding;
   f->finding_ctx = fn ? ctx : &f->n_findings;
+}
+
+uint64_t cp_facts_rows_read(const cp_facts *f, unsigned ti)
+{
+  return ti < f->tables_count ? f->tables[ti].read
+         : ti - f->tables_count < f->lookups_count ? f->lookups[ti - f->tables_count].read
+                                                   : 0;
+}
+
+void cp_facts_add_rows_read(cp_facts *to, const cp_facts *from)
+{
+  for (unsigned i = 0; i < to->tables_count && i < from->tables_count; i++)
+    to->tables[i].read += from->tables[i].read;
 }
 
 uint64_t cp_facts_findings(const cp_facts *f)

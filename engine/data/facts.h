@@ -193,6 +193,15 @@ int cp_facts_rowid_span(cp_facts *f, unsigned ti, int64_t span[2]);
  * close), in id order. */
 cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows);
 
+/* Rows of per-client table ti (or, from tables_count on, of lookup ti -
+ * tables_count) read so far: by the client pass (each row once, whether
+ * kept, a data problem or of no client), or the lookup's load. */
+uint64_t cp_facts_rows_read(const cp_facts *f, unsigned ti);
+
+/* Adds the per-client tables' rows read by from (a --jobs worker's reader)
+ * to to's. */
+void cp_facts_add_rows_read(cp_facts *to, const cp_facts *from);
+
 /* Number of findings so far. */
 uint64_t cp_facts_findings(const cp_facts *f);
 

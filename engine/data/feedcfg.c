@@ -7,6 +7,7 @@
 
 #define DEFAULT_CLIENT_DROP_PERCENT 20
 #define DEFAULT_RESOLVE_PERCENT 50
+#define DEFAULT_TABLE_DROP_PERCENT 40
 #define DEFAULT_MIN_COUNT 100
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_RETRIES 3
@@ -31,10 +32,12 @@ static cp_err check_guard(cp_config *c)
   const yt_node *m = cp_ytree_get(c->doc, "guard");   /* its numbers: check_numbers() */
   default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
   default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
+  default_of(m, "table_drop_percent", &g->table_drop_percent, DEFAULT_TABLE_DROP_PERCENT);
   default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
-  if (g->client_drop_percent > 100 || g->resolve_percent > 100)
-    return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent and resolve_percent are "
-                     "percentages from 0 to 100", c->path, m ? m->line : 0);
+  if (g->client_drop_percent > 100 || g->resolve_percent > 100 || g->table_drop_percent > 100)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent, resolve_percent and "
+                     "table_drop_percent are percentages from 0 to 100", c->path,
+                     m ? m->line : 0);
   for (unsigned i = 0; i < g->allow_empty_count; i++) {
     const cp_config_file *f = c->file;
     int known = 0;

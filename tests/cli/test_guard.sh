@@ -273,7 +273,7 @@ test_a_table_that_came_empty_is_refused_then_forced() {
   cp_run run --config c.yaml --as-of 2026-06-03 --quiet
   expect_eq "the next run: exit" 0 "$RC"
   expect_eq "the next run: stderr" "" "$ERR"
-  expect_eq "rows recorded" "orders 5|orders 1|orders 1|staff 5|staff 0|staff 0" \
+  expect_eq "rows recorded" "orders 10|orders 1|orders 1|staff 5|staff 0|staff 0" \
     "$(sqlite3 s.db "SELECT name||' '||rows FROM run_tables ORDER BY name, run_id" | paste -sd'|')"
 }
 
@@ -301,6 +301,54 @@ test_a_table_that_came_empty_below_min_count_is_warned_of() {
   expect_eq "stderr" "crmpolicy: warning: guard: the table 'orders' of f.db has no rows, and had 1 in the last run (run 2); it is not refused with fewer than guard.min_count (5); if the export lost it, run again with the right facts" "$ERR"
 }
 
+test_a_table_cut_short_is_refused_then_forced() {
+  tables_setup
+  # 10 orders, then 5: the alerts of half the clients would resolve, but
+  # resolve_percent (50) is not passed; the table's drop (50%) is
+  sqlite3 f.db "DELETE FROM orders WHERE client_id > 'C05'"
+  local before
+  before=$(state_dump)
+  expect_refused "$before" "crmpolicy: guard: the table 'orders' of f.db has 5 rows, 10 in the last run (run 1): a drop of 50.0%, more than guard.table_drop_percent (40%) (an export cut short?); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs 2
+  expect_eq "--jobs 2 counts alike: exit" 5 "$RC"
+  expect_contains "--jobs 2: message" "has 5 rows, 10 in the last run (run 1): a drop of 50.0%" "$ERR"
+  # a replay is not held to the drop; --force runs, and its rows are the
+  # next run's measure
+  cp_run run --config c.yaml --as-of 2026-05-31 --quiet --replay
+  expect_eq "a replay: exit" 0 "$RC"
+  expect_eq "a replay: stderr" "" "$ERR"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "after the replay's 5 rows: exit" 0 "$RC"
+  expect_eq "rows recorded" "orders 10|orders 5|orders 5|staff 5|staff 5|staff 5" \
+    "$(sqlite3 s.db "SELECT name||' '||rows FROM run_tables ORDER BY name, run_id" | paste -sd'|')"
+}
+
+test_a_table_drop_within_the_share_or_allowed_runs() {
+  tables_setup
+  # 10 orders, then 8 (a key that is not text and a row of no client count:
+  # they are rows of the export): a drop of 20%, under 40
+  sqlite3 f.db "DELETE FROM orders WHERE client_id > 'C07';
+                INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('X1',5,'2026-05-01',1)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced (clients' alerts resolve): exit" 0 "$RC"
+  expect_eq "rows read" "8" "$(sqlite3 s.db "SELECT rows FROM run_tables WHERE name = 'orders' AND run_id = 2")"
+  sqlite3 f.db "DELETE FROM orders WHERE client_id = 'C07';
+                INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('X2','C99','2026-05-01',1)"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "8 rows again: exit" 0 "$RC"
+  # a table of guard.allow_empty may shrink too; a share of 0 refuses any drop
+  sqlite3 f.db "DELETE FROM orders WHERE client_id > 'C02' OR typeof(client_id) <> 'text'"
+  sed -i 's/^guard: {min_count: 5}$/guard: {min_count: 5, resolve_percent: 100, allow_empty: [orders]}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-04 --quiet
+  expect_eq "allowed: exit" 0 "$RC"
+  sed -i 's/allow_empty: \[orders\]}/table_drop_percent: 0}/' c.yaml
+  sqlite3 f.db "DELETE FROM staff WHERE id = 'S5'"
+  cp_run run --config c.yaml --as-of 2026-06-05 --quiet
+  expect_eq "a share of 0: exit" 5 "$RC"
+  expect_contains "a share of 0: the lookup" "the table 'staff' of f.db has 4 rows, 5 in the last run (run 4): a drop of 20.0%, more than guard.table_drop_percent (0%)" "$ERR"
+}
+
 test_guard_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "guard: {client_drop_pct: 10}"
   facts_db f.db ""
@@ -311,7 +359,7 @@ test_guard_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "guard: {resolve_percent: 120}"
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: c.yaml:5: guard: client_drop_percent and resolve_percent are percentages from 0 to 100" "$ERR"
+  expect_eq "message" "crmpolicy: c.yaml:5: guard: client_drop_percent, resolve_percent and table_drop_percent are percentages from 0 to 100" "$ERR"
 }
 
 run_tests
