@@ -438,6 +438,38 @@ static int help_or_version(int argc, char **argv)
   return CP_EXIT_OK;
 }
 
+/* Whether standard output took everything written to it; when not (a full
+ * disk under `feed --since 0 > batch.jsonl`, a reader gone with SIGPIPE
+ * ignored), says so. stdio keeps a failed write's error until the end, so
+ * without this a truncated export exited 0. For a command whose output is
+ * what it is for (product: alerts, feed ...), exit 0 becomes 3; one that
+ * wrote the state or files first (run, push, init, feed --ack) only lost
+ * its summary, and keeps its code. */
+static int stdout_written(const char *command, int product, int code)
+{
+  int flushed = fflush(stdout) == 0;
+  if (flushed && !ferror(stdout))
+    return code;
+  const char *why = flushed ? "a write failed" : strerror(errno);
+  if (!product) {
+    cp_diag_warn("standard output: %s: what %s printed is incomplete (what it wrote stays "
+                 "written)", why, command);
+    return code;
+  }
+  cp_diag_fail(CP_EIO, "standard output: %s: what %s printed is incomplete", why, command);
+  return code == CP_EXIT_OK ? CP_EXIT_FAILED : code;
+}
+
+/* Whether a command's standard output is its product (see stdout_written). */
+static int output_is_product(const command *cmd, const cp_opts *o)
+{
+  static const char *const writers[] = {"run", "push", "init", NULL};
+  for (size_t i = 0; writers[i]; i++)
+    if (!strcmp(cmd->name, writers[i]))
+      return 0;
+  return strcmp(cmd->name, "feed") != 0 || o->ack < 0;
+}
+
 int main(int argc, char **argv)
 {
   umask(077);   /* state and outputs hold customer data: owner only */
@@ -456,7 +488,7 @@ int main(int argc, char **argv)
   }
   int hv = help_or_version(argc, argv);
   if (hv >= 0)
-    return hv;
+    return stdout_written(argv[1], 1, hv);
   const command *cmd = find_command(argv[1]);
   if (!cmd) {
     cp_diag_fail(CP_EUSAGE, "unknown command '%s' (see 'crmpolicy --help')", argv[1]);
@@ -468,8 +500,9 @@ int main(int argc, char **argv)
   if (p != 0) {
     if (p > 0)
       usage(stdout, cmd);
-    return p > 0 ? CP_EXIT_OK : CP_EXIT_INVALID;
+    return stdout_written(cmd->name, 1, p > 0 ? CP_EXIT_OK : CP_EXIT_INVALID);
   }
   cp_diag_set_quiet(o.quiet);
-  return cmd->fn(&o);
+  cp_exit code = cmd->fn(&o);
+  return stdout_written(cmd->name, output_is_product(cmd, &o), code);
 }

@@ -5,7 +5,8 @@
 # fill its own tables only (no ATTACH, VACUUM INTO, pragma, trigger or
 # load_extension); a rule path that is a folder, or a binary chunk, is a
 # clear error naming the file; a FIFO for the facts, state, config or a rule
-# file is an error, not a hang; a path is a file name, never an SQLite URI.
+# file is an error, not a hang; a path is a file name, never an SQLite URI;
+# output that cannot be written (a full disk) is an error, not exit 0.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/badfacts.sh"
 
@@ -292,6 +293,35 @@ cp_run_timeout() {
   OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
   RC=$?
   ERR=$(cat "$T/stderr")
+}
+
+# Standard output that cannot take what a command prints (a full disk under
+# `feed --since 0 > batch.jsonl`) is an error: every command exited 0 with a
+# short or empty file. A command whose output is its product fails (exit 3);
+# run, which wrote the state first, keeps its code and warns.
+test_output_that_cannot_be_written_is_an_error_not_exit_0() {
+  config; facts ""
+  run_bad
+  expect_eq "first run" 0 "$RC"
+  local cmd
+  for cmd in "feed --since 0" "feed --consumer c1" "alerts --format jsonl" "alerts --format csv" \
+             "assignments" "explain --as-of 2026-06-01 C1" "check"; do
+    "$CRMPOLICY" $cmd --config c.yaml >/dev/full 2>"$T/stderr"
+    RC=$?
+    expect_eq "$cmd: exit" 3 "$RC"
+    expect_eq "$cmd: message" "crmpolicy: standard output: No space left on device: what ${cmd%% *} printed is incomplete" "$(cat "$T/stderr")"
+  done
+  "$CRMPOLICY" version >/dev/full 2>/dev/null
+  expect_eq "version: exit" 3 "$?"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 >/dev/full 2>"$T/stderr"
+  expect_eq "run: exit" 0 "$?"
+  expect_eq "run: warning" "crmpolicy: warning: standard output: No space left on device: what run printed is incomplete (what it wrote stays written)" "$(cat "$T/stderr")"
+  expect_eq "run: committed" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+  "$CRMPOLICY" feed --config c.yaml --consumer c1 --ack 2 >/dev/full 2>"$T/stderr"
+  expect_eq "feed --ack: exit" 0 "$?"
+  expect_eq "feed --ack: moved" 2 "$(sqlite3 s.db "SELECT seq FROM consumers WHERE name = 'c1'")"
+  "$CRMPOLICY" feed --config c.yaml --since 0 >/dev/null
+  expect_eq "a writable output: exit" 0 "$?"
 }
 
 run_tests
