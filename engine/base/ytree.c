@@ -152,6 +152,20 @@ static yt_node *build(builder *b, yaml_event_t *ev)
   if (!n)
     return NULL;
   n->line = (unsigned)ev->start_mark.line + 1;
+  const yaml_char_t *tag = ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.tag
+                           : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
+                           : ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.tag
+                                                                  : NULL;
+  if (tag) {   /* `!!str 12` would be read as the number 12, `!!binary` as its base64 */
+    static const char core[] = "tag:yaml.org,2002:";   /* what libyaml makes of `!!` */
+    const char *t = (const char *)tag;
+    int short_form = !strncmp(t, core, sizeof core - 1);
+    snprintf(b->err, b->errlen, "%s:%u: a YAML tag ('%s%.40s') is not supported: quote a value "
+             "to make it text", b->path, n->line, short_form ? "!!" : "",
+             short_form ? t + sizeof core - 1 : t);
+    cp_ytree_free(n);
+    return NULL;
+  }
   switch (ev->type) {
   case YAML_SCALAR_EVENT:
     n->kind = YT_SCALAR;

@@ -2,7 +2,7 @@
 # tests/hardening/test_config_strict.sh: the config and the numbers are
 # strict. A key given twice in any mapping of the config or of a fixture
 # (params at any depth, a second params: section) is an error at the
-# repeat's line naming the first; an integer or money sum that would not fit
+# repeat's line naming the first, and so is a YAML tag; an integer or money sum that would not fit
 # in 64 bits is an error, never a wrapped number; and `run` exits with the
 # README's codes.
 . "$(dirname "$0")/../lib.sh"
@@ -185,6 +185,33 @@ test_a_nul_byte_in_a_param_key_is_an_error() {
   printf 'params:\n  "a\\0b": 1\n  "a\\0c": 2\n' >> c.yaml
   run_it
   expect_config_error "crmpolicy: c.yaml:30: a NUL byte in a value or key is not allowed"
+}
+
+# A YAML tag is an error at its line: it was ignored, so `!!str 12` reached
+# rules as the number 12 and `!!binary` as its base64 text (probe-t).
+test_a_yaml_tag_is_an_error_not_ignored() {
+  config; facts ""
+  cp c.yaml base.yaml
+  local t
+  for t in '!!str 12|!!str' '!!binary aGk=|!!binary' '!!map {b: 1}|!!map' '!mine [1]|!mine' '! 12|!'; do
+    cp base.yaml c.yaml
+    printf 'params:\n  x: 1\n  a: %s\n' "${t%%|*}" >> c.yaml
+    run_it
+    expect_config_error "crmpolicy: c.yaml:31: a YAML tag ('${t#*|}') is not supported: quote a value to make it text"
+  done
+  mkdir tmp
+  cat > fx.yaml <<'YAML'
+name: a fixture with a tag
+facts:
+  clients:
+    - {id: !!str C1, name: A, status: active, created_on: 2026-01-01}
+steps:
+  - as_of: 2026-06-01
+YAML
+  OUT=$(TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config base.yaml fx.yaml 2>"$T/stderr")
+  RC=$?; ERR=$(cat "$T/stderr")
+  expect_eq "fixture: exit" 2 "$RC"
+  expect_eq "fixture: message" "crmpolicy: fx.yaml:4: a YAML tag ('!!str') is not supported: quote a value to make it text" "$ERR"
 }
 
 test_check_reports_a_duplicate_param_too() {
