@@ -185,8 +185,13 @@ static sqlite3 *open_db(const char *path, int flags, int wait_ms)
 {
   sqlite3 *db = NULL;
   if (sqlite3_open_v2(path, &db, flags, NULL) == SQLITE_OK &&
-      sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
+      sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK) {
+    /* the first read opens the WAL: a failure to make its files shows here */
+    int rc = sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL);
+    if (rc == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)
+      cp_stateread_explain(path);
     return db;
+  }
   cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_close(db);
   return NULL;

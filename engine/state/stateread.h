@@ -14,4 +14,12 @@
  * result code. */
 int cp_stateread_open(const char *path, sqlite3 **db);
 
+/* Says why a state that opened could not be read, when the cause is the
+ * common one that SQLite's "unable to open database file" (or "attempt to
+ * write a readonly database") hides: a WAL database is read through
+ * PATH-shm, which its reader must make when no writer has, and the folder
+ * cannot take it (a read-only file system, a snapshot mounted read-only, a
+ * folder the reader may not write). Prints nothing otherwise. */
+void cp_stateread_explain(const char *path);
+
 #endif

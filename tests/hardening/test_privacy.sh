@@ -121,4 +121,26 @@ test_wal_facts_in_a_read_only_folder_are_read_or_refused_clearly() {
   expect_eq "facts folder" "$(cat "$T/before")" "$(fingerprint_facts "$T/facts")"
 }
 
+# A state in a folder its reader cannot write (a snapshot mounted read-only,
+# another user's folder) cannot be read: SQLite must make s.db-shm beside a
+# WAL database. The message says so; it said only "unable to open database
+# file" of a file that was there and readable (probe-t).
+test_a_wal_state_in_a_folder_the_reader_cannot_write_is_refused_saying_why() {
+  read_only_setup DELETE
+  chmod 755 "$T/work"
+  cd "$T/work" && as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "the run" 0 "$?"
+  chmod 555 "$T/work"
+  local cmd
+  for cmd in "alerts" "assignments" "feed --since 0"; do
+    as_reader "$CRMPOLICY" $cmd --config c.yaml >/dev/null 2>"$T/err"
+    expect_eq "$cmd: exit" 3 "$?"
+    # then SQLite's own words, which differ with the way the file was opened
+    expect_eq "$cmd: message" "crmpolicy: state: s.db is a WAL database, and SQLite reads one through s.db-shm, which it must make in .: Permission denied; read a copy in a folder that can be written" "$(head -1 "$T/err")"
+  done
+  chmod 755 "$T/work"
+  as_reader "$CRMPOLICY" alerts --config c.yaml --format csv >/dev/null 2>"$T/err"
+  expect_eq "a writable folder: exit" 0 "$?"
+}
+
 run_tests
