@@ -209,6 +209,8 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
   if (id && strlen(id) > SHOWN_MAX) {
     snprintf(rowid, sizeof rowid, "%.*s...", SHOWN_MAX, id);
     id = rowid;
+  } else if (id && !*id) {   /* "clients row  column id" read as a typo */
+    id = "(empty id)";
   } else if (!id) {
     const char *key = (const char *)sqlite3_column_text(s->stmt, 0);
     snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");
@@ -1027,7 +1029,7 @@ static int set_last(cp_facts *f, const char *id)
 
 /* Returns why the clients row under s's cursor is no client to evaluate,
  * or NULL (its id then in s->key): an id that is not text or holds a NUL,
- * one longer than CLIENT_ID_MAX (the problem written into buf, cap bytes),
+ * an empty one, one longer than CLIENT_ID_MAX (the problem written into buf, cap bytes),
  * one that repeats last, the id before it (rows come in id order). The
  * client pass and a clients-table aggregate skip the same rows. */
 static const char *not_a_client(source *s, const char *last, char *buf, size_t cap)
@@ -1035,6 +1037,8 @@ static const char *not_a_client(source *s, const char *last, char *buf, size_t c
   const char *problem = bad_key(s, not_text_client);
   if (problem)
     return problem;
+  if (!*s->key)   /* a CRM's missing id written as '': rows keyed '' would make it a client */
+    return "is an empty client id; the row is skipped";
   if (sqlite3_column_bytes(s->stmt, 0) > CLIENT_ID_MAX) {
     snprintf(buf, cap, "is a client id of %d bytes, longer than %d; the row is skipped",
              sqlite3_column_bytes(s->stmt, 0), CLIENT_ID_MAX);

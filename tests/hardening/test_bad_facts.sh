@@ -212,6 +212,31 @@ test_repeated_client_id_keeps_one_and_is_a_finding() {
   expect_eq "alerts" "C1 C2 C3" "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd' ')"
 }
 
+# An empty client id (a CRM's missing id written as '') is no client: it was
+# evaluated as one, and every row keyed '' (orders of no known client) was
+# its row, so the policy alerted, and could assign staff, for a phantom
+# client (probe-t). Its rows are rows of no client, as a NULL key's are.
+test_an_empty_client_id_is_a_finding_and_its_rows_reach_no_client() {
+  config
+  facts "INSERT INTO clients(id,name,status,created_on) VALUES ('','E','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('OE','','2026-03-01',7);"
+  cat >> r.lua <<'LUA'
+aggregate { id = "n", doc = "clients", table = "clients", count = true }
+aggregate { id = "amount", doc = "all orders", table = "orders", sum = "amount" }
+rule { id = "n", doc = "d", fn = function(c) alert { severity = "info", data = { n = run.n, amount = run.amount } } end }
+LUA
+  for j in 1 2; do
+    rm -f s.db s.db-wal s.db-shm
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    expect_eq "--jobs $j: findings" "clients|(empty id)|id||is an empty client id; the row is skipped
+orders|OE|client_id||is not a client in the clients table; no client's rules see the row (run-wide aggregates count it)" "$(findings)"
+    expect_eq "--jobs $j: warning" "crmpolicy: warning: facts: clients row (empty id) column id: '' is an empty client id; the row is skipped" "$(echo "$ERR" | head -1)"
+    expect_eq "--jobs $j: clients" "C1 C2 C3" "$(sqlite3 s.db "SELECT DISTINCT client_id FROM alerts ORDER BY 1" | paste -sd' ')"
+    expect_eq "--jobs $j: clients counted, all orders summed" '{"amount":6750,"n":3}' "$(sqlite3 s.db "SELECT data FROM alerts WHERE rule = 'n' AND client_id = 'C1'")"
+  done
+}
+
 test_a_clients_table_aggregate_counts_the_rows_the_client_pass_evaluates() {
   config; facts ""
   untyped clients   # no primary key
