@@ -76,6 +76,10 @@ test_jobs_2_sorts_each_workers_part_with_the_same_results_and_findings() {
   expect_eq "two: exit" 0 "$RC"
   expect_eq "the same results" "$(results one.db)" "$(results two.db)"
   expect_eq "the same findings, in the same order" "$(found one.db)" "$(found two.db)"
+  # every row read once, for the guard: the 120,000 orders, the 3 of the
+  # base facts (badfacts.sh) and the 10 above
+  expect_eq "the rows read, --jobs 1 and 2" "orders 120013|orders 120013" \
+    "$(for db in one.db two.db; do sqlite3 $db "SELECT name||' '||rows FROM run_tables WHERE name = 'orders'"; done | paste -sd'|')"
   local other="no client's rules see the row (run-wide aggregates count it)"
   expect_eq "the findings" "orders|Y6|client_id|NULL|is not a text client id; the row is skipped
 orders|Y7|client_id|42|is not a text client id; the row is skipped
