@@ -15,6 +15,7 @@
 
 #include "dates.h"
 #include "locale.h"
+#include "statedb.h"
 #include "stateread.h"
 
 #define MAX_PRINTED_ERRORS 20
@@ -150,14 +151,12 @@ static cp_err alerts_step(alert_stream *a)
  * report shows (into p) and starts the alerts query. */
 static cp_err alerts_open(alert_stream *a, const char *path, int64_t as_of, cp_report_page *p)
 {
-  struct stat sb;
   sqlite3_stmt *run = NULL;
   char day[16];
   cp_err rc = CP_ESTATE;
   a->path = path;
-  if (stat(path, &sb) < 0)
-    return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
-                     strerror(errno));
+  if (cp_statedb_found(path) != CP_OK)
+    return CP_ESTATE;
   if (cp_stateread_open(path, &a->db) != SQLITE_OK ||   /* no -wal or -shm left behind */
       sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(a->db, last_run_sql, -1, &run, NULL) != SQLITE_OK)

@@ -16,6 +16,7 @@
 #define DEFAULT_ENDS_AFTER_HOURS 72
 #define MAX_BATCH 10000
 #define MAX_RETRIES 20
+#define MAX_ENDS_AFTER_HOURS 87600   /* ten years: Alertmanager reads years of 4 digits */
 
 /* Sets *v to def when the mapping m lacks key (libcyaml leaves it 0, which
  * may also be a value someone wrote). */
@@ -82,9 +83,10 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
   else if (s->type == CP_SINK_WEBHOOK && cp_ytree_get(m, "ends_after_hours"))
     why = "ends_after_hours is for alertmanager sinks";
   else if (s->timeout_ms == 0 || s->batch == 0 || s->batch > MAX_BATCH ||
-           s->ends_after_hours == 0 || s->retries > MAX_RETRIES)
-    why = "timeout_ms, batch (up to 10000) and ends_after_hours must be above 0, retries at "
-          "most 20";
+           s->ends_after_hours == 0 || s->ends_after_hours > MAX_ENDS_AFTER_HOURS ||
+           s->retries > MAX_RETRIES)
+    why = "timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must "
+          "be above 0, retries at most 20";
   if (why)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
   return CP_OK;

@@ -54,12 +54,11 @@ static const char *severity_shown(const cp_config *cfg, const char *name)
 /* Opens the state database for reading (cp_stateread_open) and prepares q. */
 static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_stmt **st)
 {
-  struct stat sb;
   *db = NULL;
   *st = NULL;
-  if (stat(path, &sb) < 0)
-    return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
-                     strerror(errno));
+  cp_err found = cp_statedb_found(path);
+  if (found != CP_OK)
+    return found;
   /* the timeout before the first statement: preparing reads the schema, which
    * a run that is starting or ending may hold for a moment */
   int version;

@@ -221,16 +221,26 @@ static cp_err migrate(sqlite3 *db, const char *path)
   return rc;
 }
 
-cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
+cp_err cp_statedb_found(const char *path)
 {
   struct stat sb;
-  int version = 0;
-  *out = NULL;
   if (stat(path, &sb) < 0)
     return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
                      strerror(errno));
+  if (!S_ISREG(sb.st_mode))   /* a device reads as an empty database, a FIFO blocks */
+    return cp_diag_fail(CP_ESTATE, "state: %s: not a regular file", path);
+  return CP_OK;
+}
+
+cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
+{
+  int version = 0;
+  *out = NULL;
+  cp_err rc = cp_statedb_found(path);
+  if (rc != CP_OK)
+    return rc;
   sqlite3 *db = write ? open_db(path, SQLITE_OPEN_READWRITE, wait_ms) : open_reader(path, wait_ms);
-  cp_err rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;
+  rc = db ? cp_statedb_check(db, path, &version) : CP_ESTATE;
   if (rc == CP_OK && version == 0)   /* another database (the facts?), or an empty file */
     rc = cp_diag_fail(CP_ESTATE, "state: %s is not a crmpolicy state database (it has no runs "
                       "table: no run has written it); nothing was written", path);

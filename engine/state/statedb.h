@@ -42,6 +42,10 @@ cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out);
  * migrated under the write lock, waiting up to wait_ms). Close with
  * sqlite3_close(). CP_ESTATE with a message when it does not exist or is
  * not a state database (no runs table: nothing is written into it). */
+/* Checks that the state database path names a regular file that exists
+ * (a message and CP_ESTATE when not: no run wrote it yet, or a device). */
+cp_err cp_statedb_found(const char *path);
+
 cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out);
 
 #endif

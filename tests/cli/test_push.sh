@@ -196,6 +196,10 @@ test_sink_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'ftp://x/'}"
   cp_run check --config c.yaml
   expect_eq "url" "2|crmpolicy: c.yaml:6: sinks: 'a': url must start with http:// or https://" "$RC|$ERR"
+  # an endsAt past year 9999 would be refused by every Alertmanager
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: alertmanager, url: 'http://x/', ends_after_hours: 87601}"
+  cp_run check --config c.yaml
+  expect_eq "ends_after_hours" "2|crmpolicy: c.yaml:6: sinks: 'a': timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must be above 0, retries at most 20" "$RC|$ERR"
 }
 
 run_tests

@@ -130,6 +130,15 @@ test_a_state_path_that_is_a_fifo_is_an_error_not_a_hang() {
   expect_eq "message" "crmpolicy: state: s.db: not a regular file" "$ERR"
 }
 
+test_a_state_that_is_a_device_is_an_error_for_the_readers() {
+  local cmd
+  for cmd in alerts assignments feed; do
+    cp_run $cmd --state /dev/zero
+    expect_eq "$cmd: exit" 3 "$RC"
+    expect_eq "$cmd: message" "crmpolicy: state: /dev/zero: not a regular file" "$ERR"
+  done
+}
+
 test_a_config_that_is_a_fifo_is_an_error_not_a_hang() {
   config; facts ""
   mv c.yaml real.yaml && mkfifo c.yaml
