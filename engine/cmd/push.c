@@ -16,7 +16,7 @@
 
 /* The events of one batch: after ?1, of the run of the first one, at most ?2. */
 static const char batch_sql[] =
-  "SELECT seq, type, run_id, at, body FROM events WHERE seq > ?1 AND run_id = "
+  "SELECT seq, type, run_id, at, " CP_QUERY_AS_JSON("body") " FROM events WHERE seq > ?1 AND run_id = "
   "(SELECT run_id FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1) ORDER BY seq LIMIT ?2";
 
 static const char *const type_names[] = {"alertmanager", "webhook"};

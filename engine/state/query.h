@@ -32,6 +32,11 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt, const cp_co
  * all); the columns cp_query_event() reads. */
 extern const char cp_query_feed_sql[];
 
+/* SQL of a JSON column as stored, or, when it is not JSON (the state edited
+ * by hand), as a JSON string: every line printed or posted stays JSON. */
+#define CP_QUERY_AS_JSON(col) \
+  "CASE WHEN json_valid(" col ") THEN " col " ELSE json_quote(" col ") END"
+
 /* Appends the event at the current row of a feed_sql statement as one JSON
  * object (no newline) carrying the state's epoch. */
 void cp_query_event(sbuf *b, struct sqlite3_stmt *st, const char *epoch);

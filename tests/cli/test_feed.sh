@@ -74,6 +74,21 @@ test_masks_are_stable_and_depend_on_the_salt() {
   [ "$a" != "$c" ] || fail "the salt does not change the mask"
 }
 
+test_a_state_edited_by_hand_still_prints_json() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "UPDATE alerts SET data = '{not json'; UPDATE events SET body = 'cut {'"
+  cp_run alerts --config c.yaml --format jsonl
+  expect_eq "alerts: exit" 0 "$RC"
+  expect_contains "the data as a JSON string" '"data":"{not json"' "$OUT"
+  printf '%s\n' "$OUT" | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' ||
+    fail "alerts --format jsonl printed a line that is not JSON"
+  cp_run feed --config c.yaml --since 0
+  expect_contains "feed: the body as a JSON string" '"cut {"' "$OUT"
+  printf '%s\n' "$OUT" | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' ||
+    fail "feed printed a line that is not JSON"
+}
+
 test_a_mask_without_a_salt_is_warned_of_and_runs() {
   setup "feed: {mask: [client_id]}"
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
