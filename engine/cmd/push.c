@@ -117,8 +117,10 @@ static int push_webhook(cp_pusher *p, const cp_sink_cfg *s, uint64_t *sent)
   int64_t at, first, last;
   sbuf b = {0};
   consumer_of(s, name, sizeof name);
-  if (s->secret_env && !(secret = getenv(s->secret_env))) {
-    snprintf(what, sizeof what, "its secret_env variable %.200s is not set", s->secret_env);
+  /* An empty key is no key: signing with it would let anyone sign. */
+  if (s->secret_env && (!(secret = getenv(s->secret_env)) || !*secret)) {
+    snprintf(what, sizeof what, "its secret_env variable %.200s is %s", s->secret_env,
+             secret ? "empty" : "not set");
     return cp_push_failed(p, s, what);
   }
   if (cp_consumer_get(p->db, p->path, name, &at) != CP_OK)
