@@ -281,6 +281,16 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
              strstr(msg, "SEQUENCE") ? "list" : "mapping");
   if (missing && at)
     line = at->line;
+  char rel;
+  unsigned lim;
+  if (sscanf(msg, "STRING length %c %u:", &rel, &lim) == 2 && (rel == '<' || rel == '>')) {
+    /* libcyaml's "STRING length < 1: " says neither what nor what to do */
+    if (rel == '<' && lim <= 1)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%san empty text is not allowed here (\"\"): "
+                          "write a value", file, line, path, path[0] ? ": " : "");
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%sthe text is %s than %u bytes here", file, line,
+                        path, path[0] ? ": " : "", rel == '<' ? "shorter" : "longer", lim);
+  }
   if (strncmp(msg, "Invalid ENUM value: ", 20) == 0) {   /* name the key and its values */
     const char *value = msg + 20, *key = key_of_value(root, line, value);
     const cyaml_strval_t *names = NULL;
