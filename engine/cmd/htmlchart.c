@@ -102,9 +102,18 @@ static void series_grid(FILE *f, const cp_report_page *p, sbuf *t, const axis *a
     tick_label(f, t, a, v);
     fputs("</text>\n", f);
   }
-  if (a->unit != CP_MSG_COUNT)
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
-            left - 6, top - 12, cp_locale_msg(cp_locale_of(p->cfg), a->unit));
+  if (a->unit != CP_MSG_COUNT) {
+    /* the config's currency (escaped: it is the config's text), else the locale's */
+    cp_locale l = cp_locale_of(p->cfg);
+    const char *cur = p->cfg && p->cfg->file && p->cfg->file->currency
+                          ? p->cfg->file->currency : cp_locale_msg(l, CP_MSG_CURRENCY);
+    cp_sbuf_clear(t);
+    cp_sbuf_printf(t, cp_locale_msg(l, a->unit), cur);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">",
+            left - 6, top - 12);
+    cp_html_esc(f, t->s ? t->s : "", t->len);
+    fputs("</text>\n", f);
+  }
 }
 
 /* Draws the month labels under the series chart: the month, and under it the

@@ -152,6 +152,8 @@ static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_IGNORE("params", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_ENUM("locale", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, cp_config_file, locale,
                    locale_names, CYAML_ARRAY_LEN(locale_names)),
+  CYAML_FIELD_STRING_PTR("currency", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_config_file,
+                         currency, 1, 40),
   CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_IGNORE("assignees", CYAML_FLAG_OPTIONAL),   /* read by assignees.c */
   CYAML_FIELD_END,

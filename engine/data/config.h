@@ -110,6 +110,7 @@ typedef struct cp_config_file {
   unsigned lookups_count;        /* number of lookup tables */
   cp_feed_cfg feed;          /* privacy of the event feed */
   int locale;                /* language of texts for people (a cp_locale; default en) */
+  char *currency;            /* the money axis's currency (NULL: the locale's yuan / 元) */
   cp_guard_cfg guard;        /* guards of the nightly run */
   cp_sink_cfg *sinks;        /* where push delivers the feed */
   unsigned sinks_count;      /* number of sinks */

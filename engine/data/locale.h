@@ -29,9 +29,10 @@ typedef enum cp_msg {
   CP_MSG_META_FAILED,       /* rows not computed */
   CP_MSG_SERIES_CAPTION,    /* first month, last month */
   CP_MSG_SERIES_PARTIAL,    /* as-of day: the last point is month-to-date */
-  CP_MSG_SERIES_UNIT_YUAN,  /* the axis unit: yuan */
+  CP_MSG_SERIES_UNIT_YUAN,  /* the axis unit, a format of the currency: yuan */
   CP_MSG_SERIES_UNIT_WAN,   /* the axis unit: 万元 (zh-CN), thousand yuan (en) */
   CP_MSG_SERIES_UNIT_YI,    /* the axis unit: 亿元 (zh-CN), million yuan (en) */
+  CP_MSG_CURRENCY,          /* the currency when the config names none: yuan, 元 */
   CP_MSG_NO_ROWS,           /* no rows */
   CP_MSG_SERIES_OTHER,      /* the series line of the groups past the chart's lines */
   CP_MSG_ALERTS_TITLE,      /* the alerts chart's title */
