@@ -49,6 +49,7 @@ typedef struct cp_opts {
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */
   int bare;                /* init: --bare, an example rule instead of the reference policy */
+  const char *locale;      /* init: --locale, the config's locale (NULL: zh-CN, the reference's) */
   char **args;             /* operands after the options (test: fixtures; explain: client) */
   int nargs;               /* number of operands */
   int force;               /* run: --force: run although a guard refuses */

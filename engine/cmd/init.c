@@ -172,15 +172,19 @@ static void config_line(sbuf *out, const char *line, size_t n)
 /* Writes DIR/crmpolicy.yaml from the reference config at share: its header
  * comment replaced, paths rewritten; with bare, the rules list, params and
  * labels replaced by the example rule's (examples/init/params.yaml holds
- * its params and labels: the reference labels name rules a bare project
- * lacks, which check would warn about). */
-static cp_err write_config(const char *share, const char *dir, int bare)
+ * its params, labels-LOCALE.yaml its labels: the reference labels name
+ * rules a bare project lacks, which check would warn about); with locale,
+ * the config's locale is that one. */
+static cp_err write_config(const char *share, const char *dir, int bare, const char *locale)
 {
-  char p[PATH_MAX];
+  char p[PATH_MAX], labels[64];
   sbuf in = {0}, params = {0}, out = {0};
   cp_err rc = join(p, share, "examples/demo/crmpolicy.yaml") < 0 ? CP_EIO : read_file(p, &in);
+  snprintf(labels, sizeof labels, "examples/init/labels-%s.yaml", locale ? locale : "zh-CN");
   if (rc == CP_OK && bare)
     rc = join(p, share, "examples/init/params.yaml") < 0 ? CP_EIO : read_file(p, &params);
+  if (rc == CP_OK && bare)
+    rc = join(p, share, labels) < 0 ? CP_EIO : read_file(p, &params);
   cp_sbuf_add(&out, "# crmpolicy.yaml: the config of this policy project, written by `crmpolicy\n"
                  "# init` from the reference policy's. Paths are relative to this file.\n");
   int header = 1, skip = 0;
@@ -212,7 +216,10 @@ static cp_err write_config(const char *share, const char *dir, int bare)
       skip = 1;   /* the comments before it go with it */
     } else if (!skip) {
       cp_sbuf_addn(&out, pending.s ? pending.s : "", pending.len);
-      config_line(&out, s, n);
+      if (locale && top && n >= 7 && !memcmp(s, "locale:", 7))
+        cp_sbuf_printf(&out, "locale: %s\n", locale);
+      else
+        config_line(&out, s, n);
     }
     cp_sbuf_clear(&pending);
     if (!s[n])
@@ -319,6 +326,10 @@ cp_exit cp_cmd_init(const cp_opts *o)
     return CP_EXIT_INVALID;
   }
   const char *dir = o->args[0];
+  if (o->locale && strcmp(o->locale, "en") != 0 && strcmp(o->locale, "zh-CN") != 0) {
+    cp_diag_fail(CP_EUSAGE, "init: --locale: '%s' is not one of en, zh-CN", o->locale);
+    return CP_EXIT_INVALID;
+  }
   char share[PATH_MAX];
   cp_err rc = find_share(share);
   if (rc == CP_OK)
@@ -326,7 +337,7 @@ cp_exit cp_cmd_init(const cp_opts *o)
   if (rc == CP_OK)
     rc = copy_items(share, dir, o->bare);
   if (rc == CP_OK)
-    rc = write_config(share, dir, o->bare);
+    rc = write_config(share, dir, o->bare, o->locale);
   if (rc == CP_OK)
     rc = make_facts(dir);
   if (rc != CP_OK)

@@ -30,7 +30,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  {"init", cp_cmd_init, "bare quiet args",
+  {"init", cp_cmd_init, "bare locale quiet args",
    "Writes a policy project into a new or empty folder (crmpolicy init DIR).\n"
    "It holds crmpolicy.yaml, rules/ (the reference policy; with --bare, one\n"
    "example rule), tests/ with the fixtures, schema/facts.sql, an empty facts.db\n"
@@ -103,6 +103,7 @@ static const struct option long_opts[] = {
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
   {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
   {"bare", no_argument, NULL, 'I'},          {"profile", required_argument, NULL, 'Q'},
+  {"locale", required_argument, NULL, 'l'},
   {NULL, 0, NULL, 0},
 };
 
@@ -130,6 +131,8 @@ static const char *const option_help[] = {
   "bom", "--bom, --no-bom  CSV: begin with a UTF-8 byte order mark, or not (default: with\n"
   "                  locale zh-CN, so that spreadsheets read the Chinese right)",
   "bare", "--bare          one example rule and its fixture, not the reference policy",
+  "locale", "--locale L      the project's locale: en or zh-CN (default zh-CN, the reference\n"
+  "                  policy's); with --bare, en labels the example rule in English",
   "since", "--since SEQ     print events after this sequence number",
   "limit", "--limit N       print at most N events",
   "epoch", "--epoch ID      the epoch of the seq given: exit 6 when the state's differs",
@@ -255,6 +258,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'B': o->bom = 0; return 0;
   case 'C': o->coverage = 1; return 0;
   case 'I': o->bare = 1; return 0;
+  case 'l': o->locale = arg; return 0;
   case 'R': o->rule = arg; return 0;
   case 'Q': o->profile = arg; return 0;
   case 'x': o->fixtures = arg; return 0;

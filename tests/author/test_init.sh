@@ -65,6 +65,23 @@ tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
   expect_eq "test" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 
+test_init_locale_en_writes_an_english_project() {
+  cp_run init --bare --locale en p
+  expect_eq "exit" 0 "$RC"
+  expect_eq "locale" "locale: en" "$(grep '^locale:' p/crmpolicy.yaml)"
+  expect_eq "the example rule's label" "    example.quiet: No contact for long   # rules/example.lua" \
+    "$(grep 'example.quiet:' p/crmpolicy.yaml)"
+  cp_run init --locale en q
+  expect_eq "the reference policy in en: exit" 0 "$RC"
+  expect_eq "its locale" "locale: en" "$(grep '^locale:' q/crmpolicy.yaml)"
+  (cd p && "$CRMPOLICY" check --quiet && "$CRMPOLICY" test --quiet tests) >/dev/null ||
+    fail "the en project does not check and test"
+  cp_run init --locale fr r
+  expect_eq "fr: exit" 2 "$RC"
+  expect_eq "fr: message" "crmpolicy: init: --locale: 'fr' is not one of en, zh-CN" "$ERR"
+  [ ! -e r ] || fail "a refused init made its folder"
+}
+
 test_init_refuses_a_folder_that_is_not_empty_and_writes_nothing() {
   mkdir p && echo mine > p/crmpolicy.yaml
   cp_run init p
