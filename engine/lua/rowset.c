@@ -140,14 +140,17 @@ void cp_rowset_push_row(lua_State *L, int idx, const rowset_ud *s, uint32_t i)
   lua_remove(L, -2);
 }
 
-/* rows[i] (1-based) or rows:method: upvalue 1 is the methods table. */
+/* rows[i] (1-based) or rows:method: upvalue 1 is the methods table. A
+ * float with a whole value is that index, as Lua reads a table's keys
+ * (rows[n / 2] is rows[2] for n = 4, as it is for a filtered list). */
 static int rowset_index(lua_State *L)
 {
   rowset_ud *s = check_udata(L, 1, ROWSET_MAGIC, sizeof *s, "rows");
   if (lua_type(L, 2) == LUA_TNUMBER) {
     const cp_rows *rows = cp_rowset_rows(L, s->api, s->gen, s->source);
-    lua_Integer i = lua_tointeger(L, 2);
-    if (i < 1 || i > (lua_Integer)rows->n || !lua_isinteger(L, 2))
+    int whole = 0;
+    lua_Integer i = lua_tointegerx(L, 2, &whole);
+    if (!whole || i < 1 || i > (lua_Integer)rows->n)
       lua_pushnil(L);
     else
       cp_rowset_push_row(L, 1, s, (uint32_t)(i - 1));

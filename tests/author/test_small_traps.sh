@@ -4,7 +4,8 @@
 # object; `empty_array` is not `null` in a condition; rows with equal order
 # values come in the order they were written (rowid), with an index or without;
 # a derived value cannot report (it would report for whichever rule read it
-# first).
+# first); a row index that is a whole float (rows[n / 2]) reads the row,
+# as a filtered list's does.
 . "$(dirname "$0")/common.sh"
 
 test_a_derived_value_that_reports_fails_naming_it() {
@@ -39,6 +40,30 @@ EOF
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   expect_eq "exit" 0 "$RC"
   expect_eq "title" "<2 rows of orders> / orders row O8 / <1 row of contacts> / contacts row #1 / <1 row> / <0 rows> / client C1" \
+    "$(sqlite3 s.db "SELECT title FROM alerts")"
+}
+
+test_a_whole_float_index_reads_the_row_as_a_list_does() {
+  # rows[n / 2] with n even is rows[2.0]: a Lua table (a filtered list)
+  # gives its item 2, so rows and lookups do too; 1.5 and 0 are no row
+  clients_config "[{name: status, type: text}]" "tables:" \
+    "  - {name: orders, key: client_id, id: id, columns: [{name: id, type: text}]}" \
+    "lookups:" "  - {name: staff, id: id, columns: [{name: id, type: text}]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O7','C1','2026-05-01',1), ('O8','C1','2026-05-02',2);
+    INSERT INTO staff(id,name,role) VALUES ('S1','a','kam'), ('S2','b','kam');"
+  cat > r.lua <<'EOF'
+rule { id = "r", doc = "d", fn = function(c)
+  local all = c.orders:filter(function() return true end)
+  local n = #c.orders
+  alert { severity = "info", title = table.concat({ tostring(c.orders[n / 2]), tostring(all[n / 2]),
+    tostring(c.orders[4 / 2]), tostring(lookup.staff[2.0]), tostring(c.orders[1.5]),
+    tostring(c.orders[0.0]), tostring(c.orders[3.0]) }, " / ") }
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "title" "orders row O7 / orders row O7 / orders row O8 / staff row S2 / nil / nil / nil" \
     "$(sqlite3 s.db "SELECT title FROM alerts")"
 }
 
