@@ -1,6 +1,7 @@
 /* ytree.c: builds a yt_node tree from libyaml's event stream. */
 #include "ytree.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -297,16 +298,32 @@ yt_node *cp_ytree_key(const yt_node *map, const char *key)
   return i < 0 ? NULL : map->items[i];
 }
 
+/* Returns 1 when s is word (lower case) in one of YAML's three spellings:
+ * word, Word or WORD. */
+static int yaml_word(const char *s, const char *word)
+{
+  size_t n = strlen(word);
+  if (strlen(s) != n || (s[0] != word[0] && s[0] != toupper((unsigned char)word[0])))
+    return 0;
+  if (!strcmp(s + 1, word + 1))   /* word, Word */
+    return 1;
+  for (size_t k = 0; k < n; k++)   /* WORD */
+    if (s[k] != toupper((unsigned char)word[k]))
+      return 0;
+  return 1;
+}
+
 yt_plain cp_ytree_plain(const char *s, int *b, long long *i, double *d)
 {
   char *end;
-  int truth = !strcmp(s, "true") || !strcmp(s, "yes");
-  if (truth || !strcmp(s, "false") || !strcmp(s, "no")) {
+  /* YAML's True and FALSE too: read as text, False would be true to Lua */
+  int truth = yaml_word(s, "true") || !strcmp(s, "yes");
+  if (truth || yaml_word(s, "false") || !strcmp(s, "no")) {
     if (b)
       *b = truth;
     return YT_PLAIN_BOOL;
   }
-  if (!*s || !strcmp(s, "~") || !strcmp(s, "null"))
+  if (!*s || !strcmp(s, "~") || yaml_word(s, "null"))
     return YT_PLAIN_NULL;
   errno = 0;
   long long whole = strtoll(s, &end, 10);

@@ -22,8 +22,8 @@ typedef struct yt_node {
  * data read plain scalars alike. A quoted scalar is always text. */
 typedef enum yt_plain {
   YT_PLAIN_TEXT,            /* anything else */
-  YT_PLAIN_NULL,            /* "", ~, null */
-  YT_PLAIN_BOOL,            /* true, yes (1); false, no (0) */
+  YT_PLAIN_NULL,            /* "", ~, null, Null, NULL */
+  YT_PLAIN_BOOL,            /* true, True, TRUE, yes (1); false, False, FALSE, no (0) */
   YT_PLAIN_INT,             /* a decimal integer that fits in 64 bits */
   YT_PLAIN_REAL             /* another number: digits, sign, '.', 'e', '_' */
 } yt_plain;

@@ -111,7 +111,8 @@ void cp_expect_found_free(cp_found_set *s)
  * string, else double-quoted; NULL is null. */
 static void yaml_scalar(sbuf *b, const char *s)
 {
-  static const char *const words[] = {"null", "Null", "NULL", "~", "true", "false", "yes", "no"};
+  static const char *const words[] = {"null", "Null", "NULL", "~", "true", "True", "TRUE",
+                                      "false", "False", "FALSE", "yes", "no"};
   if (!s) {
     cp_sbuf_add(b, "null");
     return;

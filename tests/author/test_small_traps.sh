@@ -6,6 +6,7 @@
 # a derived value cannot report (it would report for whichever rule read it
 # first); a row index that is a whole float (rows[n / 2]) reads the row,
 # as a filtered list's does.
+# params read YAML's False, TRUE and NULL as booleans and nil, not as texts.
 . "$(dirname "$0")/common.sh"
 
 test_a_derived_value_that_reports_fails_naming_it() {
@@ -65,6 +66,44 @@ EOF
   expect_eq "exit" 0 "$RC"
   expect_eq "title" "orders row O7 / orders row O7 / orders row O8 / staff row S2 / nil / nil / nil" \
     "$(sqlite3 s.db "SELECT title FROM alerts")"
+}
+
+test_params_read_false_true_and_null_as_yaml_spells_them() {
+  # params: {notify: False} was the text "False", which Lua takes as true:
+  # the rule notified; YAML's True, TRUE, False, FALSE, Null and NULL are
+  # booleans and nil, in params and in a fixture's expected data; a quoted
+  # "False" stays text, and True beside true is one key given twice
+  clients_config "[{name: status, type: text}]" "params:" \
+    "  f: [False, FALSE, false, True, TRUE, \"False\", no, Off]" "  n: {a: Null, b: NULL}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01')"
+  cat > r.lua <<'EOF'
+rule { id = "r", doc = "d", fn = function(c)
+  local out = {}
+  for i = 1, 8 do out[i] = tostring(params.f[i]) .. ":" .. type(params.f[i]) end
+  alert { severity = "info", title = table.concat(out, " ") .. " " .. tostring(params.n.a) .. " " .. tostring(params.n.b),
+    data = { first = params.f[1], quoted = params.f[6] } }
+  if params.f[1] then alert { severity = "critical", key = "notified" } end
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "title" "false:boolean false:boolean false:boolean true:boolean true:boolean False:string false:boolean Off:string nil nil" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE key = ''")"
+  expect_eq "False is false" "0" "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE key = 'notified'")"
+  cat > fx.yaml <<'EOF'
+name: expected data spelt as YAML spells it
+facts:
+  clients: [{id: C1, status: active}]
+steps:
+  - as_of: 2026-06-01
+    alerts: [{rule: r, client: C1, key: "", data: {first: FALSE, quoted: "False"}}]
+EOF
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "fixture: exit" 0 "$RC"
+  printf '  t: {true: a, True: b}\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "twin keys: exit" 2 "$RC"
+  expect_eq "twin keys" "crmpolicy: c.yaml:8: params: the key 'True' is the key 'true' of line 8 to a rule (the same boolean); give it once" "$ERR"
 }
 
 test_a_generated_column_is_declared_like_any_other() {
