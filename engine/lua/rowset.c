@@ -430,11 +430,15 @@ typedef struct best {
   int want_max;             /* max (1) or min (0) */
 } best;
 
-/* Returns a < b for two non-nil values of one column. */
+/* Returns a < b for two non-nil values of one column; texts byte by byte
+ * to their ends, as Lua compares them (a NUL byte included: "a\0c" is
+ * after "a\0b" and "a"). */
 static int value_less(const cp_value *a, const cp_value *b)
 {
-  if (a->type == CP_V_TEXT)
-    return strcmp(a->u.s, b->u.s) < 0;
+  if (a->type == CP_V_TEXT) {
+    int c = memcmp(a->u.s, b->u.s, a->len < b->len ? a->len : b->len);
+    return c < 0 || (c == 0 && a->len < b->len);
+  }
   if (a->type != CP_V_REAL && b->type != CP_V_REAL)
     return a->u.i < b->u.i;
   if (a->type == CP_V_REAL && b->type == CP_V_REAL)

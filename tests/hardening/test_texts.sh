@@ -4,7 +4,8 @@
 # never merged with another client's); a NUL in a key, title or data key
 # from a rule is that rule's error. Every JSON output is valid UTF-8 (a byte
 # that is not UTF-8 becomes U+FFFD); terminal output (tables, explain,
-# warnings) writes control characters and invalid bytes as \xNN.
+# warnings) writes control characters and invalid bytes as \xNN. max() and
+# min() compare texts past a NUL byte, as Lua does.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/badfacts.sh"
 
@@ -149,6 +150,36 @@ test_nul_inside_a_data_value_is_kept_as_an_escape() {
   run_texts
   expect_eq "exit" 0 "$RC"
   expect_eq "data" '{"v":"a\u0000b"}' "$(sqlite3 s.db "SELECT data FROM alerts WHERE rule='bad'")"
+}
+
+test_max_and_min_compare_texts_past_a_nul_byte_as_lua_does() {
+  # texts compared as C strings stopped at the NUL: 'a', 'a\0c' and 'a\0b'
+  # were all 'a', and max() gave the first row, 'a', where Lua's > says 'a\0c'
+  clients_config "[{name: name, type: text}]" "tables:" \
+    "  - {name: contacts, key: client_id, id: id, columns: [{name: id, type: text}, {name: summary, type: text}]}" \
+    "lookups:" "  - {name: staff, id: id, columns: [{name: id, type: text}, {name: name, type: text}]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01');
+    INSERT INTO contacts(id,client_id,level,channel,happened_at,summary) VALUES
+      ('V1','C1','a','visit','2026-05-01','a'), ('V2','C1','a','visit','2026-05-01','a'||char(0)||'c'),
+      ('V3','C1','a','visit','2026-05-01','a'||char(0)||'b'), ('V4','C1','a','visit','2026-05-01','a'||char(0));
+    INSERT INTO staff(id,name,role) VALUES ('S1','a','k'), ('S2','a'||char(0)||'c','k'), ('S3','a'||char(0),'k');"
+  cat > r.lua <<'LUA'
+local function lua_max(rows, f)
+  local best
+  for _, r in ipairs(rows) do if best == nil or r[f] > best[f] then best = r end end
+  return best.id
+end
+rule { id = "r", doc = "d", fn = function(c)
+  local _, mx = c.contacts:max("summary")
+  local _, mn = c.contacts:min("summary", function(r) return r.id ~= "V1" end)
+  local _, smx = lookup.staff:max("name")
+  alert { severity = "info", title = table.concat({ mx.id, lua_max(c.contacts, "summary"), mn.id,
+    smx.id, lua_max(lookup.staff, "name") }, " ") }
+end }
+LUA
+  run_texts
+  expect_eq "exit" 0 "$RC"
+  expect_eq "max, min as Lua compares" "V2 V2 V4 S2 S2" "$(sqlite3 s.db "SELECT title FROM alerts")"
 }
 
 test_alerts_jsonl_is_valid_utf8_json_whatever_the_facts_hold() {
