@@ -356,6 +356,22 @@ static int reported_twice(lua_State *L, const char *fn, const cp_item *it)
                     it->rule, it->key);
 }
 
+/* Raises an error when the client's outcome (s) holds the other of assign{}
+ * and fulfilled{} for it's (rule, key): needed and done at once, which the
+ * store would settle silently as needed. */
+static void refuse_both(lua_State *L, seen *s, const cp_outcome *o, const cp_item *it)
+{
+  if (it->what != CP_ASSIGN && it->what != CP_FULFILLED)
+    return;
+  cp_item other = *it;
+  other.what = it->what == CP_ASSIGN ? CP_FULFILLED : CP_ASSIGN;
+  if (*seen_slot(s, o, &other))
+    luaL_error(L, "%s: '%s' with key '%s' was already reported by %s for this client: an "
+               "assignment is needed (assign{}) or done (fulfilled{}), not both",
+               it->what == CP_ASSIGN ? "assign{}" : "fulfilled{}", it->rule, it->key,
+               it->what == CP_ASSIGN ? "fulfilled{}" : "assign{}");
+}
+
 /* Fills the fields every item has: rule (checked against the running rule's
  * ids), key, assignee and data. */
 static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
@@ -392,8 +408,10 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
       lua_pushliteral(L, "{}");
     it->data = lua_tostring(L, -1);
   }
-  if (*seen_slot(seen_for(L, api, api->out->n + 1), api->out, it))
+  seen *s = seen_for(L, api, api->out->n + 1);
+  if (*seen_slot(s, api->out, it))
     reported_twice(L, fn, it);
+  refuse_both(L, s, api->out, it);
 }
 
 /* Length of s, 0 for NULL. */
@@ -414,6 +432,7 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
   if (*seen_slot(s, api->out, it))   /* again, now: an __index of its fields may have reported it */
     return reported_twice(L, it->what == CP_ALERT ? "alert{}"
                              : it->what == CP_ASSIGN ? "assign{}" : "fulfilled{}", it);
+  refuse_both(L, s, api->out, it);
   if (api->out->n >= UINT32_MAX - 1 || cp_outcome_add(api->out, it) != CP_OK)
     return luaL_error(L, "not enough memory");
   *seen_slot(s, api->out, it) = (uint32_t)api->out->n;

@@ -289,4 +289,34 @@ LUA
     "$(sqlite3 s.db "SELECT client_id||' '||key FROM alerts ORDER BY 1" | paste -sd'|')"
 }
 
+test_assign_and_fulfilled_of_one_key_are_the_rules_error() {
+  setup
+  # needed and done at once: the proposal stayed open, the fulfilled{}
+  # dropped without a word; either order is now the rule's error, and the
+  # client's earlier results stay; other keys and rules go on
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  assign { kind = "k", key = "a", assignee = "S1" }
+  assign { kind = "k", key = "b", assignee = "S1" }
+end }
+LUA
+  expect_eq "night 1: exit" 0 "$RC"
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  if c.id == "C1" then
+    assign { kind = "k", key = "a", assignee = "S1" }
+    fulfilled { key = "a" }
+  else
+    fulfilled { key = "a" }
+    assign { kind = "k", key = "a", assignee = "S1" }
+  end
+end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "assign, then fulfilled" "r.lua:4: fulfilled{}: 'r' with key 'a' was already reported by assign{} for this client: an assignment is needed (assign{}) or done (fulfilled{}), not both (rule r, client C1)" "$ERR"
+  expect_contains "fulfilled, then assign" "r.lua:7: assign{}: 'r' with key 'a' was already reported by fulfilled{} for this client: an assignment is needed (assign{}) or done (fulfilled{}), not both (rule r, client C2)" "$ERR"
+  expect_eq "kept as they were" "C1 a proposed|C1 b proposed|C2 a proposed|C2 b proposed" \
+    "$(sqlite3 s.db "SELECT client_id||' '||key||' '||status FROM assignments ORDER BY 1" | paste -sd'|')"
+}
+
 run_tests
