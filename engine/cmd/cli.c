@@ -70,8 +70,10 @@ cp_err cp_cli_feed_salt(const cp_config *cfg)
 {
   const cp_feed_cfg *f = &cfg->file->feed;
   if (f->salt_env && !*cp_record_feed_salt(f))
-    return cp_diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is not set",
-                        cfg->path, f->salt_env);
+    return cp_diag_fail(CP_ECONFIG, "%s: feed.salt_env: the environment variable %s is %s: "
+                        "export it with the feed's salt (masked ids are hashed with it), "
+                        "as every run and push must",
+                        cfg->path, f->salt_env, getenv(f->salt_env) ? "empty" : "not set");
   if (f->mask && !f->salt && !f->salt_env)   /* as unsafe as an unset salt_env, but asked for */
     cp_diag_warn("%s: feed.mask without salt or salt_env: a masked id can be found again by "
                  "hashing every likely id (C0001, C0002, ...); give feed.salt_env", cfg->path);

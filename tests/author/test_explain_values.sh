@@ -142,7 +142,7 @@ test_the_feed_salt_can_come_from_the_environment() {
   sed -i 's/^  salt: s3cret$/  salt_env: CRMPOLICY_TEST_SALT/' c.yaml
   cp_run run --config c.yaml --as-of 2026-06-30
   expect_eq "exit without the variable" 2 "$RC"
-  expect_eq "stderr" "crmpolicy: c.yaml: feed.salt_env: the environment variable CRMPOLICY_TEST_SALT is not set" "$ERR"
+  expect_eq "stderr" "crmpolicy: c.yaml: feed.salt_env: the environment variable CRMPOLICY_TEST_SALT is not set: export it with the feed's salt (masked ids are hashed with it), as every run and push must" "$ERR"
   CRMPOLICY_TEST_SALT=s3cret cp_run run --config c.yaml --as-of 2026-06-30
   expect_eq "exit" 0 "$RC"
   cp_run feed --config c.yaml

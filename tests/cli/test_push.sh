@@ -177,7 +177,7 @@ test_push_with_the_feed_salt_variable_unset_is_refused() {
   CP_TEST_SALT=s3cret "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet || fail "salted run failed"
   cp_run push --config c.yaml --quiet
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: c.yaml: feed.salt_env: the environment variable CP_TEST_SALT is not set" "$ERR"
+  expect_eq "message" "crmpolicy: c.yaml: feed.salt_env: the environment variable CP_TEST_SALT is not set: export it with the feed's salt (masked ids are hashed with it), as every run and push must" "$ERR"
   [ ! -s hook.log ] || fail "push delivered with no salt"
   stop_receivers
 }
