@@ -3,6 +3,7 @@
  * operator or a date written as text fails at once instead of matching
  * nothing. */
 #include "filter.h"
+#include "dates.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -84,6 +85,30 @@ static int numeric(const site *s)
   return ty != CP_COL_TEXT && ty != CP_COL_BOOLEAN;
 }
 
+/* Refuses a number at the top of the stack that is in the other unit than
+ * the column's: a date column holds day numbers, a timestamp column
+ * seconds, and a condition mixing them (happened_at >= dt.today - 30)
+ * would match every row or none, silently. A date outside 0000..9999 is no
+ * day (a timestamp, say: dt.day(t) is its day); a timestamp within the day
+ * numbers' span (1969-12-23 to 1970-02-03, in seconds) is a day number (dt.start(day)
+ * is its first second). +-math.huge, "no bound", stays. */
+static void check_unit(lua_State *L, const site *s)
+{
+  cp_coltype ty = s->t->columns[s->col].type;
+  lua_Number v = lua_tonumber(L, -1);
+  if ((ty != CP_COL_DATE && ty != CP_COL_TIMESTAMP) || isinf(v) || isnan(v))
+    return;
+  int in_days = v >= (lua_Number)CP_DAY_MIN && v <= (lua_Number)CP_DAY_MAX;
+  if (ty == CP_COL_DATE && !in_days)
+    luaL_error(L, "condition on %s.%s: %s is no date (a date column holds day numbers, "
+               "0000-01-01 to 9999-12-31: dt.today, dt.date(\"2026-01-31\"); of a time t, "
+               "dt.day(t))", s->t->name, s->t->columns[s->col].name, lua_tostring(L, -1));
+  if (ty == CP_COL_TIMESTAMP && in_days && v != 0)
+    luaL_error(L, "condition on %s.%s: %s is a day number, not a time (a timestamp column "
+               "holds seconds: dt.now, dt.time(\"2026-01-31T09:00:00\"); of a day d, "
+               "dt.start(d))", s->t->name, s->t->columns[s->col].name, lua_tostring(L, -1));
+}
+
 /* Reads the value at the top of the stack into x, checking it against the
  * column's type. */
 static void read_scalar(lua_State *L, const site *s, cp_scalar *x)
@@ -104,7 +129,7 @@ static void read_scalar(lua_State *L, const site *s, cp_scalar *x)
     x->s = lua_tolstring(L, -1, &x->len);
   } else if (x->type == LUA_TBOOLEAN) {
     x->i = lua_toboolean(L, -1);
-  } else if ((x->is_int = lua_isinteger(L, -1))) {
+  } else if ((check_unit(L, s), x->is_int = lua_isinteger(L, -1))) {
     x->i = lua_tointeger(L, -1);
   } else {
     x->n = lua_tonumber(L, -1);
@@ -164,6 +189,7 @@ static void add_bound(lua_State *L, const site *s, cp_cond **range, int upper, i
     fail(L, s, "a range (gt, ge, lt, le) is for a number, money, date or timestamp column");
   if (lua_type(L, -1) != LUA_TNUMBER)
     fail(L, s, "a range takes numbers (a date is dt.date(\"2026-01-31\"))");
+  check_unit(L, s);
   if (!*range)
     *range = add(L, s, CP_OP_RANGE);
   int *has = upper ? &(*range)->has_hi : &(*range)->has_lo;

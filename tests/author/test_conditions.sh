@@ -135,6 +135,33 @@ test_an_unknown_operator_is_an_error() {
   expect_rule_error '{paid_on = {gte = 3}}' "condition on orders.paid_on: unknown operator 'gte' (gt, ge, lt, le, eq, ne, in, not_in, is_nil, not_nil, or_nil; a list {a, b} means in)"
 }
 
+# with_paid_at: orders_policy's orders with a timestamp column too, paid_at.
+with_paid_at() {
+  orders_policy
+  sed -i 's/^      - {name: amount, type: money}$/&\n      - {name: paid_at, type: timestamp}/' c.yaml
+  sqlite3 f.db "ALTER TABLE orders ADD COLUMN paid_at TEXT;
+    UPDATE orders SET paid_at = '2026-06-20T10:00:00' WHERE id = 2;"
+}
+
+test_a_day_against_a_timestamp_or_a_time_against_a_date_is_an_error() {
+  local cond msg
+  for cond in '{paid_at = {ge = dt.today - 30}}|condition on orders.paid_at: 20604 is a day number, not a time (a timestamp column holds seconds: dt.now, dt.time("2026-01-31T09:00:00"); of a day d, dt.start(d))' \
+              '{paid_at = dt.today}|condition on orders.paid_at: 20634 is a day number, not a time' \
+              '{paid_on = {lt = dt.now}}|condition on orders.paid_on: 1782863999 is no date (a date column holds day numbers, 0000-01-01 to 9999-12-31: dt.today, dt.date("2026-01-31"); of a time t, dt.day(t))' \
+              '{paid_on = {dt.now}}|condition on orders.paid_on: 1782863999 is no date'; do
+    with_paid_at
+    counting_rule "o:count(${cond%%|*})"
+    cp_run run --config c.yaml --as-of 2026-06-30
+    expect_eq "${cond%%|*}: exit" 1 "$RC"
+    expect_contains "${cond%%|*}: message" "r.lua:7: ${cond#*|}" "$ERR"
+  done
+  # the right units, and no bound, count as they should
+  with_paid_at
+  counting_rule 'o:count({paid_at = {ge = dt.start(dt.today - 30)}})' \
+    'o:count({paid_on = {ge = dt.today - 30, lt = math.huge}})' 'o:count({paid_at = {gt = -math.huge}})'
+  expect_eq "counts" "1 1 1" "$(title_of_run)"
+}
+
 test_a_date_written_as_text_is_an_error() {
   expect_rule_error '{paid_on = {ge = "2026-05-01"}}' 'condition on orders.paid_on: a range takes numbers (a date is dt.date("2026-01-31"))'
   expect_rule_error '{paid_on = "2026-05-01"}' "condition on orders.paid_on: a date column compares with a number (dt.date(\"2026-05-01\")), not the text '2026-05-01'"
