@@ -677,8 +677,24 @@ static int cmp_lua_keys(const void *x, const void *y)
   return c ? c : (a->node->line > b->node->line) - (a->node->line < b->node->line);
 }
 
+/* Returns 1 when plain scalar s is a number written with a leading zero
+ * (010, -007, 012.5): YAML 1.1 readers take 010 as octal 8, YAML 1.2 and
+ * this one as 10, and an area code or a zip code meant as text ("010")
+ * would never equal the facts' text. */
+static int leading_zero(const char *s)
+{
+  const char *p = s + (*s == '-' || *s == '+');
+  yt_plain kind = cp_ytree_plain(s, NULL, NULL, NULL);
+  return p[0] == '0' && p[1] >= '0' && p[1] <= '9' &&
+         (kind == YT_PLAIN_INT || kind == YT_PLAIN_REAL);
+}
+
 cp_err cp_config_check_params(const char *path, const yt_node *n)
 {
+  if (n && n->kind == YT_SCALAR && n->plain && leading_zero(n->value))
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s has a leading zero, which YAML readers "
+                        "take as octal or as decimal: quote it ('%s') to make it text, or write "
+                        "it without the zero", path, n->line, n->value, n->value);
   if (!n || n->kind == YT_SCALAR)
     return CP_OK;
   cp_err rc = CP_OK;
@@ -693,7 +709,9 @@ cp_err cp_config_check_params(const char *path, const yt_node *n)
   for (size_t i = 0; rc == CP_OK && i < m; i++) {
     const yt_node *k = n->items[2 * i];
     keys[i].node = k;
-    if (!as_lua_key(k, keys[i].text, sizeof keys[i].text))
+    if (k->plain && leading_zero(k->value))
+      rc = cp_config_check_params(path, k);   /* its message, as a value's */
+    else if (!as_lua_key(k, keys[i].text, sizeof keys[i].text))
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is %s: no key a rule can read; "
                         "quote it to make it text", path, k->line, k->value,
                         cp_ytree_plain(k->value, NULL, NULL, NULL) == YT_PLAIN_NULL

@@ -87,8 +87,16 @@ test_numbers_with_a_leading_zero_are_errors_not_octal() {
     "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '16.5' is not a whole number"
   with_lines "$(printf "$sink" '"200"')\n" \
     "crmpolicy: c.yaml:30: sinks: 'am': timeout_ms: '200' is not a whole number"
+  # params too: an area code 010 read as the number 10 never equals the text
+  local params="has a leading zero, which YAML readers take as octal or as decimal"
+  with_lines 'params:\n  area: 010\n' \
+    "crmpolicy: c.yaml:30: params: 010 $params: quote it ('010') to make it text, or write it without the zero"
+  with_lines 'params:\n  zones: {007: a}\n' \
+    "crmpolicy: c.yaml:30: params: 007 $params: quote it ('007') to make it text, or write it without the zero"
+  with_lines 'params:\n  x: [1, -012.5]\n' \
+    "crmpolicy: c.yaml:30: params: -012.5 $params: quote it ('-012.5') to make it text, or write it without the zero"
   cp c.yaml.orig c.yaml
-  printf 'guard: {resolve_percent: 0, min_count: 100}\nlimits: {memory_mb: 10}\n' >> c.yaml
+  printf "guard: {resolve_percent: 0, min_count: 100}\nlimits: {memory_mb: 10}\nparams: {area: '010', x: [0, -0, 0.5, 100]}\n" >> c.yaml
   run_it
   expect_eq "zero and plain numbers" 0 "$RC"
 }
