@@ -640,9 +640,10 @@ cp_exit cp_cmd_report(const cp_opts *o)
   if (rc == CP_OK && r.html)
     rc = cp_html_write(r.page_html, &r.page, r.out);
   if (rc == CP_OK && !r.html && r.page.failed) {   /* a CSV has no place to show them */
-    cp_diag_fail(CP_EEVAL, "report: %llu row%s failed; %s was not written (a CSV cannot show "
-              "that; the HTML page lists them)", (unsigned long long)r.page.failed,
-              r.page.failed == 1 ? "" : "s", o->output);
+    cp_diag_fail(CP_EEVAL, "report: %llu row%s failed; %s%s (a CSV cannot show that; the "
+              "HTML page lists them)", (unsigned long long)r.page.failed,
+              r.page.failed == 1 ? "" : "s", r.to_stdout ? "standard output" : o->output,
+              r.to_stdout ? " got nothing" : " was not written");
     code_failed = 1;
   } else if (rc == CP_OK) {
     rc = output_commit(&r, o->output);

@@ -715,6 +715,7 @@ test_dash_gets_nothing_when_a_row_fails() {
   cp_run report --config c.yaml --as-of 2026-06-30 --format csv -o -
   expect_eq "a failed row: exit" 1 "$RC"
   expect_eq "a failed row: nothing written" "" "$OUT"
+  expect_contains "a failed row: the message" "report: 1 row failed; standard output got nothing (a CSV cannot show that" "$ERR"
 }
 
 test_an_empty_output_name_is_a_usage_error() {
