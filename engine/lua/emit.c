@@ -389,6 +389,8 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
                "another)", fn);
   if (it->what != CP_FULFILLED) {
     it->assignee = opt_text(L, fn, "assignee", NULL);
+    if (it->assignee && !*it->assignee)   /* a fact's empty staff id: nobody, as nil */
+      it->assignee = NULL;
     cp_sbuf_clear(&api->json);
     int t = lua_getfield(L, 1, "data");
     if (t != LUA_TNIL && t != LUA_TTABLE)
@@ -465,6 +467,8 @@ static void read_alert(lua_State *L, int if_unfilled, cp_item *out)
   lua_pop(L, 1);
   it.level = (int)level;
   it.title = opt_text(L, fn, "title", it.rule);
+  if (!*it.title)   /* as left out: an empty title would show nothing to people */
+    it.title = it.rule;
   *out = it;
 }
 

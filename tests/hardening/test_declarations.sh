@@ -254,6 +254,12 @@ rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = {
 LUA
   expect_eq "exit" 1 "$RC"
   expect_contains "the client in data" "data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C1)" "$ERR"
+  # an empty assignee is none, an empty title the rule id, as when left out
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", assignee = "", title = "" } end }
+LUA
+  expect_eq "empty texts: exit" 0 "$RC"
+  expect_eq "empty texts: stored" "NULL|r" "$(sqlite3 s.db "SELECT DISTINCT coalesce(assignee, 'NULL') || '|' || title FROM alerts")"
 }
 
 test_pool_members_that_are_not_a_list_fail_the_pool() {
