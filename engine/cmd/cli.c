@@ -111,10 +111,17 @@ cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *optio
 {
   static const char *const side_names[] = {"'s WAL", "'s shared memory", "'s journal"};
   char buf[PATH_MAX], *facts = realpath(cfg->facts, NULL);
+  /* the config's own facts and state too, when --facts or --state stand in
+   * for them this once: they are the nightly run's */
+  char *cfg_facts = cp_config_resolve(cfg, cfg->file->facts);
+  char *cfg_facts_real = cfg_facts ? realpath(cfg_facts, NULL) : NULL;
+  char *cfg_state = cp_config_resolve(cfg, cfg->file->state);
   const struct { const char *what, *path, *shown; int db; } run_files[] = {
     {"the config", cfg->path, cfg->path, 0},
     {"the facts database", facts ? facts : cfg->facts, cfg->facts, 1},   /* SQLite names its */
     {"the state database", cfg->state, cfg->state, 1},                    /* side files so */
+    {"the config's facts database", cfg_facts_real ? cfg_facts_real : cfg_facts, cfg_facts, 1},
+    {"the config's state database", cfg_state, cfg_state, 1},
   };
   cp_err rc = CP_OK;
   for (size_t i = 0; rc == CP_OK && i < sizeof run_files / sizeof run_files[0]; i++)
@@ -128,6 +135,9 @@ cp_err cp_cli_own_file(const cp_config *cfg, const char *path, const char *optio
                         path, run_files[i].what, k < 0 ? "" : side_names[k], buf, what);
     }
   free(facts);
+  free(cfg_facts);
+  free(cfg_facts_real);
+  free(cfg_state);
   if (rc != CP_OK)
     return rc;
   if (in_rules_folder(cfg, path))

@@ -718,6 +718,21 @@ test_dash_gets_nothing_when_a_row_fails() {
   expect_contains "a failed row: the message" "report: 1 row failed; standard output got nothing (a CSV cannot show that" "$ERR"
 }
 
+test_an_output_over_the_configs_own_facts_or_state_is_refused_under_other_ones() {
+  # --facts and --state stand in for the config's this once; its own files
+  # are still the nightly run's (policy-o overwrote its facts with a CSV)
+  custom_report '    return { name = c.name, n = 1 }'
+  cp f.db g.db && cp s.db t.db
+  local before; before=$(md5sum < f.db)
+  cp_run report --config c.yaml --facts g.db --state t.db --as-of 2026-06-30 --format csv -o f.db
+  expect_eq "the config's facts: exit" 2 "$RC"
+  expect_eq "the config's facts: message" "crmpolicy: report: -o: f.db is the config's facts database (f.db); the report needs a file of its own" "$ERR"
+  expect_eq "the config's facts untouched" "$before" "$(md5sum < f.db)"
+  cp_run report --config c.yaml --facts g.db --state t.db --as-of 2026-06-30 --format csv -o s.db-wal
+  expect_eq "the config's state's WAL: exit" 2 "$RC"
+  expect_contains "the config's state's WAL" "is the config's state database's WAL (s.db-wal)" "$ERR"
+}
+
 test_an_empty_output_name_is_a_usage_error() {
   custom_report '    return { name = c.name, n = 1 }'
   cp_run report --config c.yaml --as-of 2026-06-30 --format csv -o ''
