@@ -52,14 +52,14 @@ static int allowed_empty(const cp_guard_cfg *g, const char *name)
   return 0;
 }
 
-/* Counts one facts table (up to min_count rows), records it for the next
+/* Counts one facts table (up to table_min_count rows), records it for the next
  * run, and holds it against the last run's: 1 when refused. */
 static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp_opts *o,
                        const cp_table_cfg *t, cp_err *rc)
 {
   const cp_guard_cfg *g = &cfg->file->guard;
   const char *sql = t->table ? t->table : t->name;
-  uint64_t cap = g->min_count ? g->min_count : 1, now = 0;
+  uint64_t cap = g->table_min_count ? g->table_min_count : 1, now = 0;
   if (cp_facts_count_rows(facts, sql, cap, &now) != CP_OK)
     return 0;   /* not counted: reading the table fails too, with the message */
   if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
@@ -77,9 +77,9 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const
     return 1;
   }
   cp_diag_warn("guard: the table '%s' of %s has no rows, and had %lld in the last run (run "
-               "%lld); it is not refused with fewer than guard.min_count (%u); if the export "
-               "lost it, run again with the right facts", sql, cfg->facts, (long long)last, run,
-               g->min_count);
+               "%lld); it is not refused with fewer than guard.table_min_count (%u); if the "
+               "export lost it, run again with the right facts", sql, cfg->facts, (long long)last,
+               run, g->table_min_count);
   return 0;
 }
 
@@ -176,7 +176,7 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
     int64_t last = cp_store_last_rows(s, t->name);
     if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
       return 0;
-    if (!check || allowed_empty(g, t->name) || last < (int64_t)g->min_count || last <= 0 ||
+    if (!check || allowed_empty(g, t->name) || last < (int64_t)g->table_min_count || last <= 0 ||
         now >= (uint64_t)last || percent((uint64_t)last - now, (uint64_t)last) <= g->table_drop_percent)
       continue;
     char a[32], b[32];

@@ -35,6 +35,7 @@ static cp_err check_guard(cp_config *c)
   default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
   default_of(m, "table_drop_percent", &g->table_drop_percent, DEFAULT_TABLE_DROP_PERCENT);
   default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
+  default_of(m, "table_min_count", &g->table_min_count, g->min_count);
   if (g->client_drop_percent > 100 || g->resolve_percent > 100 || g->table_drop_percent > 100)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent, resolve_percent and "
                      "table_drop_percent are percentages from 0 to 100", c->path,

@@ -298,7 +298,23 @@ test_a_table_that_came_empty_below_min_count_is_warned_of() {
   sqlite3 f.db "DELETE FROM orders"
   cp_run run --config c.yaml --as-of 2026-06-03 --quiet
   expect_eq "exit" 0 "$RC"
-  expect_eq "stderr" "crmpolicy: warning: guard: the table 'orders' of f.db has no rows, and had 1 in the last run (run 2); it is not refused with fewer than guard.min_count (5); if the export lost it, run again with the right facts" "$ERR"
+  expect_eq "stderr" "crmpolicy: warning: guard: the table 'orders' of f.db has no rows, and had 1 in the last run (run 2); it is not refused with fewer than guard.table_min_count (5); if the export lost it, run again with the right facts" "$ERR"
+}
+
+test_table_min_count_guards_small_tables_on_their_own() {
+  tables_setup
+  # five staff, fewer than min_count (50): with table_min_count 2 the table
+  # is guarded on its own (one left is a drop of 80%), while min_count
+  # stays the clients' and the alerts' measure
+  sed -i 's/^guard: {min_count: 5}$/guard: {min_count: 50, table_min_count: 2}/' c.yaml
+  sqlite3 f.db "DELETE FROM staff WHERE id <> 'S1'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_contains "message" "the table 'staff' of f.db has 1 rows, 5 in the last run (run 1): a drop of 80.0%" "$ERR"
+  sqlite3 f.db "DELETE FROM staff"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "empty: exit" 5 "$RC"
+  expect_contains "empty: message" "the table 'staff' of f.db has no rows, and had 2 or more in the last run (run 1)" "$ERR"
 }
 
 test_a_table_cut_short_is_refused_then_forced() {
