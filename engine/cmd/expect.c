@@ -112,7 +112,8 @@ void cp_expect_found_free(cp_found_set *s)
 static void yaml_scalar(sbuf *b, const char *s)
 {
   static const char *const words[] = {"null", "Null", "NULL", "~", "true", "True", "TRUE",
-                                      "false", "False", "FALSE", "yes", "no"};
+                                      "false", "False", "FALSE", "yes", "Yes", "YES",
+                                      "no", "No", "NO"};
   if (!s) {
     cp_sbuf_add(b, "null");
     return;
