@@ -57,6 +57,21 @@ static int number_form(const char *s)
   return *p == '\0';
 }
 
+/* Returns 1 when s is word (lower case) as YAML spells it: word, Word or
+ * WORD (the spellings the params reader takes for booleans and null). */
+static int spelled(const char *s, const char *word)
+{
+  size_t n = strlen(word);
+  if (strlen(s) != n)
+    return 0;
+  int lower = 1, upper = 1;
+  for (size_t k = 0; k < n; k++) {
+    lower &= s[k] == word[k];
+    upper &= s[k] == word[k] - 'a' + 'A';
+  }
+  return lower || upper || (s[0] == word[0] - 'a' + 'A' && !strcmp(s + 1, word + 1));
+}
+
 /* Checks the Lua value at the top of the stack against scalar node n. */
 static void check_scalar(lua_State *L, const yt_node *n)
 {
@@ -67,10 +82,11 @@ static void check_scalar(lua_State *L, const yt_node *n)
       broken("a quoted scalar did not stay the same string", s);
     return;
   }
-  if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "false") || !strcmp(s, "no")) {
-    if (t != LUA_TBOOLEAN || lua_toboolean(L, -1) != (s[0] == 't' || s[0] == 'y'))
+  int truth = spelled(s, "true") || spelled(s, "yes");
+  if (truth || spelled(s, "false") || spelled(s, "no")) {
+    if (t != LUA_TBOOLEAN || lua_toboolean(L, -1) != truth)
       broken("a plain boolean did not become that boolean", s);
-  } else if (!*s || !strcmp(s, "~") || !strcmp(s, "null")) {
+  } else if (!*s || !strcmp(s, "~") || spelled(s, "null")) {
     if (t != LUA_TNIL)
       broken("a plain null did not become nil", s);
   } else if (number_form(s)) {
