@@ -52,18 +52,31 @@ static int allowed_empty(const cp_guard_cfg *g, const char *name)
   return 0;
 }
 
-/* Counts one facts table (up to table_min_count rows), records it for the next
- * run, and holds it against the last run's: 1 when refused. */
-static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp_opts *o,
-                       const cp_table_cfg *t, cp_err *rc)
+/* Returns 1 when the run is a replay of a day before the last run's: its
+ * shares say nothing (clients created since do not exist yet, alerts
+ * opened since resolve, as --replay asked). */
+static int replaying(const cp_last_run *last, const cp_opts *o)
+{
+  return last->id && o->as_of < last->as_of;
+}
+
+/* Returns per-client table i of the config, or lookup i - tables_count. */
+static const cp_table_cfg *table_at(const cp_config_file *f, unsigned i)
+{
+  return i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
+}
+
+/* Counts one facts table (up to table_min_count rows) and holds it against
+ * the last run's: 1 when refused. (The rows the run reads are recorded
+ * before its commit: cp_guard_table_rows.) */
+static int guard_table(const cp_config *cfg, cp_facts *facts, const cp_store *s,
+                       const cp_opts *o, const cp_table_cfg *t)
 {
   const cp_guard_cfg *g = &cfg->file->guard;
   const char *sql = t->table ? t->table : t->name;
   uint64_t cap = g->table_min_count ? g->table_min_count : 1, now = 0;
   if (cp_facts_count_rows(facts, sql, cap, &now) != CP_OK)
     return 0;   /* not counted: reading the table fails too, with the message */
-  if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
-    return 0;
   int64_t last = cp_store_last_rows(s, t->name);
   if (allowed_empty(g, t->name))
     return 0;   /* it may come empty (a view of open items, say) */
@@ -83,16 +96,12 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, cp_store *s, const
   return 0;
 }
 
-int cp_guard_tables(const cp_config *cfg, cp_facts *facts, cp_store *s, const cp_opts *o,
-                    cp_err *rc)
+int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, const cp_opts *o)
 {
   const cp_config_file *f = cfg->file;
-  *rc = CP_OK;
-  for (unsigned i = 0; *rc == CP_OK && i < f->tables_count + f->lookups_count; i++) {
-    const cp_table_cfg *t = i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
-    if (guard_table(cfg, facts, s, o, t, rc))
+  for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++)
+    if (guard_table(cfg, facts, s, o, table_at(f, i)))
       return 1;
-  }
   return 0;
 }
 
@@ -119,9 +128,7 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
                  : cfg->file->clients->name, cfg->facts, n);
     return 1;
   }
-  /* a replay of an earlier day: clients created since did not exist yet and
-   * alerts opened since resolve, as --replay asked; the shares say nothing */
-  if (last->id && o->as_of < last->as_of)
+  if (replaying(last, o))
     return 0;
   if (last->id && last->clients >= g->min_count && now->clients < last->clients &&
       percent(last->clients - now->clients, last->clients) > g->client_drop_percent) {
@@ -166,18 +173,19 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
   const cp_config_file *f = cfg->file;
   const cp_guard_cfg *g = &f->guard;
   const cp_last_run *last_run = cp_store_last(s);
-  /* a replay: rows dated after its day are read all the same, but its
-   * shares say nothing (see cp_guard_commit) */
-  int check = !o->force && !(last_run->id && o->as_of < last_run->as_of);
+  int check = !o->force && !replaying(last_run, o);
   *rc = CP_OK;
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
-    const cp_table_cfg *t = i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
+    const cp_table_cfg *t = table_at(f, i);
     uint64_t now = cp_facts_rows_read(facts, i);
     int64_t last = cp_store_last_rows(s, t->name);
     if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
       return 0;
-    if (!check || allowed_empty(g, t->name) || last < (int64_t)g->table_min_count || last <= 0 ||
-        now >= (uint64_t)last || percent((uint64_t)last - now, (uint64_t)last) <= g->table_drop_percent)
+    if (!check || allowed_empty(g, t->name) || last <= 0 || last < (int64_t)g->table_min_count ||
+        now >= (uint64_t)last)
+      continue;
+    double drop = percent((uint64_t)last - now, (uint64_t)last);
+    if (drop <= g->table_drop_percent)
       continue;
     char a[32], b[32];
     cp_progress_format_count(a, now);
@@ -185,8 +193,7 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
     cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has %s rows, %s in the last run (run "
                  "%lld): a drop of %.1f%%, more than guard.table_drop_percent (%u%%) (an export "
                  "cut short?); " FORCE_HINT, t->table ? t->table : t->name, cfg->facts, a, b,
-                 (long long)last_run->id, percent((uint64_t)last - now, (uint64_t)last),
-                 g->table_drop_percent);
+                 (long long)last_run->id, drop, g->table_drop_percent);
     return 1;
   }
   return 0;

@@ -317,7 +317,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
     return rc;
   cp_facts_restart_deadline(r->facts);   /* the wait for the lock was no reading */
   if ((*refused = cp_guard_as_of(r->store, o)) ||
-      (*refused = cp_guard_tables(r->cfg, r->facts, r->store, o, &rc)) || rc != CP_OK)
+      (*refused = cp_guard_tables(r->cfg, r->facts, r->store, o)))
     return rc;
   cp_store_set_feed(r->store, &r->cfg->file->feed);
   /* the lookup tables' data problems, met when the facts opened */

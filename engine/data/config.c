@@ -691,13 +691,21 @@ static int leading_zero(const char *s)
          (kind == YT_PLAIN_INT || kind == YT_PLAIN_REAL);
 }
 
+/* Refuses params scalar n (a key or a value) written with a leading zero. */
+static cp_err check_leading_zero(const char *path, const yt_node *n)
+{
+  if (!n->plain || !leading_zero(n->value))
+    return CP_OK;
+  return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s has a leading zero, which YAML readers "
+                      "take as octal or as decimal: quote it ('%s') to make it text, or write "
+                      "it without the zero", path, n->line, n->value, n->value);
+}
+
 cp_err cp_config_check_params(const char *path, const yt_node *n)
 {
-  if (n && n->kind == YT_SCALAR && n->plain && leading_zero(n->value))
-    return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s has a leading zero, which YAML readers "
-                        "take as octal or as decimal: quote it ('%s') to make it text, or write "
-                        "it without the zero", path, n->line, n->value, n->value);
-  if (!n || n->kind == YT_SCALAR)
+  if (n && n->kind == YT_SCALAR)
+    return check_leading_zero(path, n);
+  if (!n)
     return CP_OK;
   cp_err rc = CP_OK;
   for (size_t i = n->kind == YT_MAP; rc == CP_OK && i < n->n; i += n->kind == YT_MAP ? 2 : 1)
@@ -711,9 +719,8 @@ cp_err cp_config_check_params(const char *path, const yt_node *n)
   for (size_t i = 0; rc == CP_OK && i < m; i++) {
     const yt_node *k = n->items[2 * i];
     keys[i].node = k;
-    if (k->plain && leading_zero(k->value))
-      rc = cp_config_check_params(path, k);   /* its message, as a value's */
-    else if (!as_lua_key(k, keys[i].text, sizeof keys[i].text))
+    if ((rc = check_leading_zero(path, k)) == CP_OK &&
+        !as_lua_key(k, keys[i].text, sizeof keys[i].text))
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is %s: no key a rule can read; "
                         "quote it to make it text", path, k->line, k->value,
                         cp_ytree_plain(k->value, NULL, NULL, NULL) == YT_PLAIN_NULL

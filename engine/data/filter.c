@@ -100,13 +100,13 @@ static void check_unit(lua_State *L, const site *s)
     return;
   int in_days = v >= (lua_Number)CP_DAY_MIN && v <= (lua_Number)CP_DAY_MAX;
   if (ty == CP_COL_DATE && !in_days)
-    luaL_error(L, "condition on %s.%s: %s is no date (a date column holds day numbers, "
-               "0000-01-01 to 9999-12-31: dt.today, dt.date(\"2026-01-31\"); of a time t, "
-               "dt.day(t))", s->t->name, s->t->columns[s->col].name, lua_tostring(L, -1));
+    fail(L, s, lua_pushfstring(L, "%s is no date (a date column holds day numbers, 0000-01-01 "
+                               "to 9999-12-31: dt.today, dt.date(\"2026-01-31\"); of a time t, "
+                               "dt.day(t))", lua_tostring(L, -1)));
   if (ty == CP_COL_TIMESTAMP && in_days && v != 0)
-    luaL_error(L, "condition on %s.%s: %s is a day number, not a time (a timestamp column "
-               "holds seconds: dt.now, dt.time(\"2026-01-31T09:00:00\"); of a day d, "
-               "dt.start(d))", s->t->name, s->t->columns[s->col].name, lua_tostring(L, -1));
+    fail(L, s, lua_pushfstring(L, "%s is a day number, not a time (a timestamp column holds "
+                               "seconds: dt.now, dt.time(\"2026-01-31T09:00:00\"); of a day d, "
+                               "dt.start(d))", lua_tostring(L, -1)));
 }
 
 /* Reads the value at the top of the stack into x, checking it against the
@@ -125,11 +125,13 @@ static void read_scalar(lua_State *L, const site *s, cp_scalar *x)
                s->t->columns[s->col].name, cp_config_coltype_name(ty), lua_typename(L, want),
                luaL_typename(L, -1));
   }
+  if (x->type == LUA_TNUMBER)
+    check_unit(L, s);
   if (x->type == LUA_TSTRING) {
     x->s = lua_tolstring(L, -1, &x->len);
   } else if (x->type == LUA_TBOOLEAN) {
     x->i = lua_toboolean(L, -1);
-  } else if ((check_unit(L, s), x->is_int = lua_isinteger(L, -1))) {
+  } else if ((x->is_int = lua_isinteger(L, -1))) {
     x->i = lua_tointeger(L, -1);
   } else {
     x->n = lua_tonumber(L, -1);

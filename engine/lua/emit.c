@@ -494,11 +494,9 @@ static void read_fallback(lua_State *L, int pick, cp_item *it)
     luaL_error(L, "assign{}: pick.fallback must be a list of group names {\"g2\", \"g3\"}, "
                "not a %s", lua_typename(L, t));
   int list = lua_gettop(L);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, list);
-  if (cp_freeze_behind(L, list)) {   /* params.x: its entries, not the empty view */
+  if (cp_freeze_behind(L, list))   /* params.x: its entries, not the empty view */
     lua_replace(L, list);
-    n = (lua_Integer)lua_rawlen(L, list);
-  }
+  lua_Integer n = (lua_Integer)lua_rawlen(L, list);
   if (n < 1 || n > MAX_FALLBACK)
     luaL_error(L, "assign{}: pick.fallback must list 1 to %d group names", MAX_FALLBACK);
   luaL_Buffer b;
@@ -533,9 +531,8 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
   if (it->assignee)
     luaL_error(L, "assign{}: give 'assignee' or 'pick', not both");
   int pick = lua_gettop(L);
-  if (cp_freeze_behind(L, pick)) {   /* params.x: its fields, not the empty view */
+  if (cp_freeze_behind(L, pick))   /* params.x: its fields, not the empty view */
     lua_replace(L, pick);
-  }
   lua_pushnil(L);   /* a misspelt field would be left out without a word */
   while (lua_next(L, pick)) {
     lua_pop(L, 1);

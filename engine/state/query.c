@@ -15,19 +15,17 @@
 #include "stateread.h"
 #include "textwidth.h"
 
-#define AS_JSON CP_QUERY_AS_JSON
-
 static const char *const results_sql[2] = {
-  "SELECT fingerprint, rule, client_id, key, kind, NULL, 0, assignee, NULL, " AS_JSON("data")
+  "SELECT fingerprint, rule, client_id, key, kind, NULL, 0, assignee, NULL, " CP_QUERY_AS_JSON("data")
   ", status, opened_at, updated_at FROM assignments WHERE status='proposed' "
   "ORDER BY client_id, rule, key",
   "SELECT fingerprint, rule, client_id, key, NULL, severity, level, assignee, title, "
-  AS_JSON("data") ", status, opened_at, updated_at FROM alerts WHERE status='open' "
+  CP_QUERY_AS_JSON("data") ", status, opened_at, updated_at FROM alerts WHERE status='open' "
   "ORDER BY client_id, rule, key",
 };
 
 const char cp_query_feed_sql[] =
-  "SELECT seq, type, run_id, at, " AS_JSON("body") " FROM events WHERE seq > ?1 "
+  "SELECT seq, type, run_id, at, " CP_QUERY_AS_JSON("body") " FROM events WHERE seq > ?1 "
   "ORDER BY seq LIMIT ?2";
 
 static const char summary_sql[] =

@@ -207,7 +207,6 @@ test_a_yaml_tag_is_an_error_not_ignored() {
     run_it
     expect_config_error "crmpolicy: c.yaml:31: a YAML tag ('${t#*|}') is not supported: quote a value to make it text"
   done
-  mkdir tmp
   cat > fx.yaml <<'YAML'
 name: a fixture with a tag
 facts:
@@ -216,10 +215,18 @@ facts:
 steps:
   - as_of: 2026-06-01
 YAML
-  OUT=$(TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config base.yaml fx.yaml 2>"$T/stderr")
-  RC=$?; ERR=$(cat "$T/stderr")
+  run_fixture base.yaml
   expect_eq "fixture: exit" 2 "$RC"
   expect_eq "fixture: message" "crmpolicy: fx.yaml:4: a YAML tag ('!!str') is not supported: quote a value to make it text" "$ERR"
+}
+
+# run_fixture CONFIG: runs fx.yaml under CONFIG (temporary files in tmp/,
+# a minute at most); sets OUT, RC and ERR.
+run_fixture() {
+  mkdir -p tmp
+  OUT=$(TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config "$1" fx.yaml 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
 }
 
 test_check_reports_a_duplicate_param_too() {
@@ -231,7 +238,7 @@ test_check_reports_a_duplicate_param_too() {
 }
 
 test_a_key_repeated_in_a_fixture_is_an_error_naming_the_fixture() {
-  config; mkdir tmp
+  config
   cat > fx.yaml <<'YAML'
 name: a fixture with a repeated key
 facts:
@@ -240,8 +247,7 @@ facts:
 steps:
   - as_of: 2026-06-01
 YAML
-  OUT=$(TMPDIR=$T/tmp timeout 60 "$CRMPOLICY" test --config c.yaml fx.yaml 2>"$T/stderr")
-  RC=$?; ERR=$(cat "$T/stderr")
+  run_fixture c.yaml
   expect_eq "exit" 2 "$RC"
   expect_eq "message" "crmpolicy: fx.yaml:4: duplicate key 'status' (first at line 4)" "$ERR"
 }
