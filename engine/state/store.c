@@ -742,7 +742,7 @@ cp_err cp_store_commit(cp_store *s)
 }
 
 /* Opens one connection to the state database with the schema in place. */
-static cp_err connect(cp_store *s, sqlite3 **db, int writer)
+static cp_err connect(cp_store *s, sqlite3 **db, int writer, cp_store_use use)
 {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(s->path, db, flags, NULL) != SQLITE_OK)
@@ -750,6 +750,16 @@ static cp_err connect(cp_store *s, sqlite3 **db, int writer)
   sqlite3_busy_timeout(*db, 10000);
   if (!writer)
     return CP_OK;
+  /* A new run's database gets SQLite's largest page: a run appends tens of
+   * thousands of rows, and each page costs a write to the WAL and another
+   * when it is checkpointed (4 KB pages: 32,700 writes and a 0.23 s commit
+   * for 100,000 clients; 64 KB: 2,100 and 0.06 s). A fixture's database
+   * holds a few rows: there the 18 pages of an empty schema would be 1.2 MB
+   * written and synced per step. The pragma does nothing to a database that
+   * has pages already. */
+  if (use == CP_STORE_RUN &&
+      sqlite3_exec(*db, "PRAGMA page_size=65536", NULL, NULL, NULL) != SQLITE_OK)
+    return fail(s, *db, "setting up the database");
   /* Two runs that open a new database together contend for the switch to
    * WAL; SQLite then answers BUSY at once rather than wait (it would
    * deadlock), so the switch is retried for a moment. */
@@ -762,14 +772,14 @@ static cp_err connect(cp_store *s, sqlite3 **db, int writer)
   return CP_OK;
 }
 
-cp_err cp_store_open(const char *path, cp_store **out)
+cp_err cp_store_open(const char *path, cp_store_use use, cp_store **out)
 {
   cp_store *s = calloc(1, sizeof *s);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
   if (!s || !(s->path = strdup(path)))
     goto fail;
-  if ((rc = connect(s, &s->db, 1)) != CP_OK || (rc = connect(s, &s->rd, 0)) != CP_OK)
+  if ((rc = connect(s, &s->db, 1, use)) != CP_OK || (rc = connect(s, &s->rd, 0, use)) != CP_OK)
     goto fail;
   *out = s;
   return CP_OK;

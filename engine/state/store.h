@@ -30,9 +30,13 @@ typedef struct cp_store cp_store;
 /* Returns the name of an event type ("alert.opened"). */
 const char *cp_store_event_name(cp_event e);
 
+/* What a state database is for, when it is made: a run's (large pages, for
+ * many rows) or a fixture's (a few rows, SQLite's default page). */
+typedef enum { CP_STORE_RUN, CP_STORE_FIXTURE } cp_store_use;
+
 /* Opens (creating if needed, mode 0600) the state database and its schema.
  * Returns CP_ESTATE with a message on failure. Close with cp_store_close(). */
-cp_err cp_store_open(const char *path, cp_store **out);
+cp_err cp_store_open(const char *path, cp_store_use use, cp_store **out);
 
 /* Closes the store, rolling back a run not finished; accepts NULL. */
 void cp_store_close(cp_store *s);

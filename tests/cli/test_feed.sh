@@ -252,6 +252,18 @@ test_an_older_state_database_is_migrated() {
   expect_eq "writer" "crmpolicy $("$CRMPOLICY" --version | cut -d' ' -f2)" "$(sqlite3 s.db "SELECT value FROM meta WHERE key='writer'")"
 }
 
+test_a_runs_new_state_has_64k_pages_and_an_older_one_keeps_its_own() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "a new state: SQLite's largest page" 65536 "$(sqlite3 s.db "PRAGMA page_size")"
+  rm -f s.db*
+  sqlite3 s.db < "$ROOT/tests/cli/state_v1.sql"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "run on a state made before: exit" 0 "$RC"
+  expect_eq "its page size kept" 4096 "$(sqlite3 s.db "PRAGMA page_size")"
+  expect_eq "the run in it" "1 2026-06-01" "$(sqlite3 s.db "SELECT id, as_of FROM runs" | tr '|' ' ')"
+}
+
 test_a_database_that_is_not_a_state_is_refused_and_left_as_it_was() {
   setup
   before=$(sqlite3 f.db .dump | md5sum)
