@@ -459,11 +459,15 @@ cp_err cp_store_seek(cp_store *s, const char *client_id)
 
 /* The assignee of the client's assignment (rule, key) that was proposed as
  * of this replay's day and closed (fulfilled, withdrawn) after it: the
- * day's own run kept it. NULL when there is none (or no memory). */
-static const char *closed_after(cp_store *s, const char *rule, const char *key)
+ * day's own run kept it. NULL when there is none (or no memory). *pool and
+ * *group are its pick's when it was open before the day's run: then
+ * cp_store_open_picks() counted it from the start. */
+static const char *closed_after(cp_store *s, const char *rule, const char *key,
+                                const char **pool, const char **group)
 {
   static const char closed_sql[] =
-    "SELECT assignee FROM assignments WHERE client_id = ?1 AND rule = ?2 AND key = ?3 "
+    "SELECT assignee, pick_pool, pick_group, opened_at < ?4 FROM assignments "
+    "WHERE client_id = ?1 AND rule = ?2 AND key = ?3 "
     "AND status <> 'proposed' AND opened_at <= ?4 AND updated_at > ?4";
   free(s->closed_assignee);
   s->closed_assignee = NULL;
@@ -473,8 +477,28 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key)
   const char *vals[] = {s->sought, rule, key, s->at};
   for (int i = 0; i < 4; i++)
     sqlite3_bind_text(s->closed, i + 1, vals[i] ? vals[i] : "", -1, SQLITE_STATIC);
-  if (sqlite3_step(s->closed) == SQLITE_ROW && sqlite3_column_text(s->closed, 0))
-    s->closed_assignee = strdup((const char *)sqlite3_column_text(s->closed, 0));
+  if (sqlite3_step(s->closed) == SQLITE_ROW && sqlite3_column_text(s->closed, 0)) {
+    /* assignee, pool and group, each ended by a NUL, in one block */
+    const char *col[3];
+    size_t len[3], n = 0;
+    for (int i = 0; i < 3; i++) {
+      col[i] = (const char *)sqlite3_column_text(s->closed, i);
+      len[i] = col[i] ? strlen(col[i]) : 0;
+      n += len[i] + 1;
+    }
+    int held = sqlite3_column_int(s->closed, 3) && col[1] && col[2];
+    if ((s->closed_assignee = malloc(n)) != NULL) {
+      char *p = s->closed_assignee;
+      for (int i = 0; i < 3; i++) {
+        memcpy(p, col[i] ? col[i] : "", len[i] + 1);
+        p += len[i] + 1;
+      }
+      if (held) {
+        *pool = s->closed_assignee + len[0] + 1;
+        *group = *pool + len[1] + 1;
+      }
+    }
+  }
   sqlite3_reset(s->closed);
   return s->closed_assignee;
 }
@@ -502,10 +526,15 @@ cp_err cp_store_open_picks(cp_store *s,
   if (s->picks_held)
     return CP_OK;
   s->picks_held = 1;
+  /* Open before the run: proposed and not changed since its as-of time, or
+   * proposed by an earlier day's run and closed by this day's run or a
+   * later one (a rerun of the day, a replay of an earlier one): its run
+   * counted it from the start. */
   if (sqlite3_prepare_v2(s->db, "SELECT pick_pool, pick_group, assignee FROM assignments "
-                         "WHERE status = 'proposed' AND pick_pool IS NOT NULL AND pick_group "
-                         "IS NOT NULL AND assignee IS NOT NULL AND updated_at <= ?1",
-                         -1, &st, NULL) != SQLITE_OK)
+                         "WHERE pick_pool IS NOT NULL AND pick_group IS NOT NULL "
+                         "AND assignee IS NOT NULL AND (status = 'proposed' AND "
+                         "updated_at <= ?1 OR status <> 'proposed' AND opened_at < ?1 "
+                         "AND updated_at >= ?1)", -1, &st, NULL) != SQLITE_OK)
     return fail(s, s->db, "reading the open picks");
   bind_text(st, 1, s->at);
   int rc;
@@ -533,7 +562,7 @@ const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *k
       return c->rows[i].col[C_ASSIGNEE];
     }
   /* a replay: one proposed that day and closed since was the day's to keep */
-  return s->replay ? closed_after(s, rule, key) : NULL;
+  return s->replay ? closed_after(s, rule, key, pool, group) : NULL;
 }
 
 /* Merges one kind of result (k = 0 alerts, 1 assignments) of client o with

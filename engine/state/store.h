@@ -58,17 +58,11 @@ void cp_store_set_feed(cp_store *s, const cp_feed_cfg *feed);
  * open results from before the run. */
 cp_err cp_store_seek(cp_store *s, const char *client_id);
 
-/* The assignee of the client's proposed assignment (rule, key) from before
- * the run, or NULL (also when it was changed after the run's as-of time:
- * in a replay of an earlier day, it is picked again). In a replay, one
- * proposed as of that day and closed after it keeps its assignee too.
- * *pool and *group are the pick the open row records (NULL for none, and
- * for a closed one). Valid until the next call or seek. Call after
- * cp_store_seek(). */
 /* Once a run, before its first client: calls fn for each assignment open
- * before the run (proposed, picked from a pool, with an assignee, and not
- * changed after the run's as-of time): the loads a pool{across_runs = true}
- * holds from the start. Later calls do nothing. */
+ * before the run (picked from a pool, with an assignee; proposed and not
+ * changed after the run's as-of time, or proposed by an earlier day and
+ * closed by this day's run or a later one): the loads a
+ * pool{across_runs = true} holds from the start. Later calls do nothing. */
 cp_err cp_store_open_picks(cp_store *s,
                            void (*fn)(void *ctx, const char *pool, const char *group,
                                       const char *assignee),
@@ -82,6 +76,13 @@ void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
                                     const char *assignee),
                          void *ctx);
 
+/* The assignee of the client's proposed assignment (rule, key) from before
+ * the run, or NULL (also when it was changed after the run's as-of time:
+ * in a replay of an earlier day, it is picked again). In a replay, one
+ * proposed as of that day and closed after it keeps its assignee too.
+ * *pool and *group are the pick the row records when cp_store_open_picks()
+ * counted it (NULL for none, and for a closed one opened by that day's own
+ * run). Valid until the next call or seek. Call after cp_store_seek(). */
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
                                     const char **pool, const char **group);
 

@@ -279,6 +279,25 @@ test_a_pool_across_runs_holds_capacity_across_nights() {
   expect_contains "message" "pool{}: 'across_runs' must be true or false, not string" "$ERR"
 }
 
+# A replay of a night gives that night's picks: what was open before its run
+# holds its member, though a later night closed it (policy-p: B1's
+# assignment, withdrawn on 06-04, held S9 through the run of 06-04 itself).
+test_a_replay_of_a_pool_across_runs_holds_what_was_open_before_that_night() {
+  across_setup "across_runs = true,"
+  nights 01 05 > /dev/null
+  local day want
+  for day in "04| / A1" "02|B1 S9 / A1"; do
+    cp_run run --config c.yaml --as-of "2026-06-${day%%|*}" --quiet --replay
+    expect_eq "replay of 06-${day%%|*}: exit" 0 "$RC"
+    want=${day#*|}
+    expect_eq "replay of 06-${day%%|*}: as that night" "$want" \
+      "$(open_picks s.db) / $(sqlite3 s.db "SELECT client_id FROM alerts WHERE status = 'open'" | paste -sd'|')"
+  done
+  # and the nights after it, run again, are those nights
+  expect_eq "06-03 to 06-05 again" "06-03: B1 S9 / A1|06-04:  / A1|06-05: A1 S9 / " \
+    "$(nights 03 05 | paste -sd'|')"
+}
+
 # fallback_setup [FIELD]: three clients needing a pick from group "east"
 # (one member, capacity 1), falling back to "any" (one member, capacity 1),
 # or with pick's FIELD instead; an unfilled alert when nobody is left.
