@@ -121,7 +121,8 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
   }
 }
 
-/* Returns the status of rule i: error, fired, no result, out of scope. */
+/* Returns the status of rule i: error, fired, fulfilled (it reported only
+ * fulfilled{}), no result, out of scope. */
 static const char *status(explain *e, size_t i, const char **error)
 {
   const char *const *ids = cp_rules_ids(e->rules, i);
@@ -138,11 +139,15 @@ static const char *status(explain *e, size_t i, const char **error)
       *error = e->out.failures[k].message;
   if (*error)
     return "error";
+  int fulfilled = 0;
   for (size_t k = 0; k < e->out.n; k++)
     for (const char *const *id = ids; *id; id++)
-      if (!strcmp(e->out.items[k].rule, *id) && e->out.items[k].what != CP_FULFILLED)
-        return "fired";
-  return "no result";
+      if (!strcmp(e->out.items[k].rule, *id)) {
+        if (e->out.items[k].what != CP_FULFILLED)
+          return "fired";
+        fulfilled = 1;
+      }
+  return fulfilled ? "fulfilled" : "no result";
 }
 
 /* Appends one reported item (text: a line; JSON: an object). */

@@ -94,6 +94,23 @@ for r in json.load(sys.stdin)["rules"]:
         if x["what"] == "alert": print(x["rule"], json.dumps(x.get("only_when_unfilled")))')"
 }
 
+# A rule that reported only fulfilled{} says so (policy-p: its heading said
+# "no result" above the fulfilled line).
+test_explain_a_rule_that_only_fulfilled() {
+  policy
+  cat >> r.lua <<'EOF'
+rule { id = "done", doc = "d", fn = function(c)
+  fulfilled { key = "k1" }
+end }
+EOF
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule done G1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "text" 'rule done (r.lua:35): fulfilled
+    fulfilled done: key "k1"' "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule done --format json G1
+  expect_contains "json" '"status":"fulfilled"' "$OUT"
+}
+
 test_explain_errors() {
   policy
   cp_run explain --config c.yaml --as-of 2026-06-30 G7
