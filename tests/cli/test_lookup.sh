@@ -33,6 +33,27 @@ EOF
   expect_eq "title" "rep nil nil nil true false" "$(sqlite3 s.db "SELECT title FROM alerts")"
 }
 
+# exists_from on a lookup: a row dated after the as-of time is not there yet
+# (policy-p: a recall announced tomorrow).
+test_a_lookup_row_dated_after_the_as_of_day_is_not_there_yet() {
+  clients_config "[{name: status, type: text}]" \
+    "lookups: [{name: staff, id: id, exists_from: hired_on, columns: [{name: id, type: text}, {name: hired_on, type: date}]}]"
+  facts_db f.db "ALTER TABLE staff ADD COLUMN hired_on TEXT;
+    INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01');
+    INSERT INTO staff(id,name,role,hired_on) VALUES ('S1','a','kam','2026-05-31'), ('S2','b','kam','2026-06-01'),
+      ('S3','c','kam','2026-06-02'), ('S4','d','kam',NULL);"
+  cat > r.lua <<'EOF'
+rule { id = "r", doc = "d", fn = function(c)
+  local ids = {}
+  for s in lookup.staff:each() do ids[#ids + 1] = s.id end
+  alert { severity = "info", title = table.concat(ids, " ") .. " / " .. tostring(lookup.staff:get("S3")) }
+end }
+EOF
+  run_rules
+  expect_eq "exit" 0 "$RC"
+  expect_eq "as of 2026-06-01: S3 not yet, S4 undated" "S1 S2 S4 / nil" "$(sqlite3 s.db "SELECT title FROM alerts")"
+}
+
 test_pool_members_added_or_listed_pick_alike() {
   setup
   cat > r.lua <<'EOF'
