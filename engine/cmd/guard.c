@@ -66,7 +66,7 @@ static const cp_table_cfg *table_at(const cp_config_file *f, unsigned i)
   return i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
 }
 
-/* Counts one facts table (up to table_min_count rows) and holds it against
+/* Counts one facts table (up to table_empty_min rows) and holds it against
  * the last run's: 1 when refused. (The rows the run reads are recorded
  * before its commit: cp_guard_table_rows.) */
 static int guard_table(const cp_config *cfg, cp_facts *facts, const cp_store *s,
@@ -74,7 +74,7 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, const cp_store *s,
 {
   const cp_guard_cfg *g = &cfg->file->guard;
   const char *sql = t->table ? t->table : t->name;
-  uint64_t cap = g->table_min_count ? g->table_min_count : 1, now = 0;
+  uint64_t cap = g->table_empty_min ? g->table_empty_min : 1, now = 0;
   if (cp_facts_count_rows(facts, sql, cap, &now) != CP_OK)
     return 0;   /* not counted: reading the table fails too, with the message */
   int64_t last = cp_store_last_rows(s, t->name);
@@ -84,15 +84,15 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, const cp_store *s,
     return 0;
   long long run = (long long)cp_store_last(s)->id;
   if ((uint64_t)last >= cap) {
-    cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has no rows, and had %lld or more in "
-                 "the last run (run %lld) (a failed export?); " FORCE_HINT, sql, cfg->facts,
-                 (long long)cap, run);
+    cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has no rows, and had %lld in the last "
+                 "run (run %lld) (a failed export?); if it may come empty, name it in "
+                 "guard.allow_empty; " FORCE_HINT, sql, cfg->facts, (long long)last, run);
     return 1;
   }
   cp_diag_warn("guard: the table '%s' of %s has no rows, and had %lld in the last run (run "
                "%lld); it is not refused with fewer than guard.table_min_count (%u); if the "
                "export lost it, run again with the right facts", sql, cfg->facts, (long long)last,
-               run, g->table_min_count);
+               run, g->table_empty_min);
   return 0;
 }
 

@@ -18,9 +18,10 @@ int cp_guard_facts(const cp_config *cfg, cp_facts *facts, const cp_opts *o);
 int cp_guard_as_of(const cp_store *s, const cp_opts *o);
 
 /* After the run began: counts the rows of each per-client and lookup table
- * of the facts (up to guard.table_min_count); refuses, unless --force, a
- * run where one has none and had table_min_count or more in the last run
- * (fewer: a warning). Returns 0, or 1 (refused, message printed). */
+ * of the facts (up to guard.table_empty_min); refuses, unless --force or
+ * guard.allow_empty, a run where one has none and had table_empty_min or
+ * more in the last run (fewer: a warning). Returns 0, or 1 (refused,
+ * message printed). */
 int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, const cp_opts *o);
 
 /* Before the commit: refuses a run whose evaluated clients fell, or that

@@ -75,8 +75,10 @@ typedef struct cp_guard_cfg {
   uint32_t resolve_percent;      /* refuse when more of the open alerts would resolve (50) */
   uint32_t table_drop_percent;   /* refuse when a table's rows fall by more than this (40) */
   uint32_t min_count;            /* shares are checked from this many clients or alerts (100) */
-  uint32_t table_min_count;      /* ... and a table's empty or drop guard from this many rows
+  uint32_t table_min_count;      /* ... and a table's drop guard from this many rows
                                     (min_count's) */
+  uint32_t table_empty_min;      /* a table's empty guard from this many rows: table_min_count
+                                    when given, else 1 (not read from the config) */
   char **allow_empty;            /* per-client or lookup tables that may come empty */
   unsigned allow_empty_count;    /* their number */
 } cp_guard_cfg;
