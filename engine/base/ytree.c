@@ -316,10 +316,10 @@ static int yaml_word(const char *s, const char *word)
 yt_plain cp_ytree_plain(const char *s, int *b, long long *i, double *d)
 {
   char *end;
-  /* YAML's True, FALSE, Yes and NO too: read as text, False or No would be
-   * true to Lua */
-  int truth = yaml_word(s, "true") || yaml_word(s, "yes");
-  if (truth || yaml_word(s, "false") || yaml_word(s, "no")) {
+  /* YAML's True, FALSE, Yes, NO, on and Off too: read as text, False, No or
+   * off would be true to Lua */
+  int truth = yaml_word(s, "true") || yaml_word(s, "yes") || yaml_word(s, "on");
+  if (truth || yaml_word(s, "false") || yaml_word(s, "no") || yaml_word(s, "off")) {
     if (b)
       *b = truth;
     return YT_PLAIN_BOOL;

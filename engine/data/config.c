@@ -691,9 +691,26 @@ static int leading_zero(const char *s)
          (kind == YT_PLAIN_INT || kind == YT_PLAIN_REAL);
 }
 
-/* Refuses params scalar n (a key or a value) written with a leading zero. */
-static cp_err check_leading_zero(const char *path, const yt_node *n)
+/* Returns 1 when plain scalar s is written as a number beyond a double's
+ * range: 1e400 (which would stay text) or 1e-400 (which would be 0). */
+static int out_of_range(const char *s)
 {
+  char *end;
+  if (!*s || strspn(s, "+-0123456789.eE") != strlen(s))
+    return 0;
+  errno = 0;
+  double d = strtod(s, &end);
+  return !*end && errno == ERANGE && (d == 0 || isinf(d));
+}
+
+/* Refuses params scalar n (a key or a value) written with a leading zero,
+ * or as a number no double holds. */
+static cp_err check_scalar(const char *path, const yt_node *n)
+{
+  if (n->plain && out_of_range(n->value))
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s is beyond the range of a number (about "
+                        "1e-308 to 1e308 in size): write a number within it, or quote it ('%s') "
+                        "to make it text", path, n->line, n->value, n->value);
   if (!n->plain || !leading_zero(n->value))
     return CP_OK;
   return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s has a leading zero, which YAML readers "
@@ -704,7 +721,7 @@ static cp_err check_leading_zero(const char *path, const yt_node *n)
 cp_err cp_config_check_params(const char *path, const yt_node *n)
 {
   if (n && n->kind == YT_SCALAR)
-    return check_leading_zero(path, n);
+    return check_scalar(path, n);
   if (!n)
     return CP_OK;
   cp_err rc = CP_OK;
@@ -719,7 +736,7 @@ cp_err cp_config_check_params(const char *path, const yt_node *n)
   for (size_t i = 0; rc == CP_OK && i < m; i++) {
     const yt_node *k = n->items[2 * i];
     keys[i].node = k;
-    if ((rc = check_leading_zero(path, k)) == CP_OK &&
+    if ((rc = check_scalar(path, k)) == CP_OK &&
         !as_lua_key(k, keys[i].text, sizeof keys[i].text))
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: params: the key '%s' is %s: no key a rule can read; "
                         "quote it to make it text", path, k->line, k->value,

@@ -73,15 +73,17 @@ test_params_read_false_true_and_null_as_yaml_spells_them() {
   # the rule notified; YAML's True, TRUE, False, FALSE, Null and NULL are
   # booleans and nil, in params and in a fixture's expected data; a quoted
   # "False" stays text, and True beside true is one key given twice; yes
-  # and no alike in YAML's three spellings (No was the text "No", true to Lua)
+  # and no alike in YAML's three spellings (No was the text "No", true to Lua),
+  # and on and off (Off was the text "Off", true to Lua)
   clients_config "[{name: status, type: text}]" "params:" \
     "  f: [False, FALSE, false, True, TRUE, \"False\", no, Off, No, NO, Yes, YES, \"No\"]" \
-    "  n: {a: Null, b: NULL}"
+    "  n: {a: Null, b: NULL}" "  o: [on, On, ON, off, OFF, \"off\"]"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01')"
   cat > r.lua <<'EOF'
 rule { id = "r", doc = "d", fn = function(c)
   local out = {}
   for i = 1, 13 do out[i] = tostring(params.f[i]) .. ":" .. type(params.f[i]) end
+  for i = 1, 6 do out[13 + i] = tostring(params.o[i]) .. ":" .. type(params.o[i]) end
   alert { severity = "info", title = table.concat(out, " ") .. " " .. tostring(params.n.a) .. " " .. tostring(params.n.b),
     data = { first = params.f[1], quoted = params.f[6] } }
   if params.f[1] then alert { severity = "critical", key = "notified" } end
@@ -89,7 +91,7 @@ end }
 EOF
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   expect_eq "exit" 0 "$RC"
-  expect_eq "title" "false:boolean false:boolean false:boolean true:boolean true:boolean False:string false:boolean Off:string false:boolean false:boolean true:boolean true:boolean No:string nil nil" \
+  expect_eq "title" "false:boolean false:boolean false:boolean true:boolean true:boolean False:string false:boolean false:boolean false:boolean false:boolean true:boolean true:boolean No:string true:boolean true:boolean true:boolean false:boolean false:boolean off:string nil nil" \
     "$(sqlite3 s.db "SELECT title FROM alerts WHERE key = ''")"
   expect_eq "False is false" "0" "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE key = 'notified'")"
   cat > fx.yaml <<'EOF'
@@ -105,10 +107,10 @@ EOF
   printf '  t: {true: a, True: b}\n' >> c.yaml
   cp_run check --config c.yaml
   expect_eq "twin keys: exit" 2 "$RC"
-  expect_eq "twin keys" "crmpolicy: c.yaml:8: params: the key 'True' is the key 'true' of line 8 to a rule (the same boolean); give it once" "$ERR"
+  expect_eq "twin keys" "crmpolicy: c.yaml:9: params: the key 'True' is the key 'true' of line 9 to a rule (the same boolean); give it once" "$ERR"
   sed -i 's/^  t: .*/  t: {no: a, No: b}/' c.yaml
   cp_run check --config c.yaml
-  expect_eq "twin keys no, No" "crmpolicy: c.yaml:8: params: the key 'No' is the key 'no' of line 8 to a rule (the same boolean); give it once" "$ERR"
+  expect_eq "twin keys no, No" "crmpolicy: c.yaml:9: params: the key 'No' is the key 'no' of line 9 to a rule (the same boolean); give it once" "$ERR"
   # a fixture's expected text No is quoted in the + line, as it reads back
   sed -i 's/^  f: .*/  f: [False, FALSE, false, True, TRUE, "No", no, Off, No, NO, Yes, YES, "No"]/; /^  t: /d' c.yaml
   cp_run test --config c.yaml fx.yaml

@@ -82,8 +82,8 @@ static void check_scalar(lua_State *L, const yt_node *n)
       broken("a quoted scalar did not stay the same string", s);
     return;
   }
-  int truth = spelled(s, "true") || spelled(s, "yes");
-  if (truth || spelled(s, "false") || spelled(s, "no")) {
+  int truth = spelled(s, "true") || spelled(s, "yes") || spelled(s, "on");
+  if (truth || spelled(s, "false") || spelled(s, "no") || spelled(s, "off")) {
     if (t != LUA_TBOOLEAN || lua_toboolean(L, -1) != truth)
       broken("a plain boolean did not become that boolean", s);
   } else if (!*s || !strcmp(s, "~") || spelled(s, "null")) {

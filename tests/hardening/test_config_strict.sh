@@ -95,8 +95,14 @@ test_numbers_with_a_leading_zero_are_errors_not_octal() {
     "crmpolicy: c.yaml:30: params: 007 $params: quote it ('007') to make it text, or write it without the zero"
   with_lines 'params:\n  x: [1, -012.5]\n' \
     "crmpolicy: c.yaml:30: params: -012.5 $params: quote it ('-012.5') to make it text, or write it without the zero"
+  # and a number no double holds: 1e-400 was 0, 1e400 the text "1e400"
+  local range="is beyond the range of a number (about 1e-308 to 1e308 in size)"
+  with_lines 'params:\n  rate: 1e-400\n' \
+    "crmpolicy: c.yaml:30: params: 1e-400 $range: write a number within it, or quote it ('1e-400') to make it text"
+  with_lines 'params:\n  caps: {-1e400: a}\n' \
+    "crmpolicy: c.yaml:30: params: -1e400 $range: write a number within it, or quote it ('-1e400') to make it text"
   cp c.yaml.orig c.yaml
-  printf "guard: {resolve_percent: 0, min_count: 100}\nlimits: {memory_mb: 10}\nparams: {area: '010', x: [0, -0, 0.5, 100]}\n" >> c.yaml
+  printf "guard: {resolve_percent: 0, min_count: 100}\nlimits: {memory_mb: 10}\nparams: {area: '010', x: [0, -0, 0.5, 100, 5e-324, 1e308, '1e400']}\n" >> c.yaml
   run_it
   expect_eq "zero and plain numbers" 0 "$RC"
 }
