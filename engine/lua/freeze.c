@@ -156,10 +156,31 @@ static void keep_host_metatable(lua_State *L, int src, int copy)
     lua_pop(L, 1);
 }
 
+/* __tostring of a view of a table whose host metatable has one (a filtered
+ * list: "<2 rows>"): that __tostring, asked of the table behind, so that a
+ * frozen list (a derived value, a run value, a list of a by() map) reads as
+ * the list it shows, never as an address that changes from run to run. */
+static int view_tostring(lua_State *L)
+{
+  if (cp_freeze_behind(L, 1) && luaL_getmetafield(L, -1, "__tostring") != LUA_TNIL) {
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+  }
+  lua_pushfstring(L, "table: %p", lua_topointer(L, 1));
+  return 1;
+}
+
 void cp_freeze_view_meta(lua_State *L, int idx, int behind)
 {
   idx = lua_absindex(L, idx);
   behind = lua_absindex(L, behind);
+  if (luaL_getmetafield(L, behind, "__tostring") != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushcfunction(L, view_tostring);
+    lua_setfield(L, idx, "__tostring");
+  }
   lua_pushvalue(L, behind);
   lua_setfield(L, idx, "__index");
   lua_pushvalue(L, behind);

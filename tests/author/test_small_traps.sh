@@ -44,6 +44,32 @@ EOF
     "$(sqlite3 s.db "SELECT title FROM alerts")"
 }
 
+test_frozen_lists_as_text_are_the_same_every_run() {
+  # a list made read-only (a derived value, a run value, a list of a by()
+  # map) reads as the list it shows, as a filtered list does: it gave the
+  # view's address, so a title holding one was updated every night
+  clients_config "[{name: status, type: text}]" "tables:" \
+    "  - {name: orders, key: client_id, id: id, columns: [{name: id, type: text}, {name: amount, type: money}]}" \
+    "lookups:" "  - {name: staff, id: id, columns: [{name: id, type: text}, {name: role, type: text}]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O7','C1','2026-05-01',1), ('O8','C1','2026-05-02',1);
+    INSERT INTO staff(id,name,role) VALUES ('S1','a','kam'), ('S2','b','rep');"
+  cat > r.lua <<'EOF'
+derive { id = "paid", doc = "d", fn = function(c) return c.orders:filter({ amount = 100 }) end }
+global { id = "kams", doc = "d", fn = function() return lookup.staff:filter({ role = "kam" }) end }
+rule { id = "r", doc = "d", fn = function(c)
+  alert { severity = "info", title = table.concat({ tostring(c.paid), tostring(run.kams),
+    tostring(c.orders:by("amount")[100]), string.format("%s", c.orders:filter({ id = "O7" }):by("id").O7),
+    tostring(c.paid:filter({ id = "O8" })) }, " / ") }
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "title" "<2 rows> / <1 row> / <2 rows> / <1 row> / <1 row>" "$(sqlite3 s.db "SELECT title FROM alerts")"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "second run: no event" "alert.opened" "$(sqlite3 s.db "SELECT group_concat(type) FROM events")"
+}
+
 test_a_whole_float_index_reads_the_row_as_a_list_does() {
   # rows[n / 2] with n even is rows[2.0]: a Lua table (a filtered list)
   # gives its item 2, so rows and lookups do too; 1.5 and 0 are no row
