@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "freeze.h"
 #include "pool.h"
 
 /* qsort comparator: by group, then id. */
@@ -96,6 +97,37 @@ static const char *group_name(lua_State *L, int idx, int groups, cp_pool *p)
   return s;
 }
 
+/* Returns the name of a field of the member table at idx that is none of
+ * id, group, capacity and load (its type's name for a key that is not a
+ * text), or NULL. Its own keys are read raw, a read-only view's (a member
+ * from params or a run value) those of the table behind it; what an
+ * __index gives is not seen. The name stays valid while the table holds it. */
+static const char *unknown_field(lua_State *L, int idx)
+{
+  static const char *const known[] = {"id", "group", "capacity", "load"};
+  const char *found = NULL;
+  idx = lua_absindex(L, idx);
+  int t = cp_freeze_behind(L, idx) ? lua_gettop(L) : idx;
+  lua_pushnil(L);
+  while (!found && lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      found = luaL_typename(L, -1);
+      continue;
+    }
+    const char *k = lua_tostring(L, -1);
+    found = k;
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+      if (!strcmp(k, known[i]))
+        found = NULL;
+  }
+  if (found)
+    lua_pop(L, 1);   /* the key */
+  if (t != idx)
+    lua_pop(L, 1);   /* the table behind the view */
+  return found;
+}
+
 /* Adds the member {id=, group=, capacity=, load=} at idx to pool p (not
  * sorted yet); groups as for group_name(). Returns an error message (in buf,
  * of size cap, when it names the member), or NULL. */
@@ -122,6 +154,13 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p, cha
   const char *id = lua_tolstring(L, -2, &len), *group = lua_tolstring(L, -1, &glen);
   if (memchr(id, '\0', len) || memchr(group, '\0', glen))   /* stored as text it would be cut */
     return "a member's id and group may not contain a NUL byte";
+  const char *unknown = unknown_field(L, idx);   /* capcity = 1 read as no limit, silently */
+  if (unknown) {
+    snprintf(buf, cap, "member '%.*s' (group '%.*s'): unknown field '%.40s' (fields: id, group, "
+             "capacity, load)", (int)(len > 64 ? 64 : len), id, (int)(glen > 64 ? 64 : glen),
+             group, unknown);
+    return buf;
+  }
   if (capacity == -2 || load == -2) {   /* which member and value: often a fact's */
     const char *what = capacity == -2 ? "capacity" : "load";
     char shown[48];

@@ -110,6 +110,28 @@ end }'
   expect_contains "message" "a member's id and group may not contain a NUL byte" "$ERR"
 }
 
+test_a_pool_member_with_an_unknown_field_fails_the_pool() {
+  # capcity = 1 was left out silently: the member had no limit and took
+  # every client; a member from params or a run value is read through
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "a misspelt capacity", members = function(add)
+  add { id = "S1", group = "rep", capacity = 2 }
+  add { id = "S7", group = "rep", capcity = 1 }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:3: member 'S7' (group 'rep'): unknown field 'capcity' (fields: id, group, capacity, load) (pool 'p'; nothing was written)" "$ERR"
+  hostile 'pool { id = "p", doc = "a misspelt load, in a list", members = function()
+  return { { id = "S8", group = "rep", laod = 3 } }
+end }'
+  expect_nothing_written
+  expect_contains "message" "member 'S8' (group 'rep'): unknown field 'laod'" "$ERR"
+  hostile 'global { id = "m", doc = "d", fn = function() return { id = "S9", group = "rep", [1] = 2 } end }
+pool { id = "p", doc = "a list item in a run value", members = function(add) add(run.m) end }'
+  expect_nothing_written
+  expect_contains "message" "member 'S9' (group 'rep'): unknown field 'number'" "$ERR"
+}
+
 test_a_pool_member_refused_for_its_capacity_or_group_is_named() {
   # the values come from facts (a staff row): the message says which member and what value
   setup
