@@ -1328,11 +1328,15 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
       id->st_ino = 0, id->st_dev = 0;   /* replaced while it opened: which file is unknown */
     return CP_OK;
   }
-  if (sqlite3_errcode(*db) == SQLITE_READONLY && is_wal(path))
+  /* a folder it may not write reads as READONLY; a read-only file system (a
+   * snapshot, systemd's ProtectSystem=strict outside ReadWritePaths) as
+   * CANTOPEN, "unable to open database file", of a file just opened */
+  int code = sqlite3_errcode(*db);
+  if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) && is_wal(path))
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
-                     "%s-shm beside it; make its folder writable or convert it with "
+                     "%s-shm beside it%s; make its folder writable or convert it with "
                      "sqlite3 %s 'PRAGMA journal_mode=DELETE'", path, sqlite3_errmsg(*db),
-                     path, path);
+                     path, code == SQLITE_CANTOPEN ? " (a read-only file system?)" : "", path);
   /* A writer that died inside a transaction leaves PATH-journal "hot": only
    * a writer may roll it back, and a read-only reader cannot read past it. */
   if (sqlite3_extended_errcode(*db) == SQLITE_READONLY_ROLLBACK)

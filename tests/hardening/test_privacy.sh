@@ -121,6 +121,25 @@ test_wal_facts_in_a_read_only_folder_are_read_or_refused_clearly() {
   expect_eq "facts folder" "$(cat "$T/before")" "$(fingerprint_facts "$T/facts")"
 }
 
+# WAL facts on a read-only file system (a snapshot; systemd's ProtectSystem=
+# strict, which the installed unit sets, outside ReadWritePaths): SQLite
+# cannot make f.db-shm and says only "unable to open database file" of a
+# file it has just opened; the message now says why (probe-w). The folder is
+# bound read-only in a mount namespace of the run's own (skipped where none
+# can be made).
+test_wal_facts_on_a_read_only_file_system_are_refused_saying_why() {
+  read_only_setup WAL
+  chmod 755 "$T/facts"
+  local ns=(unshare -m)
+  [ "$(id -u)" = 0 ] || ns=(unshare -rm)
+  "${ns[@]}" sh -c "mount --bind -o ro '$T/facts' '$T/facts'" 2>/dev/null || return 0
+  cd "$T/work" && "${ns[@]}" sh -c "mount --bind -o ro '$T/facts' '$T/facts' && \
+    exec '$CRMPOLICY' run --config c.yaml --as-of 2026-06-01 --quiet" 2>"$T/err"
+  expect_eq "exit" 2 "$?"
+  expect_eq "message" "crmpolicy: facts: ../facts/f.db: unable to open database file: it is in WAL mode and SQLite cannot create ../facts/f.db-shm beside it (a read-only file system?); make its folder writable or convert it with sqlite3 ../facts/f.db 'PRAGMA journal_mode=DELETE'" "$(cat "$T/err")"
+  expect_eq "no state" "" "$(ls "$T/work" | grep s.db)"
+}
+
 # A state in a folder its reader cannot write (a snapshot mounted read-only,
 # another user's folder) cannot be read: SQLite must make s.db-shm beside a
 # WAL database. The message says so; it said only "unable to open database
