@@ -1231,6 +1231,8 @@ static cp_err load_lookup(cp_facts *f, source *s)
     const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
     char shown[160];
     s->rows.n = 0;
+    if (!problem && !*id)   /* a CRM's missing id: a staff row '' would be picked, as no one */
+      problem = "is an empty id; the row is skipped";
     if (!problem && kept && strcmp(prev.s, id) == 0)
       problem = "repeats an id of the lookup table; the first row read is kept";
     if (!problem) {   /* a buffer that only grows: no allocation a row */

@@ -352,6 +352,24 @@ test_a_repeated_lookup_id_keeps_the_first_row_and_is_a_finding() {
     "staff row S1 column id: 'S1' repeats an id of the lookup table; the first row read is kept"
 }
 
+test_an_empty_lookup_id_is_a_finding_and_its_row_is_skipped() {
+  # a CRM's missing staff id written as '': the row was a staff member with
+  # no id, which a pool picked, proposing work to no one with no unfilled
+  # alert (probe-w); as an empty client id, it is skipped
+  config
+  facts "INSERT INTO staff(id,name,role,capacity) VALUES ('','ghost','kam',9), ('S2','b','kam',2);"
+  printf 'lookups:\n  - {name: staff, id: id, columns: [{name: id, type: text}, {name: capacity, type: integer}]}\n' >> c.yaml
+  cat >> r.lua <<'EOF'
+rule { id = "count", doc = "d", fn = function(c)
+  alert { severity = "info", title = #lookup.staff .. " " .. tostring(lookup.staff:get("")) .. " " .. lookup.staff[1].id }
+end }
+EOF
+  run_bad
+  expect_quarantined "staff|(empty id)|id||is an empty id; the row is skipped" \
+    "staff row (empty id) column id: '' is an empty id; the row is skipped"
+  expect_eq "lookup" "1 nil S2" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'count'")"
+}
+
 test_rows_whose_keys_sort_after_every_client_are_findings() {
   config; facts ""
   untyped orders
