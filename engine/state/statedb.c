@@ -232,6 +232,21 @@ cp_err cp_statedb_found(const char *path)
   return CP_OK;
 }
 
+cp_err cp_statedb_has_run(sqlite3 *db, const char *path)
+{
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM runs LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW)
+    return CP_OK;
+  if (rc != SQLITE_DONE)
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  return cp_diag_fail(CP_ESTATE, "state: %s: no run has written it yet (it holds the schema "
+                      "alone: did the first run fail?)", path);
+}
+
 cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
 {
   int version = 0;
@@ -251,6 +266,8 @@ cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out)
     }
     rc = db ? migrate(db, path) : CP_ESTATE;
   }
+  if (rc == CP_OK && !write)
+    rc = cp_statedb_has_run(db, path);
   if (rc != CP_OK) {
     sqlite3_close(db);
     return rc;

@@ -37,15 +37,20 @@ cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out);
 /* Reads the last run and the open alerts of db into *out. */
 cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out);
 
-/* Opens an existing state database for feed and push, read-only unless
- * write is set, brought to the current version first (an older one is
- * migrated under the write lock, waiting up to wait_ms). Close with
- * sqlite3_close(). CP_ESTATE with a message when it does not exist or is
- * not a state database (no runs table: nothing is written into it). */
 /* Checks that the state database path names a regular file that exists
  * (a message and CP_ESTATE when not: no run wrote it yet, or a device). */
 cp_err cp_statedb_found(const char *path);
 
+/* Checks that a run has committed into state database db (a message and
+ * CP_ESTATE when not: a first run that failed leaves the schema alone). */
+cp_err cp_statedb_has_run(sqlite3 *db, const char *path);
+
+/* Opens an existing state database for feed and push, read-only unless
+ * write is set, brought to the current version first (an older one is
+ * migrated under the write lock, waiting up to wait_ms). Close with
+ * sqlite3_close(). CP_ESTATE with a message when it does not exist, is
+ * not a state database (no runs table: nothing is written into it) or,
+ * read-only, holds no run yet. */
 cp_err cp_statedb_open(const char *path, int write, int wait_ms, sqlite3 **out);
 
 #endif

@@ -70,6 +70,27 @@ C1         staffing         r                    k              FE-north-012 {}'
 C1         staffing         r                    k              FE-north-region-enginee… {}' "$OUT"
 }
 
+# A first run that failed under --strict leaves the schema and no run: the
+# read commands say so with exit 3, as for no state at all (probe-w: they
+# printed empty tables with exit 0).
+test_read_commands_on_a_state_no_run_has_written_exit_3() {
+  setup
+  rm -f s.db*
+  clients_config '[{name: name, type: text}, {name: created_on, type: date}]'
+  sqlite3 f.db "UPDATE clients SET created_on = 'soon'"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --strict
+  expect_eq "the strict run: exit" 3 "$RC"
+  expect_eq "its schema is there" "0" "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+  local cmd
+  for cmd in "alerts" "assignments --format csv" "feed --since 0" "feed --consumer crm"; do
+    # shellcheck disable=SC2086
+    cp_run $cmd --config c.yaml
+    expect_eq "$cmd: exit" 3 "$RC"
+    expect_eq "$cmd: message" "crmpolicy: state: s.db: no run has written it yet (it holds the schema alone: did the first run fail?)" "$ERR"
+    expect_eq "$cmd: nothing printed" "" "$OUT"
+  done
+}
+
 test_read_commands_leave_the_state_folder_as_they_found_it() {
   setup
   local before after
