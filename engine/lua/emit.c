@@ -391,6 +391,9 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     it->assignee = opt_text(L, fn, "assignee", NULL);
     if (it->assignee && !*it->assignee)   /* a fact's empty staff id: nobody, as nil */
       it->assignee = NULL;
+    if (it->assignee && !cp_sbuf_is_utf8(it->assignee, strlen(it->assignee)))
+      luaL_error(L, "%s: 'assignee' is not valid UTF-8 (the feed and sinks could not tell it "
+                 "from another)", fn);
     cp_sbuf_clear(&api->json);
     int t = lua_getfield(L, 1, "data");
     if (t != LUA_TNIL && t != LUA_TTABLE)

@@ -154,6 +154,10 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p, cha
   const char *id = lua_tolstring(L, -2, &len), *group = lua_tolstring(L, -1, &glen);
   if (memchr(id, '\0', len) || memchr(group, '\0', glen))   /* stored as text it would be cut */
     return "a member's id and group may not contain a NUL byte";
+  if (!len)   /* picked, it would be the assignee '' (nobody), with no unfilled alert */
+    return "a member's id may not be empty (it would be picked as nobody)";
+  if (!cp_sbuf_is_utf8(id, len))   /* JSON's U+FFFD would write two ids alike */
+    return "a member's id is not valid UTF-8 (the feed and sinks could not tell it from another)";
   const char *unknown = unknown_field(L, idx);   /* capcity = 1 read as no limit, silently */
   if (unknown) {
     snprintf(buf, cap, "member '%.*s' (group '%.*s'): unknown field '%.40s' (fields: id, group, "

@@ -89,6 +89,11 @@ clients|$g2|id|$g2|is not valid UTF-8; the row is skipped" "$(findings)"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "exit" 1 "$RC"
   expect_contains "key" "alert{}: 'key' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
+  # and so is an assignee (probe-w: S\377 and S\376 were both written "S\ufffd")
+  sed -i 's/key = c.id == "C2" and "k\\191" or ""/assignee = c.id == "C2" and "S\\255" or nil/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "assignee: exit" 1 "$RC"
+  expect_contains "assignee" "alert{}: 'assignee' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
 }
 
 test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {

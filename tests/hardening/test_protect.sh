@@ -110,6 +110,23 @@ end }'
   expect_contains "message" "a member's id and group may not contain a NUL byte" "$ERR"
 }
 
+test_pool_member_id_empty_or_not_utf8_fails_the_pool() {
+  # an empty id was picked and stored as the assignee '' (nobody), with no
+  # unfilled alert; ids of other bytes were written alike in JSON (probe-w)
+  setup
+  first_run
+  hostile 'pool { id = "p", doc = "an empty id", members = function(add)
+  add { id = "", group = "rep" }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a.lua:2: a member's id may not be empty (it would be picked as nobody) (pool 'p'; nothing was written)" "$ERR"
+  hostile 'pool { id = "p", doc = "bytes", members = function(add)
+  add { id = "S\255", group = "rep" }
+end }'
+  expect_nothing_written
+  expect_contains "message" "a member's id is not valid UTF-8 (the feed and sinks could not tell it from another) (pool 'p'" "$ERR"
+}
+
 test_a_pool_member_with_an_unknown_field_fails_the_pool() {
   # capcity = 1 was left out silently: the member had no limit and took
   # every client; a member from params or a run value is read through
