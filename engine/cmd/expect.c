@@ -731,7 +731,12 @@ size_t cp_expect_diff(const cp_fixture *fx, const cp_fx_step *step, const cp_fou
   if (d.n)
     qsort(d.v, d.n, sizeof *d.v, cmp_line);
   for (size_t i = 0; i < d.n; i++) {
-    if (i == 0 || d.v[i].section != d.v[i - 1].section)
+    /* the first header says what the signs mean: a lone "- {...}" reads
+     * like a YAML item of the fixture (policy-n) */
+    if (i == 0)
+      cp_sbuf_printf(diff, "%s%s   # -: expected, not found; +: found, not expected\n", indent,
+                     section_names[d.v[i].section]);
+    else if (d.v[i].section != d.v[i - 1].section)
       cp_sbuf_printf(diff, "%s%s\n", indent, section_names[d.v[i].section]);
     cp_sbuf_printf(diff, "%s%c %s\n", indent, d.v[i].sign, d.v[i].text);
     free(d.v[i].text);

@@ -54,14 +54,14 @@ YAML
   expect_eq "exit" 1 "$RC"
   expect_eq "stdout" "FAIL fail.yaml: a fixture that expects the wrong things
   fail.yaml:13: step 1 as of 2026-06-30 (exact)
-    alerts:
+    alerts:   # -: expected, not found; +: found, not expected
     - {rule: visit.due, client: G1, severity: critical, level: 2}
     + {rule: visit.due, client: G1, severity: warning, level: 1}
     + {rule: status.odd, client: G2, severity: info, level: 1, assignee: S9}
     - {rule: visit.due, client: G2, severity: warning}
     error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff
   fail.yaml:17: step 2 as of 2026-07-01 (at least; rules status.odd)
-    absent:
+    absent:   # -: expected, not found; +: found, not expected
     + {rule: visit.due, client: G1, severity: warning, level: 1, assignee: S1}   # absent at line 23
     error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff
 0 passed, 1 failed" "$OUT"
@@ -99,7 +99,7 @@ YAML
   expect_eq "exit" 1 "$RC"
   expect_eq "stdout" "FAIL a.yaml: gold clients get a visit proposed
   a.yaml:7: step 1 as of 2026-06-30 (exact; rules ask)
-    assignments:
+    assignments:   # -: expected, not found; +: found, not expected
     - {rule: ask, client: G2, kind: call}
     + {rule: ask, client: G2, key: G2, kind: visit}
 0 passed, 1 failed" "$OUT"
@@ -220,7 +220,7 @@ YAML
   expect_eq "exit" 1 "$RC"
   expect_eq "stdout" "FAIL out.yaml: expects a rule the filter leaves out
   out.yaml:8: step 1 as of 2026-06-30 (exact; rules visit.due)
-    alerts:
+    alerts:   # -: expected, not found; +: found, not expected
     - {rule: status.odd, client: G2}   # status.odd is not among this step's rules: add it to 'rules:'
     withdrawn:
     - {rule: status.odd, client: G2}   # status.odd is not among this step's rules: add it to 'rules:'
@@ -524,7 +524,7 @@ YAML
           s/    withdrawn: \[{rule: call, client: B1}\]/    withdrawn: [{rule: call, client: A1}]/' fx.yaml
   cp_run test --config c.yaml fx.yaml
   expect_eq "exit when swapped" 1 "$RC"
-  expect_contains "diff (in client order)" "    fulfilled:
+  expect_contains "diff (in client order)" "    fulfilled:   # -: expected, not found; +: found, not expected
     + {rule: call, client: A1, key: k}
     - {rule: call, client: B1, key: k}   # withdrawn by this run
     withdrawn:
