@@ -66,6 +66,16 @@ static const cp_table_cfg *table_at(const cp_config_file *f, unsigned i)
   return i < f->tables_count ? &f->tables[i] : &f->lookups[i - f->tables_count];
 }
 
+/* Writes how messages name table t: by the config's name, which
+ * guard.allow_empty takes, and its SQL table when that differs. */
+static void table_label(char *buf, size_t cap, const cp_table_cfg *t)
+{
+  if (t->table && strcmp(t->table, t->name))
+    snprintf(buf, cap, "'%s' (SQL table '%s')", t->name, t->table);
+  else
+    snprintf(buf, cap, "'%s'", t->name);
+}
+
 /* Counts one facts table (up to table_empty_min rows) and holds it against
  * the last run's: 1 when refused. (The rows the run reads are recorded
  * before its commit: cp_guard_table_rows.) */
@@ -83,15 +93,18 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, const cp_store *s,
   if (o->force || now > 0 || last <= 0)
     return 0;
   long long run = (long long)cp_store_last(s)->id;
+  char name[600], had[32];
+  table_label(name, sizeof name, t);
+  cp_progress_format_count(had, (uint64_t)last);
   if ((uint64_t)last >= cap) {
-    cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has no rows, and had %lld in the last "
+    cp_diag_fail(CP_EFACTS, "guard: the table %s of %s has no rows, and had %s in the last "
                  "run (run %lld) (a failed export?); if it may come empty, name it in "
-                 "guard.allow_empty; " FORCE_HINT, sql, cfg->facts, (long long)last, run);
+                 "guard.allow_empty; " FORCE_HINT, name, cfg->facts, had, run);
     return 1;
   }
-  cp_diag_warn("guard: the table '%s' of %s has no rows, and had %lld in the last run (run "
+  cp_diag_warn("guard: the table %s of %s has no rows, and had %s in the last run (run "
                "%lld); it is not refused with fewer than guard.table_min_count (%u); if the "
-               "export lost it, run again with the right facts", sql, cfg->facts, (long long)last,
+               "export lost it, run again with the right facts", name, cfg->facts, had,
                run, g->table_empty_min);
   return 0;
 }
@@ -187,13 +200,14 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
     double drop = percent((uint64_t)last - now, (uint64_t)last);
     if (drop <= g->table_drop_percent)
       continue;
-    char a[32], b[32];
+    char a[32], b[32], name[600];
     cp_progress_format_count(a, now);
     cp_progress_format_count(b, (uint64_t)last);
-    cp_diag_fail(CP_EFACTS, "guard: the table '%s' of %s has %s rows, %s in the last run (run "
+    table_label(name, sizeof name, t);
+    cp_diag_fail(CP_EFACTS, "guard: the table %s of %s has %s rows, %s in the last run (run "
                  "%lld): a drop of %.1f%%, more than guard.table_drop_percent (%u%%) (an export "
-                 "cut short?); " FORCE_HINT, t->table ? t->table : t->name, cfg->facts, a, b,
-                 (long long)last_run->id, drop, g->table_drop_percent);
+                 "cut short?); if it may shrink so, name it in guard.allow_empty; " FORCE_HINT,
+                 name, cfg->facts, a, b, (long long)last_run->id, drop, g->table_drop_percent);
     return 1;
   }
   return 0;
