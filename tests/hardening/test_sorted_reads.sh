@@ -8,14 +8,14 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/badfacts.sh"
 
-# scattered: 300 clients and 120,000 orders written in date order, each
+# scattered [N]: 300 clients and N (120,000) orders written in date order, each
 # client's orders spread over the whole table (the sort spills to files).
 scattered() {
   config
   facts "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
       INSERT INTO clients(id,name,status,created_on)
         SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;
-    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120000)
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${1:-120000})
       INSERT INTO orders(id,client_id,ordered_on,amount)
         SELECT printf('X%06d', i), printf('D%03d', 1 + (i * 7919) % 300),
                date('2025-01-01', '+' || (i / 400) || ' days'), i % 7 + 0.005 FROM n;"
@@ -94,19 +94,21 @@ orders|Y8|client_id|D129|is not a text client id; the row is skipped" "$(found t
 }
 
 test_a_sort_that_cannot_spill_reads_by_the_index_with_a_warning() {
-  scattered
+  # twice the orders: each worker's half still spills past the limit, while
+  # the state (64 KB pages: about 2 MB) stays under it
+  scattered 240000
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state sorted.db
   expect_eq "sorted: exit" 0 "$RC"
   # a file size limit (its signal ignored: the write fails instead) stops
   # the sort's temporary files, not the state (small)
-  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+  OUT=$(trap '' XFSZ; ulimit -f 3500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
     --quiet --state limited.db 2>"$T/stderr")
   RC=$?
   expect_eq "limited: exit" 0 "$RC"
   expect_eq "limited: the warning" "crmpolicy: warning: facts: table 'orders': sorting it in temporary files failed (disk I/O error: is the folder SQLITE_TMPDIR names, else /var/tmp or /tmp, full or not writable?); it is read by its index instead (slower, the same rows)" "$(cat "$T/stderr")"
   expect_eq "the same results" "$(results sorted.db)" "$(results limited.db)"
   # --jobs 2 sorts each worker's part of the table: each one falls back
-  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+  OUT=$(trap '' XFSZ; ulimit -f 3500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
     --quiet --state limited2.db --jobs 2 2>"$T/stderr")
   RC=$?
   expect_eq "--jobs 2 limited: exit" 0 "$RC"
@@ -119,7 +121,7 @@ test_a_table_read_by_a_covering_index_is_not_sorted() {
   scattered
   # the index holds every column read: its pages are in key order already
   sqlite3 f.db "CREATE INDEX orders_covering ON orders(client_id, ordered_on, id, amount)"
-  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+  OUT=$(trap '' XFSZ; ulimit -f 3500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
     --quiet --state covered.db 2>"$T/stderr")
   RC=$?
   expect_eq "exit" 0 "$RC"
@@ -131,7 +133,7 @@ test_an_index_with_more_than_the_key_and_order_is_followed_not_sorted() {
   # ties (equal dates) come in the index's order: (client, date, amount)
   # here, not rowid order, so a sorted read would give them otherwise
   sqlite3 f.db "DROP INDEX orders_by_client; CREATE INDEX orders_wide ON orders(client_id, ordered_on, amount)"
-  OUT=$(trap '' XFSZ; ulimit -f 1500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
+  OUT=$(trap '' XFSZ; ulimit -f 3500; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 \
     --quiet --state one.db 2>"$T/stderr")
   expect_eq "no sort was tried" "" "$(cat "$T/stderr")"
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state chunks.db --jobs 2
