@@ -464,9 +464,14 @@ static void read_alert(lua_State *L, int if_unfilled, cp_item *out)
   it.severity = (cp_severity)s;
   lua_getfield(L, 1, "level");
   int isnum = 0;
-  lua_Integer level = lua_isnil(L, -1) ? 1 : lua_tointegerx(L, -1, &isnum);
-  if ((!isnum && !lua_isnil(L, -1)) || level < 1 || level > 1000)
-    luaL_error(L, "%s: 'level' must be a whole number from 1", fn);
+  /* a number, not a text that reads as one ("2", which Lua would take) */
+  lua_Integer level = lua_isnil(L, -1) ? 1
+                      : lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isnum) : 0;
+  if ((!isnum && !lua_isnil(L, -1)) || level < 1 || level > 1000) {
+    int number = lua_type(L, -1) == LUA_TNUMBER;
+    luaL_error(L, "%s: 'level' must be a whole number from 1 to 1000, not %s%s", fn,
+               number ? "" : "a ", number ? luaL_tolstring(L, -1, NULL) : luaL_typename(L, -1));
+  }
   lua_pop(L, 1);
   it.level = (int)level;
   it.title = opt_text(L, fn, "title", it.rule);

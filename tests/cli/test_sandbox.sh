@@ -270,6 +270,15 @@ test_alert_fields_are_checked() {
   expect_rule_failed "alert{}: unknown field 'sevrity'"
   rule_body 'alert { severity = "info", rule = "other" }'
   expect_rule_failed "alert{}: rule 'r' may not report 'other'"
+  # a level is a number: the text "2" (a fact's, say) was taken as 2
+  rule_body 'alert { severity = "info", level = "2" }'
+  expect_rule_failed "alert{}: 'level' must be a whole number from 1 to 1000, not a string"
+  rule_body 'alert { severity = "info", level = 2.5 }'
+  expect_rule_failed "alert{}: 'level' must be a whole number from 1 to 1000, not 2.5"
+  rule_body 'alert { severity = "info", level = 0 }'
+  expect_rule_failed "alert{}: 'level' must be a whole number from 1 to 1000, not 0"
+  rule_body 'alert { severity = "info", level = 2.0 }'
+  expect_eq "a whole float: exit" 0 "$RC"
 }
 
 test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {
