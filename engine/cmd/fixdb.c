@@ -407,10 +407,31 @@ static cp_err insert_table(fxdb *d, const yt_node *k, const yt_node *entry)
   return CP_OK;
 }
 
-/* Inserts every table of the fixture's facts, in one transaction. */
-static cp_err insert_facts(fxdb *d)
+/* Empties the SQL table of facts entry k (a step's facts replace its rows). */
+static cp_err empty_table(fxdb *d, const yt_node *k)
 {
-  const yt_node *facts = d->fx->facts;
+  fxtable x;
+  if (find_table(d->cfg, k->value, &x) < 0)
+    return CP_OK;   /* insert_table() says so */
+  sbuf sql = {0};
+  cp_sbuf_add(&sql, "DELETE FROM \"");
+  for (const char *p = x.sql; *p; p++)
+    cp_sbuf_printf(&sql, *p == '"' ? "\"\"" : "%c", *p);
+  cp_sbuf_add(&sql, "\"");
+  cp_err rc = CP_OK;
+  if (sql.oom)
+    rc = cp_diag_fail(CP_ENOMEM, "out of memory");
+  else if (sqlite3_exec(d->db, sql.s, NULL, NULL, NULL) != SQLITE_OK)
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: the rows before this step cannot be "
+                      "removed: %s", d->fx->path, k->line, k->value, sqlite3_errmsg(d->db));
+  cp_sbuf_free(&sql);
+  return rc;
+}
+
+/* Inserts every table of facts (the fixture's, or a step's, whose tables
+ * are emptied first when replace is set), in one transaction. */
+static cp_err insert_facts(fxdb *d, const yt_node *facts, int replace)
+{
   cp_err rc = CP_OK;
   if (!facts)
     return CP_OK;
@@ -418,10 +439,16 @@ static cp_err insert_facts(fxdb *d)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: facts must be a mapping of table: rows", d->fx->path,
                      facts->line);
   sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
-  for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2)
-    rc = insert_table(d, facts->items[i], facts->items[i + 1]);
+  for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2) {
+    if (replace)
+      rc = empty_table(d, facts->items[i]);
+    if (rc == CP_OK)
+      rc = insert_table(d, facts->items[i], facts->items[i + 1]);
+  }
   if (rc == CP_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
+  if (rc != CP_OK)
+    sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
 }
 
@@ -436,8 +463,23 @@ cp_err cp_fixdb_create(const cp_config *cfg, const cp_fixture *fx, const char *p
   }
   rc = fx->file->schema ? run_schema(&d) : create_tables(&d);
   if (rc == CP_OK)
-    rc = insert_facts(&d);
+    rc = insert_facts(&d, fx->facts, 0);
 done:
+  sqlite3_close(d.db);
+  return rc;
+}
+
+cp_err cp_fixdb_step(const cp_config *cfg, const cp_fixture *fx, const cp_fx_step *step,
+                     const char *path)
+{
+  fxdb d = {.cfg = cfg, .fx = fx, .checked = fx->file->schema == NULL};
+  cp_err rc;
+  if (!step->facts)
+    return CP_OK;
+  if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    rc = cp_diag_fail(CP_EIO, "%s: cannot open %s: %s", fx->path, path, sqlite3_errmsg(d.db));
+  else
+    rc = insert_facts(&d, step->facts, 1);
   sqlite3_close(d.db);
   return rc;
 }

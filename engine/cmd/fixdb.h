@@ -14,4 +14,11 @@
  * a row SQLite refuses; CP_EIO when the database cannot be written. */
 cp_err cp_fixdb_create(const cp_config *cfg, const cp_fixture *fx, const char *path);
 
+/* Replaces, in the fixture's facts database path, the rows of each table
+ * that step's `facts` names with the rows it gives (from that step on: the
+ * CRM changed them between two nights); other tables keep theirs. Errors
+ * as for cp_fixdb_create(). */
+cp_err cp_fixdb_step(const cp_config *cfg, const cp_fixture *fx, const cp_fx_step *step,
+                     const char *path);
+
 #endif

@@ -78,6 +78,7 @@ static const cyaml_schema_field_t step_fields[] = {
   STEP_SEQUENCE("absent", absent, absent_schema),
   STEP_SEQUENCE("fulfilled", fulfilled, absent_schema),
   STEP_SEQUENCE("withdrawn", withdrawn, absent_schema),
+  CYAML_FIELD_IGNORE("facts", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_END,
 };
 
@@ -166,6 +167,7 @@ static cp_err check_steps(cp_fixture *fx)
     mark_results(s->withdrawn, s->withdrawn_count, cp_ytree_get(n, "withdrawn"));
     s->has_fulfilled = cp_ytree_get(n, "fulfilled") != NULL;
     s->has_withdrawn = cp_ytree_get(n, "withdrawn") != NULL;
+    s->facts = cp_ytree_get(n, "facts");
     const yt_node *d = cp_ytree_get(n, "as_of");
     if (cp_dates_parse_date(s->as_of, strlen(s->as_of), &s->day) < 0)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of '%s' is not a date (YYYY-MM-DD)", fx->path,

@@ -57,6 +57,7 @@ typedef struct cp_fx_step {
   int has_withdrawn;        /* the step gives `withdrawn:` */
   int64_t day;              /* as_of as an epoch day */
   unsigned line;            /* line of the step in the fixture */
+  const struct yt_node *facts;   /* the step's `facts`: tables whose rows it replaces, or NULL */
 } cp_fx_step;
 
 /* The typed part of a fixture file, as libcyaml loads it. */

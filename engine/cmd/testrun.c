@@ -293,7 +293,8 @@ static cp_err run_steps(fxrun *r)
   for (unsigned i = 0; rc == CP_OK && i < r->fx->file->steps_count; i++) {
     steprun s = {.r = r, .step = &r->fx->file->steps[i]};
     sbuf diff = {0};
-    if ((rc = run_step(&s, i == 0)) == CP_OK && s.ran)
+    if ((rc = cp_fixdb_step(r->cfg, r->fx, s.step, r->cfg->facts)) == CP_OK &&
+        (rc = run_step(&s, i == 0)) == CP_OK && s.ran)
       rc = cp_expect_found_read(r->cfg->state, &found);
     if (rc == CP_OK && ((s.ran && cp_expect_diff(r->fx, s.step, &found, "    ", &diff)) ||
                         s.n_problems)) {

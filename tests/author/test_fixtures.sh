@@ -563,4 +563,52 @@ test_min_coverage_fails_below() {
   expect_contains "no fixture ran" "coverage: no fixture ran, so no line did; --min-coverage 0% is not met" "$OUT"
 }
 
+
+# A step's facts replace the rows of the tables it names from that step on
+# (the CRM changed them between two nights: a visit recorded, a status
+# changed; policy-p, policy-q); the other tables keep theirs.
+test_a_step_replaces_the_rows_of_the_tables_its_facts_name() {
+  policy
+  cat > fx.yaml <<'YAML'
+name: the CRM changes facts between nights
+facts:
+  staff: [{id: S1}, {id: S9}]
+  clients:
+    - {id: G1, status: active, tier: gold}
+    - {id: B1, status: active, tier: bronze}
+  visits: [{client_id: G1, day: 2026-05-01}]
+steps:
+  - as_of: 2026-06-30
+    alerts:
+      - {rule: visit.due, client: G1}
+  - as_of: 2026-07-01
+    facts:
+      visits: [{client_id: G1, day: 2026-06-30}]
+      clients:
+        - {id: G1, status: active, tier: gold}
+        - {id: B1, status: odd, tier: bronze}
+    alerts:
+      - {rule: status.odd, client: B1}
+  - as_of: 2026-07-02
+    alerts:
+      - {rule: status.odd, client: B1}
+YAML
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   fx.yaml: the CRM changes facts between nights
+1 passed, 0 failed" "$OUT"
+  # without the step's visit, G1's alert stays open: the diff says so
+  sed -i '/^      visits: \[{client_id: G1, day: 2026-06-30}\]$/d' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "without the visit: exit" 1 "$RC"
+  expect_contains "without the visit: the diff" "  fx.yaml:12: step 2 as of 2026-07-01 (exact)
+    alerts:   # -: expected, not found; +: found, not expected
+    + {rule: visit.due, client: G1, severity: warning, level: 1, assignee: S1}" "$OUT"
+  # a table the config does not declare is the fixture's error, at its line
+  sed -i 's/^      clients:$/      client:/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "an unknown table: exit" 2 "$RC"
+  expect_contains "an unknown table: message" "fx.yaml:14: facts: 'client' is not a table of the config" "$ERR"
+}
+
 run_tests
