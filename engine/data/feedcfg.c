@@ -16,6 +16,7 @@
 #define DEFAULT_ENDS_AFTER_HOURS 72
 #define MAX_BATCH 10000
 #define MAX_RETRIES 20
+#define MAX_BACKOFF_MS 60000   /* http.c doubles the wait up to this; a longer first wait held the lock */
 #define MAX_ENDS_AFTER_HOURS 87600   /* ten years: Alertmanager reads years of 4 digits */
 
 /* Sets *v to def when the mapping m lacks key (libcyaml leaves it 0, which
@@ -90,9 +91,9 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
     why = "ends_after_hours is for alertmanager sinks";
   else if (s->timeout_ms == 0 || s->batch == 0 || s->batch > MAX_BATCH ||
            s->ends_after_hours == 0 || s->ends_after_hours > MAX_ENDS_AFTER_HOURS ||
-           s->retries > MAX_RETRIES)
+           s->retries > MAX_RETRIES || s->backoff_ms > MAX_BACKOFF_MS)
     why = "timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must "
-          "be above 0, retries at most 20";
+          "be above 0, retries at most 20, backoff_ms at most 60000";
   if (why)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
   return CP_OK;

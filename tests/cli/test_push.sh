@@ -199,7 +199,15 @@ test_sink_keys_are_strict() {
   # an endsAt past year 9999 would be refused by every Alertmanager
   clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: alertmanager, url: 'http://x/', ends_after_hours: 87601}"
   cp_run check --config c.yaml
-  expect_eq "ends_after_hours" "2|crmpolicy: c.yaml:6: sinks: 'a': timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must be above 0, retries at most 20" "$RC|$ERR"
+  expect_eq "ends_after_hours" "2|crmpolicy: c.yaml:6: sinks: 'a': timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must be above 0, retries at most 20, backoff_ms at most 60000" "$RC|$ERR"
+  # the wait doubles up to 60 s: a longer first wait (backoff_ms: 4000000000,
+  # 46 days) slept that long before the first retry, holding the state's lock
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'http://x/', backoff_ms: 60001}"
+  cp_run check --config c.yaml
+  expect_eq "backoff_ms" "2|crmpolicy: c.yaml:6: sinks: 'a': timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must be above 0, retries at most 20, backoff_ms at most 60000" "$RC|$ERR"
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'http://x/', backoff_ms: 60000}"
+  cp_run check --config c.yaml
+  case "$ERR" in *sinks:*) fail "backoff_ms 60000 refused: $ERR" ;; esac
 }
 
 # A webhook whose secret_env variable is set but empty sends nothing, as one
