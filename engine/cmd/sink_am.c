@@ -127,14 +127,21 @@ static int build_wanted(cp_pusher *p, time_t now, const char *ends, sbuf *labels
 /* POSTs the JSON array in b to Alertmanager; reports a failure. */
 static int post(cp_pusher *p, const cp_sink_cfg *s, sbuf *b, uint64_t n)
 {
-  char url[2048], what[320];
+  char what[320];
   cp_http_result res;
+  sbuf url = {0};   /* sized to the url: a fixed buffer cut a long query, silently */
   if (b->oom)
     return cp_push_failed(p, s, "out of memory");
   size_t path = strcspn(s->url, "?#");   /* the API path goes before a query */
-  snprintf(url, sizeof url, "%.*s%sapi/v2/alerts%s", (int)path, s->url,
-           path && s->url[path - 1] == '/' ? "" : "/", s->url + path);
-  if (cp_http_post(s, url, b->s, b->len, NULL, &res) == 0)
+  cp_sbuf_printf(&url, "%.*s%sapi/v2/alerts%s", (int)path, s->url,
+                 path && s->url[path - 1] == '/' ? "" : "/", s->url + path);
+  if (url.oom || !url.s) {
+    cp_sbuf_free(&url);
+    return cp_push_failed(p, s, "out of memory");
+  }
+  int posted = cp_http_post(s, url.s, b->s, b->len, NULL, &res);
+  cp_sbuf_free(&url);
+  if (posted == 0)
     return 0;
   snprintf(what, sizeof what, "%s after %u attempt%s (posting %llu alerts)", res.error,
            res.attempts, res.attempts == 1 ? "" : "s", (unsigned long long)n);

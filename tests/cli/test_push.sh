@@ -210,6 +210,20 @@ test_sink_keys_are_strict() {
   case "$ERR" in *sinks:*) fail "backoff_ms 60000 refused: $ERR" ;; esac
 }
 
+# An alertmanager url with a long query (a token) is posted to whole: the
+# API url was made in a 2,048-byte buffer, which cut it silently.
+test_a_long_alertmanager_url_is_posted_whole() {
+  receiver am || return
+  local q
+  q=$(printf 't=%03000d' 0)
+  setup "  - {name: am, type: alertmanager, url: \"http://127.0.0.1:$PORT/?$q\", backoff_ms: 10}"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "path" "/api/v2/alerts?$q" \
+    "$(python3 -c 'import json; print(json.loads(open("am.log").readline())["path"])')"
+  stop_receivers
+}
+
 # A webhook whose secret_env variable is set but empty sends nothing, as one
 # that is not set: an HMAC under the empty key is a signature anyone can
 # make. The other sinks are delivered.
