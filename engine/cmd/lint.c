@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "assignees.h"
 #include "freeze.h"
 #include "params.h"
 #include "fixture.h"
@@ -426,6 +427,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
     return cp_cli_exit_for(cp_diag_fail(CP_EUSAGE, "check: --fixtures %s: %s", o->fixtures,
                                         strerror(errno)));
   cp_err rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK)   /* a misspelt lookup checked no assignee, silently */
+    rc = cp_assignees_option(cfg, o->assignees);
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK) {

@@ -546,9 +546,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
     return cp_diag_fail(CP_EUSAGE, "test: name the fixture files or folders to run (for example "
                      "'crmpolicy test tests/fixtures')"), CP_EXIT_INVALID;
   cp_err rc = cp_cli_config(o, &cfg);
-  if (rc == CP_OK && o->assignees && *o->assignees &&
-      cp_assignees_lookup(cfg, o->assignees, NULL) < 0)
-    rc = cp_diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", o->assignees);
+  if (rc == CP_OK)
+    rc = cp_assignees_option(cfg, o->assignees);
   if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
     rc = cp_diag_fail(CP_ENOMEM, "test: out of memory");
   for (int i = 0; rc == CP_OK && cov && i < o->coverage_skips; i++)

@@ -74,6 +74,13 @@ int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind
   return name && *name ? lookup_index(cfg, name) : -1;
 }
 
+cp_err cp_assignees_option(const cp_config *cfg, const char *base)
+{
+  if (!base || !*base || cp_assignees_lookup(cfg, base, NULL) >= 0)
+    return CP_OK;
+  return cp_diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", base);
+}
+
 cp_err cp_assignees_start(cp_assignee_check *a, const cp_config *cfg, cp_facts *facts)
 {
   *a = (cp_assignee_check){.cfg = cfg, .facts = facts};

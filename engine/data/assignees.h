@@ -32,6 +32,10 @@ cp_err cp_assignees_check(const cp_config *cfg);
  * `alerts`): --assignees LOOKUP; "" checks nothing. */
 int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind);
 
+/* Checks the --assignees option (NULL: not given; "": checks nothing):
+ * names a lookup the config declares, else CP_EUSAGE with a message. */
+cp_err cp_assignees_option(const cp_config *cfg, const char *base);
+
 /* What `run` checks assignees with: the lookups' ids, indexed once. */
 typedef struct cp_assignee_check {
   const cp_config *cfg;     /* the config (not owned) */

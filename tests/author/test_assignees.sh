@@ -72,6 +72,22 @@ test_an_empty_assignees_option_checks_nothing() {
   expect_eq "exit" 0 "$RC"
 }
 
+# --assignees naming no lookup is refused by check as by test: check
+# --fixtures ran the fixtures checking no assignee at all, exit 0, where
+# test refused the option (exit 2).
+test_an_assignees_option_naming_no_lookup_is_refused_by_check_too() {
+  depot_policy
+  mkdir fx && cp fx.yaml fx/
+  cp_run test --config c.yaml --assignees staf fx
+  expect_eq "test" "2|crmpolicy: --assignees: the config declares no lookup 'staf'" "$RC|$ERR"
+  cp_run check --config c.yaml --assignees staf --fixtures fx
+  expect_eq "check --fixtures" "2|crmpolicy: --assignees: the config declares no lookup 'staf'" "$RC|$ERR"
+  cp_run check --config c.yaml --assignees staf
+  expect_eq "check" "2|crmpolicy: --assignees: the config declares no lookup 'staf'" "$RC|$ERR"
+  cp_run check --config c.yaml --assignees "" --fixtures fx --quiet
+  expect_eq "check, no assignee checked" 0 "$RC"
+}
+
 test_a_section_naming_no_lookup_is_refused_by_every_command() {
   depot_policy
   printf 'assignees:\n  default: staff\n  kinds: {depot: depot}\n' >> c.yaml
