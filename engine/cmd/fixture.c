@@ -126,6 +126,7 @@ static void mark_results(cp_fx_result *r, unsigned n, const yt_node *seq)
       if (cp_ytree_get(m, bits[b].name))
         r[i].has |= bits[b].bit;
     r[i].assignee_null = is_null(cp_ytree_get(m, "assignee"));
+    r[i].level_node = cp_ytree_get(m, "level");
     r[i].data = cp_ytree_get(m, "data");
     if (r[i].data)
       r[i].has |= CP_FX_DATA;
@@ -145,6 +146,12 @@ static cp_err check_result(const cp_fixture *fx, const cp_fx_result *r)
       strcmp(r->severity, "warning") && strcmp(r->severity, "critical"))
     return cp_diag_fail(CP_ECONFIG, "%s:%u: severity '%s' is not one of info, warning, critical",
                      fx->path, r->line, r->severity);
+  const yt_node *lv = r->level_node;   /* libcyaml took 8.5 and 8abc for 8, 1e1 for 1, 010 for 8 */
+  if (lv && (lv->kind != YT_SCALAR || !lv->plain || !*lv->value || lv->value[0] == '0' ||
+             strspn(lv->value, "0123456789") != strlen(lv->value)))
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: level '%s' is not a whole number of at least 1 "
+                     "(written in decimal, without a leading zero)", fx->path, lv->line,
+                     lv->kind == YT_SCALAR ? lv->value : "(not a value)");
   if ((r->has & CP_FX_LEVEL) && r->level < 1)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: level %d: levels start at 1", fx->path, r->line,
                      r->level);

@@ -28,6 +28,7 @@ typedef struct cp_fx_result {
   char *key;                /* key; NULL when not given (then "") */
   char *severity;           /* alerts: info | warning | critical */
   int level;                /* alerts: escalation step; 0 when not given */
+  const yt_node *level_node; /* level as written (libcyaml reads 8.5 as 8, 010 as 8) */
   char *assignee;           /* staff id (see has and assignee_null) */
   char *kind;               /* assignments: kind */
   char *title;              /* alerts: title */

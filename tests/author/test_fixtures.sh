@@ -116,6 +116,21 @@ test_invalid_fixture_names_file_and_line() {
 0 passed, 1 failed" "$OUT"
 }
 
+# An expected level is a whole number written in decimal: libcyaml read
+# 'level: 1.5' and 'level: 1abc' as 1 and 'level: 010' as 8, so a typo
+# matched the alert (the fixture passed) or an octal number was compared.
+test_an_expected_level_that_is_not_a_decimal_whole_number_is_invalid() {
+  policy
+  passing_fixture ok.yaml
+  for bad in 1.5 1abc 01 1e0 "'1'" 0; do
+    sed "s/level: 1,/level: $bad,/" ok.yaml > bad.yaml
+    cp_run test --config c.yaml bad.yaml
+    expect_eq "level: $bad" "2|crmpolicy: bad.yaml:18: level '${bad//\'/}' is not a whole number of at least 1 (written in decimal, without a leading zero)" "$RC|$ERR"
+  done
+  cp_run test --config c.yaml ok.yaml
+  expect_eq "level: 1" 0 "$RC"
+}
+
 test_a_key_that_is_a_list_or_a_mapping_is_an_error_not_a_crash() {
   policy
   passing_fixture ok.yaml
