@@ -437,6 +437,24 @@ static cp_err validate(cp_config *c);
 
 /* Checks the whole numbers of limits and guard before the typed load, whose
  * own message for one too large ("Invalid UINT value") gives no range. */
+/* Checks the booleans of the columns of one table entry (libcyaml reads any
+ * text but false, no, off, disable and 0 as true: required: nope, or ~). */
+static cp_err check_column_bools(const cp_config *c, const yt_node *table)
+{
+  static const char *const keys[] = {"required", "sensitive"};
+  const yt_node *cols = table && table->kind == YT_MAP ? cp_ytree_get(table, "columns") : NULL;
+  for (size_t i = 0; cols && cols->kind == YT_SEQ && i < cols->n; i++)
+    for (size_t k = 0; k < 2; k++) {
+      const yt_node *v = cols->items[i]->kind == YT_MAP ? cp_ytree_get(cols->items[i], keys[k])
+                                                         : NULL;
+      if (v && v->kind == YT_SCALAR &&
+          (!v->plain || cp_ytree_plain(v->value, NULL, NULL, NULL) != YT_PLAIN_BOOL))
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: %s: '%s' is not true or false", c->path,
+                            v->line, keys[k], v->value);
+    }
+  return CP_OK;
+}
+
 static cp_err check_numbers(const cp_config *c)
 {
   static const char *const limits32[] = {"memory_mb", "facts_seconds", NULL};
@@ -451,6 +469,13 @@ static cp_err check_numbers(const cp_config *c)
   if (rc == CP_OK)
     rc = cp_config_check_wholes(c, cp_ytree_get(c->doc, "guard"), "guard.", guard, 0,
                                 UINT32_MAX);
+  if (rc == CP_OK)
+    rc = check_column_bools(c, cp_ytree_get(c->doc, "clients"));
+  for (size_t s = 0; s < 2; s++) {
+    const yt_node *list = cp_ytree_get(c->doc, s ? "lookups" : "tables");
+    for (size_t i = 0; rc == CP_OK && list && list->kind == YT_SEQ && i < list->n; i++)
+      rc = check_column_bools(c, list->items[i]);
+  }
   const yt_node *sinks = cp_ytree_get(c->doc, "sinks");
   for (size_t i = 0; rc == CP_OK && sinks && sinks->kind == YT_SEQ && i < sinks->n; i++) {
     const yt_node *m = sinks->items[i];

@@ -140,6 +140,29 @@ test_a_value_not_among_a_keys_values_names_them() {
   with_lines "$sink" "crmpolicy: c.yaml:30: type: 'pager' is not one of alertmanager, webhook (at sinks)"
 }
 
+# A column's required and sensitive are true or false: libcyaml read any
+# other text (required: nope, required: ~, sensitive: '') as true.
+test_a_column_flag_that_is_not_true_or_false_is_an_error() {
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  local n v
+  n=$(grep -n '{name: amount, type: money, required: true}' c.yaml | head -1 | cut -d: -f1)
+  for v in nope '~' 2 "'true'"; do
+    cp c.yaml.orig c.yaml
+    sed -i "${n}s/required: true/required: $v/" c.yaml
+    run_it
+    expect_config_error "crmpolicy: c.yaml:$n: required: '${v//\'/}' is not true or false"
+  done
+  cp c.yaml.orig c.yaml
+  sed -i "${n}s/required: true/sensitive: maybe/" c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$n: sensitive: 'maybe' is not true or false"
+  cp c.yaml.orig c.yaml
+  sed -i "${n}s/required: true/required: False, sensitive: yes/" c.yaml
+  run_it
+  expect_eq "False and yes" 0 "$RC"
+}
+
 test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   config; facts ""
   printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
