@@ -104,6 +104,13 @@ static int check_keys(builder *b, const yt_node *map)
                map->items[i]->line, map->items[i]->kind == YT_SEQ ? "list" : "mapping");
       return -1;
     }
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    if (map->items[i]->plain && !strcmp(map->items[i]->value, "<<")) {
+      /* YAML 1.1 merges the mapping in; read as a key "<<", params.d.x was nil */
+      snprintf(b->err, b->errlen, "%s:%u: a YAML merge key ('<<') is not supported: write the "
+               "keys out (or quote '<<' to make it text)", b->path, map->items[i]->line);
+      return -1;
+    }
   const yt_node **keys = malloc((map->n / 2 + 1) * sizeof *keys);
   if (!keys)
     return -1;

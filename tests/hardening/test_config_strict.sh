@@ -163,6 +163,18 @@ test_a_column_flag_that_is_not_true_or_false_is_an_error() {
   expect_eq "False and yes" 0 "$RC"
 }
 
+# A merge key is an error, as an alias is: params: {d: {<<: {x: 2}}} gave
+# rules params.d["<<"].x, not params.d.x (YAML 1.1 merges it in).
+test_a_yaml_merge_key_is_an_error_not_a_key() {
+  config; facts ""
+  printf 'params:\n  d:\n    <<: {x: 2}\n    y: 1\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:31: a YAML merge key ('<<') is not supported: write the keys out (or quote '<<' to make it text)"
+  sed -i "s/<<: {x: 2}/'<<': {x: 2}/" c.yaml
+  run_it
+  expect_eq "quoted" 0 "$RC"
+}
+
 test_a_key_repeated_deep_in_a_flow_mapping_is_an_error() {
   config; facts ""
   printf 'params:\n  a: {b: {c: {d: 1, e: 2, d: 3}}}\n' >> c.yaml
