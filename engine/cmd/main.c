@@ -317,10 +317,20 @@ static const char *option_name(int c)
   return "?";
 }
 
+/* Returns 1 when option letter c takes a value. */
+static int takes_value(int c)
+{
+  for (const struct option *p = long_opts; p->name; p++)
+    if (p->val == c)
+      return p->has_arg == required_argument;
+  return 0;
+}
+
 /* Parses the options of cmd. Returns 0, 1 for --help, or -1 on a usage error. */
 static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
 {
   int c;
+  unsigned char given[256] = {0};   /* options with a value seen, to refuse a second one */
   opterr = 0;
   optind = 1;
   for (;;) {
@@ -345,6 +355,11 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
     if (!cp_words_has(cmd->options, option_name(c)))
       return cp_diag_fail(CP_EUSAGE, "%s: option '--%s' does not apply to this command (see "
                        "'crmpolicy %s --help')", cmd->name, option_name(c), cmd->name), -1;
+    /* a second value would silently win (feed --consumer a --consumer b
+     * --ack 5 moved b's cursor alone); --coverage-skip is a list */
+    if (c != 'K' && takes_value(c) && given[(unsigned char)c]++)
+      return cp_diag_fail(CP_EUSAGE, "%s: option '--%s' is given twice; give it once",
+                          cmd->name, option_name(c)), -1;
     if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain))
       o->format_name = optarg;   /* the command checks it */
     else if (c == 'F' && (o->format = cp_query_format_parse(optarg)) < 0)

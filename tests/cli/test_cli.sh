@@ -51,6 +51,21 @@ test_unknown_command_is_usage_error() {
   expect_eq "message" "crmpolicy: unknown command 'frobnicate' (see 'crmpolicy --help')" "$ERR"
 }
 
+# A second value of one option was taken silently: feed --consumer a
+# --consumer b --ack 5 moved b's cursor alone (probe-x).
+test_an_option_with_a_value_given_twice_is_a_usage_error() {
+  cp_run feed --consumer a --consumer b --ack 5 --state s.db
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: feed: option '--consumer' is given twice; give it once" "$ERR"
+  cp_run report -o a.html --output b.html
+  expect_eq "-o and --output: exit" 2 "$RC"
+  expect_eq "-o and --output" "crmpolicy: report: option '--output' is given twice; give it once" "$ERR"
+  expect_eq "nothing made" "" "$(ls -- *.html 2>/dev/null)"
+  # --coverage-skip is a list
+  cp_run test --coverage-skip 'a*' --coverage-skip 'b*' --config missing.yaml x.yaml
+  expect_contains "--coverage-skip twice is no usage error" "missing.yaml" "$ERR"
+}
+
 test_bad_as_of_date() {
   cp_run run --as-of 2026-02-30
   expect_eq "exit" 2 "$RC"
