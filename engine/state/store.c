@@ -131,7 +131,6 @@ struct cp_store {
   int later;                /* the state holds a run as of a later day */
   int picks_held;           /* cp_store_open_picks() ran for this run */
   sqlite3_stmt *closed;     /* replay: an assignment closed after the run's day */
-  char *closed_assignee;    /* its assignee, as cp_store_prior_assignee() returned it */
 };
 
 const char *cp_store_event_name(cp_event e)
@@ -461,7 +460,9 @@ cp_err cp_store_seek(cp_store *s, const char *client_id)
  * of this replay's day and closed (fulfilled, withdrawn) after it: the
  * day's own run kept it. NULL when there is none (or no memory). *pool and
  * *group are its pick's when it was open before the day's run: then
- * cp_store_open_picks() counted it from the start. */
+ * cp_store_open_picks() counted it from the start. The texts are kept with
+ * the client's buffered rows, until the next seek: the outcome's items
+ * point at them until the client is written, whatever else is asked. */
 static const char *closed_after(cp_store *s, const char *rule, const char *key,
                                 const char **pool, const char **group)
 {
@@ -469,38 +470,28 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key,
     "SELECT assignee, pick_pool, pick_group, opened_at < ?4 FROM assignments "
     "WHERE client_id = ?1 AND rule = ?2 AND key = ?3 "
     "AND status <> 'proposed' AND opened_at <= ?4 AND updated_at > ?4";
-  free(s->closed_assignee);
-  s->closed_assignee = NULL;
   if (!s->closed &&
       sqlite3_prepare_v2(s->rd, closed_sql, -1, &s->closed, NULL) != SQLITE_OK)
     return NULL;
   const char *vals[] = {s->sought, rule, key, s->at};
   for (int i = 0; i < 4; i++)
     sqlite3_bind_text(s->closed, i + 1, vals[i] ? vals[i] : "", -1, SQLITE_STATIC);
+  const char *found = NULL;
   if (sqlite3_step(s->closed) == SQLITE_ROW && sqlite3_column_text(s->closed, 0)) {
-    /* assignee, pool and group, each ended by a NUL, in one block */
+    cp_arena *a = &s->cur[1].arena;
     const char *col[3];
-    size_t len[3], n = 0;
     for (int i = 0; i < 3; i++) {
-      col[i] = (const char *)sqlite3_column_text(s->closed, i);
-      len[i] = col[i] ? strlen(col[i]) : 0;
-      n += len[i] + 1;
+      const char *t = (const char *)sqlite3_column_text(s->closed, i);
+      col[i] = t ? cp_arena_strndup(a, t, strlen(t)) : NULL;
     }
-    int held = sqlite3_column_int(s->closed, 3) && col[1] && col[2];
-    if ((s->closed_assignee = malloc(n)) != NULL) {
-      char *p = s->closed_assignee;
-      for (int i = 0; i < 3; i++) {
-        memcpy(p, col[i] ? col[i] : "", len[i] + 1);
-        p += len[i] + 1;
-      }
-      if (held) {
-        *pool = s->closed_assignee + len[0] + 1;
-        *group = *pool + len[1] + 1;
-      }
+    if (col[0] && sqlite3_column_int(s->closed, 3) && col[1] && col[2]) {
+      *pool = col[1];
+      *group = col[2];
     }
+    found = col[0];
   }
   sqlite3_reset(s->closed);
-  return s->closed_assignee;
+  return found;
 }
 
 void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
@@ -829,7 +820,6 @@ void cp_store_close(cp_store *s)
     cp_arena_free(&s->cur[k].arena);
   }
   free(s->sought);
-  free(s->closed_assignee);
   sqlite3_finalize(s->closed);
   for (int i = 0; i < S_COUNT; i++)
     sqlite3_finalize(s->st[i]);

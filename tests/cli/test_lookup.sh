@@ -319,6 +319,42 @@ test_a_replay_of_a_pool_across_runs_holds_what_was_open_before_that_night() {
     "$(nights 03 05 | paste -sd'|')"
 }
 
+# A replay that keeps two picks of one client closed since (one fulfilled,
+# one withdrawn) stores each one's assignee: the first pointed into a buffer
+# the second lookup freed, and heap bytes were written as its assignee, in
+# the state and the feed (policy-r; ASan: a use after free).
+test_a_replay_keeping_two_picks_closed_since_stores_their_assignees() {
+  clients_config "[{name: status, type: text}]" \
+    "tables: [{name: orders, key: client_id, columns: [{name: amount, type: money}]}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}]}]" "guard: {allow_empty: [orders]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');
+    INSERT INTO staff(id,name,role) VALUES ('AM-NORTH-1','a','kam'), ('FINANCE-OFFICER-1','f','fin');"
+  cp f.db day1.db
+  cat > r.lua <<'EOF'
+pool { id = "am", doc = "d", members = function(add) add { id = "AM-NORTH-1", group = "north", capacity = 5 } end }
+pool { id = "fin", doc = "d", members = function(add) add { id = "FINANCE-OFFICER-1", group = "fin" } end }
+rule { id = "am.needed", doc = "d", fn = function(c)
+  if #c.orders > 0 then fulfilled { key = "am" } return end
+  assign { kind = "am", key = "am", pick = { pool = "am", group = "north" } }
+end }
+rule { id = "credit.owed", doc = "d", fn = function(c)
+  if dt.today < dt.date("2026-01-03") then
+    assign { kind = "credit", key = "m1", pick = { pool = "fin", group = "fin" } }
+  end
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-01-01 --quiet
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O1','C1','2026-01-01',1)"
+  cp_run run --config c.yaml --as-of 2026-01-02 --quiet
+  cp_run run --config c.yaml --as-of 2026-01-03 --quiet
+  expect_eq "both closed" "am.needed fulfilled|credit.owed withdrawn" \
+    "$(sqlite3 s.db "SELECT rule || ' ' || status FROM assignments ORDER BY 1" | paste -sd'|')"
+  cp_run run --config c.yaml --as-of 2026-01-01 --replay --facts day1.db --quiet
+  expect_eq "replay: exit" 0 "$RC"
+  expect_eq "replay: both kept with their assignees" "am.needed AM-NORTH-1 proposed|credit.owed FINANCE-OFFICER-1 proposed" \
+    "$(sqlite3 s.db "SELECT rule || ' ' || assignee || ' ' || status FROM assignments ORDER BY 1" | paste -sd'|')"
+}
+
 # fallback_setup [FIELD]: three clients needing a pick from group "east"
 # (one member, capacity 1), falling back to "any" (one member, capacity 1),
 # or with pick's FIELD instead; an unfilled alert when nobody is left.
