@@ -23,6 +23,7 @@ typedef enum cp_msg {
   CP_MSG_RUN_EVENTS,        /* "events:" */
   CP_MSG_RUN_NO_EVENTS,     /* " none": a run that changed nothing */
   CP_MSG_RUN_OPEN_NOW,      /* state path */
+  CP_MSG_RUN_NO_ASSIGNEE,   /* proposed assignments of a kind without an assignee */
   CP_MSG_REPORT_SUMMARY,    /* path, report id, month, day, rows, failed */
   CP_MSG_META,              /* month, first day, last day, as-of day, rows */
   CP_MSG_META_PARTIAL,      /* as-of day: the month is in progress */

@@ -9,6 +9,7 @@
 
 #include "locale.h"
 #include "outcome.h"
+#include "progress.h"
 #include "record.h"
 #include "sbuf.h"
 #include "statedb.h"
@@ -29,10 +30,10 @@ const char cp_query_feed_sql[] =
   "ORDER BY seq LIMIT ?2";
 
 static const char summary_sql[] =
-  "SELECT 'alert', rule, severity, count(*) FROM alerts WHERE status='open' "
+  "SELECT 'alert', rule, severity, count(*), 0 FROM alerts WHERE status='open' "
   "GROUP BY rule, severity UNION ALL "
-  "SELECT 'assignment', kind, '', count(*) FROM assignments WHERE status='proposed' "
-  "GROUP BY kind ORDER BY 1, 2, 3";
+  "SELECT 'assignment', kind, '', count(*), count(*) - count(assignee) FROM assignments "
+  "WHERE status='proposed' GROUP BY kind ORDER BY 1, 2, 3";
 
 int cp_query_format_parse(const char *s)
 {
@@ -319,7 +320,13 @@ cp_err cp_query_summary(const char *path, const cp_config *cfg, FILE *out)
       cp_textwidth_cell(&b, safe.s ? safe.s : "", widths[i], 0);
       cp_sbuf_add(&b, " ");
     }
-    fprintf(out, "%s%7lld\n", b.s ? b.s : "", (long long)sqlite3_column_int64(st, 3));
+    fprintf(out, "%s%7lld", b.s ? b.s : "", (long long)sqlite3_column_int64(st, 3));
+    if (sqlite3_column_int64(st, 4) > 0) {   /* picks that found nobody, with no unfilled alert */
+      char n[32];
+      cp_progress_format_count(n, (uint64_t)sqlite3_column_int64(st, 4));
+      fprintf(out, cp_locale_msg(cp_locale_of(cfg), CP_MSG_RUN_NO_ASSIGNEE), n);
+    }
+    fputc('\n', out);
   }
   cp_sbuf_free(&b);
   cp_sbuf_free(&safe);

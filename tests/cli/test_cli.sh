@@ -148,6 +148,22 @@ test_the_summary_names_the_events_or_none() {
   expect_eq "no events" "events: none" "$(printf '%s\n' "$OUT" | sed -n 2p)"
 }
 
+# Proposals whose pick found nobody (and gave no unfilled alert) are told
+# apart in the summary: "SLA credit 717" hid 532 of them (policy-r).
+test_the_summary_tells_proposals_without_an_assignee() {
+  minimal
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C2','B','active','2026-01-01')"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add) add { id = "S1", group = "g", capacity = 1 } end }
+rule { id = "a", doc = "d", fn = function(c) assign { kind = "k", pick = { pool = "p", group = "g" } } end }
+rule { id = "b", doc = "d", fn = function(c) assign { kind = "m", assignee = "S1" } end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the kinds" "  assignment k                                       2  (1 without an assignee)
+  assignment m                                       2" "$(printf '%s\n' "$OUT" | grep '^  assignment')"
+}
+
 test_the_summary_groups_every_count_by_thousands() {
   # 1,200 clients: each a rule error, a data problem and an event; the counts
   # are written as the clients' are (1,200), not 1200 beside them
