@@ -480,6 +480,42 @@ static int json_yaml(sbuf *b, const char **pp, const keys *keep, sbuf *t, int de
   return 0;
 }
 
+/* Returns 1 when the JSON object json has the key (at its top level). */
+static int json_has_key(const char *json, const char *key)
+{
+  sbuf t = {0};
+  const char *p = json_ws(json);
+  int found = 0;
+  if (*p != '{')
+    return 0;
+  p = json_ws(p + 1);
+  while (!found && *p == '"') {
+    if (!(p = json_text(p, &t)) || *(p = json_ws(p)) != ':')
+      break;
+    found = t.len == strlen(key) && !memcmp(t.s, key, t.len);
+    if (!(p = json_skip(json_ws(p + 1))))
+      break;
+    if (*(p = json_ws(p)) == ',')
+      p = json_ws(p + 1);
+  }
+  cp_sbuf_free(&t);
+  return found;
+}
+
+/* Appends "   # data has no K, L" for the keys of the expected data that the
+ * found data lacks: the + line leaves them out, where a null would read as
+ * the value null (policy-r pasted a line that lost its expectation). */
+static void missing_keys(sbuf *b, const char *json, const yt_node *data)
+{
+  int any = 0;
+  for (size_t i = 0; data && data->kind == YT_MAP && i + 1 < data->n; i += 2)
+    if (data->items[i]->kind == YT_SCALAR && !json_has_key(json, data->items[i]->value)) {
+      cp_sbuf_add(b, any ? ", " : "   # data has no ");
+      yaml_text(b, data->items[i]->value, strlen(data->items[i]->value));
+      any = 1;
+    }
+}
+
 /* Appends ", data: " and the data JSON as YAML flow, only the keys of keep. */
 static void data_field(sbuf *b, const char *json, const yt_node *keep)
 {
@@ -542,6 +578,8 @@ static void found_fields(sbuf *b, const cp_found *f, unsigned mask, const yt_nod
   if ((mask & CP_FX_DATA) && data)
     data_field(b, f->data, data);
   cp_sbuf_add(b, "}");
+  if ((mask & CP_FX_DATA) && data)
+    missing_keys(b, f->data, data);
 }
 
 /* Appends a found result with the fields shown when nothing narrows them. */

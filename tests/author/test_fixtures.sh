@@ -182,6 +182,8 @@ test_a_fixture_expects_data_keys_and_the_difference_pastes_back() {
   expect_eq "exit" 1 "$RC"
   expect_contains "the alert's - line" '- {rule: visit.due, client: G2, severity: warning, data: {days: 30, id: 61, last: {day: 2026-05-31}, missing: 1}}' "$OUT"
   expect_contains "its + line: the expected keys only, as found" '+ {rule: visit.due, client: G2, severity: warning, data: {days: 30, id: "61", last: {day: 2026-05-31, note: "é\n\"x\""}}}' "$OUT"
+  # a key the found data lacks is named, not left out unsaid (policy-r)
+  expect_contains "the key it lacks" '{day: 2026-05-31, note: "é\n\"x\""}}}   # data has no missing' "$OUT"
   expect_contains "a text is not a number" '+ {rule: visit.due, client: G2, kind: visit, data: {amount: 123456}}' "$OUT"
   # pasted back, the + lines pass
   sed -i 's/data: {days: 30, id: 61, last: {day: 2026-05-31}, missing: 1}}/data: {days: 30, id: "61", last: {day: 2026-05-31, note: "é\\n\\"x\\""}}}/; s/data: {amount: "123456"}/data: {amount: 123456}/' fx.yaml
