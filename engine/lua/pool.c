@@ -431,7 +431,9 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
       continue;
     cp_pool *p = cp_pool_find(api, it->pool);
     const char *was_pool = NULL, *was_group = NULL;
-    const char *kept = prior ? prior(ctx, it->rule, it->key, &was_pool, &was_group) : NULL;
+    int was_held = 0;
+    const char *kept = prior ? prior(ctx, it->rule, it->key, &was_pool, &was_group, &was_held)
+                             : NULL;
     if (kept && was_pool && was_group && !strcmp(was_pool, it->pool))
       it->group = group_of_pick(it, was_group);   /* kept: the group it was picked from */
     cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
@@ -443,7 +445,7 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     }
     /* across runs, an open pick of this pool and group was counted before
      * the first client (cp_pool_hold_open) */
-    int held = kept && p && p->across_runs && was_pool && was_group &&
+    int held = kept && p && p->across_runs && was_held && was_pool && was_group &&
                !strcmp(was_pool, it->pool) && !strcmp(was_group, it->group);
     if (m && m->load < INT64_MAX && !held)   /* add{} takes any load: it saturates */
       m->load++;

@@ -6,10 +6,12 @@
 #include "rules.h"
 
 /* Looks up the assignee of a client's open assignment (rule, key) from an
- * earlier run; NULL when none. *pool and *group: the pick that open row
- * records (NULL: none, or a row closed since, kept in a replay). */
+ * earlier run; NULL when none. *pool and *group: the pick that row records
+ * (NULL: none); *held: 1 when it was open before the run, so that a pool
+ * across runs counted it from the start (0: a row a replayed day's own run
+ * opened and a later one closed, kept in the replay). */
 typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key,
-                                   const char **pool, const char **group);
+                                   const char **pool, const char **group, int *held);
 
 /* Resolves the picks of an outcome (in reporting order, before sorting): an
  * assignment still open from an earlier run keeps its assignee; otherwise the

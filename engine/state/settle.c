@@ -5,9 +5,9 @@
 
 /* Prior-assignment lookup for the pick resolver: the store's buffer. */
 static const char *prior_assignee(void *ctx, const char *rule, const char *key,
-                                  const char **pool, const char **group)
+                                  const char **pool, const char **group, int *held)
 {
-  return cp_store_prior_assignee(ctx, rule, key, pool, group);
+  return cp_store_prior_assignee(ctx, rule, key, pool, group, held);
 }
 
 /* An assignment open before the run: its member's load, from the start,

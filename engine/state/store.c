@@ -27,7 +27,7 @@
 enum {
   S_RUN, S_FINISH, S_OPEN_ALERT, S_UPDATE_ALERT, S_CLOSE_ALERT, S_OPEN_ASSIGN,
   S_UPDATE_ASSIGN, S_PICK_ASSIGN, S_CLOSE_ASSIGN, S_EVENT, S_RULE_ERROR, S_FINDING,
-  S_REOPEN_ALERT, S_REOPEN_ASSIGN, S_LATER, S_COUNT
+  S_REOPEN_ALERT, S_REOPEN_ASSIGN, S_LATER, S_BACKDATE_ASSIGN, S_COUNT
 };
 
 /* Opening an alert or proposing an assignment: an insert, or an update of
@@ -74,6 +74,7 @@ static const char *const sql[S_COUNT] = {
   [S_FINDING] = "INSERT INTO findings(run_id, tbl, row_id, col, value, problem) "
                 "VALUES(?1,?2,?3,?4,?5,?6)",
   [S_LATER] = "SELECT EXISTS(SELECT 1 FROM runs WHERE as_of > ?1)",
+  [S_BACKDATE_ASSIGN] = "UPDATE assignments SET updated_at=?2 WHERE id=?1",
 };
 
 /* The snapshot cursors: open alerts and proposed assignments, in order. */
@@ -333,6 +334,19 @@ static cp_err change_item(cp_store *s, const prior *p, const cp_outcome *o, cons
     if (rc != CP_OK)
       return rc;
   }
+  if (!changed && !alert && p->col[C_UPDATED] && strcmp(p->col[C_UPDATED], s->at) > 0) {
+    /* a replay that holds a proposal as it is: the state is as of its day,
+     * so the proposal is too (no event). Left as of the later day, a run
+     * before that day, a forward one after the replay, took it for one
+     * changed since: its member was not held from the run's start and it
+     * was picked again, moving an open proposal to another assignee. */
+    sqlite3_stmt *bd = s->st[S_BACKDATE_ASSIGN];
+    sqlite3_bind_int64(bd, 1, p->id);
+    bind_text(bd, 2, s->at);
+    cp_err rc = exec_stmt(s, bd, "recording a proposal as of the replayed day");
+    if (rc != CP_OK)
+      return rc;
+  }
   if (!changed)
     return CP_OK;
   sqlite3_stmt *st = s->st[alert ? S_UPDATE_ALERT : S_UPDATE_ASSIGN];
@@ -459,12 +473,14 @@ cp_err cp_store_seek(cp_store *s, const char *client_id)
 /* The assignee of the client's assignment (rule, key) that was proposed as
  * of this replay's day and closed (fulfilled, withdrawn) after it: the
  * day's own run kept it. NULL when there is none (or no memory). *pool and
- * *group are its pick's when it was open before the day's run: then
+ * *group are its pick's (a fallback group's member is found in that group
+ * only: without it, its load went uncounted and the pick's own group was
+ * recorded); *held is 1 when it was open before the day's run: then
  * cp_store_open_picks() counted it from the start. The texts are kept with
  * the client's buffered rows, until the next seek: the outcome's items
  * point at them until the client is written, whatever else is asked. */
 static const char *closed_after(cp_store *s, const char *rule, const char *key,
-                                const char **pool, const char **group)
+                                const char **pool, const char **group, int *held)
 {
   static const char closed_sql[] =
     "SELECT assignee, pick_pool, pick_group, opened_at < ?4 FROM assignments "
@@ -484,9 +500,10 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key,
       const char *t = (const char *)sqlite3_column_text(s->closed, i);
       col[i] = t ? cp_arena_strndup(a, t, strlen(t)) : NULL;
     }
-    if (col[0] && sqlite3_column_int(s->closed, 3) && col[1] && col[2]) {
+    if (col[0] && col[1] && col[2]) {
       *pool = col[1];
       *group = col[2];
+      *held = sqlite3_column_int(s->closed, 3);
     }
     found = col[0];
   }
@@ -537,10 +554,11 @@ cp_err cp_store_open_picks(cp_store *s,
 }
 
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
-                                    const char **pool, const char **group)
+                                    const char **pool, const char **group, int *held)
 {
   const cursor *c = &s->cur[1];
   *pool = *group = NULL;
+  *held = 0;
   for (size_t i = 0; i < c->n; i++)
     if (!strcmp(c->rows[i].col[C_RULE], rule) && !strcmp(c->rows[i].col[C_KEY], key)) {
       /* one changed after this run's as-of time (a replay of an earlier
@@ -550,10 +568,11 @@ const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *k
         return NULL;
       *pool = c->rows[i].col[C_POOL];
       *group = c->rows[i].col[C_GROUP];
+      *held = 1;
       return c->rows[i].col[C_ASSIGNEE];
     }
   /* a replay: one proposed that day and closed since was the day's to keep */
-  return s->replay ? closed_after(s, rule, key, pool, group) : NULL;
+  return s->replay ? closed_after(s, rule, key, pool, group, held) : NULL;
 }
 
 /* Merges one kind of result (k = 0 alerts, 1 assignments) of client o with

@@ -80,11 +80,12 @@ void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
  * the run, or NULL (also when it was changed after the run's as-of time:
  * in a replay of an earlier day, it is picked again). In a replay, one
  * proposed as of that day and closed after it keeps its assignee too.
- * *pool and *group are the pick the row records when cp_store_open_picks()
- * counted it (NULL for none, and for a closed one opened by that day's own
- * run). Valid until the next call or seek. Call after cp_store_seek(). */
+ * *pool and *group are the pick the row records (NULL for none); *held is 1
+ * when cp_store_open_picks() counted it (0 for a closed one opened by that
+ * day's own run, whose member that run took from its client on). Valid
+ * until the next seek. Call after cp_store_seek(). */
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
-                                    const char **pool, const char **group);
+                                    const char **pool, const char **group, int *held);
 
 /* Records the outcome's data problems, then merges its client's sorted
  * results (seeking to it first if needed). An outcome with no evaluated
