@@ -429,7 +429,11 @@ static cp_err empty_table(fxdb *d, const yt_node *k)
 }
 
 /* Inserts every table of facts (the fixture's, or a step's, whose tables
- * are emptied first when replace is set), in one transaction. */
+ * are emptied first when replace is set), in one transaction. Every table
+ * is emptied before any is filled: two names of one SQL table (the config's
+ * name and its table:, or two config tables reading one) both give rows,
+ * as in the fixture's facts, where the second's emptying dropped the
+ * first's. */
 static cp_err insert_facts(fxdb *d, const yt_node *facts, int replace)
 {
   cp_err rc = CP_OK;
@@ -439,12 +443,10 @@ static cp_err insert_facts(fxdb *d, const yt_node *facts, int replace)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: facts must be a mapping of table: rows", d->fx->path,
                      facts->line);
   sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
-  for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2) {
-    if (replace)
-      rc = empty_table(d, facts->items[i]);
-    if (rc == CP_OK)
-      rc = insert_table(d, facts->items[i], facts->items[i + 1]);
-  }
+  for (size_t i = 0; replace && rc == CP_OK && i + 1 < facts->n; i += 2)
+    rc = empty_table(d, facts->items[i]);
+  for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2)
+    rc = insert_table(d, facts->items[i], facts->items[i + 1]);
   if (rc == CP_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
   if (rc != CP_OK)

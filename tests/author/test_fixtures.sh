@@ -628,4 +628,37 @@ YAML
   expect_contains "an unknown table: message" "fx.yaml:14: facts: 'client' is not a table of the config" "$ERR"
 }
 
+# A step's facts that name one SQL table twice, by the config's name and by
+# its table:, give it the rows of both, as the fixture's facts do: the second
+# name's emptying dropped the rows of the first (S1 was gone in step 2).
+test_a_step_naming_a_table_twice_keeps_the_rows_of_both() {
+  policy
+  sed -i 's/{name: staff, id: id,/{name: people, table: staff, id: id,/' c.yaml
+  echo 'assignees: {default: people}' >> c.yaml
+  cat > fx.yaml <<'YAML'
+name: one SQL table, two names
+facts:
+  people: [{id: S1}, {id: S9}]
+  clients:
+    - {id: G1, status: odd, tier: gold}
+steps:
+  - as_of: 2026-06-30
+    alerts:
+      - {rule: visit.due, client: G1, assignee: S1}
+      - {rule: status.odd, client: G1, assignee: S9}
+  - as_of: 2026-07-01
+    facts:
+      people: [{id: S1}]
+      staff: [{id: S9}]
+    alerts:
+      - {rule: visit.due, client: G1, assignee: S1}
+      - {rule: status.odd, client: G1, assignee: S9}
+YAML
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   fx.yaml: one SQL table, two names
+1 passed, 0 failed" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
 run_tests
