@@ -114,6 +114,18 @@ static const yt_node *row_value(const yt_node *row, const yt_node *columns,
   return v ? v : defaults ? cp_ytree_get(defaults, col) : NULL;
 }
 
+/* Returns the entry of facts (a fixture's or a step's) that gives the rows
+ * of table t, by its config name or its SQL table; NULL when none. */
+static const yt_node *table_entry(const yt_node *facts, const cp_table_cfg *t)
+{
+  const yt_node *entry = NULL;
+  if (t && facts && facts->kind == YT_MAP)
+    entry = cp_ytree_get(facts, t->name);
+  if (t && facts && facts->kind == YT_MAP && !entry && t->table)
+    entry = cp_ytree_get(facts, t->table);
+  return entry;
+}
+
 /* Returns the line of the fixture row that finding f is about: the row of
  * its table whose id column (or, for "(client X)", key column) holds the
  * finding's row id; the step's line when none can be told. */
@@ -127,11 +139,14 @@ static unsigned finding_line(const steprun *s, const cp_finding *f)
     if (!strcmp(x->name, f->table) || (x->table && !strcmp(x->table, f->table)))
       t = x;
   }
-  const yt_node *facts = s->r->fx->facts, *entry = NULL;
-  if (t && facts)
-    entry = cp_ytree_get(facts, t->name);
-  if (t && facts && !entry && t->table)
-    entry = cp_ytree_get(facts, t->table);
+  /* the rows are the last step's (up to this one) whose facts name the
+   * table, else the fixture's */
+  const yt_node *entry = NULL;
+  const cp_fx_step *steps = s->r->fx->file->steps;
+  for (size_t i = (size_t)(s->step - steps) + 1; t && !entry && i-- > 0;)
+    entry = table_entry(steps[i].facts, t);
+  if (!entry)
+    entry = table_entry(s->r->fx->facts, t);
   if (!entry)
     return s->step->line;
   const char *col = t->id, *want = f->row_id;

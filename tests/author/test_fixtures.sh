@@ -661,4 +661,34 @@ YAML
   expect_eq "stderr" "" "$ERR"
 }
 
+# A data problem in a row of a step's facts is warned of at that row's line,
+# in that step and the next ones, not at the line of the fixture's row with
+# the same id, which the step replaced (line 7, a good date).
+test_a_data_problem_of_a_step_row_names_its_line() {
+  policy
+  cat > fx.yaml <<'YAML'
+name: a step's row with a bad date
+facts:
+  staff: [{id: S1}]
+  clients:
+    - {id: G1, status: active, tier: gold}
+  visits:
+    - {client_id: G1, day: 2026-06-20}
+steps:
+  - as_of: 2026-06-30
+    alerts: []
+  - as_of: 2026-07-01
+    facts:
+      visits:
+        - {client_id: G1, day: 2026-06-31}
+    mode: at_least
+  - as_of: 2026-07-02
+    mode: at_least
+YAML
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: fx.yaml:14: facts: visits row (client G1) column day: '2026-06-31' is not a date
+crmpolicy: warning: fx.yaml:14: facts: visits row (client G1) column day: '2026-06-31' is not a date" "$ERR"
+}
+
 run_tests
