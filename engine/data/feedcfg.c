@@ -49,10 +49,18 @@ static cp_err check_guard(cp_config *c)
   for (unsigned i = 0; i < g->allow_empty_count; i++) {
     const cp_config_file *f = c->file;
     int known = 0;
-    for (unsigned j = 0; j < f->tables_count; j++)
-      known |= !strcmp(f->tables[j].name, g->allow_empty[i]);
-    for (unsigned j = 0; j < f->lookups_count; j++)
-      known |= !strcmp(f->lookups[j].name, g->allow_empty[i]);
+    const char *sql_of = NULL;   /* the config name of the table whose SQL table it names */
+    for (unsigned j = 0; j < f->tables_count + f->lookups_count; j++) {
+      const cp_table_cfg *t = j < f->tables_count ? &f->tables[j]
+                                                  : &f->lookups[j - f->tables_count];
+      known |= !strcmp(t->name, g->allow_empty[i]);
+      if (!sql_of && t->table && !strcmp(t->table, g->allow_empty[i]))
+        sql_of = t->name;
+    }
+    if (!known && sql_of)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: guard.allow_empty: '%s' is the SQL table of "
+                          "'%s': name the table by its config name ('%s')", c->path,
+                          m ? m->line : 0, g->allow_empty[i], sql_of, sql_of);
     if (!known)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: guard.allow_empty: '%s' is no per-client or "
                           "lookup table of the config", c->path, m ? m->line : 0,

@@ -298,7 +298,12 @@ test_a_guard_names_a_table_as_allow_empty_takes_it() {
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "empty: exit" 5 "$RC"
   expect_contains "empty: named" "the table 'orders' (SQL table 'sales') of f.db has no rows, and had 2,000 in the last run (run 1)" "$ERR"
-  sed -i 's/^guard: {min_count: 5}$/guard: {min_count: 5, resolve_percent: 100, allow_empty: [orders]}/' c.yaml
+  # its SQL table's name is not taken, and the message gives the config's
+  sed -i 's/^guard: {min_count: 5}$/guard: {min_count: 5, resolve_percent: 100, allow_empty: [sales]}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "the SQL table named: exit" 2 "$RC"
+  expect_eq "the SQL table named" "crmpolicy: c.yaml:5: guard.allow_empty: 'sales' is the SQL table of 'orders': name the table by its config name ('orders')" "$ERR"
+  sed -i 's/allow_empty: \[sales\]/allow_empty: [orders]/' c.yaml
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "allowed by the name given: exit" 0 "$RC"
 }
