@@ -608,6 +608,9 @@ static int l_assign(lua_State *L)
   it.kind = opt_text(L, "assign{}", "kind", NULL);
   if (!it.kind || !*it.kind)
     return luaL_error(L, "assign{}: 'kind' is required (for example 'assign_staff')");
+  if (!cp_sbuf_is_utf8(it.kind, strlen(it.kind)))   /* a label key: two would read alike */
+    return luaL_error(L, "assign{}: 'kind' is not valid UTF-8 (the feed and sinks could not "
+                      "tell it from another)");
   read_pick(L, api, &it);
   cp_item alert;
   int unfilled = read_unfilled(L, &it, &alert);   /* read before anything is recorded */

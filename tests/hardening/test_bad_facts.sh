@@ -94,6 +94,11 @@ clients|$g2|id|$g2|is not valid UTF-8; the row is skipped" "$(findings)"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "assignee: exit" 1 "$RC"
   expect_contains "assignee" "alert{}: 'assignee' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
+  # and an assignment's kind (probe-y)
+  sed -i 's/alert { severity = "info", title = "seen", assignee = c.id == "C2" and "S\\255" or nil/assign { kind = c.id == "C2" and "k\\255" or "k"/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "kind: exit" 1 "$RC"
+  expect_contains "kind" "assign{}: 'kind' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
 }
 
 test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {
