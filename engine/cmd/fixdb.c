@@ -415,8 +415,8 @@ static cp_err empty_table(fxdb *d, const yt_node *k)
     return CP_OK;   /* insert_table() says so */
   sbuf sql = {0};
   cp_sbuf_add(&sql, "DELETE FROM \"");
-  for (const char *p = x.sql; *p; p++)
-    cp_sbuf_printf(&sql, *p == '"' ? "\"\"" : "%c", *p);
+  for (const char *p = x.sql; *p; p++)   /* a quote doubled, as SQL writes it in a name */
+    cp_sbuf_addn(&sql, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
   cp_sbuf_add(&sql, "\"");
   cp_err rc = CP_OK;
   if (sql.oom)

@@ -471,8 +471,9 @@ cp_err cp_store_seek(cp_store *s, const char *client_id)
 }
 
 /* The assignee of the client's assignment (rule, key) that was proposed as
- * of this replay's day and closed (fulfilled, withdrawn) after it: the
- * day's own run kept it. NULL when there is none (or no memory). *pool and
+ * of this replay's day and closed (fulfilled, withdrawn) after it, or
+ * proposed before it and closed by that day's own run: the day's own run
+ * kept it (held from the start, as cp_store_open_picks() counts it). NULL when there is none (or no memory). *pool and
  * *group are its pick's (a fallback group's member is found in that group
  * only: without it, its load went uncounted and the pick's own group was
  * recorded); *held is 1 when it was open before the day's run: then
@@ -484,8 +485,8 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key,
 {
   static const char closed_sql[] =
     "SELECT assignee, pick_pool, pick_group, opened_at < ?4 FROM assignments "
-    "WHERE client_id = ?1 AND rule = ?2 AND key = ?3 "
-    "AND status <> 'proposed' AND opened_at <= ?4 AND updated_at > ?4";
+    "WHERE client_id = ?1 AND rule = ?2 AND key = ?3 AND status <> 'proposed' "
+    "AND (opened_at <= ?4 AND updated_at > ?4 OR opened_at < ?4 AND updated_at = ?4)";
   if (!s->closed &&
       sqlite3_prepare_v2(s->rd, closed_sql, -1, &s->closed, NULL) != SQLITE_OK)
     return NULL;

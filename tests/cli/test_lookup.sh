@@ -573,4 +573,34 @@ EOF
     "$(sqlite3 s.db "SELECT count(*) FROM events WHERE type = 'assignment.updated'")"
 }
 
+# A replay on facts in which a pick closed by that night's own run is
+# needed again keeps it, held from the start as that night held it: it was
+# picked anew, and found its member full of itself (A1 went unfilled).
+test_a_replay_keeps_a_pick_that_night_closed_when_it_is_needed_again() {
+  clients_config "[{name: status, type: text}]" \
+    "tables: [{name: orders, key: client_id, exists_from: ordered_on, columns: [{name: ordered_on, type: date}]}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}]}]" "guard: {allow_empty: [orders]}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('A1','a','active','2026-01-01'),
+      ('B1','b','active','2026-01-01');
+    INSERT INTO staff(id,name,role) VALUES ('S1','a','kam'), ('S2','b','kam');"
+  cp f.db no-order.db
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O1','A1','2026-06-02',1)"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", across_runs = true, members = function(add)
+  add { id = "S1", group = "g", capacity = 1 }
+  add { id = "S2", group = "g", capacity = 1 }
+end }
+rule { id = "r", doc = "d", fn = function(c)
+  if c.id == "A1" and #c.orders > 0 then fulfilled {} return end
+  if c.id == "B1" and dt.today < dt.date("2026-06-02") then return end
+  assign { kind = "k", pick = { pool = "p", group = "g" } }
+end }
+EOF
+  nights 01 03 > /dev/null
+  expect_eq "the nights" "B1 S2" "$(open_picks s.db)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --replay --facts no-order.db
+  expect_eq "replay: exit" 0 "$RC"
+  expect_eq "replay without the order: A1 keeps S1" "A1 S1|B1 S2" "$(open_picks s.db)"
+}
+
 run_tests
