@@ -100,7 +100,9 @@ static cp_err feed(const char *path, const cp_opts *o, int *epoch_differs)
   cp_err rc = cp_statedb_open(path, o->ack >= 0, FEED_WAIT_MS, &db);
   if (rc != CP_OK)
     return rc;
-  if ((rc = cp_statedb_epoch(db, path, epoch)) == CP_OK && o->epoch &&
+  if (o->ack >= 0)   /* as the read-only open does: no consumer registered in an empty state */
+    rc = cp_statedb_has_run(db, path);
+  if (rc == CP_OK && (rc = cp_statedb_epoch(db, path, epoch)) == CP_OK && o->epoch &&
       strcmp(o->epoch, epoch) != 0) {
     *epoch_differs = 1;
     rc = cp_diag_fail(CP_ESTATE, "feed: the state database %s has epoch %s, not %s: it was "

@@ -82,13 +82,15 @@ test_read_commands_on_a_state_no_run_has_written_exit_3() {
   expect_eq "the strict run: exit" 3 "$RC"
   expect_eq "its schema is there" "0" "$(sqlite3 s.db "SELECT count(*) FROM runs")"
   local cmd
-  for cmd in "alerts" "assignments --format csv" "feed --since 0" "feed --consumer crm"; do
+  for cmd in "alerts" "assignments --format csv" "feed --since 0" "feed --consumer crm" \
+             "feed --consumer crm --ack 0"; do
     # shellcheck disable=SC2086
     cp_run $cmd --config c.yaml
     expect_eq "$cmd: exit" 3 "$RC"
     expect_eq "$cmd: message" "crmpolicy: state: s.db: no run has written it yet (it holds the schema alone: did the first run fail?)" "$ERR"
     expect_eq "$cmd: nothing printed" "" "$OUT"
   done
+  expect_eq "no consumer registered" "0" "$(sqlite3 s.db "SELECT count(*) FROM consumers")"
 }
 
 test_read_commands_leave_the_state_folder_as_they_found_it() {
