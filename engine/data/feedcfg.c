@@ -39,9 +39,7 @@ static cp_err check_guard(cp_config *c)
   default_of(m, "table_min_count", &g->table_min_count, g->min_count);
   /* a table that had a row and comes empty is refused, however small,
    * unless table_min_count says from how many rows */
-  default_of(m, "table_min_count", &g->table_empty_min, 1);
-  if (m && cp_ytree_get(m, "table_min_count"))
-    g->table_empty_min = g->table_min_count;
+  g->table_empty_min = m && cp_ytree_get(m, "table_min_count") ? g->table_min_count : 1;
   if (g->client_drop_percent > 100 || g->resolve_percent > 100 || g->table_drop_percent > 100)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent, resolve_percent and "
                      "table_drop_percent are percentages from 0 to 100", c->path,
