@@ -168,8 +168,26 @@ function scope(def) end
 ---@param def crmpolicy.PoolDef
 function pool(def) end
 
+---@class crmpolicy.ReportColumn
+---@field id string                 key in the row table
+---@field label string              header text
+---@field type "text"|"integer"|"money"|"percent"|"date"|"ratio-change"
+---@field group? string             header over consecutive columns with the same group
+---@field total? "sum"|"min"|"max"|"count"|false  what subtotal and total rows show (default: sum of money and integer, nothing else)
+
+---@class crmpolicy.ReportDef
+---@field id string
+---@field title string
+---@field doc string
+---@field scope? fun(c: table): boolean     the clients with a row
+---@field columns crmpolicy.ReportColumn[]
+---@field row fun(c: table, month: table, alerts: table): table  the row's cells by column id (and series)
+---@field series? {title: string, type: "money"|"integer", groups?: string[]}
+---@field group_by? string          a column id: rows group by its value, a subtotal row after each group
+---@field totals? boolean           a total row at the end of the table
+
 ---A report (the `report` command); see the README and rules/report.lua.
----@param def table
+---@param def crmpolicy.ReportDef
 function report(def) end
 
 -- ---------------------------------------------------------------------------

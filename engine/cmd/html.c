@@ -40,6 +40,8 @@ static const char css[] =
   "td.t{white-space:normal;min-width:4em;max-width:11em}\n"
   "td.t:nth-child(2){min-width:8em}\n"
   "tbody tr:nth-child(even) td{background:#f8f9fa}\n"
+  "tbody tr.sub td{background:#f1f3f5;font-weight:600;border-bottom-width:2px}\n"
+  "tbody tr.total td{background:#e9ecef;font-weight:700;border-top:3px double #868e96}\n"
   "tr>:first-child{position:sticky;left:0;z-index:1}\n"
   "thead th:first-child{z-index:2}\n"
   ".errors pre{font-size:12px;white-space:pre-wrap;color:#a61e4d}\n"
@@ -58,12 +60,6 @@ static const char css[] =
   "thead{display:table-header-group}\n"
   "tr{break-inside:avoid}\n"
   "}\n";
-
-/* The page under construction. */
-struct cp_html {
-  FILE *rows;               /* the table's rows, until the page is written */
-  sbuf text;                /* scratch for one value */
-};
 
 void cp_html_esc(FILE *f, const char *s, size_t n)
 {
@@ -99,56 +95,6 @@ static void esc_str(FILE *f, const char *s)
 static void esc_sbuf(FILE *f, const sbuf *t)
 {
   cp_html_esc(f, t->s ? t->s : "", t->len);
-}
-
-cp_err cp_html_open(cp_html **out)
-{
-  cp_html *h = calloc(1, sizeof *h);
-  *out = NULL;
-  if (!h)
-    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
-  if (!(h->rows = tmpfile())) {
-    free(h);
-    return cp_diag_fail(CP_EIO, "report: cannot create a temporary file: %s", strerror(errno));
-  }
-  *out = h;
-  return CP_OK;
-}
-
-void cp_html_close(cp_html *h)
-{
-  if (!h)
-    return;
-  if (h->rows)
-    fclose(h->rows);
-  cp_sbuf_free(&h->text);
-  free(h);
-}
-
-/* Returns the class of a table cell of type t: text wraps between words,
- * numbers align right, dates neither. */
-static const char *cell_class(cp_rtype t)
-{
-  if (t == CP_RT_DATE)
-    return "";
-  return t == CP_RT_TEXT ? " class=\"t\"" : " class=\"n\"";
-}
-
-cp_err cp_html_row(cp_html *h, const cp_report_def *d, const cp_rrow *row)
-{
-  fputs("<tr>", h->rows);
-  for (size_t j = 0; j < d->n_columns; j++) {
-    cp_report_cell(d->columns[j].type, &row->cells[j], &h->text);
-    fprintf(h->rows, "<td%s>", cell_class(d->columns[j].type));
-    esc_sbuf(h->rows, &h->text);
-    fputs("</td>", h->rows);
-  }
-  fputs("</tr>\n", h->rows);
-  if (h->text.oom)
-    return cp_diag_fail(CP_ENOMEM, "report: out of memory");
-  if (ferror(h->rows))
-    return cp_diag_fail(CP_EIO, "report: writing a temporary file: %s", strerror(errno));
-  return CP_OK;
 }
 
 /* Writes the head of the page and its title block: the month, its days,
@@ -280,26 +226,17 @@ static void table_head(FILE *f, const cp_report_def *d)
   fputs("</tr></thead>\n", f);
 }
 
-/* Copies the table rows kept in the temporary file to out. */
-static void copy_rows(FILE *rows, FILE *out)
+cp_err cp_html_write(const cp_report_page *p, cp_rtable *t, FILE *out)
 {
-  char buf[16384];
-  size_t n;
-  rewind(rows);
-  while ((n = fread(buf, 1, sizeof buf, rows)) > 0)
-    fwrite(buf, 1, n, out);
-}
-
-cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out)
-{
+  sbuf text = {0};
   page_head(out, p);
-  page_charts(out, p, &h->text);
+  page_charts(out, p, &text);
   fputs("<h2 class=\"rows\">", out);
   esc_str(out, p->def->title);
   fputs("</h2>\n<div class=\"rows\">\n<table>\n", out);
   table_head(out, p->def);
   fputs("<tbody>\n", out);
-  copy_rows(h->rows, out);
+  cp_err rc = cp_rtable_write(t, out);
   fputs("</tbody>\n</table>\n</div>\n", out);
   if (p->failed) {
     fputs("<section class=\"errors\">\n<h2>", out);
@@ -310,9 +247,13 @@ cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out)
     fputs("</pre>\n</section>\n", out);
   }
   fputs("</body>\n</html>\n", out);
-  if (h->text.oom)
+  int oom = text.oom;
+  cp_sbuf_free(&text);
+  if (rc != CP_OK)
+    return rc;
+  if (oom)
     return cp_diag_fail(CP_ENOMEM, "report: out of memory");
-  if (ferror(h->rows) || ferror(out))
+  if (ferror(out))
     return cp_diag_fail(CP_EIO, "report: writing the page: %s", strerror(errno));
   return CP_OK;
 }

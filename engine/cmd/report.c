@@ -62,14 +62,12 @@ typedef struct report {
   size_t n_mine, cap_mine;  /* rules in mine, and allocated */
   int bom;                  /* CSV: begin with a UTF-8 byte order mark */
   cp_rrow row;              /* the current row */
-  cp_html *page_html;       /* the HTML page, when writing HTML */
+  cp_rtable *table;         /* the table's rows, CSV or HTML */
   char *tmp;                /* the output's temporary name, until renamed */
   char *dest;               /* the file it is renamed to: -o, its link followed */
   FILE *out;                /* the output, under its temporary name */
   int to_stdout;            /* -o -: the output goes to standard output when whole */
-  sbuf text;                /* scratch for one value */
   sbuf err;                 /* the current row's error */
-  sbuf cell;                /* a CSV text cell being made safe */
 } report;
 
 int cp_report_parse_month(const char *s, int64_t *first)
@@ -257,82 +255,6 @@ static cp_err alerts_upto(report *r, const char *id, uint64_t counts[CP_SEVERITI
   return rc;
 }
 
-/* Writes one CSV field, quoted as RFC 4180 says when it holds a comma, a
- * quote or a line break. */
-static void csv_field(FILE *f, const char *s, size_t n, int first)
-{
-  size_t i = 0;
-  if (!first)
-    fputc(',', f);
-  while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
-    i++;
-  if (i == n) {
-    fwrite(s, 1, n, f);
-    return;
-  }
-  fputc('"', f);
-  for (i = 0; i < n; i++) {
-    if (s[i] == '"')
-      fputc('"', f);
-    fputc(s[i], f);
-  }
-  fputc('"', f);
-}
-
-/* Writes the CSV header, after the byte order mark when asked: each
- * column's label, after its group's ("销售额（本月）", "Sales (this month)"). */
-static void csv_header(report *r)
-{
-  int zh = cp_locale_of(r->cfg) == CP_LOCALE_ZH_CN;
-  if (r->bom)
-    fputs("\xEF\xBB\xBF", r->out);
-  for (size_t j = 0; j < r->def->n_columns; j++) {
-    const cp_rcolumn *c = &r->def->columns[j];
-    cp_sbuf_clear(&r->text);
-    if (c->group)
-      cp_sbuf_printf(&r->text, zh ? "%s（%s）" : "%s (%s)", c->group, c->label);
-    else
-      cp_sbuf_add(&r->text, c->label);
-    csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
-  }
-  fputs("\r\n", r->out);
-}
-
-/* Makes the text cell in b safe for a spreadsheet, which is where this CSV
- * goes: each byte that is not part of valid UTF-8 becomes U+FFFD (the file
- * is UTF-8), and a cell that a spreadsheet would read as a formula (one that
- * starts with =, +, -, @, a tab or a carriage return: a client name
- * `=HYPERLINK(...)` from the facts) gets a ' in front, which Excel and
- * LibreOffice show as text. */
-static void spreadsheet_text(sbuf *b, sbuf *tmp)
-{
-  cp_sbuf_clear(tmp);
-  if (b->len && strchr("=+-@\t\r", b->s[0]))
-    cp_sbuf_add(tmp, "'");
-  for (size_t i = 0; i < b->len;) {
-    size_t n = cp_sbuf_utf8_len(b->s + i, b->len - i);
-    if (n)
-      cp_sbuf_addn(tmp, b->s + i, n);
-    else
-      cp_sbuf_add(tmp, "\xEF\xBF\xBD");
-    i += n ? n : 1;
-  }
-  cp_sbuf_clear(b);
-  cp_sbuf_addn(b, tmp->s ? tmp->s : "", tmp->len);
-}
-
-/* Writes the current row as CSV. */
-static void csv_row(report *r)
-{
-  for (size_t j = 0; j < r->def->n_columns; j++) {
-    cp_report_cell_plain(r->def->columns[j].type, &r->row.cells[j], &r->text);
-    if (r->def->columns[j].type == CP_RT_TEXT)
-      spreadsheet_text(&r->text, &r->cell);
-    csv_field(r->out, r->text.s ? r->text.s : "", r->text.len, j == 0);
-  }
-  fputs("\r\n", r->out);
-}
-
 /* Records a row that failed (message in r->err): printed and kept for the
  * page, the first few. */
 static cp_err row_failed(report *r)
@@ -378,8 +300,9 @@ static int group_index(cp_report_page *p, const char *g, size_t declared)
 static cp_err add_row(report *r, const char *id)
 {
   cp_report_page *p = &r->page;
+  int g = 0;
   if (r->row.has_series) {
-    int g = group_index(p, r->row.group.s, r->def->n_groups);
+    g = group_index(p, r->row.group.s, r->def->n_groups);
     if (g < 0) {
       cp_sbuf_printf(&r->err, "%s: series group '%s' is not one of the %d that report{} declares, "
                      "which take every line of the chart (report %s, client %s)", r->def->where,
@@ -394,17 +317,14 @@ static cp_err add_row(report *r, const char *id)
                        id);
         return row_failed(r);
       }
-    for (int i = 0; i < CP_REPORT_MONTHS; i++)
-      p->series[g][i] += r->row.values[i];
   }
-  cp_err rc = add_mine(r);
-  if (rc != CP_OK)
-    return rc;
+  int added = cp_rtable_add(r->table, &r->row, id, &r->err);
+  if (added <= 0)
+    return added < 0 ? CP_EIO : row_failed(r);
+  for (int i = 0; r->row.has_series && i < CP_REPORT_MONTHS; i++)
+    p->series[g][i] += r->row.values[i];
   p->rows++;
-  if (r->html)
-    return cp_html_row(r->page_html, r->def, &r->row);
-  csv_row(r);
-  return r->text.oom ? cp_diag_fail(CP_ENOMEM, "report: out of memory") : CP_OK;
+  return add_mine(r);
 }
 
 /* Streams the clients: each one's alerts, then its row. */
@@ -572,10 +492,7 @@ static cp_err open_report(report *r, const cp_opts *o)
        (rc = cp_cli_own_file(r->cfg, o->output, "report: -o", "the report")) != CP_OK) ||
       (rc = output_open(r, o->output)) != CP_OK)
     return rc;
-  if (r->html)
-    return cp_html_open(&r->page_html);
-  csv_header(r);
-  return CP_OK;
+  return cp_rtable_open(r->def, r->cfg, r->html, r->bom, r->out, &r->table);
 }
 
 /* Frees what a report opened; removes an output not renamed. */
@@ -588,11 +505,9 @@ static void close_report(report *r)
   free(r->tmp);
   free(r->dest);
   alerts_close(&r->alerts);
-  cp_html_close(r->page_html);
+  cp_rtable_close(r->table);
   cp_reportdef_row_free(&r->row);
-  cp_sbuf_free(&r->text);
   cp_sbuf_free(&r->err);
-  cp_sbuf_free(&r->cell);
   for (size_t i = 0; i < r->page.n_groups; i++)
     free(r->page.groups[i]);
   for (size_t i = 0; i < r->page.n_alerts; i++)
@@ -638,7 +553,9 @@ cp_exit cp_cmd_report(const cp_opts *o)
   if (rc == CP_OK && r.page.n_alerts)
     qsort(r.page.alerts, r.page.n_alerts, sizeof *r.page.alerts, by_total);
   if (rc == CP_OK && r.html)
-    rc = cp_html_write(r.page_html, &r.page, r.out);
+    rc = cp_html_write(&r.page, r.table, r.out);
+  else if (rc == CP_OK && !r.page.failed)
+    rc = cp_rtable_write(r.table, r.out);
   if (rc == CP_OK && !r.html && r.page.failed) {   /* a CSV has no place to show them */
     cp_diag_fail(CP_EEVAL, "report: %llu row%s failed; %s%s (a CSV cannot show that; the "
               "HTML page lists them)", (unsigned long long)r.page.failed,

@@ -57,22 +57,36 @@ void cp_report_cell_plain(cp_rtype type, const cp_rcell *v, sbuf *out);
  * with two decimals. */
 void cp_report_number(sbuf *out, int64_t n, int cents);
 
+/* --- rtable.c --- */
+
+/* The report's table: its rows as CSV or HTML, grouped and with subtotals
+ * and a total row when report{} asks. */
+typedef struct cp_rtable cp_rtable;
+
+/* Starts the table of report d into *t: for CSV, writes its header to out
+ * (after a UTF-8 byte order mark when bom). CSV rows in client order go
+ * straight to out; HTML rows and grouped rows wait in a temporary file
+ * until cp_rtable_write(). Close with cp_rtable_close() in every case. */
+cp_err cp_rtable_open(const cp_report_def *d, const cp_config *cfg, int html, int bom, FILE *out,
+                      cp_rtable **t);
+
+/* Adds a row (of client `client`) to the table and to its totals. Returns
+ * 1; 0 when the row cannot be added (its sum would pass 64 bits, or it
+ * would make one group too many), with a message in err and nothing
+ * changed; -1 when out of memory or a write failed (said already). */
+int cp_rtable_add(cp_rtable *t, const cp_rrow *row, const char *client, sbuf *err);
+
+/* Writes what waits to out: the rows (group by group, each with its
+ * subtotal) and the total row. */
+cp_err cp_rtable_write(cp_rtable *t, FILE *out);
+
+/* Frees the table and its temporary file; accepts NULL. */
+void cp_rtable_close(cp_rtable *t);
+
 /* --- html.c --- */
 
-typedef struct cp_html cp_html;
-
-/* Starts an HTML page: the table rows go to a temporary file until the page
- * is written. Close with cp_html_close(). */
-cp_err cp_html_open(cp_html **out);
-
-/* Adds one row of the table. */
-cp_err cp_html_row(cp_html *h, const cp_report_def *d, const cp_rrow *row);
-
-/* Writes the whole page to out: title, charts, table and failures. */
-cp_err cp_html_write(cp_html *h, const cp_report_page *p, FILE *out);
-
-/* Frees the page's buffers; accepts NULL. */
-void cp_html_close(cp_html *h);
+/* Writes the whole page to out: title, charts, the table t and failures. */
+cp_err cp_html_write(const cp_report_page *p, cp_rtable *t, FILE *out);
 
 /* Writes n bytes of s escaped for HTML text and attribute values. */
 void cp_html_esc(FILE *f, const char *s, size_t n);

@@ -40,6 +40,9 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_NO_ALERTS] = "no open alerts",
     [CP_MSG_FAILED_TITLE] = "Rows not computed: %llu",
     [CP_MSG_MTD] = "to %u",
+    [CP_MSG_SUBTOTAL] = "Subtotal: %s (%llu)",
+    [CP_MSG_TOTAL] = "Total (%llu)",
+    [CP_MSG_NO_GROUP] = "(none)",
   },
   [CP_LOCALE_ZH_CN] = {
     [CP_MSG_RUN_SUMMARY] = "第 %lld 次运行（截至 %s）：评估 %s 家客户，用时 %s（每秒 %s 家），"
@@ -68,6 +71,9 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_NO_ALERTS] = "无未关闭预警",
     [CP_MSG_FAILED_TITLE] = "未能计算的行：%llu",
     [CP_MSG_MTD] = "至%u日",
+    [CP_MSG_SUBTOTAL] = "小计：%s（%llu）",
+    [CP_MSG_TOTAL] = "合计（%llu）",
+    [CP_MSG_NO_GROUP] = "（无）",
   },
 };
 

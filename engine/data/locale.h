@@ -42,6 +42,9 @@ typedef enum cp_msg {
   CP_MSG_NO_ALERTS,         /* no open alerts */
   CP_MSG_FAILED_TITLE,      /* rows not computed: n */
   CP_MSG_MTD,               /* the x label of a month in progress: as-of day of month */
+  CP_MSG_SUBTOTAL,          /* a report group's subtotal row: group, rows */
+  CP_MSG_TOTAL,             /* the report's total row: rows */
+  CP_MSG_NO_GROUP,          /* the group of rows without a value in group_by */
   CP_MSG_COUNT              /* number of texts */
 } cp_msg;
 

@@ -18,6 +18,9 @@
 const char *const cp_reportdef_type_names[CP_RT_COUNT] = {"text", "money", "integer", "percent",
                                                  "date", "ratio-change"};
 
+const char *const cp_reportdef_total_names[CP_RTOTAL_KINDS] = {"none", "sum", "min", "max",
+                                                               "count"};
+
 /* Raises an error for keys of the table at t that are not in the
  * space-separated list `keys`. */
 static void only_keys(lua_State *L, int t, const char *what, const char *keys)
@@ -61,6 +64,35 @@ static void see_through(lua_State *L, int idx)
     lua_replace(L, idx);
 }
 
+/* Returns what column `id` of type t shows in total rows, from its field
+ * `total` at the top of the stack: nil is the type's default (the sum of
+ * money and integer, nothing for the rest), false is nothing. */
+static cp_rtotal total_of(lua_State *L, const char *id, cp_rtype t)
+{
+  int numeric = t == CP_RT_MONEY || t == CP_RT_INTEGER;
+  if (lua_isnil(L, -1))
+    return numeric ? CP_RTOTAL_SUM : CP_RTOTAL_NONE;
+  if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+    return CP_RTOTAL_NONE;
+  const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+  for (int i = CP_RTOTAL_SUM; i < CP_RTOTAL_KINDS; i++) {
+    if (strcmp(k, cp_reportdef_total_names[i]) != 0)
+      continue;
+    if (i == CP_RTOTAL_SUM && !numeric)
+      luaL_error(L, "report{} column '%s': total 'sum' adds money or integer values, and the "
+                 "column is %s (write 'count', 'min', 'max' or false)", id,
+                 cp_reportdef_type_names[t]);
+    if ((i == CP_RTOTAL_MIN || i == CP_RTOTAL_MAX) && t == CP_RT_TEXT)
+      luaL_error(L, "report{} column '%s': total '%s' is for numbers and dates, and the column "
+                 "is text (write 'count' or false)", id, k);
+    return (cp_rtotal)i;
+  }
+  return luaL_error(L, "report{} column '%s': 'total' must be one of 'sum', 'min', 'max', "
+                    "'count' or false, not %s", id,
+                    lua_type(L, -1) == LUA_TSTRING ? lua_pushfstring(L, "'%s'", k)
+                                                   : luaL_typename(L, -1));
+}
+
 /* Copies the declaration's columns (at 1) into the checked copy (at 2). */
 static void copy_columns(lua_State *L)
 {
@@ -76,7 +108,7 @@ static void copy_columns(lua_State *L)
       luaL_error(L, "report{}: column %d must be a table {id=, label=, type=}", (int)i);
     see_through(L, -1);
     int col = lua_gettop(L);
-    only_keys(L, col, "report{} column", "id label type group");
+    only_keys(L, col, "report{} column", "id label type group total");
     lua_createtable(L, 0, 4);
     const char *id = need_text(L, col, "report{} column", "id");
     if (strcmp(id, "series") == 0)
@@ -91,9 +123,15 @@ static void copy_columns(lua_State *L)
     need_text(L, col, "report{} column", "label");
     lua_setfield(L, col + 1, "label");
     need_text(L, col, "report{} column", "type");
-    lua_pushinteger(L, type_of(L, "report{} column", 0));
+    cp_rtype type = type_of(L, "report{} column", 0);
+    lua_pushinteger(L, type);
     lua_setfield(L, col + 1, "type");
     lua_pop(L, 1);
+    lua_getfield(L, col + 1, "id");
+    lua_getfield(L, col, "total");
+    lua_pushinteger(L, total_of(L, lua_tostring(L, -2), type));
+    lua_setfield(L, col + 1, "total");
+    lua_pop(L, 2);
     int g = lua_getfield(L, col, "group");
     if (g != LUA_TNIL && (g != LUA_TSTRING || !*lua_tostring(L, -1)))
       luaL_error(L, "report{} column: 'group' must be a non-empty string");
@@ -151,6 +189,39 @@ static void copy_series(lua_State *L)
   lua_settop(L, 2);
 }
 
+/* Copies group_by and totals of the declaration (at 1) into the copy (at
+ * 2), after its columns: group_by names one of them, kept as its index. */
+static void copy_grouping(lua_State *L)
+{
+  int t = lua_getfield(L, 1, "group_by");
+  if (t != LUA_TNIL) {
+    if (t != LUA_TSTRING)
+      luaL_error(L, "report{}: 'group_by' must be a column id (a string), not %s",
+                 luaL_typename(L, -1));
+    lua_getfield(L, 2, "columns");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i = 1;
+    for (; i <= n; i++) {
+      lua_rawgeti(L, -1, i);
+      lua_getfield(L, -1, "id");
+      int same = lua_rawequal(L, -1, -4);
+      lua_pop(L, 2);
+      if (same)
+        break;
+    }
+    if (i > n)
+      luaL_error(L, "report{}: group_by '%s' is not the id of one of its columns",
+                 lua_tostring(L, -2));
+    lua_pop(L, 1);
+    lua_pushinteger(L, i - 1);
+    lua_setfield(L, 2, "group_by");
+  }
+  lua_pop(L, 1);
+  t = lua_getfield(L, 1, "totals");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    luaL_error(L, "report{}: 'totals' must be true or false, not %s", luaL_typename(L, -1));
+  lua_setfield(L, 2, "totals");
+}
+
 /* Copies function field name of the declaration (at 1) into the copy (at 2). */
 static void copy_function(lua_State *L, const char *name, int required)
 {
@@ -160,7 +231,8 @@ static void copy_function(lua_State *L, const char *name, int required)
   lua_setfield(L, 2, name);
 }
 
-/* report{id=, title=, doc=, scope=, columns=, row=, series=}: the report. */
+/* report{id=, title=, doc=, scope=, columns=, row=, series=, group_by=,
+ * totals=}: the report. */
 static int l_report(lua_State *L)
 {
   cp_rules *api = cp_api_of(L);
@@ -168,7 +240,7 @@ static int l_report(lua_State *L)
     return luaL_error(L, "report{} can only be called at the top level of a rule file");
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  only_keys(L, 1, "report{}", "id title doc scope columns row series");
+  only_keys(L, 1, "report{}", "id title doc scope columns row series group_by totals");
   if (lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY) != LUA_TNIL) {
     lua_getfield(L, -1, "where");
     return luaL_error(L, "report{}: a report is already declared at %s", lua_tostring(L, -1));
@@ -183,6 +255,7 @@ static int l_report(lua_State *L)
   copy_function(L, "scope", 0);
   copy_function(L, "row", 1);
   copy_columns(L);
+  copy_grouping(L);
   copy_series(L);
   lua_Debug ar;
   if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
@@ -242,7 +315,9 @@ static int load_columns(lua_State *L, cp_report_def *d)
     lua_pop(L, 1);
     lua_getfield(L, -1, "type");
     c->type = (cp_rtype)lua_tointeger(L, -1);
-    lua_pop(L, 2);
+    lua_getfield(L, -2, "total");
+    c->total = (cp_rtotal)lua_tointeger(L, -1);
+    lua_pop(L, 3);
     if (!c->id || !c->label)
       return -1;
   }
@@ -270,6 +345,9 @@ cp_err cp_reportdef_load(cp_rules *api, const char *config, cp_report_def **out)
   if (!d->id || !d->title || !d->doc || !d->where || load_columns(L, d) < 0)
     goto fail;
   lua_pop(L, 1);
+  d->group_by = lua_getfield(L, -1, "group_by") == LUA_TNUMBER ? (long)lua_tointeger(L, -1) : -1;
+  d->totals = lua_getfield(L, -2, "totals") == LUA_TBOOLEAN && lua_toboolean(L, -1);
+  lua_pop(L, 2);
   if (lua_getfield(L, -1, "series") == LUA_TTABLE && load_series(L, d) < 0)
     goto fail;
   lua_settop(L, top);

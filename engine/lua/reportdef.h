@@ -31,12 +31,26 @@ typedef enum cp_rtype {
 /* Type names as report{} spells them, indexed by cp_rtype. */
 extern const char *const cp_reportdef_type_names[CP_RT_COUNT];
 
+/* What a column shows in a subtotal or total row. */
+typedef enum cp_rtotal {
+  CP_RTOTAL_NONE,           /* nothing (the default of text, date, percent, ratio-change) */
+  CP_RTOTAL_SUM,            /* the sum (money and integer; their default) */
+  CP_RTOTAL_MIN,            /* the smallest value */
+  CP_RTOTAL_MAX,            /* the largest value */
+  CP_RTOTAL_COUNT,          /* how many rows have a value, shown as an integer */
+  CP_RTOTAL_KINDS           /* number of kinds */
+} cp_rtotal;
+
+/* Total kinds as report{} spells them, indexed by cp_rtotal ("none" is false). */
+extern const char *const cp_reportdef_total_names[CP_RTOTAL_KINDS];
+
 /* One declared column. */
 typedef struct cp_rcolumn {
   char *id;                 /* key in the row table */
   char *label;              /* header text */
   char *group;              /* header of the columns it groups with, or NULL */
   cp_rtype type;            /* how values are checked and shown */
+  cp_rtotal total;          /* what subtotal and total rows show in it */
 } cp_rcolumn;
 
 /* What report{} declared, copied out of Lua. */
@@ -51,6 +65,8 @@ typedef struct cp_report_def {
   cp_rtype series_type;     /* CP_RT_MONEY or CP_RT_INTEGER */
   char **groups;            /* series groups declared, in legend order */
   size_t n_groups;          /* number of declared groups */
+  long group_by;            /* index of the column whose values group the rows, or -1 */
+  int totals;               /* the table ends with a total row */
 } cp_report_def;
 
 /* One value of a row. */
