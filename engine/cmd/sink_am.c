@@ -12,6 +12,7 @@
 #include "consumer.h"
 #include "dates.h"
 #include "http.h"
+#include "locale.h"
 #include "progress.h"
 #include "push.h"
 #include "record.h"
@@ -100,6 +101,7 @@ static int build_wanted(cp_pusher *p, time_t now, const char *ends, sbuf *labels
                    .client_id = text(rd, 2), .key = text(rd, 3), .severity = text(rd, 4),
                    .level = sqlite3_column_int(rd, 5), .assignee = text(rd, 6),
                    .title = text(rd, 7), .data = text(rd, 8), .opened_at = text(rd, 9)};
+    r.rule_label = cp_locale_label(p->cfg, "rules", r.rule);   /* as alerts --format alertmanager */
     char m[4][17];
     cp_record shown = cp_record_private(&p->cfg->file->feed, &r, m);
     starts_at(r.opened_at, now, starts);

@@ -89,6 +89,24 @@ test_a_second_run_the_same_day_ends_and_posts_as_the_first() {
   kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
 }
 
+test_a_push_posts_the_annotations_of_alerts_format_alertmanager() {
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  start_alertmanager || return
+  setup
+  printf '%s\n' "labels:" "  rules: {visit.account: 拜访, complaint.response: 投诉响应}" \
+    "sinks:" "  - {name: am, type: alertmanager, url: \"$URL\", backoff_ms: 10, retries: 0}" >> c.yaml
+  cp_run push --config c.yaml --quiet
+  expect_eq "push" 0 "$RC"
+  curl -sf "$URL/api/v2/alerts" > got.json || fail "GET failed"
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+  "$CRMPOLICY" alerts --config c.yaml --format alertmanager > want.json
+  # every annotation, rule_label among them, as the format writes it
+  local q="SELECT json_extract(value,'\$.labels.client_id')||'|'||json_extract(value,'\$.labels.rule')||'|'||(SELECT group_concat(key||'='||value,';') FROM (SELECT key, value FROM json_each(json_extract(a.value,'\$.annotations')) ORDER BY key)) FROM json_each(readfile('%s')) AS a ORDER BY 1"
+  expect_eq "annotations" "$(sqlite3 :memory: "$(printf "$q" want.json)")" "$(sqlite3 :memory: "$(printf "$q" got.json)")"
+  expect_contains "rule_label" "C1|visit.account|data={\"n\":1};fingerprint=" "$(sqlite3 :memory: "$(printf "$q" got.json)")"
+  expect_contains "rule_label" ";rule_label=拜访;summary=no visit 甲" "$(sqlite3 :memory: "$(printf "$q" got.json)")"
+}
+
 test_alertmanager_format_is_for_alerts_only() {
   setup
   cp_run assignments --config c.yaml --format alertmanager
