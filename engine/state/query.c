@@ -122,19 +122,28 @@ static const int assign_widths[] = {10, 16, 20, 14, 8, 0};
 #define LABEL_WIDTH_MAX 40   /* the widest a column of labels grows to fit them */
 #define ASSIGNEE_WIDTH 8       /* the assignee column, at least ... */
 #define ASSIGNEE_WIDTH_MAX 24  /* ... and at most, as wide as the widest id listed */
+#define ID_WIDTH_MAX 40        /* the client and key columns: as wide as the widest listed,
+                                  from their widths above, up to this */
+
+/* The widths of the columns that fit what the table lists. */
+typedef struct fit {
+  int client, key, assignee;
+} fit;
 
 /* Appends one table line of cells to b, each padded to its column's display
  * width (a CJK character is two columns) or cut with an ellipsis; the
  * columns of labels (rule, kind) are as wide as the config's widest label
  * needs, up to LABEL_WIDTH_MAX. */
 static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_config *cfg,
-                      int assignee_w)
+                      const fit *f)
 {
   int aw[sizeof alert_widths / sizeof alert_widths[0]];
   int sw[sizeof assign_widths / sizeof assign_widths[0]];
   memcpy(aw, alert_widths, sizeof aw);
   memcpy(sw, assign_widths, sizeof sw);
-  aw[5] = sw[4] = assignee_w;
+  aw[5] = sw[4] = f->assignee;
+  aw[0] = sw[0] = f->client;
+  aw[2] = sw[2] = f->key;
   aw[1] = cp_locale_label_width(cfg, "rules", alert_widths[1], LABEL_WIDTH_MAX);
   sw[1] = cp_locale_label_width(cfg, "rules", assign_widths[1], LABEL_WIDTH_MAX);
   sw[3] = cp_locale_label_width(cfg, "kinds", assign_widths[3], LABEL_WIDTH_MAX);
@@ -157,10 +166,10 @@ static void table_row(sbuf *b, int alerts, const char *const *cells, const cp_co
 }
 
 /* Formats the current row of a results query into b; the table shows rule
- * ids and severities under cfg's labels (cfg may be NULL), its assignees in
- * a column assignee_w wide. */
+ * ids and severities under cfg's labels (cfg may be NULL), its clients, keys
+ * and assignees in columns of the widths f. */
 static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
-                       const cp_config *cfg, int assignee_w)
+                       const cp_config *cfg, const fit *f)
 {
   cp_record r = {.is_alert = alerts, .fingerprint = text(st, 0), .rule = text(st, 1),
                  .client_id = text(st, 2), .key = text(st, 3), .kind = text(st, 4),
@@ -191,7 +200,7 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
                                 r.assignee ? r.assignee : "-", r.title};
     const char *assign_cols[] = {r.client_id, rule, r.key, kind,
                                  r.assignee ? r.assignee : "-", r.data};
-    table_row(b, alerts, alerts ? alert_cols : assign_cols, cfg, assignee_w);
+    table_row(b, alerts, alerts ? alert_cols : assign_cols, cfg, f);
   }
   if (fmt != CP_FMT_ALERTMANAGER)   /* its rows are elements of one array; CSV: RFC 4180 */
     cp_sbuf_add(b, fmt == CP_FMT_CSV ? "\r\n" : "\n");
@@ -211,7 +220,7 @@ static const char *const assign_heads[CP_LOCALE_COUNT][6] = {
 
 /* Prints the header line of a format, if it has one; the alerts table's
  * in the locale of cfg (may be NULL). */
-static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg, int assignee_w)
+static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg, const fit *f)
 {
   const char *const *h = alert_heads[cp_locale_of(cfg)];
   if (fmt == CP_FMT_ALERTMANAGER)
@@ -221,10 +230,18 @@ static void header(FILE *out, int alerts, cp_format fmt, const cp_config *cfg, i
                  : "client_id,rule,key,kind,assignee,opened_at,updated_at,data\r\n", out);
   else if (fmt == CP_FMT_TABLE) {
     sbuf b = {0};
-    table_row(&b, alerts, alerts ? h : assign_heads[cp_locale_of(cfg)], cfg, assignee_w);
+    table_row(&b, alerts, alerts ? h : assign_heads[cp_locale_of(cfg)], cfg, f);
     fprintf(out, "%s\n", b.s ? b.s : "");
     cp_sbuf_free(&b);
   }
+}
+
+/* Widens column width *w to fit text s (NULL: nothing), up to max. */
+static void widen(int *w, const char *s, int max)
+{
+  int n = s ? cp_textwidth_of(s) : 0;
+  if (n > *w)
+    *w = n < max ? n : max;
 }
 
 cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
@@ -240,18 +257,20 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
     close_query(path, db, st, SQLITE_DONE);
     return cp_diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
   }
-  int rc, first = 1, assignee_w = ASSIGNEE_WIDTH;
+  int rc, first = 1;
+  fit f = {alert_widths[0], alerts ? alert_widths[2] : assign_widths[2], ASSIGNEE_WIDTH};
   while (fmt == CP_FMT_TABLE && (rc = sqlite3_step(st)) == SQLITE_ROW) {   /* fit the ids */
-    int w = sqlite3_column_text(st, 7) ? cp_textwidth_of(text(st, 7)) : 0;
-    assignee_w = w > assignee_w ? (w < ASSIGNEE_WIDTH_MAX ? w : ASSIGNEE_WIDTH_MAX) : assignee_w;
+    widen(&f.client, text(st, 2), ID_WIDTH_MAX);
+    widen(&f.key, text(st, 3), ID_WIDTH_MAX);
+    widen(&f.assignee, text(st, 7), ASSIGNEE_WIDTH_MAX);
   }
   sqlite3_reset(st);
-  header(out, alerts, fmt, cfg, assignee_w);
+  header(out, alerts, fmt, cfg, &f);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_clear(&b);
     if (fmt == CP_FMT_ALERTMANAGER)
       cp_sbuf_add(&b, first ? "" : ",\n");
-    format_row(&b, st, alerts, fmt, cfg, assignee_w);
+    format_row(&b, st, alerts, fmt, cfg, &f);
     fwrite(b.s, 1, b.len, out);
     first = 0;
   }

@@ -42,18 +42,37 @@ test_alerts_table_pads_by_display_width_and_cuts_with_an_ellipsis() {
   expect_eq "exit" 0 "$RC"
   local amelie
   amelie=$(printf 'Ame\xcc\x81lie')   # e and a combining acute: six columns
-  expect_eq "table" "CLIENT     RULE                   KEY        SEVERITY LVL  ASSIGNEE TITLE
-C1         a                      国庆节     info       1  -        国庆节前回访
-C1         b                      $amelie     info       1  -        mark
-C1         holiday.national_day_… 春节假期…  warning    1  S1       x" "$OUT"
+  expect_eq "table" "CLIENT     RULE                   KEY              SEVERITY LVL  ASSIGNEE TITLE
+C1         a                      国庆节           info       1  -        国庆节前回访
+C1         b                      $amelie           info       1  -        mark
+C1         holiday.national_day_… 春节假期提醒事项 warning    1  S1       x" "$OUT"
+}
+
+# policy-s: client ids "ACME-INDUSTRIAL-0001" and "-0002" were both shown as
+# "ACME-INDU…", two rows alike; the client and key columns widen to the
+# widest listed, up to 40 columns, past which they are cut.
+test_client_and_key_columns_widen_to_the_widest_listed_up_to_40() {
+  facts_db f.db "INSERT INTO clients(id, name, status, created_on) VALUES
+    ('ACME-INDUSTRIAL-0001', 'x', 'active', '2026-01-01'), ('ACME-INDUSTRIAL-0002', 'y', 'active', '2026-01-01');"
+  clients_config '[{name: name, type: text}]'
+  cat > r.lua <<'LUA'
+rule { id = "a", doc = "d", fn = function(c)
+  alert { severity = "info", key = c.name == "x" and "POL-2026-000123" or string.rep("k", 45), title = "t" }
+end }
+LUA
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet || fail "the run failed"
+  cp_run alerts --config c.yaml
+  expect_eq "table" "CLIENT               RULE                   KEY                                      SEVERITY LVL  ASSIGNEE TITLE
+ACME-INDUSTRIAL-0001 a                      POL-2026-000123                          info       1  -        t
+ACME-INDUSTRIAL-0002 a                      $(printf 'k%.0s' $(seq 39))… info       1  -        t" "$OUT"
 }
 
 test_assignments_table_pads_by_display_width_and_cuts_with_an_ellipsis() {
   setup
   cp_run assignments --config c.yaml
   expect_eq "exit" 0 "$RC"
-  expect_eq "table" 'CLIENT     RULE             KEY                  KIND           ASSIGNEE DATA
-C1         staffing         key_account_manager… 分配客户经理   S1       {}' "$OUT"
+  expect_eq "table" 'CLIENT     RULE             KEY                            KIND           ASSIGNEE DATA
+C1         staffing         key_account_manager_for_华东区 分配客户经理   S1       {}' "$OUT"
 }
 
 test_the_assignee_column_widens_to_the_longest_id_listed() {
