@@ -440,6 +440,20 @@ test_proposal_is_withdrawn_when_no_longer_needed() {
   expect_eq "status" "withdrawn" "$(sqlite3 s.db "SELECT status FROM assignments WHERE rule='staffing'")"
 }
 
+# rules/POLICY.md "Across runs": fulfilled and withdrawn both hold (the staff
+# row appears the night the tier stops needing the role): withdrawn wins
+# (impl-z, an implementation from the text alone, first read it the other way).
+test_proposal_both_done_and_no_longer_needed_is_withdrawn() {
+  staffing_base
+  staffing_client C1 key
+  run_at $STAFFING_D
+  sqlite3 f.db "UPDATE clients SET approved_tier = 'general' WHERE id = 'C1';
+    INSERT INTO client_staff VALUES('C1','K1','key_account_manager','2026-11-16',NULL);"
+  run_at 2026-11-16
+  expect_eq "status" "withdrawn" "$(sqlite3 s.db "SELECT status FROM assignments WHERE rule='staffing'")"
+  expect_eq "events" "assignment.proposed 1|assignment.withdrawn 2" "$(types staffing)"
+}
+
 test_unfilled_alert_resolves_when_someone_becomes_available() {
   staffing_base
   staffing_client C1 key
