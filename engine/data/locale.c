@@ -22,8 +22,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_RUN_NO_ASSIGNEE] = "  (%s without an assignee)",
     [CP_MSG_REPORT_SUMMARY] = "%s: report %s for %s, facts as of %s: %llu rows, %llu failed\n",
     [CP_MSG_META] = "Month %s (%s to %s) &middot; facts as of %s &middot; %llu rows",
-    [CP_MSG_META_PARTIAL] = " &middot; <strong>month in progress: figures to %s, compared "
-                            "with the same days of earlier months</strong>",
+    [CP_MSG_META_PARTIAL] = " &middot; <strong>month in progress: figures to %s</strong>",
     [CP_MSG_META_FAILED] = " &middot; <strong>rows not computed: %llu</strong>",
     [CP_MSG_SERIES_CAPTION] = "%s to %s, summed over the rows",
     [CP_MSG_SERIES_PARTIAL] = "; hollow point: month to date (to %s)",
@@ -53,8 +52,7 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_RUN_NO_ASSIGNEE] = "（其中 %s 项无负责人）",
     [CP_MSG_REPORT_SUMMARY] = "%s：报告 %s，%s，数据截至 %s：%llu 行，失败 %llu 行\n",
     [CP_MSG_META] = "月份 %s（%s至%s）&middot; 数据截至 %s &middot; 共 %llu 行",
-    [CP_MSG_META_PARTIAL] = " &middot; <strong>本月未结束：数据截至 %s，与以往各月同期"
-                            "（相同天数）比较</strong>",
+    [CP_MSG_META_PARTIAL] = " &middot; <strong>本月未结束：数据截至 %s</strong>",
     [CP_MSG_META_FAILED] = " &middot; <strong>未能计算的行：%llu</strong>",
     [CP_MSG_SERIES_CAPTION] = "%s至%s，各行合计",
     [CP_MSG_SERIES_PARTIAL] = "；空心点为本月截至 %s 的数据",
