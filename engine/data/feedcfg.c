@@ -15,6 +15,9 @@
 #define DEFAULT_BATCH 100
 #define DEFAULT_ENDS_AFTER_HOURS 72
 #define MAX_BATCH 10000
+/* A sink's cursor is the consumer "sink:NAME", and a consumer's name is at
+ * most 100 bytes (feed --consumer): longer names were cut to one consumer. */
+#define MAX_SINK_NAME 95
 #define MAX_RETRIES 20
 #define MAX_BACKOFF_MS 60000   /* http.c doubles the wait up to this; a longer first wait held the lock */
 #define MAX_ENDS_AFTER_HOURS 87600   /* ten years: Alertmanager reads years of 4 digits */
@@ -89,6 +92,9 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
   const char *why = NULL;
   if (!good_name(s->name))
     why = "its name may hold only letters, digits, '_', '-' and '.'";
+  else if (strlen(s->name) > MAX_SINK_NAME)
+    why = "its name is longer than 95 bytes (its cursor is the consumer sink:NAME, of at most "
+          "100 bytes)";
   else if (strncmp(s->url, "http://", 7) != 0 && strncmp(s->url, "https://", 8) != 0)
     why = "url must start with http:// or https://";
   else if (s->type == CP_SINK_ALERTMANAGER && (s->secret_env || cp_ytree_get(m, "batch")))

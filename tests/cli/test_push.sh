@@ -210,6 +210,27 @@ test_sink_keys_are_strict() {
   case "$ERR" in *sinks:*) fail "backoff_ms 60000 refused: $ERR" ;; esac
 }
 
+# A sink's cursor is the consumer sink:NAME, which feed --consumer names in
+# at most 100 bytes: a longer name is refused. Two names alike in their first
+# 155 bytes were cut to one consumer, and the second sink got no event, ever
+# (probe-z); a name of 96 bytes could not be acked as the README says.
+test_a_sink_name_fits_the_consumer_that_keeps_its_cursor() {
+  local long
+  long=$(printf 'a%.0s' $(seq 1 160))
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: ${long}1, type: webhook, url: 'http://x/'}" \
+    "  - {name: ${long}2, type: webhook, url: 'http://y/'}"
+  cp_run check --config c.yaml
+  expect_eq "160 bytes" "2|crmpolicy: c.yaml:6: sinks: '${long}1': its name is longer than 95 bytes (its cursor is the consumer sink:NAME, of at most 100 bytes)" "$RC|$ERR"
+  long=$(printf 'b%.0s' $(seq 1 95))
+  receiver one || return
+  setup "$(sink "$long" "$PORT")"
+  HOOK_SECRET=k cp_run push --config c.yaml --quiet
+  expect_eq "95 bytes: push" "0|" "$RC|$ERR"
+  cp_run feed --config c.yaml --consumer "sink:$long" --ack 1
+  expect_eq "95 bytes: ack" "0|" "$RC|$ERR"
+  stop_receivers
+}
+
 # An alertmanager url with a long query (a token) is posted to whole: the
 # API url was made in a 2,048-byte buffer, which cut it silently.
 test_a_long_alertmanager_url_is_posted_whole() {
