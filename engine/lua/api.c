@@ -60,11 +60,11 @@ cp_err cp_api_run_set(cp_rules *api, const char *id)
   lua_newtable(L);
   const char *code = code_in(L, value, value + 1, 0);
   lua_settop(L, value);
+  const char *at = cp_api_declared_at(api, api->globals_ref, id);
+  if (!at)
+    at = cp_api_declared_at(api, api->aggregates_ref, id);
   if (code) {
     lua_pop(L, 1);
-    const char *at = cp_api_declared_at(api, api->globals_ref, id);
-    if (!at)
-      at = cp_api_declared_at(api, api->aggregates_ref, id);
     return cp_diag_fail(CP_EEVAL, "%s: run value '%s' holds a %s: run values are data (texts, "
                         "numbers, booleans, tables of them), whatever --jobs says, since through "
                         "code another file would reach this file's own locals; share code with "
@@ -72,8 +72,8 @@ cp_err cp_api_run_set(cp_rules *api, const char *id)
   }
   if (lua_istable(L, -1)) {
     if (cp_freeze_top(L) != LUA_OK) {
-      cp_err rc = cp_diag_fail(CP_EEVAL, "run value '%s' cannot be made read-only: %s (nothing "
-                            "was written)", id, lua_tostring(L, -1));
+      cp_err rc = cp_diag_fail(CP_EEVAL, "%s: run value '%s' cannot be made read-only: %s "
+                            "(nothing was written)", at ? at : "?", id, lua_tostring(L, -1));
       lua_pop(L, 1);
       return rc;
     }

@@ -323,7 +323,7 @@ end }
 LUA
   rule_a 'return'
   expect_eq "exit" 3 "$RC"
-  expect_contains "message" "run value 'deep' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (nothing was written)" "$ERR"
+  expect_contains "message, with the global's place" "crmpolicy: g.lua:2: run value 'deep' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (nothing was written)" "$ERR"
 }
 
 # A rules folder r/ with a module lib/ok.lua, and outside it out/evil.lua.

@@ -342,7 +342,7 @@ end }' --jobs $jobs
   local t = {} for i = 1, 250 do t = { t, t } end return t
 end }' --jobs 2
   expect_eq "250 deep: exit" 3 "$RC"
-  expect_contains "250 deep: refused alike" "run value 'dag' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (nothing was written)" "$ERR"
+  expect_contains "250 deep: refused alike" "crmpolicy: a.lua:1: run value 'dag' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (nothing was written)" "$ERR"
 }
 
 test_function_run_values_are_refused_with_any_jobs() {
