@@ -809,12 +809,20 @@ static cp_err validate(cp_config *c)
   if ((rc = validate_table(c, f->clients, "clients")) != CP_OK)
     return rc;
   c->any_sensitive = any_sensitive(f->clients);
+  /* c.id is the client's id: a column or table named id would never be read */
+  if (find_column(f->clients, "id") && f->clients->id && strcmp(f->clients->id, "id") != 0)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: clients: a column named 'id' cannot be read: c.id is "
+                     "the client id (column '%s'); read it under another name (a view can "
+                     "rename it)", c->path, f->clients->line, f->clients->id);
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
     int lookup = i >= f->tables_count;
     cp_table_cfg *t = lookup ? &f->lookups[i - f->tables_count] : &f->tables[i];
     if ((rc = validate_table(c, t, lookup ? "lookups" : "tables")) != CP_OK)
       return rc;
     c->any_sensitive |= !lookup && any_sensitive(t);
+    if (!lookup && strcmp(t->name, "id") == 0)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: tables: a table named 'id' cannot be read: c.id is "
+                       "the client id; give it another name", c->path, t->line);
     if (other_named(f, t, t->name) || find_column(f->clients, t->name))
       return cp_diag_fail(CP_ECONFIG, "%s:%u: the name '%s' is used twice (table names and "
                        "clients columns share one namespace)", c->path, t->line, t->name);

@@ -163,6 +163,25 @@ test_a_column_flag_that_is_not_true_or_false_is_an_error() {
   expect_eq "False and yes" 0 "$RC"
 }
 
+# c.id is the client id: a clients column named id (when the id is another
+# column) or a table named id could never be read, and c.id gave the client
+# id silently (probe-z). A column id that is the id column itself may be
+# declared.
+test_a_column_or_table_named_id_that_c_id_hides_is_an_error() {
+  sqlite3 f.db "CREATE TABLE cl(no TEXT, id TEXT); INSERT INTO cl VALUES('N1','legacy-1');
+    CREATE TABLE orders(client_id TEXT, amount REAL);"
+  printf 'facts: f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: cl, id: no, columns: [{name: id, type: text}]}\n' > c.yaml
+  printf 'rule { id = "a", doc = "d", fn = function(c) alert { severity = "info", title = c.id } end }\n' > r.lua
+  run_it
+  expect_eq "column" "2|crmpolicy: c.yaml:4: clients: a column named 'id' cannot be read: c.id is the client id (column 'no'); read it under another name (a view can rename it)" "$RC|$ERR"
+  printf 'facts: f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: cl, id: no, columns: []}\ntables:\n  - {name: id, table: orders, key: client_id, columns: [{name: amount, type: money}]}\n' > c.yaml
+  run_it
+  expect_eq "table" "2|crmpolicy: c.yaml:6: tables: a table named 'id' cannot be read: c.id is the client id; give it another name" "$RC|$ERR"
+  printf 'facts: f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: cl, id: id, columns: [{name: id, type: text}]}\n' > c.yaml
+  run_it
+  expect_eq "the id column itself" "0|" "$RC|$ERR"
+}
+
 # A merge key is an error, as an alias is: params: {d: {<<: {x: 2}}} gave
 # rules params.d["<<"].x, not params.d.x (YAML 1.1 merges it in).
 test_a_yaml_merge_key_is_an_error_not_a_key() {
