@@ -915,8 +915,22 @@ static int sb_require(lua_State *L)
   char shown[800], real[PATH_MAX];
   snprintf(shown, sizeof shown, "%s/%s", sb->rules_name, rel);
   confine(L, sb, path, shown, real);
+  if (lua_getfield(L, 2, real) == LUA_TSTRING && *lua_tostring(L, -1) == '!')   /* a rule file */
+    return luaL_error(L, "require: '%s' is %s, a rule file of the config (under rules:): the "
+                      "config runs a rule file once, and a require would run it again; put what "
+                      "both files share in a module, such as %s/lib/%s, and require that",
+                      name, shown, sb->rules_name, rel);
+  lua_pop(L, 1);
   if (load_chunk(sb, real, shown) != LUA_OK)
     return lua_error(L);
+  luaL_where(L, 1);   /* where the file was required ("a.lua:1: "), should the config list it */
+  size_t at = lua_rawlen(L, -1);
+  const char *where = lua_tostring(L, -1);
+  while (at && (where[at - 1] == ' ' || where[at - 1] == ':'))
+    at--;
+  lua_pushfstring(L, "by the require at %s", at ? lua_pushlstring(L, where, at) : "?");
+  lua_setfield(L, 2, real);
+  lua_pop(L, at ? 2 : 1);
   lua_createtable(L, 1, 0);   /* the guard: unmarks the module should its file fail */
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, 1);
@@ -964,9 +978,39 @@ static int tells_more(const char *tb)
   return 0;
 }
 
+/* Keeps the real path of rule file `path` among the files run so far (the
+ * modules' table, under a key that no module name can be: it starts with
+ * '/'). Fails when a require ran it already: it would declare its rules
+ * twice. */
+static cp_err mark_rule_file(cp_sandbox *sb, const char *path, const char *name)
+{
+  lua_State *L = sb->L;
+  char real[PATH_MAX];
+  if (!realpath(path, real))
+    return CP_OK;   /* load_chunk says why it cannot be read */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->loaded_ref);
+  if (lua_getfield(L, -1, real) == LUA_TSTRING && *lua_tostring(L, -1) != '!') {
+    cp_err rc = cp_diag_fail(CP_ERULES, "%s: this rule file of the config was required already "
+                             "(%s): the config runs a rule file once, and the require "
+                             "ran it too; put what both files share in a module, such as "
+                             "%s/lib/<name>.lua, and require that", name, lua_tostring(L, -1),
+                             sb->rules_name);
+    lua_pop(L, 2);
+    return rc;
+  }
+  lua_pop(L, 1);
+  lua_pushliteral(L, "!");   /* a rule file: see sb_require */
+  lua_setfield(L, -2, real);
+  lua_pop(L, 1);
+  return CP_OK;
+}
+
 cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
 {
   lua_State *L = sb->L;
+  cp_err marked = mark_rule_file(sb, path, name);
+  if (marked != CP_OK)
+    return marked;
   int status = load_chunk(sb, path, name);
   if (status == LUA_OK) {
     cp_sandbox_budget(sb, sb->budget ? sb->budget : UINT64_MAX);

@@ -152,6 +152,29 @@ rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = 
   expect_eq "both errors" "boom 4|boom 4" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts")"
 }
 
+# probe-z: a rule file that another rule file requires ran twice, and the
+# message said its rule was "already declared at ./b.lua:1", of b.lua itself.
+test_a_rule_file_of_the_config_is_not_a_module() {
+  setup
+  printf 'facts: f.db\nstate: s.db\nrules: [a.lua, b.lua]\nclients: {name: clients, id: id, columns: []}\n' > c2.yaml
+  printf 'local b = require("b")\nrule { id = "a.x", doc = "d", fn = function(c) end }\n' > a.lua
+  printf 'rule { id = "b.x", doc = "d", fn = function(c) end }\nreturn {}\n' > b.lua
+  cp_run check --config c2.yaml
+  expect_eq "exit: required, then listed" 2 "$RC"
+  expect_eq "message" "crmpolicy: b.lua: this rule file of the config was required already (by the require at a.lua:1): the config runs a rule file once, and the require ran it too; put what both files share in a module, such as ./lib/<name>.lua, and require that" "$ERR"
+  sed -i 's/rules: \[a.lua, b.lua\]/rules: [b.lua, a.lua]/' c2.yaml
+  cp_run check --config c2.yaml
+  expect_eq "exit: listed, then required" 2 "$RC"
+  expect_eq "message" "crmpolicy: a.lua:1: require: 'b' is ./b.lua, a rule file of the config (under rules:): the config runs a rule file once, and a require would run it again; put what both files share in a module, such as ./lib/b.lua, and require that" "$ERR"
+  # a module may declare rules: once, when first required
+  mkdir lib && mv b.lua lib/b.lua
+  sed -i 's/require("b")/require("lib.b")/' a.lua
+  printf 'local b = require("lib.b")\n' > c.lua
+  sed -i 's/rules: \[b.lua, a.lua\]/rules: [a.lua, c.lua]/' c2.yaml
+  cp_run check --config c2.yaml
+  expect_eq "exit: a module with a rule, required twice" 0 "$RC"
+}
+
 test_binary_chunk_is_refused() {
   setup
   printf '\033Lua\x54\x00garbage' > r.lua
