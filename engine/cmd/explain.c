@@ -188,16 +188,17 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
     cp_sbuf_printf(b, ", %s, level %d", cp_outcome_severity_name(it->severity), it->level);
   if (it->kind)
     cp_sbuf_term_printf(b, ", kind %s", it->kind);
-  if (it->what != CP_FULFILLED)
-    cp_sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
-  if (it->pool) {
-    cp_sbuf_term_printf(b, " (picked in the run from pool %s, group %s", it->pool, it->group);
+  if (it->pool) {   /* explain runs no pool: the run picks, with every client before it */
+    cp_sbuf_term_printf(b, ", assignee picked in the run (from pool %s, group %s", it->pool,
+                        it->group);
     for (const char *g = it->fallback; g && *g; g += strlen(g) + 1)
       cp_sbuf_term_printf(b, ", then %s", g);
     cp_sbuf_add(b, ")");
+  } else if (it->what != CP_FULFILLED) {
+    cp_sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
   }
   if (it->if_unfilled)
-    cp_sbuf_add(b, " (only when nobody can be picked)");
+    cp_sbuf_add(b, " (only when nobody can be picked, instead of the assignment)");
   if (it->title)
     cp_sbuf_term_printf(b, ", title \"%s\"", it->title);
   if (it->what != CP_FULFILLED)

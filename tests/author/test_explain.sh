@@ -85,7 +85,9 @@ end }
 EOF
   cp_run explain --config c.yaml --as-of 2026-06-30 --rule pick G1
   expect_eq "exit" 0 "$RC"
-  expect_contains "text" "(only when nobody can be picked)" "$OUT"
+  # policy-s: "assignee nobody" beside the unfilled alert read as both at once
+  expect_contains "text" 'assignment pick: key "", kind k, assignee picked in the run (from pool p, group g), data {}' "$OUT"
+  expect_contains "text" "(only when nobody can be picked, instead of the assignment)" "$OUT"
   cp_run explain --config c.yaml --as-of 2026-06-30 --rule pick --format json G1
   expect_eq "json: the unfilled alert" "pick.unfilled true" \
     "$(printf '%s' "$OUT" | python3 -c 'import json, sys

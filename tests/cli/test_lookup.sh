@@ -400,7 +400,7 @@ test_a_pick_falls_back_to_the_next_group_in_order() {
     "$(sqlite3 s.db "SELECT client_id, assignee, pick_group FROM assignments
                      WHERE status = 'proposed' ORDER BY 1" | paste -sd' ')"
   cp_run explain C3 --config c.yaml --as-of 2026-06-02
-  expect_contains "explain names the groups in order" "(picked in the run from pool p, group east, then any)" "$OUT"
+  expect_contains "explain names the groups in order" "assignee picked in the run (from pool p, group east, then any)" "$OUT"
   cp_run explain C3 --config c.yaml --as-of 2026-06-02 --format json
   expect_contains "explain's JSON too" '"pool":"p","group":"east","fallback":["any"]' "$OUT"
 }
