@@ -65,6 +65,24 @@ tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
   expect_eq "test" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 
+# README ("init"): once a --bare project's config drops a reference table,
+# the example fixture says which (policy-s was not warned).
+test_init_bare_example_fixture_names_a_table_the_config_dropped() {
+  cp_run init --bare --quiet p
+  expect_eq "init" 0 "$RC"
+  python3 - p/crmpolicy.yaml <<'PYEOF2'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+i = s.index("  - name: contacts")
+j = s.index("  - name:", i + 5)
+open(p, "w").write(s[:i] + s[j:])
+PYEOF2
+  cd p && cp_run test tests
+  expect_eq "exit: an invalid fixture" 2 "$RC"
+  expect_contains "message" "crmpolicy: tests/example.yaml:18: facts: 'contacts' is not a table of the config" "$ERR"
+}
+
 test_init_locale_en_writes_an_english_project() {
   cp_run init --bare --locale en p
   expect_eq "exit" 0 "$RC"

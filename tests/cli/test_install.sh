@@ -31,6 +31,11 @@ test_install_puts_binary_man_page_share_and_units_then_uninstall_removes_them() 
   expect_eq "service ExecStart" \
     "ExecStart=/usr/bin/crmpolicy run --config crmpolicy.yaml --as-of yesterday --wait 600 --quiet" \
     "$(grep '^ExecStart=' "$T/dest/usr/lib/systemd/system/crmpolicy.service")"
+  # the man page's FILES section says the command the unit runs (policy-s:
+  # it lacked --as-of yesterday)
+  expect_contains "the man page names the unit's command" \
+    "$(grep '^ExecStart=' "$T/dest/usr/lib/systemd/system/crmpolicy.service" | sed 's/^ExecStart=.*\/crmpolicy /crmpolicy /')" \
+    "$(MANWIDTH=2000 timeout 60 man -l "$T/dest/usr/share/man/man1/crmpolicy.1" 2>/dev/null | tr -s ' ')"
   expect_eq "timer" "OnCalendar=*-*-* 02:30:00" \
     "$(grep '^OnCalendar=' "$T/dest/usr/lib/systemd/system/crmpolicy.timer")"
   # The installed binary finds its share folder: init, check and test pass.

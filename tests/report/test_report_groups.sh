@@ -195,6 +195,19 @@ LUA
   expect_eq "groups" 10000 "$(grep -c '<tr class="sub">' r.html)"
 }
 
+# policy-s: the README did not say which report{} fields are optional, nor
+# that a row's alert counts are 0, not nil, when the client has none.
+test_a_report_without_series_has_the_alerts_chart_only_and_counts_of_none_are_0() {
+  grouped_report ''
+  sed -i 's/share = c.share }/share = c.share, lines = alerts.critical + alerts.warning + alerts.info }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "no series chart" 0 "$(grep -c 'id="chart-series"' r.html)"
+  expect_eq "the alerts chart" 1 "$(grep -c 'id="chart-alerts"' r.html)"
+  expect_eq "counts of no alerts" "0|0|0|0|0|0" \
+    "$(sed -n '/<tbody>/,/<\/tbody>/p' r.html | grep -o '<td class="n">[0-9]*</td><td>' | grep -o '[0-9]*' | paste -sd'|')"
+}
+
 test_the_readmes_example_runs_as_written() {
   sed -n '/^#### Groups, subtotals and a total$/,/^```$/p' "$ROOT/README.md" |
     sed -n '/^```lua$/,/^```$/p' | sed '1d;$d' > example.lua
