@@ -112,10 +112,10 @@ static int guard_table(const cp_config *cfg, cp_facts *facts, const cp_store *s,
 int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, const cp_opts *o)
 {
   const cp_config_file *f = cfg->file;
+  int refused = 0;   /* every table refused is said, not the first alone */
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++)
-    if (guard_table(cfg, facts, s, o, table_at(f, i)))
-      return 1;
-  return 0;
+    refused |= guard_table(cfg, facts, s, o, table_at(f, i));
+  return refused;
 }
 
 /* Returns part as a share of whole, in percent. */
@@ -139,10 +139,11 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
                  "'%s' of %s was skipped, out of scope or not yet created (%s data problems; a failed "
                  "export?); " FORCE_HINT, cfg->file->clients->table ? cfg->file->clients->table
                  : cfg->file->clients->name, cfg->facts, n);
-    return 1;
+    return 2;
   }
   if (replaying(last, o))
     return 0;
+  int refused = 0;   /* every share passed is said, not the first alone */
   if (last->id && last->clients >= g->min_count && now->clients < last->clients &&
       percent(last->clients - now->clients, last->clients) > g->client_drop_percent) {
     char a[32], b[32];
@@ -152,7 +153,7 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
               "drop of %.1f%%, more than guard.client_drop_percent (%u%%); " FORCE_HINT,
               a, b, (long long)last->id, percent(last->clients - now->clients, last->clients),
               g->client_drop_percent);
-    return 1;
+    refused = 1;
   }
   if (last->open_alerts >= g->min_count &&
       percent(resolved, last->open_alerts) > g->resolve_percent) {
@@ -162,11 +163,11 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
     cp_diag_fail(CP_EFACTS, "guard: this run would resolve %s of the %s open alerts (%.1f%%), "
               "more than guard.resolve_percent (%u%%); " FORCE_HINT, a, b,
               percent(resolved, last->open_alerts), g->resolve_percent);
-    return 1;
+    refused = 1;
   }
   /* below min_count a share is not refused, but ten or more alerts
    * resolving past it are said (an export with one table empty) */
-  if (last->open_alerts < g->min_count && resolved >= WARN_RESOLVED &&
+  else if (last->open_alerts < g->min_count && resolved >= WARN_RESOLVED &&
       percent(resolved, last->open_alerts) > g->resolve_percent) {
     char a[32], b[32];
     cp_progress_format_count(a, resolved);
@@ -177,7 +178,7 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
                  "with the right facts", a, b, percent(resolved, last->open_alerts),
                  g->resolve_percent, g->min_count);
   }
-  return 0;
+  return refused;
 }
 
 int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
@@ -186,7 +187,7 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
   const cp_config_file *f = cfg->file;
   const cp_guard_cfg *g = &f->guard;
   const cp_last_run *last_run = cp_store_last(s);
-  int check = !o->force && !replaying(last_run, o);
+  int check = !o->force && !replaying(last_run, o), refused = 0;
   *rc = CP_OK;
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
     const cp_table_cfg *t = table_at(f, i);
@@ -208,7 +209,7 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
                  "%lld): a drop of %.1f%%, more than guard.table_drop_percent (%u%%) (an export "
                  "cut short?); if it may shrink so, name it in guard.allow_empty; " FORCE_HINT,
                  name, cfg->facts, a, b, (long long)last_run->id, drop, g->table_drop_percent);
-    return 1;
+    refused = 1;   /* and the next tables: every table refused is said */
   }
-  return 0;
+  return refused;
 }

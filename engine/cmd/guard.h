@@ -20,21 +20,22 @@ int cp_guard_as_of(const cp_store *s, const cp_opts *o);
 /* After the run began: counts the rows of each per-client and lookup table
  * of the facts (up to guard.table_empty_min); refuses, unless --force or
  * guard.allow_empty, a run where one has none and had table_empty_min or
- * more in the last run (fewer: a warning). Returns 0, or 1 (refused,
- * message printed). */
+ * more in the last run (fewer: a warning). Returns 0, or 1 (refused, a
+ * message printed for each table refused). */
 int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, const cp_opts *o);
 
 /* Before the commit: refuses a run whose evaluated clients fell, or that
- * resolves, more than the config's shares allow, unless --force. Returns 0
- * or 1 (refused, message printed). */
+ * resolves, more than the config's shares allow, unless --force. Returns 0,
+ * 1 (refused, a message printed for each share passed) or 2 (refused: no
+ * client was evaluated at all, so no other count says more). */
 int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o);
 
 /* Before the commit: records the rows the run read of each per-client and
  * lookup table (for the next run), and refuses, unless --force or a replay,
  * a run where one of them fell by more than guard.table_drop_percent from
  * the last run's, once that had guard.min_count or more (not for a table
- * of guard.allow_empty). Returns 0, or 1 (refused, message printed); *rc
- * is set on an error. */
+ * of guard.allow_empty). Returns 0, or 1 (refused, a message printed for
+ * each table refused); *rc is set on an error. */
 int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
                         const cp_opts *o, cp_err *rc);
 

@@ -380,6 +380,23 @@ test_a_table_cut_short_is_refused_then_forced() {
     "$(sqlite3 s.db "SELECT name||' '||rows FROM run_tables ORDER BY name, run_id" | paste -sd'|')"
 }
 
+# policy-s: an export that lost most of a table fails two guards, the
+# table's drop and the alerts it resolves; both are said, and so is each
+# table that came empty, not the first alone.
+test_every_reason_to_refuse_is_said() {
+  tables_setup
+  sqlite3 f.db "DELETE FROM orders WHERE client_id > 'C02'"
+  local before
+  before=$(state_dump)
+  expect_refused "$before" "crmpolicy: guard: this run would resolve 8 of the 10 open alerts (80.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force
+crmpolicy: guard: the table 'orders' of f.db has 2 rows, 10 in the last run (run 1): a drop of 80.0%, more than guard.table_drop_percent (40%) (an export cut short?); if it may shrink so, name it in guard.allow_empty; nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
+  sqlite3 f.db "DELETE FROM orders; DELETE FROM staff"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "two tables empty: exit" 5 "$RC"
+  expect_eq "both named" "'orders'|'staff'" "$(printf '%s\n' "$ERR" | grep -o "the table '[a-z]*'" | grep -o "'.*'" | paste -sd'|')"
+}
+
 test_a_table_drop_within_the_share_or_allowed_runs() {
   tables_setup
   # 10 orders, then 8 (a key that is not text and a row of no client count:
