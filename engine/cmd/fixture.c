@@ -79,6 +79,7 @@ static const cyaml_schema_field_t step_fields[] = {
   STEP_SEQUENCE("fulfilled", fulfilled, absent_schema),
   STEP_SEQUENCE("withdrawn", withdrawn, absent_schema),
   CYAML_FIELD_IGNORE("facts", CYAML_FLAG_OPTIONAL),
+  CYAML_FIELD_IGNORE("replay", CYAML_FLAG_OPTIONAL),   /* read from the tree: true or false */
   CYAML_FIELD_END,
 };
 
@@ -179,9 +180,21 @@ static cp_err check_steps(cp_fixture *fx)
     if (cp_dates_parse_date(s->as_of, strlen(s->as_of), &s->day) < 0)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of '%s' is not a date (YYYY-MM-DD)", fx->path,
                        d ? d->line : s->line, s->as_of);
-    if (i > 0 && s->day < f->steps[i - 1].day)
+    const yt_node *rp = cp_ytree_get(n, "replay");
+    int b = 0;
+    if (rp && (rp->kind != YT_SCALAR || !rp->plain ||
+               cp_ytree_plain(rp->value, &b, NULL, NULL) != YT_PLAIN_BOOL))
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: replay: '%s' is not true or false", fx->path,
+                          rp->line, rp->kind == YT_SCALAR ? rp->value : "(not a scalar)");
+    s->replay = b;
+    if (s->replay && (i == 0 || s->day >= f->steps[i - 1].day))
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: replay: true replays a day before the previous "
+                          "step's, and as_of %s is %s", fx->path, rp->line, s->as_of,
+                          i == 0 ? "the first step's" : "not before it");
+    if (i > 0 && s->day < f->steps[i - 1].day && !s->replay)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of %s is before the previous step's %s; steps "
-                       "go forward in time", fx->path, d ? d->line : s->line, s->as_of,
+                       "go forward in time, or say replay: true to replay an earlier day (as "
+                       "run --replay does)", fx->path, d ? d->line : s->line, s->as_of,
                        f->steps[i - 1].as_of);
     for (unsigned j = 0; j < s->alerts_count; j++)
       if (check_result(fx, &s->alerts[j]) != CP_OK)

@@ -56,6 +56,7 @@ typedef struct cp_fx_step {
   unsigned withdrawn_count; /* number of withdrawn */
   int has_fulfilled;        /* the step gives `fulfilled:` (checked only then) */
   int has_withdrawn;        /* the step gives `withdrawn:` */
+  int replay;               /* `replay: true`: an earlier day than the step before, replayed */
   int64_t day;              /* as_of as an epoch day */
   unsigned line;            /* line of the step in the fixture */
   const struct yt_node *facts;   /* the step's `facts`: tables whose rows it replaces, or NULL */

@@ -105,6 +105,54 @@ YAML
 0 passed, 1 failed" "$OUT"
 }
 
+# A step may replay an earlier day, as run --replay does (policy-s and
+# policy-r could not test a replay in a fixture): the visit of 06-20 does
+# not exist yet as of 06-12, so the alert it resolved stands again; the
+# next step goes forward from there.
+test_a_step_may_replay_an_earlier_day() {
+  policy
+  cat > replay.yaml <<'YAML'
+name: a replay in a fixture
+facts:
+  staff: [{id: S1}]
+  clients: [{id: G1, status: active, tier: gold}]
+  visits:
+    - {client_id: G1, day: 2026-05-01}
+    - {client_id: G1, day: 2026-06-20}
+steps:
+  - as_of: 2026-06-10
+    alerts:
+      - {rule: visit.due, client: G1, severity: warning, assignee: S1}
+  - as_of: 2026-06-25
+    alerts: []
+  - as_of: 2026-06-12
+    replay: true
+    alerts:
+      - {rule: visit.due, client: G1, severity: warning, assignee: S1}
+  - as_of: 2026-06-26
+    alerts: []
+YAML
+  cp_run test --config c.yaml replay.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   replay.yaml: a replay in a fixture
+1 passed, 0 failed" "$OUT"
+  # without replay: true, a step back is the fixture's error, which says what to write
+  sed -i '/replay: true/d' replay.yaml
+  cp_run test --config c.yaml replay.yaml
+  expect_eq "exit: a step back" 2 "$RC"
+  expect_contains "message" "replay.yaml:14: as_of 2026-06-12 is before the previous step's 2026-06-25; steps go forward in time, or say replay: true to replay an earlier day (as run --replay does)" "$ERR"
+  # replay: true on a step that goes forward, and one that is not a boolean
+  sed -i 's/^  - as_of: 2026-06-26$/&\n    replay: true/' replay.yaml
+  sed -i 's/^  - as_of: 2026-06-12$/  - as_of: 2026-06-25/' replay.yaml
+  cp_run test --config c.yaml replay.yaml
+  expect_eq "exit: a replay forward" 2 "$RC"
+  expect_contains "message" "replay: true replays a day before the previous step's, and as_of 2026-06-26 is not before it" "$ERR"
+  sed -i 's/replay: true/replay: nope/' replay.yaml
+  cp_run test --config c.yaml replay.yaml
+  expect_eq "exit: not a boolean" 2 "$RC"
+  expect_contains "message" "replay: 'nope' is not true or false" "$ERR"
+}
+
 test_invalid_fixture_names_file_and_line() {
   policy
   passing_fixture ok.yaml
