@@ -1448,8 +1448,54 @@ cp_err cp_facts_check_unchanged(const cp_facts *f)
 /* cp_facts_open_readers() and cp_facts_open_sharing(): spares readers
  * more for a reader of its own; a worker's reader (lookups set) takes the
  * spare connection reader of lookups. */
-static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
                          int reader, int spares, cp_facts **out);
+
+/* What tells the facts file apart from one written over it: its identity,
+ * size and times. */
+typedef struct file_mark {
+  int got;                  /* stat succeeded */
+  struct stat st;           /* what it said */
+} file_mark;
+
+/* Marks path as it is now. */
+static void mark_file(const char *path, file_mark *m)
+{
+  m->got = stat(path, &m->st) == 0;
+}
+
+/* Whether path is no longer the file marked: written over in place (cp onto
+ * it), replaced, or removed. */
+static int file_changed(const char *path, const file_mark *m)
+{
+  file_mark now;
+  mark_file(path, &now);
+  return now.got != m->got ||
+         (m->got && (now.st.st_ino != m->st.st_ino || now.st.st_dev != m->st.st_dev ||
+                     now.st.st_size != m->st.st_size ||
+                     now.st.st_mtim.tv_sec != m->st.st_mtim.tv_sec ||
+                     now.st.st_mtim.tv_nsec != m->st.st_mtim.tv_nsec ||
+                     now.st.st_ctim.tv_sec != m->st.st_ctim.tv_sec ||
+                     now.st.st_ctim.tv_nsec != m->st.st_ctim.tv_nsec));
+}
+
+/* open_checked(), and when it fails on a facts file that changed while it
+ * opened (an export copied over it in place as the run began), says so, as
+ * a runtime failure: the message before it may be of a half-written file
+ * (a missing table, "not a database"), not of the export once written. */
+static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+                         int reader, int spares, cp_facts **out)
+{
+  file_mark before;
+  mark_file(cfg->facts, &before);
+  cp_err rc = open_checked(cfg, as_of, lookups, reader, spares, out);
+  if (rc == CP_OK || rc == CP_ENOMEM || !file_changed(cfg->facts, &before))
+    return rc;
+  return cp_diag_fail(CP_EIO, "facts: %s changed while the run opened it (an export written "
+                      "over it in place?), so the message above may be of a half-written "
+                      "file; nothing was written; run again once the export is written, and "
+                      "land each export as a new file renamed over the path", cfg->facts);
+}
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
 {
@@ -1467,7 +1513,7 @@ cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts
   return open_facts(cfg, as_of, lookups, reader, 0, out);
 }
 
-static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
+static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
                          int reader, int spares, cp_facts **out)
 {
   const cp_config_file *c = cfg->file;

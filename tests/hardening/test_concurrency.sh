@@ -282,6 +282,28 @@ crmpolicy: the run failed (facts error); nothing was written" "$(cat "$T/run.err
   expect_eq "exit of a run on the file left alone" 0 "$RC"
 }
 
+# policy-t: an export copied over the facts in place as a run opened them
+# gave exit 2 and a message of the half-written file ("file is not a
+# database", a table missing) as if the config or the export were wrong.
+# The run waits for a writer's lock while the file is written over.
+test_a_facts_file_written_over_as_the_run_opens_it_says_so_with_exit_3() {
+  clients_config "[{name: name, type: text}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  hold_lock f.db "BEGIN EXCLUSIVE;"
+  ( "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/run.err"; echo $? > "$T/run.rc" ) &
+  local pid=$! child
+  timeout 60 sh -c "while [ -z \"\$(pgrep -P $pid crmpolicy)\" ]; do sleep 0.02; done"
+  child=$(pgrep -P "$pid" crmpolicy)
+  until holds_open "$child" f.db; do sleep 0.02; done
+  printf 'an export half written over the file' | dd of=f.db bs=1 conv=notrunc 2>/dev/null
+  release_lock
+  wait "$pid"
+  expect_eq "exit" 3 "$(cat "$T/run.rc")"
+  expect_contains "message" "crmpolicy: facts: f.db changed while the run opened it (an export written over it in place?), so the message above may be of a half-written file; nothing was written; run again once the export is written, and land each export as a new file renamed over the path" "$(cat "$T/run.err")"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
 test_the_wait_for_the_state_lock_does_not_count_as_reading_the_facts() {
   snapshot_setup
   # 20 clients: read in milliseconds, however slow the build or the machine
