@@ -124,7 +124,7 @@ static double percent(uint64_t part, uint64_t whole)
   return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
-int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
+int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o, int number_ids)
 {
   const cp_guard_cfg *g = &cfg->file->guard;
   const cp_last_run *last = cp_store_last(s);
@@ -135,6 +135,15 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o)
   if (now->clients == 0) {   /* rows, but none usable: an export as failed as an empty one */
     char n[32];
     cp_progress_format_count(n, now->findings);
+    if (number_ids) {   /* --force would evaluate none either, and resolve every alert */
+      cp_diag_fail(CP_EFACTS, "guard: no client was evaluated: the client ids of the clients "
+                   "table '%s' of %s are stored as numbers (%s data problems; see the warning "
+                   "above); nothing was written; --force would evaluate no client either, and "
+                   "resolve every open alert: store the ids as TEXT or read them through a view "
+                   "that casts them", cfg->file->clients->table ? cfg->file->clients->table
+                   : cfg->file->clients->name, cfg->facts, n);
+      return 2;
+    }
     cp_diag_fail(CP_EFACTS, "guard: no client was evaluated: every row of the clients table "
                  "'%s' of %s was skipped, out of scope or not yet created (%s data problems; a failed "
                  "export?); " FORCE_HINT, cfg->file->clients->table ? cfg->file->clients->table

@@ -27,8 +27,9 @@ int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, co
 /* Before the commit: refuses a run whose evaluated clients fell, or that
  * resolves, more than the config's shares allow, unless --force. Returns 0,
  * 1 (refused, a message printed for each share passed) or 2 (refused: no
- * client was evaluated at all, so no other count says more). */
-int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o);
+ * client was evaluated at all, so no other count says more; number_ids:
+ * the facts' client ids are numbers, which --force would not mend). */
+int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o, int number_ids);
 
 /* Before the commit: records the rows the run read of each per-client and
  * lookup table (for the next run), and refuses, unless --force or a replay,

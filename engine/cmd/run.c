@@ -336,7 +336,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
    * counts them (an export that lost its last clients) */
   if ((rc = cp_store_finish(r->store)) != CP_OK)
     return rc;
-  *refused = cp_guard_commit(r->cfg, r->store, o);
+  *refused = cp_guard_commit(r->cfg, r->store, o, cp_facts_number_ids(r->facts));
   if (*refused < 2)   /* each reason to refuse is said: a lost table and the alerts it resolves */
     *refused |= cp_guard_table_rows(r->cfg, r->facts, r->store, o, &rc);
   return rc;

@@ -60,6 +60,7 @@ struct cp_facts {
   unsigned lookups_count;       /* number of lookup tables */
   cp_arena arena;           /* strings of the current client */
   int shared;               /* the lookup rows are another reader's */
+  int number_ids;           /* the clients table's first id is a number: none is a client */
   int no_sort;              /* sorted reads would be in memory: read by index */
   cp_client client;         /* the current client */
   cp_rows *client_rows;     /* array of tables_count row sets for client.tables */
@@ -480,6 +481,51 @@ static cp_err prepare(cp_facts *f, const sbuf *q, sqlite3_stmt **st)
 /* Prepares the client pass's SELECT of source s once, so that a table the
  * reader may not read (a view that recurses, say) is an error at open,
  * naming it, for check as for run. */
+/* Warns when the first client key of source s (column key) is stored as
+ * a number, as an INTEGER PRIMARY KEY or a CSV import gives it: a client id
+ * is a text, so each such row is skipped as a data problem, and the run
+ * would evaluate no client (what) or give a table's rows to none. Returns 1
+ * then. */
+static int number_keys(cp_facts *f, source *s, const char *key, const char *what)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  int number = 0;
+  cp_sbuf_add(&q, "SELECT typeof(");
+  cp_sbuf_sql_ident(&q, key);
+  cp_sbuf_add(&q, "), ");
+  cp_sbuf_sql_ident(&q, key);
+  cp_sbuf_add(&q, " FROM ");
+  cp_sbuf_sql_ident(&q, s->sql);
+  cp_sbuf_add(&q, " WHERE ");
+  cp_sbuf_sql_ident(&q, key);
+  cp_sbuf_add(&q, " IS NOT NULL LIMIT 1");
+  if (!q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    const char *type = (const char *)sqlite3_column_text(st, 0);
+    number = type && (!strcmp(type, "integer") || !strcmp(type, "real"));
+    if (number)
+      cp_diag_warn("facts: the client %s in column '%s' of table '%s' of %s are stored as "
+                   "numbers (the first: %s), and a client id is a text: %s. Store them as "
+                   "TEXT, or read the table through a view that casts them (CREATE VIEW "
+                   "%s_text AS SELECT CAST(%s AS TEXT) AS %s, ... FROM %s; and table: %s_text "
+                   "in the config)", what ? "ids" : "keys", key, s->sql, f->cfg->facts,
+                   (const char *)sqlite3_column_text(st, 1),
+                   what ? "each such row is skipped as a data problem, and no client is "
+                          "evaluated"
+                        : "its rows with such keys are of no client",
+                   s->sql, key, key, s->sql, s->sql);
+  }
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  return number;
+}
+
+int cp_facts_number_ids(const cp_facts *f)
+{
+  return f->number_ids;
+}
+
 static cp_err check_select(cp_facts *f, source *s, const char *key)
 {
   sbuf q = {0};
@@ -1573,6 +1619,11 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
   for (unsigned i = 0; i < c->lookups_count; i++)
     if ((rc = check_select(f, &f->lookups[i], c->lookups[i].id)) != CP_OK)
       goto fail;
+  if (!lookups) {   /* said once, by the writer's reader */
+    f->number_ids = number_keys(f, &f->clients, c->clients->id, "clients");
+    for (unsigned i = 0; i < c->tables_count; i++)
+      number_keys(f, &f->tables[i], c->tables[i].key, NULL);
+  }
   f->shared = lookups != NULL;
   f->on_finding = hold_finding;
   f->finding_ctx = f;

@@ -161,6 +161,12 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n);
 /* Sets *n to the number of rows of the clients table (those not evaluated
  * included): the whole of a run, for its progress. */
 cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n);
+
+/* Whether the clients table's first id is stored as a number (said as a
+ * warning when the facts opened): every such row is skipped, so a run
+ * evaluates no client. */
+int cp_facts_number_ids(const cp_facts *f);
+
 /* Counts the rows of SQL table (or view) table, up to cap: what is there,
  * not what exists as of the run's date. A failing step (a view that fails
  * on a row) returns an error with no message: reading the table meets it

@@ -101,6 +101,36 @@ clients|$g2|id|$g2|is not valid UTF-8; the row is skipped" "$(findings)"
   expect_contains "kind" "assign{}: 'kind' is not valid UTF-8 (the feed and sinks could not tell it from another) (rule" "$ERR"
 }
 
+# policy-t: clients with an INTEGER PRIMARY KEY id (and a table keyed by
+# integers): check passed, the run skipped every client, and the guard
+# advised --force, which would evaluate none either and resolve every alert.
+test_client_ids_stored_as_numbers_are_said_at_check_and_the_guard_does_not_advise_force() {
+  sqlite3 f.db "CREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT);
+    CREATE TABLE kyc (client_id INTEGER, reviewed_on TEXT);
+    INSERT INTO clients VALUES (1,'A'),(2,'B'); INSERT INTO kyc VALUES (1,'2026-01-01');"
+  clients_config "[{name: name, type: text}]" "tables:" \
+    "  - {name: kyc, key: client_id, columns: [{name: reviewed_on, type: date}]}"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "check: exit" 0 "$RC"
+  expect_eq "check: warnings" "crmpolicy: warning: facts: the client ids in column 'id' of table 'clients' of f.db are stored as numbers (the first: 1), and a client id is a text: each such row is skipped as a data problem, and no client is evaluated. Store them as TEXT, or read the table through a view that casts them (CREATE VIEW clients_text AS SELECT CAST(id AS TEXT) AS id, ... FROM clients; and table: clients_text in the config)
+crmpolicy: warning: facts: the client keys in column 'client_id' of table 'kyc' of f.db are stored as numbers (the first: 1), and a client id is a text: its rows with such keys are of no client. Store them as TEXT, or read the table through a view that casts them (CREATE VIEW kyc_text AS SELECT CAST(client_id AS TEXT) AS client_id, ... FROM kyc; and table: kyc_text in the config)" "$ERR"
+  cp_run run --config c.yaml --as-of 2026-12-01 --quiet
+  expect_eq "run: exit" 5 "$RC"
+  expect_eq "the guard" "crmpolicy: guard: no client was evaluated: the client ids of the clients table 'clients' of f.db are stored as numbers (3 data problems; see the warning above); nothing was written; --force would evaluate no client either, and resolve every open alert: store the ids as TEXT or read them through a view that casts them" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+  # the view the warning gives: every client evaluated
+  sqlite3 f.db "CREATE VIEW clients_text AS SELECT CAST(id AS TEXT) AS id, name FROM clients;
+    CREATE VIEW kyc_text AS SELECT CAST(client_id AS TEXT) AS client_id, reviewed_on FROM kyc;"
+  sed -i 's/^clients: {name: clients,/clients: {name: clients, table: clients_text,/;
+          s/{name: kyc, key: client_id,/{name: kyc, table: kyc_text, key: client_id,/' c.yaml
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { kyc = #c.kyc } } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-12-01 --quiet
+  expect_eq "through the views: exit" 0 "$RC"
+  expect_eq "through the views: stderr" "" "$ERR"
+  expect_eq "alerts" '1|{"kyc":1} 2|{"kyc":0}' "$(sqlite3 s.db "SELECT client_id||'|'||data FROM alerts ORDER BY 1" | paste -sd' ')"
+}
+
 test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {
   config; facts ""
   sqlite3 f.db "ALTER TABLE orders RENAME TO orders_raw; ALTER TABLE orders_raw ADD COLUMN meta TEXT;
