@@ -1,6 +1,7 @@
 /* facts.c: ordered, merged, typed reading of the facts database. */
 #include "facts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -302,10 +303,51 @@ static int convert_time(const cp_column_cfg *col, const char *text, size_t len, 
 
 /* Converts a numeric column value (val, of type t) into out; returns a
  * problem text or NULL. */
+/* Returns 1 when text value val reads whole as a decimal number ("300",
+ * "-12.50", "1e3"): a number stored as text, as a CSV import without column
+ * types stores every value. */
+static int numeric_text(sqlite3_value *val)
+{
+  const char *text = (const char *)sqlite3_value_text(val);
+  char *end;
+  if (!text || !*text || isspace((unsigned char)*text) ||
+      (size_t)sqlite3_value_bytes(val) != strlen(text))
+    return 0;
+  errno = 0;
+  double d = strtod(text, &end);
+  return *end == '\0' && isfinite(d) && !strpbrk(text, "xXnN");   /* not hex, inf, nan */
+}
+
+/* The problem of a number stored as text in a column of type `type`. */
+static const char *stored_as_text(cp_coltype type)
+{
+  switch (type) {
+  case CP_COL_MONEY:
+    return "is an amount stored as text, not as a number (a CSV import without column "
+           "types?): give the column a type (REAL, INTEGER) or read it through a view with "
+           "CAST(... AS REAL)";
+  case CP_COL_BOOLEAN:
+    return "is stored as text, not as the number 0 or 1 (a CSV import without column "
+           "types?): give the column a type (INTEGER) or read it through a view with "
+           "CAST(... AS INTEGER)";
+  case CP_COL_REAL:
+    return "is a number stored as text (a CSV import without column types?): give the "
+           "column a type (REAL) or read it through a view with CAST(... AS REAL)";
+  default:
+    return "is a number stored as text (a CSV import without column types?): give the "
+           "column a type (INTEGER) or read it through a view with CAST(... AS INTEGER)";
+  }
+}
+
 static const char *convert_number(const cp_column_cfg *col, sqlite3_value *val, int t,
                                   cp_value *out)
 {
   double d = sqlite3_value_double(val);
+  if (t == SQLITE_TEXT && numeric_text(val) &&   /* the number is there; its type is not */
+      (col->type != CP_COL_BOOLEAN || d == 0 || d == 1)) {
+    out->type = CP_V_NIL;
+    return stored_as_text(col->type);
+  }
   switch (col->type) {
   case CP_COL_MONEY:
     out->type = CP_V_INT;
@@ -324,7 +366,8 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_value *val, 
   case CP_COL_BOOLEAN:
     out->type = CP_V_BOOL;
     out->u.i = sqlite3_value_int64(val) != 0;
-    return t == SQLITE_INTEGER && (d == 0 || d == 1) ? NULL : "is not 0 or 1";
+    return (t == SQLITE_INTEGER || t == SQLITE_FLOAT) && (d == 0 || d == 1) ? NULL   /* 1.0 too */
+                                                                : "is not 0 or 1";
   default:
     out->type = CP_V_INT;
     out->u.i = sqlite3_value_int64(val);

@@ -201,6 +201,31 @@ test_text_in_an_integer_column_reads_as_nil_and_is_a_finding() {
   expect_contains "C1 saw" '"surveys":"1/1"' "$(saw C1)"
 }
 
+# policy-t: a CSV import stores every value as text: '300' in an integer
+# column was "not an integer" and '1' in a boolean one "not 0 or 1", the
+# storage never named; and a REAL 1.0 was refused as a boolean where an
+# integer column takes 300.0.
+test_a_number_stored_as_text_is_named_so_and_a_real_boolean_is_read() {
+  sqlite3 f.db "CREATE TABLE clients (id TEXT, n, b, m, r);
+    INSERT INTO clients VALUES ('C1','300','1','12.50','0.5'), ('C2',300.0,1.0,12.5,0.5),
+      ('C3',' 3','1e2','inf','0x10');"
+  clients_config "[{name: n, type: integer}, {name: b, type: boolean}, {name: m, type: money}, {name: r, type: real}]"
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { n = c.n, b = c.b, m = c.m, r = c.r } } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-12-01 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warnings" "crmpolicy: warning: facts: clients row C1 column n: '300' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(... AS INTEGER)
+crmpolicy: warning: facts: clients row C1 column b: '1' is stored as text, not as the number 0 or 1 (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(... AS INTEGER)
+crmpolicy: warning: facts: clients row C1 column m: '12.50' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(... AS REAL)
+crmpolicy: warning: facts: clients row C1 column r: '0.5' is a number stored as text (a CSV import without column types?): give the column a type (REAL) or read it through a view with CAST(... AS REAL)
+crmpolicy: warning: facts: clients row C3 column n: ' 3' is not an integer
+crmpolicy: warning: facts: clients row C3 column b: '1e2' is not 0 or 1
+crmpolicy: warning: facts: clients row C3 column m: 'inf' is not an amount of money
+crmpolicy: warning: facts: clients row C3 column r: '0x10' is not a number" "$ERR"
+  expect_eq "C2, stored as numbers: read" '{"b":true,"m":1250,"n":300,"r":0.5}' \
+    "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C2'")"
+  expect_eq "C1: nil" '{}' "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C1'")"
+}
+
 test_fraction_in_an_integer_column_is_a_finding() {
   config; facts "UPDATE surveys SET score=8.5 WHERE id='S1';"
   run_bad
