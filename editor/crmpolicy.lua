@@ -211,6 +211,8 @@ function alert(a) end
 ---@class crmpolicy.Pick
 ---@field pool string          a pool{} id
 ---@field group string         the group of members to pick from
+---@field fallback? string[]   more groups, tried in order when group has nobody below capacity
+---@field keep? "always"|"while_member"  an assignee kept from an earlier run stays always (default), or while a member of its group
 
 ---@class crmpolicy.Assignment
 ---@field kind string          what is asked: assign_staff, tier_approval, ...

@@ -41,6 +41,8 @@ typedef struct cp_item {
                                group the assignee was picked from) */
   const char *fallback;     /* groups tried in order when group has nobody: each text
                                ended by a NUL, the list by an empty text; or NULL */
+  int keep_while_member;    /* a pick (keep = "while_member"): an assignee kept from an
+                               earlier run stays only while a member of its group */
   int if_unfilled;          /* alerts: stands only when the pick with this key fails */
   const char *unfilled_of;  /* then the rule of that pick's assignment (its key is this key) */
 } cp_item;

@@ -545,10 +545,18 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
   while (lua_next(L, pick)) {
     lua_pop(L, 1);
     const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!k || !cp_words_has("pool group fallback", k))
-      luaL_error(L, "assign{}: pick: unknown field '%s' (pool, group, fallback)",
+    if (!k || !cp_words_has("pool group fallback keep", k))
+      luaL_error(L, "assign{}: pick: unknown field '%s' (pool, group, fallback, keep)",
                  k ? k : luaL_typename(L, -1));
   }
+  int kt = lua_getfield(L, pick, "keep");
+  const char *keep = kt == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  if (kt != LUA_TNIL && (!keep || (strcmp(keep, "always") && strcmp(keep, "while_member"))))
+    luaL_error(L, "assign{}: pick.keep must be \"always\" (the default: an assignee kept from "
+               "an earlier run stays) or \"while_member\" (it stays while a member of its "
+               "group), not %s", keep ? lua_pushfstring(L, "'%s'", keep) : luaL_typename(L, -1));
+  it->keep_while_member = keep && !strcmp(keep, "while_member");
+  lua_pop(L, 1);
   for (const char *const *f = pick_fields; *f; f++) {
     if (lua_getfield(L, pick, *f) != LUA_TSTRING)
       luaL_error(L, "assign{}: pick.%s must be a string", *f);

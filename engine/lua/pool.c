@@ -430,13 +430,18 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     if (it->what != CP_ASSIGN || !it->pool)
       continue;
     cp_pool *p = cp_pool_find(api, it->pool);
-    const char *was_pool = NULL, *was_group = NULL;
+    const char *asked = it->group, *was_pool = NULL, *was_group = NULL;
     int was_held = 0;
     const char *kept = prior ? prior(ctx, it->rule, it->key, &was_pool, &was_group, &was_held)
                              : NULL;
     if (kept && was_pool && was_group && !strcmp(was_pool, it->pool))
       it->group = group_of_pick(it, was_group);   /* kept: the group it was picked from */
     cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
+    if (kept && p && !m && it->keep_while_member) {   /* gone from its group: picked anew */
+      kept = NULL;
+      was_held = 0;
+      it->group = asked;
+    }
     if (!kept && p) {
       m = pick(p, it->group);
       for (const char *g = it->fallback; !m && g && *g; g += strlen(g) + 1)

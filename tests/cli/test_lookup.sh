@@ -408,7 +408,9 @@ test_a_pick_falls_back_to_the_next_group_in_order() {
 test_a_pick_refuses_unknown_fields_and_bad_fallbacks() {
   fallback_setup
   local bad
-  for bad in 'fallbak = { "any" }|pick: unknown field '"'"'fallbak'"'"' (pool, group, fallback)' \
+  for bad in 'fallbak = { "any" }|pick: unknown field '"'"'fallbak'"'"' (pool, group, fallback, keep)' \
+             'keep = "sometimes"|pick.keep must be "always" (the default: an assignee kept from an earlier run stays) or "while_member" (it stays while a member of its group), not '"'"'sometimes'"'"'' \
+             'keep = true|pick.keep must be "always" (the default: an assignee kept from an earlier run stays) or "while_member" (it stays while a member of its group), not boolean' \
              'fallback = "any"|pick.fallback must be a list of group names {"g2", "g3"}, not a string' \
              'fallback = {}|pick.fallback must list 1 to 16 group names' \
              'fallback = { "any", 3 }|pick.fallback[2] must be a group name (a string), not a number'; do
@@ -417,6 +419,43 @@ test_a_pick_refuses_unknown_fields_and_bad_fallbacks() {
     expect_eq "${bad%%|*}: exit" 1 "$RC"
     expect_contains "${bad%%|*}: message" "assign{}: ${bad#*|}" "$ERR"
   done
+}
+
+# policy-t: an analyst who left (inactive, so no longer a pool member) kept
+# every open case: rules cannot see who was picked, so they could not re-key
+# those cases alone. keep = "while_member" picks them anew; the default keeps.
+test_a_pick_that_keeps_while_member_is_picked_anew_once_its_member_leaves() {
+  clients_config "[{name: status, type: text}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}, {name: active, type: boolean}]}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');
+    INSERT INTO staff(id,name,role,active) VALUES ('A1','a','an',1), ('A2','b','an',1),
+      ('S1','c','an',1), ('S2','d','an',1);"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add)
+  for s in lookup.staff:each() do
+    if s.active then add { id = s.id, group = s.id:sub(1, 1), capacity = 5 } end
+  end
+end }
+rule { id = "r", doc = "d", fn = function(c)
+  assign { kind = "k", key = "sticky", pick = { pool = "p", group = "S" } }
+  assign { kind = "k", key = "member", pick = { pool = "p", group = "A", keep = "while_member" } }
+end }
+EOF
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first night" "member|A1 sticky|S1" \
+    "$(sqlite3 s.db "SELECT key, assignee FROM assignments ORDER BY 1" | paste -sd' ')"
+  sqlite3 f.db "UPDATE staff SET active = 0 WHERE id IN ('A1', 'S1')"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "A1 and S1 left: the while_member pick goes to A2, the other stays with S1" \
+    "member|A2 sticky|S1" \
+    "$(sqlite3 s.db "SELECT key, assignee FROM assignments WHERE status = 'proposed' ORDER BY 1" | paste -sd' ')"
+  expect_eq "the feed says the new assignee" "assignment.updated member A2" \
+    "$(sqlite3 s.db "SELECT type || ' ' || key || ' ' || json_extract(body, '$.assignee') FROM events WHERE run_id = 2 ORDER BY seq" | paste -sd'|')"
+  sqlite3 f.db "UPDATE staff SET active = 1 WHERE id = 'A1'"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "A1 back: A2 is a member, so the pick stays" "member|A2 sticky|S1" \
+    "$(sqlite3 s.db "SELECT key, assignee FROM assignments WHERE status = 'proposed' ORDER BY 1" | paste -sd' ')"
 }
 
 # across_runs with a load from the facts (the proposals the CRM took over):
