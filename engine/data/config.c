@@ -232,7 +232,18 @@ static const yt_node *key_like(const yt_node *map, const char *name)
   return NULL;
 }
 
-/* Turns libcyaml's log into "FILE:LINE: MESSAGE" and prints it. */
+/* Names a kind of YAML node in libcyaml's words (what it expects: SEQUENCE,
+ * MAPPING or a scalar's type, INT, ENUM, ...; what it got: SCALAR,
+ * SEQUENCE_START or MAPPING_START) as a config's author reads it. */
+static const char *node_kind(const char *k)
+{
+  if (strncmp(k, "SEQUENCE", 8) == 0)
+    return "a list";
+  if (strncmp(k, "MAPPING", 7) == 0)
+    return "a mapping";
+  return "one value";
+}
+
 /* Returns the key of the mapping entry of root's tree on line whose value is
  * the scalar value, or NULL: the key an enum's error is about. */
 static const char *key_of_value(const yt_node *n, unsigned line, const char *value)
@@ -251,6 +262,7 @@ static const char *key_of_value(const yt_node *n, unsigned line, const char *val
   return NULL;
 }
 
+/* Turns libcyaml's log into "FILE:LINE: MESSAGE" and prints it. */
 static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *log,
                            cyaml_err_t err)
 {
@@ -278,10 +290,17 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
     return cp_diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s'%s%s", file, line, msg + 16,
                      path[0] ? " in " : "", path);
   }
-  if (strncmp(msg, "Expecting ", 10) == 0 && (strstr(msg, "got event: SEQUENCE_START") ||
-                                               strstr(msg, "got event: MAPPING_START")))
-    snprintf(msg, sizeof msg, "one value is expected here, not a %s",
-             strstr(msg, "SEQUENCE") ? "list" : "mapping");
+  const char *got = strstr(msg, ", got event: ");
+  if (strncmp(msg, "Expecting ", 10) == 0 && got) {
+    /* libcyaml's "Expecting SEQUENCE, got event: MAPPING_START": what the
+     * key takes and what it was given, in the config's words */
+    const char *want = node_kind(msg + 10), *given = node_kind(got + 13);
+    if (strcmp(want, given) != 0) {
+      char said[256];
+      snprintf(said, sizeof said, "%s is expected here, not %s", want, given);
+      snprintf(msg, sizeof msg, "%s", said);
+    }
+  }
   if (missing && at)
     line = at->line;
   char rel;

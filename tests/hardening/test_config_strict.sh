@@ -44,6 +44,24 @@ test_a_list_where_one_value_goes_says_so() {
   expect_config_error "crmpolicy: c.yaml:$(grep -n 'order: {' c.yaml | cut -d: -f1): one value is expected here, not a mapping at tables"
 }
 
+# probe-aa: a mapping where a list goes (rules: {a: r.lua}) was "one value is
+# expected here, not a list", and one value there libcyaml's own "Expecting
+# SEQUENCE, got event: SCALAR".
+test_a_list_or_a_mapping_given_the_wrong_kind_says_which_goes_there() {
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  sed -i 's/^rules: \[\(.*\)\]$/rules: {a: \1}/' c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$(grep -n '^rules:' c.yaml | cut -d: -f1): a list is expected here, not a mapping at rules"
+  sed -i 's/^rules: {a: \(.*\)}$/rules: \1/' c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$(grep -n '^rules:' c.yaml | cut -d: -f1): a list is expected here, not one value at rules"
+  cp c.yaml.orig c.yaml
+  printf 'limits: [16]\n' >> c.yaml
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$(grep -n '^limits:' c.yaml | cut -d: -f1): a mapping is expected here, not a list at limits"
+}
+
 test_limits_are_whole_numbers_of_at_least_one() {
   config; facts ""
   cp c.yaml c.yaml.orig
