@@ -105,9 +105,27 @@ static void csv_header(cp_rtable *t, int bom)
   fputs("\r\n", t->out);
 }
 
+/* Adds text s (n bytes) to b as the report shows it, on the page and in the
+ * CSV alike: each byte that is not part of valid UTF-8 as U+FFFD (the file
+ * is UTF-8) and without NUL bytes (which neither a page nor a spreadsheet
+ * cell can hold). */
+static void shown_text(sbuf *b, const char *s, size_t n)
+{
+  for (size_t i = 0; i < n;) {
+    size_t k = cp_sbuf_utf8_len(s + i, n - i);
+    if (k == 1 && s[i] == '\0')
+      ;
+    else if (k)
+      cp_sbuf_addn(b, s + i, k);
+    else
+      cp_sbuf_add(b, "\xEF\xBF\xBD");
+    i += k ? k : 1;
+  }
+}
+
 /* Makes the text cell in b safe for a spreadsheet, which is where this CSV
- * goes: each byte that is not part of valid UTF-8 becomes U+FFFD (the file
- * is UTF-8), and a cell that a spreadsheet would read as a formula (one that
+ * goes: shown as on the page (shown_text: U+FFFD for a stray byte, no NUL
+ * byte), and a cell that a spreadsheet would read as a formula (one that
  * starts with =, +, -, @, a tab or a carriage return: a client name
  * `=HYPERLINK(...)` from the facts) gets a ' in front, which Excel and
  * LibreOffice show as text. */
@@ -116,14 +134,7 @@ static void spreadsheet_text(sbuf *b, sbuf *tmp)
   cp_sbuf_clear(tmp);
   if (b->len && strchr("=+-@\t\r", b->s[0]))
     cp_sbuf_add(tmp, "'");
-  for (size_t i = 0; i < b->len;) {
-    size_t n = cp_sbuf_utf8_len(b->s + i, b->len - i);
-    if (n)
-      cp_sbuf_addn(tmp, b->s + i, n);
-    else
-      cp_sbuf_add(tmp, "\xEF\xBF\xBD");
-    i += n ? n : 1;
-  }
+  shown_text(tmp, b->s, b->len);
   cp_sbuf_clear(b);
   cp_sbuf_addn(b, tmp->s ? tmp->s : "", tmp->len);
 }
@@ -222,19 +233,26 @@ void cp_rtable_close(cp_rtable *t)
   free(t);
 }
 
-/* Encodes the group value v of type `type` into t->key exactly: two values
- * are one group when their keys are equal. */
+/* Encodes the group value v of type `type` into t->key as the report shows
+ * it: two values are one group when their keys are equal. A text is its
+ * bytes as shown (two that show alike, "a\0b" and "ab", or two stray bytes,
+ * would otherwise make two groups of one label), and a percent or a change
+ * its two decimals (0.1 + 0.2 and 0.3 both show 30.00%). */
 static void group_key(cp_rtable *t, cp_rtype type, const cp_rcell *v)
 {
   cp_sbuf_clear(&t->key);
-  if (v->nil || (type == CP_RT_TEXT && !v->s.len))   /* no value, or an empty text */
+  if (v->nil)
     cp_sbuf_add(&t->key, "n");
   else if (type == CP_RT_TEXT) {
     cp_sbuf_add(&t->key, "t");
-    cp_sbuf_addn(&t->key, v->s.s ? v->s.s : "", v->s.len);
-  } else if (type == CP_RT_PERCENT || type == CP_RT_CHANGE)
-    cp_sbuf_printf(&t->key, "r%.17g", v->r == 0 ? 0.0 : v->r);   /* -0 and 0: one group */
-  else
+    shown_text(&t->key, v->s.s ? v->s.s : "", v->s.len);
+    if (t->key.len == 1)   /* an empty text (or one of NUL bytes): no value */
+      cp_sbuf_clear(&t->key), cp_sbuf_add(&t->key, "n");
+  } else if (type == CP_RT_PERCENT || type == CP_RT_CHANGE) {
+    cp_report_cell(type, v, &t->text);
+    cp_sbuf_add(&t->key, "r");
+    cp_sbuf_addn(&t->key, t->text.s ? t->text.s : "", t->text.len);
+  } else
     cp_sbuf_printf(&t->key, "i%lld", (long long)v->i);
 }
 
@@ -289,8 +307,8 @@ static long find_group(cp_rtable *t, const cp_rcell *v)
                .totals = calloc(t->def->n_columns, sizeof *g->totals)};
   if (g->key)
     memcpy(g->key, k, len + 1);
-  if (v->s.len)
-    cp_sbuf_addn(&g->value.s, v->s.s, v->s.len);
+  if (len > 1 && k[0] == 't')   /* a text: as shown */
+    cp_sbuf_addn(&g->value.s, k + 1, len - 1);
   if (!g->key || !g->totals || g->value.s.oom) {
     free(g->key);
     free(g->totals);

@@ -136,6 +136,29 @@ test_an_empty_text_groups_with_no_value() {
     "$(tr -d '\r' < r.csv | grep '^Subtotal: (none)')"
 }
 
+# probe-aa: groups went by the exact value, so two values that show alike
+# made two groups of one label: 0.1 + 0.2 and 0.3 two "Subtotal: 30.00% (1)",
+# "a\0b" and "a\0c" two "Subtotal: a (1)" (the label cut at the NUL byte),
+# two stray bytes two "Subtotal: � (1)"; and the CSV kept the NUL byte the page leaves out.
+test_values_that_show_alike_are_one_group() {
+  grouped_report '  group_by = "share",'
+  sed -i 's/share = c.share }/share = c.id == "C1" and 0.1 + 0.2 or c.id == "C2" and 0.3 or c.share,\
+             name = ({C1 = "a\\0b", C2 = "ab", C3 = "\\255", C4 = "\\254"})[c.id] or c.name }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "percent groups" "Subtotal: 10.00% (1)|Subtotal: 30.00% (3)|Subtotal: 75.00% (1)|Subtotal: (none) (1)" \
+    "$(tr -d '\r' < r.csv | grep '^Subtotal' | cut -d, -f1 | paste -sd'|')"
+  expect_eq "no NUL byte in the CSV" 0 "$(tr -cd '\000' < r.csv | wc -c)"
+  sed -i 's/group_by = "share",/group_by = "name",/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "text groups" "Subtotal: Epsilon (1)|Subtotal: Zeta (1)|Subtotal: ab (2)|Subtotal: � (2)" \
+    "$(tr -d '\r' < r.csv | grep '^Subtotal' | cut -d, -f1 | paste -sd'|')"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "the page's groups" "Subtotal: Epsilon (1)|Subtotal: Zeta (1)|Subtotal: ab (2)|Subtotal: � (2)" \
+    "$(grep -o '<tr class="sub"><td class="t">[^<]*' r.html | sed 's/.*>//' | paste -sd'|')"
+}
+
 test_a_sum_past_64_bits_fails_the_row_that_tips_it() {
   grouped_report '  group_by = "region", totals = true,'
   sed -i 's/lines = c.lines,/lines = c.id == "C6" and math.maxinteger or c.id == "C2" and 1 or 0,/' r.lua
