@@ -205,7 +205,7 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
     if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
       return 0;
     if (!check || allowed_empty(g, t->name) || last <= 0 || last < (int64_t)g->table_min_count ||
-        now >= (uint64_t)last)
+        now >= (uint64_t)last || now == 0)   /* come empty: cp_guard_tables said so */
       continue;
     double drop = percent((uint64_t)last - now, (uint64_t)last);
     if (drop <= g->table_drop_percent)

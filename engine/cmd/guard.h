@@ -21,7 +21,8 @@ int cp_guard_as_of(const cp_store *s, const cp_opts *o);
  * of the facts (up to guard.table_empty_min); refuses, unless --force or
  * guard.allow_empty, a run where one has none and had table_empty_min or
  * more in the last run (fewer: a warning). Returns 0, or 1 (refused, a
- * message printed for each table refused). */
+ * message printed for each table refused; the run still evaluates, so that
+ * cp_guard_commit and cp_guard_table_rows say the other reasons). */
 int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, const cp_opts *o);
 
 /* Before the commit: refuses a run whose evaluated clients fell, or that
@@ -35,8 +36,9 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o, i
  * lookup table (for the next run), and refuses, unless --force or a replay,
  * a run where one of them fell by more than guard.table_drop_percent from
  * the last run's, once that had guard.min_count or more (not for a table
- * of guard.allow_empty). Returns 0, or 1 (refused, a message printed for
- * each table refused); *rc is set on an error. */
+ * of guard.allow_empty; not for one come empty, which cp_guard_tables
+ * said). Returns 0, or 1 (refused, a message printed for each table
+ * refused); *rc is set on an error. */
 int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
                         const cp_opts *o, cp_err *rc);
 

@@ -316,9 +316,11 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
                            r->cfg->facts)) != CP_OK)
     return rc;
   cp_facts_restart_deadline(r->facts);   /* the wait for the lock was no reading */
-  if ((*refused = cp_guard_as_of(r->store, o)) ||
-      (*refused = cp_guard_tables(r->cfg, r->facts, r->store, o)))
+  if ((*refused = cp_guard_as_of(r->store, o)))
     return rc;
+  /* a table come empty refuses the run, which still evaluates so that the
+   * reasons beside it are said too (the clients' drop, a table cut short) */
+  int empty = cp_guard_tables(r->cfg, r->facts, r->store, o);
   cp_store_set_feed(r->store, &r->cfg->file->feed);
   /* the lookup tables' data problems, met when the facts opened */
   if ((rc = cp_store_apply(r->store, cp_facts_held_findings(r->facts))) != CP_OK)
@@ -339,6 +341,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   *refused = cp_guard_commit(r->cfg, r->store, o, cp_facts_number_ids(r->facts));
   if (*refused < 2)   /* each reason to refuse is said: a lost table and the alerts it resolves */
     *refused |= cp_guard_table_rows(r->cfg, r->facts, r->store, o, &rc);
+  *refused |= empty;
   return rc;
 }
 
