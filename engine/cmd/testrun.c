@@ -411,6 +411,10 @@ static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *
     cfg->params = params;
   }
   remove_dir(&r);
+  const yt_node *own = r.fx ? cp_ytree_get(r.fx->doc, "params") : NULL;
+  if (rc == CP_ERULES && own)   /* the rules fail with the fixture's params: its own fault */
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: the rule files do not load with this fixture's "
+                      "params (see the message above)", path, own->line);
   int invalid = rc == CP_ECONFIG || rc == CP_EFACTS;
   if (rc == CP_OK || invalid) {
     counts->invalid += (unsigned)invalid;

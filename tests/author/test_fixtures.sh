@@ -319,6 +319,24 @@ test_params_override_is_merged_and_must_exist() {
   expect_eq "stderr" "crmpolicy: bad.yaml:1: params.intervall: the config has no such param" "$ERR"
 }
 
+# probe-aa: params that make a rule file's top level fail (a mapping the
+# file walks given as a number) stopped `test` at that fixture: the fixtures
+# after it never ran, the message named no fixture, and the count left it out.
+test_params_that_fail_the_rule_files_make_that_fixture_invalid_alone() {
+  policy
+  echo 'for _ in pairs(params.unused) do end' >> r.lua
+  passing_fixture a.yaml
+  { echo "params: {unused: 3}"; cat a.yaml; } > b.yaml
+  cp a.yaml c_.yaml
+  cp_run test --config c.yaml a.yaml b.yaml c_.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "stdout" "ok   a.yaml: gold clients are visited every 30 days
+FAIL b.yaml: invalid fixture (see the message above)
+ok   c_.yaml: gold clients are visited every 30 days
+2 passed, 1 failed" "$OUT"
+  expect_contains "the fixture named" "crmpolicy: b.yaml:1: the rule files do not load with this fixture's params (see the message above)" "$ERR"
+}
+
 test_params_override_keys_that_are_one_lua_key_or_null_are_invalid() {
   local k want
   policy
