@@ -2,14 +2,15 @@
 """tests/http_receiver.py: a webhook receiver for the push tests, on loopback.
 
   http_receiver.py --port-file F --log L [--fail-first N] [--fail-always]
-                   [--hang-on N]...
+                   [--hang-on N]... [--endless-body]
 
 Writes the port it listens on into F once it is ready. Every request is one
 JSON line in L: its number n (from 1), path, Idempotency-Key,
 X-Crmpolicy-Signature, body and the answer given. The first N requests are
 answered 503 (--fail-first), or all of them (--fail-always); request N of
 --hang-on is never answered (the line is written, then L.hang is created,
-then the thread sleeps)."""
+then the thread sleeps); with --endless-body, each answer's body never
+ends (a Content-Length of 10^11, then bytes until the client goes)."""
 import argparse
 import json
 import os
@@ -28,6 +29,7 @@ def main():
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--fail-always", action="store_true")
     ap.add_argument("--hang-on", type=int, action="append", default=[])
+    ap.add_argument("--endless-body", action="store_true")
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -52,8 +54,13 @@ def main():
                 time.sleep(3600)
                 return
             self.send_response(answer)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", "100000000000" if args.endless_body else "0")
             self.end_headers()
+            try:
+                while args.endless_body:
+                    self.wfile.write(b"x" * 65536)
+            except OSError:
+                pass
 
         def log_message(self, *a):
             pass

@@ -76,6 +76,18 @@ test_webhook_retries_until_delivered_in_signed_batches() {
   stop_receivers
 }
 
+# probe-aa: a receiver that answers 200 and then sends without end was read
+# until timeout_ms (gigabytes), counted failed and retried: the sink never
+# moved. The body is not needed; its status says the events were taken.
+test_a_2xx_answer_with_an_endless_body_is_delivered() {
+  receiver a --endless-body
+  setup "$(sink a "$PORT" ", timeout_ms: 20000, retries: 0")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "" "$ERR"
+  expect_eq "cursor" "5" "$(sqlite3 s.db "SELECT seq FROM consumers WHERE name = 'sink:a'")"
+}
+
 test_a_password_in_a_sink_url_is_not_printed() {
   receiver down --fail-always || return
   setup "  - {name: down, type: webhook, url: \"http://crm-user:S3cr3t@127.0.0.1:$PORT/in?k=v\", retries: 0}"
