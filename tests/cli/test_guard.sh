@@ -152,10 +152,16 @@ test_clients_table_with_rows_but_no_usable_client_is_refused() {
     INSERT INTO clients SELECT CAST(substr(id, 2) AS INTEGER), name, status, created_on FROM c2"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet
   expect_eq "exit" 5 "$RC"
-  expect_contains "message" "crmpolicy: guard: no client was evaluated: every row of the clients table 'clients' of f.db was skipped, out of scope or not yet created (10 data problems; a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
+  expect_contains "message: not --force, which would evaluate none either" "crmpolicy: guard: no client was evaluated: the client ids of the clients table 'clients' of f.db are stored as numbers (10 data problems; see the warning above); nothing was written; --force would evaluate no client either, and resolve every open alert: store the ids as TEXT or read them through a view that casts them" "$ERR"
   expect_eq "state unchanged" "$before" "$(state_dump)"
   cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
   expect_eq "forced" 0 "$RC"
+  # ids that are all empty texts: no client either, and no cast mends it
+  sqlite3 f.db "DROP TABLE clients; CREATE TABLE clients(id TEXT, name TEXT, status TEXT, created_on TEXT);
+    INSERT INTO clients SELECT '', name, status, created_on FROM c2"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "empty ids: exit" 5 "$RC"
+  expect_contains "empty ids: message" "crmpolicy: guard: no client was evaluated: every row of the clients table 'clients' of f.db was skipped, out of scope or not yet created (10 data problems; a failed export?); nothing was written; if this is what you mean, run again with --force" "$ERR"
 }
 
 test_an_earlier_as_of_is_refused_unless_replay() {
