@@ -15,6 +15,9 @@
 /* A report may group its rows into this many groups at most: a table for
  * people, where a subtotal after every other row helps nobody. */
 #define MAX_GROUPS 10000
+/* A text that groups rows is a label (a region, a manager), at most this
+ * long: each group keeps its value while the table is made. */
+#define MAX_GROUP_TEXT 1024
 
 /* The running total of one column over a group's rows. */
 typedef struct acc {
@@ -216,7 +219,6 @@ void cp_rtable_close(cp_rtable *t)
   for (size_t i = 0; i < t->n_groups; i++) {
     free(t->groups[i].key);
     free(t->groups[i].totals);
-    cp_sbuf_free(&t->groups[i].value.s);
   }
   free(t->groups);
   free(t->all.totals);
@@ -307,12 +309,9 @@ static long find_group(cp_rtable *t, const cp_rcell *v)
                .totals = calloc(t->def->n_columns, sizeof *g->totals)};
   if (g->key)
     memcpy(g->key, k, len + 1);
-  if (len > 1 && k[0] == 't')   /* a text: as shown */
-    cp_sbuf_addn(&g->value.s, k + 1, len - 1);
-  if (!g->key || !g->totals || g->value.s.oom) {
+  if (!g->key || !g->totals) {   /* a text's value is its key's bytes after the 't' */
     free(g->key);
     free(g->totals);
-    cp_sbuf_free(&g->value.s);
     return -1;
   }
   t->slots[h] = (uint32_t)t->n_groups + 1;
@@ -322,7 +321,12 @@ static long find_group(cp_rtable *t, const cp_rcell *v)
 /* Writes group g's value into t->text as its subtotal row names it. */
 static void group_label(cp_rtable *t, const group *g)
 {
-  cp_report_cell(g->type, &g->value, &t->text);
+  if (g->type == CP_RT_TEXT && !g->value.nil) {   /* as shown: the key after its 't' */
+    cp_sbuf_clear(&t->text);
+    cp_sbuf_addn(&t->text, g->key + 1, g->key_len - 1);
+  } else {
+    cp_report_cell(g->type, &g->value, &t->text);
+  }
   if (g->value.nil || !t->text.len) {
     cp_sbuf_clear(&t->text);
     cp_sbuf_add(&t->text, cp_locale_msg(cp_locale_of(t->cfg), CP_MSG_NO_GROUP));
@@ -365,6 +369,13 @@ int cp_rtable_add(cp_rtable *t, const cp_rrow *row, const char *client, sbuf *er
   group *g = NULL;
   if (d->group_by >= 0) {
     const cp_rcell *v = &row->cells[d->group_by];
+    if (!v->nil && d->columns[d->group_by].type == CP_RT_TEXT && v->s.len > MAX_GROUP_TEXT) {
+      cp_sbuf_printf(err, "%s: group_by '%s': a value of %zu bytes, longer than the %d a group's "
+                     "value may have (report %s, client %s); group by a short value (a region, "
+                     "a manager's id)", d->where, d->columns[d->group_by].id, v->s.len,
+                     MAX_GROUP_TEXT, d->id, client);
+      return 0;
+    }
     group_key(t, d->columns[d->group_by].type, v);
     long gi = t->key.oom ? -1 : find_group(t, v);
     if (gi == -1)
@@ -454,9 +465,9 @@ static int by_value(const void *a, const void *b)
     return x->value.nil - y->value.nil;
   switch (x->type) {
   case CP_RT_TEXT: {
-    size_t n = x->value.s.len < y->value.s.len ? x->value.s.len : y->value.s.len;
-    int c = n ? memcmp(x->value.s.s, y->value.s.s, n) : 0;
-    return c ? c : (x->value.s.len > y->value.s.len) - (x->value.s.len < y->value.s.len);
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;   /* 't' and the text */
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
   }
   case CP_RT_PERCENT:
   case CP_RT_CHANGE: return (x->value.r > y->value.r) - (x->value.r < y->value.r);
