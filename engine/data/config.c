@@ -313,6 +313,12 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
     return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%sthe text is %s than %u bytes here", file, line,
                         path, path[0] ? ": " : "", rel == '<' ? "shorter" : "longer", lim);
   }
+  unsigned have, need;
+  if (sscanf(msg, "Insufficient entries (%u of %u min) in sequence", &have, &need) == 2)
+    /* a list that must not be empty, given empty (steps: []) */
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: %s%sthe list has %u entr%s, and needs at least %u",
+                        file, line, path, path[0] ? ": " : "", have, have == 1 ? "y" : "ies",
+                        need);
   if (strncmp(msg, "Invalid ENUM value: ", 20) == 0) {   /* name the key and its values */
     const char *value = msg + 20, *key = key_of_value(root, line, value);
     const cyaml_strval_t *names = NULL;

@@ -153,6 +153,20 @@ YAML
   expect_contains "message" "replay: 'nope' is not true or false" "$ERR"
 }
 
+# probe-aa: an empty list where one entry at least is needed gave
+# libcyaml's raw "Insufficient entries (0 of 1 min) in sequence."
+test_an_empty_list_that_needs_an_entry_says_so() {
+  policy
+  printf 'name: x\nsteps: []\n' > e.yaml
+  cp_run test --config c.yaml e.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: e.yaml:2: steps: the list has 0 entries, and needs at least 1" "$ERR"
+  sed -i 's/^rules: \[r.lua\]$/rules: []/' c.yaml
+  cp_run check --config c.yaml
+  expect_eq "config: exit" 2 "$RC"
+  expect_eq "config: message" "crmpolicy: c.yaml:3: rules: the list has 0 entries, and needs at least 1" "$ERR"
+}
+
 test_invalid_fixture_names_file_and_line() {
   policy
   passing_fixture ok.yaml
