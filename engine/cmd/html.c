@@ -9,6 +9,7 @@
 
 #include "dates.h"
 #include "locale.h"
+#include "progress.h"
 #include "report.h"
 
 static const char css[] =
@@ -118,8 +119,9 @@ static void page_head(FILE *f, const cp_report_page *p)
   fputs(" ", f);
   esc_sbuf(f, &month);
   fputs("</h1>\n<p class=\"meta\">", f);
-  fprintf(f, cp_locale_msg(l, CP_MSG_META), month.s, first.s, last.s, as_of.s,
-          (unsigned long long)p->rows);
+  char rows[32];
+  cp_progress_format_count(rows, p->rows);   /* 49,044 rows */
+  fprintf(f, cp_locale_msg(l, CP_MSG_META), month.s, first.s, last.s, as_of.s, rows);
   if (p->in_progress)
     fprintf(f, cp_locale_msg(l, CP_MSG_META_PARTIAL), as_of.s);
   if (p->failed)

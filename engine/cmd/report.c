@@ -113,7 +113,7 @@ void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out)
   switch (type) {
   case CP_RT_TEXT: cp_sbuf_addn(out, v->s.s ? v->s.s : "", v->s.len); break;
   case CP_RT_MONEY: cp_report_number(out, v->i, 1); break;
-  case CP_RT_INTEGER: cp_sbuf_printf(out, "%lld", (long long)v->i); break;
+  case CP_RT_INTEGER: cp_report_number(out, v->i, 0); break;   /* 49,044: as money reads */
   case CP_RT_PERCENT: cp_sbuf_printf(out, "%.2f%%", percent(v->r)); break;
   case CP_RT_CHANGE: cp_sbuf_printf(out, "%+.2f%%", percent(v->r)); break;
   case CP_RT_DATE: cp_dates_format_date(v->i, day); cp_sbuf_add(out, day); break;
@@ -123,6 +123,11 @@ void cp_report_cell(cp_rtype type, const cp_rcell *v, sbuf *out)
 
 void cp_report_cell_plain(cp_rtype type, const cp_rcell *v, sbuf *out)
 {
+  if (!v->nil && type == CP_RT_INTEGER) {   /* digits alone: a spreadsheet reads a number */
+    cp_sbuf_clear(out);
+    cp_sbuf_printf(out, "%lld", (long long)v->i);
+    return;
+  }
   if (v->nil || type != CP_RT_MONEY) {
     cp_report_cell(type, v, out);
     if (v->nil)

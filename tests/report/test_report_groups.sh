@@ -242,6 +242,18 @@ test_a_group_value_longer_than_1_kb_fails_its_row() {
   expect_eq "a value of 1024 bytes groups" 1 "$(grep -c "Subtotal: $(printf 'n%.0s' $(seq 1024)) (1)" r.html)"
 }
 
+# policy-t: "49044 rows" and integer cells without separators, where money
+# has them; the CSV keeps digits alone for a spreadsheet.
+test_html_integers_have_thousands_separators_and_csv_digits_alone() {
+  grouped_report '  totals = true,'
+  sqlite3 f.db "UPDATE clients SET lines = 1234567 WHERE id = 'C1'"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_contains "a cell" '<td class="n">1,234,567</td>' "$(cat r.html)"
+  expect_contains "the total" '<td class="n">1,234,576</td>' "$(cat r.html)"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "csv" "Alpha,south,100.25,1234567,2026-09-01,50.00%" "$(tr -d '\r' < r.csv | grep '^Alpha')"
+}
+
 test_the_readmes_example_runs_as_written() {
   sed -n '/^#### Groups, subtotals and a total$/,/^```$/p' "$ROOT/README.md" |
     sed -n '/^```lua$/,/^```$/p' | sed '1d;$d' > example.lua
