@@ -80,6 +80,7 @@ static const cyaml_schema_field_t step_fields[] = {
   STEP_SEQUENCE("withdrawn", withdrawn, absent_schema),
   CYAML_FIELD_IGNORE("facts", CYAML_FLAG_OPTIONAL),
   CYAML_FIELD_IGNORE("replay", CYAML_FLAG_OPTIONAL),   /* read from the tree: true or false */
+  CYAML_FIELD_IGNORE("findings", CYAML_FLAG_OPTIONAL),   /* read from the tree */
   CYAML_FIELD_END,
 };
 
@@ -105,6 +106,40 @@ static const cyaml_schema_field_t file_fields[] = {
 static const cyaml_schema_value_t file_schema = {
   CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, cp_fx_file, file_fields),
 };
+
+/* Checks a step's `findings:`: a list of {table, row, column}, each a text
+ * (`findings: []`: none expected). */
+static cp_err check_findings(const cp_fixture *fx, const yt_node *f)
+{
+  if (!f)
+    return CP_OK;
+  if (f->kind == YT_SCALAR && f->plain && cp_ytree_plain(f->value, NULL, NULL, NULL) == YT_PLAIN_NULL)
+    return CP_OK;   /* findings: (nothing): none */
+  if (f->kind != YT_SEQ)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: findings: a list of {table, row, column} is "
+                        "expected here", fx->path, f->line);
+  static const char *const keys[] = {"table", "row", "column"};
+  for (size_t i = 0; i < f->n; i++) {
+    const yt_node *e = f->items[i];
+    if (e->kind != YT_MAP)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: findings: each entry is {table, row, column}",
+                          fx->path, e->line);
+    for (size_t k = 0; k + 1 < e->n; k += 2) {
+      const char *name = e->items[k]->value ? e->items[k]->value : "";
+      if (strcmp(name, "table") && strcmp(name, "row") && strcmp(name, "column"))
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: findings: unknown key '%s' (table, row, column)",
+                            fx->path, e->items[k]->line, name);
+    }
+    for (size_t k = 0; k < 3; k++) {
+      const yt_node *v = cp_ytree_get(e, keys[k]);
+      if (!v || v->kind != YT_SCALAR || !v->value || !*v->value)
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: findings: '%s' is required, a text (as the "
+                            "warning names it: 'orders row O1 column amount')", fx->path,
+                            v ? v->line : e->line, keys[k]);
+    }
+  }
+  return CP_OK;
+}
 
 /* Returns 1 when a scalar node is a plain null (null, ~ or nothing). */
 static int is_null(const yt_node *n)
@@ -176,6 +211,8 @@ static cp_err check_steps(cp_fixture *fx)
     s->has_fulfilled = cp_ytree_get(n, "fulfilled") != NULL;
     s->has_withdrawn = cp_ytree_get(n, "withdrawn") != NULL;
     s->facts = cp_ytree_get(n, "facts");
+    if (check_findings(fx, s->findings = cp_ytree_get(n, "findings")) != CP_OK)
+      return CP_ECONFIG;
     const yt_node *d = cp_ytree_get(n, "as_of");
     if (cp_dates_parse_date(s->as_of, strlen(s->as_of), &s->day) < 0)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: as_of '%s' is not a date (YYYY-MM-DD)", fx->path,

@@ -48,6 +48,8 @@ typedef struct steprun {
   int ran;                  /* the run was committed: there is a state to compare */
   sbuf problems;            /* rule errors and bad assignees, one a line */
   size_t n_problems;        /* how many */
+  sbuf found;               /* with `findings:`, the data problems met, each "table\x1frow\x1f
+                               column\x1fvalue\x1fproblem\n" */
 } steprun;
 
 /* Records a problem that fails the step. */
@@ -177,6 +179,15 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   cp_err rc;
   for (size_t i = 0; i < o->n_findings; i++) {
     const cp_finding *f = &o->findings[i];
+    if (s->step->findings) {   /* expected ones are compared, not warned of */
+      const char *parts[5] = {f->table, f->row_id, f->column, f->value ? f->value : "",
+                              f->problem};
+      for (int k = 0; k < 5; k++) {   /* control characters escaped: \x1f and \n separate */
+        cp_sbuf_term_str(&s->found, parts[k], strlen(parts[k]));
+        cp_sbuf_add(&s->found, k < 4 ? "\x1f" : "\n");
+      }
+      continue;
+    }
     cp_diag_warn("%s:%u: facts: %s row %s column %s: %s%s%s %s", s->r->fx->path,
                  finding_line(s, f), f->table, f->row_id, f->column, cp_facts_finding_quote(f),
                  f->value, cp_facts_finding_quote(f), f->problem);
@@ -287,6 +298,60 @@ static cp_err run_step(steprun *s, int first)
   return rc == CP_EEVAL ? CP_OK : rc;
 }
 
+/* Compares the data problems a step met (s->found) with its `findings:`:
+ * each expected one must be met, and each met one expected. Appends the
+ * difference to diff (as the results' difference reads); returns 1 when
+ * there is one. */
+static int diff_findings(const steprun *s, const char *indent, sbuf *diff)
+{
+  const yt_node *want = s->step->findings;
+  size_t n = want && want->kind == YT_SEQ ? want->n : 0, m = 0;
+  for (const char *p = s->found.s; p && *p; p = strchr(p, '\n') + 1)
+    m++;
+  char *used = calloc(m + 1, 1);
+  int differs = 0;
+  if (!used)
+    return 1;
+  for (size_t i = 0; i < n; i++) {
+    const yt_node *e = want->items[i];
+    const char *t = cp_ytree_get(e, "table")->value, *r = cp_ytree_get(e, "row")->value,
+               *c = cp_ytree_get(e, "column")->value;
+    size_t j = 0, hit = 0;
+    for (const char *p = s->found.s; !hit && p && *p; p = strchr(p, '\n') + 1, j++) {
+      size_t lt = strlen(t), lr = strlen(r), lc = strlen(c);
+      if (!used[j] && !strncmp(p, t, lt) && p[lt] == '\x1f' && !strncmp(p + lt + 1, r, lr) &&
+          p[lt + 1 + lr] == '\x1f' && !strncmp(p + lt + lr + 2, c, lc) &&
+          p[lt + lr + 2 + lc] == '\x1f')
+        used[j] = 1, hit = 1;
+    }
+    if (!hit) {
+      if (!differs++)
+        cp_sbuf_printf(diff, "%sfindings:   # -: expected, not found; +: found, not expected\n",
+                       indent);
+      cp_sbuf_term_printf(diff, "%s- {table: %s, row: %s, column: %s}\n", indent, t, r, c);
+    }
+  }
+  size_t j = 0;
+  for (const char *p = s->found.s; p && *p; p = strchr(p, '\n') + 1, j++) {
+    if (used[j])
+      continue;
+    char f[5][512];
+    const char *q = p;
+    for (int k = 0; k < 5; k++) {
+      size_t len = strcspn(q, k < 4 ? "\x1f" : "\n");
+      snprintf(f[k], sizeof f[k], "%.*s", (int)len, q);
+      q += len + 1;
+    }
+    if (!differs++)
+      cp_sbuf_printf(diff, "%sfindings:   # -: expected, not found; +: found, not expected\n",
+                     indent);
+    cp_sbuf_term_printf(diff, "%s+ {table: %s, row: %s, column: %s}   # '%s' %s\n", indent, f[0],
+                        f[1], f[2], f[3], f[4]);
+  }
+  free(used);
+  return differs > 0;
+}
+
 /* Appends the header of a failing step to the fixture's report. */
 static void step_header(fxrun *r, unsigned i)
 {
@@ -311,8 +376,10 @@ static cp_err run_steps(fxrun *r)
     if ((rc = cp_fixdb_step(r->cfg, r->fx, s.step, r->cfg->facts)) == CP_OK &&
         (rc = run_step(&s, i == 0)) == CP_OK && s.ran)
       rc = cp_expect_found_read(r->cfg->state, &found);
-    if (rc == CP_OK && ((s.ran && cp_expect_diff(r->fx, s.step, &found, "    ", &diff)) ||
-                        s.n_problems)) {
+    int differs = rc == CP_OK && s.ran && cp_expect_diff(r->fx, s.step, &found, "    ", &diff);
+    if (rc == CP_OK && s.step->findings)
+      differs |= diff_findings(&s, "    ", &diff);
+    if (rc == CP_OK && (differs || s.n_problems)) {
       r->failed = 1;
       step_header(r, i);
       cp_sbuf_add(&r->report, diff.s ? diff.s : "");
@@ -320,6 +387,7 @@ static cp_err run_steps(fxrun *r)
     }
     cp_sbuf_free(&diff);
     cp_sbuf_free(&s.problems);
+    cp_sbuf_free(&s.found);
   }
   cp_expect_found_free(&found);
   return rc;

@@ -167,6 +167,51 @@ test_an_empty_list_that_needs_an_entry_says_so() {
   expect_eq "config: message" "crmpolicy: c.yaml:3: rules: the list has 0 entries, and needs at least 1" "$ERR"
 }
 
+# policy-t: a fixture about bad data printed its data problems as warnings
+# at every `test` and `check --fixtures`; a step's `findings:` expects them.
+test_a_step_expects_its_data_problems_with_findings() {
+  policy
+  cat > bad.yaml <<'YAML'
+name: a bad visit date is a data problem
+facts:
+  staff: [{id: S1}]
+  clients: [{id: G1, status: active, tier: gold}]
+  visits:
+    - {client_id: G1, day: soon}
+    - {client_id: G1, day: 2026-06-20}
+steps:
+  - as_of: 2026-06-30
+    findings:
+      - {table: visits, row: "(client G1)", column: day}
+    alerts: []
+YAML
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "no warning: the finding is expected" "" "$ERR"
+  # a finding expected and not met, and one met and not expected
+  sed -i 's/day: 2026-06-20}/day: 2026-06-31}/; s/row: "(client G1)", column: day}/row: "(client G2)", column: day}/' bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stdout" "FAIL bad.yaml: a bad visit date is a data problem
+  bad.yaml:9: step 1 as of 2026-06-30 (exact)
+    alerts:   # -: expected, not found; +: found, not expected
+    + {rule: visit.due, client: G1, severity: warning, level: 1, assignee: S1}
+    findings:   # -: expected, not found; +: found, not expected
+    - {table: visits, row: (client G2), column: day}
+    + {table: visits, row: (client G1), column: day}   # '2026-06-31' is not a date
+    + {table: visits, row: (client G1), column: day}   # 'soon' is not a date
+0 passed, 1 failed" "$OUT"
+  # findings: [] expects none; an entry without its column is invalid
+  sed -i 's/^    findings:$/    findings: []/; /row: "(client G2)"/d' bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "findings: []: exit" 1 "$RC"
+  expect_contains "findings: []" "+ {table: visits, row: (client G1), column: day}   # 'soon' is not a date" "$OUT"
+  sed -i 's/^    findings: \[\]$/    findings: [{table: visits, row: x}]/' bad.yaml
+  cp_run test --config c.yaml bad.yaml
+  expect_eq "invalid: exit" 2 "$RC"
+  expect_contains "invalid" "bad.yaml:10: findings: 'column' is required, a text (as the warning names it: 'orders row O1 column amount')" "$ERR"
+}
+
 test_invalid_fixture_names_file_and_line() {
   policy
   passing_fixture ok.yaml
