@@ -437,7 +437,9 @@ static void write_total(cp_rtable *t, FILE *f, const group *g)
     c->nil = !a->has || d->columns[j].total == CP_RTOTAL_NONE;
     c->i = d->columns[j].total == CP_RTOTAL_COUNT ? (int64_t)a->n : a->i;
     c->r = a->r;
-    t->types[j] = d->columns[j].total == CP_RTOTAL_COUNT ? CP_RT_INTEGER : d->columns[j].type;
+    t->types[j] = d->columns[j].total == CP_RTOTAL_COUNT ? CP_RT_INTEGER
+                  : d->columns[j].total == CP_RTOTAL_NONE ? CP_RT_TEXT   /* blank, not a dash */
+                                                          : d->columns[j].type;
     if (d->columns[j].total == CP_RTOTAL_COUNT)
       c->nil = 0;   /* no values is a count of 0 */
   }

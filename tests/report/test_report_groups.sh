@@ -254,6 +254,18 @@ test_html_integers_have_thousands_separators_and_csv_digits_alone() {
   expect_eq "csv" "Alpha,south,100.25,1234567,2026-09-01,50.00%" "$(tr -d '\r' < r.csv | grep '^Alpha')"
 }
 
+# policy-u: a ratio-change column that totals nothing showed "—" (a change
+# with nothing to compare) in subtotal and total rows: nothing is shown.
+test_a_column_that_totals_nothing_is_blank_on_the_page() {
+  grouped_report '  group_by = "region", totals = true,'
+  sed -i 's/label = "Share", type = "percent", total = "max" }/label = "Share", type = "ratio-change" }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_contains "a row's change" '<td class="n">+50.00%</td></tr>' "$(cat r.html)"
+  expect_contains "the total: blank" '<td>2026-07-15</td><td class="t"></td></tr>' "$(grep '<tr class="total">' r.html)"
+  expect_eq "no dash in subtotals" 0 "$(grep '<tr class="sub">' r.html | grep -c '—')"
+}
+
 test_the_readmes_example_runs_as_written() {
   sed -n '/^#### Groups, subtotals and a total$/,/^```$/p' "$ROOT/README.md" |
     sed -n '/^```lua$/,/^```$/p' | sed '1d;$d' > example.lua
