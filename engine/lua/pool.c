@@ -437,7 +437,12 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     if (kept && was_pool && was_group && !strcmp(was_pool, it->pool))
       it->group = group_of_pick(it, was_group);   /* kept: the group it was picked from */
     cp_member *m = kept && p ? member(p, it->group, kept) : NULL;
-    if (kept && p && !m && it->keep_while_member) {   /* gone from its group: picked anew */
+    /* keep = "while_member": a proposal open before the run whose member is
+     * gone from its group (or that has none since) is picked anew, and
+     * when nobody can take it, stays proposed with no assignee beside its
+     * unfilled alert: it is still needed, not withdrawn */
+    int stays_open = it->keep_while_member && was_held && (!kept || (p && !m));
+    if (kept && p && !m && it->keep_while_member) {
       kept = NULL;
       was_held = 0;
       it->group = asked;
@@ -460,7 +465,8 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
       if (alt < o->n)
         o->items[alt].what = CP_DROPPED;
     } else if (alt < o->n) {
-      it->what = CP_DROPPED;
+      if (!stays_open)
+        it->what = CP_DROPPED;
       o->items[alt].if_unfilled = 0;
     }
   }

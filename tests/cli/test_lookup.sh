@@ -456,6 +456,25 @@ EOF
   cp_run run --config c.yaml --as-of 2026-06-03 --quiet
   expect_eq "A1 back: A2 is a member, so the pick stays" "member|A2 sticky|S1" \
     "$(sqlite3 s.db "SELECT key, assignee FROM assignments WHERE status = 'proposed' ORDER BY 1" | paste -sd' ')"
+  # policy-u: its member gone and nobody free, the work is still needed: it
+  # stays proposed with no assignee beside its unfilled alert, not withdrawn
+  sqlite3 f.db "UPDATE staff SET active = 0 WHERE id IN ('A1', 'A2')"
+  sed -i 's/keep = "while_member" } }/keep = "while_member" },\n           unfilled = { rule = "r.unfilled", severity = "critical" } }/; s/rule { id = "r", doc = "d",/rule { id = "r", doc = "d", emits = {"r.unfilled"},/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-04 --quiet
+  expect_eq "nobody: exit" 0 "$RC"
+  expect_eq "nobody: still proposed, no assignee" "member|proposed| sticky|proposed|S1" \
+    "$(sqlite3 s.db "SELECT key, status, assignee FROM assignments ORDER BY 1" | paste -sd' ')"
+  expect_eq "nobody: the unfilled alert" "r.unfilled|member|critical" \
+    "$(sqlite3 s.db "SELECT rule, key, severity FROM alerts WHERE status = 'open'")"
+  expect_eq "nobody: no withdrawal" "assignment.updated member" \
+    "$(sqlite3 s.db "SELECT type || ' ' || key FROM events WHERE run_id = 4 AND type LIKE 'assignment.%'")"
+  cp_run run --config c.yaml --as-of 2026-06-05 --quiet
+  expect_eq "a night later: still proposed" "member|proposed|" \
+    "$(sqlite3 s.db "SELECT key, status, assignee FROM assignments WHERE key = 'member'")"
+  sqlite3 f.db "UPDATE staff SET active = 1 WHERE id = 'A2'"
+  cp_run run --config c.yaml --as-of 2026-06-06 --quiet
+  expect_eq "A2 back: picked, the alert resolved" "member|A2|0" \
+    "$(sqlite3 s.db "SELECT key, assignee, (SELECT count(*) FROM alerts WHERE status = 'open') FROM assignments WHERE key = 'member'")"
 }
 
 # across_runs with a load from the facts (the proposals the CRM took over):
