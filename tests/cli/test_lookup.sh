@@ -477,6 +477,45 @@ EOF
     "$(sqlite3 s.db "SELECT key, assignee, (SELECT count(*) FROM alerts WHERE status = 'open') FROM assignments WHERE key = 'member'")"
 }
 
+# README "Guards and replay": the forward run after a replay goes on from
+# the replayed day, so what the replay reopened fills an across_runs
+# member for that night (policy-u); running the nights between again, in
+# order, catches up.
+test_a_catch_up_after_a_replay_avoids_its_night_of_full_members() {
+  clients_config "[{name: status, type: text}]" \
+    "tables: [{name: promos, key: client_id, id: id, columns: [{name: id, type: text}, {name: needed_from, type: date}, {name: done_on, type: date, future: empty}]}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C0','a','active','2026-01-01'),
+      ('C1','b','active','2026-01-01');
+    CREATE TABLE promos(id TEXT, client_id TEXT, needed_from TEXT, done_on TEXT);
+    INSERT INTO promos VALUES ('P0','C0','2026-05-31','2026-06-01'), ('P1','C1','2026-06-02',NULL);"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", across_runs = true,
+       members = function(add) add { id = "X1", group = "g", capacity = 1 } end }
+rule { id = "setup", doc = "d", emits = {"setup.unfilled"}, fn = function(c)
+  for _, pr in ipairs(c.promos) do
+    if pr.done_on then fulfilled { key = pr.id }
+    elseif dt.today >= pr.needed_from then
+      assign { kind = "setup", key = pr.id, pick = { pool = "p", group = "g" },
+               unfilled = { rule = "setup.unfilled", severity = "critical" } }
+    end
+  end
+end }
+EOF
+  local d
+  for d in 2026-05-31 2026-06-01; do "$CRMPOLICY" run --config c.yaml --as-of $d --quiet; done
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-05-31 --replay --quiet
+  cp s.db replayed.db
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "straight on: X1 still holds P0, reopened by the replay" "setup.unfilled|P1" \
+    "$(sqlite3 s.db "SELECT rule, key FROM alerts WHERE status = 'open'")"
+  cp replayed.db s.db
+  rm -f s.db-wal s.db-shm
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "caught up: P1 goes to X1" "P1|X1|0" \
+    "$(sqlite3 s.db "SELECT key, assignee, (SELECT count(*) FROM alerts WHERE status = 'open') FROM assignments WHERE status = 'proposed'")"
+}
+
 # across_runs with a load from the facts (the proposals the CRM took over):
 # on the night the CRM's export first holds a proposal, and its rule reports
 # it fulfilled{}, it counts twice, in the load given and as a proposal open
