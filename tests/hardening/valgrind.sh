@@ -71,4 +71,23 @@ printf 'facts: %s\nstate: %s\nrules: [r.lua]\nclients: {name: clients, id: id, c
 vg run-rule-errors 1 run --config "$T/c.yaml" --as-of 2026-11-15 --quiet
 { cat "$T/c.yaml"; printf '? %s\n: 1\n' "$(head -c 2100 /dev/zero | tr '\0' k)"; } > "$T/long.yaml"
 vg config-long-key 2 check --config "$T/long.yaml"
+# a report grouped, with subtotals and a total, written as CSV and HTML
+cat > "$T/g.lua" <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) end }
+report { id = "g", title = "T", doc = "d", group_by = "region", totals = true,
+  columns = { { id = "name", label = "Name", type = "text" },
+              { id = "region", label = "Region", type = "text", total = "count" },
+              { id = "n", label = "N", type = "integer" },
+              { id = "since", label = "Since", type = "date", total = "min" } },
+  row = function(c) return { name = c.name, region = c.segment, n = #c.orders, since = c.created_on } end }
+LUA
+printf 'facts: %s\nstate: %s\nrules: [g.lua]\nclients: {name: clients, id: id, columns: [{name: name, type: text}, {name: segment, type: text}, {name: created_on, type: date}]}\ntables: [{name: orders, key: client_id, columns: [{name: amount, type: money}]}]\n' \
+  "$FACTS" "$T/g.db" > "$T/g.yaml"
+"$CRMPOLICY" run --config "$T/g.yaml" --as-of 2026-11-15 --quiet
+vg report-grouped-csv 0 report --config "$T/g.yaml" --as-of 2026-11-15 -o "$T/g.csv" --quiet
+vg report-grouped-html 0 report --config "$T/g.yaml" --as-of 2026-11-15 -o "$T/g.html" --quiet
+# a fixture that expects its data problems, and one that replays a day
+vg fixture-findings 0 test --config "$DEMO_CONFIG" --quiet \
+  "$ROOT/tests/policy/complaints/unreadable_opened_at_leaves_out_that_complaint_only.yaml" \
+  "$ROOT/tests/policy/across_days/replaying_an_earlier_day_ignores_what_came_later.yaml"
 exit $status
