@@ -2,7 +2,7 @@
 """tests/http_receiver.py: a webhook receiver for the push tests, on loopback.
 
   http_receiver.py --port-file F --log L [--fail-first N] [--fail-always]
-                   [--hang-on N]... [--endless-body]
+                   [--hang-on N]... [--endless-body] [--tls CERT KEY]
 
 Writes the port it listens on into F once it is ready. Every request is one
 JSON line in L: its number n (from 1), path, Idempotency-Key,
@@ -10,10 +10,12 @@ X-Crmpolicy-Signature, body and the answer given. The first N requests are
 answered 503 (--fail-first), or all of them (--fail-always); request N of
 --hang-on is never answered (the line is written, then L.hang is created,
 then the thread sleeps); with --endless-body, each answer's body never
-ends (a Content-Length of 10^11, then bytes until the client goes)."""
+ends (a Content-Length of 10^11, then bytes until the client goes); with
+--tls, it speaks HTTPS with that certificate and key (PEM files)."""
 import argparse
 import json
 import os
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +32,7 @@ def main():
     ap.add_argument("--fail-always", action="store_true")
     ap.add_argument("--hang-on", type=int, action="append", default=[])
     ap.add_argument("--endless-body", action="store_true")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -67,6 +70,10 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))

@@ -43,6 +43,15 @@ static void sleep_ms(unsigned ms)
     ;
 }
 
+/* Whether a request that failed with code rc can do better on a retry: an
+ * untrusted certificate (or CA file) stays so. */
+static int transient(CURLcode rc)
+{
+  return rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CACERT_BADFILE &&
+         rc != CURLE_SSL_CERTPROBLEM && rc != CURLE_UNSUPPORTED_PROTOCOL &&
+         rc != CURLE_URL_MALFORMAT;
+}
+
 /* Makes one request; fills res->status and res->error. Returns 0 on a 2xx. */
 static int attempt(CURL *c, cp_http_result *res)
 {
@@ -53,10 +62,14 @@ static int attempt(CURL *c, cp_http_result *res)
   CURLcode rc = curl_easy_perform(c);
   res->attempts++;
   res->status = 0;
+  res->final = 0;
   if (rc == CURLE_WRITE_ERROR && seen > MAX_BODY)   /* stopped reading a long body */
     rc = CURLE_OK;
   if (rc != CURLE_OK) {
-    snprintf(res->error, sizeof res->error, "%s", *err ? err : curl_easy_strerror(rc));
+    snprintf(res->error, sizeof res->error, "%.190s%s", *err ? err : curl_easy_strerror(rc),
+             rc == CURLE_PEER_FAILED_VERIFICATION
+                 ? " (a private CA: name its certificates in the sink's ca_file)" : "");
+    res->final = !transient(rc);
     return -1;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
@@ -71,7 +84,8 @@ static int attempt(CURL *c, cp_http_result *res)
 /* Returns 1 when a failed attempt is worth retrying. */
 static int retryable(const cp_http_result *res)
 {
-  return res->status == 0 || res->status == 408 || res->status == 429 || res->status >= 500;
+  return (res->status == 0 && !res->final) || res->status == 408 || res->status == 429 ||
+         res->status >= 500;
 }
 
 int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, size_t len,
@@ -98,6 +112,8 @@ int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, siz
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_USERAGENT, "crmpolicy");
+  if (sink->ca_file)   /* a private CA (a receiver's self-signed certificate) */
+    curl_easy_setopt(c, CURLOPT_CAINFO, sink->ca_file);
   unsigned wait = sink->backoff_ms;
   int ok = attempt(c, res);
   for (unsigned i = 0; ok != 0 && retryable(res) && i < sink->retries; i++) {

@@ -12,6 +12,8 @@ typedef struct cp_http_result {
   long status;              /* the last HTTP status; 0 when no response came */
   unsigned attempts;        /* requests made */
   char error[256];          /* what went wrong last ("" after a 2xx) */
+  int final;                /* no response, and a retry cannot mend it (an untrusted
+                               certificate, a bad URL) */
 } cp_http_result;
 
 /* Initialises libcurl once for the process; returns -1 when it cannot. */

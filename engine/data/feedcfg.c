@@ -1,6 +1,9 @@
 /* feedcfg.c: the config's guard and sinks sections: documented defaults for
  * the keys left out, and the checks libcyaml's schema cannot express. */
 #include <stdio.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -108,6 +111,20 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
           "be above 0, retries at most 20, backoff_ms at most 60000";
   if (why)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
+  if (s->ca_file) {   /* relative to the config, as every path of it; read at each request */
+    char *path = cp_config_resolve(c, s->ca_file);
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f) {
+      cp_err rc = cp_diag_fail(path ? CP_ECONFIG : CP_ENOMEM, "%s:%u: sinks: '%s': ca_file: %s: %s",
+                               c->path, s->line, s->name, path ? path : s->ca_file,
+                               path ? strerror(errno) : "out of memory");
+      free(path);
+      return rc;
+    }
+    fclose(f);
+    free(s->ca_file);   /* libcyaml frees the typed config with free() */
+    s->ca_file = path;
+  }
   return CP_OK;
 }
 

@@ -76,6 +76,32 @@ test_webhook_retries_until_delivered_in_signed_batches() {
   stop_receivers
 }
 
+# probe-aa: a receiver behind a private CA (a self-signed certificate) could
+# not be trusted (libcurl reads no SSL_CERT_FILE), and every attempt was
+# retried though no retry could mend it. ca_file names the certificates.
+test_an_https_webhook_with_a_private_ca_is_trusted_through_ca_file() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > openssl.out 2>&1 ||
+    { fail "openssl: $(cat openssl.out)"; return; }
+  receiver tls --tls cert.pem key.pem || return
+  setup "  - {name: tls, type: webhook, url: \"https://127.0.0.1:$PORT/in\", secret_env: HOOK_SECRET, backoff_ms: 10, retries: 3}"
+  cp_run push --config c.yaml --quiet
+  expect_eq "untrusted: exit" 7 "$RC"
+  expect_contains "untrusted: message" "(a private CA: name its certificates in the sink's ca_file)" "$ERR"
+  expect_contains "untrusted: not retried" "after 1 attempt " "$ERR"
+  mkdir -p certs && cp cert.pem certs/ca.pem
+  sed -i 's/retries: 3}/retries: 3, ca_file: certs\/ca.pem}/' c.yaml
+  cp_run push --config c.yaml
+  expect_eq "trusted: exit" 0 "$RC"
+  expect_eq "trusted: summary" "push: sink 'tls' (webhook): 5 events delivered, now at seq 5" "$OUT"
+  expect_eq "deliveries" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log tls)"
+  sed -i 's/ca_file: certs\/ca.pem/ca_file: certs\/none.pem/' c.yaml
+  cp_run check --config c.yaml
+  expect_eq "a ca_file that is not there: exit" 2 "$RC"
+  expect_contains "a ca_file that is not there" "crmpolicy: c.yaml:6: sinks: 'tls': ca_file: certs/none.pem: No such file or directory" "$ERR"
+  stop_receivers
+}
+
 # probe-aa: a receiver that answers 200 and then sends without end was read
 # until timeout_ms (gigabytes), counted failed and retried: the sink never
 # moved. The body is not needed; its status says the events were taken.
