@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "dates.h"
 #include "eval.h"
 #include "rules.h"
 #include "sbuf.h"
+#include "stateread.h"
 #include "trace.h"
 
 /* Everything an explanation holds open. */
@@ -28,7 +30,41 @@ typedef struct explain {
   int json;                 /* --format json */
   char *shown;              /* shown[i]: derived value i is in a rule's reads */
   char not_run[160];        /* the status of a rule not run */
+  sqlite3 *state;           /* the state database, read for the assignees of picks; or NULL */
+  sqlite3_stmt *picked;     /* a proposal's assignee in it, by rule, client and key */
 } explain;
+
+/* Opens the state database, when there is one, to show whom the last run
+ * picked for each pick of the client (explain runs no pool). */
+static void open_state(explain *e)
+{
+  struct stat st;
+  if (stat(e->cfg->state, &st) != 0 || !S_ISREG(st.st_mode) ||
+      cp_stateread_open(e->cfg->state, &e->state) != SQLITE_OK ||
+      sqlite3_prepare_v2(e->state, "SELECT assignee, opened_at FROM assignments WHERE rule = ?1 "
+                         "AND client_id = ?2 AND key = ?3 AND status = 'proposed'", -1,
+                         &e->picked, NULL) != SQLITE_OK) {
+    sqlite3_close(e->state);   /* no state, or one of another shape: nothing to add */
+    e->state = NULL;
+  }
+}
+
+/* The assignee the state holds for pick it of the client (NULL: none),
+ * with the day it was proposed into since (11 bytes). */
+static const char *state_assignee(const explain *e, const cp_item *it, char since[11])
+{
+  if (!e->picked)
+    return NULL;
+  sqlite3_reset(e->picked);
+  sqlite3_bind_text(e->picked, 1, it->rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(e->picked, 2, e->client->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(e->picked, 3, it->key, -1, SQLITE_STATIC);
+  if (sqlite3_step(e->picked) != SQLITE_ROW || !sqlite3_column_text(e->picked, 0))
+    return NULL;
+  const unsigned char *at = sqlite3_column_text(e->picked, 1);
+  snprintf(since, 11, "%s", at ? (const char *)at : "");
+  return (const char *)sqlite3_column_text(e->picked, 0);
+}
 
 /* Marks derived value id, and the derived values it read, recursively. */
 static void mark(explain *e, const char *id, int depth)
@@ -180,6 +216,12 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
     }
     if (it->if_unfilled)   /* raised only when the run's pick finds nobody */
       cp_sbuf_add(b, ",\"only_when_unfilled\":true");
+    char since[11];
+    const char *had = it->pool && it->what == CP_ASSIGN ? state_assignee(e, it, since) : NULL;
+    if (had) {   /* the assignee the state holds for this pick */
+      cp_sbuf_add(b, ",\"state_assignee\":");
+      cp_sbuf_json_str(b, had, strlen(had));
+    }
     cp_sbuf_printf(b, ",\"data\":%s}", it->data ? it->data : "{}");
     return;
   }
@@ -194,6 +236,10 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
     for (const char *g = it->fallback; g && *g; g += strlen(g) + 1)
       cp_sbuf_term_printf(b, ", then %s", g);
     cp_sbuf_add(b, ")");
+    char since[11];
+    const char *had = it->what == CP_ASSIGN ? state_assignee(e, it, since) : NULL;
+    if (had)   /* what the last run picked, which the next keeps (pick.keep) */
+      cp_sbuf_term_printf(b, " (the state: %s, proposed %s)", had, since);
   } else if (it->what != CP_FULFILLED) {
     cp_sbuf_term_printf(b, ", assignee %s", it->assignee ? it->assignee : "nobody");
   }
@@ -418,6 +464,11 @@ cp_exit cp_cmd_explain(const cp_opts *o)
       (rc = cp_rules_load(e.cfg, e.facts, o->as_of, &e.rules)) == CP_OK &&
       (rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
       (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
+    for (size_t k = 0; k < e.out.n; k++)
+      if (e.out.items[k].pool) {   /* once: picks show whom the state holds */
+        open_state(&e);
+        break;
+      }
     render(&e, &b, cp_rules_has_scope(e.rules));
     if (b.oom)
       rc = cp_diag_fail(CP_ENOMEM, "explain: out of memory");
@@ -426,6 +477,8 @@ cp_exit cp_cmd_explain(const cp_opts *o)
   }
   int failed = rc == CP_OK && e.out.n_failures > 0;
   cp_sbuf_free(&b);
+  sqlite3_finalize(e.picked);
+  sqlite3_close(e.state);
   free(e.shown);
   cp_trace_free(e.trace);
   cp_outcome_free(&e.out);

@@ -57,10 +57,11 @@ static const command commands[] = {
    "Exit 0: all pass; 1: some fail (or coverage is below --min-coverage);\n"
    "2: an invalid fixture, config or rule file; 3: failed (a fixture's temporary\n"
    "databases could not be made, say: TMPDIR)."},
-  {"explain", cp_cmd_explain, "config facts as-of rule format args",
+  {"explain", cp_cmd_explain, "config facts state as-of rule format args",
    "Explains one client as of a date (crmpolicy explain CLIENT): for every rule,\n"
    "whether it fired, the derived values and fields it read, the reasons it gave\n"
-   "with why(), and what it reported, or its error. Writes nothing."},
+   "with why(), and what it reported, or its error; for a pick, whom the state\n"
+   "holds. Writes nothing."},
   {"alerts", cmd_alerts, "config state format",
    "Prints the open alerts: a table (default), JSON lines, CSV, or one JSON array\n"
    "for Prometheus Alertmanager."},

@@ -74,6 +74,33 @@ test_explain_out_of_scope() {
   expect_contains "stdout" "rule visit.due (r.lua:10): skipped: the client is out of scope" "$OUT"
 }
 
+# policy-s: explain runs no pool, so it could not say whom a pick had;
+# the state it reads (the config's, or --state) says whom the last run
+# picked, which the next run keeps.
+test_explain_shows_whom_the_state_holds_for_a_pick() {
+  policy
+  cat >> r.lua <<'EOF'
+pool { id = "p", doc = "d", members = function(add) add { id = "S1", group = "g" } end }
+rule { id = "pick", doc = "d", fn = function(c)
+  assign { kind = "k", pick = { pool = "p", group = "g" } }
+end }
+EOF
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule pick G1
+  expect_contains "no state yet" 'assignment pick: key "", kind k, assignee picked in the run (from pool p, group g), data {}' "$OUT"
+  [ ! -e s.db ] || fail "explain made a state database"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
+  cp_run explain --config c.yaml --as-of 2026-07-01 --rule pick G1
+  expect_contains "text" 'assignee picked in the run (from pool p, group g) (the state: S1, proposed 2026-06-30), data {}' "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-07-01 --rule pick --format json G1
+  expect_eq "json" "S1" "$(printf '%s' "$OUT" | python3 -c 'import json, sys
+for r in json.load(sys.stdin)["rules"]:
+    for x in r.get("results", []):
+        if x["what"] == "assignment": print(x["state_assignee"])')"
+  cp_run explain --config c.yaml --state other.db --as-of 2026-07-01 --rule pick G1
+  expect_contains "--state: none there" 'group g), data {}' "$OUT"
+  [ ! -e other.db ] || fail "explain made other.db"
+}
+
 test_explain_marks_an_unfilled_alert_in_text_and_json() {
   policy
   cat >> r.lua <<'EOF'
