@@ -525,7 +525,7 @@ static cp_err write_groups(cp_rtable *t, FILE *out)
       if (rc == CP_OK)
         fwrite(t->buf, 1, x->len, out);
     }
-    if (rc == CP_OK)
+    if (rc == CP_OK && order[i]->rows)   /* a group whose one row failed has none */
       write_total(t, out, order[i]);
   }
 done:

@@ -170,6 +170,18 @@ test_a_sum_past_64_bits_fails_the_row_that_tips_it() {
     "$(grep -o '<tr class="sub"><td class="t">Subtotal: north[^<]*' r.html | sed 's/.*>//')"
 }
 
+# a row that fails on its own group's first row leaves no "Subtotal: west (0)"
+test_a_group_whose_only_row_failed_has_no_subtotal() {
+  grouped_report '  group_by = "region", totals = true,'
+  sed -i 's/region = c.region,/region = c.id == "C6" and "west" or c.region,/;
+          s/lines = c.lines,/lines = c.id == "C6" and math.maxinteger or c.lines,/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_contains "message" "column 'lines': with this row the total adds up past what 64 bits hold (report t, client C6)" "$ERR"
+  expect_eq "no west subtotal" 0 "$(grep -c 'Subtotal: west' r.html)"
+  expect_eq "the other subtotals" 4 "$(grep -c '<tr class="sub">' r.html)"
+}
+
 test_group_by_and_total_declarations_are_checked() {
   grouped_report ''
   sed -i 's/^report { id = "t", title = "T", doc = "d",$/& group_by = "area",/' r.lua
