@@ -554,8 +554,8 @@ static int number_keys(cp_facts *f, source *s, const char *key, const char *what
                    "%s_text AS SELECT CAST(%s AS TEXT) AS %s, ... FROM %s; and table: %s_text "
                    "in the config)", what ? "ids" : "keys", key, s->sql, f->cfg->facts,
                    (const char *)sqlite3_column_text(st, 1),
-                   what ? "each such row is skipped as a data problem, and no client is "
-                          "evaluated"
+                   what ? "each such row is skipped as a data problem (when every id is a "
+                          "number, no client is evaluated)"
                         : "its rows with such keys are of no client",
                    s->sql, key, key, s->sql, s->sql);
   }

@@ -113,7 +113,7 @@ test_client_ids_stored_as_numbers_are_said_at_check_and_the_guard_does_not_advis
   printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
   cp_run check --config c.yaml
   expect_eq "check: exit" 0 "$RC"
-  expect_eq "check: warnings" "crmpolicy: warning: facts: the client ids in column 'id' of table 'clients' of f.db are stored as numbers (the first: 1), and a client id is a text: each such row is skipped as a data problem, and no client is evaluated. Store them as TEXT, or read the table through a view that casts them (CREATE VIEW clients_text AS SELECT CAST(id AS TEXT) AS id, ... FROM clients; and table: clients_text in the config)
+  expect_eq "check: warnings" "crmpolicy: warning: facts: the client ids in column 'id' of table 'clients' of f.db are stored as numbers (the first: 1), and a client id is a text: each such row is skipped as a data problem (when every id is a number, no client is evaluated). Store them as TEXT, or read the table through a view that casts them (CREATE VIEW clients_text AS SELECT CAST(id AS TEXT) AS id, ... FROM clients; and table: clients_text in the config)
 crmpolicy: warning: facts: the client keys in column 'client_id' of table 'kyc' of f.db are stored as numbers (the first: 1), and a client id is a text: its rows with such keys are of no client. Store them as TEXT, or read the table through a view that casts them (CREATE VIEW kyc_text AS SELECT CAST(client_id AS TEXT) AS client_id, ... FROM kyc; and table: kyc_text in the config)" "$ERR"
   cp_run run --config c.yaml --as-of 2026-12-01 --quiet
   expect_eq "run: exit" 5 "$RC"
