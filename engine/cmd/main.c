@@ -109,7 +109,7 @@ static const struct option long_opts[] = {
 };
 
 static const char *const option_help[] = {
-  "config", "--config FILE   the YAML config (default: crmpolicy.yaml)",
+  "config", "-c, --config FILE  the YAML config (default: crmpolicy.yaml)",
   "facts", "--facts FILE    facts database, instead of the config's",
   "state", "--state FILE    state database, instead of the config's",
   "as-of", "--as-of DATE    evaluate as of YYYY-MM-DD, today or yesterday (default: today)",
@@ -335,7 +335,7 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
   opterr = 0;
   optind = 1;
   for (;;) {
-    if ((c = getopt_long(argc, argv, "+ho:", long_opts, NULL)) == -1) {
+    if ((c = getopt_long(argc, argv, "+hc:o:", long_opts, NULL)) == -1) {
       /* after a "--" every word is an operand (getopt_long would otherwise
        * go back to the first operand, again and again) */
       int rest = optind > 1 && strcmp(argv[optind - 1], "--") == 0;

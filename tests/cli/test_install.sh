@@ -77,6 +77,14 @@ test_help_version_spellings() {
   expect_eq "-h" "$OUT" "$("$CRMPOLICY" -h)"
   expect_eq "help" "$OUT" "$("$CRMPOLICY" help)"
   expect_eq "help run" "$("$CRMPOLICY" run --help)" "$("$CRMPOLICY" help run)"
+  # -c is --config, for every command that takes it
+  printf 'facts: f.db\nstate: s.db\nrules: [r.lua]\nclients: {name: clients, id: id, columns: []}\n' > c.yaml
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  sqlite3 f.db "CREATE TABLE clients(id TEXT PRIMARY KEY); INSERT INTO clients VALUES ('C1')"
+  cp_run check -c c.yaml --quiet
+  expect_eq "-c" "0|" "$RC|$ERR"
+  cp_run check -c
+  expect_eq "-c without its file" "2|crmpolicy: check: unknown option or missing value in '-c' (see 'crmpolicy check --help')" "$RC|$ERR"
   cp_run help nothing
   expect_eq "help of an unknown command: exit" 2 "$RC"
   expect_eq "help of an unknown command" \
