@@ -447,7 +447,7 @@ static void order_by(sbuf *q, const source *s, const char *key, int sorted)
     cp_sbuf_add(q, ", ");
     cp_sbuf_sql_ident(q, s->cfg->order);
   }
-  if (sorted)
+  if (sorted && s->has_rowid)   /* a view has none: its ties come in SQLite's order */
     cp_sbuf_add(q, ", rowid");
 }
 
@@ -998,9 +998,29 @@ cp_err cp_facts_by_parts(cp_facts *f, const cp_facts *plan, char *const *bounds,
 static int text_key(cp_facts *f, const source *s, const char *key)
 {
   const char *type = NULL;
+  char view_type[64] = "";
   if (sqlite3_table_column_metadata(f->db, "main", s->sql, key, &type, NULL, NULL, NULL,
-                                    NULL) != SQLITE_OK)
-    return 0;
+                                    NULL) != SQLITE_OK) {
+    /* a view: its column's type as SQLite gives it (a CAST or an untyped
+     * table's column: none; a typed table's column: that type) */
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    sqlite3_set_authorizer(f->db, NULL, NULL);   /* the engine's own pragma */
+    if (sqlite3_prepare_v2(f->db, "SELECT type FROM pragma_table_xinfo(?1) WHERE name = ?2",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      const unsigned char *t = sqlite3_column_text(st, 0);
+      found = snprintf(view_type, sizeof view_type, "%s", t ? (const char *)t : "") <
+              (int)sizeof view_type;
+    }
+    sqlite3_finalize(st);
+    sqlite3_set_authorizer(f->db, authorize, NULL);
+    if (!found)
+      return 0;
+    type = view_type;
+  }
   char up[64] = "";
   for (size_t i = 0; type && type[i] && i + 1 < sizeof up; i++)
     up[i] = (char)(type[i] >= 'a' && type[i] <= 'z' ? type[i] - 32 : type[i]);
@@ -1013,15 +1033,40 @@ static int text_key(cp_facts *f, const source *s, const char *key)
   return *up == '\0' || strstr(up, "BLOB") != NULL;
 }
 
+/* Returns 1 when SQLite sorts the read of every client of source s anyway
+ * (no index on its key: a view of a CSV import that casts the key, a table
+ * without one): read in chunks, as --jobs workers read, each chunk would
+ * scan and sort it all again, so workers read it by parts instead. */
+static int sorts_anyway(cp_facts *f, source *s, const char *key)
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  int sorts = 0;
+  cp_sbuf_add(&q, "EXPLAIN QUERY PLAN ");
+  build_select(&q, s, key, 1, 0);
+  if (!q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK)
+    while (!sorts && sqlite3_step(st) == SQLITE_ROW) {
+      const char *detail = (const char *)sqlite3_column_text(st, 3);
+      sorts = detail && strstr(detail, "TEMP B-TREE") != NULL;
+    }
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  return sorts;
+}
+
 int cp_facts_probe_sorted(cp_facts *f)
 {
   int any = 0;
   for (unsigned i = 0; i <= f->tables_count; i++) {
     source *s = i < f->tables_count ? &f->tables[i] : &f->clients;
-    if (!s->probed && s->has_rowid) {
-      s->probed = 1;
-      s->sorted = !f->no_sort && text_key(f, s, i < f->tables_count ? s->cfg->key : s->cfg->id) &&
-                  scattered(f, s, i < f->tables_count ? s->cfg->key : s->cfg->id);
+    const char *key = i < f->tables_count ? s->cfg->key : s->cfg->id;
+    if (!s->probed) {
+      int sorts = sorts_anyway(f, s, key);
+      if (s->has_rowid || sorts) {
+        s->probed = 1;
+        s->sorted = !f->no_sort && text_key(f, s, key) &&
+                    (sorts || scattered(f, s, key));
+      }
     }
     any |= s->sorted;
   }
