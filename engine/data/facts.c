@@ -325,17 +325,17 @@ static const char *stored_as_text(cp_coltype type)
   case CP_COL_MONEY:
     return "is an amount stored as text, not as a number (a CSV import without column "
            "types?): give the column a type (REAL, INTEGER) or read it through a view with "
-           "CAST(... AS REAL)";
+           "CAST(NULLIF(..., '') AS REAL)";
   case CP_COL_BOOLEAN:
     return "is stored as text, not as the number 0 or 1 (a CSV import without column "
            "types?): give the column a type (INTEGER) or read it through a view with "
-           "CAST(... AS INTEGER)";
+           "CAST(NULLIF(..., '') AS INTEGER)";
   case CP_COL_REAL:
     return "is a number stored as text (a CSV import without column types?): give the "
-           "column a type (REAL) or read it through a view with CAST(... AS REAL)";
+           "column a type (REAL) or read it through a view with CAST(NULLIF(..., '') AS REAL)";
   default:
     return "is a number stored as text (a CSV import without column types?): give the "
-           "column a type (INTEGER) or read it through a view with CAST(... AS INTEGER)";
+           "column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS INTEGER)";
   }
 }
 

@@ -213,10 +213,10 @@ test_a_number_stored_as_text_is_named_so_and_a_real_boolean_is_read() {
   printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { n = c.n, b = c.b, m = c.m, r = c.r } } end }\n' > r.lua
   cp_run run --config c.yaml --as-of 2026-12-01 --quiet
   expect_eq "exit" 0 "$RC"
-  expect_eq "warnings" "crmpolicy: warning: facts: clients row C1 column n: '300' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(... AS INTEGER)
-crmpolicy: warning: facts: clients row C1 column b: '1' is stored as text, not as the number 0 or 1 (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(... AS INTEGER)
-crmpolicy: warning: facts: clients row C1 column m: '12.50' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(... AS REAL)
-crmpolicy: warning: facts: clients row C1 column r: '0.5' is a number stored as text (a CSV import without column types?): give the column a type (REAL) or read it through a view with CAST(... AS REAL)
+  expect_eq "warnings" "crmpolicy: warning: facts: clients row C1 column n: '300' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS INTEGER)
+crmpolicy: warning: facts: clients row C1 column b: '1' is stored as text, not as the number 0 or 1 (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS INTEGER)
+crmpolicy: warning: facts: clients row C1 column m: '12.50' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(NULLIF(..., '') AS REAL)
+crmpolicy: warning: facts: clients row C1 column r: '0.5' is a number stored as text (a CSV import without column types?): give the column a type (REAL) or read it through a view with CAST(NULLIF(..., '') AS REAL)
 crmpolicy: warning: facts: clients row C3 column n: ' 3' is not an integer
 crmpolicy: warning: facts: clients row C3 column b: '1e2' is not 0 or 1
 crmpolicy: warning: facts: clients row C3 column m: 'inf' is not an amount of money
