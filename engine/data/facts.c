@@ -614,8 +614,11 @@ static cp_err check_source(cp_facts *f, const source *s)
   cp_err err = CP_OK;
   if (oom)
     err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
-  else if (rc != SQLITE_DONE)
-    err = cp_diag_fail(db_err(f->db), "facts: %s: %s", f->cfg->facts, errmsg(f));
+  else if (rc != SQLITE_DONE)   /* a view whose own SQL fails: a table it reads is missing */
+    err = cp_diag_fail(db_err(f->db), "facts: %s: table '%s' (declared at %s:%u) cannot be "
+                       "read: %s%s", f->cfg->facts, s->sql, f->cfg->path, t->line, errmsg(f),
+                       strstr(errmsg(f), "no such") ? " (a view whose tables the export lacks?)"
+                                                    : "");
   else if (n == 0)
     err = cp_diag_fail(CP_EFACTS, "facts: table '%s' is missing (declared at %s:%u)", s->sql,
                     f->cfg->path, t->line);

@@ -131,6 +131,19 @@ crmpolicy: warning: facts: the client keys in column 'client_id' of table 'kyc' 
   expect_eq "alerts" '1|{"kyc":1} 2|{"kyc":0}' "$(sqlite3 s.db "SELECT client_id||'|'||data FROM alerts ORDER BY 1" | paste -sd' ')"
 }
 
+# policy-v: a view over a table the export lacks said "f.db: no such table:
+# main.tickets", naming neither the config's table nor the view.
+test_a_view_over_a_missing_table_names_the_view_and_its_line() {
+  sqlite3 f.db "CREATE TABLE clients(id TEXT PRIMARY KEY); INSERT INTO clients VALUES ('C1');
+    CREATE TABLE tickets(id TEXT, client_id TEXT);
+    CREATE VIEW tickets_v AS SELECT id, client_id FROM tickets; DROP TABLE tickets;"
+  clients_config "[]" "tables: [{name: tickets, table: tickets_v, key: client_id, columns: [{name: id, type: text}]}]"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: facts: f.db: table 'tickets_v' (declared at c.yaml:5) cannot be read: no such table: main.tickets (a view whose tables the export lacks?)" "$ERR"
+}
+
 test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {
   config; facts ""
   sqlite3 f.db "ALTER TABLE orders RENAME TO orders_raw; ALTER TABLE orders_raw ADD COLUMN meta TEXT;
