@@ -143,7 +143,8 @@ static void summary(const run *r, const cp_opts *o)
   cp_progress_format_duration(when, took);
   cp_locale l = cp_locale_of(r->cfg);
   printf(cp_locale_msg(l, CP_MSG_RUN_SUMMARY), (long long)cp_store_run_id(r->store), day,
-         clients, when, rate, errors, findings);
+         clients, s->clients == 1 ? "" : "s", when, rate, errors, s->rule_errors == 1 ? "" : "s",
+         findings, s->findings == 1 ? "" : "s");   /* "1 client", the plural's s else */
   fputs(cp_locale_msg(l, CP_MSG_RUN_EVENTS), stdout);
   int any = 0;
   for (int i = 0; i < CP_EV_COUNT; i++)

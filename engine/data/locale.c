@@ -14,8 +14,8 @@
 /* The texts, by locale then message; each a printf format. */
 static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
   [CP_LOCALE_EN] = {
-    [CP_MSG_RUN_SUMMARY] = "run %lld as of %s: %s clients evaluated in %s (%s clients/s), "
-                           "%s rule errors, %s data problems\n",
+    [CP_MSG_RUN_SUMMARY] = "run %lld as of %s: %s client%s evaluated in %s (%s clients/s), "
+                           "%s rule error%s, %s data problem%s\n",
     [CP_MSG_RUN_EVENTS] = "events:",
     [CP_MSG_RUN_NO_EVENTS] = " none",
     [CP_MSG_RUN_OPEN_NOW] = "\nopen now (state: %s):\n",
@@ -44,8 +44,8 @@ static const char *const texts[CP_LOCALE_COUNT][CP_MSG_COUNT] = {
     [CP_MSG_NO_GROUP] = "(none)",
   },
   [CP_LOCALE_ZH_CN] = {
-    [CP_MSG_RUN_SUMMARY] = "第 %lld 次运行（截至 %s）：评估 %s 家客户，用时 %s（每秒 %s 家），"
-                           "规则错误 %s 个，数据问题 %s 个\n",
+    [CP_MSG_RUN_SUMMARY] = "第 %lld 次运行（截至 %s）：评估 %s%.0s 家客户，用时 %s（每秒 %s 家），"
+                           "规则错误 %s%.0s 个，数据问题 %s%.0s 个\n",   /* %.0s: no plural */
     [CP_MSG_RUN_EVENTS] = "事件：",
     [CP_MSG_RUN_NO_EVENTS] = "无",
     [CP_MSG_RUN_OPEN_NOW] = "\n当前未关闭（状态库：%s）：\n",

@@ -19,7 +19,8 @@ typedef enum cp_locale {
 
 /* Texts the engine writes for people; each is a printf format. */
 typedef enum cp_msg {
-  CP_MSG_RUN_SUMMARY,       /* run id, day, clients, took, rate, rule errors, data problems */
+  CP_MSG_RUN_SUMMARY,       /* run id, day, clients, plural s, took, rate, rule errors, plural
+                               s, data problems, plural s */
   CP_MSG_RUN_EVENTS,        /* "events:" */
   CP_MSG_RUN_NO_EVENTS,     /* " none": a run that changed nothing */
   CP_MSG_RUN_OPEN_NOW,      /* state path */

@@ -71,7 +71,7 @@ test_a_short_run_draws_no_progress() {
   # run shorter than the delay draws nothing.
   CRMPOLICY_PROGRESS_DELAY_MS=60000 CRMPOLICY_PROGRESS_EVERY_MS=0 on_tty run --config c.yaml --as-of 2026-11-15
   expect_eq "exit" 0 "$RC"
-  expect_contains "summary" "1 clients evaluated" "$TTY"
+  expect_contains "summary" "1 client evaluated" "$TTY"
   expect_eq "progress lines" 0 "$(echo "$TTY" | grep -cE '^  [0-9,]+ of [0-9,]+ clients')"
 }
 
