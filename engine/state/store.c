@@ -494,7 +494,10 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key,
   for (int i = 0; i < 4; i++)
     sqlite3_bind_text(s->closed, i + 1, vals[i] ? vals[i] : "", -1, SQLITE_STATIC);
   const char *found = NULL;
-  if (sqlite3_step(s->closed) == SQLITE_ROW && sqlite3_column_text(s->closed, 0)) {
+  int row = sqlite3_step(s->closed) == SQLITE_ROW;
+  if (row && !sqlite3_column_text(s->closed, 0))   /* open then with no assignee (its member */
+    *held = sqlite3_column_int(s->closed, 3);       /* gone): a while_member pick stays open */
+  if (row && sqlite3_column_text(s->closed, 0)) {
     cp_arena *a = &s->cur[1].arena;
     const char *col[3];
     for (int i = 0; i < 3; i++) {
@@ -565,8 +568,13 @@ const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *k
       /* one changed after this run's as-of time (a replay of an earlier
        * day) may have had another assignee, or none, that day: its pick
        * is made again, as the day's own run made it */
-      if (strcmp(c->rows[i].col[C_UPDATED], s->at) > 0)
+      if (strcmp(c->rows[i].col[C_UPDATED], s->at) > 0) {
+        /* ... but opened before that day, it was open before the day's
+         * run, so a keep = "while_member" pick that nobody can take stays
+         * proposed, as that run kept it, instead of being withdrawn */
+        *held = strcmp(c->rows[i].col[C_OPENED], s->at) < 0;
         return NULL;
+      }
       *pool = c->rows[i].col[C_POOL];
       *group = c->rows[i].col[C_GROUP];
       *held = 1;

@@ -82,7 +82,10 @@ void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
  * proposed as of that day and closed after it keeps its assignee too.
  * *pool and *group are the pick the row records (NULL for none); *held is 1
  * when cp_store_open_picks() counted it (0 for a closed one opened by that
- * day's own run, whose member that run took from its client on). Valid
+ * day's own run, whose member that run took from its client on), and when
+ * NULL is returned for one that was open before that day's run (changed
+ * since, or open then with no assignee): its pick is made again, and a
+ * keep = "while_member" one that nobody can take stays proposed. Valid
  * until the next seek. Call after cp_store_seek(). */
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
                                     const char **pool, const char **group, int *held);

@@ -477,6 +477,60 @@ EOF
     "$(sqlite3 s.db "SELECT key, assignee, (SELECT count(*) FROM alerts WHERE status = 'open') FROM assignments WHERE key = 'member'")"
 }
 
+# probe-ab: a replay of a night when a keep = "while_member" proposal was
+# open with no assignee (its member gone, nobody free) withdrew it once the
+# row had changed since (picked by a later night, or closed since): the
+# replay took it for one not open before the night, and the forward runs
+# after it gave its unfilled alert alone, the proposal lost.
+test_a_replay_keeps_a_while_member_proposal_open_with_no_assignee() {
+  clients_config "[{name: status, type: text}]" \
+    "lookups: [{name: staff, id: id, columns: [{name: id, type: text}, {name: active, type: boolean}]}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');
+    INSERT INTO staff(id,name,role,active) VALUES ('A1','a','an',1), ('A2','b','an',0);"
+  cat > r.lua <<'EOF'
+pool { id = "p", doc = "d", across_runs = true, members = function(add)
+  for s in lookup.staff:each() do
+    if s.active then add { id = s.id, group = "A", capacity = 5 } end
+  end
+end }
+rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c)
+  if c.status == "active" then
+    assign { kind = "k", key = "m", pick = { pool = "p", group = "A", keep = "while_member" },
+             unfilled = { rule = "r.unfilled", severity = "critical" } }
+  end
+end }
+EOF
+  local q="SELECT status || ' ' || ifnull(assignee, '-') || ' ' || (SELECT count(*) FROM alerts WHERE status = 'open') FROM assignments"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 f.db "UPDATE staff SET active = 0 WHERE id = 'A1'"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "night 2: open, no assignee, its alert" "proposed - 1" "$(sqlite3 s.db "$q")"
+  cp s.db night2.db
+  sqlite3 f.db "UPDATE staff SET active = 1 WHERE id = 'A2'"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "night 3: A2 picked" "proposed A2 0" "$(sqlite3 s.db "$q")"
+  sqlite3 f.db "UPDATE staff SET active = 0 WHERE id = 'A2'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --replay --quiet
+  expect_eq "replay: exit" 0 "$RC"
+  expect_eq "replay of night 2: open, no assignee, as night 2 had it" "proposed - 1" \
+    "$(sqlite3 s.db "$q")"
+  expect_eq "replay: no withdrawal" "" \
+    "$(sqlite3 s.db "SELECT type FROM events WHERE run_id = 4 AND type = 'assignment.withdrawn'")"
+  cp_run run --config c.yaml --as-of 2026-06-04 --quiet
+  expect_eq "the night after: still open" "proposed - 1" "$(sqlite3 s.db "$q")"
+  # closed since with no assignee (the client no longer needed it on night
+  # 3): the replay of night 2, when it was open, opens it again as it was
+  cp night2.db s.db
+  rm -f s.db-wal s.db-shm
+  sqlite3 f.db "UPDATE clients SET status = 'gone'"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "night 3: withdrawn" "withdrawn - 0" "$(sqlite3 s.db "$q")"
+  sqlite3 f.db "UPDATE clients SET status = 'active'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --replay --quiet
+  expect_eq "replay of night 2 after a withdrawal: open, no assignee" "proposed - 1" \
+    "$(sqlite3 s.db "$q")"
+}
+
 # README "Guards and replay": the forward run after a replay goes on from
 # the replayed day, so what the replay reopened fills an across_runs
 # member for that night (policy-u); running the nights between again, in
