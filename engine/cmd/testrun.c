@@ -171,12 +171,10 @@ static unsigned finding_line(const steprun *s, const cp_finding *f)
   return s->step->line;
 }
 
-/* The writer of a step: data problems are warnings, rule errors fail the
- * step; picks are resolved and the outcome merged as in a run. */
-static cp_err write_outcome(void *ctx, cp_outcome *o)
+/* Says the data problems of an outcome: warnings at the fixture's line,
+ * or, with the step's `findings:`, kept to be compared. */
+static void note_findings(steprun *s, const cp_outcome *o)
 {
-  steprun *s = ctx;
-  cp_err rc;
   for (size_t i = 0; i < o->n_findings; i++) {
     const cp_finding *f = &o->findings[i];
     if (s->step->findings) {   /* expected ones are compared, not warned of */
@@ -192,6 +190,15 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
                  finding_line(s, f), f->table, f->row_id, f->column, cp_facts_finding_quote(f),
                  f->value, cp_facts_finding_quote(f), f->problem);
   }
+}
+
+/* The writer of a step: data problems are warnings, rule errors fail the
+ * step; picks are resolved and the outcome merged as in a run. */
+static cp_err write_outcome(void *ctx, cp_outcome *o)
+{
+  steprun *s = ctx;
+  cp_err rc;
+  note_findings(s, o);
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);
   if ((rc = cp_settle(s->rules, s->store, o)) != CP_OK)
@@ -266,7 +273,7 @@ static cp_err load_step(steprun *s, int first)
 {
   fxrun *r = s->r;
   const cp_rules_watch *w = r->to->watch;
-  cp_err rc = cp_facts_open(r->cfg, s->step->day, &s->facts);
+  cp_err rc = cp_facts_open_holding(r->cfg, s->step->day, &s->facts);
   if (rc == CP_OK)
     rc = cp_rules_load_watched(r->cfg, s->facts, s->step->day, w, &s->rules);
   if (rc == CP_OK && first && (rc = check_rule_names(r->fx, s->rules)) == CP_OK &&
@@ -288,6 +295,8 @@ static cp_err run_step(steprun *s, int first)
     rc = cp_store_open(r->cfg->state, CP_STORE_FIXTURE, &s->store);
   if (rc == CP_OK)
     rc = cp_store_begin(s->store, s->step->day, 0, r->cfg->path, r->cfg->facts);
+  if (rc == CP_OK)   /* the lookup tables' data problems, met when the facts opened */
+    note_findings(s, cp_facts_held_findings(s->facts));
   if (rc == CP_OK)
     rc = cp_jobs_evaluate(r->cfg, s->step->day, s->facts, s->rules, 1, write_outcome, s);
   if (rc == CP_OK && (rc = cp_store_commit(s->store)) == CP_OK)

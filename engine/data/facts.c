@@ -72,6 +72,7 @@ struct cp_facts {
   size_t max_text;          /* longest text value read (longer: a finding, nil) */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
+  int hold_quietly;         /* they are held, not printed (cp_facts_open_holding()) */
   int too_long;             /* the row being read has a text over max_text */
   struct timespec deadline; /* reading past it is stopped (limits.facts_seconds) */
   int timed_out;            /* SQLite was interrupted at the deadline */
@@ -180,7 +181,8 @@ static void print_finding(void *ctx, const cp_finding *x)
 static void hold_finding(void *ctx, const cp_finding *x)
 {
   cp_facts *f = ctx;
-  print_finding(&f->n_findings, x);
+  if (!f->hold_quietly)
+    print_finding(&f->n_findings, x);
   f->held_oom |= cp_outcome_finding(&f->held, x) != CP_OK;
 }
 
@@ -1586,7 +1588,7 @@ cp_err cp_facts_check_unchanged(const cp_facts *f)
  * more for a reader of its own; a worker's reader (lookups set) takes the
  * spare connection reader of lookups. */
 static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
-                         int reader, int spares, cp_facts **out);
+                         int reader, int spares, int quiet, cp_facts **out);
 
 /* What tells the facts file apart from one written over it: its identity,
  * size and times. */
@@ -1621,11 +1623,11 @@ static int file_changed(const char *path, const file_mark *m)
  * a runtime failure: the message before it may be of a half-written file
  * (a missing table, "not a database"), not of the export once written. */
 static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
-                         int reader, int spares, cp_facts **out)
+                         int reader, int spares, int quiet, cp_facts **out)
 {
   file_mark before;
   mark_file(cfg->facts, &before);
-  cp_err rc = open_checked(cfg, as_of, lookups, reader, spares, out);
+  cp_err rc = open_checked(cfg, as_of, lookups, reader, spares, quiet, out);
   if (rc == CP_OK || rc == CP_ENOMEM || !file_changed(cfg->facts, &before))
     return rc;
   return cp_diag_fail(CP_EIO, "facts: %s changed while the run opened it (an export written "
@@ -1636,22 +1638,27 @@ static cp_err open_facts(const cp_config *cfg, int64_t as_of, const cp_facts *lo
 
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out)
 {
-  return open_facts(cfg, as_of, NULL, 0, 0, out);
+  return open_facts(cfg, as_of, NULL, 0, 0, 0, out);
+}
+
+cp_err cp_facts_open_holding(const cp_config *cfg, int64_t as_of, cp_facts **out)
+{
+  return open_facts(cfg, as_of, NULL, 0, 0, 1, out);
 }
 
 cp_err cp_facts_open_readers(const cp_config *cfg, int64_t as_of, int workers, cp_facts **out)
 {
-  return open_facts(cfg, as_of, NULL, 0, workers > 1 ? workers : 0, out);
+  return open_facts(cfg, as_of, NULL, 0, workers > 1 ? workers : 0, 0, out);
 }
 
 cp_err cp_facts_open_sharing(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
                              int reader, cp_facts **out)
 {
-  return open_facts(cfg, as_of, lookups, reader, 0, out);
+  return open_facts(cfg, as_of, lookups, reader, 0, 0, out);
 }
 
 static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *lookups,
-                         int reader, int spares, cp_facts **out)
+                         int reader, int spares, int quiet, cp_facts **out)
 {
   const cp_config_file *c = cfg->file;
   cp_facts *f = calloc(1, sizeof *f);
@@ -1718,6 +1725,7 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
   f->shared = lookups != NULL;
   f->on_finding = hold_finding;
   f->finding_ctx = f;
+  f->hold_quietly = quiet;
   for (unsigned i = 0; i < c->lookups_count; i++)
     if (lookups)
       f->lookups[i].rows = lookups->lookups[i].rows;

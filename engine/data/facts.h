@@ -92,6 +92,11 @@ typedef struct cp_facts cp_facts;
  * CP_EFACTS on a mismatch. The caller closes *out with cp_facts_close(). */
 cp_err cp_facts_open(const cp_config *cfg, int64_t as_of, cp_facts **out);
 
+/* Like cp_facts_open(), but the lookup tables' data problems are held
+ * (cp_facts_held_findings()) and not printed: `test` says them at the
+ * fixture's line, or compares them with a step's `findings:`. */
+cp_err cp_facts_open_holding(const cp_config *cfg, int64_t as_of, cp_facts **out);
+
 /* Like cp_facts_open(), with a connection more for each of workers (when
  * there are 2 or more: --jobs), each in a read transaction over the same
  * snapshot of the facts as the reader's own. (Every reader holds one from

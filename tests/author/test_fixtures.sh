@@ -212,6 +212,34 @@ YAML
   expect_contains "invalid" "bad.yaml:10: findings: 'column' is required, a text (as the warning names it: 'orders row O1 column amount')" "$ERR"
 }
 
+# probe-ab: a lookup table's data problems (met as the facts open) were
+# printed without the fixture's line and never compared with `findings:`,
+# so a fixture expecting one failed ('- expected, not found') and still
+# printed its warning.
+test_a_lookup_data_problem_is_a_finding_of_the_step() {
+  policy
+  cat > lk.yaml <<'YAML'
+name: a staff id twice
+facts:
+  staff:
+    - {id: S1}
+    - {id: S1}
+  clients: [{id: G1, status: active, tier: gold}]
+  visits: [{client_id: G1, day: 2026-06-20}]
+steps:
+  - as_of: 2026-06-30
+    findings: [{table: staff, row: S1, column: id}]
+    alerts: []
+  - as_of: 2026-07-01
+    alerts: []
+YAML
+  cp_run test --config c.yaml lk.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok   lk.yaml: a staff id twice
+1 passed, 0 failed" "$OUT"
+  expect_eq "the second step warns, at the line of the id" "crmpolicy: warning: lk.yaml:4: facts: staff row S1 column id: 'S1' repeats an id of the lookup table; the first row read is kept" "$ERR"
+}
+
 test_invalid_fixture_names_file_and_line() {
   policy
   passing_fixture ok.yaml
