@@ -331,13 +331,13 @@ static const char *stored_as_text(cp_coltype type)
   case CP_COL_BOOLEAN:
     return "is stored as text, not as the number 0 or 1 (a CSV import without column "
            "types?): give the column a type (INTEGER) or read it through a view with "
-           "CAST(NULLIF(..., '') AS INTEGER)";
+           "CAST(NULLIF(..., '') AS NUMERIC)";
   case CP_COL_REAL:
     return "is a number stored as text (a CSV import without column types?): give the "
            "column a type (REAL) or read it through a view with CAST(NULLIF(..., '') AS REAL)";
-  default:
+  default:   /* NUMERIC, not INTEGER: CAST('1e3' AS INTEGER) is 1, and '12.5' 12 */
     return "is a number stored as text (a CSV import without column types?): give the "
-           "column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS INTEGER)";
+           "column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS NUMERIC)";
   }
 }
 

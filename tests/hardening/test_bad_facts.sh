@@ -226,8 +226,8 @@ test_a_number_stored_as_text_is_named_so_and_a_real_boolean_is_read() {
   printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { n = c.n, b = c.b, m = c.m, r = c.r } } end }\n' > r.lua
   cp_run run --config c.yaml --as-of 2026-12-01 --quiet
   expect_eq "exit" 0 "$RC"
-  expect_eq "warnings" "crmpolicy: warning: facts: clients row C1 column n: '300' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS INTEGER)
-crmpolicy: warning: facts: clients row C1 column b: '1' is stored as text, not as the number 0 or 1 (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS INTEGER)
+  expect_eq "warnings" "crmpolicy: warning: facts: clients row C1 column n: '300' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS NUMERIC)
+crmpolicy: warning: facts: clients row C1 column b: '1' is stored as text, not as the number 0 or 1 (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS NUMERIC)
 crmpolicy: warning: facts: clients row C1 column m: '12.50' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(NULLIF(..., '') AS REAL)
 crmpolicy: warning: facts: clients row C1 column r: '0.5' is a number stored as text (a CSV import without column types?): give the column a type (REAL) or read it through a view with CAST(NULLIF(..., '') AS REAL)
 crmpolicy: warning: facts: clients row C3 column n: ' 3' is not an integer
@@ -237,6 +237,28 @@ crmpolicy: warning: facts: clients row C3 column r: '0x10' is not a number" "$ER
   expect_eq "C2, stored as numbers: read" '{"b":true,"m":1250,"n":300,"r":0.5}' \
     "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C2'")"
   expect_eq "C1: nil" '{}' "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C1'")"
+}
+
+# probe-ab: the message advised CAST(... AS INTEGER), which reads '1e3' as 1
+# and '12.5' as 12 without a word; the view it gives reads them right.
+test_the_cast_that_a_number_stored_as_text_is_given_reads_its_value() {
+  sqlite3 f.db "CREATE TABLE raw (id TEXT, n, b); INSERT INTO raw VALUES ('C1','1e3','1.0'), ('C2','12.5','0');"
+  clients_config "[{name: n, type: integer}, {name: b, type: boolean}]"
+  sed -i 's/{name: clients, id: id/{name: clients, table: raw, id: id/' c.yaml
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { n = c.n, b = c.b } } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-12-01 --quiet
+  local cast
+  cast=$(printf '%s\n' "$ERR" | grep -o "CAST(NULLIF(..., '') AS [A-Z]*)" | sort -u | sed 's/.* AS //; s/)//')
+  expect_eq "one cast advised" "NUMERIC" "$cast"
+  sqlite3 f.db "CREATE VIEW clients_v AS SELECT id, CAST(NULLIF(n, '') AS $cast) AS n,
+    CAST(NULLIF(b, '') AS $cast) AS b FROM raw"
+  sed -i 's/table: raw,/table: clients_v,/' c.yaml
+  rm -f s.db
+  cp_run run --config c.yaml --as-of 2026-12-01 --quiet
+  expect_eq "through the view: 12.5 is a fraction, not 12" \
+    "crmpolicy: warning: facts: clients_v row C2 column n: '12.5' is not an integer" "$ERR"
+  expect_eq "through the view: 1e3 is 1000, not 1" '{"b":true,"n":1000}' \
+    "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C1'")"
 }
 
 test_fraction_in_an_integer_column_is_a_finding() {
