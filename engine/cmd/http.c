@@ -112,8 +112,10 @@ int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, siz
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_USERAGENT, "crmpolicy");
-  if (sink->ca_file)   /* a private CA (a receiver's self-signed certificate) */
+  if (sink->ca_file) {   /* a private CA (a receiver's self-signed certificate), alone: */
     curl_easy_setopt(c, CURLOPT_CAINFO, sink->ca_file);
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);   /* not the system's folder beside it */
+  }
   unsigned wait = sink->backoff_ms;
   int ok = attempt(c, res);
   for (unsigned i = 0; ok != 0 && retryable(res) && i < sink->retries; i++) {

@@ -102,6 +102,29 @@ test_an_https_webhook_with_a_private_ca_is_trusted_through_ca_file() {
   stop_receivers
 }
 
+# probe-ab: with ca_file, libcurl still looked in its built-in CA folder
+# (Debian's /etc/ssl/certs), so a certificate any system CA signed was
+# trusted too, not "the certificates of that file alone": a receiver whose
+# certificate is not in ca_file is refused without a look elsewhere (the
+# lookup of its issuer's hash, NAME.0, in a folder is what strace sees).
+test_ca_file_alone_is_trusted_not_the_system_folder_beside_it() {
+  command -v strace > /dev/null || return 0
+  local i
+  for i in srv other; do
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout $i.key -out $i.pem -days 2 \
+      -subj /CN=$i -addext subjectAltName=IP:127.0.0.1 > openssl.out 2>&1 ||
+      { fail "openssl: $(cat openssl.out)"; return; }
+  done
+  receiver tls --tls srv.pem srv.key || return
+  setup "  - {name: tls, type: webhook, url: \"https://127.0.0.1:$PORT/in\", secret_env: HOOK_SECRET, backoff_ms: 10, retries: 0, ca_file: other.pem}"
+  strace -f -e trace=file -o strace.out "$CRMPOLICY" push --config c.yaml --quiet 2> push.err
+  expect_contains "not in ca_file: refused" "SSL certificate problem" "$(cat push.err)"
+  local hash
+  hash=$(openssl x509 -noout -subject_hash -in srv.pem)
+  expect_eq "no CA folder looked in" "" "$(grep -F "/$hash.0\"" strace.out)"
+  stop_receivers
+}
+
 # probe-aa: a receiver that answers 200 and then sends without end was read
 # until timeout_ms (gigabytes), counted failed and retried: the sink never
 # moved. The body is not needed; its status says the events were taken.
