@@ -1,10 +1,12 @@
 /* feedcfg.c: the config's guard and sinks sections: documented defaults for
  * the keys left out, and the checks libcyaml's schema cannot express. */
-#include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -113,15 +115,21 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
   if (s->ca_file) {   /* relative to the config, as every path of it; read at each request */
     char *path = cp_config_resolve(c, s->ca_file);
-    FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f) {
+    /* O_NONBLOCK: a FIFO there would hang every command that loads the
+     * config (the nightly run too); a folder opens, and fails each push */
+    int fd = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    struct stat st;
+    const char *bad = !path ? "out of memory" : fd < 0 || fstat(fd, &st) != 0 ? strerror(errno)
+                      : !S_ISREG(st.st_mode) ? "not a regular file (a PEM file of certificates)"
+                                             : NULL;
+    if (fd >= 0)
+      close(fd);
+    if (bad) {
       cp_err rc = cp_diag_fail(path ? CP_ECONFIG : CP_ENOMEM, "%s:%u: sinks: '%s': ca_file: %s: %s",
-                               c->path, s->line, s->name, path ? path : s->ca_file,
-                               path ? strerror(errno) : "out of memory");
+                               c->path, s->line, s->name, path ? path : s->ca_file, bad);
       free(path);
       return rc;
     }
-    fclose(f);
     free(s->ca_file);   /* libcyaml frees the typed config with free() */
     s->ca_file = path;
   }

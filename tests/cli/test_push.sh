@@ -99,6 +99,16 @@ test_an_https_webhook_with_a_private_ca_is_trusted_through_ca_file() {
   cp_run check --config c.yaml
   expect_eq "a ca_file that is not there: exit" 2 "$RC"
   expect_contains "a ca_file that is not there" "crmpolicy: c.yaml:6: sinks: 'tls': ca_file: certs/none.pem: No such file or directory" "$ERR"
+  # probe-ab: a FIFO there hung every command that loads the config (the
+  # nightly run too), and a folder passed the check to fail every push
+  mkfifo certs/fifo.pem
+  local x
+  for x in fifo.pem ""; do
+    sed -i "s|ca_file: certs/[^}]*}|ca_file: certs/$x}|" c.yaml
+    cp_run check --config c.yaml
+    expect_eq "ca_file: certs/$x: exit" 2 "$RC"
+    expect_contains "ca_file: certs/$x" "crmpolicy: c.yaml:6: sinks: 'tls': ca_file: certs/$x: not a regular file (a PEM file of certificates)" "$ERR"
+  done
   stop_receivers
 }
 
