@@ -315,7 +315,6 @@ static int numeric_text(sqlite3_value *val)
   if (!text || !*text || isspace((unsigned char)*text) ||
       (size_t)sqlite3_value_bytes(val) != strlen(text))
     return 0;
-  errno = 0;
   double d = strtod(text, &end);
   return *end == '\0' && isfinite(d) && !strpbrk(text, "xXnN");   /* not hex, inf, nan */
 }
@@ -753,6 +752,37 @@ static cp_err null_keys(cp_facts *f, source *s, const char *key)
   return rc;
 }
 
+/* What the query plan of source s's read of every client says (bits). */
+enum {
+  PLAN_SORTS = 1,           /* SQLite sorts it (TEMP B-TREE): no index on the key */
+  PLAN_COVERING = 2,        /* a covering index: index pages only, in key order */
+  PLAN_UNKNOWN = 4          /* the plan could not be read */
+};
+
+/* Reads the plan of source s's read of every client into its PLAN_* bits,
+ * and the index it follows into index ("" when none). */
+static int read_plan(cp_facts *f, source *s, const char *key, char index[256])
+{
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  int plan = 0;
+  index[0] = '\0';
+  cp_sbuf_add(&q, "EXPLAIN QUERY PLAN ");
+  build_select(&q, s, key, 1, 0);
+  if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
+    plan = PLAN_UNKNOWN;
+  while (!plan && sqlite3_step(st) == SQLITE_ROW) {
+    const char *detail = (const char *)sqlite3_column_text(st, 3), *at;
+    plan = !detail ? PLAN_UNKNOWN : strstr(detail, "TEMP B-TREE") ? PLAN_SORTS
+           : strstr(detail, "COVERING") ? PLAN_COVERING : 0;
+    if (!plan && (at = strstr(detail, " USING INDEX ")))
+      snprintf(index, 256, "%s", at + strlen(" USING INDEX "));
+  }
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  return plan;
+}
+
 /* Returns 1 when the rows of source s lie scattered in the file against the
  * order the client pass reads them in (a CRM that writes rows in time order,
  * read client by client): following the key's index then reads a page for
@@ -761,26 +791,15 @@ static cp_err null_keys(cp_facts *f, source *s, const char *key)
  * once. Judged on the first SCATTER_SAMPLE rows in that order: most steps
  * between their rowids jump more than SCATTER_NEAR. Not for a table whose
  * read SQLite sorts anyway (no index on the key), one read by a covering
- * index (its pages are in key order), nor one smaller than the sample. */
-static int scattered(cp_facts *f, source *s, const char *key)
+ * index (its pages are in key order), nor one smaller than the sample. plan and
+ * index: what read_plan() said of the read. */
+static int scattered(cp_facts *f, source *s, const char *key, int plan, const char *index)
 {
   enum { SCATTER_SAMPLE = 2048, SCATTER_NEAR = 64 };
   sbuf q = {0};
   sqlite3_stmt *st = NULL;
-  int plain_read = 1, n = 0, jumps = 0;
-  char index[256] = "";
-  cp_sbuf_add(&q, "EXPLAIN QUERY PLAN ");   /* the read itself: by a covering index, it */
-  build_select(&q, s, key, 1, 0);           /* reads index pages only, in key order */
-  if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
-    plain_read = 0;
-  while (plain_read && sqlite3_step(st) == SQLITE_ROW) {
-    const char *detail = (const char *)sqlite3_column_text(st, 3), *at;
-    plain_read = detail && !strstr(detail, "TEMP B-TREE") && !strstr(detail, "COVERING");
-    if (plain_read && (at = strstr(detail, " USING INDEX ")))
-      snprintf(index, sizeof index, "%s", at + strlen(" USING INDEX "));
-  }
-  sqlite3_finalize(st);
-  st = NULL;
+  int n = 0, jumps = 0;
+  int plain_read = plan == 0;
   /* the index must hold the key (and the order column) alone, ascending, so
    * that its ties come in rowid order, as the sorted read's do; the facts'
    * authorizer allows no pragma: this one statement, the engine's own, is
@@ -806,7 +825,6 @@ static int scattered(cp_facts *f, source *s, const char *key)
   sqlite3_finalize(st);
   sqlite3_set_authorizer(f->db, authorize, NULL);
   st = NULL;
-  cp_sbuf_clear(&q);
   cp_sbuf_add(&q, "SELECT rowid FROM ");   /* in the index's order: rowid breaks ties */
   cp_sbuf_sql_ident(&q, s->sql);
   order_by(&q, s, key, 0);
@@ -864,7 +882,9 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
   int bounded = (from != NULL) | (to != NULL) << 1;
   if (!bounded && !s->probed && s->has_rowid) {   /* a read of every client */
     s->probed = 1;
-    s->sorted = !f->no_sort && scattered(f, s, key);
+    char index[256];
+    int plan = read_plan(f, s, key, index);
+    s->sorted = !f->no_sort && scattered(f, s, key, plan, index);
   }
   if (s->by_parts && bounded) {   /* a chunk of a reader by parts: one cursor for them all */
     if (s->stmt && s->bounded == RANGE_PART)
@@ -1038,27 +1058,6 @@ static int text_key(cp_facts *f, const source *s, const char *key)
   return *up == '\0' || strstr(up, "BLOB") != NULL;
 }
 
-/* Returns 1 when SQLite sorts the read of every client of source s anyway
- * (no index on its key: a view of a CSV import that casts the key, a table
- * without one): read in chunks, as --jobs workers read, each chunk would
- * scan and sort it all again, so workers read it by parts instead. */
-static int sorts_anyway(cp_facts *f, source *s, const char *key)
-{
-  sbuf q = {0};
-  sqlite3_stmt *st = NULL;
-  int sorts = 0;
-  cp_sbuf_add(&q, "EXPLAIN QUERY PLAN ");
-  build_select(&q, s, key, 1, 0);
-  if (!q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK)
-    while (!sorts && sqlite3_step(st) == SQLITE_ROW) {
-      const char *detail = (const char *)sqlite3_column_text(st, 3);
-      sorts = detail && strstr(detail, "TEMP B-TREE") != NULL;
-    }
-  sqlite3_finalize(st);
-  cp_sbuf_free(&q);
-  return sorts;
-}
-
 int cp_facts_probe_sorted(cp_facts *f)
 {
   int any = 0;
@@ -1066,11 +1065,15 @@ int cp_facts_probe_sorted(cp_facts *f)
     source *s = i < f->tables_count ? &f->tables[i] : &f->clients;
     const char *key = i < f->tables_count ? s->cfg->key : s->cfg->id;
     if (!s->probed) {
-      int sorts = sorts_anyway(f, s, key);
+      /* a read SQLite sorts anyway (a view that casts the key, a table
+       * without an index on it) is read by parts: read in chunks, each
+       * chunk would scan and sort it all again */
+      char index[256];
+      int plan = read_plan(f, s, key, index), sorts = plan == PLAN_SORTS;
       if (s->has_rowid || sorts) {
         s->probed = 1;
         s->sorted = !f->no_sort && text_key(f, s, key) &&
-                    (sorts || scattered(f, s, key));
+                    (sorts || scattered(f, s, key, plan, index));
       }
     }
     any |= s->sorted;
