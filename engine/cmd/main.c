@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <poll.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,18 +460,29 @@ static int help_or_version(int argc, char **argv)
   return CP_EXIT_OK;
 }
 
+/* Whether standard output is a pipe or socket whose reader has gone (`|
+ * head` took what it wanted): writing to it fails with EPIPE. */
+static int reader_gone(void)
+{
+  struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 /* Whether standard output took everything written to it; when not (a full
- * disk under `feed --since 0 > batch.jsonl`, a reader gone with SIGPIPE
- * ignored), says so. stdio keeps a failed write's error until the end, so
- * without this a truncated export exited 0. For a command whose output is
- * what it is for (product: alerts, feed ...), exit 0 becomes 3; one that
- * wrote the state or files first (run, push, init, feed --ack) only lost
- * its summary, and keeps its code. */
+ * disk under `feed --since 0 > batch.jsonl`, a reader gone), says so. stdio
+ * keeps a failed write's error until the end, so without this a truncated
+ * export exited 0. For a command whose output is what it is for (product:
+ * alerts, feed ...), exit 0 becomes 3; one that wrote the state or files
+ * first (run, push, init, feed --ack) only lost its summary, and keeps its
+ * code. A reader that closed the pipe (`alerts | head`) chose to stop
+ * reading: the code is the same, without a message. */
 static int stdout_written(const char *command, int product, int code)
 {
   int flushed = fflush(stdout) == 0;
   if (flushed && !ferror(stdout))
     return code;
+  if ((!flushed && errno == EPIPE) || reader_gone())
+    return product && code == CP_EXIT_OK ? CP_EXIT_FAILED : code;
   const char *why = flushed ? "a write failed" : strerror(errno);
   if (!product) {
     cp_diag_warn("standard output: %s: what %s printed is incomplete (what it wrote stays "
@@ -493,6 +506,10 @@ static int output_is_product(const command *cmd, const cp_opts *o)
 int main(int argc, char **argv)
 {
   umask(077);   /* state and outputs hold customer data: owner only */
+  /* A reader that goes away (`alerts | head`) makes writes fail with EPIPE
+   * instead of killing the command where it stands: a read command would
+   * leave its -wal and -shm files behind, `test` its temporary folder. */
+  signal(SIGPIPE, SIG_IGN);
   /* Blocks of 128 KiB and more stay mapped on their own, whatever was freed
    * before: glibc otherwise raises this threshold when a large block is
    * freed (the grouped aggregates' arrays), and a growing array (a pool's

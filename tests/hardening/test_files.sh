@@ -333,4 +333,38 @@ test_output_that_cannot_be_written_is_an_error_not_exit_0() {
   expect_eq "a writable output: exit" 0 "$?"
 }
 
+# closed_reader CMD...: runs CMD with its standard output a pipe whose reader
+# has already gone (`| head` done reading), SIGPIPE at its default as in a
+# shell; sets RC, and ERR to what it wrote on standard error.
+closed_reader() {
+  RC=$(python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+p = subprocess.run(sys.argv[2:], stdout=w, stderr=open(sys.argv[1], "wb"))
+print(p.returncode)' "$T/stderr" "$@")
+  ERR=$(cat "$T/stderr")
+}
+
+# A reader that stops early (`crmpolicy alerts | head`) ended the command
+# with SIGPIPE where it stood: a read command left the state's -wal and
+# -shm files behind, though read commands leave the folder as they found
+# it. Now the write fails: a product command exits 3 without a message
+# (the reader chose to stop), run keeps its code, and nothing is left.
+test_a_reader_that_stops_early_leaves_nothing_behind() {
+  config; facts ""
+  run_bad
+  expect_eq "first run" 0 "$RC"
+  local cmd
+  for cmd in "feed --since 0" "alerts" "alerts --format csv" "assignments" "check"; do
+    closed_reader "$CRMPOLICY" $cmd --config c.yaml
+    expect_eq "$cmd: exit" 3 "$RC"
+    expect_eq "$cmd: stderr" "" "$ERR"
+    [ ! -e s.db-wal ] && [ ! -e s.db-shm ] || fail "$cmd left $(ls s.db-*)"
+  done
+  closed_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02
+  expect_eq "run: exit" 0 "$RC"
+  expect_eq "run: stderr" "" "$ERR"
+  expect_eq "run: committed" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+  [ ! -e s.db-wal ] && [ ! -e s.db-shm ] || fail "run left $(ls s.db-*)"
+}
+
 run_tests
