@@ -7,6 +7,7 @@
 #include "sbuf.h"
 
 static int quiet;   /* set by --quiet: suppress notes */
+static _Atomic unsigned long warnings;   /* printed so far, by any thread */
 
 const char *cp_diag_strerror(cp_err e)
 {
@@ -65,6 +66,12 @@ void cp_diag_warn(const char *fmt, ...)
   va_start(ap, fmt);
   vline("warning: ", fmt, ap);
   va_end(ap);
+  warnings++;
+}
+
+unsigned long cp_diag_warnings(void)
+{
+  return warnings;
 }
 
 void cp_diag_note(const char *fmt, ...)

@@ -29,6 +29,9 @@ cp_err cp_diag_fail(cp_err code, const char *fmt, ...)
 /* Prints "crmpolicy: warning: MESSAGE" to stderr. */
 void cp_diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The number of warnings printed so far (`check` says how many it printed). */
+unsigned long cp_diag_warnings(void);
+
 /* Prints "crmpolicy: MESSAGE" to stderr (informational, no prefix). */
 void cp_diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -431,14 +431,18 @@ cp_exit cp_cmd_check(const cp_opts *o)
     rc = cp_assignees_option(cfg, o->assignees);
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
+  unsigned long warned = cp_diag_warnings();
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK) {
     cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
   }
+  char above[48] = "";   /* data problems, a rule file's own warnings */
+  if ((warned = cp_diag_warnings() - warned) > 0)
+    snprintf(above, sizeof above, " (%lu warning%s above)", warned, warned == 1 ? "" : "s");
   if (rc == CP_OK && !o->quiet)
-    printf("ok: %s: %zu rule%s load%s; facts %s has every declared table and column\n",
+    printf("ok: %s: %zu rule%s load%s; facts %s has every declared table and column%s\n",
            cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
-           cp_rules_count(rules) == 1 ? "s" : "", cfg->facts);
+           cp_rules_count(rules) == 1 ? "s" : "", cfg->facts, above);
   if (rc == CP_OK && o->fixtures)
     failed = run_fixtures(l, cfg, o, &rc, &invalid);
   if (rc == CP_OK) {

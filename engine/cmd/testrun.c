@@ -90,12 +90,10 @@ static void check_assignees(steprun *s, const cp_outcome *o)
         !cp_fixture_rule_matches(rules, nrules, it->rule))
       continue;
     int li = cp_assignees_lookup(s->r->cfg, s->r->to->assignees,
-                                 it->what == CP_ALERT ? NULL : it->kind ? it->kind : "");
+                                 it->what == CP_ALERT ? NULL : it->kind ? it->kind : "", it->rule);
     if (li < 0 || is_assignee(s, li, it->assignee))
       continue;
-    snprintf(text, sizeof text, "%s %s for client %s: assignee '%s' is not an id of lookup.%s",
-             it->what == CP_ALERT ? "alert" : it->kind ? it->kind : "assignment", it->rule,
-             o->client_id, it->assignee, s->r->cfg->file->lookups[li].name);
+    cp_assignees_say(s->r->cfg, it, o->client_id, li, text, sizeof text);
     problem(s, text);
   }
 }

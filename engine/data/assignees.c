@@ -2,6 +2,7 @@
  * tree when asked (it is small): the lookup of each kind's assignees. */
 #include "assignees.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +42,13 @@ cp_err cp_assignees_check(const cp_config *cfg)
     const yt_node *k = a->items[i], *v = a->items[i + 1];
     if (!strcmp(k->value, "default") || !strcmp(k->value, "alerts")) {
       rc = named_lookup(cfg, v, k->value);
-    } else if (!strcmp(k->value, "kinds") && v->kind == YT_MAP) {
+    } else if ((!strcmp(k->value, "kinds") || !strcmp(k->value, "rules")) && v->kind == YT_MAP) {
       for (size_t j = 0; rc == CP_OK && j + 1 < v->n; j += 2)
         rc = named_lookup(cfg, v->items[j + 1], v->items[j]->value);
     } else {
       rc = cp_diag_fail(CP_ECONFIG, "%s:%u: assignees: unknown key '%s' (default, alerts, kinds: "
-                     "a mapping of assignment kind to lookup)", cfg->path, k->line, k->value);
+                     "a mapping of assignment kind to lookup, rules: a mapping of rule id to "
+                     "the lookup of its alerts)", cfg->path, k->line, k->value);
     }
   }
   return rc;
@@ -59,10 +61,12 @@ static const char *text_of(const yt_node *map, const char *key)
   return v && v->kind == YT_SCALAR ? v->value : NULL;
 }
 
-int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind)
+int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind,
+                        const char *rule)
 {
   const yt_node *a = cfg->doc ? cp_ytree_get(cfg->doc, "assignees") : NULL;
-  const char *name = kind ? text_of(a ? cp_ytree_get(a, "kinds") : NULL, kind) : NULL;
+  const char *name = kind ? text_of(a ? cp_ytree_get(a, "kinds") : NULL, kind)
+                          : text_of(a ? cp_ytree_get(a, "rules") : NULL, rule);
   if (base && !*base)
     return -1;
   if (!name && !kind && !base)
@@ -76,9 +80,21 @@ int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind
 
 cp_err cp_assignees_option(const cp_config *cfg, const char *base)
 {
-  if (!base || !*base || cp_assignees_lookup(cfg, base, NULL) >= 0)
+  if (!base || !*base || cp_assignees_lookup(cfg, base, NULL, NULL) >= 0)
     return CP_OK;
   return cp_diag_fail(CP_EUSAGE, "--assignees: the config declares no lookup '%s'", base);
+}
+
+void cp_assignees_say(const cp_config *cfg, const cp_item *it, const char *client, int li,
+                      char *buf, size_t size)
+{
+  snprintf(buf, size, "%s %s for client %s%s%s: assignee '%s' is not an id of lookup.%s%s%s%s",
+           it->what == CP_ALERT ? "alert" : it->kind ? it->kind : "assignment", it->rule, client,
+           it->key && *it->key ? ", key " : "", it->key && *it->key ? it->key : "", it->assignee,
+           cfg->file->lookups[li].name,
+           it->what == CP_ALERT ? " (assignees: rules: {" : "",
+           it->what == CP_ALERT ? it->rule : "",
+           it->what == CP_ALERT ? ": LOOKUP} checks this rule's alerts against another)" : "");
 }
 
 cp_err cp_assignees_start(cp_assignee_check *a, const cp_config *cfg, cp_facts *facts)
@@ -114,17 +130,19 @@ void cp_assignees_outcome(cp_assignee_check *a, const cp_outcome *o)
     const cp_item *it = &o->items[i];
     if ((it->what != CP_ALERT && it->what != CP_ASSIGN) || !it->assignee)
       continue;
-    int li = cp_assignees_lookup(a->cfg, NULL, it->what == CP_ALERT ? NULL : it->kind ? it->kind : "");
+    int li = cp_assignees_lookup(a->cfg, NULL, it->what == CP_ALERT ? NULL : it->kind ? it->kind : "",
+                                 it->rule);
     const cp_id_index *x = li >= 0 ? index_of(a, li) : NULL;
     const cp_rows *rows;
     cp_value key = {.type = CP_V_TEXT, .len = (uint32_t)strlen(it->assignee), .u.s = it->assignee};
     if (!x || cp_facts_lookup(a->facts, (unsigned)li, &rows) != CP_OK ||
         cp_idindex_find(x, rows, a->cfg->file->lookups[li].columns_count, &key) >= 0)
       continue;
-    if (a->wrong < 10)
-      cp_diag_warn("%s %s for client %s: assignee '%s' is not an id of lookup.%s",
-                it->what == CP_ALERT ? "alert" : it->kind ? it->kind : "assignment", it->rule,
-                o->client_id, it->assignee, a->cfg->file->lookups[li].name);
+    if (a->wrong < 10) {
+      char said[512];
+      cp_assignees_say(a->cfg, it, o->client_id, li, said, sizeof said);
+      cp_diag_warn("%s", said);
+    }
     else if (a->wrong == 10)
       cp_diag_warn("more assignees that are no id of their lookup follow; they are not printed");
     a->wrong++;

@@ -6,6 +6,7 @@
  *                           # (default: staff, when declared; "": unchecked)
  *     alerts: staff         # alerts (default: `default`)
  *     kinds: {depot: depots}  # assign{kind = "depot"}: ids of lookup.depots
+ *     rules: {ticket.sev1: leads}  # alerts of rule ticket.sev1: ids of lookup.leads
  *
  * Without the section, every assignee is a staff id when the config
  * declares a lookup `staff` (as before the section existed). `crmpolicy
@@ -27,10 +28,16 @@
 cp_err cp_assignees_check(const cp_config *cfg);
 
 /* Returns the index of the lookup that the assignee of an alert (kind
- * NULL) or of an assignment of kind must be an id of, or -1 when it is not
- * checked. base, when not NULL, replaces the section's `default` (and
- * `alerts`): --assignees LOOKUP; "" checks nothing. */
-int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind);
+ * NULL) of rule or of an assignment of kind must be an id of, or -1 when
+ * it is not checked. base, when not NULL, replaces the section's `default`
+ * (and `alerts`): --assignees LOOKUP; "" checks nothing. */
+int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind,
+                        const char *rule);
+
+/* Writes into buf what is wrong with item it of client: its assignee is
+ * not an id of lookup li (with, for an alert, how to name another). */
+void cp_assignees_say(const cp_config *cfg, const cp_item *it, const char *client, int li,
+                      char *buf, size_t size);
 
 /* Checks the --assignees option (NULL: not given; "": checks nothing):
  * names a lookup the config declares, else CP_EUSAGE with a message. */

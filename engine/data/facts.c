@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "dates.h"
+#include "progress.h"
 #include "outcome.h"
 #include "sbuf.h"
 
@@ -563,6 +564,84 @@ static int number_keys(cp_facts *f, source *s, const char *key, const char *what
   sqlite3_finalize(st);
   cp_sbuf_free(&q);
   return number;
+}
+
+#define PROBE_ROWS 1000   /* rows whose types probe_types() looks at (its messages say 1,000) */
+
+/* What probe_types() found of one column. */
+typedef struct probe {
+  uint64_t values, wrong;   /* non-NULL values, and of them the wrongly stored */
+  char first[48];           /* the first wrongly stored, as text */
+} probe;
+
+/* Warns, once at open, of each declared column of source s whose values in
+ * the first PROBE_ROWS rows are mostly stored as the wrong kind: numbers
+ * stored as text in a number column (a CSV import without column types),
+ * or numbers in a date or timestamp column. Each such value is a data
+ * problem that reads as nil, so without this a run whose every amount was
+ * text said only how many data problems it met, and `check` said ok. */
+static void probe_types(cp_facts *f, source *s)
+{
+  const cp_table_cfg *t = s->cfg;
+  sbuf q = {0};
+  sqlite3_stmt *st = NULL;
+  probe *p = calloc(t->columns_count + 1, sizeof *p);
+  if (!p || !t->columns_count)
+    goto done;
+  cp_sbuf_add(&q, "SELECT ");
+  for (unsigned j = 0; j < t->columns_count; j++) {
+    if (j)
+      cp_sbuf_add(&q, ", ");
+    cp_sbuf_sql_ident(&q, t->columns[j].name);
+  }
+  cp_sbuf_add(&q, " FROM ");
+  cp_sbuf_sql_ident(&q, s->sql);
+  cp_sbuf_printf(&q, " LIMIT %d", PROBE_ROWS);
+  if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
+    goto done;   /* the client pass says what is wrong with the table */
+  while (sqlite3_step(st) == SQLITE_ROW)
+    for (unsigned j = 0; j < t->columns_count; j++) {
+      sqlite3_value *v = sqlite3_column_value(st, (int)j);
+      int type = sqlite3_value_type(v);
+      cp_coltype ct = t->columns[j].type;
+      if (type == SQLITE_NULL || ct == CP_COL_TEXT)
+        continue;
+      p[j].values++;
+      int timely = ct == CP_COL_DATE || ct == CP_COL_TIMESTAMP;
+      double d = sqlite3_value_double(v);   /* as convert_number() tells it */
+      if (timely ? type == SQLITE_INTEGER || type == SQLITE_FLOAT
+                 : type == SQLITE_TEXT && numeric_text(v) &&
+                       (ct != CP_COL_BOOLEAN || d == 0 || d == 1)) {
+        if (!p[j].wrong++)
+          snprintf(p[j].first, sizeof p[j].first, "%s", (const char *)sqlite3_value_text(v));
+      }
+    }
+  for (unsigned j = 0; j < t->columns_count; j++) {
+    if (!p[j].wrong || p[j].wrong * 2 < p[j].values)
+      continue;   /* an odd value is the client pass's data problem, said at its row */
+    const cp_column_cfg *col = &t->columns[j];
+    char wrong[32], values[32];
+    cp_progress_format_count(wrong, p[j].wrong);
+    cp_progress_format_count(values, p[j].values);
+    if (col->type == CP_COL_DATE || col->type == CP_COL_TIMESTAMP)
+      cp_diag_warn("facts: column '%s' of table '%s' of %s: %s of the %s values of its first "
+                   "1,000 rows are numbers (the first: %s), and a %s is a text '%s': each reads "
+                   "as nil, a data problem. Store the column as such text, or read it through "
+                   "a view that converts it (seconds since 1970: %s(%s, 'unixepoch'))",
+                   col->name, s->sql, f->cfg->facts, wrong, values, p[j].first,
+                   col->type == CP_COL_DATE ? "date" : "timestamp",
+                   col->type == CP_COL_DATE ? "YYYY-MM-DD" : "YYYY-MM-DD HH:MM:SS",
+                   col->type == CP_COL_DATE ? "date" : "datetime", col->name);
+    else
+      cp_diag_warn("facts: column '%s' of table '%s' of %s: %s of the %s values of its first "
+                   "1,000 rows are numbers stored as text, and each reads as nil, a data problem "
+                   "(the first: '%s' %s)", col->name, s->sql, f->cfg->facts, wrong, values,
+                   p[j].first, stored_as_text(col->type));
+  }
+done:
+  sqlite3_finalize(st);
+  cp_sbuf_free(&q);
+  free(p);
 }
 
 int cp_facts_number_ids(const cp_facts *f)
@@ -1724,6 +1803,13 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
     f->number_ids = number_keys(f, &f->clients, c->clients->id, "clients");
     for (unsigned i = 0; i < c->tables_count; i++)
       number_keys(f, &f->tables[i], c->tables[i].key, NULL);
+    if (!quiet) {   /* test says each at the fixture's row */
+      probe_types(f, &f->clients);
+      for (unsigned i = 0; i < c->tables_count; i++)
+        probe_types(f, &f->tables[i]);
+      for (unsigned i = 0; i < c->lookups_count; i++)
+        probe_types(f, &f->lookups[i]);
+    }
   }
   f->shared = lookups != NULL;
   f->on_finding = hold_finding;

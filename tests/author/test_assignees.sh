@@ -99,7 +99,7 @@ test_a_section_naming_no_lookup_is_refused_by_every_command() {
   head -n -3 c.yaml > c2.yaml && mv c2.yaml c.yaml
   printf 'assignees:\n  kind: {depot: depots}\n' >> c.yaml
   cp_run check --config c.yaml
-  expect_eq "stderr" "crmpolicy: c.yaml:25: assignees: unknown key 'kind' (default, alerts, kinds: a mapping of assignment kind to lookup)" "$ERR"
+  expect_eq "stderr" "crmpolicy: c.yaml:25: assignees: unknown key 'kind' (default, alerts, kinds: a mapping of assignment kind to lookup, rules: a mapping of rule id to the lookup of its alerts)" "$ERR"
 }
 
 test_run_warns_about_assignees_of_the_wrong_kind_with_the_section() {
@@ -117,6 +117,57 @@ test_run_warns_about_assignees_of_the_wrong_kind_with_the_section() {
   sed -i 's/kinds: {depot: staff}/kinds: {depot: depots}/' c.yaml
   cp_run run --config c.yaml --as-of 2026-06-30
   expect_eq "stderr with the right lookup" "" "$ERR"
+}
+
+# policy-w: a rule whose alerts go to people of another lookup (sev-1
+# tickets to the region's support lead, not a CSM) could only be left
+# unchecked; its error named neither the alert's key nor the way out.
+test_a_rule_names_the_lookup_of_its_alerts() {
+  depot_policy
+  sqlite3 f.db "CREATE TABLE leads(id TEXT); INSERT INTO leads VALUES ('L1');"
+  sed -i 's/^lookups:$/lookups:\n  - {name: leads, id: id, columns: [{name: id, type: text}]}/' c.yaml
+  cat >> r.lua <<'LUA'
+
+rule {
+  id = "ticket.sev1",
+  doc = "Gold clients' tickets go to lead L1.",
+  fn = function(c)
+    if c.tier == "gold" then alert { key = "T2", severity = "critical", assignee = "L1" } end
+  end,
+}
+LUA
+  cat > lead.yaml <<'YAML'
+name: a gold client's ticket goes to lead L1
+facts:
+  staff: [{id: S1}]
+  leads: [{id: L1}]
+  clients:
+    columns: [id, status, tier]
+    rows: [[G1, active, gold]]
+steps:
+  - as_of: 2026-06-30
+    rules: [ticket.sev1]
+    alerts:
+      - {rule: ticket.sev1, client: G1, key: T2, assignee: L1}
+YAML
+  printf 'assignees:\n  default: staff\n  kinds: {depot: depots}\n' >> c.yaml
+  sqlite3 f.db "INSERT INTO depots VALUES ('D1');"
+  cp_run test --config c.yaml lead.yaml
+  expect_eq "exit, leads unnamed" 1 "$RC"
+  expect_contains "the error" "error: alert ticket.sev1 for client G1, key T2: assignee 'L1' is not an id of lookup.staff (assignees: rules: {ticket.sev1: LOOKUP} checks this rule's alerts against another)" "$OUT"
+  printf '  rules: {ticket.sev1: leads}\n' >> c.yaml
+  cp_run test --config c.yaml lead.yaml
+  expect_eq "exit, leads named" "0|1 passed, 0 failed" "$RC|$(printf '%s\n' "$OUT" | tail -1)"
+  cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+  expect_eq "run" "0|" "$RC|$ERR"
+  # other rules' alerts are still staff ids; the run warns with the key
+  rm -f s.db*
+  sed -i 's/rules: {ticket.sev1: leads}/rules: {ticket.sev1: staff}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+  expect_eq "run, the wrong lookup" "0|crmpolicy: warning: alert ticket.sev1 for client G1, key T2: assignee 'L1' is not an id of lookup.staff (assignees: rules: {ticket.sev1: LOOKUP} checks this rule's alerts against another)" "$RC|$ERR"
+  sed -i 's/rules: {ticket.sev1: staff}/rules: {ticket.sev1: lead}/' c.yaml
+  cp_run check --config c.yaml
+  expect_eq "a lookup not declared" "2|crmpolicy: c.yaml:28: assignees: ticket.sev1: the config declares no lookup 'lead'" "$RC|$ERR"
 }
 
 run_tests

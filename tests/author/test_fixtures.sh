@@ -59,11 +59,11 @@ YAML
     + {rule: visit.due, client: G1, severity: warning, level: 1}
     + {rule: status.odd, client: G2, severity: info, level: 1, assignee: S9}
     - {rule: visit.due, client: G2, severity: warning}
-    error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff
+    error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff (assignees: rules: {status.odd: LOOKUP} checks this rule's alerts against another)
   fail.yaml:17: step 2 as of 2026-07-01 (at least; rules status.odd)
     absent:   # -: expected, not found; +: found, not expected
     + {rule: visit.due, client: G1, severity: warning, level: 1, assignee: S1}   # absent at line 23
-    error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff
+    error: alert status.odd for client G2: assignee 'S9' is not an id of lookup.staff (assignees: rules: {status.odd: LOOKUP} checks this rule's alerts against another)
 0 passed, 1 failed" "$OUT"
   expect_eq "stderr" "" "$ERR"
 }

@@ -408,6 +408,34 @@ test_client_ids_in_a_nocase_column_are_read_in_byte_order() {
   expect_contains "B saw" '"orders":"1/0"' "$(saw B)"
 }
 
+# policy-w: a CSV import without column types (every amount text) passed
+# check with "ok", and the run said only "167,965 data problems". A column
+# whose first rows mostly hold the wrong kind is said at open, by check and
+# run, and a run with more problems than it prints says in which columns.
+test_a_column_stored_as_the_wrong_kind_is_said_at_open_and_counted_by_column() {
+  config
+  facts "INSERT INTO orders(id,client_id,ordered_on,amount)
+    SELECT 'X'||value, 'C1', '2026-03-01', 1 FROM generate_series(1, 25);"
+  untyped orders contacts
+  sqlite3 f.db "UPDATE orders SET amount = CAST(amount AS TEXT) WHERE id <> 'O3';
+                UPDATE contacts SET happened_at = 1775037600 WHERE id = 'V1'"
+  cp_run check --config c.yaml
+  expect_eq "check: exit" 0 "$RC"
+  expect_eq "check: warnings" "crmpolicy: warning: facts: column 'amount' of table 'orders' of f.db: 27 of the 28 values of its first 1,000 rows are numbers stored as text, and each reads as nil, a data problem (the first: '10.5' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(NULLIF(..., '') AS REAL))
+crmpolicy: warning: facts: column 'happened_at' of table 'contacts' of f.db: 1 of the 2 values of its first 1,000 rows are numbers (the first: 1775037600), and a timestamp is a text 'YYYY-MM-DD HH:MM:SS': each reads as nil, a data problem. Store the column as such text, or read it through a view that converts it (seconds since 1970: datetime(happened_at, 'unixepoch'))" "$ERR"
+  expect_eq "check: ok line" "ok: c.yaml: 1 rule loads; facts f.db has every declared table and column (2 warnings above)" "$(printf '%s\n' "$OUT" | head -1)"
+  run_bad
+  expect_eq "run: exit" 0 "$RC"
+  expect_eq "run: warnings" 24 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
+  expect_eq "run: by column" "crmpolicy: warning: facts: 28 data problems in the clients' rows, by column: orders.amount 27, contacts.happened_at 1" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+  # a typed column, or a few odd values, are said at their rows only
+  rm f.db; config; facts "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O9','C1','2026-03-09','x')"
+  cp_run check --config c.yaml
+  expect_eq "sound: check warnings" "" "$ERR"
+  expect_eq "sound: ok line" "ok: c.yaml: 1 rule loads; facts f.db has every declared table and column" "$(printf '%s\n' "$OUT" | head -1)"
+}
+
 test_findings_past_twenty_are_counted_not_printed() {
   config
   facts "INSERT INTO orders(id,client_id,ordered_on,amount)
@@ -416,9 +444,10 @@ test_findings_past_twenty_are_counted_not_printed() {
   expect_eq "exit" 0 "$RC"
   expect_eq "findings stored" 25 "$(sqlite3 s.db "SELECT count(*) FROM findings")"
   expect_eq "run's findings" 25 "$(sqlite3 s.db "SELECT findings FROM runs")"
-  expect_eq "warnings printed" 21 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
-  expect_eq "last warning" "crmpolicy: warning: facts: more data problems follow; the run, once committed, keeps them all in the state database's findings table" \
-    "$(printf '%s\n' "$ERR" | tail -1)"
+  expect_eq "warnings printed" 22 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
+  expect_eq "last warnings" "crmpolicy: warning: facts: more data problems follow; the run, once committed, keeps them all in the state database's findings table
+crmpolicy: warning: facts: 25 data problems in the clients' rows, by column: orders.ordered_on 25" \
+    "$(printf '%s\n' "$ERR" | tail -2)"
 }
 
 test_missing_column_in_a_run_stops_before_writing() {
