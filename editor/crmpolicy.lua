@@ -185,6 +185,7 @@ function pool(def) end
 ---@field series? {title: string, type: "money"|"integer", groups?: string[]}
 ---@field group_by? string          a column id: rows group by its value, a subtotal row after each group
 ---@field totals? boolean           a total row at the end of the table
+---@field detail? boolean           false: the subtotal and total rows only, not the clients' rows
 
 ---A report (the `report` command); see the README and rules/report.lua.
 ---@param def crmpolicy.ReportDef

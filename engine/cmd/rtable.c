@@ -1,7 +1,8 @@
 /* rtable.c: the report's table as CSV or HTML rows: in client order, or,
  * when report{} names a `group_by` column, group by group (groups in the
  * order of their values, each group's rows in client order) with a subtotal
- * row after each, and a total row at the end when it asks for `totals`.
+ * row after each, and a total row at the end when it asks for `totals`;
+ * with `detail = false`, the subtotal and total rows only.
  * Rows that wait for their group's turn are kept in a temporary file, not in
  * memory; each group keeps one running total per column that has one. */
 #include <errno.h>
@@ -406,6 +407,11 @@ int cp_rtable_add(cp_rtable *t, const cp_rrow *row, const char *client, sbuf *er
       take(&g->totals[j], &d->columns[j], &row->cells[j]);
   }
   t->all.rows++;
+  if (!d->detail) {   /* counted in its group and the total, not shown */
+    if (g)
+      g->rows++;
+    return 1;
+  }
   if (!t->rows) {
     write_cells(t, t->out, row->cells, NULL, NULL);
     return written(t, t->out) == CP_OK ? 1 : -1;
@@ -511,6 +517,8 @@ static cp_err write_groups(cp_rtable *t, FILE *out)
   for (size_t e = 0; e < t->n_entries; e++)
     placed[t->groups[t->entries[e].group].rank++] = t->entries[e];
   for (size_t e = 0, i = 0; rc == CP_OK && i < t->n_groups; i++) {
+    if (!t->def->detail)
+      e = first[i + 1];   /* no row of it waits */
     for (; rc == CP_OK && e < first[i + 1]; e++) {
       const entry *x = &placed[e];
       if (x->len > t->buf_cap) {

@@ -219,7 +219,19 @@ static void copy_grouping(lua_State *L)
   t = lua_getfield(L, 1, "totals");
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
     luaL_error(L, "report{}: 'totals' must be true or false, not %s", luaL_typename(L, -1));
+  int totals = lua_toboolean(L, -1);
   lua_setfield(L, 2, "totals");
+  t = lua_getfield(L, 1, "detail");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    luaL_error(L, "report{}: 'detail' must be true or false, not %s", luaL_typename(L, -1));
+  if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1) && !totals &&
+      lua_getfield(L, 2, "group_by") == LUA_TNIL)
+    luaL_error(L, "report{}: detail = false leaves out the clients' rows, and the report has "
+               "neither a group_by nor totals = true: it would have no row");
+  lua_settop(L, 3);
+  lua_pushboolean(L, t == LUA_TNIL || lua_toboolean(L, -1));
+  lua_setfield(L, 2, "detail");
+  lua_pop(L, 1);
 }
 
 /* Copies function field name of the declaration (at 1) into the copy (at 2). */
@@ -232,7 +244,7 @@ static void copy_function(lua_State *L, const char *name, int required)
 }
 
 /* report{id=, title=, doc=, scope=, columns=, row=, series=, group_by=,
- * totals=}: the report. */
+ * totals=, detail=}: the report. */
 static int l_report(lua_State *L)
 {
   cp_rules *api = cp_api_of(L);
@@ -240,7 +252,7 @@ static int l_report(lua_State *L)
     return luaL_error(L, "report{} can only be called at the top level of a rule file");
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  only_keys(L, 1, "report{}", "id title doc scope columns row series group_by totals");
+  only_keys(L, 1, "report{}", "id title doc scope columns row series group_by totals detail");
   if (lua_getfield(L, LUA_REGISTRYINDEX, REPORT_KEY) != LUA_TNIL) {
     lua_getfield(L, -1, "where");
     return luaL_error(L, "report{}: a report is already declared at %s", lua_tostring(L, -1));
@@ -347,7 +359,8 @@ cp_err cp_reportdef_load(cp_rules *api, const char *config, cp_report_def **out)
   lua_pop(L, 1);
   d->group_by = lua_getfield(L, -1, "group_by") == LUA_TNUMBER ? (long)lua_tointeger(L, -1) : -1;
   d->totals = lua_getfield(L, -2, "totals") == LUA_TBOOLEAN && lua_toboolean(L, -1);
-  lua_pop(L, 2);
+  d->detail = lua_getfield(L, -3, "detail") != LUA_TBOOLEAN || lua_toboolean(L, -1);
+  lua_pop(L, 3);
   if (lua_getfield(L, -1, "series") == LUA_TTABLE && load_series(L, d) < 0)
     goto fail;
   lua_settop(L, top);

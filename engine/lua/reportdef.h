@@ -67,6 +67,7 @@ typedef struct cp_report_def {
   size_t n_groups;          /* number of declared groups */
   long group_by;            /* index of the column whose values group the rows, or -1 */
   int totals;               /* the table ends with a total row */
+  int detail;               /* the clients' rows are shown (else subtotals and total only) */
 } cp_report_def;
 
 /* One value of a row. */

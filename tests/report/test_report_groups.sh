@@ -208,6 +208,44 @@ test_group_by_and_total_declarations_are_checked() {
   expect_contains "true" "report{} column 'name': 'total' must be one of 'sum', 'min', 'max', 'count' or false, not boolean" "$ERR"
 }
 
+# policy-w: a management summary (ARR at risk by region) came with every
+# account's row before each subtotal. detail = false leaves the clients'
+# rows out: the subtotal rows and the total, in the CSV and on the page.
+test_detail_false_shows_the_subtotals_and_the_total_only() {
+  grouped_report '  group_by = "region", totals = true, detail = false,'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "csv" "Name,Region,Premium,Lines,Renewal,Share
+Subtotal: east (1),,5.00,3,,
+Subtotal: north (2),,1000.01,5,2026-08-01,30.00%
+Subtotal: south (2),,110.75,2,2026-07-15,75.00%
+Subtotal: (none) (1),,7.00,1,2026-12-31,10.00%
+Total (6),,1122.76,11,2026-07-15,75.00%" "$(tr -d '\r' < r.csv)"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "html: first cells" "Subtotal: east (1)|Subtotal: north (2)|Subtotal: south (2)|Subtotal: (none) (1)|Total (6)" \
+    "$(sed -n '/<tbody>/,/<\/tbody>/p' r.html | grep -o '<tr[^>]*><td[^>]*>[^<]*' | sed 's/.*>//' | paste -sd'|')"
+  # totals alone: the one total row
+  rm -f f.db s.db*
+  grouped_report '  totals = true, detail = false,'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "totals alone" "Name,Region,Premium,Lines,Renewal,Share
+Total (6),,1122.76,11,2026-07-15,75.00%" "$(tr -d '\r' < r.csv)"
+  # with neither, no row would be left; detail = true is the default
+  rm -f f.db s.db*
+  grouped_report '  detail = false,' 2>/dev/null   # its run is refused too
+  cp_run check --config c.yaml
+  expect_eq "neither" 2 "$RC"
+  expect_contains "neither: message" "report{}: detail = false leaves out the clients' rows, and the report has neither a group_by nor totals = true: it would have no row" "$ERR"
+  rm -f f.db s.db*
+  grouped_report '  detail = "no", totals = true,' 2>/dev/null
+  cp_run check --config c.yaml
+  expect_contains "not a boolean" "report{}: 'detail' must be true or false, not string" "$ERR"
+  rm -f f.db s.db*
+  grouped_report '  detail = true, totals = true,'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "detail = true: rows and total" 8 "$(wc -l < r.csv)"
+}
+
 test_a_report_grouped_past_its_most_groups_fails_the_rows_past_them() {
   python3 - <<'PYEOF'
 import sqlite3
