@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dates.h"
 #include "progress.h"
@@ -1533,6 +1534,11 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
   *id = st;
   if (!S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file", path);
+  /* SQLite says "unable to open database file" of one it may not read. Not
+   * open() and close(): closing any descriptor of the file drops every
+   * POSIX lock this process holds on it, a connection's read lock too. */
+  if (access(path, R_OK) < 0)
+    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
   /* one connection per thread: SQLite's own locking is not needed */
   if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(*db));

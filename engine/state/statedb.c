@@ -229,6 +229,11 @@ cp_err cp_statedb_found(const char *path)
                      strerror(errno));
   if (!S_ISREG(sb.st_mode))   /* a device reads as an empty database, a FIFO blocks */
     return cp_diag_fail(CP_ESTATE, "state: %s: not a regular file", path);
+  /* SQLite says "unable to open database file" of one it may not read. Not
+   * open() and close(): closing any descriptor of the file drops every
+   * POSIX lock this process holds on it, a connection's read lock too. */
+  if (access(path, R_OK) < 0)
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, strerror(errno));
   return CP_OK;
 }
 

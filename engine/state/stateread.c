@@ -25,6 +25,32 @@ void cp_stateread_explain(const char *path)
                path, shm, folder, strerror(errno));
 }
 
+void cp_stateread_unwritable(const char *path, char *buf, size_t n)
+{
+  char side[PATH_MAX], dir[PATH_MAX];
+  *buf = '\0';
+  if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+    snprintf(buf, n, "; %s cannot be written: %s", path, strerror(errno));
+    return;
+  }
+  static const char *const sides[] = {"-wal", "-shm"};
+  for (int i = 0; i < 2; i++) {
+    if (snprintf(side, sizeof side, "%s%s", path, sides[i]) >= (int)sizeof side ||
+        access(side, F_OK) != 0 || access(side, W_OK) == 0)
+      continue;
+    snprintf(buf, n, "; %s cannot be written: %s (SQLite gives it the mode %s has when it "
+             "makes it: once no run or reader has the state open, give it the mode of %s, "
+             "chmod u+w, or remove it)", side, strerror(errno), path, path);
+    return;
+  }
+  if (snprintf(dir, sizeof dir, "%s", path) < (int)sizeof dir) {
+    const char *folder = dirname(dir);
+    if (access(folder, W_OK) != 0)
+      snprintf(buf, n, "; its folder %s cannot be written: %s (SQLite makes %s-wal and "
+               "%s-shm there)", folder, strerror(errno), path, path);
+  }
+}
+
 int cp_stateread_open(const char *path, sqlite3 **db)
 {
   int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL);

@@ -3,6 +3,7 @@
 #ifndef CP_STATEREAD_H
 #define CP_STATEREAD_H
 
+#include <stddef.h>
 #include <sqlite3.h>
 
 /* Opens the existing state database at path for reading only, into *db
@@ -21,5 +22,13 @@ int cp_stateread_open(const char *path, sqlite3 **db);
  * cannot take it (a read-only file system, a snapshot mounted read-only, a
  * folder the reader may not write). Prints nothing otherwise. */
 void cp_stateread_explain(const char *path);
+
+/* Writes into buf (n bytes) why a writer of the state at path meets
+ * SQLite's "attempt to write a readonly database" or "unable to open
+ * database file", beginning with "; ": the file, its -wal or -shm, or its
+ * folder cannot be written, and why (an -shm that SQLite made while the
+ * file was read-only keeps that mode after the file is mended); "" when
+ * none of them is the cause. */
+void cp_stateread_unwritable(const char *path, char *buf, size_t n);
 
 #endif

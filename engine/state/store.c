@@ -5,6 +5,7 @@
  * outcome is merged against it as clients stream by, so memory stays flat. */
 #include "store.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "dates.h"
 #include "record.h"
 #include "sbuf.h"
+#include "stateread.h"
 
 /* The opened_at of a result opened again: its own, when it closed after the
  * day of the run (a replay of an earlier day: it was open then), else the
@@ -157,7 +159,15 @@ const cp_last_run *cp_store_last(const cp_store *s)
 /* Prints the writer's (or reader's) last error and returns CP_ESTATE. */
 static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
 {
-  return cp_diag_fail(CP_ESTATE, "state: %s: %s: %s", s->path, doing, sqlite3_errmsg(db));
+  /* SQLite names neither the file nor the cause: "attempt to write a
+   * readonly database" of a file whose mode was mended (its -shm kept the
+   * old one), "unable to open database file" on a read-only file system */
+  char why[3 * PATH_MAX];
+  int code = sqlite3_errcode(db) & 0xff;
+  why[0] = '\0';
+  if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+    cp_stateread_unwritable(s->path, why, sizeof why);
+  return cp_diag_fail(CP_ESTATE, "state: %s: %s: %s%s", s->path, doing, sqlite3_errmsg(db), why);
 }
 
 /* Steps a bound writer statement to completion and resets it. */

@@ -162,4 +162,66 @@ test_a_wal_state_in_a_folder_the_reader_cannot_write_is_refused_saying_why() {
   expect_eq "a writable folder: exit" 0 "$?"
 }
 
+# A state made read-only (a restore with the wrong mode, a folder another
+# user owns) stops the run with exit 3, and the message names the file that
+# cannot be written and why: SQLite said only "attempt to write a readonly
+# database". Once s.db is mended, SQLite's s.db-shm, which it made with the
+# mode s.db had then, still refused every run with those same words, naming
+# no file (probe-ac).
+test_a_state_that_cannot_be_written_names_the_file_and_why() {
+  read_only_setup DELETE
+  chmod 755 "$T/work"
+  cd "$T/work" && as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "the first run" 0 "$?"
+  chmod 444 s.db
+  as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet 2>"$T/err"
+  expect_eq "a read-only s.db: exit" 3 "$?"
+  expect_contains "a read-only s.db: message" "attempt to write a readonly database; s.db cannot be written: Permission denied" "$(cat "$T/err")"
+  chmod 644 s.db
+  if [ -e s.db-shm ] && [ "$(stat -c %a s.db-shm)" = 444 ]; then   # as SQLite leaves it
+    as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet 2>"$T/err"
+    expect_eq "s.db mended, its -shm not: exit" 3 "$?"
+    expect_contains "s.db mended, its -shm not: message" "; s.db-shm cannot be written: Permission denied (SQLite gives it the mode s.db has when it makes it: once no run or reader has the state open, give it the mode of s.db, chmod u+w, or remove it)" "$(cat "$T/err")"
+    chmod u+w s.db-shm
+  fi
+  chmod 555 "$T/work"
+  rm -f s.db-wal s.db-shm 2>/dev/null   # (as root: the reader could not have)
+  if [ ! -e s.db-shm ]; then
+    as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet 2>"$T/err"
+    expect_eq "a read-only folder: exit" 3 "$?"
+    expect_contains "a read-only folder: message" "; its folder . cannot be written: Permission denied (SQLite makes s.db-wal and s.db-shm there)" "$(cat "$T/err")"
+  fi
+  chmod 755 "$T/work"
+  as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "mended: exit" 0 "$?"
+  expect_eq "mended: both runs, nothing else" "2026-06-01 complete|2026-06-02 complete" \
+    "$(sqlite3 s.db "SELECT as_of || ' ' || status FROM runs ORDER BY id" | paste -sd'|')"
+}
+
+# Facts or a state that the user running crmpolicy may not read say so, as
+# an unreadable config does: SQLite said "unable to open database file"
+# (probe-ac).
+test_facts_or_a_state_that_cannot_be_read_say_permission_denied() {
+  read_only_setup DELETE
+  chmod 755 "$T/work"
+  cd "$T/work" && as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "the first run" 0 "$?"
+  chmod 000 "$T/facts/f.db"
+  as_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet 2>"$T/err"
+  expect_eq "run: exit" 2 "$?"
+  expect_eq "run: message" "crmpolicy: facts: ../facts/f.db: Permission denied" "$(cat "$T/err")"
+  as_reader "$CRMPOLICY" check --config c.yaml >/dev/null 2>"$T/err"
+  expect_eq "check: exit" 2 "$?"
+  expect_eq "check: message" "crmpolicy: facts: ../facts/f.db: Permission denied" "$(cat "$T/err")"
+  chmod 444 "$T/facts/f.db"
+  chmod 000 s.db
+  local cmd
+  for cmd in "alerts" "assignments" "feed --since 0"; do
+    as_reader "$CRMPOLICY" $cmd --config c.yaml >/dev/null 2>"$T/err"
+    expect_eq "$cmd: exit" 3 "$?"
+    expect_eq "$cmd: message" "crmpolicy: state: s.db: Permission denied" "$(cat "$T/err")"
+  done
+  chmod 600 s.db
+}
+
 run_tests
