@@ -362,10 +362,11 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_value *val, 
                ? "is a REAL of 10^13 yuan or more, which does not hold its cents exactly "
                  "(store such amounts as INTEGER yuan)"
                : "is too large an amount of money (its cents do not fit in 64 bits)";
-  case CP_COL_REAL:
+  case CP_COL_REAL:   /* SQLite stores 1e999 as Inf, which no JSON can write */
     out->type = CP_V_REAL;
     out->u.r = d;
-    return t == SQLITE_INTEGER || t == SQLITE_FLOAT ? NULL : "is not a number";
+    return t == SQLITE_INTEGER || (t == SQLITE_FLOAT && isfinite(d)) ? NULL
+           : t == SQLITE_FLOAT ? "is not a finite number" : "is not a number";
   case CP_COL_BOOLEAN:
     out->type = CP_V_BOOL;
     out->u.i = sqlite3_value_int64(val) != 0;

@@ -268,6 +268,27 @@ test_fraction_in_an_integer_column_is_a_finding() {
     "surveys row S1 column score: '8.5' is not an integer"
 }
 
+# SQLite stores 1e999 as the REAL Inf: read into a rule, it failed the rule
+# for the client ("data: inf cannot be written as JSON"), naming no fact,
+# and a sum() of the column was inf (probe-ac).
+test_an_infinite_real_is_a_finding() {
+  local v
+  for v in 1e999 -1e999; do
+    rm -f f.db s.db*
+    config
+    sed -i 's/      - {name: score, type: integer}/&\n      - {name: weight, type: real}/' c.yaml
+    sed -i 's/surveys = seen(c.surveys, "score")/&, weights = seen(c.surveys, "weight"), sum = c.surveys:sum("weight")/' r.lua
+    facts "ALTER TABLE surveys ADD COLUMN weight REAL; UPDATE surveys SET weight = $v WHERE id = 'S1';
+      INSERT INTO surveys(id,client_id,surveyed_on,score,weight) VALUES ('S2','C1','2026-05-02',7,2.5);"
+    run_bad
+    local shown=Inf; [ "$v" = 1e999 ] || shown=-Inf
+    expect_quarantined "surveys|S1|weight|$shown|is not a finite number" \
+      "surveys row S1 column weight: '$shown' is not a finite number"
+    expect_contains "$v: what the rule saw" '"sum":2.5,"surveys":"2/0","weights":"2/1"' \
+      "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C1'")"
+  done
+}
+
 test_amount_out_of_range_is_a_finding() {
   config; facts "UPDATE orders SET amount=1e300 WHERE id='O1';"
   run_bad
