@@ -454,6 +454,157 @@ static cp_err insert_facts(fxdb *d, const yt_node *facts, int replace)
   return rc;
 }
 
+/* Runs statement q with the values of r bound from first (1-based) on, and
+ * with id bound last when not NULL; sets *changed to the rows it changed. */
+static cp_err exec_bound(fxdb *d, const fxtable *x, sbuf *q, const rowvals *r, unsigned first,
+                         const yt_node *id, unsigned line, int *changed)
+{
+  sqlite3_stmt *st = NULL;
+  cp_err rc = CP_OK;
+  int k = 1;
+  if (q->oom)
+    return cp_diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
+  if (sqlite3_prepare_v2(d->db, q->s, -1, &st, NULL) != SQLITE_OK)
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: %s", d->fx->path, line, x->t->name,
+                      sqlite3_errmsg(d->db));
+  for (unsigned i = first; rc == CP_OK && r && i < r->n; i++)
+    bind_scalar(st, k++, r->values[i]);
+  if (rc == CP_OK && id)
+    bind_scalar(st, k, id);
+  if (rc == CP_OK && sqlite3_step(st) != SQLITE_DONE)
+    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: %s", d->fx->path, line, x->t->name,
+                      sqlite3_errmsg(d->db));
+  if (rc == CP_OK)
+    *changed = sqlite3_changes(d->db);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Changes, or adds, one row given as a mapping with its id: the columns it
+ * gives change, the others keep their values; a row whose id no table row
+ * has is added as given. */
+static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_node *row)
+{
+  rowvals r;
+  if (row->kind != YT_MAP)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: a row is a mapping of column: value, "
+                        "with its %s", d->fx->path, row->line, x->t->name, idcol);
+  if (read_row(d, x, row, NULL, NULL, &r) != CP_OK)
+    return CP_ECONFIG;
+  const yt_node *id = NULL;
+  for (unsigned i = 0; i < r.n; i++)
+    if (!strcmp(r.names[i]->value, idcol)) {   /* the id first, then the columns to set */
+      const yt_node *name = r.names[i];
+      id = r.values[i];
+      r.names[i] = r.names[0], r.values[i] = r.values[0];
+      r.names[0] = name, r.values[0] = id;
+      break;
+    }
+  if (!id)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: the row gives no %s, the column that "
+                        "tells which row it changes", d->fx->path, row->line, x->t->name, idcol);
+  int changed = 0;
+  if (r.n > 1) {
+    sbuf q = {0};
+    cp_sbuf_add(&q, "UPDATE ");
+    cp_sbuf_sql_ident(&q, x->sql);
+    for (unsigned i = 1; i < r.n; i++) {
+      cp_sbuf_add(&q, i > 1 ? ", " : " SET ");
+      cp_sbuf_sql_ident(&q, r.names[i]->value);
+      cp_sbuf_add(&q, " = ?");
+    }
+    cp_sbuf_add(&q, " WHERE ");
+    cp_sbuf_sql_ident(&q, idcol);
+    cp_sbuf_add(&q, " IS ?");
+    cp_err rc = exec_bound(d, x, &q, &r, 1, id, row->line, &changed);
+    cp_sbuf_free(&q);
+    if (rc != CP_OK)
+      return rc;
+  } else {   /* the id alone: added when missing */
+    sbuf q = {0};
+    cp_sbuf_add(&q, "SELECT 1 FROM ");
+    cp_sbuf_sql_ident(&q, x->sql);
+    cp_sbuf_add(&q, " WHERE ");
+    cp_sbuf_sql_ident(&q, idcol);
+    cp_sbuf_add(&q, " IS ?");
+    sqlite3_stmt *st = NULL;
+    if (!q.oom && sqlite3_prepare_v2(d->db, q.s, -1, &st, NULL) == SQLITE_OK) {
+      bind_scalar(st, 1, id);
+      changed = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    cp_sbuf_free(&q);
+  }
+  return changed ? CP_OK : insert_row(d, x, &r, row->line);   /* none had that id: added */
+}
+
+/* Removes the rows of table x whose id is one of ids (a list of values). */
+static cp_err delete_rows(fxdb *d, const fxtable *x, const char *idcol, const yt_node *ids)
+{
+  for (size_t i = 0; i < ids->n; i++) {
+    const yt_node *id = ids->items[i];
+    if (id->kind != YT_SCALAR)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: delete: a list of %s values",
+                          d->fx->path, id->line, x->t->name, idcol);
+    sbuf q = {0};
+    cp_sbuf_add(&q, "DELETE FROM ");
+    cp_sbuf_sql_ident(&q, x->sql);
+    cp_sbuf_add(&q, " WHERE ");
+    cp_sbuf_sql_ident(&q, idcol);
+    cp_sbuf_add(&q, " IS ?");
+    int changed = 0;
+    cp_err rc = exec_bound(d, x, &q, NULL, 0, id, id->line, &changed);
+    cp_sbuf_free(&q);
+    if (rc != CP_OK)
+      return rc;
+    if (!changed)   /* a mistyped id would change nothing, silently */
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: delete: no row has %s '%s'",
+                          d->fx->path, id->line, x->t->name, idcol, id->value);
+  }
+  return CP_OK;
+}
+
+/* Applies a step's changes: for each table, rows changed or added by id
+ * (a list of mappings, or `rows:`) and rows removed by id (`delete:`). */
+static cp_err apply_changes(fxdb *d, const yt_node *changes)
+{
+  if (changes->kind != YT_MAP)
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: changes must be a mapping of table: rows",
+                        d->fx->path, changes->line);
+  for (size_t i = 0; i + 1 < changes->n; i += 2) {
+    const yt_node *k = changes->items[i], *entry = changes->items[i + 1];
+    const yt_node *rows = entry, *del = NULL;
+    fxtable x;
+    if (find_table(d->cfg, k->value, &x) < 0)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: changes: '%s' is not a table of the config",
+                          d->fx->path, k->line, k->value);
+    const char *idcol = x.t->id;   /* the clients' and a lookup's id, a table's `id` */
+    if (!idcol)
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: the table declares no id column, so "
+                          "its rows cannot be changed by id: give them whole in the step's "
+                          "facts:", d->fx->path, k->line, k->value);
+    if (entry->kind == YT_MAP) {
+      rows = NULL;
+      for (size_t j = 0; j + 1 < entry->n; j += 2)
+        if (strcmp(entry->items[j]->value, "rows") && strcmp(entry->items[j]->value, "delete"))
+          return cp_diag_fail(CP_ECONFIG, "%s:%u: unknown key '%s' in changes.%s (keys: rows, "
+                              "delete)", d->fx->path, entry->items[j]->line,
+                              entry->items[j]->value, k->value);
+      if (part(d, entry, "rows", YT_SEQ, &rows) || part(d, entry, "delete", YT_SEQ, &del))
+        return CP_ECONFIG;
+    } else if (entry->kind != YT_SEQ) {
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: give a list of rows, or {rows, "
+                          "delete}", d->fx->path, entry->line, k->value);
+    }
+    if (del && delete_rows(d, &x, idcol, del) != CP_OK)
+      return CP_ECONFIG;
+    for (size_t j = 0; rows && j < rows->n; j++)
+      if (upsert_row(d, &x, idcol, rows->items[j]) != CP_OK)
+        return CP_ECONFIG;
+  }
+  return CP_OK;
+}
+
 cp_err cp_fixdb_create(const cp_config *cfg, const cp_fixture *fx, const char *path)
 {
   fxdb d = {.cfg = cfg, .fx = fx, .checked = fx->file->schema == NULL};
@@ -476,12 +627,21 @@ cp_err cp_fixdb_step(const cp_config *cfg, const cp_fixture *fx, const cp_fx_ste
 {
   fxdb d = {.cfg = cfg, .fx = fx, .checked = fx->file->schema == NULL};
   cp_err rc;
-  if (!step->facts)
+  if (!step->facts && !step->changes)
     return CP_OK;
-  if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+  if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
     rc = cp_diag_fail(CP_EIO, "%s: cannot open %s: %s", fx->path, path, sqlite3_errmsg(d.db));
-  else
+  } else {
     rc = insert_facts(&d, step->facts, 1);
+    if (rc == CP_OK && step->changes) {
+      sqlite3_exec(d.db, "BEGIN", NULL, NULL, NULL);
+      rc = apply_changes(&d, step->changes);
+      if (rc == CP_OK && sqlite3_exec(d.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", fx->path, sqlite3_errmsg(d.db));
+      if (rc != CP_OK)
+        sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  }
   sqlite3_close(d.db);
   return rc;
 }

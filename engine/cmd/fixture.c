@@ -79,6 +79,7 @@ static const cyaml_schema_field_t step_fields[] = {
   STEP_SEQUENCE("fulfilled", fulfilled, absent_schema),
   STEP_SEQUENCE("withdrawn", withdrawn, absent_schema),
   CYAML_FIELD_IGNORE("facts", CYAML_FLAG_OPTIONAL),
+  CYAML_FIELD_IGNORE("changes", CYAML_FLAG_OPTIONAL),   /* read from the tree, by fixdb.c */
   CYAML_FIELD_IGNORE("replay", CYAML_FLAG_OPTIONAL),   /* read from the tree: true or false */
   CYAML_FIELD_IGNORE("findings", CYAML_FLAG_OPTIONAL),   /* read from the tree */
   CYAML_FIELD_END,
@@ -211,6 +212,7 @@ static cp_err check_steps(cp_fixture *fx)
     s->has_fulfilled = cp_ytree_get(n, "fulfilled") != NULL;
     s->has_withdrawn = cp_ytree_get(n, "withdrawn") != NULL;
     s->facts = cp_ytree_get(n, "facts");
+    s->changes = cp_ytree_get(n, "changes");
     if (check_findings(fx, s->findings = cp_ytree_get(n, "findings")) != CP_OK)
       return CP_ECONFIG;
     const yt_node *d = cp_ytree_get(n, "as_of");

@@ -60,6 +60,8 @@ typedef struct cp_fx_step {
   int64_t day;              /* as_of as an epoch day */
   unsigned line;            /* line of the step in the fixture */
   const struct yt_node *facts;   /* the step's `facts`: tables whose rows it replaces, or NULL */
+  const struct yt_node *changes; /* the step's `changes`: rows changed, added or removed by
+                                    id, after its facts; or NULL */
   const struct yt_node *findings;   /* `findings:`: the data problems expected, or NULL (then
                                        they are warnings) */
 } cp_fx_step;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tests/author/test_fixture_changes.sh: a fixture step's `changes:` changes,
+# adds and removes rows by id, keeping every other row and column as it was
+# (policy-w: to change one account's CSM a step had to give every row of the
+# table again, as a step's `facts:` replaces a table whole).
+. "$(dirname "$0")/common.sh"
+
+# visits_with_ids: the small policy, its visits with an id column.
+visits_with_ids() {
+  rm -f f.db
+  policy
+  sed -i 's/^    key: client_id$/    key: client_id\n    id: id/' c.yaml
+  cat > fx.yaml <<'YAML'
+name: changes by id
+rules: [visit.due, status.odd]
+facts:
+  staff: [{id: S1}, {id: S9}]
+  clients:
+    columns: [id, status, tier]
+    rows: [[G1, active, gold], [G2, active, gold], [B1, active, bronze]]
+  visits:
+    - {id: V1, client_id: G1, day: 2026-06-20}
+    - {id: V2, client_id: G2, day: 2026-06-25}
+steps:
+  - as_of: 2026-06-30
+    alerts: []
+  - as_of: 2026-07-01
+    changes:
+      clients:
+        - {id: B1, tier: gold}                  # its status stays active
+        - {id: G3, status: odd, tier: bronze}   # no row G3: added
+      visits: {delete: [V2]}
+    alerts:
+      - {rule: visit.due, client: B1}
+      - {rule: visit.due, client: G2}
+      - {rule: status.odd, client: G3}
+YAML
+}
+
+test_a_steps_changes_change_add_and_remove_rows_by_id() {
+  visits_with_ids
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -1)"
+  expect_eq "stderr" "" "$ERR"
+  # the kept columns are read: were B1's status lost, or G1's visit, the step would differ
+  sed -i 's/- {id: B1, tier: gold}                  # its status stays active/- {id: B1, tier: gold, status: odd}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "a changed status: exit" 1 "$RC"
+  expect_contains "a changed status: the alert found" "+ {rule: status.odd, client: B1, severity: info, level: 1, assignee: S9}" "$OUT"
+}
+
+test_changes_that_cannot_apply_say_where() {
+  visits_with_ids
+  sed -i 's/visits: {delete: \[V2\]}/visits: {delete: [V9]}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "an id no row has: exit" 2 "$RC"
+  expect_contains "an id no row has" "crmpolicy: fx.yaml:19: changes.visits: delete: no row has id 'V9'" "$ERR"
+  visits_with_ids
+  sed -i 's/- {id: G3, status: odd, tier: bronze}   # no row G3: added/- {status: odd}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "a row without its id" "crmpolicy: fx.yaml:18: changes.clients: the row gives no id, the column that tells which row it changes" "$ERR"
+  visits_with_ids
+  sed -i 's/visits: {delete: \[V2\]}/visits: {remove: [V2]}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "an unknown key" "crmpolicy: fx.yaml:19: unknown key 'remove' in changes.visits (keys: rows, delete)" "$ERR"
+  visits_with_ids   # visits without an id column
+  sed -i '/^    id: id$/d' c.yaml
+  sed -i 's/- {id: V1, client_id: G1, day: 2026-06-20}/- {client_id: G1, day: 2026-06-20}/; s/- {id: V2, client_id: G2, day: 2026-06-25}/- {client_id: G2, day: 2026-06-25}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "a table without an id" "crmpolicy: fx.yaml:19: changes.visits: the table declares no id column, so its rows cannot be changed by id: give them whole in the step's facts:" "$ERR"
+  visits_with_ids
+  sed -i 's/- {id: B1, tier: gold}                  # its status stays active/- {id: B1, grade: gold}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_contains "an unknown column" "crmpolicy: fx.yaml:17: facts.clients: the config declares no column 'grade' (columns: status, tier, id)" "$ERR"
+}
+
+run_tests
