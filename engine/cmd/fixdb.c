@@ -429,29 +429,42 @@ static cp_err empty_table(fxdb *d, const yt_node *k)
 }
 
 /* Inserts every table of facts (the fixture's, or a step's, whose tables
- * are emptied first when replace is set), in one transaction. Every table
+ * are emptied first when replace is set), then a step's changes, in one
+ * transaction. Every table
  * is emptied before any is filled: two names of one SQL table (the config's
  * name and its table:, or two config tables reading one) both give rows,
  * as in the fixture's facts, where the second's emptying dropped the
  * first's. */
-static cp_err insert_facts(fxdb *d, const yt_node *facts, int replace)
+static cp_err apply_changes(fxdb *d, const yt_node *changes);
+
+static cp_err insert_facts(fxdb *d, const yt_node *facts, const yt_node *changes, int replace)
 {
   cp_err rc = CP_OK;
-  if (!facts)
+  if (!facts && !changes)
     return CP_OK;
-  if (facts->kind != YT_MAP)
+  if (facts && facts->kind != YT_MAP)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: facts must be a mapping of table: rows", d->fx->path,
                      facts->line);
   sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
-  for (size_t i = 0; replace && rc == CP_OK && i + 1 < facts->n; i += 2)
+  for (size_t i = 0; facts && replace && rc == CP_OK && i + 1 < facts->n; i += 2)
     rc = empty_table(d, facts->items[i]);
-  for (size_t i = 0; rc == CP_OK && i + 1 < facts->n; i += 2)
+  for (size_t i = 0; facts && rc == CP_OK && i + 1 < facts->n; i += 2)
     rc = insert_table(d, facts->items[i], facts->items[i + 1]);
+  if (rc == CP_OK && changes)   /* after the facts, in the same transaction */
+    rc = apply_changes(d, changes);
   if (rc == CP_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
   if (rc != CP_OK)
     sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+/* Appends " WHERE idcol IS ?" to q: the row (or rows) of one id. */
+static void where_id(sbuf *q, const char *idcol)
+{
+  cp_sbuf_add(q, " WHERE ");
+  cp_sbuf_sql_ident(q, idcol);
+  cp_sbuf_add(q, " IS ?");
 }
 
 /* Runs statement q with the values of r bound from first (1-based) on, and
@@ -513,9 +526,7 @@ static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_
       cp_sbuf_sql_ident(&q, r.names[i]->value);
       cp_sbuf_add(&q, " = ?");
     }
-    cp_sbuf_add(&q, " WHERE ");
-    cp_sbuf_sql_ident(&q, idcol);
-    cp_sbuf_add(&q, " IS ?");
+    where_id(&q, idcol);
     cp_err rc = exec_bound(d, x, &q, &r, 1, id, row->line, &changed);
     cp_sbuf_free(&q);
     if (rc != CP_OK)
@@ -524,9 +535,7 @@ static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_
     sbuf q = {0};
     cp_sbuf_add(&q, "SELECT 1 FROM ");
     cp_sbuf_sql_ident(&q, x->sql);
-    cp_sbuf_add(&q, " WHERE ");
-    cp_sbuf_sql_ident(&q, idcol);
-    cp_sbuf_add(&q, " IS ?");
+    where_id(&q, idcol);
     sqlite3_stmt *st = NULL;
     if (!q.oom && sqlite3_prepare_v2(d->db, q.s, -1, &st, NULL) == SQLITE_OK) {
       bind_scalar(st, 1, id);
@@ -549,9 +558,7 @@ static cp_err delete_rows(fxdb *d, const fxtable *x, const char *idcol, const yt
     sbuf q = {0};
     cp_sbuf_add(&q, "DELETE FROM ");
     cp_sbuf_sql_ident(&q, x->sql);
-    cp_sbuf_add(&q, " WHERE ");
-    cp_sbuf_sql_ident(&q, idcol);
-    cp_sbuf_add(&q, " IS ?");
+    where_id(&q, idcol);
     int changed = 0;
     cp_err rc = exec_bound(d, x, &q, NULL, 0, id, id->line, &changed);
     cp_sbuf_free(&q);
@@ -616,7 +623,7 @@ cp_err cp_fixdb_create(const cp_config *cfg, const cp_fixture *fx, const char *p
   }
   rc = fx->file->schema ? run_schema(&d) : create_tables(&d);
   if (rc == CP_OK)
-    rc = insert_facts(&d, fx->facts, 0);
+    rc = insert_facts(&d, fx->facts, NULL, 0);
 done:
   sqlite3_close(d.db);
   return rc;
@@ -632,15 +639,7 @@ cp_err cp_fixdb_step(const cp_config *cfg, const cp_fixture *fx, const cp_fx_ste
   if (sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
     rc = cp_diag_fail(CP_EIO, "%s: cannot open %s: %s", fx->path, path, sqlite3_errmsg(d.db));
   } else {
-    rc = insert_facts(&d, step->facts, 1);
-    if (rc == CP_OK && step->changes) {
-      sqlite3_exec(d.db, "BEGIN", NULL, NULL, NULL);
-      rc = apply_changes(&d, step->changes);
-      if (rc == CP_OK && sqlite3_exec(d.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", fx->path, sqlite3_errmsg(d.db));
-      if (rc != CP_OK)
-        sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
-    }
+    rc = insert_facts(&d, step->facts, step->changes, 1);
   }
   sqlite3_close(d.db);
   return rc;
