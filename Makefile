@@ -8,10 +8,11 @@ PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
 # push), pkg-config; for the tests, the sqlite3 command (small facts
 # databases), a real Alertmanager with curl to post to it, python3's
 # jsonschema (the event schema), python3 and binutils (the layer check),
-# man-db (the installed man page renders).
+# man-db (the installed man page renders), jq (README's feed consumer runs
+# as written).
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
             prometheus-alertmanager curl libcurl4-openssl-dev libssl-dev python3-jsonschema \
-            python3 binutils man-db
+            python3 binutils man-db jq
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAYER_INCS)
 # Lua is linked from Debian's static liblua5.4.a (liblua5.4-dev), so the binary

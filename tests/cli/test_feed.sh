@@ -335,4 +335,23 @@ test_a_newer_state_database_is_refused_with_its_writer() {
   expect_eq "state unchanged" "$before" "$(sqlite3 s.db .dump | md5sum)"
 }
 
+# README "Pulling the feed: named consumers": its consumer loop, run as
+# written (crmpolicy on the PATH, the config as crmpolicy.yaml), acknowledges
+# what it read, and on a night with no new event acknowledges nothing
+# (policy-x: as it was, --ack '' failed every quiet night, exit 2).
+test_the_readmes_consumer_loop_runs_on_busy_and_quiet_nights() {
+  setup
+  mv c.yaml crmpolicy.yaml
+  sed -n '/^### Pulling the feed: named consumers$/,/^```$/p' "$ROOT/README.md" | sed -n '/^```sh$/,/^```$/p' | sed '1d;$d' > loop.sh
+  expect_contains "the loop" 'if [ -s batch.jsonl ]; then' "$(cat loop.sh)"
+  mkdir bin && ln -s "$CRMPOLICY" bin/crmpolicy
+  "$CRMPOLICY" run --as-of 2026-06-01 --quiet
+  PATH="$PWD/bin:$PATH" bash -e loop.sh 2>"$T/err"
+  expect_eq "a busy night: exit, stderr" "0|" "$?|$(cat "$T/err")"
+  expect_eq "a busy night: acknowledged" "crm-sync|1" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
+  PATH="$PWD/bin:$PATH" bash -e loop.sh 2>"$T/err"
+  expect_eq "a quiet night: exit, stderr" "0|" "$?|$(cat "$T/err")"
+  expect_eq "a quiet night: the cursor stays" "crm-sync|1" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
+}
+
 run_tests
