@@ -66,7 +66,8 @@ int cp_assignees_lookup(const cp_config *cfg, const char *base, const char *kind
 {
   const yt_node *a = cfg->doc ? cp_ytree_get(cfg->doc, "assignees") : NULL;
   const char *name = kind ? text_of(a ? cp_ytree_get(a, "kinds") : NULL, kind)
-                          : text_of(a ? cp_ytree_get(a, "rules") : NULL, rule);
+                   : rule ? text_of(a ? cp_ytree_get(a, "rules") : NULL, rule)
+                          : NULL;   /* --assignees LOOKUP, checked alone */
   if (base && !*base)
     return -1;
   if (!name && !kind && !base)

@@ -170,4 +170,16 @@ YAML
   expect_eq "a lookup not declared" "2|crmpolicy: c.yaml:28: assignees: ticket.sev1: the config declares no lookup 'lead'" "$RC|$ERR"
 }
 
+# probe-ad: --assignees LOOKUP with a config whose section has `rules:`
+# looked the option up as a rule id of no rule (NULL): check and test
+# died with SIGSEGV before reading a fixture.
+test_an_assignees_option_beside_a_rules_section() {
+  depot_policy
+  printf 'assignees:\n  default: staff\n  kinds: {depot: depots}\n  rules: {visit.account: staff}\n' >> c.yaml
+  cp_run check --config c.yaml --assignees depots
+  expect_eq "check" "0|" "$RC|$ERR"
+  cp_run check --config c.yaml --assignees nope
+  expect_eq "check, no such lookup" "2|crmpolicy: --assignees: the config declares no lookup 'nope'" "$RC|$ERR"
+}
+
 run_tests
