@@ -405,9 +405,12 @@ static cp_err output_commit(report *r, const char *path)
     while (!bad && (n = fread(buf, 1, sizeof buf, r->out)) > 0)
       bad = fwrite(buf, 1, n, stdout) != n;
     bad |= ferror(r->out) || fflush(stdout) != 0;
+    int err = errno;
     fclose(r->out);
     r->out = NULL;
-    return bad ? cp_diag_fail(CP_EIO, "report: standard output: %s", strerror(errno)) : CP_OK;
+    if (bad && err == EPIPE)   /* the reader stopped (| head): exit 3 without a message, */
+      return CP_EIO;           /* as for every command (main.c stdout_written) */
+    return bad ? cp_diag_fail(CP_EIO, "report: standard output: %s", strerror(err)) : CP_OK;
   }
   int bad = fflush(r->out) != 0 || ferror(r->out) || fsync(fileno(r->out)) != 0;
   bad |= fclose(r->out) != 0;

@@ -360,6 +360,13 @@ test_a_reader_that_stops_early_leaves_nothing_behind() {
     expect_eq "$cmd: stderr" "" "$ERR"
     [ ! -e s.db-wal ] && [ ! -e s.db-shm ] || fail "$cmd left $(ls s.db-*)"
   done
+  # report -o - writes its page whole at the end, past the same closed pipe
+  printf 'report { id = "x", title = "t", doc = "d", columns = { {id = "n", label = "N", type = "text"} },\n  row = function(c) return { n = c.id } end }\n' > rep.lua
+  sed 's/^rules: \[r.lua\]$/rules: [r.lua, rep.lua]/' c.yaml > cr.yaml
+  for cmd in "--format csv" "--format html"; do
+    closed_reader "$CRMPOLICY" report $cmd -o - --month 2026-06 --config cr.yaml --quiet
+    expect_eq "report $cmd: exit and stderr" "3|" "$RC|$ERR"
+  done
   closed_reader "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02
   expect_eq "run: exit" 0 "$RC"
   expect_eq "run: stderr" "" "$ERR"
