@@ -257,7 +257,7 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
     close_query(path, db, st, SQLITE_DONE);
     return cp_diag_fail(CP_EUSAGE, "--format alertmanager is for alerts, not assignments");
   }
-  int rc, first = 1;
+  int rc = SQLITE_DONE, first = 1;
   fit f = {alert_widths[0], alerts ? alert_widths[2] : assign_widths[2], ASSIGNEE_WIDTH};
   while (fmt == CP_FMT_TABLE && (rc = sqlite3_step(st)) == SQLITE_ROW) {   /* fit the ids */
     widen(&f.client, text(st, 2), ID_WIDTH_MAX);
@@ -266,7 +266,7 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
   }
   sqlite3_reset(st);
   header(out, alerts, fmt, cfg, &f);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (!ferror(out) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_clear(&b);
     if (fmt == CP_FMT_ALERTMANAGER)
       cp_sbuf_add(&b, first ? "" : ",\n");
@@ -277,6 +277,8 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
   if (fmt == CP_FMT_ALERTMANAGER)
     fputs(first ? "]\n" : "\n]\n", out);
   cp_sbuf_free(&b);
+  if (ferror(out))   /* the reader went (| head) or the disk is full: the caller says so */
+    rc = SQLITE_DONE;
   return close_query(path, db, st, rc);
 }
 
@@ -298,8 +300,10 @@ cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t s
     return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, since);
   sqlite3_bind_int64(st, 2, limit >= 0 ? limit : -1);   /* -1: no limit */
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  int rc = SQLITE_DONE;
+  /* stops once out fails (feed | head: the reader went), instead of
+   * formatting the rest of the feed for no one; the caller says so */
+  while (!ferror(out) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_clear(&b);
     cp_query_event(&b, st, epoch);
     cp_sbuf_add(&b, "\n");
@@ -307,7 +311,7 @@ cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t s
   }
   cp_sbuf_free(&b);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? CP_OK
+  return rc == SQLITE_DONE || ferror(out) ? CP_OK
                            : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
 }
 
