@@ -373,11 +373,13 @@ static unsigned report_uncovered(const cp_lint *l, const cp_rules *rules, const 
   return count;
 }
 
-/* Warns about each key of labels.rules that is no rule's id (its own or
- * one it emits): a label for a misspelt or renamed rule is never shown. */
-static unsigned report_unknown_labels(const cp_config *cfg, const cp_rules *rules)
+/* Warns about each key of map sec (labels.rules, assignees.rules) that is
+ * no rule's id (its own or one it emits): a label or a lookup for a
+ * misspelt or renamed rule is never used; `what` names the section, and
+ * `never` what then never happens. */
+static unsigned report_unknown_rule_keys(const cp_config *cfg, const cp_rules *rules,
+                                         const yt_node *sec, const char *what, const char *never)
 {
-  const yt_node *sec = cfg->labels ? cp_ytree_get(cfg->labels, "rules") : NULL;
   unsigned count = 0;
   for (size_t k = 0; sec && sec->kind == YT_MAP && k + 1 < sec->n; k += 2) {
     const yt_node *key = sec->items[k];
@@ -386,12 +388,24 @@ static unsigned report_unknown_labels(const cp_config *cfg, const cp_rules *rule
       for (const char *const *id = cp_rules_ids(rules, r); *id && !found; id++)
         found = !strcmp(*id, key->value);
     if (!found) {
-      cp_diag_warn("%s:%u: labels.rules: '%s' is no rule's id; its label is never shown",
-                   cfg->path, key->line, key->value);
+      cp_diag_warn("%s:%u: %s: '%s' is no rule's id; %s", cfg->path, key->line, what,
+                   key->value, never);
       count++;
     }
   }
   return count;
+}
+
+/* Warns about the keys of labels.rules and assignees.rules that are no
+ * rule's id. */
+static unsigned report_unknown_labels(const cp_config *cfg, const cp_rules *rules)
+{
+  const yt_node *a = cfg->doc ? cp_ytree_get(cfg->doc, "assignees") : NULL;
+  return report_unknown_rule_keys(cfg, rules,
+                                  cfg->labels ? cp_ytree_get(cfg->labels, "rules") : NULL,
+                                  "labels.rules", "its label is never shown") +
+         report_unknown_rule_keys(cfg, rules, a ? cp_ytree_get(a, "rules") : NULL,
+                                  "assignees.rules", "its lookup checks no alert");
 }
 
 /* Runs the fixtures of --fixtures quietly, watching params reads and the

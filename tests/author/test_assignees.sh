@@ -175,11 +175,22 @@ YAML
 # died with SIGSEGV before reading a fixture.
 test_an_assignees_option_beside_a_rules_section() {
   depot_policy
-  printf 'assignees:\n  default: staff\n  kinds: {depot: depots}\n  rules: {visit.account: staff}\n' >> c.yaml
+  printf 'assignees:\n  default: staff\n  kinds: {depot: depots}\n  rules: {depot.assign: staff}\n' >> c.yaml
   cp_run check --config c.yaml --assignees depots
   expect_eq "check" "0|" "$RC|$ERR"
   cp_run check --config c.yaml --assignees nope
   expect_eq "check, no such lookup" "2|crmpolicy: --assignees: the config declares no lookup 'nope'" "$RC|$ERR"
+}
+
+# probe-ad: a misspelt rule id under assignees.rules passed check without a
+# word, and its alerts were checked against the other lookup (labels.rules
+# warned of the same mistake).
+test_a_rules_key_that_is_no_rule_is_warned_of() {
+  depot_policy
+  printf 'assignees:\n  default: staff\n  kinds: {depot: depots}\n  rules: {depot.asign: staff, depot.assign: staff}\n' >> c.yaml
+  cp_run check --config c.yaml
+  expect_eq "check" "0|crmpolicy: warning: c.yaml:$(grep -n 'depot.asign' c.yaml | cut -d: -f1): assignees.rules: 'depot.asign' is no rule's id; its lookup checks no alert" "$RC|$ERR"
+  expect_contains "the lint line" "lint: 1 warning" "$OUT"
 }
 
 run_tests
