@@ -20,6 +20,7 @@
 #include "fixture.h"
 #include "lintsrc.h"
 #include "sbuf.h"
+#include "tally.h"
 #include "testrun.h"
 
 /* One distinct read: key of the table at path, from where. */
@@ -428,6 +429,40 @@ static unsigned run_fixtures(cp_lint *l, cp_config *cfg, const cp_opts *o, cp_er
   return *rc == CP_OK ? counts.failed : 0;
 }
 
+#define SAMPLE_ROWS 1000        /* rows of each table check converts as a run would */
+#define SAMPLE_PRINTED 20       /* of their data problems, printed one by one */
+
+/* The data problems of check's sample: the first few printed, all counted. */
+typedef struct sample {
+  cp_tally tally;
+  uint64_t seen;
+} sample;
+
+static void sample_finding(void *ctx, const cp_finding *f)
+{
+  sample *s = ctx;
+  if (++s->seen <= SAMPLE_PRINTED)
+    cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", f->table, f->row_id, f->column,
+                 cp_facts_finding_quote(f), f->value, cp_facts_finding_quote(f), f->problem);
+  else if (s->seen == SAMPLE_PRINTED + 1)
+    cp_diag_warn("facts: more data problems follow in the sample; they are counted below");
+  cp_tally_add(&s->tally, f);
+}
+
+/* Converts the first rows of the clients and per-client tables as a run
+ * would, saying their data problems and their count by column: check said
+ * "ok" of an export whose every empty cell was a data problem, as it read
+ * no client's row (policy-x). */
+static cp_err sample_facts(cp_facts *facts)
+{
+  sample s = {0};
+  cp_err rc = cp_facts_sample(facts, SAMPLE_ROWS, sample_finding, &s);
+  if (rc == CP_OK)
+    cp_tally_say(&s.tally, "in the first 1,000 rows of the clients and per-client tables");
+  cp_tally_free(&s.tally);
+  return rc;
+}
+
 cp_exit cp_cmd_check(const cp_opts *o)
 {
   cp_config *cfg = NULL;
@@ -446,7 +481,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
   unsigned long warned = cp_diag_warnings();
-  if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK) {
+  if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK &&
+      (rc = sample_facts(facts)) == CP_OK) {
     cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
   }

@@ -49,7 +49,9 @@ static const command commands[] = {
    "why)."},
   {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
    "Checks that the config is valid, every rule file compiles and the facts\n"
-   "database has every declared table and column. Writes nothing. Then warns\n"
+   "database has every declared table and column, and converts the first 1,000\n"
+   "rows of each clients and per-client table as a run would, saying their data\n"
+   "problems by column. Writes nothing. Then warns\n"
    "about params that rules read but the config lacks; with --fixtures DIR, which\n"
    "it runs quietly, also about params no rule reads and rules no fixture checks."},
   {"test", cp_cmd_test, "config coverage min-coverage coverage-skip assignees quiet args",

@@ -14,7 +14,6 @@
 #include "facts.h"
 #include "guard.h"
 #include "jobs.h"
-#include "sbuf.h"
 #include "settle.h"
 #include "locale.h"
 #include "progress.h"
@@ -23,17 +22,9 @@
 #include "record.h"
 #include "rules.h"
 #include "store.h"
+#include "tally.h"
 
 #define MAX_PRINTED_ERRORS 20
-#define TALLY_COLUMNS 64     /* columns whose data problems a run counts apart */
-#define TALLY_SHOWN 10       /* of them, the most said after the run */
-
-/* The data problems of one column (table.column), counted apart so that a
- * run with more than it prints says where they are. */
-typedef struct tally {
-  char *table, *column;
-  uint64_t n;
-} tally;
 #define PROGRESS_DELAY 1.0   /* seconds a run lasts before its progress shows */
 
 
@@ -62,60 +53,16 @@ typedef struct run {
   cp_progress progress;    /* the progress line on a terminal */
   double started;          /* monotonic seconds when the command began */
   cp_assignee_check assignees;  /* assignees against their kind's lookup */
-  tally by_column[TALLY_COLUMNS];  /* data problems by column, in first-met order */
-  size_t n_columns;        /* entries of by_column */
-  uint64_t elsewhere;      /* data problems of columns past TALLY_COLUMNS */
+  cp_tally by_column;      /* data problems by column */
 } run;
-
-/* Counts data problem f under its column. */
-static void count_problem(run *r, const cp_finding *f)
-{
-  for (size_t i = 0; i < r->n_columns; i++)
-    if (!strcmp(r->by_column[i].column, f->column) && !strcmp(r->by_column[i].table, f->table)) {
-      r->by_column[i].n++;
-      return;
-    }
-  tally *t = &r->by_column[r->n_columns];
-  if (r->n_columns == TALLY_COLUMNS || !(t->table = strdup(f->table)) ||
-      !(t->column = strdup(f->column))) {
-    if (r->n_columns < TALLY_COLUMNS)
-      free(t->table), t->table = NULL;
-    r->elsewhere++;
-    return;
-  }
-  t->n = 1;
-  r->n_columns++;
-}
-
-/* Orders tallies by count, the largest first, then as met. */
-static int by_count(const void *a, const void *b)
-{
-  const tally *x = a, *y = b;
-  return x->n != y->n ? (x->n < y->n ? 1 : -1) : (x < y ? -1 : x > y);
-}
 
 /* Says, once the clients are read, in which columns the data problems were
  * when there were more than the run printed: 167,965 data problems said
  * as a number only hid that every amount was text. */
 static void say_problems_by_column(run *r)
 {
-  if (r->findings_printed <= MAX_PRINTED_ERRORS || !r->n_columns)
-    return;
-  sbuf b = {0};
-  char n[32];
-  cp_progress_format_count(n, r->findings_printed);
-  qsort(r->by_column, r->n_columns, sizeof *r->by_column, by_count);
-  for (size_t i = 0; i < r->n_columns && i < TALLY_SHOWN; i++) {
-    char k[32];
-    cp_progress_format_count(k, r->by_column[i].n);
-    cp_sbuf_printf(&b, "%s%s.%s %s", i ? ", " : "", r->by_column[i].table,
-                   r->by_column[i].column, k);
-  }
-  if (r->n_columns > TALLY_SHOWN || r->elsewhere)
-    cp_sbuf_add(&b, ", and in other columns");
-  if (!b.oom)
-    cp_diag_warn("facts: %s data problems in the clients' rows, by column: %s", n, b.s);
-  cp_sbuf_free(&b);
+  if (r->findings_printed > MAX_PRINTED_ERRORS)
+    cp_tally_say(&r->by_column, "in the clients and per-client tables");
 }
 
 /* Prints the rule errors and data problems of an outcome, up to a few of
@@ -127,7 +74,7 @@ static void print_problems(run *r, const cp_outcome *o)
     cp_progress_clear(&r->progress);
   for (size_t i = 0; i < o->n_findings; i++, r->findings_printed++) {
     const cp_finding *f = &o->findings[i];
-    count_problem(r, f);
+    cp_tally_add(&r->by_column, f);
     if (r->findings_printed < MAX_PRINTED_ERRORS)
       cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", f->table, f->row_id, f->column,
                    cp_facts_finding_quote(f), f->value, cp_facts_finding_quote(f), f->problem);
@@ -366,8 +313,7 @@ static cp_err open_run(run *r, const cp_opts *o)
 /* Frees what a run opened. */
 static void close_run(run *r)
 {
-  for (size_t i = 0; i < r->n_columns; i++)
-    free(r->by_column[i].table), free(r->by_column[i].column);
+  cp_tally_free(&r->by_column);
   cp_store_close(r->store);
   cp_rules_close(r->rules);
   cp_facts_close(r->facts);

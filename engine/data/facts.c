@@ -71,6 +71,7 @@ struct cp_facts {
   cp_finding_fn on_finding; /* where findings go */
   void *finding_ctx;        /* its context */
   uint64_t n_findings;      /* findings so far */
+  uint64_t n_printed;       /* of them, seen by print_finding() (it prints the first few) */
   size_t max_text;          /* longest text value read (longer: a finding, nil) */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
@@ -184,7 +185,7 @@ static void hold_finding(void *ctx, const cp_finding *x)
 {
   cp_facts *f = ctx;
   if (!f->hold_quietly)
-    print_finding(&f->n_findings, x);
+    print_finding(&f->n_printed, x);
   f->held_oom |= cp_outcome_finding(&f->held, x) != CP_OK;
 }
 
@@ -619,7 +620,7 @@ static void probe_types(cp_facts *f, source *s)
       }
     }
   for (unsigned j = 0; j < t->columns_count; j++) {
-    if (!p[j].wrong || p[j].wrong * 2 < p[j].values)
+    if (!p[j].wrong || p[j].wrong * 2 <= p[j].values)
       continue;   /* an odd value is the client pass's data problem, said at its row */
     const cp_column_cfg *col = &t->columns[j];
     char wrong[32], values[32];
@@ -644,6 +645,49 @@ done:
   sqlite3_finalize(st);
   cp_sbuf_free(&q);
   free(p);
+}
+
+/* Reads the first rows of source s (key column key), unordered, and
+ * converts every declared column of each, as the client pass does: the
+ * data problems go to f's finding handler. */
+static cp_err sample_source(cp_facts *f, const source *s, const char *key, unsigned rows)
+{
+  source tmp = *s;
+  sbuf q = {0};
+  cp_value v;
+  tmp.quiet = 0;
+  tmp.keyed = 1;
+  tmp.want = NULL;
+  tmp.strings = &f->arena;
+  build_select(&q, &tmp, key, 0, 0);
+  cp_sbuf_printf(&q, " LIMIT %u", rows);
+  cp_err rc = prepare(f, &q, &tmp.stmt);
+  cp_sbuf_free(&q);
+  int step;
+  while (rc == CP_OK && (step = sqlite3_step(tmp.stmt)) == SQLITE_ROW) {
+    for (unsigned j = 0; j < tmp.cfg->columns_count; j++)
+      convert(f, &tmp, j, &v);
+    cp_arena_reset(&f->arena);
+  }
+  if (rc == CP_OK && step != SQLITE_DONE)
+    rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", tmp.sql, errmsg(f));
+  sqlite3_finalize(tmp.stmt);
+  return rc;
+}
+
+cp_err cp_facts_sample(cp_facts *f, unsigned rows, cp_finding_fn fn, void *ctx)
+{
+  const cp_config_file *c = f->cfg->file;
+  cp_finding_fn was = f->on_finding;
+  void *was_ctx = f->finding_ctx;
+  f->on_finding = fn;
+  f->finding_ctx = ctx;
+  cp_err rc = sample_source(f, &f->clients, c->clients->id, rows);
+  for (unsigned i = 0; rc == CP_OK && i < c->tables_count; i++)
+    rc = sample_source(f, &f->tables[i], c->tables[i].key, rows);
+  f->on_finding = was;
+  f->finding_ctx = was_ctx;
+  return rc;
 }
 
 int cp_facts_number_ids(const cp_facts *f)
@@ -1759,7 +1803,7 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
   f->as_of = as_of;
   f->now = as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
   f->on_finding = print_finding;
-  f->finding_ctx = &f->n_findings;
+  f->finding_ctx = &f->n_printed;
   f->max_text = ((size_t)c->limits.memory_mb << 20) / TEXT_HEAP_PART;
   cp_facts_restart_deadline(f);
   snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
@@ -1828,7 +1872,7 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
     else if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
       goto fail;
   f->on_finding = print_finding;
-  f->finding_ctx = &f->n_findings;
+  f->finding_ctx = &f->n_printed;
   if (f->held_oom) {
     rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     goto fail;
@@ -1888,7 +1932,7 @@ const cp_outcome *cp_facts_held_findings(const cp_facts *f)
 void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx)
 {
   f->on_finding = fn ? fn : print_finding;
-  f->finding_ctx = fn ? ctx : &f->n_findings;
+  f->finding_ctx = fn ? ctx : &f->n_printed;
 }
 
 uint64_t cp_facts_rows_read(const cp_facts *f, unsigned ti)

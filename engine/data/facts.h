@@ -182,6 +182,12 @@ cp_err cp_facts_count_rows(cp_facts *f, const char *table, uint64_t cap, uint64_
 /* Frees what cp_facts_bounds() returned. */
 void cp_facts_free_bounds(char **bounds, size_t n);
 
+/* Reads the first rows (at most rows) of the clients table and of each
+ * per-client table, in the order SQLite gives them, and converts their
+ * declared columns as a run does, calling fn for each data problem met
+ * (`check`: what a run would say of those rows). */
+cp_err cp_facts_sample(cp_facts *f, unsigned rows, cp_finding_fn fn, void *ctx);
+
 /* Reads the next client and its rows into *c. Returns 1 for a client, 0 at
  * the end, or -1 after printing an error. */
 int cp_facts_next(cp_facts *f, cp_client **c);

@@ -24,7 +24,7 @@ engine_rows() {
   expect_eq "engine output (as of $2)" "" "$OUT"
   expect_eq "engine messages (as of $2)" "" "$(printf '%s' "$ERR" | grep -v \
     -e 'is not a client in the clients table; no client' -e 'more data problems follow' \
-    -e "data problems in the clients' rows, by column: orders.client_id [0-9]*$")"
+    -e "data problems in the clients and per-client tables, by column: orders.client_id [0-9]*$")"
   sqlite3 s.db "SELECT rule, client_id, key, severity, level, assignee FROM alerts
                   WHERE status = 'open' AND rule <> 'staffing.unfilled';
                 SELECT rule, client_id, key, kind, assignee, json_extract(data, '\$.from'),

@@ -52,7 +52,8 @@ test_the_raw_import_is_said_by_column_at_check() {
   cp_run check --config c.yaml
   expect_eq "check: exit" 0 "$RC"
   expect_eq "check: warnings" "crmpolicy: warning: facts: column 'arr' of table 'raw_accounts' of facts.db: 2 of the 3 values of its first 1,000 rows are numbers stored as text, and each reads as nil, a data problem (the first: '120000.50' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(NULLIF(..., '') AS REAL))
-crmpolicy: warning: facts: column 'seats' of table 'raw_accounts' of facts.db: 2 of the 3 values of its first 1,000 rows are numbers stored as text, and each reads as nil, a data problem (the first: '40' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS NUMERIC))" \
+crmpolicy: warning: facts: column 'seats' of table 'raw_accounts' of facts.db: 2 of the 3 values of its first 1,000 rows are numbers stored as text, and each reads as nil, a data problem (the first: '40' is a number stored as text (a CSV import without column types?): give the column a type (INTEGER) or read it through a view with CAST(NULLIF(..., '') AS NUMERIC))
+crmpolicy: warning: facts: 7 data problems in the first 1,000 rows of the clients and per-client tables, by column: raw_accounts.arr 3, raw_accounts.seats 3, raw_accounts.renewal_on 1" \
     "$(printf '%s\n' "$ERR" | grep -v ' row ')"
   expect_contains "check: ok line" "has every declared table and column (" "$OUT"
 }

@@ -439,22 +439,31 @@ test_a_column_stored_as_the_wrong_kind_is_said_at_open_and_counted_by_column() {
     SELECT 'X'||value, 'C1', '2026-03-01', 1 FROM generate_series(1, 25);"
   untyped orders contacts
   sqlite3 f.db "UPDATE orders SET amount = CAST(amount AS TEXT) WHERE id <> 'O3';
-                UPDATE contacts SET happened_at = 1775037600 WHERE id = 'V1'"
+                UPDATE contacts SET happened_at = 1775037600"
   cp_run check --config c.yaml
   expect_eq "check: exit" 0 "$RC"
   expect_eq "check: warnings" "crmpolicy: warning: facts: column 'amount' of table 'orders' of f.db: 27 of the 28 values of its first 1,000 rows are numbers stored as text, and each reads as nil, a data problem (the first: '10.5' is an amount stored as text, not as a number (a CSV import without column types?): give the column a type (REAL, INTEGER) or read it through a view with CAST(NULLIF(..., '') AS REAL))
-crmpolicy: warning: facts: column 'happened_at' of table 'contacts' of f.db: 1 of the 2 values of its first 1,000 rows are numbers (the first: 1775037600), and a timestamp is a text 'YYYY-MM-DD HH:MM:SS': each reads as nil, a data problem. Store the column as such text, or read it through a view that converts it (seconds since 1970: datetime(happened_at, 'unixepoch'))" "$ERR"
-  expect_eq "check: ok line" "ok: c.yaml: 1 rule loads; facts f.db has every declared table and column (2 warnings above)" "$(printf '%s\n' "$OUT" | head -1)"
+crmpolicy: warning: facts: column 'happened_at' of table 'contacts' of f.db: 2 of the 2 values of its first 1,000 rows are numbers (the first: 1775037600), and a timestamp is a text 'YYYY-MM-DD HH:MM:SS': each reads as nil, a data problem. Store the column as such text, or read it through a view that converts it (seconds since 1970: datetime(happened_at, 'unixepoch'))" "$(printf '%s\n' "$ERR" | head -2)"
+  # check converts the first 1,000 rows of each table as a run would: the
+  # first 20 problems printed, then their count by column (policy-x)
+  expect_eq "check: the sample's rows printed" 20 "$(printf '%s\n' "$ERR" | grep -c ' row .* column ')"
+  expect_eq "check: the sample by column" "crmpolicy: warning: facts: more data problems follow in the sample; they are counted below
+crmpolicy: warning: facts: 29 data problems in the first 1,000 rows of the clients and per-client tables, by column: orders.amount 27, contacts.happened_at 2" "$(printf '%s\n' "$ERR" | tail -2)"
+  expect_eq "check: ok line" "ok: c.yaml: 1 rule loads; facts f.db has every declared table and column (24 warnings above)" "$(printf '%s\n' "$OUT" | head -1)"
   run_bad
   expect_eq "run: exit" 0 "$RC"
   expect_eq "run: warnings" 24 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
-  expect_eq "run: by column" "crmpolicy: warning: facts: 28 data problems in the clients' rows, by column: orders.amount 27, contacts.happened_at 1" \
+  expect_eq "run: by column" "crmpolicy: warning: facts: 29 data problems in the clients and per-client tables, by column: orders.amount 27, contacts.happened_at 2" \
     "$(printf '%s\n' "$ERR" | tail -1)"
-  # a typed column, or a few odd values, are said at their rows only
+  # a typed column with an odd value is said at its row, with no probe warning
   rm f.db; config; facts "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('O9','C1','2026-03-09','x')"
   cp_run check --config c.yaml
-  expect_eq "sound: check warnings" "" "$ERR"
-  expect_eq "sound: ok line" "ok: c.yaml: 1 rule loads; facts f.db has every declared table and column" "$(printf '%s\n' "$OUT" | head -1)"
+  expect_eq "one odd value: check warnings" "crmpolicy: warning: facts: orders row O9 column amount: 'x' is not an amount of money
+crmpolicy: warning: facts: 1 data problem in the first 1,000 rows of the clients and per-client tables, by column: orders.amount 1" "$ERR"
+  expect_eq "one odd value: ok line" "ok: c.yaml: 1 rule loads; facts f.db has every declared table and column (2 warnings above)" "$(printf '%s\n' "$OUT" | head -1)"
+  rm f.db; config; facts ""
+  cp_run check --config c.yaml
+  expect_eq "sound facts: check" "|ok: c.yaml: 1 rule loads; facts f.db has every declared table and column" "$ERR|$(printf '%s\n' "$OUT" | head -1)"
 }
 
 test_findings_past_twenty_are_counted_not_printed() {
@@ -467,7 +476,7 @@ test_findings_past_twenty_are_counted_not_printed() {
   expect_eq "run's findings" 25 "$(sqlite3 s.db "SELECT findings FROM runs")"
   expect_eq "warnings printed" 22 "$(printf '%s\n' "$ERR" | grep -c '^crmpolicy: warning: facts: ')"
   expect_eq "last warnings" "crmpolicy: warning: facts: more data problems follow; the run, once committed, keeps them all in the state database's findings table
-crmpolicy: warning: facts: 25 data problems in the clients' rows, by column: orders.ordered_on 25" \
+crmpolicy: warning: facts: 25 data problems in the clients and per-client tables, by column: orders.ordered_on 25" \
     "$(printf '%s\n' "$ERR" | tail -2)"
 }
 
