@@ -46,7 +46,15 @@ void *cp_arena_alloc(cp_arena *a, size_t size)
 
 char *cp_arena_strndup(cp_arena *a, const char *s, size_t len)
 {
-  char *p = take(a, len + 1, 1);   /* text needs no alignment: no padding between strings */
+  char *p;
+  if (a->head && len < a->head->size - a->used) {   /* the common case: room in the head */
+    p = a->head->data + a->used;
+    a->used += len + 1;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+  }
+  p = take(a, len + 1, 1);   /* text needs no alignment: no padding between strings */
   if (p) {
     memcpy(p, s, len);
     p[len] = '\0';

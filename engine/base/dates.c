@@ -66,7 +66,13 @@ int cp_dates_parse_date(const char *s, size_t len, int64_t *days)
 {
   if (len != 10 || s[4] != '-' || s[7] != '-')
     return -1;
-  int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned d0 = u[0] - '0', d1 = u[1] - '0', d2 = u[2] - '0', d3 = u[3] - '0',
+           d5 = u[5] - '0', d6 = u[6] - '0', d8 = u[8] - '0', d9 = u[9] - '0';
+  if (d0 > 9 || d1 > 9 || d2 > 9 || d3 > 9 || d5 > 9 || d6 > 9 || d8 > 9 || d9 > 9)
+    return -1;   /* a byte that is no digit (unsigned: below '0' wraps above 9) */
+  int y = (int)(d0 * 1000 + d1 * 100 + d2 * 10 + d3), m = (int)(d5 * 10 + d6),
+      d = (int)(d8 * 10 + d9);
   if (y < 0 || m < 1 || m > 12 || d < 1 || (unsigned)d > cp_dates_month_days(y, (unsigned)m))
     return -1;
   *days = cp_dates_days_from_civil(y, (unsigned)m, (unsigned)d);

@@ -1227,20 +1227,32 @@ cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
 /* Returns NULL when the key (column 0) under s's cursor is usable text,
  * then kept in s->key, or the finding's problem: not text, or text with a
  * NUL byte (read as C text it would be cut, and merge with another client's
- * or row's id). The column is read as one value (see convert). */
-static const char *bad_key(source *s, const char *not_text)
+ * or row's id). The column is read as one value (see convert). A key whose
+ * bytes are those of known (known_len bytes: the client's id, checked when
+ * its clients row was read) is usable without checking it again. */
+static const char *bad_key_known(source *s, const char *not_text, const char *known,
+                                 size_t known_len)
 {
   sqlite3_value *val = sqlite3_column_value(s->stmt, 0);
   if (sqlite3_value_type(val) != SQLITE_TEXT)
     return not_text;
   const char *text = (const char *)sqlite3_value_text(val);
   size_t len = (size_t)sqlite3_value_bytes(val);
+  if (text && known && len == known_len && memcmp(text, known, len) == 0) {
+    s->key = text;   /* the bytes of a key already checked (the client's id): no NUL, UTF-8 */
+    return NULL;
+  }
   if (text && strlen(text) != len)
     return "contains a NUL byte; the row is skipped";
   if (text && !cp_sbuf_is_utf8(text, len))   /* JSON would write it with U+FFFD: ids collide */
     return "is not valid UTF-8; the row is skipped";
   s->key = text;
   return NULL;
+}
+
+static const char *bad_key(source *s, const char *not_text)
+{
+  return bad_key_known(s, not_text, NULL, 0);
 }
 
 /* Skips a row whose client key is bad (problem, from bad_key()); returns
@@ -1258,8 +1270,9 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
 static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
   rows->n = 0;
+  size_t id_len = id ? strlen(id) : 0;
   while (s->ready && !beyond(f, s)) {
-    const char *problem = s->key_ok ? NULL : bad_key(s, not_text_client);
+    const char *problem = s->key_ok ? NULL : bad_key_known(s, not_text_client, id, id_len);
     if (problem) {
       s->read++;
       if (skip_bad_key(f, s, s->cfg->key, problem) < 0)

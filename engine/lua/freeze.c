@@ -199,7 +199,7 @@ void cp_freeze_view(lua_State *L, int idx)
 {
   idx = lua_absindex(L, idx);
   lua_newtable(L);
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 8);   /* 7 fields with __tostring: no rehash while filled */
   cp_freeze_view_meta(L, -1, idx);
   lua_setmetatable(L, -2);
 }
