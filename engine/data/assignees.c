@@ -42,7 +42,12 @@ cp_err cp_assignees_check(const cp_config *cfg)
     const yt_node *k = a->items[i], *v = a->items[i + 1];
     if (!strcmp(k->value, "default") || !strcmp(k->value, "alerts")) {
       rc = named_lookup(cfg, v, k->value);
-    } else if ((!strcmp(k->value, "kinds") || !strcmp(k->value, "rules")) && v->kind == YT_MAP) {
+    } else if (!strcmp(k->value, "kinds") || !strcmp(k->value, "rules")) {
+      if (v->kind != YT_MAP)   /* `rules: leads` is no unknown key: say what goes there */
+        rc = cp_diag_fail(CP_ECONFIG, "%s:%u: assignees: %s: a mapping of %s to lookup "
+                          "({%s: LOOKUP})", cfg->path, v->line, k->value,
+                          k->value[0] == 'k' ? "assignment kind" : "rule id",
+                          k->value[0] == 'k' ? "KIND" : "RULE_ID");
       for (size_t j = 0; rc == CP_OK && j + 1 < v->n; j += 2)
         rc = named_lookup(cfg, v->items[j + 1], v->items[j]->value);
     } else {

@@ -168,6 +168,9 @@ YAML
   sed -i 's/rules: {ticket.sev1: staff}/rules: {ticket.sev1: lead}/' c.yaml
   cp_run check --config c.yaml
   expect_eq "a lookup not declared" "2|crmpolicy: c.yaml:28: assignees: ticket.sev1: the config declares no lookup 'lead'" "$RC|$ERR"
+  sed -i 's/rules: {ticket.sev1: lead}/rules: leads/' c.yaml
+  cp_run check --config c.yaml
+  expect_eq "not a mapping" "2|crmpolicy: c.yaml:28: assignees: rules: a mapping of rule id to lookup ({RULE_ID: LOOKUP})" "$RC|$ERR"
 }
 
 # probe-ad: --assignees LOOKUP with a config whose section has `rules:`
