@@ -647,49 +647,6 @@ done:
   free(p);
 }
 
-/* Reads the first rows of source s (key column key), unordered, and
- * converts every declared column of each, as the client pass does: the
- * data problems go to f's finding handler. */
-static cp_err sample_source(cp_facts *f, const source *s, const char *key, unsigned rows)
-{
-  source tmp = *s;
-  sbuf q = {0};
-  cp_value v;
-  tmp.quiet = 0;
-  tmp.keyed = 1;
-  tmp.want = NULL;
-  tmp.strings = &f->arena;
-  build_select(&q, &tmp, key, 0, 0);
-  cp_sbuf_printf(&q, " LIMIT %u", rows);
-  cp_err rc = prepare(f, &q, &tmp.stmt);
-  cp_sbuf_free(&q);
-  int step;
-  while (rc == CP_OK && (step = sqlite3_step(tmp.stmt)) == SQLITE_ROW) {
-    for (unsigned j = 0; j < tmp.cfg->columns_count; j++)
-      convert(f, &tmp, j, &v);
-    cp_arena_reset(&f->arena);
-  }
-  if (rc == CP_OK && step != SQLITE_DONE)
-    rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", tmp.sql, errmsg(f));
-  sqlite3_finalize(tmp.stmt);
-  return rc;
-}
-
-cp_err cp_facts_sample(cp_facts *f, unsigned rows, cp_finding_fn fn, void *ctx)
-{
-  const cp_config_file *c = f->cfg->file;
-  cp_finding_fn was = f->on_finding;
-  void *was_ctx = f->finding_ctx;
-  f->on_finding = fn;
-  f->finding_ctx = ctx;
-  cp_err rc = sample_source(f, &f->clients, c->clients->id, rows);
-  for (unsigned i = 0; rc == CP_OK && i < c->tables_count; i++)
-    rc = sample_source(f, &f->tables[i], c->tables[i].key, rows);
-  f->on_finding = was;
-  f->finding_ctx = was_ctx;
-  return rc;
-}
-
 int cp_facts_number_ids(const cp_facts *f)
 {
   return f->number_ids;
@@ -1327,6 +1284,59 @@ static const char *not_a_client(source *s, const char *last, char *buf, size_t c
   if (last && strcmp(s->key, last) <= 0)
     return "repeats a client id; the row is skipped";
   return NULL;
+}
+
+/* Reads the first rows of source s (key column key), unordered, and
+ * converts every declared column of each, as the client pass does: the
+ * data problems go to f's finding handler. */
+static cp_err sample_source(cp_facts *f, const source *s, const char *key, unsigned rows)
+{
+  source tmp = *s;
+  sbuf q = {0};
+  cp_value v;
+  tmp.quiet = 0;
+  tmp.keyed = 1;
+  tmp.want = NULL;
+  tmp.strings = &f->arena;
+  build_select(&q, &tmp, key, 0, 0);
+  cp_sbuf_printf(&q, " LIMIT %u", rows);
+  cp_err rc = prepare(f, &q, &tmp.stmt);
+  cp_sbuf_free(&q);
+  int step;
+  while (rc == CP_OK && (step = sqlite3_step(tmp.stmt)) == SQLITE_ROW) {
+    /* a row the run skips for its key is said so, its columns not read:
+     * check said their problems, which no run says, and not the key's */
+    char buf[96];
+    const char *problem = s == &f->clients ? not_a_client(&tmp, NULL, buf, sizeof buf)
+                                           : bad_key(&tmp, not_text_client);
+    if (problem) {
+      char shown[160];
+      finding(f, &tmp, key, shown_text(tmp.stmt, 0, shown, sizeof shown), problem);
+      continue;
+    }
+    for (unsigned j = 0; j < tmp.cfg->columns_count; j++)
+      convert(f, &tmp, j, &v);
+    cp_arena_reset(&f->arena);
+  }
+  if (rc == CP_OK && step != SQLITE_DONE)
+    rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", tmp.sql, errmsg(f));
+  sqlite3_finalize(tmp.stmt);
+  return rc;
+}
+
+cp_err cp_facts_sample(cp_facts *f, unsigned rows, cp_finding_fn fn, void *ctx)
+{
+  const cp_config_file *c = f->cfg->file;
+  cp_finding_fn was = f->on_finding;
+  void *was_ctx = f->finding_ctx;
+  f->on_finding = fn;
+  f->finding_ctx = ctx;
+  cp_err rc = sample_source(f, &f->clients, c->clients->id, rows);
+  for (unsigned i = 0; rc == CP_OK && i < c->tables_count; i++)
+    rc = sample_source(f, &f->tables[i], c->tables[i].key, rows);
+  f->on_finding = was;
+  f->finding_ctx = was_ctx;
+  return rc;
 }
 
 /* Reads the client under the clients cursor and its rows. Returns 1 when it

@@ -114,7 +114,10 @@ test_client_ids_stored_as_numbers_are_said_at_check_and_the_guard_does_not_advis
   cp_run check --config c.yaml
   expect_eq "check: exit" 0 "$RC"
   expect_eq "check: warnings" "crmpolicy: warning: facts: the client ids in column 'id' of table 'clients' of f.db are stored as numbers (the first: 1), and a client id is a text: each such row is skipped as a data problem (when every id is a number, no client is evaluated). Store them as TEXT, or read the table through a view that casts them (CREATE VIEW clients_text AS SELECT CAST(id AS TEXT) AS id, ... FROM clients; and table: clients_text in the config)
-crmpolicy: warning: facts: the client keys in column 'client_id' of table 'kyc' of f.db are stored as numbers (the first: 1), and a client id is a text: its rows with such keys are of no client. Store them as TEXT, or read the table through a view that casts them (CREATE VIEW kyc_text AS SELECT CAST(client_id AS TEXT) AS client_id, ... FROM kyc; and table: kyc_text in the config)" "$ERR"
+crmpolicy: warning: facts: the client keys in column 'client_id' of table 'kyc' of f.db are stored as numbers (the first: 1), and a client id is a text: its rows with such keys are of no client. Store them as TEXT, or read the table through a view that casts them (CREATE VIEW kyc_text AS SELECT CAST(client_id AS TEXT) AS client_id, ... FROM kyc; and table: kyc_text in the config)" "$(printf '%s\n' "$ERR" | head -2)"
+  # then each row the run skips for it, as the run says them
+  expect_eq "check: the rows" "crmpolicy: warning: facts: 3 data problems in the first 1,000 rows of the clients and per-client tables, by column: clients.id 2, kyc.client_id 1" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
   cp_run run --config c.yaml --as-of 2026-12-01 --quiet
   expect_eq "run: exit" 5 "$RC"
   expect_eq "the guard" "crmpolicy: guard: no client was evaluated: the client ids of the clients table 'clients' of f.db are stored as numbers (3 data problems; see the warning above); nothing was written; --force would evaluate no client either, and resolve every open alert: store the ids as TEXT or read them through a view that casts them" \
@@ -730,6 +733,25 @@ test_database_locked_by_a_writer_for_too_long_stops_before_writing() {
   release_lock
   expect_fatal 3 "crmpolicy: facts: f.db: database is locked"
   [ ! -e s.db ] || fail "the state database was created"
+}
+
+test_check_says_a_skipped_key_as_a_run_does_not_the_rows_columns() {
+  # a row the run skips for its client key was converted by check, whose
+  # warnings were of its columns (no run says them) and not of its key
+  config
+  facts "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('ON','C1','2026-03-01',1)"
+  untyped clients orders
+  sqlite3 f.db "UPDATE orders SET client_id = NULL, ordered_on = 'x' WHERE id = 'ON';
+                INSERT INTO clients(id,name,status,created_on) VALUES (7,'n',NULL,'z'), ('','e',NULL,'z')"
+  cp_run check --config c.yaml --as-of 2026-06-01
+  expect_eq "check: exit" 0 "$RC"
+  local said count
+  said=$(printf '%s\n' "$ERR" | grep ' row ' | sort)
+  count=$(printf '%s\n' "$ERR" | tail -1)
+  run_bad
+  expect_eq "run: exit" 0 "$RC"
+  expect_eq "check says what run says" "$(printf '%s\n' "$ERR" | grep ' row ' | sort)" "$said"
+  expect_eq "check's count" "crmpolicy: warning: facts: 3 data problems in the first 1,000 rows of the clients and per-client tables, by column: clients.id 2, orders.client_id 1" "$count"
 }
 
 run_tests
