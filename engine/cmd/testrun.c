@@ -126,35 +126,10 @@ static const yt_node *table_entry(const yt_node *facts, const cp_table_cfg *t)
   return entry;
 }
 
-/* Returns the line of the fixture row that finding f is about: the row of
- * its table whose id column (or, for "(client X)", key column) holds the
- * finding's row id; the step's line when none can be told. */
-static unsigned finding_line(const steprun *s, const cp_finding *f)
+/* Returns the line of the row of entry (a table's rows in facts, as a list
+ * or {columns, rows, defaults}) whose column col holds want, or 0. */
+static unsigned row_line(const yt_node *entry, const char *col, const char *want)
 {
-  const cp_config_file *c = s->r->cfg->file;
-  const cp_table_cfg *t = NULL;
-  for (unsigned i = 0; !t && i < c->tables_count + c->lookups_count + 1; i++) {
-    const cp_table_cfg *x = i == 0 ? c->clients : i <= c->tables_count ? &c->tables[i - 1]
-                                                  : &c->lookups[i - 1 - c->tables_count];
-    if (!strcmp(x->name, f->table) || (x->table && !strcmp(x->table, f->table)))
-      t = x;
-  }
-  /* the rows are the last step's (up to this one) whose facts name the
-   * table, else the fixture's */
-  const yt_node *entry = NULL;
-  const cp_fx_step *steps = s->r->fx->file->steps;
-  for (size_t i = (size_t)(s->step - steps) + 1; t && !entry && i-- > 0;)
-    entry = table_entry(steps[i].facts, t);
-  if (!entry)
-    entry = table_entry(s->r->fx->facts, t);
-  if (!entry)
-    return s->step->line;
-  const char *col = t->id, *want = f->row_id;
-  char key[128];
-  if (sscanf(f->row_id, "(client %127[^)])", key) == 1) {
-    col = t->key;
-    want = key;
-  }
   const yt_node *rows = entry, *columns = NULL, *defaults = NULL;
   if (entry->kind == YT_MAP) {
     rows = cp_ytree_get(entry, "rows");
@@ -166,7 +141,58 @@ static unsigned finding_line(const steprun *s, const cp_finding *f)
     if (v && v->value && !strcmp(v->value, want))
       return rows->items[i]->line;
   }
-  return s->step->line;
+  return 0;
+}
+
+/* Returns the line of the fixture row that finding f is about: the row of
+ * its table whose id column (or, for "(client X)", key column) holds the
+ * finding's row id; the step's line when none can be told. A step's
+ * `changes:` row that gives the finding's column is that line, before the
+ * facts row it changed (which held another value), and a changes row is the
+ * line of a row it added: both were said at the row the change left
+ * alone, or at the step. */
+static unsigned finding_line(const steprun *s, const cp_finding *f)
+{
+  const cp_config_file *c = s->r->cfg->file;
+  const cp_table_cfg *t = NULL;
+  for (unsigned i = 0; !t && i < c->tables_count + c->lookups_count + 1; i++) {
+    const cp_table_cfg *x = i == 0 ? c->clients : i <= c->tables_count ? &c->tables[i - 1]
+                                                  : &c->lookups[i - 1 - c->tables_count];
+    if (!strcmp(x->name, f->table) || (x->table && !strcmp(x->table, f->table)))
+      t = x;
+  }
+  if (!t)
+    return s->step->line;
+  const char *col = t->id, *want = f->row_id;
+  char key[128];
+  if (sscanf(f->row_id, "(client %127[^)])", key) == 1) {
+    col = t->key;
+    want = key;
+  }
+  /* the rows are the last step's (up to this one) whose facts name the
+   * table, else the fixture's, as changed by the steps since */
+  const cp_fx_step *steps = s->r->fx->file->steps;
+  unsigned changed = 0, line;
+  for (size_t i = (size_t)(s->step - steps) + 1; i-- > 0;) {
+    const yt_node *ch = table_entry(steps[i].changes, t), *entry;
+    if (ch && ch->kind == YT_MAP)   /* {rows, delete} */
+      ch = cp_ytree_get(ch, "rows");
+    for (size_t j = 0; col && ch && ch->kind == YT_SEQ && j < ch->n; j++) {
+      const yt_node *row = ch->items[j], *v = row_value(row, NULL, NULL, col);
+      if (row->kind != YT_MAP || !v || !v->value || strcmp(v->value, want))
+        continue;
+      if (cp_ytree_get(row, f->column))   /* the change gave the value */
+        return row->line;
+      if (!changed)   /* the latest change of the row: the line of a row it added */
+        changed = row->line;
+    }
+    if ((entry = table_entry(steps[i].facts, t)))
+      return (line = row_line(entry, col, want)) ? line : changed ? changed : s->step->line;
+  }
+  const yt_node *entry = table_entry(s->r->fx->facts, t);
+  if (entry && (line = row_line(entry, col, want)))
+    return line;
+  return changed ? changed : s->step->line;
 }
 
 /* Says the data problems of an outcome: warnings at the fixture's line,

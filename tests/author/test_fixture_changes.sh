@@ -75,4 +75,36 @@ test_changes_that_cannot_apply_say_where() {
   expect_contains "an unknown column" "crmpolicy: fx.yaml:17: facts.clients: the config declares no column 'grade' (columns: status, tier, id)" "$ERR"
 }
 
+test_a_changed_rows_data_problem_is_said_at_the_change() {
+  # said at the facts row the change left alone (its sound day), and an
+  # added row at the step: the line to mend is the change's, at every step
+  visits_with_ids
+  cat > fx.yaml <<'YAML'
+name: a bad change
+rules: [visit.due]
+facts:
+  staff: [{id: S1}]
+  clients: [{id: G1, status: active, tier: gold}]
+  visits:
+    - {id: V1, client_id: G1, day: 2026-06-20}
+steps:
+  - as_of: 2026-06-30
+    changes:
+      visits:
+        - {id: V1, day: notaday}
+        - {id: V7, client_id: G1, day: alsonot}
+    mode: at_least
+    alerts: []
+  - as_of: 2026-07-01
+    mode: at_least
+    alerts: []
+YAML
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warnings" "crmpolicy: warning: fx.yaml:13: facts: visits row V7 column day: 'alsonot' is not a date
+crmpolicy: warning: fx.yaml:12: facts: visits row V1 column day: 'notaday' is not a date
+crmpolicy: warning: fx.yaml:13: facts: visits row V7 column day: 'alsonot' is not a date
+crmpolicy: warning: fx.yaml:12: facts: visits row V1 column day: 'notaday' is not a date" "$ERR"
+}
+
 run_tests
