@@ -255,6 +255,12 @@ static void bind_scalar(sqlite3_stmt *st, int i, const yt_node *v)
     sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
+/* Returns 1 when scalar v is a plain null (bound as NULL). */
+static int is_null(const yt_node *v)
+{
+  return v->plain && (!*v->value || !strcmp(v->value, "null") || !strcmp(v->value, "~"));
+}
+
 /* The values of one row: names and value nodes, the row's first then defaults. */
 typedef struct rowvals {
   const yt_node *names[MAX_COLUMNS];   /* column name nodes */
@@ -513,7 +519,7 @@ static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_
       r.names[0] = name, r.values[0] = id;
       break;
     }
-  if (!id)
+  if (!id || is_null(id))   /* a null id tells no row: it added one of NULL id */
     return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: the row gives no %s, the column that "
                         "tells which row it changes", d->fx->path, row->line, x->t->name, idcol);
   int changed = 0;
@@ -552,7 +558,7 @@ static cp_err delete_rows(fxdb *d, const fxtable *x, const char *idcol, const yt
 {
   for (size_t i = 0; i < ids->n; i++) {
     const yt_node *id = ids->items[i];
-    if (id->kind != YT_SCALAR)
+    if (id->kind != YT_SCALAR || is_null(id))   /* null: the rows of NULL id, not an id */
       return cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: delete: a list of %s values",
                           d->fx->path, id->line, x->t->name, idcol);
     sbuf q = {0};

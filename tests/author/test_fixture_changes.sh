@@ -107,4 +107,19 @@ crmpolicy: warning: fx.yaml:13: facts: visits row V7 column day: 'alsonot' is no
 crmpolicy: warning: fx.yaml:12: facts: visits row V1 column day: 'notaday' is not a date" "$ERR"
 }
 
+test_a_null_id_is_no_id() {
+  # {id: null, ...} added a client of NULL id (a data problem at the step's
+  # line), as a row that tells no row it changes is an error
+  visits_with_ids
+  sed -i 's/- {id: G3, status: odd, tier: bronze}   # no row G3: added/- {id: null, status: odd}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "a null id: exit" 2 "$RC"
+  expect_contains "a null id" "crmpolicy: fx.yaml:18: changes.clients: the row gives no id, the column that tells which row it changes" "$ERR"
+  visits_with_ids
+  sed -i 's/visits: {delete: \[V2\]}/visits: {delete: [~]}/' fx.yaml
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "a null id deleted: exit" 2 "$RC"
+  expect_contains "a null id deleted" "crmpolicy: fx.yaml:19: changes.visits: delete: a list of id values" "$ERR"
+}
+
 run_tests
