@@ -1318,8 +1318,11 @@ static cp_err sample_source(cp_facts *f, const source *s, const char *key, unsig
       convert(f, &tmp, j, &v);
     cp_arena_reset(&f->arena);
   }
-  if (rc == CP_OK && step != SQLITE_DONE)
-    rc = cp_diag_fail(db_err(f->db), "facts: %s: %s", tmp.sql, errmsg(f));
+  if (rc == CP_OK && step != SQLITE_DONE) {   /* said as a run says it, and its exit 3 */
+    rc = db_err(f->db);
+    read_failed(f, &tmp);
+    rc = rc == CP_EFACTS ? CP_EIO : rc;
+  }
   sqlite3_finalize(tmp.stmt);
   return rc;
 }

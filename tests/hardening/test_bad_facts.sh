@@ -156,6 +156,10 @@ test_a_view_that_fails_on_one_row_stops_the_run_saying_why() {
   run_bad
   expect_fatal 3 "crmpolicy: facts: reading table 'orders': malformed JSON (a row on which the table's view or generated column fails: every run stops there until the facts or the view are mended)
 crmpolicy: the run failed (facts error); nothing was written"
+  # check's sample meets the row too: the run's message and exit 3 (probe-ae:
+  # a bare 'facts: orders: malformed JSON', exit 2)
+  cp_run check --config c.yaml
+  expect_eq "check" "3|crmpolicy: facts: reading table 'orders': malformed JSON (a row on which the table's view or generated column fails: every run stops there until the facts or the view are mended)" "$RC|$ERR"
 }
 
 test_a_date_with_a_nul_byte_shows_the_nul() {
