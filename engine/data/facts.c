@@ -79,6 +79,7 @@ struct cp_facts {
   int too_long;             /* the row being read has a text over max_text */
   struct timespec deadline; /* reading past it is stopped (limits.facts_seconds) */
   int timed_out;            /* SQLite was interrupted at the deadline */
+  unsigned probe_calls;     /* progress calls of the probe under way (bounded_probe) */
   char timeout_msg[160];    /* the error that replaces SQLite's "interrupted" */
   unsigned char head[32];   /* the file's header once its snapshot began (rollback mode) */
   int have_head;            /* head was read: a corrupt page may be the file written over */
@@ -105,6 +106,31 @@ static int over_time(void *ctx)
     return 0;
   f->timed_out = 1;
   return 1;
+}
+
+/* The progress handler while the facts are probed at open (number_keys,
+ * probe_types): the deadline's, and a bound of PROBE_CALLS * PROGRESS_OPS
+ * virtual machine steps a statement, about 10 ms. Their LIMIT makes a
+ * table's probe cheap, not a view's that must read all its rows before its
+ * first (a GROUP BY, an ORDER BY without an index): such a probe would cost
+ * a run the whole view again. Cut short, a probe judges the rows it saw; the
+ * run's tally still counts every data problem. */
+#define PROBE_CALLS 20
+static int bounded_probe(void *ctx)
+{
+  cp_facts *f = ctx;
+  return over_time(f) || ++f->probe_calls > PROBE_CALLS;
+}
+
+/* Steps a probe's statement st under bounded_probe(): SQLITE_ROW while it
+ * gives rows. */
+static int probe_step(cp_facts *f, sqlite3_stmt *st)
+{
+  f->probe_calls = 0;
+  sqlite3_progress_handler(f->db, PROGRESS_OPS, bounded_probe, f);
+  int step = sqlite3_step(st);
+  sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
+  return step;
 }
 
 /* Reads the first 32 bytes of db's file (the SQLite header: its change
@@ -549,7 +575,7 @@ static int number_keys(cp_facts *f, source *s, const char *key, const char *what
   cp_sbuf_sql_ident(&q, key);
   cp_sbuf_add(&q, " IS NOT NULL LIMIT 1");
   if (!q.oom && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
+      probe_step(f, st) == SQLITE_ROW) {
     const char *type = (const char *)sqlite3_column_text(st, 0);
     number = type && (!strcmp(type, "integer") || !strcmp(type, "real"));
     if (number)
@@ -602,6 +628,8 @@ static void probe_types(cp_facts *f, source *s)
   cp_sbuf_printf(&q, " LIMIT %d", PROBE_ROWS);
   if (q.oom || sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
     goto done;   /* the client pass says what is wrong with the table */
+  f->probe_calls = 0;   /* one bound for all its rows */
+  sqlite3_progress_handler(f->db, PROGRESS_OPS, bounded_probe, f);
   while (sqlite3_step(st) == SQLITE_ROW)
     for (unsigned j = 0; j < t->columns_count; j++) {
       sqlite3_value *v = sqlite3_column_value(st, (int)j);
@@ -619,6 +647,7 @@ static void probe_types(cp_facts *f, source *s)
           snprintf(p[j].first, sizeof p[j].first, "%s", (const char *)sqlite3_value_text(v));
       }
     }
+  sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
   for (unsigned j = 0; j < t->columns_count; j++) {
     if (!p[j].wrong || p[j].wrong * 2 <= p[j].values)
       continue;   /* an odd value is the client pass's data problem, said at its row */

@@ -473,6 +473,33 @@ crmpolicy: warning: facts: 1 data problem in the first 1,000 rows of the clients
   expect_eq "sound facts: check" "|ok: c.yaml: 1 rule loads; facts f.db has every declared table and column" "$ERR|$(printf '%s\n' "$OUT" | head -1)"
 }
 
+test_a_view_that_must_compute_everything_before_its_first_row_is_not_probed_again() {
+  # The probe at open reads the first 1,000 rows; of a view that computes a
+  # long aggregate before its first row (here a count over 150^3 triples),
+  # that was the whole computation again before the run read it. It stops
+  # after about 2,000,000 SQLite steps: no probe warning, the data problems
+  # still said at their rows and counted by column.
+  config
+  facts "INSERT INTO orders(id,client_id,ordered_on,amount)
+    SELECT 'X'||value, 'C1', '2026-03-01', 1 FROM generate_series(1, 25);
+    CREATE TABLE t(x); INSERT INTO t SELECT value FROM generate_series(1, 150);"
+  untyped orders
+  sqlite3 f.db "UPDATE orders SET amount = CAST(amount AS TEXT) WHERE id <> 'O3';
+    ALTER TABLE orders RENAME TO orders_raw;
+    CREATE VIEW orders AS SELECT o.* FROM orders_raw o,
+      (SELECT count(*) AS m FROM t a, t b, t c WHERE a.x + b.x + c.x > 0)"
+  run_bad
+  expect_eq "exit" 0 "$RC"
+  expect_eq "no probe warning" 0 "$(printf '%s\n' "$ERR" | grep -c 'of its first 1,000 rows')"
+  expect_eq "rows said" 20 "$(printf '%s\n' "$ERR" | grep -c ' row .* column ')"
+  expect_eq "by column" "crmpolicy: warning: facts: 27 data problems in the clients and per-client tables, by column: orders.amount 27" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+  # the same view with a short count is probed as a table is
+  sqlite3 f.db "DELETE FROM t WHERE x > 20"
+  run_bad
+  expect_eq "short: probe warning" 1 "$(printf '%s\n' "$ERR" | grep -c "column 'amount' of table 'orders' of f.db: 27 of the 28 values of its first 1,000 rows")"
+}
+
 test_findings_past_twenty_are_counted_not_printed() {
   config
   facts "INSERT INTO orders(id,client_id,ordered_on,amount)
