@@ -85,7 +85,11 @@ static void print_problems(run *r, const cp_outcome *o)
   for (size_t i = 0; i < o->n_failures; i++, r->errors_printed++) {
     if (o->failures[i].repeat)   /* its first error was printed; the rest are stored */
       r->errors_printed--;
-    else if (r->errors_printed < MAX_PRINTED_ERRORS)
+    else if (o->failures[i].notice && r->errors_printed >= MAX_PRINTED_ERRORS) {
+      cp_progress_clear(&r->progress);   /* a rule or the scope skipped from now on */
+      cp_diag_fail(CP_EEVAL, "%s", o->failures[i].message);
+      r->errors_printed--;
+    } else if (r->errors_printed < MAX_PRINTED_ERRORS)
       cp_diag_fail(CP_EEVAL, "%s", o->failures[i].message);
     else if (r->errors_printed == MAX_PRINTED_ERRORS)
       cp_diag_fail(CP_EEVAL, "more rule errors follow; the run, once committed, keeps them "

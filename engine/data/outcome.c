@@ -109,6 +109,7 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
   f->message = keep(o, message, &oom);
   f->traceback = keep(o, traceback ? traceback : "", &oom);
   f->repeat = 0;
+  f->notice = 0;
   for (size_t i = 0; ids && ids[i]; i++) {
     if (cp_arena_grow((void **)&o->failed_ids, &o->cap_failed_ids, o->n_failed_ids,
              sizeof *o->failed_ids) < 0)

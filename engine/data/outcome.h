@@ -53,6 +53,8 @@ typedef struct cp_failure {
   const char *message;      /* "rules/x.lua:40: ..." */
   const char *traceback;    /* Lua traceback, possibly "" */
   int repeat;               /* a rule skipped since an earlier client: stored, not printed */
+  int notice;               /* printed even past the run's first 20 errors: a rule or the
+                               scope is skipped from this client on */
 } cp_failure;
 
 /* Everything evaluated for one client. Zero-initialise; reset per client. */

@@ -27,7 +27,9 @@ typedef struct cp_rule {
   char *needs;              /* a per-client table the rule needs rows of, or NULL */
   int needs_table;          /* that table's index, or -1: the rule runs for every client */
   char *held;               /* why it is skipped for the rest of the run (it held the
-                               heap), or NULL */
+                               heap, or ran out of its budget for SPENT_IN_A_ROW clients
+                               in a row), or NULL */
+  unsigned spent;           /* clients in a row it ran out of its budget or memory for */
 } cp_rule;
 
 /* A member of a pool: someone a rule can be given, with capacity and load. */
@@ -76,6 +78,8 @@ typedef struct cp_rules {
   cp_pool *pools;           /* computed pools, in declaration order */
   size_t n_pools;           /* number of pools */
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
+  unsigned scope_spent;     /* clients in a row the scope ran out of its budget or memory for */
+  char *scope_skipped;      /* why the scope is no longer called (every rule fails), or NULL */
   int backing_ref;          /* registry: the client's values, emptied per client (client.c) */
   int live_mt_ref;          /* registry: metatable of the live client object */
   int dead_mt_ref;          /* registry: metatable of ended client objects */

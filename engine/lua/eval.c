@@ -21,23 +21,65 @@ static cp_err record(cp_rules *api, const cp_rule *r, const char *msg, int repea
   return rc;
 }
 
-/* Records a failure of rule r (message and traceback on the stack, popped),
- * dropping what it had reported before failing. */
-static cp_err record_failure(cp_rules *api, const cp_rule *r, size_t keep)
+/* A rule, or the scope, that runs out of its budget (or of memory) for this
+ * many clients in a row is not called again in the run: each such call
+ * costs the whole budget (4 ms at the default), so a loop without end in one
+ * rule made a night of 1,000,000 clients last more than an hour. Skipping it
+ * changes no result: a rule that fails keeps its results, as a skipped one
+ * does; only a client after the streak that the rule would have finished
+ * in budget keeps its results too. */
+#define SPENT_IN_A_ROW 100
+
+/* What a notice appends to the failure that ends a streak. */
+#define SPENT_MORE "; it ran out of its budget or memory for %d clients in a row, so it is " \
+                   "skipped for the rest of the run, each later client's earlier results kept"
+
+/* Returns 1 when the call that just returned status failed for want of its
+ * budget or of memory. */
+static int spent(cp_rules *api, int status)
 {
+  return status == LUA_ERRMEM || (status != LUA_OK && cp_sandbox_tripped(api->sb));
+}
+
+/* Records a failure of rule r (message and traceback on the stack, popped),
+ * dropping what it had reported before failing. When it ends a streak of
+ * SPENT_IN_A_ROW failures for want of budget, the rule is skipped from now
+ * on, and the failure says so, printed even past the run's first errors. */
+static cp_err record_failure(cp_rules *api, cp_rule *r, size_t keep)
+{
+  lua_State *L = api->L;
+  int last = r->spent == SPENT_IN_A_ROW;
   api->out->n = keep;
-  return record(api, r, lua_pushfstring(api->L, "%s (rule %s, client %s)",
-                                        lua_tostring(api->L, -2), r->id, api->client->id), 0);
+  lua_pushfstring(L, "%s (rule %s, client %s)", lua_tostring(L, -2), r->id, api->client->id);
+  if (last) {
+    lua_pushfstring(L, SPENT_MORE, SPENT_IN_A_ROW);
+    lua_concat(L, 2);
+    free(r->held);
+    lua_pushfstring(L, "rule %s is skipped for the rest of the run: it ran out of its budget or "
+                    "memory for %d clients in a row, the last %s; this client's earlier results "
+                    "kept", r->id, SPENT_IN_A_ROW, api->client->id);
+    r->held = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  cp_err rc = record(api, r, lua_tostring(L, -1), 0);
+  if (rc == CP_OK && last)
+    api->out->failures[api->out->n_failures - 1].notice = 1;
+  return rc == CP_OK && last && !r->held ? CP_ENOMEM : rc;
 }
 
 /* Records, as record_failure() does, that rule r failed for the client
  * because the scope did: printed once for the client (the first rule), each
- * rule stored. */
-static cp_err record_scope_failure(cp_rules *api, const cp_rule *r, int first)
+ * rule stored. more: what the first one's message ends with (a notice), or
+ * NULL. */
+static cp_err record_scope_failure(cp_rules *api, const cp_rule *r, int first, const char *more)
 {
-  return record(api, r, lua_pushfstring(api->L, "%s (the scope, client %s: every rule fails "
-                                        "for it and keeps its results)",
-                                        lua_tostring(api->L, -2), api->client->id), !first);
+  cp_err rc = record(api, r, lua_pushfstring(api->L, "%s (the scope, client %s: every rule fails "
+                                             "for it and keeps its results)%s",
+                                             lua_tostring(api->L, -2), api->client->id,
+                                             first && more ? more : ""), !first);
+  if (rc == CP_OK && first && more)
+    api->out->failures[api->out->n_failures - 1].notice = 1;
+  return rc;
 }
 
 /* Returns a rough size in bytes of the value at idx: a string's length; a
@@ -290,12 +332,15 @@ static cp_err skip_held(cp_rules *api, const cp_rule *r)
 }
 
 /* Runs the scope function on the client at the top of the stack. Returns 1 in
- * scope, 0 out of scope, -1 when it failed (message and traceback pushed). */
+ * scope, 0 out of scope, -1 when it failed (message and traceback pushed),
+ * -2 when it is no longer called (api->scope_skipped). */
 static int in_scope(cp_rules *api)
 {
   lua_State *L = api->L;
   if (api->scope_ref == LUA_NOREF)
     return 1;
+  if (api->scope_skipped)
+    return -2;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->scope_ref);
   lua_pushvalue(L, -2);
   cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
@@ -303,6 +348,7 @@ static int in_scope(cp_rules *api)
   int status = cp_sandbox_call(api->sb, 1, 1);
   if (api->prof)
     cp_rules_prof_end(api->prof, &api->prof->part[CP_PROF_SCOPE], t0, outer);
+  api->scope_spent = spent(api, status) ? api->scope_spent + 1 : 0;
   size_t held = cp_sandbox_held(api->sb), mark = cp_sandbox_hold_mark(api->sb), now;
   if (held && api->up_base && held > mark &&
       ((now = scope_upvalues(api)) <= api->scope_up_base ||
@@ -331,17 +377,46 @@ static int in_scope(cp_rules *api)
   return yes;
 }
 
-/* Fails every rule for the client: the scope itself could not be decided. */
+/* Fails every rule for the client: the scope itself could not be decided
+ * (its message and traceback on the stack, popped). When that ends a streak
+ * of SPENT_IN_A_ROW for want of budget, the scope is not called again. */
 static cp_err fail_all(cp_rules *api)
 {
   lua_State *L = api->L;
   cp_err rc = CP_OK;
+  const char *more = NULL;
+  if (api->scope_spent == SPENT_IN_A_ROW) {
+    more = lua_pushfstring(L, SPENT_MORE, SPENT_IN_A_ROW);
+    lua_insert(L, -3);
+    free(api->scope_skipped);
+    api->scope_skipped = strdup(lua_pushfstring(L, "the scope is skipped for the rest of the "
+                                                "run: it ran out of its budget or memory for %d "
+                                                "clients in a row, the last %s; every rule fails "
+                                                "for this client and keeps its results",
+                                                SPENT_IN_A_ROW, api->client->id));
+    lua_pop(L, 1);
+    if (!api->scope_skipped)
+      rc = CP_ENOMEM;
+  }
   for (size_t i = 0; rc == CP_OK && i < api->n_rules; i++) {
     lua_pushvalue(L, -2);
     lua_pushvalue(L, -2);
-    rc = record_scope_failure(api, &api->rules[i], i == 0);
+    rc = record_scope_failure(api, &api->rules[i], i == 0, more);
   }
-  lua_pop(L, 2);
+  lua_pop(L, more ? 3 : 2);
+  return rc;
+}
+
+/* Fails every rule for the client, the scope being no longer called:
+ * stored, not printed (the notice was). */
+static cp_err fail_skipped(cp_rules *api)
+{
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && i < api->n_rules; i++) {
+    const cp_rule *r = &api->rules[i];
+    if ((rc = cp_outcome_fail(api->out, r->id, r->ids, api->scope_skipped, "")) == CP_OK)
+      api->out->failures[api->out->n_failures - 1].repeat = 1;
+  }
   return rc;
 }
 
@@ -360,8 +435,10 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   }
   cp_client_push(api);
   int scope = in_scope(api);
-  if (scope < 0)
+  if (scope == -1)
     rc = fail_all(api);
+  else if (scope == -2)
+    rc = fail_skipped(api);
   out->skipped = scope == 0;
   cp_sandbox_push_handler(api->sb);   /* one handler under every rule's call */
   int handler = lua_gettop(L);
@@ -388,6 +465,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     int status = cp_sandbox_call_with(api->sb, 1, 0, handler);
     if (api->prof)
       cp_rules_prof_end(api->prof, &api->prof->rule[i], t0, outer);
+    r->spent = spent(api, status) ? r->spent + 1 : 0;
     /* one comparison unless the heap is high; once a rule is suspected,
      * the client's end decides */
     size_t held = api->suspect ? 0 : cp_sandbox_held(api->sb);

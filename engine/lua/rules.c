@@ -740,6 +740,7 @@ void cp_rules_close(cp_rules *api)
     free(api->dheld[i]);
   free(api->dheld);
   free(api->up_base);
+  free(api->scope_skipped);
   for (size_t i = 0; i < api->n_rules; i++) {
     for (size_t j = 1; api->rules[i].ids && api->rules[i].ids[j]; j++)
       free((char *)api->rules[i].ids[j]);

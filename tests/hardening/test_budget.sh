@@ -285,4 +285,60 @@ LUA
     "$(sqlite3 s.db "SELECT message FROM rule_errors WHERE message NOT LIKE 'rules/x.lua:3: %'")"
 }
 
+
+# streak_facts: 130 clients, C001 to C130, and rules/ok.lua.
+streak_facts() {
+  setup
+  sqlite3 f.db "DELETE FROM clients;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 130)
+    INSERT INTO clients(id, name, status, created_on)
+      SELECT printf('C%03d', i), 'N', 'active', '2026-01-01' FROM n;"
+}
+
+# errors_like PATTERN: the last run's rule errors whose message is LIKE PATTERN.
+errors_like() {
+  sqlite3 s.db "SELECT count(*) FROM rule_errors WHERE message LIKE '$1'
+                AND run_id = (SELECT max(run_id) FROM rule_errors)"
+}
+
+test_a_rule_out_of_budget_for_a_hundred_clients_in_a_row_is_skipped_for_the_rest_of_the_run() {
+  # Each call out of budget costs the whole budget: a loop without end made
+  # a night of 1,000,000 clients last more than an hour. After 100 in a row
+  # the rule is no longer called; it fails for each later client, keeping
+  # its results as a failed rule does.
+  streak_facts
+  printf 'rule { id = "x.y", doc = "probe", fn = function(c)\n  alert { severity = "info", title = "old" }\nend }\n' > rules/x.lua
+  timeout 120 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet || fail "first run"
+  printf 'rule { id = "x.y", doc = "probe", fn = function(c)\n  while true do end\nend }\n' > rules/x.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "out of budget" 100 "$(errors_like 'rules/x.lua:2: instruction budget of 1000000 exceeded (rule x.y, client C%')"
+  expect_eq "the last of the streak" "C100" \
+    "$(sqlite3 s.db "SELECT client_id FROM rule_errors WHERE message LIKE '%skipped for the rest of the run, each later%'")"
+  # said past the 20 errors a run prints
+  expect_eq "notice printed" "crmpolicy: rules/x.lua:2: instruction budget of 1000000 exceeded (rule x.y, client C100); it ran out of its budget or memory for 100 clients in a row, so it is skipped for the rest of the run, each later client's earlier results kept" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+  expect_eq "skipped" "30|C101|C130" "$(sqlite3 s.db "SELECT count(*), min(client_id), max(client_id) FROM rule_errors
+    WHERE message = 'rule x.y is skipped for the rest of the run: it ran out of its budget or memory for 100 clients in a row, the last C100; this client''s earlier results kept'")"
+  expect_eq "results kept" "130|130" "$(sqlite3 s.db "SELECT sum(rule = 'x.y'), sum(rule = 'ok') FROM alerts WHERE status = 'open'")"
+  # a client in budget between two spent ones ends the streak
+  printf 'rule { id = "x.y", doc = "probe", fn = function(c)\n  while c.id ~= "C050" do end\nend }\n' > rules/x.lua
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "streaks of 49 and 80: exit" 1 "$RC"
+  expect_eq "streaks of 49 and 80: every client called" 129 "$(errors_like 'rules/x.lua:2: instruction budget of 1000000 exceeded (rule x.y, client C%)')"
+  expect_eq "streaks of 49 and 80: none skipped" 0 "$(errors_like '%skipped%')"
+}
+
+test_a_scope_out_of_budget_for_a_hundred_clients_in_a_row_is_no_longer_called() {
+  streak_facts
+  printf 'scope { doc = "spins", fn = function(c)\n  while true do end\nend }\nrule { id = "x.y", doc = "probe", fn = function(c) end }\n' > rules/x.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "scope out of budget, each rule" 200 "$(errors_like 'rules/x.lua:2: instruction budget of 1000000 exceeded (the scope, client C%: every rule fails for it and keeps its results)%')"
+  expect_eq "notice printed" "crmpolicy: rules/x.lua:2: instruction budget of 1000000 exceeded (the scope, client C100: every rule fails for it and keeps its results); it ran out of its budget or memory for 100 clients in a row, so it is skipped for the rest of the run, each later client's earlier results kept" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+  expect_eq "skipped, each rule" "60|C101|C130" "$(sqlite3 s.db "SELECT count(*), min(client_id), max(client_id) FROM rule_errors
+    WHERE message = 'the scope is skipped for the rest of the run: it ran out of its budget or memory for 100 clients in a row, the last C100; every rule fails for this client and keeps its results'")"
+}
+
 run_tests
