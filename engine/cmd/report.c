@@ -261,11 +261,14 @@ static cp_err alerts_upto(report *r, const char *id, uint64_t counts[CP_SEVERITI
 }
 
 /* Records a row that failed (message in r->err): printed and kept for the
- * page, the first few. */
-static cp_err row_failed(report *r)
+ * page, the first few, and a notice (the row no longer computed) always. */
+static cp_err row_failed(report *r, int notice)
 {
   cp_report_page *p = &r->page;
-  if (p->failed < MAX_PRINTED_ERRORS) {
+  if (notice && p->failed >= MAX_PRINTED_ERRORS) {   /* said past the errors printed */
+    cp_diag_fail(CP_EEVAL, "%s", r->err.s);
+    cp_sbuf_printf(&p->failures, "%s\n", r->err.s);
+  } else if (p->failed < MAX_PRINTED_ERRORS) {
     cp_diag_fail(CP_EEVAL, "%s", r->err.s);
     cp_sbuf_printf(&p->failures, "%s\n", r->err.s);
   } else if (p->failed == MAX_PRINTED_ERRORS) {
@@ -312,7 +315,7 @@ static cp_err add_row(report *r, const char *id)
       cp_sbuf_printf(&r->err, "%s: series group '%s' is not one of the %d that report{} declares, "
                      "which take every line of the chart (report %s, client %s)", r->def->where,
                      r->row.group.s, CP_REPORT_GROUPS, r->def->id, id);
-      return row_failed(r);
+      return row_failed(r, 0);
     }
     for (int i = 0; i < CP_REPORT_MONTHS; i++)
       if (!(fabs(p->series[g][i] + r->row.values[i]) <= CP_REPORT_SERIES_MAX)) {
@@ -320,12 +323,12 @@ static cp_err add_row(report *r, const char *id)
                        "past %.0f, more than the chart can draw (report %s, client %s)",
                        r->def->where, r->row.group.s, i + 1, CP_REPORT_SERIES_MAX, r->def->id,
                        id);
-        return row_failed(r);
+        return row_failed(r, 0);
       }
   }
   int added = cp_rtable_add(r->table, &r->row, id, &r->err);
   if (added <= 0)
-    return added < 0 ? CP_EIO : row_failed(r);
+    return added < 0 ? CP_EIO : row_failed(r, 0);
   for (int i = 0; r->row.has_series && i < CP_REPORT_MONTHS; i++)
     p->series[g][i] += r->row.values[i];
   p->rows++;
@@ -345,7 +348,7 @@ static cp_err client_pass(report *r)
     int got = cp_reportdef_row(r->rules, r->def, c, counts, r->mine, r->n_mine, &r->row,
                                &r->err);
     if (got < 0)
-      rc = row_failed(r);
+      rc = row_failed(r, got == -2);
     else if (got > 0)
       rc = add_row(r, c->id);
   }

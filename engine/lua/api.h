@@ -80,6 +80,8 @@ typedef struct cp_rules {
   int scope_ref;            /* registry ref of the scope function, or LUA_NOREF */
   unsigned scope_spent;     /* clients in a row the scope ran out of its budget or memory for */
   char *scope_skipped;      /* why the scope is no longer called (every rule fails), or NULL */
+  unsigned report_spent;    /* clients in a row the report's row ran out of its budget for */
+  char *report_last;        /* the last of such a streak of 100: no row is computed after it */
   int backing_ref;          /* registry: the client's values, emptied per client (client.c) */
   int live_mt_ref;          /* registry: metatable of the live client object */
   int dead_mt_ref;          /* registry: metatable of ended client objects */

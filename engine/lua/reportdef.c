@@ -665,14 +665,28 @@ int cp_reportdef_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
     return -1;
   }
   row->n_cells = d->n_columns;
+  if (api->report_last) {   /* as a run skips a rule: each call would spend its budget */
+    cp_sbuf_printf(err, "report %s: the row is no longer computed: it ran out of its budget or "
+                   "memory for 100 clients in a row, the last %s (report %s, client %s)",
+                   d->id, api->report_last, d->id, c->id);
+    return -1;
+  }
   api->client = c;
   api->gen++;
   lua_pushcfunction(L, l_row);
   lua_pushlightuserdata(L, &x);
   cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
-  if (cp_sandbox_call(api->sb, 1, 1) != LUA_OK) {
+  int status = cp_sandbox_call(api->sb, 1, 1);
+  int spent = status == LUA_ERRMEM || (status != LUA_OK && cp_sandbox_tripped(api->sb));
+  api->report_spent = spent ? api->report_spent + 1 : 0;
+  if (status != LUA_OK) {
     cp_sbuf_printf(err, "%s (report %s, client %s)", lua_tostring(L, -2), d->id, c->id);
     got = -1;
+    if (api->report_spent == 100 && (api->report_last = strdup(c->id))) {
+      cp_sbuf_add(err, "; it ran out of its budget or memory for 100 clients in a row, so no "
+                  "later client's row is computed (each fails)");
+      got = -2;
+    }
   } else {
     got = lua_toboolean(L, -1);
   }

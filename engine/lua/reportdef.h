@@ -124,7 +124,10 @@ typedef struct cp_ralerts {
 
 /* Computes client c's row, under the rules' budget: 1 with *row filled, 0
  * when the client is out of the policy's or the report's scope, -1 when it
- * failed, with "file:line: message (report ID, client ID)" in err. alerts:
+ * failed, with "file:line: message (report ID, client ID)" in err, -2 when
+ * that failure ends a streak of 100 clients in a row out of budget or
+ * memory (err says so: a notice), after which every row fails at once,
+ * -1, err saying why. alerts:
  * the client's open alerts, by severity; by_rule[0..n_rules): by rule and
  * severity (rules with none are skipped). */
 int cp_reportdef_row(cp_rules *r, const cp_report_def *d, const cp_client *c,

@@ -741,6 +741,7 @@ void cp_rules_close(cp_rules *api)
   free(api->dheld);
   free(api->up_base);
   free(api->scope_skipped);
+  free(api->report_last);
   for (size_t i = 0; i < api->n_rules; i++) {
     for (size_t j = 1; api->rules[i].ids && api->rules[i].ids[j]; j++)
       free((char *)api->rules[i].ids[j]);

@@ -488,6 +488,24 @@ test_rows_run_under_the_instruction_budget() {
   expect_contains "message" "r.lua:6: instruction budget of 100000 exceeded (report t, client C3)" "$ERR"
 }
 
+test_a_row_out_of_budget_for_a_hundred_clients_in_a_row_is_no_longer_computed() {
+  # As a run skips such a rule: each call would spend the whole budget.
+  custom_report '    if c.id == "C050" then return { name = c.name, n = 1 } end
+    while true do end'
+  sqlite3 f.db "DELETE FROM clients;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 260)
+    INSERT INTO clients(id, name, status, created_on)
+      SELECT printf('C%03d', i), 'N', 'active', '2026-01-01' FROM n;"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  # C050 ends the first streak: 100 in a row from C051 to C150
+  expect_eq "notice, past the 20 printed" "crmpolicy: r.lua:7: instruction budget of 100000 exceeded (report t, client C150); it ran out of its budget or memory for 100 clients in a row, so no later client's row is computed (each fails)" \
+    "$(printf '%s\n' "$ERR" | tail -1)"
+  expect_eq "printed" 22 "$(printf '%s\n' "$ERR" | wc -l)"
+  expect_contains "on the page" "so no later client" "$(cat r.html)"
+  expect_contains "the count on the page" "rows not computed: 259" "$(cat r.html)"
+}
+
 # English texts the engine writes for people (engine/locale.c, en), and the
 # reference policy's ids: none may show in a zh-CN page or CSV.
 ENGLISH='Month|facts as of|rows|month in progress|summed over|hollow point|yuan|no rows|Open alerts|the table|after run|all clients|no run|no open alerts|Rows not computed|info|warning|critical|strategic|key|quality|delivery|service|complaint\.|contact\.|visit\.|survey\.|credit\.|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|report|evaluated|events|open now|alert|assignment|failed'
