@@ -512,6 +512,10 @@ int main(int argc, char **argv)
    * instead of killing the command where it stands: a read command would
    * leave its -wal and -shm files behind, `test` its temporary folder. */
   signal(SIGPIPE, SIG_IGN);
+  /* A file size limit (ulimit -f, systemd's LimitFSIZE) makes a write past
+   * it fail with EFBIG, said and rolled back, instead of killing the
+   * command mid-write with SIGXFSZ (exit 153, no message). */
+  signal(SIGXFSZ, SIG_IGN);
   /* Blocks of 128 KiB and more stay mapped on their own, whatever was freed
    * before: glibc otherwise raises this threshold when a large block is
    * freed (the grouped aggregates' arrays), and a growing array (a pool's

@@ -192,7 +192,9 @@ static sqlite3 *open_db(const char *path, int flags, int wait_ms)
       cp_stateread_explain(path);
     return db;
   }
-  cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  char why[160];
+  cp_stateread_size_limit(db, why, sizeof why);
+  cp_diag_fail(CP_ESTATE, "state: %s: %s%s", path, sqlite3_errmsg(db), why);
   sqlite3_close(db);
   return NULL;
 }
@@ -205,7 +207,9 @@ static sqlite3 *open_reader(const char *path, int wait_ms)
   if (cp_stateread_open(path, &db) == SQLITE_OK &&
       sqlite3_busy_timeout(db, wait_ms) == SQLITE_OK)
     return db;
-  cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  char why[160];
+  cp_stateread_size_limit(db, why, sizeof why);
+  cp_diag_fail(CP_ESTATE, "state: %s: %s%s", path, sqlite3_errmsg(db), why);
   sqlite3_close(db);
   return NULL;
 }

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -49,6 +50,16 @@ void cp_stateread_unwritable(const char *path, char *buf, size_t n)
       snprintf(buf, n, "; its folder %s cannot be written: %s (SQLite makes %s-wal and "
                "%s-shm there)", folder, strerror(errno), path, path);
   }
+}
+
+void cp_stateread_size_limit(sqlite3 *db, char *buf, size_t n)
+{
+  struct rlimit fsize;
+  *buf = '\0';
+  if ((sqlite3_errcode(db) & 0xff) == SQLITE_IOERR && getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
+      fsize.rlim_cur != RLIM_INFINITY)
+    snprintf(buf, n, " (a file of this process may grow to %llu bytes at most: ulimit -f, "
+             "systemd's LimitFSIZE)", (unsigned long long)fsize.rlim_cur);
 }
 
 int cp_stateread_open(const char *path, sqlite3 **db)

@@ -31,4 +31,11 @@ void cp_stateread_explain(const char *path);
  * none of them is the cause. */
 void cp_stateread_unwritable(const char *path, char *buf, size_t n);
 
+/* Writes into buf (n bytes), when db's last error is SQLite's "disk I/O
+ * error" and this process may write files only up to a size (ulimit -f,
+ * systemd's LimitFSIZE: a write past it fails with EFBIG, which SQLite does
+ * not name), " (a file of this process may grow to N bytes at most: ...)";
+ * "" otherwise. */
+void cp_stateread_size_limit(sqlite3 *db, char *buf, size_t n);
+
 #endif

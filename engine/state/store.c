@@ -167,6 +167,8 @@ static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
   why[0] = '\0';
   if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
     cp_stateread_unwritable(s->path, why, sizeof why);
+  else
+    cp_stateread_size_limit(db, why, sizeof why);
   return cp_diag_fail(CP_ESTATE, "state: %s: %s: %s%s", s->path, doing, sqlite3_errmsg(db), why);
 }
 

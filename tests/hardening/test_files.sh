@@ -333,6 +333,39 @@ test_output_that_cannot_be_written_is_an_error_not_exit_0() {
   expect_eq "a writable output: exit" 0 "$?"
 }
 
+# probe-ag: a file size limit (`ulimit -f`, systemd's LimitFSIZE) killed a
+# run with SIGXFSZ as its WAL grew past it (exit 153, no message). Now the
+# write fails: the run is rolled back (exit 3, the state as it was, no -wal
+# left), saying the limit; output past it is an error as a full disk's is.
+test_a_file_size_limit_is_an_error_not_a_kill() {
+  config; facts ""
+  run_bad
+  expect_eq "first run" 0 "$RC"
+  sqlite3 s.db "UPDATE alerts SET title = 'changed'"   # the next run writes frames
+  local before
+  before=$(sqlite3 s.db .dump | sha256sum)
+  ERR=$(ulimit -f 64; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet 2>&1)
+  RC=$?
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db: committing the run: disk I/O error (a file of this process may grow to 65536 bytes at most: ulimit -f, systemd's LimitFSIZE)
+crmpolicy: the run failed (state database error); nothing was written" "$ERR"
+  expect_eq "state" "$before" "$(sqlite3 s.db .dump | sha256sum)"
+  [ ! -e s.db-wal ] && [ ! -e s.db-shm ] || fail "the run left $(ls s.db-*)"
+  ERR=$(ulimit -f 64; "$CRMPOLICY" feed --config c.yaml --since 0 2>&1 >/dev/null)
+  expect_eq "a reader under the limit: exit and stderr" "0|" "$?|$ERR"
+  sqlite3 s.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+    INSERT INTO events(run_id, type, at, fingerprint, rule, client_id, key, body)
+    SELECT run_id, type, at, fingerprint, rule, client_id, key, body FROM events, n"
+  ERR=$(ulimit -f 64; "$CRMPOLICY" feed --config c.yaml --since 0 2>&1 >out.jsonl)
+  expect_eq "output past the limit: exit" 3 "$?"
+  expect_eq "output past the limit: message" "crmpolicy: standard output: a write failed: what feed printed is incomplete" "$ERR"
+  expect_eq "output past the limit: its size" 65536 "$(stat -c %s out.jsonl)"
+  rm -f s.db-wal s.db-shm
+  ERR=$(ulimit -f 1; "$CRMPOLICY" feed --config c.yaml --since 0 2>&1 >/dev/null)
+  expect_eq "a reader that cannot make s.db-shm: exit" 3 "$?"
+  expect_eq "a reader that cannot make s.db-shm: message" "crmpolicy: state: s.db: disk I/O error (a file of this process may grow to 1024 bytes at most: ulimit -f, systemd's LimitFSIZE)" "$ERR"
+}
+
 # closed_reader CMD...: runs CMD with its standard output a pipe whose reader
 # has already gone (`| head` done reading), SIGPIPE at its default as in a
 # shell; sets RC, and ERR to what it wrote on standard error.
