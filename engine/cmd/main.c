@@ -243,14 +243,29 @@ static int64_t number(const char *s)
 
 static const char *option_name(int c);
 
+/* Whether path can name a file: not empty, and not ending in '/', '/.' or
+ * '/..' ("s.db/"), which name a folder. SQLite would open "f.db/" as f.db
+ * (it drops the empty last part), past the check that the state is not the
+ * facts file, whose stat() of "f.db/" fails; "" as a temporary database. */
+static int names_a_file(const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return *base && strcmp(base, ".") && strcmp(base, "..");
+}
+
 /* Applies one parsed option to o; returns -1 with a message when invalid. */
 static int apply_option(cp_opts *o, int c, const char *arg)
 {
   int64_t n;
   switch (c) {
   case 'c': o->config = arg; return 0;
-  case 'f': o->facts = arg; return 0;
-  case 's': o->state = arg; return 0;
+  case 'f': case 's':
+    if (!names_a_file(arg))
+      return cp_diag_fail(CP_EUSAGE, "--%s: '%s' names no file (it is empty, or ends with '/', "
+                          "'.' or '..'): give the database file's name", option_name(c), arg), -1;
+    *(c == 'f' ? &o->facts : &o->state) = arg;
+    return 0;
   case 'q': o->quiet = 1; return 0;
   case 'X': o->strict = 1; return 0;
   case 'G': o->force = 1; return 0;

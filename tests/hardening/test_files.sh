@@ -56,6 +56,29 @@ test_state_that_is_a_hard_link_to_the_facts_is_refused() {
   expect_facts_untouched "$sum"
 }
 
+# probe-ag: `--state f.db/` passed the check above (stat of "f.db/" fails
+# with ENOTDIR, so no file to compare), and SQLite, which drops the empty
+# last part, opened f.db as the state: the run hung for half an hour on
+# the facts' own read lock, and `--state s.db/` wrote s.db that the readers
+# then could not open ("Not a directory"); `--state ''` ran into a
+# temporary database. A path that names no file is a usage error.
+test_a_state_or_facts_path_that_names_no_file_is_refused() {
+  config; facts ""
+  local sum p; sum=$(sha256sum < f.db)
+  for p in f.db/ s.db/ ./f.db/. s.db/.. ""; do
+    OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --state "$p" --as-of 2026-06-01 --quiet \
+          2>"$T/stderr")
+    expect_eq "--state '$p': exit" 2 "$?"
+    expect_eq "--state '$p': message" "crmpolicy: --state: '$p' names no file (it is empty, or ends with '/', '.' or '..'): give the database file's name" "$(cat "$T/stderr")"
+  done
+  cp_run alerts --config c.yaml --state s.db/
+  expect_eq "alerts --state s.db/" "2|crmpolicy: --state: 's.db/' names no file (it is empty, or ends with '/', '.' or '..'): give the database file's name" "$RC|$ERR"
+  cp_run check --config c.yaml --facts f.db/
+  expect_eq "check --facts f.db/" "2|crmpolicy: --facts: 'f.db/' names no file (it is empty, or ends with '/', '.' or '..'): give the database file's name" "$RC|$ERR"
+  [ ! -e s.db ] || fail "a state was written"
+  expect_facts_untouched "$sum"
+}
+
 test_state_that_is_a_side_file_of_the_facts_is_refused() {
   config; facts ""
   local sum; sum=$(sha256sum < f.db)
