@@ -329,7 +329,8 @@ static void close_run(run *r)
 static cp_err evaluate(run *r, const cp_opts *o, int *refused)
 {
   cp_err rc;
-  if ((rc = cp_store_open(r->cfg->state, CP_STORE_RUN, &r->store)) != CP_OK ||
+  if ((rc = cp_store_open(r->cfg->state, CP_STORE_RUN, o->wait_seconds * 1000,
+                          &r->store)) != CP_OK ||
       (rc = cp_store_begin(r->store, o->as_of, o->wait_seconds * 1000, r->cfg->path,
                            r->cfg->facts)) != CP_OK)
     return rc;

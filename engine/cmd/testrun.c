@@ -316,7 +316,7 @@ static cp_err run_step(steprun *s, int first)
   if (rc == CP_OK && (rc = cp_rules_prepare(s->rules)) == CP_EEVAL)
     problem(s, "the run-wide values could not be computed (see the message above)");
   if (rc == CP_OK)
-    rc = cp_store_open(r->cfg->state, CP_STORE_FIXTURE, &s->store);
+    rc = cp_store_open(r->cfg->state, CP_STORE_FIXTURE, 0, &s->store);
   if (rc == CP_OK)
     rc = cp_store_begin(s->store, s->step->day, 0, r->cfg->path, r->cfg->facts);
   if (rc == CP_OK)   /* the lookup tables' data problems, met when the facts opened */

@@ -802,7 +802,7 @@ cp_err cp_store_commit(cp_store *s)
 }
 
 /* Opens one connection to the state database with the schema in place. */
-static cp_err connect(cp_store *s, sqlite3 **db, int writer, cp_store_use use)
+static cp_err connect(cp_store *s, sqlite3 **db, int writer, cp_store_use use, int wait_ms)
 {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(s->path, db, flags, NULL) != SQLITE_OK)
@@ -822,24 +822,38 @@ static cp_err connect(cp_store *s, sqlite3 **db, int writer, cp_store_use use)
     return fail(s, *db, "setting up the database");
   /* Two runs that open a new database together contend for the switch to
    * WAL; SQLite then answers BUSY at once rather than wait (it would
-   * deadlock), so the switch is retried for a moment. */
-  int rc, tries = 0;
+   * deadlock), so the switch is retried for a moment. A reader of a state
+   * in rollback mode (one restored from a dump) holds the switch back as
+   * long as it reads: it is retried up to --wait (at least that moment),
+   * without SQLite's own wait of 10 s a try (200 tries: 33 minutes, past
+   * any --wait). */
+  int rc, waited = 0, most = wait_ms > 2000 ? wait_ms : 2000;
+  sqlite3_busy_timeout(*db, 0);
   while ((rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) == SQLITE_BUSY &&
-         tries++ < 200)
+         waited < most) {
     sqlite3_sleep(10);
+    waited += 10;
+  }
+  sqlite3_busy_timeout(*db, 10000);
+  if (rc == SQLITE_BUSY)
+    return cp_diag_fail(CP_EBUSY, "state: %s is in use by another run, writer or reader (waited "
+                        "%d s; --wait SECONDS waits longer; a state not in WAL mode, one "
+                        "restored from a dump say, is switched to it once no one reads it); "
+                        "nothing was written", s->path, most / 1000);
   if (rc != SQLITE_OK || sqlite3_exec(*db, "PRAGMA synchronous=FULL", NULL, NULL, NULL))
     return fail(s, *db, "setting up the database");
   return CP_OK;
 }
 
-cp_err cp_store_open(const char *path, cp_store_use use, cp_store **out)
+cp_err cp_store_open(const char *path, cp_store_use use, int wait_ms, cp_store **out)
 {
   cp_store *s = calloc(1, sizeof *s);
   cp_err rc = CP_ENOMEM;
   *out = NULL;
   if (!s || !(s->path = strdup(path)))
     goto fail;
-  if ((rc = connect(s, &s->db, 1, use)) != CP_OK || (rc = connect(s, &s->rd, 0, use)) != CP_OK)
+  if ((rc = connect(s, &s->db, 1, use, wait_ms)) != CP_OK ||
+      (rc = connect(s, &s->rd, 0, use, wait_ms)) != CP_OK)
     goto fail;
   *out = s;
   return CP_OK;

@@ -34,9 +34,11 @@ const char *cp_store_event_name(cp_event e);
  * many rows) or a fixture's (a few rows, SQLite's default page). */
 typedef enum { CP_STORE_RUN, CP_STORE_FIXTURE } cp_store_use;
 
-/* Opens (creating if needed, mode 0600) the state database and its schema.
- * Returns CP_ESTATE with a message on failure. Close with cp_store_close(). */
-cp_err cp_store_open(const char *path, cp_store_use use, cp_store **out);
+/* Opens (creating if needed, mode 0600) the state database and its schema,
+ * waiting up to wait_ms (at least 2 s) for the switch to WAL. Returns
+ * CP_ESTATE with a message on failure (CP_EBUSY: still in use). Close with
+ * cp_store_close(). */
+cp_err cp_store_open(const char *path, cp_store_use use, int wait_ms, cp_store **out);
 
 /* Closes the store, rolling back a run not finished; accepts NULL. */
 void cp_store_close(cp_store *s);

@@ -325,4 +325,31 @@ test_the_wait_for_the_state_lock_does_not_count_as_reading_the_facts() {
   expect_eq "stderr" "" "$(cat "$T/run.err")"
 }
 
+# probe-ag: a state in rollback mode (one restored from a dump: `sqlite3
+# s.db .dump | sqlite3 new.db`) that someone reads (an analyst's open
+# sqlite3 session) held the run's switch to WAL back, and the run retried
+# it 200 times under SQLite's wait of 10 s: 33 minutes, whatever --wait.
+# Now it waits --wait (at least 2 s), then exit 4, nothing written.
+test_a_reader_of_a_state_in_rollback_mode_holds_a_run_back_for_wait_only() {
+  setup || return
+  copy_db "$T/base.db" "$T/s.db"
+  sqlite3 "$T/s.db" "PRAGMA journal_mode = DELETE" >/dev/null
+  state_digest "$T/s.db" > "$T/expected"
+  hold_lock "$T/s.db" "BEGIN; SELECT count(*) FROM alerts;" >/dev/null
+  local w start
+  for w in 0 3; do
+    start=$(date +%s)
+    OUT=$(timeout 60 "$CRMPOLICY" run --config "$DEMO_CONFIG" --facts "$FACTS" --state "$T/s.db" \
+          --as-of $DAY2 --quiet --wait $w 2>"$T/stderr")
+    expect_eq "--wait $w: exit" 4 "$?"
+    expect_eq "--wait $w: message" "crmpolicy: state: $T/s.db is in use by another run, writer or reader (waited $((w > 2 ? w : 2)) s; --wait SECONDS waits longer; a state not in WAL mode, one restored from a dump say, is switched to it once no one reads it); nothing was written" "$(cat "$T/stderr")"
+    [ $(($(date +%s) - start)) -lt 30 ] || fail "--wait $w: the run waited $(($(date +%s) - start)) s"
+  done
+  release_lock
+  expect_same_state "the state the runs held back" "$T/expected" "$T/s.db"
+  demo_run "$T/s.db" $DAY2 "$FACTS"
+  expect_eq "once no one reads it: exit" 0 "$RC"
+  expect_eq "its journal mode" wal "$(sqlite3 "$T/s.db" "PRAGMA journal_mode")"
+}
+
 run_tests

@@ -27,7 +27,7 @@ static void assign(cp_outcome *o, cp_what what, const char *rule, const char *wh
 static void one_run(const char *path, int64_t d, cp_outcome *outs, int n)
 {
   cp_store *s;
-  CHECK_INT(CP_OK, cp_store_open(path, CP_STORE_RUN, &s));
+  CHECK_INT(CP_OK, cp_store_open(path, CP_STORE_RUN, 0, &s));
   CHECK_INT(CP_OK, cp_store_begin(s, d, 0, "c.yaml", "f.db"));
   for (int i = 0; i < n; i++) {
     cp_outcome_sort(&outs[i]);
