@@ -67,24 +67,37 @@ static cp_err check_options(const cp_opts *o)
   return CP_OK;
 }
 
-/* Moves consumer name's cursor to seq, which must be in the feed. */
+/* Says that db at path was busy past the wait (exit 4: by a writer, or at
+ * the commit by readers), or its error. */
+static cp_err busy_or_failed(sqlite3 *db, const char *path, int rc, int commit)
+{
+  if ((rc & 0xff) != SQLITE_BUSY)
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  if (commit)
+    return cp_diag_fail(CP_EBUSY, "state: %s is being read, and a state not in WAL mode (one "
+                        "restored from a dump, until a run switches it) is written only when "
+                        "no one reads it (waited %d s); the cursor was not moved: ack again",
+                        path, FEED_WAIT_MS / 1000);
+  return cp_diag_fail(CP_EBUSY, "state: %s is in use by a run or a push (waited %d s); the "
+                      "cursor was not moved: ack again", path, FEED_WAIT_MS / 1000);
+}
+
+/* Moves consumer name's cursor to seq, which must be in the feed. The
+ * commit may wait too: for the readers of a state in rollback mode (one
+ * restored from a dump, until a run switches it to WAL). */
 static cp_err ack(sqlite3 *db, const char *path, const char *name, int64_t seq)
 {
   int64_t last;
-  int begun = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  int begun = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), done;
   cp_err rc = begun == SQLITE_OK ? cp_consumer_last_seq(db, path, &last)
-              : (begun & 0xff) == SQLITE_BUSY
-                  ? cp_diag_fail(CP_EBUSY, "state: %s is in use by a run or a push (waited %d "
-                                 "s); the cursor was not moved: ack again", path,
-                                 FEED_WAIT_MS / 1000)
-                  : cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+                                 : busy_or_failed(db, path, begun, 0);
   if (rc == CP_OK && seq > last)
     rc = cp_diag_fail(CP_EUSAGE, "feed: --ack %lld: the feed ends at seq %lld; nothing was "
                    "moved", (long long)seq, (long long)last);
   if (rc == CP_OK)
     rc = cp_consumer_set(db, path, name, seq);
-  if (rc == CP_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  if (rc == CP_OK && (done = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+    rc = busy_or_failed(db, path, done, 1);
   if (rc != CP_OK)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   return rc;

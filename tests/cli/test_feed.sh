@@ -172,6 +172,23 @@ test_an_ack_while_a_run_or_push_holds_the_state_is_busy() {
   expect_eq "no cursor" "" "$(sqlite3 s.db "SELECT name, seq FROM consumers")"
 }
 
+# probe-ag: a state in rollback mode (restored from a dump) that someone
+# reads lets the ack begin but not commit: that was exit 3, 'database is
+# locked'; it is exit 4, as a busy state is, the cursor not moved.
+test_an_ack_while_a_reader_holds_a_state_in_rollback_mode_is_busy() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "PRAGMA journal_mode = DELETE" >/dev/null
+  hold_lock s.db "BEGIN; SELECT count(*) FROM alerts;" >/dev/null
+  cp_run feed --config c.yaml --consumer crm --ack 1   # waits its 10 s, the read still held
+  release_lock
+  expect_eq "exit" 4 "$RC"
+  expect_eq "message" "crmpolicy: state: s.db is being read, and a state not in WAL mode (one restored from a dump, until a run switches it) is written only when no one reads it (waited 10 s); the cursor was not moved: ack again" "$ERR"
+  expect_eq "cursor" "" "$(sqlite3 s.db "SELECT seq FROM consumers")"
+  cp_run feed --config c.yaml --consumer crm --ack 1
+  expect_eq "once no one reads it" "0|1" "$RC|$(sqlite3 s.db "SELECT seq FROM consumers")"
+}
+
 test_a_consumer_name_is_printable_utf8() {
   setup
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
