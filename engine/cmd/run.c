@@ -15,6 +15,7 @@
 #include "guard.h"
 #include "jobs.h"
 #include "settle.h"
+#include "stateread.h"
 #include "locale.h"
 #include "progress.h"
 #include "push.h"
@@ -276,6 +277,8 @@ static cp_err check_state_path(const cp_config *cfg)
   char side[PATH_MAX];
   if (stat(cfg->state, &st) == 0 && !S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_ECONFIG, "state: %s: not a regular file", cfg->state);
+  if (cp_stateread_sides(cfg->state, CP_ECONFIG) != CP_OK)
+    return CP_ECONFIG;
   if (cp_cli_same_file(cfg->state, cfg->facts))
     return cp_diag_fail(CP_ECONFIG, "state: %s is the facts database %s (the same file); the "
                      "state needs a file of its own", cfg->state, cfg->facts);

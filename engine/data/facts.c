@@ -1634,6 +1634,15 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
   *id = st;
   if (!S_ISREG(st.st_mode))   /* a FIFO would block the run */
     return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file", path);
+  /* so would one as PATH-journal, which SQLite opens to see whether it is hot */
+  static const char *const sides[] = {"-journal", "-wal", "-shm"};
+  char side[4096];
+  for (int i = 0; i < 3; i++)
+    if (snprintf(side, sizeof side, "%s%s", path, sides[i]) < (int)sizeof side &&
+        stat(side, &st) == 0 && !S_ISREG(st.st_mode))
+      return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file (SQLite would open it as "
+                          "%s's %s file, and a FIFO there blocks: remove it)", side, path,
+                          sides[i] + 1);
   /* SQLite says "unable to open database file" of one it may not read. Not
    * open() and close(): closing any descriptor of the file drops every
    * POSIX lock this process holds on it, a connection's read lock too. */

@@ -238,7 +238,7 @@ cp_err cp_statedb_found(const char *path)
    * POSIX lock this process holds on it, a connection's read lock too. */
   if (access(path, R_OK) < 0)
     return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, strerror(errno));
-  return CP_OK;
+  return cp_stateread_sides(path, CP_ESTATE);
 }
 
 cp_err cp_statedb_has_run(sqlite3 *db, const char *path)

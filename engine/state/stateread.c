@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -60,6 +61,19 @@ void cp_stateread_size_limit(sqlite3 *db, char *buf, size_t n)
       fsize.rlim_cur != RLIM_INFINITY)
     snprintf(buf, n, " (a file of this process may grow to %llu bytes at most: ulimit -f, "
              "systemd's LimitFSIZE)", (unsigned long long)fsize.rlim_cur);
+}
+
+cp_err cp_stateread_sides(const char *path, cp_err code)
+{
+  static const char *const sides[] = {"-journal", "-wal", "-shm"};
+  char side[PATH_MAX];
+  struct stat st;
+  for (int i = 0; i < 3; i++)
+    if (snprintf(side, sizeof side, "%s%s", path, sides[i]) < (int)sizeof side &&
+        stat(side, &st) == 0 && !S_ISREG(st.st_mode))
+      return cp_diag_fail(code, "state: %s: not a regular file (SQLite would open it as %s's "
+                          "%s file, and a FIFO there blocks: remove it)", side, path, sides[i] + 1);
+  return CP_OK;
 }
 
 int cp_stateread_open(const char *path, sqlite3 **db)

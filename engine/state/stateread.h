@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
+#include "diag.h"
+
 /* Opens the existing state database at path for reading only, into *db
  * (close it with sqlite3_close; NULL on failure): read-write to SQLite but
  * with query_only set, so that the last connection to close checkpoints
@@ -37,5 +39,10 @@ void cp_stateread_unwritable(const char *path, char *buf, size_t n);
  * not name), " (a file of this process may grow to N bytes at most: ...)";
  * "" otherwise. */
 void cp_stateread_size_limit(sqlite3 *db, char *buf, size_t n);
+
+/* Refuses, with code and a message, a PATH-journal, -wal or -shm that is
+ * there but is no regular file: SQLite opens a -journal to see whether it
+ * is hot, and a FIFO there blocks every command for good. CP_OK else. */
+cp_err cp_stateread_sides(const char *path, cp_err code);
 
 #endif

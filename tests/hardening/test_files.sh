@@ -145,6 +145,32 @@ test_a_facts_path_that_is_a_fifo_is_an_error_not_a_hang() {
   expect_eq "check message" "crmpolicy: facts: f.db: not a regular file" "$(cat "$T/stderr")"
 }
 
+# probe-ag: a FIFO beside the facts or the state, as its -journal, blocked
+# every command for good (SQLite opens a -journal to see whether it is hot);
+# a -wal or -shm that is no file made SQLite's errors. Each is refused.
+test_a_side_file_that_is_a_fifo_is_an_error_not_a_hang() {
+  config; facts ""
+  run_bad
+  expect_eq "first run" 0 "$RC"
+  local db side code cmd args
+  for db in f.db s.db; do
+    for side in journal wal shm; do
+      mkfifo $db-$side
+      for cmd in run alerts check; do
+        case $db:$cmd in f.db:alerts|s.db:check) continue ;; esac   # what they do not read
+        code=2 args="--as-of 2026-06-02 --quiet"
+        [ $cmd = alerts ] && code=3 args=
+        OUT=$(timeout 60 "$CRMPOLICY" $cmd --config c.yaml $args 2>"$T/stderr")
+        RC=$?
+        expect_eq "$db-$side, $cmd: exit" $code "$RC"
+        expect_eq "$db-$side, $cmd: message" "crmpolicy: $([ $db = f.db ] && echo facts || echo state): $db-$side: not a regular file (SQLite would open it as $db's $side file, and a FIFO there blocks: remove it)" "$(cat "$T/stderr")"
+      done
+      rm $db-$side
+    done
+  done
+  expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
 test_a_state_path_that_is_a_fifo_is_an_error_not_a_hang() {
   config; facts ""
   mkfifo s.db
