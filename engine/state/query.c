@@ -70,7 +70,10 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
     return rc;
   }
   cp_err rc = cp_statedb_check(*db, path, &version);   /* refuses a newer schema */
-  if (rc == CP_OK && version > 0)   /* (a database with no runs table fails to prepare q) */
+  if (rc == CP_OK && version == 0)   /* an empty file a failed first run left, the facts */
+    rc = cp_diag_fail(CP_ESTATE, "state: %s is not a crmpolicy state database (it has no runs "
+                      "table: no run has written it)", path);
+  if (rc == CP_OK)
     rc = cp_statedb_has_run(*db, path);
   if (rc == CP_OK && sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK)
     rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));

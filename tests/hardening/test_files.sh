@@ -188,6 +188,23 @@ test_a_state_that_is_a_device_is_an_error_for_the_readers() {
   done
 }
 
+# probe-ag: a first run on a full disk leaves an empty state file (SQLite
+# made it before the disk refused the schema); alerts and assignments said
+# 'no such table: alerts' of it, and of the facts given as the state, where
+# feed says what it is.
+test_a_state_with_no_tables_is_named_so_by_every_reader() {
+  config; facts ""
+  : > s.db
+  local cmd db
+  for db in s.db f.db; do
+    for cmd in alerts assignments "feed --since 0"; do
+      cp_run $cmd --state $db
+      expect_eq "$db, $cmd: exit" 3 "$RC"
+      expect_contains "$db, $cmd: message" "crmpolicy: state: $db is not a crmpolicy state database (it has no runs table: no run has written it)" "$ERR"
+    done
+  done
+}
+
 test_a_config_that_is_a_fifo_is_an_error_not_a_hang() {
   config; facts ""
   mv c.yaml real.yaml && mkfifo c.yaml
