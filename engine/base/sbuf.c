@@ -166,6 +166,18 @@ int cp_sbuf_is_utf8(const char *s, size_t n)
   return 1;
 }
 
+void cp_sbuf_add_utf8(sbuf *b, const char *s, size_t n)
+{
+  size_t len;
+  for (size_t i = 0; i < n; i += len)
+    if (!(len = cp_sbuf_utf8_len(s + i, n - i))) {
+      cp_sbuf_addn(b, "\xef\xbf\xbd", 3);   /* U+FFFD for the byte */
+      len = 1;
+    } else {
+      cp_sbuf_addn(b, s + i, len);
+    }
+}
+
 int cp_sbuf_is_plain(const char *s, size_t n)
 {
   for (size_t i = 0, len; i < n; i += len)

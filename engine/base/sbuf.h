@@ -36,6 +36,10 @@ size_t cp_sbuf_plain_len(const char *s, size_t n);
 /* Returns 1 when the n bytes of s are valid UTF-8. */
 int cp_sbuf_is_utf8(const char *s, size_t n);
 
+/* Appends n bytes of s, each byte that is not part of a valid UTF-8
+ * character as U+FFFD. */
+void cp_sbuf_add_utf8(sbuf *b, const char *s, size_t n);
+
 /* Returns 1 when the n bytes of s are all plain text (cp_sbuf_plain_len). */
 int cp_sbuf_is_plain(const char *s, size_t n);
 

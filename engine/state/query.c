@@ -105,17 +105,18 @@ static void csv_field(sbuf *b, const char *v, int first)
     cp_sbuf_add(b, ",");
   if (!v)
     return;
-  if (!strpbrk(v, ",\"\r\n")) {
-    cp_sbuf_add(b, v);
-    return;
+  int quoted = strpbrk(v, ",\"\r\n") != NULL;
+  if (quoted)
+    cp_sbuf_add(b, "\"");
+  for (const char *p = v, *q; *p; p = q + 1) {   /* a state edited by hand: UTF-8 still */
+    q = strchr(p, '"');
+    cp_sbuf_add_utf8(b, p, q ? (size_t)(q - p) : strlen(p));
+    if (!q)
+      break;
+    cp_sbuf_add(b, "\"\"");   /* quotes inside a quoted field are doubled */
   }
-  cp_sbuf_add(b, "\"");
-  for (const char *p = v; *p; p++) {
-    cp_sbuf_addn(b, p, 1);
-    if (*p == '"')   /* quotes inside a quoted field are doubled */
-      cp_sbuf_addn(b, p, 1);
-  }
-  cp_sbuf_add(b, "\"");
+  if (quoted)
+    cp_sbuf_add(b, "\"");
 }
 
 /* Column widths of the tables, in terminal columns; the last column (title
@@ -187,7 +188,13 @@ static void format_row(sbuf *b, sqlite3_stmt *st, int alerts, cp_format fmt,
     r.rule_label = cp_locale_label(cfg, "rules", r.rule);
   const char *sev = fmt == CP_FMT_TABLE ? severity_shown(cfg, r.severity) : r.severity;
   if (fmt == CP_FMT_JSONL) {
+    sbuf fixed = {0};   /* JSON data that is not UTF-8 (a state edited by hand): a string */
+    if (r.data && !cp_sbuf_is_utf8(r.data, strlen(r.data))) {
+      cp_sbuf_json_str(&fixed, r.data, strlen(r.data));
+      r.data = fixed.s ? fixed.s : "{}";
+    }
     cp_record_json(b, &r);
+    cp_sbuf_free(&fixed);
   } else if (fmt == CP_FMT_ALERTMANAGER) {
     cp_record_alertmanager(b, &r);
   } else if (fmt == CP_FMT_CSV) {
@@ -285,13 +292,32 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
   return close_query(path, db, st, rc);
 }
 
+/* Appends column i of st as a JSON string ("" for a NULL). */
+static void json_column(sbuf *b, sqlite3_stmt *st, int i)
+{
+  const char *s = text(st, i);
+  cp_sbuf_json_str(b, s ? s : "", s ? (size_t)sqlite3_column_bytes(st, i) : 0);
+}
+
 void cp_query_event(sbuf *b, sqlite3_stmt *st, const char *epoch)
 {
-  const char *type = text(st, 1);
-  cp_sbuf_printf(b, "{\"seq\":%lld,\"type\":\"%s\",\"run_id\":%lld,\"at\":\"%s\","
-              "\"epoch\":\"%s\",\"%s\":%s}", (long long)sqlite3_column_int64(st, 0), type,
-              (long long)sqlite3_column_int64(st, 2), text(st, 3), epoch,
-              strncmp(type, "alert.", 6) == 0 ? "alert" : "assignment", text(st, 4));
+  /* Every text goes through the JSON writer, so that a state edited by hand
+   * (a quote in a type, a byte that is not UTF-8 in a body, which SQLite's
+   * json_valid() lets through) still gives one valid line of UTF-8. */
+  const char *type = text(st, 1), *body = text(st, 4);
+  size_t n = body ? (size_t)sqlite3_column_bytes(st, 4) : 0;
+  cp_sbuf_printf(b, "{\"seq\":%lld,\"type\":", (long long)sqlite3_column_int64(st, 0));
+  json_column(b, st, 1);
+  cp_sbuf_printf(b, ",\"run_id\":%lld,\"at\":", (long long)sqlite3_column_int64(st, 2));
+  json_column(b, st, 3);
+  cp_sbuf_add(b, ",\"epoch\":");
+  cp_sbuf_json_str(b, epoch, strlen(epoch));
+  cp_sbuf_printf(b, ",\"%s\":", type && strncmp(type, "alert.", 6) == 0 ? "alert" : "assignment");
+  if (body && cp_sbuf_is_utf8(body, n))
+    cp_sbuf_addn(b, body, n);
+  else   /* as the query makes of a body that is not JSON: a string */
+    cp_sbuf_json_str(b, body ? body : "", n);
+  cp_sbuf_add(b, "}");
 }
 
 cp_err cp_query_feed(sqlite3 *db, const char *path, const char *epoch, int64_t since,

@@ -87,6 +87,27 @@ test_a_state_edited_by_hand_still_prints_json() {
   expect_contains "feed: the body as a JSON string" '"cut {"' "$OUT"
   printf '%s\n' "$OUT" | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' ||
     fail "feed printed a line that is not JSON"
+  # JSON that is not UTF-8 (json_valid() lets it through), a quote in a
+  # type (probe-ag): still one line of valid UTF-8 JSON each
+  sqlite3 s.db "UPDATE events SET body = '{\"b\":\"x' || X'ff' || '\"}', type = 'alert.\"x', at = 'a' || X'fe'"
+  "$CRMPOLICY" feed --config c.yaml --since 0 > feed.jsonl
+  expect_eq "feed: exit" 0 "$?"
+  expect_eq "feed: UTF-8 JSON lines" "['alert.\"x', 'a\ufffd', '{\"b\":\"x\ufffd\"}']" \
+    "$(python3 -c 'import json, sys
+for l in open("feed.jsonl", encoding="utf-8", errors="strict"):
+    e = json.loads(l); print(repr([e["type"], e["at"], e["alert"]]).encode("ascii", "backslashreplace").decode())' | sort -u)"
+  # and so do alerts (JSON lines and CSV)
+  sqlite3 s.db "UPDATE alerts SET data = '{\"b\":\"x' || X'ff' || '\"}', title = 't' || X'fe'"
+  "$CRMPOLICY" alerts --config c.yaml --format jsonl > a.jsonl
+  expect_eq "alerts jsonl: UTF-8 JSON" "['t\ufffd', '{\"b\":\"x\ufffd\"}']" \
+    "$(python3 -c 'import json
+for l in open("a.jsonl", encoding="utf-8", errors="strict"):
+    e = json.loads(l); print(repr([e["title"], e["data"]]).encode("ascii", "backslashreplace").decode())')"
+  "$CRMPOLICY" alerts --config c.yaml --format csv > a.csv
+  expect_eq "alerts csv: UTF-8" "['t\ufffd', '{\"b\":\"x\ufffd\"}']" \
+    "$(python3 -c 'import csv
+r = list(csv.DictReader(open("a.csv", encoding="utf-8", errors="strict", newline="")))
+print(repr([r[0]["title"], r[0]["data"]]).encode("ascii", "backslashreplace").decode())')"
 }
 
 test_a_mask_without_a_salt_is_warned_of_and_runs() {
