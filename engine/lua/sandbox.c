@@ -884,6 +884,7 @@ static int sb_require(lua_State *L)
   size_t len;
   const char *name = luaL_checklstring(L, 1, &len);
   char rel[512], path[1600];
+  lua_settop(L, 1);   /* require("m", t): the modules' table must be at 2, never t */
   lua_rawgeti(L, LUA_REGISTRYINDEX, sb->loaded_ref);
   if (strlen(name) == len && lua_getfield(L, -1, name) != LUA_TNIL) {
     if (lua_touserdata(L, -1) == &loading_mark)   /* Lua's own require recurses until the C stack overflows */

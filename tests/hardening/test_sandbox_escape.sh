@@ -117,4 +117,27 @@ test_finalizer_cannot_run_outside_the_budget() {
   expect_a_failed "(rule a, client C1)"
 }
 
+# probe-af: require read its modules' table from its second argument, so
+# that require("m", t) wrote the modules it loaded, and a light userdata,
+# into t, and missed a require cycle (a C stack overflow).
+test_require_with_a_second_argument_keeps_its_own_table() {
+  setup
+  mkdir lib
+  printf 'local t = {}\nrequire("lib.self", t)\nreturn {}\n' > lib/self.lua
+  printf 'require("lib.self")\nrule { id = "a", doc = "d", fn = function(c) end }\n' > a.lua
+  OUT=$(timeout 10 "$CRMPOLICY" check --config c.yaml 2>"$T/stderr"); RC=$?; ERR=$(cat "$T/stderr")
+  expect_eq "exit" 2 "$RC"
+  expect_contains "message" "./lib/self.lua:2: require: 'lib.self' is required again while its own file runs" "$ERR"
+  expect_eq "no overflow" "" "$(grep -i 'overflow' "$T/stderr")"
+  printf 'return { x = 1 }\n' > lib/m.lua
+  printf 'local t = {}\nlocal m = require("lib.m", t)\nlocal again = require("lib.m")
+local keys = 0\nfor _ in pairs(t) do keys = keys + 1 end
+rule { id = "a", doc = "d", fn = function(c)
+  alert { severity = "info", title = keys .. " " .. tostring(rawequal(m, again)) } end }\n' > a.lua
+  OUT=$(timeout 10 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr"); RC=$?
+  expect_eq "exit" 0 "$RC"
+  expect_eq "t untouched, the module loaded once" "0 true" \
+    "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'a'" 2>&1)"
+}
+
 run_tests
