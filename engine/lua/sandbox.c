@@ -734,14 +734,14 @@ static char *read_file(const char *path, size_t *len, size_t max)
   return NULL;
 }
 
-/* Pushes a new file environment: reads fall through to the base environment;
- * its metatable is protected. Registers it for cp_sandbox_lock(). */
-static void push_file_env(cp_sandbox *sb)
+/* Pushes a new file environment on L: reads fall through to the base
+ * environment; its metatable is protected. Registers it for
+ * cp_sandbox_lock(). */
+static void push_file_env(cp_sandbox *sb, lua_State *L)
 {
-  lua_State *L = sb->L;
   lua_newtable(L);
   lua_createtable(L, 0, 2);
-  cp_sandbox_env(sb);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);   /* cp_sandbox_env() pushes on sb->L */
   lua_setfield(L, -2, "__index");
   cp_freeze_protect(L, -1);
   lua_setmetatable(L, -2);
@@ -775,11 +775,11 @@ static const char *read_line(lua_State *L, void *ud, size_t *size)
 }
 
 /* Loads path as a text chunk named "@name" with its own environment and
- * leaves the function on the stack. Returns LUA_OK, or an error status with
- * the message on the stack. */
-static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
+ * leaves the function on the stack of L (the thread that asks: a require in
+ * a coroutine is not the main thread's). Returns LUA_OK, or an error status
+ * with the message on the stack. */
+static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char *name)
 {
-  lua_State *L = sb->L;
   size_t len;
   char chunk[512];
   char *text = read_file(path, &len, sb->limit);
@@ -811,7 +811,7 @@ static int load_chunk(cp_sandbox *sb, const char *path, const char *name)
   }
   if (status != LUA_OK)
     return status;
-  push_file_env(sb);
+  push_file_env(sb, L);
   lua_setupvalue(L, -2, 1);
   if (sb->watch.loaded)
     sb->watch.loaded(sb->watch.ctx, L, name);
@@ -922,7 +922,7 @@ static int sb_require(lua_State *L)
                       "both files share in a module, such as %s/lib/%s, and require that",
                       name, shown, sb->rules_name, rel);
   lua_pop(L, 1);
-  if (load_chunk(sb, real, shown) != LUA_OK)
+  if (load_chunk(sb, L, real, shown) != LUA_OK)
     return lua_error(L);
   luaL_where(L, 1);   /* where the file was required ("a.lua:1: "), should the config list it */
   size_t at = lua_rawlen(L, -1);
@@ -1012,7 +1012,7 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
   cp_err marked = mark_rule_file(sb, path, name);
   if (marked != CP_OK)
     return marked;
-  int status = load_chunk(sb, path, name);
+  int status = load_chunk(sb, sb->L, path, name);
   if (status == LUA_OK) {
     cp_sandbox_budget(sb, sb->budget ? sb->budget : UINT64_MAX);
     status = cp_sandbox_call(sb, 0, 0);

@@ -780,4 +780,22 @@ test_long_client_id_is_a_finding() {
   expect_b_intact
 }
 
+# probe-af: require loaded the module's file on the main thread's stack, so
+# that a require inside a coroutine called what the coroutine had on top
+# ("attempt to call a nil value"), gave the module's file an environment
+# without the rule API, and, repeated, ended the run with an internal error.
+test_a_require_inside_a_coroutine_loads_the_module_as_at_the_top() {
+  setup
+  big_budget
+  first_run
+  mkdir lib
+  printf 'rule { id = "m", doc = "from the module", fn = function(c) end }\nreturn { x = 1 }\n' > lib/m.lua
+  hostile 'local m = coroutine.wrap(function() return require("lib.m") end)()
+for i = 1, 20000 do pcall(coroutine.wrap(function() require("lib.m") end)) end
+rule { id = "a", doc = "d", fn = function(c) alert { severity = "info", title = "x " .. m.x } end }'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "the module's value" "x 1" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'a'")"
+  expect_b_intact
+}
+
 run_tests
