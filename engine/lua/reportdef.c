@@ -505,7 +505,7 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
     ok = 1;
   } else if (t == LUA_TNUMBER && (c->type == CP_RT_PERCENT || c->type == CP_RT_CHANGE)) {
     cell->r = lua_tonumber(L, -1);
-    ok = isfinite(cell->r);
+    ok = isfinite(cell->r * 100);   /* shown as a percent: 1e308 would show "inf%" */
   } else if (t == LUA_TNUMBER && c->type != CP_RT_TEXT) {
     cell->i = lua_tointegerx(L, -1, &ok);
     if (ok && c->type == CP_RT_DATE && !cp_dates_day_ok(cell->i))

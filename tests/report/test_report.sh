@@ -382,6 +382,16 @@ test_a_value_of_the_wrong_type_names_its_column() {
   expect_contains "message" "crmpolicy: r.lua:2: column 'n' (integer) got 1.5 (report t, client C1)" "$ERR"
 }
 
+# probe-af: a finite fraction whose percent is not (1e308) showed "inf%".
+test_a_fraction_too_large_to_show_as_a_percent_names_its_column() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/{ id = "n", label = "N", type = "integer" }/{ id = "n", label = "N", type = "percent" }/' r.lua
+  sed -i 's/n = 1 }/n = c.id == "C2" and 1e308 or 0.5 }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: column 'n' (percent) got 1e+308 (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+}
+
 test_series_that_add_up_past_a_number_fail_the_row_that_tips_them() {
   custom_report '    local v = {} for i = 1, 12 do v[i] = 6e14 end
     return { name = c.name, n = 1, series = { group = "g", values = v } }'
