@@ -151,9 +151,9 @@ static int encode_table(lua_State *L, int idx, sbuf *b, int depth)
   return 0;
 }
 
-/* Returns 1 when the table at idx is one of the engine's objects (the client,
- * a list of rows, an environment): its metatable is protected ("read-only"),
- * and it is not a view. */
+/* Returns 1 when the table or userdata at idx is one of the engine's objects
+ * (the client, a row, a list of rows, an environment): its metatable is
+ * protected ("read-only"), and it is not a view. */
 static int engine_object(lua_State *L, int idx)
 {
   if (luaL_getmetafield(L, idx, "__metatable") == LUA_TNIL)
@@ -210,6 +210,11 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
       return luaL_error(L, "data: the client, a list of rows or another of the engine's objects "
                         "cannot be written as JSON; write the fields you need");
     return encode_table(L, idx, b, depth);
+  case LUA_TUSERDATA:   /* a row, c.orders, lookup.staff: not "a userdata" to a rule's author */
+    if (engine_object(L, idx))
+      return luaL_error(L, "data: the client, a list of rows or another of the engine's objects "
+                        "cannot be written as JSON; write the fields you need");
+    break;
   default:
     break;
   }
