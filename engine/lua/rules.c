@@ -14,6 +14,7 @@
 #include "groups.h"
 #include "words.h"
 #include "reportdef.h"
+#include "sbuf.h"
 #include "sensitive.h"
 
 /* Raises an error unless rule files are still loading. */
@@ -117,6 +118,9 @@ static size_t check_emits(lua_State *L, const char *id)
         luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");
       if (has_nul(L, -1))
         luaL_error(L, "rule{}: 'emits' item %d contains a NUL byte", (int)i);
+      if (!cp_sbuf_is_utf8(lua_tostring(L, -1), lua_rawlen(L, -1)))
+        luaL_error(L, "rule{}: 'emits' item %d is not valid UTF-8 (the feed and sinks could not "
+                   "tell it from another)", (int)i);
       lua_pop(L, 1);
     }
   } else if (t != LUA_TNIL) {
@@ -229,6 +233,9 @@ static int l_rule(lua_State *L)
   cp_rules *api = declaring(L, "rule");
   only_fields(L, "rule", "id doc emits fn needs");
   const char *id = need_string(L, "rule", "id");
+  if (!cp_sbuf_is_utf8(id, strlen(id)))   /* JSON's U+FFFD would write two ids alike */
+    luaL_error(L, "rule{}: 'id' is not valid UTF-8 (the feed and sinks could not tell it from "
+               "another)");
   need_string(L, "rule", "doc");
   need_function(L, "rule", "fn");
   for (size_t i = 0; i < api->n_rules; i++)

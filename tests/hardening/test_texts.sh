@@ -144,6 +144,24 @@ test_nul_in_a_rule_id_is_an_error_of_the_rule_file() {
   [ ! -e s.db ] || fail "the state database was created"
 }
 
+# probe-af: a rule id (or an emits id) of bytes that are not UTF-8 was
+# taken, and the feed wrote "r\xff" and "r\xfe" alike, as "r\ufffd".
+test_a_rule_id_that_is_not_utf8_is_an_error_of_the_rule_file() {
+  config; facts ""
+  printf 'rule { id = "r\\255", doc = "d", fn = function(c) end }\n' > r.lua
+  run_texts
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:1: rule{}: 'id' is not valid UTF-8 (the feed and sinks could not tell it from another)" "$(printf '%s\n' "$ERR" | head -1)"
+  [ ! -e s.db ] || fail "the state database was created"
+  printf 'rule { id = "r", emits = { "r.x", "r\\254" }, doc = "d", fn = function(c) end }\n' > r.lua
+  run_texts
+  expect_eq "exit (emits)" 2 "$RC"
+  expect_eq "message (emits)" "crmpolicy: r.lua:1: rule{}: 'emits' item 2 is not valid UTF-8 (the feed and sinks could not tell it from another)" "$(printf '%s\n' "$ERR" | head -1)"
+  printf 'rule { id = "合同.到期", emits = { "合同.é" }, doc = "d", fn = function(c) end }\n' > r.lua
+  run_texts
+  expect_eq "exit (UTF-8 ids)" 0 "$RC"
+}
+
 test_nul_inside_a_data_value_is_kept_as_an_escape() {
   config; facts ""
   nul_rule 'title = "x", data = { v = "a\0b" }'
