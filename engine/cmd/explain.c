@@ -379,13 +379,14 @@ static void render(explain *e, sbuf *b, int has_scope)
 {
   char day[16];
   const char *scope = !has_scope ? "every client (no scope{})"
-                      : e->out.skipped ? "out of scope" : "in scope";
+                      : e->out.skipped ? "out of scope"
+                      : e->out.scope_failed ? "error (every rule fails for the client)" : "in scope";
   cp_dates_format_date(e->as_of, day);
   if (e->json) {
     cp_sbuf_add(b, "{\"client\":");
     cp_sbuf_json_str(b, e->client->id, strlen(e->client->id));
     cp_sbuf_printf(b, ",\"as_of\":\"%s\",\"in_scope\":%s,\"scope\":{", day,
-                e->out.skipped ? "false" : "true");
+                e->out.skipped ? "false" : e->out.scope_failed ? "null" : "true");
   } else {
     cp_sbuf_term_printf(b, "client %s as of %s\n", e->client->id, day);
     cp_sbuf_printf(b, "scope: %s\n", scope);

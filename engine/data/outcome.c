@@ -165,7 +165,7 @@ size_t cp_outcome_bytes(const cp_outcome *o)
 void cp_outcome_reset(cp_outcome *o)
 {
   o->n = o->n_failures = o->n_failed_ids = o->n_findings = 0;
-  o->skipped = o->evaluated = 0;
+  o->skipped = o->scope_failed = o->evaluated = 0;
   o->client_id = NULL;
   cp_arena_reset(&o->arena);
 }

@@ -69,6 +69,7 @@ typedef struct cp_outcome {
   cp_finding *findings;     /* data problems met while reading this client */
   size_t n_findings, cap_findings;
   int skipped;              /* out of scope: nothing holds for this client */
+  int scope_failed;         /* the scope failed: every rule failed for this client */
   int evaluated;            /* a client was evaluated (0: findings only) */
   cp_arena arena;           /* strings */
 } cp_outcome;

@@ -440,6 +440,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   else if (scope == -2)
     rc = fail_skipped(api);
   out->skipped = scope == 0;
+  out->scope_failed = scope < 0;
   cp_sandbox_push_handler(api->sb);   /* one handler under every rule's call */
   int handler = lua_gettop(L);
   for (size_t i = 0; scope > 0 && rc == CP_OK && i < api->n_rules; i++) {

@@ -74,6 +74,23 @@ test_explain_out_of_scope() {
   expect_contains "stdout" "rule visit.due (r.lua:10): skipped: the client is out of scope" "$OUT"
 }
 
+# probe-af: a scope that failed showed "scope: in scope" ("in_scope": true),
+# though no rule ran for the client.
+test_explain_a_scope_that_fails() {
+  policy
+  echo 'scope { doc = "Fails for G1.", fn = function(c) if c.id == "G1" then error("no scope") end return true end }' >> r.lua
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1
+  expect_eq "exit" 1 "$RC"
+  expect_contains "stdout" "client G1 as of 2026-06-30
+scope: error (every rule fails for the client)" "$OUT"
+  expect_contains "stdout" "rule visit.due (r.lua:10): error" "$OUT"
+  expect_contains "stdout" "error: r.lua:35: no scope (the scope, client G1: every rule fails for it and keeps its results)" "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-06-30 --format json G1
+  expect_contains "json" '"in_scope":null,' "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-06-30 B1
+  expect_contains "another client" "scope: in scope" "$OUT"
+}
+
 # policy-s: explain runs no pool, so it could not say whom a pick had;
 # the state it reads (the config's, or --state) says whom the last run
 # picked, which the next run keeps.
