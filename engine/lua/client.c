@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "freeze.h"
 
 #define CACHE_SLOTS 32   /* fields a client's rules read, and room */
 
@@ -369,6 +370,7 @@ static void push_object_mt(lua_State *L, lua_CFunction fn)
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "read-only");
   lua_setfield(L, -2, "__metatable");
+  cp_freeze_keep(L, -1);   /* a derived value holding c holds c, not an empty copy */
 }
 
 /* Adds name -> code to the names table at index names; fails when the name

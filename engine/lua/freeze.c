@@ -26,6 +26,10 @@ static const char behind_key = 0;
  * metatables (weak keys): the ones a frozen copy keeps. */
 static const char host_key = 0;
 
+/* And this one the registry key of the set of metatables of the objects a
+ * frozen value holds as they are (weak keys): cp_freeze_keep(). */
+static const char keep_key = 0;
+
 /* __newindex of views. */
 static int ro_newindex(lua_State *L)
 {
@@ -120,12 +124,11 @@ static int sb_rawlen(lua_State *L)
   return 1;
 }
 
-void cp_freeze_protect(lua_State *L, int idx)
+/* Adds the table at idx to the weak-keyed set at registry key key. */
+static void add_to_set(lua_State *L, int idx, const char *key)
 {
   idx = lua_absindex(L, idx);
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, idx, "__metatable");
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &host_key) != LUA_TTABLE) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -133,12 +136,39 @@ void cp_freeze_protect(lua_State *L, int idx)
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &host_key);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
   }
   lua_pushvalue(L, idx);
   lua_pushboolean(L, 1);
   lua_rawset(L, -3);
   lua_pop(L, 1);
+}
+
+void cp_freeze_protect(lua_State *L, int idx)
+{
+  idx = lua_absindex(L, idx);
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, idx, "__metatable");
+  add_to_set(L, idx, &host_key);
+}
+
+void cp_freeze_keep(lua_State *L, int idx)
+{
+  add_to_set(L, idx, &keep_key);
+}
+
+int cp_freeze_kept(lua_State *L, int idx)
+{
+  int kept = 0;
+  if (!lua_getmetatable(L, idx))
+    return 0;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &keep_key) == LUA_TTABLE) {
+    lua_pushvalue(L, -2);
+    kept = lua_rawget(L, -2) == LUA_TBOOLEAN;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  return kept;
 }
 
 /* Gives the copy at copy the metatable of src when it is one of the host's. */
@@ -248,6 +278,8 @@ static void freeze_value(lua_State *L, int idx, int memo, int depth)
     lua_pushvalue(L, idx);
   } else if (cp_freeze_behind(L, idx)) {   /* already a view: it stays */
     lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+  } else if (cp_freeze_kept(L, idx)) {   /* the client: read-only, its fields not in it */
     lua_pushvalue(L, idx);
   } else {
     freeze_table(L, idx, memo, depth);

@@ -39,6 +39,15 @@ void cp_freeze_view_meta(lua_State *L, int idx, int behind);
  * stays a list). */
 void cp_freeze_protect(lua_State *L, int idx);
 
+/* Marks the metatable at idx as that of objects a frozen value holds as
+ * they are, not as a copy: the client, read-only already, whose fields are
+ * not in its table (a copy would read as an empty table: a derived value
+ * {client = c} would give nil for c.x.client.status). */
+void cp_freeze_keep(lua_State *L, int idx);
+
+/* Returns 1 when the table at idx has a metatable of cp_freeze_keep(). */
+int cp_freeze_kept(lua_State *L, int idx);
+
 /* When the value at idx is a view, pushes the table behind it and returns
  * 1; otherwise pushes nothing and returns 0. For C code that reads tables
  * raw (the JSON writer, copies between states). */

@@ -145,6 +145,10 @@ static void show_table(lua_State *L, int idx, sbuf *b, int depth)
     cp_sbuf_add(b, "{...}");
     return;
   }
+  if (cp_freeze_kept(L, idx)) {   /* the client: its fields are not in its table */
+    cp_sbuf_add(b, "<client>");
+    return;
+  }
   int t = push_items(L, idx);
   size_t len = lua_rawlen(L, t), keys = 0;
   lua_pushnil(L);

@@ -174,6 +174,35 @@ LUA
   expect_contains "message" "attempt to modify read-only field '1' (rule a, client C1)" "$ERR"
 }
 
+# probe-af: a derived value holding the client was frozen as a copy of the
+# client's empty table: c.ctx.client.status read nil, c.ctx.client == c was
+# false, and explain showed {}.
+test_a_derived_value_holding_the_client_holds_the_client() {
+  setup
+  cat >> g.lua <<'LUA'
+derive { id = "ctx", doc = "a context", fn = function(c) return { client = c, n = #c.orders } end }
+derive { id = "me", doc = "the client", fn = function(c) return c end }
+LUA
+  cat > a.lua <<'LUA'
+local kept
+rule { id = "a", doc = "probes", fn = function(c)
+  local before = kept
+  kept = c.ctx
+  local late = before and select(2, pcall(function() return before.client.status end))
+  alert { severity = "info", title = table.concat({ c.ctx.client.id, c.ctx.client.status, c.me.status,
+    tostring(c.ctx.client == c), tostring(c.me == c), tostring(late) }, " ") }
+end }
+LUA
+  run_policy
+  expect_eq "exit" 0 "$RC"
+  expect_eq "titles" "C1 active active true true nil|C2 active active true true a.lua:5: a client object was used after its evaluation ended" "$(titles a)"
+  cp_run explain --config c.yaml --as-of 2026-06-01 C1
+  expect_contains "explain" "  ctx = {client = <client>, n = 2}" "$OUT"
+  expect_contains "explain" "  me = <client>" "$OUT"
+  rule_a 'alert { severity = "info", data = { x = c.me } }'
+  expect_a_failed "data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need"
+}
+
 test_a_derived_list_keeps_its_methods() {
   setup
   cat >> g.lua <<'LUA'
