@@ -85,8 +85,8 @@ static int numeric(const site *s)
   return ty != CP_COL_TEXT && ty != CP_COL_BOOLEAN;
 }
 
-/* Refuses a number at the top of the stack that is in the other unit than
- * the column's: a date column holds day numbers, a timestamp column
+/* Refuses a number at the top of the stack that is NaN, or in the other
+ * unit than the column's: a date column holds day numbers, a timestamp column
  * seconds, and a condition mixing them (happened_at >= dt.today - 30)
  * would match every row or none, silently. A date outside 0000..9999 is no
  * day (a timestamp, say: dt.day(t) is its day); a timestamp within the day
@@ -96,7 +96,9 @@ static void check_unit(lua_State *L, const site *s)
 {
   cp_coltype ty = s->t->columns[s->col].type;
   lua_Number v = lua_tonumber(L, -1);
-  if ((ty != CP_COL_DATE && ty != CP_COL_TIMESTAMP) || isinf(v) || isnan(v))
+  if (isnan(v))   /* equal to nothing, in no range: every row would be decided alike */
+    fail(L, s, "NaN (a 0/0 somewhere?) compares with no value, and would decide every row alike");
+  if ((ty != CP_COL_DATE && ty != CP_COL_TIMESTAMP) || isinf(v))
     return;
   int in_days = v >= (lua_Number)CP_DAY_MIN && v <= (lua_Number)CP_DAY_MAX;
   if (ty == CP_COL_DATE && !in_days)

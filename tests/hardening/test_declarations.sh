@@ -272,6 +272,27 @@ LUA
   expect_eq "empty texts: stored" "NULL|r" "$(sqlite3 s.db "SELECT DISTINCT coalesce(assignee, 'NULL') || '|' || title FROM alerts")"
 }
 
+# probe-af: a NaN in a condition (a bound, a value, a list item) matched no
+# row (ne: every row) without a word; an aggregate's where alike.
+test_a_nan_in_a_condition_is_an_error_naming_the_column() {
+  setup
+  local cond
+  for cond in '{ amount = { gt = 0/0 } }' '{ amount = 0/0 }' '{ amount = { ne = 0/0 } }' \
+              '{ amount = { 1, 0/0 } }' '{ ordered_on = { le = 0/0 } }'; do
+    probe <<LUA
+rule { id = "r", doc = "d", fn = function(c) return c.orders:count($cond) end }
+LUA
+    expect_eq "exit ($cond)" 1 "$RC"
+    expect_contains "message ($cond)" "NaN (a 0/0 somewhere?) compares with no value, and would decide every row alike (rule r, client C1)" "$ERR"
+  done
+  probe <<'LUA'
+aggregate { id = "n", doc = "d", table = "orders", count = true, where = { amount = { lt = 0/0 } } }
+rule { id = "r", doc = "d", fn = function(c) end }
+LUA
+  expect_eq "exit (aggregate)" 2 "$RC"
+  expect_contains "message (aggregate)" "r.lua:1: condition on orders.amount: NaN (a 0/0 somewhere?)" "$ERR"
+}
+
 test_pool_members_that_are_not_a_list_fail_the_pool() {
   setup
   probe <<'LUA'
