@@ -68,12 +68,13 @@ static void need_function(lua_State *L, const char *fn, const char *name)
   lua_pop(L, 1);
 }
 
-/* Pushes "file:line" of the declaring call. */
-static const char *push_where(lua_State *L)
+/* Pushes "file:line" of the declaring call: the innermost Lua code, past
+ * C functions (pcall(rule, {...}) would say "[C]:-1"). */
+static const char *push_where(lua_Debug *ar, lua_State *L)
 {
-  lua_Debug ar;
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
-    return lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+  for (int level = 1; lua_getstack(L, level, ar); level++)
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+      return lua_pushfstring(L, "%s:%d", ar->short_src, ar->currentline);
   return lua_pushliteral(L, "?");
 }
 
@@ -130,13 +131,28 @@ static size_t check_emits(lua_State *L, const char *id)
   return n;
 }
 
-/* Pushes the chunk name of the declaring call's file ("@rules/a.lua"). */
+/* Pushes the chunk name of the declaring file ("@rules/a.lua"): the one
+ * whose top level runs (the innermost main chunk: a helper function of a
+ * module, or pcall(rule, {...}), declares for the file that calls it), or,
+ * in a coroutine, which sees no main chunk, the innermost Lua code's. Not
+ * the caller's alone: pcall would make every file "=[C]", one file, whose
+ * rules could then report each other's ids. */
 static const char *push_file(lua_State *L)
 {
   lua_Debug ar;
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar))
-    return lua_pushstring(L, ar.source);
-  return lua_pushliteral(L, "?");
+  const char *lua = NULL;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "S", &ar) || ar.source[0] != '@')
+      continue;
+    if (!lua)
+      lua = lua_pushstring(L, ar.source);
+    if (!strcmp(ar.what, "main")) {
+      if (lua)
+        lua_pop(L, 1);
+      return lua_pushstring(L, ar.source);
+    }
+  }
+  return lua ? lua : lua_pushliteral(L, "?");
 }
 
 /* Returns 1 when rule r emits id (lists it in its emits). */
@@ -245,7 +261,8 @@ static int l_rule(lua_State *L)
   int needs = rule_needs(L, api);
   const char *file = push_file(L);
   own_ids(L, api, id, file);
-  const char *where = push_where(L);
+  lua_Debug ar;
+  const char *where = push_where(&ar, L);
   if (cp_arena_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
     return luaL_error(L, "not enough memory");
   cp_rule *r = &api->rules[api->n_rules++];
@@ -277,7 +294,8 @@ static void store_decl(lua_State *L, int ref, const char *fn, int by_id)
     lua_insert(L, -2);
     lua_rawset(L, -4);
   }
-  push_where(L);
+  lua_Debug ar;
+  push_where(&ar, L);
   lua_setfield(L, -2, "declared_at");
   if (by_id)
     lua_setfield(L, -2, id);

@@ -272,6 +272,26 @@ test_emits_cannot_name_a_rule_of_an_earlier_file() {
   expect_load_error "a.lua:1: rule{}: 'emits' names 'g.rule', a rule declared in another file at g.lua:2; a file may report only ids that no other file declares"
 }
 
+# probe-af: a rule declared through pcall(rule, {...}) was taken for a file
+# "=[C]" (its caller, pcall) at "[C]:-1": two files declaring so were one
+# file, and a.lua reported, and could resolve, b.lua's alerts.
+test_emits_cannot_name_a_rule_of_another_file_through_pcall() {
+  setup
+  printf 'assert(pcall(rule, { id = "a", doc = "forges", emits = { "b.x" },
+  fn = function(c) alert { rule = "b.x", severity = "critical", title = "forged" } end }))\n' > a.lua
+  printf 'assert(pcall(rule, { id = "b.x", doc = "owned by b", fn = function(c) end }))\n' >> b.lua
+  run_policy
+  expect_load_error "b.lua:7: rule{}: id 'b.x' is named in 'emits' of rule 'a' at a.lua:1, another file; a file may report only ids that no other file declares"
+  # a helper of a module declares for the file that calls it
+  mkdir lib
+  printf 'return { declare = function(t) rule(t) end }\n' > lib/decl.lua
+  printf 'local d = require("lib.decl")\nd.declare { id = "a", doc = "forges", emits = { "b.x" }, fn = function(c) end }\n' > a.lua
+  sed -i '$d' b.lua
+  printf 'require("lib.decl").declare { id = "b.x", doc = "owned by b", fn = function(c) end }\n' >> b.lua
+  run_policy
+  expect_load_error "rule{}: id 'b.x' is named in 'emits' of rule 'a' at ./lib/decl.lua:1, another file; a file may report only ids that no other file declares"
+}
+
 test_emits_may_name_a_rule_of_the_same_file() {
   setup
   cat > a.lua <<'LUA'
