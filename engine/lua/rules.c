@@ -14,6 +14,7 @@
 #include "groups.h"
 #include "words.h"
 #include "reportdef.h"
+#include "sandbox.h"
 #include "sbuf.h"
 #include "sensitive.h"
 
@@ -131,28 +132,36 @@ static size_t check_emits(lua_State *L, const char *id)
   return n;
 }
 
+/* Returns the source of the innermost main chunk running in thread T, or
+ * NULL; sets *lua to the innermost Lua code's when NULL. */
+static const char *main_source(lua_State *T, lua_Debug *ar, char *lua, size_t len)
+{
+  for (int level = 0; lua_getstack(T, level, ar); level++) {
+    if (!lua_getinfo(T, "S", ar) || ar->source[0] != '@')
+      continue;
+    if (!strcmp(ar->what, "main"))
+      return ar->source;
+    if (lua && !*lua)
+      snprintf(lua, len, "%s", ar->source);
+  }
+  return NULL;
+}
+
 /* Pushes the chunk name of the declaring file ("@rules/a.lua"): the one
  * whose top level runs (the innermost main chunk: a helper function of a
- * module, or pcall(rule, {...}), declares for the file that calls it), or,
- * in a coroutine, which sees no main chunk, the innermost Lua code's. Not
- * the caller's alone: pcall would make every file "=[C]", one file, whose
+ * module, or pcall(rule, {...}), declares for the file that calls it; in a
+ * coroutine, the main thread's), else the innermost Lua code's. Not the
+ * caller's alone: pcall would make every file "=[C]", one file, whose
  * rules could then report each other's ids. */
 static const char *push_file(lua_State *L)
 {
   lua_Debug ar;
-  const char *lua = NULL;
-  for (int level = 1; lua_getstack(L, level, &ar); level++) {
-    if (!lua_getinfo(L, "S", &ar) || ar.source[0] != '@')
-      continue;
-    if (!lua)
-      lua = lua_pushstring(L, ar.source);
-    if (!strcmp(ar.what, "main")) {
-      if (lua)
-        lua_pop(L, 1);
-      return lua_pushstring(L, ar.source);
-    }
-  }
-  return lua ? lua : lua_pushliteral(L, "?");
+  char lua[1024] = "";
+  const char *src = main_source(L, &ar, lua, sizeof lua);
+  lua_State *M = cp_sandbox_state(cp_sandbox_of(L));
+  if (!src && M != L)
+    src = main_source(M, &ar, NULL, 0);
+  return lua_pushstring(L, src ? src : *lua ? lua : "?");
 }
 
 /* Returns 1 when rule r emits id (lists it in its emits). */

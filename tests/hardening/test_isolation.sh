@@ -290,6 +290,12 @@ test_emits_cannot_name_a_rule_of_another_file_through_pcall() {
   printf 'require("lib.decl").declare { id = "b.x", doc = "owned by b", fn = function(c) end }\n' >> b.lua
   run_policy
   expect_load_error "rule{}: id 'b.x' is named in 'emits' of rule 'a' at ./lib/decl.lua:1, another file; a file may report only ids that no other file declares"
+  # ... also when called in a coroutine, which sees no file's main chunk
+  printf 'local d = require("lib.decl")\ncoroutine.wrap(d.declare)({ id = "a", doc = "forges", emits = { "b.x" }, fn = function(c) end })\n' > a.lua
+  sed -i '$d' b.lua
+  printf 'coroutine.wrap(require("lib.decl").declare)({ id = "b.x", doc = "owned by b", fn = function(c) end })\n' >> b.lua
+  run_policy
+  expect_load_error "rule{}: id 'b.x' is named in 'emits' of rule 'a' at ./lib/decl.lua:1, another file; a file may report only ids that no other file declares"
 }
 
 test_emits_may_name_a_rule_of_the_same_file() {
