@@ -441,7 +441,7 @@ static cp_err empty_table(fxdb *d, const yt_node *k)
  * name and its table:, or two config tables reading one) both give rows,
  * as in the fixture's facts, where the second's emptying dropped the
  * first's. */
-static cp_err apply_changes(fxdb *d, const yt_node *changes);
+static cp_err apply_changes(fxdb *d, const yt_node *changes, const yt_node *facts);
 
 static cp_err insert_facts(fxdb *d, const yt_node *facts, const yt_node *changes, int replace)
 {
@@ -457,7 +457,7 @@ static cp_err insert_facts(fxdb *d, const yt_node *facts, const yt_node *changes
   for (size_t i = 0; facts && rc == CP_OK && i + 1 < facts->n; i += 2)
     rc = insert_table(d, facts->items[i], facts->items[i + 1]);
   if (rc == CP_OK && changes)   /* after the facts, in the same transaction */
-    rc = apply_changes(d, changes);
+    rc = apply_changes(d, changes, facts);
   if (rc == CP_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     rc = cp_diag_fail(CP_EIO, "%s: writing the facts: %s", d->fx->path, sqlite3_errmsg(d->db));
   if (rc != CP_OK)
@@ -501,8 +501,10 @@ static cp_err exec_bound(fxdb *d, const fxtable *x, sbuf *q, const rowvals *r, u
 
 /* Changes, or adds, one row given as a mapping with its id: the columns it
  * gives change, the others keep their values; a row whose id no table row
- * has is added as given. */
-static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_node *row)
+ * has is added as given, with defaults (the table's in the facts, or NULL)
+ * for the columns it leaves out. */
+static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_node *row,
+                         const yt_node *defaults)
 {
   rowvals r;
   if (row->kind != YT_MAP)
@@ -550,7 +552,25 @@ static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_
     sqlite3_finalize(st);
     cp_sbuf_free(&q);
   }
-  return changed ? CP_OK : insert_row(d, x, &r, row->line);   /* none had that id: added */
+  if (changed)
+    return CP_OK;
+  if (defaults && read_row(d, x, row, NULL, defaults, &r) != CP_OK)   /* none had that id */
+    return CP_ECONFIG;
+  return insert_row(d, x, &r, row->line);
+}
+
+/* The defaults of table name in facts (a fixture's or a step's), or NULL. */
+static const yt_node *defaults_of(const yt_node *facts, const char *name)
+{
+  for (size_t i = 0; facts && facts->kind == YT_MAP && i + 1 < facts->n; i += 2) {
+    const yt_node *entry = facts->items[i + 1];
+    if (strcmp(facts->items[i]->value, name) || entry->kind != YT_MAP)
+      continue;
+    for (size_t j = 0; j + 1 < entry->n; j += 2)
+      if (!strcmp(entry->items[j]->value, "defaults") && entry->items[j + 1]->kind == YT_MAP)
+        return entry->items[j + 1];
+  }
+  return NULL;
 }
 
 /* Removes the rows of table x whose id is one of ids (a list of values). */
@@ -578,8 +598,10 @@ static cp_err delete_rows(fxdb *d, const fxtable *x, const char *idcol, const yt
 }
 
 /* Applies a step's changes: for each table, rows changed or added by id
- * (a list of mappings, or `rows:`) and rows removed by id (`delete:`). */
-static cp_err apply_changes(fxdb *d, const yt_node *changes)
+ * (a list of mappings, or `rows:`) and rows removed by id (`delete:`). A
+ * row added takes the table's defaults in the step's facts, else in the
+ * fixture's. */
+static cp_err apply_changes(fxdb *d, const yt_node *changes, const yt_node *facts)
 {
   if (changes->kind != YT_MAP)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: changes must be a mapping of table: rows",
@@ -611,8 +633,11 @@ static cp_err apply_changes(fxdb *d, const yt_node *changes)
     }
     if (del && delete_rows(d, &x, idcol, del) != CP_OK)
       return CP_ECONFIG;
+    const yt_node *defaults = defaults_of(facts, k->value);
+    if (!defaults)
+      defaults = defaults_of(d->fx->facts, k->value);
     for (size_t j = 0; rows && j < rows->n; j++)
-      if (upsert_row(d, &x, idcol, rows->items[j]) != CP_OK)
+      if (upsert_row(d, &x, idcol, rows->items[j], defaults) != CP_OK)
         return CP_ECONFIG;
   }
   return CP_OK;

@@ -50,6 +50,35 @@ test_a_steps_changes_change_add_and_remove_rows_by_id() {
   expect_contains "a changed status: the alert found" "+ {rule: status.odd, client: B1, severity: info, level: 1, assignee: S9}" "$OUT"
 }
 
+test_a_row_changes_add_takes_the_tables_defaults() {
+  # policy-y: an added row left the defaulted columns NULL (a required
+  # column was then a data problem); a changed row keeps its own values
+  visits_with_ids
+  cat > fx.yaml <<'YAML'
+name: defaults of added rows
+rules: [visit.due, status.odd]
+facts:
+  staff: [{id: S1}, {id: S9}]
+  clients:
+    columns: [id, status, tier]
+    defaults: {status: odd}
+    rows: [[G1, active, gold]]
+  visits:
+    - {id: V1, client_id: G1, day: 2026-06-20}
+steps:
+  - as_of: 2026-06-30
+    changes:
+      clients:
+        - {id: G1, tier: gold}     # changed: its status stays active
+        - {id: G3, tier: silver}   # added: its status is the default, odd
+    alerts:
+      - {rule: status.odd, client: G3}
+YAML
+  cp_run test --config c.yaml fx.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -1)"
+}
+
 test_changes_that_cannot_apply_say_where() {
   visits_with_ids
   sed -i 's/visits: {delete: \[V2\]}/visits: {delete: [V9]}/' fx.yaml
