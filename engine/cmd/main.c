@@ -88,7 +88,8 @@ static const command commands[] = {
    "per client in its scope, as CSV or as one self-contained HTML page with\n"
    "charts. The month defaults to the month of the as-of date; an earlier month\n"
    "is evaluated as of its last day. Open alerts come from the state database,\n"
-   "which is only read. Exit 0: written; 1: written, some rows failed;\n"
+   "which is only read. Exit 0: written; 1: some rows failed (HTML: written\n"
+   "without them; CSV: not written, the file there kept);\n"
    "2: invalid options, config, rules or facts; 3: failed (nothing written)."},
 };
 

@@ -683,10 +683,12 @@ cp_exit cp_cmd_test(const cp_opts *o)
     rc = cp_testrun_fixtures(cfg, o->args, o->nargs, &to, &counts);
   }
   if (rc == CP_OK && cov) {
-    double share = cp_coverage_report(cov, stdout);
     int none = counts.passed + counts.failed == 0;   /* no rule file loaded: 0 of 0 lines */
+    double share = none ? 0 : cp_coverage_report(cov, stdout);   /* not "100.0%" of nothing */
     below = o->min_coverage >= 0 && (share < o->min_coverage || none);
-    if (below && none)
+    if (none && !below)
+      printf("coverage: no fixture ran, so no line did\n");
+    else if (none)
       printf("coverage: no fixture ran, so no line did; --min-coverage %d%% is not met\n",
              o->min_coverage);
     else if (below)
