@@ -55,7 +55,62 @@ typedef struct run {
   double started;          /* monotonic seconds when the command began */
   cp_assignee_check assignees;  /* assignees against their kind's lookup */
   cp_tally by_column;      /* data problems by column */
+  struct rule_count {      /* rule errors by rule id, in first-met order */
+    char *rule;
+    uint64_t n;
+  } *by_rule;
+  size_t n_rules, cap_rules;
+  uint64_t rule_errors, by_rule_lost;   /* all, and those of no room to count */
 } run;
+
+/* Counts a rule error of rule under its id. */
+static void count_rule_error(run *r, const char *rule)
+{
+  r->rule_errors++;
+  for (size_t i = 0; i < r->n_rules; i++)
+    if (!strcmp(r->by_rule[i].rule, rule)) {
+      r->by_rule[i].n++;
+      return;
+    }
+  char *copy = strdup(rule);
+  if (!copy || cp_arena_grow((void **)&r->by_rule, &r->cap_rules, r->n_rules,
+                             sizeof *r->by_rule) < 0) {
+    free(copy);
+    r->by_rule_lost++;
+    return;
+  }
+  r->by_rule[r->n_rules++] = (struct rule_count){copy, 1};
+}
+
+/* Orders rule counts by count, the largest first, then as met. */
+static int by_count(const void *a, const void *b)
+{
+  const struct rule_count *x = a, *y = b;
+  return x->n != y->n ? (x->n < y->n ? 1 : -1) : (x < y ? -1 : x > y);
+}
+
+/* Says, once the clients are evaluated, which rules the rule errors were of
+ * when there were more than the run printed (policy-z: "3,746 rule errors"
+ * and 20 printed, of which rule?): the ten largest counts. */
+static void say_errors_by_rule(run *r)
+{
+  if (r->errors_printed <= MAX_PRINTED_ERRORS || !r->n_rules)
+    return;
+  sbuf b = {0};
+  char n[32], k[32];
+  qsort(r->by_rule, r->n_rules, sizeof *r->by_rule, by_count);
+  for (size_t i = 0; i < r->n_rules && i < 10; i++) {
+    cp_progress_format_count(k, r->by_rule[i].n);
+    cp_sbuf_printf(&b, "%s%s %s", i ? ", " : "", r->by_rule[i].rule, k);
+  }
+  if (r->n_rules > 10 || r->by_rule_lost)
+    cp_sbuf_add(&b, ", and of other rules");
+  cp_progress_format_count(n, r->rule_errors);
+  if (!b.oom)
+    cp_diag_fail(CP_EEVAL, "%s rule error%s, by rule: %s", n, r->rule_errors == 1 ? "" : "s",
+                 b.s);
+  cp_sbuf_free(&b);
+}
 
 /* Says, once the clients are read, in which columns the data problems were
  * when there were more than the run printed: 167,965 data problems said
@@ -84,6 +139,7 @@ static void print_problems(run *r, const cp_outcome *o)
                    "in the state database's findings table");
   }
   for (size_t i = 0; i < o->n_failures; i++, r->errors_printed++) {
+    count_rule_error(r, o->failures[i].rule);
     if (o->failures[i].repeat)   /* its first error was printed; the rest are stored */
       r->errors_printed--;
     else if (o->failures[i].notice && r->errors_printed >= MAX_PRINTED_ERRORS) {
@@ -321,6 +377,9 @@ static cp_err open_run(run *r, const cp_opts *o)
 static void close_run(run *r)
 {
   cp_tally_free(&r->by_column);
+  for (size_t i = 0; i < r->n_rules; i++)
+    free(r->by_rule[i].rule);
+  free(r->by_rule);
   cp_store_close(r->store);
   cp_rules_close(r->rules);
   cp_facts_close(r->facts);
@@ -357,6 +416,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
     return rc;
   cp_progress_clear(&r->progress);
   say_problems_by_column(r);
+  say_errors_by_rule(r);
   /* the alerts of clients after the last one resolve now, so that the guard
    * counts them (an export that lost its last clients) */
   if ((rc = cp_store_finish(r->store)) != CP_OK)

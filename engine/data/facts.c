@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "outcome.h"
 #include "sbuf.h"
+#include "tally.h"
 
 #define MAX_PRINTED_FINDINGS 20
 #define FIRST_COL 2   /* statement columns: 0 key, 1 row id, then the declared ones */
@@ -72,6 +73,7 @@ struct cp_facts {
   void *finding_ctx;        /* its context */
   uint64_t n_findings;      /* findings so far */
   uint64_t n_printed;       /* of them, seen by print_finding() (it prints the first few) */
+  cp_tally printed;         /* and counted by column (cp_facts_say_unprinted()) */
   size_t max_text;          /* longest text value read (longer: a finding, nil) */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
@@ -193,10 +195,13 @@ const char *cp_facts_finding_quote(const cp_finding *x)
   return x->is_null ? "" : "'";
 }
 
-/* Default finding handler: prints the first few as warnings. */
+/* Default finding handler (ctx: the reader): prints the first few as
+ * warnings, and counts them all by column. */
 static void print_finding(void *ctx, const cp_finding *x)
 {
-  uint64_t *count = ctx;
+  cp_facts *f = ctx;
+  uint64_t *count = &f->n_printed;
+  cp_tally_add(&f->printed, x);
   if (++*count <= MAX_PRINTED_FINDINGS)
     cp_diag_warn("facts: %s row %s column %s: %s%s%s %s", x->table, x->row_id, x->column,
                  cp_facts_finding_quote(x), x->value, cp_facts_finding_quote(x),
@@ -205,13 +210,19 @@ static void print_finding(void *ctx, const cp_finding *x)
     cp_diag_warn("facts: more data problems follow; they are counted, not printed");
 }
 
+void cp_facts_say_unprinted(cp_facts *f, const char *where)
+{
+  if (f->n_printed > MAX_PRINTED_FINDINGS)
+    cp_tally_say(&f->printed, where);
+}
+
 /* Finding handler while the lookup tables load (ctx: the reader): printed
  * as by default, and kept for the run to record (cp_facts_held_findings()). */
 static void hold_finding(void *ctx, const cp_finding *x)
 {
   cp_facts *f = ctx;
   if (!f->hold_quietly)
-    print_finding(&f->n_printed, x);
+    print_finding(f, x);
   f->held_oom |= cp_outcome_finding(&f->held, x) != CP_OK;
 }
 
@@ -1867,7 +1878,7 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
   f->as_of = as_of;
   f->now = as_of * CP_DAY_SECONDS + CP_DAY_SECONDS - 1;
   f->on_finding = print_finding;
-  f->finding_ctx = &f->n_printed;
+  f->finding_ctx = f;
   f->max_text = ((size_t)c->limits.memory_mb << 20) / TEXT_HEAP_PART;
   cp_facts_restart_deadline(f);
   snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
@@ -1936,7 +1947,7 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
     else if ((rc = load_lookup(f, &f->lookups[i])) != CP_OK)
       goto fail;
   f->on_finding = print_finding;
-  f->finding_ctx = &f->n_printed;
+  f->finding_ctx = f;
   if (f->held_oom) {
     rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     goto fail;
@@ -1961,6 +1972,7 @@ void cp_facts_close(cp_facts *f)
 {
   if (!f)
     return;
+  cp_tally_free(&f->printed);
   free_source(&f->clients);
   for (unsigned i = 0; f->tables && i < f->tables_count; i++)
     free_source(&f->tables[i]);
@@ -1996,7 +2008,7 @@ const cp_outcome *cp_facts_held_findings(const cp_facts *f)
 void cp_facts_on_finding(cp_facts *f, cp_finding_fn fn, void *ctx)
 {
   f->on_finding = fn ? fn : print_finding;
-  f->finding_ctx = fn ? ctx : &f->n_printed;
+  f->finding_ctx = fn ? ctx : f;
 }
 
 uint64_t cp_facts_rows_read(const cp_facts *f, unsigned ti)

@@ -172,6 +172,11 @@ cp_err cp_facts_count_clients(cp_facts *f, uint64_t *n);
  * evaluates no client. */
 int cp_facts_number_ids(const cp_facts *f);
 
+/* Warns, when the reader's default handler met more data problems than it
+ * printed, of them all by column ("facts: N data problems WHERE, by column:
+ * ..."), as a run does; nothing otherwise. */
+void cp_facts_say_unprinted(cp_facts *f, const char *where);
+
 /* Counts the rows of SQL table (or view) table, up to cap: what is there,
  * not what exists as of the run's date. A failing step (a view that fails
  * on a row) returns an error with no message: reading the table meets it

@@ -316,8 +316,9 @@ test_a_rule_out_of_budget_for_a_hundred_clients_in_a_row_is_skipped_for_the_rest
   expect_eq "the last of the streak" "C100" \
     "$(sqlite3 s.db "SELECT client_id FROM rule_errors WHERE message LIKE '%skipped for the rest of the run, each later%'")"
   # said past the 20 errors a run prints
-  expect_eq "notice printed" "crmpolicy: rules/x.lua:2: instruction budget of 1000000 exceeded (rule x.y, client C100); it ran out of its budget or memory for 100 clients in a row, so it is skipped for the rest of the run, each later client's earlier results kept" \
-    "$(printf '%s\n' "$ERR" | tail -1)"
+  expect_eq "notice printed, then the count by rule" "crmpolicy: rules/x.lua:2: instruction budget of 1000000 exceeded (rule x.y, client C100); it ran out of its budget or memory for 100 clients in a row, so it is skipped for the rest of the run, each later client's earlier results kept
+crmpolicy: 130 rule errors, by rule: x.y 130" \
+    "$(printf '%s\n' "$ERR" | tail -2)"
   expect_eq "skipped" "30|C101|C130" "$(sqlite3 s.db "SELECT count(*), min(client_id), max(client_id) FROM rule_errors
     WHERE message = 'rule x.y is skipped for the rest of the run: it ran out of its budget or memory for 100 clients in a row, the last C100; this client''s earlier results kept'")"
   expect_eq "results kept" "130|130" "$(sqlite3 s.db "SELECT sum(rule = 'x.y'), sum(rule = 'ok') FROM alerts WHERE status = 'open'")"
@@ -335,8 +336,9 @@ test_a_scope_out_of_budget_for_a_hundred_clients_in_a_row_is_no_longer_called() 
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   expect_eq "exit" 1 "$RC"
   expect_eq "scope out of budget, each rule" 200 "$(errors_like 'rules/x.lua:2: instruction budget of 1000000 exceeded (the scope, client C%: every rule fails for it and keeps its results)%')"
-  expect_eq "notice printed" "crmpolicy: rules/x.lua:2: instruction budget of 1000000 exceeded (the scope, client C100: every rule fails for it and keeps its results); it ran out of its budget or memory for 100 clients in a row, so it is skipped for the rest of the run, each later client's earlier results kept" \
-    "$(printf '%s\n' "$ERR" | tail -1)"
+  expect_eq "notice printed, then the count by rule" "crmpolicy: rules/x.lua:2: instruction budget of 1000000 exceeded (the scope, client C100: every rule fails for it and keeps its results); it ran out of its budget or memory for 100 clients in a row, so it is skipped for the rest of the run, each later client's earlier results kept
+crmpolicy: 260 rule errors, by rule: x.y 130, ok 130" \
+    "$(printf '%s\n' "$ERR" | tail -2)"
   expect_eq "skipped, each rule" "60|C101|C130" "$(sqlite3 s.db "SELECT count(*), min(client_id), max(client_id) FROM rule_errors
     WHERE message = 'the scope is skipped for the rest of the run: it ran out of its budget or memory for 100 clients in a row, the last C100; every rule fails for this client and keeps its results'")"
 }

@@ -91,6 +91,14 @@ test_an_order_whose_date_is_a_data_problem_is_left_out_not_the_csv() {
   expect_eq "exit" 0 "$RC"
   expect_contains "the finding" "orders row O2 column ordered_on: '2026-10-20T10:00:00+08:00' is not a date" "$ERR"
   expect_eq "C1's sales without O2" "1234567.89" "$(sed -n 2p r.csv | cut -d, -f5)"
+  # past the 20 printed, they are counted by column at the end, as a run
+  # counts them (policy-z: "they are counted", and no count followed)
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount)
+    SELECT 'X' || value, 'C2', '2026-10-0' || (value % 9 + 1) || 'Z', 1 FROM generate_series(1, 24)"
+  report --as-of 2026-11-15 --month 2026-10 --format csv -o r.csv
+  expect_eq "many: exit" 0 "$RC"
+  expect_eq "many: printed" 20 "$(printf '%s\n' "$ERR" | grep -c ' row .* column ')"
+  expect_contains "many: counted by column" "crmpolicy: warning: facts: 25 data problems in the clients and per-client tables, by column: orders.ordered_on 25" "$ERR"
 }
 
 test_csv_reads_as_numbers_with_one_line_ending() {
