@@ -190,6 +190,26 @@ static int authorize(void *ctx, int action, const char *a, const char *b, const 
              ? SQLITE_OK : SQLITE_DENY;
 }
 
+/* The data problem of text (len bytes) that does not read as a date or
+ * timestamp, with what to write when it has a shape an export often gives
+ * (policy-z: 83 claims '2026-10-28 23:57' escaped every rule, the message
+ * saying only "is not a timestamp"). */
+static const char *time_problem(cp_coltype type, const char *text, size_t len)
+{
+  int ts = len >= 16 && (text[10] == 'T' || text[10] == ' ') && text[13] == ':';
+  if (ts && len == 16)
+    return type == CP_COL_DATE ? "is not a date: its time has no seconds (a date is YYYY-MM-DD; "
+                                 "a time after it needs HH:MM:SS)"
+                               : "is not a timestamp: it has no seconds (YYYY-MM-DD HH:MM:SS)";
+  if (ts && len > 19 && (text[len - 1] == 'Z' || text[len - 6] == '+' || text[len - 6] == '-'))
+    return type == CP_COL_DATE ? "is not a date: a time zone is not read (store the CRM's local "
+                                 "time, YYYY-MM-DD HH:MM:SS, or the date alone)"
+                               : "is not a timestamp: a time zone is not read (store the CRM's "
+                                 "local time, YYYY-MM-DD HH:MM:SS, which SQLite's datetime(x, "
+                                 "'localtime') makes of it)";
+  return type == CP_COL_DATE ? "is not a date" : "is not a timestamp";
+}
+
 const char *cp_facts_finding_quote(const cp_finding *x)
 {
   return x->is_null ? "" : "'";
@@ -467,7 +487,7 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
   if (convert_time(col, text, len, &out->u.i) < 0) {   /* numbers never read as dates */
     char shown[SHOWN_MAX + 4];   /* a NUL shown as \x00, not the text cut there */
     finding(f, s, col->name, shown_text(s->stmt, k, shown, sizeof shown),
-            col->type == CP_COL_DATE ? "is not a date" : "is not a timestamp");
+            time_problem(col->type, text, len));
     return;
   }
   out->type = CP_V_INT;

@@ -198,6 +198,23 @@ test_malformed_timestamp_reads_as_nil_and_is_a_finding() {
   expect_contains "C2 saw" '"contacts":"1/1"' "$(saw C2)"
 }
 
+test_a_time_without_seconds_or_with_a_zone_says_what_to_write() {
+  # policy-z: 83 claims at '2026-10-28 23:57' escaped every rule, the
+  # message saying only "is not a timestamp"
+  config; facts "UPDATE contacts SET happened_at='2026-04-02 11:00' WHERE id='V2';"
+  run_bad
+  expect_quarantined "contacts|V2|happened_at|2026-04-02 11:00|is not a timestamp: it has no seconds (YYYY-MM-DD HH:MM:SS)" \
+    "contacts row V2 column happened_at: '2026-04-02 11:00' is not a timestamp: it has no seconds (YYYY-MM-DD HH:MM:SS)"
+  rm -f f.db s.db*; config; facts "UPDATE contacts SET happened_at='2026-04-02T11:00:00Z' WHERE id='V2';"
+  run_bad
+  expect_quarantined "contacts|V2|happened_at|2026-04-02T11:00:00Z|is not a timestamp: a time zone is not read (store the CRM's local time, YYYY-MM-DD HH:MM:SS, which SQLite's datetime(x, 'localtime') makes of it)" \
+    "contacts row V2 column happened_at: '2026-04-02T11:00:00Z' is not a timestamp: a time zone is not read (store the CRM's local time, YYYY-MM-DD HH:MM:SS, which SQLite's datetime(x, 'localtime') makes of it)"
+  rm -f f.db s.db*; config; facts "UPDATE clients SET created_on='2026-01-01 10:00' WHERE id='C2';"
+  run_bad
+  expect_quarantined "clients|C2|created_on|2026-01-01 10:00|is not a date: its time has no seconds (a date is YYYY-MM-DD; a time after it needs HH:MM:SS)" \
+    "clients row C2 column created_on: '2026-01-01 10:00' is not a date: its time has no seconds (a date is YYYY-MM-DD; a time after it needs HH:MM:SS)"
+}
+
 test_date_stored_as_a_number_is_a_finding() {
   config; facts "UPDATE orders SET ordered_on=20260302 WHERE id='O2';"
   run_bad
