@@ -480,6 +480,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
     rc = cp_assignees_option(cfg, o->assignees);
   if (rc == CP_OK && !(l = cp_lint_new()))
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
+  if (rc == CP_OK)
+    rc = cp_config_rule_files(cfg);
   unsigned long warned = cp_diag_warnings();
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK &&
       (rc = sample_facts(facts)) == CP_OK) {

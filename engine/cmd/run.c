@@ -365,6 +365,8 @@ static cp_err open_run(run *r, const cp_opts *o)
 {
   cp_err rc = cp_cli_config(o, &r->cfg);
   if (rc == CP_OK)
+    rc = cp_config_rule_files(r->cfg);
+  if (rc == CP_OK)
     rc = cp_facts_open_readers(r->cfg, o->as_of, o->jobs, &r->facts);
   if (rc == CP_OK)
     rc = check_state_path(r->cfg);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define DEFAULT_MEMORY_MB 64
@@ -606,6 +607,25 @@ static cp_err validate_table(const cp_config *c, cp_table_cfg *t, const char *se
       return cp_diag_fail(CP_ECONFIG, "%s:%u: %s '%s': exists_from '%s' must be a declared date "
                        "or timestamp column", c->path, t->line, section, t->name,
                        t->exists_from);
+  }
+  return CP_OK;
+}
+
+cp_err cp_config_rule_files(const cp_config *c)
+{
+  const yt_node *seq = cp_ytree_get(c->doc, "rules");
+  for (unsigned i = 0; i < c->file->rules_count; i++) {
+    char *path = cp_config_shown(c, c->file->rules[i]);
+    if (!path)
+      return cp_diag_fail(CP_ENOMEM, "out of memory");
+    int bad = access(path, R_OK) < 0, err = errno;
+    unsigned line = seq && seq->kind == YT_SEQ && i < seq->n ? seq->items[i]->line : 0;
+    if (bad)
+      cp_diag_fail(CP_ECONFIG, "%s:%u: rules: %s: cannot read: %s", c->path, line, path,
+                   strerror(err));
+    free(path);
+    if (bad)
+      return CP_ECONFIG;
   }
   return CP_OK;
 }

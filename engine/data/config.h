@@ -156,6 +156,12 @@ char *cp_config_resolve(const cp_config *c, const char *rel);
  * "rules/x.lua"): the name messages show. NULL when out of memory. */
 char *cp_config_shown(const cp_config *c, const char *rel);
 
+/* Refuses, naming the config's line, a rule file that cannot be read
+ * (a misspelt path): said before the facts open, not after every data
+ * problem they print. CP_OK else; the rules' loader says the rest (a
+ * folder, a FIFO). */
+cp_err cp_config_rule_files(const cp_config *c);
+
 /* Returns a malloc'd copy of the folder part of path ("." when none, "/"
  * for a file at the root); NULL when out of memory. */
 char *cp_config_path_folder(const char *path);

@@ -317,6 +317,21 @@ CREATE INDEX extra_x ON extra(x); DROP VIEW v;"
   expect_contains "summary" "1 passed, 0 failed" "$OUT"
 }
 
+test_a_rule_path_that_names_no_file_is_said_at_its_config_line_first() {
+  # policy-z: a misspelt rule path was said last, after every data problem
+  # check prints, and without the config's line
+  config; facts "UPDATE orders SET ordered_on = 'soon'"
+  sed -i 's/^rules: \[r.lua\]$/rules: [r.lau]/' c.yaml
+  grep -q '^rules: \[r.lau\]$' c.yaml || fail "the config's rules line changed"
+  local line; line=$(grep -n '^rules:' c.yaml | cut -d: -f1)
+  for cmd in check run; do
+    cp_run "$cmd" --config c.yaml --as-of 2026-06-01
+    expect_eq "$cmd: exit" 2 "$RC"
+    expect_eq "$cmd: message alone" "crmpolicy: c.yaml:$line: rules: r.lau: cannot read: No such file or directory" "$ERR"
+  done
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
 test_rule_path_that_is_a_folder_is_an_error_naming_it() {
   config; facts ""
   rm r.lua && mkdir r.lua
