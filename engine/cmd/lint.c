@@ -495,6 +495,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
     printf("ok: %s: %zu rule%s load%s; facts %s has every declared table and column%s\n",
            cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
            cp_rules_count(rules) == 1 ? "s" : "", cfg->facts, above);
+  fflush(stdout);   /* before the lint warnings on stderr, in a pipe too (policy-z) */
   if (rc == CP_OK && o->fixtures)
     failed = run_fixtures(l, cfg, o, &rc, &invalid);
   if (rc == CP_OK) {
