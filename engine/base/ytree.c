@@ -76,8 +76,14 @@ static void parse_error(builder *b)
   size_t line = b->parser.problem_mark.line + 1;
   if (b->parser.error == YAML_READER_ERROR && b->file)
     line = line_of_offset(b->file, b->parser.problem_offset);
-  snprintf(b->err, b->errlen, "%s:%zu: %s", b->path, line,
-           b->parser.problem ? b->parser.problem : "invalid YAML");
+  size_t begun = b->parser.context_mark.line + 1;
+  if (b->parser.context && b->parser.error != YAML_READER_ERROR && begun < line)
+    /* a [ or { left open is found lines later: say where it began */
+    snprintf(b->err, b->errlen, "%s:%zu: %s (%s that begins at line %zu)", b->path, line,
+             b->parser.problem ? b->parser.problem : "invalid YAML", b->parser.context, begun);
+  else
+    snprintf(b->err, b->errlen, "%s:%zu: %s", b->path, line,
+             b->parser.problem ? b->parser.problem : "invalid YAML");
 }
 
 static yt_node *build(builder *b, yaml_event_t *ev);

@@ -275,6 +275,15 @@ test_a_nul_byte_in_a_param_key_is_an_error() {
 
 # A YAML tag is an error at its line: it was ignored, so `!!str 12` reached
 # rules as the number 12 and `!!binary` as its base64 text (probe-t).
+test_a_bracket_left_open_names_the_line_it_began_on() {
+  # policy-z: "hours: [72, 168, 336" on one line was said at the next
+  config; facts ""
+  printf 'params:\n  hours: [72, 168, 336\n  other: 1\n' >> c.yaml
+  local at; at=$(grep -n '^  hours: ' c.yaml | cut -d: -f1)
+  run_it
+  expect_config_error "crmpolicy: c.yaml:$((at + 1)): did not find expected ',' or ']' (while parsing a flow sequence that begins at line $at)"
+}
+
 test_a_yaml_tag_is_an_error_not_ignored() {
   config; facts ""
   cp c.yaml base.yaml
