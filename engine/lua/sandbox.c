@@ -1018,7 +1018,8 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
     status = cp_sandbox_call(sb, 0, 0);
     if (status == LUA_OK)
       return CP_OK;
-    cp_err rc = cp_diag_fail(CP_ERULES, "%s", lua_tostring(L, -2));
+    cp_err rc = cp_diag_fail(CP_ERULES, "%s%s", lua_tostring(L, -2),   /* which call's budget */
+                             sb->tripped ? " (the file's top level, when it loaded)" : "");
     if (tells_more(lua_tostring(L, -1)))
       fprintf(stderr, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 2);

@@ -188,8 +188,7 @@ test_top_level_endless_loop_stops_the_run_before_writing() {
   printf 'while true do end\n' > r.lua
   cp_run run --config c.yaml --as-of 2026-06-01
   expect_eq "exit" 2 "$RC"
-  expect_contains "message" "r.lua" "$ERR"
-  expect_contains "message" "instruction budget of 200000 exceeded" "$ERR"
+  expect_eq "message" "crmpolicy: r.lua:1: instruction budget of 200000 exceeded (the file's top level, when it loaded)" "$ERR"
   [ ! -e s.db ] || fail "the state database was created"
 }
 
