@@ -54,6 +54,10 @@ cp_err cp_statedb_check(sqlite3 *db, const char *path, int *version)
     rc = query_int(db, path, "SELECT count(*) FROM sqlite_master WHERE name='runs'", &tables);
   if (rc != CP_OK)
     return rc;
+  if (v < 0)   /* no crmpolicy writes one: a state edited by hand, not version 1 */
+    return cp_diag_fail(CP_ESTATE, "state: %s has state schema version %lld, which no crmpolicy "
+                        "writes (PRAGMA user_version was changed by hand?); nothing was written",
+                        path, (long long)v);
   *version = v ? (int)v : tables ? 1 : 0;
   if (v <= CP_STATE_VERSION)
     return CP_OK;

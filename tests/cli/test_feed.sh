@@ -371,6 +371,16 @@ test_a_newer_state_database_is_refused_with_its_writer() {
     expect_eq "$cmd message" "$msg" "$ERR"
   done
   expect_eq "state unchanged" "$before" "$(sqlite3 s.db .dump | md5sum)"
+  # a negative version no crmpolicy writes is refused, not read as 1 and
+  # migrated (probe-ag)
+  sqlite3 s.db "PRAGMA user_version=-1"
+  before=$(sqlite3 s.db .dump | md5sum)
+  for cmd in "run --as-of 2026-06-02 --quiet" feed alerts; do
+    cp_run $cmd --config c.yaml
+    expect_eq "-1: $cmd exit" 3 "$RC"
+    expect_eq "-1: $cmd message" "crmpolicy: state: s.db has state schema version -1, which no crmpolicy writes (PRAGMA user_version was changed by hand?); nothing was written" "$(printf '%s\n' "$ERR" | head -1)"
+  done
+  expect_eq "-1: state unchanged" "$before|-1" "$(sqlite3 s.db .dump | md5sum)|$(sqlite3 s.db 'PRAGMA user_version')"
 }
 
 # README "Pulling the feed: named consumers": its consumer loop, run as
