@@ -67,11 +67,19 @@ void cp_html_esc(FILE *f, const char *s, size_t n)
   for (size_t i = 0; i < n; i++) {
     if ((unsigned char)s[i] >= 0x80) {   /* the page is UTF-8: a stray byte is U+FFFD */
       size_t len = cp_sbuf_utf8_len(s + i, n - i);
-      if (len == 0)
+      /* a C1 control (U+0080 to U+009F) is no more allowed than a C0 one */
+      if (len == 0 || (len == 2 && (unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] < 0xa0))
         fputs("\xef\xbf\xbd", f);
       else
         fwrite(s + i, 1, len, f);
       i += len ? len - 1 : 0;
+      continue;
+    }
+    /* a control character but tab, line feed, form feed and carriage return
+     * is not allowed in a page (even as &#1;): U+FFFD, as a stray byte */
+    if (s[i] != '\0' && ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) &&
+        s[i] != '\t' && s[i] != '\n' && s[i] != '\f' && s[i] != '\r') {
+      fputs("\xef\xbf\xbd", f);
       continue;
     }
     switch (s[i]) {

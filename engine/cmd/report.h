@@ -88,7 +88,9 @@ void cp_rtable_close(cp_rtable *t);
 /* Writes the whole page to out: title, charts, the table t and failures. */
 cp_err cp_html_write(const cp_report_page *p, cp_rtable *t, FILE *out);
 
-/* Writes n bytes of s escaped for HTML text and attribute values. */
+/* Writes n bytes of s escaped for HTML text and attribute values: a byte
+ * that is not UTF-8, or a control character HTML does not allow, as U+FFFD;
+ * a NUL byte is left out. */
 void cp_html_esc(FILE *f, const char *s, size_t n);
 
 /* --- htmlchart.c --- */

@@ -321,6 +321,26 @@ LUA
   expect_contains "series group" "g"$'\xef\xbf\xbd\xef\xbf\xbd' "$(cat r.html)"
 }
 
+test_html_page_has_no_control_characters_whatever_the_rules_write() {
+  # a control character (C0 but tab, line feed, form feed and carriage
+  # return; DEL; C1) is not allowed in an HTML page, even as &#1;: a title
+  # or cell holding one (an ESC from a legacy export) made the page invalid
+  clients_config "[{name: name, type: text}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A'||char(1,27)||'[2J','active','2026-01-01');"
+  cat > r.lua <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) end }
+report { id = "t", title = "T\1\27[31m\127\u{85}<", doc = "d",
+  columns = { { id = "name", label = "Name\8", type = "text" } },
+  row = function(c, month, alerts) return { name = c.name .. "\t\2" } end }
+LUA
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "no control characters" 0 "$(LC_ALL=C grep -c $'[\x01-\x08\x0b\x0e-\x1f\x7f]\\|\xc2[\x80-\x9f]' r.html)"
+  expect_contains "title" "T"$'\xef\xbf\xbd\xef\xbf\xbd'"[31m"$'\xef\xbf\xbd\xef\xbf\xbd'"&lt;" "$(cat r.html)"
+  expect_contains "cell" "A"$'\xef\xbf\xbd\xef\xbf\xbd'"[2J"$'\t\xef\xbf\xbd'"</td>" "$(cat r.html)"
+}
+
 test_a_failing_row_is_listed_on_the_html_page_and_the_page_completes() {
   custom_report '    if c.id == "C2" then error("no row for " .. c.name) end
     return { name = c.name, n = alerts.warning }'
