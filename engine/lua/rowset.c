@@ -372,6 +372,10 @@ static void walk_field(lua_State *L, items *it, pred *p,
   luaL_checkstring(L, 2);
   int64_t cached = -1;
   uint32_t col = 0, source;
+  if (it->set) {   /* a misspelt field fails for a client without rows too */
+    col = cp_filter_column_at(L, cp_rowset_cfg(it->api, it->set->source), 2);
+    cached = it->set->source;
+  }
   for (size_t i = 0; i < it->n; i++) {
     if (!items_match(L, it, i, p))
       continue;
@@ -414,6 +418,12 @@ static int m_sum(lua_State *L)
   summer s = {0};
   items_open(L, 1, &it);
   pred_open(L, 3, &it, &p);
+  if (it.set && luaL_checkstring(L, 2)) {   /* a text column fails without rows too */
+    const cp_table_cfg *t = cp_rowset_cfg(it.api, it.set->source);
+    cp_coltype type = t->columns[cp_filter_column_at(L, t, 2)].type;
+    if (type == CP_COL_TEXT || type == CP_COL_BOOLEAN)
+      luaL_error(L, "sum(): the field is not a number");
+  }
   walk_field(L, &it, &p, add_value, &s);
   if (s.is_float)
     lua_pushnumber(L, s.n + (lua_Number)s.i);

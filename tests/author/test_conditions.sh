@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/author/test_conditions.sh: table conditions on rows (filter.c):
 # ne, in (a list), not_in, null, is_nil/not_nil and or_nil select the right rows;
-# an unknown operator, an empty condition, a date written as text and a
-# value of the wrong type are errors naming the rule file and line; numbers
+# an unknown operator, an empty condition, a date written as text, a
+# value of the wrong type and a misspelt field of sum/max/min (for a client
+# without rows too) are errors naming the rule file and line; numbers
 # compare exactly, as in Lua, past 2^53 too.
 . "$(dirname "$0")/common.sh"
 
@@ -129,6 +130,28 @@ expect_rule_error() {
   cp_run run --config c.yaml --as-of 2026-06-30
   expect_eq "exit" 1 "$RC"
   expect_contains "stderr" "crmpolicy: r.lua:7: $2 (rule counts, client C2)" "$ERR"
+}
+
+test_a_misspelt_or_text_field_of_sum_max_min_fails_without_rows_too() {
+  # the field was looked up on the first matching row only: a client
+  # without orders, or whose condition matched none, got a silent 0 (nil)
+  # for o:sum("amout") and failed only for the others
+  local call
+  for call in 'o:sum("amout")' 'o:max("amout")' 'o:min("amout", {status = "none"})'; do
+    orders_policy
+    counting_rule "$call"
+    sed -i 's/    if c.id ~= "C1" then return end/    if c.id ~= "C2" then return end/' r.lua
+    cp_run run --config c.yaml --as-of 2026-06-30
+    expect_eq "$call: exit" 1 "$RC"
+    expect_eq "$call: stderr" "crmpolicy: r.lua:7: orders row has no field 'amout' (rule counts, client C2)" "$ERR"
+  done
+  orders_policy
+  counting_rule 'o:sum("status", {status = "none"})'
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "sum of a text column: exit" 1 "$RC"
+  expect_eq "sum of a text column: stderr" "crmpolicy: r.lua:7: sum(): the field is not a number (rule counts, client C1)" "$ERR"
+  counting_rule 'o:sum("amount", {status = "none"})' 'o:sum("paid_on", {status = "none"})' 'o:sum("amount")'
+  expect_eq "sums" "0 0 3550" "$(title_of_run)"
 }
 
 test_an_unknown_operator_is_an_error() {
