@@ -3,6 +3,7 @@
 #include "locale.h"
 
 #include <cyaml/cyaml.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -775,10 +776,49 @@ static int out_of_range(const char *s)
   return !*end && errno == ERANGE && (d == 0 || isinf(d));
 }
 
+/* Returns 1 when plain scalar s is text here but a number to other YAML
+ * readers: hexadecimal 0x1F, octal 0o17, binary 0b101, digits grouped
+ * with underscores (1_000), .inf and .nan. A threshold written so would
+ * be a string, equal to no number. */
+static int foreign_number(const char *s)
+{
+  const char *p = s + (*s == '-' || *s == '+');
+  if (cp_ytree_plain(s, NULL, NULL, NULL) != YT_PLAIN_TEXT)
+    return 0;
+  if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF"))
+    return 1;
+  if (p == s && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")))
+    return 1;
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o' || p[1] == 'b')) {
+    const char *digits = p[1] == 'x' ? "0123456789abcdefABCDEF_" : p[1] == 'o' ? "01234567_" : "01_";
+    return p[2] && strspn(p + 2, digits) == strlen(p + 2);
+  }
+  /* 1_000, 1_000.5: a number once the underscores after digits are gone */
+  char plain[64];
+  size_t k = 0;
+  if (!strchr(s, '_'))
+    return 0;
+  for (const char *q = s; *q; q++) {
+    if (*q == '_' && q > s && (isdigit((unsigned char)q[-1]) || q[-1] == '_'))
+      continue;
+    if (*q == '_' || k + 1 >= sizeof plain)
+      return 0;
+    plain[k++] = *q;
+  }
+  plain[k] = '\0';
+  yt_plain kind = cp_ytree_plain(plain, NULL, NULL, NULL);
+  return kind == YT_PLAIN_INT || kind == YT_PLAIN_REAL;
+}
+
 /* Refuses params scalar n (a key or a value) written with a leading zero,
- * or as a number no double holds. */
+ * as a number no double holds, or as a number this reader takes as text. */
 static cp_err check_scalar(const char *path, const yt_node *n)
 {
+  if (n->plain && foreign_number(n->value))
+    return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s is a number to some YAML readers but "
+                        "text to this one: write it as a plain decimal number (1000, 31, "
+                        "0.25), or quote it ('%s') to make it text", path, n->line, n->value,
+                        n->value);
   if (n->plain && out_of_range(n->value))
     return cp_diag_fail(CP_ECONFIG, "%s:%u: params: %s is beyond the range of a number (about "
                         "1e-308 to 1e308 in size): write a number within it, or quote it ('%s') "

@@ -125,6 +125,23 @@ test_numbers_with_a_leading_zero_are_errors_not_octal() {
   expect_eq "zero and plain numbers" 0 "$RC"
 }
 
+test_params_numbers_other_yaml_readers_take_as_numbers_are_errors() {
+  # 0x1F, 0o17, 1_000 and .inf are numbers to YAML 1.1 or 1.2 readers and
+  # were text here: a threshold of 1_000_000 was a string equal to no amount
+  config; facts ""
+  cp c.yaml c.yaml.orig
+  local foreign="is a number to some YAML readers but text to this one: write it as a plain decimal number (1000, 31, 0.25), or quote it"
+  local v
+  for v in 0x1F -0x1f 0o17 0b101 1_000_000 -1_000.5 .inf -.Inf .nan .NaN; do
+    with_lines "params:\n  max: $v\n" "crmpolicy: c.yaml:30: params: $v $foreign ('$v') to make it text"
+  done
+  with_lines 'params:\n  caps: {0xFF: a}\n' "crmpolicy: c.yaml:30: params: 0xFF $foreign ('0xFF') to make it text"
+  cp c.yaml.orig c.yaml
+  printf "params: {a: '0x1F', b: \"1_000\", c: [_1, 1_a, 0x, 0xZZ, S_1, 1e_5, .infx, -.nan, inf, 1e5]}\n" >> c.yaml
+  run_it
+  expect_eq "texts and plain numbers" 0 "$RC"
+}
+
 test_numbers_too_large_for_their_setting_give_the_range() {
   # checked before the typed load, whose own message ("Invalid UINT value") has no range
   config; facts ""
