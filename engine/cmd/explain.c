@@ -263,6 +263,19 @@ static void whys(const explain *e, sbuf *b, const cp_tctx *c, const char *indent
       cp_sbuf_term_printf(b, "%swhy: %s\n", indent, c->why[k]);
     }
   }
+  if (c->why_dropped) {   /* said as one more reason, in text and JSON alike */
+    sbuf more = {0};
+    cp_sbuf_printf(&more, "(%zu more reasons not kept: the reasons of a client hold at most "
+                   "limits.memory_mb, %u MiB)", c->why_dropped, e->cfg->file->limits.memory_mb);
+    if (e->json) {
+      cp_sbuf_add(b, c->n_why ? "," : "");
+      cp_sbuf_json_str(b, more.s ? more.s : "", more.len);
+    } else {
+      cp_sbuf_term_printf(b, "%swhy: %s\n", indent, more.s ? more.s : "");
+    }
+    b->oom |= more.oom;
+    cp_sbuf_free(&more);
+  }
 }
 
 /* Appends a context's reads ("reads:" derived values in the order computed,

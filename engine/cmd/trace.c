@@ -197,17 +197,26 @@ static void on_derive_end(void *ctx, lua_State *L, int failed)
              strdup(c->value ? c->value : "nil"), c->text);
 }
 
-/* The tracer's why hook: a reason of the current rule or derived value. */
+/* The tracer's why hook: a reason of the current rule or derived value.
+ * The reasons of the client hold at most limits.memory_mb, as its Lua heap
+ * does: past that (a loop giving a long reason per row, under a large
+ * instruction budget) a reason is counted, not kept. */
 static void on_why(void *ctx, const char *reason)
 {
   cp_trace *t = ctx;
   cp_tctx *c = current(t);
+  size_t len = strlen(reason ? reason : "");
+  if (len > ((size_t)t->cfg->file->limits.memory_mb << 20) - t->why_bytes) {
+    c->why_dropped++;
+    return;
+  }
   char *s = cp_rules_masked(t->loaded, reason ? reason : "");
   if (!s || cp_arena_grow((void **)&c->why, &c->cap_why, c->n_why, sizeof *c->why)) {
     free(s);
     t->oom = 1;
     return;
   }
+  t->why_bytes += len;
   c->why[c->n_why++] = s;
 }
 

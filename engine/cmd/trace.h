@@ -28,6 +28,7 @@ typedef struct cp_tctx {
   size_t n_reads, cap_reads;
   char **why;               /* reasons given with why(), in order */
   size_t n_why, cap_why;
+  size_t why_dropped;       /* reasons not kept: the client's reasons were full */
   char *value;              /* derived values: the value as text, or the error */
   int text;                 /* derived values: the value is a string */
   int failed;               /* derived values: the derivation failed */
@@ -46,6 +47,7 @@ typedef struct cp_trace {
   int depth;                /* how many */
   unsigned seq;             /* completions so far */
   int oom;                  /* something could not be recorded */
+  size_t why_bytes;         /* bytes of the reasons kept, at most limits.memory_mb */
   const cp_config *cfg;     /* the config (column types) */
   const cp_rules *loaded;   /* the rules evaluated (which check is current) */
   cp_tracer hooks;          /* what the rule API calls: cp_trace_tracer() */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/author/test_explain.sh: `crmpolicy explain CLIENT`: every rule,
 # whether it fired, what it read and why, for a client that fires and one
-# that stays quiet; the JSON form; the errors.
+# that stays quiet; the JSON form; the errors; the reasons' cap.
 . "$(dirname "$0")/common.sh"
 
 test_explain_a_client_that_fires() {
@@ -169,6 +169,31 @@ test_explain_errors() {
   cp_run explain --config c.yaml
   expect_eq "no client" "crmpolicy: explain: name one client (crmpolicy explain CLIENT)" "$ERR"
   expect_eq "exit" 2 "$RC"
+}
+
+test_the_reasons_of_a_client_are_capped_by_memory_mb() {
+  # a loop giving a long reason per row kept every reason in the engine's
+  # memory, outside the Lua heap's cap: under a large instruction budget,
+  # gigabytes; past limits.memory_mb a reason is now counted, not kept
+  policy
+  printf 'limits: {memory_mb: 8, instructions: 100000000}\n' >> c.yaml
+  cat > r.lua <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  local s = string.rep("x", 100000)
+  why("first")
+  for i = 1, 200 do why(s) end
+end }
+LUA
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1
+  expect_eq "exit" 0 "$RC"
+  expect_eq "reasons kept" 83 "$(printf '%s\n' "$OUT" | grep -c '^  why: xxx')"
+  expect_eq "the rest counted" "  why: first
+  why: (117 more reasons not kept: the reasons of a client hold at most limits.memory_mb, 8 MiB)" \
+    "$(printf '%s\n' "$OUT" | grep '^  why: ' | grep -v '^  why: xxx')"
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1 --format json
+  expect_eq "json: exit" 0 "$RC"
+  expect_eq "json: the last reason" "(117 more reasons not kept: the reasons of a client hold at most limits.memory_mb, 8 MiB) 85" \
+    "$(printf '%s' "$OUT" | python3 -c 'import json,sys; w=json.load(sys.stdin)["rules"][0]["why"]; print(w[-1], len(w))')"
 }
 
 test_why_is_silent_in_a_run() {
