@@ -437,6 +437,16 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
   size_t bytes = len0(it->rule) + len0(it->key) + len0(it->title) + len0(it->data) +
                  len0(it->kind) + len0(it->assignee);
   cp_sandbox_charge(L, REPORT_COST + bytes / 16);
+  /* a client's results are held in memory until written: at most
+   * limits.memory_mb, as its Lua heap (a large instruction budget let a
+   * loop of long titles hold gigabytes) */
+  size_t cap = (size_t)api->cfg->file->limits.memory_mb << 20;
+  if (bytes > cap || cp_outcome_bytes(api->out) > cap - bytes)
+    return luaL_error(L, "%s: the results of this client would hold more than "
+                      "limits.memory_mb (%d MiB): report fewer or shorter ones",
+                      it->what == CP_ALERT ? "alert{}" : it->what == CP_ASSIGN ? "assign{}"
+                                                                                : "fulfilled{}",
+                      (int)api->cfg->file->limits.memory_mb);
   cp_sensitive_check(L, api, it);
   seen *s = seen_for(L, api, api->out->n + 1);
   if (*seen_slot(s, api->out, it))   /* again, now: an __index of its fields may have reported it */

@@ -144,6 +144,19 @@ test_repeated_reports_are_checked_in_constant_time_and_charged() {
   expect_budget 3
 }
 
+test_the_results_of_a_client_are_bounded_by_memory_mb() {
+  # results are held in the engine's memory until written: under a large
+  # instruction budget a loop of long titles held gigabytes (and wrote them)
+  setup
+  printf 'limits: {memory_mb: 8, instructions: 1000000000}\n' >> c.yaml
+  printf '%s\n' 'local S = string.rep("t", 1 << 16)' 'rule { id = "x.y", doc = "probe", fn = function(c)' \
+    'for i = 1, 1e6 do alert { severity = "info", key = tostring(i), title = S } end' 'end }' > rules/x.lua
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+  expect_failed "rules/x.lua:3: alert{}: the results of this client would hold more than limits.memory_mb (8 MiB): report fewer or shorter ones"
+}
+
 test_copying_long_strings_is_charged() {
   probe 'while true do local t = S .. "y" end' 'local S = string.rep("0123456789abcdef", 1 << 18)'
   expect_budget 3
