@@ -118,6 +118,8 @@ static size_t check_emits(lua_State *L, const char *id)
     for (size_t i = 1; i <= n; i++) {
       if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING || !strcmp(lua_tostring(L, -1), id))
         luaL_error(L, "rule{}: 'emits' must list other rule ids as strings");
+      if (!lua_rawlen(L, -1))   /* alerts of rule "", titled "" */
+        luaL_error(L, "rule{}: 'emits' item %d is empty: a rule id is a non-empty string", (int)i);
       if (has_nul(L, -1))
         luaL_error(L, "rule{}: 'emits' item %d contains a NUL byte", (int)i);
       if (!cp_sbuf_is_utf8(lua_tostring(L, -1), lua_rawlen(L, -1)))

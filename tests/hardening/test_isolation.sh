@@ -328,6 +328,10 @@ LUA
   rm s.db
   run_policy
   expect_load_error "a.lua:6: rule{}: 'emits' must list other rule ids as strings"
+  # nor an empty one: it reported alerts of rule "", titled ""
+  sed -i '6s/emits = { "b.x", "b" }/emits = { "b.x", "" }/' a.lua
+  run_policy
+  expect_load_error "a.lua:6: rule{}: 'emits' item 2 is empty: a rule id is a non-empty string"
 }
 
 test_views_in_data_are_written_as_their_tables() {
