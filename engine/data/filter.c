@@ -171,9 +171,16 @@ static void add_list(lua_State *L, const site *s, int negate)
     fail(L, s, "in and not_in take a list of values");
   see_through(L, s);
   refuse_weak(L, -1);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-  if (n == 0)
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1), keys = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    keys++;
+    lua_pop(L, 1);
+  }
+  if (keys == 0)
     fail(L, s, "an empty list (nothing is in it: say what you mean without a condition)");
+  if (keys != n)   /* {"a", b = "x"} or {"a", nil, "c"}: some would be left out */
+    fail(L, s, "in and not_in take a list {a, b}: this one holds other keys or holes");
   cp_cond *c = add(L, s, negate ? CP_OP_NOT_IN : CP_OP_IN);
   c->first = s->f->nvals;
   for (lua_Integer k = 1; k <= n; k++) {

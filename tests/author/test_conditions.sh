@@ -154,6 +154,15 @@ test_a_misspelt_or_text_field_of_sum_max_min_fails_without_rows_too() {
   expect_eq "sums" "0 0 3550" "$(title_of_run)"
 }
 
+test_an_in_list_with_other_keys_or_holes_is_an_error() {
+  # {["in"] = {"open", paid = true}} read "open" only, and {"a", nil, "c"}
+  # "a" only: the rest was left out without a word
+  local holes="condition on orders.status: in and not_in take a list {a, b}: this one holds other keys or holes"
+  expect_rule_error '{status = {["in"] = {"open", paid = true}}}' "$holes"
+  expect_rule_error '{status = {not_in = {"open", nil, "void"}}}' "$holes"
+  expect_rule_error '{status = {["in"] = {paid = true}}}' "$holes"
+}
+
 test_an_unknown_operator_is_an_error() {
   expect_rule_error '{paid_on = {gte = 3}}' "condition on orders.paid_on: unknown operator 'gte' (gt, ge, lt, le, eq, ne, in, not_in, is_nil, not_nil, or_nil; a list {a, b} means in)"
 }
