@@ -111,6 +111,8 @@ static void copy_columns(lua_State *L)
     only_keys(L, col, "report{} column", "id label type group total");
     lua_createtable(L, 0, 4);
     const char *id = need_text(L, col, "report{} column", "id");
+    if (strlen(id) != lua_rawlen(L, -1))   /* the row's key 'n' would fill column 'n\0x' */
+      luaL_error(L, "report{}: column id '%s\\0...' holds a NUL byte", id);
     if (strcmp(id, "series") == 0)
       luaL_error(L, "report{}: 'series' is not a column id (a row's series goes there)");
     for (lua_Integer j = 1; j < i; j++) {

@@ -492,6 +492,15 @@ test_series_groups_named_twice_or_with_a_nul_are_refused() {
   expect_contains "NUL" "report{}: series group 2 holds a NUL byte" "$ERR"
 }
 
+test_a_column_id_with_a_nul_is_refused() {
+  # column 'n\0x' was filled by the row's key 'n', and left empty by 'n\0x'
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/{ id = "n", label = "N"/{ id = "n\\0x", label = "N"/' r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 2 "$RC"
+  expect_contains "NUL" "r.lua:2: report{}: column id 'n\\0...' holds a NUL byte" "$ERR"
+}
+
 test_a_row_or_columns_from_a_view_read_as_their_tables() {
   custom_report '    return c.cells'
   cat >> r.lua <<'LUA'
