@@ -72,7 +72,9 @@ static int64_t int_field(lua_State *L, int idx, const char *name, int64_t def)
   int isnum = 0;
   lua_getfield(L, idx, name);
   lua_Integer v = lua_isnil(L, -1) ? def : lua_tointegerx(L, -1, &isnum);
-  if (!lua_isnil(L, -1) && (!isnum || v < 0))
+  /* a number only: lua_tointegerx also converts a text ("12", " 1 ", "0x10"),
+   * which alert{}'s level and every other whole number of the API refuse */
+  if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < 0))
     v = -2;
   lua_pop(L, 1);
   return v;
@@ -173,7 +175,12 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p, cha
       snprintf(shown, sizeof shown, "%lld", (long long)lua_tointeger(L, -1));
     else if (lua_type(L, -1) == LUA_TNUMBER)
       snprintf(shown, sizeof shown, "%.17g", (double)lua_tonumber(L, -1));
-    else
+    else if (lua_type(L, -1) == LUA_TSTRING) {   /* a number's text, often: say it is one */
+      size_t tlen;
+      const char *t = lua_tolstring(L, -1, &tlen);
+      snprintf(shown, sizeof shown, "the text '%.*s'%s", (int)(tlen > 24 ? 24 : tlen), t,
+               tlen > 24 ? "..." : "");
+    } else
       snprintf(shown, sizeof shown, "a %s", luaL_typename(L, -1));
     lua_pop(L, 1);
     snprintf(buf, cap, "member '%.*s' (group '%.*s'): %s %s: a member's capacity and load "

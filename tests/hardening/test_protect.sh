@@ -150,6 +150,19 @@ end }'
   return { { id = "S8", group = "rep", load = 1.5 } }
 end }'
   expect_contains "load" "member 'S8' (group 'rep'): load 1.5: a member's" "$ERR"
+  # a number's text was converted (capacity "1" held as 1, "0x10" as 16),
+  # where alert{}'s level and the API's other whole numbers refuse a text
+  hostile 'pool { id = "p", doc = "a capacity written as text", members = function(add)
+  add { id = "S1", group = "rep", capacity = 2 }
+  add { id = "S7", group = "rep", capacity = "12" }
+end }'
+  expect_nothing_written
+  expect_contains "text capacity" "a.lua:3: member 'S7' (group 'rep'): capacity the text '12': a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'p'; nothing was written)" "$ERR"
+  hostile 'pool { id = "p", doc = "a load written as text", members = function()
+  return { { id = "S8", group = "rep", load = "0x10" } }
+end }'
+  expect_nothing_written
+  expect_contains "text load" "member 'S8' (group 'rep'): load the text '0x10': a member's" "$ERR"
   hostile 'pool { id = "p", doc = "no group", members = function(add)
   add { id = "S9", group = nil }
 end }'
