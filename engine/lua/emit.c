@@ -669,18 +669,24 @@ static int l_why(lua_State *L)
   lua_getfield(L, -1, "format");
   lua_insert(L, 1);
   lua_pop(L, 2);
-  if (lua_pcall(L, n, 1, 0) != LUA_OK) {   /* name the rule's line, not format's */
+  int status = lua_pcall(L, n, 1, 0);
+  if (status != LUA_OK) {   /* name the rule's line, not format's */
     cp_sandbox_recheck(L);   /* a spent budget stays the budget's error */
+    if (status == LUA_ERRMEM)
+      return lua_error(L);
     if (!lua_isstring(L, -1)) {
       lua_pushfstring(L, "an error whose value is a %s, not a text", luaL_typename(L, -1));
       lua_replace(L, -2);
     }
-    lua_pushliteral(L, "why(): ");
+    /* A run formats no reason, so the same why() does not fail the rule
+     * there: explain shows the failure as the reason, and goes on, so that
+     * it shows the rule's results as the run gives them, not an error. */
+    lua_pushliteral(L, "why() failed: ");
     lua_insert(L, -2);
     luaL_where(L, 1);
-    lua_insert(L, -3);
-    lua_concat(L, 3);   /* where, "why(): ", message */
-    return lua_error(L);
+    lua_insert(L, -2);
+    lua_pushliteral(L, " (a run formats no reason: the rule does not fail there)");
+    lua_concat(L, 4);   /* "why() failed: ", where, message, note */
   }
   size_t len;
   const char *reason = lua_tolstring(L, -1, &len);

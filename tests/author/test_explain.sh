@@ -204,4 +204,25 @@ test_why_is_silent_in_a_run() {
   expect_eq "stderr" "" "$ERR"
 }
 
+test_a_why_that_cannot_be_formatted_is_a_reason_not_the_rules_error() {
+  # a run formats no reason, so why("%d", 1.5) never failed a run or a
+  # fixture; explain raised it, and showed the rule as an error where the
+  # run had it fire: the failure is now its reason, and the results are the run's
+  policy
+  cat > r.lua <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  why("ratio %d", 1.5)
+  alert { severity = "info", title = "still reported" }
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+  expect_eq "run: exit" 0 "$RC"
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "stdout" "rule r (r.lua:1): fired
+  why: why() failed: r.lua:2: bad argument #2 to 'string.format' (number has no integer representation) (a run formats no reason: the rule does not fail there)
+    alert r: key \"\", info, level 1, assignee nobody, title \"still reported\", data {}" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
 run_tests
