@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -116,7 +117,7 @@ static cp_err feed(const char *path, const cp_opts *o, int *epoch_differs)
   if (o->ack >= 0)   /* as the read-only open does: no consumer registered in an empty state */
     rc = cp_statedb_has_run(db, path);
   if (rc == CP_OK && (rc = cp_statedb_epoch(db, path, epoch)) == CP_OK && o->epoch &&
-      strcmp(o->epoch, epoch) != 0) {
+      strcasecmp(o->epoch, epoch) != 0) {
     *epoch_differs = 1;
     rc = cp_diag_fail(CP_ESTATE, "feed: the state database %s has epoch %s, not %s: it was "
                    "created anew since that seq was read, and its seqs start again; read it "

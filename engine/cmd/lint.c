@@ -17,6 +17,7 @@
 #include "assignees.h"
 #include "freeze.h"
 #include "params.h"
+#include "progress.h"
 #include "fixture.h"
 #include "lintsrc.h"
 #include "sbuf.h"
@@ -453,13 +454,16 @@ static void sample_finding(void *ctx, const cp_finding *f)
  * would, saying their data problems and their count by column: check said
  * "ok" of an export whose every empty cell was a data problem, as it read
  * no client's row (policy-x). */
-static cp_err sample_facts(cp_facts *facts)
+static cp_err sample_facts(cp_facts *facts, uint64_t *problems, unsigned long *lines)
 {
   sample s = {0};
+  unsigned long before = cp_diag_warnings();
   cp_err rc = cp_facts_sample(facts, SAMPLE_ROWS, sample_finding, &s);
   if (rc == CP_OK)
     cp_tally_say(&s.tally, "in the first 1,000 rows of the clients and per-client tables");
   cp_tally_free(&s.tally);
+  *problems = s.seen;
+  *lines = cp_diag_warnings() - before;   /* the problems' lines, "more follow", the count */
   return rc;
 }
 
@@ -482,14 +486,25 @@ cp_exit cp_cmd_check(const cp_opts *o)
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
   if (rc == CP_OK)
     rc = cp_config_rule_files(cfg);
-  unsigned long warned = cp_diag_warnings();
+  unsigned long warned = cp_diag_warnings(), sample_lines = 0;
+  uint64_t problems = 0;
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK &&
-      (rc = sample_facts(facts)) == CP_OK) {
+      (rc = sample_facts(facts, &problems, &sample_lines)) == CP_OK) {
     cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
   }
-  char above[48] = "";   /* data problems, a rule file's own warnings */
-  if ((warned = cp_diag_warnings() - warned) > 0)
+  /* What was said above: the sample's data problems, counted as problems (not
+   * as the lines that say them and their count), and the other warnings (the
+   * lookups' data problems, a rule file's own warnings). */
+  char above[96] = "", n[32];
+  warned = cp_diag_warnings() - warned - sample_lines;
+  cp_progress_format_count(n, problems);
+  if (problems && warned)
+    snprintf(above, sizeof above, " (%s data problem%s and %lu other warning%s above)", n,
+             problems == 1 ? "" : "s", warned, warned == 1 ? "" : "s");
+  else if (problems)
+    snprintf(above, sizeof above, " (%s data problem%s above)", n, problems == 1 ? "" : "s");
+  else if (warned)
     snprintf(above, sizeof above, " (%lu warning%s above)", warned, warned == 1 ? "" : "s");
   if (rc == CP_OK && !o->quiet)
     printf("ok: %s: %zu rule%s load%s; facts %s has every declared table and column%s\n",

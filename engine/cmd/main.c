@@ -198,6 +198,19 @@ static const char *formats_of(const char *name)
   return "";
 }
 
+/* The operands a command takes after its options, as README's synopsis
+ * gives them ("" for none). */
+static const char *operands_of(const char *name)
+{
+  if (!strcmp(name, "init"))
+    return " DIR";
+  if (!strcmp(name, "test"))
+    return " FILE|DIR...";
+  if (!strcmp(name, "explain"))
+    return " CLIENT";
+  return "";
+}
+
 /* Prints the usage of one command, or of all when cmd is NULL. */
 static void usage(FILE *f, const command *cmd)
 {
@@ -211,7 +224,8 @@ static void usage(FILE *f, const command *cmd)
                "prints the version; 'man crmpolicy' tells the whole story.\n");
     return;
   }
-  fprintf(f, "usage: crmpolicy %s [OPTIONS]\n\n%s\n\noptions:\n", cmd->name, cmd->help);
+  fprintf(f, "usage: crmpolicy %s [OPTIONS]%s\n\n%s\n\noptions:\n", cmd->name,
+          operands_of(cmd->name), cmd->help);
   for (size_t i = 0; option_help[i]; i += 2) {
     if (!cp_words_has(cmd->options, option_help[i]))
       continue;
@@ -271,7 +285,12 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'X': o->strict = 1; return 0;
   case 'G': o->force = 1; return 0;
   case 'p': o->push = 1; return 0;
-  case 'E': o->epoch = arg; return 0;
+  case 'E':   /* an epoch is 16 hex digits: anything else is a typo, not another epoch */
+    if (strlen(arg) != 16 || strspn(arg, "0123456789abcdefABCDEF") != 16)
+      return cp_diag_fail(CP_EUSAGE, "--epoch: '%s' is not an epoch (16 hex digits, "
+                          "as each event's \"epoch\" gives it)", arg), -1;
+    o->epoch = arg;
+    return 0;
   case 'N': o->consumer = arg; return 0;
   case 'P': o->replay = 1; return 0;
   case 'o': o->output = arg; return 0;

@@ -30,6 +30,14 @@ test_help_lists_commands() {
   cp_run --help
   expect_eq "exit" 0 "$RC"
   expect_contains "help" "feed" "$OUT"
+  # a command's usage line names its operands, as README's synopsis does (policy-aa)
+  local cmd want
+  for cmd in "test|FILE|DIR..." "explain|CLIENT" "init|DIR" "run|" "feed|"; do
+    want="usage: crmpolicy ${cmd%%|*} [OPTIONS]${cmd#*|}"
+    [ -n "${cmd#*|}" ] && want="usage: crmpolicy ${cmd%%|*} [OPTIONS] ${cmd#*|}"
+    cp_run help "${cmd%%|*}"
+    expect_eq "help ${cmd%%|*}: usage line" "$want" "$(printf '%s\n' "$OUT" | head -1)"
+  done
 }
 
 test_operands_after_a_double_dash_are_read_as_operands() {

@@ -180,6 +180,20 @@ test_every_event_carries_the_epoch_and_a_wrong_epoch_fails() {
   expect_eq "exit" 6 "$RC"
   expect_eq "no events" "" "$OUT"
   expect_eq "message" "crmpolicy: feed: the state database s.db has epoch $e2, not $e: it was created anew since that seq was read, and its seqs start again; read it from the start (--since 0 --epoch $e2)" "$ERR"
+  # policy-aa: a malformed epoch is a typo (exit 2), not a state created anew (exit 6)
+  cp_run feed --config c.yaml --since 0 --epoch zz
+  expect_eq "a malformed epoch" "2|crmpolicy: --epoch: 'zz' is not an epoch (16 hex digits, as each event's \"epoch\" gives it)" "$RC|$ERR"
+  cp_run feed --config c.yaml --since 0 --epoch "${e2}0"
+  expect_eq "17 digits" 2 "$RC"
+  # the same epoch in capitals is the same epoch
+  cp_run feed --config c.yaml --since 0 --epoch "$(printf '%s' "$e2" | tr a-f A-F)" --limit 1
+  expect_eq "capitals: exit" 0 "$RC"
+  expect_contains "capitals: the first event" '"seq":1,' "$OUT"
+  # --limit 0 prints nothing, and so checks a seq and an epoch without reading
+  cp_run feed --config c.yaml --since 0 --epoch "$e2" --limit 0
+  expect_eq "--limit 0" "0||" "$RC|$OUT|$ERR"
+  cp_run feed --config c.yaml --since 0 --epoch "$e" --limit 0
+  expect_eq "--limit 0, another epoch" 6 "$RC"
 }
 
 test_an_ack_while_a_run_or_push_holds_the_state_is_busy() {
