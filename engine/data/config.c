@@ -368,29 +368,48 @@ char *cp_config_resolve(const cp_config *c, const char *rel)
 }
 
 /* Folds "." and ".." out of path in place (lexically: symbolic links are
- * not followed). A leading ".." that cannot fold stays. */
+ * not followed). A leading ".." that cannot fold stays. A path of more
+ * than 256 components, or of more than 4095 bytes once folded, stays as it
+ * is: cut there, it would name another file (a folder, or a file that the
+ * rest of the path left by a "..": `.../f/../g.lua` opened f). */
 static void fold_dots(char *path)
 {
-  char *parts[256];
-  size_t n = 0, keep_up = 0;
-  int absolute = path[0] == '/';
+  enum { MAX_PARTS = 256 };
+  char *parts[MAX_PARTS];
+  size_t n = 0, keep_up = 0, len = strlen(path);
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return;   /* left unfolded: the same file, named longer */
+  memcpy(copy, path, len + 1);
+  int absolute = copy[0] == '/', whole = 1;
   char *save = NULL;   /* strtok_r: workers of --jobs load their rules at once */
-  for (char *t = strtok_r(path, "/", &save); t && n < 256; t = strtok_r(NULL, "/", &save)) {
+  for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
     if (strcmp(t, ".") == 0)
       continue;
     if (strcmp(t, "..") == 0 && n > keep_up)
       n--;
     else if (strcmp(t, "..") == 0 && absolute)
       continue;
+    else if (n == MAX_PARTS)
+      whole = 0;
     else if ((parts[n++] = t) && strcmp(t, "..") == 0)
       keep_up = n;
+    if (!whole)
+      break;
   }
   char out[4096] = "";
-  size_t len = 0;
-  for (size_t i = 0; i < n && len < sizeof out; i++)
-    len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i || absolute ? "/" : "",
-                            parts[i]);
-  strcpy(path, n ? out : absolute ? "/" : ".");
+  size_t used = 0;
+  for (size_t i = 0; whole && i < n; i++) {
+    int k = snprintf(out + used, sizeof out - used, "%s%s", i || absolute ? "/" : "", parts[i]);
+    if (k < 0 || (size_t)k >= sizeof out - used)
+      whole = 0;
+    else
+      used += (size_t)k;
+  }
+  const char *folded = n ? out : absolute ? "/" : ".";
+  if (whole && strlen(folded) <= len)   /* never longer, but for "" (".") */
+    memcpy(path, folded, strlen(folded) + 1);
+  free(copy);
 }
 
 char *cp_config_shown(const cp_config *c, const char *rel)

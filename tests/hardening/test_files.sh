@@ -369,6 +369,22 @@ test_a_rule_file_that_starts_with_a_byte_order_mark_loads() {
   expect_eq "message" "crmpolicy: r.lua:2: line 2 (rule bom, client C2)" "$ERR"
 }
 
+test_a_rule_path_of_more_than_256_folders_loads_that_file() {
+  # probe-ai: folding "." and ".." out of a rule path kept its first 256
+  # components and dropped the rest, so a path 300 folders deep opened its
+  # 256th folder ("cannot read: Is a directory", naming a path cut short)
+  config; facts ""
+  local dir=deep i
+  for i in $(seq 1 300); do dir=$dir/d; done
+  mkdir -p "$dir" && mv r.lua "$dir/r.lua"
+  sed -i "s|^rules: \[r.lua\]\$|rules: [./$dir/../d/r.lua]|" c.yaml
+  grep -q "^rules: \[./$dir/../d/r.lua\]\$" c.yaml || fail "the config's rules line changed"
+  cp_run_timeout
+  expect_eq "exit" 0 "$RC"
+  expect_eq "message" "" "$ERR"
+  expect_eq "alerts of the rule file 300 folders deep" "3" "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule = 'seen'" 2>&1)"
+}
+
 test_binary_chunk_is_refused_naming_the_file() {
   config; facts ""
   printf '\033LuaT\000\031\223\r\n\032\n' > r.lua
