@@ -6,6 +6,7 @@
  * format this reader does not know turns coverage off instead of lying. */
 #include "arena.h"
 #include "coverage.h"
+#include "diag.h"
 
 #include <fnmatch.h>
 #include <lauxlib.h>
@@ -375,10 +376,15 @@ static void count(const cfile *f, unsigned long *exec, unsigned long *run)
   }
 }
 
-/* Prints one line of the table. */
+/* Prints one line of the table. A total of no line has no share: "-",
+ * not 100.0%. */
 static void print_row(FILE *out, int width, const char *name, unsigned long run,
-                      unsigned long exec, int skip)
+                      unsigned long exec, int skip, int total)
 {
+  if (total && !exec) {
+    fprintf(out, "  %-*s %5lu of %5lu lines %7s\n", width, name, run, exec, "-");
+    return;
+  }
   fprintf(out, "  %-*s %5lu of %5lu lines %6.1f%%%s\n", width, name, run, exec,
           exec ? 100.0 * (double)run / (double)exec : 100.0, skip ? "  (not in the total)" : "");
 }
@@ -419,13 +425,21 @@ double cp_coverage_report(const cp_coverage *c, FILE *out)
   for (size_t i = 0; i < c->n && !c->unreadable; i++) {
     int skip = skipped(c, c->files[i].name);
     count(&c->files[i], &exec, &run);
-    print_row(out, width, c->files[i].name, run, exec, skip);
+    print_row(out, width, c->files[i].name, run, exec, skip, 0);
     if (!skip)
       print_missed(out, &c->files[i]);
     all_exec += skip ? 0 : exec;
     all_run += skip ? 0 : run;
   }
-  print_row(out, width, "total", all_run, all_exec, 0);
+  print_row(out, width, "total", all_run, all_exec, 0, 1);
+  for (size_t k = 0; k < c->n_skip && !c->unreadable; k++) {
+    size_t i = 0;
+    while (i < c->n && fnmatch(c->skip[k], c->files[i].name, 0) != 0)
+      i++;
+    if (i == c->n)   /* a misspelt glob would leave out nothing, silently */
+      cp_diag_warn("--coverage-skip '%s' matches no rule file (it is matched against the "
+                   "names above, '*' matching '/' too: '*/report.lua')", c->skip[k]);
+  }
   sbuf quiet = {0};
   for (size_t i = 0; i < c->n_rules; i++) {
     size_t j = 0;
@@ -436,5 +450,5 @@ double cp_coverage_report(const cp_coverage *c, FILE *out)
   }
   fprintf(out, "rules that never fired: %s\n", quiet.s ? quiet.s : "none");
   cp_sbuf_free(&quiet);
-  return all_exec ? 100.0 * (double)all_run / (double)all_exec : 100.0;
+  return all_exec ? 100.0 * (double)all_run / (double)all_exec : -1;
 }

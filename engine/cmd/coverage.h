@@ -34,8 +34,9 @@ void cp_coverage_fired(cp_coverage *c, const cp_outcome *o);
 void cp_coverage_skip(cp_coverage *c, const char *glob);
 
 /* Prints, per rule file, the lines run of the executable lines and their
- * share, the total, and the rules that never fired. Returns the total share
- * in percent (100 when no line is executable). */
+ * share, the total, and the rules that never fired; warns of a skip glob
+ * that matches no file. Returns the total share in percent, or -1 when no
+ * line counts in it (every file skipped, or no line information). */
 double cp_coverage_report(const cp_coverage *c, FILE *out);
 
 #endif

@@ -685,12 +685,16 @@ cp_exit cp_cmd_test(const cp_opts *o)
   if (rc == CP_OK && cov) {
     int none = counts.passed + counts.failed == 0;   /* no rule file loaded: 0 of 0 lines */
     double share = none ? 0 : cp_coverage_report(cov, stdout);   /* not "100.0%" of nothing */
-    below = o->min_coverage >= 0 && (share < o->min_coverage || none);
-    if (none && !below)
-      printf("coverage: no fixture ran, so no line did\n");
-    else if (none)
-      printf("coverage: no fixture ran, so no line did; --min-coverage %d%% is not met\n",
-             o->min_coverage);
+    int uncounted = !none && share < 0;   /* every file skipped: 0 of 0 lines too */
+    below = o->min_coverage >= 0 && (share < o->min_coverage || none || uncounted);
+    if (none)
+      printf("coverage: no fixture ran, so no line did%s", below ? "" : "\n");
+    else if (uncounted)
+      printf("coverage: no line counts in the total%s%s",
+             o->coverage_skips ? " (--coverage-skip leaves out every rule file)" : "",
+             below ? "" : "\n");
+    if ((none || uncounted) && below)
+      printf("; --min-coverage %d%% is not met\n", o->min_coverage);
     else if (below)
       printf("coverage %.1f%% is below --min-coverage %d%%\n", share, o->min_coverage);
   }

@@ -618,9 +618,36 @@ test_coverage_skip_given_twice_skips_both() {
   expect_eq "stdout" "coverage of the rule files by the fixtures:
   r.lua    22 of    23 lines   95.7%  (not in the total)
   o.lua     1 of     1 lines  100.0%  (not in the total)
-  total     0 of     0 lines  100.0%
+  total     0 of     0 lines       -
 rules that never fired: status.odd, other
+coverage: no line counts in the total (--coverage-skip leaves out every rule file)
 1 passed, 0 failed" "$OUT"
+}
+
+test_coverage_skip_of_every_file_fails_min_coverage() {
+  # probe-ai: a --coverage-skip that left out every rule file made the total
+  # "0 of 0 lines 100.0%", and --min-coverage 100 passed on no line at all
+  policy
+  passing_fixture ok.yaml
+  cp_run test --config c.yaml ok.yaml --coverage --quiet --coverage-skip '*' --min-coverage 100
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stdout" "coverage of the rule files by the fixtures:
+  r.lua    22 of    23 lines   95.7%  (not in the total)
+  total     0 of     0 lines       -
+rules that never fired: status.odd
+coverage: no line counts in the total (--coverage-skip leaves out every rule file); --min-coverage 100% is not met
+1 passed, 0 failed" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
+test_coverage_skip_that_matches_no_file_is_warned_of() {
+  # probe-ai: a misspelt glob ('report.lua' for '*/report.lua') left out
+  # nothing, without a word
+  policy
+  passing_fixture ok.yaml
+  cp_run test --config c.yaml ok.yaml --coverage --quiet --coverage-skip 'x/r.lua' --coverage-skip 'r.*'
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: --coverage-skip 'x/r.lua' matches no rule file (it is matched against the names above, '*' matching '/' too: '*/report.lua')" "$ERR"
 }
 
 test_coverage_of_two_fixtures_adds_up() {
