@@ -275,6 +275,8 @@ static void finding(cp_facts *f, const source *s, const char *col, const char *v
     id = rowid;
   } else if (id && !*id) {   /* "clients row  column id" read as a typo */
     id = "(empty id)";
+  } else if (!id && s >= f->lookups && s < f->lookups + f->lookups_count) {
+    id = "(NULL id)";   /* a lookup's row belongs to no client: its key is its id */
   } else if (!id) {
     const char *key = (const char *)sqlite3_column_text(s->stmt, 0);
     snprintf(rowid, sizeof rowid, "(client %.40s)", key ? key : "NULL");

@@ -580,6 +580,19 @@ EOF
   expect_eq "lookup" "1 nil S2" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'count'")"
 }
 
+test_a_null_lookup_id_is_named_as_a_null_id_not_a_client() {
+  # probe-ai: a staff row whose id is NULL was 'staff row (client NULL)', as
+  # if the lookup row were a client's
+  config
+  facts "INSERT INTO staff(id,name,role,capacity) VALUES ('S2','b','kam',2);"
+  untyped staff   # no primary key: the id may be NULL
+  sqlite3 f.db "INSERT INTO staff(id,name,role,capacity) VALUES (NULL,'ghost','kam',9)"
+  printf 'lookups:\n  - {name: staff, id: id, columns: [{name: id, type: text}, {name: capacity, type: integer}]}\n' >> c.yaml
+  run_bad
+  expect_quarantined "staff|(NULL id)|id|NULL|is not a text id; the row is skipped" \
+    "staff row (NULL id) column id: NULL is not a text id; the row is skipped"
+}
+
 test_rows_whose_keys_sort_after_every_client_are_findings() {
   config; facts ""
   untyped orders
