@@ -7,7 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sbuf.h"
 #include "show.h"
+
+/* Returns 1 when JSON text data holds text v as a JSON string writes it:
+ * a value with a quote, a backslash, a line break or another control
+ * character is escaped there ("a\nb"), and would not be found as it is. */
+static int json_holds(const char *data, const cp_value *v)
+{
+  sbuf e = {0};
+  cp_sbuf_json_str(&e, v->u.s, v->len);   /* "...": the quotes are left out below */
+  int found = !e.oom && e.len >= 2 && (e.len - 2 != v->len || memcmp(e.s + 1, v->u.s, v->len)) &&
+              memmem(data, strlen(data), e.s + 1, e.len - 2) != NULL;
+  cp_sbuf_free(&e);
+  return found;
+}
 
 /* Returns the name of the field of it that holds text v, or NULL. */
 static const char *holder(const cp_item *it, const cp_value *v)
@@ -17,7 +31,8 @@ static const char *holder(const cp_item *it, const cp_value *v)
   if (v->type != CP_V_TEXT || v->len < CP_SENSITIVE_MIN)
     return NULL;
   for (int i = 0; i < 4; i++)
-    if (texts[i] && memmem(texts[i], strlen(texts[i]), v->u.s, v->len))
+    if (texts[i] && (memmem(texts[i], strlen(texts[i]), v->u.s, v->len) ||
+                     (texts[i] == it->data && json_holds(texts[i], v))))
       return names[i];
   return NULL;
 }

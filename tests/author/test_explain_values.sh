@@ -132,6 +132,26 @@ test_a_result_holding_a_sensitive_value_is_a_rule_error() {
   expect_eq "feed" "" "$OUT"
 }
 
+test_a_sensitive_value_that_json_escapes_is_found_in_data() {
+  # probe-ai: data is checked as the JSON it is stored as, where a value
+  # with a line break, a quote, a backslash or a tab is escaped ("a\nb"):
+  # such a guardian's name went into the state and the feed
+  guardian_policy
+  sqlite3 f.db "UPDATE contacts SET guardian = 'Wang' || char(10) || 'Fang' WHERE id = 1;
+    INSERT INTO clients VALUES ('C2', 'gold', 'Li \"Lei\"'), ('C3', 'gold', 'D:\\guard'),
+      ('C4', 'gold', 'tab' || char(9) || 'bed');"
+  sed -i 's/title = "due" }/title = "due", data = { who = c.contacts[1] and c.contacts[1].guardian, phone = c.id ~= "C1" and c.phone or nil } }/' r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stderr" "$(printf '%s\n' "$ERR" | head -1)
+crmpolicy: r.lua:12: alert{}: its data holds the client's contacts.guardian, a sensitive column (config): leave it out of results (rule contact.due, client C1)
+crmpolicy: r.lua:12: alert{}: its data holds the client's clients.phone, a sensitive column (config): leave it out of results (rule contact.due, client C2)
+crmpolicy: r.lua:12: alert{}: its data holds the client's clients.phone, a sensitive column (config): leave it out of results (rule contact.due, client C3)
+crmpolicy: r.lua:12: alert{}: its data holds the client's clients.phone, a sensitive column (config): leave it out of results (rule contact.due, client C4)" "$ERR"
+  expect_contains "the warning above" "feed.mask without salt" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "alerts" "0" "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+}
+
 test_the_feed_salt_can_come_from_the_environment() {
   guardian_policy
   sed -i 's/^  mask: \[client_id\]$/  mask: [client_id]\n  salt: s3cret/' c.yaml
