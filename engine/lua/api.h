@@ -110,6 +110,8 @@ typedef struct cp_rules {
                              * once the client's own values are let go (eval.c) */
   uint32_t suspect_gen;     /* its call's rule_gen */
   size_t scope_up_base;     /* the scope's upvalue sizes at the heap's mark */
+  cp_params_miss *params_miss;   /* the last read of a param the config lacks, cleared
+                                  * before each rule's call (params.c), or NULL */
 } cp_rules;
 
 /* Codes of client field names: kind (CP_NAME_*) in the high bits, index in

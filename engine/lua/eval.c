@@ -50,7 +50,14 @@ static cp_err record_failure(cp_rules *api, cp_rule *r, size_t keep)
   lua_State *L = api->L;
   int last = r->spent == SPENT_IN_A_ROW;
   api->out->n = keep;
-  lua_pushfstring(L, "%s (rule %s, client %s)", lua_tostring(L, -2), r->id, api->client->id);
+  const char *msg = lua_tostring(L, -2);
+  const char *param = msg ? cp_params_explain(api->params_miss, msg) : NULL;
+  if (param)
+    lua_pushfstring(L, "%s (%s, read on that line, is not in the config's params)", msg, param);
+  else
+    lua_pushstring(L, msg ? msg : "(error)");
+  lua_pushfstring(L, "%s (rule %s, client %s)", lua_tostring(L, -1), r->id, api->client->id);
+  lua_remove(L, -2);
   if (last) {
     lua_pushfstring(L, SPENT_MORE, SPENT_IN_A_ROW);
     lua_concat(L, 2);
@@ -461,6 +468,8 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->fn_ref);
     lua_pushvalue(L, handler - 1);
     api->rule_gen++;   /* the derived values this call derives are noted with it */
+    if (api->params_miss)
+      api->params_miss->where[0] = '\0';
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
     uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
     int status = cp_sandbox_call_with(api->sb, 1, 0, handler);

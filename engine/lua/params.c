@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,13 +105,117 @@ static void push_tree(lua_State *L, const yt_node *n)
   }
 }
 
+/* The address of this variable is the registry key of the miss record (a
+ * full userdata, cp_params_miss), and the key, in the metatable of the
+ * tables behind the params' views, that marks it as the one of
+ * note_miss(). */
+static const char miss_key = 0;
+
+/* __index of the tables behind the params' views: runs only for a key the
+ * table lacks (a read that finds its key never gets here, so reads cost
+ * what a plain view's do). Notes the param's path and the place of the
+ * Lua code that read it, for the error the nil may cause
+ * (cp_params_explain). Upvalues: the table behind -> its path (weak
+ * keys), the miss record. Answers nil, as a plain table would. */
+static int note_miss(lua_State *L)
+{
+  if (lua_type(L, 2) != LUA_TSTRING)   /* ipairs' end, a list index: no param's name */
+    return 0;
+  cp_params_miss *m = lua_touserdata(L, lua_upvalueindex(2));
+  lua_Debug ar;
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TSTRING || !lua_getstack(L, 1, &ar) ||
+      !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+    return 0;
+  snprintf(m->where, sizeof m->where, "%s:%d:", ar.short_src, ar.currentline);
+  snprintf(m->path, sizeof m->path, "%s.%s", lua_tostring(L, -1), lua_tostring(L, 2));
+  return 0;
+}
+
+/* Gives every table behind the view at idx, to any depth, the metatable at
+ * mt, and notes its path in the table at paths (which also keeps a shared
+ * table from being walked twice). */
+static void watch_misses(lua_State *L, int idx, int mt, int paths, const char *path)
+{
+  luaL_checkstack(L, 6, "params nested too deep");
+  if (!lua_istable(L, idx) || !cp_freeze_behind(L, idx))
+    return;
+  int t = lua_gettop(L);
+  lua_pushvalue(L, t);
+  if (lua_rawget(L, paths) != LUA_TNIL) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, t);
+  lua_pushstring(L, path);
+  lua_rawset(L, paths);
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, t);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_type(L, -2) == LUA_TSTRING)
+      lua_pushfstring(L, "%s.%s", path, lua_tostring(L, -2));
+    else if (lua_isinteger(L, -2))
+      lua_pushfstring(L, "%s[%I]", path, (LUAI_UACINT)lua_tointeger(L, -2));
+    else
+      lua_pushfstring(L, "%s[...]", path);
+    watch_misses(L, lua_gettop(L) - 1, mt, paths, lua_tostring(L, -1));
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
+
 void cp_params_push(lua_State *L, const yt_node *n)
 {
   push_tree(L, n);
   if (lua_istable(L, -1)) {
     cp_freeze(L, -1);
     lua_remove(L, -2);
+    int top = lua_gettop(L);
+    lua_newtable(L);   /* the metatable of the tables behind */
+    lua_pushboolean(L, 1);
+    lua_rawsetp(L, -2, &miss_key);
+    lua_newtable(L);   /* their paths */
+    lua_newtable(L);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    cp_params_miss *m = lua_newuserdatauv(L, sizeof *m, 0);
+    m->where[0] = m->path[0] = '\0';
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &miss_key);
+    lua_pushcclosure(L, note_miss, 2);
+    lua_setfield(L, top + 1, "__index");
+    watch_misses(L, top, top + 1, top + 2, "params");
+    lua_settop(L, top);
   }
+}
+
+cp_params_miss *cp_params_miss_record(lua_State *L)
+{
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &miss_key);
+  cp_params_miss *m = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return m;
+}
+
+int cp_params_miss_mt(lua_State *L, int idx)
+{
+  if (!lua_getmetatable(L, idx))
+    return 0;
+  int is = lua_rawgetp(L, -1, &miss_key) == LUA_TBOOLEAN;
+  lua_pop(L, 2);
+  return is;
+}
+
+const char *cp_params_explain(const cp_params_miss *m, const char *err)
+{
+  size_t n = m ? strlen(m->where) : 0;
+  if (!n || strncmp(err, m->where, n) || !strstr(err + n, "nil"))
+    return NULL;
+  return m->path;
 }
 
 void cp_params_labels_push(lua_State *L, const cp_config *c)

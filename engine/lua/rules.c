@@ -744,6 +744,7 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
                    "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb, msg);
     goto fail;
   }
+  api->params_miss = cp_params_miss_record(api->L);
   cp_sandbox_budget(api->sb, cfg->file->limits.instructions);
   if ((rc = load_files(api)) != CP_OK)
     goto fail;

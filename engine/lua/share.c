@@ -42,7 +42,7 @@ static void copy_table(share_ctx *x, lua_State *L, int idx, int depth)
     return;
   }
   int list = 0;   /* a list of rows (rows:filter() ...): a list in L too */
-  if (lua_getmetatable(F, idx)) {
+  if (!cp_params_miss_mt(F, idx) && lua_getmetatable(F, idx)) {   /* params': plain */
     luaL_getmetatable(F, LIST_MT);
     list = lua_rawequal(F, -1, -2);
     lua_pop(F, 2);

@@ -243,6 +243,46 @@ LUA
   expect_eq "run status" "incomplete" "$(sqlite3 s.db "SELECT status FROM runs")"
 }
 
+test_a_rule_error_on_a_missing_param_names_the_param() {
+  minimal
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES('C2','B','gold','2026-01-01');"
+  cat >> c.yaml <<YAML
+params:
+  visits: {quiet_days: 30, interval_days: {active: 10}}
+YAML
+  cat > r.lua <<'LUA'
+local V = params.visits
+rule { id = "typo", doc = "a misspelt param", fn = function(c)
+  if 40 >= V.quiet_dayz then alert { severity = "info" } end
+end }
+rule { id = "keyed", doc = "a param keyed by the data", fn = function(c)
+  local n = V.interval_days[c.status]
+  if n and n > 5 then alert { severity = "info" } end
+  local quiet = V.quiet_days
+  if c.status == "gold" then return quiet + nil end
+end }
+rule { id = "missing_table", doc = "a missing params table", fn = function(c)
+  return params.visit.quiet_days
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "messages" "crmpolicy: r.lua:3: attempt to compare nil with number (params.visits.quiet_dayz, read on that line, is not in the config's params) (rule typo, client C1)
+crmpolicy: r.lua:12: attempt to index a nil value (field 'visit') (params.visit, read on that line, is not in the config's params) (rule missing_table, client C1)
+crmpolicy: r.lua:3: attempt to compare nil with number (params.visits.quiet_dayz, read on that line, is not in the config's params) (rule typo, client C2)
+crmpolicy: r.lua:9: attempt to perform arithmetic on a nil value (rule keyed, client C2)
+crmpolicy: r.lua:12: attempt to index a nil value (field 'visit') (params.visit, read on that line, is not in the config's params) (rule missing_table, client C2)" "$ERR"
+  expect_eq "stored" "typo|missing_table|typo|keyed|missing_table" \
+    "$(sqlite3 s.db "SELECT rule FROM rule_errors ORDER BY rowid" | paste -sd'|')"
+  expect_contains "stored message" "(params.visits.quiet_dayz, read on that line, is not in the config's params)" \
+    "$(sqlite3 s.db "SELECT message FROM rule_errors WHERE rule = 'typo' LIMIT 1")"
+  # with --jobs 2 too, each worker noting its own
+  rm -f s.db
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
+  expect_eq "jobs exit" 1 "$RC"
+  expect_contains "jobs" "(params.visits.quiet_dayz, read on that line, is not in the config's params) (rule typo, client C2)" "$ERR"
+}
+
 test_missing_facts_table() {
   minimal
   cat >> c.yaml <<YAML
