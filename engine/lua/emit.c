@@ -299,16 +299,31 @@ static const char *const pick_fields[] = {"pool", "group", NULL};
 #define MAX_FALLBACK 16   /* groups a pick may fall back to */
 static const char fulfilled_fields[] = "rule key";
 
-/* Raises an error for a field of the table at 1 not in allowed (words). */
-static void check_fields(lua_State *L, const char *fn, const char *allowed)
+/* Raises an error for a field of the table at t not in allowed (words),
+ * naming the fields it takes; a value given by position (alert{"info"}: a
+ * number key) is told apart from a misspelt name, as declarations do. */
+static void check_fields_at(lua_State *L, int t, const char *fn, const char *allowed)
 {
   lua_pushnil(L);
-  while (lua_next(L, 1)) {
+  while (lua_next(L, t)) {
+    if (lua_isinteger(L, -2))   /* alert{"info"}: [1] = "info" */
+      luaL_error(L, "%s: fields are named (%s), not given by position ([%I] = a %s): write "
+                 "name = value", fn, allowed, (LUAI_UACINT)lua_tointeger(L, -2),
+                 luaL_typename(L, -1));
     lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!k || !cp_words_has(allowed, k))
-      luaL_error(L, "%s: unknown field '%s'", fn, k ? k : luaL_typename(L, -1));
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: fields are named (%s), not a %s key", fn, allowed,
+                 luaL_typename(L, -1));
+    const char *k = lua_tostring(L, -1);
+    if (!cp_words_has(allowed, k))
+      luaL_error(L, "%s: unknown field '%s' (fields: %s)", fn, k, allowed);
   }
+}
+
+/* check_fields_at() for the emitter's argument, the table at 1. */
+static void check_fields(lua_State *L, const char *fn, const char *allowed)
+{
+  check_fields_at(L, 1, fn, allowed);
 }
 
 /* Returns field name of the table at 1 as a string, or def when absent.
@@ -556,14 +571,8 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
   int pick = lua_gettop(L);
   if (cp_freeze_behind(L, pick))   /* params.x: its fields, not the empty view */
     lua_replace(L, pick);
-  lua_pushnil(L);   /* a misspelt field would be left out without a word */
-  while (lua_next(L, pick)) {
-    lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!k || !cp_words_has("pool group fallback keep", k))
-      luaL_error(L, "assign{}: pick: unknown field '%s' (pool, group, fallback, keep)",
-                 k ? k : luaL_typename(L, -1));
-  }
+  check_fields_at(L, pick, "assign{}: pick", "pool group fallback keep");   /* a misspelt
+                                                    field would be left out without a word */
   int kt = lua_getfield(L, pick, "keep");
   const char *keep = kt == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   if (kt != LUA_TNIL && (!keep || (strcmp(keep, "always") && strcmp(keep, "while_member"))))

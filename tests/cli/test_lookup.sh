@@ -408,7 +408,8 @@ test_a_pick_falls_back_to_the_next_group_in_order() {
 test_a_pick_refuses_unknown_fields_and_bad_fallbacks() {
   fallback_setup
   local bad
-  for bad in 'fallbak = { "any" }|pick: unknown field '"'"'fallbak'"'"' (pool, group, fallback, keep)' \
+  for bad in 'fallbak = { "any" }|pick: unknown field '"'"'fallbak'"'"' (fields: pool group fallback keep)' \
+             '"p"|pick: fields are named (pool group fallback keep), not given by position ([1] = a string): write name = value' \
              'keep = "sometimes"|pick.keep must be "always" (the default: an assignee kept from an earlier run stays) or "while_member" (it stays while a member of its group), not '"'"'sometimes'"'"'' \
              'keep = true|pick.keep must be "always" (the default: an assignee kept from an earlier run stays) or "while_member" (it stays while a member of its group), not boolean' \
              'fallback = "any"|pick.fallback must be a list of group names {"g2", "g3"}, not a string' \

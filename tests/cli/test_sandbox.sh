@@ -289,7 +289,14 @@ test_alert_fields_are_checked() {
   rule_body 'alert { severity = "warn" }'
   expect_rule_failed "alert{}: 'severity' must be info, warning or critical, not 'warn'"
   rule_body 'alert { severity = "info", sevrity = 1 }'
-  expect_rule_failed "alert{}: unknown field 'sevrity'"
+  expect_rule_failed "r.lua:3: alert{}: unknown field 'sevrity' (fields: rule key severity level assignee title data) (rule r, client C2)"
+  # a value given by position is no misspelt name: "unknown field 'number'" said neither
+  rule_body 'alert { "info" }'
+  expect_rule_failed "r.lua:3: alert{}: fields are named (rule key severity level assignee title data), not given by position ([1] = a string): write name = value (rule r, client C2)"
+  rule_body 'assign { "k", key = "x", assignee = "S1" }'
+  expect_rule_failed "r.lua:3: assign{}: fields are named (rule kind key assignee data pick unfilled), not given by position ([1] = a string): write name = value (rule r, client C2)"
+  rule_body 'fulfilled { [true] = 1 }'
+  expect_rule_failed "r.lua:3: fulfilled{}: fields are named (rule key), not a boolean key (rule r, client C2)"
   rule_body 'alert { severity = "info", rule = "other" }'
   expect_rule_failed "alert{}: rule 'r' may not report 'other'"
   # a level is a number: the text "2" (a fact's, say) was taken as 2
@@ -308,7 +315,7 @@ test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {
   PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }'
   rule_body 'assign { kind = "k", key = "x", pick = { pool = "p", group = "g" },
     unfilled = { severity = "critical", bogus = 1 } }'
-  expect_rule_failed "crmpolicy: r.lua:3: assign{}: unfilled: unknown field 'bogus' (rule r, client C1)"
+  expect_rule_failed "crmpolicy: r.lua:3: assign{}: unfilled: unknown field 'bogus' (fields: rule key severity level assignee title data) (rule r, client C1)"
   rule_body 'assign { kind = "k", key = "x", pick = { pool = "p", group = "g" },
     unfilled = { severity = "warn" } }'
   expect_rule_failed "r.lua:3: assign{}: unfilled: 'severity' must be info, warning or critical, not 'warn'"

@@ -172,7 +172,7 @@ rule { id = "r", doc = "d", fn = function(c)
 end }
 LUA
   expect_eq "exit" 0 "$RC"
-  expect_eq "titles" "C1 false: assign{}: unfilled: unknown field 'bogus'|C2 false: assign{}: unfilled: unknown field 'bogus'" "$(titles)"
+  expect_eq "titles" "C1 false: assign{}: unfilled: unknown field 'bogus' (fields: rule key severity level assignee title data)|C2 false: assign{}: unfilled: unknown field 'bogus' (fields: rule key severity level assignee title data)" "$(titles)"
   expect_eq "assignments" 0 "$(sqlite3 s.db "SELECT count(*) FROM assignments")"
 }
 
