@@ -22,7 +22,7 @@
 #define SEEN_MIN 64                 /* slots of a fresh set */
 #define REPORT_COST 16              /* instructions charged per report, plus its bytes / 16 */
 
-static int encode(lua_State *L, int idx, sbuf *b, int depth);
+static int encode(lua_State *L, const char *fn, int idx, sbuf *b, int depth);
 
 /* Writes finite float d into buf in its shortest exact form: the fewest
  * significant digits (15 to 17) that read back as d, so that two different
@@ -39,7 +39,7 @@ static void float_text(double d, char buf[32])
 }
 
 /* Appends a number: integers as such, floats in their shortest exact form. */
-static int encode_number(lua_State *L, int idx, sbuf *b)
+static int encode_number(lua_State *L, const char *fn, int idx, sbuf *b)
 {
   if (lua_isinteger(L, idx)) {
     cp_sbuf_int(b, (long long)lua_tointeger(L, idx));
@@ -47,7 +47,7 @@ static int encode_number(lua_State *L, int idx, sbuf *b)
   }
   double d = lua_tonumber(L, idx);
   if (!isfinite(d))
-    return luaL_error(L, "data: %f cannot be written as JSON", d);
+    return luaL_error(L, "%s: data: %f cannot be written as JSON", fn, d);
   char buf[32];
   float_text(d, buf);
   cp_sbuf_add(b, buf);
@@ -56,7 +56,7 @@ static int encode_number(lua_State *L, int idx, sbuf *b)
 
 /* Raises the error for a data key of len bytes that holds a NUL byte,
  * showing each NUL as \x00. */
-static int nul_key(lua_State *L, const char *key, size_t len)
+static int nul_key(lua_State *L, const char *fn, const char *key, size_t len)
 {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -66,7 +66,7 @@ static int nul_key(lua_State *L, const char *key, size_t len)
     else
       luaL_addstring(&b, "\\x00");
   luaL_pushresult(&b);
-  return luaL_error(L, "data: key '%s' contains a NUL byte", lua_tostring(L, -1));
+  return luaL_error(L, "%s: data: key '%s' contains a NUL byte", fn, lua_tostring(L, -1));
 }
 
 /* qsort comparator for key strings. */
@@ -76,7 +76,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Appends the table at idx as an object with sorted string keys. */
-static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
+static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
 {
   const char *few[16];   /* most objects: no allocation */
   size_t n = 0, cap = sizeof few / sizeof few[0];
@@ -86,7 +86,8 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      return luaL_error(L, "data: keys must be strings (found a %s key)", luaL_typename(L, -1));
+      return luaL_error(L, "%s: data: keys must be strings (found a %s key)", fn,
+                        luaL_typename(L, -1));
     if (n == cap) {
       const char **bigger = lua_newuserdatauv(L, cap * 2 * sizeof *keys, 0);
       memcpy(bigger, keys, n * sizeof *keys);
@@ -97,9 +98,10 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
     size_t len;
     keys[n++] = lua_tolstring(L, -1, &len);   /* anchored: the table holds the key */
     if (memchr(keys[n - 1], '\0', len))   /* it would be cut, and collide */
-      return nul_key(L, keys[n - 1], len);
+      return nul_key(L, fn, keys[n - 1], len);
     if (!cp_sbuf_is_utf8(keys[n - 1], len))   /* JSON's U+FFFD would write two keys alike */
-      return luaL_error(L, "data: a key is not valid UTF-8 (JSON would write it like another)");
+      return luaL_error(L, "%s: data: a key is not valid UTF-8 (JSON would write it like "
+                        "another)", fn);
   }
   if (n <= sizeof few / sizeof few[0]) {   /* an insertion sort: no call per comparison */
     for (size_t i = 1; i < n; i++) {
@@ -119,7 +121,7 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
     cp_sbuf_json_str(b, keys[i], strlen(keys[i]));
     cp_sbuf_addn(b, ":", 1);
     lua_getfield(L, idx, keys[i]);
-    encode(L, lua_gettop(L), b, depth + 1);
+    encode(L, fn, lua_gettop(L), b, depth + 1);
     lua_pop(L, 1);
   }
   cp_sbuf_addn(b, "}", 1);
@@ -128,23 +130,23 @@ static int encode_object(lua_State *L, int idx, sbuf *b, int depth)
 }
 
 /* Appends the table at idx: an array when its keys are exactly 1..n. */
-static int encode_table(lua_State *L, int idx, sbuf *b, int depth)
+static int encode_table(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
 {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
   if (n == 0)   /* no border: an object (or {}), whatever its keys; no need to count them */
-    return encode_object(L, idx, b, depth);
+    return encode_object(L, fn, idx, b, depth);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     count++;
   }
   if (count != n)
-    return encode_object(L, idx, b, depth);
+    return encode_object(L, fn, idx, b, depth);
   cp_sbuf_add(b, "[");
   for (lua_Integer i = 1; i <= n; i++) {
     cp_sbuf_add(b, i > 1 ? "," : "");
     lua_rawgeti(L, idx, i);
-    encode(L, lua_gettop(L), b, depth + 1);
+    encode(L, fn, lua_gettop(L), b, depth + 1);
     lua_pop(L, 1);
   }
   cp_sbuf_add(b, "]");
@@ -164,14 +166,14 @@ static int engine_object(lua_State *L, int idx)
 }
 
 /* Appends the Lua value at idx as JSON; raises an error for what JSON lacks. */
-static int encode(lua_State *L, int idx, sbuf *b, int depth)
+static int encode(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
 {
   size_t len;
   const char *s;
   if (depth > MAX_DEPTH)
-    return luaL_error(L, "data: nested deeper than %d levels", MAX_DEPTH);
+    return luaL_error(L, "%s: data: nested deeper than %d levels", fn, MAX_DEPTH);
   if (b->len > MAX_DATA)   /* also bounds the work on a table shared many times (a DAG) */
-    return luaL_error(L, "data: more than %d bytes as JSON", (int)MAX_DATA);
+    return luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
     cp_sbuf_add(b, "null");
@@ -189,36 +191,36 @@ static int encode(lua_State *L, int idx, sbuf *b, int depth)
     cp_sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false");
     return 0;
   case LUA_TNUMBER:
-    return encode_number(L, idx, b);
+    return encode_number(L, fn, idx, b);
   case LUA_TSTRING:
     s = lua_tolstring(L, idx, &len);
     if (len > MAX_DATA - b->len)   /* its JSON is at least as long: not made at all */
-      return luaL_error(L, "data: more than %d bytes as JSON", (int)MAX_DATA);
+      return luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
     cp_sbuf_json_str(b, s, len);
     return 0;
   case LUA_TTABLE:
     luaL_checkstack(L, 8, "data nested too deep");
     if (cp_freeze_behind(L, idx)) {   /* a read-only view: the table it shows */
-      encode_table(L, lua_gettop(L), b, depth);
+      encode_table(L, fn, lua_gettop(L), b, depth);
       lua_pop(L, 1);
       return 0;
     }
     if (cp_filter_is_weak(L, idx))   /* its keys are freed as entries are cleared */
-      return luaL_error(L, "data: a weak table (__mode) cannot be written as JSON: the "
-                        "collector would remove its entries while it is written");
+      return luaL_error(L, "%s: data: a weak table (__mode) cannot be written as JSON: the "
+                        "collector would remove its entries while it is written", fn);
     if (engine_object(L, idx))   /* its fields are not in the table: it would read {} */
-      return luaL_error(L, "data: the client, a list of rows or another of the engine's objects "
-                        "cannot be written as JSON; write the fields you need");
-    return encode_table(L, idx, b, depth);
+      return luaL_error(L, "%s: data: the client, a list of rows or another of the engine's "
+                        "objects cannot be written as JSON; write the fields you need", fn);
+    return encode_table(L, fn, idx, b, depth);
   case LUA_TUSERDATA:   /* a row, c.orders, lookup.staff: not "a userdata" to a rule's author */
     if (engine_object(L, idx))
-      return luaL_error(L, "data: the client, a list of rows or another of the engine's objects "
-                        "cannot be written as JSON; write the fields you need");
+      return luaL_error(L, "%s: data: the client, a list of rows or another of the engine's "
+                        "objects cannot be written as JSON; write the fields you need", fn);
     break;
   default:
     break;
   }
-  return luaL_error(L, "data: a %s cannot be written as JSON", luaL_typename(L, idx));
+  return luaL_error(L, "%s: data: a %s cannot be written as JSON", fn, luaL_typename(L, idx));
 }
 
 const char cp_emit_empty_array = '[';
@@ -419,7 +421,7 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     if (t != LUA_TNIL && t != LUA_TTABLE)
       luaL_error(L, "%s: 'data' must be a table, not a %s", fn, lua_typename(L, t));
     if (t == LUA_TTABLE)
-      encode(L, lua_gettop(L), &api->json, 0);
+      encode(L, fn, lua_gettop(L), &api->json, 0);
     if (api->json.len > MAX_DATA)   /* the last value's JSON (a string's escapes) */
       luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
     lua_pop(L, 1);

@@ -308,6 +308,14 @@ test_alert_fields_are_checked() {
   expect_rule_failed "alert{}: 'level' must be a whole number from 1 to 1000, not 0"
   rule_body 'alert { severity = "info", level = 2.0 }'
   expect_eq "a whole float: exit" 0 "$RC"
+  # every error about data names the call it was given to, as the others do
+  rule_body 'alert { severity = "info", data = { x = 1/0 } }'
+  expect_rule_failed "r.lua:3: alert{}: data: inf cannot be written as JSON (rule r, client C2)"
+  rule_body 'assign { kind = "k", assignee = "S1", data = { [true] = 1 } }'
+  expect_rule_failed "r.lua:3: assign{}: data: keys must be strings (found a boolean key) (rule r, client C2)"
+  PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }' \
+    rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" }, unfilled = { severity = "info", data = { c = c } } }'
+  expect_rule_failed "r.lua:3: assign{}: unfilled: data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C2)"
 }
 
 test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {

@@ -406,7 +406,7 @@ test_dag_in_data_is_bounded() {
   alert { severity = "info", data = { x = t } }
 end }'
   expect_eq "exit" 1 "$RC"
-  expect_contains "message" "data: more than 1048576 bytes as JSON (rule a, client C6)" "$ERR"
+  expect_contains "message" "a.lua:3: alert{}: data: more than 1048576 bytes as JSON (rule a, client C6)" "$ERR"
   expect_b_intact
 }
 
@@ -420,9 +420,9 @@ rule { id = "a", doc = "a long string as data", fn = function(c)
   if c.id == "C6" then alert { severity = "info", data = { a = string.rep("y", 1 << 20), b = 1 } } end
 end }'
   expect_eq "exit" 1 "$RC"
-  expect_contains "message" "data: more than 1048576 bytes as JSON (rule a, client C4)" "$ERR"
+  expect_contains "message" "alert{}: data: more than 1048576 bytes as JSON (rule a, client C4)" "$ERR"
   expect_contains "message: escapes" "alert{}: data: more than 1048576 bytes as JSON (rule a, client C5)" "$ERR"
-  expect_contains "message: a value after" "data: more than 1048576 bytes as JSON (rule a, client C6)" "$ERR"
+  expect_contains "message: a value after" "alert{}: data: more than 1048576 bytes as JSON (rule a, client C6)" "$ERR"
   expect_eq "nothing of a stored" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule = 'a'")"
   expect_b_intact
 }
@@ -444,7 +444,7 @@ test_a_weak_table_in_data_is_refused_not_read_after_the_collector_freed_it() {
   alert { severity = "info", title = "weak", data = W }
 end }'
   expect_eq "exit" 1 "$RC"
-  expect_contains "message" "a.lua:9: data: a weak table (__mode) cannot be written as JSON: the collector would remove its entries while it is written (rule a, client C1)" "$ERR"
+  expect_contains "message" "a.lua:9: alert{}: data: a weak table (__mode) cannot be written as JSON: the collector would remove its entries while it is written (rule a, client C1)" "$ERR"
   expect_eq "no alert of a" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule='a'")"
   expect_b_intact
 }
@@ -594,7 +594,7 @@ end }'
   alert { severity = "info", title = "t", data = { ["\177\177"] = 1, ["\196\207"] = 2 } }
 end }'
   expect_eq "GBK keys: exit" 1 "$RC"
-  expect_contains "GBK keys: the rule's error" "a.lua:2: data: a key is not valid UTF-8 (JSON would write it like another) (rule a, client C1)" "$ERR"
+  expect_contains "GBK keys: the rule's error" "a.lua:2: alert{}: data: a key is not valid UTF-8 (JSON would write it like another) (rule a, client C1)" "$ERR"
   # an __index that reports the very alert being read: reported twice
   hostile 'rule { id = "a", doc = "twice", fn = function(c)
   alert(setmetatable({ key = "k", severity = "info" }, { __index = function(t, k)

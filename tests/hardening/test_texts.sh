@@ -120,7 +120,7 @@ test_nul_in_a_data_key_is_the_rules_error() {
   config; facts ""
   nul_rule 'title = "x", data = { ["a\0b"] = 1, a = 2 }'
   run_texts
-  expect_rule_error "data: key 'a\\x00b' contains a NUL byte"
+  expect_rule_error "alert{}: data: key 'a\\x00b' contains a NUL byte"
 }
 
 test_a_date_text_with_a_nul_byte_is_shown_whole_in_the_error() {
