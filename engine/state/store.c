@@ -772,6 +772,26 @@ cp_err cp_store_finish(cp_store *s)
   return rc == CP_OK ? close_before(s, 1, NULL) : rc;
 }
 
+/* Copies the committed run from the WAL into the database file now, rather
+ * than silently as the last connection closes: the copy needs room for the
+ * run's pages a second time, and on a full disk (or past the file size
+ * limit) it fails after the commit. The run stays committed, in the -wal
+ * file, which the next writer or reader copies in; the failure is said, not
+ * an error. A reader holding back part of the copy (PASSIVE) is no failure. */
+static void checkpoint(const cp_store *s)
+{
+  int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+    return;
+  char why[3 * PATH_MAX];
+  why[0] = '\0';
+  cp_stateread_size_limit(s->db, why, sizeof why);
+  cp_diag_warn("state: %s: the run is committed, but copying it from %s-wal into %s failed: "
+               "%s%s; it stays in %s-wal, which the next run or reader of the state copies in "
+               "once there is room", s->path, s->path, s->path, sqlite3_errmsg(s->db), why,
+               s->path);
+}
+
 cp_err cp_store_commit(cp_store *s)
 {
   char finished[24];
@@ -798,6 +818,7 @@ cp_err cp_store_commit(cp_store *s)
   if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return fail(s, s->db, "committing the run");
   s->in_run = 0;
+  checkpoint(s);
   return CP_OK;
 }
 

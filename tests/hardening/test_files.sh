@@ -463,6 +463,37 @@ crmpolicy: the run failed (state database error); nothing was written" "$ERR"
   expect_eq "a reader that cannot make s.db-shm: message" "crmpolicy: state: s.db: disk I/O error (a file of this process may grow to 1024 bytes at most: ulimit -f, systemd's LimitFSIZE)" "$ERR"
 }
 
+# probe: a run that committed and then failed to copy its WAL into the
+# database (a full disk, a file size limit: the copy needs the room again)
+# exited 0 without a word, a large -wal left beside the state. Now it says
+# so, as a warning: the run is committed and kept, and the next run copies it.
+test_a_checkpoint_that_fails_after_the_commit_is_said_and_the_run_kept() {
+  clients_config "[{name: status, type: text}]"
+  cat > r.lua <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { pad = string.rep("x", 1000) } } end }
+LUA
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 110)
+    INSERT INTO clients(id, name, status, created_on)
+    SELECT printf('C%03d', i), 'n', 'active', '2020-01-01' FROM n WHERE i <= 100"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first run" "0|" "$RC|$ERR"
+  [ "$(stat -c %s s.db)" -gt 1048576 ] || fail "the state is no larger than the limit below"
+  sqlite3 f.db "WITH RECURSIVE n(i) AS (SELECT 101 UNION ALL SELECT i + 1 FROM n WHERE i < 110)
+    INSERT INTO clients(id, name, status, created_on)
+    SELECT printf('C%03d', i), 'n', 'active', '2020-01-01' FROM n"
+  # the new run's pages fit in the WAL, but the database file may not grow
+  ERR=$(ulimit -f 1024; "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet 2>&1)
+  RC=$?
+  expect_eq "exit" 0 "$RC"
+  expect_eq "message" "crmpolicy: warning: state: s.db: the run is committed, but copying it from s.db-wal into s.db failed: disk I/O error (a file of this process may grow to 1048576 bytes at most: ulimit -f, systemd's LimitFSIZE); it stays in s.db-wal, which the next run or reader of the state copies in once there is room" "$ERR"
+  [ -s s.db-wal ] || fail "no s.db-wal: where is the run?"
+  expect_eq "the run is kept" "2|110" "$(sqlite3 s.db "SELECT count(*) FROM runs; SELECT count(*) FROM alerts" | paste -sd'|')"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "the next run" "0|" "$RC|$ERR"
+  [ ! -e s.db-wal ] || fail "the next run left s.db-wal"
+  expect_eq "runs" 3 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
 # closed_reader CMD...: runs CMD with its standard output a pipe whose reader
 # has already gone (`| head` done reading), SIGPIPE at its default as in a
 # shell; sets RC, and ERR to what it wrote on standard error.
