@@ -47,7 +47,18 @@ typedef struct source {
   int by_parts;             /* a worker's: one sorted scan of its chunks (cp_facts_by_parts) */
   int row_beyond;           /* by parts: the row under the cursor is of a later chunk
                                than the one being read (-1: not known yet) */
+  struct id_slot *ids;      /* the row ids of the client being read (seen_id()) */
+  uint32_t ids_cap, ids_used, ids_gen;
+  sbuf id_text;             /* their texts */
 } source;
+
+/* A row id of one client, in source.ids: an open-addressing set whose slots
+ * of an earlier client (another gen) count as empty, so that it is never
+ * cleared. */
+typedef struct id_slot {
+  uint32_t gen, hash;
+  size_t off, len;          /* the text, in source.id_text */
+} id_slot;
 
 #define CHUNK_NONE ((size_t)-1)      /* a NULL key's chunk: none (see null_keys()) */
 #define RANGE_PART 4                 /* source.bounded: the reader's part of the chunks */
@@ -1283,12 +1294,64 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
   return advance(f, s);
 }
 
+/* Returns 1 when the row under s's cursor has the row id of an earlier row
+ * of the same client (gather() starts each client with a new ids_gen), 0
+ * when not (or it has none: NULL, no id declared), -1 out of memory. */
+static int seen_id(source *s)
+{
+  const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
+  if (!s->cfg->id || !id)
+    return 0;
+  size_t len = (size_t)sqlite3_column_bytes(s->stmt, 1);
+  uint32_t h = 2166136261u;   /* FNV-1a */
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)id[i]) * 16777619u;
+  if ((s->ids_used + 1) * 2 > s->ids_cap) {   /* grow, keeping this client's ids */
+    uint32_t cap = s->ids_cap ? s->ids_cap * 2 : 64;
+    id_slot *n = calloc(cap, sizeof *n);
+    if (!n)
+      return -1;
+    for (uint32_t i = 0; i < s->ids_cap; i++)
+      if (s->ids[i].gen == s->ids_gen) {
+        uint32_t j = s->ids[i].hash & (cap - 1);
+        while (n[j].gen == s->ids_gen)
+          j = (j + 1) & (cap - 1);
+        n[j] = s->ids[i];
+      }
+    free(s->ids);
+    s->ids = n;
+    s->ids_cap = cap;
+  }
+  uint32_t j = h & (s->ids_cap - 1);
+  for (; s->ids[j].gen == s->ids_gen; j = (j + 1) & (s->ids_cap - 1))
+    if (s->ids[j].hash == h && s->ids[j].len == len &&
+        !memcmp(s->id_text.s + s->ids[j].off, id, len))
+      return 1;
+  s->ids[j] = (id_slot){s->ids_gen, h, s->id_text.len, len};
+  cp_sbuf_addn(&s->id_text, id, len);
+  s->ids_used++;
+  return s->id_text.oom ? -1 : 0;
+}
+
+/* Starts the row ids of the next client (seen_id()). */
+static void new_ids(source *s)
+{
+  s->ids_used = 0;
+  cp_sbuf_clear(&s->id_text);
+  if (++s->ids_gen == 0) {   /* wrapped: gen 0 is the empty slots' */
+    if (s->ids)
+      memset(s->ids, 0, s->ids_cap * sizeof *s->ids);
+    s->ids_gen = 1;
+  }
+}
+
 /* Collects table s's rows for client id into rows; rows of clients that do
  * not exist (keys below id) are reported and skipped. With id NULL (after
  * the last client) every row left is such a row. */
 static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
   rows->n = 0;
+  new_ids(s);
   size_t id_len = id ? strlen(id) : 0;
   while (s->ready && !beyond(f, s)) {
     const char *problem = s->key_ok ? NULL : bad_key_known(s, not_text_client, id, id_len);
@@ -1303,6 +1366,13 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
     if (cmp > 0)
       break;
     s->read++;
+    int dup = cmp == 0 && s->cfg->id && !s->quiet ? seen_id(s) : 0;
+    if (dup < 0)
+      return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
+    if (dup)   /* a row exported twice? both are read, as before */
+      finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 1),
+              "repeats the id of an earlier row of the same client (a row exported twice?); "
+              "rules see both rows");
     if (cmp < 0)
       finding(f, s, s->cfg->key, s->key,
               "is not a client in the clients table; no client's rules see the row "
@@ -1988,6 +2058,8 @@ static void free_source(source *s)
 {
   sqlite3_finalize(s->stmt);
   free(s->rows.v);
+  free(s->ids);
+  cp_sbuf_free(&s->id_text);
 }
 
 void cp_facts_close(cp_facts *f)

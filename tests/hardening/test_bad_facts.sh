@@ -285,6 +285,26 @@ test_the_cast_that_a_number_stored_as_text_is_given_reads_its_value() {
     "$(sqlite3 s.db "SELECT data FROM alerts WHERE client_id = 'C1'")"
 }
 
+# A per-client table's row id repeated within one client (a row exported
+# twice, a table without its UNIQUE) was read without a word: sums counted the
+# row twice. Now it is a data problem; the rules still see both rows, and an
+# id repeated under another client is no problem.
+test_a_row_id_repeated_within_a_client_is_a_finding_and_both_rows_are_read() {
+  config; facts ""
+  untyped orders
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES
+    ('O1','C1','2026-03-05',10.5), ('O2','C1','2026-03-06',1), ('O9','C2','2026-03-01',1),
+    ('O9','C3','2026-03-01',1)"
+  run_bad
+  expect_quarantined "orders|O1|id|O1|repeats the id of an earlier row of the same client (a row exported twice?); rules see both rows" \
+    "orders row O1 column id: 'O1' repeats the id of an earlier row of the same client (a row exported twice?); rules see both rows"
+  expect_contains "both rows read" '"orders":"3/0"' "$(saw C1)"
+  expect_contains "another client's O2" '"orders":"2/0"' "$(saw C2)"
+  rm -f s.db
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
+  expect_eq "--jobs 2: the same finding" "orders|O1|id|O1|repeats the id of an earlier row of the same client (a row exported twice?); rules see both rows" "$(findings)"
+}
+
 test_fraction_in_an_integer_column_is_a_finding() {
   config; facts "UPDATE surveys SET score=8.5 WHERE id='S1';"
   run_bad
