@@ -476,7 +476,7 @@ cp_exit cp_cmd_explain(const cp_opts *o)
   if (rc == CP_OK && (rc = cp_cli_config(o, &e.cfg)) == CP_OK &&
       (rc = cp_facts_open(e.cfg, o->as_of, &e.facts)) == CP_OK &&
       (rc = cp_rules_load(e.cfg, e.facts, o->as_of, &e.rules)) == CP_OK &&
-      (rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
+      (cp_rules_watch_params(e.rules), rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
       (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
     for (size_t k = 0; k < e.out.n; k++)
       if (e.out.items[k].pool) {   /* once: picks show whom the state holds */

@@ -492,6 +492,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
       (rc = sample_facts(facts, &problems, &sample_lines)) == CP_OK) {
     cp_rules_watch w = {.params = cp_lint_params_push, .ctx = l};
     rc = cp_rules_load_watched(cfg, facts, o->as_of, &w, &rules);
+    if (rc == CP_OK)
+      cp_rules_watch_params(rules);
   }
   /* What was said above: the sample's data problems, counted as problems (not
    * as the lines that say them and their count), and the other warnings (the

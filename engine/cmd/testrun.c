@@ -300,6 +300,8 @@ static cp_err load_step(steprun *s, int first)
   cp_err rc = cp_facts_open_holding(r->cfg, s->step->day, &s->facts);
   if (rc == CP_OK)
     rc = cp_rules_load_watched(r->cfg, s->facts, s->step->day, w, &s->rules);
+  if (rc == CP_OK)   /* an author's misspelt param, named from the first error */
+    cp_rules_watch_params(s->rules);
   if (rc == CP_OK && first && (rc = check_rule_names(r->fx, s->rules)) == CP_OK &&
       r->to->on_fixture)
     r->to->on_fixture(r->to->ctx, r->fx, s->rules);

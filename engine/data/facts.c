@@ -47,6 +47,8 @@ typedef struct source {
   int by_parts;             /* a worker's: one sorted scan of its chunks (cp_facts_by_parts) */
   int row_beyond;           /* by parts: the row under the cursor is of a later chunk
                                than the one being read (-1: not known yet) */
+  int unique_id;            /* a UNIQUE index or the primary key is the id alone: no
+                               client's rows can repeat an id, and none is looked for */
   struct id_slot *ids;      /* the row ids of the client being read (seen_id()) */
   uint32_t ids_cap, ids_used, ids_gen;
   sbuf id_text;             /* their texts */
@@ -812,6 +814,24 @@ static cp_err init_source(cp_facts *f, source *s, const cp_table_cfg *t)
                  sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC) == SQLITE_OK &&
                  sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
   sqlite3_finalize(st);
+  /* The id made unique by the table itself: a UNIQUE index (or a primary
+   * key) of that column alone, or an INTEGER PRIMARY KEY (the rowid). A
+   * view, or a table imported without one, is checked row by row. */
+  static const char unique[] =
+      "SELECT EXISTS (SELECT 1 FROM pragma_index_list(?1) AS x "
+      "               WHERE x.\"unique\" = 1 AND x.partial = 0 "
+      "                 AND (SELECT count(*) FROM pragma_index_xinfo(x.name) WHERE key) = 1 "
+      "                 AND (SELECT name FROM pragma_index_xinfo(x.name) WHERE key) = ?2 COLLATE NOCASE) "
+      "    OR EXISTS (SELECT 1 FROM pragma_table_xinfo(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE "
+      "               AND upper(type) = 'INTEGER' "
+      "               AND (SELECT count(*) FROM pragma_table_xinfo(?1) WHERE pk > 0) = 1)";
+  st = NULL;
+  s->unique_id = rc == CP_OK && t->id &&
+                 sqlite3_prepare_v2(f->db, unique, -1, &st, NULL) == SQLITE_OK &&
+                 sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC) == SQLITE_OK &&
+                 sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC) == SQLITE_OK &&
+                 sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+  sqlite3_finalize(st);
   return rc;
 }
 
@@ -1366,7 +1386,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
     if (cmp > 0)
       break;
     s->read++;
-    int dup = cmp == 0 && s->cfg->id && !s->quiet ? seen_id(s) : 0;
+    int dup = cmp == 0 && s->cfg->id && !s->quiet && !s->unique_id ? seen_id(s) : 0;
     if (dup < 0)
       return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
     if (dup)   /* a row exported twice? both are read, as before */

@@ -51,7 +51,10 @@ static cp_err record_failure(cp_rules *api, cp_rule *r, size_t keep)
   int last = r->spent == SPENT_IN_A_ROW;
   api->out->n = keep;
   const char *msg = lua_tostring(L, -2);
-  const char *param = msg ? cp_params_explain(api->params_miss, msg) : NULL;
+  char path[192];
+  const char *param = msg ? cp_params_explain(api->params_miss, msg, path, sizeof path) : NULL;
+  if (!param && msg && api->params_miss && !api->params_miss->on && strstr(msg, "nil"))
+    cp_params_watch(L);   /* a misspelt param? the next errors will say (params.h) */
   if (param)
     lua_pushfstring(L, "%s (%s, read on that line, is not in the config's params)", msg, param);
   else
@@ -469,7 +472,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     lua_pushvalue(L, handler - 1);
     api->rule_gen++;   /* the derived values this call derives are noted with it */
     if (api->params_miss)
-      api->params_miss->where[0] = '\0';
+      api->params_miss->line = 0;
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
     uint64_t outer = 0, t0 = api->prof ? cp_rules_prof_begin(api->prof, &outer) : 0;
     int status = cp_sandbox_call_with(api->sb, 1, 0, handler);

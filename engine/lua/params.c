@@ -127,15 +127,23 @@ static int note_miss(lua_State *L)
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TSTRING || !lua_getstack(L, 1, &ar) ||
       !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
     return 0;
-  snprintf(m->where, sizeof m->where, "%s:%d:", ar.short_src, ar.currentline);
-  snprintf(m->path, sizeof m->path, "%s.%s", lua_tostring(L, -1), lua_tostring(L, 2));
+  size_t n, k = strlen(ar.short_src);
+  const char *key = lua_tolstring(L, 2, &n);
+  k = k < sizeof m->src ? k : sizeof m->src - 1;
+  memcpy(m->src, ar.short_src, k);
+  m->src[k] = '\0';
+  m->line = ar.currentline;
+  m->table = lua_tostring(L, -1);   /* kept by the path table (upvalue 1) */
+  m->key_len = n;
+  memcpy(m->key, key, n < sizeof m->key ? n : sizeof m->key);
   return 0;
 }
 
-/* Gives every table behind the view at idx, to any depth, the metatable at
- * mt, and notes its path in the table at paths (which also keeps a shared
- * table from being walked twice). */
-static void watch_misses(lua_State *L, int idx, int mt, int paths, const char *path)
+/* Notes the path of every table behind the view at idx, to any depth, in
+ * the table at paths (which also keeps a shared table from being walked
+ * twice): the tables cp_params_watch() gives the metatable that notes
+ * misses. */
+static void collect_paths(lua_State *L, int idx, int paths, const char *path)
 {
   luaL_checkstack(L, 6, "params nested too deep");
   if (!lua_istable(L, idx) || !cp_freeze_behind(L, idx))
@@ -150,8 +158,6 @@ static void watch_misses(lua_State *L, int idx, int mt, int paths, const char *p
   lua_pushvalue(L, t);
   lua_pushstring(L, path);
   lua_rawset(L, paths);
-  lua_pushvalue(L, mt);
-  lua_setmetatable(L, t);
   lua_pushnil(L);
   while (lua_next(L, t)) {
     if (lua_type(L, -2) == LUA_TSTRING)
@@ -160,7 +166,7 @@ static void watch_misses(lua_State *L, int idx, int mt, int paths, const char *p
       lua_pushfstring(L, "%s[%I]", path, (LUAI_UACINT)lua_tointeger(L, -2));
     else
       lua_pushfstring(L, "%s[...]", path);
-    watch_misses(L, lua_gettop(L) - 1, mt, paths, lua_tostring(L, -1));
+    collect_paths(L, lua_gettop(L) - 1, paths, lua_tostring(L, -1));
     lua_pop(L, 2);
   }
   lua_pop(L, 1);
@@ -182,13 +188,18 @@ void cp_params_push(lua_State *L, const yt_node *n)
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
-    cp_params_miss *m = lua_newuserdatauv(L, sizeof *m, 0);
-    m->where[0] = m->path[0] = '\0';
+    cp_params_miss *m = lua_newuserdatauv(L, sizeof *m, 2);   /* the metatable, the paths */
+    m->line = 0;
+    m->on = 0;
+    lua_pushvalue(L, top + 1);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, top + 2);
+    lua_setiuservalue(L, -2, 2);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &miss_key);
     lua_pushcclosure(L, note_miss, 2);
     lua_setfield(L, top + 1, "__index");
-    watch_misses(L, top, top + 1, top + 2, "params");
+    collect_paths(L, top, top + 2, "params");
     lua_settop(L, top);
   }
 }
@@ -201,6 +212,25 @@ cp_params_miss *cp_params_miss_record(lua_State *L)
   return m;
 }
 
+void cp_params_watch(lua_State *L)
+{
+  int top = lua_gettop(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &miss_key);
+  cp_params_miss *m = lua_touserdata(L, -1);
+  if (m && !m->on) {
+    lua_getiuservalue(L, top + 1, 1);   /* the metatable */
+    lua_getiuservalue(L, top + 1, 2);   /* the paths: keyed by the tables behind */
+    lua_pushnil(L);
+    while (lua_next(L, top + 3)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, top + 2);
+      lua_setmetatable(L, -2);
+    }
+    m->on = 1;
+  }
+  lua_settop(L, top);
+}
+
 int cp_params_miss_mt(lua_State *L, int idx)
 {
   if (!lua_getmetatable(L, idx))
@@ -210,12 +240,18 @@ int cp_params_miss_mt(lua_State *L, int idx)
   return is;
 }
 
-const char *cp_params_explain(const cp_params_miss *m, const char *err)
+const char *cp_params_explain(const cp_params_miss *m, const char *err, char *buf, size_t cap)
 {
-  size_t n = m ? strlen(m->where) : 0;
-  if (!n || strncmp(err, m->where, n) || !strstr(err + n, "nil"))
+  char where[96];
+  if (!m || m->line <= 0)
     return NULL;
-  return m->path;
+  int n = snprintf(where, sizeof where, "%s:%d:", m->src, m->line);
+  if (n <= 0 || strncmp(err, where, (size_t)n) || !strstr(err + n, "nil"))
+    return NULL;
+  size_t shown = m->key_len < sizeof m->key ? m->key_len : sizeof m->key;
+  snprintf(buf, cap, "%s.%.*s%s", m->table, (int)shown, m->key,
+           m->key_len > sizeof m->key ? "..." : "");
+  return buf;
 }
 
 void cp_params_labels_push(lua_State *L, const cp_config *c)

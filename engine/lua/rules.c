@@ -938,3 +938,8 @@ int cp_rules_is_derived(const cp_rules *r, const char *id)
   lua_pop(L, 2);
   return found;
 }
+
+void cp_rules_watch_params(cp_rules *api)
+{
+  cp_params_watch(api->L);
+}

@@ -62,6 +62,12 @@ void cp_rules_set_tracer(cp_rules *r, const cp_tracer *t);
 /* The index of the check being evaluated, or -1 (the scope, or none). */
 long cp_rules_current(const cp_rules *r);
 
+/* From now on, a rule error about a nil on a line that read a param the
+ * config lacks names that param (params.h: cp_params_watch()). The
+ * authoring commands call it once the rules load; a run's first such error
+ * does. */
+void cp_rules_watch_params(cp_rules *api);
+
 /* cp_rules_load(), watched as w says (NULL: nothing). */
 cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_of,
                              const cp_rules_watch *w, cp_rules **out);

@@ -267,7 +267,10 @@ end }
 LUA
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
   expect_eq "exit" 1 "$RC"
-  expect_eq "messages" "crmpolicy: r.lua:3: attempt to compare nil with number (params.visits.quiet_dayz, read on that line, is not in the config's params) (rule typo, client C1)
+  # a run notes such reads from its first error about a nil on (noting costs
+  # a call into C a read, and policies read missing keys on purpose): the
+  # first error, C1's typo, does not name the param; every later one does
+  expect_eq "messages" "crmpolicy: r.lua:3: attempt to compare nil with number (rule typo, client C1)
 crmpolicy: r.lua:12: attempt to index a nil value (field 'visit') (params.visit, read on that line, is not in the config's params) (rule missing_table, client C1)
 crmpolicy: r.lua:3: attempt to compare nil with number (params.visits.quiet_dayz, read on that line, is not in the config's params) (rule typo, client C2)
 crmpolicy: r.lua:9: attempt to perform arithmetic on a nil value (rule keyed, client C2)
@@ -275,7 +278,10 @@ crmpolicy: r.lua:12: attempt to index a nil value (field 'visit') (params.visit,
   expect_eq "stored" "typo|missing_table|typo|keyed|missing_table" \
     "$(sqlite3 s.db "SELECT rule FROM rule_errors ORDER BY rowid" | paste -sd'|')"
   expect_contains "stored message" "(params.visits.quiet_dayz, read on that line, is not in the config's params)" \
-    "$(sqlite3 s.db "SELECT message FROM rule_errors WHERE rule = 'typo' LIMIT 1")"
+    "$(sqlite3 s.db "SELECT message FROM rule_errors WHERE rule = 'typo' AND client_id = 'C2'")"
+  # explain (and test, and check) note them from the start
+  cp_run explain --config c.yaml --as-of 2026-06-01 C1
+  expect_contains "explain: the first error names it" "r.lua:3: attempt to compare nil with number (params.visits.quiet_dayz, read on that line, is not in the config's params)" "$OUT$ERR"
   # with --jobs 2 too, each worker noting its own
   rm -f s.db
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
