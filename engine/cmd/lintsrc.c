@@ -1,7 +1,8 @@
 /* lintsrc.c: a static pass over the rule files' text for `check`: a small
  * Lua tokenizer (names, punctuation; strings, numbers and comments skipped)
  * and two patterns: `params.a.b` (or a local alias of params, `local P =
- * params.visits`) followed through the config's params tree, and `c.field`
+ * params.visits`, also several in one statement: `local A, B = params.a,
+ * params.b`) followed through the config's params tree, and `c.field`
  * where c is the parameter of a `fn = function(c)` (or report{}'s `row =` and
  * `scope =`). What it cannot see (a
  * key built at run time, a client handed to a helper function) the fixtures
@@ -187,18 +188,54 @@ static int alias_of(const pass *p, size_t i)
   return -1;
 }
 
-/* Reads `local NAME = params.a.b` at token i into the aliases. */
-static void note_alias(pass *p, size_t i)
+/* Skips a Lua 5.4 attribute (`<const>`, `<close>`) after the name at token
+ * j; returns the index of the last token of the name and its attribute. */
+static size_t skip_attrib(const pass *p, size_t j)
 {
-  char path[256] = "params";
-  size_t j = i + 3;
-  const yt_node *node = follow(p, &j, p->cfg->params, path, sizeof path);
-  if (!node || node->kind != YT_MAP || p->n_alias == 32 ||
-      (j + 1 < p->t.n && (is_punct(&p->t, j + 1, '[') || is_punct(&p->t, j + 1, ','))))
-    return;
-  text(&p->t, i + 1, p->alias[p->n_alias], sizeof p->alias[0]);
-  snprintf(p->alias_path[p->n_alias], sizeof p->alias_path[0], "%s", path);
-  p->alias_node[p->n_alias++] = node;
+  if (is_punct(&p->t, j + 1, '<') && j + 2 < p->t.n && p->t.v[j + 2].name &&
+      is_punct(&p->t, j + 3, '>'))
+    return j + 3;
+  return j;
+}
+
+/* Reads `local N1, N2 = params.a, params.b.c` at token i (a `local`) into the
+ * aliases: each name whose value is a params table alone (a chain of .names
+ * followed by ',' or the end of the statement, not by `[`) becomes an alias.
+ * The values are read in order as long as each is such a chain, so `local
+ * H, now = params.health, dt.today` makes H one; a name whose value is
+ * anything else is no alias. Returns the last token read, so that the
+ * caller goes on at the first value it did not read (i: nothing read). */
+static size_t note_aliases(pass *p, size_t i)
+{
+  size_t names[32];
+  int n = 0;
+  size_t j = i + 1;
+  while (j < p->t.n && p->t.v[j].name && n < 32) {
+    names[n++] = j;
+    j = skip_attrib(p, j);
+    if (!is_punct(&p->t, j + 1, ','))
+      break;
+    j += 2;
+  }
+  if (n == 0 || !is_punct(&p->t, j + 1, '='))
+    return i;
+  j += 2;   /* the first value */
+  for (int k = 0; k < n; k++) {
+    if (!is_name(&p->t, j, "params"))
+      return j - 1;
+    char path[256] = "params";
+    const yt_node *node = follow(p, &j, p->cfg->params, path, sizeof path);
+    int more = is_punct(&p->t, j + 1, ',');
+    if (node && node->kind == YT_MAP && p->n_alias < 32 && !is_punct(&p->t, j + 1, '[')) {
+      text(&p->t, names[k], p->alias[p->n_alias], sizeof p->alias[0]);
+      snprintf(p->alias_path[p->n_alias], sizeof p->alias_path[0], "%s", path);
+      p->alias_node[p->n_alias++] = node;
+    }
+    if (!more || !node)
+      return j;
+    j += 2;
+  }
+  return j - 1;
 }
 
 /* Reads `fn = function(NAME` (or `row =`, `scope =`) at token i into the
@@ -259,10 +296,9 @@ static unsigned check_tokens(pass *p, const cp_rules *rules)
     if (!p->t.v[i].name || !starts(&p->t, i))
       continue;
     int a;
-    if (is_name(&p->t, i, "local") && i + 3 < p->t.n && p->t.v[i + 1].name &&
-        is_punct(&p->t, i + 2, '=') && is_name(&p->t, i + 3, "params")) {
-      note_alias(p, i);
-      i += 3;
+    if (is_name(&p->t, i, "local") && i + 1 < p->t.n && p->t.v[i + 1].name &&
+        !is_name(&p->t, i + 1, "function")) {
+      i = note_aliases(p, i);
     } else if (is_name(&p->t, i, "params")) {
       snprintf(path, sizeof path, "params");
       follow(p, &i, p->cfg->params, path, sizeof path);
