@@ -200,7 +200,8 @@ static size_t skip_attrib(const pass *p, size_t j)
 
 /* Reads `local N1, N2 = params.a, params.b.c` at token i (a `local`) into the
  * aliases: each name whose value is a params table alone (a chain of .names
- * followed by ',' or the end of the statement, not by `[`) becomes an alias.
+ * from params or from an alias, followed by ',' or the end of the statement,
+ * not by `[`) becomes an alias.
  * The values are read in order as long as each is such a chain, so `local
  * H, now = params.health, dt.today` makes H one; a name whose value is
  * anything else is no alias. Returns the last token read, so that the
@@ -221,10 +222,16 @@ static size_t note_aliases(pass *p, size_t i)
     return i;
   j += 2;   /* the first value */
   for (int k = 0; k < n; k++) {
-    if (!is_name(&p->t, j, "params"))
-      return j - 1;
     char path[256] = "params";
-    const yt_node *node = follow(p, &j, p->cfg->params, path, sizeof path);
+    const yt_node *node = p->cfg->params;
+    int a = -1;
+    if (!is_name(&p->t, j, "params") && (a = alias_of(p, j)) < 0)
+      return j - 1;
+    if (a >= 0) {   /* an alias of an alias: local W = H.weights */
+      snprintf(path, sizeof path, "%s", p->alias_path[a]);
+      node = p->alias_node[a];
+    }
+    node = follow(p, &j, node, path, sizeof path);
     int more = is_punct(&p->t, j + 1, ',');
     if (node && node->kind == YT_MAP && p->n_alias < 32 && !is_punct(&p->t, j + 1, '[')) {
       text(&p->t, names[k], p->alias[p->n_alias], sizeof p->alias[0]);

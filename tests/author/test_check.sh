@@ -181,15 +181,17 @@ test_check_follows_aliases_made_in_one_statement() {
   # `local A, B = params.x, params.y` makes both aliases, as `local A =
   # params.x` does (policy-ab: a misspelt key read through the second name
   # of such a line was not reported); a value that is not params is read
-  # as any expression, and a name after it is no alias
+  # as any expression, and a name after it is no alias; an alias of an
+  # alias (local W = H.weights) is one too
   policy
-  printf 'local U, Root <const> = params.unused, params\nrule { id = "multi", doc = "d", fn = function(c)\n  local x, y = U.c, Root.intervall\n  local n, V = c.tierr, params.unused\n  local z = V.zz\nend }\n' >> r.lua
+  printf 'local U, Root <const> = params.unused, params\nrule { id = "multi", doc = "d", fn = function(c)\n  local x, y = U.c, Root.intervall\n  local n, V = c.tierr, params.unused\n  local z = V.zz\n  local W = U\n  local w = W.q\nend }\n' >> r.lua
   cp_run check --config c.yaml
   expect_eq "exit" 0 "$RC"
   local n=$(grep -n 'U.c, Root.intervall' r.lua | cut -d: -f1)
   expect_eq "stderr" "crmpolicy: warning: r.lua:$((n + 1)): c.tierr: the client has no field 'tierr' (a column, a per-client table or a derived value)
 crmpolicy: warning: r.lua:$n: params.unused.c is read, but the config has no such param
-crmpolicy: warning: r.lua:$n: params.intervall is read, but the config has no such param" "$ERR"
+crmpolicy: warning: r.lua:$n: params.intervall is read, but the config has no such param
+crmpolicy: warning: r.lua:$((n + 4)): params.unused.q is read, but the config has no such param" "$ERR"
 }
 
 run_tests
