@@ -48,10 +48,16 @@ static cp_err check_guard(cp_config *c)
   /* a table that had a row and comes empty is refused, however small,
    * unless table_min_count says from how many rows */
   g->table_empty_min = m && cp_ytree_get(m, "table_min_count") ? g->table_min_count : 1;
-  if (g->client_drop_percent > 100 || g->resolve_percent > 100 || g->table_drop_percent > 100)
-    return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: client_drop_percent, resolve_percent and "
-                     "table_drop_percent are percentages from 0 to 100", c->path,
-                     m ? m->line : 0);
+  const struct { const char *key; uint32_t v; } shares[] = {
+      {"client_drop_percent", g->client_drop_percent},
+      {"resolve_percent", g->resolve_percent},
+      {"table_drop_percent", g->table_drop_percent}};
+  for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++)
+    if (shares[i].v > 100) {
+      const yt_node *at = cp_ytree_get(m, shares[i].key);
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: guard: %s: %u is not a percentage (0 to 100)",
+                          c->path, at ? at->line : m ? m->line : 0, shares[i].key, shares[i].v);
+    }
   for (unsigned i = 0; i < g->allow_empty_count; i++) {
     const cp_config_file *f = c->file;
     int known = 0;
@@ -106,13 +112,25 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
     why = "secret_env and batch are for webhooks";
   else if (s->type == CP_SINK_WEBHOOK && cp_ytree_get(m, "ends_after_hours"))
     why = "ends_after_hours is for alertmanager sinks";
-  else if (s->timeout_ms == 0 || s->batch == 0 || s->batch > MAX_BATCH ||
-           s->ends_after_hours == 0 || s->ends_after_hours > MAX_ENDS_AFTER_HOURS ||
-           s->retries > MAX_RETRIES || s->backoff_ms > MAX_BACKOFF_MS)
-    why = "timeout_ms, batch (up to 10000) and ends_after_hours (up to 87600, ten years) must "
-          "be above 0, retries at most 20, backoff_ms at most 60000";
   if (why)
     return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s", c->path, s->line, s->name, why);
+  /* each number in its range, named at its own line */
+  const struct { const char *key; uint32_t v, min, max; const char *note; } nums[] = {
+      {"timeout_ms", s->timeout_ms, 1, UINT32_MAX, ""},
+      {"retries", s->retries, 0, MAX_RETRIES, ""},
+      {"backoff_ms", s->backoff_ms, 0, MAX_BACKOFF_MS, " (the wait doubles up to 60 s)"},
+      {"batch", s->batch, 1, MAX_BATCH, ""},
+      {"ends_after_hours", s->ends_after_hours, 1, MAX_ENDS_AFTER_HOURS, " (ten years)"}};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+    if (nums[i].v < nums[i].min || nums[i].v > nums[i].max) {
+      const yt_node *at = cp_ytree_get(m, nums[i].key);
+      if (nums[i].max == UINT32_MAX)
+        return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s: %u is not above 0", c->path,
+                            at ? at->line : s->line, s->name, nums[i].key, nums[i].v);
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: sinks: '%s': %s: %u is not from %u to %u%s",
+                          c->path, at ? at->line : s->line, s->name, nums[i].key, nums[i].v,
+                          nums[i].min, nums[i].max, nums[i].note);
+    }
   if (s->ca_file) {   /* relative to the config, as every path of it; read at each request */
     char *path = cp_config_resolve(c, s->ca_file);
     /* O_NONBLOCK: a FIFO there would hang every command that loads the

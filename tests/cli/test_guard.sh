@@ -457,7 +457,12 @@ test_guard_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "guard: {resolve_percent: 120}"
   cp_run check --config c.yaml
   expect_eq "exit" 2 "$RC"
-  expect_eq "message" "crmpolicy: c.yaml:5: guard: client_drop_percent, resolve_percent and table_drop_percent are percentages from 0 to 100" "$ERR"
+  expect_eq "message" "crmpolicy: c.yaml:5: guard: resolve_percent: 120 is not a percentage (0 to 100)" "$ERR"
+  # named at its own line in a block mapping
+  clients_config "[{name: name, type: text}]" "guard:" "  min_count: 5" "  table_drop_percent: 101"
+  cp_run check --config c.yaml
+  expect_eq "block: exit" 2 "$RC"
+  expect_eq "block: message" "crmpolicy: c.yaml:7: guard: table_drop_percent: 101 is not a percentage (0 to 100)" "$ERR"
 }
 
 run_tests
