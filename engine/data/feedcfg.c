@@ -69,14 +69,17 @@ static cp_err check_guard(cp_config *c)
       if (!sql_of && t->table && !strcmp(t->table, g->allow_empty[i]))
         sql_of = t->name;
     }
+    /* the entry's own line (a block list puts each on one) */
+    const yt_node *list = cp_ytree_get(m, "allow_empty");
+    unsigned line = list && list->kind == YT_SEQ && i < list->n ? list->items[i]->line
+                    : m ? m->line : 0;
     if (!known && sql_of)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: guard.allow_empty: '%s' is the SQL table of "
                           "'%s': name the table by its config name ('%s')", c->path,
-                          m ? m->line : 0, g->allow_empty[i], sql_of, sql_of);
+                          line, g->allow_empty[i], sql_of, sql_of);
     if (!known)
       return cp_diag_fail(CP_ECONFIG, "%s:%u: guard.allow_empty: '%s' is no per-client or "
-                          "lookup table of the config", c->path, m ? m->line : 0,
-                          g->allow_empty[i]);
+                          "lookup table of the config", c->path, line, g->allow_empty[i]);
   }
   return CP_OK;
 }

@@ -329,6 +329,11 @@ test_a_table_allowed_to_come_empty_is_not_refused() {
   cp_run run --config c.yaml --as-of 2026-06-03 --quiet
   expect_eq "a name no table has: exit" 2 "$RC"
   expect_eq "a name no table has" "crmpolicy: c.yaml:5: guard.allow_empty: 'order' is no per-client or lookup table of the config" "$ERR"
+  # in a block list, the entry's own line, not the guard's
+  sed -i 's/^guard: .*$/guard:\n  min_count: 5\n  allow_empty:\n    - orders\n    - order/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "block list: exit" 2 "$RC"
+  expect_eq "block list" "crmpolicy: c.yaml:$(grep -n -- '- order$' c.yaml | cut -d: -f1): guard.allow_empty: 'order' is no per-client or lookup table of the config" "$ERR"
 }
 
 # A table that had a row and comes empty is refused however small (policy-m,
