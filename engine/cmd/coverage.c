@@ -289,8 +289,41 @@ static int same_as_getinfo(lua_State *L, const lineset *s)
 static const unsigned char header[] = {0x1b, 'L', 'u', 'a', 0x54, 0, 0x19, 0x93, '\r', '\n',
                                        0x1a, '\n', 4, 8, 8};
 
+/* Returns 1 when a line's text is a block's `end` alone (with closing
+ * brackets, a comma or a comment after it): its code is a loop's jump back
+ * or a function's implicit return, which a loop or function that always
+ * returns from within never reaches, though every line of it ran. */
+static int end_alone(const char *s, const char *e)
+{
+  while (s < e && (*s == ' ' || *s == '\t'))
+    s++;
+  if (e - s < 3 || memcmp(s, "end", 3) != 0)
+    return 0;
+  for (s += 3; s < e && *s != '\r'; s++) {
+    if (*s == '-' && s + 1 < e && s[1] == '-')
+      return 1;
+    if (!strchr(" \t)]},;", *s))
+      return 0;
+  }
+  return 1;
+}
+
+/* Takes the lines that are a block's `end` alone out of f's executable
+ * lines (end_alone()). */
+static void drop_end_lines(cfile *f, const char *text, size_t len)
+{
+  const char *p = text, *e = text + len;
+  for (int line = 1; p < e; line++) {
+    const char *nl = memchr(p, '\n', (size_t)(e - p));
+    const char *stop = nl ? nl : e;
+    if (line < f->size && f->exec[line] && end_alone(p, stop))
+      f->exec[line] = 0;
+    p = nl ? nl + 1 : e;
+  }
+}
+
 /* Load hook: adds a rule file's executable lines. */
-static void on_loaded(void *ctx, lua_State *L, const char *name)
+static void on_loaded(void *ctx, lua_State *L, const char *name, const char *text, size_t len)
 {
   cp_coverage *c = ctx;
   sbuf dump = {0};
@@ -311,6 +344,7 @@ static void on_loaded(void *ctx, lua_State *L, const char *name)
   for (int i = 0; i < own.size || i < nested.size; i++)
     if (((i < own.size && own.on[i]) || (i < nested.size && nested.on[i])) && fit(f, i) == 0)
       f->exec[i] = 1;
+  drop_end_lines(f, text, len);
 done:
   free(own.on);
   free(nested.on);

@@ -800,7 +800,8 @@ static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char
   size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;   /* editors on Windows */
   line_reader r = {text + bom, text + len, 0};
   int status = lua_load(L, read_line, &r, chunk, "t");
-  free(text);
+  if (status != LUA_OK)
+    free(text);
   if (status != LUA_OK && lua_type(L, -1) == LUA_TSTRING &&
       strncmp(lua_tostring(L, -1), name, strlen(name)) != 0) {
     /* a parser limit ("C stack overflow": nesting too deep) names no file
@@ -814,7 +815,8 @@ static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char
   push_file_env(sb, L);
   lua_setupvalue(L, -2, 1);
   if (sb->watch.loaded)
-    sb->watch.loaded(sb->watch.ctx, L, name);
+    sb->watch.loaded(sb->watch.ctx, L, name, text + bom, len - bom);
+  free(text);
   return LUA_OK;
 }
 

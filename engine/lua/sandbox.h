@@ -129,7 +129,8 @@ size_t cp_sandbox_memory(const cp_sandbox *sb);
  * function on top of the stack. NULL members watch nothing. */
 typedef struct cp_sandbox_watch {
   void (*line)(void *ctx, const char *source, int line);
-  void (*loaded)(void *ctx, lua_State *L, const char *name);
+  void (*loaded)(void *ctx, lua_State *L, const char *name, const char *text, size_t len);
+                            /* a file just loaded, its function on top, its text */
   void *ctx;                /* their context */
 } cp_sandbox_watch;
 

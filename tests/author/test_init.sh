@@ -61,7 +61,7 @@ tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
   expect_eq "check: no warning" "" "$ERR"
   cp_run test --coverage --min-coverage 100 tests
   expect_eq "test exit" 0 "$RC"
-  expect_contains "coverage" "rules/example.lua    15 of    15 lines  100.0%" "$OUT"
+  expect_contains "coverage" "rules/example.lua    14 of    14 lines  100.0%" "$OUT"
   expect_eq "test" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 

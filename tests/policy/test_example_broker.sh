@@ -30,7 +30,7 @@ test_fixtures_pass_and_run_every_rule_line() {
     examples/broker/fixtures
   expect_eq "exit" 0 "$RC"
   expect_eq "stderr" "" "$ERR"
-  expect_contains "total" "  total                                149 of   149 lines  100.0%" "$OUT"
+  expect_contains "total" "  total                                134 of   134 lines  100.0%" "$OUT"
   expect_contains "every rule fired" "rules that never fired: none" "$OUT"
   expect_eq "last line" "7 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
 }
