@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,84 @@
 #define SEEN_MIN 64                 /* slots of a fresh set */
 #define REPORT_COST 16              /* instructions charged per report, plus its bytes / 16 */
 
-static int encode(lua_State *L, const char *fn, int idx, sbuf *b, int depth);
+/* Where the writer of `data` is: the step (a key, or an index of a list)
+ * to each level from data down, and the table at each level, so that an
+ * error names its place (data.orders[2].total) and a table met again on the
+ * way down is told as a cycle, not as nesting too deep. */
+typedef struct where {
+  const char *key[MAX_DEPTH + 2];    /* the key of level d, NULL for an index */
+  size_t keylen[MAX_DEPTH + 2];
+  lua_Integer index[MAX_DEPTH + 2];
+  const void *table[MAX_DEPTH + 2];  /* the table at level d (a view's, behind it) */
+} where;
+
+static int encode(lua_State *L, const char *fn, int idx, sbuf *b, where *w, int depth);
+
+#define PATH_KEY_MAX 40   /* bytes of one key shown in a path; more are cut, with "..." */
+
+/* Returns 1 when key (len bytes) can follow a dot: a Lua name. */
+static int plain_name(const char *key, size_t len)
+{
+  if (!len || len > PATH_KEY_MAX || (key[0] >= '0' && key[0] <= '9'))
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (!(key[i] == '_' || (key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A' && key[i] <= 'Z') ||
+          (key[i] >= '0' && key[i] <= '9')))
+      return 0;
+  return 1;
+}
+
+/* Pushes the path of level depth, as a rule would write it: data, then
+ * .name, ["other key"] or [index] for each level below (a long key cut). */
+static void push_path(lua_State *L, const where *w, int depth)
+{
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "data");
+  for (int d = 1; d <= depth && d <= MAX_DEPTH + 1; d++) {
+    const char *k = w->key[d];
+    size_t len = w->keylen[d];
+    if (!k) {
+      char n[32];
+      snprintf(n, sizeof n, "[%lld]", (long long)w->index[d]);
+      luaL_addstring(&b, n);
+    } else if (plain_name(k, len)) {
+      luaL_addchar(&b, '.');
+      luaL_addlstring(&b, k, len);
+    } else {
+      luaL_addstring(&b, "[\"");
+      for (size_t i = 0; i < len && i < PATH_KEY_MAX; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (c == '"' || c == '\\') {
+          luaL_addchar(&b, '\\');
+          luaL_addchar(&b, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+          char x[8];
+          snprintf(x, sizeof x, "\\x%02x", c);
+          luaL_addstring(&b, x);
+        } else {
+          luaL_addchar(&b, (char)c);
+        }
+      }
+      luaL_addstring(&b, len > PATH_KEY_MAX ? "...\"]" : "\"]");
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+/* Raises fn's error about the value at level depth of data: "alert{}:
+ * data.x: <what>". */
+static int data_error(lua_State *L, const char *fn, const where *w, int depth,
+                      const char *what, ...)
+{
+  luaL_checkstack(L, 4, "data nested too deep");
+  push_path(L, w, depth);
+  va_list ap;
+  va_start(ap, what);
+  lua_pushvfstring(L, what, ap);
+  va_end(ap);
+  return luaL_error(L, "%s: %s: %s", fn, lua_tostring(L, -2), lua_tostring(L, -1));
+}
 
 /* Writes finite float d into buf in its shortest exact form: the fewest
  * significant digits (15 to 17) that read back as d, so that two different
@@ -39,15 +117,17 @@ static void float_text(double d, char buf[32])
 }
 
 /* Appends a number: integers as such, floats in their shortest exact form. */
-static int encode_number(lua_State *L, const char *fn, int idx, sbuf *b)
+static int encode_number(lua_State *L, const char *fn, int idx, sbuf *b, const where *w,
+                         int depth)
 {
   if (lua_isinteger(L, idx)) {
     cp_sbuf_int(b, (long long)lua_tointeger(L, idx));
     return 0;
   }
   double d = lua_tonumber(L, idx);
-  if (!isfinite(d))
-    return luaL_error(L, "%s: data: %f cannot be written as JSON", fn, d);
+  if (!isfinite(d))   /* named here: printf's text of a NaN differs between C libraries */
+    return data_error(L, fn, w, depth, "%s cannot be written as JSON",
+                      isnan(d) ? "NaN" : d > 0 ? "inf" : "-inf");
   char buf[32];
   float_text(d, buf);
   cp_sbuf_add(b, buf);
@@ -56,7 +136,8 @@ static int encode_number(lua_State *L, const char *fn, int idx, sbuf *b)
 
 /* Raises the error for a data key of len bytes that holds a NUL byte,
  * showing each NUL as \x00. */
-static int nul_key(lua_State *L, const char *fn, const char *key, size_t len)
+static int nul_key(lua_State *L, const char *fn, const where *w, int depth, const char *key,
+                   size_t len)
 {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -66,7 +147,7 @@ static int nul_key(lua_State *L, const char *fn, const char *key, size_t len)
     else
       luaL_addstring(&b, "\\x00");
   luaL_pushresult(&b);
-  return luaL_error(L, "%s: data: key '%s' contains a NUL byte", fn, lua_tostring(L, -1));
+  return data_error(L, fn, w, depth, "key '%s' contains a NUL byte", lua_tostring(L, -1));
 }
 
 /* qsort comparator for key strings. */
@@ -76,7 +157,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Appends the table at idx as an object with sorted string keys. */
-static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
+static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, where *w,
+                         int depth)
 {
   const char *few[16];   /* most objects: no allocation */
   size_t n = 0, cap = sizeof few / sizeof few[0];
@@ -86,7 +168,7 @@ static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, int dep
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      return luaL_error(L, "%s: data: keys must be strings (found a %s key)", fn,
+      return data_error(L, fn, w, depth, "keys must be strings (found a %s key)",
                         luaL_typename(L, -1));
     if (n == cap) {
       const char **bigger = lua_newuserdatauv(L, cap * 2 * sizeof *keys, 0);
@@ -98,10 +180,10 @@ static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, int dep
     size_t len;
     keys[n++] = lua_tolstring(L, -1, &len);   /* anchored: the table holds the key */
     if (memchr(keys[n - 1], '\0', len))   /* it would be cut, and collide */
-      return nul_key(L, fn, keys[n - 1], len);
+      return nul_key(L, fn, w, depth, keys[n - 1], len);
     if (!cp_sbuf_is_utf8(keys[n - 1], len))   /* JSON's U+FFFD would write two keys alike */
-      return luaL_error(L, "%s: data: a key is not valid UTF-8 (JSON would write it like "
-                        "another)", fn);
+      return data_error(L, fn, w, depth, "a key is not valid UTF-8 (JSON would write it like "
+                        "another)");
   }
   if (n <= sizeof few / sizeof few[0]) {   /* an insertion sort: no call per comparison */
     for (size_t i = 1; i < n; i++) {
@@ -121,7 +203,9 @@ static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, int dep
     cp_sbuf_json_str(b, keys[i], strlen(keys[i]));
     cp_sbuf_addn(b, ":", 1);
     lua_getfield(L, idx, keys[i]);
-    encode(L, fn, lua_gettop(L), b, depth + 1);
+    w->key[depth + 1] = keys[i];
+    w->keylen[depth + 1] = strlen(keys[i]);
+    encode(L, fn, lua_gettop(L), b, w, depth + 1);
     lua_pop(L, 1);
   }
   cp_sbuf_addn(b, "}", 1);
@@ -130,23 +214,25 @@ static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, int dep
 }
 
 /* Appends the table at idx: an array when its keys are exactly 1..n. */
-static int encode_table(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
+static int encode_table(lua_State *L, const char *fn, int idx, sbuf *b, where *w, int depth)
 {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
   if (n == 0)   /* no border: an object (or {}), whatever its keys; no need to count them */
-    return encode_object(L, fn, idx, b, depth);
+    return encode_object(L, fn, idx, b, w, depth);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     count++;
   }
   if (count != n)
-    return encode_object(L, fn, idx, b, depth);
+    return encode_object(L, fn, idx, b, w, depth);
   cp_sbuf_add(b, "[");
   for (lua_Integer i = 1; i <= n; i++) {
     cp_sbuf_add(b, i > 1 ? "," : "");
     lua_rawgeti(L, idx, i);
-    encode(L, fn, lua_gettop(L), b, depth + 1);
+    w->key[depth + 1] = NULL;
+    w->index[depth + 1] = i;
+    encode(L, fn, lua_gettop(L), b, w, depth + 1);
     lua_pop(L, 1);
   }
   cp_sbuf_add(b, "]");
@@ -165,13 +251,14 @@ static int engine_object(lua_State *L, int idx)
   return protected;
 }
 
-/* Appends the Lua value at idx as JSON; raises an error for what JSON lacks. */
-static int encode(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
+/* Appends the Lua value at idx, level depth of data (w: the way to it), as
+ * JSON; raises an error for what JSON lacks, naming where it is. */
+static int encode(lua_State *L, const char *fn, int idx, sbuf *b, where *w, int depth)
 {
   size_t len;
   const char *s;
   if (depth > MAX_DEPTH)
-    return luaL_error(L, "%s: data: nested deeper than %d levels", fn, MAX_DEPTH);
+    return data_error(L, fn, w, depth, "nested deeper than %d levels", MAX_DEPTH);
   if (b->len > MAX_DATA)   /* also bounds the work on a table shared many times (a DAG) */
     return luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
   switch (lua_type(L, idx)) {
@@ -191,36 +278,46 @@ static int encode(lua_State *L, const char *fn, int idx, sbuf *b, int depth)
     cp_sbuf_add(b, lua_toboolean(L, idx) ? "true" : "false");
     return 0;
   case LUA_TNUMBER:
-    return encode_number(L, fn, idx, b);
+    return encode_number(L, fn, idx, b, w, depth);
   case LUA_TSTRING:
     s = lua_tolstring(L, idx, &len);
     if (len > MAX_DATA - b->len)   /* its JSON is at least as long: not made at all */
       return luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
     cp_sbuf_json_str(b, s, len);
     return 0;
-  case LUA_TTABLE:
+  case LUA_TTABLE: {
     luaL_checkstack(L, 8, "data nested too deep");
-    if (cp_freeze_behind(L, idx)) {   /* a read-only view: the table it shows */
-      encode_table(L, fn, lua_gettop(L), b, depth);
+    int view = cp_freeze_behind(L, idx);   /* a read-only view: the table it shows */
+    const void *t = lua_topointer(L, view ? lua_gettop(L) : idx);
+    for (int d = 0; d < depth; d++)   /* the tables on the way here: not one met twice */
+      if (w->table[d] == t) {
+        push_path(L, w, d);
+        return data_error(L, fn, w, depth, "a table that contains itself cannot be written as "
+                          "JSON (it is %s: a cycle)", lua_tostring(L, -1));
+      }
+    w->table[depth] = t;
+    if (view) {
+      encode_table(L, fn, lua_gettop(L), b, w, depth);
       lua_pop(L, 1);
       return 0;
     }
     if (cp_filter_is_weak(L, idx))   /* its keys are freed as entries are cleared */
-      return luaL_error(L, "%s: data: a weak table (__mode) cannot be written as JSON: the "
-                        "collector would remove its entries while it is written", fn);
+      return data_error(L, fn, w, depth, "a weak table (__mode) cannot be written as JSON: the "
+                        "collector would remove its entries while it is written");
     if (engine_object(L, idx))   /* its fields are not in the table: it would read {} */
-      return luaL_error(L, "%s: data: the client, a list of rows or another of the engine's "
-                        "objects cannot be written as JSON; write the fields you need", fn);
-    return encode_table(L, fn, idx, b, depth);
+      return data_error(L, fn, w, depth, "the client, a list of rows or another of the "
+                        "engine's objects cannot be written as JSON; write the fields you need");
+    return encode_table(L, fn, idx, b, w, depth);
+  }
   case LUA_TUSERDATA:   /* a row, c.orders, lookup.staff: not "a userdata" to a rule's author */
     if (engine_object(L, idx))
-      return luaL_error(L, "%s: data: the client, a list of rows or another of the engine's "
-                        "objects cannot be written as JSON; write the fields you need", fn);
+      return data_error(L, fn, w, depth, "the client, a list of rows or another of the "
+                        "engine's objects cannot be written as JSON; write the fields you need");
     break;
   default:
     break;
   }
-  return luaL_error(L, "%s: data: a %s cannot be written as JSON", fn, luaL_typename(L, idx));
+  return data_error(L, fn, w, depth, "a %s cannot be written as JSON", luaL_typename(L, idx));
 }
 
 const char cp_emit_empty_array = '[';
@@ -420,8 +517,10 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     int t = lua_getfield(L, 1, "data");
     if (t != LUA_TNIL && t != LUA_TTABLE)
       luaL_error(L, "%s: 'data' must be a table, not a %s", fn, lua_typename(L, t));
-    if (t == LUA_TTABLE)
-      encode(L, fn, lua_gettop(L), &api->json, 0);
+    if (t == LUA_TTABLE) {
+      where w;
+      encode(L, fn, lua_gettop(L), &api->json, &w, 0);
+    }
     if (api->json.len > MAX_DATA)   /* the last value's JSON (a string's escapes) */
       luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
     lua_pop(L, 1);

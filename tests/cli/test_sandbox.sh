@@ -310,12 +310,38 @@ test_alert_fields_are_checked() {
   expect_eq "a whole float: exit" 0 "$RC"
   # every error about data names the call it was given to, as the others do
   rule_body 'alert { severity = "info", data = { x = 1/0 } }'
-  expect_rule_failed "r.lua:3: alert{}: data: inf cannot be written as JSON (rule r, client C2)"
+  expect_rule_failed "r.lua:3: alert{}: data.x: inf cannot be written as JSON (rule r, client C2)"
   rule_body 'assign { kind = "k", assignee = "S1", data = { [true] = 1 } }'
   expect_rule_failed "r.lua:3: assign{}: data: keys must be strings (found a boolean key) (rule r, client C2)"
   PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }' \
     rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" }, unfilled = { severity = "info", data = { c = c } } }'
-  expect_rule_failed "r.lua:3: assign{}: unfilled: data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C2)"
+  expect_rule_failed "r.lua:3: assign{}: unfilled: data.c: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C2)"
+}
+
+# probe-aj: an error in data named no place ("data: -nan cannot be written
+# as JSON", the C library's text of a NaN), and a table that holds itself
+# was said to be "nested deeper than 32 levels"
+test_an_error_in_data_names_its_place() {
+  setup
+  rule_body 'alert { severity = "info", data = { x = 0/0 } }'
+  expect_rule_failed "r.lua:3: alert{}: data.x: NaN cannot be written as JSON (rule r, client C2)"
+  rule_body 'alert { severity = "info", data = { list = { 1, { total = -1/0 } } } }'
+  expect_rule_failed "r.lua:3: alert{}: data.list[2].total: -inf cannot be written as JSON (rule r, client C2)"
+  rule_body 'alert { severity = "info", data = { ["a key"] = { ok = 1, ["2x"] = print } } }'
+  expect_rule_failed "r.lua:3: alert{}: data[\"a key\"][\"2x\"]: a function cannot be written as JSON (rule r, client C2)"
+  rule_body 'local t = {}; t.self = t; alert { severity = "info", data = t }'
+  expect_rule_failed "r.lua:3: alert{}: data.self: a table that contains itself cannot be written as JSON (it is data: a cycle) (rule r, client C2)"
+  rule_body 'local t = { a = { 1, 2, { b = {} } } }; t.a[3].b.up = t.a
+    assign { kind = "k", assignee = "S1", data = t }'
+  expect_rule_failed "r.lua:4: assign{}: data.a[3].b.up: a table that contains itself cannot be written as JSON (it is data.a: a cycle) (rule r, client C2)"
+  rule_body 'local d = {}; local x = d; for i = 1, 40 do x.n = {}; x = x.n end
+    alert { severity = "info", data = d }'
+  expect_rule_failed "alert{}: data$(printf '.n%.0s' $(seq 33)): nested deeper than 32 levels (rule r, client C2)"
+  # one table in several places is no cycle
+  rule_body 'local s = { 1 }; alert { severity = "info", data = { a = s, b = s, c = { s, s } } }'
+  expect_eq "a shared table: exit" 0 "$RC"
+  expect_eq "a shared table: data" '{"a":[1],"b":[1],"c":[[1],[1]]}' \
+    "$(sqlite3 s.db "SELECT data FROM alerts WHERE rule='r' AND client_id='C1'")"
 }
 
 test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {

@@ -253,7 +253,7 @@ LUA
 rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { a = c } } end }
 LUA
   expect_eq "exit" 1 "$RC"
-  expect_contains "the client in data" "data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C1)" "$ERR"
+  expect_contains "the client in data" "data.a: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C1)" "$ERR"
   # probe-af: a row and a client's rows are userdata, which the message
   # named as such ("data: a userdata cannot be written as JSON")
   local obj
@@ -262,7 +262,7 @@ LUA
 rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", data = { a = $obj } } end }
 LUA
     expect_eq "exit ($obj in data)" 1 "$RC"
-    expect_contains "$obj in data" "data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C1)" "$ERR"
+    expect_contains "$obj in data" "data.a: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C1)" "$ERR"
   done
   # an empty assignee is none, an empty title the rule id, as when left out
   probe <<'LUA'

@@ -200,7 +200,7 @@ LUA
   expect_contains "explain" "  ctx = {client = <client>, n = 2}" "$OUT"
   expect_contains "explain" "  me = <client>" "$OUT"
   rule_a 'alert { severity = "info", data = { x = c.me } }'
-  expect_a_failed "alert{}: data: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need"
+  expect_a_failed "alert{}: data.x: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need"
 }
 
 test_a_derived_list_keeps_its_methods() {
