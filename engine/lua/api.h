@@ -208,6 +208,10 @@ cp_err cp_pools_compute(cp_rules *api);
 /* Returns 1 when a pool with this id is declared (pool.c). */
 int cp_pool_declared(cp_rules *api, const char *id);
 
+/* Pushes the ids of the declared pools, for a message: "'staff', 'kam'"
+ * (the first 20, then how many more), or "none" (pool.c). */
+void cp_pool_push_ids(cp_rules *api);
+
 /* Finds a computed pool by id (pool.c); NULL when none. */
 cp_pool *cp_pool_find(cp_rules *api, const char *id);
 

@@ -394,7 +394,6 @@ static seen *seen_for(lua_State *L, cp_rules *api, size_t want)
 /* Fields each emitter accepts; anything else is a mistake worth an error. */
 static const char alert_fields[] = "rule key severity level assignee title data";
 static const char assign_fields[] = "rule kind key assignee data pick unfilled";
-static const char *const pick_fields[] = {"pool", "group", NULL};
 #define MAX_FALLBACK 16   /* groups a pick may fall back to */
 static const char fulfilled_fields[] = "rule key";
 
@@ -674,6 +673,20 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
     lua_replace(L, pick);
   check_fields_at(L, pick, "assign{}: pick", "pool group fallback keep");   /* a misspelt
                                                     field would be left out without a word */
+  /* the pool first: a group or fallback of a pool that does not exist is not
+   * worth a word */
+  if (lua_getfield(L, pick, "pool") != LUA_TSTRING)
+    luaL_error(L, "assign{}: pick.pool must be a string (the id of a pool{}), not a %s",
+               luaL_typename(L, -1));
+  size_t plen;
+  const char *pool = lua_tolstring(L, -1, &plen);
+  if (memchr(pool, '\0', plen))
+    luaL_error(L, "assign{}: pick.pool contains a NUL byte");
+  if (!cp_pool_declared(api, pool)) {
+    cp_pool_push_ids(api);
+    luaL_error(L, "assign{}: no pool '%s' is declared (pools: %s)", pool, lua_tostring(L, -1));
+  }
+  it->pool = pool;   /* anchored on the stack */
   int kt = lua_getfield(L, pick, "keep");
   const char *keep = kt == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   if (kt != LUA_TNIL && (!keep || (strcmp(keep, "always") && strcmp(keep, "while_member"))))
@@ -682,18 +695,14 @@ static void read_pick(lua_State *L, cp_rules *api, cp_item *it)
                "group), not %s", keep ? lua_pushfstring(L, "'%s'", keep) : luaL_typename(L, -1));
   it->keep_while_member = keep && !strcmp(keep, "while_member");
   lua_pop(L, 1);
-  for (const char *const *f = pick_fields; *f; f++) {
-    if (lua_getfield(L, pick, *f) != LUA_TSTRING)
-      luaL_error(L, "assign{}: pick.%s must be a string", *f);
-    size_t len;
-    const char *v = lua_tolstring(L, -1, &len);
-    if (memchr(v, '\0', len))
-      luaL_error(L, "assign{}: pick.%s contains a NUL byte", *f);
-    *(f == pick_fields ? &it->pool : &it->group) = v;
-  }
+  if (lua_getfield(L, pick, "group") != LUA_TSTRING)
+    luaL_error(L, "assign{}: pick.group must be a string");
+  size_t len;
+  const char *group = lua_tolstring(L, -1, &len);
+  if (memchr(group, '\0', len))
+    luaL_error(L, "assign{}: pick.group contains a NUL byte");
+  it->group = group;
   read_fallback(L, pick, it);
-  if (!cp_pool_declared(api, it->pool))
-    luaL_error(L, "assign{}: no pool '%s' is declared", it->pool);
 }
 
 /* Reads assign{}'s `unfilled` alert, keyed like the assignment: a copy of

@@ -333,6 +333,29 @@ int cp_pool_declared(cp_rules *api, const char *id)
   return found;
 }
 
+void cp_pool_push_ids(cp_rules *api)
+{
+  lua_State *L = api->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->pools_ref);
+  int t = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (lua_Integer i = 1; i <= n && i <= 20; i++) {
+    luaL_addstring(&b, i > 1 ? ", '" : "'");
+    lua_rawgeti(L, t, i);
+    lua_getfield(L, -1, "id");
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+    luaL_addchar(&b, '\'');
+  }
+  char more[48];
+  snprintf(more, sizeof more, " and %lld more", (long long)(n - 20));
+  luaL_addstring(&b, n > 20 ? more : n == 0 ? "none" : "");
+  luaL_pushresult(&b);
+  lua_remove(L, t);
+}
+
 cp_pool *cp_pool_find(cp_rules *api, const char *id)
 {
   for (size_t i = 0; i < api->n_pools; i++)

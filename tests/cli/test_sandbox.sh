@@ -344,6 +344,24 @@ test_an_error_in_data_names_its_place() {
     "$(sqlite3 s.db "SELECT data FROM alerts WHERE rule='r' AND client_id='C1'")"
 }
 
+# probe-aj: a pick of a pool that does not exist said "pick.group must be a
+# string" when it had no group, and named no pool that does
+test_a_pick_of_an_unknown_pool_says_so_first() {
+  setup
+  PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }
+pool { id = "staff", doc = "nobody", members = function(add) end }'
+  rule_body 'assign { kind = "k", pick = { pool = "nope" } }'
+  expect_rule_failed "r.lua:4: assign{}: no pool 'nope' is declared (pools: 'p', 'staff') (rule r, client C2)"
+  rule_body 'assign { kind = "k", pick = { pool = "nope", group = "g", fallback = 1 } }'
+  expect_rule_failed "r.lua:4: assign{}: no pool 'nope' is declared (pools: 'p', 'staff') (rule r, client C2)"
+  rule_body 'assign { kind = "k", pick = { pool = 1, group = "g" } }'
+  expect_rule_failed "r.lua:4: assign{}: pick.pool must be a string (the id of a pool{}), not a number (rule r, client C2)"
+  rule_body 'assign { kind = "k", pick = { pool = "p" } }'
+  expect_rule_failed "r.lua:4: assign{}: pick.group must be a string (rule r, client C2)"
+  PRELUDE= rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" } }'
+  expect_rule_failed "r.lua:3: assign{}: no pool 'p' is declared (pools: none) (rule r, client C2)"
+}
+
 test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {
   setup
   PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }'
