@@ -362,6 +362,23 @@ pool { id = "staff", doc = "nobody", members = function(add) end }'
   expect_rule_failed "r.lua:3: assign{}: no pool 'p' is declared (pools: none) (rule r, client C2)"
 }
 
+# probe-aj: a numeric assignee was stored as its digits, which no text id
+# of a lookup is; an empty one is no assignee (README), as nil
+test_an_assignee_is_a_text() {
+  setup
+  rule_body 'assign { kind = "k", assignee = 5 }'
+  expect_rule_failed "r.lua:3: assign{}: 'assignee' must be a string (an id, a text), not a number (5) (rule r, client C2)"
+  rule_body 'alert { severity = "info", assignee = 0.1 }'
+  expect_rule_failed "r.lua:3: alert{}: 'assignee' must be a string (an id, a text), not a number (0.1) (rule r, client C2)"
+  PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }' \
+    rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" }, unfilled = { severity = "info", assignee = 0/0 } }'
+  expect_rule_failed "r.lua:3: assign{}: unfilled: 'assignee' must be a string (an id, a text), not a number (NaN) (rule r, client C2)"
+  rule_body 'alert { severity = "info", assignee = "" } assign { kind = "k", assignee = "" }'
+  expect_eq "empty: exit" 0 "$RC"
+  expect_eq "empty: no assignee" "1|1" \
+    "$(sqlite3 s.db "SELECT (SELECT count(*) FROM alerts WHERE rule='r' AND client_id='C1' AND assignee IS NULL), (SELECT count(*) FROM assignments WHERE client_id='C1' AND assignee IS NULL)")"
+}
+
 test_an_unfilled_alert_is_checked_as_assign_and_at_the_rules_line() {
   setup
   PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }'
