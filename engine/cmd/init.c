@@ -326,6 +326,11 @@ cp_exit cp_cmd_init(const cp_opts *o)
     return CP_EXIT_INVALID;
   }
   const char *dir = o->args[0];
+  if (!*dir) {   /* mkdir("") said "cannot make the folder : No such file or directory" */
+    cp_diag_fail(CP_EUSAGE, "init: the folder name is empty; name one folder to write the "
+                 "policy project into (for example 'crmpolicy init my-policy')");
+    return CP_EXIT_INVALID;
+  }
   if (o->locale && strcmp(o->locale, "en") != 0 && strcmp(o->locale, "zh-CN") != 0) {
     cp_diag_fail(CP_EUSAGE, "init: --locale: '%s' is not one of en, zh-CN", o->locale);
     return CP_EXIT_INVALID;

@@ -118,6 +118,12 @@ test_init_into_an_empty_folder_and_without_a_folder() {
   cp_run init
   expect_eq "exit without a folder" 2 "$RC"
   expect_eq "message" "crmpolicy: init: name one folder to write the policy project into (for example 'crmpolicy init my-policy')" "$ERR"
+  # probe-aj: an empty name said "cannot make the folder : No such file or directory"
+  cp_run init ''
+  expect_eq "exit with an empty name" 2 "$RC"
+  expect_eq "message" "crmpolicy: init: the folder name is empty; name one folder to write the policy project into (for example 'crmpolicy init my-policy')" "$ERR"
+  cp_run init --bare --locale en ''
+  expect_eq "exit with an empty name, --bare" 2 "$RC"
 }
 
 run_tests
