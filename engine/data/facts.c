@@ -1766,6 +1766,14 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
       return cp_diag_fail(CP_EFACTS, "facts: %s: not a regular file (SQLite would open it as "
                           "%s's %s file, and a FIFO there blocks: remove it)", side, path,
                           sides[i] + 1);
+  /* SQLite reads an empty file as a database without tables, which said
+   * "table 'clients' is missing" of an export that wrote nothing; one whose
+   * pages all wait in PATH-wal (never checkpointed) is left to SQLite */
+  int wal = snprintf(side, sizeof side, "%s-wal", path) < (int)sizeof side &&
+            stat(side, &st) == 0 && st.st_size > 0;
+  if (id->st_size == 0 && !wal)
+    return cp_diag_fail(CP_EFACTS, "facts: %s is empty (0 bytes), not a database with the "
+                        "declared tables (an export that wrote nothing?)", path);
   /* SQLite says "unable to open database file" of one it may not read. Not
    * open() and close(): closing any descriptor of the file drops every
    * POSIX lock this process holds on it, a connection's read lock too. */

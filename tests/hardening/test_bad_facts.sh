@@ -756,13 +756,24 @@ test_file_that_is_not_sqlite_stops_before_writing() {
   [ ! -e s.db ] || fail "the state database was created"
 }
 
-test_empty_file_reads_as_a_database_without_tables() {
+# probe-aj: SQLite reads an empty file as a database without tables, and
+# the run said "table 'clients' is missing" of an export that wrote nothing
+test_an_empty_file_is_said_to_be_empty() {
   config
   : > f.db
   run_bad
-  expect_fatal 2 "crmpolicy: facts: table 'clients' is missing (declared at c.yaml:5)"
+  expect_fatal 2 "crmpolicy: facts: f.db is empty (0 bytes), not a database with the declared tables (an export that wrote nothing?)"
   [ ! -e s.db ] || fail "the state database was created"
   expect_eq "facts file" 0 "$(stat -c %s f.db)"
+  cp_run check --config c.yaml --as-of 2026-06-01
+  expect_eq "check: exit" 2 "$RC"
+  expect_eq "check: message" "crmpolicy: facts: f.db is empty (0 bytes), not a database with the declared tables (an export that wrote nothing?)" "$ERR"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
+  expect_fatal 2 "crmpolicy: facts: f.db is empty (0 bytes), not a database with the declared tables (an export that wrote nothing?)"
+  # a database with no tables, which is not empty, is still told by its table
+  rm -f s.db; sqlite3 f.db "CREATE TABLE t(x); DROP TABLE t;"
+  run_bad
+  expect_fatal 2 "crmpolicy: facts: table 'clients' is missing (declared at c.yaml:5)"
 }
 
 # A facts database with many contacts rows: f.db, and its size in pages.
