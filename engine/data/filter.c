@@ -27,8 +27,20 @@ uint32_t cp_filter_column(lua_State *L, const cp_table_cfg *t, const char *name)
                               cp_filter_undeclared(t, name));
 }
 
+void cp_filter_check_name(lua_State *L, int idx, const char *fn)
+{
+  if (lua_isnone(L, idx))
+    luaL_error(L, "%s: the field name must be a text (a string); none was given", fn);
+  if (lua_type(L, idx) != LUA_TSTRING)   /* by(0/0) said "no field '-nan'" */
+    luaL_error(L, "%s: the field name must be a text (a string), not a %s", fn,
+               luaL_typename(L, idx));
+}
+
 uint32_t cp_filter_column_at(lua_State *L, const cp_table_cfg *t, int idx)
 {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    return (uint32_t)luaL_error(L, "%s: a field name must be a text (a string), not a %s",
+                                t->name, luaL_typename(L, idx));
   size_t len;
   const char *name = lua_tolstring(L, idx, &len);
   if (name && strlen(name) != len)

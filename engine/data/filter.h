@@ -92,7 +92,12 @@ int cp_filter_cmp_int_float(int64_t i, double d);
 int cp_filter_is_weak(lua_State *L, int idx);
 
 /* cp_filter_column() for the field name at idx, a string: a name with a NUL
- * byte is refused (as C text it would be cut, and name another field). */
+ * byte is refused (as C text it would be cut, and name another field), and
+ * so is a value of another type, a number say (its text named no field). */
 uint32_t cp_filter_column_at(lua_State *L, const cp_table_cfg *t, int idx);
+
+/* Raises fn's error ("by(): the field name must be a text ...") when the
+ * value at idx is not a string; a number is not taken as its text. */
+void cp_filter_check_name(lua_State *L, int idx, const char *fn);
 
 #endif

@@ -40,7 +40,7 @@ static void push_by(lua_State *L, rowset_ud *s, uint32_t col)
  * of its rows with that value}, in the list's order, made anew each call. */
 static int list_by(lua_State *L)
 {
-  luaL_checkstring(L, 2);
+  cp_filter_check_name(L, 2, "by()");
   lua_settop(L, 2);
   if (cp_freeze_behind(L, 1))   /* a frozen list (a derived value, a by() map's): its rows */
     lua_replace(L, 1);
@@ -89,7 +89,8 @@ int cp_rowsby_by(lua_State *L)
     return list_by(L);
   if (!s)
     return luaL_typeerror(L, 1, "rows");
-  const char *field = luaL_checkstring(L, 2);
+  cp_filter_check_name(L, 2, "by()");
+  const char *field = lua_tostring(L, 2);
   if (!s->gen)
     return luaL_error(L, "by() is for a client's rows; use get() on a lookup table");
   uint32_t col = cp_filter_column_at(L, cp_rowset_cfg(s->api, s->source), 2);

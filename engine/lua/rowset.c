@@ -418,7 +418,8 @@ static int m_sum(lua_State *L)
   summer s = {0};
   items_open(L, 1, &it);
   pred_open(L, 3, &it, &p);
-  if (it.set && luaL_checkstring(L, 2)) {   /* a text column fails without rows too */
+  cp_filter_check_name(L, 2, "sum()");
+  if (it.set) {   /* a text column fails without rows too */
     const cp_table_cfg *t = cp_rowset_cfg(it.api, it.set->source);
     cp_coltype type = t->columns[cp_filter_column_at(L, t, 2)].type;
     if (type == CP_COL_TEXT || type == CP_COL_BOOLEAN)
@@ -488,6 +489,7 @@ static int extremum(lua_State *L, int want_max)
   items it;
   pred p;
   best b = {.want_max = want_max};
+  cp_filter_check_name(L, 2, want_max ? "max()" : "min()");
   items_open(L, 1, &it);
   pred_open(L, 3, &it, &p);
   walk_field(L, &it, &p, keep_best, &b);

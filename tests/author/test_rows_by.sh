@@ -97,4 +97,26 @@ test_the_map_is_read_only_and_fields_are_checked() {
   expect_contains "stderr" "crmpolicy: r.lua:2: by() is for a client's rows; use get() on a lookup table (rule x, client C1)" "$ERR"
 }
 
+# probe-aj: c.sales:by(0/0) said "sales row has no field '-nan'" (a number
+# was taken as its text); so did sum(), max() and min()
+test_a_field_name_is_a_text() {
+  sales_policy
+  local call
+  for call in 'c.sales:by(0/0)|by()|number' 'c.sales:by(2)|by()|number' \
+      'c.sales:filter(function() return true end):by(1)|by()|number' \
+      'c.sales:by({})|by()|table' 'c.sales:sum(1)|sum()|number' 'c.sales:max(true)|max()|boolean' \
+      'c.sales:min(1)|min()|number'; do
+    rm -f s.db
+    printf 'rule { id = "x", doc = "x", fn = function(c)\n  local m = %s\nend }\n' "${call%%|*}" > r.lua
+    cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+    expect_eq "$call: exit" 1 "$RC"
+    local rest=${call#*|}
+    expect_contains "$call: stderr" "crmpolicy: r.lua:2: ${rest%|*}: the field name must be a text (a string), not a ${rest#*|} (rule x, client C1)" "$ERR"
+  done
+  rm -f s.db
+  printf 'rule { id = "x", doc = "x", fn = function(c)\n  local m = c.sales:min()\nend }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+  expect_contains "none" "crmpolicy: r.lua:2: min(): the field name must be a text (a string); none was given (rule x, client C1)" "$ERR"
+}
+
 run_tests
