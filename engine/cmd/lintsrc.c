@@ -55,17 +55,34 @@ static const char *skip_long(const char *p, size_t open, unsigned *line)
   return p;
 }
 
-/* Skips a quoted string at p; returns the end. */
+/* Returns 1 for a character Lua's lexer takes as white space (lisspace). */
+static int lua_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Skips a quoted string at p; returns the end, counting lines. Escapes that
+ * span lines are inside the string, as Lua reads them: a backslash before a
+ * line break (\n, \r, \r\n or \n\r: one break) and \z, which skips the
+ * white space after it, line breaks too. An unescaped line break ends an
+ * unfinished string. */
 static const char *skip_quoted(const char *p, unsigned *line)
 {
   char q = *p++;
-  while (*p && *p != q && *p != '\n') {
-    if (*p == '\\' && p[1]) {
-      if (p[1] == '\n')
-        (*line)++;
-      p++;
+  while (*p && *p != q && *p != '\n' && *p != '\r') {
+    if (*p == '\\' && p[1] == 'z') {
+      for (p += 2; lua_space(*p); p++)
+        if (*p == '\n')
+          (*line)++;
+    } else if (*p == '\\' && (p[1] == '\n' || p[1] == '\r')) {
+      char first = p[1];
+      p += 2;
+      if ((*p == '\n' || *p == '\r') && *p != first)   /* \r\n or \n\r: one break */
+        p++;
+      (*line)++;
+    } else {
+      p += *p == '\\' && p[1] ? 2 : 1;
     }
-    p++;
   }
   return *p == q ? p + 1 : p;
 }

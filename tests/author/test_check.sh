@@ -194,4 +194,20 @@ crmpolicy: warning: r.lua:$n: params.intervall is read, but the config has no su
 crmpolicy: warning: r.lua:$((n + 4)): params.unused.q is read, but the config has no such param" "$ERR"
 }
 
+# probe-aj: the lint ended a string at the line break after \z (which skips
+# it, and all white space after it) or after a backslash before \r\n, and
+# read the rest of the string as code: false warnings, later lines misnumbered
+test_check_reads_strings_that_span_lines() {
+  policy
+  printf '%s\n' 'rule { id = "z", doc = "d", fn = function(c)' \
+    '  local s = "text \z' '      c.teir params.nope" .. '"'"'x\z   ' '  '"'"' .. "a \' 'c.tierr"' \
+    '  return s .. c.tire' 'end }' >> r.lua
+  printf 'rule { id = "crlf", doc = "d", fn = function(c)\r\n  local t = "one \\\r\nc.tierr"\r\n  return t .. c.tiier\r\nend }\r\n' >> r.lua
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:$(grep -n 'c.tire$' r.lua | cut -d: -f1): c.tire: the client has no field 'tire' (a column, a per-client table or a derived value)
+crmpolicy: warning: r.lua:$(grep -n 'c.tiier' r.lua | cut -d: -f1): c.tiier: the client has no field 'tiier' (a column, a per-client table or a derived value)" "$ERR"
+  expect_contains "the rules load (Lua reads the strings so)" "ok: c.yaml: 4 rules load" "$OUT"
+}
+
 run_tests
