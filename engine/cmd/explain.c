@@ -120,6 +120,26 @@ static void json_value(sbuf *b, const char *value, int text)
     cp_sbuf_json_str(b, value, strlen(value));
 }
 
+#define SHOWN_MAX 1000   /* bytes of a value explain's text shows; the JSON has it whole */
+
+/* Appends "name = value" to b for the terminal, a value longer than
+ * SHOWN_MAX bytes cut there (before a UTF-8 character that would be split)
+ * and marked with its length: a derived text of several MB made output as
+ * large, under every rule that read it. */
+static void term_value(sbuf *b, const char *name, const char *sep, const char *value)
+{
+  size_t len = strlen(value), cut = SHOWN_MAX;
+  if (len <= SHOWN_MAX) {
+    cp_sbuf_term_printf(b, "%s%s%s", name, sep, value);
+    return;
+  }
+  while (cut > 0 && ((unsigned char)value[cut] & 0xC0) == 0x80)
+    cut--;
+  cp_sbuf_term_printf(b, "%s%s", name, sep);
+  cp_sbuf_term_str(b, value, cut);
+  cp_sbuf_printf(b, "... (cut: %zu bytes in all; --format json shows it whole)", len);
+}
+
 /* Appends "name = value" pairs (text) or {"name":..,"value":..} (JSON) of
  * reads of a context; derived: the marked derived values in the order
  * computed, else the context's other reads. */
@@ -138,7 +158,8 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
       json_value(b, t->derived[i].value, t->derived[i].text);
       cp_sbuf_add(b, "}");
     } else {
-      cp_sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", t->derived[i].name, t->derived[i].value);
+      cp_sbuf_add(b, n++ ? ", " : "");
+      term_value(b, t->derived[i].name, " = ", t->derived[i].value);
     }
   }
   for (size_t j = 0; !derived && j < c->n_reads; j++) {
@@ -152,7 +173,8 @@ static void list_reads(explain *e, sbuf *b, const cp_tctx *c, int derived)
       json_value(b, r->value, r->text);
       cp_sbuf_add(b, "}");
     } else {
-      cp_sbuf_term_printf(b, "%s%s = %s", n++ ? ", " : "", r->name, r->value);
+      cp_sbuf_add(b, n++ ? ", " : "");
+      term_value(b, r->name, " = ", r->value);
     }
   }
 }
@@ -359,7 +381,9 @@ static void derived(explain *e, sbuf *b)
       json_value(b, c->value, c->text || c->failed);
       cp_sbuf_add(b, ",\"from\":[");
     } else {
-      cp_sbuf_term_printf(b, "  %s %s %s\n", c->name, c->failed ? "failed:" : "=", c->value);
+      cp_sbuf_add(b, "  ");
+      term_value(b, c->name, c->failed ? " failed: " : " = ", c->value);
+      cp_sbuf_add(b, "\n");
       n++;
     }
     for (size_t j = 0; j < c->n_reads; j++) {
@@ -372,7 +396,7 @@ static void derived(explain *e, sbuf *b)
         cp_sbuf_add(b, "}");
       } else {
         cp_sbuf_printf(b, "%s", j ? ", " : "      from: ");
-        cp_sbuf_term_printf(b, "%s = %s", r->name, r->value);
+        term_value(b, r->name, " = ", r->value);
         cp_sbuf_add(b, j + 1 == c->n_reads ? "\n" : "");
       }
     }

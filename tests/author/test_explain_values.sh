@@ -192,4 +192,34 @@ LUA
   expect_contains "why" 'why: reason\x00 hidden' "$OUT"
 }
 
+# probe-aj: a derived text of several MB was printed whole, under the
+# derived values and again under every rule that read it
+test_explain_text_cuts_a_long_value_and_json_keeps_it() {
+  guardian_policy
+  echo 'limits: {memory_mb: 64, instructions: 50000000}' >> c.yaml
+  cat > r.lua <<'LUA'
+derive { id = "big", doc = "d", fn = function(c) return "a" .. string.rep("é", 2000000) end }
+derive { id = "edge", doc = "d", fn = function(c) return string.rep("x", 1000) end }
+derive { id = "uses", doc = "d", fn = function(c) return #c.big end }
+rule { id = "r", doc = "d", fn = function(c)
+  local _ = c.uses .. c.big .. c.edge
+end }
+LUA
+  cp_run explain --config c.yaml --as-of 2026-06-30 C1
+  expect_eq "exit" 0 "$RC"
+  local cut="a$(printf 'é%.0s' $(seq 499))... (cut: 4000001 bytes in all; --format json shows it whole)"
+  local edge=$(printf 'x%.0s' $(seq 1000))   # 1000 bytes: shown whole
+  expect_contains "derived" "  big = $cut
+  uses = 4000001
+      from: big = $cut
+  edge = $edge
+" "$OUT"
+  expect_contains "reads" "reads: big = $cut, uses = 4000001, edge = $edge" "$OUT"
+  [ "$(printf '%s' "$OUT" | wc -c)" -lt 20000 ] || fail "text output of $(printf '%s' "$OUT" | wc -c) bytes"
+  cp_run explain --config c.yaml --as-of 2026-06-30 --format json C1
+  expect_eq "json: exit" 0 "$RC"
+  expect_eq "json: the value whole" "4000001 4000001" \
+    "$(printf '%s' "$OUT" | python3 -c 'import json, sys; d = json.load(sys.stdin)["derived"]; v = {x["id"]: x["value"] for x in d}; print(len(v["big"].encode()), v["uses"])')"
+}
+
 run_tests
