@@ -507,7 +507,12 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
     ok = 1;
   } else if (t == LUA_TNUMBER && (c->type == CP_RT_PERCENT || c->type == CP_RT_CHANGE)) {
     cell->r = lua_tonumber(L, -1);
-    ok = isfinite(cell->r * 100);   /* shown as a percent: 1e308 would show "inf%" */
+    if (!(fabs(cell->r) <= CP_REPORT_FRACTION_MAX))   /* NaN too; 1e308 showed "inf%" */
+      luaL_error(L, "%s: column '%s' (%s) got %s: a %s cell is a fraction (0.25 for 25.00%%) "
+                 "at most %I in size", d->where, c->id, cp_reportdef_type_names[c->type],
+                 isnan(cell->r) ? "NaN" : luaL_tolstring(L, -1, NULL),
+                 cp_reportdef_type_names[c->type], (lua_Integer)CP_REPORT_FRACTION_MAX);
+    ok = 1;
   } else if (t == LUA_TNUMBER && c->type != CP_RT_TEXT) {
     cell->i = lua_tointegerx(L, -1, &ok);
     if (ok && c->type == CP_RT_DATE && !cp_dates_day_ok(cell->i))

@@ -17,6 +17,10 @@
 /* A series value, and a group's sum for a month, at most this in size: the
  * chart's labels stay exact (a double holds integers to 2^53). */
 #define CP_REPORT_SERIES_MAX 1e15
+/* A percent or ratio-change cell (a fraction) at most this in size: shown
+ * as at most 10^15 %, as many digits as a series value (1e300 printed a
+ * 300-digit percent). */
+#define CP_REPORT_FRACTION_MAX 1e13
 /* How a column's values are checked and shown. */
 typedef enum cp_rtype {
   CP_RT_TEXT,       /* a string, as it is */

@@ -417,7 +417,26 @@ test_a_fraction_too_large_to_show_as_a_percent_names_its_column() {
   sed -i 's/n = 1 }/n = c.id == "C2" and 1e308 or 0.5 }/' r.lua
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
   expect_eq "exit" 1 "$RC"
-  expect_eq "message" "crmpolicy: r.lua:2: column 'n' (percent) got 1e+308 (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "message" "crmpolicy: r.lua:2: column 'n' (percent) got 1e+308: a percent cell is a fraction (0.25 for 25.00%) at most 10000000000000 in size (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+}
+
+# probe-aj: a percent or ratio-change cell of 1e300 printed a 300-digit
+# percent; such a cell is bounded as a series value is (10^15 shown)
+test_a_percent_or_change_past_its_bound_fails_its_row() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/{ id = "n", label = "N", type = "integer" }/{ id = "n", label = "N", type = "ratio-change" }/' r.lua
+  sed -i 's/n = 1 }/n = ({ C1 = -1e13, C2 = 1e300, C3 = 0\/0 })[c.id] }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: column 'n' (ratio-change) got 1e+300: a ratio-change cell is a fraction (0.25 for 25.00%) at most 10000000000000 in size (report t, client C2)
+crmpolicy: r.lua:2: column 'n' (ratio-change) got NaN: a ratio-change cell is a fraction (0.25 for 25.00%) at most 10000000000000 in size (report t, client C3)" "$(printf '%s\n' "$ERR" | head -2)"
+  sed -i 's/C2 = 1e300, C3 = 0\/0/C2 = 1e13 + 1, C3 = 0.5/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_contains "just past" "column 'n' (ratio-change) got 10000000000001.0: a ratio-change cell" "$ERR"
+  sed -i 's/C2 = 1e13 + 1/C2 = 1e13/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "at the bound: exit" 0 "$RC"
+  expect_eq "at the bound: shown" "A,-1000000000000000.00%|B,+1000000000000000.00%|C,+50.00%" "$(tail -n +2 r.csv | tr -d '\r' | paste -sd'|')"
 }
 
 test_series_that_add_up_past_a_number_fail_the_row_that_tips_them() {
