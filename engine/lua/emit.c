@@ -506,18 +506,15 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     luaL_error(L, "%s: 'key' is not valid UTF-8 (the feed and sinks could not tell it from "
                "another)", fn);
   if (it->what != CP_FULFILLED) {
-    /* an id of the lookup of assignees, a text: a number (a staff row's
-     * numeric column, say) was taken as its digits, which no text id is */
-    if (lua_getfield(L, 1, "assignee") == LUA_TNUMBER) {
-      char n[32];
+    /* an id of the lookup of assignees, a text; a number (a staff row's
+     * numeric column) is taken as its digits, as policies written so far
+     * do, but NaN and inf have no digits (the C library's "nan", "-nan"
+     * or "inf" would be taken for an id) */
+    if (lua_getfield(L, 1, "assignee") == LUA_TNUMBER && !lua_isinteger(L, -1) &&
+        !isfinite(lua_tonumber(L, -1))) {
       double d = lua_tonumber(L, -1);
-      if (lua_isinteger(L, -1))
-        snprintf(n, sizeof n, "%lld", (long long)lua_tointeger(L, -1));
-      else if (isfinite(d))
-        float_text(d, n);
-      else
-        snprintf(n, sizeof n, "%s", isnan(d) ? "NaN" : d > 0 ? "inf" : "-inf");
-      luaL_error(L, "%s: 'assignee' must be a string (an id, a text), not a number (%s)", fn, n);
+      luaL_error(L, "%s: 'assignee' must be an id (a text, or a number's digits), not %s", fn,
+                 isnan(d) ? "NaN" : d > 0 ? "inf" : "-inf");
     }
     lua_pop(L, 1);
     it->assignee = opt_text(L, fn, "assignee", NULL);

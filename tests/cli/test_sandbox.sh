@@ -362,17 +362,22 @@ pool { id = "staff", doc = "nobody", members = function(add) end }'
   expect_rule_failed "r.lua:3: assign{}: no pool 'p' is declared (pools: none) (rule r, client C2)"
 }
 
-# probe-aj: a numeric assignee was stored as its digits, which no text id
-# of a lookup is; an empty one is no assignee (README), as nil
-test_an_assignee_is_a_text() {
+# probe-aj: a numeric assignee is taken as its digits, as policies written
+# against the README do with a numeric staff column; NaN and inf have none
+# (the C library's "nan" would be an id); an empty one is no assignee
+test_an_assignee_is_a_text_or_a_numbers_digits() {
   setup
-  rule_body 'assign { kind = "k", assignee = 5 }'
-  expect_rule_failed "r.lua:3: assign{}: 'assignee' must be a string (an id, a text), not a number (5) (rule r, client C2)"
-  rule_body 'alert { severity = "info", assignee = 0.1 }'
-  expect_rule_failed "r.lua:3: alert{}: 'assignee' must be a string (an id, a text), not a number (0.1) (rule r, client C2)"
+  rule_body 'alert { severity = "info", assignee = 5 } assign { kind = "k", assignee = 7 }'
+  expect_eq "a number: exit" 0 "$RC"
+  expect_eq "a number: its digits" "5|7" \
+    "$(sqlite3 s.db "SELECT (SELECT assignee FROM alerts WHERE rule='r' AND client_id='C1'), (SELECT assignee FROM assignments WHERE client_id='C1')")"
+  rule_body 'alert { severity = "info", assignee = 0/0 }'
+  expect_rule_failed "r.lua:3: alert{}: 'assignee' must be an id (a text, or a number's digits), not NaN (rule r, client C2)"
+  rule_body 'assign { kind = "k", assignee = -math.huge }'
+  expect_rule_failed "r.lua:3: assign{}: 'assignee' must be an id (a text, or a number's digits), not -inf (rule r, client C2)"
   PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }' \
-    rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" }, unfilled = { severity = "info", assignee = 0/0 } }'
-  expect_rule_failed "r.lua:3: assign{}: unfilled: 'assignee' must be a string (an id, a text), not a number (NaN) (rule r, client C2)"
+    rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" }, unfilled = { severity = "info", assignee = 1/0 } }'
+  expect_rule_failed "r.lua:3: assign{}: unfilled: 'assignee' must be an id (a text, or a number's digits), not inf (rule r, client C2)"
   rule_body 'alert { severity = "info", assignee = "" } assign { kind = "k", assignee = "" }'
   expect_eq "empty: exit" 0 "$RC"
   expect_eq "empty: no assignee" "1|1" \
