@@ -36,12 +36,19 @@ static const char keep_sql[] =
   "DELETE FROM sink_alerts WHERE sink=?1; INSERT INTO sink_alerts(sink, labels, starts_at) "
   "SELECT ?1, labels, starts_at FROM temp.am_want";
 
-/* Writes the UTC time t as RFC 3339 into buf (24 bytes). */
+/* Writes the UTC time t as RFC 3339 into buf (24 bytes): the year in four
+ * digits, as RFC 3339 has it (strftime's %Y writes the year 1 as "1", and
+ * Alertmanager refused the whole batch of an alert opened by a replay as of
+ * 0001-01-01). */
 static void rfc3339(time_t t, char *buf)
 {
   struct tm tm;
   gmtime_r(&t, &tm);
-  strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  long year = tm.tm_year + 1900L;
+  snprintf(buf, 24, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+           (unsigned)(year < 0 ? 0 : year > 9999 ? 9999 : year), (unsigned)(tm.tm_mon + 1) % 100u,
+           (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+           (unsigned)tm.tm_sec % 100u);
 }
 
 /* Writes into buf (24 bytes) the startsAt of an alert opened at opened

@@ -198,4 +198,26 @@ test_push_to_alertmanager_carries_only_what_the_feed_may() {
   expect_eq "masked ids" "~|~|~" "$(sqlite3 :memory: "SELECT group_concat(substr(json_extract(value,'$.labels.client_id'),1,1),'|') FROM json_each(readfile('got.json'))")"
 }
 
+test_an_alert_opened_before_the_year_1000_posts_with_a_four_digit_year() {
+  # a replay as of 0001-01-01 opens its alerts then: strftime's %Y wrote
+  # startsAt "1-01-01T...", which Alertmanager refuses (HTTP 400), the
+  # whole batch with it
+  [ -n "$AM" ] || { fail "prometheus-alertmanager is not installed (make deps installs it)"; return; }
+  start_alertmanager || return
+  clients_config "[{name: name, type: text}]" \
+    "sinks:" "  - {name: am, type: alertmanager, url: \"$URL\", backoff_ms: 10, retries: 0}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');"
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info", title = c.name } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  cp_run run --config c.yaml --as-of 0001-01-01 --replay --quiet
+  expect_eq "replay" 0 "$RC"
+  expect_eq "opened by the replay" "0001-01-01T23:59:59" "$(sqlite3 s.db "SELECT opened_at FROM alerts")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "push" 0 "$RC"
+  expect_eq "message" "" "$ERR"
+  expect_eq "kept startsAt" 1 "$(sqlite3 s.db "SELECT count(*) FROM sink_alerts WHERE starts_at GLOB '000[01]-[01][0-9]-[0-3][0-9]T*Z'")"
+  expect_eq "active in Alertmanager" "C1|r||info|1||a" "$(am_active | cut -d'|' -f1-7)"
+  kill "$AM_PID"; wait "$AM_PID" 2>/dev/null
+}
+
 run_tests
