@@ -2,14 +2,16 @@
 """tests/http_receiver.py: a webhook receiver for the push tests, on loopback.
 
   http_receiver.py --port-file F --log L [--fail-first N] [--fail-always]
-                   [--hang-on N]... [--endless-body] [--tls CERT KEY]
+                   [--hang-on N]... [--refuse-on N]... [--endless-body]
+                   [--tls CERT KEY]
 
 Writes the port it listens on into F once it is ready. Every request is one
 JSON line in L: its number n (from 1), path, Idempotency-Key,
 X-Crmpolicy-Signature, body and the answer given. The first N requests are
 answered 503 (--fail-first), or all of them (--fail-always); request N of
 --hang-on is never answered (the line is written, then L.hang is created,
-then the thread sleeps); with --endless-body, each answer's body never
+then the thread sleeps); request N of --refuse-on is answered 400; with
+--endless-body, each answer's body never
 ends (a Content-Length of 10^11, then bytes until the client goes); with
 --tls, it speaks HTTPS with that certificate and key (PEM files)."""
 import argparse
@@ -31,6 +33,7 @@ def main():
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--fail-always", action="store_true")
     ap.add_argument("--hang-on", type=int, action="append", default=[])
+    ap.add_argument("--refuse-on", type=int, action="append", default=[])
     ap.add_argument("--endless-body", action="store_true")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
@@ -43,6 +46,8 @@ def main():
                 n = COUNT[0]
             if n in args.hang_on:
                 answer = "hang"
+            elif n in args.refuse_on:
+                answer = 400
             elif args.fail_always or n <= args.fail_first:
                 answer = 503
             else:

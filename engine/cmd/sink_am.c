@@ -133,8 +133,12 @@ static int build_wanted(cp_pusher *p, time_t now, const char *ends, sbuf *labels
   return state_error(p);
 }
 
-/* POSTs the JSON array in b to Alertmanager; reports a failure. */
-static int post(cp_pusher *p, const cp_sink_cfg *s, sbuf *b, uint64_t n)
+/* POSTs the JSON array in b, the alerts first to first + n - 1 of the ones
+ * st yields, to Alertmanager; reports a failure. Returns 0 when posted, 1
+ * when Alertmanager refused this array (a 4xx: its content, which the
+ * other arrays do not share), -1 on any other failure (no answer, a 5xx
+ * after the retries: the next array would fare the same). */
+static int post(cp_pusher *p, const cp_sink_cfg *s, sbuf *b, uint64_t first, uint64_t n)
 {
   char what[320];
   cp_http_result res;
@@ -152,18 +156,23 @@ static int post(cp_pusher *p, const cp_sink_cfg *s, sbuf *b, uint64_t n)
   cp_sbuf_free(&url);
   if (posted == 0)
     return 0;
-  snprintf(what, sizeof what, "%s after %u attempt%s (posting %llu alerts)", res.error,
-           res.attempts, res.attempts == 1 ? "" : "s", (unsigned long long)n);
-  return cp_push_failed(p, s, what);
+  snprintf(what, sizeof what, "%s after %u attempt%s (posting %llu alerts, %llu to %llu)",
+           res.error, res.attempts, res.attempts == 1 ? "" : "s", (unsigned long long)n,
+           (unsigned long long)first, (unsigned long long)(first + n - 1));
+  cp_push_failed(p, s, what);
+  return res.status >= 400 && res.status < 500 && res.status != 408 && res.status != 429 ? 1 : -1;
 }
 
 /* Posts the alert objects that st yields (ended: built from labels and
- * startsAt with endsAt now; else column 0 as is) in arrays of AM_BATCH. */
+ * startsAt with endsAt now; else column 0 as is) in arrays of AM_BATCH. An
+ * array that Alertmanager refuses does not keep the arrays after it out
+ * (one alert it cannot take would hide every alert after it, night after
+ * night); the others are posted, and -1 is returned at the end. */
 static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const char *now,
                     int ended, uint64_t *n)
 {
   sbuf b = {0};
-  int rc = 0, step;
+  int rc = 0, step, refused = 0;
   uint64_t in = 0;
   while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_add(&b, in ? "," : "[");
@@ -175,7 +184,9 @@ static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const 
     (*n)++;
     if (++in == AM_BATCH) {
       cp_sbuf_add(&b, "]");
-      rc = post(p, s, &b, in);
+      rc = post(p, s, &b, *n - in + 1, in);
+      refused |= rc == 1;
+      rc = rc == 1 ? 0 : rc;
       cp_sbuf_clear(&b);
       in = 0;
     }
@@ -184,10 +195,11 @@ static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const 
     rc = state_error(p);
   if (rc == 0 && in) {
     cp_sbuf_add(&b, "]");
-    rc = post(p, s, &b, in);
+    rc = post(p, s, &b, *n - in + 1, in);
+    refused |= rc == 1;
   }
   cp_sbuf_free(&b);
-  return rc;
+  return rc == 0 && !refused ? 0 : -1;
 }
 
 /* Ends what is no longer open, posts what is, then keeps the posted sets. */

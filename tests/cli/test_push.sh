@@ -330,6 +330,34 @@ test_a_long_alertmanager_url_is_posted_whole() {
   stop_receivers
 }
 
+# An Alertmanager that refuses one array of alerts (HTTP 400: something in
+# it it cannot take) still gets the arrays after it: the loop stopped at the
+# refused one, and 700 of 1,200 open alerts never reached Alertmanager, push
+# after push. The push still fails (exit 7, the array named), the posted
+# sets are not kept, and the next push posts every alert again.
+test_an_alertmanager_array_refused_does_not_keep_the_others_out() {
+  receiver am --refuse-on 1 || return
+  clients_config "[{name: name, type: text}]" \
+    "sinks:" "  - {name: am, type: alertmanager, url: \"http://127.0.0.1:$PORT/\", backoff_ms: 10}"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+    INSERT INTO clients(id,name,status,created_on) SELECT printf('C%04d', i), 'n', 'active', '2026-01-01' FROM n;"
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info" } end }\n' > r.lua
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet || fail "run failed"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 7 "$RC"
+  expect_contains "message" "HTTP 400 after 1 attempt (posting 500 alerts, 1 to 500); it stays at seq 0" "$ERR"
+  alerts_posted() {
+    python3 -c 'import json, sys; print(" ".join("%s:%d" % (l["answer"], len(json.loads(l["body"]))) for l in map(json.loads, open("am.log"))))'
+  }
+  expect_eq "every array posted" "400:500 200:500 200:200" "$(alerts_posted)"
+  expect_eq "sets not kept" 0 "$(sqlite3 s.db "SELECT count(*) FROM sink_alerts")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "again: exit" "0|" "$RC|$ERR"
+  expect_eq "again: every array" "400:500 200:500 200:200 200:500 200:500 200:200" "$(alerts_posted)"
+  expect_eq "sets kept" 1200 "$(sqlite3 s.db "SELECT count(*) FROM sink_alerts")"
+  stop_receivers
+}
+
 # A webhook whose secret_env variable is set but empty sends nothing, as one
 # that is not set: an HMAC under the empty key is a signature anyone can
 # make. The other sinks are delivered.
