@@ -3,7 +3,7 @@
 
   http_receiver.py --port-file F --log L [--fail-first N] [--fail-always]
                    [--hang-on N]... [--refuse-on N]... [--endless-body]
-                   [--tls CERT KEY]
+                   [--stalled-body] [--tls CERT KEY]
 
 Writes the port it listens on into F once it is ready. Every request is one
 JSON line in L: its number n (from 1), path, Idempotency-Key,
@@ -13,6 +13,8 @@ answered 503 (--fail-first), or all of them (--fail-always); request N of
 then the thread sleeps); request N of --refuse-on is answered 400; with
 --endless-body, each answer's body never
 ends (a Content-Length of 10^11, then bytes until the client goes); with
+--stalled-body, each answer announces 10 bytes of body, sends 3 and waits
+until the client goes; with
 --tls, it speaks HTTPS with that certificate and key (PEM files)."""
 import argparse
 import json
@@ -35,6 +37,7 @@ def main():
     ap.add_argument("--hang-on", type=int, action="append", default=[])
     ap.add_argument("--refuse-on", type=int, action="append", default=[])
     ap.add_argument("--endless-body", action="store_true")
+    ap.add_argument("--stalled-body", action="store_true")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
 
@@ -62,8 +65,14 @@ def main():
                 time.sleep(3600)
                 return
             self.send_response(answer)
-            self.send_header("Content-Length", "100000000000" if args.endless_body else "0")
+            self.send_header("Content-Length", "100000000000" if args.endless_body
+                             else "10" if args.stalled_body else "0")
             self.end_headers()
+            if args.stalled_body:
+                self.wfile.write(b"abc")
+                self.wfile.flush()
+                self.rfile.read(1)   # b"" once the client closes the connection
+                return
             try:
                 while args.endless_body:
                     self.wfile.write(b"x" * 65536)

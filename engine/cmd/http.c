@@ -65,6 +65,13 @@ static int attempt(CURL *c, cp_http_result *res)
   res->final = 0;
   if (rc == CURLE_WRITE_ERROR && seen > MAX_BODY)   /* stopped reading a long body */
     rc = CURLE_OK;
+  long code = 0;
+  /* An answer is its status: a 2xx whose body then stalls or breaks off
+   * (timeout_ms passes, the connection closes) has taken the events; a
+   * retry would send them again and the push report a failure. */
+  if (rc != CURLE_OK && curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+      code >= 200 && code < 300)
+    rc = CURLE_OK;
   if (rc != CURLE_OK) {
     snprintf(res->error, sizeof res->error, "%.190s%s", *err ? err : curl_easy_strerror(rc),
              rc == CURLE_PEER_FAILED_VERIFICATION

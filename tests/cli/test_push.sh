@@ -147,6 +147,21 @@ test_a_2xx_answer_with_an_endless_body_is_delivered() {
   expect_eq "cursor" "5" "$(sqlite3 s.db "SELECT seq FROM consumers WHERE name = 'sink:a'")"
 }
 
+# A receiver that answers 200 and whose body then stalls (or breaks off)
+# has taken the events too: the answer is its status. timeout_ms passed
+# in the body, and the batch was counted failed, retried (sent again) and
+# the push exited 7. The receiver stalls until the client goes, so
+# timeout_ms passes however fast the machine.
+test_a_2xx_answer_whose_body_stalls_is_delivered() {
+  receiver a --stalled-body || return
+  setup "$(sink a "$PORT" ", timeout_ms: 300, retries: 2")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" "0|" "$RC|$ERR"
+  expect_eq "cursor" "5" "$(sqlite3 s.db "SELECT seq FROM consumers WHERE name = 'sink:a'")"
+  expect_eq "sent once" 1 "$(wc -l < a.log)"
+  stop_receivers
+}
+
 test_a_password_in_a_sink_url_is_not_printed() {
   receiver down --fail-always || return
   setup "  - {name: down, type: webhook, url: \"http://crm-user:S3cr3t@127.0.0.1:$PORT/in?k=v\", retries: 0}"
