@@ -1,5 +1,6 @@
 /* feedcfg.c: the config's guard and sinks sections: documented defaults for
  * the keys left out, and the checks libcyaml's schema cannot express. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,6 +95,28 @@ static int good_name(const char *name)
 const char *const cp_feedcfg_sink_numbers[] = {"timeout_ms", "retries", "backoff_ms", "batch",
                                               "ends_after_hours", NULL};
 
+/* Returns NULL when url is one libcurl can send to (a host, a port up to
+ * 65535, no space), else why not. Checked when the config loads, so that
+ * `check`, `run --push` and `push` say it at the sink's line (exit 2)
+ * rather than each push failing with exit 7. */
+static const char *bad_url(const char *url)
+{
+  CURLU *u = curl_url();
+  if (!u)
+    return "out of memory";
+  char *host = NULL;
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
+  if (rc == CURLUE_OK)
+    rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+  const char *why = rc == CURLUE_OK && host && *host ? NULL
+                    : rc == CURLUE_OK || rc == CURLUE_NO_HOST ? "it names no host"
+                    : rc == CURLUE_OUT_OF_MEMORY ? "out of memory"
+                    : curl_url_strerror(rc);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return why;
+}
+
 /* Fills one sink's defaults and checks it; m is its entry in the file. */
 static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
 {
@@ -134,6 +157,10 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
                           c->path, at ? at->line : s->line, s->name, nums[i].key, nums[i].v,
                           nums[i].min, nums[i].max, nums[i].note);
     }
+  if ((why = bad_url(s->url)))
+    return cp_diag_fail(!strcmp(why, "out of memory") ? CP_ENOMEM : CP_ECONFIG,
+                        "%s:%u: sinks: '%s': url: not a URL that can be sent to: %s", c->path,
+                        s->line, s->name, why);
   if (s->ca_file) {   /* relative to the config, as every path of it; read at each request */
     char *path = cp_config_resolve(c, s->ca_file);
     /* O_NONBLOCK: a FIFO there would hang every command that loads the

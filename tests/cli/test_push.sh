@@ -282,6 +282,26 @@ test_sink_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'ftp://x/'}"
   cp_run check --config c.yaml
   expect_eq "url" "2|crmpolicy: c.yaml:6: sinks: 'a': url must start with http:// or https://" "$RC|$ERR"
+  # a URL libcurl cannot send to was taken, and each push then failed (exit
+  # 7) without the config's line; `run --push` committed first
+  for u in 'http://' 'http://a b/' 'http://[::1' 'http://127.0.0.1:99999/' 'http://user:pw@/x'; do
+    clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: '$u'}"
+    cp_run check --config c.yaml
+    expect_contains "bad url $u" "crmpolicy: c.yaml:6: sinks: 'a': url: not a URL that can be sent to: " "$RC|$ERR"
+    expect_eq "bad url $u: exit" 2 "$RC"
+    case "$ERR" in *pw*) fail "the url's password is printed: $ERR" ;; esac
+  done
+  clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: 'http://'}"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01');"
+  printf 'rule { id = "r", doc = "d", fn = function(c) alert { severity = "info" } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --push --quiet
+  expect_eq "run --push: refused before the run" "2|crmpolicy: c.yaml:6: sinks: 'a': url: not a URL that can be sent to: it names no host" "$RC|$ERR"
+  [ -e s.db ] && fail "run --push with a bad url wrote the state"
+  for u in 'http://[::1]:9093/' 'http://user:p%40ss@h:1/x?q=1#f' 'https://例子.测试/in'; do
+    clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: webhook, url: '$u'}"
+    cp_run check --config c.yaml
+    case "$ERR" in *sinks:*) fail "url $u refused: $ERR" ;; esac
+  done
   # an endsAt past year 9999 would be refused by every Alertmanager
   clients_config "[{name: name, type: text}]" "sinks:" "  - {name: a, type: alertmanager, url: 'http://x/', ends_after_hours: 87601}"
   cp_run check --config c.yaml
