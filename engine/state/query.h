@@ -33,9 +33,13 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt, const cp_co
 extern const char cp_query_feed_sql[];
 
 /* SQL of a JSON column as stored, or, when it is not JSON (the state edited
- * by hand), as a JSON string: every line printed or posted stays JSON. */
+ * by hand), as a JSON string: every line printed or posted stays JSON. A
+ * BLOB (SQLite's JSONB, or bytes written by hand) is read as its text:
+ * json_quote() of a BLOB failed the whole command ("JSON cannot hold BLOB
+ * values", no row named), and a sink stayed stuck at that event. */
 #define CP_QUERY_AS_JSON(col) \
-  "CASE WHEN json_valid(" col ") THEN " col " ELSE json_quote(" col ") END"
+  "CASE WHEN json_valid(CAST(" col " AS TEXT)) THEN CAST(" col " AS TEXT) " \
+  "ELSE json_quote(CAST(" col " AS TEXT)) END"
 
 /* Appends the event at the current row of a feed_sql statement as one JSON
  * object (no newline) carrying the state's epoch. */

@@ -110,6 +110,26 @@ r = list(csv.DictReader(open("a.csv", encoding="utf-8", errors="strict", newline
 print(repr([r[0]["title"], r[0]["data"]]).encode("ascii", "backslashreplace").decode())')"
 }
 
+# A body or data stored as a BLOB (bytes written by hand, X'...') failed
+# the whole feed, alerts and push with "JSON cannot hold BLOB values", no
+# row named: a consumer or sink stayed stuck there. It is read as its text.
+test_a_blob_in_a_hand_edited_state_is_printed_as_a_json_string() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "UPDATE events SET body = X'7b2261223aff00227d'; UPDATE alerts SET data = X'7b2261223a317d'"
+  cp_run feed --config c.yaml --since 0
+  expect_eq "feed: exit" "0|" "$RC|$ERR"
+  expect_eq "feed: JSON lines, the body a string" "1 str" \
+    "$(printf '%s\n' "$OUT" | python3 -c 'import json, sys
+for l in sys.stdin:
+    e = json.loads(l); print(e["seq"], type(e["alert"]).__name__)')"
+  cp_run alerts --config c.yaml --format jsonl
+  expect_eq "alerts: exit" "0|" "$RC|$ERR"
+  expect_contains "alerts: JSON data as it is" '"data":{"a":1}' "$OUT"
+  cp_run feed --config c.yaml --consumer x
+  expect_eq "consumer: exit" "0|" "$RC|$ERR"
+}
+
 test_a_mask_without_a_salt_is_warned_of_and_runs() {
   setup "feed: {mask: [client_id]}"
   cp_run run --config c.yaml --as-of 2026-06-01 --quiet
