@@ -700,12 +700,19 @@ cp_exit cp_cmd_test(const cp_opts *o)
     else if (below)
       printf("coverage %.1f%% is below --min-coverage %d%%\n", share, o->min_coverage);
   }
+  int nothing = rc == CP_OK && counts.passed + counts.failed + counts.invalid == 0;
   if (rc != CP_ECONFIG && rc != CP_EUSAGE)
     printf("%u passed, %u failed\n", counts.passed, counts.failed);
+  if (nothing) {   /* an empty or mistyped folder would pass CI, testing nothing */
+    fflush(stdout);
+    cp_diag_fail(CP_EEVAL, "test: no fixture ran: no .yaml file in %s%s", o->args[0],
+                 o->nargs > 1 ? " nor in the other paths given" : "");
+  }
   cp_coverage_free(cov);
   cp_config_free(cfg);
   if (rc != CP_OK)
     return cp_cli_exit_for(rc);
-  return counts.invalid ? CP_EXIT_INVALID : counts.failed || below ? CP_EXIT_INCOMPLETE
-                                                                    : CP_EXIT_OK;
+  return counts.invalid ? CP_EXIT_INVALID
+         : counts.failed || below || nothing ? CP_EXIT_INCOMPLETE
+                                             : CP_EXIT_OK;
 }

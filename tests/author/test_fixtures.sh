@@ -801,8 +801,13 @@ test_min_coverage_fails_below() {
   expect_eq "no fixture ran: no figures" "coverage: no fixture ran, so no line did; --min-coverage 0% is not met
 0 passed, 0 failed" "$OUT"
   cp_run test --config c.yaml --quiet --coverage empty
-  expect_eq "no fixture ran, no minimum" "0|coverage: no fixture ran, so no line did
+  expect_eq "no fixture ran, no minimum" "1|coverage: no fixture ran, so no line did
 0 passed, 0 failed" "$RC|$OUT"
+  # probe-aj: an empty or mistyped folder tested nothing and passed CI (exit 0)
+  cp_run test --config c.yaml empty
+  expect_eq "no fixture ran: exit 1, said" "1|0 passed, 0 failed|crmpolicy: test: no fixture ran: no .yaml file in empty" "$RC|$OUT|$ERR"
+  cp_run test --config c.yaml empty ok.yaml
+  expect_eq "a fixture in another path: exit 0" "0|" "$RC|$ERR"
 }
 
 
