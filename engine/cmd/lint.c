@@ -467,6 +467,26 @@ static cp_err sample_facts(cp_facts *facts, uint64_t *problems, unsigned long *l
   return rc;
 }
 
+/* Warns of the environment variables the config names that are not set
+ * here (or empty): the feed's salt, which every run and push needs (exit 2
+ * without it), and a webhook's secret, without which its push fails (exit
+ * 7). check runs where the nightly job will, or should: the night is too
+ * late to find out. */
+static void warn_secrets(const cp_config *cfg)
+{
+  const cp_config_file *f = cfg->file;
+  const char *v;
+  if (f->feed.salt_env && (!(v = getenv(f->feed.salt_env)) || !*v))
+    cp_diag_warn("%s: feed.salt_env: the environment variable %s is %s here: run and push "
+                 "stop without it (exit 2)", cfg->path, f->feed.salt_env, v ? "empty" : "not set");
+  for (unsigned i = 0; i < f->sinks_count; i++)
+    if (f->sinks[i].secret_env && (!(v = getenv(f->sinks[i].secret_env)) || !*v))
+      cp_diag_warn("%s:%u: sinks: '%s': secret_env: the environment variable %s is %s here: "
+                   "push cannot sign for this sink, and fails it (exit 7)", cfg->path,
+                   f->sinks[i].line, f->sinks[i].name, f->sinks[i].secret_env,
+                   v ? "empty" : "not set");
+}
+
 cp_exit cp_cmd_check(const cp_opts *o)
 {
   cp_config *cfg = NULL;
@@ -486,6 +506,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
   if (rc == CP_OK)
     rc = cp_config_rule_files(cfg);
+  if (rc == CP_OK)
+    warn_secrets(cfg);
   unsigned long warned = cp_diag_warnings(), sample_lines = 0;
   uint64_t problems = 0;
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK &&

@@ -194,6 +194,23 @@ crmpolicy: warning: r.lua:$n: params.intervall is read, but the config has no su
 crmpolicy: warning: r.lua:$((n + 4)): params.unused.q is read, but the config has no such param" "$ERR"
 }
 
+# policy-ab: check said ok where the nightly job would stop, its secrets not
+# exported: the feed's salt (run and push: exit 2), a webhook's secret (push:
+# exit 7). Warnings, at the config's line, as check runs where the job runs.
+test_check_warns_of_secrets_the_environment_lacks() {
+  policy
+  printf 'feed: {mask: [client_id], salt_env: CP_T_SALT}\nsinks:\n  - {name: hook, type: webhook, url: "http://127.0.0.1:9/in", secret_env: CP_T_SECRET}\n' >> c.yaml
+  local line=$(grep -n 'name: hook' c.yaml | cut -d: -f1)
+  env -u CP_T_SALT -u CP_T_SECRET "$CRMPOLICY" check --config c.yaml > out 2> err; RC=$?
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warnings" "crmpolicy: warning: c.yaml: feed.salt_env: the environment variable CP_T_SALT is not set here: run and push stop without it (exit 2)
+crmpolicy: warning: c.yaml:$line: sinks: 'hook': secret_env: the environment variable CP_T_SECRET is not set here: push cannot sign for this sink, and fails it (exit 7)" "$(grep 'environment variable' err)"
+  CP_T_SALT=s CP_T_SECRET= "$CRMPOLICY" check --config c.yaml > out 2> err
+  expect_eq "set salt, empty secret" "crmpolicy: warning: c.yaml:$line: sinks: 'hook': secret_env: the environment variable CP_T_SECRET is empty here: push cannot sign for this sink, and fails it (exit 7)" "$(grep 'environment variable' err)"
+  CP_T_SALT=s CP_T_SECRET=x "$CRMPOLICY" check --config c.yaml > out 2> err
+  expect_eq "both set: no such warning" "" "$(grep 'environment variable' err)"
+}
+
 # probe-aj: the lint ended a string at the line break after \z (which skips
 # it, and all white space after it) or after a backslash before \r\n, and
 # read the rest of the string as code: false warnings, later lines misnumbered
