@@ -36,8 +36,32 @@ static cp_err step_one(sqlite3 *db, const char *path, const char *sql, const cha
 
 cp_err cp_consumer_get(sqlite3 *db, const char *path, const char *name, int64_t *seq)
 {
+  /* A cursor that is no whole number of at least 0 (a state edited by
+   * hand) read as 0 would send every event again, as 1.5 would read as 1:
+   * it is said, with what sets it right. */
+  sqlite3_stmt *st;
   *seq = 0;
-  return step_one(db, path, "SELECT seq FROM consumers WHERE name=?1", name, 0, seq);
+  if (sqlite3_prepare_v2(db, "SELECT seq, typeof(seq) = 'integer' AND seq >= 0, "
+                         "CASE typeof(seq) WHEN 'blob' THEN 'a BLOB' WHEN 'null' THEN 'NULL' "
+                         "WHEN 'text' THEN '''' || substr(seq, 1, 40) || '''' "
+                         "ELSE CAST(seq AS TEXT) END FROM consumers WHERE name=?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  cp_err err = CP_OK;
+  if (rc == SQLITE_ROW && sqlite3_column_int(st, 1))
+    *seq = sqlite3_column_int64(st, 0);
+  else if (rc == SQLITE_ROW)
+    err = cp_diag_fail(CP_ESTATE, "state: %s: the consumer '%s' has the cursor %s, not a whole "
+                       "number of at least 0 (the consumers table edited by hand?); set it to "
+                       "the last seq it handled: crmpolicy feed --consumer %s --ack SEQ", path,
+                       name, sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2)
+                                                         : "?", name);
+  else if (rc != SQLITE_DONE)
+    err = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return err;
 }
 
 cp_err cp_consumer_set(sqlite3 *db, const char *path, const char *name, int64_t seq)

@@ -284,6 +284,18 @@ test_a_consumer_reads_after_its_cursor_and_acks() {
   cp_run feed --config c.yaml --ack 1
   expect_eq "ack without a consumer" 2 "$RC"
   expect_eq "message" "crmpolicy: feed: --ack moves a consumer's cursor: it needs --consumer" "$ERR"
+  # probe-aj: a cursor edited by hand into no whole number read as 0 (every
+  # event sent again; 1.5 as 1): said, with what sets it right, which works
+  local bad
+  for bad in "'abc'|'abc'" "X'00'|a BLOB" "-5|-5" "1.5|1.5"; do
+    sqlite3 s.db "UPDATE consumers SET seq = ${bad%%|*} WHERE name = 'crm'"
+    cp_run feed --config c.yaml --consumer crm
+    expect_eq "cursor ${bad%%|*}" "3||crmpolicy: state: s.db: the consumer 'crm' has the cursor ${bad#*|}, not a whole number of at least 0 (the consumers table edited by hand?); set it to the last seq it handled: crmpolicy feed --consumer crm --ack SEQ" "$RC|$OUT|$ERR"
+  done
+  cp_run feed --config c.yaml --consumer crm --ack 1
+  expect_eq "the ack sets it right" "0|crm|1" "$RC|$(sqlite3 s.db "SELECT name, seq FROM consumers WHERE name = 'crm'")"
+  cp_run feed --config c.yaml --consumer crm
+  expect_eq "then read from it" '2 alert.resolved' "$(printf '%s\n' "$OUT" | sed -E 's/^\{"seq":([0-9]+),"type":"([a-z.]+)".*/\1 \2/')"
 }
 
 test_every_line_of_the_feed_validates_against_the_event_schema() {
