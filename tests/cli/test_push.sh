@@ -256,6 +256,23 @@ test_a_webhook_whose_secret_variable_is_unset_fails_alone() {
   stop_receivers
 }
 
+# probe-aj: a sink's cursor edited by hand into no whole number was read as
+# 0 (every event sent again); that sink fails, saying how to mend it, and the
+# other sinks are delivered
+test_a_sink_cursor_edited_into_no_number_fails_that_sink_alone() {
+  receiver other || return
+  local other_port=$PORT
+  receiver hook || return
+  setup "$(sink hook "$PORT")" "$(sink other "$other_port")"
+  sqlite3 s.db "INSERT INTO consumers(name, seq, updated_at) VALUES ('sink:other', 'abc', 'x')"
+  cp_run push --config c.yaml
+  expect_eq "exit" 7 "$RC"
+  expect_contains "message" "the consumer 'sink:other' has the cursor 'abc', not a whole number of at least 0 (the consumers table edited by hand?); set it to the last seq it handled: crmpolicy feed --consumer sink:other --ack SEQ" "$ERR"
+  expect_eq "the other sink delivered" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log hook)"
+  [ ! -s other.log ] || fail "the sink with the bad cursor sent something"
+  stop_receivers
+}
+
 test_push_with_the_feed_salt_variable_unset_is_refused() {
   receiver hook || return
   setup "$(sink hook "$PORT")"
