@@ -232,9 +232,9 @@ static cp_err migrate(sqlite3 *db, const char *path)
 cp_err cp_statedb_found(const char *path)
 {
   struct stat sb;
-  if (stat(path, &sb) < 0)
-    return cp_diag_fail(CP_ESTATE, "state: %s: %s (no run has written it yet?)", path,
-                     strerror(errno));
+  if (stat(path, &sb) < 0)   /* a link that loops is no state not yet written */
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s%s", path, strerror(errno),
+                        errno == ENOENT ? " (no run has written it yet?)" : "");
   if (!S_ISREG(sb.st_mode))   /* a device reads as an empty database, a FIFO blocks */
     return cp_diag_fail(CP_ESTATE, "state: %s: not a regular file", path);
   /* SQLite says "unable to open database file" of one it may not read. Not

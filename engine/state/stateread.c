@@ -29,8 +29,19 @@ void cp_stateread_explain(const char *path)
 
 void cp_stateread_unwritable(const char *path, char *buf, size_t n)
 {
-  char side[PATH_MAX], dir[PATH_MAX];
+  char side[PATH_MAX], dir[PATH_MAX], target[PATH_MAX];
+  struct stat st;
   *buf = '\0';
+  if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+    /* SQLite says only "unable to open database file" of a link that loops,
+     * or that names a file in a folder that does not exist */
+    ssize_t len = readlink(path, target, sizeof target - 1);
+    target[len > 0 ? len : 0] = '\0';
+    snprintf(buf, n, "; %s is a symbolic link to '%s': %s", path, target,
+             errno == ELOOP ? "a loop of links, which names no file"
+                            : errno == ENOENT ? "its folder does not exist" : strerror(errno));
+    return;
+  }
   if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
     snprintf(buf, n, "; %s cannot be written: %s", path, strerror(errno));
     return;

@@ -179,6 +179,24 @@ test_a_state_path_that_is_a_fifo_is_an_error_not_a_hang() {
   expect_eq "message" "crmpolicy: state: s.db: not a regular file" "$ERR"
 }
 
+# probe-aj: a state path that is a link looping, or to a folder that does not
+# exist, was "unable to open database file" alone; readers added "(no run
+# has written it yet?)" to the loop
+test_a_state_that_is_a_broken_symbolic_link_says_why() {
+  config; facts ""
+  ln -s loop2 loop1; ln -s loop1 loop2; ln -s nowhere/x.db dangling
+  run_with_state loop1
+  expect_eq "a loop: run" "3|crmpolicy: state: loop1: opening: unable to open database file; loop1 is a symbolic link to 'loop2': a loop of links, which names no file" \
+    "$RC|$(printf '%s\n' "$ERR" | head -1)"
+  run_with_state dangling
+  expect_eq "to a missing folder: run" "3|crmpolicy: state: dangling: opening: unable to open database file; dangling is a symbolic link to 'nowhere/x.db': its folder does not exist" \
+    "$RC|$(printf '%s\n' "$ERR" | head -1)"
+  cp_run alerts --state loop1
+  expect_eq "a loop: alerts" "3|crmpolicy: state: loop1: Too many levels of symbolic links" "$RC|$ERR"
+  cp_run alerts --state absent.db
+  expect_eq "no file: alerts" "3|crmpolicy: state: absent.db: No such file or directory (no run has written it yet?)" "$RC|$ERR"
+}
+
 test_a_state_that_is_a_device_is_an_error_for_the_readers() {
   local cmd
   for cmd in alerts assignments feed; do
