@@ -505,6 +505,47 @@ static int reader_gone(void)
   return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
 }
 
+/* The errno of the first write to standard output that failed, 0 while
+ * none did. stdio keeps only a flag: once a write in the middle of a long
+ * output failed (a full disk under `feed --since 0 > batch.jsonl`), the
+ * errno is gone by the end, and the message could only say "a write
+ * failed". Standard output is therefore a stream whose writes go to file
+ * descriptor 1 through stdout_write, which keeps the first errno. */
+static int stdout_errno;
+
+static ssize_t stdout_write(void *cookie, const char *buf, size_t size)
+{
+  (void)cookie;
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = write(STDOUT_FILENO, buf + done, size - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (!stdout_errno)
+        stdout_errno = n < 0 ? errno : EIO;
+      return done ? (ssize_t)done : -1;
+    }
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}
+
+/* Puts stdout_write under stdout, buffered as glibc buffers fd 1 (by line
+ * on a terminal, in blocks otherwise); stdout is left as it was when the
+ * stream cannot be made. */
+static void stdout_keep_errno(void)
+{
+  FILE *f = fopencookie(NULL, "w", (cookie_io_functions_t){.write = stdout_write});
+  if (!f)
+    return;
+  if (setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ) != 0) {
+    fclose(f);
+    return;
+  }
+  stdout = f;
+}
+
 /* Whether standard output took everything written to it; when not (a full
  * disk under `feed --since 0 > batch.jsonl`, a reader gone), says so. stdio
  * keeps a failed write's error until the end, so without this a truncated
@@ -518,9 +559,11 @@ static int stdout_written(const char *command, int product, int code)
   int flushed = fflush(stdout) == 0;
   if (flushed && !ferror(stdout))
     return code;
-  if ((!flushed && errno == EPIPE) || reader_gone())
+  if (stdout_errno == EPIPE || (!flushed && errno == EPIPE) || reader_gone())
     return product && code == CP_EXIT_OK ? CP_EXIT_FAILED : code;
-  const char *why = flushed ? "a write failed" : strerror(errno);
+  const char *why = stdout_errno ? strerror(stdout_errno)
+                    : flushed    ? "a write failed"
+                                 : strerror(errno);
   if (!product) {
     cp_diag_warn("standard output: %s: what %s printed is incomplete (what it wrote stays "
                  "written)", why, command);
@@ -551,6 +594,7 @@ int main(int argc, char **argv)
    * it fail with EFBIG, said and rolled back, instead of killing the
    * command mid-write with SIGXFSZ (exit 153, no message). */
   signal(SIGXFSZ, SIG_IGN);
+  stdout_keep_errno();
   /* Blocks of 128 KiB and more stay mapped on their own, whatever was freed
    * before: glibc otherwise raises this threshold when a large block is
    * freed (the grouped aggregates' arrays), and a growing array (a pool's

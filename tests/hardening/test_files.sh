@@ -473,7 +473,7 @@ crmpolicy: the run failed (state database error); nothing was written" "$ERR"
     SELECT run_id, type, at, fingerprint, rule, client_id, key, body FROM events, n"
   ERR=$(ulimit -f 64; "$CRMPOLICY" feed --config c.yaml --since 0 2>&1 >out.jsonl)
   expect_eq "output past the limit: exit" 3 "$?"
-  expect_eq "output past the limit: message" "crmpolicy: standard output: a write failed: what feed printed is incomplete" "$ERR"
+  expect_eq "output past the limit: message" "crmpolicy: standard output: File too large: what feed printed is incomplete" "$ERR"
   expect_eq "output past the limit: its size" 65536 "$(stat -c %s out.jsonl)"
   rm -f s.db-wal s.db-shm
   ERR=$(ulimit -f 1; "$CRMPOLICY" feed --config c.yaml --since 0 2>&1 >/dev/null)
