@@ -488,6 +488,16 @@ static cp_err evaluate(explain *e)
   return rc == CP_ENOMEM ? cp_diag_fail(rc, "explain: out of memory") : rc;
 }
 
+/* Loads the rules; a rule error about a nil names a misspelt param from
+ * the first one (an author's command: params.h, cp_params_watch()). */
+static cp_err load_rules(explain *e, int64_t as_of)
+{
+  cp_err rc = cp_rules_load(e->cfg, e->facts, as_of, &e->rules);
+  if (rc == CP_OK)
+    cp_rules_watch_params(e->rules);
+  return rc;
+}
+
 cp_exit cp_cmd_explain(const cp_opts *o)
 {
   explain e = {.json = o->format_name && !strcmp(o->format_name, "json"), .as_of = o->as_of};
@@ -499,8 +509,8 @@ cp_exit cp_cmd_explain(const cp_opts *o)
     rc = cp_diag_fail(CP_EUSAGE, "--format: '%s' is not one of text, json", o->format_name);
   if (rc == CP_OK && (rc = cp_cli_config(o, &e.cfg)) == CP_OK &&
       (rc = cp_facts_open(e.cfg, o->as_of, &e.facts)) == CP_OK &&
-      (rc = cp_rules_load(e.cfg, e.facts, o->as_of, &e.rules)) == CP_OK &&
-      (cp_rules_watch_params(e.rules), rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
+      (rc = load_rules(&e, o->as_of)) == CP_OK &&
+      (rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
       (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
     for (size_t k = 0; k < e.out.n; k++)
       if (e.out.items[k].pool) {   /* once: picks show whom the state holds */

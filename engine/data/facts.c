@@ -1316,11 +1316,12 @@ static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *pro
 
 /* Returns 1 when the row under s's cursor has the row id of an earlier row
  * of the same client (gather() starts each client with a new ids_gen), 0
- * when not (or it has none: NULL, no id declared), -1 out of memory. */
+ * when not (or its id is NULL), -1 out of memory. For a table with an id
+ * that it does not make unique (gather()'s check_ids). */
 static int seen_id(source *s)
 {
   const char *id = (const char *)sqlite3_column_text(s->stmt, 1);
-  if (!s->cfg->id || !id)
+  if (!id)
     return 0;
   size_t len = (size_t)sqlite3_column_bytes(s->stmt, 1);
   uint32_t h = 2166136261u;   /* FNV-1a */
@@ -1370,8 +1371,12 @@ static void new_ids(source *s)
  * the last client) every row left is such a row. */
 static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
 {
+  /* a repeated row id is looked for where the table can hold one: an id
+   * declared and not unique by the table itself, in the pass that reports */
+  int check_ids = s->cfg->id && !s->quiet && !s->unique_id;
   rows->n = 0;
-  new_ids(s);
+  if (check_ids)
+    new_ids(s);
   size_t id_len = id ? strlen(id) : 0;
   while (s->ready && !beyond(f, s)) {
     const char *problem = s->key_ok ? NULL : bad_key_known(s, not_text_client, id, id_len);
@@ -1386,7 +1391,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
     if (cmp > 0)
       break;
     s->read++;
-    int dup = cmp == 0 && s->cfg->id && !s->quiet && !s->unique_id ? seen_id(s) : 0;
+    int dup = cmp == 0 && check_ids ? seen_id(s) : 0;
     if (dup < 0)
       return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
     if (dup)   /* a row exported twice? both are read, as before */

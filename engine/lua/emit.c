@@ -239,6 +239,10 @@ static int encode_table(lua_State *L, const char *fn, int idx, sbuf *b, where *w
   return 0;
 }
 
+/* What data cannot hold of the engine's objects (engine_object()). */
+static const char ENGINE_OBJECT[] = "the client, a list of rows or another of the engine's "
+                                    "objects cannot be written as JSON; write the fields you need";
+
 /* Returns 1 when the table or userdata at idx is one of the engine's objects
  * (the client, a row, a list of rows, an environment): its metatable is
  * protected ("read-only"), and it is not a view. */
@@ -305,14 +309,12 @@ static int encode(lua_State *L, const char *fn, int idx, sbuf *b, where *w, int 
       return data_error(L, fn, w, depth, "a weak table (__mode) cannot be written as JSON: the "
                         "collector would remove its entries while it is written");
     if (engine_object(L, idx))   /* its fields are not in the table: it would read {} */
-      return data_error(L, fn, w, depth, "the client, a list of rows or another of the "
-                        "engine's objects cannot be written as JSON; write the fields you need");
+      return data_error(L, fn, w, depth, "%s", ENGINE_OBJECT);
     return encode_table(L, fn, idx, b, w, depth);
   }
   case LUA_TUSERDATA:   /* a row, c.orders, lookup.staff: not "a userdata" to a rule's author */
     if (engine_object(L, idx))
-      return data_error(L, fn, w, depth, "the client, a list of rows or another of the "
-                        "engine's objects cannot be written as JSON; write the fields you need");
+      return data_error(L, fn, w, depth, "%s", ENGINE_OBJECT);
     break;
   default:
     break;

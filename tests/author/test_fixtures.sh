@@ -650,11 +650,10 @@ test_coverage_skip_that_matches_no_file_is_warned_of() {
   expect_eq "stderr" "crmpolicy: warning: --coverage-skip 'x/r.lua' matches no rule file (it is matched against the names above, '*' matching '/' too: '*/report.lua')" "$ERR"
 }
 
-test_coverage_of_two_fixtures_adds_up() {
-  policy
-  mkdir fx
-  passing_fixture fx/ok.yaml
-  cat > fx/odd.yaml <<'YAML'
+# odd_fixture FILE: a fixture in which the client X1, of status odd, fires
+# status.odd.
+odd_fixture() {
+  cat > "$1" <<'YAML'
 name: an odd client
 facts:
   staff: [{id: S9}]
@@ -663,6 +662,13 @@ steps:
   - as_of: 2026-06-30
     alerts: [{rule: status.odd, client: X1, assignee: S9}]
 YAML
+}
+
+test_coverage_of_two_fixtures_adds_up() {
+  policy
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  odd_fixture fx/odd.yaml
   cp_run test --config c.yaml --coverage --quiet fx
   expect_eq "stdout" "coverage of the rule files by the fixtures:
   r.lua    21 of    21 lines  100.0%
@@ -676,7 +682,6 @@ rules that never fired: none
 # holding a block's `end` alone are not counted, so such code can reach 100%.
 test_coverage_does_not_count_an_end_alone() {
   policy
-  passing_fixture ok.yaml
   cat > r.lua <<'LUA'
 local function band(n)
   for _, b in ipairs({10, 100}) do
@@ -690,15 +695,7 @@ rule { id = "status.odd", doc = "d", fn = function(c)
   end
 end }
 LUA
-  cat > ok.yaml <<'YAML'
-name: odd
-facts:
-  staff: [{id: S9}]
-  clients: [{id: X1, status: odd, tier: bronze}]
-steps:
-  - as_of: 2026-06-30
-    alerts: [{rule: status.odd, client: X1, assignee: S9}]
-YAML
+  odd_fixture ok.yaml
   cp_run test --config c.yaml --coverage --quiet --min-coverage 100 ok.yaml
   expect_eq "exit" 0 "$RC"
   expect_eq "stdout" "coverage of the rule files by the fixtures:
