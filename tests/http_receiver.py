@@ -3,12 +3,15 @@
 
   http_receiver.py --port-file F --log L [--fail-first N] [--fail-always]
                    [--hang-on N]... [--refuse-on N]... [--endless-body]
-                   [--stalled-body] [--tls CERT KEY]
+                   [--stalled-body] [--fail-status CODE]
+                   [--retry-after VALUE] [--tls CERT KEY]
 
 Writes the port it listens on into F once it is ready. Every request is one
 JSON line in L: its number n (from 1), path, Idempotency-Key,
-X-Crmpolicy-Signature, body and the answer given. The first N requests are
-answered 503 (--fail-first), or all of them (--fail-always); request N of
+X-Crmpolicy-Signature, body, the answer given and the receiver's monotonic
+clock in seconds (t). The first N requests are answered 503, or CODE of
+--fail-status (--fail-first), or all of them (--fail-always), with a
+Retry-After header of VALUE when --retry-after is given; request N of
 --hang-on is never answered (the line is written, then L.hang is created,
 then the thread sleeps); request N of --refuse-on is answered 400; with
 --endless-body, each answer's body never
@@ -38,6 +41,8 @@ def main():
     ap.add_argument("--refuse-on", type=int, action="append", default=[])
     ap.add_argument("--endless-body", action="store_true")
     ap.add_argument("--stalled-body", action="store_true")
+    ap.add_argument("--fail-status", type=int, default=503)
+    ap.add_argument("--retry-after")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
 
@@ -52,12 +57,12 @@ def main():
             elif n in args.refuse_on:
                 answer = 400
             elif args.fail_always or n <= args.fail_first:
-                answer = 503
+                answer = args.fail_status
             else:
                 answer = 200
             line = {"n": n, "path": self.path, "key": self.headers.get("Idempotency-Key"),
                     "sig": self.headers.get("X-Crmpolicy-Signature"),
-                    "body": body.decode("utf-8"), "answer": answer}
+                    "body": body.decode("utf-8"), "answer": answer, "t": time.monotonic()}
             with LOCK, open(args.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
             if answer == "hang":
@@ -65,6 +70,8 @@ def main():
                 time.sleep(3600)
                 return
             self.send_response(answer)
+            if args.retry_after is not None and answer != 200:
+                self.send_header("Retry-After", args.retry_after)
             self.send_header("Content-Length", "100000000000" if args.endless_body
                              else "10" if args.stalled_body else "0")
             self.end_headers()

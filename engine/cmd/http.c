@@ -63,6 +63,7 @@ static int attempt(CURL *c, cp_http_result *res)
   res->attempts++;
   res->status = 0;
   res->final = 0;
+  res->retry_after = 0;
   if (rc == CURLE_WRITE_ERROR && seen > MAX_BODY)   /* stopped reading a long body */
     rc = CURLE_OK;
   long code = 0;
@@ -84,13 +85,28 @@ static int attempt(CURL *c, cp_http_result *res)
     res->error[0] = '\0';
     return 0;
   }
-  snprintf(res->error, sizeof res->error, "HTTP %ld", res->status);
+  /* Retry-After (seconds or an HTTP date; libcurl reads both): how long
+   * the receiver asks us to wait before the next attempt. */
+  curl_off_t after = 0;
+  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after < 0)
+    after = 0;
+  res->retry_after = (long long)after;
+  if (after > MAX_BACKOFF_MS / 1000)
+    snprintf(res->error, sizeof res->error,
+             "HTTP %ld (Retry-After %lld s, past the %d s a push waits)", res->status,
+             (long long)after, MAX_BACKOFF_MS / 1000);
+  else
+    snprintf(res->error, sizeof res->error, "HTTP %ld", res->status);
   return -1;
 }
 
-/* Returns 1 when a failed attempt is worth retrying. */
+/* Returns 1 when a failed attempt is worth retrying: not when the receiver
+ * asked for a longer wait (Retry-After) than a push gives it; the events
+ * wait for the next push instead. */
 static int retryable(const cp_http_result *res)
 {
+  if (res->retry_after > MAX_BACKOFF_MS / 1000)
+    return 0;
   return (res->status == 0 && !res->final) || res->status == 408 || res->status == 429 ||
          res->status >= 500;
 }
@@ -126,7 +142,9 @@ int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, siz
   unsigned wait = sink->backoff_ms;
   int ok = attempt(c, res);
   for (unsigned i = 0; ok != 0 && retryable(res) && i < sink->retries; i++) {
-    sleep_ms(wait);
+    /* the receiver's Retry-After, when longer than the backoff's wait */
+    unsigned asked = (unsigned)res->retry_after * 1000;
+    sleep_ms(asked > wait ? asked : wait);
     wait = wait > MAX_BACKOFF_MS / 2 ? MAX_BACKOFF_MS : wait * 2;
     ok = attempt(c, res);
   }

@@ -14,6 +14,7 @@ typedef struct cp_http_result {
   char error[256];          /* what went wrong last ("" after a 2xx) */
   int final;                /* no response, and a retry cannot mend it (an untrusted
                                certificate, a bad URL) */
+  long long retry_after;    /* the last answer's Retry-After, in seconds (0: none) */
 } cp_http_result;
 
 /* Initialises libcurl once for the process; returns -1 when it cannot. */
@@ -22,7 +23,8 @@ int cp_http_init(void);
 /* POSTs body (len bytes of JSON) to url with the extra header lines headers
  * (NULL-terminated), under the sink's timeout, retrying a failed request
  * (no response, 408, 429 or 5xx) up to sink->retries times after
- * sink->backoff_ms, doubled each time. Returns 0 on a 2xx, else -1; *res
+ * sink->backoff_ms, doubled each time, or after the answer's Retry-After
+ * when longer; one that asks for more than 60 s is not retried. Returns 0 on a 2xx, else -1; *res
  * says what happened. */
 int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, size_t len,
                  const char *const *headers, cp_http_result *res);

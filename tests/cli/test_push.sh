@@ -171,6 +171,32 @@ test_a_password_in_a_sink_url_is_not_printed() {
   stop_receivers
 }
 
+test_a_retry_waits_as_long_as_retry_after_asks() {
+  # 429 with Retry-After: 1, a backoff of 10 ms: the retry comes a second
+  # later at the earliest (the receiver's own clock; only a lower bound)
+  receiver hook --fail-first 1 --fail-status 429 --retry-after 1 || return
+  setup "$(sink hook "$PORT" ", retries: 2")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "deliveries" "ok: 5 events, 2 deliveries, 5 repeated" "$(check_log hook)"
+  expect_eq "answers" "429 200" "$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["answer"]) for l in open(sys.argv[1])))' hook.log)"
+  expect_eq "waited the second asked" "yes" \
+    "$(python3 -c 'import json,sys; t=[json.loads(l)["t"] for l in open(sys.argv[1])]; print("yes" if t[1]-t[0] >= 1.0 else "no: %.3f s" % (t[1]-t[0]))' hook.log)"
+  stop_receivers
+}
+
+test_a_retry_after_past_a_minute_is_not_waited_for() {
+  # a receiver that asks for an hour: no retry, no hour-long night; the
+  # events wait for the next push
+  receiver hook --fail-always --fail-status 503 --retry-after 3600 || return
+  setup "$(sink hook "$PORT" ", retries: 3")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 7 "$RC"
+  expect_eq "message" "crmpolicy: push: sink 'hook' (webhook http://127.0.0.1:$PORT/in): HTTP 503 (Retry-After 3600 s, past the 60 s a push waits) after 1 attempt (events 1 to 5); it stays at seq 0 (5 events wait for the next push)" "$ERR"
+  expect_eq "one request" 1 "$(wc -l < hook.log)"
+  stop_receivers
+}
+
 test_a_sink_that_keeps_failing_is_reported_and_the_others_delivered() {
   receiver down --fail-always || return
   down=$PORT
