@@ -8,6 +8,8 @@
 
 static int quiet;   /* set by --quiet: suppress notes */
 static _Atomic unsigned long warnings;   /* printed so far, by any thread */
+static void (*tee)(void *ctx, const char *line);   /* cp_diag_set_tee() */
+static void *tee_ctx;
 
 const char *cp_diag_strerror(cp_err e)
 {
@@ -46,6 +48,13 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
   } else {
     fwrite(b.s ? b.s : "", 1, b.len, stderr);
     fputc('\n', stderr);
+    if (tee) {
+      sbuf line = {0};
+      cp_sbuf_printf(&line, "crmpolicy: %s%s", prefix, b.s ? b.s : "");
+      if (!line.oom)
+        tee(tee_ctx, line.s);
+      cp_sbuf_free(&line);
+    }
   }
   cp_sbuf_free(&b);
   free(msg);
@@ -82,6 +91,12 @@ void cp_diag_note(const char *fmt, ...)
   va_start(ap, fmt);
   vline("", fmt, ap);
   va_end(ap);
+}
+
+void cp_diag_set_tee(void (*fn)(void *ctx, const char *line), void *ctx)
+{
+  tee = fn;
+  tee_ctx = ctx;
 }
 
 void cp_diag_set_quiet(int q)

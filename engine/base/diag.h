@@ -35,6 +35,12 @@ unsigned long cp_diag_warnings(void);
 /* Prints "crmpolicy: MESSAGE" to stderr (informational, no prefix). */
 void cp_diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While fn is set (not NULL), each message printed to stderr is also given
+ * to fn, as one line with its "crmpolicy: " prefix and no newline (`test
+ * --junit` keeps a fixture's messages in its report). Set while no other
+ * thread prints. */
+void cp_diag_set_tee(void (*fn)(void *ctx, const char *line), void *ctx);
+
 /* When quiet is set, cp_diag_note() prints nothing; failures and warnings still do. */
 void cp_diag_set_quiet(int quiet);
 

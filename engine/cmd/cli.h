@@ -45,6 +45,8 @@ typedef struct cp_opts {
 #define CP_MAX_COVERAGE_SKIPS 64
   const char *coverage_skip[CP_MAX_COVERAGE_SKIPS];   /* test: each --coverage-skip GLOB */
   int coverage_skips;      /* how many were given */
+  const char *run;         /* test: --run REGEX, the fixtures to run (NULL: all) */
+  const char *junit;       /* test: --junit FILE, the results as JUnit XML too */
   const char *rule;        /* explain: --rule ID */
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */

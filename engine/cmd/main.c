@@ -54,7 +54,7 @@ static const command commands[] = {
    "problems by column. Writes nothing. Then warns\n"
    "about params that rules read but the config lacks; with --fixtures DIR, which\n"
    "it runs quietly, also about params no rule reads and rules no fixture checks."},
-  {"test", cp_cmd_test, "config coverage min-coverage coverage-skip assignees quiet args",
+  {"test", cp_cmd_test, "config coverage min-coverage coverage-skip assignees run junit quiet args",
    "Runs policy fixtures: the YAML files named, or found in the folders named\n"
    "(crmpolicy test tests/fixtures). Each step of a fixture is a run as of its date\n"
    "on the fixture's facts; what it leaves is compared with what the step expects.\n"
@@ -110,6 +110,7 @@ static const struct option long_opts[] = {
   {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
   {"bare", no_argument, NULL, 'I'},          {"profile", required_argument, NULL, 'Q'},
   {"locale", required_argument, NULL, 'l'},
+  {"run", required_argument, NULL, 'r'},    {"junit", required_argument, NULL, 'J'},
   {NULL, 0, NULL, 0},
 };
 
@@ -127,6 +128,8 @@ static const char *const option_help[] = {
   "format", "--format FMT    the output format (usage() lists the command's own)",
   "min-coverage", "--min-coverage N  fail when the fixtures run less than N% of the rule lines",
   "coverage-skip", "--coverage-skip GLOB  leave the rule files matching GLOB out of the total (repeatable)",
+  "run", "--run REGEX     run only the fixtures whose name or path matches (extended regex)",
+  "junit", "--junit FILE    also write the results as JUnit XML, for CI",
   "coverage", "--coverage      print the share of rule lines the fixtures ran; rules never fired",
   "rule", "--rule ID       explain this rule only",
   "fixtures", "--fixtures DIR  run these fixtures quietly to lint params and untested rules",
@@ -303,6 +306,17 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'Q': o->profile = arg; return 0;
   case 'x': o->fixtures = arg; return 0;
   case 'A': o->assignees = arg; return 0;
+  case 'r': o->run = arg; return 0;
+  case 'J':
+    if (!strcmp(arg, "-") || !*arg)
+      return cp_diag_fail(CP_EUSAGE, "--junit: give a file name (the fixtures' results go to "
+                          "standard output as text)"), -1;
+    if (strlen(arg) > 4 && (!strcmp(arg + strlen(arg) - 5, ".yaml") ||
+                            !strcmp(arg + strlen(arg) - 4, ".yml")))
+      return cp_diag_fail(CP_EUSAGE, "--junit: %s would be taken for a fixture (and a fixture "
+                          "there overwritten); name the XML report .xml", arg), -1;
+    o->junit = arg;
+    return 0;
   case 'K':   /* each one counts: a second must not drop the first */
     if (o->coverage_skips == CP_MAX_COVERAGE_SKIPS)
       return cp_diag_fail(CP_EUSAGE, "--coverage-skip: at most %d globs",

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "assignees.h"
@@ -501,13 +502,50 @@ static cp_err prepare(fxrun *r)
   return cp_fixdb_create(r->cfg, r->fx, r->cfg->facts);
 }
 
+/* Seconds on the monotonic clock. */
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Keeps a message printed while a fixture runs, for its JUnit testcase. */
+static void keep_message(void *ctx, const char *line)
+{
+  sbuf *out = ctx;
+  cp_sbuf_add(out, line);
+  cp_sbuf_add(out, "\n");
+}
+
+/* Returns 1 when --run selects the fixture at path, named name (NULL: it did
+ * not load, so it is run, to be reported invalid). */
+static int selected(const cp_test_opts *to, const char *path, const char *name)
+{
+  return !to->select || !name || regexec(to->select, path, 0, NULL, 0) == 0 ||
+         regexec(to->select, name, 0, NULL, 0) == 0;
+}
+
 /* Runs one fixture file and prints its result; counts it. */
 static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *to,
                           cp_test_counts *counts)
 {
   fxrun r = {.cfg = cfg, .to = to};
   const yt_node *params = cfg->params;
+  sbuf out = {0};   /* what it printed on standard error, for --junit */
+  double t0 = now_seconds();
+  if (to->junit)
+    cp_diag_set_tee(keep_message, &out);
   cp_err rc = cp_fixture_load(path, cfg, &r.fx);
+  if (rc == CP_OK && !selected(to, path, r.fx->file->name)) {
+    cp_diag_set_tee(NULL, NULL);
+    counts->unselected++;
+    if (to->junit)
+      cp_junit_case(to->junit, path, r.fx->file->name, 0, CP_JUNIT_SKIPPED, NULL, NULL);
+    cp_fixture_free(r.fx);
+    cp_sbuf_free(&out);
+    return CP_OK;
+  }
   if (rc == CP_OK && (rc = prepare(&r)) == CP_OK) {
     cfg->params = r.fx->params ? r.fx->params : params;
     rc = run_steps(&r);
@@ -518,6 +556,7 @@ static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *
   if (rc == CP_ERULES && own)   /* the rules fail with the fixture's params: its own fault */
     rc = cp_diag_fail(CP_ECONFIG, "%s:%u: the rule files do not load with this fixture's "
                       "params (see the message above)", path, own->line);
+  cp_diag_set_tee(NULL, NULL);
   int invalid = rc == CP_ECONFIG || rc == CP_EFACTS;
   if (rc == CP_OK || invalid) {
     counts->invalid += (unsigned)invalid;
@@ -525,6 +564,11 @@ static cp_err run_fixture(cp_config *cfg, const char *path, const cp_test_opts *
     counts->passed += (unsigned)!(invalid || r.failed);
     rc = CP_OK;
   }
+  if (rc == CP_OK && to->junit)
+    cp_junit_case(to->junit, path, r.fx ? r.fx->file->name : NULL, now_seconds() - t0,
+                  invalid ? CP_JUNIT_INVALID : r.failed ? CP_JUNIT_FAILED : CP_JUNIT_PASSED,
+                  r.report.s, out.s);
+  cp_sbuf_free(&out);
   sbuf line = {0};   /* the fixture's name may hold control characters */
   if (invalid && to->quiet < 2)
     cp_sbuf_term_printf(&line, "FAIL %s: invalid fixture (see the message above)\n", path);
@@ -667,7 +711,23 @@ cp_exit cp_cmd_test(const cp_opts *o)
   if (o->nargs == 0)
     return cp_diag_fail(CP_EUSAGE, "test: name the fixture files or folders to run (for example "
                      "'crmpolicy test tests/fixtures')"), CP_EXIT_INVALID;
-  cp_err rc = cp_cli_config(o, &cfg);
+  regex_t select;
+  int has_select = 0;
+  cp_junit junit = {0};
+  cp_err rc = CP_OK;
+  if (o->run) {
+    int err = regcomp(&select, o->run, REG_EXTENDED | REG_NOSUB);
+    if (err) {
+      char why[256];
+      regerror(err, &select, why, sizeof why);
+      return cp_diag_fail(CP_EUSAGE, "--run: '%s' is not an extended regular expression: %s",
+                          o->run, why), CP_EXIT_INVALID;
+    }
+    has_select = 1;
+  }
+  rc = cp_cli_config(o, &cfg);
+  if (rc == CP_OK && o->junit)
+    rc = cp_cli_own_file(cfg, o->junit, "--junit", "the JUnit report");
   if (rc == CP_OK)
     rc = cp_assignees_option(cfg, o->assignees);
   if (rc == CP_OK && o->coverage && !(cov = cp_coverage_new()))
@@ -681,7 +741,8 @@ cp_exit cp_cmd_test(const cp_opts *o)
       sigaction((int[]){SIGINT, SIGTERM, SIGHUP}[sig], &sa, NULL);
     cp_rules_watch w = {.sandbox = cov ? cp_coverage_attach : NULL, .ctx = cov};
     cp_test_opts to = {.watch = &w, .coverage = cov, .assignees = o->assignees,
-                       .quiet = o->quiet};
+                       .quiet = o->quiet, .select = has_select ? &select : NULL,
+                       .junit = o->junit ? &junit : NULL};
     rc = cp_testrun_fixtures(cfg, o->args, o->nargs, &to, &counts);
   }
   if (rc == CP_OK && cov) {
@@ -701,13 +762,28 @@ cp_exit cp_cmd_test(const cp_opts *o)
       printf("coverage %.1f%% is below --min-coverage %d%%\n", share, o->min_coverage);
   }
   int nothing = rc == CP_OK && counts.passed + counts.failed + counts.invalid == 0;
-  if (rc != CP_ECONFIG && rc != CP_EUSAGE)
-    printf("%u passed, %u failed\n", counts.passed, counts.failed);
-  if (nothing) {   /* an empty or mistyped folder would pass CI, testing nothing */
+  if (rc != CP_ECONFIG && rc != CP_EUSAGE) {
+    printf("%u passed, %u failed", counts.passed, counts.failed);
+    if (has_select)
+      printf(" (%u left out by --run)", counts.unselected);
+    putchar('\n');
+  }
+  if (nothing && counts.unselected) {   /* a mistyped --run would pass CI, testing nothing */
+    fflush(stdout);
+    cp_diag_fail(CP_EEVAL, "test: no fixture ran: --run '%s' matches no fixture's name or "
+                 "path (of %u)", o->run, counts.unselected);
+  } else if (nothing) {   /* an empty or mistyped folder would pass CI, testing nothing */
     fflush(stdout);
     cp_diag_fail(CP_EEVAL, "test: no fixture ran: no .yaml file in %s%s", o->args[0],
                  o->nargs > 1 ? " nor in the other paths given" : "");
   }
+  if (rc == CP_OK && o->junit) {
+    fflush(stdout);
+    rc = cp_junit_write(&junit, o->junit, "crmpolicy test");
+  }
+  cp_junit_free(&junit);
+  if (has_select)
+    regfree(&select);
   cp_coverage_free(cov);
   cp_config_free(cfg);
   if (rc != CP_OK)

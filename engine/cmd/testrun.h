@@ -4,8 +4,11 @@
 #ifndef CP_TESTRUN_H
 #define CP_TESTRUN_H
 
+#include <regex.h>
+
 #include "config.h"
 #include "fixture.h"
+#include "junit.h"
 #include "rules.h"
 
 /* How fixtures are run, and who hears about them. */
@@ -17,6 +20,9 @@ typedef struct cp_test_opts {
   const char *assignees;        /* --assignees: replaces the config's default lookup of
                                    assignees ("": none checked), or NULL */
   int quiet;                    /* 0: a line per fixture; 1: failures only; 2: nothing */
+  const regex_t *select;        /* --run: the fixtures whose name or path it matches, or
+                                   NULL for all */
+  cp_junit *junit;              /* --junit: where each fixture's testcase goes, or NULL */
   void (*on_fixture)(void *ctx, const cp_fixture *fx, const cp_rules *rules);
                                 /* called for each fixture whose first step loaded */
   void *ctx;                    /* context of on_fixture */
@@ -27,6 +33,7 @@ typedef struct cp_test_counts {
   unsigned passed;              /* fixtures whose every step found what it expects */
   unsigned failed;              /* fixtures with a difference, a rule error or a bad assignee */
   unsigned invalid;             /* fixtures that could not run (counted in failed too) */
+  unsigned unselected;          /* fixtures --run left out (not counted above) */
 } cp_test_counts;
 
 /* Runs the fixture files of paths[0..n) (folders: their *.yaml and *.yml
