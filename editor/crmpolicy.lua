@@ -202,7 +202,7 @@ function report(def) end
 ---@field key? string          tells apart several alerts of one rule for one client ("")
 ---@field assignee? string     a staff id
 ---@field title? string        one line; keep it stable from day to day
----@field data? table          becomes JSON with sorted keys; use null for a JSON null
+---@field data? table          named fields, a JSON object (not a list), with sorted keys; use null for a JSON null
 ---@field rule? string         one of the rule's emits
 
 ---An alert that holds now, identified by (rule, client, key).

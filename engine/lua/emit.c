@@ -532,6 +532,9 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
     if (t == LUA_TTABLE) {
       where w;
       encode(L, fn, lua_gettop(L), &api->json, &w, 0);
+      if (api->json.len && api->json.s[0] == '[')   /* the feed's data is an object */
+        luaL_error(L, "%s: 'data' must be a table of named fields (a JSON object), not a list: "
+                   "write data = { name = list }", fn);
     }
     if (api->json.len > MAX_DATA)   /* the last value's JSON (a string's escapes) */
       luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);

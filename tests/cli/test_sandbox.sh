@@ -318,6 +318,24 @@ test_alert_fields_are_checked() {
   expect_rule_failed "r.lua:3: assign{}: unfilled: data.c: the client, a list of rows or another of the engine's objects cannot be written as JSON; write the fields you need (rule r, client C2)"
 }
 
+# data is an object (SPEC, schema/event.schema.json): a list was written
+# as a JSON array, a feed line the event schema refuses
+test_data_that_is_a_list_is_the_rules_error() {
+  setup
+  rule_body 'alert { severity = "info", data = { 3, 2, 1 } }'
+  expect_rule_failed "r.lua:3: alert{}: 'data' must be a table of named fields (a JSON object), not a list: write data = { name = list } (rule r, client C2)"
+  rule_body 'assign { kind = "k", assignee = "S1", data = { "a" } }'
+  expect_rule_failed "r.lua:3: assign{}: 'data' must be a table of named fields (a JSON object), not a list: write data = { name = list } (rule r, client C2)"
+  PRELUDE='pool { id = "p", doc = "nobody", members = function(add) end }' \
+    rule_body 'assign { kind = "k", pick = { pool = "p", group = "g" }, unfilled = { severity = "info", data = { 1 } } }'
+  expect_rule_failed "r.lua:3: assign{}: unfilled: 'data' must be a table of named fields (a JSON object), not a list: write data = { name = list } (rule r, client C2)"
+  # a list inside data, and an empty table, stay as they were
+  rule_body 'alert { severity = "info", data = { scores = { 3, 2, 1 }, none = {} } }'
+  expect_eq "a named list: exit" 0 "$RC"
+  expect_eq "a named list" '{"none":{},"scores":[3,2,1]}' \
+    "$(sqlite3 s.db "SELECT data FROM alerts WHERE rule='r' AND client_id='C1'")"
+}
+
 # probe-aj: an error in data named no place ("data: -nan cannot be written
 # as JSON", the C library's text of a NaN), and a table that holds itself
 # was said to be "nested deeper than 32 levels"
