@@ -150,17 +150,43 @@ static void where_of(lua_State *L, char *buf, size_t len)
 /* Upvalues of the recording metamethods. */
 enum { UV_TABLE = 1, UV_PATH, UV_LINT };
 
-/* __index: the value, after recording the read of a string key. */
+/* The key a read is recorded under: a text as itself; a number or boolean,
+ * which a params key from YAML may be ({1: a}: the integer key 1), in
+ * brackets, as Lua compares keys: "[1]" for 1 and 1.0, "[0.5]", "[true]".
+ * NULL for a key of another type. */
+static const char *key_form(lua_State *L, int idx, char *buf, size_t cap)
+{
+  lua_Integer i;
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+    return lua_tostring(L, idx);
+  case LUA_TBOOLEAN:
+    return lua_toboolean(L, idx) ? "[true]" : "[false]";
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx))
+      snprintf(buf, cap, "[%lld]", (long long)lua_tointeger(L, idx));
+    else if (lua_numbertointeger(lua_tonumber(L, idx), &i))   /* 1.0 is the key 1 */
+      snprintf(buf, cap, "[%lld]", (long long)i);
+    else
+      snprintf(buf, cap, "[%.17g]", (double)lua_tonumber(L, idx));
+    return buf;
+  default:
+    return NULL;
+  }
+}
+
+/* __index: the value, after recording the read of a key (key_form). */
 static int l_index(lua_State *L)
 {
-  char where[300];
+  char where[300], form[64];
   lua_settop(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(UV_TABLE));
-  if (lua_type(L, 2) == LUA_TSTRING) {
+  const char *key = key_form(L, 2, form, sizeof form);
+  if (key) {
     where_of(L, where, sizeof where);
     record(lua_touserdata(L, lua_upvalueindex(UV_LINT)), lua_tostring(L, lua_upvalueindex(UV_PATH)),
-           lua_tostring(L, 2), where, !lua_isnil(L, -1));
+           key, where, !lua_isnil(L, -1));
   }
   return 1;
 }
@@ -190,8 +216,9 @@ static void wrap(cp_lint *l, lua_State *L, const char *path)
   luaL_checkstack(L, 8, "params nested too deep");
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "[]";
-    lua_pushfstring(L, "%s.%s", path, key);
+    char form[64];
+    const char *key = key_form(L, -2, form, sizeof form);
+    lua_pushfstring(L, "%s.%s", path, key ? key : "[]");
     lua_insert(L, -2);
     wrap(l, L, lua_tostring(L, -2));
     lua_remove(L, -2);
@@ -229,21 +256,47 @@ static int was_read(const cp_lint *l, const char *path, const char *key)
   return 0;
 }
 
-/* Warns about each param of the mapping n (at path) that no rule read: a
- * mapping read as a whole is read; one never reached is one warning. */
+/* The key of YAML key node k as reads are recorded (key_form): a quoted
+ * scalar as its text, a plain one as the Lua key it becomes. */
+static const char *yaml_key_form(const yt_node *k, char *buf, size_t cap)
+{
+  int b;
+  long long i;
+  double d;
+  lua_Integer li;
+  if (!k->plain)
+    return k->value;
+  switch (cp_ytree_plain(k->value, &b, &i, &d)) {
+  case YT_PLAIN_BOOL: return b ? "[true]" : "[false]";
+  case YT_PLAIN_INT: snprintf(buf, cap, "[%lld]", i); return buf;
+  case YT_PLAIN_REAL:
+    if (lua_numbertointeger(d, &li))
+      snprintf(buf, cap, "[%lld]", (long long)li);
+    else
+      snprintf(buf, cap, "[%.17g]", d);
+    return buf;
+  default: return k->value;
+  }
+}
+
+/* Warns about each param of the mapping n that no rule read: path is where
+ * reads of it are recorded, shown how the config spells it. A mapping read
+ * as a whole is read; one never reached is one warning. */
 static unsigned report_unread(const cp_lint *l, const cp_config *cfg, const yt_node *n,
-                              const char *path)
+                              const char *path, const char *shown)
 {
   unsigned count = 0;
   for (size_t i = 0; n && n->kind == YT_MAP && i + 1 < n->n; i += 2) {
     const yt_node *k = n->items[i], *v = n->items[i + 1];
-    char child[512];
-    snprintf(child, sizeof child, "%s.%s", path, k->value);
-    if (!was_read(l, path, k->value)) {
-      cp_diag_warn("%s:%u: %s: no rule reads it in the fixtures", cfg->path, k->line, child);
+    char child[512], child_shown[512], form[64];
+    const char *key = yaml_key_form(k, form, sizeof form);
+    snprintf(child, sizeof child, "%s.%s", path, key);
+    snprintf(child_shown, sizeof child_shown, "%s.%s", shown, k->value);
+    if (!was_read(l, path, key)) {
+      cp_diag_warn("%s:%u: %s: no rule reads it in the fixtures", cfg->path, k->line, child_shown);
       count++;
     } else if (v->kind == YT_MAP && !was_read(l, child, "*")) {
-      count += report_unread(l, cfg, v, child);
+      count += report_unread(l, cfg, v, child, child_shown);
     }
   }
   return count;
@@ -308,7 +361,8 @@ static unsigned report_missing(const cp_lint *l)
   for (size_t i = 0; i < l->n; i++) {
     const lread *r = &l->v[i];
     if (!r->present && !skip[i]) {
-      cp_diag_warn("%s: %s.%s is read, but the config has no such param", r->where, r->path, r->key);
+      cp_diag_warn("%s: %s%s%s is read, but the config has no such param", r->where, r->path,
+                   r->key[0] == '[' ? "" : ".", r->key);   /* params.x[7]: a number's key */
       count++;
     }
   }
@@ -542,7 +596,7 @@ cp_exit cp_cmd_check(const cp_opts *o)
     warnings += report_missing(l);
     warnings += report_unknown_labels(cfg, rules);
     if (o->fixtures && !failed)   /* rules that failed read less and check less than they do */
-      warnings += report_unread(l, cfg, cfg->params, "params") +
+      warnings += report_unread(l, cfg, cfg->params, "params", "params") +
                   report_uncovered(l, rules, o->fixtures);
     if (!o->quiet)
       printf("lint: %u warning%s%s\n", warnings, warnings == 1 ? "" : "s",

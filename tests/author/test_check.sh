@@ -66,6 +66,23 @@ test_a_lookup_by_data_is_not_a_missing_param() {
 crmpolicy: warning: c.yaml:22: params.unused: no rule reads it in the fixtures" "$ERR"
 }
 
+test_a_param_read_by_a_number_key_is_read() {
+  # {1: 10} is the integer key 1 to a rule: reading it (as 1, or as 2.0 for
+  # the key 2) is a read of it, a quoted "3" is another key, and a number
+  # key the config lacks is missing as a text one is
+  policy
+  sed -i 's/^  unused: {a: 1, b: 2}$/&\n  by_level: {1: 10, 2: 20, "3": 30}\n  caps: {1: {a: 1, b: 2}}/' c.yaml
+  sed -i 's/^    if c.tier ~= "gold" then$/    local n = P.by_level[1] + P.by_level[1.5 + 0.5]\n    local m = P.caps[1].a\n    local z = P.by_level[4]\n&/' r.lua
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  cp_run check --config c.yaml --fixtures fx
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:16: params.by_level[4] is read, but the config has no such param
+crmpolicy: warning: c.yaml:22: params.unused: no rule reads it in the fixtures
+crmpolicy: warning: c.yaml:23: params.by_level.3: no rule reads it in the fixtures
+crmpolicy: warning: c.yaml:24: params.caps.1.b: no rule reads it in the fixtures" "$ERR"
+}
+
 test_check_reports_failing_fixtures() {
   policy
   mkdir fx
