@@ -4,6 +4,7 @@
  * that would rewind the state to an earlier day without --replay. */
 #include "guard.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 #include "dates.h"
@@ -116,6 +117,62 @@ int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, co
   for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++)
     refused |= guard_table(cfg, facts, s, o, table_at(f, i));
   return refused;
+}
+
+/* What cp_guard_rules checks the state's ids against. */
+typedef struct rules_seen {
+  const cp_config *cfg;
+  const cp_rules *rules;
+  int refused;              /* an id was refused */
+} rules_seen;
+
+/* Returns 1 when some rule reports under id (its own id, or one it emits). */
+static int reported(const cp_rules *rules, const char *id)
+{
+  for (size_t i = 0; i < cp_rules_count(rules); i++)
+    for (const char *const *p = cp_rules_ids(rules, i); *p; p++)
+      if (!strcmp(*p, id))
+        return 1;
+  return 0;
+}
+
+/* Holds one id of the state's open alerts and proposals against the rules. */
+static int check_id(void *ctx, const char *id, uint64_t alerts, uint64_t assignments)
+{
+  rules_seen *r = ctx;
+  const cp_guard_cfg *g = &r->cfg->file->guard;
+  if (reported(r->rules, id))
+    return 0;
+  for (unsigned i = 0; i < g->allow_removed_count; i++)
+    if (fnmatch(g->allow_removed[i], id, 0) == 0)
+      return 0;
+  char a[32], p[32], held[128];
+  cp_progress_format_count(a, alerts);
+  cp_progress_format_count(p, assignments);
+  if (alerts && assignments)
+    snprintf(held, sizeof held, "%s open alert%s and %s proposed assignment%s", a,
+             alerts == 1 ? "" : "s", p, assignments == 1 ? "" : "s");
+  else if (alerts)
+    snprintf(held, sizeof held, "%s open alert%s", a, alerts == 1 ? "" : "s");
+  else
+    snprintf(held, sizeof held, "%s proposed assignment%s", p, assignments == 1 ? "" : "s");
+  cp_diag_fail(CP_EFACTS, "guard: no rule reports under '%s' any more (not in %s's rule files, "
+               "nor in a rule's emits), and the state holds %s of it, which this run would "
+               "close (a rule file left out of the config's rules:, a rule renamed?); if it "
+               "was retired on purpose, name it in guard.allow_removed; " FORCE_HINT,
+               id, r->cfg->path, held);
+  r->refused = 1;
+  return 0;
+}
+
+int cp_guard_rules(const cp_config *cfg, const cp_rules *rules, cp_store *s, const cp_opts *o)
+{
+  if (o->force)
+    return 0;
+  rules_seen r = {.cfg = cfg, .rules = rules};
+  if (cp_store_open_ids(s, check_id, &r) != CP_OK)
+    return -1;
+  return r.refused;
 }
 
 /* Returns part as a share of whole, in percent. */

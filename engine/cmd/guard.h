@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "facts.h"
+#include "rules.h"
 #include "store.h"
 
 /* Before the state is opened: refuses a run whose clients table is empty.
@@ -24,6 +25,15 @@ int cp_guard_as_of(const cp_store *s, const cp_opts *o);
  * message printed for each table refused; the run still evaluates, so that
  * cp_guard_commit and cp_guard_table_rows say the other reasons). */
 int cp_guard_tables(const cp_config *cfg, cp_facts *facts, const cp_store *s, const cp_opts *o);
+
+/* After the run began, before any result is applied: refuses, unless
+ * --force or guard.allow_removed names it, a run whose rules no longer
+ * report under an id of which the state holds open alerts or proposed
+ * assignments (a rule file left out of the config, a rule renamed): the
+ * run would resolve and withdraw them all. Returns 0, 1 (refused, a
+ * message for each id; the run still evaluates, so that the other reasons
+ * are said), or -1 on an error (said). */
+int cp_guard_rules(const cp_config *cfg, const cp_rules *rules, cp_store *s, const cp_opts *o);
 
 /* Before the commit: refuses a run whose evaluated clients fell, or that
  * resolves, more than the config's shares allow, unless --force. Returns 0,

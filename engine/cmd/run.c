@@ -404,6 +404,9 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   /* a table come empty refuses the run, which still evaluates so that the
    * reasons beside it are said too (the clients' drop, a table cut short) */
   int empty = cp_guard_tables(r->cfg, r->facts, r->store, o);
+  int gone = cp_guard_rules(r->cfg, r->rules, r->store, o);   /* before any result is merged */
+  if (gone < 0)
+    return CP_ESTATE;
   cp_store_set_feed(r->store, &r->cfg->file->feed);
   /* the lookup tables' data problems, met when the facts opened */
   if ((rc = cp_store_apply(r->store, cp_facts_held_findings(r->facts))) != CP_OK)
@@ -426,7 +429,7 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   *refused = cp_guard_commit(r->cfg, r->store, o, cp_facts_number_ids(r->facts));
   if (*refused < 2)   /* each reason to refuse is said: a lost table and the alerts it resolves */
     *refused |= cp_guard_table_rows(r->cfg, r->facts, r->store, o, &rc);
-  *refused |= empty;
+  *refused |= empty | gone;
   return rc;
 }
 

@@ -110,6 +110,8 @@ static const cyaml_schema_field_t guard_fields[] = {
   CYAML_FIELD_UINT("table_min_count", CYAML_FLAG_OPTIONAL, cp_guard_cfg, table_min_count),
   CYAML_FIELD_SEQUENCE("allow_empty", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_guard_cfg,
                        allow_empty, &allow_empty_schema, 0, CYAML_UNLIMITED),
+  CYAML_FIELD_SEQUENCE("allow_removed", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_guard_cfg,
+                       allow_removed, &allow_empty_schema, 0, CYAML_UNLIMITED),
   CYAML_FIELD_END,
 };
 

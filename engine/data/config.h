@@ -81,6 +81,9 @@ typedef struct cp_guard_cfg {
                                     when given, else 1 (not read from the config) */
   char **allow_empty;            /* per-client or lookup tables that may come empty */
   unsigned allow_empty_count;    /* their number */
+  char **allow_removed;          /* ids (globs) no rule reports under any more, whose open
+                                    alerts and proposals may resolve */
+  unsigned allow_removed_count;  /* their number */
 } cp_guard_cfg;
 
 /* Where `push` delivers the feed. */

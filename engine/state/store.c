@@ -736,6 +736,30 @@ cp_err cp_store_begin(cp_store *s, int64_t as_of, int wait_ms, const char *confi
   return err ? err : open_snapshot(s);
 }
 
+cp_err cp_store_open_ids(cp_store *s,
+                         int (*fn)(void *ctx, const char *id, uint64_t alerts,
+                                   uint64_t assignments),
+                         void *ctx)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT rule, sum(a), sum(p) FROM ("
+                         "SELECT rule, 1 AS a, 0 AS p FROM alerts WHERE status = 'open' UNION ALL "
+                         "SELECT rule, 0, 1 FROM assignments WHERE status = 'proposed') "
+                         "GROUP BY rule ORDER BY rule", -1, &st, NULL) != SQLITE_OK)
+    return fail(s, s->db, "reading the ids of open alerts");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    if (id && fn(ctx, id, (uint64_t)sqlite3_column_int64(st, 1),
+                 (uint64_t)sqlite3_column_int64(st, 2)))
+      break;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return fail(s, s->db, "reading the ids of open alerts");
+  return CP_OK;
+}
+
 int64_t cp_store_last_rows(const cp_store *s, const char *name)
 {
   sqlite3_stmt *st = NULL;

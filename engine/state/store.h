@@ -117,6 +117,15 @@ const cp_last_run *cp_store_last(const cp_store *s);
  * (cp_store_record_rows), or -1 when it recorded none. */
 int64_t cp_store_last_rows(const cp_store *s, const char *name);
 
+/* Calls fn for each id under which the state holds open alerts or proposed
+ * assignments, as the run began (call it before the first cp_store_apply),
+ * with their numbers, in byte order of the ids; stops when fn returns
+ * nonzero. */
+cp_err cp_store_open_ids(cp_store *s,
+                         int (*fn)(void *ctx, const char *id, uint64_t alerts,
+                                   uint64_t assignments),
+                         void *ctx);
+
 /* Records the rows this run found in the facts table name. */
 cp_err cp_store_record_rows(cp_store *s, const char *name, uint64_t rows);
 

@@ -452,6 +452,51 @@ test_a_table_drop_within_the_share_or_allowed_runs() {
   expect_contains "a share of 0: the lookup" "the table 'staff' of f.db has 4 rows, 5 in the last run (run 4): a drop of 20.0%, more than guard.table_drop_percent (0%)" "$ERR"
 }
 
+test_a_rule_that_no_longer_reports_is_refused_then_allowed() {
+  setup
+  # the rule renamed: its ten open alerts would all resolve
+  sed -i 's/id = "late"/id = "overdue"/' r.lua
+  local before
+  before=$(state_dump)
+  expect_refused "$before" "crmpolicy: guard: no rule reports under 'late' any more (not in c.yaml's rule files, nor in a rule's emits), and the state holds 10 open alerts of it, which this run would close (a rule file left out of the config's rules:, a rule renamed?); if it was retired on purpose, name it in guard.allow_removed; nothing was written; if this is what you mean, run again with --force
+crmpolicy: guard: this run would resolve 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); nothing was written; if this is what you mean, run again with --force" \
+    run --config c.yaml --as-of 2026-06-02 --quiet
+  # retired on purpose, and alerting under a new id: a glob names it, the
+  # alerts resolve (the share still counts: --force for that one night)
+  printf '  allow_removed: ["la*"]\n' > extra
+  sed -i 's/^guard: {min_count: 5}$/guard:\n  min_count: 5/' c.yaml
+  cat extra >> c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced" "0|" "$RC|$ERR"
+  expect_eq "resolved and opened anew" "late|resolved|10 overdue|open|10" \
+    "$(sqlite3 s.db "SELECT rule, status, count(*) FROM alerts GROUP BY 1, 2 ORDER BY 1" | paste -sd' ')"
+}
+
+test_allow_removed_lets_a_retired_rule_close_its_alerts() {
+  setup 'guard: {min_count: 50, allow_removed: [late]}'
+  printf 'rule { id = "other", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "run" "0|crmpolicy: warning: guard: this run resolves 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); it is not refused with fewer than guard.min_count (50) open; if a table of the export came empty, run again with the right facts" "$RC|$ERR"
+  expect_eq "resolved" "10" "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status = 'resolved'")"
+}
+
+test_an_id_a_rule_emits_is_still_reported() {
+  clients_config "[{name: name, type: text}]" 'guard: {min_count: 5}'
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','x','active','2026-01-01');"
+  printf 'rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c) alert { rule = "r.unfilled", severity = "info", title = "t" } end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first" "0|" "$RC|$ERR"
+  # the rule now reports nothing: its emitted id is still its own, not a removed one
+  printf 'rule { id = "r", doc = "d", emits = {"r.unfilled"}, fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "second" "0|" "$RC|$ERR"
+  # the emits entry gone: refused, the one proposal named in the singular
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  sqlite3 s.db "UPDATE alerts SET status = 'open'"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "third" "5|crmpolicy: guard: no rule reports under 'r.unfilled' any more (not in c.yaml's rule files, nor in a rule's emits), and the state holds 1 open alert of it, which this run would close (a rule file left out of the config's rules:, a rule renamed?); if it was retired on purpose, name it in guard.allow_removed; nothing was written; if this is what you mean, run again with --force" "$RC|$ERR"
+}
+
 test_guard_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "guard: {client_drop_pct: 10}"
   facts_db f.db ""
