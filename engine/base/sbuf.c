@@ -105,8 +105,9 @@ void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
       if (a >= 0x20 && a < 0x7f && a != '"' && a != '\\')
         continue;
       if (a >= 0xe1 && a <= 0xef && a != 0xed && i + 2 < n &&
-          (u[i + 1] & 0xc0) == 0x80 && (u[i + 2] & 0xc0) == 0x80) {
-        i += 2;   /* a three-byte sequence that needs no range check */
+          (u[i + 1] & 0xc0) == 0x80 && (u[i + 2] & 0xc0) == 0x80 &&
+          !(a == 0xe2 && u[i + 1] == 0x80 && (u[i + 2] | 1) == 0xa9)) {
+        i += 2;   /* a three-byte sequence that needs no range check (not U+2028/9) */
         continue;
       }
       break;
@@ -116,11 +117,21 @@ void cp_sbuf_json_str(sbuf *b, const char *s, size_t n)
     unsigned char c = (unsigned char)s[i];
     size_t len = c >= 0x80 ? cp_sbuf_utf8_len(s + i, n - i) : 1;
     int c1 = len == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0;   /* U+0080..U+009F */
-    if ((len > 1 && !c1) || (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+    /* U+2028 and U+2029, line and paragraph separators: valid JSON, but a
+     * line splitter (Python's splitlines, JavaScript before ES2019) breaks
+     * a JSON line there */
+    int sep = len == 3 && c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+              ((unsigned char)s[i + 2] | 1) == 0xa9;
+    if ((len > 1 && !c1 && !sep) || (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')) {
       i += len;
       continue;
     }
     cp_sbuf_addn(b, s + run, i - run);
+    if (sep) {
+      cp_sbuf_add(b, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+      run = i += 3;
+      continue;
+    }
     if (c1) {   /* a C1 control (CSI ...), as \u0080..\u009f */
       unsigned char u = (unsigned char)s[i + 1];
       cp_sbuf_add(b, (char[]){'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15], 0});

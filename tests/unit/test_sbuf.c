@@ -37,6 +37,16 @@ TEST(json_strings_keep_valid_utf8_and_escape_controls)
   CHECK_STR("\"a\\u007fb\\u009bc\\u0080\xc2\xa0\"", json("a\x7f" "b\xc2\x9b" "c\xc2\x80\xc2\xa0", 10));
 }
 
+TEST(json_strings_escape_the_line_and_paragraph_separators)
+{
+  /* U+2028 and U+2029 break a JSON line for line splitters; U+2027 and
+   * U+202A, their neighbours, and a cut-short separator are not them */
+  CHECK_STR("\"a\\u2028b\\u2029c\"", json("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", 9));
+  CHECK_STR("\"\xe2\x80\xa7\xe2\x80\xaa\"", json("\xe2\x80\xa7\xe2\x80\xaa", 6));
+  CHECK_STR("\"\xef\xbf\xbd\xef\xbf\xbd\"", json("\xe2\x80", 2));
+  CHECK_STR("\"\xe7\x94\xb2\\u2028\"", json("\xe7\x94\xb2\xe2\x80\xa8", 6));
+}
+
 TEST(json_strings_write_each_invalid_byte_as_u_fffd)
 {
   CHECK_STR("\"a\xef\xbf\xbd" "b\"", json("a\xff" "b", 3));
