@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS findings (
   value       TEXT NOT NULL,
   problem     TEXT NOT NULL
 );
+-- The guard counts the last run's data problems of a column (added without
+-- a version change: a run makes it on a state that lacks it).
+CREATE INDEX IF NOT EXISTS findings_run ON findings(run_id, tbl, col);
 
 -- The rows each run read of the facts' per-client and lookup tables: the
 -- guard refuses a run whose table came empty after one that had

@@ -247,6 +247,69 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o, i
   return refused;
 }
 
+/* Finds the table whose data problems are named sql (its SQL table or view,
+ * as findings name it): its label, the rows this run read of it and the
+ * last run's (-1: not known). Returns 0 when no table of the config is it. */
+static int rows_of(const cp_config *cfg, const cp_facts *facts, const cp_store *s,
+                   const char *sql, char *label, size_t cap, uint64_t *now, int64_t *last)
+{
+  const cp_config_file *f = cfg->file;
+  for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
+    const cp_table_cfg *t = table_at(f, i);
+    if (strcmp(t->table ? t->table : t->name, sql))
+      continue;
+    table_label(label, cap, t);
+    *now = cp_facts_rows_read(facts, i);
+    *last = cp_store_last_rows(s, t->name);
+    return 1;
+  }
+  const cp_last_run *l = cp_store_last(s);
+  if (strcmp(f->clients->table ? f->clients->table : f->clients->name, sql))
+    return 0;
+  snprintf(label, cap, "'%s'", sql);
+  *now = cp_store_stats_of(s)->clients;   /* the clients evaluated, as the last run counted */
+  *last = l->id ? (int64_t)l->clients : -1;
+  return 1;
+}
+
+int cp_guard_columns(const cp_config *cfg, const cp_facts *facts, cp_store *s, const cp_opts *o,
+                     const cp_tally *tally)
+{
+  const cp_guard_cfg *g = &cfg->file->guard;
+  if (o->force || replaying(cp_store_last(s), o))
+    return 0;
+  int refused = 0;   /* every column refused is said */
+  for (size_t i = 0; i < tally->n; i++) {
+    const cp_tally_col *c = &tally->cols[i];
+    char label[600];
+    uint64_t rows = 0, had = 0;
+    int64_t last_rows = -1;
+    if (!rows_of(cfg, facts, s, c->table, label, sizeof label, &rows, &last_rows) ||
+        rows < g->table_min_count || last_rows < (int64_t)g->table_min_count || rows == 0)
+      continue;
+    if (cp_store_last_problems(s, c->table, c->column, &had) != CP_OK)
+      return -1;
+    double now = percent(c->n < rows ? c->n : rows, rows);
+    double then = percent(had < (uint64_t)last_rows ? had : (uint64_t)last_rows,
+                          (uint64_t)last_rows);
+    if (now - then <= g->column_problem_percent)
+      continue;
+    char a[32], b[32], x[32], y[32];
+    cp_progress_format_count(a, c->n < rows ? c->n : rows);
+    cp_progress_format_count(b, rows);
+    cp_progress_format_count(x, had);
+    cp_progress_format_count(y, (uint64_t)last_rows);
+    cp_diag_fail(CP_EFACTS, "guard: %s of the %s rows of the table %s of %s have a data problem "
+                 "in column %s (%.1f%%), %s of %s in the last run (run %lld) (%.1f%%): a rise of "
+                 "more than guard.column_problem_percent (%u points) (did the export's format "
+                 "change? the warnings above show the first values); " FORCE_HINT, a, b, label,
+                 cfg->facts, c->column, now, x, y, (long long)cp_store_last(s)->id, then,
+                 g->column_problem_percent);
+    refused = 1;
+  }
+  return refused;
+}
+
 int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
                         const cp_opts *o, cp_err *rc)
 {

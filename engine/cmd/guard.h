@@ -9,6 +9,7 @@
 #include "facts.h"
 #include "rules.h"
 #include "store.h"
+#include "tally.h"
 
 /* Before the state is opened: refuses a run whose clients table is empty.
  * Returns 0 to go on, 1 when refused (message printed), -1 on an error. */
@@ -51,5 +52,14 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o, i
  * refused); *rc is set on an error. */
 int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s,
                         const cp_opts *o, cp_err *rc);
+
+/* Before the commit: refuses, unless --force or a replay, a run where the
+ * share of a table's rows with a data problem in one column (the counts of
+ * tally) rose by more than guard.column_problem_percent points from the
+ * last run's (an export whose date or number format changed), once both
+ * runs read guard.table_min_count rows or more of it. Returns 0, 1
+ * (refused, a message for each column), or -1 on an error (said). */
+int cp_guard_columns(const cp_config *cfg, const cp_facts *facts, cp_store *s, const cp_opts *o,
+                     const cp_tally *tally);
 
 #endif

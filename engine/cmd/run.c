@@ -429,6 +429,11 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   *refused = cp_guard_commit(r->cfg, r->store, o, cp_facts_number_ids(r->facts));
   if (*refused < 2)   /* each reason to refuse is said: a lost table and the alerts it resolves */
     *refused |= cp_guard_table_rows(r->cfg, r->facts, r->store, o, &rc);
+  int bad = rc == CP_OK && *refused < 2 ?
+            cp_guard_columns(r->cfg, r->facts, r->store, o, &r->by_column) : 0;
+  if (bad < 0)
+    return CP_ESTATE;
+  *refused |= bad;
   *refused |= empty | gone;
   return rc;
 }

@@ -106,6 +106,8 @@ static const cyaml_schema_field_t guard_fields[] = {
                    client_drop_percent),
   CYAML_FIELD_UINT("resolve_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg, resolve_percent),
   CYAML_FIELD_UINT("table_drop_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg, table_drop_percent),
+  CYAML_FIELD_UINT("column_problem_percent", CYAML_FLAG_OPTIONAL, cp_guard_cfg,
+                   column_problem_percent),
   CYAML_FIELD_UINT("min_count", CYAML_FLAG_OPTIONAL, cp_guard_cfg, min_count),
   CYAML_FIELD_UINT("table_min_count", CYAML_FLAG_OPTIONAL, cp_guard_cfg, table_min_count),
   CYAML_FIELD_SEQUENCE("allow_empty", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_guard_cfg,
@@ -510,8 +512,8 @@ static cp_err check_numbers(const cp_config *c)
   static const char *const limits32[] = {"memory_mb", "facts_seconds", NULL};
   static const char *const limits64[] = {"instructions", NULL};
   static const char *const guard[] = {"client_drop_percent", "resolve_percent",
-                                      "table_drop_percent", "min_count", "table_min_count",
-                                      NULL};
+                                      "table_drop_percent", "column_problem_percent",
+                                      "min_count", "table_min_count", NULL};
   const yt_node *lm = cp_ytree_get(c->doc, "limits");
   cp_err rc = cp_config_check_wholes(c, lm, "limits.", limits32, 1, UINT32_MAX);
   if (rc == CP_OK)

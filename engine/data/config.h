@@ -74,6 +74,8 @@ typedef struct cp_guard_cfg {
   uint32_t client_drop_percent;  /* refuse when evaluated clients fall by more than this (20) */
   uint32_t resolve_percent;      /* refuse when more of the open alerts would resolve (50) */
   uint32_t table_drop_percent;   /* refuse when a table's rows fall by more than this (40) */
+  uint32_t column_problem_percent;  /* refuse when the share of a column's rows with a data
+                                       problem rises by more points than this (50) */
   uint32_t min_count;            /* shares are checked from this many clients or alerts (100) */
   uint32_t table_min_count;      /* ... and a table's drop guard from this many rows
                                     (min_count's) */

@@ -13,6 +13,7 @@
 
 #define DEFAULT_CLIENT_DROP_PERCENT 20
 #define DEFAULT_RESOLVE_PERCENT 50
+#define DEFAULT_COLUMN_PROBLEM_PERCENT 50
 #define DEFAULT_TABLE_DROP_PERCENT 40
 #define DEFAULT_MIN_COUNT 100
 #define DEFAULT_TIMEOUT_MS 10000
@@ -44,6 +45,8 @@ static cp_err check_guard(cp_config *c)
   default_of(m, "client_drop_percent", &g->client_drop_percent, DEFAULT_CLIENT_DROP_PERCENT);
   default_of(m, "resolve_percent", &g->resolve_percent, DEFAULT_RESOLVE_PERCENT);
   default_of(m, "table_drop_percent", &g->table_drop_percent, DEFAULT_TABLE_DROP_PERCENT);
+  default_of(m, "column_problem_percent", &g->column_problem_percent,
+             DEFAULT_COLUMN_PROBLEM_PERCENT);
   default_of(m, "min_count", &g->min_count, DEFAULT_MIN_COUNT);
   default_of(m, "table_min_count", &g->table_min_count, g->min_count);
   /* a table that had a row and comes empty is refused, however small,
@@ -52,7 +55,8 @@ static cp_err check_guard(cp_config *c)
   const struct { const char *key; uint32_t v; } shares[] = {
       {"client_drop_percent", g->client_drop_percent},
       {"resolve_percent", g->resolve_percent},
-      {"table_drop_percent", g->table_drop_percent}};
+      {"table_drop_percent", g->table_drop_percent},
+      {"column_problem_percent", g->column_problem_percent}};
   for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++)
     if (shares[i].v > 100) {
       const yt_node *at = cp_ytree_get(m, shares[i].key);

@@ -108,11 +108,13 @@ static cp_err migrate_1_to_2(sqlite3 *db, const char *path)
 
 /* Adds the columns and tables that came after version 2 and that older
  * writers ignore (every statement of theirs names its columns): a pick's
- * pool and group, the rows of each run's tables. */
+ * pool and group, the rows of each run's tables, the index by which the
+ * guard counts the last run's data problems of a column. */
 static cp_err add_columns(sqlite3 *db, const char *path)
 {
   cp_err rc = exec(db, path, "CREATE TABLE IF NOT EXISTS run_tables (run_id INTEGER NOT NULL, "
-                   "name TEXT NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY (run_id, name))",
+                   "name TEXT NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY (run_id, name)); "
+                   "CREATE INDEX IF NOT EXISTS findings_run ON findings(run_id, tbl, col)",
                    "adding a table");
   if (rc != CP_OK)
     return rc;

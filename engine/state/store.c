@@ -760,6 +760,25 @@ cp_err cp_store_open_ids(cp_store *s,
   return CP_OK;
 }
 
+cp_err cp_store_last_problems(cp_store *s, const char *tbl, const char *col, uint64_t *n)
+{
+  sqlite3_stmt *st = NULL;
+  *n = 0;
+  if (!s->last.id)
+    return CP_OK;
+  if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM findings WHERE run_id = ? AND tbl = ? "
+                         "AND col = ?", -1, &st, NULL) != SQLITE_OK)
+    return fail(s, s->db, "counting the last run's data problems");
+  sqlite3_bind_int64(st, 1, s->last.id);
+  bind_text(st, 2, tbl);
+  bind_text(st, 3, col);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *n = (uint64_t)sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? CP_OK : fail(s, s->db, "counting the last run's data problems");
+}
+
 int64_t cp_store_last_rows(const cp_store *s, const char *name)
 {
   sqlite3_stmt *st = NULL;

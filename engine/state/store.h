@@ -126,6 +126,10 @@ cp_err cp_store_open_ids(cp_store *s,
                                    uint64_t assignments),
                          void *ctx);
 
+/* The data problems the last run stored for column col of the facts table
+ * tbl (as findings name them); 0 when there was no last run. */
+cp_err cp_store_last_problems(cp_store *s, const char *tbl, const char *col, uint64_t *n);
+
 /* Records the rows this run found in the facts table name. */
 cp_err cp_store_record_rows(cp_store *s, const char *name, uint64_t rows);
 

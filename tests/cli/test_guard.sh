@@ -497,6 +497,48 @@ test_an_id_a_rule_emits_is_still_reported() {
   expect_eq "third" "5|crmpolicy: guard: no rule reports under 'r.unfilled' any more (not in c.yaml's rule files, nor in a rule's emits), and the state holds 1 open alert of it, which this run would close (a rule file left out of the config's rules:, a rule renamed?); if it was retired on purpose, name it in guard.allow_removed; nothing was written; if this is what you mean, run again with --force" "$RC|$ERR"
 }
 
+test_a_column_whose_format_changed_is_refused_then_forced() {
+  tables_setup
+  # the export now writes amounts with a decimal comma: every row of orders
+  # is a data problem in amount (the rows stay, their amount nil: nothing
+  # resolves, and no other guard would have seen it)
+  sqlite3 f.db "UPDATE orders SET amount = '10,00'"
+  local before
+  before=$(state_dump)
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 5 "$RC"
+  expect_eq "message" "crmpolicy: guard: 10 of the 10 rows of the table 'orders' of f.db have a data problem in column amount (100.0%), 0 of 10 in the last run (run 1) (0.0%): a rise of more than guard.column_problem_percent (50 points) (did the export's format change? the warnings above show the first values); nothing was written; if this is what you mean, run again with --force" \
+    "$(printf '%s\n' "$ERR" | grep 'crmpolicy: guard')"
+  expect_eq "state unchanged" "$before" "$(state_dump)"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --force
+  expect_eq "forced" 0 "$RC"
+  # the forced run is the next one's measure: the same export runs
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "the next run" "0|" "$RC|$(printf '%s\n' "$ERR" | grep 'crmpolicy: guard')"
+}
+
+test_a_column_rise_within_the_share_or_below_min_count_runs() {
+  tables_setup
+  # 5 of 10 rows: a rise of 50 points is not more than 50
+  sqlite3 f.db "UPDATE orders SET amount = 'x' WHERE client_id <= 'C05'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "within" "0|" "$RC|$(printf '%s\n' "$ERR" | grep 'crmpolicy: guard')"
+  # from 50% to 100%: refused; with 11 as table_min_count (more rows than
+  # the table has), not checked
+  sqlite3 f.db "UPDATE orders SET amount = 'x'"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet
+  expect_eq "a rise of 50 points again" "0" "$RC"
+  sed -i 's/^guard: {min_count: 5}$/guard: {min_count: 5, column_problem_percent: 40}/' c.yaml
+  sqlite3 f.db "UPDATE orders SET amount = 10"
+  cp_run run --config c.yaml --as-of 2026-06-04 --quiet --force
+  sqlite3 f.db "UPDATE orders SET amount = 'x' WHERE client_id <= 'C05'"
+  cp_run run --config c.yaml --as-of 2026-06-05 --quiet
+  expect_eq "past column_problem_percent" "5" "$RC"
+  sed -i 's/column_problem_percent: 40}/column_problem_percent: 40, table_min_count: 11}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-05 --quiet
+  expect_eq "below table_min_count" "0|" "$RC|$(printf '%s\n' "$ERR" | grep 'crmpolicy: guard')"
+}
+
 test_guard_keys_are_strict() {
   clients_config "[{name: name, type: text}]" "guard: {client_drop_pct: 10}"
   facts_db f.db ""
@@ -513,6 +555,9 @@ test_guard_keys_are_strict() {
   cp_run check --config c.yaml
   expect_eq "block: exit" 2 "$RC"
   expect_eq "block: message" "crmpolicy: c.yaml:7: guard: table_drop_percent: 101 is not a percentage (0 to 100)" "$ERR"
+  clients_config "[{name: name, type: text}]" "guard: {column_problem_percent: 101}"
+  cp_run check --config c.yaml
+  expect_eq "column_problem_percent" "2|crmpolicy: c.yaml:5: guard: column_problem_percent: 101 is not a percentage (0 to 100)" "$RC|$ERR"
 }
 
 run_tests
