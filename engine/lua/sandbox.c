@@ -981,6 +981,29 @@ static int tells_more(const char *tb)
   return 0;
 }
 
+/* Prints traceback tb to stderr for a terminal: each of its lines (a new
+ * line is "\n\t", as luaL_traceback writes them) as cp_sbuf_term_str()
+ * writes a message, so that a function or file name holding an escape
+ * sequence or a newline can neither drive the terminal nor forge a line. */
+static void print_traceback(const char *tb)
+{
+  sbuf b = {0};
+  for (const char *line = tb;;) {
+    const char *end = strstr(line, "\n\t");
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    if (line != tb)
+      cp_sbuf_add(&b, "\t");
+    cp_sbuf_term_str(&b, line, len);
+    cp_sbuf_add(&b, "\n");
+    if (!end)
+      break;
+    line = end + 2;
+  }
+  if (!b.oom)
+    fwrite(b.s ? b.s : "", 1, b.len, stderr);
+  cp_sbuf_free(&b);
+}
+
 /* Keeps the real path of rule file `path` among the files run so far (the
  * modules' table, under a key that no module name can be: it starts with
  * '/'). Fails when a require ran it already: it would declare its rules
@@ -1023,7 +1046,7 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
     cp_err rc = cp_diag_fail(CP_ERULES, "%s%s", lua_tostring(L, -2),   /* which call's budget */
                              sb->tripped ? " (the file's top level, when it loaded)" : "");
     if (tells_more(lua_tostring(L, -1)))
-      fprintf(stderr, "%s\n", lua_tostring(L, -1));
+      print_traceback(lua_tostring(L, -1));
     lua_pop(L, 2);
     return rc;
   }

@@ -313,4 +313,25 @@ LUA
   expect_contains "error" 'no C\x1b[2J (rule boom, client C\x1b[2J)' "$ERR"
 }
 
+# probe-ak: the traceback that `check` and `run` print after a rule file's
+# top level failed in a function it called was written raw, so a function
+# named by a key with an escape sequence and a newline drove the terminal
+# and forged a line of its own.
+test_the_traceback_of_a_failed_top_level_escapes_the_names_it_shows() {
+  config; facts ""
+  cat > r.lua <<'LUA'
+local t = {}
+t["\27[31mred\ncrmpolicy: forged"] = function() error("x") end
+t["\27[31mred\ncrmpolicy: forged"]()
+LUA
+  run_texts
+  expect_eq "exit" 2 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: x
+stack traceback:
+$(printf '\t')[C]: in function 'error'
+$(printf '\t')r.lua:2: in field '\x1b[31mred\ncrmpolicy: forged'
+$(printf '\t')r.lua:3: in main chunk" "$ERR"
+  [ ! -e s.db ] || fail "the state database was created"
+}
+
 run_tests
