@@ -65,6 +65,7 @@ typedef struct cp_rules {
   cp_outcome *out;          /* where the current rule's results go */
   const cp_rule *current;   /* the rule being evaluated, or NULL */
   const char *deriving;     /* the derived value being computed for it, or NULL */
+  int in_why;               /* explain's why() is formatting its reason (a run does not) */
   int rules_locked;         /* rule files are loaded: no more declarations */
   int derive_ref;           /* registry: derived id -> {fn=, doc=} */
   char **derived_ids;       /* derived ids in declaration order (the profile's order) */

@@ -465,6 +465,9 @@ static cp_rules *running(lua_State *L, const char *fn)
   if (api->deriving)   /* its results would go to whichever rule read it first */
     luaL_error(L, "%s: derived value '%s' reports nothing: a derived value is computed once "
                "for every rule that reads it; report from a rule{}", fn, api->deriving);
+  if (api->in_why)   /* a run formats no reason: it would report nothing there */
+    luaL_error(L, "%s: called while why() formats its reason (in a __tostring, say), "
+               "which a run never does", fn);
   luaL_checktype(L, 1, LUA_TTABLE);
   return api;
 }
@@ -804,7 +807,10 @@ static int l_why(lua_State *L)
   lua_getfield(L, -1, "format");
   lua_insert(L, 1);
   lua_pop(L, 2);
+  int was = api->in_why;
+  api->in_why = 1;
   int status = lua_pcall(L, n, 1, 0);
+  api->in_why = was;
   if (status != LUA_OK) {   /* name the rule's line, not format's */
     cp_sandbox_recheck(L);   /* a spent budget stays the budget's error */
     if (status == LUA_ERRMEM)
@@ -818,7 +824,10 @@ static int l_why(lua_State *L)
      * it shows the rule's results as the run gives them, not an error. */
     lua_pushliteral(L, "why() failed: ");
     lua_insert(L, -2);
-    luaL_where(L, 1);
+    if (cp_sandbox_has_place(lua_tostring(L, -1)))   /* raised in Lua: a __tostring */
+      lua_pushliteral(L, "");
+    else
+      luaL_where(L, 1);
     lua_insert(L, -2);
     lua_pushliteral(L, " (a run formats no reason: the rule does not fail there)");
     lua_concat(L, 4);   /* "why() failed: ", where, message, note */

@@ -538,8 +538,7 @@ static void protect_strings(cp_sandbox *sb)
   lua_pop(L, 2);
 }
 
-/* Returns 1 when msg starts with a place, "file:line: ". */
-static int has_place(const char *msg)
+int cp_sandbox_has_place(const char *msg)
 {
   const char *colon = strchr(msg, ':');
   if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
@@ -566,7 +565,7 @@ static int msgh(lua_State *L)
     lua_pushlstring(L, msg, MESSAGE_MAX);
     msg = lua_pushfstring(L, "%s... (%I bytes)", lua_tostring(L, -1), (lua_Integer)len);
   }
-  if (!has_place(msg)) {   /* error("x", 0), error({}), a yield or overflow met in C ... */
+  if (!cp_sandbox_has_place(msg)) {   /* error("x", 0), error({}), a yield or overflow met in C ... */
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++)
       if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {   /* the innermost Lua code */

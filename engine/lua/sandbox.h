@@ -60,6 +60,9 @@ int cp_sandbox_tripped(const cp_sandbox *sb);
  * functions that catch errors (pcall, coroutine.resume), after they return. */
 void cp_sandbox_recheck(lua_State *L);
 
+/* Returns 1 when error message msg starts with a place, "file:line: ". */
+int cp_sandbox_has_place(const char *msg);
+
 /* Gives coroutine co the budget hook of the current call (none outside one)
  * before L resumes (or closes) it, and notes it as running. Returns the
  * coroutine noted before, to hand to cp_sandbox_left() once co is back.

@@ -225,4 +225,32 @@ LUA
   expect_eq "stderr" "" "$ERR"
 }
 
+# probe-ak: a __tostring that why() formats ran alert{} (or assign{},
+# fulfilled{}), and explain showed the rule fire with an alert that the
+# run, which formats no reason, never reports; a __tostring's own error
+# read "r.lua:3: r.lua:3: boom", its place twice.
+test_a_why_whose_formatting_reports_is_a_reason_not_the_runs_alert() {
+  policy
+  cat > r.lua <<'LUA'
+local sneaky = setmetatable({}, {__tostring = function()
+  alert { severity = "critical", title = "only in explain" }
+  return "x"
+end})
+local boom = setmetatable({}, {__tostring = function() error("boom") end})
+rule { id = "r", doc = "d", fn = function(c)
+  why("%s", sneaky)
+  why("%s", boom)
+end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-30 --quiet
+  expect_eq "run: exit" 0 "$RC"
+  expect_eq "run: alerts" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts")"
+  cp_run explain --config c.yaml --as-of 2026-06-30 G1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "stdout" "rule r (r.lua:6): no result
+  why: why() failed: r.lua:2: alert{}: called while why() formats its reason (in a __tostring, say), which a run never does (a run formats no reason: the rule does not fail there)
+  why: why() failed: r.lua:5: boom (a run formats no reason: the rule does not fail there)" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+}
+
 run_tests
