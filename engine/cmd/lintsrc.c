@@ -194,10 +194,13 @@ static const yt_node *follow(pass *p, size_t *i, const yt_node *node, char *path
   return node;
 }
 
-/* Returns the index of alias name at token i, or -1. */
+/* Returns the index of alias name at token i, or -1 (also when the file
+ * ends before token i: `local x = 1` at its end, whose number is skipped). */
 static int alias_of(const pass *p, size_t i)
 {
   char name[64];
+  if (i >= p->t.n || !p->t.v[i].name)
+    return -1;
   text(&p->t, i, name, sizeof name);
   for (int k = 0; k < p->n_alias; k++)
     if (!strcmp(p->alias[k], name))

@@ -244,4 +244,23 @@ crmpolicy: warning: r.lua:$(grep -n 'c.tiier' r.lua | cut -d: -f1): c.tiier: the
   expect_contains "the rules load (Lua reads the strings so)" "ok: c.yaml: 4 rules load" "$OUT"
 }
 
+# probe-ak: a rule file that ends in `local x = 1` (the number is no token)
+# made the lint read the token after the last one: past the tokens' array
+# when they fill it (32 here), uninitialised memory otherwise (a SEGV in
+# the sanitizer build).
+test_check_reads_no_token_past_a_file_that_ends_in_a_local() {
+  policy
+  printf 'rule { id = "one", doc = "d", fn = function(c) end }\nlocal a = {}\nlocal b = {};\nlocal x = 1' > one.lua
+  sed 's/^rules: .*/rules: [one.lua]/' c.yaml > one.yaml
+  cp_run check --config one.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "stdout" "ok: one.yaml: 1 rule loads; facts f.db has every declared table and column
+lint: 0 warnings (with --fixtures DIR: also unread params and untested rules)" "$OUT"
+  expect_eq "stderr" "" "$ERR"
+  printf 'local P = params\nlocal y = P.intervall\nlocal z =' > one.lua
+  cp_run check --config one.yaml
+  expect_eq "exit (unfinished)" 2 "$RC"
+  expect_eq "stderr (unfinished)" "crmpolicy: one.lua:3: unexpected symbol near <eof>" "$ERR"
+}
+
 run_tests
