@@ -560,9 +560,9 @@ cp_exit cp_cmd_check(const cp_opts *o)
     rc = cp_diag_fail(CP_ENOMEM, "check: out of memory");
   if (rc == CP_OK)
     rc = cp_config_rule_files(cfg);
-  if (rc == CP_OK)
-    warn_secrets(cfg);
   unsigned long warned = cp_diag_warnings(), sample_lines = 0;
+  if (rc == CP_OK)   /* said above the "ok" line: counted there too */
+    warn_secrets(cfg);
   uint64_t problems = 0;
   if (rc == CP_OK && (rc = cp_facts_open(cfg, o->as_of, &facts)) == CP_OK &&
       (rc = sample_facts(facts, &problems, &sample_lines)) == CP_OK) {
@@ -573,7 +573,8 @@ cp_exit cp_cmd_check(const cp_opts *o)
   }
   /* What was said above: the sample's data problems, counted as problems (not
    * as the lines that say them and their count), and the other warnings (the
-   * lookups' data problems, a rule file's own warnings). */
+   * lookups' data problems, a rule file's own warnings, the secrets the
+   * environment lacks). */
   char above[96] = "", n[32];
   warned = cp_diag_warnings() - warned - sample_lines;
   cp_progress_format_count(n, problems);

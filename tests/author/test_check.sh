@@ -222,6 +222,8 @@ test_check_warns_of_secrets_the_environment_lacks() {
   expect_eq "exit" 0 "$RC"
   expect_eq "warnings" "crmpolicy: warning: c.yaml: feed.salt_env: the environment variable CP_T_SALT is not set here: run and push stop without it (exit 2)
 crmpolicy: warning: c.yaml:$line: sinks: 'hook': secret_env: the environment variable CP_T_SECRET is not set here: push cannot sign for this sink, and fails it (exit 7)" "$(grep 'environment variable' err)"
+  # said above the ok line, they are counted there, as its other warnings are
+  expect_contains "ok line counts them" "column (2 warnings above)" "$(grep '^ok: ' out)"
   CP_T_SALT=s CP_T_SECRET= "$CRMPOLICY" check --config c.yaml > out 2> err
   expect_eq "set salt, empty secret" "crmpolicy: warning: c.yaml:$line: sinks: 'hook': secret_env: the environment variable CP_T_SECRET is empty here: push cannot sign for this sink, and fails it (exit 7)" "$(grep 'environment variable' err)"
   CP_T_SALT=s CP_T_SECRET=x "$CRMPOLICY" check --config c.yaml > out 2> err
