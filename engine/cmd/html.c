@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "dates.h"
-#include "locale.h"
+#include "cplocale.h"
 #include "progress.h"
 #include "report.h"
 

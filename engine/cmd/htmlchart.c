@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "locale.h"
+#include "cplocale.h"
 #include "report.h"
 
 #define W 640                 /* width of a chart's drawing, in SVG units */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "dates.h"
-#include "locale.h"
+#include "cplocale.h"
 #include "statedb.h"
 #include "stateread.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "locale.h"
+#include "cplocale.h"
 #include "report.h"
 
 /* A report may group its rows into this many groups at most: a table for

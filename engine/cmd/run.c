@@ -16,7 +16,7 @@
 #include "jobs.h"
 #include "settle.h"
 #include "stateread.h"
-#include "locale.h"
+#include "cplocale.h"
 #include "progress.h"
 #include "push.h"
 #include "query.h"

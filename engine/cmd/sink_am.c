@@ -12,7 +12,7 @@
 #include "consumer.h"
 #include "dates.h"
 #include "http.h"
-#include "locale.h"
+#include "cplocale.h"
 #include "progress.h"
 #include "push.h"
 #include "record.h"

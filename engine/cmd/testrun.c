@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,12 +519,36 @@ static void keep_message(void *ctx, const char *line)
   cp_sbuf_add(out, "\n");
 }
 
+/* The character type under which --run is compiled and matched, UTF-8
+ * whatever the environment's locale, so that '.' is one character of a
+ * Chinese name, not one of its bytes; (locale_t)0 when the C library has
+ * none (bytes, then). */
+static locale_t utf8_ctype(void)
+{
+  static locale_t loc;
+  static int tried;
+  if (!tried) {
+    tried = 1;
+    loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  }
+  return loc;
+}
+
+/* Matches --run against text under utf8_ctype(). */
+static int matches(const regex_t *re, const char *text)
+{
+  locale_t loc = utf8_ctype(), was = loc ? uselocale(loc) : (locale_t)0;
+  int hit = regexec(re, text, 0, NULL, 0) == 0;
+  if (loc)
+    uselocale(was);
+  return hit;
+}
+
 /* Returns 1 when --run selects the fixture at path, named name (NULL: it did
  * not load, so it is run, to be reported invalid). */
 static int selected(const cp_test_opts *to, const char *path, const char *name)
 {
-  return !to->select || !name || regexec(to->select, path, 0, NULL, 0) == 0 ||
-         regexec(to->select, name, 0, NULL, 0) == 0;
+  return !to->select || !name || matches(to->select, path) || matches(to->select, name);
 }
 
 /* Runs one fixture file and prints its result; counts it. */
@@ -716,7 +741,10 @@ cp_exit cp_cmd_test(const cp_opts *o)
   cp_junit junit = {0};
   cp_err rc = CP_OK;
   if (o->run) {
+    locale_t loc = utf8_ctype(), was = loc ? uselocale(loc) : (locale_t)0;
     int err = regcomp(&select, o->run, REG_EXTENDED | REG_NOSUB);
+    if (loc)
+      uselocale(was);
     if (err) {
       char why[256];
       regerror(err, &select, why, sizeof why);

@@ -1,6 +1,6 @@
 /* config.c: loads the YAML config strictly with libcyaml, params with ytree. */
 #include "config.h"
-#include "locale.h"
+#include "cplocale.h"
 
 #include <cyaml/cyaml.h>
 #include <ctype.h>

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "locale.h"
+#include "cplocale.h"
 #include "outcome.h"
 #include "progress.h"
 #include "record.h"

@@ -41,6 +41,17 @@ test_run_selects_fixtures_by_name_or_path() {
   expect_eq "alternation" "0|2 passed, 0 failed (0 left out by --run)" "$RC|$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 
+test_run_matches_characters_not_bytes() {
+  # '.' is one Chinese character (three bytes in UTF-8), in any locale
+  policy
+  passing_fixture fx.yaml
+  sed -i 's/^name: .*/name: 批次召回 recall/' fx.yaml
+  cp_run test --config c.yaml --quiet --run '^批.召回 ' fx.yaml
+  expect_eq "one dot, one character" "0|1 passed, 0 failed (0 left out by --run)" "$RC|$OUT"
+  LC_ALL=C cp_run test --config c.yaml --quiet --run '^批..召回' fx.yaml
+  expect_eq "two dots are two characters" "1|0 passed, 0 failed (1 left out by --run)" "$RC|$OUT"
+}
+
 test_a_run_that_matches_nothing_fails() {
   policy
   passing_fixture ok.yaml

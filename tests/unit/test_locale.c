@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "dates.h"
-#include "locale.h"
+#include "cplocale.h"
 #include "unit.h"
 
 /* Writes a config with the extra lines `more` to the scratch folder and

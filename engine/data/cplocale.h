@@ -1,4 +1,4 @@
-/* locale.h: the language of what the engine writes for people (config key
+/* cplocale.h: the language of what the engine writes for people (config key
  * `locale`: en or zh-CN) and the labels a policy gives its ids (config key
  * `labels`). Machine formats (jsonl, feed, CSV of alerts, Alertmanager
  * labels) never change with the locale. */

@@ -1,7 +1,7 @@
-/* locale.c: the engine's texts for people in English and Chinese, dates and
+/* cplocale.c: the engine's texts for people in English and Chinese, dates and
  * months as each language writes them, and the labels a policy gives its
  * rule ids, severities, tiers and other ids (config key `labels`). */
-#include "locale.h"
+#include "cplocale.h"
 
 #include <stdio.h>
 #include <stdlib.h>
