@@ -66,10 +66,10 @@ static const command commands[] = {
    "whether it fired, the derived values and fields it read, the reasons it gave\n"
    "with why(), and what it reported, or its error; for a pick, whom the state\n"
    "holds. Writes nothing."},
-  {"alerts", cmd_alerts, "config state format",
+  {"alerts", cmd_alerts, "config state format bom no-bom",
    "Prints the open alerts: a table (default), JSON lines, CSV, or one JSON array\n"
    "for Prometheus Alertmanager."},
-  {"assignments", cmd_assignments, "config state format",
+  {"assignments", cmd_assignments, "config state format bom no-bom",
    "Prints the proposed assignments: a table (default), JSON lines or CSV."},
   {"feed", cp_cmd_feed, "config state since limit epoch consumer ack",
    "Prints the events after sequence number SEQ (default 0) as JSON lines, each\n"
@@ -137,8 +137,9 @@ static const char *const option_help[] = {
   "month", "--month YYYY-MM the report's month (default: the month of the as-of date)",
   "output", "-o, --output FILE  where the report goes (written whole, mode 0600;\n"
   "                  - writes it to standard output)",
-  "bom", "--bom, --no-bom  CSV: begin with a UTF-8 byte order mark, or not (default: with\n"
-  "                  locale zh-CN, so that spreadsheets read the Chinese right)",
+  "bom", "--bom, --no-bom  CSV: begin with a UTF-8 byte order mark, or not (report's\n"
+  "                  default: with locale zh-CN, so that spreadsheets read the Chinese\n"
+  "                  right; alerts and assignments: without)",
   "bare", "--bare          one example rule and its fixture, not the reference policy",
   "locale", "--locale L      the project's locale: en or zh-CN (default zh-CN, the reference\n"
   "                  policy's); with --bare, en labels the example rule in English",
@@ -448,11 +449,14 @@ static cp_err print_results(const char *p, const cp_opts *o, int alerts)
 {
   cp_config *cfg = NULL;
   cp_err rc = CP_OK;
+  if (o->bom == 1 && o->format != CP_FMT_CSV)
+    return cp_diag_fail(CP_EUSAGE, "--bom: only CSV begins with a byte order mark (add "
+                        "--format csv)");
   if ((o->format == CP_FMT_TABLE || o->format == CP_FMT_ALERTMANAGER) &&
       (!o->state || access(o->config, F_OK) == 0))
     rc = cp_cli_config(o, &cfg);
   if (rc == CP_OK)
-    rc = cp_query_results(p, alerts, (cp_format)o->format, cfg, stdout);
+    rc = cp_query_results(p, alerts, (cp_format)o->format, cfg, o->bom == 1, stdout);
   cp_config_free(cfg);
   return rc;
 }

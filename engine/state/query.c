@@ -254,8 +254,8 @@ static void widen(int *w, const char *s, int max)
     *w = n < max ? n : max;
 }
 
-cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
-                                 const cp_config *cfg, FILE *out)
+cp_err cp_query_results(const char *path, int alerts, cp_format fmt, const cp_config *cfg,
+                        int bom, FILE *out)
 {
   sqlite3 *db;
   sqlite3_stmt *st;
@@ -275,6 +275,8 @@ cp_err cp_query_results(const char *path, int alerts, cp_format fmt,
     widen(&f.assignee, text(st, 7), ASSIGNEE_WIDTH_MAX);
   }
   sqlite3_reset(st);
+  if (bom && fmt == CP_FMT_CSV)
+    fputs("\xef\xbb\xbf", out);
   header(out, alerts, fmt, cfg, &f);
   while (!ferror(out) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     cp_sbuf_clear(&b);

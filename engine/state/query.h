@@ -24,9 +24,10 @@ int cp_query_format_parse(const char *s);
  * alertmanager format (alerts only) is one JSON array for Alertmanager's
  * POST /api/v2/alerts. The table, for people, has its head in the locale of
  * cfg and rule ids and severities under cfg's labels; cfg may be NULL
- * (English, ids as they are). */
+ * (English, ids as they are). With bom, CSV begins with a UTF-8 byte order
+ * mark (for spreadsheets that read CSV in the system's code page). */
 cp_err cp_query_results(const char *path, int alerts, cp_format fmt, const cp_config *cfg,
-                        FILE *out);
+                        int bom, FILE *out);
 
 /* The SQL of the feed: events with seq > ?1, oldest first, at most ?2 (-1:
  * all); the columns cp_query_event() reads. */

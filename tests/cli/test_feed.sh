@@ -110,6 +110,24 @@ r = list(csv.DictReader(open("a.csv", encoding="utf-8", errors="strict", newline
 print(repr([r[0]["title"], r[0]["data"]]).encode("ascii", "backslashreplace").decode())')"
 }
 
+# alerts and assignments CSV begin with a byte order mark with --bom, for a
+# spreadsheet that reads CSV in the system's code page (Excel on Chinese
+# Windows); only CSV takes it.
+test_alerts_csv_with_a_byte_order_mark() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  "$CRMPOLICY" alerts --config c.yaml --format csv --bom > a.csv
+  expect_eq "the mark, then the header" "efbbbf636c69656e745f6964" "$(head -c 12 a.csv | od -An -tx1 | tr -d ' \n')"
+  expect_eq "the rest as without it" "$("$CRMPOLICY" alerts --config c.yaml --format csv | od -An -tx1)" \
+    "$(tail -c +4 a.csv | od -An -tx1)"
+  "$CRMPOLICY" alerts --config c.yaml --format csv --no-bom > b.csv
+  expect_eq "--no-bom" "client_id" "$(head -c 9 b.csv)"
+  "$CRMPOLICY" assignments --config c.yaml --format csv --bom > c.csv
+  expect_eq "assignments" "efbbbf636c69656e745f6964" "$(head -c 12 c.csv | od -An -tx1 | tr -d ' \n')"
+  cp_run alerts --config c.yaml --format jsonl --bom
+  expect_eq "jsonl" "2||crmpolicy: --bom: only CSV begins with a byte order mark (add --format csv)" "$RC|$OUT|$ERR"
+}
+
 # A body or data stored as a BLOB (bytes written by hand, X'...') failed
 # the whole feed, alerts and push with "JSON cannot hold BLOB values", no
 # row named: a consumer or sink stayed stuck there. It is read as its text.
