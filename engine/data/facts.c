@@ -743,11 +743,12 @@ static cp_err check_select(cp_facts *f, source *s, const char *key)
   return rc;
 }
 
-/* Returns 1 when column name is in the list of a table's columns. */
+/* Returns 1 when column name is in the list of a table's columns, its
+ * case aside, as SQLite finds it (CLIENT_ID is the column client_id). */
 static int has_column(char **cols, int n, const char *name)
 {
   for (int i = 0; i < n; i++)
-    if (strcmp(cols[i], name) == 0)
+    if (sqlite3_stricmp(cols[i], name) == 0)
       return 1;
   return 0;
 }
@@ -1206,7 +1207,8 @@ static int text_key(cp_facts *f, const source *s, const char *key)
     sqlite3_stmt *st = NULL;
     int found = 0;
     sqlite3_set_authorizer(f->db, NULL, NULL);   /* the engine's own pragma */
-    if (sqlite3_prepare_v2(f->db, "SELECT type FROM pragma_table_xinfo(?1) WHERE name = ?2",
+    if (sqlite3_prepare_v2(f->db, "SELECT type FROM pragma_table_xinfo(?1) "
+                           "WHERE name = ?2 COLLATE NOCASE",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, s->sql, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) == SQLITE_OK &&

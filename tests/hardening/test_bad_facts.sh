@@ -558,6 +558,32 @@ test_missing_column_in_a_run_stops_before_writing() {
   [ ! -e s.db ] || fail "the state database was created"
 }
 
+# probe-fk: an export whose column names are in another case (CLIENT_ID, as
+# some CRMs write them) was refused, "table 'orders' has no column
+# 'client_id'", though SQLite reads the column by either name.
+test_columns_named_in_another_case_are_read() {
+  config; facts ""
+  run_bad
+  local sound; sound=$(sqlite3 s.db "SELECT client_id, data FROM alerts ORDER BY 1")
+  sqlite3 f.db "ALTER TABLE orders RENAME TO orders_typed;
+    CREATE TABLE orders(ID TEXT, Client_Id TEXT, ORDERED_ON TEXT, AMOUNT REAL);
+    INSERT INTO orders SELECT id, client_id, ordered_on, amount FROM orders_typed;
+    DROP TABLE orders_typed; CREATE INDEX orders_by_key ON orders(CLIENT_ID, Ordered_On);
+    ALTER TABLE contacts RENAME TO contacts_t;
+    CREATE VIEW contacts AS SELECT id AS ID, client_id AS CLIENT_ID, level AS Level,
+      happened_at AS HAPPENED_AT FROM contacts_t;"
+  cp_run check --config c.yaml
+  expect_eq "check: exit" 0 "$RC"
+  for j in 1 2; do
+    rm -f s.db s.db-wal s.db-shm
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    expect_eq "--jobs $j: stderr" "" "$ERR"
+    expect_eq "--jobs $j: what the rule saw" "$sound" \
+      "$(sqlite3 s.db "SELECT client_id, data FROM alerts ORDER BY 1")"
+  done
+}
+
 test_a_recursive_view_is_refused_naming_it_by_check_and_run() {
   config; facts "DROP TABLE surveys;
     CREATE VIEW surveys AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
