@@ -8,7 +8,9 @@ pool {
   members = function(add)
     for _, s in ipairs(lookup.staff:filter({ role = "broker", active = true })) do
       local load = (run.corporate_by_broker[s.id] or 0) + (run.large_by_broker[s.id] or 0)
-      add { id = s.id, group = "broker", capacity = s.capacity, load = load }
+      -- a negative capacity in the CRM (a data error) takes no one, as 0: the
+      -- pool would refuse it, and with it the whole run
+      add { id = s.id, group = "broker", capacity = s.capacity and math.max(s.capacity, 0), load = load }
     end
   end,
 }
