@@ -445,11 +445,15 @@ static const char *convert_number(const cp_column_cfg *col, sqlite3_value *val, 
     out->u.i = sqlite3_value_int64(val) != 0;
     return (t == SQLITE_INTEGER || t == SQLITE_FLOAT) && (d == 0 || d == 1) ? NULL   /* 1.0 too */
                                                                 : "is not 0 or 1";
-  default:
+  default:   /* a whole REAL up to 2^53, which holds every integer exactly */
     out->type = CP_V_INT;
     out->u.i = sqlite3_value_int64(val);
-    return t == SQLITE_INTEGER || (t == SQLITE_FLOAT && d == floor(d) && fabs(d) < 9e15)
-               ? NULL : "is not an integer";
+    return t == SQLITE_INTEGER || (t == SQLITE_FLOAT && d == floor(d) && fabs(d) <= 0x1p53)
+               ? NULL
+           : t == SQLITE_FLOAT && d == floor(d) && isfinite(d)
+               ? "is a REAL past 2^53, which does not hold an integer exactly (store such "
+                 "numbers as INTEGER)"
+               : "is not an integer";
   }
 }
 

@@ -312,6 +312,21 @@ test_fraction_in_an_integer_column_is_a_finding() {
     "surveys row S1 column score: '8.5' is not an integer"
 }
 
+# probe-fk: a whole REAL past 2^53 (1e16, what a CRM that keeps counts as
+# doubles writes) was said "'1.0e+16' is not an integer", which it is; and
+# 9e15, below 2^53 and exact, was refused alike. Up to 2^53 a whole REAL is
+# read; past it the message says why not.
+test_a_whole_real_past_two_to_the_53_is_a_finding_that_says_so() {
+  config; facts ""
+  untyped surveys   # an INTEGER column would store them as integers
+  sqlite3 f.db "UPDATE surveys SET score=1e16 WHERE id='S1';
+    INSERT INTO surveys(id,client_id,surveyed_on,score) VALUES ('S2','C2','2026-05-01',9007199254740992.0);"
+  run_bad
+  expect_quarantined "surveys|S1|score|1.0e+16|is a REAL past 2^53, which does not hold an integer exactly (store such numbers as INTEGER)" \
+    "surveys row S1 column score: '1.0e+16' is a REAL past 2^53, which does not hold an integer exactly (store such numbers as INTEGER)"
+  expect_contains "C2 saw 2^53" '"surveys":"1/0"' "$(saw C2)"
+}
+
 # SQLite stores 1e999 as the REAL Inf: read into a rule, it failed the rule
 # for the client ("data: inf cannot be written as JSON"), naming no fact,
 # and a sum() of the column was inf (probe-ac).
