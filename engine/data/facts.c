@@ -32,6 +32,7 @@ typedef struct source {
   int bounded;              /* the range stmt was prepared for: 1 from, 2 to */
   int ready;                /* stmt is positioned on an unread row */
   int key_ok;               /* that row's client key was checked and is good */
+  int nulls_due;            /* its NULL keys are to be said at its next gather() */
   const char *key;          /* then its text (SQLite's, valid until the cursor moves) */
   int exists_col;           /* index of exists_from among the columns, or -1 */
   uint64_t read;            /* rows read by the client pass (or the lookup's load), each
@@ -1085,7 +1086,9 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
     if (rc != CP_OK)
       return rc;
   }
-  if (!from && to && nulls) {
+  if (!from && to && nulls && s != &f->clients) {
+    s->nulls_due = 1;   /* said where a read from the start meets them: at the table's turn */
+  } else if (!from && to && nulls) {
     cp_err rc = null_keys(f, s, key);
     if (rc != CP_OK)
       return rc;
@@ -1384,6 +1387,11 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
   if (check_ids)
     new_ids(s);
   size_t id_len = id ? strlen(id) : 0;
+  if (s->nulls_due) {   /* the first chunk's NULL keys, before its other rows */
+    s->nulls_due = 0;
+    if (null_keys(f, s, s->cfg->key) != CP_OK)
+      return -1;
+  }
   while (s->ready && !beyond(f, s)) {
     const char *problem = s->key_ok ? NULL : bad_key_known(s, not_text_client, id, id_len);
     if (problem) {

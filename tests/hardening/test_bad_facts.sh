@@ -69,6 +69,31 @@ orders|ON|client_id|NULL|is not a text client id; the row is skipped" "$(finding
   done
 }
 
+# probe-fk: with --jobs 2 the NULL keys of a table were said when the first
+# chunk began, before the clients row skipped ahead of them, so the findings
+# (and the first printed, and the one --strict stops at) came in another
+# order than --jobs 1's. They are said at the table's turn, as one read gives them.
+test_null_client_keys_are_said_in_the_order_of_one_read_with_any_jobs() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+      INSERT INTO clients(id,name,status,created_on)
+        SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;"
+  untyped clients orders
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on) VALUES (7,'n','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('ON',NULL,'2026-03-01',5), ('O5',5,'2026-03-01',5)"
+  for j in 1 2; do
+    rm -f s.db s.db-wal s.db-shm
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    expect_eq "--jobs $j: findings" "clients|7|id|7|is not a text client id; the row is skipped
+orders|ON|client_id|NULL|is not a text client id; the row is skipped
+orders|O5|client_id|5|is not a text client id; the row is skipped" "$(findings)"
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet --jobs $j --strict
+    expect_eq "--jobs $j --strict: exit" 3 "$RC"
+    expect_contains "--jobs $j --strict: stops at" "clients row 7 column id: '7' is not a text client id" "$ERR"
+  done
+}
+
 test_a_client_key_that_is_not_utf8_is_a_finding_not_a_collision() {
   config
   # GBK bytes, as a legacy export writes them: as JSON both would read C\ufffd\ufffd
