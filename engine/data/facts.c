@@ -1646,7 +1646,14 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
   cp_sbuf_add(&q, " ORDER BY 1 COLLATE BINARY");
   cp_err err = prepare(f, &q, &st);
   cp_sbuf_free(&q);
+  sbuf prev = {0};   /* the id before a chunk's first: its bound is prev + "\x01" */
+  int prev_text = 0;
   while (err == CP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (size > 1 && row % size == size - 1) {
+      prev.len = 0;
+      if ((prev_text = sqlite3_column_type(st, 0) == SQLITE_TEXT))
+        cp_sbuf_add(&prev, (const char *)sqlite3_column_text(st, 0));
+    }
     if (row++ % size || row == 1 || sqlite3_column_type(st, 0) != SQLITE_TEXT)
       continue;
     if (*n == cap) {
@@ -1656,9 +1663,19 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
       else
         *bounds = b;
     }
-    if (err == CP_OK && !((*bounds)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0))))
+    /* Not the chunk's first id itself: an id such as '1128' is a number to
+     * a key column of numeric affinity (INTEGER, NUMERIC), which SQLite
+     * would compare as 1128, putting every text key on the wrong side. The
+     * previous id with \x01 after it (no number, and no id between them) is
+     * the same bound for every text; after a key that is no text, ''. */
+    if (err == CP_OK && prev_text)
+      cp_sbuf_add(&prev, "\x01");
+    if (err == CP_OK && (prev.oom ||
+        !((*bounds)[(*n)++] = strdup(size > 1 ? (prev_text ? prev.s : "")
+                                              : (const char *)sqlite3_column_text(st, 0)))))
       err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   }
+  cp_sbuf_free(&prev);
   if (err == CP_OK && rc != SQLITE_DONE)
     err = cp_diag_fail(db_err(f->db), "facts: reading table '%s': %s", f->clients.sql,
                     errmsg(f));

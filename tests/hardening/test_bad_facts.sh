@@ -94,6 +94,34 @@ orders|O5|client_id|5|is not a text client id; the row is skipped" "$(findings)"
   done
 }
 
+# probe-fk: with --jobs 2 a table whose key column has a numeric affinity
+# (client_id INTEGER) is read chunk by chunk between client ids, and a
+# chunk that began at an id such as '1128' was compared as the number 1128:
+# the rows of clients '0A' and '11X', text keys the table keeps as text,
+# were read in another chunk and said "is not a client in the clients
+# table", where --jobs 1 gave them to their clients.
+test_text_keys_in_a_numeric_key_column_reach_their_clients_with_any_jobs() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < 1299)
+      INSERT INTO clients(id,name,status,created_on) SELECT CAST(i AS TEXT), 'd', 'active', '2026-01-01' FROM n;
+    INSERT INTO clients(id,name,status,created_on) VALUES ('0A','a','active','2026-01-01'),
+      ('11X','x','active','2026-01-01');
+    ALTER TABLE orders RENAME TO orders_typed;
+    CREATE TABLE orders(id TEXT, client_id INTEGER, ordered_on TEXT, amount REAL);
+    INSERT INTO orders SELECT id, client_id, ordered_on, amount FROM orders_typed;
+    DROP TABLE orders_typed; CREATE INDEX orders_by_key ON orders(client_id, ordered_on);
+    INSERT INTO orders VALUES ('OA','0A','2026-03-01',1), ('OX','11X','2026-03-01',2),
+      ('O1','1000','2026-03-01',3);"
+  for j in 1 2; do
+    rm -f s.db s.db-wal s.db-shm
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    expect_eq "--jobs $j: findings" "orders|O1|client_id|1000|is not a text client id; the row is skipped" "$(findings)"
+    expect_contains "--jobs $j: 0A saw" '"orders":"1/0"' "$(saw 0A)"
+    expect_contains "--jobs $j: 11X saw" '"orders":"1/0"' "$(saw 11X)"
+  done
+}
+
 test_a_client_key_that_is_not_utf8_is_a_finding_not_a_collision() {
   config
   # GBK bytes, as a legacy export writes them: as JSON both would read C\ufffd\ufffd
