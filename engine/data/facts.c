@@ -652,6 +652,8 @@ static int number_keys(cp_facts *f, source *s, const char *key, const char *what
 typedef struct probe {
   uint64_t values, wrong;   /* non-NULL values, and of them the wrongly stored */
   char first[48];           /* the first wrongly stored, as text */
+  uint64_t texts, foreign;  /* a text column's texts, and of them those not UTF-8 */
+  char first_foreign[48];   /* the first of those */
 } probe;
 
 /* Warns, once at open, of each declared column of source s whose values in
@@ -659,7 +661,10 @@ typedef struct probe {
  * stored as text in a number column (a CSV import without column types),
  * or numbers in a date or timestamp column. Each such value is a data
  * problem that reads as nil, so without this a run whose every amount was
- * text said only how many data problems it met, and `check` said ok. */
+ * text said only how many data problems it met, and `check` said ok. And
+ * of each text column whose texts are mostly not UTF-8: an export in
+ * another encoding (a CSV from Excel on Chinese Windows is GBK), whose
+ * titles every reader would show as U+FFFD. */
 static void probe_types(cp_facts *f, source *s)
 {
   const cp_table_cfg *t = s->cfg;
@@ -686,6 +691,13 @@ static void probe_types(cp_facts *f, source *s)
       sqlite3_value *v = sqlite3_column_value(st, (int)j);
       int type = sqlite3_value_type(v);
       cp_coltype ct = t->columns[j].type;
+      if (ct == CP_COL_TEXT && type == SQLITE_TEXT) {
+        const char *text = (const char *)sqlite3_value_text(v);
+        p[j].texts++;
+        if (text && !cp_sbuf_is_utf8(text, (size_t)sqlite3_value_bytes(v)) &&
+            !p[j].foreign++)
+          snprintf(p[j].first_foreign, sizeof p[j].first_foreign, "%s", text);
+      }
       if (type == SQLITE_NULL || ct == CP_COL_TEXT)
         continue;
       p[j].values++;
@@ -700,6 +712,17 @@ static void probe_types(cp_facts *f, source *s)
     }
   sqlite3_progress_handler(f->db, PROGRESS_OPS, over_time, f);
   for (unsigned j = 0; j < t->columns_count; j++) {
+    if (p[j].foreign * 2 > p[j].texts) {
+      char foreign[32], texts[32];
+      cp_progress_format_count(foreign, p[j].foreign);
+      cp_progress_format_count(texts, p[j].texts);
+      cp_diag_warn("facts: column '%s' of table '%s' of %s: %s of the %s texts of its first "
+                   "1,000 rows are not UTF-8 (the first: '%s'): an export in another encoding "
+                   "(GBK or GB18030, as Excel on Chinese Windows writes CSV: convert it with "
+                   "iconv -f GB18030 -t UTF-8)? Titles, the feed and the tables show such "
+                   "bytes as U+FFFD or \\xNN", t->columns[j].name, s->sql, f->cfg->facts,
+                   foreign, texts, p[j].first_foreign);
+    }
     if (!p[j].wrong || p[j].wrong * 2 <= p[j].values)
       continue;   /* an odd value is the client pass's data problem, said at its row */
     const cp_column_cfg *col = &t->columns[j];

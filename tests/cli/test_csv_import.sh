@@ -46,6 +46,24 @@ A3|{"arr":9999,"renewal":"2026-12-15","seats":1000}' \
     "$(sqlite3 state.db "SELECT client_id||'|'||data FROM alerts ORDER BY client_id")"
 }
 
+# A CSV saved by Excel on Chinese Windows is GBK: imported as it is, its
+# Chinese texts are not UTF-8, which check and run say once by column
+# (policy-ad: it imported silently, every title then shown as U+FFFD).
+test_a_gbk_import_is_said_by_column() {
+  csv_facts
+  python3 -c 'import sys; sys.stdout.buffer.write("id,name,region,arr,seats,renewal_on\nA1,上海甲,华东,1,1,2027-01-31\nA2,北京乙,华北,2,2,2027-01-31\nA3,Crux,emea,3,3,2027-01-31\n".encode("gbk"))' > gbk.csv
+  sqlite3 facts.db "DROP VIEW accounts; DROP TABLE raw_accounts" ".import --csv gbk.csv raw_accounts" \
+    "CREATE VIEW accounts AS SELECT id, name, region, CAST(arr AS REAL) AS arr, CAST(seats AS INTEGER) AS seats, renewal_on FROM raw_accounts"
+  config accounts
+  cp_run check --config c.yaml
+  expect_eq "check" "0|crmpolicy: warning: facts: column 'region' of table 'accounts' of facts.db: 2 of the 3 texts of its first 1,000 rows are not UTF-8 (the first: '\xbb\xaa\xb6\xab'): an export in another encoding (GBK or GB18030, as Excel on Chinese Windows writes CSV: convert it with iconv -f GB18030 -t UTF-8)? Titles, the feed and the tables show such bytes as U+FFFD or \xNN" "$RC|$ERR"
+  # converted, nothing to say
+  iconv -f GB18030 -t UTF-8 gbk.csv > utf8.csv
+  sqlite3 facts.db "DELETE FROM raw_accounts" ".import --csv --skip 1 utf8.csv raw_accounts"
+  cp_run check --config c.yaml
+  expect_eq "converted" "0|" "$RC|$ERR"
+}
+
 test_the_raw_import_is_said_by_column_at_check() {
   csv_facts
   config raw_accounts
