@@ -9,10 +9,11 @@ PKGS     := lua5.4 sqlite3 libcyaml yaml-0.1 libcurl libcrypto
 # databases), a real Alertmanager with curl to post to it, python3's
 # jsonschema (the event schema), python3 and binutils (the layer check),
 # man-db (the installed man page renders), jq (README's feed consumer runs
-# as written), strace (a command stops at its output's first failed write).
+# as written), strace (a command stops at its output's first failed write),
+# python3's prometheus_client (its parser reads `status --format prometheus`).
 DEBS     := liblua5.4-dev libsqlite3-dev libcyaml-dev libyaml-dev pkg-config sqlite3 \
             prometheus-alertmanager curl libcurl4-openssl-dev libssl-dev python3-jsonschema \
-            python3 binutils man-db jq strace
+            python3 binutils man-db jq strace python3-prometheus-client
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAYER_INCS)
 # Lua is linked from Debian's static liblua5.4.a (liblua5.4-dev), so the binary

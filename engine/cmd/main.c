@@ -17,11 +17,13 @@
 #include "dates.h"
 #include "lint.h"
 #include "query.h"
+#include "status.h"
 #include "report.h"
 #include "words.h"
 
 static cp_exit cmd_alerts(const cp_opts *o);
 static cp_exit cmd_assignments(const cp_opts *o);
+static cp_exit cmd_status(const cp_opts *o);
 
 /* A subcommand: name, function, the options it takes, and its help. */
 typedef struct command {
@@ -71,6 +73,12 @@ static const command commands[] = {
    "for Prometheus Alertmanager."},
   {"assignments", cmd_assignments, "config state format bom no-bom",
    "Prints the proposed assignments: a table (default), JSON lines or CSV."},
+  {"status", cmd_status, "config state format",
+   "Prints what the state database holds: its last run (as of, when, complete or\n"
+   "not, clients, rule errors, data problems, events), the open alerts by\n"
+   "severity, the proposed assignments, the feed's last seq and how far behind\n"
+   "each named consumer and sink is: as text, JSON, or Prometheus metrics for\n"
+   "node exporter's textfile collector. Only reads the state database."},
   {"feed", cp_cmd_feed, "config state since limit epoch consumer ack",
    "Prints the events after sequence number SEQ (default 0) as JSON lines, each\n"
    "with the state's epoch. Keep the last seq and epoch you read and pass them\n"
@@ -199,6 +207,8 @@ static const char *formats_of(const char *name)
     return "csv or html";
   if (!strcmp(name, "explain"))
     return "text or json";
+  if (!strcmp(name, "status"))
+    return "text, json or prometheus";
   return "";
 }
 
@@ -415,7 +425,8 @@ static int parse_options(const command *cmd, int argc, char **argv, cp_opts *o)
     if (c != 'K' && takes_value(c) && given[(unsigned char)c]++)
       return cp_diag_fail(CP_EUSAGE, "%s: option '--%s' is given twice; give it once",
                           cmd->name, option_name(c)), -1;
-    if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain))
+    if (c == 'F' && (cmd->fn == cp_cmd_report || cmd->fn == cp_cmd_explain ||
+                     cmd->fn == cmd_status))
       o->format_name = optarg;   /* the command checks it */
     else if (c == 'F' && (o->format = cp_query_format_parse(optarg)) < 0)
       return cp_diag_fail(CP_EUSAGE, "--format: '%s' is not one of %s", optarg,
@@ -479,6 +490,20 @@ static cp_exit cmd_alerts(const cp_opts *o)
 static cp_exit cmd_assignments(const cp_opts *o)
 {
   return with_state(o, print_assignments);
+}
+
+static cp_err print_status(const char *p, const cp_opts *o)
+{
+  int fmt = o->format_name ? cp_status_format_parse(o->format_name) : CP_STATUS_TEXT;
+  if (fmt < 0)
+    return cp_diag_fail(CP_EUSAGE, "--format: '%s' is not one of %s", o->format_name,
+                        formats_of("status"));
+  return cp_status_print(p, (cp_status_format)fmt, stdout);
+}
+
+static cp_exit cmd_status(const cp_opts *o)
+{
+  return with_state(o, print_status);
 }
 
 /* Returns the command named name, or NULL. */
