@@ -461,10 +461,12 @@ static void on_signal(int sig)
   raise(sig);
 }
 
-/* Removes the fixture's temporary folder and what is in it. */
+/* Removes the fixture's temporary folder and what is in it. The signal
+ * handler keeps the folder until it is gone: a signal between the first
+ * unlink and the rmdir left the rest behind (the -wal and -shm of a
+ * read-only reader's state). */
 static void remove_dir(fxrun *r)
 {
-  signal_dir_set = 0;
   DIR *d = r->dir[0] ? opendir(r->dir) : NULL;
   struct dirent *e;
   char path[1024];
@@ -477,6 +479,7 @@ static void remove_dir(fxrun *r)
     closedir(d);
   if (r->dir[0])
     rmdir(r->dir);
+  signal_dir_set = 0;
   r->dir[0] = '\0';
 }
 
@@ -487,13 +490,23 @@ static cp_err prepare(fxrun *r)
   const char *tmp = getenv("TMPDIR");
   char path[600];
   snprintf(r->dir, sizeof r->dir, "%s/crmpolicy-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  /* held until the handler knows the folder: one that came between mkdtemp
+   * and signal_dir_set left the folder behind */
+  sigset_t ends, was;
+  sigemptyset(&ends);
+  for (int sig = 0; sig < 3; sig++)
+    sigaddset(&ends, (int[]){SIGINT, SIGTERM, SIGHUP}[sig]);
+  sigprocmask(SIG_BLOCK, &ends, &was);
   if (!mkdtemp(r->dir)) {
-    cp_err rc = cp_diag_fail(CP_EIO, "test: cannot make a folder %s: %s", r->dir, strerror(errno));
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &was, NULL);
+    cp_err rc = cp_diag_fail(CP_EIO, "test: cannot make a folder %s: %s", r->dir, strerror(err));
     r->dir[0] = '\0';
     return rc;
   }
   snprintf(signal_dir, sizeof signal_dir, "%s", r->dir);
   signal_dir_set = 1;
+  sigprocmask(SIG_SETMASK, &was, NULL);
   snprintf(path, sizeof path, "%s/facts.db", r->dir);
   if (cp_config_set_path(&r->cfg->facts, path) != CP_OK)
     return cp_diag_fail(CP_ENOMEM, "test: out of memory");
