@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,32 @@ static cp_err client_pass(report *r)
   return rc == CP_OK ? alerts_upto(r, NULL, counts) : rc;
 }
 
+/* The output's temporary file while it exists, for a signal that ends the
+ * command (SIGINT, SIGTERM, SIGHUP) to remove first: a Ctrl-C or a
+ * timeout left report.html.tmp-XXXXXX, customer data, beside the report. */
+static char signal_tmp[4096 + 16];
+static volatile sig_atomic_t signal_tmp_set;
+
+/* Signal handler: removes the temporary file (async-signal-safe calls
+ * only), then ends the process by the same signal. */
+static void on_signal(int sig)
+{
+  if (signal_tmp_set)
+    unlink(signal_tmp);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+/* Removes the output's temporary file, and forgets it (the handler too). */
+static void output_remove(report *r)
+{
+  if (r->tmp)
+    unlink(r->tmp);
+  signal_tmp_set = 0;
+  free(r->tmp);
+  r->tmp = NULL;
+}
+
 /* Opens the output's temporary file beside path, mode 0600. A path that
  * is a symbolic link is written through: the file it leads to is replaced,
  * not the link. A path that is not a regular file (a device, a FIFO, a
@@ -386,11 +413,27 @@ static cp_err output_open(report *r, const char *path)
   if (!(r->tmp = malloc(n)))
     return cp_diag_fail(CP_ENOMEM, "report: out of memory");
   snprintf(r->tmp, n, "%s.tmp-XXXXXX", path);
-  if ((fd = mkstemp(r->tmp)) < 0 || fchmod(fd, 0600) < 0 || !(r->out = fdopen(fd, "w"))) {
+  /* the signals are held until the handler knows the file's name */
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigset_t ends, was;
+  sigemptyset(&sa.sa_mask);
+  sigemptyset(&ends);
+  for (int sig = 0; sig < 3; sig++) {
+    sigaction((int[]){SIGINT, SIGTERM, SIGHUP}[sig], &sa, NULL);
+    sigaddset(&ends, (int[]){SIGINT, SIGTERM, SIGHUP}[sig]);
+  }
+  sigprocmask(SIG_BLOCK, &ends, &was);
+  fd = mkstemp(r->tmp);
+  if (fd >= 0 && n <= sizeof signal_tmp) {
+    memcpy(signal_tmp, r->tmp, n);
+    signal_tmp_set = 1;
+  }
+  sigprocmask(SIG_SETMASK, &was, NULL);
+  if (fd < 0 || fchmod(fd, 0600) < 0 || !(r->out = fdopen(fd, "w"))) {
     cp_err rc = cp_diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
     if (fd >= 0) {
       close(fd);
-      unlink(r->tmp);
+      output_remove(r);
     }
     free(r->tmp);
     r->tmp = NULL;
@@ -422,6 +465,7 @@ static cp_err output_commit(report *r, const char *path)
   r->out = NULL;
   if (bad || rename(r->tmp, r->dest) != 0)
     return cp_diag_fail(CP_EIO, "report: %s: %s", path, strerror(errno));
+  signal_tmp_set = 0;
   free(r->tmp);
   r->tmp = NULL;
   return CP_OK;
@@ -513,9 +557,7 @@ static void close_report(report *r)
 {
   if (r->out)
     fclose(r->out);
-  if (r->tmp)
-    unlink(r->tmp);
-  free(r->tmp);
+  output_remove(r);
   free(r->dest);
   alerts_close(&r->alerts);
   cp_rtable_close(r->table);

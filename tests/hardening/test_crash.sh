@@ -157,4 +157,26 @@ test_test_ended_by_a_signal_at_its_folder_edges_leaves_nothing() {
   done
 }
 
+# `report -o` ended by SIGTERM (or SIGINT, SIGHUP) removes its temporary
+# file: r.html.tmp-XXXXXX, customer data, stayed beside the report. strace
+# delivers the signal at the temporary file's fchmod (just made) and fsync
+# (written whole, not yet renamed).
+test_report_ended_by_a_signal_leaves_no_temporary_file() {
+  command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null || return 0
+  reference || return
+  local sc
+  mkdir out
+  copy_db "$REF/full.db" "$T/s.db"
+  for sc in fchmod fsync; do
+    ( ASAN_OPTIONS=detect_leaks=0 strace -y -o "$T/strace.$sc" -e trace=$sc \
+        -e inject=$sc:signal=SIGTERM:when=1 "$CRMPOLICY" report --config "$DEMO_CONFIG" \
+        --facts "$FACTS" --state "$T/s.db" --as-of $DAY2 -o out/r.html > /dev/null 2>&1
+      echo $? > "$T/rc" ) 2> /dev/null
+    expect_eq "$sc: exit" 143 "$(cat "$T/rc")"
+    grep -q "^$sc(.*r\.html\.tmp-" "$T/strace.$sc" ||
+      fail "$sc: the signal came elsewhere: $(head -c 300 "$T/strace.$sc")"
+    expect_eq "$sc: left beside the report" "" "$(ls -A out)"
+  done
+}
+
 run_tests
