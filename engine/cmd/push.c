@@ -112,7 +112,7 @@ static int deliver(const cp_sink_cfg *s, const char *secret, const char *epoch, 
  * cursor moves after each delivered batch. Returns 0 or -1 (reported). */
 static int push_webhook(cp_pusher *p, const cp_sink_cfg *s, uint64_t *sent)
 {
-  char name[160], what[320];
+  char name[160], what[512];
   const char *secret = NULL;
   int64_t at, first, last;
   sbuf b = {0};
@@ -125,6 +125,15 @@ static int push_webhook(cp_pusher *p, const cp_sink_cfg *s, uint64_t *sent)
   }
   if (cp_consumer_get(p->db, p->path, name, &at) != CP_OK)
     return -1;
+  /* seqs never go back: past the end, the next runs' events up to the
+   * cursor would never be sent (feed --consumer refuses it too) */
+  if (at > p->last_seq) {
+    snprintf(what, sizeof what, "its cursor %lld is past the end of the feed (its last seq is "
+             "%lld): was the state database copied back from an earlier copy? Give it a new "
+             "epoch (README, \"Results and the feed\") and set the cursor: crmpolicy feed "
+             "--consumer %.100s --ack SEQ", (long long)at, (long long)p->last_seq, name);
+    return cp_push_failed(p, s, what);
+  }
   int rc = 0;
   while (rc == 0 && (rc = next_batch(p, s, at, &b, &first, &last)) == 0 && last) {
     cp_http_result res;

@@ -299,6 +299,34 @@ test_a_sink_cursor_edited_into_no_number_fails_that_sink_alone() {
   stop_receivers
 }
 
+# A sink's cursor past the end of the feed (a state copied back with cp
+# while a checkpoint wrote it, or edited by hand) was taken as it stood:
+# the push said "0 events delivered, now at seq 5", and the events of the
+# next runs up to the cursor were never sent to that sink. It fails that
+# sink (exit 7), as feed --consumer refuses such a cursor (exit 2), and the
+# other sinks are delivered; acked back, the sink gets every later event.
+test_a_sink_cursor_past_the_end_of_the_feed_fails_that_sink_alone() {
+  receiver other || return
+  local other_port=$PORT
+  receiver hook || return
+  setup "$(sink hook "$PORT")" "$(sink other "$other_port")"
+  sqlite3 s.db "INSERT INTO consumers(name, seq, updated_at) VALUES ('sink:other', 8, 'x')"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 7 "$RC"
+  expect_eq "message" "crmpolicy: push: sink 'other' (webhook http://127.0.0.1:$other_port/in): its cursor 8 is past the end of the feed (its last seq is 5): was the state database copied back from an earlier copy? Give it a new epoch (README, \"Results and the feed\") and set the cursor: crmpolicy feed --consumer sink:other --ack SEQ; it stays at seq 8 (0 events wait for the next push)" "$ERR"
+  expect_eq "the other sink delivered" "ok: 5 events, 1 deliveries, 0 repeated" "$(check_log hook)"
+  [ ! -s other.log ] || fail "the sink past the end sent something"
+  cp_run feed --config c.yaml --consumer sink:other --ack 5
+  expect_eq "ack back" "0|" "$RC|$ERR"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet --push
+  expect_eq "run --push: exit" "0|" "$RC|$ERR"
+  expect_eq "events 6 to 10 sent" "6 7 8 9 10" \
+    "$(python3 -c 'import json,sys; print(" ".join(str(e["seq"]) for l in open(sys.argv[1]) for e in json.loads(json.loads(l)["body"])["events"]))' other.log)"
+  expect_eq "cursors" "sink:hook|10 sink:other|10" "$(sqlite3 s.db "SELECT name, seq FROM consumers ORDER BY 1" | paste -sd' ')"
+  stop_receivers
+}
+
 test_push_with_the_feed_salt_variable_unset_is_refused() {
   receiver hook || return
   setup "$(sink hook "$PORT")"
