@@ -8,8 +8,9 @@
 
 /* Appends s as XML character data or an attribute value: the five markup
  * characters as entities, and what XML 1.0 cannot hold (control characters
- * but tab, line feed and carriage return; bytes that are not UTF-8) as
- * U+FFFD, so that any fixture name or message makes a well-formed file. */
+ * but tab, line feed and carriage return; the noncharacters U+FFFE and
+ * U+FFFF; bytes that are not UTF-8) as U+FFFD, so that any fixture name,
+ * path or message makes a well-formed file. */
 static void xml_text(sbuf *b, const char *s)
 {
   size_t n = strlen(s);
@@ -26,7 +27,9 @@ static void xml_text(sbuf *b, const char *s)
       cp_sbuf_add(b, "&quot;");
     else if (c == '\'')
       cp_sbuf_add(b, "&apos;");
-    else if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+    else if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+             (len == 3 && c == 0xef && (unsigned char)s[i + 1] == 0xbf &&
+              (unsigned char)s[i + 2] >= 0xbe))
       cp_sbuf_add(b, "\xef\xbf\xbd");
     else
       cp_sbuf_addn(b, s + i, len);

@@ -89,6 +89,20 @@ test_junit_reports_passed_failed_and_invalid_fixtures() {
   expect_eq "the same on stderr" "crmpolicy: fx/c.yaml:10: facts: 'vistis' is not a table of the config" "$ERR"
 }
 
+test_junit_is_well_formed_with_noncharacters_in_a_path_or_message() {
+  # U+FFFE and U+FFFF are valid UTF-8 but no XML character: a fixture file
+  # named with one, and an assignee with the other in a failure's
+  # differences, made a report that no XML parser reads
+  policy
+  sed -i 's/assignee = P.owner,/assignee = P.owner .. "\\xef\\xbf\\xbf",/' r.lua
+  mkdir fx
+  passing_fixture "fx/a$(printf '\xef\xbf\xbe').yaml"
+  cp_run test --config c.yaml --quiet --junit report.xml fx
+  expect_eq "exit (the assignee differs)" 1 "$RC"
+  expect_eq "the path" "fx/a\ufffd.yaml" "$(xml report.xml 'r[0][0].attrib["file"]' | sed 's/\xef\xbf\xbd/\\ufffd/')"
+  expect_contains "the assignee" "assignee: S1\ufffd}" "$(xml report.xml 'r[0][0].find("failure").text' | sed 's/\xef\xbf\xbd/\\ufffd/')"
+}
+
 test_junit_lists_the_fixtures_run_left_out_as_skipped() {
   three
   rm fx/c.yaml
