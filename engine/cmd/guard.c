@@ -143,8 +143,10 @@ static int check_id(void *ctx, const char *id, uint64_t alerts, uint64_t assignm
   const cp_guard_cfg *g = &r->cfg->file->guard;
   if (reported(r->rules, id))
     return 0;
+  /* a glob, or the id as the message names it (an id such as 'late[1]'
+   * is no glob of itself) */
   for (unsigned i = 0; i < g->allow_removed_count; i++)
-    if (fnmatch(g->allow_removed[i], id, 0) == 0)
+    if (!strcmp(g->allow_removed[i], id) || fnmatch(g->allow_removed[i], id, 0) == 0)
       return 0;
   char a[32], p[32], held[128];
   cp_progress_format_count(a, alerts);

@@ -480,6 +480,20 @@ test_allow_removed_lets_a_retired_rule_close_its_alerts() {
   expect_eq "resolved" "10" "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE status = 'resolved'")"
 }
 
+test_allow_removed_takes_an_id_with_glob_characters_as_it_is() {
+  # the message names the id 'late[1]'; named so in allow_removed, it was
+  # read as a glob only ('late' and one of '1'), matched nothing, and the
+  # run stayed refused
+  setup 'guard: {min_count: 50, allow_removed: ["late[1]"]}'
+  sed -i 's/id = "late"/id = "late[1]"/' r.lua
+  rm s.db
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "first" "0|" "$RC|$ERR"
+  printf 'rule { id = "other", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "allowed" "0|crmpolicy: warning: guard: this run resolves 10 of the 10 open alerts (100.0%), more than guard.resolve_percent (50%); it is not refused with fewer than guard.min_count (50) open; if a table of the export came empty, run again with the right facts" "$RC|$ERR"
+}
+
 test_an_id_a_rule_emits_is_still_reported() {
   clients_config "[{name: name, type: text}]" 'guard: {min_count: 5}'
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','x','active','2026-01-01');"
