@@ -6,6 +6,7 @@
 
 #include <fnmatch.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dates.h"
 #include "progress.h"
@@ -249,28 +250,68 @@ int cp_guard_commit(const cp_config *cfg, const cp_store *s, const cp_opts *o, i
   return refused;
 }
 
-/* Finds the table whose data problems are named sql (its SQL table or view,
- * as findings name it): its label, the rows this run read of it and the
- * last run's (-1: not known). Returns 0 when no table of the config is it. */
-static int rows_of(const cp_config *cfg, const cp_facts *facts, const cp_store *s,
-                   const char *sql, char *label, size_t cap, uint64_t *now, int64_t *last)
+/* Returns 1 when table t reads column col (findings name it so): one of
+ * its columns, its key, id, order or exists_from. */
+static int reads_column(const cp_table_cfg *t, const char *col)
+{
+  const char *own[] = {t->key, t->id, t->order, t->exists_from};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (own[i] && !strcasecmp(own[i], col))
+      return 1;
+  for (unsigned i = 0; i < t->columns_count; i++)
+    if (!strcasecmp(t->columns[i].name, col))
+      return 1;
+  return 0;
+}
+
+/* Finds the tables whose data problems in column col are named sql (their
+ * SQL table or view, as findings name it): their label, the rows this run
+ * read of them and the last run's (-1: not known), each summed over the
+ * config's tables that read col of sql (each says its own problems, so two
+ * reading one SQL table count its rows twice too), and the measure that
+ * guard.table_min_count (the clients table: min_count) is held against.
+ * Returns the number of such tables; 0 when no table of the config is it. */
+static unsigned rows_of(const cp_config *cfg, const cp_facts *facts, const cp_store *s,
+                        const char *sql, const char *col, char *label, size_t cap,
+                        uint64_t *now, int64_t *last, uint32_t *min)
 {
   const cp_config_file *f = cfg->file;
-  for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
-    const cp_table_cfg *t = table_at(f, i);
-    if (strcmp(t->table ? t->table : t->name, sql))
-      continue;
-    table_label(label, cap, t);
-    *now = cp_facts_rows_read(facts, i);
-    *last = cp_store_last_rows(s, t->name);
-    return 1;
+  unsigned k = 0;
+  int any = 0;   /* the tables that read the column; when none says so, every table of sql */
+  *now = 0;
+  *last = 0;
+  *min = f->guard.table_min_count;
+  for (; any < 2 && k == 0; any++)
+    for (unsigned i = 0; i < f->tables_count + f->lookups_count; i++) {
+      const cp_table_cfg *t = table_at(f, i);
+      if (strcmp(t->table ? t->table : t->name, sql) || (!any && !reads_column(t, col)))
+        continue;
+      int64_t had = cp_store_last_rows(s, t->name);
+      if (k++ == 0)
+        table_label(label, cap, t);
+      *now += cp_facts_rows_read(facts, i);
+      *last = *last < 0 || had < 0 ? -1 : *last + had;
+    }
+  if (k > 1) {   /* 'orders_v' (read as 'orders' and as 'big_orders') */
+    size_t n = (size_t)snprintf(label, cap, "'%s' (read as", sql);
+    unsigned m = 0;
+    for (unsigned i = 0; i < f->tables_count + f->lookups_count && n < cap; i++) {
+      const cp_table_cfg *t = table_at(f, i);
+      if (!strcmp(t->table ? t->table : t->name, sql) && (any > 1 || reads_column(t, col)))
+        n += (size_t)snprintf(label + n, cap - n, "%s '%s'", m++ ? " and as" : "", t->name);
+    }
+    if (n < cap)
+      snprintf(label + n, cap - n, ")");
   }
+  if (k)
+    return k;
   const cp_last_run *l = cp_store_last(s);
   if (strcmp(f->clients->table ? f->clients->table : f->clients->name, sql))
     return 0;
   snprintf(label, cap, "'%s'", sql);
   *now = cp_store_stats_of(s)->clients;   /* the clients evaluated, as the last run counted */
   *last = l->id ? (int64_t)l->clients : -1;
+  *min = f->guard.min_count;
   return 1;
 }
 
@@ -286,8 +327,10 @@ int cp_guard_columns(const cp_config *cfg, const cp_facts *facts, cp_store *s, c
     char label[600];
     uint64_t rows = 0, had = 0;
     int64_t last_rows = -1;
-    if (!rows_of(cfg, facts, s, c->table, label, sizeof label, &rows, &last_rows) ||
-        rows < g->table_min_count || last_rows < (int64_t)g->table_min_count || rows == 0)
+    uint32_t min = 0;
+    unsigned k = rows_of(cfg, facts, s, c->table, c->column, label, sizeof label, &rows,
+                         &last_rows, &min);
+    if (!k || rows / k < min || last_rows < 0 || (uint64_t)last_rows / k < min || rows == 0)
       continue;
     if (cp_store_last_problems(s, c->table, c->column, &had) != CP_OK)
       return -1;

@@ -55,6 +55,7 @@ typedef struct run {
   double started;          /* monotonic seconds when the command began */
   cp_assignee_check assignees;  /* assignees against their kind's lookup */
   cp_tally by_column;      /* data problems by column */
+  cp_tally lookup_problems;   /* the lookup tables' data problems by column, for the guard */
   struct rule_count {      /* rule errors by rule id, in first-met order */
     char *rule;
     uint64_t n;
@@ -379,6 +380,7 @@ static cp_err open_run(run *r, const cp_opts *o)
 static void close_run(run *r)
 {
   cp_tally_free(&r->by_column);
+  cp_tally_free(&r->lookup_problems);
   for (size_t i = 0; i < r->n_rules; i++)
     free(r->by_rule[i].rule);
   free(r->by_rule);
@@ -409,7 +411,10 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
     return CP_ESTATE;
   cp_store_set_feed(r->store, &r->cfg->file->feed);
   /* the lookup tables' data problems, met when the facts opened */
-  if ((rc = cp_store_apply(r->store, cp_facts_held_findings(r->facts))) != CP_OK)
+  const cp_outcome *held = cp_facts_held_findings(r->facts);
+  for (size_t i = 0; held && i < held->n_findings; i++)
+    cp_tally_add(&r->lookup_problems, &held->findings[i]);
+  if ((rc = cp_store_apply(r->store, held)) != CP_OK)
     return rc;
   if ((rc = cp_assignees_start(&r->assignees, r->cfg, r->facts)) != CP_OK)
     return rc;
@@ -429,8 +434,12 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
   *refused = cp_guard_commit(r->cfg, r->store, o, cp_facts_number_ids(r->facts));
   if (*refused < 2)   /* each reason to refuse is said: a lost table and the alerts it resolves */
     *refused |= cp_guard_table_rows(r->cfg, r->facts, r->store, o, &rc);
-  int bad = rc == CP_OK && *refused < 2 ?
-            cp_guard_columns(r->cfg, r->facts, r->store, o, &r->by_column) : 0;
+  int bad = 0;   /* the clients and per-client tables, then the lookups */
+  for (int k = 0; k < 2 && bad >= 0 && rc == CP_OK && *refused < 2; k++) {
+    int b = cp_guard_columns(r->cfg, r->facts, r->store, o,
+                             k ? &r->lookup_problems : &r->by_column);
+    bad = b < 0 ? b : bad | b;
+  }
   if (bad < 0)
     return CP_ESTATE;
   *refused |= bad;
