@@ -800,7 +800,9 @@ cp_exit cp_cmd_test(const cp_opts *o)
     if ((none || uncounted) && below)
       printf("; --min-coverage %d%% is not met\n", o->min_coverage);
     else if (below)
-      printf("coverage %.1f%% is below --min-coverage %d%%\n", share, o->min_coverage);
+      printf("coverage %.1f%% is below --min-coverage %d%%%s\n", share, o->min_coverage,
+             counts.unselected ? " (of the fixtures --run selected: the lines and rules of "
+                                 "those it left out count as not run)" : "");
   }
   int nothing = rc == CP_OK && counts.passed + counts.failed + counts.invalid == 0;
   if (rc != CP_ECONFIG && rc != CP_EUSAGE) {

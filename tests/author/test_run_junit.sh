@@ -52,6 +52,20 @@ test_run_matches_characters_not_bytes() {
   expect_eq "two dots are two characters" "1|0 passed, 0 failed (1 left out by --run)" "$RC|$OUT"
 }
 
+test_min_coverage_below_with_fixtures_left_out_says_so() {
+  # what only the left-out fixtures run counts as not run: the message said
+  # only 'below --min-coverage', as if the fixtures lacked it
+  policy
+  passing_fixture a.yaml
+  sed 's/^name: .*/name: other/' a.yaml > b.yaml
+  cp_run test --config c.yaml --quiet --coverage --min-coverage 100 --run other a.yaml b.yaml
+  expect_eq "exit" 1 "$RC"
+  expect_eq "the last two lines" "coverage 95.2% is below --min-coverage 100% (of the fixtures --run selected: the lines and rules of those it left out count as not run)
+1 passed, 0 failed (1 left out by --run)" "$(printf '%s\n' "$OUT" | tail -n 2)"
+  cp_run test --config c.yaml --quiet --coverage --min-coverage 100 b.yaml
+  expect_eq "without --run" "1|coverage 95.2% is below --min-coverage 100%" "$RC|$(printf '%s\n' "$OUT" | tail -n 2 | head -n 1)"
+}
+
 test_a_run_that_matches_nothing_fails() {
   policy
   passing_fixture ok.yaml
