@@ -934,23 +934,37 @@ static const char not_text_client[] = "is not a text client id; the row is skipp
 
 /* Reports the rows of source s whose client key (column key) is NULL: a
  * read bounded above only (the first chunk of --jobs) does not meet them,
- * where a read from the start meets them first. */
+ * where a read from the start meets them first. They are read by that
+ * read's own statement, up to the first key not NULL, so that they come in
+ * its order: a query for the NULL keys alone may follow the index another
+ * way (one on the key DESC gives its ties in the other order), or none.
+ * That statement runs only when a NULL key is there (it may sort the
+ * whole table before its first row). */
 static cp_err null_keys(cp_facts *f, source *s, const char *key)
 {
   sbuf q = {0};
-  build_select(&q, s, key, 0, 0);
+  cp_sbuf_add(&q, "SELECT 1 FROM ");
+  cp_sbuf_sql_ident(&q, s->sql);
   cp_sbuf_add(&q, " WHERE ");
   cp_sbuf_sql_ident(&q, key);
-  cp_sbuf_add(&q, " IS NULL");
+  cp_sbuf_add(&q, " IS NULL LIMIT 1");
   source n = *s;
   cp_err rc = prepare(f, &q, &n.stmt);
   cp_sbuf_free(&q);
-  int step;
-  while (rc == CP_OK && (step = sqlite3_step(n.stmt)) == SQLITE_ROW) {
-    s->read++;
-    finding(f, &n, key, NULL, not_text_client);
+  int step = rc == CP_OK ? sqlite3_step(n.stmt) : SQLITE_DONE;
+  sqlite3_finalize(n.stmt);
+  n.stmt = NULL;
+  if (rc == CP_OK && step == SQLITE_ROW) {
+    build_select(&q, s, key, 1, 0);   /* the read of every client: s->sorted's order */
+    rc = prepare(f, &q, &n.stmt);
+    cp_sbuf_free(&q);
+    while (rc == CP_OK && (step = sqlite3_step(n.stmt)) == SQLITE_ROW &&
+           sqlite3_column_type(n.stmt, 0) == SQLITE_NULL) {
+      s->read++;
+      finding(f, &n, key, NULL, not_text_client);
+    }
   }
-  if (rc == CP_OK && step != SQLITE_DONE)
+  if (rc == CP_OK && step != SQLITE_DONE && step != SQLITE_ROW)
     rc = cp_diag_fail(db_err(f->db), "facts: reading table '%s': %s", s->sql, errmsg(f));
   sqlite3_finalize(n.stmt);
   return rc;
@@ -1398,6 +1412,22 @@ static void new_ids(source *s)
   }
 }
 
+/* Returns 1 when the bad client key under s's cursor is said at a client
+ * after id, as a row of no client is: a blob (after every text), or a text
+ * after id, compared as C text (up to a NUL byte). Not at id, whose rows it
+ * follows: with --jobs it may be of the next chunk, whose bound is id with
+ * \x01 after it (cp_facts_bounds()), and be said at that chunk's first
+ * client, after what id's other tables said. Compared up to its NUL byte,
+ * a text is said in its own chunk: one with id's bytes and then a NUL, in
+ * id's chunk, is said at id. */
+static int said_later(source *s, const char *id)
+{
+  sqlite3_value *val = sqlite3_column_value(s->stmt, 0);
+  int type = sqlite3_value_type(val);
+  const char *text = type == SQLITE_TEXT ? (const char *)sqlite3_value_text(val) : NULL;
+  return type == SQLITE_BLOB || (text && strcmp(text, id) > 0);
+}
+
 /* Collects table s's rows for client id into rows; rows of clients that do
  * not exist (keys below id) are reported and skipped. With id NULL (after
  * the last client) every row left is such a row. */
@@ -1417,6 +1447,8 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
   }
   while (s->ready && !beyond(f, s)) {
     const char *problem = s->key_ok ? NULL : bad_key_known(s, not_text_client, id, id_len);
+    if (problem && id && said_later(s, id))
+      break;
     if (problem) {
       s->read++;
       if (skip_bad_key(f, s, s->cfg->key, problem) < 0)
@@ -1669,36 +1701,44 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
   cp_sbuf_add(&q, " ORDER BY 1 COLLATE BINARY");
   cp_err err = prepare(f, &q, &st);
   cp_sbuf_free(&q);
-  sbuf prev = {0};   /* the id before a chunk's first: its bound is prev + "\x01" */
-  int prev_text = 0;
+  /* A chunk ends just after its last client that the pass reads as one
+   * (not_a_client(): its rows are gathered at it), and its bound is that id
+   * with \x01 after it. Not the next chunk's first id: an id such as '1128'
+   * is a number to a key column of numeric affinity (INTEGER, NUMERIC),
+   * which SQLite would compare as 1128, putting every text key on the wrong
+   * side; the id with \x01 after it is no number, and no id lies between
+   * them (but ones with a NUL byte after it, never a client's). Not the id
+   * of the chunk's last row either: rows the pass skips after the last
+   * client (ids too long, not UTF-8, with a NUL, a chunk of ids stored as
+   * numbers) would end the chunk with the rows of no client that sort
+   * before the bound, said table by table, where one pass says them at the
+   * next client, each table's beside that client's rows. A chunk without a
+   * client goes on to the next bound. */
+  sbuf last = {0};   /* the last client read, once one was since the last bound */
+  int since = 0;
+  source id = {.stmt = st};   /* not_a_client() reads the id under st */
+  char buf[96];
   while (err == CP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (size > 1 && row % size == size - 1) {
-      prev.len = 0;
-      if ((prev_text = sqlite3_column_type(st, 0) == SQLITE_TEXT))
-        cp_sbuf_add(&prev, (const char *)sqlite3_column_text(st, 0));
-    }
-    if (row++ % size || row == 1 || sqlite3_column_type(st, 0) != SQLITE_TEXT)
-      continue;
-    if (*n == cap) {
-      char **b = realloc(*bounds, (cap = cap ? cap * 2 : 64) * sizeof *b);
-      if (!b)
+    if (row++ % size == 0 && since) {   /* a chunk's size read: it ends at its last client */
+      since = 0;
+      if (*n == cap) {
+        char **b = realloc(*bounds, (cap = cap ? cap * 2 : 64) * sizeof *b);
+        if (!b)
+          err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+        else
+          *bounds = b;
+      }
+      cp_sbuf_add(&last, "\x01");
+      if (err == CP_OK && (last.oom || !((*bounds)[(*n)++] = strdup(last.s))))
         err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
-      else
-        *bounds = b;
     }
-    /* Not the chunk's first id itself: an id such as '1128' is a number to
-     * a key column of numeric affinity (INTEGER, NUMERIC), which SQLite
-     * would compare as 1128, putting every text key on the wrong side. The
-     * previous id with \x01 after it (no number, and no id between them) is
-     * the same bound for every text; after a key that is no text, ''. */
-    if (err == CP_OK && prev_text)
-      cp_sbuf_add(&prev, "\x01");
-    if (err == CP_OK && (prev.oom ||
-        !((*bounds)[(*n)++] = strdup(size > 1 ? (prev_text ? prev.s : "")
-                                              : (const char *)sqlite3_column_text(st, 0)))))
-      err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+    if (err == CP_OK && !not_a_client(&id, NULL, buf, sizeof buf)) {
+      since = 1;
+      cp_sbuf_clear(&last);
+      cp_sbuf_add(&last, id.key);
+    }
   }
-  cp_sbuf_free(&prev);
+  cp_sbuf_free(&last);
   if (err == CP_OK && rc != SQLITE_DONE)
     err = cp_diag_fail(db_err(f->db), "facts: reading table '%s': %s", f->clients.sql,
                     errmsg(f));

@@ -157,10 +157,12 @@ int cp_facts_probe_sorted(cp_facts *f);
 cp_err cp_facts_by_parts(cp_facts *f, const cp_facts *plan, char *const *bounds, size_t n,
                          size_t parts, size_t part, int *any);
 
-/* Splits the clients into chunks of about size clients: writes a malloc'd
- * array of the first id of each chunk after the first (*n entries) into
- * *bounds; chunk i runs from bounds[i-1] (the start for i = 0) up to, not
- * including, bounds[i] (the end for the last). Free with cp_facts_free_bounds(). */
+/* Splits the clients into chunks of about size rows of the clients table:
+ * writes a malloc'd array of the bounds between chunks (*n entries) into
+ * *bounds, each the last client id of a chunk with \x01 after it (a chunk
+ * ends at a client: without one it goes on); chunk i runs from bounds[i-1]
+ * (the start for i = 0) up to, not including, bounds[i] (the end for the
+ * last). Free with cp_facts_free_bounds(). */
 cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n);
 
 /* Sets *n to the number of rows of the clients table (those not evaluated

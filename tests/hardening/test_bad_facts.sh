@@ -122,6 +122,106 @@ test_text_keys_in_a_numeric_key_column_reach_their_clients_with_any_jobs() {
   done
 }
 
+# jobs_findings J...: runs c.yaml as of 2026-06-01 with each --jobs J into a
+# new state; prints the exit code, stderr and the findings of each, the
+# --jobs between them, for one expect_eq against --jobs 1's.
+same_with_jobs() {
+  local j out one=""
+  for j in 1 "$@"; do
+    rm -f s.db s.db-wal s.db-shm
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs "$j"
+    out="exit $RC
+$ERR
+$(findings)"
+    [ "$j" = 1 ] && one=$out && continue
+    expect_eq "--jobs $j as --jobs 1" "$one" "$out"
+  done
+  printf '%s\n' "$one"
+}
+
+# jobs-fuzz: with --jobs 2 a chunk of 128 clients rows with no client to
+# evaluate (ids stored as numbers, which sort first) ended with the rows of
+# no client of each table, said table by table (contacts keyed 9), where
+# --jobs 1 says them at the first client, each beside that client's rows
+# (C1's order dated 'bad' first): a chunk ends at its last client now.
+test_a_chunk_of_ids_stored_as_numbers_gives_the_findings_of_one_read() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+      INSERT INTO clients(id,name,status,created_on) SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;"
+  untyped clients orders contacts
+  sqlite3 f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 128)
+      INSERT INTO clients(id,name,status,created_on) SELECT i, 'd', 'active', '2026-01-01' FROM n;
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('OB','C1','bad',1);
+    INSERT INTO contacts(id,client_id,level,happened_at) VALUES ('V9',9,'account','2026-04-01T10:00:00');"
+  local one
+  one=$(same_with_jobs 2 3)
+  expect_contains "--jobs 1: C1's order, then the contacts keyed 9" "clients|128|id|128|is not a text client id; the row is skipped
+orders|OB|ordered_on|bad|is not a date
+contacts|V9|client_id|9|is not a text client id; the row is skipped" "$one"
+}
+
+# jobs-fuzz: a chunk whose last clients rows are skipped (an id too long)
+# ended, with --jobs 2, with the rows of no client that sort before its
+# bound: contacts keyed 'D128a' were said before the orders of D129, the
+# next client, which --jobs 1 says first.
+test_a_chunk_ending_in_a_skipped_id_gives_the_findings_of_one_read() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 5 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+      INSERT INTO clients(id,name,status,created_on) SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;
+    INSERT INTO clients(id,name,status,created_on) VALUES ('D128' || printf('%.*c', 1100, 'x'),'d','active','2026-01-01');
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('OB','D129','bad',1);
+    INSERT INTO contacts(id,client_id,level,channel,happened_at) VALUES ('V9','D128a','account','visit','2026-04-01T10:00:00');"
+  expect_eq "the 128th id is the long one" "D128xx" "$(sqlite3 f.db "SELECT substr(id, 1, 6) FROM clients ORDER BY id LIMIT 1 OFFSET 127")"
+  local one
+  one=$(same_with_jobs 2 3)
+  expect_contains "--jobs 1: D129's order, then the contacts keyed D128a" "orders|OB|ordered_on|bad|is not a date
+contacts|V9|client_id|D128a|is not a client in the clients table" "$one"
+}
+
+# jobs-fuzz: a client key that is no client's and no usable text (not
+# UTF-8, a NUL byte, a blob) was said when the read of its table reached it,
+# at the turn of the client before it, or of the last client with rows
+# before it; with --jobs 2 it could be of the next chunk, said at that
+# chunk's first client, after what the others' tables said. It is said at
+# the client after it, as a text key of no client is (at the end after the
+# last): D128 ends the first chunk.
+test_a_bad_client_key_past_a_chunk_is_said_where_one_read_says_it() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+      INSERT INTO clients(id,name,status,created_on) SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;
+    INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('OU', CAST(x'44313238ff' AS TEXT), '2026-03-01', 1),
+      ('ON', CAST(x'4431323800ff' AS TEXT), '2026-03-01', 1), ('OW', CAST(x'4431323900ff' AS TEXT), '2026-03-01', 1);
+    INSERT INTO contacts(id,client_id,level,channel,happened_at) VALUES ('V8','D128','account','visit','bad'),
+      ('V9','D129','account','visit','bad'), ('VZ','D300','account','visit','bad');"
+  untyped orders
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount) VALUES ('OB', x'00', '2026-03-01', 1)"
+  same_with_jobs 2 3 > /dev/null
+  expect_eq "--jobs 1" "orders|ON|contains a NUL byte; the row is skipped
+contacts|V8|is not a timestamp
+orders|OU|is not valid UTF-8; the row is skipped
+orders|OW|contains a NUL byte; the row is skipped
+contacts|V9|is not a timestamp
+contacts|VZ|is not a timestamp
+orders|OB|is not a text client id; the row is skipped" \
+    "$(sqlite3 s.db "SELECT tbl||'|'||row_id||'|'||problem FROM findings ORDER BY rowid")"
+}
+
+# jobs-fuzz: the first chunk of --jobs 2 says a table's NULL client keys by
+# a query of its own, which followed an index on the key DESC the other
+# way: the ties came in rowid order, where --jobs 1 read them backwards.
+test_null_client_keys_come_in_the_order_of_one_read_through_a_desc_index() {
+  config
+  facts "WITH RECURSIVE n(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+      INSERT INTO clients(id,name,status,created_on) SELECT printf('D%03d', i), 'd', 'active', '2026-01-01' FROM n;"
+  untyped contacts
+  sqlite3 f.db "CREATE INDEX contacts_desc ON contacts(client_id DESC);
+    INSERT INTO contacts(id,client_id,level,channel,happened_at) VALUES ('N1',NULL,'account','visit',NULL),
+      ('N2',NULL,'account','visit',NULL), ('N3',NULL,'account','visit',NULL);"
+  local one
+  one=$(same_with_jobs 2 3)
+  expect_contains "--jobs 1: as the index gives them" "contacts|N" "$one"
+}
+
 test_a_client_key_that_is_not_utf8_is_a_finding_not_a_collision() {
   config
   # GBK bytes, as a legacy export writes them: as JSON both would read C\ufffd\ufffd
@@ -132,9 +232,11 @@ test_a_client_key_that_is_not_utf8_is_a_finding_not_a_collision() {
   expect_eq "exit" 0 "$RC"
   local g1 g2
   g1=$(printf 'C\277\315') g2=$(printf 'C\277\316')
-  expect_eq "findings (the bytes kept)" "orders|OG|client_id|$g1|is not valid UTF-8; the row is skipped
-clients|$g1|id|$g1|is not valid UTF-8; the row is skipped
-clients|$g2|id|$g2|is not valid UTF-8; the row is skipped" "$(findings)"
+  # the orders row is said after C3, the last client, as every row after it
+  # is (it was said at C3's turn, before the clients rows after C3)
+  expect_eq "findings (the bytes kept)" "clients|$g1|id|$g1|is not valid UTF-8; the row is skipped
+clients|$g2|id|$g2|is not valid UTF-8; the row is skipped
+orders|OG|client_id|$g1|is not valid UTF-8; the row is skipped" "$(findings)"
   expect_contains "the warning escapes them" "clients row C\xbf\xcd column id: 'C\xbf\xcd' is not valid UTF-8; the row is skipped" "$ERR"
   expect_eq "the sound clients" "C1|C2|C3" "$(sqlite3 s.db "SELECT client_id FROM alerts ORDER BY 1" | paste -sd'|')"
   # a rule's key made of such bytes is the rule's error
