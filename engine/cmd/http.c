@@ -91,7 +91,8 @@ static int attempt(CURL *c, cp_http_result *res)
   if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after < 0)
     after = 0;
   res->retry_after = (long long)after;
-  if (after > MAX_BACKOFF_MS / 1000)
+  int again = res->status == 408 || res->status == 429 || res->status >= 500;
+  if (again && after > MAX_BACKOFF_MS / 1000)   /* (a 400 is not retried, whatever it asks) */
     snprintf(res->error, sizeof res->error,
              "HTTP %ld (Retry-After %lld s, past the %d s a push waits)", res->status,
              (long long)after, MAX_BACKOFF_MS / 1000);

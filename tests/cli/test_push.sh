@@ -197,6 +197,16 @@ test_a_retry_after_past_a_minute_is_not_waited_for() {
   stop_receivers
 }
 
+test_a_refusal_is_not_said_as_a_wait_whatever_retry_after_asks() {
+  # a 400 is never retried: its Retry-After says nothing of why
+  receiver hook --refuse-on 1 --retry-after 3600 || return
+  setup "$(sink hook "$PORT" ", retries: 3")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "exit" 7 "$RC"
+  expect_eq "message" "crmpolicy: push: sink 'hook' (webhook http://127.0.0.1:$PORT/in): HTTP 400 after 1 attempt (events 1 to 5); it stays at seq 0 (5 events wait for the next push)" "$ERR"
+  stop_receivers
+}
+
 test_a_sink_that_keeps_failing_is_reported_and_the_others_delivered() {
   receiver down --fail-always || return
   down=$PORT
