@@ -1,5 +1,5 @@
 -- derived.lua: who is responsible for an account, and the values every
--- other file reads. POLICY.md §1.
+-- other file reads. examples/pharma/POLICY.md §1.
 local S = params.staffing
 
 scope {

@@ -1,4 +1,4 @@
--- license.lua: GSP and other licenses expiring (POLICY.md §2).
+-- license.lua: GSP and other licenses expiring (examples/pharma/POLICY.md §2).
 local L = params.license
 
 rule {

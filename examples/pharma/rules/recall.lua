@@ -1,4 +1,4 @@
--- recall.lua: batch recalls (批次召回), POLICY.md §3.
+-- recall.lua: batch recalls (批次召回), examples/pharma/POLICY.md §3.
 local R = params.recall
 
 rule {

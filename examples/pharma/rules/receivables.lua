@@ -1,5 +1,5 @@
 -- receivables.lua: overdue receivables (应收账款) by ageing bucket, and the
--- credit hold (POLICY.md §4). Amounts are in 分 (cents).
+-- credit hold (examples/pharma/POLICY.md §4). Amounts are in 分 (cents).
 local A = params.receivables
 
 -- The invoices still owed as of today, each with its outstanding amount.

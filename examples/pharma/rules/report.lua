@@ -1,5 +1,5 @@
 -- report.lua: the monthly report by region, with subtotals and a total
--- (POLICY.md §7). Run by `crmpolicy report`, not by the fixtures.
+-- (examples/pharma/POLICY.md §7). Run by `crmpolicy report`, not by the fixtures.
 local function bought(c, first, through)
   return c.orders:sum("amount", { ordered_on = { ge = first, le = through } })
 end

@@ -1,4 +1,4 @@
--- staffing.lua: a rep for every 三甲 hospital, from its region first (POLICY.md §6).
+-- staffing.lua: a rep for every 三甲 hospital, from its region first (examples/pharma/POLICY.md §6).
 local S = params.staffing
 
 pool {

@@ -1,4 +1,4 @@
--- visits.lua: visit cadence by hospital grade (POLICY.md §5).
+-- visits.lua: visit cadence by hospital grade (examples/pharma/POLICY.md §5).
 local V = params.visits
 
 rule {
