@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/hardening/valgrind.sh: an end-to-end run of the demo policy on small
 # generated facts under valgrind (memcheck): two runs (a new state, then the
-# merge of the next day), check, alerts, assignments, feed, the report, and
+# merge of the next day), check, alerts, assignments, feed, status, the report,
+# fixtures (with --run and --junit), and
 # error paths (data problems, rule errors, config errors).
 # Fails on any memory error or any definite or indirect leak. Uses the release
 # build (CRMPOLICY; valgrind cannot run the ASan one). Prints one line per
@@ -50,6 +51,7 @@ vg check 0 check --config "$DEMO_CONFIG" --facts "$FACTS" --as-of 2026-11-15
 vg alerts 0 alerts --state "$T/s.db" --format jsonl
 vg assignments 0 assignments --state "$T/s.db" --format csv
 vg feed 0 feed --state "$T/s.db" --since 0 --limit 50
+vg status 0 status --state "$T/s.db" --format prometheus
 vg report 0 report "${common[@]}" --as-of 2026-11-15 --format html -o "$T/report.html" --quiet
 vg bad-config 2 check --config "$T/missing.yaml"
 
@@ -88,6 +90,10 @@ vg report-grouped-csv 0 report --config "$T/g.yaml" --as-of 2026-11-15 -o "$T/g.
 vg report-grouped-html 0 report --config "$T/g.yaml" --as-of 2026-11-15 -o "$T/g.html" --quiet
 # a fixture that expects its data problems, and one that replays a day
 vg fixture-findings 0 test --config "$DEMO_CONFIG" --quiet \
+  "$ROOT/tests/policy/complaints/unreadable_opened_at_leaves_out_that_complaint_only.yaml" \
+  "$ROOT/tests/policy/across_days/replaying_an_earlier_day_ignores_what_came_later.yaml"
+# a --run that selects one of them, with the JUnit report
+vg fixture-run-junit 0 test --config "$DEMO_CONFIG" --quiet --run 'unreadable' --junit "$T/j.xml" \
   "$ROOT/tests/policy/complaints/unreadable_opened_at_leaves_out_that_complaint_only.yaml" \
   "$ROOT/tests/policy/across_days/replaying_an_earlier_day_ignores_what_came_later.yaml"
 exit $status
