@@ -1,4 +1,4 @@
-/* cplocale.c: the engine's texts for people in English and Chinese, dates and
+/* locale.c: the engine's texts for people in English and Chinese, dates and
  * months as each language writes them, and the labels a policy gives its
  * rule ids, severities, tiers and other ids (config key `labels`). */
 #include "cplocale.h"
