@@ -127,22 +127,12 @@ typedef struct rules_seen {
   int refused;              /* an id was refused */
 } rules_seen;
 
-/* Returns 1 when some rule reports under id (its own id, or one it emits). */
-static int reported(const cp_rules *rules, const char *id)
-{
-  for (size_t i = 0; i < cp_rules_count(rules); i++)
-    for (const char *const *p = cp_rules_ids(rules, i); *p; p++)
-      if (!strcmp(*p, id))
-        return 1;
-  return 0;
-}
-
 /* Holds one id of the state's open alerts and proposals against the rules. */
 static int check_id(void *ctx, const char *id, uint64_t alerts, uint64_t assignments)
 {
   rules_seen *r = ctx;
   const cp_guard_cfg *g = &r->cfg->file->guard;
-  if (reported(r->rules, id))
+  if (cp_rules_reports(r->rules, id, 0))
     return 0;
   /* a glob, or the id as the message names it (an id such as 'late[1]'
    * is no glob of itself) */

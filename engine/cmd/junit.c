@@ -44,9 +44,7 @@ static void first_line(sbuf *b, const char *text)
   size_t n = end ? (size_t)(end - text) : strlen(text);
   char line[512];
   snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), text);
-  while (line[0] == ' ')
-    memmove(line, line + 1, strlen(line));
-  xml_text(b, line);
+  xml_text(b, line + strspn(line, " "));
 }
 
 void cp_junit_case(cp_junit *j, const char *path, const char *name, double seconds,

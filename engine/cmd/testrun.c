@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdio.h>
@@ -235,22 +234,12 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   return cp_store_apply(s->store, o);
 }
 
-/* Returns 1 when id is a rule id (or an id a rule emits) of rules. */
-static int known_rule(const cp_rules *rules, const char *id, int glob)
-{
-  for (size_t i = 0; i < cp_rules_count(rules); i++)
-    for (const char *const *p = cp_rules_ids(rules, i); *p; p++)
-      if (glob ? fnmatch(id, *p, 0) == 0 : !strcmp(*p, id))
-        return 1;
-  return 0;
-}
-
 /* Checks the rule ids a list of expectations names. */
 static cp_err check_results(const cp_fixture *fx, const cp_rules *rules, const cp_fx_result *e,
                             unsigned n)
 {
   for (unsigned i = 0; i < n; i++)
-    if (!known_rule(rules, e[i].rule, 0))
+    if (!cp_rules_reports(rules, e[i].rule, 0))
       return cp_diag_fail(CP_ECONFIG, "%s:%u: no rule '%s' is declared", fx->path, e[i].line,
                        e[i].rule);
   return CP_OK;
@@ -280,7 +269,7 @@ static cp_err check_rule_names(const cp_fixture *fx, const cp_rules *rules)
     unsigned n;
     char **filter = cp_fixture_rules(fx, s, &n);
     for (unsigned j = 0; j < n; j++)
-      if (!known_rule(rules, filter[j], 1))
+      if (!cp_rules_reports(rules, filter[j], 1))
         return cp_diag_fail(CP_ECONFIG, "%s:%u: rules: '%s' names no declared rule", fx->path,
                          filter_line(fx, i, j), filter[j]);
     if (check_results(fx, rules, s->alerts, s->alerts_count) != CP_OK ||

@@ -2,6 +2,7 @@
  * derive{}, global{}, aggregate{}, scope{}; and the run-wide values. */
 #include "rules.h"
 
+#include <fnmatch.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -897,6 +898,15 @@ const char *cp_rules_needs(const cp_rules *r, size_t i)
 const char *const *cp_rules_ids(const cp_rules *r, size_t i)
 {
   return r->rules[i].ids;
+}
+
+int cp_rules_reports(const cp_rules *r, const char *id, int glob)
+{
+  for (size_t i = 0; i < cp_rules_count(r); i++)
+    for (const char *const *p = cp_rules_ids(r, i); *p; p++)
+      if (glob ? fnmatch(id, *p, 0) == 0 : !strcmp(*p, id))
+        return 1;
+  return 0;
 }
 
 void cp_rules_set_tracer(cp_rules *r, const cp_tracer *t)

@@ -137,6 +137,10 @@ const char *cp_rules_needs(const cp_rules *r, size_t i);
 /* The ids check i reports under: its own, then those it emits; NULL-ended. */
 const char *const *cp_rules_ids(const cp_rules *r, size_t i);
 
+/* Returns 1 when some check reports under id (its own id, or one it emits);
+ * with glob, when one of those ids matches id as an fnmatch() pattern. */
+int cp_rules_reports(const cp_rules *r, const char *id, int glob);
+
 /* The column type (CP_COL_DATE or CP_COL_TIMESTAMP) that derive{type = ...}
  * of derived value id declares, or -1. */
 int cp_rules_derived_type(const cp_rules *r, const char *id);

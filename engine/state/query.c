@@ -53,11 +53,9 @@ static const char *severity_shown(const cp_config *cfg, const char *name)
   return cfg && s >= 0 ? cp_locale_severity(cfg, s) : name;
 }
 
-/* Opens the state database for reading (cp_stateread_open) and prepares q. */
-static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_stmt **st)
+cp_err cp_query_open(const char *path, sqlite3 **db)
 {
   *db = NULL;
-  *st = NULL;
   cp_err found = cp_statedb_found(path);
   if (found != CP_OK)
     return found;
@@ -67,6 +65,7 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
   if (cp_stateread_open(path, db) != SQLITE_OK) {
     cp_err rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
     sqlite3_close(*db);
+    *db = NULL;
     return rc;
   }
   cp_err rc = cp_statedb_check(*db, path, &version);   /* refuses a newer schema */
@@ -75,10 +74,22 @@ static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_
                       "table: no run has written it)", path);
   if (rc == CP_OK)
     rc = cp_statedb_has_run(*db, path);
-  if (rc == CP_OK && sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK)
-    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
-  if (rc != CP_OK)
+  if (rc != CP_OK) {
     sqlite3_close(*db);
+    *db = NULL;
+  }
+  return rc;
+}
+
+/* Opens the state database for reading (cp_query_open) and prepares q. */
+static cp_err open_query(const char *path, const char *q, sqlite3 **db, sqlite3_stmt **st)
+{
+  *st = NULL;
+  cp_err rc = cp_query_open(path, db);
+  if (rc == CP_OK && sqlite3_prepare_v2(*db, q, -1, st, NULL) != SQLITE_OK) {
+    rc = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(*db));
+    sqlite3_close(*db);
+  }
   return rc;
 }
 

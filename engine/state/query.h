@@ -19,6 +19,11 @@ typedef enum cp_format { CP_FMT_TABLE, CP_FMT_JSONL, CP_FMT_CSV, CP_FMT_ALERTMAN
 /* Parses "table", "jsonl", "csv" or "alertmanager"; returns -1 when unknown. */
 int cp_query_format_parse(const char *s);
 
+/* Opens the state database at path for reading (cp_stateread_open) into
+ * *db, once it is one that a run has written and this crmpolicy reads
+ * (not missing, not newer, not an empty file). Says why not, *db NULL. */
+cp_err cp_query_open(const char *path, struct sqlite3 **db);
+
 /* Prints the open alerts (alerts = 1) or proposed assignments (alerts = 0) of
  * the state database at path, in (client_id, rule, key) order. The
  * alertmanager format (alerts only) is one JSON array for Alertmanager's

@@ -4,12 +4,12 @@
 #include "status.h"
 
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "progress.h"
 #include "sbuf.h"
-#include "statedb.h"
-#include "stateread.h"
+#include "query.h"
 
 /* What status reads. */
 typedef struct status {
@@ -249,22 +249,10 @@ cp_err cp_status_print(const char *path, cp_status_format fmt, FILE *out)
   status s = {0};
   sqlite3 *db = NULL;
   sqlite3_stmt *cons = NULL;
-  int version;
-  cp_err err = cp_statedb_found(path);
+  cp_err err = cp_query_open(path, &db);
   if (err != CP_OK)
     return err;
-  if (cp_stateread_open(path, &db) != SQLITE_OK) {
-    err = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
-    sqlite3_close(db);
-    return err;
-  }
-  err = cp_statedb_check(db, path, &version);   /* refuses a newer schema */
-  if (err == CP_OK && version == 0)
-    err = cp_diag_fail(CP_ESTATE, "state: %s is not a crmpolicy state database (it has no runs "
-                       "table: no run has written it)", path);
-  if (err == CP_OK)
-    err = cp_statedb_has_run(db, path);
-  int rc = err == CP_OK ? sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
+  int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   if (err == CP_OK && rc == SQLITE_OK)
     rc = one_row(db, "SELECT value FROM meta WHERE key = 'epoch'", read_epoch, &s);
   if (err == CP_OK && rc == SQLITE_ROW)
