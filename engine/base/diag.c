@@ -38,24 +38,25 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
 {
   char *msg = NULL;
   sbuf b = {0};
-  fputs("crmpolicy: ", stderr);
-  fputs(prefix, stderr);
   int n = vasprintf(&msg, fmt, ap);
+  cp_sbuf_add(&b, "crmpolicy: ");
+  cp_sbuf_add(&b, prefix);
   if (n >= 0)
     cp_sbuf_term_str(&b, msg, (size_t)n);
+  /* the line is written whole, under stderr's lock: the workers of --jobs N
+   * warn from their threads, and pieces of two lines once made one line */
+  flockfile(stderr);
   if (n < 0 || b.oom) {
+    fputs("crmpolicy: ", stderr);
+    fputs(prefix, stderr);
     fputs("(out of memory)\n", stderr);
   } else {
-    fwrite(b.s ? b.s : "", 1, b.len, stderr);
+    fwrite(b.s, 1, b.len, stderr);
     fputc('\n', stderr);
-    if (tee) {
-      sbuf line = {0};
-      cp_sbuf_printf(&line, "crmpolicy: %s%s", prefix, b.s ? b.s : "");
-      if (!line.oom)
-        tee(tee_ctx, line.s);
-      cp_sbuf_free(&line);
-    }
+    if (tee)
+      tee(tee_ctx, b.s);
   }
+  funlockfile(stderr);
   cp_sbuf_free(&b);
   free(msg);
 }
