@@ -26,8 +26,10 @@ static void *take(cp_arena *a, size_t size, size_t align)
     if (!b)
       return NULL;
     b->size = want;
+    a->held += sizeof *b + want;
     if (a->head && a->used == 0) {   /* an unused head block: replace, keep order */
       b->next = a->head->next;
+      a->held -= sizeof *a->head + a->head->size;
       free(a->head);
     } else {
       b->next = a->head;
@@ -74,14 +76,12 @@ void cp_arena_reset(cp_arena *a)
   }
   a->head = keep;
   a->used = 0;
+  a->held = sizeof *keep + keep->size;
 }
 
 size_t cp_arena_bytes(const cp_arena *a)
 {
-  size_t n = 0;
-  for (const cp_block *b = a->head; b; b = b->next)
-    n += sizeof *b + b->size;
-  return n;
+  return a->held;
 }
 
 int cp_arena_grow(void **arr, size_t *cap, size_t n, size_t size)
@@ -105,6 +105,7 @@ void cp_arena_free(cp_arena *a)
     free(b);
   }
   a->used = 0;
+  a->held = 0;
 }
 
 size_t cp_arena_hash(const char *s, size_t len)

@@ -12,6 +12,7 @@ typedef struct cp_arena {
   cp_block *head;     /* current block; older ones follow */
   size_t used;        /* bytes used in head */
   size_t block;       /* block size; 0 means 64 KiB */
+  size_t held;        /* bytes of its blocks (cp_arena_bytes) */
 } cp_arena;
 
 /* Returns size bytes aligned to 8, owned by the arena; NULL when out of memory. */
@@ -24,7 +25,7 @@ char *cp_arena_strndup(cp_arena *a, const char *s, size_t len);
 /* Frees everything but the first block, which is kept for reuse. */
 void cp_arena_reset(cp_arena *a);
 
-/* Returns the bytes the arena holds from malloc (its blocks). */
+/* Returns the bytes the arena holds from malloc (its blocks), at once. */
 size_t cp_arena_bytes(const cp_arena *a);
 
 /* Frees all blocks. */

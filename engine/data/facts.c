@@ -89,6 +89,10 @@ struct cp_facts {
   uint64_t n_printed;       /* of them, seen by print_finding() (it prints the first few) */
   cp_tally printed;         /* and counted by column (cp_facts_say_unprinted()) */
   size_t max_text;          /* longest text value read (longer: a finding, nil) */
+  size_t client_cap;        /* most bytes one client's rows may hold (limits.client_memory_mb) */
+  size_t client_bytes;      /* the values of the client being read (its texts: the arena) */
+  uint64_t client_read;     /* the rows of its tables read */
+  int over;                 /* the table whose row took the client past client_cap, or -1 */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
   int hold_quietly;         /* they are held, not printed (cp_facts_open_holding()) */
@@ -1440,6 +1444,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
   if (check_ids)
     new_ids(s);
   size_t id_len = id ? strlen(id) : 0;
+  size_t width = (size_t)s->cfg->columns_count * sizeof(cp_value);   /* a row's values */
   if (s->nulls_due) {   /* the first chunk's NULL keys, before its other rows */
     s->nulls_due = 0;
     if (null_keys(f, s, s->cfg->key) != CP_OK)
@@ -1460,7 +1465,7 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
     if (cmp > 0)
       break;
     s->read++;
-    int dup = cmp == 0 && check_ids ? seen_id(s) : 0;
+    int dup = cmp == 0 && check_ids && f->over < 0 ? seen_id(s) : 0;
     if (dup < 0)
       return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
     if (dup)   /* a row exported twice? both are read, as before */
@@ -1471,11 +1476,17 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
       finding(f, s, s->cfg->key, s->key,
               "is not a client in the clients table; no client's rules see the row "
               "(run-wide aggregates count it)");
+    else if (f->client_read++, f->over >= 0)
+      ;   /* past the client's cap: read past, not held (no rule of it runs) */
     else if (take_row(f, s, rows) != CP_OK)
       return -1;
+    else if (f->client_bytes + (size_t)rows->n * width + cp_arena_bytes(&f->arena) +
+                 s->id_text.len + (size_t)s->ids_cap * sizeof *s->ids > f->client_cap)
+      f->over = (int)(s - f->tables);   /* its texts are in the arena */
     if (advance(f, s) < 0)
       return -1;
   }
+  f->client_bytes += (size_t)rows->n * width;   /* the next table's rows add to them */
   return 0;
 }
 
@@ -1568,6 +1579,31 @@ cp_err cp_facts_sample(cp_facts *f, unsigned rows, cp_finding_fn fn, void *ctx)
   return rc;
 }
 
+/* Says why the client's rules cannot run: its rows, held while they run,
+ * would take more memory than limits.client_memory_mb; they were read past
+ * from the table f->over on (an export that gave one client the rows of
+ * many, say), and every rule fails for it, keeping its results. */
+static int say_over(cp_facts *f)
+{
+  static const char fmt[] =
+      "facts: client %s: its rows would hold more than limits.client_memory_mb (%u MiB) in "
+      "memory (%s rows in its tables, the limit passed in table '%s'; an export that gave one "
+      "client the rows of many?): every rule fails for it and keeps its results";
+  for (unsigned i = 0; i < f->tables_count; i++)
+    f->client_rows[i].n = 0;   /* no rule sees a part of its rows */
+  char read[32];
+  cp_progress_format_count(read, f->client_read);
+  unsigned mb = (unsigned)f->cfg->file->limits.client_memory_mb;
+  const char *table = f->tables[f->over].sql;
+  int n = snprintf(NULL, 0, fmt, f->client.id, mb, read, table);
+  char *msg = n < 0 ? NULL : cp_arena_alloc(&f->arena, (size_t)n + 1);
+  if (!msg)
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
+  snprintf(msg, (size_t)n + 1, fmt, f->client.id, mb, read, table);
+  f->client.over = msg;
+  return 0;
+}
+
 /* Reads the client under the clients cursor and its rows. Returns 1 when it
  * is to be evaluated, 0 when skipped, -1 on error. */
 static int read_client(cp_facts *f)
@@ -1585,9 +1621,15 @@ static int read_client(cp_facts *f)
     return -1;
   int exists = s->rows.n == 1;
   f->client.fields = s->rows.v;
+  f->client.over = NULL;
+  f->client_bytes = 0;
+  f->client_read = 0;
+  f->over = -1;
   for (unsigned i = 0; i < f->tables_count; i++)
     if (gather(f, &f->tables[i], f->client.id, &f->client_rows[i]) < 0)
       return -1;
+  if (f->over >= 0 && say_over(f) < 0)
+    return -1;
   return exists;
 }
 
@@ -2099,6 +2141,8 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
   f->on_finding = print_finding;
   f->finding_ctx = f;
   f->max_text = ((size_t)c->limits.memory_mb << 20) / TEXT_HEAP_PART;
+  f->client_cap = (size_t)c->limits.client_memory_mb << 20;
+  f->over = -1;
   cp_facts_restart_deadline(f);
   snprintf(f->timeout_msg, sizeof f->timeout_msg, "stopped after reading the facts for "
            "limits.facts_seconds (%u s); a view that joins or sorts too much?",

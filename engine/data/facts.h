@@ -64,6 +64,8 @@ typedef struct cp_client {
   const char *id;           /* client id */
   cp_value *fields;         /* the clients table's declared columns */
   cp_rows *tables;          /* one per per-client table, in config order */
+  const char *over;         /* NULL; or why its rows were not all held (their memory
+                               passed limits.client_memory_mb): every rule fails for it */
 } cp_client;
 
 /* A data problem found while reading: the value was read as nil (or the row

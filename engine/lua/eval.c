@@ -430,6 +430,21 @@ static cp_err fail_skipped(cp_rules *api)
   return rc;
 }
 
+/* Fails every rule for a client whose rows were not all held (cp_client
+ * over): no rule runs, each keeps its results; the first failure is
+ * printed, the others stored. */
+static cp_err fail_over(cp_rules *api, const cp_client *c, cp_outcome *out)
+{
+  out->scope_failed = 1;
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && i < api->n_rules; i++) {
+    const cp_rule *r = &api->rules[i];
+    if ((rc = cp_outcome_fail(out, r->id, r->ids, c->over, "")) == CP_OK && i > 0)
+      out->failures[out->n_failures - 1].repeat = 1;
+  }
+  return rc;
+}
+
 cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
 {
   lua_State *L = api->L;
@@ -439,6 +454,8 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->out = out;
   out->client_id = cp_outcome_text(out, c->id);
   out->evaluated = 1;
+  if (c->over)
+    return out->client_id ? fail_over(api, c, out) : CP_ENOMEM;
   if (!api->marked) {   /* the heap of the run values and pools: the baseline */
     mark_baseline(api);
     api->marked = 1;
