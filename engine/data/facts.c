@@ -882,6 +882,9 @@ static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
 {
   unsigned nc = s->cfg->columns_count;
   if (rows->n == rows->cap) {
+    if (rows->cap > UINT32_MAX / 2)   /* a count of rows cannot wrap */
+      return cp_diag_fail(CP_ENOMEM, "facts: table '%s': more than %u rows of one client",
+                          s->sql, (unsigned)rows->cap);
     uint32_t cap = rows->cap ? rows->cap * 2 : 8;
     cp_value *v = realloc(rows->v, (size_t)cap * (nc ? nc : 1) * sizeof *v);
     if (!v)
@@ -1444,7 +1447,8 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
   if (check_ids)
     new_ids(s);
   size_t id_len = id ? strlen(id) : 0;
-  size_t width = (size_t)s->cfg->columns_count * sizeof(cp_value);   /* a row's values */
+  size_t width = (size_t)(s->cfg->columns_count ? s->cfg->columns_count : 1) *
+                 sizeof(cp_value);   /* a row's values, as take_row() makes room for them */
   if (s->nulls_due) {   /* the first chunk's NULL keys, before its other rows */
     s->nulls_due = 0;
     if (null_keys(f, s, s->cfg->key) != CP_OK)
