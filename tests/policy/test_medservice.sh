@@ -17,7 +17,7 @@ test_fixtures_pass_and_run_every_rule_line() {
     --quiet --junit "$T/junit.xml" $FIX
   expect_eq "exit" 0 "$RC"
   expect_eq "stderr" "" "$ERR"
-  expect_contains "total" " 198 of   198 lines  100.0%" "$(printf '%s\n' "$OUT" | grep '^  total')"
+  expect_contains "total" " 199 of   199 lines  100.0%" "$(printf '%s\n' "$OUT" | grep '^  total')"
   expect_contains "every rule fired" "rules that never fired: none" "$OUT"
   expect_eq "last line" "6 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
   expect_contains "junit" 'tests="6" failures="0" errors="0" skipped="0"' "$(cat "$T/junit.xml")"

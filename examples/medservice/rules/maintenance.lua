@@ -43,7 +43,8 @@ rule {
     why("%s: last review %s, %d days ago, interval %d", class, dt.format(last), since, interval)
     if since >= interval then
       alert { severity = "warning", level = 1, assignee = c.account_manager_id,
-              title = string.format("no %s account review since %s", class, dt.format(last)),
+              title = string.format("no %s account review since %s", labels.tiers[class] or class,
+                                    dt.format(last)),
               data = { last = dt.format(last), interval_days = interval, strategic = c.strategic } }
     end
   end,
