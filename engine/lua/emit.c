@@ -2,6 +2,7 @@
  * field by field and added to the client's outcome; `data` becomes canonical
  * JSON (sorted keys) so that an unchanged alert compares equal across runs. */
 #include <lauxlib.h>
+#include <limits.h>
 #include <lualib.h>
 #include <math.h>
 #include <stdarg.h>
@@ -396,7 +397,7 @@ static seen *seen_for(lua_State *L, cp_rules *api, size_t want)
 /* Fields each emitter accepts; anything else is a mistake worth an error. */
 static const char alert_fields[] = "rule key severity level assignee title data";
 static const char assign_fields[] = "rule kind key assignee data pick unfilled";
-#define MAX_FALLBACK 16   /* groups a pick may fall back to */
+#define MAX_FALLBACK 256   /* groups a pick may fall back to */
 static const char fulfilled_fields[] = "rule key";
 
 /* Raises an error for a field of the table at t not in allowed (words),
@@ -655,7 +656,8 @@ static void read_fallback(lua_State *L, int pick, cp_item *it)
     lua_replace(L, list);
   lua_Integer n = (lua_Integer)lua_rawlen(L, list);
   if (n < 1 || n > MAX_FALLBACK)
-    luaL_error(L, "assign{}: pick.fallback must list 1 to %d group names", MAX_FALLBACK);
+    luaL_error(L, "assign{}: pick.fallback must list 1 to %d group names, not %d", MAX_FALLBACK,
+               (int)(n > INT_MAX ? INT_MAX : n));
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   for (lua_Integer i = 1; i <= n; i++) {

@@ -413,7 +413,8 @@ test_a_pick_refuses_unknown_fields_and_bad_fallbacks() {
              'keep = "sometimes"|pick.keep must be "always" (the default: an assignee kept from an earlier run stays) or "while_member" (it stays while a member of its group), not '"'"'sometimes'"'"'' \
              'keep = true|pick.keep must be "always" (the default: an assignee kept from an earlier run stays) or "while_member" (it stays while a member of its group), not boolean' \
              'fallback = "any"|pick.fallback must be a list of group names {"g2", "g3"}, not a string' \
-             'fallback = {}|pick.fallback must list 1 to 16 group names' \
+             'fallback = {}|pick.fallback must list 1 to 256 group names, not 0' \
+             'fallback = (function() local t = {} for i = 1, 257 do t[i] = "g" .. i end return t end)()|pick.fallback must list 1 to 256 group names, not 257' \
              'fallback = { "any", 3 }|pick.fallback[2] must be a group name (a string), not a number'; do
     fallback_rules "${bad%%|*}"
     cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state "s$RANDOM.db"
