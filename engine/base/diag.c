@@ -1,8 +1,10 @@
 /* diag.c: error names and message output for crmpolicy. */
 #include "diag.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "sbuf.h"
 
@@ -103,4 +105,26 @@ void cp_diag_set_tee(void (*fn)(void *ctx, const char *line), void *ctx)
 void cp_diag_set_quiet(int q)
 {
   quiet = q;
+}
+
+int cp_diag_fd_limit(int err, char *buf, unsigned long n)
+{
+  struct rlimit rl;
+  if (n)
+    buf[0] = '\0';
+  if (err == ENFILE) {
+    snprintf(buf, n, "Too many open files in system: the system's table of open files is "
+             "full (fs.file-max)");
+    return 1;
+  }
+  if (err != EMFILE)
+    return 0;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    snprintf(buf, n, "Too many open files: this process may have %llu open at most, as ulimit -n "
+             "or systemd's LimitNOFILE says, and each worker of --jobs N opens the facts "
+             "once more",
+             (unsigned long long)rl.rlim_cur);
+  else
+    snprintf(buf, n, "Too many open files, as ulimit -n or systemd's LimitNOFILE says");
+  return 1;
 }

@@ -41,6 +41,11 @@ void cp_diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * thread prints. */
 void cp_diag_set_tee(void (*fn)(void *ctx, const char *line), void *ctx);
 
+/* When err (an errno) says the process or the system ran out of file
+ * descriptors (EMFILE, ENFILE), writes into buf (n bytes) why, with the
+ * limit and where it is set, and returns 1; else writes "" and returns 0. */
+int cp_diag_fd_limit(int err, char *buf, unsigned long n);
+
 /* When quiet is set, cp_diag_note() prints nothing; failures and warnings still do. */
 void cp_diag_set_quiet(int quiet);
 

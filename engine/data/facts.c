@@ -1925,8 +1925,13 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
   if (access(path, R_OK) < 0)
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, strerror(errno));
   /* one connection per thread: SQLite's own locking is not needed */
-  if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+  char fds[256];
+  if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* out of file descriptors is the machine's limit, not a bad export: exit 3 */
+    if (cp_diag_fd_limit(sqlite3_system_errno(*db), fds, sizeof fds))
+      return cp_diag_fail(CP_EIO, "facts: %s: %s (%s)", path, sqlite3_errmsg(*db), fds);
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(*db));
+  }
   sqlite3_busy_timeout(*db, 10000);
   /* a sorted read spills to temporary files, never all in memory (a SQLite
    * built to keep temporary tables in memory always is not asked to sort) */
@@ -1946,6 +1951,8 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
    * snapshot, systemd's ProtectSystem=strict outside ReadWritePaths) as
    * CANTOPEN, "unable to open database file", of a file just opened */
   int code = sqlite3_errcode(*db);
+  if (code == SQLITE_CANTOPEN && cp_diag_fd_limit(sqlite3_system_errno(*db), fds, sizeof fds))
+    return cp_diag_fail(CP_EIO, "facts: %s: %s (%s)", path, sqlite3_errmsg(*db), fds);
   if ((code == SQLITE_READONLY || code == SQLITE_CANTOPEN) && is_wal(path))
     return cp_diag_fail(CP_EFACTS, "facts: %s: %s: it is in WAL mode and SQLite cannot create "
                      "%s-shm beside it%s; make its folder writable or convert it with "

@@ -165,7 +165,10 @@ static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
   char why[3 * PATH_MAX];
   int code = sqlite3_errcode(db) & 0xff;
   why[0] = '\0';
-  if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+  char fds[256];
+  if (code == SQLITE_CANTOPEN && cp_diag_fd_limit(sqlite3_system_errno(db), fds, sizeof fds))
+    snprintf(why, sizeof why, " (%s)", fds);
+  else if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
     cp_stateread_unwritable(s->path, why, sizeof why);
   else
     cp_stateread_size_limit(db, why, sizeof why);
