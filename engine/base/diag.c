@@ -40,6 +40,8 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
 {
   char *msg = NULL;
   sbuf b = {0};
+  va_list again;
+  va_copy(again, ap);
   int n = vasprintf(&msg, fmt, ap);
   cp_sbuf_add(&b, "crmpolicy: ");
   cp_sbuf_add(&b, prefix);
@@ -49,9 +51,16 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
    * warn from their threads, and pieces of two lines once made one line */
   flockfile(stderr);
   if (n < 0 || b.oom) {
-    fputs("crmpolicy: ", stderr);
-    fputs(prefix, stderr);
-    fputs("(out of memory)\n", stderr);
+    /* out of memory: the message is kept, cut to a buffer on the stack,
+     * its control bytes as '?' (it still says where, which a bare "out of
+     * memory" did not) */
+    char line[1024];
+    int k = vsnprintf(line, sizeof line, fmt, again);
+    for (int i = 0; k > 0 && i < k && i < (int)sizeof line - 1; i++)
+      if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+        line[i] = '?';
+    fprintf(stderr, "crmpolicy: %s%s%s\n", prefix, k >= 0 ? line : "(a message)",
+            k >= (int)sizeof line ? "..." : "");
   } else {
     fwrite(b.s, 1, b.len, stderr);
     fputc('\n', stderr);
@@ -59,6 +68,7 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
       tee(tee_ctx, b.s);
   }
   funlockfile(stderr);
+  va_end(again);
   cp_sbuf_free(&b);
   free(msg);
 }
