@@ -131,6 +131,16 @@ static void metric(sbuf *b, const char *name, const char *help, int64_t v)
   cp_sbuf_printf(b, "crmpolicy_%s %" PRId64 "\n", name, v);
 }
 
+/* Returns 1 when the cursor of the consumer under cons cannot be read from:
+ * past the feed's end (a state copied back from an earlier copy), below 0,
+ * or not a whole number (set by hand); `feed --consumer` refuses it, so
+ * its "behind" of 0 would hide a consumer that gets nothing. */
+static int past_end(const status *s, sqlite3_stmt *cons)
+{
+  int64_t seq = sqlite3_column_int64(cons, 1);
+  return sqlite3_column_type(cons, 1) != SQLITE_INTEGER || seq < 0 || seq > s->last_seq;
+}
+
 static void print_prometheus(sbuf *b, const status *s, sqlite3_stmt *cons)
 {
   metric(b, "runs", "Runs the state database holds.", s->runs);
@@ -168,6 +178,17 @@ static void print_prometheus(sbuf *b, const status *s, sqlite3_stmt *cons)
     prom_label(b, name ? name : "");
     cp_sbuf_printf(b, "\"} %" PRId64 "\n", s->last_seq > seq ? s->last_seq - seq : 0);
   }
+  sqlite3_reset(cons);
+  for (first = 1; sqlite3_step(cons) == SQLITE_ROW; first = 0) {
+    const char *name = (const char *)sqlite3_column_text(cons, 0);
+    if (first)
+      cp_sbuf_add(b, "# HELP crmpolicy_consumer_past_end 1 when a named consumer's (or sink's) "
+                     "cursor is past the feed's end or not a seq: it gets nothing.\n"
+                     "# TYPE crmpolicy_consumer_past_end gauge\n");
+    cp_sbuf_add(b, "crmpolicy_consumer_past_end{consumer=\"");
+    prom_label(b, name ? name : "");
+    cp_sbuf_printf(b, "\"} %d\n", past_end(s, cons));
+  }
 }
 
 static void print_json(sbuf *b, const char *path, const status *s, sqlite3_stmt *cons)
@@ -201,8 +222,9 @@ static void print_json(sbuf *b, const char *path, const status *s, sqlite3_stmt 
     int64_t seq = sqlite3_column_int64(cons, 1);
     cp_sbuf_add(b, n ? ",{\"name\":" : "{\"name\":");
     cp_sbuf_json_str(b, name ? name : "", name ? strlen(name) : 0);
-    cp_sbuf_printf(b, ",\"seq\":%" PRId64 ",\"behind\":%" PRId64 ",\"updated_at\":", seq,
-                   s->last_seq > seq ? s->last_seq - seq : 0);
+    cp_sbuf_printf(b, ",\"seq\":%" PRId64 ",\"behind\":%" PRId64 ",\"past_end\":%s"
+                   ",\"updated_at\":", seq, s->last_seq > seq ? s->last_seq - seq : 0,
+                   past_end(s, cons) ? "true" : "false");
     cp_sbuf_json_str(b, at ? at : "", at ? strlen(at) : 0);
     cp_sbuf_add(b, "}");
   }
@@ -237,6 +259,10 @@ static void print_text(sbuf *b, const char *path, const status *s, sqlite3_stmt 
     cp_sbuf_add(b, n++ ? ", " : "; consumers: ");
     cp_sbuf_term_printf(b, "%s at ", name ? name : "");
     count(b, seq);
+    if (past_end(s, cons)) {
+      cp_sbuf_add(b, " (past the feed's end, or not a seq: feed --consumer refuses it)");
+      continue;
+    }
     cp_sbuf_add(b, " (");
     count(b, s->last_seq > seq ? s->last_seq - seq : 0);
     cp_sbuf_add(b, " behind)");

@@ -48,6 +48,27 @@ s = json.load(sys.stdin); r = s["last_run"]
 print(s["runs"], r["as_of"], r["status"], r["clients"], s["open_alerts"], s["proposed_assignments"], s["feed"]["last_seq"], [(c["name"], c["seq"], c["behind"]) for c in s["feed"]["consumers"]])')"
 }
 
+# envprobe: a cursor past the feed's end (a state copied back from an
+# earlier copy, or set by hand) was shown "0 behind", and the gauge 0, while
+# feed --consumer refuses it: the consumer got nothing and no alert fired.
+test_a_cursor_past_the_end_is_said_so() {
+  setup
+  sqlite3 s.db "INSERT INTO consumers(name, seq, updated_at) VALUES ('late', 99, 'x'), ('odd', 'abc', 'x')"
+  cp_run status --config c.yaml
+  expect_eq "exit" "0|" "$RC|$ERR"
+  expect_contains "text" "feed: last seq 3; consumers: crm \"main\" at 2 (1 behind), late at 99 (past the feed's end, or not a seq: feed --consumer refuses it), odd at 0 (past the feed's end, or not a seq: feed --consumer refuses it)" "$OUT"
+  cp_run status --config c.yaml --format json
+  expect_eq "json" "[('crm \"main\"', 1, False), ('late', 0, True), ('odd', 3, True)]" \
+    "$(printf '%s\n' "$OUT" | python3 -c 'import json, sys
+print([(c["name"], c["behind"], c["past_end"]) for c in json.load(sys.stdin)["feed"]["consumers"]])')"
+  cp_run status --config c.yaml --format prometheus
+  expect_eq "gauges" 'crmpolicy_consumer_past_end{consumer="crm \"main\""} 0
+crmpolicy_consumer_past_end{consumer="late"} 1
+crmpolicy_consumer_past_end{consumer="odd"} 1' "$(printf '%s\n' "$OUT" | grep '^crmpolicy_consumer_past_end')"
+  cp_run feed --config c.yaml --consumer late
+  expect_eq "feed refuses it" 2 "$RC"
+}
+
 test_status_as_prometheus_metrics() {
   setup
   cp_run status --config c.yaml --format prometheus
@@ -56,6 +77,7 @@ test_status_as_prometheus_metrics() {
   # Debian's python3-prometheus-client (make installs it) is the system
   # python's: /usr/bin/python3, whatever python3 comes first on the PATH
   expect_eq "samples, as Prometheus reads them" "crmpolicy_consumer_behind{consumer=crm \"main\"} 1.0
+crmpolicy_consumer_past_end{consumer=crm \"main\"} 0.0
 crmpolicy_feed_last_seq 3.0
 crmpolicy_last_run_as_of_timestamp_seconds 1780358400.0
 crmpolicy_last_run_clients 3.0
