@@ -136,6 +136,8 @@ int cp_http_post(const cp_sink_cfg *sink, const char *url, const char *body, siz
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_USERAGENT, "crmpolicy");
+  if (sink->proxy)   /* "" is no proxy, even where the environment names one */
+    curl_easy_setopt(c, CURLOPT_PROXY, strcmp(sink->proxy, "none") ? sink->proxy : "");
   if (sink->ca_file) {   /* a private CA (a receiver's self-signed certificate), alone: */
     curl_easy_setopt(c, CURLOPT_CAINFO, sink->ca_file);
     curl_easy_setopt(c, CURLOPT_CAPATH, NULL);   /* not the system's folder beside it */

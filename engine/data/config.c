@@ -133,6 +133,8 @@ static const cyaml_schema_field_t sink_fields[] = {
                          secret_env, 1, CYAML_UNLIMITED),
   CYAML_FIELD_STRING_PTR("ca_file", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_sink_cfg,
                          ca_file, 1, CYAML_UNLIMITED),
+  CYAML_FIELD_STRING_PTR("proxy", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, cp_sink_cfg,
+                         proxy, 1, CYAML_UNLIMITED),
   CYAML_FIELD_UINT("timeout_ms", CYAML_FLAG_OPTIONAL, cp_sink_cfg, timeout_ms),
   CYAML_FIELD_UINT("retries", CYAML_FLAG_OPTIONAL, cp_sink_cfg, retries),
   CYAML_FIELD_UINT("backoff_ms", CYAML_FLAG_OPTIONAL, cp_sink_cfg, backoff_ms),

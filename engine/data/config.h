@@ -100,6 +100,8 @@ typedef struct cp_sink_cfg {
   char *secret_env;          /* webhook: environment variable holding the HMAC secret */
   char *ca_file;             /* certificates (PEM) to trust for an https URL, instead of the
                                 system's; resolved against the config's folder; or NULL */
+  char *proxy;               /* "none" (no proxy, whatever the environment says), a proxy's
+                                URL, or NULL: the environment's (https_proxy, no_proxy ...) */
   uint32_t timeout_ms;       /* per request (10000) */
   uint32_t retries;          /* retries after a failed request (3) */
   uint32_t backoff_ms;       /* wait before the first retry, doubled each time (1000) */

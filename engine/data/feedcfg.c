@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,6 +166,21 @@ static cp_err check_sink(const cp_config *c, cp_sink_cfg *s, const yt_node *m)
     return cp_diag_fail(!strcmp(why, "out of memory") ? CP_ENOMEM : CP_ECONFIG,
                         "%s:%u: sinks: '%s': url: not a URL that can be sent to: %s", c->path,
                         s->line, s->name, why);
+  static const char *const proxy_schemes[] = {"http://", "https://", "socks4://", "socks4a://",
+                                              "socks5://", "socks5h://", NULL};
+  if (s->proxy && strcmp(s->proxy, "none") != 0) {
+    int known = 0;
+    for (int i = 0; proxy_schemes[i]; i++)
+      known |= !strncasecmp(s->proxy, proxy_schemes[i], strlen(proxy_schemes[i]));
+    why = known ? bad_url(s->proxy) : "it is neither none nor a proxy's URL (http://, https://, "
+                                      "socks4://, socks4a://, socks5://, socks5h://)";
+    if (why) {
+      const yt_node *at = cp_ytree_get(m, "proxy");
+      return cp_diag_fail(!strcmp(why, "out of memory") ? CP_ENOMEM : CP_ECONFIG,
+                          "%s:%u: sinks: '%s': proxy: %s", c->path, at ? at->line : s->line,
+                          s->name, why);
+    }
+  }
   if (s->ca_file) {   /* relative to the config, as every path of it; read at each request */
     char *path = cp_config_resolve(c, s->ca_file);
     /* O_NONBLOCK: a FIFO there would hang every command that loads the

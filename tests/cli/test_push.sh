@@ -162,6 +162,39 @@ test_a_2xx_answer_whose_body_stalls_is_delivered() {
   stop_receivers
 }
 
+# envprobe: push followed the environment's proxy variables (libcurl's
+# default) with nothing in the config to say otherwise: customer data went
+# through whatever proxy the service's environment named. A sink's proxy
+# is the environment's by default, a URL the config names, or none.
+test_a_sink_goes_through_the_proxy_it_names_or_none() {
+  receiver hook || return
+  local hook=$PORT
+  receiver prox || return   # a "proxy" that answers 200 itself: the request's path is a URL
+  local prox=$PORT
+  setup "$(sink hook "$hook" ", proxy: \"http://127.0.0.1:$prox\"")"
+  cp_run push --config c.yaml --quiet
+  expect_eq "named: exit" "0|" "$RC|$ERR"
+  expect_eq "named: through the proxy" "http://127.0.0.1:$hook/in" \
+    "$(python3 -c 'import json; print(" ".join(json.loads(l)["path"] for l in open("prox.log")))')"
+  expect_eq "named: not straight" no "$([ -e hook.log ] && echo yes || echo no)"
+  # the environment's proxy is followed without proxy:, and not with none
+  sed -i 's/, proxy: "[^"]*"//' c.yaml
+  sqlite3 s.db "DELETE FROM consumers"
+  OUT=$(http_proxy="http://127.0.0.1:$prox" "$CRMPOLICY" push --config c.yaml --quiet 2>&1)
+  expect_eq "environment: exit" "0|" "$?|$OUT"
+  expect_eq "environment: through the proxy" 2 "$(wc -l < prox.log)"
+  sed -i 's/backoff_ms: 10}/backoff_ms: 10, proxy: none}/' c.yaml
+  sqlite3 s.db "DELETE FROM consumers"
+  OUT=$(http_proxy="http://127.0.0.1:$prox" "$CRMPOLICY" push --config c.yaml --quiet 2>&1)
+  expect_eq "none: exit" "0|" "$?|$OUT"
+  expect_eq "none: straight to the receiver" "1 2" "$(wc -l < hook.log) $(wc -l < prox.log)"
+  stop_receivers
+  sed -i 's/proxy: none/proxy: "ftp:\/\/127.0.0.1:1"/' c.yaml
+  cp_run check --config c.yaml
+  expect_eq "not a proxy: exit" 2 "$RC"
+  expect_eq "not a proxy: message" "crmpolicy: c.yaml:6: sinks: 'hook': proxy: it is neither none nor a proxy's URL (http://, https://, socks4://, socks4a://, socks5://, socks5h://)" "$ERR"
+}
+
 test_a_password_in_a_sink_url_is_not_printed() {
   receiver down --fail-always || return
   setup "  - {name: down, type: webhook, url: \"http://crm-user:S3cr3t@127.0.0.1:$PORT/in?k=v\", retries: 0}"
