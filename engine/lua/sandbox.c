@@ -80,6 +80,7 @@ struct cp_sandbox {
   int active;               /* a budgeted call is under way: work is charged */
   int hook_mask;            /* the hook's event mask during a budgeted call */
   int tripped;              /* the budget ran out during the current call */
+  int fd_limit;             /* a rule file could not be read for want of file descriptors */
   size_t grace;             /* heap growth still allowed after the budget ran out */
   lua_State *running;       /* the coroutine a budget guard resumed, or NULL */
   int resumes;              /* resumes and closes under way, nested */
@@ -783,6 +784,12 @@ static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char
   char chunk[512];
   char *text = read_file(path, &len, sb->limit);
   if (!text) {
+    char fds[256];
+    if (cp_diag_fd_limit(errno, fds, sizeof fds)) {   /* the machine's limit: exit 3 */
+      sb->fd_limit = 1;
+      lua_pushfstring(L, "%s: cannot read: %s", name, fds);
+      return LUA_ERRFILE;
+    }
     lua_pushfstring(L, "%s: cannot read: %s", name,
                     errno == EINVAL ? "not a regular file"
                     : errno == EFBIG ? "larger than the Lua heap's cap (limits.memory_mb)"
@@ -1049,7 +1056,7 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
     lua_pop(L, 2);
     return rc;
   }
-  cp_err rc = cp_diag_fail(CP_ERULES, "%s", lua_tostring(L, -1));
+  cp_err rc = cp_diag_fail(sb->fd_limit ? CP_EIO : CP_ERULES, "%s", lua_tostring(L, -1));
   lua_pop(L, 1);
   return rc;
 }

@@ -11,7 +11,10 @@
 # run_limited N ARGS...: crmpolicy ARGS under ulimit -n N; sets $RC and $ERR.
 run_limited() {
   local n=$1; shift
-  ( ulimit -n "$n" && exec "$CRMPOLICY" "$@" ) >/dev/null 2>"$T/stderr"
+  # descriptors the test was started with (a CI runner's) closed first: the
+  # command starts with standard input, output and error alone
+  ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    ulimit -n "$n" && exec "$CRMPOLICY" "$@" ) >/dev/null 2>"$T/stderr"
   RC=$?
   ERR=$(cat "$T/stderr")
 }
@@ -29,6 +32,18 @@ test_running_out_of_file_descriptors_opening_the_facts_is_exit_3_naming_the_limi
   expect_eq "exit within the limit" 0 "$RC"
   expect_eq "stderr within the limit" "" "$ERR"
   expect_eq "runs" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
+# A rule file that cannot be read for want of descriptors is the machine's
+# limit too (exit 3), not a rule file error (exit 2). Standard input,
+# output and error, and no other: the fourth descriptor is the rule file's.
+test_a_rule_file_unread_for_want_of_file_descriptors_is_exit_3() {
+  config; facts ""
+  run_limited 4 check --config c.yaml
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: r.lua: cannot read: Too many open files: this process may have 4 open at most, as ulimit -n or systemd's LimitNOFILE says, and each worker of --jobs N opens the facts once more" "$ERR"
+  run_limited 64 check --config c.yaml
+  expect_eq "within the limit" "0|" "$RC|$ERR"
 }
 
 run_tests
