@@ -62,6 +62,7 @@ typedef struct run {
   } *by_rule;
   size_t n_rules, cap_rules;
   uint64_t rule_errors, by_rule_lost;   /* all, and those of no room to count */
+  cp_err run_failure_rc;                /* recording a failed run value (record_run_failure) */
 } run;
 
 /* Counts a rule error of rule under its id. */
@@ -156,6 +157,16 @@ static void print_problems(run *r, const cp_outcome *o)
 }
 
 static cp_err write_one(run *r, cp_outcome *o);
+
+/* Keeps a run value that failed (printed as it failed) as a rule error of
+ * the run's own, so that the run is incomplete and says why. */
+static void record_run_failure(void *ctx, const char *id, const char *msg)
+{
+  run *r = ctx;
+  count_rule_error(r, id);
+  if (r->run_failure_rc == CP_OK)
+    r->run_failure_rc = cp_store_run_error(r->store, id, msg);
+}
 
 /* The writer: write_one(), timed with --profile. */
 static cp_err write_outcome(void *ctx, cp_outcome *o)
@@ -423,6 +434,9 @@ static cp_err evaluate(run *r, const cp_opts *o, int *refused)
     return rc;
   if ((rc = cp_jobs_run(r->cfg, o->as_of, r->facts, r->rules, o->jobs, write_outcome, r)) !=
       CP_OK)
+    return rc;
+  cp_rules_run_failures(r->rules, record_run_failure, r);   /* aggregates, globals */
+  if ((rc = r->run_failure_rc) != CP_OK)
     return rc;
   cp_progress_clear(&r->progress);
   say_problems_by_column(r);

@@ -308,6 +308,8 @@ static cp_err run_step(steprun *s, int first)
   cp_err rc = load_step(s, first);
   if (rc == CP_OK && (rc = cp_rules_prepare(s->rules)) == CP_EEVAL)
     problem(s, "the run-wide values could not be computed (see the message above)");
+  if (rc == CP_OK && cp_rules_run_failures(s->rules, NULL, NULL))   /* the run goes on */
+    problem(s, "a run-wide value failed (see the message above)");
   if (rc == CP_OK)
     rc = cp_store_open(r->cfg->state, CP_STORE_FIXTURE, 0, &s->store);
   if (rc == CP_OK)

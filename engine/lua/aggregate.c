@@ -24,6 +24,7 @@ typedef struct agg {
   int grouped;              /* C: totals by the values of group_col (this many) */
   uint32_t group_col[CP_GROUP_KEYS]; /* C: the columns grouped by */
   cp_groups groups;         /* C: the totals when grouped */
+  int failed;               /* it could not be computed: run.<id> says so to its readers */
 } agg;
 
 /* State of one table's aggregate pass. */
@@ -161,14 +162,33 @@ static int agg_row(void *ctx, const cp_value *v)
 }
 
 /* Prints a failed pass (the failed aggregate's id or nil, the message and
- * the traceback on the stack) and returns CP_EEVAL. */
-static cp_err failure(agg_pass *p)
+ * the traceback on the stack, left there) and marks failed aggregate only
+ * (the one whose total does not fit), or, when only is -1 (the pass
+ * stopped), every aggregate of the pass: the run goes on, and each rule
+ * that reads one of them fails for each client, keeping its results. */
+static void failure(agg_pass *p, long only)
 {
   lua_State *L = p->api->L;
-  char id[256];
   int named = lua_type(L, -3) == LUA_TSTRING;
-  snprintf(id, sizeof id, "%s", named ? lua_tostring(L, -3) : p->t->name);
-  return cp_api_run_failure(p->api, named ? "aggregate" : "aggregates over", id);
+  const char *msg = lua_tostring(L, -2);
+  if (named)
+    cp_diag_fail(CP_EEVAL, "%s (aggregate '%s'; every rule that reads run.%s fails for each "
+                 "client and keeps its results)", msg, lua_tostring(L, -3),
+                 lua_tostring(L, -3));
+  else
+    cp_diag_fail(CP_EEVAL, "%s (aggregates over %s; every rule that reads one of them fails "
+                 "for each client and keeps its results)", msg, p->t->name);
+  if (*lua_tostring(L, -1))
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  for (size_t k = 0; k < p->n; k++) {
+    if (only >= 0 && k != (size_t)only)
+      continue;
+    p->aggs[k].failed = 1;
+    lua_rawgeti(L, p->list, (lua_Integer)k + 1);
+    lua_getfield(L, -1, "id");
+    cp_api_run_mark_failed(p->api, lua_tostring(L, -1), msg);
+    lua_pop(L, 2);
+  }
 }
 
 /* Compiles the declaration at the top of the stack into a (C part). */
@@ -239,6 +259,8 @@ static cp_err publish(agg_pass *p)
   cp_err rc = CP_OK;
   for (size_t k = 0; rc == CP_OK && k < p->n; k++) {
     agg *a = &p->aggs[k];
+    if (a->failed)   /* marked so: run.<id> says it failed */
+      continue;
     lua_rawgeti(L, p->list, (lua_Integer)k + 1);
     lua_getfield(L, -1, "id");
     if (a->grouped) {
@@ -311,8 +333,11 @@ static cp_err scan(agg_pass *p, unsigned ti, const int64_t *rowids)
   free(want);
   if (rc == CP_EEVAL && p->oom)
     rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p->t->name);
-  if (rc == CP_EEVAL && lua_gettop(L) >= p->row + 3)   /* id, message, traceback */
-    rc = failure(p);
+  if (rc == CP_EEVAL && lua_gettop(L) >= p->row + 3) {   /* id, message, traceback */
+    failure(p, -1);   /* the pass stopped: none of its aggregates is known */
+    lua_settop(L, p->row);
+    rc = CP_OK;
+  }
   return rc;
 }
 
@@ -320,9 +345,10 @@ static cp_err scan(agg_pass *p, unsigned ti, const int64_t *rowids)
 static cp_err finish(agg_pass *p)
 {
   for (size_t k = 0; k < p->n; k++)
-    if (p->aggs[k].carry) {
+    if (p->aggs[k].carry && !p->aggs[k].failed) {
       overflow(p, k);
-      return failure(p);
+      failure(p, (long)k);   /* that one alone: the others' totals are whole */
+      lua_settop(p->api->L, p->row);
     }
   return publish(p);
 }
@@ -374,6 +400,9 @@ cp_err cp_aggregate_part(cp_rules *api, unsigned ti, const int64_t rowids[2],
   cp_err rc = begin(&p, api, ti);
   if (rc == CP_OK)
     rc = scan(&p, ti, rowids);
+  for (size_t k = 0; rc == CP_OK && k < p.n; k++)   /* a part's totals are whole, or none */
+    if (p.aggs[k].failed)
+      rc = CP_EEVAL;
   if (rc == CP_OK && !(*out = calloc(p.n + 1, sizeof **out)))
     rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
   for (size_t k = 0; rc == CP_OK && k < p.n; k++)

@@ -89,6 +89,26 @@ cp_err cp_api_run_set(cp_rules *api, const char *id)
   return CP_OK;
 }
 
+void cp_api_run_mark_failed(cp_rules *api, const char *id, const char *msg)
+{
+  lua_State *L = api->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
+  lua_pushstring(L, msg);   /* known: true when computed, the message when failed */
+  lua_setfield(L, -2, id);
+  lua_pop(L, 1);
+}
+
+void cp_api_run_failed(cp_rules *api, const char *what, const char *id)
+{
+  lua_State *L = api->L;
+  cp_diag_fail(CP_EEVAL, "%s (%s '%s'; every rule that reads run.%s fails for each client and "
+               "keeps its results)", lua_tostring(L, -2), what, id, id);
+  if (*lua_tostring(L, -1))
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  cp_api_run_mark_failed(api, id, lua_tostring(L, -2));
+  lua_pop(L, 2);
+}
+
 /* Prints a failed run-wide computation and returns CP_EEVAL. */
 cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id)
 {

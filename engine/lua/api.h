@@ -173,6 +173,16 @@ const char *cp_api_declared_at(cp_rules *api, int ref, const char *id);
  * popped) and returns CP_EEVAL (rules.c). */
 cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id);
 
+/* Prints that run value id failed (message and traceback on the stack,
+ * popped; what: "global", "aggregate") and marks it failed, as
+ * cp_api_run_mark_failed does: the run goes on (api.c). */
+void cp_api_run_failed(cp_rules *api, const char *what, const char *id);
+
+/* Marks run value id failed with msg: reading run.<id> is then an error
+ * that says so, so every rule that reads it fails for each client and keeps
+ * its results (api.c). */
+void cp_api_run_mark_failed(cp_rules *api, const char *id, const char *msg);
+
 /* Returns the table of aggregate source ti: per-client table ti, or the
  * clients table for ti == tables_count (aggregate.c). */
 const cp_table_cfg *cp_aggregate_source(const cp_config_file *f, unsigned ti);

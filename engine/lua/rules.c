@@ -526,9 +526,15 @@ static int l_scope(lua_State *L)
 static int run_index(lua_State *L)
 {
   lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL)
+  int known = lua_rawget(L, lua_upvalueindex(2));
+  if (known == LUA_TNIL)
     return luaL_error(L, "run value '%s' is not computed yet (declare it with global{} or "
                       "aggregate{}, before what reads it)", luaL_tolstring(L, 2, NULL));
+  if (known == LUA_TSTRING) {   /* it failed: its readers fail, and keep their results */
+    const char *why = lua_tostring(L, -1);
+    const char *id = luaL_tolstring(L, 2, NULL);
+    return luaL_error(L, "run value '%s' failed in this run: %s", id, why);
+  }
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
@@ -554,13 +560,40 @@ static cp_err compute_globals(cp_rules *api)
     lua_getfield(L, -2, "fn");
     cp_sandbox_budget(api->sb, api->cfg->file->limits.instructions);
     if (cp_sandbox_call(api->sb, 0, 1) != LUA_OK)
-      rc = cp_api_run_failure(api, "global", lua_tostring(L, -3));
+      cp_api_run_failed(api, "global", lua_tostring(L, -3));   /* the run goes on */
     else
       rc = cp_api_run_set(api, lua_tostring(L, -2));
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
   return rc;
+}
+
+size_t cp_rules_run_failures(cp_rules *api, void (*fn)(void *ctx, const char *id, const char *msg),
+                             void *ctx)
+{
+  lua_State *L = api->L;
+  size_t n = 0;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->known_ref);
+  int refs[] = {api->aggregates_ref, api->globals_ref};
+  for (int r = 0; r < 2; r++) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, refs[r]);
+    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, top + 2); i++) {
+      lua_rawgeti(L, top + 2, i);
+      lua_getfield(L, -1, "id");
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, top + 1) == LUA_TSTRING) {
+        n++;
+        if (fn)
+          fn(ctx, lua_tostring(L, -2), lua_tostring(L, -1));
+      }
+      lua_settop(L, top + 2);
+    }
+    lua_settop(L, top + 1);
+  }
+  lua_settop(L, top);
+  return n;
 }
 
 cp_err cp_rules_prepare(cp_rules *api)

@@ -73,9 +73,17 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
                              const cp_rules_watch *w, cp_rules **out);
 
 /* Computes the run-wide values: aggregates (one pass over their tables),
- * globals in declaration order, then pools. Prints and returns CP_EEVAL on an
- * error. */
+ * globals in declaration order, then pools. An aggregate or a global that
+ * fails is printed and marked (cp_rules_run_failures), and the rest goes
+ * on; any other error is printed and returns CP_EEVAL. */
 cp_err cp_rules_prepare(cp_rules *r);
+
+/* Calls fn with the id and message of each run value (aggregate, then
+ * global, in declaration order) that failed in the run values computed
+ * (printed as it failed: the run goes on, and every rule that reads it
+ * fails for each client, keeping its results); returns their number. */
+size_t cp_rules_run_failures(cp_rules *r, void (*fn)(void *ctx, const char *id, const char *msg),
+                             void *ctx);
 
 /* Fetches the aggregates over per-client table ti, computed by another
  * sandbox, into r's run values (cp_share_run_values()) and sets *done; leaves

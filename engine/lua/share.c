@@ -145,7 +145,12 @@ cp_err cp_share_run_values(cp_rules *from, cp_rules *to)
   lua_rawgeti(F, LUA_REGISTRYINDEX, from->known_ref);
   lua_rawgeti(F, LUA_REGISTRYINDEX, from->run_ref);
   lua_pushnil(F);
-  while (rc == CP_OK && lua_next(F, top + 1)) {   /* id -> true */
+  while (rc == CP_OK && lua_next(F, top + 1)) {   /* id -> true, or why it failed */
+    if (lua_type(F, -1) == LUA_TSTRING) {   /* failed: it fails alike for this sandbox */
+      cp_api_run_mark_failed(to, lua_tostring(F, -2), lua_tostring(F, -1));
+      lua_pop(F, 1);
+      continue;
+    }
     lua_pushvalue(F, -2);
     lua_rawget(F, top + 2);   /* F: id, true, value */
     lua_replace(F, -2);       /* F: id, value */

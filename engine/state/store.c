@@ -665,6 +665,18 @@ cp_err cp_store_apply(cp_store *s, const cp_outcome *o)
   return rc;
 }
 
+cp_err cp_store_run_error(cp_store *s, const char *id, const char *message)
+{
+  sqlite3_stmt *st = s->st[S_RULE_ERROR];
+  sqlite3_bind_int64(st, 1, s->run_id);
+  bind_text(st, 2, id);
+  bind_text(st, 3, "");   /* no client's: the run's */
+  bind_text(st, 4, message);
+  bind_text(st, 5, "");
+  s->stats.rule_errors++;
+  return exec_stmt(s, st, "recording a rule error");
+}
+
 /* Opens the snapshot: a read transaction on the reader taken while the writer
  * holds the write lock, so it sees exactly the last committed run. */
 static cp_err open_snapshot(cp_store *s)

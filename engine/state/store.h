@@ -92,6 +92,11 @@ void cp_store_kept_picks(cp_store *s, const cp_outcome *o,
 const char *cp_store_prior_assignee(cp_store *s, const char *rule, const char *key,
                                     const char **pool, const char **group, int *held);
 
+/* Records a run value (aggregate, global) that failed in this run as a rule
+ * error of no client (client_id ''): the run is incomplete, as when a rule
+ * fails. */
+cp_err cp_store_run_error(cp_store *s, const char *id, const char *message);
+
 /* Records the outcome's data problems, then merges its client's sorted
  * results (seeking to it first if needed). An outcome with no evaluated
  * client carries data problems only. */

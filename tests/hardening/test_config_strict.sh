@@ -381,22 +381,52 @@ LUA
   expect_eq "negative totals" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE data LIKE '%-%'")"
 }
 
-test_an_aggregate_sum_that_overflows_stops_the_run_naming_it() {
+# An aggregate whose total does not fit used to stop the run (exit 3, nothing
+# written): one odd value in the export took the whole night. Now only the
+# rules that read it fail, for each client, keeping their results; the
+# others run, and the run is committed, incomplete (exit 1).
+AGG_OVER="crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'sales'; every rule that reads run.sales fails for each client and keeps its results)"
+
+# overflowing_sales: big_orders, the aggregate sales, a rule that reads it
+# and one that does not.
+overflowing_sales() {
   big_orders
   cat > r.lua <<'LUA'
 aggregate { id = "sales", doc = "all orders", table = "orders", sum = "amount" }
 rule { id = "r", doc = "uses it", fn = function(c)
   alert { severity = "info", title = "sales " .. run.sales }
 end }
+rule { id = "other", doc = "does not", fn = function(c)
+  alert { severity = "info", title = "other" }
+end }
 LUA
-  run_it
-  expect_eq "exit" 3 "$RC"
-  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'sales'; nothing was written)
-crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
-  [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
-test_a_grouped_aggregate_sum_that_overflows_stops_the_run_naming_it() {
+test_an_aggregate_sum_that_overflows_fails_its_readers_and_the_run_goes_on() {
+  overflowing_sales
+  # a first run in which it fits: the readers' alerts, to be kept
+  sqlite3 f.db "UPDATE orders SET amount = 5 WHERE id IN ('B1', 'B2')"
+  run_it
+  expect_eq "first: exit" 0 "$RC"
+  sqlite3 f.db "UPDATE orders SET amount = 50000000000000000 WHERE id IN ('B1', 'B2')"
+  run_strictly run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "$AGG_OVER" "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "its readers fail" "crmpolicy: r.lua:3: run value 'sales' failed in this run: aggregate: the sum of orders.amount does not fit in a 64-bit integer (rule r, client C1)" \
+    "$(printf '%s\n' "$ERR" | sed -n 2p)"
+  expect_eq "their results kept, the others' written" "other|C1|other
+other|C2|other
+other|C3|other
+r|C1|sales 7050
+r|C2|sales 7050
+r|C3|sales 7050" "$(sqlite3 s.db "SELECT rule, client_id, title FROM alerts WHERE status = 'open' ORDER BY 1, 2")"
+  expect_eq "the run, incomplete" "2|incomplete|4" \
+    "$(sqlite3 s.db "SELECT id, status, rule_errors FROM runs ORDER BY id DESC LIMIT 1")"
+  expect_eq "the aggregate's own error, of no client" "sales||aggregate: the sum of orders.amount does not fit in a 64-bit integer" \
+    "$(sqlite3 s.db "SELECT rule, client_id, message FROM rule_errors WHERE run_id = 2 AND client_id = ''")"
+}
+
+test_a_grouped_aggregate_sum_that_overflows_fails_its_readers_naming_it() {
   big_orders
   sqlite3 f.db "UPDATE orders SET ordered_on = '2026-03-05'"   # both orders in one group
   cat > r.lua <<'LUA'
@@ -405,9 +435,9 @@ aggregate { id = "by_day", doc = "orders by day", table = "orders", sum = "amoun
 rule { id = "r", doc = "uses it", fn = function(c) end }
 LUA
   run_it
-  expect_eq "exit" 3 "$RC"
-  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'by_day'; nothing was written)
-crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'by_day'; every rule that reads run.by_day fails for each client and keeps its results)" "$ERR"
+  expect_eq "the run, incomplete" "incomplete|1" "$(sqlite3 s.db "SELECT status, rule_errors FROM runs")"
 }
 
 test_an_integer_column_sum_that_overflows_is_the_rules_error() {
@@ -425,19 +455,18 @@ LUA
   expect_eq "C1" '{"score":9}' "$(saw C1)"
 }
 
-test_an_aggregate_sum_that_overflows_stops_a_two_worker_run_too() {
-  big_orders
-  cat > r.lua <<'LUA'
-aggregate { id = "sales", doc = "all orders", table = "orders", sum = "amount" }
-rule { id = "r", doc = "uses it", fn = function(c)
-  alert { severity = "info", title = "sales " .. run.sales }
-end }
-LUA
+test_an_aggregate_sum_that_overflows_fails_alike_with_two_workers() {
+  overflowing_sales
+  run_it
+  expect_eq "one: exit" 1 "$RC"
+  local one="$ERR"
+  mv s.db one.db
   run_strictly run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
-  expect_eq "exit" 3 "$RC"
-  expect_eq "message" "crmpolicy: aggregate: the sum of orders.amount does not fit in a 64-bit integer (aggregate 'sales'; nothing was written)
-crmpolicy: the run failed (evaluation error); nothing was written" "$ERR"
-  [ ! -e s.db ] || expect_eq "runs written" 0 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+  expect_eq "two: exit" 1 "$RC"
+  expect_eq "two: the same messages" "$one" "$ERR"
+  expect_eq "two: the same message first" "$AGG_OVER" "$(printf '%s\n' "$ERR" | head -1)"
+  local q="SELECT rule, client_id, message FROM rule_errors ORDER BY rowid; SELECT rule, client_id, title FROM alerts ORDER BY 1, 2"
+  expect_eq "two: the same state" "$(sqlite3 one.db "$q")" "$(sqlite3 s.db "$q")"
 }
 
 test_exit_0_for_a_clean_run() {

@@ -99,7 +99,7 @@ aggregate { id = "a", doc = "d", table = "orders", init = params.probe,
   step = function(acc, row) acc.ids = "changed" return acc end }
 rule { id = "r", doc = "d", fn = function(c) end }
 LUA
-  expect_eq "exit" 3 "$RC"
+  expect_eq "exit (the aggregate failed, the run went on)" 1 "$RC"
   expect_contains "read-only" "attempt to modify read-only field 'ids'" "$ERR"
 }
 

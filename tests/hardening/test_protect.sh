@@ -305,14 +305,22 @@ end }'
   expect_eq "aggregate" "trap 2" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule='a'")"
 }
 
-test_aggregate_step_error_names_the_aggregate() {
+# An aggregate's step that fails no longer stops the run (exit 3): the
+# aggregate is failed, its readers fail for each client and keep their
+# results, the other rules run, and the run is committed, incomplete.
+test_aggregate_step_error_names_the_aggregate_and_fails_its_readers() {
   setup
   first_run
   hostile 'aggregate { id = "bad", doc = "fails", table = "client_staff", init = 0,
-  step = function(acc, r) return acc + r.role end }'
-  expect_nothing_written
+  step = function(acc, r) return acc + r.role end }
+rule { id = "a", doc = "reads it", fn = function(c) alert { severity = "info", title = "bad " .. run.bad } end }'
+  expect_eq "exit" 1 "$RC"
   expect_contains "message" "a.lua:2: attempt to add" "$ERR"
-  expect_contains "message" "(aggregate 'bad'; nothing was written)" "$ERR"
+  expect_contains "message" "(aggregate 'bad'; every rule that reads run.bad fails for each client and keeps its results)" "$ERR"
+  expect_contains "its reader" "a.lua:3: run value 'bad' failed in this run: a.lua:2: attempt to" "$ERR"
+  expect_eq "the other rules' results" "$(grep -v '^bad' "$T/before" | sed 1d)" \
+    "$(sqlite3 s.db "SELECT title FROM alerts WHERE status = 'open' AND rule != 'a' ORDER BY 1")"
+  expect_eq "the run, incomplete" "2|incomplete" "$(sqlite3 s.db "SELECT id, status FROM runs ORDER BY id DESC LIMIT 1")"
 }
 
 test_dag_run_value_is_copied_once_per_table_for_jobs() {
