@@ -192,9 +192,10 @@ static cp_err write_one(run *r, cp_outcome *o)
                         f->row_id, f->column, cp_facts_finding_quote(f), f->value,
                         cp_facts_finding_quote(f), f->problem);
   }
+  if ((rc = cp_settle(r->rules, r->store, o)) != CP_OK)   /* a pick from a failed pool fails */
+    return rc;
   print_problems(r, o);
-  if ((rc = cp_settle(r->rules, r->store, o)) != CP_OK ||
-      (rc = cp_store_apply(r->store, o)) != CP_OK)
+  if ((rc = cp_store_apply(r->store, o)) != CP_OK)
     return rc;
   cp_assignees_outcome(&r->assignees, o);
   if (o->client_id)

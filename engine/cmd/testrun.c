@@ -224,10 +224,10 @@ static cp_err write_outcome(void *ctx, cp_outcome *o)
   steprun *s = ctx;
   cp_err rc;
   note_findings(s, o);
+  if ((rc = cp_settle(s->rules, s->store, o)) != CP_OK)   /* a pick from a failed pool fails */
+    return rc;
   for (size_t i = 0; i < o->n_failures; i++)
     problem(s, o->failures[i].message);
-  if ((rc = cp_settle(s->rules, s->store, o)) != CP_OK)
-    return rc;
   check_assignees(s, o);
   if (s->r->to->coverage)
     cp_coverage_fired(s->r->to->coverage, o);
@@ -309,7 +309,7 @@ static cp_err run_step(steprun *s, int first)
   if (rc == CP_OK && (rc = cp_rules_prepare(s->rules)) == CP_EEVAL)
     problem(s, "the run-wide values could not be computed (see the message above)");
   if (rc == CP_OK && cp_rules_run_failures(s->rules, NULL, NULL))   /* the run goes on */
-    problem(s, "a run-wide value failed (see the message above)");
+    problem(s, "a run-wide value or a pool failed (see the message above)");
   if (rc == CP_OK)
     rc = cp_store_open(r->cfg->state, CP_STORE_FIXTURE, 0, &s->store);
   if (rc == CP_OK)

@@ -48,6 +48,8 @@ typedef struct cp_pool {
   cp_arena names;           /* the members' ids and groups (each group once) */
   int across_runs;          /* pool{across_runs = true}: the assignments open before the
                                run hold their members from its start */
+  char *failed;             /* why its members could not be computed (then none), or NULL:
+                               every rule that picks from it fails for each client */
 } cp_pool;
 
 /* The rule API's context: one per sandbox (one per worker). */

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "freeze.h"
 #include "pool.h"
+#include "sbuf.h"
 
 /* qsort comparator: by group, then id. */
 static int cmp_member(const void *a, const void *b)
@@ -256,6 +257,19 @@ static int l_fill(lua_State *L)
   return 1;
 }
 
+/* Says that pool p failed (why: a message with its file:line) and leaves
+ * it without members: each rule that picks from it fails for each client
+ * and keeps its results (cp_pool_resolve), and the run goes on. Returns
+ * CP_OK, or CP_ENOMEM. */
+static cp_err pool_failed(cp_pool *p, const char *why)
+{
+  cp_diag_fail(CP_EEVAL, "%s (pool '%s'; every rule that picks from it fails for each client "
+               "and keeps its results)", why ? why : "?", p->id ? p->id : "?");
+  p->n = 0;
+  free(p->failed);
+  return (p->failed = strdup(why ? why : "?")) ? CP_OK : CP_ENOMEM;
+}
+
 /* Fills pool p: calls members(add) of the declaration at decl, then takes
  * the list it returns, if any (l_fill). Prints and returns CP_EEVAL on an
  * error. */
@@ -272,13 +286,13 @@ static cp_err call_members(cp_rules *api, int decl, cp_pool *p)
   int rc = cp_sandbox_call(api->sb, 3, 1);
   *box = NULL;
   if (rc != LUA_OK)
-    return cp_diag_fail(CP_EEVAL, "%s (pool '%s'; nothing was written)", lua_tostring(L, -2),
-                     p->id ? p->id : "?");
+    return pool_failed(p, lua_tostring(L, -2));
   if (lua_isnil(L, -1))
     return CP_OK;
   const char *err = lua_tostring(L, -1);
   lua_getfield(L, decl, "declared_at");
-  return cp_diag_fail(CP_EEVAL, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
+  lua_pushfstring(L, "%s: pool '%s': %s", lua_tostring(L, -1), p->id, err);
+  return pool_failed(p, lua_tostring(L, -1));
 }
 
 cp_err cp_pools_compute(cp_rules *api)
@@ -310,9 +324,12 @@ cp_err cp_pools_compute(cp_rules *api)
     for (size_t k = 1; rc == CP_OK && k < p->n; k++)   /* sorted: a repeat is next to it */
       if (cmp_member(&p->members[k - 1], &p->members[k]) == 0) {
         const char *at = cp_api_declared_at(api, api->pools_ref, p->id);
-        rc = cp_diag_fail(CP_EEVAL, "%s: pool '%s': member '%s' is added twice to group '%s' "
-                       "(it would be picked under two capacities)", at ? at : "?", p->id,
-                       p->members[k].id, p->members[k].group);
+        lua_pushfstring(api->L, "%s: pool '%s': member '%s' is added twice to group '%s' (it "
+                        "would be picked under two capacities)", at ? at : "?", p->id,
+                        p->members[k].id, p->members[k].group);
+        rc = pool_failed(p, lua_tostring(api->L, -1));
+        lua_pop(api->L, 1);
+        break;
       }
   }
   return rc;
@@ -370,6 +387,7 @@ void cp_pools_free(cp_rules *api)
     cp_arena_free(&api->pools[i].names);
     free(api->pools[i].members);
     free(api->pools[i].id);
+    free(api->pools[i].failed);
   }
   free(api->pools);
   api->pools = NULL;
@@ -453,6 +471,41 @@ static const char *group_of_pick(const cp_item *it, const char *group)
   return it->group;
 }
 
+/* Drops what a rule reported under any of its ids. */
+static void it_drop(cp_outcome *o, const char *const *ids)
+{
+  for (size_t i = 0; i < o->n; i++)
+    for (size_t j = 0; ids[j]; j++)
+      if (!strcmp(o->items[i].rule, ids[j]))
+        o->items[i].what = CP_DROPPED;
+}
+
+/* Fails, for the client of o, the rule that reported item it (a pick from
+ * pool p, which failed): its results are dropped and its earlier ones stay,
+ * as for any rule error. */
+static cp_err fail_picker(cp_rules *api, cp_outcome *o, const cp_item *it, const cp_pool *p)
+{
+  const cp_rule *r = NULL;
+  for (size_t i = 0; !r && i < api->n_rules; i++)
+    for (size_t j = 0; api->rules[i].ids && api->rules[i].ids[j]; j++)
+      if (!strcmp(api->rules[i].ids[j], it->rule))
+        r = &api->rules[i];
+  const char *rule = r ? r->id : it->rule;
+  const char *one[] = {it->rule, NULL};
+  const char *const *ids = r ? (const char *const *)r->ids : one;
+  if (cp_outcome_failed(o, rule)) {   /* failed already (a pick before): drop this too */
+    it_drop(o, ids);
+    return CP_OK;
+  }
+  sbuf msg = {0};
+  cp_sbuf_printf(&msg, "assign{}: pool '%s' failed in this run: %s (rule %s, client %s)", p->id,
+                 p->failed, rule, o->client_id ? o->client_id : "?");
+  cp_err rc = msg.oom ? CP_ENOMEM : cp_outcome_fail(o, rule, ids, msg.s, "");
+  cp_sbuf_free(&msg);
+  it_drop(o, ids);
+  return rc;
+}
+
 cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
 {
   for (size_t i = 0; i < o->n; i++) {
@@ -460,6 +513,12 @@ cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ct
     if (it->what != CP_ASSIGN || !it->pool)
       continue;
     cp_pool *p = cp_pool_find(api, it->pool);
+    if (p && p->failed) {
+      cp_err rc = fail_picker(api, o, it, p);
+      if (rc != CP_OK)
+        return rc;
+      continue;
+    }
     const char *asked = it->group, *was_pool = NULL, *was_group = NULL;
     int was_held = 0;
     const char *kept = prior ? prior(ctx, it->rule, it->key, &was_pool, &was_group, &was_held)

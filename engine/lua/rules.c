@@ -593,6 +593,12 @@ size_t cp_rules_run_failures(cp_rules *api, void (*fn)(void *ctx, const char *id
     lua_settop(L, top + 1);
   }
   lua_settop(L, top);
+  for (size_t i = 0; i < api->n_pools; i++)   /* then the pools, in declaration order */
+    if (api->pools[i].failed) {
+      n++;
+      if (fn)
+        fn(ctx, api->pools[i].id, api->pools[i].failed);
+    }
   return n;
 }
 

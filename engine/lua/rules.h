@@ -79,9 +79,10 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
 cp_err cp_rules_prepare(cp_rules *r);
 
 /* Calls fn with the id and message of each run value (aggregate, then
- * global, in declaration order) that failed in the run values computed
- * (printed as it failed: the run goes on, and every rule that reads it
- * fails for each client, keeping its results); returns their number. */
+ * global, in declaration order) and each pool that failed in the run
+ * values computed (printed as it failed: the run goes on, and every rule
+ * that reads it, or picks from it, fails for each client, keeping its
+ * results); returns their number. */
 size_t cp_rules_run_failures(cp_rules *r, void (*fn)(void *ctx, const char *id, const char *msg),
                              void *ctx);
 

@@ -71,6 +71,17 @@ first_run() {
   sqlite3 s.db "SELECT count(*) FROM runs; SELECT title FROM alerts ORDER BY 1" > "$T/before"
 }
 
+# expect_pool_failed: a pool that fails no longer stops the run (exit 3,
+# nothing written): the run goes on, incomplete (exit 1), the rules that
+# pick from it fail for each client and keep their results, and the
+# pool's own error is kept under its id, of no client.
+expect_pool_failed() {
+  expect_eq "exit (the pool failed, the run went on)" 1 "$RC"
+  expect_eq "the pool's own error, of no client" "p|incomplete" \
+    "$(sqlite3 s.db "SELECT e.rule || '|' || r.status FROM rule_errors e JOIN runs r ON r.id = e.run_id
+                     WHERE e.client_id = '' AND e.run_id = (SELECT max(id) FROM runs)")"
+}
+
 # expect_nothing_written: exit 3 and the state as first_run left it.
 expect_nothing_written() {
   expect_eq "exit" 3 "$RC"
@@ -91,8 +102,8 @@ test_pool_member_whose_index_errors_fails_the_pool() {
   hostile 'pool { id = "p", doc = "bad member", members = function()
   return { setmetatable({}, { __index = function(t, k) error("no field " .. k) end }) }
 end }'
-  expect_nothing_written
-  expect_contains "message" "a.lua:2: no field id (pool 'p'; nothing was written)" "$ERR"
+  expect_pool_failed
+  expect_contains "message" "a.lua:2: no field id (pool 'p'; every rule that picks from it fails for each client and keeps its results)" "$ERR"
 }
 
 # A member's id or group with a NUL byte, an empty id (picked, it was the
@@ -102,14 +113,14 @@ test_pool_member_id_or_group_that_is_no_sound_text_fails_the_pool() {
   setup
   first_run
   local bad
-  for bad in 'id = "S\0evil", group = "rep"|a.lua:2: a member'"'"'s id and group may not contain a NUL byte (pool '"'"'p'"'"'; nothing was written)' \
+  for bad in 'id = "S\0evil", group = "rep"|a.lua:2: a member'"'"'s id and group may not contain a NUL byte (pool '"'"'p'"'"'; every rule that picks from it fails for each client and keeps its results)' \
              'id = "S1", group = "g\0h"|a member'"'"'s id and group may not contain a NUL byte' \
-             'id = "", group = "rep"|a.lua:2: a member'"'"'s id may not be empty (it would be picked as nobody) (pool '"'"'p'"'"'; nothing was written)' \
+             'id = "", group = "rep"|a.lua:2: a member'"'"'s id may not be empty (it would be picked as nobody) (pool '"'"'p'"'"'; every rule that picks from it fails for each client and keeps its results)' \
              'id = "S\255", group = "rep"|a member'"'"'s id is not valid UTF-8 (the feed and sinks could not tell it from another) (pool '"'"'p'"'"''; do
     hostile "pool { id = \"p\", doc = \"bad\", members = function(add)
   add { ${bad%%|*} }
 end }"
-    expect_nothing_written
+    expect_pool_failed
     expect_contains "${bad%%|*}: message" "${bad#*|}" "$ERR"
   done
 }
@@ -123,16 +134,16 @@ test_a_pool_member_with_an_unknown_field_fails_the_pool() {
   add { id = "S1", group = "rep", capacity = 2 }
   add { id = "S7", group = "rep", capcity = 1 }
 end }'
-  expect_nothing_written
-  expect_contains "message" "a.lua:3: member 'S7' (group 'rep'): unknown field 'capcity' (fields: id, group, capacity, load) (pool 'p'; nothing was written)" "$ERR"
+  expect_pool_failed
+  expect_contains "message" "a.lua:3: member 'S7' (group 'rep'): unknown field 'capcity' (fields: id, group, capacity, load) (pool 'p'; every rule that picks from it fails for each client and keeps its results)" "$ERR"
   hostile 'pool { id = "p", doc = "a misspelt load, in a list", members = function()
   return { { id = "S8", group = "rep", laod = 3 } }
 end }'
-  expect_nothing_written
+  expect_pool_failed
   expect_contains "message" "member 'S8' (group 'rep'): unknown field 'laod'" "$ERR"
   hostile 'global { id = "m", doc = "d", fn = function() return { id = "S9", group = "rep", [1] = 2 } end }
 pool { id = "p", doc = "a list item in a run value", members = function(add) add(run.m) end }'
-  expect_nothing_written
+  expect_pool_failed
   expect_contains "message" "member 'S9' (group 'rep'): unknown field 'number'" "$ERR"
 }
 
@@ -144,8 +155,8 @@ test_a_pool_member_refused_for_its_capacity_or_group_is_named() {
   add { id = "S1", group = "rep", capacity = 2 }
   add { id = "S7", group = "rep", capacity = -1 }
 end }'
-  expect_nothing_written
-  expect_contains "message" "a.lua:3: member 'S7' (group 'rep'): capacity -1: a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'p'; nothing was written)" "$ERR"
+  expect_pool_failed
+  expect_contains "message" "a.lua:3: member 'S7' (group 'rep'): capacity -1: a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'p'; every rule that picks from it fails for each client and keeps its results)" "$ERR"
   hostile 'pool { id = "p", doc = "a fractional load", members = function()
   return { { id = "S8", group = "rep", load = 1.5 } }
 end }'
@@ -156,18 +167,18 @@ end }'
   add { id = "S1", group = "rep", capacity = 2 }
   add { id = "S7", group = "rep", capacity = "12" }
 end }'
-  expect_nothing_written
-  expect_contains "text capacity" "a.lua:3: member 'S7' (group 'rep'): capacity the text '12': a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'p'; nothing was written)" "$ERR"
+  expect_pool_failed
+  expect_contains "text capacity" "a.lua:3: member 'S7' (group 'rep'): capacity the text '12': a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'p'; every rule that picks from it fails for each client and keeps its results)" "$ERR"
   hostile 'pool { id = "p", doc = "a load written as text", members = function()
   return { { id = "S8", group = "rep", load = "0x10" } }
 end }'
-  expect_nothing_written
+  expect_pool_failed
   expect_contains "text load" "member 'S8' (group 'rep'): load the text '0x10': a member's" "$ERR"
   hostile 'pool { id = "p", doc = "no group", members = function(add)
   add { id = "S9", group = nil }
 end }'
-  expect_nothing_written
-  expect_contains "group" "a.lua:2: member 'S9': group is nil: each member needs a string id and group (pool 'p'; nothing was written)" "$ERR"
+  expect_pool_failed
+  expect_contains "group" "a.lua:2: member 'S9': group is nil: each member needs a string id and group (pool 'p'; every rule that picks from it fails for each client and keeps its results)" "$ERR"
 }
 
 test_a_proposal_kept_while_its_pool_is_empty_is_no_undefined_behaviour() {
@@ -199,7 +210,7 @@ test_pool_member_added_twice_to_a_group_fails_the_pool() {
   add { id = "S1", group = "lead" }
   add { id = "S1", group = "rep", capacity = 1 }
 end }'
-  expect_nothing_written
+  expect_pool_failed
   expect_contains "message" "a.lua:1: pool 'p': member 'S1' is added twice to group 'rep' (it would be picked under two capacities)" "$ERR"
   hostile 'pool { id = "p", doc = "S1 in two groups", members = function(add)
   add { id = "S1", group = "rep", capacity = 1 }
@@ -284,7 +295,7 @@ test_pool_member_whose_index_loops_runs_out_of_budget() {
   hostile 'pool { id = "p", doc = "looping member", members = function()
   return { setmetatable({}, { __index = function() while true do end end }) }
 end }'
-  expect_nothing_written
+  expect_pool_failed
   expect_contains "message" "a.lua:2: instruction budget of 200000 exceeded (pool 'p'" "$ERR"
 }
 

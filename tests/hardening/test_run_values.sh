@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# tests/hardening/test_run_values.sh: a run-wide value or a pool that fails
+# (a global's bug on odd data, a negative capacity in the staff export) no
+# longer stops the run with nothing written. It is said once and kept as a
+# rule error of no client; each rule that reads it, or picks from it,
+# fails for each client and keeps its results from earlier runs (no alert
+# resolves, no proposal is withdrawn, no "nobody free" alert is raised);
+# the other rules run; the run is committed, incomplete (exit 1); --jobs 2
+# gives the same messages and state.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/badfacts.sh"
+
+# policy: a global, a pool from it, a rule reading the global, a rule
+# picking from the pool (with an unfilled alert), and a rule reading
+# neither. GOOD=1 in the environment of the run makes them work.
+policy() {
+  config
+  facts ""
+  cat > r.lua <<'LUA'
+global { id = "rate", doc = "fails on odd data", fn = function()
+  if params.good then return 2 end
+  local row = nil
+  return row.rate
+end }
+pool { id = "staff", doc = "a capacity from the export", members = function(add)
+  add { id = "S1", group = "rep", capacity = params.good and 5 or -1 }
+end }
+rule { id = "priced", doc = "reads run.rate", fn = function(c)
+  alert { severity = "info", title = "rate " .. run.rate }
+end }
+rule { id = "staffed", doc = "picks from staff", emits = { "staffed.none" }, fn = function(c)
+  assign { kind = "rep", pick = { pool = "staff", group = "rep" },
+           unfilled = { rule = "staffed.none", severity = "critical", title = "nobody free" } }
+end }
+rule { id = "plain", doc = "reads neither", fn = function(c)
+  alert { severity = "info", title = "plain " .. c.status }
+end }
+LUA
+  printf 'params: {good: true}\n' >> c.yaml
+}
+
+# results DB: open alerts and proposed assignments, one line each.
+results() {
+  sqlite3 "$1" "SELECT 'alert', rule, client_id, title FROM alerts WHERE status = 'open'
+                UNION ALL SELECT 'assignment', rule, client_id, assignee FROM assignments
+                WHERE status = 'proposed' ORDER BY 1, 2, 3"
+}
+
+GLOBAL_MSG="crmpolicy: r.lua:4: attempt to index a nil value (local 'row') (global 'rate'; every rule that reads run.rate fails for each client and keeps its results)"
+POOL_MSG="crmpolicy: r.lua:7: member 'S1' (group 'rep'): capacity -1: a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit) (pool 'staff'; every rule that picks from it fails for each client and keeps its results)"
+
+test_a_failed_global_and_pool_fail_their_readers_and_keep_their_results() {
+  policy
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "good night: exit" "0|" "$RC|$ERR"
+  local before
+  before=$(results s.db)
+  expect_eq "good night: results" "alert|plain|C1|plain active
+alert|plain|C2|plain active
+alert|plain|C3|plain active
+alert|priced|C1|rate 2
+alert|priced|C2|rate 2
+alert|priced|C3|rate 2
+assignment|staffed|C1|S1
+assignment|staffed|C2|S1
+assignment|staffed|C3|S1" "$before"
+  # the next night the data is odd: the global and the pool fail
+  sed -i 's/^params: {good: true}$/params: {good: false}/' c.yaml
+  sqlite3 f.db "UPDATE clients SET status = 'dormant' WHERE id = 'C2'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "odd night: exit" 1 "$RC"
+  expect_eq "odd night: the global, then the pool, said once each" "$GLOBAL_MSG
+stack traceback:
+	r.lua:4: in function <r.lua:1>
+$POOL_MSG" "$(printf '%s\n' "$ERR" | sed -n 1,4p)"
+  expect_contains "a reader's error" "crmpolicy: r.lua:10: run value 'rate' failed in this run: r.lua:4: attempt to index a nil value (local 'row') (rule priced, client C1)" "$ERR"
+  expect_contains "a picker's error" "crmpolicy: assign{}: pool 'staff' failed in this run: r.lua:7: member 'S1' (group 'rep'): capacity -1" "$ERR"
+  expect_eq "readers and pickers keep their results; the plain rule runs" \
+    "$(printf '%s\n' "$before" | sed 's/^alert|plain|C2|plain active$/alert|plain|C2|plain dormant/')" "$(results s.db)"
+  expect_eq "no 'nobody free' alert" 0 "$(sqlite3 s.db "SELECT count(*) FROM alerts WHERE rule = 'staffed.none'")"
+  expect_eq "the run, incomplete" "2|incomplete|8" \
+    "$(sqlite3 s.db "SELECT id, status, rule_errors FROM runs ORDER BY id DESC LIMIT 1")"
+  expect_eq "their own errors, of no client" "rate|r.lua:4: attempt to index a nil value (local 'row')
+staff|r.lua:7: member 'S1' (group 'rep'): capacity -1: a member's capacity and load must be whole numbers >= 0 (capacity nil: no limit)" \
+    "$(sqlite3 s.db "SELECT rule, message FROM rule_errors WHERE run_id = 2 AND client_id = '' ORDER BY rowid")"
+}
+
+test_jobs_2_fails_them_alike() {
+  policy
+  sed -i 's/^params: {good: true}$/params: {good: false}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state one.db
+  expect_eq "one: exit" 1 "$RC"
+  local one=$ERR
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state two.db --jobs 2
+  expect_eq "two: exit" 1 "$RC"
+  expect_eq "two: the same messages" "$one" "$ERR"
+  expect_eq "two: the same results" "$(results one.db)" "$(results two.db)"
+  local q="SELECT rule, client_id, message FROM rule_errors ORDER BY rowid"
+  expect_eq "two: the same rule errors" "$(sqlite3 one.db "$q")" "$(sqlite3 two.db "$q")"
+}
+
+test_a_fixture_whose_run_value_fails_fails() {
+  policy
+  sed -i 's/^params: {good: true}$/params: {good: false}/' c.yaml
+  mkdir fx
+  cat > fx/odd.yaml <<'YAML'
+name: a failed global fails the fixture
+facts:
+  clients:
+    - {id: C1, status: active, created_on: 2026-01-01}
+steps:
+  - as_of: 2026-06-01
+    alerts:
+      - {rule: plain, client: C1, severity: info}
+YAML
+  cp_run test --config c.yaml fx
+  expect_eq "exit" 1 "$RC"
+  expect_contains "said" "a run-wide value or a pool failed (see the message above)" "$OUT$ERR"
+}
+
+run_tests
