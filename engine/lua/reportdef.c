@@ -14,6 +14,8 @@
 
 #define REPORT_KEY "crmpolicy.report"        /* registry: the checked declaration */
 #define MONTH_KEY "crmpolicy.report.month"   /* registry: the month table */
+#define ALERTS_MT_KEY "crmpolicy.report.alerts_mt"   /* registry: metatable of alerts */
+#define RULES_MT_KEY "crmpolicy.report.rules_mt"     /* ... and of alerts.rules */
 
 const char *const cp_reportdef_type_names[CP_RT_COUNT] = {"text", "money", "integer", "percent",
                                                  "date", "ratio-change"};
@@ -397,6 +399,95 @@ void cp_reportdef_free(cp_report_def *d)
   free(d);
 }
 
+/* __index of the tables a report's row() is given (month, its months,
+ * alerts): a read of a key they lack is the row's error, naming the key and
+ * the fields there are, as for a misspelt field of the client (an
+ * `alerts.critcal` was an empty column, silently); a key that is not a text
+ * (ipairs' end, month.series[13]) is nil. Upvalues: the table's name
+ * ("month.prev") and what it holds ("fields: name first last through"). */
+static int strict_index(lua_State *L)
+{
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return 0;
+  return luaL_error(L, "%s has no field '%s' (%s)", lua_tostring(L, lua_upvalueindex(1)),
+                    lua_tostring(L, 2), lua_tostring(L, lua_upvalueindex(2)));
+}
+
+/* Pushes a protected metatable whose __index is strict_index for the table
+ * `name`, which holds `fields` (a host metatable: the frozen copy of a
+ * table keeps it). */
+static void push_strict_mt(lua_State *L, const char *name, const char *fields)
+{
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, name);
+  lua_pushstring(L, fields);
+  lua_pushcclosure(L, strict_index, 2);
+  lua_setfield(L, -2, "__index");
+  cp_freeze_protect(L, -1);
+}
+
+/* Gives the table at the top of the stack the strict metatable (see
+ * strict_index). */
+static void set_strict(lua_State *L, const char *name, const char *fields)
+{
+  push_strict_mt(L, name, fields);
+  lua_setmetatable(L, -2);
+}
+
+#define MONTH_FIELDS "fields: name first last through"
+
+/* __index of alerts.rules: nil for a rule id that a rule declares or emits
+ * (it has no open alert), the row's error for any other text (a misspelt
+ * id), as for a pick's pool. */
+static int rules_index(lua_State *L)
+{
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return 0;
+  const cp_rules *api = cp_api_of(L);
+  const char *k = lua_tostring(L, 2);
+  for (size_t r = 0; r < api->n_rules; r++)
+    for (const char *const *id = api->rules[r].ids; *id; id++)
+      if (!strcmp(*id, k))
+        return 0;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t n = 0;
+  for (size_t r = 0; r < api->n_rules; r++)
+    for (const char *const *id = api->rules[r].ids; *id; id++, n++)
+      if (n < 20) {
+        luaL_addstring(&b, n ? ", '" : "'");
+        luaL_addstring(&b, *id);
+        luaL_addchar(&b, '\'');
+      }
+  char more[48];
+  snprintf(more, sizeof more, " and %zu more", n - 20);
+  luaL_addstring(&b, n > 20 ? more : n == 0 ? "none" : "");
+  luaL_pushresult(&b);
+  return luaL_error(L, "alerts.rules: no rule '%s' is declared (rules: %s)", k,
+                    lua_tostring(L, -1));
+}
+
+/* Pushes the metatable of the alerts argument (made once), and below it
+ * the one of alerts.rules. */
+static void push_alerts_mts(lua_State *L)
+{
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RULES_MT_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, rules_index);
+    lua_setfield(L, -2, "__index");
+    cp_freeze_protect(L, -1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, RULES_MT_KEY);
+  }
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ALERTS_MT_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    push_strict_mt(L, "alerts", "fields: info warning critical rules");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, ALERTS_MT_KEY);
+  }
+}
+
 /* What the month table is built from. */
 typedef struct month_ctx {
   const cp_rmonth *m;       /* the month M */
@@ -429,6 +520,9 @@ static void set_shifted(lua_State *L, const cp_rmonth *m, int shift, int64_t day
   cp_rmonth other;
   cp_reportdef_month(m->first, shift, &other);
   push_month(L, &other, days >= 0 ? days : other.last - other.first);
+  char full[32];
+  snprintf(full, sizeof full, "month.%s", name);
+  set_strict(L, full, MONTH_FIELDS);
   lua_setfield(L, -2, name);
 }
 
@@ -462,9 +556,17 @@ static int build_month(lua_State *L)
   for (int i = 0; i < CP_REPORT_MONTHS; i++) {
     cp_reportdef_month(m->first, i - (CP_REPORT_MONTHS - 1), &other);
     push_month(L, &other, i == CP_REPORT_MONTHS - 1 ? days : other.last - other.first);
+    char name[32];
+    snprintf(name, sizeof name, "month.series[%d]", i + 1);
+    set_strict(L, name, MONTH_FIELDS);
     lua_rawseti(L, -2, i + 1);
   }
+  char list[96];
+  snprintf(list, sizeof list, "it is a list of %d months, month.series[1] to month.series[%d]",
+           CP_REPORT_MONTHS, CP_REPORT_MONTHS);
+  set_strict(L, "month.series", list);
   lua_setfield(L, -2, "series");
+  set_strict(L, "month", MONTH_FIELDS " in_progress prev year_ago series");
   cp_freeze(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
   return 0;
@@ -638,7 +740,10 @@ static int l_row(lua_State *L)
   lua_getfield(L, 3, "row");
   lua_pushvalue(L, 2);
   lua_getfield(L, LUA_REGISTRYINDEX, MONTH_KEY);
+  push_alerts_mts(L);                               /* the metatables of alerts.rules, alerts */
   lua_createtable(L, 0, CP_SEVERITIES + 1);
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);   /* a misspelt alerts.critcal is an error, not an empty column */
   for (int i = 0; i < CP_SEVERITIES; i++) {
     lua_pushinteger(L, (lua_Integer)x->alerts[i]);
     lua_setfield(L, -2, cp_outcome_severity_names[i]);
@@ -653,7 +758,10 @@ static int l_row(lua_State *L)
       lua_setfield(L, -2, x->by_rule[k].rule);
     }
   }
+  lua_pushvalue(L, -3);   /* the metatable of alerts.rules */
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "rules");
+  lua_remove(L, -2);   /* the metatable of alerts.rules: row(c, month, alerts) */
   lua_call(L, 3, 1);
   convert_row(L, x, lua_gettop(L));
   return lua_pushboolean(L, 1), 1;

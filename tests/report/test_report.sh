@@ -403,6 +403,50 @@ LUA
   expect_eq "by rule" "A 2/1/nil,2|B 2/nil/nil,1|C nil/nil/nil,0" "$(tail -n +2 r.csv | tr -d '\r' | paste -sd'|')"
 }
 
+# authfix: a misspelt alerts.critcal was nil, an empty column and empty
+# totals, exit 0, where a misspelt c.regionn is an error: a key that the
+# alerts or the month argument lacks is the row's error, naming the key and
+# the fields there are; an id of alerts.rules that no rule declares too.
+test_a_misspelt_field_of_alerts_or_month_fails_the_row() {
+  custom_report '    return { name = c.name, n = alerts.critcal }'
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "alerts: exit" 1 "$RC"
+  expect_eq "alerts: message" "crmpolicy: r.lua:6: alerts has no field 'critcal' (fields: info warning critical rules) (report t, client C1)" \
+    "$(printf '%s\n' "$ERR" | head -1)"
+  expect_eq "alerts: every row" 3 "$(printf '%s\n' "$ERR" | grep -c "no field 'critcal'")"
+  local read msg
+  while IFS='|' read -r read msg; do
+    sed -i "6s/.*/    return { name = c.name, n = $read }/" r.lua
+    cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+    expect_eq "$read: exit" 1 "$RC"
+    expect_eq "$read: message" "crmpolicy: r.lua:6: $msg (report t, client C1)" "$(printf '%s\n' "$ERR" | head -1)"
+  done <<'EOF2'
+month.last - month.throuhg|month has no field 'throuhg' (fields: name first last through in_progress prev year_ago series)
+month.prev.in_progress and 1|month.prev has no field 'in_progress' (fields: name first last through)
+month.year_ago.frist|month.year_ago has no field 'frist' (fields: name first last through)
+month.series[12].lats|month.series[12] has no field 'lats' (fields: name first last through)
+month.series.first|month.series has no field 'first' (it is a list of 12 months, month.series[1] to month.series[12])
+alerts.rules["visit.acount"]|alerts.rules: no rule 'visit.acount' is declared (rules: 'r')
+EOF2
+  # every documented read still works: a rule with no open alert is nil,
+  # a list ends with nil, and the arguments iterate as before
+  cat > body.lua <<'LUA'
+    local n, s, k = 0, 0, {}
+    for _, m in ipairs(month.series) do n = n + 1 end
+    for f in pairs(alerts) do k[#k + 1] = f end
+    table.sort(k)
+    for _, f in ipairs({ "info", "warning", "critical" }) do s = s + alerts[f] end
+    return { name = table.concat(k, " ") .. " " .. tostring(alerts.rules.r) .. " " ..
+      tostring(month.series[13]) .. " " .. tostring(alerts[1]) .. " " .. tostring(month.in_progress) ..
+      " " .. month.prev.name .. " " .. month.year_ago.name .. " " .. month.series[1].name, n = n * 100 + s }
+LUA
+  sed -i -e '5r body.lua' -e '6d' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "valid reads: exit" 0 "$RC"
+  expect_eq "valid reads: stderr" "" "$ERR"
+  expect_eq "valid reads" "critical info rules warning nil nil nil false 2026-05 2025-06 2025-07,1200" "$(sed -n 2p r.csv | tr -d '\r')"
+}
+
 test_a_value_of_the_wrong_type_names_its_column() {
   custom_report '    return { name = c.name, n = 1.5 }'
   cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
