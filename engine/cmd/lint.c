@@ -571,10 +571,15 @@ cp_exit cp_cmd_check(const cp_opts *o)
     if (rc == CP_OK)
       cp_rules_watch_params(rules);
   }
+  /* The fixtures run before the "ok" line, which says that all check
+   * checked passed: it said "ok" above a failing fixture's exit 1, so a CI
+   * log read "ok" for a failing check (authfix). */
+  if (rc == CP_OK && o->fixtures)
+    failed = run_fixtures(l, cfg, o, &rc, &invalid);
   /* What was said above: the sample's data problems, counted as problems (not
    * as the lines that say them and their count), and the other warnings (the
    * lookups' data problems, a rule file's own warnings, the secrets the
-   * environment lacks). */
+   * environment lacks, a fixture's data problems). */
   char above[96] = "", n[32];
   warned = cp_diag_warnings() - warned - sample_lines;
   cp_progress_format_count(n, problems);
@@ -585,13 +590,11 @@ cp_exit cp_cmd_check(const cp_opts *o)
     snprintf(above, sizeof above, " (%s data problem%s above)", n, problems == 1 ? "" : "s");
   else if (warned)
     snprintf(above, sizeof above, " (%lu warning%s above)", warned, warned == 1 ? "" : "s");
-  if (rc == CP_OK && !o->quiet)
+  if (rc == CP_OK && !failed && !invalid && !o->quiet)
     printf("ok: %s: %zu rule%s load%s; facts %s has every declared table and column%s\n",
            cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
            cp_rules_count(rules) == 1 ? "s" : "", cfg->facts, above);
   fflush(stdout);   /* before the lint warnings on stderr, in a pipe too (policy-z) */
-  if (rc == CP_OK && o->fixtures)
-    failed = run_fixtures(l, cfg, o, &rc, &invalid);
   if (rc == CP_OK) {
     warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
@@ -601,7 +604,9 @@ cp_exit cp_cmd_check(const cp_opts *o)
                   report_uncovered(l, rules, o->fixtures);
     if (!o->quiet)
       printf("lint: %u warning%s%s\n", warnings, warnings == 1 ? "" : "s",
-             o->fixtures ? "" : " (with --fixtures DIR: also unread params and untested rules)");
+             !o->fixtures ? " (with --fixtures DIR: also unread params and untested rules)"
+             : failed     ? " (fixtures fail: unread params and untested rules not checked)"
+                          : "");
   }
   cp_rules_close(rules);
   cp_facts_close(facts);

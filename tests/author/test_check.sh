@@ -95,6 +95,32 @@ test_check_reports_failing_fixtures() {
   expect_eq "stderr" "crmpolicy: 1 of 1 fixtures in fx fail; 'crmpolicy test fx' shows why" "$ERR"
 }
 
+# authfix: the "ok" line came before the fixtures ran, so a failing fixture's
+# check read "ok: ..." and "lint: 0 warnings" on stdout, exit 1: a CI log
+# showed ok. The ok line now comes after them, and only when all passed.
+test_check_with_a_failing_fixture_prints_no_ok_line() {
+  policy
+  mkdir fx
+  passing_fixture fx/ok.yaml
+  cp_run check --config c.yaml --fixtures fx
+  expect_eq "passing: exit" 0 "$RC"
+  expect_eq "passing: stdout" "ok: c.yaml: 2 rules load; facts f.db has every declared table and column
+lint: 1 warning" "$OUT"
+  sed -i 's/severity: warning/severity: critical/' fx/ok.yaml
+  cp_run check --config c.yaml --fixtures fx
+  expect_eq "failing: exit" 1 "$RC"
+  expect_eq "failing: stdout" "lint: 0 warnings (fixtures fail: unread params and untested rules not checked)" "$OUT"
+  expect_eq "failing: stderr" "crmpolicy: 1 of 1 fixtures in fx fail; 'crmpolicy test fx' shows why" "$ERR"
+  expect_eq "failing: one stream" "crmpolicy: 1 of 1 fixtures in fx fail; 'crmpolicy test fx' shows why
+lint: 0 warnings (fixtures fail: unread params and untested rules not checked)" \
+    "$("$CRMPOLICY" check --config c.yaml --fixtures fx 2>&1 | cat)"
+  expect_eq "no ok anywhere" 0 "$("$CRMPOLICY" check --config c.yaml --fixtures fx 2>&1 | grep -c '^ok')"
+  printf 'bogus: [\n' > fx/bad.yaml
+  cp_run check --config c.yaml --fixtures fx
+  expect_eq "invalid: exit" 2 "$RC"
+  expect_eq "invalid: stdout" "lint: 0 warnings (fixtures fail: unread params and untested rules not checked)" "$OUT"
+}
+
 test_check_with_an_invalid_fixture_exits_2_as_test_does() {
   policy
   mkdir fx
