@@ -132,8 +132,11 @@ static void page_head(FILE *f, const cp_report_page *p)
   fprintf(f, cp_locale_msg(l, CP_MSG_META), month.s, first.s, last.s, as_of.s, rows);
   if (p->in_progress)
     fprintf(f, cp_locale_msg(l, CP_MSG_META_PARTIAL), as_of.s);
-  if (p->failed)
-    fprintf(f, cp_locale_msg(l, CP_MSG_META_FAILED), (unsigned long long)p->failed);
+  if (p->failed) {
+    char failed[32];
+    cp_progress_format_count(failed, p->failed);
+    fprintf(f, cp_locale_msg(l, CP_MSG_META_FAILED), failed);
+  }
   fputs("</p>\n<p class=\"doc\">", f);
   esc_str(f, p->def->doc);
   fputs("</p>\n</header>\n", f);
@@ -179,13 +182,15 @@ static void page_charts(FILE *f, const cp_report_page *p, sbuf *t)
           cp_locale_msg(l, CP_MSG_ALERTS_TITLE));
   sbuf day = {0};
   int64_t d;
+  char rows[32], all[32];
+  cp_progress_format_count(rows, p->rows);
+  cp_progress_format_count(all, p->all_alerts);
   if (cp_dates_parse_date(p->alerts_as_of, strlen(p->alerts_as_of), &d) == 0)
     cp_locale_date(l, d, &day);
   cp_sbuf_clear(t);
   if (p->alerts_run)
-    cp_sbuf_printf(t, cp_locale_msg(l, CP_MSG_ALERTS_CAPTION), (unsigned long long)p->rows,
-                (long long)p->alerts_run, day.s ? day.s : p->alerts_as_of,
-                (unsigned long long)p->all_alerts);
+    cp_sbuf_printf(t, cp_locale_msg(l, CP_MSG_ALERTS_CAPTION), rows,
+                (long long)p->alerts_run, day.s ? day.s : p->alerts_as_of, all);
   else
     cp_sbuf_add(t, cp_locale_msg(l, CP_MSG_ALERTS_NO_RUN));
   cp_sbuf_free(&day);
@@ -250,8 +255,9 @@ cp_err cp_html_write(const cp_report_page *p, cp_rtable *t, FILE *out)
   fputs("</tbody>\n</table>\n</div>\n", out);
   if (p->failed) {
     fputs("<section class=\"errors\">\n<h2>", out);
-    fprintf(out, cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_FAILED_TITLE),
-            (unsigned long long)p->failed);
+    char failed[32];
+    cp_progress_format_count(failed, p->failed);
+    fprintf(out, cp_locale_msg(cp_locale_of(p->cfg), CP_MSG_FAILED_TITLE), failed);
     fputs("</h2>\n<pre>", out);
     cp_html_esc(out, p->failures.s ? p->failures.s : "", p->failures.len);
     fputs("</pre>\n</section>\n", out);

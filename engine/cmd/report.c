@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dates.h"
+#include "progress.h"
 #include "cplocale.h"
 #include "statedb.h"
 #include "stateread.h"
@@ -584,12 +585,14 @@ static void summary(const report *r, const char *path)
 {
   cp_locale l = cp_locale_of(r->cfg);
   sbuf month = {0}, as_of = {0};
+  char rows[32], failed[32];
+  cp_progress_format_count(rows, r->page.rows);   /* 2,841 rows, as run counts */
+  cp_progress_format_count(failed, r->page.failed);
   cp_locale_month(l, r->page.month.name, &month);
   cp_locale_date(l, r->page.as_of, &as_of);
   fprintf(r->to_stdout ? stderr : stdout, cp_locale_msg(l, CP_MSG_REPORT_SUMMARY),
          r->to_stdout ? "standard output" : path, r->def->id, month.s ? month.s : "",
-         as_of.s ? as_of.s : "", (unsigned long long)r->page.rows,
-         (unsigned long long)r->page.failed);
+         as_of.s ? as_of.s : "", rows, failed);
   cp_sbuf_free(&month);
   cp_sbuf_free(&as_of);
 }
@@ -612,9 +615,10 @@ cp_exit cp_cmd_report(const cp_opts *o)
   else if (rc == CP_OK && !r.page.failed)
     rc = cp_rtable_write(r.table, r.out);
   if (rc == CP_OK && !r.html && r.page.failed) {   /* a CSV has no place to show them */
-    cp_diag_fail(CP_EEVAL, "report: %llu row%s failed; %s%s (a CSV cannot show that; the "
-              "HTML page lists them)", (unsigned long long)r.page.failed,
-              r.page.failed == 1 ? "" : "s", r.to_stdout ? "standard output" : o->output,
+    char failed[32];
+    cp_progress_format_count(failed, r.page.failed);
+    cp_diag_fail(CP_EEVAL, "report: %s row%s failed; %s%s (a CSV cannot show that; the "
+              "HTML page lists them)", failed, r.page.failed == 1 ? "" : "s", r.to_stdout ? "standard output" : o->output,
               r.to_stdout ? " got nothing" : " was not written");
     code_failed = 1;
   } else if (rc == CP_OK) {

@@ -616,6 +616,38 @@ test_a_row_out_of_budget_for_a_hundred_clients_in_a_row_is_no_longer_computed() 
   expect_contains "the count on the page" "rows not computed: 259" "$(cat r.html)"
 }
 
+# authfix: the summary said "1234 rows" where run says "1,234 clients": the
+# report's counts have the same thousands separators, on the terminal and on
+# the page (its meta line, the alerts caption, the failures' title).
+test_the_summary_and_the_page_count_with_thousands_separators() {
+  custom_report '    if c.id > "C0233" and c.id < "C1235" then error("no row") end
+    return { name = c.name, n = 1 }'
+  sqlite3 f.db "DELETE FROM clients;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1234)
+    INSERT INTO clients(id, name, status, created_on)
+      SELECT printf('C%04d', i), 'N', 'active', '2026-01-01' FROM n;"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
+  sed -i 's/c.id < "C1235"/c.id < "C0001"/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv
+  expect_eq "all rows: exit" 0 "$RC"
+  expect_eq "all rows: summary" "r.csv: report t for 2026-06, facts as of 2026-06-30: 1,234 rows, 0 failed" "$OUT"
+  sed -i 's/c.id < "C0001"/c.id < "C1235"/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html
+  expect_eq "failed rows: exit" 1 "$RC"
+  expect_eq "failed rows: summary" "r.html: report t for 2026-06, facts as of 2026-06-30: 233 rows, 1,001 failed" "$OUT"
+  expect_eq "the meta line" '233 rows &middot; <strong>rows not computed: 1,001</strong>' \
+    "$(grep -o '233 rows &middot; <strong>[^/]*/strong>' r.html)"
+  expect_eq "the failures' title" '<h2>Rows not computed: 1,001</h2>' "$(grep -o '<h2>Rows not computed: [^<]*</h2>' r.html)"
+  sed -i 's/c.id > "C0233"/c.id > "C9999"/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.html --quiet
+  expect_eq "the alerts caption" 'the 1,234 clients of the table, after run 2 as of 2026-06-30 (all clients: 0 open alerts)' \
+    "$(grep -o 'the [0-9,]* clients of the table[^<]*' r.html)"
+  sed -i 's/c.id > "C9999"/c.id > "C0233"/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "a CSV not written: exit" 1 "$RC"
+  expect_eq "a CSV not written: message" "crmpolicy: report: 1,001 rows failed; r.csv was not written (a CSV cannot show that; the HTML page lists them)" "$(printf '%s\n' "$ERR" | tail -1)"
+}
+
 # English texts the engine writes for people (engine/locale.c, en), and the
 # reference policy's ids: none may show in a zh-CN page or CSV.
 ENGLISH='Month|facts as of|rows|month in progress|summed over|hollow point|yuan|no rows|Open alerts|the table|after run|all clients|no run|no open alerts|Rows not computed|info|warning|critical|strategic|key|quality|delivery|service|complaint\.|contact\.|visit\.|survey\.|credit\.|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|report|evaluated|events|open now|alert|assignment|failed'
