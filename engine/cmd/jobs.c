@@ -3,9 +3,13 @@
  * buffers; the writer (the calling thread) takes chunk 0, 1, 2 ... in turn,
  * so memory stays bounded and the output order is the client order. While
  * the writer computes the run values, the workers open their readers and
- * sandboxes and compute the aggregates that are plain sums and counts. */
+ * sandboxes and compute the aggregates that are plain sums and counts.
+ * A worker's print() lines are kept in each client's outcome and written by
+ * the writer before it, so that they come in client order, and the run's
+ * print() cap cuts them where one thread would. */
 #include "jobs.h"
 #include "eval.h"
+#include "sandbox.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,6 +27,13 @@
  * (20 alerts of 45 KB a client: about 1 GB with --jobs 2). A share of a
  * few KB keeps an ordinary client's outcome, so it is not made again. */
 #define KEPT_BYTES ((size_t)16 << 20)
+/* print() lines held in outcomes not yet written, in all, before a worker
+ * waits for the writer, as with INFLIGHT_BYTES: the run writes at most 1 MiB
+ * of them (sandbox.c's cap), so it holds about that much, plus one client's
+ * lines per worker (at most the cap's 1 MiB counted, a client's, up to four
+ * times that once escaped). Once the writer has counted the cap's worth, a
+ * worker keeps no line. */
+#define PRINT_HELD ((size_t)1 << 20)
 
 /* Gives the next empty outcome to fill, or NULL when out of memory. */
 typedef cp_outcome *(*slot_fn)(void *ctx);
@@ -141,6 +152,7 @@ static cp_err single_done(void *ctx, cp_outcome *o)
 typedef struct made {
   cp_outcome *o;            /* the outcome (calloc'd) */
   size_t bytes;             /* what it held when made (cp_outcome_bytes) */
+  size_t printed;           /* of which print() lines (cp_outcome's prints) */
 } made;
 
 /* A chunk buffer: chunk no of the clients, as outcomes made by a worker. */
@@ -196,6 +208,7 @@ typedef struct pool {
   size_t current;           /* the chunk the writer writes */
   size_t taken;             /* its outcomes written so far */
   size_t inflight;          /* bytes of the outcomes made and not yet written */
+  size_t inflight_print;    /* of which print() lines */
   size_t keep;              /* bytes a written outcome keeps for reuse (KEPT_BYTES shared) */
   int waiting;              /* threads waiting on changed (a broadcast is needed) */
   cp_err err;               /* a worker's first error */
@@ -218,11 +231,18 @@ static void await(pool *p)
   p->waiting--;
 }
 
+/* Returns 1 when the outcomes not yet written hold more than a worker may
+ * leave to the writer before it waits (lock held). */
+static int over(const pool *p)
+{
+  return p->inflight > INFLIGHT_BYTES || p->inflight_print > PRINT_HELD;
+}
+
 /* Returns 1 when the outcomes not yet written hold so much that the writer
  * writes each one as soon as it is made, not a chunk at a time (lock held). */
 static int pressing(const pool *p)
 {
-  return p->inflight > INFLIGHT_BYTES / 2;
+  return p->inflight > INFLIGHT_BYTES / 2 || p->inflight_print > PRINT_HELD / 2;
 }
 
 /* Gives the next outcome of the chunk a worker is filling: outcome n, which
@@ -253,7 +273,8 @@ static cp_outcome *chunk_slot(void *ctx)
 }
 
 /* Makes the outcome just filled (outcome n) the writer's to write; then, while
- * the outcomes not yet written hold more than INFLIGHT_BYTES, waits: the
+ * the outcomes not yet written hold more than INFLIGHT_BYTES (or PRINT_HELD
+ * of print() lines), waits: the
  * worker of the chunk being written until the writer has written what it
  * made, the others until their chunk is the one being written. Fails once
  * the run has failed (a worker's error, or the writer stopped early), so
@@ -264,14 +285,16 @@ static cp_err chunk_done(void *ctx, cp_outcome *o)
   worker *w = ctx;
   pool *p = w->pool;
   chunk *ch = w->filling;
-  size_t bytes = cp_outcome_bytes(o);
+  size_t bytes = cp_outcome_bytes(o), printed = o->prints.len;
   pthread_mutex_lock(&p->lock);
   ch->outs[ch->n].bytes = bytes;
+  ch->outs[ch->n].printed = printed;
   ch->n++;
   p->inflight += bytes;
+  p->inflight_print += printed;
   if (pressing(p))   /* else the writer waits for the whole chunk, as it need not hurry */
     wake(p);
-  while (p->inflight > INFLIGHT_BYTES && !p->stop && p->err == CP_OK &&
+  while (over(p) && !p->stop && p->err == CP_OK &&
          (p->current != w->filling_no || p->taken < ch->n))
     await(p);
   cp_err rc = p->err != CP_OK ? p->err : p->stop ? CP_EEVAL : CP_OK;   /* already reported */
@@ -319,6 +342,13 @@ static cp_err worker_aggregates(worker *w)
   return rc;
 }
 
+/* A worker's sandbox keeps print()'s lines in the outcomes (cp_rules_watch). */
+static void carry_prints(void *ctx, cp_sandbox *sb)
+{
+  (void)ctx;
+  cp_sandbox_carry_prints(sb);
+}
+
 /* Opens a worker's own facts reader and sandbox in its thread (the workers
  * start in parallel, while the writer computes the run values), computes the
  * aggregates given to it, then waits for the run values and copies them. */
@@ -326,8 +356,9 @@ static cp_err open_worker(worker *w)
 {
   pool *p = w->pool;
   cp_err rc = cp_facts_open_sharing(p->cfg, p->as_of, p->facts, w->index, &w->facts);
+  cp_rules_watch carry = {.sandbox = carry_prints};
   if (rc == CP_OK)
-    rc = cp_rules_load(p->cfg, w->facts, p->as_of, &w->rules);
+    rc = cp_rules_load_watched(p->cfg, w->facts, p->as_of, &carry, &w->rules);
   if (rc == CP_OK && cp_rules_profile(p->main))
     rc = cp_rules_profile_start(w->rules);
   if (rc == CP_OK)
@@ -448,21 +479,24 @@ static cp_err write_chunks(pool *p, cp_writer_fn write, void *ctx)
       if ((rc = p->err) != CP_OK || p->taken == ch->n)   /* an error, or ready and all written */
         break;
       /* a ready chunk is the writer's alone: written whole, unlocked */
-      size_t from = p->taken, upto = ch->ready ? ch->n : p->taken + 1, bytes = 0;
+      size_t from = p->taken, upto = ch->ready ? ch->n : p->taken + 1, bytes = 0, printed = 0;
       made *outs = ch->outs;   /* does not move once ready; else outs[from] is read now */
       made one = outs[from];
       pthread_mutex_unlock(&p->lock);
       for (size_t i = from; rc == CP_OK && i < upto; i++) {
         made m = i == from ? one : outs[i];
+        cp_sandbox_print_carried(m.o);   /* the client's print() lines, as one thread's */
         rc = write(ctx, m.o);
         cp_outcome_trim(m.o, p->keep);   /* its worker resets it again before reuse */
         bytes += m.bytes;
+        printed += m.printed;
       }
       pthread_mutex_lock(&p->lock);
       p->taken = upto;
-      if (p->inflight > INFLIGHT_BYTES)   /* workers may wait for this */
+      if (over(p))   /* workers may wait for this */
         wake(p);
       p->inflight -= bytes;
+      p->inflight_print -= printed;
       if (rc != CP_OK)
         break;
     }

@@ -155,11 +155,27 @@ const cp_item *cp_outcome_find(const cp_outcome *o, cp_what what, const char *ru
   return o->n ? bsearch(&probe, o->items, o->n, sizeof *o->items, cmp_item) : NULL;
 }
 
+cp_err cp_outcome_print(cp_outcome *o, const char *line, size_t n, size_t counted)
+{
+  size_t len = o->prints.len;
+  if (cp_arena_grow((void **)&o->print_counts, &o->cap_prints, o->n_prints,
+                    sizeof *o->print_counts) < 0)
+    return CP_ENOMEM;
+  cp_sbuf_addn(&o->prints, line, n);
+  if (o->prints.oom) {
+    o->prints.oom = 0;
+    o->prints.len = len;
+    return CP_ENOMEM;
+  }
+  o->print_counts[o->n_prints++] = counted;
+  return CP_OK;
+}
+
 size_t cp_outcome_bytes(const cp_outcome *o)
 {
   return o->cap * sizeof *o->items + o->cap_failures * sizeof *o->failures +
          o->cap_failed_ids * sizeof *o->failed_ids + o->cap_findings * sizeof *o->findings +
-         cp_arena_bytes(&o->arena);
+         cp_arena_bytes(&o->arena) + o->prints.cap + o->cap_prints * sizeof *o->print_counts;
 }
 
 void cp_outcome_reset(cp_outcome *o)
@@ -167,6 +183,8 @@ void cp_outcome_reset(cp_outcome *o)
   o->n = o->n_failures = o->n_failed_ids = o->n_findings = 0;
   o->skipped = o->scope_failed = o->evaluated = 0;
   o->client_id = NULL;
+  cp_sbuf_clear(&o->prints);
+  o->n_prints = o->print_counted = 0;
   cp_arena_reset(&o->arena);
 }
 
@@ -186,5 +204,7 @@ void cp_outcome_free(cp_outcome *o)
   free(o->failed_ids);
   free(o->findings);
   cp_arena_free(&o->arena);
+  cp_sbuf_free(&o->prints);
+  free(o->print_counts);
   memset(o, 0, sizeof *o);
 }

@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "facts.h"
+#include "sbuf.h"
 
 /* What an item is. Alerts sort before assignments; markers with these. */
 typedef enum cp_what {
@@ -72,6 +73,14 @@ typedef struct cp_outcome {
   int scope_failed;         /* the scope failed: every rule failed for this client */
   int evaluated;            /* a client was evaluated (0: findings only) */
   cp_arena arena;           /* strings */
+  sbuf prints;              /* what the rules print()ed for the client, when a --jobs
+                               worker evaluated it (cp_sandbox_carry_prints()): whole
+                               lines, escaped, each ended by '\n', for the writer to
+                               write in client order under the run's print() cap */
+  size_t *print_counts;     /* per line: what it counts against that cap */
+  size_t n_prints, cap_prints;
+  size_t print_counted;     /* what all of the client's print() calls count, those of the
+                               lines not kept here included */
 } cp_outcome;
 
 /* Returns the bytes outcome o holds from malloc (its arrays and strings). */
@@ -90,6 +99,11 @@ cp_err cp_outcome_fail(cp_outcome *o, const char *rule, const char *const *ids,
 
 /* Appends a copy of a data problem (strings copied into the arena). */
 cp_err cp_outcome_finding(cp_outcome *o, const cp_finding *f);
+
+/* Appends a print() line: n bytes of line (escaped, ended by '\n') that count
+ * counted bytes against the run's print() cap. Returns CP_ENOMEM on failure,
+ * the outcome as it was. */
+cp_err cp_outcome_print(cp_outcome *o, const char *line, size_t n, size_t counted);
 
 /* Returns 1 when results of rule id must stay as they were. */
 int cp_outcome_failed(const cp_outcome *o, const char *rule);

@@ -460,6 +460,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     mark_baseline(api);
     api->marked = 1;
   }
+  cp_sandbox_print_to(api->sb, out);   /* where a worker's print() lines go */
   cp_client_push(api);
   int scope = in_scope(api);
   if (scope == -1)
@@ -527,5 +528,6 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->current = NULL;
   api->client = NULL;
   api->out = NULL;
+  cp_sandbox_print_to(api->sb, NULL);
   return out->client_id ? rc : CP_ENOMEM;
 }

@@ -23,8 +23,9 @@ typedef struct cp_rule cp_rule;
 cp_err cp_rules_load(const cp_config *cfg, cp_facts *facts, int64_t as_of, cp_rules **out);
 
 /* Hooks that the authoring tools install to watch rules load and run
- * (`test`'s coverage, `check`'s params reads); runs watch nothing. The core
- * calls them and knows nothing of the tools. Every member may be NULL. */
+ * (`test`'s coverage, `check`'s params reads), and that a run's --jobs
+ * workers use to keep print()'s lines in the outcomes. The core calls them
+ * and knows nothing of the tools. Every member may be NULL. */
 typedef struct cp_rules_watch {
   void (*sandbox)(void *ctx, cp_sandbox *sb);
       /* the sandbox exists, no rule file is loaded yet: install its watch */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "freeze.h"
+#include "outcome.h"
 #include "sbuf.h"
 
 #define HOOK_EVERY 1000        /* instructions between two hook calls */
@@ -97,6 +98,8 @@ struct cp_sandbox {
   size_t hold_mark;         /* heap above which a finished call is checked for holding */
   void *small[SMALL_CLASSES];  /* freed small blocks by size class, each linking the next */
   size_t small_kept;        /* bytes in them */
+  int carry;                /* print() is carried in print_to, not written (a worker's) */
+  cp_outcome *print_to;     /* the outcome of the client being evaluated, or NULL */
 };
 
 static void budget_hook(lua_State *L, lua_Debug *ar);
@@ -408,7 +411,8 @@ static void filtered_lib(lua_State *L, int idx, const char *lib, const char *nam
 }
 
 /* What print() wrote and dropped in this process: the bound is per run,
- * whichever worker's sandbox prints. */
+ * counted in client order (a worker's lines are counted by the writer,
+ * cp_sandbox_print_carried()). */
 static atomic_size_t printed, dropped;
 static atomic_int open_sandboxes;
 
@@ -416,20 +420,37 @@ static atomic_int open_sandboxes;
  * call, as every message is written (control characters and bytes that are
  * not UTF-8 as \xNN: a fact text cannot forge a line or move the cursor),
  * until PRINT_LIMIT bytes were written in the run; later lines are dropped
- * (cp_sandbox_close() says how much). */
+ * (cp_sandbox_close() says how much). A line counts its arguments' bytes,
+ * one per argument and the prefix, before they are escaped. A --jobs
+ * worker's sandbox (cp_sandbox_carry_prints()) keeps the line in the
+ * client's outcome instead, for the writer to write in client order; it
+ * keeps no line that the cap drops whatever the clients before it print:
+ * one past PRINT_LIMIT counted from what the writer has counted so far and
+ * from the client's own earlier lines. */
 static int sb_print(lua_State *L)
 {
   int n = lua_gettop(L);
   size_t len = sizeof "crmpolicy: print: " - 1, l;
+  cp_sandbox *sb = cp_sandbox_of(L);
+  cp_outcome *o = sb->print_to;
+  if (sb->carry && !o)   /* a worker loading the rules: the writer's sandbox printed that */
+    return 0;
   luaL_checkstack(L, n, "too many arguments to print");
   for (int i = 1; i <= n; i++) {   /* their texts, at n + 1 ... 2n */
     luaL_tolstring(L, i, &l);
     len += l + 1;
   }
-  size_t before = atomic_fetch_add(&printed, len);
-  if (before + len > PRINT_LIMIT) {   /* dropped before any is escaped */
-    atomic_fetch_add(&dropped, len);
-    return 0;
+  if (sb->carry) {
+    size_t before = atomic_load(&printed) + o->print_counted;
+    o->print_counted += len;
+    if (before + len > PRINT_LIMIT)   /* the writer counts it as dropped */
+      return 0;
+  } else {
+    size_t before = atomic_fetch_add(&printed, len);
+    if (before + len > PRINT_LIMIT) {   /* dropped before any is escaped */
+      atomic_fetch_add(&dropped, len);
+      return 0;
+    }
   }
   sbuf b = {0};
   cp_sbuf_add(&b, "crmpolicy: print: ");
@@ -439,11 +460,45 @@ static int sb_print(lua_State *L)
     cp_sbuf_add(&b, i < n ? "\t" : "");
   }
   cp_sbuf_add(&b, "\n");
-  if (b.oom)
+  if (b.oom || (sb->carry && cp_outcome_print(o, b.s, b.len, len) != CP_OK)) {
+    cp_sbuf_free(&b);
     return luaL_error(L, "not enough memory");
-  fwrite(b.s, 1, b.len, stderr);
+  }
+  if (!sb->carry)
+    fwrite(b.s, 1, b.len, stderr);
   cp_sbuf_free(&b);
   return 0;
+}
+
+void cp_sandbox_carry_prints(cp_sandbox *sb)
+{
+  sb->carry = 1;
+}
+
+void cp_sandbox_print_to(cp_sandbox *sb, cp_outcome *o)
+{
+  sb->print_to = o;
+}
+
+void cp_sandbox_print_carried(const cp_outcome *o)
+{
+  const char *s = o->prints.s;
+  size_t at = 0, kept = 0;
+  for (size_t i = 0; i < o->n_prints; i++) {
+    const char *end = memchr(s + at, '\n', o->prints.len - at);
+    size_t n = end ? (size_t)(end - (s + at)) + 1 : o->prints.len - at, len = o->print_counts[i];
+    size_t before = atomic_fetch_add(&printed, len);
+    if (before + len > PRINT_LIMIT)
+      atomic_fetch_add(&dropped, len);
+    else
+      fwrite(s + at, 1, n, stderr);
+    kept += len;
+    at += n;
+  }
+  if (o->print_counted > kept) {   /* the lines the worker did not keep */
+    atomic_fetch_add(&printed, o->print_counted - kept);
+    atomic_fetch_add(&dropped, o->print_counted - kept);
+  }
 }
 
 /* collectgarbage("count"): the heap in KiB; every other option is refused. */

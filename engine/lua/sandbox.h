@@ -10,6 +10,7 @@
 #include "diag.h"
 
 typedef struct cp_sandbox cp_sandbox;
+struct cp_outcome;
 
 /* Creates a sandboxed state with a heap cap of memory bytes. The base
  * environment holds only the allow-listed names; callers add their API with
@@ -17,8 +18,26 @@ typedef struct cp_sandbox cp_sandbox;
  * cp_sandbox_close(). */
 cp_sandbox *cp_sandbox_open(size_t memory);
 
-/* Closes the state; accepts NULL. */
+/* Closes the state; accepts NULL. The last one open in the process says
+ * how many bytes of print() the run's cap dropped, if any. */
 void cp_sandbox_close(cp_sandbox *sb);
+
+/* From now on, print() keeps its lines in the outcome set by
+ * cp_sandbox_print_to() instead of writing them (lines printed while none is
+ * set are dropped: a --jobs worker loading the rule files, which the
+ * writer's sandbox has loaded and printed already). Call it before loading
+ * the rule files (cp_rules_watch's sandbox hook). */
+void cp_sandbox_carry_prints(cp_sandbox *sb);
+
+/* Sets the outcome of the client being evaluated (NULL: none), which keeps
+ * print()'s lines once cp_sandbox_carry_prints() was called. */
+void cp_sandbox_print_to(cp_sandbox *sb, struct cp_outcome *o);
+
+/* Writes the lines an outcome carries (cp_sandbox_carry_prints()) to stderr,
+ * counted against the run's print() cap as if printed now: the writer calls
+ * it for each outcome in client order, so that the lines and the cut are
+ * those of one sandbox evaluating the clients in order. */
+void cp_sandbox_print_carried(const struct cp_outcome *o);
 
 /* The Lua state (owned by the sandbox). */
 lua_State *cp_sandbox_state(cp_sandbox *sb);
