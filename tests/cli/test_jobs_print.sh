@@ -114,7 +114,7 @@ LUA
 # Workers hold about the cap's worth of lines not yet written, not up to the
 # 64 MB the outcomes may hold: here the first client takes long while every
 # other prints 1 MB (only the first's line is written, the rest are cut).
-# --jobs 3 took 8 MB more than --jobs 1 (21 MB with ASan); with no bound on
+# --jobs 3 took 8 MB more than --jobs 1 (21 MB with ASan; the test allows 45); with no bound on
 # the lines held, 68 MB more.
 test_lines_waiting_for_the_writer_are_bounded() {
   clients_from_one_to 400
@@ -140,7 +140,7 @@ LUA
   same_lines "--jobs 3: stderr differs from --jobs 1's" e1 e3
   expect_eq "lines" 2 "$(wc -l < e3)"
   # three more sandboxes and readers, and a few MB of lines
-  [ $((${three#* } - ${one#* })) -lt 32000 ] || fail "--jobs 3 took ${three#* } KB, --jobs 1 ${one#* } KB"
+  [ $((${three#* } - ${one#* })) -lt 45000 ] || fail "--jobs 3 took ${three#* } KB, --jobs 1 ${one#* } KB"
 }
 
 run_tests
