@@ -299,8 +299,8 @@ test_pool_members_that_are_not_a_list_fail_the_pool() {
 pool { id = "p", doc = "a map view", members = function() return params.probe end }
 rule { id = "r", doc = "d", fn = function(c) end }
 LUA
-  expect_eq "exit" 3 "$RC"
-  expect_contains "message" "crmpolicy: r.lua:1: pool 'p': members(add) returned a table that is not a list of members (it has keys other than 1, 2, 3...)" "$ERR"
+  expect_eq "exit (the pool failed, the run went on)" 1 "$RC"
+  expect_contains "message" "crmpolicy: r.lua:1: pool 'p': members(add) returned a table that is not a list of members (it has keys other than 1, 2, 3...) (pool 'p'; every rule that picks from it fails for each client and keeps its results)" "$ERR"
 }
 
 test_a_number_key_is_its_value_whatever_its_subtype() {
