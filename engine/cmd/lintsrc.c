@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "words.h"
 
 /* A token: a name, or one punctuation character. */
 typedef struct tok {
@@ -169,6 +170,10 @@ typedef struct pass {
   int n_alias;              /* their number */
   char client[8][64];       /* names of the client parameter */
   int n_client;             /* their number */
+  char month[8][64];        /* names of report{}'s row(c, month, alerts) second parameter */
+  int n_month;
+  char alerts[8][64];       /* and of its third */
+  int n_alerts;
 } pass;
 
 /* Follows the chain of .name after token i from node (at path); records a
@@ -272,6 +277,25 @@ static void note_client(pass *p, size_t i)
   if (p->n_client < 8 && is_punct(&p->t, i + 1, '=') && is_name(&p->t, i + 2, "function") &&
       is_punct(&p->t, i + 3, '(') && i + 4 < p->t.n && p->t.v[i + 4].name)
     text(&p->t, i + 4, p->client[p->n_client++], sizeof p->client[0]);
+  else
+    return;
+  if (!is_name(&p->t, i, "row"))   /* report{}'s row(c, month, alerts): its other two */
+    return;
+  if (p->n_month < 8 && is_punct(&p->t, i + 5, ',') && i + 6 < p->t.n && p->t.v[i + 6].name)
+    text(&p->t, i + 6, p->month[p->n_month++], sizeof p->month[0]);
+  if (p->n_alerts < 8 && is_punct(&p->t, i + 7, ',') && i + 8 < p->t.n && p->t.v[i + 8].name)
+    text(&p->t, i + 8, p->alerts[p->n_alerts++], sizeof p->alerts[0]);
+}
+
+/* Returns 1 when token i is one of the n names. */
+static int is_one_of(const pass *p, size_t i, char (*names)[64], int n)
+{
+  char name[64];
+  text(&p->t, i, name, sizeof name);
+  for (int k = 0; k < n; k++)
+    if (!strcmp(names[k], name))
+      return 1;
+  return 0;
 }
 
 /* Returns 1 when name is a field of the client: id, a column, a per-client
@@ -336,6 +360,18 @@ static unsigned check_tokens(pass *p, const cp_rules *rules)
                p->t.v[i + 2].name && !is_lookup(p->cfg, text(&p->t, i + 2, field, sizeof field))) {
       cp_diag_warn("%s:%u: lookup.%s: no lookup '%s' is declared (the config's lookups: "
                    "lookup.%s is nil)", p->file, p->t.v[i + 2].line, field, field, field);
+      warnings++;
+    } else if (is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n && p->t.v[i + 2].name &&
+               ((a = is_one_of(p, i, p->alerts, p->n_alerts)) ||
+                is_one_of(p, i, p->month, p->n_month)) &&
+               !cp_words_has(a ? "info warning critical rules"
+                               : "name first last through in_progress prev year_ago series",
+                             text(&p->t, i + 2, field, sizeof field))) {
+      cp_diag_warn("%s:%u: %.*s.%s: a report row's %s has no field '%s' (fields: %s)", p->file,
+                   p->t.v[i + 2].line, (int)p->t.v[i].len, p->t.v[i].s, field,
+                   a ? "alerts" : "month", field,
+                   a ? "info warning critical rules"
+                     : "name first last through in_progress prev year_ago series");
       warnings++;
     } else if (is_client(p, i) && is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n &&
                p->t.v[i + 2].name && !client_field(rules, p->cfg, text(&p->t, i + 2, field, sizeof field))) {

@@ -291,4 +291,23 @@ lint: 0 warnings (with --fixtures DIR: also unread params and untested rules)" "
   expect_eq "stderr (unfinished)" "crmpolicy: one.lua:3: unexpected symbol near <eof>" "$ERR"
 }
 
+# A report row's alerts and month arguments: a misspelt field is nil at
+# run time (now the row's error); check's lint says it before.
+test_lint_follows_a_report_rows_alerts_and_month() {
+  clients_config "[{name: name, type: text}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','a','active','2026-01-01')"
+  cat > r.lua <<'LUA'
+rule { id = "r", doc = "d", fn = function(c) end }
+report { id = "m", title = "t", doc = "d",
+  columns = { {id = "n", label = "n", type = "integer"} },
+  row = function(c, month, al)
+    return { n = al.critcal + al.warning + (month.throuhg and 1 or 0) + (al.rules.r or 0) }
+  end }
+LUA
+  cp_run check --config c.yaml
+  expect_eq "exit" 0 "$RC"
+  expect_eq "warnings" "crmpolicy: warning: r.lua:5: al.critcal: a report row's alerts has no field 'critcal' (fields: info warning critical rules)
+crmpolicy: warning: r.lua:5: month.throuhg: a report row's month has no field 'throuhg' (fields: name first last through in_progress prev year_ago series)" "$ERR"
+}
+
 run_tests
