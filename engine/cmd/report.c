@@ -621,9 +621,12 @@ cp_exit cp_cmd_report(const cp_opts *o)
               "HTML page lists them)", failed, r.page.failed == 1 ? "" : "s", r.to_stdout ? "standard output" : o->output,
               r.to_stdout ? " got nothing" : " was not written");
     code_failed = 1;
-  } else if (rc == CP_OK) {
-    rc = output_commit(&r, o->output);
+  } else if (rc == CP_OK && (rc = output_commit(&r, o->output)) != CP_OK) {
+    code_failed = 1;   /* its message names the file */
   }
+  if (rc != CP_OK && !code_failed && r.tmp && r.dest)   /* a write failed: say which file */
+    cp_diag_fail(rc, "report: %s was not written (a file there before is kept as it was)",
+                 r.dest);
   if (rc == CP_OK && !code_failed && !o->quiet)
     summary(&r, o->output);
   cp_exit code = rc != CP_OK ? cp_cli_exit_for(rc) : r.page.failed ? CP_EXIT_INCOMPLETE : CP_EXIT_OK;

@@ -366,6 +366,23 @@ crmpolicy: report: 1 row failed; r.csv was not written (a CSV cannot show that; 
   expect_eq "leftovers" "r.csv" "$(ls | grep '^r\.csv')"
 }
 
+# envprobe: a report that could not be written (a full disk; here a file
+# size limit) said "report: writing the page: ..." and not which file; the
+# file there before is kept whole.
+test_a_report_that_cannot_be_written_names_its_file_and_keeps_the_old_one() {
+  # rows of 40 KB each, and a limit of 64 KB (room for the state's -shm)
+  custom_report '    return { name = string.rep(c.name, 40000), n = alerts.warning }'
+  printf 'last month\n' > r.html
+  OUT=$( (trap '' XFSZ; ulimit -f 64; "$CRMPOLICY" report --config c.yaml --as-of 2026-06-30 \
+    -o r.html --quiet) 2>"$T/stderr")
+  RC=$?
+  expect_eq "exit" 3 "$RC"
+  expect_eq "message" "crmpolicy: report: writing a temporary file: File too large
+crmpolicy: report: r.html was not written (a file there before is kept as it was)" "$(cat "$T/stderr")"
+  expect_eq "the old file" "last month" "$(cat r.html)"
+  expect_eq "leftovers" "r.html" "$(ls | grep '^r\.html')"
+}
+
 test_a_date_cell_out_of_the_calendar_fails_its_row() {
   custom_report '    return { name = c.name, n = 1 }'
   sed -i 's/{ id = "n", label = "N", type = "integer" }/{ id = "n", label = "N", type = "date" }/' r.lua
