@@ -64,6 +64,15 @@ clients_config() {
   for line; do printf '%s\n' "$line" >> c.yaml; done
 }
 
+# clients_from_one_to N: c.yaml (clients_config, a text column status) and
+# f.db with clients C001 to CN.
+clients_from_one_to() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+    INSERT INTO clients(id,name,status,created_on)
+      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
+}
+
 # hold_lock DB SQL: a background sqlite3 runs SQL on DB (a "BEGIN IMMEDIATE;
 # ..." or "BEGIN EXCLUSIVE; ..." that takes a lock) and holds the lock until
 # release_lock; returns once the lock is held, however slow the machine.

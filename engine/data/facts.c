@@ -1476,17 +1476,18 @@ static int gather(cp_facts *f, source *s, const char *id, cp_rows *rows)
       finding(f, s, s->cfg->id, (const char *)sqlite3_column_text(s->stmt, 1),
               "repeats the id of an earlier row of the same client (a row exported twice?); "
               "rules see both rows");
-    if (cmp < 0)
+    if (cmp < 0) {
       finding(f, s, s->cfg->key, s->key,
               "is not a client in the clients table; no client's rules see the row "
               "(run-wide aggregates count it)");
-    else if (f->client_read++, f->over >= 0)
-      ;   /* past the client's cap: read past, not held (no rule of it runs) */
-    else if (take_row(f, s, rows) != CP_OK)
-      return -1;
-    else if (f->client_bytes + (size_t)rows->n * width + cp_arena_bytes(&f->arena) +
-                 s->id_text.len + (size_t)s->ids_cap * sizeof *s->ids > f->client_cap)
-      f->over = (int)(s - f->tables);   /* its texts are in the arena */
+    } else {
+      f->client_read++;
+      if (f->over < 0 && take_row(f, s, rows) != CP_OK)   /* past the cap: read past */
+        return -1;
+      if (f->over < 0 && f->client_bytes + (size_t)rows->n * width + cp_arena_bytes(&f->arena) +
+                             s->id_text.len + (size_t)s->ids_cap * sizeof *s->ids > f->client_cap)
+        f->over = (int)(s - f->tables);   /* its texts are in the arena */
+    }
     if (advance(f, s) < 0)
       return -1;
   }

@@ -127,6 +127,14 @@ int cp_outcome_failed(const cp_outcome *o, const char *rule)
   return 0;
 }
 
+void cp_outcome_drop(cp_outcome *o, const char *const *ids)
+{
+  for (size_t i = 0; i < o->n; i++)
+    for (size_t j = 0; ids && ids[j]; j++)
+      if (!strcmp(o->items[i].rule, ids[j]))
+        o->items[i].what = CP_DROPPED;
+}
+
 /* qsort comparator over (what, rule, key). */
 static int cmp_item(const void *a, const void *b)
 {

@@ -108,6 +108,10 @@ cp_err cp_outcome_print(cp_outcome *o, const char *line, size_t n, size_t counte
 /* Returns 1 when results of rule id must stay as they were. */
 int cp_outcome_failed(const cp_outcome *o, const char *rule);
 
+/* Drops what a rule reported, under any of its ids (NULL-ended; NULL:
+ * none): its results there are then those of earlier runs. */
+void cp_outcome_drop(cp_outcome *o, const char *const *ids);
+
 /* Removes dropped items, then sorts by (what, rule, key) in byte order, the
  * order of the state. Until then items are in the order rules reported them. */
 void cp_outcome_sort(cp_outcome *o);

@@ -169,17 +169,11 @@ static int agg_row(void *ctx, const cp_value *v)
 static void failure(agg_pass *p, long only)
 {
   lua_State *L = p->api->L;
+  char over[300];
   int named = lua_type(L, -3) == LUA_TSTRING;
+  snprintf(over, sizeof over, "aggregates over %s", p->t->name);
+  cp_api_run_say_failed(p->api, named ? "aggregate" : over, named ? lua_tostring(L, -3) : NULL);
   const char *msg = lua_tostring(L, -2);
-  if (named)
-    cp_diag_fail(CP_EEVAL, "%s (aggregate '%s'; every rule that reads run.%s fails for each "
-                 "client and keeps its results)", msg, lua_tostring(L, -3),
-                 lua_tostring(L, -3));
-  else
-    cp_diag_fail(CP_EEVAL, "%s (aggregates over %s; every rule that reads one of them fails "
-                 "for each client and keeps its results)", msg, p->t->name);
-  if (*lua_tostring(L, -1))
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
   for (size_t k = 0; k < p->n; k++) {
     if (only >= 0 && k != (size_t)only)
       continue;

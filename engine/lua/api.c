@@ -98,27 +98,25 @@ void cp_api_run_mark_failed(cp_rules *api, const char *id, const char *msg)
   lua_pop(L, 1);
 }
 
+void cp_api_run_say_failed(cp_rules *api, const char *what, const char *id)
+{
+  lua_State *L = api->L;
+  if (id)
+    cp_diag_fail(CP_EEVAL, "%s (%s '%s'; every rule that reads run.%s fails for each client "
+                 "and keeps its results)", lua_tostring(L, -2), what, id, id);
+  else
+    cp_diag_fail(CP_EEVAL, "%s (%s; every rule that reads one of them fails for each client "
+                 "and keeps its results)", lua_tostring(L, -2), what);
+  if (*lua_tostring(L, -1))
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+}
+
 void cp_api_run_failed(cp_rules *api, const char *what, const char *id)
 {
   lua_State *L = api->L;
-  cp_diag_fail(CP_EEVAL, "%s (%s '%s'; every rule that reads run.%s fails for each client and "
-               "keeps its results)", lua_tostring(L, -2), what, id, id);
-  if (*lua_tostring(L, -1))
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  cp_api_run_say_failed(api, what, id);
   cp_api_run_mark_failed(api, id, lua_tostring(L, -2));
   lua_pop(L, 2);
-}
-
-/* Prints a failed run-wide computation and returns CP_EEVAL. */
-cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id)
-{
-  lua_State *L = api->L;
-  cp_err rc = cp_diag_fail(CP_EEVAL, "%s (%s '%s'; nothing was written)", lua_tostring(L, -2),
-                        what, id);
-  if (*lua_tostring(L, -1))
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-  lua_pop(L, 2);
-  return rc;
 }
 
 const char *cp_api_declared_at(cp_rules *api, int ref, const char *id)

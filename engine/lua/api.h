@@ -171,9 +171,11 @@ cp_err cp_api_run_set(cp_rules *api, const char *id);
  * none is; the text lives as long as the declaration (api.c). */
 const char *cp_api_declared_at(cp_rules *api, int ref, const char *id);
 
-/* Prints a failed run-wide computation (message and traceback on the stack,
- * popped) and returns CP_EEVAL (rules.c). */
-cp_err cp_api_run_failure(cp_rules *api, const char *what, const char *id);
+/* Prints that run value id failed (message and traceback on the stack,
+ * left there; what: "global", "aggregate"), or with id NULL every run value
+ * of what ("aggregates over orders"): the run goes on, and the rules that
+ * read them fail (api.c). */
+void cp_api_run_say_failed(cp_rules *api, const char *what, const char *id);
 
 /* Prints that run value id failed (message and traceback on the stack,
  * popped; what: "global", "aggregate") and marks it failed, as

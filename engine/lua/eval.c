@@ -322,15 +322,6 @@ static int upvalues_explain(cp_rules *api, size_t r, size_t held)
   return grew >= (held - mark) / 4;
 }
 
-/* Drops what rule r reported for the client (out's items under its ids). */
-static void drop_results(cp_outcome *out, const cp_rule *r)
-{
-  for (size_t i = 0; i < out->n; i++)
-    for (size_t j = 0; r->ids && r->ids[j]; j++)
-      if (!strcmp(out->items[i].rule, r->ids[j]))
-        out->items[i].what = CP_DROPPED;
-}
-
 /* Records that held rule r is skipped for this client: its results stay;
  * stored, not printed again. */
 static cp_err skip_held(cp_rules *api, const cp_rule *r)
@@ -417,29 +408,15 @@ static cp_err fail_all(cp_rules *api)
   return rc;
 }
 
-/* Fails every rule for the client, the scope being no longer called:
- * stored, not printed (the notice was). */
-static cp_err fail_skipped(cp_rules *api)
+/* Fails every rule for the client with msg, which was said already (the
+ * first one's failure is printed when print_first, else none): each rule
+ * keeps its results there. */
+static cp_err fail_every(cp_rules *api, cp_outcome *out, const char *msg, int print_first)
 {
   cp_err rc = CP_OK;
   for (size_t i = 0; rc == CP_OK && i < api->n_rules; i++) {
     const cp_rule *r = &api->rules[i];
-    if ((rc = cp_outcome_fail(api->out, r->id, r->ids, api->scope_skipped, "")) == CP_OK)
-      api->out->failures[api->out->n_failures - 1].repeat = 1;
-  }
-  return rc;
-}
-
-/* Fails every rule for a client whose rows were not all held (cp_client
- * over): no rule runs, each keeps its results; the first failure is
- * printed, the others stored. */
-static cp_err fail_over(cp_rules *api, const cp_client *c, cp_outcome *out)
-{
-  out->scope_failed = 1;
-  cp_err rc = CP_OK;
-  for (size_t i = 0; rc == CP_OK && i < api->n_rules; i++) {
-    const cp_rule *r = &api->rules[i];
-    if ((rc = cp_outcome_fail(out, r->id, r->ids, c->over, "")) == CP_OK && i > 0)
+    if ((rc = cp_outcome_fail(out, r->id, r->ids, msg, "")) == CP_OK && (i > 0 || !print_first))
       out->failures[out->n_failures - 1].repeat = 1;
   }
   return rc;
@@ -454,8 +431,10 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   api->out = out;
   out->client_id = cp_outcome_text(out, c->id);
   out->evaluated = 1;
-  if (c->over)
-    return out->client_id ? fail_over(api, c, out) : CP_ENOMEM;
+  if (c->over) {   /* its rows were not all held: no rule runs (the first failure printed) */
+    out->scope_failed = 1;
+    return out->client_id ? fail_every(api, out, c->over, 1) : CP_ENOMEM;
+  }
   if (!api->marked) {   /* the heap of the run values and pools: the baseline */
     mark_baseline(api);
     api->marked = 1;
@@ -465,8 +444,8 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
   int scope = in_scope(api);
   if (scope == -1)
     rc = fail_all(api);
-  else if (scope == -2)
-    rc = fail_skipped(api);
+  else if (scope == -2)   /* the scope no longer called: stored, not printed (the notice was) */
+    rc = fail_every(api, out, api->scope_skipped, 0);
   out->skipped = scope == 0;
   out->scope_failed = scope < 0;
   cp_sandbox_push_handler(api->sb);   /* one handler under every rule's call */
@@ -520,7 +499,7 @@ cp_err cp_eval_client(cp_rules *api, const cp_client *c, cp_outcome *out)
     if (held) {
       uint32_t gen = api->rule_gen;
       api->rule_gen = api->suspect_gen;   /* the derived values its call derived */
-      drop_results(out, r);
+      cp_outcome_drop(out, r->ids);
       rc = blame_holder(api, r, out->n, held, 0);
       api->rule_gen = gen;
     }

@@ -471,15 +471,6 @@ static const char *group_of_pick(const cp_item *it, const char *group)
   return it->group;
 }
 
-/* Drops what a rule reported under any of its ids. */
-static void it_drop(cp_outcome *o, const char *const *ids)
-{
-  for (size_t i = 0; i < o->n; i++)
-    for (size_t j = 0; ids[j]; j++)
-      if (!strcmp(o->items[i].rule, ids[j]))
-        o->items[i].what = CP_DROPPED;
-}
-
 /* Fails, for the client of o, the rule that reported item it (a pick from
  * pool p, which failed): its results are dropped and its earlier ones stay,
  * as for any rule error. */
@@ -494,7 +485,7 @@ static cp_err fail_picker(cp_rules *api, cp_outcome *o, const cp_item *it, const
   const char *one[] = {it->rule, NULL};
   const char *const *ids = r ? (const char *const *)r->ids : one;
   if (cp_outcome_failed(o, rule)) {   /* failed already (a pick before): drop this too */
-    it_drop(o, ids);
+    cp_outcome_drop(o, ids);
     return CP_OK;
   }
   sbuf msg = {0};
@@ -502,7 +493,7 @@ static cp_err fail_picker(cp_rules *api, cp_outcome *o, const cp_item *it, const
                  p->failed, rule, o->client_id ? o->client_id : "?");
   cp_err rc = msg.oom ? CP_ENOMEM : cp_outcome_fail(o, rule, ids, msg.s, "");
   cp_sbuf_free(&msg);
-  it_drop(o, ids);
+  cp_outcome_drop(o, ids);
   return rc;
 }
 

@@ -445,10 +445,8 @@ static int rules_index(lua_State *L)
     return 0;
   const cp_rules *api = cp_api_of(L);
   const char *k = lua_tostring(L, 2);
-  for (size_t r = 0; r < api->n_rules; r++)
-    for (const char *const *id = api->rules[r].ids; *id; id++)
-      if (!strcmp(*id, k))
-        return 0;
+  if (cp_rules_reports(api, k, 0))
+    return 0;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   size_t n = 0;

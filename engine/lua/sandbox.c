@@ -839,16 +839,14 @@ static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char
   char chunk[512];
   char *text = read_file(path, &len, sb->limit);
   if (!text) {
+    int err = errno;
     char fds[256];
-    if (cp_diag_fd_limit(errno, fds, sizeof fds)) {   /* the machine's limit: exit 3 */
-      sb->fd_limit = 1;
-      lua_pushfstring(L, "%s: cannot read: %s", name, fds);
-      return LUA_ERRFILE;
-    }
+    sb->fd_limit = cp_diag_fd_limit(err, fds, sizeof fds);   /* the machine's limit: exit 3 */
     lua_pushfstring(L, "%s: cannot read: %s", name,
-                    errno == EINVAL ? "not a regular file"
-                    : errno == EFBIG ? "larger than the Lua heap's cap (limits.memory_mb)"
-                    : strerror(errno));
+                    sb->fd_limit ? fds
+                    : err == EINVAL ? "not a regular file"
+                    : err == EFBIG ? "larger than the Lua heap's cap (limits.memory_mb)"
+                    : strerror(err));
     return LUA_ERRFILE;
   }
   if (len > 0 && text[0] == LUA_SIGNATURE[0]) {   /* Lua's own message names no file */

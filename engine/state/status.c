@@ -131,6 +131,12 @@ static void metric(sbuf *b, const char *name, const char *help, int64_t v)
   cp_sbuf_printf(b, "crmpolicy_%s %" PRId64 "\n", name, v);
 }
 
+/* Events after cursor seq (0 for one past the end). */
+static int64_t behind(const status *s, int64_t seq)
+{
+  return s->last_seq > seq ? s->last_seq - seq : 0;
+}
+
 /* Returns 1 when the cursor of the consumer under cons cannot be read from:
  * past the feed's end (a state copied back from an earlier copy), below 0,
  * or not a whole number (set by hand); `feed --consumer` refuses it, so
@@ -176,7 +182,7 @@ static void print_prometheus(sbuf *b, const status *s, sqlite3_stmt *cons)
     first = 0;
     cp_sbuf_add(b, "crmpolicy_consumer_behind{consumer=\"");
     prom_label(b, name ? name : "");
-    cp_sbuf_printf(b, "\"} %" PRId64 "\n", s->last_seq > seq ? s->last_seq - seq : 0);
+    cp_sbuf_printf(b, "\"} %" PRId64 "\n", behind(s, seq));
   }
   sqlite3_reset(cons);
   for (first = 1; sqlite3_step(cons) == SQLITE_ROW; first = 0) {
@@ -223,7 +229,7 @@ static void print_json(sbuf *b, const char *path, const status *s, sqlite3_stmt 
     cp_sbuf_add(b, n ? ",{\"name\":" : "{\"name\":");
     cp_sbuf_json_str(b, name ? name : "", name ? strlen(name) : 0);
     cp_sbuf_printf(b, ",\"seq\":%" PRId64 ",\"behind\":%" PRId64 ",\"past_end\":%s"
-                   ",\"updated_at\":", seq, s->last_seq > seq ? s->last_seq - seq : 0,
+                   ",\"updated_at\":", seq, behind(s, seq),
                    past_end(s, cons) ? "true" : "false");
     cp_sbuf_json_str(b, at ? at : "", at ? strlen(at) : 0);
     cp_sbuf_add(b, "}");
@@ -264,7 +270,7 @@ static void print_text(sbuf *b, const char *path, const status *s, sqlite3_stmt 
       continue;
     }
     cp_sbuf_add(b, " (");
-    count(b, s->last_seq > seq ? s->last_seq - seq : 0);
+    count(b, behind(s, seq));
     cp_sbuf_add(b, " behind)");
   }
   cp_sbuf_add(b, "\n");

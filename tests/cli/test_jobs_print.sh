@@ -8,14 +8,6 @@
 # run, and a print() at the top of a rule file came once per worker too.
 . "$(dirname "$0")/../lib.sh"
 
-# clients_from_one_to N: c.yaml and f.db with clients C001 to CN.
-clients_from_one_to() {
-  clients_config "[{name: status, type: text}]"
-  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-    INSERT INTO clients(id,name,status,created_on)
-      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
-}
-
 # stderr_of JOBS: runs with --jobs JOBS into a new state; its stderr goes to
 # e$JOBS; prints the exit code.
 stderr_of() {

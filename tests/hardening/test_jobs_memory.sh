@@ -13,14 +13,6 @@
 # longer match the clients' ids).
 . "$(dirname "$0")/../lib.sh"
 
-# clients_from_one_to N: c.yaml and f.db with clients C001 to CN.
-clients_from_one_to() {
-  clients_config "[{name: status, type: text}]"
-  facts_db f.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-    INSERT INTO clients(id,name,status,created_on)
-      SELECT printf('C%03d', i), 'c', 'active', '2026-01-01' FROM n;"
-}
-
 # big_reports: 400 clients; a rule reports 4 alerts of 1 MB of data for
 # each, then fails (so that nothing is written and the state stays small).
 big_reports() {
