@@ -124,9 +124,14 @@ build/asan/unit: tests/unit/*.c $(LIB_OBJS_SAN)
 build/gen/demo-gen: examples/demo/gen.c | deps build/gen
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
+# The allocator that fails on demand (tests/hardening/test_out_of_memory.sh).
+build/test/failalloc.so: tests/hardening/failalloc.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC $< -o $@
+
 # Every test, release and sanitizer builds, with one closing count.
 test: deps build/release/crmpolicy build/asan/crmpolicy build/release/unit build/asan/unit \
-      fuzz-build build/gen/demo-gen
+      fuzz-build build/gen/demo-gen build/test/failalloc.so
 	@tests/run-all.sh
 
 demo: deps build/release/crmpolicy build/gen/demo-gen

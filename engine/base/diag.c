@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "sbuf.h"
 
 static int quiet;   /* set by --quiet: suppress notes */
 static _Atomic unsigned long warnings;   /* printed so far, by any thread */
+static _Atomic int oom_said;   /* cp_diag_oom_said() */
+static _Thread_local cp_err last_fail;   /* cp_diag_last_fail() */
 static void (*tee)(void *ctx, const char *line);   /* cp_diag_set_tee() */
 static void *tee_ctx;
 
@@ -36,13 +39,16 @@ const char *cp_diag_strerror(cp_err e)
  * not UTF-8 that the message carries from its input (a name or value with a
  * newline or an escape sequence, say) are written as cp_sbuf_term_str() does,
  * so that one message stays one line and cannot drive the terminal. */
-static void vline(const char *prefix, const char *fmt, va_list ap)
+static int vline(const char *prefix, const char *fmt, va_list ap)
 {
+  static const char oom[] = "out of memory";
+  int says_oom = 0;
   char *msg = NULL;
   sbuf b = {0};
   va_list again;
   va_copy(again, ap);
   int n = vasprintf(&msg, fmt, ap);
+  says_oom = n < 0 || (n >= (int)sizeof oom - 1 && !strcmp(msg + n - (sizeof oom - 1), oom));
   cp_sbuf_add(&b, "crmpolicy: ");
   cp_sbuf_add(&b, prefix);
   if (n >= 0)
@@ -71,13 +77,16 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
   va_end(again);
   cp_sbuf_free(&b);
   free(msg);
+  return says_oom;
 }
 
 cp_err cp_diag_fail(cp_err code, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vline("", fmt, ap);
+  if (vline("", fmt, ap) || code == CP_ENOMEM)
+    oom_said = 1;
+  last_fail = code;
   va_end(ap);
   return code;
 }
@@ -89,6 +98,16 @@ void cp_diag_warn(const char *fmt, ...)
   vline("warning: ", fmt, ap);
   va_end(ap);
   warnings++;
+}
+
+int cp_diag_oom_said(void)
+{
+  return oom_said;
+}
+
+cp_err cp_diag_last_fail(void)
+{
+  return last_fail;
 }
 
 unsigned long cp_diag_warnings(void)

@@ -26,6 +26,16 @@ const char *cp_diag_strerror(cp_err e);
 cp_err cp_diag_fail(cp_err code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Whether a failure printed so far was for want of memory: its code was
+ * CP_ENOMEM, or its message ends in "out of memory" (SQLite's words for
+ * SQLITE_NOMEM, which the state's and the facts' messages carry). A run that
+ * then fails says so rather than naming the layer that met it. */
+int cp_diag_oom_said(void);
+
+/* The code of the last failure this thread printed (CP_OK: none), for a
+ * function that says "-1 after printing an error" to pass its code on. */
+cp_err cp_diag_last_fail(void);
+
 /* Prints "crmpolicy: warning: MESSAGE" to stderr. */
 void cp_diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -257,12 +257,18 @@ int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
   }
   if (!f) {
+    int oom = errno == ENOMEM;   /* fdopen's buffer: the machine's memory, not the file */
     if (fd >= 0)
       close(fd);
-    return -1;
+    if (oom)
+      snprintf(err, errlen, "%s: out of memory", path);
+    return oom ? -2 : -1;
   }
   snprintf(err, errlen, "%s: out of memory", path);
-  yaml_parser_initialize(&b.parser);
+  if (!yaml_parser_initialize(&b.parser)) {   /* its buffers: a parser without them never ends */
+    fclose(f);
+    return -2;
+  }
   yaml_parser_set_input_file(&b.parser, f);
   b.file = f;
   for (;;) {
@@ -288,6 +294,15 @@ int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen)
       rc = 0;
       break;
     }
+  }
+  /* out of memory: the parser's own, or a node's (whose failure leaves the
+   * message written above in place) */
+  size_t plen = strlen(path);
+  int untouched = plen < errlen && !strncmp(err, path, plen) &&
+                  !strcmp(err + plen, ": out of memory");
+  if (rc < 0 && (b.parser.error == YAML_MEMORY_ERROR || untouched)) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    rc = -2;
   }
   yaml_parser_delete(&b.parser);
   fclose(f);

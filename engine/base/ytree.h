@@ -35,7 +35,7 @@ yt_plain cp_ytree_plain(const char *s, int *b, long long *i, double *d);
 /* Parses the one document of a YAML file into a tree that the caller frees
  * with cp_ytree_free(). On a syntax error writes "PATH:LINE: MESSAGE" into err
  * (errlen bytes) and returns NULL; *root is NULL for an empty file. Returns 0
- * on success, -1 on failure. */
+ * on success, -1 on failure, -2 when memory ran out ("PATH: out of memory"). */
 int cp_ytree_load(const char *path, yt_node **root, char *err, size_t errlen);
 
 /* Frees a tree; accepts NULL. */

@@ -14,6 +14,8 @@
 
 cp_exit cp_cli_exit_for(cp_err e)
 {
+  if (e == CP_ENOMEM && !cp_diag_oom_said())   /* met where nothing could say it */
+    cp_diag_fail(e, "out of memory");
   switch (e) {
   case CP_OK: return CP_EXIT_OK;
   case CP_EUSAGE: case CP_ECONFIG: case CP_ERULES: case CP_EFACTS: return CP_EXIT_INVALID;

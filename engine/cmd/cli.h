@@ -63,7 +63,8 @@ typedef struct cp_opts {
   int64_t ack;             /* feed: --ack SEQ (-1: none) */
 } cp_opts;
 
-/* Maps an error code to the exit code of a command that wrote nothing. */
+/* Maps an error code to the exit code of a command that wrote nothing;
+ * for CP_ENOMEM, says "out of memory" when no message said it yet. */
 cp_exit cp_cli_exit_for(cp_err e);
 
 /* Loads the config named by the options and applies --facts and --state. */

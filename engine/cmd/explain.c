@@ -461,7 +461,7 @@ static cp_err find_client(explain *e, const char *id, int64_t as_of)
   cp_err rc = cp_facts_begin(e->facts, id, NULL);
   int more = rc == CP_OK ? cp_facts_next(e->facts, &c) : 0;
   if (rc != CP_OK || more < 0)
-    return rc != CP_OK ? rc : CP_EFACTS;
+    return rc != CP_OK ? rc : cp_facts_error(e->facts);
   cp_dates_format_date(as_of, day);
   if (more == 0 || strcmp(c->id, id)) {
     const char *from = e->cfg->file->clients->exists_from;

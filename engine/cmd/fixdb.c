@@ -33,6 +33,14 @@ typedef struct fxdb {
 } fxdb;
 
 /* Returns the SQL type whose affinity reads as a column type does. */
+/* The code of the fixture's database error: its SQL or values (CP_ECONFIG:
+ * the fixture is invalid), unless SQLite ran out of memory (a runtime
+ * failure, exit 3, as anywhere else). */
+static cp_err sql_code(sqlite3 *db)
+{
+  return (sqlite3_errcode(db) & 0xff) == SQLITE_NOMEM ? CP_ENOMEM : CP_ECONFIG;
+}
+
 static const char *sql_type(cp_coltype t)
 {
   switch (t) {
@@ -191,7 +199,7 @@ static cp_err exec_schema(fxdb *d, unsigned line, const char *path, const char *
                      "only create and fill tables, indexes and views of its own", d->fx->path,
                      line, path, r.what);
     else
-      rc = cp_diag_fail(CP_ECONFIG, "%s:%u: schema %s: %s", d->fx->path, line, path,
+      rc = cp_diag_fail(sql_code(d->db), "%s:%u: schema %s: %s", d->fx->path, line, path,
                      sqlite3_errmsg(d->db));
   }
   sqlite3_set_authorizer(d->db, NULL, NULL);
@@ -301,12 +309,12 @@ static cp_err insert_row(fxdb *d, const fxtable *x, const rowvals *r, unsigned l
   if (q.oom)
     rc = cp_diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
   else if (sqlite3_prepare_v2(d->db, q.s, -1, &st, NULL) != SQLITE_OK)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
+    rc = cp_diag_fail(sql_code(d->db), "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
                    sqlite3_errmsg(d->db));
   for (unsigned i = 0; rc == CP_OK && i < r->n; i++)
     bind_scalar(st, (int)i + 1, r->values[i]);
   if (rc == CP_OK && sqlite3_step(st) != SQLITE_DONE)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
+    rc = cp_diag_fail(sql_code(d->db), "%s:%u: facts.%s: %s", d->fx->path, line, x->t->name,
                    sqlite3_errmsg(d->db));
   sqlite3_finalize(st);
   cp_sbuf_free(&q);
@@ -428,7 +436,7 @@ static cp_err empty_table(fxdb *d, const yt_node *k)
   if (sql.oom)
     rc = cp_diag_fail(CP_ENOMEM, "out of memory");
   else if (sqlite3_exec(d->db, sql.s, NULL, NULL, NULL) != SQLITE_OK)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: facts.%s: the rows before this step cannot be "
+    rc = cp_diag_fail(sql_code(d->db), "%s:%u: facts.%s: the rows before this step cannot be "
                       "removed: %s", d->fx->path, k->line, k->value, sqlite3_errmsg(d->db));
   cp_sbuf_free(&sql);
   return rc;
@@ -484,14 +492,14 @@ static cp_err exec_bound(fxdb *d, const fxtable *x, sbuf *q, const rowvals *r, u
   if (q->oom)
     return cp_diag_fail(CP_ENOMEM, "%s: out of memory", d->fx->path);
   if (sqlite3_prepare_v2(d->db, q->s, -1, &st, NULL) != SQLITE_OK)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: %s", d->fx->path, line, x->t->name,
+    rc = cp_diag_fail(sql_code(d->db), "%s:%u: changes.%s: %s", d->fx->path, line, x->t->name,
                       sqlite3_errmsg(d->db));
   for (unsigned i = first; rc == CP_OK && r && i < r->n; i++)
     bind_scalar(st, k++, r->values[i]);
   if (rc == CP_OK && id)
     bind_scalar(st, k, id);
   if (rc == CP_OK && sqlite3_step(st) != SQLITE_DONE)
-    rc = cp_diag_fail(CP_ECONFIG, "%s:%u: changes.%s: %s", d->fx->path, line, x->t->name,
+    rc = cp_diag_fail(sql_code(d->db), "%s:%u: changes.%s: %s", d->fx->path, line, x->t->name,
                       sqlite3_errmsg(d->db));
   if (rc == CP_OK)
     *changed = sqlite3_changes(d->db);

@@ -328,8 +328,9 @@ cp_err cp_fixture_load(const char *path, const cp_config *cfg, cp_fixture **out)
   *out = NULL;
   if (!fx || !(fx->path = strdup(path)) || !(fx->dir = cp_config_path_folder(path)))
     goto fail;
-  if (cp_ytree_load(path, &fx->doc, err, sizeof err) < 0) {
-    rc = cp_diag_fail(CP_ECONFIG, "%s", err);
+  int loaded = cp_ytree_load(path, &fx->doc, err, sizeof err);
+  if (loaded < 0) {
+    rc = cp_diag_fail(loaded == -2 ? CP_ENOMEM : CP_ECONFIG, "%s", err);
     goto fail;
   }
   if (!fx->doc || fx->doc->kind != YT_MAP) {
@@ -344,7 +345,7 @@ cp_err cp_fixture_load(const char *path, const cp_config *cfg, cp_fixture **out)
   *out = fx;
   return CP_OK;
 fail:
-  if (rc == CP_ENOMEM)
+  if (rc == CP_ENOMEM && !cp_diag_oom_said())   /* said once, where it was met if there */
     cp_diag_fail(rc, "%s: out of memory", path);
   cp_fixture_free(fx);
   return rc;

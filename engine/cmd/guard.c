@@ -357,6 +357,10 @@ int cp_guard_table_rows(const cp_config *cfg, const cp_facts *facts, cp_store *s
     const cp_table_cfg *t = table_at(f, i);
     uint64_t now = cp_facts_rows_read(facts, i);
     int64_t last = cp_store_last_rows(s, t->name);
+    if (last < -1) {
+      *rc = CP_ESTATE;
+      return 0;
+    }
     if ((*rc = cp_store_record_rows(s, t->name, now)) != CP_OK)
       return 0;
     if (!check || allowed_empty(g, t->name) || last <= 0 || last < (int64_t)g->table_min_count ||

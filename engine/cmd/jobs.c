@@ -120,7 +120,7 @@ static cp_err eval_range(cp_facts *f, cp_rules *r, size_t chunk, slot_fn slot,
     s.reading = 1;
   }
   if (rc == CP_OK && more < 0)
-    rc = s.err != CP_OK ? s.err : CP_EFACTS;
+    rc = s.err != CP_OK ? s.err : cp_facts_error(f);
   if (rc == CP_OK && (rc = s.err) == CP_OK && s.o->n_findings)
     rc = done(ctx, s.o);
   cp_facts_on_finding(f, NULL, NULL);

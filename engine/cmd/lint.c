@@ -595,8 +595,9 @@ cp_exit cp_cmd_check(const cp_opts *o)
            cfg->path, cp_rules_count(rules), cp_rules_count(rules) == 1 ? "" : "s",
            cp_rules_count(rules) == 1 ? "s" : "", cfg->facts, above);
   fflush(stdout);   /* before the lint warnings on stderr, in a pipe too (policy-z) */
+  if (rc == CP_OK)
+    warnings += cp_lintsrc_check(l, cfg, rules, &rc);
   if (rc == CP_OK) {
-    warnings += cp_lintsrc_check(l, cfg, rules);
     warnings += report_missing(l);
     warnings += report_unknown_labels(cfg, rules);
     if (o->fixtures && !failed)   /* rules that failed read less and check less than they do */

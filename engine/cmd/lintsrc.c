@@ -10,6 +10,7 @@
  * shadows it is read as the client too. */
 #include "lintsrc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,15 +403,21 @@ static char *read_all(const char *path)
   return buf;
 }
 
-unsigned cp_lintsrc_check(cp_lint *l, const cp_config *cfg, cp_rules *rules)
+unsigned cp_lintsrc_check(cp_lint *l, const cp_config *cfg, cp_rules *rules, cp_err *rc)
 {
   unsigned warnings = 0;
-  for (unsigned i = 0; i < cfg->file->rules_count; i++) {
+  *rc = CP_OK;
+  for (unsigned i = 0; *rc == CP_OK && i < cfg->file->rules_count; i++) {
     pass p = {.l = l, .cfg = cfg};
     char *shown = cp_config_shown(cfg, cfg->file->rules[i]);
+    errno = 0;
     char *src = shown ? read_all(shown) : NULL;
     p.file = shown;
-    if (src && tokenize(src, &p.t) == 0)
+    /* a file the loader could not read has been said; one it read, and
+     * that cannot be read or split into words now, is out of memory */
+    if (!shown || (!src && errno == ENOMEM) || (src && tokenize(src, &p.t) < 0))
+      *rc = cp_diag_fail(CP_ENOMEM, "check: out of memory (reading the rule files' words)");
+    else if (src)
       warnings += check_tokens(&p, rules);
     free(p.t.v);
     free(src);

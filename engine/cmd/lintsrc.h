@@ -12,7 +12,8 @@
 /* Reads every rule file of cfg: records in l each params key read with a
  * dot that the config lacks (reported with the other params reads), and
  * warns about each unknown client field. Returns the number of client
- * field warnings. Files that cannot be read are left to the loader. */
-unsigned cp_lintsrc_check(cp_lint *l, const cp_config *cfg, cp_rules *rules);
+ * field warnings. Files that cannot be read are left to the loader. Sets
+ * *rc to CP_ENOMEM (said) when memory ran out, else CP_OK. */
+unsigned cp_lintsrc_check(cp_lint *l, const cp_config *cfg, cp_rules *rules, cp_err *rc);
 
 #endif

@@ -355,7 +355,7 @@ static cp_err client_pass(report *r)
       rc = add_row(r, c->id);
   }
   if (rc == CP_OK && more < 0)
-    rc = CP_EFACTS;
+    rc = cp_facts_error(r->facts);
   if (rc == CP_OK)   /* "they are counted": said, as a run says them (policy-z) */
     cp_facts_say_unprinted(r->facts, "in the clients and per-client tables");
   return rc == CP_OK ? alerts_upto(r, NULL, counts) : rc;

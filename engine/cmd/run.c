@@ -525,8 +525,11 @@ done:
   cp_progress_clear(&r.progress);
   if (refused > 0)
     code = CP_EXIT_GUARD;
+  else if (rc == CP_ENOMEM && !opened && !cp_diag_oom_said())
+    cp_diag_fail(rc, "out of memory; nothing was written");
   else if (rc != CP_OK && opened && rc != CP_EBUSY)
-    cp_diag_fail(rc, "the run failed (%s); nothing was written", cp_diag_strerror(rc));
+    cp_diag_fail(rc, "the run failed (%s); nothing was written",
+                 cp_diag_oom_said() ? "out of memory" : cp_diag_strerror(rc));
   if (rc == CP_EBUSY)
     code = CP_EXIT_BUSY;
   close_run(&r);

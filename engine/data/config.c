@@ -280,6 +280,11 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
 {
   char msg[256] = "", path[256] = "";
   unsigned line = 0;
+  /* the file parsed once already (cp_ytree_load): libyaml failing on it now,
+   * with no problem to name, is its memory failing */
+  if (err == CYAML_ERR_OOM || err == CYAML_ERR_LIBYAML_PARSER_INIT ||
+      (err == CYAML_ERR_LIBYAML_PARSER && strstr(log->text, "(null)")))
+    return cp_diag_fail(CP_ENOMEM, "%s: out of memory", file);
   const char *first = strstr(log->text, "Load: ");
   if (first) {
     first += strlen("Load: ");
@@ -557,8 +562,9 @@ cp_err cp_config_load(const char *path, cp_config **out)
   *out = NULL;
   if (!c || !(c->path = strdup(path)) || !(c->dir = cp_config_path_folder(path)))
     goto fail;
-  if (cp_ytree_load(path, &c->doc, err, sizeof err) < 0) {
-    rc = cp_diag_fail(CP_ECONFIG, "%s", err);
+  int loaded = cp_ytree_load(path, &c->doc, err, sizeof err);
+  if (loaded < 0) {
+    rc = cp_diag_fail(loaded == -2 ? CP_ENOMEM : CP_ECONFIG, "%s", err);
     goto fail;
   }
   if (!c->doc || c->doc->kind != YT_MAP) {
@@ -579,7 +585,7 @@ cp_err cp_config_load(const char *path, cp_config **out)
   *out = c;
   return CP_OK;
 fail:
-  if (rc == CP_ENOMEM)
+  if (rc == CP_ENOMEM && !cp_diag_oom_said())   /* said once, where it was met if there */
     cp_diag_fail(rc, "%s: out of memory", path);
   cp_config_free(c);
   return rc;

@@ -93,6 +93,7 @@ struct cp_facts {
   size_t client_bytes;      /* the values of the client being read (its texts: the arena) */
   uint64_t client_read;     /* the rows of its tables read */
   int over;                 /* the table whose row took the client past client_cap, or -1 */
+  cp_err error;             /* cp_facts_error() */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
   int hold_quietly;         /* they are held, not printed (cp_facts_open_holding()) */
@@ -766,7 +767,7 @@ static cp_err check_select(cp_facts *f, source *s, const char *key)
   build_select(&q, s, key, 1, 0);
   cp_err rc = q.oom ? cp_diag_fail(CP_ENOMEM, "facts: out of memory") : CP_OK;
   if (rc == CP_OK && sqlite3_prepare_v2(f->db, q.s, -1, &st, NULL) != SQLITE_OK)
-    rc = cp_diag_fail(db_err(f->db) == CP_EIO ? CP_EIO : CP_EFACTS,
+    rc = cp_diag_fail(db_err(f->db) == CP_EFACTS ? CP_EFACTS : db_err(f->db),
                    "facts: %s: table '%s' cannot be read: %s%s", f->cfg->facts, s->sql,
                    errmsg(f), sqlite3_errcode(f->db) == SQLITE_AUTH
                        ? " (tables are read with SELECT only: no recursive view)" : "");
@@ -1638,7 +1639,8 @@ static int read_client(cp_facts *f)
   return exists;
 }
 
-int cp_facts_next(cp_facts *f, cp_client **c)
+/* cp_facts_next() without the error's code. */
+static int next_client(cp_facts *f, cp_client **c)
 {
   cp_arena_reset(&f->arena);
   while (f->clients.ready && !beyond(f, &f->clients)) {
@@ -1653,6 +1655,21 @@ int cp_facts_next(cp_facts *f, cp_client **c)
     if (gather(f, &f->tables[i], NULL, &f->client_rows[i]) < 0)
       return -1;
   return 0;
+}
+
+int cp_facts_next(cp_facts *f, cp_client **c)
+{
+  int rc = next_client(f, c);
+  if (rc < 0) {   /* the error was printed here, on this thread, just now */
+    cp_err e = cp_diag_last_fail();
+    f->error = e == CP_ENOMEM || e == CP_EIO ? e : CP_EFACTS;
+  }
+  return rc;
+}
+
+cp_err cp_facts_error(const cp_facts *f)
+{
+  return f->error;
 }
 
 int cp_facts_rowid_span(cp_facts *f, unsigned ti, int64_t span[2])
@@ -1931,7 +1948,8 @@ static cp_err open_reader(cp_facts *f, sqlite3 **db, struct stat *id)
     /* out of file descriptors is the machine's limit, not a bad export: exit 3 */
     if (cp_diag_fd_limit(sqlite3_system_errno(*db), fds, sizeof fds))
       return cp_diag_fail(CP_EIO, "facts: %s: %s (%s)", path, sqlite3_errmsg(*db), fds);
-    return cp_diag_fail(CP_EFACTS, "facts: %s: %s", path, sqlite3_errmsg(*db));
+    return cp_diag_fail(*db && sqlite3_errcode(*db) != SQLITE_NOMEM ? CP_EFACTS : CP_ENOMEM,
+                        "facts: %s: %s", path, sqlite3_errmsg(*db));
   }
   sqlite3_busy_timeout(*db, 10000);
   /* a sorted read spills to temporary files, never all in memory (a SQLite
@@ -2230,7 +2248,7 @@ static cp_err open_checked(const cp_config *cfg, int64_t as_of, const cp_facts *
   *out = f;
   return CP_OK;
 fail:
-  if (rc == CP_ENOMEM)
+  if (rc == CP_ENOMEM && !cp_diag_oom_said())   /* said once, where it was met if there */
     cp_diag_fail(rc, "facts: out of memory");
   cp_facts_close(f);
   return rc;

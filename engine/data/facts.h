@@ -198,8 +198,12 @@ void cp_facts_free_bounds(char **bounds, size_t n);
 cp_err cp_facts_sample(cp_facts *f, unsigned rows, cp_finding_fn fn, void *ctx);
 
 /* Reads the next client and its rows into *c. Returns 1 for a client, 0 at
- * the end, or -1 after printing an error. */
+ * the end, or -1 after printing an error, whose code cp_facts_error() gives. */
 int cp_facts_next(cp_facts *f, cp_client **c);
+
+/* The code of the error with which cp_facts_next() last returned -1: CP_ENOMEM
+ * or CP_EIO (a runtime failure: exit 3), or CP_EFACTS (the facts: exit 2). */
+cp_err cp_facts_error(const cp_facts *f);
 
 /* Calls fn for every row of per-client table ti, or of the clients table for
  * ti == the number of per-client tables (all clients, in table order,

@@ -544,7 +544,7 @@ static void common(lua_State *L, cp_rules *api, const char *fn, cp_item *it)
       luaL_error(L, "%s: data: more than %d bytes as JSON", fn, (int)MAX_DATA);
     lua_pop(L, 1);
     if (api->json.oom)
-      luaL_error(L, "not enough memory");
+      cp_sandbox_nomem(L);
     /* a copy of its own, left on the stack: the fields read after it may run
      * an __index that reports another result, which reuses api->json */
     if (api->json.len)
@@ -589,7 +589,7 @@ static int add(lua_State *L, cp_rules *api, const cp_item *it)
                              : it->what == CP_ASSIGN ? "assign{}" : "fulfilled{}", it);
   refuse_both(L, s, api->out, it);
   if (api->out->n >= UINT32_MAX - 1 || cp_outcome_add(api->out, it) != CP_OK)
-    return luaL_error(L, "not enough memory");
+    return cp_sandbox_nomem(L);
   *seen_slot(s, api->out, it) = (uint32_t)api->out->n;
   s->used++;
   return 0;

@@ -603,7 +603,7 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
     cp_sbuf_clear(&cell->s);
     cp_sbuf_addn(&cell->s, s, n);
     if (cell->s.oom)
-      luaL_error(L, "not enough memory");
+      cp_sandbox_nomem(L);
     ok = 1;
   } else if (t == LUA_TNUMBER && (c->type == CP_RT_PERCENT || c->type == CP_RT_CHANGE)) {
     cell->r = lua_tonumber(L, -1);
@@ -664,7 +664,7 @@ static void convert_series(lua_State *L, const cp_report_def *d, cp_rrow *row)
                "month first, each at most %I in size}}", d->where, CP_REPORT_MONTHS,
                (lua_Integer)CP_REPORT_SERIES_MAX);
   if (row->group.oom)
-    luaL_error(L, "not enough memory");
+    cp_sandbox_nomem(L);
   lua_settop(L, s);
 }
 

@@ -276,14 +276,14 @@ static int l_rule(lua_State *L)
   lua_Debug ar;
   const char *where = push_where(&ar, L);
   if (cp_arena_grow((void **)&api->rules, &api->cap_rules, api->n_rules, sizeof *api->rules) < 0)
-    return luaL_error(L, "not enough memory");
+    return cp_sandbox_nomem(L);
   cp_rule *r = &api->rules[api->n_rules++];
   memset(r, 0, sizeof *r);
   r->fn_ref = LUA_NOREF;
   r->needs_table = needs;
   if (fill_rule(L, r, where, file, n_emits) < 0 ||
       (needs >= 0 && !(r->needs = strdup(api->cfg->file->tables[needs].name))))
-    return luaL_error(L, "not enough memory");
+    return cp_sandbox_nomem(L);
   return 0;
 }
 
@@ -779,6 +779,10 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
     rc = cp_diag_fail(CP_ECONFIG, "%s:%s", cfg->path, msg);   /* "LINE: params: ..." */
     goto fail;
   }
+  if (status != LUA_OK && cp_sandbox_out_of_memory(api->sb)) {   /* the machine's, not the cap */
+    rc = cp_diag_fail(CP_ENOMEM, "%s: out of memory while loading the params", cfg->path);
+    goto fail;
+  }
   if (status != LUA_OK) {
     rc = cp_diag_fail(CP_ECONFIG, "%s: params do not fit in the Lua heap (limits.memory_mb: %u): "
                    "%s", cfg->path, (unsigned)cfg->file->limits.memory_mb, msg);
@@ -799,7 +803,7 @@ cp_err cp_rules_load_watched(const cp_config *cfg, cp_facts *facts, int64_t as_o
   *out = api;
   return CP_OK;
 fail:
-  if (rc == CP_ENOMEM)
+  if (rc == CP_ENOMEM && !cp_diag_oom_said())   /* said once, where it was met if there */
     cp_diag_fail(rc, "rules: out of memory");
   cp_rules_close(api);
   return rc;

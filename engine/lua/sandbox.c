@@ -82,6 +82,7 @@ struct cp_sandbox {
   int hook_mask;            /* the hook's event mask during a budgeted call */
   int tripped;              /* the budget ran out during the current call */
   int fd_limit;             /* a rule file could not be read for want of file descriptors */
+  int sys_oom;              /* the process's allocator refused a block (not the cap) */
   size_t grace;             /* heap growth still allowed after the budget ran out */
   lua_State *running;       /* the coroutine a budget guard resumed, or NULL */
   int resumes;              /* resumes and closes under way, nested */
@@ -225,6 +226,8 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   void *p = ptr ? block_resize(sb, ptr, old, nsize) : block_new(sb, nsize);   /* most are new */
   if (p)
     sb->used = sb->used - old + nsize;
+  else
+    sb->sys_oom = 1;   /* the machine's memory, not the rules' cap: exit 3 where it stops a run */
   return p;
 }
 
@@ -462,7 +465,7 @@ static int sb_print(lua_State *L)
   cp_sbuf_add(&b, "\n");
   if (b.oom || (sb->carry && cp_outcome_print(o, b.s, b.len, len) != CP_OK)) {
     cp_sbuf_free(&b);
-    return luaL_error(L, "not enough memory");
+    return cp_sandbox_nomem(L);
   }
   if (!sb->carry)
     fwrite(b.s, 1, b.len, stderr);
@@ -663,8 +666,11 @@ static void failed(cp_sandbox *sb, int status)
     lua_remove(L, -3);
   } else if (status == LUA_ERRMEM || !full) {
     lua_pop(L, 1);
-    lua_pushfstring(L, "not enough memory (the Lua heap is capped at %d MiB)",
-                    (int)(sb->limit >> 20));
+    if (sb->sys_oom)   /* the machine refused memory: not the rule's doing */
+      lua_pushliteral(L, "out of memory (the process's, not the Lua heap's cap)");
+    else
+      lua_pushfstring(L, "not enough memory (the Lua heap is capped at %d MiB)",
+                      (int)(sb->limit >> 20));
     lua_pushliteral(L, "");
   } else {
     const char *tb = strstr(full, "\nstack traceback:");
@@ -679,6 +685,8 @@ static void failed(cp_sandbox *sb, int status)
 int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler)
 {
   int was = sb->in_call;
+  if (!was)
+    sb->sys_oom = 0;
   sb->in_call = 1;   /* the cap holds, without the host's reserve */
   sb->active = 1;    /* from here to the end of the call, work is the rule's */
   int status = lua_pcall(sb->L, nargs, nresults, handler);
@@ -728,6 +736,17 @@ size_t cp_sandbox_hold_mark(const cp_sandbox *sb)
   return sb->hold_mark;
 }
 
+int cp_sandbox_out_of_memory(const cp_sandbox *sb)
+{
+  return sb->sys_oom;
+}
+
+int cp_sandbox_nomem(lua_State *L)
+{
+  cp_sandbox_of(L)->sys_oom = 1;
+  return luaL_error(L, "not enough memory");
+}
+
 size_t cp_sandbox_limit(const cp_sandbox *sb)
 {
   return sb->limit;
@@ -736,7 +755,8 @@ size_t cp_sandbox_limit(const cp_sandbox *sb)
 /* Panic handler: Lua calls it for an error raised outside any protected
  * call, which the engine does not do by design (host reads of rule values run
  * in protected calls, and the host's own allocations have a reserve), so this
- * is an engine bug. It cannot return (Lua would then abort()), and no frame
+ * is an engine bug, unless the process's memory ran out (malloc refused the
+ * host's own Lua work: said as such). It cannot return (Lua would then abort()), and no frame
  * of main can be reached from here, so it leaves the process at once with
  * _Exit(3), the README's "runtime failure: nothing was written": the state
  * database's transaction is not committed (SQLite rolls it back when the
@@ -744,6 +764,11 @@ size_t cp_sandbox_limit(const cp_sandbox *sb)
 static int sb_panic(lua_State *L)
 {
   const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
+  if (cp_sandbox_of(L)->sys_oom || !strcmp(msg, "not enough memory")) {
+    /* not a bug: the machine's memory ran out under the host's own Lua work */
+    fputs("crmpolicy: out of memory; nothing was written\n", stderr);
+    _Exit(3);
+  }
   fprintf(stderr, "crmpolicy: internal error: a Lua error outside a protected call: %.*s; "
           "nothing was written\n", MESSAGE_MAX, msg);
   fflush(stderr);
@@ -842,6 +867,7 @@ static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char
     int err = errno;
     char fds[256];
     sb->fd_limit = cp_diag_fd_limit(err, fds, sizeof fds);   /* the machine's limit: exit 3 */
+    sb->sys_oom = err == ENOMEM;                               /* the machine's memory: exit 3 */
     lua_pushfstring(L, "%s: cannot read: %s", name,
                     sb->fd_limit ? fds
                     : err == EINVAL ? "not a regular file"
@@ -1096,12 +1122,21 @@ cp_err cp_sandbox_load_file(cp_sandbox *sb, const char *path, const char *name)
   cp_err marked = mark_rule_file(sb, path, name);
   if (marked != CP_OK)
     return marked;
+  sb->sys_oom = 0;
   int status = load_chunk(sb, sb->L, path, name);
+  if (status != LUA_OK && sb->sys_oom) {   /* the process, not the file: a runtime failure */
+    lua_pop(L, 1);
+    return cp_diag_fail(CP_ENOMEM, "%s: out of memory while loading it", name);
+  }
   if (status == LUA_OK) {
     cp_sandbox_budget(sb, sb->budget ? sb->budget : UINT64_MAX);
     status = cp_sandbox_call(sb, 0, 0);
     if (status == LUA_OK)
       return CP_OK;
+    if (sb->sys_oom) {
+      lua_pop(L, 2);
+      return cp_diag_fail(CP_ENOMEM, "%s: out of memory while running its top level", name);
+    }
     cp_err rc = cp_diag_fail(CP_ERULES, "%s%s", lua_tostring(L, -2),   /* which call's budget */
                              sb->tripped ? " (the file's top level, when it loaded)" : "");
     if (tells_more(lua_tostring(L, -1)))

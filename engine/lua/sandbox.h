@@ -136,6 +136,16 @@ size_t cp_sandbox_hold_mark(const cp_sandbox *sb);
 /* The heap cap in bytes. */
 size_t cp_sandbox_limit(const cp_sandbox *sb);
 
+/* Whether the last call or file load failed because the process's allocator
+ * refused memory (the machine's limit), not because the Lua heap reached
+ * its cap: a runtime failure, not the rules' or the config's. */
+int cp_sandbox_out_of_memory(const cp_sandbox *sb);
+
+/* Raises "not enough memory" in L for a host allocation (not the Lua heap's)
+ * that failed during a call, marking the failure as the process's memory
+ * (cp_sandbox_out_of_memory). Does not return. */
+int cp_sandbox_nomem(lua_State *L);
+
 /* Attaches a pointer for the host's own use (the rule API's context). */
 void cp_sandbox_set_user(cp_sandbox *sb, void *user);
 

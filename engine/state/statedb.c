@@ -119,12 +119,15 @@ static cp_err add_columns(sqlite3 *db, const char *path)
   if (rc != CP_OK)
     return rc;
   sqlite3_stmt *st = NULL;
-  int have = 0;
+  int have = -1;   /* unknown: a failed read must not add them twice */
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('assignments') "
                          "WHERE name = 'pick_pool'", -1, &st, NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     have = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
+  if (have < 0)
+    return cp_diag_fail(CP_ESTATE, "state: %s: reading the columns of assignments: %s", path,
+                        sqlite3_errmsg(db));
   return have ? CP_OK
               : exec(db, path, "ALTER TABLE assignments ADD COLUMN pick_pool TEXT; "
                      "ALTER TABLE assignments ADD COLUMN pick_group TEXT", "adding columns");

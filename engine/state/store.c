@@ -119,6 +119,7 @@ typedef struct cursor {
 struct cp_store {
   sqlite3 *db;              /* writer */
   sqlite3 *rd;              /* reader of the snapshot */
+  cp_err broken;            /* a read whose caller takes no error failed: the commit refuses */
   char *path;               /* state database path */
   sqlite3_stmt *st[S_COUNT];  /* writer statements */
   cursor cur[2];            /* 0: alerts, 1: assignments */
@@ -175,9 +176,27 @@ static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
   return cp_diag_fail(CP_ESTATE, "state: %s: %s: %s%s", s->path, doing, sqlite3_errmsg(db), why);
 }
 
+/* SQLite rolls the whole transaction back by itself after some errors in
+ * any statement (out of memory, a full disk, I/O); a write after that would
+ * run on its own and be committed at once, half a run kept. Every write
+ * first checks that the run's transaction is still open. */
+static cp_err in_transaction(cp_store *s, const char *doing)
+{
+  if (!sqlite3_get_autocommit(s->db))
+    return CP_OK;
+  return cp_diag_fail(CP_ESTATE, "state: %s: %s: the run's transaction was rolled back after an "
+                      "earlier error; nothing was written", s->path, doing);
+}
+
 /* Steps a bound writer statement to completion and resets it. */
 static cp_err exec_stmt(cp_store *s, sqlite3_stmt *st, const char *doing)
 {
+  cp_err lost = in_transaction(s, doing);
+  if (lost != CP_OK) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return lost;
+  }
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -306,6 +325,12 @@ static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
   /* the row's opened_at as stored: a replay reopens one with the opened_at it
    * had (REOPENED_AT), and the event says so too */
   char opened[40];
+  cp_err lost = in_transaction(s, alert ? "opening an alert" : "proposing an assignment");
+  if (lost != CP_OK) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return lost;
+  }
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) {
     const unsigned char *t = sqlite3_column_text(st, 0);
@@ -503,13 +528,17 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key,
     "WHERE client_id = ?1 AND rule = ?2 AND key = ?3 AND status <> 'proposed' "
     "AND (opened_at <= ?4 AND updated_at > ?4 OR opened_at < ?4 AND updated_at = ?4)";
   if (!s->closed &&
-      sqlite3_prepare_v2(s->rd, closed_sql, -1, &s->closed, NULL) != SQLITE_OK)
+      sqlite3_prepare_v2(s->rd, closed_sql, -1, &s->closed, NULL) != SQLITE_OK) {
+    s->broken = fail(s, s->rd, "reading the assignments closed since");
     return NULL;
+  }
   const char *vals[] = {s->sought, rule, key, s->at};
   for (int i = 0; i < 4; i++)
     sqlite3_bind_text(s->closed, i + 1, vals[i] ? vals[i] : "", -1, SQLITE_STATIC);
   const char *found = NULL;
-  int row = sqlite3_step(s->closed) == SQLITE_ROW;
+  int step = sqlite3_step(s->closed), row = step == SQLITE_ROW;
+  if (step != SQLITE_ROW && step != SQLITE_DONE)
+    s->broken = fail(s, s->rd, "reading the assignments closed since");
   if (row && !sqlite3_column_text(s->closed, 0))   /* open then with no assignee (its member */
     *held = sqlite3_column_int(s->closed, 3);       /* gone): a while_member pick stays open */
   if (row && sqlite3_column_text(s->closed, 0)) {
@@ -518,6 +547,8 @@ static const char *closed_after(cp_store *s, const char *rule, const char *key,
     for (int i = 0; i < 3; i++) {
       const char *t = (const char *)sqlite3_column_text(s->closed, i);
       col[i] = t ? cp_arena_strndup(a, t, strlen(t)) : NULL;
+      if (t && !col[i] && s->broken == CP_OK)
+        s->broken = cp_diag_fail(CP_ENOMEM, "state: out of memory");
     }
     if (col[0] && col[1] && col[2]) {
       *pool = col[1];
@@ -798,15 +829,19 @@ int64_t cp_store_last_rows(const cp_store *s, const char *name)
 {
   sqlite3_stmt *st = NULL;
   int64_t rows = -1;
-  if (s->last.id &&
-      sqlite3_prepare_v2(s->db, "SELECT rows FROM run_tables WHERE run_id = ?1 AND name = ?2",
-                         -1, &st, NULL) == SQLITE_OK) {
+  if (!s->last.id)
+    return rows;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT rows FROM run_tables WHERE run_id = ?1 AND name = ?2",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, s->last.id);
     bind_text(st, 2, name);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
       rows = sqlite3_column_int64(st, 0);
   }
   sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return fail(s, s->db, "reading the last run's table rows"), -2;
   return rows;
 }
 
@@ -853,6 +888,8 @@ static void checkpoint(const cp_store *s)
 cp_err cp_store_commit(cp_store *s)
 {
   char finished[24];
+  if (s->broken != CP_OK)   /* said when it happened */
+    return s->broken;
   cp_err rc = cp_store_finish(s);   /* nothing left when already finished */
   if (rc != CP_OK)
     return rc;

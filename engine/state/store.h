@@ -119,7 +119,8 @@ int64_t cp_store_run_id(const cp_store *s);
  * when the run began). */
 const cp_last_run *cp_store_last(const cp_store *s);
 /* The rows the last run recorded for the facts table name
- * (cp_store_record_rows), or -1 when it recorded none. */
+ * (cp_store_record_rows), -1 when it recorded none, or -2 after printing an
+ * error reading them. */
 int64_t cp_store_last_rows(const cp_store *s, const char *name);
 
 /* Calls fn for each id under which the state holds open alerts or proposed
