@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "dates.h"
 #include "eval.h"
+#include "pool.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "stateread.h"
@@ -200,7 +201,7 @@ static const char *status(explain *e, size_t i, const char **error)
   int fulfilled = 0;
   for (size_t k = 0; k < e->out.n; k++)
     for (const char *const *id = ids; *id; id++)
-      if (!strcmp(e->out.items[k].rule, *id)) {
+      if (e->out.items[k].what != CP_DROPPED && !strcmp(e->out.items[k].rule, *id)) {
         if (e->out.items[k].what != CP_FULFILLED)
           return "fired";
         fulfilled = 1;
@@ -347,7 +348,7 @@ static void rule(explain *e, sbuf *b, size_t i)
     cp_sbuf_add(b, ",\"results\":[");
   for (size_t k = 0; k < e->out.n; k++)
     for (const char *const *p = ids; *p; p++)
-      if (!strcmp(e->out.items[k].rule, *p)) {
+      if (e->out.items[k].what != CP_DROPPED && !strcmp(e->out.items[k].rule, *p)) {
         cp_sbuf_add(b, e->json && n++ ? "," : "");
         item(e, b, &e->out.items[k]);
       }
@@ -481,6 +482,8 @@ static cp_err evaluate(explain *e)
   cp_rules_set_tracer(e->rules, cp_trace_tracer(e->trace));
   cp_err rc = cp_eval_client(e->rules, e->client, &e->out);
   cp_rules_set_tracer(e->rules, NULL);
+  if (rc == CP_OK)   /* a pick from a pool that failed fails its rule, as in a run */
+    rc = cp_pool_fail_pickers(e->rules, &e->out);
   if (rc == CP_OK && !(e->shown = calloc(e->trace->n_derived + 1, 1)))
     rc = CP_ENOMEM;
   if (rc == CP_OK && e->trace->oom)

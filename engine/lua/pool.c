@@ -497,6 +497,20 @@ static cp_err fail_picker(cp_rules *api, cp_outcome *o, const cp_item *it, const
   return rc;
 }
 
+cp_err cp_pool_fail_pickers(cp_rules *api, cp_outcome *o)
+{
+  for (size_t i = 0; i < o->n; i++) {
+    const cp_item *it = &o->items[i];
+    if (it->what != CP_ASSIGN || !it->pool)
+      continue;
+    const cp_pool *p = cp_pool_find(api, it->pool);
+    cp_err rc = p && p->failed ? fail_picker(api, o, it, p) : CP_OK;
+    if (rc != CP_OK)
+      return rc;
+  }
+  return CP_OK;
+}
+
 cp_err cp_pool_resolve(cp_rules *api, cp_outcome *o, cp_prior_fn prior, void *ctx)
 {
   for (size_t i = 0; i < o->n; i++) {

@@ -21,6 +21,11 @@ typedef const char *(*cp_prior_fn)(void *ctx, const char *rule, const char *key,
  * ascending id order for the result to be the policy's. */
 cp_err cp_pool_resolve(cp_rules *r, cp_outcome *o, cp_prior_fn prior, void *ctx);
 
+/* Fails, for the client of o, each rule that picks from a pool that failed
+ * in this run, as cp_pool_resolve() does, without picking anyone: for
+ * explain, which runs no pick but must not show such a rule as fired. */
+cp_err cp_pool_fail_pickers(cp_rules *r, cp_outcome *o);
+
 /* Adds one to the load of member id of pool's group, when there is one: a
  * proposed assignment kept as it was (its rule failed for the client) still
  * holds that member. */

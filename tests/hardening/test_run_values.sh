@@ -118,4 +118,24 @@ YAML
   expect_contains "said" "a run-wide value or a pool failed (see the message above)" "$OUT$ERR"
 }
 
+test_explain_shows_a_pick_from_a_failed_pool_as_its_rule_error() {
+  # explain runs no pick, but it computes the pools: a rule picking from one
+  # that failed is an error there as in the run, not "fired" with an
+  # assignment "picked in the run" that the run never makes
+  policy
+  sed -i 's/^params: {good: true}$/params: {good: false}/' c.yaml
+  cp_run explain --config c.yaml --as-of 2026-06-01 C1
+  expect_eq "exit" 1 "$RC"
+  expect_contains "the picker's status and error" "rule staffed (r.lua:12): error
+  error: assign{}: pool 'staff' failed in this run: r.lua:7: member 'S1' (group 'rep'): capacity -1" "$OUT"
+  case "$OUT" in
+    *"picked in the run"*|*"nobody free"*) fail "a dropped pick or its unfilled alert shown: $OUT" ;;
+  esac
+  cp_run explain --config c.yaml --as-of 2026-06-01 --format json C1
+  expect_eq "json: the picker" "error|0|assign{}: pool 'staff' failed in this run" "$(printf '%s' "$OUT" |
+    python3 -c "import json, sys
+r = [r for r in json.load(sys.stdin)['rules'] if r['id'] == 'staffed'][0]
+print(r['status'], len(r['results']), r['error'][:41], sep='|')")"
+}
+
 run_tests
