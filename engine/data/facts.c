@@ -1594,19 +1594,21 @@ static int say_over(cp_facts *f)
   static const char fmt[] =
       "facts: client %s: its rows would hold more than limits.client_memory_mb (%u MiB) in "
       "memory (%s rows in its tables, the limit passed in table '%s'; an export that gave one "
-      "client the rows of many?): every rule fails for it and keeps its results";
+      "client the rows of many?)%s";
+  static const char then[] = ": every rule fails for it and keeps its results";
   for (unsigned i = 0; i < f->tables_count; i++)
     f->client_rows[i].n = 0;   /* no rule sees a part of its rows */
   char read[32];
   cp_progress_format_count(read, f->client_read);
   unsigned mb = (unsigned)f->cfg->file->limits.client_memory_mb;
   const char *table = f->tables[f->over].sql;
-  int n = snprintf(NULL, 0, fmt, f->client.id, mb, read, table);
+  int n = snprintf(NULL, 0, fmt, f->client.id, mb, read, table, then);
   char *msg = n < 0 ? NULL : cp_arena_alloc(&f->arena, (size_t)n + 1);
   if (!msg)
     return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
-  snprintf(msg, (size_t)n + 1, fmt, f->client.id, mb, read, table);
+  snprintf(msg, (size_t)n + 1, fmt, f->client.id, mb, read, table, then);
   f->client.over = msg;
+  f->client.over_why = n - (int)(sizeof then - 1);
   return 0;
 }
 

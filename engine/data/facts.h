@@ -66,6 +66,8 @@ typedef struct cp_client {
   cp_rows *tables;          /* one per per-client table, in config order */
   const char *over;         /* NULL; or why its rows were not all held (their memory
                                passed limits.client_memory_mb): every rule fails for it */
+  int over_why;             /* the length of over's first part, the why, without what
+                               the run does ("every rule fails ..."): a report row's */
 } cp_client;
 
 /* A data problem found while reading: the value was read as nil (or the row

@@ -784,6 +784,11 @@ int cp_reportdef_row(cp_rules *api, const cp_report_def *d, const cp_client *c,
                    d->id, api->report_last, d->id, c->id);
     return -1;
   }
+  if (c->over) {   /* its rows were not all held: a row from a part of them would be wrong */
+    cp_sbuf_printf(err, "%.*s: its row is not computed from a part of its rows (report %s, "
+                   "client %s)", c->over_why, c->over, d->id, c->id);
+    return -1;
+  }
   api->client = c;
   api->gen++;
   lua_pushcfunction(L, l_row);

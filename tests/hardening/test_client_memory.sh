@@ -95,4 +95,25 @@ test_the_limit_is_a_whole_number_of_at_least_one() {
   expect_eq "the message" "crmpolicy: c.yaml:29: limits.client_memory_mb: '0' is not a whole number of at least 1" "$ERR"
 }
 
+test_report_fails_the_row_of_a_client_past_the_limit() {
+  # the report reads clients as a run does: a row made from none of C2's
+  # orders (read past) would show 0 orders, a wrong number with exit 0
+  crowded
+  sed -i 's/client_memory_mb: 2/client_memory_mb: 1/' c.yaml
+  cat >> r.lua <<'LUA'
+report { id = "orders", title = "orders", doc = "orders by client",
+  columns = { { id = "n", label = "orders", type = "integer" } },
+  row = function(c, month, alerts) return { n = #c.orders } end }
+LUA
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "run: exit" 1 "$RC"
+  cp_run report --config c.yaml --as-of 2026-06-01 --format html -o r.html --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "the row's error" "${OVER%: every rule fails*}: its row is not computed from a part of its rows (report orders, client C2)" "$ERR"
+  cp_run report --config c.yaml --as-of 2026-06-01 --format csv -o r.csv --quiet
+  expect_eq "csv: exit" 1 "$RC"
+  expect_contains "csv: not written" "r.csv was not written" "$ERR"
+  [ ! -e r.csv ] || fail "a CSV with a wrong row for C2: $(cat r.csv)"
+}
+
 run_tests
