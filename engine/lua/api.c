@@ -72,10 +72,17 @@ cp_err cp_api_run_set(cp_rules *api, const char *id)
   }
   if (lua_istable(L, -1)) {
     if (cp_freeze_top(L) != LUA_OK) {
-      cp_err rc = cp_diag_fail(CP_EEVAL, "%s: run value '%s' cannot be made read-only: %s "
-                            "(nothing was written)", at ? at : "?", id, lua_tostring(L, -1));
-      lua_pop(L, 1);
-      return rc;
+      /* a value too deep or too large to copy (a tree built from the export,
+       * a table per staff row): the data's size, not code, so the run value
+       * fails as one whose function failed does, and the run goes on */
+      int global = cp_api_declared_at(api, api->globals_ref, id) != NULL;
+      lua_pushfstring(L, "%s: run value '%s' cannot be made read-only: %s", at ? at : "?", id,
+                      lua_tostring(L, -1));
+      lua_remove(L, -2);
+      lua_pushliteral(L, "");   /* no traceback: the host's copy failed, not Lua code */
+      cp_api_run_failed(api, global ? "global" : "aggregate", id);
+      lua_gc(L, LUA_GCCOLLECT);   /* what the copy had made */
+      return CP_OK;
     }
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->run_ref);

@@ -381,8 +381,8 @@ global { id = "deep", doc = "300 levels", fn = function()
 end }
 LUA
   rule_a 'return'
-  expect_eq "exit" 3 "$RC"
-  expect_contains "message, with the global's place" "crmpolicy: g.lua:2: run value 'deep' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (nothing was written)" "$ERR"
+  expect_eq "exit: the global fails, the run goes on" 1 "$RC"
+  expect_contains "message, with the global's place" "crmpolicy: g.lua:2: run value 'deep' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (global 'deep'; every rule that reads run.deep fails for each client and keeps its results)" "$ERR"
 }
 
 # A rules folder r/ with a module lib/ok.lua, and outside it out/evil.lua.

@@ -138,4 +138,51 @@ r = [r for r in json.load(sys.stdin)['rules'] if r['id'] == 'staffed'][0]
 print(r['status'], len(r['results']), r['error'][:41], sep='|')")"
 }
 
+test_a_run_value_too_deep_or_too_large_to_copy_fails_alone() {
+  # a value built from the export (a tree of managers, a table per staff
+  # row) that is too deep or too large to make read-only is the data's
+  # size: the run value fails as one whose function failed, and the run
+  # goes on, rather than stopping every night with nothing written
+  policy
+  cat >> r.lua <<'LUA'
+global { id = "chain", doc = "a chain of managers 250 deep", fn = function()
+  local top = {} local t = top
+  for _ = 1, 250 do t.boss = {} t = t.boss end
+  return top
+end }
+aggregate { id = "rows", doc = "a table per order row, past the heap once copied", table = "orders",
+  init = {}, step = function(acc, row)
+    for i = #acc + 1, #acc + 50000 do acc[i] = { i } end
+    return acc
+  end }
+rule { id = "reads", doc = "reads them", fn = function(c)
+  alert { severity = "info", title = tostring(run.chain.boss ~= nil) .. #run.rows }
+end }
+LUA
+  printf 'limits: {memory_mb: 32}\n' >> c.yaml
+  local jobs one=""
+  for jobs in 1 2; do
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --state s$jobs.db --jobs $jobs
+    expect_eq "--jobs $jobs: exit" 1 "$RC"
+    expect_contains "--jobs $jobs: the deep one" "crmpolicy: r.lua:19: run value 'chain' cannot be made read-only: a value nested deeper than 200 levels cannot be made read-only (global 'chain'; every rule that reads run.chain fails for each client and keeps its results)" "$ERR"
+    expect_contains "--jobs $jobs: the large one" "crmpolicy: r.lua:24: run value 'rows' cannot be made read-only: not enough memory (aggregate 'rows'; every rule that reads run.rows fails for each client and keeps its results)" "$ERR"
+    expect_eq "--jobs $jobs: the other rules ran" "alert|plain|C1|plain active
+alert|plain|C2|plain active
+alert|plain|C3|plain active
+alert|priced|C1|rate 2
+alert|priced|C2|rate 2
+alert|priced|C3|rate 2
+assignment|staffed|C1|S1
+assignment|staffed|C2|S1
+assignment|staffed|C3|S1" "$(results s$jobs.db)"
+    expect_eq "--jobs $jobs: kept as rule errors" "chain|
+reads|C1
+reads|C2
+reads|C3
+rows|" "$(sqlite3 s$jobs.db "SELECT rule, client_id FROM rule_errors ORDER BY 1, 2")"
+    [ -z "$one" ] && one=$ERR
+  done
+  expect_eq "--jobs 2 says what --jobs 1 says" "$one" "$ERR"
+}
+
 run_tests
