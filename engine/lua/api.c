@@ -71,7 +71,11 @@ cp_err cp_api_run_set(cp_rules *api, const char *id)
                         "require() (nothing was written)", at ? at : "?", id, code);
   }
   if (lua_istable(L, -1)) {
-    if (cp_freeze_top(L) != LUA_OK) {
+    /* under the cap alone, as a --jobs worker copies it: both fail alike */
+    int was = cp_sandbox_hold_cap(api->sb, 1);
+    int frozen = cp_freeze_top(L);
+    cp_sandbox_hold_cap(api->sb, was);
+    if (frozen != LUA_OK) {
       /* a value too deep or too large to copy (a tree built from the export,
        * a table per staff row): the data's size, not code, so the run value
        * fails as one whose function failed does, and the run goes on */

@@ -96,6 +96,7 @@ struct cp_sandbox {
   void *user;               /* the host's context */
   cp_sandbox_watch watch;   /* coverage: line and load callbacks, or none */
   int in_call;              /* Lua code runs (a protected call): the cap has no reserve */
+  int uncapped;             /* a --jobs worker copies a run value the main state holds */
   size_t hold_mark;         /* heap above which a finished call is checked for holding */
   void *small[SMALL_CLASSES];  /* freed small blocks by size class, each linking the next */
   size_t small_kept;        /* bytes in them */
@@ -220,8 +221,9 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     sb->used -= old;
     return NULL;
   }
-  if (nsize > old && (sb->used + (nsize - old) > sb->limit + (sb->in_call ? 0 : HOST_RESERVE) ||
-                      !charge_growth(sb, nsize - old)))
+  if (nsize > old && !sb->uncapped &&
+      (sb->used + (nsize - old) > sb->limit + (sb->in_call ? 0 : HOST_RESERVE) ||
+       !charge_growth(sb, nsize - old)))
     return NULL;
   void *p = ptr ? block_resize(sb, ptr, old, nsize) : block_new(sb, nsize);   /* most are new */
   if (p)
@@ -709,6 +711,20 @@ int cp_sandbox_call(cp_sandbox *sb, int nargs, int nresults)
   lua_remove(L, base);
   lua_sethook(L, NULL, 0, 0);
   return status;
+}
+
+int cp_sandbox_hold_cap(cp_sandbox *sb, int on)
+{
+  int was = sb->in_call;
+  sb->in_call = on;
+  return was;
+}
+
+int cp_sandbox_lift_cap(cp_sandbox *sb, int on)
+{
+  int was = sb->uncapped;
+  sb->uncapped = on;
+  return was;
 }
 
 void cp_sandbox_unhook(cp_sandbox *sb)

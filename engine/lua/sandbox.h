@@ -120,6 +120,19 @@ int cp_sandbox_call_with(cp_sandbox *sb, int nargs, int nresults, int handler);
 /* Removes the budget hook. */
 void cp_sandbox_unhook(cp_sandbox *sb);
 
+/* Holds the heap to its cap without the host's reserve when on (as in a
+ * protected call), for host work whose result rules then hold: a run value
+ * made read-only, which a --jobs worker copies under the cap. Returns the
+ * previous setting, to restore. */
+int cp_sandbox_hold_cap(cp_sandbox *sb, int on);
+
+/* Lifts the cap (and the budget's charge for growth) when on, for a --jobs
+ * worker's copy of a run value that the main state made read-only under
+ * the cap: what --jobs 1 accepts, --jobs 2 shares, though the copy needs
+ * its source and a map of its tables for a while. Returns the previous
+ * setting, to restore. */
+int cp_sandbox_lift_cap(cp_sandbox *sb, int on);
+
 /* Collects the garbage and sets the holding mark half-way between the heap
  * in use now (the baseline: rules loaded, run values computed) and the cap. */
 void cp_sandbox_mark_baseline(cp_sandbox *sb);

@@ -157,7 +157,10 @@ cp_err cp_share_run_values(cp_rules *from, cp_rules *to)
     lua_pushcfunction(L, l_share);
     lua_pushlightuserdata(L, &x);
     x.value = lua_gettop(F);
-    if (cp_sandbox_call(to->sb, 1, 0) != LUA_OK) {
+    int was = cp_sandbox_lift_cap(to->sb, 1);   /* the main state held it under the cap */
+    int status = cp_sandbox_call(to->sb, 1, 0);
+    cp_sandbox_lift_cap(to->sb, was);
+    if (status != LUA_OK) {
       lua_settop(F, x.value);   /* what the copy had pushed when it failed */
       const char *id = lua_tostring(F, -2);
       rc = cp_diag_fail(CP_EEVAL, "%s: run value '%s' cannot be shared with --jobs: %s",

@@ -185,4 +185,42 @@ rows|" "$(sqlite3 s$jobs.db "SELECT rule, client_id FROM rule_errors ORDER BY 1,
   expect_eq "--jobs 2 says what --jobs 1 says" "$one" "$ERR"
 }
 
+test_jobs_2_shares_what_jobs_1_accepts_up_to_the_heap_cap() {
+  # a worker copies a run value and then makes it read-only, holding for a
+  # while the copy, its frozen twin and a map of its tables: under the cap
+  # the largest value --jobs 1 accepted failed in each worker alone ('(nothing
+  # was written)', then 'run value is not computed yet' for each client)
+  policy
+  cat >> r.lua <<'LUA'
+global { id = "big", doc = "a table per staff row, as many as params.n", fn = function()
+  local t = {}
+  for i = 1, params.n do t[i] = { i } end
+  return t
+end }
+rule { id = "reads", doc = "reads it", fn = function(c)
+  alert { severity = "info", title = "rows " .. #run.big }
+end }
+LUA
+  printf 'limits: {memory_mb: 16}\n' >> c.yaml
+  # the largest n that --jobs 1 accepts, to 1/64 of the range
+  local lo=1000 hi=256000 n
+  while [ $((hi - lo)) -gt 4000 ]; do
+    n=$(((lo + hi) / 2))
+    sed -i "s/^params: .*/params: {good: true, n: $n}/" c.yaml
+    rm -f s.db
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+    case $RC in
+      0) lo=$n ;;
+      1) hi=$n; expect_contains "n $n: the global fails" "run value 'big' cannot be made read-only: not enough memory (global 'big'" "$ERR" ;;
+      *) fail "n $n: exit $RC: $ERR"; return ;;
+    esac
+  done
+  [ "$lo" -gt 1000 ] || { fail "no n that --jobs 1 accepts"; return; }
+  sed -i "s/^params: .*/params: {good: true, n: $lo}/" c.yaml
+  rm -f s.db
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs 2
+  expect_eq "n $lo: --jobs 2 accepts it too: exit and messages" "0|" "$RC|$ERR"
+  expect_eq "n $lo: read" "rows $lo" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'reads'")"
+}
+
 run_tests
