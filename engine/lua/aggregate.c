@@ -10,6 +10,8 @@
 #include "api.h"
 #include "filter.h"
 #include "groups.h"
+#include "progress.h"
+#include "sandbox.h"
 
 /* One aggregate of a pass. */
 typedef struct agg {
@@ -260,8 +262,25 @@ static cp_err publish(agg_pass *p)
     if (a->grouped) {
       lua_pushcfunction(L, push_groups);
       lua_pushlightuserdata(L, &a->groups);
-      if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-        return cp_diag_fail(CP_ENOMEM, "aggregate %s: out of memory", lua_tostring(L, -2));
+      int was = cp_sandbox_hold_cap(p->api->sb, 1);   /* rules hold it under the cap */
+      int status = lua_pcall(L, 1, 1, 0);
+      cp_sandbox_hold_cap(p->api->sb, was);
+      if (status != LUA_OK) {   /* the export's many values: this aggregate fails alone */
+        const char *id = lua_tostring(L, -2);
+        const char *at = cp_api_declared_at(p->api, p->api->aggregates_ref, id);
+        char groups[32];
+        cp_progress_format_count(groups, (uint64_t)a->groups.n);
+        lua_pushfstring(L, "%s: aggregate '%s': its %s groups do not fit in the Lua heap "
+                        "(limits.memory_mb, %d MiB): group by fields with fewer values, or "
+                        "raise the limit", at ? at : "?", id, groups,
+                        (int)p->api->cfg->file->limits.memory_mb);
+        lua_remove(L, -2);
+        lua_pushliteral(L, "");   /* no traceback: the host's table, not Lua code */
+        cp_api_run_failed(p->api, "aggregate", id);
+        lua_pop(L, 2);
+        lua_gc(L, LUA_GCCOLLECT);
+        continue;
+      }
     } else if (a->lua)
       lua_rawgeti(L, p->accs, (lua_Integer)k + 1);
     else if (a->is_float)

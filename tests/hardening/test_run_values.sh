@@ -223,4 +223,35 @@ LUA
   expect_eq "n $lo: read" "rows $lo" "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'reads'")"
 }
 
+test_a_grouped_aggregate_past_the_heap_fails_alone() {
+  # grouped by a field with a value a row (an id), the groups of a large
+  # export do not fit in the Lua heap: that aggregate fails, not the run
+  # ('aggregate per: out of memory', 'the run failed (out of memory)', exit 3)
+  policy
+  sqlite3 f.db "INSERT INTO orders(id,client_id,ordered_on,amount)
+    SELECT 'B'||value, 'C1', '2026-02-01', 1 FROM generate_series(1, 400000)"
+  sed -i 's/^      - {name: amount, type: money, required: true}$/&\n      - {name: id, type: text}/' c.yaml
+  cat >> r.lua <<'LUA'
+aggregate { id = "per", doc = "orders by id", table = "orders", count = true, group = "id" }
+rule { id = "reads", doc = "reads it", fn = function(c)
+  alert { severity = "info", title = tostring(run.per.B1) }
+end }
+LUA
+  printf 'limits: {memory_mb: 16}\n' >> c.yaml
+  local jobs one=""
+  for jobs in 1 2; do
+    rm -f s.db
+    cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $jobs
+    expect_eq "--jobs $jobs: exit" 1 "$RC"
+    expect_eq "--jobs $jobs: said once" "crmpolicy: r.lua:19: aggregate 'per': its 400,003 groups do not fit in the Lua heap (limits.memory_mb, 16 MiB): group by fields with fewer values, or raise the limit (aggregate 'per'; every rule that reads run.per fails for each client and keeps its results)" "$(printf '%s\n' "$ERR" | sed -n 1p)"
+    expect_eq "--jobs $jobs: the other rules ran" "9" "$(results s.db | wc -l)"
+    expect_eq "--jobs $jobs: kept as rule errors" "per|
+reads|C1
+reads|C2
+reads|C3" "$(sqlite3 s.db "SELECT rule, client_id FROM rule_errors ORDER BY 1, 2")"
+    [ -z "$one" ] && one=$ERR
+  done
+  expect_eq "--jobs 2 says what --jobs 1 says" "$one" "$ERR"
+}
+
 run_tests
