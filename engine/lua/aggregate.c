@@ -403,6 +403,35 @@ int cp_aggregate_splittable(cp_rules *api, unsigned ti)
   return ok;
 }
 
+/* Returns the order of the pass's aggregates by id (o[j]: the index of the
+ * j-th id), or NULL when out of memory. Each sandbox declares them in its
+ * own order when a rule file declares them in a pairs() loop (string keys
+ * come in an order that Lua seeds anew in each state), so the parts of a
+ * table read by several sandboxes are added up in this order, not in the
+ * order of declaration: else one aggregate's part went to another's total. */
+static size_t *by_id(agg_pass *p)
+{
+  lua_State *L = p->api->L;
+  size_t *o = malloc((p->n + 1) * sizeof *o);
+  const char **ids = malloc((p->n + 1) * sizeof *ids);
+  for (size_t k = 0; o && ids && k < p->n; k++) {
+    lua_rawgeti(L, p->list, (lua_Integer)k + 1);
+    lua_getfield(L, -1, "id");
+    ids[k] = lua_tostring(L, -1);   /* anchored in the declaration, in p->list */
+    lua_pop(L, 2);
+    size_t j = k;   /* insertion: a table has few aggregates */
+    for (; j > 0 && strcmp(ids[o[j - 1]], ids[k]) > 0; j--)
+      o[j] = o[j - 1];
+    o[j] = k;
+  }
+  free(ids);
+  if (!ids) {
+    free(o);
+    return NULL;
+  }
+  return o;
+}
+
 cp_err cp_aggregate_part(cp_rules *api, unsigned ti, const int64_t rowids[2],
                          cp_agg_total **out, size_t *n)
 {
@@ -416,10 +445,12 @@ cp_err cp_aggregate_part(cp_rules *api, unsigned ti, const int64_t rowids[2],
   for (size_t k = 0; rc == CP_OK && k < p.n; k++)   /* a part's totals are whole, or none */
     if (p.aggs[k].failed)
       rc = CP_EEVAL;
-  if (rc == CP_OK && !(*out = calloc(p.n + 1, sizeof **out)))
+  size_t *o = rc == CP_OK ? by_id(&p) : NULL;
+  if (rc == CP_OK && (!o || !(*out = calloc(p.n + 1, sizeof **out))))
     rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
-  for (size_t k = 0; rc == CP_OK && k < p.n; k++)
-    (*out)[k] = (cp_agg_total){p.aggs[k].i, p.aggs[k].carry};
+  for (size_t j = 0; rc == CP_OK && j < p.n; j++)
+    (*out)[j] = (cp_agg_total){p.aggs[o[j]].i, p.aggs[o[j]].carry};
+  free(o);
   if (rc == CP_OK)
     *n = p.n;
   end(&p, top);
@@ -434,11 +465,17 @@ cp_err cp_aggregate_merge(cp_rules *api, unsigned ti, cp_agg_total *const *parts
   cp_err rc = begin(&p, api, ti);
   if (rc == CP_OK && p.n != n)   /* every sandbox loads the same declarations */
     rc = cp_diag_fail(CP_EEVAL, "aggregates over %s: the parts do not match", p.t->name);
-  for (size_t k = 0; rc == CP_OK && k < p.n; k++)
+  size_t *o = rc == CP_OK ? by_id(&p) : NULL;   /* the parts' order */
+  if (rc == CP_OK && !o)
+    rc = cp_diag_fail(CP_ENOMEM, "aggregates over %s: out of memory", p.t->name);
+  for (size_t x = 0; rc == CP_OK && x < p.n; x++) {
+    agg *a = &p.aggs[o[x]];
     for (size_t j = 0; j < nparts; j++) {
-      p.aggs[k].carry += parts[j][k].carry;
-      add_wide(&p.aggs[k].i, &p.aggs[k].carry, parts[j][k].lo);
+      a->carry += parts[j][x].carry;
+      add_wide(&a->i, &a->carry, parts[j][x].lo);
     }
+  }
+  free(o);
   if (rc == CP_OK)
     rc = finish(&p);
   end(&p, top);

@@ -254,4 +254,45 @@ reads|C3" "$(sqlite3 s.db "SELECT rule, client_id FROM rule_errors ORDER BY 1, 2
   expect_eq "--jobs 2 says what --jobs 1 says" "$one" "$ERR"
 }
 
+test_aggregates_declared_in_pairs_order_add_up_alike_with_jobs() {
+  # a table read in parts by the workers (ungrouped counts; a count a
+  # level, each its own) whose aggregates a loop over params declares: pairs() walks string keys in an order Lua
+  # seeds anew in each state, so each worker declared them in its own
+  # order, and the parts were added by position: one level's count went to
+  # another's, differently each run
+  policy
+  sqlite3 f.db "INSERT INTO clients(id,name,status,created_on)
+      SELECT printf('D%04d', value), 'd', 'active', '2026-01-01' FROM generate_series(1, 600);
+    INSERT INTO contacts(id,client_id,level,channel,happened_at)
+      SELECT 'W'||l.value||'_'||v.value, printf('D%04d', 1 + (v.value * 7 + l.value) % 600),
+             char(97 + l.value), 'visit', '2026-04-01T10:00:00'
+      FROM generate_series(0, 11) AS l JOIN generate_series(1, 6000) AS v
+        ON v.value <= (l.value + 1) * 500"
+  sed -i 's/^params: .*/params: {good: true, levels: {a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1, i: 1, j: 1, k: 1, l: 1}}/' c.yaml
+  cat >> r.lua <<'LUA'
+local letters = {}
+for level in pairs(params.levels) do
+  aggregate { id = "n_" .. level, doc = "contacts of a level", table = "contacts", count = true,
+              where = { level = level } }
+  letters[#letters + 1] = level
+end
+table.sort(letters)
+rule { id = "counts", doc = "the counts by level", fn = function(c)
+  local parts = {}
+  for _, l in ipairs(letters) do parts[#parts + 1] = l .. "=" .. run["n_" .. l] end
+  alert { severity = "info", title = table.concat(parts, " ") }
+end }
+LUA
+  local want="a=500 b=1000 c=1500 d=2000 e=2500 f=3000 g=3500 h=4000 i=4500 j=5000 k=5500 l=6000" jobs try
+  for jobs in 1 2 3; do
+    for try in 1 2 3; do
+      rm -f s.db
+      cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $jobs
+      expect_eq "--jobs $jobs, run $try: exit" "0|" "$RC|$ERR"
+      expect_eq "--jobs $jobs, run $try: the counts" "$want" \
+        "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'counts'")"
+    done
+  done
+}
+
 run_tests
