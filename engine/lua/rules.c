@@ -907,10 +907,22 @@ void cp_rules_profile_add(cp_rules *r, const cp_rules *from)
     return;
   for (int i = 0; i < CP_PROF_PARTS; i++)
     prof_add(&r->prof->part[i], &from->prof->part[i]);
-  for (size_t i = 0; i < r->n_rules && i < from->n_rules; i++)
-    prof_add(&r->prof->rule[i], &from->prof->rule[i]);
-  for (size_t i = 0; i < r->n_derived && i < from->n_derived; i++)
-    prof_add(&r->prof->derived[i], &from->prof->derived[i]);
+  /* by id: a rule file that declares in a pairs() loop declares in another
+   * order in each sandbox (Lua seeds the order of string keys anew) */
+  for (size_t i = 0, j; i < r->n_rules; i++) {
+    for (j = i < from->n_rules && !strcmp(from->rules[i].id, r->rules[i].id) ? i : 0;
+         j < from->n_rules && strcmp(from->rules[j].id, r->rules[i].id); j++)
+      ;
+    if (j < from->n_rules)
+      prof_add(&r->prof->rule[i], &from->prof->rule[j]);
+  }
+  for (size_t i = 0, j; i < r->n_derived; i++) {
+    for (j = i < from->n_derived && !strcmp(from->derived_ids[i], r->derived_ids[i]) ? i : 0;
+         j < from->n_derived && strcmp(from->derived_ids[j], r->derived_ids[i]); j++)
+      ;
+    if (j < from->n_derived)
+      prof_add(&r->prof->derived[i], &from->prof->derived[j]);
+  }
 }
 
 size_t cp_rules_count(const cp_rules *r)

@@ -295,4 +295,28 @@ LUA
   done
 }
 
+test_profile_of_rules_declared_in_pairs_order_adds_up_by_id_with_jobs() {
+  # each worker's profile was added to the main one's by position: with rules
+  # declared in a pairs() loop, one rule's time went to another's line
+  policy
+  sed -i 's/^params: .*/params: {good: true, names: {a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1}}/' c.yaml
+  cat >> r.lua <<'LUA'
+for name in pairs(params.names) do
+  rule { id = "p_" .. name, doc = "slow for one name only", fn = function(c)
+    if name == "e" then local x = 0 for i = 1, 200000 do x = x + i end end
+  end }
+end
+LUA
+  local jobs try
+  for jobs in 1 2; do
+    for try in 1 2 3; do
+      rm -f s.db
+      cp_run run --config c.yaml --as-of 2026-06-01 --quiet --jobs $jobs --profile -
+      expect_eq "--jobs $jobs, run $try: exit" 0 "$RC"
+      expect_eq "--jobs $jobs, run $try: the slowest rule" "p_e" \
+        "$(printf '%s\n' "$OUT" | awk '$1 == "rule" && $2 ~ /^p_/ { print $5, $2 }' | sort -g -r | sed -n '1s/.* //p')"
+    done
+  done
+}
+
 run_tests
