@@ -112,6 +112,25 @@ static void error_box(lua_State *L)
   lua_setmetatable(L, -2);
 }
 
+/* Message handler of a derivation: a text error without a place of its own
+ * (error("x", 0)) gets the line of the innermost Lua code running when it
+ * was raised, the derived value's, as a rule's error does; else the reading
+ * rule's handler would give it the rule's line, once the derivation is
+ * over. Other errors (a table, which readers get as it is) are kept. */
+static int derive_msgh(lua_State *L)
+{
+  const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+  lua_Debug ar;
+  if (msg && !cp_sandbox_has_place(msg))
+    for (int level = 1; lua_getstack(L, level, &ar); level++)
+      if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+        lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+        return 1;
+      }
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* Returns 1 when a derivation failed with status for want of the current
  * call's budget or memory: another rule's call, with a budget of its own,
  * derives it again rather than fail with an error that is not its own. */
@@ -144,12 +163,14 @@ static int derive(lua_State *L, cp_rules *api, unsigned idx, unsigned slot)
   api->dstate[idx] = D_BUSY;
   api->dgen[idx] = api->rule_gen;
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derived_fns_ref);
-  lua_rawgeti(L, -1, (lua_Integer)idx + 1);
+  lua_pushcfunction(L, derive_msgh);
+  lua_rawgeti(L, -2, (lua_Integer)idx + 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->client_self_ref);
   const char *outer_derive = api->deriving;   /* derived values read one another */
   api->deriving = lua_tostring(L, 2);
-  int status = lua_pcall(L, 1, 1, 0);
+  int status = lua_pcall(L, 1, 1, lua_gettop(L) - 2);
   api->deriving = outer_derive;
+  lua_remove(L, -2);   /* the handler */
   if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
     status = cp_freeze_top(L);
   if (api->prof)
@@ -224,7 +245,8 @@ static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
   lua_rawgeti(L, LUA_REGISTRYINDEX, api->derive_ref);
   lua_pushvalue(L, 2);
   lua_rawget(L, -2);
-  lua_getfield(L, -1, "fn");
+  lua_pushcfunction(L, derive_msgh);
+  lua_getfield(L, -2, "fn");
   lua_pushvalue(L, 2);
   lua_pushvalue(L, lua_upvalueindex(UV_BUSY));
   lua_rawset(L, 3);
@@ -232,8 +254,9 @@ static int derive_traced(lua_State *L, cp_rules *api, unsigned idx)
   api->tracer->derive_begin(api->tracer->ctx, lua_tostring(L, 2));
   const char *outer_derive = api->deriving;
   api->deriving = lua_tostring(L, 2);
-  int status = lua_pcall(L, 1, 1, 0);
+  int status = lua_pcall(L, 1, 1, lua_gettop(L) - 2);
   api->deriving = outer_derive;
+  lua_remove(L, -2);   /* the handler */
   if (status == LUA_OK && lua_istable(L, -1))   /* rules of the client share it */
     status = cp_freeze_top(L);
   if (api->prof)

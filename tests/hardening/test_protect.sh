@@ -259,6 +259,32 @@ end }"
   expect_contains "a place given is kept" "crmpolicy: a.lua:9: given (rule a, client C1)" "$ERR"
 }
 
+test_errors_without_a_place_in_a_derived_value_get_its_line() {
+  # the line was the reading rule's (line 5), where the rule's handler ran
+  # once the derivation was over: the author looked at the wrong function
+  setup
+  for body in 'error("bad", 0)' 'coroutine.yield()'; do
+    hostile "derive { id = \"d\", doc = \"d\", fn = function(c)
+$body
+end }
+rule { id = \"a\", doc = \"reads it\", fn = function(c)
+  alert { severity = \"info\", title = tostring(c.d) }
+end }"
+    expect_eq "exit ($body)" 1 "$RC"
+    expect_eq "place ($body)" 6 "$(grep -c "^crmpolicy: a.lua:2: .* (in derived value 'd') (rule a, client C[1-6])\$" "$T/stderr")"
+    expect_b_intact
+  done
+  cp_run explain --config c.yaml --as-of 2026-06-01 C1
+  expect_contains "explain: the derived value's line" "d failed: a.lua:2: attempt to yield from outside a coroutine" "$OUT"
+  hostile 'derive { id = "d", doc = "d", fn = function(c) error({ code = 7 }) end }
+rule { id = "a", doc = "reads it", fn = function(c)
+  local ok, e = pcall(function() return c.d end)
+  alert { severity = "info", title = type(e) .. " " .. tostring(e.code) }
+end }'
+  expect_eq "a table error still reaches readers as a table" "table 7" \
+    "$(sqlite3 s.db "SELECT DISTINCT title FROM alerts WHERE rule = 'a'")"
+}
+
 test_string_positions_at_the_integer_limits_are_no_undefined_behaviour() {
   setup
   hostile 'rule { id = "a", doc = "d", fn = function(c)
