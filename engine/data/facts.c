@@ -94,6 +94,7 @@ struct cp_facts {
   uint64_t client_read;     /* the rows of its tables read */
   int over;                 /* the table whose row took the client past client_cap, or -1 */
   cp_err error;             /* cp_facts_error() */
+  int convert_oom;          /* convert() could not keep a value for want of memory */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
   int hold_quietly;         /* they are held, not printed (cp_facts_open_holding()) */
@@ -478,10 +479,14 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
   /* A text read gives NULL for NULL: one call instead of two for most columns. */
   const char *text = textual ? (const char *)sqlite3_value_text(val) : NULL;
   int t = textual ? (text ? SQLITE_TEXT : SQLITE_NULL) : sqlite3_value_type(val);
+  if (textual && !text && sqlite3_value_type(val) != SQLITE_NULL) {
+    f->convert_oom = 1;   /* a number made text needs memory: NULL is not the value */
+    t = SQLITE_NULL;
+  }
   out->type = CP_V_NIL;
   out->len = 0;
   if (t == SQLITE_NULL) {
-    if (col->required)
+    if (col->required && !f->convert_oom)
       finding(f, s, col->name, NULL, "is missing (the column is required)");
     return;
   }
@@ -506,6 +511,7 @@ static void convert(cp_facts *f, const source *s, unsigned j, cp_value *out)
   if (col->type == CP_COL_TEXT) {
     out->u.s = cp_arena_strndup(s->strings, text, len);
     out->type = out->u.s ? CP_V_TEXT : CP_V_NIL;
+    f->convert_oom |= !out->u.s;   /* the value is there: not read as nil */
     out->len = (uint32_t)len;
     return;
   }
@@ -895,12 +901,15 @@ static cp_err take_row(cp_facts *f, source *s, cp_rows *rows)
   }
   cp_value *v = rows->v + (size_t)rows->n * nc;
   f->too_long = 0;
+  f->convert_oom = 0;
   for (unsigned j = 0; j < nc; j++) {
     if (s->want && !s->want[j] && (int)j != s->exists_col)
       v[j] = (cp_value){.type = CP_V_NIL};   /* selected as NULL: nothing to convert */
     else
       convert(f, s, j, &v[j]);
   }
+  if (f->convert_oom)   /* a value that could not be kept would read as nil: a wrong result */
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   if (!not_yet(f, s, v))
     rows->n++;
   return CP_OK;
@@ -1328,6 +1337,10 @@ cp_err cp_facts_begin(cp_facts *f, const char *from, const char *to)
   return rc;
 }
 
+/* bad_key_known()'s problem when the key could not be read for want of
+ * memory: the read fails (exit 3), no row is skipped. */
+static const char key_oom[] = "could not be read (out of memory)";
+
 /* Returns NULL when the key (column 0) under s's cursor is usable text,
  * then kept in s->key, or the finding's problem: not text, or text with a
  * NUL byte (read as C text it would be cut, and merge with another client's
@@ -1342,7 +1355,9 @@ static const char *bad_key_known(source *s, const char *not_text, const char *kn
     return not_text;
   const char *text = (const char *)sqlite3_value_text(val);
   size_t len = (size_t)sqlite3_value_bytes(val);
-  if (text && known && len == known_len && memcmp(text, known, len) == 0) {
+  if (!text)   /* a text made C text needs memory: not a row to skip */
+    return key_oom;
+  if (known && len == known_len && memcmp(text, known, len) == 0) {
     s->key = text;   /* the bytes of a key already checked (the client's id): no NUL, UTF-8 */
     return NULL;
   }
@@ -1363,6 +1378,8 @@ static const char *bad_key(source *s, const char *not_text)
  * advance()'s result. */
 static int skip_bad_key(cp_facts *f, source *s, const char *key, const char *problem)
 {
+  if (problem == key_oom)
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory"), -1;
   char shown[160];
   finding(f, s, key, shown_text(s->stmt, 0, shown, sizeof shown), problem);
   return advance(f, s);
@@ -1552,14 +1569,23 @@ static cp_err sample_source(cp_facts *f, const source *s, const char *key, unsig
     char buf[96];
     const char *problem = s == &f->clients ? not_a_client(&tmp, NULL, buf, sizeof buf)
                                            : bad_key(&tmp, not_text_client);
+    if (problem == key_oom) {
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+      break;
+    }
     if (problem) {
       char shown[160];
       finding(f, &tmp, key, shown_text(tmp.stmt, 0, shown, sizeof shown), problem);
       continue;
     }
+    f->convert_oom = 0;
     for (unsigned j = 0; j < tmp.cfg->columns_count; j++)
       convert(f, &tmp, j, &v);
     cp_arena_reset(&f->arena);
+    if (f->convert_oom) {
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+      break;
+    }
   }
   if (rc == CP_OK && step != SQLITE_DONE) {   /* said as a run says it, and its exit 3 */
     rc = db_err(f->db);
@@ -1727,7 +1753,13 @@ cp_err cp_facts_scan(cp_facts *f, unsigned ti, const unsigned char *want, const 
   while (rc == CP_OK && advance(f, &s) == 0 && s.ready) {
     s.rows.n = 0;
     cp_arena_reset(&f->arena);
-    if (s.keyed && not_a_client(&s, counted ? last.s : NULL, buf, sizeof buf))
+    const char *skip = s.keyed ? not_a_client(&s, counted ? last.s : NULL, buf, sizeof buf)
+                               : NULL;
+    if (skip == key_oom) {
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+      break;
+    }
+    if (skip)
       continue;
     if (s.keyed) {   /* kept in a buffer that only grows: no allocation a row */
       counted = 1;
@@ -1798,7 +1830,10 @@ cp_err cp_facts_bounds(cp_facts *f, size_t size, char ***bounds, size_t *n)
       if (err == CP_OK && (last.oom || !((*bounds)[(*n)++] = strdup(last.s))))
         err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
     }
-    if (err == CP_OK && !not_a_client(&id, NULL, buf, sizeof buf)) {
+    const char *skip = err == CP_OK ? not_a_client(&id, NULL, buf, sizeof buf) : NULL;
+    if (skip == key_oom)
+      err = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+    else if (err == CP_OK && !skip) {
       since = 1;
       cp_sbuf_clear(&last);
       cp_sbuf_add(&last, id.key);
@@ -1841,6 +1876,10 @@ static cp_err load_lookup(cp_facts *f, source *s)
     const char *id = (const char *)sqlite3_column_text(s->stmt, 0);
     char shown[160];
     s->rows.n = 0;
+    if (problem == key_oom) {
+      rc = cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+      break;
+    }
     if (!problem && !*id)   /* a CRM's missing id: a staff row '' would be picked, as no one */
       problem = "is an empty id; the row is skipped";
     if (!problem && kept && strcmp(prev.s, id) == 0)
