@@ -17,6 +17,7 @@
 #define DEFAULT_INSTRUCTIONS 1000000
 #define DEFAULT_FACTS_SECONDS 3600
 #define DEFAULT_CLIENT_MEMORY_MB 1024
+#define DEFAULT_LOOKUP_MEMORY_MB 1024
 
 static const cyaml_strval_t coltype_names[] = {
   {"text", CP_COL_TEXT},   {"integer", CP_COL_INTEGER},     {"real", CP_COL_REAL},
@@ -69,6 +70,7 @@ static const cyaml_schema_field_t limits_fields[] = {
   CYAML_FIELD_UINT("instructions", CYAML_FLAG_OPTIONAL, cp_limits, instructions),
   CYAML_FIELD_UINT("facts_seconds", CYAML_FLAG_OPTIONAL, cp_limits, facts_seconds),
   CYAML_FIELD_UINT("client_memory_mb", CYAML_FLAG_OPTIONAL, cp_limits, client_memory_mb),
+  CYAML_FIELD_UINT("lookup_memory_mb", CYAML_FLAG_OPTIONAL, cp_limits, lookup_memory_mb),
   CYAML_FIELD_END,
 };
 
@@ -519,7 +521,7 @@ static cp_err check_column_bools(const cp_config *c, const yt_node *table)
 static cp_err check_numbers(const cp_config *c)
 {
   static const char *const limits32[] = {"memory_mb", "facts_seconds", "client_memory_mb",
-                                        NULL};
+                                        "lookup_memory_mb", NULL};
   static const char *const limits64[] = {"instructions", NULL};
   static const char *const guard[] = {"client_drop_percent", "resolve_percent",
                                       "table_drop_percent", "column_problem_percent",
@@ -923,6 +925,8 @@ static cp_err validate(cp_config *c)
     f->limits.facts_seconds = DEFAULT_FACTS_SECONDS;
   if (!f->limits.client_memory_mb)
     f->limits.client_memory_mb = DEFAULT_CLIENT_MEMORY_MB;
+  if (!f->limits.lookup_memory_mb)
+    f->limits.lookup_memory_mb = DEFAULT_LOOKUP_MEMORY_MB;
   if (!(c->facts = resolve_tidy(c, f->facts)) || !(c->state = resolve_tidy(c, f->state)))
     return CP_ENOMEM;
   const yt_node *cl = cp_ytree_get(c->doc, "clients");

@@ -51,6 +51,7 @@ typedef struct cp_limits {
   uint64_t instructions;     /* Lua instructions per rule and client */
   uint32_t facts_seconds;    /* longest a connection may read the facts, seconds */
   uint32_t client_memory_mb; /* one client's rows held in C, MiB (cp_client.over) */
+  uint32_t lookup_memory_mb; /* one lookup table held in C, MiB */
 } cp_limits;
 
 /* Fields of alerts and assignments that the feed can drop or mask (bits). */

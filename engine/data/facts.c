@@ -1865,6 +1865,7 @@ cp_err cp_facts_lookup(cp_facts *f, unsigned li, const cp_rows **rows)
  * client arena, then copied into the store (each distinct text once). */
 static cp_err load_lookup(cp_facts *f, source *s)
 {
+  size_t cap = (size_t)f->cfg->file->limits.lookup_memory_mb << 20;
   cp_packed *packed = cp_packed_new(s->cfg);
   cp_err rc = packed ? start(f, s, s->cfg->id, NULL, NULL, 1)
                      : cp_diag_fail(CP_ENOMEM, "facts: out of memory");
@@ -1902,6 +1903,15 @@ static cp_err load_lookup(cp_facts *f, source *s)
       rc = cp_diag_fail(CP_EFACTS, "facts: lookup table '%s': %s", s->sql,
                         added == -2 ? "its texts take more than 4 GiB"
                                     : "a value of another type than its column's");
+    else if (rc == CP_OK && cp_packed_bytes(packed) > cap) {   /* read whole, held for the run */
+      char rows[32];
+      cp_progress_format_count(rows, s->read);
+      rc = cp_diag_fail(CP_EFACTS, "facts: lookup table '%s' would hold more than "
+                        "limits.lookup_memory_mb (%u MiB) in memory (at its row %s: an export "
+                        "that grew by mistake, or texts of megabytes?): nothing was written; "
+                        "raise the limit, or declare fewer of its columns", s->sql,
+                        (unsigned)f->cfg->file->limits.lookup_memory_mb, rows);
+    }
     cp_arena_reset(&f->arena);
     if (rc == CP_OK && advance(f, s) < 0)
       rc = db_err(f->db);

@@ -206,6 +206,15 @@ int cp_packed_add(cp_packed *p, const cp_value *row)
   return 0;
 }
 
+size_t cp_packed_bytes(const cp_packed *p)
+{
+  size_t row = 0;
+  for (unsigned j = 0; j < p->ncols; j++)
+    row += p->col[j].width;
+  return (size_t)p->cap * row + (size_t)p->cap / 8 * p->ncols + p->tcap +
+         p->seen_cap * sizeof *p->seen;
+}
+
 uint32_t cp_packed_rows(const cp_packed *p)
 {
   return p->n;

@@ -25,6 +25,10 @@ int cp_packed_add(cp_packed *p, const cp_value *row);
 /* Returns the number of rows added. */
 uint32_t cp_packed_rows(const cp_packed *p);
 
+/* The bytes p holds (its columns' room, its texts' and, while loading, the
+ * table of texts seen): what limits.lookup_memory_mb bounds. */
+size_t cp_packed_bytes(const cp_packed *p);
+
 /* Ends loading: frees what only adding needed. */
 void cp_packed_done(cp_packed *p);
 

@@ -116,4 +116,37 @@ LUA
   [ ! -e r.csv ] || fail "a CSV with a wrong row for C2: $(cat r.csv)"
 }
 
+# A lookup table is read whole and held for the run, in C memory the Lua
+# heap's cap does not bound: limits.lookup_memory_mb (default 1024) does. An
+# export whose staff table grew by mistake (here 400 rows of 8 KB names
+# against a 1 MiB limit; 200 texts of 4 MB held 800 MB) stops with where
+# and why (exit 2, nothing written), rather than take the machine's memory.
+test_a_lookup_past_its_limit_stops_the_run_saying_which_and_where() {
+  config
+  cat >> c.yaml <<'YAML'
+lookups:
+  - {name: staff, id: id, columns: [{name: id, type: text}, {name: name, type: text}]}
+limits: {lookup_memory_mb: 1}
+YAML
+  cat >> r.lua <<'LUA'
+rule { id = "staffed", doc = "the staff counted", fn = function(c)
+  alert { severity = "info", title = "staff", data = { n = lookup.staff:count() } }
+end }
+LUA
+  facts "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
+    INSERT INTO staff(id,name,role,active) SELECT printf('S%03d', i), printf('%08d', i) || hex(zeroblob(4096)), 'kam', 1 FROM n"
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "past the limit: exit" 2 "$RC"
+  expect_eq "past the limit: the message" "crmpolicy: facts: lookup table 'staff' would hold more than limits.lookup_memory_mb (1 MiB) in memory (at its row 64: an export that grew by mistake, or texts of megabytes?): nothing was written; raise the limit, or declare fewer of its columns" "$ERR"
+  [ -e s.db ] && fail "a state was written"
+  cp_run check --config c.yaml
+  expect_eq "check says it too: exit" 2 "$RC"
+  expect_contains "check says it too" "limits.lookup_memory_mb (1 MiB)" "$ERR"
+  sed -i 's/lookup_memory_mb: 1}/lookup_memory_mb: 8}/' c.yaml
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "within the limit: exit" 0 "$RC"
+  expect_eq "within the limit: every row held" "400" \
+    "$(sqlite3 s.db "SELECT DISTINCT json_extract(data, '$.n') FROM alerts WHERE rule = 'staffed'")"
+}
+
 run_tests
