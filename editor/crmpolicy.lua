@@ -79,8 +79,10 @@ function Rows:each() end
 ---@return crmpolicy.Row?
 function Rows:get(id) end
 
----A client's rows only: a read-only map from each value of field to the
----list of rows with it (nil values left out), built once per client.
+---A read-only map from each value of field to the list of rows with it
+---(nil values left out): for a client's rows built once per client; for a
+---list or a lookup table made anew at each call (a global{} makes a
+---lookup's once a run).
 ---@param field string
 ---@return table<any, crmpolicy.Rows>
 function Rows:by(field) end

@@ -6,6 +6,7 @@
 #include "filter.h"
 #include "freeze.h"
 #include "rowset.h"
+#include "sandbox.h"
 #include "show.h"
 
 /* Pushes a new map {value -> list of rows} of the rowset at 1 by column col
@@ -91,9 +92,15 @@ int cp_rowsby_by(lua_State *L)
     return luaL_typeerror(L, 1, "rows");
   cp_filter_check_name(L, 2, "by()");
   const char *field = lua_tostring(L, 2);
-  if (!s->gen)
-    return luaL_error(L, "by() is for a client's rows; use get() on a lookup table");
   uint32_t col = cp_filter_column_at(L, cp_rowset_cfg(s->api, s->source), 2);
+  if (!s->gen) {   /* a lookup table: made anew at each call, as a list's (read whole, and
+                    * the same for every client: a global{} makes it once a run) */
+    cp_sandbox_charge(L, cp_rowset_rows(L, s->api, 0, s->source)->n);
+    lua_settop(L, 2);
+    push_by(L, s, col);
+    cp_freeze(L, -1);
+    return 1;
+  }
   if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);

@@ -92,9 +92,41 @@ test_the_map_is_read_only_and_fields_are_checked() {
   cp_run run --config c.yaml --as-of 2026-06-30
   expect_contains "stderr" "crmpolicy: r.lua:2: sales row has no field 'sale_id' (rule x, client C1)" "$ERR"
   rm -f s.db
-  printf 'rule { id = "x", doc = "x", fn = function(c)\n  local m = lookup.staff:by("id")\nend }\n' > r.lua
+  printf 'rule { id = "x", doc = "x", fn = function(c)\n  local m = lookup.staff:by("idd")\nend }\n' > r.lua
   cp_run run --config c.yaml --as-of 2026-06-30
-  expect_contains "stderr" "crmpolicy: r.lua:2: by() is for a client's rows; use get() on a lookup table (rule x, client C1)" "$ERR"
+  expect_contains "stderr" "crmpolicy: r.lua:2: staff row has no field 'idd' (rule x, client C1)" "$ERR"
+}
+
+# A lookup table has :by() too (a policy written from the README alone
+# grouped certifications by technician with it, and was told "by() is for a
+# client's rows; use get()"): made anew at each call, as a list's, so a
+# global{} makes it once a run; read-only; the same under --jobs 2.
+test_a_lookup_by_a_field_in_a_rule_and_in_a_global() {
+  sales_policy
+  sqlite3 f.db "DROP TABLE staff; CREATE TABLE staff(id TEXT, role TEXT);
+    INSERT INTO staff VALUES ('S1', 'kam'), ('S2', 'vp'), ('S3', 'kam'), ('S4', NULL)"
+  sed -i 's/columns: \[{name: id, type: text}\]}/columns: [{name: id, type: text}, {name: role, type: text}]}/' c.yaml
+  cat > r.lua <<'LUA'
+global { id = "by_role", doc = "the staff by role", fn = function() return lookup.staff:by("role") end }
+rule { id = "x", doc = "x", fn = function(c)
+  local m = lookup.staff:by("role")
+  local ids = {}
+  for _, s in ipairs(m.kam) do ids[#ids + 1] = s.id end
+  alert { severity = "info", title = "by", data = { kams = table.concat(ids, " "),
+    vps = run.by_role.vp:count(), none = m.nobody == nil and m[""] == nil,
+    frozen = not pcall(function() m.kam = {} end) } }
+end }
+LUA
+  local j
+  for j in 1 2; do
+    rm -f s.db
+    cp_run run --config c.yaml --as-of 2026-06-30 --quiet --jobs $j
+    expect_eq "--jobs $j: exit" 0 "$RC"
+    expect_eq "--jobs $j: stderr" "" "$ERR"
+    expect_eq "--jobs $j: the map" 'C1|{"frozen":true,"kams":"S1 S3","none":true,"vps":1}
+C2|{"frozen":true,"kams":"S1 S3","none":true,"vps":1}' \
+      "$(sqlite3 s.db "SELECT client_id, data FROM alerts ORDER BY client_id")"
+  done
 }
 
 # probe-aj: c.sales:by(0/0) said "sales row has no field '-nan'" (a number
