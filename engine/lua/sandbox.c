@@ -899,7 +899,11 @@ static int load_chunk(cp_sandbox *sb, lua_State *L, const char *path, const char
   }
   snprintf(chunk, sizeof chunk, "@%s", name);
   size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;   /* editors on Windows */
-  line_reader r = {text + bom, text + len, 0};
+  size_t from = bom;
+  if (from < len && text[from] == '#')   /* "#!/usr/bin/env lua": skipped, as lua skips it; */
+    while (from < len && text[from] != '\n')   /* its newline kept, so lines count from 1 */
+      from++;
+  line_reader r = {text + from, text + len, 0};
   int status = lua_load(L, read_line, &r, chunk, "t");
   if (status != LUA_OK)
     free(text);

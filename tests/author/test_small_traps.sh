@@ -9,6 +9,18 @@
 # params read YAML's False, TRUE and NULL as booleans and nil, not as texts.
 . "$(dirname "$0")/common.sh"
 
+# A rule file that starts with "#!" (a script's first line, which lua
+# itself skips) loads, its lines counted from 1: it was refused with
+# "unexpected symbol near '#'".
+test_a_first_line_that_starts_with_a_hash_is_skipped_as_lua_skips_it() {
+  clients_config "[{name: status, type: text}]"
+  facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01')"
+  printf '#!/usr/bin/env lua\nrule { id = "r.a", doc = "d", fn = function(c)\n  error("on line 3")\nend }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:3: on line 3 (rule r.a, client C1)" "$ERR"
+}
+
 test_a_derived_value_that_reports_fails_naming_it() {
   clients_config "[{name: status, type: text}]"
   facts_db f.db "INSERT INTO clients(id,name,status,created_on) VALUES ('C1','A','active','2026-01-01')"
