@@ -619,9 +619,10 @@ static void convert_cell(lua_State *L, const cp_report_def *d, const cp_rcolumn 
       luaL_error(L, "%s: column '%s' (date) got %I, not a day from 0000-01-01 to 9999-12-31",
                  d->where, c->id, (lua_Integer)cell->i);
   }
-  if (!ok && t == LUA_TNUMBER)
+  if (!ok && t == LUA_TNUMBER)   /* 0/0 reads "-nan" or "nan" by the C library: NaN */
     luaL_error(L, "%s: column '%s' (%s) got %s", d->where, c->id, cp_reportdef_type_names[c->type],
-               luaL_tolstring(L, -1, NULL));
+               lua_tonumber(L, -1) != lua_tonumber(L, -1) ? "NaN"
+                                                          : luaL_tolstring(L, -1, NULL));
   if (!ok)
     luaL_error(L, "%s: column '%s' (%s) got a %s", d->where, c->id, cp_reportdef_type_names[c->type],
                luaL_typename(L, -1));

@@ -471,6 +471,16 @@ test_a_value_of_the_wrong_type_names_its_column() {
   expect_contains "message" "crmpolicy: r.lua:2: column 'n' (integer) got 1.5 (report t, client C1)" "$ERR"
 }
 
+# 0/0 in an integer column was said "got -nan" (the C library's words, a
+# sign that means nothing): NaN, as in a percent column.
+test_nan_in_an_integer_column_is_said_nan() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/n = 1 }/n = c.id == "C2" and 0\/0 or 1 }/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 1 "$RC"
+  expect_eq "message" "crmpolicy: r.lua:2: column 'n' (integer) got NaN (report t, client C2)" "$(printf '%s\n' "$ERR" | head -1)"
+}
+
 # probe-af: a finite fraction whose percent is not (1e308) showed "inf%".
 test_a_fraction_too_large_to_show_as_a_percent_names_its_column() {
   custom_report '    return { name = c.name, n = 1 }'
