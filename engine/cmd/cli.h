@@ -31,6 +31,7 @@ typedef struct cp_opts {
   int quiet;               /* --quiet */
   int jobs;                /* --jobs: evaluation workers (default 1) */
   int strict;              /* --strict: a data problem in the facts fails the run */
+  int lint_fatal;          /* check --lint-fatal: a lint warning is exit 1 */
   int format;              /* --format (a cp_format) */
   int64_t since;           /* --since */
   int since_given;          /* --since was given (0 included) */

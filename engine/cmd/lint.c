@@ -615,6 +615,6 @@ cp_exit cp_cmd_check(const cp_opts *o)
   cp_config_free(cfg);
   return rc != CP_OK ? cp_cli_exit_for(rc)
          : invalid  ? CP_EXIT_INVALID
-         : failed   ? CP_EXIT_INCOMPLETE
+         : failed || (o->lint_fatal && warnings) ? CP_EXIT_INCOMPLETE
                     : CP_EXIT_OK;
 }

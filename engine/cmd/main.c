@@ -49,13 +49,14 @@ static const command commands[] = {
    "many clients gone or alerts resolving, an as-of date before the last run's);\n"
    "7: with --push, the run was committed and the push failed (its warning says\n"
    "why)."},
-  {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees",
+  {"check", cp_cmd_check, "config facts as-of quiet fixtures assignees lint-fatal",
    "Checks that the config is valid, every rule file compiles and the facts\n"
    "database has every declared table and column, and converts the first 1,000\n"
    "rows of each clients and per-client table as a run would, saying their data\n"
    "problems by column. Writes nothing. Then warns\n"
    "about params that rules read but the config lacks; with --fixtures DIR, which\n"
-   "it runs quietly, also about params no rule reads and rules no fixture checks."},
+   "it runs quietly, also about params no rule reads and rules no fixture checks.\n"
+   "Warnings leave the exit code 0, unless --lint-fatal: then 1."},
   {"test", cp_cmd_test, "config coverage min-coverage coverage-skip assignees run junit quiet args",
    "Runs policy fixtures: the YAML files named, or found in the folders named\n"
    "(crmpolicy test tests/fixtures). Each step of a fixture is a run as of its date\n"
@@ -117,7 +118,7 @@ static const struct option long_opts[] = {
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
   {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
   {"bare", no_argument, NULL, 'I'},          {"profile", required_argument, NULL, 'Q'},
-  {"locale", required_argument, NULL, 'l'},
+  {"locale", required_argument, NULL, 'l'}, {"lint-fatal", no_argument, NULL, 'W'},
   {"run", required_argument, NULL, 'r'},    {"junit", required_argument, NULL, 'J'},
   {NULL, 0, NULL, 0},
 };
@@ -131,6 +132,7 @@ static const char *const option_help[] = {
   "quiet", "--quiet         print only errors and warnings",
   "jobs", "--jobs N        evaluate with N workers (default 1); same results",
   "strict", "--strict        a data problem in the facts fails the run (exit 3)",
+  "lint-fatal", "--lint-fatal    a lint warning fails the check (exit 1), for CI",
   "force", "--force         run although a guard refuses (guard: in the config)",
   "replay", "--replay        accept an as-of date before the last run's: replay that day",
   "format", "--format FMT    the output format (usage() lists the command's own)",
@@ -297,6 +299,7 @@ static int apply_option(cp_opts *o, int c, const char *arg)
     return 0;
   case 'q': o->quiet = 1; return 0;
   case 'X': o->strict = 1; return 0;
+  case 'W': o->lint_fatal = 1; return 0;
   case 'G': o->force = 1; return 0;
   case 'p': o->push = 1; return 0;
   case 'E':   /* an epoch is 16 hex digits: anything else is a typo, not another epoch */

@@ -32,6 +32,23 @@ lint: 1 warning (with --fixtures DIR: also unread params and untested rules)" \
     "$("$CRMPOLICY" check --config c.yaml 2>&1 | cat)"
 }
 
+# --lint-fatal (as promtool's): a lint warning is exit 1, for a CI job that
+# `check && deploy` let through with a misspelt param; without warnings, 0.
+test_lint_fatal_makes_a_warning_exit_1() {
+  policy
+  cp_run check --config c.yaml --lint-fatal
+  expect_eq "no warning: exit" 0 "$RC"
+  sed -i 's/^local P = params$/local P = params\nlocal typo = params.intervall/' r.lua
+  cp_run check --config c.yaml --lint-fatal
+  expect_eq "a warning: exit" 1 "$RC"
+  expect_eq "a warning: stderr" "crmpolicy: warning: r.lua:3: params.intervall is read, but the config has no such param" "$ERR"
+  expect_contains "a warning: the count" "lint: 1 warning (with" "$OUT"
+  cp_run check --config c.yaml
+  expect_eq "without it: exit" 0 "$RC"
+  cp_run run --config c.yaml --lint-fatal
+  expect_eq "run has no such option: exit" 2 "$RC"
+}
+
 test_check_warns_about_a_label_of_no_rule() {
   policy
   printf 'labels:\n  rules: {visit.due: 拜访到期, visit.dew: typo}\n  tiers: {gold: 金牌}\n' >> c.yaml
