@@ -321,6 +321,7 @@ static void context(explain *e, sbuf *b, const cp_tctx *c, const char *indent)
       cp_sbuf_printf(b, "%slooked at: %s\n", indent, f.s);
     whys(e, b, c, indent);
   }
+  b->oom |= d.oom | f.oom;   /* a line left out would explain less, and say nothing */
   cp_sbuf_free(&d);
   cp_sbuf_free(&f);
 }

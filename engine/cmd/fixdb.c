@@ -414,11 +414,11 @@ static cp_err insert_table(fxdb *d, const yt_node *k, const yt_node *entry)
     if (check_column(d, &x, defaults->items[i]) != CP_OK)
       return CP_ECONFIG;
   rowvals r;
-  for (size_t i = 0; rows && i < rows->n; i++)
-    if (read_row(d, &x, rows->items[i], columns, defaults, &r) != CP_OK ||
-        insert_row(d, &x, &r, rows->items[i]->line) != CP_OK)
-      return CP_ECONFIG;
-  return CP_OK;
+  cp_err rc = CP_OK;
+  for (size_t i = 0; rc == CP_OK && rows && i < rows->n; i++)
+    if ((rc = read_row(d, &x, rows->items[i], columns, defaults, &r)) == CP_OK)
+      rc = insert_row(d, &x, &r, rows->items[i]->line);
+  return rc;   /* said; CP_ENOMEM stays itself (exit 3), not the fixture's fault */
 }
 
 /* Empties the SQL table of facts entry k (a step's facts replace its rows). */
@@ -553,12 +553,18 @@ static cp_err upsert_row(fxdb *d, const fxtable *x, const char *idcol, const yt_
     cp_sbuf_sql_ident(&q, x->sql);
     where_id(&q, idcol);
     sqlite3_stmt *st = NULL;
+    int step = SQLITE_NOMEM;
     if (!q.oom && sqlite3_prepare_v2(d->db, q.s, -1, &st, NULL) == SQLITE_OK) {
       bind_scalar(st, 1, id);
-      changed = sqlite3_step(st) == SQLITE_ROW;
+      changed = (step = sqlite3_step(st)) == SQLITE_ROW;
     }
+    int qoom = q.oom;
     sqlite3_finalize(st);
     cp_sbuf_free(&q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)   /* not "no row": it would add one */
+      return cp_diag_fail(qoom ? CP_ENOMEM : sql_code(d->db), "%s:%u: changes.%s: %s",
+                          d->fx->path, row->line, x->t->name,
+                          qoom ? "out of memory" : sqlite3_errmsg(d->db));
   }
   if (changed)
     return CP_OK;

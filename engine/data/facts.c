@@ -64,6 +64,7 @@ typedef struct id_slot {
 } id_slot;
 
 #define CHUNK_NONE ((size_t)-1)      /* a NULL key's chunk: none (see null_keys()) */
+#define CHUNK_NOMEM ((size_t)-2)     /* a key whose text could not be made: no memory */
 #define RANGE_PART 4                 /* source.bounded: the reader's part of the chunks */
 
 struct cp_facts {
@@ -95,6 +96,7 @@ struct cp_facts {
   int over;                 /* the table whose row took the client past client_cap, or -1 */
   cp_err error;             /* cp_facts_error() */
   int convert_oom;          /* convert() could not keep a value for want of memory */
+  int beyond_oom;           /* beyond() could not read a key for want of memory */
   cp_outcome held;          /* the findings of the lookup tables, met before any run */
   int held_oom;             /* one of them could not be kept */
   int hold_quietly;         /* they are held, not printed (cp_facts_open_holding()) */
@@ -1183,7 +1185,9 @@ static size_t chunk_of(const cp_facts *f, sqlite3_value *v)
   }
   const char *text = (const char *)sqlite3_value_text(v);
   size_t len = (size_t)sqlite3_value_bytes(v), lo = 0, hi = f->n_bounds;
-  while (text && lo < hi) {   /* the number of bounds at or below the key */
+  if (!text)   /* not the first chunk's: the read fails instead */
+    return CHUNK_NOMEM;
+  while (lo < hi) {   /* the number of bounds at or below the key */
     size_t mid = lo + (hi - lo) / 2;
     if (binary_cmp(text, len, f->bounds[mid]) >= 0)
       lo = mid + 1;
@@ -1199,13 +1203,16 @@ static void part_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   const cp_facts *f = sqlite3_user_data(ctx);
   size_t c = argc == 1 ? chunk_of(f, argv[0]) : CHUNK_NONE;
-  sqlite3_result_int(ctx, c != CHUNK_NONE && c % f->parts == f->part);
+  if (c == CHUNK_NOMEM)   /* a row given to no reader, silently, is a lost row */
+    sqlite3_result_error_nomem(ctx);
+  else
+    sqlite3_result_int(ctx, c != CHUNK_NONE && c % f->parts == f->part);
 }
 
 /* Returns 1 when the row under the cursor of s, a source read by parts, is
  * of a chunk after the one being read: its rows come in key order, so it
  * is one whose key is at or past the chunk's end (once per row and chunk). */
-static int beyond(const cp_facts *f, source *s)
+static int beyond(cp_facts *f, source *s)
 {
   if (!s->by_parts || s->bounded != RANGE_PART)
     return 0;
@@ -1217,8 +1224,9 @@ static int beyond(const cp_facts *f, source *s)
       s->row_beyond = 1;
     else if (f->chunk < f->n_bounds && type == SQLITE_TEXT) {
       const char *text = (const char *)sqlite3_value_text(v);
-      s->row_beyond = text && binary_cmp(text, (size_t)sqlite3_value_bytes(v),
-                                         f->bounds[f->chunk]) >= 0;
+      s->row_beyond = !text || binary_cmp(text, (size_t)sqlite3_value_bytes(v),
+                                          f->bounds[f->chunk]) >= 0;
+      f->beyond_oom |= !text;   /* the chunk ends here: cp_facts_next() fails */
     }
   }
   return s->row_beyond;
@@ -1688,6 +1696,10 @@ static int next_client(cp_facts *f, cp_client **c)
 int cp_facts_next(cp_facts *f, cp_client **c)
 {
   int rc = next_client(f, c);
+  if (f->beyond_oom && rc >= 0) {   /* a chunk cut short: its rows are not all read */
+    cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+    rc = -1;
+  }
   if (rc < 0) {   /* the error was printed here, on this thread, just now */
     cp_err e = cp_diag_last_fail();
     f->error = e == CP_ENOMEM || e == CP_EIO ? e : CP_EFACTS;

@@ -6,9 +6,9 @@
 # must say "out of memory" and exit 3 (never 2, which sends the reader to the
 # config, the rules or the export, never "internal error", a crash or a
 # hang), a run must leave the state as it was (or, when the shortage passed
-# unnoticed, exactly as a run with memory enough leaves it; or, when it
-# failed one rule for one client, commit with that rule error kept, exit
-# 1), and the next run with memory enough must work. Found this way and fixed: a config
+# unnoticed or came after the commit, exactly as a run with memory enough
+# leaves it; or, when it failed one rule for one client, commit with that
+# rule error kept, exit 1), and the next run with memory enough must work. Found this way and fixed: a config
 # parser that never ended (libyaml's failed initialization unchecked), the
 # state's columns added twice after a failed read, a shortage named a config,
 # rules or facts error (exit 2) or "internal error".
@@ -25,19 +25,21 @@ POINTS=${OOM_POINTS:-60}
 case $CRMPOLICY in */asan/*) HALF=1 ;; *) HALF=0 ;; esac
 
 # under_oom AFTER ONCE ARGS...: crmpolicy ARGS with every allocation after the
-# AFTER-th failing (ONCE=1: only the next one); sets $RC and $ERR.
+# AFTER-th failing (ONCE=1: only the next one); sets $RC and $ERR, its
+# standard output in $T/stdout.
 under_oom() {
   local after=$1 once=$2
   shift 2
   FAILALLOC_AFTER=$after FAILALLOC_ONCE=$once LD_PRELOAD=$FAILALLOC timeout -k 5 120 \
-    "$BIN" "$@" >/dev/null 2>"$T/stderr"
+    "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
   RC=$?
   ERR=$(cat "$T/stderr")
 }
 
-# allocations ARGS...: prints how many allocations crmpolicy ARGS makes.
+# allocations ARGS...: prints how many allocations crmpolicy ARGS makes; its
+# standard output in $T/stdout.ref.
 allocations() {
-  FAILALLOC_COUNT=$T/count LD_PRELOAD=$FAILALLOC "$BIN" "$@" >/dev/null 2>&1
+  FAILALLOC_COUNT=$T/count LD_PRELOAD=$FAILALLOC "$BIN" "$@" >"$T/stdout.ref" 2>/dev/null
   cat "$T/count"
 }
 
@@ -51,7 +53,7 @@ points() {
 said_out_of_memory() {
   if [ "$RC" != 3 ]; then
     fail "$1: exit $RC, not 3: ${ERR:0:300}"
-  elif [ -z "$(printf '%s\n' "$ERR" | grep -E 'out of memory|not enough memory')" ]; then
+  elif [ -z "$(printf '%s\n' "$ERR" | grep -E 'out of memory|not enough memory|Cannot allocate memory')" ]; then
     fail "$1: exit 3 without saying out of memory: ${ERR:0:300}"
   elif printf '%s\n' "$ERR" | grep -q 'internal error'; then
     fail "$1: called an internal error: ${ERR:0:300}"
@@ -78,14 +80,16 @@ setup() {
 # second_nights ONCE ARGS...: the second night (with ARGS) at every point;
 # checks the exit, the message and the state each time.
 second_nights() {
-  local once=$1 total n stopped=0 passed=0
+  local once=$1 total n stopped=0 passed=0 last_stopped=0
   shift
   total=$(copy_db night1.db s.db; allocations "${RUN[@]}" --as-of 2026-11-15 "$@")
   [ "${total:-0}" -gt 1000 ] || { fail "counted ${total:-no} allocations"; return; }
   for n in $(points "$total"); do
     copy_db night1.db s.db
     under_oom "$n" "$once" "${RUN[@]}" --as-of 2026-11-15 "$@"
-    if [ "$once" = 1 ] && [ "$RC" = 0 ]; then   # the shortage passed: nothing may differ
+    if [ "$RC" = 0 ]; then
+      # the shortage passed unmet, or came after the commit (the copy from
+      # the -wal then only warns): the night as with memory enough
       passed=$((passed + 1))
       expect_same_state "after $n allocations, exit 0" night2.digest s.db
     elif [ "$once" = 1 ] && [ "$RC" = 1 ]; then
@@ -97,13 +101,19 @@ second_nights() {
                          AND message LIKE '%memory%'")"
     else
       stopped=$((stopped + 1))
+      last_stopped=$n
       said_out_of_memory "after $n allocations"
       [ -e s.db ] && expect_same_state "after $n allocations, exit $RC" night1.digest s.db
     fi
     [ "$_failed" = 0 ] || { fail "(FAILALLOC_AFTER=$n FAILALLOC_ONCE=$once)"; return; }
   done
-  [ "$once" = 1 ] || expect_eq "every run stopped" "$(points "$total" | wc -l)" "$stopped"
-  # the state the failed runs left takes the night as if nothing had happened
+  [ "$once" = 1 ] || [ "$stopped" -gt $((passed * 4)) ] ||
+    fail "only $stopped of $((stopped + passed)) runs stopped: is the allocator preloaded?"
+  # a state a failed run left takes the night as if nothing had happened
+  [ "$stopped" -gt 0 ] || return
+  copy_db night1.db s.db
+  under_oom "$last_stopped" "$once" "${RUN[@]}" --as-of 2026-11-15 "$@"
+  [ "$RC" = 0 ] && copy_db night1.db s.db   # the shortage passed unmet this time
   "$BIN" "${RUN[@]}" --as-of 2026-11-15 "$@" 2>/dev/null
   expect_eq "the night with memory enough: exit" 0 "$?"
   expect_same_state "the night with memory enough" night2.digest s.db
@@ -144,16 +154,20 @@ test_a_first_night_out_of_memory_leaves_no_state_the_next_night_can_not_use() {
 }
 
 # every_point WHAT ARGS...: crmpolicy ARGS at every point, each time exit 3
-# saying out of memory.
+# saying out of memory (or exit 0 with the whole output).
 every_point() {
   local what=$1 total n
   shift
   total=$(allocations "$@")
-  rm -f r.html   # what the counted run wrote
   [ "${total:-0}" -gt 1000 ] || { fail "$what: counted ${total:-no} allocations"; return; }
   for n in $(points "$total"); do
+    rm -f r.html
     under_oom "$n" 0 "$@"
+    # the last allocations may be ones stdio does without (a buffer for
+    # standard output): the same output, exit 0, is right then
+    [ "$RC" = 0 ] && cmp -s "$T/stdout" "$T/stdout.ref" && [ -z "$ERR" ] && continue
     said_out_of_memory "$what, after $n allocations"
+    [ -e r.html ] && fail "$what, after $n allocations: r.html written by a report that failed"
     [ "$_failed" = 0 ] || return
   done
 }
@@ -167,7 +181,6 @@ test_every_command_out_of_memory_says_so_and_exits_3() {
   every_point feed feed "${C[@]}" --state s.db --since 0
   every_point explain explain "${C[@]}" --facts "$FACTS" --state s.db --as-of 2026-11-15 C000001
   every_point report report "${C[@]}" --facts "$FACTS" --state s.db --month 2026-11 --out r.html
-  [ -e r.html ] && fail "report: r.html written by a report that failed"
   every_point test test "${C[@]}" "$ROOT/tests/policy/tier"
   expect_same_state "the state read" night1.digest s.db
 }
