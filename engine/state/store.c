@@ -179,11 +179,13 @@ static cp_err fail(const cp_store *s, sqlite3 *db, const char *doing)
 /* SQLite rolls the whole transaction back by itself after some errors in
  * any statement (out of memory, a full disk, I/O); a write after that would
  * run on its own and be committed at once, half a run kept. Every write
- * first checks that the run's transaction is still open. */
-static cp_err in_transaction(cp_store *s, const char *doing)
+ * first checks that the run's transaction is still open (else st is reset). */
+static cp_err in_transaction(cp_store *s, sqlite3_stmt *st, const char *doing)
 {
   if (!sqlite3_get_autocommit(s->db))
     return CP_OK;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return cp_diag_fail(CP_ESTATE, "state: %s: %s: the run's transaction was rolled back after an "
                       "earlier error; nothing was written", s->path, doing);
 }
@@ -191,12 +193,9 @@ static cp_err in_transaction(cp_store *s, const char *doing)
 /* Steps a bound writer statement to completion and resets it. */
 static cp_err exec_stmt(cp_store *s, sqlite3_stmt *st, const char *doing)
 {
-  cp_err lost = in_transaction(s, doing);
-  if (lost != CP_OK) {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+  cp_err lost = in_transaction(s, st, doing);
+  if (lost != CP_OK)
     return lost;
-  }
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -325,12 +324,9 @@ static cp_err open_item(cp_store *s, const cp_outcome *o, const cp_item *it)
   /* the row's opened_at as stored: a replay reopens one with the opened_at it
    * had (REOPENED_AT), and the event says so too */
   char opened[40];
-  cp_err lost = in_transaction(s, alert ? "opening an alert" : "proposing an assignment");
-  if (lost != CP_OK) {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+  cp_err lost = in_transaction(s, st, alert ? "opening an alert" : "proposing an assignment");
+  if (lost != CP_OK)
     return lost;
-  }
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) {
     const unsigned char *t = sqlite3_column_text(st, 0);
