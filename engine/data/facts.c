@@ -112,6 +112,7 @@ struct cp_facts {
   int n_spares;             /* their number */
   char *const *bounds;      /* a worker's: the chunks' bounds (cp_facts_bounds; not owned) */
   size_t n_bounds;          /* their number: chunks = n_bounds + 1 */
+  struct bound_key *bkeys;  /* a worker's by parts: each bound's first 8 bytes and length */
   size_t parts, part;       /* by parts: this reader reads chunks part, part + parts, ... */
   size_t chunk;             /* the chunk being read (cp_facts_begin_chunk) */
 };
@@ -1160,12 +1161,44 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
   return advance(f, s) < 0 ? db_err(f->db) : CP_OK;
 }
 
-/* Compares text a (la bytes) with b as SQLite's BINARY collation does. */
-static int binary_cmp(const char *a, size_t la, const char *b)
+/* Compares text a (la bytes) with b (lb bytes) as SQLite's BINARY
+ * collation does. */
+static int binary_cmp(const char *a, size_t la, const char *b, size_t lb)
 {
-  size_t lb = strlen(b);
   int c = memcmp(a, b, la < lb ? la : lb);
   return c ? c : la < lb ? -1 : la > lb;
+}
+
+/* A chunk bound as chunk_of() compares it: its first 8 bytes as a
+ * big-endian number (zeros past its end) and its length. */
+struct bound_key {
+  uint64_t pre;
+  size_t len;
+};
+
+/* The first 8 bytes of text s (len bytes) as a big-endian number, zeros
+ * past its end: two texts' numbers compare as their first 8 bytes do under
+ * BINARY (a NUL byte and a missing one alike: equal numbers of texts of 8
+ * bytes or fewer then compare by their lengths). */
+static uint64_t prefix8(const char *s, size_t len)
+{
+  unsigned char b[8] = {0};
+  memcpy(b, s, len < 8 ? len : 8);
+  return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
+         (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+         (uint64_t)b[6] << 8 | (uint64_t)b[7];
+}
+
+/* Compares text a (la bytes, prefix8() pa) with bound i of f as
+ * binary_cmp() does, most often by their prefixes alone. */
+static int bound_cmp(const cp_facts *f, const char *a, size_t la, uint64_t pa, size_t i)
+{
+  const struct bound_key *b = &f->bkeys[i];
+  if (pa != b->pre)
+    return pa < b->pre ? -1 : 1;
+  if (la <= 8 && b->len <= 8)
+    return la < b->len ? -1 : la > b->len;
+  return binary_cmp(a, la, f->bounds[i], b->len);
 }
 
 /* The chunk whose range holds client key v, as the chunk reads' WHERE
@@ -1187,9 +1220,10 @@ static size_t chunk_of(const cp_facts *f, sqlite3_value *v)
   size_t len = (size_t)sqlite3_value_bytes(v), lo = 0, hi = f->n_bounds;
   if (!text)   /* not the first chunk's: the read fails instead */
     return CHUNK_NOMEM;
+  uint64_t pre = prefix8(text, len);
   while (lo < hi) {   /* the number of bounds at or below the key */
     size_t mid = lo + (hi - lo) / 2;
-    if (binary_cmp(text, len, f->bounds[mid]) >= 0)
+    if (bound_cmp(f, text, len, pre, mid) >= 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -1224,8 +1258,8 @@ static int beyond(cp_facts *f, source *s)
       s->row_beyond = 1;
     else if (f->chunk < f->n_bounds && type == SQLITE_TEXT) {
       const char *text = (const char *)sqlite3_value_text(v);
-      s->row_beyond = !text || binary_cmp(text, (size_t)sqlite3_value_bytes(v),
-                                          f->bounds[f->chunk]) >= 0;
+      size_t len = (size_t)sqlite3_value_bytes(v);
+      s->row_beyond = !text || bound_cmp(f, text, len, prefix8(text, len), f->chunk) >= 0;
       f->beyond_oom |= !text;   /* the chunk ends here: cp_facts_next() fails */
     }
   }
@@ -1242,6 +1276,13 @@ cp_err cp_facts_by_parts(cp_facts *f, const cp_facts *plan, char *const *bounds,
   *any = 0;
   if (n == 0 || parts < 2 || plan->tables_count != f->tables_count)
     return CP_OK;   /* one chunk: read whole */
+  free(f->bkeys);
+  if (!(f->bkeys = malloc(n * sizeof *f->bkeys)))
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
+  for (size_t i = 0; i < n; i++) {
+    f->bkeys[i].len = strlen(bounds[i]);
+    f->bkeys[i].pre = prefix8(bounds[i], f->bkeys[i].len);
+  }
   for (unsigned i = 0; i <= f->tables_count; i++) {
     source *s = i < f->tables_count ? &f->tables[i] : &f->clients;
     const source *p = i < f->tables_count ? &plan->tables[i] : &plan->clients;
@@ -2344,6 +2385,7 @@ void cp_facts_close(cp_facts *f)
   close_spares(f);
   sqlite3_close(f->db);
   cp_arena_free(&f->arena);
+  free(f->bkeys);
   free(f->tables);
   free(f->lookups);
   free(f->client_rows);
