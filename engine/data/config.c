@@ -280,6 +280,7 @@ static const char *key_of_value(const yt_node *n, unsigned line, const char *val
 static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *log,
                            cyaml_err_t err)
 {
+  int opened = errno;   /* why fopen() failed, for CYAML_ERR_FILE_OPEN */
   char msg[256] = "", path[256] = "";
   unsigned line = 0;
   /* the file parsed once already (cp_ytree_load): libyaml failing on it now,
@@ -287,6 +288,12 @@ static cp_err report_cyaml(const char *file, const yt_node *root, const cylog *l
   if (err == CYAML_ERR_OOM || err == CYAML_ERR_LIBYAML_PARSER_INIT ||
       (err == CYAML_ERR_LIBYAML_PARSER && strstr(log->text, "(null)")))
     return cp_diag_fail(CP_ENOMEM, "%s: out of memory", file);
+  /* it was read a moment ago: opening it again fails for want of memory
+   * (fopen's buffer), or because it was removed or replaced since */
+  if (err == CYAML_ERR_FILE_OPEN)
+    return opened == ENOMEM ? cp_diag_fail(CP_ENOMEM, "%s: out of memory", file)
+                            : cp_diag_fail(CP_EIO, "%s: read once, it could not be opened "
+                                           "again: %s", file, strerror(opened));
   const char *first = strstr(log->text, "Load: ");
   if (first) {
     first += strlen("Load: ");

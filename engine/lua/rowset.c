@@ -293,7 +293,7 @@ static const cp_value *row_values(lua_State *L, cp_rules *api, const cp_rows *ro
   if (rows->packed && ncols > api->row_buf_cap) {
     cp_value *buf = realloc(api->row_buf, ncols * sizeof *buf);
     if (!buf)
-      luaL_error(L, "out of memory");
+      cp_sandbox_nomem(L);
     api->row_buf = buf;
     api->row_buf_cap = ncols;
   }

@@ -342,12 +342,12 @@ static int l_derive(lua_State *L)
     size_t cap = api->cap_derived ? api->cap_derived * 2 : 16;
     char **ids = realloc(api->derived_ids, cap * sizeof *ids);
     if (!ids)
-      return luaL_error(L, "out of memory");
+      return cp_sandbox_nomem(L);
     api->derived_ids = ids;
     api->cap_derived = cap;
   }
   if (!(api->derived_ids[api->n_derived] = strdup(need_string(L, "derive", "id"))))
-    return luaL_error(L, "out of memory");
+    return cp_sandbox_nomem(L);
   api->n_derived++;
   return 0;
 }
