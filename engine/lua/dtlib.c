@@ -27,21 +27,32 @@ static int64_t arg_int(lua_State *L, int i, const char *what)
 #define DAY_MIN CP_DAY_MIN
 #define DAY_MAX CP_DAY_MAX
 
-/* Returns argument i as a day in range, raising an error otherwise. */
+/* Returns argument i as a day in range, raising an error otherwise (one
+ * that asks whether it is a time when it reads as one of 1971 to 9999: a
+ * timestamp read where a day was meant). */
 static int64_t arg_day(lua_State *L, int i)
 {
   int64_t d = arg_int(L, i, "a date (epoch day)");
+  if (d >= 365 * CP_DAY_SECONDS && d < (DAY_MAX + 1) * CP_DAY_SECONDS)
+    ARG_ERROR(L, i, "day %I is out of range (0000-01-01 to 9999-12-31): a time (epoch seconds)? "
+              "of a time t, dt.day(t) is its day", (lua_Integer)d);
   if (d < DAY_MIN || d > DAY_MAX)
     ARG_ERROR(L, i, "day %I is out of range (0000-01-01 to 9999-12-31)", (lua_Integer)d);
   return d;
 }
 
-/* Returns argument i as a time in range, raising an error otherwise. */
+/* Returns argument i as a time in range, raising an error otherwise. A
+ * number within the span of day numbers (1969-12-23 to 1970-02-03 read as
+ * seconds), but 0, is a day where a time was meant (a date column, dt.today),
+ * as a condition on a timestamp column says: it would read as January 1970. */
 static int64_t arg_time(lua_State *L, int i)
 {
   int64_t t = arg_int(L, i, "a timestamp (epoch seconds)");
   if (t < DAY_MIN * CP_DAY_SECONDS || t > DAY_MAX * CP_DAY_SECONDS + CP_DAY_SECONDS - 1)
     ARG_ERROR(L, i, "time %I is out of range (0000-01-01 to 9999-12-31)", (lua_Integer)t);
+  if (t >= DAY_MIN && t <= DAY_MAX && t != 0)
+    ARG_ERROR(L, i, "%I is a day number, not a time (epoch seconds; of a day d, dt.start(d) is "
+              "its first second)", (lua_Integer)t);
   return t;
 }
 

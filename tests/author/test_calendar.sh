@@ -97,4 +97,16 @@ test_impossible_dates_are_errors() {
   expect_dt_error 'dt.in_last_days(dt.today, 1e12)' "bad argument #2 to 'in_last_days' (1000000000000 days is out of range)"
 }
 
+# A day where a time is meant read as January 1970 (495,000 hours ago), a
+# time where a day is meant as out of range: each says which it is.
+test_a_day_for_a_time_or_a_time_for_a_day_says_so() {
+  expect_dt_error 'dt.hours_since(dt.today)' "bad argument #1 to 'hours_since' (20634 is a day number, not a time (epoch seconds; of a day d, dt.start(d) is its first second))"
+  expect_dt_error 'dt.format_time(dt.date("2026-06-01"))' "bad argument #1 to 'format_time' (20605 is a day number, not a time (epoch seconds; of a day d, dt.start(d) is its first second))"
+  expect_dt_error 'dt.day(-3)' "bad argument #1 to 'day' (-3 is a day number, not a time (epoch seconds; of a day d, dt.start(d) is its first second))"
+  expect_dt_error 'dt.age_days(dt.now)' "bad argument #1 to 'age_days' (day 1782863999 is out of range (0000-01-01 to 9999-12-31): a time (epoch seconds)? of a time t, dt.day(t) is its day)"
+  expect_dt_error 'dt.format(dt.start(dt.today))' "bad argument #1 to 'format' (day 1782777600 is out of range (0000-01-01 to 9999-12-31): a time (epoch seconds)? of a time t, dt.day(t) is its day)"
+  expect_eq "0 and a day's first second, as times" "1970-01-01T00:00:00 2026-06-30T00:00:00 2026-06-30" \
+    "$(why_of 'dt.format_time(0), dt.format_time(dt.start(dt.today)), f(dt.day(dt.now))')"
+}
+
 run_tests
