@@ -1,8 +1,9 @@
 /* lintsrc.c: a static pass over the rule files' text for `check`: a small
  * Lua tokenizer (names, punctuation; strings, numbers and comments skipped)
- * and two patterns: `params.a.b` (or a local alias of params, `local P =
+ * and its patterns: `params.a.b` (or a local alias of params, `local P =
  * params.visits`, also several in one statement: `local A, B = params.a,
- * params.b`) followed through the config's params tree, and `c.field`
+ * params.b`) followed through the config's params tree, `labels.a.b`
+ * through its labels (no alias followed), `lookup.name`, and `c.field`
  * where c is the parameter of a `fn = function(c)` (or report{}'s `row =` and
  * `scope =`). What it cannot see (a
  * key built at run time, a client handed to a helper function) the fixtures
@@ -335,6 +336,36 @@ static int is_client(const pass *p, size_t i)
   return 0;
 }
 
+/* Follows `labels.a.b` at token i (the name labels) through the config's
+ * labels; warns about the first key a section of it lacks (which reads as
+ * nil, and reaches people as a missing title). A section it lacks is not
+ * warned about: the config may leave one out on purpose (`labels.tiers and
+ * labels.tiers.gold`), and reading into a missing one fails at once, in
+ * the fixtures. Returns the warnings (0 or 1). */
+static unsigned check_labels(pass *p, size_t *i)
+{
+  char key[128], path[256] = "labels";
+  const yt_node *node = p->cfg->labels;
+  while (is_punct(&p->t, *i + 1, '.') && *i + 2 < p->t.n && p->t.v[*i + 2].name) {
+    text(&p->t, *i + 2, key, sizeof key);
+    const yt_node *child = node && node->kind == YT_MAP ? cp_ytree_get(node, key) : NULL;
+    if (!node || node->kind != YT_MAP)
+      return 0;   /* past a label's text, or its own methods (labels.x:upper()) */
+    if (!child && node == p->cfg->labels)
+      return 0;   /* a section the config may lack: `labels.tiers and labels.tiers.gold` */
+    if (!child) {
+      cp_diag_warn("%s:%u: %s.%s: the config's %s has no '%s' (it reads as nil)", p->file,
+                   p->t.v[*i + 2].line, path, key, path, key);
+      return 1;
+    }
+    size_t used = strlen(path);
+    snprintf(path + used, sizeof path - used, ".%s", key);
+    node = child;
+    *i += 2;
+  }
+  return 0;
+}
+
 /* Checks the tokens of one file; returns the warnings (params, client
  * fields, lookups). */
 static unsigned check_tokens(pass *p, const cp_rules *rules)
@@ -357,6 +388,8 @@ static unsigned check_tokens(pass *p, const cp_rules *rules)
     } else if ((a = alias_of(p, i)) >= 0) {
       snprintf(path, sizeof path, "%s", p->alias_path[a]);
       follow(p, &i, p->alias_node[a], path, sizeof path);
+    } else if (is_name(&p->t, i, "labels")) {
+      warnings += check_labels(p, &i);
     } else if (is_name(&p->t, i, "lookup") && is_punct(&p->t, i + 1, '.') && i + 2 < p->t.n &&
                p->t.v[i + 2].name && !is_lookup(p->cfg, text(&p->t, i + 2, field, sizeof field))) {
       cp_diag_warn("%s:%u: lookup.%s: no lookup '%s' is declared (the config's lookups: "

@@ -58,6 +58,28 @@ test_check_warns_about_a_label_of_no_rule() {
   expect_contains "stdout" "lint: 1 warning (with" "$OUT"
 }
 
+# labels.a.b read in a rule, followed through the config's labels: a key
+# a section lacks reads as nil (a title that says nothing, or a
+# string.format that fails on nil); a section may be left out on purpose
+# (`labels.x and labels.x.y`), and reading into one that is not there
+# fails at once.
+test_check_warns_about_a_label_the_config_lacks() {
+  policy
+  printf 'labels:\n  titles: {due: "拜访到期 %%s"}\n  tiers: {gold: 金牌}\n' >> c.yaml
+  cat >> r.lua <<'LUA'
+local function texts(c)
+  local a = labels.titles.due:format(c.id) .. labels.tiers.gold
+  local b = labels.severities and labels.severities.warning or "warning"
+  local d = labels.tiers[c.id] or labels.titles.dew
+  return a .. b .. d
+end
+LUA
+  cp_run check --config c.yaml --lint-fatal
+  expect_eq "exit" 1 "$RC"
+  expect_eq "stderr" "crmpolicy: warning: r.lua:38: labels.titles.dew: the config's labels.titles has no 'dew' (it reads as nil)" "$ERR"
+  expect_contains "stdout" "lint: 1 warning (with" "$OUT"
+}
+
 test_check_with_fixtures_finds_unread_params_and_unchecked_rules() {
   policy
   mkdir fx
