@@ -118,10 +118,12 @@ static int build_wanted(cp_pusher *p, time_t now, const char *ends, sbuf *labels
     cp_record_alertmanager(body, &shown);
     body->s[--body->len] = '\0';   /* reopen the object for the times */
     cp_sbuf_printf(body, ",\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", starts, ends);
-    sqlite3_bind_text(ins, 1, labels->s, (int)labels->len, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 2, starts, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 3, body->s, (int)body->len, SQLITE_TRANSIENT);
-    if (labels->oom || body->oom || sqlite3_step(ins) != SQLITE_DONE)
+    /* a text that could not be copied would be pushed as NULL */
+    if (labels->oom || body->oom ||
+        sqlite3_bind_text(ins, 1, labels->s, (int)labels->len, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_bind_text(ins, 2, starts, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_bind_text(ins, 3, body->s, (int)body->len, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_step(ins) != SQLITE_DONE)
       break;
     sqlite3_reset(ins);
     (*n)++;

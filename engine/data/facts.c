@@ -969,6 +969,7 @@ static cp_err null_keys(cp_facts *f, source *s, const char *key)
   cp_sbuf_sql_ident(&q, key);
   cp_sbuf_add(&q, " IS NULL LIMIT 1");
   source n = *s;
+  n.stmt = NULL;   /* s's own: a prepare that fails leaves it, and it was finalized here */
   cp_err rc = prepare(f, &q, &n.stmt);
   cp_sbuf_free(&q);
   int step = rc == CP_OK ? sqlite3_step(n.stmt) : SQLITE_DONE;
@@ -1152,10 +1153,11 @@ static cp_err start(cp_facts *f, source *s, const char *key, const char *from, c
   }
   if (bounded == RANGE_PART)
     return first_sorted(f, s, key, from, to);
-  if (from)
-    sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT);
-  if (to)
-    sqlite3_bind_text(s->stmt, 2, to, -1, SQLITE_TRANSIENT);
+  /* a bound that could not be copied would stay NULL, and the chunk read
+   * no row at all, without an error (key >= NULL is never true) */
+  if ((from && sqlite3_bind_text(s->stmt, 1, from, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
+      (to && sqlite3_bind_text(s->stmt, 2, to, -1, SQLITE_TRANSIENT) != SQLITE_OK))
+    return cp_diag_fail(CP_ENOMEM, "facts: out of memory");
   if (s->sorted && !bounded)
     return first_sorted(f, s, key, NULL, NULL);
   return advance(f, s) < 0 ? db_err(f->db) : CP_OK;
@@ -1603,6 +1605,7 @@ static cp_err sample_source(cp_facts *f, const source *s, const char *key, unsig
   source tmp = *s;
   sbuf q = {0};
   cp_value v;
+  tmp.stmt = NULL;   /* s's own: a prepare that fails leaves it, and it was finalized here */
   tmp.quiet = 0;
   tmp.keyed = 1;
   tmp.want = NULL;
