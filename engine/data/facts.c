@@ -219,7 +219,12 @@ static int authorize(void *ctx, int action, const char *a, const char *b, const 
  * saying only "is not a timestamp"). */
 static const char *time_problem(cp_coltype type, const char *text, size_t len)
 {
-  int ts = len >= 16 && (text[10] == 'T' || text[10] == ' ') && text[13] == ':';
+  if (len >= 10 && (text[4] == '/' || text[4] == '.') && text[7] == text[4])
+    return type == CP_COL_DATE ? "is not a date: write it YYYY-MM-DD (with '-')"
+                               : "is not a timestamp: write it YYYY-MM-DD HH:MM:SS (the date "
+                                 "with '-')";
+  int ts = len >= 16 && text[4] == '-' && text[7] == '-' &&
+           (text[10] == 'T' || text[10] == ' ') && text[13] == ':';
   if (ts && len == 16)
     return type == CP_COL_DATE ? "is not a date: its time has no seconds (a date is YYYY-MM-DD; "
                                  "a time after it needs HH:MM:SS)"

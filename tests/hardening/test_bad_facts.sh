@@ -368,6 +368,16 @@ test_a_time_without_seconds_or_with_a_zone_says_what_to_write() {
   run_bad
   expect_quarantined "clients|C2|created_on|2026-01-01 10:00|is not a date: its time has no seconds (a date is YYYY-MM-DD; a time after it needs HH:MM:SS)" \
     "clients row C2 column created_on: '2026-01-01 10:00' is not a date: its time has no seconds (a date is YYYY-MM-DD; a time after it needs HH:MM:SS)"
+  # a group insurer's export: slashes, and no seconds either (which it
+  # named first, and the slashes were left to find)
+  rm -f f.db s.db*; config; facts "UPDATE contacts SET happened_at='2026/04/02 11:00' WHERE id='V2';"
+  run_bad
+  expect_quarantined "contacts|V2|happened_at|2026/04/02 11:00|is not a timestamp: write it YYYY-MM-DD HH:MM:SS (the date with '-')" \
+    "contacts row V2 column happened_at: '2026/04/02 11:00' is not a timestamp: write it YYYY-MM-DD HH:MM:SS (the date with '-')"
+  rm -f f.db s.db*; config; facts "UPDATE clients SET created_on='2026.01.01' WHERE id='C2';"
+  run_bad
+  expect_quarantined "clients|C2|created_on|2026.01.01|is not a date: write it YYYY-MM-DD (with '-')" \
+    "clients row C2 column created_on: '2026.01.01' is not a date: write it YYYY-MM-DD (with '-')"
 }
 
 test_date_stored_as_a_number_is_a_finding() {
