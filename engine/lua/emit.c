@@ -441,12 +441,19 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
   if (t == LUA_TNUMBER && !lua_isinteger(L, -1) && !isfinite(lua_tonumber(L, -1)))
     luaL_error(L, "%s: '%s' must be a string or a finite number, not %s", fn, name,
                lua_tostring(L, -1));   /* its text differs between C libraries */
+  int whole = 0;
+  lua_Integer i = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &whole) : 0;
   if (t == LUA_TNUMBER && !lua_isinteger(L, -1)) {
     /* a float's text as JSON writes it, not Lua's tostring: 1.0 is the key
      * "1" as 1 is (1 == 1.0 in Lua), and two floats that %.14g writes alike
-     * stay two keys */
+     * stay two keys; a whole float is the integer it equals (2^60 is the
+     * key 1 << 60, not '1.152921504606847e+18': a key that came as a REAL
+     * one night and an INTEGER the next was two alerts) */
     char buf[32];
-    float_text(lua_tonumber(L, -1), buf);
+    if (whole)
+      snprintf(buf, sizeof buf, "%lld", (long long)i);
+    else
+      float_text(lua_tonumber(L, -1), buf);
     lua_pop(L, 1);
     lua_pushstring(L, buf);
   }

@@ -326,6 +326,36 @@ LUA
     "$(sqlite3 s.db "SELECT client_id||' '||key FROM alerts ORDER BY 1" | paste -sd'|')"
 }
 
+test_a_whole_float_key_is_the_key_of_the_integer_it_equals() {
+  setup
+  # a whole float of 10^15 and more (2^60, 1e15: equal in Lua to the
+  # integers 1 << 60 and 10^15, the same table key) was written in C's
+  # exponent form, '1.152921504606847e+18', one more key beside the
+  # integer's, so an id that came as a REAL one night and an INTEGER the
+  # next resolved its alert and opened another; an assignee alike was an id
+  # of nobody
+  probe <<'LUA'
+rule { id = "r", doc = "d", fn = function(c)
+  if c.id == "C1" then
+    alert { severity = "info", key = 1 << 60 }
+    alert { severity = "info", key = 2^60 }
+  else
+    alert { severity = "info", key = 1e15, assignee = 2^62 }
+    alert { severity = "info", key = -2^63 }
+    alert { severity = "info", key = 2^63 }
+    alert { severity = "info", key = 1e300 }
+    alert { severity = "info", key = 1e15 + 0.5 }
+  end
+end }
+LUA
+  expect_eq "exit" 1 "$RC"
+  expect_contains "2^60 is the key 1 << 60" \
+    "alert{}: 'r' with key '1152921504606846976' was already reported for this client (rule r, client C1)" "$ERR"
+  expect_eq "keys (past 2^63 a float stays one)" \
+    "C2 -9223372036854775808 -|C2 1000000000000000 4611686018427387904|C2 1000000000000000.5 -|C2 1e+300 -|C2 9.223372036854776e+18 -" \
+    "$(sqlite3 s.db "SELECT client_id||' '||key||' '||ifnull(assignee, '-') FROM alerts ORDER BY 1" | paste -sd'|')"
+}
+
 test_assign_and_fulfilled_of_one_key_are_the_rules_error() {
   setup
   # needed and done at once: the proposal stayed open, the fulfilled{}
