@@ -184,11 +184,17 @@ static void add_list(lua_State *L, const site *s, int negate)
   see_through(L, s);
   refuse_weak(L, -1);
   lua_Integer n = (lua_Integer)lua_rawlen(L, -1), keys = 0;
+  if (n > CP_FILTER_VALUES - s->f->nvals)   /* before the list is walked: a long one, kept
+                                             * in an upvalue, was walked whole at each call
+                                             * (one instruction) to be refused */
+    luaL_error(L, "the lists of a filter hold at most %d values", CP_FILTER_VALUES);
   lua_pushnil(L);
-  while (lua_next(L, -2)) {
+  while (keys <= n && lua_next(L, -2)) {   /* past n, it holds other keys: no need for more */
     keys++;
     lua_pop(L, 1);
   }
+  if (keys > n)
+    lua_pop(L, 1);   /* the key lua_next left */
   if (keys == 0)
     fail(L, s, "an empty list (nothing is in it: say what you mean without a condition)");
   if (keys != n)   /* {"a", b = "x"} or {"a", nil, "c"}: some would be left out */
@@ -270,13 +276,18 @@ static void add_table(lua_State *L, const site *s)
   refuse_weak(L, -1);
   int first = s->f->n, nil_ok = or_nil(L, s);
   size_t keys = 0, len = lua_rawlen(L, -1);
+  if (len > (size_t)(CP_FILTER_VALUES - s->f->nvals))   /* refused before it is walked */
+    luaL_error(L, "the lists of a filter hold at most %d values", CP_FILTER_VALUES);
   lua_pushnil(L);
-  while (lua_next(L, -2)) {
+  while ((!len || keys <= len) && lua_next(L, -2)) {   /* an operator at a time, or a list
+                                                         * walked no further than its length */
     keys++;
     if (!len)
       add_operator(L, s, &range);
     lua_pop(L, 1);
   }
+  if (len && keys > len)
+    lua_pop(L, 1);   /* the key lua_next left */
   if (keys == 0)
     fail(L, s, "an empty condition {}");
   if (len && keys != len)

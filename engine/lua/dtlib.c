@@ -7,6 +7,7 @@
 #include "api.h"
 #include "dates.h"
 #include "freeze.h"
+#include "sandbox.h"
 
 /* Raises "bad argument #i to 'name' (why)", naming the dt function as it
  * was called (dt.hours_since: 'hours_since'). */
@@ -320,6 +321,9 @@ static int dt_next_of(lua_State *L)
      * loop in C run as long as a rule likes, where no budget counts. */
     int list = cp_freeze_behind(L, 1) ? lua_gettop(L) : 1;
     lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+    cp_sandbox_charge(L, (uint64_t)n);   /* an item a step, as table.move: one instruction
+                                          * called it, and a list kept in an upvalue is
+                                          * walked at every call */
     for (lua_Integer k = 1; k <= n; k++) {
       lua_rawgeti(L, list, k);
       int64_t d = next_one(L, -1, from, "dt.next_of");

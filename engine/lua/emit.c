@@ -157,6 +157,22 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Charges the budget for a table of data walked in C (n entries, each
+ * read again and written: WALK_COST) and, when sorted, for sorting its keys
+ * (n log n comparisons, SORT_COST each): one instruction asked for it, and
+ * a large table kept in an upvalue, given as data again and again (inside
+ * pcall, past 1 MiB refused each time), was walked and sorted for free
+ * until the wall-time backstop. A view's table is the data's own. */
+#define WALK_COST 4   /* instructions an entry: about the time of 4 of the VM's */
+#define SORT_COST 4   /* instructions a comparison of two keys (strcmp of Lua strings) */
+static void charge_walk(lua_State *L, size_t n, int sorted)
+{
+  uint64_t log2n = 1;
+  while (sorted && ((uint64_t)1 << log2n) < n && log2n < 63)
+    log2n++;
+  cp_sandbox_charge(L, (uint64_t)n * (WALK_COST + (sorted && n > 16 ? SORT_COST * log2n : 0)));
+}
+
 /* Appends the table at idx as an object with sorted string keys. */
 static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, where *w,
                          int depth)
@@ -186,6 +202,7 @@ static int encode_object(lua_State *L, const char *fn, int idx, sbuf *b, where *
       return data_error(L, fn, w, depth, "a key is not valid UTF-8 (JSON would write it like "
                         "another)");
   }
+  charge_walk(L, n, 1);
   if (n <= sizeof few / sizeof few[0]) {   /* an insertion sort: no call per comparison */
     for (size_t i = 1; i < n; i++) {
       const char *k = keys[i];
@@ -227,6 +244,7 @@ static int encode_table(lua_State *L, const char *fn, int idx, sbuf *b, where *w
   }
   if (count != n)
     return encode_object(L, fn, idx, b, w, depth);
+  charge_walk(L, (size_t)count, 0);
   cp_sbuf_add(b, "[");
   for (lua_Integer i = 1; i <= n; i++) {
     cp_sbuf_add(b, i > 1 ? "," : "");

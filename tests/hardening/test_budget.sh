@@ -228,6 +228,36 @@ test_work_no_count_sees_is_bounded_by_wall_time() {
   expect_budget 3
 }
 
+test_work_in_c_over_a_rules_tables_is_charged() {
+  # dt.next_of's list and the tables of alert{}'s data (walked, their keys
+  # sorted, before anything is written) were walked in C for one
+  # instruction: a loop of such calls on a table kept in an upvalue ran
+  # until the wall-time backstop, some 1.6 s a client. A few calls now
+  # spend the budget, which they passed unseen.
+  local list='local L = {} for i = 1, 200000 do L[i] = 1 end'
+  local keys='local K = {} for i = 1, 100000 do K["k" .. i] = true end'
+  probe 'for i = 1, 10 do dt.next_of(L, 2) end' "$list"
+  expect_budget 3
+  probe 'for i = 1, 3 do pcall(alert, {severity = "info", title = "t", data = {x = K}}) end' "$keys"
+  expect_budget 3
+  probe 'for i = 1, 5 do pcall(alert, {severity = "info", key = i, title = "t", data = {x = L}}) end' "$list"
+  expect_budget 3
+  # a condition's list longer than a filter holds was walked whole to be
+  # refused (3,000 refusals: seconds); it is refused before (a lookup of
+  # one row, so that the rows' charge is not what stops the loop)
+  setup
+  sqlite3 f.db "DELETE FROM staff WHERE id <> 'S1'"
+  printf '%s\nrule { id = "x.y", doc = "probe", fn = function(c)\n%s\nalert { severity = "info", title = "cheat" }\nend }\n' \
+    'local L = {} for i = 1, 200000 do L[i] = "kam" end' \
+    'local ok, e = pcall(lookup.staff.count, lookup.staff, {role = {["in"] = L}})
+assert(not ok and e:find("the lists of a filter hold at most 64 values", 1, true), e)
+for i = 1, 3000 do pcall(lookup.staff.count, lookup.staff, {role = L}) end' > rules/x.lua
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  expect_eq "a long list: exit" "0 " "$? $(cat "$T/stderr")"
+  expect_eq "a long list: alerts" "cheat|cheat|ok C1|ok C2" \
+    "$(sqlite3 s.db "SELECT title FROM alerts ORDER BY 1" 2>&1 | paste -sd'|')"
+}
+
 test_print_escapes_what_would_act_on_a_terminal() {
   probe 'print("tier:", "x\ncrmpolicy: the run failed (fake)\27[31mRED\7", "\255")'
   expect_eq "exit" 0 "$RC"
