@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox.h"
 #include "sbuf.h"
 #include "show.h"
 
@@ -66,17 +67,31 @@ static int each_value(const cp_rules *api, void *ctx,
   return stop;
 }
 
-/* What refuse_found needs: the item and the state. */
+/* What refuse_found needs: the item, the state, and what the search of one
+ * value costs, charged as it goes. */
 typedef struct check_ctx {
   lua_State *L;
   const cp_item *it;
+  uint64_t per_value;   /* bytes searched for one value: the item's texts, and a value's own */
+  uint64_t owed;        /* bytes searched and not yet charged */
 } check_ctx;
 
+#define SEARCHED_PER_UNIT 64   /* bytes searched (memmem) per instruction charged, as the
+                                * heap's growth is: about the time of a VM instruction */
+
 /* Raises the error for sensitive value v (column col of t) when a text
- * field of the item holds it. */
+ * field of the item holds it. Each value searched is charged the budget,
+ * as it goes: a client of many rows and an alert{} with a long text (a
+ * million rows, 1 MiB of data) searched terabytes for one instruction,
+ * longer than any wall-time backstop, which sees nothing inside a C call. */
 static int refuse_found(void *ctx, const cp_table_cfg *t, unsigned col, const cp_value *v)
 {
-  const check_ctx *k = ctx;
+  check_ctx *k = ctx;
+  k->owed += k->per_value + v->len;
+  if (k->owed >= SEARCHED_PER_UNIT) {
+    cp_sandbox_charge(k->L, k->owed / SEARCHED_PER_UNIT);
+    k->owed %= SEARCHED_PER_UNIT;
+  }
   const char *field = holder(k->it, v);
   if (field)
     luaL_error(k->L, "%s{}: its %s holds the client's %s.%s, a sensitive column (config): "
@@ -87,7 +102,10 @@ static int refuse_found(void *ctx, const cp_table_cfg *t, unsigned col, const cp
 
 void cp_sensitive_check(lua_State *L, const cp_rules *api, const cp_item *it)
 {
-  check_ctx k = {L, it};
+  const char *texts[] = {it->title, it->data, it->key, it->assignee};
+  check_ctx k = {L, it, 64, 0};   /* 64: a value's own work (its strlen()s, the loop) */
+  for (int i = 0; i < 4; i++)
+    k.per_value += texts[i] ? strlen(texts[i]) : 0;
   each_value(api, &k, refuse_found);
 }
 

@@ -258,6 +258,31 @@ for i = 1, 3000 do pcall(lookup.staff.count, lookup.staff, {role = L}) end' > ru
     "$(sqlite3 s.db "SELECT title FROM alerts ORDER BY 1" 2>&1 | paste -sd'|')"
 }
 
+test_the_check_for_sensitive_values_is_charged() {
+  # each alert{} looks for every sensitive value of the client's rows in
+  # its texts, in C: 10,000 notes and a data of 52 KB made 0.5 GB of
+  # searching (0.1 s or more) for one call, charged its bytes / 16 only; a
+  # loop of them ran until the wall-time backstop, and one call on a client
+  # of a million rows with 1 MiB of data for minutes, which nothing stopped
+  setup
+  sqlite3 f.db "CREATE TABLE notes(id TEXT, client_id TEXT, said TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+    INSERT INTO notes SELECT 'N' || i, 'C' || (1 + i % 2), 'secret number ' || i FROM n"
+  printf '%s\n' 'tables: [{name: notes, key: client_id, id: id, columns: [{name: said, type: text, sensitive: true}]}]' >> c.yaml
+  printf '%s\n' 'local S = string.rep("secret numbe_", 4000)' \
+    'rule { id = "x.y", doc = "probe", fn = function(c)' \
+    'alert { severity = "info", key = #c.notes, data = {s = S} }' \
+    'alert { severity = "info", title = "cheat" }' 'end }' > rules/x.lua
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  RC=$?
+  ERR=$(cat "$T/stderr")
+  expect_budget 3
+  # a short text, the usual, is cheap
+  sed -i 's/data = {s = S}/data = {s = "secret numbe_"}/' rules/x.lua
+  OUT=$(timeout 60 "$CRMPOLICY" run --config c.yaml --as-of 2026-06-01 --quiet 2>"$T/stderr")
+  expect_eq "short: exit" "0 " "$? $(cat "$T/stderr")"
+}
+
 test_print_escapes_what_would_act_on_a_terminal() {
   probe 'print("tier:", "x\ncrmpolicy: the run failed (fake)\27[31mRED\7", "\255")'
   expect_eq "exit" 0 "$RC"
