@@ -165,6 +165,32 @@ cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out)
   return cp_diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);
 }
 
+/* Refuses the run of id whose as_of is not a day (id -1: the first run whose
+ * as_of has not the form YYYY-MM-DD, if any); CP_OK when there is none. */
+static cp_err bad_day(sqlite3 *db, const char *path, int64_t id)
+{
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, id >= 0 ? "SELECT id, as_of FROM runs WHERE id = ?1"
+                                     : "SELECT id, as_of FROM runs WHERE typeof(as_of) <> 'text' "
+                                       "OR as_of NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' "
+                                       "ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  cp_err err = CP_OK;
+  if (rc == SQLITE_ROW) {
+    const char *day = (const char *)sqlite3_column_text(st, 1);
+    err = cp_diag_fail(CP_ESTATE, "state: %s: runs row %lld has as_of '%.40s', not a date "
+                       "YYYY-MM-DD (was the state database changed by hand?); nothing was "
+                       "written", path, (long long)sqlite3_column_int64(st, 0),
+                       day ? day : "NULL");
+  } else if (rc != SQLITE_DONE) {
+    err = cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
 cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out)
 {
   sqlite3_stmt *st;
@@ -172,19 +198,27 @@ cp_err cp_statedb_last_run(sqlite3 *db, const char *path, cp_last_run *out)
   if (sqlite3_prepare_v2(db, "SELECT id, as_of, clients FROM runs ORDER BY id DESC LIMIT 1",
                          -1, &st, NULL) != SQLITE_OK)
     return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
-  int rc = sqlite3_step(st);
+  int rc = sqlite3_step(st), bad = 0;
   if (rc == SQLITE_ROW) {
     const char *day = (const char *)sqlite3_column_text(st, 1);
     out->id = sqlite3_column_int64(st, 0);
     out->clients = (uint64_t)sqlite3_column_int64(st, 2);
-    if (!day || cp_dates_parse_date(day, strlen(day), &out->as_of) != 0)
-      out->as_of = 0;
+    bad = !day || cp_dates_parse_date(day, strlen(day), &out->as_of) != 0;
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return cp_diag_fail(CP_ESTATE, "state: %s: %s", path, sqlite3_errmsg(db));
+  /* A day that is not one (a state edited by hand) read as day 0: a run as
+   * of an earlier day went through as a forward one, no --replay asked; and
+   * the runs' days are compared as text (a later run's), so every run's
+   * must have the one form. */
+  cp_err err = bad ? bad_day(db, path, out->id) : CP_OK;
+  if (err == CP_OK)
+    err = bad_day(db, path, -1);
+  if (err != CP_OK)
+    return err;
   int64_t open = 0;
-  cp_err err = query_int(db, path, "SELECT count(*) FROM alerts WHERE status='open'", &open);
+  err = query_int(db, path, "SELECT count(*) FROM alerts WHERE status='open'", &open);
   out->open_alerts = (uint64_t)open;
   return err;
 }

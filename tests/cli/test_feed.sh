@@ -397,6 +397,29 @@ test_an_identity_that_is_not_text_in_a_hand_made_state_stops_the_run() {
   expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+test_a_run_whose_as_of_is_not_a_date_in_a_hand_edited_state_stops_the_run() {
+  # the last run's as_of read as no date (day 0, 1970-01-01) when it was
+  # not one: a run as of an earlier day than it went through as a forward
+  # run, no --replay asked, and a text such as '2026-6-1' compared with the
+  # run's day as text decided whether alerts reopened
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "UPDATE runs SET as_of = '2026-6-1'"
+  before=$(sqlite3 s.db .dump | md5sum)
+  cp_run run --config c.yaml --as-of 2026-05-01 --quiet
+  expect_eq "exit" 3 "$RC"
+  expect_contains "message" "crmpolicy: state: s.db: runs row 1 has as_of '2026-6-1', not a date YYYY-MM-DD (was the state database changed by hand?); nothing was written" "$ERR"
+  expect_eq "state unchanged" "$before" "$(sqlite3 s.db .dump | md5sum)"
+  # an earlier run's too: the runs' days are compared as text
+  sqlite3 s.db "UPDATE runs SET as_of = '2026-06-01'"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  sqlite3 s.db "UPDATE runs SET as_of = 20260601 WHERE id = 1"
+  cp_run run --config c.yaml --as-of 2026-06-03 --quiet --jobs 2
+  expect_eq "exit (an earlier run)" 3 "$RC"
+  expect_contains "message (an earlier run)" "crmpolicy: state: s.db: runs row 1 has as_of '20260601', not a date YYYY-MM-DD" "$ERR"
+  expect_eq "runs" 2 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
+}
+
 test_a_state_whose_meta_page_is_damaged_is_refused_by_run_and_feed() {
   # the run did not read meta: it committed on a damaged page and exited 0, and
   # every feed read after it said "has no epoch", not that the page is damaged
