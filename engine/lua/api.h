@@ -153,6 +153,11 @@ void cp_rowset_value_push(lua_State *L, const cp_value *v);
  * as [] in data, where an empty table is written as {} (emit.c). */
 extern const char cp_emit_empty_array;
 
+/* Writes the finite number at idx as an id's text: an integer, or a float
+ * that equals one, as its digits; another float in the fewest digits that
+ * give it back (emit.c). Keys, assignees and pool members alike. */
+void cp_emit_number_text(lua_State *L, int idx, char buf[32]);
+
 /* alert, assign, fulfilled and why, for the namespace (emit.c). */
 extern const luaL_Reg cp_emit_functions[];
 

@@ -117,6 +117,21 @@ static void float_text(double d, char buf[32])
   }
 }
 
+void cp_emit_number_text(lua_State *L, int idx, char buf[32])
+{
+  /* a float's text as JSON writes it, not Lua's tostring: 1.0 is the id
+   * "1" as 1 is (1 == 1.0 in Lua), and two floats that %.14g writes alike
+   * stay two ids; a whole float is the integer it equals (2^60 is the key
+   * 1 << 60, not '1.152921504606847e+18': a key that came as a REAL one
+   * night and an INTEGER the next was two alerts) */
+  int whole = 0;
+  lua_Integer i = lua_tointegerx(L, idx, &whole);
+  if (whole)
+    snprintf(buf, 32, "%lld", (long long)i);
+  else
+    float_text(lua_tonumber(L, idx), buf);
+}
+
 /* Appends a number: integers as such, floats in their shortest exact form. */
 static int encode_number(lua_State *L, const char *fn, int idx, sbuf *b, const where *w,
                          int depth)
@@ -459,19 +474,9 @@ static const char *opt_text(lua_State *L, const char *fn, const char *name, cons
   if (t == LUA_TNUMBER && !lua_isinteger(L, -1) && !isfinite(lua_tonumber(L, -1)))
     luaL_error(L, "%s: '%s' must be a string or a finite number, not %s", fn, name,
                lua_tostring(L, -1));   /* its text differs between C libraries */
-  int whole = 0;
-  lua_Integer i = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &whole) : 0;
   if (t == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-    /* a float's text as JSON writes it, not Lua's tostring: 1.0 is the key
-     * "1" as 1 is (1 == 1.0 in Lua), and two floats that %.14g writes alike
-     * stay two keys; a whole float is the integer it equals (2^60 is the
-     * key 1 << 60, not '1.152921504606847e+18': a key that came as a REAL
-     * one night and an INTEGER the next was two alerts) */
     char buf[32];
-    if (whole)
-      snprintf(buf, sizeof buf, "%lld", (long long)i);
-    else
-      float_text(lua_tonumber(L, -1), buf);
+    cp_emit_number_text(L, -1, buf);
     lua_pop(L, 1);
     lua_pushstring(L, buf);
   }

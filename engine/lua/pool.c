@@ -1,6 +1,7 @@
 /* pool.c: pools of people that assignments pick from, by load and capacity,
  * deterministically and in client order (the engine's staffing mechanism). */
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,17 @@ static const char *add_member(lua_State *L, int idx, int groups, cp_pool *p, cha
   }
   if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
     return "each member needs a string id and group";
+  if (lua_type(L, -2) == LUA_TNUMBER) {   /* its digits, as an assignee's: not tostring's
+                                           * %.14g, which wrote 5.0 as '5.0' and two floats
+                                           * alike */
+    char digits[32];
+    if (!lua_isinteger(L, -2) && !isfinite(lua_tonumber(L, -2)))
+      return "a member's id is NaN or infinity, which has no digits (an id is a text or a "
+             "number's digits)";
+    cp_emit_number_text(L, -2, digits);
+    lua_pushstring(L, digits);
+    lua_replace(L, -3);
+  }
   size_t glen;
   const char *id = lua_tolstring(L, -2, &len), *group = lua_tolstring(L, -1, &glen);
   if (memchr(id, '\0', len) || memchr(group, '\0', glen))   /* stored as text it would be cut */

@@ -356,6 +356,31 @@ LUA
     "$(sqlite3 s.db "SELECT client_id||' '||key||' '||ifnull(assignee, '-') FROM alerts ORDER BY 1" | paste -sd'|')"
 }
 
+test_a_pool_members_number_id_is_the_assignee_a_number_gives() {
+  setup
+  # a member's id of a float was Lua's tostring (%.14g): 5.0 picked as
+  # '5.0' where assignee = 5.0 is '5', and 2^60 as '1.1529215046068e+18',
+  # 14 digits that 2^60 + 256 wrote alike (one member for two); NaN was
+  # the C library's 'nan' or '-nan'
+  probe <<'LUA'
+pool { id = "p", doc = "d", members = function(add)
+  add { id = 5.0, group = "a" } add { id = 2^60, group = "b" } add { id = 2^60 + 256, group = "c" }
+end }
+rule { id = "r", doc = "d", fn = function(c)
+  for _, g in ipairs({"a", "b", "c"}) do assign { kind = "k", key = g, pick = { pool = "p", group = g } } end
+end }
+LUA
+  expect_eq "exit" 0 "$RC"
+  expect_eq "assignees" "a 5|b 1152921504606846976|c 1152921504606847232" \
+    "$(sqlite3 s.db "SELECT DISTINCT key||' '||assignee FROM assignments ORDER BY 1" | paste -sd'|')"
+  probe <<'LUA'
+pool { id = "p", doc = "d", members = function(add) add { id = 0/0, group = "a" } end }
+rule { id = "r", doc = "d", fn = function(c) end }
+LUA
+  expect_eq "NaN: exit" 1 "$RC"
+  expect_contains "NaN: message" "crmpolicy: r.lua:1: a member's id is NaN or infinity, which has no digits (an id is a text or a number's digits) (pool 'p'; " "$ERR"
+}
+
 test_assign_and_fulfilled_of_one_key_are_the_rules_error() {
   setup
   # needed and done at once: the proposal stayed open, the fulfilled{}
