@@ -179,8 +179,10 @@ cp_err cp_locale_labels_check(const cp_config *c)
   for (size_t i = 0; i + 1 < n->n; i += 2) {
     const yt_node *k = n->items[i], *s = n->items[i + 1];
     if (k->kind != YT_SCALAR || s->kind != YT_MAP)
-      return cp_diag_fail(CP_ECONFIG, "%s:%u: labels: '%s' must be a mapping of ids to labels",
-                       c->path, s->line, k->kind == YT_SCALAR ? k->value : "?");
+      return cp_diag_fail(CP_ECONFIG, "%s:%u: labels: '%s' must be a mapping of ids to labels%s",
+                       c->path, s->line, k->kind == YT_SCALAR ? k->value : "?",
+                       s->kind == YT_SCALAR && (!s->value || !*s->value)
+                           ? " (an empty one is written {}: an empty value is null)" : "");
     for (size_t j = 0; j + 1 < s->n; j += 2)
       if (s->items[j]->kind != YT_SCALAR || s->items[j + 1]->kind != YT_SCALAR ||
           !s->items[j + 1]->value || !*s->items[j + 1]->value)

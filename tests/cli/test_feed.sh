@@ -316,6 +316,24 @@ test_a_consumer_reads_after_its_cursor_and_acks() {
   expect_eq "then read from it" '2 alert.resolved' "$(printf '%s\n' "$OUT" | sed -E 's/^\{"seq":([0-9]+),"type":"([a-z.]+)".*/\1 \2/')"
 }
 
+# A name the state has not seen starts before the first event (every event
+# kept comes); one that should start at the end acks the last seq first,
+# as README's command does (jq).
+test_a_new_consumer_starts_at_the_beginning_or_acks_the_end_first() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  cp_run feed --config c.yaml --consumer new
+  expect_eq "from the beginning" "1 2" "$(printf '%s\n' "$OUT" | sed -E 's/^\{"seq":([0-9]+),.*/\1/' | paste -sd' ')"
+  command -v jq >/dev/null || { fail "jq is not installed (make deps installs it)"; return; }
+  crmpolicy() { "$CRMPOLICY" "$@"; }
+  crmpolicy feed --config c.yaml --consumer late --ack "$(crmpolicy status --config c.yaml --format json | jq .feed.last_seq)"
+  expect_eq "ack the end: exit" 0 "$?"
+  cp_run feed --config c.yaml --consumer late
+  expect_eq "nothing until the next run" "0|" "$RC|$OUT"
+}
+
 test_every_line_of_the_feed_validates_against_the_event_schema() {
   facts=$(demo_facts 300) || { fail "no demo facts"; return; }
   demo_run s.db 2026-11-15 "$facts"

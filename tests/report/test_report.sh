@@ -816,6 +816,12 @@ test_locale_and_labels_are_checked() {
   cp_run check --config c.yaml
   expect_eq "labels exit" 2 "$RC"
   expect_contains "labels" "labels: 'rules' must be a mapping of ids to labels" "$ERR"
+  clients_config "[{name: name, type: text}]" "labels:
+  rules:
+  tiers: {gold: 金牌}"
+  cp_run check --config c.yaml
+  expect_eq "an empty section: exit" 2 "$RC"
+  expect_contains "an empty section" "labels: 'rules' must be a mapping of ids to labels (an empty one is written {}: an empty value is null)" "$ERR"
 }
 
 # Installs Chromium and a CJK font when either is missing (as root: CI is);
