@@ -56,7 +56,7 @@ UNITDIR  := $(PREFIX)/lib/systemd/system
 SHARE_FILES := rules/POLICY.md rules/.luarc.json $(wildcard rules/*.lua rules/lib/*.lua) \
                $(wildcard schema/*.sql schema/*.json) editor/crmpolicy.lua examples/demo/crmpolicy.yaml \
                $(wildcard examples/systemd/* examples/init/*.md examples/init/*.lua examples/init/*.json \
-                          examples/init/*.yaml tests/fixtures/*.yaml) \
+                          examples/init/*.yaml examples/init/minimal/* tests/fixtures/*.yaml) \
                $(shell find tests/policy -name '*.yaml' 2>/dev/null | sort)
 UNITS    := crmpolicy.service crmpolicy.timer
 

@@ -51,7 +51,8 @@ typedef struct cp_opts {
   const char *rule;        /* explain: --rule ID */
   const char *fixtures;    /* check: --fixtures DIR */
   const char *assignees;   /* test, check: --assignees LOOKUP (default staff, when declared) */
-  int bare;                /* init: --bare, an example rule instead of the reference policy */
+  int bare;                /* init: 1 --bare, an example rule instead of the reference
+                            * policy; 3 --minimal, the smallest facts; 4 both (refused) */
   const char *locale;      /* init: --locale, the config's locale (NULL: zh-CN, the reference's) */
   char **args;             /* operands after the options (test: fixtures; explain: client) */
   int nargs;               /* number of operands */

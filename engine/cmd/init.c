@@ -283,7 +283,8 @@ typedef struct init_item {
   const char *from;      /* path under share */
   const char *to;        /* path under the project folder */
   const char *suffixes;  /* for a folder: the names copied; NULL: a file */
-  int bare;              /* 0: reference policy only; 1: --bare only; 2: both */
+  int bare;              /* 0: reference policy only; 1: --bare only; 2: both; 3: --minimal
+                          * only; 5: --bare and --minimal */
 } init_item;
 
 static const init_item items[] = {
@@ -293,6 +294,10 @@ static const init_item items[] = {
   {"examples/init/example.lua", "rules/example.lua", NULL, 1},
   {"examples/init/example.yaml", "tests/example.yaml", NULL, 1},
   {"schema/facts.sql", "schema/facts.sql", NULL, 2},
+  {"examples/init/minimal/facts.sql", "schema/facts.sql", NULL, 3},
+  {"examples/init/minimal/crmpolicy.yaml", "crmpolicy.yaml", NULL, 3},
+  {"examples/init/minimal/example.lua", "rules/example.lua", NULL, 3},
+  {"examples/init/minimal/example.yaml", "tests/example.yaml", NULL, 3},
   {"editor/crmpolicy.lua", "editor/crmpolicy.lua", NULL, 2},
   {"examples/init/luarc.json", ".luarc.json", NULL, 2},
   {"examples/init/README.md", "README.md", NULL, 2},
@@ -309,8 +314,11 @@ static cp_err copy_items(const char *share, const char *dir, int bare)
                                       : make_dir(t);
   }
   for (size_t i = 0; rc == CP_OK && i < sizeof items / sizeof items[0]; i++) {
-    if (items[i].bare != 2 && items[i].bare != bare)
+    int mode = items[i].bare;
+    if (bare == 3 ? mode != 3 && mode != 2 : mode != bare && mode != 2)
       continue;
+    if (bare == 3 && mode == 2 && !strcmp(items[i].to, "schema/facts.sql"))
+      continue;   /* the minimal one's instead */
     if (join(s, share, items[i].from) < 0 || join(t, dir, items[i].to) < 0)
       return cp_diag_fail(CP_EUSAGE, "init: %s: the path is too long", dir);
     rc = items[i].suffixes ? copy_tree(s, t, items[i].suffixes) : copy_file(s, t);
@@ -331,6 +339,15 @@ cp_exit cp_cmd_init(const cp_opts *o)
                  "policy project into (for example 'crmpolicy init my-policy')");
     return CP_EXIT_INVALID;
   }
+  if (o->bare == 4) {
+    cp_diag_fail(CP_EUSAGE, "init: --bare and --minimal are two different starts; give one");
+    return CP_EXIT_INVALID;
+  }
+  if (o->locale && o->bare == 3) {
+    cp_diag_fail(CP_EUSAGE, "init: --locale is for the reference policy and --bare; "
+                 "--minimal writes locale: en in crmpolicy.yaml, to change there");
+    return CP_EXIT_INVALID;
+  }
   if (o->locale && strcmp(o->locale, "en") != 0 && strcmp(o->locale, "zh-CN") != 0) {
     cp_diag_fail(CP_EUSAGE, "init: --locale: '%s' is not one of en, zh-CN", o->locale);
     return CP_EXIT_INVALID;
@@ -341,7 +358,7 @@ cp_exit cp_cmd_init(const cp_opts *o)
     rc = make_project_dir(dir);
   if (rc == CP_OK)
     rc = copy_items(share, dir, o->bare);
-  if (rc == CP_OK)
+  if (rc == CP_OK && o->bare != 3)   /* --minimal's is copied whole */
     rc = write_config(share, dir, o->bare, o->locale);
   if (rc == CP_OK)
     rc = make_facts(dir);
@@ -349,7 +366,9 @@ cp_exit cp_cmd_init(const cp_opts *o)
     return cp_cli_exit_for(rc);
   if (!o->quiet)
     printf("wrote a policy project in %s (%s); next:\n  cd %s && crmpolicy check && "
-           "crmpolicy test tests\n", dir, o->bare ? "one example rule" : "the reference policy",
+           "crmpolicy test tests\n", dir,
+           o->bare == 3 ? "one example rule on the smallest facts"
+           : o->bare ? "one example rule" : "the reference policy",
            dir);
   return CP_EXIT_OK;
 }

@@ -34,10 +34,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  {"init", cp_cmd_init, "bare locale quiet args",
+  {"init", cp_cmd_init, "bare minimal locale quiet args",
    "Writes a policy project into a new or empty folder (crmpolicy init DIR).\n"
    "It holds crmpolicy.yaml, rules/ (the reference policy; with --bare, one\n"
-   "example rule), tests/ with the fixtures, schema/facts.sql, an empty facts.db\n"
+   "example rule on its facts; with --minimal, one rule on the smallest facts,\n"
+   "a clients table and its contacts), tests/ with the fixtures,\n"
+   "schema/facts.sql, an empty facts.db\n"
    "made from it, .luarc.json and editor/ for lua-language-server, and a README;\n"
    "'crmpolicy check' and 'crmpolicy test tests' pass in it. The files come from\n"
    "share/crmpolicy beside the binary's folder (or the source tree)."},
@@ -118,6 +120,7 @@ static const struct option long_opts[] = {
   {"assignees", required_argument, NULL, 'A'}, {"coverage-skip", required_argument, NULL, 'K'},
   {"bom", no_argument, NULL, 'b'},          {"no-bom", no_argument, NULL, 'B'},
   {"bare", no_argument, NULL, 'I'},          {"profile", required_argument, NULL, 'Q'},
+  {"minimal", no_argument, NULL, 'Z'},
   {"locale", required_argument, NULL, 'l'}, {"lint-fatal", no_argument, NULL, 'W'},
   {"run", required_argument, NULL, 'r'},    {"junit", required_argument, NULL, 'J'},
   {NULL, 0, NULL, 0},
@@ -151,6 +154,8 @@ static const char *const option_help[] = {
   "                  default: with locale zh-CN, so that spreadsheets read the Chinese\n"
   "                  right; alerts and assignments: without)",
   "bare", "--bare          one example rule and its fixture, not the reference policy",
+  "minimal", "--minimal       the smallest facts (clients, contacts), one rule and its\n"
+  "                  fixture: a start for facts of one's own",
   "locale", "--locale L      the project's locale: en or zh-CN (default zh-CN, the reference\n"
   "                  policy's); with --bare, en labels the example rule in English",
   "since", "--since SEQ     print events after this sequence number",
@@ -314,7 +319,8 @@ static int apply_option(cp_opts *o, int c, const char *arg)
   case 'b': o->bom = 1; return 0;
   case 'B': o->bom = 0; return 0;
   case 'C': o->coverage = 1; return 0;
-  case 'I': o->bare = 1; return 0;
+  case 'I': o->bare = o->bare == 3 ? 4 : 1; return 0;
+  case 'Z': o->bare = o->bare == 1 ? 4 : 3; return 0;   /* 4: both, refused by init */
   case 'l': o->locale = arg; return 0;
   case 'R': o->rule = arg; return 0;
   case 'Q': o->profile = arg; return 0;

@@ -65,6 +65,45 @@ tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
   expect_eq "test" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
 }
 
+# --minimal: a start for facts of one's own (two authors who wrote policies
+# from the README began from --bare and rewrote the reference company's
+# eight tables by hand): clients and their contacts, one rule, its fixture.
+test_init_minimal_writes_the_smallest_facts_and_one_rule() {
+  cp_run init --minimal p
+  expect_eq "exit" 0 "$RC"
+  expect_eq "message" "wrote a policy project in p (one example rule on the smallest facts); next:
+  cd p && crmpolicy check && crmpolicy test tests" "$OUT"
+  expect_eq "files" ".luarc.json
+README.md
+crmpolicy.yaml
+editor/crmpolicy.lua
+facts.db
+rules/example.lua
+schema/facts.sql
+tests/example.yaml" "$(cd p && find . -type f | sed 's|^\./||' | sort)"
+  expect_eq "the facts' tables" "clients
+contacts" "$(sqlite3 p/facts.db "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")"
+  cd p || return
+  cp_run check --lint-fatal --fixtures tests
+  expect_eq "check exit" 0 "$RC"
+  expect_eq "check: no warning" "" "$ERR"
+  cp_run test --coverage --min-coverage 100 tests
+  expect_eq "test exit" 0 "$RC"
+  expect_eq "test" "1 passed, 0 failed" "$(printf '%s\n' "$OUT" | tail -n 1)"
+  # the export's own rows: one client quiet for 120 days
+  sqlite3 facts.db "INSERT INTO clients VALUES ('K1', 'Kappa', '2025-01-01');
+    INSERT INTO contacts VALUES ('V1', 'K1', '2026-07-18 09:30:00')"
+  cp_run run --as-of 2026-11-15 --quiet
+  expect_eq "run exit" 0 "$RC"
+  expect_eq "its alert" "example.quiet|K1|warning|no contact since 2026-07-18" \
+    "$(sqlite3 state.db "SELECT rule, client_id, severity, title FROM alerts")"
+  cd .. || return
+  cp_run init --minimal --bare q
+  expect_eq "both: exit" 2 "$RC"
+  expect_eq "both: message" "crmpolicy: init: --bare and --minimal are two different starts; give one" "$ERR"
+  [ ! -e q ] || fail "init --minimal --bare made q"
+}
+
 # README ("init"): once a --bare project's config drops a reference table,
 # the example fixture says which (policy-s was not warned).
 test_init_bare_example_fixture_names_a_table_the_config_dropped() {

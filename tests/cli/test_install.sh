@@ -41,6 +41,8 @@ test_install_puts_binary_man_page_share_and_units_then_uninstall_removes_them() 
   # The installed binary finds its share folder: init, check and test pass.
   "$bin" init --quiet "$T/p" && ( cd "$T/p" && "$bin" check --quiet && "$bin" test --quiet tests ) \
     > init.out 2>&1 || fail "init, check, test with the installed binary: $(tail -3 init.out)"
+  "$bin" init --quiet --minimal "$T/m" && ( cd "$T/m" && "$bin" check --quiet && "$bin" test --quiet tests ) \
+    > init.out 2>&1 || fail "init --minimal, check, test with the installed binary: $(tail -3 init.out)"
   timeout 600 make -s -C "$ROOT" uninstall DESTDIR="$T/dest" PREFIX=/usr > make.out 2>&1
   expect_eq "make uninstall" 0 "$?"
   expect_eq "files left after uninstall" "" "$(cd "$T/dest" && find . -type f | sort)"
