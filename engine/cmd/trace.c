@@ -145,6 +145,14 @@ static void on_read(void *ctx, lua_State *L, int kind, unsigned idx)
     value = strdup(buf);
     text = 1;
     kind = CP_NAME_TABLE;
+  } else if (kind == CP_NAME_RUN) {   /* run.<id>: shown by that name, masked as results are */
+    char *shown = render(L, -1, -1, &text);
+    value = shown ? cp_rules_masked(t->loaded, shown) : NULL;
+    free(shown);
+    lua_pushfstring(L, "run.%s", name ? name : "?");
+    add_read(t, current(t), kind, lua_tostring(L, -1), value, text);
+    lua_pop(L, 1);
+    return;
   } else if (kind == CP_NAME_COLUMN && t->cfg->file->clients->columns[idx].sensitive) {
     value = strdup(CP_SHOW_MASKED);
     text = 1;

@@ -15,7 +15,7 @@ enum { CP_TRACE_DERIVED = CP_NAME_DERIVED };
 
 /* One thing read, with its value as text. */
 typedef struct cp_tread {
-  int kind;                 /* CP_NAME_ID, _COLUMN, _TABLE or _DERIVED */
+  int kind;                 /* CP_NAME_ID, _COLUMN, _TABLE, _DERIVED or _RUN */
   char *name;               /* field or derived id */
   char *value;              /* the value, as text ("nil", "<3 rows>") */
   int text;                 /* the value is a string (JSON quotes it) */

@@ -537,6 +537,9 @@ static int run_index(lua_State *L)
   }
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
+  cp_rules *api = cp_api_of(L);
+  if (api->tracer && api->client)   /* explain: what a rule or derived value read */
+    api->tracer->read(api->tracer->ctx, L, CP_NAME_RUN, 0);
   return 1;
 }
 

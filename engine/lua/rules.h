@@ -37,7 +37,8 @@ typedef struct cp_rules_watch {
 /* Kinds of client fields a rule reads (c.id, a column, a table's rows, a
  * derived value), as the tracer's read hook gets them; 0: a derived value
  * already computed for the client. */
-enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 4 };
+enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 4,
+       CP_NAME_RUN = 5 /* a run value, run.<id> (only ever traced) */ };
 
 /* Hooks that `explain` installs to record one client's evaluation; the core
  * calls them while one is set (cp_rules_set_tracer()), inside the rule's
@@ -45,7 +46,8 @@ enum { CP_NAME_ID = 1, CP_NAME_COLUMN = 2, CP_NAME_TABLE = 3, CP_NAME_DERIVED = 
 typedef struct cp_tracer {
   void (*read)(void *ctx, lua_State *L, int kind, unsigned idx);
       /* a client field was read: its name at stack index 2, its value on top;
-       * kind CP_NAME_*, idx the column's or table's index in the config */
+       * kind CP_NAME_*, idx the column's or table's index in the config; or
+       * a run value (CP_NAME_RUN, idx 0) */
   void (*derive_begin)(void *ctx, const char *name);
       /* derived value name starts computing */
   void (*derive_end)(void *ctx, lua_State *L, int failed);

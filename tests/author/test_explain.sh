@@ -26,6 +26,31 @@ rule status.odd (r.lua:26): no result
   expect_eq "stderr" "" "$ERR"
 }
 
+# Run values a derived value or a rule read are shown with the client's
+# fields, as run.<id> (an author asked where a share's total came from).
+test_explain_shows_the_run_values_read() {
+  policy
+  cat >> r.lua <<'LUA'
+aggregate { id = "visits_all", doc = "Visits of every client.", table = "visits", count = true }
+global { id = "goal", doc = "Visits a gold client should have.", fn = function() return { per_year = 12 } end }
+derive { id = "visit_share", doc = "The client's share of all visits.",
+         fn = function(c) return #c.visits / run.visits_all end }
+rule { id = "visit.share", doc = "Share and goal.", fn = function(c)
+  why("share %.2f, goal %d", c.visit_share, run.goal.per_year)
+end }
+LUA
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule visit.share G1
+  expect_eq "exit" 0 "$RC"
+  expect_contains "the derived value's" "  visit_share = 1
+      from: visits = <1 row>, run.visits_all = 1" "$OUT"
+  expect_contains "the rule's" "rule visit.share (r.lua:39): no result
+  reads: visit_share = 1
+  looked at: run.goal = {per_year = 12}
+  why: share 1.00, goal 12" "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-06-30 --rule visit.share --format json G1
+  expect_contains "as JSON" '"from":[{"name":"visits","value":"<1 row>"},{"name":"run.visits_all","value":1}]' "$OUT"
+}
+
 test_explain_a_quiet_client() {
   policy
   cp_run explain --config c.yaml --as-of 2026-06-30 B1
