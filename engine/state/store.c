@@ -428,8 +428,9 @@ static cp_err close_row(cp_store *s, const prior *p, int alert, const cp_outcome
 }
 
 /* Moves a snapshot cursor on. A row whose identity (client_id, rule, key)
- * is not text, which only a hand-made change can leave (the schema says
- * NOT NULL), stops the run: it would be compared as no text is. */
+ * is not text, or an alert whose level is no integer, which only a
+ * hand-made change can leave (the schema says NOT NULL), stops the run: it
+ * would be compared as no text is, or escalate by itself. */
 static cp_err step(cp_store *s, cursor *c)
 {
   static const struct { int col; const char *name; } identity[] = {
@@ -447,6 +448,15 @@ static cp_err step(cp_store *s, cursor *c)
                           (long long)sqlite3_column_int64(c->stmt, C_ID),
                           type == SQLITE_NULL ? "a NULL" : type == SQLITE_BLOB ? "a BLOB" : "a number",
                           identity[i].name);
+  }
+  /* an alert's level read as a whole number: a text or a fraction would read
+   * as 0 or cut, and the next run call the alert escalated */
+  if (c->ready && c == &s->cur[0] && sqlite3_column_type(c->stmt, C_LEVEL) != SQLITE_INTEGER) {
+    const char *v = (const char *)sqlite3_column_text(c->stmt, C_LEVEL);
+    return cp_diag_fail(CP_ESTATE, "state: %s: alerts row %lld has the level '%.40s', not a "
+                        "whole number (was the state database changed by hand?); nothing was "
+                        "written", s->path, (long long)sqlite3_column_int64(c->stmt, C_ID),
+                        v ? v : "NULL");
   }
   return CP_OK;
 }

@@ -415,6 +415,32 @@ test_an_identity_that_is_not_text_in_a_hand_made_state_stops_the_run() {
   expect_eq "runs" 1 "$(sqlite3 s.db "SELECT count(*) FROM runs")"
 }
 
+# An alert's level that is no whole number (edited by hand: the column has
+# no type SQLite enforces) read as 0, or cut, and the next run sent an
+# alert.escalated nobody caused.
+test_an_alert_level_that_is_no_whole_number_in_a_hand_edited_state_stops_the_run() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  local bad before
+  for bad in "'high'|high" "1.5|1.5" "NULL|NULL"; do
+    sqlite3 s.db "PRAGMA ignore_check_constraints = 1; UPDATE alerts SET level = ${bad%%|*}" 2>/dev/null ||
+      { sqlite3 s.db "CREATE TABLE a2(id INTEGER PRIMARY KEY, fingerprint, rule, client_id, key, severity,
+          level, assignee, title, data, status, opened_at, updated_at, run_id);
+        INSERT INTO a2 SELECT * FROM alerts; DROP TABLE alerts; ALTER TABLE a2 RENAME TO alerts;
+        CREATE UNIQUE INDEX alerts_identity ON alerts(client_id, rule, key);
+        UPDATE alerts SET level = ${bad%%|*}"; }
+    before=$(sqlite3 s.db .dump | md5sum)
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+    expect_eq "level ${bad%%|*}: exit" 3 "$RC"
+    expect_contains "level ${bad%%|*}: message" "crmpolicy: state: s.db: alerts row 1 has the level '${bad#*|}', not a whole number (was the state database changed by hand?); nothing was written" "$ERR"
+    expect_eq "level ${bad%%|*}: nothing written" "$before" "$(sqlite3 s.db .dump | md5sum)"
+  done
+  sqlite3 s.db "UPDATE alerts SET level = 1"
+  cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+  expect_eq "set right: exit" 0 "$RC"
+  expect_eq "set right: no event" 0 "$(sqlite3 s.db "SELECT count(*) FROM events WHERE run_id = 2")"
+}
+
 test_a_run_whose_as_of_is_not_a_date_in_a_hand_edited_state_stops_the_run() {
   # the last run's as_of read as no date (day 0, 1970-01-01) when it was
   # not one: a run as of an earlier day than it went through as a forward
