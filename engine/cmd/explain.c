@@ -67,6 +67,26 @@ static const char *state_assignee(const explain *e, const cp_item *it, char sinc
   return (const char *)sqlite3_column_text(e->picked, 0);
 }
 
+/* Whether the state holds an open (proposed) assignment of the client for
+ * fulfilled{} item it, which the run would close: 1, 0, or -1 without a
+ * state to read (or when it cannot be read). since gets the day it was
+ * proposed (11 bytes). */
+static int state_open(const explain *e, const cp_item *it, char since[11])
+{
+  if (!e->picked)
+    return -1;
+  sqlite3_reset(e->picked);
+  sqlite3_bind_text(e->picked, 1, it->rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(e->picked, 2, e->client->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(e->picked, 3, it->key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(e->picked);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? 0 : -1;
+  const unsigned char *at = sqlite3_column_text(e->picked, 1);
+  snprintf(since, 11, "%s", at ? (const char *)at : "");
+  return 1;
+}
+
 /* Marks derived value id, and the derived values it read, recursively. */
 static void mark(explain *e, const char *id, int depth)
 {
@@ -240,6 +260,9 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
     if (it->if_unfilled)   /* raised only when the run's pick finds nobody */
       cp_sbuf_add(b, ",\"only_when_unfilled\":true");
     char since[11];
+    int open = it->what == CP_FULFILLED ? state_open(e, it, since) : -1;
+    if (open >= 0)   /* whether the run would close an assignment the state holds */
+      cp_sbuf_printf(b, ",\"closes\":%s", open ? "true" : "false");
     const char *had = it->pool && it->what == CP_ASSIGN ? state_assignee(e, it, since) : NULL;
     if (had) {   /* the assignee the state holds for this pick */
       cp_sbuf_add(b, ",\"state_assignee\":");
@@ -268,6 +291,12 @@ static void item(const explain *e, sbuf *b, const cp_item *it)
   }
   if (it->if_unfilled)
     cp_sbuf_add(b, " (only when nobody can be picked, instead of the assignment)");
+  char open_since[11];
+  int open = it->what == CP_FULFILLED ? state_open(e, it, open_since) : -1;
+  if (open == 1)
+    cp_sbuf_printf(b, " (closes the assignment the state holds, proposed %s)", open_since);
+  else if (open == 0)
+    cp_sbuf_add(b, " (the state holds no open assignment of this key: nothing to close)");
   if (it->title)
     cp_sbuf_term_printf(b, ", title \"%s\"", it->title);
   if (it->what != CP_FULFILLED)
@@ -517,7 +546,8 @@ cp_exit cp_cmd_explain(const cp_opts *o)
       (rc = find_rule(&e, o->rule)) == CP_OK && (rc = cp_rules_prepare(e.rules)) == CP_OK &&
       (rc = find_client(&e, o->args[0], o->as_of)) == CP_OK && (rc = evaluate(&e)) == CP_OK) {
     for (size_t k = 0; k < e.out.n; k++)
-      if (e.out.items[k].pool) {   /* once: picks show whom the state holds */
+      if (e.out.items[k].pool || e.out.items[k].what == CP_FULFILLED) {
+        /* once: picks show whom the state holds, fulfilled{} whether one is open */
         open_state(&e);
         break;
       }

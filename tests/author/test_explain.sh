@@ -116,6 +116,30 @@ scope: error (every rule fails for the client)" "$OUT"
   expect_contains "another client" "scope: in scope" "$OUT"
 }
 
+# A second author's fulfilled{} showed as "fulfilled" whether or not an
+# assignment was open to close: with a state, explain says which.
+test_explain_says_whether_a_fulfilled_closes_an_open_assignment() {
+  policy
+  cat >> r.lua <<'EOF'
+rule { id = "work", doc = "d", fn = function(c)
+  if c.tier == "gold" and dt.today < dt.date("2026-07-01") then
+    assign { kind = "k", key = "w1", assignee = "S1" }
+  else
+    fulfilled { key = "w1" }
+  end
+end }
+EOF
+  cp_run explain --config c.yaml --as-of 2026-07-01 --rule work G1
+  expect_eq "no state: nothing said" '    fulfilled work: key "w1"' "$(printf '%s\n' "$OUT" | tail -n 1)"
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
+  cp_run explain --config c.yaml --as-of 2026-07-01 --rule work G1
+  expect_contains "open" 'fulfilled work: key "w1" (closes the assignment the state holds, proposed 2026-06-30)' "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-07-01 --rule work B1
+  expect_contains "none open" 'fulfilled work: key "w1" (the state holds no open assignment of this key: nothing to close)' "$OUT"
+  cp_run explain --config c.yaml --as-of 2026-07-01 --rule work --format json G1
+  expect_contains "json" '"what":"fulfilled","rule":"work","key":"w1","assignee":null,"closes":true' "$OUT"
+}
+
 # policy-s: explain runs no pool, so it could not say whom a pick had;
 # the state it reads (the config's, or --state) says whom the last run
 # picked, which the next run keeps.
