@@ -160,9 +160,16 @@ cp_err cp_statedb_epoch(sqlite3 *db, const char *path, char *out)
   if (rc != SQLITE_OK && rc != SQLITE_ERROR)   /* a damaged page, not a table that is missing */
     return cp_diag_fail(CP_ESTATE, "state: %s: reading the epoch (meta table): %s", path,
                         sqlite3_errstr(rc));
-  if (strlen(out) == 16)
+  if (!*out)
+    return cp_diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);
+  /* 16 hex digits, as the state was made with and feed --epoch takes: an
+   * epoch set by hand goes into the webhook's headers and bodies, where a
+   * quote or a line break would forge a header or break the JSON */
+  if (strlen(out) == 16 && strspn(out, "0123456789abcdefABCDEF") == 16)
     return CP_OK;
-  return cp_diag_fail(CP_ESTATE, "state: %s has no epoch (meta table)", path);
+  return cp_diag_fail(CP_ESTATE, "state: %s: its epoch (meta table) is '%s', not 16 hex digits "
+                      "(edited by hand?); give it a new one: sqlite3 %s \"UPDATE meta SET value = "
+                      "lower(hex(randomblob(8))) WHERE key = 'epoch'\"", path, out, path);
 }
 
 /* Refuses the run of id whose as_of is not a day (id -1: the first run whose

@@ -531,4 +531,40 @@ test_a_webhook_whose_secret_variable_is_empty_sends_nothing() {
   stop_receivers
 }
 
+# red-team 2: the epoch is read from the state's meta table, which the README
+# has people set by hand after a restore; any 16 bytes passed, and went raw
+# into the webhook's headers and body: a quote and a line break in it gave
+# the receiver a header of the state's choosing (Idempotency-Key ended at
+# the quote, X-Evil came next) and a body that was not JSON; and an epoch
+# of other characters was printed by feed, whose --epoch then refused it.
+# Now every command that reads the epoch refuses one that is not 16 hex
+# digits, and says how to give a new one; nothing is sent or written.
+test_an_epoch_edited_by_hand_that_is_not_hex_is_refused_not_sent() {
+  receiver hook || return
+  setup "$(sink hook "$PORT")"
+  local bad
+  for bad in "'a\"' || char(13) || char(10) || 'X-Evil: 1234'" "'2026-12-08 10:00'"; do
+    sqlite3 s.db "UPDATE meta SET value = $bad WHERE key = 'epoch'"
+    expect_eq "16 bytes ($bad)" 16 "$(sqlite3 s.db "SELECT length(value) FROM meta WHERE key = 'epoch'")"
+    before=$(sqlite3 s.db .dump | md5sum)
+    cp_run push --config c.yaml
+    expect_eq "push: exit ($bad)" 3 "$RC"
+    expect_contains "push: message ($bad)" "crmpolicy: state: s.db: its epoch (meta table) is '" "$ERR"
+    expect_contains "push: how to mend it ($bad)" "not 16 hex digits (edited by hand?); give it a new one: sqlite3 s.db \"UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'\"" "$ERR"
+    expect_eq "push: nothing sent ($bad)" 0 "$(cat hook.log 2>/dev/null | wc -l)"
+    cp_run feed --config c.yaml --since 0
+    expect_eq "feed: exit ($bad)" 3 "$RC"
+    expect_eq "feed: nothing printed ($bad)" "" "$OUT"
+    cp_run run --config c.yaml --as-of 2026-06-02 --quiet
+    expect_eq "run: exit ($bad)" 3 "$RC"
+    expect_eq "state unchanged ($bad)" "$before" "$(sqlite3 s.db .dump | md5sum)"
+  done
+  sqlite3 s.db "UPDATE meta SET value = 'ABCDEF0123456789' WHERE key = 'epoch'"
+  cp_run push --config c.yaml --quiet
+  expect_eq "capitals: exit" 0 "$RC"
+  expect_eq "capitals: delivered" "ABCDEF0123456789-1-5" \
+    "$(python3 -c 'import json; print(json.loads(open("hook.log").readline())["key"])')"
+  stop_receivers
+}
+
 run_tests
