@@ -252,9 +252,11 @@ static cp_err alerts_upto(report *r, const char *id, uint64_t counts[CP_SEVERITI
     uint64_t n = (uint64_t)sqlite3_column_int64(a->st, 3);
     r->page.all_alerts += s >= 0 ? n : 0;
     if (s >= 0 && cmp == 0) {
+      /* a rule that is NULL (a table made again by hand, without its NOT
+       * NULL) counts under "", as `alerts` lists it */
+      const char *rule = (const char *)sqlite3_column_text(a->st, 1);
       counts[s] += n;
-      rc = add_rule_alerts(&r->mine, &r->n_mine, &r->cap_mine,
-                           (const char *)sqlite3_column_text(a->st, 1), s, n);
+      rc = add_rule_alerts(&r->mine, &r->n_mine, &r->cap_mine, rule ? rule : "", s, n);
     }
     if (rc == CP_OK)
       rc = alerts_step(a);

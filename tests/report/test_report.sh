@@ -285,6 +285,29 @@ LUA
   "$CRMPOLICY" run --config c.yaml --as-of 2026-06-30 --quiet
 }
 
+# red-team 2: a state whose alerts or events table was made again by hand
+# without its NOT NULL (a copy through another tool, say) may hold a row of
+# no rule; the report's alerts chart passed that NULL to strcmp and strdup
+# and crashed (SIGSEGV), on the open alerts and on a replayed month alike.
+# Such a row counts under an empty rule id, as `alerts` lists it.
+test_an_alert_of_no_rule_in_a_state_made_by_hand_does_not_crash_the_report() {
+  tiny_facts && tiny_state
+  sqlite3 s.db "CREATE TABLE a2 AS SELECT * FROM alerts; DROP TABLE alerts; ALTER TABLE a2 RENAME TO alerts;
+    UPDATE alerts SET rule = NULL WHERE fingerprint = 'b';
+    INSERT INTO runs(id,as_of,started_at,status,config,facts) VALUES(2,'2026-11-10','x','complete','c','f');
+    CREATE TABLE e2 AS SELECT * FROM events; DROP TABLE events; ALTER TABLE e2 RENAME TO events;
+    INSERT INTO events(seq,run_id,type,at,fingerprint,rule,client_id,key,body)
+      VALUES(1,1,'alert.opened','x','b',NULL,'C1','','{\"severity\":\"warning\"}')"
+  report --as-of 2026-11-15 --month 2026-11 -o now.csv
+  expect_eq "open alerts: exit" 0 "$RC"
+  expect_eq "open alerts: C1's" "0,2,1" "$(sed -n 2p now.csv | tr -d '\r' | awk -F, '{ print $(NF-2) "," $(NF-1) "," $NF }')"
+  report --as-of 2026-11-15 --month 2026-11 -o now.html
+  expect_eq "open alerts, html: exit" 0 "$RC"
+  report --as-of 2026-11-15 --month 2026-10 -o replay.html
+  expect_eq "replayed: exit" 0 "$RC"
+  expect_contains "replayed: the caption" "第 1 次运行" "$(cat replay.html)"
+}
+
 test_csv_text_cells_are_safe_for_a_spreadsheet() {
   custom_report '    return { name = c.name, n = -5 }'
   sqlite3 f.db "UPDATE clients SET name = '=HYPERLINK(\"http://x\",\"y\")' WHERE id = 'C1';
