@@ -90,25 +90,6 @@ static void csv_field(FILE *f, const char *s, size_t n, int first)
   fputc('"', f);
 }
 
-/* Writes the CSV header, after the byte order mark when asked: each
- * column's label, after its group's ("销售额（本月）", "Sales (this month)"). */
-static void csv_header(cp_rtable *t, int bom)
-{
-  int zh = cp_locale_of(t->cfg) == CP_LOCALE_ZH_CN;
-  if (bom)
-    fputs("\xEF\xBB\xBF", t->out);
-  for (size_t j = 0; j < t->def->n_columns; j++) {
-    const cp_rcolumn *c = &t->def->columns[j];
-    cp_sbuf_clear(&t->text);
-    if (c->group)
-      cp_sbuf_printf(&t->text, zh ? "%s（%s）" : "%s (%s)", c->group, c->label);
-    else
-      cp_sbuf_add(&t->text, c->label);
-    csv_field(t->out, t->text.s ? t->text.s : "", t->text.len, j == 0);
-  }
-  fputs("\r\n", t->out);
-}
-
 /* Adds text s (n bytes) to b as the report shows it, on the page and in the
  * CSV alike: each byte that is not part of valid UTF-8 as U+FFFD (the file
  * is UTF-8) and without NUL bytes (which neither a page nor a spreadsheet
@@ -141,6 +122,28 @@ static void spreadsheet_text(sbuf *b, sbuf *tmp)
   shown_text(tmp, b->s, b->len);
   cp_sbuf_clear(b);
   cp_sbuf_addn(b, tmp->s ? tmp->s : "", tmp->len);
+}
+
+/* Writes the CSV header, after the byte order mark when asked: each
+ * column's label, after its group's ("销售额（本月）", "Sales (this month)"),
+ * made safe for a spreadsheet as a text cell is (a label may come from
+ * params, which the config holds). */
+static void csv_header(cp_rtable *t, int bom)
+{
+  int zh = cp_locale_of(t->cfg) == CP_LOCALE_ZH_CN;
+  if (bom)
+    fputs("\xEF\xBB\xBF", t->out);
+  for (size_t j = 0; j < t->def->n_columns; j++) {
+    const cp_rcolumn *c = &t->def->columns[j];
+    cp_sbuf_clear(&t->text);
+    if (c->group)
+      cp_sbuf_printf(&t->text, zh ? "%s（%s）" : "%s (%s)", c->group, c->label);
+    else
+      cp_sbuf_add(&t->text, c->label);
+    spreadsheet_text(&t->text, &t->cell);
+    csv_field(t->out, t->text.s ? t->text.s : "", t->text.len, j == 0);
+  }
+  fputs("\r\n", t->out);
 }
 
 /* Returns the class of a table cell of type t: text wraps between words,

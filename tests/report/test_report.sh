@@ -321,6 +321,19 @@ test_csv_text_cells_are_safe_for_a_spreadsheet() {
 plain - name,-5" "$(tr -d '\r' < r.csv)"
 }
 
+# red-team 2: the header's labels went to the CSV as written: a label
+# or group of report{} (a policy may make one from params, which the
+# config holds) that starts with = ran as a formula in the spreadsheet, and
+# one with a byte that is not UTF-8 made the file invalid UTF-8. A label is
+# a text cell like the others now.
+test_csv_header_labels_are_safe_for_a_spreadsheet_too() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sed -i 's/label = "Name"/label = "=1+2\\xff"/; s/label = "N"/label = "N", group = "@g"/' r.lua
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "header" "'=1+2"$'\xef\xbf\xbd'",'@g (N)" "$(head -1 r.csv | tr -d '\r')"
+}
+
 test_html_page_is_valid_utf8_whatever_the_rules_write() {
   # texts that reach the page without being cells (a series group, a
   # title, a failing row's message) hold bytes that are not UTF-8
