@@ -69,13 +69,15 @@ struct cp_rtable {
 };
 
 /* Writes one CSV field, quoted as RFC 4180 says when it holds a comma, a
- * quote or a line break. */
+ * quote or a line break, and when it holds a ';': Excel where the list
+ * separator is ';' splits an unquoted field there, and the text after it
+ * would be a cell of its own, unguarded (x;=cmd|...). */
 static void csv_field(FILE *f, const char *s, size_t n, int first)
 {
   size_t i = 0;
   if (!first)
     fputc(',', f);
-  while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
+  while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n' && s[i] != ';')
     i++;
   if (i == n) {
     fwrite(s, 1, n, f);

@@ -334,6 +334,21 @@ test_csv_header_labels_are_safe_for_a_spreadsheet_too() {
   expect_eq "header" "'=1+2"$'\xef\xbf\xbd'",'@g (N)" "$(head -1 r.csv | tr -d '\r')"
 }
 
+# red-team 2: Excel where the list separator is ';' (German, French,
+# Russian Windows ...) splits a CSV line at ';' and not at ',': a name
+# x;=cmd|'/C calc'!A0, written unquoted, became a second cell that starts
+# with = and ran; only the text's first character was guarded. A field
+# with a ';' is quoted now, which an RFC 4180 reader reads as the same text.
+test_csv_text_with_a_semicolon_is_quoted_for_a_semicolon_spreadsheet() {
+  custom_report '    return { name = c.name, n = 1 }'
+  sqlite3 f.db "UPDATE clients SET name = 'x;=cmd|''/C calc''!A0' WHERE id = 'C1'"
+  cp_run report --config c.yaml --as-of 2026-06-30 -o r.csv --quiet
+  expect_eq "exit" 0 "$RC"
+  expect_eq "quoted" "\"x;=cmd|'/C calc'!A0\",1" "$(sed -n 2p r.csv | tr -d '\r')"
+  expect_eq "read back" "x;=cmd|'/C calc'!A0" \
+    "$(python3 -c 'import csv; print(list(csv.reader(open("r.csv", newline="")))[1][0])')"
+}
+
 test_html_page_is_valid_utf8_whatever_the_rules_write() {
   # texts that reach the page without being cells (a series group, a
   # title, a failing row's message) hold bytes that are not UTF-8
