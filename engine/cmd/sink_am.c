@@ -28,9 +28,12 @@ static const char open_sql[] =
   "SELECT fingerprint, rule, client_id, key, severity, level, assignee, title, data, "
   "opened_at FROM alerts WHERE status='open' ORDER BY client_id, rule, key";
 
+/* A kept set that is not a JSON object (the state edited by hand) was never
+ * taken by Alertmanager: it is not posted, and the next keep forgets it. */
 static const char ended_sql[] =
   "SELECT labels, starts_at FROM sink_alerts WHERE sink=?1 AND labels NOT IN "
-  "(SELECT labels FROM temp.am_want) ORDER BY labels";
+  "(SELECT labels FROM temp.am_want) AND "
+  "CASE WHEN json_valid(labels) THEN json_type(labels) END = 'object' ORDER BY labels";
 
 static const char keep_sql[] =
   "DELETE FROM sink_alerts WHERE sink=?1; INSERT INTO sink_alerts(sink, labels, starts_at) "
@@ -68,6 +71,16 @@ static void starts_at(const char *opened, time_t now, char *buf)
       t = c;
   }
   rfc3339(t, buf);
+}
+
+/* Returns whether s is a time as rfc3339() writes it (YYYY-MM-DDTHH:MM:SSZ). */
+static int is_rfc3339(const char *s)
+{
+  static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+  for (size_t i = 0; i < sizeof form - 1; i++)
+    if (form[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != form[i])
+      return 0;
+  return s[sizeof form - 1] == '\0';
 }
 
 /* Reports the state's last error; returns -1. */
@@ -177,12 +190,17 @@ static int post_all(cp_pusher *p, const cp_sink_cfg *s, sqlite3_stmt *st, const 
   int rc = 0, step, refused = 0;
   uint64_t in = 0;
   while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (ended && !cp_sbuf_is_utf8(text(st, 0), strlen(text(st, 0))))
+      continue;   /* a set edited by hand, which Alertmanager never took: forgotten */
     cp_sbuf_add(&b, in ? "," : "[");
-    if (ended)   /* a set kept before 2026-12-06 may start after now: it ends as it starts */
+    if (ended) {   /* a set kept before 2026-12-06 may start after now: it ends as it starts */
+      /* a starts_at edited by hand (a date alone, a quote) ends as of now */
+      const char *starts = is_rfc3339(text(st, 1)) ? text(st, 1) : now;
       cp_sbuf_printf(&b, "{\"labels\":%s,\"startsAt\":\"%s\",\"endsAt\":\"%s\"}", text(st, 0),
-                     text(st, 1), strcmp(text(st, 1), now) > 0 ? text(st, 1) : now);
-    else
+                     starts, strcmp(starts, now) > 0 ? starts : now);
+    } else {
       cp_sbuf_add(&b, text(st, 0));
+    }
     (*n)++;
     if (++in == AM_BATCH) {
       cp_sbuf_add(&b, "]");

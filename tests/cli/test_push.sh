@@ -567,4 +567,34 @@ test_an_epoch_edited_by_hand_that_is_not_hex_is_refused_not_sent() {
   stop_receivers
 }
 
+# red-team 2: the label sets an alertmanager sink keeps (sink_alerts) were
+# posted again, to end them, as the state held them: a starts_at edited by
+# hand (a date alone, a quote) went raw into the JSON, so the array was not
+# JSON or not a time, Alertmanager refused it with the 500 ended alerts it
+# carried, the sets were not kept, and every push after failed the same
+# way (exit 7). A starts_at that is not the time the sink wrote ends as of
+# now; a set that is not a JSON object, which Alertmanager never took, is
+# not posted, and is forgotten.
+test_alertmanager_sets_edited_by_hand_still_end_in_valid_json() {
+  receiver am || return
+  setup "  - {name: am, type: alertmanager, url: \"http://127.0.0.1:$PORT/\", backoff_ms: 10}"
+  cp_run push --config c.yaml --quiet
+  expect_eq "first push" "0|5" "$RC|$(sqlite3 s.db "SELECT count(*) FROM sink_alerts")"
+  sqlite3 s.db "UPDATE sink_alerts SET starts_at = '2026-06-01' WHERE labels LIKE '%\"C1\"%';
+    UPDATE sink_alerts SET starts_at = 'x\"}]' WHERE labels LIKE '%\"C2\"%';
+    UPDATE sink_alerts SET labels = substr(labels, 2) WHERE labels LIKE '%\"C3\"%';"
+  printf 'rule { id = "r", doc = "d", fn = function(c) end }\n' > r.lua
+  "$CRMPOLICY" run --config c.yaml --as-of 2026-06-02 --quiet --force || fail "second run failed"
+  cp_run push --config c.yaml --quiet
+  expect_eq "second push: exit" "0|" "$RC|$ERR"
+  expect_eq "ended: valid JSON, RFC 3339 times" "4 ok" "$(python3 -c '
+import json, re
+lines = [json.loads(l) for l in open("am.log")]
+ended = json.loads(lines[-1]["body"])
+t = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+print(len(ended), "ok" if all(t.match(a["startsAt"]) and t.match(a["endsAt"]) and a["startsAt"] <= a["endsAt"] for a in ended) else ended)' 2>&1)"
+  expect_eq "sets forgotten" 0 "$(sqlite3 s.db "SELECT count(*) FROM sink_alerts")"
+  stop_receivers
+}
+
 run_tests
