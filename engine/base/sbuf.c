@@ -177,6 +177,27 @@ int cp_sbuf_is_utf8(const char *s, size_t n)
   return 1;
 }
 
+void cp_sbuf_add_json_text(sbuf *b, const char *s, size_t n)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t run = 0;   /* bytes copied as they are, flushed before each escape */
+  for (size_t i = 0; i + 1 < n; i++) {
+    unsigned code;
+    size_t len;
+    if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+      code = u[i + 1], len = 2;
+    else if (u[i] == 0xe2 && i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] | 1) == 0xa9)
+      code = 0x2000u | (u[i + 2] - 0x80u), len = 3;
+    else
+      continue;
+    cp_sbuf_addn(b, s + run, i - run);
+    cp_sbuf_printf(b, "\\u%04x", code);
+    i += len - 1;
+    run = i + 1;
+  }
+  cp_sbuf_addn(b, s + run, n - run);
+}
+
 void cp_sbuf_add_utf8(sbuf *b, const char *s, size_t n)
 {
   size_t len;

@@ -40,6 +40,12 @@ int cp_sbuf_is_utf8(const char *s, size_t n);
  * character as U+FFFD. */
 void cp_sbuf_add_utf8(sbuf *b, const char *s, size_t n);
 
+/* Appends n bytes of s, JSON text that is valid UTF-8 (a stored body or
+ * data), with each C1 control (U+0080 to U+009F) and U+2028 and U+2029 as
+ * a \u escape, as cp_sbuf_json_str writes them: in valid JSON they can
+ * only be inside strings, so the value is the same. */
+void cp_sbuf_add_json_text(sbuf *b, const char *s, size_t n);
+
 /* Returns 1 when the n bytes of s are all plain text (cp_sbuf_plain_len). */
 int cp_sbuf_is_plain(const char *s, size_t n);
 

@@ -67,7 +67,10 @@ void cp_record_json(sbuf *b, const cp_record *r)
   if (r->is_alert)
     MEMBER(b, ",\"title\":", r->title);
   cp_sbuf_add(b, ",\"data\":");
-  cp_sbuf_add(b, r->data && *r->data ? r->data : "{}");
+  if (r->data && *r->data)   /* a state edited by hand: its C1 and U+2028 escaped */
+    cp_sbuf_add_json_text(b, r->data, strlen(r->data));
+  else
+    cp_sbuf_add(b, "{}");
   MEMBER(b, ",\"status\":", r->status);
   MEMBER(b, ",\"opened_at\":", r->opened_at);
   MEMBER(b, ",\"updated_at\":", r->updated_at);

@@ -327,7 +327,7 @@ void cp_query_event(sbuf *b, sqlite3_stmt *st, const char *epoch)
   cp_sbuf_json_str(b, epoch, strlen(epoch));
   cp_sbuf_printf(b, ",\"%s\":", type && strncmp(type, "alert.", 6) == 0 ? "alert" : "assignment");
   if (body && cp_sbuf_is_utf8(body, n))
-    cp_sbuf_addn(b, body, n);
+    cp_sbuf_add_json_text(b, body, n);
   else   /* as the query makes of a body that is not JSON: a string */
     cp_sbuf_json_str(b, body ? body : "", n);
   cp_sbuf_add(b, "}");

@@ -110,6 +110,28 @@ r = list(csv.DictReader(open("a.csv", encoding="utf-8", errors="strict", newline
 print(repr([r[0]["title"], r[0]["data"]]).encode("ascii", "backslashreplace").decode())')"
 }
 
+# red-team 2: a body or data edited by hand that is JSON, with a raw C1
+# control (U+009B, a terminal's CSI) or U+2028 in a string, went out as it
+# was: the CSI reached the terminal that feed or alerts printed to, and a
+# line splitter (Python's splitlines()) cut the feed's line at U+2028, which
+# the writer escapes everywhere else. Both are written as \u escapes now,
+# the same JSON value.
+test_a_json_body_edited_by_hand_gets_c1_and_line_separators_escaped() {
+  setup
+  cp_run run --config c.yaml --as-of 2026-06-01 --quiet
+  sqlite3 s.db "UPDATE events SET body = '{\"t\":\"a' || char(155) || '31mb' || char(8232) || 'c' || char(8233) || '\"}';
+                UPDATE alerts SET data = '{\"t\":\"' || char(133) || char(8232) || '\"}'"
+  cp_run feed --config c.yaml --since 0
+  expect_eq "feed: exit" "0|" "$RC|$ERR"
+  expect_contains "feed: escaped" '"alert":{"t":"a\u009b31mb\u2028c\u2029"}' "$OUT"
+  expect_eq "feed: one line, the same value" "1 ['a\\\\x9b31mb\\\\u2028c\\\\u2029']" "$(printf '%s\n' "$OUT" | python3 -c 'import json, sys
+ls = sys.stdin.read().splitlines()
+print(len(ls), [json.loads(l)["alert"]["t"].encode("ascii", "backslashreplace").decode() for l in ls])')"
+  cp_run alerts --config c.yaml --format jsonl
+  expect_eq "alerts: exit" "0|" "$RC|$ERR"
+  expect_contains "alerts: escaped" '"data":{"t":"\u0085\u2028"}' "$OUT"
+}
+
 # alerts and assignments CSV begin with a byte order mark with --bom, for a
 # spreadsheet that reads CSV in the system's code page (Excel on Chinese
 # Windows); only CSV takes it.
