@@ -50,27 +50,10 @@ static void open_state(explain *e)
   }
 }
 
-/* The assignee the state holds for pick it of the client (NULL: none),
- * with the day it was proposed into since (11 bytes). */
-static const char *state_assignee(const explain *e, const cp_item *it, char since[11])
-{
-  if (!e->picked)
-    return NULL;
-  sqlite3_reset(e->picked);
-  sqlite3_bind_text(e->picked, 1, it->rule, -1, SQLITE_STATIC);
-  sqlite3_bind_text(e->picked, 2, e->client->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(e->picked, 3, it->key, -1, SQLITE_STATIC);
-  if (sqlite3_step(e->picked) != SQLITE_ROW || !sqlite3_column_text(e->picked, 0))
-    return NULL;
-  const unsigned char *at = sqlite3_column_text(e->picked, 1);
-  snprintf(since, 11, "%s", at ? (const char *)at : "");
-  return (const char *)sqlite3_column_text(e->picked, 0);
-}
-
 /* Whether the state holds an open (proposed) assignment of the client for
- * fulfilled{} item it, which the run would close: 1, 0, or -1 without a
- * state to read (or when it cannot be read). since gets the day it was
- * proposed (11 bytes). */
+ * item it (its rule and key): 1, 0, or -1 without a state to read (or when
+ * it cannot be read). On 1 the row stays under the cursor and since gets
+ * the day it was proposed (11 bytes). */
 static int state_open(const explain *e, const cp_item *it, char since[11])
 {
   if (!e->picked)
@@ -85,6 +68,13 @@ static int state_open(const explain *e, const cp_item *it, char since[11])
   const unsigned char *at = sqlite3_column_text(e->picked, 1);
   snprintf(since, 11, "%s", at ? (const char *)at : "");
   return 1;
+}
+
+/* The assignee the state holds for pick it of the client (NULL: none),
+ * with the day it was proposed into since (11 bytes). */
+static const char *state_assignee(const explain *e, const cp_item *it, char since[11])
+{
+  return state_open(e, it, since) == 1 ? (const char *)sqlite3_column_text(e->picked, 0) : NULL;
 }
 
 /* Marks derived value id, and the derived values it read, recursively. */
