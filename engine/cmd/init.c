@@ -284,7 +284,7 @@ typedef struct init_item {
   const char *to;        /* path under the project folder */
   const char *suffixes;  /* for a folder: the names copied; NULL: a file */
   int bare;              /* 0: reference policy only; 1: --bare only; 2: both; 3: --minimal
-                          * only; 5: --bare and --minimal */
+                          * only (it takes 2's too, but their facts schema) */
 } init_item;
 
 static const init_item items[] = {

@@ -347,10 +347,10 @@ static unsigned check_labels(pass *p, size_t *i)
   char key[128], path[256] = "labels";
   const yt_node *node = p->cfg->labels;
   while (is_punct(&p->t, *i + 1, '.') && *i + 2 < p->t.n && p->t.v[*i + 2].name) {
-    text(&p->t, *i + 2, key, sizeof key);
-    const yt_node *child = node && node->kind == YT_MAP ? cp_ytree_get(node, key) : NULL;
     if (!node || node->kind != YT_MAP)
       return 0;   /* past a label's text, or its own methods (labels.x:upper()) */
+    text(&p->t, *i + 2, key, sizeof key);
+    const yt_node *child = cp_ytree_get(node, key);
     if (!child && node == p->cfg->labels)
       return 0;   /* a section the config may lack: `labels.tiers and labels.tiers.gold` */
     if (!child) {
